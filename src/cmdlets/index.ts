@@ -1,0 +1,31 @@
+// Every cmdlet of a server's shell, and the default views of their objects.
+
+import type { CommandSpec } from '../shell/command.js';
+import type { ObjectView } from '../shell/values.js';
+import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.js';
+import { directoryCommands, directoryViews } from './directory-accounts.js';
+import { localAccountCommands, localAccountViews } from './local-accounts.js';
+import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
+import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
+import type { ServerContext } from './server-context.js';
+import { transportServiceCommands, transportServiceViews } from './transport-service.js';
+
+export function serverCommands(ctx: ServerContext): CommandSpec[] {
+  return [
+    ...sendConnectorCommands(ctx),
+    ...receiveConnectorCommands(ctx),
+    ...acceptedDomainCommands(ctx),
+    ...transportServiceCommands(ctx),
+    ...localAccountCommands(ctx),
+    ...directoryCommands(ctx),
+  ];
+}
+
+export const serverViews: ObjectView[] = [
+  ...sendConnectorViews,
+  ...receiveConnectorViews,
+  ...acceptedDomainViews,
+  ...transportServiceViews,
+  ...localAccountViews,
+  ...directoryViews,
+];

@@ -1,0 +1,20 @@
+// The console a shell session talks to: output, error and prompts.
+//
+// One implementation serves a terminal (line editing, masked passwords), a
+// script file and piped standard input (where prompts such as Get-Credential
+// read the next lines of the same stream); tests use an in-memory host.
+
+export interface ShellHost {
+  /** True when a person is at a terminal: prompts for missing mandatory parameters and confirmations. */
+  readonly interactive: boolean;
+  /** Width used by Format-List/Format-Table (console width - 1; 119 when not a terminal). */
+  readonly width: number;
+  /** Standard output. */
+  write(text: string): void;
+  /** Error stream (error records, warnings go to write()). */
+  writeError(text: string): void;
+  /** Read one line after showing the prompt; null at end of input. */
+  readLine(prompt: string): Promise<string | null>;
+  /** Read one line without echoing it (a terminal shows '*' per character); null at end of input. */
+  readSecret(prompt: string): Promise<string | null>;
+}
