@@ -97,3 +97,10 @@ test('parseInRange with Exchange-style out-of-range text', () => {
     message: 'The value 00:15:00 is not valid for TarpitInterval. Valid values are between 00:00:00 and 00:10:00.',
   });
 });
+
+test('numeric range bounds are milliseconds', () => {
+  assert.equal(EnhancedTimeSpan.parseInRange('00:10:00', 1000, 86_400_000, 'ConnectionInactivityTimeOut').seconds, 600);
+  assert.throws(() => EnhancedTimeSpan.parseInRange('2.00:00:00', 1000, 86_400_000, 'ConnectionInactivityTimeOut'), {
+    message: 'The value 2.00:00:00 is not valid for ConnectionInactivityTimeOut. Valid values are between 00:00:01 and 1.00:00:00.',
+  });
+});

@@ -32,6 +32,12 @@ function pad2(n: bigint): string {
   return n.toString().padStart(2, '0');
 }
 
+/**
+ * A range bound: an EnhancedTimeSpan, its text ("00:00:01"), or a number of
+ * MILLISECONDS (unlike parse(), where a bare number is days).
+ */
+export type SpanBound = EnhancedTimeSpan | string | number;
+
 export class EnhancedTimeSpan {
   /** The duration in ticks of 100 ns. */
   readonly ticks: bigint;
@@ -104,22 +110,17 @@ export class EnhancedTimeSpan {
   }
 
   /**
-   * parse() plus a range check (bounds inclusive):
+   * parse() plus a range check (bounds inclusive; see SpanBound):
    * `The value 00:00:00 is not valid for ConnectionTimeout. Valid values are between 00:00:01 and 1.00:00:00.`
    */
-  static parseInRange(
-    input: unknown,
-    min: EnhancedTimeSpan | string,
-    max: EnhancedTimeSpan | string,
-    paramName: string,
-  ): EnhancedTimeSpan {
+  static parseInRange(input: unknown, min: SpanBound, max: SpanBound, paramName: string): EnhancedTimeSpan {
     return EnhancedTimeSpan.parse(input).checkRange(min, max, paramName);
   }
 
   /** Returns this value when min <= this <= max, otherwise throws the range error. */
-  checkRange(min: EnhancedTimeSpan | string, max: EnhancedTimeSpan | string, paramName: string): this {
-    const lo = EnhancedTimeSpan.parse(min);
-    const hi = EnhancedTimeSpan.parse(max);
+  checkRange(min: SpanBound, max: SpanBound, paramName: string): this {
+    const lo = EnhancedTimeSpan.bound(min);
+    const hi = EnhancedTimeSpan.bound(max);
     if (this.ticks < lo.ticks || this.ticks > hi.ticks) {
       throw new ValueError(
         `The value ${this} is not valid for ${paramName}. Valid values are between ${lo} and ${hi}.`,
@@ -127,6 +128,10 @@ export class EnhancedTimeSpan {
       );
     }
     return this;
+  }
+
+  private static bound(b: SpanBound): EnhancedTimeSpan {
+    return typeof b === 'number' ? EnhancedTimeSpan.fromMilliseconds(b) : EnhancedTimeSpan.parse(b);
   }
 
   /** Total duration in milliseconds (fractional below 1 ms). */
