@@ -1,7 +1,26 @@
 // The Exchange enumerations and flag sets used by the object schemas, in
 // Exchange's declared order (flag sets display in this order).
 
-import { defineEnum, defineFlags } from '../types/enums.js';
+import { defineEnum, defineFlags as defineFlagType, type FlagsType } from '../types/enums.js';
+
+/** A flag-set value as Exchange displays it: "Tls, BasicAuth" (declared order), stored as the list of names. */
+export class FlagSet {
+  constructor(readonly names: readonly string[], private readonly type: FlagsType<string>) {}
+  has(flag: string): boolean {
+    return this.type.has(this.names, flag);
+  }
+  toString(): string {
+    return this.type.format(this.names);
+  }
+  toJSON(): string[] {
+    return [...this.names];
+  }
+}
+
+function defineFlags(typeName: string, values: readonly string[]) {
+  const type = defineFlagType(typeName, values);
+  return { typeName, values, parse: (input: unknown): FlagSet => (input instanceof FlagSet ? input : new FlagSet(type.parse(input), type)) };
+}
 
 export const SendUsageType = defineEnum('Microsoft.Exchange.Management.SystemConfigurationTasks.NewSendConnector+UsageType', ['Custom', 'Internal', 'Internet', 'Partner']);
 export const ReceiveUsageType = defineEnum('Microsoft.Exchange.Management.SystemConfigurationTasks.NewReceiveConnector+UsageType', ['Custom', 'Internet', 'Internal', 'Client', 'Partner']);

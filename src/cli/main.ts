@@ -1,0 +1,124 @@
+// The `gatehouse` command: wires the pieces together. `setup` creates a server
+// folder; `shell` opens the Exchange Management Shell of a server (interactive
+// on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or piped standard input).
+
+import { readFileSync } from 'node:fs';
+import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js';
+import { SetupError, setupServer } from '../setup/setup.js';
+import { runShell } from './shell-command.js';
+
+const USAGE = `usage:
+  gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
+  gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too)
+  gatehouse version
+
+DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
+to organization.db beside DIR, so Mailbox servers set up side by side share it.`;
+
+export class UsageError extends Error {}
+
+interface Parsed {
+  flags: Map<string, string>;
+  rest: string[];
+}
+
+function parseFlags(argv: string[], known: Record<string, 'value' | 'switch'>): Parsed {
+  const flags = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const kind = known[a];
+    if (kind === undefined) {
+      if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+      rest.push(a);
+    } else if (kind === 'switch') {
+      flags.set(a, 'true');
+    } else {
+      if (i + 1 >= argv.length) throw new UsageError(`option ${a} needs a value`);
+      flags.set(a, argv[++i]);
+    }
+  }
+  return { flags, rest };
+}
+
+function dataDir(flags: Map<string, string>): string {
+  const dir = flags.get('--data') ?? process.env.GATEHOUSE_DATA;
+  if (!dir) throw new UsageError('say which server: --data DIR (or set GATEHOUSE_DATA)');
+  return dir;
+}
+
+async function setup(argv: string[]): Promise<number> {
+  const { flags, rest } = parseFlags(argv, { '--role': 'value', '--name': 'value', '--fqdn': 'value', '--data': 'value', '--org': 'value' });
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const roleText = flags.get('--role');
+  const roles: Record<string, ServerRoleName> = { edgetransport: 'EdgeTransport', edge: 'EdgeTransport', mailbox: 'Mailbox' };
+  const role = roleText ? roles[roleText.toLowerCase()] : undefined;
+  if (!role) throw new UsageError('--role must be EdgeTransport or Mailbox');
+  const name = flags.get('--name');
+  const fqdn = flags.get('--fqdn');
+  if (!name) throw new UsageError('--name NAME is required (e.g. EDGE01)');
+  if (!fqdn) throw new UsageError('--fqdn FQDN is required (e.g. edge01.contoso.net)');
+  try {
+    const result = await setupServer({ role, name, fqdn, dataDir: dataDir(flags), orgPath: flags.get('--org') });
+    for (const line of result.lines) process.stdout.write(line + '\n');
+    return 0;
+  } catch (err) {
+    if (err instanceof SetupError) {
+      process.stderr.write(`gatehouse setup: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function shell(argv: string[]): Promise<number> {
+  const { flags, rest } = parseFlags(argv, { '--data': 'value', '-c': 'value', '-Command': 'value', '-f': 'value', '-File': 'value' });
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  const command = flags.get('-c') ?? flags.get('-Command');
+  const file = flags.get('-f') ?? flags.get('-File');
+  if (command !== undefined && file !== undefined) throw new UsageError('give either -c COMMAND or -f SCRIPT, not both');
+  let script: { text: string; source?: string } | undefined;
+  if (command !== undefined) script = { text: command };
+  if (file !== undefined) {
+    try {
+      script = { text: readFileSync(file, 'utf8'), source: file };
+    } catch (err) {
+      throw new UsageError(`cannot read the script ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  return runShell(dataDir(flags), script);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'setup':
+        return await setup(rest);
+      case 'shell':
+        return await shell(rest);
+      case 'version':
+      case '--version':
+        process.stdout.write(`gatehouse ${PRODUCT_VERSION}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return sub === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${sub}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gatehouse: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError) && !(err instanceof ReferenceError)) {
+      process.stderr.write(`gatehouse ${sub}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

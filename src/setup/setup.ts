@@ -1,0 +1,139 @@
+// `gatehouse setup`: what Exchange Setup does for one server. It creates the
+// data folder, the server's store and master key, registers the server (in the
+// organization store for Mailbox servers, creating that store and its key on
+// first use), creates the self-signed certificate for the FQDN, the transport
+// settings, the "Exchange Servers" group and the role's default Receive
+// connectors. An existing server folder is refused; nothing is overwritten.
+
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { certificateSchema } from '../config/model/certificate.js';
+import { PRODUCT_VERSION, roleDisplay, serverSchema, type ServerRoleName } from '../config/model/server.js';
+import { hostNameProblem } from '../config/types/index.js';
+import { defaultDirectoryGroups } from '../cmdlets/directory-accounts.js';
+import { defaultLocalGroups } from '../cmdlets/local-accounts.js';
+import { defaultReceiveConnectors } from '../cmdlets/receive-connector.js';
+import type { ServerContext } from '../cmdlets/server-context.js';
+import { transportServiceOf } from '../cmdlets/transport-service.js';
+import { createMasterKey, loadMasterKey } from '../secrets/master-key.js';
+import { SecretBox } from '../secrets/secret-box.js';
+import { createSelfSignedCertificate } from '../tls/self-signed.js';
+import { newModelObject, Repository } from '../store/repository.js';
+import { SqliteConfigStore } from '../store/sqlite-config-store.js';
+import { defaultOrgPath, masterKeyPath, orgKeyPath, serverDbPath } from './server-folder.js';
+
+export interface SetupOptions {
+  role: ServerRoleName;
+  name: string;
+  fqdn: string;
+  dataDir: string;
+  /** Mailbox only: the organization store file (created when missing). */
+  orgPath?: string;
+}
+
+export interface SetupResult {
+  lines: string[];
+}
+
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+function randomSid(): string {
+  return `S-1-5-21-${randomInt(1, 2 ** 31)}-${randomInt(1, 2 ** 31)}-${randomInt(1, 2 ** 31)}`;
+}
+
+function checkOptions(o: SetupOptions): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,14}$/.test(o.name)) {
+    throw new SetupError(`--name ${o.name} is not a valid server name: 1 to 15 letters, digits or hyphens, starting with a letter or digit (e.g. EDGE01)`);
+  }
+  const problem = hostNameProblem(o.fqdn);
+  if (problem || !o.fqdn.includes('.')) throw new SetupError(`--fqdn ${o.fqdn} is not a fully qualified domain name${problem ? `: ${problem}` : ''} (e.g. edge01.contoso.net)`);
+  if (o.role === 'EdgeTransport' && o.orgPath) throw new SetupError('--org applies to Mailbox servers only: an Edge Transport server is not part of the organization (it keeps its own configuration)');
+}
+
+export async function setupServer(o: SetupOptions): Promise<SetupResult> {
+  checkOptions(o);
+  const dir = resolve(o.dataDir);
+  if (existsSync(serverDbPath(dir)) || existsSync(masterKeyPath(dir))) {
+    throw new SetupError(`${dir} already holds a Gatehouse server; setup does not overwrite it. Use another --data folder, or remove this one if you really mean to start over.`);
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new SetupError(`${dir} is not empty; setup needs a new or empty folder so that nothing is overwritten.`);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  const cert = await createSelfSignedCertificate(o.name, o.fqdn);
+  const localKey = createMasterKey(masterKeyPath(dir));
+  const local = new SqliteConfigStore(serverDbPath(dir), { create: true });
+  const lines: string[] = [];
+  let config = local;
+  let box = new SecretBox(localKey);
+  try {
+    const domain = o.fqdn.slice(o.fqdn.indexOf('.') + 1);
+    if (o.role === 'Mailbox') {
+      const orgPath = resolve(o.orgPath ?? defaultOrgPath(dir));
+      const newOrg = !existsSync(orgPath);
+      if (newOrg) createMasterKey(orgKeyPath(orgPath));
+      config = new SqliteConfigStore(orgPath, { create: true });
+      box = new SecretBox(loadMasterKey(orgKeyPath(orgPath)));
+      if (newOrg || !config.getMeta('directory_domain')) {
+        config.setMeta('directory_domain', domain);
+        config.setMeta('directory_netbios', domain.split('.')[0].toUpperCase().slice(0, 15));
+        config.setMeta('directory_sid', randomSid());
+      }
+      local.setMeta('org_store', orgPath);
+      lines.push(newOrg ? `Created the organization store ${orgPath} (key ${orgKeyPath(orgPath)}).` : `Joined the organization store ${orgPath}.`);
+    } else {
+      local.setMeta('directory_domain', o.fqdn);
+      local.setMeta('directory_netbios', o.name.toUpperCase());
+      local.setMeta('directory_sid', randomSid());
+    }
+    const repo = new Repository(config, box);
+    const ctx: ServerContext = {
+      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo,
+      directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
+    };
+
+    repo.transaction(() => {
+      if (repo.findByName(serverSchema, '', o.name)) {
+        throw new SetupError(`a server named ${o.name} is already registered in the organization store ${config.location}; choose another --name`);
+      }
+      const server = newModelObject(serverSchema, '', {
+        Name: o.name, Fqdn: o.fqdn, Domain: domain, ServerRole: roleDisplay(o.role), Edition: 'Standard',
+        AdminDisplayVersion: `Gatehouse ${PRODUCT_VERSION}`, Site: o.role === 'Mailbox' ? 'Default-First-Site-Name' : null,
+        IsEdgeServer: o.role === 'EdgeTransport', IsMailboxServer: o.role === 'Mailbox', DataPath: dir,
+      });
+      repo.insert(server);
+      repo.insert(transportServiceOf(ctx, server));
+      repo.insert(newModelObject(certificateSchema, o.name, {
+        Name: cert.thumbprint, Subject: cert.subject, Issuer: cert.subject, CertificateDomains: cert.domains, Services: 'SMTP',
+        IsSelfSigned: true, NotBefore: cert.notBefore, NotAfter: cert.notAfter, CertificatePem: cert.certificatePem, PrivateKey: cert.privateKeyPem,
+      }));
+      const groups = o.role === 'EdgeTransport' ? defaultLocalGroups(ctx) : repo.list(defaultDirectoryGroups(ctx)[0].schema).length === 0 ? defaultDirectoryGroups(ctx) : [];
+      for (const g of groups) repo.insert(g);
+      for (const rc of defaultReceiveConnectors(ctx)) repo.insert(rc);
+    });
+    local.setMeta('role', o.role);
+    local.setMeta('name', o.name);
+    local.setMeta('fqdn', o.fqdn);
+    local.setMeta('setup_complete', 'true');
+
+    lines.unshift(`Set up ${roleDisplay(o.role) === 'Edge' ? 'Edge Transport' : 'Mailbox'} server ${o.name} (${o.fqdn}) in ${dir}.`);
+    lines.push(`Certificate ${cert.thumbprint} (${cert.subject}; ${cert.domains.join(', ')}), valid until ${cert.notAfter.toISOString().slice(0, 10)}.`);
+    lines.push(`Receive connectors: ${defaultReceiveConnectorsNames(o).join('; ')}.`);
+    lines.push(`Master key ${masterKeyPath(dir)} (mode 0600): back it up with the folder; stored secrets cannot be read without it.`);
+    lines.push(`Next: gatehouse shell --data ${o.dataDir}`);
+    return { lines };
+  } finally {
+    if (config !== local) config.close();
+    local.close();
+  }
+}
+
+function defaultReceiveConnectorsNames(o: SetupOptions): string[] {
+  return o.role === 'EdgeTransport'
+    ? [`Default internal Receive connector ${o.name} (0.0.0.0:25)`]
+    : [`Default ${o.name} (0.0.0.0:25, [::]:25)`, `Client ${o.name} (0.0.0.0:587, [::]:587)`];
+}
