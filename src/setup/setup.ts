@@ -6,7 +6,7 @@
 // connectors. An existing server folder is refused; nothing is overwritten.
 
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { certificateSchema } from '../config/model/certificate.js';
 import { PRODUCT_VERSION, roleDisplay, serverSchema, type ServerRoleName } from '../config/model/server.js';
@@ -67,6 +67,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
   const cert = await createSelfSignedCertificate(o.name, o.fqdn);
   const localKey = createMasterKey(masterKeyPath(dir));
   const local = new SqliteConfigStore(serverDbPath(dir), { create: true });
+  chmodSync(serverDbPath(dir), 0o600); // password hashes live here; SQLite gives -wal/-shm the same mode
   const lines: string[] = [];
   let config = local;
   let box = new SecretBox(localKey);
@@ -77,6 +78,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       const newOrg = !existsSync(orgPath);
       if (newOrg) createMasterKey(orgKeyPath(orgPath));
       config = new SqliteConfigStore(orgPath, { create: true });
+      if (newOrg) chmodSync(orgPath, 0o600);
       box = new SecretBox(loadMasterKey(orgKeyPath(orgPath)));
       if (newOrg || !config.getMeta('directory_domain')) {
         config.setMeta('directory_domain', domain);

@@ -3,6 +3,8 @@
 // <FQDN>, RSA 2048 with SHA-256, valid five years, usable for TLS server and
 // client authentication. The Receive connectors' Fqdn must match it.
 
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import { webcrypto, createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
