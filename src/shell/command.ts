@@ -39,6 +39,8 @@ export interface ParameterSpec {
   valueFromPipeline?: boolean;
   /** Bind the property of the same name of each pipeline input object. */
   valueFromPipelineByPropertyName?: boolean;
+  /** Collect every positional argument left over after the others are bound (Write-Host a b c). */
+  valueFromRemainingArguments?: boolean;
   /** Keep the raw AST of the argument (e.g. Where-Object's script block); convert gets a ScriptBlock. */
   description?: string;
   /** Turn the shell value into the command's value; throw ConversionError with a readable message. */

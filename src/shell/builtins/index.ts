@@ -1,0 +1,30 @@
+// The built-in commands of the shell (PowerShell's own cmdlets that Exchange
+// admins use) and the views of the objects they return.
+
+import type { CommandSpec } from '../command.js';
+import type { ObjectView } from '../values.js';
+import { convertToSecureString, getCredential, readHost } from './credential.js';
+import { forEachObject } from './foreach.js';
+import { formatList, formatTable, outHost, outNull, outString } from './format.js';
+import { commandInfoView, getCommand } from './get-command.js';
+import { getHelp } from './get-help.js';
+import { getMemberCommand } from './get-member.js';
+import { measureObject } from './measure.js';
+import { newObject } from './new-object.js';
+import { clearHost, writeHost, writeOutput, writeVerbose, writeWarning } from './output.js';
+import { selectObject } from './select.js';
+import { sortObject } from './sort.js';
+import { whereObject } from './where.js';
+
+export const builtinCommands: CommandSpec[] = [
+  formatList, formatTable, outString, outNull, outHost,
+  selectObject, whereObject, sortObject, measureObject, forEachObject,
+  getCommand, getHelp, getMemberCommand,
+  getCredential, convertToSecureString, readHost, newObject,
+  writeOutput, writeHost, writeWarning, writeVerbose, clearHost,
+];
+
+export const builtinViews: ObjectView[] = [
+  commandInfoView,
+  { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
+];

@@ -1,0 +1,146 @@
+// The state of a shell session: variables, the command table, the current
+// source text (for error positions), the $_ stack, and error reporting with
+// the hadErrors / $? bookkeeping.
+
+import { randomUUID } from 'node:crypto';
+import type { Source } from './ast.js';
+import type { CommandSpec } from './command.js';
+import { formatDateDisplayUtc, toStr } from './conversion.js';
+import { ErrorRecordValue, ShellError, type ErrorRecord, type RemoteOrigin } from './errors.js';
+import { renderErrorRecord } from './format/error-view.js';
+import type { FormatEnvironment } from './format/out-default.js';
+import type { ShellHost } from './host.js';
+import type { ObjectView } from './values.js';
+import { Variables } from './variables.js';
+import type { ActionPreference } from './binder.js';
+
+export interface ShellEnvironment {
+  commands: CommandSpec[];
+  views: ObjectView[];
+  /** Server FQDN for PSComputerName and the FullyQualifiedErrorId. */
+  computerName: string;
+  /** Clock for error time stamps (tests pin it). */
+  now?: () => Date;
+  /** RequestId generator for remote error records (tests pin it). */
+  newRequestId?: () => string;
+  /** Source column of Get-Command for commands that are not built in. */
+  commandSource?: string;
+}
+
+/** Thrown to stop the whole script after an error with ErrorAction Stop. */
+export class ScriptHalted extends Error {
+  override name = 'ScriptHalted';
+}
+
+export class Runtime {
+  readonly variables: Variables;
+  readonly commandList: CommandSpec[];
+  private readonly commandTable = new Map<string, CommandSpec>();
+  /** An error record was written since the session started. */
+  hadErrors = false;
+  /** $?: the last statement succeeded. */
+  lastSuccess = true;
+  /** The statement being run reported an error. */
+  statementFailed = false;
+  /** Error records written so far. */
+  errorCount = 0;
+  private readonly errorLog: ErrorRecordValue[] = [];
+  private readonly underscore: unknown[] = [];
+  source: Source = { text: '' };
+
+  constructor(readonly env: ShellEnvironment, readonly host: ShellHost, builtins: CommandSpec[] = [], private readonly builtinViews: ObjectView[] = []) {
+    this.variables = new Variables({
+      currentObject: () => (this.underscore.length ? this.underscore[this.underscore.length - 1] : null),
+      lastSuccess: () => this.lastSuccess,
+      errors: () => this.errorLog.slice(),
+    });
+    const list: CommandSpec[] = [];
+    for (const spec of [...env.commands, ...builtins]) {
+      if (this.commandTable.has(spec.name.toLowerCase())) continue;
+      list.push(spec);
+      this.commandTable.set(spec.name.toLowerCase(), spec);
+    }
+    for (const spec of list) {
+      for (const alias of spec.aliases ?? []) if (!this.commandTable.has(alias.toLowerCase())) this.commandTable.set(alias.toLowerCase(), spec);
+    }
+    this.commandList = list;
+  }
+
+  resolveCommand(name: string): CommandSpec | undefined {
+    return this.commandTable.get(name.toLowerCase());
+  }
+
+  get enumerationLimit(): number {
+    const v = Number(this.variables.get('FormatEnumerationLimit'));
+    return Number.isFinite(v) ? v : 16;
+  }
+
+  formatEnvironment(width = this.host.width): FormatEnvironment {
+    return { views: [...this.env.views, ...this.builtinViews], width, enumerationLimit: this.enumerationLimit };
+  }
+
+  preference(name: string, fallback: ActionPreference): ActionPreference {
+    const v = toStr(this.variables.get(name));
+    const known: ActionPreference[] = ['SilentlyContinue', 'Stop', 'Continue', 'Inquire', 'Ignore', 'Suspend'];
+    return known.find((k) => k.toLowerCase() === v.toLowerCase()) ?? fallback;
+  }
+
+  errorActionPreference(): ActionPreference {
+    return this.preference('ErrorActionPreference', 'Continue');
+  }
+
+  pushCurrent(obj: unknown): void {
+    this.underscore.push(obj);
+  }
+
+  popCurrent(): void {
+    this.underscore.pop();
+  }
+
+  /** Writes an error record to the error stream. */
+  writeError(record: ErrorRecord): void {
+    this.logError(record);
+    this.hadErrors = true;
+    this.errorCount++;
+    this.statementFailed = true;
+    this.host.writeError(renderErrorRecord(record, this.host.width));
+  }
+
+  /** Keeps the record in $Error without showing it (SilentlyContinue). */
+  logError(record: ErrorRecord): void {
+    this.errorLog.unshift(new ErrorRecordValue(record));
+    if (this.errorLog.length > 256) this.errorLog.pop();
+    this.statementFailed = true;
+  }
+
+  /** Reports a statement-terminating error; throws ScriptHalted when the script must stop. */
+  reportTerminating(error: ShellError): void {
+    if (!error.reported) this.writeError(error.record);
+    error.reported = true;
+    this.statementFailed = true;
+    if (error.stopsScript || this.errorActionPreference() === 'Stop') throw new ScriptHalted();
+  }
+
+  remoteOrigin(spec: CommandSpec, reason: string): RemoteOrigin {
+    const fqdn = this.env.computerName;
+    const now = this.env.now ? this.env.now() : new Date();
+    return {
+      computerName: fqdn.toLowerCase(),
+      server: fqdn.split('.')[0].toUpperCase(),
+      requestId: this.env.newRequestId ? this.env.newRequestId() : randomUUID(),
+      timeStamp: formatDateDisplayUtc(now),
+      hexId: failureId(spec.name + ':' + reason),
+      taskClass: spec.taskClass ?? `Microsoft.Exchange.Management.SystemConfigurationTasks.${spec.name.replace(/-/g, '')}`,
+    };
+  }
+}
+
+/** A stable 8-hex-digit id for a failure point (FNV-1a). */
+export function failureId(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).toUpperCase().padStart(8, '0');
+}

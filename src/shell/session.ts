@@ -1,0 +1,164 @@
+// A shell session: the public entry point the CLI uses. Runs a whole script
+// (parsed first: a syntax error runs nothing) or reads statements line by line
+// from the host (asking for more lines while a statement is incomplete), shows
+// each statement's output through Out-Default, and keeps track of errors.
+
+import type { ScriptAst, StatementAst } from './ast.js';
+import { builtinCommands, builtinViews } from './builtins/index.js';
+import { COMMON_PARAMETER_NAMES } from './binder.js';
+import { ParseError, ShellError, type ErrorRecord } from './errors.js';
+import { executeStatement, toShellError } from './evaluator.js';
+import { renderOutDefault } from './format/out-default.js';
+import type { ShellHost } from './host.js';
+import { parseScript } from './parser.js';
+import { Runtime, ScriptHalted, type ShellEnvironment } from './runtime.js';
+
+export type { ShellEnvironment } from './runtime.js';
+
+/** Hosts may supply their own statement prompt (e.g. with a short server name). */
+interface PromptingHost extends ShellHost {
+  statementPrompt?(): string;
+}
+
+export class ShellSession {
+  readonly runtime: Runtime;
+
+  constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
+    this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
+  }
+
+  /** True once any error record has been written. */
+  get hadErrors(): boolean {
+    return this.runtime.hadErrors;
+  }
+
+  /** `[PS] <computerName>>` */
+  prompt(): string {
+    const custom = (this.host as PromptingHost).statementPrompt;
+    return custom ? custom.call(this.host) : `[PS] ${this.env.computerName}>`;
+  }
+
+  private parseErrorRecord(e: ParseError, text: string, sourceName?: string): ErrorRecord {
+    return {
+      message: e.message, errorId: e.errorId, category: 'ParserError', reason: 'ParentContainsErrorRecordException',
+      parserError: true, position: { source: { text, name: sourceName }, extent: e.extent }, exception: e,
+    };
+  }
+
+  /** Parse the whole text first (a parse error runs nothing), then run statement by statement. */
+  async runScript(text: string, sourceName?: string): Promise<boolean> {
+    const before = this.runtime.errorCount;
+    let script: ScriptAst;
+    try {
+      script = parseScript(text, { sourceName });
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      this.runtime.writeError(this.parseErrorRecord(e, text, sourceName));
+      this.runtime.lastSuccess = false;
+      return false;
+    }
+    await this.runStatements(script);
+    return this.runtime.errorCount === before;
+  }
+
+  /** Runs parsed statements; stops early when an error stops the script. */
+  private async runStatements(script: ScriptAst): Promise<void> {
+    const rt = this.runtime;
+    rt.source = script.source;
+    for (const statement of script.statements) {
+      try {
+        await this.runTopLevel(statement);
+      } catch (e) {
+        if (e instanceof ScriptHalted) return;
+        throw e;
+      }
+    }
+  }
+
+  private async runTopLevel(statement: StatementAst): Promise<void> {
+    const rt = this.runtime;
+    rt.statementFailed = false;
+    try {
+      const output = await executeStatement(rt, statement);
+      if (output.length) {
+        const text = renderOutDefault(output, rt.formatEnvironment());
+        if (text) this.host.write(text);
+      }
+    } catch (e) {
+      if (e instanceof ScriptHalted) {
+        rt.lastSuccess = false;
+        throw e;
+      }
+      try {
+        rt.reportTerminating(e instanceof ShellError ? e : toShellError(rt, e, statement.extent));
+      } finally {
+        rt.lastSuccess = false;
+      }
+      return;
+    }
+    rt.lastSuccess = !rt.statementFailed;
+  }
+
+  /**
+   * Statement at a time from the host's lines: reads until a statement is
+   * complete, runs it, continues. Prompts inside commands read the following
+   * lines from the same host.
+   */
+  async runInteractiveLines(): Promise<boolean> {
+    const before = this.runtime.errorCount;
+    const interactive = this.host.interactive;
+    let buffer: string | undefined;
+    for (;;) {
+      const prompt = interactive ? (buffer === undefined ? this.prompt() : '>> ') : '';
+      const line = await this.host.readLine(prompt);
+      if (line === null) {
+        if (buffer !== undefined && buffer.trim() !== '') await this.runChunk(buffer, false);
+        break;
+      }
+      buffer = buffer === undefined ? line : buffer + '\n' + line;
+      const done = await this.runChunk(buffer, true);
+      if (done) buffer = undefined;
+    }
+    return this.runtime.errorCount === before;
+  }
+
+  /** Parses and runs one chunk; false when more lines are needed. */
+  private async runChunk(text: string, partial: boolean): Promise<boolean> {
+    let script: ScriptAst;
+    try {
+      script = parseScript(text, { partial });
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      if (e.incomplete && partial) return false;
+      this.runtime.writeError(this.parseErrorRecord(e, text));
+      this.runtime.lastSuccess = false;
+      return true;
+    }
+    await this.runStatements(script);
+    return true;
+  }
+
+  /** Names for tab completion: command names, or a command's parameter names, or variables. */
+  completions(lineSoFar: string): string[] {
+    const segment = lineSoFar.split(/[|;]/).pop() ?? '';
+    const words = segment.trimStart().split(/\s+/);
+    const word = words[words.length - 1] ?? '';
+    const lower = word.toLowerCase();
+    const rt = this.runtime;
+    if (word.startsWith('$')) {
+      return ['true', 'false', 'null', ...rt.variables.names()]
+        .filter((n) => n.toLowerCase().startsWith(lower.slice(1)))
+        .map((n) => '$' + n);
+    }
+    if (words.length <= 1) {
+      return rt.commandList.map((c) => c.name).filter((n) => n.toLowerCase().startsWith(lower)).sort();
+    }
+    if (word.startsWith('-')) {
+      const spec = rt.resolveCommand(words[0]);
+      if (!spec) return [];
+      const names = [...spec.parameters.map((p) => p.name), ...COMMON_PARAMETER_NAMES.filter((n) => spec.supportsShouldProcess || (n !== 'WhatIf' && n !== 'Confirm'))];
+      return names.filter((n) => n.toLowerCase().startsWith(lower.slice(1))).map((n) => '-' + n);
+    }
+    return [];
+  }
+}
