@@ -116,7 +116,7 @@ export class StreamHost implements ShellHost {
 export interface TerminalHostOptions {
   /** History file (e.g. ~/.gatehouse_history); no history kept when absent. */
   historyFile?: string;
-  /** Name shown in the prompt `[PS] <name>>`. */
+  /** Name shown in the prompt `[PS] <name>> `. */
   computerName?: string;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
@@ -164,7 +164,7 @@ export class TerminalHost implements ShellHost {
   }
 
   statementPrompt(): string {
-    return `[PS] ${this.options.computerName ?? 'localhost'}>`;
+    return `[PS] ${this.options.computerName ?? 'localhost'}> `;
   }
 
   private interface(): readline.Interface {

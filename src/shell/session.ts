@@ -32,10 +32,10 @@ export class ShellSession {
     return this.runtime.hadErrors;
   }
 
-  /** `[PS] <computerName>>` */
+  /** `[PS] <computerName>> ` */
   prompt(): string {
     const custom = (this.host as PromptingHost).statementPrompt;
-    return custom ? custom.call(this.host) : `[PS] ${this.env.computerName}>`;
+    return custom ? custom.call(this.host) : `[PS] ${this.env.computerName}> `;
   }
 
   private parseErrorRecord(e: ParseError, text: string, sourceName?: string): ErrorRecord {
