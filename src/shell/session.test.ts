@@ -40,7 +40,7 @@ describe('session: error records', () => {
     const { session, host } = testShell();
     await session.runScript('New-SendConnector -Name X -AuthenticationCredential "user:password"');
     assert.match(host.err, /^New-SendConnector : Cannot process argument transformation on parameter 'AuthenticationCredential'\. Cannot convert the "user:password" value of type "System\.String" to type "System\.Management\.Automation\.PSCredential"\.\n/);
-    assert.match(host.err, /\n\+ {52}~{15}\n/);
+    assert.match(host.err, /\n\+ {53}~{15}\n/);
     assert.match(host.err, /CategoryInfo {10}: InvalidData: \(:\) \[New-SendConnector\], ParameterBindin\.\.\.mationException\n/);
     assert.match(host.err, /FullyQualifiedErrorId : ParameterArgumentTransformationError,New-SendConnector\n/);
   });
