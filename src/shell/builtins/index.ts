@@ -11,7 +11,7 @@ import { getHelp } from './get-help.js';
 import { getMemberCommand } from './get-member.js';
 import { measureObject } from './measure.js';
 import { newObject } from './new-object.js';
-import { clearHost, writeHost, writeOutput, writeVerbose, writeWarning } from './output.js';
+import { clearHost, getDate, writeHost, writeOutput, writeVerbose, writeWarning } from './output.js';
 import { selectObject } from './select.js';
 import { sortObject } from './sort.js';
 import { whereObject } from './where.js';
@@ -21,7 +21,7 @@ export const builtinCommands: CommandSpec[] = [
   selectObject, whereObject, sortObject, measureObject, forEachObject,
   getCommand, getHelp, getMemberCommand,
   getCredential, convertToSecureString, readHost, newObject,
-  writeOutput, writeHost, writeWarning, writeVerbose, clearHost,
+  writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
 ];
 
 export const builtinViews: ObjectView[] = [

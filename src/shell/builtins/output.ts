@@ -1,6 +1,6 @@
 // Write-Output, Write-Host, Write-Warning, Write-Verbose and Clear-Host.
 
-import { enumerate, isEnumerable, toArray, toStr } from '../conversion.js';
+import { convertDate, enumerate, isEnumerable, toArray, toStr } from '../conversion.js';
 import { formatScalar } from '../format/value.js';
 import { builtin, flag, objectParam, stringParam, switchParam } from './define.js';
 
@@ -76,5 +76,21 @@ export const clearHost = builtin('Core', {
   invoke(_args, ctx) {
     if (ctx.host.interactive) ctx.host.write('\x1b[2J\x1b[H');
     return [];
+  },
+});
+
+export const getDate = builtin('Utility', {
+  name: 'Get-Date',
+  synopsis: 'Gets the current date and time.',
+  parameters: [objectParam('Date', { position: 0, typeName: 'DateTime', convert: convertDate }), stringParam('Format')],
+  invoke(args) {
+    const d = (args.get('Date') as Date | undefined) ?? new Date();
+    const format = args.get('Format') as string | undefined;
+    if (format === undefined) return [d];
+    const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+    const text = format.replace(/yyyy|MM|dd|HH|mm|ss/g, (t) => ({
+      yyyy: pad(d.getFullYear(), 4), MM: pad(d.getMonth() + 1), dd: pad(d.getDate()), HH: pad(d.getHours()), mm: pad(d.getMinutes()), ss: pad(d.getSeconds()),
+    })[t] ?? t);
+    return [text];
   },
 });

@@ -95,7 +95,7 @@ export function listEntries(obj: unknown, properties: string[] | undefined, env:
 
 function hashtableTable(h: Hashtable, env: FormatEnvironment): string {
   const rows = h.pairs().map(([k, v]) => [formatScalar(k), formatValue(v, env.enumerationLimit)]);
-  return renderTable([{ label: 'Name', align: 'left' }, { label: 'Value', align: 'left' }], rows, { width: env.width });
+  return renderTable([{ label: 'Name', width: 30, align: 'left' }, { label: 'Value', align: 'left' }], rows, { width: env.width });
 }
 
 /** Out-Default's text for the objects a statement wrote. */
