@@ -256,11 +256,12 @@ export class TerminalHost implements ShellHost {
       this.rl = undefined;
       this.closing = false;
     }
-    this.output.write(prompt);
     return new Promise((resolve) => {
       let value = '';
       const wasRaw = input.isRaw;
+      // Echo goes off before the prompt appears: whatever the person types after seeing it stays hidden.
       if (input.isTTY) input.setRawMode(true);
+      this.output.write(prompt);
       input.resume();
       const done = (v: string | null): void => {
         input.off('data', onData);
