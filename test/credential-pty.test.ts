@@ -22,6 +22,6 @@ describe('Get-Credential at a terminal', () => {
     assert.match(shown, /User: edgeauth/);
     assert.match(shown, /Password for user edgeauth: \*{7}/);
     assert.ok(!shown.includes('S3cret!'), `the password was echoed:\n${shown}`);
-    assert.match(shown, /\$c\.UserName\r?\nedgeauth/);
+    assert.match(shown, /\$c\.UserName\r*\n+edgeauth/);
   });
 });

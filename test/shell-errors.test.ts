@@ -25,7 +25,7 @@ const cases: { name: string; command: string; error: RegExp }[] = [
   { name: 'DNS routing off without smart hosts', command: 'New-SendConnector -Name "Relay" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false', error: /When DNSRoutingEnabled is \$false, you must specify at least one smart host/ },
   { name: 'BasicAuthRequireTLS without BasicAuth', command: 'New-ReceiveConnector -Name "Partners" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.0.0.9 -AuthMechanism Tls,BasicAuthRequireTLS', error: /BasicAuthRequireTLS requires BasicAuth and Tls/ },
   { name: 'same binding and remote ranges twice', command: 'New-ReceiveConnector -Name "Twin" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20', error: /conflict with the settings on Receive connector "From Internal Org"/ },
-  { name: 'partially overlapping remote ranges', command: 'New-ReceiveConnector -Name "Overlap" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.15-127.168.5.30', error: /partially overlaps/ },
+  { name: 'partially overlapping remote ranges', command: 'New-ReceiveConnector -Name "Overlap" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.20.0.128-127.20.1.5', error: /partially overlaps the range 127\.20\.0\.0\/24 of Receive connector "Partners"/ },
   { name: 'invalid IP range', command: 'Set-ReceiveConnector "From Internal Org" -RemoteIPRanges 192.168.5.300', error: /Cannot process argument transformation on parameter 'RemoteIPRanges'.*192\.168\.5\.300/ },
   { name: 'duplicate name', command: 'New-SendConnector -Name "to internet" -AddressSpaces * -Usage Internet', error: /already exists/ },
   { name: 'missing Identity', command: 'Set-ReceiveConnector -Name "Renamed"', error: /Cannot process command because of one or more missing mandatory parameters: Identity\./ },
@@ -46,6 +46,7 @@ describe('shell errors change nothing', () => {
       'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true',
       'Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings 127.10.1.1:25',
       'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -AuthMechanism TLS,BasicAuth,BasicAuthRequireTLS,ExchangeServer -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20',
+      'New-ReceiveConnector -Name "Partners" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.20.0.0/24',
     ].join('\n');
     const c = await gatehouse(['shell', '--data', data], { input: configure + '\n' });
     assert.equal(c.code, 0, c.stderr);

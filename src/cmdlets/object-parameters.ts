@@ -48,7 +48,7 @@ export function convertForProperty(def: PropertyDef): (v: unknown) => unknown {
       throw new ConversionError(`The value $null is not valid for ${def.name}. Specify a value of type ${def.typeName}.`);
     }
     if (!def.multi) {
-      if (Array.isArray(v)) {
+      if (Array.isArray(v) && !def.flags) {
         if (v.length === 1) return parseWith(def, v[0]);
         throw new ConversionError(`Cannot convert "System.Object[]" to the type "${def.typeName}" required by parameter '${def.name}'. Specify only one value.`);
       }

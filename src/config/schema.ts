@@ -36,6 +36,8 @@ export interface PropertyDef<T = unknown> {
   description: string;
   /** Shell value -> model value. Throws ValueError. For multi-valued properties, one item. */
   parse(input: unknown): T;
+  /** A flag set (AuthMechanism Tls,BasicAuth): a single value that is given as a list. */
+  flags?: boolean;
   /** A MultiValuedProperty: the model value is T[]; accepts lists and @{Add=...; Remove=...}. */
   multi?: boolean;
   /** Value when not given at creation. */
