@@ -1,3 +1,6 @@
+// Binder tests: names, prefixes, aliases, positions, switches, sets, mandatory
+// parameters, common parameters and every PowerShell binding error message.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';

@@ -1,3 +1,6 @@
+// Get-Credential, ConvertTo-SecureString, New-Object PSCredential and Read-Host
+// through an in-memory host, and the stream host's shared line queue.
+
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';

@@ -1,3 +1,6 @@
+// Evaluator tests: comparison semantics (case, conversion, collection filtering),
+// logic, arithmetic, string expansion, members, casts, if/foreach.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { statementValue } from './evaluator.js';

@@ -213,15 +213,18 @@ export class TerminalHost implements ShellHost {
         rl.off('SIGINT', onInterrupt);
         resolve(v);
       };
+      const abort = new AbortController();
       const onClose = (): void => finish(null);
       const onInterrupt = (): void => {
-        this.output.write('\n');
+        // Ctrl+C abandons the line being typed
         rl.write(null, { ctrl: true, name: 'u' });
+        abort.abort();
+        this.output.write('\n');
         finish('');
       };
       rl.once('close', onClose);
       rl.on('SIGINT', onInterrupt);
-      rl.question(prompt, (answer) => {
+      rl.question(prompt, { signal: abort.signal }, (answer) => {
         if (prompt.startsWith('[PS]') || prompt === '>> ') this.remember(answer);
         else this.forgetLast(answer);
         finish(answer);

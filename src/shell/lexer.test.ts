@@ -1,3 +1,6 @@
+// Lexer tests: argument-mode and expression-mode tokens, numbers with
+// multipliers, strings, comments, continuation and incomplete input.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Lexer, parseNumber, type Token } from './lexer.js';

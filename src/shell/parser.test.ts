@@ -1,3 +1,6 @@
+// Parser tests: statements, pipelines, argument mode, expressions and
+// precedence, parse errors and incomplete-input detection.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CommandAst, ExpressionAst, PipelineAst, StatementAst } from './ast.js';

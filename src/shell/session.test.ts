@@ -1,3 +1,6 @@
+// Session tests: error records in both layouts, -ErrorAction, ShouldProcess,
+// pipeline binding, mandatory prompts, line-by-line input and completion.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testShell } from './fixtures.js';

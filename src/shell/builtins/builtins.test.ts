@@ -1,3 +1,6 @@
+// Built-in command tests: Where/Select/Sort/Measure/ForEach-Object, Get-Command,
+// Get-Help, Write-* and Get-Member.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testShell } from '../fixtures.js';

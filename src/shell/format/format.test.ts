@@ -1,3 +1,6 @@
+// Formatter tests: value text, the Format-List and Format-Table writers, word
+// wrap and the pieces of the error view.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatDateDisplay } from '../conversion.js';
