@@ -48,7 +48,9 @@ export class BindingError extends Error {
 }
 
 interface CommonSpec extends ParameterSpec {
-  common: keyof CommonParameters;
+  /** Where the value goes in CommonParameters; undefined = accepted and ignored. */
+  common?: keyof CommonParameters;
+  isCommon: true;
 }
 
 function actionConvert(name: string) {
@@ -62,23 +64,22 @@ function actionConvert(name: string) {
 }
 
 const COMMON: CommonSpec[] = [
-  { name: 'Verbose', aliases: ['vb'], switch: true, typeName: 'SwitchParameter', common: 'verbose' },
-  { name: 'Debug', aliases: ['db'], switch: true, typeName: 'SwitchParameter', common: 'debug' },
-  { name: 'ErrorAction', aliases: ['ea'], typeName: 'ActionPreference', common: 'errorAction', convert: actionConvert('ErrorAction') },
-  { name: 'WarningAction', aliases: ['wa'], typeName: 'ActionPreference', common: 'warningAction', convert: actionConvert('WarningAction') },
-  { name: 'InformationAction', aliases: ['infa'], typeName: 'ActionPreference', common: 'verbose', convert: actionConvert('InformationAction') },
-  { name: 'ErrorVariable', aliases: ['ev'], typeName: 'String', common: 'errorVariable', convert: convertString },
-  { name: 'WarningVariable', aliases: ['wv'], typeName: 'String', common: 'warningVariable', convert: convertString },
-  { name: 'InformationVariable', aliases: ['iv'], typeName: 'String', common: 'debug', convert: convertString },
-  { name: 'OutVariable', aliases: ['ov'], typeName: 'String', common: 'outVariable', convert: convertString },
-  { name: 'OutBuffer', aliases: ['ob'], typeName: 'Int32', common: 'debug' },
-  { name: 'PipelineVariable', aliases: ['pv'], typeName: 'String', common: 'debug', convert: convertString },
+  { name: 'Verbose', aliases: ['vb'], switch: true, typeName: 'SwitchParameter', common: 'verbose', isCommon: true },
+  { name: 'Debug', aliases: ['db'], switch: true, typeName: 'SwitchParameter', common: 'debug', isCommon: true },
+  { name: 'ErrorAction', aliases: ['ea'], typeName: 'ActionPreference', common: 'errorAction', convert: actionConvert('ErrorAction'), isCommon: true },
+  { name: 'WarningAction', aliases: ['wa'], typeName: 'ActionPreference', common: 'warningAction', convert: actionConvert('WarningAction'), isCommon: true },
+  { name: 'InformationAction', aliases: ['infa'], typeName: 'ActionPreference', convert: actionConvert('InformationAction'), isCommon: true },
+  { name: 'ErrorVariable', aliases: ['ev'], typeName: 'String', common: 'errorVariable', convert: convertString, isCommon: true },
+  { name: 'WarningVariable', aliases: ['wv'], typeName: 'String', common: 'warningVariable', convert: convertString, isCommon: true },
+  { name: 'InformationVariable', aliases: ['iv'], typeName: 'String', convert: convertString, isCommon: true },
+  { name: 'OutVariable', aliases: ['ov'], typeName: 'String', common: 'outVariable', convert: convertString, isCommon: true },
+  { name: 'OutBuffer', aliases: ['ob'], typeName: 'Int32', isCommon: true },
+  { name: 'PipelineVariable', aliases: ['pv'], typeName: 'String', convert: convertString, isCommon: true },
 ];
 const SHOULD_PROCESS: CommonSpec[] = [
-  { name: 'WhatIf', aliases: ['wi'], switch: true, typeName: 'SwitchParameter', common: 'whatIf' },
-  { name: 'Confirm', aliases: ['cf'], switch: true, typeName: 'SwitchParameter', common: 'confirm' },
+  { name: 'WhatIf', aliases: ['wi'], switch: true, typeName: 'SwitchParameter', common: 'whatIf', isCommon: true },
+  { name: 'Confirm', aliases: ['cf'], switch: true, typeName: 'SwitchParameter', common: 'confirm', isCommon: true },
 ];
-const IGNORED_COMMON = new Set(['InformationAction', 'InformationVariable', 'OutBuffer', 'PipelineVariable']);
 
 export const COMMON_PARAMETER_NAMES: readonly string[] = [...COMMON, ...SHOULD_PROCESS].map((p) => p.name);
 
@@ -97,7 +98,7 @@ export function fullTypeName(typeName: string): string {
 }
 
 function isCommon(p: ParameterSpec): p is CommonSpec {
-  return (p as CommonSpec).common !== undefined;
+  return (p as CommonSpec).isCommon === true;
 }
 
 /** A bound value and where it came from. */
@@ -172,7 +173,7 @@ export class CommandBinder {
       );
     }
     this.bound.set(p.name, { spec: p, value });
-    if (isCommon(p) && !IGNORED_COMMON.has(p.name)) {
+    if (isCommon(p) && p.common) {
       (this.common as Record<string, unknown>)[p.common] = value;
     }
   }
