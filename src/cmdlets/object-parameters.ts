@@ -7,7 +7,7 @@
 import { resolveDefault, type DefaultContext, type ObjectSchema, type PropertyDef } from '../config/schema.js';
 import { ValueError } from '../config/types/value-error.js';
 import { ConversionError, type BoundArguments, type ParameterSpec } from '../shell/command.js';
-import { PSObject } from '../shell/values.js';
+import { Hashtable, PSObject } from '../shell/values.js';
 import { invalidOperation } from './errors.js';
 import type { ServerContext } from './server-context.js';
 
@@ -18,6 +18,7 @@ export class MultiValueEdit {
 
 /** A hashtable from the shell (Map or plain object), keys case-insensitive. */
 export function asHashtable(v: unknown): Map<string, unknown> | null {
+  if (v instanceof Hashtable) return new Map(v.pairs().map(([k, x]) => [String(k).toLowerCase(), x]));
   if (v instanceof Map) return new Map([...v.entries()].map(([k, x]) => [String(k).toLowerCase(), x]));
   if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof PSObject)) {
     const proto = Object.getPrototypeOf(v);
