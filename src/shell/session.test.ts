@@ -62,10 +62,13 @@ describe('session: error records', () => {
     assert.equal(lines[0], "The operation couldn't be performed because object 'No Such Connector' couldn't be found on 'edge01.contoso.com'.");
     assert.equal(lines[1], '    + CategoryInfo          : NotSpecified: (:) [Set-SendConnector], ManagementObjectNotFoundException');
     const fqid = '+ FullyQualifiedErrorId : [Server=EDGE01,RequestId=3f2b8c1e-0d4a-4c6e-9a57-1b2c3d4e5f60,TimeStamp=11/27/2026 5:34:56 PM] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] ';
-    assert.ok(lines[2].startsWith('    ' + fqid.slice(0, 114) + '    '), lines[2]);
-    assert.match(lines[2].replace(/ {4}/g, ''), /\] [0-9A-F]{8},Microsoft\.Exchange\.Management\.SystemConfigurationTasks\.SetSendConnector$/);
-    assert.equal(lines[3], '    + PSComputerName        : edge01.contoso.com');
-    assert.equal(lines[4], ' ');
+    // The long id is cut every 114 characters (width 119 - 5), each piece on its own line indented 4 spaces.
+    assert.equal(lines[2], '    ' + fqid.slice(0, 114));
+    assert.ok(lines[3].startsWith('    ' + fqid.slice(114)), lines[3]);
+    const joined = lines.slice(2, 5).map((l) => l.slice(4)).join('');
+    assert.match(joined, /\] [0-9A-F]{8},Microsoft\.Exchange\.Management\.SystemConfigurationTasks\.SetSendConnector$/);
+    assert.equal(lines[5], '    + PSComputerName        : edge01.contoso.com');
+    assert.equal(lines[6], ' ');
   });
 
   it('reports a parse error and runs nothing', async () => {

@@ -54,14 +54,16 @@ export function positionMessage(source: Source, extent: Extent): string {
 
 /**
  * One "+ Label : value" block: the text is cut every (buffer width - 6)
- * characters and each piece indented by 4 spaces, as the 5.1 view does.
+ * characters and each piece indented by 4 spaces, as the 5.1 view does. The
+ * 5.1 view leaves the line breaks to the console's own wrapping; here each
+ * piece ends its line, so logs and pipes read the same as a terminal.
  */
 function block(text: string, width: number): string {
   const chunk = width + 1 - 6;
   if (!(chunk > 0) || text.length <= chunk) return '    ' + text;
-  let out = '';
-  for (let i = 0; i < text.length; i += chunk) out += '    ' + text.slice(i, i + chunk);
-  return out;
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += chunk) pieces.push('    ' + text.slice(i, i + chunk));
+  return pieces.join('\n');
 }
 
 /** The record's text, ending with a newline. */
