@@ -7,7 +7,7 @@ import { validateAcceptedDomain } from '../config/validate.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { CommandSpec } from '../shell/command.js';
 import { invalidOperation } from './errors.js';
-import { getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
+import { assertUnchanged, checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
 import { findObject, identityParameter } from './object-identity.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
@@ -40,7 +40,11 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
       values.Default = existing.length === 0;
       throwIfProblems(validateAcceptedDomain(values, existing));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating accepted domain'))) return [];
-      insertObject(ctx, newModelObject(schema, '', values));
+      checkAndWrite(ctx, () => {
+        const current = others(ctx);
+        values.Default = current.length === 0;
+        return validateAcceptedDomain(values, current);
+      }, () => insertObject(ctx, newModelObject(schema, '', values)));
       return [];
     },
   };
@@ -68,7 +72,8 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
       }
       throwIfProblems(validateAcceptedDomain(values, others(ctx, obj.guid)));
       if (!(await inv.shouldProcess(String(obj.values.Name), 'Setting accepted domain'))) return [];
-      ctx.repo.transaction(() => {
+      checkAndWrite(ctx, () => validateAcceptedDomain(values, others(ctx, obj.guid)), () => {
+        assertUnchanged(ctx, obj);
         if (args.get('MakeDefault') === true) {
           for (const other of ctx.repo.list(schema)) {
             if (other.guid !== obj.guid && other.values.Default === true) {

@@ -44,6 +44,28 @@ export function throwIfProblems(problems: Problem[]): void {
   if (problems.length > 0) throw invalid(problems);
 }
 
+/**
+ * Checks the rules again and writes, in one write transaction: two shells on
+ * the same store cannot both pass a rule that spans objects (one binding +
+ * remote range per server, one name per domain). Callers check once before
+ * asking for confirmation, so a bad command fails without a prompt.
+ */
+export function checkAndWrite(ctx: ServerContext, check: () => Problem[], write: () => void): void {
+  ctx.repo.transaction(() => {
+    throwIfProblems(check());
+    write();
+  });
+}
+
+/** Inside a transaction: fails when another session changed the object since this command read it. */
+export function assertUnchanged(ctx: ServerContext, obj: ModelObject): void {
+  const current = ctx.repo.get(obj.schema, obj.guid);
+  if (!current) throw invalid([{ property: 'Identity', message: `The ${obj.schema.label} "${obj.values.Name}" was removed by another session while this command ran.` }]);
+  if (current.whenChanged.getTime() !== obj.whenChanged.getTime()) {
+    throw invalid([{ property: 'Identity', message: `The ${obj.schema.label} "${obj.values.Name}" was changed by another session while this command ran. Run the command again.` }]);
+  }
+}
+
 export interface GetOptions {
   schema: ObjectSchema;
   synopsis: string;
@@ -92,7 +114,8 @@ export function setCommand(ctx: ServerContext, o: SetOptions): CommandSpec {
       o.prepare?.(values, args, ctx);
       throwIfProblems(o.validate(values, obj, ctx));
       if (!(await inv.shouldProcess(String(obj.values.Name), `Setting ${o.schema.label}`))) return [];
-      ctx.repo.transaction(() => {
+      checkAndWrite(ctx, () => o.validate(values, obj, ctx), () => {
+        assertUnchanged(ctx, obj);
         obj.values = values;
         updateObject(ctx, obj);
       });
