@@ -28,7 +28,7 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
     synopsis: 'Adds a domain this organization (or this Edge server) accepts mail for.',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
-    parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...schemaParameters(schema, 'new').map((p) => (p.name === 'DomainName' ? { ...p, mandatory: true } : p))],
+    parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...schemaParameters(schema, 'new', [], defaultContext(ctx)).map((p) => (p.name === 'DomainName' ? { ...p, mandatory: true } : p))],
     examples: [{ code: 'New-AcceptedDomain -Name Contoso -DomainName contoso.com -DomainType Authoritative', remarks: 'Accepts mail for contoso.com, whose mailboxes are in this organization.' }],
     async invoke(args, inv) {
       const defaults = defaultContext(ctx);

@@ -70,12 +70,28 @@ export function isSettable(def: PropertyDef, mode: 'new' | 'set'): boolean {
   return def.settable === 'both' || def.settable === mode;
 }
 
-/** Parameter specs for the settable properties of a schema (Name excluded: callers add it with its position). */
-export function schemaParameters(schema: ObjectSchema, mode: 'new' | 'set', skip: string[] = []): ParameterSpec[] {
+/** How Get-Help shows a default: `{a, b}` for lists, `$null` when there is none. */
+function defaultText(def: PropertyDef, defaults: DefaultContext): string {
+  const v = resolveDefault(def, defaults);
+  if (Array.isArray(v)) return `{${v.map(String).join(', ')}}`;
+  if (v === null || v === undefined) return '$null';
+  if (typeof v === 'boolean') return v ? '$true' : '$false';
+  return String(v);
+}
+
+/**
+ * Parameter specs for the settable properties of a schema (Name excluded:
+ * callers add it with its position). With `defaults` (New-* commands), help
+ * shows each parameter's default on this server.
+ */
+export function schemaParameters(schema: ObjectSchema, mode: 'new' | 'set', skip: string[] = [], defaults?: DefaultContext): ParameterSpec[] {
   const skipped = new Set(['name', ...skip.map((s) => s.toLowerCase())]);
   return schema.properties
     .filter((def) => isSettable(def, mode) && !skipped.has(def.name.toLowerCase()))
-    .map((def) => ({ name: def.name, typeName: def.typeName, description: def.description, convert: convertForProperty(def) }));
+    .map((def) => ({
+      name: def.name, typeName: def.typeName, description: def.description, convert: convertForProperty(def),
+      defaultValue: defaults ? defaultText(def, defaults) : undefined,
+    }));
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

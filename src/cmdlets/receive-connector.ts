@@ -112,7 +112,7 @@ export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
     synopsis: 'Creates a Receive connector: which local address and port accept SMTP from which remote addresses, with which authentication and permissions.',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
-    parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...usageParams, ...schemaParameters(schema, 'new', ['Usage'])],
+    parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...usageParams, ...schemaParameters(schema, 'new', ['Usage'], defaultContext(ctx))],
     examples: [
       { code: 'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -AuthMechanism TLS,BasicAuth,BasicAuthRequireTLS,ExchangeServer -Bindings 10.1.1.2:25 -RemoteIPRanges 192.168.5.10,192.168.5.20', remarks: 'Accepts mail only from two Mailbox servers on the internal address.' },
     ],

@@ -46,7 +46,7 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
     { name: 'Usage', typeName: 'UsageType', description: 'Custom, Internal, Internet or Partner (sets defaults such as MaxMessageSize).', convert: enumConvert((v) => SendUsageType.parse(v)) },
     ...USAGE_SWITCHES.map((u): ParameterSpec => ({ name: u, typeName: 'SwitchParameter', switch: true, description: `Same as -Usage ${u}.` })),
   ];
-  const newParams = schemaParameters(schema, 'new', ['Usage']).map((p) => (p.name === 'AddressSpaces' ? { ...p, mandatory: true } : p));
+  const newParams = schemaParameters(schema, 'new', ['Usage'], defaultContext(ctx)).map((p) => (p.name === 'AddressSpaces' ? { ...p, mandatory: true } : p));
 
   const newCommand: CommandSpec = {
     name: 'New-SendConnector',

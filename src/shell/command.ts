@@ -41,8 +41,9 @@ export interface ParameterSpec {
   valueFromPipelineByPropertyName?: boolean;
   /** Collect every positional argument left over after the others are bound (Write-Host a b c). */
   valueFromRemainingArguments?: boolean;
-  /** Keep the raw AST of the argument (e.g. Where-Object's script block); convert gets a ScriptBlock. */
   description?: string;
+  /** The value used when the parameter is not given, as shown by Get-Help ("25", "00:10:00", "{}"). */
+  defaultValue?: string;
   /** Turn the shell value into the command's value; throw ConversionError with a readable message. */
   convert?(value: unknown): unknown;
 }

@@ -60,7 +60,7 @@ function parameterBlock(spec: CommandSpec, p: ParameterSpec, width: number): str
     '',
     `        Required?                    ${mandatory ? 'true' : 'false'}`,
     `        Position?                    ${p.position !== undefined ? p.position + 1 : 'named'}`,
-    '        Default value                ',
+    `        Default value                ${p.defaultValue ?? ''}`,
     `        Accept pipeline input?       ${pipeline}`,
     '        Accept wildcard characters?  false',
   );
