@@ -83,7 +83,7 @@ async function shell(argv: string[]): Promise<number> {
     try {
       script = { text: readFileSync(file, 'utf8'), source: file };
     } catch (err) {
-      throw new UsageError(`cannot read the script ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new Error(`cannot read the script ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
   return runShell(dataDir(flags), script);
