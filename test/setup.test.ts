@@ -32,6 +32,15 @@ describe('gatehouse setup', () => {
     assert.match(rc.stdout, /ConnectionInactivityTimeout\s+: 00:01:00/);
     assert.match(rc.stdout, /MessageRateLimit\s+: 600/);
 
+    const thumbprint = /Certificate ([0-9A-F]{40}) /.exec(r.stdout)?.[1];
+    assert.ok(thumbprint, r.stdout);
+    const cert = await gatehouse(['shell', '--data', edge, '-c', 'Get-ExchangeCertificate -DomainName edge01.contoso.net | Format-List Thumbprint,Subject,CertificateDomains,Services,Status,PublicKeySize,HasPrivateKey']);
+    assert.equal(cert.code, 0, cert.stderr);
+    assert.match(cert.stdout, new RegExp(`Thumbprint\\s+: ${thumbprint}`));
+    assert.match(cert.stdout, /CertificateDomains : \{edge01, edge01\.contoso\.net\}/);
+    assert.match(cert.stdout, /Status\s+: Valid/);
+    assert.match(cert.stdout, /PublicKeySize\s+: 2048/);
+    assert.match(cert.stdout, /HasPrivateKey\s+: True/);
     const srv = await gatehouse(['shell', '--data', edge, '-c', 'Get-ExchangeServer | Format-List Name,Fqdn,ServerRole; Get-LocalGroup "Exchange Servers" | Format-List Name']);
     assert.equal(srv.code, 0, srv.stderr);
     assert.match(srv.stdout, /ServerRole : Edge/);

@@ -4,6 +4,7 @@ import type { CommandSpec } from '../shell/command.js';
 import type { ObjectView } from '../shell/values.js';
 import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.js';
 import { directoryCommands, directoryViews } from './directory-accounts.js';
+import { certificateCommands, certificateViews } from './exchange-certificate.js';
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
@@ -18,6 +19,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...transportServiceCommands(ctx),
     ...localAccountCommands(ctx),
     ...directoryCommands(ctx),
+    ...certificateCommands(ctx),
   ];
 }
 
@@ -28,4 +30,5 @@ export const serverViews: ObjectView[] = [
   ...transportServiceViews,
   ...localAccountViews,
   ...directoryViews,
+  ...certificateViews,
 ];
