@@ -7,6 +7,7 @@
 
 import { adGroupSchema, adUserSchema } from '../config/model/account.js';
 import { verifyPassword } from '../secrets/password-hash.js';
+import { distinguishedName, findDirectoryUser, type DirectoryScope } from '../directory/account-lookup.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject } from '../shell/values.js';
@@ -17,8 +18,12 @@ import { defaultContext, type ServerContext } from './server-context.js';
 
 const userProp = (name: string) => adUserSchema.properties.find((p) => p.name === name)!;
 
+function scope(ctx: ServerContext): DirectoryScope {
+  return { role: ctx.role, netbiosName: ctx.directory.netbiosName, dnsDomain: ctx.directory.dnsDomain, repo: ctx.repo };
+}
+
 function dn(ctx: ServerContext, name: string): string {
-  return `CN=${name},CN=Users,` + ctx.directory.dnsDomain.split('.').map((l) => `DC=${l}`).join(',');
+  return distinguishedName(ctx.directory.dnsDomain, name);
 }
 
 function cannotFind(identity: string, ctx: ServerContext): CmdletError {
@@ -28,15 +33,7 @@ function cannotFind(identity: string, ctx: ServerContext): CmdletError {
 
 /** Finds a user by sAMAccountName, DOMAIN\sam, UPN, distinguished name, GUID, SID or name. */
 export function findADUser(ctx: ServerContext, identity: string): ModelObject | undefined {
-  let id = identity.toLowerCase();
-  const slash = id.indexOf('\\');
-  if (slash >= 0) {
-    if (id.slice(0, slash) !== ctx.directory.netbiosName.toLowerCase()) return undefined;
-    id = id.slice(slash + 1);
-  }
-  return ctx.repo.list(adUserSchema).find((u) =>
-    [u.values.SamAccountName, u.values.UserPrincipalName, u.values.SID, u.guid, dn(ctx, String(u.values.Name)), u.values.Name]
-      .some((x) => x !== null && x !== undefined && String(x).toLowerCase() === id));
+  return findDirectoryUser(scope(ctx), identity);
 }
 
 function requireUser(ctx: ServerContext, identity: string): ModelObject {

@@ -6,6 +6,7 @@
 
 import { localGroupSchema, localUserSchema } from '../config/model/account.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
+import { findLocalUser as lookupLocalUser } from '../directory/account-lookup.js';
 import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
@@ -26,7 +27,7 @@ function wildcard(pattern: string): RegExp {
 }
 
 export function findLocalUser(ctx: ServerContext, name: string): ModelObject {
-  const u = ctx.repo.findByName(localUserSchema, '', name) ?? ctx.repo.list(localUserSchema).find((x) => String(x.values.SID).toLowerCase() === name.toLowerCase());
+  const u = lookupLocalUser({ role: ctx.role, netbiosName: ctx.name, dnsDomain: ctx.fqdn, repo: ctx.repo }, name);
   if (!u) throw userNotFound(name);
   return u;
 }
@@ -174,7 +175,7 @@ export function localAccountCommands(ctx: ServerContext): CommandSpec[] {
       const group = findGroup(ctx, String(args.get('Group')));
       const list = members(group);
       for (const name of args.get('Member') as string[]) {
-        const user = findLocalUser(ctx, name.includes('\\') ? name.slice(name.indexOf('\\') + 1) : name);
+        const user = findLocalUser(ctx, name);
         const isMember = list.includes(user.guid);
         if (verb === 'Add' && isMember) { inv.writeError(new CmdletError(`${ctx.name}\\${user.values.Name} is already a member of group ${group.values.Name}.`, { category: 'ResourceExists', reason: 'MemberExistsException' })); continue; }
         if (verb === 'Remove' && !isMember) { inv.writeError(new CmdletError(`${ctx.name}\\${user.values.Name} was not found in group ${group.values.Name}.`, { category: 'ObjectNotFound', reason: 'MemberNotFoundException' })); continue; }
