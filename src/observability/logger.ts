@@ -1,0 +1,23 @@
+// Structured logs: one JSON object per line on standard output, with a
+// timestamp, a level and an event name from a fixed vocabulary
+// ("smtp.in.connection.refused", "config.applied", ...), plus the session,
+// connector and peer once known. Secrets are never passed in.
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  log(level: Level, event: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export class JsonLogger implements Logger {
+  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l), private readonly base: Record<string, unknown> = {}) {}
+
+  log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
+    this.out(JSON.stringify({ ts: new Date().toISOString(), level, event, ...this.base, ...fields }) + '\n');
+  }
+
+  child(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.out, { ...this.base, ...fields });
+  }
+}
