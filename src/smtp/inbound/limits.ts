@@ -25,7 +25,8 @@ export class ConnectionCounter {
     if (limits.maxInboundConnection !== null && total >= limits.maxInboundConnection) return 'connector';
     if (limits.maxInboundConnectionPerSource !== null && fromSource >= limits.maxInboundConnectionPerSource) return 'source';
     if (limits.maxInboundConnection !== null) {
-      const remaining = limits.maxInboundConnection - total;
+      // The share is of what the other sources leave available.
+      const remaining = limits.maxInboundConnection - (total - fromSource);
       const share = Math.max(1, Math.floor((remaining * limits.maxInboundConnectionPercentagePerSource) / 100));
       if (fromSource >= share) return 'source';
     }
