@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { processHeader, rfc5322Date } from './message-headers.js';
+
+const policy = { keepRoutingHeaders: true, keepOrganizationHeaders: false, maxHeaderSize: 262144, maxHopCount: 30, maxLocalHopCount: 8, localNames: ['edge01.contoso.net'] };
+const msg = (s: string) => Buffer.from(s, 'latin1');
+
+describe('processHeader', () => {
+  it('adds Received on top and a Message-ID when missing, leaving the body alone', () => {
+    const r = processHeader(msg('Subject: Hi\r\nFrom: a@fabrikam.com\r\n\r\nbody\r\n.dot\r\n'), policy, 'from x ([127.0.0.5]) by edge01.contoso.net; date', () => '<new@edge01.contoso.net>');
+    assert.ok(r.ok);
+    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\n\r\nbody\r\n.dot\r\n');
+    assert.equal(r.messageId, '<new@edge01.contoso.net>');
+    assert.equal(r.subject, 'Hi');
+    assert.equal(r.from, 'a@fabrikam.com');
+  });
+  it('keeps an existing Message-ID, folded headers and 8-bit bytes', () => {
+    const r = processHeader(msg('Message-ID:\r\n <m1@f.com>\r\nSubject: caf\xe9\r\n\r\nx'), policy, 'r', () => '<unused>');
+    assert.ok(r.ok);
+    assert.equal(r.messageId, '<m1@f.com>');
+    assert.ok(r.message.includes(msg('Subject: caf\xe9\r\n')));
+  });
+  it('strips organization headers always and routing headers without the right', () => {
+    const input = msg('Received: from a by b\r\nResent-From: x@y\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n\r\nb');
+    const kept = processHeader(input, policy, 'r', () => '<m>');
+    assert.ok(kept.ok);
+    assert.match(kept.message.toString('latin1'), /^Received: r\r\nReceived: from a by b\r\nResent-From: x@y\r\nSubject: s\r\n/);
+    const stripped = processHeader(input, { ...policy, keepRoutingHeaders: false, keepOrganizationHeaders: true }, 'r', () => '<m>');
+    assert.ok(stripped.ok);
+    assert.match(stripped.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n/);
+  });
+  it('refuses loops and oversized headers', () => {
+    const hops = Array.from({ length: 30 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
+    assert.deepEqual(processHeader(msg(hops + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'hop-count' });
+    const local = Array.from({ length: 8 }, () => 'Received: from mbx by edge01.contoso.net with ESMTP\r\n').join('');
+    assert.deepEqual(processHeader(msg(local + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'local-hop-count' });
+    assert.deepEqual(processHeader(msg('X: ' + 'a'.repeat(300) + '\r\n\r\n'), { ...policy, maxHeaderSize: 100 }, 'r', () => '<m>'), { ok: false, reason: 'header-too-large' });
+  });
+  it('copes with a message that is only a header or starts with the empty line', () => {
+    const onlyHeader = processHeader(msg('Subject: x\r\n'), policy, 'r', () => '<m>');
+    assert.ok(onlyHeader.ok && onlyHeader.message.toString() === 'Received: r\r\nSubject: x\r\nMessage-ID: <m>\r\n');
+    const noHeader = processHeader(msg('\r\nbody only'), policy, 'r', () => '<m>');
+    assert.ok(noHeader.ok && noHeader.message.toString() === 'Received: r\r\nMessage-ID: <m>\r\n\r\nbody only');
+  });
+  it('formats RFC 5322 dates', () => {
+    assert.match(rfc5322Date(new Date(Date.UTC(2026, 10, 27, 17, 34, 56))), /^Fri, 27 Nov 2026 \d\d:34:56 [+-]\d{4}$/);
+  });
+});
