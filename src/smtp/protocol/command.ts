@@ -52,10 +52,10 @@ export type SmtpCommand =
   | { readonly verb: 'STARTTLS' }
   | { readonly verb: 'AUTH'; readonly mechanism: string; readonly initialResponse?: string };
 
-/** A line that is not a valid command; `verb` when the verb itself was recognised. */
+/** A line that is not a valid command; `command` names the verb when it was recognised. */
 export interface CommandError {
   readonly error: SmtpReply;
-  readonly verb?: Verb;
+  readonly command?: Verb;
 }
 
 /** The line looks like HTTP (request line or header): the runtime should disconnect. */
@@ -85,7 +85,12 @@ export function isHttpRequestLine(line: string): boolean {
 const NOT_IMPLEMENTED = new Set(['EXPN', 'TURN', 'ETRN', 'ATRN', 'SEND', 'SOML', 'SAML']);
 const BDAT_SIZE_DIGITS = 15; // 999,999,999,999,999 < 2^53
 
-const fail = (error: SmtpReply, verb?: Verb): CommandError => (verb ? { error, verb } : { error });
+const fail = (error: SmtpReply, verb?: Verb): CommandError => (verb ? { error, command: verb } : { error });
+
+/** Narrows a parse result to a command. */
+export function isCommand(result: ParseResult): result is SmtpCommand {
+  return 'verb' in result;
+}
 
 export function parseCommand(line: string, options: CommandOptions = {}): ParseResult {
   if (isHttpRequestLine(line)) return { http: true };
