@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js';
 import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
+import { runStart } from './start-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too)
+  gatehouse start [--data DIR]                                   (the transport service, in the foreground)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
@@ -97,6 +99,11 @@ export async function main(argv: string[]): Promise<number> {
         return await setup(rest);
       case 'shell':
         return await shell(rest);
+      case 'start': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        return await runStart(dataDir(flags));
+      }
       case 'version':
       case '--version':
         process.stdout.write(`gatehouse ${PRODUCT_VERSION}\n`);

@@ -1,0 +1,144 @@
+// The transport service of one server (`gatehouse start`): composes the
+// Receive connector listeners, the SMTP sessions and the local queue over the
+// server's configuration. It follows the configuration live: the store's
+// change counter is polled (and SIGHUP forces a reload); a new snapshot
+// re-plans the listeners and new sessions use the new connector settings,
+// while sessions already running keep theirs.
+
+import type { Socket } from 'node:net';
+import { join, isAbsolute } from 'node:path';
+import type { Logger } from '../observability/logger.js';
+import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { OpenServer } from '../setup/server-folder.js';
+import { listenPlan, selectConnector } from '../smtp/inbound/connector-selection.js';
+import { ConnectionCounter, MessageRateLimiter } from '../smtp/inbound/limits.js';
+import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
+import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
+import { selectSmtpCertificate } from '../tls/certificate-selection.js';
+import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
+import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+
+const POLL_MS = 500;
+
+export class TransportService {
+  private config!: TransportConfig;
+  private readonly listeners: Listeners;
+  private readonly queue: SqliteQueueStore;
+  private readonly connections = new ConnectionCounter();
+  private readonly rates = new MessageRateLimiter();
+  private readonly sessions = new Set<InboundSession>();
+  private poller?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private readonly protocolLog: ProtocolLog;
+  private sessionCounter = 0;
+
+  constructor(private readonly server: OpenServer, private readonly log: Logger) {
+    this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
+    this.listeners = new Listeners((socket) => this.accept(socket), log);
+    this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
+  }
+
+  get queueStore(): SqliteQueueStore {
+    return this.queue;
+  }
+
+  async start(): Promise<BoundListener[]> {
+    this.config = this.load();
+    const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
+    this.poller = setInterval(() => this.poll(), POLL_MS);
+    this.sweeper = setInterval(() => this.rates.sweep(), 60_000);
+    return bound;
+  }
+
+  /** Re-reads the configuration and re-plans listeners (SIGHUP, or the change counter moved). */
+  reload(reason: string): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      if (this.stopping) return;
+      let next: TransportConfig;
+      try {
+        next = this.load();
+      } catch (err) {
+        this.log.log('error', 'config.load.failed', { reason, error: (err as Error).message, action: 'the previous configuration stays in force; fix the store and send SIGHUP' });
+        return;
+      }
+      this.config = next;
+      const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
+      this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
+    });
+    return this.reloading;
+  }
+
+  /** Stops accepting, lets sessions finish (up to graceMs), then closes the stores. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.poller);
+    clearInterval(this.sweeper);
+    await this.listeners.close();
+    const deadline = Date.now() + graceMs;
+    for (const s of this.sessions) s.drain();
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const s of this.sessions) s.abort('service stopping');
+    this.protocolLog.close();
+    this.queue.close();
+    this.server.close();
+  }
+
+  private load(): TransportConfig {
+    return loadTransportConfig(this.server.repo, this.server.role, this.server.name, this.server.fqdn);
+  }
+
+  private poll(): void {
+    let counter: number;
+    try {
+      counter = this.server.config.changeCounter();
+    } catch (err) {
+      this.log.log('warn', 'config.poll.failed', { error: (err as Error).message });
+      return;
+    }
+    if (counter !== this.config.changeCounter) void this.reload('configuration changed');
+  }
+
+  private resolvePath(p: string): string {
+    return isAbsolute(p) ? p : join(this.server.dataDir, p);
+  }
+
+  private accept(socket: Socket): void {
+    const localAddress = socket.localAddress ?? '';
+    const localPort = socket.localPort ?? 0;
+    const remoteAddress = socket.remoteAddress ?? '';
+    const config = this.config;
+    const connector = this.stopping ? null : selectConnector(config.receiveConnectors, localAddress, localPort, remoteAddress);
+    if (!connector) {
+      this.log.log('warn', 'smtp.in.connection.refused', {
+        local: `${localAddress}:${localPort}`, remote: remoteAddress,
+        reason: this.stopping ? 'service stopping' : 'no enabled Receive connector has a binding and remote IP range for this connection',
+      });
+      socket.destroy();
+      return;
+    }
+    const refusal = this.connections.tryAcquire(connector.identity, remoteAddress, connector);
+    const id = `${Date.now().toString(16).toUpperCase()}${(++this.sessionCounter).toString(16).toUpperCase().padStart(4, '0')}`;
+    const services: SessionServices = {
+      queue: this.queue,
+      rates: this.rates,
+      log: this.log.child({ session: id, connector: connector.identity, remote: remoteAddress }),
+      protocolLog: connector.protocolLogging ? this.protocolLog : null,
+      directory: { role: this.server.role, netbiosName: this.server.directory.netbiosName, dnsDomain: this.server.directory.dnsDomain, repo: this.server.repo },
+      certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
+    };
+    const session = new InboundSession(id, socket, connector, config, services, refusal);
+    this.sessions.add(session);
+    session.once('close', () => {
+      this.sessions.delete(session);
+      if (!refusal) this.connections.release(connector.identity, remoteAddress);
+    });
+    session.start();
+  }
+}
+
+export function describeListener(l: BoundListener): string {
+  const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+  return `${host}:${l.port} (${l.connectors.join(', ')})`;
+}

@@ -1,0 +1,100 @@
+// The SMTP Receive protocol log (spec exchange-operations.md §4): CSV files
+// RECVyyyymmdd-n.LOG in ReceiveProtocolLogPath, shared by every Receive
+// connector with ProtocolLoggingLevel Verbose, Exchange's header and fields.
+// Lines are appended asynchronously in order (a session never waits for the
+// log); AUTH payloads never reach it (the session writes a placeholder).
+
+import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../observability/logger.js';
+
+const FIELDS = 'date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context';
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+export type ProtocolEvent = '+' | '-' | '>' | '<' | '*';
+
+export interface ProtocolLogLine {
+  connector: string;
+  session: string;
+  sequence: number;
+  local: string;
+  remote: string;
+  event: ProtocolEvent;
+  data: string;
+  context?: string;
+}
+
+function csv(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""').replace(/[\r\n]+/g, ' ')}"` : v;
+}
+
+export class ProtocolLog {
+  private stream: WriteStream | null = null;
+  private file = '';
+  private bytes = 0;
+  private day = '';
+  private failed = false;
+
+  constructor(private readonly folder: () => string, private readonly log: Logger) {}
+
+  write(line: ProtocolLogLine, now = new Date()): void {
+    const text = [now.toISOString(), line.connector, line.session, String(line.sequence), line.local, line.remote, line.event, line.data, line.context ?? '']
+      .map(csv).join(',') + '\r\n';
+    const out = this.open(now, text.length);
+    if (!out) return;
+    out.write(text);
+    this.bytes += Buffer.byteLength(text);
+  }
+
+  close(): void {
+    this.stream?.end();
+    this.stream = null;
+  }
+
+  private open(now: Date, next: number): WriteStream | null {
+    const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+    if (this.stream && day === this.day && this.bytes + next <= MAX_FILE_BYTES) return this.stream;
+    this.close();
+    try {
+      const dir = this.folder();
+      mkdirSync(dir, { recursive: true });
+      const existing = readdirSync(dir).filter((f) => f.startsWith(`RECV${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+      let n = existing.length > 0 ? Math.max(...existing) : 1;
+      let path = join(dir, `RECV${day}-${n}.LOG`);
+      let size = 0;
+      try {
+        size = statSync(path).size;
+      } catch {
+        size = 0;
+      }
+      if (size + next > MAX_FILE_BYTES) {
+        n++;
+        path = join(dir, `RECV${day}-${n}.LOG`);
+        size = 0;
+      }
+      this.stream = createWriteStream(path, { flags: 'a' });
+      this.stream.on('error', (err) => {
+        this.log.log('error', 'protocol-log.write.failed', { file: path, error: err.message, action: 'check ReceiveProtocolLogPath (Set-TransportService) and free disk space' });
+        this.stream = null;
+      });
+      this.file = path;
+      this.day = day;
+      this.bytes = size;
+      if (size === 0) {
+        const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${FIELDS}\r\n`;
+        this.stream.write(header);
+        this.bytes += header.length;
+      }
+      this.failed = false;
+      return this.stream;
+    } catch (err) {
+      if (!this.failed) this.log.log('error', 'protocol-log.open.failed', { error: (err as Error).message, action: 'check ReceiveProtocolLogPath (Set-TransportService)' });
+      this.failed = true;
+      return null;
+    }
+  }
+
+  get currentFile(): string {
+    return this.file;
+  }
+}
