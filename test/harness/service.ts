@@ -1,0 +1,80 @@
+// Starts `gatehouse start` as a real process, waits for its readiness line,
+// collects its JSON log, and stops it (SIGTERM, or SIGKILL on demand).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { BIN } from './gatehouse.js';
+
+export interface LogLine {
+  event: string;
+  level: string;
+  [key: string]: unknown;
+}
+
+export class RunningService {
+  readonly lines: LogLine[] = [];
+  private buffer = '';
+  private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => this.consume(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => this.consume(d));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  private consume(d: string): void {
+    this.buffer += d;
+    let nl;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const text = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { event: 'stderr', level: 'error', text };
+      }
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(line)) return true;
+        w.resolve(line);
+        return false;
+      });
+    }
+  }
+
+  /** The first log line (already seen or coming) matching; fails after timeoutMs. */
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = 15_000, what = 'log line'): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; log so far:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
+      this.waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+    });
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  kill(): Promise<number | null> {
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+export async function startService(dataDir: string): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const service = new RunningService(child);
+  await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || l.level === 'error' && l.event === 'stderr', 20_000, 'service.ready');
+  const ready = service.lines.find((l) => l.event === 'service.ready');
+  if (!ready) {
+    await service.kill();
+    throw new Error(`the service did not start:\n${service.lines.map((l) => JSON.stringify(l)).join('\n')}`);
+  }
+  return service;
+}
