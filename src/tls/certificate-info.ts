@@ -28,8 +28,10 @@ export function thumbprintOf(der: Buffer): string {
 }
 
 export function describeCertificate(cert: X509Certificate): CertificateInfo {
+  // Issued by itself: same name, and its own key verifies the signature (checkIssued would also
+  // require keyCertSign, which self-signed server certificates usually lack).
   let selfSigned = false;
-  if (cert.checkIssued(cert)) {
+  if (cert.subject === cert.issuer) {
     try {
       selfSigned = cert.verify(cert.publicKey);
     } catch {

@@ -4,7 +4,9 @@
 // subject CN or a subject alternative name matches the connector's Fqdn (a
 // wildcard covers one label), those usable for TLS now – valid dates, a
 // private key, RSA of at least 1024 bits, Server Authentication allowed –
-// ranked CA-issued before self-signed, then by the latest NotBefore.
+// ranked CA-issued before self-signed, then by the latest NotBefore. Several
+// certificates with the TlsCertificateName's issuer and subject (renewals):
+// those enabled for SMTP first, then the same order.
 // Get-ExchangeCertificate -DomainName lists candidates in the same order.
 
 import { X509Certificate } from 'node:crypto';
@@ -77,7 +79,7 @@ export function smtpCandidates(certs: ModelObject[], name: string, tlsCertificat
     const wanted = parseTlsCertificateName(tlsCertificateName);
     if (!wanted) return [];
     return certs.filter((c) => sameDn(String(c.values.Issuer ?? ''), wanted.issuer) && sameDn(String(c.values.Subject ?? ''), wanted.subject) && usableForTls(c, now))
-      .sort(compareCandidates);
+      .sort((a, b) => (servicesOf(a).has('SMTP') ? 0 : 1) - (servicesOf(b).has('SMTP') ? 0 : 1) || compareCandidates(a, b));
   }
   return certs.filter((c) => servicesOf(c).has('SMTP') && coversName(c, name) && usableForTls(c, now)).sort(compareCandidates);
 }
