@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand, type SmtpCommand } from './command.js';
 import { Replies } from './reply.js';
-import { SessionState } from './session-state.js';
+import { countsAsProtocolError, SessionState } from './session-state.js';
 
 function cmd(line: string): SmtpCommand {
   const r = parseCommand(line);
@@ -128,4 +128,13 @@ test('protocol error count', () => {
   for (let i = 0; i < 100; i++) assert.equal(u.countProtocolError(), false);
   const d = new SessionState();
   assert.deepEqual([1, 2, 3, 4, 5].map(() => d.countProtocolError()), [false, false, false, false, true]);
+});
+
+test('which replies count as protocol errors', () => {
+  assert.ok(countsAsProtocolError(Replies.badSequence));
+  assert.ok(countsAsProtocolError(Replies.unrecognizedCommand));
+  assert.ok(countsAsProtocolError(Replies.invalidRecipientAddress));
+  assert.ok(!countsAsProtocolError(Replies.tooManyRecipients));
+  assert.ok(!countsAsProtocolError(Replies.authFailed));
+  assert.ok(!countsAsProtocolError(Replies.unableToRelay));
 });

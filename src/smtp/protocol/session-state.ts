@@ -37,6 +37,15 @@ export interface SessionLimits {
   readonly startTls?: boolean;
 }
 
+/**
+ * Whether a reply counts towards MaxProtocolErrors: syntax and sequence
+ * errors (500-503). Limits (452 4.5.3), policy refusals (5.7.x) and AUTH
+ * failures (counted as logon failures) do not.
+ */
+export function countsAsProtocolError(reply: SmtpReply): boolean {
+  return reply.code >= 500 && reply.code <= 503;
+}
+
 export type Greeting = 'none' | 'helo' | 'ehlo';
 export type BodyPhase = 'none' | 'data' | 'bdat';
 

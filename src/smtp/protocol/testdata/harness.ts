@@ -10,7 +10,7 @@ import { continueAuth, MAX_AUTH_LINE_OCTETS, startAuth, type AuthState, type Aut
 import { isCommand, parseCommand, type CommandOptions, type SmtpCommand } from '../command.js';
 import { SmtpInputReader, type InputEvent, type ReaderOptions } from '../reader.js';
 import { formatReply, Replies, type SmtpReply } from '../reply.js';
-import { SessionState, type SessionLimits } from '../session-state.js';
+import { countsAsProtocolError, SessionState, type SessionLimits } from '../session-state.js';
 
 export interface HarnessOptions {
   readonly ehlo?: Partial<EhloOptions>;
@@ -90,7 +90,7 @@ export class TestSession {
 
   private error(reply: SmtpReply): void {
     this.send(reply);
-    if (this.state.countProtocolError()) {
+    if (countsAsProtocolError(reply) && this.state.countProtocolError()) {
       this.send(Replies.tooManyErrors);
       this.close('too many errors');
     }

@@ -1,0 +1,74 @@
+// Deterministic fuzzing: seeded pseudo-random SMTP-flavoured byte streams,
+// fed in random chunk sizes. Nothing may throw, and the reader's buffer must
+// stay bounded after each push is drained.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { continueAuth, MAX_AUTH_LINE_OCTETS, startAuth } from './auth.js';
+import { parseCommand } from './command.js';
+import { TestSession } from './testdata/harness.js';
+
+/** mulberry32: small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TOKENS = [
+  'EHLO x\r\n', 'HELO y\r\n', 'MAIL FROM:<a@b.com>\r\n', 'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
+  'RCPT TO:<c@d.com> NOTIFY=SUCCESS\r\n', 'DATA\r\n', 'BDAT 5\r\n', 'BDAT 3 LAST\r\n', 'BDAT 0 LAST\r\n',
+  'RSET\r\n', 'NOOP\r\n', 'STARTTLS\r\n', 'AUTH LOGIN\r\n', 'AUTH PLAIN\r\n', 'AUTH PLAIN AHUAc2VjcmV0\r\n',
+  'dXNlcg==\r\n', '*\r\n', '.\r\n', '\r\n.\r\n', '\n.\n', '\r.\r', '..', '.', '\r', '\n', '\r\n', '\0', '\xff',
+  'GET / HTTP/1.1\r\n', 'QUIT\r\n', 'VRFY a\r\n', 'x'.repeat(600), '<', '>', '@', ' ', '=', '+',
+];
+
+function input(rand: () => number): Buffer {
+  const parts: Buffer[] = [];
+  const n = 1 + Math.floor(rand() * 40);
+  for (let i = 0; i < n; i++) {
+    if (rand() < 0.7) parts.push(Buffer.from(TOKENS[Math.floor(rand() * TOKENS.length)]!, 'latin1'));
+    else parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 20) }, () => Math.floor(rand() * 256))));
+  }
+  return Buffer.concat(parts);
+}
+
+test('fuzz: 2,000 sessions never throw and keep the buffer bounded', () => {
+  const rand = prng(0x5eed);
+  for (let iteration = 0; iteration < 2000; iteration++) {
+    const variant = iteration % 3;
+    const s = new TestSession(
+      variant === 0
+        ? {}
+        : variant === 1
+          ? { limits: { maxRecipientsPerMessage: 2, maxMessageSize: 65536, maxProtocolErrors: 'unlimited' }, reader: { chunkOctets: 16 } }
+          : { ehlo: { chunking: false, enhancedStatusCodes: false }, reader: { maxLineOctets: 64 } },
+    );
+    s.greet();
+    const bytes = input(rand);
+    for (let at = 0; at < bytes.length && !s.closed; ) {
+      const size = 1 + Math.floor(rand() * 64);
+      const out = s.feed(bytes.subarray(at, at + size));
+      at += size;
+      assert.ok(/^(?:[2-5]\d\d[ -][\x20-\x7e]*\r\n)*$/.test(out), `iteration ${iteration}: ${JSON.stringify(out)}`);
+      // a partial line: at most 512 octets, or 12288 while an AUTH exchange waits for a response
+      if (!s.closed) assert.ok(s.reader.bufferedBytes() <= MAX_AUTH_LINE_OCTETS, `iteration ${iteration}: ${s.reader.bufferedBytes()}`);
+    }
+  }
+});
+
+test('fuzz: parser and SASL on random strings never throw', () => {
+  const rand = prng(42);
+  for (let i = 0; i < 2000; i++) {
+    const line = input(rand).toString(rand() < 0.5 ? 'latin1' : 'utf8').replace(/[\r\n]/g, '');
+    const r = parseCommand(line);
+    assert.ok('verb' in r || 'error' in r || 'http' in r);
+    const a = startAuth(rand() < 0.5 ? 'PLAIN' : 'LOGIN', rand() < 0.5 ? line : undefined);
+    if ('state' in a) continueAuth(a.state, line);
+  }
+});
