@@ -10,4 +10,5 @@ export * from './esmtp-params.js';
 export * from './command.js';
 export * from './reader.js';
 export * from './auth.js';
+export * from './header-scan.js';
 export * from './session-state.js';

@@ -8,6 +8,7 @@ import { offeredAuthMechanisms, ehloReply, heloReply, type EhloOptions } from '.
 import { bannerReply } from '../banner.js';
 import { continueAuth, MAX_AUTH_LINE_OCTETS, startAuth, type AuthState, type AuthStep } from '../auth.js';
 import { isCommand, parseCommand, type CommandOptions, type SmtpCommand } from '../command.js';
+import { HeaderScanner } from '../header-scan.js';
 import { SmtpInputReader, type InputEvent, type ReaderOptions } from '../reader.js';
 import { formatReply, Replies, type SmtpReply } from '../reply.js';
 import { countsAsProtocolError, SessionState, type SessionLimits } from '../session-state.js';
@@ -18,6 +19,9 @@ export interface HarnessOptions {
   readonly command?: CommandOptions;
   readonly reader?: ReaderOptions;
   readonly bareLinefeedRejection?: boolean;
+  /** Connector MaxHeaderSize (default 262144) and MaxHopCount (default 30). */
+  readonly maxHeaderSize?: number;
+  readonly maxHopCount?: number;
 }
 
 export const FQDN = 'mx.contoso.com';
@@ -32,6 +36,7 @@ export class TestSession {
   private auth: AuthState | undefined;
   private bdat: { last: boolean; error?: SmtpReply } | undefined;
   private messages = 0;
+  private header: HeaderScanner | undefined;
 
   constructor(private readonly options: HarnessOptions = {}) {
     this.ehlo = {
@@ -109,12 +114,13 @@ export class TestSession {
         return this.error(Replies.commandTooLong);
       case 'data':
       case 'bdat':
-        return; // content would be spooled here
+        this.header?.feed(e.chunk); // content would also be spooled here
+        return;
       case 'data-end': {
         const refuse = e.smugglingSuspect || (e.bareLf && this.options.bareLinefeedRejection);
         if (refuse) this.send(Replies.bareLinefeed);
         else if (this.state.exceedsMessageSize(e.octets)) this.send(Replies.messageTooBig);
-        else this.queued();
+        else if (this.contentAccepted()) this.queued();
         this.state.onTransactionEnd();
         return;
       }
@@ -123,11 +129,21 @@ export class TestSession {
         this.bdat = undefined;
         if (chunk.error) return this.error(chunk.error);
         if (!chunk.last) return this.send(Replies.chunkReceived(e.octets));
-        this.queued();
+        if (this.contentAccepted()) this.queued();
         this.state.onTransactionEnd();
         return;
       }
     }
+  }
+
+  /** Header checks at the end of the content; sends the refusal when there is one. */
+  private contentAccepted(): boolean {
+    const h = this.header;
+    this.header = undefined;
+    if (h?.exceeded) this.send(Replies.headerTooBig);
+    else if (h?.hopCountExceeded(this.options.maxHopCount ?? 30)) this.send(Replies.hopCountExceeded);
+    else return true;
+    return false;
   }
 
   private queued(): void {
@@ -178,6 +194,7 @@ export class TestSession {
         return this.send(heloReply(FQDN, this.ehlo.clientIp));
       case 'MAIL':
         this.state.onMailAccepted(c.params);
+        this.header = new HeaderScanner({ maxHeaderOctets: this.options.maxHeaderSize ?? 262144 });
         return this.send(Replies.senderOk);
       case 'RCPT':
         this.state.onRcptAccepted();
