@@ -159,3 +159,10 @@ test('HTTP request lines', () => {
   }
   assert.equal(err(parseCommand('HELP me')), undefined);
 });
+
+test('long runs of blanks are handled in linear time', () => {
+  const started = process.hrtime.bigint();
+  const r = parseCommand(`NOOP${' '.repeat(200_000)}x`);
+  assert.deepEqual(r, { verb: 'NOOP' });
+  assert.ok(process.hrtime.bigint() - started < 500_000_000n);
+});

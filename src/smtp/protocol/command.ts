@@ -94,7 +94,9 @@ export function isCommand(result: ParseResult): result is SmtpCommand {
 
 export function parseCommand(line: string, options: CommandOptions = {}): ParseResult {
   if (isHttpRequestLine(line)) return { http: true };
-  const trimmed = line.replace(/[ \t]+$/, '');
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  const trimmed = line.slice(0, end);
   const sp = trimmed.indexOf(' ');
   const word = sp < 0 ? trimmed : trimmed.slice(0, sp);
   const args = sp < 0 ? '' : trimmed.slice(sp + 1);

@@ -216,7 +216,8 @@ export class SmtpInputReader {
         this.lineParts = [];
         this.lineBytes = 0;
       } else {
-        this.lineParts.push(piece);
+        // A partial line is copied so it does not keep the caller's whole chunk alive.
+        this.lineParts.push(complete ? piece : Buffer.from(piece));
         this.lineBytes += piece.length;
       }
       if (!complete) continue;
