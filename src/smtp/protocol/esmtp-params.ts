@@ -107,6 +107,8 @@ export function parseMailParams(rest: string, options: ParamOptions = {}): Param
   for (const { keyword, value } of raw) {
     switch (keyword) {
       case 'SIZE':
+        // XXX: with SizeEnabled Disabled we refuse SIZE= as not advertised;
+        // whether Exchange ignores it instead is unconfirmed.
         if (options.size === false) return { error: Replies.unrecognizedParameter };
         // RFC 1870 §3: size-value ::= 1*20DIGIT
         if (value === undefined || !/^[0-9]{1,20}$/.test(value)) return { error: Replies.invalidArguments };

@@ -157,6 +157,7 @@ export const Replies = Object.freeze({
   hopCountExceeded: e(554, '5.4.6', 'Hop count exceeded - possible mail loop'),
 
   // Syntax and sequence
+  // XXX: one Microsoft page shows 550 5.1.7 for a bad MAIL address; the reply table says 501.
   invalidSenderAddress: e(501, '5.1.7', 'Invalid address'),
   invalidRecipientAddress: e(501, '5.1.3', 'Invalid address'),
   invalidDomainName: e(501, '5.5.4', 'Invalid domain name'),
