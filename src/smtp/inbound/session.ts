@@ -236,6 +236,13 @@ export class InboundSession extends EventEmitter {
         this.reader.expectData();
         return;
       case 'BDAT':
+        if (!this.rights.has('BypassMessageSizeLimit') && this.state.bdatOctets + cmd.size > this.connector.maxMessageSize) {
+          // The chunk's octets follow the command whatever we answer; rather than read and
+          // discard an announced oversized chunk, refuse and close (the stream cannot resync).
+          this.reply(Replies.messageTooBig);
+          this.close();
+          return;
+        }
         this.state.onBdatChunk(cmd.size);
         this.bdatLast = cmd.last;
         this.reader.expectBdat(cmd.size);
