@@ -119,7 +119,7 @@ export class TransportService {
       return;
     }
     const refusal = this.connections.tryAcquire(connector.identity, remoteAddress, connector);
-    const id = `${Date.now().toString(16).toUpperCase()}${(++this.sessionCounter).toString(16).toUpperCase().padStart(4, '0')}`;
+    const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessionCounter) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
     const services: SessionServices = {
       queue: this.queue,
       rates: this.rates,

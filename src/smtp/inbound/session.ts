@@ -23,7 +23,7 @@ import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } 
 import type { SelectedCertificate } from '../../tls/certificate-selection.js';
 import {
   bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,
-  startAuth, enhancedReply, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
+  startAuth, enhancedReply, countsAsProtocolError, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
 } from '../protocol/index.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
@@ -590,7 +590,7 @@ export class InboundSession extends EventEmitter {
 
   private error(reply: SmtpReply): void {
     this.reply(reply);
-    if (this.state.countProtocolError()) {
+    if (countsAsProtocolError(reply) && this.state.countProtocolError()) {
       this.reply(Replies.tooManyErrors);
       this.close();
     }
