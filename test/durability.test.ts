@@ -71,4 +71,33 @@ describe('durable acceptance', () => {
     }
     assert.ok(acknowledged.size >= CYCLES, `expected at least one acknowledged message per cycle, got ${acknowledged.size}`);
   });
+
+  it('answers 452 4.3.1, never 250, when the queue store cannot write', async () => {
+    const service = await startService(data);
+    const db = new Database(join(data, 'queue.db'));
+    try {
+      db.exec("CREATE TRIGGER full_disk BEFORE INSERT ON bodies BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+      const d = await SmtpDialog.open(ADDRESS, 25);
+      await d.reply();
+      await d.command('EHLO x.fabrikam.com');
+      await d.command('MAIL FROM:<a@fabrikam.com>');
+      await d.command('RCPT TO:<bob@contoso.com>');
+      await d.command('DATA');
+      const r = await d.command('Subject: store error\r\n\r\nx\r\n.');
+      assert.equal(r?.code, 452);
+      assert.match(r!.lines[0], /4\.3\.1 Insufficient system resources/);
+      db.exec('DROP TRIGGER full_disk');
+      await d.command('MAIL FROM:<a@fabrikam.com>');
+      await d.command('RCPT TO:<bob@contoso.com>');
+      await d.command('DATA');
+      assert.equal((await d.command('Subject: store back\r\n\r\nx\r\n.'))?.code, 250, 'the next message is accepted once the store works');
+      d.close();
+      const failure = service.lines.find((l) => l.event === 'queue.accept.failed');
+      assert.match(String(failure?.action), /452 4\.3\.1/);
+    } finally {
+      db.close();
+      await service.stop();
+    }
+    assert.ok(!queuedTags(data).has('store error'));
+  });
 });

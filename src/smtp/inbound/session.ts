@@ -198,7 +198,8 @@ export class InboundSession extends EventEmitter {
   }
 
   private command(line: string): void {
-    this.protocol('<', line);
+    // An AUTH initial response carries the credentials: the log keeps only the mechanism.
+    this.protocol('<', /^AUTH\s+\S+\s+\S/i.test(line) ? line.replace(/^(AUTH\s+\S+)\s.*$/is, '$1 <authentication information>') : line);
     const parsed = parseCommand(line, {
       requireEhloDomain: this.connector.requireEhloDomain, size: this.connector.sizeMode !== 'Disabled', dsn: this.connector.dsn,
       eightBitMime: this.connector.eightBitMime, binaryMime: this.connector.binaryMime, smtpUtf8: true,
