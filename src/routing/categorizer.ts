@@ -1,0 +1,77 @@
+// Routing of one recipient (spec exchange-connectors.md §7.1-7.3): accepted
+// domains first (on a Mailbox server an Authoritative domain is delivered to
+// mailboxes), then the Send connectors this server may use: enabled, sourced
+// on this server (Mailbox) and big enough for the message; the most specific
+// address space wins, then the lowest cost, then the lowest name. Nothing
+// matches: the Unreachable queue (not an NDR). Every matching connector too
+// small: an NDR (5.3.4). Pure: the decision depends only on its inputs.
+
+import type { ServerRoleName } from '../config/model/server.js';
+import type { AcceptedDomainRule } from '../roles/transport-config.js';
+import { acceptedDomainFor } from '../roles/transport-config.js';
+import { smartHostList, type SendConnectorConfig } from './send-connector-config.js';
+
+export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'Unreachable';
+
+export type RouteDecision =
+  | {
+      kind: 'queue';
+      deliveryType: DeliveryType;
+      /** The queue's NextHopDomain: recipient domain, smart-host list, mailbox delivery or "Unreachable Domain". */
+      nextHopDomain: string;
+      /** The Send connector used (GUID), or '' for mailbox delivery and Unreachable. */
+      connector: string;
+      /** Unique key of the delivery queue. */
+      key: string;
+    }
+  | { kind: 'fail'; enhanced: string; text: string };
+
+export interface RoutingInput {
+  role: ServerRoleName;
+  serverName: string;
+  acceptedDomains: readonly AcceptedDomainRule[];
+  sendConnectors: readonly SendConnectorConfig[];
+}
+
+export const UNREACHABLE: RouteDecision = { kind: 'queue', deliveryType: 'Unreachable', nextHopDomain: 'Unreachable Domain', connector: '', key: 'Unreachable' };
+
+/** How well a connector's address spaces match a domain: [specificity, cost], or null. */
+function bestMatch(c: SendConnectorConfig, domain: string, accepted: readonly AcceptedDomainRule[]): { specificity: number; cost: number } | null {
+  let best: { specificity: number; cost: number } | null = null;
+  for (const space of c.addressSpaces) {
+    if (!space.isSmtp) continue;
+    let specificity: number | null;
+    if (space.isAllAcceptedDomains) {
+      // "--": the organization's authoritative and internal-relay domains.
+      const rule = acceptedDomainFor(accepted, domain);
+      specificity = rule && rule.type !== 'ExternalRelay' ? 1 + rule.domain.domain.split('.').length * 2 : null;
+    } else {
+      specificity = space.specificity(domain);
+    }
+    if (specificity === null) continue;
+    if (!best || specificity > best.specificity || (specificity === best.specificity && space.cost < best.cost)) best = { specificity, cost: space.cost };
+  }
+  return best;
+}
+
+export function routeRecipient(domain: string, messageSize: number, input: RoutingInput): RouteDecision {
+  const d = domain.toLowerCase();
+  const rule = acceptedDomainFor(input.acceptedDomains, d);
+  if (input.role === 'Mailbox' && rule?.type === 'Authoritative') {
+    return { kind: 'queue', deliveryType: 'SmtpDeliveryToMailbox', nextHopDomain: 'Mailbox delivery', connector: '', key: 'mailbox' };
+  }
+  const usable = input.sendConnectors.filter((c) => c.enabled
+    && (input.role === 'EdgeTransport' || c.sourceTransportServers.some((s) => s.toLowerCase() === input.serverName.toLowerCase())));
+  const matches = usable
+    .map((c) => ({ c, m: bestMatch(c, d, input.acceptedDomains) }))
+    .filter((x): x is { c: SendConnectorConfig; m: { specificity: number; cost: number } } => x.m !== null);
+  if (matches.length === 0) return UNREACHABLE;
+  const bigEnough = matches.filter((x) => x.c.maxMessageSize === null || messageSize <= x.c.maxMessageSize);
+  if (bigEnough.length === 0) {
+    return { kind: 'fail', enhanced: '5.3.4', text: `550 5.3.4 ROUTING.SizeLimit; message size exceeds fixed maximum size for route (every Send connector for ${d} has a smaller MaxMessageSize)` };
+  }
+  bigEnough.sort((a, b) => b.m.specificity - a.m.specificity || a.m.cost - b.m.cost || a.c.name.toLowerCase().localeCompare(b.c.name.toLowerCase()));
+  const c = bigEnough[0].c;
+  if (c.dnsRoutingEnabled) return { kind: 'queue', deliveryType: 'DnsConnectorDelivery', nextHopDomain: d, connector: c.guid, key: `dns:${c.guid}:${d}` };
+  return { kind: 'queue', deliveryType: 'SmartHostConnectorDelivery', nextHopDomain: smartHostList(c), connector: c.guid, key: `smarthost:${c.guid}` };
+}
