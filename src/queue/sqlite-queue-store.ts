@@ -34,9 +34,24 @@ CREATE TABLE IF NOT EXISTS recipients (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER,
   last_error TEXT,
+  delay_notified INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (message, idx)
 );
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS recipients_hop ON recipients (next_hop, status);
+CREATE TABLE IF NOT EXISTS queues (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  delivery_type TEXT NOT NULL,
+  next_hop_domain TEXT NOT NULL,
+  connector TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'Ready',
+  failures INTEGER NOT NULL DEFAULT 0,
+  next_retry_at INTEGER,
+  last_error TEXT,
+  last_attempt_at INTEGER,
+  created_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tracking_events (
   id INTEGER PRIMARY KEY,
   timestamp INTEGER NOT NULL,
@@ -104,7 +119,7 @@ export class SqliteQueueStore implements QueueStore {
 
   pending(limit: number): QueuedMessage[] {
     const rows = this.db.prepare(`SELECT m.id, m.size, m.envelope FROM messages m
-      WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status NOT IN ('Delivered', 'Failed'))
+      WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status IN ('Ready', 'Retry'))
       ORDER BY m.id LIMIT ?`).all(limit) as { id: number; size: number; envelope: string }[];
     return rows.map((r) => {
       const envelope = JSON.parse(r.envelope) as Envelope;
@@ -120,6 +135,12 @@ export class SqliteQueueStore implements QueueStore {
 
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+  }
+
+  /** Appends a tracking event (outside the acceptance transaction). */
+  track(ev: TrackingEvent): void {
+    this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
   }
 
   trackingEvents(messageId?: string): TrackingEvent[] {

@@ -1,0 +1,178 @@
+// The routing and delivery state in the queue database: each recipient's
+// route (its delivery queue), status (Ready, Retry, Delivered, Failed),
+// attempts, next attempt and last error; each delivery queue's status
+// (Ready, Active, Retry, Suspended), consecutive failures, next retry and
+// LastError. Only these small rows change after acceptance; message bodies
+// never move. Every outcome is written before the next step is taken, so a
+// crash at any point resumes with at most a repeated delivery, never a lost
+// recipient.
+
+import type Database from 'better-sqlite3';
+import type { DeliveryType } from '../routing/categorizer.js';
+import type { Envelope, RecipientInput } from './queue-store.js';
+
+export type RecipientStatus = 'Ready' | 'Retry' | 'Delivered' | 'Failed';
+export type QueueStatus = 'Ready' | 'Active' | 'Retry' | 'Suspended';
+
+export interface PendingRecipient extends RecipientInput {
+  message: number;
+  idx: number;
+  status: RecipientStatus;
+  attempts: number;
+  nextHop: string | null;
+  delayNotified: boolean;
+  lastError: string | null;
+}
+
+export interface MessageInfo {
+  id: number;
+  size: number;
+  receivedAt: number;
+  envelope: Envelope;
+}
+
+export interface QueueRow {
+  id: number;
+  key: string;
+  deliveryType: DeliveryType;
+  nextHopDomain: string;
+  connector: string;
+  status: QueueStatus;
+  failures: number;
+  nextRetryAt: number | null;
+  lastError: string | null;
+  lastAttemptAt: number | null;
+  /** Recipients waiting in the queue (Ready or Retry). */
+  waiting: number;
+  /** Distinct messages waiting in the queue. */
+  messageCount: number;
+}
+
+interface RecipientRow {
+  message: number;
+  idx: number;
+  address: string;
+  orcpt: string | null;
+  notify: string | null;
+  status: RecipientStatus;
+  attempts: number;
+  next_hop: string | null;
+  delay_notified: number;
+  last_error: string | null;
+}
+
+function toPending(r: RecipientRow): PendingRecipient {
+  return {
+    message: r.message, idx: r.idx, address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), ...(r.notify && { notify: r.notify.split(',') }),
+    status: r.status, attempts: r.attempts, nextHop: r.next_hop, delayNotified: r.delay_notified === 1, lastError: r.last_error,
+  };
+}
+
+export class DeliveryState {
+  constructor(private readonly db: Database.Database) {}
+
+  message(id: number): MessageInfo | undefined {
+    const row = this.db.prepare('SELECT id, size, received_at, envelope FROM messages WHERE id = ?').get(id) as { id: number; size: number; received_at: number; envelope: string } | undefined;
+    if (!row) return undefined;
+    const envelope = JSON.parse(row.envelope) as Envelope;
+    envelope.receivedAt = new Date(envelope.receivedAt);
+    return { id: row.id, size: row.size, receivedAt: row.received_at, envelope };
+  }
+
+  /** Recipients not yet routed (the Submission queue). */
+  unrouted(limit: number): PendingRecipient[] {
+    return (this.db.prepare("SELECT * FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry') ORDER BY message, idx LIMIT ?").all(limit) as RecipientRow[]).map(toPending);
+  }
+
+  /** Every recipient still waiting, for expiry and delay notifications. */
+  waiting(limit: number, afterMessage = 0): PendingRecipient[] {
+    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+  }
+
+  /** Assigns a recipient to a delivery queue (creating the queue row when new). */
+  route(message: number, idx: number, q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
+    this.db.prepare('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
+      .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
+    this.db.prepare("UPDATE recipients SET next_hop = ?, status = 'Ready', next_attempt_at = NULL WHERE message = ? AND idx = ?").run(q.key, message, idx);
+  }
+
+  /** Sends every waiting recipient back to routing (the configuration changed). Suspended queues keep theirs. */
+  rerouteAll(): number {
+    const r = this.db.prepare(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL
+      AND next_hop NOT IN (SELECT key FROM queues WHERE status = 'Suspended')`).run();
+    return r.changes;
+  }
+
+  delivered(message: number, idx: number): void {
+    this.db.prepare("UPDATE recipients SET status = 'Delivered', last_error = NULL, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(message, idx);
+  }
+
+  failed(message: number, idx: number, reply: string): void {
+    this.db.prepare("UPDATE recipients SET status = 'Failed', last_error = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(reply, message, idx);
+  }
+
+  deferred(message: number, idx: number, reply: string, nextAttemptAt: number): void {
+    this.db.prepare("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ?").run(reply, nextAttemptAt, message, idx);
+  }
+
+  delayNotified(message: number, idx: number): void {
+    this.db.prepare('UPDATE recipients SET delay_notified = 1 WHERE message = ? AND idx = ?').run(message, idx);
+  }
+
+  /** Runs several state changes as one transaction. */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  queues(): QueueRow[] {
+    const rows = this.db.prepare(`SELECT q.*, COUNT(r.message) AS waiting, COUNT(DISTINCT r.message) AS message_count FROM queues q
+      LEFT JOIN recipients r ON r.next_hop = q.key AND r.status IN ('Ready', 'Retry') GROUP BY q.id ORDER BY q.id`).all() as {
+      id: number; key: string; delivery_type: DeliveryType; next_hop_domain: string; connector: string; status: QueueStatus; failures: number;
+      next_retry_at: number | null; last_error: string | null; last_attempt_at: number | null; waiting: number; message_count: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id, key: r.key, deliveryType: r.delivery_type, nextHopDomain: r.next_hop_domain, connector: r.connector, status: r.status, failures: r.failures,
+      nextRetryAt: r.next_retry_at, lastError: r.last_error, lastAttemptAt: r.last_attempt_at, waiting: r.waiting, messageCount: r.message_count,
+    }));
+  }
+
+  /** The messages of a queue whose recipients there are due now, oldest first, with those recipients. */
+  due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
+    const rows = this.db.prepare(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+      AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY message LIMIT ?)
+      ORDER BY message, idx`).all(queueKey, now, queueKey, now, limit) as RecipientRow[];
+    const byMessage = new Map<number, PendingRecipient[]>();
+    for (const r of rows) {
+      const list = byMessage.get(r.message) ?? [];
+      list.push(toPending(r));
+      byMessage.set(r.message, list);
+    }
+    return [...byMessage.entries()].map(([message, recipients]) => ({ message, recipients }));
+  }
+
+  /** The earliest time a recipient of the queue becomes due (null: nothing waiting). */
+  nextDue(queueKey: string): number | null {
+    const row = this.db.prepare("SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')").get(queueKey) as { t: number | null };
+    return row.t;
+  }
+
+  setQueue(key: string, change: { status?: QueueStatus; failures?: number; nextRetryAt?: number | null; lastError?: string | null; lastAttemptAt?: number }): void {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    const map: Record<string, string> = { status: 'status', failures: 'failures', nextRetryAt: 'next_retry_at', lastError: 'last_error', lastAttemptAt: 'last_attempt_at' };
+    for (const [k, column] of Object.entries(map)) {
+      if (k in change) {
+        sets.push(`${column} = ?`);
+        values.push((change as Record<string, unknown>)[k]);
+      }
+    }
+    if (sets.length > 0) this.db.prepare(`UPDATE queues SET ${sets.join(', ')} WHERE key = ?`).run(...values, key);
+  }
+
+  /** Empty delivery queues idle for longer than maxIdleMs disappear (QueueMaxIdleTime). */
+  dropIdleQueues(now: number, maxIdleMs: number): void {
+    this.db.prepare(`DELETE FROM queues WHERE status != 'Suspended' AND key != 'Unreachable'
+      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.next_hop = queues.key AND r.status IN ('Ready', 'Retry'))
+      AND COALESCE(last_attempt_at, created_at) < ?`).run(now - maxIdleMs);
+  }
+}
