@@ -11,6 +11,9 @@ import { transportServiceSchema } from '../config/model/transport-service.js';
 import { flagNames } from '../config/validate.js';
 import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from '../config/types/index.js';
 import type { ModelObject, Repository } from '../store/repository.js';
+import { sendConnectorSchema } from '../config/model/send-connector.js';
+import { sendConnectorConfig, type SendConnectorConfig } from '../routing/send-connector-config.js';
+import type { RetrySettings } from '../queue/retry-schedule.js';
 
 export interface ReceiveConnectorConfig {
   name: string;
@@ -73,10 +76,21 @@ export interface TransportConfig {
   receiveConnectors: ReceiveConnectorConfig[];
   acceptedDomains: AcceptedDomainRule[];
   receiveProtocolLogPath: string;
+  sendProtocolLogPath: string;
   messageTrackingLogPath: string;
+  sendConnectors: SendConnectorConfig[];
+  retry: RetrySettings;
+  /** null = unlimited. */
+  maxOutboundConnections: number | null;
+  maxPerDomainOutboundConnections: number | null;
+  queueMaxIdleMs: number;
+  /** The stored Set-TransportService DNS values, for the resolver settings. */
+  dns: { ExternalDNSServers: unknown[]; ExternalDNSAdapterEnabled: boolean; InternalDNSServers: unknown[]; InternalDNSAdapterEnabled: boolean };
+  /** Sender of DSNs: ExternalPostmasterAddress, else postmaster@<default domain> (Edge: postmaster@<FQDN>). */
+  postmaster: string;
 }
 
-const ms = (v: unknown) => (v as EnhancedTimeSpan).milliseconds;
+const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
 const bytes = (v: unknown) => (v as ByteQuantifiedSize).bytes;
 const unlimited = (v: unknown): number | null => {
   const u = v as Unlimited<number>;
@@ -141,10 +155,33 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       matchSubDomains: d.values.MatchSubDomains === true,
     }));
     const ts = repo.findByName(transportServiceSchema, serverName, serverName);
+    const t = ts?.values ?? {};
+    const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
+    const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
+    const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
+      : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains,
-      receiveProtocolLogPath: String(ts?.values.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
-      messageTrackingLogPath: String(ts?.values.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
+      receiveProtocolLogPath: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
+      sendProtocolLogPath: String(t.SendProtocolLogPath ?? 'Logs/ProtocolLog/SmtpSend'),
+      messageTrackingLogPath: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
+      sendConnectors,
+      retry: {
+        transientFailureRetryCount: Number(t.TransientFailureRetryCount ?? 6),
+        transientFailureRetryIntervalMs: ms(t.TransientFailureRetryInterval ?? null, role === 'EdgeTransport' ? 600_000 : 300_000),
+        outboundConnectionFailureRetryIntervalMs: ms(t.OutboundConnectionFailureRetryInterval ?? null, role === 'EdgeTransport' ? 1_800_000 : 600_000),
+        messageRetryIntervalMs: ms(t.MessageRetryInterval ?? null, 900_000),
+        messageExpirationMs: ms(t.MessageExpirationTimeout ?? null, 2 * 86_400_000),
+        delayNotificationMs: ms(t.DelayNotificationTimeout ?? null, 4 * 3_600_000),
+      },
+      maxOutboundConnections: t.MaxOutboundConnections ? unlimited(t.MaxOutboundConnections) : 1000,
+      maxPerDomainOutboundConnections: t.MaxPerDomainOutboundConnections ? unlimited(t.MaxPerDomainOutboundConnections) : 20,
+      queueMaxIdleMs: ms(t.QueueMaxIdleTime ?? null, 180_000),
+      dns: {
+        ExternalDNSServers: (t.ExternalDNSServers as unknown[]) ?? [], ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
+        InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
+      },
+      postmaster,
     };
   });
 }
