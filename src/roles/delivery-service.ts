@@ -1,0 +1,456 @@
+// Outbound delivery of the local queue: routes accepted recipients (the
+// categorizer), runs one delivery at a time per delivery queue (up to
+// MaxOutboundConnections queues at once), resolves the next hop (DNS MX or the
+// connector's smart hosts, load-balanced, failing hosts skipped for a while),
+// hands messages to the SMTP client, and records every outcome before going on:
+// 2xx delivered, 4xx retried, 5xx failed with a non-delivery report. Queues
+// that cannot connect go to Retry on the documented schedule; messages expire
+// after MessageExpirationTimeout (NDR 4.4.7) and get one delay notification
+// after DelayNotificationTimeout. DSNs are new messages that are routed like
+// any other; none is ever sent to the null sender.
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../observability/logger.js';
+import type { DeliveryState, PendingRecipient, QueueRow } from '../queue/delivery-state.js';
+import type { Envelope } from '../queue/queue-store.js';
+import { queueRetryDelay, withJitter } from '../queue/retry-schedule.js';
+import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import { routeRecipient } from '../routing/categorizer.js';
+import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import type { TrackingEvent } from '../tracking/tracking-event.js';
+import type { TransportConfig } from './transport-config.js';
+
+// ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
+
+export type Resolution =
+  | { ok: true; hosts: { name: string; preference: number; addresses: string[] }[] }
+  | { ok: false; kind: 'transient' | 'permanent'; enhanced: string; text: string };
+
+export interface ResolverLike {
+  resolveMailDomain(domain: string): Promise<Resolution>;
+  resolveSmartHost(name: string): Promise<Resolution>;
+}
+
+export interface Target { host: string; address: string; port: number }
+
+export interface Policy {
+  ehloName: string;
+  forceHelo: boolean;
+  sourceAddress?: string;
+  tls: 'opportunistic' | 'required' | 'never';
+  tlsAuthLevel: 'EncryptionOnly' | 'CertificateValidation' | 'DomainValidation' | null;
+  tlsDomain?: string;
+  trustedCertificates?: string[];
+  auth?: { username: string; password: string; mechanism: 'BasicAuth' | 'BasicAuthRequireTLS' };
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  inactivityTimeoutMs: number;
+  maxMessagesPerConnection: number;
+}
+
+export interface OutgoingMessage {
+  sender: string;
+  recipients: { address: string; notify?: string[]; orcpt?: string }[];
+  envid?: string;
+  ret?: 'FULL' | 'HDRS';
+  body: Buffer;
+  smtputf8: boolean;
+  bodyType: '7BIT' | '8BITMIME' | 'BINARYMIME';
+}
+
+export type Outcome = { address: string; status: 'delivered' | 'transient' | 'permanent'; reply: string };
+export type ConnectFailure = { kind: 'transient' | 'permanent'; text: string; stage: string };
+
+export interface ConnectionLike {
+  readonly usable: boolean;
+  send(message: OutgoingMessage): Promise<Outcome[]>;
+  close(): Promise<void>;
+}
+
+export interface DsnRequest {
+  kind: 'failure' | 'delay' | 'success';
+  reportingMta: string;
+  from: string;
+  to: string;
+  original: { messageId: string; subject: string; envid?: string; ret?: 'FULL' | 'HDRS'; arrivalDate: Date; content: Buffer };
+  recipients: { address: string; orcpt?: string; action: 'failed' | 'delayed' | 'delivered'; status: string; diagnostic?: string; remoteMta?: string; lastAttempt?: Date; willRetryUntil?: Date }[];
+  maxAttachBytes: number;
+  now: Date;
+  messageId: string;
+}
+
+export interface DeliveryDeps {
+  store: SqliteQueueStore;
+  state: DeliveryState;
+  config: () => TransportConfig;
+  resolver: (kind: 'external' | 'internal') => ResolverLike;
+  connect: (target: Target, policy: Policy) => Promise<ConnectionLike | ConnectFailure>;
+  /** The connector's credential, opened from its sealed form; null when it has none. */
+  credential: (connector: SendConnectorConfig) => { username: string; password: string } | null;
+  trustedCertificates: () => string[];
+  buildDsn: (request: DsnRequest) => Buffer;
+  log: Logger;
+  now?: () => number;
+}
+
+const TICK_MS = 200;
+const HOUSEKEEPING_MS = 2000;
+const DSN_MAX_ATTACH = 10 * 1024 * 1024;
+const BATCH = 50;
+
+function enhancedOf(reply: string, fallback: string): string {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? fallback;
+}
+
+function wantsNotice(r: { notify?: string[] }, kind: 'FAILURE' | 'DELAY'): boolean {
+  if (!r.notify || r.notify.length === 0) return true; // Exchange's default: failures and delays are reported
+  return r.notify.includes(kind);
+}
+
+export class DeliveryService {
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly downUntil = new Map<string, number>();
+  private lastHousekeeping = 0;
+  private roundRobin = 0;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.active.values()]);
+  }
+
+  /** The configuration changed: waiting recipients are routed again (Unreachable drains when a connector appears). */
+  configurationChanged(): void {
+    const n = this.deps.state.rerouteAll();
+    if (n > 0) this.deps.log.log('info', 'routing.rerouted', { recipients: n });
+  }
+
+  /** One scheduling pass (also called by tests). */
+  async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const config = this.deps.config();
+      const now = this.now();
+      this.routePending(config, now);
+      if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
+        this.lastHousekeeping = now;
+        this.expireAndNotify(config, now);
+        this.deps.state.dropIdleQueues(now, config.queueMaxIdleMs);
+      }
+      for (const q of this.deps.state.queues()) {
+        if (this.active.size >= (config.maxOutboundConnections ?? Infinity)) break;
+        if (!this.isDue(q, now)) continue;
+        const run = this.deliverQueue(q, config).catch((err) => {
+          this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
+        }).finally(() => this.active.delete(q.key));
+        this.active.set(q.key, run);
+      }
+    } catch (err) {
+      this.deps.log.log('error', 'delivery.tick.failed', { error: (err as Error).message });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private isDue(q: QueueRow, now: number): boolean {
+    if (q.deliveryType === 'Unreachable' || q.deliveryType === 'SmtpDeliveryToMailbox') return false;
+    if (q.status === 'Suspended' || this.active.has(q.key) || q.waiting === 0) return false;
+    if (q.nextRetryAt !== null && q.nextRetryAt > now) return false;
+    const due = this.deps.state.nextDue(q.key);
+    return due !== null && due <= now;
+  }
+
+  // ---- routing ----
+
+  private routePending(config: TransportConfig, now: number): void {
+    const pending = this.deps.state.unrouted(500);
+    if (pending.length === 0) return;
+    const failures = new Map<number, { r: PendingRecipient; text: string; enhanced: string }[]>();
+    this.deps.state.batch(() => {
+      for (const r of pending) {
+        const message = this.deps.state.message(r.message);
+        if (!message) continue;
+        const domain = r.address.slice(r.address.lastIndexOf('@') + 1);
+        const decision = routeRecipient(domain, message.size, { role: config.role, serverName: config.serverName, acceptedDomains: config.acceptedDomains, sendConnectors: config.sendConnectors });
+        if (decision.kind === 'fail') {
+          this.deps.state.failed(r.message, r.idx, decision.text);
+          failures.set(r.message, [...(failures.get(r.message) ?? []), { r, text: decision.text, enhanced: decision.enhanced }]);
+        } else {
+          this.deps.state.route(r.message, r.idx, decision, now);
+        }
+      }
+    });
+    for (const [message, list] of failures) this.reportFailures(message, list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })), config);
+  }
+
+  // ---- delivery of one queue ----
+
+  private async deliverQueue(q: QueueRow, config: TransportConfig): Promise<void> {
+    const connector = config.sendConnectors.find((c) => c.guid === q.connector);
+    if (!connector || !connector.enabled) {
+      this.configurationChanged();
+      return;
+    }
+    const now = this.now();
+    this.deps.state.setQueue(q.key, { status: 'Active', lastAttemptAt: now });
+    const targets = await this.targets(q, connector);
+    if ('text' in targets) {
+      if (targets.kind === 'permanent') {
+        this.failQueue(q, targets.text, config);
+        this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: targets.text });
+      } else {
+        this.retryQueue(q, targets.text, config);
+      }
+      return;
+    }
+    const policy = this.policy(connector, config, q);
+    let failure: ConnectFailure | null = null;
+    for (const target of targets) {
+      if (this.stopped) return;
+      const conn = await this.deps.connect(target, policy);
+      if ('text' in conn) {
+        failure = conn;
+        this.markDown(target.host, config);
+        this.deps.log.log('warn', 'delivery.connect.failed', { queue: q.nextHopDomain, connector: connector.name, target: `${target.host} [${target.address}]:${target.port}`, stage: conn.stage, error: conn.text });
+        if (conn.kind === 'permanent' && conn.stage !== 'connect') {
+          this.failQueue(q, conn.text, config, target.host);
+          this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: conn.text });
+          return;
+        }
+        continue;
+      }
+      await this.sendOver(conn, q, target, policy, config);
+      return;
+    }
+    this.retryQueue(q, failure?.text ?? '451 4.4.0 Unable to connect to any target host', config);
+  }
+
+  private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig): Promise<void> {
+    let conn: ConnectionLike | null = first;
+    try {
+      for (;;) {
+        const work = this.deps.state.due(q.key, this.now(), BATCH);
+        if (work.length === 0 || this.stopped) break;
+        for (const item of work) {
+          if (this.stopped) break;
+          if (!conn || !conn.usable) {
+            await conn?.close().catch(() => undefined);
+            const next = await this.deps.connect(target, policy);
+            if ('text' in next) {
+              conn = null;
+              this.retryQueue(q, next.text, config);
+              return;
+            }
+            conn = next;
+          }
+          await this.sendMessage(conn, item.message, item.recipients, q, target, config);
+        }
+      }
+      this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
+    } finally {
+      await conn?.close().catch(() => undefined);
+    }
+  }
+
+  private async sendMessage(conn: ConnectionLike, messageId: number, recipients: PendingRecipient[], q: QueueRow, target: Target, config: TransportConfig): Promise<void> {
+    const message = this.deps.state.message(messageId);
+    const body = this.deps.store.body(messageId);
+    if (!message || !body) return;
+    const e = message.envelope;
+    const outcomes = await conn.send({
+      sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
+      ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body, smtputf8: e.smtputf8, bodyType: e.bodyType,
+    });
+    const now = this.now();
+    const failed: (PendingRecipient & { reply: string; enhanced: string })[] = [];
+    const byAddress = new Map(outcomes.map((o) => [o.address.toLowerCase(), o]));
+    this.deps.state.batch(() => {
+      for (const r of recipients) {
+        const o = byAddress.get(r.address.toLowerCase()) ?? { address: r.address, status: 'transient' as const, reply: '451 4.4.0 No reply for this recipient' };
+        if (o.status === 'delivered') this.deps.state.delivered(r.message, r.idx);
+        else if (o.status === 'permanent') {
+          this.deps.state.failed(r.message, r.idx, o.reply);
+          failed.push({ ...r, reply: o.reply, enhanced: enhancedOf(o.reply, '5.0.0') });
+        } else this.deps.state.deferred(r.message, r.idx, o.reply, now + withJitter(config.retry.messageRetryIntervalMs));
+      }
+    });
+    const delivered = outcomes.filter((o) => o.status === 'delivered');
+    const deferred = outcomes.filter((o) => o.status === 'transient');
+    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: q.nextHopDomain, source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
+    if (delivered.length > 0) this.track({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
+    if (deferred.length > 0) this.track({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
+    if (failed.length > 0) {
+      this.track({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
+      this.reportFailures(messageId, failed, config, target.host);
+    }
+    this.deps.log.log('info', 'delivery.message.sent', { queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]` });
+  }
+
+  // ---- next hop ----
+
+  private async targets(q: QueueRow, connector: SendConnectorConfig): Promise<Target[] | { kind: 'transient' | 'permanent'; text: string }> {
+    const now = this.now();
+    const up = (t: Target[]) => {
+      const alive = t.filter((x) => (this.downUntil.get(x.host.toLowerCase()) ?? 0) <= now);
+      return alive.length > 0 ? alive : t; // all down: try them anyway rather than wait
+    };
+    if (q.deliveryType === 'DnsConnectorDelivery') {
+      const res = await this.deps.resolver('external').resolveMailDomain(q.nextHopDomain);
+      if (!res.ok) return { kind: res.kind, text: res.text };
+      return up(res.hosts.flatMap((h) => h.addresses.map((address) => ({ host: h.name, address, port: connector.port }))));
+    }
+    // Smart hosts: start at a rotating index (load balancing), the others follow (failover).
+    const hosts = connector.smartHosts.map(String);
+    const start = this.roundRobin++ % Math.max(1, hosts.length);
+    const ordered = [...hosts.slice(start), ...hosts.slice(0, start)];
+    const targets: Target[] = [];
+    let lastError: { kind: 'transient' | 'permanent'; text: string } | null = null;
+    for (const name of ordered) {
+      const res = await this.deps.resolver('internal').resolveSmartHost(name);
+      if (!res.ok) {
+        lastError = { kind: 'transient', text: res.text };
+        continue;
+      }
+      for (const h of res.hosts) for (const address of h.addresses) targets.push({ host: name, address, port: connector.port });
+    }
+    if (targets.length === 0) return lastError ?? { kind: 'transient', text: '451 4.4.0 DNS query failed: no smart host could be resolved' };
+    return up(targets);
+  }
+
+  private markDown(host: string, config: TransportConfig): void {
+    this.downUntil.set(host.toLowerCase(), this.now() + Math.min(60_000, config.retry.transientFailureRetryIntervalMs));
+  }
+
+  private policy(c: SendConnectorConfig, config: TransportConfig, q: QueueRow): Policy {
+    const basic = c.smartHostAuthMechanism === 'BasicAuth' || c.smartHostAuthMechanism === 'BasicAuthRequireTLS';
+    const credential = basic && !c.dnsRoutingEnabled ? this.deps.credential(c) : null;
+    return {
+      ehloName: c.fqdn ?? config.fqdn,
+      forceHelo: c.forceHelo,
+      ...(c.sourceIpAddress && { sourceAddress: c.sourceIpAddress }),
+      tls: c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
+      tlsAuthLevel: c.tlsAuthLevel,
+      ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : q.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: q.nextHopDomain } : {}),
+      trustedCertificates: this.deps.trustedCertificates(),
+      ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
+      connectTimeoutMs: 30_000,
+      greetingTimeoutMs: 60_000,
+      inactivityTimeoutMs: c.connectionInactivityTimeoutMs,
+      maxMessagesPerConnection: c.maxMessagesPerConnection,
+    };
+  }
+
+  // ---- failures, retries, expiry, notifications ----
+
+  private retryQueue(q: QueueRow, text: string, config: TransportConfig): void {
+    const failures = q.failures + 1;
+    const next = this.now() + withJitter(queueRetryDelay(failures, config.retry));
+    this.deps.state.setQueue(q.key, { status: 'Retry', failures, nextRetryAt: next, lastError: text });
+    this.deps.log.log('warn', 'delivery.queue.retry', { queue: q.nextHopDomain, failures, nextRetry: new Date(next).toISOString(), lastError: text });
+  }
+
+  private failQueue(q: QueueRow, text: string, config: TransportConfig, remote?: string): void {
+    for (const item of this.deps.state.due(q.key, Number.MAX_SAFE_INTEGER, 10_000)) {
+      this.deps.state.batch(() => item.recipients.forEach((r) => this.deps.state.failed(r.message, r.idx, text)));
+      this.reportFailures(item.message, item.recipients.map((r) => ({ ...r, reply: text, enhanced: enhancedOf(text, '5.4.4') })), config, remote);
+    }
+  }
+
+  private expireAndNotify(config: TransportConfig, now: number): void {
+    let after = 0;
+    for (let round = 0; round < 100; round++) {
+      const list = this.deps.state.waiting(1000, after);
+      if (list.length === 0) break;
+      after = list[list.length - 1].message;
+      const byMessage = new Map<number, PendingRecipient[]>();
+      for (const r of list) byMessage.set(r.message, [...(byMessage.get(r.message) ?? []), r]);
+      for (const [id, recipients] of byMessage) {
+        const message = this.deps.state.message(id);
+        if (!message) continue;
+        const age = now - message.receivedAt;
+        if (age >= config.retry.messageExpirationMs) {
+          const text = '550 4.4.7 QUEUE.Expired; message expired';
+          const expired = recipients.map((r) => ({ ...r, reply: r.lastError ? `${text} (last error: ${r.lastError})` : text, enhanced: '4.4.7' }));
+          this.deps.state.batch(() => expired.forEach((r) => this.deps.state.failed(r.message, r.idx, r.reply)));
+          this.track({ timestamp: new Date(now), source: 'QUEUE', eventId: 'FAIL', internalMessageId: id, messageId: message.envelope.messageId, recipients: expired.map((r) => r.address), recipientStatus: expired.map((r) => r.reply), recipientCount: expired.length, returnPath: message.envelope.sender || '<>' });
+          this.reportFailures(id, expired, config);
+          continue;
+        }
+        if (age >= config.retry.delayNotificationMs && message.envelope.sender !== '') {
+          const late = recipients.filter((r) => !r.delayNotified && wantsNotice(r, 'DELAY'));
+          if (late.length === 0) continue;
+          this.deps.state.batch(() => late.forEach((r) => this.deps.state.delayNotified(r.message, r.idx)));
+          this.submitDsn('delay', id, late.map((r) => ({
+            address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'delayed' as const, status: '4.4.7',
+            diagnostic: r.lastError ?? undefined, willRetryUntil: new Date(message.receivedAt + config.retry.messageExpirationMs),
+          })), config);
+        }
+      }
+    }
+  }
+
+  /** An NDR for recipients that failed for good (unless the sender is null or asked for none). */
+  private reportFailures(messageId: number, failed: (PendingRecipient & { reply: string; enhanced: string })[], config: TransportConfig, remote?: string): void {
+    const message = this.deps.state.message(messageId);
+    if (!message || message.envelope.sender === '') return;
+    const wanted = failed.filter((r) => wantsNotice(r, 'FAILURE'));
+    if (wanted.length === 0) return;
+    this.submitDsn('failure', messageId, wanted.map((r) => ({
+      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: r.enhanced.startsWith('4') ? `5${r.enhanced.slice(1)}` : r.enhanced,
+      diagnostic: r.reply, ...(remote && { remoteMta: remote }), lastAttempt: new Date(this.now()),
+    })), config);
+  }
+
+  private submitDsn(kind: 'failure' | 'delay', originalId: number, recipients: DsnRequest['recipients'], config: TransportConfig): void {
+    const message = this.deps.state.message(originalId);
+    const content = this.deps.store.body(originalId);
+    if (!message || !content) return;
+    const e = message.envelope;
+    const now = new Date(this.now());
+    const dsnId = `<${randomUUID()}@${config.fqdn}>`;
+    let body: Buffer;
+    try {
+      body = this.deps.buildDsn({
+        kind, reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
+        original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
+        recipients, maxAttachBytes: DSN_MAX_ATTACH, now, messageId: dsnId,
+      });
+    } catch (err) {
+      this.deps.log.log('error', 'dsn.build.failed', { internalId: originalId, error: (err as Error).message });
+      return;
+    }
+    const envelope: Envelope = {
+      sender: '', recipients: [{ address: e.sender }], bodyType: '8BITMIME', smtputf8: false, connector: 'DSN', principal: 'Local',
+      clientIp: '', clientHelo: config.fqdn, serverIp: '', serverFqdn: config.fqdn, messageId: dsnId,
+      subject: `${kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`, headerFrom: config.postmaster, receivedAt: now,
+    };
+    this.deps.store.accept(envelope, body).then(
+      (accepted) => {
+        this.track({ timestamp: now, source: 'DSN', eventId: 'DSN', internalMessageId: originalId, messageId: e.messageId, recipients: recipients.map((r) => r.address), recipientStatus: recipients.map((r) => `${r.status} ${r.diagnostic ?? ''}`.trim()), recipientCount: recipients.length, sourceContext: `DSN ${dsnId} (internal id ${accepted.internalId})`, returnPath: e.sender });
+        this.deps.log.log('info', 'dsn.generated', { kind, original: originalId, dsn: accepted.internalId, to: e.sender, recipients: recipients.length });
+      },
+      (err) => this.deps.log.log('error', 'dsn.queue.failed', { original: originalId, error: (err as Error).message }),
+    );
+  }
+
+  private track(ev: TrackingEvent): void {
+    try {
+      this.deps.store.track(ev);
+    } catch (err) {
+      this.deps.log.log('warn', 'tracking.write.failed', { error: (err as Error).message });
+    }
+  }
+}
