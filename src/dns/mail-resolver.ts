@@ -191,7 +191,6 @@ export class MailResolver {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Resolution>((resolve) => {
       timer = setTimeout(() => resolve(queryFailed('Timeout')), this.deadlineMs);
-      timer.unref();
     });
     return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
