@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { AddressSpace, SmartHost, SmtpDomainWithSubdomains } from '../config/types/index.js';
+import { JsonLogger } from '../observability/logger.js';
+import { DeliveryState } from '../queue/delivery-state.js';
+import type { Envelope } from '../queue/queue-store.js';
+import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import { DeliveryService, type ConnectionLike, type DsnRequest, type OutgoingMessage, type Outcome, type Policy, type Resolution, type Target } from './delivery-service.js';
+import type { TransportConfig } from './transport-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
+
+function connector(name: string, extra: Partial<SendConnectorConfig>): SendConnectorConfig {
+  return {
+    guid: `g-${name}`, name, enabled: true, usage: 'Custom', addressSpaces: [AddressSpace.parse('*')], dnsRoutingEnabled: true, smartHosts: [],
+    smartHostAuthMechanism: 'None', credential: null, credentialPurpose: '', port: 25, maxMessageSize: null, fqdn: null, forceHelo: false, requireTls: false,
+    ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
+    connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [], errorPolicies: ['Default'], protocolLogging: false, ...extra,
+  };
+}
+
+function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
+  return {
+    role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', changeCounter: 1, receiveConnectors: [],
+    acceptedDomains: [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }],
+    receiveProtocolLogPath: 'x', sendProtocolLogPath: 'x', messageTrackingLogPath: 'x', sendConnectors,
+    retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
+    maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000,
+    dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net',
+  };
+}
+
+function envelope(sender: string, recipients: string[]): Envelope {
+  return {
+    sender, recipients: recipients.map((address) => ({ address })), bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\From Internet', principal: 'Anonymous',
+    clientIp: '127.0.0.5', clientHelo: 'mx.fabrikam.com', serverIp: '127.10.1.1', serverFqdn: 'edge01.contoso.net', messageId: `<${randomId()}@fabrikam.com>`, subject: 'Hi', headerFrom: sender, receivedAt: new Date(clock.t),
+  };
+}
+let counter = 0;
+const randomId = () => `m${++counter}`;
+const clock = { t: 1_000_000 };
+
+class FakeWorld {
+  up = new Set<string>();
+  replies = new Map<string, Outcome['status']>();
+  sent: { target: Target; message: OutgoingMessage; policy: Policy }[] = [];
+  dsns: DsnRequest[] = [];
+  resolver = {
+    resolveMailDomain: async (domain: string): Promise<Resolution> => domain === 'nowhere.example'
+      ? { ok: false, kind: 'permanent', enhanced: '5.4.4', text: '550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain' }
+      : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'] }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'] }] },
+    resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'] }] }),
+  };
+  connect = async (target: Target, policy: Policy): Promise<ConnectionLike | { kind: 'transient'; text: string; stage: string }> => {
+    if (!this.up.has(target.address)) return { kind: 'transient', text: `441 4.4.1 Failed to connect to ${target.address}`, stage: 'connect' };
+    let n = 0;
+    return {
+      get usable() { return n < policy.maxMessagesPerConnection; },
+      send: async (message) => {
+        n++;
+        this.sent.push({ target, message, policy });
+        return message.recipients.map((r) => {
+          const status = this.replies.get(r.address) ?? 'delivered';
+          return { address: r.address, status, reply: status === 'delivered' ? '250 2.1.5 Ok' : status === 'permanent' ? '550 5.1.1 <x>: User unknown' : '451 4.3.0 Try later' };
+        });
+      },
+      close: async () => undefined,
+    };
+  };
+}
+
+function setup(connectors: SendConnectorConfig[]) {
+  const store = new SqliteQueueStore(join(dir, `q${++counter}.db`));
+  const state = new DeliveryState(store.db);
+  const world = new FakeWorld();
+  const service = new DeliveryService({
+    store, state, config: () => config(connectors), resolver: () => world.resolver, connect: world.connect,
+    credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }), trustedCertificates: () => [],
+    buildDsn: (r) => { world.dsns.push(r); return Buffer.from(`Subject: DSN ${r.kind}\r\n\r\n${r.recipients.map((x) => `${x.address} ${x.status}`).join('\n')}\r\n`); },
+    log: new JsonLogger(() => undefined), now: () => clock.t,
+  });
+  const run = async (n = 3) => { for (let i = 0; i < n; i++) { await service.tick(); await new Promise((r) => setTimeout(r, 5)); } };
+  return { store, state, world, service, run };
+}
+
+describe('DeliveryService', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('delivers by MX, failing over to the second preference, with the right policy', async () => {
+    const { store, state, world, run } = setup([connector('To Internet', {})]);
+    world.up.add('127.0.0.32');
+    await store.accept(envelope('alice@contoso.com', ['bob@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
+    await run();
+    assert.equal(world.sent.length, 1);
+    assert.equal(world.sent[0].target.host, 'mx2.fabrikam.com');
+    assert.equal(world.sent[0].policy.tls, 'opportunistic');
+    assert.equal(world.sent[0].policy.tlsDomain, 'fabrikam.com');
+    assert.equal(state.queues()[0].waiting, 0);
+    assert.equal(store.trackingEvents().filter((e) => e.eventId === 'SEND').length, 1);
+  });
+
+  it('uses the smart hosts with Basic auth over TLS, retries when they are down, and delivers when one comes back', async () => {
+    const toOrg = connector('To Internal Org', { addressSpaces: [AddressSpace.parse('*.contoso.com')], dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbx1'), SmartHost.parse('mbx2')], smartHostAuthMechanism: 'BasicAuthRequireTLS' });
+    const { store, state, world, run } = setup([toOrg]);
+    await store.accept(envelope('alice@fabrikam.com', ['bob@contoso.com']), Buffer.from('Subject: in\r\n\r\nx\r\n'));
+    await run();
+    const q = state.queues().find((x) => x.deliveryType === 'SmartHostConnectorDelivery')!;
+    assert.equal(q.status, 'Retry');
+    assert.match(q.lastError!, /441 4\.4\.1/);
+    assert.equal(q.nextHopDomain, 'mbx1,mbx2');
+    world.up.add('127.0.0.42');
+    clock.t += 1500;
+    await run();
+    assert.equal(world.sent.length, 1);
+    assert.deepEqual(world.sent[0].policy.auth, { username: 'CONTOSO\\edgeauth', password: 'pw', mechanism: 'BasicAuthRequireTLS' });
+    assert.equal(world.sent[0].policy.tls, 'required');
+    assert.equal(state.queues().find((x) => x.key === q.key)!.status, 'Ready');
+  });
+
+  it('fails a 5xx recipient at once with an NDR to the sender, retries a 4xx one, and never reports to the null sender', async () => {
+    const { store, world, run } = setup([connector('To Internet', {})]);
+    world.up.add('127.0.0.31');
+    world.replies.set('gone@fabrikam.com', 'permanent');
+    world.replies.set('later@fabrikam.com', 'transient');
+    await store.accept(envelope('alice@contoso.com', ['gone@fabrikam.com', 'later@fabrikam.com', 'ok@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
+    await store.accept(envelope('', ['gone@fabrikam.com']), Buffer.from('Subject: bounce\r\n\r\nx\r\n'));
+    await run();
+    assert.equal(world.dsns.length, 1);
+    assert.equal(world.dsns[0].kind, 'failure');
+    assert.equal(world.dsns[0].to, 'alice@contoso.com');
+    assert.deepEqual(world.dsns[0].recipients.map((r) => [r.address, r.status, r.diagnostic]), [['gone@fabrikam.com', '5.1.1', '550 5.1.1 <x>: User unknown']]);
+    // The NDR is itself a queued message, routed and delivered like any other, from the null sender.
+    await run();
+    const ndr = world.sent.find((s) => s.message.sender === '' && s.message.recipients[0].address === 'alice@contoso.com');
+    assert.ok(ndr, 'the NDR was delivered');
+    assert.equal(world.dsns.filter((d) => d.to === '').length, 0, 'no notification for the bounce sent from <>');
+    assert.match(ndr.message.body.toString(), /Subject: DSN failure/);
+    assert.equal(world.sent.filter((s) => s.message.recipients.some((r) => r.address === 'later@fabrikam.com')).length, 1, 'the 4xx recipient waits for MessageRetryInterval');
+    clock.t += 1200;
+    await run();
+    assert.equal(world.sent.filter((s) => s.message.recipients.some((r) => r.address === 'later@fabrikam.com')).length, 2, 'and is tried again after it');
+  });
+
+  it('fails a nonexistent domain at once, and expires what waits too long with a delay notice first', async () => {
+    const { store, world, run, state } = setup([connector('To Internet', {})]);
+    await store.accept(envelope('alice@contoso.com', ['x@nowhere.example']), Buffer.from('Subject: a\r\n\r\nx\r\n'));
+    await store.accept(envelope('alice@contoso.com', ['y@down.example']), Buffer.from('Subject: b\r\n\r\nx\r\n'));
+    await run();
+    assert.deepEqual(world.dsns.map((d) => [d.kind, d.recipients[0].status]), [['failure', '5.4.4']]);
+    clock.t += 31_000;
+    await run();
+    assert.deepEqual(world.dsns.map((d) => d.kind), ['failure', 'delay']);
+    clock.t += 30_000;
+    await run();
+    assert.deepEqual(world.dsns.map((d) => d.kind), ['failure', 'delay', 'failure']);
+    assert.equal(world.dsns[2].recipients[0].status, '5.4.7');
+    assert.match(world.dsns[2].recipients[0].diagnostic!, /4\.4\.7 QUEUE\.Expired/);
+    const waiting = state.waiting(10).map((r) => state.message(r.message)!.envelope.sender);
+    assert.ok(waiting.length > 0 && waiting.every((sender) => sender === ''), 'only notifications (from the null sender) are still waiting');
+  });
+
+  it('keeps Unreachable recipients until a connector appears', async () => {
+    const connectors: SendConnectorConfig[] = [];
+    const { store, state, world, service, run } = setup(connectors);
+    world.up.add('127.0.0.31');
+    await store.accept(envelope('alice@contoso.com', ['bob@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
+    await run();
+    assert.equal(state.queues().find((q) => q.deliveryType === 'Unreachable')?.waiting, 1);
+    connectors.push(connector('To Internet', {}));
+    service.configurationChanged();
+    await run();
+    assert.equal(world.sent.length, 1);
+  });
+});
