@@ -80,6 +80,16 @@ export function explain(action: Action, status: string): string | undefined {
   return (subject && FAILED_BY_SUBJECT[subject]) ?? "The message couldn't be delivered to this recipient.";
 }
 
+/**
+ * The code whose explanation is shown. A delayed recipient's 4.4.7 only says
+ * "still trying"; the enhanced code of the last reply says why.
+ */
+function explainedStatus(r: DsnRecipient): string {
+  const status = oneLine(r.status);
+  if (r.action !== 'delayed' || status !== '4.4.7' || !r.diagnostic) return status;
+  return /^\d{3}[ -]#?(4\.\d{1,3}\.\d{1,3})\b/.exec(oneLine(r.diagnostic))?.[1] ?? status;
+}
+
 const HEADINGS: Record<Action, string> = {
   failed: 'Delivery has failed to these recipients or groups:',
   delayed: 'Delivery is delayed to these recipients or groups:',
@@ -131,7 +141,7 @@ export function humanReadableText(input: DsnInput): string {
     out.push(HEADINGS[action], '');
     for (const r of group) {
       out.push(oneLine(r.address));
-      const why = explain(action, oneLine(r.status));
+      const why = explain(action, explainedStatus(r));
       if (why) out.push(why);
       out.push('');
     }
