@@ -417,6 +417,30 @@ describe('buildDsn: encodings and hostile originals', () => {
   });
 });
 
+describe('buildDsn: limits and mixed reports', () => {
+  it('cuts a huge returned header at a field boundary', () => {
+    const field = `X-Filler: ${'y'.repeat(70)}\r\n`;
+    const content = Buffer.from(`Subject: big header\r\n${field.repeat(5000)}\r\nbody\r\n`);
+    const part = dissect(buildDsn(failure({}, { content, ret: 'HDRS' }))).parts[2]!;
+    assert.ok(part.body.length <= 256 * 1024);
+    assert.ok(part.body.toString().startsWith('Subject: big header\r\nX-Filler: '));
+    assert.ok(part.body.toString().endsWith(field));
+    assert.ok(humanReadableText(failure({}, { content })).endsWith('[the remaining header fields were left out]\n'));
+  });
+
+  it('lists failed and still-pending recipients in their own sections', () => {
+    const input = failure({ recipients: [failed(), { ...delay().recipients[0]! }] });
+    const text = humanReadableText(input);
+    const failedAt = text.indexOf('Delivery has failed to these recipients or groups:');
+    const delayedAt = text.indexOf('Delivery is delayed to these recipients or groups:');
+    assert.ok(failedAt === 0 && delayedAt > failedAt);
+    assert.ok(text.includes("This message hasn't been delivered yet."));
+    const [, r1, r2] = deliveryStatus(buildDsn(input));
+    assert.ok(r1!.includes('Action: failed') && !r1!.some((l) => l.startsWith('Will-Retry-Until')));
+    assert.ok(r2!.includes('Action: delayed') && r2!.includes('Will-Retry-Until: Fri, 03 Nov 2023 04:00:00 +0000'));
+  });
+});
+
 describe('DSN helpers', () => {
   it('folds header fields at whitespace within 78 columns', () => {
     const folded = foldField('Diagnostic-Code', `smtp;${'word '.repeat(40).trim()}`);
