@@ -1,0 +1,206 @@
+// Outbound failure classification: the one place where a peer's reply, a socket error or a TLS
+// problem becomes "transient" or "permanent" together with the text that ends up in the queue's
+// LastError and in NDRs (exchange-operations §5.6/§5.7). Nothing above this module looks at reply
+// codes or Node error codes again.
+//
+// Rules:
+//   peer reply 2xx                         delivered
+//   peer reply 4xx                         transient, the peer's reply verbatim
+//   peer reply 5xx                         permanent, the peer's reply verbatim
+//     except 503 (bad sequence)            transient: it describes our session state, not the
+//                                          message, and a new connection can succeed
+//   reply during session setup             transient, wrapped in Exchange's
+//   (greeting, EHLO/HELO, STARTTLS, AUTH)  `451 4.4.0 Primary target IP address responded with: "<reply>." ...`
+//                                          (Exchange keeps the queue in Retry; for AUTH 535 the
+//                                          admin fixes the credential)
+//   socket error, refused, timeout,        transient, `441 4.4.1 Error encountered while
+//   connection lost, TLS handshake         communicating with primary target IP address: "<what>" ...`
+//   STARTTLS required, not offered         transient, `451 5.7.3 STARTTLS is required to send mail`
+//   certificate check failed               transient, `454 4.7.5 The certificate presented by ... failed
+//                                          <level>: <reason>. <what to fix>`
+//   SMTPUTF8 message, peer without it      permanent, `554 5.6.7` (non-ASCII address) or `554 5.6.9`
+//                                          (UTF-8 header fields): no downgrade is attempted (RFC 6531 §3.2)
+//   BINARYMIME body that DATA cannot carry permanent, `554 5.6.3` (the client has no BDAT/CHUNKING)
+//   message larger than the peer's SIZE    permanent, `552 5.3.4`
+
+/** A reply as received: code, enhanced code when present, and the text on one line. */
+export interface PeerReply {
+  code: number;
+  enhanced?: string;
+  /** The whole reply on one line, e.g. `550 5.1.1 <bob@x>: user unknown`. */
+  line: string;
+}
+
+export type FailureKind = 'transient' | 'permanent';
+
+/** Where an outbound attempt reached: the address and port we connected to. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+const FAILOVER_SENTENCE =
+  'Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.';
+
+/**
+ * Turns a raw reply (possibly multi-line, lines joined by "\n") into one line: the first line's
+ * code and text, followed by the text of the continuation lines without their code prefixes.
+ */
+export function parseReply(raw: string): PeerReply | null {
+  const lines = raw.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.length > 0);
+  if (lines.length === 0) return null;
+  const m = /^(\d{3})(?:[ -](.*))?$/.exec(lines[0]);
+  if (!m) return null;
+  const code = Number(m[1]);
+  const texts = lines.map((l) => l.replace(/^\d{3}[ -]?/, ''));
+  // A continuation line usually repeats the enhanced code; keep it once.
+  const enhancedMatch = /^([245]\.\d{1,3}\.\d{1,3})(?:\s|$)/.exec(texts[0]);
+  const enhanced = enhancedMatch ? enhancedMatch[1] : undefined;
+  const rest = texts.slice(1).map((t) => (enhanced && t.startsWith(enhanced + ' ') ? t.slice(enhanced.length + 1) : t));
+  const text = [texts[0], ...rest].filter((t) => t.length > 0).join(' ');
+  return { code, enhanced, line: text ? `${code} ${text}` : String(code) };
+}
+
+/** Transient or permanent for a reply to a transaction command (MAIL, RCPT, DATA, end of data). */
+export function classifyReplyCode(code: number): 'delivered' | FailureKind {
+  if (code >= 200 && code < 400) return 'delivered';
+  if (code >= 500 && code < 600 && code !== 503) return 'permanent';
+  return 'transient';
+}
+
+/** Ends a text with exactly one full stop, as Exchange quotes replies (`"<reply>."`). */
+function withStop(s: string): string {
+  return /[.!?]$/.test(s) ? s : s + '.';
+}
+
+/** The peer answered a session-setup command (greeting, EHLO, STARTTLS, AUTH) with an error. */
+export function setupReplyText(reply: string, endpoint: Endpoint): string {
+  return `451 4.4.0 Primary target IP address responded with: "${withStop(reply)}" ${FAILOVER_SENTENCE} The last endpoint attempted was ${endpointText(endpoint)}`;
+}
+
+/**
+ * A connection-level failure without a reply from the peer. `reached` says whether a TCP
+ * connection was established: Exchange names the endpoint only then.
+ */
+export function communicationText(detail: string, endpoint: Endpoint, reached: boolean): string {
+  const tail = reached ? ` The last endpoint attempted was ${endpointText(endpoint)}` : '';
+  return `441 4.4.1 Error encountered while communicating with primary target IP address: "${withStop(detail)}" ${FAILOVER_SENTENCE}${tail}`;
+}
+
+export const STARTTLS_REQUIRED_TEXT = '451 5.7.3 STARTTLS is required to send mail';
+
+export function endpointText(e: Endpoint): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+/** Node's certificate verification error codes (from OpenSSL), and the identity check's own. */
+const CERT_ERROR_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_REJECTED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_CERT_TLSDOMAIN_MISMATCH',
+]);
+
+export function isCertificateErrorCode(code: string | undefined): boolean {
+  return code !== undefined && CERT_ERROR_CODES.has(code);
+}
+
+/** What the admin should change, per verification failure. */
+function certificateAdvice(code: string, level: string): string {
+  switch (code) {
+    case 'CERT_HAS_EXPIRED':
+      return 'The remote certificate has expired; the remote administrator must renew it';
+    case 'CERT_NOT_YET_VALID':
+      return 'The remote certificate is not valid yet; check the clocks of both servers';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'ERR_TLS_CERT_TLSDOMAIN_MISMATCH':
+    case 'HOSTNAME_MISMATCH':
+      return 'Set TlsDomain on the Send connector to a name the certificate carries, or have the remote certificate issued for the expected domain';
+    default:
+      return level === 'DomainValidation' || level === 'CertificateValidation'
+        ? 'Trust the issuing CA on this server (or the peer certificate itself), or change TlsAuthLevel on the Send connector'
+        : 'Check the remote certificate chain';
+  }
+}
+
+export function certificateText(
+  host: string,
+  endpoint: Endpoint,
+  level: string,
+  code: string,
+  message: string,
+): string {
+  return `454 4.7.5 The certificate presented by ${host} [${endpointText(endpoint)}] failed ${level}: ${withStop(message)} (${code}). ${certificateAdvice(code, level)}.`;
+}
+
+/** Friendly wording for common socket errors; the Node code is always kept in parentheses. */
+export function socketErrorDetail(code: string | undefined, message: string, sourceAddress?: string): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'Failed to connect. The remote server refused the connection (ECONNREFUSED)';
+    case 'EHOSTUNREACH':
+      return 'Failed to connect. No route to the remote host (EHOSTUNREACH)';
+    case 'ENETUNREACH':
+      return 'Failed to connect. The network is unreachable (ENETUNREACH)';
+    case 'EADDRNOTAVAIL':
+      return `Failed to connect. The source address ${sourceAddress ?? ''} is not available on this server (EADDRNOTAVAIL); check SourceIPAddress on the Send connector`.replace('  ', ' ');
+    case 'EADDRINUSE':
+      return 'Failed to connect. No free local port for the source address (EADDRINUSE)';
+    case 'ECONNRESET':
+      return 'The connection was reset by the remote server (ECONNRESET)';
+    case 'EPIPE':
+      return 'The connection was closed by the remote server while sending (EPIPE)';
+    default:
+      return code ? `${message} (${code})` : message;
+  }
+}
+
+/** xtext (RFC 3461 §4): printable ASCII except "+" and "=", anything else as "+HH". */
+export function encodeXtext(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    if (byte < 0x21 || byte > 0x7e || byte === 0x2b || byte === 0x3d) {
+      out += '+' + byte.toString(16).toUpperCase().padStart(2, '0');
+    } else {
+      out += String.fromCharCode(byte);
+    }
+  }
+  return out;
+}
+
+/**
+ * True when the body can go through DATA unchanged: no NUL, no bare CR or LF, and no line over
+ * 998 octets (RFC 5321 §4.5.3.1.6). A BINARYMIME body that passes is sent like an 8BITMIME body.
+ */
+export function isDataSafe(body: Buffer): boolean {
+  let lineLength = 0;
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i];
+    if (b === 0) return false;
+    if (b === 0x0d) {
+      if (body[i + 1] !== 0x0a) return false;
+      i++;
+      lineLength = 0;
+      continue;
+    }
+    if (b === 0x0a) return false;
+    if (++lineLength > 998) return false;
+  }
+  return true;
+}

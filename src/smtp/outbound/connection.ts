@@ -1,0 +1,793 @@
+// Outbound SMTP client used by Send connectors: one connection to one target IP, set up the way
+// the connector's policy says (EHLO or HELO, STARTTLS opportunistic / required / never, the
+// certificate checks of TlsAuthLevel, AUTH with the connector's credential), then any number of
+// messages up to SmtpMaxMessagesPerConnection, each answered with one outcome per recipient.
+//
+// The SMTP dialog itself is nodemailer's SMTPConnection. What it does not offer is added here:
+//  - every reply is recorded through its transaction log (a public logger option) and paired with
+//    the command it answers, so per-recipient results come from the replies themselves, also when
+//    nodemailer fails the whole message (DATA refused, connection lost) without saying which
+//    recipients had been refused before;
+//  - the commands go through one hook (`_sendCommand`, the only internal method touched, which is
+//    why nodemailer is pinned to an exact version) to send HELO instead of EHLO (ForceHELO) and to
+//    write the MAIL FROM / RCPT TO parameters ourselves: SIZE, BODY, SMTPUTF8, RET, ENVID and the
+//    per-recipient NOTIFY/ORCPT (nodemailer only knows one NOTIFY/ORCPT for the whole envelope);
+//  - "STARTTLS required" is checked after the session is set up and before AUTH, so no STARTTLS
+//    command goes to a peer that did not offer it and no credential is ever sent in that case;
+//  - after a failed transaction the session is reset with RSET (nodemailer leaves it open).
+//
+// Content rules (decided here, see classify.ts for the texts):
+//  - SMTPUTF8 (UTF-8 headers or addresses) to a peer without SMTPUTF8: refused, permanent. No
+//    downgrade is attempted.
+//  - 8BITMIME content to a peer without 8BITMIME: sent as is, without BODY=8BITMIME (what most
+//    MTAs do in practice; converting to quoted-printable would mean rewriting MIME structure).
+//  - BINARYMIME: nodemailer has no BDAT/CHUNKING, so a binary body goes through DATA only when it
+//    is line-safe (no NUL, no bare CR/LF, lines within 998 octets), declared BODY=8BITMIME when
+//    the peer has it; anything else is refused, permanent 5.6.3.
+//  - The body must already use CRLF line ends; DATA dot-stuffing is done by nodemailer.
+//
+// Certificates: EncryptionOnly and null encrypt without checks. CertificateValidation checks the
+// chain against the system store plus trustedCertificates. DomainValidation also matches the
+// certificate's names against tlsDomain (a leading "*." accepts the domain and its subdomains),
+// else the target host name. Revocation (OCSP/CRL) is not checked.
+//
+// Opportunistic TLS whose handshake fails (not a certificate check: EncryptionOnly/null checks
+// nothing) is retried once in plaintext on a new connection, as Postfix does at its "may" level,
+// unless the credential requires TLS.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import {
+  STARTTLS_REQUIRED_TEXT,
+  certificateText,
+  classifyReplyCode,
+  communicationText,
+  encodeXtext,
+  endpointText,
+  isCertificateErrorCode,
+  isDataSafe,
+  parseReply,
+  setupReplyText,
+  socketErrorDetail,
+  type Endpoint,
+} from './classify.js';
+
+export interface OutboundTarget {
+  /** Name used for SNI, certificate identity checks and logs. */
+  host: string;
+  /** The IP address to connect to (no name resolution happens here). */
+  address: string;
+  port: number;
+}
+
+export interface OutboundPolicy {
+  /** Connector Fqdn or the server FQDN. */
+  ehloName: string;
+  forceHelo: boolean;
+  /** SourceIPAddress; undefined, 0.0.0.0 or :: = any. */
+  sourceAddress?: string;
+  /** RequireTLS or BasicAuthRequireTLS -> required; IgnoreSTARTTLS -> never. */
+  tls: 'opportunistic' | 'required' | 'never';
+  /** null: encrypt without checks when TLS is used. */
+  tlsAuthLevel: 'EncryptionOnly' | 'CertificateValidation' | 'DomainValidation' | null;
+  /** DomainValidation: the name the certificate must match (else target.host). */
+  tlsDomain?: string;
+  /** PEM CA or peer certificates trusted in addition to the system store. */
+  trustedCertificates?: string[];
+  /** Never sent before TLS with BasicAuthRequireTLS. */
+  auth?: { username: string; password: string; mechanism: 'BasicAuth' | 'BasicAuthRequireTLS' };
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  inactivityTimeoutMs: number;
+  maxMessagesPerConnection: number;
+}
+
+export interface OutboundMessage {
+  sender: string;
+  recipients: { address: string; notify?: string[]; orcpt?: string }[];
+  envid?: string;
+  ret?: 'FULL' | 'HDRS';
+  body: Buffer;
+  smtputf8: boolean;
+  bodyType: '7BIT' | '8BITMIME' | 'BINARYMIME';
+}
+
+/** reply: the peer's reply on one line, or our own Exchange-style text. */
+export type RecipientOutcome = { address: string; status: 'delivered' | 'transient' | 'permanent'; reply: string };
+
+export type ConnectFailure = {
+  kind: 'transient' | 'permanent';
+  text: string;
+  stage: 'connect' | 'greeting' | 'tls' | 'auth' | 'ehlo';
+};
+
+export function isConnectFailure(v: OutboundConnection | ConnectFailure): v is ConnectFailure {
+  return !(v instanceof OutboundConnection);
+}
+
+/** The error fields nodemailer sets (see its errors module). */
+interface MailerError extends Error {
+  code?: string;
+  originalCode?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  timeoutType?: string;
+}
+
+/** The members of SMTPConnection used beyond its documented methods. */
+interface ConnectionInternals {
+  _sendCommand(str: string, logStr?: string): void;
+  _socket: net.Socket | false | null;
+  upgrading?: boolean;
+  secure: boolean;
+  stage: string;
+  destroyed: boolean;
+}
+
+function internals(conn: SMTPConnection): ConnectionInternals {
+  return conn as unknown as ConnectionInternals;
+}
+
+/** One command and the reply to it, as seen on the wire (credentials redacted). */
+interface Exchange {
+  command: string;
+  reply: string;
+}
+
+const GREETING = '<greeting>';
+const END_OF_DATA = '<end of data>';
+
+/**
+ * Pairs the commands and replies nodemailer reports through its transaction log. SMTP answers
+ * strictly in order (also with PIPELINING), so a FIFO of commands is enough.
+ */
+class Wire {
+  readonly exchanges: Exchange[] = [];
+  private pending: string[] = [GREETING];
+  private inAuth = false;
+
+  readonly logger = {
+    trace: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    fatal: () => undefined,
+    debug: (entry: { tnx?: string } | undefined, message?: unknown) => {
+      if (typeof message !== 'string') return;
+      if (entry?.tnx === 'client') this.onCommand(message);
+      else if (entry?.tnx === 'server') this.onReply(message);
+    },
+  };
+
+  private onCommand(command: string): void {
+    if (/^AUTH\s/i.test(command)) {
+      this.inAuth = true;
+      this.pending.push(command.split(/\s+/).slice(0, 2).join(' ') + (command.split(/\s+/).length > 2 ? ' <redacted>' : ''));
+      return;
+    }
+    this.pending.push(this.inAuth ? '<redacted>' : command);
+  }
+
+  private onReply(raw: string): void {
+    const command = this.pending.shift() ?? '<unsolicited>';
+    this.exchanges.push({ command, reply: raw });
+    if (!/^334[ -]/.test(raw)) this.inAuth = false;
+    if (/^DATA$/i.test(command) && /^3/.test(raw)) this.pending.unshift(END_OF_DATA);
+  }
+
+  /** Drops what is no longer needed; the capabilities are read once after setup. */
+  trim(): void {
+    this.exchanges.length = 0;
+  }
+}
+
+/** EHLO keywords (upper case) with their parameters. */
+function parseCapabilities(ehloReply: string): Map<string, string> {
+  const caps = new Map<string, string>();
+  const lines = ehloReply.split(/\r?\n/).slice(1);
+  for (const line of lines) {
+    const text = line.replace(/^\d{3}[ -]?/, '').trim();
+    const m = /^([A-Za-z0-9][A-Za-z0-9-]*)(?:[ =](.*))?$/.exec(text);
+    if (!m) continue;
+    const key = m[1].toUpperCase();
+    const value = (m[2] ?? '').trim();
+    caps.set(key, caps.has(key) ? `${caps.get(key)} ${value}`.trim() : value);
+  }
+  return caps;
+}
+
+function normalizeSource(source: string | undefined): string | undefined {
+  if (!source) return undefined;
+  if (source === '0.0.0.0' || source === '::' || source === '0:0:0:0:0:0:0:0') return undefined;
+  return source;
+}
+
+function isNonAscii(s: string): boolean {
+  return /[^\x00-\x7f]/.test(s);
+}
+
+function requiresTls(policy: OutboundPolicy): boolean {
+  return policy.tls === 'required' || policy.auth?.mechanism === 'BasicAuthRequireTLS';
+}
+
+function validatesCertificates(policy: OutboundPolicy): boolean {
+  return policy.tlsAuthLevel === 'CertificateValidation' || policy.tlsAuthLevel === 'DomainValidation';
+}
+
+/** Names a certificate carries: DNS subjectAltNames, else the subject CN. */
+function certificateNames(cert: tls.PeerCertificate): string[] {
+  const sans = (cert.subjectaltname ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4).toLowerCase().replace(/\.$/, ''));
+  if (sans.length > 0) return sans;
+  const cn = cert.subject?.CN;
+  return (Array.isArray(cn) ? cn : cn ? [cn] : []).map((n) => n.toLowerCase().replace(/\.$/, ''));
+}
+
+/** DomainValidation: the certificate must carry the expected name ("*.x": x or any name under it). */
+function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undefined {
+  const want = expected.toLowerCase().replace(/\.$/, '');
+  if (!want.startsWith('*.')) {
+    const err = tls.checkServerIdentity(want, cert);
+    if (!err) return undefined;
+    const mismatch = new Error(
+      `the certificate does not carry the name ${want} (it names ${certificateNames(cert).join(', ') || 'nothing'})`,
+    ) as MailerError;
+    mismatch.code = 'ERR_TLS_CERT_TLSDOMAIN_MISMATCH';
+    return mismatch;
+  }
+  const base = want.slice(2);
+  const names = certificateNames(cert);
+  if (names.some((n) => n === base || n.endsWith('.' + base) || n === '*.' + base)) return undefined;
+  const err = new Error(`the certificate does not carry ${base} or a name under it (it names ${names.join(', ') || 'nothing'})`) as MailerError;
+  err.code = 'ERR_TLS_CERT_TLSDOMAIN_MISMATCH';
+  return err;
+}
+
+function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.ConnectionOptions {
+  if (!validatesCertificates(policy)) return { rejectUnauthorized: false };
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true };
+  if (policy.trustedCertificates && policy.trustedCertificates.length > 0) {
+    options.ca = [...tls.rootCertificates, ...policy.trustedCertificates];
+  }
+  if (policy.tlsAuthLevel === 'DomainValidation') {
+    const expected = policy.tlsDomain || target.host;
+    options.checkServerIdentity = (_host, cert) => checkDomain(expected, cert);
+  } else {
+    // CertificateValidation: chain only, no name match.
+    options.checkServerIdentity = () => undefined;
+  }
+  return options;
+}
+
+type SetupStage = ConnectFailure['stage'];
+
+/** A failed attempt, with whether a plaintext retry makes sense (opportunistic handshake failure). */
+type AttemptFailure = ConnectFailure & { handshakeFailed?: boolean };
+
+function timeoutDetail(err: MailerError, policy: OutboundPolicy): { stage: SetupStage | null; detail: string } {
+  switch (err.timeoutType) {
+    case 'CONNECT_TIMEOUT':
+      return { stage: 'connect', detail: `Failed to connect. The connection attempt timed out after ${policy.connectTimeoutMs} ms` };
+    case 'GREETING_TIMEOUT':
+      return {
+        stage: 'greeting',
+        detail: `The remote server accepted the connection but sent no SMTP greeting within ${policy.greetingTimeoutMs} ms`,
+      };
+    case 'UPGRADE_TIMEOUT':
+      return { stage: 'tls', detail: `The TLS negotiation did not complete within ${policy.greetingTimeoutMs} ms` };
+    default:
+      return { stage: null, detail: `The remote server did not answer within ${policy.inactivityTimeoutMs} ms` };
+  }
+}
+
+/** What attempt() hands over once the session is set up. */
+interface EstablishedSession {
+  conn: SMTPConnection;
+  wire: Wire;
+  target: OutboundTarget;
+  policy: OutboundPolicy;
+  extensions: ReadonlyMap<string, string>;
+  tls: { protocol: string; cipher: string; authorized: boolean } | null;
+  hook: { current: ((command: string) => string) | null };
+}
+
+export class OutboundConnection {
+  private sent = 0;
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private transaction: { message: OutboundMessage; rcptIndex: number } | null = null;
+  private lastError: MailerError | null = null;
+  private readonly endWaiters = new Set<() => void>();
+
+  /** EHLO keywords the peer advertised, upper case (empty after HELO). */
+  readonly extensions: ReadonlyMap<string, string>;
+  readonly tls: { protocol: string; cipher: string; authorized: boolean } | null;
+  readonly target: OutboundTarget;
+  private readonly conn: SMTPConnection;
+  private readonly wire: Wire;
+  private readonly policy: OutboundPolicy;
+
+  private constructor(session: EstablishedSession) {
+    this.conn = session.conn;
+    this.wire = session.wire;
+    this.target = session.target;
+    this.policy = session.policy;
+    this.extensions = session.extensions;
+    this.tls = session.tls;
+    session.hook.current = (command) => this.rewriteCommand(command);
+    this.conn.on('error', (err: MailerError) => {
+      this.lastError = err;
+      this.markClosed();
+    });
+    this.conn.on('end', () => this.markClosed());
+    if (internals(this.conn).destroyed) this.markClosed();
+  }
+
+  get messagesSent(): number {
+    return this.sent;
+  }
+
+  /** Open and below maxMessagesPerConnection. */
+  get usable(): boolean {
+    return !this.closed && this.sent < this.policy.maxMessagesPerConnection;
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const waiters = [...this.endWaiters];
+    this.endWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  private get endpoint(): Endpoint {
+    return { address: this.target.address, port: this.target.port };
+  }
+
+  /**
+   * Connects, reads the greeting, sends EHLO (or HELO), STARTTLS as the policy says and AUTH when
+   * a credential is configured. Never throws for network or peer problems: those come back as a
+   * ConnectFailure.
+   */
+  /** @internal Used by attempt() once the session is set up. */
+  static create(session: EstablishedSession): OutboundConnection {
+    return new OutboundConnection(session);
+  }
+
+  static async open(target: OutboundTarget, policy: OutboundPolicy): Promise<OutboundConnection | ConnectFailure> {
+    if (!net.isIP(target.address)) throw new TypeError(`OutboundConnection.open: ${target.address} is not an IP address`);
+    const first = await attempt(target, policy);
+    if (first instanceof OutboundConnection) return first;
+    if (
+      first.handshakeFailed &&
+      policy.tls === 'opportunistic' &&
+      !validatesCertificates(policy) &&
+      policy.auth?.mechanism !== 'BasicAuthRequireTLS'
+    ) {
+      const retry = await attempt(target, { ...policy, tls: 'never' });
+      if (retry instanceof OutboundConnection) return retry;
+      return strip(retry);
+    }
+    return strip(first);
+  }
+
+  /**
+   * Sends one message. Returns one outcome per recipient, in the order given. A whole-message
+   * failure (MAIL or DATA refused, connection lost) gives every affected recipient the same
+   * outcome. Never throws for network or peer problems.
+   */
+  send(message: OutboundMessage): Promise<RecipientOutcome[]> {
+    const run = this.queue.then(() => this.sendOne(message));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Sends QUIT and waits (bounded) for the peer to close. */
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    const ended = this.waitForEnd(Math.min(5000, this.policy.inactivityTimeoutMs));
+    try {
+      this.conn.quit();
+    } catch {
+      // The socket is already gone; close() below finishes the job.
+    }
+    await ended;
+    this.conn.close();
+    this.markClosed();
+  }
+
+  private waitForEnd(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.endWaiters.delete(waiter);
+        resolve();
+      }, ms);
+      this.endWaiters.add(waiter);
+    });
+  }
+
+  private lostText(err: MailerError | null): string {
+    if (err?.response) {
+      const r = parseReply(err.response);
+      if (r) return r.line;
+    }
+    if (err?.code === 'ETIMEDOUT') return communicationText(timeoutDetail(err, this.policy).detail, this.endpoint, true);
+    const code = err?.originalCode ?? (err?.code === 'ECONNECTION' ? undefined : err?.code);
+    const detail =
+      err && !/closed unexpectedly|already destroyed|already half-closed/i.test(err.message)
+        ? socketErrorDetail(code, `The connection to the remote server was lost: ${err.message}`)
+        : 'The remote server closed the connection';
+    return communicationText(detail, this.endpoint, true);
+  }
+
+  private async sendOne(message: OutboundMessage): Promise<RecipientOutcome[]> {
+    const all = (status: RecipientOutcome['status'], reply: string): RecipientOutcome[] =>
+      message.recipients.map((r) => ({ address: r.address, status, reply }));
+    if (message.recipients.length === 0) return [];
+    if (this.closed) return all('transient', this.lostText(this.lastError));
+
+    // Checks that need no round trip.
+    if (/[\r\n<>]/.test(message.sender)) return all('permanent', '501 5.1.7 Invalid sender address');
+    const needsUtf8 =
+      message.smtputf8 || isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
+    if (needsUtf8 && !this.extensions.has('SMTPUTF8')) {
+      const addressLevel = isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
+      const who = `${this.target.host} [${endpointText(this.endpoint)}]`;
+      return all(
+        'permanent',
+        addressLevel
+          ? `554 5.6.7 Non-ASCII addresses not permitted: ${who} does not support SMTPUTF8`
+          : `554 5.6.9 The message has UTF-8 header fields and ${who} does not support SMTPUTF8; it cannot be downgraded`,
+      );
+    }
+    if (message.bodyType === 'BINARYMIME' && !isDataSafe(message.body)) {
+      return all(
+        'permanent',
+        `554 5.6.3 Conversion required but not supported: the message body is binary (BINARYMIME) and cannot be sent with DATA to ${this.target.host}`,
+      );
+    }
+    const maxSize = Number(this.extensions.get('SIZE') ?? '0');
+    if (maxSize > 0 && message.body.length > maxSize) {
+      return all(
+        'permanent',
+        `552 5.3.4 Message size exceeds fixed maximum message size: ${message.body.length} bytes, ${this.target.host} accepts ${maxSize}`,
+      );
+    }
+
+    const outcomes = new Map<number, RecipientOutcome>();
+    const wireIndex: number[] = []; // recipients that go on the wire, by position in message.recipients
+    message.recipients.forEach((r, i) => {
+      if (!r.address || /[\r\n<>]/.test(r.address)) {
+        outcomes.set(i, { address: r.address, status: 'permanent', reply: '501 5.1.3 Invalid recipient address' });
+      } else {
+        wireIndex.push(i);
+      }
+    });
+    if (wireIndex.length === 0) return message.recipients.map((_, i) => outcomes.get(i)!);
+
+    const onWire: OutboundMessage = { ...message, recipients: wireIndex.map((i) => message.recipients[i]) };
+    this.sent++;
+    this.wire.trim();
+    this.transaction = { message: onWire, rcptIndex: 0 };
+    const { err } = await this.transmit(onWire);
+    this.transaction = null;
+
+    const results = this.readTransaction(onWire, err);
+    wireIndex.forEach((i, k) => outcomes.set(i, results[k]));
+
+    if (err && !this.closed) await this.reset();
+    return message.recipients.map((_, i) => outcomes.get(i)!);
+  }
+
+  private transmit(message: OutboundMessage): Promise<{ err: MailerError | null }> {
+    return new Promise((resolve) => {
+      let done = false;
+      // nodemailer completes the send on every path it knows; the end of the connection is
+      // a second, independent signal so that this wait is bounded whatever happens.
+      const onEnd = () => setImmediate(() => finish(this.lastError ?? (new Error('Connection closed unexpectedly') as MailerError)));
+      const finish = (err: MailerError | null) => {
+        if (done) return;
+        done = true;
+        this.endWaiters.delete(onEnd);
+        resolve({ err });
+      };
+      this.endWaiters.add(onEnd);
+      this.conn.send(
+        { from: message.sender, to: message.recipients.map((r) => r.address) },
+        message.body,
+        (err) => finish((err as MailerError | null) ?? null),
+      );
+    });
+  }
+
+  /** RSET after a failed transaction so the next MAIL starts clean; closes when that fails. */
+  private reset(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.conn.close();
+        this.markClosed();
+        resolve();
+      }, this.policy.inactivityTimeoutMs);
+      this.conn.reset((err) => {
+        clearTimeout(timer);
+        if (err) {
+          this.conn.close();
+          this.markClosed();
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Per-recipient outcomes from the replies recorded for the transaction. */
+  private readTransaction(message: OutboundMessage, err: MailerError | null): RecipientOutcome[] {
+    let mail: string | undefined;
+    const rcpt: string[] = [];
+    let data: string | undefined;
+    let final: string | undefined;
+    for (const x of this.wire.exchanges) {
+      if (/^MAIL FROM:/i.test(x.command)) mail = x.reply;
+      else if (/^RCPT TO:/i.test(x.command)) rcpt.push(x.reply);
+      else if (/^DATA$/i.test(x.command)) data = x.reply;
+      else if (x.command === END_OF_DATA) final = x.reply;
+    }
+    const fallback = this.lostText(err);
+    const fromReply = (raw: string | undefined): { status: RecipientOutcome['status']; reply: string } | null => {
+      if (raw === undefined) return null;
+      const r = parseReply(raw);
+      if (!r) return { status: 'transient', reply: fallback };
+      return { status: classifyReplyCode(r.code), reply: r.line };
+    };
+
+    const mailResult = fromReply(mail);
+    return message.recipients.map((recipient, i) => {
+      const whole = (o: { status: RecipientOutcome['status']; reply: string }) => ({ address: recipient.address, ...o });
+      if (mailResult && mailResult.status !== 'delivered') return whole(mailResult);
+      const rcptResult = fromReply(rcpt[i]);
+      if (rcptResult && rcptResult.status !== 'delivered') return whole(rcptResult);
+      if (!rcptResult) return whole({ status: 'transient', reply: fallback });
+      const finalResult = fromReply(final);
+      if (finalResult) return whole(finalResult);
+      const dataResult = fromReply(data);
+      if (dataResult && dataResult.status !== 'delivered') return whole(dataResult);
+      return whole({ status: 'transient', reply: fallback });
+    });
+  }
+
+  /** The command hook: HELO for ForceHELO, and our own MAIL FROM / RCPT TO parameters. */
+  private rewriteCommand(command: string): string {
+    if (this.policy.forceHelo && /^EHLO /.test(command)) return 'HELO ' + command.slice(5);
+    const tx = this.transaction;
+    if (!tx) return command;
+    if (/^MAIL FROM:</i.test(command)) {
+      tx.rcptIndex = 0;
+      const base = command.slice(0, command.indexOf('>') + 1);
+      return base + mailParameters(tx.message, this.extensions);
+    }
+    if (/^RCPT TO:</i.test(command)) {
+      const base = command.slice(0, command.indexOf('>') + 1);
+      const recipient = tx.message.recipients[tx.rcptIndex++];
+      return base + (recipient ? rcptParameters(recipient, this.extensions) : '');
+    }
+    return command;
+  }
+}
+
+function mailParameters(message: OutboundMessage, caps: ReadonlyMap<string, string>): string {
+  const params: string[] = [];
+  if (caps.has('SIZE')) params.push(`SIZE=${message.body.length}`);
+  if (message.bodyType !== '7BIT' && caps.has('8BITMIME')) params.push('BODY=8BITMIME');
+  const needsUtf8 = message.smtputf8 || isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
+  if (needsUtf8 && caps.has('SMTPUTF8')) params.push('SMTPUTF8');
+  if (caps.has('DSN')) {
+    if (message.ret) params.push(`RET=${message.ret}`);
+    if (message.envid) params.push(`ENVID=${encodeXtext(message.envid)}`);
+  }
+  return params.length ? ' ' + params.join(' ') : '';
+}
+
+function rcptParameters(recipient: OutboundMessage['recipients'][number], caps: ReadonlyMap<string, string>): string {
+  if (!caps.has('DSN')) return '';
+  const params: string[] = [];
+  if (recipient.notify && recipient.notify.length > 0) params.push(`NOTIFY=${recipient.notify.map((n) => n.toUpperCase()).join(',')}`);
+  if (recipient.orcpt) {
+    const semi = recipient.orcpt.indexOf(';');
+    const orcpt = semi > 0 ? recipient.orcpt.slice(0, semi) + ';' + encodeXtext(recipient.orcpt.slice(semi + 1)) : 'rfc822;' + encodeXtext(recipient.orcpt);
+    params.push(`ORCPT=${orcpt}`);
+  }
+  return params.length ? ' ' + params.join(' ') : '';
+}
+
+function strip(f: AttemptFailure): ConnectFailure {
+  return { kind: f.kind, text: f.text, stage: f.stage };
+}
+
+/** One connection attempt: TCP, greeting, EHLO/HELO, STARTTLS, AUTH. */
+function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<OutboundConnection | AttemptFailure> {
+  const endpoint: Endpoint = { address: target.address, port: target.port };
+  const wire = new Wire();
+  const hook: { current: ((c: string) => string) | null } = { current: null };
+  const sourceAddress = normalizeSource(policy.sourceAddress);
+  const conn = new SMTPConnection({
+    host: target.address,
+    port: target.port,
+    name: policy.ehloName,
+    localAddress: sourceAddress,
+    secure: false,
+    // With HELO there are no extensions, so no STARTTLS either.
+    ignoreTLS: policy.tls === 'never' || policy.forceHelo,
+    requireTLS: false,
+    opportunisticTLS: policy.tls === 'opportunistic',
+    servername: net.isIP(target.host) ? undefined : target.host,
+    tls: tlsOptions(target, policy),
+    // nodemailer's connectionTimeout bounds the whole setup (TCP, greeting, STARTTLS); the TCP
+    // connect alone is bounded by our own timer below.
+    connectionTimeout: policy.connectTimeoutMs + 2 * policy.greetingTimeoutMs,
+    greetingTimeout: policy.greetingTimeoutMs,
+    socketTimeout: policy.inactivityTimeoutMs,
+    socketCloseTimeout: Math.min(5000, policy.inactivityTimeoutMs),
+    logger: wire.logger,
+    transactionLog: true,
+  });
+  const inner = internals(conn);
+  if (typeof inner._sendCommand !== 'function') throw new Error('nodemailer SMTPConnection has no _sendCommand: unsupported version');
+  const original = inner._sendCommand;
+  let forceHeloPending = policy.forceHelo;
+  inner._sendCommand = function (this: ConnectionInternals, str: string, logStr?: string) {
+    let out = str;
+    if (hook.current) out = hook.current(str);
+    else if (forceHeloPending && /^EHLO /.test(str)) {
+      out = 'HELO ' + str.slice(5);
+      forceHeloPending = false;
+    }
+    return original.call(this, out, logStr);
+  };
+
+  return new Promise((resolve) => {
+    let settled = false;
+    let stage: SetupStage = 'connect';
+    const timers: NodeJS.Timeout[] = [];
+    const settle = (v: OutboundConnection | AttemptFailure) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      conn.removeListener('error', onError);
+      conn.removeListener('end', onEnd);
+      if (!(v instanceof OutboundConnection)) {
+        conn.on('error', () => undefined); // late errors of a dead attempt are of no interest
+        quitQuietly(conn);
+      }
+      resolve(v);
+    };
+    const fail = (kind: 'transient' | 'permanent', text: string, at: SetupStage, handshakeFailed = false) =>
+      settle({ kind, text, stage: at, handshakeFailed });
+
+    const failFromError = (err: MailerError) => {
+      const reached = inner.stage !== 'init';
+      let at: SetupStage = !reached ? 'connect' : wire.exchanges.length === 0 ? 'greeting' : stage;
+      if (inner.upgrading || err.code === 'ETLS' || err.command === 'STARTTLS') at = 'tls';
+      const certCode = [err.originalCode, err.code].find((c) => isCertificateErrorCode(c));
+      if (certCode) {
+        return fail('transient', certificateText(target.host, endpoint, policy.tlsAuthLevel ?? 'EncryptionOnly', certCode, err.message), 'tls');
+      }
+      if (err.response) {
+        const r = parseReply(err.response);
+        if (r) return fail('transient', setupReplyText(r.line, endpoint), at);
+      }
+      if (err.code === 'ETIMEDOUT') {
+        const t = timeoutDetail(err, policy);
+        return fail('transient', communicationText(t.detail, endpoint, reached), t.stage ?? at, t.stage === 'tls');
+      }
+      if (at === 'tls') {
+        return fail('transient', communicationText(`TLS negotiation failed: ${err.message.replace(/^Error initiating TLS - /, '')}`, endpoint, true), 'tls', true);
+      }
+      if (/closed unexpectedly/i.test(err.message)) {
+        const detail =
+          at === 'greeting'
+            ? 'The remote server closed the connection before sending an SMTP greeting'
+            : 'The remote server closed the connection during session setup';
+        return fail('transient', communicationText(detail, endpoint, reached), at);
+      }
+      const code = err.originalCode ?? err.code;
+      return fail('transient', communicationText(socketErrorDetail(code, err.message, sourceAddress), endpoint, reached), at);
+    };
+    const onError = (err: MailerError) => failFromError(err);
+    const onEnd = () => failFromError(new Error('Connection closed unexpectedly') as MailerError);
+    conn.on('error', onError);
+    conn.on('end', onEnd);
+
+    // TCP connect bound (nodemailer's own bound covers the whole setup).
+    timers.push(
+      setTimeout(() => {
+        if (inner.stage === 'init') {
+          const err = new Error('Connection timeout') as MailerError;
+          err.code = 'ETIMEDOUT';
+          err.timeoutType = 'CONNECT_TIMEOUT';
+          failFromError(err);
+        }
+      }, policy.connectTimeoutMs),
+    );
+    // Overall bound on open(): every phase has its own timer, this only guards against a path
+    // none of them covers.
+    timers.push(
+      setTimeout(() => {
+        const err = new Error('Session setup timed out') as MailerError;
+        err.code = 'ETIMEDOUT';
+        failFromError(err);
+      }, policy.connectTimeoutMs + 2 * policy.greetingTimeoutMs + 3 * policy.inactivityTimeoutMs + 1000),
+    );
+
+    conn.connect((err) => {
+      if (settled) return;
+      if (err) return failFromError(err as MailerError);
+      stage = 'ehlo';
+      const secure = inner.secure;
+      const helo = [...wire.exchanges].reverse().find((x) => /^(EHLO|HELO) /i.test(x.command) && /^2/.test(x.reply));
+      const extensions = helo && /^EHLO /i.test(helo.command) ? parseCapabilities(helo.reply) : new Map<string, string>();
+
+      if (requiresTls(policy) && !secure) {
+        // Not offered (or refused and the policy said opportunistic): no AUTH, no message.
+        return fail('transient', STARTTLS_REQUIRED_TEXT, 'tls');
+      }
+      let tlsInfo: OutboundConnection['tls'] = null;
+      const socket = inner._socket;
+      if (secure && socket instanceof tls.TLSSocket) {
+        tlsInfo = {
+          protocol: socket.getProtocol() ?? 'unknown',
+          cipher: socket.getCipher()?.name ?? 'unknown',
+          authorized: socket.authorized,
+        };
+      }
+      const established = () => {
+        wire.trim();
+        settle(OutboundConnection.create({ conn, wire, target, policy, extensions, tls: tlsInfo, hook }));
+      };
+      if (!policy.auth) return established();
+
+      stage = 'auth';
+      const offered = (extensions.get('AUTH') ?? '').toUpperCase().split(/\s+/);
+      let method: 'LOGIN' | 'PLAIN';
+      if (offered.includes('LOGIN')) method = 'LOGIN';
+      else if (offered.includes('PLAIN')) method = 'PLAIN';
+      else if (policy.forceHelo) method = 'LOGIN'; // HELO tells nothing; try what Exchange uses
+      else {
+        return fail(
+          'transient',
+          `451 4.7.0 ${target.host} [${endpointText(endpoint)}] did not offer AUTH LOGIN or PLAIN${secure ? '' : ' before TLS'}; the Send connector's AuthenticationCredential was not sent`,
+          'auth',
+        );
+      }
+      conn.login({ user: policy.auth.username, pass: policy.auth.password, method }, (authErr) => {
+        if (settled) return;
+        if (authErr) return failFromError(authErr as MailerError);
+        established();
+      });
+    });
+  });
+}
+
+/** Ends a failed attempt: QUIT when the session is still up, then close, bounded. */
+function quitQuietly(conn: SMTPConnection): void {
+  const inner = internals(conn);
+  if (inner.destroyed || inner.stage !== 'connected') {
+    conn.close();
+    return;
+  }
+  try {
+    conn.quit();
+  } catch {
+    // ignore: close() below
+  }
+  setTimeout(() => conn.close(), 2000);
+}
