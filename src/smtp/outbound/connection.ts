@@ -656,7 +656,7 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
 
   return new Promise((resolve) => {
     let settled = false;
-    let stage: SetupStage = 'connect';
+    let stage: SetupStage = 'ehlo'; // once past the greeting; 'auth' while logging in
     const timers: NodeJS.Timeout[] = [];
     const settle = (v: OutboundConnection | AttemptFailure) => {
       if (settled) return;
@@ -675,7 +675,8 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
 
     const failFromError = (err: MailerError) => {
       const reached = inner.stage !== 'init';
-      let at: SetupStage = !reached ? 'connect' : wire.exchanges.length === 0 ? 'greeting' : stage;
+      const pastGreeting = wire.exchanges.some((x) => x.command !== GREETING);
+      let at: SetupStage = !reached ? 'connect' : !pastGreeting ? 'greeting' : stage;
       if (inner.upgrading || err.code === 'ETLS' || err.command === 'STARTTLS') at = 'tls';
       const certCode = [err.originalCode, err.code].find((c) => isCertificateErrorCode(c));
       if (certCode) {
@@ -731,7 +732,6 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
     conn.connect((err) => {
       if (settled) return;
       if (err) return failFromError(err as MailerError);
-      stage = 'ehlo';
       const secure = inner.secure;
       const helo = [...wire.exchanges].reverse().find((x) => /^(EHLO|HELO) /i.test(x.command) && /^2/.test(x.reply));
       const extensions = helo && /^EHLO /i.test(helo.command) ? parseCapabilities(helo.reply) : new Map<string, string>();
