@@ -37,6 +37,8 @@ interface Script {
   data?: (s: Session) => string;
   endOfData?: (body: string, s: Session) => string | 'drop';
   dropAfterDataBytes?: number; // close the socket once this much message data arrived
+  starttlsReply?: string; // answer STARTTLS with this instead of starting TLS
+  breakTls?: boolean; // answer 220 to STARTTLS, then send plaintext garbage instead of a handshake
 }
 
 interface Received {
@@ -141,7 +143,12 @@ class ScriptServer {
           return;
         case 'STARTTLS': {
           if (!script.certificate || s.tls) return write('502 5.5.1 Not offered');
+          if (script.starttlsReply) return write(script.starttlsReply);
           write('220 2.0.0 Ready to start TLS');
+          if (script.breakTls) {
+            socket.end('this is not a TLS server hello\r\n');
+            return;
+          }
           socket.removeListener('data', onData);
           const secure = new tls.TLSSocket(socket, {
             isServer: true,
@@ -526,6 +533,41 @@ test('opportunistic STARTTLS with a self-signed peer, TlsAuthLevel null and Encr
       await c.close();
     }
     assert.equal(srv.commands.filter((x) => x === 'STARTTLS').length, 2);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('opportunistic: a broken TLS handshake is retried once in plaintext; required: transient, no retry', async () => {
+  const srv = await new ScriptServer({ certificate, breakTls: true }).listen();
+  try {
+    const c = await openOk(srv.port, policy());
+    assert.equal(c.tls, null);
+    assert.equal((await c.send(message(['bob@fabrikam.com'])))[0].status, 'delivered');
+    await c.close();
+    assert.equal(srv.peers.length, 2);
+    assert.equal(srv.commands.filter((x) => x === 'STARTTLS').length, 1);
+
+    const f = await openFail(srv.port, policy({ tls: 'required' }));
+    assert.equal(f.stage, 'tls');
+    assert.equal(f.kind, 'transient');
+    assert.match(f.text, /^441 4\.4\.1 Error encountered while communicating with primary target IP address: "TLS negotiation failed: /);
+    assert.equal(srv.peers.length, 3);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('STARTTLS refused with 454: opportunistic goes on in plaintext, required fails quoting the reply', async () => {
+  const srv = await new ScriptServer({ certificate, starttlsReply: '454 4.7.0 TLS not available due to local problem' }).listen();
+  try {
+    const c = await openOk(srv.port, policy());
+    assert.equal(c.tls, null);
+    assert.equal((await c.send(message(['bob@fabrikam.com'])))[0].status, 'delivered');
+    await c.close();
+    const f = await openFail(srv.port, policy({ tls: 'required' }));
+    assert.equal(f.stage, 'tls');
+    assert.match(f.text, /^451 4\.4\.0 Primary target IP address responded with: "454 4\.7\.0 TLS not available due to local problem\."/);
   } finally {
     await srv.close();
   }
