@@ -18,6 +18,7 @@ import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { routeRecipient } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
+import { dsnBodyType } from '../queue/dsn.js';
 import type { TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
@@ -296,7 +297,10 @@ export class DeliveryService {
       this.track({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
       this.reportFailures(messageId, failed, config, target.host);
     }
-    this.deps.log.log('info', 'delivery.message.sent', { queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]` });
+    this.deps.log.log(failed.length + deferred.length > 0 ? 'warn' : 'info', 'delivery.message.sent', {
+      queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]`,
+      ...(deferred.length > 0 && { deferredReply: deferred[0].reply }), ...(failed.length > 0 && { failedReply: failed[0].reply }),
+    });
   }
 
   // ---- next hop ----
@@ -433,7 +437,7 @@ export class DeliveryService {
       return;
     }
     const envelope: Envelope = {
-      sender: '', recipients: [{ address: e.sender }], bodyType: '8BITMIME', smtputf8: false, connector: 'DSN', principal: 'Local',
+      sender: '', recipients: [{ address: e.sender }], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
       clientIp: '', clientHelo: config.fqdn, serverIp: '', serverFqdn: config.fqdn, messageId: dsnId,
       subject: `${kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`, headerFrom: config.postmaster, receivedAt: now,
     };

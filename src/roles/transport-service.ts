@@ -17,6 +17,12 @@ import { InboundSession, type SessionServices } from '../smtp/inbound/session.js
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { certificateSchema } from '../config/model/certificate.js';
+import { MailResolver, dnsSettingsFromTransport } from '../dns/index.js';
+import { DeliveryState } from '../queue/delivery-state.js';
+import { buildDsn } from '../queue/dsn.js';
+import { OutboundConnection } from '../smtp/outbound/index.js';
+import { DeliveryService } from './delivery-service.js';
 
 const POLL_MS = 500;
 
@@ -33,11 +39,39 @@ export class TransportService {
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
   private sessionCounter = 0;
+  private readonly delivery: DeliveryService;
+  private readonly resolvers = new Map<string, MailResolver>();
 
   constructor(private readonly server: OpenServer, private readonly log: Logger) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
+    this.delivery = new DeliveryService({
+      store: this.queue,
+      state: new DeliveryState(this.queue.db),
+      config: () => this.config,
+      resolver: (kind) => this.resolver(kind),
+      connect: (target, policy) => OutboundConnection.open(target, policy),
+      credential: (c) => {
+        if (!c.credential?.sealed) return null;
+        return { username: c.credential.userName, password: server.repo.openSecret(c.credential.sealed, c.credentialPurpose) };
+      },
+      trustedCertificates: () => server.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
+      buildDsn,
+      log: log.child({ component: 'delivery' }),
+    });
+  }
+
+  /** The DNS resolver for external (MX) or internal (smart host) lookups, per the current settings. */
+  private resolver(kind: 'external' | 'internal'): MailResolver {
+    const settings = dnsSettingsFromTransport(this.config.dns, kind);
+    const key = `${kind}|${JSON.stringify(settings)}`;
+    let r = this.resolvers.get(key);
+    if (!r) {
+      r = new MailResolver(settings);
+      this.resolvers.set(key, r);
+    }
+    return r;
   }
 
   get queueStore(): SqliteQueueStore {
@@ -48,6 +82,8 @@ export class TransportService {
     this.config = this.load();
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
     this.poller = setInterval(() => this.poll(), POLL_MS);
+    this.delivery.configurationChanged();
+    this.delivery.start();
     this.sweeper = setInterval(() => this.rates.sweep(), 60_000);
     return bound;
   }
@@ -64,6 +100,7 @@ export class TransportService {
         return;
       }
       this.config = next;
+      this.delivery.configurationChanged();
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
       this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
     });
@@ -80,6 +117,7 @@ export class TransportService {
     for (const s of this.sessions) s.drain();
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.sessions) s.abort('service stopping');
+    await this.delivery.stop();
     this.protocolLog.close();
     this.queue.close();
     this.server.close();
