@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -117,6 +118,7 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
       'Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00',
       `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${RELAY_PASSWORD}" -AsPlainText -Force)`,
       'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+      'Set-SendConnector "To Internal Org" -ProtocolLoggingLevel Verbose',
       `New-SendConnector -Name "To Partner" -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${NO_TLS} -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $MailboxCredentials`,
     ];
     const e = await gatehouse(['shell', '--data', edge], { input: edgeScript.flatMap((l) => (l.endsWith('Get-Credential') ? [l, 'CONTOSO\\edgeauth', PASSWORD] : [l])).join('\n') + '\n' });
@@ -175,6 +177,13 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     assert.equal(got.authenticatedAs, 'CONTOSO\\edgeauth');
     assert.ok(got.tls, 'delivered over TLS');
     assert.match(got.body, /^Received: from edge01\.contoso\.net /);
+    // The Send protocol log of "To Internal Org" shows the session, with the credentials redacted.
+    const folder = join(edge, 'Logs', 'ProtocolLog', 'SmtpSend');
+    const log = readdirSync(folder).filter((f) => /^SEND\d{8}-\d+\.LOG$/.test(f)).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+    assert.match(log, /#Log-type: SMTP Send Protocol Log/);
+    assert.match(log, /,To Internal Org,[0-9A-F]{16},\d+,,127\.168\.30\.10:25,>,STARTTLS,/);
+    assert.match(log, /,>,AUTH (PLAIN|LOGIN)( <redacted>)?,/);
+    assert.ok(!log.includes(PASSWORD) && !log.includes(Buffer.from(PASSWORD).toString('base64')), 'no password in the Send protocol log');
   });
 
   it('gives no credentials to a smart host without STARTTLS and keeps the message in Retry saying why', async () => {
@@ -198,5 +207,16 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     assert.equal(fromOrganization('gina@nowhere.example', 'nxdomain').status, 0);
     await until(() => queueRows(mbx).some((r) => r.sender === '' && r.subject.includes('nxdomain')), 20_000, 'the NDR for nowhere.example');
     assert.match(queueRows(mbx).find((r) => r.subject.includes('nxdomain'))!.body, /Status: 5\.4\.4/);
+  });
+
+  it('expires a message it cannot deliver after MessageExpirationTimeout, with an NDR (4.4.7)', async () => {
+    const set = await gatehouse(['shell', '--data', edge, '-c', 'Set-TransportService EDGE01 -MessageExpirationTimeout 00:00:06']);
+    assert.equal(set.code, 0, set.stderr);
+    await mx2.stop(); // both MX hosts of fabrikam.com are down from now on
+    assert.equal(fromOrganization('henry@fabrikam.com', 'expiring').status, 0);
+    await until(() => queueRows(mbx).some((r) => r.sender === '' && r.subject.includes('expiring')), 30_000, 'the expiry NDR at MBX01');
+    const ndr = queueRows(mbx).find((r) => r.sender === '' && r.subject.includes('expiring'))!;
+    assert.match(ndr.body, /Status: 5\.4\.7/);
+    assert.match(ndr.body, /QUEUE\.Expired/);
   });
 });

@@ -19,6 +19,7 @@ import { routeRecipient } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
+import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import type { TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
@@ -47,6 +48,7 @@ export interface Policy {
   greetingTimeoutMs: number;
   inactivityTimeoutMs: number;
   maxMessagesPerConnection: number;
+  protocolLog?: (event: '>' | '<', data: string) => void;
 }
 
 export interface OutgoingMessage {
@@ -90,6 +92,8 @@ export interface DeliveryDeps {
   credential: (connector: SendConnectorConfig) => { username: string; password: string } | null;
   trustedCertificates: () => string[];
   buildDsn: (request: DsnRequest) => Buffer;
+  /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
+  sendProtocolLog?: ProtocolLog;
   log: Logger;
   now?: () => number;
 }
@@ -221,7 +225,7 @@ export class DeliveryService {
     let failure: ConnectFailure | null = null;
     for (const target of targets) {
       if (this.stopped) return;
-      const conn = await this.deps.connect(target, policy);
+      const conn = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
       if ('text' in conn) {
         failure = conn;
         this.markDown(target.host, config);
@@ -233,13 +237,13 @@ export class DeliveryService {
         }
         continue;
       }
-      await this.sendOver(conn, q, target, policy, config);
+      await this.sendOver(conn, q, target, policy, config, connector);
       return;
     }
     this.retryQueue(q, failure?.text ?? '451 4.4.0 Unable to connect to any target host', config);
   }
 
-  private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig): Promise<void> {
+  private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig, connector: SendConnectorConfig): Promise<void> {
     let conn: ConnectionLike | null = first;
     try {
       for (;;) {
@@ -249,7 +253,7 @@ export class DeliveryService {
           if (this.stopped) break;
           if (!conn || !conn.usable) {
             await conn?.close().catch(() => undefined);
-            const next = await this.deps.connect(target, policy);
+            const next = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
             if ('text' in next) {
               conn = null;
               this.retryQueue(q, next.text, config);
@@ -332,6 +336,19 @@ export class DeliveryService {
     }
     if (targets.length === 0) return lastError ?? { kind: 'transient', text: '451 4.4.0 DNS query failed: no smart host could be resolved' };
     return up(targets);
+  }
+
+  private connections = 0;
+
+  /** A per-connection Send protocol log writer, when the connector logs verbosely. */
+  private withProtocolLog(policy: Policy, connector: SendConnectorConfig, target: Target): Policy {
+    const log = this.deps.sendProtocolLog;
+    if (!log || !connector.protocolLogging) return policy;
+    const session = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.connections) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    let sequence = 0;
+    const remote = `${target.address.includes(':') ? `[${target.address}]` : target.address}:${target.port}`;
+    log.write({ connector: connector.name, session, sequence: sequence++, local: '', remote, event: '+', data: '' });
+    return { ...policy, protocolLog: (event, data) => log.write({ connector: connector.name, session, sequence: sequence++, local: '', remote, event, data }) };
   }
 
   private markDown(host: string, config: TransportConfig): void {

@@ -38,6 +38,7 @@ export class TransportService {
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
+  private readonly sendProtocolLog: ProtocolLog;
   private sessionCounter = 0;
   private readonly delivery: DeliveryService;
   private readonly resolvers = new Map<string, MailResolver>();
@@ -46,6 +47,7 @@ export class TransportService {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
+    this.sendProtocolLog = new ProtocolLog(() => this.resolvePath(this.config.sendProtocolLogPath), log, 'SEND');
     this.delivery = new DeliveryService({
       store: this.queue,
       state: new DeliveryState(this.queue.db),
@@ -58,6 +60,7 @@ export class TransportService {
       },
       trustedCertificates: () => server.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
       buildDsn,
+      sendProtocolLog: this.sendProtocolLog,
       log: log.child({ component: 'delivery' }),
     });
   }
@@ -119,6 +122,7 @@ export class TransportService {
     for (const s of this.sessions) s.abort('service stopping');
     await this.delivery.stop();
     this.protocolLog.close();
+    this.sendProtocolLog.close();
     this.queue.close();
     this.server.close();
   }

@@ -1,8 +1,9 @@
-// The SMTP Receive protocol log (spec exchange-operations.md §4): CSV files
+// The SMTP protocol logs (spec exchange-operations.md §4): CSV files
 // RECVyyyymmdd-n.LOG in ReceiveProtocolLogPath, shared by every Receive
-// connector with ProtocolLoggingLevel Verbose, Exchange's header and fields.
+// connector with ProtocolLoggingLevel Verbose, and SENDyyyymmdd-n.LOG in
+// SendProtocolLogPath for Send connectors; Exchange's header and fields.
 // Lines are appended asynchronously in order (a session never waits for the
-// log); AUTH payloads never reach it (the session writes a placeholder).
+// log); AUTH payloads never reach it (the sessions write placeholders).
 
 import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ export class ProtocolLog {
   private day = '';
   private failed = false;
 
-  constructor(private readonly folder: () => string, private readonly log: Logger) {}
+  constructor(private readonly folder: () => string, private readonly log: Logger, private readonly kind: 'RECV' | 'SEND' = 'RECV') {}
 
   write(line: ProtocolLogLine, now = new Date()): void {
     const text = [now.toISOString(), line.connector, line.session, String(line.sequence), line.local, line.remote, line.event, line.data, line.context ?? '']
@@ -58,9 +59,9 @@ export class ProtocolLog {
     try {
       const dir = this.folder();
       mkdirSync(dir, { recursive: true });
-      const existing = readdirSync(dir).filter((f) => f.startsWith(`RECV${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+      const existing = readdirSync(dir).filter((f) => f.startsWith(`${this.kind}${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
       let n = existing.length > 0 ? Math.max(...existing) : 1;
-      let path = join(dir, `RECV${day}-${n}.LOG`);
+      let path = join(dir, `${this.kind}${day}-${n}.LOG`);
       let size = 0;
       try {
         size = statSync(path).size;
@@ -69,26 +70,26 @@ export class ProtocolLog {
       }
       if (size + next > MAX_FILE_BYTES) {
         n++;
-        path = join(dir, `RECV${day}-${n}.LOG`);
+        path = join(dir, `${this.kind}${day}-${n}.LOG`);
         size = 0;
       }
       this.stream = createWriteStream(path, { flags: 'a' });
       this.stream.on('error', (err) => {
-        this.log.log('error', 'protocol-log.write.failed', { file: path, error: err.message, action: 'check ReceiveProtocolLogPath (Set-TransportService) and free disk space' });
+        this.log.log('error', 'protocol-log.write.failed', { file: path, error: err.message, action: `check ${this.kind === 'RECV' ? 'Receive' : 'Send'}ProtocolLogPath (Set-TransportService) and free disk space` });
         this.stream = null;
       });
       this.file = path;
       this.day = day;
       this.bytes = size;
       if (size === 0) {
-        const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${FIELDS}\r\n`;
+        const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: SMTP ${this.kind === 'RECV' ? 'Receive' : 'Send'} Protocol Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${FIELDS}\r\n`;
         this.stream.write(header);
         this.bytes += header.length;
       }
       this.failed = false;
       return this.stream;
     } catch (err) {
-      if (!this.failed) this.log.log('error', 'protocol-log.open.failed', { error: (err as Error).message, action: 'check ReceiveProtocolLogPath (Set-TransportService)' });
+      if (!this.failed) this.log.log('error', 'protocol-log.open.failed', { error: (err as Error).message, action: `check ${this.kind === 'RECV' ? 'Receive' : 'Send'}ProtocolLogPath (Set-TransportService)` });
       this.failed = true;
       return null;
     }

@@ -81,6 +81,8 @@ export interface OutboundPolicy {
   greetingTimeoutMs: number;
   inactivityTimeoutMs: number;
   maxMessagesPerConnection: number;
+  /** Send connector ProtocolLoggingLevel Verbose: each command ('>', credentials redacted) and reply ('<'). */
+  protocolLog?: (event: '>' | '<', data: string) => void;
 }
 
 export interface OutboundMessage {
@@ -148,6 +150,8 @@ class Wire {
   private pending: string[] = [GREETING];
   private inAuth = false;
 
+  constructor(private readonly log?: (event: '>' | '<', data: string) => void) {}
+
   readonly logger = {
     trace: () => undefined,
     info: () => undefined,
@@ -164,13 +168,18 @@ class Wire {
   private onCommand(command: string): void {
     if (/^AUTH\s/i.test(command)) {
       this.inAuth = true;
-      this.pending.push(command.split(/\s+/).slice(0, 2).join(' ') + (command.split(/\s+/).length > 2 ? ' <redacted>' : ''));
+      const shown = command.split(/\s+/).slice(0, 2).join(' ') + (command.split(/\s+/).length > 2 ? ' <redacted>' : '');
+      this.pending.push(shown);
+      this.log?.('>', shown);
       return;
     }
-    this.pending.push(this.inAuth ? '<redacted>' : command);
+    const shown = this.inAuth ? '<redacted>' : command;
+    this.pending.push(shown);
+    this.log?.('>', shown);
   }
 
   private onReply(raw: string): void {
+    this.log?.('<', raw.replace(/\r?\n/g, ' '));
     const command = this.pending.shift() ?? '<unsolicited>';
     this.exchanges.push({ command, reply: raw });
     if (!/^334[ -]/.test(raw)) this.inAuth = false;
@@ -616,7 +625,7 @@ function strip(f: AttemptFailure): ConnectFailure {
 /** One connection attempt: TCP, greeting, EHLO/HELO, STARTTLS, AUTH. */
 function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<OutboundConnection | AttemptFailure> {
   const endpoint: Endpoint = { address: target.address, port: target.port };
-  const wire = new Wire();
+  const wire = new Wire(policy.protocolLog);
   const hook: { current: ((c: string) => string) | null } = { current: null };
   const sourceAddress = normalizeSource(policy.sourceAddress);
   const conn = new SMTPConnection({
