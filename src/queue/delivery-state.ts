@@ -84,21 +84,68 @@ export class DeliveryState {
     return (this.db.prepare("SELECT * FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry') ORDER BY message, idx LIMIT ?").all(limit) as RecipientRow[]).map(toPending);
   }
 
-  /** Every recipient still waiting, for expiry and delay notifications. */
+  /** Every recipient still waiting (poison messages excepted: they never expire), for expiry and delay notifications. */
   waiting(limit: number, afterMessage = 0): PendingRecipient[] {
-    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+  }
+
+  /**
+   * Marks a message as being handed to a peer. The mark is written without an
+   * fsync (it only has to survive a process crash, which the WAL does); if the
+   * process dies before the outcome is recorded, recoverInFlight counts it.
+   */
+  markInFlight(message: number): void {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.prepare('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  clearInFlight(message: number): void {
+    this.db.prepare('DELETE FROM in_flight WHERE message = ?').run(message);
+  }
+
+  /**
+   * At startup: messages that were in flight when the process died count one
+   * crash more; those at PoisonThreshold move to the Poison queue (suspended,
+   * never expired, delivered only when an admin resumes them).
+   */
+  recoverInFlight(threshold: number, detectionEnabled: boolean, now: number): { poisoned: number[]; suspects: number[] } {
+    return this.batch(() => {
+      const suspects = (this.db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message);
+      const poisoned: number[] = [];
+      for (const m of suspects) {
+        this.db.prepare('INSERT INTO crash_counts (message, count) VALUES (?, 1) ON CONFLICT(message) DO UPDATE SET count = count + 1').run(m);
+        const { count } = this.db.prepare('SELECT count FROM crash_counts WHERE message = ?').get(m) as { count: number };
+        if (detectionEnabled && count >= threshold) {
+          this.ensureQueue({ key: 'Poison', deliveryType: 'Undefined', nextHopDomain: 'Poison Message', connector: '' }, now);
+          this.db.prepare("UPDATE recipients SET next_hop = 'Poison' WHERE message = ? AND status IN ('Ready', 'Retry')").run(m);
+          this.setQueue('Poison', { status: 'Suspended' });
+          poisoned.push(m);
+        }
+      }
+      this.db.prepare('DELETE FROM in_flight').run();
+      return { poisoned, suspects };
+    });
+  }
+
+  /** Creates the queue row when new. */
+  ensureQueue(q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
+    this.db.prepare('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
+      .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
   }
 
   /** Assigns a recipient to a delivery queue (creating the queue row when new). */
   route(message: number, idx: number, q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
-    this.db.prepare('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
-      .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
+    this.ensureQueue(q, now);
     this.db.prepare("UPDATE recipients SET next_hop = ?, status = 'Ready', next_attempt_at = NULL WHERE message = ? AND idx = ?").run(q.key, message, idx);
   }
 
   /** Sends every waiting recipient back to routing (the configuration changed). Suspended queues keep theirs. */
   rerouteAll(): number {
-    const r = this.db.prepare(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL
+    const r = this.db.prepare(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL AND next_hop != 'Poison'
       AND next_hop NOT IN (SELECT key FROM queues WHERE status = 'Suspended')`).run();
     return r.changes;
   }
@@ -171,7 +218,7 @@ export class DeliveryState {
 
   /** Empty delivery queues idle for longer than maxIdleMs disappear (QueueMaxIdleTime). */
   dropIdleQueues(now: number, maxIdleMs: number): void {
-    this.db.prepare(`DELETE FROM queues WHERE status != 'Suspended' AND key != 'Unreachable'
+    this.db.prepare(`DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')
       AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.next_hop = queues.key AND r.status IN ('Ready', 'Retry'))
       AND COALESCE(last_attempt_at, created_at) < ?`).run(now - maxIdleMs);
   }

@@ -29,7 +29,7 @@ function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
     acceptedDomains: [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }],
     receiveProtocolLogPath: 'x', sendProtocolLogPath: 'x', messageTrackingLogPath: 'x', sendConnectors,
     retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
-    maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000,
+    maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
     dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net',
   };
 }
@@ -161,6 +161,29 @@ describe('DeliveryService', () => {
     assert.match(world.dsns[2].recipients[0].diagnostic!, /4\.4\.7 QUEUE\.Expired/);
     const waiting = state.waiting(10).map((r) => state.message(r.message)!.envelope.sender);
     assert.ok(waiting.length > 0 && waiting.every((sender) => sender === ''), 'only notifications (from the null sender) are still waiting');
+  });
+
+  it('moves a message whose delivery crashed the service PoisonThreshold times to the Poison queue', async () => {
+    const { store, state, world, service } = setup([connector('To Internet', {})]);
+    world.up.add('127.0.0.31');
+    const { internalId } = await store.accept(envelope('alice@contoso.com', ['bob@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
+    state.markInFlight(internalId); // the process died while handing it over ...
+    service.start(); await service.stop();
+    assert.equal(state.queues().find((q) => q.key === 'Poison'), undefined, 'one crash is not enough');
+    state.markInFlight(internalId); // ... and again
+    const again = new DeliveryService({ ...(service as unknown as { deps: ConstructorParameters<typeof DeliveryService>[0] }).deps });
+    again.start();
+    const poison = state.queues().find((q) => q.key === 'Poison');
+    assert.ok(poison && poison.status === 'Suspended' && poison.messageCount === 1);
+    for (let i = 0; i < 3; i++) await again.tick();
+    await again.stop();
+    assert.equal(world.sent.length, 0, 'a poison message is not delivered');
+    // A message that is not poison is delivered by the same running service.
+    await store.accept(envelope('alice@contoso.com', ['carol@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
+    const third = new DeliveryService({ ...(service as unknown as { deps: ConstructorParameters<typeof DeliveryService>[0] }).deps });
+    for (let i = 0; i < 3; i++) { await third.tick(); await new Promise((r) => setTimeout(r, 5)); }
+    assert.deepEqual(world.sent.map((x) => x.message.recipients[0].address), ['carol@fabrikam.com']);
+    assert.equal(store.trackingEvents().filter((e) => e.eventId === 'POISONMESSAGE').length, 1);
   });
 
   it('keeps Unreachable recipients until a connector appears', async () => {

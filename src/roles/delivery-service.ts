@@ -112,6 +112,22 @@ function wantsNotice(r: { notify?: string[] }, kind: 'FAILURE' | 'DELAY'): boole
   return r.notify.includes(kind);
 }
 
+/**
+ * A Send connector's ErrorPolicies (for reliable partner links): DowngradeCustomFailures
+ * treats the peer's permanent (5xx) replies as transient, UpgradeCustomFailures its
+ * transient (4xx) replies as permanent. DowngradeDnsFailures is applied to DNS results.
+ */
+export function applyErrorPolicies(outcomes: Outcome[], policies: readonly string[]): Outcome[] {
+  const down = policies.includes('DowngradeCustomFailures');
+  const up = policies.includes('UpgradeCustomFailures');
+  if (!down && !up) return outcomes;
+  return outcomes.map((o) => {
+    if (down && o.status === 'permanent') return { ...o, status: 'transient' };
+    if (up && o.status === 'transient' && /^4\d\d/.test(o.reply)) return { ...o, status: 'permanent' };
+    return o;
+  });
+}
+
 export class DeliveryService {
   private timer?: NodeJS.Timeout;
   private ticking = false;
@@ -127,6 +143,14 @@ export class DeliveryService {
   }
 
   start(): void {
+    const config = this.deps.config();
+    const { poisoned, suspects } = this.deps.state.recoverInFlight(config.poisonThreshold, config.poisonDetection, this.now());
+    if (suspects.length > 0) this.deps.log.log('warn', 'delivery.crash-recovery', { inFlightAtCrash: suspects, poisoned, poisonThreshold: config.poisonThreshold });
+    for (const id of poisoned) {
+      const m = this.deps.state.message(id);
+      this.track({ timestamp: new Date(this.now()), source: 'QUEUE', eventId: 'POISONMESSAGE', internalMessageId: id, messageId: m?.envelope.messageId, recipients: m?.envelope.recipients.map((r) => r.address) ?? [], sourceContext: `moved to the Poison queue after ${config.poisonThreshold} crashes during its delivery` });
+      this.deps.log.log('error', 'delivery.poison', { internalId: id, action: 'the message stays suspended in the Poison queue; inspect it before resuming or removing it' });
+    }
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
 
@@ -171,7 +195,7 @@ export class DeliveryService {
   }
 
   private isDue(q: QueueRow, now: number): boolean {
-    if (q.deliveryType === 'Unreachable' || q.deliveryType === 'SmtpDeliveryToMailbox') return false;
+    if (q.deliveryType === 'Unreachable' || q.deliveryType === 'SmtpDeliveryToMailbox' || q.deliveryType === 'Undefined') return false;
     if (q.status === 'Suspended' || this.active.has(q.key) || q.waiting === 0) return false;
     if (q.nextRetryAt !== null && q.nextRetryAt > now) return false;
     const due = this.deps.state.nextDue(q.key);
@@ -261,7 +285,7 @@ export class DeliveryService {
             }
             conn = next;
           }
-          await this.sendMessage(conn, item.message, item.recipients, q, target, config);
+          await this.sendMessage(conn, item.message, item.recipients, q, target, config, connector);
         }
       }
       this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
@@ -270,19 +294,27 @@ export class DeliveryService {
     }
   }
 
-  private async sendMessage(conn: ConnectionLike, messageId: number, recipients: PendingRecipient[], q: QueueRow, target: Target, config: TransportConfig): Promise<void> {
+  private async sendMessage(conn: ConnectionLike, messageId: number, recipients: PendingRecipient[], q: QueueRow, target: Target, config: TransportConfig, connector: SendConnectorConfig): Promise<void> {
     const message = this.deps.state.message(messageId);
     const body = this.deps.store.body(messageId);
     if (!message || !body) return;
     const e = message.envelope;
-    const outcomes = await conn.send({
-      sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
-      ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body, smtputf8: e.smtputf8, bodyType: e.bodyType,
-    });
+    this.deps.state.markInFlight(messageId);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await conn.send({
+        sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
+        ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body, smtputf8: e.smtputf8, bodyType: e.bodyType,
+      });
+    } catch (err) {
+      this.deps.log.log('error', 'delivery.send.bug', { internalId: messageId, error: (err as Error).stack ?? String(err) });
+      outcomes = recipients.map((r) => ({ address: r.address, status: 'transient', reply: '451 4.3.0 Internal error while sending; the message will be retried' }));
+    }
     const now = this.now();
     const failed: (PendingRecipient & { reply: string; enhanced: string })[] = [];
-    const byAddress = new Map(outcomes.map((o) => [o.address.toLowerCase(), o]));
+    const byAddress = new Map(applyErrorPolicies(outcomes, connector.errorPolicies).map((o) => [o.address.toLowerCase(), o]));
     this.deps.state.batch(() => {
+      this.deps.state.clearInFlight(messageId);
       for (const r of recipients) {
         const o = byAddress.get(r.address.toLowerCase()) ?? { address: r.address, status: 'transient' as const, reply: '451 4.4.0 No reply for this recipient' };
         if (o.status === 'delivered') this.deps.state.delivered(r.message, r.idx);
@@ -316,8 +348,8 @@ export class DeliveryService {
       return alive.length > 0 ? alive : t; // all down: try them anyway rather than wait
     };
     if (q.deliveryType === 'DnsConnectorDelivery') {
-      const res = await this.deps.resolver('external').resolveMailDomain(q.nextHopDomain);
-      if (!res.ok) return { kind: res.kind, text: res.text };
+      const res = await this.deps.resolver(connector.useExternalDnsServers ? 'external' : 'internal').resolveMailDomain(q.nextHopDomain);
+      if (!res.ok) return { kind: res.kind === 'permanent' && connector.errorPolicies.includes('DowngradeDnsFailures') ? 'transient' : res.kind, text: res.text };
       return up(res.hosts.flatMap((h) => h.addresses.map((address) => ({ host: h.name, address, port: connector.port }))));
     }
     // Smart hosts: start at a rotating index (load balancing), the others follow (failover).

@@ -84,6 +84,10 @@ export interface TransportConfig {
   maxOutboundConnections: number | null;
   maxPerDomainOutboundConnections: number | null;
   queueMaxIdleMs: number;
+  poisonThreshold: number;
+  poisonDetection: boolean;
+  /** MaxConnectionRatePerMinute: new inbound connections per minute. */
+  maxConnectionRatePerMinute: number;
   /** The stored Set-TransportService DNS values, for the resolver settings. */
   dns: { ExternalDNSServers: unknown[]; ExternalDNSAdapterEnabled: boolean; InternalDNSServers: unknown[]; InternalDNSAdapterEnabled: boolean };
   /** Sender of DSNs: ExternalPostmasterAddress, else postmaster@<default domain> (Edge: postmaster@<FQDN>). */
@@ -177,6 +181,9 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       maxOutboundConnections: t.MaxOutboundConnections ? unlimited(t.MaxOutboundConnections) : 1000,
       maxPerDomainOutboundConnections: t.MaxPerDomainOutboundConnections ? unlimited(t.MaxPerDomainOutboundConnections) : 20,
       queueMaxIdleMs: ms(t.QueueMaxIdleTime ?? null, 180_000),
+      poisonThreshold: Number(t.PoisonThreshold ?? 2),
+      poisonDetection: t.PoisonMessageDetectionEnabled !== false,
+      maxConnectionRatePerMinute: Number(t.MaxConnectionRatePerMinute ?? 1200),
       dns: {
         ExternalDNSServers: (t.ExternalDNSServers as unknown[]) ?? [], ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
         InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,

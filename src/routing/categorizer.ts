@@ -11,7 +11,7 @@ import type { AcceptedDomainRule } from '../roles/transport-config.js';
 import { acceptedDomainFor } from '../roles/transport-config.js';
 import { smartHostList, type SendConnectorConfig } from './send-connector-config.js';
 
-export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'Unreachable';
+export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'Unreachable' | 'Undefined';
 
 export type RouteDecision =
   | {
