@@ -170,4 +170,16 @@ describe('connector options and service control', () => {
     assert.equal((await d.reply())?.code, 220);
     d.close();
   });
+
+  it('refuses new connections beyond MaxConnectionRatePerMinute', async () => {
+    const applied = () => service.lines.filter((x) => x.event === 'config.applied').length;
+    const before = applied();
+    assert.equal((await gatehouse(['shell', '--data', data, '-c', 'Set-TransportService EDGE01 -MaxConnectionRatePerMinute 1'])).code, 0);
+    await service.waitFor((l) => l.event === 'config.applied' && applied() > before, 5000, 'config.applied');
+    const d = await SmtpDialog.open(B, 25);
+    const r = await d.reply();
+    assert.equal(r?.code, 421);
+    assert.match(r!.lines[0], /4\.3\.2 The maximum connection rate per minute has been exceeded/);
+    assert.ok(await d.closedWithin(3000));
+  });
 });

@@ -40,6 +40,8 @@ export class TransportService {
   private readonly protocolLog: ProtocolLog;
   private readonly sendProtocolLog: ProtocolLog;
   private sessionCounter = 0;
+  /** Start times of recent inbound connections, for MaxConnectionRatePerMinute. */
+  private readonly recentConnections: number[] = [];
   private readonly delivery: DeliveryService;
   private readonly resolvers = new Map<string, MailResolver>();
 
@@ -160,6 +162,15 @@ export class TransportService {
       socket.destroy();
       return;
     }
+    const now = Date.now();
+    while (this.recentConnections.length > 0 && now - this.recentConnections[0] >= 60_000) this.recentConnections.shift();
+    if (this.recentConnections.length >= config.maxConnectionRatePerMinute) {
+      this.log.log('warn', 'smtp.in.connection.rate-limited', { remote: remoteAddress, limit: config.maxConnectionRatePerMinute, action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate' });
+      socket.end('421 4.3.2 The maximum connection rate per minute has been exceeded, closing transmission channel\r\n');
+      socket.setTimeout(2000, () => socket.destroy());
+      return;
+    }
+    this.recentConnections.push(now);
     const refusal = this.connections.tryAcquire(connector.identity, remoteAddress, connector);
     const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessionCounter) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
     const services: SessionServices = {
