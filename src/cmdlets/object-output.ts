@@ -9,7 +9,7 @@ import { displayIdentity } from './object-identity.js';
 
 export function toPSObject(obj: ModelObject, extra: Record<string, unknown> = {}): PSObject {
   const props = new Map<string, unknown>();
-  for (const def of obj.schema.properties) props.set(def.name, obj.values[def.name] ?? (def.multi ? [] : null));
+  for (const def of obj.schema.properties) if (!def.hidden) props.set(def.name, obj.values[def.name] ?? (def.multi ? [] : null));
   for (const [k, v] of Object.entries(extra)) props.set(k, v);
   const names = [...props.keys()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   const out = new PSObject(obj.schema.typeName, names.map((n) => [n, props.get(n)]));

@@ -53,6 +53,8 @@ export interface PropertyDef<T = unknown> {
   /** The parameter exists in Exchange but Gatehouse does not implement it: any value
    *  other than the default is refused with this explanation (never accepted and ignored). */
   unsupported?: string;
+  /** Internal: stored with the object but not shown by Get-* (e.g. a server's own account credential). */
+  hidden?: boolean;
   /** Secret material: never shown, never logged. */
   secret?: boolean;
   /** Model value -> stored JSON value; default: JSON of toJSON(). Secrets are sealed with `secrets`. */

@@ -59,6 +59,8 @@ export interface VerifiedAccount {
   /** DOMAIN\name as logs and tracking show it. */
   displayName: string;
   exchangeServer: boolean;
+  /** The account object's GUID (a mailbox user's mailbox points to it). */
+  accountGuid: string;
 }
 
 /** Checks a user name and password; null when the account is unknown, disabled, has no password or the password is wrong. */
@@ -71,7 +73,7 @@ export async function verifyAccount(scope: DirectoryScope, username: string, pas
   }
   if (!(await verifyPassword(password, hash))) return null;
   const name = scope.role === 'EdgeTransport' ? String(account.values.Name) : String(account.values.SamAccountName);
-  return { displayName: `${scope.netbiosName}\\${name}`, exchangeServer: isExchangeServersMember(scope, account) };
+  return { displayName: `${scope.netbiosName}\\${name}`, exchangeServer: isExchangeServersMember(scope, account), accountGuid: account.guid };
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

@@ -13,7 +13,7 @@ import type { OpenServer } from '../setup/server-folder.js';
 import { listenPlan, selectConnector } from '../smtp/inbound/connector-selection.js';
 import { ConnectionCounter, MessageRateLimiter } from '../smtp/inbound/limits.js';
 import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
-import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
+import { InboundSession, type RecipientLookup, type SessionServices } from '../smtp/inbound/session.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
@@ -44,6 +44,8 @@ export class TransportService {
   private readonly recentConnections: number[] = [];
   private readonly delivery: DeliveryService;
   private readonly resolvers = new Map<string, MailResolver>();
+  /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
+  private readonly recipientLookup: RecipientLookup | null = null;
 
   constructor(private readonly server: OpenServer, private readonly log: Logger) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
@@ -180,6 +182,7 @@ export class TransportService {
       protocolLog: connector.protocolLogging ? this.protocolLog : null,
       directory: { role: this.server.role, netbiosName: this.server.directory.netbiosName, dnsDomain: this.server.directory.dnsDomain, repo: this.server.repo },
       certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
+      recipients: this.recipientLookup,
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);

@@ -5,7 +5,7 @@
 // settings, the "Exchange Servers" group and the role's default Receive
 // connectors. An existing server folder is refused; nothing is overwritten.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { certificateSchema } from '../config/model/certificate.js';
@@ -19,6 +19,12 @@ import { transportServiceOf } from '../cmdlets/transport-service.js';
 import { createMasterKey, loadMasterKey } from '../secrets/master-key.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { createSelfSignedCertificate } from '../tls/self-signed.js';
+import { adGroupSchema, adUserSchema, EXCHANGE_SERVERS_GROUP } from '../config/model/account.js';
+import { StoredCredential } from '../config/model/credential.js';
+import { nextSid } from '../cmdlets/account-support.js';
+import { defaultValues } from '../cmdlets/object-parameters.js';
+import { defaultContext } from '../cmdlets/server-context.js';
+import { hashPassword } from '../secrets/password-hash.js';
 import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { defaultOrgPath, masterKeyPath, orgKeyPath, serverDbPath } from './server-folder.js';
@@ -98,6 +104,8 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
     };
 
+    const serverAccountPassword = randomBytes(24).toString('base64');
+    const serverAccountHash = o.role === 'Mailbox' ? await hashPassword(serverAccountPassword) : '';
     repo.transaction(() => {
       if (repo.findByName(serverSchema, '', o.name)) {
         throw new SetupError(`a server named ${o.name} is already registered in the organization store ${config.location}; choose another --name`);
@@ -115,6 +123,21 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       }));
       const groups = o.role === 'EdgeTransport' ? defaultLocalGroups(ctx) : repo.list(defaultDirectoryGroups(ctx)[0].schema).length === 0 ? defaultDirectoryGroups(ctx) : [];
       for (const g of groups) repo.insert(g);
+      if (o.role === 'Mailbox') {
+        // The server's own directory account (NAME$, in Exchange Servers): what it authenticates
+        // with when it relays mail to the Mailbox server that owns a recipient's database.
+        const account = newModelObject(adUserSchema, '', {
+          ...defaultValues(adUserSchema, defaultContext(ctx)), Name: `${o.name}$`, SamAccountName: `${o.name}$`, Enabled: true,
+          Description: `Server account of ${o.fqdn}`, PasswordHash: serverAccountHash, PasswordLastSet: new Date(),
+        });
+        account.values.SID = nextSid(ctx);
+        repo.insert(account);
+        const exchangeServers = repo.findByName(adGroupSchema, '', EXCHANGE_SERVERS_GROUP)!;
+        exchangeServers.values.Members = [...(exchangeServers.values.Members as string[] ?? []), account.guid];
+        repo.update(exchangeServers);
+        server.values.ServerAccount = StoredCredential.parseShellValue({ UserName: `${ctx.directory.netbiosName}\\${o.name}$`, Password: { reveal: () => serverAccountPassword } });
+        repo.update(server);
+      }
       for (const rc of defaultReceiveConnectors(ctx)) repo.insert(rc);
     });
     local.setMeta('role', o.role);

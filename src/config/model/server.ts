@@ -4,6 +4,7 @@
 
 import { prop, type ObjectSchema } from '../schema.js';
 import { parseString } from './common.js';
+import { StoredCredential } from './credential.js';
 
 export type ServerRoleName = 'EdgeTransport' | 'Mailbox';
 
@@ -25,6 +26,7 @@ export const serverSchema: ObjectSchema = {
     prop({ name: 'IsEdgeServer', typeName: 'Boolean', description: 'True on an Edge Transport server.', parse: (v) => v === true, settable: 'never', runtime: false }),
     prop({ name: 'IsMailboxServer', typeName: 'Boolean', description: 'True on a Mailbox server.', parse: (v) => v === true, settable: 'never', runtime: false }),
     prop({ name: 'DataPath', typeName: 'String', description: 'Folder holding this server\'s local data.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'ServerAccount', typeName: 'PSCredential', description: 'The directory account (NAME$, in Exchange Servers) a Mailbox server authenticates with when it relays to another Mailbox server.', parse: StoredCredential.parseShellValue, settable: 'never', runtime: true, secret: true, hidden: true, store: (c, secrets) => c.toStored(secrets), load: (s) => StoredCredential.fromStored(s) }),
   ],
 };
 

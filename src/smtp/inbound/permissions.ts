@@ -19,7 +19,7 @@ export type Right =
 /** Who the session is, as far as permissions go. */
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'user'; name: string; exchangeServer: boolean }
+  | { kind: 'user'; name: string; exchangeServer: boolean; accountGuid?: string }
   | { kind: 'externallySecured' };
 
 const ANONYMOUS: Right[] = ['Submit', 'AcceptAnySender', 'AcceptAuthoritativeDomainSender', 'AcceptRoutingHeaders'];

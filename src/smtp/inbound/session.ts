@@ -30,6 +30,12 @@ import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
 
+/** What a Mailbox server's sessions ask the organization's recipients (directory/recipients.ts). */
+export interface RecipientLookup {
+  find(address: string): { kind: 'mailbox' | 'group'; requireSenderAuthentication: boolean } | null;
+  addressesOfAccount(accountGuid: string): string[];
+}
+
 export interface SessionServices {
   queue: QueueStore;
   rates: MessageRateLimiter;
@@ -37,12 +43,16 @@ export interface SessionServices {
   protocolLog: ProtocolLog | null;
   directory: DirectoryScope;
   certificate: (connector: ReceiveConnectorConfig) => SelectedCertificate | null;
+  /** Mailbox servers: the organization's recipients (validation at RCPT, send-as checks); null on an Edge. */
+  recipients: RecipientLookup | null;
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
 const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
+const sendAsDenied = enhancedReply(550, '5.7.60', 'SMTP; Client does not have permissions to send as this sender');
+const authRequired = enhancedReply(550, '5.7.1', 'RESOLVER.RST.AuthRequired; authentication required');
 
 /** Secure contexts by certificate thumbprint, shared by the sessions of a process. */
 const contexts = new Map<string, SecureContext>();
@@ -405,7 +415,7 @@ export class InboundSession extends EventEmitter {
       await this.authFailed(known ? `wrong password or disabled account for ${username}` : `unknown account ${username}`);
       return;
     }
-    this.principal = { kind: 'user', name: verified.displayName, exchangeServer: verified.exchangeServer };
+    this.principal = { kind: 'user', name: verified.displayName, exchangeServer: verified.exchangeServer, accountGuid: verified.accountGuid };
     this.rights = rightsFor(this.connector.permissionGroups, this.principal);
     this.state.onAuthenticated();
     this.protocol('*', verified.displayName, 'authenticated');
@@ -443,6 +453,15 @@ export class InboundSession extends EventEmitter {
     if (sender !== '' && at > 0 && !this.rights.has('AcceptAuthoritativeDomainSender')) {
       const domain = acceptedDomainFor(this.config.acceptedDomains, sender.slice(at + 1));
       if (domain?.type === 'Authoritative') return this.reply(this.sendAsRefusal());
+    }
+    // Client submission: a mailbox user sends only as one of its own addresses.
+    const directory = this.services.recipients;
+    if (directory && this.principal.kind === 'user' && !this.principal.exchangeServer && this.principal.accountGuid) {
+      const own = directory.addressesOfAccount(this.principal.accountGuid).map((a) => a.toLowerCase());
+      if (sender === '' || !own.includes(sender.toLowerCase())) {
+        this.log.log('warn', 'smtp.in.mail.send-as-denied', { user: this.principal.name, sender });
+        return this.reply(sendAsDenied);
+      }
     }
     const keys = this.rateKeys(sender);
     if (!this.services.rates.tryCount(keys, this.connector.messageRateLimit)) {
@@ -483,6 +502,14 @@ export class InboundSession extends EventEmitter {
     if (!accepted && !this.rights.has('AcceptAnyRecipient')) {
       this.log.log('info', 'smtp.in.rcpt.relay-denied', { recipient: rcptAddress, principal: describePrincipal(this.principal) });
       return this.refuseRecipient(Replies.unableToRelay);
+    }
+    if (accepted && this.services.recipients && (accepted.type === 'Authoritative' || accepted.type === 'InternalRelay')) {
+      const found = this.services.recipients.find(rcptAddress);
+      if (!found && accepted.type === 'Authoritative') {
+        this.log.log('info', 'smtp.in.rcpt.unknown', { recipient: rcptAddress });
+        return this.refuseRecipient(Replies.userUnknown);
+      }
+      if (found?.requireSenderAuthentication && this.principal.kind === 'anonymous') return this.refuseRecipient(authRequired);
     }
     tx.recipients.push({
       address: rcptAddress,
