@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import type { DeliveryType } from '../routing/categorizer.js';
 import type { Envelope, RecipientInput } from './queue-store.js';
 
-export type RecipientStatus = 'Ready' | 'Retry' | 'Delivered' | 'Failed';
+export type RecipientStatus = 'Ready' | 'Retry' | 'Delivered' | 'Failed' | 'Expanded' | 'Redirected';
 export type QueueStatus = 'Ready' | 'Active' | 'Retry' | 'Suspended';
 
 export interface PendingRecipient extends RecipientInput {
@@ -160,6 +160,25 @@ export class DeliveryState {
 
   deferred(message: number, idx: number, reply: string, nextAttemptAt: number): void {
     this.db.prepare("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ?").run(reply, nextAttemptAt, message, idx);
+  }
+
+  /**
+   * Replaces a recipient by others (a group's members, a forwarding address):
+   * the recipient becomes final with `status`, the new addresses are added to
+   * the message unless it already has them. Returns the addresses added.
+   */
+  replaceRecipient(r: PendingRecipient, addresses: string[], status: 'Expanded' | 'Redirected'): string[] {
+    const existing = new Set((this.db.prepare('SELECT address FROM recipients WHERE message = ?').all(r.message) as { address: string }[]).map((x) => x.address.toLowerCase()));
+    let next = (this.db.prepare('SELECT MAX(idx) AS m FROM recipients WHERE message = ?').get(r.message) as { m: number }).m + 1;
+    const added: string[] = [];
+    for (const a of addresses) {
+      if (existing.has(a.toLowerCase())) continue;
+      existing.add(a.toLowerCase());
+      this.db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)').run(r.message, next++, a, r.orcpt ?? null, r.notify ? r.notify.join(',') : null);
+      added.push(a);
+    }
+    this.db.prepare('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
+    return added;
   }
 
   delayNotified(message: number, idx: number): void {

@@ -15,7 +15,7 @@ import type { DeliveryState, PendingRecipient, QueueRow } from '../queue/deliver
 import type { Envelope } from '../queue/queue-store.js';
 import { queueRetryDelay, withJitter } from '../queue/retry-schedule.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
-import { routeRecipient } from '../routing/categorizer.js';
+import { routeRecipient, type RecipientInfo } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
@@ -92,6 +92,10 @@ export interface DeliveryDeps {
   credential: (connector: SendConnectorConfig) => { username: string; password: string } | null;
   trustedCertificates: () => string[];
   buildDsn: (request: DsnRequest) => Buffer;
+  /** Mailbox servers: the organization's recipients, for routing (groups, mailboxes, owning server). */
+  recipients?: (address: string) => RecipientInfo | null;
+  /** Mailbox servers: delivery of one message into one local mailbox (Maildir). */
+  deliverLocal?: (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => Promise<void>;
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
   log: Logger;
@@ -195,7 +199,8 @@ export class DeliveryService {
   }
 
   private isDue(q: QueueRow, now: number): boolean {
-    if (q.deliveryType === 'Unreachable' || q.deliveryType === 'SmtpDeliveryToMailbox' || q.deliveryType === 'Undefined') return false;
+    if (q.deliveryType === 'Unreachable' || q.deliveryType === 'Undefined') return false;
+    if (q.deliveryType === 'SmtpDeliveryToMailbox' && (!this.deps.deliverLocal || q.key === 'mailbox')) return false;
     if (q.status === 'Suspended' || this.active.has(q.key) || q.waiting === 0) return false;
     if (q.nextRetryAt !== null && q.nextRetryAt > now) return false;
     const due = this.deps.state.nextDue(q.key);
@@ -208,27 +213,38 @@ export class DeliveryService {
     const pending = this.deps.state.unrouted(500);
     if (pending.length === 0) return;
     const failures = new Map<number, { r: PendingRecipient; text: string; enhanced: string }[]>();
+    const events: TrackingEvent[] = [];
+    const input = { role: config.role, serverName: config.serverName, acceptedDomains: config.acceptedDomains, sendConnectors: config.sendConnectors, intraOrg: config.intraOrg, ...(this.deps.recipients && { recipient: this.deps.recipients }) };
     this.deps.state.batch(() => {
       for (const r of pending) {
         const message = this.deps.state.message(r.message);
         if (!message) continue;
         const domain = r.address.slice(r.address.lastIndexOf('@') + 1);
-        const decision = routeRecipient(domain, message.size, { role: config.role, serverName: config.serverName, acceptedDomains: config.acceptedDomains, sendConnectors: config.sendConnectors });
+        const decision = routeRecipient(domain, message.size, input, r.address);
         if (decision.kind === 'fail') {
           this.deps.state.failed(r.message, r.idx, decision.text);
           failures.set(r.message, [...(failures.get(r.message) ?? []), { r, text: decision.text, enhanced: decision.enhanced }]);
+        } else if (decision.kind === 'expand' || decision.kind === 'redirect') {
+          const targets = decision.kind === 'expand' ? decision.addresses : [decision.address];
+          const added = this.deps.state.replaceRecipient(r, targets, decision.kind === 'expand' ? 'Expanded' : 'Redirected');
+          events.push({
+            timestamp: new Date(now), source: 'ROUTING', eventId: decision.kind === 'expand' ? 'EXPAND' : 'REDIRECT', internalMessageId: r.message, messageId: message.envelope.messageId,
+            recipients: added, recipientCount: added.length, relatedRecipientAddress: r.address, returnPath: message.envelope.sender || '<>',
+          } as TrackingEvent);
         } else {
           this.deps.state.route(r.message, r.idx, decision, now);
         }
       }
     });
+    for (const ev of events) this.track(ev);
     for (const [message, list] of failures) this.reportFailures(message, list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })), config);
   }
 
   // ---- delivery of one queue ----
 
   private async deliverQueue(q: QueueRow, config: TransportConfig): Promise<void> {
-    const connector = config.sendConnectors.find((c) => c.guid === q.connector);
+    if (q.deliveryType === 'SmtpDeliveryToMailbox') return this.deliverToMailboxes(q, config);
+    const connector = [...config.sendConnectors, ...config.intraOrg].find((c) => c.guid === q.connector);
     if (!connector || !connector.enabled) {
       this.configurationChanged();
       return;
@@ -337,6 +353,57 @@ export class DeliveryService {
       queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]`,
       ...(deferred.length > 0 && { deferredReply: deferred[0].reply }), ...(failed.length > 0 && { failedReply: failed[0].reply }),
     });
+  }
+
+  // ---- local mailboxes ----
+
+  /** SmtpDeliveryToMailbox: each due recipient into its Maildir, once per address per message. */
+  private async deliverToMailboxes(q: QueueRow, config: TransportConfig): Promise<void> {
+    const deliver = this.deps.deliverLocal!;
+    this.deps.state.setQueue(q.key, { status: 'Active', lastAttemptAt: this.now() });
+    let lastError: string | null = null;
+    for (let round = 0; round < 1000 && !this.stopped; round++) {
+      const work = this.deps.state.due(q.key, this.now(), BATCH);
+      if (work.length === 0) break;
+      for (const item of work) {
+        const message = this.deps.state.message(item.message);
+        const body = this.deps.store.body(item.message);
+        if (!message || !body) continue;
+        const returnPath = message.envelope.sender;
+        const done = new Set<string>();
+        const delivered: string[] = [];
+        for (const r of item.recipients) {
+          const key = r.address.toLowerCase();
+          if (done.has(key)) {
+            this.deps.state.delivered(r.message, r.idx);
+            continue;
+          }
+          try {
+            await deliver(r.address, body, { returnPath, deliveredTo: r.address });
+            this.deps.state.delivered(r.message, r.idx);
+            done.add(key);
+            delivered.push(r.address);
+          } catch (err) {
+            const transient = (err as { transient?: boolean }).transient !== false;
+            lastError = `${transient ? '432 4.2.0' : '554 5.2.0'} STOREDRV.Deliver; ${(err as Error).message}`;
+            this.deps.log.log('error', 'delivery.mailbox.failed', { database: q.nextHopDomain, recipient: r.address, error: (err as Error).message, action: 'check the database folder (Get-MailboxDatabase) and free disk space' });
+            if (transient) this.deps.state.deferred(r.message, r.idx, lastError, this.now() + withJitter(config.retry.messageRetryIntervalMs));
+            else {
+              this.deps.state.failed(r.message, r.idx, lastError);
+              this.reportFailures(r.message, [{ ...r, reply: lastError, enhanced: '5.2.0' }], config);
+            }
+          }
+        }
+        if (delivered.length > 0) {
+          this.track({
+            timestamp: new Date(this.now()), source: 'STOREDRIVER', eventId: 'DELIVER', internalMessageId: item.message, messageId: message.envelope.messageId,
+            recipients: delivered, recipientCount: delivered.length, totalBytes: body.length, messageSubject: message.envelope.subject, connectorId: q.nextHopDomain,
+            sender: message.envelope.headerFrom || returnPath, returnPath: returnPath || '<>', serverHostname: config.fqdn,
+          });
+        }
+      }
+    }
+    this.deps.state.setQueue(q.key, { status: lastError ? 'Retry' : 'Ready', failures: 0, nextRetryAt: null, lastError });
   }
 
   // ---- next hop ----

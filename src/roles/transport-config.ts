@@ -14,6 +14,9 @@ import type { ModelObject, Repository } from '../store/repository.js';
 import { sendConnectorSchema } from '../config/model/send-connector.js';
 import { sendConnectorConfig, type SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { RetrySettings } from '../queue/retry-schedule.js';
+import { serverSchema } from '../config/model/server.js';
+import type { StoredCredential } from '../config/model/credential.js';
+import { SmartHost } from '../config/types/index.js';
 
 export interface ReceiveConnectorConfig {
   name: string;
@@ -79,6 +82,8 @@ export interface TransportConfig {
   sendProtocolLogPath: string;
   messageTrackingLogPath: string;
   sendConnectors: SendConnectorConfig[];
+  /** Mailbox servers: one implicit connector per other Mailbox server (relay to the owner of a database). */
+  intraOrg: SendConnectorConfig[];
   retry: RetrySettings;
   /** null = unlimited. */
   maxOutboundConnections: number | null;
@@ -164,8 +169,9 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
+    const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
-      role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains,
+      role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
       receiveProtocolLogPath: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
       sendProtocolLogPath: String(t.SendProtocolLogPath ?? 'Logs/ProtocolLog/SmtpSend'),
       messageTrackingLogPath: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
@@ -191,6 +197,26 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       postmaster,
     };
   });
+}
+
+/**
+ * The implicit intra-organization connectors of a Mailbox server: one per
+ * other Mailbox server, to its FQDN on port 25, STARTTLS required and Basic
+ * auth with this server's own account (NAME$, a member of Exchange Servers).
+ */
+function intraOrgConnectors(repo: Repository, serverName: string, protocolLogging: boolean): SendConnectorConfig[] {
+  const servers = repo.list(serverSchema);
+  const self = servers.find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase());
+  const credential = (self?.values.ServerAccount as StoredCredential | null | undefined) ?? null;
+  return servers
+    .filter((s) => s !== self && s.values.ServerRole === 'Mailbox')
+    .map((s) => ({
+      guid: `intraorg:${String(s.values.Name).toLowerCase()}`, name: String(s.values.Name), enabled: true, usage: 'Internal', addressSpaces: [],
+      dnsRoutingEnabled: false, smartHosts: [SmartHost.parse(String(s.values.Fqdn))], smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
+      credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: 25, maxMessageSize: null, fqdn: null, forceHelo: false,
+      requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
+      connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
+    }));
 }
 
 /** The accepted domain a recipient domain falls in, if any. */

@@ -11,7 +11,7 @@ import type { AcceptedDomainRule } from '../roles/transport-config.js';
 import { acceptedDomainFor } from '../roles/transport-config.js';
 import { smartHostList, type SendConnectorConfig } from './send-connector-config.js';
 
-export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'Unreachable' | 'Undefined';
+export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'SmtpRelayToMailboxDeliveryGroup' | 'Unreachable' | 'Undefined';
 
 export type RouteDecision =
   | {
@@ -24,13 +24,26 @@ export type RouteDecision =
       /** Unique key of the delivery queue. */
       key: string;
     }
-  | { kind: 'fail'; enhanced: string; text: string };
+  | { kind: 'fail'; enhanced: string; text: string }
+  /** A distribution group: its members take the recipient's place (EXPAND). */
+  | { kind: 'expand'; addresses: string[] }
+  /** ForwardingSmtpAddress: the mail goes to another address instead (REDIRECT). */
+  | { kind: 'redirect'; address: string };
+
+/** What routing needs to know about an organization recipient (directory/recipients.ts). */
+export type RecipientInfo =
+  | { kind: 'mailbox'; database: string; server: string; maxReceiveSize: number | null; forwardingSmtpAddress: string | null }
+  | { kind: 'group'; members: string[] };
 
 export interface RoutingInput {
   role: ServerRoleName;
   serverName: string;
   acceptedDomains: readonly AcceptedDomainRule[];
   sendConnectors: readonly SendConnectorConfig[];
+  /** Mailbox servers: the organization's recipients. */
+  recipient?: (address: string) => RecipientInfo | null;
+  /** Mailbox servers: the implicit connectors to the other Mailbox servers, by server name. */
+  intraOrg?: readonly SendConnectorConfig[];
 }
 
 export const UNREACHABLE: RouteDecision = { kind: 'queue', deliveryType: 'Unreachable', nextHopDomain: 'Unreachable Domain', connector: '', key: 'Unreachable' };
@@ -54,10 +67,32 @@ function bestMatch(c: SendConnectorConfig, domain: string, accepted: readonly Ac
   return best;
 }
 
-export function routeRecipient(domain: string, messageSize: number, input: RoutingInput): RouteDecision {
+/** Routing of an organization recipient on a Mailbox server (null: not one; route by connectors). */
+function routeOrganizationRecipient(address: string, messageSize: number, rule: AcceptedDomainRule, input: RoutingInput): RouteDecision | null {
+  const found = input.recipient?.(address) ?? null;
+  if (!found) {
+    return rule.type === 'Authoritative' ? { kind: 'fail', enhanced: '5.1.1', text: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' } : null;
+  }
+  if (found.kind === 'group') return { kind: 'expand', addresses: found.members };
+  if (found.forwardingSmtpAddress && found.forwardingSmtpAddress.toLowerCase() !== address.toLowerCase()) return { kind: 'redirect', address: found.forwardingSmtpAddress };
+  if (found.maxReceiveSize !== null && messageSize > found.maxReceiveSize) {
+    return { kind: 'fail', enhanced: '5.2.3', text: '550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient' };
+  }
+  if (found.server.toLowerCase() === input.serverName.toLowerCase()) {
+    return { kind: 'queue', deliveryType: 'SmtpDeliveryToMailbox', nextHopDomain: found.database, connector: '', key: `mailbox:${found.database.toLowerCase()}` };
+  }
+  const relay = input.intraOrg?.find((c) => c.name.toLowerCase() === found.server.toLowerCase());
+  if (!relay) return UNREACHABLE;
+  return { kind: 'queue', deliveryType: 'SmtpRelayToMailboxDeliveryGroup', nextHopDomain: String(relay.smartHosts[0]), connector: relay.guid, key: `relay:${found.server.toLowerCase()}` };
+}
+
+export function routeRecipient(domain: string, messageSize: number, input: RoutingInput, address = ''): RouteDecision {
   const d = domain.toLowerCase();
   const rule = acceptedDomainFor(input.acceptedDomains, d);
-  if (input.role === 'Mailbox' && rule?.type === 'Authoritative') {
+  if (input.role === 'Mailbox' && rule && rule.type !== 'ExternalRelay' && input.recipient) {
+    const org = routeOrganizationRecipient(address, messageSize, rule, input);
+    if (org) return org;
+  } else if (input.role === 'Mailbox' && rule?.type === 'Authoritative') {
     return { kind: 'queue', deliveryType: 'SmtpDeliveryToMailbox', nextHopDomain: 'Mailbox delivery', connector: '', key: 'mailbox' };
   }
   const usable = input.sendConnectors.filter((c) => c.enabled

@@ -24,6 +24,7 @@ export interface TrackingEvent {
   recipients: string[];
   recipientStatus?: string[];
   totalBytes?: number;
+  relatedRecipientAddress?: string;
   recipientCount?: number;
   messageSubject?: string;
   sender?: string;

@@ -1,0 +1,196 @@
+// What the recipient cmdlets share (mailboxes and distribution groups):
+// identity resolution (name, alias, any SMTP address, GUID, UPN), the rules on
+// email addresses (accepted domains, one owner per proxy address, exactly one
+// primary that PrimarySmtpAddress mirrors), and Get-Recipient. Recipients live
+// in the organization store: on an Edge Transport server these commands say so.
+
+import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
+import { distributionGroupSchema, isPrimaryProxy, mailboxSchema, parseSmtpAddress, proxyAddressOf } from '../config/model/recipient.js';
+import type { ObjectSchema } from '../config/schema.js';
+import type { SmtpDomainWithSubdomains } from '../config/types/smtp-domain.js';
+import { recipientAddresses } from '../directory/recipients.js';
+import type { BoundArguments, CommandSpec, InvocationContext } from '../shell/command.js';
+import { CmdletError, PSObject } from '../shell/values.js';
+import type { ModelObject } from '../store/repository.js';
+import { ambiguous, notFound } from './errors.js';
+import { tableView } from './object-commands.js';
+import { identityParameter } from './object-identity.js';
+import type { ServerContext } from './server-context.js';
+
+export const RECIPIENT_SCHEMAS: ObjectSchema[] = [mailboxSchema, distributionGroupSchema];
+
+/** Wraps a command so that it refuses to run on an Edge Transport server. */
+export function organizationCommand(ctx: ServerContext, spec: Omit<CommandSpec, 'invoke'>, run: (args: BoundArguments, inv: InvocationContext) => Promise<unknown[]>): CommandSpec {
+  return {
+    ...spec,
+    invoke: async (args, inv) => {
+      if (ctx.role !== 'Mailbox') {
+        throw new CmdletError(`${spec.name} manages recipients and mailbox databases of the organization, which an Edge Transport server (${ctx.name}) does not hold. Run it in the shell of a Mailbox server.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+      }
+      return run(args, inv);
+    },
+  };
+}
+
+export function allRecipients(ctx: ServerContext): ModelObject[] {
+  return RECIPIENT_SCHEMAS.flatMap((s) => ctx.repo.list(s));
+}
+
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+}
+
+/** Does `identity` name this recipient: GUID, name, alias, any SMTP address (with or without smtp:), UPN, or DOMAIN-less account name. */
+export function recipientMatches(obj: ModelObject, identity: string, allowWildcards: boolean): boolean {
+  const id = identity.trim();
+  if (allowWildcards && /[*?]/.test(id)) return wildcard(id).test(String(obj.values.Name));
+  const lower = id.toLowerCase().replace(/^smtp:/, '');
+  const names = [obj.guid, obj.values.Name, obj.values.Alias, obj.values.UserPrincipalName, ...recipientAddresses(obj)];
+  return names.some((n) => n !== null && n !== undefined && String(n).toLowerCase() === lower);
+}
+
+/** Recipients an identity names (none given = all); wildcards on the name for Get-*. */
+export function findRecipients(ctx: ServerContext, schemas: ObjectSchema[], identity: string | null | undefined): ModelObject[] {
+  const all = schemas.flatMap((s) => ctx.repo.list(s));
+  if (identity === null || identity === undefined) return all;
+  const found = all.filter((o) => recipientMatches(o, identity, true));
+  if (found.length === 0 && !/[*?]/.test(identity)) throw notFound(identity, ctx.fqdn);
+  return found;
+}
+
+/** Exactly one recipient. */
+export function findRecipient(ctx: ServerContext, schemas: ObjectSchema[], identity: string): ModelObject {
+  const found = schemas.flatMap((s) => ctx.repo.list(s)).filter((o) => recipientMatches(o, identity, false));
+  if (found.length === 0) throw notFound(identity, ctx.fqdn);
+  if (found.length > 1) throw ambiguous(identity);
+  return found[0];
+}
+
+/** The default accepted domain's name (contoso.com), or null when the organization has none. */
+export function defaultAcceptedDomain(ctx: ServerContext): string | null {
+  const d = ctx.repo.list(acceptedDomainSchema).find((x) => x.values.Default === true) ?? ctx.repo.list(acceptedDomainSchema)[0];
+  if (!d) return null;
+  return String(d.values.DomainName).replace(/^\*\.?/, '') || null;
+}
+
+function inAcceptedDomain(ctx: ServerContext, domain: string): boolean {
+  return ctx.repo.list(acceptedDomainSchema).some((d) => {
+    const dn = d.values.DomainName as SmtpDomainWithSubdomains;
+    if (dn.matches(domain)) return true;
+    return d.values.MatchSubDomains === true && domain.toLowerCase().endsWith(`.${dn.domain.toLowerCase()}`);
+  });
+}
+
+function addressError(message: string, parameter: string): CmdletError {
+  return new CmdletError(message, { category: 'NotSpecified', reason: 'DataValidationException', parameter });
+}
+
+/**
+ * Checks every proxy address of a recipient: in an accepted domain of the
+ * organization, and not used by any other recipient. `selfGuid` is the
+ * recipient itself (Set-*), excluded from the uniqueness check; `previous`
+ * its addresses before the change (only new ones need an accepted domain).
+ */
+export function checkProxyAddresses(ctx: ServerContext, proxies: string[], selfGuid: string | null, parameter: string, previous: string[] = []): void {
+  const had = new Set(previous.map((p) => proxyAddressOf(p).toLowerCase()));
+  for (const proxy of proxies) {
+    const address = proxyAddressOf(proxy);
+    if (had.has(address.toLowerCase())) continue; // kept addresses stay valid even if their domain was removed since
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    if (!inAcceptedDomain(ctx, domain)) {
+      throw addressError(`The email address "${address}" isn't valid: the domain "${domain}" isn't an accepted domain for your organization. Add it with New-AcceptedDomain, or use an address in an accepted domain (Get-AcceptedDomain).`, parameter);
+    }
+  }
+  for (const other of allRecipients(ctx)) {
+    if (other.guid === selfGuid) continue;
+    const used = new Set(recipientAddresses(other).map((a) => a.toLowerCase()));
+    const clash = proxies.find((p) => used.has(proxyAddressOf(p).toLowerCase()));
+    if (clash) {
+      throw addressError(`The proxy address "${clash}" is already being used by the proxy addresses or LegacyExchangeDN of "${other.values.Name}". Please choose another proxy address.`, parameter);
+    }
+  }
+}
+
+/** Name and alias unique among recipients (an alias names a recipient, so two would make it ambiguous). */
+export function checkNameAndAlias(ctx: ServerContext, values: Record<string, unknown>, selfGuid: string | null): void {
+  for (const other of allRecipients(ctx)) {
+    if (other.guid === selfGuid) continue;
+    if (String(other.values.Name).toLowerCase() === String(values.Name).toLowerCase()) {
+      throw new CmdletError(`The name "${values.Name}" is already used by the ${other.schema.label} "${other.values.Name}". Choose another name.`, { category: 'NotSpecified', reason: 'ADObjectAlreadyExistsException', parameter: 'Name' });
+    }
+    if (String(other.values.Alias).toLowerCase() === String(values.Alias).toLowerCase()) {
+      throw new CmdletError(`The alias "${values.Alias}" is already used by the ${other.schema.label} "${other.values.Name}". Choose another alias.`, { category: 'NotSpecified', reason: 'DataValidationException', parameter: 'Alias' });
+    }
+  }
+}
+
+/**
+ * Keeps PrimarySmtpAddress and EmailAddresses consistent after a change:
+ * a new PrimarySmtpAddress becomes the one "SMTP:" entry (the old primary
+ * stays as a secondary smtp: address); a changed EmailAddresses list decides
+ * the primary by its "SMTP:" entry (an added SMTP: entry replaces the old
+ * primary); a list without any is refused unless the old primary is still in it.
+ */
+export function reconcileAddresses(values: Record<string, unknown>, primaryGiven: boolean, addressesGiven: boolean, oldPrimary: string | null): void {
+  let proxies = (Array.isArray(values.EmailAddresses) ? values.EmailAddresses : []).map(String);
+  const same = (p: string, a: string) => proxyAddressOf(p).toLowerCase() === a.toLowerCase();
+  if (primaryGiven) {
+    const primary = String(values.PrimarySmtpAddress);
+    proxies = [`SMTP:${primary}`, ...proxies.filter((p) => !same(p, primary)).map((p) => `smtp:${proxyAddressOf(p)}`)];
+  } else if (addressesGiven) {
+    let primaries = proxies.filter(isPrimaryProxy);
+    if (primaries.length > 1 && oldPrimary) {
+      proxies = proxies.map((p) => (isPrimaryProxy(p) && same(p, oldPrimary) ? `smtp:${proxyAddressOf(p)}` : p));
+      primaries = proxies.filter(isPrimaryProxy);
+    }
+    if (primaries.length > 1) {
+      throw addressError(`The email address list has more than one primary SMTP address (${primaries.join(', ')}). Only one address may have the upper-case SMTP: prefix.`, 'EmailAddresses');
+    }
+    if (primaries.length === 0) {
+      const keep = oldPrimary ? proxies.find((p) => same(p, oldPrimary)) : undefined;
+      if (!keep) throw addressError('The email address list has no primary SMTP address. Mark one address with the upper-case SMTP: prefix, or set -PrimarySmtpAddress.', 'EmailAddresses');
+      proxies = proxies.map((p) => (p === keep ? `SMTP:${proxyAddressOf(p)}` : p));
+    }
+    const primary = proxyAddressOf(proxies.find(isPrimaryProxy)!);
+    values.PrimarySmtpAddress = parseSmtpAddress(primary);
+    proxies = [proxies.find(isPrimaryProxy)!, ...proxies.filter((p) => !isPrimaryProxy(p))];
+  }
+  values.EmailAddresses = proxies;
+}
+
+/** Exchange's ReducedRecipient: what Get-Recipient and Get-DistributionGroupMember show. */
+export function reducedRecipient(obj: ModelObject): PSObject {
+  return new PSObject('ReducedRecipient', [
+    ['Alias', obj.values.Alias ?? null],
+    ['DisplayName', obj.values.DisplayName ?? null],
+    ['EmailAddresses', obj.values.EmailAddresses ?? []],
+    ['Name', obj.values.Name],
+    ['PrimarySmtpAddress', obj.values.PrimarySmtpAddress ?? null],
+    ['RecipientType', obj.values.RecipientType],
+    ['RecipientTypeDetails', obj.values.RecipientTypeDetails],
+    ['Identity', obj.values.Name],
+    ['Guid', obj.guid],
+  ]);
+}
+
+export function recipientCommands(ctx: ServerContext): CommandSpec[] {
+  return [
+    organizationCommand(ctx, {
+      name: 'Get-Recipient',
+      synopsis: 'Lists the recipients of the organization (mailboxes and distribution groups).',
+      parameters: [
+        { ...identityParameter('RecipientIdParameter', false), description: 'Name (wildcards allowed), alias, email address, GUID or UPN.' },
+        { name: 'RecipientType', typeName: 'RecipientType[]', description: 'Only these types: UserMailbox, MailUniversalDistributionGroup.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+      ],
+    }, async (args) => {
+      let found = findRecipients(ctx, RECIPIENT_SCHEMAS, args.get('Identity') as string | null | undefined);
+      if (args.has('RecipientType')) {
+        const types = (args.get('RecipientType') as string[]).map((t) => t.toLowerCase());
+        found = found.filter((o) => types.includes(String(o.values.RecipientType).toLowerCase()));
+      }
+      return found.map(reducedRecipient);
+    }),
+  ];
+}
+
+export const recipientViews = [tableView('ReducedRecipient', ['Name', 'RecipientType'])];
