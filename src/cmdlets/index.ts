@@ -4,9 +4,13 @@ import type { CommandSpec } from '../shell/command.js';
 import type { ObjectView } from '../shell/values.js';
 import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.js';
 import { directoryCommands, directoryViews } from './directory-accounts.js';
+import { distributionGroupCommands, distributionGroupViews } from './distribution-group.js';
 import { certificateCommands, certificateViews } from './exchange-certificate.js';
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
+import { mailboxCommands, mailboxViews } from './mailbox.js';
+import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-database.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
+import { recipientCommands, recipientViews } from './recipient-common.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
@@ -19,6 +23,10 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...transportServiceCommands(ctx),
     ...localAccountCommands(ctx),
     ...directoryCommands(ctx),
+    ...mailboxDatabaseCommands(ctx),
+    ...mailboxCommands(ctx),
+    ...distributionGroupCommands(ctx),
+    ...recipientCommands(ctx),
     ...certificateCommands(ctx),
   ];
 }
@@ -30,5 +38,9 @@ export const serverViews: ObjectView[] = [
   ...transportServiceViews,
   ...localAccountViews,
   ...directoryViews,
+  ...mailboxDatabaseViews,
+  ...mailboxViews,
+  ...distributionGroupViews,
+  ...recipientViews,
   ...certificateViews,
 ];

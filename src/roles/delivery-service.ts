@@ -460,7 +460,7 @@ export class DeliveryService {
     return {
       ehloName: c.fqdn ?? config.fqdn,
       forceHelo: c.forceHelo,
-      ...(c.sourceIpAddress && { sourceAddress: c.sourceIpAddress }),
+      ...((c.sourceIpAddress ?? config.defaultSourceAddress) && { sourceAddress: (c.sourceIpAddress ?? config.defaultSourceAddress)! }),
       tls: c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
       tlsAuthLevel: c.tlsAuthLevel,
       ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : q.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: q.nextHopDomain } : {}),

@@ -97,6 +97,12 @@ export interface TransportConfig {
   dns: { ExternalDNSServers: unknown[]; ExternalDNSAdapterEnabled: boolean; InternalDNSServers: unknown[]; InternalDNSAdapterEnabled: boolean };
   /** Sender of DSNs: ExternalPostmasterAddress, else postmaster@<default domain> (Edge: postmaster@<FQDN>). */
   postmaster: string;
+  /**
+   * Mailbox servers: the address outbound connections come from when the connector names none
+   * (SourceIPAddress is Edge-only): the server's own address, i.e. the first specific address its
+   * Receive connectors listen on, so that peers (the Edge's RemoteIPRanges) see the server's IP.
+   */
+  defaultSourceAddress: string | null;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -195,6 +201,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
         InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
+      defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
     };
   });
 }
@@ -217,6 +224,12 @@ function intraOrgConnectors(repo: Repository, serverName: string, protocolLoggin
       requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
       connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
     }));
+}
+
+function ownAddress(connectors: ReceiveConnectorConfig[]): string | null {
+  const bindings = connectors.filter((c) => c.enabled).flatMap((c) => c.bindings).filter((b) => !b.isWildcard);
+  const preferred = bindings.find((b) => b.port === 25) ?? bindings[0];
+  return preferred ? preferred.address.toString() : null;
 }
 
 /** The accepted domain a recipient domain falls in, if any. */

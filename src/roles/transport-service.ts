@@ -13,7 +13,9 @@ import type { OpenServer } from '../setup/server-folder.js';
 import { listenPlan, selectConnector } from '../smtp/inbound/connector-selection.js';
 import { ConnectionCounter, MessageRateLimiter } from '../smtp/inbound/limits.js';
 import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
-import { InboundSession, type RecipientLookup, type SessionServices } from '../smtp/inbound/session.js';
+import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
+import { RecipientDirectory } from '../directory/recipients.js';
+import { deliverToMaildir } from '../mailbox/index.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
@@ -45,10 +47,12 @@ export class TransportService {
   private readonly delivery: DeliveryService;
   private readonly resolvers = new Map<string, MailResolver>();
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
-  private readonly recipientLookup: RecipientLookup | null = null;
+  private readonly recipientLookup: RecipientDirectory | null;
 
   constructor(private readonly server: OpenServer, private readonly log: Logger) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
+    this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
+    const recipients = this.recipientLookup;
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
     this.sendProtocolLog = new ProtocolLog(() => this.resolvePath(this.config.sendProtocolLogPath), log, 'SEND');
@@ -65,6 +69,19 @@ export class TransportService {
       trustedCertificates: () => server.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
       buildDsn,
       sendProtocolLog: this.sendProtocolLog,
+      ...(recipients && {
+        recipients: (address: string) => {
+          const r = recipients.find(address);
+          if (!r) return null;
+          return r.kind === 'group' ? { kind: 'group' as const, members: r.members }
+            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress };
+        },
+        deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
+          const r = recipients.find(address);
+          if (!r || r.kind !== 'mailbox') throw Object.assign(new Error(`${address} is no longer a mailbox`), { transient: false });
+          await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
+        },
+      }),
       log: log.child({ component: 'delivery' }),
     });
   }
