@@ -13,14 +13,13 @@ import { stringListParameter } from './account-support.js';
 import { invalidOperation } from './errors.js';
 import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, convertForProperty, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import {
   checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, RECIPIENT_SCHEMAS, reconcileAddresses, reducedRecipient,
 } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = distributionGroupSchema;
-const groupProp = (name: string) => schema.properties.find((p) => p.name === name)!;
 
 const groupIdentity = (mandatory: boolean): ParameterSpec => ({
   name: 'Identity', typeName: 'DistributionGroupIdParameter', position: 0, mandatory, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
