@@ -42,6 +42,14 @@ describe('recipients', () => {
     assert.match(edb.stderr, /EdbFilePath is not supported: Gatehouse keeps no database file/);
   });
 
+  it('refuses mailbox databases on an Edge Transport server', async () => {
+    const edge = join(dir.path, 'EDGE01');
+    assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
+    const r = await shell(edge, ['New-MailboxDatabase -Name DB09 -Server EDGE01']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /New-MailboxDatabase manages recipients and mailbox databases of the organization, which an Edge Transport server \(EDGE01\) does not hold/);
+  });
+
   it('creates mailboxes that are directory users, with the default primary address', async () => {
     const r = await shell(mbx1, [
       pw,
