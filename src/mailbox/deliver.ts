@@ -9,7 +9,7 @@
 // - on failure no file of this delivery is left behind in tmp/ or new/, and the
 //   caller gets a MaildirDeliveryError saying whether to retry.
 
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { invalidInput, maildirError } from './errors.js';
 import { uniqueName } from './unique-name.js';
@@ -63,24 +63,35 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** Creates dir/{tmp,new,cur} (0700) where missing, making each creation durable. */
-export async function ensureMaildir(dir: string): Promise<void> {
-  for (const sub of ['tmp', 'new', 'cur']) {
-    const path = join(dir, sub);
-    let first: string | undefined;
+/**
+ * Creates `path` and any missing parents (0700) one level at a time, so a failure reports the real cause
+ * (recursive mkdir can report ENOENT for a read-only volume), and fsyncs each parent that gained an entry.
+ */
+async function makeDirs(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path; ; d = dirname(d)) {
     try {
-      first = await mkdir(path, { recursive: true, mode: 0o700 });
+      await stat(d);
+      break;
     } catch (err) {
-      throw maildirError('folder creation', path, err);
-    }
-    if (first === undefined) continue;
-    // Every directory from the parent of the first created one down to dir/ got a new entry.
-    const top = dirname(first);
-    for (let d = dirname(path); ; d = dirname(d)) {
-      await fsyncDir(d);
-      if (d === top || d === dirname(d)) break;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || d === dirname(d)) throw maildirError('folder creation', d, err);
+      missing.unshift(d);
     }
   }
+  for (const d of missing) {
+    try {
+      await mkdir(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw maildirError('folder creation', d, err);
+      continue; // created concurrently by another delivery
+    }
+    await fsyncDir(dirname(d));
+  }
+}
+
+/** Creates dir/{tmp,new,cur} (0700) where missing, making each creation durable. */
+export async function ensureMaildir(dir: string): Promise<void> {
+  for (const sub of ['tmp', 'new', 'cur']) await makeDirs(join(dir, sub));
 }
 
 async function writeAll(h: FileHandle, buffers: Buffer[]): Promise<void> {
