@@ -406,10 +406,11 @@ describe('buildDsn: encodings and hostile originals', () => {
     for (const line of header.split('\r\n')) assert.ok(line.length <= 998);
     for (const line of parts[1]!.body.toString('latin1').split('\r\n')) assert.ok(line.length <= 998);
     for (const line of parts[0]!.body.toString('latin1').split('\r\n')) assert.ok(line.length <= 76);
-    // The original cannot be sent as 8bit: it is attached intact as binary.
-    assert.equal(parts[2]!.header, 'Content-Type: message/rfc822\r\nContent-Transfer-Encoding: binary\r\n');
-    assert.deepEqual(parts[2]!.body, content);
-    assert.equal(dsnBodyType(raw), 'BINARYMIME');
+    // The original could only travel as binary, which DATA cannot carry: only its header comes back,
+    // quoted-printable, and the report stays sendable without BINARYMIME.
+    assert.equal(parts[2]!.header, 'Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: quoted-printable\r\n');
+    assert.deepEqual(decodeQp(parts[2]!.body), headerOf(content));
+    assert.notEqual(dsnBodyType(raw), 'BINARYMIME');
     // Headers only: quoted-printable keeps every line short.
     const hdrs = dissect(buildDsn(failure({}, { content, ret: 'HDRS' }))).parts[2]!;
     assert.deepEqual(decodeQp(hdrs.body), headerOf(content));

@@ -170,7 +170,11 @@ interface Part {
 export function returnsFullMessage(input: DsnInput): boolean {
   if (input.kind !== 'failure') return false;
   if (input.original.ret === 'HDRS') return false;
-  return input.maxAttachBytes > 0 && input.original.content.length <= input.maxAttachBytes;
+  if (!(input.maxAttachBytes > 0 && input.original.content.length <= input.maxAttachBytes)) return false;
+  // message/rfc822 cannot be transfer-encoded (RFC 2046 §5.2.1): an original with NUL bytes or
+  // lines over 998 octets would make the whole report binary, which DATA cannot carry to a
+  // peer without BINARYMIME. Such originals come back as their header only.
+  return identityEncoding(input.original.content) !== 'binary';
 }
 
 function textPart(text: string, contentType: string): Part {

@@ -446,11 +446,14 @@ export class InboundSession extends EventEmitter {
     const bypassSize = this.rights.has('BypassMessageSizeLimit');
     if (!bypassSize && params.size !== undefined && params.size > this.connector.maxMessageSize) return this.reply(Replies.messageTooBig);
     const at = sender.lastIndexOf('@');
-    if (sender !== '' && at > 0 && !this.rights.has('AcceptAnySender')) {
+    // Anti-spoofing for sessions that did not authenticate; authenticated users are checked
+    // against their own addresses instead (send-as, below).
+    const unauthenticated = this.principal.kind !== 'user';
+    if (unauthenticated && sender !== '' && at > 0 && !this.rights.has('AcceptAnySender')) {
       // Spoofing check: without Accept-Any-Sender the sender's domain must be accepted here.
       if (!acceptedDomainFor(this.config.acceptedDomains, sender.slice(at + 1))) return this.reply(this.sendAsRefusal());
     }
-    if (sender !== '' && at > 0 && !this.rights.has('AcceptAuthoritativeDomainSender')) {
+    if (unauthenticated && sender !== '' && at > 0 && !this.rights.has('AcceptAuthoritativeDomainSender')) {
       const domain = acceptedDomainFor(this.config.acceptedDomains, sender.slice(at + 1));
       if (domain?.type === 'Authoritative') return this.reply(this.sendAsRefusal());
     }
