@@ -183,4 +183,25 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
     assert.match(sink.messages().find((m) => m.text.includes('too big') && m.rcptTo.includes('sender@fabrikam.com'))!.text, /Status: 5\.2\.3/);
     assert.ok(!maildirFiles(aliceMaildir).some((m) => m.includes('Subject: too big')));
   });
+
+  it('counts what a mailbox holds, and holds a user to MaxSendSize', async () => {
+    const stats = await gatehouse(['shell', '--data', mbx1, '-c', 'Get-MailboxStatistics alice | Format-List ItemCount,TotalItemSize,ServerName']);
+    assert.equal(stats.code, 0, stats.stderr);
+    const files = ['new', 'cur'].flatMap((sub) => (existsSync(join(aliceMaildir, sub)) ? readdirSync(join(aliceMaildir, sub)) : []));
+    assert.match(stats.stdout, new RegExp(`ItemCount\\s+: ${files.length}\\n`));
+    assert.match(stats.stdout, /ServerName\s+: MBX01/);
+    await shell(mbx1, ['Set-Mailbox bob -MaxSendSize 2KB']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const r = spawnSync('python3', ['-c', `
+import smtplib, ssl
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP('${MBX2}', 587, timeout=20)
+s.starttls(context=ctx); s.login('bob', '${PW.bob}')
+try:
+    s.sendmail('bob@contoso.com', ['carol@fabrikam.com'], 'Subject: big from bob\\r\\n\\r\\n' + 'y' * 5000 + '\\r\\n')
+except smtplib.SMTPDataError as e:
+    print('refused', e.smtp_code, e.smtp_error.decode())`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /refused 552 5\.3\.4 Message size exceeds the sender's MaxSendSize/);
+  });
 });

@@ -6,6 +6,7 @@ import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.j
 import { directoryCommands, directoryViews } from './directory-accounts.js';
 import { distributionGroupCommands, distributionGroupViews } from './distribution-group.js';
 import { certificateCommands, certificateViews } from './exchange-certificate.js';
+import { mailboxStatisticsCommands, mailboxStatisticsViews } from './mailbox-statistics.js';
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
 import { mailboxCommands, mailboxViews } from './mailbox.js';
 import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-database.js';
@@ -28,6 +29,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...distributionGroupCommands(ctx),
     ...recipientCommands(ctx),
     ...certificateCommands(ctx),
+    ...mailboxStatisticsCommands(ctx),
   ];
 }
 
@@ -43,4 +45,5 @@ export const serverViews: ObjectView[] = [
   ...distributionGroupViews,
   ...recipientViews,
   ...certificateViews,
+  ...mailboxStatisticsViews,
 ];

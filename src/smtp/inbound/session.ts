@@ -32,7 +32,7 @@ import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
 
 /** What a Mailbox server's sessions ask the organization's recipients (directory/recipients.ts). */
 export interface RecipientLookup {
-  find(address: string): { kind: 'mailbox' | 'group'; requireSenderAuthentication: boolean } | null;
+  find(address: string): { kind: 'mailbox' | 'group'; requireSenderAuthentication: boolean; maxSendSize?: number | null } | null;
   addressesOfAccount(accountGuid: string): string[];
 }
 
@@ -478,6 +478,15 @@ export class InboundSession extends EventEmitter {
     this.reply(Replies.senderOk);
   }
 
+  /** MaxSendSize of the mailbox of the authenticated user (Client submission), or null. */
+  private userMaxSendSize(): number | null {
+    const directory = this.services.recipients;
+    if (!directory || this.principal.kind !== 'user' || this.principal.exchangeServer || !this.principal.accountGuid) return null;
+    const primary = directory.addressesOfAccount(this.principal.accountGuid)[0];
+    const found = primary ? directory.find(primary) : null;
+    return found?.maxSendSize ?? null;
+  }
+
   private sendAsRefusal(): SmtpReply {
     return this.principal.kind === 'anonymous' ? Replies.anonymousNoSendAsPermission : Replies.noSendAsPermission;
   }
@@ -593,6 +602,11 @@ export class InboundSession extends EventEmitter {
       maxLocalHopCount: this.connector.maxLocalHopCount,
       localNames: [this.config.fqdn, this.connector.fqdn],
     }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
+    const sendLimit = this.userMaxSendSize();
+    if (sendLimit !== null && verdict.ok && verdict.message.length > sendLimit) {
+      this.log.log('info', 'smtp.in.data.send-size-exceeded', { user: this.principal.kind === 'user' ? this.principal.name : '', size: verdict.message.length, limit: sendLimit });
+      return this.reply(enhancedReply(552, '5.3.4', 'Message size exceeds the sender\'s MaxSendSize'));
+    }
     if (!verdict.ok) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
       return this.reply(verdict.reason === 'header-too-large' ? Replies.headerTooBig : Replies.hopCountExceeded);
