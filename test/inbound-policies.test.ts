@@ -35,6 +35,8 @@ describe('a Mailbox server receiving from the Edge', () => {
       `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
       `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
       'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
     ].join('; ')]);
     assert.equal(c.code, 0, c.stderr);
     service = await startService(data);

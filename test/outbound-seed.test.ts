@@ -132,6 +132,9 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
       `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
       `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
       'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
+      `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-alice" -AsPlainText -Force)`,
     ].join('; ')]);
     assert.equal(m.code, 0, m.stderr);
     edgeService = await startService(edge);
