@@ -204,4 +204,20 @@ except smtplib.SMTPDataError as e:
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /refused 552 5\.3\.4 Message size exceeds the sender's MaxSendSize/);
   });
+
+  it('expands a distribution group, and keeps Internet senders out of a group that requires authentication', async () => {
+    await shell(mbx1, [
+      'New-DistributionGroup -Name Team -Alias team -PrimarySmtpAddress team@contoso.com -Members alice,bob',
+      'New-DistributionGroup -Name Staff -Alias staff -PrimarySmtpAddress staff@contoso.com -Members alice',
+      'Set-DistributionGroup team -RequireSenderAuthenticationEnabled $false',
+      'Set-Mailbox alice -MaxReceiveSize unlimited',
+    ]);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(fromInternet('team@contoso.com', 'to the team').status, 0);
+    await until(() => maildirFiles(aliceMaildir).some((m) => m.includes('Subject: to the team')) && maildirFiles(bobMaildir).some((m) => m.includes('Subject: to the team')), 30_000, 'the group message in both mailboxes');
+    assert.equal(fromInternet('staff@contoso.com', 'to staff').status, 0, 'the Edge cannot know; it accepts');
+    await until(() => sink.messages().some((m) => m.rcptTo.includes('sender@fabrikam.com') && m.text.includes('to staff')), 30_000, 'the NDR for the restricted group');
+    assert.match(sink.messages().find((m) => m.text.includes('to staff') && m.rcptTo.includes('sender@fabrikam.com'))!.text, /Status: 5\.7\.1/);
+    assert.ok(!maildirFiles(aliceMaildir).some((m) => m.includes('Subject: to staff')));
+  });
 });

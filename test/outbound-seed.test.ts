@@ -156,6 +156,7 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     });
     assert.equal(bySubject(mx2.messages(), 'preferred').length, 0);
     assert.deepEqual(bySubject(mx1.messages(), 'preferred')[0].rcptTo, ['bob@fabrikam.com']);
+    assert.doesNotMatch(bySubject(mx1.messages(), 'preferred')[0].text, /X-MS-Exchange-Organization-/i, 'organization headers stay inside');
   });
 
   it('fails over to the next preference when the first MX is down', async () => {

@@ -39,6 +39,8 @@ export interface Envelope {
   /** Header From/Sender for tracking. */
   headerFrom: string;
   receivedAt: Date;
+  /** How the original sender authenticated (X-MS-Exchange-Organization-AuthAs): Anonymous or Internal. */
+  authAs?: string;
 }
 
 export interface AcceptedMessage {

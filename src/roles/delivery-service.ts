@@ -19,6 +19,7 @@ import { routeRecipient, type RecipientInfo } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
+import { firewallForSend } from '../smtp/inbound/message-headers.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import type { TransportConfig } from './transport-config.js';
 
@@ -220,7 +221,7 @@ export class DeliveryService {
         const message = this.deps.state.message(r.message);
         if (!message) continue;
         const domain = r.address.slice(r.address.lastIndexOf('@') + 1);
-        const decision = routeRecipient(domain, message.size, input, r.address);
+        const decision = routeRecipient(domain, message.size, { ...input, anonymousSender: message.envelope.authAs === 'Anonymous' }, r.address);
         if (decision.kind === 'fail') {
           this.deps.state.failed(r.message, r.idx, decision.text);
           failures.set(r.message, [...(failures.get(r.message) ?? []), { r, text: decision.text, enhanced: decision.enhanced }]);
@@ -316,11 +317,13 @@ export class DeliveryService {
     if (!message || !body) return;
     const e = message.envelope;
     this.deps.state.markInFlight(messageId);
+    // Organization headers go only to Internal connectors (and other servers of the organization).
+    const wire = connector.usage === 'Internal' ? body : firewallForSend(body, { organization: true, routing: connector.usage === 'Custom' });
     let outcomes: Outcome[];
     try {
       outcomes = await conn.send({
         sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
-        ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body, smtputf8: e.smtputf8, bodyType: e.bodyType,
+        ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body: wire, smtputf8: e.smtputf8, bodyType: e.bodyType,
       });
     } catch (err) {
       this.deps.log.log('error', 'delivery.send.bug', { internalId: messageId, error: (err as Error).stack ?? String(err) });

@@ -73,8 +73,8 @@ export class TransportService {
         recipients: (address: string) => {
           const r = recipients.find(address);
           if (!r) return null;
-          return r.kind === 'group' ? { kind: 'group' as const, members: r.members }
-            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress };
+          return r.kind === 'group' ? { kind: 'group' as const, members: r.members, requireSenderAuthentication: r.requireSenderAuthentication }
+            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress, requireSenderAuthentication: r.requireSenderAuthentication };
         },
         deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
           const r = recipients.find(address);

@@ -32,8 +32,8 @@ export type RouteDecision =
 
 /** What routing needs to know about an organization recipient (directory/recipients.ts). */
 export type RecipientInfo =
-  | { kind: 'mailbox'; database: string; server: string; maxReceiveSize: number | null; forwardingSmtpAddress: string | null }
-  | { kind: 'group'; members: string[] };
+  | { kind: 'mailbox'; database: string; server: string; maxReceiveSize: number | null; forwardingSmtpAddress: string | null; requireSenderAuthentication: boolean }
+  | { kind: 'group'; members: string[]; requireSenderAuthentication: boolean };
 
 export interface RoutingInput {
   role: ServerRoleName;
@@ -44,6 +44,8 @@ export interface RoutingInput {
   recipient?: (address: string) => RecipientInfo | null;
   /** Mailbox servers: the implicit connectors to the other Mailbox servers, by server name. */
   intraOrg?: readonly SendConnectorConfig[];
+  /** The message came from a sender that did not authenticate (X-MS-Exchange-Organization-AuthAs: Anonymous). */
+  anonymousSender?: boolean;
 }
 
 export const UNREACHABLE: RouteDecision = { kind: 'queue', deliveryType: 'Unreachable', nextHopDomain: 'Unreachable Domain', connector: '', key: 'Unreachable' };
@@ -72,6 +74,9 @@ function routeOrganizationRecipient(address: string, messageSize: number, rule: 
   const found = input.recipient?.(address) ?? null;
   if (!found) {
     return rule.type === 'Authoritative' ? { kind: 'fail', enhanced: '5.1.1', text: '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' } : null;
+  }
+  if (found.requireSenderAuthentication && input.anonymousSender) {
+    return { kind: 'fail', enhanced: '5.7.1', text: '550 5.7.1 RESOLVER.RST.AuthRequired; authentication required' };
   }
   if (found.kind === 'group') return { kind: 'expand', addresses: found.members };
   if (found.forwardingSmtpAddress && found.forwardingSmtpAddress.toLowerCase() !== address.toLowerCase()) return { kind: 'redirect', address: found.forwardingSmtpAddress };

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { processHeader, rfc5322Date } from './message-headers.js';
+import { firewallForSend, processHeader, rfc5322Date } from './message-headers.js';
 
-const policy = { keepRoutingHeaders: true, keepOrganizationHeaders: false, maxHeaderSize: 262144, maxHopCount: 30, maxLocalHopCount: 8, localNames: ['edge01.contoso.net'] };
+const policy = { keepRoutingHeaders: true, keepOrganizationHeaders: false, maxHeaderSize: 262144, maxHopCount: 30, maxLocalHopCount: 8, localNames: ['edge01.contoso.net'], authAs: 'Anonymous' as const };
 const msg = (s: string) => Buffer.from(s, 'latin1');
 
 describe('processHeader', () => {
   it('adds Received on top and a Message-ID when missing, leaving the body alone', () => {
     const r = processHeader(msg('Subject: Hi\r\nFrom: a@fabrikam.com\r\n\r\nbody\r\n.dot\r\n'), policy, 'from x ([127.0.0.5]) by edge01.contoso.net; date', () => '<new@edge01.contoso.net>');
     assert.ok(r.ok);
-    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\n\r\nbody\r\n.dot\r\n');
+    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n\r\nbody\r\n.dot\r\n');
+    assert.equal(r.authAs, 'Anonymous');
     assert.equal(r.messageId, '<new@edge01.contoso.net>');
     assert.equal(r.subject, 'Hi');
     assert.equal(r.from, 'a@fabrikam.com');
@@ -27,6 +28,8 @@ describe('processHeader', () => {
     assert.match(kept.message.toString('latin1'), /^Received: r\r\nReceived: from a by b\r\nResent-From: x@y\r\nSubject: s\r\n/);
     const stripped = processHeader(input, { ...policy, keepRoutingHeaders: false, keepOrganizationHeaders: true }, 'r', () => '<m>');
     assert.ok(stripped.ok);
+    assert.equal(stripped.authAs, 'Internal', 'a trusted session\'s own AuthAs is kept');
+    assert.ok(kept.ok && kept.authAs === 'Anonymous' && !kept.message.includes('AuthAs: Internal'), 'an untrusted session cannot claim to be internal');
     assert.match(stripped.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n/);
   });
   it('refuses loops and oversized headers', () => {
@@ -38,11 +41,17 @@ describe('processHeader', () => {
   });
   it('copes with a message that is only a header or starts with the empty line', () => {
     const onlyHeader = processHeader(msg('Subject: x\r\n'), policy, 'r', () => '<m>');
-    assert.ok(onlyHeader.ok && onlyHeader.message.toString() === 'Received: r\r\nSubject: x\r\nMessage-ID: <m>\r\n');
+    assert.ok(onlyHeader.ok && onlyHeader.message.toString() === 'Received: r\r\nSubject: x\r\nMessage-ID: <m>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n');
     const noHeader = processHeader(msg('\r\nbody only'), policy, 'r', () => '<m>');
-    assert.ok(noHeader.ok && noHeader.message.toString() === 'Received: r\r\nMessage-ID: <m>\r\n\r\nbody only');
+    assert.ok(noHeader.ok && noHeader.message.toString() === 'Received: r\r\nMessage-ID: <m>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n\r\nbody only');
   });
   it('formats RFC 5322 dates', () => {
     assert.match(rfc5322Date(new Date(Date.UTC(2026, 10, 27, 17, 34, 56))), /^Fri, 27 Nov 2026 \d\d:34:56 [+-]\d{4}$/);
+  });
+  it('strips organization headers on the way out, and routing headers for Custom connectors', () => {
+    const m = msg('Received: from a by b\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nSubject: s\r\n\r\nbody');
+    assert.equal(firewallForSend(m, { organization: true, routing: false }).toString('latin1'), 'Received: from a by b\r\nSubject: s\r\n\r\nbody');
+    assert.equal(firewallForSend(m, { organization: true, routing: true }).toString('latin1'), 'Subject: s\r\n\r\nbody');
+    assert.equal(firewallForSend(m, { organization: false, routing: false }), m);
   });
 });

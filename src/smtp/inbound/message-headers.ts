@@ -60,10 +60,13 @@ export interface HeaderPolicy {
   maxLocalHopCount: number;
   /** Names of this server (FQDN, connector FQDN) that mark a Received header as a local hop. */
   localNames: string[];
+  /** How the sender authenticated, stamped as X-MS-Exchange-Organization-AuthAs unless a trusted
+   *  session (keepOrganizationHeaders) already brought one. */
+  authAs: 'Anonymous' | 'Internal';
 }
 
 export type HeaderVerdict =
-  | { ok: true; message: Buffer; messageId: string; subject: string; from: string; hops: number }
+  | { ok: true; message: Buffer; messageId: string; subject: string; from: string; hops: number; authAs: string }
   | { ok: false; reason: 'header-too-large' | 'hop-count' | 'local-hop-count' };
 
 const ORGANIZATION_HEADER = /^(x-ms-exchange-organization-|x-ms-exchange-forest-|x-gatehouse-organization-)/i;
@@ -99,10 +102,15 @@ export function processHeader(message: Buffer, policy: HeaderPolicy, received: s
     messageId = newMessageId();
     added.push(`Message-ID: ${messageId}\r\n`);
   }
+  let authAs = get('x-ms-exchange-organization-authas');
+  if (!authAs) {
+    authAs = policy.authAs;
+    added.push(`X-MS-Exchange-Organization-AuthAs: ${authAs}\r\n`);
+  }
   const header = `Received: ${received}\r\n` + kept.map((f) => f.raw).join('') + added.join('');
   const parts: Buffer[] = [Buffer.from(header, 'latin1')];
   if (split.hasSeparator) parts.push(CRLF, split.body);
-  return { ok: true, message: Buffer.concat(parts), messageId, subject: get('subject'), from: get('from') || get('sender'), hops: receivedFields.length };
+  return { ok: true, message: Buffer.concat(parts), messageId, subject: get('subject'), from: get('from') || get('sender'), hops: receivedFields.length, authAs };
 }
 
 /** RFC 5322 date for Received headers: "Fri, 27 Nov 2026 17:34:56 +0000". */
@@ -115,4 +123,22 @@ export function rfc5322Date(d: Date): string {
   const local = new Date(d.getTime() + offset * 60_000);
   return `${days[local.getUTCDay()]}, ${local.getUTCDate()} ${months[local.getUTCMonth()]} ${local.getUTCFullYear()} ` +
     `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())} ${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+}
+
+/**
+ * The header firewall on the way out (spec exchange-connectors.md §2): a Send
+ * connector whose usage does not grant the next hop the organization rights
+ * removes the internal organization and forest headers; a Custom connector
+ * also removes routing headers (Received, Resent-*). Returns the message
+ * itself when nothing has to go.
+ */
+export function firewallForSend(message: Buffer, strip: { organization: boolean; routing: boolean }): Buffer {
+  if (!strip.organization && !strip.routing) return message;
+  const split = splitMessage(message);
+  const fields = parseHeader(split.header);
+  const kept = fields.filter((f) => !(strip.organization && ORGANIZATION_HEADER.test(f.name)) && !(strip.routing && ROUTING_HEADER.test(f.name)));
+  if (kept.length === fields.length) return message;
+  const parts: Buffer[] = [Buffer.from(kept.map((f) => f.raw).join(''), 'latin1')];
+  if (split.hasSeparator) parts.push(CRLF, split.body);
+  return Buffer.concat(parts);
 }

@@ -601,6 +601,7 @@ export class InboundSession extends EventEmitter {
       maxHopCount: this.connector.maxHopCount,
       maxLocalHopCount: this.connector.maxLocalHopCount,
       localNames: [this.config.fqdn, this.connector.fqdn],
+      authAs: this.principal.kind === 'anonymous' ? 'Anonymous' : 'Internal',
     }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
     const sendLimit = this.userMaxSendSize();
     if (sendLimit !== null && verdict.ok && verdict.message.length > sendLimit) {
@@ -617,7 +618,7 @@ export class InboundSession extends EventEmitter {
       connector: this.connector.identity, principal: describePrincipal(this.principal),
       ...(this.principal.kind === 'user' && { authenticatedAs: this.principal.name }),
       clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,
-      ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt,
+      ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt, authAs: verdict.authAs,
     };
     let internalId: number;
     try {
