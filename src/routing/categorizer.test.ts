@@ -54,6 +54,11 @@ describe('routeRecipient ranking', () => {
     assert.equal((routeRecipient('contoso.com', 1, mbx) as { deliveryType: string }).deliveryType, 'SmtpDeliveryToMailbox');
     assert.equal((routeRecipient('fabrikam.com', 1, mbx) as { connector: string }).connector, 'g-To Edge');
     assert.equal((routeRecipient('fabrikam.com', 1, { ...mbx, serverName: 'MBX03' }) as { deliveryType: string }).deliveryType, 'Unreachable');
+    // A third server with an intra-organization connector to MBX02 hands the mail to a source server.
+    const toMbx02 = connector('MBX02', [], { guid: 'intraorg:mbx02', dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbxserver02.contoso.com')] });
+    assert.deepEqual(routeRecipient('fabrikam.com', 1, { ...mbx, serverName: 'MBX03', intraOrg: [toMbx02] }), {
+      kind: 'queue', deliveryType: 'SmtpRelayToConnectorSourceServers', nextHopDomain: 'To Edge', connector: 'intraorg:mbx02', key: 'sourceservers:g-To Edge',
+    });
   });
   it('"--" covers authoritative and internal relay domains only', () => {
     const org = connector('EdgeSync', ['--'], { dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbx')] });

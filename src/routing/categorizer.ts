@@ -11,7 +11,7 @@ import type { AcceptedDomainRule } from '../roles/transport-config.js';
 import { acceptedDomainFor } from '../roles/transport-config.js';
 import { smartHostList, type SendConnectorConfig } from './send-connector-config.js';
 
-export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'SmtpRelayToMailboxDeliveryGroup' | 'Unreachable' | 'Undefined';
+export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'SmtpRelayToMailboxDeliveryGroup' | 'SmtpRelayToConnectorSourceServers' | 'Unreachable' | 'Undefined';
 
 export type RouteDecision =
   | {
@@ -100,12 +100,23 @@ export function routeRecipient(domain: string, messageSize: number, input: Routi
   } else if (input.role === 'Mailbox' && rule?.type === 'Authoritative') {
     return { kind: 'queue', deliveryType: 'SmtpDeliveryToMailbox', nextHopDomain: 'Mailbox delivery', connector: '', key: 'mailbox' };
   }
-  const usable = input.sendConnectors.filter((c) => c.enabled
-    && (input.role === 'EdgeTransport' || c.sourceTransportServers.some((s) => s.toLowerCase() === input.serverName.toLowerCase())));
-  const matches = usable
+  const sourcedHere = (c: SendConnectorConfig) => input.role === 'EdgeTransport' || c.sourceTransportServers.some((s) => s.toLowerCase() === input.serverName.toLowerCase());
+  const all = input.sendConnectors
+    .filter((c) => c.enabled)
     .map((c) => ({ c, m: bestMatch(c, d, input.acceptedDomains) }))
     .filter((x): x is { c: SendConnectorConfig; m: { specificity: number; cost: number } } => x.m !== null);
-  if (matches.length === 0) return UNREACHABLE;
+  const matches = all.filter((x) => sourcedHere(x.c));
+  if (matches.length === 0) {
+    // A connector sourced on other Mailbox servers: hand the mail to one of them (Exchange's
+    // SmtpRelayToConnectorSourceServers), which then sends it through that connector.
+    const remote = all.filter((x) => x.c.maxMessageSize === null || messageSize <= x.c.maxMessageSize)
+      .sort((a, b) => b.m.specificity - a.m.specificity || a.m.cost - b.m.cost || a.c.name.toLowerCase().localeCompare(b.c.name.toLowerCase()))[0]?.c;
+    const relay = remote && input.intraOrg?.find((r) => remote.sourceTransportServers.some((s) => s.toLowerCase() === r.name.toLowerCase()));
+    if (remote && relay) {
+      return { kind: 'queue', deliveryType: 'SmtpRelayToConnectorSourceServers', nextHopDomain: remote.name, connector: relay.guid, key: `sourceservers:${remote.guid}` };
+    }
+    return UNREACHABLE;
+  }
   const bigEnough = matches.filter((x) => x.c.maxMessageSize === null || messageSize <= x.c.maxMessageSize);
   if (bigEnough.length === 0) {
     return { kind: 'fail', enhanced: '5.3.4', text: `550 5.3.4 ROUTING.SizeLimit; message size exceeds fixed maximum size for route (every Send connector for ${d} has a smaller MaxMessageSize)` };
