@@ -19,7 +19,7 @@ import type { ModelObject, Repository } from '../store/repository.js';
 export type RecipientMatch =
   | {
     kind: 'mailbox'; guid: string; name: string; primarySmtpAddress: string; database: string; server: string; folderPath: string; maildirFolder: string;
-    maxReceiveSize: number | null; maxSendSize: number | null; forwardingSmtpAddress: string | null; requireSenderAuthentication: boolean; accountGuid: string; addresses: string[];
+    maxReceiveSize: number | null; maxSendSize: number | null; forwardingSmtpAddress: string | null; deliverToMailboxAndForward: boolean; requireSenderAuthentication: boolean; accountGuid: string; addresses: string[];
   }
   | { kind: 'group'; guid: string; name: string; primarySmtpAddress: string; requireSenderAuthentication: boolean; members: string[] /* primary addresses, nested groups expanded, loops cut, duplicates removed */ };
 
@@ -98,6 +98,7 @@ export class RecipientDirectory {
         database: String(m.values.Database ?? ''), server: db ? String(db.values.Server) : '', folderPath: db ? String(db.values.FolderPath) : '', maildirFolder: m.guid,
         maxReceiveSize: sizeBytes(m.values.MaxReceiveSize), maxSendSize: sizeBytes(m.values.MaxSendSize),
         forwardingSmtpAddress: m.values.ForwardingSmtpAddress ? String(m.values.ForwardingSmtpAddress) : null,
+        deliverToMailboxAndForward: m.values.DeliverToMailboxAndForward === true,
         requireSenderAuthentication: m.values.RequireSenderAuthenticationEnabled === true, accountGuid, addresses,
       };
       for (const a of addresses) if (!byAddress.has(a.toLowerCase())) byAddress.set(a.toLowerCase(), match);

@@ -164,10 +164,11 @@ export class DeliveryState {
 
   /**
    * Replaces a recipient by others (a group's members, a forwarding address):
-   * the recipient becomes final with `status`, the new addresses are added to
-   * the message unless it already has them. Returns the addresses added.
+   * the recipient becomes final with `status` (null: it stays, the others are
+   * added beside it), the new addresses are added to the message unless it
+   * already has them. Returns the addresses added.
    */
-  replaceRecipient(r: PendingRecipient, addresses: string[], status: 'Expanded' | 'Redirected'): string[] {
+  replaceRecipient(r: PendingRecipient, addresses: string[], status: 'Expanded' | 'Redirected' | null): string[] {
     const existing = new Set((this.db.prepare('SELECT address FROM recipients WHERE message = ?').all(r.message) as { address: string }[]).map((x) => x.address.toLowerCase()));
     let next = (this.db.prepare('SELECT MAX(idx) AS m FROM recipients WHERE message = ?').get(r.message) as { m: number }).m + 1;
     const added: string[] = [];
@@ -177,7 +178,7 @@ export class DeliveryState {
       this.db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)').run(r.message, next++, a, r.orcpt ?? null, r.notify ? r.notify.join(',') : null);
       added.push(a);
     }
-    this.db.prepare('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
+    if (status) this.db.prepare('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
     return added;
   }
 

@@ -227,7 +227,9 @@ export class DeliveryService {
           failures.set(r.message, [...(failures.get(r.message) ?? []), { r, text: decision.text, enhanced: decision.enhanced }]);
         } else if (decision.kind === 'expand' || decision.kind === 'redirect') {
           const targets = decision.kind === 'expand' ? decision.addresses : [decision.address];
-          const added = this.deps.state.replaceRecipient(r, targets, decision.kind === 'expand' ? 'Expanded' : 'Redirected');
+          const keep = decision.kind === 'redirect' && decision.keep?.kind === 'queue' ? decision.keep : null;
+          const added = this.deps.state.replaceRecipient(r, targets, keep ? null : decision.kind === 'expand' ? 'Expanded' : 'Redirected');
+          if (keep) this.deps.state.route(r.message, r.idx, keep, now);
           events.push({
             timestamp: new Date(now), source: 'ROUTING', eventId: decision.kind === 'expand' ? 'EXPAND' : 'REDIRECT', internalMessageId: r.message, messageId: message.envelope.messageId,
             recipients: added, recipientCount: added.length, relatedRecipientAddress: r.address, returnPath: message.envelope.sender || '<>',

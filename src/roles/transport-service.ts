@@ -74,7 +74,7 @@ export class TransportService {
           const r = recipients.find(address);
           if (!r) return null;
           return r.kind === 'group' ? { kind: 'group' as const, members: r.members, requireSenderAuthentication: r.requireSenderAuthentication }
-            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress, requireSenderAuthentication: r.requireSenderAuthentication };
+            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress, deliverToMailboxAndForward: r.deliverToMailboxAndForward, requireSenderAuthentication: r.requireSenderAuthentication };
         },
         deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
           const r = recipients.find(address);

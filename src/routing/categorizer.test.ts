@@ -67,4 +67,24 @@ describe('routeRecipient ranking', () => {
     assert.equal((routeRecipient('relay.com', 1, input) as { connector: string }).connector, 'g-EdgeSync');
     assert.equal((routeRecipient('ext.com', 1, input) as { deliveryType: string }).deliveryType, 'Unreachable');
   });
+
+describe('routeRecipient for organization recipients', () => {
+  const base: RoutingInput = { role: 'Mailbox', serverName: 'MBX01', acceptedDomains: [domain('Contoso', 'contoso.com'), domain('Shared', 'shared.com', 'InternalRelay')], sendConnectors: [connector('To Edge', ['*'], { sourceTransportServers: ['MBX01'] })] };
+  const mailbox = (extra: object = {}) => ({ kind: 'mailbox' as const, database: 'DB1', server: 'MBX01', maxReceiveSize: null, forwardingSmtpAddress: null, requireSenderAuthentication: false, ...extra });
+  it('forwards instead of delivering, or in addition with DeliverToMailboxAndForward', () => {
+    const fwd = routeRecipient('contoso.com', 1, { ...base, recipient: () => mailbox({ forwardingSmtpAddress: 'x@fabrikam.com' }) }, 'a@contoso.com');
+    assert.deepEqual(fwd, { kind: 'redirect', address: 'x@fabrikam.com' });
+    const both = routeRecipient('contoso.com', 1, { ...base, recipient: () => mailbox({ forwardingSmtpAddress: 'x@fabrikam.com', deliverToMailboxAndForward: true }) }, 'a@contoso.com');
+    assert.equal(both.kind, 'redirect');
+    assert.equal((both as { keep?: { deliveryType: string } }).keep?.deliveryType, 'SmtpDeliveryToMailbox');
+  });
+  it('refuses unknown recipients of authoritative domains, passes internal-relay ones to connectors, and guards restricted recipients', () => {
+    assert.equal((routeRecipient('contoso.com', 1, { ...base, recipient: () => null }, 'x@contoso.com') as { enhanced: string }).enhanced, '5.1.1');
+    assert.equal((routeRecipient('shared.com', 1, { ...base, recipient: () => null }, 'x@shared.com') as { connector: string }).connector, 'g-To Edge');
+    const restricted = { ...base, recipient: () => mailbox({ requireSenderAuthentication: true }) };
+    assert.equal((routeRecipient('contoso.com', 1, { ...restricted, anonymousSender: true }, 'a@contoso.com') as { enhanced: string }).enhanced, '5.7.1');
+    assert.equal(routeRecipient('contoso.com', 1, { ...restricted, anonymousSender: false }, 'a@contoso.com').kind, 'queue');
+    assert.equal((routeRecipient('contoso.com', 100, { ...base, recipient: () => mailbox({ maxReceiveSize: 10 }) }, 'a@contoso.com') as { enhanced: string }).enhanced, '5.2.3');
+    assert.deepEqual(routeRecipient('contoso.com', 1, { ...base, recipient: () => ({ kind: 'group' as const, members: ['a@contoso.com'], requireSenderAuthentication: false }) }, 'g@contoso.com'), { kind: 'expand', addresses: ['a@contoso.com'] });
+  });
 });

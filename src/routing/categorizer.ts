@@ -27,12 +27,13 @@ export type RouteDecision =
   | { kind: 'fail'; enhanced: string; text: string }
   /** A distribution group: its members take the recipient's place (EXPAND). */
   | { kind: 'expand'; addresses: string[] }
-  /** ForwardingSmtpAddress: the mail goes to another address instead (REDIRECT). */
-  | { kind: 'redirect'; address: string };
+  /** ForwardingSmtpAddress: the mail goes to another address instead (REDIRECT), or in addition
+   *  (`keep`: DeliverToMailboxAndForward; the recipient itself is routed as `keep` says). */
+  | { kind: 'redirect'; address: string; keep?: RouteDecision };
 
 /** What routing needs to know about an organization recipient (directory/recipients.ts). */
 export type RecipientInfo =
-  | { kind: 'mailbox'; database: string; server: string; maxReceiveSize: number | null; forwardingSmtpAddress: string | null; requireSenderAuthentication: boolean }
+  | { kind: 'mailbox'; database: string; server: string; maxReceiveSize: number | null; forwardingSmtpAddress: string | null; deliverToMailboxAndForward?: boolean; requireSenderAuthentication: boolean }
   | { kind: 'group'; members: string[]; requireSenderAuthentication: boolean };
 
 export interface RoutingInput {
@@ -79,7 +80,11 @@ function routeOrganizationRecipient(address: string, messageSize: number, rule: 
     return { kind: 'fail', enhanced: '5.7.1', text: '550 5.7.1 RESOLVER.RST.AuthRequired; authentication required' };
   }
   if (found.kind === 'group') return { kind: 'expand', addresses: found.members };
-  if (found.forwardingSmtpAddress && found.forwardingSmtpAddress.toLowerCase() !== address.toLowerCase()) return { kind: 'redirect', address: found.forwardingSmtpAddress };
+  if (found.forwardingSmtpAddress && found.forwardingSmtpAddress.toLowerCase() !== address.toLowerCase()) {
+    if (!found.deliverToMailboxAndForward) return { kind: 'redirect', address: found.forwardingSmtpAddress };
+    const keep = routeOrganizationRecipient(address, messageSize, rule, { ...input, recipient: () => ({ ...found, forwardingSmtpAddress: null }) });
+    return { kind: 'redirect', address: found.forwardingSmtpAddress, ...(keep && { keep }) };
+  }
   if (found.maxReceiveSize !== null && messageSize > found.maxReceiveSize) {
     return { kind: 'fail', enhanced: '5.2.3', text: '550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient' };
   }
