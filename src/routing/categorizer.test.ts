@@ -67,6 +67,7 @@ describe('routeRecipient ranking', () => {
     assert.equal((routeRecipient('relay.com', 1, input) as { connector: string }).connector, 'g-EdgeSync');
     assert.equal((routeRecipient('ext.com', 1, input) as { deliveryType: string }).deliveryType, 'Unreachable');
   });
+});
 
 describe('routeRecipient for organization recipients', () => {
   const base: RoutingInput = { role: 'Mailbox', serverName: 'MBX01', acceptedDomains: [domain('Contoso', 'contoso.com'), domain('Shared', 'shared.com', 'InternalRelay')], sendConnectors: [connector('To Edge', ['*'], { sourceTransportServers: ['MBX01'] })] };
