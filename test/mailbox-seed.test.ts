@@ -141,6 +141,25 @@ m.logout()`], { timeout: 30_000 });
     assert.ok(Buffer.from(fetched, 'latin1').includes(Buffer.from('Grüße aus dem Internet')), 'the 8-bit body arrived intact');
   });
 
+  it('tracks one message across the Edge and the Mailbox servers (Get-MessageTrackingLog)', async () => {
+    const edgeLog = await gatehouse(['shell', '--data', edge, '-c', 'Get-MessageTrackingLog -MessageSubject "hello alice" | Format-List EventId,Source,MessageId']);
+    assert.equal(edgeLog.code, 0, edgeLog.stderr);
+    assert.match(edgeLog.stdout, /EventId\s+: RECEIVE\nSource\s+: SMTP/);
+    assert.match(edgeLog.stdout, /EventId\s+: SEND\nSource\s+: SMTP/);
+    const id = /MessageId\s+: (<[^>]+>)/.exec(edgeLog.stdout)![1];
+    const events = async (server: string) => {
+      const r = await gatehouse(['shell', '--data', mbx1, '-c', `Get-MessageTrackingLog -Server ${server} -MessageId "${id}" | Format-Table EventId -HideTableHeaders`]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    };
+    const both = [...await events('MBX01'), ...await events('MBX02')];
+    assert.ok(both.includes('RECEIVE') && both.includes('DELIVER'), both.join(','));
+    assert.deepEqual(await events('MBX01').then((e) => e.slice(-1)), ['DELIVER'], 'the owner of the database delivers');
+    const filtered = await gatehouse(['shell', '--data', mbx1, '-c', `Get-MessageTrackingLog -EventId Deliver -Recipients alice@contoso.com -Start "${new Date(Date.now() - 600_000).toISOString()}" | Measure-Object | % Count`]);
+    assert.equal(filtered.code, 0, filtered.stderr);
+    assert.ok(Number(filtered.stdout.trim()) >= 1);
+  });
+
   it('sends a user\'s mail from "Client MBX02" out through "To Edge" and the Edge\'s MX routing', () => {
     const r = spawnSync('python3', ['-c', `
 import smtplib, ssl

@@ -7,6 +7,7 @@ import { directoryCommands, directoryViews } from './directory-accounts.js';
 import { distributionGroupCommands, distributionGroupViews } from './distribution-group.js';
 import { certificateCommands, certificateViews } from './exchange-certificate.js';
 import { mailboxStatisticsCommands, mailboxStatisticsViews } from './mailbox-statistics.js';
+import { messageTrackingCommands, messageTrackingViews } from './message-tracking.js';
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
 import { mailboxCommands, mailboxViews } from './mailbox.js';
 import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-database.js';
@@ -30,6 +31,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...recipientCommands(ctx),
     ...certificateCommands(ctx),
     ...mailboxStatisticsCommands(ctx),
+    ...messageTrackingCommands(ctx),
   ];
 }
 
@@ -46,4 +48,5 @@ export const serverViews: ObjectView[] = [
   ...recipientViews,
   ...certificateViews,
   ...mailboxStatisticsViews,
+  ...messageTrackingViews,
 ];

@@ -1,0 +1,131 @@
+// Get-MessageTrackingLog (spec exchange-operations.md §3.2, §3.5, §3.6): the
+// tracking events a server wrote to its queue database (indexed by time and
+// Message-ID), filtered as Exchange documents: -Start/-End (End exclusive),
+// -EventId, -Source, -Sender, -Recipients (any), -MessageId (brackets
+// optional), -InternalMessageId, -MessageSubject (substring), -ResultSize
+// (default 1000, or unlimited). -Server reads another server of this host.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { serverSchema } from '../config/model/server.js';
+import { transportServiceSchema } from '../config/model/transport-service.js';
+import { Unlimited } from '../config/types/index.js';
+import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
+import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
+import type { TrackingEvent } from '../tracking/tracking-event.js';
+import { notFound } from './errors.js';
+import type { ServerContext } from './server-context.js';
+
+function parseDate(v: unknown): Date {
+  if (v instanceof Date) return v;
+  const d = new Date(String(v));
+  if (Number.isNaN(d.getTime())) throw new ConversionError(`Cannot convert value "${String(v)}" to type "System.DateTime". Use a date such as "11/27/2026 09:00:00" or "2026-11-27T09:00:00".`);
+  return d;
+}
+
+const text = (name: string, description: string): ParameterSpec => ({ name, typeName: 'String', description, convert: (v) => String(v) });
+
+const FIELDS: [string, (e: TrackingEvent) => unknown][] = [
+  ['Timestamp', (e) => e.timestamp],
+  ['ClientIp', (e) => e.clientIp ?? null],
+  ['ClientHostname', (e) => e.clientHostname ?? null],
+  ['ServerIp', (e) => e.serverIp ?? null],
+  ['ServerHostname', (e) => e.serverHostname ?? null],
+  ['SourceContext', (e) => e.sourceContext ?? null],
+  ['ConnectorId', (e) => e.connectorId ?? null],
+  ['Source', (e) => e.source],
+  ['EventId', (e) => e.eventId],
+  ['InternalMessageId', (e) => e.internalMessageId],
+  ['MessageId', (e) => e.messageId ?? null],
+  ['NetworkMessageId', (e) => e.networkMessageId ?? null],
+  ['Recipients', (e) => e.recipients ?? []],
+  ['RecipientStatus', (e) => e.recipientStatus ?? []],
+  ['TotalBytes', (e) => e.totalBytes ?? null],
+  ['RecipientCount', (e) => e.recipientCount ?? null],
+  ['RelatedRecipientAddress', (e) => e.relatedRecipientAddress ?? null],
+  ['Reference', () => []],
+  ['MessageSubject', (e) => e.messageSubject ?? null],
+  ['Sender', (e) => e.sender ?? null],
+  ['ReturnPath', (e) => e.returnPath ?? null],
+  ['MessageInfo', () => null],
+  ['Directionality', (e) => e.directionality ?? null],
+  ['TenantId', () => null],
+  ['OriginalClientIp', () => null],
+  ['OriginalServerIp', () => null],
+  ['EventData', () => []],
+];
+
+export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
+  return [{
+    name: 'Get-MessageTrackingLog',
+    synopsis: 'Searches the message tracking log of a server: every receive, routing, send, delivery, deferral, failure and notification event of its messages.',
+    parameters: [
+      { name: 'Start', typeName: 'DateTime', description: 'Earliest event time.', convert: parseDate },
+      { name: 'End', typeName: 'DateTime', description: 'Events before this time (exclusive).', convert: parseDate },
+      text('EventId', 'RECEIVE, SEND, DELIVER, DEFER, FAIL, DSN, EXPAND, REDIRECT, POISONMESSAGE …'),
+      text('Source', 'SMTP, ROUTING, QUEUE, DSN, STOREDRIVER …'),
+      text('Sender', 'Sender address.'),
+      { name: 'Recipients', typeName: 'String[]', description: 'Recipient addresses; an event matches when it has any of them.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+      text('MessageId', 'The Message-ID header, with or without <>.'),
+      text('InternalMessageId', 'This server\'s number for the message.'),
+      text('MessageSubject', 'Part of the subject (no wildcards).'),
+      { name: 'ResultSize', typeName: 'Unlimited', description: 'Most entries returned (default 1000), or Unlimited.', convert: (v) => { try { return Unlimited.parse(v, (x) => Number(x)); } catch (err) { throw new ConversionError((err as Error).message); } } },
+      { name: 'Server', typeName: 'ServerIdParameter', valueFromPipelineByPropertyName: true, description: 'Server whose log to search (default: this server); it must keep its data on this host.', convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v) },
+    ],
+    invoke(args) {
+      const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
+      const server = ctx.repo.list(serverSchema).find((s) => [s.values.Name, s.values.Fqdn].some((x) => String(x).toLowerCase() === serverName.toLowerCase()));
+      if (!server) throw notFound(serverName, ctx.fqdn);
+      const dbPath = join(String(server.values.DataPath ?? ctx.dataDir), 'queue.db');
+      if (!existsSync(dbPath)) return []; // the server has not received anything yet
+      const subjects = ctx.repo.findByName(transportServiceSchema, String(server.values.Name), String(server.values.Name))?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
+      let db: Database.Database;
+      try {
+        db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      } catch (err) {
+        throw new CmdletError(`The message tracking log of ${server.values.Name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
+      }
+      try {
+        db.pragma('busy_timeout = 5000');
+        const where: string[] = [];
+        const values: unknown[] = [];
+        if (args.has('Start')) { where.push('timestamp >= ?'); values.push((args.get('Start') as Date).getTime()); }
+        if (args.has('End')) { where.push('timestamp < ?'); values.push((args.get('End') as Date).getTime()); }
+        if (args.has('EventId')) { where.push('event_id = ? COLLATE NOCASE'); values.push(String(args.get('EventId'))); }
+        if (args.has('Source')) { where.push('source = ? COLLATE NOCASE'); values.push(String(args.get('Source'))); }
+        if (args.has('InternalMessageId')) { where.push('internal_message_id = ?'); values.push(Number(args.get('InternalMessageId'))); }
+        if (args.has('MessageId')) {
+          const id = String(args.get('MessageId')).trim().replace(/^<?(.*?)>?$/, '<$1>');
+          where.push('message_id = ?');
+          values.push(id);
+        }
+        const limitArg = args.get('ResultSize') as Unlimited<number> | undefined;
+        const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : 1000;
+        const rows = db.prepare(`SELECT data FROM tracking_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC`).iterate(...values) as Iterable<{ data: string }>;
+        const sender = args.has('Sender') ? String(args.get('Sender')).toLowerCase() : null;
+        const recipients = args.has('Recipients') ? (args.get('Recipients') as string[]).map((r) => r.toLowerCase()) : null;
+        const subject = args.has('MessageSubject') ? String(args.get('MessageSubject')).toLowerCase() : null;
+        const out: PSObject[] = [];
+        for (const row of rows) {
+          if (out.length >= limit) break;
+          const e = JSON.parse(row.data) as TrackingEvent;
+          e.timestamp = new Date(e.timestamp);
+          if (sender && ![e.sender, e.returnPath].some((x) => x?.toLowerCase() === sender)) continue;
+          if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
+          if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
+          if (!subjects) e.messageSubject = undefined;
+          out.push(new PSObject('MessageTrackingLogEntry', FIELDS.map(([name, get]) => [name, get(e)])));
+        }
+        return out.reverse();
+      } finally {
+        db.close();
+      }
+    },
+  }];
+}
+
+export const messageTrackingViews: ObjectView[] = [{
+  typeName: 'MessageTrackingLogEntry', display: 'table',
+  table: ['EventId', 'Source', 'Sender', 'Recipients', 'MessageSubject'].map((property) => ({ property })),
+}];
