@@ -84,9 +84,9 @@ export class DeliveryState {
     return (this.db.prepare("SELECT * FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry') ORDER BY message, idx LIMIT ?").all(limit) as RecipientRow[]).map(toPending);
   }
 
-  /** Every recipient still waiting (poison messages excepted: they never expire), for expiry and delay notifications. */
+  /** Every recipient still waiting (poison and suspended messages excepted: they never expire), for expiry and delay notifications. */
   waiting(limit: number, afterMessage = 0): PendingRecipient[] {
-    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
   }
 
   /**
@@ -203,10 +203,11 @@ export class DeliveryState {
     }));
   }
 
-  /** The messages of a queue whose recipients there are due now, oldest first, with those recipients. */
+  /** The messages of a queue whose recipients there are due now (suspended messages excepted), oldest first, with those recipients. */
   due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
     const rows = this.db.prepare(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-      AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY message LIMIT ?)
+      AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+        AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message LIMIT ?)
       ORDER BY message, idx`).all(queueKey, now, queueKey, now, limit) as RecipientRow[];
     const byMessage = new Map<number, PendingRecipient[]>();
     for (const r of rows) {
@@ -217,9 +218,10 @@ export class DeliveryState {
     return [...byMessage.entries()].map(([message, recipients]) => ({ message, recipients }));
   }
 
-  /** The earliest time a recipient of the queue becomes due (null: nothing waiting). */
+  /** The earliest time a recipient of the queue becomes due (null: nothing waiting but suspended messages). */
   nextDue(queueKey: string): number | null {
-    const row = this.db.prepare("SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')").get(queueKey) as { t: number | null };
+    const row = this.db.prepare(`SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')
+      AND message NOT IN (SELECT message FROM suspended_messages)`).get(queueKey) as { t: number | null };
     return row.t;
   }
 
