@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -175,6 +176,11 @@ except smtplib.SMTPServerDisconnected:
       assert.match(body, /\r\nMessage-ID: <[^>]+@edge01\.contoso\.net>\r\n/);
       const events = db.prepare("SELECT COUNT(*) AS n FROM tracking_events WHERE event_id = 'RECEIVE'").get() as { n: number };
       assert.equal(events.n, 2);
+      // The same events in the daily tracking log files.
+      const folder = join(data, 'Logs', 'MessageTracking');
+      const text = readdirSync(folder).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+      assert.match(text, /#Log-type: Message Tracking Log/);
+      assert.equal((text.match(/,SMTP,RECEIVE,/g) ?? []).length, 2);
     } finally {
       db.close();
     }

@@ -111,9 +111,24 @@ export class SqliteQueueStore implements QueueStore {
       e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
       const ev = receiveEvent(id, networkId, e, body.length);
       insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, id, ev.messageId ?? null, JSON.stringify(ev));
-      return { internalId: id };
+      return { internalId: id, event: ev };
     }));
-    this.committer = new GroupCommitter<Item, AcceptedMessage>((items) => writeBatch.immediate(items));
+    this.committer = new GroupCommitter<Item, AcceptedMessage>((items) => {
+      const results = writeBatch.immediate(items);
+      for (const r of results) this.notify(r.event);
+      return results.map((r) => ({ internalId: r.internalId }));
+    });
+  }
+
+  /** Called with every tracking event once it is stored (the tracking log files). */
+  onTrack: ((ev: TrackingEvent) => void) | null = null;
+
+  private notify(ev: TrackingEvent): void {
+    try {
+      this.onTrack?.(ev);
+    } catch {
+      // the log files are secondary; the event is stored
+    }
   }
 
   /** Commits so far (each one fsync): fewer than accepted messages under concurrency. */
@@ -149,6 +164,7 @@ export class SqliteQueueStore implements QueueStore {
   track(ev: TrackingEvent): void {
     this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)')
       .run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
+    this.notify(ev);
   }
 
   trackingEvents(messageId?: string): TrackingEvent[] {

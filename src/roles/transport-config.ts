@@ -103,10 +103,16 @@ export interface TransportConfig {
    * Receive connectors listen on, so that peers (the Edge's RemoteIPRanges) see the server's IP.
    */
   defaultSourceAddress: string | null;
+  /** Message tracking log files (the folder relative to the server folder when not absolute). */
+  trackingLog: { enabled: boolean; folder: string; subjects: boolean; maxFileBytes: number; maxAgeMs: number; maxDirectoryBytes: number | null };
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
 const bytes = (v: unknown) => (v as ByteQuantifiedSize).bytes;
+const unlimitedBytes = (v: unknown): number | null => {
+  const u = v as Unlimited<ByteQuantifiedSize>;
+  return u.isUnlimited ? null : u.value.bytes;
+};
 const unlimited = (v: unknown): number | null => {
   const u = v as Unlimited<number>;
   return u.isUnlimited ? null : Number(u.value);
@@ -202,6 +208,14 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       },
       postmaster,
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
+      trackingLog: {
+        enabled: t.MessageTrackingLogEnabled !== false,
+        folder: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
+        subjects: t.MessageTrackingLogSubjectLoggingEnabled !== false,
+        maxFileBytes: t.MessageTrackingLogMaxFileSize ? bytes(t.MessageTrackingLogMaxFileSize) : 10 * 1024 * 1024,
+        maxAgeMs: ms(t.MessageTrackingLogMaxAge ?? null, 30 * 86_400_000),
+        maxDirectoryBytes: t.MessageTrackingLogMaxDirectorySize ? unlimitedBytes(t.MessageTrackingLogMaxDirectorySize) : 1000 * 1024 * 1024,
+      },
     };
   });
 }

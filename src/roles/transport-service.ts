@@ -25,6 +25,7 @@ import { DeliveryState } from '../queue/delivery-state.js';
 import { buildDsn } from '../queue/dsn.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService } from './delivery-service.js';
+import { TrackingLog } from '../tracking/tracking-log.js';
 
 const POLL_MS = 500;
 
@@ -41,6 +42,7 @@ export class TransportService {
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
   private readonly sendProtocolLog: ProtocolLog;
+  private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
   /** Start times of recent inbound connections, for MaxConnectionRatePerMinute. */
   private readonly recentConnections: number[] = [];
@@ -56,6 +58,8 @@ export class TransportService {
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
     this.sendProtocolLog = new ProtocolLog(() => this.resolvePath(this.config.sendProtocolLogPath), log, 'SEND');
+    this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
+    this.queue.onTrack = (ev) => this.trackingLog.write(ev);
     this.delivery = new DeliveryService({
       store: this.queue,
       state: new DeliveryState(this.queue.db),
@@ -144,6 +148,7 @@ export class TransportService {
     await this.delivery.stop();
     this.protocolLog.close();
     this.sendProtocolLog.close();
+    this.trackingLog.close();
     this.queue.close();
     this.server.close();
   }

@@ -1,0 +1,124 @@
+// The message tracking log files (spec exchange-operations.md §3.1-3.2): daily
+// CSV files MSGTRK<yyyymmdd>-<n>.LOG under MessageTrackingLogPath with
+// Exchange's header and field order, a new file when MaxFileSize is reached,
+// and the oldest files removed beyond MaxAge and MaxDirectorySize. The files
+// are for people and log shippers; Get-MessageTrackingLog searches the
+// indexed copy of the same events in the queue database.
+
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../observability/logger.js';
+import type { TrackingEvent } from './tracking-event.js';
+
+export const TRACKING_FIELDS = [
+  'date-time', 'client-ip', 'client-hostname', 'server-ip', 'server-hostname', 'source-context', 'connector-id', 'source', 'event-id',
+  'internal-message-id', 'message-id', 'network-message-id', 'recipient-address', 'recipient-status', 'total-bytes', 'recipient-count',
+  'related-recipient-address', 'reference', 'message-subject', 'sender-address', 'return-path', 'message-info', 'directionality', 'tenant-id',
+  'original-client-ip', 'original-server-ip', 'custom-data',
+];
+
+export interface TrackingLogSettings {
+  enabled: boolean;
+  folder: string;
+  subjects: boolean;
+  maxFileBytes: number;
+  /** 0 = no age limit. */
+  maxAgeMs: number;
+  /** null = unlimited. */
+  maxDirectoryBytes: number | null;
+}
+
+function csv(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v).replace(/[\r\n]+/g, ' ');
+  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function trackingLine(e: TrackingEvent, subjects: boolean): string {
+  return [
+    e.timestamp.toISOString(), e.clientIp, e.clientHostname, e.serverIp, e.serverHostname, e.sourceContext, e.connectorId, e.source, e.eventId,
+    e.internalMessageId, e.messageId, e.networkMessageId, (e.recipients ?? []).join(';'), (e.recipientStatus ?? []).join(';'), e.totalBytes, e.recipientCount,
+    e.relatedRecipientAddress, '', subjects ? e.messageSubject : '', e.sender, e.returnPath, '', e.directionality, '', '', '', '',
+  ].map(csv).join(',') + '\r\n';
+}
+
+export class TrackingLog {
+  private file = '';
+  private fd: number | null = null;
+  private bytes = 0;
+  private day = '';
+  private failed = false;
+
+  constructor(private readonly settings: () => TrackingLogSettings, private readonly log: Logger) {}
+
+  write(e: TrackingEvent): void {
+    const s = this.settings();
+    if (!s.enabled) return;
+    const line = trackingLine(e, s.subjects);
+    try {
+      this.open(s, e.timestamp, Buffer.byteLength(line));
+      writeSync(this.fd!, line);
+      this.bytes += Buffer.byteLength(line);
+      this.failed = false;
+    } catch (err) {
+      if (!this.failed) this.log.log('error', 'tracking.log.write-failed', { folder: s.folder, error: (err as Error).message, action: 'check MessageTrackingLogPath (Set-TransportService) and free disk space; Get-MessageTrackingLog still has the events' });
+      this.failed = true;
+    }
+  }
+
+  private open(s: TrackingLogSettings, now: Date, next: number): void {
+    const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+    if (this.fd !== null && day === this.day && this.bytes + next <= s.maxFileBytes) return;
+    this.close();
+    mkdirSync(s.folder, { recursive: true });
+    const numbers = readdirSync(s.folder).filter((f) => f.startsWith(`MSGTRK${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+    let n = numbers.length > 0 ? Math.max(...numbers) : 1;
+    let path = join(s.folder, `MSGTRK${day}-${n}.LOG`);
+    let size = 0;
+    try { size = statSync(path).size; } catch { size = 0; }
+    if (size + next > s.maxFileBytes && size > 0) {
+      n++;
+      path = join(s.folder, `MSGTRK${day}-${n}.LOG`);
+      size = 0;
+    }
+    const fd = openSync(path, 'a', 0o640);
+    if (size === 0) {
+      const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: Message Tracking Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${TRACKING_FIELDS.join(',')}\r\n`;
+      writeSync(fd, header);
+      size = Buffer.byteLength(header);
+      this.prune(s, path);
+    }
+    this.fd = fd;
+    this.file = path;
+    this.day = day;
+    this.bytes = size;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** Removes the oldest files beyond MaxAge and MaxDirectorySize (never the current one). */
+  private prune(s: TrackingLogSettings, current: string): void {
+    const files = readdirSync(s.folder).filter((f) => /^MSGTRK\d{8}-\d+\.LOG$/i.test(f)).map((f) => {
+      const path = join(s.folder, f);
+      const st = statSync(path);
+      return { path, size: st.size, mtime: st.mtimeMs };
+    }).sort((a, b) => a.mtime - b.mtime);
+    let total = files.reduce((n, f) => n + f.size, 0);
+    const now = Date.now();
+    for (const f of files) {
+      if (f.path === current) continue;
+      const tooOld = s.maxAgeMs > 0 && now - f.mtime > s.maxAgeMs;
+      const tooBig = s.maxDirectoryBytes !== null && total > s.maxDirectoryBytes;
+      if (!tooOld && !tooBig) continue;
+      try {
+        unlinkSync(f.path);
+        total -= f.size;
+      } catch {
+        // another process may have removed it
+      }
+    }
+  }
+}
