@@ -11,6 +11,8 @@ import { messageTrackingCommands, messageTrackingViews } from './message-trackin
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
 import { mailboxCommands, mailboxViews } from './mailbox.js';
 import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-database.js';
+import { queueCommands, queueViews } from './queue-commands.js';
+import { messageCommands, messageViews } from './queue-messages.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
 import { recipientCommands, recipientViews } from './recipient-common.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
@@ -32,6 +34,8 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...certificateCommands(ctx),
     ...mailboxStatisticsCommands(ctx),
     ...messageTrackingCommands(ctx),
+    ...queueCommands(ctx),
+    ...messageCommands(ctx),
   ];
 }
 
@@ -49,4 +53,6 @@ export const serverViews: ObjectView[] = [
   ...certificateViews,
   ...mailboxStatisticsViews,
   ...messageTrackingViews,
+  ...queueViews,
+  ...messageViews,
 ];

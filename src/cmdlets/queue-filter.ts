@@ -18,7 +18,7 @@ const OPERATORS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike'
 type Token = { t: 'word' | 'op' | 'str' | 'lp' | 'rp'; v: string; pos: number };
 
 export function filterError(filter: string, detail: string): CmdletError {
-  return new CmdletError(`Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "${detail} "${filter}"."`, {
+  return new CmdletError(`Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "${detail} ${JSON.stringify(filter)}"`, {
     category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'Filter',
   });
 }
@@ -187,7 +187,7 @@ export function compileFilter(filter: string, filterable: readonly string[]): (o
   const tree = parseFilter(filter);
   const known = new Set(filterable.map((p) => p.toLowerCase()));
   for (const p of filterProperties(tree)) {
-    if (!known.has(p.toLowerCase())) throw filterError(filter, `"${p}" is not a recognized filterable property. Filterable properties: ${filterable.join(', ')}.`);
+    if (!known.has(p.toLowerCase())) throw filterError(filter, `The property ${p} is not a recognized filterable property. Filterable properties: ${filterable.join(", ")}. Filter:`);
   }
   return (obj) => matchesFilter(tree, obj, filter);
 }

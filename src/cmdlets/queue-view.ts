@@ -1,0 +1,400 @@
+// What the queue viewer cmdlets read from a server's queue database
+// (queue.db in the server folder): the queues (spec exchange-operations.md
+// §1.1-§1.7) and the messages waiting in them (§1.8), as Exchange shows them,
+// and the identities that name them (§1.3, §1.4). The database is opened per
+// command (WAL, busy timeout) and closed after, so the cmdlets work whether
+// or not the transport service runs; the service sees every change on its
+// next scheduling pass.
+
+import { join } from 'node:path';
+import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
+import { DeliveryState, type QueueRow } from '../queue/delivery-state.js';
+import type { Envelope } from '../queue/queue-store.js';
+import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import { loadTransportConfig, type TransportConfig } from '../roles/transport-config.js';
+import { ConversionError, type ParameterSpec } from '../shell/command.js';
+import { formatDateDisplay } from '../shell/conversion.js';
+import { CmdletError, PSObject } from '../shell/values.js';
+import type { ServerContext } from './server-context.js';
+
+export const QUEUE_TYPE = 'Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo';
+export const MESSAGE_TYPE = 'Microsoft.Exchange.Data.QueueViewer.ExtensibleMessageInfo';
+export const RECIPIENT_TYPE = 'Microsoft.Exchange.Data.QueueViewer.RecipientInfo';
+export const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+export const DEFAULT_RESULT_SIZE = 1000;
+
+const EXTERNAL_TYPES = new Set(['DnsConnectorDelivery', 'SmartHostConnectorDelivery', 'NonSmtpGatewayDelivery', 'DeliveryAgent']);
+export const DELIVERY_TYPES = [
+  'DnsConnectorDelivery', 'SmartHostConnectorDelivery', 'NonSmtpGatewayDelivery', 'DeliveryAgent', 'SmtpDeliveryToMailbox', 'SmtpRelayToDag',
+  'SmtpRelayToMailboxDeliveryGroup', 'SmtpRelayToRemoteActiveDirectorySite', 'SmtpRelayToConnectorSourceServers', 'SmtpRelayToServers',
+  'SmtpRelayWithinAdSiteToEdge', 'ShadowRedundancy', 'Undefined', 'Unreachable', 'Heartbeat',
+];
+
+export const QUEUE_FILTERABLE = ['DeferredMessageCount', 'DeliveryType', 'FirstRetryTime', 'Identity', 'IncomingRate', 'LastError', 'LastRetryTime', 'MessageCount',
+  'MessageCountsPerPriority', 'NextHopCategory', 'NextHopConnector', 'NextHopDomain', 'NextRetryTime', 'OutgoingRate', 'RetryCount', 'Status', 'TlsDomain', 'Velocity', 'QueueIdentity', 'RiskLevel'];
+export const MESSAGE_FILTERABLE = ['Identity', 'FromAddress', 'Status', 'Size', 'SCL', 'Queue', 'MessageSourceName', 'Subject', 'LastError', 'DateReceived', 'ExpirationTime',
+  'InternetMessageId', 'SourceIP', 'RetryCount', 'DeferReason', 'Directionality', 'Priority', 'OriginalFromAddress', 'MessageLatency', 'TrafficType'];
+
+/** The queue database of the server, opened for one command. */
+export class QueueDb {
+  readonly store: SqliteQueueStore;
+  readonly state: DeliveryState;
+
+  constructor(readonly ctx: ServerContext) {
+    this.store = new SqliteQueueStore(join(ctx.dataDir, 'queue.db'));
+    this.state = new DeliveryState(this.store.db);
+  }
+
+  get db() {
+    return this.store.db;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+export async function withQueueDb<T>(ctx: ServerContext, fn: (q: QueueDb) => T | Promise<T>): Promise<T> {
+  let q: QueueDb;
+  try {
+    q = new QueueDb(ctx);
+  } catch (err) {
+    throw new CmdletError(`The queue database of ${ctx.name} (${join(ctx.dataDir, 'queue.db')}) can't be opened: ${(err as Error).message}`, { reason: 'QueueViewerException' });
+  }
+  try {
+    return await fn(q);
+  } finally {
+    q.close();
+  }
+}
+
+export function transportConfigOf(ctx: ServerContext): TransportConfig {
+  return loadTransportConfig(ctx.repo, ctx.role, ctx.name, ctx.fqdn);
+}
+
+// ---- queues ----
+
+/** A queue as the viewer knows it: a queues row, or the Submission/Unreachable queue synthesized when it has no row. */
+export interface ViewQueue {
+  /** Name part of the identity: Submission, Unreachable, Poison, or the row id. */
+  name: string;
+  /** The recipients' next_hop value for this queue (null: Submission). */
+  hop: string | null;
+  row: QueueRow | null;
+  deliveryType: string;
+  nextHopDomain: string;
+  connector: string;
+  status: string;
+  messageCount: number;
+}
+
+export function listQueues(q: QueueDb): ViewQueue[] {
+  const submission = q.db.prepare("SELECT COUNT(DISTINCT message) AS n FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry')").get() as { n: number };
+  const out: ViewQueue[] = [{ name: 'Submission', hop: null, row: null, deliveryType: 'Undefined', nextHopDomain: 'Submission', connector: '', status: 'Ready', messageCount: submission.n }];
+  const rows = q.state.queues();
+  if (!rows.some((r) => r.key === 'Unreachable')) {
+    out.push({ name: 'Unreachable', hop: 'Unreachable', row: null, deliveryType: 'Unreachable', nextHopDomain: 'Unreachable Domain', connector: '', status: 'Ready', messageCount: 0 });
+  }
+  for (const r of rows) {
+    if (r.key === 'Submission') continue;
+    if (r.key === 'Poison' && r.messageCount === 0) continue;
+    const name = r.key === 'Unreachable' || r.key === 'Poison' ? r.key : String(r.id);
+    out.push({ name, hop: r.key, row: r, deliveryType: r.deliveryType, nextHopDomain: r.nextHopDomain, connector: r.connector, status: r.status, messageCount: r.messageCount });
+  }
+  return out;
+}
+
+const SPECIAL_ORDER: Record<string, number> = { Submission: 0, Unreachable: 1, Poison: 2 };
+
+export function compareQueues(a: PSObject, b: PSObject): number {
+  const name = (o: PSObject) => String(o.get('Identity')).split('\\').pop() ?? '';
+  const [x, y] = [name(a), name(b)];
+  const rank = (n: string) => SPECIAL_ORDER[n] ?? (/^\d+$/.test(n) ? 10 : 20);
+  if (rank(x) !== rank(y)) return rank(x) - rank(y);
+  return /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y);
+}
+
+/** The host and IP of the next hop, when the queue's name or its error tells them. */
+function lastErrorRecord(v: ViewQueue): string | null {
+  const r = v.row;
+  if (!r || !r.lastError) return null;
+  const parts = [`{LRT=${r.lastAttemptAt !== null ? formatDateDisplay(new Date(r.lastAttemptAt)) : ''}}`, `{LED=${r.lastError}}`];
+  const hosts = v.deliveryType === 'SmartHostConnectorDelivery' ? v.nextHopDomain.split(',').map((h) => h.trim().replace(/^\[(.*)\]$/, '$1')) : [];
+  const endpoint = /last endpoint attempted was \[?([0-9a-f.:]+?)\]?:\d+/i.exec(r.lastError)?.[1];
+  const fqdn = hosts.length === 1 ? hosts[0] : endpoint ?? (v.deliveryType === 'DnsConnectorDelivery' ? v.nextHopDomain : undefined);
+  const ip = endpoint ?? (hosts.length === 1 && /^[\d.]+$|:/.test(hosts[0]) ? hosts[0] : undefined);
+  if (fqdn) parts.push(`{FQDN=${fqdn}}`);
+  if (ip) parts.push(`{IP=${ip}}`);
+  return `[${parts.join(';')}]`;
+}
+
+export function queueIdentity(ctx: ServerContext, name: string): string {
+  return `${ctx.name}\\${name}`;
+}
+
+export function queueObject(ctx: ServerContext, v: ViewQueue): PSObject {
+  const r = v.row;
+  const identity = queueIdentity(ctx, v.name);
+  const date = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t));
+  const failures = r?.failures ?? 0;
+  return new PSObject([QUEUE_TYPE], [
+    ['DeliveryType', v.deliveryType],
+    ['NextHopDomain', v.nextHopDomain],
+    ['TlsDomain', ''],
+    ['NextHopConnector', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v.connector) ? v.connector : ZERO_GUID],
+    ['Status', v.status],
+    ['MessageCount', v.messageCount],
+    ['LastError', lastErrorRecord(v)],
+    ['RetryCount', failures],
+    ['LastRetryTime', failures > 0 ? date(r?.lastAttemptAt) : null],
+    ['NextRetryTime', date(r?.nextRetryAt)],
+    ['FirstRetryTime', null],
+    ['DeferredMessageCount', 0],
+    ['LockedMessageCount', 0],
+    ['MessageCountsPerPriority', [0, v.messageCount, 0, 0]],
+    ['DeferredMessageCountsPerPriority', [0, 0, 0, 0]],
+    ['RiskLevel', 'Normal'],
+    ['OutboundIPPool', 0],
+    ['NextHopCategory', EXTERNAL_TYPES.has(v.deliveryType) ? 'External' : 'Internal'],
+    ['IncomingRate', 0],
+    ['OutgoingRate', 0],
+    ['Velocity', 0],
+    ['OverrideSource', ''],
+    ['QueueIdentity', identity],
+    ['PriorityDescriptions', ['High', 'Normal', 'Low', 'None']],
+    ['Identity', identity],
+    ['IsValid', true],
+    ['ObjectState', 'Unchanged'],
+  ]);
+}
+
+/** Strips and checks an optional `Server\` prefix; undefined = another server's identity. */
+function localPart(ctx: ServerContext, parts: string[], keep: number): string[] | undefined {
+  if (parts.length <= keep) return parts;
+  const server = parts.slice(0, parts.length - keep).join('\\').toLowerCase();
+  if (server !== ctx.name.toLowerCase() && server !== ctx.fqdn.toLowerCase() && server !== '.' && server !== 'localhost') return undefined;
+  return parts.slice(parts.length - keep);
+}
+
+export function queueNotFound(ctx: ServerContext, identity: string): CmdletError {
+  return new CmdletError(`The queue "${identity}" wasn't found on server ${ctx.name}. Check the identity with Get-Queue: use Server\\Submission, Server\\Unreachable, Server\\Poison, Server\\<NextHopDomain> or Server\\<queue number>.`, {
+    category: 'NotSpecified', reason: 'LocalizedException',
+  });
+}
+
+/** The queues an identity names (§1.3): all for `*`; throws when none match. */
+export function matchQueues(ctx: ServerContext, all: ViewQueue[], identity: string): ViewQueue[] {
+  const parts = localPart(ctx, identity.split('\\'), identity.split('\\').length >= 2 && identity.split('\\')[0].toLowerCase() === 'shadow' ? 2 : 1);
+  const name = parts?.join('\\') ?? '';
+  if (!parts) throw queueNotFound(ctx, identity);
+  if (name === '*' || name === '') return all;
+  const lower = name.toLowerCase();
+  const found = all.filter((v) => v.name.toLowerCase() === lower || (v.row !== null && v.name !== 'Poison' && v.name !== 'Unreachable' && v.nextHopDomain.toLowerCase() === lower));
+  if (found.length === 0) throw queueNotFound(ctx, identity);
+  return found;
+}
+
+// ---- messages ----
+
+export interface MessageIdentity {
+  /** Queue name part (or '*': every queue). */
+  queue: string;
+  message: number;
+}
+
+export function messageNotFound(ctx: ServerContext, identity: string): CmdletError {
+  return new CmdletError(`The message "${identity}" wasn't found on server ${ctx.name}. Use Get-Message to list the messages in the queues (Identity: Server\\Queue\\MessageNumber).`, {
+    category: 'NotSpecified', reason: 'LocalizedException',
+  });
+}
+
+/** Parses `[Server\]Queue\n`, `[Server\]*\n` or `n` (§1.4). */
+export function parseMessageIdentity(ctx: ServerContext, identity: string): MessageIdentity {
+  const parts = identity.trim().split('\\');
+  const last = parts[parts.length - 1];
+  if (!/^\d+$/.test(last)) throw messageNotFound(ctx, identity);
+  const message = Number(last);
+  if (parts.length === 1) return { queue: '*', message };
+  let rest = parts.slice(0, -1);
+  if (rest.length >= 2 && rest[rest.length - 2].toLowerCase() === 'shadow') throw messageNotFound(ctx, identity);
+  if (rest.length > 1) {
+    const local = localPart(ctx, rest, 1);
+    if (!local) throw messageNotFound(ctx, identity);
+    rest = local;
+  } else if (rest[0].toLowerCase() === ctx.name.toLowerCase() || rest[0].toLowerCase() === ctx.fqdn.toLowerCase()) {
+    rest = ['*'];
+  }
+  return { queue: rest[0], message };
+}
+
+interface RecipientRow {
+  message: number;
+  idx: number;
+  address: string;
+  status: string;
+  next_hop: string | null;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** One message as it waits in one queue. */
+export interface ViewMessage {
+  id: number;
+  queue: ViewQueue;
+  size: number;
+  receivedAt: number;
+  envelope: Envelope;
+  /** The message's recipients routed to this queue (any status). */
+  recipients: RecipientRow[];
+  suspended: boolean;
+  inFlight: boolean;
+}
+
+/** Every (message, queue) pair with a recipient still waiting, oldest message first. */
+export function listMessages(q: QueueDb, queues: ViewQueue[], only?: { message?: number; hops?: (string | null)[] }): ViewMessage[] {
+  const byHop = new Map(queues.map((v) => [v.hop ?? '', v]));
+  const pairs = (only?.message !== undefined
+    ? q.db.prepare("SELECT DISTINCT message, COALESCE(next_hop, '') AS hop FROM recipients WHERE status IN ('Ready', 'Retry') AND message = ? ORDER BY message").all(only.message)
+    : q.db.prepare("SELECT DISTINCT message, COALESCE(next_hop, '') AS hop FROM recipients WHERE status IN ('Ready', 'Retry') ORDER BY message").all()) as { message: number; hop: string }[];
+  const suspended = new Set((q.db.prepare('SELECT message FROM suspended_messages').all() as { message: number }[]).map((r) => r.message));
+  const inFlight = new Set((q.db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message));
+  const hopFilter = only?.hops ? new Set(only.hops.map((h) => h ?? '')) : undefined;
+  const out: ViewMessage[] = [];
+  for (const p of pairs) {
+    if (hopFilter && !hopFilter.has(p.hop)) continue;
+    const queue = byHop.get(p.hop);
+    if (!queue) continue;
+    const m = q.state.message(p.message);
+    if (!m) continue;
+    const recipients = (p.hop === ''
+      ? q.db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop IS NULL ORDER BY idx').all(p.message)
+      : q.db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop = ? ORDER BY idx').all(p.message, p.hop)) as RecipientRow[];
+    out.push({ id: m.id, queue, size: m.size, receivedAt: m.receivedAt, envelope: m.envelope, recipients, suspended: suspended.has(m.id) || p.hop === 'Poison', inFlight: inFlight.has(m.id) });
+  }
+  return out;
+}
+
+function latency(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 10));
+  const cs = total % 100;
+  const s = Math.floor(total / 100);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(s / 86400);
+  const hms = `${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad(cs)}`;
+  return days > 0 ? `${days}.${hms}` : hms;
+}
+
+export function messageStatus(m: ViewMessage): string {
+  const waiting = m.recipients.filter((r) => r.status === 'Ready' || r.status === 'Retry');
+  if (m.suspended) return m.inFlight && m.queue.status === 'Active' ? 'PendingSuspend' : 'Suspended';
+  if (m.inFlight && m.queue.status === 'Active') return 'Active';
+  if (waiting.some((r) => r.status === 'Retry') || m.queue.status === 'Retry') return 'Retry';
+  return 'Ready';
+}
+
+export function messageIdentity(ctx: ServerContext, m: ViewMessage): string {
+  return `${ctx.name}\\${m.queue.name}\\${m.id}`;
+}
+
+export function messageObject(ctx: ServerContext, m: ViewMessage, config: TransportConfig, includeRecipients: boolean, now: number): PSObject {
+  const e = m.envelope;
+  const waiting = m.recipients.filter((r) => r.status === 'Ready' || r.status === 'Retry');
+  const queueError = m.queue.row && m.queue.status === 'Retry' ? m.queue.row.lastError : null;
+  const lastError = waiting.find((r) => r.last_error)?.last_error ?? queueError ?? null;
+  const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), m.queue.status === 'Retry' ? m.queue.row?.failures ?? 0 : 0);
+  const local = e.connector === 'DSN' || !e.clientIp;
+  const recipients = includeRecipients ? m.recipients.map((r) => new PSObject([RECIPIENT_TYPE], [
+    ['Address', r.address],
+    ['Type', m.queue.deliveryType === 'SmtpDeliveryToMailbox' ? 'Mailbox' : 'External'],
+    ['FinalDestination', ''],
+    ['Status', r.status === 'Ready' || r.status === 'Retry' ? r.status : 'Complete'],
+    ['LastError', r.last_error],
+    ['OutboundIPPool', 0],
+  ])) : null;
+  return new PSObject([MESSAGE_TYPE], [
+    ['Identity', messageIdentity(ctx, m)],
+    ['Subject', e.subject],
+    ['InternetMessageId', e.messageId],
+    ['FromAddress', e.sender === '' ? '<>' : e.sender],
+    ['Status', messageStatus(m)],
+    ['Size', ByteQuantifiedSize.fromBytes(m.size)],
+    ['MessageSourceName', e.connector === 'DSN' ? 'DSN' : `SMTP:${e.connector.split('\\').pop()}`],
+    ['SourceIP', local ? '127.0.0.1' : e.clientIp],
+    ['SCL', e.authenticatedAs || local ? -1 : 0],
+    ['DateReceived', new Date(m.receivedAt)],
+    ['ExpirationTime', m.queue.hop === 'Poison' ? null : new Date(m.receivedAt + config.retry.messageExpirationMs)],
+    ['LastError', lastError],
+    ['RetryCount', retryCount],
+    ['Queue', queueIdentity(ctx, m.queue.name)],
+    ['Recipients', recipients],
+    ['MessageLatency', latency(now - m.receivedAt)],
+    ['DeferReason', 'None'],
+    ['Directionality', e.authenticatedAs || e.connector === 'DSN' ? 'Originating' : 'Incoming'],
+    ['Priority', 'Normal'],
+    ['OriginalFromAddress', e.sender === '' ? '<>' : e.sender],
+    ['AccountForest', null],
+    ['ExternalDirectoryOrganizationId', ZERO_GUID],
+    ['LockReason', null],
+    ['TrafficType', 'Email'],
+    ['TrafficSubType', null],
+    ['IsValid', true],
+    ['ObjectState', 'Unchanged'],
+  ]);
+}
+
+export function compareMessages(a: PSObject, b: PSObject): number {
+  const id = (o: PSObject) => Number(String(o.get('Identity')).split('\\').pop());
+  return id(a) - id(b) || String(a.get('Queue')).localeCompare(String(b.get('Queue')));
+}
+
+// ---- shared parameters ----
+
+export function identityConvert(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (v instanceof PSObject) return String(v.get('Identity') ?? v);
+  return String(v);
+}
+
+export function resultSizeParameter(): ParameterSpec {
+  return {
+    name: 'ResultSize', typeName: 'Unlimited', defaultValue: '1000', description: 'Most objects returned (default 1000), or Unlimited.',
+    convert: (v) => {
+      try {
+        return Unlimited.parse(v, (x) => {
+          const n = Number(x);
+          if (!Number.isInteger(n) || n < 1) throw new Error(`"${String(x)}" is not a valid number of results: use a whole number of 1 or more, or Unlimited.`);
+          return n;
+        });
+      } catch (err) {
+        throw new ConversionError((err as Error).message);
+      }
+    },
+  };
+}
+
+export function applyResultSize(objects: PSObject[], arg: unknown, warn: (m: string) => void): PSObject[] {
+  const u = arg as Unlimited<number> | undefined;
+  if (u?.isUnlimited) return objects;
+  const limit = u ? Number(u.value) : DEFAULT_RESULT_SIZE;
+  if (objects.length > limit && !u) warn(`By default, only the first ${DEFAULT_RESULT_SIZE} items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don't recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.`);
+  return objects.slice(0, limit);
+}
+
+export function booleanConvert(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  throw new ConversionError(`Cannot convert value "${String(v)}" to type "System.Boolean". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`);
+}
+
+export function stringListConvert(v: unknown): string[] {
+  const list = Array.isArray(v) ? v : [v];
+  return list.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** -Server: only this server (an Edge sees only itself; other Mailbox servers keep their own queue databases). */
+export function checkServer(ctx: ServerContext, server: unknown): void {
+  if (server === undefined || server === null) return;
+  const s = String(server).toLowerCase();
+  if (s === ctx.name.toLowerCase() || s === ctx.fqdn.toLowerCase() || s === 'localhost' || s === '.') return;
+  throw new CmdletError(`The server "${String(server)}" can't be reached from this shell: the queue viewer reads the queue database of ${ctx.name} only. Run the command in the shell of ${String(server)} (gatehouse shell --data <its folder>).`, { reason: 'LocalizedException', parameter: 'Server' });
+}
