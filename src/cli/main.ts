@@ -11,7 +11,8 @@ import { runStart } from './start-command.js';
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too)
-  gatehouse start [--data DIR]                                   (the transport service, in the foreground)
+  gatehouse start [--data DIR] [--metrics ADDRESS:PORT]          (the transport service, in the foreground;
+                                                                 Prometheus /metrics and /health there)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
@@ -100,9 +101,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'shell':
         return await shell(rest);
       case 'start': {
-        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--metrics': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-        return await runStart(dataDir(flags));
+        const m = flags.get('--metrics');
+        let metrics: { host: string; port: number } | undefined;
+        if (m !== undefined) {
+          const parsed = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(m);
+          if (!parsed || Number(parsed[3]) > 65535) throw new UsageError(`--metrics ${m}: give ADDRESS:PORT, e.g. 127.0.0.1:9225`);
+          metrics = { host: parsed[1] ?? parsed[2], port: Number(parsed[3]) };
+        }
+        return await runStart(dataDir(flags), metrics);
       }
       case 'version':
       case '--version':

@@ -8,10 +8,10 @@ import { JsonLogger } from '../observability/logger.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { openServer } from '../setup/server-folder.js';
 
-export async function runStart(dir: string): Promise<number> {
+export async function runStart(dir: string, metrics?: { host: string; port: number }): Promise<number> {
   const server = openServer(dir);
   const log = new JsonLogger();
-  const service = new TransportService(server, log.child({ server: server.name }));
+  const service = new TransportService(server, log.child({ server: server.name }), { ...(metrics && { metrics }) });
   let bound;
   try {
     bound = await service.start();
@@ -20,7 +20,7 @@ export async function runStart(dir: string): Promise<number> {
     await service.stop(0).catch(() => undefined);
     return 1;
   }
-  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener) });
+  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metrics && { metrics: `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics` }) });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

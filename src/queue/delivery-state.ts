@@ -238,6 +238,13 @@ export class DeliveryState {
     if (sets.length > 0) this.db.prepare(`UPDATE queues SET ${sets.join(', ')} WHERE key = ?`).run(...values, key);
   }
 
+  /** Receive time of the oldest waiting message per queue key ('' = not yet routed: Submission). */
+  oldestWaiting(): Map<string, number> {
+    const rows = this.db.prepare(`SELECT COALESCE(r.next_hop, '') AS hop, MIN(m.received_at) AS t FROM recipients r JOIN messages m ON m.id = r.message
+      WHERE r.status IN ('Ready', 'Retry') GROUP BY COALESCE(r.next_hop, '')`).all() as { hop: string; t: number }[];
+    return new Map(rows.map((r) => [r.hop, r.t]));
+  }
+
   /** Empty delivery queues idle for longer than maxIdleMs disappear (QueueMaxIdleTime). */
   dropIdleQueues(now: number, maxIdleMs: number): void {
     this.db.prepare(`DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')

@@ -21,6 +21,7 @@ import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import type { TransportMetrics } from '../observability/metrics.js';
 import type { TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
@@ -99,6 +100,7 @@ export interface DeliveryDeps {
   deliverLocal?: (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => Promise<void>;
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
+  metrics?: TransportMetrics;
   log: Logger;
   now?: () => number;
 }
@@ -347,6 +349,12 @@ export class DeliveryService {
     });
     const delivered = outcomes.filter((o) => o.status === 'delivered');
     const deferred = outcomes.filter((o) => o.status === 'transient');
+    const m = this.deps.metrics?.outcomes;
+    if (m) {
+      if (delivered.length) m.inc({ delivery_type: q.deliveryType, outcome: 'delivered' }, delivered.length);
+      if (deferred.length) m.inc({ delivery_type: q.deliveryType, outcome: 'deferred' }, deferred.length);
+      if (failed.length) m.inc({ delivery_type: q.deliveryType, outcome: 'failed' }, failed.length);
+    }
     const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: q.nextHopDomain, source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
     if (delivered.length > 0) this.track({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
     if (deferred.length > 0) this.track({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
@@ -400,6 +408,7 @@ export class DeliveryService {
           }
         }
         if (delivered.length > 0) {
+          this.deps.metrics?.outcomes.inc({ delivery_type: q.deliveryType, outcome: 'delivered' }, delivered.length);
           this.track({
             timestamp: new Date(this.now()), source: 'STOREDRIVER', eventId: 'DELIVER', internalMessageId: item.message, messageId: message.envelope.messageId,
             recipients: delivered, recipientCount: delivered.length, totalBytes: body.length, messageSubject: message.envelope.subject, connectorId: q.nextHopDomain,

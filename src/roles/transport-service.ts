@@ -26,6 +26,9 @@ import { buildDsn } from '../queue/dsn.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService } from './delivery-service.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
+import { startMetricsServer, TransportMetrics } from '../observability/metrics.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Resolution } from '../dns/index.js';
 
 const POLL_MS = 500;
 
@@ -51,8 +54,23 @@ export class TransportService {
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
   private readonly recipientLookup: RecipientDirectory | null;
 
-  constructor(private readonly server: OpenServer, private readonly log: Logger) {
+  readonly metrics: TransportMetrics;
+  private metricsServer?: HttpServer;
+  private bound: BoundListener[] = [];
+
+  constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: { metrics?: { host: string; port: number } } = {}) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
+    const state = new DeliveryState(this.queue.db);
+    this.metrics = new TransportMetrics(() => {
+      const now = Date.now();
+      const oldest = state.oldestWaiting();
+      const rows = state.queues().filter((q) => q.waiting > 0).map((q) => ({
+        identity: `${server.name}\\${q.key === 'Unreachable' ? 'Unreachable' : q.key === 'Poison' ? 'Poison' : q.nextHopDomain}`, deliveryType: q.deliveryType, status: q.status,
+        messages: q.messageCount, oldestAgeSeconds: oldest.has(q.key) ? (now - oldest.get(q.key)!) / 1000 : 0,
+      }));
+      if (oldest.has('')) rows.push({ identity: `${server.name}\\Submission`, deliveryType: 'Undefined', status: 'Ready', messages: 1, oldestAgeSeconds: (now - oldest.get('')!) / 1000 });
+      return rows;
+    });
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
     const recipients = this.recipientLookup;
     this.listeners = new Listeners((socket) => this.accept(socket), log);
@@ -62,7 +80,8 @@ export class TransportService {
     this.queue.onTrack = (ev) => this.trackingLog.write(ev);
     this.delivery = new DeliveryService({
       store: this.queue,
-      state: new DeliveryState(this.queue.db),
+      state,
+      metrics: this.metrics,
       config: () => this.config,
       resolver: (kind) => this.resolver(kind),
       connect: (target, policy) => OutboundConnection.open(target, policy),
@@ -96,7 +115,15 @@ export class TransportService {
     const key = `${kind}|${JSON.stringify(settings)}`;
     let r = this.resolvers.get(key);
     if (!r) {
-      r = new MailResolver(settings);
+      const inner = new MailResolver(settings);
+      const timed = (kind: string, run: () => Promise<Resolution>) => {
+        const end = this.metrics.dnsSeconds.startTimer({ kind });
+        return run().then((res) => { end({ result: res.ok ? 'ok' : res.kind }); return res; });
+      };
+      r = {
+        resolveMailDomain: (d: string) => timed('mx', () => inner.resolveMailDomain(d)),
+        resolveSmartHost: (n: string) => timed('smarthost', () => inner.resolveSmartHost(n)),
+      } as MailResolver;
       this.resolvers.set(key, r);
     }
     return r;
@@ -109,6 +136,14 @@ export class TransportService {
   async start(): Promise<BoundListener[]> {
     this.config = this.load();
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
+    this.bound = bound;
+    if (this.options.metrics) {
+      const { host, port } = this.options.metrics;
+      this.metricsServer = await startMetricsServer(host, port, this.metrics, () => ({
+        ok: this.listeners.bound().length > 0 || this.config.receiveConnectors.every((c) => !c.enabled),
+        detail: { server: this.server.name, listening: this.listeners.bound().map(describeListener), changeCounter: this.config.changeCounter },
+      }));
+    }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     this.delivery.configurationChanged();
     this.delivery.start();
@@ -141,6 +176,7 @@ export class TransportService {
     clearInterval(this.poller);
     clearInterval(this.sweeper);
     await this.listeners.close();
+    this.metricsServer?.close();
     const deadline = Date.now() + graceMs;
     for (const s of this.sessions) s.drain();
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -205,6 +241,7 @@ export class TransportService {
       directory: { role: this.server.role, netbiosName: this.server.directory.netbiosName, dnsDomain: this.server.directory.dnsDomain, repo: this.server.repo },
       certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
       recipients: this.recipientLookup,
+      metrics: this.metrics,
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);

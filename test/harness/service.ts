@@ -67,8 +67,8 @@ export class RunningService {
   }
 }
 
-export async function startService(dataDir: string): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startService(dataDir: string, extraArgs: string[] = []): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const service = new RunningService(child);
   await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || l.level === 'error' && l.event === 'stderr', 20_000, 'service.ready');
   const ready = service.lines.find((l) => l.event === 'service.ready');

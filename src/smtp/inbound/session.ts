@@ -29,6 +29,7 @@ import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
+import type { TransportMetrics } from '../../observability/metrics.js';
 
 /** What a Mailbox server's sessions ask the organization's recipients (directory/recipients.ts). */
 export interface RecipientLookup {
@@ -45,6 +46,7 @@ export interface SessionServices {
   certificate: (connector: ReceiveConnectorConfig) => SelectedCertificate | null;
   /** Mailbox servers: the organization's recipients (validation at RCPT, send-as checks); null on an Edge. */
   recipients: RecipientLookup | null;
+  metrics?: TransportMetrics;
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -136,6 +138,9 @@ export class InboundSession extends EventEmitter {
       return;
     }
     if (this.rights.size > 0) this.protocol('*', [...this.rights].join(' '), 'Set Session Permissions');
+    this.services.metrics?.sessions.inc({ connector: this.connector.identity });
+    this.services.metrics?.activeSessions.inc({ connector: this.connector.identity });
+    this.counted = true;
     this.socket.on('data', this.onData);
     this.lifeTimer = setTimeout(() => this.timeout(), this.connector.connectionTimeoutMs);
     this.touch();
@@ -279,6 +284,8 @@ export class InboundSession extends EventEmitter {
   }
 
   private bdatLast = false;
+  /** Counted in the active-sessions gauge (refused connections are not). */
+  private counted = false;
 
   // ---- greeting, TLS, AUTH ----
 
@@ -349,12 +356,14 @@ export class InboundSession extends EventEmitter {
     raw.off('data', this.onData);
     const secure = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: false });
     secure.on('error', (err) => {
+      this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'failed' });
       this.log.log('info', 'smtp.in.tls.failed', { error: err.message });
       this.close();
     });
     secure.once('secure', () => {
       const cipher = secure.getCipher();
       this.tls = { protocol: secure.getProtocol() ?? 'TLS', cipher: cipher.standardName ?? cipher.name };
+      this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'ok' });
       this.protocol('*', '', `TLS protocol ${this.tls.protocol} negotiation succeeded using ${this.tls.cipher}`);
       this.socket = secure;
       this.state.onTlsStarted();
@@ -426,6 +435,7 @@ export class InboundSession extends EventEmitter {
 
   private async authFailed(reason: string): Promise<void> {
     this.logonFailures++;
+    this.services.metrics?.authFailures.inc({ connector: this.connector.identity });
     this.log.log('warn', 'smtp.in.auth.failed', { reason, failures: this.logonFailures });
     this.protocol('*', '', `Inbound AUTH failed: ${reason}`);
     if (this.connector.authTarpitMs > 0) await this.delay(this.connector.authTarpitMs);
@@ -628,6 +638,7 @@ export class InboundSession extends EventEmitter {
       return this.reply(Replies.insufficientResources);
     }
     this.messages++;
+    this.services.metrics?.received.inc({ connector: this.connector.identity });
     this.log.log('info', 'smtp.in.message.accepted', { internalId, messageId: verdict.messageId, sender: tx.sender, recipients: tx.recipients.length, size: verdict.message.length });
     this.reply(Replies.queued(verdict.messageId, internalId, this.config.fqdn));
   }
@@ -688,6 +699,7 @@ export class InboundSession extends EventEmitter {
     if (this.closed && who === 'Remote') return;
     if (!this.closed) {
       this.closed = true;
+      if (this.counted) this.services.metrics?.activeSessions.dec({ connector: this.connector.identity });
       this.protocol('-', '', who);
       this.emit('close');
     }
