@@ -296,6 +296,13 @@ export function messageIdentity(ctx: ServerContext, m: ViewMessage): string {
   return `${ctx.name}\\${m.queue.name}\\${m.id}`;
 }
 
+/** A recipient of a message in a queue; shown inside Recipients as address;status;type;last error. */
+class RecipientInfo extends PSObject {
+  override toString(): string {
+    return [this.get('Address'), this.get('Status'), this.get('Type'), this.get('LastError') ?? ''].join(';');
+  }
+}
+
 export function messageObject(ctx: ServerContext, m: ViewMessage, config: TransportConfig, includeRecipients: boolean, now: number): PSObject {
   const e = m.envelope;
   const waiting = m.recipients.filter((r) => r.status === 'Ready' || r.status === 'Retry');
@@ -303,7 +310,7 @@ export function messageObject(ctx: ServerContext, m: ViewMessage, config: Transp
   const lastError = waiting.find((r) => r.last_error)?.last_error ?? queueError ?? null;
   const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), m.queue.status === 'Retry' ? m.queue.row?.failures ?? 0 : 0);
   const local = e.connector === 'DSN' || !e.clientIp;
-  const recipients = includeRecipients ? m.recipients.map((r) => new PSObject([RECIPIENT_TYPE], [
+  const recipients = includeRecipients ? m.recipients.map((r) => new RecipientInfo([RECIPIENT_TYPE], [
     ['Address', r.address],
     ['Type', m.queue.deliveryType === 'SmtpDeliveryToMailbox' ? 'Mailbox' : 'External'],
     ['FinalDestination', ''],
