@@ -152,7 +152,7 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     const r = fromOrganization('bob@fabrikam.com', 'preferred');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => bySubject(mx1.messages(), 'preferred').length === 1, 15_000, 'delivery to mx1').catch((err) => {
-      throw new Error(`${(err as Error).message}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines.filter((l) => /delivery|dns|routing/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(`${(err as Error).message}\nsink: ${JSON.stringify(mx1.messages().map((m) => m.text.slice(0, 400)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines.filter((l) => /delivery|dns|routing/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')}`);
     });
     assert.equal(bySubject(mx2.messages(), 'preferred').length, 0);
     assert.deepEqual(bySubject(mx1.messages(), 'preferred')[0].rcptTo, ['bob@fabrikam.com']);
@@ -162,7 +162,9 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
   it('fails over to the next preference when the first MX is down', async () => {
     await mx1.stop();
     assert.equal(fromOrganization('carol@fabrikam.com', 'failover').status, 0);
-    await until(() => bySubject(mx2.messages(), 'failover').length === 1, 15_000, 'delivery to mx2');
+    await until(() => bySubject(mx2.messages(), 'failover').length === 1, 15_000, 'delivery to mx2').catch((err) => {
+      throw new Error(`${(err as Error).message}\nsink: ${JSON.stringify(mx2.messages().map((m) => m.text.slice(0, 300)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines.filter((l) => /delivery|dns|routing|smtp.in.message/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')}`);
+    });
   });
 
   it('falls back to the A record when a domain has no MX', async () => {
