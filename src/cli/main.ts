@@ -7,12 +7,15 @@ import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js'
 import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
+import { runStatus } from './status-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too)
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT]          (the transport service, in the foreground;
                                                                  Prometheus /metrics and /health there)
+  gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
+                                                                 exit 0 running, 3 not running)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
@@ -111,6 +114,11 @@ export async function main(argv: string[]): Promise<number> {
           metrics = { host: parsed[1] ?? parsed[2], port: Number(parsed[3]) };
         }
         return await runStart(dataDir(flags), metrics);
+      }
+      case 'status': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        return runStatus(dataDir(flags), (t) => process.stdout.write(t));
       }
       case 'version':
       case '--version':

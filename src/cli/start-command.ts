@@ -2,34 +2,55 @@
 // for systemd or a terminal. Logs are JSON lines on standard output; the
 // readiness line (event "service.ready") names every bound address. SIGHUP
 // re-reads the configuration; SIGTERM and SIGINT stop accepting, let
-// sessions finish, and exit 0.
+// sessions finish, and exit 0. The status file (service.json) tells
+// `gatehouse status` what is running, and keeps a second service off the folder.
 
 import { JsonLogger } from '../observability/logger.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
+import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
 import { openServer } from '../setup/server-folder.js';
 
 export async function runStart(dir: string, metrics?: { host: string; port: number }): Promise<number> {
   const server = openServer(dir);
   const log = new JsonLogger();
-  const service = new TransportService(server, log.child({ server: server.name }), { ...(metrics && { metrics }) });
+  const other = runningService(server.dataDir);
+  if (other) {
+    server.close();
+    throw new Error(`the transport service of ${other.server} is already running from ${server.dataDir} (pid ${other.pid}, since ${other.startedAt}); stop it first (kill -TERM ${other.pid}, or systemctl stop)`);
+  }
+  const metricsUrl = metrics && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`;
+  const startedAt = new Date().toISOString();
+  const onApplied = (listening: string[], changeCounter: number) => {
+    try {
+      writeServiceStatus(server.dataDir, {
+        server: server.name, role: server.role, fqdn: server.fqdn, pid: process.pid, startedAt, listening,
+        ...(metricsUrl && { metrics: metricsUrl }), changeCounter, appliedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      log.log('warn', 'service.status.write-failed', { folder: server.dataDir, error: (err as Error).message, action: 'gatehouse status will not see this service; check the folder is writable and has free space' });
+    }
+  };
+  const service = new TransportService(server, log.child({ server: server.name }), { ...(metrics && { metrics }), onApplied });
   let bound;
   try {
     bound = await service.start();
   } catch (err) {
     log.log('error', 'service.start.failed', { error: (err as Error).message });
     await service.stop(0).catch(() => undefined);
+    removeServiceStatus(server.dataDir);
     return 1;
   }
-  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metrics && { metrics: `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics` }) });
+  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metricsUrl && { metrics: metricsUrl }) });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.log('info', 'service.stopping', { signal });
+      const dataDir = server.dataDir;
       service.stop().then(
-        () => { log.log('info', 'service.stopped', {}); resolve(0); },
-        (err) => { log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
+        () => { removeServiceStatus(dataDir); log.log('info', 'service.stopped', {}); resolve(0); },
+        (err) => { removeServiceStatus(dataDir); log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
       );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));

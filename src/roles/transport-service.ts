@@ -32,6 +32,12 @@ import type { Resolution } from '../dns/index.js';
 
 const POLL_MS = 500;
 
+export interface TransportServiceOptions {
+  metrics?: { host: string; port: number };
+  /** Called after the configuration is applied (start and every reload) with what is bound. */
+  onApplied?: (listening: string[], changeCounter: number) => void;
+}
+
 export class TransportService {
   private config!: TransportConfig;
   private readonly listeners: Listeners;
@@ -58,7 +64,7 @@ export class TransportService {
   private metricsServer?: HttpServer;
   private bound: BoundListener[] = [];
 
-  constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: { metrics?: { host: string; port: number } } = {}) {
+  constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
     const state = new DeliveryState(this.queue.db);
     this.metrics = new TransportMetrics(() => {
@@ -148,6 +154,7 @@ export class TransportService {
     this.delivery.configurationChanged();
     this.delivery.start();
     this.sweeper = setInterval(() => this.rates.sweep(), 60_000);
+    this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
     return bound;
   }
 
@@ -166,6 +173,7 @@ export class TransportService {
       this.delivery.configurationChanged();
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
       this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
+      this.options.onApplied?.(bound.map(describeListener), next.changeCounter);
     });
     return this.reloading;
   }
