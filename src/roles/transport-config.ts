@@ -4,6 +4,7 @@
 // new snapshot is taken whenever the store's change counter moves; sessions
 // keep the snapshot they started with.
 
+import type { LogRetention } from '../observability/log-retention.js';
 import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
 import { receiveConnectorSchema } from '../config/model/receive-connector.js';
 import type { ServerRoleName } from '../config/model/server.js';
@@ -78,8 +79,9 @@ export interface TransportConfig {
   changeCounter: number;
   receiveConnectors: ReceiveConnectorConfig[];
   acceptedDomains: AcceptedDomainRule[];
-  receiveProtocolLogPath: string;
-  sendProtocolLogPath: string;
+  /** Folders as configured (relative ones are under the server folder). */
+  receiveProtocolLog: { folder: string } & LogRetention;
+  sendProtocolLog: { folder: string } & LogRetention;
   messageTrackingLogPath: string;
   sendConnectors: SendConnectorConfig[];
   /** Mailbox servers: one implicit connector per other Mailbox server (relay to the owner of a database). */
@@ -184,8 +186,18 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
-      receiveProtocolLogPath: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
-      sendProtocolLogPath: String(t.SendProtocolLogPath ?? 'Logs/ProtocolLog/SmtpSend'),
+      receiveProtocolLog: {
+        folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
+        maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,
+        maxAgeMs: ms(t.ReceiveProtocolLogMaxAge ?? null, 30 * 86_400_000),
+        maxDirectoryBytes: t.ReceiveProtocolLogMaxDirectorySize ? unlimitedBytes(t.ReceiveProtocolLogMaxDirectorySize) : 250 * 1024 * 1024,
+      },
+      sendProtocolLog: {
+        folder: String(t.SendProtocolLogPath ?? 'Logs/ProtocolLog/SmtpSend'),
+        maxFileBytes: t.SendProtocolLogMaxFileSize ? bytes(t.SendProtocolLogMaxFileSize) : 10 * 1024 * 1024,
+        maxAgeMs: ms(t.SendProtocolLogMaxAge ?? null, 30 * 86_400_000),
+        maxDirectoryBytes: t.SendProtocolLogMaxDirectorySize ? unlimitedBytes(t.SendProtocolLogMaxDirectorySize) : 250 * 1024 * 1024,
+      },
       messageTrackingLogPath: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
       sendConnectors,
       retry: {

@@ -80,8 +80,8 @@ export class TransportService {
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
     const recipients = this.recipientLookup;
     this.listeners = new Listeners((socket) => this.accept(socket), log);
-    this.protocolLog = new ProtocolLog(() => this.resolvePath(this.config.receiveProtocolLogPath), log);
-    this.sendProtocolLog = new ProtocolLog(() => this.resolvePath(this.config.sendProtocolLogPath), log, 'SEND');
+    this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);
+    this.sendProtocolLog = new ProtocolLog(() => ({ ...this.config.sendProtocolLog, folder: this.resolvePath(this.config.sendProtocolLog.folder) }), log, 'SEND');
     this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
     this.queue.onTrack = (ev) => this.trackingLog.write(ev);
     this.delivery = new DeliveryService({
@@ -190,8 +190,8 @@ export class TransportService {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.sessions) s.abort('service stopping');
     await this.delivery.stop();
-    this.protocolLog.close();
-    this.sendProtocolLog.close();
+    await this.protocolLog.close();
+    await this.sendProtocolLog.close();
     this.trackingLog.close();
     this.queue.close();
     this.server.close();

@@ -5,8 +5,9 @@
 // are for people and log shippers; Get-MessageTrackingLog searches the
 // indexed copy of the same events in the queue database.
 
-import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { pruneLogFolder, type LogRetention } from '../observability/log-retention.js';
 import type { Logger } from '../observability/logger.js';
 import type { TrackingEvent } from './tracking-event.js';
 
@@ -17,15 +18,10 @@ export const TRACKING_FIELDS = [
   'original-client-ip', 'original-server-ip', 'custom-data',
 ];
 
-export interface TrackingLogSettings {
+export interface TrackingLogSettings extends LogRetention {
   enabled: boolean;
   folder: string;
   subjects: boolean;
-  maxFileBytes: number;
-  /** 0 = no age limit. */
-  maxAgeMs: number;
-  /** null = unlimited. */
-  maxDirectoryBytes: number | null;
 }
 
 function csv(v: unknown): string {
@@ -86,7 +82,7 @@ export class TrackingLog {
       const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: Message Tracking Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${TRACKING_FIELDS.join(',')}\r\n`;
       writeSync(fd, header);
       size = Buffer.byteLength(header);
-      this.prune(s, path);
+      pruneLogFolder(s.folder, /^MSGTRK\d{8}-\d+\.LOG$/i, path, s);
     }
     this.fd = fd;
     this.file = path;
@@ -97,28 +93,5 @@ export class TrackingLog {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-  }
-
-  /** Removes the oldest files beyond MaxAge and MaxDirectorySize (never the current one). */
-  private prune(s: TrackingLogSettings, current: string): void {
-    const files = readdirSync(s.folder).filter((f) => /^MSGTRK\d{8}-\d+\.LOG$/i.test(f)).map((f) => {
-      const path = join(s.folder, f);
-      const st = statSync(path);
-      return { path, size: st.size, mtime: st.mtimeMs };
-    }).sort((a, b) => a.mtime - b.mtime);
-    let total = files.reduce((n, f) => n + f.size, 0);
-    const now = Date.now();
-    for (const f of files) {
-      if (f.path === current) continue;
-      const tooOld = s.maxAgeMs > 0 && now - f.mtime > s.maxAgeMs;
-      const tooBig = s.maxDirectoryBytes !== null && total > s.maxDirectoryBytes;
-      if (!tooOld && !tooBig) continue;
-      try {
-        unlinkSync(f.path);
-        total -= f.size;
-      } catch {
-        // another process may have removed it
-      }
-    }
   }
 }

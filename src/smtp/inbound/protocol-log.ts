@@ -4,13 +4,19 @@
 // SendProtocolLogPath for Send connectors; Exchange's header and fields.
 // Lines are appended asynchronously in order (a session never waits for the
 // log); AUTH payloads never reach it (the sessions write placeholders).
+// Set-TransportService's MaxFileSize, MaxAge and MaxDirectorySize apply.
 
 import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pruneLogFolder, type LogRetention } from '../../observability/log-retention.js';
 import type { Logger } from '../../observability/logger.js';
 
 const FIELDS = 'date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context';
-const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+export interface ProtocolLogSettings extends LogRetention {
+  /** Absolute folder. */
+  folder: string;
+}
 
 export type ProtocolEvent = '+' | '-' | '>' | '<' | '*';
 
@@ -36,7 +42,7 @@ export class ProtocolLog {
   private day = '';
   private failed = false;
 
-  constructor(private readonly folder: () => string, private readonly log: Logger, private readonly kind: 'RECV' | 'SEND' = 'RECV') {}
+  constructor(private readonly settings: () => ProtocolLogSettings, private readonly log: Logger, private readonly kind: 'RECV' | 'SEND' = 'RECV') {}
 
   write(line: ProtocolLogLine, now = new Date()): void {
     const text = [now.toISOString(), line.connector, line.session, String(line.sequence), line.local, line.remote, line.event, line.data, line.context ?? '']
@@ -47,19 +53,28 @@ export class ProtocolLog {
     this.bytes += Buffer.byteLength(text);
   }
 
-  close(): void {
-    this.stream?.end();
+  /** Ends the current file; resolves once its lines are written. */
+  close(): Promise<void> {
+    const stream = this.stream;
     this.stream = null;
+    if (!stream) return Promise.resolve();
+    return new Promise((resolve) => {
+      stream.once('error', () => resolve());
+      stream.end(() => resolve());
+    });
   }
 
   private open(now: Date, next: number): WriteStream | null {
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
-    if (this.stream && day === this.day && this.bytes + next <= MAX_FILE_BYTES) return this.stream;
-    this.close();
+    const s = this.settings();
+    if (this.stream && day === this.day && this.bytes + next <= s.maxFileBytes && dirname(this.file) === s.folder) return this.stream;
+    void this.close();
     try {
-      const dir = this.folder();
+      const dir = s.folder;
       mkdirSync(dir, { recursive: true });
       const existing = readdirSync(dir).filter((f) => f.startsWith(`${this.kind}${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+      // The current file may not be on disk yet (streams open asynchronously).
+      if (this.file !== '' && dirname(this.file) === dir && this.day === day) existing.push(Number(/-(\d+)\.LOG$/i.exec(this.file)?.[1] ?? 0));
       let n = existing.length > 0 ? Math.max(...existing) : 1;
       let path = join(dir, `${this.kind}${day}-${n}.LOG`);
       let size = 0;
@@ -68,7 +83,10 @@ export class ProtocolLog {
       } catch {
         size = 0;
       }
-      if (size + next > MAX_FILE_BYTES) {
+      // The file just closed may still be flushing: its size on disk lags.
+      const rolled = path === this.file;
+      if (rolled) size = Math.max(size, this.bytes);
+      if (size > 0 && size + next > s.maxFileBytes) {
         n++;
         path = join(dir, `${this.kind}${day}-${n}.LOG`);
         size = 0;
@@ -85,6 +103,7 @@ export class ProtocolLog {
         const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: SMTP ${this.kind === 'RECV' ? 'Receive' : 'Send'} Protocol Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${FIELDS}\r\n`;
         this.stream.write(header);
         this.bytes += header.length;
+        pruneLogFolder(dir, new RegExp(`^${this.kind}\\d{8}-\\d+\\.LOG$`, 'i'), path, s);
       }
       this.failed = false;
       return this.stream;

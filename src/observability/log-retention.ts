@@ -1,0 +1,45 @@
+// Retention of the CSV log folders (protocol logs, message tracking): Exchange's
+// MaxFileSize, MaxAge and MaxDirectorySize. When a log opens a new file it
+// removes the oldest files of its own kind that are older than MaxAge, then
+// more of the oldest while the folder is over MaxDirectorySize. The file being
+// written is never removed.
+
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LogRetention {
+  maxFileBytes: number;
+  /** 0 = no age limit. */
+  maxAgeMs: number;
+  /** null = unlimited. */
+  maxDirectoryBytes: number | null;
+}
+
+/** Removes files named like `pattern` in `folder` beyond the limits; returns the paths removed. */
+export function pruneLogFolder(folder: string, pattern: RegExp, current: string, r: LogRetention, now = Date.now()): string[] {
+  const files = readdirSync(folder).filter((f) => pattern.test(f)).flatMap((f) => {
+    const path = join(folder, f);
+    try {
+      const st = statSync(path);
+      return [{ path, size: st.size, mtime: st.mtimeMs }];
+    } catch {
+      return [];
+    }
+  }).sort((a, b) => a.mtime - b.mtime || a.path.localeCompare(b.path));
+  let total = files.reduce((n, f) => n + f.size, 0);
+  const removed: string[] = [];
+  for (const f of files) {
+    if (f.path === current) continue;
+    const tooOld = r.maxAgeMs > 0 && now - f.mtime > r.maxAgeMs;
+    const tooBig = r.maxDirectoryBytes !== null && total > r.maxDirectoryBytes;
+    if (!tooOld && !tooBig) continue;
+    try {
+      unlinkSync(f.path);
+      total -= f.size;
+      removed.push(f.path);
+    } catch {
+      // already gone (another process pruned it)
+    }
+  }
+  return removed;
+}
