@@ -68,6 +68,13 @@ function queues(data: string): { next_hop_domain: string; status: string; last_e
   }
 }
 
+/** One CSV line of an Exchange-style log into its cells ("" escapes a quote). */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  for (const m of line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)) cells.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]);
+  return cells;
+}
+
 const bySubject = (messages: SinkMessage[], tag: string) => messages.filter((m) => m.text.includes(`Subject: ${tag}`));
 
 describe('outbound delivery through the seed\'s Send connectors', () => {
@@ -224,5 +231,31 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     const ndr = queueRows(mbx).find((r) => r.sender === '' && r.subject.includes('expiring'))!;
     assert.match(ndr.body, /Status: 5\.4\.7/);
     assert.match(ndr.body, /QUEUE\.Expired/);
+  });
+
+  it('writes the connectivity log: resolution, every connection attempt and its TLS outcome, and what each session sent', () => {
+    const folder = join(edge, 'Logs', 'Connectivity');
+    const files = readdirSync(folder).filter((f) => /^CONNECTLOG\d{8}-\d+\.LOG$/.test(f));
+    assert.ok(files.length > 0, `no CONNECTLOG file in ${folder}`);
+    const text = files.map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+    assert.match(text, /^#Log-type: Transport Connectivity Log\r\n/m);
+    assert.match(text, /^#Fields: date-time,session,source,Destination,direction,description\r\n/m);
+    const rows = text.split('\r\n').filter((l) => l && !l.startsWith('#')).map(csvCells);
+    const fabrikam = rows.filter((r) => r[3] === 'fabrikam.com');
+    assert.ok(fabrikam.some((r) => r[4] === '+' && /^DnsConnectorDelivery To Internet;QueueLength=\d+/.test(r[5])), 'a session opens with the queue');
+    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === `DNS resolved to mx1.fabrikam.com[${MX1}],mx2.fabrikam.com[${MX2}]`), 'the MX hosts in preference order');
+    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5].startsWith(`Failed connection to mx1.fabrikam.com[${MX1}:25]`)), 'the failed attempt while mx1 was down');
+    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === `Established connection to mx2.fabrikam.com[${MX2}:25]`), 'the failover connection');
+    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === 'No TLS with mx2.fabrikam.com'), 'smtp-sink offers no STARTTLS');
+    assert.ok(fabrikam.some((r) => r[4] === '-' && /^Messages: [1-9]\d* Bytes: [1-9]\d*/.test(r[5])), 'a session that sent mail says how much');
+    const internal = rows.filter((r) => r[5]?.startsWith('TLS TLSv1.'));
+    assert.ok(internal.length > 0, 'the authenticated smart-host connection to MBX01 is encrypted');
+    assert.ok(rows.some((r) => r[3] === 'nowhere.example' && r[4] === '>' && r[5].startsWith('DNS resolution failed: ')), 'a DNS failure is logged');
+    const sessions = new Map<string, string[]>();
+    for (const r of rows) sessions.set(r[1], [...(sessions.get(r[1]) ?? []), r[4]]);
+    for (const [id, directions] of sessions) {
+      assert.equal(directions[0], '+', `session ${id} opens first`);
+      assert.equal(directions.filter((d) => d === '-').length <= 1, true, `session ${id} closes once`);
+    }
   });
 });

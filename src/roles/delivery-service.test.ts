@@ -27,7 +27,8 @@ function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
   return {
     role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', changeCounter: 1, receiveConnectors: [],
     acceptedDomains: [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }],
-    receiveProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, sendProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
+    receiveProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, sendProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
     retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
     maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
     dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', defaultSourceAddress: null, trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },

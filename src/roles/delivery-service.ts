@@ -20,6 +20,7 @@ import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
+import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import type { TransportMetrics } from '../observability/metrics.js';
 import type { TransportConfig } from './transport-config.js';
@@ -68,6 +69,8 @@ export type ConnectFailure = { kind: 'transient' | 'permanent'; text: string; st
 
 export interface ConnectionLike {
   readonly usable: boolean;
+  /** The TLS session, when the connection is encrypted. */
+  readonly tls?: { protocol: string; cipher: string; authorized: boolean } | null;
   send(message: OutgoingMessage): Promise<Outcome[]>;
   close(): Promise<void>;
 }
@@ -100,6 +103,7 @@ export interface DeliveryDeps {
   deliverLocal?: (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => Promise<void>;
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
+  connectivityLog?: ConnectivityLog;
   metrics?: TransportMetrics;
   log: Logger;
   now?: () => number;
@@ -254,9 +258,26 @@ export class DeliveryService {
       this.configurationChanged();
       return;
     }
+    const session = this.deps.connectivityLog?.open(q.nextHopDomain, `${q.deliveryType} ${connector.name};QueueLength=${q.waiting};QS=${q.status}`) ?? null;
+    if (session) this.connectivity.set(q.key, session);
+    try {
+      await this.deliverOverSmtp(q, config, connector, session);
+    } finally {
+      this.connectivity.delete(q.key);
+      const after = this.deps.state.queues().find((r) => r.key === q.key);
+      session?.end(after?.lastError ?? undefined);
+    }
+  }
+
+  /** Connectivity log sessions of the queues being delivered, by queue key. */
+  private readonly connectivity = new Map<string, ConnectivitySession>();
+
+  private async deliverOverSmtp(q: QueueRow, config: TransportConfig, connector: SendConnectorConfig, session: ConnectivitySession | null): Promise<void> {
     const now = this.now();
     this.deps.state.setQueue(q.key, { status: 'Active', lastAttemptAt: now });
     const targets = await this.targets(q, connector);
+    session?.note('text' in targets ? `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS' : 'Smart host'} resolution failed: ${targets.text}`
+      : `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS resolved' : 'Smart hosts resolved'} to ${[...new Set(targets.map((t) => `${t.host}[${t.address}]`))].join(',')}`);
     if ('text' in targets) {
       if (targets.kind === 'permanent') {
         this.failQueue(q, targets.text, config);
@@ -271,6 +292,7 @@ export class DeliveryService {
     for (const target of targets) {
       if (this.stopped) return;
       const conn = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
+      noteConnection(session, target, conn);
       if ('text' in conn) {
         failure = conn;
         this.markDown(target.host, config);
@@ -299,6 +321,7 @@ export class DeliveryService {
           if (!conn || !conn.usable) {
             await conn?.close().catch(() => undefined);
             const next = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
+            noteConnection(this.connectivity.get(q.key) ?? null, target, next);
             if ('text' in next) {
               conn = null;
               this.retryQueue(q, next.text, config);
@@ -349,6 +372,7 @@ export class DeliveryService {
     });
     const delivered = outcomes.filter((o) => o.status === 'delivered');
     const deferred = outcomes.filter((o) => o.status === 'transient');
+    if (delivered.length > 0) this.connectivity.get(q.key)?.sent(body.length);
     const m = this.deps.metrics?.outcomes;
     if (m) {
       if (delivered.length) m.inc({ delivery_type: q.deliveryType, outcome: 'delivered' }, delivered.length);
@@ -587,4 +611,16 @@ export class DeliveryService {
       this.deps.log.log('warn', 'tracking.write.failed', { error: (err as Error).message });
     }
   }
+}
+
+/** One connection attempt in the connectivity log: where, and how TLS went. */
+function noteConnection(session: ConnectivitySession | null, target: Target, conn: ConnectionLike | ConnectFailure): void {
+  if (!session) return;
+  const where = `${target.host}[${target.address.includes(':') ? `[${target.address}]` : target.address}:${target.port}]`;
+  if ('text' in conn) {
+    session.note(conn.stage === 'connect' ? `Failed connection to ${where}: ${conn.text}` : `Connected to ${where} but the session failed at ${conn.stage}: ${conn.text}`);
+    return;
+  }
+  session.note(`Established connection to ${where}`);
+  session.note(conn.tls ? `TLS ${conn.tls.protocol} ${conn.tls.cipher} with ${target.host}, certificate ${conn.tls.authorized ? 'validated' : 'not validated'}` : `No TLS with ${target.host}`);
 }

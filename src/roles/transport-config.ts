@@ -107,6 +107,8 @@ export interface TransportConfig {
   defaultSourceAddress: string | null;
   /** Message tracking log files (the folder relative to the server folder when not absolute). */
   trackingLog: { enabled: boolean; folder: string; subjects: boolean; maxFileBytes: number; maxAgeMs: number; maxDirectoryBytes: number | null };
+  /** The connectivity log (folder as configured). */
+  connectivityLog: { enabled: boolean; folder: string } & LogRetention;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -220,6 +222,13 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       },
       postmaster,
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
+      connectivityLog: {
+        enabled: t.ConnectivityLogEnabled !== false,
+        folder: String(t.ConnectivityLogPath ?? 'Logs/Connectivity'),
+        maxFileBytes: t.ConnectivityLogMaxFileSize ? bytes(t.ConnectivityLogMaxFileSize) : 10 * 1024 * 1024,
+        maxAgeMs: ms(t.ConnectivityLogMaxAge ?? null, 30 * 86_400_000),
+        maxDirectoryBytes: t.ConnectivityLogMaxDirectorySize ? unlimitedBytes(t.ConnectivityLogMaxDirectorySize) : 1000 * 1024 * 1024,
+      },
       trackingLog: {
         enabled: t.MessageTrackingLogEnabled !== false,
         folder: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),

@@ -24,6 +24,7 @@ import { MailResolver, dnsSettingsFromTransport } from '../dns/index.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { buildDsn } from '../queue/dsn.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
+import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { DeliveryService } from './delivery-service.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { startMetricsServer, TransportMetrics } from '../observability/metrics.js';
@@ -51,6 +52,7 @@ export class TransportService {
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
   private readonly sendProtocolLog: ProtocolLog;
+  private readonly connectivityLog: ConnectivityLog;
   private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
   /** Start times of recent inbound connections, for MaxConnectionRatePerMinute. */
@@ -82,6 +84,7 @@ export class TransportService {
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);
     this.sendProtocolLog = new ProtocolLog(() => ({ ...this.config.sendProtocolLog, folder: this.resolvePath(this.config.sendProtocolLog.folder) }), log, 'SEND');
+    this.connectivityLog = new ConnectivityLog(() => ({ ...this.config.connectivityLog, folder: this.resolvePath(this.config.connectivityLog.folder) }), log);
     this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
     this.queue.onTrack = (ev) => this.trackingLog.write(ev);
     this.delivery = new DeliveryService({
@@ -98,6 +101,7 @@ export class TransportService {
       trustedCertificates: () => server.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
       buildDsn,
       sendProtocolLog: this.sendProtocolLog,
+      connectivityLog: this.connectivityLog,
       ...(recipients && {
         recipients: (address: string) => {
           const r = recipients.find(address);
@@ -192,6 +196,7 @@ export class TransportService {
     await this.delivery.stop();
     await this.protocolLog.close();
     await this.sendProtocolLog.close();
+    await this.connectivityLog.close();
     this.trackingLog.close();
     this.queue.close();
     this.server.close();

@@ -32,6 +32,9 @@ export const transportServiceSchema: ObjectSchema = {
   scope: 'server',
   properties: [
     prop({ name: 'ConnectivityLogEnabled', typeName: 'Boolean', description: 'Write the connectivity log of outbound connections.', parse: parseBool, default: true, settable: 'set', runtime: true }),
+    prop({ name: 'ConnectivityLogMaxAge', typeName: 'EnhancedTimeSpan', description: 'Age after which connectivity log files are deleted (00:00:00 = never by age).', parse: span('ConnectivityLogMaxAge', 0, 24855 * DAY), default: ts('30.00:00:00'), settable: 'set', runtime: true }),
+    prop({ name: 'ConnectivityLogMaxDirectorySize', typeName: 'Unlimited', description: 'Most space the connectivity log may use.', parse: unlimitedSize('ConnectivityLogMaxDirectorySize'), default: () => unlimitedSize('ConnectivityLogMaxDirectorySize')('1000MB'), settable: 'set', runtime: true }),
+    prop({ name: 'ConnectivityLogMaxFileSize', typeName: 'ByteQuantifiedSize', description: 'Size of one connectivity log file.', parse: (v) => ByteQuantifiedSize.parseInRange(v, 1, Number.MAX_SAFE_INTEGER, 'ConnectivityLogMaxFileSize'), default: () => ByteQuantifiedSize.parse('10MB'), settable: 'set', runtime: true }),
     prop({ name: 'ConnectivityLogPath', typeName: 'LocalLongFullPath', description: 'Folder of the connectivity log.', parse: parsePath, default: logPath('Connectivity'), settable: 'set', runtime: true }),
     prop({ name: 'DelayNotificationTimeout', typeName: 'EnhancedTimeSpan', description: 'Wait before a delay DSN is sent (00:00:01 to 30.00:00:00).', parse: span('DelayNotificationTimeout', 1000, 30 * DAY), default: ts('04:00:00'), settable: 'set', runtime: true }),
     prop({ name: 'ExternalDNSAdapterEnabled', typeName: 'Boolean', description: '$true: external lookups use the system resolver; $false: ExternalDNSServers.', parse: parseBool, default: true, settable: 'set', runtime: true }),
