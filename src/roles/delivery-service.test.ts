@@ -9,7 +9,7 @@ import { DeliveryState } from '../queue/delivery-state.js';
 import type { Envelope } from '../queue/queue-store.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import { DeliveryService, type ConnectionLike, type DsnRequest, type OutgoingMessage, type Outcome, type Policy, type Resolution, type Target } from './delivery-service.js';
+import { DeliveryService, type ConnectFailure, type ConnectionLike, type DsnRequest, type OutgoingMessage, type Outcome, type Policy, type Resolution, type Target } from './delivery-service.js';
 import type { TransportConfig } from './transport-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
@@ -56,7 +56,7 @@ class FakeWorld {
       : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'] }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'] }] },
     resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'] }] }),
   };
-  connect = async (target: Target, policy: Policy): Promise<ConnectionLike | { kind: 'transient'; text: string; stage: string }> => {
+  connect = async (target: Target, policy: Policy): Promise<ConnectionLike | ConnectFailure> => {
     if (!this.up.has(target.address)) return { kind: 'transient', text: `441 4.4.1 Failed to connect to ${target.address}`, stage: 'connect' };
     let n = 0;
     return {

@@ -20,6 +20,7 @@ import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
+import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import type { TransportMetrics } from '../observability/metrics.js';
@@ -36,36 +37,12 @@ export interface ResolverLike {
   resolveSmartHost(name: string): Promise<Resolution>;
 }
 
-export interface Target { host: string; address: string; port: number }
-
-export interface Policy {
-  ehloName: string;
-  forceHelo: boolean;
-  sourceAddress?: string;
-  tls: 'opportunistic' | 'required' | 'never';
-  tlsAuthLevel: 'EncryptionOnly' | 'CertificateValidation' | 'DomainValidation' | null;
-  tlsDomain?: string;
-  trustedCertificates?: string[];
-  auth?: { username: string; password: string; mechanism: 'BasicAuth' | 'BasicAuthRequireTLS' };
-  connectTimeoutMs: number;
-  greetingTimeoutMs: number;
-  inactivityTimeoutMs: number;
-  maxMessagesPerConnection: number;
-  protocolLog?: (event: '>' | '<', data: string) => void;
-}
-
-export interface OutgoingMessage {
-  sender: string;
-  recipients: { address: string; notify?: string[]; orcpt?: string }[];
-  envid?: string;
-  ret?: 'FULL' | 'HDRS';
-  body: Buffer;
-  smtputf8: boolean;
-  bodyType: '7BIT' | '8BITMIME' | 'BINARYMIME';
-}
-
-export type Outcome = { address: string; status: 'delivered' | 'transient' | 'permanent'; reply: string };
-export type ConnectFailure = { kind: 'transient' | 'permanent'; text: string; stage: string };
+// The SMTP client's own types: delivery speaks them, tests fake the connection.
+export type Target = OutboundTarget;
+export type Policy = OutboundPolicy;
+export type OutgoingMessage = OutboundMessage;
+export type Outcome = RecipientOutcome;
+export type { ConnectFailure };
 
 export interface ConnectionLike {
   readonly usable: boolean;
