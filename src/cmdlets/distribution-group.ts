@@ -15,7 +15,7 @@ import { assertUnchanged, insertObject, nameParameter, tableView, updateObject }
 import { toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import {
-  checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, RECIPIENT_SCHEMAS, reconcileAddresses, reducedRecipient,
+  checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, RECIPIENT_SCHEMAS, reducedRecipient, setRecipient,
 } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -109,28 +109,9 @@ export function distributionGroupCommands(ctx: ServerContext): CommandSpec[] {
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
       parameters: [groupIdentity(true), nameParameter(schema, {}), ...schemaParameters(schema, 'set')],
-    }, async (args, inv) => {
-      const obj = findRecipient(ctx, [schema], String(args.get('Identity')));
-      const values = { ...obj.values };
-      if (args.has('Name')) values.Name = args.get('Name');
-      applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
-      reconcileAddresses(values, args.has('PrimarySmtpAddress'), args.has('EmailAddresses'), String(obj.values.PrimarySmtpAddress));
-      if (args.has('ManagedBy')) resolveManagers(ctx, values);
-      const previous = (obj.values.EmailAddresses as string[] | undefined) ?? [];
-      const check = () => {
-        checkNameAndAlias(ctx, values, obj.guid);
-        checkProxyAddresses(ctx, values.EmailAddresses as string[], obj.guid, args.has('PrimarySmtpAddress') ? 'PrimarySmtpAddress' : 'EmailAddresses', previous);
-      };
-      check();
-      if (!(await inv.shouldProcess(String(obj.values.Name), 'Setting distribution group'))) return [];
-      ctx.repo.transaction(() => {
-        assertUnchanged(ctx, obj);
-        check();
-        obj.values = values;
-        updateObject(ctx, obj);
-      });
-      return [];
-    }),
+    }, (args, inv) => setRecipient(ctx, schema, args, inv, 'Setting distribution group', {
+      prepare: (values) => { if (args.has('ManagedBy')) resolveManagers(ctx, values); },
+    })),
     organizationCommand(ctx, {
       name: 'Remove-DistributionGroup',
       synopsis: 'Removes a distribution group (and its membership in other groups).',

@@ -14,10 +14,10 @@ import { CmdletError } from '../shell/values.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import { members, nextSid, secureStringParameter, setPassword } from './account-support.js';
 import { invalidOperation, notFound } from './errors.js';
-import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
+import { insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, convertForProperty, defaultValues, schemaParameters } from './object-parameters.js';
-import { checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, reconcileAddresses } from './recipient-common.js';
+import { convertForProperty, defaultValues, schemaParameters } from './object-parameters.js';
+import { checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, setRecipient } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = mailboxSchema;
@@ -166,33 +166,16 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
         nameParameter(schema, {}),
         ...schemaParameters(schema, 'set'),
       ],
-    }, async (args, inv) => {
-      const obj = findRecipient(ctx, [schema], String(args.get('Identity')));
-      const values = { ...obj.values };
-      if (args.has('Name')) values.Name = args.get('Name');
-      applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
-      reconcileAddresses(values, args.has('PrimarySmtpAddress'), args.has('EmailAddresses'), String(obj.values.PrimarySmtpAddress));
-      const previous = (obj.values.EmailAddresses as string[] | undefined) ?? [];
-      const check = () => {
-        checkNameAndAlias(ctx, values, obj.guid);
-        checkProxyAddresses(ctx, values.EmailAddresses as string[], obj.guid, args.has('PrimarySmtpAddress') ? 'PrimarySmtpAddress' : 'EmailAddresses', previous);
-      };
-      check();
-      if (!(await inv.shouldProcess(String(obj.values.Name), 'Setting mailbox'))) return [];
-      ctx.repo.transaction(() => {
-        assertUnchanged(ctx, obj);
-        check();
-        obj.values = values;
-        updateObject(ctx, obj);
+    }, (args, inv) => setRecipient(ctx, schema, args, inv, 'Setting mailbox', {
+      commit: (values) => {
         const account = typeof values.AccountGuid === 'string' ? ctx.repo.get(adUserSchema, values.AccountGuid) : undefined;
         if (account && (account.values.Name !== values.Name || account.values.DisplayName !== values.DisplayName)) {
           account.values.Name = values.Name;
           account.values.DisplayName = values.DisplayName;
           updateObject(ctx, account);
         }
-      });
-      return [];
-    }),
+      },
+    })),
     organizationCommand(ctx, {
       name: 'Remove-Mailbox',
       synopsis: 'Removes a mailbox and its directory user (its Maildir folder is left on disk).',

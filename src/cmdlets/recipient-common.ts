@@ -13,9 +13,10 @@ import type { BoundArguments, CommandSpec, InvocationContext } from '../shell/co
 import { CmdletError, PSObject } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
 import { ambiguous, notFound } from './errors.js';
-import { tableView } from './object-commands.js';
+import { assertUnchanged, tableView, updateObject } from './object-commands.js';
+import { applyParameters } from './object-parameters.js';
 import { identityParameter } from './object-identity.js';
-import type { ServerContext } from './server-context.js';
+import { defaultContext, type ServerContext } from './server-context.js';
 
 export const RECIPIENT_SCHEMAS: ObjectSchema[] = [mailboxSchema, distributionGroupSchema];
 
@@ -194,3 +195,34 @@ export function recipientCommands(ctx: ServerContext): CommandSpec[] {
 }
 
 export const recipientViews = [tableView('ReducedRecipient', ['Name', 'RecipientType'])];
+
+/**
+ * Set-Mailbox and Set-DistributionGroup: apply the parameters, keep the
+ * addresses consistent, check names and proxy addresses before confirming and
+ * again inside the transaction; `prepare` adjusts the new values first,
+ * `commit` writes related objects in the same transaction.
+ */
+export async function setRecipient(ctx: ServerContext, schema: ObjectSchema, args: BoundArguments, inv: InvocationContext, action: string,
+  hooks: { prepare?: (values: Record<string, unknown>) => void; commit?: (values: Record<string, unknown>) => void } = {}): Promise<[]> {
+  const obj = findRecipient(ctx, [schema], String(args.get('Identity')));
+  const values = { ...obj.values };
+  if (args.has('Name')) values.Name = args.get('Name');
+  applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
+  reconcileAddresses(values, args.has('PrimarySmtpAddress'), args.has('EmailAddresses'), String(obj.values.PrimarySmtpAddress));
+  hooks.prepare?.(values);
+  const previous = (obj.values.EmailAddresses as string[] | undefined) ?? [];
+  const check = () => {
+    checkNameAndAlias(ctx, values, obj.guid);
+    checkProxyAddresses(ctx, values.EmailAddresses as string[], obj.guid, args.has('PrimarySmtpAddress') ? 'PrimarySmtpAddress' : 'EmailAddresses', previous);
+  };
+  check();
+  if (!(await inv.shouldProcess(String(obj.values.Name), action))) return [];
+  ctx.repo.transaction(() => {
+    assertUnchanged(ctx, obj);
+    check();
+    obj.values = values;
+    updateObject(ctx, obj);
+    hooks.commit?.(values);
+  });
+  return [];
+}
