@@ -204,6 +204,12 @@ export class DeliveryState {
   }
 
   /** The messages of a queue whose recipients there are due now (suspended messages excepted), oldest first, with those recipients. */
+  /** The queue's LastError (null: none, or no such queue). */
+  lastError(key: string): string | null {
+    const row = this.db.prepare('SELECT last_error FROM queues WHERE key = ?').get(key) as { last_error: string | null } | undefined;
+    return row?.last_error ?? null;
+  }
+
   due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
     const rows = this.db.prepare(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
       AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)

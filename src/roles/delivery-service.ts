@@ -241,8 +241,7 @@ export class DeliveryService {
       await this.deliverOverSmtp(q, config, connector, session);
     } finally {
       this.connectivity.delete(q.key);
-      const after = this.deps.state.queues().find((r) => r.key === q.key);
-      session?.end(after?.lastError ?? undefined);
+      session?.end(this.deps.state.lastError(q.key) ?? undefined);
     }
   }
 
