@@ -17,6 +17,7 @@ import { queueRetryDelay, withJitter } from '../queue/retry-schedule.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { routeRecipient, type RecipientInfo } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
@@ -469,22 +470,14 @@ export class DeliveryService {
   }
 
   private policy(c: SendConnectorConfig, config: TransportConfig, q: QueueRow): Policy {
-    const basic = c.smartHostAuthMechanism === 'BasicAuth' || c.smartHostAuthMechanism === 'BasicAuthRequireTLS';
-    const credential = basic && !c.dnsRoutingEnabled ? this.deps.credential(c) : null;
-    return {
-      ehloName: c.fqdn ?? config.fqdn,
-      forceHelo: c.forceHelo,
-      ...((c.sourceIpAddress ?? config.defaultSourceAddress) && { sourceAddress: (c.sourceIpAddress ?? config.defaultSourceAddress)! }),
-      tls: c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
-      tlsAuthLevel: c.tlsAuthLevel,
-      ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : q.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: q.nextHopDomain } : {}),
+    return outboundPolicy(c, {
+      serverFqdn: config.fqdn,
+      defaultSourceAddress: config.defaultSourceAddress,
+      deliveryType: q.deliveryType,
+      nextHopDomain: q.nextHopDomain,
+      credential: usesBasicAuth(c) ? this.deps.credential(c) : null,
       trustedCertificates: this.deps.trustedCertificates(),
-      ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
-      connectTimeoutMs: 30_000,
-      greetingTimeoutMs: 60_000,
-      inactivityTimeoutMs: c.connectionInactivityTimeoutMs,
-      maxMessagesPerConnection: c.maxMessagesPerConnection,
-    };
+    });
   }
 
   // ---- failures, retries, expiry, notifications ----

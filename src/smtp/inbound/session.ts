@@ -25,6 +25,7 @@ import {
   bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,
   startAuth, enhancedReply, countsAsProtocolError, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
 } from '../protocol/index.js';
+import { relayRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
@@ -450,23 +451,10 @@ export class InboundSession extends EventEmitter {
 
   private async mail(sender: string, params: MailParams): Promise<void> {
     if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
-    if (!this.rights.has('Submit')) {
-      return this.reply(this.principal.kind === 'anonymous' ? Replies.notAuthenticated : Replies.noSubmitPermission);
-    }
+    const refused = senderRefusal(this.admission, sender);
+    if (refused) return this.reply(refused);
     const bypassSize = this.rights.has('BypassMessageSizeLimit');
     if (!bypassSize && params.size !== undefined && params.size > this.connector.maxMessageSize) return this.reply(Replies.messageTooBig);
-    const at = sender.lastIndexOf('@');
-    // Anti-spoofing for sessions that did not authenticate; authenticated users are checked
-    // against their own addresses instead (send-as, below).
-    const unauthenticated = this.principal.kind !== 'user';
-    if (unauthenticated && sender !== '' && at > 0 && !this.rights.has('AcceptAnySender')) {
-      // Spoofing check: without Accept-Any-Sender the sender's domain must be accepted here.
-      if (!acceptedDomainFor(this.config.acceptedDomains, sender.slice(at + 1))) return this.reply(this.sendAsRefusal());
-    }
-    if (unauthenticated && sender !== '' && at > 0 && !this.rights.has('AcceptAuthoritativeDomainSender')) {
-      const domain = acceptedDomainFor(this.config.acceptedDomains, sender.slice(at + 1));
-      if (domain?.type === 'Authoritative') return this.reply(this.sendAsRefusal());
-    }
     // Client submission: a mailbox user sends only as one of its own addresses.
     const directory = this.services.recipients;
     if (directory && this.principal.kind === 'user' && !this.principal.exchangeServer && this.principal.accountGuid) {
@@ -497,8 +485,8 @@ export class InboundSession extends EventEmitter {
     return found?.maxSendSize ?? null;
   }
 
-  private sendAsRefusal(): SmtpReply {
-    return this.principal.kind === 'anonymous' ? Replies.anonymousNoSendAsPermission : Replies.noSendAsPermission;
+  private get admission(): Admission {
+    return { rights: this.rights, principal: this.principal, acceptedDomains: this.config.acceptedDomains };
   }
 
   private rateKeys(sender: string): string[] {
@@ -521,7 +509,7 @@ export class InboundSession extends EventEmitter {
     const reserved = this.reservedDomainRefusal(rcptDomain);
     if (reserved) return this.refuseRecipient(reserved);
     const accepted = acceptedDomainFor(this.config.acceptedDomains, rcptDomain);
-    if (!accepted && !this.rights.has('AcceptAnyRecipient')) {
+    if (relayRefusal(this.admission, rcptDomain)) {
       this.log.log('info', 'smtp.in.rcpt.relay-denied', { recipient: rcptAddress, principal: describePrincipal(this.principal) });
       return this.refuseRecipient(Replies.unableToRelay);
     }

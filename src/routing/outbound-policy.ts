@@ -1,0 +1,45 @@
+// How a Send connector connects (spec exchange-connectors.md §7.4): the EHLO
+// name, source address, TLS demand and validation, credential and timeouts the
+// SMTP client is given for one next hop. Used by delivery and by Test-Mailflow,
+// so that the explainer connects exactly as delivery would.
+
+import type { OutboundPolicy } from '../smtp/outbound/connection.js';
+import type { DeliveryType } from './categorizer.js';
+import type { SendConnectorConfig } from './send-connector-config.js';
+
+export interface PolicyInputs {
+  /** The server FQDN (EHLO name when the connector names none). */
+  serverFqdn: string;
+  /** Mailbox servers: the server's own address when the connector names no SourceIPAddress. */
+  defaultSourceAddress: string | null;
+  deliveryType: DeliveryType;
+  /** The queue's next hop domain (the recipient domain for DNS delivery). */
+  nextHopDomain: string;
+  /** The connector's credential, opened; null when it has none. */
+  credential: { username: string; password: string } | null;
+  trustedCertificates: string[];
+}
+
+/** True when the connector authenticates to its smart hosts with Basic authentication. */
+export function usesBasicAuth(c: SendConnectorConfig): boolean {
+  return !c.dnsRoutingEnabled && (c.smartHostAuthMechanism === 'BasicAuth' || c.smartHostAuthMechanism === 'BasicAuthRequireTLS');
+}
+
+export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): OutboundPolicy {
+  const credential = usesBasicAuth(c) ? inputs.credential : null;
+  const source = c.sourceIpAddress ?? inputs.defaultSourceAddress;
+  return {
+    ehloName: c.fqdn ?? inputs.serverFqdn,
+    forceHelo: c.forceHelo,
+    ...(source && { sourceAddress: source }),
+    tls: c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
+    tlsAuthLevel: c.tlsAuthLevel,
+    ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : inputs.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: inputs.nextHopDomain } : {}),
+    trustedCertificates: inputs.trustedCertificates,
+    ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
+    connectTimeoutMs: 30_000,
+    greetingTimeoutMs: 60_000,
+    inactivityTimeoutMs: c.connectionInactivityTimeoutMs,
+    maxMessagesPerConnection: c.maxMessagesPerConnection,
+  };
+}
