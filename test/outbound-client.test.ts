@@ -17,6 +17,7 @@ import {
   type OutboundPolicy,
 } from '../src/smtp/outbound/index.js';
 import { generateSelfSignedCertificate, type GeneratedCertificate } from '../src/tls/self-signed.js';
+import { hasAiosmtpd, startAiosmtpd } from './harness/peers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scriptable SMTP server
@@ -751,44 +752,10 @@ test('SMTPUTF8 and BINARYMIME to a peer that supports SMTPUTF8', async () => {
 // ---------------------------------------------------------------------------------------------
 // aiosmtpd: STARTTLS required by the peer, AUTH only inside TLS
 
-const PY = '/usr/bin/python3';
-const AIOSMTPD_PEER = `
-import asyncio, ssl, sys, signal
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-cert, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-ctx.load_cert_chain(cert, key)
-class Handler:
-    async def handle_DATA(self, server, session, envelope):
-        print("MSG", envelope.mail_from, envelope.rcpt_tos, "tls=%s" % bool(session.ssl), "auth=%s" % bool(session.authenticated), flush=True)
-        return "250 2.0.0 Ok: stored"
-def auth(server, session, envelope, mechanism, data):
-    ok = data.login == b"relay@contoso.com" and data.password == b"S3cret"
-    return AuthResult(success=ok, handled=False)
-c = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
-               auth_require_tls=True, authenticator=auth, server_hostname="peer.test.example")
-c.start()
-print("READY", flush=True)
-signal.sigwait({signal.SIGTERM, signal.SIGINT})
-c.stop()
-`;
-
-function hasAiosmtpd(): boolean {
-  if (!existsSync(PY)) return false;
-  return existsSync('/usr/lib/python3/dist-packages/aiosmtpd');
-}
-
 test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient; no TLS -> 451 5.7.3', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'outbound-aiosmtpd-'));
-  writeFileSync(join(dir, 'peer.py'), AIOSMTPD_PEER);
-  writeFileSync(join(dir, 'cert.pem'), certificate.certificatePem);
-  writeFileSync(join(dir, 'key.pem'), certificate.privateKeyPem);
   const port = await freePort();
-  const peer = spawn(PY, [join(dir, 'peer.py'), join(dir, 'cert.pem'), join(dir, 'key.pem'), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  peer.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  peer.stderr!.on('data', () => undefined);
+  const peer = await startAiosmtpd({ dir, host: '127.0.0.1', port, certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, user: 'relay@contoso.com', password: 'S3cret' });
   try {
     await waitForPort(port, 8000);
     const auth = { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' as const };
@@ -798,8 +765,8 @@ test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient
     assert.deepEqual(res.map((o) => [o.status, o.reply]), [['delivered', '250 2.0.0 Ok: stored']]);
     await c.close();
     const deadline = Date.now() + 3000;
-    while (!out.includes('MSG') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /MSG alice@contoso\.com \['bob@fabrikam\.com'\] tls=True auth=True/);
+    while (!peer.output().includes('MSG') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(peer.output(), /MSG alice@contoso\.com \['bob@fabrikam\.com'\] tls=True auth=True/);
 
     const wrong = await openFail(port, policy({ tls: 'required', auth: { ...auth, password: 'nope' } }));
     assert.equal(wrong.kind, 'transient');
@@ -809,7 +776,7 @@ test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient
     const never = await openFail(port, policy({ tls: 'never', auth }));
     assert.equal(never.text, '451 5.7.3 STARTTLS is required to send mail');
   } finally {
-    await stopChild(peer);
+    await peer.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

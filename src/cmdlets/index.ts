@@ -17,6 +17,7 @@ import { receiveConnectorCommands, receiveConnectorViews } from './receive-conne
 import { recipientCommands, recipientViews } from './recipient-common.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
+import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
@@ -36,6 +37,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...messageTrackingCommands(ctx),
     ...queueCommands(ctx),
     ...messageCommands(ctx),
+    ...testMailflowCommands(ctx),
   ];
 }
 
@@ -55,4 +57,5 @@ export const serverViews: ObjectView[] = [
   ...messageTrackingViews,
   ...queueViews,
   ...messageViews,
+  ...testMailflowViews,
 ];

@@ -3,7 +3,7 @@
 // smtp-sink recording every transaction to files.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 
@@ -76,3 +76,59 @@ export async function startSink(address: string, dir: string, options: string[] 
 }
 
 export { until };
+
+/** Python's aiosmtpd with STARTTLS (the given certificate) and AUTH LOGIN/PLAIN inside TLS for one account. */
+const AIOSMTPD_PEER = `
+import ssl, sys, signal
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+cert, key, host, port, user, password, require = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5].encode(), sys.argv[6].encode(), sys.argv[7] == "1"
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        print("MSG", envelope.mail_from, envelope.rcpt_tos, "tls=%s" % bool(session.ssl), "auth=%s" % bool(session.authenticated), flush=True)
+        return "250 2.0.0 Ok: stored"
+def auth(server, session, envelope, mechanism, data):
+    return AuthResult(success=(data.login == user and data.password == password), handled=False)
+c = Controller(Handler(), hostname=host, port=port, tls_context=ctx, require_starttls=require,
+               auth_require_tls=True, authenticator=auth, server_hostname="peer.test.example")
+c.start()
+print("READY", flush=True)
+signal.sigwait({signal.SIGTERM, signal.SIGINT})
+c.stop()
+`;
+
+export function hasAiosmtpd(): boolean {
+  return existsSync('/usr/bin/python3') && existsSync('/usr/lib/python3/dist-packages/aiosmtpd');
+}
+
+export interface AiosmtpdOptions {
+  dir: string;
+  host: string;
+  port: number;
+  certificatePem: string;
+  privateKeyPem: string;
+  user: string;
+  password: string;
+  /** Refuse MAIL before STARTTLS (default true). */
+  requireStartTls?: boolean;
+}
+
+/** Starts the aiosmtpd peer; `output()` is what it printed ("MSG <from> [<rcpts>] tls=.. auth=.." per message). */
+export async function startAiosmtpd(o: AiosmtpdOptions): Promise<Peer & { output(): string }> {
+  mkdirSync(o.dir, { recursive: true });
+  writeFileSync(join(o.dir, 'peer.py'), AIOSMTPD_PEER);
+  writeFileSync(join(o.dir, 'cert.pem'), o.certificatePem);
+  writeFileSync(join(o.dir, 'key.pem'), o.privateKeyPem);
+  const child = spawn('/usr/bin/python3', [join(o.dir, 'peer.py'), join(o.dir, 'cert.pem'), join(o.dir, 'key.pem'), o.host, String(o.port), o.user, o.password, o.requireStartTls === false ? '0' : '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', () => undefined);
+  const peer = new Peer(child, `aiosmtpd ${o.host}:${o.port}`) as Peer & { output(): string };
+  peer.output = () => out;
+  await until(() => out.includes('READY') || child.exitCode !== null, 10_000, `aiosmtpd on ${o.host}:${o.port}`);
+  if (child.exitCode !== null) throw new Error(`aiosmtpd on ${o.host}:${o.port} exited with ${child.exitCode}`);
+  return peer;
+}

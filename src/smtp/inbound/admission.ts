@@ -5,7 +5,7 @@
 // replies before any mail is sent.
 
 import { acceptedDomainFor, type AcceptedDomainRule } from '../../roles/transport-config.js';
-import { Replies, type SmtpReply } from '../protocol/index.js';
+import { enhancedReply, Replies, type SmtpReply } from '../protocol/index.js';
 import type { Principal, Right } from './permissions.js';
 
 export interface Admission {
@@ -32,4 +32,25 @@ export function senderRefusal(a: Admission, sender: string): SmtpReply | null {
 /** The reply that refuses a recipient in `domain` as relaying, or null. */
 export function relayRefusal(a: Admission, domain: string): SmtpReply | null {
   return !acceptedDomainFor(a.acceptedDomains, domain) && !a.rights.has('AcceptAnyRecipient') ? Replies.unableToRelay : null;
+}
+
+/** A recipient that only takes mail from authenticated senders (RequireSenderAuthenticationEnabled). */
+export const authRequired = enhancedReply(550, '5.7.1', 'RESOLVER.RST.AuthRequired; authentication required');
+
+/**
+ * Mailbox servers: the reply that refuses a recipient of one of the organization's domains, by
+ * what the directory holds (`found`: the recipient, or null when no recipient has the address).
+ */
+export function directoryRefusal(a: Admission, accepted: AcceptedDomainRule, found: { requireSenderAuthentication: boolean } | null): SmtpReply | null {
+  if (accepted.type === 'ExternalRelay') return null;
+  if (!found) return accepted.type === 'Authoritative' ? Replies.userUnknown : null;
+  return found.requireSenderAuthentication && a.principal.kind === 'anonymous' ? authRequired : null;
+}
+
+/** A mailbox user sending as an address that is not one of its own. */
+export const sendAsDenied = enhancedReply(550, '5.7.60', 'SMTP; Client does not have permissions to send as this sender');
+
+/** Client submission: the reply that refuses a mailbox user sending as `sender` (`own`: the user's addresses). */
+export function sendAsRefusal(sender: string, own: readonly string[]): SmtpReply | null {
+  return sender !== '' && own.some((a) => a.toLowerCase() === sender.toLowerCase()) ? null : sendAsDenied;
 }

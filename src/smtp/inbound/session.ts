@@ -25,7 +25,7 @@ import {
   bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,
   startAuth, enhancedReply, countsAsProtocolError, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
 } from '../protocol/index.js';
-import { relayRefusal, senderRefusal, type Admission } from './admission.js';
+import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
@@ -54,8 +54,6 @@ const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
 const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
-const sendAsDenied = enhancedReply(550, '5.7.60', 'SMTP; Client does not have permissions to send as this sender');
-const authRequired = enhancedReply(550, '5.7.1', 'RESOLVER.RST.AuthRequired; authentication required');
 
 /** Secure contexts by certificate thumbprint, shared by the sessions of a process. */
 const contexts = new Map<string, SecureContext>();
@@ -458,10 +456,10 @@ export class InboundSession extends EventEmitter {
     // Client submission: a mailbox user sends only as one of its own addresses.
     const directory = this.services.recipients;
     if (directory && this.principal.kind === 'user' && !this.principal.exchangeServer && this.principal.accountGuid) {
-      const own = directory.addressesOfAccount(this.principal.accountGuid).map((a) => a.toLowerCase());
-      if (sender === '' || !own.includes(sender.toLowerCase())) {
+      const refusedSendAs = sendAsRefusal(sender, directory.addressesOfAccount(this.principal.accountGuid));
+      if (refusedSendAs) {
         this.log.log('warn', 'smtp.in.mail.send-as-denied', { user: this.principal.name, sender });
-        return this.reply(sendAsDenied);
+        return this.reply(refusedSendAs);
       }
     }
     const keys = this.rateKeys(sender);
@@ -513,13 +511,10 @@ export class InboundSession extends EventEmitter {
       this.log.log('info', 'smtp.in.rcpt.relay-denied', { recipient: rcptAddress, principal: describePrincipal(this.principal) });
       return this.refuseRecipient(Replies.unableToRelay);
     }
-    if (accepted && this.services.recipients && (accepted.type === 'Authoritative' || accepted.type === 'InternalRelay')) {
-      const found = this.services.recipients.find(rcptAddress);
-      if (!found && accepted.type === 'Authoritative') {
-        this.log.log('info', 'smtp.in.rcpt.unknown', { recipient: rcptAddress });
-        return this.refuseRecipient(Replies.userUnknown);
-      }
-      if (found?.requireSenderAuthentication && this.principal.kind === 'anonymous') return this.refuseRecipient(authRequired);
+    if (accepted && this.services.recipients) {
+      const refused = directoryRefusal(this.admission, accepted, this.services.recipients.find(rcptAddress));
+      if (refused === Replies.userUnknown) this.log.log('info', 'smtp.in.rcpt.unknown', { recipient: rcptAddress });
+      if (refused) return this.refuseRecipient(refused);
     }
     tx.recipients.push({
       address: rcptAddress,

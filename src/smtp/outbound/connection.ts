@@ -98,6 +98,18 @@ export interface OutboundMessage {
 /** reply: the peer's reply on one line, or our own Exchange-style text. */
 export type RecipientOutcome = { address: string; status: 'delivered' | 'transient' | 'permanent'; reply: string };
 
+/** The TLS session of a connection and the certificate the peer presented. */
+export interface TlsSessionInfo {
+  protocol: string;
+  cipher: string;
+  /** The chain verified against the trusted CAs (whether or not the policy demanded it). */
+  authorized: boolean;
+  /** Why it did not verify (an OpenSSL code such as DEPTH_ZERO_SELF_SIGNED_CERT). */
+  authorizationError?: string;
+  /** The peer certificate: its DNS names (SANs, else the CN), subject and issuer CN, expiry. */
+  certificate?: { names: string[]; subject: string; issuer: string; validTo: string };
+}
+
 export type ConnectFailure = {
   kind: 'transient' | 'permanent';
   text: string;
@@ -301,7 +313,7 @@ interface EstablishedSession {
   target: OutboundTarget;
   policy: OutboundPolicy;
   extensions: ReadonlyMap<string, string>;
-  tls: { protocol: string; cipher: string; authorized: boolean } | null;
+  tls: TlsSessionInfo | null;
   hook: { current: ((command: string) => string) | null };
 }
 
@@ -315,7 +327,7 @@ export class OutboundConnection {
 
   /** EHLO keywords the peer advertised, upper case (empty after HELO). */
   readonly extensions: ReadonlyMap<string, string>;
-  readonly tls: { protocol: string; cipher: string; authorized: boolean } | null;
+  readonly tls: TlsSessionInfo | null;
   readonly target: OutboundTarget;
   private readonly conn: SMTPConnection;
   private readonly wire: Wire;
@@ -752,10 +764,16 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       let tlsInfo: OutboundConnection['tls'] = null;
       const socket = inner._socket;
       if (secure && socket instanceof tls.TLSSocket) {
+        const peer = socket.getPeerCertificate();
+        const cn = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
         tlsInfo = {
           protocol: socket.getProtocol() ?? 'unknown',
           cipher: socket.getCipher()?.name ?? 'unknown',
           authorized: socket.authorized,
+          ...(socket.authorizationError && { authorizationError: String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) }),
+          ...(peer && Object.keys(peer).length > 0 && {
+            certificate: { names: certificateNames(peer), subject: cn(peer.subject?.CN), issuer: cn(peer.issuer?.CN), validTo: peer.valid_to },
+          }),
         };
       }
       const established = () => {

@@ -4,6 +4,7 @@ export {
   OutboundConnection,
   isConnectFailure,
   type ConnectFailure,
+  type TlsSessionInfo,
   type OutboundMessage,
   type OutboundPolicy,
   type OutboundTarget,

@@ -1,0 +1,428 @@
+// The mail flow explainer behind Test-Mailflow: for one sender and recipient
+// it walks the path a message would take through this server, using the same
+// decisions the running service makes (connector selection, permissions,
+// MAIL/RCPT admission, routing, next-hop resolution, the Send connector's
+// connection policy), then connects to the next hop as delivery would and
+// looks at STARTTLS, the certificate and AUTH. Each step is a result with a
+// plain-language fix when something is wrong. Nothing is sent: the
+// connection ends with QUIT after the checks.
+
+import { isIP } from 'node:net';
+import type { ServerRoleName } from '../config/model/server.js';
+import type { IPBinding } from '../config/types/index.js';
+import { routeRecipient, type RecipientInfo, type RouteDecision } from '../routing/categorizer.js';
+import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
+import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../roles/transport-config.js';
+import type { Resolution } from '../dns/index.js';
+import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from '../smtp/inbound/admission.js';
+import { selectConnector } from '../smtp/inbound/connector-selection.js';
+import { describePrincipal, rightsFor, type Principal } from '../smtp/inbound/permissions.js';
+import type { ConnectFailure, OutboundPolicy, OutboundTarget, TlsSessionInfo } from '../smtp/outbound/connection.js';
+import { STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
+import { formatReply, type SmtpReply } from '../smtp/protocol/index.js';
+import { receiveSideFixes, sendSideFix } from './advice.js';
+
+export type StepResult = 'Success' | 'Failure' | 'Warning' | 'Information' | 'Skipped';
+
+export interface FlowStep {
+  step: string;
+  result: StepResult;
+  detail: string;
+  /** What to change, when the result is a Failure or a Warning. */
+  fix: string | null;
+}
+
+export interface ExplainRequest {
+  sender: string;
+  recipient: string;
+  /** Where the message comes from; without it the receive side is not checked. */
+  clientIp?: string;
+  /** The local address and port the client connects to; default: every binding on port 25. */
+  binding?: IPBinding;
+  /** An account the client authenticates as. */
+  account?: string;
+  /** Check the configuration only: no DNS query, no connection. */
+  skipConnection?: boolean;
+}
+
+/** The certificate STARTTLS would present on a Receive connector, or why there is none. */
+export interface ReceiveCertificate {
+  thumbprint: string;
+  subject: string;
+  names: string[];
+  selfSigned: boolean;
+}
+
+export interface ExplainConnection {
+  readonly extensions: ReadonlyMap<string, string>;
+  readonly tls: TlsSessionInfo | null;
+  close(): Promise<void>;
+}
+
+export interface ExplainerDeps {
+  config: TransportConfig;
+  /** The certificate STARTTLS would use for this connector (null: none qualifies). */
+  receiveCertificate(c: ReceiveConnectorConfig): ReceiveCertificate | null;
+  /** This server's certificates enabled for SMTP, for the fix text when none matches. */
+  smtpCertificates(): ReceiveCertificate[];
+  /** An account clients authenticate as: null when unknown. */
+  account(identity: string): { displayName: string; enabled: boolean; exchangeServer: boolean; accountGuid: string } | null;
+  /** Mailbox servers: the organization's recipients and a user's own addresses. */
+  recipients?: { find(address: string): RecipientInfo | null; addressesOfAccount(accountGuid: string): string[] };
+  resolver(kind: 'external' | 'internal'): { resolveMailDomain(domain: string): Promise<Resolution>; resolveSmartHost(name: string): Promise<Resolution> };
+  credential(c: SendConnectorConfig): { username: string; password: string } | null;
+  trustedCertificates(): string[];
+  connect(target: OutboundTarget, policy: OutboundPolicy): Promise<ExplainConnection | ConnectFailure>;
+}
+
+/** Targets tried before giving up, as delivery would try them (the first that answers wins). */
+const MAX_TARGETS = 4;
+
+const replyText = (r: SmtpReply) => formatReply(r, { enhancedStatusCodes: true }).trimEnd();
+const list = (xs: readonly unknown[]) => (xs.length === 0 ? '(none)' : xs.map(String).join(', '));
+const quote = (s: string) => `"${s}"`;
+
+export class MailFlowExplainer {
+  private readonly steps: FlowStep[] = [];
+
+  constructor(private readonly deps: ExplainerDeps) {}
+
+  private add(step: string, result: StepResult, detail: string, fix: string | null = null): void {
+    this.steps.push({ step, result, detail, fix });
+  }
+
+  async explain(req: ExplainRequest): Promise<FlowStep[]> {
+    const cfg = this.deps.config;
+    const at = req.recipient.lastIndexOf('@');
+    if (at <= 0) throw new Error(`"${req.recipient}" is not an SMTP address (local@domain).`);
+    this.add('Server', 'Information', `${cfg.serverName} (${cfg.fqdn}), role ${cfg.role}: ${req.sender === '' ? '<>' : req.sender} -> ${req.recipient}.`);
+    const principal = this.receiveSide(req);
+    if (principal === 'stop') return this.steps;
+    await this.sendSide(req, principal ?? { kind: 'anonymous' });
+    return this.steps;
+  }
+
+  // ---- receive side: connector, certificate, authentication, permissions, MAIL and RCPT ----
+
+  /** The session's principal; null when the receive side is not checked; 'stop' after a failure that ends the session. */
+  private receiveSide(req: ExplainRequest): Principal | null | 'stop' {
+    const cfg = this.deps.config;
+    if (!req.clientIp) {
+      this.add('ReceiveConnector', 'Skipped', 'No -ClientIPAddress given: which Receive connector takes the message, and its permissions, are not checked.');
+      return null;
+    }
+    const connector = this.selectReceiveConnector(req.clientIp, req.binding);
+    if (!connector) return 'stop';
+    const tlsOk = this.receiveCertificateStep(connector);
+    let principal: Principal = connector.authMechanism.has('ExternalAuthoritative') ? { kind: 'externallySecured' } : { kind: 'anonymous' };
+    if (req.account) {
+      const user = this.authenticationStep(connector, req.account, tlsOk);
+      if (!user) return 'stop';
+      principal = user;
+    }
+    const rights = rightsFor(connector.permissionGroups, principal);
+    const who = describePrincipal(principal);
+    if (rights.size === 0) {
+      this.add('Permissions', 'Failure', `${connector.identity} grants ${who} no rights (PermissionGroups: ${list(connector.permissionGroups)}).`,
+        receiveSideFixes.noRights(connector, principal));
+      return 'stop';
+    }
+    this.add('Permissions', 'Success', `${who} gets ${list([...rights])} (PermissionGroups: ${list(connector.permissionGroups)}).`);
+    const admission: Admission = { rights, principal, acceptedDomains: cfg.acceptedDomains };
+    if (connector.requireTls && !tlsOk) {
+      this.add('Sender', 'Failure', `MAIL FROM:<${req.sender}> would get "530 5.7.0 Must issue a STARTTLS command first": ${connector.identity} has RequireTLS set and cannot offer STARTTLS.`,
+        'Give the connector a certificate (see the ReceiveCertificate step), or set RequireTLS to $false.');
+      return 'stop';
+    }
+    const refusedSender = senderRefusal(admission, req.sender)
+      ?? (principal.kind === 'user' && !principal.exchangeServer && principal.accountGuid && this.deps.recipients
+        ? sendAsRefusal(req.sender, this.deps.recipients.addressesOfAccount(principal.accountGuid)) : null);
+    if (refusedSender) {
+      this.add('Sender', 'Failure', `MAIL FROM:<${req.sender}> would get "${replyText(refusedSender)}".`, receiveSideFixes.sender(refusedSender, connector, principal, req.sender));
+      return 'stop';
+    }
+    this.add('Sender', 'Success', `MAIL FROM:<${req.sender}> is accepted.`);
+    const domain = req.recipient.slice(req.recipient.lastIndexOf('@') + 1).toLowerCase();
+    const refusedRelay = relayRefusal(admission, domain);
+    const accepted = acceptedDomainFor(cfg.acceptedDomains, domain);
+    const refusedRecipient = refusedRelay ?? (accepted && this.deps.recipients ? directoryRefusal(admission, accepted, this.deps.recipients.find(req.recipient)) : null);
+    if (refusedRecipient) {
+      this.add('Recipient', 'Failure', `RCPT TO:<${req.recipient}> would get "${replyText(refusedRecipient)}".`, receiveSideFixes.recipient(refusedRecipient, connector, principal, domain));
+      return 'stop';
+    }
+    this.add('Recipient', 'Success', accepted
+      ? `RCPT TO:<${req.recipient}> is accepted: ${domain} is an accepted domain (${accepted.name}, ${accepted.type}).`
+      : `RCPT TO:<${req.recipient}> is accepted: ${who} may relay (AcceptAnyRecipient).`);
+    return principal;
+  }
+
+  private selectReceiveConnector(clientIp: string, binding?: IPBinding): ReceiveConnectorConfig | null {
+    const connectors = this.deps.config.receiveConnectors;
+    const endpoints = binding
+      ? [{ address: binding.address.toString(), port: binding.port }]
+      : [...new Map(connectors.flatMap((c) => c.bindings).filter((b) => b.port === 25)
+        .map((b) => [`${b.address}|${b.port}`, { address: b.address.toString(), port: b.port }])).values()];
+    for (const ep of endpoints) {
+      const c = selectConnector(connectors, ep.address, ep.port, clientIp);
+      if (!c) continue;
+      const range = c.remoteIPRanges.filter((r) => r.contains(clientIp)).sort((a, b) => (a.size() < b.size() ? -1 : 1))[0];
+      this.add('ReceiveConnector', 'Success',
+        `${c.identity} takes connections from ${clientIp} on ${endpointText(ep)} (Bindings: ${list(c.bindings)}; the RemoteIPRanges entry ${range} is the most specific match). AuthMechanism: ${list([...c.authMechanism])}.`);
+      return c;
+    }
+    const where = binding ? endpointText(endpoints[0]) : `port 25 (${list(endpoints.map(endpointText))})`;
+    const listening = connectors.filter((c) => c.bindings.some((b) => endpoints.some((ep) => b.covers(ep.address, ep.port))));
+    const reasons = listening.map((c) => !c.enabled
+      ? `${c.identity} is disabled`
+      : `${c.identity} listens there, but its RemoteIPRanges (${list(c.remoteIPRanges)}) do not include ${clientIp}`);
+    this.add('ReceiveConnector', 'Failure',
+      listening.length === 0
+        ? `No Receive connector of ${this.deps.config.serverName} listens on ${where}: a client connecting there is refused.`
+        : `No Receive connector takes a connection from ${clientIp} on ${where}: ${reasons.join('; ')}. The server closes such a connection without a greeting.`,
+      receiveSideFixes.noConnector(listening, clientIp, binding, endpoints[0]));
+    return null;
+  }
+
+  /** Whether STARTTLS is offered. */
+  private receiveCertificateStep(c: ReceiveConnectorConfig): boolean {
+    const needsTls = c.requireTls || c.authMechanism.has('BasicAuthRequireTLS');
+    if (!c.authMechanism.has('Tls')) {
+      this.add('ReceiveCertificate', needsTls ? 'Failure' : 'Information', `${c.identity} does not offer STARTTLS (AuthMechanism has no Tls).`,
+        needsTls ? `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'Tls'])}` : null);
+      return false;
+    }
+    const cert = this.deps.receiveCertificate(c);
+    if (cert) {
+      const self = cert.selfSigned ? ' It is self-signed: servers that validate certificates must trust it (import it there).' : '';
+      if (!cert.names.some((n) => nameCovers(n, c.fqdn))) {
+        this.add('ReceiveCertificate', 'Warning',
+          `STARTTLS is offered with certificate ${cert.thumbprint} (${cert.subject}; names ${list(cert.names)}), chosen by TlsCertificateName, but it does not carry the connector's Fqdn ${c.fqdn}: clients that check the name (DomainValidation) refuse it.${self}`,
+          receiveSideFixes.certificate(c));
+        return true;
+      }
+      this.add('ReceiveCertificate', 'Success', `STARTTLS is offered with certificate ${cert.thumbprint} (${cert.subject}; names ${list(cert.names)}), which covers the connector's Fqdn ${c.fqdn}.${self}`);
+      return true;
+    }
+    const others = this.deps.smtpCertificates();
+    const what = c.tlsCertificateName
+      ? `its TlsCertificateName ${c.tlsCertificateName} names no usable certificate`
+      : `no certificate of ${this.deps.config.serverName} enabled for SMTP carries its Fqdn ${c.fqdn}`;
+    const seen = others.length > 0 ? ` The SMTP certificates here name: ${others.map((o) => `${o.thumbprint} -> ${list(o.names)}`).join('; ')}.` : ' No certificate is enabled for SMTP.';
+    this.add('ReceiveCertificate', needsTls ? 'Failure' : 'Warning',
+      `${c.identity} cannot offer STARTTLS: ${what}.${seen}${needsTls ? ` Clients cannot ${c.requireTls ? 'send mail' : 'authenticate'} here (${c.requireTls ? 'RequireTLS' : 'BasicAuthRequireTLS'}).` : ' Mail arrives unencrypted.'}`,
+      receiveSideFixes.certificate(c));
+    return false;
+  }
+
+  private authenticationStep(c: ReceiveConnectorConfig, identity: string, tlsOk: boolean): Principal | null {
+    const basic = c.authMechanism.has('BasicAuth') || c.authMechanism.has('BasicAuthRequireTLS');
+    if (!basic) {
+      this.add('Authentication', 'Failure', `${c.identity} does not offer AUTH (AuthMechanism: ${list([...c.authMechanism])}): ${identity} cannot authenticate there.`,
+        `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'BasicAuth', 'BasicAuthRequireTLS'].filter((m) => m !== 'None'))}`);
+      return null;
+    }
+    if (c.authMechanism.has('BasicAuthRequireTLS') && !tlsOk) {
+      this.add('Authentication', 'Failure', `${c.identity} offers AUTH only after STARTTLS (BasicAuthRequireTLS), and STARTTLS is not offered.`,
+        'Fix the ReceiveCertificate step first.');
+      return null;
+    }
+    const account = this.deps.account(identity);
+    if (!account) {
+      const where = this.deps.config.role === 'EdgeTransport' ? 'local account (Get-User on this Edge server)' : 'directory account';
+      this.add('Authentication', 'Failure', `There is no ${where} named ${identity}: AUTH would get "535 5.7.3 Authentication unsuccessful".`,
+        this.deps.config.role === 'EdgeTransport' ? `New-User ${identity} -Password (Get-Credential).Password, or use an existing account.` : `Create the account or use an existing one (Get-User).`);
+      return null;
+    }
+    if (!account.enabled) {
+      this.add('Authentication', 'Failure', `The account ${account.displayName} is disabled: AUTH would get "535 5.7.3 Authentication unsuccessful".`, 'Enable the account, or use another one.');
+      return null;
+    }
+    this.add('Authentication', 'Success', `${account.displayName} can authenticate (AUTH ${c.authMechanism.has('BasicAuthRequireTLS') ? 'after STARTTLS' : 'LOGIN/PLAIN'}; the password is not checked here)${account.exchangeServer ? ' and is a member of Exchange Servers' : ''}.`);
+    return { kind: 'user', name: account.displayName, exchangeServer: account.exchangeServer, accountGuid: account.accountGuid };
+  }
+
+  // ---- send side: routing, next hop, connection ----
+
+  private async sendSide(req: ExplainRequest, principal: Principal): Promise<void> {
+    const cfg = this.deps.config;
+    let address = req.recipient;
+    let route: RouteDecision | null = null;
+    for (let hop = 0; hop < 5; hop++) {
+      route = this.route(address, principal);
+      if (route.kind !== 'redirect') break;
+      this.add('Routing', 'Information', `${address} forwards to ${route.address} (ForwardingSmtpAddress)${route.keep ? ' and keeps a copy' : ''}; following the forward.`);
+      address = route.address;
+    }
+    if (!route || route.kind === 'redirect') return this.add('Routing', 'Failure', `Forwarding from ${req.recipient} goes on for more than 5 hops.`, 'Check the ForwardingSmtpAddress of the mailboxes involved (a loop?).');
+    if (route.kind === 'fail') return this.add('Routing', 'Failure', `The recipient ${address} would get a non-delivery report: ${route.text}.`, sendSideFix.routing(route.enhanced, address));
+    if (route.kind === 'expand') {
+      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Test-Mailflow for a member to follow it.`);
+    }
+    const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+    if (route.deliveryType === 'Unreachable') {
+      return this.add('Routing', 'Failure', `No Send connector of ${cfg.serverName} covers ${domain}: the message would wait in the Unreachable queue. ${unusableConnectors(cfg, domain)}`,
+        sendSideFix.unreachable(cfg, domain));
+    }
+    if (route.deliveryType === 'SmtpDeliveryToMailbox') {
+      return this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
+    }
+    const connector = [...cfg.sendConnectors, ...cfg.intraOrg].find((c) => c.guid === route.connector);
+    if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Test-Mailflow again.');
+    const via = route.deliveryType === 'SmtpRelayToMailboxDeliveryGroup' || route.deliveryType === 'SmtpRelayToConnectorSourceServers'
+      ? `relayed to the Mailbox server ${connector.name} (${route.deliveryType})`
+      : `sent through Send connector ${quote(connector.name)} (${route.deliveryType}; AddressSpaces ${list(connector.addressSpaces)})`;
+    this.add('Routing', 'Success', `${address} is ${via}; next hop ${route.nextHopDomain}.`);
+    if (req.skipConnection) {
+      this.add('NextHop', 'Skipped', '-SkipConnection: the next hop is neither resolved nor contacted.');
+      return;
+    }
+    const targets = await this.resolve(connector, route.deliveryType, route.nextHopDomain);
+    if (!targets) return;
+    const policy = outboundPolicy(connector, {
+      serverFqdn: cfg.fqdn,
+      defaultSourceAddress: cfg.defaultSourceAddress,
+      deliveryType: route.deliveryType,
+      nextHopDomain: route.nextHopDomain,
+      credential: usesBasicAuth(connector) ? this.deps.credential(connector) : null,
+      trustedCertificates: this.deps.trustedCertificates(),
+    });
+    if (usesBasicAuth(connector) && !policy.auth) {
+      this.add('Credential', 'Failure', `Send connector ${quote(connector.name)} uses ${connector.smartHostAuthMechanism} but has no AuthenticationCredential.`,
+        `Set-SendConnector ${quote(connector.name)} -AuthenticationCredential (Get-Credential)`);
+    }
+    await this.connect(connector, targets, policy);
+  }
+
+  private route(address: string, principal: Principal): RouteDecision {
+    const cfg = this.deps.config;
+    return routeRecipient(address.slice(address.lastIndexOf('@') + 1), 1024, {
+      role: cfg.role as ServerRoleName,
+      serverName: cfg.serverName,
+      acceptedDomains: cfg.acceptedDomains,
+      sendConnectors: cfg.sendConnectors,
+      intraOrg: cfg.intraOrg,
+      anonymousSender: principal.kind === 'anonymous',
+      ...(this.deps.recipients && { recipient: (a: string) => this.deps.recipients!.find(a) }),
+    }, address);
+  }
+
+  private async resolve(c: SendConnectorConfig, deliveryType: string, nextHop: string): Promise<OutboundTarget[] | null> {
+    const targets: OutboundTarget[] = [];
+    const lines: string[] = [];
+    const failures: string[] = [];
+    const names = deliveryType === 'DnsConnectorDelivery' ? [nextHop] : c.smartHosts.map(String);
+    const kind = deliveryType === 'DnsConnectorDelivery' && c.useExternalDnsServers ? 'external' : 'internal';
+    for (const name of names) {
+      const res = deliveryType === 'DnsConnectorDelivery' ? await this.deps.resolver(kind).resolveMailDomain(name) : await this.deps.resolver('internal').resolveSmartHost(name);
+      if (!res.ok) {
+        failures.push(`${name}: ${res.text}`);
+        continue;
+      }
+      for (const h of res.hosts) {
+        lines.push(`${h.name}${h.implicit ? '' : ` (MX ${h.preference})`} -> ${list(h.addresses)}`);
+        for (const address of h.addresses) targets.push({ host: deliveryType === 'DnsConnectorDelivery' ? h.name : name, address, port: c.port });
+      }
+    }
+    const how = deliveryType === 'DnsConnectorDelivery' ? `DNS (${kind} DNS servers) for ${nextHop}` : `the smart hosts (${list(names)})`;
+    if (targets.length === 0) {
+      this.add('NextHop', 'Failure', `Resolving ${how} failed: ${failures.join('; ')}.`, sendSideFix.resolution(c, deliveryType, failures.join(' ')));
+      return null;
+    }
+    this.add('NextHop', failures.length > 0 ? 'Warning' : 'Success', `Resolved ${how}: ${lines.join('; ')}.${failures.length > 0 ? ` Not resolved: ${failures.join('; ')}.` : ''}`,
+      failures.length > 0 ? sendSideFix.resolution(c, deliveryType, failures.join(' ')) : null);
+    return targets;
+  }
+
+  private async connect(c: SendConnectorConfig, targets: OutboundTarget[], policy: OutboundPolicy): Promise<void> {
+    for (const target of targets.slice(0, MAX_TARGETS)) {
+      const where = `${target.host} [${endpointText(target)}]`;
+      const conn = await this.deps.connect(target, policy);
+      if ('stage' in conn) {
+        const step = conn.stage === 'connect' || conn.stage === 'greeting' ? 'Connect' : conn.stage === 'tls' ? (conn.text.startsWith('454 4.7.5') ? 'Certificate' : 'STARTTLS') : conn.stage === 'auth' ? 'AUTH' : 'EHLO';
+        const detail = conn.text === STARTTLS_REQUIRED_TEXT
+          ? `${where} does not offer STARTTLS, and Send connector ${quote(c.name)} requires TLS (${c.requireTls ? 'RequireTLS' : 'SmartHostAuthMechanism BasicAuthRequireTLS'}): delivery would stop with "${conn.text}".`
+          : `${where}: ${conn.text}`;
+        this.add(step, 'Failure', detail, sendSideFix.connection(conn, c, target, policy));
+        continue;
+      }
+      try {
+        this.add('Connect', 'Success', `Connected to ${where}${policy.sourceAddress ? ` from ${policy.sourceAddress}` : ''} and said ${policy.forceHelo ? 'HELO' : 'EHLO'} ${policy.ehloName}.`);
+        this.tlsSteps(c, target, policy, conn);
+        this.authStep(c, target, policy, conn);
+      } finally {
+        await conn.close();
+      }
+      return;
+    }
+    if (targets.length > MAX_TARGETS) this.add('Connect', 'Information', `${targets.length - MAX_TARGETS} more address(es) were not tried.`);
+  }
+
+  private tlsSteps(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): void {
+    const where = `${target.host} [${endpointText(target)}]`;
+    if (!conn.tls) {
+      if (policy.tls === 'never') return this.add('STARTTLS', 'Information', `Send connector ${quote(c.name)} has IgnoreSTARTTLS set: mail to ${where} travels unencrypted.`);
+      const offered = conn.extensions.has('STARTTLS');
+      return this.add('STARTTLS', 'Warning', offered
+        ? `${where} offers STARTTLS but the handshake failed, so mail goes unencrypted.`
+        : `${where} does not offer STARTTLS: mail to it travels unencrypted.`, sendSideFix.noTls(c, target));
+    }
+    this.add('STARTTLS', 'Success', `${where} negotiated ${conn.tls.protocol} with ${conn.tls.cipher}.`);
+    const cert = conn.tls.certificate;
+    if (!cert) return this.add('Certificate', 'Warning', `${where} presented no certificate.`, null);
+    // The name the certificate should carry: TlsDomain (or, for DomainValidation of DNS delivery,
+    // the recipient domain) when the connector validates names; otherwise the host we asked for.
+    const expected = policy.tlsAuthLevel === 'DomainValidation' ? policy.tlsDomain || target.host : c.tlsDomain ?? target.host;
+    const checksName = !isIP(expected.replace(/^\[|\]$/g, ''));
+    const nameOk = !checksName || cert.names.some((n) => nameCovers(n, expected));
+    const trust = conn.tls.authorized ? 'chains to a trusted CA' : `is not trusted here (${conn.tls.authorizationError ?? 'unverified'})`;
+    const facts = `${where} presented a certificate for ${list(cert.names)} (issuer ${cert.issuer || 'unknown'}, valid to ${cert.validTo}); it ${trust}`;
+    if (!nameOk) {
+      const failing = policy.tlsAuthLevel === 'DomainValidation';
+      return this.add('Certificate', failing ? 'Failure' : 'Warning',
+        `${facts}, and it does not carry the name ${expected}. ${failing ? 'DomainValidation fails.' : `Delivery still works because Send connector ${quote(c.name)} does not validate the name (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}), but the peer's identity is not proven.`}`,
+        sendSideFix.certificateName(c, target, expected));
+    }
+    const validates = policy.tlsAuthLevel === 'CertificateValidation' || policy.tlsAuthLevel === 'DomainValidation';
+    if (!conn.tls.authorized && !validates) {
+      return this.add('Certificate', 'Information', `${facts}; it carries ${expected}. TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: encryption only.`);
+    }
+    this.add('Certificate', 'Success', `${facts}; it carries ${checksName ? expected : 'the address used'}.`);
+  }
+
+  private authStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): void {
+    const where = `${target.host} [${endpointText(target)}]`;
+    const offered = conn.extensions.get('AUTH');
+    if (policy.auth) {
+      return this.add('AUTH', 'Success', `Logged in to ${where} as ${policy.auth.username} (${policy.auth.mechanism}${conn.tls ? ', inside TLS' : ''}).`);
+    }
+    this.add('AUTH', 'Information', offered !== undefined
+      ? `${where} offers AUTH ${offered}; Send connector ${quote(c.name)} sends no credential (SmartHostAuthMechanism ${c.smartHostAuthMechanism}).`
+      : `${where} offers no AUTH; Send connector ${quote(c.name)} sends no credential.`);
+  }
+}
+
+function endpointText(e: { address: string; port: number }): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+/** A certificate name covers a host name (a wildcard covers exactly one label). */
+export function nameCovers(certName: string, host: string): boolean {
+  const n = certName.toLowerCase().replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (n === h) return true;
+  if (!n.startsWith('*.')) return false;
+  const dot = h.indexOf('.');
+  return dot > 0 && h.slice(dot + 1) === n.slice(2);
+}
+
+/** Why connectors that would cover the domain are not used (disabled, sourced elsewhere). */
+function unusableConnectors(cfg: TransportConfig, domain: string): string {
+  const covering = cfg.sendConnectors.filter((c) => c.addressSpaces.some((s) => s.isSmtp && (s.isAllAcceptedDomains || s.specificity(domain) !== null)));
+  const notes = covering.map((c) => !c.enabled
+    ? `${quote(c.name)} covers it but is disabled`
+    : cfg.role === 'Mailbox' && !c.sourceTransportServers.some((s) => s.toLowerCase() === cfg.serverName.toLowerCase())
+      ? `${quote(c.name)} covers it but its SourceTransportServers (${list(c.sourceTransportServers)}) do not include ${cfg.serverName}`
+      : `${quote(c.name)} covers it but is too small for the message`);
+  return notes.length > 0 ? `${notes.join('; ')}.` : `Send connectors here: ${list(cfg.sendConnectors.map((c) => `${c.name} (${list(c.addressSpaces)})`))}.`;
+}
