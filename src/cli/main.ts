@@ -11,7 +11,8 @@ import { runStatus } from './status-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
-  gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too)
+  gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too;
+                                                                 --echo prints each statement as a transcript)
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT]          (the transport service, in the foreground;
                                                                  Prometheus /metrics and /health there)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
@@ -78,7 +79,7 @@ async function setup(argv: string[]): Promise<number> {
 }
 
 async function shell(argv: string[]): Promise<number> {
-  const { flags, rest } = parseFlags(argv, { '--data': 'value', '-c': 'value', '-Command': 'value', '-f': 'value', '-File': 'value' });
+  const { flags, rest } = parseFlags(argv, { '--data': 'value', '-c': 'value', '-Command': 'value', '-f': 'value', '-File': 'value', '--echo': 'switch' });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const command = flags.get('-c') ?? flags.get('-Command');
   const file = flags.get('-f') ?? flags.get('-File');
@@ -92,7 +93,8 @@ async function shell(argv: string[]): Promise<number> {
       throw new Error(`cannot read the script ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
-  return runShell(dataDir(flags), script);
+  if (flags.has('--echo') && script) throw new UsageError('--echo writes a transcript of piped standard input; it does not combine with -c or -f');
+  return runShell(dataDir(flags), script, { echo: flags.has('--echo') });
 }
 
 export async function main(argv: string[]): Promise<number> {

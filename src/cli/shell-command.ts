@@ -11,7 +11,7 @@ import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
 import { openServer } from '../setup/server-folder.js';
 
-export async function runShell(dir: string, script?: { text: string; source?: string }): Promise<number> {
+export async function runShell(dir: string, script?: { text: string; source?: string }, options: { echo?: boolean } = {}): Promise<number> {
   const server = openServer(dir);
   try {
     const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
@@ -25,7 +25,7 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     }
     const host = new StreamHost(process.stdin, process.stdout, process.stderr);
     const session = new ShellSession(env, host);
-    const ok = script ? await session.runScript(script.text, script.source) : await session.runInteractiveLines();
+    const ok = script ? await session.runScript(script.text, script.source) : await session.runInteractiveLines(options);
     host.close();
     return ok ? 0 : 1;
   } finally {

@@ -104,7 +104,7 @@ export class ShellSession {
    * complete, runs it, continues. Prompts inside commands read the following
    * lines from the same host.
    */
-  async runInteractiveLines(): Promise<boolean> {
+  async runInteractiveLines(options: { echo?: boolean } = {}): Promise<boolean> {
     const before = this.runtime.errorCount;
     const interactive = this.host.interactive;
     let buffer: string | undefined;
@@ -115,6 +115,9 @@ export class ShellSession {
         if (buffer !== undefined && buffer.trim() !== '') await this.runChunk(buffer, false);
         break;
       }
+      // A transcript of piped input: each statement line after the prompt, as if typed. Lines a
+      // command reads itself (Get-Credential's answers) never come through here.
+      if (options.echo && !interactive) this.host.write(`${buffer === undefined ? this.prompt() : '>> '}${line}\n`);
       buffer = buffer === undefined ? line : buffer + '\n' + line;
       const done = await this.runChunk(buffer, true);
       if (done) buffer = undefined;
