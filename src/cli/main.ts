@@ -8,6 +8,7 @@ import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
+import { runLab } from './lab-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
@@ -17,6 +18,9 @@ const USAGE = `usage:
                                                                  Prometheus /metrics and /health there)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
                                                                  exit 0 running, 3 not running)
+  gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N]
+                                                                 (the seed's topology on loopback: an Edge, two
+                                                                 Mailbox servers, the Internet; default DIR data/lab)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
@@ -121,6 +125,14 @@ export async function main(argv: string[]): Promise<number> {
         const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
         return runStatus(dataDir(flags), (t) => process.stdout.write(t));
+      }
+      case 'lab': {
+        const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        if (flags.has('--keep-running') && flags.has('--once')) throw new UsageError('give either --keep-running or --once');
+        const base = flags.get('--port-base') ?? '0';
+        if (!/^\d{1,5}$/.test(base) || Number(base) + 587 > 65535) throw new UsageError(`--port-base ${base}: give a number from 0 to 64948, e.g. 20000`);
+        return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running') });
       }
       case 'version':
       case '--version':

@@ -250,12 +250,18 @@ function intraOrgConnectors(repo: Repository, serverName: string, protocolLoggin
   const servers = repo.list(serverSchema);
   const self = servers.find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase());
   const credential = (self?.values.ServerAccount as StoredCredential | null | undefined) ?? null;
+  // The port the other server takes server-to-server mail on: its "Default <NAME>" connector's.
+  const receivePort = (name: string): number => {
+    const c = repo.list(receiveConnectorSchema).find((o) => o.server.toLowerCase() === name.toLowerCase() && String(o.values.Name).toLowerCase() === `default ${name.toLowerCase()}`);
+    const bindings = (c?.values.Bindings as IPBinding[] | undefined) ?? [];
+    return bindings[0]?.port ?? 25;
+  };
   return servers
     .filter((s) => s !== self && s.values.ServerRole === 'Mailbox')
     .map((s) => ({
       guid: `intraorg:${String(s.values.Name).toLowerCase()}`, name: String(s.values.Name), enabled: true, usage: 'Internal', addressSpaces: [],
       dnsRoutingEnabled: false, smartHosts: [SmartHost.parse(String(s.values.Fqdn))], smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
-      credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: 25, maxMessageSize: null, fqdn: null, forceHelo: false,
+      credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: receivePort(String(s.values.Name)), maxMessageSize: null, fqdn: null, forceHelo: false,
       requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
       connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
     }));

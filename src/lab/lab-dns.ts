@@ -1,0 +1,90 @@
+// The lab's Internet DNS: a small authoritative server on a loopback address
+// (UDP and TCP), answering A and MX queries from a fixed table. Names under a
+// served zone that are not in the table get NXDOMAIN; a name that exists
+// without the queried type gets an empty answer (NODATA); names outside every
+// zone are refused. Packets are read and written by dns-packet.
+
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import dnsPacket from 'dns-packet';
+
+export interface LabZoneData {
+  zones: string[];
+  a: Record<string, string>;
+  mx: Record<string, { exchange: string; preference: number }[]>;
+}
+
+const TTL = 60;
+
+export class LabDnsServer {
+  private udp?: UdpSocket;
+  private tcp?: Server;
+
+  constructor(private readonly data: LabZoneData) {}
+
+  /** Answers one query packet. */
+  answer(query: Buffer): Buffer {
+    let q: dnsPacket.Packet;
+    try {
+      q = dnsPacket.decode(query);
+    } catch {
+      return Buffer.alloc(0); // not a DNS message: no answer
+    }
+    const question = q.questions?.[0];
+    const base = { id: q.id, type: 'response' as const, flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED, questions: q.questions ?? [] };
+    if (!question) return dnsPacket.encode({ ...base, rcode: 'FORMERR' } as dnsPacket.Packet);
+    const name = question.name.toLowerCase().replace(/\.$/, '');
+    if (!this.data.zones.some((z) => name === z || name.endsWith('.' + z))) return dnsPacket.encode({ ...base, flags: base.flags & ~dnsPacket.AUTHORITATIVE_ANSWER, rcode: 'REFUSED' } as dnsPacket.Packet);
+    const address = this.data.a[name];
+    const mx = this.data.mx[name];
+    if (address === undefined && mx === undefined && !this.data.zones.includes(name)) return dnsPacket.encode({ ...base, rcode: 'NXDOMAIN' } as dnsPacket.Packet);
+    const answers: dnsPacket.Answer[] = [];
+    if (question.type === 'A' && address) answers.push({ type: 'A', name: question.name, ttl: TTL, class: 'IN', data: address });
+    if (question.type === 'MX' && mx) for (const m of mx) answers.push({ type: 'MX', name: question.name, ttl: TTL, class: 'IN', data: { exchange: m.exchange, preference: m.preference } });
+    return dnsPacket.encode({ ...base, rcode: 'NOERROR', answers } as dnsPacket.Packet);
+  }
+
+  async listen(address: string, port: number): Promise<void> {
+    const udp = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    udp.on('message', (msg, rinfo) => {
+      const reply = this.answer(msg);
+      if (reply.length > 0) udp.send(reply, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, address, () => { udp.off('error', reject); resolve(); });
+    });
+    this.udp = udp;
+    const tcp = createServer((socket: Socket) => this.serveTcp(socket));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, address, () => { tcp.off('error', reject); resolve(); });
+    });
+    this.tcp = tcp;
+  }
+
+  /** DNS over TCP: each message is preceded by its two-byte length. */
+  private serveTcp(socket: Socket): void {
+    let buffered = Buffer.alloc(0);
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length > 65_537) return socket.destroy();
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const reply = this.answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
+        buffered = buffered.subarray(2 + buffered.readUInt16BE(0));
+        if (reply.length === 0) return socket.destroy();
+        const framed = Buffer.alloc(2 + reply.length);
+        framed.writeUInt16BE(reply.length, 0);
+        reply.copy(framed, 2);
+        socket.write(framed);
+      }
+    });
+  }
+
+  close(): void {
+    this.udp?.close();
+    this.tcp?.close();
+  }
+}

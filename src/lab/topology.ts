@@ -1,0 +1,163 @@
+// The lab's machines and names: the seed's Edge (two network sides), its two
+// Mailbox servers, and "the Internet" (a DNS server and fabrikam.com's mail
+// server), each on a loopback address standing for the seed's own, and the
+// shell scripts that configure them: the seed's commands as the seed writes
+// them (addresses mapped), plus the steps the seed assumes done.
+
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { ServerRoleName } from '../config/model/server.js';
+import type { LabZoneData } from './lab-dns.js';
+import { seedCommands } from './seed-script.js';
+
+export const ADDRESSES = {
+  edgeExternal: '127.10.1.1', // 10.1.1.1
+  edgeInternal: '127.10.1.2', // 10.1.1.2
+  mbx1: '127.168.5.10', // 192.168.5.10
+  mbx2: '127.168.5.20', // 192.168.5.20
+  fabrikam: '127.20.1.1', // mail.fabrikam.com, on the Internet
+  dns: '127.53.0.1', // the Internet's DNS
+};
+
+export interface LabServer {
+  name: string;
+  fqdn: string;
+  role: ServerRoleName;
+  /** The address its SMTP listens on (the Edge: the external one). */
+  address: string;
+  /** Organization store of a Mailbox server (Mailbox servers of one organization share it). */
+  org?: string;
+}
+
+export interface LabPlan {
+  dir: string;
+  /** 0: the real ports (25, 587, 53); else every port is this plus the real one. */
+  portBase: number;
+  smtpPort: number;
+  submissionPort: number;
+  dnsPort: number;
+  servers: { edge: LabServer; mbx1: LabServer; mbx2: LabServer; fabrikam: LabServer };
+  /** Generated for this run. */
+  passwords: { edgeauth: string; mbxrelay: string; alice: string; bob: string; kim: string };
+}
+
+const password = () => `Lab-${randomBytes(9).toString('base64url')}`;
+
+export function labPlan(dir: string, portBase: number): LabPlan {
+  return {
+    dir,
+    portBase,
+    smtpPort: portBase + 25,
+    submissionPort: portBase + 587,
+    dnsPort: portBase + 53,
+    servers: {
+      edge: { name: 'EDGE01', fqdn: 'edge01.contoso.net', role: 'EdgeTransport', address: ADDRESSES.edgeExternal },
+      mbx1: { name: 'MBX01', fqdn: 'mbxserver01.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx1, org: join(dir, 'contoso-organization.db') },
+      mbx2: { name: 'MBX02', fqdn: 'mbxserver02.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx2, org: join(dir, 'contoso-organization.db') },
+      fabrikam: { name: 'FAB01', fqdn: 'mail.fabrikam.com', role: 'Mailbox', address: ADDRESSES.fabrikam, org: join(dir, 'fabrikam-organization.db') },
+    },
+    passwords: { edgeauth: password(), mbxrelay: password(), alice: password(), bob: password(), kim: password() },
+  };
+}
+
+export function zoneData(): LabZoneData {
+  return {
+    zones: ['contoso.com', 'contoso.net', 'fabrikam.com'],
+    a: {
+      'mail.contoso.com': ADDRESSES.edgeExternal,
+      'edge01.contoso.net': ADDRESSES.edgeExternal,
+      'edge01.contoso.com': ADDRESSES.edgeInternal, // the name the Mailbox servers' "To Edge" uses
+      'mbxserver01.contoso.com': ADDRESSES.mbx1,
+      'mbxserver02.contoso.com': ADDRESSES.mbx2,
+      'mail.fabrikam.com': ADDRESSES.fabrikam,
+    },
+    mx: {
+      'contoso.com': [{ exchange: 'mail.contoso.com', preference: 10 }],
+      'fabrikam.com': [{ exchange: 'mail.fabrikam.com', preference: 10 }],
+    },
+  };
+}
+
+/** The seed's addresses (and, with a port base, its port 25) mapped to the lab's. */
+export function mapSeedLine(line: string, plan: LabPlan): string {
+  const at = (ip: string) => new RegExp(`\\b${ip.replace(/\./g, '\\.')}(:25)?\\b`, 'g');
+  const to = (lab: string) => (_m: string, port?: string) => (port ? `${lab}:${plan.smtpPort}` : lab);
+  return line
+    .replace(at('10.1.1.1'), to(ADDRESSES.edgeExternal))
+    .replace(at('10.1.1.2'), to(ADDRESSES.edgeInternal))
+    .replace(at('192.168.5.10'), to(ADDRESSES.mbx1))
+    .replace(at('192.168.5.20'), to(ADDRESSES.mbx2));
+}
+
+/** A script line, and the lines Get-Credential reads after it (not echoed). */
+export interface ScriptLine {
+  text: string;
+  answers?: string[];
+}
+
+const secure = (pw: string) => `(ConvertTo-SecureString "${pw}" -AsPlainText -Force)`;
+
+function dnsSettings(plan: LabPlan, server: string): string {
+  const dns = `${ADDRESSES.dns}:${plan.dnsPort}`;
+  return `Set-TransportService ${server} -ExternalDNSServers ${dns} -ExternalDNSAdapterEnabled $false -InternalDNSServers ${dns} -InternalDNSAdapterEnabled $false`;
+}
+
+function withCredentials(lines: string[], answers: string[]): ScriptLine[] {
+  return lines.map((text) => (text.endsWith('Get-Credential') ? { text, answers } : { text }));
+}
+
+/** The contoso organization (run on MBX01; MBX02 shares the store), then the seed's Mailbox procedure. */
+export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: ScriptLine[] } {
+  const { mbx1, mbx2 } = plan.servers;
+  const p = plan.passwords;
+  const assumed = [
+    'New-AcceptedDomain Contoso -DomainName contoso.com',
+    `New-MailboxDatabase DB1 -Server ${mbx1.name}`,
+    `New-MailboxDatabase DB2 -Server ${mbx2.name}`,
+    `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password ${secure(p.alice)}`,
+    `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB2 -Password ${secure(p.bob)}`,
+    `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword ${secure(p.edgeauth)} -Enabled $true`,
+    'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+    ...[mbx1, mbx2].flatMap((s) => [
+      `Set-ReceiveConnector "Default ${s.name}" -Bindings ${s.address}:${plan.smtpPort}`,
+      `Set-ReceiveConnector "Client ${s.name}" -Bindings ${s.address}:${plan.submissionPort}`,
+      dnsSettings(plan, s.name),
+    ]),
+  ].map((text) => ({ text }));
+  const seed = withCredentials(seedCommands().mailbox.map((l) => mapSeedLine(l, plan)), ['mbxrelay', p.mbxrelay]);
+  if (plan.portBase) seed.push({ text: `Set-SendConnector "To Edge" -Port ${plan.smtpPort}` });
+  return { assumed, seed };
+}
+
+/** The Edge: what the seed assumes (accepted domain, the Mailbox servers' account, DNS), then the seed's Edge procedure. */
+export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: ScriptLine[] } {
+  const p = plan.passwords;
+  const assumed = [
+    'New-AcceptedDomain Contoso -DomainName contoso.com',
+    `New-LocalUser -Name mbxrelay -Password ${secure(p.mbxrelay)}`,
+    'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+    dnsSettings(plan, plan.servers.edge.name),
+  ].map((text) => ({ text }));
+  const seed = withCredentials(seedCommands().edge.map((l) => mapSeedLine(l, plan)), ['CONTOSO\\edgeauth', p.edgeauth]);
+  if (plan.portBase) {
+    // Before the verification commands, so that they show the ports in force.
+    const firstGet = seed.findIndex((l) => l.text.startsWith('Get-'));
+    seed.splice(firstGet < 0 ? seed.length : firstGet, 0,
+      { text: `Set-SendConnector "To Internet" -Port ${plan.smtpPort}` }, { text: `Set-SendConnector "To Internal Org" -Port ${plan.smtpPort}` });
+  }
+  return { assumed, seed };
+}
+
+/** fabrikam.com's mail server on the Internet: its own organization, one mailbox, MX routing out. */
+export function fabrikamScript(plan: LabPlan): ScriptLine[] {
+  const f = plan.servers.fabrikam;
+  return [
+    'New-AcceptedDomain Fabrikam -DomainName fabrikam.com',
+    `New-MailboxDatabase FDB1 -Server ${f.name}`,
+    `New-Mailbox -Name Kim -Alias kim -UserPrincipalName kim@fabrikam.com -Database FDB1 -Password ${secure(plan.passwords.kim)}`,
+    `Set-ReceiveConnector "Default ${f.name}" -Bindings ${f.address}:${plan.smtpPort} -PermissionGroups AnonymousUsers,ExchangeUsers,ExchangeServers`,
+    `Set-ReceiveConnector "Client ${f.name}" -Bindings ${f.address}:${plan.submissionPort}`,
+    dnsSettings(plan, f.name),
+    `New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -SourceTransportServers ${f.name}${plan.portBase ? ` -Port ${plan.smtpPort}` : ''}`,
+  ].map((text) => ({ text }));
+}
