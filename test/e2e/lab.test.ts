@@ -1,0 +1,190 @@
+// End to end: `gatehouse lab` (the seed's topology, configured by the seed's
+// own commands) in --once mode, then a --keep-running lab driven by programs
+// nobody here wrote: swaks as an Internet sender and as a user's submission
+// client (STARTTLS + AUTH on 587), Postfix's smtp-source as an Internet
+// sender, Dovecot serving the Mailbox servers' Maildirs to Python's imaplib.
+// Negative paths: the Internet knocking on the internal binding, relaying,
+// an unknown recipient (the NDR returns to the Internet sender), and a
+// Mailbox server that is down (mail waits and is delivered when it returns).
+// The labs use a port base (30025/31025 ...) so that nothing else on port 25
+// of this machine matters.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startDovecot, type Dovecot } from '../harness/dovecot.js';
+import { BIN, gatehouse, scratchDir } from '../harness/gatehouse.js';
+import { until } from '../harness/peers.js';
+
+const EDGE_EXT = '127.10.1.1';
+const EDGE_INT = '127.10.1.2';
+const MBX2 = '127.168.5.20';
+const FABRIKAM = '127.20.1.1';
+
+function maildirMessages(dir: string): string[] {
+  return ['new', 'cur'].flatMap((sub) => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).map((f) => readFileSync(join(dir, sub, f), 'latin1')) : []));
+}
+
+describe('gatehouse lab --once', () => {
+  const dir = scratchDir('lab-once');
+  after(() => dir.remove());
+
+  it('sets the seed topology up with the seed\'s commands and delivers both messages, tracked on every server', async () => {
+    const r = await gatehouse(['lab', '--once', '--dir', join(dir.path, 'lab'), '--port-base', '30000'], { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stdout.slice(-4000) + r.stderr);
+    assert.match(r.stdout, /\[PS\] edge01\.contoso\.net> New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces \*\.contoso\.com -DNSRoutingEnabled \$false -SmartHosts mbxserver01\.contoso\.com,mbxserver02\.contoso\.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential \$MailboxCredentials/);
+    assert.match(r.stdout, /Bindings\s+: \{127\.10\.1\.2:30025\}\nRemoteIPRanges : \{127\.168\.5\.10, 127\.168\.5\.20\}/);
+    assert.match(r.stdout, /Internet -> mailbox: kim@fabrikam\.com -> alice@contoso\.com DELIVERED/);
+    assert.match(r.stdout, /Mailbox -> Internet: bob@contoso\.com -> kim@fabrikam\.com DELIVERED/);
+    assert.match(r.stdout, /RECEIVE SMTP +\{alice@contoso\.com\} EDGE01\\From Internet/);
+    assert.match(r.stdout, /DELIVER STOREDRIVER \{alice@contoso\.com\} DB1/);
+    assert.match(r.stdout, /RECEIVE SMTP +\{kim@fabrikam\.com\} EDGE01\\From Internal Org/);
+    assert.doesNotMatch(r.stdout, /Lab-[A-Za-z0-9_-]{12}/, 'generated passwords stay in accounts.txt');
+  });
+
+  it('refuses a folder that is not a lab folder', async () => {
+    const r = await gatehouse(['lab', '--once', '--dir', dir.path, '--port-base', '30000']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /exists and is not a lab folder; choose another --dir/);
+  });
+});
+
+describe('a running lab, driven by real peers', () => {
+  const dir = scratchDir('lab-peers');
+  const labDir = join(dir.path, 'lab');
+  const SMTP = 31025;
+  const SUBMISSION = 31587;
+  let lab: ChildProcess | undefined;
+  let labOut = '';
+  let restarted: ChildProcess | undefined;
+  let dovecot: Dovecot | undefined;
+  const passwords: Record<string, string> = {};
+  let aliceMaildir = '';
+  let kimMaildir = '';
+
+  const shell = async (server: string, command: string) => {
+    const r = await gatehouse(['shell', '--data', join(labDir, server), '-c', command]);
+    assert.equal(r.code, 0, `${command}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const swaks = (args: string[]) => spawnSync('swaks', [...args, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+
+  before(async () => {
+    lab = spawn(process.execPath, [BIN, 'lab', '--keep-running', '--dir', labDir, '--port-base', '31000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    lab.stdout!.setEncoding('utf8').on('data', (d: string) => (labOut += d));
+    lab.stderr!.setEncoding('utf8').on('data', (d: string) => (labOut += d));
+    await until(() => labOut.includes('The lab is running') || lab!.exitCode !== null, 150_000, 'the lab to come up').catch((err) => { throw new Error(`${(err as Error).message}\n${labOut.slice(-3000)}`); });
+    assert.match(labOut, /Both messages were delivered/, labOut.slice(-3000));
+    for (const line of readFileSync(join(labDir, 'accounts.txt'), 'utf8').split('\n')) {
+      const m = /^(\S+)\s+(Lab-\S+)/.exec(line);
+      if (m) passwords[m[1]] = m[2];
+    }
+    aliceMaildir = join(await shell('MBX01', '(Get-MailboxDatabase DB1).FolderPath'), await shell('MBX01', '(Get-Mailbox alice).Guid'));
+    kimMaildir = join(await shell('FAB01', '(Get-MailboxDatabase FDB1).FolderPath'), await shell('FAB01', '(Get-Mailbox kim).Guid'));
+  });
+
+  after(async () => {
+    await dovecot?.stop();
+    for (const child of [restarted, lab]) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', () => { clearTimeout(t); resolve(); });
+        child.kill('SIGINT');
+      });
+    }
+    dir.remove();
+  });
+
+  it('swaks from the Internet over STARTTLS: the body arrives byte for byte, Dovecot serves it to imaplib', async () => {
+    const body = 'Zeile eins\r\nGrüße, ünïcödé\r\n.leading dot\r\nlast line';
+    const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--tls', '--ehlo', 'mail.fabrikam.com', '--from', 'sender@fabrikam.com', '--to', 'alice@contoso.com',
+      '--header', 'Subject: e2e swaks', '--header', 'Content-Type: text/plain; charset=utf-8', '--body', body]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e swaks')), 30_000, 'the message in alice\'s Maildir');
+    const stored = maildirMessages(aliceMaildir).find((m) => m.includes('Subject: e2e swaks'))!;
+    assert.match(stored, /^Return-Path: <sender@fabrikam\.com>\r\n/);
+    assert.match(stored, /Received: from mail\.fabrikam\.com \([^)]*\) by edge01\.contoso\.net[^;]*with ESMTPS/, 'the Edge notes the TLS session');
+
+    dovecot = await startDovecot({ address: '127.168.5.10', port: 31143, dir: join(dir.path, 'dovecot'), shareFrom: dir.path, users: [{ name: 'alice', password: 'imap-pass-1', maildir: aliceMaildir }] });
+    dovecot.grantAccess();
+    const py = spawnSync('python3', ['-c', `
+import imaplib, sys
+m = imaplib.IMAP4('127.168.5.10', 31143)
+m.login('alice', 'imap-pass-1')
+m.select('INBOX')
+typ, data = m.search(None, 'SUBJECT', '"e2e swaks"')
+typ, msg = m.fetch(data[0].split()[0], '(RFC822)')
+sys.stdout.buffer.write(msg[0][1])
+m.logout()`], { timeout: 30_000 });
+    assert.equal(py.status, 0, py.stderr.toString());
+    const fetched = py.stdout.toString('latin1');
+    const fetchedBody = fetched.slice(fetched.indexOf('\r\n\r\n') + 4);
+    assert.equal(fetched, stored, 'Dovecot serves the stored message unchanged');
+    assert.equal(Buffer.from(fetchedBody, 'latin1').toString('utf8').replace(/(\r\n)+$/, ''), body, 'the body is unchanged (swaks ends it with a CRLF of its own)');
+  });
+
+  it('swaks as bob\'s mail client on 587 (STARTTLS + AUTH): out through the Edge to fabrikam.com, no internal headers leaked', async () => {
+    const r = swaks(['--server', `${MBX2}:${SUBMISSION}`, '--tls', '--auth', 'LOGIN', '--auth-user', 'bob@contoso.com', '--auth-password', passwords['bob@contoso.com'],
+      '--from', 'bob@contoso.com', '--to', 'kim@fabrikam.com', '--header', 'Subject: e2e from bob', '--body', 'hello kim']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(kimMaildir).some((m) => m.includes('Subject: e2e from bob')), 30_000, 'bob\'s message at fabrikam.com');
+    const m = maildirMessages(kimMaildir).find((x) => x.includes('Subject: e2e from bob'))!;
+    assert.match(m, /^Return-Path: <bob@contoso\.com>/);
+    assert.match(m, /by edge01\.contoso\.net/);
+    // FAB01 stamps its own AuthAs for mail from the Internet; nothing of contoso's organization headers arrives.
+    assert.deepEqual(m.split('\r\n\r\n')[0].split('\r\n').filter((l) => /^X-MS-Exchange-Organization-/i.test(l)), ['X-MS-Exchange-Organization-AuthAs: Anonymous'], 'organization headers never leave the Edge');
+
+    const noAuth = swaks(['--server', `${MBX2}:${SUBMISSION}`, '--from', 'bob@contoso.com', '--to', 'kim@fabrikam.com', '--quit-after', 'RCPT']);
+    assert.notEqual(noAuth.status, 0);
+    assert.match(noAuth.stdout, /<~?\*\* +530 5\.7\.1 Client was not authenticated/);
+  });
+
+  it('Postfix\'s smtp-source as an Internet sender: every message reaches the mailbox', async () => {
+    const before = maildirMessages(aliceMaildir).length;
+    const r = spawnSync('/usr/sbin/smtp-source', ['-c', '-m', '5', '-s', '2', '-f', 'postfix-sender@fabrikam.com', '-t', 'alice@contoso.com', '-S', 'e2e smtp-source', `${EDGE_EXT}:${SMTP}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(aliceMaildir).length >= before + 5, 30_000, 'five smtp-source messages');
+    assert.equal(maildirMessages(aliceMaildir).filter((m) => /^Return-Path: <postfix-sender@fabrikam\.com>/.test(m)).length, 5);
+  });
+
+  it('refuses the Internet on the internal binding, and relaying on the external one', () => {
+    const internal = swaks(['--server', `${EDGE_INT}:${SMTP}`, '--local-interface', FABRIKAM, '--quit-after', 'BANNER']);
+    assert.notEqual(internal.status, 0);
+    assert.doesNotMatch(internal.stdout, /<- {2}220 /, 'no greeting for an address outside RemoteIPRanges');
+    const relay = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'spammer@example.net', '--to', 'victim@example.org', '--quit-after', 'RCPT']);
+    assert.notEqual(relay.status, 0);
+    assert.match(relay.stdout, /<\*\* +550 5\.7\.1 Unable to relay/);
+  });
+
+  it('returns an NDR to the Internet sender for an unknown contoso.com recipient', async () => {
+    const r = swaks(['--server', `${FABRIKAM}:${SUBMISSION}`, '--tls', '--auth', 'LOGIN', '--auth-user', 'kim@fabrikam.com', '--auth-password', passwords['kim@fabrikam.com'],
+      '--from', 'kim@fabrikam.com', '--to', 'nobody@contoso.com', '--header', 'Subject: e2e to nobody', '--body', 'is anyone there?']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(kimMaildir).some((m) => /Final-Recipient: rfc822; ?nobody@contoso\.com/.test(m)), 45_000, 'the NDR in kim\'s mailbox');
+    const ndr = maildirMessages(kimMaildir).find((m) => /Final-Recipient: rfc822; ?nobody@contoso\.com/.test(m))!;
+    assert.match(ndr, /^Return-Path: <>/);
+    assert.match(ndr, /Status: 5\.1\.1/);
+  });
+
+  it('keeps mail for a Mailbox server that is down, and delivers it when the server returns', async () => {
+    const pid = Number(/MBX02 \(mbxserver02\.contoso\.com\) is running, PID (\d+)/.exec(labOut)?.[1]);
+    assert.ok(pid > 0, 'the lab names MBX02\'s PID');
+    process.kill(pid, 'SIGTERM');
+    await until(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 20_000, 'MBX02 to stop');
+    const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'sender@fabrikam.com', '--to', 'bob@contoso.com', '--header', 'Subject: e2e while MBX02 is down', '--body', 'wait for me']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // The message reaches MBX01 (the other smart host) and waits there for MBX02.
+    await until(async () => /mbxserver02|MBX02/.test(await shell('MBX01', 'Get-Queue -Filter "MessageCount -gt 0" | Format-List NextHopDomain,Status,LastError')), 45_000, 'a queue towards MBX02 on MBX01');
+
+    restarted = spawn(process.execPath, [BIN, 'start', '--data', join(labDir, 'MBX02')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    restarted.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await until(() => out.includes('"service.ready"'), 30_000, 'MBX02 to start again');
+    await shell('MBX01', 'Get-Queue -Filter "MessageCount -gt 0" | Retry-Queue');
+    const bobMaildir = join(await shell('MBX01', '(Get-MailboxDatabase DB2).FolderPath'), await shell('MBX01', '(Get-Mailbox bob).Guid'));
+    await until(() => maildirMessages(bobMaildir).some((m) => m.includes('Subject: e2e while MBX02 is down')), 60_000, 'the message in bob\'s Maildir');
+  });
+});
