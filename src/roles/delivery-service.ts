@@ -92,6 +92,11 @@ const HOUSEKEEPING_MS = 2000;
 const DSN_MAX_ATTACH = 10 * 1024 * 1024;
 const BATCH = 50;
 
+/** The ConnectorId of SEND/DEFER/FAIL events: the Send connector's name (Exchange's own name for the implicit one between Mailbox servers). */
+function sendConnectorId(c: SendConnectorConfig): string {
+  return c.guid.startsWith('intraorg:') ? 'Intra-Organization SMTP Send Connector' : c.name;
+}
+
 function enhancedOf(reply: string, fallback: string): string {
   return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? fallback;
 }
@@ -356,7 +361,7 @@ export class DeliveryService {
       if (deferred.length) m.inc({ delivery_type: q.deliveryType, outcome: 'deferred' }, deferred.length);
       if (failed.length) m.inc({ delivery_type: q.deliveryType, outcome: 'failed' }, failed.length);
     }
-    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: q.nextHopDomain, source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
+    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: sendConnectorId(connector), source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
     if (delivered.length > 0) this.track({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
     if (deferred.length > 0) this.track({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
     if (failed.length > 0) {
