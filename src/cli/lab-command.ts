@@ -4,8 +4,8 @@
 
 import { Lab, LabError } from '../lab/lab.js';
 
-export async function runLab(options: { dir: string; portBase: number; keepRunning: boolean }): Promise<number> {
-  const lab = new Lab({ dir: options.dir, portBase: options.portBase, mode: options.keepRunning ? 'keep-running' : 'once', out: (t) => process.stdout.write(t) });
+export async function runLab(options: { dir: string; portBase: number; keepRunning: boolean; dns: 'builtin' | 'dnsmasq' }): Promise<number> {
+  const lab = new Lab({ dir: options.dir, portBase: options.portBase, mode: options.keepRunning ? 'keep-running' : 'once', dns: options.dns, out: (t) => process.stdout.write(t) });
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = () => {

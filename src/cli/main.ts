@@ -18,7 +18,7 @@ const USAGE = `usage:
                                                                  Prometheus /metrics and /health there)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
                                                                  exit 0 running, 3 not running)
-  gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N]
+  gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N] [--dns builtin|dnsmasq]
                                                                  (the seed's topology on loopback: an Edge, two
                                                                  Mailbox servers, the Internet; default DIR data/lab)
   gatehouse version
@@ -127,12 +127,14 @@ export async function main(argv: string[]): Promise<number> {
         return runStatus(dataDir(flags), (t) => process.stdout.write(t));
       }
       case 'lab': {
-        const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch' });
+        const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch', '--dns': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
         if (flags.has('--keep-running') && flags.has('--once')) throw new UsageError('give either --keep-running or --once');
         const base = flags.get('--port-base') ?? '0';
         if (!/^\d{1,5}$/.test(base) || Number(base) + 587 > 65535) throw new UsageError(`--port-base ${base}: give a number from 0 to 64948, e.g. 20000`);
-        return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running') });
+        const dns = (flags.get('--dns') ?? 'builtin').toLowerCase();
+        if (dns !== 'builtin' && dns !== 'dnsmasq') throw new UsageError(`--dns ${dns}: give builtin (the lab's own DNS server) or dnsmasq`);
+        return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running'), dns });
       }
       case 'version':
       case '--version':

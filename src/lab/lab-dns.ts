@@ -88,3 +88,13 @@ export class LabDnsServer {
     this.tcp?.close();
   }
 }
+
+/** The same zone data for dnsmasq (Debian's dnsmasq-base), authoritative for the zones on address:port. */
+export function dnsmasqArguments(data: LabZoneData, address: string, port: number): string[] {
+  return [
+    '--keep-in-foreground', `--port=${port}`, `--listen-address=${address}`, '--bind-interfaces', '--no-resolv', '--no-hosts', '--user=nobody', '--pid-file=',
+    ...data.zones.map((z) => `--local=/${z}/`),
+    ...Object.entries(data.a).map(([name, a]) => `--host-record=${name},${a}`),
+    ...Object.entries(data.mx).flatMap(([domain, list]) => list.map((m) => `--mx-host=${domain},${m.exchange},${m.preference}`)),
+  ];
+}

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connection.js';
-import { LabDnsServer } from './lab-dns.js';
+import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { ROOT } from './seed-script.js';
 import { edgeScript, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 
@@ -24,6 +24,8 @@ export interface LabOptions {
   dir: string;
   portBase: number;
   mode: 'once' | 'keep-running';
+  /** The Internet's DNS: the lab's own server, or dnsmasq. */
+  dns: 'builtin' | 'dnsmasq';
   out: (text: string) => void;
 }
 
@@ -92,6 +94,7 @@ class RunningServer {
 export class Lab {
   private readonly plan: LabPlan;
   private dns?: LabDnsServer;
+  private dnsmasq?: ChildProcess;
   private readonly running: RunningServer[] = [];
 
   constructor(private readonly o: LabOptions) {
@@ -115,9 +118,8 @@ export class Lab {
     this.prepareFolder();
     const { edge, mbx1, mbx2, fabrikam } = this.plan.servers;
 
-    this.dns = new LabDnsServer(zoneData());
-    await this.dns.listen(ADDRESSES.dns, this.plan.dnsPort);
-    this.say(`The Internet's DNS answers on ${ADDRESSES.dns}:${this.plan.dnsPort}: MX contoso.com -> mail.contoso.com (${ADDRESSES.edgeExternal}), MX fabrikam.com -> mail.fabrikam.com (${ADDRESSES.fabrikam}).`);
+    await this.startDns();
+    this.say(`The Internet's DNS (${this.o.dns === 'dnsmasq' ? 'dnsmasq' : 'the lab\'s own server'}) answers on ${ADDRESSES.dns}:${this.plan.dnsPort}: MX contoso.com -> mail.contoso.com (${ADDRESSES.edgeExternal}), MX fabrikam.com -> mail.fabrikam.com (${ADDRESSES.fabrikam}).`);
 
     this.section('Setup');
     for (const s of [edge, mbx1, mbx2, fabrikam]) {
@@ -163,6 +165,24 @@ export class Lab {
       }
     }
     return inOk && outOk;
+  }
+
+  private async startDns(): Promise<void> {
+    if (this.o.dns === 'builtin') {
+      this.dns = new LabDnsServer(zoneData());
+      await this.dns.listen(ADDRESSES.dns, this.plan.dnsPort);
+      return;
+    }
+    const child = spawn('dnsmasq', dnsmasqArguments(zoneData(), ADDRESSES.dns, this.plan.dnsPort), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const failed = await new Promise<string | null>((resolve) => {
+      child.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? 'dnsmasq is not installed (Debian: apt-get install dnsmasq-base); or leave out --dns dnsmasq' : err.message));
+      child.once('exit', (code) => resolve(`dnsmasq exited (${code}): ${stderr.trim()}`));
+      setTimeout(() => resolve(null), 500);
+    });
+    if (failed) throw new LabError(failed);
+    this.dnsmasq = child;
   }
 
   private section(title: string): void {
@@ -296,5 +316,13 @@ export class Lab {
   async stop(): Promise<void> {
     await Promise.all(this.running.map((r) => r.stop()));
     this.dns?.close();
+    const dnsmasq = this.dnsmasq;
+    if (dnsmasq && dnsmasq.exitCode === null && dnsmasq.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => dnsmasq.kill('SIGKILL'), 5_000);
+        dnsmasq.once('exit', () => { clearTimeout(t); resolve(); });
+        dnsmasq.kill('SIGTERM');
+      });
+    }
   }
 }

@@ -16,6 +16,7 @@ export const ADDRESSES = {
   mbx1: '127.168.5.10', // 192.168.5.10
   mbx2: '127.168.5.20', // 192.168.5.20
   fabrikam: '127.20.1.1', // mail.fabrikam.com, on the Internet
+  tailspin: '127.20.2.1', // mail.tailspintoys.com: another Internet domain, whose server the lab does not run
   dns: '127.53.0.1', // the Internet's DNS
 };
 
@@ -62,7 +63,7 @@ export function labPlan(dir: string, portBase: number): LabPlan {
 
 export function zoneData(): LabZoneData {
   return {
-    zones: ['contoso.com', 'contoso.net', 'fabrikam.com'],
+    zones: ['contoso.com', 'contoso.net', 'fabrikam.com', 'tailspintoys.com'],
     a: {
       'mail.contoso.com': ADDRESSES.edgeExternal,
       'edge01.contoso.net': ADDRESSES.edgeExternal,
@@ -70,10 +71,12 @@ export function zoneData(): LabZoneData {
       'mbxserver01.contoso.com': ADDRESSES.mbx1,
       'mbxserver02.contoso.com': ADDRESSES.mbx2,
       'mail.fabrikam.com': ADDRESSES.fabrikam,
+      'mail.tailspintoys.com': ADDRESSES.tailspin,
     },
     mx: {
       'contoso.com': [{ exchange: 'mail.contoso.com', preference: 10 }],
       'fabrikam.com': [{ exchange: 'mail.fabrikam.com', preference: 10 }],
+      'tailspintoys.com': [{ exchange: 'mail.tailspintoys.com', preference: 10 }],
     },
   };
 }

@@ -11,12 +11,14 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { generateSelfSignedCertificate } from '../../src/tls/self-signed.js';
 import { startDovecot, type Dovecot } from '../harness/dovecot.js';
 import { BIN, gatehouse, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
+import { hasPostfix, startPostfix, type Postfix } from '../harness/postfix.js';
 
 const EDGE_EXT = '127.10.1.1';
 const EDGE_INT = '127.10.1.2';
@@ -31,11 +33,12 @@ describe('gatehouse lab --once', () => {
   const dir = scratchDir('lab-once');
   after(() => dir.remove());
 
-  it('sets the seed topology up with the seed\'s commands and delivers both messages, tracked on every server', async () => {
-    const r = await gatehouse(['lab', '--once', '--dir', join(dir.path, 'lab'), '--port-base', '30000'], { timeoutMs: 180_000 });
+  it('sets the seed topology up with the seed\'s commands and delivers both messages, tracked on every server (dnsmasq as the Internet\'s DNS)', async () => {
+    const r = await gatehouse(['lab', '--once', '--dir', join(dir.path, 'lab'), '--port-base', '30000', '--dns', 'dnsmasq'], { timeoutMs: 180_000 });
     assert.equal(r.code, 0, r.stdout.slice(-4000) + r.stderr);
     assert.match(r.stdout, /\[PS\] edge01\.contoso\.net> New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces \*\.contoso\.com -DNSRoutingEnabled \$false -SmartHosts mbxserver01\.contoso\.com,mbxserver02\.contoso\.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential \$MailboxCredentials/);
     assert.match(r.stdout, /Bindings\s+: \{127\.10\.1\.2:30025\}\nRemoteIPRanges : \{127\.168\.5\.10, 127\.168\.5\.20\}/);
+    assert.match(r.stdout, /The Internet's DNS \(dnsmasq\) answers on 127\.53\.0\.1:30053/);
     assert.match(r.stdout, /Internet -> mailbox: kim@fabrikam\.com -> alice@contoso\.com DELIVERED/);
     assert.match(r.stdout, /Mailbox -> Internet: bob@contoso\.com -> kim@fabrikam\.com DELIVERED/);
     assert.match(r.stdout, /RECEIVE SMTP +\{alice@contoso\.com\} EDGE01\\From Internet/);
@@ -60,6 +63,7 @@ describe('a running lab, driven by real peers', () => {
   let labOut = '';
   let restarted: ChildProcess | undefined;
   let dovecot: Dovecot | undefined;
+  const postfixes: Postfix[] = [];
   const passwords: Record<string, string> = {};
   let aliceMaildir = '';
   let kimMaildir = '';
@@ -87,6 +91,7 @@ describe('a running lab, driven by real peers', () => {
 
   after(async () => {
     await dovecot?.stop();
+    for (const p of postfixes) await p.stop();
     for (const child of [restarted, lab]) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       await new Promise<void>((resolve) => {
@@ -148,6 +153,37 @@ m.logout()`], { timeout: 30_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => maildirMessages(aliceMaildir).length >= before + 5, 30_000, 'five smtp-source messages');
     assert.equal(maildirMessages(aliceMaildir).filter((m) => /^Return-Path: <postfix-sender@fabrikam\.com>/.test(m)).length, 5);
+  });
+
+  it('Postfix relaying Internet mail into the Edge over TLS', { skip: !hasPostfix() && 'postfix not installed' }, async () => {
+    const relay = await startPostfix({ dir: join(dir.path, 'postfix-relay'), listen: '127.20.3.1:31025', hostname: 'relay.northwind.example', relayHost: { address: EDGE_EXT, port: SMTP, tls: 'encrypt' } });
+    postfixes.push(relay);
+    const r = swaks(['--server', '127.20.3.1:31025', '--from', 'someone@northwind.example', '--to', 'alice@contoso.com', '--header', 'Subject: e2e via postfix', '--body', 'relayed by Postfix']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e via postfix')), 45_000, 'Postfix\'s relayed message in alice\'s Maildir')
+      .catch((err) => { throw new Error(`${(err as Error).message}\n${relay.log()}`); });
+    const m = maildirMessages(aliceMaildir).find((x) => x.includes('Subject: e2e via postfix'))!;
+    assert.match(m, /Received: from relay\.northwind\.example \([^)]*\) by edge01\.contoso\.net[^;]*\(version=TLSv1\.[23][^)]*\) with ESMTPS/);
+    assert.match(relay.log(), /status=sent \(250 2\.6\.0 /);
+  });
+
+  it('Postfix as another Internet domain\'s MX: a user\'s mail arrives there through the Edge, with no organization headers', { skip: !hasPostfix() && 'postfix not installed' }, async () => {
+    const cert = await generateSelfSignedCertificate({ subject: 'CN=mail.tailspintoys.com', domains: ['mail.tailspintoys.com'] });
+    writeFileSync(join(dir.path, 'tailspin.crt'), cert.certificatePem);
+    writeFileSync(join(dir.path, 'tailspin.key'), cert.privateKeyPem, { mode: 0o600 });
+    const mx = await startPostfix({ dir: join(dir.path, 'postfix-mx'), listen: '127.20.2.1:31025', hostname: 'mail.tailspintoys.com', destinationDomains: ['tailspintoys.com'],
+      tls: { certFile: join(dir.path, 'tailspin.crt'), keyFile: join(dir.path, 'tailspin.key') } });
+    postfixes.push(mx);
+    const r = swaks(['--server', `127.168.5.10:${SUBMISSION}`, '--tls', '--auth', 'LOGIN', '--auth-user', 'alice@contoso.com', '--auth-password', passwords['alice@contoso.com'],
+      '--from', 'alice@contoso.com', '--to', 'ed@tailspintoys.com', '--header', 'Subject: e2e to tailspin', '--body', 'hello ed']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => mx.messages().some((m) => m.includes('Subject: e2e to tailspin')), 45_000, 'the message at tailspintoys.com\'s Postfix')
+      .catch((err) => { throw new Error(`${(err as Error).message}\n${mx.log()}`); });
+    const m = mx.messages().find((x) => x.includes('Subject: e2e to tailspin'))!;
+    assert.match(m, /^Return-Path: <alice@contoso\.com>/);
+    assert.match(m, /Received: from edge01\.contoso\.net/);
+    assert.doesNotMatch(m, /^X-MS-Exchange-/mi, 'no internal X-headers reach the Internet');
+    assert.match(mx.log(), /TLS connection established from unknown\[127\.0\.0\.1\]: TLSv1\.[23]/, 'the Edge used STARTTLS');
   });
 
   it('refuses the Internet on the internal binding, and relaying on the external one', () => {
