@@ -47,6 +47,14 @@ describe('gatehouse lab --once', () => {
     assert.doesNotMatch(r.stdout, /Lab-[A-Za-z0-9_-]{12}/, 'generated passwords stay in accounts.txt');
   });
 
+  it('without the privilege for port 25, says so and offers --port-base', () => {
+    // As root, run it as nobody; otherwise as ourselves (who cannot bind port 25 either).
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, [BIN, 'lab', '--once', '--dir', join('/tmp', `lab-unprivileged-${process.pid}`)], { encoding: 'utf8', timeout: 60_000, cwd: '/tmp', ...asNobody });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /The lab cannot listen on 127\.10\.1\.1:25: ports below 1024 need root \(or CAP_NET_BIND_SERVICE\)\. Run it with --port-base 20000/);
+  });
+
   it('refuses a folder that is not a lab folder', async () => {
     const r = await gatehouse(['lab', '--once', '--dir', dir.path, '--port-base', '30000']);
     assert.equal(r.code, 2);
