@@ -69,10 +69,53 @@ function toPending(r: RecipientRow): PendingRecipient {
 }
 
 export class DeliveryState {
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Messages that may have no waiting recipient left (removeCompleted checks them). */
+  private readonly maybeComplete = new Set<number>();
+
   constructor(private readonly db: Database.Database) {}
 
+  /** A prepared statement, compiled once per SQL text. */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
+
+  /**
+   * Removes messages that are done (every recipient delivered, failed, expanded or redirected,
+   * none in flight): their recipients, body and bookkeeping go; tracking events stay. Checks the
+   * messages whose recipients became final since the last call, or, with `everything`, all of them
+   * (at start, and for messages finished by the shell while the service runs). Returns how many.
+   */
+  removeCompleted(limit: number, everything = false): number {
+    const candidates = everything
+      ? (this.sql(`SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status IN ('Ready', 'Retry'))
+          AND m.id NOT IN (SELECT message FROM in_flight) LIMIT ?`).all(limit) as { id: number }[]).map((r) => r.id)
+      : [...this.maybeComplete].slice(0, limit);
+    if (candidates.length === 0) return 0;
+    return this.batch(() => {
+      let removed = 0;
+      for (const id of candidates) {
+        this.maybeComplete.delete(id);
+        const waiting = this.sql("SELECT 1 FROM recipients WHERE message = ? AND status IN ('Ready', 'Retry') LIMIT 1").get(id);
+        const inFlight = this.sql('SELECT 1 FROM in_flight WHERE message = ?').get(id);
+        if (waiting || inFlight) continue;
+        for (const table of ['recipients', 'bodies', 'suspended_messages', 'crash_counts']) {
+          this.sql(`DELETE FROM ${table} WHERE message = ?`).run(id);
+        }
+        this.sql('DELETE FROM messages WHERE id = ?').run(id);
+        removed++;
+      }
+      return removed;
+    });
+  }
+
   message(id: number): MessageInfo | undefined {
-    const row = this.db.prepare('SELECT id, size, received_at, envelope FROM messages WHERE id = ?').get(id) as { id: number; size: number; received_at: number; envelope: string } | undefined;
+    const row = this.sql('SELECT id, size, received_at, envelope FROM messages WHERE id = ?').get(id) as { id: number; size: number; received_at: number; envelope: string } | undefined;
     if (!row) return undefined;
     const envelope = JSON.parse(row.envelope) as Envelope;
     envelope.receivedAt = new Date(envelope.receivedAt);
@@ -81,12 +124,12 @@ export class DeliveryState {
 
   /** Recipients not yet routed (the Submission queue). */
   unrouted(limit: number): PendingRecipient[] {
-    return (this.db.prepare("SELECT * FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry') ORDER BY message, idx LIMIT ?").all(limit) as RecipientRow[]).map(toPending);
+    return (this.sql("SELECT * FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry') ORDER BY message, idx LIMIT ?").all(limit) as RecipientRow[]).map(toPending);
   }
 
   /** Every recipient still waiting (poison and suspended messages excepted: they never expire), for expiry and delay notifications. */
   waiting(limit: number, afterMessage = 0): PendingRecipient[] {
-    return (this.db.prepare("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+    return (this.sql("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
   }
 
   /**
@@ -97,14 +140,14 @@ export class DeliveryState {
   markInFlight(message: number): void {
     this.db.pragma('synchronous = NORMAL');
     try {
-      this.db.prepare('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message);
+      this.sql('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message);
     } finally {
       this.db.pragma('synchronous = FULL');
     }
   }
 
   clearInFlight(message: number): void {
-    this.db.prepare('DELETE FROM in_flight WHERE message = ?').run(message);
+    this.sql('DELETE FROM in_flight WHERE message = ?').run(message);
   }
 
   /**
@@ -114,52 +157,54 @@ export class DeliveryState {
    */
   recoverInFlight(threshold: number, detectionEnabled: boolean, now: number): { poisoned: number[]; suspects: number[] } {
     return this.batch(() => {
-      const suspects = (this.db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message);
+      const suspects = (this.sql('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message);
       const poisoned: number[] = [];
       for (const m of suspects) {
-        this.db.prepare('INSERT INTO crash_counts (message, count) VALUES (?, 1) ON CONFLICT(message) DO UPDATE SET count = count + 1').run(m);
-        const { count } = this.db.prepare('SELECT count FROM crash_counts WHERE message = ?').get(m) as { count: number };
+        this.sql('INSERT INTO crash_counts (message, count) VALUES (?, 1) ON CONFLICT(message) DO UPDATE SET count = count + 1').run(m);
+        const { count } = this.sql('SELECT count FROM crash_counts WHERE message = ?').get(m) as { count: number };
         if (detectionEnabled && count >= threshold) {
           this.ensureQueue({ key: 'Poison', deliveryType: 'Undefined', nextHopDomain: 'Poison Message', connector: '' }, now);
-          this.db.prepare("UPDATE recipients SET next_hop = 'Poison' WHERE message = ? AND status IN ('Ready', 'Retry')").run(m);
+          this.sql("UPDATE recipients SET next_hop = 'Poison' WHERE message = ? AND status IN ('Ready', 'Retry')").run(m);
           this.setQueue('Poison', { status: 'Suspended' });
           poisoned.push(m);
         }
       }
-      this.db.prepare('DELETE FROM in_flight').run();
+      this.sql('DELETE FROM in_flight').run();
       return { poisoned, suspects };
     });
   }
 
   /** Creates the queue row when new. */
   ensureQueue(q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
-    this.db.prepare('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
+    this.sql('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
       .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
   }
 
   /** Assigns a recipient to a delivery queue (creating the queue row when new). */
   route(message: number, idx: number, q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
     this.ensureQueue(q, now);
-    this.db.prepare("UPDATE recipients SET next_hop = ?, status = 'Ready', next_attempt_at = NULL WHERE message = ? AND idx = ?").run(q.key, message, idx);
+    this.sql("UPDATE recipients SET next_hop = ?, status = 'Ready', next_attempt_at = NULL WHERE message = ? AND idx = ?").run(q.key, message, idx);
   }
 
   /** Sends every waiting recipient back to routing (the configuration changed). Suspended queues keep theirs. */
   rerouteAll(): number {
-    const r = this.db.prepare(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL AND next_hop != 'Poison'
+    const r = this.sql(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL AND next_hop != 'Poison'
       AND next_hop NOT IN (SELECT key FROM queues WHERE status = 'Suspended')`).run();
     return r.changes;
   }
 
   delivered(message: number, idx: number): void {
-    this.db.prepare("UPDATE recipients SET status = 'Delivered', last_error = NULL, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(message, idx);
+    this.maybeComplete.add(message);
+    this.sql("UPDATE recipients SET status = 'Delivered', last_error = NULL, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(message, idx);
   }
 
   failed(message: number, idx: number, reply: string): void {
-    this.db.prepare("UPDATE recipients SET status = 'Failed', last_error = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(reply, message, idx);
+    this.maybeComplete.add(message);
+    this.sql("UPDATE recipients SET status = 'Failed', last_error = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(reply, message, idx);
   }
 
   deferred(message: number, idx: number, reply: string, nextAttemptAt: number): void {
-    this.db.prepare("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ?").run(reply, nextAttemptAt, message, idx);
+    this.sql("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ?").run(reply, nextAttemptAt, message, idx);
   }
 
   /**
@@ -169,21 +214,24 @@ export class DeliveryState {
    * already has them. Returns the addresses added.
    */
   replaceRecipient(r: PendingRecipient, addresses: string[], status: 'Expanded' | 'Redirected' | null): string[] {
-    const existing = new Set((this.db.prepare('SELECT address FROM recipients WHERE message = ?').all(r.message) as { address: string }[]).map((x) => x.address.toLowerCase()));
-    let next = (this.db.prepare('SELECT MAX(idx) AS m FROM recipients WHERE message = ?').get(r.message) as { m: number }).m + 1;
+    const existing = new Set((this.sql('SELECT address FROM recipients WHERE message = ?').all(r.message) as { address: string }[]).map((x) => x.address.toLowerCase()));
+    let next = (this.sql('SELECT MAX(idx) AS m FROM recipients WHERE message = ?').get(r.message) as { m: number }).m + 1;
     const added: string[] = [];
     for (const a of addresses) {
       if (existing.has(a.toLowerCase())) continue;
       existing.add(a.toLowerCase());
-      this.db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)').run(r.message, next++, a, r.orcpt ?? null, r.notify ? r.notify.join(',') : null);
+      this.sql('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)').run(r.message, next++, a, r.orcpt ?? null, r.notify ? r.notify.join(',') : null);
       added.push(a);
     }
-    if (status) this.db.prepare('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
+    if (status) {
+      this.maybeComplete.add(r.message);
+      this.sql('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
+    }
     return added;
   }
 
   delayNotified(message: number, idx: number): void {
-    this.db.prepare('UPDATE recipients SET delay_notified = 1 WHERE message = ? AND idx = ?').run(message, idx);
+    this.sql('UPDATE recipients SET delay_notified = 1 WHERE message = ? AND idx = ?').run(message, idx);
   }
 
   /** Runs several state changes as one transaction. */
@@ -192,7 +240,7 @@ export class DeliveryState {
   }
 
   queues(): QueueRow[] {
-    const rows = this.db.prepare(`SELECT q.*, COUNT(r.message) AS waiting, COUNT(DISTINCT r.message) AS message_count FROM queues q
+    const rows = this.sql(`SELECT q.*, COUNT(r.message) AS waiting, COUNT(DISTINCT r.message) AS message_count FROM queues q
       LEFT JOIN recipients r ON r.next_hop = q.key AND r.status IN ('Ready', 'Retry') GROUP BY q.id ORDER BY q.id`).all() as {
       id: number; key: string; delivery_type: DeliveryType; next_hop_domain: string; connector: string; status: QueueStatus; failures: number;
       next_retry_at: number | null; last_error: string | null; last_attempt_at: number | null; waiting: number; message_count: number;
@@ -206,12 +254,12 @@ export class DeliveryState {
   /** The messages of a queue whose recipients there are due now (suspended messages excepted), oldest first, with those recipients. */
   /** The queue's LastError (null: none, or no such queue). */
   lastError(key: string): string | null {
-    const row = this.db.prepare('SELECT last_error FROM queues WHERE key = ?').get(key) as { last_error: string | null } | undefined;
+    const row = this.sql('SELECT last_error FROM queues WHERE key = ?').get(key) as { last_error: string | null } | undefined;
     return row?.last_error ?? null;
   }
 
   due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
-    const rows = this.db.prepare(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+    const rows = this.sql(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
       AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
         AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message LIMIT ?)
       ORDER BY message, idx`).all(queueKey, now, queueKey, now, limit) as RecipientRow[];
@@ -226,7 +274,7 @@ export class DeliveryState {
 
   /** The earliest time a recipient of the queue becomes due (null: nothing waiting but suspended messages). */
   nextDue(queueKey: string): number | null {
-    const row = this.db.prepare(`SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')
+    const row = this.sql(`SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')
       AND message NOT IN (SELECT message FROM suspended_messages)`).get(queueKey) as { t: number | null };
     return row.t;
   }
@@ -241,19 +289,19 @@ export class DeliveryState {
         values.push((change as Record<string, unknown>)[k]);
       }
     }
-    if (sets.length > 0) this.db.prepare(`UPDATE queues SET ${sets.join(', ')} WHERE key = ?`).run(...values, key);
+    if (sets.length > 0) this.sql(`UPDATE queues SET ${sets.join(', ')} WHERE key = ?`).run(...values, key);
   }
 
   /** Receive time of the oldest waiting message per queue key ('' = not yet routed: Submission). */
   oldestWaiting(): Map<string, number> {
-    const rows = this.db.prepare(`SELECT COALESCE(r.next_hop, '') AS hop, MIN(m.received_at) AS t FROM recipients r JOIN messages m ON m.id = r.message
+    const rows = this.sql(`SELECT COALESCE(r.next_hop, '') AS hop, MIN(m.received_at) AS t FROM recipients r JOIN messages m ON m.id = r.message
       WHERE r.status IN ('Ready', 'Retry') GROUP BY COALESCE(r.next_hop, '')`).all() as { hop: string; t: number }[];
     return new Map(rows.map((r) => [r.hop, r.t]));
   }
 
   /** Empty delivery queues idle for longer than maxIdleMs disappear (QueueMaxIdleTime). */
   dropIdleQueues(now: number, maxIdleMs: number): void {
-    this.db.prepare(`DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')
+    this.sql(`DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')
       AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.next_hop = queues.key AND r.status IN ('Ready', 'Retry'))
       AND COALESCE(last_attempt_at, created_at) < ?`).run(now - maxIdleMs);
   }

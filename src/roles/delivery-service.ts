@@ -89,6 +89,7 @@ export interface DeliveryDeps {
 
 const TICK_MS = 200;
 const HOUSEKEEPING_MS = 2000;
+const FULL_SWEEP_MS = 60_000;
 const DSN_MAX_ATTACH = 10 * 1024 * 1024;
 const BATCH = 50;
 
@@ -128,6 +129,7 @@ export class DeliveryService {
   private readonly active = new Map<string, Promise<void>>();
   private readonly downUntil = new Map<string, number>();
   private lastHousekeeping = 0;
+  private lastFullSweep = 0;
   private roundRobin = 0;
   private stopped = false;
   private readonly now: () => number;
@@ -173,6 +175,11 @@ export class DeliveryService {
         this.expireAndNotify(config, now);
         this.deps.state.dropIdleQueues(now, config.queueMaxIdleMs);
       }
+      // Done messages leave the queue: those finished since the last tick, and now and then a full
+      // sweep (messages finished by the shell, or before a restart).
+      const sweepAll = now - this.lastFullSweep >= FULL_SWEEP_MS;
+      if (sweepAll) this.lastFullSweep = now;
+      this.deps.state.removeCompleted(sweepAll ? 5000 : 20_000, sweepAll);
       for (const q of this.deps.state.queues()) {
         if (this.active.size >= (config.maxOutboundConnections ?? Infinity)) break;
         if (!this.isDue(q, now)) continue;

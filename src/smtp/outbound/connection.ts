@@ -753,6 +753,10 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
     conn.connect((err) => {
       if (settled) return;
       if (err) return failFromError(err as MailerError);
+      // Commands and the end of DATA go out at once: without this, Nagle's algorithm holds the
+      // final ".\r\n" until the peer's delayed ACK (up to 40 ms per message).
+      const raw = inner._socket;
+      if (raw && typeof raw.setNoDelay === 'function') raw.setNoDelay(true);
       const secure = inner.secure;
       const helo = [...wire.exchanges].reverse().find((x) => /^(EHLO|HELO) /i.test(x.command) && /^2/.test(x.reply));
       const extensions = helo && /^EHLO /i.test(helo.command) ? parseCapabilities(helo.reply) : new Map<string, string>();
