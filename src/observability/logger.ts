@@ -10,14 +10,27 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** The lowest level written: GATEHOUSE_LOG_LEVEL (debug, info, warn, error), info by default. */
+export function levelFromEnvironment(value = process.env.GATEHOUSE_LOG_LEVEL): Level {
+  const v = (value ?? '').toLowerCase();
+  return v in RANK ? (v as Level) : 'info';
+}
+
 export class JsonLogger implements Logger {
-  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l), private readonly base: Record<string, unknown> = {}) {}
+  constructor(
+    private readonly out: (line: string) => void = (l) => process.stdout.write(l),
+    private readonly base: Record<string, unknown> = {},
+    private readonly minimum: Level = levelFromEnvironment(),
+  ) {}
 
   log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
+    if (RANK[level] < RANK[this.minimum]) return;
     this.out(JSON.stringify({ ts: new Date().toISOString(), level, event, ...this.base, ...fields }) + '\n');
   }
 
   child(fields: Record<string, unknown>): Logger {
-    return new JsonLogger(this.out, { ...this.base, ...fields });
+    return new JsonLogger(this.out, { ...this.base, ...fields }, this.minimum);
   }
 }

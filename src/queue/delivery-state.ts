@@ -138,12 +138,7 @@ export class DeliveryState {
    * process dies before the outcome is recorded, recoverInFlight counts it.
    */
   markInFlight(message: number): void {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.sql('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    this.batch(() => this.sql('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message));
   }
 
   clearInFlight(message: number): void {
@@ -234,9 +229,19 @@ export class DeliveryState {
     this.sql('UPDATE recipients SET delay_notified = 1 WHERE message = ? AND idx = ?').run(message, idx);
   }
 
-  /** Runs several state changes as one transaction. */
+  /**
+   * Runs several state changes as one transaction, committed without an fsync: delivery
+   * bookkeeping only has to survive a process crash (the WAL does that); after a power loss the
+   * worst case is a message delivered twice, never one lost. Acceptance (SqliteQueueStore)
+   * keeps synchronous=FULL, and its next commit makes these durable too.
+   */
   batch<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   queues(): QueueRow[] {

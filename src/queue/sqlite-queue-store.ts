@@ -92,6 +92,7 @@ function receiveEvent(id: number, networkId: string, e: Envelope, size: number):
 export class SqliteQueueStore implements QueueStore {
   readonly db: Database.Database;
   private readonly committer: GroupCommitter<Item, AcceptedMessage>;
+  private readonly insertEvent: Database.Statement;
 
   constructor(readonly path: string) {
     this.db = new Database(path);
@@ -103,6 +104,7 @@ export class SqliteQueueStore implements QueueStore {
     const insertBody = this.db.prepare('INSERT INTO bodies (message, data) VALUES (?, ?)');
     const insertRecipient = this.db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)');
     const insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertEvent = insertEvent;
     const writeBatch = this.db.transaction((items: Item[]) => items.map(({ envelope: e, body }) => {
       const networkId = randomUUID();
       const { lastInsertRowid } = insertMessage.run(networkId, e.receivedAt.getTime(), e.sender, body.length, JSON.stringify(e));
@@ -160,10 +162,14 @@ export class SqliteQueueStore implements QueueStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
   }
 
-  /** Appends a tracking event (outside the acceptance transaction). */
+  /** Appends a tracking event (outside the acceptance transaction; committed without an fsync, as delivery bookkeeping is). */
   track(ev: TrackingEvent): void {
-    this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
     this.notify(ev);
   }
 
