@@ -3,6 +3,8 @@
 // ("smtp.in.connection.refused", "config.applied", ...), plus the session,
 // connector and peer once known. Secrets are never passed in.
 
+import { writeSync } from 'node:fs';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -18,9 +20,48 @@ export function levelFromEnvironment(value = process.env.GATEHOUSE_LOG_LEVEL): L
   return v in RANK ? (v as Level) : 'info';
 }
 
+/**
+ * Standard output, written once per turn of the event loop (many lines in one write); what is
+ * still buffered when the process exits is written synchronously then.
+ */
+class BufferedStdout {
+  private buffer = '';
+  private scheduled = false;
+  constructor() {
+    process.once('exit', () => this.flushSync());
+  }
+  write = (line: string): void => {
+    this.buffer += line;
+    if (this.buffer.length > 1 << 20) return this.flush();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  };
+  private flush(): void {
+    this.scheduled = false;
+    if (this.buffer === '') return;
+    const text = this.buffer;
+    this.buffer = '';
+    process.stdout.write(text);
+  }
+  private flushSync(): void {
+    if (this.buffer === '') return;
+    try {
+      writeSync(1, this.buffer);
+    } catch {
+      // standard output is gone
+    }
+    this.buffer = '';
+  }
+}
+
+let stdout: BufferedStdout | null = null;
+const toStdout = (line: string) => (stdout ??= new BufferedStdout()).write(line);
+
 export class JsonLogger implements Logger {
   constructor(
-    private readonly out: (line: string) => void = (l) => process.stdout.write(l),
+    private readonly out: (line: string) => void = toStdout,
     private readonly base: Record<string, unknown> = {},
     private readonly minimum: Level = levelFromEnvironment(),
   ) {}

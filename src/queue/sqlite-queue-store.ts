@@ -4,10 +4,11 @@
 // rewritten), bodies (the message bytes, written once), recipients (the small
 // rows routing and delivery update), tracking_events (append-only).
 
-import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
+import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
 import { GroupCommitter } from './group-commit.js';
+import { ThreadCommitter } from './thread-committer.js';
 import type { AcceptedMessage, Envelope, QueuedMessage, QueueStore } from './queue-store.js';
 
 const SCHEMA = `
@@ -73,53 +74,27 @@ CREATE INDEX IF NOT EXISTS tracking_time ON tracking_events (timestamp);
 CREATE INDEX IF NOT EXISTS tracking_message ON tracking_events (message_id);
 `;
 
-interface Item {
-  envelope: Envelope;
-  body: Buffer;
-}
-
-function receiveEvent(id: number, networkId: string, e: Envelope, size: number): TrackingEvent {
-  return {
-    timestamp: e.receivedAt, clientIp: e.clientIp, clientHostname: e.clientHelo, serverIp: e.serverIp, serverHostname: e.serverFqdn,
-    sourceContext: e.tls ? `TLS protocol ${e.tls.protocol} cipher ${e.tls.cipher}` : undefined,
-    connectorId: e.connector, source: 'SMTP', eventId: 'RECEIVE', internalMessageId: id, messageId: e.messageId, networkMessageId: networkId,
-    recipients: e.recipients.map((r) => r.address), recipientStatus: e.recipients.map(() => 'To'), totalBytes: size,
-    recipientCount: e.recipients.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender === '' ? '<>' : e.sender,
-    directionality: e.authenticatedAs ? 'Originating' : 'Incoming',
-  };
-}
-
 export class SqliteQueueStore implements QueueStore {
   readonly db: Database.Database;
-  private readonly committer: GroupCommitter<Item, AcceptedMessage>;
+  /** In-process group commit (the shell), or the commit thread (the service). */
+  private readonly committer: GroupCommitter<AcceptItem, AcceptResult> | null = null;
+  private readonly thread: ThreadCommitter | null = null;
   private readonly insertEvent: Database.Statement;
 
-  constructor(readonly path: string) {
+  /** commitThread: write accepted messages (and their fsync) on a thread of their own. */
+  constructor(readonly path: string, options: { commitThread?: boolean } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    const insertMessage = this.db.prepare('INSERT INTO messages (network_id, received_at, sender, size, envelope) VALUES (?, ?, ?, ?, ?)');
-    const insertBody = this.db.prepare('INSERT INTO bodies (message, data) VALUES (?, ?)');
-    const insertRecipient = this.db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)');
-    const insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
-    this.insertEvent = insertEvent;
-    const writeBatch = this.db.transaction((items: Item[]) => items.map(({ envelope: e, body }) => {
-      const networkId = randomUUID();
-      const { lastInsertRowid } = insertMessage.run(networkId, e.receivedAt.getTime(), e.sender, body.length, JSON.stringify(e));
-      const id = Number(lastInsertRowid);
-      insertBody.run(id, body);
-      e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
-      const ev = receiveEvent(id, networkId, e, body.length);
-      insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, id, ev.messageId ?? null, JSON.stringify(ev));
-      return { internalId: id, event: ev };
-    }));
-    this.committer = new GroupCommitter<Item, AcceptedMessage>((items) => {
-      const results = writeBatch.immediate(items);
-      for (const r of results) this.notify(r.event);
-      return results.map((r) => ({ internalId: r.internalId }));
-    });
+    this.insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
+    if (options.commitThread) {
+      this.thread = new ThreadCommitter(path);
+    } else {
+      const write = acceptBatchWriter(this.db);
+      this.committer = new GroupCommitter<AcceptItem, AcceptResult>((items) => write(items));
+    }
   }
 
   /** Called with every tracking event once it is stored (the tracking log files). */
@@ -135,11 +110,18 @@ export class SqliteQueueStore implements QueueStore {
 
   /** Commits so far (each one fsync): fewer than accepted messages under concurrency. */
   get commits(): number {
-    return this.committer.batches;
+    return this.thread?.batches ?? this.committer?.batches ?? 0;
   }
 
-  accept(envelope: Envelope, body: Buffer): Promise<AcceptedMessage> {
-    return this.committer.submit({ envelope, body });
+  async accept(envelope: Envelope, body: Buffer): Promise<AcceptedMessage> {
+    const r = this.thread ? await this.thread.submit({ envelope, body }) : await this.committer!.submit({ envelope, body });
+    this.notify(r.event);
+    return { internalId: r.internalId };
+  }
+
+  /** Waits for the commit thread to finish what it holds, and stops it. */
+  async drain(): Promise<void> {
+    await this.thread?.close();
   }
 
   pending(limit: number): QueuedMessage[] {

@@ -91,7 +91,7 @@ const TICK_MS = 200;
 const HOUSEKEEPING_MS = 2000;
 const FULL_SWEEP_MS = 60_000;
 const DSN_MAX_ATTACH = 10 * 1024 * 1024;
-const BATCH = 50;
+const BATCH = 100;
 
 /** The ConnectorId of SEND/DEFER/FAIL events: the Send connector's name (Exchange's own name for the implicit one between Mailbox servers). */
 function sendConnectorId(c: SendConnectorConfig): string {
@@ -299,33 +299,65 @@ export class DeliveryService {
     this.retryQueue(q, failure?.text ?? '451 4.4.0 Unable to connect to any target host', config);
   }
 
+  /**
+   * Sends what the queue holds over up to MaxPerDomainOutboundConnections connections at once
+   * (within MaxOutboundConnections): the first connection is the one already open; another is
+   * opened while more work waits than the open ones are taking. Each message goes to one
+   * connection only. A connection that cannot be (re)opened puts the queue in Retry.
+   */
   private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig, connector: SendConnectorConfig): Promise<void> {
-    let conn: ConnectionLike | null = first;
-    try {
-      for (;;) {
-        const work = this.deps.state.due(q.key, this.now(), BATCH);
-        if (work.length === 0 || this.stopped) break;
-        for (const item of work) {
-          if (this.stopped) break;
+    const claimed = new Set<number>();
+    let buffer: { message: number; recipients: PendingRecipient[] }[] = [];
+    let failedText: string | null = null;
+    const perQueue = Math.max(1, config.maxPerDomainOutboundConnections ?? 20);
+    const take = () => {
+      if (buffer.length === 0 && !this.stopped && failedText === null) {
+        buffer = this.deps.state.due(q.key, this.now(), BATCH + claimed.size).filter((w) => !claimed.has(w.message));
+      }
+      const item = buffer.shift();
+      if (item) claimed.add(item.message);
+      return item;
+    };
+    const workers: Promise<void>[] = [];
+    const worker = async (initial: ConnectionLike | null): Promise<void> => {
+      let conn = initial;
+      this.outboundConnections++;
+      try {
+        for (let item = take(); item; item = take()) {
+          if (this.stopped || failedText !== null) { claimed.delete(item.message); break; }
+          // More waiting than this connection takes at once: open another one beside it.
+          if (buffer.length > 2 && workers.length < perQueue && this.outboundConnections < (config.maxOutboundConnections ?? Infinity)) workers.push(worker(null));
           if (!conn || !conn.usable) {
             await conn?.close().catch(() => undefined);
             const next = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
             noteConnection(this.connectivity.get(q.key) ?? null, target, next);
             if ('text' in next) {
               conn = null;
-              this.retryQueue(q, next.text, config);
-              return;
+              failedText ??= next.text;
+              claimed.delete(item.message);
+              break;
             }
             conn = next;
           }
-          await this.sendMessage(conn, item.message, item.recipients, q, target, config, connector);
+          try {
+            await this.sendMessage(conn, item.message, item.recipients, q, target, config, connector);
+          } finally {
+            claimed.delete(item.message);
+          }
         }
+      } finally {
+        this.outboundConnections--;
+        await conn?.close().catch(() => undefined);
       }
-      this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
-    } finally {
-      await conn?.close().catch(() => undefined);
-    }
+    };
+    workers.push(worker(first));
+    for (let i = 0; i < workers.length; i++) await workers[i];
+    if (failedText !== null) this.retryQueue(q, failedText, config);
+    else this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
   }
+
+  /** Open SMTP connections of all queues (MaxOutboundConnections). */
+  private outboundConnections = 0;
 
   private async sendMessage(conn: ConnectionLike, messageId: number, recipients: PendingRecipient[], q: QueueRow, target: Target, config: TransportConfig, connector: SendConnectorConfig): Promise<void> {
     const message = this.deps.state.message(messageId);

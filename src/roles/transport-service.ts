@@ -67,7 +67,7 @@ export class TransportService {
   private bound: BoundListener[] = [];
 
   constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
-    this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'));
+    this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { commitThread: true });
     const state = new DeliveryState(this.queue.db);
     this.metrics = new TransportMetrics(() => {
       const now = Date.now();
@@ -198,6 +198,7 @@ export class TransportService {
     await this.sendProtocolLog.close();
     await this.connectivityLog.close();
     this.trackingLog.close();
+    await this.queue.drain();
     this.queue.close();
     this.server.close();
   }

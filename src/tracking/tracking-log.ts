@@ -47,25 +47,53 @@ export class TrackingLog {
 
   constructor(private readonly settings: () => TrackingLogSettings, private readonly log: Logger) {}
 
+  /** Lines waiting for the next flush (one write for all the events of a turn of the event loop). */
+  private pending: { line: string; at: Date }[] = [];
+  private flushScheduled = false;
+
   write(e: TrackingEvent): void {
     const s = this.settings();
     if (!s.enabled) return;
-    const line = trackingLine(e, s.subjects);
-    try {
-      this.open(s, e.timestamp, Buffer.byteLength(line));
-      writeSync(this.fd!, line);
-      this.bytes += Buffer.byteLength(line);
-      this.failed = false;
-    } catch (err) {
-      if (!this.failed) this.log.log('error', 'tracking.log.write-failed', { folder: s.folder, error: (err as Error).message, action: 'check MessageTrackingLogPath (Set-TransportService) and free disk space; Get-MessageTrackingLog still has the events' });
-      this.failed = true;
+    this.pending.push({ line: trackingLine(e, s.subjects), at: e.timestamp });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is pending (a new file starts on a new day or at MaxFileSize). */
+  flush(): void {
+    this.flushScheduled = false;
+    const s = this.settings();
+    while (this.pending.length > 0) {
+      const first = this.pending[0];
+      try {
+        this.open(s, first.at, Buffer.byteLength(first.line));
+        // As many lines as fit in this file on this day, in one write.
+        let bytes = 0;
+        let n = 0;
+        for (const p of this.pending) {
+          const b = Buffer.byteLength(p.line);
+          if (n > 0 && (this.bytes + bytes + b > s.maxFileBytes || p.at.toISOString().slice(0, 10).replace(/-/g, '') !== this.day)) break;
+          bytes += b;
+          n++;
+        }
+        writeSync(this.fd!, this.pending.slice(0, n).map((p) => p.line).join(''));
+        this.pending.splice(0, n);
+        this.bytes += bytes;
+        this.failed = false;
+      } catch (err) {
+        if (!this.failed) this.log.log('error', 'tracking.log.write-failed', { folder: s.folder, error: (err as Error).message, action: 'check MessageTrackingLogPath (Set-TransportService) and free disk space; Get-MessageTrackingLog still has the events' });
+        this.failed = true;
+        this.pending = [];
+      }
     }
   }
 
   private open(s: TrackingLogSettings, now: Date, next: number): void {
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
     if (this.fd !== null && day === this.day && this.bytes + next <= s.maxFileBytes) return;
-    this.close();
+    this.closeFile();
     mkdirSync(s.folder, { recursive: true });
     const numbers = readdirSync(s.folder).filter((f) => f.startsWith(`MSGTRK${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
     let n = numbers.length > 0 ? Math.max(...numbers) : 1;
@@ -90,7 +118,13 @@ export class TrackingLog {
     this.bytes = size;
   }
 
+  /** Writes what is pending and closes the file. */
   close(): void {
+    this.flush();
+    this.closeFile();
+  }
+
+  private closeFile(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
