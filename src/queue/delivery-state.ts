@@ -8,6 +8,7 @@
 // recipient.
 
 import type Database from 'better-sqlite3';
+import { relaxedWrite } from './sqlite-queue-store.js';
 import type { DeliveryType } from '../routing/categorizer.js';
 import type { Envelope, RecipientInput } from './queue-store.js';
 
@@ -73,7 +74,8 @@ export class DeliveryState {
   /** Messages that may have no waiting recipient left (removeCompleted checks them). */
   private readonly maybeComplete = new Set<number>();
 
-  constructor(private readonly db: Database.Database) {}
+  /** relaxed: the connection already commits without an fsync (SqliteQueueStore.relaxed). */
+  constructor(private readonly db: Database.Database, private readonly relaxed = false) {}
 
   /** A prepared statement, compiled once per SQL text. */
   private sql(text: string): Database.Statement {
@@ -236,12 +238,7 @@ export class DeliveryState {
    * keeps synchronous=FULL, and its next commit makes these durable too.
    */
   batch<T>(fn: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.db.transaction(fn).immediate();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    return relaxedWrite(this.db, this.relaxed, () => this.db.transaction(fn).immediate());
   }
 
   queues(): QueueRow[] {
@@ -264,17 +261,19 @@ export class DeliveryState {
   }
 
   due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
+    // Rows in message order, a few more than `limit` messages' worth; the last message may be
+    // cut short, so it is left for the next call unless it is the only one.
     const rows = this.sql(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-      AND message IN (SELECT DISTINCT message FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-        AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message LIMIT ?)
-      ORDER BY message, idx`).all(queueKey, now, queueKey, now, limit) as RecipientRow[];
+      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?`).all(queueKey, now, limit * 4 + 1) as RecipientRow[];
     const byMessage = new Map<number, PendingRecipient[]>();
     for (const r of rows) {
       const list = byMessage.get(r.message) ?? [];
       list.push(toPending(r));
       byMessage.set(r.message, list);
     }
-    return [...byMessage.entries()].map(([message, recipients]) => ({ message, recipients }));
+    const out = [...byMessage.entries()].map(([message, recipients]) => ({ message, recipients }));
+    if (rows.length === limit * 4 + 1 && out.length > 1) out.pop();
+    return out.slice(0, limit);
   }
 
   /** The earliest time a recipient of the queue becomes due (null: nothing waiting but suspended messages). */

@@ -74,12 +74,25 @@ CREATE INDEX IF NOT EXISTS tracking_time ON tracking_events (timestamp);
 CREATE INDEX IF NOT EXISTS tracking_message ON tracking_events (message_id);
 `;
 
+/** Runs a write committed without an fsync: on a connection that is relaxed already, as is; else with synchronous=NORMAL for its duration. */
+export function relaxedWrite<T>(db: Database.Database, relaxed: boolean, fn: () => T): T {
+  if (relaxed) return fn();
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
 export class SqliteQueueStore implements QueueStore {
   readonly db: Database.Database;
   /** In-process group commit (the shell), or the commit thread (the service). */
   private readonly committer: GroupCommitter<AcceptItem, AcceptResult> | null = null;
   private readonly thread: ThreadCommitter | null = null;
   private readonly insertEvent: Database.Statement;
+  /** This connection commits without an fsync (the commit thread does acceptance). */
+  readonly relaxed: boolean = false;
 
   /** commitThread: write accepted messages (and their fsync) on a thread of their own. */
   constructor(readonly path: string, options: { commitThread?: boolean } = {}) {
@@ -90,6 +103,10 @@ export class SqliteQueueStore implements QueueStore {
     this.db.exec(SCHEMA);
     this.insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
     if (options.commitThread) {
+      // Acceptance commits (synchronous=FULL) happen on the commit thread's own connection; this
+      // one only reads and writes delivery bookkeeping, which needs no fsync.
+      this.db.pragma('synchronous = NORMAL');
+      this.relaxed = true;
       this.thread = new ThreadCommitter(path);
     } else {
       const write = acceptBatchWriter(this.db);
@@ -146,12 +163,7 @@ export class SqliteQueueStore implements QueueStore {
 
   /** Appends a tracking event (outside the acceptance transaction; committed without an fsync, as delivery bookkeeping is). */
   track(ev: TrackingEvent): void {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    relaxedWrite(this.db, this.relaxed, () => this.insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev)));
     this.notify(ev);
   }
 

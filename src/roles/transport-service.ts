@@ -68,7 +68,7 @@ export class TransportService {
 
   constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { commitThread: true });
-    const state = new DeliveryState(this.queue.db);
+    const state = new DeliveryState(this.queue.db, this.queue.relaxed);
     this.metrics = new TransportMetrics(() => {
       const now = Date.now();
       const oldest = state.oldestWaiting();
