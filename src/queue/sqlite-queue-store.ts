@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS recipients (
   PRIMARY KEY (message, idx)
 );
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients (status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS recipients_hop ON recipients (next_hop, status);
+-- A queue's recipients in message order (delivery takes them oldest first).
+CREATE INDEX IF NOT EXISTS recipients_queue ON recipients (next_hop, message, idx);
+DROP INDEX IF EXISTS recipients_hop;
 CREATE TABLE IF NOT EXISTS queues (
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL UNIQUE,
