@@ -96,23 +96,37 @@ export class SqliteQueueStore implements QueueStore {
   /** This connection commits without an fsync (the commit thread does acceptance). */
   readonly relaxed: boolean = false;
 
-  /** commitThread: write accepted messages (and their fsync) on a thread of their own. */
-  constructor(readonly path: string, options: { commitThread?: boolean } = {}) {
+  /**
+   * commitThread: write accepted messages (and their fsync) on a thread of their own.
+   * relaxed: everything but acceptance commits without an fsync (the delivery thread).
+   */
+  constructor(readonly path: string, options: { commitThread?: boolean; relaxed?: boolean } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
-    if (options.commitThread) {
-      // Acceptance commits (synchronous=FULL) happen on the commit thread's own connection; this
-      // one only reads and writes delivery bookkeeping, which needs no fsync.
+    if (options.commitThread || options.relaxed) {
+      // Bookkeeping and reads only need no fsync; acceptance is durable all the same: on the
+      // commit thread's own connection, or here with synchronous=FULL for its transaction.
       this.db.pragma('synchronous = NORMAL');
       this.relaxed = true;
+    }
+    if (options.commitThread) {
       this.thread = new ThreadCommitter(path);
     } else {
       const write = acceptBatchWriter(this.db);
-      this.committer = new GroupCommitter<AcceptItem, AcceptResult>((items) => write(items));
+      const durable = (items: AcceptItem[]) => {
+        if (!this.relaxed) return write(items);
+        this.db.pragma('synchronous = FULL');
+        try {
+          return write(items);
+        } finally {
+          this.db.pragma('synchronous = NORMAL');
+        }
+      };
+      this.committer = new GroupCommitter<AcceptItem, AcceptResult>(durable);
     }
   }
 

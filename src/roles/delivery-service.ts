@@ -24,7 +24,6 @@ import { firewallForSend } from '../smtp/inbound/message-headers.js';
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
-import type { TransportMetrics } from '../observability/metrics.js';
 import type { TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
@@ -82,7 +81,8 @@ export interface DeliveryDeps {
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
   connectivityLog?: ConnectivityLog;
-  metrics?: TransportMetrics;
+  /** Delivery outcomes per recipient, counted by delivery type and outcome. */
+  metrics?: { outcomes: { inc(labels: { delivery_type: string; outcome: string }, n?: number): void } };
   log: Logger;
   now?: () => number;
 }

@@ -1,6 +1,7 @@
 // The transport service of one server (`gatehouse start`): composes the
 // Receive connector listeners, the SMTP sessions and the local queue over the
-// server's configuration. It follows the configuration live: the store's
+// server's configuration; accepted messages are committed on the queue's
+// commit thread, and routing and delivery run on the delivery thread. It follows the configuration live: the store's
 // change counter is polled (and SIGHUP forces a reload); a new snapshot
 // re-plans the listeners and new sessions use the new connector settings,
 // while sessions already running keep theirs.
@@ -15,21 +16,14 @@ import { ConnectionCounter, MessageRateLimiter } from '../smtp/inbound/limits.js
 import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
 import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
 import { RecipientDirectory } from '../directory/recipients.js';
-import { deliverToMaildir } from '../mailbox/index.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
-import { certificateSchema } from '../config/model/certificate.js';
-import { MailResolver, dnsSettingsFromTransport } from '../dns/index.js';
 import { DeliveryState } from '../queue/delivery-state.js';
-import { buildDsn } from '../queue/dsn.js';
-import { OutboundConnection } from '../smtp/outbound/index.js';
-import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
-import { DeliveryService } from './delivery-service.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
+import { DeliveryThread } from './delivery-thread.js';
 import { startMetricsServer, TransportMetrics } from '../observability/metrics.js';
 import type { Server as HttpServer } from 'node:http';
-import type { Resolution } from '../dns/index.js';
 
 const POLL_MS = 500;
 
@@ -51,14 +45,12 @@ export class TransportService {
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
-  private readonly sendProtocolLog: ProtocolLog;
-  private readonly connectivityLog: ConnectivityLog;
   private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
   /** Start times of recent inbound connections, for MaxConnectionRatePerMinute. */
   private readonly recentConnections: number[] = [];
-  private readonly delivery: DeliveryService;
-  private readonly resolvers = new Map<string, MailResolver>();
+  /** Routing and delivery run on a thread of their own. */
+  private readonly delivery: DeliveryThread;
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
   private readonly recipientLookup: RecipientDirectory | null;
 
@@ -80,63 +72,15 @@ export class TransportService {
       return rows;
     });
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
-    const recipients = this.recipientLookup;
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);
-    this.sendProtocolLog = new ProtocolLog(() => ({ ...this.config.sendProtocolLog, folder: this.resolvePath(this.config.sendProtocolLog.folder) }), log, 'SEND');
-    this.connectivityLog = new ConnectivityLog(() => ({ ...this.config.connectivityLog, folder: this.resolvePath(this.config.connectivityLog.folder) }), log);
     this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
     this.queue.onTrack = (ev) => this.trackingLog.write(ev);
-    this.delivery = new DeliveryService({
-      store: this.queue,
-      state,
-      metrics: this.metrics,
-      config: () => this.config,
-      resolver: (kind) => this.resolver(kind),
-      connect: (target, policy) => OutboundConnection.open(target, policy),
-      credential: (c) => {
-        if (!c.credential?.sealed) return null;
-        return { username: c.credential.userName, password: server.repo.openSecret(c.credential.sealed, c.credentialPurpose) };
-      },
-      trustedCertificates: () => server.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
-      buildDsn,
-      sendProtocolLog: this.sendProtocolLog,
-      connectivityLog: this.connectivityLog,
-      ...(recipients && {
-        recipients: (address: string) => {
-          const r = recipients.find(address);
-          if (!r) return null;
-          return r.kind === 'group' ? { kind: 'group' as const, members: r.members, requireSenderAuthentication: r.requireSenderAuthentication }
-            : { kind: 'mailbox' as const, database: r.database, server: r.server, maxReceiveSize: r.maxReceiveSize, forwardingSmtpAddress: r.forwardingSmtpAddress, deliverToMailboxAndForward: r.deliverToMailboxAndForward, requireSenderAuthentication: r.requireSenderAuthentication };
-        },
-        deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
-          const r = recipients.find(address);
-          if (!r || r.kind !== 'mailbox') throw Object.assign(new Error(`${address} is no longer a mailbox`), { transient: false });
-          await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
-        },
-      }),
-      log: log.child({ component: 'delivery' }),
-    });
-  }
-
-  /** The DNS resolver for external (MX) or internal (smart host) lookups, per the current settings. */
-  private resolver(kind: 'external' | 'internal'): MailResolver {
-    const settings = dnsSettingsFromTransport(this.config.dns, kind);
-    const key = `${kind}|${JSON.stringify(settings)}`;
-    let r = this.resolvers.get(key);
-    if (!r) {
-      const inner = new MailResolver(settings);
-      const timed = (kind: string, run: () => Promise<Resolution>) => {
-        const end = this.metrics.dnsSeconds.startTimer({ kind });
-        return run().then((res) => { end({ result: res.ok ? 'ok' : res.kind }); return res; });
-      };
-      r = {
-        resolveMailDomain: (d: string) => timed('mx', () => inner.resolveMailDomain(d)),
-        resolveSmartHost: (n: string) => timed('smarthost', () => inner.resolveSmartHost(n)),
-      } as MailResolver;
-      this.resolvers.set(key, r);
-    }
-    return r;
+    this.delivery = new DeliveryThread(server.dataDir, {
+      track: (ev) => this.trackingLog.write(ev),
+      outcome: (labels, n) => this.metrics.outcomes.inc(labels, n),
+      dns: (kind, result, seconds) => this.metrics.dnsSeconds.observe({ kind, result }, seconds),
+    }, log);
   }
 
   get queueStore(): SqliteQueueStore {
@@ -155,8 +99,7 @@ export class TransportService {
       }));
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
-    this.delivery.configurationChanged();
-    this.delivery.start();
+    await this.delivery.start();
     this.sweeper = setInterval(() => this.rates.sweep(), 60_000);
     this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
     return bound;
@@ -195,8 +138,6 @@ export class TransportService {
     for (const s of this.sessions) s.abort('service stopping');
     await this.delivery.stop();
     await this.protocolLog.close();
-    await this.sendProtocolLog.close();
-    await this.connectivityLog.close();
     this.trackingLog.close();
     await this.queue.drain();
     this.queue.close();

@@ -1,0 +1,85 @@
+// What delivery runs on, put together for one server: the queue state, the
+// resolvers (per the current DNS settings), the SMTP client, credentials and
+// trusted certificates from the store, DSNs, the Send protocol and
+// connectivity logs, and on Mailbox servers the directory and Maildir
+// delivery. The delivery thread (delivery-thread-main.ts) builds it.
+
+import { join, isAbsolute } from 'node:path';
+import { certificateSchema } from '../config/model/certificate.js';
+import { RecipientDirectory } from '../directory/recipients.js';
+import { MailResolver, dnsSettingsFromTransport, type Resolution } from '../dns/index.js';
+import { deliverToMaildir } from '../mailbox/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeliveryState } from '../queue/delivery-state.js';
+import { buildDsn } from '../queue/dsn.js';
+import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
+import type { OpenServer } from '../setup/server-folder.js';
+import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
+import { OutboundConnection } from '../smtp/outbound/index.js';
+import { DeliveryService, type ResolverLike } from './delivery-service.js';
+import type { TransportConfig } from './transport-config.js';
+
+/** Figures delivery reports to the service's metrics. */
+export interface DeliveryMetricsSink {
+  outcome(labels: { delivery_type: string; outcome: string }, n: number): void;
+  dns(kind: string, result: string, seconds: number): void;
+}
+
+export interface ComposedDelivery {
+  delivery: DeliveryService;
+  close(): Promise<void>;
+}
+
+export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore; state: DeliveryState; config: () => TransportConfig; log: Logger; metrics: DeliveryMetricsSink }): ComposedDelivery {
+  const resolvePath = (p: string) => (isAbsolute(p) ? p : join(server.dataDir, p));
+  const sendProtocolLog = new ProtocolLog(() => ({ ...o.config().sendProtocolLog, folder: resolvePath(o.config().sendProtocolLog.folder) }), o.log, 'SEND');
+  const connectivityLog = new ConnectivityLog(() => ({ ...o.config().connectivityLog, folder: resolvePath(o.config().connectivityLog.folder) }), o.log);
+  const resolvers = new Map<string, ResolverLike>();
+  const resolver = (kind: 'external' | 'internal'): ResolverLike => {
+    const settings = dnsSettingsFromTransport(o.config().dns, kind);
+    const key = `${kind}|${JSON.stringify(settings)}`;
+    let r = resolvers.get(key);
+    if (!r) {
+      const inner = new MailResolver(settings);
+      const timed = (what: string, run: () => Promise<Resolution>) => {
+        const started = performance.now();
+        return run().then((res) => { o.metrics.dns(what, res.ok ? 'ok' : res.kind, (performance.now() - started) / 1000); return res; });
+      };
+      r = { resolveMailDomain: (d) => timed('mx', () => inner.resolveMailDomain(d)), resolveSmartHost: (n) => timed('smarthost', () => inner.resolveSmartHost(n)) };
+      resolvers.set(key, r);
+    }
+    return r;
+  };
+  const recipients = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
+  const delivery = new DeliveryService({
+    store: o.store,
+    state: o.state,
+    metrics: { outcomes: { inc: (labels: { delivery_type: string; outcome: string }, n = 1) => o.metrics.outcome(labels, n) } },
+    config: o.config,
+    resolver,
+    connect: (target, policy) => OutboundConnection.open(target, policy),
+    credential: (c) => (c.credential?.sealed ? { username: c.credential.userName, password: server.repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null),
+    trustedCertificates: () => server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
+    buildDsn,
+    sendProtocolLog,
+    connectivityLog,
+    ...(recipients && {
+      recipients: (address: string) => recipients.find(address),
+      deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
+        const r = recipients.find(address);
+        if (!r || r.kind !== 'mailbox') throw Object.assign(new Error(`${address} is no longer a mailbox`), { transient: false });
+        await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
+      },
+    }),
+    log: o.log,
+  });
+  return {
+    delivery,
+    close: async () => {
+      await delivery.stop();
+      await sendProtocolLog.close();
+      await connectivityLog.close();
+    },
+  };
+}
