@@ -179,7 +179,16 @@ export class SqliteQueueStore implements QueueStore {
 
   /** Appends a tracking event (outside the acceptance transaction; committed without an fsync, as delivery bookkeeping is). */
   track(ev: TrackingEvent): void {
-    relaxedWrite(this.db, this.relaxed, () => this.insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev)));
+    relaxedWrite(this.db, this.relaxed, () => this.insertTrackingEvent(ev));
+    this.notify(ev);
+  }
+
+  /** Stores a tracking event as part of the caller's transaction; notifyTracked once it committed. */
+  insertTrackingEvent(ev: TrackingEvent): void {
+    this.insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, ev.internalMessageId, ev.messageId ?? null, JSON.stringify(ev));
+  }
+
+  notifyTracked(ev: TrackingEvent): void {
     this.notify(ev);
   }
 

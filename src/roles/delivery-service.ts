@@ -378,21 +378,27 @@ export class DeliveryService {
       outcomes = recipients.map((r) => ({ address: r.address, status: 'transient', reply: '451 4.3.0 Internal error while sending; the message will be retried' }));
     }
     const now = this.now();
-    const failed: (PendingRecipient & { reply: string; enhanced: string })[] = [];
     const byAddress = new Map(applyErrorPolicies(outcomes, connector.errorPolicies).map((o) => [o.address.toLowerCase(), o]));
+    const settled = recipients.map((r) => ({ r, o: byAddress.get(r.address.toLowerCase()) ?? { address: r.address, status: 'transient' as const, reply: '451 4.4.0 No reply for this recipient' } }));
+    const delivered = settled.filter((x) => x.o.status === 'delivered').map((x) => x.o);
+    const deferred = settled.filter((x) => x.o.status === 'transient').map((x) => x.o);
+    const failed = settled.filter((x) => x.o.status === 'permanent').map((x) => ({ ...x.r, reply: x.o.reply, enhanced: enhancedOf(x.o.reply, '5.0.0') }));
+    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: sendConnectorId(connector), source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
+    const events: TrackingEvent[] = [];
+    if (delivered.length > 0) events.push({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
+    if (deferred.length > 0) events.push({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
+    if (failed.length > 0) events.push({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
+    // The outcome and its tracking events in one transaction.
     this.deps.state.batch(() => {
       this.deps.state.clearInFlight(messageId);
-      for (const r of recipients) {
-        const o = byAddress.get(r.address.toLowerCase()) ?? { address: r.address, status: 'transient' as const, reply: '451 4.4.0 No reply for this recipient' };
+      for (const { r, o } of settled) {
         if (o.status === 'delivered') this.deps.state.delivered(r.message, r.idx);
-        else if (o.status === 'permanent') {
-          this.deps.state.failed(r.message, r.idx, o.reply);
-          failed.push({ ...r, reply: o.reply, enhanced: enhancedOf(o.reply, '5.0.0') });
-        } else this.deps.state.deferred(r.message, r.idx, o.reply, now + withJitter(config.retry.messageRetryIntervalMs));
+        else if (o.status === 'permanent') this.deps.state.failed(r.message, r.idx, o.reply);
+        else this.deps.state.deferred(r.message, r.idx, o.reply, now + withJitter(config.retry.messageRetryIntervalMs));
       }
+      for (const ev of events) this.deps.store.insertTrackingEvent(ev);
     });
-    const delivered = outcomes.filter((o) => o.status === 'delivered');
-    const deferred = outcomes.filter((o) => o.status === 'transient');
+    for (const ev of events) this.deps.store.notifyTracked(ev);
     if (delivered.length > 0) this.connectivity.get(q.key)?.sent(body.length);
     const m = this.deps.metrics?.outcomes;
     if (m) {
@@ -400,13 +406,7 @@ export class DeliveryService {
       if (deferred.length) m.inc({ delivery_type: q.deliveryType, outcome: 'deferred' }, deferred.length);
       if (failed.length) m.inc({ delivery_type: q.deliveryType, outcome: 'failed' }, failed.length);
     }
-    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: sendConnectorId(connector), source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
-    if (delivered.length > 0) this.track({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
-    if (deferred.length > 0) this.track({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
-    if (failed.length > 0) {
-      this.track({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
-      this.reportFailures(messageId, failed, config, target.host);
-    }
+    if (failed.length > 0) this.reportFailures(messageId, failed, config, target.host);
     this.deps.log.log(failed.length + deferred.length > 0 ? 'warn' : 'info', 'delivery.message.sent', {
       queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]`,
       ...(deferred.length > 0 && { deferredReply: deferred[0].reply }), ...(failed.length > 0 && { failedReply: failed[0].reply }),

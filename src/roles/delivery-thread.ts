@@ -41,7 +41,7 @@ export class DeliveryThread {
         }
       });
       w.on('error', (err) => {
-        this.log.log('error', 'delivery.thread.failed', { error: err.stack ?? err.message, action: 'delivery restarts by itself; if this repeats, report the error' });
+        this.log.log('error', 'delivery.thread.failed', { error: (err as Error)?.stack ?? String(err), action: 'delivery restarts by itself; if this repeats, report the error' });
         if (!started) reject(err);
       });
       w.on('exit', (code) => {
