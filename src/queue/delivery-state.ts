@@ -8,7 +8,7 @@
 // recipient.
 
 import type Database from 'better-sqlite3';
-import { relaxedWrite } from './sqlite-queue-store.js';
+import { relaxedWrite, retryWhileBusy } from './sqlite-queue-store.js';
 import type { DeliveryType } from '../routing/categorizer.js';
 import type { Envelope, RecipientInput } from './queue-store.js';
 
@@ -82,6 +82,11 @@ export class DeliveryState {
     let st = this.statements.get(text);
     if (!st) {
       st = this.db.prepare(text);
+      if (this.relaxed && !st.reader) {
+        // A write outside a transaction on the relaxed connection (busy_timeout 0) retries by itself.
+        const run = st.run.bind(st);
+        st.run = ((...args: unknown[]) => (this.db.inTransaction ? run(...args) : retryWhileBusy(() => run(...args)))) as typeof st.run;
+      }
       this.statements.set(text, st);
     }
     return st;

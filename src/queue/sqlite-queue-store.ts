@@ -76,9 +76,30 @@ CREATE INDEX IF NOT EXISTS tracking_time ON tracking_events (timestamp);
 CREATE INDEX IF NOT EXISTS tracking_message ON tracking_events (message_id);
 `;
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs a write on a connection with busy_timeout 0, retrying while another connection (the commit
+ * thread, during its fsync) holds the write lock: in steps from 50 µs, where SQLite's own busy
+ * handler sleeps at least a millisecond. Bounded: after 10 s the SQLITE_BUSY error stands.
+ */
+export function retryWhileBusy<T>(fn: () => T, timeoutMs = 10_000): T {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 0.05;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(sleeper, 0, 0, wait);
+      wait = Math.min(wait * 2, 2);
+    }
+  }
+}
+
 /** Runs a write committed without an fsync: on a connection that is relaxed already, as is; else with synchronous=NORMAL for its duration. */
 export function relaxedWrite<T>(db: Database.Database, relaxed: boolean, fn: () => T): T {
-  if (relaxed) return fn();
+  if (relaxed) return retryWhileBusy(fn);
   db.pragma('synchronous = NORMAL');
   try {
     return fn();
@@ -111,6 +132,8 @@ export class SqliteQueueStore implements QueueStore {
       // Bookkeeping and reads only need no fsync; acceptance is durable all the same: on the
       // commit thread's own connection, or here with synchronous=FULL for its transaction.
       this.db.pragma('synchronous = NORMAL');
+      // Writes here retry by themselves (relaxedWrite); reads in WAL mode do not wait for writers.
+      this.db.pragma('busy_timeout = 0');
       this.relaxed = true;
     }
     if (options.commitThread) {
@@ -121,7 +144,7 @@ export class SqliteQueueStore implements QueueStore {
         if (!this.relaxed) return write(items);
         this.db.pragma('synchronous = FULL');
         try {
-          return write(items);
+          return retryWhileBusy(() => write(items));
         } finally {
           this.db.pragma('synchronous = NORMAL');
         }
