@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startPostfix, type Postfix } from '../test/harness/postfix.js';
 import { ROOT } from '../src/lab/seed-script.js';
+import { stopChild } from '../src/lab/stop-child.js';
 
 export type PeerName = 'gatehouse' | 'postfix' | 'haraka';
 
@@ -47,14 +48,6 @@ function waitForPort(address: string, port: number, ms: number): Promise<void> {
   });
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.kill(signal);
-  });
-}
 
 export class GatehousePeer implements RelayPeer {
   readonly name = 'gatehouse' as const;
@@ -120,7 +113,7 @@ export class GatehousePeer implements RelayPeer {
   }
 
   async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child);
+    if (this.child) await stopChild(this.child, 20_000);
   }
 }
 
@@ -209,7 +202,7 @@ export class HarakaPeer implements RelayPeer {
   }
 
   async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child);
+    if (this.child) await stopChild(this.child, 20_000);
   }
 }
 

@@ -3,6 +3,7 @@
 // message of a run has arrived.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopChild } from '../src/lab/stop-child.js';
 
 export class Sink {
   private counter = 0;
@@ -40,11 +41,6 @@ export class Sink {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      this.child.once('exit', () => { clearTimeout(t); resolve(); });
-      this.child.kill('SIGTERM');
-    });
+    return stopChild(this.child, 5000);
   }
 }

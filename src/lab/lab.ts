@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connection.js';
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
+import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
 import { edgeScript, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 
@@ -82,12 +83,7 @@ class RunningServer {
     });
   }
   stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-      this.child.once('exit', () => { clearTimeout(t); resolve(); });
-      this.child.kill('SIGTERM');
-    });
+    return stopChild(this.child, 15_000);
   }
 }
 
@@ -316,13 +312,6 @@ export class Lab {
   async stop(): Promise<void> {
     await Promise.all(this.running.map((r) => r.stop()));
     this.dns?.close();
-    const dnsmasq = this.dnsmasq;
-    if (dnsmasq && dnsmasq.exitCode === null && dnsmasq.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => dnsmasq.kill('SIGKILL'), 5_000);
-        dnsmasq.once('exit', () => { clearTimeout(t); resolve(); });
-        dnsmasq.kill('SIGTERM');
-      });
-    }
+    if (this.dnsmasq) await stopChild(this.dnsmasq, 5_000);
   }
 }

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
+import { stopChild } from '../../src/lab/stop-child.js';
 import { join } from 'node:path';
 
 async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
@@ -19,12 +20,7 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 export class Peer {
   constructor(readonly child: ChildProcess, readonly name: string) {}
   stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      this.child.once('exit', () => { clearTimeout(t); resolve(); });
-      this.child.kill('SIGTERM');
-    });
+    return stopChild(this.child, 3000);
   }
 }
 

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { stopChild } from '../../src/lab/stop-child.js';
 import { until } from './peers.js';
 
 export interface PostfixOptions {
@@ -126,13 +127,7 @@ export async function startPostfix(o: PostfixOptions): Promise<Postfix> {
         const alive = () => { try { process.kill(masterPid, 0); return true; } catch { return false; } };
         await until(() => !alive(), 15_000, 'the Postfix master to stop').catch(() => { try { process.kill(masterPid, 'SIGKILL'); } catch { /* gone */ } });
       }
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((res) => {
-          const t = setTimeout(() => { child.kill('SIGKILL'); res(); }, 5_000);
-          child.once('exit', () => { clearTimeout(t); res(); });
-          child.kill('SIGTERM');
-        });
-      }
+      await stopChild(child, 5_000);
     },
   };
 }
