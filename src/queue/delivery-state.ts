@@ -135,8 +135,13 @@ export class DeliveryState {
   }
 
   /** Every recipient still waiting (poison and suspended messages excepted: they never expire), for expiry and delay notifications. */
-  waiting(limit: number, afterMessage = 0): PendingRecipient[] {
-    return (this.sql("SELECT * FROM recipients WHERE status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) AND message > ? ORDER BY message, idx LIMIT ?").all(afterMessage, limit) as RecipientRow[]).map(toPending);
+  waiting(limit: number, afterMessage = 0, upToMessage = Number.MAX_SAFE_INTEGER): PendingRecipient[] {
+    return (this.sql("SELECT * FROM recipients WHERE message > ? AND message <= ? AND status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?").all(afterMessage, upToMessage, limit) as RecipientRow[]).map(toPending);
+  }
+
+  /** The newest message received at or before `time` (0: none): messages are numbered in arrival order. */
+  lastMessageReceivedBy(time: number): number {
+    return (this.sql('SELECT MAX(id) AS id FROM messages WHERE received_at <= ?').get(time) as { id: number | null }).id ?? 0;
   }
 
   /**
@@ -283,9 +288,13 @@ export class DeliveryState {
 
   /** The earliest time a recipient of the queue becomes due (null: nothing waiting but suspended messages). */
   nextDue(queueKey: string): number | null {
-    const row = this.sql(`SELECT MIN(COALESCE(next_attempt_at, 0)) AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry')
-      AND message NOT IN (SELECT message FROM suspended_messages)`).get(queueKey) as { t: number | null };
-    return row.t;
+    // Index-only: a recipient due now (no retry time), else the earliest retry time.
+    const now = this.sql(`SELECT 1 FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NULL
+      AND message NOT IN (SELECT message FROM suspended_messages) LIMIT 1`).get(queueKey);
+    if (now) return 0;
+    const row = this.sql(`SELECT next_attempt_at AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NOT NULL
+      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY next_attempt_at LIMIT 1`).get(queueKey) as { t: number } | undefined;
+    return row?.t ?? null;
   }
 
   setQueue(key: string, change: { status?: QueueStatus; failures?: number; nextRetryAt?: number | null; lastError?: string | null; lastAttemptAt?: number }): void {

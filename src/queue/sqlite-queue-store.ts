@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients (status, next_attempt_at);
 -- A queue's recipients in message order (delivery takes them oldest first).
 CREATE INDEX IF NOT EXISTS recipients_queue ON recipients (next_hop, message, idx);
+-- When a queue is next due (its earliest retry time), without reading the queue.
+CREATE INDEX IF NOT EXISTS recipients_due ON recipients (next_hop, status, next_attempt_at);
+-- Messages by arrival time (delay notices and expiry look only at old ones).
+CREATE INDEX IF NOT EXISTS messages_received ON messages (received_at);
 DROP INDEX IF EXISTS recipients_hop;
 CREATE TABLE IF NOT EXISTS queues (
   id INTEGER PRIMARY KEY,

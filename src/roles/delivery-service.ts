@@ -541,9 +541,13 @@ export class DeliveryService {
   }
 
   private expireAndNotify(config: TransportConfig, now: number): void {
+    // Only messages old enough for a delay notice or expiry are looked at (a deferred backlog
+    // of fresh messages costs nothing here).
+    const upTo = this.deps.state.lastMessageReceivedBy(now - Math.min(config.retry.delayNotificationMs, config.retry.messageExpirationMs));
+    if (upTo === 0) return;
     let after = 0;
     for (let round = 0; round < 100; round++) {
-      const list = this.deps.state.waiting(1000, after);
+      const list = this.deps.state.waiting(1000, after, upTo);
       if (list.length === 0) break;
       after = list[list.length - 1].message;
       const byMessage = new Map<number, PendingRecipient[]>();
