@@ -43,6 +43,26 @@ describe('SqliteQueueStore', () => {
     again.close();
   });
 
+  it('commits on the commit thread: shared batches, durable before the promise settles, one refused item alone', async () => {
+    const path = join(dir, 'threaded.db');
+    const q = new SqliteQueueStore(path, { commitThread: true });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => q.accept(envelope(i), Buffer.from(`Subject: ${i}\r\n\r\nbody ${i}\r\n`))));
+    assert.equal(new Set(results.map((r) => r.internalId)).size, 40);
+    assert.ok(q.commits < 40, `expected group commits, got ${q.commits}`);
+    // Visible to another connection as soon as accept() settled.
+    const other = new SqliteQueueStore(path);
+    assert.equal(other.count(), 40);
+    other.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, \'disk full\'); END;');
+    const mixed = await Promise.allSettled([q.accept(envelope(50), Buffer.from('small')), q.accept(envelope(51), Buffer.alloc(200, 65))]);
+    assert.equal(mixed[0].status, 'fulfilled');
+    assert.equal(mixed[1].status, 'rejected');
+    assert.match(String((mixed[1] as PromiseRejectedResult).reason), /disk full/);
+    assert.equal(other.count(), 41);
+    await q.drain();
+    q.close();
+    other.close();
+  });
+
   it('refuses only the message the store cannot write, and never half of one', async () => {
     const q = new SqliteQueueStore(join(dir, 'broken.db'));
     q.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, \'disk full\'); END;');
