@@ -16,12 +16,13 @@ export interface LogRetention {
 }
 
 /** Removes files named like `pattern` in `folder` beyond the limits; returns the paths removed. */
-export function pruneLogFolder(folder: string, pattern: RegExp, current: string, r: LogRetention, now = Date.now()): string[] {
+/** `written`: sizes of files whose writes may still be in flight (their size on disk lags). */
+export function pruneLogFolder(folder: string, pattern: RegExp, current: string, r: LogRetention, now = Date.now(), written: ReadonlyMap<string, number> = new Map()): string[] {
   const files = readdirSync(folder).filter((f) => pattern.test(f)).flatMap((f) => {
     const path = join(folder, f);
     try {
       const st = statSync(path);
-      return [{ path, size: st.size, mtime: st.mtimeMs }];
+      return [{ path, size: Math.max(st.size, written.get(path) ?? 0), mtime: st.mtimeMs }];
     } catch {
       return [];
     }

@@ -68,6 +68,8 @@ export class RollingLog {
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
     const s = this.settings();
     if (this.stream && day === this.day && this.bytes + next <= s.maxFileBytes && dirname(this.file) === s.folder) return this.stream;
+    // The file being closed may still be flushing: pruning counts what was written to it.
+    const flushing = new Map(this.file !== '' ? [[this.file, this.bytes]] : []);
     void this.close();
     const { prefix } = this.kind;
     try {
@@ -104,7 +106,7 @@ export class RollingLog {
         const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: ${this.kind.logType}\r\n#Date: ${now.toISOString()}\r\n#Fields: ${this.kind.fields.join(',')}\r\n`;
         stream.write(header);
         this.bytes += Buffer.byteLength(header);
-        pruneLogFolder(dir, new RegExp(`^${prefix}\\d{8}-\\d+\\.LOG$`, 'i'), path, s);
+        pruneLogFolder(dir, new RegExp(`^${prefix}\\d{8}-\\d+\\.LOG$`, 'i'), path, s, Date.now(), flushing);
       }
       this.failed = false;
       return stream;
