@@ -18,14 +18,14 @@ import { hasAiosmtpd, startAiosmtpd, startDnsmasq, startSink, type Peer } from '
 import { seedCommands } from './harness/seed.js';
 import { startService, type RunningService } from './harness/service.js';
 
-const DNS = '127.10.70.53';
+const DNS = '127.10.74.53';
 const DNS_PORT = 5353;
-const EDGE_EXT = '127.10.70.1';
-const EDGE_INT = '127.10.70.2';
-const MBX1 = '127.168.70.10';
-const MBX2 = '127.168.70.20';
-const STRANGER = '127.168.70.30';
-const MX = '127.10.71.1';
+const EDGE_EXT = '127.10.74.1';
+const EDGE_INT = '127.10.74.2';
+const MBX1 = '127.168.74.10';
+const MBX2 = '127.168.74.20';
+const STRANGER = '127.168.74.30';
+const MX = '127.10.75.1';
 const PASSWORD = 'Explain-Pa55!';
 
 function mapIps(line: string): string {
@@ -107,8 +107,8 @@ describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd
     const s = await explain(`kim@fabrikam.com -Sender alice@contoso.com -ClientIPAddress ${STRANGER} -ReceiveBinding ${EDGE_INT}:25 -AuthenticatedAs mbxrelay`);
     const [rc] = only(s, 'ReceiveConnector');
     assert.equal(rc.Result, 'Failure', JSON.stringify(s));
-    assert.match(rc.Detail, /EDGE01\\From Internal Org listens there, but its RemoteIPRanges \(127\.168\.70\.10, 127\.168\.70\.20\) do not include 127\.168\.70\.30/);
-    assert.match(rc.Fix, /Set-ReceiveConnector "EDGE01\\From Internal Org" -RemoteIPRanges @\{Add="127\.168\.70\.30"\}/);
+    assert.match(rc.Detail, /EDGE01\\From Internal Org listens there, but its RemoteIPRanges \(127\.168\.74\.10, 127\.168\.74\.20\) do not include 127\.168\.74\.30/);
+    assert.match(rc.Fix, /Set-ReceiveConnector "EDGE01\\From Internal Org" -RemoteIPRanges @\{Add="127\.168\.74\.30"\}/);
     assert.equal(only(s, 'Routing').length, 0, 'the walk stops where the session would');
 
     const swaks = spawnSync('swaks', ['--server', `${EDGE_INT}:25`, '--local-interface', STRANGER, '--quit-after', 'BANNER', '--timeout', '10'], { encoding: 'utf8', timeout: 30_000 });
@@ -140,15 +140,15 @@ describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd
     assert.equal(byName('ReceiveCertificate')[0].Result, 'Warning', 'Internet mail still arrives, unencrypted');
     assert.equal(byName('Recipient')[0].Result, 'Success');
     assert.match(byName('Routing')[0].Detail, /Send connector "To Internal Org" \(SmartHostConnectorDelivery/);
-    assert.match(byName('NextHop')[0].Detail, /mbxserver01\.contoso\.com -> 127\.168\.70\.10; mbxserver02\.contoso\.com -> 127\.168\.70\.20/);
+    assert.match(byName('NextHop')[0].Detail, /mbxserver01\.contoso\.com -> 127\.168\.74\.10; mbxserver02\.contoso\.com -> 127\.168\.74\.20/);
 
     const [noTls] = byName('STARTTLS').filter((x) => x.Result === 'Failure');
     assert.ok(noTls, JSON.stringify(s));
-    assert.match(noTls.Detail, /mbxserver01\.contoso\.com \[127\.168\.70\.10:25\] does not offer STARTTLS, and Send connector "To Internal Org" requires TLS \(SmartHostAuthMechanism BasicAuthRequireTLS\)/);
+    assert.match(noTls.Detail, /mbxserver01\.contoso\.com \[127\.168\.74\.10:25\] does not offer STARTTLS, and Send connector "To Internal Org" requires TLS \(SmartHostAuthMechanism BasicAuthRequireTLS\)/);
     assert.match(noTls.Fix, /Enable STARTTLS on mbxserver01\.contoso\.com/);
 
     const connect = byName('Connect').find((x) => x.Result === 'Success');
-    assert.match(connect?.Detail ?? '', /Connected to mbxserver02\.contoso\.com \[127\.168\.70\.20:25\]/);
+    assert.match(connect?.Detail ?? '', /Connected to mbxserver02\.contoso\.com \[127\.168\.74\.20:25\]/);
     const [name] = byName('Certificate');
     assert.equal(name.Result, 'Warning');
     assert.match(name.Detail, /presented a certificate for wrong\.example .* does not carry the name mbxserver02\.contoso\.com/);
@@ -166,7 +166,7 @@ describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd
       assert.equal(only(s, name)[0]?.Result, 'Success', `${name}: ${JSON.stringify(s)}`);
     }
     assert.match(only(s, 'Permissions')[0].Detail, /AcceptAnyRecipient/);
-    assert.match(only(s, 'NextHop')[0].Detail, /mx\.fabrikam\.com \(MX 10\) -> 127\.10\.71\.1/);
+    assert.match(only(s, 'NextHop')[0].Detail, /mx\.fabrikam\.com \(MX 10\) -> 127\.10\.75\.1/);
     assert.equal(only(s, 'STARTTLS')[0].Result, 'Warning', 'smtp-sink offers no STARTTLS');
 
     const swaks = spawnSync('swaks', ['--server', `${EDGE_INT}:25`, '--local-interface', STRANGER, '--quit-after', 'BANNER', '--timeout', '10'], { encoding: 'utf8', timeout: 30_000 });

@@ -55,13 +55,19 @@ export async function startSink(address: string, dir: string, options: string[] 
   chmodSync(dir, 0o777);
   const child = spawn('/usr/sbin/smtp-sink', ['-u', 'root', '-d', join(dir, '%M.'), ...options, `${address}:25`, '100'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const peer = new Peer(child, `smtp-sink ${address}`) as Peer & { messages(): SinkMessage[] };
-  peer.messages = () => readdirSync(dir).map((f) => {
-    const text = readFileSync(join(dir, f), 'latin1');
-    return {
+  // smtp-sink removes the dump of a transaction the client aborted: a file listed may be gone.
+  peer.messages = () => readdirSync(dir).flatMap((f) => {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, f), 'latin1');
+    } catch {
+      return [];
+    }
+    return [{
       mailFrom: /^X-Mail-Args: <([^>]*)>/mi.exec(text)?.[1] ?? '',
       rcptTo: [...text.matchAll(/^X-Rcpt-Args: <([^>]*)>/gmi)].map((m) => m[1]),
       text,
-    };
+    }];
   });
   const { connect } = await import('node:net');
   await until(() => new Promise<boolean>((resolve) => {
