@@ -16,7 +16,9 @@ import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connectio
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { edgeScript, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, edgeScript, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { openServer } from '../setup/server-folder.js';
+import { serverCertificates, servicesOf } from '../tls/certificate-selection.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const MARKER = '.gatehouse-lab';
@@ -125,13 +127,14 @@ export class Lab {
       if (r.code !== 0) throw new LabError(`setup of ${s.name} failed: ${r.stderr.trim()}`);
     }
 
+    this.exportCertificates([edge, mbx1, mbx2]);
     const mailbox = mailboxScript(this.plan);
-    this.section(`MBX01: what the seed assumes (the organization: accepted domain, databases, mailboxes, the account the Edge uses, bindings on ${mbx1.address} and ${mbx2.address})`);
+    this.section(`MBX01: what the seed assumes (the organization: accepted domain, databases, mailboxes, the account the Edge uses, the Edge's certificate trusted, bindings on ${mbx1.address} and ${mbx2.address})`);
     await this.shell(mbx1, mailbox.assumed);
     this.section('MBX01: the seed\'s Mailbox server procedure, verbatim');
     await this.shell(mbx1, mailbox.seed);
     const edgeLines = edgeScript(this.plan);
-    this.section('EDGE01: what the seed assumes (accepted domain, the account the Mailbox servers use, DNS)');
+    this.section('EDGE01: what the seed assumes (accepted domain, the account the Mailbox servers use, their certificates trusted, DNS)');
     await this.shell(edge, edgeLines.assumed);
     this.section(`EDGE01: the seed's Edge Transport procedure, verbatim (10.1.1.1 -> ${ADDRESSES.edgeExternal}, 10.1.1.2 -> ${ADDRESSES.edgeInternal}, 192.168.5.10/20 -> ${mbx1.address}/${mbx2.address})`);
     await this.shell(edge, edgeLines.seed);
@@ -227,6 +230,21 @@ export class Lab {
       `EDGE01\\mbxrelay    ${p.mbxrelay}   (Edge account the Mailbox servers authenticate with: $EdgeCredentials)`,
       '',
     ].join('\n'), { mode: 0o600 });
+  }
+
+  /** Writes each server's SMTP certificate (public part) where the others' scripts import it from. */
+  private exportCertificates(servers: LabServer[]): void {
+    mkdirSync(join(this.plan.dir, 'certs'), { recursive: true });
+    for (const s of servers) {
+      const opened = openServer(this.dataDir(s));
+      try {
+        const cert = serverCertificates(opened.repo, opened.name).find((c) => servicesOf(c).has('SMTP'));
+        if (!cert) throw new LabError(`${s.name} has no SMTP certificate after setup`);
+        writeFileSync(certificateFile(this.plan, s), String(cert.values.CertificatePem));
+      } finally {
+        opened.close();
+      }
+    }
   }
 
   /** Runs a script in the server's shell with a transcript; Get-Credential answers follow their line. */

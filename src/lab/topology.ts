@@ -100,6 +100,13 @@ export interface ScriptLine {
 
 const secure = (pw: string) => `(ConvertTo-SecureString "${pw}" -AsPlainText -Force)`;
 
+/** Where the lab puts each server's SMTP certificate (public part) for the others to trust. */
+export function certificateFile(plan: LabPlan, server: LabServer): string {
+  return join(plan.dir, 'certs', `${server.name}.crt`);
+}
+
+const trust = (plan: LabPlan, peer: LabServer) => `Import-ExchangeCertificate -FileName "${certificateFile(plan, peer)}" -FriendlyName "${peer.name} (trusted peer)" | Out-Null`;
+
 function dnsSettings(plan: LabPlan, server: string): string {
   const dns = `${ADDRESSES.dns}:${plan.dnsPort}`;
   return `Set-TransportService ${server} -ExternalDNSServers ${dns} -ExternalDNSAdapterEnabled $false -InternalDNSServers ${dns} -InternalDNSAdapterEnabled $false`;
@@ -121,6 +128,8 @@ export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Scr
     `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB2 -Password ${secure(p.bob)}`,
     `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword ${secure(p.edgeauth)} -Enabled $true`,
     'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+    // The Edge's self-signed certificate, trusted by the organization's servers.
+    trust(plan, plan.servers.edge),
     ...[mbx1, mbx2].flatMap((s) => [
       `Set-ReceiveConnector "Default ${s.name}" -Bindings ${s.address}:${plan.smtpPort}`,
       `Set-ReceiveConnector "Client ${s.name}" -Bindings ${s.address}:${plan.submissionPort}`,
@@ -139,6 +148,9 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
     'New-AcceptedDomain Contoso -DomainName contoso.com',
     `New-LocalUser -Name mbxrelay -Password ${secure(p.mbxrelay)}`,
     'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+    // The Mailbox servers' self-signed certificates, trusted by the Edge.
+    trust(plan, plan.servers.mbx1),
+    trust(plan, plan.servers.mbx2),
     dnsSettings(plan, plan.servers.edge.name),
   ].map((text) => ({ text }));
   const seed = withCredentials(seedCommands().edge.map((l) => mapSeedLine(l, plan)), ['CONTOSO\\edgeauth', p.edgeauth]);

@@ -194,6 +194,17 @@ m.logout()`], { timeout: 30_000 });
     assert.match(mx.log(), /TLS connection established from unknown\[127\.0\.0\.1\]: TLSv1\.[23]/, 'the Edge used STARTTLS');
   });
 
+  it('the servers trust each other\'s certificates: "To Internal Org" with CertificateValidation still delivers', async () => {
+    await shell('EDGE01', 'Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel CertificateValidation');
+    await new Promise((r) => setTimeout(r, 2000)); // the running Edge applies the change
+    const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'sender@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: e2e validated', '--body', 'checked certificate']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e validated')), 30_000, 'the message over a validated TLS link');
+    const explained = await shell('EDGE01', 'Test-Mailflow alice@contoso.com -Sender sender@fabrikam.com | Where-Object Step -eq Certificate | Format-List Result,Detail');
+    assert.match(explained, /Result : Success/);
+    assert.match(explained, /chains to a trusted CA/);
+  });
+
   it('refuses the Internet on the internal binding, and relaying on the external one', () => {
     const internal = swaks(['--server', `${EDGE_INT}:${SMTP}`, '--local-interface', FABRIKAM, '--quit-after', 'BANNER']);
     assert.notEqual(internal.status, 0);
