@@ -9,8 +9,8 @@ import { findAccount, isExchangeServersMember } from '../directory/account-looku
 import { RecipientDirectory } from '../directory/recipients.js';
 import { dnsSettingsFromTransport, MailResolver } from '../dns/index.js';
 import { MailFlowExplainer, type ReceiveCertificate } from '../explain/mail-flow-explainer.js';
-import { certificateSchema } from '../config/model/certificate.js';
 import { IPAddress, IPBinding, SmtpAddress } from '../config/types/index.js';
+import { connectorCredential, trustedCertificates } from '../roles/delivery-composition.js';
 import { loadTransportConfig } from '../roles/transport-config.js';
 import { ConversionError, type CommandSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
@@ -70,8 +70,8 @@ export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
         },
         ...(directory && { recipients: { find: (a: string) => directory.find(a), addressesOfAccount: (g: string) => directory.addressesOfAccount(g) } }),
         resolver: (kind) => new MailResolver(dnsSettingsFromTransport(config.dns, kind)),
-        credential: (c) => (c.credential?.sealed ? { username: c.credential.userName, password: ctx.repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null),
-        trustedCertificates: () => ctx.repo.list(certificateSchema).map((o) => String(o.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
+        credential: (c) => connectorCredential(ctx.repo, c),
+        trustedCertificates: () => trustedCertificates(ctx.repo),
         connect: (target, policy) => OutboundConnection.open(target, { ...policy, connectTimeoutMs: 10_000, greetingTimeoutMs: 15_000, inactivityTimeoutMs: Math.min(policy.inactivityTimeoutMs, 15_000) }),
       });
       let steps;

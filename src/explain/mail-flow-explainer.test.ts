@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IPBinding, IPRange } from '../config/types/index.js';
 import type { ReceiveConnectorConfig, TransportConfig } from '../roles/transport-config.js';
-import { MailFlowExplainer, nameCovers, type ExplainerDeps } from './mail-flow-explainer.js';
+import { domainMatches as nameCovers } from '../tls/names.js';
+import { MailFlowExplainer, type ExplainerDeps } from './mail-flow-explainer.js';
 
 test('nameCovers: exact names, one-label wildcards, case and trailing dots', () => {
   assert.equal(nameCovers('mx.fabrikam.com', 'MX.Fabrikam.com.'), true);

@@ -19,7 +19,8 @@ import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admi
 import { selectConnector } from '../smtp/inbound/connector-selection.js';
 import { describePrincipal, rightsFor, type Principal } from '../smtp/inbound/permissions.js';
 import type { ConnectFailure, OutboundPolicy, OutboundTarget, TlsSessionInfo } from '../smtp/outbound/connection.js';
-import { STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
+import { endpointText, STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
+import { domainMatches } from '../tls/names.js';
 import { formatReply, type SmtpReply } from '../smtp/protocol/index.js';
 import { receiveSideFixes, sendSideFix } from './advice.js';
 
@@ -195,7 +196,7 @@ export class MailFlowExplainer {
     const cert = this.deps.receiveCertificate(c);
     if (cert) {
       const self = cert.selfSigned ? ' It is self-signed: servers that validate certificates must trust it (import it there).' : '';
-      if (!cert.names.some((n) => nameCovers(n, c.fqdn))) {
+      if (!cert.names.some((n) => domainMatches(n, c.fqdn))) {
         this.add('ReceiveCertificate', 'Warning',
           `STARTTLS is offered with certificate ${cert.thumbprint} (${cert.subject}; names ${list(cert.names)}), chosen by TlsCertificateName, but it does not carry the connector's Fqdn ${c.fqdn}: clients that check the name (DomainValidation) refuse it.${self}`,
           receiveSideFixes.certificate(c));
@@ -374,7 +375,7 @@ export class MailFlowExplainer {
     // the recipient domain) when the connector validates names; otherwise the host we asked for.
     const expected = policy.tlsAuthLevel === 'DomainValidation' ? policy.tlsDomain || target.host : c.tlsDomain ?? target.host;
     const checksName = !isIP(expected.replace(/^\[|\]$/g, ''));
-    const nameOk = !checksName || cert.names.some((n) => nameCovers(n, expected));
+    const nameOk = !checksName || cert.names.some((n) => domainMatches(n, expected));
     const trust = conn.tls.authorized ? 'chains to a trusted CA' : `is not trusted here (${conn.tls.authorizationError ?? 'unverified'})`;
     const facts = `${where} presented a certificate for ${list(cert.names)} (issuer ${cert.issuer || 'unknown'}, valid to ${cert.validTo}); it ${trust}`;
     if (!nameOk) {
@@ -400,20 +401,6 @@ export class MailFlowExplainer {
       ? `${where} offers AUTH ${offered}; Send connector ${quote(c.name)} sends no credential (SmartHostAuthMechanism ${c.smartHostAuthMechanism}).`
       : `${where} offers no AUTH; Send connector ${quote(c.name)} sends no credential.`);
   }
-}
-
-function endpointText(e: { address: string; port: number }): string {
-  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
-}
-
-/** A certificate name covers a host name (a wildcard covers exactly one label). */
-export function nameCovers(certName: string, host: string): boolean {
-  const n = certName.toLowerCase().replace(/\.$/, '');
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (n === h) return true;
-  if (!n.startsWith('*.')) return false;
-  const dot = h.indexOf('.');
-  return dot > 0 && h.slice(dot + 1) === n.slice(2);
 }
 
 /** Why connectors that would cover the domain are not used (disabled, sourced elsewhere). */

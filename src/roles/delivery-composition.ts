@@ -19,11 +19,22 @@ import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService, type ResolverLike } from './delivery-service.js';
 import type { TransportConfig } from './transport-config.js';
+import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
   outcome(labels: { delivery_type: string; outcome: string }, n: number): void;
   dns(kind: string, result: string, seconds: number): void;
+}
+
+/** A Send connector's credential, opened from its sealed form; null when it has none. */
+export function connectorCredential(repo: OpenServer['repo'], c: SendConnectorConfig): { username: string; password: string } | null {
+  return c.credential?.sealed ? { username: c.credential.userName, password: repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null;
+}
+
+/** Every certificate in the store, trusted for outbound TLS beside the system's CAs (imported peers included). */
+export function trustedCertificates(repo: OpenServer['repo']): string[] {
+  return repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'));
 }
 
 export interface ComposedDelivery {
@@ -59,8 +70,8 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     config: o.config,
     resolver,
     connect: (target, policy) => OutboundConnection.open(target, policy),
-    credential: (c) => (c.credential?.sealed ? { username: c.credential.userName, password: server.repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null),
-    trustedCertificates: () => server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE')),
+    credential: (c) => connectorCredential(server.repo, c),
+    trustedCertificates: () => trustedCertificates(server.repo),
     buildDsn,
     sendProtocolLog,
     connectivityLog,
