@@ -107,6 +107,8 @@ export interface TransportConfig {
   defaultSourceAddress: string | null;
   /** Message tracking log files (the folder relative to the server folder when not absolute). */
   trackingLog: { enabled: boolean; folder: string; subjects: boolean; maxFileBytes: number; maxAgeMs: number; maxDirectoryBytes: number | null };
+  /** Set-TransportService -TlsMinimumVersion: the oldest TLS version inbound STARTTLS accepts. */
+  tlsMinimumVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** The connectivity log (folder as configured). */
   connectivityLog: { enabled: boolean; folder: string } & LogRetention;
 }
@@ -221,6 +223,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
         InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
+      tlsMinimumVersion: String(t.TlsMinimumVersion ?? 'Tls12') === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
       connectivityLog: {
         enabled: t.ConnectivityLogEnabled !== false,

@@ -36,3 +36,5 @@ export const AcceptedDomainTypeEnum = defineEnum('Microsoft.Exchange.Data.Accept
 export const DnsProtocolOptionType = defineEnum('Microsoft.Exchange.Data.ProtocolOption', ['Any', 'UseTcpOnly', 'UseUdpOnly']);
 export const ExtendedProtectionPolicyType = defineEnum('Microsoft.Exchange.Data.Directory.SystemConfiguration.ExtendedProtectionPolicySetting', ['None', 'Allow', 'Require']);
 export const TransportRoleType = defineEnum('Microsoft.Exchange.Data.Directory.SystemConfiguration.ServerRole', ['FrontendTransport', 'HubTransport']);
+/** Gatehouse's own: the oldest TLS version STARTTLS accepts (Set-TransportService -TlsMinimumVersion). */
+export const TlsMinimumVersionType = defineEnum('Gatehouse.TlsMinimumVersion', ['Tls12', 'Tls13']);

@@ -7,7 +7,7 @@ import { prop, type DefaultContext, type ObjectSchema } from '../schema.js';
 import { ByteQuantifiedSize, EnhancedTimeSpan, IPAddressValue, SmtpAddress, Unlimited } from '../types/index.js';
 import { ValueError } from '../types/value-error.js';
 import { intRange, parseBool, parseString } from './common.js';
-import { DnsProtocolOptionType, ProtocolLoggingLevelType } from './enums.js';
+import { DnsProtocolOptionType, ProtocolLoggingLevelType, TlsMinimumVersionType } from './enums.js';
 
 const DAY = 86_400_000;
 const span = (name: string, min: number, max: number) => (v: unknown) => EnhancedTimeSpan.parseInRange(v, min, max, name);
@@ -17,6 +17,18 @@ const MAX = 2147483647;
 const unlimitedSize = (name: string) => (v: unknown) => Unlimited.parse(v, (x: unknown) => ByteQuantifiedSize.parseInRange(x, 1, Number.MAX_SAFE_INTEGER, name));
 const unlimitedInt = (name: string, min: number, max: number) => (v: unknown) => Unlimited.parse(v, intRange(min, max, name));
 const logPath = (sub: string) => (ctx: DefaultContext) => `Logs/${sub}`;
+
+/**
+ * The TLS floor of the server's STARTTLS (Gatehouse's own setting; Exchange leaves it to Windows'
+ * SCHANNEL). Tls12 (default) or Tls13; older versions are refused with the reason, never stored.
+ */
+function parseTlsMinimumVersion(input: unknown): string {
+  const text = typeof input === 'string' ? input.trim().toLowerCase().replace(/[\s._v]/g, '') : '';
+  if (/^(ssl[23]|ssl30|tls1?|tls10|tls11)$/.test(text)) {
+    throw new ValueError(`${String(input)} is not allowed for TlsMinimumVersion: SSL 3.0, TLS 1.0 and TLS 1.1 are broken and deprecated (RFC 8996). Specify Tls12 or Tls13.`);
+  }
+  return TlsMinimumVersionType.parse(input);
+}
 
 /** A local folder path; relative paths are inside the server's data folder. */
 function parsePath(input: unknown): string {
@@ -69,6 +81,7 @@ export const transportServiceSchema: ObjectSchema = {
     prop({ name: 'SendProtocolLogMaxDirectorySize', typeName: 'Unlimited', description: 'Most space the send protocol log may use.', parse: unlimitedSize('SendProtocolLogMaxDirectorySize'), default: () => unlimitedSize('SendProtocolLogMaxDirectorySize')('250MB'), settable: 'set', runtime: true }),
     prop({ name: 'SendProtocolLogMaxFileSize', typeName: 'ByteQuantifiedSize', description: 'Size of one send protocol log file.', parse: (v) => ByteQuantifiedSize.parseInRange(v, 1, Number.MAX_SAFE_INTEGER, 'SendProtocolLogMaxFileSize'), default: () => ByteQuantifiedSize.parse('10MB'), settable: 'set', runtime: true }),
     prop({ name: 'SendProtocolLogPath', typeName: 'LocalLongFullPath', description: 'Folder of the SMTP send protocol log.', parse: parsePath, default: logPath('ProtocolLog/SmtpSend'), settable: 'set', runtime: true }),
+    prop({ name: 'TlsMinimumVersion', typeName: 'TlsMinimumVersion', description: 'Oldest TLS version the Receive connectors accept after STARTTLS: Tls12 (default) or Tls13. Older versions are refused.', parse: parseTlsMinimumVersion, default: 'Tls12', settable: 'set', runtime: true }),
     prop({ name: 'TransientFailureRetryCount', typeName: 'Int32', description: 'Quick retries after a connection failure (0-15).', parse: intRange(0, 15, 'TransientFailureRetryCount'), default: 6, settable: 'set', runtime: true }),
     prop({ name: 'TransientFailureRetryInterval', typeName: 'EnhancedTimeSpan', description: 'Spacing of the quick retries (00:00:01 to 12:00:00).', parse: span('TransientFailureRetryInterval', 1000, 12 * 3_600_000), default: (ctx) => EnhancedTimeSpan.parse(edge(ctx) ? '00:10:00' : '00:05:00'), settable: 'set', runtime: true }),
   ],

@@ -55,14 +55,15 @@ const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
 
-/** Secure contexts by certificate thumbprint, shared by the sessions of a process. */
+/** Secure contexts by certificate thumbprint and TLS floor, shared by the sessions of a process. */
 const contexts = new Map<string, SecureContext>();
 
-function secureContextFor(cert: SelectedCertificate): SecureContext {
-  let ctx = contexts.get(cert.thumbprint);
+function secureContextFor(cert: SelectedCertificate, minVersion: 'TLSv1.2' | 'TLSv1.3'): SecureContext {
+  const key = `${cert.thumbprint}|${minVersion}`;
+  let ctx = contexts.get(key);
   if (!ctx) {
-    ctx = createSecureContext({ cert: cert.certificatePem + (cert.chainPem ?? ''), key: cert.privateKeyPem, minVersion: 'TLSv1.2' });
-    contexts.set(cert.thumbprint, ctx);
+    ctx = createSecureContext({ cert: cert.certificatePem + (cert.chainPem ?? ''), key: cert.privateKeyPem, minVersion });
+    contexts.set(key, ctx);
   }
   return ctx;
 }
@@ -341,7 +342,7 @@ export class InboundSession extends EventEmitter {
     }
     let context: SecureContext;
     try {
-      context = secureContextFor(this.certificate);
+      context = secureContextFor(this.certificate, this.config.tlsMinimumVersion ?? 'TLSv1.2');
     } catch (err) {
       this.log.log('error', 'smtp.in.tls.context-failed', { thumbprint: this.certificate.thumbprint, error: (err as Error).message });
       this.reply(Replies.tlsInitFailed);
