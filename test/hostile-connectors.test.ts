@@ -40,6 +40,7 @@ const MAX_LOGON_FAILURES = 3;
 const PER_SOURCE = 20;
 const MAX_INBOUND = 1500;
 const FLOOD = 5000;
+const FLOOD_SOURCES = 100;
 
 type Kind = 'internet' | 'internal' | 'submission';
 
@@ -567,6 +568,104 @@ async function runRow(row: Row, t: Target): Promise<void> {
   }
 }
 
+
+// ---- floods ----
+
+interface FloodResult {
+  accepted: number;
+  perSource: number;
+  perConnector: number;
+  failed: string[];
+  acceptedBySource: Map<string, number>;
+  /** The accepted connections, held open until close(). */
+  held: Socket[];
+}
+
+/** The first reply line of a new connection from `source`: the banner or a refusal. */
+function firstLine(host: string, port: number, source: string): Promise<{ line: string; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port, localAddress: source });
+    let text = '';
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('no banner within 30 s')); }, 30_000);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      const nl = text.indexOf('\r\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        socket.removeAllListeners('data');
+        resolve({ line: text.slice(0, nl), socket });
+      }
+    });
+    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+    socket.once('close', () => { clearTimeout(timer); reject(new Error(`closed before a reply${text ? `: ${text}` : ''}`)); });
+  });
+}
+
+/** Opens `total` connections round-robin from `sources`, at most `parallel` connecting at once; keeps the accepted ones open. */
+async function flood(t: Target, sources: string[], total: number, parallel = 400): Promise<FloodResult> {
+  const result: FloodResult = { accepted: 0, perSource: 0, perConnector: 0, failed: [], acceptedBySource: new Map(), held: [] };
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const source = sources[next++ % sources.length];
+      try {
+        const { line, socket } = await firstLine(t.host, t.port, source);
+        if (line.startsWith('220 ')) {
+          result.accepted++;
+          result.acceptedBySource.set(source, (result.acceptedBySource.get(source) ?? 0) + 1);
+          socket.on('error', () => undefined);
+          result.held.push(socket);
+        } else {
+          socket.on('error', () => undefined);
+          socket.destroy();
+          if (/^421 4\.3\.2 The maximum number of concurrent connections has exceeded a limit/.test(line)) result.perSource++;
+          else if (/^421 4\.3\.2 The maximum number of concurrent server connections has exceeded a limit/.test(line)) result.perConnector++;
+          else result.failed.push(line);
+        }
+      } catch (err) {
+        result.failed.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return result;
+}
+
+function release(f: FloodResult): Promise<void> {
+  for (const s of f.held) s.destroy();
+  f.held = [];
+  return new Promise((res) => setTimeout(res, 1500)); // the server sees the closes
+}
+
+/** One whole message on `t` from `source`: the final reply code and enhanced code, e.g. "250 2.6.0", or the refusal. */
+async function legitimateMessage(t: Target, source: string): Promise<string> {
+  const c = await Client.open(t.host, t.port, source);
+  try {
+    const banner = await c.reply();
+    if (banner?.code !== 220) return `${banner?.code} ${banner?.lines[0].split(' ')[0]}`;
+    if (t.login) {
+      await login(c, t);
+      assert.equal((await c.command(`AUTH PLAIN ${b64(`\0${t.login.user}\0${t.login.password}`)}`))?.code, 235, c.transcript);
+    } else {
+      assert.equal((await c.command('EHLO legit.example'))?.code, 250);
+    }
+    assert.equal((await c.command(`MAIL FROM:<${t.sender}>`))?.code, 250, c.transcript);
+    assert.equal((await c.command(`RCPT TO:<${t.rcpt}>`))?.code, 250, c.transcript);
+    assert.equal((await c.command('DATA'))?.code, 354);
+    c.write('Subject: during the flood\r\n\r\nstill served\r\n.\r\n');
+    const done = await c.reply();
+    return `${done?.code} ${done?.lines[0].split(' ')[0]}`;
+  } finally {
+    c.close();
+  }
+}
+
+/** How many descriptors this process may open (the flood sizes itself to it, and says so). */
+function openFileLimit(): number {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Infinity : Number(out) || 1024;
+}
+
 // ---- the servers ----
 
 function rssMb(pid: number): number {
@@ -597,6 +696,9 @@ describe('hostile input on every connector type', () => {
     { kind: 'internal', label: 'Edge "From Internal Org" (STARTTLS + AUTH, Exchange Servers)', host: EDGE_INTERNAL, port: 25, login: { user: 'mbxrelay', password: PASSWORD.relay }, sender: 'alice@contoso.com', rcpt: 'carol@fabrikam.com', domain: 'fabrikam.com', service: () => edge },
     { kind: 'submission', label: 'Mailbox "Client MBX01" (STARTTLS + AUTH, mailbox user)', host: MAILBOX, port: 587, login: { user: 'alice@contoso.com', password: PASSWORD.alice }, sender: 'alice@contoso.com', rcpt: 'alice@contoso.com', domain: 'contoso.com', service: () => mailbox },
   ];
+
+  /** The Mailbox server's other connector (port 25), for a legitimate client while "Client MBX01" is flooded. */
+  const mailboxDefault: Target = { ...targets[2], label: 'Mailbox "Default MBX01"', port: 25 };
 
   before(async () => {
     for (const [role, name, fqdn, data] of [['EdgeTransport', 'EDGE01', 'edge01.contoso.net', edgeData], ['Mailbox', 'MBX01', 'mbx01.contoso.com', mailboxData]]) {
@@ -708,5 +810,86 @@ for n in range(5):
       assert.equal(passed[t.kind], rows, `${t.label}: cases passed`);
       assert.ok(after - rssBefore[s] < 200, `${s}: resident memory grew from ${rssBefore[s]} to ${after} MB`);
     }
+  });
+  describe('floods of connections', { concurrency: 1 }, () => {
+    // The flood holds its accepted connections for seconds: the catalogue's 4 s idle timeout would free them midway.
+    before(async () => {
+      const edgeMark = edge.lines.length;
+      const mailboxMark = mailbox.lines.length;
+      const patient = '-ConnectionInactivityTimeout 00:01:00 -ConnectionTimeout 00:05:00';
+      // MaxConnectionRatePerMinute (server-wide, default 1200) would refuse most of a burst of 5000 first: raised, so the
+      // connectors' own limits are what the floods meet.
+      for (const [data, server, names] of [[edgeData, 'EDGE01', ['From Internet', 'From Internal Org']], [mailboxData, 'MBX01', ['Client MBX01']]] as const) {
+        const script = [`Set-TransportService ${server} -MaxConnectionRatePerMinute 1000000`, ...names.map((n) => `Set-ReceiveConnector "${n}" ${patient}`)];
+        const res = await gatehouse(['shell', '--data', data, '-c', script.join('; ')]);
+        assert.equal(res.code, 0, res.stderr);
+      }
+      await reloaded(edge, edgeMark);
+      await reloaded(mailbox, mailboxMark);
+    });
+
+    // Refused connections are closed at once: each process holds at most the accepted ones plus those still
+    // connecting (400), well inside the descriptor limit both inherit; with a lower limit the flood shrinks, and says so.
+    const limit = openFileLimit();
+    const size = limit >= MAX_INBOUND + 1000 ? FLOOD : Math.max(PER_SOURCE * 2, limit - 600);
+    const other = (t: Target): Target => (t.kind === 'internet' ? targets[1] : t.kind === 'internal' ? targets[0] : mailboxDefault);
+
+    for (const t of targets) {
+      it(`${size} connections from one address: MaxInboundConnectionPerSource holds, others are served (${t.kind})`, { timeout: 120_000 }, async () => {
+        const s = t.service();
+        const before = rssMb(s.child.pid!);
+        const f = await flood(t, [FLOOD_SOURCE(200)], size);
+        let peak = 0;
+        try {
+          peak = rssMb(s.child.pid!);
+          const legit = await legitimateMessage(t, LEGIT_SOURCE);
+          assert.deepEqual(f.failed, [], 'every connection got an SMTP answer');
+          assert.equal(f.accepted, PER_SOURCE, 'accepted');
+          assert.equal(f.perSource, size - PER_SOURCE, 'refused with 421 4.3.2 (per source)');
+          assert.equal(legit, '250 2.6.0', 'a client from another address is served during the flood');
+        } finally {
+          await release(f);
+        }
+        const after = rssMb(s.child.pid!);
+        const ok = after - before < 150 && peak - before < 300;
+        recordFigure('hostile', { subject: `${size} connections from one address on ${t.label}`, finding: `${f.accepted} accepted, ${f.perSource} refused 421 4.3.2, legitimate client served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`, ok });
+        assert.ok(ok, `resident memory ${before} -> peak ${peak} -> ${after} MB`);
+      });
+
+      it(`${size} connections from ${FLOOD_SOURCES} addresses: MaxInboundConnection holds, other connectors are served (${t.kind})`, { timeout: 120_000 }, async () => {
+        const s = t.service();
+        const before = rssMb(s.child.pid!);
+        const sources = Array.from({ length: FLOOD_SOURCES }, (_, i) => FLOOD_SOURCE(i + 1));
+        const f = await flood(t, sources, size);
+        let peak = 0;
+        try {
+          peak = rssMb(s.child.pid!);
+          const sameConnector = await legitimateMessage(t, LEGIT_SOURCE);
+          const otherConnector = await legitimateMessage(other(t), LEGIT_SOURCE);
+          assert.deepEqual(f.failed, [], 'every connection got an SMTP answer');
+          assert.equal(f.accepted, MAX_INBOUND, 'accepted');
+          assert.ok(Math.max(...f.acceptedBySource.values()) <= PER_SOURCE, 'no source above MaxInboundConnectionPerSource');
+          assert.equal(f.perSource + f.perConnector, size - MAX_INBOUND, 'the rest refused with 421 4.3.2');
+          assert.ok(f.perConnector > 0);
+          assert.equal(sameConnector, '421 4.3.2', 'the full connector refuses everyone');
+          assert.equal(otherConnector, '250 2.6.0', 'the server\'s other connector still serves');
+        } finally {
+          await release(f);
+        }
+        assert.equal(await legitimateMessage(t, LEGIT_SOURCE), '250 2.6.0', 'served again once the flood is gone');
+        const after = rssMb(s.child.pid!);
+        const ok = after - before < 150 && peak - before < 400;
+        recordFigure('hostile', { subject: `${size} connections from ${FLOOD_SOURCES} addresses on ${t.label}`, finding: `${f.accepted} accepted, ${f.perConnector} refused 421 4.3.2 (connector), ${f.perSource} (per source); other connector served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`, ok });
+        assert.ok(ok, `resident memory ${before} -> peak ${peak} -> ${after} MB`);
+      });
+    }
+
+    it('after the floods both services are up and accept mail', { timeout: 60_000 }, async () => {
+      for (const t of targets) assert.equal(await legitimateMessage(t, CLIENT_SOURCE), '250 2.6.0', t.label);
+      for (const s of [edge, mailbox]) {
+        assert.equal(s.child.exitCode, null);
+        assert.ok(!s.lines.some((l) => l.event === 'smtp.in.session.bug' || l.event === 'stderr'), 'no internal errors were logged');
+      }
+    });
   });
 });
