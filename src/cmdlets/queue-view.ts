@@ -306,9 +306,11 @@ class RecipientInfo extends PSObject {
 export function messageObject(ctx: ServerContext, m: ViewMessage, config: TransportConfig, includeRecipients: boolean, now: number): PSObject {
   const e = m.envelope;
   const waiting = m.recipients.filter((r) => r.status === 'Ready' || r.status === 'Retry');
-  const queueError = m.queue.row && m.queue.status === 'Retry' ? m.queue.row.lastError : null;
+  // A queue retrying (in Retry, or Active on its next attempt) keeps the error of its last failed attempt.
+  const retrying = m.queue.status === 'Retry' || m.queue.status === 'Active';
+  const queueError = m.queue.row && retrying ? m.queue.row.lastError : null;
   const lastError = waiting.find((r) => r.last_error)?.last_error ?? queueError ?? null;
-  const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), m.queue.status === 'Retry' ? m.queue.row?.failures ?? 0 : 0);
+  const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), retrying ? m.queue.row?.failures ?? 0 : 0);
   const local = e.connector === 'DSN' || !e.clientIp;
   const recipients = includeRecipients ? m.recipients.map((r) => new RecipientInfo([RECIPIENT_TYPE], [
     ['Address', r.address],

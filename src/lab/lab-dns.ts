@@ -16,6 +16,9 @@ export interface LabZoneData {
 
 const TTL = 60;
 
+/** The header's RCODE bits (dns-packet encodes only `flags`; a packet's `rcode` is read, never written). */
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
+
 export class LabDnsServer {
   private udp?: UdpSocket;
   private tcp?: Server;
@@ -32,16 +35,16 @@ export class LabDnsServer {
     }
     const question = q.questions?.[0];
     const base = { id: q.id, type: 'response' as const, flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED, questions: q.questions ?? [] };
-    if (!question) return dnsPacket.encode({ ...base, rcode: 'FORMERR' } as dnsPacket.Packet);
+    if (!question) return dnsPacket.encode({ ...base, flags: base.flags | RCODE.FORMERR } as dnsPacket.Packet);
     const name = question.name.toLowerCase().replace(/\.$/, '');
-    if (!this.data.zones.some((z) => name === z || name.endsWith('.' + z))) return dnsPacket.encode({ ...base, flags: base.flags & ~dnsPacket.AUTHORITATIVE_ANSWER, rcode: 'REFUSED' } as dnsPacket.Packet);
+    if (!this.data.zones.some((z) => name === z || name.endsWith('.' + z))) return dnsPacket.encode({ ...base, flags: (base.flags & ~dnsPacket.AUTHORITATIVE_ANSWER) | RCODE.REFUSED } as dnsPacket.Packet);
     const address = this.data.a[name];
     const mx = this.data.mx[name];
-    if (address === undefined && mx === undefined && !this.data.zones.includes(name)) return dnsPacket.encode({ ...base, rcode: 'NXDOMAIN' } as dnsPacket.Packet);
+    if (address === undefined && mx === undefined && !this.data.zones.includes(name)) return dnsPacket.encode({ ...base, flags: base.flags | RCODE.NXDOMAIN } as dnsPacket.Packet);
     const answers: dnsPacket.Answer[] = [];
     if (question.type === 'A' && address) answers.push({ type: 'A', name: question.name, ttl: TTL, class: 'IN', data: address });
     if (question.type === 'MX' && mx) for (const m of mx) answers.push({ type: 'MX', name: question.name, ttl: TTL, class: 'IN', data: { exchange: m.exchange, preference: m.preference } });
-    return dnsPacket.encode({ ...base, rcode: 'NOERROR', answers } as dnsPacket.Packet);
+    return dnsPacket.encode({ ...base, flags: base.flags | RCODE.NOERROR, answers } as dnsPacket.Packet);
   }
 
   async listen(address: string, port: number): Promise<void> {

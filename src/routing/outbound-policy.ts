@@ -38,7 +38,8 @@ export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): Ou
     trustedCertificates: inputs.trustedCertificates,
     ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
     connectTimeoutMs: 30_000,
-    greetingTimeoutMs: 60_000,
+    // Waiting for the greeting is idle time on an open connection: ConnectionInactivityTimeOut bounds it too.
+    greetingTimeoutMs: Math.min(60_000, c.connectionInactivityTimeoutMs),
     inactivityTimeoutMs: c.connectionInactivityTimeoutMs,
     maxMessagesPerConnection: c.maxMessagesPerConnection,
   };

@@ -708,7 +708,11 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
         if (r) return fail('transient', setupReplyText(r.line, endpoint), at);
       }
       if (err.code === 'ETIMEDOUT') {
-        const t = timeoutDetail(err, policy);
+        // Connected but no greeting yet: whichever timer fired first (greeting or socket idle), the greeting never came.
+        const noGreeting = reached && at === 'greeting' && err.timeoutType === 'SOCKET_TIMEOUT';
+        const t = noGreeting
+          ? timeoutDetail({ ...err, timeoutType: 'GREETING_TIMEOUT' }, { ...policy, greetingTimeoutMs: Math.min(policy.greetingTimeoutMs, policy.inactivityTimeoutMs) })
+          : timeoutDetail(err, policy);
         return fail('transient', communicationText(t.detail, endpoint, reached), t.stage ?? at, t.stage === 'tls');
       }
       if (at === 'tls') {
