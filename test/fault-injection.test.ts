@@ -530,9 +530,14 @@ describe('a full disk under the Edge\'s data folder', () => {
       probe.close();
     }
 
+    // The smart host comes back while the disk is still full: delivery cannot record an outcome, so it must not send.
+    sink = await startSink(DISK_SMART_HOST, join(dir.path, 'disk-sink'));
+    const sinkUp = Date.now();
+    await service!.waitFor((l) => l.component === 'delivery' && /disk is full/.test(String(l.error)) && Date.parse(String(l.ts)) > sinkUp + 3500, 30_000, 'a delivery attempt on the full disk');
+    assert.equal(sink.messages().length, 0, 'nothing is sent while its outcome cannot be recorded');
+
     rmSync(filler);
     assert.equal((await sendLarge('after the disk was freed'))?.code, 250);
-    sink = await startSink(DISK_SMART_HOST, join(dir.path, 'disk-sink'));
     const delivered = (s: string) => sink!.messages().filter((m) => subjectOf(m) === s).length;
     await until(() => delivered('before the disk filled') === 1 && delivered('after the disk was freed') === 1, 30_000, 'both acknowledged messages delivered');
     await until(async () => {
@@ -543,6 +548,6 @@ describe('a full disk under the Edge\'s data folder', () => {
     assert.equal(delivered('after the disk was freed'), 1);
     assert.equal(sink.messages().filter((m) => /^while full/.test(subjectOf(m))).length, 0, 'a refused message is not delivered');
     assert.equal(service!.child.exitCode, null);
-    recordFigure('faults', { subject: 'disk full under the data folder (16 MB tmpfs)', finding: `${refused.length} messages refused "${refused[0]}", service up; after freeing space 250 and both acknowledged messages delivered once`, ok: true });
+    recordFigure('faults', { subject: 'disk full under the data folder (16 MB tmpfs)', finding: `${refused.length} messages refused "${refused[0]}", service up, nothing sent while full; after freeing space 250 and both acknowledged messages delivered once`, ok: true });
   });
 });
