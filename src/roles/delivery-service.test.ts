@@ -47,6 +47,11 @@ const clock = { t: 1_000_000 };
 
 class FakeWorld {
   up = new Set<string>();
+  /** Connections open now, and the most that were open at once. */
+  open = 0;
+  mostOpen = 0;
+  /** How long each send takes (ms): with a delay, the connections of one queue overlap. */
+  sendDelayMs = 0;
   replies = new Map<string, Outcome['status']>();
   sent: { target: Target; message: OutgoingMessage; policy: Policy }[] = [];
   dsns: DsnRequest[] = [];
@@ -59,27 +64,30 @@ class FakeWorld {
   connect = async (target: Target, policy: Policy): Promise<ConnectionLike | ConnectFailure> => {
     if (!this.up.has(target.address)) return { kind: 'transient', text: `441 4.4.1 Failed to connect to ${target.address}`, stage: 'connect' };
     let n = 0;
+    this.open++;
+    this.mostOpen = Math.max(this.mostOpen, this.open);
     return {
       get usable() { return n < policy.maxMessagesPerConnection; },
       send: async (message) => {
         n++;
+        if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
         this.sent.push({ target, message, policy });
         return message.recipients.map((r) => {
           const status = this.replies.get(r.address) ?? 'delivered';
           return { address: r.address, status, reply: status === 'delivered' ? '250 2.1.5 Ok' : status === 'permanent' ? '550 5.1.1 <x>: User unknown' : '451 4.3.0 Try later' };
         });
       },
-      close: async () => undefined,
+      close: async () => { this.open--; },
     };
   };
 }
 
-function setup(connectors: SendConnectorConfig[]) {
+function setup(connectors: SendConnectorConfig[], overrides: Partial<TransportConfig> = {}) {
   const store = new SqliteQueueStore(join(dir, `q${++counter}.db`));
   const state = new DeliveryState(store.db);
   const world = new FakeWorld();
   const service = new DeliveryService({
-    store, state, config: () => config(connectors), resolver: () => world.resolver, connect: world.connect,
+    store, state, config: () => ({ ...config(connectors), ...overrides }), resolver: () => world.resolver, connect: world.connect,
     credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }), trustedCertificates: () => [],
     buildDsn: (r) => { world.dsns.push(r); return Buffer.from(`Subject: DSN ${r.kind}\r\n\r\n${r.recipients.map((x) => `${x.address} ${x.status}`).join('\n')}\r\n`); },
     log: new JsonLogger(() => undefined), now: () => clock.t,
@@ -102,6 +110,20 @@ describe('DeliveryService', () => {
     assert.equal(world.sent[0].policy.tlsDomain, 'fabrikam.com');
     assert.equal(state.queues()[0].waiting, 0);
     assert.equal(store.trackingEvents().filter((e) => e.eventId === 'SEND').length, 1);
+  });
+
+  it('opens at most MaxPerDomainOutboundConnections connections for a queue, however much waits', async () => {
+    const { store, state, world, run } = setup([connector('To Internet', {})], { maxOutboundConnections: 1000 });
+    world.up.add('127.0.0.31');
+    world.sendDelayMs = 5;
+    for (let i = 0; i < 90; i++) await store.accept(envelope('alice@contoso.com', [`r${i}@fabrikam.com`]), Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`));
+    await run(1);
+    for (let i = 0; i < 200 && world.sent.length < 90; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(world.sent.length, 90);
+    assert.ok(world.mostOpen > 1, 'a long queue is sent over several connections');
+    assert.ok(world.mostOpen <= 10, `MaxPerDomainOutboundConnections is 10, but ${world.mostOpen} connections were open at once`);
+    await run(1);
+    assert.equal(state.queues()[0].waiting, 0);
   });
 
   it('uses the smart hosts with Basic auth over TLS, retries when they are down, and delivers when one comes back', async () => {

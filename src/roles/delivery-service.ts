@@ -130,6 +130,7 @@ export class DeliveryService {
   private readonly downUntil = new Map<string, number>();
   private lastHousekeeping = 0;
   private lastFullSweep = 0;
+  private lastStoreFullLog = -Infinity;
   private roundRobin = 0;
   private stopped = false;
   private readonly now: () => number;
@@ -184,6 +185,13 @@ export class DeliveryService {
         if (this.active.size >= (config.maxOutboundConnections ?? Infinity)) break;
         if (!this.isDue(q, now)) continue;
         const run = this.deliverQueue(q, config).catch((err) => {
+          if ((err as { code?: string }).code === 'SQLITE_FULL') {
+            // Nothing is sent while outcomes cannot be recorded; said once every 30 s, not on every tick.
+            if (now - this.lastStoreFullLog < 30_000) return;
+            this.lastStoreFullLog = now;
+            this.deps.log.log('error', 'delivery.store.full', { queue: q.nextHopDomain, error: (err as Error).message, action: 'free disk space under the queue database (queue.db); delivery resumes by itself' });
+            return;
+          }
           this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
         }).finally(() => this.active.delete(q.key));
         this.active.set(q.key, run);
@@ -319,6 +327,13 @@ export class DeliveryService {
       return item;
     };
     const workers: Promise<void>[] = [];
+    // Connections of this run, counted before a worker starts: a worker opens its sibling from
+    // inside its first (synchronous) step, so the array alone would not see it in time.
+    let opened = 0;
+    const open = (initial: ConnectionLike | null) => {
+      opened++;
+      workers.push(worker(initial));
+    };
     const worker = async (initial: ConnectionLike | null): Promise<void> => {
       let conn = initial;
       this.outboundConnections++;
@@ -326,7 +341,7 @@ export class DeliveryService {
         for (let item = take(); item; item = take()) {
           if (this.stopped || failedText !== null) { claimed.delete(item.message); break; }
           // More waiting than this connection takes at once: open another one beside it.
-          if (buffer.length > 2 && workers.length < perQueue && this.outboundConnections < (config.maxOutboundConnections ?? Infinity)) workers.push(worker(null));
+          if (buffer.length > 2 && opened < perQueue && this.outboundConnections < (config.maxOutboundConnections ?? Infinity)) open(null);
           if (!conn || !conn.usable) {
             await conn?.close().catch(() => undefined);
             const next = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
@@ -350,7 +365,7 @@ export class DeliveryService {
         await conn?.close().catch(() => undefined);
       }
     };
-    workers.push(worker(first));
+    open(first);
     for (let i = 0; i < workers.length; i++) await workers[i];
     if (failedText !== null) this.retryQueue(q, failedText, config);
     else this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
