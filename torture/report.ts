@@ -1,0 +1,99 @@
+// The torture's books in words: the verdict (what the acceptance requires),
+// the summary printed at the end of a run, and the Markdown report.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TortureResult } from './crash-torture.js';
+import type { SuiteResult } from './suites.js';
+
+/** Duplicates above this share of acknowledged messages fail the run. */
+export const DUPLICATE_LIMIT = 0.005;
+
+export function tortureVerdict(r: TortureResult): { ok: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (r.lost.length) reasons.push(`${r.lost.length} acknowledged message(s) lost`);
+  if (r.phantom.length) reasons.push(`${r.phantom.length} message(s) arrived that were never accepted`);
+  if (r.reportedNotArrived.length) reasons.push(`${r.reportedNotArrived.length} message(s) reported sent that never arrived`);
+  if (!r.drained) reasons.push('the queue did not drain');
+  if (r.acknowledged && r.duplicates / r.acknowledged > DUPLICATE_LIMIT) reasons.push(`duplicates ${(100 * r.duplicates / r.acknowledged).toFixed(2)}% above ${DUPLICATE_LIMIT * 100}%`);
+  if (r.acknowledged === 0) reasons.push('nothing was acknowledged');
+  return { ok: reasons.length === 0, reasons };
+}
+
+export function summary(r: TortureResult): string {
+  const pct = r.acknowledged ? (100 * r.duplicates / r.acknowledged).toFixed(3) : '0';
+  return [
+    `cycles (SIGKILLs): ${r.kills.length}`,
+    `messages issued: ${r.issued}, sent: ${r.sent}, acknowledged (250): ${r.acknowledged}, refused: ${r.refused}, cut off before the reply: ${r.unanswered} (${r.unansweredArrived} of them arrived)`,
+    `lost: ${r.lost.length}${r.lost.length ? ' (' + r.lost.slice(0, 10).join(', ') + ')' : ''}`,
+    `duplicates: ${r.duplicates} (${pct}% of acknowledged; per kill: ${r.kills.map((k) => k.duplicates).join(' ')})`,
+    `phantom arrivals: ${r.phantom.length}, reported sent but not received: ${r.reportedNotArrived.length}`,
+    `replies that ended a transaction before DATA: ${Object.entries(r.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`,
+    `queue drained: ${r.drained ? 'yes' : 'NO'}; ${(r.elapsedMs / 1000).toFixed(0)} s`,
+  ].join('\n');
+}
+
+
+export interface ReportInput {
+  torture: TortureResult;
+  options: { cycles: number; messages: number; sessions: number; durationMs: number; seed: number };
+  suites: SuiteResult[];
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+export function reportMarkdown(input: ReportInput, when = new Date()): string {
+  const r = input.torture;
+  const o = input.options;
+  const verdict = tortureVerdict(r);
+  const k = r.kills;
+  const out: string[] = [];
+  out.push('# Trust under fire', '');
+  out.push(`Written by \`npm run torture -- --report\` on ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC. Rerun it to check these figures.`, '');
+  out.push('## Crash-safety torture', '');
+  out.push(`An Edge ("From Internet" relaying contoso.com through "To Internal Org" to Postfix's smtp-sink) under ${o.sessions} concurrent SMTP sessions was killed with SIGKILL ${k.length} times and restarted (seed ${o.seed}; \`--cycles ${o.cycles} --messages ${o.messages}\`). Then the queue drained and the sink's records were compared with what the senders were told.`, '');
+  out.push('| figure | value |', '| --- | ---: |');
+  const rows: [string, string | number][] = [
+    ['SIGKILLs (cycles)', k.length],
+    ['… with sessions waiting for the 250 (group commit, fsync)', k.filter((x) => x.awaitingReply > 0).length],
+    ['… while delivering to the smart host', k.filter((x) => x.deliveringWithin500ms).length],
+    ['… right after the Send connector was re-pointed (re-routing)', k.filter((x) => x.rerouted).length],
+    ['messages sent (end of DATA written)', r.sent],
+    ['acknowledged with 250', r.acknowledged],
+    ['refused (4xx/5xx)', r.refused],
+    ['cut off before the reply', `${r.unanswered} (${r.unansweredArrived} arrived: accepted just before the kill)`],
+    ['**lost** (acknowledged, never arrived)', `**${r.lost.length}**`],
+    ['duplicates', `${r.duplicates} (${r.acknowledged ? (100 * r.duplicates / r.acknowledged).toFixed(3) : '0'}% of acknowledged; limit ${DUPLICATE_LIMIT * 100}%)`],
+    ['arrived but never accepted', r.phantom.length],
+    ['reported sent (tracking SEND) but never arrived', r.reportedNotArrived.length],
+    ['transactions ended before DATA (by reply)', Object.entries(r.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'],
+    ['queue drained at the end', r.drained ? 'yes' : 'no'],
+    ['duration', `${(r.elapsedMs / 1000).toFixed(0)} s`],
+  ];
+  for (const [name, value] of rows) out.push(`| ${name} | ${value} |`);
+  out.push('', `Verdict: **${verdict.ok ? 'pass' : 'FAIL: ' + verdict.reasons.join('; ')}**.`, '');
+  out.push('## Suites', '');
+  out.push('| section | tests passed | failed | skipped | files |', '| --- | ---: | ---: | ---: | --- |');
+  for (const s of input.suites) out.push(`| ${s.title} | ${s.passed} | ${s.failed} | ${s.skipped} | ${s.files.map((f) => '`' + f.replace(/\.js$/, '.ts') + '`').join(', ') || '(not built)'} |`);
+  for (const s of input.suites) {
+    out.push('', `### ${s.title}`, '');
+    if (s.figures.length) {
+      out.push('| subject | finding | as required |', '| --- | --- | :---: |');
+      for (const f of s.figures) out.push(`| ${cell(f.subject)} | ${cell(f.finding)} | ${f.ok ? 'yes' : '**no**'} |`);
+      out.push('');
+    }
+    if (s.cases.length) {
+      out.push('<details><summary>' + `${s.cases.length} cases` + '</summary>', '');
+      for (const c of s.cases) out.push(`- ${c.skipped ? 'skipped' : c.passed ? 'pass' : '**FAIL**'}: ${cell(c.name)}`);
+      out.push('', '</details>');
+    } else {
+      out.push('No test file of this section was built.');
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function writeReport(path: string, input: ReportInput): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, reportMarkdown(input));
+}

@@ -1,0 +1,127 @@
+// The suites behind the report's other sections, run one file at a time with
+// Node's test runner (TAP). Each test's name states the case and its expected
+// outcome; figures the suites record (test/harness/report.ts) are collected
+// from GATEHOUSE_REPORT_DIR.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../src/lab/seed-script.js';
+
+export interface CaseResult {
+  name: string;
+  passed: boolean;
+  skipped: boolean;
+}
+
+export interface Figure {
+  subject: string;
+  finding: string;
+  ok: boolean;
+}
+
+export interface SuiteResult {
+  title: string;
+  files: string[];
+  cases: CaseResult[];
+  passed: number;
+  failed: number;
+  skipped: number;
+  figures: Figure[];
+}
+
+/** The report's sections and the compiled test files (under dist/) behind each. */
+export const SUITES: { title: string; figures: string; files: string[] }[] = [
+  { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js'] },
+  { title: 'Outbound fault injection', figures: 'faults', files: ['test/fault-injection.test.js'] },
+  {
+    title: 'Hostile input',
+    figures: 'hostile',
+    files: ['test/hostile-input.test.js', 'test/hostile-connectors.test.js', 'src/smtp/protocol/hostile.test.js', 'src/smtp/protocol/fuzz.test.js'],
+  },
+  { title: 'Property-based fuzzing (fast-check)', figures: 'properties', files: [] },
+  { title: 'Audits with real tools (nmap, testssl.sh, swaks)', figures: 'audits', files: ['test/audits.test.js'] },
+  { title: 'Secrets at rest', figures: 'secrets', files: ['test/secrets-at-rest.test.js', 'src/secrets/secrets.test.js'] },
+];
+
+function propertyFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, 'dist', dir), { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    if (name.isDirectory()) out.push(...propertyFiles(p));
+    else if (name.name.endsWith('.property.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+export async function runSuites(say: (line: string) => void): Promise<SuiteResult[]> {
+  const figuresDir = mkdtempSync(join(tmpdir(), 'gatehouse-report-'));
+  const results: SuiteResult[] = [];
+  try {
+    for (const suite of SUITES) {
+      const files = (suite.files.length ? suite.files : propertyFiles('src')).filter((f) => existsSync(join(ROOT, 'dist', f)));
+      const cases: CaseResult[] = [];
+      for (const file of files) {
+        say(`running ${file}`);
+        cases.push(...await runFile(join(ROOT, 'dist', file), figuresDir));
+      }
+      const figuresFile = join(figuresDir, `${suite.figures}.jsonl`);
+      const figures = existsSync(figuresFile)
+        ? readFileSync(figuresFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figure)
+        : [];
+      const result: SuiteResult = {
+        title: suite.title,
+        files,
+        cases,
+        passed: cases.filter((c) => c.passed && !c.skipped).length,
+        failed: cases.filter((c) => !c.passed).length,
+        skipped: cases.filter((c) => c.skipped).length,
+        figures,
+      };
+      say(`${suite.title}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
+      results.push(result);
+    }
+  } finally {
+    rmSync(figuresDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** Runs one test file and returns its leaf tests (suites left out), bounded at 15 minutes. */
+function runFile(file: string, figuresDir: string): Promise<CaseResult[]> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], {
+      cwd: ROOT,
+      env: { ...process.env, GATEHOUSE_REPORT_DIR: figuresDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let tap = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { tap += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const cases = parseTap(tap);
+      if (code !== 0 && !cases.some((c) => !c.passed)) cases.push({ name: `${file}: the test run ended with status ${code}`, passed: false, skipped: false });
+      resolve(cases);
+    });
+  });
+}
+
+/** Leaf test results from Node's TAP output; a suite's line is followed by "type: 'suite'". */
+export function parseTap(tap: string): CaseResult[] {
+  const lines = tap.split('\n');
+  const out: CaseResult[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(ok|not ok) \d+ - (.*?)(?: # (SKIP|TODO)\b.*)?$/.exec(lines[i]);
+    if (!m) continue;
+    let suite = false;
+    for (let j = i + 1; j < lines.length && j < i + 12; j++) {
+      if (/^\s*\.\.\.\s*$/.test(lines[j])) break;
+      if (/^\s*type: 'suite'/.test(lines[j])) suite = true;
+    }
+    if (suite) continue;
+    out.push({ name: m[2].replace(/\\#/g, '#'), passed: m[1] === 'ok', skipped: m[3] !== undefined });
+  }
+  return out;
+}
