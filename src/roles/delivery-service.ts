@@ -185,22 +185,29 @@ export class DeliveryService {
         if (this.active.size >= (config.maxOutboundConnections ?? Infinity)) break;
         if (!this.isDue(q, now)) continue;
         const run = this.deliverQueue(q, config).catch((err) => {
-          if ((err as { code?: string }).code === 'SQLITE_FULL') {
-            // Nothing is sent while outcomes cannot be recorded; said once every 30 s, not on every tick.
-            if (now - this.lastStoreFullLog < 30_000) return;
-            this.lastStoreFullLog = now;
-            this.deps.log.log('error', 'delivery.store.full', { queue: q.nextHopDomain, error: (err as Error).message, action: 'free disk space under the queue database (queue.db); delivery resumes by itself' });
-            return;
-          }
-          this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
+          if (!this.storeFull(err)) this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
         }).finally(() => this.active.delete(q.key));
         this.active.set(q.key, run);
       }
     } catch (err) {
-      this.deps.log.log('error', 'delivery.tick.failed', { error: (err as Error).message });
+      if (!this.storeFull(err)) this.deps.log.log('error', 'delivery.tick.failed', { error: (err as Error).message });
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * A full disk under the queue database: nothing is sent while outcomes cannot be recorded, and
+   * delivery resumes by itself once there is space. Said once every 30 s rather than on every tick.
+   */
+  private storeFull(err: unknown): boolean {
+    if ((err as { code?: string }).code !== 'SQLITE_FULL') return false;
+    const now = this.now();
+    if (now - this.lastStoreFullLog >= 30_000) {
+      this.lastStoreFullLog = now;
+      this.deps.log.log('error', 'delivery.store.full', { error: (err as Error).message, action: 'free disk space under the queue database (queue.db); delivery resumes by itself' });
+    }
+    return true;
   }
 
   private isDue(q: QueueRow, now: number): boolean {
