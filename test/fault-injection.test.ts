@@ -358,6 +358,9 @@ describe('outbound fault injection on a real Edge', () => {
     assert.equal(m.Status, 'Retry');
     assert.match(m.LastError, /^441 4\.4\.1 Error encountered while communicating with primary target IP address: "(The remote server closed the connection|The connection .*)\./);
     assert.ok(peer.commands.includes('DATA'), 'the peer got as far as DATA');
+    await waitFor(() => peer.mailTimes('drop@bounce.example').length >= 2, 20_000, 'a second attempt');
+    const [first, second] = peer.mailTimes('drop@bounce.example');
+    assert.ok(second - first >= RETRY_MS * 0.9 - 300, `attempts ${second - first} ms apart (MessageRetryInterval ${RETRY_MS} ms)`);
     const sink = await healthySmartHost();
     await waitFor(() => sink.messages().some((x) => subjectOf(x) === 'dropped mid data'), 20_000, 'delivery after the drop');
     await gone(['dropped mid data'], 'an empty queue');
@@ -372,6 +375,7 @@ describe('outbound fault injection on a real Edge', () => {
       await submit([{ from: 'tls@bounce.example', to: 'fay@secure.example', subject: 'tls required' }]);
       await waitFor(async () => (await queueFor(`[${SECURE_HOST}]`))?.Status === 'Retry', 30_000, 'Retry after the broken handshake');
       const afterBroken = (await queueFor(`[${SECURE_HOST}]`))!;
+      assert.ok(Number(afterBroken.RetryCount) >= 1 && afterBroken.NextRetryTime !== '', JSON.stringify(afterBroken));
       assert.match(afterBroken.LastError, /\{LED=441 4\.4\.1 .*(TLS|tls|SSL|ssl|handshake)/);
       assert.ok(broken.commands.includes('STARTTLS'));
       assert.ok(!broken.commands.some((c) => /^MAIL/i.test(c)), 'no mail in plaintext after a failed handshake');
@@ -421,7 +425,9 @@ describe('outbound fault injection on a real Edge', () => {
       const row = q.find((x) => x.NextHopDomain === domain)!;
       assert.equal(row.Status, 'Retry', domain);
       assert.match(row.LastError, new RegExp(`\\{LED=451 4\\.4\\.0 DNS query failed\\. The error was: DNS query failed with error ${reason}\\}`), domain);
-      assert.notEqual(row.NextRetryTime, '', domain);
+      // The next try is TransientFailureRetryInterval (±10%) after the failed one; a silent server also takes its timeouts.
+      const gap = shellTime(row.NextRetryTime) - shellTime(row.LastRetryTime);
+      assert.ok(gap >= RETRY_MS * 0.9 - 1000 && gap <= RETRY_MS * 1.1 + (reason === 'Timeout' ? 25_000 : 5000), `${domain}: NextRetryTime - LastRetryTime = ${gap} ms`);
       const m = (await messageFor(domain === 'servfail.example' ? 'dns servfail' : 'dns silent'))!;
       assert.equal(m.Status, 'Retry');
       assert.match(m.LastError, new RegExp(reason));
