@@ -152,7 +152,7 @@ describe('outbound fault injection on a real Edge', () => {
     smartHost = null;
   };
 
-  /** The NDR at the sender's MX for a subject: its delivery status fields. */
+  /** The NDR that reached the sender's MX for a subject, if any. */
   const ndrFor = (subject: string) => bounces!.messages().find((m) => m.mailFrom === '' && subjectOf(m) === `Undeliverable: ${subject}`);
 
   before(async () => {
