@@ -26,6 +26,8 @@ export interface TortureOptions {
   bodyBytes: number;
   /** Wall-clock cap for the sending phase; the drain and the comparison still run after it. */
   durationMs: number;
+  /** The least time between a restart and the next kill (a faster crash loop is poison detection's case). */
+  minUptimeMs: number;
   /** How long the queue may take to drain at the end. */
   drainMs: number;
   /** Pseudo-random source, seeded by the caller so that a run can be repeated. */
@@ -68,6 +70,8 @@ export interface TortureResult {
   /** Replies that ended a session's transaction before DATA, by command and code. */
   setbacks: Record<string, number>;
   drained: boolean;
+  /** What was left in the queue when the drain timed out. */
+  leftInQueue: string[];
   elapsedMs: number;
   edgeErrors: string[];
 }
@@ -120,6 +124,9 @@ export async function crashTorture(o: TortureOptions): Promise<TortureResult> {
           arrivalsSeen = now;
         }
       };
+      // A restart recovers the messages that were in flight and sends them first; killing it again
+      // before that is a crash loop, which poison detection (PoisonThreshold) is there to stop.
+      const earliestKill = Date.now() + o.minUptimeMs;
       if (rerouting) {
         await waitFor(target - perCycle / 2);
         sinkIndex = 1 - sinkIndex;
@@ -129,6 +136,7 @@ export async function crashTorture(o: TortureOptions): Promise<TortureResult> {
       } else {
         await waitFor(target);
       }
+      while (Date.now() < earliestKill) await sleep(20);
       for (const s of sinks) s.scan();
       if (arrivalsOf(sinks) > arrivalsSeen) lastArrivalAt = Date.now();
       const awaitingReply = ledger.awaitingReply;
@@ -208,6 +216,7 @@ function account(ledger: Ledger, sinks: RecordingSink[], edge: TorturedEdge, kil
     arrivals: [...arrived.values()].reduce((a, b) => a + b, 0) + sinks.reduce((a, s) => a + s.untagged, 0),
     setbacks: Object.fromEntries(ledger.setbacks),
     drained,
+    leftInQueue: drained ? [] : edge.leftInQueue(),
     elapsedMs,
     edgeErrors: edge.errors.slice(0, 200),
   };

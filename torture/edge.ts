@@ -90,6 +90,18 @@ export class TorturedEdge {
     }
   }
 
+  /** What still waits in the queue, by queue, status and last error (for a run that did not drain). */
+  leftInQueue(): string[] {
+    const db = new Database(join(this.data, 'queue.db'), { readonly: true });
+    try {
+      const rows = db.prepare(`SELECT COALESCE(next_hop, 'Submission') AS queue, status, COUNT(*) AS n, MAX(last_error) AS error FROM recipients
+        WHERE status IN ('Ready', 'Retry') GROUP BY 1, 2`).all() as { queue: string; status: string; n: number; error: string | null }[];
+      return rows.map((r) => `${r.n} recipient(s) ${r.status} in ${r.queue}${r.error ? `: ${r.error}` : ''}`);
+    } finally {
+      db.close();
+    }
+  }
+
   /** Tags of the messages the Edge's tracking log reports as sent to the next hop (SEND events). */
   reportedSent(): Set<string> {
     const db = new Database(join(this.data, 'queue.db'), { readonly: true });

@@ -43,7 +43,7 @@ function parseArgs(argv: string[]): Options {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') { o.cycles = 5; o.messages = 3000; }
+    if (a === '--quick') { o.cycles = 5; o.messages = 5000; }
     else if (a === '--cycles') o.cycles = count(a, argv[++i], 1, 10_000);
     else if (a === '--messages') o.messages = count(a, argv[++i], 10, 10_000_000);
     else if (a === '--sessions') o.sessions = count(a, argv[++i], 1, 500);
@@ -71,6 +71,7 @@ async function main(): Promise<number> {
       messages: o.messages,
       sessions: o.sessions,
       bodyBytes: 1024,
+      minUptimeMs: 1500,
       durationMs: o.durationMs,
       drainMs: Math.max(120_000, o.messages * 5),
       random: seededRandom(o.seed),
