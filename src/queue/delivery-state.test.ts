@@ -44,4 +44,23 @@ describe('DeliveryState.removeCompleted', () => {
     assert.equal(store.trackingEvents('<done@fabrikam.com>').length, 1, 'tracking outlives the message');
     store.close();
   });
+
+  it('keeps a waiting recipient\'s retry time when a configuration change re-routes it', async () => {
+    const store = new SqliteQueueStore(join(dir, 'reroute.db'));
+    const state = new DeliveryState(store.db);
+    const { internalId: id } = await store.accept(envelope(), Buffer.from('Subject: retry\r\n\r\nbody\r\n'));
+    const q = { key: 'smarthost:x', deliveryType: 'SmartHostConnectorDelivery' as const, nextHopDomain: 'mbx', connector: 'x' };
+    const now = Date.now();
+    state.route(id, 0, q, now);
+    state.route(id, 1, q, now);
+    state.deferred(id, 0, '451 4.4.0 try later', now + 60_000);
+    assert.equal(state.rerouteAll(), 2);
+    assert.equal(state.unrouted(10).length, 2);
+    state.route(id, 0, q, now);
+    state.route(id, 1, q, now);
+    const rows = store.db.prepare('SELECT idx, status, next_attempt_at FROM recipients WHERE message = ? ORDER BY idx').all(id) as { idx: number; status: string; next_attempt_at: number | null }[];
+    assert.deepEqual(rows, [{ idx: 0, status: 'Retry', next_attempt_at: now + 60_000 }, { idx: 1, status: 'Ready', next_attempt_at: null }]);
+    assert.equal(state.due(q.key, now, 10).flatMap((w) => w.recipients).length, 1, 'only the recipient that was not waiting is due now');
+    store.close();
+  });
 });

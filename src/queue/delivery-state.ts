@@ -187,10 +187,17 @@ export class DeliveryState {
       .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
   }
 
-  /** Assigns a recipient to a delivery queue (creating the queue row when new). */
+  /**
+   * Assigns a recipient to a delivery queue (creating the queue row when new). A recipient that
+   * waits for a retry keeps its status and retry time: a configuration change re-routes it, but
+   * does not make it try the failing host again at once (Retry-Queue does that).
+   */
   route(message: number, idx: number, q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
     this.ensureQueue(q, now);
-    this.sql("UPDATE recipients SET next_hop = ?, status = 'Ready', next_attempt_at = NULL WHERE message = ? AND idx = ?").run(q.key, message, idx);
+    this.sql(`UPDATE recipients SET next_hop = ?,
+      status = CASE WHEN status = 'Retry' AND next_attempt_at IS NOT NULL THEN 'Retry' ELSE 'Ready' END,
+      next_attempt_at = CASE WHEN status = 'Retry' THEN next_attempt_at END
+      WHERE message = ? AND idx = ?`).run(q.key, message, idx);
   }
 
   /** Sends every waiting recipient back to routing (the configuration changed). Suspended queues keep theirs. */
