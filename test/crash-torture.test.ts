@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { crashTorture, seededRandom } from '../torture/crash-torture.js';
+import { crashTorture } from '../torture/crash-torture.js';
 import { DUPLICATES_PER_KILL_LIMIT, summary } from '../torture/report.js';
 import { scratchDir } from './harness/gatehouse.js';
 import { recordFigure } from './harness/report.js';
+import { seededRandom } from './harness/seeded-random.js';
 
 describe('crash-safety torture (short)', () => {
   const dir = scratchDir('torture');

@@ -20,6 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../src/tls/self-signed.js';
 import { FaultDnsServer } from './harness/fault-dns.js';
 import { FaultPeer, type FaultScript } from './harness/fault-peer.js';
+import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { hasAiosmtpd, startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { recordFigure } from './harness/report.js';
@@ -44,26 +45,6 @@ type Sink = Peer & { messages(): SinkMessage[] };
 
 // ---- the shell, as an admin reads it ----
 
-/** Format-List output parsed into records (one per blank-line-separated block; wrapped values rejoined). */
-function records(text: string): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  let cur: Record<string, string> | null = null;
-  let lastKey = '';
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^(\w+)\s*: ?(.*)$/.exec(line);
-    if (m) {
-      if (!cur || m[1] in cur) { cur = {}; out.push(cur); }
-      cur[m[1]] = m[2].trimEnd();
-      lastKey = m[1];
-    } else if (cur && /^\s{3,}\S/.test(line) && lastKey) {
-      cur[lastKey] += ' ' + line.trim();
-    } else if (line.trim() === '') {
-      cur = null;
-    }
-  }
-  return out;
-}
-
 /** Shell dates ("11/27/2026 10:25:31 PM", local time) to milliseconds. */
 const shellTime = (text: string): number => new Date(text).getTime();
 
@@ -86,13 +67,13 @@ describe('outbound fault injection on a real Edge', () => {
     assert.equal(r.stderr, '', script);
     return r.stdout;
   };
-  const messages = async () => records(await sh('Get-Message | Format-List Identity,Subject,FromAddress,Status,LastError,RetryCount,Queue'));
-  const queues = async () => records(await sh('Get-Queue | Format-List'));
+  const messages = async () => formatListRecords(await sh('Get-Message | Format-List Identity,Subject,FromAddress,Status,LastError,RetryCount,Queue'));
+  const queues = async () => formatListRecords(await sh('Get-Queue | Format-List'));
   const queueFor = async (nextHop: string) => (await queues()).find((q) => q.NextHopDomain === nextHop);
   const messageFor = async (subject: string) => (await messages()).find((m) => m.Subject === subject);
   /** Queues and messages from one shell command, so that both describe the same moment. */
   const snapshot = async () => {
-    const all = records(await sh('Get-Queue | Format-List; Get-Message | Format-List Identity,Subject,FromAddress,Status,LastError,RetryCount,Queue'));
+    const all = formatListRecords(await sh('Get-Queue | Format-List; Get-Message | Format-List Identity,Subject,FromAddress,Status,LastError,RetryCount,Queue'));
     const queueList = all.filter((r) => 'DeliveryType' in r);
     const messageList = all.filter((r) => 'FromAddress' in r);
     return { queues: queueList, messages: messageList, queue: (hop: string) => queueList.find((q) => q.NextHopDomain === hop), message: (subject: string) => messageList.find((m) => m.Subject === subject) };
@@ -549,7 +530,7 @@ describe('a full disk under the Edge\'s data folder', () => {
     await until(() => delivered('before the disk filled') === 1 && delivered('after the disk was freed') === 1, 30_000, 'both acknowledged messages delivered');
     await until(async () => {
       const r = await gatehouse(['shell', '--data', edge, '-c', 'Get-Message | Format-List Subject']);
-      return r.code === 0 && records(r.stdout).length === 0;
+      return r.code === 0 && formatListRecords(r.stdout).length === 0;
     }, 30_000, 'an empty queue');
     assert.equal(delivered('before the disk filled'), 1);
     assert.equal(delivered('after the disk was freed'), 1);

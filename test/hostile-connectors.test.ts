@@ -16,11 +16,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { recordFigure } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
+import { seededRandom } from './harness/seeded-random.js';
+import { SmtpDialog, type Reply } from './harness/smtp-dialog.js';
 
 const EDGE_INTERNET = '127.10.82.1';
 const EDGE_INTERNAL = '127.10.82.2';
@@ -60,110 +61,10 @@ interface Target {
   service: () => RunningService;
 }
 
-// ---- a raw client that can switch to TLS ----
+// ---- the client: a raw SMTP dialog from this suite's own source address ----
 
-interface Reply {
-  code: number;
-  lines: string[];
-}
-
-class Client {
-  private buffer = '';
-  private pending: string[] = [];
-  private readonly replies: Reply[] = [];
-  private wake: (() => void) | null = null;
-  closed = false;
-  transcript = '';
-
-  private constructor(private socket: Socket | TLSSocket) {
-    this.listen(socket);
-  }
-
-  static open(host: string, port: number, localAddress = CLIENT_SOURCE): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port, localAddress });
-      const timer = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${host}:${port} timed out`)); }, 15_000);
-      socket.once('connect', () => { clearTimeout(timer); resolve(new Client(socket)); });
-      socket.once('error', (err) => { clearTimeout(timer); reject(err); });
-    });
-  }
-
-  private listen(socket: Socket | TLSSocket): void {
-    socket.on('data', (d: Buffer) => this.consume(d.toString('latin1')));
-    socket.on('close', () => { this.closed = true; this.wake?.(); });
-    socket.on('error', () => { this.closed = true; this.wake?.(); });
-  }
-
-  private consume(d: string): void {
-    this.transcript += d;
-    this.buffer += d;
-    let nl;
-    while ((nl = this.buffer.indexOf('\r\n')) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 2);
-      this.pending.push(line);
-      if (/^\d{3}(?: |$)/.test(line)) {
-        this.replies.push({ code: Number(line.slice(0, 3)), lines: this.pending.map((l) => l.slice(4)) });
-        this.pending = [];
-      }
-    }
-    this.wake?.();
-  }
-
-  write(data: string | Buffer): void {
-    if (!this.closed) this.socket.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-  }
-
-  /** The next reply; null when the server closed the connection first. */
-  async reply(timeoutMs = 20_000): Promise<Reply | null> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.replies.length === 0) {
-      if (this.closed) return null;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; transcript:\n${this.transcript}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => { clearTimeout(t); resolve(); };
-      });
-      this.wake = null;
-    }
-    return this.replies.shift()!;
-  }
-
-  async command(line: string): Promise<Reply | null> {
-    this.write(line + '\r\n');
-    return this.reply();
-  }
-
-  /** Replies already received and not yet read. */
-  unread(): number {
-    return this.replies.length;
-  }
-
-  async closedWithin(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.closed;
-  }
-
-  /** TLS on the same connection, after the server's 220 to STARTTLS. */
-  async upgrade(): Promise<void> {
-    const raw = this.socket;
-    raw.removeAllListeners('data');
-    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false, servername: 'localhost' });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', () => resolve());
-      secure.once('error', reject);
-    });
-    this.socket = secure;
-    this.buffer = '';
-    this.listen(secure);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+type Client = SmtpDialog;
+const openClient = (host: string, port: number, localAddress = CLIENT_SOURCE): Promise<Client> => SmtpDialog.open(host, port, localAddress, 15_000);
 
 // ---- the catalogue ----
 
@@ -206,20 +107,8 @@ const CLOSED: Expected = { close: true };
 const each = <T>(internet: T, internal: T, submission: T): Record<Kind, T> => ({ internet, internal, submission });
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** mulberry32: a small seeded generator, so "random" input is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomBytes(seed: number, length: number, avoid: number[] = []): Buffer {
-  const next = seeded(seed);
+  const next = seededRandom(seed);
   const out = Buffer.alloc(length);
   for (let i = 0; i < length; i++) {
     let b = Math.floor(next() * 256);
@@ -485,7 +374,7 @@ async function login(c: Client, t: Target): Promise<void> {
 }
 
 async function openAt(t: Target, stage: Stage): Promise<Client> {
-  const c = await Client.open(t.host, t.port);
+  const c = await openClient(t.host, t.port);
   if (stage === 'connect') return c;
   const banner = await c.reply();
   assert.equal(banner?.code, 220, `${t.label}: banner\n${c.transcript}`);
@@ -639,7 +528,7 @@ function release(f: FloodResult): Promise<void> {
 
 /** One whole message on `t` from `source`: the final reply code and enhanced code, e.g. "250 2.6.0", or the refusal. */
 async function legitimateMessage(t: Target, source: string): Promise<string> {
-  const c = await Client.open(t.host, t.port, source);
+  const c = await openClient(t.host, t.port, source);
   try {
     const banner = await c.reply();
     if (banner?.code !== 220) return `${banner?.code} ${banner?.lines[0].split(' ')[0]}`;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
@@ -21,26 +22,6 @@ const SMART_HOST = '127.10.61.1';
 function send(from: string, to: string, tag: string) {
   const r = spawnSync('swaks', ['--server', `${EDGE}:25`, '--ehlo', 'sender.fabrikam.com', '--from', from, '--to', to, '--header', `Subject: ${tag}`, '--body', `body of ${tag}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-}
-
-/** Format-List output parsed into records (one per blank-line-separated block). */
-function records(text: string): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  let cur: Record<string, string> | null = null;
-  let lastKey = '';
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^(\w+)\s*: ?(.*)$/.exec(line);
-    if (m) {
-      if (!cur || m[1] in cur) { cur = {}; out.push(cur); }
-      cur[m[1]] = m[2].trimEnd();
-      lastKey = m[1];
-    } else if (cur && /^\s{3,}\S/.test(line) && lastKey) {
-      cur[lastKey] += line.trim();
-    } else if (line.trim() === '') {
-      cur = null;
-    }
-  }
-  return out;
 }
 
 describe('queue viewer cmdlets on a running Edge', () => {
@@ -60,10 +41,10 @@ describe('queue viewer cmdlets on a running Edge', () => {
     assert.equal(r.stderr, '', script);
     return r.stdout;
   };
-  const smartHostQueue = async () => records(await ok(`Get-Queue -Filter "DeliveryType -eq 'SmartHostConnectorDelivery'" | Format-List`))[0];
-  const messages = async (extra = '') => records(await ok(`Get-Message -Queue ${queueId} ${extra} | Format-List`));
+  const smartHostQueue = async () => formatListRecords(await ok(`Get-Queue -Filter "DeliveryType -eq 'SmartHostConnectorDelivery'" | Format-List`), '')[0];
+  const messages = async (extra = '') => formatListRecords(await ok(`Get-Message -Queue ${queueId} ${extra} | Format-List`), '');
   const identityOf = async (subject: string) => {
-    const found = records(await ok(`Get-Message -Filter "Subject -eq '${subject}'" | Format-List Identity`));
+    const found = formatListRecords(await ok(`Get-Message -Filter "Subject -eq '${subject}'" | Format-List Identity`), '');
     assert.equal(found.length, 1, subject);
     return found[0].Identity;
   };
@@ -121,9 +102,9 @@ describe('queue viewer cmdlets on a running Edge', () => {
     assert.ok(lines.some((l) => /^EDGE01\\Unreachable\s+Unreachable\s+Ready\s+0\s/.test(l)), table);
     assert.ok(lines.some((l) => new RegExp(`^${queueId.replace(/\\/g, '\\\\')}\\s+SmartHos.*Retry\\s+4\\s+0 Normal\\s+0 \\[${SMART_HOST}\\]`).test(l)), table);
     assert.ok(!/Poison/.test(table), 'the Poison queue is not shown when empty');
-    assert.equal(records(await ok('Get-Queue -Exclude Empty | Format-List')).length, 1);
-    assert.equal(records(await ok('Get-Queue -Include External | Format-List')).length, 1);
-    assert.equal(records(await ok(`Get-Queue "EDGE01\\[${SMART_HOST}]" | Format-List`))[0].Identity, queueId);
+    assert.equal(formatListRecords(await ok('Get-Queue -Exclude Empty | Format-List'), '').length, 1);
+    assert.equal(formatListRecords(await ok('Get-Queue -Include External | Format-List'), '').length, 1);
+    assert.equal(formatListRecords(await ok(`Get-Queue "EDGE01\\[${SMART_HOST}]" | Format-List`), '')[0].Identity, queueId);
   });
 
   it('suspends, resumes and retries the queue', async () => {
@@ -156,10 +137,10 @@ describe('queue viewer cmdlets on a running Edge', () => {
     assert.equal(one.SourceIP, '127.0.0.1');
     assert.match(one.LastError, /refused/);
     assert.match(one.Recipients, /bob@contoso\.com/);
-    const recipients = records(await ok(`(Get-Message ${one.Identity} -IncludeRecipientInfo).Recipients | Format-List`));
+    const recipients = formatListRecords(await ok(`(Get-Message ${one.Identity} -IncludeRecipientInfo).Recipients | Format-List`), '');
     assert.deepEqual(recipients.map((r) => [r.Address, r.Status]), [['bob@contoso.com', 'Ready']]);
-    assert.equal(records(await ok(`Get-Message -Queue ${queueId} | Format-List Recipients`))[0].Recipients, '');
-    const filtered = records(await ok(`Get-Message -Filter "FromAddress -like '*@fabrikam.com' -and Subject -ne 'two'" | Format-List Subject`));
+    assert.equal(formatListRecords(await ok(`Get-Message -Queue ${queueId} | Format-List Recipients`), '')[0].Recipients, '');
+    const filtered = formatListRecords(await ok(`Get-Message -Filter "FromAddress -like '*@fabrikam.com' -and Subject -ne 'two'" | Format-List Subject`), '');
     assert.deepEqual(filtered.map((m) => m.Subject).sort(), ['one', 'three']);
     const table = await ok(`Get-Message -Queue ${queueId}`);
     assert.match(table.split('\n').find((l) => l.trim())!, /^Identity\s+FromAddress\s+Status\s+Queue\s+Subject\s*$/);
@@ -183,7 +164,7 @@ describe('queue viewer cmdlets on a running Edge', () => {
   it('Suspend-Message holds a message; with the service stopped the cmdlets still work and Export-Message writes the stored bytes', async () => {
     const two = await identityOf('two');
     await ok(`Get-Message -Filter "Subject -eq 'two'" | Suspend-Message -Confirm:$false`);
-    assert.equal(records(await ok(`Get-Message ${two} | Format-List Status`))[0].Status, 'Suspended');
+    assert.equal(formatListRecords(await ok(`Get-Message ${two} | Format-List Status`), '')[0].Status, 'Suspended');
     await service!.stop();
     service = undefined;
 

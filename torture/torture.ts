@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../src/lab/seed-script.js';
-import { crashTorture, seededRandom, type TortureResult } from './crash-torture.js';
+import { seededRandom } from '../test/harness/seeded-random.js';
+import { crashTorture, type TortureResult } from './crash-torture.js';
 import { summary, tortureVerdict, writeReport } from './report.js';
 import { runSuites } from './suites.js';
 

@@ -1,8 +1,10 @@
 // A deliberately plain SMTP client for tests: a raw TCP socket, bytes written
 // exactly as given (so tests can send hostile input), replies parsed into
-// { code, text } as they arrive. Every wait has a deadline.
+// { code, text } as they arrive, and TLS on the same connection after
+// STARTTLS. Every wait has a deadline.
 
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export interface Reply {
   code: number;
@@ -18,11 +20,33 @@ export class SmtpDialog {
   /** Everything the server sent. */
   transcript = '';
 
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => this.consume(d));
+  private constructor(public socket: Socket | TLSSocket) {
+    this.listen(socket);
+  }
+
+  private listen(socket: Socket | TLSSocket): void {
+    socket.on('data', (d: Buffer) => this.consume(d.toString('latin1')));
     socket.on('close', () => { this.closed = true; this.waiter?.(); });
     socket.on('error', () => { this.closed = true; this.waiter?.(); });
+  }
+
+  /** TLS on the same connection, after the server's 220 to STARTTLS (the server's certificate is not checked). */
+  async upgrade(servername = 'localhost'): Promise<void> {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    const secure = tlsConnect({ socket: raw, rejectUnauthorized: false, servername });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.buffer = '';
+    this.listen(secure);
+  }
+
+  /** Replies already received and not yet read. */
+  unread(): number {
+    return this.replies.length;
   }
 
   static open(host: string, port: number, localAddress?: string, timeoutMs = 10_000): Promise<SmtpDialog> {
@@ -55,7 +79,7 @@ export class SmtpDialog {
   }
 
   /** The next reply; null when the server closed the connection first. */
-  async reply(timeoutMs = 15_000): Promise<Reply | null> {
+  async reply(timeoutMs = 20_000): Promise<Reply | null> {
     const deadline = Date.now() + timeoutMs;
     while (this.replies.length === 0) {
       if (this.closed) return null;

@@ -5,20 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { continueAuth, MAX_AUTH_LINE_OCTETS, startAuth } from './auth.js';
+import { seededRandom } from '../../../test/harness/seeded-random.js';
 import { parseCommand } from './command.js';
 import { TestSession } from './testdata/harness.js';
-
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   'EHLO x\r\n', 'HELO y\r\n', 'MAIL FROM:<a@b.com>\r\n', 'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
@@ -39,7 +28,7 @@ function input(rand: () => number): Buffer {
 }
 
 test('fuzz: 2,000 sessions never throw and keep the buffer bounded', () => {
-  const rand = prng(0x5eed);
+  const rand = seededRandom(0x5eed);
   for (let iteration = 0; iteration < 2000; iteration++) {
     const variant = iteration % 3;
     const s = new TestSession(
@@ -63,7 +52,7 @@ test('fuzz: 2,000 sessions never throw and keep the buffer bounded', () => {
 });
 
 test('fuzz: parser and SASL on random strings never throw', () => {
-  const rand = prng(42);
+  const rand = seededRandom(42);
   for (let i = 0; i < 2000; i++) {
     const line = input(rand).toString(rand() < 0.5 ? 'latin1' : 'utf8').replace(/[\r\n]/g, '');
     const r = parseCommand(line);
