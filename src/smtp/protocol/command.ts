@@ -13,7 +13,7 @@
 // - a MAIL/RCPT address that is not valid, too long (RFC 5321 §4.5.3.1), or
 //   has non-ASCII characters without the SMTPUTF8 parameter gets Exchange's
 //   invalid-address reply: 501 5.1.7 (MAIL) / 501 5.1.3 (RCPT);
-// - BDAT sizes are 1*DIGIT (RFC 3030 §2) up to 2^53-1; anything else is
+// - BDAT sizes are 1*DIGIT (RFC 3030 §2) of at most 15 digits (below 2^53); anything else is
 //   501 5.5.4 Invalid arguments;
 // - unknown verbs: 500 5.3.3 Unrecognized command; verbs of RFC 5321 we do
 //   not implement (EXPN, TURN, ...): 502 5.3.3 Command not implemented.
