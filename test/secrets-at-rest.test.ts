@@ -12,6 +12,10 @@
 // - a copy of the databases without the key file, or with another key, cannot
 //   reveal the credentials: the shell and the service say the key is missing
 //   or does not match, and print no plaintext.
+// The same holds for a Mailbox server, whose accounts and connectors live in the
+// organization store shared by the Mailbox servers (organization.db, sealed
+// with organization.key): mailbox and directory passwords, the seed's "To
+// Edge" credential, AUTH on the client submission connector.
 // (Sealing itself, tampering and key-file permissions are unit-tested in src/secrets.)
 
 import assert from 'node:assert/strict';
@@ -23,6 +27,7 @@ import { certificateSchema } from '../src/config/model/certificate.js';
 import type { StoredCredential } from '../src/config/model/credential.js';
 import { sendConnectorSchema } from '../src/config/model/send-connector.js';
 import { createMasterKey } from '../src/secrets/master-key.js';
+import Database from 'better-sqlite3';
 import { openServer } from '../src/setup/server-folder.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { hasAiosmtpd, startAiosmtpd, until, type Peer } from './harness/peers.js';
@@ -269,5 +274,99 @@ describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && '
       }
       recordFigure('secrets', { subject: 'a copy of the databases with another master.key', finding: `${refusals.length} sealed secrets refused: ${refusals[0]}`, ok: true });
     });
+  });
+});
+
+describe('secrets at rest in a Mailbox organization', () => {
+  const dir = scratchDir('secrets-org');
+  const mbx = join(dir.path, 'MBX01');
+  const MBX = '127.168.83.110';
+  const ORG_PW = { alice: 'Alice-Mailbox-Secret-5521', edgeauth: 'Directory-Secret-4410', toEdge: 'To-Edge-Secret-7731' };
+  let service: RunningService | undefined;
+  const needles: Needle[] = [
+    ...passwordNeedles('alice\'s mailbox password', 'alice@contoso.com', ORG_PW.alice),
+    ...passwordNeedles('edgeauth\'s directory password', 'edgeauth', ORG_PW.edgeauth),
+    ...passwordNeedles('"To Edge" credential', 'mbxrelay', ORG_PW.toEdge),
+    ...passwordNeedles('a wrong password tried', 'alice@contoso.com', `${ORG_PW.alice}x`),
+  ];
+  const submit = (args: string[]) => spawnSync('swaks', ['--server', `${MBX}:587`, '--ehlo', 'client.contoso.com', '--timeout', '15', '--tls', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  before(async () => {
+    assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', mbx])).code, 0);
+    const r = await gatehouse(['shell', '--data', mbx], { input: [
+      'New-AcceptedDomain Contoso -DomainName contoso.com',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${ORG_PW.alice}" -AsPlainText -Force)`,
+      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${ORG_PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
+      '$EdgeCredentials = Get-Credential', 'mbxrelay', ORG_PW.toEdge,
+      'New-SendConnector -Name "To Edge" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts edge01.contoso.com -SourceTransportServers mbxserver01.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $EdgeCredentials',
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587 -ProtocolLoggingLevel Verbose -AuthTarpitInterval 00:00:00 -TarpitInterval 00:00:00`,
+    ].join('\n') + '\n' });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const server = openServer(mbx);
+    try {
+      for (const c of server.repo.list(certificateSchema)) {
+        needles.push(...keyNeedles(`private key of ${String(c.values.Name)}`, server.repo.openSecret(String(c.values.PrivateKey), `${c.schema.typeName}/${c.guid}/PrivateKey`)));
+      }
+    } finally {
+      server.close();
+    }
+    service = await startService(mbx);
+    const good = submit(['--auth', 'LOGIN', '--auth-user', 'alice@contoso.com', '--auth-password', ORG_PW.alice, '--from', 'alice@contoso.com', '--to', 'alice@contoso.com', '--header', 'Subject: organization secrets']);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    const wrong = submit(['--auth', 'PLAIN', '--auth-user', 'alice@contoso.com', '--auth-password', `${ORG_PW.alice}x`, '--quit-after', 'AUTH']);
+    assert.equal(wrong.status, 28, wrong.stdout + wrong.stderr);
+    await until(() => filesUnder(join(mbx, 'Logs')).some((f) => /SmtpReceive/.test(f) && readFileSync(f, 'latin1').includes('AUTH')), 15_000, 'the receive protocol log to record the AUTH exchange');
+  });
+
+  after(async () => {
+    await service?.stop();
+    dir.remove();
+  });
+
+  it('no password or private key is in the organization store, the server folder or the service process', () => {
+    const sources = [
+      ...fileSources(dir.path),
+      { name: '/proc/<pid>/cmdline', bytes: readFileSync(`/proc/${service!.child.pid}/cmdline`) },
+      { name: '/proc/<pid>/environ', bytes: readFileSync(`/proc/${service!.child.pid}/environ`) },
+    ];
+    assert.ok(sources.some((s) => s.name === 'organization.db'), sources.map((s) => s.name).join(', '));
+    const control = scan([{ name: 'control', bytes: Buffer.concat(needles.map((n) => n.bytes)) }], needles);
+    assert.equal(control.length, needles.length, 'the scanner finds every needle when it is there');
+    const found = scan(sources, needles);
+    recordFigure('secrets', { subject: `raw-byte scan of a running Mailbox server: ${sources.length} files and /proc entries (organization.db and its -wal/-shm, server folder, logs, Maildirs)`, finding: found.length === 0 ? 'nothing found' : found.join('; '), ok: found.length === 0 });
+    assert.deepEqual(found, []);
+  });
+
+  it('the organization key is 0600 like the store, and a copy of the store without it, or with another key, reveals nothing', async () => {
+    const mode = (f: string) => statSync(f).mode & 0o777;
+    assert.equal(mode(join(dir.path, 'organization.key')), 0o600);
+    assert.equal(mode(join(dir.path, 'organization.db')), 0o600);
+    assert.equal(await service!.stop(), 0);
+    service = undefined;
+    // A backup restored elsewhere without organization.key: the server folder points at the copied store.
+    const copy = join(dir.path, 'restored');
+    mkdirSync(join(copy, 'MBX01'), { recursive: true, mode: 0o700 });
+    copyFileSync(join(dir.path, 'organization.db'), join(copy, 'organization.db'));
+    for (const f of ['server.db', 'master.key']) copyFileSync(join(mbx, f), join(copy, 'MBX01', f));
+    const local = new Database(join(copy, 'MBX01', 'server.db'));
+    local.prepare("UPDATE config_meta SET value = ? WHERE key = 'org_store'").run(join(copy, 'organization.db'));
+    local.close();
+    const sh = await gatehouse(['shell', '--data', join(copy, 'MBX01'), '-c', 'Get-SendConnector "To Edge" | Format-List Name,AuthenticationCredential']);
+    assert.notEqual(sh.code, 0);
+    assert.match(sh.stderr, /cannot read the master key .*organization\.key: ENOENT/);
+    assert.deepEqual(scan([{ name: 'shell output', bytes: Buffer.from(sh.stdout + sh.stderr) }], needles), []);
+    // With another key the sealed "To Edge" credential is refused.
+    createMasterKey(join(copy, 'organization.key'));
+    const server = openServer(join(copy, 'MBX01'));
+    try {
+      const toEdge = server.repo.list(sendConnectorSchema).find((c) => c.values.Name === 'To Edge')!;
+      const cred = toEdge.values.AuthenticationCredential as StoredCredential;
+      assert.throws(() => server.repo.openSecret(cred.sealed!, `${toEdge.schema.typeName}/${toEdge.guid}/AuthenticationCredential`), /the master key does not match the one it was sealed with/);
+    } finally {
+      server.close();
+    }
+    recordFigure('secrets', { subject: 'organization.db restored without organization.key, then with another key', finding: `${/cannot read the master key [^\n]*?ENOENT/.exec(sh.stderr)![0]}; with another key the "To Edge" credential is refused (does not match)`, ok: true });
   });
 });
