@@ -10,11 +10,11 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startPostfix, type Postfix } from '../test/harness/postfix.js';
 import { ROOT } from '../src/lab/seed-script.js';
+import { waitForPort } from '../src/lab/port-probe.js';
 import { stopChild } from '../src/lab/stop-child.js';
 
 export type PeerName = 'gatehouse' | 'postfix' | 'haraka';
@@ -34,19 +34,6 @@ export interface RelayPeer {
 
 const BIN = join(ROOT, 'bin', 'gatehouse.js');
 
-function waitForPort(address: string, port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = connect({ host: address, port }, () => { s.destroy(); resolve(); });
-      s.on('error', () => {
-        if (Date.now() > deadline) reject(new Error(`nothing listens on ${address}:${port}`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
 
 
 export class GatehousePeer implements RelayPeer {

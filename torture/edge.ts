@@ -5,9 +5,9 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import Database from 'better-sqlite3';
 import { ROOT } from '../src/lab/seed-script.js';
+import { answers } from '../src/lab/port-probe.js';
 import { stopChild } from '../src/lab/stop-child.js';
 
 const BIN = join(ROOT, 'bin', 'gatehouse.js');
@@ -112,11 +112,4 @@ export class TorturedEdge {
       db.close();
     }
   }
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
 }

@@ -5,8 +5,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { answers } from '../src/lab/port-probe.js';
 import { stopChild } from '../src/lab/stop-child.js';
 
 /** The last line of every torture message's body. */
@@ -17,6 +17,8 @@ export class RecordingSink {
   readonly arrivals = new Map<string, number>();
   /** When each tag first arrived (the dump's modification time, ms). */
   readonly firstArrival = new Map<string, number>();
+  /** Tagged arrivals in all, duplicates included. */
+  total = 0;
   /** Dumps without a torture tag (should stay 0). */
   untagged = 0;
   private readonly seen = new Set<string>();
@@ -57,6 +59,7 @@ export class RecordingSink {
         continue;
       }
       this.arrivals.set(tag, (this.arrivals.get(tag) ?? 0) + 1);
+      this.total++;
       const at = statSync(join(this.dir, name), { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
       if (!this.firstArrival.has(tag) || at < this.firstArrival.get(tag)!) this.firstArrival.set(tag, at);
       fresh++;
@@ -67,11 +70,4 @@ export class RecordingSink {
   stop(): Promise<void> {
     return stopChild(this.child, 5000);
   }
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
 }
