@@ -247,18 +247,38 @@ describe('hostile input catalogue', () => {
     d.close();
   });
 
-  it('BDAT chunks above MaxMessageSize', async () => {
+  it('BDAT chunks above MaxMessageSize: the chunk is read and thrown away, then 552, and the session goes on', async () => {
     const d = await inTransaction();
-    const r = await d.command(`BDAT ${MAX_SIZE + 1} LAST`);
-    assert.equal(r?.code, 552);
-    assert.ok(await d.closedWithin(3000), 'the chunk that follows cannot be framed: the session ends');
+    const chunk = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(MAX_SIZE, 0x61)]);
+    // The chunk's octets look like commands: none of them may run.
+    chunk.write('\r\nRSET\r\nMAIL FROM:<x@fabrikam.com>\r\n', 100, 'latin1');
+    d.write(Buffer.concat([Buffer.from(`BDAT ${chunk.length} LAST\r\n`), chunk]));
+    const r = await d.reply();
+    assert.equal(r?.code, 552, d.transcript);
+    assert.match(r!.lines[0], /^5\.3\.4 /);
+    assert.equal((await d.command('NOOP'))?.code, 250, 'nothing of the chunk was answered as a command');
+    assert.equal(d.unread(), 0);
+    d.close();
   });
 
-  it('BDAT with binary content and NUL bytes is accepted', async () => {
-    const d = await inTransaction();
+  it('BDAT with binary content and NUL bytes is accepted (BODY=BINARYMIME)', async () => {
+    const d = await session();
+    assert.equal((await d.command('EHLO attacker.example'))?.code, 250);
+    assert.equal((await d.command('MAIL FROM:<a@fabrikam.com> BODY=BINARYMIME'))?.code, 250);
+    assert.equal((await d.command('RCPT TO:<bob@contoso.com>'))?.code, 250);
     const body = Buffer.concat([Buffer.from('Subject: binary\r\n\r\n'), Buffer.from([0, 1, 2, 0xff, 0x0a, 0x2e, 0x0a])]);
     d.write(Buffer.concat([Buffer.from(`BDAT ${body.length} LAST\r\n`), body]));
-    assert.equal((await d.reply())?.code, 250);
+    assert.equal((await d.reply())?.code, 250, d.transcript);
+    d.close();
+  });
+
+  it('bare line feeds through BDAT with BareLinefeedRejectionEnabled', async () => {
+    const d = await inTransaction();
+    const body = Buffer.from('Subject: lf\r\n\r\none\ntwo\r\n');
+    d.write(Buffer.concat([Buffer.from(`BDAT ${body.length} LAST\r\n`), body]));
+    const r = await d.reply();
+    assert.equal(r?.code, 554, d.transcript);
+    assert.match(r!.lines[0], /^5\.6\.0 Invalid message content, contains bare linefeeds/);
     d.close();
   });
 

@@ -1,17 +1,22 @@
 // Writing accepted messages into the queue database: one transaction per
 // batch (the envelope, the body written once, the recipients, the RECEIVE
-// tracking event). The same code runs in the service's commit thread and,
-// for the shell, in-process. A refused batch is rolled back whole; the caller
+// tracking event). A large message's body is a spool file the session has
+// already written and fsync'd; the batch fsyncs the spool folder once, before
+// its commit, so no committed row names a file that a crash could lose. The
+// same code runs in the service's commit thread and, for the shell, in-process. A refused batch is rolled back whole; the caller
 // then writes its items one by one so one refused item does not fail others.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
-import type { Envelope } from './queue-store.js';
+import type { Envelope, SpooledBody } from './queue-store.js';
+import { syncSpoolDir } from './spool.js';
 
 export interface AcceptItem {
   envelope: Envelope;
+  /** The whole message, or with `spooled` its header and the empty line. */
   body: Uint8Array;
+  spooled?: SpooledBody;
 }
 
 export interface AcceptResult {
@@ -31,22 +36,26 @@ function receiveEvent(id: number, networkId: string, e: Envelope, size: number):
 }
 
 /** The batch writer for a connection (WAL, synchronous=FULL: the commit is durable when it returns). */
-export function acceptBatchWriter(db: Database.Database): (items: AcceptItem[]) => AcceptResult[] {
+export function acceptBatchWriter(db: Database.Database, spoolDir: string): (items: AcceptItem[]) => AcceptResult[] {
   const insertMessage = db.prepare('INSERT INTO messages (network_id, received_at, sender, size, envelope) VALUES (?, ?, ?, ?, ?)');
-  const insertBody = db.prepare('INSERT INTO bodies (message, data) VALUES (?, ?)');
+  const insertBody = db.prepare('INSERT INTO bodies (message, data, file) VALUES (?, ?, ?)');
   const insertRecipient = db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)');
   const insertEvent = db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
-  const batch = db.transaction((items: AcceptItem[]) => items.map(({ envelope: e, body }) => {
+  const batch = db.transaction((items: AcceptItem[]) => items.map(({ envelope: e, body, spooled }) => {
     const networkId = randomUUID();
-    const { lastInsertRowid } = insertMessage.run(networkId, e.receivedAt.getTime(), e.sender, body.length, JSON.stringify(e));
+    const size = body.length + (spooled?.size ?? 0);
+    const { lastInsertRowid } = insertMessage.run(networkId, e.receivedAt.getTime(), e.sender, size, JSON.stringify(e));
     const id = Number(lastInsertRowid);
-    insertBody.run(id, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    insertBody.run(id, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), spooled?.file ?? null);
     e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
-    const ev = receiveEvent(id, networkId, e, body.length);
+    const ev = receiveEvent(id, networkId, e, size);
     insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, id, ev.messageId ?? null, JSON.stringify(ev));
     return { internalId: id, event: ev };
   }));
-  return (items) => batch.immediate(items);
+  return (items) => {
+    if (items.some((i) => i.spooled)) syncSpoolDir(spoolDir);
+    return batch.immediate(items);
+  };
 }
 
 /** Writes a batch; when the batch is refused, each item alone. One outcome per item, in order. */

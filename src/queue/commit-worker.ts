@@ -7,11 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { acceptBatchWriter, writeWithFallback, type AcceptItem } from './accept-batch.js';
 
-const db = new Database((workerData as { path: string }).path);
+const { path, spoolDir } = workerData as { path: string; spoolDir: string };
+const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-const write = acceptBatchWriter(db);
+const write = acceptBatchWriter(db, spoolDir);
 
 parentPort!.on('message', (msg: { id: number; items: AcceptItem[] } | { close: true }) => {
   if ('close' in msg) {

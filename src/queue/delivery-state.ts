@@ -9,6 +9,7 @@
 
 import type Database from 'better-sqlite3';
 import { relaxedWrite, retryWhileBusy } from './sqlite-queue-store.js';
+import { removeSpoolFiles, spoolDirFor } from './spool.js';
 import type { DeliveryType } from '../routing/categorizer.js';
 import type { Envelope, RecipientInput } from './queue-store.js';
 
@@ -104,13 +105,16 @@ export class DeliveryState {
           AND m.id NOT IN (SELECT message FROM in_flight) LIMIT ?`).all(limit) as { id: number }[]).map((r) => r.id)
       : [...this.maybeComplete].slice(0, limit);
     if (candidates.length === 0) return 0;
-    return this.batch(() => {
+    const files: string[] = [];
+    const removedCount = this.batch(() => {
       let removed = 0;
       for (const id of candidates) {
         this.maybeComplete.delete(id);
         const waiting = this.sql("SELECT 1 FROM recipients WHERE message = ? AND status IN ('Ready', 'Retry') LIMIT 1").get(id);
         const inFlight = this.sql('SELECT 1 FROM in_flight WHERE message = ?').get(id);
         if (waiting || inFlight) continue;
+        const file = (this.sql('SELECT file FROM bodies WHERE message = ?').get(id) as { file: string | null } | undefined)?.file;
+        if (file) files.push(file);
         for (const table of ['recipients', 'bodies', 'suspended_messages', 'crash_counts']) {
           this.sql(`DELETE FROM ${table} WHERE message = ?`).run(id);
         }
@@ -119,6 +123,9 @@ export class DeliveryState {
       }
       return removed;
     });
+    // The rows are gone: now their body files (a crash in between leaves files the next start sweeps).
+    if (files.length > 0) removeSpoolFiles(spoolDirFor(this.db.name), files);
+    return removedCount;
   }
 
   message(id: number): MessageInfo | undefined {

@@ -43,6 +43,14 @@ export interface Envelope {
   authAs?: string;
 }
 
+/** A body written to a spool file (queue/spool.ts), fsync'd, for a large message. */
+export interface SpooledBody {
+  /** The file's name in the spool folder. */
+  file: string;
+  /** Its size in octets. */
+  size: number;
+}
+
 export interface AcceptedMessage {
   /** InternalMessageId: this server's number for the message. */
   internalId: number;
@@ -58,9 +66,10 @@ export interface QueueStore {
   /**
    * Stores the message durably (the promise resolves only after the data is
    * on disk) together with its RECEIVE tracking event. Concurrent calls are
-   * committed together.
+   * committed together. `body` is the whole message, or with `spooled` the
+   * header and the empty line, the body being the spool file.
    */
-  accept(envelope: Envelope, body: Buffer): Promise<AcceptedMessage>;
+  accept(envelope: Envelope, body: Buffer, spooled?: SpooledBody): Promise<AcceptedMessage>;
   /** Messages with recipients still to handle, oldest first. */
   pending(limit: number): QueuedMessage[];
   /** The stored body of a message. */

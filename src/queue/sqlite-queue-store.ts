@@ -1,15 +1,20 @@
 // SQLite implementation of the queue store (better-sqlite3, WAL,
 // synchronous=FULL): one commit, hence one fsync of the WAL, per batch of
 // accepted messages (GroupCommitter). Tables: messages (envelope, never
-// rewritten), bodies (the message bytes, written once), recipients (the small
-// rows routing and delivery update), tracking_events (append-only).
+// rewritten), bodies (the message bytes, written once; for a large message its
+// header, the body being a file in the spool folder, queue/spool.ts),
+// recipients (the small rows routing and delivery update), tracking_events
+// (append-only).
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
 import { GroupCommitter } from './group-commit.js';
 import { ThreadCommitter } from './thread-committer.js';
-import type { AcceptedMessage, Envelope, QueuedMessage, QueueStore } from './queue-store.js';
+import type { AcceptedMessage, Envelope, QueuedMessage, QueueStore, SpooledBody } from './queue-store.js';
+import { ensureSpoolDir, spoolDirFor, sweepSpool } from './spool.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -80,6 +85,25 @@ CREATE INDEX IF NOT EXISTS tracking_time ON tracking_events (timestamp);
 CREATE INDEX IF NOT EXISTS tracking_message ON tracking_events (message_id);
 `;
 
+/** Columns added since the first schema, with the statement that adds each to an older queue. */
+const ADDED_COLUMNS: { table: string; column: string; add: string }[] = [
+  { table: 'bodies', column: 'file', add: 'ALTER TABLE bodies ADD COLUMN file TEXT' },
+];
+
+function migrate(db: Database.Database): void {
+  for (const c of ADDED_COLUMNS) {
+    const columns = (db.prepare(`PRAGMA table_info(${c.table})`).all() as { name: string }[]).map((r) => r.name);
+    if (!columns.includes(c.column)) db.exec(c.add);
+  }
+}
+
+/** A stored message as its parts: `head` (the whole message, or its header when the body is a spool file). */
+export interface StoredContent {
+  head: Buffer;
+  /** The body's spool file (full path), for large messages. */
+  file: string | null;
+}
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -120,6 +144,8 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertEvent: Database.Statement;
   /** This connection commits without an fsync (the commit thread does acceptance). */
   readonly relaxed: boolean = false;
+  /** Where the bodies of large messages are (spool.ts). */
+  readonly spoolDir: string;
 
   /**
    * commitThread: write accepted messages (and their fsync) on a thread of their own.
@@ -131,6 +157,9 @@ export class SqliteQueueStore implements QueueStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
+    this.spoolDir = spoolDirFor(path);
+    ensureSpoolDir(this.spoolDir);
     this.insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
     if (options.commitThread || options.relaxed) {
       // Bookkeeping and reads only need no fsync; acceptance is durable all the same: on the
@@ -141,9 +170,9 @@ export class SqliteQueueStore implements QueueStore {
       this.relaxed = true;
     }
     if (options.commitThread) {
-      this.thread = new ThreadCommitter(path);
+      this.thread = new ThreadCommitter(path, this.spoolDir);
     } else {
-      const write = acceptBatchWriter(this.db);
+      const write = acceptBatchWriter(this.db, this.spoolDir);
       const durable = (items: AcceptItem[]) => {
         if (!this.relaxed) return write(items);
         this.db.pragma('synchronous = FULL');
@@ -173,8 +202,9 @@ export class SqliteQueueStore implements QueueStore {
     return this.thread?.batches ?? this.committer?.batches ?? 0;
   }
 
-  async accept(envelope: Envelope, body: Buffer): Promise<AcceptedMessage> {
-    const r = this.thread ? await this.thread.submit({ envelope, body }) : await this.committer!.submit({ envelope, body });
+  async accept(envelope: Envelope, body: Buffer, spooled?: SpooledBody): Promise<AcceptedMessage> {
+    const item = spooled ? { envelope, body, spooled } : { envelope, body };
+    const r = this.thread ? await this.thread.submit(item) : await this.committer!.submit(item);
     this.notify(r.event);
     return { internalId: r.internalId };
   }
@@ -196,8 +226,26 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   body(internalId: number): Buffer | undefined {
-    const row = this.db.prepare('SELECT data FROM bodies WHERE message = ?').get(internalId) as { data: Buffer } | undefined;
-    return row?.data;
+    const content = this.content(internalId);
+    if (!content) return undefined;
+    return content.file ? Buffer.concat([content.head, readFileSync(content.file)]) : content.head;
+  }
+
+  /** The stored parts of a message, without reading a spool file. */
+  content(internalId: number): StoredContent | undefined {
+    const row = this.db.prepare('SELECT data, file FROM bodies WHERE message = ?').get(internalId) as { data: Buffer; file: string | null } | undefined;
+    if (!row) return undefined;
+    return { head: row.data, file: row.file === null ? null : join(this.spoolDir, row.file) };
+  }
+
+  /**
+   * Removes spool files that no message references (a session cut off mid-message, a crash
+   * between a file and its commit or between a removal and its file). Only at service start,
+   * before any session writes to the spool. Returns how many.
+   */
+  sweepSpool(): number {
+    const referenced = new Set((this.db.prepare('SELECT file FROM bodies WHERE file IS NOT NULL').all() as { file: string }[]).map((r) => r.file));
+    return sweepSpool(this.spoolDir, referenced);
   }
 
   count(): number {

@@ -20,7 +20,7 @@ export class ThreadCommitter {
   /** Batches written so far. */
   batches = 0;
 
-  constructor(private readonly path: string, private readonly maxBatch = 512) {}
+  constructor(private readonly path: string, private readonly spoolDir: string, private readonly maxBatch = 512) {}
 
   submit(item: AcceptItem): Promise<AcceptResult> {
     if (this.closed) return Promise.reject(new Error('the queue is closed'));
@@ -32,7 +32,7 @@ export class ThreadCommitter {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { path: this.path } });
+    const w = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { path: this.path, spoolDir: this.spoolDir } });
     w.on('message', (msg: { id: number; outcomes: Outcome[] }) => this.done(msg.id, msg.outcomes));
     const lost = (why: string) => {
       if (this.worker !== w) return;

@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { OpenServer } from '../setup/server-folder.js';
 import { listenPlan, selectConnector } from '../smtp/inbound/connector-selection.js';
-import { ConnectionCounter, MessageRateLimiter } from '../smtp/inbound/limits.js';
+import { ConnectionCounter, ConnectionRate, MessageRateLimiter } from '../smtp/inbound/limits.js';
 import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
 import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
 import { RecipientDirectory } from '../directory/recipients.js';
@@ -47,8 +47,8 @@ export class TransportService {
   private readonly protocolLog: ProtocolLog;
   private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
-  /** Start times of recent inbound connections, for MaxConnectionRatePerMinute. */
-  private readonly recentConnections: number[] = [];
+  /** MaxConnectionRatePerMinute, per Receive connector. */
+  private readonly connectionRate = new ConnectionRate();
   /** Routing and delivery run on a thread of their own. */
   private readonly delivery: DeliveryThread;
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
@@ -89,6 +89,9 @@ export class TransportService {
 
   async start(): Promise<BoundListener[]> {
     this.config = this.load();
+    // Before any session writes to the spool: files no queued message references are leftovers.
+    const swept = this.queue.sweepSpool();
+    if (swept > 0) this.log.log('info', 'queue.spool.swept', { files: swept, folder: this.queue.spoolDir, reason: 'bodies of messages that were never committed or have left the queue' });
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
     this.bound = bound;
     if (this.options.metrics) {
@@ -100,7 +103,7 @@ export class TransportService {
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     await this.delivery.start();
-    this.sweeper = setInterval(() => this.rates.sweep(), 60_000);
+    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); }, 60_000);
     this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
     return bound;
   }
@@ -177,19 +180,22 @@ export class TransportService {
       socket.destroy();
       return;
     }
-    const now = Date.now();
-    while (this.recentConnections.length > 0 && now - this.recentConnections[0] >= 60_000) this.recentConnections.shift();
-    if (this.recentConnections.length >= config.maxConnectionRatePerMinute) {
-      this.log.log('warn', 'smtp.in.connection.rate-limited', { remote: remoteAddress, limit: config.maxConnectionRatePerMinute, action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate' });
+    const refusal = this.connections.tryAcquire(connector.identity, remoteAddress, connector);
+    if (!refusal && !this.connectionRate.tryTake(connector.identity, config.maxConnectionRatePerMinute)) {
+      this.connections.release(connector.identity, remoteAddress);
+      this.log.log('warn', 'smtp.in.connection.rate-limited', {
+        connector: connector.identity, remote: remoteAddress, limit: config.maxConnectionRatePerMinute,
+        action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate; the limit counts per Receive connector',
+      });
+      socket.on('error', () => undefined);
       socket.end('421 4.3.2 The maximum connection rate per minute has been exceeded, closing transmission channel\r\n');
       socket.setTimeout(2000, () => socket.destroy());
       return;
     }
-    this.recentConnections.push(now);
-    const refusal = this.connections.tryAcquire(connector.identity, remoteAddress, connector);
     const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessionCounter) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
     const services: SessionServices = {
       queue: this.queue,
+      spoolDir: this.queue.spoolDir,
       rates: this.rates,
       log: this.log.child({ session: id, connector: connector.identity, remote: remoteAddress }),
       protocolLog: connector.protocolLogging ? this.protocolLog : null,

@@ -4,6 +4,7 @@
 // The session applies these on MAIL and RCPT; Test-Mailflow shows the same
 // replies before any mail is sent.
 
+import addressparser from 'nodemailer/lib/addressparser';
 import { acceptedDomainFor, type AcceptedDomainRule } from '../../roles/transport-config.js';
 import { enhancedReply, Replies, type SmtpReply } from '../protocol/index.js';
 import type { Principal, Right } from './permissions.js';
@@ -53,4 +54,21 @@ export const sendAsDenied = enhancedReply(550, '5.7.60', 'SMTP; Client does not 
 /** Client submission: the reply that refuses a mailbox user sending as `sender` (`own`: the user's addresses). */
 export function sendAsRefusal(sender: string, own: readonly string[]): SmtpReply | null {
   return sender !== '' && own.some((a) => a.toLowerCase() === sender.toLowerCase()) ? null : sendAsDenied;
+}
+
+/**
+ * Client submission: the reply that refuses a message whose From or Sender names an address that
+ * is not one of the user's own (`own`), as Exchange checks Send As on the message's originators.
+ * Entries without an address (a bare display name) name nobody and are not refused.
+ */
+export function headerSendAsRefusal(originators: { from: string; sender: string }, own: readonly string[]): SmtpReply | null {
+  const mine = new Set(own.map((a) => a.toLowerCase()));
+  for (const field of [originators.from, originators.sender]) {
+    if (!field) continue;
+    for (const mailbox of addressparser(field, { flatten: true })) {
+      const address = mailbox.address.trim();
+      if (address !== '' && !mine.has(address.toLowerCase())) return sendAsDenied;
+    }
+  }
+  return null;
 }

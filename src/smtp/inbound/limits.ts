@@ -1,9 +1,10 @@
 // Connection and message-rate limits of Receive connectors (spec
 // exchange-connectors.md §3.2): MaxInboundConnection,
 // MaxInboundConnectionPerSource, MaxInboundConnectionPercentagePerSource
-// (a share of the connections still available) and MessageRateLimit per
-// minute per source (IP address, authenticated user, or both). In memory:
-// counts start from zero when the service starts.
+// (a share of the connections still available), MessageRateLimit per
+// minute per source (IP address, authenticated user, or both), and the
+// transport service's MaxConnectionRatePerMinute. In memory: counts start
+// from zero when the service starts.
 
 export interface ConnectionLimits {
   maxInboundConnection: number | null;
@@ -72,5 +73,38 @@ export class MessageRateLimiter {
   sweep(): void {
     const t = this.now();
     for (const [k, list] of this.stamps) if (!list.some((s) => t - s < 60_000)) this.stamps.delete(k);
+  }
+}
+
+/**
+ * MaxConnectionRatePerMinute (Set-TransportService), counted per Receive connector over a sliding
+ * minute. Exchange counts one allowance for the whole transport service; here each connector has
+ * its own, so that connections to one connector (the Internet's) cannot make another (one that
+ * takes only the Mailbox servers' RemoteIPRanges) refuse its own clients. Only connections that
+ * the connector's concurrency limits admitted are counted: a connection refused per source uses
+ * up nothing.
+ */
+export class ConnectionRate {
+  private readonly starts = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Counts one connection to `connector`; false (nothing counted) when the minute's allowance is used up. */
+  tryTake(connector: string, perMinute: number): boolean {
+    const t = this.now();
+    let list = this.starts.get(connector);
+    if (!list) this.starts.set(connector, (list = []));
+    let expired = 0;
+    while (expired < list.length && t - list[expired]! >= 60_000) expired++;
+    if (expired > 0) list.splice(0, expired);
+    if (list.length >= perMinute) return false;
+    list.push(t);
+    return true;
+  }
+
+  /** Drops connectors with no connection in the last minute. */
+  sweep(): void {
+    const t = this.now();
+    for (const [k, list] of this.starts) if (!list.some((s) => t - s < 60_000)) this.starts.delete(k);
   }
 }

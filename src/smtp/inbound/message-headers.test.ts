@@ -1,15 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firewallForSend, processHeader, rfc5322Date } from './message-headers.js';
+import { splitContent } from './header-section.js';
+import { firewallForSend, processHeader as processHeaderSection, rfc5322Date } from './message-headers.js';
 
 const policy = { keepRoutingHeaders: true, keepOrganizationHeaders: false, maxHeaderSize: 262144, maxHopCount: 30, maxLocalHopCount: 8, localNames: ['edge01.contoso.net'], authAs: 'Anonymous' as const };
 const msg = (s: string) => Buffer.from(s, 'latin1');
+
+/** The whole message as the session would store it: the processed header, the empty line, the body. */
+function processHeader(message: Buffer, p: Parameters<typeof processHeaderSection>[1], received: string, id: () => string) {
+  const split = splitContent(message);
+  const r = processHeaderSection(split.header, p, received, id);
+  if (!r.ok) return r;
+  return { ...r, message: Buffer.concat([r.header, split.hasSeparator ? Buffer.from('\r\n') : Buffer.alloc(0), split.body]) };
+}
 
 describe('processHeader', () => {
   it('adds Received on top and a Message-ID when missing, leaving the body alone', () => {
     const r = processHeader(msg('Subject: Hi\r\nFrom: a@fabrikam.com\r\n\r\nbody\r\n.dot\r\n'), policy, 'from x ([127.0.0.5]) by edge01.contoso.net; date', () => '<new@edge01.contoso.net>');
     assert.ok(r.ok);
-    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n\r\nbody\r\n.dot\r\n');
+    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\n\r\nbody\r\n.dot\r\n');
     assert.equal(r.authAs, 'Anonymous');
     assert.equal(r.messageId, '<new@edge01.contoso.net>');
     assert.equal(r.subject, 'Hi');
@@ -25,7 +34,7 @@ describe('processHeader', () => {
     const input = msg('Received: from a by b\r\nResent-From: x@y\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n\r\nb');
     const kept = processHeader(input, policy, 'r', () => '<m>');
     assert.ok(kept.ok);
-    assert.match(kept.message.toString('latin1'), /^Received: r\r\nReceived: from a by b\r\nResent-From: x@y\r\nSubject: s\r\n/);
+    assert.match(kept.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nReceived: from a by b\r\nResent-From: x@y\r\nSubject: s\r\n/);
     const stripped = processHeader(input, { ...policy, keepRoutingHeaders: false, keepOrganizationHeaders: true }, 'r', () => '<m>');
     assert.ok(stripped.ok);
     assert.equal(stripped.authAs, 'Internal', 'a trusted session\'s own AuthAs is kept');
@@ -41,9 +50,11 @@ describe('processHeader', () => {
   });
   it('copes with a message that is only a header or starts with the empty line', () => {
     const onlyHeader = processHeader(msg('Subject: x\r\n'), policy, 'r', () => '<m>');
-    assert.ok(onlyHeader.ok && onlyHeader.message.toString() === 'Received: r\r\nSubject: x\r\nMessage-ID: <m>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n');
+    assert.ok(onlyHeader.ok);
+    assert.equal(onlyHeader.message.toString(), 'Received: r\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: x\r\nMessage-ID: <m>\r\n');
     const noHeader = processHeader(msg('\r\nbody only'), policy, 'r', () => '<m>');
-    assert.ok(noHeader.ok && noHeader.message.toString() === 'Received: r\r\nMessage-ID: <m>\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\n\r\nbody only');
+    assert.ok(noHeader.ok);
+    assert.equal(noHeader.message.toString(), 'Received: r\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nMessage-ID: <m>\r\n\r\nbody only');
   });
   it('formats RFC 5322 dates', () => {
     assert.match(rfc5322Date(new Date(Date.UTC(2026, 10, 27, 17, 34, 56))), /^Fri, 27 Nov 2026 \d\d:34:56 [+-]\d{4}$/);
@@ -53,5 +64,38 @@ describe('processHeader', () => {
     assert.equal(firewallForSend(m, { organization: true, routing: false }).toString('latin1'), 'Received: from a by b\r\nSubject: s\r\n\r\nbody');
     assert.equal(firewallForSend(m, { organization: true, routing: true }).toString('latin1'), 'Subject: s\r\n\r\nbody');
     assert.equal(firewallForSend(m, { organization: false, routing: false }), m);
+  });
+  it('judges the lines the next hop receives: a bare CR or LF ends a header line', () => {
+    for (const eol of ['\r', '\n', '\r\r\n']) {
+      const r = processHeader(msg(`Subject: x${eol}X-MS-Exchange-Organization-AuthAs: Internal\r\nFrom: a@fabrikam.com\r\n\r\nbody\n`), policy, 'r', () => '<m>');
+      assert.ok(r.ok);
+      const text = r.message.toString('latin1');
+      assert.equal(r.authAs, 'Anonymous', JSON.stringify(eol));
+      // Every header line ends with CRLF, none says Internal; the body is left as it came.
+      const header = text.slice(0, text.indexOf('\r\n\r\n') + 2);
+      assert.ok(!header.includes('AuthAs: Internal'), `${JSON.stringify(eol)}: ${JSON.stringify(text)}`);
+      assert.ok(!/\r(?!\n)|(?<!\r)\n/.test(header), JSON.stringify(header));
+      assert.ok(text.endsWith('\r\n\r\nbody\n'));
+    }
+  });
+  it('ends the header at an empty line made of bare line ends, as the next hop will', () => {
+    const r = processHeader(msg('Subject: x\n\nX-MS-Exchange-Organization-AuthAs: Internal\r\n\r\nbody'), policy, 'r', () => '<m>');
+    assert.ok(r.ok);
+    assert.equal(r.message.toString('latin1'), 'Received: r\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: x\r\nMessage-ID: <m>\r\n\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\n\r\nbody');
+  });
+  it('trusts only the newest copy of an organization header from a trusted peer', () => {
+    const trusted = { ...policy, keepOrganizationHeaders: true };
+    const r = processHeader(msg('Received: from edge\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: s\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\n\r\nb'), trusted, 'r', () => '<m>');
+    assert.ok(r.ok);
+    assert.equal(r.authAs, 'Anonymous');
+    assert.equal(r.staleOrganizationHeaders, 1);
+    assert.ok(!r.message.includes('Internal'));
+  });
+  it('writes its Received header as UTF-8, whole code points', () => {
+    const r = processHeader(msg('Subject: s\r\n\r\nb'), policy, 'from x by y for <\u010d\u010a@contoso.com>; date', () => '<m>');
+    assert.ok(r.ok);
+    const first = r.message.subarray(0, r.message.indexOf('\r\n'));
+    assert.equal(first.toString('utf8'), 'Received: from x by y for <\u010d\u010a@contoso.com>; date');
+    assert.ok(!first.includes(0x0d) && !first.includes(0x0a));
   });
 });

@@ -1,53 +1,56 @@
 // What the receiving server does to a message's header before queueing it:
-// counts hops (Received headers; those naming this server are local hops),
-// enforces MaxHeaderSize, removes the headers the session has no right to
-// send (Received/Resent-* without Accept-Routing-Headers; internal
-// organization headers without Accept-Organization-Headers), adds a
-// Message-ID when there is none, and puts its own Received header on top.
-// The header is handled as latin1 text so that every byte survives; the body
-// is not touched.
+// splits it into the lines the next hop will receive (header-section.ts: CRLF,
+// bare CR and bare LF each end a line) and writes them back with CRLF, counts
+// hops (Received headers; those naming this server are local hops), enforces
+// MaxHeaderSize, removes the headers the session has no right to send
+// (Received/Resent-* without Accept-Routing-Headers; internal organization
+// headers without Accept-Organization-Headers), keeps only the newest copy of
+// each organization header a trusted peer sent, adds a Message-ID when there
+// is none, and puts its own Received header and organization stamp on top.
+//
+// The header is handled as bytes: every octet of a field survives as it came,
+// and the Received header, which may carry UTF-8 addresses (RFC 6532), is
+// written as UTF-8. Field names are compared as ASCII. The body is not touched.
+
+import { headerLines, splitContent } from './header-section.js';
 
 const CRLF = Buffer.from('\r\n');
 
-export interface HeaderSplit {
-  /** The header block including its final CRLF (without the empty line). */
-  header: string;
-  /** The body, starting after the empty line (empty when there is none). */
-  body: Buffer;
-  /** Whether an empty line separated header and body. */
-  hasSeparator: boolean;
-}
-
-export function splitMessage(message: Buffer): HeaderSplit {
-  if (message.subarray(0, 2).equals(CRLF)) return { header: '', body: message.subarray(2), hasSeparator: true };
-  const end = message.indexOf('\r\n\r\n');
-  if (end < 0) return { header: message.toString('latin1'), body: Buffer.alloc(0), hasSeparator: false };
-  return { header: message.subarray(0, end + 2).toString('latin1'), body: message.subarray(end + 4), hasSeparator: true };
-}
-
 export interface HeaderField {
+  /** The field name as written (before the colon), trimmed; '' for a line that is not a field. */
   name: string;
-  /** The whole field as it was, with its folding and final CRLF. */
-  raw: string;
-  /** The unfolded value, trimmed. */
+  /** The whole field: its lines with CRLF line ends. */
+  raw: Buffer;
+  /** The unfolded value, trimmed, decoded as UTF-8. */
   value: string;
 }
 
-export function parseHeader(header: string): HeaderField[] {
+const isFolded = (line: Buffer): boolean => line[0] === 0x20 || line[0] === 0x09;
+
+/** The fields of a header section (line ends CRLF, bare CR or bare LF), each rewritten with CRLF. */
+export function parseHeader(header: Uint8Array): HeaderField[] {
   const fields: HeaderField[] = [];
-  const lines = header.split('\r\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const line of lines) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && fields.length > 0) {
-      const last = fields[fields.length - 1];
-      last.raw += line + '\r\n';
-      last.value = (last.value + ' ' + line.trim()).trim();
+  let parts: Buffer[] = [];
+  let current: { name: string; values: string[] } | null = null;
+  const close = () => {
+    if (!current) return;
+    fields.push({ name: current.name, raw: Buffer.concat(parts), value: current.values.join(' ').trim() });
+    parts = [];
+    current = null;
+  };
+  for (const line of headerLines(header)) {
+    if (current && isFolded(line)) {
+      parts.push(line, CRLF);
+      current.values.push(line.toString('utf8').trim());
       continue;
     }
-    const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    fields.push({ name, raw: line + '\r\n', value: colon > 0 ? line.slice(colon + 1).trim() : line });
+    close();
+    const colon = line.indexOf(0x3a);
+    const name = colon > 0 ? line.toString('latin1', 0, colon).trim() : '';
+    current = { name, values: [colon > 0 ? line.toString('utf8', colon + 1).trim() : line.toString('utf8')] };
+    parts.push(line, CRLF);
   }
+  close();
   return fields;
 }
 
@@ -66,20 +69,35 @@ export interface HeaderPolicy {
 }
 
 export type HeaderVerdict =
-  | { ok: true; message: Buffer; messageId: string; subject: string; from: string; hops: number; authAs: string }
+  | {
+      ok: true;
+      /** The header to store, CRLF line ends, without the empty line. */
+      header: Buffer;
+      messageId: string;
+      subject: string;
+      /** The From field (or Sender when there is no From), for tracking. */
+      from: string;
+      /** The From and Sender field values, for send-as checks. */
+      originators: { from: string; sender: string };
+      hops: number;
+      authAs: string;
+      /** Older copies of organization headers from a trusted peer that were dropped. */
+      staleOrganizationHeaders: number;
+    }
   | { ok: false; reason: 'header-too-large' | 'hop-count' | 'local-hop-count' };
 
 const ORGANIZATION_HEADER = /^(x-ms-exchange-organization-|x-ms-exchange-forest-|x-gatehouse-organization-)/i;
 const ROUTING_HEADER = /^(received|resent-[a-z-]+)$/i;
+const AUTH_AS = 'x-ms-exchange-organization-authas';
 
 /**
- * Checks and rewrites the header. `received` builds this server's Received
- * header (without the field name) once the Message-ID is known.
+ * Checks and rewrites a header section (as received, without the empty line). `received` is this
+ * server's Received header value (without the field name); `newMessageId` makes a Message-ID when
+ * the message has none.
  */
-export function processHeader(message: Buffer, policy: HeaderPolicy, received: string, newMessageId: () => string): HeaderVerdict {
-  const split = splitMessage(message);
-  if (Buffer.byteLength(split.header, 'latin1') > policy.maxHeaderSize) return { ok: false, reason: 'header-too-large' };
-  const fields = parseHeader(split.header);
+export function processHeader(header: Buffer, policy: HeaderPolicy, received: string, newMessageId: () => string): HeaderVerdict {
+  if (header.length > policy.maxHeaderSize) return { ok: false, reason: 'header-too-large' };
+  const fields = parseHeader(header);
   const receivedFields = fields.filter((f) => f.name.toLowerCase() === 'received');
   if (receivedFields.length >= policy.maxHopCount) return { ok: false, reason: 'hop-count' };
   if (policy.maxLocalHopCount > 0) {
@@ -90,27 +108,46 @@ export function processHeader(message: Buffer, policy: HeaderPolicy, received: s
     }).length;
     if (local >= policy.maxLocalHopCount) return { ok: false, reason: 'local-hop-count' };
   }
+  // Each hop puts its stamp on top: the first copy of an organization header is the one the
+  // immediate (trusted) peer added; any copy below it is older and is never trusted.
+  const seenOrganization = new Set<string>();
+  let stale = 0;
   const kept = fields.filter((f) => {
     if (!policy.keepRoutingHeaders && ROUTING_HEADER.test(f.name)) return false;
-    if (!policy.keepOrganizationHeaders && ORGANIZATION_HEADER.test(f.name)) return false;
+    if (!ORGANIZATION_HEADER.test(f.name)) return true;
+    if (!policy.keepOrganizationHeaders) return false;
+    const key = f.name.toLowerCase();
+    if (seenOrganization.has(key)) {
+      stale++;
+      return false;
+    }
+    seenOrganization.add(key);
     return true;
   });
   const get = (name: string) => kept.find((f) => f.name.toLowerCase() === name)?.value ?? '';
   let messageId = get('message-id');
-  const added: string[] = [];
+  const stamps: string[] = [];
+  const trailer: string[] = [];
   if (!messageId) {
     messageId = newMessageId();
-    added.push(`Message-ID: ${messageId}\r\n`);
+    trailer.push(`Message-ID: ${messageId}\r\n`);
   }
-  let authAs = get('x-ms-exchange-organization-authas');
+  let authAs = get(AUTH_AS);
   if (!authAs) {
     authAs = policy.authAs;
-    added.push(`X-MS-Exchange-Organization-AuthAs: ${authAs}\r\n`);
+    stamps.push(`X-MS-Exchange-Organization-AuthAs: ${authAs}\r\n`);
   }
-  const header = `Received: ${received}\r\n` + kept.map((f) => f.raw).join('') + added.join('');
-  const parts: Buffer[] = [Buffer.from(header, 'latin1')];
-  if (split.hasSeparator) parts.push(CRLF, split.body);
-  return { ok: true, message: Buffer.concat(parts), messageId, subject: get('subject'), from: get('from') || get('sender'), hops: receivedFields.length, authAs };
+  const out = Buffer.concat([
+    Buffer.from(`Received: ${received}\r\n${stamps.join('')}`, 'utf8'),
+    ...kept.map((f) => f.raw),
+    Buffer.from(trailer.join(''), 'utf8'),
+  ]);
+  const from = get('from');
+  const sender = get('sender');
+  return {
+    ok: true, header: out, messageId, subject: get('subject'), from: from || sender, originators: { from, sender },
+    hops: receivedFields.length, authAs, staleOrganizationHeaders: stale,
+  };
 }
 
 /** RFC 5322 date for Received headers: "Fri, 27 Nov 2026 17:34:56 +0000". */
@@ -129,16 +166,17 @@ export function rfc5322Date(d: Date): string {
  * The header firewall on the way out (spec exchange-connectors.md §2): a Send
  * connector whose usage does not grant the next hop the organization rights
  * removes the internal organization and forest headers; a Custom connector
- * also removes routing headers (Received, Resent-*). Returns the message
- * itself when nothing has to go.
+ * also removes routing headers (Received, Resent-*). The header is split by
+ * the same rule as on the way in. Returns the message itself when nothing has
+ * to go.
  */
 export function firewallForSend(message: Buffer, strip: { organization: boolean; routing: boolean }): Buffer {
   if (!strip.organization && !strip.routing) return message;
-  const split = splitMessage(message);
+  const split = splitContent(message);
   const fields = parseHeader(split.header);
   const kept = fields.filter((f) => !(strip.organization && ORGANIZATION_HEADER.test(f.name)) && !(strip.routing && ROUTING_HEADER.test(f.name)));
   if (kept.length === fields.length) return message;
-  const parts: Buffer[] = [Buffer.from(kept.map((f) => f.raw).join(''), 'latin1')];
+  const parts: Buffer[] = kept.map((f) => f.raw);
   if (split.hasSeparator) parts.push(CRLF, split.body);
   return Buffer.concat(parts);
 }

@@ -6,15 +6,20 @@
 // acceptance into the queue before "250 Queued".
 //
 // Invariants: replies go out in command order; while an asynchronous step
-// (authentication, tarpit, queue commit) runs no further input is processed;
-// 250 after the content is sent only once the queue has the message on disk;
-// pipelined input after STARTTLS is discarded (RFC 3207 §4.2, command
-// injection); the reader bounds memory, so the session holds at most one
-// message body (limited by MaxMessageSize) at a time.
+// (authentication, tarpit, spool write, queue commit) runs no further input is
+// processed, and reading from the socket pauses once a bounded amount is
+// waiting; 250 after the content is sent only once the queue has the message
+// on disk; pipelined input after STARTTLS is discarded and everything learnt
+// before TLS, authentication included, is forgotten (RFC 3207 §4.2); the
+// octets of a BDAT chunk are always consumed as content, also when the
+// command is refused (RFC 3030 §2); content streams through MessageIntake, so
+// the session's memory does not grow with the message: the header is bounded
+// by MaxHeaderSize and a large body goes to a spool file as it arrives.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { constants as cryptoConstants } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { findAccount, verifyAccount, type DirectoryScope } from '../../directory/account-lookup.js';
 import type { Logger } from '../../observability/logger.js';
@@ -25,8 +30,9 @@ import {
   bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,
   startAuth, enhancedReply, countsAsProtocolError, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
 } from '../protocol/index.js';
-import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
+import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
+import { MessageIntake } from './message-intake.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
@@ -40,6 +46,8 @@ export interface RecipientLookup {
 
 export interface SessionServices {
   queue: QueueStore;
+  /** The queue's spool folder: bodies of large messages are written there as they arrive. */
+  spoolDir: string;
   rates: MessageRateLimiter;
   log: Logger;
   protocolLog: ProtocolLog | null;
@@ -54,6 +62,11 @@ const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
 const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/** Socket input waiting to be processed before reading from the socket pauses (RFC 2920 pipelining stays cheap). */
+const MAX_UNPROCESSED_OCTETS = 256 * 1024;
 
 /** Secure contexts by certificate thumbprint and TLS floor, shared by the sessions of a process. */
 const contexts = new Map<string, SecureContext>();
@@ -62,7 +75,11 @@ function secureContextFor(cert: SelectedCertificate, minVersion: 'TLSv1.2' | 'TL
   const key = `${cert.thumbprint}|${minVersion}`;
   let ctx = contexts.get(key);
   if (!ctx) {
-    ctx = createSecureContext({ cert: cert.certificatePem + (cert.chainPem ?? ''), key: cert.privateKeyPem, minVersion });
+    ctx = createSecureContext({
+      cert: cert.certificatePem + (cert.chainPem ?? ''), key: cert.privateKeyPem, minVersion,
+      // A client may not renegotiate (TLS 1.2): each renegotiation costs the server a handshake.
+      secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    });
     contexts.set(key, ctx);
   }
   return ctx;
@@ -72,10 +89,12 @@ interface Transaction {
   sender: string;
   params: MailParams;
   recipients: RecipientInput[];
-  chunks: Buffer[];
-  octets: number;
-  tooBig: boolean;
+  /** The content so far (created by DATA or the first BDAT). */
+  intake: MessageIntake | null;
 }
+
+/** A BDAT chunk being read: accepted into the transaction, or read and thrown away before its refusal is sent. */
+type Chunk = { last: boolean; refusal: null } | { last: boolean; refusal: SmtpReply; protocolError: boolean };
 
 export class InboundSession extends EventEmitter {
   private socket: Socket;
@@ -101,6 +120,9 @@ export class InboundSession extends EventEmitter {
   private lifeTimer?: NodeJS.Timeout;
   private readonly log: Logger;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private chunk: Chunk | null = null;
+  /** Reading from the socket is paused until the waiting input is processed. */
+  private paused = false;
 
   constructor(
     readonly id: string,
@@ -122,8 +144,18 @@ export class InboundSession extends EventEmitter {
       chunking: connector.chunking,
       startTls: connector.authMechanism.has('Tls'),
     });
-    this.principal = connector.authMechanism.has('ExternalAuthoritative') ? { kind: 'externallySecured' } : { kind: 'anonymous' };
+    this.principal = this.initialPrincipal();
     this.rights = rightsFor(connector.permissionGroups, this.principal);
+  }
+
+  /** Who the client is before it authenticates: Externally Secured on such a connector, else anonymous. */
+  private initialPrincipal(): Principal {
+    return this.connector.authMechanism.has('ExternalAuthoritative') ? { kind: 'externallySecured' } : { kind: 'anonymous' };
+  }
+
+  /** Input received and not yet processed (bounded by the reader and by pausing the socket). */
+  bufferedBytes(): number {
+    return this.reader.bufferedBytes();
   }
 
   start(): void {
@@ -167,12 +199,23 @@ export class InboundSession extends EventEmitter {
     this.touch();
     this.reader.push(chunk);
     this.pump();
+    if (!this.closed && !this.paused && this.reader.bufferedBytes() > MAX_UNPROCESSED_OCTETS) {
+      // A step is running (commit, tarpit, spool write): stop reading until it is done.
+      this.paused = true;
+      this.socket.pause();
+    }
   }
 
   private pump(): void {
     while (!this.busy && !this.closed) {
       const ev = this.reader.next();
-      if (!ev) return;
+      if (!ev) {
+        if (this.paused) {
+          this.paused = false;
+          this.socket.resume();
+        }
+        return;
+      }
       switch (ev.type) {
         case 'line':
           if (this.authState) this.authLine(ev.text);
@@ -188,7 +231,7 @@ export class InboundSession extends EventEmitter {
           this.content(ev.chunk);
           break;
         case 'data-end':
-          this.busyWhile(this.endOfData({ bareLf: ev.bareLf, smuggling: ev.smugglingSuspect }, true));
+          this.busyWhile(this.endOfData(ev.smugglingSuspect));
           break;
         case 'bdat-end':
           this.busyWhile(this.endOfChunk());
@@ -225,9 +268,17 @@ export class InboundSession extends EventEmitter {
       return;
     }
     if ('error' in parsed) {
+      if (parsed.command === 'BDAT') {
+        // The size cannot be read, so neither can the chunk that follows: the stream is lost.
+        this.log.log('warn', 'smtp.in.bdat.unreadable', { line: line.slice(0, 100) });
+        this.reply(parsed.error);
+        this.close();
+        return;
+      }
       this.error(parsed.error);
       return;
     }
+    if (parsed.verb === 'BDAT') return this.bdat(parsed.size, parsed.last);
     const refused = this.state.check(parsed);
     if (refused) {
       if (refused === Replies.tooManyRecipients) this.reply(refused);
@@ -248,24 +299,15 @@ export class InboundSession extends EventEmitter {
         return this.busyWhile(this.rcpt(cmd.forwardPath.address, cmd.forwardPath.domain, cmd.params));
       case 'DATA':
         this.state.onDataStarted();
+        this.startContent();
         this.reply(Replies.startMailInput);
         this.reader.expectData();
         return;
       case 'BDAT':
-        if (!this.rights.has('BypassMessageSizeLimit') && this.state.bdatOctets + cmd.size > this.connector.maxMessageSize) {
-          // The chunk's octets follow the command whatever we answer; rather than read and
-          // discard an announced oversized chunk, refuse and close (the stream cannot resync).
-          this.reply(Replies.messageTooBig);
-          this.close();
-          return;
-        }
-        this.state.onBdatChunk(cmd.size);
-        this.bdatLast = cmd.last;
-        this.reader.expectBdat(cmd.size);
-        return;
+        return this.bdat(cmd.size, cmd.last);
       case 'RSET':
         this.state.onReset();
-        this.tx = null;
+        this.endTransaction();
         return this.reply(Replies.resetting);
       case 'NOOP':
         return this.reply(Replies.ok);
@@ -283,9 +325,54 @@ export class InboundSession extends EventEmitter {
     }
   }
 
-  private bdatLast = false;
   /** Counted in the active-sessions gauge (refused connections are not). */
   private counted = false;
+
+  /**
+   * BDAT: the chunk's octets follow the command whatever the answer (RFC 3030 §2), so a refused
+   * chunk is read and thrown away, and its refusal is sent after it; never are its octets taken
+   * as commands. A refusal inside a transaction ends the transaction.
+   */
+  private bdat(size: number, last: boolean): void {
+    const refused = this.bdatRefusal(size);
+    if (refused) {
+      this.log.log('info', 'smtp.in.bdat.refused', { octets: size, reply: `${refused.code} ${refused.enhanced ?? ''}`.trim() });
+      this.chunk = { last, refusal: refused, protocolError: countsAsProtocolError(refused) };
+      if (this.tx) {
+        this.state.onTransactionEnd();
+        this.endTransaction();
+      }
+    } else {
+      this.state.onBdatChunk(size);
+      if (!this.tx!.intake) this.startContent();
+      this.chunk = { last, refusal: null };
+    }
+    this.reader.expectBdat(size);
+  }
+
+  private bdatRefusal(size: number): SmtpReply | null {
+    const sequence = this.state.check({ verb: 'BDAT', size, last: false });
+    if (sequence) return sequence;
+    if (!this.rights.has('BypassMessageSizeLimit') && this.state.bdatOctets + size > this.connector.maxMessageSize) return Replies.messageTooBig;
+    return null;
+  }
+
+  private startContent(): void {
+    const tx = this.tx!;
+    tx.intake = new MessageIntake({
+      maxMessageSize: this.rights.has('BypassMessageSizeLimit') ? null : this.connector.maxMessageSize,
+      maxHeaderSize: this.connector.maxHeaderSize,
+      spoolDir: this.services.spoolDir,
+      // BINARYMIME bodies may carry any octet: only their header is held to the bare-LF rule.
+      binaryBody: tx.params.body === 'BINARYMIME',
+    });
+  }
+
+  /** Forgets the transaction; its content (and spool file) is dropped. */
+  private endTransaction(): void {
+    void this.tx?.intake?.discard();
+    this.tx = null;
+  }
 
   // ---- greeting, TLS, AUTH ----
 
@@ -297,7 +384,7 @@ export class InboundSession extends EventEmitter {
       return;
     }
     this.helo = domain;
-    this.tx = null;
+    this.endTransaction();
     if (verb === 'HELO') {
       this.state.onHelo();
       this.reply(heloReply(this.connector.fqdn, this.clientIp));
@@ -367,8 +454,12 @@ export class InboundSession extends EventEmitter {
       this.protocol('*', '', `TLS protocol ${this.tls.protocol} negotiation succeeded using ${this.tls.cipher}`);
       this.socket = secure;
       this.state.onTlsStarted();
+      // RFC 3207 §4.2: nothing learnt before TLS holds after it, authentication included.
       this.helo = '';
-      this.tx = null;
+      this.endTransaction();
+      this.authState = null;
+      this.principal = this.initialPrincipal();
+      this.rights = rightsFor(this.connector.permissionGroups, this.principal);
       secure.on('data', this.onData);
       this.busy = false;
       this.pump();
@@ -455,11 +546,11 @@ export class InboundSession extends EventEmitter {
     const bypassSize = this.rights.has('BypassMessageSizeLimit');
     if (!bypassSize && params.size !== undefined && params.size > this.connector.maxMessageSize) return this.reply(Replies.messageTooBig);
     // Client submission: a mailbox user sends only as one of its own addresses.
-    const directory = this.services.recipients;
-    if (directory && this.principal.kind === 'user' && !this.principal.exchangeServer && this.principal.accountGuid) {
-      const refusedSendAs = sendAsRefusal(sender, directory.addressesOfAccount(this.principal.accountGuid));
+    const own = this.submitterAddresses();
+    if (own) {
+      const refusedSendAs = sendAsRefusal(sender, own);
       if (refusedSendAs) {
-        this.log.log('warn', 'smtp.in.mail.send-as-denied', { user: this.principal.name, sender });
+        this.log.log('warn', 'smtp.in.mail.send-as-denied', { user: describePrincipal(this.principal), sender });
         return this.reply(refusedSendAs);
       }
     }
@@ -471,7 +562,7 @@ export class InboundSession extends EventEmitter {
       return;
     }
     this.state.onMailAccepted(params);
-    this.tx = { sender, params, recipients: [], chunks: [], octets: 0, tooBig: false };
+    this.tx = { sender, params, recipients: [], intake: null };
     this.reply(Replies.senderOk);
   }
 
@@ -544,51 +635,72 @@ export class InboundSession extends EventEmitter {
   }
 
   private content(chunk: Buffer): void {
-    const tx = this.tx;
-    if (!tx) return;
-    tx.octets += chunk.length;
-    if (tx.tooBig) return;
-    if (tx.octets > this.connector.maxMessageSize && !this.rights.has('BypassMessageSizeLimit')) {
-      tx.tooBig = true;
-      tx.chunks = [];
-      return;
-    }
-    tx.chunks.push(chunk);
+    if (this.chunk?.refusal) return; // a refused BDAT chunk: read and thrown away
+    const intake = this.tx?.intake;
+    if (!intake) return;
+    if (!intake.write(chunk)) this.busyWhile(intake.drained());
   }
 
   private async endOfChunk(): Promise<void> {
-    if (!this.bdatLast) {
-      const tx = this.tx;
-      if (tx?.tooBig) {
-        this.state.onTransactionEnd();
-        this.tx = null;
-        this.reply(Replies.messageTooBig);
-        return;
-      }
+    const chunk = this.chunk;
+    this.chunk = null;
+    if (!chunk) return;
+    if (chunk.refusal) {
+      if (chunk.protocolError) this.error(chunk.refusal);
+      else this.reply(chunk.refusal);
+      return;
+    }
+    const intake = this.tx?.intake;
+    if (intake && (intake.tooBig || intake.headerTooBig) && !chunk.last) {
+      // Nothing more of this message will be kept: say so now, not after more chunks.
+      const reply = intake.tooBig ? Replies.messageTooBig : Replies.headerTooBig;
+      this.state.onTransactionEnd();
+      this.endTransaction();
+      this.reply(reply);
+      return;
+    }
+    if (!chunk.last) {
       this.reply(Replies.chunkReceived(this.state.bdatOctets));
       return;
     }
-    await this.endOfData({ bareLf: false, smuggling: false }, false);
+    await this.endOfData(false);
   }
 
-  private async endOfData(flags: { bareLf: boolean; smuggling: boolean }, viaData: boolean): Promise<void> {
+  private async endOfData(smugglingSuspect: boolean): Promise<void> {
     const tx = this.tx;
     this.state.onTransactionEnd();
     this.tx = null;
-    if (!tx) return;
-    if (tx.tooBig) return this.reply(Replies.messageTooBig);
-    if (flags.smuggling) {
-      this.log.log('warn', 'smtp.in.data.smuggling-suspect', { sender: tx.sender });
-      return this.reply(smuggling);
+    const intake = tx?.intake;
+    if (!tx || !intake) return;
+    const refuse = async (reply: SmtpReply) => {
+      await intake.discard();
+      this.reply(reply);
+    };
+    if (intake.tooBig) return refuse(Replies.messageTooBig);
+    if (intake.headerTooBig) {
+      this.log.log('warn', 'smtp.in.data.refused', { reason: 'header-too-large', sender: tx.sender });
+      return refuse(Replies.headerTooBig);
     }
-    if (viaData && flags.bareLf && this.connector.bareLinefeedRejection) return this.reply(Replies.bareLinefeed);
+    if (smugglingSuspect) {
+      this.log.log('warn', 'smtp.in.data.smuggling-suspect', { sender: tx.sender });
+      return refuse(smuggling);
+    }
+    if (intake.bareLf && this.connector.bareLinefeedRejection) return refuse(Replies.bareLinefeed);
+    let content;
+    try {
+      content = await intake.finish();
+    } catch (err) {
+      await intake.discard();
+      this.log.log('error', 'smtp.in.spool.failed', { folder: this.services.spoolDir, error: (err as Error).message, action: 'check free disk space and the spool folder of the queue; the client was told to retry (452 4.3.1)' });
+      return this.reply(Replies.insufficientResources);
+    }
     const receivedAt = new Date();
     const withType = `ESMTP${this.tls ? 'S' : ''}${this.principal.kind === 'user' ? 'A' : ''}`;
     const tlsComment = this.tls ? ` (version=${this.tls.protocol} cipher=${this.tls.cipher})` : '';
     const forClause = tx.recipients.length === 1 ? ` for <${tx.recipients[0].address}>` : '';
     const received = `from ${this.helo || 'unknown'} (${this.clientIp.includes(':') ? `IPv6:${this.clientIp}` : this.clientIp}) by ${this.connector.fqdn} ` +
       `(${this.socket.localAddress?.replace(/^::ffff:/, '')})${tlsComment} with ${withType} id ${this.id}-${this.messages + 1}${forClause}; ${rfc5322Date(receivedAt)}`;
-    const verdict = processHeader(Buffer.concat(tx.chunks), {
+    const verdict = processHeader(content.header, {
       keepRoutingHeaders: this.rights.has('AcceptRoutingHeaders'),
       keepOrganizationHeaders: this.rights.has('AcceptOrganizationHeaders'),
       maxHeaderSize: this.connector.maxHeaderSize,
@@ -597,14 +709,27 @@ export class InboundSession extends EventEmitter {
       localNames: [this.config.fqdn, this.connector.fqdn],
       authAs: this.principal.kind === 'anonymous' ? 'Anonymous' : 'Internal',
     }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
-    const sendLimit = this.userMaxSendSize();
-    if (sendLimit !== null && verdict.ok && verdict.message.length > sendLimit) {
-      this.log.log('info', 'smtp.in.data.send-size-exceeded', { user: this.principal.kind === 'user' ? this.principal.name : '', size: verdict.message.length, limit: sendLimit });
-      return this.reply(enhancedReply(552, '5.3.4', 'Message size exceeds the sender\'s MaxSendSize'));
-    }
     if (!verdict.ok) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
-      return this.reply(verdict.reason === 'header-too-large' ? Replies.headerTooBig : Replies.hopCountExceeded);
+      return refuse(verdict.reason === 'header-too-large' ? Replies.headerTooBig : Replies.hopCountExceeded);
+    }
+    if (verdict.staleOrganizationHeaders > 0) {
+      this.log.log('warn', 'smtp.in.data.stale-organization-headers', { dropped: verdict.staleOrganizationHeaders, sender: tx.sender, peer: describePrincipal(this.principal) });
+    }
+    const separator = content.hasSeparator ? CRLF : EMPTY;
+    const size = verdict.header.length + separator.length + content.bodyOctets;
+    const sendLimit = this.userMaxSendSize();
+    if (sendLimit !== null && size > sendLimit) {
+      this.log.log('info', 'smtp.in.data.send-size-exceeded', { user: this.principal.kind === 'user' ? this.principal.name : '', size, limit: sendLimit });
+      return refuse(enhancedReply(552, '5.3.4', 'Message size exceeds the sender\'s MaxSendSize'));
+    }
+    const own = this.submitterAddresses();
+    if (own) {
+      const refusedSendAs = headerSendAsRefusal(verdict.originators, own);
+      if (refusedSendAs) {
+        this.log.log('warn', 'smtp.in.data.send-as-denied', { user: describePrincipal(this.principal), from: verdict.originators.from, sender: verdict.originators.sender });
+        return refuse(refusedSendAs);
+      }
     }
     const envelope: Envelope = {
       sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
@@ -616,15 +741,25 @@ export class InboundSession extends EventEmitter {
     };
     let internalId: number;
     try {
-      internalId = (await this.services.queue.accept(envelope, verdict.message)).internalId;
+      internalId = content.file
+        ? (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator]), { file: content.file.name, size: content.file.size })).internalId
+        : (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator, content.body!]))).internalId;
     } catch (err) {
+      await intake.discard();
       this.log.log('error', 'queue.accept.failed', { error: (err as Error).message, action: 'check free disk space and the queue database (queue.db); the client was told to retry (452 4.3.1)' });
       return this.reply(Replies.insufficientResources);
     }
     this.messages++;
     this.services.metrics?.received.inc({ connector: this.connector.identity });
-    this.log.log('info', 'smtp.in.message.accepted', { internalId, messageId: verdict.messageId, sender: tx.sender, recipients: tx.recipients.length, size: verdict.message.length });
+    this.log.log('info', 'smtp.in.message.accepted', { internalId, messageId: verdict.messageId, sender: tx.sender, recipients: tx.recipients.length, size, ...(content.file && { spooled: true }) });
     this.reply(Replies.queued(verdict.messageId, internalId, this.config.fqdn));
+  }
+
+  /** Client submission: the addresses of the authenticated mailbox user (send-as checks); null for other sessions. */
+  private submitterAddresses(): string[] | null {
+    const directory = this.services.recipients;
+    if (!directory || this.principal.kind !== 'user' || this.principal.exchangeServer || !this.principal.accountGuid) return null;
+    return directory.addressesOfAccount(this.principal.accountGuid);
   }
 
   // ---- output and lifetime ----
@@ -664,8 +799,9 @@ export class InboundSession extends EventEmitter {
 
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.once('close', () => { clearTimeout(t); resolve(); });
+      const closed = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => { this.off('close', closed); resolve(); }, ms);
+      this.once('close', closed);
     });
   }
 
@@ -683,6 +819,7 @@ export class InboundSession extends EventEmitter {
     if (this.closed && who === 'Remote') return;
     if (!this.closed) {
       this.closed = true;
+      this.endTransaction();
       if (this.counted) this.services.metrics?.activeSessions.dec({ connector: this.connector.identity });
       this.protocol('-', '', who);
       this.emit('close');

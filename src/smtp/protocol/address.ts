@@ -13,8 +13,10 @@
 //   without domain only where the caller allows it (RCPT, RFC 5321 §4.5.1).
 // Limits (RFC 5321 §4.5.3.1): local part 64 octets (§4.5.3.1.1), domain 255
 // octets (§4.5.3.1.2), whole path 256 octets including "<" and ">"
-// (§4.5.3.1.3). Control characters, NUL, and undecodable input (U+FFFD) are
-// never accepted.
+// (§4.5.3.1.3). Control characters in any encoding (C0, DEL, C1 such as
+// U+0085, the line and paragraph separators U+2028/U+2029), NUL, and
+// undecodable input (U+FFFD) are never accepted: an address ends up in trace
+// headers and logs.
 // Pure: IP literals are checked with node:net's isIPv4/isIPv6 (no I/O).
 
 import { isIPv4, isIPv6 } from 'node:net';
@@ -47,9 +49,11 @@ const octets = (s: string): number => Buffer.byteLength(s, 'utf8');
 const isNonAscii = (c: string): boolean => c.charCodeAt(0) >= 0x80 && c !== '\ufffd';
 
 const INVALID = Object.freeze({ invalid: true as const });
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 
 export function parsePath(input: string, options: PathOptions): PathResult {
-  if (!input.startsWith('<')) return INVALID;
+  const pathEnd = input.indexOf('>');
+  if (!input.startsWith('<') || CONTROL.test(pathEnd < 0 ? input : input.slice(0, pathEnd))) return INVALID;
   let i = 1;
   // Source route: "@dom,@dom:" (dropped)
   if (input[i] === '@') {

@@ -56,7 +56,11 @@ const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 // esmtp-value: %d33-60 / %d62-126 (RFC 5321 §4.1.2); UTF-8 only with SMTPUTF8.
 const VALUE = /^[\x21-\x3c\x3e-\x7e]+$/;
 
-/** Decodes xtext ("+HH" escapes, RFC 3461 §4); null when not valid xtext. */
+/**
+ * Decodes xtext ("+HH" escapes, RFC 3461 §4); null when not valid xtext, or when an escape encodes
+ * a control character (C0, DEL or C1: "+0D+0A" would put a line break into an ORCPT or ENVID that
+ * later lands in a DSN's fields).
+ */
 export function decodeXtext(text: string): string | null {
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -64,7 +68,9 @@ export function decodeXtext(text: string): string | null {
     if (c === 0x2b) {
       const hex = text.slice(i + 1, i + 3);
       if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
-      out += String.fromCharCode(parseInt(hex, 16));
+      const octet = parseInt(hex, 16);
+      if (octet < 0x20 || (octet >= 0x7f && octet <= 0x9f)) return null;
+      out += String.fromCharCode(octet);
       i += 2;
     } else if (c >= 0x21 && c <= 0x7e && c !== 0x3d) {
       out += text[i];

@@ -10,5 +10,4 @@ export * from './esmtp-params.js';
 export * from './command.js';
 export * from './reader.js';
 export * from './auth.js';
-export * from './header-scan.js';
 export * from './session-state.js';

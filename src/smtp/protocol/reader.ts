@@ -261,9 +261,10 @@ export class SmtpInputReader {
     this.dataOctets++;
   }
 
+  /** The content written so far, as a buffer of its own size (a few bytes never pin a whole chunk buffer). */
   private flushOut(): Buffer {
-    const chunk = this.out.subarray(0, this.outLen);
-    this.out = Buffer.allocUnsafe(this.chunkOctets);
+    const chunk = Buffer.allocUnsafe(this.outLen);
+    this.out.copy(chunk, 0, 0, this.outLen);
     this.outLen = 0;
     return chunk;
   }
