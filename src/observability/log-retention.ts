@@ -15,6 +15,19 @@ export interface LogRetention {
   maxDirectoryBytes: number | null;
 }
 
+/** The day and sequence number in a log file's name (RECV20261127-3.LOG), which order files better than their mtime (a write still flushing moves it). */
+function nameOrder(path: string): [number, number] | null {
+  const m = /(\d{8})-(\d+)\.[A-Za-z]+$/.exec(path);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function oldestFirst(a: { path: string; mtime: number }, b: { path: string; mtime: number }): number {
+  const x = nameOrder(a.path);
+  const y = nameOrder(b.path);
+  if (x && y) return x[0] - y[0] || x[1] - y[1];
+  return a.mtime - b.mtime || a.path.localeCompare(b.path);
+}
+
 /** Removes files named like `pattern` in `folder` beyond the limits; returns the paths removed. */
 /** `written`: sizes of files whose writes may still be in flight (their size on disk lags). */
 export function pruneLogFolder(folder: string, pattern: RegExp, current: string, r: LogRetention, now = Date.now(), written: ReadonlyMap<string, number> = new Map()): string[] {
@@ -26,7 +39,7 @@ export function pruneLogFolder(folder: string, pattern: RegExp, current: string,
     } catch {
       return [];
     }
-  }).sort((a, b) => a.mtime - b.mtime || a.path.localeCompare(b.path));
+  }).sort(oldestFirst);
   let total = files.reduce((n, f) => n + f.size, 0);
   const removed: string[] = [];
   for (const f of files) {
