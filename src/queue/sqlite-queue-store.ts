@@ -4,6 +4,7 @@
 // rewritten), bodies (the message bytes, written once), recipients (the small
 // rows routing and delivery update), tracking_events (append-only).
 
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
@@ -126,6 +127,9 @@ export class SqliteQueueStore implements QueueStore {
    * relaxed: everything but acceptance commits without an fsync (the delivery thread).
    */
   constructor(readonly path: string, options: { commitThread?: boolean; relaxed?: boolean } = {}) {
+    // Queued mail is private to the service's user: the file is made 0600 before SQLite opens it
+    // (an existing one keeps its mode), and SQLite gives -wal and -shm the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
