@@ -1,9 +1,13 @@
 // The `gatehouse` command: wires the pieces together. `setup` creates a server
 // folder; `shell` opens the Exchange Management Shell of a server (interactive
 // on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or piped standard input).
+// Every command that writes into server folders runs with umask 077, so what it
+// creates there (stores and their -wal/-shm, logs, Maildir files, the status
+// file) is private to its user whatever umask it was started with.
 
 import { readFileSync } from 'node:fs';
 import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js';
+import { PRIVATE_UMASK } from '../setup/folder-privacy.js';
 import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
@@ -23,7 +27,8 @@ const USAGE = `usage:
                                                                  Mailbox servers, the Internet; default DIR data/lab)
   gatehouse version
 
-DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
+DIR defaults to $GATEHOUSE_DATA. The server folder must be private to the service's user
+(setup makes it 0700, files 0600); start refuses one that group or others can read. A Mailbox server's organization store (--org) defaults
 to organization.db beside DIR, so Mailbox servers set up side by side share it.`;
 
 export class UsageError extends Error {}
@@ -101,8 +106,12 @@ async function shell(argv: string[]): Promise<number> {
   return runShell(dataDir(flags), script, { echo: flags.has('--echo') });
 }
 
+/** Commands that create files in server folders. */
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab']);
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (PRIVATE_COMMANDS.has(sub)) process.umask(PRIVATE_UMASK);
   try {
     switch (sub) {
       case 'setup':

@@ -4,11 +4,25 @@
 // re-reads the configuration; SIGTERM and SIGINT stop accepting, let
 // sessions finish, and exit 0. The status file (service.json) tells
 // `gatehouse status` what is running, and keeps a second service off the folder.
+// Before anything runs, the server folder (and a Mailbox server's organization
+// store, and log folders kept elsewhere) must be private to the service's user.
 
 import { JsonLogger } from '../observability/logger.js';
+import { loadTransportConfig } from '../roles/transport-config.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
-import { openServer } from '../setup/server-folder.js';
+import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
+import { openServer, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
+
+/** Refuses a server folder, organization store or log folder that group or others can read or write. */
+function checkFolderPrivacy(server: OpenServer): void {
+  const t = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
+  const orgPath = server.config !== server.local ? server.config.location : undefined;
+  checkPrivate(serverPrivateAreas({
+    dataDir: server.dataDir, ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
+    logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
+  }));
+}
 
 export async function runStart(dir: string, metrics?: { host: string; port: number }): Promise<number> {
   const server = openServer(dir);
@@ -17,6 +31,15 @@ export async function runStart(dir: string, metrics?: { host: string; port: numb
   if (other) {
     server.close();
     throw new Error(`the transport service of ${other.server} is already running from ${server.dataDir} (pid ${other.pid}, since ${other.startedAt}); stop it first (kill -TERM ${other.pid}, or systemctl stop)`);
+  }
+  try {
+    checkFolderPrivacy(server);
+  } catch (err) {
+    if (!(err instanceof ExposedFolderError)) throw err;
+    const first = err.report.examples[0]!;
+    log.log('error', 'service.start.failed', { server: server.name, folder: server.dataDir, error: err.message, path: first.path, mode: `0${first.mode.toString(8)}`, action: err.area.fix });
+    server.close();
+    return 1;
   }
   const metricsUrl = metrics && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`;
   const startedAt = new Date().toISOString();

@@ -121,8 +121,10 @@ export interface PrivateArea {
   what: string;
   paths: string[];
   recursive: boolean;
-  /** The command that fixes it. */
+  /** The command that fixes it (one shell command, nothing else). */
   fix: string;
+  /** Advice after the command, if any. */
+  note?: string;
 }
 
 export class ExposedFolderError extends Error {
@@ -131,7 +133,7 @@ export class ExposedFolderError extends Error {
     const first = report.examples[0]!;
     const more = report.count > 1 ? ` (and ${report.count - 1} more path${report.count > 2 ? 's' : ''}${report.examples.length > 1 ? `, e.g. ${report.examples.slice(1).map((e) => `${e.path} ${octalMode(e.mode)}`).join(', ')}` : ''})` : '';
     super(`${first.path} (${area.what}) is readable or writable by group or others: ${first.kind} mode ${octalMode(first.mode)}${more}. ` +
-      `It holds mail, configuration, keys or logs, so the service does not start until it is private to its user. Fix it with: ${area.fix}`);
+      `It holds mail, configuration, keys or logs, so the service does not start until it is private to its user. Fix it with: ${area.fix}${area.note ? ` (${area.note})` : ''}`);
   }
 }
 
@@ -158,15 +160,20 @@ export function serverPrivateAreas(o: { dataDir: string; orgPath?: string; orgKe
   const dir = resolve(o.dataDir);
   const areas: PrivateArea[] = [{ what: 'the server folder', paths: [dir], recursive: true, fix: `chmod -R go-rwx ${shellPath(dir)}` }];
   if (o.orgPath) {
-    const files = [o.orgPath, `${o.orgPath}-wal`, `${o.orgPath}-shm`, ...(o.orgKeyPath ? [o.orgKeyPath] : [])].map((f) => resolve(f));
-    const present = files.filter((f) => statOrNull(f, true) !== null);
-    areas.push({ what: 'the organization store', paths: files, recursive: false, fix: `chmod go-rwx ${present.map(shellPath).join(' ')}` });
+    const store = resolve(o.orgPath);
+    const key = o.orgKeyPath ? resolve(o.orgKeyPath) : undefined;
+    // The glob takes the -wal and -shm files that exist when the command runs (SQLite removes them at the last close).
+    areas.push({
+      what: 'the organization store', paths: [store, `${store}-wal`, `${store}-shm`, ...(key ? [key] : [])], recursive: false,
+      fix: `chmod go-rwx ${shellPath(store)}*${key ? ` ${shellPath(key)}` : ''}`,
+    });
   }
   const outside = [...new Set(o.logFolders.map((f) => resolve(dir, f)))].filter((f) => !isInside(dir, f));
   for (const folder of outside) {
     areas.push({
       what: 'a log folder of this server', paths: [folder], recursive: true,
-      fix: `chmod -R go-rwx ${shellPath(folder)} (if that folder is shared with other programs, point the log at a folder of its own with Set-TransportService)`,
+      fix: `chmod -R go-rwx ${shellPath(folder)}`,
+      note: 'if other programs share that folder, give the log a folder of its own with Set-TransportService instead',
     });
   }
   return areas;
