@@ -195,15 +195,16 @@ describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && '
     const key = mode('master.key');
     const folder = statSync(data).mode & 0o777;
     const store = readdirSync(data).filter((f) => /^server\.db(-wal|-shm)?$/.test(f)).map((f) => [f, mode(f)] as const);
-    // Recorded, not required: the other files (queue, logs) rely on the folder's 0700.
+    // The other files (queue, logs, status file) are private too, not only behind the folder's 0700.
     const others = filesUnder(data).map((f) => f.slice(data.length + 1)).filter((f) => f !== 'master.key' && !/^server\.db/.test(f))
       .filter((f) => (mode(f) & 0o077) !== 0);
-    const ok = key === 0o600 && (folder & 0o077) === 0 && store.every(([, m]) => m === 0o600);
+    const ok = key === 0o600 && (folder & 0o077) === 0 && store.every(([, m]) => m === 0o600) && others.length === 0;
     recordFigure('secrets', { subject: 'modes of master.key, the server folder and the store of secrets', finding: `master.key ${key.toString(8)}, folder ${folder.toString(8)}, ${store.map(([f, m]) => `${f} ${m.toString(8)}`).join(', ')}; readable by others inside the folder: ${others.join(', ') || 'none'}`, ok });
     assert.equal(key, 0o600);
     assert.equal(folder & 0o077, 0, `the server folder is ${folder.toString(8)}`);
     assert.ok(store.length >= 2, store.join(', '));
     for (const [f, m] of store) assert.equal(m, 0o600, `${f} is ${m.toString(8)}`);
+    assert.deepEqual(others, [], 'files of the server folder that group or others can open');
   });
 
   describe('after the service stopped', () => {

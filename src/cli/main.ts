@@ -1,9 +1,14 @@
 // The `gatehouse` command: wires the pieces together. `setup` creates a server
 // folder; `shell` opens the Exchange Management Shell of a server (interactive
 // on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or piped standard input).
+// Every command that writes into server folders runs with umask 077, so what it
+// creates there (stores and their -wal/-shm, logs, Maildir files, the status
+// file) is private to its user whatever umask it was started with.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js';
+import { PRIVATE_UMASK } from '../setup/folder-privacy.js';
 import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
@@ -14,8 +19,12 @@ const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too;
                                                                  --echo prints each statement as a transcript)
-  gatehouse start [--data DIR] [--metrics ADDRESS:PORT]          (the transport service, in the foreground;
-                                                                 Prometheus /metrics and /health there)
+  gatehouse start [--data DIR] [--metrics ADDRESS:PORT [--metrics-token-file FILE]]
+                                                                 (the transport service, in the foreground;
+                                                                 Prometheus /metrics and /health on that IP
+                                                                 address only; with a token file, /metrics
+                                                                 needs "Authorization: Bearer <token>" and
+                                                                 /health answers its status alone without it)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
                                                                  exit 0 running, 3 not running)
   gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N] [--dns builtin|dnsmasq]
@@ -23,7 +32,8 @@ const USAGE = `usage:
                                                                  Mailbox servers, the Internet; default DIR data/lab)
   gatehouse version
 
-DIR defaults to $GATEHOUSE_DATA. A Mailbox server's organization store (--org) defaults
+DIR defaults to $GATEHOUSE_DATA. The server folder must be private to the service's user
+(setup makes it 0700, files 0600); start refuses one that group or others can read. A Mailbox server's organization store (--org) defaults
 to organization.db beside DIR, so Mailbox servers set up side by side share it.`;
 
 export class UsageError extends Error {}
@@ -101,8 +111,27 @@ async function shell(argv: string[]): Promise<number> {
   return runShell(dataDir(flags), script, { echo: flags.has('--echo') });
 }
 
+/** `--metrics ADDRESS:PORT`: an IP address of this machine (IPv6 in brackets) and a port; nothing is guessed. */
+export function metricsAddress(text: string): { host: string; port: number } {
+  const example = 'e.g. 127.0.0.1:9425 or [::1]:9425';
+  const m = /^(?:\[([^\]]*)\]|([^:\[\]]*)):(\d*)$/.exec(text);
+  if (!m) throw new UsageError(`--metrics ${text}: give ADDRESS:PORT, the IP address and port the endpoint listens on (${example}; IPv6 in brackets)`);
+  const host = m[1] ?? m[2];
+  if (host === '') throw new UsageError(`--metrics ${text}: the address is missing; say where the endpoint listens (${example}). It listens on that address only, never on every interface by default`);
+  if (m[1] !== undefined ? isIP(host) !== 6 : isIP(host) !== 4) {
+    throw new UsageError(`--metrics ${text}: ${host} is not an ${m[1] !== undefined ? 'IPv6' : 'IPv4'} address; give an IP address of this machine (${example}), not a host name`);
+  }
+  const port = Number(m[3]);
+  if (m[3] === '' || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--metrics ${text}: the port must be a number from 1 to 65535 (${example})`);
+  return { host, port };
+}
+
+/** Commands that create files in server folders. */
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab']);
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (PRIVATE_COMMANDS.has(sub)) process.umask(PRIVATE_UMASK);
   try {
     switch (sub) {
       case 'setup':
@@ -110,15 +139,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'shell':
         return await shell(rest);
       case 'start': {
-        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--metrics': 'value' });
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--metrics': 'value', '--metrics-token-file': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
         const m = flags.get('--metrics');
-        let metrics: { host: string; port: number } | undefined;
-        if (m !== undefined) {
-          const parsed = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(m);
-          if (!parsed || Number(parsed[3]) > 65535) throw new UsageError(`--metrics ${m}: give ADDRESS:PORT, e.g. 127.0.0.1:9225`);
-          metrics = { host: parsed[1] ?? parsed[2], port: Number(parsed[3]) };
-        }
+        const tokenFile = flags.get('--metrics-token-file');
+        if (tokenFile !== undefined && m === undefined) throw new UsageError('--metrics-token-file protects the metrics endpoint: give --metrics ADDRESS:PORT too');
+        const metrics = m === undefined ? undefined : { ...metricsAddress(m), ...(tokenFile !== undefined && { tokenFile }) };
         return await runStart(dataDir(flags), metrics);
       }
       case 'status': {

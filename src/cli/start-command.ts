@@ -4,13 +4,46 @@
 // re-reads the configuration; SIGTERM and SIGINT stop accepting, let
 // sessions finish, and exit 0. The status file (service.json) tells
 // `gatehouse status` what is running, and keeps a second service off the folder.
+// Before anything runs, the server folder (and a Mailbox server's organization
+// store, and log folders kept elsewhere) must be private to the service's user,
+// and the metrics token file, when given, must be too.
 
+import ipaddr from 'ipaddr.js';
 import { JsonLogger } from '../observability/logger.js';
+import type { MetricsEndpoint } from '../observability/metrics.js';
+import { loadMetricsToken, MetricsTokenError } from '../observability/metrics-token.js';
+import { loadTransportConfig } from '../roles/transport-config.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
-import { openServer } from '../setup/server-folder.js';
+import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
+import { openServer, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
 
-export async function runStart(dir: string, metrics?: { host: string; port: number }): Promise<number> {
+export interface MetricsOption {
+  host: string;
+  port: number;
+  /** --metrics-token-file */
+  tokenFile?: string;
+}
+
+/** Refuses a server folder, organization store or log folder that group or others can read or write. */
+function checkFolderPrivacy(server: OpenServer): void {
+  const t = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
+  const orgPath = server.config !== server.local ? server.config.location : undefined;
+  checkPrivate(serverPrivateAreas({
+    dataDir: server.dataDir, ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
+    logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
+  }));
+}
+
+function isLoopback(host: string): boolean {
+  try {
+    return ipaddr.process(host).range() === 'loopback';
+  } catch {
+    return false;
+  }
+}
+
+export async function runStart(dir: string, metrics?: MetricsOption): Promise<number> {
   const server = openServer(dir);
   const log = new JsonLogger();
   const other = runningService(server.dataDir);
@@ -18,19 +51,36 @@ export async function runStart(dir: string, metrics?: { host: string; port: numb
     server.close();
     throw new Error(`the transport service of ${other.server} is already running from ${server.dataDir} (pid ${other.pid}, since ${other.startedAt}); stop it first (kill -TERM ${other.pid}, or systemctl stop)`);
   }
+  let endpoint: MetricsEndpoint | undefined;
+  try {
+    checkFolderPrivacy(server);
+    if (metrics) endpoint = { host: metrics.host, port: metrics.port, ...(metrics.tokenFile !== undefined && { token: loadMetricsToken(metrics.tokenFile) }) };
+  } catch (err) {
+    if (!(err instanceof ExposedFolderError) && !(err instanceof MetricsTokenError)) throw err;
+    const fields = err instanceof ExposedFolderError
+      ? { error: err.message, path: err.report.examples[0]!.path, mode: `0${err.report.examples[0]!.mode.toString(8)}`, action: err.area.fix }
+      : { error: err.message, option: '--metrics-token-file' };
+    log.log('error', 'service.start.failed', { server: server.name, folder: server.dataDir, ...fields });
+    server.close();
+    return 1;
+  }
+  if (endpoint && !endpoint.token && !isLoopback(endpoint.host)) {
+    log.log('warn', 'metrics.unauthenticated', { address: endpoint.host, port: endpoint.port, action: 'anyone who reaches this address reads the metrics and the health detail; give --metrics-token-file FILE, or a loopback address' });
+  }
   const metricsUrl = metrics && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`;
+  const metricsTokenFile = endpoint?.token?.file;
   const startedAt = new Date().toISOString();
   const onApplied = (listening: string[], changeCounter: number) => {
     try {
       writeServiceStatus(server.dataDir, {
         server: server.name, role: server.role, fqdn: server.fqdn, pid: process.pid, startedAt, listening,
-        ...(metricsUrl && { metrics: metricsUrl }), changeCounter, appliedAt: new Date().toISOString(),
+        ...(metricsUrl && { metrics: metricsUrl }), ...(metricsTokenFile && { metricsTokenFile }), changeCounter, appliedAt: new Date().toISOString(),
       });
     } catch (err) {
       log.log('warn', 'service.status.write-failed', { folder: server.dataDir, error: (err as Error).message, action: 'gatehouse status will not see this service; check the folder is writable and has free space' });
     }
   };
-  const service = new TransportService(server, log.child({ server: server.name }), { ...(metrics && { metrics }), onApplied });
+  const service = new TransportService(server, log.child({ server: server.name }), { ...(endpoint && { metrics: endpoint }), onApplied });
   let bound;
   try {
     bound = await service.start();
@@ -40,7 +90,7 @@ export async function runStart(dir: string, metrics?: { host: string; port: numb
     removeServiceStatus(server.dataDir);
     return 1;
   }
-  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metricsUrl && { metrics: metricsUrl }) });
+  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metricsUrl && { metrics: metricsUrl, metricsAuthentication: metricsTokenFile ? 'bearer' : 'none' }) });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -19,7 +19,7 @@ export function runStatus(dir: string, out: (text: string) => void): number {
     lines.push(`${server.name} (${server.role}, ${server.fqdn}): ${live ? `running, pid ${live.pid}, since ${live.startedAt}` : 'not running'}`);
     if (live) {
       lines.push(`  listening:     ${live.listening.length > 0 ? live.listening.join('\n                 ') : 'nothing (every Receive connector is disabled or failed to bind; see the service log)'}`);
-      if (live.metrics) lines.push(`  metrics:       ${live.metrics}`);
+      if (live.metrics) lines.push(`  metrics:       ${live.metrics} (${live.metricsTokenFile ? `Authorization: Bearer, token in ${live.metricsTokenFile}` : 'no authentication'})`);
       lines.push(`  configuration: change ${live.changeCounter}, applied ${live.appliedAt}`);
     }
     lines.push(...queueSummary(server));

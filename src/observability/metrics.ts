@@ -2,11 +2,18 @@
 // received per Receive connector, delivered/deferred/failed per delivery
 // type, SMTP sessions, TLS handshakes and authentication failures per
 // connector, DNS lookup latency, and, read at scrape time, queue lengths and
-// the age of their oldest message. Served with a health check on a local
-// address given to `gatehouse start --metrics ADDRESS:PORT`.
+// the age of their oldest message. Served with a health check on the one
+// address given to `gatehouse start --metrics ADDRESS:PORT` (never another).
+// With --metrics-token-file, /metrics answers only a request carrying
+// `Authorization: Bearer <token>` (401 with WWW-Authenticate otherwise);
+// /health answers anyone with its status alone (a load balancer's check sends
+// no token) and adds the detail (server, bound addresses, configuration) only
+// for a request with the token.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from './logger.js';
+import type { MetricsToken } from './metrics-token.js';
 
 export interface QueueSample {
   identity: string;
@@ -58,9 +65,50 @@ export class TransportMetrics {
   }
 }
 
-export function startMetricsServer(host: string, port: number, metrics: TransportMetrics, health: () => { ok: boolean; detail: Record<string, unknown> }): Promise<Server> {
+/** Where the endpoint listens (an IP address, never a wildcard chosen for the admin) and its token. */
+export interface MetricsEndpoint {
+  host: string;
+  port: number;
+  token?: MetricsToken;
+}
+
+const REALM = 'Bearer realm="gatehouse metrics"';
+/** Refused requests are logged at most this often (a scraper with a wrong token retries forever). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
+export function startMetricsServer(endpoint: MetricsEndpoint, metrics: TransportMetrics, health: () => { ok: boolean; detail: Record<string, unknown> }, log?: Logger): Promise<Server> {
+  const { host, port, token } = endpoint;
+  let refused = 0;
+  let refusalLoggedAt = 0;
+  const refuse = (req: IncomingMessage, res: ServerResponse, invalid: boolean) => {
+    refused++;
+    const now = Date.now();
+    if (log && now - refusalLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
+      refusalLoggedAt = now;
+      log.log('warn', 'metrics.request.refused', {
+        peer: req.socket.remoteAddress, path: req.url, reason: invalid ? 'wrong token or scheme in Authorization' : 'no Authorization header', refusedSinceLastLine: refused,
+        action: `give the scraper the token in ${token!.file} as "Authorization: Bearer <token>" (Prometheus: authorization.credentials_file)`,
+      });
+      refused = 0;
+    }
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': invalid ? `${REALM}, error="invalid_token"` : REALM });
+    res.end('401 Unauthorized: send Authorization: Bearer <token> (the token is in the file given to --metrics-token-file)\n');
+  };
   const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' && path !== '/health') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('try /metrics or /health\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' });
+      res.end('only GET and HEAD\n');
+      return;
+    }
+    const auth = token ? token.check(req.headers.authorization) : 'valid';
+    if (auth === 'invalid' || (auth === 'absent' && path === '/metrics')) return refuse(req, res, auth === 'invalid');
+    if (path === '/metrics') {
       metrics.text().then((body) => {
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         res.end(body);
@@ -70,19 +118,22 @@ export function startMetricsServer(host: string, port: number, metrics: Transpor
       });
       return;
     }
-    if (req.url === '/health') {
-      const h = health();
-      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h.detail }) + '\n');
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('try /metrics or /health\n');
+    const h = health();
+    res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...(auth === 'valid' && h.detail) }) + '\n');
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const hint = err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine`
+        : err.code === 'EADDRINUSE' ? `another process listens on ${where}`
+        : err.code === 'EACCES' ? `port ${port} needs privileges` : err.message;
+      reject(new Error(`the metrics endpoint cannot listen on ${where}: ${hint}; give another --metrics ADDRESS:PORT`));
+    });
+    // exclusive: this process alone owns the address (no sharing with cluster workers).
+    server.listen({ port, host, exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', (err) => log?.log('error', 'metrics.server.failed', { error: err.message, action: 'restart the service to serve /metrics again' }));
       resolve(server);
     });
   });

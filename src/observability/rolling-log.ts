@@ -74,7 +74,7 @@ export class RollingLog {
     const { prefix } = this.kind;
     try {
       const dir = s.folder;
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const numbers = readdirSync(dir).filter((f) => f.startsWith(`${prefix}${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
       // The current file may not be on disk yet (streams open asynchronously).
       if (this.file !== '' && dirname(this.file) === dir && this.day === day) numbers.push(Number(/-(\d+)\.LOG$/i.exec(this.file)?.[1] ?? 0));
@@ -93,7 +93,8 @@ export class RollingLog {
         path = join(dir, `${prefix}${day}-${n}.LOG`);
         size = 0;
       }
-      const stream = createWriteStream(path, { flags: 'a', mode: 0o640 });
+      // Private to the service's user (0600): the logs name senders, recipients and peers.
+      const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
       stream.on('error', (err) => {
         this.log.log('error', 'log-file.write.failed', { log: this.kind.logType, file: path, error: err.message, action: `check ${this.kind.pathParameter} (Set-TransportService) and free disk space` });
         if (this.stream === stream) this.stream = null;

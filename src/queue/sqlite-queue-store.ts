@@ -6,7 +6,7 @@
 // recipients (the small rows routing and delivery update), tracking_events
 // (append-only).
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
@@ -152,6 +152,9 @@ export class SqliteQueueStore implements QueueStore {
    * relaxed: everything but acceptance commits without an fsync (the delivery thread).
    */
   constructor(readonly path: string, options: { commitThread?: boolean; relaxed?: boolean } = {}) {
+    // Queued mail is private to the service's user: the file is made 0600 before SQLite opens it
+    // (an existing one keeps its mode), and SQLite gives -wal and -shm the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -19,6 +19,8 @@ export interface ServiceStatus {
   startedAt: string;
   listening: string[];
   metrics?: string;
+  /** The bearer token file of the metrics endpoint (its path; the token is never written here). */
+  metricsTokenFile?: string;
   changeCounter: number;
   appliedAt: string;
 }

@@ -22,13 +22,13 @@ import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
-import { startMetricsServer, TransportMetrics } from '../observability/metrics.js';
+import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
 import type { Server as HttpServer } from 'node:http';
 
 const POLL_MS = 500;
 
 export interface TransportServiceOptions {
-  metrics?: { host: string; port: number };
+  metrics?: MetricsEndpoint;
   /** Called after the configuration is applied (start and every reload) with what is bound. */
   onApplied?: (listening: string[], changeCounter: number) => void;
 }
@@ -95,11 +95,10 @@ export class TransportService {
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
     this.bound = bound;
     if (this.options.metrics) {
-      const { host, port } = this.options.metrics;
-      this.metricsServer = await startMetricsServer(host, port, this.metrics, () => ({
+      this.metricsServer = await startMetricsServer(this.options.metrics, this.metrics, () => ({
         ok: this.listeners.bound().length > 0 || this.config.receiveConnectors.every((c) => !c.enabled),
         detail: { server: this.server.name, listening: this.listeners.bound().map(describeListener), changeCounter: this.config.changeCounter },
-      }));
+      }), this.log);
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     await this.delivery.start();

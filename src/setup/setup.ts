@@ -4,6 +4,8 @@
 // first use), creates the self-signed certificate for the FQDN, the transport
 // settings, the "Exchange Servers" group and the role's default Receive
 // connectors. An existing server folder is refused; nothing is overwritten.
+// The folder comes out private to the user who ran setup (0700, files 0600),
+// even when it existed before with a wider mode.
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { defaultContext } from '../cmdlets/server-context.js';
 import { hashPassword } from '../secrets/password-hash.js';
 import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
+import { makeFilesPrivate, makePrivate, PRIVATE_FOLDER_MODE } from './folder-privacy.js';
 import { defaultOrgPath, masterKeyPath, orgKeyPath, serverDbPath } from './server-folder.js';
 
 export interface SetupOptions {
@@ -68,23 +71,24 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new SetupError(`${dir} is not empty; setup needs a new or empty folder so that nothing is overwritten.`);
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_FOLDER_MODE });
+  chmodSync(dir, PRIVATE_FOLDER_MODE); // an existing empty folder keeps its mode otherwise (often 0755)
 
   const cert = await createSelfSignedCertificate(o.name, o.fqdn);
   const localKey = createMasterKey(masterKeyPath(dir));
   const local = new SqliteConfigStore(serverDbPath(dir), { create: true });
-  chmodSync(serverDbPath(dir), 0o600); // password hashes live here; SQLite gives -wal/-shm the same mode
   const lines: string[] = [];
   let config = local;
   let box = new SecretBox(localKey);
+  let orgStore: string | undefined;
   try {
     const domain = o.fqdn.slice(o.fqdn.indexOf('.') + 1);
     if (o.role === 'Mailbox') {
       const orgPath = resolve(o.orgPath ?? defaultOrgPath(dir));
+      orgStore = orgPath;
       const newOrg = !existsSync(orgPath);
       if (newOrg) createMasterKey(orgKeyPath(orgPath));
       config = new SqliteConfigStore(orgPath, { create: true });
-      if (newOrg) chmodSync(orgPath, 0o600);
       box = new SecretBox(loadMasterKey(orgKeyPath(orgPath)));
       if (newOrg || !config.getMeta('directory_domain')) {
         config.setMeta('directory_domain', domain);
@@ -149,11 +153,14 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     lines.push(`Certificate ${cert.thumbprint} (${cert.subject}; ${cert.domains.join(', ')}), valid until ${cert.notAfter.toISOString().slice(0, 10)}.`);
     lines.push(`Receive connectors: ${defaultReceiveConnectorsNames(o).join('; ')}.`);
     lines.push(`Master key ${masterKeyPath(dir)} (mode 0600): back it up with the folder; stored secrets cannot be read without it.`);
+    lines.push(`The folder ${dir} is private to the user who ran setup (0700, files 0600): run the service as that user.`);
     lines.push(`Next: gatehouse shell --data ${o.dataDir}`);
     return { lines };
   } finally {
     if (config !== local) config.close();
     local.close();
+    makePrivate(dir);
+    if (orgStore) makeFilesPrivate([orgStore, `${orgStore}-wal`, `${orgStore}-shm`, orgKeyPath(orgStore)]);
   }
 }
 

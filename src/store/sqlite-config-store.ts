@@ -4,6 +4,7 @@
 // IMMEDIATE) and wait for it up to busy_timeout. Triggers bump the change
 // counter, so no writer can forget to.
 
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DuplicateObjectError, type ConfigStore, type StoredObject } from './config-store.js';
 
@@ -49,6 +50,9 @@ export class SqliteConfigStore implements ConfigStore {
   /** Opens (and with create: true, creates) the store file. */
   constructor(path: string, options: { create?: boolean } = {}) {
     this.location = path;
+    // A new store is created 0600 (it holds password hashes and sealed secrets); SQLite gives -wal
+    // and -shm the database file's mode.
+    if (options.create) closeSync(openSync(path, 'a', 0o600));
     this.db = new Database(path, { fileMustExist: !options.create });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -94,7 +94,7 @@ export class TrackingLog {
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
     if (this.fd !== null && day === this.day && this.bytes + next <= s.maxFileBytes) return;
     this.closeFile();
-    mkdirSync(s.folder, { recursive: true });
+    mkdirSync(s.folder, { recursive: true, mode: 0o700 });
     const numbers = readdirSync(s.folder).filter((f) => f.startsWith(`MSGTRK${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
     let n = numbers.length > 0 ? Math.max(...numbers) : 1;
     let path = join(s.folder, `MSGTRK${day}-${n}.LOG`);
@@ -105,7 +105,7 @@ export class TrackingLog {
       path = join(s.folder, `MSGTRK${day}-${n}.LOG`);
       size = 0;
     }
-    const fd = openSync(path, 'a', 0o640);
+    const fd = openSync(path, 'a', 0o600); // the tracking log names senders, recipients and subjects
     if (size === 0) {
       const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: Message Tracking Log\r\n#Date: ${now.toISOString()}\r\n#Fields: ${TRACKING_FIELDS.join(',')}\r\n`;
       writeSync(fd, header);
