@@ -130,7 +130,8 @@ function user(ctx: ServerContext, args: string[]): string[] {
   const account = findLocalUser(ctx, name);
   if (switches.length === 0) return showUser(ctx, account);
   if (switches.length > 1 || !parseSwitch(switches[0])) {
-    throw refuse(`net user ${name} ${switches.join(' ')} is not implemented (to set a password: Set-LocalUser ${name} -Password (Read-Host -AsSecureString)).`);
+    // What follows the name may be a password: it is not repeated back.
+    throw refuse(`net user NAME PASSWORD (or more than one switch) is not implemented; to set a password: Set-LocalUser ${name} -Password (Read-Host -AsSecureString).`);
   }
   const sw = parseSwitch(switches[0])!;
   if (sw.name !== 'active') {

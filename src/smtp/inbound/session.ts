@@ -439,7 +439,8 @@ export class InboundSession extends EventEmitter {
   private async authFailed(failure: LogonFailure): Promise<void> {
     this.logonFailures++;
     this.services.metrics?.authFailures.inc({ connector: this.connector.identity });
-    const delayMs = this.connector.authTarpitMs + failure.extraDelayMs;
+    // The growing wait stays within half the connector's inactivity timeout (else the session would time out instead of answering).
+    const delayMs = Math.min(this.connector.authTarpitMs + failure.extraDelayMs, Math.max(this.connector.authTarpitMs, this.connector.connectionInactivityTimeoutMs / 2));
     this.log.log('warn', 'smtp.in.auth.failed', { reason: failure.reason, failures: this.logonFailures, ...failure.fields, delayMs });
     this.protocol('*', '', `Inbound AUTH failed: ${failure.reason}`);
     if (delayMs > 0) await this.delay(delayMs);
