@@ -114,10 +114,12 @@ export function passwordPolicyCommands(ctx: ServerContext): CommandSpec[] {
         const policy = lockoutPolicyObject(ctx);
         const values = { ...policy.values };
         for (const n of settable) if (args.has(n)) values[n] = args.get(n);
-        const parameter = settable.find((n) => args.has(n)) ?? 'LockoutDuration';
-        checkLockoutPolicy(values, parameter);
-        if (!(await inv.shouldProcess(domainDn(ctx), 'Set'))) return [];
-        saveLockoutPolicy(ctx, policy, values, parameter);
+        const parameter = settable.find((n) => args.has(n));
+        if (parameter) {
+          checkLockoutPolicy(values, parameter);
+          if (!(await inv.shouldProcess(domainDn(ctx), 'Set'))) return [];
+          saveLockoutPolicy(ctx, policy, values, parameter);
+        }
         return args.get('PassThru') === true ? [policyOutput(ctx, policy)] : [];
       },
     },

@@ -148,6 +148,12 @@ describe('LogonGuard', async () => {
     }
   });
 
+  it('logs at most 256 characters of a name the client made up', async () => {
+    const o = failed(await guard().logon('x'.repeat(10_000), 'guess', '192.0.2.88', new CapturingLogger()));
+    assert.ok(o.reason.length < 320, o.reason.slice(0, 50));
+    assert.match(o.reason, /\(10000 characters\)$/);
+  });
+
   it('counts a malformed exchange against the source', () => {
     const g = guard();
     assert.equal(g.malformed('192.0.2.77').extraDelayMs, 0);

@@ -16,6 +16,7 @@
 // the same way, waits the same and gets the same 535. A correct password for a
 // locked-out account fails. The log says what happened (never the password).
 
+import { createHash } from 'node:crypto';
 import { checkPassword, findAccount, verifiedAccount, type DirectoryScope, type VerifiedAccount } from '../../directory/account-lookup.js';
 import { afterBadPassword, afterLogon, isLockedOut, justLockedOut, lockoutEnds, CLEAN_STATE, type AccountLogonState, type LockoutPolicy } from '../../directory/account-lockout.js';
 import type { Logger } from '../../observability/logger.js';
@@ -81,11 +82,11 @@ export class LogonGuard {
     const locked = account !== undefined && isLockedOut(state, policy, now);
     if (check === 'ok' && !locked) {
       this.accounts.reset(accountKey(account!.guid));
-      if (state.badPwdCount > 0 || state.lockoutTime !== null) this.record(account!, () => afterLogon(state), log);
+      if (state.badPwdCount > 0 || state.lockoutTime !== null) this.record(account!, (s) => (isLockedOut(s, policy, now) ? s : afterLogon(s)), log);
       return { ok: true, account: verifiedAccount(scope, account!) };
     }
-    const name = account ? accountName(scope, account) : username;
-    const reason = !account ? `unknown account ${username}`
+    const name = account ? accountName(scope, account) : shown(username);
+    const reason = !account ? `unknown account ${name}`
       : locked ? `account ${name} is locked out`
       : check === 'unusable' ? `disabled account ${name}`
       : `wrong password for ${name}`;
@@ -143,9 +144,14 @@ function accountKey(guid: string): string {
   return `guid:${guid.toLowerCase()}`;
 }
 
-/** An unknown name counts like an account: DOMAIN\name and name are one key. */
+/** An unknown name counts like an account: DOMAIN\name and name are one key, of a fixed size whatever the client sent. */
 function nameKey(username: string): string {
-  return `name:${username.slice(username.indexOf('\\') + 1).toLowerCase()}`;
+  return `name:${createHash('sha256').update(username.slice(username.indexOf('\\') + 1).toLowerCase()).digest('base64')}`;
+}
+
+/** A client-chosen name as the logs show it: at most 256 characters. */
+function shown(username: string): string {
+  return username.length > 256 ? `${username.slice(0, 256)}...(${username.length} characters)` : username;
 }
 
 function accountName(scope: DirectoryScope, account: ModelObject): string {
