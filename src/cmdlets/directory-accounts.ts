@@ -1,12 +1,15 @@
 // The organization directory's users and groups (New-ADUser, Get-ADUser,
 // Set-ADAccountPassword, Add-ADGroupMember, ...), used on Mailbox servers. The
 // Edge's "To Internal Org" Send connector authenticates with such an account,
-// a member of the universal group "Exchange Servers". An Edge server is not
-// part of the directory: there these commands say so and point to the local
-// account commands.
+// a member of the universal group "Exchange Servers". Accounts lock out under
+// the domain's policy (password-policy.ts): Get-ADUser -Properties LockedOut
+// shows it, Unlock-ADAccount ends it. An Edge server is not part of the
+// directory: there these commands say so and point to the local account
+// commands (and to `net` for lockout).
 
 import { adGroupSchema, adUserSchema } from '../config/model/account.js';
 import { verifyPassword } from '../secrets/password-hash.js';
+import { fileTime, isLockedOut } from '../directory/account-lockout.js';
 import { distinguishedName, findDirectoryUser, type DirectoryScope } from '../directory/account-lookup.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } from '../shell/command.js';
@@ -15,6 +18,7 @@ import { members, nextSid, secureStringParameter, setPassword, stringListParamet
 import { insertObject, updateObject } from './object-commands.js';
 import { convertForProperty, defaultValues } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
+import { currentLockoutPolicy, unlock } from './lockout-support.js';
 
 const userProp = (name: string) => adUserSchema.properties.find((p) => p.name === name)!;
 
@@ -49,8 +53,49 @@ function findGroup(ctx: ServerContext, identity: string): ModelObject {
   return g;
 }
 
-function userOutput(ctx: ServerContext, u: ModelObject): PSObject {
-  return new PSObject('ADUser', [
+/**
+ * Get-ADUser's extended properties (-Properties), as Active Directory names them: the lockout
+ * state (LockedOut, BadLogonCount/badPwdCount, LastBadPasswordAttempt/badPasswordTime,
+ * AccountLockoutTime/lockoutTime as FILETIME), and what else the account records.
+ */
+const EXTENDED: Record<string, (ctx: ServerContext, u: ModelObject, now: number) => unknown> = {
+  AccountLockoutTime: (ctx, u) => dateOrNull(ctx.logons.get(u.guid)?.lockoutTime ?? null),
+  BadLogonCount: (ctx, u) => ctx.logons.get(u.guid)?.badPwdCount ?? 0,
+  badPasswordTime: (ctx, u) => fileTime(ctx.logons.get(u.guid)?.badPasswordTime ?? null),
+  badPwdCount: (ctx, u) => ctx.logons.get(u.guid)?.badPwdCount ?? 0,
+  Created: (_ctx, u) => u.whenCreated,
+  Description: (_ctx, u) => u.values.Description ?? null,
+  DisplayName: (_ctx, u) => u.values.DisplayName ?? null,
+  LastBadPasswordAttempt: (ctx, u) => dateOrNull(ctx.logons.get(u.guid)?.badPasswordTime ?? null),
+  LockedOut: (ctx, u, now) => { const s = ctx.logons.get(u.guid); return s !== undefined && isLockedOut(s, currentLockoutPolicy(ctx), now); },
+  lockoutTime: (ctx, u) => { const s = ctx.logons.get(u.guid); return s === undefined ? null : fileTime(s.lockoutTime); },
+  Modified: (_ctx, u) => u.whenChanged,
+  PasswordLastSet: (_ctx, u) => { const v = u.values.PasswordLastSet; return v instanceof Date ? v : v ? new Date(String(v)) : null; },
+  whenChanged: (_ctx, u) => u.whenChanged,
+  whenCreated: (_ctx, u) => u.whenCreated,
+};
+
+function dateOrNull(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+/** The names -Properties asks for, in their canonical casing ('*' = all); an unknown name is refused as AD does. */
+function extendedNames(requested: string[]): string[] {
+  const names = Object.keys(EXTENDED);
+  const out = new Set<string>();
+  for (const r of requested) {
+    if (r.trim() === '*') { names.forEach((n) => out.add(n)); continue; }
+    const hit = names.find((n) => n.toLowerCase() === r.trim().toLowerCase());
+    if (hit) { out.add(hit); continue; }
+    if (['distinguishedname', 'enabled', 'givenname', 'name', 'objectclass', 'objectguid', 'samaccountname', 'sid', 'surname', 'userprincipalname'].includes(r.trim().toLowerCase())) continue;
+    throw new CmdletError(`One or more properties are invalid. Parameter name: ${r}. Gatehouse's directory users have, besides the default ones: ${names.join(', ')} (or * for all).`, { category: 'InvalidArgument', reason: 'ArgumentException', parameter: 'Properties' });
+  }
+  return [...out];
+}
+
+function userOutput(ctx: ServerContext, u: ModelObject, extended: string[] = []): PSObject {
+  const now = Date.now();
+  const props: [string, unknown][] = [
     ['DistinguishedName', dn(ctx, String(u.values.Name))],
     ['Enabled', u.values.Enabled === true],
     ['GivenName', u.values.GivenName ?? null],
@@ -61,7 +106,11 @@ function userOutput(ctx: ServerContext, u: ModelObject): PSObject {
     ['SID', u.values.SID],
     ['Surname', u.values.Surname ?? null],
     ['UserPrincipalName', u.values.UserPrincipalName ?? null],
-  ]);
+    ...extended.map((n): [string, unknown] => [n, EXTENDED[n](ctx, u, now)]),
+  ];
+  // Active Directory lists a user's properties in alphabetical order.
+  props.sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+  return new PSObject('ADUser', props);
 }
 
 function principalOutput(ctx: ServerContext, u: ModelObject): PSObject {
@@ -93,7 +142,10 @@ function filterUsers(users: ModelObject[], filter: string): ModelObject[] {
 
 function requireMailbox(ctx: ServerContext, command: string): void {
   if (ctx.role !== 'Mailbox') {
-    throw new CmdletError(`${command} manages the organization directory, which an Edge Transport server (${ctx.name}) is not part of. Use the local account commands here: New-LocalUser, Add-LocalGroupMember.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+    const instead = command === 'Unlock-ADAccount' ? 'To unlock a local account here: net user NAME /active:yes (net user NAME shows "Account active  Locked").'
+      : command === 'Get-ADUser' ? 'Use the local account commands here: Get-LocalUser, and net user NAME for its lockout state.'
+      : 'Use the local account commands here: New-LocalUser, Add-LocalGroupMember.';
+    throw new CmdletError(`${command} manages the organization directory, which an Edge Transport server (${ctx.name}) is not part of. ${instead}`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
   }
 }
 
@@ -135,11 +187,23 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [
         { ...identity('sAMAccountName, DOMAIN\\name, UPN, distinguished name, GUID or SID.'), mandatory: ['Identity'], sets: ['Identity'] },
         { name: 'Filter', typeName: 'String', mandatory: ['Filter'], sets: ['Filter'], description: '* or one comparison, e.g. "SamAccountName -eq \'edgeauth\'".' },
+        stringListParameter('Properties', `Extended properties to show as well (* for all): ${Object.keys(EXTENDED).join(', ')}.`, { aliases: ['Property'] }),
       ],
       defaultParameterSet: 'Identity',
     }, async (args) => {
-      if (args.has('Filter')) return filterUsers(ctx.repo.list(adUserSchema), String(args.get('Filter'))).map((u) => userOutput(ctx, u));
-      return [userOutput(ctx, requireUser(ctx, String(args.get('Identity'))))];
+      const extended = args.has('Properties') ? extendedNames(args.get('Properties') as string[]) : [];
+      if (args.has('Filter')) return filterUsers(ctx.repo.list(adUserSchema), String(args.get('Filter'))).map((u) => userOutput(ctx, u, extended));
+      return [userOutput(ctx, requireUser(ctx, String(args.get('Identity'))), extended)];
+    }),
+    adCommand(ctx, {
+      name: 'Unlock-ADAccount', synopsis: 'Unlocks a directory account locked out after too many bad passwords (and clears its bad-password count).', supportsShouldProcess: true, confirmImpact: 'Medium',
+      parameters: [identity('The account: sAMAccountName, DOMAIN\\name, UPN, distinguished name, GUID or SID.'), { name: 'PassThru', typeName: 'SwitchParameter', switch: true, description: 'Output the account.' }],
+      examples: [{ code: 'Get-ADUser alice -Properties LockedOut,BadLogonCount,AccountLockoutTime\nUnlock-ADAccount alice', remarks: 'See why alice cannot log on, then let her log on again before LockoutDuration ends.' }],
+    }, async (args, inv) => {
+      const user = requireUser(ctx, String(args.get('Identity')));
+      if (!(await inv.shouldProcess(dn(ctx, String(user.values.Name)), 'Unlock'))) return [];
+      unlock(ctx, user);
+      return args.get('PassThru') === true ? [userOutput(ctx, user)] : [];
     }),
     adCommand(ctx, {
       name: 'Set-ADAccountPassword', synopsis: 'Sets a directory user\'s password (-Reset, or -OldPassword to change it).', supportsShouldProcess: true, confirmImpact: 'Medium',
@@ -176,6 +240,7 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
           if (members(g).includes(user.guid)) { g.values.Members = members(g).filter((m) => m !== user.guid); updateObject(ctx, g); }
         }
         ctx.repo.remove(user);
+        ctx.logons.remove(user.guid);
       });
       return [];
     }),

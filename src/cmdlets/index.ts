@@ -11,6 +11,8 @@ import { messageTrackingCommands, messageTrackingViews } from './message-trackin
 import { localAccountCommands, localAccountViews } from './local-accounts.js';
 import { mailboxCommands, mailboxViews } from './mailbox.js';
 import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-database.js';
+import { netCommands } from './net-command.js';
+import { passwordPolicyCommands, passwordPolicyViews } from './password-policy.js';
 import { queueCommands, queueViews } from './queue-commands.js';
 import { messageCommands, messageViews } from './queue-messages.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
@@ -28,6 +30,8 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...transportServiceCommands(ctx),
     ...localAccountCommands(ctx),
     ...directoryCommands(ctx),
+    ...passwordPolicyCommands(ctx),
+    ...netCommands(ctx),
     ...mailboxDatabaseCommands(ctx),
     ...mailboxCommands(ctx),
     ...distributionGroupCommands(ctx),
@@ -48,6 +52,7 @@ export const serverViews: ObjectView[] = [
   ...transportServiceViews,
   ...localAccountViews,
   ...directoryViews,
+  ...passwordPolicyViews,
   ...mailboxDatabaseViews,
   ...mailboxViews,
   ...distributionGroupViews,

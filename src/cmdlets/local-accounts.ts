@@ -141,6 +141,7 @@ export function localAccountCommands(ctx: ServerContext): CommandSpec[] {
           }
         }
         ctx.repo.remove(user);
+        ctx.logons.remove(user.guid);
       });
       return [];
     }),

@@ -196,6 +196,7 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
             if (members(g).includes(account.guid)) { g.values.Members = members(g).filter((m) => m !== account.guid); updateObject(ctx, g); }
           }
           ctx.repo.remove(account);
+          ctx.logons.remove(account.guid);
         }
         ctx.repo.remove(obj);
       });

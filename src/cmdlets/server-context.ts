@@ -4,6 +4,7 @@
 
 import type { DefaultContext } from '../config/schema.js';
 import type { ServerRoleName } from '../config/model/server.js';
+import type { AccountLogonStore } from '../store/account-logon-store.js';
 import type { Repository } from '../store/repository.js';
 
 export interface DirectoryInfo {
@@ -24,6 +25,8 @@ export interface ServerContext {
   repo: Repository;
   /** Mailbox servers: the organization directory; Edge: the local machine's account domain. */
   directory: DirectoryInfo;
+  /** The accounts' logon state (bad-password count, lockout), beside the accounts in the same store. */
+  logons: AccountLogonStore;
 }
 
 export function defaultContext(ctx: ServerContext, usage?: string): DefaultContext {

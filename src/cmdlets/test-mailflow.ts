@@ -6,6 +6,7 @@
 // object per step, each failure with the command that fixes it.
 
 import { findAccount, isExchangeServersMember } from '../directory/account-lookup.js';
+import { lockedOut } from './lockout-support.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { dnsSettingsFromTransport, MailResolver } from '../dns/index.js';
 import { MailFlowExplainer, type ReceiveCertificate } from '../explain/mail-flow-explainer.js';
@@ -66,7 +67,7 @@ export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
           const a = findAccount(scope, identity);
           if (!a) return null;
           const name = ctx.role === 'EdgeTransport' ? String(a.values.Name) : String(a.values.SamAccountName);
-          return { displayName: `${scope.netbiosName}\\${name}`, enabled: a.values.Enabled === true, exchangeServer: isExchangeServersMember(scope, a), accountGuid: a.guid };
+          return { displayName: `${scope.netbiosName}\\${name}`, enabled: a.values.Enabled === true, exchangeServer: isExchangeServersMember(scope, a), accountGuid: a.guid, lockedOut: lockedOut(ctx, a) };
         },
         ...(directory && { recipients: { find: (a: string) => directory.find(a), addressesOfAccount: (g: string) => directory.addressesOfAccount(g) } }),
         resolver: (kind) => new MailResolver(dnsSettingsFromTransport(config.dns, kind)),

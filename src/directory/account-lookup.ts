@@ -66,12 +66,24 @@ export interface VerifiedAccount {
 /** Checks a user name and password; null when the account is unknown, disabled, has no password or the password is wrong. */
 export async function verifyAccount(scope: DirectoryScope, username: string, password: string): Promise<VerifiedAccount | null> {
   const account = findAccount(scope, username);
+  return (await checkPassword(account, password)) === 'ok' ? verifiedAccount(scope, account!) : null;
+}
+
+/**
+ * The password check of an account found (or not) by findAccount: 'ok', 'wrong', 'unusable'
+ * (disabled or without a password) or 'unknown'. It costs the same whatever the outcome.
+ */
+export async function checkPassword(account: ModelObject | undefined, password: string): Promise<'ok' | 'wrong' | 'unusable' | 'unknown'> {
   const hash = account?.values.PasswordHash;
   if (!account || account.values.Enabled !== true || typeof hash !== 'string') {
     await verifyPassword(password, DUMMY_HASH); // same cost whether or not the account exists
-    return null;
+    return account ? 'unusable' : 'unknown';
   }
-  if (!(await verifyPassword(password, hash))) return null;
+  return (await verifyPassword(password, hash)) ? 'ok' : 'wrong';
+}
+
+/** How a session knows an account that authenticated. */
+export function verifiedAccount(scope: DirectoryScope, account: ModelObject): VerifiedAccount {
   const name = scope.role === 'EdgeTransport' ? String(account.values.Name) : String(account.values.SamAccountName);
   return { displayName: `${scope.netbiosName}\\${name}`, exchangeServer: isExchangeServersMember(scope, account), accountGuid: account.guid };
 }

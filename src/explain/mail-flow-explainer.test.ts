@@ -51,3 +51,13 @@ test('anonymous client on a connector without AnonymousUsers: no rights, and the
   assert.equal(p.result, 'Failure');
   assert.match(p.fix ?? '', /-PermissionGroups ExchangeServers,AnonymousUsers/);
 });
+
+test('a locked-out account: AUTH would fail even with the right password, and the command that unlocks it', async () => {
+  const d = deps([connector({ authMechanism: new Set(['BasicAuth']), permissionGroups: ['ExchangeServers'] })]);
+  d.account = () => ({ displayName: 'EDGE01\\mbxrelay', enabled: true, exchangeServer: true, accountGuid: 'g', lockedOut: true });
+  const steps = await new MailFlowExplainer(d).explain({ sender: 'a@contoso.com', recipient: 'b@fabrikam.com', clientIp: '192.168.5.10', account: 'mbxrelay' });
+  const auth = steps.find((s) => s.step === 'Authentication')!;
+  assert.equal(auth.result, 'Failure');
+  assert.match(auth.detail, /EDGE01\\mbxrelay is locked out/);
+  assert.match(auth.fix ?? '', /net user mbxrelay \/active:yes/);
+});

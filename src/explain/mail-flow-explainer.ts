@@ -68,7 +68,7 @@ export interface ExplainerDeps {
   /** This server's certificates enabled for SMTP, for the fix text when none matches. */
   smtpCertificates(): ReceiveCertificate[];
   /** An account clients authenticate as: null when unknown. */
-  account(identity: string): { displayName: string; enabled: boolean; exchangeServer: boolean; accountGuid: string } | null;
+  account(identity: string): { displayName: string; enabled: boolean; exchangeServer: boolean; accountGuid: string; lockedOut?: boolean } | null;
   /** Mailbox servers: the organization's recipients and a user's own addresses. */
   recipients?: { find(address: string): RecipientInfo | null; addressesOfAccount(accountGuid: string): string[] };
   resolver(kind: 'external' | 'internal'): { resolveMailDomain(domain: string): Promise<Resolution>; resolveSmartHost(name: string): Promise<Resolution> };
@@ -237,6 +237,12 @@ export class MailFlowExplainer {
     }
     if (!account.enabled) {
       this.add('Authentication', 'Failure', `The account ${account.displayName} is disabled: AUTH would get "535 5.7.3 Authentication unsuccessful".`, 'Enable the account, or use another one.');
+      return null;
+    }
+    if (account.lockedOut) {
+      const name = account.displayName.slice(account.displayName.indexOf('\\') + 1);
+      this.add('Authentication', 'Failure', `The account ${account.displayName} is locked out after too many bad passwords: AUTH would get "535 5.7.3 Authentication unsuccessful", even with the right password.`,
+        `Find out who tried the bad passwords (the smtp.in.auth.failed log lines name the source), then unlock it: ${this.deps.config.role === 'EdgeTransport' ? `net user ${name} /active:yes` : `Unlock-ADAccount ${name}`}.`);
       return null;
     }
     this.add('Authentication', 'Success', `${account.displayName} can authenticate (AUTH ${c.authMechanism.has('BasicAuthRequireTLS') ? 'after STARTTLS' : 'LOGIN/PLAIN'}; the password is not checked here)${account.exchangeServer ? ' and is a member of Exchange Servers' : ''}.`);

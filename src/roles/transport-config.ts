@@ -18,6 +18,7 @@ import type { RetrySettings } from '../queue/retry-schedule.js';
 import { serverSchema } from '../config/model/server.js';
 import type { StoredCredential } from '../config/model/credential.js';
 import { SmartHost } from '../config/types/index.js';
+import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
 
 export interface ReceiveConnectorConfig {
   name: string;
@@ -111,6 +112,8 @@ export interface TransportConfig {
   tlsMinimumVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** The connectivity log (folder as configured). */
   connectivityLog: { enabled: boolean; folder: string } & LogRetention;
+  /** The account lockout policy SMTP AUTH applies (the domain's on Mailbox servers, the local one on an Edge). */
+  accountLockout?: LockoutPolicy;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -223,6 +226,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
         InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
+      accountLockout: lockoutPolicyOf(repo.findByName(lockoutPolicySchema, '', LOCKOUT_POLICY_NAME)?.values),
       tlsMinimumVersion: String(t.TlsMinimumVersion ?? 'Tls12') === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
       connectivityLog: {

@@ -16,6 +16,9 @@ import { ConnectionCounter, ConnectionRate, MessageRateLimiter } from '../smtp/i
 import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
 import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
 import { RecipientDirectory } from '../directory/recipients.js';
+import { LogonGuard } from '../smtp/inbound/logon-guard.js';
+import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
+import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
@@ -53,6 +56,9 @@ export class TransportService {
   private readonly delivery: DeliveryThread;
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
   private readonly recipientLookup: RecipientDirectory | null;
+  /** SMTP AUTH's defences against password guessing, shared by all sessions (and its own store connection). */
+  private readonly logonStore: SqliteAccountLogonStore;
+  private readonly logons: LogonGuard;
 
   readonly metrics: TransportMetrics;
   private metricsServer?: HttpServer;
@@ -72,6 +78,11 @@ export class TransportService {
       return rows;
     });
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
+    this.logonStore = SqliteAccountLogonStore.open(server.config.location);
+    this.logons = new LogonGuard({
+      directory: { role: server.role, netbiosName: server.directory.netbiosName, dnsDomain: server.directory.dnsDomain, repo: server.repo },
+      store: this.logonStore, policy: () => this.config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
+    });
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);
     this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
@@ -143,6 +154,7 @@ export class TransportService {
     this.trackingLog.close();
     await this.queue.drain();
     this.queue.close();
+    this.logonStore.close();
     this.server.close();
   }
 
@@ -202,6 +214,7 @@ export class TransportService {
       certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
       recipients: this.recipientLookup,
       metrics: this.metrics,
+      logons: this.logons,
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);

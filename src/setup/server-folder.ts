@@ -15,6 +15,7 @@ import { loadMasterKey } from '../secrets/master-key.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
+import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
 
 export const SERVER_DB = 'server.db';
 export const MASTER_KEY = 'master.key';
@@ -77,7 +78,7 @@ export function openServer(dir: string): OpenServer {
     domainSid: config.getMeta('directory_sid') ?? '',
   };
   return {
-    role, name, fqdn, dataDir: resolve(dir), local, config, repo: new Repository(config, box), directory,
+    role, name, fqdn, dataDir: resolve(dir), local, config, repo: new Repository(config, box), directory, logons: new SqliteAccountLogonStore(config.db),
     close() {
       if (config !== local) config.close();
       local.close();

@@ -30,6 +30,7 @@ import { hashPassword } from '../secrets/password-hash.js';
 import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { makeFilesPrivate, makePrivate, PRIVATE_FOLDER_MODE } from './folder-privacy.js';
+import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
 import { defaultOrgPath, masterKeyPath, orgKeyPath, serverDbPath } from './server-folder.js';
 
 export interface SetupOptions {
@@ -104,7 +105,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     }
     const repo = new Repository(config, box);
     const ctx: ServerContext = {
-      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo,
+      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo, logons: new SqliteAccountLogonStore(config.db),
       directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
     };
 

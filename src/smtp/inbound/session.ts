@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import { findAccount, verifyAccount, type DirectoryScope } from '../../directory/account-lookup.js';
+import type { DirectoryScope } from '../../directory/account-lookup.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Envelope, QueueStore, RecipientInput } from '../../queue/queue-store.js';
 import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../roles/transport-config.js';
@@ -33,6 +33,7 @@ import {
 import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { MessageIntake } from './message-intake.js';
+import type { LogonFailure, LogonGuard } from './logon-guard.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
@@ -56,6 +57,8 @@ export interface SessionServices {
   /** Mailbox servers: the organization's recipients (validation at RCPT, send-as checks); null on an Edge. */
   recipients: RecipientLookup | null;
   metrics?: TransportMetrics;
+  /** Password checks with failures counted across sessions, growing delays and account lockout. */
+  logons: LogonGuard;
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -491,7 +494,7 @@ export class InboundSession extends EventEmitter {
     }
     if ('error' in step) {
       if (step.reason === 'malformed') {
-        this.busyWhile(this.authFailed('malformed credentials'));
+        this.busyWhile(this.authFailed(this.services.logons.malformed(this.clientIp)));
         return;
       }
       this.error(step.error);
@@ -502,19 +505,19 @@ export class InboundSession extends EventEmitter {
   }
 
   private async authenticate(username: string, password: string): Promise<void> {
-    let verified;
+    let outcome;
     try {
-      verified = await verifyAccount(this.services.directory, username, password);
+      outcome = await this.services.logons.logon(username, password, this.clientIp, this.log);
     } catch (err) {
       this.log.log('error', 'smtp.in.auth.error', { user: username, error: (err as Error).message });
       this.reply(Replies.authTemporaryFailure);
       return;
     }
-    if (!verified) {
-      const known = findAccount(this.services.directory, username) !== undefined;
-      await this.authFailed(known ? `wrong password or disabled account for ${username}` : `unknown account ${username}`);
+    if (!outcome.ok) {
+      await this.authFailed(outcome);
       return;
     }
+    const verified = outcome.account;
     this.principal = { kind: 'user', name: verified.displayName, exchangeServer: verified.exchangeServer, accountGuid: verified.accountGuid };
     this.rights = rightsFor(this.connector.permissionGroups, this.principal);
     this.state.onAuthenticated();
@@ -524,12 +527,14 @@ export class InboundSession extends EventEmitter {
     this.reply(Replies.authSucceeded);
   }
 
-  private async authFailed(reason: string): Promise<void> {
+  private async authFailed(failure: LogonFailure): Promise<void> {
     this.logonFailures++;
     this.services.metrics?.authFailures.inc({ connector: this.connector.identity });
-    this.log.log('warn', 'smtp.in.auth.failed', { reason, failures: this.logonFailures });
-    this.protocol('*', '', `Inbound AUTH failed: ${reason}`);
-    if (this.connector.authTarpitMs > 0) await this.delay(this.connector.authTarpitMs);
+    // The growing wait stays within half the connector's inactivity timeout (else the session would time out instead of answering).
+    const delayMs = Math.min(this.connector.authTarpitMs + failure.extraDelayMs, Math.max(this.connector.authTarpitMs, this.connector.connectionInactivityTimeoutMs / 2));
+    this.log.log('warn', 'smtp.in.auth.failed', { reason: failure.reason, failures: this.logonFailures, ...failure.fields, delayMs });
+    this.protocol('*', '', `Inbound AUTH failed: ${failure.reason}`);
+    if (delayMs > 0) await this.delay(delayMs);
     this.reply(Replies.authFailed);
     if (this.connector.maxLogonFailures > 0 && this.logonFailures >= this.connector.maxLogonFailures) {
       this.reply(Replies.tooManyErrors);
