@@ -70,13 +70,14 @@ export function removeSpoolFiles(dir: string, names: readonly string[]): void {
 }
 
 /**
- * One body file being written. Writes are queued in order; `pending` says how many octets are
- * not on their way to the disk yet, so the writer can stop reading from the network meanwhile.
+ * One body file being written. write() copies what it is given into blocks of the file's own,
+ * so the caller may reuse its buffer at once; full blocks go to the disk in order. `pending` says how many octets are not on their way to the disk yet, so the writer can
+ * stop reading from the network meanwhile (drained()).
  */
 export class SpoolFile {
   readonly name = randomUUID();
   readonly path: string;
-  /** Octets handed to write() and not yet written. */
+  /** Octets given to write() and not yet written. */
   pending = 0;
   /** Octets written. */
   size = 0;
@@ -85,6 +86,9 @@ export class SpoolFile {
   private failure: Error | null = null;
   private discarded = false;
   private waiters: (() => void)[] = [];
+  /** The block being filled. */
+  private block: Buffer | null = null;
+  private blockLength = 0;
 
   constructor(readonly dir: string) {
     this.path = join(dir, this.name);
@@ -98,21 +102,45 @@ export class SpoolFile {
     return this.failure;
   }
 
-  write(chunk: Buffer): void {
+  /** Copies `chunk` for writing; the caller keeps its buffer. */
+  write(chunk: Uint8Array): void {
     if (this.discarded || this.failure) return;
     this.pending += chunk.length;
+    let at = 0;
+    while (at < chunk.length) {
+      if (!this.block) {
+        // A fresh block each time: short-lived buffers, freed once written, keep the allocator's
+        // heap from being pinned by blocks that live as long as a slow session.
+        this.block = Buffer.allocUnsafe(SpoolFile.BLOCK);
+        this.blockLength = 0;
+      }
+      const n = Math.min(chunk.length - at, this.block.length - this.blockLength);
+      this.block.set(chunk.subarray(at, at + n), this.blockLength);
+      this.blockLength += n;
+      at += n;
+      if (this.blockLength === this.block.length) this.flushBlock();
+    }
+  }
+
+  /** Sends the block being filled to the disk. */
+  private flushBlock(): void {
+    const block = this.block;
+    const length = this.blockLength;
+    this.block = null;
+    this.blockLength = 0;
+    if (!block || length === 0) return;
     this.chain = this.chain.then(async () => {
       try {
         if (!this.failure && !this.discarded) {
           const fh = await this.handle;
           let at = 0;
-          while (at < chunk.length) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
-          this.size += chunk.length;
+          while (at < length) at += (await fh.write(block, at, length - at)).bytesWritten;
+          this.size += length;
         }
       } catch (err) {
         this.failure ??= err as Error;
       } finally {
-        this.pending -= chunk.length;
+        this.pending -= length;
         if (this.pending <= SpoolFile.LOW_WATER) this.wake();
       }
     });
@@ -124,8 +152,9 @@ export class SpoolFile {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Writes what is queued, fsyncs and closes the file; throws the file's first error. */
+  /** Writes what is left, fsyncs and closes the file; throws the file's first error. */
   async finish(): Promise<void> {
+    this.flushBlock();
     await this.chain;
     const fh = await this.handle.catch(() => null);
     if (!this.failure && fh) {
@@ -143,6 +172,7 @@ export class SpoolFile {
   async discard(): Promise<void> {
     if (this.discarded) return;
     this.discarded = true;
+    this.block = null;
     this.wake();
     await this.chain;
     const fh = await this.handle.catch(() => null);
@@ -156,7 +186,9 @@ export class SpoolFile {
     for (const resolve of w) resolve();
   }
 
-  /** Octets queued before the writer should wait (drained()). */
-  static readonly HIGH_WATER = 1024 * 1024;
-  static readonly LOW_WATER = 256 * 1024;
+  /** Octets per write to the disk. */
+  static readonly BLOCK = 64 * 1024;
+  /** Octets given to write() before the writer should wait (drained()). */
+  static readonly HIGH_WATER = 2 * SpoolFile.BLOCK;
+  static readonly LOW_WATER = SpoolFile.BLOCK;
 }

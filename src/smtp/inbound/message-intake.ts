@@ -93,7 +93,10 @@ export class MessageIntake {
     this.memoryBody = limits.memoryBodyOctets ?? MEMORY_BODY_OCTETS;
   }
 
-  /** Takes the next chunk; false when the caller should wait for drained() before reading more. */
+  /**
+   * Takes the next chunk (copied: the caller may reuse its buffer); false when the caller should
+   * wait for drained() before reading more.
+   */
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     this.octets += chunk.length;
@@ -161,7 +164,7 @@ export class MessageIntake {
     }
     if (!this.file) {
       this.file = new SpoolFile(this.limits.spoolDir);
-      if (this.body.length > 0) this.file.write(Buffer.from(this.body.view()));
+      if (this.body.length > 0) this.file.write(this.body.view());
       this.body.release();
     }
     this.file.write(chunk);

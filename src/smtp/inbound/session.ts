@@ -69,7 +69,7 @@ const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
 /** Socket input waiting to be processed before reading from the socket pauses (RFC 2920 pipelining stays cheap). */
-const MAX_UNPROCESSED_OCTETS = 256 * 1024;
+const MAX_UNPROCESSED_OCTETS = 128 * 1024;
 
 /** Secure contexts by certificate thumbprint and TLS floor, shared by the sessions of a process. */
 const contexts = new Map<string, SecureContext>();

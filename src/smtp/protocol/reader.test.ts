@@ -21,7 +21,7 @@ function data(input: string | Buffer, chunk = 7): { content: string; end: InputE
     for (const e of drain(r)) {
       if (e.type === 'data') {
         assert.equal(end, undefined, 'no content after data-end');
-        parts.push(e.chunk);
+        parts.push(Buffer.from(e.chunk));
       } else if (e.type === 'data-end') end = e;
       else after.push(e);
     }

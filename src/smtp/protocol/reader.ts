@@ -10,6 +10,10 @@
 //   an oversized line is dropped as it arrives and reported once, when its LF
 //   comes, as 'line-too-long'; DATA and BDAT content is handed out in chunks of
 //   at most chunkOctets; only bytes pushed and not yet framed are kept;
+// - a 'data' or 'bdat' chunk is a view, valid until the next call to next():
+//   DATA content lives in the reader's one output buffer, which is reused (no
+//   allocation per chunk), BDAT content in the pushed bytes; a consumer copies
+//   what it keeps;
 // - command lines end at LF; CRLF is the norm, a bare LF is accepted and
 //   counted (event field bareLf, bareLfLines());
 // - command lines are limited to 512 octets including CRLF by default
@@ -250,8 +254,7 @@ export class SmtpInputReader {
     const n = Math.min(this.bdatRemaining, this.chunkOctets, this.queue[0]!.length);
     const piece = this.take(n);
     this.bdatRemaining -= n;
-    // Copy so the chunk does not pin the caller's (possibly larger) buffer.
-    return { type: 'bdat', chunk: Buffer.from(piece) };
+    return { type: 'bdat', chunk: piece };
   }
 
   // ---- DATA mode ----
@@ -261,10 +264,9 @@ export class SmtpInputReader {
     this.dataOctets++;
   }
 
-  /** The content written so far, as a buffer of its own size (a few bytes never pin a whole chunk buffer). */
+  /** The content written so far: a view of the reader's own buffer, which the next call to next() reuses. */
   private flushOut(): Buffer {
-    const chunk = Buffer.allocUnsafe(this.outLen);
-    this.out.copy(chunk, 0, 0, this.outLen);
+    const chunk = this.out.subarray(0, this.outLen);
     this.outLen = 0;
     return chunk;
   }
