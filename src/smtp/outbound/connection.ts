@@ -297,8 +297,9 @@ function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undef
 
 function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.ConnectionOptions {
   // The imported certificates count wherever a verdict on the chain is used: the handshake's
-  // (CertificateValidation, DomainValidation) or the credential's (checked after it).
-  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || credentialNeedsProof(policy))
+  // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
+  // logs and Test-Mailflow say about a peer that receives a credential.
+  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined)
     ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
     : {};
   // `authorized` then says whether the chain verifies, nothing more: the name is checked apart (peerIdentity).
