@@ -125,13 +125,20 @@ export const sendSideFix = {
   },
 
   credentialWithheld(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, v: PeerCheck): string {
+    // Between Mailbox servers (policy.connector absent) there is no Send connector to change: the peer's certificate is the fix.
+    const connector = policy.connector;
     const fixes: string[] = [];
     if (!v.trusted) fixes.push('trust its certificate here: Import-ExchangeCertificate -FileName <its certificate, or the CA that issued it> (on a Gatehouse or Exchange peer, Get-ExchangeCertificate there shows it)');
-    if (!v.nameOk) fixes.push(`have ${target.host} present a certificate for ${v.expected} (New-ExchangeCertificate -DomainName ${v.expected} -Services SMTP there), or name the smart host as its certificate does (Set-SendConnector ${q(c.name)} -SmartHosts <name on the certificate>)`);
+    if (!v.nameOk) {
+      const certificate = `have ${target.host} present a certificate for ${v.expected} (New-ExchangeCertificate -DomainName ${v.expected} -Services SMTP there)`;
+      fixes.push(connector ? `${certificate}, or name the smart host as its certificate does (Set-SendConnector ${q(c.name)} -SmartHosts <name on the certificate>)` : certificate);
+    }
     const first = fixes.join('; and ');
+    const sentence = `${first.charAt(0).toUpperCase()}${first.slice(1)}.`;
+    if (!connector) return sentence;
     const optOut = `Set-SendConnector ${q(c.name)}${c.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly`;
     const level = policy.tlsAuthLevel === 'CertificateValidation' ? ' CertificateValidation checks the chain at the handshake; with a credential the name is checked too.' : '';
-    return `${first.charAt(0).toUpperCase()}${first.slice(1)}.${level} Only if the link is trusted otherwise, send the credential without checking: ${optOut}.`;
+    return `${sentence}${level} Only if the link is trusted otherwise, send the credential without checking: ${optOut}.`;
   },
 
   credentialUnchecked(c: SendConnectorConfig, target: OutboundTarget, v: PeerCheck): string {

@@ -140,3 +140,14 @@ test('a proven peer: Certificate and Credential succeed, then AUTH', async () =>
   assert.deepEqual(['Certificate', 'Credential', 'AUTH'].map((n) => steps.find((s) => s.step === n)?.result), ['Success', 'Success', 'Success'], JSON.stringify(steps));
   assert.match(steps.find((s) => s.step === 'Credential')!.detail, /proved its identity \(a trusted certificate carrying mbxserver01\.contoso\.com\)/);
 });
+
+test('between Mailbox servers there is no Send connector to change: the fix is the peer\'s certificate only', async () => {
+  const relay = smartHostConnector({ guid: 'intraorg:mbx02', name: 'MBX02', requireTls: true, smartHosts: [SmartHost.parse('mbxserver01.contoso.com')] });
+  const steps = await explainSmartHost(relay, async (_t, policy) => {
+    assert.equal(policy.connector, undefined);
+    return { kind: 'transient', stage: 'tls', text: '454 4.7.5 x; y', tls: session(true, ['mbx02'], false) } as ConnectFailure;
+  });
+  const credential = steps.find((s) => s.step === 'Credential')!;
+  assert.match(credential.detail, /^The relay to Mailbox server MBX02 would not send its server account \(CONTOSO\\edgeauth\)/);
+  assert.equal(credential.fix, 'Have mbxserver01.contoso.com present a certificate for mbxserver01.contoso.com (New-ExchangeCertificate -DomainName mbxserver01.contoso.com -Services SMTP there).');
+});

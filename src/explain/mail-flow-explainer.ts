@@ -442,7 +442,7 @@ export class MailFlowExplainer {
     ];
     if (refusal !== null) {
       this.add('Credential', 'Failure',
-        `Send connector ${quote(c.name)} would not send its AuthenticationCredential (${policy.auth.username}) to ${where}: ${faults.join(', and ')}, so the peer has not proved it is ${target.host} (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: the credential goes only to a trusted certificate carrying the smart host's name). Delivery sends no AUTH, ends the session with QUIT and keeps the messages queued with "${refusal.split('; ')[0]}".`,
+        `${policy.connector ? `Send connector ${quote(c.name)}` : `The relay to Mailbox server ${c.name}`} would not send its ${policy.connector ? 'AuthenticationCredential' : 'server account'} (${policy.auth.username}) to ${where}: ${faults.join(', and ')}, so the peer has not proved it is ${target.host} (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: the credential goes only to a trusted certificate carrying the smart host's name). Delivery sends no AUTH, ends the session with QUIT and keeps the messages queued with "${refusal.split('; ')[0]}".`,
         sendSideFix.credentialWithheld(c, target, policy, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }));
       return;
     }

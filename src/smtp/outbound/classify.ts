@@ -194,10 +194,11 @@ export function credentialWithheldText(host: string, endpoint: Endpoint, refusal
     const have = `${fixes.length > 0 ? 'and have' : 'Have'} ${host} present a certificate for ${name}`;
     fixes.push(owner ? `${have}, or name the smart host as its certificate does (Set-SendConnector "${owner.name}" -SmartHosts <name on the certificate>)` : have);
   }
+  // Without a Send connector (the implicit one between Mailbox servers) there is no setting to opt out with.
   const optOut = owner
-    ? `Set-SendConnector "${owner.name}"${owner.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly`
-    : 'TlsAuthLevel EncryptionOnly';
-  return `454 4.7.5 ${subject}; ${what} was not sent. ${fixes.join('; ')}. Or, to send the credential without checking the peer: ${optOut}.`;
+    ? ` Or, to send the credential without checking the peer: Set-SendConnector "${owner.name}"${owner.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly.`
+    : '';
+  return `454 4.7.5 ${subject}; ${what} was not sent. ${fixes.join('; ')}.${optOut}`;
 }
 
 /** Friendly wording for common socket errors; the Node code is always kept in parentheses. */
