@@ -151,3 +151,13 @@ test('between Mailbox servers there is no Send connector to change: the fix is t
   assert.match(credential.detail, /^The relay to Mailbox server MBX02 would not send its server account \(CONTOSO\\edgeauth\)/);
   assert.equal(credential.fix, 'Have mbxserver01.contoso.com present a certificate for mbxserver01.contoso.com (New-ExchangeCertificate -DomainName mbxserver01.contoso.com -Services SMTP there).');
 });
+
+test('SmartHostAuthMechanism BasicAuth to a smart host without STARTTLS: the credential travels in clear, named as a Warning', async () => {
+  const steps = await explainSmartHost(smartHostConnector({ smartHostAuthMechanism: 'BasicAuth' }), async () => ({
+    extensions: new Map([['AUTH', 'LOGIN PLAIN']]), tls: null, close: async () => undefined,
+  }));
+  const credential = steps.find((s) => s.step === 'Credential')!;
+  assert.equal(credential.result, 'Warning');
+  assert.match(credential.detail, /sends its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver01\.contoso\.com \[192\.168\.5\.10:25\] without TLS \(SmartHostAuthMechanism BasicAuth\)/);
+  assert.equal(credential.fix, 'Set-SendConnector "To Internal Org" -SmartHostAuthMechanism BasicAuthRequireTLS (the smart host must then offer STARTTLS).');
+});

@@ -370,6 +370,11 @@ export class MailFlowExplainer {
         this.add('Connect', 'Success', `Connected to ${where}${policy.sourceAddress ? ` from ${policy.sourceAddress}` : ''} and said ${policy.forceHelo ? 'HELO' : 'EHLO'} ${policy.ehloName}.`);
         const verdict = conn.tls ? this.tlsSteps(c, target, policy, conn.tls) : this.noTlsStep(c, target, policy, conn);
         if (verdict) this.credentialStep(c, target, policy, verdict, null);
+        else if (policy.auth) {
+          this.add('Credential', 'Warning',
+            `Send connector ${quote(c.name)} sends its AuthenticationCredential (${policy.auth.username}) to ${where} without TLS (SmartHostAuthMechanism ${policy.auth.mechanism}): anyone on the path, or answering for ${target.host}, can read the password.`,
+            `Set-SendConnector ${quote(c.name)} -SmartHostAuthMechanism BasicAuthRequireTLS (the smart host must then offer STARTTLS).`);
+        }
         this.authStep(c, target, policy, conn);
       } finally {
         await conn.close();
