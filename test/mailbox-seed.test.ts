@@ -4,7 +4,10 @@
 // "To Edge", a database on each, a mailbox in each). Mail from the Internet
 // ends in the Maildir of the server that owns the user's database, whichever
 // smart host the Edge picked, and Dovecot reads it over IMAP; a user submits
-// on "Client MBX02" and the message leaves through the Edge by MX.
+// on "Client MBX02" and the message leaves through the Edge by MX. The Edge and
+// the Mailbox servers trust each other's certificates (imported), as their
+// credentials go only to a certificate that is trusted and carries the smart
+// host's name.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,7 @@ import { startDovecot, type Dovecot } from './harness/dovecot.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { seedCommands } from './harness/seed.js';
+import { exportSmtpCertificate, smtpCertificate } from './harness/server-certificate.js';
 import { startService, type RunningService } from './harness/service.js';
 
 const DNS = '127.10.50.53';
@@ -71,6 +75,19 @@ describe('the seed topology: Internet, Edge, two Mailbox servers', () => {
     }
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
 
+    // Each side trusts the other's certificate, which carries the name the other's smart host
+    // list uses: the Edge's must carry edge01.contoso.com ("To Edge"), so it gets one in place of
+    // Setup's, which names only edge01.contoso.net.
+    await shell(edge, [
+      'New-ExchangeCertificate -DomainName edge01.contoso.net,edge01.contoso.com -Services SMTP -Force | Out-Null',
+      `Remove-ExchangeCertificate -Thumbprint ${smtpCertificate(edge).thumbprint} -Confirm:$false`,
+    ]);
+    const trustEdge = exportSmtpCertificate(edge, join(dir.path, 'edge01.cer'), 'EDGE01 (trusted peer)');
+    const trustMailbox = [
+      exportSmtpCertificate(mbx1, join(dir.path, 'mbx01.cer'), 'MBX01 (trusted peer)'),
+      exportSmtpCertificate(mbx2, join(dir.path, 'mbx02.cer'), 'MBX02 (trusted peer)'),
+    ];
+
     // The organization (run on MBX01; MBX02 shares the store).
     await shell(mbx1, [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
@@ -82,6 +99,7 @@ describe('the seed topology: Internet, Edge, two Mailbox servers', () => {
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
       `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
       dnsSettings('MBX01'), dnsSettings('MBX02'),
+      trustEdge,
       ...seed.mailbox.filter((l) => !l.startsWith('Get-')),
     ].flatMap((l) => (l.endsWith('Get-Credential') ? [l, 'mbxrelay', PW.mbxrelay] : [l])));
 
@@ -90,6 +108,7 @@ describe('the seed topology: Internet, Edge, two Mailbox servers', () => {
       'New-AcceptedDomain Contoso -DomainName contoso.com',
       `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
       'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+      ...trustMailbox,
       dnsSettings('EDGE01'),
       ...seed.edge.filter((l) => !l.startsWith('Get-')).map(map),
       'Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00',

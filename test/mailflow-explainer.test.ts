@@ -2,7 +2,8 @@
 // - its SMTP certificate names wrong.example, not edge01.contoso.net;
 // - the first Mailbox smart host (Postfix's smtp-sink) offers no STARTTLS
 //   while "To Internal Org" demands it (BasicAuthRequireTLS), and the second
-//   (Python's aiosmtpd) presents a certificate for the wrong name;
+//   (Python's aiosmtpd) presents a certificate for the wrong name, that nobody
+//   imported: the credential is withheld from it;
 // - "From Internal Org" does not list the sending server's address.
 // The explainer must name each fault and say how to fix it; the fixes it
 // prints are then applied and the faults disappear, and a real client (swaks)
@@ -150,12 +151,26 @@ describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd
     const connect = byName('Connect').find((x) => x.Result === 'Success');
     assert.match(connect?.Detail ?? '', /Connected to mbxserver02\.contoso\.com \[127\.168\.74\.20:25\]/);
     const [name] = byName('Certificate');
-    assert.equal(name.Result, 'Warning');
+    assert.equal(name.Result, 'Failure', 'the credential is not sent to it');
     assert.match(name.Detail, /presented a certificate for wrong\.example .* does not carry the name mbxserver02\.contoso\.com/);
     assert.match(name.Fix, /certificate issued for mbxserver02\.contoso\.com/);
-    const [auth] = byName('AUTH');
-    assert.equal(auth.Result, 'Success');
-    assert.match(auth.Detail, /Logged in to mbxserver02\.contoso\.com .* as CONTOSO\\edgeauth \(BasicAuthRequireTLS, inside TLS\)/);
+    const [credential] = byName('Credential');
+    assert.equal(credential.Result, 'Failure');
+    assert.match(credential.Detail, /Send connector "To Internal Org" would not send its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver02\.contoso\.com \[127\.168\.74\.20:25\]: its certificate is not trusted here \(DEPTH_ZERO_SELF_SIGNED_CERT\), and its certificate does not carry the name mbxserver02\.contoso\.com \(it names wrong\.example\)/);
+    assert.match(credential.Fix, /Import-ExchangeCertificate -FileName .*; and have mbxserver02\.contoso\.com present a certificate for mbxserver02\.contoso\.com .* Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
+    assert.equal(byName('AUTH').length, 0, 'no AUTH to a peer that did not prove who it is');
+
+    // The explicit opt-out the fix names: the credential goes (aiosmtpd accepts it), with a warning.
+    await sh('Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel EncryptionOnly');
+    try {
+      const optedOut = await explain(`bob@contoso.com -Sender kim@fabrikam.com -ClientIPAddress 203.0.113.9 -ReceiveBinding ${EDGE_EXT}:25`);
+      assert.equal(only(optedOut, 'Credential')[0]?.Result, 'Warning', JSON.stringify(optedOut));
+      const [auth] = only(optedOut, 'AUTH');
+      assert.equal(auth.Result, 'Success');
+      assert.match(auth.Detail, /Logged in to mbxserver02\.contoso\.com .* as CONTOSO\\edgeauth \(BasicAuthRequireTLS, inside TLS\)/);
+    } finally {
+      await sh('Set-SendConnector "To Internal Org" -TlsAuthLevel $null -RequireTLS $false');
+    }
   });
 
   it('after the printed fixes are applied, the internal path is clean up to the Internet next hop', async () => {

@@ -17,6 +17,7 @@ import {
   type OutboundPolicy,
 } from '../src/smtp/outbound/index.js';
 import { generateSelfSignedCertificate, type GeneratedCertificate } from '../src/tls/self-signed.js';
+import { certificateAuthority, selfSigned } from './harness/openssl-certificates.js';
 import { hasAiosmtpd, startAiosmtpd } from './harness/peers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -31,7 +32,7 @@ interface Session {
 interface Script {
   greeting?: string | null; // null: accept and never answer
   extensions?: string[]; // EHLO keywords, besides STARTTLS/AUTH which follow from the options below
-  certificate?: GeneratedCertificate; // offers STARTTLS when set
+  certificate?: Pick<GeneratedCertificate, 'certificatePem' | 'privateKeyPem'>; // offers STARTTLS when set
   auth?: { user: string; pass: string; requireTls: boolean };
   mail?: (cmd: string, s: Session) => string;
   rcpt?: (addr: string, cmd: string, s: Session) => string;
@@ -282,6 +283,14 @@ async function openFail(port: number, p: OutboundPolicy, host = 'mx.test.example
     assert.fail('open succeeded');
   }
   return c;
+}
+
+async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -604,10 +613,11 @@ test('tls required, peer without STARTTLS: 451 5.7.3, no STARTTLS and no AUTH se
 
 test('AUTH after STARTTLS: right password delivers, wrong password is transient (stage auth)', async () => {
   const srv = await new ScriptServer({ certificate, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen();
+  const trustedCertificates = [certificate.certificatePem];
   try {
     const good = await openOk(
       srv.port,
-      policy({ tls: 'required', auth: { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }),
+      policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }),
     );
     assert.ok(good.tls);
     const out = await good.send(message(['bob@fabrikam.com']));
@@ -619,7 +629,7 @@ test('AUTH after STARTTLS: right password delivers, wrong password is transient 
 
     const bad = await openFail(
       srv.port,
-      policy({ tls: 'required', auth: { username: 'relay@contoso.com', password: 'wrong', mechanism: 'BasicAuthRequireTLS' } }),
+      policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'wrong', mechanism: 'BasicAuthRequireTLS' } }),
     );
     assert.equal(bad.kind, 'transient');
     assert.equal(bad.stage, 'auth');
@@ -659,6 +669,113 @@ test('DomainValidation: matching TlsDomain passes, a wrong one is transient and 
     assert.equal(f.kind, 'transient');
     assert.equal(f.stage, 'tls');
     assert.match(f.text, /^454 4\.7\.5 .* failed DomainValidation: the certificate does not carry the name contoso\.com \(it names mx\.test\.example\)\. \(ERR_TLS_CERT_TLSDOMAIN_MISMATCH\)\. Set TlsDomain/);
+  } finally {
+    await srv.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Who gets the credential: only a peer whose certificate chains to a trusted certificate and
+// carries the target's name, unless TlsAuthLevel is EncryptionOnly. The peers listen on
+// 127.10.91.0/24.
+
+const TRUST_PEER = '127.10.91.10';
+const relayAuth = { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' as const };
+
+test('credential: an untrusted certificate gets no AUTH and a QUIT, and the failure says why and what to change', async () => {
+  const srv = await new ScriptServer({ certificate, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+  try {
+    const f = await openFail(srv.port, policy({ tls: 'required', auth: relayAuth, connector: { name: 'To Internal Org', requireTls: false } }), 'mx.test.example', TRUST_PEER);
+    assert.equal(f.kind, 'transient');
+    assert.equal(f.stage, 'tls');
+    assert.match(f.text, new RegExp(`^454 4\\.7\\.5 The certificate presented by mx\\.test\\.example \\[${TRUST_PEER.replace(/\./g, '\\.')}:\\d+\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`));
+    assert.match(f.text, /Import-ExchangeCertificate -FileName <file>\. Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
+    assert.equal(f.tls?.authorized, false, 'the session the decision was made on comes with the failure');
+    assert.deepEqual(f.tls?.identity, { name: 'mx.test.example', matches: true });
+    await waitFor(() => srv.commands.includes('QUIT'), 3000, 'QUIT');
+    assert.deepEqual(srv.commands.filter((c) => !/^EHLO /.test(c)), ['STARTTLS', 'QUIT'], 'STARTTLS, then QUIT: no AUTH, no MAIL');
+    assert.equal(srv.sawAuth, false);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('credential: a trusted certificate (imported, or issued by an imported CA) that carries the name gets AUTH and the mail', async () => {
+  const ca = certificateAuthority('Contoso Test Root');
+  const issued = ca.issue('mx.test.example', ['mx.test.example']);
+  for (const [what, cert, trusted] of [['the peer certificate itself', certificate, certificate.certificatePem], ['a CA', issued, ca.certificatePem]] as const) {
+    const srv = await new ScriptServer({ certificate: cert, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+    try {
+      const c = await openOk(srv.port, policy({ tls: 'required', auth: relayAuth, trustedCertificates: [otherCertificate.certificatePem, trusted] }), 'MX.test.example', TRUST_PEER);
+      assert.equal(c.tls?.authorized, true, what);
+      assert.equal((await c.send(message(['bob@fabrikam.com'])))[0].status, 'delivered', what);
+      await c.close();
+      assert.ok(srv.sawAuth, what);
+      assert.equal(srv.messages.length, 1, what);
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+test('credential: a trusted certificate for another name is refused, also under CertificateValidation; a wildcard covers one label', async () => {
+  const ca = certificateAuthority('Contoso Test Root');
+  const wrong = ca.issue('impostor.example', ['impostor.example', 'mail.fabrikam.com']);
+  const srv = await new ScriptServer({ certificate: wrong, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+  try {
+    for (const level of [null, 'CertificateValidation'] as const) {
+      const f = await openFail(srv.port, policy({ tls: 'required', tlsAuthLevel: level, auth: relayAuth, trustedCertificates: [ca.certificatePem] }), 'mx.test.example', TRUST_PEER);
+      assert.equal(f.stage, 'tls');
+      assert.match(f.text, /^454 4\.7\.5 The certificate presented by mx\.test\.example \[[\d.:]+\] does not carry the name mx\.test\.example \(it names impostor\.example, mail\.fabrikam\.com\); the credential was not sent\. Have mx\.test\.example present a certificate for mx\.test\.example\./);
+      assert.doesNotMatch(f.text, /Import-ExchangeCertificate/, 'the chain is trusted');
+    }
+    assert.equal(srv.sawAuth, false);
+  } finally {
+    await srv.close();
+  }
+  const wildcard = await new ScriptServer({ certificate: ca.issue('*.test.example', ['*.test.example']), auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+  try {
+    const c = await openOk(wildcard.port, policy({ tls: 'required', auth: relayAuth, trustedCertificates: [ca.certificatePem] }), 'mx.test.example', TRUST_PEER);
+    await c.close();
+    const f = await openFail(wildcard.port, policy({ tls: 'required', auth: relayAuth, trustedCertificates: [ca.certificatePem] }), 'a.mx.test.example', TRUST_PEER);
+    assert.match(f.text, /does not carry the name a\.mx\.test\.example \(it names \*\.test\.example\)/);
+    assert.equal(wildcard.commands.filter((x) => /^AUTH /.test(x)).length, 1, 'AUTH only on the matching connection');
+  } finally {
+    await wildcard.close();
+  }
+});
+
+test('credential: an IP-literal target must be an IP address SAN of a trusted certificate', async () => {
+  const byIp = selfSigned('smart.test.example', ['smart.test.example', TRUST_PEER]);
+  const byName = selfSigned(TRUST_PEER, ['smart.test.example']);
+  for (const [cert, ok] of [[byIp, true], [byName, false]] as const) {
+    const srv = await new ScriptServer({ certificate: cert, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+    try {
+      const p = policy({ tls: 'required', auth: relayAuth, trustedCertificates: [cert.certificatePem] });
+      if (ok) {
+        const c = await openOk(srv.port, p, TRUST_PEER, TRUST_PEER);
+        await c.close();
+        assert.ok(srv.sawAuth);
+      } else {
+        const f = await openFail(srv.port, p, TRUST_PEER, TRUST_PEER);
+        assert.match(f.text, /does not carry the IP address 127\.10\.91\.10 \(it names smart\.test\.example\)/, 'a CN that looks like the address does not count');
+        assert.equal(srv.sawAuth, false);
+      }
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+test('credential: TlsAuthLevel EncryptionOnly sends it to any certificate, as the connector says', async () => {
+  const srv = await new ScriptServer({ certificate: otherCertificate, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
+  try {
+    const c = await openOk(srv.port, policy({ tls: 'required', tlsAuthLevel: 'EncryptionOnly', auth: relayAuth }), 'mx.test.example', TRUST_PEER);
+    assert.equal(c.tls?.authorized, false);
+    assert.equal(c.tls?.identity?.matches, false);
+    assert.equal((await c.send(message(['bob@fabrikam.com'])))[0].status, 'delivered');
+    await c.close();
+    assert.ok(srv.sawAuth);
   } finally {
     await srv.close();
   }
@@ -768,7 +885,7 @@ test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient
     while (!peer.output().includes('MSG') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.match(peer.output(), /MSG alice@contoso\.com \['bob@fabrikam\.com'\] tls=True auth=True/);
 
-    const wrong = await openFail(port, policy({ tls: 'required', auth: { ...auth, password: 'nope' } }));
+    const wrong = await openFail(port, policy({ tls: 'required', trustedCertificates: [certificate.certificatePem], auth: { ...auth, password: 'nope' } }));
     assert.equal(wrong.kind, 'transient');
     assert.equal(wrong.stage, 'auth');
     assert.match(wrong.text, /responded with: "535 /);

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { exportSmtpCertificate } from './harness/server-certificate.js';
 import { startService, type RunningService } from './harness/service.js';
 import { seedCommands } from './harness/seed.js';
 
@@ -144,6 +145,9 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
       `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-alice" -AsPlainText -Force)`,
     ].join('; ')]);
     assert.equal(m.code, 0, m.stderr);
+    // The Edge trusts MBX01's certificate (which carries mbxserver01.contoso.com): "To Internal Org" sends its credential only to it.
+    const trust = await gatehouse(['shell', '--data', edge, '-c', exportSmtpCertificate(mbx, join(dir.path, 'mbx01.cer'), 'MBX01 (trusted peer)')]);
+    assert.equal(trust.code, 0, trust.stderr);
     edgeService = await startService(edge);
   });
 

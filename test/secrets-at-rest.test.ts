@@ -98,7 +98,9 @@ describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && '
     const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: material, stdio: 'pipe' });
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'import-key.pem', '-out', 'import-cert.pem', '-days', '30', '-subj', '/CN=mail.contoso.com');
     openssl('pkcs12', '-export', '-in', 'import-cert.pem', '-inkey', 'import-key.pem', '-out', 'mail.pfx', '-passout', `pass:${PW.pfx}`);
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'peer-key.pem', '-out', 'peer-cert.pem', '-days', '30', '-subj', '/CN=smarthost.woodgrove.com');
+    // The smart host's certificate carries its address (the connector names it by IP) and is imported on the Edge: the credential goes only to it.
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'peer-key.pem', '-out', 'peer-cert.pem', '-days', '30', '-subj', '/CN=smarthost.woodgrove.com',
+      '-addext', `subjectAltName=DNS:smarthost.woodgrove.com,IP:${SMART_HOST}`);
 
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
     await shell(data, [
@@ -111,17 +113,18 @@ describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && '
       `Set-ReceiveConnector "Default internal Receive connector Edge01" -Name "From Internal Org" -Bindings ${EDGE}:25 -AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS -PermissionGroups ExchangeServers -ProtocolLoggingLevel Verbose -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
       'New-ExchangeCertificate -DomainName edge01.contoso.net,mail.contoso.com -Services SMTP -Force',
       `Import-ExchangeCertificate -FileName '${join(material, 'mail.pfx')}' -Password (ConvertTo-SecureString '${PW.pfx}' -AsPlainText -Force)`,
+      `Import-ExchangeCertificate -FileName '${join(material, 'peer-cert.pem')}' -FriendlyName "Woodgrove smart host"`,
       'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01',
     ]);
 
     // The private keys the server holds, read as its own code does (with the master key), to look for them elsewhere.
     const server = openServer(data);
     try {
-      for (const c of server.repo.list(certificateSchema)) {
+      for (const c of server.repo.list(certificateSchema).filter((x) => x.values.PrivateKey)) {
         const pem = server.repo.openSecret(String(c.values.PrivateKey), `${c.schema.typeName}/${c.guid}/PrivateKey`);
         needles.push(...keyNeedles(`private key of ${String(c.values.Name)}`, pem));
       }
-      assert.ok(server.repo.list(certificateSchema).length >= 3, 'setup\'s, the new and the imported certificate');
+      assert.ok(server.repo.list(certificateSchema).filter((x) => x.values.PrivateKey).length >= 3, 'setup\'s, the new and the imported certificate, with their keys');
     } finally {
       server.close();
     }
@@ -249,7 +252,7 @@ describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && '
             const cred = c.values.AuthenticationCredential as StoredCredential | null;
             return cred?.sealed ? [{ what: `credential of ${String(c.values.Name)}`, sealed: cred.sealed, purpose: `${c.schema.typeName}/${c.guid}/AuthenticationCredential` }] : [];
           }),
-          ...server.repo.list(certificateSchema).map((c) => ({ what: `private key of ${String(c.values.Name)}`, sealed: String(c.values.PrivateKey), purpose: `${c.schema.typeName}/${c.guid}/PrivateKey` })),
+          ...server.repo.list(certificateSchema).filter((c) => c.values.PrivateKey).map((c) => ({ what: `private key of ${String(c.values.Name)}`, sealed: String(c.values.PrivateKey), purpose: `${c.schema.typeName}/${c.guid}/PrivateKey` })),
         ];
         assert.ok(sealed.length >= 4, `a credential and three keys: ${sealed.map((s) => s.what).join(', ')}`);
         for (const s of sealed) {

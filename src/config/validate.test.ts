@@ -22,6 +22,13 @@ describe('send connector rules', () => {
     assert.ok(props(validateSendConnector({ ...base, AddressSpaces: [AddressSpace.parse('X400:c=us;a=;p=org;1')] }, { role: 'EdgeTransport' })).includes('AddressSpaces'));
     assert.ok(props(validateSendConnector({ ...base, AddressSpaces: [AddressSpace.parse('--')] }, { role: 'Mailbox' })).includes('AddressSpaces'));
   });
+  it('the credential opt-out (TlsAuthLevel EncryptionOnly) on "To Internal Org" needs RequireTLS in the same command, and says so', () => {
+    const internal = { ...base, DNSRoutingEnabled: false, SmartHosts: ['mbxserver01.contoso.com'], SmartHostAuthMechanism: 'BasicAuthRequireTLS', AuthenticationCredential: {} };
+    const [alone] = validateSendConnector({ ...internal, TlsAuthLevel: 'EncryptionOnly' }, { role: 'EdgeTransport' });
+    assert.equal(alone.property, 'TlsAuthLevel');
+    assert.match(alone.message, /Set them in the same command \(-RequireTLS \$true -TlsAuthLevel EncryptionOnly; a connector with SmartHostAuthMechanism BasicAuthRequireTLS uses TLS anyway\), or clear it with -TlsAuthLevel \$null\./);
+    assert.deepEqual(validateSendConnector({ ...internal, RequireTLS: true, TlsAuthLevel: 'EncryptionOnly' }, { role: 'EdgeTransport' }), []);
+  });
 });
 
 describe('receive connector rules', () => {

@@ -49,7 +49,7 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
   }
   if (v.RequireTLS === true && v.IgnoreSTARTTLS === true) problems.push({ property: 'IgnoreSTARTTLS', message: 'IgnoreSTARTTLS must be $false when RequireTLS is $true.' });
   if (v.TlsAuthLevel !== null && v.TlsAuthLevel !== undefined) {
-    if (v.IgnoreSTARTTLS === true || v.RequireTLS !== true) problems.push({ property: 'TlsAuthLevel', message: 'TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false.' });
+    if (v.IgnoreSTARTTLS === true || v.RequireTLS !== true) problems.push({ property: 'TlsAuthLevel', message: `TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false. Set them in the same command (-RequireTLS $true -TlsAuthLevel ${String(v.TlsAuthLevel)}; a connector with SmartHostAuthMechanism BasicAuthRequireTLS uses TLS anyway), or clear it with -TlsAuthLevel $null.` });
     if (String(v.TlsAuthLevel) === 'DomainValidation' && !dns && !v.TlsDomain) problems.push({ property: 'TlsDomain', message: 'TlsAuthLevel DomainValidation on a smart-host connector needs -TlsDomain (the domain the smart hosts\' certificates must match).' });
   }
   if (v.TlsDomain && String(v.TlsAuthLevel ?? '') !== 'DomainValidation') problems.push({ property: 'TlsDomain', message: 'TlsDomain is used only with -TlsAuthLevel DomainValidation.' });

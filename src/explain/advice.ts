@@ -12,6 +12,14 @@ import { Replies, type SmtpReply } from '../smtp/protocol/index.js';
 import { authRequired, sendAsDenied } from '../smtp/inbound/admission.js';
 
 const q = (s: string) => `"${s}"`;
+
+/** What the peer's certificate showed, for the credential fixes. */
+export interface PeerCheck {
+  trusted: boolean;
+  nameOk: boolean;
+  /** The name (or IP address) the certificate should carry. */
+  expected: string;
+}
 const join = (xs: readonly unknown[]) => xs.map(String).join(',');
 
 export const receiveSideFixes = {
@@ -114,6 +122,30 @@ export const sendSideFix = {
 
   noTls(c: SendConnectorConfig, target: OutboundTarget): string {
     return `Ask ${target.host}'s administrator to enable STARTTLS; to refuse unencrypted delivery instead: Set-SendConnector ${q(c.name)} -RequireTLS $true.`;
+  },
+
+  credentialWithheld(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, v: PeerCheck): string {
+    // Between Mailbox servers (policy.connector absent) there is no Send connector to change: the peer's certificate is the fix.
+    const connector = policy.connector;
+    const fixes: string[] = [];
+    if (!v.trusted) fixes.push('trust its certificate here: Import-ExchangeCertificate -FileName <its certificate, or the CA that issued it> (on a Gatehouse or Exchange peer, Get-ExchangeCertificate there shows it)');
+    if (!v.nameOk) {
+      const certificate = `have ${target.host} present a certificate for ${v.expected} (New-ExchangeCertificate -DomainName ${v.expected} -Services SMTP there)`;
+      fixes.push(connector ? `${certificate}, or name the smart host as its certificate does (Set-SendConnector ${q(c.name)} -SmartHosts <name on the certificate>)` : certificate);
+    }
+    const first = fixes.join('; and ');
+    const sentence = `${first.charAt(0).toUpperCase()}${first.slice(1)}.`;
+    if (!connector) return sentence;
+    const optOut = `Set-SendConnector ${q(c.name)}${c.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly`;
+    const level = policy.tlsAuthLevel === 'CertificateValidation' ? ' CertificateValidation checks the chain at the handshake; with a credential the name is checked too.' : '';
+    return `${sentence}${level} Only if the link is trusted otherwise, send the credential without checking: ${optOut}.`;
+  },
+
+  credentialUnchecked(c: SendConnectorConfig, target: OutboundTarget, v: PeerCheck): string {
+    const fixes: string[] = [];
+    if (!v.trusted) fixes.push('Import-ExchangeCertificate -FileName <its certificate, or the CA that issued it>');
+    if (!v.nameOk) fixes.push(`a certificate for ${v.expected} on ${target.host}`);
+    return `Make the peer provable (${fixes.join(', and ')}), then let the connector check it before sending the credential: Set-SendConnector ${q(c.name)} -TlsAuthLevel $null.`;
   },
 
   certificateName(c: SendConnectorConfig, target: OutboundTarget, expected: string): string {

@@ -19,6 +19,7 @@ import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admi
 import { selectConnector } from '../smtp/inbound/connector-selection.js';
 import { describePrincipal, rightsFor, type Principal } from '../smtp/inbound/permissions.js';
 import type { ConnectFailure, OutboundPolicy, OutboundTarget, TlsSessionInfo } from '../smtp/outbound/connection.js';
+import { credentialNeedsProof } from '../smtp/outbound/peer-trust.js';
 import { endpointText, STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
 import { domainMatches } from '../tls/names.js';
 import { formatReply, type SmtpReply } from '../smtp/protocol/index.js';
@@ -75,6 +76,17 @@ export interface ExplainerDeps {
   credential(c: SendConnectorConfig): { username: string; password: string } | null;
   trustedCertificates(): string[];
   connect(target: OutboundTarget, policy: OutboundPolicy): Promise<ExplainConnection | ConnectFailure>;
+}
+
+/** What the certificate showed: trust, and whether it carries the expected name. */
+interface PeerVerdict {
+  trusted: boolean;
+  /** The trust verdict in words ("chains to a trusted CA", "is not trusted here (...)"). */
+  trust: string;
+  nameOk: boolean;
+  expected: string;
+  /** The names and addresses the certificate carries. */
+  names: string[];
 }
 
 /** Targets tried before giving up, as delivery would try them (the first that answers wins). */
@@ -345,6 +357,13 @@ export class MailFlowExplainer {
     for (const target of targets.slice(0, MAX_TARGETS)) {
       const where = `${target.host} [${endpointText(target)}]`;
       const conn = await this.deps.connect(target, policy);
+      if ('stage' in conn && conn.tls) {
+        // The session was up and the peer did not prove its identity: the credential was withheld.
+        this.add('Connect', 'Success', `Connected to ${where}${policy.sourceAddress ? ` from ${policy.sourceAddress}` : ''} and said ${policy.forceHelo ? 'HELO' : 'EHLO'} ${policy.ehloName}.`);
+        const verdict = this.tlsSteps(c, target, policy, conn.tls);
+        this.credentialStep(c, target, policy, verdict, conn.text);
+        continue;
+      }
       if ('stage' in conn) {
         const step = conn.stage === 'connect' || conn.stage === 'greeting' ? 'Connect' : conn.stage === 'tls' ? (conn.text.startsWith('454 4.7.5') ? 'Certificate' : 'STARTTLS') : conn.stage === 'auth' ? 'AUTH' : 'EHLO';
         const detail = conn.text === STARTTLS_REQUIRED_TEXT
@@ -355,7 +374,13 @@ export class MailFlowExplainer {
       }
       try {
         this.add('Connect', 'Success', `Connected to ${where}${policy.sourceAddress ? ` from ${policy.sourceAddress}` : ''} and said ${policy.forceHelo ? 'HELO' : 'EHLO'} ${policy.ehloName}.`);
-        this.tlsSteps(c, target, policy, conn);
+        const verdict = conn.tls ? this.tlsSteps(c, target, policy, conn.tls) : this.noTlsStep(c, target, policy, conn);
+        if (verdict) this.credentialStep(c, target, policy, verdict, null);
+        else if (policy.auth) {
+          this.add('Credential', 'Warning',
+            `Send connector ${quote(c.name)} sends its AuthenticationCredential (${policy.auth.username}) to ${where} without TLS (SmartHostAuthMechanism ${policy.auth.mechanism}): anyone on the path, or answering for ${target.host}, can read the password.`,
+            `Set-SendConnector ${quote(c.name)} -SmartHostAuthMechanism BasicAuthRequireTLS (the smart host must then offer STARTTLS).`);
+        }
         this.authStep(c, target, policy, conn);
       } finally {
         await conn.close();
@@ -365,36 +390,82 @@ export class MailFlowExplainer {
     if (targets.length > MAX_TARGETS) this.add('Connect', 'Information', `${targets.length - MAX_TARGETS} more address(es) were not tried.`);
   }
 
-  private tlsSteps(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): void {
+  private noTlsStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): null {
     const where = `${target.host} [${endpointText(target)}]`;
-    if (!conn.tls) {
-      if (policy.tls === 'never') return this.add('STARTTLS', 'Information', `Send connector ${quote(c.name)} has IgnoreSTARTTLS set: mail to ${where} travels unencrypted.`);
-      const offered = conn.extensions.has('STARTTLS');
-      return this.add('STARTTLS', 'Warning', offered
-        ? `${where} offers STARTTLS but the handshake failed, so mail goes unencrypted.`
-        : `${where} does not offer STARTTLS: mail to it travels unencrypted.`, sendSideFix.noTls(c, target));
+    if (policy.tls === 'never') {
+      this.add('STARTTLS', 'Information', `Send connector ${quote(c.name)} has IgnoreSTARTTLS set: mail to ${where} travels unencrypted.`);
+      return null;
     }
-    this.add('STARTTLS', 'Success', `${where} negotiated ${conn.tls.protocol} with ${conn.tls.cipher}.`);
-    const cert = conn.tls.certificate;
-    if (!cert) return this.add('Certificate', 'Warning', `${where} presented no certificate.`, null);
+    const offered = conn.extensions.has('STARTTLS');
+    this.add('STARTTLS', 'Warning', offered
+      ? `${where} offers STARTTLS but the handshake failed, so mail goes unencrypted.`
+      : `${where} does not offer STARTTLS: mail to it travels unencrypted.`, sendSideFix.noTls(c, target));
+    return null;
+  }
+
+  /** The STARTTLS and Certificate steps; what they showed about the peer's identity (null: no certificate). */
+  private tlsSteps(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, session: TlsSessionInfo): PeerVerdict {
+    const where = `${target.host} [${endpointText(target)}]`;
+    this.add('STARTTLS', 'Success', `${where} negotiated ${session.protocol} with ${session.cipher}.`);
+    const cert = session.certificate;
+    if (!cert) {
+      this.add('Certificate', policy.auth ? 'Failure' : 'Warning', `${where} presented no certificate.`, null);
+      return { trusted: false, trust: 'no certificate', nameOk: false, expected: target.host, names: [] };
+    }
     // The name the certificate should carry: TlsDomain (or, for DomainValidation of DNS delivery,
-    // the recipient domain) when the connector validates names; otherwise the host we asked for.
+    // the recipient domain) when the connector validates names; otherwise the host we asked for,
+    // checked as the SMTP client checks it (RFC 6125, IP addresses included).
     const expected = policy.tlsAuthLevel === 'DomainValidation' ? policy.tlsDomain || target.host : c.tlsDomain ?? target.host;
-    const checksName = !isIP(expected.replace(/^\[|\]$/g, ''));
-    const nameOk = !checksName || cert.names.some((n) => domainMatches(n, expected));
-    const trust = conn.tls.authorized ? 'chains to a trusted CA' : `is not trusted here (${conn.tls.authorizationError ?? 'unverified'})`;
-    const facts = `${where} presented a certificate for ${list(cert.names)} (issuer ${cert.issuer || 'unknown'}, valid to ${cert.validTo}); it ${trust}`;
+    const byClient = session.identity && session.identity.name === expected.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    const checksName = byClient || !isIP(expected.replace(/^\[|\]$/g, ''));
+    const nameOk = byClient ? session.identity!.matches : !checksName || cert.names.some((n) => domainMatches(n, expected));
+    const names = [...cert.names, ...cert.addresses];
+    const trust = session.authorized ? 'chains to a trusted CA' : `is not trusted here (${session.authorizationError ?? 'unverified'})`;
+    const facts = `${where} presented a certificate for ${list(names)} (issuer ${cert.issuer || 'unknown'}, valid to ${cert.validTo}); it ${trust}`;
+    const verdict: PeerVerdict = { trusted: session.authorized, trust, nameOk, expected, names };
     if (!nameOk) {
-      const failing = policy.tlsAuthLevel === 'DomainValidation';
-      return this.add('Certificate', failing ? 'Failure' : 'Warning',
-        `${facts}, and it does not carry the name ${expected}. ${failing ? 'DomainValidation fails.' : `Delivery still works because Send connector ${quote(c.name)} does not validate the name (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}), but the peer's identity is not proven.`}`,
+      const failing = policy.tlsAuthLevel === 'DomainValidation' || credentialNeedsProof(policy);
+      this.add('Certificate', failing ? 'Failure' : 'Warning',
+        `${facts}, and it does not carry the name ${expected}. ${failing ? (policy.tlsAuthLevel === 'DomainValidation' ? 'DomainValidation fails.' : 'The credential is not sent to it (see Credential).') : `Delivery still works because Send connector ${quote(c.name)} does not validate the name (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}), but the peer's identity is not proven.`}`,
         sendSideFix.certificateName(c, target, expected));
+      return verdict;
     }
     const validates = policy.tlsAuthLevel === 'CertificateValidation' || policy.tlsAuthLevel === 'DomainValidation';
-    if (!conn.tls.authorized && !validates) {
-      return this.add('Certificate', 'Information', `${facts}; it carries ${expected}. TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: encryption only.`);
+    if (!session.authorized && credentialNeedsProof(policy)) {
+      this.add('Certificate', 'Failure', `${facts}; it carries ${expected}. The credential is not sent to it (see Credential).`);
+      return verdict;
+    }
+    if (!session.authorized && !validates) {
+      this.add('Certificate', 'Information', `${facts}; it carries ${expected}. TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: encryption only.`);
+      return verdict;
     }
     this.add('Certificate', 'Success', `${facts}; it carries ${checksName ? expected : 'the address used'}.`);
+    return verdict;
+  }
+
+  /** Whether the connector's credential goes to this peer, and what it would take either way. */
+  private credentialStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, v: PeerVerdict, refusal: string | null): void {
+    if (!policy.auth) return;
+    const where = `${target.host} [${endpointText(target)}]`;
+    const faults = [
+      ...(v.trusted ? [] : [`its certificate ${v.trust}`]),
+      ...(v.nameOk ? [] : [`its certificate does not carry ${isIP(v.expected) ? 'the IP address' : 'the name'} ${v.expected} (it names ${list(v.names)})`]),
+    ];
+    if (refusal !== null) {
+      this.add('Credential', 'Failure',
+        `${policy.connector ? `Send connector ${quote(c.name)}` : `The relay to Mailbox server ${c.name}`} would not send its ${policy.connector ? 'AuthenticationCredential' : 'server account'} (${policy.auth.username}) to ${where}: ${faults.join(', and ')}, so the peer has not proved it is ${target.host} (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: the credential goes only to a trusted certificate carrying the smart host's name). Delivery sends no AUTH, ends the session with QUIT and keeps the messages queued with "${refusal.split('; ')[0]}".`,
+        sendSideFix.credentialWithheld(c, target, policy, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }));
+      return;
+    }
+    if (faults.length > 0 && policy.tlsAuthLevel === 'EncryptionOnly') {
+      this.add('Credential', 'Warning',
+        `Send connector ${quote(c.name)} sends its AuthenticationCredential (${policy.auth.username}) to ${where} although ${faults.join(', and ')}: TlsAuthLevel EncryptionOnly sends it without checking, so whoever answers for ${target.host} receives the password.`,
+        sendSideFix.credentialUnchecked(c, target, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }));
+      return;
+    }
+    this.add('Credential', 'Success', policy.tlsAuthLevel === 'EncryptionOnly'
+      ? `${where} presented a trusted certificate carrying ${v.expected}; the credential is sent (TlsAuthLevel EncryptionOnly would send it without that proof).`
+      : `${where} proved its identity (a trusted certificate carrying ${v.expected}): the AuthenticationCredential may be sent.`);
   }
 
   private authStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): void {

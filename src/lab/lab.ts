@@ -9,16 +9,16 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connection.js';
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, edgeScript, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { openServer } from '../setup/server-folder.js';
-import { serverCertificates, servicesOf } from '../tls/certificate-selection.js';
+import { serverCertificates, smtpCandidates } from '../tls/certificate-selection.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const MARKER = '.gatehouse-lab';
@@ -127,7 +127,9 @@ export class Lab {
       if (r.code !== 0) throw new LabError(`setup of ${s.name} failed: ${r.stderr.trim()}`);
     }
 
-    this.exportCertificates([edge, mbx1, mbx2]);
+    this.section(`EDGE01: a certificate that also carries ${EDGE_INTERNAL_NAME}, the name the Mailbox servers' "To Edge" sends its credential to, in place of Setup's`);
+    await this.shell(edge, edgeCertificateScript(this.plan, this.smtpCertificate(edge).thumbprint));
+    this.exportCertificates([edge, mbx1, mbx2, fabrikam]);
     const mailbox = mailboxScript(this.plan);
     this.section(`MBX01: what the seed assumes (the organization: accepted domain, databases, mailboxes, the account the Edge uses, the Edge's certificate trusted, bindings on ${mbx1.address} and ${mbx2.address})`);
     await this.shell(mbx1, mailbox.assumed);
@@ -232,19 +234,22 @@ export class Lab {
     ].join('\n'), { mode: 0o600 });
   }
 
-  /** Writes each server's SMTP certificate (public part) where the others' scripts import it from. */
+  /** The certificate STARTTLS presents for the server's FQDN: its thumbprint and PEM (public part). */
+  private smtpCertificate(s: LabServer): { thumbprint: string; pem: string } {
+    const opened = openServer(this.dataDir(s));
+    try {
+      const cert = smtpCandidates(serverCertificates(opened.repo, opened.name), s.fqdn, null, new Date())[0];
+      if (!cert) throw new LabError(`${s.name} has no SMTP certificate for ${s.fqdn}`);
+      return { thumbprint: String(cert.values.Name), pem: String(cert.values.CertificatePem) };
+    } finally {
+      opened.close();
+    }
+  }
+
+  /** Writes each server's SMTP certificate (public part) where the others' scripts (and the lab's mail client) import it from. */
   private exportCertificates(servers: LabServer[]): void {
     mkdirSync(join(this.plan.dir, 'certs'), { recursive: true });
-    for (const s of servers) {
-      const opened = openServer(this.dataDir(s));
-      try {
-        const cert = serverCertificates(opened.repo, opened.name).find((c) => servicesOf(c).has('SMTP'));
-        if (!cert) throw new LabError(`${s.name} has no SMTP certificate after setup`);
-        writeFileSync(certificateFile(this.plan, s), String(cert.values.CertificatePem));
-      } finally {
-        opened.close();
-      }
-    }
+    for (const s of servers) writeFileSync(certificateFile(this.plan, s), this.smtpCertificate(s).pem);
   }
 
   /** Runs a script in the server's shell with a transcript; Get-Credential answers follow their line. */
@@ -283,8 +288,11 @@ export class Lab {
       'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
       `This message went through the seed's topology (${subject.toLowerCase()}).`, '',
     ].join('\r\n'));
+    // Like any mail client, it gives the password only to a server that proves who it is: the
+    // certificate the lab exported for this server, carrying its FQDN.
     const conn = await OutboundConnection.open({ host: s.fqdn, address: s.address, port: this.plan.submissionPort }, {
       ehloName: 'lab-client.example', forceHelo: false, tls: 'required', tlsAuthLevel: null,
+      trustedCertificates: [readFileSync(certificateFile(this.plan, s), 'utf8')],
       auth: { username: from, password, mechanism: 'BasicAuthRequireTLS' },
       connectTimeoutMs: 10_000, greetingTimeoutMs: 15_000, inactivityTimeoutMs: 30_000, maxMessagesPerConnection: 1,
     });

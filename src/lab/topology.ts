@@ -20,6 +20,9 @@ export const ADDRESSES = {
   dns: '127.53.0.1', // the Internet's DNS
 };
 
+/** The name the Mailbox servers' "To Edge" uses for the Edge (the seed's SmartHosts edge01.contoso.com). */
+export const EDGE_INTERNAL_NAME = 'edge01.contoso.com';
+
 export interface LabServer {
   name: string;
   fqdn: string;
@@ -67,7 +70,7 @@ export function zoneData(): LabZoneData {
     a: {
       'mail.contoso.com': ADDRESSES.edgeExternal,
       'edge01.contoso.net': ADDRESSES.edgeExternal,
-      'edge01.contoso.com': ADDRESSES.edgeInternal, // the name the Mailbox servers' "To Edge" uses
+      [EDGE_INTERNAL_NAME]: ADDRESSES.edgeInternal, // the name the Mailbox servers' "To Edge" uses
       'mbxserver01.contoso.com': ADDRESSES.mbx1,
       'mbxserver02.contoso.com': ADDRESSES.mbx2,
       'mail.fabrikam.com': ADDRESSES.fabrikam,
@@ -139,6 +142,19 @@ export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Scr
   const seed = withCredentials(seedCommands().mailbox.map((l) => mapSeedLine(l, plan)), ['mbxrelay', p.mbxrelay]);
   if (plan.portBase) seed.push({ text: `Set-SendConnector "To Edge" -Port ${plan.smtpPort}` });
   return { assumed, seed };
+}
+
+/**
+ * The Edge's certificate, before the others import it: "To Edge" sends its credential only to a
+ * certificate that carries the smart host's name, and Setup's names only EDGE01 and the Edge's
+ * FQDN. A certificate for both names takes the place of Setup's (removed by thumbprint, so that
+ * STARTTLS presents the new one on both sides of the Edge).
+ */
+export function edgeCertificateScript(plan: LabPlan, setupThumbprint: string): ScriptLine[] {
+  return [
+    `New-ExchangeCertificate -DomainName ${plan.servers.edge.fqdn},${EDGE_INTERNAL_NAME} -Services SMTP -Force | Format-List Thumbprint,CertificateDomains,Services`,
+    `Remove-ExchangeCertificate -Thumbprint ${setupThumbprint} -Confirm:$false`,
+  ].map((text) => ({ text }));
 }
 
 /** The Edge: what the seed assumes (accepted domain, the Mailbox servers' account, DNS), then the seed's Edge procedure. */

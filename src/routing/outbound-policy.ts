@@ -1,7 +1,11 @@
 // How a Send connector connects (spec exchange-connectors.md §7.4): the EHLO
 // name, source address, TLS demand and validation, credential and timeouts the
 // SMTP client is given for one next hop. Used by delivery and by Test-Mailflow,
-// so that the explainer connects exactly as delivery would.
+// so that the explainer connects exactly as delivery would. TlsAuthLevel is
+// passed as set: not set means "encrypt without checks", but the SMTP client
+// sends a credential only to a peer that proves its identity (see
+// smtp/outbound/peer-trust.ts); EncryptionOnly is the connector's explicit
+// word to send it without checking.
 
 import type { OutboundPolicy } from '../smtp/outbound/connection.js';
 import type { DeliveryType } from './categorizer.js';
@@ -25,6 +29,11 @@ export function usesBasicAuth(c: SendConnectorConfig): boolean {
   return !c.dnsRoutingEnabled && (c.smartHostAuthMechanism === 'BasicAuth' || c.smartHostAuthMechanism === 'BasicAuthRequireTLS');
 }
 
+/** The implicit connector between Mailbox servers of the organization (no Send connector object). */
+function isIntraOrganization(c: SendConnectorConfig): boolean {
+  return c.guid.startsWith('intraorg:');
+}
+
 export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): OutboundPolicy {
   const credential = usesBasicAuth(c) ? inputs.credential : null;
   const source = c.sourceIpAddress ?? inputs.defaultSourceAddress;
@@ -37,6 +46,8 @@ export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): Ou
     ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : inputs.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: inputs.nextHopDomain } : {}),
     trustedCertificates: inputs.trustedCertificates,
     ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
+    // Named in the texts that say what to change; the implicit connector between Mailbox servers has no Send connector to set.
+    ...(!isIntraOrganization(c) && { connector: { name: c.name, requireTls: c.requireTls } }),
     connectTimeoutMs: 30_000,
     // Waiting for the greeting is idle time on an open connection: ConnectionInactivityTimeOut bounds it too.
     greetingTimeoutMs: Math.min(60_000, c.connectionInactivityTimeoutMs),

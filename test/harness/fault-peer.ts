@@ -5,7 +5,9 @@
 // given reply line, stays silent (accepts and never answers), or drops the
 // connection; STARTTLS can be offered properly, offered and then broken
 // (plaintext instead of a handshake), or not offered at all; the connection
-// can also be cut in the middle of the message data.
+// can also be cut in the middle of the message data. It can also offer AUTH
+// LOGIN/PLAIN inside TLS and accept any credential, recording what it was
+// given: the impostor a credential must never reach.
 
 import net from 'node:net';
 import tls from 'node:tls';
@@ -24,6 +26,8 @@ export interface FaultScript {
   /** STARTTLS: 'offer' needs a certificate; 'broken' answers 220 then sends plaintext; default 'none'. */
   startTls?: 'offer' | 'broken' | 'none';
   certificate?: { certificatePem: string; privateKeyPem: string };
+  /** Offer AUTH LOGIN PLAIN after STARTTLS and accept whatever credential comes (recorded in `credentials`). */
+  acceptAnyCredential?: boolean;
 }
 
 export interface PeerMessage {
@@ -36,8 +40,10 @@ export class FaultPeer {
   script: FaultScript = {};
   /** Messages the peer accepted (answered 250 at end of data). */
   readonly accepted: PeerMessage[] = [];
-  /** Every command line received, in order (across sessions). */
+  /** Every command line received, in order (across sessions); AUTH data lines as '<auth data>'. */
   readonly commands: string[] = [];
+  /** Credentials received with AUTH (acceptAnyCredential). */
+  readonly credentials: { user: string; password: string }[] = [];
   /** When each TCP connection was accepted (ms since the epoch). */
   readonly connectionTimes: number[] = [];
   private readonly mailCommands: { from: string; at: number }[] = [];
@@ -80,6 +86,12 @@ export class FaultPeer {
     let inData = false;
     let data = '';
     let dataBytes = 0;
+    let login: null | { user?: string } = null;
+    const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const accept = (user: string, password: string) => {
+      this.credentials.push({ user, password });
+      write('235 2.7.0 Authentication successful');
+    };
 
     const write = (line: string) => {
       if (!socket.destroyed) socket.write(line + '\r\n');
@@ -113,6 +125,16 @@ export class FaultPeer {
         write('250 2.0.0 Ok: queued');
         return;
       }
+      if (login) {
+        this.commands.push('<auth data>');
+        if (login.user === undefined) {
+          login.user = decode(line);
+          return write('334 UGFzc3dvcmQ6');
+        }
+        const user = login.user;
+        login = null;
+        return accept(user, decode(line));
+      }
       this.commands.push(line);
       const verb = line.split(' ')[0].toUpperCase();
       switch (verb) {
@@ -121,7 +143,7 @@ export class FaultPeer {
           if (fault(script.at?.ehlo)) return;
           if (verb === 'HELO') return write('250 fault.peer.example');
           const offer = !secure && (script.startTls === 'offer' || script.startTls === 'broken');
-          const lines = ['fault.peer.example', '8BITMIME', 'ENHANCEDSTATUSCODES', ...(offer ? ['STARTTLS'] : [])];
+          const lines = ['fault.peer.example', '8BITMIME', 'ENHANCEDSTATUSCODES', ...(offer ? ['STARTTLS'] : []), ...(secure && script.acceptAnyCredential ? ['AUTH LOGIN PLAIN'] : [])];
           lines.forEach((l, i) => write(`250${i === lines.length - 1 ? ' ' : '-'}${l}`));
           return;
         }
@@ -165,6 +187,19 @@ export class FaultPeer {
           data = '';
           dataBytes = 0;
           return write('354 End data with <CR><LF>.<CR><LF>');
+        }
+        case 'AUTH': {
+          if (!secure || !script.acceptAnyCredential) return write('503 5.5.1 Error: authentication not enabled');
+          const [, mechanism = '', initial] = line.split(' ');
+          if (mechanism.toUpperCase() === 'PLAIN' && initial) {
+            const [, user = '', password = ''] = decode(initial).split('\0');
+            return accept(user, password);
+          }
+          if (mechanism.toUpperCase() === 'LOGIN') {
+            login = {};
+            return write('334 VXNlcm5hbWU6');
+          }
+          return write('504 5.5.4 Unrecognized authentication type');
         }
         case 'RSET':
           tx = null;

@@ -18,10 +18,17 @@
 //   STARTTLS required, not offered         transient, `451 5.7.3 STARTTLS is required to send mail`
 //   certificate check failed               transient, `454 4.7.5 The certificate presented by ... failed
 //                                          <level>: <reason>. <what to fix>`
+//   credential withheld: the peer's        transient, `454 4.7.5 The certificate presented by ... does not
+//   certificate does not chain to a        chain to a trusted certificate / does not carry the name ...;
+//   trusted certificate or lacks the       the AuthenticationCredential ... was not sent. <what to fix>`
+//   smart host's name (peer-trust.ts)      (why 454 4.7.5: see credentialWithheldText)
 //   SMTPUTF8 message, peer without it      permanent, `554 5.6.7` (non-ASCII address) or `554 5.6.9`
 //                                          (UTF-8 header fields): no downgrade is attempted (RFC 6531 §3.2)
 //   BINARYMIME body that DATA cannot carry permanent, `554 5.6.3` (the client has no BDAT/CHUNKING)
 //   message larger than the peer's SIZE    permanent, `552 5.3.4`
+
+import { isIP } from 'node:net';
+import type { CredentialRefusal } from './peer-trust.js';
 
 /** A reply as received: code, enhanced code when present, and the text on one line. */
 export interface PeerReply {
@@ -147,6 +154,51 @@ export function certificateText(
   message: string,
 ): string {
   return `454 4.7.5 The certificate presented by ${host} [${endpointText(endpoint)}] failed ${level}: ${withStop(message)} (${code}). ${certificateAdvice(code, level)}.`;
+}
+
+/** The connector a credential belongs to, for the commands in the texts (absent: no Send connector to change). */
+export interface CredentialOwner {
+  name: string;
+  /** RequireTLS already $true: TlsAuthLevel can be set without it. */
+  requireTls: boolean;
+}
+
+const joinNames = (names: readonly string[]) => (names.length === 0 ? 'nothing' : names.join(', '));
+
+/**
+ * The peer did not prove it is the smart host, so the credential was not sent (peer-trust.ts).
+ *
+ * Code: 454 4.7.5, as Exchange reports its own TLS certificate failures on Send connectors, and
+ * as certificateText() does for a failed TlsAuthLevel check. 4.7.5 is RFC 3463's "cryptographic
+ * failure"; the 454 (transient) keeps the recipients queued and retried on schedule, because the
+ * fix is an administrator's (import the certificate, correct the name, or opt out) and mail should
+ * flow as soon as it is made, with nothing bounced meanwhile.
+ */
+export function credentialWithheldText(host: string, endpoint: Endpoint, refusal: CredentialRefusal, owner: CredentialOwner | undefined): string {
+  const who = `${host} [${endpointText(endpoint)}]`;
+  const faults: string[] = [];
+  if (refusal.noCertificate) faults.push('presented no certificate');
+  else if (refusal.untrusted) faults.push(`does not chain to a trusted certificate (${refusal.untrusted.code})`);
+  if (refusal.wrongName) {
+    const kind = isIP(refusal.wrongName.name) ? 'the IP address' : 'the name';
+    faults.push(`does not carry ${kind} ${refusal.wrongName.name} (it names ${joinNames(refusal.wrongName.names)})`);
+  }
+  const subject = refusal.noCertificate ? `${who} presented no certificate` : `The certificate presented by ${who} ${faults.join(' and ')}`;
+  const what = owner ? `the AuthenticationCredential of Send connector "${owner.name}"` : 'the credential';
+  const fixes: string[] = [];
+  if (refusal.untrusted || refusal.noCertificate) {
+    fixes.push("Import the peer's certificate (or the CA that issued it) on this server: Import-ExchangeCertificate -FileName <file>");
+  }
+  if (refusal.wrongName) {
+    const name = refusal.wrongName.name;
+    const have = `${fixes.length > 0 ? 'and have' : 'Have'} ${host} present a certificate for ${name}`;
+    fixes.push(owner ? `${have}, or name the smart host as its certificate does (Set-SendConnector "${owner.name}" -SmartHosts <name on the certificate>)` : have);
+  }
+  // Without a Send connector (the implicit one between Mailbox servers) there is no setting to opt out with.
+  const optOut = owner
+    ? ` Or, to send the credential without checking the peer: Set-SendConnector "${owner.name}"${owner.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly.`
+    : '';
+  return `454 4.7.5 ${subject}; ${what} was not sent. ${fixes.join('; ')}.${optOut}`;
 }
 
 /** Friendly wording for common socket errors; the Node code is always kept in parentheses. */

@@ -31,6 +31,11 @@
 // certificate's names against tlsDomain (a leading "*." accepts the domain and its subdomains),
 // else the target host name. Revocation (OCSP/CRL) is not checked.
 //
+// Credentials: before AUTH, unless TlsAuthLevel is EncryptionOnly (or DomainValidation, checked
+// at the handshake), the peer must prove it is the target: its certificate chains to a trusted
+// certificate and carries target.host (peer-trust.ts). When it does not, no AUTH is sent, the
+// session ends with QUIT and the failure says why and what to change (454 4.7.5).
+//
 // Opportunistic TLS whose handshake fails (not a certificate check: EncryptionOnly/null checks
 // nothing) is retried once in plaintext on a new connection, as Postfix does at its "may" level,
 // unless the credential requires TLS.
@@ -41,6 +46,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {
   STARTTLS_REQUIRED_TEXT,
   certificateText,
+  credentialWithheldText,
+  type CredentialOwner,
   classifyReplyCode,
   communicationText,
   encodeXtext,
@@ -52,6 +59,7 @@ import {
   socketErrorDetail,
   type Endpoint,
 } from './classify.js';
+import { credentialNeedsProof, credentialRefusal, peerIdentity, type PeerIdentity } from './peer-trust.js';
 
 export interface OutboundTarget {
   /** Name used for SNI, certificate identity checks and logs. */
@@ -69,14 +77,19 @@ export interface OutboundPolicy {
   sourceAddress?: string;
   /** RequireTLS or BasicAuthRequireTLS -> required; IgnoreSTARTTLS -> never. */
   tls: 'opportunistic' | 'required' | 'never';
-  /** null: encrypt without checks when TLS is used. */
+  /**
+   * null: encrypt without checks when TLS is used, except that a credential is sent only to a
+   * peer that proves its identity (peer-trust.ts); EncryptionOnly: no checks at all.
+   */
   tlsAuthLevel: 'EncryptionOnly' | 'CertificateValidation' | 'DomainValidation' | null;
   /** DomainValidation: the name the certificate must match (else target.host). */
   tlsDomain?: string;
   /** PEM CA or peer certificates trusted in addition to the system store. */
   trustedCertificates?: string[];
-  /** Never sent before TLS with BasicAuthRequireTLS. */
+  /** Never sent before TLS with BasicAuthRequireTLS; inside TLS only to a proven peer (see tlsAuthLevel). */
   auth?: { username: string; password: string; mechanism: 'BasicAuth' | 'BasicAuthRequireTLS' };
+  /** The Send connector the credential belongs to, named in the texts that say what to change. */
+  connector?: CredentialOwner;
   connectTimeoutMs: number;
   greetingTimeoutMs: number;
   inactivityTimeoutMs: number;
@@ -106,14 +119,18 @@ export interface TlsSessionInfo {
   authorized: boolean;
   /** Why it did not verify (an OpenSSL code such as DEPTH_ZERO_SELF_SIGNED_CERT). */
   authorizationError?: string;
-  /** The peer certificate: its DNS names (SANs, else the CN), subject and issuer CN, expiry. */
-  certificate?: { names: string[]; subject: string; issuer: string; validTo: string };
+  /** The peer certificate: its DNS names (SANs, else the CN), IP address SANs, subject and issuer CN, expiry. */
+  certificate?: { names: string[]; addresses: string[]; subject: string; issuer: string; validTo: string };
+  /** Whether the certificate carries target.host (for an IP literal: that address), as tls.checkServerIdentity says. */
+  identity?: PeerIdentity;
 }
 
 export type ConnectFailure = {
   kind: 'transient' | 'permanent';
   text: string;
   stage: 'connect' | 'greeting' | 'tls' | 'auth' | 'ehlo';
+  /** Failures after the handshake (the credential withheld): the TLS session the decision was made on. */
+  tls?: TlsSessionInfo;
 };
 
 export function isConnectFailure(v: OutboundConnection | ConnectFailure): v is ConnectFailure {
@@ -249,6 +266,15 @@ function certificateNames(cert: tls.PeerCertificate): string[] {
   return (Array.isArray(cn) ? cn : cn ? [cn] : []).map((n) => n.toLowerCase().replace(/\.$/, ''));
 }
 
+/** IP addresses among a certificate's subjectAltNames. */
+function certificateAddresses(cert: tls.PeerCertificate): string[] {
+  return (cert.subjectaltname ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('IP Address:'))
+    .map((s) => s.slice('IP Address:'.length));
+}
+
 /** DomainValidation: the certificate must carry the expected name ("*.x": x or any name under it). */
 function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undefined {
   const want = expected.toLowerCase().replace(/\.$/, '');
@@ -270,11 +296,15 @@ function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undef
 }
 
 function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.ConnectionOptions {
-  if (!validatesCertificates(policy)) return { rejectUnauthorized: false };
-  const options: tls.ConnectionOptions = { rejectUnauthorized: true };
-  if (policy.trustedCertificates && policy.trustedCertificates.length > 0) {
-    options.ca = [...tls.rootCertificates, ...policy.trustedCertificates];
-  }
+  // The imported certificates count wherever a verdict on the chain is used: the handshake's
+  // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
+  // logs and Test-Mailflow say about a peer that receives a credential.
+  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined)
+    ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
+    : {};
+  // `authorized` then says whether the chain verifies, nothing more: the name is checked apart (peerIdentity).
+  if (!validatesCertificates(policy)) return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...ca };
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...ca };
   if (policy.tlsAuthLevel === 'DomainValidation') {
     const expected = policy.tlsDomain || target.host;
     options.checkServerIdentity = (_host, cert) => checkDomain(expected, cert);
@@ -631,7 +661,7 @@ function rcptParameters(recipient: OutboundMessage['recipients'][number], caps: 
 }
 
 function strip(f: AttemptFailure): ConnectFailure {
-  return { kind: f.kind, text: f.text, stage: f.stage };
+  return { kind: f.kind, text: f.text, stage: f.stage, ...(f.tls && { tls: f.tls }) };
 }
 
 /** One connection attempt: TCP, greeting, EHLO/HELO, STARTTLS, AUTH. */
@@ -691,8 +721,8 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       }
       resolve(v);
     };
-    const fail = (kind: 'transient' | 'permanent', text: string, at: SetupStage, handshakeFailed = false) =>
-      settle({ kind, text, stage: at, handshakeFailed });
+    const fail = (kind: 'transient' | 'permanent', text: string, at: SetupStage, handshakeFailed = false, session?: TlsSessionInfo) =>
+      settle({ kind, text, stage: at, handshakeFailed, ...(session && { tls: session }) });
 
     const failFromError = (err: MailerError) => {
       const reached = inner.stage !== 'init';
@@ -780,7 +810,8 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
           authorized: socket.authorized,
           ...(socket.authorizationError && { authorizationError: String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) }),
           ...(peer && Object.keys(peer).length > 0 && {
-            certificate: { names: certificateNames(peer), subject: cn(peer.subject?.CN), issuer: cn(peer.issuer?.CN), validTo: peer.valid_to },
+            certificate: { names: certificateNames(peer), addresses: certificateAddresses(peer), subject: cn(peer.subject?.CN), issuer: cn(peer.issuer?.CN), validTo: peer.valid_to },
+            identity: peerIdentity(target.host, peer),
           }),
         };
       }
@@ -789,6 +820,17 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
         settle(OutboundConnection.create({ conn, wire, target, policy, extensions, tls: tlsInfo, hook }));
       };
       if (!policy.auth) return established();
+
+      if (tlsInfo && credentialNeedsProof(policy)) {
+        const refusal = credentialRefusal({
+          authorized: tlsInfo.authorized,
+          ...(tlsInfo.authorizationError && { authorizationError: tlsInfo.authorizationError }),
+          ...(tlsInfo.identity && { identity: tlsInfo.identity }),
+          names: [...(tlsInfo.certificate?.names ?? []), ...(tlsInfo.certificate?.addresses ?? [])],
+        });
+        // Not proven: no AUTH; settle() ends the session with QUIT.
+        if (refusal) return fail('transient', credentialWithheldText(target.host, endpoint, refusal, policy.connector), 'tls', false, tlsInfo);
+      }
 
       stage = 'auth';
       const offered = (extensions.get('AUTH') ?? '').toUpperCase().split(/\s+/);
