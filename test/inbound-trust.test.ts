@@ -17,6 +17,7 @@ import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startRecorder, type RecordedMessage } from './harness/recorder.js';
 import { seedCommands } from './harness/seed.js';
+import { exportSmtpCertificate, smtpCertificate } from './harness/server-certificate.js';
 import { startService, type RunningService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
 
@@ -113,6 +114,14 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX02', '--fqdn', 'mbxserver02.contoso.com', '--data', join(dir.path, 'MBX02')])).code, 0);
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
 
+    // Each side sends its credential to the other only because it trusts the other's certificate
+    // (the Edge's must carry edge01.contoso.com, the name "To Edge" uses).
+    await shell(edge, [
+      'New-ExchangeCertificate -DomainName edge01.contoso.net,edge01.contoso.com -Services SMTP -Force | Out-Null',
+      `Remove-ExchangeCertificate -Thumbprint ${smtpCertificate(edge).thumbprint} -Confirm:$false`,
+    ]);
+    const trustEdge = exportSmtpCertificate(edge, join(dir.path, 'edge01.cer'), 'EDGE01 (trusted peer)');
+    const trustMailbox = exportSmtpCertificate(mbx, join(dir.path, 'mbx01.cer'), 'MBX01 (trusted peer)');
     await shell(mbx, [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
       'New-MailboxDatabase DB1 -Server MBX01',
@@ -123,12 +132,14 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
       dnsSettings('MBX01'),
+      trustEdge,
       ...seed.mailbox.filter((l) => !l.startsWith('Get-')),
     ].flatMap((l) => (l.endsWith('Get-Credential') ? [l, 'mbxrelay', PW.mbxrelay] : [l])));
 
     await shell(edge, [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
       'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay',
+      trustMailbox,
       `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
       'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
       dnsSettings('EDGE01'),
