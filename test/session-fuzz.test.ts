@@ -185,6 +185,8 @@ describe('session fuzzing against the running service', () => {
     const shell = await gatehouse(['shell', '--data', dataDir], { input: script });
     assert.equal(shell.code, 0, `${shell.stdout}\n${shell.stderr}`);
     service = await startService(dataDir, ['--metrics', METRICS]);
+    const ready = service.lines.find((l) => l.event === 'service.ready')!.listening as string[];
+    for (const c of CONNECTORS) assert.ok(ready.some((l) => l.startsWith(`${c.address}:25 `)), `${c.name} is not listening on ${c.address}:25; ${service.describe()}`);
   });
 
   after(async () => {
@@ -219,13 +221,13 @@ describe('session fuzzing against the running service', () => {
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
-    assert.deepEqual(failures, []);
+    assert.deepEqual(failures, [], service.running() ? undefined : service.describe());
     assert.equal(tlsStops + serverCloses, SESSIONS);
     t.diagnostic(`${serverCloses} sessions closed by the server, ${tlsStops} stopped at STARTTLS; ${seen.replies} replies, ${seen.queued} messages queued, ${seen.earlyTalker} early talkers refused`);
 
     const bugs = service.lines.filter((l) => l.event === 'smtp.in.session.bug');
     assert.deepEqual(bugs, [], 'smtp.in.session.bug');
-    assert.equal(service.child.exitCode, null, 'the service is still running');
+    assert.ok(service.running(), service.describe());
 
     // Every session, also those stopped at STARTTLS, is gone from the server.
     const deadline = Date.now() + 15_000;
