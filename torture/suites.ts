@@ -38,7 +38,10 @@ export const SUITES: { title: string; figures: string; files: string[] }[] = [
   {
     title: 'Hostile input',
     figures: 'hostile',
-    files: ['test/hostile-input.test.js', 'test/hostile-connectors.test.js', 'src/smtp/protocol/hostile.test.js', 'src/smtp/protocol/fuzz.test.js'],
+    files: [
+      'test/hostile-input.test.js', 'test/hostile-connectors.test.js', 'test/dialogs.test.js', 'test/session-fuzz.test.js',
+      'src/smtp/protocol/hostile.test.js', 'src/smtp/protocol/fuzz.test.js',
+    ],
   },
   { title: 'Property-based fuzzing (fast-check)', figures: 'properties', files: [] },
   { title: 'Audits with real tools (nmap, testssl.sh, swaks)', figures: 'audits', files: ['test/audits.test.js'] },

@@ -2,6 +2,7 @@
 // collects its JSON log, and stops it (SIGTERM, or SIGKILL on demand).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BIN } from './gatehouse.js';
 
 export interface LogLine {
@@ -51,6 +52,23 @@ export class RunningService {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; log so far:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
       this.waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
     });
+  }
+
+  /** The process has not exited (nor been killed by a signal) and is not a zombie. */
+  running(): boolean {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return false;
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${this.child.pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }
+
+  /** How the process ended (or that it runs) and its last log lines, for failure messages. */
+  describe(lines = 20): string {
+    const state = this.running() ? `running (pid ${this.child.pid})`
+      : `not running (pid ${this.child.pid}, exit code ${this.child.exitCode}, signal ${this.child.signalCode})`;
+    return `the service is ${state}; its last log lines:\n${this.lines.slice(-lines).map((l) => JSON.stringify(l)).join('\n')}`;
   }
 
   async stop(): Promise<number | null> {

@@ -99,6 +99,25 @@ export class SmtpDialog {
     return this.reply(timeoutMs);
   }
 
+  /**
+   * Waits until `condition()` holds, checked each time bytes arrive or the connection closes;
+   * false if it did not within timeoutMs, or the connection closed without it holding.
+   */
+  async until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (this.closed) return condition();
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => { clearTimeout(t); resolve(); };
+      });
+      this.waiter = null;
+    }
+    return true;
+  }
+
   /** Waits until the server closes the connection; false if it did not within timeoutMs. */
   async closedWithin(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
