@@ -289,9 +289,9 @@ describe('hostile input catalogue', () => {
     d.close();
   });
 
-  it('a mail loop: 30 Received headers', async () => {
+  it('a mail loop: 31 Received headers, one more than MaxHopCount', async () => {
     const d = await inTransaction();
-    const hops = Array.from({ length: 30 }, (_, i) => `Received: from h${i} by relay${i}.example; Fri, 27 Nov 2026 10:00:00 +0000\r\n`).join('');
+    const hops = Array.from({ length: 31 }, (_, i) => `Received: from h${i} by relay${i}.example; Fri, 27 Nov 2026 10:00:00 +0000\r\n`).join('');
     const r = await data(d, `${hops}Subject: loop\r\n\r\nx\r\n.\r\n`);
     assert.equal(r?.code, 554);
     assert.match(r!.lines[0], /5\.4\.6 Hop count exceeded/);

@@ -41,10 +41,12 @@ describe('processHeader', () => {
     assert.ok(kept.ok && kept.authAs === 'Anonymous' && !kept.message.includes('AuthAs: Internal'), 'an untrusted session cannot claim to be internal');
     assert.match(stripped.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n/);
   });
-  it('refuses loops and oversized headers', () => {
-    const hops = Array.from({ length: 30 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
+  it('refuses loops above MaxHopCount and MaxLocalHopCount, and oversized headers', () => {
+    const atLimit = Array.from({ length: 30 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
+    assert.ok(processHeader(msg(atLimit + '\r\nb'), policy, 'r', () => '<m>').ok, 'exactly MaxHopCount Received headers pass');
+    const hops = Array.from({ length: 31 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
     assert.deepEqual(processHeader(msg(hops + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'hop-count' });
-    const local = Array.from({ length: 8 }, () => 'Received: from mbx by edge01.contoso.net with ESMTP\r\n').join('');
+    const local = Array.from({ length: 9 }, () => 'Received: from mbx by edge01.contoso.net with ESMTP\r\n').join('');
     assert.deepEqual(processHeader(msg(local + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'local-hop-count' });
     assert.deepEqual(processHeader(msg('X: ' + 'a'.repeat(300) + '\r\n\r\n'), { ...policy, maxHeaderSize: 100 }, 'r', () => '<m>'), { ok: false, reason: 'header-too-large' });
   });

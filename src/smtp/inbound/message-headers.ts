@@ -99,14 +99,15 @@ export function processHeader(header: Buffer, policy: HeaderPolicy, received: st
   if (header.length > policy.maxHeaderSize) return { ok: false, reason: 'header-too-large' };
   const fields = parseHeader(header);
   const receivedFields = fields.filter((f) => f.name.toLowerCase() === 'received');
-  if (receivedFields.length >= policy.maxHopCount) return { ok: false, reason: 'hop-count' };
+  // Refused above the limit (MaxHopCount: the most Received headers a message may carry).
+  if (receivedFields.length > policy.maxHopCount) return { ok: false, reason: 'hop-count' };
   if (policy.maxLocalHopCount > 0) {
     const names = policy.localNames.map((n) => n.toLowerCase());
     const local = receivedFields.filter((f) => {
       const by = /\bby\s+([^\s;()]+)/i.exec(f.value)?.[1]?.toLowerCase();
       return by !== undefined && names.includes(by);
     }).length;
-    if (local >= policy.maxLocalHopCount) return { ok: false, reason: 'local-hop-count' };
+    if (local > policy.maxLocalHopCount) return { ok: false, reason: 'local-hop-count' };
   }
   // Each hop puts its stamp on top: the first copy of an organization header is the one the
   // immediate (trusted) peer added; any copy below it is older and is never trusted.

@@ -227,6 +227,7 @@ export class InboundSession extends EventEmitter {
         case 'line-too-long':
           this.protocol('<', `<line of ${ev.octets} octets>`);
           this.error(this.authState ? Replies.authCancelled : Replies.commandTooLong);
+          if (this.authState) this.reader.expectLine(); // back to the command line limit
           this.authState = null;
           break;
         case 'data':
@@ -492,6 +493,8 @@ export class InboundSession extends EventEmitter {
       this.reply(step.reply);
       return;
     }
+    // The exchange is over, whatever its outcome: command lines are held to 512 octets again.
+    this.reader.expectLine();
     if ('error' in step) {
       if (step.reason === 'malformed') {
         this.busyWhile(this.authFailed(this.services.logons.malformed(this.clientIp)));
