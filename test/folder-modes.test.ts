@@ -18,6 +18,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { recordFinding } from './harness/report.js';
 import { until } from './harness/peers.js';
 import { startService, type LogLine, type RunningService } from './harness/service.js';
 
@@ -94,7 +95,12 @@ describe('server folders are private to the service user', () => {
     for (const data of [edge, mbx]) {
       const entries = walk(data);
       assert.ok(entries.some((x) => x.path.endsWith('server.db')) && entries.some((x) => x.path.endsWith('master.key')), entries.map((x) => x.path).join(', '));
-      assert.deepEqual(notPrivate(entries), []);
+      const open = notPrivate(entries);
+      recordFinding({
+        finding: 10, title: `setup into an existing 0755 folder (${data === edge ? 'Edge' : 'Mailbox'})`, attack: 'mkdir -m 0755 DIR; gatehouse setup --data DIR',
+        reply: `setup: exit ${data === edge ? e.code : m.code}`, outcome: `folder 0${(statSync(data).mode & 0o777).toString(8)}; ${entries.length} entries, ${open.length} readable by group or others`, ok: open.length === 0 && (statSync(data).mode & 0o777) === 0o700,
+      });
+      assert.deepEqual(open, []);
     }
     for (const f of [org, join(dir.path, 'organization.key')]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
   });
@@ -161,6 +167,7 @@ describe('server folders are private to the service user', () => {
     assert.ok(String(failed.error).includes(exposed), String(failed.error));
     assert.ok(String(failed.error).includes(`Fix it with: ${String(failed.action)}`), String(failed.error));
     assert.ok(!r.lines.some((l) => l.event === 'service.ready'), 'nothing started');
+    recordFinding({ finding: 10, title: `start on ${exposed.slice(data.length) || 'the folder'} at 0${mode.toString(8)}`, attack: `chmod 0${mode.toString(8)} ${exposed}; gatehouse start`, reply: `exit ${r.code}: ${String(failed.error).split('. ')[0]}`, outcome: `refused; the fix named: ${String(failed.action)}`, ok: r.code === 1 });
     runFix(String(failed.action));
     const service = await startService(data);
     await service.stop();

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startService, type RunningService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
+import { recordFinding } from './harness/report.js';
 
 const HOST = '127.10.13.1';
 const RATE_HOST = '127.10.13.2';
@@ -254,12 +255,41 @@ describe('hostile input catalogue', () => {
     chunk.write('\r\nRSET\r\nMAIL FROM:<x@fabrikam.com>\r\n', 100, 'latin1');
     d.write(Buffer.concat([Buffer.from(`BDAT ${chunk.length} LAST\r\n`), chunk]));
     const r = await d.reply();
+    const noop = await d.command('NOOP');
+    recordFinding({
+      finding: 5, title: 'a BDAT chunk over MaxMessageSize', attack: `BDAT ${chunk.length} LAST whose octets hold RSET and MAIL lines`, reply: `${r?.code} ${r?.lines.join(' ')}, after the whole chunk`,
+      outcome: noop?.code === 250 && d.unread() === 0 ? 'the chunk was read and thrown away; none of its lines was answered' : `extra replies: ${d.transcript}`, ok: r?.code === 552 && noop?.code === 250 && d.unread() === 0,
+    });
     assert.equal(r?.code, 552, d.transcript);
     assert.match(r!.lines[0], /^5\.3\.4 /);
-    assert.equal((await d.command('NOOP'))?.code, 250, 'nothing of the chunk was answered as a command');
+    assert.equal(noop?.code, 250, 'nothing of the chunk was answered as a command');
     assert.equal(d.unread(), 0);
     d.close();
   });
+
+  for (const [when, setup] of [
+    ['before MAIL', [] as string[]],
+    ['without a recipient', ['MAIL FROM:<a@fabrikam.com>']],
+  ] as const) {
+    it(`a BDAT ${when}: its chunk is read and thrown away, never run as commands`, async () => {
+      const d = await session();
+      assert.equal((await d.command('EHLO attacker.example'))?.code, 250);
+      for (const line of setup) assert.equal((await d.command(line))?.code, 250);
+      const hidden = Buffer.from('RSET\r\nMAIL FROM:<evil@fabrikam.com>\r\nRCPT TO:<bob@contoso.com>\r\nNOOP\r\n');
+      d.write(Buffer.concat([Buffer.from(`BDAT ${hidden.length} LAST\r\n`), hidden]));
+      const r = await d.reply();
+      const noop = await d.command('NOOP');
+      recordFinding({
+        finding: 5, title: `a refused BDAT ${when}`, attack: `BDAT ${hidden.length} LAST whose octets are RSET, MAIL, RCPT, NOOP`, reply: `${r?.code} ${r?.lines.join(' ')}`,
+        outcome: noop?.code === 250 && d.unread() === 0 ? 'none of the chunk\'s lines was answered' : `extra replies: ${d.transcript}`, ok: r?.code === 503 && noop?.code === 250 && d.unread() === 0,
+      });
+      assert.equal(r?.code, 503, d.transcript);
+      assert.match(r!.lines[0], setup.length ? /^5\.5\.2 Need rcpt command/ : /^5\.5\.2 Need mail command/);
+      assert.equal(noop?.code, 250);
+      assert.equal(d.unread(), 0, d.transcript);
+      d.close();
+    });
+  }
 
   it('BDAT with binary content and NUL bytes is accepted (BODY=BINARYMIME)', async () => {
     const d = await session();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { until } from './harness/peers.js';
+import { recordFinding } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
 
 const EDGE = '127.10.97.1';
@@ -105,6 +106,12 @@ describe('memory under 40 sessions of 30 MB each', () => {
     await until(() => readdirSync(spool).length === 0, 60_000, 'the spool files of the abandoned sessions removed');
     await new Promise((r) => setTimeout(r, 30_000));
     const settled = status(pid, 'VmRSS');
+    recordFinding({
+      finding: 3, title: '40 sessions of 30 MB without the final dot', attack: '40 Internet clients (40 addresses) each send 30 MB of DATA and never end it',
+      reply: 'none (the data is read and spooled as it arrives)',
+      outcome: `RSS ${Math.round(baseline / MB)} MB -> peak ${Math.round(peak / MB)} MB (+${Math.round(growth / MB)}, at most +100) -> ${Math.round(settled / MB)} MB 30 s after they left (at most +50)`,
+      ok: growth <= 100 * MB && settled <= baseline + 50 * MB,
+    });
     t.diagnostic(`baseline ${Math.round(baseline / MB)} MB, peak ${Math.round(peak / MB)} MB (+${Math.round(growth / MB)}), 30 s after ${Math.round(settled / MB)} MB`);
     assert.ok(growth <= 100 * MB, `peak RSS ${Math.round(peak / MB)} MB, baseline ${Math.round(baseline / MB)} MB: grew by ${Math.round(growth / MB)} MB (at most 100)`);
     assert.ok(settled <= baseline + 50 * MB, `RSS 30 s later ${Math.round(settled / MB)} MB, baseline ${Math.round(baseline / MB)} MB (at most +50)`);

@@ -18,6 +18,7 @@ import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './h
 import { startRecorder, type RecordedMessage } from './harness/recorder.js';
 import { seedCommands } from './harness/seed.js';
 import { exportSmtpCertificate, smtpCertificate } from './harness/server-certificate.js';
+import { recordFinding } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
 
@@ -80,6 +81,7 @@ const variants = [
   { name: 'after a bare LF, by BDAT', via: 'BDAT' as const, eol: '\n' },
   { name: 'on a line of its own (the control)', via: 'DATA' as const, eol: '\r\n' },
 ];
+const shown = (eol: string) => ({ '\r': '<CR>', '\n': '<LF>', '\r\n': '<CRLF>' } as Record<string, string>)[eol] ?? JSON.stringify(eol);
 const smuggle = (tag: string, eol: string) => Buffer.from(`From: sender@fabrikam.com\r\nSubject: ${tag}${eol}${SMUGGLED}\r\nMessage-ID: <${tag}@fabrikam.com>\r\n\r\nbody of ${tag}\r\n`, 'latin1');
 
 describe('an Edge on the Internet: the attacks, followed to the next hop', () => {
@@ -172,6 +174,10 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
         await until(() => partnerMessage(tag) !== undefined, 30_000, `${tag} at the partner's server`);
         const header = headerOf(partnerMessage(tag)!.raw);
         const stamps = header.split('\r\n').filter((l) => /^X-MS-Exchange-Organization-AuthAs:/i.test(l));
+        recordFinding({
+          finding: 1, title: `to an Internal connector's next hop, ${v.name}`, attack: `anonymous, by ${v.via}: Subject: x${shown(v.eol)}${SMUGGLED}`,
+          reply: r.text, outcome: `the recorder got ${stamps.length} AuthAs line(s): ${stamps.join('; ') || 'none'}`, ok: stamps.length === 1 && /Anonymous$/.test(stamps[0]!),
+        });
         assert.deepEqual(stamps, ['X-MS-Exchange-Organization-AuthAs: Anonymous'], header);
         assert.ok(!/\r(?!\n)|(?<!\r)\n/.test(header), `every header line the next hop got ends with CRLF: ${JSON.stringify(header)}`);
       });
@@ -184,8 +190,14 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
         assert.equal(r.code, 250, 'the Edge cannot know the group; it accepts');
         await until(() => internet.messages().some((m) => m.rcptTo.includes('sender@fabrikam.com') && m.text.includes(tag)), 45_000, `the NDR for ${tag}`);
         const ndr = internet.messages().find((m) => m.rcptTo.includes('sender@fabrikam.com') && m.text.includes(tag))!;
+        const delivered = maildirFiles(aliceMaildir).some((m) => m.includes(`Subject: ${tag}`));
+        const status = /Status: (\S+)/.exec(ndr.text)?.[1] ?? 'none';
+        recordFinding({
+          finding: 1, title: `to staff@contoso.com (RequireSenderAuthenticationEnabled) on MBX01, ${v.name}`, attack: `anonymous, by ${v.via}: Subject: x${shown(v.eol)}${SMUGGLED}`,
+          reply: `Edge: ${r.text}`, outcome: `MBX01 refused it: NDR with Status ${status} to the sender; ${delivered ? 'DELIVERED to the group member' : 'nothing in the member\'s mailbox'}`, ok: status === '5.7.1' && !delivered,
+        });
         assert.match(ndr.text, /Status: 5\.7\.1/);
-        assert.ok(!maildirFiles(aliceMaildir).some((m) => m.includes(`Subject: ${tag}`)), 'nothing reached the group\'s member');
+        assert.ok(!delivered, 'nothing reached the group\'s member');
       });
     }
   });
@@ -208,6 +220,12 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       const lines = header.split('\r\n').slice(0, -1);
       for (const l of lines) assert.match(l, /^[!-9;-~]+:|^[ \t]/, `a header line that is neither a field nor a continuation: ${JSON.stringify(l)}`);
       const received = lines.find((l) => l.startsWith('Received: from mail.fabrikam.com'));
+      const stray = lines.filter((l) => !/^[!-9;-~]+:|^[ \t]/.test(l));
+      recordFinding({
+        finding: 2, title: 'an SMTPUTF8 recipient whose code points end in 0x0D 0x0A', attack: 'RCPT TO:<U+010D U+010A@partner.example> with SMTPUTF8',
+        reply: '250 (accepted)', outcome: `the next hop's Received: ...${received?.slice(received.indexOf(' for <'), received.indexOf('>;') + 1) ?? 'missing'} (UTF-8); lines that are not fields: ${stray.length}`,
+        ok: stray.length === 0 && received?.includes(`for <${to}>`) === true,
+      });
       assert.ok(received?.includes(`for <${to}>`), `the whole address, UTF-8: ${received}`);
     });
 
@@ -220,10 +238,12 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       for (const rcpt of ['a\u0085b@partner.example', 'a\u2028b@partner.example', 'a\u008d\u008a@partner.example']) {
         d.write(Buffer.from(`RCPT TO:<${rcpt}>\r\n`, 'utf8'));
         const r = await d.reply();
+        recordFinding({ finding: 2, title: 'a control character in an address', attack: `RCPT TO:<${JSON.stringify(rcpt).slice(1, -1)}> (UTF-8)`, reply: `${r?.code} ${r?.lines.join(' ')}`, outcome: 'refused at the command', ok: r?.code === 501 });
         assert.equal(r?.code, 501, `${JSON.stringify(rcpt)}: ${d.transcript}`);
         assert.match(r!.lines[0], /^5\.1\.3 /);
       }
       const orcpt = await d.command('RCPT TO:<ok@partner.example> ORCPT=rfc822;x+0D+0AX-Injected:+20yes@partner.example');
+      recordFinding({ finding: 2, title: 'a control character in an xtext-encoded ORCPT', attack: 'ORCPT=rfc822;x+0D+0AX-Injected:+20yes@partner.example', reply: `${orcpt?.code} ${orcpt?.lines.join(' ')}`, outcome: 'refused at the command', ok: orcpt?.code === 501 });
       assert.equal(orcpt?.code, 501, d.transcript);
       d.close();
     });
@@ -241,6 +261,10 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       const again = await d.command('EHLO mbx.contoso.com');
       assert.ok(again?.lines.some((l) => /^AUTH /.test(l)), `AUTH is offered again: ${d.transcript}`);
       const mail = await d.command('MAIL FROM:<alice@contoso.com>');
+      recordFinding({
+        finding: 7, title: 'a login in clear, then STARTTLS', attack: 'AUTH PLAIN (235) in clear, STARTTLS, EHLO, MAIL FROM on a connector for Exchange Servers only',
+        reply: `${mail?.code} ${mail?.lines.join(' ')}`, outcome: 'after TLS the client is anonymous; AUTH is offered again and must be repeated', ok: mail?.code === 530,
+      });
       assert.equal(mail?.code, 530, `the login in clear no longer counts: ${d.transcript}`);
       assert.equal((await d.command(`AUTH PLAIN ${plain}`))?.code, 235, 'a login inside TLS works');
       assert.equal((await d.command('MAIL FROM:<alice@contoso.com>'))?.code, 250);
@@ -264,6 +288,7 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
         if (!asked) resolve('not started');
         setTimeout(() => resolve('no answer'), 10_000).unref();
       });
+      recordFinding({ finding: 6, title: 'Node\'s TLS client asks to renegotiate (TLS 1.2)', attack: 'TLSSocket.renegotiate() after STARTTLS', reply: outcome, outcome: 'no renegotiation took place', ok: outcome !== 'renegotiated' });
       assert.notEqual(outcome, 'renegotiated', outcome);
       secure.destroy();
       const after = await greeted(EDGE_EXT);
@@ -274,6 +299,8 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
     it('openssl s_client\'s renegotiation ("R") is refused', () => {
       const script = `(sleep 1; printf 'EHLO x.example\\r\\n'; sleep 1; printf 'R\\n'; sleep 2; printf 'NOOP\\r\\n'; sleep 1) | openssl s_client -connect ${EDGE_EXT}:25 -starttls smtp -tls1_2 -servername edge01.contoso.net 2>&1`;
       const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
+      const failed = /no renegotiation|handshake failure|alert/i.exec(r.stdout.slice(r.stdout.indexOf('RENEGOTIATING')))?.[0] ?? 'none';
+      recordFinding({ finding: 6, title: 'openssl s_client -tls1_2 sends "R"', attack: 'a client-initiated renegotiation after STARTTLS', reply: `the handshake failed (${failed})`, outcome: 'nothing served on a renegotiated session', ok: failed !== 'none' });
       assert.match(r.stdout, /RENEGOTIATING/, r.stdout);
       assert.match(r.stdout, /no renegotiation|handshake failure|alert/i, `the renegotiation failed: ${r.stdout}`);
       assert.ok(!/250 2\.0\.0 OK/.test(r.stdout.slice(r.stdout.indexOf('RENEGOTIATING'))), `nothing was served on a renegotiated session: ${r.stdout}`);
@@ -303,6 +330,7 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
         if (r?.code === 421 && /concurrent connections/.test(r.lines.join(' '))) perSource++;
         d.close();
       }
+      recordFinding({ finding: 4, title: 'connections refused per source', attack: '100 connections from one address over MaxInboundConnectionPerSource 2', reply: `${perSource} × 421 4.3.2 (concurrent connections)`, outcome: 'they use up none of MaxConnectionRatePerMinute (see the next row)', ok: perSource === 100 });
       assert.equal(perSource, 100);
       held.forEach((d) => d.close());
       // ...and used up none of the 100 a minute: the next 40 are served, none refused for the rate.
@@ -332,7 +360,12 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       assert.ok(rateRefused, 'the Internet connector reached MaxConnectionRatePerMinute');
       // The Mailbox server still gets in on "From Internal Org".
       const inside = await SmtpDialog.open(EDGE_INT, 25, MBX);
-      assert.equal((await inside.reply())?.code, 220, inside.transcript);
+      const insideReply = await inside.reply();
+      recordFinding({
+        finding: 4, title: 'the Internet connector\'s allowance used up', attack: `connect-and-close from one Internet address until refused (MaxConnectionRatePerMinute 100); before it, ${served} were served after the 100 refusals`,
+        reply: `Internet: 421 4.3.2 connection rate; the Mailbox server on From Internal Org: ${insideReply?.code}`, outcome: 'the Mailbox server still gets in (each connector has its own allowance)', ok: insideReply?.code === 220 && served === 40 && rateRefusals.length === 0,
+      });
+      assert.equal(insideReply?.code, 220, inside.transcript);
       inside.close();
       await shell(edge, ['Set-TransportService EDGE01 -MaxConnectionRatePerMinute 1200', 'Set-ReceiveConnector "From Internet" -MaxInboundConnectionPerSource 20']);
     });
@@ -354,11 +387,13 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
 
     it('another user\'s address in From: 550 5.7.60', () => {
       const r = submit('Bob <bob@contoso.com>');
+      recordFinding({ finding: 8, title: 'alice submits with From: Bob <bob@contoso.com>', attack: 'authenticated client submission (Client MBX01), envelope alice@contoso.com', reply: r.stdout.trim(), outcome: 'refused after the data; nothing queued', ok: /refused 550 5\.7\.60/.test(r.stdout) });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /refused 550 5\.7\.60 SMTP; Client does not have permissions to send as this sender/);
     });
     it('another user\'s address in Sender: 550 5.7.60', () => {
       const r = submit('Alice <alice@contoso.com>', 'bob@contoso.com');
+      recordFinding({ finding: 8, title: 'alice submits with Sender: bob@contoso.com', attack: 'authenticated client submission, From: alice', reply: r.stdout.trim(), outcome: 'refused after the data', ok: /refused 550 5\.7\.60/.test(r.stdout) });
       assert.match(r.stdout, /refused 550 5\.7\.60 /, r.stdout + r.stderr);
     });
     it('the user\'s own address is accepted', () => {
@@ -378,6 +413,8 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
       assert.equal((await d.command('QUIT'))?.code, 221);
       d.close();
       await shell(edge, ['Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00']);
+      const warned = edgeService.lines.some((l) => /MaxListenersExceeded/.test(JSON.stringify(l)));
+      recordFinding({ finding: 12, title: 'tarpitted refusals', attack: '15 relay-denied RCPTs in one anonymous session, each tarpitted', reply: '15 × 550 5.7.1 Unable to relay', outcome: warned ? 'MaxListenersExceededWarning' : 'no listener leak warning', ok: !warned });
       assert.ok(!edgeService.lines.some((l) => /MaxListenersExceeded/.test(JSON.stringify(l))), edgeService.lines.filter((l) => l.event === 'stderr').map((l) => JSON.stringify(l)).join('\n'));
     });
   });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { recordFinding } from './harness/report.js';
 import { until } from './harness/peers.js';
 import { startService, type LogLine, type RunningService } from './harness/service.js';
 
@@ -128,6 +129,12 @@ describe('account lockout and growing delays', () => {
     const right = await login(MBX1, 587, client(14), 'carol', PW.carol);
     const elsewhere = await login(MBX2, 587, client(15), 'carol@contoso.com', PW.carol);
     const unknown = await login(MBX1, 587, client(16), 'nobody', 'whatever');
+    recordFinding({
+      finding: 9, title: 'guessing carol\'s password from three addresses (LockoutThreshold 3)', attack: 'three smtplib sessions, one wrong password each, then the right one from a fourth address, on MBX01 and MBX02',
+      reply: `wrong: 535 ×3; right password after the lockout: ${right}; on MBX02: ${elsewhere}; unknown account: ${unknown}`,
+      outcome: `Get-ADUser carol: LockedOut ${user.LockedOut}, BadLogonCount ${user.BadLogonCount}; the same reply for a locked and an unknown account`,
+      ok: user.LockedOut === 'True' && [right, elsewhere, unknown].every((x) => x === REFUSED),
+    });
     assert.deepEqual([right, elsewhere, unknown], [REFUSED, REFUSED, REFUSED]);
     assert.match(String(failures(m1, (l) => l.source === client(14))[0]?.reason), /account CONTOSO\\carol is locked out/);
     assert.match(String(failures(m2, (l) => l.source === client(15))[0]?.reason), /locked out/);

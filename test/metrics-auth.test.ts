@@ -20,6 +20,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { recordFinding } from './harness/report.js';
 import { startService, type LogLine, type RunningService } from './harness/service.js';
 
 const EDGE = '127.10.92.20';
@@ -153,6 +154,10 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
     assert.equal(basic.status, 401, 'the token in another scheme is refused');
 
     const ok = curl('/metrics', ['--oauth2-bearer', TOKEN]);
+    recordFinding({
+      finding: 12, title: 'the metrics endpoint with a bearer-token file', attack: 'curl /metrics without a token, with a wrong one, with the token as Basic auth, and with the token',
+      reply: `${none.status}, ${wrong.status}, ${basic.status}, ${ok.status}`, outcome: 'the metrics only with the token; WWW-Authenticate: Bearer otherwise', ok: none.status === 401 && wrong.status === 401 && basic.status === 401 && ok.status === 200,
+    });
     assert.equal(ok.status, 200, ok.body);
     const names = families(ok.body);
     for (const name of ['gatehouse_messages_received', 'gatehouse_smtp_sessions', 'gatehouse_queue_messages']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);

@@ -18,6 +18,7 @@ import { generateSelfSignedCertificate } from '../src/tls/self-signed.js';
 import { FaultPeer } from './harness/fault-peer.js';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { recordFinding } from './harness/report.js';
 import { certificateAuthority, selfSigned, type PemPair } from './harness/openssl-certificates.js';
 import { until } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
@@ -127,6 +128,11 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await waitFor(async () => /454 4\.7\.5/.test((await message('untrusted peer'))?.LastError ?? ''), 30_000, 'the message in Retry with the certificate LastError');
 
     const m = (await message('untrusted peer'))!;
+    recordFinding({
+      finding: 11, title: 'an impostor answers for mbxserver01.contoso.com with a certificate nobody imported', attack: '"To Internal Org" (BasicAuthRequireTLS, the Edge\'s Exchange Servers credential) connects to it',
+      reply: `Get-Message: ${m.Status}, ${m.LastError.split(';')[0]}`, outcome: `the impostor received ${peer.credentials.length} credential(s) and no AUTH command: ${!peer.commands.some((c) => /^AUTH/.test(c))}`,
+      ok: peer.credentials.length === 0 && !peer.commands.some((c) => /^AUTH/.test(c)) && m.Status === 'Retry',
+    });
     assert.equal(m.Status, 'Retry');
     assert.match(m.LastError, new RegExp(`^454 4\\.7\\.5 The certificate presented by mbxserver01\\.contoso\\.com \\[${MBX.replace(/\./g, '\\.')}:25\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`));
     assert.match(m.LastError, /Import-ExchangeCertificate -FileName <file>\. Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TortureResult } from './crash-torture.js';
-import type { SuiteResult } from './suites.js';
+import type { FindingRecord, SuiteResult } from './suites.js';
 
 /** Duplicates above this share of acknowledged messages fail a long run (the acceptance's aim). */
 export const DUPLICATE_LIMIT = 0.005;
@@ -49,6 +49,41 @@ export interface ReportInput {
   torture: TortureResult;
   options: { cycles: number; messages: number; sessions: number; durationMs: number; seed: number };
   suites: SuiteResult[];
+  /** The attacks on the Edge the suites reproduced, each with its reply and what reached the next hop. */
+  findings?: FindingRecord[];
+}
+
+/** The findings of "An Edge you can put on the Internet", in order, for the report's headings. */
+export const FINDINGS: Record<number, string> = {
+  1: 'Header firewall bypass with a bare CR or LF (high)',
+  2: 'CRLF injection into the Edge\'s own Received header (medium)',
+  3: 'Memory exhaustion by large messages (medium)',
+  4: 'One client locks out every connector (medium)',
+  5: 'BDAT smuggling (medium)',
+  6: 'Unlimited TLS renegotiation (low-medium)',
+  7: 'AUTH state survives STARTTLS (low)',
+  8: 'Header From unchecked on client submission (low)',
+  9: 'Online password guessing (low)',
+  10: 'Folder modes (low)',
+  11: 'Credentials can go to an impostor (info)',
+  12: 'Smaller items: tarpit listeners, refused BDAT replies, the metrics endpoint',
+};
+
+function findingsMarkdown(findings: FindingRecord[]): string[] {
+  const out: string[] = ['## An Edge on the Internet: the attacks, reproduced', ''];
+  out.push('Each attack found on the running lab, made again against `gatehouse start` on loopback by the suite named below: what was sent, what the service answered, and what reached the next hop (or what the service did). Recorded by the tests as they ran.', '');
+  for (const n of Object.keys(FINDINGS).map(Number)) {
+    const rows = findings.filter((f) => f.finding === n);
+    out.push(`### ${n}. ${FINDINGS[n]}`, '');
+    if (rows.length === 0) {
+      out.push('No test recorded this finding in this run.', '');
+      continue;
+    }
+    out.push('| case | attack | reply | what reached the next hop / what happened | as required |', '| --- | --- | --- | --- | :---: |');
+    for (const f of rows) out.push(`| ${cell(f.title)} | ${cell(f.attack)} | ${cell(f.reply)} | ${cell(f.outcome)} | ${f.ok ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+  return out;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -84,6 +119,7 @@ export function reportMarkdown(input: ReportInput, when = new Date()): string {
   ];
   for (const [name, value] of rows) out.push(`| ${name} | ${value} |`);
   out.push('', `Verdict: **${verdict.ok ? 'pass' : 'FAIL: ' + verdict.reasons.join('; ')}**.`, '');
+  if (input.findings) out.push(...findingsMarkdown(input.findings));
   out.push('## Suites', '');
   out.push('| section | tests passed | failed | skipped | files |', '| --- | ---: | ---: | ---: | --- |');
   for (const s of input.suites) out.push(`| ${s.title} | ${s.passed} | ${s.failed} | ${s.skipped} | ${s.files.map((f) => '`' + f.replace(/\.js$/, '.ts') + '`').join(', ') || '(not built)'} |`);

@@ -21,6 +21,16 @@ export interface Figure {
   ok: boolean;
 }
 
+/** One reproduced attack (test/harness/report.ts recordFinding). */
+export interface FindingRecord {
+  finding: number;
+  title: string;
+  attack: string;
+  reply: string;
+  outcome: string;
+  ok: boolean;
+}
+
 export interface SuiteResult {
   title: string;
   files: string[];
@@ -33,6 +43,14 @@ export interface SuiteResult {
 
 /** The report's sections and the compiled test files (under dist/) behind each. */
 export const SUITES: { title: string; figures: string; files: string[] }[] = [
+  {
+    title: 'An Edge on the Internet: the attacks on the running lab',
+    figures: 'inbound',
+    files: [
+      'test/inbound-trust.test.js', 'test/inbound-memory.test.js', 'test/lockout.test.js', 'test/folder-modes.test.js',
+      'test/outbound-trust.test.js', 'test/metrics-auth.test.js',
+    ],
+  },
   { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js'] },
   { title: 'Outbound fault injection', figures: 'faults', files: ['test/fault-injection.test.js'] },
   {
@@ -58,7 +76,8 @@ function propertyFiles(dir: string): string[] {
   return out.sort();
 }
 
-export async function runSuites(say: (line: string) => void): Promise<SuiteResult[]> {
+/** Runs the suites; the attacks they reproduced come back in `findings`, in the order they ran. */
+export async function runSuites(say: (line: string) => void, findings: FindingRecord[] = []): Promise<SuiteResult[]> {
   const figuresDir = mkdtempSync(join(tmpdir(), 'gatehouse-report-'));
   const results: SuiteResult[] = [];
   try {
@@ -85,6 +104,8 @@ export async function runSuites(say: (line: string) => void): Promise<SuiteResul
       say(`${suite.title}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
       results.push(result);
     }
+    const findingsFile = join(figuresDir, 'findings.jsonl');
+    if (existsSync(findingsFile)) findings.push(...readFileSync(findingsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FindingRecord));
   } finally {
     rmSync(figuresDir, { recursive: true, force: true });
   }

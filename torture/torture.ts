@@ -14,7 +14,7 @@ import { ROOT } from '../src/lab/seed-script.js';
 import { seededRandom } from '../test/harness/seeded-random.js';
 import { crashTorture, type TortureResult } from './crash-torture.js';
 import { summary, tortureVerdict, writeReport } from './report.js';
-import { runSuites } from './suites.js';
+import { runSuites, type FindingRecord } from './suites.js';
 
 interface Options {
   cycles: number;
@@ -87,8 +87,9 @@ async function main(): Promise<number> {
   if (!verdict.ok && result.edgeErrors.length) console.log(`the Edge's warnings and errors (first ${result.edgeErrors.length}):\n${result.edgeErrors.join('\n')}`);
   let ok = verdict.ok;
   if (o.report) {
-    const suites = await runSuites((line) => console.log(line));
-    writeReport(o.report, { torture: result, options: { ...o, seed: o.seed }, suites });
+    const findings: FindingRecord[] = [];
+    const suites = await runSuites((line) => console.log(line), findings);
+    writeReport(o.report, { torture: result, options: { ...o, seed: o.seed }, suites, findings });
     console.log(`report written: ${o.report}`);
     ok = ok && suites.every((s) => s.failed === 0);
   }

@@ -10,7 +10,8 @@
 // The transport service opens its own connection (open()) with
 // synchronous=NORMAL: in WAL mode a commit then costs no fsync, so a bad
 // password is cheap to record; a process crash loses nothing, a power loss at
-// most the last few counts.
+// most the last few counts. That connection never waits for a lock (busy
+// timeout 0): the service's sessions share one event loop.
 
 import Database from 'better-sqlite3';
 import type { AccountLogonState } from '../directory/account-lockout.js';
@@ -51,7 +52,9 @@ export class SqliteAccountLogonStore implements AccountLogonStore {
     const db = new Database(path, { fileMustExist: true });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 2000');
+    // Never wait for a lock on the service's event loop: a busy store throws SQLITE_BUSY at once
+    // and the caller tries again later without blocking (LogonGuard).
+    db.pragma('busy_timeout = 0');
     return new SqliteAccountLogonStore(db, true);
   }
 

@@ -21,3 +21,23 @@ export function recordFigure(suite: string, figure: Figure): void {
   mkdirSync(dir, { recursive: true });
   appendFileSync(join(dir, `${suite}.jsonl`), `${JSON.stringify(figure)}\n`);
 }
+
+/** One attack on the Edge, as a test reproduced it: what was sent, what the service answered, what reached the next hop. */
+export interface FindingRecord {
+  /** The finding's number in "An Edge you can put on the Internet" (1-12). */
+  finding: number;
+  title: string;
+  attack: string;
+  reply: string;
+  /** What reached the next hop (or what the service did), as the test observed it. */
+  outcome: string;
+  /** Whether the outcome is what is required. */
+  ok: boolean;
+}
+
+export function recordFinding(r: FindingRecord): void {
+  const dir = process.env.GATEHOUSE_REPORT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(join(dir, 'findings.jsonl'), `${JSON.stringify(r)}\n`);
+}

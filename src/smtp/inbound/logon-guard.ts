@@ -31,6 +31,8 @@ export const MAX_EXTRA_DELAY_MS = 30_000;
 export const QUIET_MS = 10 * 60_000;
 /** Most source addresses and most account names remembered. */
 export const MAX_KEYS = 50_000;
+/** How long a failed logon's write waits, in steps, for another process's lock on the store. */
+export const STORE_RETRY_MS = 2000;
 
 /** Extra wait before the 535 of the n-th recent failure (from a source, or for an account). */
 export function extraDelayMs(n: number): number {
@@ -82,7 +84,7 @@ export class LogonGuard {
     const locked = account !== undefined && isLockedOut(state, policy, now);
     if (check === 'ok' && !locked) {
       this.accounts.reset(accountKey(account!.guid));
-      if (state.badPwdCount > 0 || state.lockoutTime !== null) this.record(account!, (s) => (isLockedOut(s, policy, now) ? s : afterLogon(s)), log);
+      if (state.badPwdCount > 0 || state.lockoutTime !== null) await this.record(account!, (s) => (isLockedOut(s, policy, now) ? s : afterLogon(s)), log);
       return { ok: true, account: verifiedAccount(scope, account!) };
     }
     const name = account ? accountName(scope, account) : shown(username);
@@ -92,7 +94,7 @@ export class LogonGuard {
       : `wrong password for ${name}`;
     const failure = this.count(source, account ? accountKey(account.guid) : nameKey(username), { account: name });
     if (account && !locked && check === 'wrong') {
-      const changed = this.record(account, (s) => afterBadPassword(s, policy, now), log);
+      const changed = await this.record(account, (s) => afterBadPassword(s, policy, now), log);
       if (changed) {
         failure.fields.badLogonCount = changed[1].badPwdCount;
         if (justLockedOut(changed[0], changed[1])) this.lockedOut(account, changed[1], policy, source, log);
@@ -114,17 +116,32 @@ export class LogonGuard {
     return { ok: false, reason: '', extraDelayMs: extraDelayMs(Math.max(sourceFailures, accountFailures)), fields: { ...fields, source, sourceFailures, ...(key !== null && { accountFailures }) } };
   }
 
-  /** Writes an account's state; a store that cannot be written (busy, full) leaves the in-memory defences in force. */
-  private record(account: ModelObject, change: (s: AccountLogonState) => AccountLogonState, log: Logger): [AccountLogonState, AccountLogonState] | null {
-    try {
-      return this.options.store.update(account.guid, change);
-    } catch (err) {
-      log.log('error', 'auth.lockout.store-failed', {
-        account: accountName(this.options.directory, account), error: (err as Error).message,
-        action: `the bad-password count of this account could not be written to ${this.options.directory.repo.store.location}; check that the store is writable and not held by a long transaction`,
-      });
-      return null;
+  /**
+   * Writes an account's state. While another process holds the store's write lock it tries again
+   * after a short wait, without blocking the event loop, for up to STORE_RETRY_MS; a store that
+   * cannot be written (busy that long, full) leaves the in-memory defences in force.
+   */
+  private async record(account: ModelObject, change: (s: AccountLogonState) => AccountLogonState, log: Logger): Promise<[AccountLogonState, AccountLogonState] | null> {
+    const deadline = this.now() + STORE_RETRY_MS;
+    for (let wait = 5, attempt = 1; ; wait = Math.min(wait * 2, 200), attempt++) {
+      try {
+        return this.options.store.update(account.guid, change);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_BUSY' && this.now() < deadline && attempt < 40) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        return this.storeFailed(account, err as Error, log);
+      }
     }
+  }
+
+  private storeFailed(account: ModelObject, err: Error, log: Logger): null {
+    log.log('error', 'auth.lockout.store-failed', {
+      account: accountName(this.options.directory, account), error: err.message,
+      action: `the bad-password count of this account could not be written to ${this.options.directory.repo.store.location}; check that the store is writable and not held by a long transaction`,
+    });
+    return null;
   }
 
   private lockedOut(account: ModelObject, state: AccountLogonState, policy: LockoutPolicy, source: string, log: Logger): void {
