@@ -12,43 +12,79 @@
 // and the Received header, which may carry UTF-8 addresses (RFC 6532), is
 // written as UTF-8. Field names are compared as ASCII. The body is not touched.
 
-import { headerLines, splitContent } from './header-section.js';
+import { splitContent } from './header-section.js';
 
 const CRLF = Buffer.from('\r\n');
 
 export interface HeaderField {
   /** The field name as written (before the colon), trimmed; '' for a line that is not a field. */
-  name: string;
+  readonly name: string;
   /** The whole field: its lines with CRLF line ends. */
-  raw: Buffer;
+  readonly raw: Buffer;
   /** The unfolded value, trimmed, decoded as UTF-8. */
-  value: string;
+  readonly value: string;
 }
 
-const isFolded = (line: Buffer): boolean => line[0] === 0x20 || line[0] === 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const COLON = 0x3a;
+
+/** One field; its value is decoded only when asked for (most fields are only copied). */
+class Field implements HeaderField {
+  private decoded: string | undefined;
+
+  constructor(readonly name: string, readonly raw: Buffer, private readonly valueStart: number) {}
+
+  get value(): string {
+    if (this.decoded === undefined) {
+      // Unfold: the CRLFs (and the whitespace around them) between the lines become one space.
+      this.decoded = this.raw.toString('utf8', this.valueStart).replace(/[ \t]*\r\n[ \t]*/g, ' ').trim();
+    }
+    return this.decoded;
+  }
+}
 
 /** The fields of a header section (line ends CRLF, bare CR or bare LF), each rewritten with CRLF. */
 export function parseHeader(header: Uint8Array): HeaderField[] {
+  const buf = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
   const fields: HeaderField[] = [];
-  let parts: Buffer[] = [];
-  let current: { name: string; values: string[] } | null = null;
+  let fieldStart = -1;
+  /** The field so far is a stretch of `buf` with CRLF line ends (it can be shared, not copied). */
+  let contiguous = true;
+  let pieces: Buffer[] = [];
+  let fieldEnd = 0;
   const close = () => {
-    if (!current) return;
-    fields.push({ name: current.name, raw: Buffer.concat(parts), value: current.values.join(' ').trim() });
-    parts = [];
-    current = null;
+    if (fieldStart < 0) return;
+    const raw = contiguous ? buf.subarray(fieldStart, fieldEnd) : Buffer.concat(pieces);
+    const colon = raw.indexOf(COLON);
+    const lineEnd = raw.indexOf(CR);
+    const named = colon > 0 && colon < lineEnd;
+    fields.push(new Field(named ? raw.toString('latin1', 0, colon).trim() : '', raw, named ? colon + 1 : 0));
+    fieldStart = -1;
+    pieces = [];
   };
-  for (const line of headerLines(header)) {
-    if (current && isFolded(line)) {
-      parts.push(line, CRLF);
-      current.values.push(line.toString('utf8').trim());
-      continue;
+  let i = 0;
+  while (i < buf.length) {
+    // One line: [i, end) and its line end.
+    const cr = buf.indexOf(CR, i);
+    const lf = buf.indexOf(LF, i);
+    const end = cr < 0 ? (lf < 0 ? buf.length : lf) : lf < 0 ? cr : Math.min(cr, lf);
+    const crlf = buf[end] === CR && buf[end + 1] === LF;
+    const next = end >= buf.length ? end : crlf ? end + 2 : end + 1;
+    const folded = fieldStart >= 0 && (buf[i] === 0x20 || buf[i] === 0x09);
+    if (!folded) {
+      close();
+      fieldStart = i;
+      contiguous = true;
     }
-    close();
-    const colon = line.indexOf(0x3a);
-    const name = colon > 0 ? line.toString('latin1', 0, colon).trim() : '';
-    current = { name, values: [colon > 0 ? line.toString('utf8', colon + 1).trim() : line.toString('utf8')] };
-    parts.push(line, CRLF);
+    if (contiguous && !crlf) {
+      // A bare CR or LF, or no line end at all: this field is rewritten with CRLF.
+      contiguous = false;
+      pieces = [buf.subarray(fieldStart, i)];
+    }
+    if (contiguous) fieldEnd = next;
+    else pieces.push(buf.subarray(i, end), CRLF);
+    i = next;
   }
   close();
   return fields;
