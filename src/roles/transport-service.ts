@@ -25,6 +25,7 @@ import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
+import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
 import type { Server as HttpServer } from 'node:http';
 
@@ -50,6 +51,8 @@ export class TransportService {
   private readonly protocolLog: ProtocolLog;
   private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
+  /** One full collection once a burst of input is over, so its spent buffers go back to the system. */
+  private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 16 * 1024 * 1024 }, () => this.sessions.size);
   /** MaxConnectionRatePerMinute, per Receive connector. */
   private readonly connectionRate = new ConnectionRate();
   /** Routing and delivery run on a thread of their own. */
@@ -143,6 +146,7 @@ export class TransportService {
     this.stopping = true;
     clearInterval(this.poller);
     clearInterval(this.sweeper);
+    this.idle.stop();
     await this.listeners.close();
     this.metricsServer?.close();
     const deadline = Date.now() + graceMs;
@@ -207,6 +211,7 @@ export class TransportService {
     const services: SessionServices = {
       queue: this.queue,
       spoolDir: this.queue.spoolDir,
+      idle: this.idle,
       rates: this.rates,
       log: this.log.child({ session: id, connector: connector.identity, remote: remoteAddress }),
       protocolLog: connector.protocolLogging ? this.protocolLog : null,
@@ -220,6 +225,7 @@ export class TransportService {
     this.sessions.add(session);
     session.once('close', () => {
       this.sessions.delete(session);
+      this.idle.closed();
       if (!refusal) this.connections.release(connector.identity, remoteAddress);
     });
     session.start();

@@ -59,6 +59,8 @@ export interface SessionServices {
   metrics?: TransportMetrics;
   /** Password checks with failures counted across sessions, growing delays and account lockout. */
   logons: LogonGuard;
+  /** Told how much input arrives, to give memory back once a burst is over (observability/idle-collector.ts). */
+  idle?: { input(octets: number): void };
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -200,6 +202,7 @@ export class InboundSession extends EventEmitter {
 
   private receive(chunk: Buffer): void {
     this.touch();
+    this.services.idle?.input(chunk.length);
     this.reader.push(chunk);
     this.pump();
     if (!this.closed && !this.paused && this.reader.bufferedBytes() > MAX_UNPROCESSED_OCTETS) {

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "allocator",
+      "sources": ["src/native/allocator.c"]
+    }
+  ]
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canReleaseFreeMemory, releaseFreeMemory } from './allocator.js';
+import { IdleCollector } from './idle-collector.js';
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
+
+describe('IdleCollector', () => {
+  it('can collect in this process, and the allocator can be asked for its free pages', () => {
+    assert.equal(new IdleCollector({ quietMs: 10, minBytes: 1 }, () => 0).available, true);
+    assert.equal(canReleaseFreeMemory, true, 'the native addon is built by npm ci (build/Release/allocator.node)');
+    assert.equal(typeof releaseFreeMemory(), 'boolean');
+  });
+
+  it('does nothing for small input, collects once input has stopped after a burst', async () => {
+    const c = new IdleCollector({ quietMs: 20, minBytes: 1000 }, () => 0);
+    c.input(999);
+    assert.equal(c.armed, false, 'below minBytes nothing is armed');
+    c.input(1);
+    assert.equal(c.armed, true);
+    await until(() => c.collections === 1, 'one collection after the quiet period');
+    assert.equal(c.armed, false);
+    c.stop();
+  });
+
+  it('owes one more collection while the burst\'s sessions are open, run once they close', async () => {
+    let open = 3;
+    const c = new IdleCollector({ quietMs: 20, minBytes: 100 }, () => open);
+    c.input(100);
+    await until(() => c.collections === 1, 'the collection after the burst');
+    open = 0;
+    c.closed();
+    assert.equal(c.armed, true, 'a close arms the owed collection');
+    await until(() => c.collections === 2, 'the collection once the sessions closed');
+    c.closed();
+    assert.equal(c.armed, false, 'nothing more is owed once no session was open');
+    c.stop();
+  });
+});
