@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { recordFinding } from './harness/report.js';
@@ -167,7 +167,8 @@ describe('server folders are private to the service user', () => {
     assert.ok(String(failed.error).includes(exposed), String(failed.error));
     assert.ok(String(failed.error).includes(`Fix it with: ${String(failed.action)}`), String(failed.error));
     assert.ok(!r.lines.some((l) => l.event === 'service.ready'), 'nothing started');
-    recordFinding({ finding: 10, title: `start on ${exposed.slice(data.length) || 'the folder'} at 0${mode.toString(8)}`, attack: `chmod 0${mode.toString(8)} ${exposed}; gatehouse start`, reply: `exit ${r.code}: ${String(failed.error).split('. ')[0]}`, outcome: `refused; the fix named: ${String(failed.action)}`, ok: r.code === 1 });
+    const what = exposed === data ? 'the server folder' : exposed.startsWith(`${data}/`) ? exposed.slice(data.length + 1) : basename(exposed);
+    recordFinding({ finding: 10, title: `start with ${what} at 0${mode.toString(8)}`, attack: `chmod 0${mode.toString(8)} ${exposed}; gatehouse start`, reply: `exit ${r.code}: ${String(failed.error).split('. ')[0]}`, outcome: `refused; the fix named: ${String(failed.action)}`, ok: r.code === 1 });
     runFix(String(failed.action));
     const service = await startService(data);
     await service.stop();

@@ -238,7 +238,8 @@ describe('an Edge on the Internet: the attacks, followed to the next hop', () =>
       for (const rcpt of ['a\u0085b@partner.example', 'a\u2028b@partner.example', 'a\u008d\u008a@partner.example']) {
         d.write(Buffer.from(`RCPT TO:<${rcpt}>\r\n`, 'utf8'));
         const r = await d.reply();
-        recordFinding({ finding: 2, title: 'a control character in an address', attack: `RCPT TO:<${JSON.stringify(rcpt).slice(1, -1)}> (UTF-8)`, reply: `${r?.code} ${r?.lines.join(' ')}`, outcome: 'refused at the command', ok: r?.code === 501 });
+        const escaped = rcpt.replace(/[^\x21-\x7e]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+        recordFinding({ finding: 2, title: 'a control character in an address', attack: `RCPT TO:<${escaped}> (UTF-8, SMTPUTF8)`, reply: `${r?.code} ${r?.lines.join(' ')}`, outcome: 'refused at the command', ok: r?.code === 501 });
         assert.equal(r?.code, 501, `${JSON.stringify(rcpt)}: ${d.transcript}`);
         assert.match(r!.lines[0], /^5\.1\.3 /);
       }
