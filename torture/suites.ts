@@ -8,27 +8,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../src/lab/seed-script.js';
+import type { Figure, FindingRecord } from '../test/harness/report.js';
+
+/** What the suites record, as test/harness/report.ts writes it. */
+export type { Figure, FindingRecord };
 
 export interface CaseResult {
   name: string;
   passed: boolean;
   skipped: boolean;
-}
-
-export interface Figure {
-  subject: string;
-  finding: string;
-  ok: boolean;
-}
-
-/** One reproduced attack (test/harness/report.ts recordFinding). */
-export interface FindingRecord {
-  finding: number;
-  title: string;
-  attack: string;
-  reply: string;
-  outcome: string;
-  ok: boolean;
 }
 
 export interface SuiteResult {

@@ -17,8 +17,7 @@ import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
 import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
-import { openServer } from '../setup/server-folder.js';
-import { serverCertificates, smtpCandidates } from '../tls/certificate-selection.js';
+import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const MARKER = '.gatehouse-lab';
@@ -236,14 +235,9 @@ export class Lab {
 
   /** The certificate STARTTLS presents for the server's FQDN: its thumbprint and PEM (public part). */
   private smtpCertificate(s: LabServer): { thumbprint: string; pem: string } {
-    const opened = openServer(this.dataDir(s));
-    try {
-      const cert = smtpCandidates(serverCertificates(opened.repo, opened.name), s.fqdn, null, new Date())[0];
-      if (!cert) throw new LabError(`${s.name} has no SMTP certificate for ${s.fqdn}`);
-      return { thumbprint: String(cert.values.Name), pem: String(cert.values.CertificatePem) };
-    } finally {
-      opened.close();
-    }
+    const cert = presentedSmtpCertificate(this.dataDir(s));
+    if (!cert) throw new LabError(`${s.name} has no SMTP certificate for ${s.fqdn}`);
+    return cert;
   }
 
   /** Writes each server's SMTP certificate (public part) where the others' scripts (and the lab's mail client) import it from. */

@@ -97,11 +97,6 @@ export class SpoolFile {
     this.handle.catch((err: Error) => { this.failure ??= err; });
   }
 
-  /** The first error of the file (open, write), if any. */
-  get error(): Error | null {
-    return this.failure;
-  }
-
   /** Copies `chunk` for writing; the caller keeps its buffer. */
   write(chunk: Uint8Array): void {
     if (this.discarded || this.failure) return;

@@ -97,13 +97,6 @@ function migrate(db: Database.Database): void {
   }
 }
 
-/** A stored message as its parts: `head` (the whole message, or its header when the body is a spool file). */
-export interface StoredContent {
-  head: Buffer;
-  /** The body's spool file (full path), for large messages. */
-  file: string | null;
-}
-
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -228,17 +221,11 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
+  /** The stored message: its first part, and the spool file after it for a large message. */
   body(internalId: number): Buffer | undefined {
-    const content = this.content(internalId);
-    if (!content) return undefined;
-    return content.file ? Buffer.concat([content.head, readFileSync(content.file)]) : content.head;
-  }
-
-  /** The stored parts of a message, without reading a spool file. */
-  content(internalId: number): StoredContent | undefined {
     const row = this.db.prepare('SELECT data, file FROM bodies WHERE message = ?').get(internalId) as { data: Buffer; file: string | null } | undefined;
     if (!row) return undefined;
-    return { head: row.data, file: row.file === null ? null : join(this.spoolDir, row.file) };
+    return row.file === null ? row.data : Buffer.concat([row.data, readFileSync(join(this.spoolDir, row.file))]);
   }
 
   /**

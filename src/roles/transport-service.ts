@@ -215,7 +215,6 @@ export class TransportService {
       rates: this.rates,
       log: this.log.child({ session: id, connector: connector.identity, remote: remoteAddress }),
       protocolLog: connector.protocolLogging ? this.protocolLog : null,
-      directory: { role: this.server.role, netbiosName: this.server.directory.netbiosName, dnsDomain: this.server.directory.dnsDomain, repo: this.server.repo },
       certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
       recipients: this.recipientLookup,
       metrics: this.metrics,

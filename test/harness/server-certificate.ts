@@ -3,18 +3,12 @@
 // as an admin exports it from one server and imports it on the other.
 
 import { writeFileSync } from 'node:fs';
-import { openServer } from '../../src/setup/server-folder.js';
-import { serverCertificates, smtpCandidates } from '../../src/tls/certificate-selection.js';
+import { presentedSmtpCertificate } from '../../src/setup/smtp-certificate.js';
 
 export function smtpCertificate(dataDir: string): { thumbprint: string; pem: string } {
-  const server = openServer(dataDir);
-  try {
-    const cert = smtpCandidates(serverCertificates(server.repo, server.name), server.fqdn, null, new Date())[0];
-    if (!cert) throw new Error(`${server.name} has no SMTP certificate for ${server.fqdn}`);
-    return { thumbprint: String(cert.values.Name), pem: String(cert.values.CertificatePem) };
-  } finally {
-    server.close();
-  }
+  const cert = presentedSmtpCertificate(dataDir);
+  if (!cert) throw new Error(`the server in ${dataDir} has no SMTP certificate for its FQDN`);
+  return cert;
 }
 
 /** Writes the server's SMTP certificate to `file` and returns the shell line that imports it elsewhere. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../test/harness/seeded-random.js';
-import { HeaderBoundary, headerLines, splitContent, withoutEmptyLine } from './header-section.js';
+import { parseHeader } from './message-headers.js';
+import { HeaderBoundary, splitContent, withoutEmptyLine } from './header-section.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -35,8 +36,8 @@ describe('header section', () => {
   });
 
   it('splits lines at CRLF, bare CR and bare LF', () => {
-    assert.deepEqual(headerLines(b('A: 1\rB: 2\nC: 3\r\nD: 4')).map((l) => l.toString()), ['A: 1', 'B: 2', 'C: 3', 'D: 4']);
-    assert.deepEqual(headerLines(b('A: 1\r\r\n')).map((l) => l.toString()), ['A: 1', '']);
+    assert.deepEqual(parseHeader(b('A: 1\rB: 2\nC: 3\r\nD: 4')).map((f) => f.raw.toString()), ['A: 1\r\n', 'B: 2\r\n', 'C: 3\r\n', 'D: 4\r\n']);
+    assert.deepEqual(parseHeader(b('A: 1\r\r\n')).map((f) => f.raw.toString()), ['A: 1\r\n', '\r\n']);
   });
 
   it('finds the same end when the content arrives in chunks of any size', () => {

@@ -116,19 +116,3 @@ export function withoutEmptyLine(section: Buffer): Buffer {
   if (n >= 2 && section[n - 2] === CR && section[n - 1] === LF) return section.subarray(0, n - 2);
   return section.subarray(0, Math.max(0, n - 1));
 }
-
-/** The lines of a header section, without their line ends (CRLF, bare CR, bare LF). */
-export function headerLines(header: Uint8Array): Buffer[] {
-  const buf = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
-  const lines: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i < buf.length; i++) {
-    const b = buf[i]!;
-    if (b !== CR && b !== LF) continue;
-    lines.push(buf.subarray(start, i));
-    if (b === CR && buf[i + 1] === LF) i++;
-    start = i + 1;
-  }
-  if (start < buf.length) lines.push(buf.subarray(start));
-  return lines;
-}

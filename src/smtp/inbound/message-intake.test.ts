@@ -58,11 +58,11 @@ describe('message intake', () => {
     crlf.write(Buffer.from('Subject: a\r'));
     crlf.write(Buffer.from('\n\r\nbody\r\n'));
     assert.equal(crlf.bareLf, false);
-    const binary = new MessageIntake({ ...limits, binaryBody: true });
+    const binary = new MessageIntake({ ...limits, bareLfScan: 'header' });
     binary.write(Buffer.from('Subject: a\r\n\r\n\n\x00\n'));
     binary.write(Buffer.from('\n\n'));
     assert.equal(binary.bareLf, false);
-    const binaryHeader = new MessageIntake({ ...limits, binaryBody: true });
+    const binaryHeader = new MessageIntake({ ...limits, bareLfScan: 'header' });
     binaryHeader.write(Buffer.from('Subject: a\nX: y\r\n\r\n'));
     assert.equal(binaryHeader.bareLf, true);
   });

@@ -31,8 +31,11 @@ export interface IntakeLimits {
   spoolDir: string;
   /** Body octets kept in memory before spilling (MEMORY_BODY_OCTETS). */
   memoryBodyOctets?: number;
-  /** BODY=BINARYMIME: the body may hold any octet, so only the header is checked for bare LFs. */
-  binaryBody?: boolean;
+  /**
+   * Where to look for bare LFs: all the content (BDAT, the default), only the header (BDAT with
+   * BODY=BINARYMIME: the body may hold any octet), or nowhere (DATA: the reader already reports them).
+   */
+  bareLfScan?: 'content' | 'header' | 'none';
 }
 
 /** The content once it is complete. */
@@ -78,7 +81,7 @@ export class MessageIntake {
   tooBig = false;
   /** The header section is over MaxHeaderSize: the content is being dropped. */
   headerTooBig = false;
-  /** A LF not preceded by CR occurred. */
+  /** A LF not preceded by CR occurred (where bareLfScan looks). */
   bareLf = false;
 
   private readonly boundary = new HeaderBoundary();
@@ -100,7 +103,7 @@ export class MessageIntake {
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     this.octets += chunk.length;
-    if (!this.limits.binaryBody) this.scanLineEnds(chunk);
+    if ((this.limits.bareLfScan ?? 'content') === 'content') this.scanLineEnds(chunk);
     if (this.dropping) return true;
     if (this.limits.maxMessageSize !== null && this.octets > this.limits.maxMessageSize) {
       this.tooBig = true;
@@ -111,7 +114,7 @@ export class MessageIntake {
     if (!this.boundary.ended) {
       const at = this.boundary.feed(chunk);
       const headerPart = at < 0 ? chunk : chunk.subarray(0, at);
-      if (this.limits.binaryBody) this.scanLineEnds(headerPart);
+      if (this.limits.bareLfScan === 'header') this.scanLineEnds(headerPart);
       if (this.header.length + headerPart.length > this.limits.maxHeaderSize + 2) {
         // (+2: the empty line's own CRLF is collected with the header and dropped at the end)
         this.headerTooBig = true;

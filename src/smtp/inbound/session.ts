@@ -21,7 +21,6 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import type { DirectoryScope } from '../../directory/account-lookup.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Envelope, QueueStore, RecipientInput } from '../../queue/queue-store.js';
 import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../roles/transport-config.js';
@@ -52,7 +51,6 @@ export interface SessionServices {
   rates: MessageRateLimiter;
   log: Logger;
   protocolLog: ProtocolLog | null;
-  directory: DirectoryScope;
   certificate: (connector: ReceiveConnectorConfig) => SelectedCertificate | null;
   /** Mailbox servers: the organization's recipients (validation at RCPT, send-as checks); null on an Edge. */
   recipients: RecipientLookup | null;
@@ -158,11 +156,6 @@ export class InboundSession extends EventEmitter {
     return this.connector.authMechanism.has('ExternalAuthoritative') ? { kind: 'externallySecured' } : { kind: 'anonymous' };
   }
 
-  /** Input received and not yet processed (bounded by the reader and by pausing the socket). */
-  bufferedBytes(): number {
-    return this.reader.bufferedBytes();
-  }
-
   start(): void {
     this.socket.setNoDelay(true);
     this.socket.on('error', (err) => this.log.log('debug', 'smtp.in.socket.error', { error: err.message }));
@@ -238,7 +231,7 @@ export class InboundSession extends EventEmitter {
           this.content(ev.chunk);
           break;
         case 'data-end':
-          this.busyWhile(this.endOfData(ev.smugglingSuspect));
+          this.busyWhile(this.endOfData(ev.smugglingSuspect, ev.bareLf));
           break;
         case 'bdat-end':
           this.busyWhile(this.endOfChunk());
@@ -306,7 +299,7 @@ export class InboundSession extends EventEmitter {
         return this.busyWhile(this.rcpt(cmd.forwardPath.address, cmd.forwardPath.domain, cmd.params));
       case 'DATA':
         this.state.onDataStarted();
-        this.startContent();
+        this.startContent('DATA');
         this.reply(Replies.startMailInput);
         this.reader.expectData();
         return;
@@ -351,7 +344,7 @@ export class InboundSession extends EventEmitter {
       }
     } else {
       this.state.onBdatChunk(size);
-      if (!this.tx!.intake) this.startContent();
+      if (!this.tx!.intake) this.startContent('BDAT');
       this.chunk = { last, refusal: null };
     }
     this.reader.expectBdat(size);
@@ -364,14 +357,15 @@ export class InboundSession extends EventEmitter {
     return null;
   }
 
-  private startContent(): void {
+  /** The transaction's content begins, by DATA (whose reader reports bare LFs itself) or by BDAT. */
+  private startContent(via: 'DATA' | 'BDAT'): void {
     const tx = this.tx!;
     tx.intake = new MessageIntake({
       maxMessageSize: this.rights.has('BypassMessageSizeLimit') ? null : this.connector.maxMessageSize,
       maxHeaderSize: this.connector.maxHeaderSize,
       spoolDir: this.services.spoolDir,
       // BINARYMIME bodies may carry any octet: only their header is held to the bare-LF rule.
-      binaryBody: tx.params.body === 'BINARYMIME',
+      bareLfScan: via === 'DATA' ? 'none' : tx.params.body === 'BINARYMIME' ? 'header' : 'content',
     });
   }
 
@@ -674,10 +668,11 @@ export class InboundSession extends EventEmitter {
       this.reply(Replies.chunkReceived(this.state.bdatOctets));
       return;
     }
-    await this.endOfData(false);
+    await this.endOfData(false, false);
   }
 
-  private async endOfData(smugglingSuspect: boolean): Promise<void> {
+  /** `bareLf`: the DATA reader saw a bare LF (BDAT content is scanned by the intake). */
+  private async endOfData(smugglingSuspect: boolean, bareLf: boolean): Promise<void> {
     const tx = this.tx;
     this.state.onTransactionEnd();
     this.tx = null;
@@ -696,7 +691,7 @@ export class InboundSession extends EventEmitter {
       this.log.log('warn', 'smtp.in.data.smuggling-suspect', { sender: tx.sender });
       return refuse(smuggling);
     }
-    if (intake.bareLf && this.connector.bareLinefeedRejection) return refuse(Replies.bareLinefeed);
+    if ((bareLf || intake.bareLf) && this.connector.bareLinefeedRejection) return refuse(Replies.bareLinefeed);
     let content;
     try {
       content = await intake.finish();
