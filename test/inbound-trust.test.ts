@@ -405,8 +405,10 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
 
   describe('12. tarpits do not leak listeners', () => {
     it('a dozen refused recipients in one session, each tarpitted, leave no MaxListenersExceededWarning', async () => {
+      const applied = () => edgeService.lines.filter((l) => l.event === 'config.applied').length;
+      const before = applied();
       await shell(edge, ['Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00.0500000']);
-      await new Promise((r) => setTimeout(r, 1500));
+      await until(() => applied() > before, 15_000, 'the service to apply the new TarpitInterval');
       const d = await greeted(EDGE_EXT);
       await d.command('EHLO mail.fabrikam.com');
       await d.command('MAIL FROM:<sender@fabrikam.com>');
