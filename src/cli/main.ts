@@ -16,7 +16,7 @@ import { runStatus } from './status-command.js';
 import { runLab } from './lab-command.js';
 
 const USAGE = `usage:
-  gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db]
+  gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too;
                                                                  --echo prints each statement as a transcript)
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT [--metrics-token-file FILE]]
@@ -69,7 +69,7 @@ function dataDir(flags: Map<string, string>): string {
 }
 
 async function setup(argv: string[]): Promise<number> {
-  const { flags, rest } = parseFlags(argv, { '--role': 'value', '--name': 'value', '--fqdn': 'value', '--data': 'value', '--org': 'value' });
+  const { flags, rest } = parseFlags(argv, { '--role': 'value', '--name': 'value', '--fqdn': 'value', '--data': 'value', '--org': 'value', '--org-key': 'value' });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const roleText = flags.get('--role');
   const roles: Record<string, ServerRoleName> = { edgetransport: 'EdgeTransport', edge: 'EdgeTransport', mailbox: 'Mailbox' };
@@ -80,7 +80,7 @@ async function setup(argv: string[]): Promise<number> {
   if (!name) throw new UsageError('--name NAME is required (e.g. EDGE01)');
   if (!fqdn) throw new UsageError('--fqdn FQDN is required (e.g. edge01.contoso.net)');
   try {
-    const result = await setupServer({ role, name, fqdn, dataDir: dataDir(flags), orgPath: flags.get('--org') });
+    const result = await setupServer({ role, name, fqdn, dataDir: dataDir(flags), orgPath: flags.get('--org'), orgKeyPath: flags.get('--org-key') });
     for (const line of result.lines) process.stdout.write(line + '\n');
     return 0;
   } catch (err) {

@@ -9,10 +9,12 @@ import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
-import { openServer } from '../setup/server-folder.js';
+import { openServer, organizationStoreOf } from '../setup/server-folder.js';
+import { askOrganizationPassword } from '../setup/organization-password.js';
 
 export async function runShell(dir: string, script?: { text: string; source?: string }, options: { echo?: boolean } = {}): Promise<number> {
-  const server = openServer(dir);
+  const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
+  const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   try {
     const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {

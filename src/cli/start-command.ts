@@ -16,7 +16,8 @@ import { loadTransportConfig } from '../roles/transport-config.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
 import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
-import { openServer, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
+import { openServiceServer, organizationStoreOf, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
+import { askOrganizationPassword } from '../setup/organization-password.js';
 
 export interface MetricsOption {
   host: string;
@@ -28,7 +29,7 @@ export interface MetricsOption {
 /** Refuses a server folder, organization store or log folder that group or others can read or write. */
 function checkFolderPrivacy(server: OpenServer): void {
   const t = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
-  const orgPath = server.config !== server.local ? server.config.location : undefined;
+  const orgPath = server.engine === 'sqlite' && server.config !== server.local ? server.config.location : undefined;
   checkPrivate(serverPrivateAreas({
     dataDir: server.dataDir, ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
     logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
@@ -44,11 +45,12 @@ function isLoopback(host: string): boolean {
 }
 
 export async function runStart(dir: string, metrics?: MetricsOption): Promise<number> {
-  const server = openServer(dir);
   const log = new JsonLogger();
+  const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
+  const server = await openServiceServer(dir, log, { ...(orgPassword !== undefined && { orgPassword }) });
   const other = runningService(server.dataDir);
   if (other) {
-    server.close();
+    await server.close();
     throw new Error(`the transport service of ${other.server} is already running from ${server.dataDir} (pid ${other.pid}, since ${other.startedAt}); stop it first (kill -TERM ${other.pid}, or systemctl stop)`);
   }
   let endpoint: MetricsEndpoint | undefined;
@@ -61,7 +63,7 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
       ? { error: err.message, path: err.report.examples[0]!.path, mode: `0${err.report.examples[0]!.mode.toString(8)}`, action: err.area.fix }
       : { error: err.message, option: '--metrics-token-file' };
     log.log('error', 'service.start.failed', { server: server.name, folder: server.dataDir, ...fields });
-    server.close();
+    await server.close();
     return 1;
   }
   if (endpoint && !endpoint.token && !isLoopback(endpoint.host)) {

@@ -13,10 +13,11 @@ import { openServer } from '../setup/server-folder.js';
 import { composeDelivery } from './delivery-composition.js';
 import { loadTransportConfig, type TransportConfig } from './transport-config.js';
 import type { FromDelivery, ToDelivery } from './delivery-thread.js';
+import { SnapshotConfigStore, type OrganizationSnapshot } from '../store/snapshot-config-store.js';
 
-const { dataDir } = workerData as { dataDir: string };
+const { dataDir, snapshot } = workerData as { dataDir: string; snapshot?: OrganizationSnapshot };
 const post = (m: FromDelivery) => parentPort!.postMessage(m);
-const server = openServer(dataDir);
+const server = openServer(dataDir, { ...(snapshot && { snapshot }) });
 const log = new JsonLogger(undefined, { server: server.name, component: 'delivery' });
 const load = (): TransportConfig => loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
 let config = load();
@@ -34,6 +35,7 @@ post({ type: 'started' });
 parentPort!.on('message', (m: ToDelivery) => {
   if (m.type === 'config') {
     try {
+      if (m.snapshot && server.config instanceof SnapshotConfigStore) server.config.replace(m.snapshot);
       config = load();
       composed.delivery.configurationChanged();
     } catch (err) {
@@ -42,7 +44,7 @@ parentPort!.on('message', (m: ToDelivery) => {
   } else if (m.type === 'stop') {
     void composed.close().finally(() => {
       store.close();
-      server.close();
+      void server.close();
       post({ type: 'stopped' });
     });
   }

@@ -8,8 +8,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import type { DeliveryMetricsSink } from './delivery-composition.js';
+import type { OrganizationSnapshot } from '../store/snapshot-config-store.js';
 
-export type ToDelivery = { type: 'config' } | { type: 'stop' };
+export type ToDelivery = { type: 'config'; snapshot?: OrganizationSnapshot } | { type: 'stop' };
 export type FromDelivery =
   | { type: 'started' }
   | { type: 'stopped' }
@@ -24,11 +25,13 @@ export class DeliveryThread {
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
 
-  constructor(private readonly dataDir: string, private readonly sinks: DeliveryMetricsSink & { track(ev: TrackingEvent): void }, private readonly log: Logger) {}
+  /** snapshot: a PostgreSQL organization's snapshot, which the thread works from (it never connects to the database itself). */
+  constructor(private readonly dataDir: string, private readonly sinks: DeliveryMetricsSink & { track(ev: TrackingEvent): void }, private readonly log: Logger,
+    private readonly snapshot?: () => OrganizationSnapshot) {}
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./delivery-thread-main.js', import.meta.url), { workerData: { dataDir: this.dataDir } });
+      const w = new Worker(new URL('./delivery-thread-main.js', import.meta.url), { workerData: { dataDir: this.dataDir, snapshot: this.snapshot?.() } });
       this.worker = w;
       let started = false;
       w.on('message', (m: FromDelivery) => {
@@ -54,7 +57,7 @@ export class DeliveryThread {
   }
 
   configurationChanged(): void {
-    this.worker?.postMessage({ type: 'config' } satisfies ToDelivery);
+    this.worker?.postMessage({ type: 'config', ...(this.snapshot && { snapshot: this.snapshot() }) } satisfies ToDelivery);
   }
 
   /** Lets running deliveries finish (up to graceMs), then ends the thread. */

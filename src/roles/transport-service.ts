@@ -18,7 +18,7 @@ import { InboundSession, type SessionServices } from '../smtp/inbound/session.js
 import { RecipientDirectory } from '../directory/recipients.js';
 import { LogonGuard } from '../smtp/inbound/logon-guard.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
-import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
+import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
 import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
@@ -60,7 +60,7 @@ export class TransportService {
   /** Mailbox servers: the organization's recipients; null on an Edge (no directory without EdgeSync). */
   private readonly recipientLookup: RecipientDirectory | null;
   /** SMTP AUTH's defences against password guessing, shared by all sessions (and its own store connection). */
-  private readonly logonStore: SqliteAccountLogonStore;
+  private readonly logonStore: AccountLogonStore & { close(): void };
   private readonly logons: LogonGuard;
 
   readonly metrics: TransportMetrics;
@@ -81,7 +81,7 @@ export class TransportService {
       return rows;
     });
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
-    this.logonStore = SqliteAccountLogonStore.open(server.config.location);
+    this.logonStore = server.serviceLogons();
     this.logons = new LogonGuard({
       directory: { role: server.role, netbiosName: server.directory.netbiosName, dnsDomain: server.directory.dnsDomain, repo: server.repo },
       store: this.logonStore, policy: () => this.config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
@@ -94,7 +94,7 @@ export class TransportService {
       track: (ev) => this.trackingLog.write(ev),
       outcome: (labels, n) => this.metrics.outcomes.inc(labels, n),
       dns: (kind, result, seconds) => this.metrics.dnsSeconds.observe({ kind, result }, seconds),
-    }, log);
+    }, log, server.snapshot);
   }
 
   get queueStore(): SqliteQueueStore {
@@ -159,7 +159,7 @@ export class TransportService {
     await this.queue.drain();
     this.queue.close();
     this.logonStore.close();
-    this.server.close();
+    await this.server.close();
   }
 
   private load(): TransportConfig {

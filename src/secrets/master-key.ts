@@ -10,7 +10,11 @@ import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } fro
 const KEY_BYTES = 32;
 
 export function createMasterKey(path: string): Buffer {
-  const key = randomBytes(KEY_BYTES);
+  return writeMasterKey(path, randomBytes(KEY_BYTES));
+}
+
+/** Writes a key to a new file (0600, fsync'd): a copy of an organization's key, or a new one. */
+export function writeMasterKey(path: string, key: Buffer): Buffer {
   // 'wx': never overwrite an existing key (that would orphan every stored secret).
   const fd = openSync(path, 'wx', 0o600);
   try {

@@ -18,7 +18,7 @@ import { defaultLocalGroups } from '../cmdlets/local-accounts.js';
 import { defaultReceiveConnectors } from '../cmdlets/receive-connector.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { transportServiceOf } from '../cmdlets/transport-service.js';
-import { createMasterKey, loadMasterKey } from '../secrets/master-key.js';
+import { createMasterKey } from '../secrets/master-key.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { createSelfSignedCertificate } from '../tls/self-signed.js';
 import { adGroupSchema, adUserSchema, EXCHANGE_SERVERS_GROUP } from '../config/model/account.js';
@@ -31,15 +31,20 @@ import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { makeFilesPrivate, makePrivate, PRIVATE_FOLDER_MODE } from './folder-privacy.js';
 import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
-import { defaultOrgPath, masterKeyPath, orgKeyPath, serverDbPath } from './server-folder.js';
+import { masterKeyPath, serverDbPath } from './server-folder.js';
+import { openOrganizationForSetup, OrganizationSetupError, type OrganizationStore } from './organization-setup.js';
+import type { ConfigStore } from '../store/config-store.js';
+import type { AccountLogonStore } from '../store/account-logon-store.js';
 
 export interface SetupOptions {
   role: ServerRoleName;
   name: string;
   fqdn: string;
   dataDir: string;
-  /** Mailbox only: the organization store file (created when missing). */
+  /** Mailbox only: the organization store, a file (created when missing) or a PostgreSQL URL. */
   orgPath?: string;
+  /** Mailbox with an organization in PostgreSQL: the organization's key file (--org-key). */
+  orgKeyPath?: string;
 }
 
 export interface SetupResult {
@@ -60,6 +65,7 @@ function checkOptions(o: SetupOptions): void {
   }
   const problem = hostNameProblem(o.fqdn);
   if (problem || !o.fqdn.includes('.')) throw new SetupError(`--fqdn ${o.fqdn} is not a fully qualified domain name${problem ? `: ${problem}` : ''} (e.g. edge01.contoso.net)`);
+  if (o.role === 'EdgeTransport' && o.orgKeyPath) throw new SetupError('--org-key applies to Mailbox servers only');
   if (o.role === 'EdgeTransport' && o.orgPath) throw new SetupError('--org applies to Mailbox servers only: an Edge Transport server is not part of the organization (it keeps its own configuration)');
 }
 
@@ -75,29 +81,34 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_FOLDER_MODE });
   chmodSync(dir, PRIVATE_FOLDER_MODE); // an existing empty folder keeps its mode otherwise (often 0755)
 
+  // The organization first: a refused key or an unreachable store leaves the folder as it was.
+  let org: OrganizationStore | undefined;
+  if (o.role === 'Mailbox') {
+    try {
+      org = await openOrganizationForSetup(dir, o.orgPath, o.orgKeyPath);
+    } catch (err) {
+      if (err instanceof OrganizationSetupError) throw new SetupError(err.message);
+      throw err;
+    }
+  }
   const cert = await createSelfSignedCertificate(o.name, o.fqdn);
   const localKey = createMasterKey(masterKeyPath(dir));
   const local = new SqliteConfigStore(serverDbPath(dir), { create: true });
   const lines: string[] = [];
-  let config = local;
+  let config: ConfigStore = local;
   let box = new SecretBox(localKey);
-  let orgStore: string | undefined;
+  let logons: AccountLogonStore = new SqliteAccountLogonStore(local.db);
   try {
     const domain = o.fqdn.slice(o.fqdn.indexOf('.') + 1);
-    if (o.role === 'Mailbox') {
-      const orgPath = resolve(o.orgPath ?? defaultOrgPath(dir));
-      orgStore = orgPath;
-      const newOrg = !existsSync(orgPath);
-      if (newOrg) createMasterKey(orgKeyPath(orgPath));
-      config = new SqliteConfigStore(orgPath, { create: true });
-      box = new SecretBox(loadMasterKey(orgKeyPath(orgPath)));
-      if (newOrg || !config.getMeta('directory_domain')) {
+    if (org) {
+      ({ config, box, logons } = org);
+      if (org.created || !config.getMeta('directory_domain')) {
         config.setMeta('directory_domain', domain);
         config.setMeta('directory_netbios', domain.split('.')[0].toUpperCase().slice(0, 15));
         config.setMeta('directory_sid', randomSid());
       }
-      local.setMeta('org_store', orgPath);
-      lines.push(newOrg ? `Created the organization store ${orgPath} (key ${orgKeyPath(orgPath)}).` : `Joined the organization store ${orgPath}.`);
+      local.setMeta('org_store', org.recorded);
+      lines.push(...org.lines);
     } else {
       local.setMeta('directory_domain', o.fqdn);
       local.setMeta('directory_netbios', o.name.toUpperCase());
@@ -105,7 +116,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     }
     const repo = new Repository(config, box);
     const ctx: ServerContext = {
-      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo, logons: new SqliteAccountLogonStore(config.db),
+      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo, logons,
       directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
     };
 
@@ -161,7 +172,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     if (config !== local) config.close();
     local.close();
     makePrivate(dir);
-    if (orgStore) makeFilesPrivate([orgStore, `${orgStore}-wal`, `${orgStore}-shm`, orgKeyPath(orgStore)]);
+    if (org) makeFilesPrivate(org.privateFiles);
   }
 }
 

@@ -1,0 +1,60 @@
+// The organization store's tables in PostgreSQL and their versions. The same
+// shape as the SQLite store (objects as JSON text, unique by type, server and
+// name without regard to case, a change counter bumped by triggers), plus a
+// NOTIFY on every change so that running services hear of it at once.
+
+/** The schema version this code writes and reads. */
+export const PG_SCHEMA_VERSION = 1;
+
+/** Advisory lock keys: one for schema changes, one that serialises the organization's writers. */
+export const SCHEMA_LOCK = 0x47480001;
+export const WRITERS_LOCK = 0x47480002;
+
+/** The channels running services LISTEN on. */
+export const CONFIG_CHANNEL = 'gatehouse_config';
+export const LOGON_CHANNEL = 'gatehouse_logon';
+
+/** What version 1 creates (a new organization). */
+export const CREATE_V1 = `
+CREATE TABLE config_objects (
+  guid text PRIMARY KEY,
+  type text NOT NULL,
+  server text NOT NULL DEFAULT '',
+  name text NOT NULL,
+  data text NOT NULL,
+  when_created text NOT NULL,
+  when_changed text NOT NULL
+);
+CREATE UNIQUE INDEX config_objects_name ON config_objects (type, lower(server), lower(name));
+CREATE INDEX config_objects_guid ON config_objects (lower(guid));
+CREATE TABLE config_meta (key text PRIMARY KEY, value text NOT NULL);
+INSERT INTO config_meta (key, value) VALUES ('change_counter', '0');
+CREATE TABLE account_logon_state (
+  account_guid text PRIMARY KEY,
+  bad_pwd_count integer NOT NULL,
+  bad_password_time bigint,
+  lockout_time bigint
+);
+CREATE FUNCTION gatehouse_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE counter bigint;
+BEGIN
+  UPDATE config_meta SET value = (value::bigint + 1)::text WHERE key = 'change_counter' RETURNING value::bigint INTO counter;
+  PERFORM pg_notify('${CONFIG_CHANNEL}', counter::text);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER config_objects_changed AFTER INSERT OR UPDATE OR DELETE ON config_objects
+  FOR EACH ROW EXECUTE FUNCTION gatehouse_config_changed();
+CREATE FUNCTION gatehouse_logon_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${LOGON_CHANNEL}', COALESCE(NEW.account_guid, OLD.account_guid));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER account_logon_state_changed AFTER INSERT OR UPDATE OR DELETE ON account_logon_state
+  FOR EACH ROW EXECUTE FUNCTION gatehouse_logon_changed();
+`;
+
+/** Migrations from version N-1 to N (index N-2); each runs inside the opening transaction. */
+export const PG_MIGRATIONS: ReadonlyArray<{ version: number; up: string }> = [];
+
+/** The tables a migration copies first (as TABLE_before_vN), so that an upgrade can be undone by hand. */
+export const PG_TABLES = ['config_objects', 'config_meta', 'account_logon_state'];
