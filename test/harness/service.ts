@@ -85,8 +85,8 @@ export class RunningService {
   }
 }
 
-export async function startService(dataDir: string, extraArgs: string[] = []): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }) });
   const service = new RunningService(child);
   await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || l.level === 'error' && l.event === 'stderr', 20_000, 'service.ready');
   const ready = service.lines.find((l) => l.event === 'service.ready');

@@ -36,7 +36,7 @@ function explain(t: PgTarget, err: Error & { code?: string }): string {
 /** Connects (trying each TLS setting sslmode allows, in libpq's order); the error names the store. */
 export async function connectOrganization(t: PgTarget, given?: string): Promise<pg.Client> {
   const password = given ?? (await conventionalPassword(t));
-  let first: Error | undefined;
+  let failure: Error | undefined;
   for (const ssl of tlsAttempts(t)) {
     const client = new pg.Client({
       host: t.host, port: t.port, database: t.database, user: t.user, ssl,
@@ -50,9 +50,10 @@ export async function connectOrganization(t: PgTarget, given?: string): Promise<
       await client.connect();
       return client;
     } catch (err) {
-      first ??= err as Error;
+      // The most telling failure: an SSL refusal says less than what the plain attempt met.
+      if (!failure || /does not support SSL/i.test(failure.message)) failure = err as Error;
       await client.end().catch(() => undefined);
     }
   }
-  throw new OrganizationStoreUnavailableError(explain(t, first as Error & { code?: string }));
+  throw new OrganizationStoreUnavailableError(explain(t, failure as Error & { code?: string }));
 }
