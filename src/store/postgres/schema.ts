@@ -25,7 +25,7 @@ CREATE TABLE config_objects (
   when_created text NOT NULL,
   when_changed text NOT NULL
 );
-CREATE UNIQUE INDEX config_objects_name ON config_objects (type, lower(server), lower(name));
+CREATE UNIQUE INDEX config_objects_name ON config_objects (type, server, lower(name));
 CREATE INDEX config_objects_guid ON config_objects (lower(guid));
 CREATE TABLE config_meta (key text PRIMARY KEY, value text NOT NULL);
 INSERT INTO config_meta (key, value) VALUES ('change_counter', '0');
