@@ -4,8 +4,8 @@
 
 import { Lab, LabError } from '../lab/lab.js';
 
-export async function runLab(options: { dir: string; portBase: number; keepRunning: boolean; dns: 'builtin' | 'dnsmasq' }): Promise<number> {
-  const lab = new Lab({ dir: options.dir, portBase: options.portBase, mode: options.keepRunning ? 'keep-running' : 'once', dns: options.dns, out: (t) => process.stdout.write(t) });
+export async function runLab(options: { dir: string; portBase: number; keepRunning: boolean; dns: 'builtin' | 'dnsmasq'; orgStore: 'sqlite' | 'postgresql' }): Promise<number> {
+  const lab = new Lab({ dir: options.dir, portBase: options.portBase, mode: options.keepRunning ? 'keep-running' : 'once', dns: options.dns, orgStore: options.orgStore, out: (t) => process.stdout.write(t) });
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -20,7 +20,7 @@ export async function runLab(options: { dir: string; portBase: number; keepRunni
   try {
     const ok = await Promise.race([lab.run(), stopped.then(() => false)]);
     if (stopping) return 130;
-    process.stdout.write(ok ? '\nBoth messages were delivered.\n' : '\nA message was not delivered: see the tracking above and the servers\' logs.\n');
+    process.stdout.write(ok ? '\nEvery message was delivered.\n' : '\nA message was not delivered: see the tracking above and the servers\' logs.\n');
     if (!options.keepRunning && ok) process.stdout.write('To keep the lab up and try it yourself: npm run lab -- --keep-running\n');
     if (options.keepRunning) {
       process.stdout.write(lab.describe());

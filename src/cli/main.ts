@@ -28,8 +28,10 @@ const USAGE = `usage:
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
                                                                  exit 0 running, 3 not running)
   gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N] [--dns builtin|dnsmasq]
-                                                                 (the seed's topology on loopback: an Edge, two
-                                                                 Mailbox servers, the Internet; default DIR data/lab)
+                [--org-store sqlite|postgresql]                  (the seed's topology on loopback: an Edge, two
+                                                                 Mailbox servers, the Internet; default DIR data/lab;
+                                                                 postgresql: the organization in a private PostgreSQL
+                                                                 cluster, MBX01 and MBX02 each as its own user)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. The server folder must be private to the service's user
@@ -153,14 +155,17 @@ export async function main(argv: string[]): Promise<number> {
         return runStatus(dataDir(flags), (t) => process.stdout.write(t));
       }
       case 'lab': {
-        const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch', '--dns': 'value' });
+        const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch', '--dns': 'value', '--org-store': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
         if (flags.has('--keep-running') && flags.has('--once')) throw new UsageError('give either --keep-running or --once');
         const base = flags.get('--port-base') ?? '0';
         if (!/^\d{1,5}$/.test(base) || Number(base) + 587 > 65535) throw new UsageError(`--port-base ${base}: give a number from 0 to 64948, e.g. 20000`);
         const dns = (flags.get('--dns') ?? 'builtin').toLowerCase();
         if (dns !== 'builtin' && dns !== 'dnsmasq') throw new UsageError(`--dns ${dns}: give builtin (the lab's own DNS server) or dnsmasq`);
-        return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running'), dns });
+        const orgStore = (flags.get('--org-store') ?? 'sqlite').toLowerCase();
+        if (orgStore !== 'sqlite' && orgStore !== 'postgresql') throw new UsageError(`--org-store ${orgStore}: give sqlite (one organization file beside the server folders) or postgresql (a private PostgreSQL cluster the lab starts)`);
+        if (Number(base) + 5432 > 65535 && orgStore === 'postgresql') throw new UsageError(`--port-base ${base}: with --org-store postgresql, give a number up to 60103`);
+        return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running'), dns, orgStore });
       }
       case 'version':
       case '--version':

@@ -7,16 +7,17 @@
 // server. --once stops everything afterwards; --keep-running stays up until
 // Ctrl-C. Every process the lab starts is stopped by the lab, by PID.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { PgCluster, postgresInstalled } from './postgres-cluster.js';
 import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connection.js';
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
@@ -28,16 +29,28 @@ export interface LabOptions {
   mode: 'once' | 'keep-running';
   /** The Internet's DNS: the lab's own server, or dnsmasq. */
   dns: 'builtin' | 'dnsmasq';
+  /** Where the contoso organization lives (default: one SQLite file beside the server folders). */
+  orgStore?: LabOrgStore;
   out: (text: string) => void;
 }
+
+/** How a lab process runs: as the lab's user, or (Mailbox servers of an organization in PostgreSQL, as root) a user of its own. */
+interface RunAs {
+  uid?: number;
+  gid?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The users MBX01 and MBX02 run as when the lab isolates them (numeric: no account is created). */
+const SERVER_UIDS: Record<string, number> = { MBX01: 61001, MBX02: 61002 };
 
 export class LabError extends Error {}
 
 interface RunResult { code: number | null; stdout: string; stderr: string }
 
-function run(args: string[], input?: string, timeoutMs = 120_000): Promise<RunResult> {
+function run(args: string[], input?: string, timeoutMs = 120_000, as: RunAs = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnAs(as) });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -46,6 +59,10 @@ function run(args: string[], input?: string, timeoutMs = 120_000): Promise<RunRe
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     child.stdin.end(input ?? '');
   });
+}
+
+function spawnAs(as: RunAs): { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } {
+  return { ...(as.uid !== undefined && { uid: as.uid, gid: as.gid ?? as.uid }), ...(as.env && { env: { ...process.env, ...as.env } }) };
 }
 
 /** Whether the lab can listen on an address and port: null, or what stops it. */
@@ -93,9 +110,25 @@ export class Lab {
   private dns?: LabDnsServer;
   private dnsmasq?: ChildProcess;
   private readonly running: RunningServer[] = [];
+  private database?: PgCluster;
+  /** MBX01 and MBX02 each run as a user of their own (an organization in PostgreSQL, the lab run as root). */
+  private readonly isolated: boolean;
 
   constructor(private readonly o: LabOptions) {
-    this.plan = labPlan(o.dir, o.portBase);
+    this.plan = labPlan(o.dir, o.portBase, o.orgStore ?? 'sqlite');
+    this.isolated = this.plan.orgStore === 'postgresql' && process.getuid?.() === 0;
+  }
+
+  /** The user a server's processes run as, and where its PostgreSQL password file is. */
+  private runAs(s: LabServer): RunAs {
+    if (this.plan.orgStore !== 'postgresql' || !(s.name in SERVER_UIDS)) return {};
+    const env = { PGPASSFILE: join(this.home(s), 'pgpass'), HOME: this.home(s) };
+    return this.isolated ? { uid: SERVER_UIDS[s.name], env } : { env };
+  }
+
+  /** A Mailbox server's own folder beside its server folder (its PostgreSQL password file, its copy of the organization's key). */
+  private home(s: LabServer): string {
+    return join(this.plan.dir, `${s.name}-home`);
   }
 
   private dataDir(s: LabServer): string {
@@ -118,10 +151,14 @@ export class Lab {
     await this.startDns();
     this.say(`The Internet's DNS (${this.o.dns === 'dnsmasq' ? 'dnsmasq' : 'the lab\'s own server'}) answers on ${ADDRESSES.dns}:${this.plan.dnsPort}: MX contoso.com -> mail.contoso.com (${ADDRESSES.edgeExternal}), MX fabrikam.com -> mail.fabrikam.com (${ADDRESSES.fabrikam}).`);
 
+    if (this.plan.database) await this.startDatabase();
+
     this.section('Setup');
     for (const s of [edge, mbx1, mbx2, fabrikam]) {
-      const r = await run(['setup', '--role', s.role, '--name', s.name, '--fqdn', s.fqdn, '--data', this.dataDir(s), ...(s.org ? ['--org', s.org] : [])]);
-      this.say(`$ gatehouse setup --role ${s.role} --name ${s.name} --fqdn ${s.fqdn}`);
+      const keyArgs = this.plan.database && (s === mbx1 || s === mbx2) ? ['--org-key', join(this.home(s), 'organization.key')] : [];
+      if (s === mbx2 && keyArgs.length > 0) this.handOverKey(mbx1, mbx2);
+      const r = await run(['setup', '--role', s.role, '--name', s.name, '--fqdn', s.fqdn, '--data', this.dataDir(s), ...(s.org ? ['--org', s.org] : []), ...keyArgs], undefined, 120_000, this.runAs(s));
+      this.say(`$ gatehouse setup --role ${s.role} --name ${s.name} --fqdn ${s.fqdn}${s.org && this.plan.database ? ` --org ${s.org} ${keyArgs.join(' ')}` : ''}`);
       this.say(r.stdout.trimEnd());
       if (r.code !== 0) throw new LabError(`setup of ${s.name} failed: ${r.stderr.trim()}`);
     }
@@ -132,8 +169,10 @@ export class Lab {
     const mailbox = mailboxScript(this.plan);
     this.section(`MBX01: what the seed assumes (the organization: accepted domain, databases, mailboxes, the account the Edge uses, the Edge's certificate trusted, bindings on ${mbx1.address} and ${mbx2.address})`);
     await this.shell(mbx1, mailbox.assumed);
-    this.section('MBX01: the seed\'s Mailbox server procedure, verbatim');
-    await this.shell(mbx1, mailbox.seed);
+    if (!this.plan.database) {
+      this.section('MBX01: the seed\'s Mailbox server procedure, verbatim');
+      await this.shell(mbx1, mailbox.seed);
+    }
     const edgeLines = edgeScript(this.plan);
     this.section('EDGE01: what the seed assumes (accepted domain, the account the Mailbox servers use, their certificates trusted, DNS)');
     await this.shell(edge, edgeLines.assumed);
@@ -144,27 +183,120 @@ export class Lab {
 
     this.section('Starting the servers');
     for (const s of [edge, mbx1, mbx2, fabrikam]) await this.start(s);
+    if (this.plan.database) {
+      this.section('MBX02: the seed\'s Mailbox server procedure, verbatim, typed in MBX02\'s shell while MBX01 runs');
+      await this.typedOnOtherHost(mbx2, mbx1, mailbox.seed);
+      this.showIsolation(mbx1, mbx2);
+    }
 
     this.section('Mail');
+    // With the organization in PostgreSQL, alice's mail leaves through MBX01's "To Edge" (made in
+    // MBX02's shell), and bob's mail to alice is relayed by MBX02 into her mailbox on MBX01.
+    const sender = this.plan.database ? { server: mbx1, address: 'alice@contoso.com', password: this.plan.passwords.alice } : { server: mbx2, address: 'bob@contoso.com', password: this.plan.passwords.bob };
     const inbound = await this.submit(fabrikam, 'kim@fabrikam.com', this.plan.passwords.kim, 'alice@contoso.com', 'Hello from the Internet');
-    const outbound = await this.submit(mbx2, 'bob@contoso.com', this.plan.passwords.bob, 'kim@fabrikam.com', 'Hello from Contoso');
+    const outbound = await this.submit(sender.server, sender.address, sender.password, 'kim@fabrikam.com', 'Hello from Contoso');
+    const internal = this.plan.database ? await this.submit(mbx2, 'bob@contoso.com', this.plan.passwords.bob, 'alice@contoso.com', 'Hello from MBX02') : null;
     const inOk = await this.delivered(mbx1, inbound, 'alice@contoso.com');
     const outOk = await this.delivered(fabrikam, outbound, 'kim@fabrikam.com');
+    const internalOk = internal ? await this.delivered(mbx1, internal, 'alice@contoso.com') : true;
     this.say(`Internet -> mailbox: kim@fabrikam.com -> alice@contoso.com ${inOk ? 'DELIVERED into alice\'s mailbox on MBX01' : 'NOT delivered within 60 s'}`);
-    this.say(`Mailbox -> Internet: bob@contoso.com -> kim@fabrikam.com ${outOk ? 'DELIVERED into kim\'s mailbox at fabrikam.com' : 'NOT delivered within 60 s'}`);
+    this.say(`Mailbox -> Internet: ${sender.address} -> kim@fabrikam.com ${outOk ? 'DELIVERED into kim\'s mailbox at fabrikam.com' : 'NOT delivered within 60 s'}`);
+    if (internal) this.say(`Mailbox -> mailbox: bob@contoso.com (MBX02) -> alice@contoso.com (MBX01) ${internalOk ? 'DELIVERED into alice\'s mailbox on MBX01, relayed by MBX02' : 'NOT delivered within 60 s'}`);
 
-    for (const [label, id] of [['kim@fabrikam.com -> alice@contoso.com', inbound], ['bob@contoso.com -> kim@fabrikam.com', outbound]] as const) {
+    const trails: Array<readonly [string, string]> = [['kim@fabrikam.com -> alice@contoso.com', inbound], [`${sender.address} -> kim@fabrikam.com`, outbound]];
+    if (internal) trails.push(['bob@contoso.com -> alice@contoso.com', internal]);
+    for (const [label, id] of trails) {
       this.section(`Message tracking: ${label} (${id})`);
       for (const s of [fabrikam, edge, mbx1, mbx2]) {
-        const shellOn = s === mbx2 ? mbx1 : s; // MBX02's log, read from MBX01's shell with -Server
+        // MBX02's log, read from MBX01's shell with -Server; servers on separate hosts read their own.
+        const shellOn = s === mbx2 && !this.plan.database ? mbx1 : s;
         const cmd = `Get-MessageTrackingLog -Server ${s.name} -MessageId "${id}" | Sort-Object Timestamp | Format-Table Timestamp,EventId,Source,Recipients,ConnectorId`;
-        const r = await run(['shell', '--data', this.dataDir(shellOn), '-c', cmd]);
+        const r = await run(['shell', '--data', this.dataDir(shellOn), '-c', cmd], undefined, 120_000, this.runAs(shellOn));
         this.say(`[PS] ${shellOn.fqdn}> ${cmd}`);
         this.say(r.stdout.trim() === '' ? '(no events)' : r.stdout.trimEnd());
         if (r.stderr.trim()) this.say(r.stderr.trimEnd());
       }
     }
-    return inOk && outOk;
+    return inOk && outOk && internalOk;
+  }
+
+  /** The organization's PostgreSQL: a private cluster in the lab folder, a role and a database for contoso. */
+  private async startDatabase(): Promise<void> {
+    const db = this.plan.database!;
+    if (!postgresInstalled()) throw new LabError('--org-store postgresql needs PostgreSQL\'s server programs (Debian: apt-get install postgresql); the lab runs its own private cluster, no system service');
+    this.section(`The organization's PostgreSQL (db.contoso.com, ${db.host}:${db.port}): a private cluster in ${join(this.plan.dir, 'postgresql')}`);
+    const cluster = new PgCluster({ dir: join(this.plan.dir, 'postgresql'), host: db.host, port: db.port });
+    this.database = cluster;
+    try {
+      cluster.start();
+    } catch (err) {
+      throw new LabError(`PostgreSQL did not start: ${(err as Error).message}`);
+    }
+    cluster.createDatabase(db.database, db.role, this.plan.passwords.database);
+    this.say(`PostgreSQL is running, PID ${cluster.pid()}; role ${db.role} owns database ${db.database}. The Mailbox servers find its password in their own password file (PGPASSFILE, see accounts.txt).`);
+    for (const s of [this.plan.servers.mbx1, this.plan.servers.mbx2]) {
+      const home = this.home(s);
+      this.ownedFolder(home, s);
+      this.ownedFile(join(home, 'pgpass'), `${db.host}:${db.port}:${db.database}:${db.role}:${this.plan.passwords.database}\n`, s);
+    }
+  }
+
+  /** A folder that belongs to a server's user when the lab isolates it. */
+  private ownedFolder(path: string, s: LabServer): void {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    chmodSync(path, 0o700);
+    const uid = this.runAs(s).uid;
+    if (uid !== undefined) chownSync(path, uid, uid);
+  }
+
+  private ownedFile(path: string, content: string | Buffer, s: LabServer): void {
+    writeFileSync(path, content, { mode: 0o600 });
+    const uid = this.runAs(s).uid;
+    if (uid !== undefined) chownSync(path, uid, uid);
+  }
+
+  /** The admin copies the organization's key from the first server to the next, as a cluster secret is copied to each node. */
+  private handOverKey(from: LabServer, to: LabServer): void {
+    const key = readFileSync(join(this.home(from), 'organization.key'));
+    this.ownedFile(join(this.home(to), 'organization.key'), key, to);
+    this.say(`(the organization's key, ${join(this.home(from), 'organization.key')}, copied to ${join(this.home(to), 'organization.key')} for ${to.name})`);
+  }
+
+  /** Runs a script in one server's shell, then waits for another server's running service to apply all of it. */
+  private async typedOnOtherHost(typedOn: LabServer, runningOn: LabServer, lines: ScriptLine[]): Promise<void> {
+    const service = this.running.find((r) => r.server === runningOn)!;
+    await this.shell(typedOn, lines);
+    const done = Date.now();
+    const counter = Number(this.database!.sql("SELECT value FROM config_meta WHERE key = 'change_counter'", this.plan.database!.database).trim());
+    const appliedLine = () => service.output.split('\n').filter((l) => l.includes('"config.applied"'))
+      .map((l) => JSON.parse(l) as { ts: string; changeCounter: number }).find((l) => l.changeCounter >= counter);
+    const deadline = done + 30_000;
+    let applied = appliedLine();
+    for (let i = 0; i < 300 && Date.now() < deadline && !applied; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      applied = appliedLine();
+    }
+    if (!applied) throw new LabError(`${runningOn.name}'s running service did not apply the changes made in ${typedOn.name}'s shell (change ${counter}) within 30 s`);
+    this.say(`${runningOn.name}'s running service applied the organization at change ${applied.changeCounter}, the last one made in ${typedOn.name}'s shell, ${Math.max(0, Date.parse(applied.ts) - done)} ms after that shell finished (PostgreSQL LISTEN/NOTIFY).`);
+  }
+
+  /** What shows that MBX01 and MBX02 share only PostgreSQL and the network. */
+  private showIsolation(a: LabServer, b: LabServer): void {
+    this.section('MBX01 and MBX02 share no file: only PostgreSQL and the network');
+    const files = readdirSync(this.plan.dir).filter((f) => /organization\.(db|key)$/.test(f) && f.startsWith('contoso'));
+    this.say(`Organization files beside the server folders: ${files.length === 0 ? 'none (the organization is in PostgreSQL)' : files.join(', ')}`);
+    if (!this.isolated) {
+      this.say('The lab does not run as root, so MBX01 and MBX02 run as the same user here; as root, each runs as a user of its own.');
+      return;
+    }
+    for (const [s, other] of [[a, b], [b, a]] as const) {
+      const r = this.running.find((x) => x.server === s)!;
+      const status = readFileSync(`/proc/${r.child.pid}/status`, 'utf8');
+      const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+      const st = statSync(this.dataDir(s));
+      const probe = spawnSync(process.execPath, ['-e', `try { require('fs').readdirSync(${JSON.stringify(this.dataDir(other))}); console.log('readable') } catch (e) { console.log(e.code) }`], { encoding: 'utf8', timeout: 30_000, uid: SERVER_UIDS[s.name], gid: SERVER_UIDS[s.name] });
+      this.say(`${s.name}: service PID ${r.child.pid} runs as uid ${uid}; its folder ${this.dataDir(s)} belongs to uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)}; as uid ${uid}, reading ${other.name}'s folder gives ${probe.stdout.trim()}.`);
+    }
   }
 
   private async startDns(): Promise<void> {
@@ -195,6 +327,7 @@ export class Lab {
       [ADDRESSES.edgeExternal, this.plan.smtpPort], [ADDRESSES.edgeInternal, this.plan.smtpPort], [ADDRESSES.mbx1, this.plan.smtpPort],
       [ADDRESSES.mbx1, this.plan.submissionPort], [ADDRESSES.mbx2, this.plan.smtpPort], [ADDRESSES.mbx2, this.plan.submissionPort],
       [ADDRESSES.fabrikam, this.plan.smtpPort], [ADDRESSES.fabrikam, this.plan.submissionPort], [ADDRESSES.dns, this.plan.dnsPort],
+      ...(this.plan.database ? [[this.plan.database.host, this.plan.database.port] as [string, number]] : []),
     ];
     for (const [address, port] of wanted) {
       const err = await probe(address, port);
@@ -220,6 +353,14 @@ export class Lab {
       rmSync(dir, { recursive: true, force: true });
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (this.isolated) {
+      // MBX01's and MBX02's users reach their own folders (pre-made, theirs, 0700) and nothing else.
+      chmodSync(dir, 0o711);
+      for (let up = dirname(resolve(dir)); up !== dirname(up); up = dirname(up)) {
+        if ((statSync(up).mode & 0o001) === 0) throw new LabError(`--org-store postgresql runs MBX01 and MBX02 as users of their own, who must reach ${dir}: ${up} is not searchable by them (chmod o+x ${up}, or choose another --dir)`);
+      }
+      for (const s of [this.plan.servers.mbx1, this.plan.servers.mbx2]) this.ownedFolder(this.dataDir(s), s);
+    }
     writeFileSync(join(dir, MARKER), 'A gatehouse lab folder: replaced by the next `gatehouse lab` run.\n');
     const p = this.plan.passwords;
     writeFileSync(join(dir, 'accounts.txt'), [
@@ -229,13 +370,14 @@ export class Lab {
       `kim@fabrikam.com   ${p.kim}   (mailbox on FAB01, fabrikam.com's server)`,
       `CONTOSO\\edgeauth   ${p.edgeauth}   (directory account the Edge authenticates with: $MailboxCredentials)`,
       `EDGE01\\mbxrelay    ${p.mbxrelay}   (Edge account the Mailbox servers authenticate with: $EdgeCredentials)`,
+      ...(this.plan.database ? [`${this.plan.database.role} (PostgreSQL) ${p.database}   (the organization store's role; in MBX01-home/pgpass and MBX02-home/pgpass)`] : []),
       '',
     ].join('\n'), { mode: 0o600 });
   }
 
   /** The certificate STARTTLS presents for the server's FQDN: its thumbprint and PEM (public part). */
   private smtpCertificate(s: LabServer): { thumbprint: string; pem: string } {
-    const cert = presentedSmtpCertificate(this.dataDir(s));
+    const cert = presentedSmtpCertificate(this.dataDir(s), this.plan.database && s.org === this.plan.database.url ? { orgPassword: this.plan.passwords.database } : {});
     if (!cert) throw new LabError(`${s.name} has no SMTP certificate for ${s.fqdn}`);
     return cert;
   }
@@ -244,12 +386,17 @@ export class Lab {
   private exportCertificates(servers: LabServer[]): void {
     mkdirSync(join(this.plan.dir, 'certs'), { recursive: true });
     for (const s of servers) writeFileSync(certificateFile(this.plan, s), this.smtpCertificate(s).pem);
+    if (this.isolated) {
+      // Public certificates, imported by servers that run as users of their own.
+      chmodSync(join(this.plan.dir, 'certs'), 0o755);
+      for (const s of servers) chmodSync(certificateFile(this.plan, s), 0o644);
+    }
   }
 
   /** Runs a script in the server's shell with a transcript; Get-Credential answers follow their line. */
   private async shell(s: LabServer, lines: ScriptLine[]): Promise<void> {
     const input = lines.flatMap((l) => [l.text, ...(l.answers ?? [])]).join('\n') + '\n';
-    const r = await run(['shell', '--echo', '--data', this.dataDir(s)], input);
+    const r = await run(['shell', '--echo', '--data', this.dataDir(s)], input, 120_000, this.runAs(s));
     this.say(r.stdout.replace(/\n{3,}/g, '\n\n').trimEnd());
     if (r.code !== 0 || r.stderr.trim() !== '') {
       if (r.stderr.trim()) this.say(r.stderr.trimEnd());
@@ -258,7 +405,7 @@ export class Lab {
   }
 
   private async start(s: LabServer): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(this.runAs(s)) });
     const r = new RunningServer(s, child);
     this.running.push(r);
     if (!(await r.waitReady(30_000))) {
@@ -305,7 +452,7 @@ export class Lab {
   private async delivered(s: LabServer, id: string, recipient: string): Promise<boolean> {
     const deadline = Date.now() + 60_000;
     for (let i = 0; i < 120 && Date.now() < deadline; i++) {
-      const r = await run(['shell', '--data', this.dataDir(s), '-c', `Get-MessageTrackingLog -MessageId "${id}" -EventId DELIVER -Recipients ${recipient} | Measure-Object | % Count`]);
+      const r = await run(['shell', '--data', this.dataDir(s), '-c', `Get-MessageTrackingLog -MessageId "${id}" -EventId DELIVER -Recipients ${recipient} | Measure-Object | % Count`], undefined, 120_000, this.runAs(s));
       if (r.code === 0 && Number(r.stdout.trim()) > 0) return true;
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -319,7 +466,7 @@ export class Lab {
     return [
       '',
       '==== The lab is running. Ctrl-C stops every server it started.',
-      `Shells:        ${[edge, mbx1, mbx2, fabrikam].map((s) => `${bin} shell --data ${this.dataDir(s)}`).join('\n               ')}`,
+      `Shells:        ${[edge, mbx1, mbx2, fabrikam].map((s) => `${this.asCommand(s)}${bin} shell --data ${this.dataDir(s)}`).join('\n               ')}`,
       `Accounts:      ${join(this.plan.dir, 'accounts.txt')}`,
       `Send a test:   swaks --server ${ADDRESSES.edgeExternal}:${this.plan.smtpPort} --from someone@fabrikam.com --to alice@contoso.com`,
       `               (or as a user: swaks --server ${ADDRESSES.mbx1}:${this.plan.submissionPort} --tls --auth LOGIN --auth-user alice@contoso.com --auth-password <see accounts.txt> --from alice@contoso.com --to kim@fabrikam.com)`,
@@ -329,8 +476,16 @@ export class Lab {
     ].join('\n');
   }
 
+  /** What to put before a command to run it as the server's user (an isolated Mailbox server). */
+  private asCommand(s: LabServer): string {
+    const as = this.runAs(s);
+    const env = as.env ? `env PGPASSFILE=${as.env.PGPASSFILE} ` : '';
+    return as.uid !== undefined ? `setpriv --reuid ${as.uid} --regid ${as.uid} --clear-groups ${env}` : env;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.running.map((r) => r.stop()));
+    await this.database?.stop();
     this.dns?.close();
     if (this.dnsmasq) await stopChild(this.dnsmasq, 5_000);
   }

@@ -18,7 +18,20 @@ export const ADDRESSES = {
   fabrikam: '127.20.1.1', // mail.fabrikam.com, on the Internet
   tailspin: '127.20.2.1', // mail.tailspintoys.com: another Internet domain, whose server the lab does not run
   dns: '127.53.0.1', // the Internet's DNS
+  db: '127.168.5.40', // db.contoso.com: the organization's PostgreSQL (--org-store postgresql)
 };
+
+/** Where the contoso organization lives: one SQLite file beside the server folders, or PostgreSQL. */
+export type LabOrgStore = 'sqlite' | 'postgresql';
+
+/** The lab's PostgreSQL (--org-store postgresql): a private cluster on the internal network. */
+export interface LabDatabase {
+  host: string;
+  port: number;
+  database: string;
+  role: string;
+  url: string;
+}
 
 /** The name the Mailbox servers' "To Edge" uses for the Edge (the seed's SmartHosts edge01.contoso.com). */
 export const EDGE_INTERNAL_NAME = 'edge01.contoso.com';
@@ -42,13 +55,22 @@ export interface LabPlan {
   dnsPort: number;
   servers: { edge: LabServer; mbx1: LabServer; mbx2: LabServer; fabrikam: LabServer };
   /** Generated for this run. */
-  passwords: { edgeauth: string; mbxrelay: string; alice: string; bob: string; kim: string };
+  passwords: { edgeauth: string; mbxrelay: string; alice: string; bob: string; kim: string; database: string };
+  orgStore: LabOrgStore;
+  /** With --org-store postgresql. */
+  database?: LabDatabase;
 }
 
 const password = () => `Lab-${randomBytes(9).toString('base64url')}`;
 
-export function labPlan(dir: string, portBase: number): LabPlan {
+export function labPlan(dir: string, portBase: number, orgStore: LabOrgStore = 'sqlite'): LabPlan {
+  const database: LabDatabase | undefined = orgStore === 'postgresql'
+    ? { host: ADDRESSES.db, port: portBase + 5432, database: 'contoso', role: 'gatehouse', url: `postgresql://gatehouse@${ADDRESSES.db}:${portBase + 5432}/contoso?sslmode=disable` }
+    : undefined;
+  const contoso = database ? database.url : join(dir, 'contoso-organization.db');
   return {
+    orgStore,
+    ...(database && { database }),
     dir,
     portBase,
     smtpPort: portBase + 25,
@@ -56,11 +78,11 @@ export function labPlan(dir: string, portBase: number): LabPlan {
     dnsPort: portBase + 53,
     servers: {
       edge: { name: 'EDGE01', fqdn: 'edge01.contoso.net', role: 'EdgeTransport', address: ADDRESSES.edgeExternal },
-      mbx1: { name: 'MBX01', fqdn: 'mbxserver01.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx1, org: join(dir, 'contoso-organization.db') },
-      mbx2: { name: 'MBX02', fqdn: 'mbxserver02.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx2, org: join(dir, 'contoso-organization.db') },
+      mbx1: { name: 'MBX01', fqdn: 'mbxserver01.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx1, org: contoso },
+      mbx2: { name: 'MBX02', fqdn: 'mbxserver02.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx2, org: contoso },
       fabrikam: { name: 'FAB01', fqdn: 'mail.fabrikam.com', role: 'Mailbox', address: ADDRESSES.fabrikam, org: join(dir, 'fabrikam-organization.db') },
     },
-    passwords: { edgeauth: password(), mbxrelay: password(), alice: password(), bob: password(), kim: password() },
+    passwords: { edgeauth: password(), mbxrelay: password(), alice: password(), bob: password(), kim: password(), database: password() },
   };
 }
 

@@ -4,11 +4,11 @@
 // its servers, and the tests for theirs).
 
 import { serverCertificates, smtpCandidates } from '../tls/certificate-selection.js';
-import { openServer } from './server-folder.js';
+import { openServer, type OpenOptions } from './server-folder.js';
 
 /** Its thumbprint and PEM, or null when the server has no SMTP certificate for its FQDN. */
-export function presentedSmtpCertificate(dataDir: string): { server: string; fqdn: string; thumbprint: string; pem: string } | null {
-  const server = openServer(dataDir);
+export function presentedSmtpCertificate(dataDir: string, options: OpenOptions = {}): { server: string; fqdn: string; thumbprint: string; pem: string } | null {
+  const server = openServer(dataDir, options);
   try {
     const cert = smtpCandidates(serverCertificates(server.repo, server.name), server.fqdn, null, new Date())[0];
     return cert ? { server: server.name, fqdn: server.fqdn, thumbprint: String(cert.values.Name), pem: String(cert.values.CertificatePem) } : null;
