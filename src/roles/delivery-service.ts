@@ -471,6 +471,11 @@ export class DeliveryService {
             if (transient) this.deps.state.deferred(r.message, r.idx, lastError, this.now() + withJitter(config.retry.messageRetryIntervalMs));
             else {
               this.deps.state.failed(r.message, r.idx, lastError);
+              this.track({
+                timestamp: new Date(this.now()), source: 'STOREDRIVER', eventId: 'FAIL', internalMessageId: item.message, messageId: message.envelope.messageId,
+                recipients: [r.address], recipientStatus: [lastError], recipientCount: 1, messageSubject: message.envelope.subject, connectorId: q.nextHopDomain,
+                sender: message.envelope.headerFrom || returnPath, returnPath: returnPath || '<>', serverHostname: config.fqdn,
+              });
               this.reportFailures(r.message, [{ ...r, reply: lastError, enhanced: own.enhanced ?? '5.2.0' }], config);
             }
           }
