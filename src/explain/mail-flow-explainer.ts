@@ -1,4 +1,4 @@
-// The mail flow explainer behind Test-Mailflow: for one sender and recipient
+// The mail flow explainer behind Trace-MailFlow: for one sender and recipient
 // it walks the path a message would take through this server, using the same
 // decisions the running service makes (connector selection, permissions,
 // MAIL/RCPT admission, routing, next-hop resolution, the Send connector's
@@ -276,7 +276,7 @@ export class MailFlowExplainer {
     if (!route || route.kind === 'redirect') return this.add('Routing', 'Failure', `Forwarding from ${req.recipient} goes on for more than 5 hops.`, 'Check the ForwardingSmtpAddress of the mailboxes involved (a loop?).');
     if (route.kind === 'fail') return this.add('Routing', 'Failure', `The recipient ${address} would get a non-delivery report: ${route.text}.`, sendSideFix.routing(route.enhanced, address));
     if (route.kind === 'expand') {
-      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Test-Mailflow for a member to follow it.`);
+      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Trace-MailFlow for a member to follow it.`);
     }
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
     if (route.deliveryType === 'Unreachable') {
@@ -287,7 +287,7 @@ export class MailFlowExplainer {
       return this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
     }
     const connector = [...cfg.sendConnectors, ...cfg.intraOrg].find((c) => c.guid === route.connector);
-    if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Test-Mailflow again.');
+    if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Trace-MailFlow again.');
     const via = route.deliveryType === 'SmtpRelayToMailboxDeliveryGroup' || route.deliveryType === 'SmtpRelayToConnectorSourceServers'
       ? `relayed to the Mailbox server ${connector.name} (${route.deliveryType})`
       : `sent through Send connector ${quote(connector.name)} (${route.deliveryType}; AddressSpaces ${list(connector.addressSpaces)})`;
