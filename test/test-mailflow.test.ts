@@ -136,4 +136,20 @@ describe('Test-Mailflow sends a real probe and waits for its delivery', () => {
     assert.equal(formatListRecords(r.stdout)[0].TestMailflowResult, '*FAILURE*');
     assert.match(r.stderr, new RegExp(`Test-Mailflow: the transport service of MBX01 is not running, so no probe can be submitted\\. Start it: gatehouse start --data ${mbx1.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
   });
+
+  it('a database whose only mailbox is its system mailbox can be removed, and the system mailbox goes with it', async () => {
+    const db = await value(mbx1, '(Get-MailboxDatabase DB01).Guid');
+    const r = await shell(mbx1, ['Remove-MailboxDatabase DB01 -Confirm:$false', `Get-Mailbox "SystemMailbox{${db}}"`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`The operation couldn't be performed because object 'SystemMailbox\\{${db}\\}' couldn't be found`));
+    assert.equal(await value(mbx1, '(Get-MailboxDatabase).Count'), '1');
+  });
+
+  it('is refused on an Edge Transport server, which has no system mailbox', async () => {
+    const edge = join(dir.path, 'EDGE01');
+    assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
+    const r = await shell(edge, ['Test-Mailflow']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server \(EDGE01\) has none\. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow\./);
+  });
 });

@@ -23,7 +23,7 @@ import { assertUnchanged, insertObject, nameParameter, tableView, updateObject }
 import { findObject, findObjects, identityParameter } from './object-identity.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { toPSObject } from './object-output.js';
-import { organizationCommand } from './recipient-common.js';
+import { isSystemMailbox, organizationCommand } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = mailboxDatabaseSchema;
@@ -160,10 +160,15 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [identityParameter('DatabaseIdParameter', true)],
     }, async (args, inv) => {
       const db = findObject(ctx, schema, String(args.get('Identity')));
-      const count = ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase()).length;
+      const inDatabase = () => ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase());
+      const count = inDatabase().filter((m) => !isSystemMailbox(m)).length;
       if (count > 0) throw invalidOperation(`This mailbox database contains ${count} mailbox(es). Move or remove them (Remove-Mailbox) before removing the database.`);
       if (!(await inv.shouldProcess(String(db.values.Name), 'Removing mailbox database'))) return [];
-      ctx.repo.remove(db);
+      ctx.repo.transaction(() => {
+        // Its system mailbox (Test-Mailflow's) goes with it.
+        for (const m of inDatabase()) if (isSystemMailbox(m)) ctx.repo.remove(m);
+        ctx.repo.remove(db);
+      });
       return [];
     }),
   ];

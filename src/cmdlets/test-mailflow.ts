@@ -32,7 +32,6 @@ import type { ModelObject } from '../store/repository.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { invalidOperation, notFound } from './errors.js';
 import { ensureSystemMailbox } from './mailbox-system.js';
-import { organizationCommand } from './recipient-common.js';
 import type { ServerContext } from './server-context.js';
 
 /** Exchange's default -ExecutionTimeout in the Exchange Management Shell, in seconds. */
@@ -232,7 +231,7 @@ async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationCont
 
 export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
   const serverParam = (name: string, description: string, extra: Partial<ParameterSpec> = {}): ParameterSpec => ({ name, typeName: 'ServerIdParameter', description, convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v), ...extra });
-  return [organizationCommand(ctx, {
+  return [{
     name: 'Test-Mailflow',
     synopsis: 'Sends a probe message from this server\'s system mailbox through the running service and waits for its delivery: to itself, to another Mailbox server or database, or to an address. Returns Success and the latency, or *FAILURE* and why.',
     parameters: [
@@ -248,7 +247,13 @@ export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
       { code: 'Test-Mailflow MBX01 -TargetMailboxServer MBX02', remarks: 'Tests mail flow from MBX01 (run in MBX01\'s shell) to MBX02\'s system mailbox.' },
       { code: 'Test-Mailflow -TargetEmailAddress john@contoso.com', remarks: 'Sends a probe to john@contoso.com and waits until it is delivered (or sent on, for an address outside the organization).' },
     ],
-  }, (args, inv) => run(ctx, args, inv))];
+    invoke: (args, inv) => {
+      if (ctx.role !== 'Mailbox') {
+        throw new CmdletError(`Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server (${ctx.name}) has none. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+      }
+      return run(ctx, args, inv);
+    },
+  }];
 }
 
 export const testMailflowViews: ObjectView[] = [{ typeName: 'TestMailflowResult', display: 'list', list: ['TestMailflowResult', 'MessageLatencyTime', 'IsRemoteTest', 'Identity', 'IsValid', 'ObjectState'] }];
