@@ -4,7 +4,8 @@
 // and the warning message a mailbox receives once when a delivery takes it
 // across its IssueWarningQuota.
 // Invariants: a folder's size is recounted whenever new/ or cur/ changed
-// since the last count (their modification times), so files added or
+// since the last count (their modification times; on a filesystem with
+// whole-second times, also while that second is recent), so files added or
 // removed by any process are seen; deliveries through this process add
 // their size without a recount.
 
@@ -23,9 +24,12 @@ export class MaildirSizes {
   private readonly counted = new Map<string, Counted>();
 
   private stamp(dir: string): string {
+    const now = BigInt(Date.now()) * 1_000_000n;
     return ['new', 'cur'].map((sub) => {
       try {
         const st = statSync(join(dir, sub), { bigint: true });
+        // A filesystem with whole-second times can change twice within one second: a time that recent proves nothing.
+        if (st.mtimeNs % 1_000_000_000n === 0n && now - st.mtimeNs < 2_000_000_000n) return `racy:${now}:${Math.random()}`;
         return `${st.mtimeNs}:${st.ino}`;
       } catch {
         return '-';
