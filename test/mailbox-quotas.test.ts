@@ -122,6 +122,13 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     assert.match(tracking.stdout, /Recipients\s+: \{bob@contoso\.com\}/);
     assert.match(tracking.stdout, /554 5\.2\.2 mailbox full/);
 
+    // Trace-MailFlow names the full mailbox and the commands that fix it.
+    const trace = formatListRecords((await shell(['Trace-MailFlow bob@contoso.com -Sender alice@contoso.com -SkipConnection | Format-List Step,Result,Detail,Fix'])).stdout);
+    const full = trace.find((x) => x.Step === 'Mailbox');
+    assert.equal(full?.Result, 'Failure', JSON.stringify(trace));
+    assert.match(full!.Detail, /The mailbox "Bob Jones" holds [\d.]+ KB \([\d,]+ bytes\), at or over its ProhibitSendReceiveQuota of 6 KB \(6,144 bytes\): delivery fails with 554 5\.2\.2 mailbox full/);
+    assert.match(full!.Fix, /Set-Mailbox "Bob Jones" -UseDatabaseQuotaDefaults \$false -ProhibitSendReceiveQuota <size>/);
+
     // bob, over ProhibitSendQuota, cannot submit; alice, under her database's quotas, can.
     const bobSends = submit('bob@contoso.com', PW.bob, 'bob@contoso.com', 'alice@contoso.com', 'from a full mailbox', 100);
     assert.notEqual(bobSends.status, 0);

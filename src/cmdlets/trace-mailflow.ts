@@ -6,7 +6,9 @@
 // hop resolved and contacted (STARTTLS, certificate name, AUTH). One result
 // object per step, each failure with the command that fixes it.
 
+import { existsSync } from 'node:fs';
 import { findAccount, isExchangeServersMember } from '../directory/account-lookup.js';
+import { formatBytes, MaildirSizes } from '../mailbox/index.js';
 import { lockedOut } from './lockout-support.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { dnsSettingsFromTransport, MailResolver } from '../dns/index.js';
@@ -38,6 +40,14 @@ function certificateFacts(o: ModelObject): ReceiveCertificate {
     names: Array.isArray(o.values.CertificateDomains) ? o.values.CertificateDomains.map(String) : [],
     selfSigned: o.values.IsSelfSigned === true,
   };
+}
+
+/** A mailbox of this host at or over its ProhibitSendReceiveQuota (its folder readable here), else null. */
+function fullMailbox(directory: RecipientDirectory, address: string): { name: string; size: string; quota: string } | null {
+  const m = directory.find(address);
+  if (!m || m.kind !== 'mailbox' || m.quotas.prohibitSendReceive === null || !m.folderPath || !existsSync(m.folderPath)) return null;
+  const size = new MaildirSizes().size(m.folderPath, m.maildirFolder);
+  return size >= m.quotas.prohibitSendReceive ? { name: m.name, size: formatBytes(size), quota: formatBytes(m.quotas.prohibitSendReceive) } : null;
 }
 
 export function traceMailflowCommands(ctx: ServerContext): CommandSpec[] {
@@ -75,6 +85,7 @@ export function traceMailflowCommands(ctx: ServerContext): CommandSpec[] {
           return { displayName: `${scope.netbiosName}\\${name}`, enabled: a.values.Enabled === true, exchangeServer: isExchangeServersMember(scope, a), accountGuid: a.guid, lockedOut: lockedOut(ctx, a) };
         },
         ...(directory && { recipients: { find: (a: string) => directory.find(a), addressesOfAccount: (g: string) => directory.addressesOfAccount(g) } }),
+        ...(directory && { fullMailbox: (a: string) => fullMailbox(directory, a) }),
         resolver: (kind) => new MailResolver(dnsSettingsFromTransport(config.dns, kind)),
         credential: (c) => connectorCredential(ctx.repo, c),
         trustedCertificates: () => trustedCertificates(ctx.repo),

@@ -72,6 +72,8 @@ export interface ExplainerDeps {
   account(identity: string): { displayName: string; enabled: boolean; exchangeServer: boolean; accountGuid: string; lockedOut?: boolean } | null;
   /** Mailbox servers: the organization's recipients and a user's own addresses. */
   recipients?: { find(address: string): RecipientInfo | null; addressesOfAccount(accountGuid: string): string[] };
+  /** Mailbox servers: a local mailbox at or over its ProhibitSendReceiveQuota (its name, size and quota, as Exchange shows sizes); null when it takes mail. */
+  fullMailbox?(address: string): { name: string; size: string; quota: string } | null;
   resolver(kind: 'external' | 'internal'): { resolveMailDomain(domain: string): Promise<Resolution>; resolveSmartHost(name: string): Promise<Resolution> };
   credential(c: SendConnectorConfig): { username: string; password: string } | null;
   trustedCertificates(): string[];
@@ -284,7 +286,13 @@ export class MailFlowExplainer {
         sendSideFix.unreachable(cfg, domain));
     }
     if (route.deliveryType === 'SmtpDeliveryToMailbox') {
-      return this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
+      this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
+      const full = this.deps.fullMailbox?.(address);
+      if (full) {
+        this.add('Mailbox', 'Failure', `The mailbox ${quote(full.name)} holds ${full.size}, at or over its ProhibitSendReceiveQuota of ${full.quota}: delivery fails with 554 5.2.2 mailbox full and the sender gets an NDR.`,
+          `Free space in the mailbox, or raise its quota: Set-Mailbox ${quote(full.name)} -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size> (or Set-MailboxDatabase ${route.nextHopDomain} -ProhibitSendReceiveQuota <size> for every mailbox that uses the database's quotas).`);
+      }
+      return;
     }
     const connector = [...cfg.sendConnectors, ...cfg.intraOrg].find((c) => c.guid === route.connector);
     if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Trace-MailFlow again.');
