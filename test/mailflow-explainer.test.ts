@@ -1,4 +1,4 @@
-// Test-Mailflow against the seed's Edge, deliberately broken three ways:
+// Trace-MailFlow against the seed's Edge, deliberately broken three ways:
 // - its SMTP certificate names wrong.example, not edge01.contoso.net;
 // - the first Mailbox smart host (Postfix's smtp-sink) offers no STARTTLS
 //   while "To Internal Org" demands it (BasicAuthRequireTLS), and the second
@@ -35,7 +35,7 @@ function mapIps(line: string): string {
 
 interface Step { Step: string; Result: string; Detail: string; Fix: string }
 
-/** Test-Mailflow's Format-List output as records (wrapped lines joined). */
+/** Trace-MailFlow's Format-List output as records (wrapped lines joined). */
 function steps(text: string): Step[] {
   const out: Record<string, string>[] = [];
   let cur: Record<string, string> | null = null;
@@ -56,7 +56,7 @@ function only(list: Step[], name: string): Step[] {
   return list.filter((s) => s.Step === name);
 }
 
-describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
+describe('Trace-MailFlow names the faults of a broken Edge', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
   const dir = scratchDir('explain');
   const edge = join(dir.path, 'EDGE01');
   const peers: Peer[] = [];
@@ -68,7 +68,7 @@ describe('Test-Mailflow names the faults of a broken Edge', { skip: !hasAiosmtpd
     assert.equal(r.stderr, '', script);
     return r.stdout;
   };
-  const explain = async (args: string) => steps(await sh(`Test-Mailflow ${args}`));
+  const explain = async (args: string) => steps(await sh(`Trace-MailFlow ${args}`));
 
   before(async () => {
     peers.push(await startDnsmasq(DNS, DNS_PORT, ['contoso.com', 'fabrikam.com'], [

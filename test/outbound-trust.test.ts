@@ -5,7 +5,7 @@
 // only to a certificate that chains to one it trusts (imported with Import-ExchangeCertificate)
 // and carries the smart host's name (for an IP smart host, that address): an untrusted
 // certificate and a trusted one for another name get STARTTLS and QUIT, never AUTH, and the
-// recipients wait in the queue with a LastError saying what to import or set; Test-Mailflow and
+// recipients wait in the queue with a LastError saying what to import or set; Trace-MailFlow and
 // the connectivity log say the same. Importing the peer's certificate lets the mail go with AUTH;
 // `-TlsAuthLevel EncryptionOnly` sends it without checking, as the connector then says.
 
@@ -146,8 +146,8 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     const log = readdirSync(folder).filter((f) => f.startsWith('CONNECTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
     assert.match(log, new RegExp(`Connected to mbxserver01\\.contoso\\.com\\[${MBX.replace(/\./g, '\\.')}:25\\] but the session failed at tls: 454 4\\.7\\.5 The certificate presented by mbxserver01\\.contoso\\.com`));
 
-    // Test-Mailflow names the case and the commands that fix it.
-    const steps = formatListRecords(await sh('Test-Mailflow alice@contoso.com -Sender kim@fabrikam.com | Format-List Step,Result,Detail,Fix'));
+    // Trace-MailFlow names the case and the commands that fix it.
+    const steps = formatListRecords(await sh('Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com | Format-List Step,Result,Detail,Fix'));
     const credential = steps.find((s) => s.Step === 'Credential');
     assert.equal(credential?.Result, 'Failure', JSON.stringify(steps));
     assert.match(credential!.Detail, /Send connector "To Internal Org" would not send its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver01\.contoso\.com .*: its certificate is not trusted here \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
@@ -185,7 +185,7 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await waitFor(() => deliveredTo(peer, 'wrong name').length === 1, 30_000, 'delivery with EncryptionOnly');
     assert.deepEqual(peer.credentials, [{ user: USER, password: PASSWORD }], 'EncryptionOnly: the credential goes without checking');
 
-    const steps = formatListRecords(await sh('Test-Mailflow alice@contoso.com -Sender kim@fabrikam.com | Format-List Step,Result,Detail,Fix'));
+    const steps = formatListRecords(await sh('Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com | Format-List Step,Result,Detail,Fix'));
     const credential = steps.find((s) => s.Step === 'Credential');
     assert.equal(credential?.Result, 'Warning', JSON.stringify(steps));
     assert.match(credential!.Detail, /although its certificate does not carry the name mbxserver01\.contoso\.com \(it names impostor\.contoso\.com\): TlsAuthLevel EncryptionOnly sends it without checking/);

@@ -8,6 +8,7 @@
 // commands (and to `net` for lockout).
 
 import { adGroupSchema, adUserSchema } from '../config/model/account.js';
+import { mailboxSchema } from '../config/model/recipient.js';
 import { verifyPassword } from '../secrets/password-hash.js';
 import { fileTime, isLockedOut } from '../directory/account-lockout.js';
 import { distinguishedName, findDirectoryUser, type DirectoryScope } from '../directory/account-lookup.js';
@@ -60,6 +61,11 @@ function findGroup(ctx: ServerContext, identity: string): ModelObject {
  */
 const EXTENDED: Record<string, (ctx: ServerContext, u: ModelObject, now: number) => unknown> = {
   AccountLockoutTime: (ctx, u) => dateOrNull(ctx.logons.get(u.guid)?.lockoutTime ?? null),
+  CanonicalName: (ctx, u) => `${ctx.directory.dnsDomain}/Users/${u.values.Name}`,
+  EmailAddress: (ctx, u) => ownedMailbox(ctx, u)?.values.PrimarySmtpAddress?.toString() ?? null,
+  mail: (ctx, u) => ownedMailbox(ctx, u)?.values.PrimarySmtpAddress?.toString() ?? null,
+  MemberOf: (ctx, u) => ctx.repo.list(adGroupSchema).filter((g) => members(g).includes(u.guid)).map((g) => dn(ctx, String(g.values.Name))),
+  proxyAddresses: (ctx, u) => { const m = ownedMailbox(ctx, u); return Array.isArray(m?.values.EmailAddresses) ? m.values.EmailAddresses.map(String) : []; },
   BadLogonCount: (ctx, u) => ctx.logons.get(u.guid)?.badPwdCount ?? 0,
   badPasswordTime: (ctx, u) => fileTime(ctx.logons.get(u.guid)?.badPasswordTime ?? null),
   badPwdCount: (ctx, u) => ctx.logons.get(u.guid)?.badPwdCount ?? 0,
@@ -74,6 +80,11 @@ const EXTENDED: Record<string, (ctx: ServerContext, u: ModelObject, now: number)
   whenChanged: (_ctx, u) => u.whenChanged,
   whenCreated: (_ctx, u) => u.whenCreated,
 };
+
+/** The mailbox this directory user owns (Mailbox servers), if any. */
+function ownedMailbox(ctx: ServerContext, u: ModelObject): ModelObject | undefined {
+  return ctx.role === 'Mailbox' ? ctx.repo.list(mailboxSchema).find((m) => m.values.AccountGuid === u.guid) : undefined;
+}
 
 function dateOrNull(ms: number | null): Date | null {
   return ms === null ? null : new Date(ms);

@@ -20,6 +20,7 @@ import { recipientCommands, recipientViews } from './recipient-common.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
 import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
+import { traceMailflowCommands, traceMailflowViews } from './trace-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
@@ -42,6 +43,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...queueCommands(ctx),
     ...messageCommands(ctx),
     ...testMailflowCommands(ctx),
+    ...traceMailflowCommands(ctx),
   ];
 }
 
@@ -63,4 +65,5 @@ export const serverViews: ObjectView[] = [
   ...queueViews,
   ...messageViews,
   ...testMailflowViews,
+  ...traceMailflowViews,
 ];

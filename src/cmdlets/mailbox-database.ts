@@ -1,20 +1,29 @@
-// New-/Get-/Remove-MailboxDatabase: a mailbox database is a folder on one
+// New-/Get-/Set-/Remove-MailboxDatabase: a mailbox database is a folder on one
 // Mailbox server (<server DataPath>/Mailbox/<database name>) holding the
 // Maildir folders of its mailboxes. Exchange's EDB file and transaction logs
 // do not exist in Gatehouse: -EdbFilePath and -LogFolderPath are refused.
+// The database carries the default quotas of its mailboxes (Set-MailboxDatabase).
+// Get-MailboxDatabase -Status adds what only the folder can tell: its size,
+// the space left on its volume, and whether the owning server's service runs.
 
+import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DATABASE_QUOTA_DEFAULTS, QUOTA_PROPERTIES, quotaOrderProblem } from '../config/model/recipient.js';
+import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
+import { maildirStatistics } from '../mailbox/index.js';
+import { runningService } from '../roles/service-status.js';
+import type { ModelObject } from '../store/repository.js';
 import { mailboxDatabaseSchema, mailboxSchema } from '../config/model/recipient.js';
 import { serverSchema } from '../config/model/server.js';
 import { newModelObject } from '../store/repository.js';
 import type { CommandSpec } from '../shell/command.js';
 import { CmdletError } from '../shell/values.js';
 import { invalidOperation, notFound } from './errors.js';
-import { insertObject, nameParameter, tableView } from './object-commands.js';
+import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { findObject, findObjects, identityParameter } from './object-identity.js';
-import { defaultValues } from './object-parameters.js';
+import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { toPSObject } from './object-output.js';
-import { organizationCommand } from './recipient-common.js';
+import { isSystemMailbox, organizationCommand } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = mailboxDatabaseSchema;
@@ -37,6 +46,44 @@ function resolveServer(ctx: ServerContext, given: string) {
     throw new CmdletError(`The server ${server.values.Name} is an Edge Transport server; mailbox databases can only be created on Mailbox servers.`, { category: 'InvalidOperation', reason: 'InvalidOperationException', parameter: 'Server' });
   }
   return server;
+}
+
+/** Quotas of a database stored before they existed: Exchange's defaults. */
+function withQuotaDefaults(values: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...values };
+  for (const q of QUOTA_PROPERTIES) if (out[q] === undefined) out[q] = Unlimited.of(ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[q]));
+  return out;
+}
+
+/** Bytes of every mailbox folder of the database (what its Maildir files take). */
+function databaseSize(folder: string): number {
+  if (!existsSync(folder)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    if (entry.isDirectory()) total += maildirStatistics(folder, entry.name).totalItemSize;
+  }
+  return total;
+}
+
+/** The database as Get-MailboxDatabase shows it; with -Status, its size, free space and whether it is mounted. */
+function databaseOutput(ctx: ServerContext, d: ModelObject, status: boolean) {
+  const extra: Record<string, unknown> = { Mounted: null, DatabaseSize: null, AvailableNewMailboxSpace: null };
+  if (status) {
+    const server = ctx.repo.list(serverSchema).find((x) => String(x.values.Name).toLowerCase() === String(d.values.Server).toLowerCase());
+    const folder = String(d.values.FolderPath);
+    const here = server && existsSync(String(server.values.DataPath ?? ''));
+    if (here) {
+      extra.Mounted = runningService(String(server.values.DataPath)) !== undefined;
+      try {
+        extra.DatabaseSize = ByteQuantifiedSize.fromBytes(databaseSize(folder));
+        const fs = statfsSync(existsSync(folder) ? folder : String(server.values.DataPath));
+        extra.AvailableNewMailboxSpace = ByteQuantifiedSize.fromBytes(Number(fs.bavail) * Number(fs.bsize));
+      } catch (err) {
+        throw new CmdletError(`The folder of mailbox database ${d.values.Name} (${folder}) cannot be read: ${(err as Error).message}. Check that it exists and that this user may read it.`, { reason: 'MapiExceptionNotFound' });
+      }
+    }
+  }
+  return toPSObject({ ...d, values: withQuotaDefaults(d.values) }, extra);
 }
 
 export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
@@ -70,6 +117,11 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [
         identityParameter('DatabaseIdParameter', false),
         { name: 'Server', typeName: 'ServerIdParameter', description: 'Only the databases of this Mailbox server.', convert: (v) => String(v) },
+        { name: 'Status', typeName: 'SwitchParameter', switch: true, description: 'Also read the database\'s state: Mounted (the owning server\'s service is running), DatabaseSize (what its mailboxes\' Maildir files take) and AvailableNewMailboxSpace (free space on its volume). Only for databases whose server keeps its data on this host.' },
+      ],
+      examples: [
+        { code: 'Get-MailboxDatabase -Status | Format-Table Name,Server,Mounted,DatabaseSize,AvailableNewMailboxSpace', remarks: 'Shows each database\'s size, free space and whether it is mounted.' },
+        { code: 'Get-MailboxDatabase DB01 | Format-List *Quota', remarks: 'Shows the default quotas of DB01\'s mailboxes.' },
       ],
     }, async (args) => {
       let found = findObjects(ctx, schema, args.get('Identity') as string | null | undefined);
@@ -77,7 +129,28 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
         const server = resolveServer(ctx, String(args.get('Server')));
         found = found.filter((d) => String(d.values.Server).toLowerCase() === String(server.values.Name).toLowerCase());
       }
-      return found.map((d) => toPSObject(d));
+      return found.map((d) => databaseOutput(ctx, d, args.get('Status') === true));
+    }),
+    organizationCommand(ctx, {
+      name: 'Set-MailboxDatabase',
+      synopsis: 'Changes a mailbox database: the default quotas of its mailboxes.',
+      supportsShouldProcess: true,
+      confirmImpact: 'Medium',
+      parameters: [identityParameter('DatabaseIdParameter', true), ...schemaParameters(schema, 'set')],
+      examples: [{ code: 'Set-MailboxDatabase DB01 -IssueWarningQuota 9GB -ProhibitSendQuota 9.5GB -ProhibitSendReceiveQuota 10GB', remarks: 'Sets the quotas of every DB01 mailbox that uses the database defaults.' }],
+    }, async (args, inv) => {
+      const db = findObject(ctx, schema, String(args.get('Identity')));
+      const values = withQuotaDefaults(db.values);
+      applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
+      const problem = quotaOrderProblem(values, () => Unlimited.unlimited());
+      if (problem) throw invalidOperation(`${problem} Give the three quotas in increasing order: IssueWarningQuota, ProhibitSendQuota, ProhibitSendReceiveQuota.`, 'ProhibitSendReceiveQuota');
+      if (!(await inv.shouldProcess(String(db.values.Name), 'Setting mailbox database'))) return [];
+      ctx.repo.transaction(() => {
+        assertUnchanged(ctx, db);
+        db.values = values;
+        updateObject(ctx, db);
+      });
+      return [];
     }),
     organizationCommand(ctx, {
       name: 'Remove-MailboxDatabase',
@@ -87,10 +160,15 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [identityParameter('DatabaseIdParameter', true)],
     }, async (args, inv) => {
       const db = findObject(ctx, schema, String(args.get('Identity')));
-      const count = ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase()).length;
+      const inDatabase = () => ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase());
+      const count = inDatabase().filter((m) => !isSystemMailbox(m)).length;
       if (count > 0) throw invalidOperation(`This mailbox database contains ${count} mailbox(es). Move or remove them (Remove-Mailbox) before removing the database.`);
       if (!(await inv.shouldProcess(String(db.values.Name), 'Removing mailbox database'))) return [];
-      ctx.repo.remove(db);
+      ctx.repo.transaction(() => {
+        // Its system mailbox (Test-Mailflow's) goes with it.
+        for (const m of inDatabase()) if (isSystemMailbox(m)) ctx.repo.remove(m);
+        ctx.repo.remove(db);
+      });
       return [];
     }),
   ];

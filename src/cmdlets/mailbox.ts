@@ -6,7 +6,8 @@
 // Maildir folder <database FolderPath>/<mailbox GUID>.
 
 import { adGroupSchema, adUserSchema } from '../config/model/account.js';
-import { aliasFromName, distributionGroupSchema, mailboxDatabaseSchema, mailboxSchema, parseSmtpAddress } from '../config/model/recipient.js';
+import { aliasFromName, distributionGroupSchema, mailboxDatabaseSchema, mailboxSchema, parseSmtpAddress, QUOTA_PROPERTIES, quotaOrderProblem } from '../config/model/recipient.js';
+import { Unlimited } from '../config/types/index.js';
 import { findDirectoryUser } from '../directory/account-lookup.js';
 import { groupMemberGuids } from '../directory/recipients.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
@@ -17,7 +18,7 @@ import { invalidOperation, notFound } from './errors.js';
 import { insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
 import { convertForProperty, defaultValues, schemaParameters } from './object-parameters.js';
-import { checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, setRecipient } from './recipient-common.js';
+import { checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, filterAndLimit, filterParameter, findRecipient, findRecipients, organizationCommand, resultSizeParameter, setRecipient } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = mailboxSchema;
@@ -55,14 +56,28 @@ function uniqueSamAccountName(ctx: ServerContext, alias: string): string {
   }
 }
 
+/** Values of properties added after the mailbox was stored: their defaults (quotas Unlimited, database defaults in use). */
+function withQuotaDefaults(values: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...values };
+  for (const q of QUOTA_PROPERTIES) if (out[q] === undefined) out[q] = Unlimited.unlimited();
+  if (out.UseDatabaseQuotaDefaults === undefined) out.UseDatabaseQuotaDefaults = true;
+  return out;
+}
+
 function mailboxOutput(ctx: ServerContext, m: ModelObject) {
   const db = ctx.repo.list(mailboxDatabaseSchema).find((d) => String(d.values.Name).toLowerCase() === String(m.values.Database).toLowerCase());
   const account = typeof m.values.AccountGuid === 'string' ? ctx.repo.get(adUserSchema, m.values.AccountGuid) : undefined;
-  return toPSObject(m, {
+  return toPSObject({ ...m, values: withQuotaDefaults(m.values) }, {
     ServerName: db ? String(db.values.Server).toLowerCase() : null,
     SamAccountName: account?.values.SamAccountName ?? null,
   });
 }
+
+/** What Get-Mailbox -Filter can name: the properties Get-Mailbox shows. */
+const MAILBOX_FILTERABLE = [
+  ...schema.properties.filter((p) => !p.hidden).map((p) => p.name),
+  'ServerName', 'SamAccountName', 'Guid', 'Identity', 'WhenChanged', 'WhenCreated',
+];
 
 export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
   const stringParam = (name: string, description: string, convert: (v: unknown) => unknown): ParameterSpec => ({ name, typeName: 'String', description, convert });
@@ -142,8 +157,16 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
         { name: 'Identity', typeName: 'MailboxIdParameter', position: 0, valueFromPipeline: true, valueFromPipelineByPropertyName: true, description: 'Name (wildcards allowed), alias, email address, GUID or UPN.', convert: (v) => (v === null ? null : String((v as { get?: (n: string) => unknown }).get?.('Guid') ?? v)) },
         { name: 'Database', typeName: 'DatabaseIdParameter', description: 'Only the mailboxes of this database.', convert: (v) => String(v) },
         { name: 'Server', typeName: 'ServerIdParameter', description: 'Only the mailboxes in databases of this server.', convert: (v) => String(v) },
+        filterParameter(`"UseDatabaseQuotaDefaults -eq $false -and EmailAddresses -like '*@contoso.com'"`),
+        resultSizeParameter,
       ],
-    }, async (args) => {
+      examples: [
+        { code: 'Get-Mailbox -ResultSize Unlimited', remarks: 'Lists every mailbox of the organization (without -ResultSize, the first 1000).' },
+        { code: 'Get-Mailbox -Filter "UseDatabaseQuotaDefaults -eq $false" | Format-Table Name,IssueWarningQuota,ProhibitSendQuota,ProhibitSendReceiveQuota', remarks: 'Lists the mailboxes with their own quotas.' },
+        { code: 'Get-Mailbox -Database DB01 -Filter {Alias -like \'a*\'}', remarks: 'Lists the mailboxes of DB01 whose alias starts with a.' },
+      ],
+    }, async (args, inv) => {
+      if (args.has('Identity') && args.has('Filter')) throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -Identity and -Filter cannot be used together.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
       let found = findRecipients(ctx, [schema], args.get('Identity') as string | null | undefined);
       if (args.has('Database')) {
         const db = findDatabase(ctx, String(args.get('Database')));
@@ -154,7 +177,7 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
         const dbs = new Set(ctx.repo.list(mailboxDatabaseSchema).filter((d) => String(d.values.Server).toLowerCase() === server).map((d) => String(d.values.Name).toLowerCase()));
         found = found.filter((m) => dbs.has(String(m.values.Database).toLowerCase()));
       }
-      return found.map((m) => mailboxOutput(ctx, m));
+      return filterAndLimit(found.map((m) => mailboxOutput(ctx, m)), args, inv, MAILBOX_FILTERABLE);
     }),
     organizationCommand(ctx, {
       name: 'Set-Mailbox',
@@ -166,7 +189,19 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
         nameParameter(schema, {}),
         ...schemaParameters(schema, 'set'),
       ],
+      examples: [
+        { code: 'Set-Mailbox alice -UseDatabaseQuotaDefaults $false -IssueWarningQuota 9GB -ProhibitSendQuota 9.5GB -ProhibitSendReceiveQuota 10GB', remarks: 'Gives alice her own quotas instead of her database\'s.' },
+        { code: 'Set-Mailbox alice -MaxSendSize 25MB -MaxReceiveSize 35MB', remarks: 'Limits the size of the messages alice sends and receives.' },
+      ],
     }, (args, inv) => setRecipient(ctx, schema, args, inv, 'Setting mailbox', {
+      prepare: (values) => {
+        const problem = quotaOrderProblem(values, () => Unlimited.unlimited());
+        if (problem) throw invalidOperation(`${problem} Give the three quotas in increasing order: IssueWarningQuota, ProhibitSendQuota, ProhibitSendReceiveQuota.`, 'ProhibitSendReceiveQuota');
+        const quotasGiven = QUOTA_PROPERTIES.filter((q) => args.has(q));
+        if (quotasGiven.length > 0 && values.UseDatabaseQuotaDefaults !== false) {
+          inv.warn(`The mailbox "${values.Name}" uses its database's quotas (UseDatabaseQuotaDefaults is $true), so ${quotasGiven.join(', ')} ${quotasGiven.length > 1 ? 'take' : 'takes'} effect only after Set-Mailbox "${values.Name}" -UseDatabaseQuotaDefaults $false.`);
+        }
+      },
       commit: (values) => {
         const account = typeof values.AccountGuid === 'string' ? ctx.repo.get(adUserSchema, values.AccountGuid) : undefined;
         if (account && (account.values.Name !== values.Name || account.values.DisplayName !== values.DisplayName)) {

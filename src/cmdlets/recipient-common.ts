@@ -5,17 +5,19 @@
 // in the organization store: on an Edge Transport server these commands say so.
 
 import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
-import { distributionGroupSchema, isPrimaryProxy, mailboxSchema, parseSmtpAddress, proxyAddressOf } from '../config/model/recipient.js';
+import { distributionGroupSchema, isPrimaryProxy, mailboxDatabaseSchema, mailboxSchema, parseSmtpAddress, proxyAddressOf } from '../config/model/recipient.js';
 import type { ObjectSchema } from '../config/schema.js';
 import type { SmtpDomainWithSubdomains } from '../config/types/smtp-domain.js';
 import { recipientAddresses } from '../directory/recipients.js';
-import type { BoundArguments, CommandSpec, InvocationContext } from '../shell/command.js';
+import { Unlimited } from '../config/types/index.js';
+import { ConversionError, type BoundArguments, type CommandSpec, type InvocationContext, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
 import { ambiguous, notFound } from './errors.js';
 import { assertUnchanged, tableView, updateObject } from './object-commands.js';
 import { applyParameters } from './object-parameters.js';
 import { identityParameter } from './object-identity.js';
+import { compileOpath } from './opath.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 export const RECIPIENT_SCHEMAS: ObjectSchema[] = [mailboxSchema, distributionGroupSchema];
@@ -50,11 +52,16 @@ export function recipientMatches(obj: ModelObject, identity: string, allowWildca
   return names.some((n) => n !== null && n !== undefined && String(n).toLowerCase() === lower);
 }
 
-/** Recipients an identity names (none given = all); wildcards on the name for Get-*. */
+/** System mailboxes (Test-Mailflow's SystemMailbox{...}) are left out of listings; their identity still finds them. */
+export function isSystemMailbox(obj: ModelObject): boolean {
+  return obj.values.RecipientTypeDetails === 'SystemMailbox';
+}
+
+/** Recipients an identity names (none given = all but system mailboxes); wildcards on the name for Get-*. */
 export function findRecipients(ctx: ServerContext, schemas: ObjectSchema[], identity: string | null | undefined): ModelObject[] {
   const all = schemas.flatMap((s) => ctx.repo.list(s));
-  if (identity === null || identity === undefined) return all;
-  const found = all.filter((o) => recipientMatches(o, identity, true));
+  if (identity === null || identity === undefined) return all.filter((o) => !isSystemMailbox(o));
+  const found = all.filter((o) => recipientMatches(o, identity, true) && (!/[*?]/.test(identity) || !isSystemMailbox(o)));
   if (found.length === 0 && !/[*?]/.test(identity)) throw notFound(identity, ctx.fqdn);
   return found;
 }
@@ -174,6 +181,51 @@ export function reducedRecipient(obj: ModelObject): PSObject {
   ]);
 }
 
+/** -ResultSize of the recipient Get-* cmdlets: a positive number or Unlimited (default 1000). */
+export const resultSizeParameter: ParameterSpec = {
+  name: 'ResultSize', typeName: 'Unlimited', description: 'How many objects to return: a number, or Unlimited (default 1000).', defaultValue: '1000',
+  convert: (v) => {
+    try {
+      return Unlimited.parse(v, (x) => {
+        const n = typeof x === 'number' ? x : Number(String(x).trim());
+        if (!Number.isInteger(n) || n < 1) throw new Error(`The value "${String(x)}" is not valid for ResultSize: use a whole number of at least 1, or Unlimited.`);
+        return n;
+      });
+    } catch (err) {
+      throw new ConversionError((err as Error).message);
+    }
+  },
+};
+
+/** -Filter of the recipient Get-* cmdlets (OPATH, src/cmdlets/opath.ts). */
+export function filterParameter(example: string): ParameterSpec {
+  return {
+    name: 'Filter', typeName: 'String', description: `OPATH filter: Property -eq/-ne/-like/-notlike value, joined with -and, -or, -not and parentheses; e.g. ${example}.`,
+    convert: (v) => (v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'scriptblock' ? v : String(v)),
+  };
+}
+
+export const DEFAULT_RESULT_SIZE_WARNING = 'By default, only the first 1000 items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don\'t recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.';
+export const MORE_RESULTS_WARNING = 'There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.';
+
+/** Applies -Filter (over the output objects' properties) and then -ResultSize, with Exchange's warnings when results are cut. */
+export function filterAndLimit(objects: PSObject[], args: BoundArguments, inv: InvocationContext, filterable: readonly string[]): PSObject[] {
+  let out = objects;
+  if (args.has('Filter')) {
+    const test = compileOpath(args.get('Filter'), filterable);
+    out = out.filter((o) => test((p) => o.get(p)));
+  }
+  const size = args.get('ResultSize') as Unlimited<number> | undefined;
+  if (size?.isUnlimited) return out;
+  const limit = size ? size.value : 1000;
+  if (out.length <= limit) return out;
+  inv.warn(size ? MORE_RESULTS_WARNING : DEFAULT_RESULT_SIZE_WARNING);
+  return out.slice(0, limit);
+}
+
+/** What Get-Recipient -Filter can name. */
+const RECIPIENT_FILTERABLE = ['Alias', 'DisplayName', 'EmailAddresses', 'Name', 'PrimarySmtpAddress', 'RecipientType', 'RecipientTypeDetails', 'Guid', 'Database', 'ServerName', 'UserPrincipalName', 'RequireSenderAuthenticationEnabled', 'ForwardingSmtpAddress'];
+
 export function recipientCommands(ctx: ServerContext): CommandSpec[] {
   return [
     organizationCommand(ctx, {
@@ -182,14 +234,36 @@ export function recipientCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [
         { ...identityParameter('RecipientIdParameter', false), description: 'Name (wildcards allowed), alias, email address, GUID or UPN.' },
         { name: 'RecipientType', typeName: 'RecipientType[]', description: 'Only these types: UserMailbox, MailUniversalDistributionGroup.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+        filterParameter(`"RecipientType -eq 'UserMailbox' -and EmailAddresses -like '*@contoso.com'"`),
+        resultSizeParameter,
       ],
-    }, async (args) => {
+      examples: [
+        { code: 'Get-Recipient -ResultSize Unlimited', remarks: 'Lists every recipient of the organization.' },
+        { code: 'Get-Recipient -Filter "EmailAddresses -like \'*@fabrikam.com\'"', remarks: 'Lists the recipients with an address in fabrikam.com.' },
+      ],
+    }, async (args, inv) => {
+      if (args.has('Identity') && args.has('Filter')) throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -Identity and -Filter cannot be used together.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
       let found = findRecipients(ctx, RECIPIENT_SCHEMAS, args.get('Identity') as string | null | undefined);
       if (args.has('RecipientType')) {
         const types = (args.get('RecipientType') as string[]).map((t) => t.toLowerCase());
         found = found.filter((o) => types.includes(String(o.values.RecipientType).toLowerCase()));
       }
-      return found.map(reducedRecipient);
+      const databases = new Map(ctx.repo.list(mailboxDatabaseSchema).map((d) => [String(d.values.Name).toLowerCase(), d]));
+      const objects = found.map((o) => {
+        const r = reducedRecipient(o);
+        const db = o.values.Database ? databases.get(String(o.values.Database).toLowerCase()) : undefined;
+        const hidden: [string, unknown][] = [['Database', o.values.Database ?? null], ['ServerName', db ? String(db.values.Server).toLowerCase() : null],
+          ['UserPrincipalName', o.values.UserPrincipalName ?? null], ['RequireSenderAuthenticationEnabled', o.values.RequireSenderAuthenticationEnabled ?? null], ['ForwardingSmtpAddress', o.values.ForwardingSmtpAddress ?? null]];
+        return { r, get: (p: string) => (r.has(p) ? r.get(p) : hidden.find(([n]) => n.toLowerCase() === p.toLowerCase())?.[1]) };
+      });
+      let chosen = objects;
+      if (args.has('Filter')) {
+        const test = compileOpath(args.get('Filter'), RECIPIENT_FILTERABLE);
+        chosen = chosen.filter((o) => test(o.get));
+      }
+      const withoutFilter = new Map(args);
+      withoutFilter.delete('Filter');
+      return filterAndLimit(chosen.map((o) => o.r), withoutFilter, inv, RECIPIENT_FILTERABLE);
     }),
   ];
 }

@@ -11,15 +11,18 @@
 // maildirFolder is the mailbox GUID: it never changes when the mailbox's
 // name, alias or addresses change.
 
-import { mailboxDatabaseSchema, mailboxSchema, distributionGroupSchema, isPrimaryProxy, proxyAddressOf } from '../config/model/recipient.js';
+import { effectiveQuotas, mailboxDatabaseSchema, mailboxSchema, distributionGroupSchema, isPrimaryProxy, proxyAddressOf, type MailboxQuotas } from '../config/model/recipient.js';
 import type { Unlimited } from '../config/types/unlimited.js';
 import type { ByteQuantifiedSize } from '../config/types/byte-quantified-size.js';
+import { MaildirSizes } from '../mailbox/index.js';
 import type { ModelObject, Repository } from '../store/repository.js';
 
 export type RecipientMatch =
   | {
     kind: 'mailbox'; guid: string; name: string; primarySmtpAddress: string; database: string; server: string; folderPath: string; maildirFolder: string;
     maxReceiveSize: number | null; maxSendSize: number | null; forwardingSmtpAddress: string | null; deliverToMailboxAndForward: boolean; requireSenderAuthentication: boolean; accountGuid: string; addresses: string[];
+    /** The storage quotas that apply (the database's or the mailbox's own). */
+    quotas: MailboxQuotas;
   }
   | { kind: 'group'; guid: string; name: string; primarySmtpAddress: string; requireSenderAuthentication: boolean; members: string[] /* primary addresses, nested groups expanded, loops cut, duplicates removed */ };
 
@@ -57,12 +60,32 @@ interface Table {
 export class RecipientDirectory {
   private table: Table | null = null;
   private counter = -1;
+  private readonly sizes = new MaildirSizes();
 
   constructor(private readonly repo: Repository) {}
 
   /** The mailbox or group that has this address among its proxy addresses; null when none. */
   find(address: string): RecipientMatch | null {
     return this.current().byAddress.get(address.trim().toLowerCase()) ?? null;
+  }
+
+  /**
+   * Client submission by the owner of a mailbox at or over its ProhibitSendQuota:
+   * the mailbox, its size and the quota; null when the account owns no mailbox,
+   * the quota is Unlimited or the mailbox is under it. A folder that cannot be
+   * read counts as empty (delivery reports that problem).
+   */
+  overSendQuota(accountGuid: string): { address: string; name: string; size: number; quota: number } | null {
+    const primary = this.addressesOfAccount(accountGuid)[0];
+    const m = primary ? this.find(primary) : null;
+    if (!m || m.kind !== 'mailbox' || m.quotas.prohibitSend === null || !m.folderPath) return null;
+    let size: number;
+    try {
+      size = this.sizes.size(m.folderPath, m.maildirFolder);
+    } catch {
+      return null;
+    }
+    return size >= m.quotas.prohibitSend ? { address: m.primarySmtpAddress, name: m.name, size, quota: m.quotas.prohibitSend } : null;
   }
 
   /** Every SMTP address of the mailbox owned by this directory account (primary first); [] when it owns none. */
@@ -100,6 +123,7 @@ export class RecipientDirectory {
         forwardingSmtpAddress: m.values.ForwardingSmtpAddress ? String(m.values.ForwardingSmtpAddress) : null,
         deliverToMailboxAndForward: m.values.DeliverToMailboxAndForward === true,
         requireSenderAuthentication: m.values.RequireSenderAuthenticationEnabled === true, accountGuid, addresses,
+        quotas: effectiveQuotas(m.values, db?.values),
       };
       for (const a of addresses) if (!byAddress.has(a.toLowerCase())) byAddress.set(a.toLowerCase(), match);
       if (accountGuid) byAccount.set(accountGuid.toLowerCase(), addresses);

@@ -1,4 +1,4 @@
-// The mail flow explainer behind Test-Mailflow: for one sender and recipient
+// The mail flow explainer behind Trace-MailFlow: for one sender and recipient
 // it walks the path a message would take through this server, using the same
 // decisions the running service makes (connector selection, permissions,
 // MAIL/RCPT admission, routing, next-hop resolution, the Send connector's
@@ -72,6 +72,8 @@ export interface ExplainerDeps {
   account(identity: string): { displayName: string; enabled: boolean; exchangeServer: boolean; accountGuid: string; lockedOut?: boolean } | null;
   /** Mailbox servers: the organization's recipients and a user's own addresses. */
   recipients?: { find(address: string): RecipientInfo | null; addressesOfAccount(accountGuid: string): string[] };
+  /** Mailbox servers: a local mailbox at or over its ProhibitSendReceiveQuota (its name, size and quota, as Exchange shows sizes); null when it takes mail. */
+  fullMailbox?(address: string): { name: string; size: string; quota: string } | null;
   resolver(kind: 'external' | 'internal'): { resolveMailDomain(domain: string): Promise<Resolution>; resolveSmartHost(name: string): Promise<Resolution> };
   credential(c: SendConnectorConfig): { username: string; password: string } | null;
   trustedCertificates(): string[];
@@ -276,7 +278,7 @@ export class MailFlowExplainer {
     if (!route || route.kind === 'redirect') return this.add('Routing', 'Failure', `Forwarding from ${req.recipient} goes on for more than 5 hops.`, 'Check the ForwardingSmtpAddress of the mailboxes involved (a loop?).');
     if (route.kind === 'fail') return this.add('Routing', 'Failure', `The recipient ${address} would get a non-delivery report: ${route.text}.`, sendSideFix.routing(route.enhanced, address));
     if (route.kind === 'expand') {
-      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Test-Mailflow for a member to follow it.`);
+      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Trace-MailFlow for a member to follow it.`);
     }
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
     if (route.deliveryType === 'Unreachable') {
@@ -284,10 +286,16 @@ export class MailFlowExplainer {
         sendSideFix.unreachable(cfg, domain));
     }
     if (route.deliveryType === 'SmtpDeliveryToMailbox') {
-      return this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
+      this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
+      const full = this.deps.fullMailbox?.(address);
+      if (full) {
+        this.add('Mailbox', 'Failure', `The mailbox ${quote(full.name)} holds ${full.size}, at or over its ProhibitSendReceiveQuota of ${full.quota}: delivery fails with 554 5.2.2 mailbox full and the sender gets an NDR.`,
+          `Free space in the mailbox, or raise its quota: Set-Mailbox ${quote(full.name)} -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size> (or Set-MailboxDatabase ${route.nextHopDomain} -ProhibitSendReceiveQuota <size> for every mailbox that uses the database's quotas).`);
+      }
+      return;
     }
     const connector = [...cfg.sendConnectors, ...cfg.intraOrg].find((c) => c.guid === route.connector);
-    if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Test-Mailflow again.');
+    if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Trace-MailFlow again.');
     const via = route.deliveryType === 'SmtpRelayToMailboxDeliveryGroup' || route.deliveryType === 'SmtpRelayToConnectorSourceServers'
       ? `relayed to the Mailbox server ${connector.name} (${route.deliveryType})`
       : `sent through Send connector ${quote(connector.name)} (${route.deliveryType}; AddressSpaces ${list(connector.addressSpaces)})`;

@@ -471,7 +471,7 @@ export class Lab {
       `Send a test:   swaks --server ${ADDRESSES.edgeExternal}:${this.plan.smtpPort} --from someone@fabrikam.com --to alice@contoso.com`,
       `               (or as a user: swaks --server ${ADDRESSES.mbx1}:${this.plan.submissionPort} --tls --auth LOGIN --auth-user alice@contoso.com --auth-password <see accounts.txt> --from alice@contoso.com --to kim@fabrikam.com)`,
       `Read mail:     Get-MailboxStatistics alice (in MBX01's shell); the Maildir is under ${this.dataDir(mbx1)}/Mailbox`,
-      `Explain:       Test-Mailflow alice@contoso.com -Sender kim@fabrikam.com -ClientIPAddress ${ADDRESSES.fabrikam} -ReceiveBinding ${ADDRESSES.edgeExternal}:${this.plan.smtpPort}   (in EDGE01's shell)`,
+      `Explain:       Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com -ClientIPAddress ${ADDRESSES.fabrikam} -ReceiveBinding ${ADDRESSES.edgeExternal}:${this.plan.smtpPort}   (in EDGE01's shell)`,
       '',
     ].join('\n');
   }

@@ -4,3 +4,4 @@
 export { deliverToMaildir, type MaildirDelivery, type MaildirEnvelope } from './deliver.js';
 export { maildirStatistics, type MaildirStatistics } from './statistics.js';
 export { MaildirDeliveryError } from './errors.js';
+export { MaildirSizes, MailboxFullError, crossesWarning, formatBytes, quotaWarningMessage } from './quota.js';

@@ -8,7 +8,7 @@ import { join, isAbsolute } from 'node:path';
 import { certificateSchema } from '../config/model/certificate.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { MailResolver, dnsSettingsFromTransport, type Resolution } from '../dns/index.js';
-import { deliverToMaildir } from '../mailbox/index.js';
+import { crossesWarning, deliverToMaildir, MailboxFullError, MaildirSizes, quotaWarningMessage } from '../mailbox/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeliveryState } from '../queue/delivery-state.js';
 import { buildDsn } from '../queue/dsn.js';
@@ -63,6 +63,7 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     return r;
   };
   const recipients = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
+  const sizes = new MaildirSizes();
   const delivery = new DeliveryService({
     store: o.store,
     state: o.state,
@@ -80,7 +81,24 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
       deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
         const r = recipients.find(address);
         if (!r || r.kind !== 'mailbox') throw Object.assign(new Error(`${address} is no longer a mailbox`), { transient: false });
-        await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
+        const { quotas } = r;
+        const counted = quotas.prohibitSendReceive !== null || quotas.issueWarning !== null;
+        const before = counted ? sizes.size(r.folderPath, r.maildirFolder) : 0;
+        if (quotas.prohibitSendReceive !== null && before >= quotas.prohibitSendReceive) {
+          const refusal = new MailboxFullError(r.primarySmtpAddress, before, quotas.prohibitSendReceive);
+          o.log.log('warn', 'mailbox.quota.refused', { mailbox: r.name, address: r.primarySmtpAddress, database: r.database, size: before, prohibitSendReceiveQuota: quotas.prohibitSendReceive, action: `free space in the mailbox, or raise its quota: Set-Mailbox "${r.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size>` });
+          throw refusal;
+        }
+        const done = await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
+        if (!counted) return;
+        sizes.added(r.folderPath, r.maildirFolder, before, done.size);
+        if (crossesWarning(before, done.size, quotas.issueWarning)) {
+          const config = o.config();
+          o.log.log('warn', 'mailbox.quota.warning', { mailbox: r.name, address: r.primarySmtpAddress, database: r.database, size: before + done.size, issueWarningQuota: quotas.issueWarning, action: 'the user was sent "Your mailbox is almost full."; free space in the mailbox or raise its quota (Set-Mailbox)' });
+          const notice = quotaWarningMessage({ to: r.primarySmtpAddress, displayName: r.name, from: config.postmaster, fqdn: config.fqdn, size: before + done.size, warning: quotas.issueWarning!, prohibitSend: quotas.prohibitSend, prohibitSendReceive: quotas.prohibitSendReceive, now: new Date() });
+          const sent = await deliverToMaildir(r.folderPath, r.maildirFolder, notice, { returnPath: '', deliveredTo: r.primarySmtpAddress });
+          sizes.added(r.folderPath, r.maildirFolder, before + done.size, sent.size);
+        }
       },
     }),
     log: o.log,

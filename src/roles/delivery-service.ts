@@ -465,12 +465,18 @@ export class DeliveryService {
             delivered.push(r.address);
           } catch (err) {
             const transient = (err as { transient?: boolean }).transient !== false;
-            lastError = `${transient ? '432 4.2.0' : '554 5.2.0'} STOREDRV.Deliver; ${(err as Error).message}`;
+            const own = err as { reply?: string; enhanced?: string };
+            lastError = own.reply ?? `${transient ? '432 4.2.0' : '554 5.2.0'} STOREDRV.Deliver; ${(err as Error).message}`;
             this.deps.log.log('error', 'delivery.mailbox.failed', { database: q.nextHopDomain, recipient: r.address, error: (err as Error).message, action: 'check the database folder (Get-MailboxDatabase) and free disk space' });
             if (transient) this.deps.state.deferred(r.message, r.idx, lastError, this.now() + withJitter(config.retry.messageRetryIntervalMs));
             else {
               this.deps.state.failed(r.message, r.idx, lastError);
-              this.reportFailures(r.message, [{ ...r, reply: lastError, enhanced: '5.2.0' }], config);
+              this.track({
+                timestamp: new Date(this.now()), source: 'STOREDRIVER', eventId: 'FAIL', internalMessageId: item.message, messageId: message.envelope.messageId,
+                recipients: [r.address], recipientStatus: [lastError], recipientCount: 1, messageSubject: message.envelope.subject, connectorId: q.nextHopDomain,
+                sender: message.envelope.headerFrom || returnPath, returnPath: returnPath || '<>', serverHostname: config.fqdn,
+              });
+              this.reportFailures(r.message, [{ ...r, reply: lastError, enhanced: own.enhanced ?? '5.2.0' }], config);
             }
           }
         }

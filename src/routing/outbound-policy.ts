@@ -1,6 +1,6 @@
 // How a Send connector connects (spec exchange-connectors.md §7.4): the EHLO
 // name, source address, TLS demand and validation, credential and timeouts the
-// SMTP client is given for one next hop. Used by delivery and by Test-Mailflow,
+// SMTP client is given for one next hop. Used by delivery and by Trace-MailFlow,
 // so that the explainer connects exactly as delivery would. TlsAuthLevel is
 // passed as set: not set means "encrypt without checks", but the SMTP client
 // sends a credential only to a peer that proves its identity (see

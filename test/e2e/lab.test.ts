@@ -200,7 +200,7 @@ m.logout()`], { timeout: 30_000 });
     const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'sender@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: e2e validated', '--body', 'checked certificate']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e validated')), 30_000, 'the message over a validated TLS link');
-    const explained = await shell('EDGE01', 'Test-Mailflow alice@contoso.com -Sender sender@fabrikam.com | Where-Object Step -eq Certificate | Format-List Result,Detail');
+    const explained = await shell('EDGE01', 'Trace-MailFlow alice@contoso.com -Sender sender@fabrikam.com | Where-Object Step -eq Certificate | Format-List Result,Detail');
     assert.match(explained, /Result : Success/);
     assert.match(explained, /chains to a trusted CA/);
   });

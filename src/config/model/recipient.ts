@@ -69,6 +69,34 @@ export function isPrimaryProxy(proxy: string): boolean {
 
 const sizeLimit = (name: string) => (v: unknown) => Unlimited.parse(v, (x) => ByteQuantifiedSize.parseInRange(x, 0, MAX_MESSAGE_SIZE_BYTES, name));
 
+/** Largest mailbox quota Exchange accepts: 1.999999999 TB (2199023254528 bytes). */
+export const MAX_QUOTA_BYTES = 2199023254528;
+
+const quota = (name: string) => (v: unknown) => Unlimited.parse(v, (x) => ByteQuantifiedSize.parseInRange(x, 0, MAX_QUOTA_BYTES, name));
+
+/** The three storage quotas of a mailbox or database, in the order they take effect. */
+export const QUOTA_PROPERTIES = ['IssueWarningQuota', 'ProhibitSendQuota', 'ProhibitSendReceiveQuota'] as const;
+
+/** Exchange 2013's database defaults: warning at 1.9 GB, send stops at 2 GB, send and receive at 2.3 GB. */
+export const DATABASE_QUOTA_DEFAULTS = { IssueWarningQuota: 2040109465, ProhibitSendQuota: 2147483648, ProhibitSendReceiveQuota: 2469396480 } as const;
+
+function quotaProperties(owner: 'mailbox' | 'database') {
+  const text = {
+    IssueWarningQuota: 'Mailbox size at which the user is warned (a quota warning message is delivered to the mailbox once, when the size crosses it)',
+    ProhibitSendQuota: 'Mailbox size at which the user can no longer send: submission is refused at MAIL FROM',
+    ProhibitSendReceiveQuota: 'Mailbox size at which the mailbox can no longer send or receive: delivery is refused with 554 5.2.2 mailbox full and the sender gets an NDR',
+  };
+  return QUOTA_PROPERTIES.map((name) => prop({
+    name, typeName: 'Unlimited',
+    description: owner === 'mailbox'
+      ? `${text[name]}; up to 1.999999999 TB or Unlimited. Used only with -UseDatabaseQuotaDefaults $false.`
+      : `${text[name]}, for the database's mailboxes that use the database defaults; up to 1.999999999 TB or Unlimited (default ${ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])}).`,
+    parse: quota(name),
+    default: owner === 'mailbox' ? () => Unlimited.unlimited() : () => Unlimited.of(ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])),
+    settable: 'set', runtime: true,
+  }));
+}
+
 export const mailboxDatabaseSchema: ObjectSchema = {
   typeName: 'MailboxDatabase',
   noun: 'MailboxDatabase',
@@ -81,6 +109,7 @@ export const mailboxDatabaseSchema: ObjectSchema = {
     prop({ name: 'Recovery', typeName: 'Boolean', description: 'A recovery database (Gatehouse has none).', parse: parseBool, default: false, settable: 'never', runtime: false }),
     prop({ name: 'ReplicationType', typeName: 'ReplicationType', description: 'None: Gatehouse databases have no copies.', parse: parseString, default: 'None', settable: 'never', runtime: false }),
     prop({ name: 'IsMailboxDatabase', typeName: 'Boolean', description: 'Always $true.', parse: parseBool, default: true, settable: 'never', runtime: false }),
+    ...quotaProperties('database'),
   ],
 };
 
@@ -101,7 +130,8 @@ export const mailboxSchema: ObjectSchema = {
     prop({ name: 'DeliverToMailboxAndForward', typeName: 'Boolean', description: 'With forwarding: also deliver to the mailbox.', parse: parseBool, default: false, settable: 'set', runtime: true }),
     prop({ name: 'MaxReceiveSize', typeName: 'Unlimited', description: 'Largest message the mailbox accepts (up to 2097151 KB) or Unlimited.', parse: sizeLimit('MaxReceiveSize'), default: () => Unlimited.unlimited(), settable: 'set', runtime: true }),
     prop({ name: 'MaxSendSize', typeName: 'Unlimited', description: 'Largest message the mailbox user may send (up to 2097151 KB) or Unlimited.', parse: sizeLimit('MaxSendSize'), default: () => Unlimited.unlimited(), settable: 'set', runtime: true }),
-    prop({ name: 'ProhibitSendQuota', typeName: 'Unlimited', description: 'Mailbox size at which sending stops: Gatehouse does not enforce storage quotas.', parse: sizeLimit('ProhibitSendQuota'), default: () => Unlimited.unlimited(), settable: 'set', runtime: false, unsupported: 'Gatehouse does not enforce mailbox storage quotas; only Unlimited is accepted.' }),
+    ...quotaProperties('mailbox'),
+    prop({ name: 'UseDatabaseQuotaDefaults', typeName: 'Boolean', description: 'Use the quotas of the mailbox database ($true, the default) or the mailbox\'s own IssueWarningQuota, ProhibitSendQuota and ProhibitSendReceiveQuota ($false).', parse: parseBool, default: true, settable: 'set', runtime: true }),
     prop({ name: 'RequireSenderAuthenticationEnabled', typeName: 'Boolean', description: 'Accept messages only from authenticated senders.', parse: parseBool, default: false, settable: 'set', runtime: true }),
     prop({ name: 'RecipientType', typeName: 'RecipientType', description: 'UserMailbox.', parse: parseString, default: 'UserMailbox', settable: 'never', runtime: false }),
     prop({ name: 'RecipientTypeDetails', typeName: 'RecipientTypeDetails', description: 'UserMailbox.', parse: parseString, default: 'UserMailbox', settable: 'never', runtime: false }),
@@ -126,3 +156,56 @@ export const distributionGroupSchema: ObjectSchema = {
     prop({ name: 'RecipientTypeDetails', typeName: 'RecipientTypeDetails', description: 'MailUniversalDistributionGroup.', parse: parseString, default: 'MailUniversalDistributionGroup', settable: 'never', runtime: false }),
   ],
 };
+
+/** Quotas in bytes; null = Unlimited. */
+export interface MailboxQuotas {
+  issueWarning: number | null;
+  prohibitSend: number | null;
+  prohibitSendReceive: number | null;
+}
+
+function quotaBytes(v: unknown, fallback: number | null): number | null {
+  if (v === undefined) return fallback; // stored before the property existed: its default
+  const u = v as Unlimited<ByteQuantifiedSize> | null;
+  if (u === null || u.isUnlimited) return null;
+  return u.value.bytes;
+}
+
+/**
+ * The quotas that apply to a mailbox: its database's when UseDatabaseQuotaDefaults
+ * is $true (the default), its own otherwise. `database` is undefined when the
+ * database no longer exists (then nothing is enforced).
+ */
+export function effectiveQuotas(mailbox: Record<string, unknown>, database: Record<string, unknown> | undefined): MailboxQuotas {
+  if (mailbox.UseDatabaseQuotaDefaults !== false) {
+    if (!database) return { issueWarning: null, prohibitSend: null, prohibitSendReceive: null };
+    return {
+      issueWarning: quotaBytes(database.IssueWarningQuota, DATABASE_QUOTA_DEFAULTS.IssueWarningQuota),
+      prohibitSend: quotaBytes(database.ProhibitSendQuota, DATABASE_QUOTA_DEFAULTS.ProhibitSendQuota),
+      prohibitSendReceive: quotaBytes(database.ProhibitSendReceiveQuota, DATABASE_QUOTA_DEFAULTS.ProhibitSendReceiveQuota),
+    };
+  }
+  return {
+    issueWarning: quotaBytes(mailbox.IssueWarningQuota, null),
+    prohibitSend: quotaBytes(mailbox.ProhibitSendQuota, null),
+    prohibitSendReceive: quotaBytes(mailbox.ProhibitSendReceiveQuota, null),
+  };
+}
+
+/**
+ * Exchange's rule between the quotas of one object: ProhibitSendQuota and
+ * IssueWarningQuota at most ProhibitSendReceiveQuota. Returns the complaint,
+ * or null when the values agree. Values absent from `values` count as `fallback`.
+ */
+export function quotaOrderProblem(values: Record<string, unknown>, fallback: (name: string) => unknown): string | null {
+  const get = (n: string) => (values[n] === undefined ? fallback(n) : values[n]) as Unlimited<ByteQuantifiedSize> | null;
+  const limit = get('ProhibitSendReceiveQuota');
+  if (!limit || limit.isUnlimited) return null;
+  for (const name of ['ProhibitSendQuota', 'IssueWarningQuota']) {
+    const v = get(name);
+    if (v && (v.isUnlimited || v.value.bytes > limit.value.bytes)) {
+      return `The value of property '${name}' (${v}) must be less than or equal to that of property 'ProhibitSendReceiveQuota' (${limit}).`;
+    }
+  }
+  return null;
+}

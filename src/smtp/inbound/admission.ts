@@ -1,7 +1,7 @@
 // Whether a session may send as a sender and to a recipient domain (spec
 // exchange-connectors.md §5.1-5.3), by its rights alone: Submit, then the
 // anti-spoofing checks for sessions that did not authenticate, then relay.
-// The session applies these on MAIL and RCPT; Test-Mailflow shows the same
+// The session applies these on MAIL and RCPT; Trace-MailFlow shows the same
 // replies before any mail is sent.
 
 import addressparser from 'nodemailer/lib/addressparser';

@@ -21,6 +21,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { formatBytes } from '../../mailbox/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Envelope, QueueStore, RecipientInput } from '../../queue/queue-store.js';
 import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../roles/transport-config.js';
@@ -42,6 +43,8 @@ import type { TransportMetrics } from '../../observability/metrics.js';
 export interface RecipientLookup {
   find(address: string): { kind: 'mailbox' | 'group'; requireSenderAuthentication: boolean; maxSendSize?: number | null } | null;
   addressesOfAccount(accountGuid: string): string[];
+  /** The account's mailbox when it is at or over its ProhibitSendQuota (Client submission is refused). */
+  overSendQuota?(accountGuid: string): { address: string; name: string; size: number; quota: number } | null;
 }
 
 export interface SessionServices {
@@ -65,6 +68,9 @@ const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
 const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
+/** Client submission by a mailbox at or over its ProhibitSendQuota (Exchange's store submission refusal). */
+const submissionQuotaExceeded = (address: string, size: number, quota: number) => enhancedReply(554, '5.2.2',
+  `mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded; Failed to process message due to a permanent exception with message The mailbox of ${address} holds ${formatBytes(size)}, at or over its ProhibitSendQuota of ${formatBytes(quota)}: delete items or ask your administrator for a larger quota`);
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -557,6 +563,11 @@ export class InboundSession extends EventEmitter {
       if (refusedSendAs) {
         this.log.log('warn', 'smtp.in.mail.send-as-denied', { user: describePrincipal(this.principal), sender });
         return this.reply(refusedSendAs);
+      }
+      const full = this.principal.kind === 'user' && this.principal.accountGuid ? this.services.recipients?.overSendQuota?.(this.principal.accountGuid) : null;
+      if (full) {
+        this.log.log('warn', 'smtp.in.mail.over-send-quota', { user: describePrincipal(this.principal), mailbox: full.name, size: full.size, prohibitSendQuota: full.quota, action: `free space in the mailbox, or raise its quota: Set-Mailbox "${full.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendQuota <size>` });
+        return this.reply(submissionQuotaExceeded(full.address, full.size, full.quota));
       }
     }
     const keys = this.rateKeys(sender);

@@ -298,7 +298,7 @@ function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undef
 function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.ConnectionOptions {
   // The imported certificates count wherever a verdict on the chain is used: the handshake's
   // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
-  // logs and Test-Mailflow say about a peer that receives a credential.
+  // logs and Trace-MailFlow say about a peer that receives a credential.
   const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined)
     ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
     : {};
