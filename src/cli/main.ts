@@ -14,6 +14,9 @@ import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
 import { runLab } from './lab-command.js';
+import { KeyRotationError, rotateKey } from '../setup/key-rotation.js';
+import { askOrganizationPassword } from '../setup/organization-password.js';
+import { organizationStoreOf } from '../setup/server-folder.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
@@ -32,6 +35,9 @@ const USAGE = `usage:
                                                                  Mailbox servers, the Internet; default DIR data/lab;
                                                                  postgresql: the organization in a private PostgreSQL
                                                                  cluster, MBX01 and MBX02 each as its own user)
+  gatehouse rotate-key [--data DIR] --new-key FILE              (seals the configuration store's secrets under a new
+                                                                 master key, written to FILE and put in place of the
+                                                                 old one; see README, "Several hosts")
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. The server folder must be private to the service's user
@@ -129,7 +135,7 @@ export function metricsAddress(text: string): { host: string; port: number } {
 }
 
 /** Commands that create files in server folders. */
-const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab']);
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'rotate-key']);
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -148,6 +154,22 @@ export async function main(argv: string[]): Promise<number> {
         if (tokenFile !== undefined && m === undefined) throw new UsageError('--metrics-token-file protects the metrics endpoint: give --metrics ADDRESS:PORT too');
         const metrics = m === undefined ? undefined : { ...metricsAddress(m), ...(tokenFile !== undefined && { tokenFile }) };
         return await runStart(dataDir(flags), metrics);
+      }
+      case 'rotate-key': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--new-key': 'value' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        const newKey = flags.get('--new-key');
+        if (!newKey) throw new UsageError('--new-key FILE is required: where the new key is written (a new file, mode 0600)');
+        const dir = dataDir(flags);
+        const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
+        try {
+          for (const line of rotateKey(dir, newKey, { ...(orgPassword !== undefined && { orgPassword }) }).lines) process.stdout.write(line + '\n');
+          return 0;
+        } catch (err) {
+          if (!(err instanceof KeyRotationError)) throw err;
+          process.stderr.write(`gatehouse rotate-key: ${err.message}\n`);
+          return 1;
+        }
       }
       case 'status': {
         const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });

@@ -31,6 +31,8 @@ export interface ConfigStore {
   /** Where the store lives (a file path or a connection string without password). */
   readonly location: string;
   list(type: string, server?: string): StoredObject[];
+  /** Every object, of every type (in list order). */
+  all(): StoredObject[];
   get(guid: string): StoredObject | undefined;
   findByName(type: string, server: string, name: string): StoredObject | undefined;
   insert(obj: StoredObject): void;

@@ -47,6 +47,10 @@ export class SnapshotConfigStore implements ConfigStore {
     return all.filter((o) => o.server.toLowerCase() === s);
   }
 
+  all(): StoredObject[] {
+    return [...this.byGuid.values()];
+  }
+
   get(guid: string): StoredObject | undefined {
     return this.byGuid.get(guid.toLowerCase());
   }

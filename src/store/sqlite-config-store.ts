@@ -67,6 +67,10 @@ export class SqliteConfigStore implements ConfigStore {
     return rows.map(fromRow);
   }
 
+  all(): StoredObject[] {
+    return (this.db.prepare('SELECT * FROM config_objects ORDER BY when_created, name').all() as Row[]).map(fromRow);
+  }
+
   get(guid: string): StoredObject | undefined {
     const row = this.db.prepare('SELECT * FROM config_objects WHERE guid = ? COLLATE NOCASE').get(guid) as Row | undefined;
     return row && fromRow(row);
