@@ -17,6 +17,7 @@ import { describeListener, TransportService } from '../roles/transport-service.j
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
 import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
 import { openServer, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
+import { setMigrationReporter } from '../store/schema-migrations.js';
 
 export interface MetricsOption {
   host: string;
@@ -44,8 +45,10 @@ function isLoopback(host: string): boolean {
 }
 
 export async function runStart(dir: string, metrics?: MetricsOption): Promise<number> {
-  const server = openServer(dir);
   const log = new JsonLogger();
+  // A store migrated as it opens (an older server.db, organization store or queue.db) is logged with where its copy went.
+  setMigrationReporter((m) => log.log('warn', 'store.migrated', { store: m.store, path: m.location, fromVersion: m.from, toVersion: m.to, backup: m.backup, action: `the copy from before the migration is ${m.backup}; remove it once the server runs well` }));
+  const server = openServer(dir);
   const other = runningService(server.dataDir);
   if (other) {
     server.close();
