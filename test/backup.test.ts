@@ -6,12 +6,16 @@
 // restored queue (Get-Message) with its whole body, the folder is private
 // (0700, files 0600) and the restored server starts. A damaged, cut or
 // foreign file, and a non-empty folder, are refused with nothing restored.
+// A Mailbox server's SQLite organization store, its key and its Maildir come
+// back to a new organization file (never over an existing one) that the
+// restored server names; an organization in PostgreSQL is named, not copied.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SqliteQueueStore } from '../src/queue/sqlite-queue-store.js';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
@@ -194,5 +198,114 @@ describe('gatehouse backup and restore', () => {
     assert.match(full.stderr, /is not empty; restore does not overwrite a folder.*--force/);
     const forced = await gatehouse(['restore', '--from', backupFile, '--data', restored, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
+  });
+});
+
+describe('gatehouse backup and restore of a Mailbox server', () => {
+  const MBX = '127.30.1.10';
+  const dir = scratchDir('backup-mbx');
+  const data = join(dir.path, 'MBX01');
+  const backupFile = join(dir.path, 'mbx01.ghbackup');
+  let service: RunningService | null = null;
+
+  before(async () => {
+    assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data])).code, 0);
+    const r = await gatehouse(['shell', '--data', data, '-c', [
+      'New-AcceptedDomain Contoso -DomainName contoso.com',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Backup-Pass-1" -AsPlainText -Force)',
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeServers -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+    ].join('; ')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  after(async () => {
+    if (service) await service.stop();
+    dir.remove();
+  });
+
+  it('takes the SQLite organization store, its key and the Maildir, and restores them to a new organization file the server then names', async () => {
+    service = await startService(data);
+    const file = join(dir.path, 'note.txt');
+    writeFileSync(file, bodyFor('mbx-note', false));
+    assert.ok(await new Promise<boolean>((resolve) => {
+      const child = spawn('swaks', ['--server', `${MBX}:25`, '--local-interface', '127.30.1.11', '--from', 'carol@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: into the maildir', '--body', `@${file}`], { stdio: 'ignore' });
+      child.on('exit', (code) => resolve(code === 0));
+    }), 'swaks got its 250');
+    const maildir = (root: string) => {
+      const db = join(root, 'Mailbox', 'DB1');
+      const box = existsSync(db) ? readdirSync(db)[0] : undefined;
+      return box === undefined ? [] : readdirSync(join(db, box, 'new')).map((n) => join(db, box, 'new', n));
+    };
+    const deadline = Date.now() + 30_000;
+    while (maildir(data).length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(maildir(data).length, 1, 'the message reached alice\'s Maildir');
+
+    const b = await gatehouse(['backup', '--data', data, '--to', backupFile]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, new RegExp(`Organization store: ${join(dir.path, 'organization.db')} and its key`));
+    assert.equal(await service.stop(), 0);
+    service = null;
+
+    // Beside the original folder the organization store exists: restore does not overwrite it.
+    const sameParent = join(dir.path, 'MBX01-again');
+    const refused = await gatehouse(['restore', '--from', backupFile, '--data', sameParent]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /organization\.db exists: other Mailbox servers may be using that organization store.*--org FILE/);
+    assert.ok(!existsSync(sameParent));
+
+    const site = join(dir.path, 'site2');
+    const restored = join(site, 'MBX01');
+    const r = await gatehouse(['restore', '--from', backupFile, '--data', restored]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const org = join(site, 'organization.db');
+    for (const f of [org, join(site, 'organization.key')]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    assert.deepEqual(modes(restored).filter((e) => e.mode !== (e.folder ? 0o700 : 0o600)), []);
+
+    // The restored server works from the restored organization store, and its mailbox database follows the folder.
+    const shown = await gatehouse(['shell', '--data', restored, '-c', 'Get-Mailbox alice | Format-List PrimarySmtpAddress; Get-MailboxDatabase DB1 | Format-List FolderPath']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const records = formatListRecords(shown.stdout);
+    assert.equal(records[0]?.PrimarySmtpAddress, 'alice@contoso.com');
+    assert.equal(records[1]?.FolderPath, join(restored, 'Mailbox', 'DB1'));
+    const copied = maildir(restored);
+    assert.equal(copied.length, 1);
+    assert.equal(readFileSync(copied[0]).toString('latin1'), readFileSync(maildir(data)[0]).toString('latin1'));
+    const meta = new Database(join(restored, 'server.db'), { readonly: true });
+    try {
+      assert.equal((meta.prepare("SELECT value FROM config_meta WHERE key = 'org_store'").get() as { value: string }).value, org);
+    } finally {
+      meta.close();
+    }
+    service = await startService(restored);
+    assert.equal(await service.stop(), 0);
+    service = null;
+  });
+
+  it('names an organization in PostgreSQL without copying it or showing its password', async () => {
+    // The server store names a PostgreSQL organization: backup copies the server's own stores only.
+    const pgServer = join(dir.path, 'pg', 'MBX01');
+    const copy = await gatehouse(['restore', '--from', backupFile, '--data', pgServer, '--org', join(dir.path, 'pg', 'org.db')]);
+    assert.equal(copy.code, 0, copy.stderr);
+    const url = 'postgresql://gatehouse:Pg-Secret-9@127.30.1.20:5432/contoso';
+    const db = new Database(join(pgServer, 'server.db'));
+    db.prepare("UPDATE config_meta SET value = ? WHERE key = 'org_store'").run(url);
+    db.close();
+    const pgBackup = join(dir.path, 'pg.ghbackup');
+    const b = await gatehouse(['backup', '--data', pgServer, '--to', pgBackup]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /lives in PostgreSQL \(postgresql:\/\/gatehouse:\*\*\*@127\.30\.1\.20:5432\/contoso\); it is NOT in this file\. Back it up with pg_dump/);
+    assert.doesNotMatch(b.stdout + b.stderr, /Pg-Secret-9/);
+    const paths = readFileSync(pgBackup).toString('latin1').split('\n').filter((l) => l.startsWith('{"kind":')).map((l) => (JSON.parse(l) as { path?: string }).path);
+    assert.ok(paths.includes('server/server.db') && paths.includes('server/master.key'));
+    assert.deepEqual(paths.filter((p) => p?.startsWith('organization/')), []);
+
+    const back = await gatehouse(['restore', '--from', pgBackup, '--data', join(dir.path, 'pg2', 'MBX01')]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /in PostgreSQL and was not in this backup/);
+    const org = await gatehouse(['restore', '--from', pgBackup, '--data', join(dir.path, 'pg3', 'MBX01'), '--org', join(dir.path, 'pg3', 'org.db')]);
+    assert.equal(org.code, 1);
+    assert.match(org.stderr, /--org places a Mailbox server's SQLite organization store; this backup of MBX01 holds none \(its organization is in PostgreSQL\)/);
   });
 });
