@@ -52,6 +52,22 @@ export interface BackupResult {
 /** A folder named so that neither the service nor a later backup takes it for its own. */
 const STAGING_PREFIX = '.backup-staging-';
 
+/** Removes the staging folders of backups whose process is gone (killed mid-way): they hold links to old spool files. */
+function removeAbandonedStaging(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(STAGING_PREFIX)) continue;
+    const pid = Number(name.slice(STAGING_PREFIX.length).split('-')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = Number.isInteger(pid) && pid > 0;
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /** The organization store of a server: none (Edge), a SQLite file, or a PostgreSQL connection string. */
 export function organizationOf(orgStore: string | undefined): { kind: 'none' } | { kind: 'sqlite'; path: string } | { kind: 'postgresql'; display: string } {
   if (!orgStore) return { kind: 'none' };
@@ -209,7 +225,8 @@ export async function backupServer(o: BackupOptions): Promise<BackupResult> {
   if (!existsSync(dirname(to))) throw new Error(`the folder ${dirname(to)} does not exist; create it first, or give another --to FILE`);
   const org = organizationOf(meta.orgStore);
 
-  const staging = join(dir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
+  removeAbandonedStaging(dir);
+  const staging = join(dir, `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   mkdirSync(staging, { mode: PRIVATE_FOLDER_MODE });
   const partial = `${to}.partial-${randomBytes(6).toString('hex')}`;
   let fd: number | null = null;
