@@ -19,12 +19,16 @@ import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import Database from 'better-sqlite3';
 
-/** One step of a store's schema: `up` brings a store at version-1 to version. */
-export interface Migration<Connection> {
+/**
+ * One step of a store's schema: `up` brings a store at version-1 to version, inside the
+ * transaction of the whole migration. An engine with an asynchronous client declares
+ * Migration<Client, Promise<void>>.
+ */
+export interface Migration<Connection, Result = void> {
   version: number;
-  /** What the step changes, for people reading the list (and the migration notice). */
+  /** What the step changes, for people reading the list. */
   description: string;
-  up(db: Connection): void;
+  up(db: Connection): Result;
 }
 
 /** Throws unless the versions are 1, 2, 3, ... in order: a list with a gap or a repeat is a programming error. */
