@@ -143,7 +143,8 @@ export class ArchiveReader {
     const r = this.record();
     if (r.kind === 'end') {
       if (r.entries !== this.entries || r.sha256 !== before) this.damaged('its end record does not match its content');
-      if (this.readLine(1, true) !== null || this.pos < this.buf.length) this.damaged('it has data after its end record');
+      if (this.pos >= this.buf.length) this.fill();
+      if (this.pos < this.buf.length) this.damaged('it has data after its end record');
       return null;
     }
     if (typeof r.path !== 'string' || !safePath(r.path)) this.damaged(`it names an unsafe path (${JSON.stringify(r.path)})`);
