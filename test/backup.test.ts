@@ -256,10 +256,14 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
       const child = spawn('swaks', ['--server', `${MBX}:25`, '--local-interface', '127.30.1.11', '--from', 'carol@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: into the maildir', '--body', `@${file}`], { stdio: 'ignore' });
       child.on('exit', (code) => resolve(code === 0));
     }), 'swaks got its 250');
+    /** The files in alice's new/ (none while delivery has not created her Maildir yet). */
     const maildir = (root: string) => {
       const db = join(root, 'Mailbox', 'DB1');
-      const box = existsSync(db) ? readdirSync(db)[0] : undefined;
-      return box === undefined ? [] : readdirSync(join(db, box, 'new')).map((n) => join(db, box, 'new', n));
+      try {
+        return readdirSync(db).flatMap((box) => readdirSync(join(db, box, 'new')).map((n) => join(db, box, 'new', n)));
+      } catch {
+        return [];
+      }
     };
     await waitUntil(() => maildir(data).length > 0);
     assert.equal(maildir(data).length, 1, 'the message reached alice\'s Maildir');
