@@ -75,7 +75,7 @@ describe('versioned stores', () => {
       }
       assert.equal(userVersion(join(data, 'server.db')), 2);
       assert.equal(userVersion(join(data, 'queue.db')), 2);
-      const shown = await gatehouse(['shell', '--data', data, '-c', 'Get-Message | Format-List Subject; Get-MessageTrackingLog -InternalMessageId 1 | Format-List EventId']);
+      const shown = await gatehouse(['shell', '--data', data, '-c', 'Get-Message | Format-List Subject; Get-MessageTrackingLog -InternalMessageId 1 -EventId RECEIVE | Format-List EventId']);
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stderr, '', 'the shell finds the stores current: nothing to migrate, nothing to say');
       const records = formatListRecords(shown.stdout);
