@@ -19,6 +19,7 @@ import { ThreadCommitter } from './thread-committer.js';
 import type { AcceptedMessage, Envelope, QueuedMessage, QueueStore, SpooledBody } from './queue-store.js';
 import { ensureSpoolDir, spoolDirFor, sweepSpool } from './spool.js';
 
+/** Version 1 of queue.db (QUEUE_SCHEMA): frozen; a change to the layout is a new migration at the end of the list. */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY,

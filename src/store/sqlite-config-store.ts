@@ -12,7 +12,7 @@ import { ACCOUNT_LOGON_SCHEMA } from './account-logon-store.js';
 import { DuplicateObjectError, type ConfigStore, type StoredObject } from './config-store.js';
 import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from './schema-migrations.js';
 
-/** The layout written before configuration stores carried a version (idempotent). */
+/** Version 1: the layout written before configuration stores carried a version (idempotent). Frozen: a change is a new migration in configSchema. */
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS config_objects (
   guid TEXT PRIMARY KEY,
