@@ -1,6 +1,7 @@
 // The `gatehouse` command: wires the pieces together. `setup` creates a server
 // folder; `shell` opens the Exchange Management Shell of a server (interactive
-// on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or piped standard input).
+// on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or piped standard input);
+// `backup` and `restore` copy a server to one file and back.
 // Every command that writes into server folders runs with umask 077, so what it
 // creates there (stores and their -wal/-shm, logs, Maildir files, the status
 // file) is private to its user whatever umask it was started with.
@@ -17,6 +18,7 @@ import { runLab } from './lab-command.js';
 import { KeyRotationError, rotateKey } from '../setup/key-rotation.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
 import { organizationStoreOf } from '../setup/server-folder.js';
+import { runBackup, runRestore } from './backup-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
@@ -30,6 +32,14 @@ const USAGE = `usage:
                                                                  /health answers its status alone without it)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
                                                                  exit 0 running, 3 not running)
+  gatehouse backup [--data DIR] --to FILE                        (a consistent copy of the server, running or not:
+                                                                 its stores, keys, queue with its spool, Maildir
+                                                                 and logs, and a SQLite organization store; one
+                                                                 file, mode 0600)
+  gatehouse restore --from FILE [--data DIR] [--force] [--org ORG.db]
+                                                                 (brings a backup back into an empty or new folder,
+                                                                 or replaces its content with --force; a Mailbox
+                                                                 server's organization store goes to a new file)
   gatehouse lab [--dir DIR] [--once | --keep-running] [--port-base N] [--dns builtin|dnsmasq]
                 [--org-store sqlite|postgresql]                  (the seed's topology on loopback: an Edge, two
                                                                  Mailbox servers, the Internet; default DIR data/lab;
@@ -135,7 +145,7 @@ export function metricsAddress(text: string): { host: string; port: number } {
 }
 
 /** Commands that create files in server folders. */
-const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'rotate-key']);
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'backup', 'restore', 'rotate-key']);
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -175,6 +185,21 @@ export async function main(argv: string[]): Promise<number> {
         const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
         return runStatus(dataDir(flags), (t) => process.stdout.write(t));
+      }
+      case 'backup': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--to': 'value' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        const to = flags.get('--to');
+        if (!to) throw new UsageError('say where the backup goes: --to FILE (outside the server folder)');
+        return await runBackup(dataDir(flags), to, (t) => process.stdout.write(t));
+      }
+      case 'restore': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--from': 'value', '--force': 'switch', '--org': 'value' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        const from = flags.get('--from');
+        if (!from) throw new UsageError('say which backup to restore: --from FILE');
+        return runRestore({ from, dataDir: dataDir(flags), force: flags.has('--force'), ...(flags.has('--org') && { orgPath: flags.get('--org') }) },
+          (t) => process.stdout.write(t), (t) => process.stderr.write(t));
       }
       case 'lab': {
         const { flags, rest: extra } = parseFlags(rest, { '--dir': 'value', '--port-base': 'value', '--keep-running': 'switch', '--once': 'switch', '--dns': 'value', '--org-store': 'value' });

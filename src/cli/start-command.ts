@@ -18,6 +18,7 @@ import { removeServiceStatus, runningService, writeServiceStatus } from '../role
 import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
 import { openServiceServer, organizationStoreOf, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
+import { setMigrationReporter } from '../store/schema-migrations.js';
 
 export interface MetricsOption {
   host: string;
@@ -46,6 +47,8 @@ function isLoopback(host: string): boolean {
 
 export async function runStart(dir: string, metrics?: MetricsOption): Promise<number> {
   const log = new JsonLogger();
+  // A store migrated as it opens (an older server.db, organization store or queue.db) is logged with where its copy went.
+  setMigrationReporter((m) => log.log('warn', 'store.migrated', { store: m.store, path: m.location, fromVersion: m.from, toVersion: m.to, backup: m.backup, action: `the copy from before the migration is ${m.backup}; remove it once the server runs well` }));
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
   const server = await openServiceServer(dir, log, { ...(orgPassword !== undefined && { orgPassword }) });
   const other = runningService(server.dataDir);

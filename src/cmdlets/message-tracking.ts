@@ -11,8 +11,10 @@ import Database from 'better-sqlite3';
 import { serverSchema } from '../config/model/server.js';
 import { transportServiceSchema } from '../config/model/transport-service.js';
 import { Unlimited } from '../config/types/index.js';
+import { QUEUE_SCHEMA } from '../queue/sqlite-queue-store.js';
 import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
+import { assertSqliteReadable } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { notFound } from './errors.js';
 import type { ServerContext } from './server-context.js';
@@ -83,6 +85,12 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       let db: Database.Database;
       try {
         db = new Database(dbPath, { readonly: true, fileMustExist: true });
+        try {
+          assertSqliteReadable(db, QUEUE_SCHEMA, dbPath);
+        } catch (err) {
+          db.close();
+          throw err;
+        }
       } catch (err) {
         throw new CmdletError(`The message tracking log of ${server.values.Name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
       }

@@ -4,18 +4,22 @@
 // rewritten), bodies (the message bytes, written once; for a large message its
 // header, the body being a file in the spool folder, queue/spool.ts),
 // recipients (the small rows routing and delivery update), tracking_events
-// (append-only).
+// (append-only, the tracking index: src/tracking/tracking-index.ts). The schema
+// is versioned (QUEUE_SCHEMA): an older queue.db is copied and migrated when opened.
 
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
+import { TRACKING_INDEX_MIGRATIONS, TRACKING_INDEX_V1 } from '../tracking/tracking-index.js';
 import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
 import { GroupCommitter } from './group-commit.js';
 import { ThreadCommitter } from './thread-committer.js';
 import type { AcceptedMessage, Envelope, QueuedMessage, QueueStore, SpooledBody } from './queue-store.js';
 import { ensureSpoolDir, spoolDirFor, sweepSpool } from './spool.js';
 
+/** Version 1 of queue.db (QUEUE_SCHEMA): frozen; a change to the layout is a new migration at the end of the list. */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY,
@@ -72,30 +76,35 @@ CREATE TABLE IF NOT EXISTS queues (
   last_attempt_at INTEGER,
   created_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS tracking_events (
-  id INTEGER PRIMARY KEY,
-  timestamp INTEGER NOT NULL,
-  event_id TEXT NOT NULL,
-  source TEXT NOT NULL,
-  internal_message_id INTEGER NOT NULL,
-  message_id TEXT,
-  data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tracking_time ON tracking_events (timestamp);
-CREATE INDEX IF NOT EXISTS tracking_message ON tracking_events (message_id);
 `;
 
-/** Columns added since the first schema, with the statement that adds each to an older queue. */
+/** Columns added to the first layout before versions existed, with the statement that adds each to an older queue. */
 const ADDED_COLUMNS: { table: string; column: string; add: string }[] = [
   { table: 'bodies', column: 'file', add: 'ALTER TABLE bodies ADD COLUMN file TEXT' },
 ];
 
-function migrate(db: Database.Database): void {
-  for (const c of ADDED_COLUMNS) {
-    const columns = (db.prepare(`PRAGMA table_info(${c.table})`).all() as { name: string }[]).map((r) => r.name);
-    if (!columns.includes(c.column)) db.exec(c.add);
-  }
-}
+/**
+ * The schema of queue.db (schema-migrations.ts): the queue's tables and the tracking index
+ * (src/tracking/tracking-index.ts), which lives in the same file.
+ */
+export const QUEUE_SCHEMA: SqliteSchema = {
+  store: 'queue.db',
+  migrations: [
+    {
+      version: 1,
+      description: 'the queue and the tracking index as written before queue.db carried a version',
+      up(db) {
+        db.exec(SCHEMA);
+        db.exec(TRACKING_INDEX_V1);
+        for (const c of ADDED_COLUMNS) {
+          const columns = (db.prepare(`PRAGMA table_info(${c.table})`).all() as { name: string }[]).map((r) => r.name);
+          if (!columns.includes(c.column)) db.exec(c.add);
+        }
+      },
+    },
+    ...TRACKING_INDEX_MIGRATIONS,
+  ],
+};
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -139,6 +148,8 @@ export class SqliteQueueStore implements QueueStore {
   readonly relaxed: boolean = false;
   /** Where the bodies of large messages are (spool.ts). */
   readonly spoolDir: string;
+  /** What opening did to an older queue.db (null: it was current, or new). */
+  readonly migrated: SchemaMigrated | null;
 
   /**
    * commitThread: write accepted messages (and their fsync) on a thread of their own.
@@ -152,8 +163,12 @@ export class SqliteQueueStore implements QueueStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    migrate(this.db);
+    try {
+      this.migrated = migrateSqliteSchema(this.db, path, QUEUE_SCHEMA);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.spoolDir = spoolDirFor(path);
     ensureSpoolDir(this.spoolDir);
     this.insertEvent = this.db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');

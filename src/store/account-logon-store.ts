@@ -25,13 +25,14 @@ export interface AccountLogonStore {
   remove(accountGuid: string): void;
 }
 
-const SCHEMA = `
+/** The table (part of the configuration store's schema, version 2: sqlite-config-store.ts). */
+export const ACCOUNT_LOGON_SCHEMA = `
 CREATE TABLE IF NOT EXISTS account_logon_state (
   account_guid TEXT PRIMARY KEY COLLATE NOCASE,
   bad_pwd_count INTEGER NOT NULL,
   bad_password_time INTEGER,
   lockout_time INTEGER
-)`;
+);`;
 
 interface Row {
   bad_pwd_count: number;
@@ -42,8 +43,6 @@ interface Row {
 const EMPTY: AccountLogonState = { badPwdCount: 0, badPasswordTime: null, lockoutTime: null };
 
 export class SqliteAccountLogonStore implements AccountLogonStore {
-  private ready = false;
-
   /** Uses an open connection (the shell's store connection). */
   constructor(private readonly db: Database.Database, private readonly ownsConnection = false) {}
 
@@ -59,13 +58,11 @@ export class SqliteAccountLogonStore implements AccountLogonStore {
   }
 
   get(accountGuid: string): AccountLogonState | undefined {
-    if (!this.tableExists()) return undefined;
     const row = this.db.prepare('SELECT bad_pwd_count, bad_password_time, lockout_time FROM account_logon_state WHERE account_guid = ?').get(accountGuid) as Row | undefined;
     return row && { badPwdCount: row.bad_pwd_count, badPasswordTime: row.bad_password_time, lockoutTime: row.lockout_time };
   }
 
   update(accountGuid: string, change: (state: AccountLogonState) => AccountLogonState): [AccountLogonState, AccountLogonState] {
-    this.ensureTable();
     return this.db.transaction((): [AccountLogonState, AccountLogonState] => {
       const before = this.get(accountGuid) ?? EMPTY;
       const after = change(before);
@@ -79,23 +76,10 @@ export class SqliteAccountLogonStore implements AccountLogonStore {
   }
 
   remove(accountGuid: string): void {
-    if (!this.tableExists()) return;
     this.db.prepare('DELETE FROM account_logon_state WHERE account_guid = ?').run(accountGuid);
   }
 
   close(): void {
     if (this.ownsConnection) this.db.close();
-  }
-
-  private tableExists(): boolean {
-    if (this.ready) return true;
-    this.ready = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_logon_state'").get() !== undefined;
-    return this.ready;
-  }
-
-  private ensureTable(): void {
-    if (this.tableExists()) return;
-    this.db.exec(SCHEMA);
-    this.ready = true;
   }
 }

@@ -2,13 +2,18 @@
 // processes (the shell, the transport service, a second Mailbox server on the
 // same host) open the same file: writes take the lock up front (BEGIN
 // IMMEDIATE) and wait for it up to busy_timeout. Triggers bump the change
-// counter, so no writer can forget to.
+// counter, so no writer can forget to. The schema is versioned (configSchema):
+// an older store is copied and migrated when opened, a newer one refused.
 
 import { closeSync, openSync } from 'node:fs';
+import { basename } from 'node:path';
 import Database from 'better-sqlite3';
+import { ACCOUNT_LOGON_SCHEMA } from './account-logon-store.js';
 import { DuplicateObjectError, type ConfigStore, type StoredObject } from './config-store.js';
+import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from './schema-migrations.js';
 
-const SCHEMA = `
+/** Version 1: the layout written before configuration stores carried a version (idempotent). Frozen: a change is a new migration in configSchema. */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS config_objects (
   guid TEXT PRIMARY KEY,
   type TEXT NOT NULL,
@@ -29,6 +34,19 @@ CREATE TRIGGER IF NOT EXISTS config_objects_del AFTER DELETE ON config_objects B
   UPDATE config_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_counter'; END;
 `;
 
+/** The schema of a configuration store (server.db, the organization store): schema-migrations.ts. */
+export function configSchema(store: string): SqliteSchema {
+  return {
+    store,
+    migrations: [
+      { version: 1, description: 'configuration objects, meta values and the change counter triggers', up: (db) => db.exec(SCHEMA_V1) },
+      // Before, the table was created by the first failed logon, on a connection that never waits for
+      // the lock (the service's): it now exists from the start, in the same schema as the accounts.
+      { version: 2, description: 'account logon state (bad-password counts, lockouts) as part of the schema', up: (db) => db.exec(ACCOUNT_LOGON_SCHEMA) },
+    ],
+  };
+}
+
 interface Row {
   guid: string;
   type: string;
@@ -46,9 +64,11 @@ function fromRow(r: Row): StoredObject {
 export class SqliteConfigStore implements ConfigStore {
   readonly location: string;
   readonly db: Database.Database;
+  /** What opening did to an older store (null: it was current, or new). */
+  readonly migrated: SchemaMigrated | null;
 
   /** Opens (and with create: true, creates) the store file. */
-  constructor(path: string, options: { create?: boolean } = {}) {
+  constructor(path: string, options: { create?: boolean; name?: string } = {}) {
     this.location = path;
     // A new store is created 0600 (it holds password hashes and sealed secrets); SQLite gives -wal
     // and -shm the database file's mode.
@@ -57,7 +77,12 @@ export class SqliteConfigStore implements ConfigStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    try {
+      this.migrated = migrateSqliteSchema(this.db, path, configSchema(options.name ?? basename(path)));
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   list(type: string, server?: string): StoredObject[] {
