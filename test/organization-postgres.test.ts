@@ -217,7 +217,7 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
     try {
       const r = await gatehouse(['shell', '--data', mbx1, '-c', 'Get-SendConnector'], { env });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /is at schema version 9; this Gatehouse reads up to version 1/);
+      assert.match(r.stderr, /the organization store at postgresql:\S+ is schema version 9; this Gatehouse reads up to version 1: upgrade Gatehouse/);
     } finally {
       pg.sql("UPDATE config_meta SET value = '1' WHERE key = 'schema_version'", 'contoso');
     }

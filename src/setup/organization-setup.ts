@@ -15,7 +15,8 @@ import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
 import type { ConfigStore } from '../store/config-store.js';
 import { PostgresAccountLogonStore } from '../store/postgres-account-logon-store.js';
-import { PostgresConfigStore, StoreVersionError } from '../store/postgres-config-store.js';
+import { PostgresConfigStore } from '../store/postgres-config-store.js';
+import { SchemaTooNewError } from '../store/schema-migrations.js';
 import { OrganizationStoreUnavailableError } from '../store/postgres/connect.js';
 import { PgQueryError } from '../store/postgres/sync-client.js';
 import { isPostgresUrl, OrganizationUrlError, parseOrganizationUrl } from '../store/postgres/connection-options.js';
@@ -65,7 +66,7 @@ export async function openOrganizationForSetup(dir: string, org: string | undefi
     try {
       return await openPostgres(dir, org, orgKey);
     } catch (err) {
-      if (err instanceof OrganizationUrlError || err instanceof OrganizationStoreUnavailableError || err instanceof StoreVersionError || err instanceof PgQueryError) {
+      if (err instanceof OrganizationUrlError || err instanceof OrganizationStoreUnavailableError || err instanceof SchemaTooNewError || err instanceof PgQueryError) {
         throw new OrganizationSetupError(err.message);
       }
       throw err;

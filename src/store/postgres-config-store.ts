@@ -9,7 +9,8 @@
 
 import { DuplicateObjectError, type ConfigStore, type StoredObject } from './config-store.js';
 import { describeTarget, type PgTarget } from './postgres/connection-options.js';
-import { CREATE_V1, PG_MIGRATIONS, PG_SCHEMA_VERSION, PG_TABLES, SCHEMA_LOCK, WRITERS_LOCK } from './postgres/schema.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION, PG_TABLES, SCHEMA_LOCK, WRITERS_LOCK } from './postgres/schema.js';
+import { checkMigrations, pendingMigrations, reportMigration, SchemaTooNewError } from './schema-migrations.js';
 import { PgQueryError, SyncPgClient } from './postgres/sync-client.js';
 
 export interface PgObjectRow {
@@ -28,10 +29,6 @@ export function objectFromPgRow(r: PgObjectRow): StoredObject {
 
 /** The order both engines list objects in (SQLite compares names byte by byte, so must PostgreSQL). */
 export const PG_LIST_ORDER = 'ORDER BY when_created, name COLLATE "C"';
-
-export class StoreVersionError extends Error {
-  override name = 'StoreVersionError';
-}
 
 export class PostgresConfigStore implements ConfigStore {
   readonly location: string;
@@ -170,14 +167,16 @@ export class PostgresConfigStore implements ConfigStore {
     }
   }
 
+  /** The version the organization is at: null when it has no tables yet. */
   private version(): number | null {
     const exists = this.client.query<{ t: string | null }>("SELECT to_regclass('config_meta')::text AS t")[0]?.t;
     if (!exists) return null;
     const v = this.client.query<{ value: string }>("SELECT value FROM config_meta WHERE key = 'schema_version'")[0]?.value;
-    return v === undefined ? 0 : Number(v);
+    return v === undefined ? 1 : Number(v);
   }
 
   private prepareSchema(create: boolean): void {
+    checkMigrations('the organization store', PG_MIGRATIONS);
     const seen = this.version();
     if (seen === PG_SCHEMA_VERSION) return;
     this.checkNotNewer(seen);
@@ -189,15 +188,17 @@ export class PostgresConfigStore implements ConfigStore {
       this.client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
       const now = this.version(); // another host may have created or migrated it meanwhile
       this.checkNotNewer(now);
-      if (now === null) {
-        this.client.run(CREATE_V1);
-        this.client.run("INSERT INTO config_meta (key, value) VALUES ('schema_version', $1)", [String(PG_SCHEMA_VERSION)]);
-      } else if (now < PG_SCHEMA_VERSION) {
-        for (const table of PG_TABLES) this.client.run(`CREATE TABLE ${table}_before_v${PG_SCHEMA_VERSION} AS TABLE ${table}`);
-        for (const m of PG_MIGRATIONS.filter((x) => x.version > now)) this.client.run(m.up);
-        this.client.run("INSERT INTO config_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(PG_SCHEMA_VERSION)]);
-      }
+      const from = now ?? 0;
+      const steps = pendingMigrations(PG_MIGRATIONS, from);
+      // An existing organization keeps a copy of its tables as they were (TABLE_before_vN), to undo by hand.
+      const backup = from > 0 && steps.length > 0 ? PG_TABLES.map((t) => `${t}_before_v${PG_SCHEMA_VERSION}`) : [];
+      backup.forEach((copy, i) => this.client.run(`CREATE TABLE ${copy} AS TABLE ${PG_TABLES[i]}`));
+      for (const m of steps) m.up(this.client);
+      this.client.run("INSERT INTO config_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(PG_SCHEMA_VERSION)]);
       this.client.run('COMMIT');
+      if (backup.length > 0) {
+        reportMigration({ store: 'the organization store', location: this.target.url, from, to: PG_SCHEMA_VERSION, unversioned: false, backup: `tables ${backup.join(', ')}` });
+      }
     } catch (err) {
       this.rollbackQuietly('ROLLBACK');
       throw err;
@@ -205,8 +206,6 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   private checkNotNewer(v: number | null): void {
-    if (v !== null && v > PG_SCHEMA_VERSION) {
-      throw new StoreVersionError(`${describeTarget(this.target)} is at schema version ${v}; this Gatehouse reads up to version ${PG_SCHEMA_VERSION}. Upgrade Gatehouse on this host to the version the other servers run.`);
-    }
+    if (v !== null && v > PG_SCHEMA_VERSION) throw new SchemaTooNewError('the organization store', this.target.url, v, PG_SCHEMA_VERSION);
   }
 }

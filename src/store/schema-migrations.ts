@@ -75,6 +75,11 @@ export function migrationNotice(m: SchemaMigrated): string {
 
 let reporter: MigrationReporter = (m) => process.stderr.write(`gatehouse: ${migrationNotice(m)}\n`);
 
+/** Tells whoever hears about migrations (engines other than SQLite report theirs here). */
+export function reportMigration(m: SchemaMigrated): void {
+  reporter(m);
+}
+
 /** Sets who hears about migrations (the service logs them as JSON lines); returns the previous reporter. */
 export function setMigrationReporter(r: MigrationReporter): MigrationReporter {
   const previous = reporter;

@@ -1,10 +1,11 @@
-// The organization store's tables in PostgreSQL and their versions. The same
+// The organization store's tables in PostgreSQL and their versions (the
+// migration contract of store/schema-migrations.ts). The same
 // shape as the SQLite store (objects as JSON text, unique by type, server and
 // name without regard to case, a change counter bumped by triggers), plus a
 // NOTIFY on every change so that running services hear of it at once.
 
-/** The schema version this code writes and reads. */
-export const PG_SCHEMA_VERSION = 1;
+import type { Migration } from '../schema-migrations.js';
+import type { SyncPgClient } from './sync-client.js';
 
 /** Advisory lock keys: one for schema changes, one that serialises the organization's writers. */
 export const SCHEMA_LOCK = 0x47480001;
@@ -14,8 +15,7 @@ export const WRITERS_LOCK = 0x47480002;
 export const CONFIG_CHANNEL = 'gatehouse_config';
 export const LOGON_CHANNEL = 'gatehouse_logon';
 
-/** What version 1 creates (a new organization). */
-export const CREATE_V1 = `
+const CREATE_V1 = `
 CREATE TABLE config_objects (
   guid text PRIMARY KEY,
   type text NOT NULL,
@@ -53,8 +53,13 @@ CREATE TRIGGER account_logon_state_changed AFTER INSERT OR UPDATE OR DELETE ON a
   FOR EACH ROW EXECUTE FUNCTION gatehouse_logon_changed();
 `;
 
-/** Migrations from version N-1 to N (index N-2); each runs inside the opening transaction. */
-export const PG_MIGRATIONS: ReadonlyArray<{ version: number; up: string }> = [];
+/** Version 1 is the first PostgreSQL schema; each later version changes the one before, inside the opening transaction. */
+export const PG_MIGRATIONS: ReadonlyArray<Migration<SyncPgClient>> = [
+  { version: 1, description: 'objects, meta values, logon state; triggers that count and NOTIFY changes', up: (c) => { c.run(CREATE_V1); } },
+];
+
+/** The schema version this code writes and reads. */
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
 /** The tables a migration copies first (as TABLE_before_vN), so that an upgrade can be undone by hand. */
 export const PG_TABLES = ['config_objects', 'config_meta', 'account_logon_state'];
