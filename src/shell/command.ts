@@ -97,7 +97,7 @@ export interface CommandSpec {
   defaultParameterSet?: string;
   /** Adds -WhatIf and -Confirm. */
   supportsShouldProcess?: boolean;
-  /** High = asks for confirmation by default in an interactive session (Remove-*). */
+  /** High = asks for confirmation by default (Remove-*): at a terminal, or from the next line of a script's input. */
   confirmImpact?: ConfirmImpact;
   /**
    * Optional full class name shown at the end of the FullyQualifiedErrorId of

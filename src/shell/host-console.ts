@@ -65,6 +65,11 @@ export class LineQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Puts a line back in front of the queue. */
+  unshift(line: string): void {
+    this.lines.unshift(line);
+  }
+
   close(): void {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
@@ -106,6 +111,10 @@ export class StreamHost implements ShellHost {
 
   readSecret(prompt: string): Promise<string | null> {
     return this.read(prompt);
+  }
+
+  unreadLine(line: string): void {
+    this.queue.unshift(line);
   }
 
   close(): void {

@@ -17,4 +17,6 @@ export interface ShellHost {
   readLine(prompt: string): Promise<string | null>;
   /** Read one line without echoing it (a terminal shows '*' per character); null at end of input. */
   readSecret(prompt: string): Promise<string | null>;
+  /** Puts a line read by a prompt back in front of the input (a script line that was not an answer). */
+  unreadLine?(line: string): void;
 }

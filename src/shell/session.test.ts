@@ -146,9 +146,31 @@ describe('session: ShouldProcess', () => {
     assert.match(host.out, /Y - Continue with only the next step of the operation\./);
     assert.equal(world.send.length, 0);
   });
-  it('does not ask on a non-interactive host, nor with -Confirm:$false', async () => {
+  it('reads the answer from the next input line on a non-interactive host', async () => {
+    const yes = testShell({ lines: ['y'] });
+    assert.equal(await yes.session.runScript(setup + 'Remove-SendConnector "To Internet"'), true);
+    assert.equal(yes.world.send.length, 0);
+    assert.match(yes.host.out, /Are you sure you want to perform this action\?\nRemoving Send connector "To Internet"\./);
+    const no = testShell({ lines: ['N'] });
+    assert.equal(await no.session.runScript(setup + 'Remove-SendConnector "To Internet"'), true);
+    assert.equal(no.world.send.length, 1);
+  });
+  it('fails without changing anything when a script gives no answer', async () => {
+    const { session, host, world } = testShell();
+    assert.equal(await session.runScript(setup + 'Remove-SendConnector "To Internet"'), false);
+    assert.equal(world.send.length, 1);
+    assert.match(host.err, /Remove-SendConnector : Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. Put the answer \(Y, A, N or L\) on the line after the command, or add -Confirm:\$false to go ahead without asking\./);
+  });
+  it('leaves a line that is not an answer for the shell to run', async () => {
+    const { session, host, world } = testShell({ lines: [setup.trim(), 'Remove-SendConnector "To Internet"', '"next line ran"'] });
+    assert.equal(await session.runInteractiveLines(), false);
+    assert.equal(world.send.length, 1);
+    assert.match(host.err, /the next input line, ""next line ran"", is not an answer/);
+    assert.match(host.out, /next line ran\n$/);
+  });
+  it('does not ask with -Confirm:$false', async () => {
     const a = testShell();
-    await a.session.runScript(setup + 'Remove-SendConnector "To Internet"');
+    await a.session.runScript(setup + 'Remove-SendConnector "To Internet" -Confirm:$false');
     assert.equal(a.world.send.length, 0);
     assert.equal(a.host.out, '');
     const b = testShell({ interactive: true });
@@ -172,7 +194,7 @@ describe('session: ShouldProcess', () => {
 describe('session: pipelines and prompts', () => {
   it('binds pipeline objects per object', async () => {
     const { session, world } = testShell();
-    await session.runScript(setup + 'New-SendConnector -Name B -AddressSpaces b.com | Out-Null\n"B" | Set-SendConnector -Enabled $false\nGet-SendConnector | Remove-SendConnector');
+    await session.runScript(setup + 'New-SendConnector -Name B -AddressSpaces b.com | Out-Null\n"B" | Set-SendConnector -Enabled $false\nGet-SendConnector | Remove-SendConnector -Confirm:$false');
     assert.equal(world.send.length, 0);
   });
   it('prompts for a missing mandatory parameter on an interactive host', async () => {
