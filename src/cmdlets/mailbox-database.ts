@@ -11,7 +11,7 @@ import type { CommandSpec } from '../shell/command.js';
 import { CmdletError } from '../shell/values.js';
 import { invalidOperation, notFound } from './errors.js';
 import { insertObject, nameParameter, tableView } from './object-commands.js';
-import { findObject, findObjects, identityParameter } from './object-identity.js';
+import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
 import { defaultValues } from './object-parameters.js';
 import { toPSObject } from './object-output.js';
 import { organizationCommand } from './recipient-common.js';
@@ -68,7 +68,7 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       name: 'Get-MailboxDatabase',
       synopsis: 'Lists mailbox databases.',
       parameters: [
-        identityParameter('DatabaseIdParameter', false),
+        identityParameter('DatabaseIdParameter', false, objectNames(ctx, schema)),
         { name: 'Server', typeName: 'ServerIdParameter', description: 'Only the databases of this Mailbox server.', convert: (v) => String(v) },
       ],
     }, async (args) => {
@@ -84,7 +84,7 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Removes an empty mailbox database (its folder is left on disk).',
       supportsShouldProcess: true,
       confirmImpact: 'High',
-      parameters: [identityParameter('DatabaseIdParameter', true)],
+      parameters: [identityParameter('DatabaseIdParameter', true, objectNames(ctx, schema))],
     }, async (args, inv) => {
       const db = findObject(ctx, schema, String(args.get('Identity')));
       const count = ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase()).length;

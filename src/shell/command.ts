@@ -46,6 +46,8 @@ export interface ParameterSpec {
   defaultValue?: string;
   /** Turn the shell value into the command's value; throw ConversionError with a readable message. */
   convert?(value: unknown): unknown;
+  /** The values Tab completes for this parameter: an enumeration's names, the names of existing objects. */
+  completions?(): readonly string[];
 }
 
 /** Bound parameters, keyed by canonical parameter name. Absent = not given. */
