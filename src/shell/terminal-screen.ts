@@ -22,8 +22,9 @@ export class LineScreen {
     let out = this.row > 0 ? `\x1b[${this.row}A\r` : '\r';
     out += prompt + shown;
     const total = prompt.length + shown.length;
-    // at the exact end of a row the terminal waits to wrap: move to the next row ourselves
-    if (total > 0 && total % cols === 0) out += '\r\n';
+    // at the exact end of a row the terminal waits to wrap: a space wraps it (the row stays
+    // marked as continued), and the clear below erases the space
+    if (total > 0 && total % cols === 0) out += ' \r';
     out += '\x1b[J';
     let row = Math.floor(total / cols);
     if (status) {
