@@ -3,7 +3,7 @@
 // bracketed paste and as a plain burst; a burst with Ctrl+A runs the line as
 // drawn; the history file keeps no secrets (0600, one per server) while the
 // session history keeps them; Ctrl+C at Get-Credential's User prompt stops
-// the command; Tab cycles through commands and completes enumeration values
+// the command and at the continuation prompt abandons the statement; Tab cycles through commands and completes enumeration values
 // and object names; Ctrl+R finds earlier lines; exit, quit and Ctrl+D leave.
 
 import assert from 'node:assert/strict';
@@ -180,6 +180,13 @@ describe('the shell in a real terminal', () => {
     t.keys('Enter');
     await t.waitForText('\nc is null: True\n');
 
+    // Ctrl+C at the continuation prompt abandons the whole statement
+    t.type('Write-Output "abandoned" `');
+    t.keys('Enter');
+    await t.waitFor('the continuation prompt', (s) => lastLine(s) === '>>');
+    t.keys('C-c');
+    await t.waitFor('a new prompt after ^C', (s) => lastLine(s) === PROMPT.trimEnd());
+
     // Tab cycles through the candidates, Shift+Tab goes back
     t.type('Get-Rec');
     t.keys('Tab');
@@ -219,6 +226,7 @@ describe('the shell in a real terminal', () => {
     t.keys('Enter');
     await t.waitFor('the line run again', (s) => count(s, '\nordinary line\n') === 2);
 
+    assert.ok(!t.screen().includes('\nabandoned\n'), 'the abandoned statement ran');
     t.type('exit');
     t.keys('Enter');
     assert.equal(await t.waitForExit(), 0, 'exit leaves the shell');

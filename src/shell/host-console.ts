@@ -286,8 +286,7 @@ export class TerminalHost implements ShellHost {
           case 'interrupt':
             this.screen.finish(prompt, editor.text, '^C');
             this.keys.length = 0;
-            if (statement) return '';
-            throw new PipelineStopped('The command was stopped (Ctrl+C).');
+            throw new PipelineStopped(statement ? 'The line was abandoned (Ctrl+C).' : 'The command was stopped (Ctrl+C).');
           case 'clear-screen':
             this.output.write('\x1b[H\x1b[2J');
             this.screen.begin();

@@ -9,7 +9,8 @@ import { ScriptHalted } from './runtime.js';
 /**
  * Ctrl+C at a prompt inside a command (Get-Credential's `User:`, a
  * confirmation, Read-Host): the command and the rest of the line stop
- * without an error record, as PowerShell's pipeline stop does.
+ * without an error record, as PowerShell's pipeline stop does. At the
+ * shell's own prompt it abandons the statement being typed.
  */
 export class PipelineStopped extends ScriptHalted {
   override name = 'PipelineStopped';

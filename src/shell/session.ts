@@ -11,7 +11,7 @@ import { completeLine } from './completion.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
 import { executeStatement, toShellError } from './evaluator.js';
 import { renderOutDefault } from './format/out-default.js';
-import type { ShellHost } from './host.js';
+import { PipelineStopped, type ShellHost } from './host.js';
 import { sessionHistory } from './history.js';
 import type { Completion } from './line-editor.js';
 import { parseScript } from './parser.js';
@@ -117,7 +117,15 @@ export class ShellSession {
     let buffer: string | undefined;
     for (;;) {
       const prompt = interactive ? (buffer === undefined ? this.prompt() : '>> ') : '';
-      const line = await this.host.readLine(prompt);
+      let line: string | null;
+      try {
+        line = await this.host.readLine(prompt);
+      } catch (e) {
+        // Ctrl+C at the prompt abandons the statement being typed, continued lines included
+        if (!(e instanceof PipelineStopped)) throw e;
+        buffer = undefined;
+        continue;
+      }
       if (line === null) {
         if (buffer !== undefined && buffer.trim() !== '') await this.runChunk(buffer, false);
         break;

@@ -1,12 +1,15 @@
 // A real terminal for the tests: a tmux server of the test's own (its own
 // socket, so nothing else is touched) runs a command in one pane; the test
 // types keys, pastes text (bracketed or as a plain burst) and reads the
-// screen as tmux draws it, scrollback included, wrapped rows joined.
+// screen as tmux draws it, scrollback included, wrapped rows joined. The
+// command's exit status is printed by sh once it has waited for it.
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const EXIT_MARK = '[exit status ';
 
 function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -22,7 +25,9 @@ export class Terminal {
     const socket = `gatehouse-${name}-${process.pid}`;
     const conf = join(dir, `${name}.tmux.conf`);
     writeFileSync(conf, 'set -g history-limit 50000\nset -g remain-on-exit on\nset -g status off\n');
-    const command = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv].map(quote).join(' ');
+    // sh reports the command's exit status on the screen once it has waited for it
+    const run = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv].map(quote).join(' ');
+    const command = `sh -c ${quote(`${run}; echo "${EXIT_MARK}$?]"`)}`;
     const t = new Terminal(socket);
     t.tmux(['-f', conf, 'new-session', '-d', '-s', 'main', '-x', String(size.width), '-y', String(size.height), command]);
     return t;
@@ -57,8 +62,8 @@ export class Terminal {
 
   /** The exit status of the command once it ended, else undefined. */
   exitStatus(): number | undefined {
-    const [dead, status] = this.tmux(['display-message', '-p', '-t', 'main', '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
-    return dead === '1' ? Number(status) : undefined;
+    const m = /\[exit status (\d+)\]/.exec(this.screen());
+    return m ? Number(m[1]) : undefined;
   }
 
   /** Waits until `test` holds for the screen (polled at most 400 times, 20 s); fails with the screen otherwise. */
