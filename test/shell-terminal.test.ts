@@ -7,7 +7,7 @@
 // and object names; Ctrl+R finds earlier lines; exit, quit and Ctrl+D leave.
 
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BIN, gatehouse, scratchDir } from './harness/gatehouse.js';
@@ -242,9 +242,12 @@ describe('the shell in a real terminal', () => {
     }
     for (const secret of ['Xyzzy', 'k-98765', 'apiKey', 'someone']) assert.ok(!saved.includes(secret), `the history file holds ${secret}:\n${saved}`);
 
-    // a new session recalls the saved lines, not the secret ones; quit leaves
+    // a new session recalls the saved lines, not the secret ones; quit leaves. It warns about
+    // the single history file of earlier versions.
+    writeFileSync(join(home, '.gatehouse_history'), '$p = ConvertTo-SecureString "old" -AsPlainText -Force\n', { mode: 0o600 });
     const again = shell('history-again', data, home);
     await again.waitForText(PROMPT.trimEnd());
+    assert.ok(again.screen().includes(`WARNING: ${join(home, '.gatehouse_history')} was written by an earlier version of gatehouse`), again.screen());
     again.keys('C-r');
     again.type('Xyzzy');
     await again.waitFor('a failed search', (s) => s.includes('failing bck-i-search: Xyzzy_'));

@@ -4,7 +4,9 @@
 // terminal with line editing, history (~/.gatehouse/history/<server>.txt)
 // and tab completion.
 
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import { historyFilePath } from '../shell/history.js';
@@ -18,6 +20,11 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
+      const oldHistory = join(homedir(), '.gatehouse_history');
+      if (existsSync(oldHistory)) {
+        host.write(`WARNING: ${oldHistory} was written by an earlier version of gatehouse, for every server, and may hold passwords typed in the shell. ` +
+          `The history is now kept per server in ${dirname(historyFilePath(homedir(), server.name))}, without such lines: delete the old file (rm ${oldHistory}).\n`);
+      }
       const session = new ShellSession(env, host);
       host.setCompleter((line, cursor) => session.complete(line, cursor));
       await session.runInteractiveLines();
