@@ -3,7 +3,18 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { testShell } from './fixtures.js';
+import { fakeWorld, testShell } from './fixtures.js';
+import { PipelineStopped } from './host.js';
+import { MemoryHost } from './host-memory.js';
+import { ShellSession } from './session.js';
+
+/** A person who presses Ctrl+C at a command's User prompt. */
+class InterruptingHost extends MemoryHost {
+  override readLine(prompt: string): Promise<string | null> {
+    if (prompt === 'User: ') return Promise.reject(new PipelineStopped('stopped'));
+    return super.readLine(prompt);
+  }
+}
 
 const setup = 'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true | Out-Null\n';
 
@@ -226,5 +237,23 @@ describe('session: pipelines and prompts', () => {
     assert.deepEqual(session.completions('Get-SendConnector | Remove-SendConnector -Con'), ['-Confirm']);
     assert.ok(session.completions('New-SendConnector -Sm').includes('-SmartHosts'));
     assert.ok(session.completions('$Form').includes('$FormatEnumerationLimit'));
+  });
+});
+
+describe('session: line by line', () => {
+  it('stops a command cancelled at its prompt without an error, records it as Stopped, and goes on', async () => {
+    const world = fakeWorld();
+    const host = new InterruptingHost({ lines: ['$c = Get-Credential', '"after: $($null -eq $c)"', 'Get-History | ForEach-Object { "$($_.Id) $($_.ExecutionStatus) $($_.CommandLine)" }'] });
+    const session = new ShellSession({ commands: world.commands, views: world.views, computerName: 'EDGE01.contoso.com' }, host);
+    await session.runInteractiveLines();
+    assert.equal(host.err, '');
+    assert.match(host.out, /after: True\n1 Stopped \$c = Get-Credential\n2 Completed "after: \$\(\$null -eq \$c\)"\n$/);
+  });
+  it('exit and quit end the input', async () => {
+    for (const word of ['exit', 'QUIT', ' exit ']) {
+      const { session, host } = testShell({ lines: ['"before"', word, '"after"'] });
+      await session.runInteractiveLines();
+      assert.equal(host.out, 'before\n', word);
+    }
   });
 });

@@ -29,6 +29,8 @@ interface PromptingHost extends ShellHost {
 
 export class ShellSession {
   readonly runtime: Runtime;
+  /** The statement being run was stopped with Ctrl+C at one of its prompts. */
+  private stopped = false;
 
   constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
     this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
@@ -94,6 +96,7 @@ export class ShellSession {
     } catch (e) {
       if (e instanceof ScriptHalted) {
         rt.lastSuccess = false;
+        if (e instanceof PipelineStopped) this.stopped = true;
         throw e;
       }
       try {
@@ -136,9 +139,11 @@ export class ShellSession {
       if (buffer === undefined && LEAVE.test(line)) break;
       buffer = buffer === undefined ? line : buffer + '\n' + line;
       const started = new Date();
+      this.stopped = false;
       const done = await this.runChunk(buffer, true);
       if (done) {
-        sessionHistory(this.runtime).add(buffer, this.runtime.lastSuccess ? 'Completed' : 'Failed', started, new Date());
+        const status = this.stopped ? 'Stopped' : this.runtime.lastSuccess ? 'Completed' : 'Failed';
+        sessionHistory(this.runtime).add(buffer, status, started, new Date());
         buffer = undefined;
       }
     }
