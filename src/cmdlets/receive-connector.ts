@@ -102,7 +102,7 @@ export function defaultReceiveConnectors(ctx: ServerContext): ModelObject[] {
 export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
   const schema = receiveConnectorSchema;
   const usageParams: ParameterSpec[] = [
-    { name: 'Usage', typeName: 'UsageType', description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.', convert: enumConvert((v) => ReceiveUsageType.parse(v)) },
+    { name: 'Usage', typeName: 'UsageType', description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.', convert: enumConvert((v) => ReceiveUsageType.parse(v)), completions: () => ReceiveUsageType.values },
     ...USAGES.map((u): ParameterSpec => ({ name: u, typeName: 'SwitchParameter', switch: true, description: `Same as -Usage ${u}.` })),
     { name: 'Server', typeName: 'ServerIdParameter', description: 'Server to create the connector on (default: this server).' },
   ];
