@@ -236,7 +236,8 @@ export class TerminalHost implements ShellHost {
   }
 
   private async nextKey(): Promise<Key | null> {
-    for (let waits = 0; this.keys.length === 0; waits++) {
+    while (this.keys.length === 0) {
+      // a person may take any time to type: no time limit here, only the end of the input
       if (this.inputEnded) return null;
       await new Promise<void>((resolve) => { this.wake = resolve; });
       this.wake = undefined;
