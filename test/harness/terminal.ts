@@ -5,7 +5,7 @@
 // command's exit status is printed by sh once it has waited for it.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,6 +17,7 @@ function quote(s: string): string {
 
 export class Terminal {
   private closed = false;
+  private socketPath = '';
 
   private constructor(private readonly socket: string) {}
 
@@ -30,6 +31,7 @@ export class Terminal {
     const command = `sh -c ${quote(`${run}; echo "${EXIT_MARK}$?]"`)}`;
     const t = new Terminal(socket);
     t.tmux(['-f', conf, 'new-session', '-d', '-s', 'main', '-x', String(size.width), '-y', String(size.height), command]);
+    t.socketPath = t.tmux(['display-message', '-p', '#{socket_path}']).trim();
     return t;
   }
 
@@ -94,10 +96,11 @@ export class Terminal {
     throw new Error(`the command in the terminal did not end; it shows:\n${this.screen()}`);
   }
 
-  /** Ends this test's tmux server (and the command in it). */
+  /** Ends this test's tmux server (and the command in it) and removes its socket. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { timeout: 10_000 });
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
   }
 }
