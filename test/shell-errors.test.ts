@@ -34,6 +34,7 @@ const cases: { name: string; command: string; error: RegExp }[] = [
   { name: 'SourceTransportServers on Edge', command: 'Set-SendConnector "To Internet" -SourceTransportServers mbxserver01.contoso.com', error: /not valid on an Edge Transport server/ },
   { name: 'parameter Gatehouse refuses instead of ignoring', command: 'Set-SendConnector "To Internet" -FrontendProxyEnabled $true', error: /no Front End Transport service/ },
   { name: 'two usages', command: 'New-SendConnector -Name "X" -AddressSpaces * -Internet -Usage Partner', error: /Parameter set cannot be resolved/ },
+  { name: 'removal with no answer to the confirmation', command: 'Remove-SendConnector "To Internet"', error: /Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. .*-Confirm:\$false/ },
 ];
 
 describe('shell errors change nothing', () => {

@@ -1,12 +1,15 @@
 // `gatehouse shell`: opens a server folder and runs the Exchange Management
 // Shell on it: a script (-c / -f), piped standard input statement by statement
 // (prompts such as Get-Credential read the following lines), or an interactive
-// terminal with line editing, history and tab completion.
+// terminal with line editing, history (~/.gatehouse/history/<server>.txt)
+// and tab completion.
 
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { builtinCommands } from '../shell/builtins/index.js';
+import { historyFilePath } from '../shell/history.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
 import { openServer, organizationStoreOf } from '../setup/server-folder.js';
@@ -18,9 +21,14 @@ export async function runShell(dir: string, script?: { text: string; source?: st
   try {
     const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
-      const host = new TerminalHost({ historyFile: join(homedir(), '.gatehouse_history'), computerName: server.name });
+      const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
+      const oldHistory = join(homedir(), '.gatehouse_history');
+      if (existsSync(oldHistory)) {
+        host.write(`WARNING: ${oldHistory} was written by an earlier version of gatehouse, for every server, and may hold passwords typed in the shell. ` +
+          `The history is now kept per server in ${dirname(historyFilePath(homedir(), server.name))}, without such lines: delete the old file (rm ${oldHistory}).\n`);
+      }
       const session = new ShellSession(env, host);
-      host.setCompleter((line) => session.completions(line));
+      host.setCompleter((line, cursor) => session.complete(line, cursor));
       await session.runInteractiveLines();
       host.close();
       return 0;

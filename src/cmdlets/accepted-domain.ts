@@ -8,7 +8,7 @@ import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { CommandSpec } from '../shell/command.js';
 import { invalidOperation } from './errors.js';
 import { assertUnchanged, checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
-import { findObject, identityParameter } from './object-identity.js';
+import { findObject, identityParameter, objectNames } from './object-identity.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -55,7 +55,7 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [
-      identityParameter('AcceptedDomainIdParameter', true),
+      identityParameter('AcceptedDomainIdParameter', true, objectNames(ctx, schema)),
       nameParameter(schema, {}),
       ...schemaParameters(schema, 'set'),
       { name: 'MakeDefault', typeName: 'Boolean', description: '$true makes this the default domain (the previous default stops being default).', convert: (v) => v === true || v === 1 },

@@ -20,7 +20,7 @@ import type { CommandSpec } from '../shell/command.js';
 import { CmdletError } from '../shell/values.js';
 import { invalidOperation, notFound } from './errors.js';
 import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
-import { findObject, findObjects, identityParameter } from './object-identity.js';
+import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { toPSObject } from './object-output.js';
 import { isSystemMailbox, organizationCommand } from './recipient-common.js';
@@ -115,7 +115,7 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       name: 'Get-MailboxDatabase',
       synopsis: 'Lists mailbox databases.',
       parameters: [
-        identityParameter('DatabaseIdParameter', false),
+        identityParameter('DatabaseIdParameter', false, objectNames(ctx, schema)),
         { name: 'Server', typeName: 'ServerIdParameter', description: 'Only the databases of this Mailbox server.', convert: (v) => String(v) },
         { name: 'Status', typeName: 'SwitchParameter', switch: true, description: 'Also read the database\'s state: Mounted (the owning server\'s service is running), DatabaseSize (what its mailboxes\' Maildir files take) and AvailableNewMailboxSpace (free space on its volume). Only for databases whose server keeps its data on this host.' },
       ],
@@ -136,7 +136,7 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Changes a mailbox database: the default quotas of its mailboxes.',
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
-      parameters: [identityParameter('DatabaseIdParameter', true), ...schemaParameters(schema, 'set')],
+      parameters: [identityParameter('DatabaseIdParameter', true, objectNames(ctx, schema)), ...schemaParameters(schema, 'set')],
       examples: [{ code: 'Set-MailboxDatabase DB01 -IssueWarningQuota 9GB -ProhibitSendQuota 9.5GB -ProhibitSendReceiveQuota 10GB', remarks: 'Sets the quotas of every DB01 mailbox that uses the database defaults.' }],
     }, async (args, inv) => {
       const db = findObject(ctx, schema, String(args.get('Identity')));
@@ -157,7 +157,7 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Removes an empty mailbox database (its folder is left on disk).',
       supportsShouldProcess: true,
       confirmImpact: 'High',
-      parameters: [identityParameter('DatabaseIdParameter', true)],
+      parameters: [identityParameter('DatabaseIdParameter', true, objectNames(ctx, schema))],
     }, async (args, inv) => {
       const db = findObject(ctx, schema, String(args.get('Identity')));
       const inDatabase = () => ctx.repo.list(mailboxSchema).filter((m) => String(m.values.Database).toLowerCase() === String(db.values.Name).toLowerCase());

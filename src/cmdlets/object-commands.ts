@@ -9,7 +9,7 @@ import type { ModelObject } from '../store/repository.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type ParameterSpec } from '../shell/command.js';
 import type { ObjectView } from '../shell/values.js';
 import { alreadyExists, invalid } from './errors.js';
-import { findObject, findObjects, identityParameter } from './object-identity.js';
+import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
 import { applyParameters, convertForProperty } from './object-parameters.js';
 import type { ServerContext } from './server-context.js';
@@ -79,7 +79,7 @@ export function getCommand(ctx: ServerContext, o: GetOptions): CommandSpec {
   return {
     name: `Get-${o.schema.noun}`,
     synopsis: o.synopsis,
-    parameters: [identityParameter(`${o.schema.noun}IdParameter`, false)],
+    parameters: [identityParameter(`${o.schema.noun}IdParameter`, false, objectNames(ctx, o.schema))],
     invoke(args) {
       const found = findObjects(ctx, o.schema, args.get('Identity') as string | null | undefined);
       if (o.sort) found.sort(o.sort);
@@ -105,7 +105,7 @@ export function setCommand(ctx: ServerContext, o: SetOptions): CommandSpec {
     synopsis: o.synopsis,
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
-    parameters: [identityParameter(`${o.schema.noun}IdParameter`, true), nameParameter(o.schema, {}), ...o.parameters],
+    parameters: [identityParameter(`${o.schema.noun}IdParameter`, true, objectNames(ctx, o.schema)), nameParameter(o.schema, {}), ...o.parameters],
     async invoke(args, inv) {
       const obj = findObject(ctx, o.schema, String(args.get('Identity')));
       const values = { ...obj.values };
@@ -130,7 +130,7 @@ export function removeCommand(ctx: ServerContext, schema: ObjectSchema, synopsis
     synopsis,
     supportsShouldProcess: true,
     confirmImpact: 'High',
-    parameters: [identityParameter(`${schema.noun}IdParameter`, true)],
+    parameters: [identityParameter(`${schema.noun}IdParameter`, true, objectNames(ctx, schema))],
     async invoke(args, inv) {
       const obj = findObject(ctx, schema, String(args.get('Identity')));
       guard?.(obj);

@@ -9,9 +9,11 @@ import type { ModelObject } from '../store/repository.js';
 import { ambiguous, notFound } from './errors.js';
 import type { ServerContext } from './server-context.js';
 
-export function identityParameter(typeName: string, mandatory: boolean): ParameterSpec {
+/** `names` lists the existing objects' names for Tab completion. */
+export function identityParameter(typeName: string, mandatory: boolean, names?: () => string[]): ParameterSpec {
   return {
     name: 'Identity', typeName, position: 0, mandatory, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+    completions: names,
     description: 'The object to act on: its name, GUID, or Server\\Name for per-server objects.',
     convert: (v) => {
       if (v instanceof PSObject) return String(v.get('Guid') ?? v.get('Identity') ?? v);
@@ -34,6 +36,11 @@ function wildcardToRegExp(pattern: string): RegExp {
 /** The objects of this schema in the store this shell manages (per-server objects of every server, as Exchange lists them). */
 export function visibleObjects(ctx: ServerContext, schema: ObjectSchema): ModelObject[] {
   return ctx.repo.list(schema);
+}
+
+/** The names of the objects of a schema, for completing an identity. */
+export function objectNames(ctx: ServerContext, schema: ObjectSchema): () => string[] {
+  return () => visibleObjects(ctx, schema).map((o) => String(o.values.Name));
 }
 
 function matches(obj: ModelObject, identity: string, wildcard: boolean): boolean {

@@ -66,6 +66,20 @@ export function convertForProperty(def: PropertyDef): (v: unknown) => unknown {
   };
 }
 
+/**
+ * The names an enumeration-typed property accepts, for Tab completion: the
+ * schema's parser refuses a name no enumeration has and lists the ones it
+ * takes. Empty for any other type.
+ */
+export function enumerationNames(def: PropertyDef): readonly string[] {
+  try {
+    def.parse('\u0000');
+  } catch (err) {
+    if (err instanceof ValueError && err.accepted) return err.accepted;
+  }
+  return [];
+}
+
 export function isSettable(def: PropertyDef, mode: 'new' | 'set'): boolean {
   return def.settable === 'both' || def.settable === mode;
 }
@@ -91,6 +105,7 @@ export function schemaParameters(schema: ObjectSchema, mode: 'new' | 'set', skip
     .map((def) => ({
       name: def.name, typeName: def.typeName, description: def.description, convert: convertForProperty(def),
       defaultValue: defaults ? defaultText(def, defaults) : undefined,
+      completions: () => enumerationNames(def),
     }));
 }
 

@@ -13,7 +13,7 @@ import { CmdletError } from '../shell/values.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
 import { checkAndWrite, enumConvert, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
-import { findObjects, identityParameter } from './object-identity.js';
+import { findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
@@ -102,7 +102,7 @@ export function defaultReceiveConnectors(ctx: ServerContext): ModelObject[] {
 export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
   const schema = receiveConnectorSchema;
   const usageParams: ParameterSpec[] = [
-    { name: 'Usage', typeName: 'UsageType', description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.', convert: enumConvert((v) => ReceiveUsageType.parse(v)) },
+    { name: 'Usage', typeName: 'UsageType', description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.', convert: enumConvert((v) => ReceiveUsageType.parse(v)), completions: () => ReceiveUsageType.values },
     ...USAGES.map((u): ParameterSpec => ({ name: u, typeName: 'SwitchParameter', switch: true, description: `Same as -Usage ${u}.` })),
     { name: 'Server', typeName: 'ServerIdParameter', description: 'Server to create the connector on (default: this server).' },
   ];
@@ -146,7 +146,7 @@ export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
     name: 'Get-ReceiveConnector',
     synopsis: 'Lists Receive connectors (of every server, or of one with -Server).',
     parameters: [
-      { ...identityParameter('ReceiveConnectorIdParameter', false), sets: ['Identity'] },
+      { ...identityParameter('ReceiveConnectorIdParameter', false, objectNames(ctx, schema)), sets: ['Identity'] },
       { name: 'Server', typeName: 'ServerIdParameter', sets: ['Server'], description: 'Only the connectors of this server.' },
     ],
     defaultParameterSet: 'Identity',

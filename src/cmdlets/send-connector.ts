@@ -43,7 +43,7 @@ function chosenUsage(args: BoundArguments): string {
 export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
   const schema = sendConnectorSchema;
   const usageParams: ParameterSpec[] = [
-    { name: 'Usage', typeName: 'UsageType', description: 'Custom, Internal, Internet or Partner (sets defaults such as MaxMessageSize).', convert: enumConvert((v) => SendUsageType.parse(v)) },
+    { name: 'Usage', typeName: 'UsageType', description: 'Custom, Internal, Internet or Partner (sets defaults such as MaxMessageSize).', convert: enumConvert((v) => SendUsageType.parse(v)), completions: () => SendUsageType.values },
     ...USAGE_SWITCHES.map((u): ParameterSpec => ({ name: u, typeName: 'SwitchParameter', switch: true, description: `Same as -Usage ${u}.` })),
   ];
   const newParams = schemaParameters(schema, 'new', ['Usage'], defaultContext(ctx)).map((p) => (p.name === 'AddressSpaces' ? { ...p, mandatory: true } : p));

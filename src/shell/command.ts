@@ -46,6 +46,8 @@ export interface ParameterSpec {
   defaultValue?: string;
   /** Turn the shell value into the command's value; throw ConversionError with a readable message. */
   convert?(value: unknown): unknown;
+  /** The values Tab completes for this parameter: an enumeration's names, the names of existing objects. */
+  completions?(): readonly string[];
 }
 
 /** Bound parameters, keyed by canonical parameter name. Absent = not given. */
@@ -97,7 +99,7 @@ export interface CommandSpec {
   defaultParameterSet?: string;
   /** Adds -WhatIf and -Confirm. */
   supportsShouldProcess?: boolean;
-  /** High = asks for confirmation by default in an interactive session (Remove-*). */
+  /** High = asks for confirmation by default (Remove-*): at a terminal, or from the next line of a script's input. */
   confirmImpact?: ConfirmImpact;
   /**
    * Optional full class name shown at the end of the FullyQualifiedErrorId of

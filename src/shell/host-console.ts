@@ -1,14 +1,17 @@
 // Console hosts. StreamHost serves piped standard input and script runs: one
 // shared line queue read incrementally, so statements and the prompts inside
-// commands (Get-Credential, Read-Host) consume the same stream in order;
-// width 119; answers are not echoed. TerminalHost serves a person at a TTY:
-// node:readline with history persisted to a file, tab completion, and
-// passwords read in raw mode with '*' per character.
+// commands (Get-Credential, Read-Host, confirmations) consume the same stream
+// in order; width 119; answers are not echoed. TerminalHost serves a person
+// at a TTY: its own line editor over raw keys (pastes and type-ahead run line
+// by line as drawn), history per user and server, Tab cycling through
+// completions, and passwords shown as '*' per character.
 
-import { appendFileSync, readFileSync } from 'node:fs';
-import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { ShellHost } from './host.js';
+import { LineHistory } from './history.js';
+import { PipelineStopped, type ShellHost } from './host.js';
+import { LineEditor, type Completion } from './line-editor.js';
+import { KeyDecoder, type Key } from './terminal-keys.js';
+import { LineScreen } from './terminal-screen.js';
 
 /** Lines of a readable stream, handed out one at a time in order. */
 export class LineQueue {
@@ -65,6 +68,11 @@ export class LineQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Puts a line back in front of the queue. */
+  unshift(line: string): void {
+    this.lines.unshift(line);
+  }
+
   close(): void {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
@@ -108,13 +116,17 @@ export class StreamHost implements ShellHost {
     return this.read(prompt);
   }
 
+  unreadLine(line: string): void {
+    this.queue.unshift(line);
+  }
+
   close(): void {
     this.queue.close();
   }
 }
 
 export interface TerminalHostOptions {
-  /** History file (e.g. ~/.gatehouse_history); no history kept when absent. */
+  /** History file (see history.ts: ~/.gatehouse/history/<server>.txt); history stays in memory when absent. */
   historyFile?: string;
   /** Name shown in the prompt `[PS] <name>> `. */
   computerName?: string;
@@ -124,34 +136,45 @@ export interface TerminalHostOptions {
   historySize?: number;
 }
 
-type Completer = (line: string) => string[];
+type Completer = (line: string, cursor: number) => Completion;
 
-/** A person at a terminal. */
+const BRACKETED_PASTE_ON = '\x1b[?2004h';
+const BRACKETED_PASTE_OFF = '\x1b[?2004l';
+
+/**
+ * A person at a terminal. The terminal stays in raw mode for the whole
+ * session and every key goes into one queue, also while a command runs, so
+ * a paste or keys typed ahead are edited and run in order, each line at its
+ * own prompt, exactly as drawn.
+ */
 export class TerminalHost implements ShellHost {
   readonly interactive = true;
-  private rl: readline.Interface | undefined;
-  private history: string[] = [];
-  private completer: Completer | undefined;
-  private closing = false;
+  private readonly keys: Key[] = [];
+  private readonly decoder = new KeyDecoder();
+  private wake: (() => void) | undefined;
+  private started = false;
+  private reading = false;
+  private inputEnded = false;
   private eof = false;
+  private completer: Completer | undefined;
+  private readonly history: LineHistory;
+  private readonly screen: LineScreen;
   private readonly input: NodeJS.ReadStream;
   private readonly output: NodeJS.WriteStream;
   private readonly errorOutput: NodeJS.WriteStream;
-  private readonly historySize: number;
+  private readonly onData = (chunk: Buffer | string): void => this.received(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+  private readonly onEnd = (): void => {
+    this.inputEnded = true;
+    this.wake?.();
+  };
+  private readonly restore = (): void => this.stop();
 
   constructor(private readonly options: TerminalHostOptions = {}) {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
     this.errorOutput = options.errorOutput ?? process.stderr;
-    this.historySize = options.historySize ?? 1000;
-    if (options.historyFile) {
-      try {
-        const lines = readFileSync(options.historyFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
-        this.history = lines.slice(-this.historySize).reverse();
-      } catch {
-        this.history = [];
-      }
-    }
+    this.history = new LineHistory(options.historyFile, options.historySize ?? 4096);
+    this.screen = new LineScreen((t) => this.output.write(t), () => this.output.columns || 120);
   }
 
   get width(): number {
@@ -167,29 +190,59 @@ export class TerminalHost implements ShellHost {
     return `[PS] ${this.options.computerName ?? 'localhost'}> `;
   }
 
-  private interface(): readline.Interface {
-    if (this.rl) return this.rl;
-    const rl = readline.createInterface({
-      input: this.input,
-      output: this.output,
-      terminal: true,
-      history: this.history,
-      historySize: this.historySize,
-      removeHistoryDuplicates: true,
-      completer: (line: string): [string[], string] => {
-        const word = line.split(/[\s|;(]+/).pop() ?? '';
-        const hits = this.completer ? this.completer(line) : [];
-        return [hits, word];
-      },
-    });
-    rl.on('close', () => {
-      if (!this.closing) this.eof = true;
-    });
-    rl.on('history', (h: string[]) => {
-      this.history = h;
-    });
-    this.rl = rl;
-    return rl;
+  /** The prompts of the shell itself (a statement, its continuation), as opposed to a command's questions. */
+  private isStatementPrompt(prompt: string): boolean {
+    return prompt === this.statementPrompt() || prompt === '>> ';
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.input.isTTY) this.input.setRawMode(true);
+    this.output.write(BRACKETED_PASTE_ON);
+    this.input.on('data', this.onData);
+    this.input.on('end', this.onEnd);
+    this.input.on('close', this.onEnd);
+    this.input.resume();
+    process.once('exit', this.restore);
+    const problem = this.history.takeFileError();
+    if (problem) this.write(`WARNING: The command history is kept for this session only: ${problem}\n`);
+  }
+
+  private stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    process.off('exit', this.restore);
+    this.input.off('data', this.onData);
+    this.input.off('end', this.onEnd);
+    this.input.off('close', this.onEnd);
+    this.output.write(BRACKETED_PASTE_OFF);
+    if (this.input.isTTY) this.input.setRawMode(false);
+    this.input.pause();
+  }
+
+  private received(text: string): void {
+    const keys = this.decoder.decode(text);
+    if (!this.reading) {
+      // Ctrl+C while a command runs drops what was typed or pasted ahead
+      const last = keys.map((k) => k.name === 'ctrl-c' && !k.pasted).lastIndexOf(true);
+      if (last >= 0) {
+        this.keys.length = 0;
+        keys.splice(0, last + 1);
+      }
+    }
+    this.keys.push(...keys);
+    this.wake?.();
+  }
+
+  private async nextKey(): Promise<Key | null> {
+    while (this.keys.length === 0) {
+      // a person may take any time to type: no time limit here, only the end of the input
+      if (this.inputEnded) return null;
+      await new Promise<void>((resolve) => { this.wake = resolve; });
+      this.wake = undefined;
+    }
+    return this.keys.shift() as Key;
   }
 
   write(text: string): void {
@@ -201,118 +254,110 @@ export class TerminalHost implements ShellHost {
     else this.errorOutput.write(text);
   }
 
-  readLine(prompt: string): Promise<string | null> {
-    if (this.eof) return Promise.resolve(null);
-    const rl = this.interface();
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (v: string | null): void => {
-        if (settled) return;
-        settled = true;
-        rl.off('close', onClose);
-        rl.off('SIGINT', onInterrupt);
-        resolve(v);
-      };
-      const abort = new AbortController();
-      const onClose = (): void => finish(null);
-      const onInterrupt = (): void => {
-        // Ctrl+C abandons the line being typed
-        rl.write(null, { ctrl: true, name: 'u' });
-        abort.abort();
-        this.output.write('\n');
-        finish('');
-      };
-      rl.once('close', onClose);
-      rl.on('SIGINT', onInterrupt);
-      rl.question(prompt, { signal: abort.signal }, (answer) => {
-        if (prompt.startsWith('[PS]') || prompt === '>> ') this.remember(answer);
-        else this.forgetLast(answer);
-        finish(answer);
-      });
+  async readLine(prompt: string): Promise<string | null> {
+    if (this.eof) return null;
+    this.start();
+    const statement = this.isStatementPrompt(prompt);
+    const completer = this.completer;
+    const editor = new LineEditor({
+      history: statement ? this.history.lines : [],
+      complete: statement && completer ? (line, cursor) => completer(line, cursor) : undefined,
     });
-  }
-
-  private remember(line: string): void {
-    if (!this.options.historyFile || line.trim() === '') return;
+    this.reading = true;
     try {
-      appendFileSync(this.options.historyFile, line + '\n', { mode: 0o600 });
-    } catch {
-      // history is a convenience
+      this.screen.begin();
+      this.screen.draw(prompt, '', 0);
+      for (;;) {
+        const key = await this.nextKey();
+        if (key === null) {
+          this.screen.finish(prompt, editor.text);
+          this.eof = true;
+          return null;
+        }
+        const r = editor.feed(key);
+        switch (r.kind) {
+          case 'accept':
+            this.screen.finish(prompt, r.line);
+            if (statement) this.history.add(r.line);
+            return r.line;
+          case 'eof':
+            this.screen.finish(prompt, editor.text);
+            this.eof = true;
+            return null;
+          case 'interrupt':
+            this.screen.finish(prompt, editor.text, '^C');
+            this.keys.length = 0;
+            throw new PipelineStopped(statement ? 'The line was abandoned (Ctrl+C).' : 'The command was stopped (Ctrl+C).');
+          case 'clear-screen':
+            this.output.write('\x1b[H\x1b[2J');
+            this.screen.begin();
+            break;
+          case 'bell':
+            this.output.write('\x07');
+            break;
+          default:
+            break;
+        }
+        if (this.keys.length === 0) {
+          const v = editor.view();
+          this.screen.draw(prompt, v.text, v.cursor, v.status);
+        }
+      }
+    } finally {
+      this.reading = false;
     }
   }
 
-  /** Answers to prompts (Read-Host, user names) stay out of the history. */
-  private forgetLast(answer: string): void {
-    const h = (this.rl as unknown as { history?: string[] } | undefined)?.history;
-    if (h && h[0] === answer) h.shift();
-  }
-
-  /** Raw mode, '*' per character, Backspace erases, Enter ends, Ctrl+C / Ctrl+D cancel (null). */
-  readSecret(prompt: string): Promise<string | null> {
-    if (this.eof) return Promise.resolve(null);
-    const input = this.input;
-    // hand the terminal over from readline for the duration of the secret
-    if (this.rl) {
-      this.closing = true;
-      this.history = (this.rl as unknown as { history?: string[] }).history ?? this.history;
-      this.rl.close();
-      this.rl = undefined;
-      this.closing = false;
-    }
-    return new Promise((resolve) => {
-      let value = '';
-      const wasRaw = input.isRaw;
-      // Echo goes off before the prompt appears: whatever the person types after seeing it stays hidden.
-      if (input.isTTY) input.setRawMode(true);
+  /** '*' per character, Backspace erases, Enter ends, Ctrl+D on an empty answer ends the input (null), Ctrl+C stops the command. */
+  async readSecret(prompt: string): Promise<string | null> {
+    if (this.eof) return null;
+    this.start();
+    this.reading = true;
+    try {
       this.output.write(prompt);
-      input.resume();
-      const done = (v: string | null): void => {
-        input.off('data', onData);
-        if (input.isTTY) input.setRawMode(wasRaw ?? false);
-        this.output.write('\n');
-        resolve(v);
-      };
-      const onData = (chunk: Buffer | string): void => {
-        const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-        for (let i = 0; i < text.length; i++) {
-          const c = text[i];
-          if (c === '\r' || c === '\n') return done(value);
-          if (c === '\u0003') return done(null);
-          if (c === '\u0004') {
+      let value = '';
+      for (;;) {
+        const key = await this.nextKey();
+        if (key === null) {
+          this.eof = true;
+          this.output.write('\r\n');
+          return null;
+        }
+        switch (key.name) {
+          case 'enter':
+            this.output.write('\r\n');
+            return value;
+          case 'ctrl-c':
+            this.output.write('^C\r\n');
+            this.keys.length = 0;
+            throw new PipelineStopped('The command was stopped (Ctrl+C).');
+          case 'ctrl-d':
             if (value === '') {
               this.eof = true;
-              return done(null);
+              this.output.write('\r\n');
+              return null;
             }
-            continue;
-          }
-          if (c === '\u007f' || c === '\b') {
+            break;
+          case 'backspace': case 'ctrl-h':
             if (value.length) {
               value = value.slice(0, -1);
               this.output.write('\b \b');
             }
-            continue;
-          }
-          if (c === '\u001b') {
-            // skip an escape sequence (arrows and the like)
-            while (i + 1 < text.length && !/[A-Za-z~]/.test(text[i + 1])) i++;
-            i++;
-            continue;
-          }
-          if (c < ' ') continue;
-          value += c;
-          this.output.write('*');
+            break;
+          case 'char':
+            value += key.text ?? '';
+            this.output.write('*');
+            break;
+          default:
+            break;
         }
-      };
-      input.on('data', onData);
-    });
+      }
+    } finally {
+      this.reading = false;
+    }
   }
 
   close(): void {
-    if (this.rl) {
-      this.closing = true;
-      this.rl.close();
-      this.rl = undefined;
-    }
-    this.input.pause();
+    this.stop();
   }
 }

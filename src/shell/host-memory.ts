@@ -60,4 +60,8 @@ export class MemoryHost implements ShellHost {
   readSecret(prompt: string): Promise<string | null> {
     return this.read(prompt, true);
   }
+
+  unreadLine(line: string): void {
+    this.lines.unshift(line);
+  }
 }

@@ -198,7 +198,7 @@ export class CommandProcessor {
     else {
       const impact = IMPACT_RANK[(this.spec.confirmImpact ?? 'Medium').toLowerCase()];
       const pref = IMPACT_RANK[toStr(this.rt.variables.get('ConfirmPreference')).toLowerCase()] ?? 3;
-      ask = this.rt.host.interactive && pref > 0 && impact >= pref;
+      ask = pref > 0 && impact >= pref;
     }
     if (!ask) return true;
     const answer = await confirm(this.rt.host, sentence);

@@ -3,7 +3,18 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { testShell } from './fixtures.js';
+import { fakeWorld, testShell } from './fixtures.js';
+import { PipelineStopped } from './host.js';
+import { MemoryHost } from './host-memory.js';
+import { ShellSession } from './session.js';
+
+/** A person who presses Ctrl+C at a command's User prompt. */
+class InterruptingHost extends MemoryHost {
+  override readLine(prompt: string): Promise<string | null> {
+    if (prompt === 'User: ') return Promise.reject(new PipelineStopped('stopped'));
+    return super.readLine(prompt);
+  }
+}
 
 const setup = 'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true | Out-Null\n';
 
@@ -146,9 +157,31 @@ describe('session: ShouldProcess', () => {
     assert.match(host.out, /Y - Continue with only the next step of the operation\./);
     assert.equal(world.send.length, 0);
   });
-  it('does not ask on a non-interactive host, nor with -Confirm:$false', async () => {
+  it('reads the answer from the next input line on a non-interactive host', async () => {
+    const yes = testShell({ lines: ['y'] });
+    assert.equal(await yes.session.runScript(setup + 'Remove-SendConnector "To Internet"'), true);
+    assert.equal(yes.world.send.length, 0);
+    assert.match(yes.host.out, /Are you sure you want to perform this action\?\nRemoving Send connector "To Internet"\./);
+    const no = testShell({ lines: ['N'] });
+    assert.equal(await no.session.runScript(setup + 'Remove-SendConnector "To Internet"'), true);
+    assert.equal(no.world.send.length, 1);
+  });
+  it('fails without changing anything when a script gives no answer', async () => {
+    const { session, host, world } = testShell();
+    assert.equal(await session.runScript(setup + 'Remove-SendConnector "To Internet"'), false);
+    assert.equal(world.send.length, 1);
+    assert.match(host.err, /Remove-SendConnector : Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. Put the answer \(Y, A, N or L\) on the line after the command, or add -Confirm:\$false to go ahead without asking\./);
+  });
+  it('leaves a line that is not an answer for the shell to run', async () => {
+    const { session, host, world } = testShell({ lines: [setup.trim(), 'Remove-SendConnector "To Internet"', '"next line ran"'] });
+    assert.equal(await session.runInteractiveLines(), false);
+    assert.equal(world.send.length, 1);
+    assert.match(host.err, /the next input line, ""next line ran"", is not an answer/);
+    assert.match(host.out, /next line ran\n$/);
+  });
+  it('does not ask with -Confirm:$false', async () => {
     const a = testShell();
-    await a.session.runScript(setup + 'Remove-SendConnector "To Internet"');
+    await a.session.runScript(setup + 'Remove-SendConnector "To Internet" -Confirm:$false');
     assert.equal(a.world.send.length, 0);
     assert.equal(a.host.out, '');
     const b = testShell({ interactive: true });
@@ -172,7 +205,7 @@ describe('session: ShouldProcess', () => {
 describe('session: pipelines and prompts', () => {
   it('binds pipeline objects per object', async () => {
     const { session, world } = testShell();
-    await session.runScript(setup + 'New-SendConnector -Name B -AddressSpaces b.com | Out-Null\n"B" | Set-SendConnector -Enabled $false\nGet-SendConnector | Remove-SendConnector');
+    await session.runScript(setup + 'New-SendConnector -Name B -AddressSpaces b.com | Out-Null\n"B" | Set-SendConnector -Enabled $false\nGet-SendConnector | Remove-SendConnector -Confirm:$false');
     assert.equal(world.send.length, 0);
   });
   it('prompts for a missing mandatory parameter on an interactive host', async () => {
@@ -204,5 +237,23 @@ describe('session: pipelines and prompts', () => {
     assert.deepEqual(session.completions('Get-SendConnector | Remove-SendConnector -Con'), ['-Confirm']);
     assert.ok(session.completions('New-SendConnector -Sm').includes('-SmartHosts'));
     assert.ok(session.completions('$Form').includes('$FormatEnumerationLimit'));
+  });
+});
+
+describe('session: line by line', () => {
+  it('stops a command cancelled at its prompt without an error, records it as Stopped, and goes on', async () => {
+    const world = fakeWorld();
+    const host = new InterruptingHost({ lines: ['$c = Get-Credential', '"after: $($null -eq $c)"', 'Get-History | ForEach-Object { "$($_.Id) $($_.ExecutionStatus) $($_.CommandLine)" }'] });
+    const session = new ShellSession({ commands: world.commands, views: world.views, computerName: 'EDGE01.contoso.com' }, host);
+    await session.runInteractiveLines();
+    assert.equal(host.err, '');
+    assert.match(host.out, /after: True\n1 Stopped \$c = Get-Credential\n2 Completed "after: \$\(\$null -eq \$c\)"\n$/);
+  });
+  it('exit and quit end the input', async () => {
+    for (const word of ['exit', 'QUIT', ' exit ']) {
+      const { session, host } = testShell({ lines: ['"before"', word, '"after"'] });
+      await session.runInteractiveLines();
+      assert.equal(host.out, 'before\n', word);
+    }
   });
 });

@@ -2,18 +2,25 @@
 // (parsed first: a syntax error runs nothing) or reads statements line by line
 // from the host (asking for more lines while a statement is incomplete), shows
 // each statement's output through Out-Default, and keeps track of errors.
+// Line by line, `exit` or `quit` ends the session and each command run is
+// kept in the session history (Get-History).
 
 import type { ScriptAst, StatementAst } from './ast.js';
 import { builtinCommands, builtinViews } from './builtins/index.js';
-import { COMMON_PARAMETER_NAMES } from './binder.js';
+import { completeLine } from './completion.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
 import { executeStatement, toShellError } from './evaluator.js';
 import { renderOutDefault } from './format/out-default.js';
-import type { ShellHost } from './host.js';
+import { PipelineStopped, type ShellHost } from './host.js';
+import { sessionHistory } from './history.js';
+import type { Completion } from './line-editor.js';
 import { parseScript } from './parser.js';
 import { Runtime, ScriptHalted, type ShellEnvironment } from './runtime.js';
 
 export type { ShellEnvironment } from './runtime.js';
+
+/** `exit` or `quit` alone on a line ends a line-by-line session (a terminal, piped input). */
+const LEAVE = /^\s*(exit|quit)\s*;?\s*$/i;
 
 /** Hosts may supply their own statement prompt (e.g. with a short server name). */
 interface PromptingHost extends ShellHost {
@@ -22,6 +29,8 @@ interface PromptingHost extends ShellHost {
 
 export class ShellSession {
   readonly runtime: Runtime;
+  /** The statement being run was stopped with Ctrl+C at one of its prompts. */
+  private stopped = false;
 
   constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
     this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
@@ -87,6 +96,7 @@ export class ShellSession {
     } catch (e) {
       if (e instanceof ScriptHalted) {
         rt.lastSuccess = false;
+        if (e instanceof PipelineStopped) this.stopped = true;
         throw e;
       }
       try {
@@ -110,7 +120,15 @@ export class ShellSession {
     let buffer: string | undefined;
     for (;;) {
       const prompt = interactive ? (buffer === undefined ? this.prompt() : '>> ') : '';
-      const line = await this.host.readLine(prompt);
+      let line: string | null;
+      try {
+        line = await this.host.readLine(prompt);
+      } catch (e) {
+        // Ctrl+C at the prompt abandons the statement being typed, continued lines included
+        if (!(e instanceof PipelineStopped)) throw e;
+        buffer = undefined;
+        continue;
+      }
       if (line === null) {
         if (buffer !== undefined && buffer.trim() !== '') await this.runChunk(buffer, false);
         break;
@@ -118,9 +136,16 @@ export class ShellSession {
       // A transcript of piped input: each statement line after the prompt, as if typed. Lines a
       // command reads itself (Get-Credential's answers) never come through here.
       if (options.echo && !interactive) this.host.write(`${buffer === undefined ? this.prompt() : '>> '}${line}\n`);
+      if (buffer === undefined && LEAVE.test(line)) break;
       buffer = buffer === undefined ? line : buffer + '\n' + line;
+      const started = new Date();
+      this.stopped = false;
       const done = await this.runChunk(buffer, true);
-      if (done) buffer = undefined;
+      if (done) {
+        const status = this.stopped ? 'Stopped' : this.runtime.lastSuccess ? 'Completed' : 'Failed';
+        sessionHistory(this.runtime).add(buffer, status, started, new Date());
+        buffer = undefined;
+      }
     }
     return this.runtime.errorCount === before;
   }
@@ -141,27 +166,13 @@ export class ShellSession {
     return true;
   }
 
-  /** Names for tab completion: command names, or a command's parameter names, or variables. */
+  /** Candidates for Tab at `cursor` (default: the end of the line) and the span they replace. */
+  complete(line: string, cursor = line.length): Completion {
+    return completeLine(this.runtime, line, cursor);
+  }
+
+  /** What Tab offers at the end of the line. */
   completions(lineSoFar: string): string[] {
-    const segment = lineSoFar.split(/[|;]/).pop() ?? '';
-    const words = segment.trimStart().split(/\s+/);
-    const word = words[words.length - 1] ?? '';
-    const lower = word.toLowerCase();
-    const rt = this.runtime;
-    if (word.startsWith('$')) {
-      return ['true', 'false', 'null', ...rt.variables.names()]
-        .filter((n) => n.toLowerCase().startsWith(lower.slice(1)))
-        .map((n) => '$' + n);
-    }
-    if (words.length <= 1) {
-      return rt.commandList.map((c) => c.name).filter((n) => n.toLowerCase().startsWith(lower)).sort();
-    }
-    if (word.startsWith('-')) {
-      const spec = rt.resolveCommand(words[0]);
-      if (!spec) return [];
-      const names = [...spec.parameters.map((p) => p.name), ...COMMON_PARAMETER_NAMES.filter((n) => spec.supportsShouldProcess || (n !== 'WhatIf' && n !== 'Confirm'))];
-      return names.filter((n) => n.toLowerCase().startsWith(lower.slice(1))).map((n) => '-' + n);
-    }
-    return [];
+    return this.complete(lineSoFar).candidates;
   }
 }

@@ -47,6 +47,7 @@ function enumError(typeName: string, values: readonly string[], input: unknown, 
     `Cannot convert value "${inputText(input)}" to type "${typeName}". Error: "Unable to match the identifier name ${name} ` +
       `to a valid enumerator name. Specify one of the following enumerator names and try again:\n${values.join(', ')}"`,
     input,
+    values,
   );
 }
 

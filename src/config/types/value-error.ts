@@ -8,11 +8,14 @@
 export class ValueError extends Error {
   /** The input that was refused, exactly as it was handed to the parser. */
   readonly input: unknown;
+  /** For an enumeration: every name it accepts (the shell's Tab completion offers them). */
+  readonly accepted?: readonly string[];
 
-  constructor(message: string, input?: unknown) {
+  constructor(message: string, input?: unknown, accepted?: readonly string[]) {
     super(message);
     this.name = 'ValueError';
     this.input = input;
+    this.accepted = accepted;
   }
 }
 

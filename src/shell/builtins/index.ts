@@ -8,6 +8,7 @@ import { forEachObject } from './foreach.js';
 import { formatList, formatTable, outHost, outNull, outString } from './format.js';
 import { commandInfoView, getCommand } from './get-command.js';
 import { getHelp } from './get-help.js';
+import { clearHistory, getHistory, historyInfoView, invokeHistory } from './history.js';
 import { getMemberCommand } from './get-member.js';
 import { measureObject } from './measure.js';
 import { newObject } from './new-object.js';
@@ -22,9 +23,10 @@ export const builtinCommands: CommandSpec[] = [
   getCommand, getHelp, getMemberCommand,
   getCredential, convertToSecureString, readHost, newObject,
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
+  getHistory, invokeHistory, clearHistory,
 ];
 
 export const builtinViews: ObjectView[] = [
-  commandInfoView,
+  commandInfoView, historyInfoView,
   { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
 ];
