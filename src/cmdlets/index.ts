@@ -21,8 +21,10 @@ import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
 import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
+import { registerValueTypes } from './object-values.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
+  registerValueTypes();
   return [
     ...sendConnectorCommands(ctx),
     ...receiveConnectorCommands(ctx),

@@ -24,6 +24,8 @@ function parseDate(v: unknown): Date {
   return d;
 }
 
+const TRACKING_TYPE = 'Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent';
+
 const text = (name: string, description: string): ParameterSpec => ({ name, typeName: 'String', description, convert: (v) => String(v) });
 
 const FIELDS: [string, (e: TrackingEvent) => unknown][] = [
@@ -115,7 +117,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
           if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
           if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
           if (!subjects) e.messageSubject = undefined;
-          out.push(new PSObject('MessageTrackingLogEntry', FIELDS.map(([name, get]) => [name, get(e)])));
+          out.push(new PSObject([TRACKING_TYPE, 'MessageTrackingLogEntry'], FIELDS.map(([name, get]) => [name, get(e)])));
         }
         return out.reverse();
       } finally {

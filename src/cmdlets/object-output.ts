@@ -1,18 +1,39 @@
 // Get-* output: a PSObject per configuration object with its properties in
 // Exchange's (alphabetical) order, then the identity block every Exchange
 // object carries: Identity, Guid, WhenChanged, WhenCreated, their UTC twins,
-// and IsValid. Secret properties print as their type name only.
+// and IsValid. Secret properties print as their type name only. The object
+// carries the .NET type name Exchange gives it (Get-Member's TypeName), then
+// the schema's short name that the default views are registered under.
 
 import { PSObject } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
 import { displayIdentity } from './object-identity.js';
+
+/** The .NET types of Exchange's objects, by schema type name. */
+export const EXCHANGE_TYPE_NAMES: Record<string, string> = {
+  SendConnector: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig',
+  ReceiveConnector: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector',
+  AcceptedDomain: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.AcceptedDomain',
+  TransportService: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer',
+  ExchangeServer: 'Microsoft.Exchange.Data.Directory.Management.ExchangeServer',
+  MailboxDatabase: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.MailboxDatabase',
+  Mailbox: 'Microsoft.Exchange.Data.Directory.Management.Mailbox',
+  DistributionGroup: 'Microsoft.Exchange.Data.Directory.Management.DistributionGroup',
+  ExchangeCertificate: 'Microsoft.Exchange.Management.SystemConfigurationTasks.ExchangeCertificate',
+};
+
+/** [Exchange's .NET type name, the schema's name] (the schema's name alone when Exchange has no such type). */
+export function typeNamesFor(schemaTypeName: string): string[] {
+  const full = EXCHANGE_TYPE_NAMES[schemaTypeName];
+  return full ? [full, schemaTypeName] : [schemaTypeName];
+}
 
 export function toPSObject(obj: ModelObject, extra: Record<string, unknown> = {}): PSObject {
   const props = new Map<string, unknown>();
   for (const def of obj.schema.properties) if (!def.hidden) props.set(def.name, obj.values[def.name] ?? (def.multi ? [] : null));
   for (const [k, v] of Object.entries(extra)) props.set(k, v);
   const names = [...props.keys()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
-  const out = new PSObject(obj.schema.typeName, names.map((n) => [n, props.get(n)]));
+  const out = new PSObject(typeNamesFor(obj.schema.typeName), names.map((n) => [n, props.get(n)]));
   out.set('Identity', displayIdentity(obj));
   out.set('Guid', obj.guid);
   out.set('WhenChanged', obj.whenChanged);

@@ -1,19 +1,34 @@
 // Get-Member: the properties of the input objects, one table per type
 // (TypeName header, then Name / MemberType / Definition).
 
-import { dotNetTypeName, isNull } from '../conversion.js';
+import { isNull } from '../conversion.js';
 import { FormattedText, typeNamesOf } from '../format/out-default.js';
 import { renderTable } from '../format/table.js';
 import { formatValue } from '../format/value.js';
-import { getMember, propertyNames } from '../members.js';
+import { getMember, memberTypeOf, propertyNames, typeNameOf } from '../members.js';
 import { PSObject } from '../values.js';
 import { LocalCommandError } from '../errors.js';
 import { builtin, objectParam } from './define.js';
 import { shellContext } from './types.js';
 
+const SHORT_NAMES: Record<string, string> = {
+  'System.String': 'string', 'System.Boolean': 'bool', 'System.Int32': 'int', 'System.Int64': 'long', 'System.Double': 'double', 'System.DateTime': 'datetime',
+  'System.Security.SecureString': 'securestring',
+};
+
 function shortType(v: unknown): string {
   if (isNull(v)) return 'System.Object';
-  return dotNetTypeName(v);
+  return typeNameOf(v);
+}
+
+/** The type of a .NET property as Get-Member writes it: `bool`, `string`, `Microsoft.Exchange.Data.MultiValuedProperty[T]`. */
+function propertyType(v: unknown): string {
+  if (Array.isArray(v)) {
+    const types = [...new Set(v.filter((x) => !isNull(x)).map((x) => SHORT_NAMES[typeNameOf(x)] ?? typeNameOf(x)))];
+    return types.length === 1 ? `Microsoft.Exchange.Data.MultiValuedProperty[${types[0]}]` : 'System.Object[]';
+  }
+  const t = shortType(v);
+  return SHORT_NAMES[t] ?? t;
 }
 
 export const getMemberCommand = builtin('Utility', {
@@ -34,13 +49,14 @@ export const getMemberCommand = builtin('Utility', {
     const seen = new Set<string>();
     let text = '';
     for (const o of items) {
-      const typeName = typeof o === 'object' ? typeNamesOf(o)[0] : dotNetTypeName(o);
+      const typeName = o instanceof PSObject ? typeNamesOf(o)[0] : typeNameOf(o);
       if (seen.has(typeName)) continue;
       seen.add(typeName);
       const rows = propertyNames(o).map((n) => {
         const v = getMember(o, n);
-        const def = o instanceof PSObject ? `${shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${shortType(v)} ${n} {get;}`;
-        return [n, o instanceof PSObject ? 'NoteProperty' : 'Property', def];
+        const memberType = memberTypeOf(o);
+        const def = memberType === 'NoteProperty' ? `${shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
+        return [n, memberType, def];
       });
       if (typeof o === 'string') rows.push(['Length', 'Property', 'int Length {get;}']);
       text += `\n\n   TypeName: ${typeName}\n` + renderTable(
