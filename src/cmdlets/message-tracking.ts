@@ -16,6 +16,7 @@ import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { notFound } from './errors.js';
 import type { ServerContext } from './server-context.js';
+import { serverParameter } from './transport-service.js';
 
 function parseDate(v: unknown): Date {
   if (v instanceof Date) return v;
@@ -73,7 +74,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       text('InternalMessageId', 'This server\'s number for the message.'),
       text('MessageSubject', 'Part of the subject (no wildcards).'),
       { name: 'ResultSize', typeName: 'Unlimited', description: 'Most entries returned (default 1000), or Unlimited.', convert: (v) => { try { return Unlimited.parse(v, (x) => Number(x)); } catch (err) { throw new ConversionError((err as Error).message); } } },
-      { name: 'Server', typeName: 'ServerIdParameter', valueFromPipelineByPropertyName: true, description: 'Server whose log to search (default: this server); it must keep its data on this host.', convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v) },
+      serverParameter('Server whose log to search (default: this server); it must keep its data on this host. Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
     ],
     invoke(args) {
       const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;

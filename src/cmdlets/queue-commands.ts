@@ -10,10 +10,11 @@ import { ConversionError } from '../shell/command.js';
 import { CmdletError, type ObjectView, type PSObject } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
-  applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, identityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
+  applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, queueIdentityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
   queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, type QueueDb, type ViewQueue,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
+import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
 
 const INCLUDE_VALUES = ['Internal', 'External', 'Empty', ...DELIVERY_TYPES];
@@ -38,13 +39,13 @@ function kindMatches(o: PSObject, kind: string): boolean {
 const identityParam = (mandatory: boolean, sets: string[]): ParameterSpec => ({
   name: 'Identity', typeName: 'QueueIdentity', position: 0, mandatory, sets, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
   description: 'The queue: Server\\Submission, Server\\Unreachable, Server\\Poison, Server\\<NextHopDomain>, Server\\<queue number> or * (Server\\ optional).',
-  convert: identityConvert,
+  convert: queueIdentityConvert,
 });
 const filterParam = (mandatory: boolean): ParameterSpec => ({
   name: 'Filter', typeName: 'String', mandatory, sets: ['Filter'], description: 'Queues to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "Status -eq \'Retry\' -and MessageCount -gt 0".',
   convert: (v) => String(v),
 });
-const serverParam: ParameterSpec = { name: 'Server', typeName: 'ServerIdParameter', sets: ['Filter'], description: 'The server whose queues are shown (this server).', convert: (v) => String(v) };
+const serverParam: ParameterSpec = serverParameter('The server whose queues are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
 
 /** The queue objects of the server, selected by identity or filter. */
 function selectQueues(ctx: ServerContext, q: QueueDb, args: Map<string, unknown>): { view: ViewQueue; obj: PSObject }[] {

@@ -358,10 +358,29 @@ export function compareMessages(a: PSObject, b: PSObject): number {
 
 // ---- shared parameters ----
 
-export function identityConvert(v: unknown): unknown {
+function identityOf(v: unknown, type: string, typeName: string): string | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof PSObject) return String(v.get('Identity') ?? v);
+  if (v instanceof PSObject) {
+    if (!v.typeNames.includes(type)) {
+      throw new ConversionError(`Cannot convert the "${String(v)}" value of type "${v.typeNames[0]}" to type "Microsoft.Exchange.Data.QueueViewer.${typeName}".`);
+    }
+    return String(v.get('Identity'));
+  }
+  if (Array.isArray(v)) {
+    if (v.length === 1) return identityOf(v[0], type, typeName);
+    throw new ConversionError(`Cannot convert "System.Object[]" to the type "Microsoft.Exchange.Data.QueueViewer.${typeName}": specify one identity.`);
+  }
   return String(v);
+}
+
+/** QueueIdentity: a "Server\\Queue" text, or a queue from Get-Queue (its Identity); other objects are refused. */
+export function queueIdentityConvert(v: unknown): unknown {
+  return identityOf(v, QUEUE_TYPE, 'QueueIdentity');
+}
+
+/** MessageIdentity: a "Server\\Queue\\Number" text, or a message from Get-Message; other objects (a queue) are refused. */
+export function messageIdentityConvert(v: unknown): unknown {
+  return identityOf(v, MESSAGE_TYPE, 'MessageIdentity');
 }
 
 export function resultSizeParameter(): ParameterSpec {
