@@ -55,12 +55,12 @@ export const getMemberCommand = builtin('Utility', {
       const rows = propertyNames(o).map((n) => {
         const v = getMember(o, n);
         const memberType = memberTypeOf(o);
-        const def = memberType === 'NoteProperty' ? `${shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
+        const def = memberType === 'NoteProperty' ? `${SHORT_NAMES[shortType(v)] ?? shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
         return [n, memberType, def];
       });
       if (typeof o === 'string') rows.push(['Length', 'Property', 'int Length {get;}']);
       text += `\n\n   TypeName: ${typeName}\n` + renderTable(
-        [{ label: 'Name', width: 20, align: 'left' }, { label: 'MemberType', width: 10, align: 'left' }, { label: 'Definition', align: 'left' }],
+        [{ label: 'Name', width: 20, align: 'left' }, { label: 'MemberType', width: Math.max(10, ...rows.map((r) => r[1].length)), align: 'left' }, { label: 'Definition', align: 'left' }],
         rows, { width: env.width },
       );
     }
