@@ -158,6 +158,16 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     ]);
     const [cred] = await records('$cred = New-Object System.Management.Automation.PSCredential("mbxrelay", (ConvertTo-SecureString "S3cret!pass" -AsPlainText -Force)); $cred | Format-List');
     assert.deepEqual(cred, { UserName: 'mbxrelay', Password: 'System.Security.SecureString' });
+    const storedText = await ok([
+      '$cred = New-Object System.Management.Automation.PSCredential("mbxrelay", (ConvertTo-SecureString "S3cret!pass" -AsPlainText -Force))',
+      `New-SendConnector -Name "With Credential" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts ${CLOSED_SMART_HOST} -SmartHostAuthMechanism BasicAuth -AuthenticationCredential $cred | Out-Null`,
+      '(Get-SendConnector "With Credential").AuthenticationCredential | Format-List',
+      '(Get-SendConnector "With Credential").AuthenticationCredential | Get-Member | Out-String',
+      'Remove-SendConnector "With Credential" -Confirm:$false',
+    ].join('; '));
+    assert.deepEqual(formatListRecords(storedText)[0], { UserName: 'mbxrelay', Password: 'System.Security.SecureString' });
+    assert.match(storedText, /TypeName: System\.Management\.Automation\.PSCredential/);
+    assert.ok(!/v1:|sealed|S3cret/.test(storedText), storedText);
 
     const r = await gatehouse(['shell', '--data', edge, '-c', '(Get-SendConnector "To Contoso").MaxMessageSize.ToMB()'], { timeoutMs: 30_000 });
     assert.match(r.stderr, /Method invocation failed because \[Microsoft\.Exchange\.Data\.Unlimited`1\[\[Microsoft\.Exchange\.Data\.ByteQuantifiedSize, .*\]\]\] does not contain a method named 'ToMB'/);

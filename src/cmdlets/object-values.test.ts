@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, IPRange, SmartHost, Unlimited } from '../config/types/index.js';
 import { getMember, invokeMethod, propertyNames, typeNameOf } from '../shell/members.js';
+import { StoredCredential } from '../config/model/credential.js';
 import { RuntimeError } from '../shell/errors.js';
+import { PSCredential, SecureString } from '../shell/values.js';
 import { registerValueTypes } from './object-values.js';
 
 registerValueTypes();
@@ -54,6 +56,15 @@ describe('value types in the shell', () => {
     assert.deepEqual(row('192.168.5.10'), { LowerBound: '192.168.5.10', UpperBound: '192.168.5.10', Netmask: 'null', CIDRLength: 'null', RangeFormat: 'SingleAddress', Size: '::1' });
     assert.equal(getMember(IPRange.parse('2001:db8::/32'), 'Netmask')?.toString(), 'ffff:ffff::');
     assert.equal(typeNameOf(IPRange.parse('10.0.0.1')), 'Microsoft.Exchange.Data.IPRange');
+  });
+
+  it('a stored credential shows as a PSCredential, never its sealed secret', () => {
+    const stored = StoredCredential.parseShellValue(new PSCredential('mbxrelay', new SecureString('S3cret!pass')));
+    assert.equal(typeNameOf(stored), 'System.Management.Automation.PSCredential');
+    assert.deepEqual(propertyNames(stored), ['UserName', 'Password']);
+    assert.equal(getMember(stored, 'UserName'), 'mbxrelay');
+    assert.equal(String(getMember(stored, 'Password')), 'System.Security.SecureString');
+    assert.equal(getMember(stored, 'sealed'), null);
   });
 
   it('smart hosts and address spaces', () => {

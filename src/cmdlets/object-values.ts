@@ -3,7 +3,9 @@
 // ToBytes(), ToKB(), ToMB(), ToGB(), ToTB()), Unlimited<T> (IsUnlimited,
 // Value), time spans (EnhancedTimeSpan: Days ... TotalMinutes ...), IP ranges
 // (IPRange: LowerBound, UpperBound, Netmask, CIDRLength, RangeFormat, Size),
-// smart hosts, address spaces, bindings, addresses and domains. A value keeps
+// smart hosts, address spaces, bindings, addresses and domains, and a stored
+// credential as the PSCredential it was given as (UserName, and a Password
+// that shows only its type: the sealed secret never reaches the shell). A value keeps
 // its display (toString) everywhere; these members are what `.Member`,
 // Format-List * and Get-Member see.
 
@@ -11,6 +13,7 @@ import {
   AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, IPAddress, IPBinding, IPEndpoint, IPRange, SmartHost, SmtpAddress, SmtpDomain,
   SmtpDomainWithSubdomains, Unlimited, type ByteUnit,
 } from '../config/types/index.js';
+import { StoredCredential } from '../config/model/credential.js';
 import { registerValueType, typeNameOf } from '../shell/members.js';
 import { UtcDate } from './object-output.js';
 import { RuntimeError } from '../shell/errors.js';
@@ -83,6 +86,17 @@ function assemblyOf(typeName: string): string {
   return typeName.startsWith('System.') ? MSCORLIB : EXCHANGE_DATA;
 }
 
+/** The Password of a stored credential: its type name, nothing of the secret. */
+class SealedPassword {
+  toString(): string {
+    return 'System.Security.SecureString';
+  }
+  toJSON(): string {
+    return 'System.Security.SecureString';
+  }
+}
+const SEALED = new SealedPassword();
+
 let registered = false;
 
 /** Registers the value types with the shell (once per process). */
@@ -90,6 +104,15 @@ export function registerValueTypes(): void {
   if (registered) return;
   registered = true;
   registerValueType({ typeName: 'System.DateTime', test: (v) => v instanceof UtcDate, properties: [] });
+  registerValueType({
+    typeName: 'System.Management.Automation.PSCredential',
+    test: (v) => v instanceof StoredCredential,
+    properties: [
+      ['UserName', (v: StoredCredential) => v.userName],
+      ['Password', () => SEALED],
+    ],
+  });
+  registerValueType({ typeName: 'System.Security.SecureString', test: (v) => v instanceof SealedPassword, properties: [] });
   registerValueType({
     typeName: 'Microsoft.Exchange.Data.ByteQuantifiedSize',
     test: (v) => v instanceof ByteQuantifiedSize,
