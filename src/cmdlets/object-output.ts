@@ -20,6 +20,14 @@ export const EXCHANGE_TYPE_NAMES: Record<string, string> = {
   Mailbox: 'Microsoft.Exchange.Data.Directory.Management.Mailbox',
   DistributionGroup: 'Microsoft.Exchange.Data.Directory.Management.DistributionGroup',
   ExchangeCertificate: 'Microsoft.Exchange.Management.SystemConfigurationTasks.ExchangeCertificate',
+  MailboxStatistics: 'Microsoft.Exchange.Management.MapiTasks.Presentation.MailboxStatistics',
+  ReducedRecipient: 'Microsoft.Exchange.Data.Directory.Management.ReducedRecipient',
+  ADUser: 'Microsoft.ActiveDirectory.Management.ADUser',
+  ADPrincipal: 'Microsoft.ActiveDirectory.Management.ADPrincipal',
+  ADDefaultDomainPasswordPolicy: 'Microsoft.ActiveDirectory.Management.ADDefaultDomainPasswordPolicy',
+  LocalUser: 'Microsoft.PowerShell.Commands.LocalUser',
+  LocalGroup: 'Microsoft.PowerShell.Commands.LocalGroup',
+  LocalPrincipal: 'Microsoft.PowerShell.Commands.LocalPrincipal',
 };
 
 /** [Exchange's .NET type name, the schema's name] (the schema's name alone when Exchange has no such type). */

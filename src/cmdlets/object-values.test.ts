@@ -2,9 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, IPRange, SmartHost, Unlimited } from '../config/types/index.js';
+import { AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, Fqdn, IPRange, SmartHost, Unlimited } from '../config/types/index.js';
 import { getMember, invokeMethod, propertyNames, typeNameOf } from '../shell/members.js';
 import { StoredCredential } from '../config/model/credential.js';
+import { PermissionGroupFlags } from '../config/model/enums.js';
 import { RuntimeError } from '../shell/errors.js';
 import { PSCredential, SecureString } from '../shell/values.js';
 import { registerValueTypes } from './object-values.js';
@@ -65,6 +66,15 @@ describe('value types in the shell', () => {
     assert.equal(getMember(stored, 'UserName'), 'mbxrelay');
     assert.equal(String(getMember(stored, 'Password')), 'System.Security.SecureString');
     assert.equal(getMember(stored, 'sealed'), null);
+  });
+
+  it('flags enums and FQDNs print as their text, with the flag type\'s name', () => {
+    const groups = PermissionGroupFlags.parse('AnonymousUsers,ExchangeServers');
+    assert.equal(typeNameOf(groups), 'Microsoft.Exchange.Data.PermissionGroups');
+    assert.equal(invokeMethod(groups, 'HasFlag', ['AnonymousUsers']), true);
+    assert.equal(invokeMethod(groups, 'HasFlag', ['Partners']), false);
+    assert.deepEqual(propertyNames(groups), []);
+    assert.equal(typeNameOf(Fqdn.parse('edge01.contoso.net')), 'Microsoft.Exchange.Data.Fqdn');
   });
 
   it('smart hosts and address spaces', () => {

@@ -10,10 +10,11 @@
 // Format-List * and Get-Member see.
 
 import {
-  AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, IPAddress, IPBinding, IPEndpoint, IPRange, SmartHost, SmtpAddress, SmtpDomain,
+  AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, Fqdn, IPAddress, IPBinding, IPEndpoint, IPRange, SmartHost, SmtpAddress, SmtpDomain,
   SmtpDomainWithSubdomains, Unlimited, type ByteUnit,
 } from '../config/types/index.js';
 import { StoredCredential } from '../config/model/credential.js';
+import { FlagSet } from '../config/model/enums.js';
 import { registerValueType, typeNameOf } from '../shell/members.js';
 import { UtcDate } from './object-output.js';
 import { RuntimeError } from '../shell/errors.js';
@@ -113,6 +114,15 @@ export function registerValueTypes(): void {
     ],
   });
   registerValueType({ typeName: 'System.Security.SecureString', test: (v) => v instanceof SealedPassword, properties: [] });
+  registerValueType({
+    typeName: 'System.Enum',
+    // a flags enum of Exchange (AuthMechanisms, PermissionGroups, ErrorPolicies): its .NET name is the flag type's
+    nameOf: (v: FlagSet) => (v as unknown as { type: { typeName: string } }).type.typeName,
+    test: (v) => v instanceof FlagSet,
+    properties: [],
+    methods: { hasflag: (v: FlagSet, args: unknown[]) => v.has(String(args[0])) },
+  });
+  registerValueType({ typeName: 'Microsoft.Exchange.Data.Fqdn', test: (v) => v instanceof Fqdn, properties: [] });
   registerValueType({
     typeName: 'Microsoft.Exchange.Data.ByteQuantifiedSize',
     test: (v) => v instanceof ByteQuantifiedSize,
