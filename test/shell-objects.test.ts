@@ -96,9 +96,11 @@ describe('objects and pipelines in the shell of a running Edge', () => {
       assert.ok(queues.some((q) => q.Identity === 'EDGE01\\Submission'), source);
       assert.equal(queues.find((q) => q.Identity === queueId)?.MessageCount, '3', source);
     }
-    const received = await records('Get-TransportService | Get-MessageTrackingLog -Start (Get-Date).AddHours(-1) -EventId RECEIVE | Format-List EventId,MessageSubject');
-    assert.deepEqual(received.map((e) => e.MessageSubject).sort(), [...SUBJECTS].sort());
-    assert.ok(received.every((e) => e.EventId === 'RECEIVE'));
+    for (const source of ['Get-TransportService', 'Get-ExchangeServer']) {
+      const received = await records(`${source} | Get-MessageTrackingLog -Start (Get-Date).AddHours(-1) -EventId RECEIVE | Format-List EventId,MessageSubject`);
+      assert.deepEqual(received.map((e) => e.MessageSubject).sort(), [...SUBJECTS].sort(), source);
+      assert.ok(received.every((e) => e.EventId === 'RECEIVE'), source);
+    }
     // an object that names no server is refused by -Server, and nothing else takes it
     const r = await gatehouse(['shell', '--data', edge, '-c', 'Get-AcceptedDomain Contoso | Get-MessageTrackingLog'], { timeoutMs: 30_000 });
     assert.match(r.stderr, /The input object cannot be bound to any parameters for the command/);
