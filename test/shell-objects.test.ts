@@ -196,3 +196,33 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     assert.match(await ok('Get-Help New-SendConnector -Examples'), /Example 1/);
   });
 });
+
+describe('server objects of an organization piped to the queue viewer', () => {
+  const dir = scratchDir('shell-objects-org');
+  const mbx1 = join(dir.path, 'MBX01');
+  const mbx2 = join(dir.path, 'MBX02');
+  const shell = (data: string, script: string) => gatehouse(['shell', '--data', data, '-c', script], { timeoutMs: 30_000 });
+  after(() => dir.remove());
+
+  before(async () => {
+    for (const [name, fqdn, data] of [['MBX01', 'mbxserver01.contoso.com', mbx1], ['MBX02', 'mbxserver02.contoso.com', mbx2]]) {
+      const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', fqdn, '--data', data]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+
+  it('Get-ExchangeServer | Get-Queue lists the queues of every Mailbox server of this host; changes stay in each server\'s shell', async () => {
+    const early = await shell(mbx1, 'Get-ExchangeServer | Get-Queue | Format-List Identity');
+    assert.match(early.stderr, /The server MBX02 has no queue database yet .*its transport service has not run/);
+    assert.deepEqual(formatListRecords(early.stdout).map((q) => q.Identity), ['MBX01\\Submission', 'MBX01\\Unreachable']);
+
+    assert.equal((await shell(mbx2, 'Get-Queue | Out-Null')).code, 0);
+    const r = await shell(mbx1, 'Get-ExchangeServer | Get-Queue | Format-List Identity,MessageCount');
+    assert.equal(r.stderr, '');
+    assert.deepEqual(formatListRecords(r.stdout).map((q) => q.Identity), ['MBX01\\Submission', 'MBX01\\Unreachable', 'MBX02\\Submission', 'MBX02\\Unreachable']);
+    const byFqdn = await shell(mbx1, 'Get-Queue -Server mbxserver02.contoso.com | Format-List Identity');
+    assert.deepEqual(formatListRecords(byFqdn.stdout).map((q) => q.Identity), ['MBX02\\Submission', 'MBX02\\Unreachable']);
+    const change = await shell(mbx1, 'Suspend-Queue -Server MBX02 -Filter "MessageCount -ge 0"');
+    assert.match(change.stderr, /The server "MBX02" can't be reached from this shell.*changes are made in the server's own shell/s);
+  });
+});

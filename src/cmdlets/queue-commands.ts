@@ -11,7 +11,7 @@ import { CmdletError, type ObjectView, type PSObject } from '../shell/values.js'
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
   applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, queueIdentityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
-  queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, type QueueDb, type ViewQueue,
+  queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewQueue,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
@@ -48,7 +48,7 @@ const filterParam = (mandatory: boolean): ParameterSpec => ({
 const serverParam: ParameterSpec = serverParameter('The server whose queues are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
 
 /** The queue objects of the server, selected by identity or filter. */
-function selectQueues(ctx: ServerContext, q: QueueDb, args: Map<string, unknown>): { view: ViewQueue; obj: PSObject }[] {
+function selectQueues(ctx: ServerContext, q: QueueReader, args: Map<string, unknown>): { view: ViewQueue; obj: PSObject }[] {
   checkServer(ctx, args.get('Server'));
   const all = listQueues(q);
   const identity = args.get('Identity') as string | null | undefined;
@@ -163,7 +163,7 @@ export function queueCommands(ctx: ServerContext): CommandSpec[] {
       defaultParameterSet: 'Identity',
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetQueue',
       invoke: async (args, inv) => {
-        let objs = (await withQueueDb(ctx, (q) => selectQueues(ctx, q, args))).map((p) => p.obj);
+        let objs = (await withServerQueueView(ctx, args.get('Server'), (view, q) => selectQueues(view, q, args))).map((p) => p.obj);
         const include = args.get('Include') as string[] | undefined;
         const exclude = args.get('Exclude') as string[] | undefined;
         if (include?.length) objs = objs.filter((o) => include.some((k) => kindMatches(o, k)));

@@ -17,7 +17,7 @@ import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
   applyResultSize, booleanConvert, checkServer, compareMessages, listMessages, messageIdentityConvert, listQueues, matchQueues, MESSAGE_FILTERABLE, MESSAGE_TYPE, queueIdentityConvert,
-  messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, type QueueDb, type ViewMessage,
+  messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewMessage,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
@@ -39,7 +39,7 @@ const filterParam = (mandatory: boolean): ParameterSpec => ({
 const serverParam: ParameterSpec = serverParameter('The server whose messages are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
 
 /** Messages selected by -Identity, -Queue or -Filter (none: all). */
-function selectMessages(ctx: ServerContext, q: QueueDb, args: Map<string, unknown>): { view: ViewMessage; obj: PSObject }[] {
+function selectMessages(ctx: ServerContext, q: QueueReader, args: Map<string, unknown>): { view: ViewMessage; obj: PSObject }[] {
   checkServer(ctx, args.get('Server'));
   const queues = listQueues(q);
   const config = transportConfigOf(ctx);
@@ -214,7 +214,7 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
       defaultParameterSet: 'Identity',
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetMessageInfo',
       invoke: async (args, inv) => {
-        const objs = (await withQueueDb(ctx, (q) => selectMessages(ctx, q, args))).map((p) => p.obj);
+        const objs = (await withServerQueueView(ctx, args.get('Server'), (view, q) => selectMessages(view, q, args))).map((p) => p.obj);
         const sorted = sortObjects(objs, args.get('SortOrder') as string[] | undefined, compareMessages, MESSAGE_FILTERABLE);
         return applyResultSize(sorted, args.get('ResultSize'), (m) => inv.warn(m));
       },
