@@ -184,6 +184,10 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     const selected = await ok('Get-SendConnector "To Contoso" | Select-Object Name | Get-Member');
     assert.match(selected, /^Name\s+NoteProperty\s+/m);
     assert.match(await ok('(Get-SendConnector "To Contoso").MaxMessageSize | Get-Member'), /^IsUnlimited\s+Property\s+bool IsUnlimited \{get;\}/m);
+    const sizeMembers = await ok('(Get-SendConnector "To Contoso").MaxMessageSize.Value | Get-Member');
+    assert.match(sizeMembers, /TypeName: Microsoft\.Exchange\.Data\.ByteQuantifiedSize/);
+    assert.match(sizeMembers, /^ToMB\s+Method\s+uint64 ToMB\(\)\s*$/m);
+    assert.match(sizeMembers, /^ToBytes\s+Method\s+uint64 ToBytes\(\)\s*$/m);
     assert.match(await ok('Get-Queue | Get-Member'), /TypeName: Microsoft\.Exchange\.Data\.QueueViewer\.ExtensibleQueueInfo/);
   });
 

@@ -121,6 +121,7 @@ export function registerValueTypes(): void {
     test: (v) => v instanceof FlagSet,
     properties: [],
     methods: { hasflag: (v: FlagSet, args: unknown[]) => v.has(String(args[0])) },
+    signatures: ['bool HasFlag(System.Enum flag)'],
   });
   registerValueType({ typeName: 'Microsoft.Exchange.Data.Fqdn', test: (v) => v instanceof Fqdn, properties: [] });
   registerValueType({
@@ -132,6 +133,7 @@ export function registerValueTypes(): void {
       compareto: (v: ByteQuantifiedSize, args: unknown[]) => Math.sign(v.compareTo(ByteQuantifiedSize.parse(args[0]))),
       equals: (v: ByteQuantifiedSize, args: unknown[]) => v.equals(args[0]),
     },
+    signatures: ['uint64 ToBytes()', 'uint64 ToKB()', 'uint64 ToMB()', 'uint64 ToGB()', 'uint64 ToTB()', 'int CompareTo(Microsoft.Exchange.Data.ByteQuantifiedSize other)', 'bool Equals(System.Object obj)'],
   });
   registerValueType({
     typeName: 'Microsoft.Exchange.Data.Unlimited`1',
@@ -172,6 +174,11 @@ export function registerValueTypes(): void {
       compareto: (v: EnhancedTimeSpan, args: unknown[]) => v.compareTo(otherSpan('CompareTo', args)),
       equals: (v: EnhancedTimeSpan, args: unknown[]) => v.equals(otherSpan('Equals', args)),
     },
+    signatures: [
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Add(Microsoft.Exchange.Data.EnhancedTimeSpan ts)', 'Microsoft.Exchange.Data.EnhancedTimeSpan Subtract(Microsoft.Exchange.Data.EnhancedTimeSpan ts)',
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Negate()', 'Microsoft.Exchange.Data.EnhancedTimeSpan Duration()', 'int CompareTo(Microsoft.Exchange.Data.EnhancedTimeSpan value)',
+      'bool Equals(System.Object value)',
+    ],
   });
   registerValueType({
     typeName: 'Microsoft.Exchange.Data.IPRange',
@@ -187,6 +194,7 @@ export function registerValueTypes(): void {
     methods: {
       contains: (v: IPRange, args: unknown[]) => v.contains(String(args[0])),
     },
+    signatures: ['bool Contains(System.Net.IPAddress address)'],
   });
   registerValueType({
     typeName: 'System.Net.IPAddress',

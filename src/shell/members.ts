@@ -23,6 +23,8 @@ export interface ValueType {
   test(value: unknown): boolean;
   properties: readonly (readonly [string, (value: never) => unknown])[];
   methods?: Record<string, (value: never, args: unknown[]) => unknown>;
+  /** The methods as Get-Member shows them: "uint64 ToMB()", one per method of `methods`. */
+  signatures?: string[];
 }
 
 const valueTypes: ValueType[] = [];

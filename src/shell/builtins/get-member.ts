@@ -5,7 +5,7 @@ import { isNull } from '../conversion.js';
 import { FormattedText, typeNamesOf } from '../format/out-default.js';
 import { renderTable } from '../format/table.js';
 import { formatValue } from '../format/value.js';
-import { getMember, memberTypeOf, propertyNames, typeNameOf } from '../members.js';
+import { getMember, memberTypeOf, propertyNames, typeNameOf, valueTypeOf } from '../members.js';
 import { PSObject } from '../values.js';
 import { LocalCommandError } from '../errors.js';
 import { builtin, objectParam } from './define.js';
@@ -52,6 +52,13 @@ export const getMemberCommand = builtin('Utility', {
       const typeName = o instanceof PSObject ? typeNamesOf(o)[0] : typeNameOf(o);
       if (seen.has(typeName)) continue;
       seen.add(typeName);
+      const byName = (a: string[], b: string[]) => a[0].toLowerCase().localeCompare(b[0].toLowerCase());
+      // the methods every object has, and those of a registered value type
+      const methods = [
+        ['Equals', 'Method', 'bool Equals(System.Object obj)'], ['GetHashCode', 'Method', 'int GetHashCode()'],
+        ['GetType', 'Method', 'type GetType()'], ['ToString', 'Method', 'string ToString()'],
+        ...(valueTypeOf(o)?.signatures ?? []).map((sig) => [/(\w+)\(/.exec(sig)?.[1] ?? sig, 'Method', sig]),
+      ].filter((m, i, all) => all.findIndex((x) => x[0] === m[0]) === i).sort(byName);
       const rows = propertyNames(o).map((n) => {
         const v = getMember(o, n);
         const memberType = memberTypeOf(o);
@@ -59,6 +66,8 @@ export const getMemberCommand = builtin('Utility', {
         return [n, memberType, def];
       });
       if (typeof o === 'string') rows.push(['Length', 'Property', 'int Length {get;}']);
+      rows.sort(byName);
+      rows.unshift(...methods);
       text += `\n\n   TypeName: ${typeName}\n` + renderTable(
         [{ label: 'Name', width: 20, align: 'left' }, { label: 'MemberType', width: Math.max(10, ...rows.map((r) => r[1].length)), align: 'left' }, { label: 'Definition', align: 'left' }],
         rows, { width: env.width },
