@@ -180,6 +180,7 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     assert.match(out, /TypeName: Microsoft\.Exchange\.Data\.Directory\.SystemConfiguration\.SmtpSendConnectorConfig/);
     assert.match(out, /^AddressSpaces\s+Property\s+Microsoft\.Exchange\.Data\.MultiValuedProperty\[Microsoft\.Exchange\.Data\.AddressSpace\]/m);
     assert.match(out, /^Enabled\s+Property\s+bool Enabled \{get;set;\}/m);
+    assert.match(out, /^Comment\s+Property\s+string Comment \{get;set;\}/m, 'a $null property shows its declared type');
     assert.ok(!/NoteProperty/.test(out), out);
     const selected = await ok('Get-SendConnector "To Contoso" | Select-Object Name | Get-Member');
     assert.match(selected, /^Name\s+NoteProperty\s+/m);

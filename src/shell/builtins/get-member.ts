@@ -22,7 +22,8 @@ function shortType(v: unknown): string {
 }
 
 /** The type of a .NET property as Get-Member writes it: `bool`, `string`, `Microsoft.Exchange.Data.MultiValuedProperty[T]`. */
-function propertyType(v: unknown): string {
+function propertyType(v: unknown, declared: string | undefined): string {
+  if (declared !== undefined && (isNull(v) || (Array.isArray(v) && v.length === 0))) return declared;
   if (Array.isArray(v)) {
     const types = [...new Set(v.filter((x) => !isNull(x)).map((x) => SHORT_NAMES[typeNameOf(x)] ?? typeNameOf(x)))];
     return types.length === 1 ? `Microsoft.Exchange.Data.MultiValuedProperty[${types[0]}]` : 'System.Object[]';
@@ -62,7 +63,7 @@ export const getMemberCommand = builtin('Utility', {
       const rows = propertyNames(o).map((n) => {
         const v = getMember(o, n);
         const memberType = memberTypeOf(o);
-        const def = memberType === 'NoteProperty' ? `${SHORT_NAMES[shortType(v)] ?? shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
+        const def = memberType === 'NoteProperty' ? `${SHORT_NAMES[shortType(v)] ?? shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v, o instanceof PSObject ? o.declaredTypes.get(n.toLowerCase()) : undefined)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
         return [n, memberType, def];
       });
       if (typeof o === 'string') rows.push(['Length', 'Property', 'int Length {get;}']);
