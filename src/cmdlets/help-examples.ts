@@ -5,7 +5,7 @@
 
 import { registerExamples, type Example } from '../shell/builtins/help-examples.js';
 
-const EXAMPLES: Record<string, Example[]> = {
+export const EXAMPLES: Record<string, Example[]> = {
   'Get-Queue': [
     { code: 'Get-Queue', remarks: 'Lists the queues of this server: Submission, Unreachable, Poison when it holds messages, and one delivery queue per next hop.' },
     { code: 'Get-Queue -Filter "MessageCount -gt 100"', remarks: 'Lists the queues holding more than 100 messages.' },

@@ -19,14 +19,14 @@ export function examplesOf(spec: CommandSpec): Example[] {
   return registered.get(spec.name.toLowerCase()) ?? BUILTIN_EXAMPLES[spec.name.toLowerCase()] ?? [];
 }
 
-const BUILTIN_EXAMPLES: Record<string, Example[]> = Object.fromEntries(Object.entries({
+export const BUILTIN_EXAMPLES: Record<string, Example[]> = Object.fromEntries(Object.entries({
   'Clear-Host': [{ code: 'Clear-Host', remarks: 'Clears the screen (alias cls).' }],
   'ConvertTo-SecureString': [
     { code: '$password = ConvertTo-SecureString "P@ssw0rd!" -AsPlainText -Force', remarks: 'Makes a SecureString from text, for -Password parameters (the text stays in the history only if typed at the prompt).' },
   ],
   'ForEach-Object': [
     { code: 'Get-Queue | ForEach-Object { "$($_.Identity): $($_.MessageCount)" }', remarks: 'Writes one line per queue.' },
-    { code: 'Get-SendConnector | % { $_.MaxMessageSize.Value.ToMB() }', remarks: 'The size limit of each Send connector in megabytes (% is the alias).' },
+    { code: 'Get-SendConnector | ForEach-Object { $_.MaxMessageSize.Value.ToMB() }', remarks: 'The size limit of each Send connector in megabytes (alias %).' },
   ],
   'Format-List': [
     { code: 'Get-SendConnector "To Internet" | Format-List', remarks: 'Shows every property of the connector, one per line.' },
