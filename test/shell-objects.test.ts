@@ -185,6 +185,11 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     const selected = await ok('Get-SendConnector "To Contoso" | Select-Object Name | Get-Member');
     assert.match(selected, /^Name\s+NoteProperty\s+/m);
     assert.match(await ok('(Get-SendConnector "To Contoso").MaxMessageSize | Get-Member'), /^IsUnlimited\s+Property\s+bool IsUnlimited \{get;\}/m);
+    const maxOnly = tableLines(await ok('Get-SendConnector "To Contoso" | Get-Member Max* -MemberType Property'));
+    assert.equal(maxOnly.length, 4, maxOnly.join('\n'));
+    assert.match(maxOnly[3], /^MaxMessageSize\s+Property\s+Microsoft\.Exchange\.Data\.Unlimited/);
+    const methodsOnly = tableLines(await ok('Get-SendConnector "To Contoso" | Get-Member -MemberType Methods'));
+    assert.deepEqual(methodsOnly.slice(3).map((l) => l.split(/\s+/)[0]), ['Equals', 'GetHashCode', 'GetType', 'ToString']);
     const sizeMembers = await ok('(Get-SendConnector "To Contoso").MaxMessageSize.Value | Get-Member');
     assert.match(sizeMembers, /TypeName: Microsoft\.Exchange\.Data\.ByteQuantifiedSize/);
     assert.match(sizeMembers, /^ToMB\s+Method\s+uint64 ToMB\(\)\s*$/m);
