@@ -7,7 +7,7 @@ import { validateAcceptedDomain } from '../config/validate.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { CommandSpec } from '../shell/command.js';
 import { invalidOperation } from './errors.js';
-import { assertUnchanged, checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
+import { assertUnchanged, checkAndWrite, createdOutput, getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
 import { findObject, identityParameter, objectNames } from './object-identity.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
@@ -40,12 +40,13 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
       values.Default = existing.length === 0;
       throwIfProblems(validateAcceptedDomain(values, existing));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating accepted domain'))) return [];
+      const obj = newModelObject(schema, '', values);
       checkAndWrite(ctx, () => {
         const current = others(ctx);
         values.Default = current.length === 0;
         return validateAcceptedDomain(values, current);
-      }, () => insertObject(ctx, newModelObject(schema, '', values)));
-      return [];
+      }, () => insertObject(ctx, obj));
+      return [createdOutput(ctx, obj)];
     },
   };
 

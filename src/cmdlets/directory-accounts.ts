@@ -20,6 +20,7 @@ import { insertObject, updateObject } from './object-commands.js';
 import { convertForProperty, defaultValues } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 import { currentLockoutPolicy, unlock } from './lockout-support.js';
+import { typeNamesFor } from './object-output.js';
 
 const userProp = (name: string) => adUserSchema.properties.find((p) => p.name === name)!;
 
@@ -121,11 +122,11 @@ function userOutput(ctx: ServerContext, u: ModelObject, extended: string[] = [])
   ];
   // Active Directory lists a user's properties in alphabetical order.
   props.sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
-  return new PSObject('ADUser', props);
+  return new PSObject(typeNamesFor('ADUser'), props);
 }
 
 function principalOutput(ctx: ServerContext, u: ModelObject): PSObject {
-  return new PSObject('ADPrincipal', [
+  return new PSObject(typeNamesFor('ADPrincipal'), [
     ['distinguishedName', dn(ctx, String(u.values.Name))], ['name', u.values.Name], ['objectClass', 'user'],
     ['objectGUID', u.guid], ['SamAccountName', u.values.SamAccountName], ['SID', u.values.SID],
   ]);

@@ -91,12 +91,13 @@ export function distributionGroupCommands(ctx: ServerContext): CommandSpec[] {
       checkNameAndAlias(ctx, values, null);
       checkProxyAddresses(ctx, values.EmailAddresses as string[], null, 'PrimarySmtpAddress');
       if (!(await inv.shouldProcess(name, 'Creating distribution group'))) return [];
+      const obj = newModelObject(schema, '', values);
       ctx.repo.transaction(() => {
         checkNameAndAlias(ctx, values, null);
         checkProxyAddresses(ctx, values.EmailAddresses as string[], null, 'PrimarySmtpAddress');
-        insertObject(ctx, newModelObject(schema, '', values));
+        insertObject(ctx, obj);
       });
-      return [];
+      return [toPSObject(ctx.repo.get(schema, obj.guid) ?? obj)];
     }),
     organizationCommand(ctx, {
       name: 'Get-DistributionGroup',

@@ -26,6 +26,7 @@ import { generateCertificateRequest, generateSelfSignedCertificate } from '../tl
 import { invalidOperation, notFound } from './errors.js';
 import { insertObject } from './object-commands.js';
 import type { ServerContext } from './server-context.js';
+import { typeNamesFor } from './object-output.js';
 
 /** AllowedServices, in the enum's order (also the order Exchange lists them in). */
 const SERVICES = ['IMAP', 'POP', 'UM', 'IIS', 'SMTP', 'Federation', 'UMCallRouter'];
@@ -100,7 +101,7 @@ function toOutput(obj: ModelObject, now: Date): PSObject {
   }
   const info = x509 ? describeCertificate(x509) : null;
   const status = pending ? 'PendingRequest' : !info ? 'Invalid' : now < info.notBefore || now > info.notAfter ? 'DateInvalid' : 'Valid';
-  return new PSObject('ExchangeCertificate', [
+  return new PSObject(typeNamesFor('ExchangeCertificate'), [
     ['CertificateDomains', domains],
     ['HasPrivateKey', hasPrivateKey(obj) && !pending],
     ['IsSelfSigned', v.IsSelfSigned === true],

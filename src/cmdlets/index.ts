@@ -22,8 +22,12 @@ import type { ServerContext } from './server-context.js';
 import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
 import { traceMailflowCommands, traceMailflowViews } from './trace-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
+import { registerValueTypes } from './object-values.js';
+import { registerHelpExamples } from './help-examples.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
+  registerValueTypes();
+  registerHelpExamples();
   return [
     ...sendConnectorCommands(ctx),
     ...receiveConnectorCommands(ctx),

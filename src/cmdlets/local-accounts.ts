@@ -11,7 +11,7 @@ import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } fr
 import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
 import { insertObject, tableView, updateObject } from './object-commands.js';
-import { toPSObject } from './object-output.js';
+import { toPSObject, typeNamesFor } from './object-output.js';
 import { convertForProperty, defaultValues } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -162,7 +162,7 @@ export function localAccountCommands(ctx: ServerContext): CommandSpec[] {
       const group = findGroup(ctx, String(args.get('Group')));
       return members(group).flatMap((guid) => {
         const u = ctx.repo.get(localUserSchema, guid);
-        return u ? [new PSObject('LocalPrincipal', [['ObjectClass', 'User'], ['Name', `${ctx.name}\\${u.values.Name}`], ['PrincipalSource', 'Local'], ['SID', u.values.SID]])] : [];
+        return u ? [new PSObject(typeNamesFor('LocalPrincipal'), [['ObjectClass', 'User'], ['Name', `${ctx.name}\\${u.values.Name}`], ['PrincipalSource', 'Local'], ['SID', u.values.SID]])] : [];
       });
     }),
     ...(['Add', 'Remove'] as const).map((verb) => userCommand(ctx, {

@@ -108,8 +108,9 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       values.Server = String(server.values.Name);
       values.FolderPath = join(String(server.values.DataPath), 'Mailbox', String(values.Name));
       if (!(await inv.shouldProcess(String(values.Name), `Creating mailbox database on server ${server.values.Name}`))) return [];
-      insertObject(ctx, newModelObject(schema, '', values));
-      return [];
+      const obj = newModelObject(schema, '', values);
+      insertObject(ctx, obj);
+      return [toPSObject(ctx.repo.get(schema, obj.guid) ?? obj)];
     }),
     organizationCommand(ctx, {
       name: 'Get-MailboxDatabase',

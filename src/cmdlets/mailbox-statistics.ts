@@ -11,6 +11,7 @@ import { CmdletError, PSObject } from '../shell/values.js';
 import { findRecipients } from './recipient-common.js';
 import type { ServerContext } from './server-context.js';
 import { tableView } from './object-commands.js';
+import { typeNamesFor } from './object-output.js';
 
 export function mailboxStatisticsCommands(ctx: ServerContext): CommandSpec[] {
   return [{
@@ -29,7 +30,7 @@ export function mailboxStatisticsCommands(ctx: ServerContext): CommandSpec[] {
         } catch (err) {
           throw new CmdletError(`The mailbox folder of ${m.values.Name} cannot be read (${(err as Error).message}). Run Get-MailboxStatistics on the server that owns database ${db.values.Name} (${db.values.Server}).`, { reason: 'MapiExceptionNotFound' });
         }
-        return new PSObject('MailboxStatistics', [
+        return new PSObject(typeNamesFor('MailboxStatistics'), [
           ['DisplayName', m.values.DisplayName ?? m.values.Name],
           ['ItemCount', stats.itemCount],
           ['TotalItemSize', ByteQuantifiedSize.fromBytes(stats.totalItemSize)],

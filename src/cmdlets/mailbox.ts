@@ -139,6 +139,7 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
       account.Enabled = true;
       await setPassword(account, args.get('Password'));
       if (!(await inv.shouldProcess(name, `Creating mailbox in database ${db.values.Name}`))) return [];
+      let created: ModelObject | undefined;
       ctx.repo.transaction(() => {
         checkNameAndAlias(ctx, values, null);
         checkProxyAddresses(ctx, values.EmailAddresses as string[], null, 'PrimarySmtpAddress');
@@ -146,9 +147,10 @@ export function mailboxCommands(ctx: ServerContext): CommandSpec[] {
         const user = newModelObject(adUserSchema, '', account);
         insertObject(ctx, user);
         values.AccountGuid = user.guid;
-        insertObject(ctx, newModelObject(schema, '', values));
+        created = newModelObject(schema, '', values);
+        insertObject(ctx, created);
       });
-      return [];
+      return created ? [mailboxOutput(ctx, ctx.repo.get(schema, created.guid) ?? created)] : [];
     }),
     organizationCommand(ctx, {
       name: 'Get-Mailbox',

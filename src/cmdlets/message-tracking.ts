@@ -18,6 +18,7 @@ import { assertSqliteReadable } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { notFound } from './errors.js';
 import type { ServerContext } from './server-context.js';
+import { serverParameter } from './transport-service.js';
 
 function parseDate(v: unknown): Date {
   if (v instanceof Date) return v;
@@ -25,6 +26,8 @@ function parseDate(v: unknown): Date {
   if (Number.isNaN(d.getTime())) throw new ConversionError(`Cannot convert value "${String(v)}" to type "System.DateTime". Use a date such as "11/27/2026 09:00:00" or "2026-11-27T09:00:00".`);
   return d;
 }
+
+const TRACKING_TYPE = 'Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent';
 
 const text = (name: string, description: string): ParameterSpec => ({ name, typeName: 'String', description, convert: (v) => String(v) });
 
@@ -73,7 +76,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       text('InternalMessageId', 'This server\'s number for the message.'),
       text('MessageSubject', 'Part of the subject (no wildcards).'),
       { name: 'ResultSize', typeName: 'Unlimited', description: 'Most entries returned (default 1000), or Unlimited.', convert: (v) => { try { return Unlimited.parse(v, (x) => Number(x)); } catch (err) { throw new ConversionError((err as Error).message); } } },
-      { name: 'Server', typeName: 'ServerIdParameter', valueFromPipelineByPropertyName: true, description: 'Server whose log to search (default: this server); it must keep its data on this host.', convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v) },
+      serverParameter('Server whose log to search (default: this server); it must keep its data on this host. Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
     ],
     invoke(args) {
       const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
@@ -123,7 +126,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
           if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
           if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
           if (!subjects) e.messageSubject = undefined;
-          out.push(new PSObject('MessageTrackingLogEntry', FIELDS.map(([name, get]) => [name, get(e)])));
+          out.push(new PSObject([TRACKING_TYPE, 'MessageTrackingLogEntry'], FIELDS.map(([name, get]) => [name, get(e)])));
         }
         return out.reverse();
       } finally {

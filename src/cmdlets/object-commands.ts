@@ -7,7 +7,7 @@ import type { Problem } from '../config/validate.js';
 import { DuplicateObjectError } from '../store/config-store.js';
 import type { ModelObject } from '../store/repository.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type ParameterSpec } from '../shell/command.js';
-import type { ObjectView } from '../shell/values.js';
+import type { ObjectView, PSObject } from '../shell/values.js';
 import { alreadyExists, invalid } from './errors.js';
 import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
@@ -29,6 +29,14 @@ export function insertObject(ctx: ServerContext, obj: ModelObject): void {
     if (err instanceof DuplicateObjectError) throw alreadyExists(obj.schema.label, err.objectName, ctx.fqdn);
     throw err;
   }
+}
+
+/**
+ * What a New-* cmdlet writes: the object as stored (read back, so that it
+ * shows what a Get-* shows), with the same extra properties as the Get-*.
+ */
+export function createdOutput(ctx: ServerContext, obj: ModelObject, extra: Record<string, unknown> = {}): PSObject {
+  return toPSObject(ctx.repo.get(obj.schema, obj.guid) ?? obj, extra);
 }
 
 export function updateObject(ctx: ServerContext, obj: ModelObject): void {

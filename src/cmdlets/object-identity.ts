@@ -1,8 +1,11 @@
 // Identity parameters and their resolution: an object is named by its GUID,
-// its name, or ServerName\Name for per-server objects; Get-* also takes
-// wildcards. Pipeline input (a Get-* result) binds by its Guid.
+// its name, or ServerName\Name for per-server objects and for Send
+// connectors (Exchange documents ServerName\ConnectorName for them too: the
+// server part must name a server of this store); Get-* also takes wildcards.
+// Pipeline input (a Get-* result) binds by its Guid.
 
 import type { ObjectSchema } from '../config/schema.js';
+import { serverSchema } from '../config/model/server.js';
 import type { ParameterSpec } from '../shell/command.js';
 import { PSObject } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
@@ -43,13 +46,26 @@ export function objectNames(ctx: ServerContext, schema: ObjectSchema): () => str
   return () => visibleObjects(ctx, schema).map((o) => String(o.values.Name));
 }
 
-function matches(obj: ModelObject, identity: string, wildcard: boolean): boolean {
+/** Organization objects that Exchange also names ServerName\\Name. */
+const SERVER_QUALIFIED = new Set(['SendConnector']);
+
+/** Whether `server` names a server of this store (name or FQDN). */
+function isServerName(ctx: ServerContext, server: string): boolean {
+  const s = server.toLowerCase();
+  if (s === ctx.name.toLowerCase() || s === ctx.fqdn.toLowerCase()) return true;
+  return ctx.repo.list(serverSchema).some((x) => String(x.values.Name).toLowerCase() === s || String(x.values.Fqdn).toLowerCase() === s);
+}
+
+function matches(ctx: ServerContext, obj: ModelObject, identity: string, wildcard: boolean): boolean {
   if (obj.guid.toLowerCase() === identity.toLowerCase()) return true;
   let name = identity;
   const slash = identity.indexOf('\\');
   if (slash >= 0 && obj.schema.scope === 'server') {
     const server = identity.slice(0, slash);
     if (server.toLowerCase() !== obj.server.toLowerCase()) return false;
+    name = identity.slice(slash + 1);
+  } else if (slash >= 0 && SERVER_QUALIFIED.has(obj.schema.noun)) {
+    if (!isServerName(ctx, identity.slice(0, slash))) return false;
     name = identity.slice(slash + 1);
   }
   const objName = String(obj.values.Name);
@@ -61,7 +77,7 @@ function matches(obj: ModelObject, identity: string, wildcard: boolean): boolean
 export function findObjects(ctx: ServerContext, schema: ObjectSchema, identity: string | null | undefined): ModelObject[] {
   const all = visibleObjects(ctx, schema);
   if (identity === undefined || identity === null) return all;
-  const found = all.filter((o) => matches(o, identity, true));
+  const found = all.filter((o) => matches(ctx, o, identity, true));
   if (found.length === 0 && !/[*?]/.test(identity)) throw notFound(identity, ctx.fqdn);
   return found;
 }
@@ -69,7 +85,7 @@ export function findObjects(ctx: ServerContext, schema: ObjectSchema, identity: 
 /** Exactly one object (Set-*, Remove-*). */
 export function findObject(ctx: ServerContext, schema: ObjectSchema, identity: string): ModelObject {
   const all = visibleObjects(ctx, schema);
-  const found = all.filter((o) => matches(o, identity, false));
+  const found = all.filter((o) => matches(ctx, o, identity, false));
   if (found.length === 0) throw notFound(identity, ctx.fqdn);
   if (found.length > 1) throw ambiguous(identity);
   return found[0];

@@ -14,6 +14,7 @@ import { CmdletError, PSObject } from '../shell/values.js';
 import { checkLockoutPolicy, lockoutPolicyObject, saveLockoutPolicy } from './lockout-support.js';
 import { convertForProperty } from './object-parameters.js';
 import type { ServerContext } from './server-context.js';
+import { typeNamesFor } from './object-output.js';
 
 const policyProp = (name: string) => lockoutPolicySchema.properties.find((p) => p.name === name)!;
 
@@ -32,7 +33,7 @@ function requireDomain(ctx: ServerContext, identity: unknown): void {
 }
 
 function policyOutput(ctx: ServerContext, policy: ModelObject): PSObject {
-  return new PSObject('ADDefaultDomainPasswordPolicy', [
+  return new PSObject(typeNamesFor('ADDefaultDomainPasswordPolicy'), [
     ['DistinguishedName', domainDn(ctx)],
     ['LockoutDuration', policy.values.LockoutDuration],
     ['LockoutObservationWindow', policy.values.LockoutObservationWindow],

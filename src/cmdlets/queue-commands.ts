@@ -10,10 +10,11 @@ import { ConversionError } from '../shell/command.js';
 import { CmdletError, type ObjectView, type PSObject } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
-  applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, identityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
-  queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, type QueueDb, type ViewQueue,
+  applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, queueIdentityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
+  queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewQueue,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
+import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
 
 const INCLUDE_VALUES = ['Internal', 'External', 'Empty', ...DELIVERY_TYPES];
@@ -38,16 +39,16 @@ function kindMatches(o: PSObject, kind: string): boolean {
 const identityParam = (mandatory: boolean, sets: string[]): ParameterSpec => ({
   name: 'Identity', typeName: 'QueueIdentity', position: 0, mandatory, sets, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
   description: 'The queue: Server\\Submission, Server\\Unreachable, Server\\Poison, Server\\<NextHopDomain>, Server\\<queue number> or * (Server\\ optional).',
-  convert: identityConvert,
+  convert: queueIdentityConvert,
 });
 const filterParam = (mandatory: boolean): ParameterSpec => ({
   name: 'Filter', typeName: 'String', mandatory, sets: ['Filter'], description: 'Queues to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "Status -eq \'Retry\' -and MessageCount -gt 0".',
   convert: (v) => String(v),
 });
-const serverParam: ParameterSpec = { name: 'Server', typeName: 'ServerIdParameter', sets: ['Filter'], description: 'The server whose queues are shown (this server).', convert: (v) => String(v) };
+const serverParam: ParameterSpec = serverParameter('The server whose queues are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
 
 /** The queue objects of the server, selected by identity or filter. */
-function selectQueues(ctx: ServerContext, q: QueueDb, args: Map<string, unknown>): { view: ViewQueue; obj: PSObject }[] {
+function selectQueues(ctx: ServerContext, q: QueueReader, args: Map<string, unknown>): { view: ViewQueue; obj: PSObject }[] {
   checkServer(ctx, args.get('Server'));
   const all = listQueues(q);
   const identity = args.get('Identity') as string | null | undefined;
@@ -162,7 +163,7 @@ export function queueCommands(ctx: ServerContext): CommandSpec[] {
       defaultParameterSet: 'Identity',
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetQueue',
       invoke: async (args, inv) => {
-        let objs = (await withQueueDb(ctx, (q) => selectQueues(ctx, q, args))).map((p) => p.obj);
+        let objs = (await withServerQueueView(ctx, args.get('Server'), (view, q) => selectQueues(view, q, args))).map((p) => p.obj);
         const include = args.get('Include') as string[] | undefined;
         const exclude = args.get('Exclude') as string[] | undefined;
         if (include?.length) objs = objs.filter((o) => include.some((k) => kindMatches(o, k)));

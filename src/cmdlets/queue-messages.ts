@@ -16,10 +16,11 @@ import type { CommandSpec, InvocationContext, ParameterSpec } from '../shell/com
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
-  applyResultSize, booleanConvert, checkServer, compareMessages, identityConvert, listMessages, listQueues, matchQueues, MESSAGE_FILTERABLE, MESSAGE_TYPE,
-  messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, type QueueDb, type ViewMessage,
+  applyResultSize, booleanConvert, checkServer, compareMessages, listMessages, messageIdentityConvert, listQueues, matchQueues, MESSAGE_FILTERABLE, MESSAGE_TYPE, queueIdentityConvert,
+  messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewMessage,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
+import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
 
 export const ADMIN_DELETE_TEXT = '550 4.3.2 QUEUE.Admin; message deleted by administrative action';
@@ -29,16 +30,16 @@ const BINARY_TYPE = 'Microsoft.Exchange.Data.BinaryFileDataObject';
 const identityParam = (mandatory: boolean, sets: string[] | undefined): ParameterSpec => ({
   name: 'Identity', typeName: 'MessageIdentity', position: 0, mandatory, sets, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
   description: 'The message: Server\\Queue\\MessageNumber (one queue), or Server\\*\\MessageNumber or MessageNumber (every queue); Server\\ optional.',
-  convert: identityConvert,
+  convert: messageIdentityConvert,
 });
 const filterParam = (mandatory: boolean): ParameterSpec => ({
   name: 'Filter', typeName: 'String', mandatory, sets: ['Filter'], description: 'Messages to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "FromAddress -like \'*@contoso.com\'".',
   convert: (v) => String(v),
 });
-const serverParam: ParameterSpec = { name: 'Server', typeName: 'ServerIdParameter', sets: ['Filter'], description: 'The server whose messages are shown (this server).', convert: (v) => String(v) };
+const serverParam: ParameterSpec = serverParameter('The server whose messages are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
 
 /** Messages selected by -Identity, -Queue or -Filter (none: all). */
-function selectMessages(ctx: ServerContext, q: QueueDb, args: Map<string, unknown>): { view: ViewMessage; obj: PSObject }[] {
+function selectMessages(ctx: ServerContext, q: QueueReader, args: Map<string, unknown>): { view: ViewMessage; obj: PSObject }[] {
   checkServer(ctx, args.get('Server'));
   const queues = listQueues(q);
   const config = transportConfigOf(ctx);
@@ -204,7 +205,7 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Lists the messages waiting in this server\'s queues (one row per message per queue), with their status, size, source, last error and, with -IncludeRecipientInfo, their recipients.',
       parameters: [
         identityParam(false, ['Identity']), filterParam(false), serverParam,
-        { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], description: 'Only the messages of this queue (Server\\Queue).', convert: identityConvert },
+        { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], valueFromPipeline: true, description: 'Only the messages of this queue (Server\\Queue); takes the queues of Get-Queue from the pipeline.', convert: queueIdentityConvert },
         { name: 'IncludeRecipientInfo', typeName: 'SwitchParameter', switch: true, description: 'Fill the Recipients property (address, status, last error of each recipient).' },
         { name: 'IncludeComponentLatencyInfo', typeName: 'SwitchParameter', switch: true, description: 'Accepted for compatibility; component latency is not recorded.' },
         resultSizeParameter(),
@@ -213,7 +214,7 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
       defaultParameterSet: 'Identity',
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetMessageInfo',
       invoke: async (args, inv) => {
-        const objs = (await withQueueDb(ctx, (q) => selectMessages(ctx, q, args))).map((p) => p.obj);
+        const objs = (await withServerQueueView(ctx, args.get('Server'), (view, q) => selectMessages(view, q, args))).map((p) => p.obj);
         const sorted = sortObjects(objs, args.get('SortOrder') as string[] | undefined, compareMessages, MESSAGE_FILTERABLE);
         return applyResultSize(sorted, args.get('ResultSize'), (m) => inv.warn(m));
       },

@@ -6,7 +6,10 @@
 // or not the transport service runs; the service sees every change on its
 // next scheduling pass.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { serverSchema } from '../config/model/server.js';
 import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
 import { DeliveryState, type QueueRow } from '../queue/delivery-state.js';
 import type { Envelope } from '../queue/queue-store.js';
@@ -68,6 +71,50 @@ export async function withQueueDb<T>(ctx: ServerContext, fn: (q: QueueDb) => T |
   }
 }
 
+/** What the viewing cmdlets read: the queue tables of one server. */
+export type QueueReader = Pick<QueueDb, 'db' | 'state'>;
+
+function isThisServer(ctx: ServerContext, server: unknown): boolean {
+  if (server === undefined || server === null) return true;
+  const s = String(server).toLowerCase();
+  return s === ctx.name.toLowerCase() || s === ctx.fqdn.toLowerCase() || s === 'localhost' || s === '.';
+}
+
+/**
+ * Runs a view (Get-Queue, Get-Message) on the server -Server names: this
+ * server's queue database, or, for another server of this store whose folder
+ * is on this host (Mailbox servers sharing an organization store), its queue
+ * database opened read-only, as Get-MessageTrackingLog reads its log. `fn`
+ * gets that server's context, so identities carry its name. Changing another
+ * server's queues is refused (checkServer): that is done in its own shell.
+ */
+export async function withServerQueueView<T>(ctx: ServerContext, server: unknown, fn: (view: ServerContext, q: QueueReader) => T | Promise<T>): Promise<T> {
+  if (isThisServer(ctx, server)) return withQueueDb(ctx, (q) => fn(ctx, q));
+  const id = String(server).toLowerCase();
+  const other = ctx.repo.list(serverSchema).find((x) => String(x.values.Name).toLowerCase() === id || String(x.values.Fqdn).toLowerCase() === id);
+  const path = other?.values.DataPath ? join(String(other.values.DataPath), 'queue.db') : undefined;
+  if (!other || !path || !existsSync(String(other.values.DataPath))) throw unreachableServer(ctx, server);
+  if (!existsSync(path)) {
+    throw new CmdletError(`The server ${String(other.values.Name)} has no queue database yet (${path}): its transport service has not run. Start it with gatehouse start --data ${String(other.values.DataPath)}.`, { category: 'InvalidOperation', reason: 'QueueViewerException', parameter: 'Server' });
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new CmdletError(`The queue database of ${String(other.values.Name)} (${path}) can't be opened: ${(err as Error).message}`, { reason: 'QueueViewerException' });
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    const view: ServerContext = {
+      ...ctx, name: String(other.values.Name), fqdn: String(other.values.Fqdn), dataDir: String(other.values.DataPath),
+      role: other.values.ServerRole === 'Edge' ? 'EdgeTransport' : 'Mailbox',
+    };
+    return await fn(view, { db, state: new DeliveryState(db) });
+  } finally {
+    db.close();
+  }
+}
+
 export function transportConfigOf(ctx: ServerContext): TransportConfig {
   return loadTransportConfig(ctx.repo, ctx.role, ctx.name, ctx.fqdn);
 }
@@ -88,7 +135,7 @@ export interface ViewQueue {
   messageCount: number;
 }
 
-export function listQueues(q: QueueDb): ViewQueue[] {
+export function listQueues(q: QueueReader): ViewQueue[] {
   const submission = q.db.prepare("SELECT COUNT(DISTINCT message) AS n FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry')").get() as { n: number };
   const out: ViewQueue[] = [{ name: 'Submission', hop: null, row: null, deliveryType: 'Undefined', nextHopDomain: 'Submission', connector: '', status: 'Ready', messageCount: submission.n }];
   const rows = q.state.queues();
@@ -251,7 +298,7 @@ export interface ViewMessage {
 }
 
 /** Every (message, queue) pair with a recipient still waiting, oldest message first. */
-export function listMessages(q: QueueDb, queues: ViewQueue[], only?: { message?: number; hops?: (string | null)[] }): ViewMessage[] {
+export function listMessages(q: QueueReader, queues: ViewQueue[], only?: { message?: number; hops?: (string | null)[] }): ViewMessage[] {
   const byHop = new Map(queues.map((v) => [v.hop ?? '', v]));
   const pairs = (only?.message !== undefined
     ? q.db.prepare("SELECT DISTINCT message, COALESCE(next_hop, '') AS hop FROM recipients WHERE status IN ('Ready', 'Retry') AND message = ? ORDER BY message").all(only.message)
@@ -358,10 +405,29 @@ export function compareMessages(a: PSObject, b: PSObject): number {
 
 // ---- shared parameters ----
 
-export function identityConvert(v: unknown): unknown {
+function identityOf(v: unknown, type: string, typeName: string): string | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof PSObject) return String(v.get('Identity') ?? v);
+  if (v instanceof PSObject) {
+    if (!v.typeNames.includes(type)) {
+      throw new ConversionError(`Cannot convert the "${String(v)}" value of type "${v.typeNames[0]}" to type "Microsoft.Exchange.Data.QueueViewer.${typeName}".`);
+    }
+    return String(v.get('Identity'));
+  }
+  if (Array.isArray(v)) {
+    if (v.length === 1) return identityOf(v[0], type, typeName);
+    throw new ConversionError(`Cannot convert "System.Object[]" to the type "Microsoft.Exchange.Data.QueueViewer.${typeName}": specify one identity.`);
+  }
   return String(v);
+}
+
+/** QueueIdentity: a "Server\\Queue" text, or a queue from Get-Queue (its Identity); other objects are refused. */
+export function queueIdentityConvert(v: unknown): unknown {
+  return identityOf(v, QUEUE_TYPE, 'QueueIdentity');
+}
+
+/** MessageIdentity: a "Server\\Queue\\Number" text, or a message from Get-Message; other objects (a queue) are refused. */
+export function messageIdentityConvert(v: unknown): unknown {
+  return identityOf(v, MESSAGE_TYPE, 'MessageIdentity');
 }
 
 export function resultSizeParameter(): ParameterSpec {
@@ -402,8 +468,9 @@ export function stringListConvert(v: unknown): string[] {
 
 /** -Server: only this server (an Edge sees only itself; other Mailbox servers keep their own queue databases). */
 export function checkServer(ctx: ServerContext, server: unknown): void {
-  if (server === undefined || server === null) return;
-  const s = String(server).toLowerCase();
-  if (s === ctx.name.toLowerCase() || s === ctx.fqdn.toLowerCase() || s === 'localhost' || s === '.') return;
-  throw new CmdletError(`The server "${String(server)}" can't be reached from this shell: the queue viewer reads the queue database of ${ctx.name} only. Run the command in the shell of ${String(server)} (gatehouse shell --data <its folder>).`, { reason: 'LocalizedException', parameter: 'Server' });
+  if (!isThisServer(ctx, server)) throw unreachableServer(ctx, server);
+}
+
+function unreachableServer(ctx: ServerContext, server: unknown): CmdletError {
+  return new CmdletError(`The server "${String(server)}" can't be reached from this shell: the queue viewer reads the queue database of ${ctx.name}, and of the servers of this organization whose folder is on this host; changes are made in the server's own shell. Run the command in the shell of ${String(server)} (gatehouse shell --data <its folder>).`, { reason: 'LocalizedException', parameter: 'Server' });
 }

@@ -12,7 +12,7 @@ import { newModelObject, type ModelObject } from '../store/repository.js';
 import { CmdletError } from '../shell/values.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
-import { checkAndWrite, enumConvert, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
+import { checkAndWrite, createdOutput, enumConvert, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
@@ -138,7 +138,7 @@ export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
       throwIfProblems(validate(ctx, obj.values, server.name));
       if (!(await inv.shouldProcess(`${server.name}\\${obj.values.Name}`, 'Creating Receive connector'))) return [];
       checkAndWrite(ctx, () => validate(ctx, obj.values, server.name), () => insertObject(ctx, obj));
-      return [];
+      return [createdOutput(ctx, obj, { Server: obj.server })];
     },
   };
 

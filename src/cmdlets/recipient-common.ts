@@ -19,6 +19,7 @@ import { applyParameters } from './object-parameters.js';
 import { identityParameter } from './object-identity.js';
 import { compileOpath } from './opath.js';
 import { defaultContext, type ServerContext } from './server-context.js';
+import { typeNamesFor } from './object-output.js';
 
 export const RECIPIENT_SCHEMAS: ObjectSchema[] = [mailboxSchema, distributionGroupSchema];
 
@@ -168,7 +169,7 @@ export function reconcileAddresses(values: Record<string, unknown>, primaryGiven
 
 /** Exchange's ReducedRecipient: what Get-Recipient and Get-DistributionGroupMember show. */
 export function reducedRecipient(obj: ModelObject): PSObject {
-  return new PSObject('ReducedRecipient', [
+  return new PSObject(typeNamesFor('ReducedRecipient'), [
     ['Alias', obj.values.Alias ?? null],
     ['DisplayName', obj.values.DisplayName ?? null],
     ['EmailAddresses', obj.values.EmailAddresses ?? []],

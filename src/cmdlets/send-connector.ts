@@ -11,7 +11,7 @@ import { newModelObject } from '../store/repository.js';
 import { CmdletError } from '../shell/values.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
-import { checkAndWrite, enumConvert, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
+import { checkAndWrite, createdOutput, enumConvert, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -71,7 +71,7 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
       if (!(await inv.shouldProcess(String(values.Name), 'Creating Send connector'))) return [];
       const obj = newModelObject(schema, '', values);
       checkAndWrite(ctx, () => validateSendConnector(values, { role: ctx.role }), () => insertObject(ctx, obj));
-      return [];
+      return [createdOutput(ctx, obj, sendExtras(obj.values))];
     },
   };
 

@@ -187,6 +187,37 @@ describe('binder: parameter sets and mandatory parameters', () => {
     assert.equal(b2.bindPipelineObject(new PSObject('X', [['Identity', 'EX01\\Submission']])).get('Identity'), 'EX01\\Submission');
     assert.throws(() => b2.bindPipelineObject(5), (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound');
   });
+  it('binds by value before by property name, in the sets still possible', () => {
+    // Get-Message's shape: a queue object is refused by -Identity's conversion and taken by -Queue; its
+    // Identity property would fit -Identity by name, but -Identity and -Queue are in different sets.
+    const onlyType = (type: string) => (v: unknown) => {
+      if (v instanceof PSObject) {
+        if (v.typeNames[0] !== type) throw new ConversionError('wrong type');
+        return v.get('Identity');
+      }
+      return String(v);
+    };
+    const getMessage = spec([
+      { name: 'Identity', typeName: 'MessageIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Message') },
+      { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], valueFromPipeline: true, convert: onlyType('Queue') },
+    ], { defaultParameterSet: 'Identity' });
+    const queue = new PSObject('Queue', [['Identity', 'EX01\\3']]);
+    const bound = bind(getMessage, []).bindPipelineObject(queue);
+    assert.deepEqual([...bound], [['Queue', 'EX01\\3']]);
+    const message = new PSObject('Message', [['Identity', 'EX01\\3\\7']]);
+    assert.deepEqual([...bind(getMessage, []).bindPipelineObject(message)], [['Identity', 'EX01\\3\\7']]);
+    // Get-Queue's shape: a server object binds to -Server by value; a string binds to -Identity (default set).
+    const getQueue = spec([
+      { name: 'Identity', typeName: 'QueueIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Queue') },
+      { name: 'Server', typeName: 'ServerIdParameter', sets: ['Filter'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: (v) => { if (v instanceof PSObject && v.typeNames[0] !== 'Server') throw new ConversionError('not a server'); return v instanceof PSObject ? v.get('Name') : String(v); } },
+    ], { defaultParameterSet: 'Identity' });
+    const server = new PSObject('Server', [['Name', 'EX01'], ['Identity', 'EX01']]);
+    assert.deepEqual([...bind(getQueue, []).bindPipelineObject(server)], [['Server', 'EX01']]);
+    assert.deepEqual([...bind(getQueue, []).bindPipelineObject('EX01\\Submission')], [['Identity', 'EX01\\Submission']]);
+    // A property whose value the parameter refuses is not bound; with nothing bound the object is refused.
+    const other = new PSObject('Other', [['Identity', new PSObject('Other', [])]]);
+    assert.throws(() => bind(getMessage, [p('Queue'), a('EX01\\3')]).bindPipelineObject(other), (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound');
+  });
   it('collects remaining arguments', () => {
     const host = spec([{ name: 'Object', typeName: 'Object', position: 0, valueFromRemainingArguments: true }]);
     assert.deepEqual(bind(host, [a('a'), a('b'), a('c')]).arguments().get('Object'), ['a', 'b', 'c']);

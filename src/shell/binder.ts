@@ -274,8 +274,13 @@ export class CommandBinder {
   }
 
   /**
-   * Binds one pipeline object: by value first (the first parameter whose
-   * conversion accepts it), then by property name. Returns the extra bindings.
+   * Binds one pipeline object as PowerShell does: first by value (the
+   * parameters that take the whole object, default parameter set first; the
+   * first whose conversion accepts the object wins), then by property name
+   * (each remaining parameter whose name or alias is a property of the
+   * object, when its conversion accepts the property's value). A binding
+   * that would leave no parameter set possible is skipped. Returns the extra
+   * bindings; none at all is InputObjectNotBound.
    */
   bindPipelineObject(obj: unknown): Map<string, unknown> {
     const extra = new Map<string, unknown>();
@@ -283,25 +288,30 @@ export class CommandBinder {
     const candidates = this.pipelineParameters();
     const def = this.spec.defaultParameterSet;
     const ordered = candidates.slice().sort((a, b) => Number(def !== undefined && this.setsOf(b).includes(def)) - Number(def !== undefined && this.setsOf(a).includes(def)));
-    for (const p of ordered.filter((c) => c.valueFromPipeline)) {
+    const fits = (p: ParameterSpec): boolean => {
       const sets = this.validSets([...[...this.bound.values()].map((b) => b.spec), ...extraSpecs]);
-      if (!this.setsOf(p).some((s) => sets.includes(s))) continue;
+      return this.setsOf(p).some((s) => sets.includes(s));
+    };
+    const tryBind = (p: ParameterSpec, value: unknown): boolean => {
       try {
-        extra.set(p.name, this.convert(p, obj));
+        extra.set(p.name, this.convert(p, value));
         extraSpecs.push(p);
-        break;
-      } catch {
-        // try the next parameter
+        return true;
+      } catch (e) {
+        if (e instanceof BindingError) return false;
+        throw e;
       }
+    };
+    for (const p of ordered.filter((c) => c.valueFromPipeline)) {
+      if (!fits(p)) continue;
+      if (tryBind(p, obj)) break;
     }
+    const hasProperties = obj instanceof PSObject || (obj !== null && typeof obj === 'object');
     for (const p of ordered.filter((c) => c.valueFromPipelineByPropertyName && !extra.has(c.name))) {
-      const names = [p.name, ...(p.aliases ?? [])];
-      const prop = names.find((n) => hasProperty(obj, n));
-      if (prop === undefined || !(obj instanceof PSObject || (obj !== null && typeof obj === 'object'))) continue;
-      const sets = this.validSets([...[...this.bound.values()].map((b) => b.spec), ...extraSpecs]);
-      if (!this.setsOf(p).some((s) => sets.includes(s))) continue;
-      extra.set(p.name, this.convert(p, getMember(obj, prop)));
-      extraSpecs.push(p);
+      if (!hasProperties) break;
+      const prop = [p.name, ...(p.aliases ?? [])].find((n) => hasProperty(obj, n));
+      if (prop === undefined || !fits(p)) continue;
+      tryBind(p, getMember(obj, prop));
     }
     if (extra.size === 0) {
       throw new BindingError(

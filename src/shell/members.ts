@@ -1,12 +1,62 @@
 // Member access on shell values: properties (case-insensitive, PSObject,
 // hashtables, plain objects, member enumeration over collections), the few
 // .NET methods admins call on strings, dates, hashtables and credentials, and
-// indexing.
+// indexing. Value types registered by the commands (sizes, time spans, IP
+// ranges...) show the .NET type name, properties and methods declared for
+// them, as PowerShell's type adapter shows a .NET object's members.
 
 import { dotNetTypeName, isEnumerable, isNull, toArray, toNumber, toStr } from './conversion.js';
 import { RuntimeError } from './errors.js';
 import { ScriptBlock } from './scriptblock.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from './values.js';
+
+/**
+ * A value type the commands hand to the shell (not a PSObject): the .NET type
+ * name it stands for, its properties in display order and its methods (keys
+ * in lower case). Registering a type whose name is already registered
+ * replaces it.
+ */
+export interface ValueType {
+  typeName: string;
+  /** The name of one value when it depends on the value (generic types such as Unlimited`1[...]). */
+  nameOf?(value: never): string;
+  test(value: unknown): boolean;
+  properties: readonly (readonly [string, (value: never) => unknown])[];
+  methods?: Record<string, (value: never, args: unknown[]) => unknown>;
+  /** The methods as Get-Member shows them: "uint64 ToMB()", one per method of `methods`. */
+  signatures?: string[];
+}
+
+const valueTypes: ValueType[] = [];
+
+export function registerValueType(t: ValueType): void {
+  const i = valueTypes.findIndex((x) => x.typeName === t.typeName);
+  if (i >= 0) valueTypes[i] = t;
+  else valueTypes.push(t);
+}
+
+export function valueTypeOf(v: unknown): ValueType | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  return valueTypes.find((t) => t.test(v));
+}
+
+/** The .NET type name of a value (GetType(), Get-Member), registered value types included. */
+export function typeNameOf(v: unknown): string {
+  const vt = valueTypeOf(v);
+  if (!vt) return dotNetTypeName(v);
+  return vt.nameOf ? vt.nameOf(v as never) : vt.typeName;
+}
+
+/**
+ * Property (a .NET property of a typed object: cmdlet output, registered value
+ * types) or NoteProperty (a property added to a PSCustomObject: Select-Object,
+ * [pscustomobject] casts).
+ */
+export function memberTypeOf(obj: unknown): 'Property' | 'NoteProperty' {
+  if (!(obj instanceof PSObject)) return 'Property';
+  const first = obj.typeNames[0] ?? '';
+  return first === 'System.Management.Automation.PSCustomObject' || first.startsWith('Selected.') || !first.includes('.') ? 'NoteProperty' : 'Property';
+}
 
 function isPlainValue(v: unknown): boolean {
   return v === null || typeof v !== 'object' || v instanceof Date || v instanceof SecureString || v instanceof ScriptBlock;
@@ -17,6 +67,8 @@ export function propertyNames(obj: unknown): string[] {
   if (obj instanceof PSObject) return obj.names();
   if (obj instanceof PSCredential) return ['UserName', 'Password'];
   if (obj instanceof Hashtable) return ['Keys', 'Values', 'Count'];
+  const vt = valueTypeOf(obj);
+  if (vt) return vt.properties.map(([n]) => n);
   if (isPlainValue(obj) || Array.isArray(obj)) return [];
   const names: string[] = [];
   const seen = new Set<string>();
@@ -92,6 +144,13 @@ export function getMember(target: unknown, name: string): unknown {
     return map[lower]?.() ?? null;
   }
   if (target instanceof SecureString) return lower === 'length' ? target.length : null;
+  const vt = valueTypeOf(target);
+  if (vt) {
+    const p = vt.properties.find(([n]) => n.toLowerCase() === lower);
+    if (p) return p[1](target as never) ?? null;
+    if (lower === 'count' || lower === 'length') return 1;
+    return null;
+  }
   if (typeof target === 'object') {
     const real = resolvePropertyName(target, name);
     if (real !== undefined) return (target as Record<string, unknown>)[real] ?? null;
@@ -111,7 +170,7 @@ export function setMember(target: unknown, name: string, value: unknown): void {
     target.set(name, value);
     return;
   }
-  if (target !== null && typeof target === 'object' && !isPlainValue(target) && !Array.isArray(target)) {
+  if (target !== null && typeof target === 'object' && !isPlainValue(target) && !Array.isArray(target) && !valueTypeOf(target)) {
     const real = resolvePropertyName(target, name);
     if (real !== undefined) {
       try {
@@ -126,7 +185,7 @@ export function setMember(target: unknown, name: string, value: unknown): void {
 }
 
 function typeLabel(v: unknown): string {
-  return dotNetTypeName(v);
+  return typeNameOf(v);
 }
 
 /** `$x.Method(args)` for the methods admins use. */
@@ -138,6 +197,12 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
   const a = (i: number): unknown => args[i];
   if (m === 'tostring' && args.length === 0) return target instanceof Date ? toStr(target) : toStr(target);
   if (m === 'gettype' && args.length === 0) return typeLabel(target);
+  const vt = valueTypeOf(target);
+  if (vt) {
+    const method = vt.methods?.[m];
+    if (method) return method(target as never, args);
+    throw new RuntimeError(`Method invocation failed because [${typeNameOf(target)}] does not contain a method named '${name}'.`, 'MethodNotFound', 'InvalidOperation', 'RuntimeException');
+  }
   if (typeof target === 'string') {
     const s = target;
     switch (m) {

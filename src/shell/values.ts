@@ -8,6 +8,8 @@
 export class PSObject {
   readonly typeNames: string[];
   private readonly props: Map<string, { name: string; value: unknown }> = new Map();
+  /** The .NET type of properties whose type is known even when their value is $null (Get-Member), by lower-case name. */
+  readonly declaredTypes = new Map<string, string>();
 
   constructor(typeNames: string | string[], properties: Iterable<[string, unknown]> = []) {
     this.typeNames = Array.isArray(typeNames) ? typeNames : [typeNames];

@@ -88,6 +88,6 @@ describe('Write-* and Out-String', () => {
   it('lists members', async () => {
     const r = await run("New-Object PSCredential('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) | Get-Member");
     assert.match(r.out, /\n\n {3}TypeName: System\.Management\.Automation\.PSCredential\n\nName {17}MemberType Definition *\n/);
-    assert.match(r.out, /UserName {13}Property {3}System\.String UserName \{get;\}/);
+    assert.match(r.out, /UserName {13}Property {3}string UserName \{get;\}/);
   });
 });

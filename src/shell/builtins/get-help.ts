@@ -10,6 +10,7 @@ import { wordWrap } from '../format/wrap.js';
 import { PSObject } from '../values.js';
 import { hasWildcard, matchWildcard } from '../wildcard.js';
 import { arg, builtin, flag, stringParam, switchParam } from './define.js';
+import { examplesOf } from './help-examples.js';
 import { shellContext } from './types.js';
 
 function typeSuffix(p: ParameterSpec): string {
@@ -69,11 +70,11 @@ function parameterBlock(spec: CommandSpec, p: ParameterSpec, width: number): str
   return lines;
 }
 
-function exampleBlock(spec: CommandSpec): string[] {
+function exampleBlock(spec: CommandSpec, width: number): string[] {
   const lines: string[] = [];
-  (spec.examples ?? []).forEach((ex, i) => {
+  examplesOf(spec).forEach((ex, i) => {
     lines.push(`    -------------------------- Example ${i + 1} --------------------------`, '', `    ${ex.code}`, '');
-    if (ex.remarks) lines.push(`    ${ex.remarks}`, '');
+    if (ex.remarks) lines.push(...indent(ex.remarks, 4, width), '');
   });
   return lines;
 }
@@ -88,7 +89,7 @@ export function renderHelp(spec: CommandSpec, options: { full?: boolean; example
   }
   const lines: string[] = ['', 'NAME', `    ${spec.name}`, '', 'SYNOPSIS', ...indent(spec.synopsis, 4, width), ''];
   if (options.examples) {
-    lines.push('', ...exampleBlock(spec));
+    lines.push('', ...exampleBlock(spec, width));
     return lines.join('\n') + '\n';
   }
   lines.push('', 'SYNTAX');
@@ -98,7 +99,7 @@ export function renderHelp(spec: CommandSpec, options: { full?: boolean; example
     lines.push('', 'PARAMETERS');
     for (const p of spec.parameters) lines.push(...parameterBlock(spec, p, width));
     lines.push('    <CommonParameters>', ...indent('This cmdlet supports the common parameters: Verbose, Debug, ErrorAction, ErrorVariable, WarningAction, WarningVariable, OutBuffer, PipelineVariable, and OutVariable.', 8, width), '');
-    if (spec.examples?.length) lines.push('', 'EXAMPLES', ...exampleBlock(spec));
+    if (examplesOf(spec).length) lines.push('', 'EXAMPLES', ...exampleBlock(spec, width));
   }
   lines.push('', 'RELATED LINKS', '', 'REMARKS',
     `    To see the examples, type: "get-help ${spec.name} -examples".`,

@@ -3,6 +3,7 @@
 // dates in the en-US display form, other objects their ToString().
 
 import { formatDateDisplay, formatNumber, isEnumerable, isNull, toArray } from '../conversion.js';
+import { valueTypeOf } from '../members.js';
 import { Hashtable, PSCredential, SecureString } from '../values.js';
 
 export const DEFAULT_ENUMERATION_LIMIT = 16;
@@ -37,5 +38,5 @@ export function isRightAligned(v: unknown): boolean {
 export function isScalarForOutput(v: unknown): boolean {
   return (
     isNull(v) || typeof v !== 'object' || v instanceof Date || v instanceof SecureString || (v as { kind?: unknown }).kind === 'scriptblock'
-  ) && !(v instanceof PSCredential) && !(v instanceof Hashtable);
+  ) && !(v instanceof PSCredential) && !(v instanceof Hashtable) || valueTypeOf(v)?.properties.length === 0;
 }
