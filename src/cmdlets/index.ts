@@ -21,6 +21,9 @@ import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
 import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
+import { transportConfigCommands, transportConfigViews } from './transport-config.js';
+import { serverComponentStateCommands, serverComponentStateViews } from './server-component-state.js';
+import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   return [
@@ -42,6 +45,9 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...queueCommands(ctx),
     ...messageCommands(ctx),
     ...testMailflowCommands(ctx),
+    ...transportConfigCommands(ctx),
+    ...serverComponentStateCommands(ctx),
+    ...remoteDomainCommands(ctx),
   ];
 }
 
@@ -63,4 +69,7 @@ export const serverViews: ObjectView[] = [
   ...queueViews,
   ...messageViews,
   ...testMailflowViews,
+  ...transportConfigViews,
+  ...serverComponentStateViews,
+  ...remoteDomainViews,
 ];

@@ -19,6 +19,8 @@ import { serverSchema } from '../config/model/server.js';
 import type { StoredCredential } from '../config/model/credential.js';
 import { SmartHost } from '../config/types/index.js';
 import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
+import type { ComponentStateValue } from '../config/model/server-component-state.js';
+import { loadHubTransportState, loadOrganizationLimits, loadRemoteDomains, type OrganizationLimits, type RemoteDomainRule } from './organization-settings.js';
 
 export interface ReceiveConnectorConfig {
   name: string;
@@ -114,6 +116,12 @@ export interface TransportConfig {
   connectivityLog: { enabled: boolean; folder: string } & LogRetention;
   /** The account lockout policy SMTP AUTH applies (the domain's on Mailbox servers, the local one on an Edge). */
   accountLockout?: LockoutPolicy;
+  /** Set-TransportConfig: organization-wide limits, Domain Security lists, internal servers, NDR copies. */
+  organization: OrganizationLimits;
+  /** The remote domains (Default "*" always among them). */
+  remoteDomains: RemoteDomainRule[];
+  /** HubTransport's component state: anything but Active refuses new mail (maintenance mode). */
+  hubTransport: ComponentStateValue;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -193,6 +201,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
+      organization: loadOrganizationLimits(repo), remoteDomains: loadRemoteDomains(repo), hubTransport: loadHubTransportState(repo, serverName),
       receiveProtocolLog: {
         folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
         maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,

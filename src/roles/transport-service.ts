@@ -132,13 +132,27 @@ export class TransportService {
         this.log.log('error', 'config.load.failed', { reason, error: (err as Error).message, action: 'the previous configuration stays in force; fix the store and send SIGHUP' });
         return;
       }
+      const before = this.config.hubTransport;
       this.config = next;
       this.delivery.configurationChanged();
+      if (next.hubTransport !== before) this.componentStateChanged(before, next.hubTransport);
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
       this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
       this.options.onApplied?.(bound.map(describeListener), next.changeCounter);
     });
     return this.reloading;
+  }
+
+  /**
+   * Maintenance mode: HubTransport Draining (or Inactive) refuses new mail (421 4.3.2 at MAIL) and
+   * ends the open sessions once their current message is taken; queued mail is still delivered.
+   */
+  private componentStateChanged(before: string, state: string): void {
+    this.log.log('info', 'transport.component-state', {
+      component: 'HubTransport', from: before, state, sessions: this.sessions.size,
+      ...(state !== 'Active' && { effect: 'new mail is refused with 421 4.3.2; queued mail is still delivered; Set-ServerComponentState -Component HubTransport -State Active -Requester <the same requester> resumes' }),
+    });
+    if (state !== 'Active') for (const s of this.sessions) s.drain();
   }
 
   /** Stops accepting, lets sessions finish (up to graceMs), then closes the stores. */

@@ -32,6 +32,7 @@ import {
 import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { MessageIntake } from './message-intake.js';
+import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
@@ -353,15 +354,23 @@ export class InboundSession extends EventEmitter {
   private bdatRefusal(size: number): SmtpReply | null {
     const sequence = this.state.check({ verb: 'BDAT', size, last: false });
     if (sequence) return sequence;
-    if (!this.rights.has('BypassMessageSizeLimit') && this.state.bdatOctets + size > this.connector.maxMessageSize) return Replies.messageTooBig;
+    const limit = this.sizeLimit();
+    if (limit !== null && this.state.bdatOctets + size > limit) return Replies.messageTooBig;
     return null;
+  }
+
+  /** MaxMessageSize of the connector and the organization's limit (Set-TransportConfig), whichever is lower; null = bypassed. */
+  private sizeLimit(): number | null {
+    if (this.rights.has('BypassMessageSizeLimit')) return null;
+    const org = organizationSizeLimit(this.principal, this.config.organization);
+    return org === null ? this.connector.maxMessageSize : Math.min(org.octets, this.connector.maxMessageSize);
   }
 
   /** The transaction's content begins, by DATA (whose reader reports bare LFs itself) or by BDAT. */
   private startContent(via: 'DATA' | 'BDAT'): void {
     const tx = this.tx!;
     tx.intake = new MessageIntake({
-      maxMessageSize: this.rights.has('BypassMessageSizeLimit') ? null : this.connector.maxMessageSize,
+      maxMessageSize: this.sizeLimit(),
       maxHeaderSize: this.connector.maxHeaderSize,
       spoolDir: this.services.spoolDir,
       // BINARYMIME bodies may carry any octet: only their header is held to the bare-LF rule.
@@ -545,11 +554,18 @@ export class InboundSession extends EventEmitter {
   // ---- transaction ----
 
   private async mail(sender: string, params: MailParams): Promise<void> {
+    if (this.config.hubTransport !== 'Active') {
+      // Maintenance mode (Set-ServerComponentState HubTransport Draining/Inactive): no new mail.
+      this.log.log('info', 'smtp.in.mail.refused-draining', { state: this.config.hubTransport, sender });
+      this.reply(Replies.serviceNotAvailable);
+      this.close();
+      return;
+    }
     if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
     const refused = senderRefusal(this.admission, sender);
     if (refused) return this.reply(refused);
-    const bypassSize = this.rights.has('BypassMessageSizeLimit');
-    if (!bypassSize && params.size !== undefined && params.size > this.connector.maxMessageSize) return this.reply(Replies.messageTooBig);
+    const sizeLimit = this.sizeLimit();
+    if (sizeLimit !== null && params.size !== undefined && params.size > sizeLimit) return this.reply(Replies.messageTooBig);
     // Client submission: a mailbox user sends only as one of its own addresses.
     const own = this.submitterAddresses();
     if (own) {
@@ -600,6 +616,11 @@ export class InboundSession extends EventEmitter {
       // The bare <Postmaster> (RFC 5321 §4.1.1.3): this server's postmaster.
       rcptDomain = (this.connector.defaultDomain ?? this.config.acceptedDomains.find((d) => d.type === 'Authoritative')?.domain.domain ?? this.config.fqdn).toLowerCase();
       rcptAddress = `${address}@${rcptDomain}`;
+    }
+    const envelopeLimit = recipientEnvelopeLimit(this.principal, this.config.organization);
+    if (envelopeLimit !== null && tx.recipients.length >= envelopeLimit) {
+      this.log.log('info', 'smtp.in.rcpt.envelope-limit', { limit: envelopeLimit, recipient: rcptAddress, action: 'the client sends the other recipients in a new transaction; Set-TransportConfig -MaxRecipientEnvelopeLimit raises the limit' });
+      return this.reply(Replies.tooManyRecipients);
     }
     const reserved = this.reservedDomainRefusal(rcptDomain);
     if (reserved) return this.refuseRecipient(reserved);
