@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
+import { configApplied } from './harness/config-applied.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
@@ -41,9 +42,8 @@ describe('organization transport settings on a running Edge', () => {
   };
   /** Runs the script and waits until the service has applied the change it made. */
   const change = async (script: string) => {
-    const seen = service.lines.length;
     const r = await ok(script);
-    await service.waitFor((l) => l.event === 'config.applied' && service.lines.indexOf(l) >= seen, 15_000, `the service applying: ${script}`);
+    await configApplied(service, edge);
     return r;
   };
 

@@ -21,6 +21,7 @@ import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
+import { ndrBlock, remoteDomainBlock } from '../routing/remote-domain-policy.js';
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
@@ -232,6 +233,18 @@ export class DeliveryService {
         const message = this.deps.state.message(r.message);
         if (!message) continue;
         const domain = r.address.slice(r.address.lastIndexOf('@') + 1);
+        const block = remoteDomainBlock(config.remoteDomains, config.acceptedDomains, r.address, message.envelope.messageClass);
+        if (block) {
+          // Set-RemoteDomain: this kind of automatic message does not go to that domain; dropped without an NDR.
+          const text = `550 5.7.1 RemoteDomain.${block.parameter}; ${message.envelope.messageClass} messages to remote domain "${block.remoteDomain}" are not allowed (Set-RemoteDomain -${block.parameter})`;
+          this.deps.state.failed(r.message, r.idx, text);
+          events.push({
+            timestamp: new Date(now), source: 'ROUTING', eventId: 'DROP', internalMessageId: r.message, messageId: message.envelope.messageId,
+            recipients: [r.address], recipientStatus: [text], recipientCount: 1, returnPath: message.envelope.sender || '<>', messageSubject: message.envelope.subject,
+          } as TrackingEvent);
+          this.deps.log.log('info', 'routing.remote-domain.dropped', { internalId: r.message, recipient: r.address, remoteDomain: block.remoteDomain, setting: block.parameter, messageClass: message.envelope.messageClass });
+          continue;
+        }
         const decision = routeRecipient(domain, message.size, { ...input, anonymousSender: message.envelope.authAs === 'Anonymous' }, r.address);
         if (decision.kind === 'fail') {
           this.deps.state.failed(r.message, r.idx, decision.text);
@@ -603,15 +616,24 @@ export class DeliveryService {
   private reportFailures(messageId: number, failed: (PendingRecipient & { reply: string; enhanced: string })[], config: TransportConfig, remote?: string): void {
     const message = this.deps.state.message(messageId);
     if (!message || message.envelope.sender === '') return;
-    const wanted = failed.filter((r) => wantsNotice(r, 'FAILURE'));
-    if (wanted.length === 0) return;
-    this.submitDsn('failure', messageId, wanted.map((r) => ({
-      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: r.enhanced.startsWith('4') ? `5${r.enhanced.slice(1)}` : r.enhanced,
+    const status = (r: { enhanced: string }) => (r.enhanced.startsWith('4') ? `5${r.enhanced.slice(1)}` : r.enhanced);
+    let wanted = failed.filter((r) => wantsNotice(r, 'FAILURE'));
+    const blockedBy = ndrBlock(config.remoteDomains, config.acceptedDomains, message.envelope.sender);
+    if (blockedBy && wanted.length > 0) {
+      this.deps.log.log('info', 'dsn.suppressed', { internalId: messageId, to: message.envelope.sender, remoteDomain: blockedBy, reason: `NDREnabled is $false on remote domain "${blockedBy}" (Set-RemoteDomain)` });
+      wanted = [];
+    }
+    // Set-TransportConfig -GenerateCopyOfDSNFor: these codes also go to the postmaster.
+    const copied = failed.filter((r) => config.organization.copyDsnFor.includes(status(r)));
+    const reported = wanted.length > 0 ? wanted : copied;
+    if (reported.length === 0) return;
+    this.submitDsn('failure', messageId, reported.map((r) => ({
+      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: status(r),
       diagnostic: r.reply, ...(remote && { remoteMta: remote }), lastAttempt: new Date(this.now()),
-    })), config);
+    })), config, { sender: wanted.length > 0, postmasterCopy: copied.length > 0 });
   }
 
-  private submitDsn(kind: 'failure' | 'delay', originalId: number, recipients: DsnRequest['recipients'], config: TransportConfig): void {
+  private submitDsn(kind: 'failure' | 'delay', originalId: number, recipients: DsnRequest['recipients'], config: TransportConfig, to = { sender: true, postmasterCopy: false }): void {
     const message = this.deps.state.message(originalId);
     const content = this.deps.store.body(originalId);
     if (!message || !content) return;
@@ -630,14 +652,15 @@ export class DeliveryService {
       return;
     }
     const envelope: Envelope = {
-      sender: '', recipients: [{ address: e.sender }], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
+      sender: '', recipients: [...(to.sender ? [{ address: e.sender }] : []), ...(to.postmasterCopy && config.postmaster.toLowerCase() !== e.sender.toLowerCase() ? [{ address: config.postmaster }] : [])], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
       clientIp: '', clientHelo: config.fqdn, serverIp: '', serverFqdn: config.fqdn, messageId: dsnId,
       subject: `${kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`, headerFrom: config.postmaster, receivedAt: now,
     };
+    if (envelope.recipients.length === 0) return;
     this.deps.store.accept(envelope, body).then(
       (accepted) => {
         this.track({ timestamp: now, source: 'DSN', eventId: 'DSN', internalMessageId: originalId, messageId: e.messageId, recipients: recipients.map((r) => r.address), recipientStatus: recipients.map((r) => `${r.status} ${r.diagnostic ?? ''}`.trim()), recipientCount: recipients.length, sourceContext: `DSN ${dsnId} (internal id ${accepted.internalId})`, returnPath: e.sender });
-        this.deps.log.log('info', 'dsn.generated', { kind, original: originalId, dsn: accepted.internalId, to: e.sender, recipients: recipients.length });
+        this.deps.log.log('info', 'dsn.generated', { kind, original: originalId, dsn: accepted.internalId, to: envelope.recipients.map((r) => r.address), recipients: recipients.length, ...(to.postmasterCopy && { postmasterCopy: config.postmaster }) });
       },
       (err) => this.deps.log.log('error', 'dsn.queue.failed', { original: originalId, error: (err as Error).message }),
     );

@@ -32,6 +32,7 @@ import {
 import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { MessageIntake } from './message-intake.js';
+import { classifyMessage } from './message-class.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
@@ -758,6 +759,7 @@ export class InboundSession extends EventEmitter {
         return refuse(refusedSendAs);
       }
     }
+    const messageClass = classifyMessage(verdict.header, content.body);
     const envelope: Envelope = {
       sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
       ...(tx.params.ret && { ret: tx.params.ret }), ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
@@ -765,6 +767,7 @@ export class InboundSession extends EventEmitter {
       ...(this.principal.kind === 'user' && { authenticatedAs: this.principal.name }),
       clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,
       ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt, authAs: verdict.authAs,
+      ...(messageClass && { messageClass }),
     };
     let internalId: number;
     try {
