@@ -75,6 +75,8 @@ export interface DeliveryDeps {
   credential: (connector: SendConnectorConfig) => { username: string; password: string } | null;
   trustedCertificates: () => string[];
   buildDsn: (request: DsnRequest) => Buffer;
+  /** Domain Security: the certificate this server presents for the connector's FQDN (or TlsCertificateName). */
+  clientCertificate?: (c: SendConnectorConfig, config: TransportConfig) => { certificatePem: string; privateKeyPem: string; chainPem?: string } | null;
   /** Mailbox servers: the organization's recipients, for routing (groups, mailboxes, owning server). */
   recipients?: (address: string) => RecipientInfo | null;
   /** Mailbox servers: delivery of one message into one local mailbox (Maildir). */
@@ -556,7 +558,13 @@ export class DeliveryService {
       nextHopDomain: q.nextHopDomain,
       credential: usesBasicAuth(c) ? this.deps.credential(c) : null,
       trustedCertificates: this.deps.trustedCertificates(),
+      ...(this.domainSecured(c, config, q) && { domainSecure: { clientCertificate: this.deps.clientCertificate?.(c, config) ?? null } }),
     });
+  }
+
+  /** Domain Security: a DomainSecureEnabled connector delivering by DNS to a domain on TLSSendDomainSecureList. */
+  private domainSecured(c: SendConnectorConfig, config: TransportConfig, q: QueueRow): boolean {
+    return c.domainSecureEnabled === true && q.deliveryType === 'DnsConnectorDelivery' && config.organization.tlsSendDomainSecure.includes(q.nextHopDomain.toLowerCase());
   }
 
   // ---- failures, retries, expiry, notifications ----

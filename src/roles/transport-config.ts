@@ -66,6 +66,8 @@ export interface ReceiveConnectorConfig {
   rejectReservedSld: boolean;
   rejectSingleLabel: boolean;
   protocolLogging: boolean;
+  /** DomainSecureEnabled: mail from the domains of TLSReceiveDomainSecureList needs mutual TLS. */
+  domainSecure?: boolean;
 }
 
 export interface AcceptedDomainRule {
@@ -179,6 +181,7 @@ export function receiveConnectorConfig(o: ModelObject): ReceiveConnectorConfig {
     rejectReservedSld: v.RejectReservedSecondLevelRecipientDomains === true,
     rejectSingleLabel: v.RejectSingleLabelRecipientDomains === true,
     protocolLogging: String(v.ProtocolLoggingLevel) === 'Verbose',
+    domainSecure: v.DomainSecureEnabled === true,
   };
 }
 

@@ -25,6 +25,7 @@ import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
+import { certificateSchema } from '../config/model/certificate.js';
 import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
 import type { Server as HttpServer } from 'node:http';
@@ -66,6 +67,8 @@ export class TransportService {
   readonly metrics: TransportMetrics;
   private metricsServer?: HttpServer;
   private bound: BoundListener[] = [];
+  /** Imported certificates (PEM) trusted for client certificates (Domain Security); read again after each change. */
+  private trusted: string[] | null = null;
 
   constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { commitThread: true });
@@ -134,6 +137,7 @@ export class TransportService {
       }
       const before = this.config.hubTransport;
       this.config = next;
+      this.trusted = null;
       this.delivery.configurationChanged();
       if (next.hubTransport !== before) this.componentStateChanged(before, next.hubTransport);
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
@@ -233,6 +237,7 @@ export class TransportService {
       recipients: this.recipientLookup,
       metrics: this.metrics,
       logons: this.logons,
+      trustedCertificates: () => (this.trusted ??= this.server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'))),
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);

@@ -33,6 +33,8 @@ import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, sen
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { MessageIntake } from './message-intake.js';
 import { classifyMessage } from './message-class.js';
+import { clientCertificateOf, domainSecurity, type ClientCertificate } from './domain-security.js';
+import { clientChainProblem } from '../../tls/client-chain.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
 import { processHeader, rfc5322Date } from './message-headers.js';
@@ -61,6 +63,8 @@ export interface SessionServices {
   logons: LogonGuard;
   /** Told how much input arrives, to give memory back once a burst is over (observability/idle-collector.ts). */
   idle?: { input(octets: number): void };
+  /** Certificates imported into the store (PEM): trusted, beside the system's roots, for client certificates (Domain Security). */
+  trustedCertificates?: () => string[];
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -96,6 +100,8 @@ interface Transaction {
   recipients: RecipientInput[];
   /** The content so far (created by DATA or the first BDAT). */
   intake: MessageIntake | null;
+  /** Domain Security: the sender domain the client proved with its certificate. */
+  domainSecured?: string;
 }
 
 /** A BDAT chunk being read: accepted into the transaction, or read and thrown away before its refusal is sent. */
@@ -120,6 +126,8 @@ export class InboundSession extends EventEmitter {
   private messages = 0;
   private sequence = 0;
   private tls: { protocol: string; cipher: string } | null = null;
+  /** Domain Security: the certificate the client presented after STARTTLS (null: none, or not asked for). */
+  private clientCertificate: ClientCertificate | null = null;
   private certificate: SelectedCertificate | null | undefined;
   private idleTimer?: NodeJS.Timeout;
   private lifeTimer?: NodeJS.Timeout;
@@ -438,6 +446,9 @@ export class InboundSession extends EventEmitter {
       this.error(Replies.unrecognizedCommand);
       return;
     }
+    // Domain Security: ask the client for its certificate; its chain is checked once the handshake is
+    // done (against the system's roots and the imported certificates) and judged at MAIL FROM.
+    const mutual = this.connector.domainSecure === true && this.config.organization.tlsReceiveDomainSecure.length > 0;
     let context: SecureContext;
     try {
       context = secureContextFor(this.certificate, this.config.tlsMinimumVersion ?? 'TLSv1.2');
@@ -452,7 +463,7 @@ export class InboundSession extends EventEmitter {
     this.busy = true;
     const raw = this.socket;
     raw.off('data', this.onData);
-    const secure = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: false });
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: mutual, rejectUnauthorized: false });
     secure.on('error', (err) => {
       this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'failed' });
       this.log.log('info', 'smtp.in.tls.failed', { error: err.message });
@@ -461,6 +472,11 @@ export class InboundSession extends EventEmitter {
     secure.once('secure', () => {
       const cipher = secure.getCipher();
       this.tls = { protocol: secure.getProtocol() ?? 'TLS', cipher: cipher.standardName ?? cipher.name };
+      if (mutual) {
+        const peer = secure.getPeerCertificate(true);
+        const problem = clientChainProblem(peer, this.services.trustedCertificates?.() ?? []);
+        this.clientCertificate = clientCertificateOf(peer, problem === null, problem);
+      }
       this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'ok' });
       this.protocol('*', '', `TLS protocol ${this.tls.protocol} negotiation succeeded using ${this.tls.cipher}`);
       this.socket = secure;
@@ -563,6 +579,16 @@ export class InboundSession extends EventEmitter {
       return;
     }
     if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
+    const secured = domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
+    if (secured.kind === 'refused') {
+      this.log.log('warn', 'smtp.in.mail.domain-security-failed', { sender, domain: secured.domain, reason: secured.reason });
+      this.protocol('*', '', `Domain security failed for ${secured.domain}: ${secured.reason}`);
+      return this.reply(secured.reply);
+    }
+    if (secured.kind === 'secured') {
+      this.log.log('info', 'smtp.in.mail.domain-secured', { sender, domain: secured.domain, certificate: secured.certificate.subject });
+      this.protocol('*', '', `Domain secured: ${secured.domain} (certificate ${secured.certificate.subject})`);
+    }
     const refused = senderRefusal(this.admission, sender);
     if (refused) return this.reply(refused);
     const sizeLimit = this.sizeLimit();
@@ -584,7 +610,7 @@ export class InboundSession extends EventEmitter {
       return;
     }
     this.state.onMailAccepted(params);
-    this.tx = { sender, params, recipients: [], intake: null };
+    this.tx = { sender, params, recipients: [], intake: null, ...(secured.kind === 'secured' && { domainSecured: secured.domain }) };
     this.reply(Replies.senderOk);
   }
 
@@ -735,7 +761,7 @@ export class InboundSession extends EventEmitter {
       maxHopCount: this.connector.maxHopCount,
       maxLocalHopCount: this.connector.maxLocalHopCount,
       localNames: [this.config.fqdn, this.connector.fqdn],
-      authAs: this.principal.kind === 'anonymous' ? 'Anonymous' : 'Internal',
+      authAs: this.principal.kind === 'anonymous' ? (tx.domainSecured ? 'Partner' : 'Anonymous') : 'Internal',
     }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
     if (!verdict.ok) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
