@@ -20,6 +20,7 @@ import { SmtpDialog } from './harness/smtp-dialog.js';
 const EDGE = '127.34.1.1';
 const SMART_HOST = '127.34.2.1';
 const CLIENT = '127.34.3.1';
+const OTHER_CLIENT = '127.34.3.2';
 
 function python(code: string) {
   return spawnSync('python3', ['-c', `import smtplib\n${code}`], { encoding: 'utf8', timeout: 60_000 });
@@ -112,8 +113,21 @@ s.quit()`);
     assert.match(r.stdout, /^refused \{'c@contoso\.com': \(452, '4\.5\.3 Too many recipients'\)\}$/m);
   });
 
+  it('names the first client outside InternalSMTPServers as OriginalClientIp in the tracking log', async () => {
+    await change(`Set-TransportConfig -MaxReceiveSize 10MB -MaxRecipientEnvelopeLimit 500 -InternalSMTPServers ${CLIENT},10.1.1.0/24`);
+    const relayed = swaks(['--from', 'alice@fabrikam.com', '--to', 'relayed@contoso.com', '--header', 'Subject: via the relays',
+      '--add-header', 'Received: from relay.contoso.com (10.1.1.7) by hub.contoso.com with ESMTP id 2; Mon, 7 Dec 2026 10:00:01 +0000',
+      '--add-header', 'Received: from mx.fabrikam.com (mx.fabrikam.com [203.0.113.5]) by relay.contoso.com with ESMTP id 1; Mon, 7 Dec 2026 10:00:00 +0000']);
+    assert.equal(relayed.status, 0, relayed.stdout + relayed.stderr);
+    const direct = spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', OTHER_CLIENT, '--ehlo', 'sender.fabrikam.com', '--timeout', '15', '--from', 'alice@fabrikam.com', '--to', 'direct@contoso.com', '--header', 'Subject: direct'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(direct.status, 0, direct.stdout + direct.stderr);
+    const receive = async (subject: string) => formatListRecords((await ok(`Get-MessageTrackingLog -EventId RECEIVE -MessageSubject "${subject}" | Format-List ClientIp,OriginalClientIp`)).stdout, '')[0];
+    assert.deepEqual(await receive('via the relays'), { ClientIp: CLIENT, OriginalClientIp: '203.0.113.5' });
+    assert.deepEqual(await receive('direct'), { ClientIp: OTHER_CLIENT, OriginalClientIp: OTHER_CLIENT });
+    await change('Set-TransportConfig -InternalSMTPServers $null');
+  });
+
   it('drains: new mail gets 421 4.3.2, an open session is ended, what the queue holds is still delivered', async () => {
-    await change('Set-TransportConfig -MaxReceiveSize 10MB -MaxRecipientEnvelopeLimit 500');
     // Held: the smart host is down, so this message waits in the queue.
     const held = swaks(['--from', 'alice@fabrikam.com', '--to', 'held@contoso.com', '--header', 'Subject: held']);
     assert.equal(held.status, 0, held.stdout + held.stderr);

@@ -37,7 +37,8 @@ import { clientCertificateOf, domainSecurity, type ClientCertificate } from './d
 import { clientChainProblem } from '../../tls/client-chain.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
-import { processHeader, rfc5322Date } from './message-headers.js';
+import { parseHeader, processHeader, rfc5322Date } from './message-headers.js';
+import { originalClientIp } from './original-client.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
 import type { TransportMetrics } from '../../observability/metrics.js';
@@ -786,6 +787,10 @@ export class InboundSession extends EventEmitter {
       }
     }
     const messageClass = classifyMessage(verdict.header, content.body);
+    const internal = this.config.organization.internalSmtpServers;
+    const originalClient = internal.length === 0 ? undefined
+      : !internal.some((r) => r.contains(this.clientIp)) ? this.clientIp
+        : originalClientIp(this.clientIp, parseHeader(content.header).filter((f) => f.name.toLowerCase() === 'received').map((f) => f.value), internal);
     const envelope: Envelope = {
       sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
       ...(tx.params.ret && { ret: tx.params.ret }), ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
@@ -794,6 +799,7 @@ export class InboundSession extends EventEmitter {
       clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,
       ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt, authAs: verdict.authAs,
       ...(messageClass && { messageClass }),
+      ...(originalClient && { originalClientIp: originalClient }),
     };
     let internalId: number;
     try {
