@@ -24,6 +24,7 @@ import { transportServiceCommands, transportServiceViews } from './transport-ser
 import { transportConfigCommands, transportConfigViews } from './transport-config.js';
 import { serverComponentStateCommands, serverComponentStateViews } from './server-component-state.js';
 import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
+import { exportCertificateCommands } from './export-exchange-certificate.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   return [
@@ -48,6 +49,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...transportConfigCommands(ctx),
     ...serverComponentStateCommands(ctx),
     ...remoteDomainCommands(ctx),
+    ...exportCertificateCommands(ctx),
   ];
 }
 
