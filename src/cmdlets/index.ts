@@ -25,6 +25,7 @@ import { transportConfigCommands, transportConfigViews } from './transport-confi
 import { serverComponentStateCommands, serverComponentStateViews } from './server-component-state.js';
 import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
 import { exportCertificateCommands } from './export-exchange-certificate.js';
+import { redirectMessageCommands } from './redirect-message.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   return [
@@ -50,6 +51,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...serverComponentStateCommands(ctx),
     ...remoteDomainCommands(ctx),
     ...exportCertificateCommands(ctx),
+    ...redirectMessageCommands(ctx),
   ];
 }
 

@@ -147,7 +147,15 @@ export function serverComponentStateCommands(ctx: ServerContext): CommandSpec[] 
           }
         });
         const now = statesOf(ctx, name);
-        const effective = effectiveState(comp, new Map([...now].map(([k, v]) => [k, v.requesters] as const)));
+        const byComponent = new Map([...now].map(([k, v]) => [k, v.requesters] as const));
+        const effective = effectiveState(comp, byComponent);
+        // Back in service: a Redirect-Message of this maintenance ends with it.
+        const hub = now.get('HubTransport')?.obj;
+        if (hub && effectiveState('HubTransport', byComponent) === 'Active' && Array.isArray(hub.values.RedirectTargets)) {
+          const { RedirectTargets: _ended, ...rest } = hub.values;
+          hub.values = rest;
+          ctx.repo.update(hub);
+        }
         if (effective !== state) {
           const holders = [...now].flatMap(([c, v]) => v.requesters.filter((r) => r.State !== 'Active' && (c === comp || c === 'ServerWideOffline')).map((r) => `${r.Requester} (${c} ${r.State})`));
           inv.warn(`${comp} on ${name} stays ${effective}: ${holders.join(', ')} still hold it. Each requester must set it Active.`);

@@ -33,7 +33,7 @@ function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
     maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
     dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', defaultSourceAddress: null,
     organization: { maxSendSize: null, maxReceiveSize: null, maxRecipientEnvelopeLimit: null, tlsSendDomainSecure: [], tlsReceiveDomainSecure: [], internalSmtpServers: [], copyDsnFor: [] },
-    remoteDomains: [], hubTransport: 'Active', trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    remoteDomains: [], hubTransport: 'Active', redirectTargets: [], trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
   };
 }
 

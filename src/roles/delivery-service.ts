@@ -261,12 +261,25 @@ export class DeliveryService {
             recipients: added, recipientCount: added.length, relatedRecipientAddress: r.address, returnPath: message.envelope.sender || '<>',
           } as TrackingEvent);
         } else {
-          this.deps.state.route(r.message, r.idx, decision, now);
+          this.deps.state.route(r.message, r.idx, this.redirected(decision, r.message, config), now);
         }
       }
     });
     for (const ev of events) this.track(ev);
     for (const [message, list] of failures) this.reportFailures(message, list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })), config);
+  }
+
+  /**
+   * Redirect-Message: while this server is in maintenance, mail for every next hop but its own
+   * mailbox databases (and the Unreachable queue) goes to the target Mailbox servers, spread by message.
+   */
+  private redirected<T extends { kind: 'queue'; deliveryType: string; nextHopDomain: string; connector: string; key: string }>(decision: T, message: number, config: TransportConfig): T | { kind: 'queue'; deliveryType: 'SmtpRelayToMailboxDeliveryGroup'; nextHopDomain: string; connector: string; key: string } {
+    const targets = config.redirectTargets;
+    if (targets.length === 0 || decision.deliveryType === 'SmtpDeliveryToMailbox' || decision.deliveryType === 'Unreachable') return decision;
+    const target = targets[message % targets.length].toLowerCase();
+    const relay = config.intraOrg.find((c) => c.name.toLowerCase() === target);
+    if (!relay) return decision;
+    return { kind: 'queue', deliveryType: 'SmtpRelayToMailboxDeliveryGroup', nextHopDomain: String(relay.smartHosts[0]), connector: relay.guid, key: `relay:${target}` };
   }
 
   // ---- delivery of one queue ----

@@ -90,9 +90,18 @@ export function remoteDomainFor(rules: readonly RemoteDomainRule[], domain: stri
   return best;
 }
 
-/** This server's HubTransport state as its component states make it. */
-export function loadHubTransportState(repo: Repository, serverName: string): ComponentStateValue {
+/**
+ * This server's HubTransport state as its component states make it, and the servers
+ * Redirect-Message sends its queued mail to (kept with HubTransport; in force only while the
+ * server is not Active).
+ */
+export function loadHubTransportState(repo: Repository, serverName: string): { state: ComponentStateValue; redirectTargets: string[] } {
   const states = new Map<string, RequesterState[]>();
-  for (const o of repo.list(serverComponentStateSchema, serverName)) states.set(String(o.values.Name), (o.values.Requesters as RequesterState[] | undefined) ?? []);
-  return effectiveState('HubTransport', states);
+  let targets: string[] = [];
+  for (const o of repo.list(serverComponentStateSchema, serverName)) {
+    states.set(String(o.values.Name), (o.values.Requesters as RequesterState[] | undefined) ?? []);
+    if (String(o.values.Name) === 'HubTransport' && Array.isArray(o.values.RedirectTargets)) targets = o.values.RedirectTargets.map(String);
+  }
+  const state = effectiveState('HubTransport', states);
+  return { state, redirectTargets: state === 'Active' ? [] : targets };
 }

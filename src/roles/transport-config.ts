@@ -124,6 +124,8 @@ export interface TransportConfig {
   remoteDomains: RemoteDomainRule[];
   /** HubTransport's component state: anything but Active refuses new mail (maintenance mode). */
   hubTransport: ComponentStateValue;
+  /** Redirect-Message: the Mailbox servers (names) this server's queued mail goes to while it is in maintenance. */
+  redirectTargets: string[];
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -204,7 +206,8 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
-      organization: loadOrganizationLimits(repo), remoteDomains: loadRemoteDomains(repo), hubTransport: loadHubTransportState(repo, serverName),
+      organization: loadOrganizationLimits(repo), remoteDomains: loadRemoteDomains(repo),
+      ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       receiveProtocolLog: {
         folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
         maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,
