@@ -21,6 +21,13 @@ const EDGE = '127.34.1.1';
 const SMART_HOST = '127.34.2.1';
 const CLIENT = '127.34.3.1';
 const OTHER_CLIENT = '127.34.3.2';
+const METRICS = '127.34.1.9:9134';
+
+async function serverInfo(): Promise<string> {
+  const res = await fetch(`http://${METRICS}/metrics`);
+  assert.equal(res.status, 200);
+  return (await res.text()).split('\n').find((l) => l.startsWith('gatehouse_server_info{')) ?? '';
+}
 
 function python(code: string) {
   return spawnSync('python3', ['-c', `import smtplib\n${code}`], { encoding: 'utf8', timeout: 60_000 });
@@ -56,7 +63,7 @@ describe('organization transport settings on a running Edge', () => {
       `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
       'Set-TransportService EDGE01 -MessageRetryInterval 00:00:01',
     ].join('; '));
-    service = await startService(edge);
+    service = await startService(edge, ['--metrics', METRICS]);
   });
 
   after(async () => {
@@ -113,6 +120,17 @@ s.quit()`);
     assert.match(r.stdout, /^refused \{'c@contoso\.com': \(452, '4\.5\.3 Too many recipients'\)\}$/m);
   });
 
+  it('publishes Set-ExchangeServer -MonitoringGroup on the metrics endpoint, and refuses what has no meaning here', async () => {
+    await change('Set-ExchangeServer EDGE01 -MonitoringGroup Perimeter');
+    assert.equal(await serverInfo(), 'gatehouse_server_info{server="EDGE01",role="EdgeTransport",monitoring_group="Perimeter",hub_transport="Active"} 1');
+    const shown = formatListRecords((await ok('Get-ExchangeServer EDGE01 | Format-List MonitoringGroup,ErrorReportingEnabled')).stdout, '')[0];
+    assert.deepEqual(shown, { MonitoringGroup: 'Perimeter', ErrorReportingEnabled: 'False' });
+    const key = await gatehouse(['shell', '--data', edge, '-c', 'Set-ExchangeServer EDGE01 -ProductKey 12345-12345-12345-12345-12345']);
+    assert.match(key.stdout + key.stderr, /The parameter -ProductKey is not available in Gatehouse: Gatehouse is open-source software with no product keys/);
+    const reporting = await gatehouse(['shell', '--data', edge, '-c', 'Set-ExchangeServer EDGE01 -ErrorReportingEnabled $true']);
+    assert.match(reporting.stdout + reporting.stderr, /The parameter ErrorReportingEnabled cannot be set to true: Gatehouse reports errors to nobody/);
+  });
+
   it('names the first client outside InternalSMTPServers as OriginalClientIp in the tracking log', async () => {
     await change(`Set-TransportConfig -MaxReceiveSize 10MB -MaxRecipientEnvelopeLimit 500 -InternalSMTPServers ${CLIENT},10.1.1.0/24`);
     const relayed = swaks(['--from', 'alice@fabrikam.com', '--to', 'relayed@contoso.com', '--header', 'Subject: via the relays',
@@ -146,6 +164,7 @@ s.quit()`);
     assert.match(refused.stdout, /<\*\* 421 4\.3\.2 Service not available/);
     const state = formatListRecords((await ok('Get-ServerComponentState EDGE01 -Component HubTransport | Format-List Component,State')).stdout, '')[0];
     assert.deepEqual(state, { Component: 'HubTransport', State: 'Draining' });
+    assert.match(await serverInfo(), /hub_transport="Draining"/);
 
     sink = await startSink(SMART_HOST, join(dir.path, 'sink'));
     await ok('Get-Queue -Filter "DeliveryType -eq \'SmartHostConnectorDelivery\'" | Retry-Queue');

@@ -26,6 +26,7 @@ import { serverComponentStateCommands, serverComponentStateViews } from './serve
 import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
 import { exportCertificateCommands } from './export-exchange-certificate.js';
 import { redirectMessageCommands } from './redirect-message.js';
+import { setExchangeServerCommands } from './set-exchange-server.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   return [
@@ -52,6 +53,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...remoteDomainCommands(ctx),
     ...exportCertificateCommands(ctx),
     ...redirectMessageCommands(ctx),
+    ...setExchangeServerCommands(ctx),
   ];
 }
 

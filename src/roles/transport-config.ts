@@ -126,6 +126,8 @@ export interface TransportConfig {
   hubTransport: ComponentStateValue;
   /** Redirect-Message: the Mailbox servers (names) this server's queued mail goes to while it is in maintenance. */
   redirectTargets: string[];
+  /** Set-ExchangeServer -MonitoringGroup: a label on the metrics endpoint. */
+  monitoringGroup?: string;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -208,6 +210,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
       organization: loadOrganizationLimits(repo), remoteDomains: loadRemoteDomains(repo),
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
+      monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {
         folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
         maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,

@@ -82,7 +82,7 @@ export class TransportService {
       }));
       if (oldest.has('')) rows.push({ identity: `${server.name}\\Submission`, deliveryType: 'Undefined', status: 'Ready', messages: 1, oldestAgeSeconds: (now - oldest.get('')!) / 1000 });
       return rows;
-    });
+    }, () => ({ server: server.name, role: server.role, monitoringGroup: this.config?.monitoringGroup ?? '', hubTransport: this.config?.hubTransport ?? 'Active' }));
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
     this.logonStore = SqliteAccountLogonStore.open(server.config.location);
     this.logons = new LogonGuard({
