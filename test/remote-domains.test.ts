@@ -22,6 +22,7 @@ const EDGE_ORG = '127.34.10.2';
 const FABRIKAM = '127.34.11.1';
 const ELSEWHERE = '127.34.11.2';
 const CONTOSO = '127.34.11.3';
+const DEFERRING = '127.34.11.4';
 const INTERNET_CLIENT = '127.34.12.1';
 const ORG_CLIENT = '127.34.13.1';
 
@@ -51,6 +52,7 @@ describe('remote domains on a running Edge', () => {
     fabrikam = await startSink(FABRIKAM, join(dir.path, 'fabrikam'));
     elsewhere = await startSink(ELSEWHERE, join(dir.path, 'elsewhere'));
     sinks.push(fabrikam, elsewhere, await startSink(CONTOSO, join(dir.path, 'contoso'), ['-f', 'RCPT', '-B', '550 5.1.1 User unknown']));
+    sinks.push(await startSink(DEFERRING, join(dir.path, 'deferring'), ['-r', 'RCPT']));
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
     await ok([
       'New-AcceptedDomain Contoso -DomainName contoso.com',
@@ -59,7 +61,10 @@ describe('remote domains on a running Edge', () => {
       `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${CONTOSO}`,
       `New-SendConnector -Name "To Fabrikam" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts ${FABRIKAM}`,
       `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${ELSEWHERE}`,
-      'Set-TransportService EDGE01 -ExternalPostmasterAddress postmaster@tailspintoys.com',
+      'New-AcceptedDomain "Contoso slow" -DomainName slow.contoso.com',
+      `New-SendConnector -Name "To Slow" -AddressSpaces slow.contoso.com -DNSRoutingEnabled $false -SmartHosts ${DEFERRING}`,
+      'Set-TransportService EDGE01 -DelayNotificationTimeout 00:00:01 -MessageRetryInterval 00:00:01',
+      'Set-TransportConfig -ExternalPostmasterAddress postmaster@tailspintoys.com -ExternalDsnMaxMessageAttachSize 0 -ExternalDelayDsnEnabled $false',
     ].join('; '));
     service = await startService(edge);
   });
@@ -115,5 +120,20 @@ describe('remote domains on a running Edge', () => {
     const ndrTo = (address: string) => elsewhere.messages().some((m) => m.rcptTo.includes(address) && m.text.includes('Undeliverable: another unknown mailbox'));
     await until(() => ndrTo('lee@tailspintoys.com') && ndrTo('postmaster@tailspintoys.com'), 20_000, 'the NDR to lee and its copy to the postmaster');
     assert.ok(!fabrikam.messages().some((m) => m.text.includes('Undeliverable')), 'no NDR reached fabrikam.com');
+    // ExternalDsnMaxMessageAttachSize 0: an external sender gets the original's header only.
+    const ndr = elsewhere.messages().find((m) => m.rcptTo.includes('lee@tailspintoys.com') && m.text.includes('Undeliverable: another unknown mailbox'))!;
+    assert.match(ndr.text, /Content-Type: text\/rfc822-headers/);
+    assert.doesNotMatch(ndr.text, /Content-Type: message\/rfc822/);
+  });
+
+  it('sends delay notifications to senders inside the organization only (ExternalDelayDsnEnabled $false)', async () => {
+    swaks(EDGE_INTERNET, INTERNET_CLIENT, ['--from', 'lee@tailspintoys.com', '--to', 'slow@slow.contoso.com', '--header', 'Subject: slow from outside']);
+    swaks(EDGE_ORG, ORG_CLIENT, ['--from', 'bob@contoso.com', '--to', 'slow@slow.contoso.com', '--header', 'Subject: slow from inside']);
+    // Delay notifications are tracked as DSN events with the 4.4.7 status, to the original sender (ReturnPath).
+    let delays: Record<string, string>[] = [];
+    await until(async () => (delays = formatListRecords(await ok('Get-MessageTrackingLog -EventId DSN | Format-List ReturnPath,RecipientStatus'), ' ')
+      .filter((d) => d.RecipientStatus.startsWith('{4.4.7'))).some((d) => d.ReturnPath === 'bob@contoso.com'), 30_000, 'the delay DSN to bob');
+    // lee's message is older: the same pass that notified bob has passed it over.
+    assert.deepEqual(delays.map((d) => d.ReturnPath), ['bob@contoso.com']);
   });
 });

@@ -11,7 +11,7 @@ import type { CommandSpec } from '../shell/command.js';
 import { invalidOperation } from './errors.js';
 import { checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { findObjects } from './object-identity.js';
-import { toPSObject } from './object-output.js';
+import { missingDefaults, toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -43,7 +43,7 @@ function validate(values: Record<string, unknown>, others: ModelObject[]): Probl
 }
 
 export function remoteDomainCommands(ctx: ServerContext): CommandSpec[] {
-  const get = getCommand(ctx, { schema, synopsis: 'Lists the remote domains (Default, "*", always among them).' });
+  const get = getCommand(ctx, { schema, synopsis: 'Lists the remote domains (Default, "*", always among them).', extra: (obj) => missingDefaults(obj, defaultContext(ctx)) });
   const getWithDefault: CommandSpec = {
     ...get,
     examples: [{ code: 'Get-RemoteDomain | Format-Table Name,DomainName,AutoReplyEnabled,NDREnabled', remarks: 'Shows what may go to each remote domain.' }],

@@ -8,7 +8,7 @@ import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
 import { updateObject } from './object-commands.js';
-import { toPSObject } from './object-output.js';
+import { missingDefaults, toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
@@ -40,9 +40,8 @@ function checkIdentity(ctx: ServerContext, identity: unknown): void {
   if (!names.includes(id) && stored?.guid.toLowerCase() !== id) throw notFound(String(identity), ctx.fqdn);
 }
 
-function output(obj: ModelObject) {
-  const out = toPSObject(obj);
-  return out;
+function output(ctx: ServerContext, obj: ModelObject) {
+  return toPSObject(obj, missingDefaults(obj, defaultContext(ctx)));
 }
 
 export function transportConfigCommands(ctx: ServerContext): CommandSpec[] {
@@ -54,7 +53,7 @@ export function transportConfigCommands(ctx: ServerContext): CommandSpec[] {
       examples: [{ code: 'Get-TransportConfig | Format-List MaxSendSize,MaxReceiveSize,MaxRecipientEnvelopeLimit', remarks: 'Shows the organization\'s message size and recipient limits.' }],
       invoke: (args) => {
         checkIdentity(ctx, args.get('Identity'));
-        return [output(transportConfigOf(ctx))];
+        return [output(ctx, transportConfigOf(ctx))];
       },
     },
     {

@@ -25,7 +25,7 @@ import { ndrBlock, remoteDomainBlock } from '../routing/remote-domain-policy.js'
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
-import type { TransportConfig } from './transport-config.js';
+import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
 
@@ -620,7 +620,7 @@ export class DeliveryService {
           this.reportFailures(id, expired, config);
           continue;
         }
-        if (age >= config.retry.delayNotificationMs && message.envelope.sender !== '') {
+        if (age >= config.retry.delayNotificationMs && message.envelope.sender !== '' && this.delayDsnWanted(message.envelope.sender, config)) {
           const late = recipients.filter((r) => !r.delayNotified && wantsNotice(r, 'DELAY'));
           if (late.length === 0) continue;
           this.deps.state.batch(() => late.forEach((r) => this.deps.state.delayNotified(r.message, r.idx)));
@@ -631,6 +631,18 @@ export class DeliveryService {
         }
       }
     }
+  }
+
+  /** Set-TransportConfig -InternalDelayDsnEnabled / -ExternalDelayDsnEnabled, by where the sender is. */
+  private delayDsnWanted(sender: string, config: TransportConfig): boolean {
+    const internal = acceptedDomainFor(config.acceptedDomains, sender.slice(sender.lastIndexOf('@') + 1)) !== undefined;
+    return (internal ? config.organization.internalDelayDsn : config.organization.externalDelayDsn) !== false;
+  }
+
+  /** Set-TransportConfig -InternalDsnMaxMessageAttachSize / -ExternalDsnMaxMessageAttachSize, by where the sender is. */
+  private dsnMaxAttach(sender: string, config: TransportConfig): number {
+    const internal = acceptedDomainFor(config.acceptedDomains, sender.slice(sender.lastIndexOf('@') + 1)) !== undefined;
+    return (internal ? config.organization.internalDsnMaxAttach : config.organization.externalDsnMaxAttach) ?? DSN_MAX_ATTACH;
   }
 
   /** An NDR for recipients that failed for good (unless the sender is null or asked for none). */
@@ -666,7 +678,7 @@ export class DeliveryService {
       body = this.deps.buildDsn({
         kind, reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
         original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
-        recipients, maxAttachBytes: DSN_MAX_ATTACH, now, messageId: dsnId,
+        recipients, maxAttachBytes: this.dsnMaxAttach(e.sender, config), now, messageId: dsnId,
       });
     } catch (err) {
       this.deps.log.log('error', 'dsn.build.failed', { internalId: originalId, error: (err as Error).message });

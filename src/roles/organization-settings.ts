@@ -20,6 +20,14 @@ export interface OrganizationLimits {
   internalSmtpServers: IPRange[];
   /** GenerateCopyOfDSNFor: NDR codes copied to the postmaster. */
   copyDsnFor: string[];
+  /** ExternalPostmasterAddress of the organization (null: the default); a server's own setting wins. */
+  externalPostmaster?: string | null;
+  /** Delay DSNs to senders inside (accepted domains) and outside the organization. */
+  internalDelayDsn?: boolean;
+  externalDelayDsn?: boolean;
+  /** Largest original returned whole in an NDR, to senders inside and outside the organization. */
+  internalDsnMaxAttach?: number;
+  externalDsnMaxAttach?: number;
 }
 
 export interface RemoteDomainRule {
@@ -57,6 +65,11 @@ export function loadOrganizationLimits(repo: Repository): OrganizationLimits {
     tlsReceiveDomainSecure: domains(t.TLSReceiveDomainSecureList),
     internalSmtpServers: (t.InternalSMTPServers as IPRange[] | undefined) ?? [],
     copyDsnFor: t.GenerateCopyOfDSNFor === undefined ? DEFAULT_COPY_DSN_FOR : (t.GenerateCopyOfDSNFor as string[]),
+    externalPostmaster: t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress) : null,
+    internalDelayDsn: t.InternalDelayDsnEnabled !== false,
+    externalDelayDsn: t.ExternalDelayDsnEnabled !== false,
+    internalDsnMaxAttach: t.InternalDsnMaxMessageAttachSize ? (t.InternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes : TEN_MB,
+    externalDsnMaxAttach: t.ExternalDsnMaxMessageAttachSize ? (t.ExternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes : TEN_MB,
   };
 }
 

@@ -203,12 +203,14 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const t = ts?.values ?? {};
     const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
+    const organization = loadOrganizationLimits(repo);
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
+      : organization.externalPostmaster ? organization.externalPostmaster
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
-      organization: loadOrganizationLimits(repo), remoteDomains: loadRemoteDomains(repo),
+      organization, remoteDomains: loadRemoteDomains(repo),
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {
