@@ -55,6 +55,7 @@ describe('Redirect-Message between two Mailbox servers', () => {
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
       `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
       `New-ReceiveConnector "Relay MBX01" -Usage Custom -Bindings ${MBX1}:2525 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+      `New-ReceiveConnector "Internet MBX02" -Server MBX02 -Usage Custom -Bindings ${MBX2}:2526 -RemoteIPRanges ${CLIENT} -AuthMechanism Tls -PermissionGroups AnonymousUsers`,
       `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -SourceTransportServers MBX01,MBX02`,
       dns('MBX01'), dns('MBX02'),
     ].join('; '));
@@ -100,5 +101,21 @@ describe('Redirect-Message between two Mailbox servers', () => {
     await until(() => sink!.messages().some((m) => m.text.includes('Subject: after maintenance')), 30_000, 'the new message at the smart host');
     const m = sink!.messages().find((x) => x.text.includes('Subject: after maintenance'))!;
     assert.match(m.text, new RegExp(`^X-Client-Addr: ${MBX1.replace(/\./g, '\\.')}$`, 'm'), 'sent by MBX01 itself');
+  });
+
+  it('applies Set-TransportConfig, run in MBX01\'s shell, on MBX02 too: the organization\'s settings', async () => {
+    await ok(mbx1, [
+      'New-MailboxDatabase DB2 -Server MBX02',
+      ...['a', 'b'].map((n) => `New-Mailbox -Name ${n.toUpperCase()} -Alias ${n} -UserPrincipalName ${n}@contoso.com -Database DB2 -Password (ConvertTo-SecureString "Mailbox-Pass-${n}9" -AsPlainText -Force)`),
+      'Set-TransportConfig -MaxRecipientEnvelopeLimit 1',
+    ].join('; '));
+    await configApplied(s2, mbx2);
+    const r = spawnSync('python3', ['-c', `import smtplib
+s = smtplib.SMTP('${MBX2}', 2526, local_hostname='mx.fabrikam.com', source_address=('${CLIENT}', 0), timeout=20)
+refused = s.sendmail('kim@fabrikam.com', ['a@contoso.com', 'b@contoso.com'], 'Subject: two\\r\\n\\r\\nhi\\r\\n')
+print('refused', {k: (v[0], v[1].decode()) for k, v in refused.items()})
+s.quit()`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^refused \{'b@contoso\.com': \(452, '4\.5\.3 Too many recipients'\)\}$/m);
   });
 });
