@@ -7,8 +7,7 @@
 // and ends when HubTransport is Active again. The running service applies it
 // live.
 
-import { serverComponentStateSchema, type RequesterState } from '../config/model/server-component-state.js';
-import { effectiveState } from '../config/model/server-component-state.js';
+import { effectiveState, serverComponentStateSchema, type RequesterState } from '../config/model/server-component-state.js';
 import { serverSchema } from '../config/model/server.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { CommandSpec } from '../shell/command.js';

@@ -580,7 +580,9 @@ export class InboundSession extends EventEmitter {
       return;
     }
     if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
-    const secured = domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
+    // The organization's own servers (authenticated, or externally secured) relay for any domain: Domain Security is for partners.
+    const secured = this.principal.kind !== 'anonymous' ? { kind: 'not-required' as const }
+      : domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
     if (secured.kind === 'refused') {
       this.log.log('warn', 'smtp.in.mail.domain-security-failed', { sender, domain: secured.domain, reason: secured.reason });
       this.protocol('*', '', `Domain security failed for ${secured.domain}: ${secured.reason}`);
