@@ -24,6 +24,12 @@ import { traceMailflowCommands, traceMailflowViews } from './trace-mailflow.js';
 import { transportServiceCommands, transportServiceViews } from './transport-service.js';
 import { registerValueTypes } from './object-values.js';
 import { registerHelpExamples } from './help-examples.js';
+import { transportConfigCommands, transportConfigViews } from './transport-config.js';
+import { serverComponentStateCommands, serverComponentStateViews } from './server-component-state.js';
+import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
+import { exportCertificateCommands } from './export-exchange-certificate.js';
+import { redirectMessageCommands } from './redirect-message.js';
+import { setExchangeServerCommands } from './set-exchange-server.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   registerValueTypes();
@@ -48,6 +54,12 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...messageCommands(ctx),
     ...testMailflowCommands(ctx),
     ...traceMailflowCommands(ctx),
+    ...transportConfigCommands(ctx),
+    ...serverComponentStateCommands(ctx),
+    ...remoteDomainCommands(ctx),
+    ...exportCertificateCommands(ctx),
+    ...redirectMessageCommands(ctx),
+    ...setExchangeServerCommands(ctx),
   ];
 }
 
@@ -70,4 +82,7 @@ export const serverViews: ObjectView[] = [
   ...messageViews,
   ...testMailflowViews,
   ...traceMailflowViews,
+  ...transportConfigViews,
+  ...serverComponentStateViews,
+  ...remoteDomainViews,
 ];

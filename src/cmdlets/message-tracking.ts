@@ -56,7 +56,7 @@ const FIELDS: [string, (e: TrackingEvent) => unknown][] = [
   ['MessageInfo', () => null],
   ['Directionality', (e) => e.directionality ?? null],
   ['TenantId', () => null],
-  ['OriginalClientIp', () => null],
+  ['OriginalClientIp', (e) => e.originalClientIp ?? null],
   ['OriginalServerIp', () => null],
   ['EventData', () => []],
 ];

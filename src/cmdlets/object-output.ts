@@ -8,6 +8,7 @@
 import { PSObject } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
 import { displayIdentity } from './object-identity.js';
+import { resolveDefault, type DefaultContext } from '../config/schema.js';
 
 /** The .NET types of Exchange's objects, by schema type name. */
 export const EXCHANGE_TYPE_NAMES: Record<string, string> = {
@@ -77,4 +78,17 @@ export class UtcDate {
   toJSON(): string {
     return this.date.toISOString();
   }
+}
+
+/**
+ * The defaults of properties an object was stored without (the schema gained them later), for
+ * Get-* output: a record written by an older version shows what the service applies.
+ */
+export function missingDefaults(obj: ModelObject, defaults: DefaultContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const def of obj.schema.properties) {
+    if (def.hidden || def.name in obj.values) continue;
+    out[def.name] = resolveDefault(def, defaults);
+  }
+  return out;
 }

@@ -70,7 +70,9 @@ export function transportServiceOf(ctx: ServerContext, server: ModelObject): Mod
 }
 
 function serverOutput(server: ModelObject) {
-  const out = toPSObject(server);
+  // Settings added after the record was made (MonitoringGroup, ...) show their defaults.
+  const missing = serverSchema.properties.filter((d) => !(d.name in server.values) && d.default !== undefined && typeof d.default !== 'function');
+  const out = toPSObject(missing.length === 0 ? server : { ...server, values: { ...Object.fromEntries(missing.map((d) => [d.name, d.default])), ...server.values } });
   out.set('Identity', String(server.values.Name));
   return out;
 }

@@ -52,6 +52,9 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
     if (v.IgnoreSTARTTLS === true || v.RequireTLS !== true) problems.push({ property: 'TlsAuthLevel', message: `TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false. Set them in the same command (-RequireTLS $true -TlsAuthLevel ${String(v.TlsAuthLevel)}; a connector with SmartHostAuthMechanism BasicAuthRequireTLS uses TLS anyway), or clear it with -TlsAuthLevel $null.` });
     if (String(v.TlsAuthLevel) === 'DomainValidation' && !dns && !v.TlsDomain) problems.push({ property: 'TlsDomain', message: 'TlsAuthLevel DomainValidation on a smart-host connector needs -TlsDomain (the domain the smart hosts\' certificates must match).' });
   }
+  if (v.DomainSecureEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
+    problems.push({ property: 'DomainSecureEnabled', message: 'DomainSecureEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (Domain Security connects to the domain\'s own MX servers over TLS).' });
+  }
   if (v.TlsDomain && String(v.TlsAuthLevel ?? '') !== 'DomainValidation') problems.push({ property: 'TlsDomain', message: 'TlsDomain is used only with -TlsAuthLevel DomainValidation.' });
   for (const s of spaces) {
     if (s.isSmtp === false && env.role === 'EdgeTransport') problems.push({ property: 'AddressSpaces', message: `The address space "${s}" is not of type SMTP. Edge Transport servers accept only SMTP address spaces.` });
@@ -84,6 +87,9 @@ export function validateReceiveConnector(v: Values, others: { name: string; valu
     problems.push({ property: 'PermissionGroups', message: 'ExternalAuthoritative requires the permission group ExchangeServers (-PermissionGroups ExchangeServers).' });
   }
   if (auth.includes('Integrated')) problems.push({ property: 'AuthMechanism', message: 'Integrated (NTLM/Kerberos) authentication is not available in Gatehouse. Use Tls,BasicAuth,BasicAuthRequireTLS.' });
+  if (v.DomainSecureEnabled === true && (!auth.includes('Tls') || auth.includes('ExternalAuthoritative'))) {
+    problems.push({ property: 'DomainSecureEnabled', message: 'DomainSecureEnabled $true requires Tls in AuthMechanism and cannot be combined with ExternalAuthoritative.' });
+  }
   if (v.RequireTLS === true && !auth.includes('Tls')) problems.push({ property: 'RequireTLS', message: 'RequireTLS $true requires Tls in AuthMechanism.' });
   if (groups.includes('None') && groups.length > 1) problems.push({ property: 'PermissionGroups', message: 'The permission group None cannot be combined with other values.' });
   if (env.role === 'EdgeTransport') {

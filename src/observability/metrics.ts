@@ -33,7 +33,8 @@ export class TransportMetrics {
   readonly outcomes: Counter<'delivery_type' | 'outcome'>;
   readonly dnsSeconds: Histogram<'kind' | 'result'>;
 
-  constructor(queues: () => QueueSample[]) {
+  /** `info`: the server's identity and state for gatehouse_server_info (read at scrape time). */
+  constructor(queues: () => QueueSample[], info?: () => { server: string; role: string; monitoringGroup: string; hubTransport: string }) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'gatehouse_process_' });
     this.received = new Counter({ name: 'gatehouse_messages_received_total', help: 'Messages accepted (250 after DATA/BDAT), by Receive connector.', labelNames: ['connector'], registers: [r] });
@@ -43,6 +44,17 @@ export class TransportMetrics {
     this.authFailures = new Counter({ name: 'gatehouse_auth_failures_total', help: 'Failed SMTP AUTH attempts, by Receive connector.', labelNames: ['connector'], registers: [r] });
     this.outcomes = new Counter({ name: 'gatehouse_recipients_total', help: 'Delivery outcomes per recipient: delivered, deferred, failed.', labelNames: ['delivery_type', 'outcome'], registers: [r] });
     this.dnsSeconds = new Histogram({ name: 'gatehouse_dns_lookup_seconds', help: 'DNS lookups for delivery (MX or smart host).', labelNames: ['kind', 'result'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [r] });
+    if (info) {
+      new Gauge({
+        name: 'gatehouse_server_info', help: 'Always 1: the server, its role, its MonitoringGroup (Set-ExchangeServer) and its HubTransport component state (maintenance mode).',
+        labelNames: ['server', 'role', 'monitoring_group', 'hub_transport'], registers: [r],
+        collect() {
+          this.reset();
+          const i = info();
+          this.set({ server: i.server, role: i.role, monitoring_group: i.monitoringGroup, hub_transport: i.hubTransport }, 1);
+        },
+      });
+    }
     // Queue gauges are computed when scraped.
     new Gauge({
       name: 'gatehouse_queue_messages', help: 'Messages waiting in each queue.', labelNames: ['queue', 'delivery_type', 'status'], registers: [r],

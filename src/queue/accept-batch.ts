@@ -32,6 +32,7 @@ function receiveEvent(id: number, networkId: string, e: Envelope, size: number):
     recipients: e.recipients.map((r) => r.address), recipientStatus: e.recipients.map(() => 'To'), totalBytes: size,
     recipientCount: e.recipients.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender === '' ? '<>' : e.sender,
     directionality: e.authenticatedAs ? 'Originating' : 'Incoming',
+    ...(e.originalClientIp && { originalClientIp: e.originalClientIp }),
   };
 }
 

@@ -41,6 +41,10 @@ export interface Envelope {
   receivedAt: Date;
   /** How the original sender authenticated (X-MS-Exchange-Organization-AuthAs): Anonymous or Internal. */
   authAs?: string;
+  /** Set-TransportConfig -InternalSMTPServers in use: the first client outside them (tracking OriginalClientIp). */
+  originalClientIp?: string;
+  /** An automatic message (smtp/inbound/message-class.ts), for the remote domains' settings. */
+  messageClass?: 'AutoReply' | 'AutoForward' | 'DeliveryReport' | 'NonDeliveryReport';
 }
 
 /** A body written to a spool file (queue/spool.ts), fsync'd, for a large message. */

@@ -18,6 +18,7 @@ import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService, type ResolverLike } from './delivery-service.js';
+import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import type { TransportConfig } from './transport-config.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 
@@ -74,6 +75,7 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     credential: (c) => connectorCredential(server.repo, c),
     trustedCertificates: () => trustedCertificates(server.repo),
     buildDsn,
+    clientCertificate: (c, config) => selectSmtpCertificate(server.repo, server.name, c.fqdn ?? config.fqdn, c.tlsCertificateName),
     sendProtocolLog,
     connectivityLog,
     ...(recipients && {

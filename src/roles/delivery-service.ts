@@ -21,10 +21,11 @@ import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
+import { ndrBlock, remoteDomainBlock } from '../routing/remote-domain-policy.js';
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
-import type { TransportConfig } from './transport-config.js';
+import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
 
@@ -74,6 +75,8 @@ export interface DeliveryDeps {
   credential: (connector: SendConnectorConfig) => { username: string; password: string } | null;
   trustedCertificates: () => string[];
   buildDsn: (request: DsnRequest) => Buffer;
+  /** Domain Security: the certificate this server presents for the connector's FQDN (or TlsCertificateName). */
+  clientCertificate?: (c: SendConnectorConfig, config: TransportConfig) => { certificatePem: string; privateKeyPem: string; chainPem?: string } | null;
   /** Mailbox servers: the organization's recipients, for routing (groups, mailboxes, owning server). */
   recipients?: (address: string) => RecipientInfo | null;
   /** Mailbox servers: delivery of one message into one local mailbox (Maildir). */
@@ -232,6 +235,18 @@ export class DeliveryService {
         const message = this.deps.state.message(r.message);
         if (!message) continue;
         const domain = r.address.slice(r.address.lastIndexOf('@') + 1);
+        const block = remoteDomainBlock(config.remoteDomains, config.acceptedDomains, r.address, message.envelope.messageClass);
+        if (block) {
+          // Set-RemoteDomain: this kind of automatic message does not go to that domain; dropped without an NDR.
+          const text = `550 5.7.1 RemoteDomain.${block.parameter}; ${message.envelope.messageClass} messages to remote domain "${block.remoteDomain}" are not allowed (Set-RemoteDomain -${block.parameter})`;
+          this.deps.state.failed(r.message, r.idx, text);
+          events.push({
+            timestamp: new Date(now), source: 'ROUTING', eventId: 'DROP', internalMessageId: r.message, messageId: message.envelope.messageId,
+            recipients: [r.address], recipientStatus: [text], recipientCount: 1, returnPath: message.envelope.sender || '<>', messageSubject: message.envelope.subject,
+          } as TrackingEvent);
+          this.deps.log.log('info', 'routing.remote-domain.dropped', { internalId: r.message, recipient: r.address, remoteDomain: block.remoteDomain, setting: block.parameter, messageClass: message.envelope.messageClass });
+          continue;
+        }
         const decision = routeRecipient(domain, message.size, { ...input, anonymousSender: message.envelope.authAs === 'Anonymous' }, r.address);
         if (decision.kind === 'fail') {
           this.deps.state.failed(r.message, r.idx, decision.text);
@@ -246,12 +261,25 @@ export class DeliveryService {
             recipients: added, recipientCount: added.length, relatedRecipientAddress: r.address, returnPath: message.envelope.sender || '<>',
           } as TrackingEvent);
         } else {
-          this.deps.state.route(r.message, r.idx, decision, now);
+          this.deps.state.route(r.message, r.idx, this.redirected(decision, r.message, config), now);
         }
       }
     });
     for (const ev of events) this.track(ev);
     for (const [message, list] of failures) this.reportFailures(message, list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })), config);
+  }
+
+  /**
+   * Redirect-Message: while this server is in maintenance, mail for every next hop but its own
+   * mailbox databases (and the Unreachable queue) goes to the target Mailbox servers, spread by message.
+   */
+  private redirected<T extends { kind: 'queue'; deliveryType: string; nextHopDomain: string; connector: string; key: string }>(decision: T, message: number, config: TransportConfig): T | { kind: 'queue'; deliveryType: 'SmtpRelayToMailboxDeliveryGroup'; nextHopDomain: string; connector: string; key: string } {
+    const targets = config.redirectTargets;
+    if (targets.length === 0 || decision.deliveryType === 'SmtpDeliveryToMailbox' || decision.deliveryType === 'Unreachable') return decision;
+    const target = targets[message % targets.length].toLowerCase();
+    const relay = config.intraOrg.find((c) => c.name.toLowerCase() === target);
+    if (!relay) return decision;
+    return { kind: 'queue', deliveryType: 'SmtpRelayToMailboxDeliveryGroup', nextHopDomain: String(relay.smartHosts[0]), connector: relay.guid, key: `relay:${target}` };
   }
 
   // ---- delivery of one queue ----
@@ -549,7 +577,13 @@ export class DeliveryService {
       nextHopDomain: q.nextHopDomain,
       credential: usesBasicAuth(c) ? this.deps.credential(c) : null,
       trustedCertificates: this.deps.trustedCertificates(),
+      ...(this.domainSecured(c, config, q) && { domainSecure: { clientCertificate: this.deps.clientCertificate?.(c, config) ?? null } }),
     });
+  }
+
+  /** Domain Security: a DomainSecureEnabled connector delivering by DNS to a domain on TLSSendDomainSecureList. */
+  private domainSecured(c: SendConnectorConfig, config: TransportConfig, q: QueueRow): boolean {
+    return c.domainSecureEnabled === true && q.deliveryType === 'DnsConnectorDelivery' && config.organization.tlsSendDomainSecure.includes(q.nextHopDomain.toLowerCase());
   }
 
   // ---- failures, retries, expiry, notifications ----
@@ -592,7 +626,7 @@ export class DeliveryService {
           this.reportFailures(id, expired, config);
           continue;
         }
-        if (age >= config.retry.delayNotificationMs && message.envelope.sender !== '') {
+        if (age >= config.retry.delayNotificationMs && message.envelope.sender !== '' && this.delayDsnWanted(message.envelope.sender, config)) {
           const late = recipients.filter((r) => !r.delayNotified && wantsNotice(r, 'DELAY'));
           if (late.length === 0) continue;
           this.deps.state.batch(() => late.forEach((r) => this.deps.state.delayNotified(r.message, r.idx)));
@@ -605,19 +639,40 @@ export class DeliveryService {
     }
   }
 
+  /** Set-TransportConfig -InternalDelayDsnEnabled / -ExternalDelayDsnEnabled, by where the sender is. */
+  private delayDsnWanted(sender: string, config: TransportConfig): boolean {
+    const internal = acceptedDomainFor(config.acceptedDomains, sender.slice(sender.lastIndexOf('@') + 1)) !== undefined;
+    return (internal ? config.organization.internalDelayDsn : config.organization.externalDelayDsn) !== false;
+  }
+
+  /** Set-TransportConfig -InternalDsnMaxMessageAttachSize / -ExternalDsnMaxMessageAttachSize, by where the sender is. */
+  private dsnMaxAttach(sender: string, config: TransportConfig): number {
+    const internal = acceptedDomainFor(config.acceptedDomains, sender.slice(sender.lastIndexOf('@') + 1)) !== undefined;
+    return (internal ? config.organization.internalDsnMaxAttach : config.organization.externalDsnMaxAttach) ?? DSN_MAX_ATTACH;
+  }
+
   /** An NDR for recipients that failed for good (unless the sender is null or asked for none). */
   private reportFailures(messageId: number, failed: (PendingRecipient & { reply: string; enhanced: string })[], config: TransportConfig, remote?: string): void {
     const message = this.deps.state.message(messageId);
     if (!message || message.envelope.sender === '') return;
-    const wanted = failed.filter((r) => wantsNotice(r, 'FAILURE'));
-    if (wanted.length === 0) return;
-    this.submitDsn('failure', messageId, wanted.map((r) => ({
-      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: r.enhanced.startsWith('4') ? `5${r.enhanced.slice(1)}` : r.enhanced,
+    const status = (r: { enhanced: string }) => (r.enhanced.startsWith('4') ? `5${r.enhanced.slice(1)}` : r.enhanced);
+    let wanted = failed.filter((r) => wantsNotice(r, 'FAILURE'));
+    const blockedBy = ndrBlock(config.remoteDomains, config.acceptedDomains, message.envelope.sender);
+    if (blockedBy && wanted.length > 0) {
+      this.deps.log.log('info', 'dsn.suppressed', { internalId: messageId, to: message.envelope.sender, remoteDomain: blockedBy, reason: `NDREnabled is $false on remote domain "${blockedBy}" (Set-RemoteDomain)` });
+      wanted = [];
+    }
+    // Set-TransportConfig -GenerateCopyOfDSNFor: these codes also go to the postmaster.
+    const copied = failed.filter((r) => config.organization.copyDsnFor.includes(status(r)));
+    const reported = wanted.length > 0 ? wanted : copied;
+    if (reported.length === 0) return;
+    this.submitDsn('failure', messageId, reported.map((r) => ({
+      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: status(r),
       diagnostic: r.reply, ...(remote && { remoteMta: remote }), lastAttempt: new Date(this.now()),
-    })), config);
+    })), config, { sender: wanted.length > 0, postmasterCopy: copied.length > 0 });
   }
 
-  private submitDsn(kind: 'failure' | 'delay', originalId: number, recipients: DsnRequest['recipients'], config: TransportConfig): void {
+  private submitDsn(kind: 'failure' | 'delay', originalId: number, recipients: DsnRequest['recipients'], config: TransportConfig, to = { sender: true, postmasterCopy: false }): void {
     const message = this.deps.state.message(originalId);
     const content = this.deps.store.body(originalId);
     if (!message || !content) return;
@@ -629,21 +684,22 @@ export class DeliveryService {
       body = this.deps.buildDsn({
         kind, reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
         original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
-        recipients, maxAttachBytes: DSN_MAX_ATTACH, now, messageId: dsnId,
+        recipients, maxAttachBytes: this.dsnMaxAttach(e.sender, config), now, messageId: dsnId,
       });
     } catch (err) {
       this.deps.log.log('error', 'dsn.build.failed', { internalId: originalId, error: (err as Error).message });
       return;
     }
     const envelope: Envelope = {
-      sender: '', recipients: [{ address: e.sender }], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
+      sender: '', recipients: [...(to.sender ? [{ address: e.sender }] : []), ...(to.postmasterCopy && config.postmaster.toLowerCase() !== e.sender.toLowerCase() ? [{ address: config.postmaster }] : [])], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
       clientIp: '', clientHelo: config.fqdn, serverIp: '', serverFqdn: config.fqdn, messageId: dsnId,
       subject: `${kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`, headerFrom: config.postmaster, receivedAt: now,
     };
+    if (envelope.recipients.length === 0) return;
     this.deps.store.accept(envelope, body).then(
       (accepted) => {
         this.track({ timestamp: now, source: 'DSN', eventId: 'DSN', internalMessageId: originalId, messageId: e.messageId, recipients: recipients.map((r) => r.address), recipientStatus: recipients.map((r) => `${r.status} ${r.diagnostic ?? ''}`.trim()), recipientCount: recipients.length, sourceContext: `DSN ${dsnId} (internal id ${accepted.internalId})`, returnPath: e.sender });
-        this.deps.log.log('info', 'dsn.generated', { kind, original: originalId, dsn: accepted.internalId, to: e.sender, recipients: recipients.length });
+        this.deps.log.log('info', 'dsn.generated', { kind, original: originalId, dsn: accepted.internalId, to: envelope.recipients.map((r) => r.address), recipients: recipients.length, ...(to.postmasterCopy && { postmasterCopy: config.postmaster }) });
       },
       (err) => this.deps.log.log('error', 'dsn.queue.failed', { original: originalId, error: (err as Error).message }),
     );

@@ -19,6 +19,8 @@ import { serverSchema } from '../config/model/server.js';
 import type { StoredCredential } from '../config/model/credential.js';
 import { SmartHost } from '../config/types/index.js';
 import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
+import type { ComponentStateValue } from '../config/model/server-component-state.js';
+import { loadHubTransportState, loadOrganizationLimits, loadRemoteDomains, type OrganizationLimits, type RemoteDomainRule } from './organization-settings.js';
 
 export interface ReceiveConnectorConfig {
   name: string;
@@ -64,6 +66,8 @@ export interface ReceiveConnectorConfig {
   rejectReservedSld: boolean;
   rejectSingleLabel: boolean;
   protocolLogging: boolean;
+  /** DomainSecureEnabled: mail from the domains of TLSReceiveDomainSecureList needs mutual TLS. */
+  domainSecure?: boolean;
 }
 
 export interface AcceptedDomainRule {
@@ -114,6 +118,16 @@ export interface TransportConfig {
   connectivityLog: { enabled: boolean; folder: string } & LogRetention;
   /** The account lockout policy SMTP AUTH applies (the domain's on Mailbox servers, the local one on an Edge). */
   accountLockout?: LockoutPolicy;
+  /** Set-TransportConfig: organization-wide limits, Domain Security lists, internal servers, NDR copies. */
+  organization: OrganizationLimits;
+  /** The remote domains (Default "*" always among them). */
+  remoteDomains: RemoteDomainRule[];
+  /** HubTransport's component state: anything but Active refuses new mail (maintenance mode). */
+  hubTransport: ComponentStateValue;
+  /** Redirect-Message: the Mailbox servers (names) this server's queued mail goes to while it is in maintenance. */
+  redirectTargets: string[];
+  /** Set-ExchangeServer -MonitoringGroup: a label on the metrics endpoint. */
+  monitoringGroup?: string;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -171,6 +185,7 @@ export function receiveConnectorConfig(o: ModelObject): ReceiveConnectorConfig {
     rejectReservedSld: v.RejectReservedSecondLevelRecipientDomains === true,
     rejectSingleLabel: v.RejectSingleLabelRecipientDomains === true,
     protocolLogging: String(v.ProtocolLoggingLevel) === 'Verbose',
+    domainSecure: v.DomainSecureEnabled === true,
   };
 }
 
@@ -188,11 +203,16 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const t = ts?.values ?? {};
     const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
+    const organization = loadOrganizationLimits(repo);
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
+      : organization.externalPostmaster ? organization.externalPostmaster
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
+      organization, remoteDomains: loadRemoteDomains(repo),
+      ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
+      monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {
         folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
         maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,

@@ -25,6 +25,7 @@ import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
+import { certificateSchema } from '../config/model/certificate.js';
 import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
 import type { Server as HttpServer } from 'node:http';
@@ -66,6 +67,8 @@ export class TransportService {
   readonly metrics: TransportMetrics;
   private metricsServer?: HttpServer;
   private bound: BoundListener[] = [];
+  /** Imported certificates (PEM) trusted for client certificates (Domain Security); read again after each change. */
+  private trusted: string[] | null = null;
 
   constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { commitThread: true });
@@ -79,7 +82,7 @@ export class TransportService {
       }));
       if (oldest.has('')) rows.push({ identity: `${server.name}\\Submission`, deliveryType: 'Undefined', status: 'Ready', messages: 1, oldestAgeSeconds: (now - oldest.get('')!) / 1000 });
       return rows;
-    });
+    }, () => ({ server: server.name, role: server.role, monitoringGroup: this.config?.monitoringGroup ?? '', hubTransport: this.config?.hubTransport ?? 'Active' }));
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
     this.logonStore = server.serviceLogons();
     this.logons = new LogonGuard({
@@ -132,13 +135,28 @@ export class TransportService {
         this.log.log('error', 'config.load.failed', { reason, error: (err as Error).message, action: 'the previous configuration stays in force; fix the store and send SIGHUP' });
         return;
       }
+      const before = this.config.hubTransport;
       this.config = next;
+      this.trusted = null;
       this.delivery.configurationChanged();
+      if (next.hubTransport !== before) this.componentStateChanged(before, next.hubTransport);
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
       this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
       this.options.onApplied?.(bound.map(describeListener), next.changeCounter);
     });
     return this.reloading;
+  }
+
+  /**
+   * Maintenance mode: HubTransport Draining (or Inactive) refuses new mail (421 4.3.2 at MAIL) and
+   * ends the open sessions once their current message is taken; queued mail is still delivered.
+   */
+  private componentStateChanged(before: string, state: string): void {
+    this.log.log('info', 'transport.component-state', {
+      component: 'HubTransport', from: before, state, sessions: this.sessions.size,
+      ...(state !== 'Active' && { effect: 'new mail is refused with 421 4.3.2; queued mail is still delivered; Set-ServerComponentState -Component HubTransport -State Active -Requester <the same requester> resumes' }),
+    });
+    if (state !== 'Active') for (const s of this.sessions) s.drain();
   }
 
   /** Stops accepting, lets sessions finish (up to graceMs), then closes the stores. */
@@ -219,6 +237,7 @@ export class TransportService {
       recipients: this.recipientLookup,
       metrics: this.metrics,
       logons: this.logons,
+      trustedCertificates: () => (this.trusted ??= this.server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'))),
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);

@@ -22,6 +22,12 @@ export interface PolicyInputs {
   /** The connector's credential, opened; null when it has none. */
   credential: { username: string; password: string } | null;
   trustedCertificates: string[];
+  /**
+   * Domain Security applies to this next hop (a DomainSecureEnabled connector, a domain on
+   * TLSSendDomainSecureList): TLS is required, the peer's certificate must be valid and carry the
+   * domain, and this server presents its own certificate (null when it has none for the name).
+   */
+  domainSecure?: { clientCertificate: { certificatePem: string; privateKeyPem: string; chainPem?: string } | null };
 }
 
 /** True when the connector authenticates to its smart hosts with Basic authentication. */
@@ -41,10 +47,11 @@ export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): Ou
     ehloName: c.fqdn ?? inputs.serverFqdn,
     forceHelo: c.forceHelo,
     ...(source && { sourceAddress: source }),
-    tls: c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
-    tlsAuthLevel: c.tlsAuthLevel,
-    ...(c.tlsDomain ? { tlsDomain: c.tlsDomain } : inputs.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: inputs.nextHopDomain } : {}),
+    tls: inputs.domainSecure ? 'required' : c.ignoreStartTls ? 'never' : c.requireTls || c.smartHostAuthMechanism === 'BasicAuthRequireTLS' ? 'required' : 'opportunistic',
+    tlsAuthLevel: inputs.domainSecure ? 'DomainValidation' : c.tlsAuthLevel,
+    ...(inputs.domainSecure ? { tlsDomain: inputs.nextHopDomain } : c.tlsDomain ? { tlsDomain: c.tlsDomain } : inputs.deliveryType === 'DnsConnectorDelivery' ? { tlsDomain: inputs.nextHopDomain } : {}),
     trustedCertificates: inputs.trustedCertificates,
+    ...(inputs.domainSecure?.clientCertificate && { clientCertificate: inputs.domainSecure.clientCertificate }),
     ...(credential && { auth: { ...credential, mechanism: c.smartHostAuthMechanism as 'BasicAuth' | 'BasicAuthRequireTLS' } }),
     // Named in the texts that say what to change; the implicit connector between Mailbox servers has no Send connector to set.
     ...(!isIntraOrganization(c) && { connector: { name: c.name, requireTls: c.requireTls } }),

@@ -36,6 +36,8 @@ export interface SendConnectorConfig {
   sourceTransportServers: string[];
   errorPolicies: string[];
   protocolLogging: boolean;
+  /** DomainSecureEnabled: mutual TLS to the domains of TLSSendDomainSecureList. */
+  domainSecureEnabled?: boolean;
 }
 
 export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
@@ -69,6 +71,7 @@ export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
     sourceTransportServers: Array.isArray(v.SourceTransportServers) ? v.SourceTransportServers.map(String) : [],
     errorPolicies: flagNames(v.ErrorPolicies),
     protocolLogging: String(v.ProtocolLoggingLevel) === 'Verbose',
+    domainSecureEnabled: v.DomainSecureEnabled === true,
   };
 }
 

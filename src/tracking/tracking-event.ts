@@ -30,4 +30,6 @@ export interface TrackingEvent {
   sender?: string;
   returnPath?: string;
   directionality?: 'Incoming' | 'Originating' | 'Undefined';
+  /** The first client outside Set-TransportConfig -InternalSMTPServers (RECEIVE events). */
+  originalClientIp?: string;
 }

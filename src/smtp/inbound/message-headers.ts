@@ -101,7 +101,8 @@ export interface HeaderPolicy {
   localNames: string[];
   /** How the sender authenticated, stamped as X-MS-Exchange-Organization-AuthAs unless a trusted
    *  session (keepOrganizationHeaders) already brought one. */
-  authAs: 'Anonymous' | 'Internal';
+  /** Partner: a domain-secured sender (mutual TLS, Domain Security). */
+  authAs: 'Anonymous' | 'Internal' | 'Partner';
 }
 
 export type HeaderVerdict =

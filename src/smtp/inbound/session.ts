@@ -33,8 +33,13 @@ import {
 import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
 import { MessageIntake } from './message-intake.js';
+import { classifyMessage } from './message-class.js';
+import { clientCertificateOf, domainSecurity, type ClientCertificate } from './domain-security.js';
+import { clientChainProblem } from '../../tls/client-chain.js';
+import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
-import { processHeader, rfc5322Date } from './message-headers.js';
+import { parseHeader, processHeader, rfc5322Date } from './message-headers.js';
+import { originalClientIp } from './original-client.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
 import type { TransportMetrics } from '../../observability/metrics.js';
@@ -62,6 +67,8 @@ export interface SessionServices {
   logons: LogonGuard;
   /** Told how much input arrives, to give memory back once a burst is over (observability/idle-collector.ts). */
   idle?: { input(octets: number): void };
+  /** Certificates imported into the store (PEM): trusted, beside the system's roots, for client certificates (Domain Security). */
+  trustedCertificates?: () => string[];
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -100,6 +107,8 @@ interface Transaction {
   recipients: RecipientInput[];
   /** The content so far (created by DATA or the first BDAT). */
   intake: MessageIntake | null;
+  /** Domain Security: the sender domain the client proved with its certificate. */
+  domainSecured?: string;
 }
 
 /** A BDAT chunk being read: accepted into the transaction, or read and thrown away before its refusal is sent. */
@@ -124,6 +133,8 @@ export class InboundSession extends EventEmitter {
   private messages = 0;
   private sequence = 0;
   private tls: { protocol: string; cipher: string } | null = null;
+  /** Domain Security: the certificate the client presented after STARTTLS (null: none, or not asked for). */
+  private clientCertificate: ClientCertificate | null = null;
   private certificate: SelectedCertificate | null | undefined;
   private idleTimer?: NodeJS.Timeout;
   private lifeTimer?: NodeJS.Timeout;
@@ -359,15 +370,23 @@ export class InboundSession extends EventEmitter {
   private bdatRefusal(size: number): SmtpReply | null {
     const sequence = this.state.check({ verb: 'BDAT', size, last: false });
     if (sequence) return sequence;
-    if (!this.rights.has('BypassMessageSizeLimit') && this.state.bdatOctets + size > this.connector.maxMessageSize) return Replies.messageTooBig;
+    const limit = this.sizeLimit();
+    if (limit !== null && this.state.bdatOctets + size > limit) return Replies.messageTooBig;
     return null;
+  }
+
+  /** MaxMessageSize of the connector and the organization's limit (Set-TransportConfig), whichever is lower; null = bypassed. */
+  private sizeLimit(): number | null {
+    if (this.rights.has('BypassMessageSizeLimit')) return null;
+    const org = organizationSizeLimit(this.principal, this.config.organization);
+    return org === null ? this.connector.maxMessageSize : Math.min(org.octets, this.connector.maxMessageSize);
   }
 
   /** The transaction's content begins, by DATA (whose reader reports bare LFs itself) or by BDAT. */
   private startContent(via: 'DATA' | 'BDAT'): void {
     const tx = this.tx!;
     tx.intake = new MessageIntake({
-      maxMessageSize: this.rights.has('BypassMessageSizeLimit') ? null : this.connector.maxMessageSize,
+      maxMessageSize: this.sizeLimit(),
       maxHeaderSize: this.connector.maxHeaderSize,
       spoolDir: this.services.spoolDir,
       // BINARYMIME bodies may carry any octet: only their header is held to the bare-LF rule.
@@ -434,6 +453,9 @@ export class InboundSession extends EventEmitter {
       this.error(Replies.unrecognizedCommand);
       return;
     }
+    // Domain Security: ask the client for its certificate; its chain is checked once the handshake is
+    // done (against the system's roots and the imported certificates) and judged at MAIL FROM.
+    const mutual = this.connector.domainSecure === true && this.config.organization.tlsReceiveDomainSecure.length > 0;
     let context: SecureContext;
     try {
       context = secureContextFor(this.certificate, this.config.tlsMinimumVersion ?? 'TLSv1.2');
@@ -448,7 +470,7 @@ export class InboundSession extends EventEmitter {
     this.busy = true;
     const raw = this.socket;
     raw.off('data', this.onData);
-    const secure = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: false });
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context, requestCert: mutual, rejectUnauthorized: false });
     secure.on('error', (err) => {
       this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'failed' });
       this.log.log('info', 'smtp.in.tls.failed', { error: err.message });
@@ -457,6 +479,11 @@ export class InboundSession extends EventEmitter {
     secure.once('secure', () => {
       const cipher = secure.getCipher();
       this.tls = { protocol: secure.getProtocol() ?? 'TLS', cipher: cipher.standardName ?? cipher.name };
+      if (mutual) {
+        const peer = secure.getPeerCertificate(true);
+        const problem = clientChainProblem(peer, this.services.trustedCertificates?.() ?? []);
+        this.clientCertificate = clientCertificateOf(peer, problem === null, problem);
+      }
       this.services.metrics?.tlsHandshakes.inc({ connector: this.connector.identity, result: 'ok' });
       this.protocol('*', '', `TLS protocol ${this.tls.protocol} negotiation succeeded using ${this.tls.cipher}`);
       this.socket = secure;
@@ -551,11 +578,30 @@ export class InboundSession extends EventEmitter {
   // ---- transaction ----
 
   private async mail(sender: string, params: MailParams): Promise<void> {
+    if (this.config.hubTransport !== 'Active') {
+      // Maintenance mode (Set-ServerComponentState HubTransport Draining/Inactive): no new mail.
+      this.log.log('info', 'smtp.in.mail.refused-draining', { state: this.config.hubTransport, sender });
+      this.reply(Replies.serviceNotAvailable);
+      this.close();
+      return;
+    }
     if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
+    // The organization's own servers (authenticated, or externally secured) relay for any domain: Domain Security is for partners.
+    const secured = this.principal.kind !== 'anonymous' ? { kind: 'not-required' as const }
+      : domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
+    if (secured.kind === 'refused') {
+      this.log.log('warn', 'smtp.in.mail.domain-security-failed', { sender, domain: secured.domain, reason: secured.reason });
+      this.protocol('*', '', `Domain security failed for ${secured.domain}: ${secured.reason}`);
+      return this.reply(secured.reply);
+    }
+    if (secured.kind === 'secured') {
+      this.log.log('info', 'smtp.in.mail.domain-secured', { sender, domain: secured.domain, certificate: secured.certificate.subject });
+      this.protocol('*', '', `Domain secured: ${secured.domain} (certificate ${secured.certificate.subject})`);
+    }
     const refused = senderRefusal(this.admission, sender);
     if (refused) return this.reply(refused);
-    const bypassSize = this.rights.has('BypassMessageSizeLimit');
-    if (!bypassSize && params.size !== undefined && params.size > this.connector.maxMessageSize) return this.reply(Replies.messageTooBig);
+    const sizeLimit = this.sizeLimit();
+    if (sizeLimit !== null && params.size !== undefined && params.size > sizeLimit) return this.reply(Replies.messageTooBig);
     // Client submission: a mailbox user sends only as one of its own addresses.
     const own = this.submitterAddresses();
     if (own) {
@@ -578,7 +624,7 @@ export class InboundSession extends EventEmitter {
       return;
     }
     this.state.onMailAccepted(params);
-    this.tx = { sender, params, recipients: [], intake: null };
+    this.tx = { sender, params, recipients: [], intake: null, ...(secured.kind === 'secured' && { domainSecured: secured.domain }) };
     this.reply(Replies.senderOk);
   }
 
@@ -611,6 +657,11 @@ export class InboundSession extends EventEmitter {
       // The bare <Postmaster> (RFC 5321 §4.1.1.3): this server's postmaster.
       rcptDomain = (this.connector.defaultDomain ?? this.config.acceptedDomains.find((d) => d.type === 'Authoritative')?.domain.domain ?? this.config.fqdn).toLowerCase();
       rcptAddress = `${address}@${rcptDomain}`;
+    }
+    const envelopeLimit = recipientEnvelopeLimit(this.principal, this.config.organization);
+    if (envelopeLimit !== null && tx.recipients.length >= envelopeLimit) {
+      this.log.log('info', 'smtp.in.rcpt.envelope-limit', { limit: envelopeLimit, recipient: rcptAddress, action: 'the client sends the other recipients in a new transaction; Set-TransportConfig -MaxRecipientEnvelopeLimit raises the limit' });
+      return this.reply(Replies.tooManyRecipients);
     }
     const reserved = this.reservedDomainRefusal(rcptDomain);
     if (reserved) return this.refuseRecipient(reserved);
@@ -724,7 +775,7 @@ export class InboundSession extends EventEmitter {
       maxHopCount: this.connector.maxHopCount,
       maxLocalHopCount: this.connector.maxLocalHopCount,
       localNames: [this.config.fqdn, this.connector.fqdn],
-      authAs: this.principal.kind === 'anonymous' ? 'Anonymous' : 'Internal',
+      authAs: this.principal.kind === 'anonymous' ? (tx.domainSecured ? 'Partner' : 'Anonymous') : 'Internal',
     }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
     if (!verdict.ok) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
@@ -748,6 +799,11 @@ export class InboundSession extends EventEmitter {
         return refuse(refusedSendAs);
       }
     }
+    const messageClass = classifyMessage(verdict.header, content.body);
+    const internal = this.config.organization.internalSmtpServers;
+    const originalClient = internal.length === 0 ? undefined
+      : !internal.some((r) => r.contains(this.clientIp)) ? this.clientIp
+        : originalClientIp(this.clientIp, parseHeader(content.header).filter((f) => f.name.toLowerCase() === 'received').map((f) => f.value), internal);
     const envelope: Envelope = {
       sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
       ...(tx.params.ret && { ret: tx.params.ret }), ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
@@ -755,6 +811,8 @@ export class InboundSession extends EventEmitter {
       ...(this.principal.kind === 'user' && { authenticatedAs: this.principal.name }),
       clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,
       ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt, authAs: verdict.authAs,
+      ...(messageClass && { messageClass }),
+      ...(originalClient && { originalClientIp: originalClient }),
     };
     let internalId: number;
     try {

@@ -86,6 +86,8 @@ export interface OutboundPolicy {
   tlsDomain?: string;
   /** PEM CA or peer certificates trusted in addition to the system store. */
   trustedCertificates?: string[];
+  /** Domain Security (mutual TLS): the certificate this server presents to the peer. */
+  clientCertificate?: { certificatePem: string; privateKeyPem: string; chainPem?: string };
   /** Never sent before TLS with BasicAuthRequireTLS; inside TLS only to a proven peer (see tlsAuthLevel). */
   auth?: { username: string; password: string; mechanism: 'BasicAuth' | 'BasicAuthRequireTLS' };
   /** The Send connector the credential belongs to, named in the texts that say what to change. */
@@ -302,9 +304,12 @@ function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.Connect
   const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined)
     ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
     : {};
+  const client = policy.clientCertificate
+    ? { cert: policy.clientCertificate.certificatePem + (policy.clientCertificate.chainPem ?? ''), key: policy.clientCertificate.privateKeyPem }
+    : {};
   // `authorized` then says whether the chain verifies, nothing more: the name is checked apart (peerIdentity).
-  if (!validatesCertificates(policy)) return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...ca };
-  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...ca };
+  if (!validatesCertificates(policy)) return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...ca, ...client };
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...ca, ...client };
   if (policy.tlsAuthLevel === 'DomainValidation') {
     const expected = policy.tlsDomain || target.host;
     options.checkServerIdentity = (_host, cert) => checkDomain(expected, cert);
