@@ -226,6 +226,9 @@ export const EXAMPLES: Record<string, Example[]> = {
   'Set-RemoteDomain': [
     { code: 'Set-RemoteDomain Default -AutoReplyEnabled $false', remarks: 'Sends no automatic replies to the Internet.' },
   ],
+  'Remove-RemoteDomain': [
+    { code: 'Remove-RemoteDomain Fabrikam -Confirm:$false', remarks: 'Removes the settings for fabrikam.com; its mail follows the Default remote domain again.' },
+  ],
   'Redirect-Message': [
     { code: 'Redirect-Message -Server mbx01.contoso.com -Target mbx02.contoso.com', remarks: 'Moves the messages waiting on MBX01 to MBX02, before MBX01 goes into maintenance.' },
   ],
