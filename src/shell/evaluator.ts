@@ -4,15 +4,20 @@
 // the position of the failing expression.
 
 import type {
-  AssignmentAst, ExpressionAst, Extent, StatementAst,
+  AssignmentAst, ExpressionAst, Extent, FlowAst, StatementAst, SwitchAst, TrapAst, TryAst,
 } from './ast.js';
 import { randomUUID } from 'node:crypto';
 import {
-  collapse, convertDate, dotNetTypeName, enumerate, isNull, roundHalfEven, toArray, toBool, toNumber, toStr,
+  collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, roundHalfEven, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
-import { RuntimeError, ShellError, type ErrorRecord } from './errors.js';
+import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
+import {
+  BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput,
+} from './flow.js';
+import { readTextLines, resolvePath } from './files.js';
+import { defineFunction } from './functions.js';
 import { getMember, indexValue, invokeMethod, setMember } from './members.js';
-import { binaryOperator, unaryOperator } from './operators.js';
+import { binaryOperator, likeMatch, unaryOperator, valuesEqual } from './operators.js';
 import { runPipeline } from './pipeline.js';
 import { ScriptHalted, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
@@ -48,24 +53,137 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
   return new ShellError(record);
 }
 
-/** Runs statements in order; a failing statement is reported and the next one runs. */
+/**
+ * Runs statements in order. A statement that fails with a terminating error
+ * goes to a trap of this list, or travels to an enclosing try/trap, or is
+ * reported (and the next statement runs; a script-terminating error stops the
+ * script).
+ */
 export async function executeStatementList(rt: Runtime, statements: StatementAst[]): Promise<unknown[]> {
+  const traps = statements.filter((s): s is TrapAst => s.kind === 'trap');
   const out: unknown[] = [];
-  for (const s of statements) {
-    try {
-      out.push(...(await executeStatement(rt, s)));
-    } catch (e) {
-      if (e instanceof ScriptHalted) throw e;
-      rt.reportTerminating(toShellError(rt, e, s.extent));
+  if (traps.length) rt.handlerDepth++;
+  try {
+    for (const s of statements) {
+      if (s.kind === 'trap') continue;
+      try {
+        out.push(...(await executeStatement(rt, s)));
+      } catch (e) {
+        if (isFlowSignal(e) || e instanceof ScriptHalted) {
+          addPendingOutput(e, out);
+          throw e;
+        }
+        const err = toShellError(rt, e, s.extent);
+        movePendingOutput(e, err);
+        out.push(...takePendingOutput(err));
+        if (traps.length) {
+          rt.handlerDepth--;
+          try {
+            const outcome = await runTrap(rt, traps, err, out);
+            if (outcome === 'continue') continue;
+            if (outcome === 'write') {
+              if (!err.reported) rt.writeError(err.record);
+              err.reported = true;
+              continue;
+            }
+            if (outcome === 'break') err.stopsScript = true;
+          } finally {
+            rt.handlerDepth++;
+          }
+        }
+        if (rt.handlerDepth > (traps.length ? 1 : 0)) {
+          addPendingOutput(err, out);
+          throw err;
+        }
+        try {
+          rt.reportTerminating(err);
+        } catch (halt) {
+          addPendingOutput(halt, out);
+          throw halt;
+        }
+      }
     }
+  } finally {
+    if (traps.length) rt.handlerDepth--;
   }
   return out;
 }
 
+/**
+ * Runs the trap that handles `err` (typed traps first). 'continue': the error
+ * is handled; 'break': it goes on to the caller; 'write': it is shown and the
+ * next statement runs; 'none': no trap applies.
+ */
+export async function runTrap(rt: Runtime, traps: TrapAst[], err: ShellError, out: unknown[]): Promise<'continue' | 'break' | 'write' | 'none'> {
+  const ordered = [...traps.filter((t) => t.typeName), ...traps.filter((t) => !t.typeName)];
+  const trap = ordered.find((t) => !t.typeName || exceptionMatches(err.record, t.typeName));
+  if (!trap) return 'none';
+  const value = rt.logError(err.record);
+  rt.pushCurrent(value);
+  try {
+    out.push(...(await executeStatementList(rt, trap.body)));
+  } catch (e) {
+    if (e instanceof ContinueSignal && e.label === undefined) {
+      out.push(...takePendingOutput(e));
+      return 'continue';
+    }
+    if (e instanceof BreakSignal && e.label === undefined) {
+      out.push(...takePendingOutput(e));
+      return 'break';
+    }
+    throw e;
+  } finally {
+    rt.popCurrent();
+  }
+  return 'write';
+}
+
+/** Runs a loop body once: 'break' / 'continue' when the body asked for it (for this loop). */
+async function loopBody(rt: Runtime, body: StatementAst[], label: string | undefined, out: unknown[]): Promise<'break' | 'continue' | 'next'> {
+  try {
+    out.push(...(await executeStatementList(rt, body)));
+    return 'next';
+  } catch (e) {
+    if (e instanceof BreakSignal && labelMatches(e.label, label)) {
+      out.push(...takePendingOutput(e));
+      return 'break';
+    }
+    if (e instanceof ContinueSignal && labelMatches(e.label, label)) {
+      out.push(...takePendingOutput(e));
+      return 'continue';
+    }
+    addPendingOutput(e, out);
+    throw e;
+  }
+}
+
+/** Evaluates a statement for its truth value inside a loop (output carried on errors). */
+async function condition(rt: Runtime, s: StatementAst, out: unknown[]): Promise<boolean> {
+  try {
+    return toBool(await statementValue(rt, s));
+  } catch (e) {
+    addPendingOutput(e, out);
+    throw e;
+  }
+}
+
+/** Upper bound on loop iterations, so that a runaway script ends with an error instead of hanging. */
+const MAX_ITERATIONS = 100_000_000;
+
+function tooManyIterations(): RuntimeError {
+  return new RuntimeError(`The loop ran more than ${MAX_ITERATIONS} times and was stopped.`, 'LoopLimitExceeded', 'LimitsExceeded', 'RuntimeException');
+}
+
 export async function executeStatement(rt: Runtime, s: StatementAst): Promise<unknown[]> {
   switch (s.kind) {
-    case 'pipeline':
+    case 'pipeline': {
+      const only = s.elements.length === 1 ? s.elements[0] : undefined;
+      if (only && only.kind === 'command-expression' && only.expression.kind === 'increment' && !only.redirections) {
+        await evaluate(rt, only.expression);
+        return [];
+      }
       return runPipeline(rt, s);
+    }
     case 'assignment':
       await assign(rt, s);
       return [];
@@ -81,11 +199,211 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       const out: unknown[] = [];
       for (const item of items) {
         rt.variables.set(s.variable, item);
-        out.push(...(await executeStatementList(rt, s.body)));
+        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
       }
       return out;
     }
+    case 'while': {
+      const out: unknown[] = [];
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if (!(await condition(rt, s.condition, out))) break;
+        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+      }
+      return out;
+    }
+    case 'do': {
+      const out: unknown[] = [];
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        const c = await condition(rt, s.condition, out);
+        if (s.until ? c : !c) break;
+      }
+      return out;
+    }
+    case 'for': {
+      const out: unknown[] = [];
+      if (s.init) out.push(...(await executeStatement(rt, s.init)));
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if (s.condition && !(await condition(rt, s.condition, out))) break;
+        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        if (s.iterator) {
+          try {
+            out.push(...(await executeStatement(rt, s.iterator)));
+          } catch (e) {
+            addPendingOutput(e, out);
+            throw e;
+          }
+        }
+      }
+      return out;
+    }
+    case 'switch':
+      return executeSwitch(rt, s);
+    case 'function':
+      defineFunction(rt, s);
+      return [];
+    case 'try':
+      return executeTry(rt, s);
+    case 'trap':
+      return [];
+    case 'flow':
+      return executeFlow(rt, s);
   }
+}
+
+async function executeSwitch(rt: Runtime, s: SwitchAst): Promise<unknown[]> {
+  let value: unknown;
+  if (s.file) {
+    const path = toStr(await statementValue(rt, s.value));
+    value = readTextLines(resolvePath(path));
+  } else value = await statementValue(rt, s.value);
+  const items = isEnumerable(value) ? toArray(value) : [value];
+  const out: unknown[] = [];
+  const defaults = s.clauses.filter((c) => !c.pattern);
+  for (const item of items) {
+    rt.pushCurrent(item);
+    try {
+      let matched = false;
+      for (const clause of s.clauses) {
+        if (!clause.pattern) continue;
+        if (!(await switchMatches(rt, s, clause.pattern, item))) continue;
+        matched = true;
+        out.push(...(await executeStatementList(rt, clause.body)));
+      }
+      if (!matched) for (const d of defaults) out.push(...(await executeStatementList(rt, d.body)));
+    } catch (e) {
+      if (e instanceof BreakSignal && labelMatches(e.label, s.label)) {
+        out.push(...takePendingOutput(e));
+        break;
+      }
+      if (e instanceof ContinueSignal && labelMatches(e.label, s.label)) {
+        out.push(...takePendingOutput(e));
+        continue;
+      }
+      addPendingOutput(e, out);
+      throw e;
+    } finally {
+      rt.popCurrent();
+    }
+  }
+  return out;
+}
+
+async function switchMatches(rt: Runtime, s: SwitchAst, pattern: ExpressionAst, item: unknown): Promise<boolean> {
+  if (pattern.kind === 'scriptblock') {
+    return toBool(collapse(await executeStatementList(rt, pattern.statements)));
+  }
+  const p = await evaluate(rt, pattern);
+  if (s.mode === 'regex') {
+    return binaryOperator(s.caseSensitive ? '-cmatch' : '-match', toStr(item), toStr(p), { setMatches: (m) => rt.variables.set('Matches', m) }) === true;
+  }
+  if (s.mode === 'wildcard') return likeMatch(toStr(item), toStr(p), s.caseSensitive);
+  if (typeof p === 'string' || typeof item === 'string') {
+    const a = toStr(item);
+    const b = toStr(p);
+    return s.caseSensitive ? a === b : a.toLowerCase() === b.toLowerCase();
+  }
+  return valuesEqual(item, p, s.caseSensitive);
+}
+
+async function executeTry(rt: Runtime, s: TryAst): Promise<unknown[]> {
+  const out: unknown[] = [];
+  let error: ShellError | undefined;
+  let leaving: unknown;
+  rt.handlerDepth++;
+  try {
+    out.push(...(await executeStatementList(rt, s.body)));
+  } catch (e) {
+    if (isFlowSignal(e) || e instanceof ScriptHalted) {
+      out.push(...takePendingOutput(e));
+      leaving = e;
+    } else {
+      error = toShellError(rt, e, s.extent);
+      movePendingOutput(e, error);
+      out.push(...takePendingOutput(error));
+    }
+  } finally {
+    rt.handlerDepth--;
+  }
+  if (error) {
+    const value = rt.logError(error.record);
+    rt.statementFailed = true;
+    const clause = s.catches.find((c) => c.types.length === 0 || c.types.some((t) => exceptionMatches((error as ShellError).record, t)));
+    if (clause) {
+      error = undefined;
+      rt.pushCurrent(value);
+      try {
+        out.push(...(await executeStatementList(rt, clause.body)));
+      } catch (e) {
+        out.push(...takePendingOutput(e));
+        leaving = e;
+      } finally {
+        rt.popCurrent();
+      }
+    }
+  }
+  if (s.finallyBody) {
+    try {
+      out.push(...(await executeStatementList(rt, s.finallyBody)));
+    } catch (e) {
+      out.push(...takePendingOutput(e));
+      leaving = e;
+      error = undefined;
+    }
+  }
+  const thrown = leaving ?? error;
+  if (thrown !== undefined) {
+    addPendingOutput(thrown, out);
+    throw thrown;
+  }
+  return out;
+}
+
+async function executeFlow(rt: Runtime, s: FlowAst): Promise<unknown[]> {
+  switch (s.keyword) {
+    case 'break':
+      throw new BreakSignal(s.label);
+    case 'continue':
+      throw new ContinueSignal(s.label);
+    case 'return': {
+      const signal = new ReturnSignal();
+      if (s.value) addPendingOutput(signal, await executeStatement(rt, s.value));
+      throw signal;
+    }
+    case 'exit': {
+      const code = s.value ? toNumber(await statementValue(rt, s.value)) : 0;
+      throw new ExitSignal(Number.isFinite(code) ? Math.trunc(code) : 0);
+    }
+    case 'throw': {
+      const value = s.value ? await statementValue(rt, s.value) : rt.variables.get('_');
+      throw throwError(rt, s, s.value ? value : value instanceof ErrorRecordValue ? value : undefined);
+    }
+  }
+}
+
+/** The script-terminating error of `throw value`. */
+function throwError(rt: Runtime, s: FlowAst, value: unknown): ShellError {
+  const position = { source: rt.source, extent: s.extent };
+  let err: ShellError;
+  if (value instanceof ErrorRecordValue) {
+    err = new ShellError(value.record);
+  } else if (value === undefined || isNull(value)) {
+    err = new ShellError({
+      message: 'ScriptHalted', errorId: 'ScriptHalted', category: 'OperationStopped', reason: 'RuntimeException', position,
+    });
+  } else {
+    const message = toStr(value);
+    err = new ShellError({
+      message, errorId: message, category: 'OperationStopped', reason: 'RuntimeException',
+      targetName: message, targetType: typeof value === 'string' ? 'String' : dotNetTypeName(value).split('.').pop(),
+      targetObject: value, position,
+    });
+  }
+  err.stopsScript = true;
+  return err;
 }
 
 /**
@@ -107,28 +425,35 @@ async function assign(rt: Runtime, s: AssignmentAst): Promise<unknown> {
       const current = await evaluate(rt, s.target);
       value = binaryOperator(s.operator.slice(0, 1), current, value);
     }
-    const t = s.target;
-    if (t.kind === 'variable') rt.variables.set(t.name, value);
-    else if (t.kind === 'member') {
-      const target = await evaluate(rt, t.target);
-      const name = typeof t.member === 'string' ? t.member : toStr(await evaluate(rt, t.member));
-      setMember(target, name, value);
-    } else if (t.kind === 'index') {
-      const target = await evaluate(rt, t.target);
-      const index = await evaluate(rt, t.index);
-      if (target instanceof Hashtable) target.set(index, value);
-      else if (Array.isArray(target)) {
-        let i = toNumber(index);
-        if (i < 0) i += target.length;
-        if (i < 0 || i >= target.length) throw new RuntimeError('Index was outside the bounds of the array.', 'IndexOutOfRange', 'OperationStopped', 'IndexOutOfRangeException');
-        target[i] = value;
-      } else if (target instanceof PSObject) target.set(toStr(index), value);
-      else throw new RuntimeError('Unable to index into an object of type ' + dotNetTypeName(target) + '.', 'CannotIndex', 'InvalidOperation', 'RuntimeException');
-    }
+    await assignTo(rt, s.target, value);
   } catch (e) {
     throw withExtent(e, s.extent);
   }
   return value;
+}
+
+/** Stores `value` in a variable, a property or an element. */
+async function assignTo(rt: Runtime, t: ExpressionAst, value: unknown): Promise<void> {
+  if (t.kind === 'variable') rt.variables.set(t.name, value);
+  else if (t.kind === 'cast' && t.operand.kind === 'variable') rt.variables.set(t.operand.name, castValue(t.typeName, value));
+  else if (t.kind === 'member') {
+    const target = await evaluate(rt, t.target);
+    const name = typeof t.member === 'string' ? t.member : toStr(await evaluate(rt, t.member));
+    setMember(target, name, value);
+  } else if (t.kind === 'index') {
+    const target = await evaluate(rt, t.target);
+    const index = await evaluate(rt, t.index);
+    if (target instanceof Hashtable) target.set(index, value);
+    else if (Array.isArray(target)) {
+      let i = toNumber(index);
+      if (i < 0) i += target.length;
+      if (i < 0 || i >= target.length) throw new RuntimeError('Index was outside the bounds of the array.', 'IndexOutOfRange', 'OperationStopped', 'IndexOutOfRangeException');
+      target[i] = value;
+    } else if (target instanceof PSObject) target.set(toStr(index), value);
+    else throw new RuntimeError('Unable to index into an object of type ' + dotNetTypeName(target) + '.', 'CannotIndex', 'InvalidOperation', 'RuntimeException');
+  } else {
+    throw new RuntimeError('The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property.', 'InvalidLeftHandSide', 'InvalidOperation', 'RuntimeException');
+  }
 }
 
 export async function evaluate(rt: Runtime, expr: ExpressionAst): Promise<unknown> {
@@ -210,6 +535,12 @@ async function evaluateInner(rt: Runtime, expr: ExpressionAst): Promise<unknown>
       return castValue(expr.typeName, await evaluate(rt, expr.operand));
     case 'type':
       return new TypeValue(expr.typeName);
+    case 'increment': {
+      const old = await evaluate(rt, expr.operand);
+      const next = binaryOperator(expr.op === '++' ? '+' : '-', isNull(old) ? 0 : old, 1);
+      await assignTo(rt, expr.operand, next);
+      return expr.prefix ? next : old;
+    }
   }
 }
 

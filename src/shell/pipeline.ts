@@ -5,37 +5,88 @@
 // with all input. Also ShouldProcess (-WhatIf/-Confirm), the mandatory
 // parameter prompt, warnings and error records with -ErrorAction.
 
-import type { CommandAst, Extent, PipelineAst } from './ast.js';
+import type { CommandAst, Extent, PipelineAst, RedirectionAst } from './ast.js';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';
 import { isBuiltin, type ShellInvocationContext } from './builtins/types.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from './command.js';
-import { enumerate, toArray, toStr } from './conversion.js';
+import { enumerate, isNull, toArray, toStr } from './conversion.js';
+import { resolvePath, writeText } from './files.js';
+import { renderErrorRecord } from './format/error-view.js';
+import { renderOutDefault } from './format/out-default.js';
+import { invokeFunction } from './functions.js';
 import { LocalCommandError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
 import { evaluate, invokeScriptBlock, toShellError } from './evaluator.js';
 import { confirm, promptCredential, shouldProcessSentence } from './prompts.js';
-import { ScriptHalted, type Runtime } from './runtime.js';
+import { ScriptHalted, type ErrorSink, type FunctionDefinition, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
 import { CmdletError, Hashtable, SecureString } from './values.js';
 
-type Stage = { kind: 'expression'; run: () => Promise<unknown[]> } | { kind: 'command'; processor: CommandProcessor };
+type Stage = { kind: 'expression'; run: () => Promise<unknown[]>; redirections?: RedirectionAst[] } | { kind: 'command'; processor: CommandProcessor; redirections?: RedirectionAst[] };
 
 export async function runPipeline(rt: Runtime, ast: PipelineAst): Promise<unknown[]> {
   const stages: Stage[] = [];
   for (let i = 0; i < ast.elements.length; i++) {
     const el = ast.elements[i];
     if (el.kind === 'command-expression') {
-      stages.push({ kind: 'expression', run: async () => enumerate(await evaluate(rt, el.expression)) });
+      stages.push({ kind: 'expression', run: async () => enumerate(await evaluate(rt, el.expression)), redirections: el.redirections });
     } else {
-      stages.push(await prepareCommand(rt, el, i + 1));
+      const stage = await prepareCommand(rt, el, i + 1);
+      stages.push({ ...stage, redirections: el.redirections });
     }
   }
   let data: unknown[] = [];
   let hasInput = false;
   for (const stage of stages) {
-    data = stage.kind === 'expression' ? await stage.run() : await stage.processor.run(data, hasInput);
+    const input = data;
+    const run = (): Promise<unknown[]> => (stage.kind === 'expression' ? stage.run() : stage.processor.run(input, hasInput));
+    data = stage.redirections?.length ? await runRedirected(rt, stage.redirections, run) : await run();
     hasInput = true;
   }
   return data;
+}
+
+/** The file a redirection writes to, or undefined for `> $null`. */
+async function redirectionTarget(rt: Runtime, r: RedirectionAst): Promise<string | undefined> {
+  const v = r.target ? await evaluate(rt, r.target) : null;
+  if (isNull(v)) return undefined;
+  const path = toStr(v);
+  if (path === '') throw new RuntimeError('Cannot bind argument to parameter \'FilePath\' because it is an empty string.', 'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'InvalidData', 'ParameterBindingValidationException');
+  return resolvePath(path);
+}
+
+/** Runs one pipeline element with its redirections: `>`/`>>` (Out-File), `2>`, `2>&1`, `*>`. */
+async function runRedirected(rt: Runtime, redirections: RedirectionAst[], run: () => Promise<unknown[]>): Promise<unknown[]> {
+  let outputFile: { path?: string; append: boolean } | undefined;
+  let errorFile: { path?: string; append: boolean } | undefined;
+  let mergeErrors = false;
+  for (const r of redirections) {
+    if (r.merge) {
+      if (r.from === '2' || r.from === '*') mergeErrors = true;
+      continue;
+    }
+    const target = { path: await redirectionTarget(rt, r), append: r.append };
+    if (r.from === '1' || r.from === '*') outputFile = target;
+    if (r.from === '2' || r.from === '*') errorFile = target;
+  }
+  const merged: unknown[] = [];
+  const errorText: string[] = [];
+  const sink: ErrorSink | undefined = mergeErrors
+    ? (_record, value) => merged.push(value)
+    : errorFile
+      ? (record) => errorText.push(renderErrorRecord(record, rt.host.width))
+      : undefined;
+  const data = sink || errorFile ? await rt.withErrorSink(sink, run) : await run();
+  const output = mergeErrors ? [...data, ...merged] : data;
+  if (errorFile?.path && errorFile !== outputFile) {
+    writeText(errorFile.path, errorText.join(''), undefined, errorFile.append);
+  }
+  if (!outputFile) return output;
+  if (outputFile.path) {
+    let text = renderOutDefault(output, rt.formatEnvironment());
+    if (errorFile === outputFile) text += errorText.join('');
+    writeText(outputFile.path, text, undefined, outputFile.append);
+  }
+  return [];
 }
 
 function commandNotFound(rt: Runtime, name: string, extent: Extent): ShellError {
@@ -74,7 +125,8 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
       items.push({ kind: 'argument', value: await evaluate(rt, el), extent: el.extent, text: rt.source.text.slice(el.extent.start, el.extent.end) });
     }
   }
-  const processor = new CommandProcessor(rt, spec, ast, position, name);
+  const fn = rt.functionNamed(name);
+  const processor = fn && fn.spec === spec ? new FunctionProcessor(rt, spec, ast, position, name, fn) : new CommandProcessor(rt, spec, ast, position, name);
   try {
     processor.binder.bindCommandLine(items);
   } catch (e) {
@@ -207,12 +259,12 @@ export class CommandProcessor {
     return answer === 'yes' || answer === 'yesToAll';
   }
 
-  private missingMandatoryError(missing: ParameterSpec[]): BindingError {
+  protected missingMandatoryError(missing: ParameterSpec[]): BindingError {
     return new BindingError(`Cannot process command because of one or more missing mandatory parameters: ${missing.map((p) => p.name).join(' ')}.`, 'MissingMandatoryParameter');
   }
 
   /** The console prompt for missing mandatory parameters (interactive hosts). */
-  private async promptMandatory(missing: ParameterSpec[]): Promise<void> {
+  protected async promptMandatory(missing: ParameterSpec[]): Promise<void> {
     const host = this.rt.host;
     host.write(`\ncmdlet ${this.spec.name} at command pipeline position ${this.position}\nSupply values for the following parameters:\n`);
     for (const p of missing) {
@@ -327,3 +379,44 @@ class ScriptBlockProcessor extends CommandProcessor {
   }
 }
 
+
+/** A script function as a pipeline stage: bound like a cmdlet, run by functions.ts. */
+class FunctionProcessor extends CommandProcessor {
+  constructor(rt: Runtime, spec: CommandSpec, ast: CommandAst, position: number, name: string, private readonly fn: FunctionDefinition) {
+    super(rt, spec, ast, position, name);
+  }
+
+  override async run(input: unknown[], hasInput: boolean): Promise<unknown[]> {
+    const bindsPipeline = hasInput && this.binder.pipelineParameters().length > 0;
+    try {
+      const set = this.binder.resolveSet();
+      const missing = this.binder.missingMandatory(set).filter((p) => !(bindsPipeline && (p.valueFromPipeline || p.valueFromPipelineByPropertyName)));
+      if (missing.length) {
+        if (!this.rt.host.interactive) throw this.missingMandatoryError(missing);
+        await this.promptMandatory(missing);
+      }
+    } catch (e) {
+      if (e instanceof BindingError) throw new ShellError(this.bindingRecord(e));
+      throw e;
+    }
+    const output = await invokeFunction(this.rt, this.fn, {
+      bound: this.binder.arguments(),
+      common: this.binder.common,
+      bindsPipeline,
+      bindPipelineObject: (obj) => {
+        try {
+          const extra = this.binder.bindPipelineObject(obj);
+          const missing = this.binder.missingMandatory(this.binder.resolveSet(extra), extra);
+          if (missing.length) throw this.missingMandatoryError(missing);
+          return extra;
+        } catch (e) {
+          if (!(e instanceof BindingError)) throw e;
+          this.reportNonTerminating(this.bindingRecord(e));
+          return undefined;
+        }
+      },
+    }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent);
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
+    return output;
+  }
+}

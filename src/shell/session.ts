@@ -3,11 +3,12 @@
 // from the host (asking for more lines while a statement is incomplete), shows
 // each statement's output through Out-Default, and keeps track of errors.
 
-import type { ScriptAst, StatementAst } from './ast.js';
+import type { ScriptAst, StatementAst, TrapAst } from './ast.js';
 import { builtinCommands, builtinViews } from './builtins/index.js';
 import { COMMON_PARAMETER_NAMES } from './binder.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
-import { executeStatement, toShellError } from './evaluator.js';
+import { executeStatement, runTrap, toShellError } from './evaluator.js';
+import { ExitSignal, isFlowSignal, takePendingOutput } from './flow.js';
 import { renderOutDefault } from './format/out-default.js';
 import type { ShellHost } from './host.js';
 import { parseScript } from './parser.js';
@@ -22,6 +23,10 @@ interface PromptingHost extends ShellHost {
 
 export class ShellSession {
   readonly runtime: Runtime;
+  /** Set by `exit`: the code the process ends with. */
+  exitCode: number | undefined;
+  /** `exit` ran: an interactive session ends. */
+  exited = false;
 
   constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
     this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
@@ -61,41 +66,74 @@ export class ShellSession {
     return this.runtime.errorCount === before;
   }
 
-  /** Runs parsed statements; stops early when an error stops the script. */
+  /** Runs parsed statements; stops early when an error stops the script, or at exit/return. */
   private async runStatements(script: ScriptAst): Promise<void> {
     const rt = this.runtime;
     rt.source = script.source;
+    const traps = script.statements.filter((s): s is TrapAst => s.kind === 'trap');
     for (const statement of script.statements) {
+      if (statement.kind === 'trap') continue;
       try {
-        await this.runTopLevel(statement);
+        await this.runTopLevel(statement, traps);
       } catch (e) {
         if (e instanceof ScriptHalted) return;
+        if (e instanceof ExitSignal) {
+          this.exitCode = e.code;
+          this.exited = true;
+          rt.source = script.source;
+          return;
+        }
+        if (isFlowSignal(e)) {
+          rt.source = script.source;
+          return;
+        }
         throw e;
       }
     }
   }
 
-  private async runTopLevel(statement: StatementAst): Promise<void> {
+  private show(output: unknown[]): void {
+    if (!output.length) return;
+    const text = renderOutDefault(output, this.runtime.formatEnvironment());
+    if (text) this.host.write(text);
+  }
+
+  private async runTopLevel(statement: StatementAst, traps: TrapAst[] = []): Promise<void> {
     const rt = this.runtime;
     rt.statementFailed = false;
+    if (traps.length) rt.handlerDepth++;
+    let output: unknown[];
     try {
-      const output = await executeStatement(rt, statement);
-      if (output.length) {
-        const text = renderOutDefault(output, rt.formatEnvironment());
-        if (text) this.host.write(text);
-      }
+      output = await executeStatement(rt, statement);
     } catch (e) {
-      if (e instanceof ScriptHalted) {
+      if (traps.length) rt.handlerDepth--;
+      this.show(takePendingOutput(e));
+      if (e instanceof ScriptHalted || isFlowSignal(e)) {
         rt.lastSuccess = false;
         throw e;
       }
+      const err = e instanceof ShellError ? e : toShellError(rt, e, statement.extent);
       try {
-        rt.reportTerminating(e instanceof ShellError ? e : toShellError(rt, e, statement.extent));
+        if (traps.length) {
+          const trapOutput: unknown[] = [];
+          const outcome = await runTrap(rt, traps, err, trapOutput);
+          this.show(trapOutput);
+          if (outcome === 'continue') return;
+          if (outcome === 'write') {
+            if (!err.reported) rt.writeError(err.record);
+            err.reported = true;
+            return;
+          }
+          if (outcome === 'break') err.stopsScript = true;
+        }
+        rt.reportTerminating(err);
       } finally {
         rt.lastSuccess = false;
       }
       return;
     }
+    if (traps.length) rt.handlerDepth--;
+    this.show(output);
     rt.lastSuccess = !rt.statementFailed;
   }
 
@@ -121,6 +159,7 @@ export class ShellSession {
       buffer = buffer === undefined ? line : buffer + '\n' + line;
       const done = await this.runChunk(buffer, true);
       if (done) buffer = undefined;
+      if (this.exited) break;
     }
     return this.runtime.errorCount === before;
   }
