@@ -8,8 +8,9 @@ import type {
 } from './ast.js';
 import { randomUUID } from 'node:crypto';
 import {
-  collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, roundHalfEven, toArray, toBool, toNumber, toStr,
+  collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
+import { TimeSpan } from './timespan.js';
 import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
 import {
   BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput,
@@ -576,6 +577,8 @@ function staticMember(type: string, name: string): unknown {
   if ((t === 'int' || t === 'int32') && n === 'minvalue') return -2147483648;
   if (t === 'environment' && n === 'newline') return '\n';
   if (t === 'math' && n === 'pi') return Math.PI;
+  if (t === 'timespan' && n === 'zero') return new TimeSpan(0);
+  if (t === 'datetime' && n === 'minvalue') return new Date(-62135596800000);
   if (!KNOWN_TYPES.has(t)) throw unknownType(type);
   return null;
 }
@@ -607,7 +610,19 @@ function staticMethod(type: string, name: string, args: unknown[]): unknown {
     if (n === 'join') return toArray(args[1]).concat(args.slice(2)).map(toStr).join(toStr(args[0]));
     if (n === 'format') return binaryOperator('-f', args[0], args.slice(1));
   }
-  if (t === 'datetime' && n === 'parse') return convertDate(args[0]);
+  if (t === 'datetime' && n === 'parse') return castValue('datetime', args[0]);
+  if (t === 'timespan') {
+    const unit: Record<string, number> = { fromdays: 86_400_000, fromhours: 3_600_000, fromminutes: 60_000, fromseconds: 1000, frommilliseconds: 1 };
+    if (unit[n] !== undefined) return new TimeSpan(toNumber(args[0]) * unit[n]);
+    if (n === 'fromticks') return TimeSpan.fromTicks(toNumber(args[0]));
+    if (n === 'parse') return castValue('timespan', args[0]);
+  }
+  if (t === 'string' && n === 'concat') return args.map(toStr).join('');
+  if (t === 'io.path' || t === 'path') {
+    if (n === 'getfilename') return toStr(args[0]).split(/[\\/]/).pop();
+    if (n === 'getextension') return /\.[^./\\]*$/.exec(toStr(args[0]))?.[0] ?? '';
+    if (n === 'combine') return args.map(toStr).join('/').replace(/\/+/g, '/');
+  }
   if (t === 'guid' && n === 'newguid') return randomUUID();
   if (!KNOWN_TYPES.has(t)) throw unknownType(type);
   throw new RuntimeError(`Method invocation failed because [${type}] does not contain a method named '${name}'.`, 'MethodNotFound', 'InvalidOperation', 'RuntimeException');
@@ -617,7 +632,8 @@ const KNOWN_TYPES = new Set([
   'int', 'int32', 'long', 'int64', 'double', 'decimal', 'float', 'single', 'string', 'bool', 'boolean', 'array', 'object[]',
   'string[]', 'int[]', 'hashtable', 'datetime', 'pscustomobject', 'psobject', 'object', 'switch', 'void', 'math', 'environment',
   'securestring', 'security.securestring', 'pscredential', 'management.automation.pscredential', 'char', 'byte', 'guid', 'regex',
-  'scriptblock', 'timespan', 'uint32', 'uint64', 'ordered', 'management.automation.pscustomobject',
+  'scriptblock', 'timespan', 'uint32', 'uint64', 'ordered', 'management.automation.pscustomobject', 'io.path',
+  'exception', 'management.automation.errorrecord',
 ]);
 
 function isType(v: unknown, typeName: string): boolean {
@@ -635,6 +651,7 @@ function isType(v: unknown, typeName: string): boolean {
     case 'securestring': case 'security.securestring': return v instanceof SecureString;
     case 'pscredential': case 'management.automation.pscredential': return v instanceof PSCredential;
     case 'scriptblock': return v instanceof ScriptBlock;
+    case 'timespan': return v instanceof TimeSpan;
   }
   if (!KNOWN_TYPES.has(t)) throw unknownType(typeName);
   return false;
@@ -696,7 +713,12 @@ export function castValue(typeName: string, v: unknown): unknown {
     case 'regex':
       return toStr(v);
     case 'timespan':
-      return v;
+      if (v instanceof TimeSpan) return v;
+      if (typeof v === 'number') return TimeSpan.fromTicks(v);
+      if (isNull(v)) return new TimeSpan(0);
+      if (typeof v === 'string') return TimeSpan.parse(v);
+      if (typeof primitiveOf(v) === 'number' && /timespan/i.test(dotNetTypeName(v))) return new TimeSpan(primitiveOf(v) as number);
+      return TimeSpan.parse(toStr(v));
   }
   throw unknownType(typeName);
 }

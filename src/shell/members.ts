@@ -3,8 +3,10 @@
 // .NET methods admins call on strings, dates, hashtables and credentials, and
 // indexing.
 
-import { dotNetTypeName, isEnumerable, isNull, toArray, toNumber, toStr } from './conversion.js';
-import { RuntimeError } from './errors.js';
+import { dotNetTypeName, formatDateDisplay, isEnumerable, isNull, primitiveOf, toArray, toNumber, toStr } from './conversion.js';
+import { formatWith } from './dotnet-format.js';
+import { RuntimeError, TypeInfoValue } from './errors.js';
+import { TimeSpan } from './timespan.js';
 import { ScriptBlock } from './scriptblock.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from './values.js';
 
@@ -86,6 +88,8 @@ export function getMember(target: unknown, name: string): unknown {
       year: () => target.getFullYear(), month: () => target.getMonth() + 1, day: () => target.getDate(),
       hour: () => target.getHours(), minute: () => target.getMinutes(), second: () => target.getSeconds(),
       millisecond: () => target.getMilliseconds(), date: () => new Date(target.getFullYear(), target.getMonth(), target.getDate()),
+      dayofyear: () => Math.round((new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime() - new Date(target.getFullYear(), 0, 1).getTime()) / 86_400_000) + 1,
+      timeofday: () => new TimeSpan(target.getTime() - new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime()),
       dayofweek: () => ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][target.getDay()],
       ticks: () => target.getTime() * 10000 + 621355968000000000,
     };
@@ -136,8 +140,14 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
   }
   const m = name.toLowerCase();
   const a = (i: number): unknown => args[i];
-  if (m === 'tostring' && args.length === 0) return target instanceof Date ? toStr(target) : toStr(target);
-  if (m === 'gettype' && args.length === 0) return typeLabel(target);
+  if (m === 'tostring' && args.length === 0) return target instanceof Date ? formatDateDisplay(target) : toStr(target);
+  if (m === 'tostring' && args.length === 1 && (target instanceof Date || target instanceof TimeSpan || typeof primitiveOf(target) === 'number')) {
+    return formatWith(target, toStr(args[0]));
+  }
+  if (m === 'gettype' && args.length === 0) {
+    const own = (target as { GetType?: unknown }).GetType;
+    return typeof own === 'function' ? (own as () => unknown).call(target) : new TypeInfoValue(typeLabel(target));
+  }
   if (typeof target === 'string') {
     const s = target;
     switch (m) {
@@ -198,7 +208,25 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
       case 'addhours': return add(toNumber(a(0)) * 3600000);
       case 'addminutes': return add(toNumber(a(0)) * 60000);
       case 'addseconds': return add(toNumber(a(0)) * 1000);
+      case 'addmilliseconds': return add(toNumber(a(0)));
+      case 'addmonths': case 'addyears': {
+        const d = new Date(target.getTime());
+        const months = toNumber(a(0)) * (m === 'addyears' ? 12 : 1);
+        const day = d.getDate();
+        d.setDate(1);
+        d.setMonth(d.getMonth() + months);
+        const last = new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
+        d.setDate(Math.min(day, last));
+        return d;
+      }
+      case 'add': return add(toNumber(a(0)));
+      case 'subtract': return a(0) instanceof Date ? new TimeSpan(target.getTime() - (a(0) as Date).getTime()) : add(-toNumber(a(0)));
+      case 'toshortdatestring': return formatWith(target, 'd');
+      case 'tolongdatestring': return formatWith(target, 'D');
+      case 'toshorttimestring': return formatWith(target, 't');
+      case 'tolongtimestring': return formatWith(target, 'T');
       case 'touniversaltime': return new Date(target.getTime());
+      case 'tolocaltime': return new Date(target.getTime());
     }
   }
   if (target !== null && typeof target === 'object') {

@@ -1,6 +1,7 @@
 // Write-Output, Write-Host, Write-Warning, Write-Verbose and Clear-Host.
 
 import { convertDate, enumerate, isEnumerable, toArray, toStr } from '../conversion.js';
+import { formatDate } from '../dotnet-format.js';
 import { formatScalar } from '../format/value.js';
 import { builtin, flag, objectParam, stringParam, switchParam } from './define.js';
 
@@ -87,10 +88,7 @@ export const getDate = builtin('Utility', {
     const d = (args.get('Date') as Date | undefined) ?? new Date();
     const format = args.get('Format') as string | undefined;
     if (format === undefined) return [d];
-    const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-    const text = format.replace(/yyyy|MM|dd|HH|mm|ss/g, (t) => ({
-      yyyy: pad(d.getFullYear(), 4), MM: pad(d.getMonth() + 1), dd: pad(d.getDate()), HH: pad(d.getHours()), mm: pad(d.getMinutes()), ss: pad(d.getSeconds()),
-    })[t] ?? t);
+    const text = formatDate(d, format);
     return [text];
   },
 });
