@@ -70,6 +70,14 @@ export class ShellError extends Error {
   }
 }
 
+/** An error that carries its whole record (Write-Error's, as the script wrote it). */
+export class RecordedError extends Error {
+  override name = 'RecordedError';
+  constructor(readonly record: ErrorRecord) {
+    super(record.message);
+  }
+}
+
 /** A terminating error raised by a built-in command: local layout, command extent. */
 export class LocalCommandError extends Error {
   override name = 'LocalCommandError';

@@ -14,7 +14,7 @@ import { resolvePath, writeText } from './files.js';
 import { renderErrorRecord } from './format/error-view.js';
 import { renderOutDefault } from './format/out-default.js';
 import { invokeFunction } from './functions.js';
-import { LocalCommandError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
+import { LocalCommandError, RecordedError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
 import { evaluate, invokeScriptBlock, toShellError } from './evaluator.js';
 import { confirm, promptCredential, shouldProcessSentence } from './prompts.js';
 import { ScriptHalted, type ErrorSink, type FunctionDefinition, type Runtime } from './runtime.js';
@@ -174,6 +174,7 @@ export class CommandProcessor {
 
   /** The record for an error raised by the command itself. */
   recordFor(e: unknown): ErrorRecord {
+    if (e instanceof RecordedError) return e.record;
     if (e instanceof BindingError) return this.bindingRecord(e);
     if (e instanceof LocalCommandError) {
       return {
@@ -354,6 +355,7 @@ export class CommandProcessor {
       commands: () => rt.commandList,
       runtime: rt,
       pipelinePosition: this.position,
+      currentExtent: this.ast?.extent,
     };
     try {
       const result = await this.spec.invoke(args, ctx);

@@ -13,6 +13,7 @@ import type { FormatEnvironment } from './format/out-default.js';
 import type { ShellHost } from './host.js';
 import type { ObjectView } from './values.js';
 import { Variables } from './variables.js';
+import { psVersionTable } from './builtins/utility.js';
 import type { ActionPreference } from './binder.js';
 
 export interface ShellEnvironment {
@@ -90,6 +91,7 @@ export class Runtime {
       for (const alias of spec.aliases ?? []) if (!this.commandTable.has(alias.toLowerCase())) this.commandTable.set(alias.toLowerCase(), spec);
     }
     this.commandList = list;
+    this.variables.set('PSVersionTable', psVersionTable());
   }
 
   resolveCommand(name: string): CommandSpec | undefined {

@@ -15,6 +15,12 @@ import { clearHost, getDate, writeHost, writeOutput, writeVerbose, writeWarning 
 import { selectObject } from './select.js';
 import { sortObject } from './sort.js';
 import { whereObject } from './where.js';
+import { convertFromCsv, convertToCsv, exportCsv, importCsv } from './csv.js';
+import { addContent, getContent, outFile, setContent, startSleep, teeObject, testPath } from './files.js';
+import { groupInfoView, groupObject } from './group.js';
+import { convertToHtml } from './html.js';
+import { convertFromJson, convertToJson } from './json.js';
+import { getAlias, newTimeSpan, writeError } from './utility.js';
 
 export const builtinCommands: CommandSpec[] = [
   formatList, formatTable, outString, outNull, outHost,
@@ -22,9 +28,13 @@ export const builtinCommands: CommandSpec[] = [
   getCommand, getHelp, getMemberCommand,
   getCredential, convertToSecureString, readHost, newObject,
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
+  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep,
+  exportCsv, importCsv, convertToCsv, convertFromCsv, convertToJson, convertFromJson, convertToHtml,
+  groupObject, writeError, newTimeSpan, getAlias,
 ];
 
 export const builtinViews: ObjectView[] = [
   commandInfoView,
+  groupInfoView,
   { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
 ];

@@ -21,6 +21,8 @@ export interface ShellInvocationContext extends InvocationContext {
   runtime: Runtime;
   /** 1-based position of the command in its pipeline. */
   pipelinePosition: number;
+  /** Where the command stands in the source (error records). */
+  currentExtent?: { start: number; end: number };
 }
 
 export function shellContext(ctx: InvocationContext): ShellInvocationContext {

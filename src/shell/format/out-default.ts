@@ -70,7 +70,7 @@ export function tableFromObjects(
   objects: unknown[],
   columns: { property: string; label?: string; width?: number; align?: 'left' | 'right' }[],
   env: FormatEnvironment,
-  options: { wrap?: boolean; autoSize?: boolean } = {},
+  options: { wrap?: boolean; autoSize?: boolean; hideHeaders?: boolean } = {},
 ): string {
   const first = objects[0];
   const cols: TableColumn[] = columns.map((c) => ({
@@ -79,7 +79,7 @@ export function tableFromObjects(
     align: c.align ?? (isRightAligned(getMember(first, c.property)) ? 'right' : 'left'),
   }));
   const rows = objects.map((o) => columns.map((c) => formatValue(getMember(o, c.property), env.enumerationLimit)));
-  return renderTable(cols, rows, { width: env.width, wrap: options.wrap });
+  return renderTable(cols, rows, { width: env.width, wrap: options.wrap, hideHeaders: options.hideHeaders });
 }
 
 export function listEntries(obj: unknown, properties: string[] | undefined, env: FormatEnvironment): ListEntry[] {
