@@ -54,6 +54,7 @@ const ADDITIVE = new Set(['+', '-']);
 const MULTIPLICATIVE = new Set(['*', '/', '%']);
 const UNARY = new Set(['-not', '!', '-bnot', '-', '+', '-join', '-split']);
 const KEYWORDS = new Set(['if', 'foreach', 'for', 'while', 'do', 'switch', 'function', 'filter', 'try', 'trap', 'throw', 'return', 'break', 'continue', 'exit']);
+const BLOCK_STATEMENTS = new Set(['if', 'foreach', 'while', 'do', 'for', 'switch', 'function', 'try', 'trap']);
 const LOOPS = new Set(['foreach', 'for', 'while', 'do', 'switch']);
 
 /** `-ieq` is `-eq`; the case-sensitive `-c` forms stay. */
@@ -93,7 +94,8 @@ class Parser {
       if (this.endOf(close, t)) return statements;
       if (t.kind === 'eof') return statements; // the caller reports the missing closer
       if (t.kind === 'rparen' || t.kind === 'rbrace') throw this.unexpected(t);
-      statements.push(this.statement());
+      const statement = this.statement();
+      statements.push(statement);
       this.lx.skipSpace();
       const after = this.lx.peekExpression();
       if (after.kind === 'newline' || after.kind === 'semi') {
@@ -101,6 +103,8 @@ class Parser {
         continue;
       }
       if (this.endOf(close, after) || after.kind === 'eof') continue;
+      // a statement that ends with its own block needs no separator before the next one
+      if (BLOCK_STATEMENTS.has(statement.kind)) continue;
       throw this.unexpected(after);
     }
   }
