@@ -10,10 +10,22 @@ import { enumerate, isEnumerable, isNull, toArray, toStr } from '../conversion.j
 import { LocalCommandError } from '../errors.js';
 import { getMember, propertyNames } from '../members.js';
 import { Hashtable, PSObject, SecureString } from '../values.js';
+import { TimeSpan } from '../timespan.js';
 import { arg, builtin, flag, objectParam, switchParam } from './define.js';
 
 function jsonString(s: string): string {
   return JSON.stringify(s).replace(/[<>'&]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/**
+ * A value type of the product (a size, an enhanced time span, an address
+ * space...): a class with its own text form. Exchange's remote session hands
+ * these to scripts as their text, so JSON carries the text.
+ */
+function isValueObject(v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || v instanceof PSObject || v instanceof Hashtable || v instanceof TimeSpan) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto !== null && proto !== Object.prototype && Object.prototype.hasOwnProperty.call(proto, 'toString');
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json } | Map<string, Json>;
@@ -31,6 +43,7 @@ function toTree(v: unknown, depth: number): Json {
   }
   if (typeof v === 'object' && (v as { kind?: unknown }).kind === 'scriptblock') return toStr(v);
   if (depth < 0) return toStr(v);
+  if (isValueObject(v)) return toStr(v);
   const m = new Map<string, Json>();
   if (v instanceof Hashtable) {
     for (const [k, x] of v.pairs()) m.set(toStr(k), toTree(x, depth - 1));
