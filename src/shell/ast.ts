@@ -16,6 +16,8 @@ export interface Extent {
 export interface ScriptAst {
   kind: 'script';
   source: Source;
+  /** A script's own `param( )` block, at its start. */
+  parameters?: ParameterAst[];
   statements: StatementAst[];
   extent: Extent;
 }

@@ -261,3 +261,20 @@ describe('evaluator: script language', () => {
     assert.equal(r.session.exitCode, 3);
   });
 });
+
+describe('evaluator: console order', () => {
+  it('shows a loop\'s output in order with Write-Host, warnings and errors', async () => {
+    const t = testShell();
+    await t.session.runScript('foreach ($i in 1..2) { "out $i"; Write-Host "host $i"; if ($i -eq 2) { Write-Warning "warn"; 1/0 } }\n"end"');
+    assert.match(t.host.transcript, /^out 1\nhost 1\nout 2\nhost 2\nWARNING: warn\nAttempted to divide by zero\.\n[\s\S]*\nend\n$/);
+  });
+  it('binds a script param() block from its defaults and sets $PSScriptRoot', async () => {
+    const t = testShell();
+    await t.session.runScript('[CmdletBinding()]\nparam([string]$Server = "EDGE01", [int]$Limit = "5")\n"$Server $($Limit + 1) $PSScriptRoot"', '/scripts/report.ps1');
+    assert.equal(t.host.out, 'EDGE01 6 /scripts\n');
+    const m = testShell();
+    await m.session.runScript('param([Parameter(Mandatory=$true)]$Name)\n"ran"');
+    assert.equal(m.host.out, '');
+    assert.match(m.host.err, /missing mandatory parameters: Name\./);
+  });
+});

@@ -60,7 +60,7 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
  * reported (and the next statement runs; a script-terminating error stops the
  * script).
  */
-export async function executeStatementList(rt: Runtime, statements: StatementAst[]): Promise<unknown[]> {
+export async function executeStatementList(rt: Runtime, statements: StatementAst[], direct = false): Promise<unknown[]> {
   const traps = statements.filter((s): s is TrapAst => s.kind === 'trap');
   const out: unknown[] = [];
   if (traps.length) rt.handlerDepth++;
@@ -68,7 +68,9 @@ export async function executeStatementList(rt: Runtime, statements: StatementAst
     for (const s of statements) {
       if (s.kind === 'trap') continue;
       try {
-        out.push(...(await executeStatement(rt, s)));
+        const result = await executeStatement(rt, s, direct);
+        if (direct && rt.emit) rt.emit(result);
+        else out.push(...result);
       } catch (e) {
         if (isFlowSignal(e) || e instanceof ScriptHalted) {
           addPendingOutput(e, out);
@@ -140,9 +142,9 @@ export async function runTrap(rt: Runtime, traps: TrapAst[], err: ShellError, ou
 }
 
 /** Runs a loop body once: 'break' / 'continue' when the body asked for it (for this loop). */
-async function loopBody(rt: Runtime, body: StatementAst[], label: string | undefined, out: unknown[]): Promise<'break' | 'continue' | 'next'> {
+async function loopBody(rt: Runtime, body: StatementAst[], label: string | undefined, out: unknown[], direct: boolean): Promise<'break' | 'continue' | 'next'> {
   try {
-    out.push(...(await executeStatementList(rt, body)));
+    out.push(...(await executeStatementList(rt, body, direct)));
     return 'next';
   } catch (e) {
     if (e instanceof BreakSignal && labelMatches(e.label, label)) {
@@ -175,7 +177,12 @@ function tooManyIterations(): RuntimeError {
   return new RuntimeError(`The loop ran more than ${MAX_ITERATIONS} times and was stopped.`, 'LoopLimitExceeded', 'LimitsExceeded', 'RuntimeException');
 }
 
-export async function executeStatement(rt: Runtime, s: StatementAst): Promise<unknown[]> {
+/**
+ * Runs one statement. `direct`: its output goes straight to the console (a
+ * top-level statement), so the statements inside loops and blocks hand their
+ * output to rt.emit as they finish, in order with host writes and errors.
+ */
+export async function executeStatement(rt: Runtime, s: StatementAst, direct = false): Promise<unknown[]> {
   switch (s.kind) {
     case 'pipeline': {
       const only = s.elements.length === 1 ? s.elements[0] : undefined;
@@ -190,9 +197,9 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       return [];
     case 'if': {
       for (const clause of s.clauses) {
-        if (toBool(await statementValue(rt, clause.condition))) return executeStatementList(rt, clause.body);
+        if (toBool(await statementValue(rt, clause.condition))) return executeStatementList(rt, clause.body, direct);
       }
-      return s.elseBody ? executeStatementList(rt, s.elseBody) : [];
+      return s.elseBody ? executeStatementList(rt, s.elseBody, direct) : [];
     }
     case 'foreach': {
       const value = await statementValue(rt, s.collection);
@@ -200,7 +207,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       const out: unknown[] = [];
       for (const item of items) {
         rt.variables.set(s.variable, item);
-        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
       }
       return out;
     }
@@ -209,7 +216,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       for (let i = 0; ; i++) {
         if (i >= MAX_ITERATIONS) throw tooManyIterations();
         if (!(await condition(rt, s.condition, out))) break;
-        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
       }
       return out;
     }
@@ -217,7 +224,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       const out: unknown[] = [];
       for (let i = 0; ; i++) {
         if (i >= MAX_ITERATIONS) throw tooManyIterations();
-        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
         const c = await condition(rt, s.condition, out);
         if (s.until ? c : !c) break;
       }
@@ -229,7 +236,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       for (let i = 0; ; i++) {
         if (i >= MAX_ITERATIONS) throw tooManyIterations();
         if (s.condition && !(await condition(rt, s.condition, out))) break;
-        if ((await loopBody(rt, s.body, s.label, out)) === 'break') break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
         if (s.iterator) {
           try {
             out.push(...(await executeStatement(rt, s.iterator)));
@@ -242,12 +249,12 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       return out;
     }
     case 'switch':
-      return executeSwitch(rt, s);
+      return executeSwitch(rt, s, direct);
     case 'function':
       defineFunction(rt, s);
       return [];
     case 'try':
-      return executeTry(rt, s);
+      return executeTry(rt, s, direct);
     case 'trap':
       return [];
     case 'flow':
@@ -255,7 +262,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
   }
 }
 
-async function executeSwitch(rt: Runtime, s: SwitchAst): Promise<unknown[]> {
+async function executeSwitch(rt: Runtime, s: SwitchAst, direct: boolean): Promise<unknown[]> {
   let value: unknown;
   if (s.file) {
     const path = toStr(await statementValue(rt, s.value));
@@ -272,9 +279,9 @@ async function executeSwitch(rt: Runtime, s: SwitchAst): Promise<unknown[]> {
         if (!clause.pattern) continue;
         if (!(await switchMatches(rt, s, clause.pattern, item))) continue;
         matched = true;
-        out.push(...(await executeStatementList(rt, clause.body)));
+        out.push(...(await executeStatementList(rt, clause.body, direct)));
       }
-      if (!matched) for (const d of defaults) out.push(...(await executeStatementList(rt, d.body)));
+      if (!matched) for (const d of defaults) out.push(...(await executeStatementList(rt, d.body, direct)));
     } catch (e) {
       if (e instanceof BreakSignal && labelMatches(e.label, s.label)) {
         out.push(...takePendingOutput(e));
@@ -310,13 +317,13 @@ async function switchMatches(rt: Runtime, s: SwitchAst, pattern: ExpressionAst, 
   return valuesEqual(item, p, s.caseSensitive);
 }
 
-async function executeTry(rt: Runtime, s: TryAst): Promise<unknown[]> {
+async function executeTry(rt: Runtime, s: TryAst, direct: boolean): Promise<unknown[]> {
   const out: unknown[] = [];
   let error: ShellError | undefined;
   let leaving: unknown;
   rt.handlerDepth++;
   try {
-    out.push(...(await executeStatementList(rt, s.body)));
+    out.push(...(await executeStatementList(rt, s.body, direct)));
   } catch (e) {
     if (isFlowSignal(e) || e instanceof ScriptHalted) {
       out.push(...takePendingOutput(e));
@@ -337,7 +344,7 @@ async function executeTry(rt: Runtime, s: TryAst): Promise<unknown[]> {
       error = undefined;
       rt.pushCurrent(value);
       try {
-        out.push(...(await executeStatementList(rt, clause.body)));
+        out.push(...(await executeStatementList(rt, clause.body, direct)));
       } catch (e) {
         out.push(...takePendingOutput(e));
         leaving = e;
@@ -348,7 +355,7 @@ async function executeTry(rt: Runtime, s: TryAst): Promise<unknown[]> {
   }
   if (s.finallyBody) {
     try {
-      out.push(...(await executeStatementList(rt, s.finallyBody)));
+      out.push(...(await executeStatementList(rt, s.finallyBody, direct)));
     } catch (e) {
       out.push(...takePendingOutput(e));
       leaving = e;

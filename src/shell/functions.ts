@@ -253,3 +253,23 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
 export function functionsMatching(rt: Runtime, pattern: string): FunctionDefinition[] {
   return [...rt.functions.values()].filter((f) => likeMatch(f.ast.name, pattern));
 }
+
+/**
+ * A script's param( ) block: a script run by file gets no arguments, so each
+ * parameter takes its default; a mandatory one without a value fails.
+ */
+export async function bindScriptParameters(rt: Runtime, parameters: ParameterAst[]): Promise<void> {
+  const missing: string[] = [];
+  for (const p of parameters) {
+    const mandatory = named(attr(p, 'Parameter'), 'Mandatory') === true;
+    if (p.defaultValue) {
+      const convert = typedConvert(p.typeName);
+      const value = await evaluate(rt, p.defaultValue);
+      rt.variables.set(p.name, convert && !isNull(value) ? convert(value) : value);
+    } else if (mandatory) missing.push(p.name);
+    else rt.variables.set(p.name, unboundValue(p.typeName));
+  }
+  if (missing.length) {
+    throw new RuntimeError(`Cannot process command because of one or more missing mandatory parameters: ${missing.join(' ')}.`, 'MissingMandatoryParameter', 'InvalidArgument', 'ParameterBindingException');
+  }
+}

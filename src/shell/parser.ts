@@ -23,8 +23,9 @@ export interface ParseOptions {
 
 export function parseScript(text: string, options: ParseOptions = {}): ScriptAst {
   const parser = new Parser(text, 0, text.length, options.partial ?? false);
+  const parameters = parser.scriptParameters();
   const statements = parser.statementList('eof');
-  return { kind: 'script', source: { text, name: options.sourceName }, statements, extent: { start: 0, end: text.length } };
+  return { kind: 'script', source: { text, name: options.sourceName }, parameters, statements, extent: { start: 0, end: text.length } };
 }
 
 /** True when `text` is a complete input (parses, or fails for a reason other than missing input). */
@@ -131,6 +132,27 @@ class Parser {
       if (this.text[j] !== '(') return undefined;
     }
     return kw;
+  }
+
+  /** A script's `[CmdletBinding()] param( ... )` at its start, if any. */
+  scriptParameters(): ParameterAst[] | undefined {
+    this.skipSeparators();
+    const save = this.lx.pos;
+    while (this.lx.charAt(this.lx.pos) === '[') {
+      const a = this.attributeOrType();
+      if (!a.attribute) {
+        this.lx.pos = save;
+        return undefined;
+      }
+      this.skipSeparators();
+    }
+    if (!/^param\s*\(/i.test(this.text.slice(this.lx.pos, this.lx.pos + 40))) {
+      this.lx.pos = save;
+      return undefined;
+    }
+    this.lx.pos += 5;
+    this.lx.skipSpace();
+    return this.parameterList();
   }
 
   /** Consumes a keyword known to be at the cursor. */

@@ -71,6 +71,8 @@ export class Runtime {
   handlerDepth = 0;
   readonly functions = new Map<string, FunctionDefinition>();
   readonly callStack: CallFrame[] = [];
+  /** Receives the output of statements that write straight to the console (see executeStatement's `direct`). */
+  emit?: (items: unknown[]) => void;
   private readonly errorSinks: (ErrorSink | undefined)[] = [];
   private readonly underscore: unknown[] = [];
   source: Source = { text: '' };

@@ -7,7 +7,9 @@ import type { ScriptAst, StatementAst, TrapAst } from './ast.js';
 import { builtinCommands, builtinViews } from './builtins/index.js';
 import { COMMON_PARAMETER_NAMES } from './binder.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
+import { dirname, resolve } from 'node:path';
 import { executeStatement, runTrap, toShellError } from './evaluator.js';
+import { bindScriptParameters } from './functions.js';
 import { ExitSignal, isFlowSignal, takePendingOutput } from './flow.js';
 import { renderOutDefault } from './format/out-default.js';
 import type { ShellHost } from './host.js';
@@ -28,8 +30,23 @@ export class ShellSession {
   /** `exit` ran: an interactive session ends. */
   exited = false;
 
+  /** Output written by the running top-level statement and not shown yet. */
+  private pending: unknown[] = [];
+
   constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
-    this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
+    this.runtime = new Runtime(env, flushingHost(host, () => this.flush()), builtinCommands, builtinViews);
+    this.runtime.emit = (items) => {
+      this.pending.push(...items);
+    };
+  }
+
+  /** Shows the output gathered so far (before anything else reaches the console). */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    const text = renderOutDefault(items, this.runtime.formatEnvironment());
+    if (text) this.host.write(text);
   }
 
   /** True once any error record has been written. */
@@ -62,6 +79,12 @@ export class ShellSession {
       this.runtime.lastSuccess = false;
       return false;
     }
+    const rt = this.runtime;
+    if (sourceName) {
+      const full = resolve(sourceName);
+      rt.variables.set('PSScriptRoot', dirname(full));
+      rt.variables.set('PSCommandPath', full);
+    }
     await this.runStatements(script);
     return this.runtime.errorCount === before;
   }
@@ -70,6 +93,19 @@ export class ShellSession {
   private async runStatements(script: ScriptAst): Promise<void> {
     const rt = this.runtime;
     rt.source = script.source;
+    if (script.parameters?.length) {
+      try {
+        await bindScriptParameters(rt, script.parameters);
+      } catch (e) {
+        try {
+          rt.reportTerminating(e instanceof ShellError ? e : toShellError(rt, e, script.parameters[0].extent));
+        } catch (halt) {
+          if (!(halt instanceof ScriptHalted)) throw halt;
+        }
+        rt.lastSuccess = false;
+        return;
+      }
+    }
     const traps = script.statements.filter((s): s is TrapAst => s.kind === 'trap');
     for (const statement of script.statements) {
       if (statement.kind === 'trap') continue;
@@ -93,9 +129,8 @@ export class ShellSession {
   }
 
   private show(output: unknown[]): void {
-    if (!output.length) return;
-    const text = renderOutDefault(output, this.runtime.formatEnvironment());
-    if (text) this.host.write(text);
+    this.pending.push(...output);
+    this.flush();
   }
 
   private async runTopLevel(statement: StatementAst, traps: TrapAst[] = []): Promise<void> {
@@ -104,7 +139,7 @@ export class ShellSession {
     if (traps.length) rt.handlerDepth++;
     let output: unknown[];
     try {
-      output = await executeStatement(rt, statement);
+      output = await executeStatement(rt, statement, true);
     } catch (e) {
       if (traps.length) rt.handlerDepth--;
       this.show(takePendingOutput(e));
@@ -203,4 +238,21 @@ export class ShellSession {
     }
     return [];
   }
+}
+
+/** The host as the runtime sees it: output gathered for the console is shown before anything else is written or read. */
+function flushingHost(host: ShellHost, flush: () => void): ShellHost {
+  return new Proxy(host, {
+    get(target, prop, receiver) {
+      if (prop === 'write' || prop === 'writeError' || prop === 'readLine' || prop === 'readSecret') {
+        const f = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
+        return (...a: unknown[]) => {
+          flush();
+          return f.apply(target, a);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

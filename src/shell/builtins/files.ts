@@ -224,6 +224,43 @@ function sleepAmount(v: unknown): number {
   const one = Array.isArray(v) && v.length === 1 ? v[0] : v;
   const n = typeof one === 'number' ? one : Number(toStr(one).trim());
   if (!Number.isFinite(n)) throw new ConversionError(`Cannot convert value "${toStr(one)}" to type "System.Int32". Error: "Input string was not in a correct format."`);
-  if (n < 0 || n > 2147483) throw new ConversionError(`The ${toStr(one)} argument is outside the range 0 to 2147483.`);
+  if (n < 0) throw new ConversionError(`The ${toStr(one)} argument is less than the minimum allowed range of 0. Supply an argument that is greater than or equal to 0 and then try the command again.`);
   return n;
 }
+
+export const joinPath = builtin('Management', {
+  name: 'Join-Path',
+  synopsis: 'Combines a path and a child path into a single path.',
+  parameters: [
+    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true, aliases: ['PSPath'] }),
+    stringParam('ChildPath', { position: 1, mandatory: true }),
+  ],
+  examples: [{ code: 'Export-Csv -Path (Join-Path $PSScriptRoot "queues.csv") -NoTypeInformation', remarks: 'A file next to the script.' }],
+  invoke(args) {
+    const child = (arg<string>(args, 'ChildPath') ?? '').replace(/^[\\/]+/, '');
+    return (arg<string[]>(args, 'Path') ?? []).map((p) => {
+      const sep = p.includes('\\') && !p.includes('/') ? '\\' : '/';
+      return p.replace(/[\\/]+$/, '') + sep + child;
+    });
+  },
+});
+
+export const splitPath = builtin('Management', {
+  name: 'Split-Path',
+  synopsis: 'Returns the specified part of a path.',
+  defaultParameterSet: 'ParentSet',
+  parameters: [
+    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true }),
+    switchParam('Parent', { sets: ['ParentSet'] }),
+    switchParam('Leaf', { sets: ['LeafSet'] }),
+  ],
+  examples: [{ code: 'Split-Path .\\reports\\queues.csv -Leaf', remarks: 'queues.csv' }],
+  invoke(args) {
+    return (arg<string[]>(args, 'Path') ?? []).map((p) => {
+      const trimmed = p.replace(/[\\/]+$/, '');
+      const i = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+      if (flag(args, 'Leaf')) return i < 0 ? trimmed : trimmed.slice(i + 1);
+      return i < 0 ? '' : i === 0 ? trimmed[0] : trimmed.slice(0, i);
+    });
+  },
+});

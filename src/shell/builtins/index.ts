@@ -16,7 +16,7 @@ import { selectObject } from './select.js';
 import { sortObject } from './sort.js';
 import { whereObject } from './where.js';
 import { convertFromCsv, convertToCsv, exportCsv, importCsv } from './csv.js';
-import { addContent, getContent, outFile, setContent, startSleep, teeObject, testPath } from './files.js';
+import { addContent, getContent, joinPath, outFile, setContent, splitPath, startSleep, teeObject, testPath } from './files.js';
 import { groupInfoView, groupObject } from './group.js';
 import { convertToHtml } from './html.js';
 import { convertFromJson, convertToJson } from './json.js';
@@ -28,7 +28,7 @@ export const builtinCommands: CommandSpec[] = [
   getCommand, getHelp, getMemberCommand,
   getCredential, convertToSecureString, readHost, newObject,
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
-  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep,
+  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep, joinPath, splitPath,
   exportCsv, importCsv, convertToCsv, convertFromCsv, convertToJson, convertFromJson, convertToHtml,
   groupObject, writeError, newTimeSpan, getAlias,
 ];
