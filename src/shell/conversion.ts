@@ -97,7 +97,7 @@ export function dotNetTypeName(v: unknown): string {
   if (typeof v === 'string') return 'System.String';
   if (typeof v === 'boolean') return 'System.Boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? 'System.Int32' : 'System.Int64') : 'System.Double';
-  if (Array.isArray(v)) return 'System.Object[]';
+  if (Array.isArray(v)) return (v as { typeName?: string }).typeName ?? 'System.Object[]';
   if (v instanceof Date) return 'System.DateTime';
   if (v instanceof TimeSpan) return 'System.TimeSpan';
   if (v instanceof Hashtable) return 'System.Collections.Hashtable';

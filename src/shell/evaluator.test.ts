@@ -278,3 +278,14 @@ describe('evaluator: console order', () => {
     assert.match(m.host.err, /missing mandatory parameters: Name\./);
   });
 });
+
+describe('evaluator: collections scripts build', () => {
+  it('grows ArrayList and List[T] in place and enumerates hashtables', async () => {
+    const r = await script('$l = New-Object System.Collections.ArrayList\n[void]$l.Add("a")\n$l.Add("b")\n$g = [System.Collections.Generic.List[string]]::new()\n$g.Add("x")\n"$($l.Count) $($g.Count) $($l -join ",")"\n$h = @{b=2; a=1}\n$h.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Key)=$($_.Value)" }');
+    assert.equal(r.out, '1\n2 1 a,b\na=1\nb=2\n');
+  });
+  it('lets return end one ForEach-Object run and break leave the loop around it', async () => {
+    assert.equal((await script('1..3 | ForEach-Object { if ($_ -eq 2) { return }; $_ }')).out, '1\n3\n');
+    assert.equal((await script('foreach ($i in 1..3) { 1..3 | ForEach-Object { if ($_ -eq 2) { break } ; "$i$_" } }\n"after"')).out, '11\nafter\n');
+  });
+});

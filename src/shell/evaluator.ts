@@ -11,6 +11,7 @@ import {
   collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
 import { TimeSpan } from './timespan.js';
+import { ArrayList, listTypeName } from './arraylist.js';
 import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
 import {
   BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput,
@@ -593,6 +594,8 @@ function staticMember(type: string, name: string): unknown {
 function staticMethod(type: string, name: string, args: unknown[]): unknown {
   const t = normType(type);
   const n = name.toLowerCase();
+  const list = listTypeName(type);
+  if (list && n === 'new') return ArrayList.create(list, args.length === 1 && typeof args[0] !== 'number' ? toArray(args[0]) : []);
   if (t === 'math') {
     const nums = args.map((a) => toNumber(a));
     switch (n) {
@@ -645,6 +648,7 @@ const KNOWN_TYPES = new Set([
 
 function isType(v: unknown, typeName: string): boolean {
   const t = normType(typeName);
+  if (listTypeName(typeName)) return v instanceof ArrayList;
   switch (t) {
     case 'string': return typeof v === 'string';
     case 'int': case 'int32': case 'long': case 'int64': return typeof v === 'number' && Number.isInteger(v);
@@ -671,6 +675,8 @@ function cannotConvert(v: unknown, type: string): RuntimeError {
 /** `[type]value` for the types admins use. */
 export function castValue(typeName: string, v: unknown): unknown {
   const t = normType(typeName);
+  const list = listTypeName(typeName);
+  if (list) return ArrayList.create(list, isNull(v) ? [] : toArray(v));
   switch (t) {
     case 'int': case 'int32': case 'long': case 'int64': case 'uint32': case 'uint64': case 'byte': {
       if (isNull(v)) return 0;
@@ -745,6 +751,10 @@ export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current
   rt.pushCurrent(current);
   try {
     return await executeStatementList(rt, block.ast.statements);
+  } catch (e) {
+    // `return` ends this run of the block (ForEach-Object goes on with the next object)
+    if (e instanceof ReturnSignal) return takePendingOutput(e);
+    throw e;
   } finally {
     rt.popCurrent();
     rt.source = savedSource;

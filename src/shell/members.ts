@@ -198,9 +198,13 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
         target.set(a(0), a(1));
         return undefined;
       case 'remove': target.delete(a(0)); return undefined;
+      case 'containsvalue': return target.pairs().some(([, v]) => v === a(0) || toStr(v) === toStr(a(0)));
+      case 'clear': for (const k of target.keys()) target.delete(k); return undefined;
+      case 'getenumerator':
+        return target.pairs().map(([k, v]) => new PSObject('System.Collections.DictionaryEntry', [['Name', k], ['Key', k], ['Value', v]]));
     }
   }
-  if (Array.isArray(target) && m === 'contains') return target.some((x) => toStr(x) === toStr(a(0)));
+  if (Array.isArray(target) && m === 'contains' && typeof (target as { Contains?: unknown }).Contains !== 'function') return target.some((x) => toStr(x) === toStr(a(0)));
   if (target instanceof Date) {
     const add = (ms: number): Date => new Date(target.getTime() + ms);
     switch (m) {

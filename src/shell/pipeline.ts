@@ -13,6 +13,7 @@ import { enumerate, isNull, toArray, toStr } from './conversion.js';
 import { resolvePath, writeText } from './files.js';
 import { renderErrorRecord } from './format/error-view.js';
 import { renderOutDefault } from './format/out-default.js';
+import { addPendingOutput, isFlowSignal } from './flow.js';
 import { invokeFunction } from './functions.js';
 import { LocalCommandError, RecordedError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
 import { evaluate, invokeScriptBlock, toShellError } from './evaluator.js';
@@ -303,6 +304,17 @@ export class CommandProcessor {
 
   async run(input: unknown[], hasInput: boolean): Promise<unknown[]> {
     const output: unknown[] = [];
+    try {
+      await this.runInto(input, hasInput, output);
+    } catch (e) {
+      if (isFlowSignal(e)) addPendingOutput(e, output);
+      throw e;
+    }
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
+    return output;
+  }
+
+  private async runInto(input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
     if (hasInput && this.binder.pipelineParameters().length > 0) {
       for (const obj of input) {
         let extra: Map<string, unknown>;
@@ -334,8 +346,6 @@ export class CommandProcessor {
       }
       await this.invoke(this.binder.arguments(), input, hasInput, output);
     }
-    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
-    return output;
   }
 
   private async invoke(args: BoundArguments, input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
@@ -361,7 +371,7 @@ export class CommandProcessor {
       const result = await this.spec.invoke(args, ctx);
       if (Array.isArray(result)) output.push(...result);
     } catch (e) {
-      if (e instanceof ShellError || e instanceof ScriptHalted) throw e;
+      if (e instanceof ShellError || e instanceof ScriptHalted || isFlowSignal(e)) throw e;
       if (e instanceof RuntimeError) throw toShellError(rt, e, this.ast?.extent ?? { start: 0, end: 0 });
       if (e instanceof LocalCommandError || e instanceof BindingError || (isBuiltin(this.spec) && !(e instanceof CmdletError))) {
         throw new ShellError(this.recordFor(e));

@@ -2,6 +2,7 @@
 // optional -Begin/-End blocks, or gets a property of each object (% Name).
 
 import { enumerate, isNull } from '../conversion.js';
+import { addPendingOutput, isFlowSignal } from '../flow.js';
 import { LocalCommandError } from '../errors.js';
 import { getMember, hasProperty, invokeMethod } from '../members.js';
 import type { ScriptBlock } from '../scriptblock.js';
@@ -47,10 +48,16 @@ export const forEachObject = builtin('Core', {
     const begin = arg<ScriptBlock>(args, 'Begin');
     const process = arg<ScriptBlock>(args, 'Process') as ScriptBlock;
     const end = arg<ScriptBlock>(args, 'End');
-    if (begin) out.push(...(await ctx.invokeScriptBlock(begin, null)));
-    const list = ctx.hasInput || explicit !== undefined ? items : [null];
-    for (const o of list) out.push(...(await ctx.invokeScriptBlock(process, isNull(o) ? null : o)));
-    if (end) out.push(...(await ctx.invokeScriptBlock(end, null)));
+    try {
+      if (begin) out.push(...(await ctx.invokeScriptBlock(begin, null)));
+      const list = ctx.hasInput || explicit !== undefined ? items : [null];
+      for (const o of list) out.push(...(await ctx.invokeScriptBlock(process, isNull(o) ? null : o)));
+      if (end) out.push(...(await ctx.invokeScriptBlock(end, null)));
+    } catch (e) {
+      // `break`/`continue` leave the pipeline: what was written so far still counts
+      if (isFlowSignal(e)) addPendingOutput(e, out);
+      throw e;
+    }
     return out;
   },
 });
