@@ -243,7 +243,7 @@ export class ShellSession {
 /** The host as the runtime sees it: output gathered for the console is shown before anything else is written or read. */
 function flushingHost(host: ShellHost, flush: () => void): ShellHost {
   return new Proxy(host, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       if (prop === 'write' || prop === 'writeError' || prop === 'readLine' || prop === 'readSecret') {
         const f = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
         return (...a: unknown[]) => {
@@ -251,7 +251,7 @@ function flushingHost(host: ShellHost, flush: () => void): ShellHost {
           return f.apply(target, a);
         };
       }
-      const v = Reflect.get(target, prop, receiver);
+      const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });

@@ -95,3 +95,20 @@ describe('JSON, HTML and Group-Object', () => {
     assert.equal(r.out, '\n   Enabled: True\n\nName       \n----       \nTo Internet\n\n\n\n   Enabled: False\n\nName   \n----   \nTo Edge\n\n\n\nTo Internet\nTo Edge    \n\n\n');
   });
 });
+
+describe('Tee-Object, Get-Alias, Join-Path and $PSVersionTable', () => {
+  it('saves and passes on objects', async () => {
+    const r = await run('1,2 | Tee-Object -FilePath tee.txt | ForEach-Object { $_ * 10 }\n"a","b" | Tee-Object -Variable saved | Out-Null\n$saved -join "+"');
+    assert.equal(r.out, '10\n20\na+b\n');
+    assert.equal(readFileSync(join(dir, 'tee.txt'), 'utf8'), '1\n2\n');
+  });
+  it('lists aliases by name and by definition', async () => {
+    const r = await run('(Get-Alias gc).Definition\n(Get-Alias -Definition Where-Object).Name -join ","\nGet-Alias nosuchalias');
+    assert.equal(r.out, 'Get-Content\n? -> Where-Object,where -> Where-Object\n');
+    assert.match(r.err, /This command cannot find a matching alias because an alias with the name 'nosuchalias' does not exist\./);
+  });
+  it('joins and splits paths and reports the language version', async () => {
+    const r = await run('Join-Path reports queues.csv\nSplit-Path reports/queues.csv -Leaf\nSplit-Path reports/queues.csv\n"$($PSVersionTable.PSVersion.Major).$($PSVersionTable.PSVersion.Minor) $($PSVersionTable.PSEdition)"');
+    assert.equal(r.out, 'reports/queues.csv\nqueues.csv\nreports\n5.1 Desktop\n');
+  });
+});
