@@ -289,3 +289,11 @@ describe('evaluator: collections scripts build', () => {
     assert.equal((await script('foreach ($i in 1..3) { 1..3 | ForEach-Object { if ($_ -eq 2) { break } ; "$i$_" } }\n"after"')).out, '11\nafter\n');
   });
 });
+
+describe('evaluator: common parameters on functions', () => {
+  it('honours -ErrorAction, -ErrorVariable and -Verbose on a function call', async () => {
+    const r = await script('function Check { [CmdletBinding()] param() Write-Verbose "checking"; Get-ReceiveConnector nope; "done" }\nCheck -ErrorAction SilentlyContinue -ErrorVariable problems -Verbose\n$problems.Count\n$problems[0].CategoryInfo.Reason\ntry { Check -ErrorAction Stop } catch { "stopped" }');
+    assert.equal(r.out, 'VERBOSE: checking\ndone\n1\nManagementObjectNotFoundException\nstopped\n');
+    assert.equal(r.err, '');
+  });
+});

@@ -216,6 +216,7 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
     v.setLocal('PSBoundParameters', boundParameters);
     if (call.common.errorAction) v.setLocal('ErrorActionPreference', call.common.errorAction);
     if (call.common.warningAction) v.setLocal('WarningPreference', call.common.warningAction);
+    if (call.common.verbose !== undefined) v.setLocal('VerbosePreference', call.common.verbose ? 'Continue' : 'SilentlyContinue');
     v.setLocal('input', ast.process ? [] : input.slice());
     if (ast.begin) await runBlock(rt, ast.begin, out);
     if (ast.process) {

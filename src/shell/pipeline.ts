@@ -411,7 +411,29 @@ class FunctionProcessor extends CommandProcessor {
       if (e instanceof BindingError) throw new ShellError(this.bindingRecord(e));
       throw e;
     }
-    const output = await invokeFunction(this.rt, this.fn, {
+    const errorLog = this.rt.variables.get('Error') as unknown[];
+    const known = new Set(errorLog);
+    const collectErrors = (): void => {
+      const name = this.binder.common.errorVariable;
+      if (!name) return;
+      const fresh = errorLog.filter((x) => !known.has(x)).reverse();
+      const append = name.startsWith('+');
+      const variable = append ? name.slice(1) : name;
+      const before = append ? this.rt.variables.get(variable) : null;
+      this.rt.variables.set(variable, [...(Array.isArray(before) ? before : before === null ? [] : [before]), ...fresh]);
+    };
+    let output: unknown[];
+    try {
+      output = await this.callFunction(input, hasInput, bindsPipeline);
+    } finally {
+      collectErrors();
+    }
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
+    return output;
+  }
+
+  private callFunction(input: unknown[], hasInput: boolean, bindsPipeline: boolean): Promise<unknown[]> {
+    return invokeFunction(this.rt, this.fn, {
       bound: this.binder.arguments(),
       common: this.binder.common,
       bindsPipeline,
@@ -428,7 +450,5 @@ class FunctionProcessor extends CommandProcessor {
         }
       },
     }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent);
-    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
-    return output;
   }
 }

@@ -4,6 +4,7 @@ import { convertDate, enumerate, isEnumerable, toArray, toStr } from '../convers
 import { formatDate } from '../dotnet-format.js';
 import { formatScalar } from '../format/value.js';
 import { builtin, flag, objectParam, stringParam, switchParam } from './define.js';
+import { shellContext } from './types.js';
 
 export const writeOutput = builtin('Utility', {
   name: 'Write-Output',
@@ -63,7 +64,10 @@ export const writeVerbose = builtin('Utility', {
   name: 'Write-Verbose',
   synopsis: 'Writes text to the verbose message stream.',
   parameters: [stringParam('Message', { position: 0, mandatory: true, valueFromPipeline: true })],
-  invoke() {
+  invoke(args, ctx) {
+    // shown when $VerbosePreference is Continue (a function called with -Verbose sets it)
+    const rt = shellContext(ctx).runtime;
+    if (rt.preference('VerbosePreference', 'SilentlyContinue') === 'Continue') ctx.host.write(`VERBOSE: ${toStr(args.get('Message'))}\n`);
     return [];
   },
 });
