@@ -111,15 +111,39 @@ export function fileError(e: unknown, path: string, reading: boolean): LocalComm
   return new LocalCommandError(`${reading ? 'Reading' : 'Writing'} '${path}' failed: ${(e as Error)?.message ?? String(e)}`, { errorId: 'FileOpenFailure', category: 'OpenError', reason: 'IOException' });
 }
 
-export function readText(path: string): string {
-  return decodeText(readFileSync(path));
+/** Text in a named encoding (a byte-order mark of that encoding is skipped); BOM detection when none is named. */
+export function decodeAs(buf: Buffer, encoding: EncodingName | undefined): string {
+  switch (encoding) {
+    case undefined: case 'Unknown':
+      return decodeText(buf);
+    case 'Unicode': case 'String':
+      return buf.subarray(buf[0] === 0xff && buf[1] === 0xfe ? 2 : 0).toString('utf16le');
+    case 'BigEndianUnicode': {
+      const b = Buffer.from(buf.subarray(buf[0] === 0xfe && buf[1] === 0xff ? 2 : 0));
+      for (let i = 0; i + 1 < b.length; i += 2) [b[i], b[i + 1]] = [b[i + 1], b[i]];
+      return b.toString('utf16le');
+    }
+    case 'UTF32': {
+      let s = '';
+      for (let i = buf.readUInt32LE(0) === 0xfeff ? 4 : 0; i + 3 < buf.length; i += 4) s += String.fromCodePoint(buf.readUInt32LE(i));
+      return s;
+    }
+    case 'UTF8':
+      return buf.subarray(buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0).toString('utf8');
+    default:
+      return buf.toString('latin1');
+  }
+}
+
+export function readText(path: string, encoding?: EncodingName): string {
+  return decodeAs(readFileSync(path), encoding);
 }
 
 /** The lines of a text file (a final line break does not add an empty line). */
-export function readTextLines(path: string): string[] {
+export function readTextLines(path: string, encoding?: EncodingName): string[] {
   let text: string;
   try {
-    text = readText(path);
+    text = readText(path, encoding);
   } catch (e) {
     throw fileError(e, path, true);
   }

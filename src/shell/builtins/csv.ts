@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { ConversionError } from '../command.js';
 import { enumerate, formatDateDisplay, isEnumerable, isNull, toStr } from '../conversion.js';
 import { LocalCommandError } from '../errors.js';
-import { convertEncoding, readTextLines, resolvePath, writeText, type EncodingName } from '../files.js';
+import { convertEncoding, readTextLines, resolvePath, type EncodingName } from '../files.js';
+import { write } from './files.js';
 import { getMember, propertyNames } from '../members.js';
 import { Hashtable, PSObject } from '../values.js';
 import { arg, builtin, flag, objectParam, stringArrayParam, stringParam, switchParam } from './define.js';
@@ -127,9 +128,10 @@ export const exportCsv = builtin('Utility', {
   aliases: ['epcsv'],
   synopsis: 'Converts objects into a series of comma-separated value (CSV) strings and saves the strings to a file.',
   description: 'Writes the objects as CSV: a #TYPE line (unless -NoTypeInformation), a header of the first object\'s property names, and one line per object, every field quoted. The default encoding is UTF-8 without a byte-order mark.',
+  defaultParameterSet: 'ByPath',
   parameters: [
-    stringParam('Path', { position: 0, aliases: ['FilePath'] }),
-    stringParam('LiteralPath', { aliases: ['PSPath'] }),
+    stringParam('Path', { position: 0, aliases: ['FilePath'], mandatory: true, sets: ['ByPath'] }),
+    stringParam('LiteralPath', { aliases: ['PSPath'], mandatory: true, sets: ['ByLiteralPath'] }),
     switchParam('NoTypeInformation', { aliases: ['NTI'] }),
     switchParam('Append'), switchParam('Force'), switchParam('NoClobber'),
     delimiterParam(),
@@ -138,11 +140,7 @@ export const exportCsv = builtin('Utility', {
   ],
   examples: [{ code: 'Get-SendConnector | Select-Object Name,Enabled | Export-Csv .\\connectors.csv -NoTypeInformation', remarks: 'Saves two columns of every Send connector.' }],
   invoke(args, ctx) {
-    const given = arg<string>(args, 'Path') ?? arg<string>(args, 'LiteralPath');
-    if (given === undefined) {
-      throw new LocalCommandError('Cannot perform operation because the path resolved to more than one file. This command cannot operate on multiple files.', { errorId: 'CannotSpecifyPathAndLiteralPath', category: 'InvalidData', reason: 'PSArgumentException' });
-    }
-    const path = resolvePath(given);
+    const path = resolvePath(arg<string>(args, 'Path') ?? arg<string>(args, 'LiteralPath') ?? '');
     const append = flag(args, 'Append');
     const exists = existsSync(path);
     if (flag(args, 'NoClobber') && !append && exists) {
@@ -151,11 +149,22 @@ export const exportCsv = builtin('Utility', {
     const delimiter = arg<string>(args, 'Delimiter') ?? ',';
     let header: string[] | undefined;
     if (append && exists) {
-      const lines = readTextLines(path).filter((l) => !/^#TYPE/i.test(l));
+      const lines = readTextLines(path, arg<EncodingName>(args, 'Encoding')).filter((l) => !/^#TYPE/i.test(l));
       if (lines.length) header = parseCsv(lines[0], delimiter)[0] ?? [];
     }
-    const lines = csvLines(inputItems(args, ctx.input), { delimiter, typeInformation: !flag(args, 'NoTypeInformation'), header });
-    writeText(path, lines.map((l) => l + '\n').join(''), arg<EncodingName>(args, 'Encoding'), append);
+    const items = inputItems(args, ctx.input);
+    const first = items.find((o) => !isNull(o));
+    if (header && first !== undefined && !flag(args, 'Force')) {
+      const own = new Set(propertyNames(first).map((n) => n.toLowerCase()));
+      const missing = header.find((h) => !own.has(h.toLowerCase()));
+      if (missing !== undefined) {
+        throw new LocalCommandError(`Cannot append CSV content to the following file: ${path}. The appended object does not have a property that corresponds to the following column: ${missing}. To continue with mismatched properties, add the -Force parameter, and then retry the command.`, {
+          errorId: 'CannotAppendCsvWithMismatchedPropertyName', category: 'InvalidData', reason: 'InvalidOperationException', targetName: missing, targetType: 'String',
+        });
+      }
+    }
+    const lines = csvLines(items, { delimiter, typeInformation: !flag(args, 'NoTypeInformation'), header });
+    write(path, lines.map((l) => l + '\n').join(''), arg<EncodingName>(args, 'Encoding'), append, flag(args, 'Force'));
     return [];
   },
 });
@@ -187,7 +196,7 @@ export const importCsv = builtin('Utility', {
       const path = resolvePath(p);
       let lines: string[];
       try {
-        lines = readTextLines(path);
+        lines = readTextLines(path, arg<EncodingName>(args, 'Encoding'));
       } catch (e) {
         ctx.writeError(e as Error);
         continue;

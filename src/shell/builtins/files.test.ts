@@ -112,3 +112,14 @@ describe('Tee-Object, Get-Alias, Join-Path and $PSVersionTable', () => {
     assert.equal(r.out, 'reports/queues.csv\nqueues.csv\nreports\n5.1 Desktop\n');
   });
 });
+
+describe('encodings and appending CSV', () => {
+  it('reads a named encoding and refuses to append mismatched CSV rows without -Force', async () => {
+    writeFileSync(join(dir, 'latin.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    writeFileSync(join(dir, 'base.csv'), '"Name","Domain"\n"Contoso","contoso.com"\n');
+    const r = await run('Get-Content latin.txt -Encoding Default\n[pscustomobject]@{Name="x"} | Export-Csv base.csv -Append -NoTypeInformation\n[pscustomobject]@{Name="Fabrikam"} | Export-Csv base.csv -Append -NoTypeInformation -Force\n(Import-Csv base.csv).Count');
+    assert.equal(r.out, 'café\n2\n');
+    assert.match(r.err, /The appended object does not have a property that corresponds to the following column: Domain\./);
+    assert.equal(readFileSync(join(dir, 'base.csv'), 'utf8'), '"Name","Domain"\n"Contoso","contoso.com"\n"Fabrikam",\n');
+  });
+});

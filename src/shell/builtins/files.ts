@@ -19,7 +19,7 @@ function encodingParam(position?: number) {
 }
 
 /** Writes text, making a read-only file writable first when -Force is given. */
-function write(path: string, text: string, encoding: EncodingName | undefined, append: boolean, force: boolean): void {
+export function write(path: string, text: string, encoding: EncodingName | undefined, append: boolean, force: boolean): void {
   try {
     writeText(path, text, encoding, append);
   } catch (e) {
@@ -132,10 +132,10 @@ export const getContent = builtin('Management', {
       for (const path of paths) {
         try {
           if (flag(args, 'Raw')) {
-            out.push(readText(path));
+            out.push(readText(path, arg<EncodingName>(args, 'Encoding')));
             continue;
           }
-          let lines = readTextLines(path);
+          let lines = readTextLines(path, arg<EncodingName>(args, 'Encoding'));
           const total = arg<number>(args, 'TotalCount');
           const tail = arg<number>(args, 'Tail');
           if (total !== undefined && total >= 0) lines = lines.slice(0, total);
