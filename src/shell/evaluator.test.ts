@@ -297,3 +297,12 @@ describe('evaluator: common parameters on functions', () => {
     assert.equal(r.err, '');
   });
 });
+
+describe('evaluator: recursion', () => {
+  it('recurses, and stops a runaway recursion with one error', async () => {
+    assert.equal((await script('function Fact([int]$n) { if ($n -le 1) { return 1 }; return $n * (Fact ($n - 1)) }\nFact 10')).out, '3628800\n');
+    const r = await script('function Loop($n) { Loop ($n + 1) }\nLoop 1\n"after"');
+    assert.equal(r.out, 'after\n');
+    assert.equal(r.err.match(/The script failed due to call depth overflow\./g)?.length, 1);
+  });
+});

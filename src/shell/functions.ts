@@ -16,6 +16,9 @@ import { likeMatch, makeRegExp } from './operators.js';
 import type { FunctionDefinition, Runtime } from './runtime.js';
 import { Hashtable } from './values.js';
 
+/** Nested function calls allowed before a runaway recursion is stopped with an error. */
+const MAX_CALL_DEPTH = 1000;
+
 /** Name of the parameter that collects a simple function's extra arguments ($args). */
 export const REMAINING_ARGUMENTS = 'RemainingArguments__';
 
@@ -193,6 +196,9 @@ async function runBlock(rt: Runtime, statements: StatementAst[], out: unknown[])
 /** Runs a function call: begin once, process per input object, end once. */
 export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call: FunctionCall, input: unknown[], hasInput: boolean, callExtent: { start: number; end: number }): Promise<unknown[]> {
   const { ast } = def;
+  if (rt.callStack.length >= MAX_CALL_DEPTH) {
+    throw new RuntimeError('The script failed due to call depth overflow.', 'CallDepthOverflow', 'InvalidOperation', 'ScriptCallDepthException');
+  }
   const callerSource = rt.source;
   rt.variables.pushScope();
   rt.callStack.push({ name: ast.name, source: callerSource, extent: callExtent });
@@ -231,6 +237,7 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
           }
         }
         rt.pushCurrent(item === undefined ? null : item);
+        v.setLocal('input', item === undefined ? [] : [item]);
         try {
           await runBlock(rt, ast.process, out);
         } finally {
