@@ -5,6 +5,7 @@
 // $PSBoundParameters, $input, -ErrorAction as the function's own
 // $ErrorActionPreference, and `return`.
 
+import { dirname } from 'node:path';
 import type { AttributeAst, ExpressionAst, FunctionAst, ParameterAst, StatementAst } from './ast.js';
 import type { CommonParameters } from './binder.js';
 import { ConversionError, ValidationError, type CommandSpec, type ParameterSpec } from './command.js';
@@ -220,6 +221,10 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
     const rest = call.bound.get(REMAINING_ARGUMENTS);
     v.setLocal('args', rest === undefined ? [] : Array.isArray(rest) ? rest : [rest]);
     v.setLocal('PSBoundParameters', boundParameters);
+    if (def.scriptPath) {
+      v.setLocal('PSScriptRoot', dirname(def.scriptPath));
+      v.setLocal('PSCommandPath', def.scriptPath);
+    }
     if (call.common.errorAction) v.setLocal('ErrorActionPreference', call.common.errorAction);
     if (call.common.warningAction) v.setLocal('WarningPreference', call.common.warningAction);
     if (call.common.verbose !== undefined) v.setLocal('VerbosePreference', call.common.verbose ? 'Continue' : 'SilentlyContinue');

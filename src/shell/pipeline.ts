@@ -5,18 +5,20 @@
 // with all input. Also ShouldProcess (-WhatIf/-Confirm), the mandatory
 // parameter prompt, warnings and error records with -ErrorAction.
 
-import type { CommandAst, Extent, PipelineAst, RedirectionAst } from './ast.js';
+import type { CommandAst, Extent, FunctionAst, PipelineAst, RedirectionAst } from './ast.js';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';
 import { isBuiltin, type ShellInvocationContext } from './builtins/types.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from './command.js';
 import { enumerate, isNull, toArray, toStr } from './conversion.js';
-import { resolvePath, writeText } from './files.js';
+import { readText, resolvePath, writeText } from './files.js';
 import { renderErrorRecord } from './format/error-view.js';
 import { renderOutDefault } from './format/out-default.js';
-import { addPendingOutput, isFlowSignal } from './flow.js';
-import { invokeFunction } from './functions.js';
-import { LocalCommandError, RecordedError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
-import { evaluate, invokeScriptBlock, toShellError } from './evaluator.js';
+import { ReturnSignal, addPendingOutput, isFlowSignal, takePendingOutput } from './flow.js';
+import { functionSpec, invokeFunction } from './functions.js';
+import { LocalCommandError, ParseError, RecordedError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
+import { evaluate, executeStatementList, invokeScriptBlock, toShellError } from './evaluator.js';
+import { parseScript } from './parser.js';
+import { basename } from 'node:path';
 import { confirm, promptCredential, shouldProcessSentence } from './prompts.js';
 import { ScriptHalted, type ErrorSink, type FunctionDefinition, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
@@ -106,7 +108,13 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
     if (v instanceof ScriptBlock) return { kind: 'command', processor: new ScriptBlockProcessor(rt, v) };
     name = toStr(v);
   }
-  const spec = rt.resolveCommand(name);
+  if (name === '.') return dotSource(rt, ast);
+  let script: FunctionDefinition | undefined;
+  if (/\.ps1$/i.test(name) && !rt.resolveCommand(name)) {
+    script = loadScriptFile(rt, name, ast.nameExtent);
+    if (!script) throw commandNotFound(rt, name, ast.nameExtent);
+  }
+  const spec = script?.spec ?? rt.resolveCommand(name);
   if (!spec) throw commandNotFound(rt, name, ast.nameExtent);
   const items: BindItem[] = [];
   for (const el of ast.elements) {
@@ -126,7 +134,7 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
       items.push({ kind: 'argument', value: await evaluate(rt, el), extent: el.extent, text: rt.source.text.slice(el.extent.start, el.extent.end) });
     }
   }
-  const fn = rt.functionNamed(name);
+  const fn = script ?? rt.functionNamed(name);
   const processor = fn && fn.spec === spec ? new FunctionProcessor(rt, spec, ast, position, name, fn) : new CommandProcessor(rt, spec, ast, position, name);
   try {
     processor.binder.bindCommandLine(items);
@@ -135,6 +143,64 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
     throw e;
   }
   return { kind: 'command', processor };
+}
+
+/** A .ps1 file as a command: its param() block bound like a function's; undefined when there is no such file. */
+function loadScriptFile(rt: Runtime, name: string, extent: Extent): FunctionDefinition | undefined {
+  const path = resolvePath(name);
+  let text: string;
+  try {
+    text = readText(path);
+  } catch {
+    return undefined;
+  }
+  let script;
+  try {
+    script = parseScript(text, { sourceName: path });
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    throw new ShellError({
+      message: e.message, errorId: e.errorId, category: 'ParserError', reason: 'ParseException', parserError: true,
+      position: { source: { text, name: path }, extent: e.extent }, exception: e,
+    });
+  }
+  void extent;
+  const fn: FunctionAst = {
+    kind: 'function', name: basename(path), filter: false, advanced: (script.parameters ?? []).some((p) => p.attributes.length > 0),
+    parameters: script.parameters ?? [], end: script.statements, extent: script.extent,
+  };
+  return { ast: fn, source: script.source, spec: functionSpec(fn), scriptPath: path };
+}
+
+/** `. .\helpers.ps1`: runs a script file in the current scope (its functions and variables stay). */
+async function dotSource(rt: Runtime, ast: CommandAst): Promise<Stage> {
+  const [target, ...rest] = ast.elements;
+  if (!target || target.kind === 'parameter' || rest.length > 0) {
+    throw new ShellError({
+      message: 'Dot-sourcing takes one script path, without arguments.', errorId: 'DotSourceArguments', category: 'InvalidArgument', reason: 'RuntimeException',
+      position: { source: rt.source, extent: ast.extent },
+    });
+  }
+  const value = await evaluate(rt, target);
+  if (value instanceof ScriptBlock) return { kind: 'expression', run: () => invokeScriptBlock(rt, value, null) };
+  const name = toStr(value);
+  const def = loadScriptFile(rt, name, target.extent);
+  if (!def) throw commandNotFound(rt, name, target.extent);
+  return {
+    kind: 'expression',
+    run: async () => {
+      const saved = rt.source;
+      rt.source = def.source;
+      try {
+        return await executeStatementList(rt, def.ast.end ?? []);
+      } catch (e) {
+        if (e instanceof ReturnSignal) return takePendingOutput(e);
+        throw e;
+      } finally {
+        rt.source = saved;
+      }
+    },
+  };
 }
 
 const IMPACT_RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 3 };

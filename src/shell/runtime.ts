@@ -39,6 +39,8 @@ export interface FunctionDefinition {
   ast: FunctionAst;
   source: Source;
   spec: CommandSpec;
+  /** Set for a .ps1 file run as a command ($PSScriptRoot inside it). */
+  scriptPath?: string;
 }
 
 /** A running function call (for Write-Error's record and error positions). */

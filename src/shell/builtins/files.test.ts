@@ -123,3 +123,14 @@ describe('encodings and appending CSV', () => {
     assert.equal(readFileSync(join(dir, 'base.csv'), 'utf8'), '"Name","Domain"\n"Contoso","contoso.com"\n"Fabrikam",\n');
   });
 });
+
+describe('script files calling script files', () => {
+  it('dot-sources helpers into the current scope and runs a .ps1 with its param() block', async () => {
+    writeFileSync(join(dir, 'helpers.ps1'), '$helperLoaded = $true\nfunction Get-Greeting([string]$Name) { "Hello $Name" }\n');
+    writeFileSync(join(dir, 'child.ps1'), 'param([string]$Server = "EDGE01", [int]$Count = 1)\n"child: $Server x$Count"\nreturn "ret"\n"never"\n');
+    writeFileSync(join(dir, 'broken.ps1'), 'if ($x {\n');
+    const r = await run('. .\\helpers.ps1\n"loaded: $helperLoaded"\nGet-Greeting admin\n.\\child.ps1 -Server MBX01 -Count 3\n& ./child.ps1\n.\\broken.ps1');
+    assert.equal(r.out, 'loaded: True\nHello admin\nchild: MBX01 x3\nret\nchild: EDGE01 x1\nret\n');
+    assert.match(r.err, /broken\.ps1:1 char:/);
+  });
+});
