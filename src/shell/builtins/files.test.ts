@@ -82,6 +82,25 @@ describe('JSON, HTML and Group-Object', () => {
       + '{"a":{"b":{"c":"System.Collections.Hashtable"}}}\n'
       + '"\\u003c\\u0026\\u003e"\nx\n2\n');
   });
+  it('indents nested JSON as 5.1 does', async () => {
+    const sample = [
+      '{',
+      '    "Users":  [',
+      '                  {',
+      '                      "isCertified":  true,',
+      '                      "Email":  [',
+      '                                    "onemail",',
+      '                                    "twomail",',
+      '                                    "threemail"',
+      '                                ]',
+      '                  }',
+      '              ]',
+      '}',
+    ].join('\n');
+    writeFileSync(join(dir, 'users.json'), sample);
+    const r = await run('Get-Content users.json -Raw | ConvertFrom-Json | ConvertTo-Json -Depth 4\nGet-Content users.json | ConvertFrom-Json | ConvertTo-Json');
+    assert.equal(r.out, sample + '\n' + sample.split('\n').slice(0, 5).join('\n').replace(/\[$/, '"onemail twomail threemail"') + '\n' + sample.split('\n').slice(9).join('\n') + '\n');
+  });
   it('writes an HTML table', async () => {
     const r = await run(ROWS + '$rows | ConvertTo-Html -Property Name,Count -Title "Connectors"');
     assert.equal(r.out, '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">\n<head>\n<title>Connectors</title>\n</head><body>\n<table>\n<colgroup><col/><col/></colgroup>\n<tr><th>Name</th><th>Count</th></tr>\n<tr><td>To Internet</td><td>3</td></tr>\n<tr><td>To Edge</td><td>0</td></tr>\n</table>\n</body></html>\n');

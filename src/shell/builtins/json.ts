@@ -55,27 +55,36 @@ function toTree(v: unknown, depth: number): Json {
   return m;
 }
 
-function render(j: Json, compress: boolean, indent: string): string {
+/**
+ * JSON text. Indented as 5.1 indents it: the members of an object or array
+ * start four columns right of the column where its bracket stands, and a
+ * value's bracket stands where the value starts (after `"key":  `).
+ */
+function render(j: Json, compress: boolean, column: number): string {
   if (j === null) return 'null';
   if (typeof j === 'boolean') return j ? 'true' : 'false';
   if (typeof j === 'number') return String(j);
   if (typeof j === 'string') return j.startsWith('\\/Date(') ? `"${j}"` : jsonString(j);
-  const inner = indent + '    ';
+  const pad = ' '.repeat(column);
+  const inner = ' '.repeat(column + 4);
   if (Array.isArray(j)) {
-    if (compress) return '[' + j.map((x) => render(x, true, '')).join(',') + ']';
-    if (j.length === 0) return '[\n\n' + indent + ']';
-    return '[\n' + j.map((x) => inner + render(x, false, inner)).join(',\n') + '\n' + indent + ']';
+    if (compress) return '[' + j.map((x) => render(x, true, 0)).join(',') + ']';
+    if (j.length === 0) return '[\n\n' + pad + ']';
+    return '[\n' + j.map((x) => inner + render(x, false, column + 4)).join(',\n') + '\n' + pad + ']';
   }
   const entries = j instanceof Map ? [...j.entries()] : Object.entries(j);
-  if (compress) return '{' + entries.map(([k, x]) => jsonString(k) + ':' + render(x, true, '')).join(',') + '}';
-  if (entries.length === 0) return '{\n\n' + indent + '}';
-  return '{\n' + entries.map(([k, x]) => inner + jsonString(k) + ':  ' + render(x, false, inner)).join(',\n') + '\n' + indent + '}';
+  if (compress) return '{' + entries.map(([k, x]) => jsonString(k) + ':' + render(x, true, 0)).join(',') + '}';
+  if (entries.length === 0) return '{\n\n' + pad + '}';
+  return '{\n' + entries.map(([k, x]) => {
+    const head = jsonString(k) + ':  ';
+    return inner + head + render(x, false, column + 4 + head.length);
+  }).join(',\n') + '\n' + pad + '}';
 }
 
 /** ConvertTo-Json's text for the objects it received. */
 export function toJson(items: unknown[], depth: number, compress: boolean): string {
   const value = items.length === 1 ? items[0] : items;
-  return render(toTree(value, depth), compress, '');
+  return render(toTree(value, depth), compress, 0);
 }
 
 function depthParam() {
