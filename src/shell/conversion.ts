@@ -61,7 +61,8 @@ export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : String(n).replace('e+', 'E+');
   if (Number.isNaN(n)) return 'NaN';
   if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
-  const s = String(n);
+  // .NET Framework shows a Double with 15 significant digits (0.1 + 0.2 is 0.3)
+  const s = String(Number(n.toPrecision(15)));
   return s.includes('e') ? s.replace('e', 'E') : s;
 }
 

@@ -4,7 +4,7 @@
 // list for 5 or more. The first object chooses the view; objects of another
 // type are shown out of band as lists. Format-* output passes through as is.
 
-import { formatDateDisplay } from '../conversion.js';
+import { formatDate } from '../dotnet-format.js';
 import { ErrorRecordValue } from '../errors.js';
 import { getMember, propertyNames } from '../members.js';
 import { Hashtable, PSCredential, PSObject, type ObjectView } from '../values.js';
@@ -121,7 +121,8 @@ export function renderOutDefault(objects: unknown[], env: FormatEnvironment): st
       continue;
     }
     if (o instanceof Date) {
-      out += formatDateDisplay(o) + '\n';
+      // a date on its own shows its DateTime property: the long date and time
+      out += formatDate(o, 'F') + '\n';
       i++;
       continue;
     }
