@@ -35,6 +35,7 @@ export class Variables {
     this.set('WarningPreference', 'Continue');
     this.set('VerbosePreference', 'SilentlyContinue');
     this.set('DebugPreference', 'SilentlyContinue');
+    this.set('ProgressPreference', 'Continue');
     this.set('ConfirmPreference', 'High');
     this.set('WhatIfPreference', false);
     this.set('OFS', ' ');

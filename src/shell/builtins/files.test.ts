@@ -153,3 +153,14 @@ describe('script files calling script files', () => {
     assert.match(r.err, /broken\.ps1:1 char:/);
   });
 });
+
+describe('Write-Progress', () => {
+  it('draws one line on a terminal and nothing for a script', async () => {
+    const term = testShell({ interactive: true });
+    await term.session.runScript('Write-Progress -Activity "Checking queues" -Status "EDGE01\\1" -PercentComplete 50\nWrite-Progress -Activity "Checking queues" -Completed');
+    assert.equal(term.host.out, '\r\x1b[2KChecking queues: EDGE01\\1 [oooooooooo          ] 50%\r\x1b[2K');
+    const piped = testShell();
+    await piped.session.runScript('Write-Progress -Activity "Checking queues" -PercentComplete 50\n"done"');
+    assert.equal(piped.host.out, 'done\n');
+  });
+});

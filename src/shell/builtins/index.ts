@@ -20,7 +20,7 @@ import { addContent, getContent, joinPath, outFile, setContent, splitPath, start
 import { groupInfoView, groupObject } from './group.js';
 import { convertToHtml } from './html.js';
 import { convertFromJson, convertToJson } from './json.js';
-import { getAlias, newTimeSpan, writeError } from './utility.js';
+import { getAlias, newTimeSpan, writeError, writeProgress } from './utility.js';
 
 export const builtinCommands: CommandSpec[] = [
   formatList, formatTable, outString, outNull, outHost,
@@ -30,7 +30,7 @@ export const builtinCommands: CommandSpec[] = [
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
   outFile, setContent, addContent, getContent, testPath, teeObject, startSleep, joinPath, splitPath,
   exportCsv, importCsv, convertToCsv, convertFromCsv, convertToJson, convertFromJson, convertToHtml,
-  groupObject, writeError, newTimeSpan, getAlias,
+  groupObject, writeError, writeProgress, newTimeSpan, getAlias,
 ];
 
 export const builtinViews: ObjectView[] = [

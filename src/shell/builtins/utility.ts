@@ -9,7 +9,7 @@ import { Hashtable, PSObject } from '../values.js';
 import { TimeSpan } from '../timespan.js';
 import { hasWildcard, matchWildcard } from '../wildcard.js';
 import { COMMAND_INFO_TYPE } from './get-command.js';
-import { arg, builtin, intParam, objectParam, stringArrayParam, stringParam } from './define.js';
+import { arg, builtin, intParam, objectParam, stringArrayParam, stringParam, switchParam } from './define.js';
 import { shellContext } from './types.js';
 
 export const writeError = builtin('Utility', {
@@ -127,3 +127,37 @@ export function psVersionTable(): Hashtable {
     ['SerializationVersion', new VersionValue(1, 1, 0, 1)],
   ]);
 }
+
+export const writeProgress = builtin('Utility', {
+  name: 'Write-Progress',
+  synopsis: 'Displays a progress bar within a PowerShell command window.',
+  description: 'On a terminal, draws one status line (activity, status, a bar for -PercentComplete, the current operation and the time left) that -Completed clears; bars with other -Id or -ParentId values share that line, the latest call showing. Nothing is drawn when the shell reads a script or piped input, or when $ProgressPreference is SilentlyContinue.',
+  parameters: [
+    stringParam('Activity', { position: 0, mandatory: true }),
+    stringParam('Status', { position: 1 }),
+    intParam('Id', { position: 2 }),
+    intParam('PercentComplete'), intParam('SecondsRemaining'), stringParam('CurrentOperation'), intParam('ParentId'),
+    switchParam('Completed'), intParam('SourceId'),
+  ],
+  examples: [{ code: '$i = 0; foreach ($q in $queues) { $i++; Write-Progress -Activity "Checking queues" -Status $q.Identity -PercentComplete ($i * 100 / $queues.Count) }', remarks: 'A progress line while a loop runs.' }],
+  invoke(args, ctx) {
+    const rt = shellContext(ctx).runtime;
+    if (!ctx.host.interactive || rt.preference('ProgressPreference', 'Continue') !== 'Continue') return [];
+    if (args.get('Completed') === true) {
+      ctx.host.write('\r\x1b[2K');
+      return [];
+    }
+    const parts = [`${toStr(args.get('Activity'))}: ${toStr(args.get('Status') ?? 'Processing')}`];
+    const pct = args.get('PercentComplete') as number | undefined;
+    if (pct !== undefined && pct >= 0) {
+      const p = Math.min(100, pct);
+      parts.push(`[${'o'.repeat(Math.round(p / 5)).padEnd(20)}] ${p}%`);
+    }
+    if (args.has('CurrentOperation')) parts.push(toStr(args.get('CurrentOperation')));
+    const secs = args.get('SecondsRemaining') as number | undefined;
+    if (secs !== undefined && secs >= 0) parts.push(`${secs}s left`);
+    const line = parts.join(' ');
+    ctx.host.write('\r\x1b[2K' + line.slice(0, Math.max(10, ctx.host.width)));
+    return [];
+  },
+});
