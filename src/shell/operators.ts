@@ -4,7 +4,7 @@
 // array rules, ranges and -f formatting.
 
 import {
-  formatNumber, isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr,
+  isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
 import { RuntimeError } from './errors.js';
 import { compositeFormat } from './dotnet-format.js';

@@ -171,7 +171,6 @@ class Parser {
       if (kw && LOOPS.has(kw)) label = lm[1];
       else this.lx.pos = save;
     }
-    const start = this.lx.pos;
     const kw = this.keywordAt();
     let s: StatementAst;
     switch (kw) {
@@ -188,7 +187,6 @@ class Parser {
       default: return this.pipeline();
     }
     if (label !== undefined) (s as { label?: string }).label = label;
-    void start;
     return s;
   }
 

@@ -111,7 +111,7 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
   if (name === '.') return dotSource(rt, ast);
   let script: FunctionDefinition | undefined;
   if (/\.ps1$/i.test(name) && !rt.resolveCommand(name)) {
-    script = loadScriptFile(rt, name, ast.nameExtent);
+    script = loadScriptFile(name);
     if (!script) throw commandNotFound(rt, name, ast.nameExtent);
   }
   const spec = script?.spec ?? rt.resolveCommand(name);
@@ -146,7 +146,7 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
 }
 
 /** A .ps1 file as a command: its param() block bound like a function's; undefined when there is no such file. */
-function loadScriptFile(rt: Runtime, name: string, extent: Extent): FunctionDefinition | undefined {
+function loadScriptFile(name: string): FunctionDefinition | undefined {
   const path = resolvePath(name);
   let text: string;
   try {
@@ -164,7 +164,6 @@ function loadScriptFile(rt: Runtime, name: string, extent: Extent): FunctionDefi
       position: { source: { text, name: path }, extent: e.extent }, exception: e,
     });
   }
-  void extent;
   const fn: FunctionAst = {
     kind: 'function', name: basename(path), filter: false, advanced: (script.parameters ?? []).some((p) => p.attributes.length > 0),
     parameters: script.parameters ?? [], end: script.statements, extent: script.extent,
@@ -184,7 +183,7 @@ async function dotSource(rt: Runtime, ast: CommandAst): Promise<Stage> {
   const value = await evaluate(rt, target);
   if (value instanceof ScriptBlock) return { kind: 'expression', run: () => invokeScriptBlock(rt, value, null) };
   const name = toStr(value);
-  const def = loadScriptFile(rt, name, target.extent);
+  const def = loadScriptFile(name);
   if (!def) throw commandNotFound(rt, name, target.extent);
   return {
     kind: 'expression',

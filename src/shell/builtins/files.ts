@@ -77,7 +77,7 @@ function contentCommand(name: 'Set-Content' | 'Add-Content', append: boolean) {
       encodingParam(), switchParam('NoNewline'), switchParam('Force'), switchParam('PassThru'),
     ],
     examples: [{ code: `${name} -Path .\\report.txt -Value "Checked $(Get-Date)"`, remarks: append ? 'Adds a line to report.txt.' : 'Replaces report.txt with one line.' }],
-    invoke(args, ctx) {
+    invoke(args) {
       const paths = (arg<string[]>(args, 'Path') ?? []).map(resolvePath);
       const values = args.has('Value') ? toArray(args.get('Value')) : [];
       const noNewline = flag(args, 'NoNewline');

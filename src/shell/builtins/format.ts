@@ -9,7 +9,7 @@ import { parsePropertySelectors, resolveProperties, type PropertySelector } from
 import { formatScalar, formatValue, isRightAligned, isScalarForOutput } from '../format/value.js';
 import { propertyNames } from '../members.js';
 import { ConversionError, type InvocationContext } from '../command.js';
-import { ScriptBlock, ScriptBlock as ScriptBlockValue } from '../scriptblock.js';
+import { ScriptBlock } from '../scriptblock.js';
 import { getMember } from '../members.js';
 import { toStr } from '../conversion.js';
 import { Hashtable, PSObject } from '../values.js';
@@ -118,11 +118,11 @@ type GroupBy = { label: string; property?: string; block?: ScriptBlock };
 
 function convertGroupBy(v: unknown): GroupBy {
   const one = Array.isArray(v) && v.length === 1 ? v[0] : v;
-  if (one instanceof ScriptBlockValue) return { label: one.text.trim(), block: one };
+  if (one instanceof ScriptBlock) return { label: one.text.trim(), block: one };
   if (one instanceof Hashtable) {
     const e = one.get('Expression') ?? one.get('e');
-    const label = toStr(one.get('Label') ?? one.get('Name') ?? one.get('l') ?? one.get('n') ?? (e instanceof ScriptBlockValue ? e.text.trim() : e));
-    if (e instanceof ScriptBlockValue) return { label, block: e };
+    const label = toStr(one.get('Label') ?? one.get('Name') ?? one.get('l') ?? one.get('n') ?? (e instanceof ScriptBlock ? e.text.trim() : e));
+    if (e instanceof ScriptBlock) return { label, block: e };
     if (typeof e === 'string') return { label, property: e };
     throw new ConversionError('The hash table of -GroupBy needs an Expression key.');
   }

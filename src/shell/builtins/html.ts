@@ -1,14 +1,12 @@
 // ConvertTo-Html: the objects as an XHTML table (or lists with -As List),
 // with Windows PowerShell 5.1's page around it unless -Fragment.
 
-import { isNull, toStr } from '../conversion.js';
-import { convertEnum } from '../conversion.js';
+import { collapse, convertEnum, isNull, toStr } from '../conversion.js';
 import { formatValue } from '../format/value.js';
 import { parsePropertySelectors, resolveProperties, type PropertySelector } from '../format/properties.js';
 import { getMember, propertyNames } from '../members.js';
 import { ConversionError } from '../command.js';
 import type { ScriptBlock } from '../scriptblock.js';
-import { collapse } from '../conversion.js';
 import { arg, builtin, flag, objectParam, stringArrayParam, stringParam, switchParam } from './define.js';
 
 function esc(s: string): string {
