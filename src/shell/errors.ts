@@ -56,6 +56,8 @@ export interface ErrorRecord {
   exceptionType?: string;
   /** The object `throw` was given, when it was not a string. */
   targetObject?: unknown;
+  /** Types of the exception the error wraps (a typed catch matches them too). */
+  innerExceptionTypes?: string[];
 }
 
 /** An error carrying its record through the runtime. */
@@ -111,6 +113,8 @@ export class RuntimeError extends Error {
   ) {
     super(message);
   }
+  /** The .NET exception it wraps and its bases (DivideByZeroException...), for typed catch. */
+  innerTypes?: string[];
 }
 
 /** Base types of the exceptions the shell raises, most derived first (typed catch and trap). */
@@ -139,6 +143,7 @@ export function exceptionTypeChain(record: ErrorRecord): string[] {
   if (known) out.push(...known);
   else if (record.remote) out.push(record.reason, 'System.Management.Automation.RemoteException', 'System.Management.Automation.RuntimeException', 'System.SystemException');
   else out.push(record.reason.includes('.') ? record.reason : 'System.Management.Automation.' + record.reason, 'System.Management.Automation.RuntimeException', 'System.SystemException');
+  out.push(...(record.innerExceptionTypes ?? []));
   out.push('System.Exception');
   return [...new Set(out)];
 }
@@ -239,6 +244,9 @@ export class InvocationInfoValue {
   get MyCommand(): string | null {
     return this._record.commandName ?? this._record.activity ?? null;
   }
+  toString(): string {
+    return 'System.Management.Automation.InvocationInfo';
+  }
 }
 
 /** The texts an ErrorRecordValue shows, supplied by the formatter (kept out of this module). */
@@ -264,8 +272,14 @@ export class ErrorRecordValue {
   constructor(record: ErrorRecord) {
     Object.defineProperty(this, 'record', { value: record, enumerable: false });
   }
+  get PSMessageDetails(): null {
+    return null;
+  }
   get Exception(): ExceptionValue {
     return new ExceptionValue(this.record);
+  }
+  get TargetObject(): unknown {
+    return this.record.targetObject ?? this.record.targetName ?? null;
   }
   get CategoryInfo(): CategoryInfoValue {
     return new CategoryInfoValue(this.record, texts.categoryInfo(this.record));
@@ -273,22 +287,19 @@ export class ErrorRecordValue {
   get FullyQualifiedErrorId(): string {
     return texts.fullyQualifiedErrorId(this.record);
   }
-  get TargetObject(): unknown {
-    return this.record.targetObject ?? this.record.targetName ?? null;
+  get ErrorDetails(): null {
+    return null;
   }
   get InvocationInfo(): InvocationInfoValue {
     return new InvocationInfoValue(this.record, texts.positionMessage(this.record));
-  }
-  get ErrorDetails(): null {
-    return null;
   }
   get ScriptStackTrace(): string {
     const p = this.record.position;
     if (!p) return '';
     return `at <ScriptBlock>, ${p.source.name ?? '<No file>'}: line ${new InvocationInfoValue(this.record, '').ScriptLineNumber}`;
   }
-  get PSMessageDetails(): null {
-    return null;
+  get PipelineIterationInfo(): number[] {
+    return [];
   }
   GetType(): TypeInfoValue {
     return new TypeInfoValue('System.Management.Automation.ErrorRecord');

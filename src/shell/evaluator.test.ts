@@ -213,6 +213,7 @@ describe('evaluator: script language', () => {
     assert.equal((await script('try { throw "boom" } catch [System.IO.IOException] { "io" } catch [System.Management.Automation.RuntimeException] { "rt $_" }')).out, 'rt boom\n');
     assert.equal((await script('try { try { throw "inner" } finally { "f1" } } catch { "outer $_" }')).out, 'f1\nouter inner\n');
     assert.equal((await script('try { try { 1/0 } catch { throw } } catch { "rethrown: $($_.Exception.Message)" }')).out, 'rethrown: Attempted to divide by zero.\n');
+    assert.equal((await script('try { 1/0 } catch [System.IO.IOException] { "io" } catch [DivideByZeroException] { "divide" }')).out, 'divide\n');
   });
   it('treats cmdlet errors as non-terminating unless -ErrorAction Stop or $ErrorActionPreference', async () => {
     const r = await script('try { Get-ReceiveConnector nope } catch { "caught" }\n"next"');
@@ -304,5 +305,14 @@ describe('evaluator: recursion', () => {
     const r = await script('function Loop($n) { Loop ($n + 1) }\nLoop 1\n"after"');
     assert.equal(r.out, 'after\n');
     assert.equal(r.err.match(/The script failed due to call depth overflow\./g)?.length, 1);
+  });
+});
+
+describe('evaluator: error records as values', () => {
+  it('shows a record with its error view, and its properties with Format-List -Force', async () => {
+    const r = await script('1/0\n$Error[0] | Format-List * -Force');
+    assert.match(r.out, /^\n\nPSMessageDetails      : \nException             : System\.Management\.Automation\.RuntimeException: Attempted to divide by zero\.\nTargetObject          : \nCategoryInfo          : NotSpecified: \(:\) \[\], RuntimeException\nFullyQualifiedErrorId : RuntimeException\n/);
+    const plain = await script('1/0\n$Error[0] | Format-List');
+    assert.match(plain.out, /^Attempted to divide by zero\.\nAt \/scripts\/t\.ps1:1 char:1\n/);
   });
 });

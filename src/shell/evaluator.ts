@@ -34,7 +34,11 @@ export class TypeValue {
 }
 
 function withExtent(e: unknown, extent: Extent): unknown {
-  if (e instanceof RuntimeError && !e.extent) return new RuntimeError(e.message, e.errorId, e.category, e.reason, extent);
+  if (e instanceof RuntimeError && !e.extent) {
+    const located = new RuntimeError(e.message, e.errorId, e.category, e.reason, extent);
+    located.innerTypes = e.innerTypes;
+    return located;
+  }
   return e;
 }
 
@@ -44,7 +48,7 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
   if (e instanceof RuntimeError) {
     return new ShellError({
       message: e.message, errorId: e.errorId, category: e.category, reason: e.reason,
-      position: { source: rt.source, extent: e.extent ?? extent }, exception: e,
+      position: { source: rt.source, extent: e.extent ?? extent }, exception: e, innerExceptionTypes: e.innerTypes,
     });
   }
   const err = e instanceof Error ? e : new Error(String(e));

@@ -193,18 +193,24 @@ export function binaryOperator(opIn: string, left: unknown, right: unknown, ctx?
     case '*': return multiply(left, right);
     case '/':
       return arith(left, right, (a, b) => {
-        if (b === 0) throw new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+        if (b === 0) throw divideByZero();
         return a / b;
       }, 'op_Division');
     case '%':
       return arith(left, right, (a, b) => {
-        if (b === 0) throw new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+        if (b === 0) throw divideByZero();
         return a % b;
       }, 'op_Modulus');
     case '..': return range(toNumber(left), toNumber(right));
     case '-f': return formatOperator(toStr(left), isEnumerable(right) ? toArray(right) : [right]);
   }
   throw new RuntimeError(`The operator '${opIn}' is not supported.`, 'OperatorNotSupported', 'InvalidOperation', 'RuntimeException');
+}
+
+function divideByZero(): RuntimeError {
+  const e = new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+  e.innerTypes = ['System.DivideByZeroException', 'System.ArithmeticException'];
+  return e;
 }
 
 function splitWithLimit(s: string, re: RegExp, max: number): string[] {

@@ -10,6 +10,8 @@ import { formatScalar, formatValue, isRightAligned, isScalarForOutput } from '..
 import { propertyNames } from '../members.js';
 import { ConversionError, type InvocationContext } from '../command.js';
 import { ScriptBlock } from '../scriptblock.js';
+import { ErrorRecordValue } from '../errors.js';
+import { renderErrorRecord } from '../format/error-view.js';
 import { getMember } from '../members.js';
 import { toStr } from '../conversion.js';
 import { Hashtable, PSObject } from '../values.js';
@@ -52,7 +54,7 @@ export const formatList = builtin('Utility', {
   aliases: ['fl'],
   synopsis: 'Formats the output as a list of properties in which each property appears on a new line.',
   description: 'The Format-List cmdlet formats the output of a command as a list of properties in which each property is displayed on a separate line. Property names may contain wildcards; names that an object does not have are left out.',
-  parameters: [selectorsParam('Property', 0), objectParam('InputObject')],
+  parameters: [selectorsParam('Property', 0), switchParam('Force'), objectParam('InputObject')],
   examples: [{ code: 'Get-SendConnector | Format-List Name,AddressSpaces', remarks: 'Shows two properties of every Send connector.' }],
   async invoke(args, ctx) {
     const sh = shellContext(ctx);
@@ -65,6 +67,12 @@ export const formatList = builtin('Utility', {
       if (blocks.length) out += renderList(blocks.splice(0), env.width);
     };
     for (const o of objects) {
+      // an error record keeps its error view unless -Force asks for its properties
+      if (o instanceof ErrorRecordValue && !flag(args, 'Force')) {
+        flush();
+        out += renderErrorRecord(o.record, env.width);
+        continue;
+      }
       if (isScalarForOutput(o) || (propertyNames(o).length === 0 && !selectors)) {
         flush();
         out += formatScalar(o) + '\n';
