@@ -316,3 +316,12 @@ describe('evaluator: error records as values', () => {
     assert.match(plain.out, /^Attempted to divide by zero\.\nAt \/scripts\/t\.ps1:1 char:1\n/);
   });
 });
+
+describe('evaluator: statements read line by line', () => {
+  it('waits for a function, a try/catch and a do loop to close, and stops at exit', async () => {
+    const t = testShell({ lines: ['function f {', '  "in f"', '}', 'try {', '  throw "x"', '}', 'catch { "caught $_" }', 'do {', '  $n++', '} until ($n -ge 2)', '"n=$n"', 'f', 'exit 5', '"never"'] });
+    await t.session.runInteractiveLines();
+    assert.equal(t.host.out, 'caught x\nn=2\nin f\n');
+    assert.equal(t.session.exitCode, 5);
+  });
+});
