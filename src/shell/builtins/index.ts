@@ -20,7 +20,7 @@ import { addContent, getContent, joinPath, outFile, setContent, splitPath, start
 import { groupInfoView, groupObject } from './group.js';
 import { convertToHtml } from './html.js';
 import { convertFromJson, convertToJson } from './json.js';
-import { getAlias, newTimeSpan, writeError, writeProgress } from './utility.js';
+import { getAlias, newTimeSpan, versionView, writeError, writeProgress } from './utility.js';
 
 export const builtinCommands: CommandSpec[] = [
   formatList, formatTable, outString, outNull, outHost,
@@ -36,5 +36,6 @@ export const builtinCommands: CommandSpec[] = [
 export const builtinViews: ObjectView[] = [
   commandInfoView,
   groupInfoView,
+  versionView,
   { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
 ];

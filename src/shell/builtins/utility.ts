@@ -4,7 +4,8 @@
 // PowerShell 5.1's).
 
 import { convertDate, isNull, toStr } from '../conversion.js';
-import { LocalCommandError, RecordedError, type ErrorRecord } from '../errors.js';
+import { LocalCommandError, RecordedError, TypeInfoValue, type ErrorRecord } from '../errors.js';
+import type { ObjectView } from '../values.js';
 import { Hashtable, PSObject } from '../values.js';
 import { TimeSpan } from '../timespan.js';
 import { hasWildcard, matchWildcard } from '../wildcard.js';
@@ -109,6 +110,9 @@ export const getAlias = builtin('Utility', {
 /** A [version] value: Major, Minor, Build, Revision. */
 export class VersionValue {
   constructor(readonly Major: number, readonly Minor: number, readonly Build: number, readonly Revision: number) {}
+  GetType(): TypeInfoValue {
+    return new TypeInfoValue('System.Version');
+  }
   toString(): string {
     return [this.Major, this.Minor, this.Build, this.Revision].filter((n) => n >= 0).join('.');
   }
@@ -161,3 +165,13 @@ export const writeProgress = builtin('Utility', {
     return [];
   },
 });
+
+/** System.Version's table: four left-aligned columns. */
+export const versionView: ObjectView = {
+  typeName: 'VersionValue',
+  display: 'table',
+  table: [
+    { property: 'Major', width: 6, align: 'left' }, { property: 'Minor', width: 6, align: 'left' },
+    { property: 'Build', width: 6, align: 'left' }, { property: 'Revision', width: 8, align: 'left' },
+  ],
+};
