@@ -289,3 +289,72 @@ export function compositeFormat(format: string, args: unknown[]): string {
 function badFormat(): RuntimeError {
   return new RuntimeError('Error formatting a string: Input string was not in a correct format..', 'FormatError', 'InvalidOperation', 'RuntimeException');
 }
+
+/** DateTime.ParseExact with a custom format (yyyy, MM, dd, HH, hh, mm, ss, fff, tt, MMM and literals); local time. */
+export function parseExactDate(text: string, format: string): Date {
+  const groups: string[] = [];
+  let re = '';
+  let i = 0;
+  while (i < format.length) {
+    const c = format[i];
+    if (c === "'" || c === '"') {
+      const end = format.indexOf(c, i + 1);
+      const lit = format.slice(i + 1, end < 0 ? format.length : end);
+      re += lit.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      i = end < 0 ? format.length : end + 1;
+      continue;
+    }
+    if (c === '\\') {
+      re += (format[i + 1] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      i += 2;
+      continue;
+    }
+    let run = 1;
+    while (format[i + run] === c) run++;
+    i += run;
+    const token = c + run;
+    const digits = (n: number, max = n): string => `(\\d{${n},${max}})`;
+    switch (c) {
+      case 'y': re += run <= 2 ? digits(run === 1 ? 1 : 2, 2) : digits(4, Math.max(4, run)); groups.push(token); break;
+      case 'M': re += run === 4 ? `(${MONTHS.join('|')})` : run === 3 ? `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})` : digits(run, 2); groups.push(token); break;
+      case 'd': if (run >= 3) { re += `(?:${DAYS.join('|')}|${DAYS.map((d) => d.slice(0, 3)).join('|')})`; break; } re += digits(run, 2); groups.push(token); break;
+      case 'H': case 'h': case 'm': case 's': re += digits(run, 2); groups.push(token); break;
+      case 'f': case 'F': re += digits(c === 'F' ? 0 : run, run); groups.push('f' + run); break;
+      case 't': re += '(AM|PM|A|P)'; groups.push('t'); break;
+      default: re += c.repeat(run).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  const m = new RegExp('^' + re + '$', 'i').exec(text.trim());
+  if (!m) {
+    throw new RuntimeError(`Exception calling "ParseExact" with "3" argument(s): "String was not recognized as a valid DateTime."`, 'FormatException', 'NotSpecified', 'MethodInvocationException');
+  }
+  let year = 1;
+  let month = 1;
+  let day = 1;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let ms = 0;
+  let pm: boolean | undefined;
+  groups.forEach((g, k) => {
+    const v = m[k + 1];
+    const n = Number(v);
+    switch (g[0]) {
+      case 'y': year = g === 'y1' || g === 'y2' ? 2000 + n : n; break;
+      case 'M': month = g === 'M4' ? MONTHS.findIndex((x) => x.toLowerCase() === v.toLowerCase()) + 1 : g === 'M3' ? MONTHS.findIndex((x) => x.slice(0, 3).toLowerCase() === v.toLowerCase()) + 1 : n; break;
+      case 'd': day = n; break;
+      case 'H': hour = n; break;
+      case 'h': hour = n % 12; break;
+      case 'm': minute = n; break;
+      case 's': second = n; break;
+      case 'f': ms = v ? Number(('0.' + v)) * 1000 : 0; break;
+      case 't': pm = v.toUpperCase().startsWith('P'); break;
+    }
+  });
+  if (pm !== undefined && pm && hour < 12) hour += 12;
+  const d = new Date(year, month - 1, day, hour, minute, second, ms);
+  if (d.getMonth() !== month - 1 || d.getDate() !== day) {
+    throw new RuntimeError(`Exception calling "ParseExact" with "3" argument(s): "String was not recognized as a valid DateTime."`, 'FormatException', 'NotSpecified', 'MethodInvocationException');
+  }
+  return d;
+}

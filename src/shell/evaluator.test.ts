@@ -256,6 +256,11 @@ describe('evaluator: script language', () => {
     const r = await script('$d = [datetime]"2026-01-15 14:05:09"\n"{0:yyyy-MM-dd HH:mm}|{1,-5}|{2,5}|{3:N2}|{4:P1}|{5:D4}|{6:X}" -f $d, "ab", "cd", 1234.5, 0.125, 7, 255\n$t = [timespan]"01:30:00"\n$t.TotalMinutes\n"{0:hh\\:mm}" -f $t\n([datetime]"2026-01-16" - [datetime]"2026-01-15 12:00").TotalHours\n$d.AddDays(1).ToString("dd.MM.yyyy")');
     assert.equal(r.out, '2026-01-15 14:05|ab   |   cd|1,234.50|12.5 %|0007|FF\n90\n01:30\n12\n16.01.2026\n');
   });
+  it('parses dates with [datetime]::ParseExact', async () => {
+    const r = await script('[datetime]::ParseExact("15.01.2026 14:05", "dd.MM.yyyy HH:mm", $null).ToString("s")\n[datetime]::ParseExact("Jan 5 2026 3:04 PM", "MMM d yyyy h:mm tt", $null).ToString("s")\n[datetime]::ParseExact("31.02.2026", "dd.MM.yyyy", $null)');
+    assert.equal(r.out, '2026-01-15T14:05:00\n2026-01-05T15:04:00\n');
+    assert.match(r.err, /String was not recognized as a valid DateTime\./);
+  });
   it('ends the script with exit and its code', async () => {
     const r = await script('"a"\nexit 3\n"b"');
     assert.equal(r.out, 'a\n');

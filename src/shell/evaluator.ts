@@ -11,6 +11,7 @@ import {
   collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
 import { TimeSpan } from './timespan.js';
+import { parseExactDate } from './dotnet-format.js';
 import { ArrayList, listTypeName } from './arraylist.js';
 import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
 import {
@@ -625,6 +626,7 @@ function staticMethod(type: string, name: string, args: unknown[]): unknown {
     if (n === 'format') return binaryOperator('-f', args[0], args.slice(1));
   }
   if (t === 'datetime' && n === 'parse') return castValue('datetime', args[0]);
+  if (t === 'datetime' && n === 'parseexact') return parseExactDate(toStr(args[0]), toStr(args[1]));
   if (t === 'timespan') {
     const unit: Record<string, number> = { fromdays: 86_400_000, fromhours: 3_600_000, fromminutes: 60_000, fromseconds: 1000, frommilliseconds: 1 };
     if (unit[n] !== undefined) return new TimeSpan(toNumber(args[0]) * unit[n]);
