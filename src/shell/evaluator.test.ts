@@ -225,6 +225,9 @@ describe('evaluator: script language', () => {
     assert.equal(quiet.err, '');
     assert.equal(quiet.out, "ok False\n1\nThe operation couldn't be performed because object 'nope' couldn't be found on 'edge01.contoso.com'.\n1\n");
   });
+  it('sets $? after a caught error by what the catch block did', async () => {
+    assert.equal((await script('try { throw "x" } catch { "c" }\n$?\ntry { 1/0 } catch { Get-ReceiveConnector nope -ea 0 }\n$?\n$Error.Count')).out, 'c\nTrue\nFalse\n3\n');
+  });
   it('keeps $Error newest first with records and Clear()', async () => {
     const r = await script('1/0\n[int]"x"\n$Error.Count\n$Error[0].FullyQualifiedErrorId\n$Error[1].CategoryInfo.Category\n"$($Error[1].CategoryInfo)"\n$Error[0].InvocationInfo.ScriptLineNumber\n$Error[0].Exception.GetType().FullName\n$Error.Clear()\n$Error.Count');
     assert.equal(r.out, '2\nInvalidCastFromStringToInteger\nNotSpecified\nNotSpecified: (:) [], RuntimeException\n2\nSystem.Management.Automation.RuntimeException\n0\n');

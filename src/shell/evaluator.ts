@@ -343,10 +343,12 @@ async function executeTry(rt: Runtime, s: TryAst, direct: boolean): Promise<unkn
     rt.handlerDepth--;
   }
   if (error) {
+    const failed = rt.statementFailed;
     const value = rt.logError(error.record);
-    rt.statementFailed = true;
     const clause = s.catches.find((c) => c.types.length === 0 || c.types.some((t) => exceptionMatches((error as ShellError).record, t)));
     if (clause) {
+      // a caught error is in $Error but does not make the statement fail
+      rt.statementFailed = failed;
       error = undefined;
       rt.pushCurrent(value);
       try {
