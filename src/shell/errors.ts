@@ -1,7 +1,10 @@
 // Error values of the shell: parse errors (with an "incomplete input" flag so a
 // line reader can ask for more), and ErrorRecord, the data of one PowerShell
 // error record (message, category, ids, position or remote origin) that
-// format/error-view.ts renders in the local or the Exchange remote layout.
+// format/error-view.ts renders in the local or the Exchange remote layout,
+// and the record as a script sees it ($Error, `$_` in catch: Exception,
+// CategoryInfo, FullyQualifiedErrorId, InvocationInfo) with the exception
+// types a typed catch matches.
 
 import type { Extent, Source } from './ast.js';
 

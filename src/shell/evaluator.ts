@@ -1,7 +1,10 @@
-// Executes statements and evaluates expressions: assignments, if/foreach,
-// string expansion, member access, operators, casts, hashtables and script
-// blocks. Pipelines are run by pipeline.ts; errors become error records with
-// the position of the failing expression.
+// Executes statements and evaluates expressions: assignments, if, the loops
+// (foreach, while, do, for) with break/continue and labels, switch,
+// try/catch/finally, throw, trap, return and exit; string expansion, member
+// access, operators, ++/--, casts, hashtables and script blocks. A
+// terminating error travels to the nearest try or trap, or is reported with
+// the position of the failing statement and the next statement runs (a
+// script-terminating one stops the script). Pipelines are run by pipeline.ts.
 
 import type {
   AssignmentAst, ExpressionAst, Extent, FlowAst, StatementAst, SwitchAst, TrapAst, TryAst,

@@ -1,5 +1,8 @@
 // Recursive-descent parser for the PowerShell subset: statement lists,
-// pipelines, commands in argument mode, assignments, if/foreach, and the
+// pipelines with redirections, commands in argument mode, assignments, the
+// keyword statements (if, foreach, for, while, do, switch, function/filter
+// with param() and attributes, try/catch/finally, trap, throw, return,
+// break, continue, exit, loop labels), a script's own param(), and the
 // expression grammar with PowerShell's precedence (logical < bitwise <
 // comparison < additive < multiplicative < format < range < comma < unary).
 // parseScript throws ParseError; `incomplete` is set when the input stopped

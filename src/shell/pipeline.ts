@@ -3,7 +3,9 @@
 // order, passing each stage's output objects to the next. A command with
 // pipeline-bound parameters is invoked once per input object; otherwise once
 // with all input. Also ShouldProcess (-WhatIf/-Confirm), the mandatory
-// parameter prompt, warnings and error records with -ErrorAction.
+// parameter prompt, warnings and error records with -ErrorAction, the
+// redirections of each element (>, >>, 2>, 2>&1, *>), script functions and
+// .ps1 files as commands, and dot-sourcing.
 
 import type { CommandAst, Extent, FunctionAst, PipelineAst, RedirectionAst } from './ast.js';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';

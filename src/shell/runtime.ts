@@ -1,6 +1,7 @@
-// The state of a shell session: variables, the command table, the current
-// source text (for error positions), the $_ stack, and error reporting with
-// the hadErrors / $? bookkeeping.
+// The state of a shell session: variables, the command table and the
+// script's functions, the current source text (for error positions), the $_
+// stack and call stack, and error reporting with $Error, redirected error
+// streams and the hadErrors / $? bookkeeping.
 
 import { randomUUID } from 'node:crypto';
 import type { Source } from './ast.js';
