@@ -277,6 +277,11 @@ describe('evaluator: console order', () => {
     await t.session.runScript('foreach ($i in 1..2) { "out $i"; Write-Host "host $i"; if ($i -eq 2) { Write-Warning "warn"; 1/0 } }\n"end"');
     assert.match(t.host.transcript, /^out 1\nhost 1\nout 2\nhost 2\nWARNING: warn\nAttempted to divide by zero\.\n[\s\S]*\nend\n$/);
   });
+  it('shows a function\'s and a ForEach-Object\'s output in order with Write-Host', async () => {
+    const t = testShell();
+    await t.session.runScript('function F { "a"; Write-Host "b"; return "c" }\nF\n1..2 | ForEach-Object { "item $_"; Write-Host "host $_" }\n$r = F\n"r=$($r -join \',\')"');
+    assert.equal(t.host.transcript, 'a\nb\nc\nitem 1\nhost 1\nitem 2\nhost 2\nb\nr=a,c\n');
+  });
   it('binds a script param() block from its defaults and sets $PSScriptRoot', async () => {
     const t = testShell();
     await t.session.runScript('[CmdletBinding()]\nparam([string]$Server = "EDGE01", [int]$Limit = "5")\n"$Server $($Limit + 1) $PSScriptRoot"', '/scripts/report.ps1');

@@ -199,7 +199,7 @@ export async function executeStatement(rt: Runtime, s: StatementAst, direct = fa
         await evaluate(rt, only.expression);
         return [];
       }
-      return runPipeline(rt, s);
+      return runPipeline(rt, s, direct);
     }
     case 'assignment':
       await assign(rt, s);
@@ -755,13 +755,13 @@ function toNumberSafe(v: unknown): number | undefined {
   }
 }
 
-/** Runs a script block with $_ set; returns what it wrote. */
-export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current: unknown): Promise<unknown[]> {
+/** Runs a script block with $_ set; returns what it wrote (`direct`: shows it as each statement finishes). */
+export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current: unknown, direct = false): Promise<unknown[]> {
   const savedSource = rt.source;
   rt.source = block.source;
   rt.pushCurrent(current);
   try {
-    return await executeStatementList(rt, block.ast.statements);
+    return await executeStatementList(rt, block.ast.statements, direct);
   } catch (e) {
     // `return` ends this run of the block (ForEach-Object goes on with the next object)
     if (e instanceof ReturnSignal) return takePendingOutput(e);

@@ -181,9 +181,9 @@ export interface FunctionCall {
   bindsPipeline: boolean;
 }
 
-async function runBlock(rt: Runtime, statements: StatementAst[], out: unknown[]): Promise<void> {
+async function runBlock(rt: Runtime, statements: StatementAst[], out: unknown[], direct: boolean): Promise<void> {
   try {
-    out.push(...(await executeStatementList(rt, statements)));
+    out.push(...(await executeStatementList(rt, statements, direct)));
   } catch (e) {
     if (e instanceof ReturnSignal) {
       out.push(...takePendingOutput(e));
@@ -195,7 +195,8 @@ async function runBlock(rt: Runtime, statements: StatementAst[], out: unknown[])
 }
 
 /** Runs a function call: begin once, process per input object, end once. */
-export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call: FunctionCall, input: unknown[], hasInput: boolean, callExtent: { start: number; end: number }): Promise<unknown[]> {
+/** `direct`: the call's output goes to the console, so its statements show their output as they finish. */
+export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call: FunctionCall, input: unknown[], hasInput: boolean, callExtent: { start: number; end: number }, direct = false): Promise<unknown[]> {
   const { ast } = def;
   if (rt.callStack.length >= MAX_CALL_DEPTH) {
     throw new RuntimeError('The script failed due to call depth overflow.', 'CallDepthOverflow', 'InvalidOperation', 'ScriptCallDepthException');
@@ -229,7 +230,7 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
     if (call.common.warningAction) v.setLocal('WarningPreference', call.common.warningAction);
     if (call.common.verbose !== undefined) v.setLocal('VerbosePreference', call.common.verbose ? 'Continue' : 'SilentlyContinue');
     v.setLocal('input', ast.process ? [] : input.slice());
-    if (ast.begin) await runBlock(rt, ast.begin, out);
+    if (ast.begin) await runBlock(rt, ast.begin, out, direct);
     if (ast.process) {
       const items = hasInput ? input : [undefined];
       for (const item of items) {
@@ -244,13 +245,13 @@ export async function invokeFunction(rt: Runtime, def: FunctionDefinition, call:
         rt.pushCurrent(item === undefined ? null : item);
         v.setLocal('input', item === undefined ? [] : [item]);
         try {
-          await runBlock(rt, ast.process, out);
+          await runBlock(rt, ast.process, out, direct);
         } finally {
           rt.popCurrent();
         }
       }
     }
-    if (ast.end) await runBlock(rt, ast.end, out);
+    if (ast.end) await runBlock(rt, ast.end, out, direct);
     return out;
   } catch (e) {
     addPendingOutput(e, out);

@@ -28,7 +28,12 @@ import { CmdletError, Hashtable, SecureString } from './values.js';
 
 type Stage = { kind: 'expression'; run: () => Promise<unknown[]>; redirections?: RedirectionAst[] } | { kind: 'command'; processor: CommandProcessor; redirections?: RedirectionAst[] };
 
-export async function runPipeline(rt: Runtime, ast: PipelineAst): Promise<unknown[]> {
+/**
+ * `direct`: the pipeline's output goes straight to the console, so its last
+ * command hands what it writes to rt.emit as it goes (in order with Write-Host
+ * and errors) instead of returning it.
+ */
+export async function runPipeline(rt: Runtime, ast: PipelineAst, direct = false): Promise<unknown[]> {
   const stages: Stage[] = [];
   for (let i = 0; i < ast.elements.length; i++) {
     const el = ast.elements[i];
@@ -36,6 +41,7 @@ export async function runPipeline(rt: Runtime, ast: PipelineAst): Promise<unknow
       stages.push({ kind: 'expression', run: async () => enumerate(await evaluate(rt, el.expression)), redirections: el.redirections });
     } else {
       const stage = await prepareCommand(rt, el, i + 1);
+      if (direct && i === ast.elements.length - 1 && !el.redirections?.length && stage.kind === 'command') stage.processor.direct = true;
       stages.push({ ...stage, redirections: el.redirections });
     }
   }
@@ -209,6 +215,8 @@ const IMPACT_RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 
 /** One command of a pipeline: its bindings, its ShouldProcess state and how it reports errors. */
 export class CommandProcessor {
   readonly binder: CommandBinder;
+  /** The last command of a pipeline whose output goes to the console: output is emitted as it is written. */
+  direct = false;
   private yesToAll = false;
   private noToAll = false;
   private readonly errorVariable: unknown[] = [];
@@ -377,8 +385,20 @@ export class CommandProcessor {
       if (isFlowSignal(e)) addPendingOutput(e, output);
       throw e;
     }
-    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
+    this.emitWritten(output);
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, [...this.written, ...output]);
     return output;
+  }
+
+  /** What this command wrote so far, for -OutVariable when its output went to the console. */
+  private readonly written: unknown[] = [];
+
+  /** In direct mode: shows the output written so far now (it is not returned). */
+  protected emitWritten(output: unknown[]): void {
+    if (!this.direct || !this.rt.emit || output.length === 0) return;
+    const items = output.splice(0);
+    this.written.push(...items);
+    this.rt.emit(items);
   }
 
   private async runInto(input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
@@ -396,6 +416,7 @@ export class CommandProcessor {
           continue;
         }
         await this.invoke(this.binder.arguments(extra), [obj], true, output);
+        this.emitWritten(output);
       }
     } else {
       try {
@@ -432,6 +453,10 @@ export class CommandProcessor {
       commands: () => rt.commandList,
       runtime: rt,
       pipelinePosition: this.position,
+      emitOutput: this.direct && rt.emit ? (items) => {
+        this.written.push(...items);
+        rt.emit?.(items);
+      } : undefined,
       currentExtent: this.ast?.extent,
     };
     try {
@@ -516,6 +541,6 @@ class FunctionProcessor extends CommandProcessor {
           return undefined;
         }
       },
-    }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent);
+    }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent, this.direct);
   }
 }

@@ -7,6 +7,8 @@ import { LocalCommandError } from '../errors.js';
 import { getMember, hasProperty, invokeMethod } from '../members.js';
 import type { ScriptBlock } from '../scriptblock.js';
 import { arg, builtin, objectParam, scriptBlockParam, stringParam } from './define.js';
+import { shellContext } from './types.js';
+import { invokeScriptBlock } from '../evaluator.js';
 
 export const forEachObject = builtin('Core', {
   name: 'ForEach-Object',
@@ -51,7 +53,13 @@ export const forEachObject = builtin('Core', {
     try {
       if (begin) out.push(...(await ctx.invokeScriptBlock(begin, null)));
       const list = ctx.hasInput || explicit !== undefined ? items : [null];
-      for (const o of list) out.push(...(await ctx.invokeScriptBlock(process, isNull(o) ? null : o)));
+      const sh = shellContext(ctx);
+      for (const o of list) {
+        const current = isNull(o) ? null : o;
+        out.push(...(sh.emitOutput ? await invokeScriptBlock(sh.runtime, process, current, true) : await ctx.invokeScriptBlock(process, current)));
+        // at the end of a pipeline that writes to the console, each result shows as it comes
+        if (sh.emitOutput && out.length) sh.emitOutput(out.splice(0));
+      }
       if (end) out.push(...(await ctx.invokeScriptBlock(end, null)));
     } catch (e) {
       // `break`/`continue` leave the pipeline: what was written so far still counts
