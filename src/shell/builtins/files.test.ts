@@ -164,3 +164,12 @@ describe('Write-Progress', () => {
     assert.equal(piped.host.out, 'done\n');
   });
 });
+
+describe('New-Item and Remove-Item', () => {
+  it('creates folders and files, refuses to overwrite without -Force, and removes with -Recurse', async () => {
+    const r = await run('New-Item -ItemType Directory -Path .\\reports\\daily | Out-Null\n(New-Item -Path reports\\daily -Name a.txt -Value "x").Name\nNew-Item reports\\daily\\a.txt\nNew-Item reports\\daily\\a.txt -Value "y" -Force | Out-Null\nGet-Content reports\\daily\\a.txt\nRemove-Item reports\\daily\\*.txt -WhatIf\nTest-Path reports\\daily\\a.txt\nRemove-Item reports\nRemove-Item reports -Recurse\nTest-Path reports');
+    assert.equal(r.out, `a.txt\ny\nWhat if: Performing the operation "Remove File" on target "Item: ${join(dir, 'reports', 'daily', 'a.txt')}".\nTrue\nFalse\n`);
+    assert.match(r.err, /An item with the specified name .*a\.txt already exists\./);
+    assert.match(r.err, /has children and the Recurse parameter was not specified\./);
+  });
+});

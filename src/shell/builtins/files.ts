@@ -1,13 +1,15 @@
 // The file cmdlets admins use in scripts: Out-File, Set-Content,
-// Add-Content, Get-Content, Test-Path and Tee-Object. Paths resolve from the
+// Add-Content, Get-Content, Test-Path, Tee-Object, New-Item, Remove-Item,
+// Join-Path and Split-Path. Paths resolve from the
 // shell's working directory; files are written by this process (so they
 // belong to the user running the shell) in the chosen -Encoding.
 
-import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConversionError } from '../command.js';
 import { convertEnum, enumerate, isNull, toArray, toStr } from '../conversion.js';
 import { LocalCommandError } from '../errors.js';
+import { PSObject } from '../values.js';
 import { convertEncoding, fileError, readText, readTextLines, resolvePath, writeText, type EncodingName } from '../files.js';
 import { renderOutDefault } from '../format/out-default.js';
 import { hasWildcard, matchWildcard } from '../wildcard.js';
@@ -262,5 +264,114 @@ export const splitPath = builtin('Management', {
       if (flag(args, 'Leaf')) return i < 0 ? trimmed : trimmed.slice(i + 1);
       return i < 0 ? '' : i === 0 ? trimmed[0] : trimmed.slice(0, i);
     });
+  },
+});
+
+/** A file or folder as New-Item and Get-Item write it. */
+export function fileSystemItem(path: string): PSObject {
+  const st = statSync(path);
+  const dir = st.isDirectory();
+  const mode = dir ? 'd-----' : (st.mode & 0o200) === 0 ? '-ar---' : '-a----';
+  const props: [string, unknown][] = [
+    ['Mode', mode], ['LastWriteTime', st.mtime],
+    ['Length', dir ? null : st.size], ['Name', basename(path)], ['FullName', path],
+  ];
+  if (dir) props.push(['Parent', basename(dirname(path))]);
+  else props.push(['DirectoryName', dirname(path)], ['Extension', /\.[^./]*$/.exec(basename(path))?.[0] ?? '']);
+  return new PSObject([dir ? 'System.IO.DirectoryInfo' : 'System.IO.FileInfo'], props);
+}
+
+export const fileSystemItemViews = ['System.IO.DirectoryInfo', 'System.IO.FileInfo'].map((typeName) => ({
+  typeName,
+  display: 'table' as const,
+  table: [
+    { property: 'Mode', width: 15, align: 'left' as const }, { property: 'LastWriteTime', width: 20, align: 'right' as const },
+    { property: 'Length', width: 14, align: 'right' as const }, { property: 'Name', align: 'left' as const },
+  ],
+}));
+
+export const newItem = builtin('Management', {
+  name: 'New-Item',
+  aliases: ['ni'],
+  synopsis: 'Creates a new item.',
+  description: 'Creates a file (with -Value as its content) or a directory (-ItemType Directory, with any missing parents). An existing item is an error unless -Force: a directory is then kept, a file replaced.',
+  parameters: [
+    stringArrayParam('Path', { position: 0, mandatory: true }),
+    stringParam('Name'),
+    { name: 'ItemType', aliases: ['Type'], typeName: 'String', convert: (v: unknown) => convertEnum(v, ['File', 'Directory'], 'System.String') },
+    objectParam('Value', { valueFromPipeline: true }),
+    switchParam('Force'),
+  ],
+  supportsShouldProcess: true,
+  examples: [{ code: 'New-Item -ItemType Directory -Path .\\reports -Force | Out-Null', remarks: 'Makes sure the reports folder exists.' }],
+  async invoke(args, ctx) {
+    const out: unknown[] = [];
+    const type = arg<string>(args, 'ItemType') ?? 'File';
+    const force = flag(args, 'Force');
+    for (const p of arg<string[]>(args, 'Path') ?? []) {
+      const name = arg<string>(args, 'Name');
+      const path = resolvePath(name ? join(p, name) : p);
+      if (!(await ctx.shouldProcess(`Destination: ${path}`, `Performing the operation "${type === 'Directory' ? 'Create Directory' : 'Create File'}" on target`))) continue;
+      const exists = existsSync(path);
+      if (exists && (!force || (type === 'File' && statSync(path).isDirectory()))) {
+        ctx.writeError(new LocalCommandError(`An item with the specified name ${path} already exists.`, { errorId: 'DirectoryExist', category: 'ResourceExists', reason: 'IOException', targetName: path, targetType: 'String' }));
+        continue;
+      }
+      try {
+        if (type === 'Directory') mkdirSync(path, { recursive: true });
+        else {
+          if (force) mkdirSync(dirname(path), { recursive: true });
+          writeText(path, args.has('Value') ? toStr(args.get('Value')) : '', undefined, false);
+        }
+      } catch (e) {
+        ctx.writeError(e instanceof LocalCommandError ? e : fileError(e, path, false));
+        continue;
+      }
+      out.push(fileSystemItem(path));
+    }
+    return out;
+  },
+});
+
+export const removeItem = builtin('Management', {
+  name: 'Remove-Item',
+  aliases: ['rm', 'del', 'ri', 'erase', 'rd', 'rmdir'],
+  synopsis: 'Deletes files and folders.',
+  description: 'Deletes the files and folders the paths name (wildcards in the last part). A folder with content needs -Recurse; -Force also removes read-only files.',
+  parameters: [
+    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipelineByPropertyName: true, aliases: ['FullName'] }),
+    switchParam('Recurse'), switchParam('Force'),
+  ],
+  supportsShouldProcess: true,
+  examples: [{ code: 'Remove-Item .\\reports\\*.csv', remarks: 'Deletes the CSV files of the reports folder.' }],
+  async invoke(args, ctx) {
+    for (const p of arg<string[]>(args, 'Path') ?? []) {
+      const paths = expandPath(p).filter((x) => existsSync(x));
+      if (paths.length === 0) {
+        if (!hasWildcard(p)) {
+          const shown = resolvePath(p);
+          ctx.writeError(new LocalCommandError(`Cannot find path '${shown}' because it does not exist.`, { errorId: 'PathNotFound', category: 'ObjectNotFound', reason: 'ItemNotFoundException', targetName: shown, targetType: 'String' }));
+        }
+        continue;
+      }
+      for (const path of paths) {
+        const st = statSync(path);
+        if (st.isDirectory() && !flag(args, 'Recurse') && readdirSync(path).length > 0) {
+          ctx.writeError(new LocalCommandError(`The item at ${path} has children and the Recurse parameter was not specified.`, { errorId: 'DirectoryNotEmpty', category: 'WriteError', reason: 'IOException', targetName: path, targetType: 'String' }));
+          continue;
+        }
+        if (!st.isDirectory() && (st.mode & 0o200) === 0 && !flag(args, 'Force')) {
+          ctx.writeError(new LocalCommandError(`Cannot remove item ${path}: You do not have sufficient access rights to perform this operation.`, { errorId: 'RemoveFileSystemItemUnAuthorizedAccess', category: 'PermissionDenied', reason: 'UnauthorizedAccessException', targetName: path, targetType: 'String' }));
+          continue;
+        }
+        if (!(await ctx.shouldProcess(`Item: ${path}`, `Performing the operation "${st.isDirectory() ? 'Remove Directory' : 'Remove File'}" on target`))) continue;
+        try {
+          rmSync(path, { recursive: st.isDirectory(), force: flag(args, 'Force') });
+        } catch (e) {
+          ctx.writeError(fileError(e, path, false));
+        }
+      }
+    }
+    return [];
   },
 });

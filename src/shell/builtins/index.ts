@@ -16,7 +16,7 @@ import { selectObject } from './select.js';
 import { sortObject } from './sort.js';
 import { whereObject } from './where.js';
 import { convertFromCsv, convertToCsv, exportCsv, importCsv } from './csv.js';
-import { addContent, getContent, joinPath, outFile, setContent, splitPath, startSleep, teeObject, testPath } from './files.js';
+import { addContent, fileSystemItemViews, getContent, joinPath, newItem, outFile, removeItem, setContent, splitPath, startSleep, teeObject, testPath } from './files.js';
 import { groupInfoView, groupObject } from './group.js';
 import { convertToHtml } from './html.js';
 import { convertFromJson, convertToJson } from './json.js';
@@ -28,7 +28,7 @@ export const builtinCommands: CommandSpec[] = [
   getCommand, getHelp, getMemberCommand,
   getCredential, convertToSecureString, readHost, newObject,
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
-  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep, joinPath, splitPath,
+  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep, joinPath, splitPath, newItem, removeItem,
   exportCsv, importCsv, convertToCsv, convertFromCsv, convertToJson, convertFromJson, convertToHtml,
   groupObject, writeError, writeProgress, newTimeSpan, getAlias,
 ];
@@ -37,5 +37,6 @@ export const builtinViews: ObjectView[] = [
   commandInfoView,
   groupInfoView,
   versionView,
+  ...fileSystemItemViews,
   { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
 ];
