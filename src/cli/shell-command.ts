@@ -37,7 +37,7 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     const session = new ShellSession(env, host);
     const ok = script ? await session.runScript(script.text, script.source) : await session.runInteractiveLines(options);
     host.close();
-    return ok ? 0 : 1;
+    return session.exitCode ?? (ok ? 0 : 1);
   } finally {
     server.close();
   }

@@ -16,11 +16,15 @@ export interface Extent {
 export interface ScriptAst {
   kind: 'script';
   source: Source;
+  /** A script's own `param( )` block, at its start. */
+  parameters?: ParameterAst[];
   statements: StatementAst[];
   extent: Extent;
 }
 
-export type StatementAst = PipelineAst | AssignmentAst | IfAst | ForeachAst;
+export type StatementAst =
+  | PipelineAst | AssignmentAst | IfAst | ForeachAst | WhileAst | DoAst | ForAst | SwitchAst
+  | FunctionAst | TryAst | TrapAst | FlowAst;
 
 export interface PipelineAst {
   kind: 'pipeline';
@@ -29,10 +33,126 @@ export interface PipelineAst {
   extent: Extent;
 }
 
+/** `> file`, `>> file`, `2> file`, `2>&1`, `*> file` on a pipeline element. */
+export interface RedirectionAst {
+  /** Stream redirected: 1 = output, 2 = error, '*' = all. */
+  from: '1' | '2' | '3' | '4' | '5' | '6' | '*';
+  /** `2>&1`: merged into the output stream (no file). */
+  merge: boolean;
+  append: boolean;
+  target?: ExpressionAst;
+  extent: Extent;
+}
+
+export interface WhileAst {
+  kind: 'while';
+  label?: string;
+  condition: StatementAst;
+  body: StatementAst[];
+  extent: Extent;
+}
+
+/** `do { } while ( )` and `do { } until ( )`. */
+export interface DoAst {
+  kind: 'do';
+  label?: string;
+  until: boolean;
+  condition: StatementAst;
+  body: StatementAst[];
+  extent: Extent;
+}
+
+export interface ForAst {
+  kind: 'for';
+  label?: string;
+  init?: StatementAst;
+  condition?: StatementAst;
+  iterator?: StatementAst;
+  body: StatementAst[];
+  extent: Extent;
+}
+
+export interface SwitchClauseAst {
+  /** A value, or a script block condition; undefined for `default`. */
+  pattern?: ExpressionAst;
+  body: StatementAst[];
+}
+
+export interface SwitchAst {
+  kind: 'switch';
+  label?: string;
+  mode: 'exact' | 'wildcard' | 'regex';
+  caseSensitive: boolean;
+  /** `-File`: the value is a path whose lines are the input. */
+  file: boolean;
+  value: StatementAst;
+  clauses: SwitchClauseAst[];
+  extent: Extent;
+}
+
+export interface AttributeAst {
+  name: string;
+  positional: ExpressionAst[];
+  named: { name: string; value?: ExpressionAst }[];
+}
+
+export interface ParameterAst {
+  name: string;
+  /** Type constraint (`[int]`), when given. */
+  typeName?: string;
+  attributes: AttributeAst[];
+  defaultValue?: ExpressionAst;
+  extent: Extent;
+}
+
+export interface FunctionAst {
+  kind: 'function';
+  name: string;
+  /** `filter Name { }`: the body is a process block. */
+  filter: boolean;
+  /** `[CmdletBinding()]` or a `[Parameter()]` attribute makes an advanced function. */
+  advanced: boolean;
+  parameters: ParameterAst[];
+  begin?: StatementAst[];
+  process?: StatementAst[];
+  end?: StatementAst[];
+  extent: Extent;
+}
+
+export interface CatchClauseAst {
+  /** Exception type names; empty = any error. */
+  types: string[];
+  body: StatementAst[];
+}
+
+export interface TryAst {
+  kind: 'try';
+  body: StatementAst[];
+  catches: CatchClauseAst[];
+  finallyBody?: StatementAst[];
+  extent: Extent;
+}
+
+export interface TrapAst {
+  kind: 'trap';
+  typeName?: string;
+  body: StatementAst[];
+  extent: Extent;
+}
+
+/** `break`, `continue` (optional label), `return`, `throw`, `exit` (optional value). */
+export interface FlowAst {
+  kind: 'flow';
+  keyword: 'break' | 'continue' | 'return' | 'throw' | 'exit';
+  label?: string;
+  value?: StatementAst;
+  extent: Extent;
+}
+
 export interface AssignmentAst {
   kind: 'assignment';
   target: ExpressionAst;
-  operator: '=' | '+=' | '-=' | '*=' | '/=';
+  operator: '=' | '+=' | '-=' | '*=' | '/=' | '%=';
   value: StatementAst;
   extent: Extent;
 }
@@ -46,6 +166,7 @@ export interface IfAst {
 
 export interface ForeachAst {
   kind: 'foreach';
+  label?: string;
   variable: string;
   collection: StatementAst;
   body: StatementAst[];
@@ -55,6 +176,7 @@ export interface ForeachAst {
 export interface CommandExpressionAst {
   kind: 'command-expression';
   expression: ExpressionAst;
+  redirections?: RedirectionAst[];
   extent: Extent;
 }
 
@@ -64,6 +186,7 @@ export interface CommandAst {
   name: string | ExpressionAst;
   nameExtent: Extent;
   elements: CommandElementAst[];
+  redirections?: RedirectionAst[];
   extent: Extent;
 }
 
@@ -96,7 +219,17 @@ export type ExpressionAst =
   | HashtableAst
   | ScriptBlockAst
   | CastAst
-  | TypeLiteralAst;
+  | TypeLiteralAst
+  | IncrementAst;
+
+/** `++$i`, `$i++`, `--$i`, `$i--`. */
+export interface IncrementAst {
+  kind: 'increment';
+  op: '++' | '--';
+  prefix: boolean;
+  operand: ExpressionAst;
+  extent: Extent;
+}
 
 export interface ConstantAst {
   kind: 'constant';

@@ -56,6 +56,10 @@ interface CommonSpec extends ParameterSpec {
 function actionConvert(name: string) {
   return (v: unknown): unknown => {
     try {
+      // the enum's numbers: -ea 0 = SilentlyContinue, 1 Stop, 2 Continue, 3 Inquire, 4 Ignore, 5 Suspend
+      const one = Array.isArray(v) && v.length === 1 ? v[0] : v;
+      if (typeof one === 'number' && Number.isInteger(one) && ACTION_PREFERENCES[one]) return ACTION_PREFERENCES[one];
+      if (typeof one === 'string' && /^\s*[0-5]\s*$/.test(one)) return ACTION_PREFERENCES[Number(one)];
       return convertEnum(v, ACTION_PREFERENCES, 'System.Management.Automation.ActionPreference');
     } catch (e) {
       throw new BindingError(`Cannot bind parameter '${name}'. ${(e as Error).message}`, 'CannotConvertArgumentNoMessage');

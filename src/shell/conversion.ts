@@ -6,6 +6,7 @@
 import { ConversionError } from './command.js';
 import { RuntimeError } from './errors.js';
 import { parseNumber } from './lexer.js';
+import { TimeSpan } from './timespan.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from './values.js';
 
 export function isNull(v: unknown): v is null | undefined {
@@ -60,7 +61,8 @@ export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : String(n).replace('e+', 'E+');
   if (Number.isNaN(n)) return 'NaN';
   if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
-  const s = String(n);
+  // .NET Framework shows a Double with 15 significant digits (0.1 + 0.2 is 0.3)
+  const s = String(Number(n.toPrecision(15)));
   return s.includes('e') ? s.replace('e', 'E') : s;
 }
 
@@ -96,8 +98,9 @@ export function dotNetTypeName(v: unknown): string {
   if (typeof v === 'string') return 'System.String';
   if (typeof v === 'boolean') return 'System.Boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? (Math.abs(v) <= 2147483647 ? 'System.Int32' : 'System.Int64') : 'System.Double';
-  if (Array.isArray(v)) return 'System.Object[]';
+  if (Array.isArray(v)) return (v as { typeName?: string }).typeName ?? 'System.Object[]';
   if (v instanceof Date) return 'System.DateTime';
+  if (v instanceof TimeSpan) return 'System.TimeSpan';
   if (v instanceof Hashtable) return 'System.Collections.Hashtable';
   if (v instanceof SecureString) return 'System.Security.SecureString';
   if (v instanceof PSCredential) return 'System.Management.Automation.PSCredential';
@@ -217,11 +220,53 @@ export function convertEnum(v: unknown, names: readonly string[], typeName: stri
   throw new ConversionError(`Cannot convert value "${s}" to type "${typeName}". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${names.join(', ')}"`);
 }
 
+const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
+const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AP]M))?)?$/i;
+
+/**
+ * DateTime parsing with the invariant culture, as a [datetime] cast does:
+ * ISO forms ("2026-01-15", "2026-01-15 10:30", "2026-01-15T10:30:00Z") and
+ * "MM/dd/yyyy [h:mm[:ss] [AM|PM]]"; a time without a zone is local time.
+ */
+export function parseDateInvariant(text: string): Date | undefined {
+  const t = text.trim();
+  let m = ISO_DATE.exec(t);
+  if (m) {
+    const [y, mo, d, h, mi, s, f] = [m[1], m[2], m[3], m[4], m[5], m[6], m[7]].map((x) => (x === undefined ? 0 : Number(x)));
+    const ms = m[7] ? Number(('0.' + m[7])) * 1000 : 0;
+    void f;
+    if (m[8]) {
+      let utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+      if (m[8].toUpperCase() !== 'Z') {
+        const sign = m[8][0] === '-' ? -1 : 1;
+        const digits = m[8].slice(1).replace(':', '');
+        utc -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+      }
+      return new Date(utc);
+    }
+    const local = new Date(y, mo - 1, d, h, mi, s, ms);
+    return local.getMonth() === mo - 1 ? local : undefined;
+  }
+  m = US_DATE.exec(t);
+  if (m) {
+    let h = Number(m[4] ?? 0);
+    if (m[7]) {
+      const pm = m[7].toUpperCase() === 'PM';
+      if (h === 12) h = pm ? 12 : 0;
+      else if (pm) h += 12;
+    }
+    const local = new Date(Number(m[3]), Number(m[1]) - 1, Number(m[2]), h, Number(m[5] ?? 0), Number(m[6] ?? 0));
+    return local.getMonth() === Number(m[1]) - 1 ? local : undefined;
+  }
+  const fallback = new Date(t);
+  return Number.isNaN(fallback.getTime()) ? undefined : fallback;
+}
+
 /** Timestamps given as text or Date. */
 export function convertDate(v: unknown): Date {
   if (v instanceof Date) return v;
-  const d = new Date(toStr(v));
-  if (Number.isNaN(d.getTime())) throw cannotConvertValue(v, 'System.DateTime', `String '${toStr(v)}' was not recognized as a valid DateTime.`);
+  const d = parseDateInvariant(toStr(v));
+  if (!d) throw cannotConvertValue(v, 'System.DateTime', `String '${toStr(v)}' was not recognized as a valid DateTime.`);
   return d;
 }
 

@@ -1,18 +1,29 @@
-// Executes statements and evaluates expressions: assignments, if/foreach,
-// string expansion, member access, operators, casts, hashtables and script
-// blocks. Pipelines are run by pipeline.ts; errors become error records with
-// the position of the failing expression.
+// Executes statements and evaluates expressions: assignments, if, the loops
+// (foreach, while, do, for) with break/continue and labels, switch,
+// try/catch/finally, throw, trap, return and exit; string expansion, member
+// access, operators, ++/--, casts, hashtables and script blocks. A
+// terminating error travels to the nearest try or trap, or is reported with
+// the position of the failing statement and the next statement runs (a
+// script-terminating one stops the script). Pipelines are run by pipeline.ts.
 
 import type {
-  AssignmentAst, ExpressionAst, Extent, StatementAst,
+  AssignmentAst, ExpressionAst, Extent, FlowAst, StatementAst, SwitchAst, TrapAst, TryAst,
 } from './ast.js';
 import { randomUUID } from 'node:crypto';
 import {
-  collapse, convertDate, dotNetTypeName, enumerate, isNull, roundHalfEven, toArray, toBool, toNumber, toStr,
+  collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
-import { RuntimeError, ShellError, type ErrorRecord } from './errors.js';
+import { TimeSpan } from './timespan.js';
+import { parseExactDate } from './dotnet-format.js';
+import { ArrayList, listTypeName } from './arraylist.js';
+import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
+import {
+  BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput,
+} from './flow.js';
+import { readTextLines, resolvePath } from './files.js';
+import { defineFunction } from './functions.js';
 import { getMember, indexValue, invokeMethod, setMember } from './members.js';
-import { binaryOperator, unaryOperator } from './operators.js';
+import { binaryOperator, likeMatch, unaryOperator, valuesEqual } from './operators.js';
 import { runPipeline } from './pipeline.js';
 import { ScriptHalted, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
@@ -27,7 +38,11 @@ export class TypeValue {
 }
 
 function withExtent(e: unknown, extent: Extent): unknown {
-  if (e instanceof RuntimeError && !e.extent) return new RuntimeError(e.message, e.errorId, e.category, e.reason, extent);
+  if (e instanceof RuntimeError && !e.extent) {
+    const located = new RuntimeError(e.message, e.errorId, e.category, e.reason, extent);
+    located.innerTypes = e.innerTypes;
+    return located;
+  }
   return e;
 }
 
@@ -37,7 +52,7 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
   if (e instanceof RuntimeError) {
     return new ShellError({
       message: e.message, errorId: e.errorId, category: e.category, reason: e.reason,
-      position: { source: rt.source, extent: e.extent ?? extent }, exception: e,
+      position: { source: rt.source, extent: e.extent ?? extent }, exception: e, innerExceptionTypes: e.innerTypes,
     });
   }
   const err = e instanceof Error ? e : new Error(String(e));
@@ -48,32 +63,152 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
   return new ShellError(record);
 }
 
-/** Runs statements in order; a failing statement is reported and the next one runs. */
-export async function executeStatementList(rt: Runtime, statements: StatementAst[]): Promise<unknown[]> {
+/**
+ * Runs statements in order. A statement that fails with a terminating error
+ * goes to a trap of this list, or travels to an enclosing try/trap, or is
+ * reported (and the next statement runs; a script-terminating error stops the
+ * script).
+ */
+export async function executeStatementList(rt: Runtime, statements: StatementAst[], direct = false): Promise<unknown[]> {
+  const traps = statements.filter((s): s is TrapAst => s.kind === 'trap');
   const out: unknown[] = [];
-  for (const s of statements) {
-    try {
-      out.push(...(await executeStatement(rt, s)));
-    } catch (e) {
-      if (e instanceof ScriptHalted) throw e;
-      rt.reportTerminating(toShellError(rt, e, s.extent));
+  if (traps.length) rt.handlerDepth++;
+  try {
+    for (const s of statements) {
+      if (s.kind === 'trap') continue;
+      try {
+        const result = await executeStatement(rt, s, direct);
+        if (direct && rt.emit) rt.emit(result);
+        else out.push(...result);
+      } catch (e) {
+        if (isFlowSignal(e) || e instanceof ScriptHalted) {
+          addPendingOutput(e, out);
+          throw e;
+        }
+        const err = toShellError(rt, e, s.extent);
+        movePendingOutput(e, err);
+        out.push(...takePendingOutput(err));
+        if (traps.length) {
+          rt.handlerDepth--;
+          try {
+            const outcome = await runTrap(rt, traps, err, out);
+            if (outcome === 'continue') continue;
+            if (outcome === 'write') {
+              if (!err.reported) rt.writeError(err.record);
+              err.reported = true;
+              continue;
+            }
+            if (outcome === 'break') err.stopsScript = true;
+          } finally {
+            rt.handlerDepth++;
+          }
+        }
+        if (rt.handlerDepth > (traps.length ? 1 : 0)) {
+          addPendingOutput(err, out);
+          throw err;
+        }
+        try {
+          rt.reportTerminating(err);
+        } catch (halt) {
+          addPendingOutput(halt, out);
+          throw halt;
+        }
+      }
     }
+  } finally {
+    if (traps.length) rt.handlerDepth--;
   }
   return out;
 }
 
-export async function executeStatement(rt: Runtime, s: StatementAst): Promise<unknown[]> {
+/**
+ * Runs the trap that handles `err` (typed traps first). 'continue': the error
+ * is handled; 'break': it goes on to the caller; 'write': it is shown and the
+ * next statement runs; 'none': no trap applies.
+ */
+export async function runTrap(rt: Runtime, traps: TrapAst[], err: ShellError, out: unknown[]): Promise<'continue' | 'break' | 'write' | 'none'> {
+  const ordered = [...traps.filter((t) => t.typeName), ...traps.filter((t) => !t.typeName)];
+  const trap = ordered.find((t) => !t.typeName || exceptionMatches(err.record, t.typeName));
+  if (!trap) return 'none';
+  const value = rt.logError(err.record);
+  rt.pushCurrent(value);
+  try {
+    out.push(...(await executeStatementList(rt, trap.body)));
+  } catch (e) {
+    if (e instanceof ContinueSignal && e.label === undefined) {
+      out.push(...takePendingOutput(e));
+      return 'continue';
+    }
+    if (e instanceof BreakSignal && e.label === undefined) {
+      out.push(...takePendingOutput(e));
+      return 'break';
+    }
+    throw e;
+  } finally {
+    rt.popCurrent();
+  }
+  return 'write';
+}
+
+/** Runs a loop body once: 'break' / 'continue' when the body asked for it (for this loop). */
+async function loopBody(rt: Runtime, body: StatementAst[], label: string | undefined, out: unknown[], direct: boolean): Promise<'break' | 'continue' | 'next'> {
+  try {
+    out.push(...(await executeStatementList(rt, body, direct)));
+    return 'next';
+  } catch (e) {
+    if (e instanceof BreakSignal && labelMatches(e.label, label)) {
+      out.push(...takePendingOutput(e));
+      return 'break';
+    }
+    if (e instanceof ContinueSignal && labelMatches(e.label, label)) {
+      out.push(...takePendingOutput(e));
+      return 'continue';
+    }
+    addPendingOutput(e, out);
+    throw e;
+  }
+}
+
+/** Evaluates a statement for its truth value inside a loop (output carried on errors). */
+async function condition(rt: Runtime, s: StatementAst, out: unknown[]): Promise<boolean> {
+  try {
+    return toBool(await statementValue(rt, s));
+  } catch (e) {
+    addPendingOutput(e, out);
+    throw e;
+  }
+}
+
+/** Upper bound on loop iterations, so that a runaway script ends with an error instead of hanging. */
+const MAX_ITERATIONS = 100_000_000;
+
+function tooManyIterations(): RuntimeError {
+  return new RuntimeError(`The loop ran more than ${MAX_ITERATIONS} times and was stopped.`, 'LoopLimitExceeded', 'LimitsExceeded', 'RuntimeException');
+}
+
+/**
+ * Runs one statement. `direct`: its output goes straight to the console (a
+ * top-level statement), so the statements inside loops and blocks hand their
+ * output to rt.emit as they finish, in order with host writes and errors.
+ */
+export async function executeStatement(rt: Runtime, s: StatementAst, direct = false): Promise<unknown[]> {
   switch (s.kind) {
-    case 'pipeline':
-      return runPipeline(rt, s);
+    case 'pipeline': {
+      const only = s.elements.length === 1 ? s.elements[0] : undefined;
+      if (only && only.kind === 'command-expression' && only.expression.kind === 'increment' && !only.redirections) {
+        await evaluate(rt, only.expression);
+        return [];
+      }
+      return runPipeline(rt, s, direct);
+    }
     case 'assignment':
       await assign(rt, s);
       return [];
     case 'if': {
       for (const clause of s.clauses) {
-        if (toBool(await statementValue(rt, clause.condition))) return executeStatementList(rt, clause.body);
+        if (toBool(await statementValue(rt, clause.condition))) return executeStatementList(rt, clause.body, direct);
       }
-      return s.elseBody ? executeStatementList(rt, s.elseBody) : [];
+      return s.elseBody ? executeStatementList(rt, s.elseBody, direct) : [];
     }
     case 'foreach': {
       const value = await statementValue(rt, s.collection);
@@ -81,11 +216,213 @@ export async function executeStatement(rt: Runtime, s: StatementAst): Promise<un
       const out: unknown[] = [];
       for (const item of items) {
         rt.variables.set(s.variable, item);
-        out.push(...(await executeStatementList(rt, s.body)));
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
       }
       return out;
     }
+    case 'while': {
+      const out: unknown[] = [];
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if (!(await condition(rt, s.condition, out))) break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
+      }
+      return out;
+    }
+    case 'do': {
+      const out: unknown[] = [];
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
+        const c = await condition(rt, s.condition, out);
+        if (s.until ? c : !c) break;
+      }
+      return out;
+    }
+    case 'for': {
+      const out: unknown[] = [];
+      if (s.init) out.push(...(await executeStatement(rt, s.init)));
+      for (let i = 0; ; i++) {
+        if (i >= MAX_ITERATIONS) throw tooManyIterations();
+        if (s.condition && !(await condition(rt, s.condition, out))) break;
+        if ((await loopBody(rt, s.body, s.label, out, direct)) === 'break') break;
+        if (s.iterator) {
+          try {
+            out.push(...(await executeStatement(rt, s.iterator)));
+          } catch (e) {
+            addPendingOutput(e, out);
+            throw e;
+          }
+        }
+      }
+      return out;
+    }
+    case 'switch':
+      return executeSwitch(rt, s, direct);
+    case 'function':
+      defineFunction(rt, s);
+      return [];
+    case 'try':
+      return executeTry(rt, s, direct);
+    case 'trap':
+      return [];
+    case 'flow':
+      return executeFlow(rt, s);
   }
+}
+
+async function executeSwitch(rt: Runtime, s: SwitchAst, direct: boolean): Promise<unknown[]> {
+  let value: unknown;
+  if (s.file) {
+    const path = toStr(await statementValue(rt, s.value));
+    value = readTextLines(resolvePath(path));
+  } else value = await statementValue(rt, s.value);
+  const items = isEnumerable(value) ? toArray(value) : [value];
+  const out: unknown[] = [];
+  const defaults = s.clauses.filter((c) => !c.pattern);
+  for (const item of items) {
+    rt.pushCurrent(item);
+    try {
+      let matched = false;
+      for (const clause of s.clauses) {
+        if (!clause.pattern) continue;
+        if (!(await switchMatches(rt, s, clause.pattern, item))) continue;
+        matched = true;
+        out.push(...(await executeStatementList(rt, clause.body, direct)));
+      }
+      if (!matched) for (const d of defaults) out.push(...(await executeStatementList(rt, d.body, direct)));
+    } catch (e) {
+      if (e instanceof BreakSignal && labelMatches(e.label, s.label)) {
+        out.push(...takePendingOutput(e));
+        break;
+      }
+      if (e instanceof ContinueSignal && labelMatches(e.label, s.label)) {
+        out.push(...takePendingOutput(e));
+        continue;
+      }
+      addPendingOutput(e, out);
+      throw e;
+    } finally {
+      rt.popCurrent();
+    }
+  }
+  return out;
+}
+
+async function switchMatches(rt: Runtime, s: SwitchAst, pattern: ExpressionAst, item: unknown): Promise<boolean> {
+  if (pattern.kind === 'scriptblock') {
+    return toBool(collapse(await executeStatementList(rt, pattern.statements)));
+  }
+  const p = await evaluate(rt, pattern);
+  if (s.mode === 'regex') {
+    return binaryOperator(s.caseSensitive ? '-cmatch' : '-match', toStr(item), toStr(p), { setMatches: (m) => rt.variables.set('Matches', m) }) === true;
+  }
+  if (s.mode === 'wildcard') return likeMatch(toStr(item), toStr(p), s.caseSensitive);
+  if (typeof p === 'string' || typeof item === 'string') {
+    const a = toStr(item);
+    const b = toStr(p);
+    return s.caseSensitive ? a === b : a.toLowerCase() === b.toLowerCase();
+  }
+  return valuesEqual(item, p, s.caseSensitive);
+}
+
+async function executeTry(rt: Runtime, s: TryAst, direct: boolean): Promise<unknown[]> {
+  const out: unknown[] = [];
+  let error: ShellError | undefined;
+  let leaving: unknown;
+  rt.handlerDepth++;
+  try {
+    out.push(...(await executeStatementList(rt, s.body, direct)));
+  } catch (e) {
+    if (isFlowSignal(e) || e instanceof ScriptHalted) {
+      out.push(...takePendingOutput(e));
+      leaving = e;
+    } else {
+      error = toShellError(rt, e, s.extent);
+      movePendingOutput(e, error);
+      out.push(...takePendingOutput(error));
+    }
+  } finally {
+    rt.handlerDepth--;
+  }
+  if (error) {
+    const failed = rt.statementFailed;
+    const value = rt.logError(error.record);
+    const clause = s.catches.find((c) => c.types.length === 0 || c.types.some((t) => exceptionMatches((error as ShellError).record, t)));
+    if (clause) {
+      // a caught error is in $Error but does not make the statement fail
+      rt.statementFailed = failed;
+      error = undefined;
+      rt.pushCurrent(value);
+      try {
+        out.push(...(await executeStatementList(rt, clause.body, direct)));
+      } catch (e) {
+        out.push(...takePendingOutput(e));
+        leaving = e;
+      } finally {
+        rt.popCurrent();
+      }
+    }
+  }
+  if (s.finallyBody) {
+    try {
+      out.push(...(await executeStatementList(rt, s.finallyBody, direct)));
+    } catch (e) {
+      out.push(...takePendingOutput(e));
+      leaving = e;
+      error = undefined;
+    }
+  }
+  const thrown = leaving ?? error;
+  if (thrown !== undefined) {
+    addPendingOutput(thrown, out);
+    throw thrown;
+  }
+  return out;
+}
+
+async function executeFlow(rt: Runtime, s: FlowAst): Promise<unknown[]> {
+  switch (s.keyword) {
+    case 'break':
+      throw new BreakSignal(s.label);
+    case 'continue':
+      throw new ContinueSignal(s.label);
+    case 'return': {
+      const signal = new ReturnSignal();
+      if (s.value) addPendingOutput(signal, await executeStatement(rt, s.value));
+      throw signal;
+    }
+    case 'exit': {
+      const code = s.value ? toNumber(await statementValue(rt, s.value)) : 0;
+      throw new ExitSignal(Number.isFinite(code) ? Math.trunc(code) : 0);
+    }
+    case 'throw': {
+      const value = s.value ? await statementValue(rt, s.value) : rt.variables.get('_');
+      throw throwError(rt, s, s.value ? value : value instanceof ErrorRecordValue ? value : undefined);
+    }
+  }
+}
+
+/** The script-terminating error of `throw value`. */
+function throwError(rt: Runtime, s: FlowAst, value: unknown): ShellError {
+  const position = { source: rt.source, extent: s.extent };
+  let err: ShellError;
+  if (value instanceof ErrorRecordValue) {
+    err = new ShellError(value.record);
+  } else if (value === undefined || isNull(value)) {
+    err = new ShellError({
+      message: 'ScriptHalted', errorId: 'ScriptHalted', category: 'OperationStopped', reason: 'RuntimeException', position,
+    });
+  } else {
+    const message = toStr(value);
+    err = new ShellError({
+      message, errorId: message, category: 'OperationStopped', reason: 'RuntimeException',
+      targetName: message, targetType: typeof value === 'string' ? 'String' : dotNetTypeName(value).split('.').pop(),
+      targetObject: value, position,
+    });
+  }
+  err.stopsScript = true;
+  return err;
 }
 
 /**
@@ -107,28 +444,35 @@ async function assign(rt: Runtime, s: AssignmentAst): Promise<unknown> {
       const current = await evaluate(rt, s.target);
       value = binaryOperator(s.operator.slice(0, 1), current, value);
     }
-    const t = s.target;
-    if (t.kind === 'variable') rt.variables.set(t.name, value);
-    else if (t.kind === 'member') {
-      const target = await evaluate(rt, t.target);
-      const name = typeof t.member === 'string' ? t.member : toStr(await evaluate(rt, t.member));
-      setMember(target, name, value);
-    } else if (t.kind === 'index') {
-      const target = await evaluate(rt, t.target);
-      const index = await evaluate(rt, t.index);
-      if (target instanceof Hashtable) target.set(index, value);
-      else if (Array.isArray(target)) {
-        let i = toNumber(index);
-        if (i < 0) i += target.length;
-        if (i < 0 || i >= target.length) throw new RuntimeError('Index was outside the bounds of the array.', 'IndexOutOfRange', 'OperationStopped', 'IndexOutOfRangeException');
-        target[i] = value;
-      } else if (target instanceof PSObject) target.set(toStr(index), value);
-      else throw new RuntimeError('Unable to index into an object of type ' + dotNetTypeName(target) + '.', 'CannotIndex', 'InvalidOperation', 'RuntimeException');
-    }
+    await assignTo(rt, s.target, value);
   } catch (e) {
     throw withExtent(e, s.extent);
   }
   return value;
+}
+
+/** Stores `value` in a variable, a property or an element. */
+async function assignTo(rt: Runtime, t: ExpressionAst, value: unknown): Promise<void> {
+  if (t.kind === 'variable') rt.variables.set(t.name, value);
+  else if (t.kind === 'cast' && t.operand.kind === 'variable') rt.variables.set(t.operand.name, castValue(t.typeName, value));
+  else if (t.kind === 'member') {
+    const target = await evaluate(rt, t.target);
+    const name = typeof t.member === 'string' ? t.member : toStr(await evaluate(rt, t.member));
+    setMember(target, name, value);
+  } else if (t.kind === 'index') {
+    const target = await evaluate(rt, t.target);
+    const index = await evaluate(rt, t.index);
+    if (target instanceof Hashtable) target.set(index, value);
+    else if (Array.isArray(target)) {
+      let i = toNumber(index);
+      if (i < 0) i += target.length;
+      if (i < 0 || i >= target.length) throw new RuntimeError('Index was outside the bounds of the array.', 'IndexOutOfRange', 'OperationStopped', 'IndexOutOfRangeException');
+      target[i] = value;
+    } else if (target instanceof PSObject) target.set(toStr(index), value);
+    else throw new RuntimeError('Unable to index into an object of type ' + dotNetTypeName(target) + '.', 'CannotIndex', 'InvalidOperation', 'RuntimeException');
+  } else {
+    throw new RuntimeError('The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property.', 'InvalidLeftHandSide', 'InvalidOperation', 'RuntimeException');
+  }
 }
 
 export async function evaluate(rt: Runtime, expr: ExpressionAst): Promise<unknown> {
@@ -210,6 +554,12 @@ async function evaluateInner(rt: Runtime, expr: ExpressionAst): Promise<unknown>
       return castValue(expr.typeName, await evaluate(rt, expr.operand));
     case 'type':
       return new TypeValue(expr.typeName);
+    case 'increment': {
+      const old = await evaluate(rt, expr.operand);
+      const next = binaryOperator(expr.op === '++' ? '+' : '-', isNull(old) ? 0 : old, 1);
+      await assignTo(rt, expr.operand, next);
+      return expr.prefix ? next : old;
+    }
   }
 }
 
@@ -245,6 +595,8 @@ function staticMember(type: string, name: string): unknown {
   if ((t === 'int' || t === 'int32') && n === 'minvalue') return -2147483648;
   if (t === 'environment' && n === 'newline') return '\n';
   if (t === 'math' && n === 'pi') return Math.PI;
+  if (t === 'timespan' && n === 'zero') return new TimeSpan(0);
+  if (t === 'datetime' && n === 'minvalue') return new Date(-62135596800000);
   if (!KNOWN_TYPES.has(t)) throw unknownType(type);
   return null;
 }
@@ -252,6 +604,8 @@ function staticMember(type: string, name: string): unknown {
 function staticMethod(type: string, name: string, args: unknown[]): unknown {
   const t = normType(type);
   const n = name.toLowerCase();
+  const list = listTypeName(type);
+  if (list && n === 'new') return ArrayList.create(list, args.length === 1 && typeof args[0] !== 'number' ? toArray(args[0]) : []);
   if (t === 'math') {
     const nums = args.map((a) => toNumber(a));
     switch (n) {
@@ -276,7 +630,20 @@ function staticMethod(type: string, name: string, args: unknown[]): unknown {
     if (n === 'join') return toArray(args[1]).concat(args.slice(2)).map(toStr).join(toStr(args[0]));
     if (n === 'format') return binaryOperator('-f', args[0], args.slice(1));
   }
-  if (t === 'datetime' && n === 'parse') return convertDate(args[0]);
+  if (t === 'datetime' && n === 'parse') return castValue('datetime', args[0]);
+  if (t === 'datetime' && n === 'parseexact') return parseExactDate(toStr(args[0]), toStr(args[1]));
+  if (t === 'timespan') {
+    const unit: Record<string, number> = { fromdays: 86_400_000, fromhours: 3_600_000, fromminutes: 60_000, fromseconds: 1000, frommilliseconds: 1 };
+    if (unit[n] !== undefined) return new TimeSpan(toNumber(args[0]) * unit[n]);
+    if (n === 'fromticks') return TimeSpan.fromTicks(toNumber(args[0]));
+    if (n === 'parse') return castValue('timespan', args[0]);
+  }
+  if (t === 'string' && n === 'concat') return args.map(toStr).join('');
+  if (t === 'io.path' || t === 'path') {
+    if (n === 'getfilename') return toStr(args[0]).split(/[\\/]/).pop();
+    if (n === 'getextension') return /\.[^./\\]*$/.exec(toStr(args[0]))?.[0] ?? '';
+    if (n === 'combine') return args.map(toStr).join('/').replace(/\/+/g, '/');
+  }
   if (t === 'guid' && n === 'newguid') return randomUUID();
   if (!KNOWN_TYPES.has(t)) throw unknownType(type);
   throw new RuntimeError(`Method invocation failed because [${type}] does not contain a method named '${name}'.`, 'MethodNotFound', 'InvalidOperation', 'RuntimeException');
@@ -286,11 +653,13 @@ const KNOWN_TYPES = new Set([
   'int', 'int32', 'long', 'int64', 'double', 'decimal', 'float', 'single', 'string', 'bool', 'boolean', 'array', 'object[]',
   'string[]', 'int[]', 'hashtable', 'datetime', 'pscustomobject', 'psobject', 'object', 'switch', 'void', 'math', 'environment',
   'securestring', 'security.securestring', 'pscredential', 'management.automation.pscredential', 'char', 'byte', 'guid', 'regex',
-  'scriptblock', 'timespan', 'uint32', 'uint64', 'ordered', 'management.automation.pscustomobject',
+  'scriptblock', 'timespan', 'uint32', 'uint64', 'ordered', 'management.automation.pscustomobject', 'io.path',
+  'exception', 'management.automation.errorrecord',
 ]);
 
 function isType(v: unknown, typeName: string): boolean {
   const t = normType(typeName);
+  if (listTypeName(typeName)) return v instanceof ArrayList;
   switch (t) {
     case 'string': return typeof v === 'string';
     case 'int': case 'int32': case 'long': case 'int64': return typeof v === 'number' && Number.isInteger(v);
@@ -304,6 +673,7 @@ function isType(v: unknown, typeName: string): boolean {
     case 'securestring': case 'security.securestring': return v instanceof SecureString;
     case 'pscredential': case 'management.automation.pscredential': return v instanceof PSCredential;
     case 'scriptblock': return v instanceof ScriptBlock;
+    case 'timespan': return v instanceof TimeSpan;
   }
   if (!KNOWN_TYPES.has(t)) throw unknownType(typeName);
   return false;
@@ -316,6 +686,8 @@ function cannotConvert(v: unknown, type: string): RuntimeError {
 /** `[type]value` for the types admins use. */
 export function castValue(typeName: string, v: unknown): unknown {
   const t = normType(typeName);
+  const list = listTypeName(typeName);
+  if (list) return ArrayList.create(list, isNull(v) ? [] : toArray(v));
   switch (t) {
     case 'int': case 'int32': case 'long': case 'int64': case 'uint32': case 'uint64': case 'byte': {
       if (isNull(v)) return 0;
@@ -365,7 +737,12 @@ export function castValue(typeName: string, v: unknown): unknown {
     case 'regex':
       return toStr(v);
     case 'timespan':
-      return v;
+      if (v instanceof TimeSpan) return v;
+      if (typeof v === 'number') return TimeSpan.fromTicks(v);
+      if (isNull(v)) return new TimeSpan(0);
+      if (typeof v === 'string') return TimeSpan.parse(v);
+      if (typeof primitiveOf(v) === 'number' && /timespan/i.test(dotNetTypeName(v))) return new TimeSpan(primitiveOf(v) as number);
+      return TimeSpan.parse(toStr(v));
   }
   throw unknownType(typeName);
 }
@@ -378,13 +755,17 @@ function toNumberSafe(v: unknown): number | undefined {
   }
 }
 
-/** Runs a script block with $_ set; returns what it wrote. */
-export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current: unknown): Promise<unknown[]> {
+/** Runs a script block with $_ set; returns what it wrote (`direct`: shows it as each statement finishes). */
+export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current: unknown, direct = false): Promise<unknown[]> {
   const savedSource = rt.source;
   rt.source = block.source;
   rt.pushCurrent(current);
   try {
-    return await executeStatementList(rt, block.ast.statements);
+    return await executeStatementList(rt, block.ast.statements, direct);
+  } catch (e) {
+    // `return` ends this run of the block (ForEach-Object goes on with the next object)
+    if (e instanceof ReturnSignal) return takePendingOutput(e);
+    throw e;
   } finally {
     rt.popCurrent();
     rt.source = savedSource;

@@ -85,7 +85,7 @@ describe('lexer: expression mode', () => {
   });
   it('reads variables with braces and scopes', () => {
     const t = exprs('${my var} $global:x $env:PATH $_ $?');
-    assert.deepEqual(t.filter((x) => x.kind === 'variable').map((x) => x.text), ['my var', 'x', 'env:PATH', '_', '?']);
+    assert.deepEqual(t.filter((x) => x.kind === 'variable').map((x) => x.text), ['my var', 'global:x', 'env:PATH', '_', '?']);
   });
   it('splits double-quoted strings into parts', () => {
     const [t] = exprs('"a $x ${y}b $(1+2) `$z `t"');

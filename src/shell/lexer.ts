@@ -284,7 +284,7 @@ export class Lexer {
       s = this.pos;
       while (isIdentifierChar(this.charAt(this.pos))) this.pos++;
       name = this.text.slice(s, this.pos);
-      if (scope === 'env') name = 'env:' + name;
+      if (scope === 'env' || scope === 'global' || scope === 'script') name = scope + ':' + name;
     }
     return name;
   }
@@ -434,6 +434,16 @@ export class Lexer {
     return parts;
   }
 
+  /** `>`, `>>`, `2>`, `2>>`, `2>&1`, `*>`... at the cursor, or undefined. */
+  private redirection(): Token | undefined {
+    const start = this.pos;
+    const m = /^([1-6*])?(>>?)(&[12])?/.exec(this.text.slice(start, Math.min(this.end, start + 5)));
+    if (!m) return undefined;
+    if (m[3] && m[2] === '>>') return undefined;
+    this.pos = start + m[0].length;
+    return this.tok('redirection', start, m[0]);
+  }
+
   /** Next token in expression mode. */
   nextExpression(): Token {
     this.skipSpace();
@@ -455,6 +465,10 @@ export class Lexer {
       return this.tok('rbracket', start, ']');
     }
     if (c === '$') return op('$');
+    if ((/[1-6*]/.test(c) && n === '>') || c === '>') {
+      const r = this.redirection();
+      if (r) return r;
+    }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(n ?? ''))) {
       NUMBER_STICKY.lastIndex = start;
       const m = NUMBER_STICKY.exec(this.text);
@@ -504,10 +518,9 @@ export class Lexer {
       this.pos++;
       return this.tok('ampersand', start, '&');
     }
-    if (c === '>' || c === '<') {
+    if (c === '<') {
       this.pos++;
-      if (this.charAt(this.pos) === '>') this.pos++;
-      return this.tok('redirection', start, this.text.slice(start, this.pos));
+      return this.tok('redirection', start, '<');
     }
     if (isIdentifierStart(c) || c === '?') {
       this.pos++;
@@ -548,10 +561,13 @@ export class Lexer {
       this.pos++;
       return this.tok('ampersand', start, '&');
     }
-    if ((c === '>' || c === '<') && start === this.pos) {
+    if (c === '>' || (c !== undefined && /[1-6*]/.test(c) && n === '>')) {
+      const r = this.redirection();
+      if (r) return r;
+    }
+    if (c === '<') {
       this.pos++;
-      if (this.charAt(this.pos) === '>') this.pos++;
-      return this.tok('redirection', start, this.text.slice(start, this.pos));
+      return this.tok('redirection', start, '<');
     }
     const common = this.common();
     if (common) {
@@ -579,6 +595,7 @@ export class Lexer {
     for (;;) {
       const c = this.charAt(this.pos);
       if (c === undefined || WS.has(c) || ARG_STOP.has(c)) break;
+      if (c === '>' && this.pos > start) break;
       if (c === '`') {
         const e = this.charAt(this.pos + 1);
         if (e === undefined || e === '\n' || (e === '\r' && this.charAt(this.pos + 2) === '\n')) break;
@@ -637,7 +654,7 @@ function stripScope(name: string): string {
   const i = name.indexOf(':');
   if (i > 0 && SCOPES.has(name.slice(0, i).toLowerCase())) {
     const scope = name.slice(0, i).toLowerCase();
-    return scope === 'env' ? 'env:' + name.slice(i + 1) : name.slice(i + 1);
+    return scope === 'env' || scope === 'global' || scope === 'script' ? scope + ':' + name.slice(i + 1) : name.slice(i + 1);
   }
   return name;
 }

@@ -5,8 +5,10 @@
 // ranges...) show the .NET type name, properties and methods declared for
 // them, as PowerShell's type adapter shows a .NET object's members.
 
-import { dotNetTypeName, isEnumerable, isNull, toArray, toNumber, toStr } from './conversion.js';
-import { RuntimeError } from './errors.js';
+import { dotNetTypeName, formatDateDisplay, isEnumerable, isNull, primitiveOf, toArray, toNumber, toStr } from './conversion.js';
+import { formatWith } from './dotnet-format.js';
+import { RuntimeError, TypeInfoValue } from './errors.js';
+import { TimeSpan } from './timespan.js';
 import { ScriptBlock } from './scriptblock.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from './values.js';
 
@@ -138,6 +140,8 @@ export function getMember(target: unknown, name: string): unknown {
       year: () => target.getFullYear(), month: () => target.getMonth() + 1, day: () => target.getDate(),
       hour: () => target.getHours(), minute: () => target.getMinutes(), second: () => target.getSeconds(),
       millisecond: () => target.getMilliseconds(), date: () => new Date(target.getFullYear(), target.getMonth(), target.getDate()),
+      dayofyear: () => Math.round((new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime() - new Date(target.getFullYear(), 0, 1).getTime()) / 86_400_000) + 1,
+      timeofday: () => new TimeSpan(target.getTime() - new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime()),
       dayofweek: () => ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][target.getDay()],
       ticks: () => target.getTime() * 10000 + 621355968000000000,
     };
@@ -195,8 +199,14 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
   }
   const m = name.toLowerCase();
   const a = (i: number): unknown => args[i];
-  if (m === 'tostring' && args.length === 0) return target instanceof Date ? toStr(target) : toStr(target);
-  if (m === 'gettype' && args.length === 0) return typeLabel(target);
+  if (m === 'tostring' && args.length === 0) return target instanceof Date ? formatDateDisplay(target) : toStr(target);
+  if (m === 'tostring' && args.length === 1 && (target instanceof Date || target instanceof TimeSpan || typeof primitiveOf(target) === 'number')) {
+    return formatWith(target, toStr(args[0]));
+  }
+  if (m === 'gettype' && args.length === 0) {
+    const own = (target as { GetType?: unknown }).GetType;
+    return typeof own === 'function' ? (own as () => unknown).call(target) : new TypeInfoValue(typeLabel(target));
+  }
   const vt = valueTypeOf(target);
   if (vt) {
     const method = vt.methods?.[m];
@@ -253,9 +263,13 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
         target.set(a(0), a(1));
         return undefined;
       case 'remove': target.delete(a(0)); return undefined;
+      case 'containsvalue': return target.pairs().some(([, v]) => v === a(0) || toStr(v) === toStr(a(0)));
+      case 'clear': for (const k of target.keys()) target.delete(k); return undefined;
+      case 'getenumerator':
+        return target.pairs().map(([k, v]) => new PSObject('System.Collections.DictionaryEntry', [['Name', k], ['Key', k], ['Value', v]]));
     }
   }
-  if (Array.isArray(target) && m === 'contains') return target.some((x) => toStr(x) === toStr(a(0)));
+  if (Array.isArray(target) && m === 'contains' && typeof (target as { Contains?: unknown }).Contains !== 'function') return target.some((x) => toStr(x) === toStr(a(0)));
   if (target instanceof Date) {
     const add = (ms: number): Date => new Date(target.getTime() + ms);
     switch (m) {
@@ -263,7 +277,25 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
       case 'addhours': return add(toNumber(a(0)) * 3600000);
       case 'addminutes': return add(toNumber(a(0)) * 60000);
       case 'addseconds': return add(toNumber(a(0)) * 1000);
+      case 'addmilliseconds': return add(toNumber(a(0)));
+      case 'addmonths': case 'addyears': {
+        const d = new Date(target.getTime());
+        const months = toNumber(a(0)) * (m === 'addyears' ? 12 : 1);
+        const day = d.getDate();
+        d.setDate(1);
+        d.setMonth(d.getMonth() + months);
+        const last = new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
+        d.setDate(Math.min(day, last));
+        return d;
+      }
+      case 'add': return add(toNumber(a(0)));
+      case 'subtract': return a(0) instanceof Date ? new TimeSpan(target.getTime() - (a(0) as Date).getTime()) : add(-toNumber(a(0)));
+      case 'toshortdatestring': return formatWith(target, 'd');
+      case 'tolongdatestring': return formatWith(target, 'D');
+      case 'toshorttimestring': return formatWith(target, 't');
+      case 'tolongtimestring': return formatWith(target, 'T');
       case 'touniversaltime': return new Date(target.getTime());
+      case 'tolocaltime': return new Date(target.getTime());
     }
   }
   if (target !== null && typeof target === 'object') {

@@ -4,9 +4,11 @@
 // array rules, ranges and -f formatting.
 
 import {
-  formatNumber, isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr,
+  isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr,
 } from './conversion.js';
 import { RuntimeError } from './errors.js';
+import { compositeFormat } from './dotnet-format.js';
+import { TimeSpan } from './timespan.js';
 import { wildcardToRegExp } from './wildcard.js';
 import { Hashtable } from './values.js';
 
@@ -183,22 +185,32 @@ export function binaryOperator(opIn: string, left: unknown, right: unknown, ctx?
     case '-shr': return toNumber(left) >> toNumber(right);
     case '-xor': return toBool(left) !== toBool(right);
     case '+': return add(left, right);
-    case '-': return arith(left, right, (a, b) => a - b, 'op_Subtraction');
+    case '-':
+      if (left instanceof Date && right instanceof Date) return new TimeSpan(left.getTime() - right.getTime());
+      if (left instanceof Date && right instanceof TimeSpan) return new Date(left.getTime() - right.valueOf());
+      if (left instanceof TimeSpan && right instanceof TimeSpan) return new TimeSpan(left.valueOf() - right.valueOf());
+      return arith(left, right, (a, b) => a - b, 'op_Subtraction');
     case '*': return multiply(left, right);
     case '/':
       return arith(left, right, (a, b) => {
-        if (b === 0) throw new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+        if (b === 0) throw divideByZero();
         return a / b;
       }, 'op_Division');
     case '%':
       return arith(left, right, (a, b) => {
-        if (b === 0) throw new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+        if (b === 0) throw divideByZero();
         return a % b;
       }, 'op_Modulus');
     case '..': return range(toNumber(left), toNumber(right));
     case '-f': return formatOperator(toStr(left), isEnumerable(right) ? toArray(right) : [right]);
   }
   throw new RuntimeError(`The operator '${opIn}' is not supported.`, 'OperatorNotSupported', 'InvalidOperation', 'RuntimeException');
+}
+
+function divideByZero(): RuntimeError {
+  const e = new RuntimeError('Attempted to divide by zero.', 'RuntimeException', 'NotSpecified', 'RuntimeException');
+  e.innerTypes = ['System.DivideByZeroException', 'System.ArithmeticException'];
+  return e;
 }
 
 function splitWithLimit(s: string, re: RegExp, max: number): string[] {
@@ -241,6 +253,7 @@ function add(left: unknown, right: unknown): unknown {
     return out;
   }
   if (left instanceof Date) return new Date(left.getTime() + toNumber(right));
+  if (left instanceof TimeSpan && right instanceof TimeSpan) return new TimeSpan(left.valueOf() + right.valueOf());
   return arith(left, right, (a, b) => a + b, 'op_Addition');
 }
 
@@ -272,35 +285,9 @@ function range(a: number, b: number): number[] {
   return out;
 }
 
-/** `"{0,-10} {1:N2}" -f $a, $b` (index, alignment, N/D/X/P formats). */
+/** `"{0,-10} {1:N2}" -f $a, $b`: .NET composite formatting (en-US). */
 export function formatOperator(format: string, args: unknown[]): string {
-  return format.replace(/\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}/g, (whole, idx?: string, align?: string, spec?: string) => {
-    if (whole === '{{') return '{';
-    if (whole === '}}') return '}';
-    const v = args[Number(idx)];
-    let s = spec ? applyFormat(v, spec) : toStr(v);
-    if (align) {
-      const w = Number(align);
-      s = w < 0 ? s.padEnd(-w) : s.padStart(w);
-    }
-    return s;
-  });
-}
-
-function applyFormat(v: unknown, spec: string): string {
-  const m = /^([NnDdXxPpFf])(\d*)$/.exec(spec);
-  if (!m || typeof primitiveOf(v) !== 'number' && typeof v !== 'string') return toStr(v);
-  const n = toNumber(primitiveOf(v));
-  const digits = m[2] === '' ? undefined : Number(m[2]);
-  switch (m[1]) {
-    case 'N': case 'n': return n.toLocaleString('en-US', { minimumFractionDigits: digits ?? 2, maximumFractionDigits: digits ?? 2 });
-    case 'F': case 'f': return n.toFixed(digits ?? 2);
-    case 'D': case 'd': return String(Math.trunc(n)).padStart(digits ?? 0, '0');
-    case 'X': return Math.trunc(n).toString(16).toUpperCase().padStart(digits ?? 0, '0');
-    case 'x': return Math.trunc(n).toString(16).padStart(digits ?? 0, '0');
-    case 'P': case 'p': return (n * 100).toFixed(digits ?? 2) + ' %';
-  }
-  return formatNumber(n);
+  return compositeFormat(format, args);
 }
 
 export function unaryOperator(op: string, v: unknown): unknown {

@@ -168,3 +168,83 @@ describe('parser: errors and incomplete input', () => {
     assert.equal(parseScript('Get-X `').statements.length, 1);
   });
 });
+
+describe('parser: script statements', () => {
+  it('parses loops with their parts and labels', () => {
+    const w = one('while ($i -lt 3) { $i++ }');
+    assert.equal(w.kind, 'while');
+    const d = one('do { $i-- } until ($i -le 0)');
+    assert.ok(d.kind === 'do' && d.until === true);
+    const f = one('for ($i = 0; $i -lt 5; $i++) { $i }');
+    assert.ok(f.kind === 'for' && f.init?.kind === 'assignment' && f.condition !== undefined && f.iterator !== undefined);
+    const empty = one('for (;;) { break }');
+    assert.ok(empty.kind === 'for' && empty.init === undefined && empty.condition === undefined);
+    const l = one(':outer foreach ($a in 1..3) { continue outer }');
+    assert.ok(l.kind === 'foreach' && l.label === 'outer');
+    const flow = (l.kind === 'foreach' ? l.body[0] : undefined);
+    assert.ok(flow?.kind === 'flow' && flow.keyword === 'continue' && flow.label === 'outer');
+  });
+  it('parses switch with options, patterns, script block conditions and default', () => {
+    const s = one('switch -Wildcard -CaseSensitive ($x) { "mbx*" { 1 } { $_ -gt 2 } { 2 } default { 3 } }');
+    assert.ok(s.kind === 'switch');
+    assert.equal(s.mode, 'wildcard');
+    assert.equal(s.caseSensitive, true);
+    assert.equal(s.clauses.length, 3);
+    assert.equal(s.clauses[1].pattern?.kind, 'scriptblock');
+    assert.equal(s.clauses[2].pattern, undefined);
+    assert.throws(() => parseScript('switch -Fuzzy ($x) { }'), /Unrecognized switch parameter '-Fuzzy'/i);
+  });
+  it('parses functions with param blocks, attributes, defaults and named blocks', () => {
+    const f = one('function Get-X {\n  [CmdletBinding()]\n  param(\n    [Parameter(Mandatory=$true, Position=0, ValueFromPipeline)][string]$Name,\n    [ValidateSet("a","b")][string[]]$Mode = "a",\n    [switch]$Force\n  )\n  begin { 1 }\n  process { $Name }\n  end { 2 }\n}');
+    assert.ok(f.kind === 'function');
+    assert.equal(f.name, 'Get-X');
+    assert.equal(f.advanced, true);
+    assert.deepEqual(f.parameters.map((p) => [p.name, p.typeName]), [['Name', 'string'], ['Mode', 'string[]'], ['Force', 'switch']]);
+    assert.deepEqual(f.parameters[0].attributes[0].named.map((n) => n.name), ['Mandatory', 'Position', 'ValueFromPipeline']);
+    assert.equal(f.parameters[1].defaultValue?.kind, 'constant');
+    assert.ok(f.begin && f.process && f.end);
+    const simple = one('function Add($a, [int]$b = 2) { return $a + $b }');
+    assert.ok(simple.kind === 'function' && simple.advanced === false && simple.end?.[0].kind === 'flow');
+    const filter = one('filter Double { $_ * 2 }');
+    assert.ok(filter.kind === 'function' && filter.filter && filter.process?.length === 1);
+  });
+  it('parses try/catch/finally with types, throw, trap and flow keywords', () => {
+    const t = one('try { Get-A }\ncatch [System.IO.IOException], [System.ArgumentException] { "io" }\ncatch { throw }\nfinally { "f" }');
+    assert.ok(t.kind === 'try');
+    assert.deepEqual(t.catches.map((c) => c.types), [['System.IO.IOException', 'System.ArgumentException'], []]);
+    assert.ok(t.finallyBody?.length === 1);
+    const th = t.catches[1].body[0];
+    assert.ok(th.kind === 'flow' && th.keyword === 'throw' && th.value === undefined);
+    const tr = one('trap [System.DivideByZeroException] { continue }');
+    assert.ok(tr.kind === 'trap' && tr.typeName === 'System.DivideByZeroException');
+    const r = one('return $x | Sort-Object');
+    assert.ok(r.kind === 'flow' && r.value?.kind === 'pipeline');
+    assert.throws(() => parseScript('try { 1 }; "x"'), /missing its Catch or Finally block/);
+    assert.equal(isIncomplete('try { 1 }'), true);
+    assert.equal(isIncomplete('do { 1 }'), true);
+  });
+  it('lets a statement follow a closing block on the same line', () => {
+    assert.equal(parseScript('foreach ($i in 1,2) { $i } "none"').statements.length, 2);
+    assert.throws(() => parseScript('"a" "b"'), /Unexpected token/);
+  });
+  it('parses ++, --, %= and casts as assignment targets', () => {
+    const post = expr('$i++');
+    assert.ok(post.kind === 'increment' && post.prefix === false && post.op === '++');
+    const pre = expr('--$h.Count');
+    assert.ok(pre.kind === 'increment' && pre.prefix === true && pre.operand.kind === 'member');
+    const a = one('$x %= 3');
+    assert.ok(a.kind === 'assignment' && a.operator === '%=');
+    assert.throws(() => parseScript('++5'), /works only on variables or on properties/);
+  });
+  it('parses redirections on commands and expressions', () => {
+    const c = command('Get-Queue > .\\q.txt 2>&1');
+    assert.deepEqual(c.redirections?.map((r) => [r.from, r.append, r.merge]), [['1', false, false], ['2', false, true]]);
+    const e = (one('"line" >> log.txt') as PipelineAst).elements[0];
+    assert.ok(e.kind === 'command-expression' && e.redirections?.[0].append === true);
+    const err = command('Get-X 2> $null');
+    assert.equal(err.redirections?.[0].from, '2');
+    assert.equal(err.redirections?.[0].target?.kind, 'variable');
+    assert.throws(() => parseScript('Get-X <in.txt'), /'<' operator is reserved/);
+    assert.throws(() => parseScript('Get-X >'), (e: unknown) => e instanceof ParseError && /Missing file specification/.test(e.message));
+  });
+});

@@ -1,5 +1,8 @@
 // Recursive-descent parser for the PowerShell subset: statement lists,
-// pipelines, commands in argument mode, assignments, if/foreach, and the
+// pipelines with redirections, commands in argument mode, assignments, the
+// keyword statements (if, foreach, for, while, do, switch, function/filter
+// with param() and attributes, try/catch/finally, trap, throw, return,
+// break, continue, exit, loop labels), a script's own param(), and the
 // expression grammar with PowerShell's precedence (logical < bitwise <
 // comparison < additive < multiplicative < format < range < comma < unary).
 // parseScript throws ParseError; `incomplete` is set when the input stopped
@@ -7,8 +10,9 @@
 // or backtick), so a line reader can ask for another line.
 
 import type {
-  ArrayLiteralAst, CommandAst, CommandElementAst, CommandExpressionAst, ExpressionAst, Extent, ForeachAst,
-  HashtableAst, IfAst, PipelineAst, ScriptAst, ScriptBlockAst, StatementAst, StringPart,
+  ArrayLiteralAst, AttributeAst, CatchClauseAst, CommandAst, CommandElementAst, CommandExpressionAst, DoAst, ExpressionAst,
+  Extent, FlowAst, ForAst, ForeachAst, FunctionAst, HashtableAst, IfAst, ParameterAst, PipelineAst, RedirectionAst,
+  ScriptAst, ScriptBlockAst, StatementAst, StringPart, SwitchAst, SwitchClauseAst, TrapAst, TryAst, WhileAst,
 } from './ast.js';
 import { ParseError } from './errors.js';
 import { Lexer, isIdentifierStart, type RawPart, type Token } from './lexer.js';
@@ -22,8 +26,9 @@ export interface ParseOptions {
 
 export function parseScript(text: string, options: ParseOptions = {}): ScriptAst {
   const parser = new Parser(text, 0, text.length, options.partial ?? false);
+  const parameters = parser.scriptParameters();
   const statements = parser.statementList('eof');
-  return { kind: 'script', source: { text, name: options.sourceName }, statements, extent: { start: 0, end: text.length } };
+  return { kind: 'script', source: { text, name: options.sourceName }, parameters, statements, extent: { start: 0, end: text.length } };
 }
 
 /** True when `text` is a complete input (parses, or fails for a reason other than missing input). */
@@ -36,7 +41,7 @@ export function isIncomplete(text: string): boolean {
   }
 }
 
-const ASSIGNMENT_OPS = new Set(['=', '+=', '-=', '*=', '/=']);
+const ASSIGNMENT_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=']);
 const LOGICAL = new Set(['-and', '-or', '-xor']);
 const BITWISE = new Set(['-band', '-bor', '-bxor', '-shl', '-shr']);
 const COMPARISON_BASE = [
@@ -52,6 +57,9 @@ const COMPARISON = new Set([
 const ADDITIVE = new Set(['+', '-']);
 const MULTIPLICATIVE = new Set(['*', '/', '%']);
 const UNARY = new Set(['-not', '!', '-bnot', '-', '+', '-join', '-split']);
+const KEYWORDS = new Set(['if', 'foreach', 'for', 'while', 'do', 'switch', 'function', 'filter', 'try', 'trap', 'throw', 'return', 'break', 'continue', 'exit']);
+const BLOCK_STATEMENTS = new Set(['if', 'foreach', 'while', 'do', 'for', 'switch', 'function', 'try', 'trap']);
+const LOOPS = new Set(['foreach', 'for', 'while', 'do', 'switch']);
 
 /** `-ieq` is `-eq`; the case-sensitive `-c` forms stay. */
 function normalizeOperator(op: string): string {
@@ -90,7 +98,8 @@ class Parser {
       if (this.endOf(close, t)) return statements;
       if (t.kind === 'eof') return statements; // the caller reports the missing closer
       if (t.kind === 'rparen' || t.kind === 'rbrace') throw this.unexpected(t);
-      statements.push(this.statement());
+      const statement = this.statement();
+      statements.push(statement);
       this.lx.skipSpace();
       const after = this.lx.peekExpression();
       if (after.kind === 'newline' || after.kind === 'semi') {
@@ -98,6 +107,8 @@ class Parser {
         continue;
       }
       if (this.endOf(close, after) || after.kind === 'eof') continue;
+      // a statement that ends with its own block needs no separator before the next one
+      if (BLOCK_STATEMENTS.has(statement.kind)) continue;
       throw this.unexpected(after);
     }
   }
@@ -111,9 +122,12 @@ class Parser {
   }
 
   private keywordAt(): string | undefined {
-    const m = /^(if|foreach)(?=[\s(])/i.exec(this.text.slice(this.lx.pos, Math.min(this.lx.end, this.lx.pos + 8)));
+    const m = /^([A-Za-z]+)(?![A-Za-z0-9_\-.:\\])/.exec(this.text.slice(this.lx.pos, Math.min(this.lx.end, this.lx.pos + 10)));
     if (!m) return undefined;
     const kw = m[1].toLowerCase();
+    if (!KEYWORDS.has(kw)) return undefined;
+    const after = this.lx.charAt(this.lx.pos + m[1].length);
+    if (after !== undefined && !/[\s(){};]/.test(after)) return undefined;
     if (kw === 'foreach') {
       // `foreach (` is the statement; `foreach {` is the ForEach-Object alias
       let j = this.lx.pos + m[1].length;
@@ -123,12 +137,390 @@ class Parser {
     return kw;
   }
 
+  /** A script's `[CmdletBinding()] param( ... )` at its start, if any. */
+  scriptParameters(): ParameterAst[] | undefined {
+    this.skipSeparators();
+    const save = this.lx.pos;
+    while (this.lx.charAt(this.lx.pos) === '[') {
+      const a = this.attributeOrType();
+      if (!a.attribute) {
+        this.lx.pos = save;
+        return undefined;
+      }
+      this.skipSeparators();
+    }
+    if (!/^param\s*\(/i.test(this.text.slice(this.lx.pos, this.lx.pos + 40))) {
+      this.lx.pos = save;
+      return undefined;
+    }
+    this.lx.pos += 5;
+    this.lx.skipSpace();
+    return this.parameterList();
+  }
+
+  /** Consumes a keyword known to be at the cursor. */
+  private takeWord(word: string): void {
+    this.lx.pos += word.length;
+  }
+
   statement(): StatementAst {
     this.lx.skipSpace();
+    let label: string | undefined;
+    const lm = /^:([A-Za-z_][A-Za-z0-9_]*)[ \t]+/.exec(this.text.slice(this.lx.pos, Math.min(this.lx.end, this.lx.pos + 200)));
+    if (lm) {
+      const save = this.lx.pos;
+      this.lx.pos += lm[0].length;
+      const kw = this.keywordAt();
+      if (kw && LOOPS.has(kw)) label = lm[1];
+      else this.lx.pos = save;
+    }
     const kw = this.keywordAt();
-    if (kw === 'if') return this.ifStatement();
-    if (kw === 'foreach') return this.foreachStatement();
-    return this.pipeline();
+    let s: StatementAst;
+    switch (kw) {
+      case 'if': return this.ifStatement();
+      case 'foreach': s = this.foreachStatement(); break;
+      case 'while': s = this.whileStatement(); break;
+      case 'do': s = this.doStatement(); break;
+      case 'for': s = this.forStatement(); break;
+      case 'switch': s = this.switchStatement(); break;
+      case 'function': case 'filter': return this.functionStatement(kw);
+      case 'try': return this.tryStatement();
+      case 'trap': return this.trapStatement();
+      case 'break': case 'continue': case 'return': case 'throw': case 'exit': return this.flowStatement(kw);
+      default: return this.pipeline();
+    }
+    if (label !== undefined) (s as { label?: string }).label = label;
+    return s;
+  }
+
+  /** `( statement )` after a keyword. */
+  private parenCondition(keyword: string): StatementAst {
+    this.expect('lparen', '(', `Missing '(' after '${keyword}' in ${keyword} statement.`, 'MissingOpenParenthesisAfterKeyword', false);
+    this.lx.skipSpaceAndNewlines();
+    const t = this.lx.peekExpression();
+    if (t.kind === 'rparen') throw this.error(`Missing condition in ${keyword} statement after '${keyword} ('.`, 'MissingConditionInStatement', { start: t.start, end: t.end });
+    if (t.kind === 'eof') throw this.error(`Missing condition in ${keyword} statement after '${keyword} ('.`, 'MissingConditionInStatement', { start: t.start, end: t.start }, true);
+    const condition = this.statement();
+    this.expect('rparen', ')', `Missing closing ')' after expression in '${keyword}' statement.`, 'MissingEndParenthesisAfterStatement');
+    return condition;
+  }
+
+  private whileStatement(): WhileAst {
+    const start = this.lx.pos;
+    this.takeWord('while');
+    const condition = this.parenCondition('while');
+    const body = this.block('while ( condition )');
+    return { kind: 'while', condition, body: body.statements, extent: { start, end: body.end } };
+  }
+
+  private doStatement(): DoAst {
+    const start = this.lx.pos;
+    this.takeWord('do');
+    const body = this.block('do');
+    this.lx.skipSpaceAndNewlines();
+    const m = /^(while|until)(?![A-Za-z0-9_-])/i.exec(this.text.slice(this.lx.pos, this.lx.pos + 6));
+    if (!m) {
+      throw this.error("Missing while or until keyword in do loop.", 'MissingWhileOrUntilInDoWhile', { start: this.lx.pos, end: this.lx.pos }, this.lx.atEnd());
+    }
+    const word = m[1].toLowerCase();
+    this.lx.pos += word.length;
+    const condition = this.parenCondition(word);
+    return { kind: 'do', until: word === 'until', condition, body: body.statements, extent: { start, end: this.lx.pos } };
+  }
+
+  private forStatement(): ForAst {
+    const start = this.lx.pos;
+    this.takeWord('for');
+    this.expect('lparen', '(', "Missing opening '(' after keyword 'for'.", 'MissingOpenParenthesisAfterKeyword', false);
+    const parts: (StatementAst | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      this.lx.skipSpaceAndNewlines();
+      const t = this.lx.peekExpression();
+      if (t.kind === 'eof') throw this.error("Missing closing ')' after expression in 'for' statement.", 'MissingEndParenthesisAfterStatement', { start: t.start, end: t.start }, true);
+      let part: StatementAst | undefined;
+      if (t.kind !== 'semi' && t.kind !== 'rparen') part = this.statement();
+      parts.push(part);
+      this.lx.skipSpace();
+      const sep = this.lx.peekExpression();
+      if (i < 2 && (sep.kind === 'semi' || sep.kind === 'newline')) {
+        this.lx.nextExpression();
+        continue;
+      }
+      if (sep.kind === 'rparen') break;
+      if (i === 2) break;
+      throw this.unexpected(sep);
+    }
+    this.expect('rparen', ')', "Missing closing ')' after expression in 'for' statement.", 'MissingEndParenthesisAfterStatement');
+    const body = this.block('for ( ... )');
+    return { kind: 'for', init: parts[0], condition: parts[1], iterator: parts[2], body: body.statements, extent: { start, end: body.end } };
+  }
+
+  private switchStatement(): SwitchAst {
+    const start = this.lx.pos;
+    this.takeWord('switch');
+    let mode: SwitchAst['mode'] = 'exact';
+    let caseSensitive = false;
+    let file = false;
+    for (;;) {
+      this.lx.skipSpace();
+      if (this.lx.charAt(this.lx.pos) !== '-') break;
+      const s = this.lx.pos;
+      this.lx.pos++;
+      const word = this.lx.scanName().toLowerCase();
+      const opt = ['regex', 'wildcard', 'exact', 'casesensitive', 'file'].find((o) => o.startsWith(word) && word.length > 0);
+      if (!opt) throw this.error(`Unrecognized switch parameter '-${word}'. Use -Regex, -Wildcard, -Exact, -CaseSensitive or -File.`, 'InvalidSwitchFlag', { start: s, end: this.lx.pos });
+      if (opt === 'casesensitive') caseSensitive = true;
+      else if (opt === 'file') file = true;
+      else mode = opt as SwitchAst['mode'];
+    }
+    let value: StatementAst;
+    this.lx.skipSpace();
+    if (this.lx.charAt(this.lx.pos) === '(') value = this.parenCondition('switch');
+    else if (file) {
+      const el = this.argumentElement();
+      value = { kind: 'pipeline', elements: [{ kind: 'command-expression', expression: el, extent: el.extent }], extent: el.extent };
+    } else {
+      throw this.error("Missing '(' after 'switch' in switch statement.", 'PipelineValueRequired', { start: this.lx.pos, end: this.lx.pos }, this.lx.atEnd());
+    }
+    this.expect('lbrace', '{', 'Missing condition in switch statement clause.', 'MissingSwitchStatementClause');
+    const clauses: SwitchClauseAst[] = [];
+    for (;;) {
+      this.skipSeparators();
+      const t = this.lx.peekExpression();
+      if (t.kind === 'rbrace') {
+        this.lx.nextExpression();
+        break;
+      }
+      if (t.kind === 'eof') throw this.error("Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace', { start: t.start, end: t.start }, true);
+      let pattern: ExpressionAst | undefined;
+      const dm = /^default(?=[\s{])/i.exec(this.text.slice(this.lx.pos, this.lx.pos + 8));
+      if (dm) this.lx.pos += 7;
+      else if (t.kind === 'lbrace') pattern = this.scriptBlock(this.lx.nextExpression());
+      else pattern = this.argumentElement();
+      const body = this.block('switch clause');
+      clauses.push({ pattern, body: body.statements });
+    }
+    return { kind: 'switch', mode, caseSensitive, file, value, clauses, extent: { start, end: this.lx.pos } };
+  }
+
+  private functionStatement(kw: string): FunctionAst {
+    const start = this.lx.pos;
+    this.takeWord(kw);
+    this.lx.skipSpace();
+    const ns = this.lx.pos;
+    while (this.lx.pos < this.lx.end && !/[\s(){};]/.test(this.text[this.lx.pos])) this.lx.pos++;
+    let name = this.text.slice(ns, this.lx.pos);
+    if (!name) throw this.error('Missing name after function keyword.', 'MissingNameAfterKeyword', { start: ns, end: ns }, this.lx.atEnd());
+    const scope = /^(global|script|local|private):/i.exec(name);
+    if (scope) name = name.slice(scope[0].length);
+    let parameters: ParameterAst[] = [];
+    this.lx.skipSpace();
+    let advanced = false;
+    if (this.lx.charAt(this.lx.pos) === '(') parameters = this.parameterList();
+    this.expect('lbrace', '{', 'Missing function body in function declaration.', 'MissingFunctionBody');
+    this.skipSeparators();
+    // [CmdletBinding()] and param( )
+    const save = this.lx.pos;
+    const attrs: AttributeAst[] = [];
+    while (this.lx.charAt(this.lx.pos) === '[') {
+      const a = this.attributeOrType();
+      if (!a.attribute) break;
+      attrs.push(a.attribute);
+      this.skipSeparators();
+    }
+    if (/^param\s*\(/i.test(this.text.slice(this.lx.pos, this.lx.pos + 40))) {
+      this.lx.pos += 5;
+      this.lx.skipSpace();
+      parameters = this.parameterList();
+      if (attrs.some((a) => a.name.toLowerCase() === 'cmdletbinding')) advanced = true;
+    } else this.lx.pos = save;
+    if (parameters.some((p) => p.attributes.some((a) => a.name.toLowerCase() === 'parameter'))) advanced = true;
+    this.skipSeparators();
+    const fn: FunctionAst = { kind: 'function', name, filter: kw === 'filter', advanced, parameters, extent: { start, end: start } };
+    if (/^(begin|process|end)\s*\{/i.test(this.text.slice(this.lx.pos, this.lx.pos + 20))) {
+      for (;;) {
+        this.skipSeparators();
+        const m = /^(begin|process|end)(?=\s*\{)/i.exec(this.text.slice(this.lx.pos, this.lx.pos + 20));
+        if (!m) break;
+        this.lx.pos += m[1].length;
+        const body = this.block(m[1]);
+        const which = m[1].toLowerCase() as 'begin' | 'process' | 'end';
+        fn[which] = body.statements;
+      }
+      const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+      fn.extent.end = close.end;
+    } else {
+      const statements = this.statementList('rbrace');
+      const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+      if (kw === 'filter') fn.process = statements;
+      else fn.end = statements;
+      fn.extent.end = close.end;
+    }
+    return fn;
+  }
+
+  /** `[Name(args)]` (an attribute) or `[type]` at the cursor. */
+  private attributeOrType(): { attribute?: AttributeAst; typeName?: string } {
+    const open = this.lx.pos;
+    this.lx.pos++;
+    this.lx.skipSpace();
+    const ns = this.lx.pos;
+    while (/[A-Za-z0-9_.]/.test(this.lx.charAt(this.lx.pos) ?? '')) this.lx.pos++;
+    let name = this.text.slice(ns, this.lx.pos);
+    while (this.lx.charAt(this.lx.pos) === '[' && this.lx.charAt(this.lx.pos + 1) === ']') {
+      name += '[]';
+      this.lx.pos += 2;
+    }
+    if (!name) throw this.error("Missing type name after '['.", 'MissingTypename', { start: open, end: this.lx.pos }, this.lx.atEnd());
+    this.lx.skipSpace();
+    if (this.lx.charAt(this.lx.pos) === '(') {
+      this.lx.pos++;
+      const attribute: AttributeAst = { name, positional: [], named: [] };
+      for (;;) {
+        this.lx.skipSpaceAndNewlines();
+        const c = this.lx.charAt(this.lx.pos);
+        if (c === ')') {
+          this.lx.pos++;
+          break;
+        }
+        if (c === undefined) throw this.error("Missing ')' in attribute.", 'MissingEndParenthesisInExpression', { start: open, end: open + 1 }, true);
+        const nm = /^([A-Za-z_][A-Za-z0-9_]*)\s*(=|,|\))/.exec(this.text.slice(this.lx.pos, this.lx.pos + 80));
+        if (nm && nm[2] === '=') {
+          this.lx.pos += nm[0].length;
+          this.lx.skipSpaceAndNewlines();
+          attribute.named.push({ name: nm[1], value: this.expressionNoComma() });
+        } else if (nm) {
+          this.lx.pos += nm[1].length;
+          attribute.named.push({ name: nm[1] });
+        } else {
+          attribute.positional.push(this.expressionNoComma());
+        }
+        this.lx.skipSpaceAndNewlines();
+        if (this.lx.charAt(this.lx.pos) === ',') this.lx.pos++;
+      }
+      this.lx.skipSpace();
+      if (this.lx.charAt(this.lx.pos) !== ']') throw this.error('Missing closing bracket in attribute.', 'EndSquareBracketExpectedAtEndOfAttribute', { start: open, end: this.lx.pos }, this.lx.atEnd());
+      this.lx.pos++;
+      return { attribute };
+    }
+    if (this.lx.charAt(this.lx.pos) !== ']') throw this.error('Missing ] at end of type token.', 'EndSquareBracketExpectedAtEndOfType', { start: open, end: this.lx.pos }, this.lx.atEnd());
+    this.lx.pos++;
+    return { typeName: name };
+  }
+
+  /** `( [attr][type]$name = default, ... )` at the cursor. */
+  private parameterList(): ParameterAst[] {
+    const open = this.lx.pos;
+    this.lx.pos++;
+    const out: ParameterAst[] = [];
+    for (;;) {
+      this.lx.skipSpaceAndNewlines();
+      const c = this.lx.charAt(this.lx.pos);
+      if (c === ')') {
+        this.lx.pos++;
+        return out;
+      }
+      if (c === undefined) throw this.error("Missing ')' in function parameter list.", 'MissingEndParenthesisInFunctionParameterList', { start: open, end: open + 1 }, true);
+      const start = this.lx.pos;
+      const attributes: AttributeAst[] = [];
+      let typeName: string | undefined;
+      while (this.lx.charAt(this.lx.pos) === '[') {
+        const a = this.attributeOrType();
+        if (a.attribute) attributes.push(a.attribute);
+        else typeName = a.typeName;
+        this.lx.skipSpaceAndNewlines();
+      }
+      const v = this.lx.nextExpression();
+      if (v.kind !== 'variable') throw this.error("Missing ')' in function parameter list.", 'MissingEndParenthesisInFunctionParameterList', { start: v.start, end: v.end }, v.kind === 'eof');
+      const p: ParameterAst = { name: v.text, typeName, attributes, extent: { start, end: v.end } };
+      this.lx.skipSpace();
+      if (this.lx.charAt(this.lx.pos) === '=') {
+        this.lx.pos++;
+        this.lx.skipSpaceAndNewlines();
+        p.defaultValue = this.expressionNoComma();
+        p.extent.end = p.defaultValue.extent.end;
+      }
+      out.push(p);
+      this.lx.skipSpaceAndNewlines();
+      const d = this.lx.charAt(this.lx.pos);
+      if (d === ',') {
+        this.lx.pos++;
+        continue;
+      }
+      if (d === ')') continue;
+      throw this.error("Missing ')' in function parameter list.", 'MissingEndParenthesisInFunctionParameterList', { start: this.lx.pos, end: this.lx.pos + 1 }, d === undefined);
+    }
+  }
+
+  private tryStatement(): TryAst {
+    const start = this.lx.pos;
+    this.takeWord('try');
+    const body = this.block('try');
+    let end = body.end;
+    const catches: CatchClauseAst[] = [];
+    let finallyBody: StatementAst[] | undefined;
+    for (;;) {
+      const save = this.lx.pos;
+      this.lx.skipSpaceAndNewlines();
+      const m = /^(catch|finally)(?![A-Za-z0-9_-])/i.exec(this.text.slice(this.lx.pos, this.lx.pos + 8));
+      if (!m) {
+        this.lx.pos = save;
+        break;
+      }
+      this.lx.pos += m[1].length;
+      if (m[1].toLowerCase() === 'finally') {
+        const b = this.block('finally');
+        finallyBody = b.statements;
+        end = b.end;
+        break;
+      }
+      const types: string[] = [];
+      for (;;) {
+        this.lx.skipSpaceAndNewlines();
+        if (this.lx.charAt(this.lx.pos) !== '[') break;
+        const t = this.attributeOrType();
+        if (t.typeName) types.push(t.typeName);
+        this.lx.skipSpaceAndNewlines();
+        if (this.lx.charAt(this.lx.pos) === ',') this.lx.pos++;
+        else break;
+      }
+      const b = this.block('catch');
+      catches.push({ types, body: b.statements });
+      end = b.end;
+    }
+    if (catches.length === 0 && finallyBody === undefined) {
+      throw this.error('The Try statement is missing its Catch or Finally block.', 'MissingCatchOrFinally', { start: end, end }, this.lx.atEnd() || this.text.slice(end, this.lx.end).trim() === '');
+    }
+    return { kind: 'try', body: body.statements, catches, finallyBody, extent: { start, end } };
+  }
+
+  private trapStatement(): TrapAst {
+    const start = this.lx.pos;
+    this.takeWord('trap');
+    this.lx.skipSpace();
+    let typeName: string | undefined;
+    if (this.lx.charAt(this.lx.pos) === '[') typeName = this.attributeOrType().typeName;
+    const body = this.block('trap');
+    return { kind: 'trap', typeName, body: body.statements, extent: { start, end: body.end } };
+  }
+
+  private flowStatement(kw: string): FlowAst {
+    const start = this.lx.pos;
+    this.takeWord(kw);
+    this.lx.skipSpace();
+    const keyword = kw as FlowAst['keyword'];
+    const t = this.lx.peekExpression();
+    const ends = t.kind === 'newline' || t.kind === 'semi' || t.kind === 'rbrace' || t.kind === 'rparen' || t.kind === 'eof' || t.kind === 'pipe';
+    if (ends) return { kind: 'flow', keyword, extent: { start, end: start + kw.length } };
+    if (keyword === 'break' || keyword === 'continue') {
+      const s = this.lx.pos;
+      if (this.lx.charAt(s) === ':') this.lx.pos++;
+      const label = this.lx.scanName();
+      if (!label) throw this.unexpected(t);
+      return { kind: 'flow', keyword, label, extent: { start, end: this.lx.pos } };
+    }
+    const value = this.statement();
+    return { kind: 'flow', keyword, value, extent: { start, end: value.extent.end } };
   }
 
   private expect(kind: Token['kind'], text: string, message: string, errorId: string, newlines = true): Token {
@@ -241,7 +633,16 @@ class Parser {
         const value = this.statement();
         return { kind: 'assignment', target: expr, operator: t.text as '=', value, extent: { start, end: value.extent.end } };
       }
-      elements.push({ kind: 'command-expression', expression: expr, extent: expr.extent });
+      const ce: CommandExpressionAst = { kind: 'command-expression', expression: expr, extent: expr.extent };
+      for (;;) {
+        this.lx.skipSpace();
+        const r = this.lx.peekExpression();
+        if (r.kind !== 'redirection') break;
+        this.lx.nextExpression();
+        (ce.redirections ??= []).push(this.redirection(r));
+        ce.extent = { start: ce.extent.start, end: this.lx.pos };
+      }
+      elements.push(ce);
     }
     for (;;) {
       this.lx.skipSpace();
@@ -288,13 +689,17 @@ class Parser {
       else throw this.unexpected(t);
     }
     const elements: CommandElementAst[] = [];
+    let redirections: RedirectionAst[] | undefined;
     let end = nameExtent.end;
     for (;;) {
       this.lx.skipSpace();
       const t = this.lx.peekArgument();
       if (this.isArgumentEnd(t)) break;
       if (t.kind === 'redirection') {
-        throw this.error(`The '${t.text}' redirection operator is not supported.`, 'RedirectionNotSupported', { start: t.start, end: t.end });
+        this.lx.nextArgument();
+        (redirections ??= []).push(this.redirection(t));
+        end = this.lx.pos;
+        continue;
       }
       if (t.kind === 'ampersand') {
         throw this.error('The ampersand (&) character is not allowed. The & operator is reserved for future use; wrap an ampersand in double quotation marks ("&") to pass it as part of a string.', 'AmpersandNotAllowed', { start: t.start, end: t.end });
@@ -323,7 +728,29 @@ class Parser {
       elements.push(arg);
       end = arg.extent.end;
     }
-    return { kind: 'command', name, nameExtent, elements, extent: { start, end } };
+    return { kind: 'command', name, nameExtent, elements, redirections, extent: { start, end } };
+  }
+
+  /** The redirection whose operator token was just read; reads the file argument. */
+  private redirection(t: Token): RedirectionAst {
+    if (t.text === '<') {
+      throw this.error("The '<' operator is reserved for future use.", 'RedirectionNotSupported', { start: t.start, end: t.end });
+    }
+    const m = /^([1-6*])?(>>?)(?:&([12]))?$/.exec(t.text) as RegExpExecArray;
+    const from = (m[1] ?? '1') as RedirectionAst['from'];
+    if (m[3] !== undefined) {
+      if (m[3] !== '1' || from === '1') {
+        throw this.error(`The '${t.text}' operator is reserved for future use.`, 'RedirectionNotSupported', { start: t.start, end: t.end });
+      }
+      return { from, merge: true, append: false, extent: { start: t.start, end: t.end } };
+    }
+    this.lx.skipSpace();
+    const a = this.lx.peekArgument();
+    if (this.isArgumentEnd(a) || a.kind === 'redirection') {
+      throw this.error('Missing file specification after redirection operator.', 'MissingFileSpecification', { start: t.start, end: t.end }, a.kind === 'eof');
+    }
+    const target = this.argumentElement();
+    return { from, merge: false, append: m[2] === '>>', target, extent: { start: t.start, end: target.extent.end } };
   }
 
   /** An argument and any comma-separated followers (`a,b,c`). */
@@ -541,6 +968,15 @@ class Parser {
       const operand = this.unary();
       return { kind: 'unary', op: (t.kind === 'comma' ? ',' : t.text) as ',', operand, extent: { start: t.start, end: operand.extent.end } };
     }
+    if (t.kind === 'operator' && (t.text === '++' || t.text === '--')) {
+      this.lx.nextExpression();
+      this.lx.skipSpace();
+      const operand = this.unary();
+      if (operand.kind !== 'variable' && operand.kind !== 'member' && operand.kind !== 'index') {
+        throw this.error(`The '${t.text}' operator works only on variables or on properties.`, 'OperatorRequiresVariableOrProperty', operand.extent);
+      }
+      return { kind: 'increment', op: t.text as '++', prefix: true, operand, extent: { start: t.start, end: operand.extent.end } };
+    }
     if (t.kind === 'lbracket') {
       this.lx.nextExpression();
       const typeName = this.typeName(t);
@@ -673,6 +1109,12 @@ class Parser {
         this.lx.pos++;
         expr = { kind: 'index', target: expr, index, extent: { start: expr.extent.start, end: this.lx.pos } };
         continue;
+      }
+      if ((c === '+' && n === '+') || (c === '-' && n === '-')) {
+        if (expr.kind === 'variable' || expr.kind === 'member' || expr.kind === 'index') {
+          this.lx.pos += 2;
+          return { kind: 'increment', op: (c + n) as '++', prefix: false, operand: expr, extent: { start: expr.extent.start, end: this.lx.pos } };
+        }
       }
       return expr;
     }

@@ -3,39 +3,101 @@
 // order, passing each stage's output objects to the next. A command with
 // pipeline-bound parameters is invoked once per input object; otherwise once
 // with all input. Also ShouldProcess (-WhatIf/-Confirm), the mandatory
-// parameter prompt, warnings and error records with -ErrorAction.
+// parameter prompt, warnings and error records with -ErrorAction, the
+// redirections of each element (>, >>, 2>, 2>&1, *>), script functions and
+// .ps1 files as commands, and dot-sourcing.
 
-import type { CommandAst, Extent, PipelineAst } from './ast.js';
+import type { CommandAst, Extent, FunctionAst, PipelineAst, RedirectionAst } from './ast.js';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';
 import { isBuiltin, type ShellInvocationContext } from './builtins/types.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from './command.js';
-import { enumerate, toArray, toStr } from './conversion.js';
-import { LocalCommandError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
-import { evaluate, invokeScriptBlock, toShellError } from './evaluator.js';
+import { enumerate, isNull, toArray, toStr } from './conversion.js';
+import { readText, resolvePath, writeText } from './files.js';
+import { renderErrorRecord } from './format/error-view.js';
+import { renderOutDefault } from './format/out-default.js';
+import { ReturnSignal, addPendingOutput, isFlowSignal, takePendingOutput } from './flow.js';
+import { functionSpec, invokeFunction } from './functions.js';
+import { LocalCommandError, ParseError, RecordedError, RuntimeError, ShellError, type ErrorRecord } from './errors.js';
+import { evaluate, executeStatementList, invokeScriptBlock, toShellError } from './evaluator.js';
+import { parseScript } from './parser.js';
+import { basename } from 'node:path';
 import { confirm, promptCredential, shouldProcessSentence } from './prompts.js';
-import { ScriptHalted, type Runtime } from './runtime.js';
+import { ScriptHalted, type ErrorSink, type FunctionDefinition, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
 import { CmdletError, Hashtable, SecureString } from './values.js';
 
-type Stage = { kind: 'expression'; run: () => Promise<unknown[]> } | { kind: 'command'; processor: CommandProcessor };
+type Stage = { kind: 'expression'; run: () => Promise<unknown[]>; redirections?: RedirectionAst[] } | { kind: 'command'; processor: CommandProcessor; redirections?: RedirectionAst[] };
 
-export async function runPipeline(rt: Runtime, ast: PipelineAst): Promise<unknown[]> {
+/**
+ * `direct`: the pipeline's output goes straight to the console, so its last
+ * command hands what it writes to rt.emit as it goes (in order with Write-Host
+ * and errors) instead of returning it.
+ */
+export async function runPipeline(rt: Runtime, ast: PipelineAst, direct = false): Promise<unknown[]> {
   const stages: Stage[] = [];
   for (let i = 0; i < ast.elements.length; i++) {
     const el = ast.elements[i];
     if (el.kind === 'command-expression') {
-      stages.push({ kind: 'expression', run: async () => enumerate(await evaluate(rt, el.expression)) });
+      stages.push({ kind: 'expression', run: async () => enumerate(await evaluate(rt, el.expression)), redirections: el.redirections });
     } else {
-      stages.push(await prepareCommand(rt, el, i + 1));
+      const stage = await prepareCommand(rt, el, i + 1);
+      if (direct && i === ast.elements.length - 1 && !el.redirections?.length && stage.kind === 'command') stage.processor.direct = true;
+      stages.push({ ...stage, redirections: el.redirections });
     }
   }
   let data: unknown[] = [];
   let hasInput = false;
   for (const stage of stages) {
-    data = stage.kind === 'expression' ? await stage.run() : await stage.processor.run(data, hasInput);
+    const input = data;
+    const run = (): Promise<unknown[]> => (stage.kind === 'expression' ? stage.run() : stage.processor.run(input, hasInput));
+    data = stage.redirections?.length ? await runRedirected(rt, stage.redirections, run) : await run();
     hasInput = true;
   }
   return data;
+}
+
+/** The file a redirection writes to, or undefined for `> $null`. */
+async function redirectionTarget(rt: Runtime, r: RedirectionAst): Promise<string | undefined> {
+  const v = r.target ? await evaluate(rt, r.target) : null;
+  if (isNull(v)) return undefined;
+  const path = toStr(v);
+  if (path === '') throw new RuntimeError('Cannot bind argument to parameter \'FilePath\' because it is an empty string.', 'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'InvalidData', 'ParameterBindingValidationException');
+  return resolvePath(path);
+}
+
+/** Runs one pipeline element with its redirections: `>`/`>>` (Out-File), `2>`, `2>&1`, `*>`. */
+async function runRedirected(rt: Runtime, redirections: RedirectionAst[], run: () => Promise<unknown[]>): Promise<unknown[]> {
+  let outputFile: { path?: string; append: boolean } | undefined;
+  let errorFile: { path?: string; append: boolean } | undefined;
+  let mergeErrors = false;
+  for (const r of redirections) {
+    if (r.merge) {
+      if (r.from === '2' || r.from === '*') mergeErrors = true;
+      continue;
+    }
+    const target = { path: await redirectionTarget(rt, r), append: r.append };
+    if (r.from === '1' || r.from === '*') outputFile = target;
+    if (r.from === '2' || r.from === '*') errorFile = target;
+  }
+  const merged: unknown[] = [];
+  const errorText: string[] = [];
+  const sink: ErrorSink | undefined = mergeErrors
+    ? (_record, value) => merged.push(value)
+    : errorFile
+      ? (record) => errorText.push(renderErrorRecord(record, rt.host.width))
+      : undefined;
+  const data = sink || errorFile ? await rt.withErrorSink(sink, run) : await run();
+  const output = mergeErrors ? [...data, ...merged] : data;
+  if (errorFile?.path && errorFile !== outputFile) {
+    writeText(errorFile.path, errorText.join(''), undefined, errorFile.append);
+  }
+  if (!outputFile) return output;
+  if (outputFile.path) {
+    let text = renderOutDefault(output, rt.formatEnvironment());
+    if (errorFile === outputFile) text += errorText.join('');
+    writeText(outputFile.path, text, undefined, outputFile.append);
+  }
+  return [];
 }
 
 function commandNotFound(rt: Runtime, name: string, extent: Extent): ShellError {
@@ -54,7 +116,13 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
     if (v instanceof ScriptBlock) return { kind: 'command', processor: new ScriptBlockProcessor(rt, v) };
     name = toStr(v);
   }
-  const spec = rt.resolveCommand(name);
+  if (name === '.') return dotSource(rt, ast);
+  let script: FunctionDefinition | undefined;
+  if (/\.ps1$/i.test(name) && !rt.resolveCommand(name)) {
+    script = loadScriptFile(name);
+    if (!script) throw commandNotFound(rt, name, ast.nameExtent);
+  }
+  const spec = script?.spec ?? rt.resolveCommand(name);
   if (!spec) throw commandNotFound(rt, name, ast.nameExtent);
   const items: BindItem[] = [];
   for (const el of ast.elements) {
@@ -74,7 +142,8 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
       items.push({ kind: 'argument', value: await evaluate(rt, el), extent: el.extent, text: rt.source.text.slice(el.extent.start, el.extent.end) });
     }
   }
-  const processor = new CommandProcessor(rt, spec, ast, position, name);
+  const fn = script ?? rt.functionNamed(name);
+  const processor = fn && fn.spec === spec ? new FunctionProcessor(rt, spec, ast, position, name, fn) : new CommandProcessor(rt, spec, ast, position, name);
   try {
     processor.binder.bindCommandLine(items);
   } catch (e) {
@@ -84,11 +153,70 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
   return { kind: 'command', processor };
 }
 
+/** A .ps1 file as a command: its param() block bound like a function's; undefined when there is no such file. */
+function loadScriptFile(name: string): FunctionDefinition | undefined {
+  const path = resolvePath(name);
+  let text: string;
+  try {
+    text = readText(path);
+  } catch {
+    return undefined;
+  }
+  let script;
+  try {
+    script = parseScript(text, { sourceName: path });
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    throw new ShellError({
+      message: e.message, errorId: e.errorId, category: 'ParserError', reason: 'ParseException', parserError: true,
+      position: { source: { text, name: path }, extent: e.extent }, exception: e,
+    });
+  }
+  const fn: FunctionAst = {
+    kind: 'function', name: basename(path), filter: false, advanced: (script.parameters ?? []).some((p) => p.attributes.length > 0),
+    parameters: script.parameters ?? [], end: script.statements, extent: script.extent,
+  };
+  return { ast: fn, source: script.source, spec: functionSpec(fn), scriptPath: path };
+}
+
+/** `. .\helpers.ps1`: runs a script file in the current scope (its functions and variables stay). */
+async function dotSource(rt: Runtime, ast: CommandAst): Promise<Stage> {
+  const [target, ...rest] = ast.elements;
+  if (!target || target.kind === 'parameter' || rest.length > 0) {
+    throw new ShellError({
+      message: 'Dot-sourcing takes one script path, without arguments.', errorId: 'DotSourceArguments', category: 'InvalidArgument', reason: 'RuntimeException',
+      position: { source: rt.source, extent: ast.extent },
+    });
+  }
+  const value = await evaluate(rt, target);
+  if (value instanceof ScriptBlock) return { kind: 'expression', run: () => invokeScriptBlock(rt, value, null) };
+  const name = toStr(value);
+  const def = loadScriptFile(name);
+  if (!def) throw commandNotFound(rt, name, target.extent);
+  return {
+    kind: 'expression',
+    run: async () => {
+      const saved = rt.source;
+      rt.source = def.source;
+      try {
+        return await executeStatementList(rt, def.ast.end ?? []);
+      } catch (e) {
+        if (e instanceof ReturnSignal) return takePendingOutput(e);
+        throw e;
+      } finally {
+        rt.source = saved;
+      }
+    },
+  };
+}
+
 const IMPACT_RANK: Record<string, number> = { none: 0, low: 1, medium: 2, high: 3 };
 
 /** One command of a pipeline: its bindings, its ShouldProcess state and how it reports errors. */
 export class CommandProcessor {
   readonly binder: CommandBinder;
+  /** The last command of a pipeline whose output goes to the console: output is emitted as it is written. */
+  direct = false;
   private yesToAll = false;
   private noToAll = false;
   private readonly errorVariable: unknown[] = [];
@@ -122,6 +250,7 @@ export class CommandProcessor {
 
   /** The record for an error raised by the command itself. */
   recordFor(e: unknown): ErrorRecord {
+    if (e instanceof RecordedError) return e.record;
     if (e instanceof BindingError) return this.bindingRecord(e);
     if (e instanceof LocalCommandError) {
       return {
@@ -207,12 +336,12 @@ export class CommandProcessor {
     return answer === 'yes' || answer === 'yesToAll';
   }
 
-  private missingMandatoryError(missing: ParameterSpec[]): BindingError {
+  protected missingMandatoryError(missing: ParameterSpec[]): BindingError {
     return new BindingError(`Cannot process command because of one or more missing mandatory parameters: ${missing.map((p) => p.name).join(' ')}.`, 'MissingMandatoryParameter');
   }
 
   /** The console prompt for missing mandatory parameters (interactive hosts). */
-  private async promptMandatory(missing: ParameterSpec[]): Promise<void> {
+  protected async promptMandatory(missing: ParameterSpec[]): Promise<void> {
     const host = this.rt.host;
     host.write(`\ncmdlet ${this.spec.name} at command pipeline position ${this.position}\nSupply values for the following parameters:\n`);
     for (const p of missing) {
@@ -250,6 +379,29 @@ export class CommandProcessor {
 
   async run(input: unknown[], hasInput: boolean): Promise<unknown[]> {
     const output: unknown[] = [];
+    try {
+      await this.runInto(input, hasInput, output);
+    } catch (e) {
+      if (isFlowSignal(e)) addPendingOutput(e, output);
+      throw e;
+    }
+    this.emitWritten(output);
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, [...this.written, ...output]);
+    return output;
+  }
+
+  /** What this command wrote so far, for -OutVariable when its output went to the console. */
+  private readonly written: unknown[] = [];
+
+  /** In direct mode: shows the output written so far now (it is not returned). */
+  protected emitWritten(output: unknown[]): void {
+    if (!this.direct || !this.rt.emit || output.length === 0) return;
+    const items = output.splice(0);
+    this.written.push(...items);
+    this.rt.emit(items);
+  }
+
+  private async runInto(input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
     if (hasInput && this.binder.pipelineParameters().length > 0) {
       for (const obj of input) {
         let extra: Map<string, unknown>;
@@ -264,6 +416,7 @@ export class CommandProcessor {
           continue;
         }
         await this.invoke(this.binder.arguments(extra), [obj], true, output);
+        this.emitWritten(output);
       }
     } else {
       try {
@@ -281,8 +434,6 @@ export class CommandProcessor {
       }
       await this.invoke(this.binder.arguments(), input, hasInput, output);
     }
-    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
-    return output;
   }
 
   private async invoke(args: BoundArguments, input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
@@ -302,12 +453,17 @@ export class CommandProcessor {
       commands: () => rt.commandList,
       runtime: rt,
       pipelinePosition: this.position,
+      emitOutput: this.direct && rt.emit ? (items) => {
+        this.written.push(...items);
+        rt.emit?.(items);
+      } : undefined,
+      currentExtent: this.ast?.extent,
     };
     try {
       const result = await this.spec.invoke(args, ctx);
       if (Array.isArray(result)) output.push(...result);
     } catch (e) {
-      if (e instanceof ShellError || e instanceof ScriptHalted) throw e;
+      if (e instanceof ShellError || e instanceof ScriptHalted || isFlowSignal(e)) throw e;
       if (e instanceof RuntimeError) throw toShellError(rt, e, this.ast?.extent ?? { start: 0, end: 0 });
       if (e instanceof LocalCommandError || e instanceof BindingError || (isBuiltin(this.spec) && !(e instanceof CmdletError))) {
         throw new ShellError(this.recordFor(e));
@@ -327,3 +483,64 @@ class ScriptBlockProcessor extends CommandProcessor {
   }
 }
 
+
+/** A script function as a pipeline stage: bound like a cmdlet, run by functions.ts. */
+class FunctionProcessor extends CommandProcessor {
+  constructor(rt: Runtime, spec: CommandSpec, ast: CommandAst, position: number, name: string, private readonly fn: FunctionDefinition) {
+    super(rt, spec, ast, position, name);
+  }
+
+  override async run(input: unknown[], hasInput: boolean): Promise<unknown[]> {
+    const bindsPipeline = hasInput && this.binder.pipelineParameters().length > 0;
+    try {
+      const set = this.binder.resolveSet();
+      const missing = this.binder.missingMandatory(set).filter((p) => !(bindsPipeline && (p.valueFromPipeline || p.valueFromPipelineByPropertyName)));
+      if (missing.length) {
+        if (!this.rt.host.interactive) throw this.missingMandatoryError(missing);
+        await this.promptMandatory(missing);
+      }
+    } catch (e) {
+      if (e instanceof BindingError) throw new ShellError(this.bindingRecord(e));
+      throw e;
+    }
+    const errorLog = this.rt.variables.get('Error') as unknown[];
+    const known = new Set(errorLog);
+    const collectErrors = (): void => {
+      const name = this.binder.common.errorVariable;
+      if (!name) return;
+      const fresh = errorLog.filter((x) => !known.has(x)).reverse();
+      const append = name.startsWith('+');
+      const variable = append ? name.slice(1) : name;
+      const before = append ? this.rt.variables.get(variable) : null;
+      this.rt.variables.set(variable, [...(Array.isArray(before) ? before : before === null ? [] : [before]), ...fresh]);
+    };
+    let output: unknown[];
+    try {
+      output = await this.callFunction(input, hasInput, bindsPipeline);
+    } finally {
+      collectErrors();
+    }
+    if (this.binder.common.outVariable) this.rt.variables.set(this.binder.common.outVariable, output.slice());
+    return output;
+  }
+
+  private callFunction(input: unknown[], hasInput: boolean, bindsPipeline: boolean): Promise<unknown[]> {
+    return invokeFunction(this.rt, this.fn, {
+      bound: this.binder.arguments(),
+      common: this.binder.common,
+      bindsPipeline,
+      bindPipelineObject: (obj) => {
+        try {
+          const extra = this.binder.bindPipelineObject(obj);
+          const missing = this.binder.missingMandatory(this.binder.resolveSet(extra), extra);
+          if (missing.length) throw this.missingMandatoryError(missing);
+          return extra;
+        } catch (e) {
+          if (!(e instanceof BindingError)) throw e;
+          this.reportNonTerminating(this.bindingRecord(e));
+          return undefined;
+        }
+      },
+    }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent, this.direct);
+  }
+}

@@ -1,17 +1,20 @@
-// The state of a shell session: variables, the command table, the current
-// source text (for error positions), the $_ stack, and error reporting with
-// the hadErrors / $? bookkeeping.
+// The state of a shell session: variables, the command table and the
+// script's functions, the current source text (for error positions), the $_
+// stack and call stack, and error reporting with $Error, redirected error
+// streams and the hadErrors / $? bookkeeping.
 
 import { randomUUID } from 'node:crypto';
 import type { Source } from './ast.js';
 import type { CommandSpec } from './command.js';
 import { formatDateDisplayUtc, toStr } from './conversion.js';
-import { ErrorRecordValue, ShellError, type ErrorRecord, type RemoteOrigin } from './errors.js';
+import { ErrorList, ErrorRecordValue, ShellError, type ErrorRecord, type RemoteOrigin } from './errors.js';
+import type { Extent, FunctionAst } from './ast.js';
 import { renderErrorRecord } from './format/error-view.js';
 import type { FormatEnvironment } from './format/out-default.js';
 import type { ShellHost } from './host.js';
 import type { ObjectView } from './values.js';
 import { Variables } from './variables.js';
+import { psVersionTable } from './builtins/utility.js';
 import type { ActionPreference } from './binder.js';
 
 export interface ShellEnvironment {
@@ -32,6 +35,28 @@ export class ScriptHalted extends Error {
   override name = 'ScriptHalted';
 }
 
+/** A function defined by a script, with the source it was defined in. */
+export interface FunctionDefinition {
+  ast: FunctionAst;
+  source: Source;
+  spec: CommandSpec;
+  /** Set for a .ps1 file run as a command ($PSScriptRoot inside it). */
+  scriptPath?: string;
+}
+
+/** A running function call (for Write-Error's record and error positions). */
+export interface CallFrame {
+  name: string;
+  /** The call site, in the caller's source. */
+  source: Source;
+  extent: Extent;
+}
+
+/** Where error records go while a `2>` / `2>&1` redirection is active. */
+export type ErrorSink = (record: ErrorRecord, value: ErrorRecordValue) => void;
+
+const PREFERENCE_NUMBERS: ActionPreference[] = ['SilentlyContinue', 'Stop', 'Continue', 'Inquire', 'Ignore', 'Suspend'];
+
 export class Runtime {
   readonly variables: Variables;
   readonly commandList: CommandSpec[];
@@ -44,7 +69,14 @@ export class Runtime {
   statementFailed = false;
   /** Error records written so far. */
   errorCount = 0;
-  private readonly errorLog: ErrorRecordValue[] = [];
+  private readonly errorLog = new ErrorList();
+  /** try blocks and trap scopes around the running statement: errors travel to them instead of being shown. */
+  handlerDepth = 0;
+  readonly functions = new Map<string, FunctionDefinition>();
+  readonly callStack: CallFrame[] = [];
+  /** Receives the output of statements that write straight to the console (see executeStatement's `direct`). */
+  emit?: (items: unknown[]) => void;
+  private readonly errorSinks: (ErrorSink | undefined)[] = [];
   private readonly underscore: unknown[] = [];
   source: Source = { text: '' };
 
@@ -52,7 +84,7 @@ export class Runtime {
     this.variables = new Variables({
       currentObject: () => (this.underscore.length ? this.underscore[this.underscore.length - 1] : null),
       lastSuccess: () => this.lastSuccess,
-      errors: () => this.errorLog.slice(),
+      errors: () => this.errorLog,
     });
     const list: CommandSpec[] = [];
     for (const spec of [...env.commands, ...builtins]) {
@@ -64,10 +96,26 @@ export class Runtime {
       for (const alias of spec.aliases ?? []) if (!this.commandTable.has(alias.toLowerCase())) this.commandTable.set(alias.toLowerCase(), spec);
     }
     this.commandList = list;
+    this.variables.set('PSVersionTable', psVersionTable());
   }
 
   resolveCommand(name: string): CommandSpec | undefined {
-    return this.commandTable.get(name.toLowerCase());
+    return this.functions.get(name.toLowerCase())?.spec ?? this.commandTable.get(name.toLowerCase());
+  }
+
+  /** The function of that name defined by a script, if any. */
+  functionNamed(name: string): FunctionDefinition | undefined {
+    return this.functions.get(name.toLowerCase());
+  }
+
+  /** Runs `f` with error records going to `sink` (undefined = the host again). */
+  async withErrorSink<T>(sink: ErrorSink | undefined, f: () => Promise<T>): Promise<T> {
+    this.errorSinks.push(sink);
+    try {
+      return await f();
+    } finally {
+      this.errorSinks.pop();
+    }
   }
 
   get enumerationLimit(): number {
@@ -80,9 +128,11 @@ export class Runtime {
   }
 
   preference(name: string, fallback: ActionPreference): ActionPreference {
-    const v = toStr(this.variables.get(name));
-    const known: ActionPreference[] = ['SilentlyContinue', 'Stop', 'Continue', 'Inquire', 'Ignore', 'Suspend'];
-    return known.find((k) => k.toLowerCase() === v.toLowerCase()) ?? fallback;
+    const raw = this.variables.get(name);
+    if (typeof raw === 'number' && PREFERENCE_NUMBERS[raw]) return PREFERENCE_NUMBERS[raw];
+    const v = toStr(raw).trim();
+    if (/^[0-5]$/.test(v)) return PREFERENCE_NUMBERS[Number(v)];
+    return PREFERENCE_NUMBERS.find((k) => k.toLowerCase() === v.toLowerCase()) ?? fallback;
   }
 
   errorActionPreference(): ActionPreference {
@@ -99,18 +149,24 @@ export class Runtime {
 
   /** Writes an error record to the error stream. */
   writeError(record: ErrorRecord): void {
-    this.logError(record);
+    const value = this.logError(record);
     this.hadErrors = true;
     this.errorCount++;
     this.statementFailed = true;
-    this.host.writeError(renderErrorRecord(record, this.host.width));
+    const sink = this.errorSinks[this.errorSinks.length - 1];
+    if (sink) sink(record, value);
+    else this.host.writeError(renderErrorRecord(record, this.host.width));
   }
 
-  /** Keeps the record in $Error without showing it (SilentlyContinue). */
-  logError(record: ErrorRecord): void {
-    this.errorLog.unshift(new ErrorRecordValue(record));
+  /** Keeps the record in $Error without showing it (SilentlyContinue); returns its value. */
+  logError(record: ErrorRecord): ErrorRecordValue {
+    const existing = this.errorLog.find((v) => v.record === record);
+    if (existing) return existing;
+    const value = new ErrorRecordValue(record);
+    this.errorLog.unshift(value);
     if (this.errorLog.length > 256) this.errorLog.pop();
     this.statementFailed = true;
+    return value;
   }
 
   /** Reports a statement-terminating error; throws ScriptHalted when the script must stop. */

@@ -5,11 +5,14 @@
 // Line by line, `exit` or `quit` ends the session and each command run is
 // kept in the session history (Get-History).
 
-import type { ScriptAst, StatementAst } from './ast.js';
+import type { ScriptAst, StatementAst, TrapAst } from './ast.js';
 import { builtinCommands, builtinViews } from './builtins/index.js';
 import { completeLine } from './completion.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
-import { executeStatement, toShellError } from './evaluator.js';
+import { dirname, resolve } from 'node:path';
+import { executeStatement, runTrap, toShellError } from './evaluator.js';
+import { bindScriptParameters } from './functions.js';
+import { ExitSignal, isFlowSignal, takePendingOutput } from './flow.js';
 import { renderOutDefault } from './format/out-default.js';
 import { PipelineStopped, type ShellHost } from './host.js';
 import { sessionHistory } from './history.js';
@@ -31,9 +34,28 @@ export class ShellSession {
   readonly runtime: Runtime;
   /** The statement being run was stopped with Ctrl+C at one of its prompts. */
   private stopped = false;
+  /** Set by `exit`: the code the process ends with. */
+  exitCode: number | undefined;
+  /** `exit` ran: an interactive session ends. */
+  exited = false;
+
+  /** Output written by the running top-level statement and not shown yet. */
+  private pending: unknown[] = [];
 
   constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
-    this.runtime = new Runtime(env, host, builtinCommands, builtinViews);
+    this.runtime = new Runtime(env, flushingHost(host, () => this.flush()), builtinCommands, builtinViews);
+    this.runtime.emit = (items) => {
+      this.pending.push(...items);
+    };
+  }
+
+  /** Shows the output gathered so far (before anything else reaches the console). */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    const text = renderOutDefault(items, this.runtime.formatEnvironment());
+    if (text) this.host.write(text);
   }
 
   /** True once any error record has been written. */
@@ -66,46 +88,97 @@ export class ShellSession {
       this.runtime.lastSuccess = false;
       return false;
     }
+    const rt = this.runtime;
+    if (sourceName) {
+      const full = resolve(sourceName);
+      rt.variables.set('PSScriptRoot', dirname(full));
+      rt.variables.set('PSCommandPath', full);
+    }
     await this.runStatements(script);
     return this.runtime.errorCount === before;
   }
 
-  /** Runs parsed statements; stops early when an error stops the script. */
+  /** Runs parsed statements; stops early when an error stops the script, or at exit/return. */
   private async runStatements(script: ScriptAst): Promise<void> {
     const rt = this.runtime;
     rt.source = script.source;
-    for (const statement of script.statements) {
+    if (script.parameters?.length) {
       try {
-        await this.runTopLevel(statement);
+        await bindScriptParameters(rt, script.parameters);
+      } catch (e) {
+        try {
+          rt.reportTerminating(e instanceof ShellError ? e : toShellError(rt, e, script.parameters[0].extent));
+        } catch (halt) {
+          if (!(halt instanceof ScriptHalted)) throw halt;
+        }
+        rt.lastSuccess = false;
+        return;
+      }
+    }
+    const traps = script.statements.filter((s): s is TrapAst => s.kind === 'trap');
+    for (const statement of script.statements) {
+      if (statement.kind === 'trap') continue;
+      try {
+        await this.runTopLevel(statement, traps);
       } catch (e) {
         if (e instanceof ScriptHalted) return;
+        if (e instanceof ExitSignal) {
+          this.exitCode = e.code;
+          this.exited = true;
+          rt.source = script.source;
+          return;
+        }
+        if (isFlowSignal(e)) {
+          rt.source = script.source;
+          return;
+        }
         throw e;
       }
     }
   }
 
-  private async runTopLevel(statement: StatementAst): Promise<void> {
+  private show(output: unknown[]): void {
+    this.pending.push(...output);
+    this.flush();
+  }
+
+  private async runTopLevel(statement: StatementAst, traps: TrapAst[] = []): Promise<void> {
     const rt = this.runtime;
     rt.statementFailed = false;
+    if (traps.length) rt.handlerDepth++;
+    let output: unknown[];
     try {
-      const output = await executeStatement(rt, statement);
-      if (output.length) {
-        const text = renderOutDefault(output, rt.formatEnvironment());
-        if (text) this.host.write(text);
-      }
+      output = await executeStatement(rt, statement, true);
     } catch (e) {
-      if (e instanceof ScriptHalted) {
+      if (traps.length) rt.handlerDepth--;
+      this.show(takePendingOutput(e));
+      if (e instanceof ScriptHalted || isFlowSignal(e)) {
         rt.lastSuccess = false;
         if (e instanceof PipelineStopped) this.stopped = true;
         throw e;
       }
+      const err = e instanceof ShellError ? e : toShellError(rt, e, statement.extent);
       try {
-        rt.reportTerminating(e instanceof ShellError ? e : toShellError(rt, e, statement.extent));
+        if (traps.length) {
+          const trapOutput: unknown[] = [];
+          const outcome = await runTrap(rt, traps, err, trapOutput);
+          this.show(trapOutput);
+          if (outcome === 'continue') return;
+          if (outcome === 'write') {
+            if (!err.reported) rt.writeError(err.record);
+            err.reported = true;
+            return;
+          }
+          if (outcome === 'break') err.stopsScript = true;
+        }
+        rt.reportTerminating(err);
       } finally {
         rt.lastSuccess = false;
       }
       return;
     }
+    if (traps.length) rt.handlerDepth--;
+    this.show(output);
     rt.lastSuccess = !rt.statementFailed;
   }
 
@@ -146,6 +219,7 @@ export class ShellSession {
         sessionHistory(this.runtime).add(buffer, status, started, new Date());
         buffer = undefined;
       }
+      if (this.exited) break;
     }
     return this.runtime.errorCount === before;
   }
@@ -175,4 +249,21 @@ export class ShellSession {
   completions(lineSoFar: string): string[] {
     return this.complete(lineSoFar).candidates;
   }
+}
+
+/** The host as the runtime sees it: output gathered for the console is shown before anything else is written or read. */
+function flushingHost(host: ShellHost, flush: () => void): ShellHost {
+  return new Proxy(host, {
+    get(target, prop) {
+      if (prop === 'write' || prop === 'writeError' || prop === 'readLine' || prop === 'readSecret') {
+        const f = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
+        return (...a: unknown[]) => {
+          flush();
+          return f.apply(target, a);
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

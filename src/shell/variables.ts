@@ -1,6 +1,9 @@
-// Session variables: case-insensitive names, the constants $true/$false/$null,
-// automatic variables ($_, $PSItem, $?, $Error, $env:NAME) and the preference
-// variables with their Exchange Management Shell defaults.
+// Session variables: case-insensitive names in nested scopes (a function call
+// opens a scope; reading looks outwards, assigning writes the innermost one;
+// `$global:` and `$script:` reach the session's own scope), the constants
+// $true/$false/$null, automatic variables ($_, $PSItem, $?, $Error,
+// $env:NAME) and the preference variables with their Exchange Management
+// Shell defaults.
 
 import { homedir } from 'node:os';
 import { RuntimeError } from './errors.js';
@@ -9,13 +12,22 @@ import { toStr } from './conversion.js';
 export interface AutomaticSource {
   currentObject(): unknown;
   lastSuccess(): boolean;
-  errors(): unknown[];
+  errors(): unknown;
 }
 
 const CONSTANTS: Record<string, unknown> = { true: true, false: false, null: null };
 
+type Scope = Map<string, { name: string; value: unknown }>;
+
+/** Splits `global:x` / `script:x` into the scope word and the name. */
+function splitScope(name: string): { root: boolean; key: string; plain: string } {
+  const m = /^(global|script):(.*)$/i.exec(name);
+  if (m) return { root: true, key: m[2].toLowerCase(), plain: m[2] };
+  return { root: false, key: name.toLowerCase(), plain: name };
+}
+
 export class Variables {
-  private readonly map = new Map<string, { name: string; value: unknown }>();
+  private readonly scopes: Scope[] = [new Map()];
 
   constructor(private readonly auto: AutomaticSource) {
     this.set('FormatEnumerationLimit', 16);
@@ -23,42 +35,72 @@ export class Variables {
     this.set('WarningPreference', 'Continue');
     this.set('VerbosePreference', 'SilentlyContinue');
     this.set('DebugPreference', 'SilentlyContinue');
+    this.set('ProgressPreference', 'Continue');
     this.set('ConfirmPreference', 'High');
     this.set('WhatIfPreference', false);
     this.set('OFS', ' ');
     this.set('HOME', homedir());
   }
 
+  /** Opens a scope (function call); closed with popScope. */
+  pushScope(): void {
+    this.scopes.push(new Map());
+  }
+
+  popScope(): void {
+    if (this.scopes.length > 1) this.scopes.pop();
+  }
+
+  private find(name: string): { name: string; value: unknown } | undefined {
+    const { root, key } = splitScope(name);
+    if (root) return this.scopes[0].get(key);
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const hit = this.scopes[i].get(key);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
   get(name: string): unknown {
-    const key = name.toLowerCase();
+    const key = splitScope(name).key;
     if (key in CONSTANTS) return CONSTANTS[key];
     if (key === '_' || key === 'psitem') return this.auto.currentObject();
     if (key === '?') return this.auto.lastSuccess();
     if (key === 'error') return this.auto.errors();
-    if (key.startsWith('env:')) return process.env[name.slice(4)] ?? null;
-    return this.map.get(key)?.value ?? null;
+    if (key.startsWith('env:')) return process.env[name.slice(name.indexOf(':') + 1)] ?? null;
+    return this.find(name)?.value ?? null;
   }
 
   has(name: string): boolean {
-    const key = name.toLowerCase();
-    return key in CONSTANTS || this.map.has(key) || key === '_' || key === '?' || key === 'error';
+    const key = splitScope(name).key;
+    return key in CONSTANTS || this.find(name) !== undefined || key === '_' || key === '?' || key === 'error';
   }
 
   set(name: string, value: unknown): void {
-    const key = name.toLowerCase();
+    const { root, key, plain } = splitScope(name);
+    if (key === 'null') return; // `$null = ...` discards the value
     if (key in CONSTANTS || key === '?' || key === 'error') {
-      throw new RuntimeError(`Cannot overwrite variable ${name} because it is read-only or constant.`, 'VariableNotWritable', 'WriteError', 'SessionStateUnauthorizedAccessException');
+      throw new RuntimeError(`Cannot overwrite variable ${plain} because it is read-only or constant.`, 'VariableNotWritable', 'WriteError', 'SessionStateUnauthorizedAccessException');
     }
     if (key.startsWith('env:')) {
-      process.env[name.slice(4)] = toStr(value);
+      process.env[plain.slice(4)] = toStr(value);
       return;
     }
-    const existing = this.map.get(key);
+    const scope = root ? this.scopes[0] : this.scopes[this.scopes.length - 1];
+    const existing = scope.get(key);
     if (existing) existing.value = value;
-    else this.map.set(key, { name, value });
+    else scope.set(key, { name: plain, value });
+  }
+
+  /** Sets a variable in the innermost scope even when an outer one has the name (parameters, $_). */
+  setLocal(name: string, value: unknown): void {
+    const key = name.toLowerCase();
+    this.scopes[this.scopes.length - 1].set(key, { name, value });
   }
 
   names(): string[] {
-    return [...this.map.values()].map((v) => v.name);
+    const seen = new Map<string, string>();
+    for (const scope of this.scopes) for (const [k, v] of scope) seen.set(k, v.name);
+    return [...seen.values()];
   }
 }

@@ -2,10 +2,13 @@
 // optional -Begin/-End blocks, or gets a property of each object (% Name).
 
 import { enumerate, isNull } from '../conversion.js';
+import { addPendingOutput, isFlowSignal } from '../flow.js';
 import { LocalCommandError } from '../errors.js';
 import { getMember, hasProperty, invokeMethod } from '../members.js';
 import type { ScriptBlock } from '../scriptblock.js';
 import { arg, builtin, objectParam, scriptBlockParam, stringParam } from './define.js';
+import { shellContext } from './types.js';
+import { invokeScriptBlock } from '../evaluator.js';
 
 export const forEachObject = builtin('Core', {
   name: 'ForEach-Object',
@@ -47,10 +50,22 @@ export const forEachObject = builtin('Core', {
     const begin = arg<ScriptBlock>(args, 'Begin');
     const process = arg<ScriptBlock>(args, 'Process') as ScriptBlock;
     const end = arg<ScriptBlock>(args, 'End');
-    if (begin) out.push(...(await ctx.invokeScriptBlock(begin, null)));
-    const list = ctx.hasInput || explicit !== undefined ? items : [null];
-    for (const o of list) out.push(...(await ctx.invokeScriptBlock(process, isNull(o) ? null : o)));
-    if (end) out.push(...(await ctx.invokeScriptBlock(end, null)));
+    try {
+      if (begin) out.push(...(await ctx.invokeScriptBlock(begin, null)));
+      const list = ctx.hasInput || explicit !== undefined ? items : [null];
+      const sh = shellContext(ctx);
+      for (const o of list) {
+        const current = isNull(o) ? null : o;
+        out.push(...(sh.emitOutput ? await invokeScriptBlock(sh.runtime, process, current, true) : await ctx.invokeScriptBlock(process, current)));
+        // at the end of a pipeline that writes to the console, each result shows as it comes
+        if (sh.emitOutput && out.length) sh.emitOutput(out.splice(0));
+      }
+      if (end) out.push(...(await ctx.invokeScriptBlock(end, null)));
+    } catch (e) {
+      // `break`/`continue` leave the pipeline: what was written so far still counts
+      if (isFlowSignal(e)) addPendingOutput(e, out);
+      throw e;
+    }
     return out;
   },
 });

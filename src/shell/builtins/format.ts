@@ -9,7 +9,11 @@ import { parsePropertySelectors, resolveProperties, type PropertySelector } from
 import { formatScalar, formatValue, isRightAligned, isScalarForOutput } from '../format/value.js';
 import { propertyNames } from '../members.js';
 import { ConversionError, type InvocationContext } from '../command.js';
-import type { ScriptBlock } from '../scriptblock.js';
+import { ScriptBlock } from '../scriptblock.js';
+import { ErrorRecordValue } from '../errors.js';
+import { renderErrorRecord } from '../format/error-view.js';
+import { getMember } from '../members.js';
+import { toStr } from '../conversion.js';
 import { Hashtable, PSObject } from '../values.js';
 import { arg, builtin, flag, intParam, objectParam, switchParam } from './define.js';
 import { shellContext } from './types.js';
@@ -50,7 +54,7 @@ export const formatList = builtin('Utility', {
   aliases: ['fl'],
   synopsis: 'Formats the output as a list of properties in which each property appears on a new line.',
   description: 'The Format-List cmdlet formats the output of a command as a list of properties in which each property is displayed on a separate line. Property names may contain wildcards; names that an object does not have are left out.',
-  parameters: [selectorsParam('Property', 0), objectParam('InputObject')],
+  parameters: [selectorsParam('Property', 0), switchParam('Force'), objectParam('InputObject')],
   examples: [{ code: 'Get-SendConnector | Format-List Name,AddressSpaces', remarks: 'Shows two properties of every Send connector.' }],
   async invoke(args, ctx) {
     const sh = shellContext(ctx);
@@ -63,6 +67,12 @@ export const formatList = builtin('Utility', {
       if (blocks.length) out += renderList(blocks.splice(0), env.width);
     };
     for (const o of objects) {
+      // an error record keeps its error view unless -Force asks for its properties
+      if (o instanceof ErrorRecordValue && !flag(args, 'Force')) {
+        flush();
+        out += renderErrorRecord(o.record, env.width);
+        continue;
+      }
       if (isScalarForOutput(o) || (propertyNames(o).length === 0 && !selectors)) {
         flush();
         out += formatScalar(o) + '\n';
@@ -86,14 +96,59 @@ export const formatTable = builtin('Utility', {
   aliases: ['ft'],
   synopsis: 'Formats the output as a table.',
   description: 'The Format-Table cmdlet formats the output of a command as a table with the selected properties of the object in each column. A property the objects do not have keeps an empty column.',
-  parameters: [selectorsParam('Property', 0), switchParam('AutoSize'), switchParam('Wrap'), switchParam('HideTableHeaders'), objectParam('InputObject')],
-  examples: [{ code: 'Get-ReceiveConnector | Format-Table Name,Bindings -AutoSize', remarks: 'Shows a table of names and bindings.' }],
+  parameters: [
+    selectorsParam('Property', 0), switchParam('AutoSize'), switchParam('Wrap'), switchParam('HideTableHeaders'),
+    objectParam('GroupBy', { convert: convertGroupBy }), objectParam('InputObject'),
+  ],
+  examples: [
+    { code: 'Get-ReceiveConnector | Format-Table Name,Bindings -AutoSize', remarks: 'Shows a table of names and bindings.' },
+    { code: 'Get-SendConnector | Sort-Object Enabled | Format-Table Name,AddressSpaces -GroupBy Enabled', remarks: 'One table per value of Enabled.' },
+  ],
   async invoke(args, ctx) {
+    const groupBy = arg<GroupBy>(args, 'GroupBy');
+    const all = inputOf(args, ctx);
+    if (!groupBy) return [new FormattedText(await tableText(args, ctx, all))];
+    // a new group (and table) each time the value changes, as Format-Table -GroupBy does
+    let out = '';
+    let i = 0;
+    while (i < all.length) {
+      const key = await groupValue(groupBy, all[i], ctx);
+      let j = i + 1;
+      while (j < all.length && (await groupValue(groupBy, all[j], ctx)) === key) j++;
+      out += `\n   ${groupBy.label}: ${key}\n` + (await tableText(args, ctx, all.slice(i, j)));
+      i = j;
+    }
+    return out ? [new FormattedText(out)] : [];
+  },
+});
+
+type GroupBy = { label: string; property?: string; block?: ScriptBlock };
+
+function convertGroupBy(v: unknown): GroupBy {
+  const one = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (one instanceof ScriptBlock) return { label: one.text.trim(), block: one };
+  if (one instanceof Hashtable) {
+    const e = one.get('Expression') ?? one.get('e');
+    const label = toStr(one.get('Label') ?? one.get('Name') ?? one.get('l') ?? one.get('n') ?? (e instanceof ScriptBlock ? e.text.trim() : e));
+    if (e instanceof ScriptBlock) return { label, block: e };
+    if (typeof e === 'string') return { label, property: e };
+    throw new ConversionError('The hash table of -GroupBy needs an Expression key.');
+  }
+  const name = toStr(one);
+  return { label: name, property: name };
+}
+
+async function groupValue(g: GroupBy, o: unknown, ctx: InvocationContext): Promise<string> {
+  const v = g.block ? collapse(await ctx.invokeScriptBlock(g.block, o)) : getMember(o, g.property as string);
+  return formatValue(v);
+}
+
+async function tableText(args: Map<string, unknown>, ctx: InvocationContext, objects: unknown[]): Promise<string> {
+  {
     const sh = shellContext(ctx);
     const env = sh.runtime.formatEnvironment();
     const selectors = arg<PropertySelector[]>(args, 'Property');
-    const objects = inputOf(args, ctx);
-    const options = { wrap: flag(args, 'Wrap'), autoSize: flag(args, 'AutoSize') };
+    const options = { wrap: flag(args, 'Wrap'), autoSize: flag(args, 'AutoSize'), hideHeaders: flag(args, 'HideTableHeaders') };
     let out = '';
     let i = 0;
     while (i < objects.length) {
@@ -129,9 +184,9 @@ export const formatTable = builtin('Utility', {
         out += tableFromObjects(group, columns, env, options);
       }
     }
-    return out ? [new FormattedText(out)] : [];
-  },
-});
+    return out;
+  }
+}
 
 export const outString = builtin('Utility', {
   name: 'Out-String',

@@ -61,6 +61,11 @@ export const getCommand = builtin('Core', {
         }
       }
     }
+    if (!verbs && !nouns) {
+      for (const fn of sh.runtime.functions.values()) {
+        if (!names || names.some((n) => matchWildcard(fn.ast.name, n))) rows.push(info('Function', fn.ast.name, fn.spec, ''));
+      }
+    }
     rows.sort((a, b) => String(a.get('Name')).localeCompare(String(b.get('Name')), 'en-US', { sensitivity: 'base' }));
     for (const n of names ?? []) {
       if (hasWildcard(n)) continue;

@@ -16,6 +16,12 @@ import { clearHost, getDate, writeHost, writeOutput, writeVerbose, writeWarning 
 import { selectObject } from './select.js';
 import { sortObject } from './sort.js';
 import { whereObject } from './where.js';
+import { convertFromCsv, convertToCsv, exportCsv, importCsv } from './csv.js';
+import { addContent, fileSystemItemViews, getContent, joinPath, newItem, outFile, removeItem, setContent, splitPath, startSleep, teeObject, testPath } from './files.js';
+import { groupInfoView, groupObject } from './group.js';
+import { convertToHtml } from './html.js';
+import { convertFromJson, convertToJson } from './json.js';
+import { getAlias, newTimeSpan, versionView, writeError, writeProgress } from './utility.js';
 
 export const builtinCommands: CommandSpec[] = [
   formatList, formatTable, outString, outNull, outHost,
@@ -24,9 +30,16 @@ export const builtinCommands: CommandSpec[] = [
   getCredential, convertToSecureString, readHost, newObject,
   writeOutput, writeHost, writeWarning, writeVerbose, clearHost, getDate,
   getHistory, invokeHistory, clearHistory,
+  outFile, setContent, addContent, getContent, testPath, teeObject, startSleep, joinPath, splitPath, newItem, removeItem,
+  exportCsv, importCsv, convertToCsv, convertFromCsv, convertToJson, convertFromJson, convertToHtml,
+  groupObject, writeError, writeProgress, newTimeSpan, getAlias,
 ];
 
 export const builtinViews: ObjectView[] = [
-  commandInfoView, historyInfoView,
+  commandInfoView,
+  historyInfoView,
+  groupInfoView,
+  versionView,
+  ...fileSystemItemViews,
   { typeName: 'HelpInfoShort', display: 'table', table: [{ property: 'Name', width: 33 }, { property: 'Category', width: 9 }, { property: 'Synopsis' }] },
 ];

@@ -6,6 +6,7 @@ import { ConversionError } from '../command.js';
 import { dotNetTypeName, enumerate, isNull, toStr } from '../conversion.js';
 import { LocalCommandError } from '../errors.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from '../values.js';
+import { ArrayList, listTypeName } from '../arraylist.js';
 import { arg, builtin, objectParam, stringParam } from './define.js';
 
 function ctorError(message: string, reason = 'MethodException'): LocalCommandError {
@@ -54,6 +55,7 @@ export const newObject = builtin('Utility', {
     else if (t === 'management.automation.psobject' || t === 'psobject' || t === 'object' || t === 'management.automation.pscustomobject' || t === 'pscustomobject') {
       obj = new PSObject('System.Management.Automation.PSCustomObject');
     } else if (t === 'collections.hashtable' || t === 'hashtable') obj = new Hashtable();
+    else if (listTypeName(typeName)) obj = ArrayList.create(listTypeName(typeName), ctorArgs.length === 1 && typeof ctorArgs[0] !== 'number' ? enumerate(ctorArgs[0]) : []);
     else {
       throw new LocalCommandError(`Cannot find type [${typeName}]: verify that the assembly containing this type is loaded.`, {
         errorId: 'TypeNotFound', category: 'InvalidType', reason: 'PSArgumentException',

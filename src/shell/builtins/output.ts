@@ -1,8 +1,10 @@
 // Write-Output, Write-Host, Write-Warning, Write-Verbose and Clear-Host.
 
 import { convertDate, enumerate, isEnumerable, toArray, toStr } from '../conversion.js';
+import { formatDate } from '../dotnet-format.js';
 import { formatScalar } from '../format/value.js';
 import { builtin, flag, objectParam, stringParam, switchParam } from './define.js';
+import { shellContext } from './types.js';
 
 export const writeOutput = builtin('Utility', {
   name: 'Write-Output',
@@ -62,7 +64,10 @@ export const writeVerbose = builtin('Utility', {
   name: 'Write-Verbose',
   synopsis: 'Writes text to the verbose message stream.',
   parameters: [stringParam('Message', { position: 0, mandatory: true, valueFromPipeline: true })],
-  invoke() {
+  invoke(args, ctx) {
+    // shown when $VerbosePreference is Continue (a function called with -Verbose sets it)
+    const rt = shellContext(ctx).runtime;
+    if (rt.preference('VerbosePreference', 'SilentlyContinue') === 'Continue') ctx.host.write(`VERBOSE: ${toStr(args.get('Message'))}\n`);
     return [];
   },
 });
@@ -87,10 +92,7 @@ export const getDate = builtin('Utility', {
     const d = (args.get('Date') as Date | undefined) ?? new Date();
     const format = args.get('Format') as string | undefined;
     if (format === undefined) return [d];
-    const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-    const text = format.replace(/yyyy|MM|dd|HH|mm|ss/g, (t) => ({
-      yyyy: pad(d.getFullYear(), 4), MM: pad(d.getMonth() + 1), dd: pad(d.getDate()), HH: pad(d.getHours()), mm: pad(d.getMinutes()), ss: pad(d.getSeconds()),
-    })[t] ?? t);
+    const text = formatDate(d, format);
     return [text];
   },
 });

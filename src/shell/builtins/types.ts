@@ -21,6 +21,10 @@ export interface ShellInvocationContext extends InvocationContext {
   runtime: Runtime;
   /** 1-based position of the command in its pipeline. */
   pipelinePosition: number;
+  /** Set when the command's output goes straight to the console: commands that loop may show each result as it comes. */
+  emitOutput?: (items: unknown[]) => void;
+  /** Where the command stands in the source (error records). */
+  currentExtent?: { start: number; end: number };
 }
 
 export function shellContext(ctx: InvocationContext): ShellInvocationContext {

@@ -5,7 +5,7 @@
 // PSComputerName). Each record ends with a line holding a single space.
 
 import type { Extent, Source } from '../ast.js';
-import type { ErrorRecord } from '../errors.js';
+import { setErrorRecordTexts, type ErrorRecord } from '../errors.js';
 
 /** Longer than 40 characters: first 15 + "..." + last 15 (ErrorCategoryInfo). */
 export function ellipsize(s: string): string {
@@ -82,3 +82,9 @@ export function renderErrorRecord(r: ErrorRecord, width: number): string {
   if (r.remote) text += '\n' + block('+ PSComputerName        : ' + r.remote.computerName, width);
   return text + '\n \n';
 }
+
+setErrorRecordTexts({
+  categoryInfo,
+  fullyQualifiedErrorId,
+  positionMessage: (r) => (r.position ? positionMessage(r.position.source, r.position.extent) : ''),
+});

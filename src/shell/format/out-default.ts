@@ -4,7 +4,7 @@
 // list for 5 or more. The first object chooses the view; objects of another
 // type are shown out of band as lists. Format-* output passes through as is.
 
-import { formatDateDisplay } from '../conversion.js';
+import { formatDate } from '../dotnet-format.js';
 import { ErrorRecordValue } from '../errors.js';
 import { getMember, propertyNames } from '../members.js';
 import { Hashtable, PSCredential, PSObject, type ObjectView } from '../values.js';
@@ -70,7 +70,7 @@ export function tableFromObjects(
   objects: unknown[],
   columns: { property: string; label?: string; width?: number; align?: 'left' | 'right' }[],
   env: FormatEnvironment,
-  options: { wrap?: boolean; autoSize?: boolean } = {},
+  options: { wrap?: boolean; autoSize?: boolean; hideHeaders?: boolean } = {},
 ): string {
   const first = objects[0];
   const cols: TableColumn[] = columns.map((c) => ({
@@ -79,7 +79,7 @@ export function tableFromObjects(
     align: c.align ?? (isRightAligned(getMember(first, c.property)) ? 'right' : 'left'),
   }));
   const rows = objects.map((o) => columns.map((c) => formatValue(getMember(o, c.property), env.enumerationLimit)));
-  return renderTable(cols, rows, { width: env.width, wrap: options.wrap });
+  return renderTable(cols, rows, { width: env.width, wrap: options.wrap, hideHeaders: options.hideHeaders });
 }
 
 export function listEntries(obj: unknown, properties: string[] | undefined, env: FormatEnvironment): ListEntry[] {
@@ -121,7 +121,8 @@ export function renderOutDefault(objects: unknown[], env: FormatEnvironment): st
       continue;
     }
     if (o instanceof Date) {
-      out += formatDateDisplay(o) + '\n';
+      // a date on its own shows its DateTime property: the long date and time
+      out += formatDate(o, 'F') + '\n';
       i++;
       continue;
     }
