@@ -36,7 +36,7 @@ describe('registered value types', () => {
     assert.equal(getMember(m, 'internalValue'), null);
     assert.equal(invokeMethod(m, 'ToCentimeters', []), 150000);
     assert.equal(invokeMethod(m, 'ToString', []), '1500 m');
-    assert.equal(invokeMethod(m, 'GetType', []), 'Contoso.Meters');
+    assert.equal((invokeMethod(m, 'GetType', []) as { FullName: string }).FullName, 'Contoso.Meters');
     assert.equal(typeNameOf(m), 'Contoso.Meters');
     assert.throws(() => invokeMethod(m, 'ToFeet', []), (e: unknown) => e instanceof RuntimeError && e.message === "Method invocation failed because [Contoso.Meters] does not contain a method named 'ToFeet'.");
     assert.throws(() => setMember(m, 'Value', 3), RuntimeError);
