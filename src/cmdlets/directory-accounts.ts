@@ -5,7 +5,8 @@
 // the domain's policy (password-policy.ts): Get-ADUser -Properties LockedOut
 // shows it, Unlock-ADAccount ends it. An Edge server is not part of the
 // directory: there these commands say so and point to the local account
-// commands (and to `net` for lockout).
+// commands (and to `net` for lockout). New-ADUser/Set-ADUser -LogonWorkstations
+// restricts an account to listed computers (directory/logon-workstations.ts).
 
 import { adGroupSchema, adUserSchema } from '../config/model/account.js';
 import { mailboxSchema } from '../config/model/recipient.js';
@@ -74,6 +75,8 @@ const EXTENDED: Record<string, (ctx: ServerContext, u: ModelObject, now: number)
   Description: (_ctx, u) => u.values.Description ?? null,
   DisplayName: (_ctx, u) => u.values.DisplayName ?? null,
   LastBadPasswordAttempt: (ctx, u) => dateOrNull(ctx.logons.get(u.guid)?.badPasswordTime ?? null),
+  LogonWorkstations: (_ctx, u) => u.values.LogonWorkstations ?? null,
+  userWorkstations: (_ctx, u) => u.values.LogonWorkstations ?? null,
   LockedOut: (ctx, u, now) => { const s = ctx.logons.get(u.guid); return s !== undefined && isLockedOut(s, currentLockoutPolicy(ctx), now); },
   lockoutTime: (ctx, u) => { const s = ctx.logons.get(u.guid); return s === undefined ? null : fileTime(s.lockoutTime); },
   Modified: (_ctx, u) => u.whenChanged,
@@ -168,6 +171,10 @@ function adCommand(ctx: ServerContext, spec: Omit<CommandSpec, 'invoke'>, run: (
 const identity = (description: string): ParameterSpec => ({ name: 'Identity', typeName: 'ADUser', position: 0, mandatory: true, valueFromPipeline: true, description, convert: (v) => (v instanceof PSObject ? String(v.get('ObjectGUID') ?? v.get('SamAccountName')) : String(v)) });
 
 export function directoryCommands(ctx: ServerContext): CommandSpec[] {
+  const logonWorkstations: ParameterSpec = {
+    name: 'LogonWorkstations', typeName: 'String', convert: convertForProperty(userProp('LogonWorkstations')),
+    description: 'The computers the account may log on from, one comma-separated string ("EDGE01,EDGE02"): NetBIOS names (the directory\'s DNS domain is appended) or DNS names, resolved when the account logs on; $null or "" = any computer.',
+  };
   const optional = ['SamAccountName', 'UserPrincipalName', 'GivenName', 'Surname', 'DisplayName', 'Description'].map((n): ParameterSpec => ({ name: n, typeName: 'String', description: userProp(n).description, convert: convertForProperty(userProp(n)) }));
   return [
     adCommand(ctx, {
@@ -177,6 +184,7 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
         ...optional,
         secureStringParameter('AccountPassword', 'Password as a SecureString.'),
         { name: 'Enabled', typeName: 'Boolean', description: 'Enable the account ($false by default, as in Active Directory).', convert: convertForProperty(userProp('Enabled')) },
+        logonWorkstations,
         { name: 'PassThru', typeName: 'SwitchParameter', switch: true, description: 'Output the new user.' },
       ],
       examples: [{ code: 'New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (Read-Host -AsSecureString) -Enabled $true\nAdd-ADGroupMember -Identity "Exchange Servers" -Members edgeauth', remarks: 'The account the Edge\'s "To Internal Org" connector authenticates with.' }],
@@ -186,6 +194,7 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
       values.SamAccountName = args.get('SamAccountName') ?? userProp('SamAccountName').parse(String(args.get('Name')).slice(0, 20));
       for (const p of optional) if (p.name !== 'SamAccountName' && args.has(p.name)) values[p.name] = args.get(p.name);
       if (args.has('Enabled')) values.Enabled = args.get('Enabled');
+      if (args.has('LogonWorkstations')) values.LogonWorkstations = args.get('LogonWorkstations');
       if (values.Enabled === true && !args.has('AccountPassword')) throw new CmdletError('An enabled account needs a password: add -AccountPassword (Read-Host -AsSecureString).', { category: 'InvalidOperation', reason: 'ADPasswordComplexityException', parameter: 'AccountPassword' });
       if (args.has('AccountPassword')) await setPassword(values, args.get('AccountPassword'));
       if (findADUser(ctx, String(values.SamAccountName))) throw new CmdletError(`The specified account already exists: ${values.SamAccountName}.`, { category: 'NotSpecified', reason: 'ADIdentityAlreadyExistsException', parameter: 'SamAccountName' });
@@ -206,6 +215,33 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
       const extended = args.has('Properties') ? extendedNames(args.get('Properties') as string[]) : [];
       if (args.has('Filter')) return filterUsers(ctx.repo.list(adUserSchema), String(args.get('Filter'))).map((u) => userOutput(ctx, u, extended));
       return [userOutput(ctx, requireUser(ctx, String(args.get('Identity'))), extended)];
+    }),
+    adCommand(ctx, {
+      name: 'Set-ADUser', synopsis: 'Changes a directory user: its names, description, whether it is enabled, and the computers it may log on from.', supportsShouldProcess: true, confirmImpact: 'Medium',
+      parameters: [
+        identity('sAMAccountName, DOMAIN\\name, UPN, distinguished name, GUID or SID.'),
+        ...optional.map((p) => ({ ...p, convert: convertForProperty(userProp(p.name)) })),
+        { name: 'Enabled', typeName: 'Boolean', description: 'Enable or disable the account.', convert: convertForProperty(userProp('Enabled')) },
+        logonWorkstations,
+        { name: 'PassThru', typeName: 'SwitchParameter', switch: true, description: 'Output the user.' },
+      ],
+      examples: [
+        { code: 'Set-ADUser edgeauth -LogonWorkstations "EDGE01,EDGE02"', remarks: 'The Edge servers\' account may log on only from EDGE01 and EDGE02 (edge01.contoso.com, edge02.contoso.com).' },
+        { code: 'Set-ADUser edgeauth -LogonWorkstations $null', remarks: 'The account may log on from any computer again.' },
+      ],
+    }, async (args, inv) => {
+      const user = requireUser(ctx, String(args.get('Identity')));
+      for (const p of optional) if (args.has(p.name)) user.values[p.name] = args.get(p.name);
+      if (args.has('LogonWorkstations')) user.values.LogonWorkstations = args.get('LogonWorkstations');
+      if (args.has('Enabled')) {
+        if (args.get('Enabled') === true && typeof user.values.PasswordHash !== 'string') throw new CmdletError('The account has no password; set one first with Set-ADAccountPassword -Reset.', { category: 'InvalidOperation', reason: 'ADPasswordComplexityException', parameter: 'Enabled' });
+        user.values.Enabled = args.get('Enabled');
+      }
+      const other = args.has('SamAccountName') ? findADUser(ctx, String(user.values.SamAccountName)) : undefined;
+      if (other && other.guid !== user.guid) throw new CmdletError(`The specified account already exists: ${user.values.SamAccountName}.`, { category: 'NotSpecified', reason: 'ADIdentityAlreadyExistsException', parameter: 'SamAccountName' });
+      if (!(await inv.shouldProcess(dn(ctx, String(user.values.Name)), 'Set'))) return [];
+      updateObject(ctx, user);
+      return args.get('PassThru') === true ? [userOutput(ctx, user)] : [];
     }),
     adCommand(ctx, {
       name: 'Unlock-ADAccount', synopsis: 'Unlocks a directory account locked out after too many bad passwords (and clears its bad-password count).', supportsShouldProcess: true, confirmImpact: 'Medium',

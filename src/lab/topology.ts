@@ -151,7 +151,9 @@ export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Scr
     `New-MailboxDatabase DB2 -Server ${mbx2.name}`,
     `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password ${secure(p.alice)}`,
     `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB2 -Password ${secure(p.bob)}`,
-    `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword ${secure(p.edgeauth)} -Enabled $true`,
+    // "You can configure the account to allow logon to specific computers only": the Edge, EDGE01
+    // (edge01.contoso.com in the lab's DNS: its internal address).
+    `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword ${secure(p.edgeauth)} -Enabled $true -LogonWorkstations EDGE01`,
     'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
     // The Edge's self-signed certificate, trusted by the organization's servers.
     trust(plan, plan.servers.edge),
@@ -192,10 +194,15 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
     dnsSettings(plan, plan.servers.edge.name),
   ].map((text) => ({ text }));
   const seed = withCredentials(seedCommands().edge.map((l) => mapSeedLine(l, plan)), ['CONTOSO\\edgeauth', p.edgeauth]);
+  // The seed's Edge reaches the Mailbox servers through its internal network card (10.1.1.2); on
+  // loopback the system would pick 127.0.0.1, so "To Internal Org" names the internal address: the
+  // address edgeauth may log on from (EDGE01).
+  const firstGet = seed.findIndex((l) => l.text.startsWith('Get-'));
+  seed.splice(firstGet < 0 ? seed.length : firstGet, 0, { text: `Set-SendConnector "To Internal Org" -SourceIPAddress ${ADDRESSES.edgeInternal}` });
   if (plan.portBase) {
     // Before the verification commands, so that they show the ports in force.
-    const firstGet = seed.findIndex((l) => l.text.startsWith('Get-'));
-    seed.splice(firstGet < 0 ? seed.length : firstGet, 0,
+    const firstCheck = seed.findIndex((l) => l.text.startsWith('Get-'));
+    seed.splice(firstCheck < 0 ? seed.length : firstCheck, 0,
       { text: `Set-SendConnector "To Internet" -Port ${plan.smtpPort}` }, { text: `Set-SendConnector "To Internal Org" -Port ${plan.smtpPort}` });
   }
   return { assumed, seed };

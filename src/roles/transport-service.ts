@@ -17,6 +17,8 @@ import { Listeners, type BoundListener } from '../smtp/inbound/listeners.js';
 import { InboundSession, type SessionServices } from '../smtp/inbound/session.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { LogonGuard } from '../smtp/inbound/logon-guard.js';
+import { LogonWorkstations } from '../directory/logon-workstations.js';
+import { dnsSettingsFromTransport } from '../dns/index.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
@@ -88,6 +90,7 @@ export class TransportService {
     this.logons = new LogonGuard({
       directory: { role: server.role, netbiosName: server.directory.netbiosName, dnsDomain: server.directory.dnsDomain, repo: server.repo },
       store: this.logonStore, policy: () => this.config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
+      workstations: new LogonWorkstations({ dnsDomain: () => server.directory.dnsDomain, dns: () => dnsSettingsFromTransport(this.config.dns, 'internal') }),
     });
     this.listeners = new Listeners((socket) => this.accept(socket), log);
     this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);

@@ -155,6 +155,17 @@ m.logout()`], { timeout: 30_000 });
     assert.match(noAuth.stdout, /<~?\*\* +530 5\.7\.1 Client was not authenticated/);
   });
 
+  it('the Edge\'s account logs on to a Mailbox server from EDGE01 only (-LogonWorkstations EDGE01): swaks from another address gets 535', () => {
+    const auth = (source: string) => swaks(['--server', `127.168.5.10:${SMTP}`, '--local-interface', source, '--ehlo', 'edge01.contoso.com', '--tls',
+      '--auth', 'LOGIN', '--auth-user', 'CONTOSO\\edgeauth', '--auth-password', passwords['CONTOSO\\edgeauth'], '--quit-after', 'AUTH']);
+    const fromEdge = auth(EDGE_INT);
+    assert.equal(fromEdge.status, 0, fromEdge.stdout + fromEdge.stderr);
+    assert.match(fromEdge.stdout, /<~ +235 2\.7\.0 /);
+    const fromInternet = auth(FABRIKAM);
+    assert.notEqual(fromInternet.status, 0);
+    assert.match(fromInternet.stdout, /<~\* +535 5\.7\.3 Authentication unsuccessful/);
+  });
+
   it('Postfix\'s smtp-source as an Internet sender: every message reaches the mailbox', async () => {
     const before = maildirMessages(aliceMaildir).length;
     const r = spawnSync('/usr/sbin/smtp-source', ['-c', '-m', '5', '-s', '2', '-f', 'postfix-sender@fabrikam.com', '-t', 'alice@contoso.com', '-S', 'e2e smtp-source', `${EDGE_EXT}:${SMTP}`], { encoding: 'utf8', timeout: 60_000 });

@@ -5,6 +5,7 @@
 // auth receives the ExchangeServers permission group. Passwords are kept only
 // as scrypt hashes, in the stored field PasswordHash, never displayed.
 
+import { isIP } from 'node:net';
 import { prop, type ObjectSchema } from '../schema.js';
 import { ValueError } from '../types/value-error.js';
 import { describe, parseBool, parseString, stringMax } from './common.js';
@@ -31,6 +32,37 @@ function accountName(max: number): (input: unknown) => string {
     if (/["/\\[\]:;|=,+*?<>@]/.test(s)) throw new ValueError(`The account name "${s}" contains a character that is not allowed: " / \\ [ ] : ; | = , + * ? < > @`);
     return s;
   };
+}
+
+/** userWorkstations' range upper bound (characters). */
+export const LOGON_WORKSTATIONS_MAX = 1024;
+
+/**
+ * The computer names of an account's LogonWorkstations (AD's userWorkstations): one string,
+ * names separated by commas, each a NetBIOS computer name (one label of at most 15 characters)
+ * or a DNS host name. Empty (or only spaces) = no restriction.
+ */
+export function logonWorkstationNames(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  const text = String(value).trim();
+  return text === '' ? [] : text.split(',').map((n) => n.trim());
+}
+
+const DNS_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+function parseLogonWorkstations(input: unknown): string | null {
+  const text = parseString(input).trim();
+  if (text.length > LOGON_WORKSTATIONS_MAX) throw new ValueError(`LogonWorkstations is ${text.length} characters long; Active Directory's userWorkstations holds at most ${LOGON_WORKSTATIONS_MAX}.`);
+  const names = logonWorkstationNames(text);
+  for (const name of names) {
+    if (name === '') throw new ValueError(`LogonWorkstations "${text}" has an empty name: separate computer names with single commas, e.g. "EDGE01,EDGE02".`);
+    const host = name.replace(/\.$/, '');
+    if (isIP(host) !== 0 || /^[\d.]+$/.test(host)) throw new ValueError(`LogonWorkstations lists computer names, not addresses: "${name}" is an address. Name the computer (EDGE01 or edge01.contoso.com); the name is resolved through DNS when the account logs on.`);
+    const labels = host.split('.');
+    if (labels.length === 1 && host.length > 15) throw new ValueError(`"${name}" is not a computer name: a NetBIOS computer name has at most 15 characters; give the computer's DNS name (e.g. ${host.toLowerCase()}.contoso.com) instead.`);
+    if (host.length > 253 || !labels.every((l) => DNS_LABEL.test(l))) throw new ValueError(`"${name}" is not a computer name: use a NetBIOS name (letters, digits and hyphens, at most 15 characters) or a DNS host name such as edge01.contoso.com.`);
+  }
+  return names.length === 0 ? null : names.join(',');
 }
 
 export const localUserSchema: ObjectSchema = {
@@ -77,6 +109,7 @@ export const adUserSchema: ObjectSchema = {
     prop({ name: 'Description', typeName: 'String', description: 'Description.', parse: stringMax(1024, 'Description'), settable: 'both', nullable: true, runtime: false }),
     prop({ name: 'Enabled', typeName: 'Boolean', description: 'A disabled account cannot authenticate (New-ADUser creates accounts disabled unless -Enabled $true).', parse: parseBool, default: false, settable: 'both', runtime: true }),
     prop({ name: 'SID', typeName: 'SecurityIdentifier', description: 'Security identifier of the account.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'LogonWorkstations', typeName: 'String', description: 'Computers the account may log on from (userWorkstations): NetBIOS or DNS names, comma separated; empty = any computer.', parse: parseLogonWorkstations, settable: 'both', nullable: true, runtime: true }),
   ],
 };
 

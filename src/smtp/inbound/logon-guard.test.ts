@@ -17,6 +17,7 @@ import { hashPassword } from '../../secrets/password-hash.js';
 import { SqliteAccountLogonStore } from '../../store/account-logon-store.js';
 import { newModelObject, Repository } from '../../store/repository.js';
 import { SqliteConfigStore } from '../../store/sqlite-config-store.js';
+import { LogonWorkstations } from '../../directory/logon-workstations.js';
 import { extraDelayMs, LogonGuard, MAX_EXTRA_DELAY_MS, type LogonOutcome } from './logon-guard.js';
 
 class CapturingLogger implements Logger {
@@ -146,6 +147,34 @@ describe('LogonGuard', async () => {
       edgeStore.close();
       rmSync(edgeDir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a right password from a computer the account may not log on from, without counting a bad password', async () => {
+    const erin = newModelObject(adUserSchema, '', { Name: 'Erin', SamAccountName: 'erin', Enabled: true, PasswordHash: hash, SID: 'S-1-5-21-1-2-3-1005', LogonWorkstations: 'EDGE01' });
+    repo.insert(erin);
+    const checked: string[] = [];
+    const workstations = new LogonWorkstations({
+      dnsDomain: () => 'contoso.com', dns: () => ({ servers: [], hostsFile: null }),
+      lookup: () => ({
+        resolve4: async (name) => { checked.push(name); return [{ address: '192.0.2.61', ttl: 60 }]; },
+        resolve6: async (name) => { throw Object.assign(new Error(`ENODATA ${name}`), { code: 'ENODATA' }); },
+      }),
+    });
+    const g = new LogonGuard({ directory: scope, store: logons, policy: () => policy, now: () => now, workstations });
+    const log = new CapturingLogger();
+    assert.equal((await g.logon('erin', PASSWORD, '192.0.2.61', log)).ok, true, 'from EDGE01');
+    const elsewhere = failed(await g.logon('CONTOSO\\erin', PASSWORD, '192.0.2.62', log));
+    assert.equal(elsewhere.reason, 'account restriction, workstation: CONTOSO\\erin may log on only from EDGE01, and 192.0.2.62 is none of them (EDGE01 (edge01.contoso.com) -> 192.0.2.61)');
+    assert.equal(elsewhere.fields.logonWorkstations, 'EDGE01');
+    assert.match(String(elsewhere.fields.action), /Set-ADUser erin -LogonWorkstations "EDGE01,<its name>"/);
+    assert.equal(logons.get(erin.guid), undefined, 'a right password is no bad password (as Active Directory counts)');
+    const wrong = failed(await g.logon('erin', 'not-it', '192.0.2.61', log));
+    assert.match(wrong.reason, /wrong password for CONTOSO\\erin/, 'a wrong password is a bad password even from EDGE01');
+    assert.equal(logons.get(erin.guid)?.badPwdCount, 1);
+    assert.equal(failed(await g.logon('erin', 'not-it', '192.0.2.62', log)).reason.startsWith('wrong password'), true, 'the restriction is not revealed to a wrong password');
+    assert.equal(logons.get(erin.guid)?.badPwdCount, 2);
+    assert.deepEqual([...new Set(checked)], ['edge01.contoso.com'], 'resolved whatever the password (cached after the first time)');
+    logons.update(erin.guid, afterUnlock);
   });
 
   it('logs at most 256 characters of a name the client made up', async () => {

@@ -11,14 +11,25 @@
 //   the accounts (store/account-logon-store.ts) so that the shell sees it and a
 //   restart keeps it, and only for accounts that exist.
 //
+// - an account restricted to listed computers (LogonWorkstations, see
+//   directory/logon-workstations.ts) logs on only from one of their
+//   addresses. As in Active Directory, the restriction is an account
+//   restriction checked after the password: a right password from another
+//   computer fails without adding to the stored bad-password count (a wrong
+//   one is a bad password wherever it comes from). The names are resolved
+//   while the password hash is computed, whatever the password, so that the
+//   time to the 535 does not tell a right password from a wrong one.
+//
 // The client cannot tell an unknown account, a wrong password, a disabled
-// account and a locked-out one apart: each costs one password hash, is counted
-// the same way, waits the same and gets the same 535. A correct password for a
-// locked-out account fails. The log says what happened (never the password).
+// account, a locked-out one and a computer not allowed apart: each costs one
+// password hash, is counted the same way in memory, waits the same and gets
+// the same 535. A correct password for a locked-out account fails. The log
+// says what happened (never the password).
 
 import { createHash } from 'node:crypto';
 import { checkPassword, findAccount, verifiedAccount, type DirectoryScope, type VerifiedAccount } from '../../directory/account-lookup.js';
 import { afterBadPassword, afterLogon, isLockedOut, justLockedOut, lockoutEnds, CLEAN_STATE, type AccountLogonState, type LockoutPolicy } from '../../directory/account-lockout.js';
+import { describeResolution, type LogonWorkstations, type WorkstationVerdict } from '../../directory/logon-workstations.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AccountLogonStore } from '../../store/account-logon-store.js';
 import type { ModelObject } from '../../store/repository.js';
@@ -56,6 +67,8 @@ export interface LogonGuardOptions {
   store: AccountLogonStore;
   /** The policy in force (follows the configuration live). */
   policy: () => LockoutPolicy;
+  /** The "Log On To" check of accounts restricted to listed computers; none = no account is restricted. */
+  workstations?: Pick<LogonWorkstations, 'check'>;
   now?: () => number;
   quietMs?: number;
   maxKeys?: number;
@@ -77,11 +90,15 @@ export class LogonGuard {
   async logon(username: string, password: string, source: string, log: Logger): Promise<LogonOutcome> {
     const scope = this.options.directory;
     const account = findAccount(scope, username);
-    const check = await checkPassword(account, password);
+    const allowedFrom = account && this.options.workstations ? this.options.workstations.check(account, source) : null;
+    const [check, workstation] = await Promise.all([checkPassword(account, password), allowedFrom]);
     const now = this.now();
     const policy = this.options.policy();
     const state = account ? this.options.store.get(account.guid) ?? CLEAN_STATE : CLEAN_STATE;
     const locked = account !== undefined && isLockedOut(state, policy, now);
+    if (check === 'ok' && !locked && workstation && !workstation.allowed) {
+      return this.notFromWorkstation(account!, workstation, source);
+    }
     if (check === 'ok' && !locked) {
       this.accounts.reset(accountKey(account!.guid));
       if (state.badPwdCount > 0 || state.lockoutTime !== null) await this.record(account!, (s) => (isLockedOut(s, policy, now) ? s : afterLogon(s)), log);
@@ -103,6 +120,23 @@ export class LogonGuard {
       failure.fields.lockedOut = true;
     }
     return { ...failure, reason };
+  }
+
+  /**
+   * A right password from a computer the account may not log on from: a failed logon for the
+   * client and the in-memory counters, but not a bad password (the stored count is left alone).
+   */
+  private notFromWorkstation(account: ModelObject, verdict: Extract<WorkstationVerdict, { allowed: false }>, source: string): LogonFailure {
+    const name = accountName(this.options.directory, account);
+    const resolved = verdict.resolved.map(describeResolution);
+    const sam = String(this.options.directory.role === 'EdgeTransport' ? account.values.Name : account.values.SamAccountName);
+    const failure = this.count(source, accountKey(account.guid), { account: name });
+    failure.fields.logonWorkstations = verdict.workstations;
+    failure.fields.resolved = resolved;
+    failure.fields.action = verdict.resolved.some((w) => w.error !== undefined)
+      ? `a listed computer's name did not resolve: fix its DNS record (or the server's DNS settings, Set-TransportService -InternalDNSServers), or change the list: Set-ADUser ${sam} -LogonWorkstations "..."`
+      : `if ${source} is a computer this account should log on from, add its name: Set-ADUser ${sam} -LogonWorkstations "${verdict.workstations},<its name>"`;
+    return { ...failure, reason: `account restriction, workstation: ${name} may log on only from ${verdict.workstations}, and ${source} is none of them (${resolved.join('; ')})` };
   }
 
   /** A malformed AUTH exchange: no account to count, but the source is counted like any failure. */
