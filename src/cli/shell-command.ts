@@ -3,9 +3,11 @@
 // (prompts such as Get-Credential read the following lines), or an interactive
 // terminal with line editing, history and tab completion.
 
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { serverCommands, serverViews } from '../cmdlets/index.js';
+import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
+import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
@@ -16,7 +18,12 @@ export async function runShell(dir: string, script?: { text: string; source?: st
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
   const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   try {
-    const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
+    ensureBuiltInRoleGroups(server); // a store set up before role groups existed gets them now
+    // The local shell runs with its operating-system user's rights; its changes are audited under that name.
+    const env: ShellEnvironment = {
+      commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn,
+      commandObserver: adminAuditRecorder(server, { caller: userInfo().username, origin: 'local' }),
+    };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: join(homedir(), '.gatehouse_history'), computerName: server.name });
       const session = new ShellSession(env, host);
