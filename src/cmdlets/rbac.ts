@@ -60,9 +60,13 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   rolegroupmember: 'Role Management',
 };
 
-/** Commands without a Verb-Noun name. `net` manages an Edge's local accounts and their lockout policy. */
+/**
+ * Commands without a Verb-Noun name. `net` manages an Edge's local accounts and their lockout
+ * policy; AssembleMessage writes what Export-Message returned to a file.
+ */
 const SPECIAL: Record<string, CmdletClass> = {
   net: { readOnly: false, roles: ['Mail Recipients'] },
+  assemblemessage: { readOnly: false, roles: ['Transport Queues'] },
 };
 
 const RECIPIENT_ROLES: ReadonlySet<ManagementRole> = new Set(['Mail Recipients', 'Distribution Groups', 'Security Group Creation and Membership', 'Message Tracking']);
