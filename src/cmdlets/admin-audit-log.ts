@@ -167,7 +167,7 @@ export function adminAuditRecorder(ctx: ServerContext, who: AuditCaller, now: ()
   };
 }
 
-function eventOutput(r: AdminAuditRecord, index: number): PSObject {
+function eventOutput(r: AdminAuditRecord): PSObject {
   return new PSObject('AdminAuditLogEvent', [
     ['ObjectModified', r.objectModified],
     ['CmdletName', r.cmdletName],
@@ -180,7 +180,7 @@ function eventOutput(r: AdminAuditRecord, index: number): PSObject {
     ['Error', r.error],
     ['RunDate', r.runDate],
     ['OriginatingServer', r.originatingServer],
-    ['Identity', `${r.runDate.toISOString()}#${index}`],
+    ['Identity', `AdminAuditLog\\${r.id ?? ''}`],
     ['IsValid', true],
     ['ObjectState', 'Unchanged'],
   ]);
@@ -251,7 +251,7 @@ export function adminAuditLogCommands(ctx: ServerContext): CommandSpec[] {
           .filter((r) => !objects?.length || objects.some((o) => matchesObject(r.objectModified, o)));
         const from = (args.get('StartIndex') as number | undefined) ?? 0;
         const size = (args.get('ResultSize') as number | undefined) ?? 1000;
-        return found.slice(from, from + size).map((r, i) => eventOutput(r, from + i));
+        return found.slice(from, from + size).map(eventOutput);
       },
     },
     {

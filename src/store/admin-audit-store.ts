@@ -16,6 +16,8 @@ export interface AdminAuditParameter {
 }
 
 export interface AdminAuditRecord {
+  /** The entry's number in the log (set by the store; absent before it is written). */
+  id?: number;
   runDate: Date;
   /** Who ran the cmdlet: the operating-system user of a local shell, DOMAIN\user of a remote session. */
   caller: string;
@@ -64,6 +66,7 @@ CREATE TABLE IF NOT EXISTS admin_audit_log (
 CREATE INDEX IF NOT EXISTS admin_audit_log_run_date ON admin_audit_log (run_date);`;
 
 export interface AuditRow {
+  id: number | string;
   run_date: string;
   caller: string;
   origin: string;
@@ -77,7 +80,7 @@ export interface AuditRow {
 
 export function recordFromRow(r: AuditRow): AdminAuditRecord {
   return {
-    runDate: new Date(r.run_date), caller: r.caller, origin: r.origin, originatingServer: r.originating_server, cmdletName: r.cmdlet,
+    id: Number(r.id), runDate: new Date(r.run_date), caller: r.caller, origin: r.origin, originatingServer: r.originating_server, cmdletName: r.cmdlet,
     parameters: JSON.parse(r.parameters) as AdminAuditParameter[], objectModified: r.object_modified, succeeded: r.succeeded === true || r.succeeded === 1, error: r.error,
   };
 }
