@@ -169,10 +169,10 @@ describe('the administrator audit log on an organization in SQLite', () => {
     assert.deepEqual(formatListRecords(shown.stdout), [{ AdminAuditLogEnabled: 'True', AdminAuditLogAgeLimit: '90.00:00:00', AdminAuditLogCmdlets: '{*}', TestCmdletLoggingEnabled: 'False' }]);
     await shell(mbx1, ['Set-AdminAuditLogConfig -AdminAuditLogEnabled $false -Confirm:$false', 'Set-TransportService MBX01 -MaxOutboundConnections 150']);
     assert.deepEqual(await found(mbx2, 'Search-AdminAuditLog -ResultSize 2'), ['Set-AdminAuditLogConfig', 'Remove-Mailbox']);
-    await shell(mbx2, ['Set-AdminAuditLogConfig -AdminAuditLogEnabled $true -AdminAuditLogAgeLimit 00:00:00 -Force']);
+    await shell(mbx2, ['Set-AdminAuditLogConfig -AdminAuditLogEnabled $true -AdminAuditLogAgeLimit 00:00:00 -Confirm:$false']);
     const left = await shell(mbx1, [`Search-AdminAuditLog | ${FIELDS}`]);
     assert.deepEqual(formatListRecords(left.stdout).map((e) => [e.CmdletName, e.OriginatingServer]), [['Set-AdminAuditLogConfig', 'MBX02']]);
-    const refused = await shell(mbx1, ['Set-AdminAuditLogConfig -LogLevel Verbose -Force'], { ok: false });
+    const refused = await shell(mbx1, ['Set-AdminAuditLogConfig -LogLevel Verbose -Confirm:$false'], { ok: false });
     assert.match(refused.stderr, /LogLevel Verbose .* is not implemented/);
   });
 });

@@ -265,7 +265,7 @@ export function adminAuditLogCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Changes the administrator audit log settings; lowering AdminAuditLogAgeLimit removes the older entries at once.',
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
-      parameters: [...settable, { name: 'Force', typeName: 'SwitchParameter', switch: true, description: 'Do not ask for confirmation.' }],
+      parameters: settable,
       examples: [
         { code: 'Set-AdminAuditLogConfig -AdminAuditLogAgeLimit 180.00:00:00', remarks: 'Keep entries for 180 days.' },
         { code: 'Set-AdminAuditLogConfig -AdminAuditLogEnabled $false', remarks: 'Stop recording (this change itself is recorded).' },
@@ -274,7 +274,7 @@ export function adminAuditLogCommands(ctx: ServerContext): CommandSpec[] {
         const obj = auditConfigObject(ctx);
         const values = { ...obj.values };
         applyParameters(adminAuditConfigSchema, values, args, 'set', ctx, defaultContext(ctx));
-        if (args.get('Force') !== true && !(await inv.shouldProcess(ADMIN_AUDIT_CONFIG_NAME, 'Setting admin audit log configuration'))) return [];
+        if (!(await inv.shouldProcess(ADMIN_AUDIT_CONFIG_NAME, 'Setting admin audit log configuration'))) return [];
         ctx.repo.transaction(() => {
           const stored = ctx.repo.get(adminAuditConfigSchema, obj.guid);
           obj.values = values;
