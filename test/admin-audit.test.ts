@@ -182,9 +182,25 @@ describe('the administrator audit log on an Edge', () => {
   const edge = join(dir.path, 'EDGE01');
   after(() => dir.remove());
 
-  it('keeps the Edge\'s entries in its server.db, with local accounts in its role groups', async () => {
+  it('keeps the Edge\'s entries in its server.db, with local accounts in its role groups (created for a server set up before them)', async () => {
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
+    // A server set up before role groups existed gets them when its shell first opens it.
+    const roleGroups = () => {
+      const db = new Database(join(edge, 'server.db'));
+      try {
+        return (db.prepare("SELECT name FROM config_objects WHERE type = 'RoleGroup' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(roleGroups().length, 4, 'setup created them');
+    const db = new Database(join(edge, 'server.db'));
+    db.prepare("DELETE FROM config_objects WHERE type = 'RoleGroup'").run();
+    db.close();
+    assert.deepEqual(roleGroups(), []);
+    await shell(edge, ['Get-LocalUser | Out-Null']);
+    assert.deepEqual(roleGroups(), ['Organization Management', 'Recipient Management', 'Server Management', 'View-Only Organization Management']);
     await shell(edge, [
       `New-LocalUser -Name ops -Password (ConvertTo-SecureString "${PW.ops}" -AsPlainText -Force)`,
       'Add-RoleGroupMember "Server Management" -Member EDGE01\\ops',
