@@ -10,7 +10,7 @@ import { SqliteAccountLogonStore } from '../store/account-logon-store.js';
 import { newModelObject, Repository, type ModelObject } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { serverCommands } from './index.js';
-import { classifyCmdlet, mayRun, roleGroupsOf, type Caller } from './rbac.js';
+import { classifyCmdlet, mayRun, permittedCommands, roleGroupsOf, type Caller } from './rbac.js';
 import { ensureBuiltInRoleGroups } from './role-group.js';
 import type { ServerContext } from './server-context.js';
 
@@ -85,6 +85,14 @@ describe('role-based access to the cmdlets', () => {
 
   it('lets View-Only Organization Management run exactly the read-only cmdlets', () => {
     for (const name of names) assert.equal(mayRun(mbx, as(viewer), name), classifyCmdlet(name)!.readOnly, name);
+  });
+
+  it('offers a session only the cmdlets its caller may run', () => {
+    const specs = serverCommands(mbx);
+    assert.deepEqual(permittedCommands(mbx, as(viewer), specs).map((c) => c.name), names.filter((n) => classifyCmdlet(n)!.readOnly));
+    assert.equal(permittedCommands(mbx, as(org), specs).length, names.length);
+    assert.equal(permittedCommands(mbx, { kind: 'local', user: 'root' }, specs).length, names.length);
+    assert.deepEqual(permittedCommands(mbx, as(nobody), specs), []);
   });
 
   it('gives Recipient Management the recipients and accounts, Server Management the servers, connectors, certificates and queues', () => {

@@ -122,17 +122,35 @@ export function memberSchemas(ctx: ServerContext) {
   return ctx.role === 'EdgeTransport' ? { user: localUserSchema, group: localGroupSchema } : { user: adUserSchema, group: adGroupSchema };
 }
 
+/** What a caller holds: every cmdlet (the local shell, Organization Management), or these roles. */
+export type CallerRights = 'all' | ReadonlySet<string>;
+
+/** The rights of a caller, read once for a session or a request. */
+export function rightsOf(ctx: ServerContext, caller: Caller): CallerRights {
+  if (caller.kind === 'local') return 'all';
+  const groups = roleGroupsOf(ctx, caller.accountGuid);
+  if (groups.some((g) => String(g.values.Name).toLowerCase() === ORGANIZATION_MANAGEMENT.toLowerCase())) return 'all';
+  return new Set(groups.flatMap((g) => (Array.isArray(g.values.Roles) ? g.values.Roles.map(String) : [])));
+}
+
+/** Whether these rights cover a cmdlet (a cmdlet no rule classifies needs every right). */
+export function rightsCover(rights: CallerRights, cmdletName: string): boolean {
+  if (rights === 'all') return true;
+  const cls = classifyCmdlet(cmdletName);
+  return cls !== undefined && cls.roles.some((r) => rights.has(r));
+}
+
 /**
  * May this caller run this cmdlet? The local shell always may; an account may when one of its
  * role groups holds a role of the cmdlet (Organization Management holds every cmdlet, including
  * any not classified).
  */
 export function mayRun(ctx: ServerContext, caller: Caller, cmdletName: string): boolean {
-  if (caller.kind === 'local') return true;
-  const groups = roleGroupsOf(ctx, caller.accountGuid);
-  if (groups.some((g) => String(g.values.Name).toLowerCase() === ORGANIZATION_MANAGEMENT.toLowerCase())) return true;
-  const cls = classifyCmdlet(cmdletName);
-  if (!cls) return false;
-  const held = new Set(groups.flatMap((g) => (Array.isArray(g.values.Roles) ? g.values.Roles.map(String) : [])));
-  return cls.roles.some((r) => held.has(r));
+  return rightsCover(rightsOf(ctx, caller), cmdletName);
+}
+
+/** The commands a session of this caller offers: the others are not there at all ("not recognized", as in Exchange). */
+export function permittedCommands<T extends { name: string }>(ctx: ServerContext, caller: Caller, commands: readonly T[]): T[] {
+  const rights = rightsOf(ctx, caller);
+  return commands.filter((c) => rightsCover(rights, c.name));
 }
