@@ -16,6 +16,7 @@ import { startPostgres, type PgCluster } from './harness/postgres.js';
 import { startDnsmasq, until, type Peer } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
 import { createMasterKey } from '../src/secrets/master-key.js';
+import { PG_SCHEMA_VERSION } from '../src/store/postgres/schema.js';
 
 const PG_HOST = '127.35.1.1';
 const PG_PORT = 5432;
@@ -98,7 +99,7 @@ describe('the organization store on PostgreSQL', () => {
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.equal(readFileSync(join(mbx1, 'organization.key'), 'utf8'), readFileSync(keyFile, 'utf8'));
     assert.ok(!readdirSync(dir.path).some((f) => f.endsWith('.db')), 'no organization file: the organization is in PostgreSQL');
-    assert.equal(pg.sql("SELECT value FROM config_meta WHERE key = 'schema_version'", 'contoso').trim(), '1');
+    assert.equal(pg.sql("SELECT value FROM config_meta WHERE key = 'schema_version'", 'contoso').trim(), String(PG_SCHEMA_VERSION));
   });
 
   it('refuses a further server without the key, or with a key that does not open the organization, leaving its folder empty', async () => {
@@ -217,9 +218,9 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
     try {
       const r = await gatehouse(['shell', '--data', mbx1, '-c', 'Get-SendConnector'], { env });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /the organization store at postgresql:\S+ is schema version 9; this Gatehouse reads up to version 1: upgrade Gatehouse/);
+      assert.match(r.stderr, new RegExp(`the organization store at postgresql:\\S+ is schema version 9; this Gatehouse reads up to version ${PG_SCHEMA_VERSION}: upgrade Gatehouse`));
     } finally {
-      pg.sql("UPDATE config_meta SET value = '1' WHERE key = 'schema_version'", 'contoso');
+      pg.sql(`UPDATE config_meta SET value = '${PG_SCHEMA_VERSION}' WHERE key = 'schema_version'`, 'contoso');
     }
   });
 

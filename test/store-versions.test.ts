@@ -13,6 +13,10 @@ import Database from 'better-sqlite3';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startService } from './harness/service.js';
+import { configSchema } from '../src/store/sqlite-config-store.js';
+
+/** server.db's current schema version. */
+const CONFIG_VERSION = configSchema('server.db').migrations.length;
 
 const EDGE = '127.30.2.1';
 const CLOSED = '127.30.2.2';
@@ -67,13 +71,13 @@ describe('versioned stores', () => {
       const migrated = service.lines.filter((l) => l.event === 'store.migrated');
       assert.deepEqual(migrated.map((l) => [l.store, l.path, l.fromVersion, l.toVersion, l.backup]).sort(), [
         ['queue.db', join(data, 'queue.db'), 1, 2, join(data, 'queue.db.before-v2')],
-        ['server.db', join(data, 'server.db'), 1, 2, join(data, 'server.db.before-v2')],
+        ['server.db', join(data, 'server.db'), 1, CONFIG_VERSION, join(data, `server.db.before-v${CONFIG_VERSION}`)],
       ]);
-      for (const copy of ['server.db.before-v2', 'queue.db.before-v2']) {
+      for (const copy of [`server.db.before-v${CONFIG_VERSION}`, 'queue.db.before-v2']) {
         assert.equal(statSync(join(data, copy)).mode & 0o777, 0o600, `${copy} is private`);
         assert.equal(userVersion(join(data, copy)), 0, `${copy} is the store as it was`);
       }
-      assert.equal(userVersion(join(data, 'server.db')), 2);
+      assert.equal(userVersion(join(data, 'server.db')), CONFIG_VERSION);
       assert.equal(userVersion(join(data, 'queue.db')), 2);
       const shown = await gatehouse(['shell', '--data', data, '-c', 'Get-Message | Format-List Subject; Get-MessageTrackingLog -InternalMessageId 1 -EventId RECEIVE | Format-List EventId']);
       assert.equal(shown.code, 0, shown.stderr);
@@ -96,11 +100,11 @@ describe('versioned stores', () => {
     sql(queue, 'PRAGMA user_version = 2;');
 
     const server = join(data, 'server.db');
-    sql(server, 'PRAGMA user_version = 3;');
+    sql(server, `PRAGMA user_version = ${CONFIG_VERSION + 1};`);
     const shell = await gatehouse(['shell', '--data', data, '-c', 'Get-AcceptedDomain']);
     assert.equal(shell.code, 1);
-    assert.match(shell.stderr, /server\.db at .* is schema version 3; this Gatehouse reads up to version 2: upgrade Gatehouse or restore a backup/);
-    assert.equal(userVersion(server), 3);
-    sql(server, 'PRAGMA user_version = 2;');
+    assert.match(shell.stderr, new RegExp(`server\\.db at .* is schema version ${CONFIG_VERSION + 1}; this Gatehouse reads up to version ${CONFIG_VERSION}: upgrade Gatehouse or restore a backup`));
+    assert.equal(userVersion(server), CONFIG_VERSION + 1);
+    sql(server, `PRAGMA user_version = ${CONFIG_VERSION};`);
   });
 });

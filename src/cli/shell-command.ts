@@ -5,9 +5,11 @@
 // and tab completion.
 
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { serverCommands, serverViews } from '../cmdlets/index.js';
+import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
+import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import { historyFilePath } from '../shell/history.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
@@ -19,7 +21,12 @@ export async function runShell(dir: string, script?: { text: string; source?: st
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
   const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   try {
-    const env: ShellEnvironment = { commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn };
+    ensureBuiltInRoleGroups(server); // a store set up before role groups existed gets them now
+    // The local shell runs with its operating-system user's rights; its changes are audited under that name.
+    const env: ShellEnvironment = {
+      commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn,
+      commandObserver: adminAuditRecorder(server, { caller: userInfo().username, origin: 'local' }),
+    };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
       const oldHistory = join(homedir(), '.gatehouse_history');

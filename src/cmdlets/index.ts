@@ -3,6 +3,7 @@
 import type { CommandSpec } from '../shell/command.js';
 import type { ObjectView } from '../shell/values.js';
 import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.js';
+import { adminAuditLogCommands, adminAuditLogViews } from './admin-audit-log.js';
 import { directoryCommands, directoryViews } from './directory-accounts.js';
 import { distributionGroupCommands, distributionGroupViews } from './distribution-group.js';
 import { certificateCommands, certificateViews } from './exchange-certificate.js';
@@ -17,6 +18,7 @@ import { queueCommands, queueViews } from './queue-commands.js';
 import { messageCommands, messageViews } from './queue-messages.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
 import { recipientCommands, recipientViews } from './recipient-common.js';
+import { roleGroupCommands, roleGroupViews } from './role-group.js';
 import { sendConnectorCommands, sendConnectorViews } from './send-connector.js';
 import type { ServerContext } from './server-context.js';
 import { testMailflowCommands, testMailflowViews } from './test-mailflow.js';
@@ -60,6 +62,8 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...exportCertificateCommands(ctx),
     ...redirectMessageCommands(ctx),
     ...setExchangeServerCommands(ctx),
+    ...roleGroupCommands(ctx),
+    ...adminAuditLogCommands(ctx),
   ];
 }
 
@@ -85,4 +89,6 @@ export const serverViews: ObjectView[] = [
   ...transportConfigViews,
   ...serverComponentStateViews,
   ...remoteDomainViews,
+  ...roleGroupViews,
+  ...adminAuditLogViews,
 ];

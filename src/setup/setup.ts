@@ -2,8 +2,8 @@
 // data folder, the server's store and master key, registers the server (in the
 // organization store for Mailbox servers, creating that store and its key on
 // first use), creates the self-signed certificate for the FQDN, the transport
-// settings, the "Exchange Servers" group and the role's default Receive
-// connectors. An existing server folder is refused; nothing is overwritten.
+// settings, the "Exchange Servers" group, the management role groups and the
+// role's default Receive connectors. An existing server folder is refused; nothing is overwritten.
 // The folder comes out private to the user who ran setup (0700, files 0600),
 // even when it existed before with a wider mode.
 
@@ -16,6 +16,7 @@ import { hostNameProblem } from '../config/types/index.js';
 import { defaultDirectoryGroups } from '../cmdlets/directory-accounts.js';
 import { defaultLocalGroups } from '../cmdlets/local-accounts.js';
 import { defaultReceiveConnectors } from '../cmdlets/receive-connector.js';
+import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { transportServiceOf } from '../cmdlets/transport-service.js';
 import { createMasterKey } from '../secrets/master-key.js';
@@ -155,6 +156,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
         repo.update(server);
       }
       for (const rc of defaultReceiveConnectors(ctx)) repo.insert(rc);
+      ensureBuiltInRoleGroups(ctx); // the organization's (or this Edge's) management role groups, once
     });
     local.setMeta('role', o.role);
     local.setMeta('name', o.name);

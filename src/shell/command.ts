@@ -118,3 +118,18 @@ export interface CommandSpec {
    */
   invoke(args: BoundArguments, ctx: InvocationContext): Promise<unknown[] | void> | unknown[] | void;
 }
+
+/** How one run of a command ended, for a CommandObserver. */
+export interface CommandOutcome {
+  /** No terminating error and no error written for any object. */
+  succeeded: boolean;
+  /** The first error (terminating or not). */
+  error?: Error;
+  /** The command asked ShouldProcess and was answered no every time (-WhatIf, a "No"): it did nothing. */
+  declined: boolean;
+}
+
+/** Hears about every run of a command that is not part of the language (the server's audit log). */
+export interface CommandObserver {
+  completed(spec: CommandSpec, args: BoundArguments, outcome: CommandOutcome): void;
+}

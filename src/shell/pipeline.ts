@@ -10,7 +10,7 @@
 import type { CommandAst, Extent, FunctionAst, PipelineAst, RedirectionAst } from './ast.js';
 import { BindingError, CommandBinder, type BindItem } from './binder.js';
 import { isBuiltin, type ShellInvocationContext } from './builtins/types.js';
-import type { BoundArguments, CommandSpec, ParameterSpec } from './command.js';
+import type { BoundArguments, CommandObserver, CommandSpec, ParameterSpec } from './command.js';
 import { enumerate, isNull, toArray, toStr } from './conversion.js';
 import { readText, resolvePath, writeText } from './files.js';
 import { renderErrorRecord } from './format/error-view.js';
@@ -438,14 +438,24 @@ export class CommandProcessor {
 
   private async invoke(args: BoundArguments, input: unknown[], hasInput: boolean, output: unknown[]): Promise<void> {
     const rt = this.rt;
+    const observer = isBuiltin(this.spec) ? undefined : rt.env.commandObserver;
+    const seen = { asked: 0, approved: 0, error: undefined as Error | undefined };
     const ctx: ShellInvocationContext = {
       host: rt.host,
       input,
       hasInput,
       invocationName: this.invocationName,
-      shouldProcess: (target, action) => this.shouldProcess(target, action),
+      shouldProcess: async (target, action) => {
+        const yes = await this.shouldProcess(target, action);
+        seen.asked++;
+        if (yes) seen.approved++;
+        return yes;
+      },
       warn: (message) => this.warn(message),
-      writeError: (error) => this.reportNonTerminating(this.recordFor(error)),
+      writeError: (error) => {
+        seen.error ??= error;
+        this.reportNonTerminating(this.recordFor(error));
+      },
       invokeScriptBlock: (block, current) => {
         if (!(block instanceof ScriptBlock)) throw new Error('not a script block of this session');
         return invokeScriptBlock(rt, block, current);
@@ -463,12 +473,23 @@ export class CommandProcessor {
       const result = await this.spec.invoke(args, ctx);
       if (Array.isArray(result)) output.push(...result);
     } catch (e) {
+      if (!isFlowSignal(e)) seen.error ??= e instanceof ShellError ? new Error(e.record.message) : e instanceof Error ? e : new Error(String(e));
       if (e instanceof ShellError || e instanceof ScriptHalted || isFlowSignal(e)) throw e;
       if (e instanceof RuntimeError) throw toShellError(rt, e, this.ast?.extent ?? { start: 0, end: 0 });
       if (e instanceof LocalCommandError || e instanceof BindingError || (isBuiltin(this.spec) && !(e instanceof CmdletError))) {
         throw new ShellError(this.recordFor(e));
       }
       this.reportNonTerminating(this.recordFor(e));
+    } finally {
+      if (observer) this.tellObserver(observer, args, seen);
+    }
+  }
+
+  private tellObserver(observer: CommandObserver, args: BoundArguments, seen: { asked: number; approved: number; error: Error | undefined }): void {
+    try {
+      observer.completed(this.spec, args, { succeeded: seen.error === undefined, ...(seen.error && { error: seen.error }), declined: seen.asked > 0 && seen.approved === 0 });
+    } catch (e) {
+      this.rt.host.write(`WARNING: ${(e as Error).message}\n`);
     }
   }
 }

@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Source } from './ast.js';
-import type { CommandSpec } from './command.js';
+import type { CommandObserver, CommandSpec } from './command.js';
 import { formatDateDisplayUtc, toStr } from './conversion.js';
 import { ErrorList, ErrorRecordValue, ShellError, type ErrorRecord, type RemoteOrigin } from './errors.js';
 import type { Extent, FunctionAst } from './ast.js';
@@ -28,6 +28,8 @@ export interface ShellEnvironment {
   newRequestId?: () => string;
   /** Source column of Get-Command for commands that are not built in. */
   commandSource?: string;
+  /** Told of every run of a command that is not built in (the administrator audit log). */
+  commandObserver?: CommandObserver;
 }
 
 /** Thrown to stop the whole script after an error with ErrorAction Stop. */

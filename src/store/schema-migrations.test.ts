@@ -10,7 +10,10 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { checkMigrations, migrateSqliteSchema, SchemaTooNewError, setMigrationReporter, type SchemaMigrated } from './schema-migrations.js';
-import { SqliteConfigStore } from './sqlite-config-store.js';
+import { configSchema, SqliteConfigStore } from './sqlite-config-store.js';
+
+/** The configuration store's current version. */
+const CONFIG_VERSION = configSchema('server.db').migrations.length;
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-schema-'));
 
@@ -175,26 +178,27 @@ describe('versioned store schemas', () => {
     const store = new SqliteConfigStore(path);
     try {
       assert.equal(store.migrated?.from, 1);
-      assert.equal(store.migrated?.to, 2);
-      assert.equal(store.migrated?.backup, `${path}.before-v2`);
+      assert.equal(store.migrated?.to, CONFIG_VERSION);
+      assert.equal(store.migrated?.backup, `${path}.before-v${CONFIG_VERSION}`);
       assert.equal(heard.length, 1);
       assert.equal(store.changeCounter(), 1);
       assert.equal(store.getMeta('role'), 'EdgeTransport');
       assert.deepEqual(store.findByName('AcceptedDomain', '', 'CONTOSO.COM')?.data, { DomainName: 'contoso.com' });
       assert.ok(store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'account_logon_state'").get(), 'the logon table is part of the schema now');
+      assert.ok(store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'admin_audit_log'").get(), 'the audit log table is part of the schema now');
     } finally {
       store.close();
     }
-    assert.ok(existsSync(`${path}.before-v2`));
+    assert.ok(existsSync(`${path}.before-v${CONFIG_VERSION}`));
   });
 
   it('creates a new store at the last version, with no copy', () => {
     const path = join(dir, 'new.db');
     const store = new SqliteConfigStore(path, { create: true });
     assert.equal(store.migrated, null);
-    assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+    assert.equal(store.db.pragma('user_version', { simple: true }), CONFIG_VERSION);
     store.close();
-    assert.ok(!existsSync(`${path}.before-v2`));
+    assert.ok(!existsSync(`${path}.before-v${CONFIG_VERSION}`));
   });
 
   it('refuses a queue.db written by a newer Gatehouse, naming both versions, and leaves it alone', () => {

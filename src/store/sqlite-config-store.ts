@@ -9,6 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import Database from 'better-sqlite3';
 import { ACCOUNT_LOGON_SCHEMA } from './account-logon-store.js';
+import { ADMIN_AUDIT_SCHEMA } from './admin-audit-store.js';
 import { DuplicateObjectError, type ConfigStore, type StoredObject } from './config-store.js';
 import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from './schema-migrations.js';
 
@@ -43,6 +44,7 @@ export function configSchema(store: string): SqliteSchema {
       // Before, the table was created by the first failed logon, on a connection that never waits for
       // the lock (the service's): it now exists from the start, in the same schema as the accounts.
       { version: 2, description: 'account logon state (bad-password counts, lockouts) as part of the schema', up: (db) => db.exec(ACCOUNT_LOGON_SCHEMA) },
+      { version: 3, description: 'the administrator audit log (no trigger: an entry is no configuration change)', up: (db) => db.exec(ADMIN_AUDIT_SCHEMA) },
     ],
   };
 }

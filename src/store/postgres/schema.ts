@@ -53,13 +53,32 @@ CREATE TRIGGER account_logon_state_changed AFTER INSERT OR UPDATE OR DELETE ON a
   FOR EACH ROW EXECUTE FUNCTION gatehouse_logon_changed();
 `;
 
+/** The administrator audit log (store/postgres-admin-audit-store.ts). ISO-8601 UTC text dates sort as times. */
+const CREATE_V2 = `
+CREATE TABLE IF NOT EXISTS admin_audit_log (
+  id bigserial PRIMARY KEY,
+  run_date text NOT NULL,
+  caller text NOT NULL,
+  origin text NOT NULL,
+  originating_server text NOT NULL,
+  cmdlet text NOT NULL,
+  parameters text NOT NULL,
+  object_modified text NOT NULL,
+  succeeded boolean NOT NULL,
+  error text
+);
+CREATE INDEX IF NOT EXISTS admin_audit_log_run_date ON admin_audit_log (run_date);
+`;
+
 /** Version 1 is the first PostgreSQL schema; each later version changes the one before, inside the opening transaction. */
 export const PG_MIGRATIONS: ReadonlyArray<Migration<SyncPgClient>> = [
   { version: 1, description: 'objects, meta values, logon state; triggers that count and NOTIFY changes', up: (c) => { c.run(CREATE_V1); } },
+  { version: 2, description: 'the administrator audit log (no trigger: an entry is no configuration change)', up: (c) => { c.run(CREATE_V2); } },
 ];
 
 /** The schema version this code writes and reads. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
-/** The tables a migration copies first (as TABLE_before_vN), so that an upgrade can be undone by hand. */
+/** The tables a migration copies first (as TABLE_before_vN), so that an upgrade can be undone by hand.
+ *  The audit log is not copied: it is only appended to, and a migration from version 1 has none yet. */
 export const PG_TABLES = ['config_objects', 'config_meta', 'account_logon_state'];
