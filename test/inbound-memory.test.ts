@@ -74,6 +74,9 @@ describe('memory under 40 sessions of 30 MB each', () => {
     const r = await gatehouse(['shell', '--data', data, '-c', [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -ConnectionInactivityTimeout 00:05:00 -ConnectionTimeout 00:10:00`,
+      // The organization's limit for mail from outside (10 MB by default) would cut each body short:
+      // the attack is 30 MB bodies that the Edge must stream to disk.
+      'Set-TransportConfig -MaxReceiveSize 35MB',
     ].join('; ')]);
     assert.equal(r.code, 0, r.stderr);
     service = await startService(data);

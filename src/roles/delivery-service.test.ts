@@ -31,7 +31,7 @@ function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
     connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
     retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
     maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
-    dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', defaultSourceAddress: null,
+    dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', postmasterSet: false, defaultSourceAddress: null,
     organization: { maxSendSize: null, maxReceiveSize: null, maxRecipientEnvelopeLimit: null, tlsSendDomainSecure: [], tlsReceiveDomainSecure: [], internalSmtpServers: [], copyDsnFor: [] },
     remoteDomains: [], hubTransport: 'Active', redirectTargets: [], trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
   };

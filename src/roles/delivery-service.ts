@@ -662,8 +662,10 @@ export class DeliveryService {
       this.deps.log.log('info', 'dsn.suppressed', { internalId: messageId, to: message.envelope.sender, remoteDomain: blockedBy, reason: `NDREnabled is $false on remote domain "${blockedBy}" (Set-RemoteDomain)` });
       wanted = [];
     }
-    // Set-TransportConfig -GenerateCopyOfDSNFor: these codes also go to the postmaster.
-    const copied = failed.filter((r) => config.organization.copyDsnFor.includes(status(r)));
+    // Set-TransportConfig -GenerateCopyOfDSNFor: these codes also go to the postmaster mailbox an
+    // admin named (ExternalPostmasterAddress). Left at its default, Exchange copies them to the
+    // Microsoft Exchange recipient, which has no mailbox until one is assigned: nothing is sent.
+    const copied = config.postmasterSet ? failed.filter((r) => config.organization.copyDsnFor.includes(status(r))) : [];
     const reported = wanted.length > 0 ? wanted : copied;
     if (reported.length === 0) return;
     this.submitDsn('failure', messageId, reported.map((r) => ({

@@ -104,6 +104,8 @@ export interface TransportConfig {
   dns: { ExternalDNSServers: unknown[]; ExternalDNSAdapterEnabled: boolean; InternalDNSServers: unknown[]; InternalDNSAdapterEnabled: boolean };
   /** Sender of DSNs: ExternalPostmasterAddress, else postmaster@<default domain> (Edge: postmaster@<FQDN>). */
   postmaster: string;
+  /** Whether an admin set ExternalPostmasterAddress (server or organization): where GenerateCopyOfDSNFor's copies go. */
+  postmasterSet: boolean;
   /**
    * Mailbox servers: the address outbound connections come from when the connector names none
    * (SourceIPAddress is Edge-only): the server's own address, i.e. the first specific address its
@@ -246,6 +248,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
         InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
+      postmasterSet: Boolean(t.ExternalPostmasterAddress || organization.externalPostmaster),
       accountLockout: lockoutPolicyOf(repo.findByName(lockoutPolicySchema, '', LOCKOUT_POLICY_NAME)?.values),
       tlsMinimumVersion: String(t.TlsMinimumVersion ?? 'Tls12') === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
