@@ -100,6 +100,17 @@ export class TransportService {
     }, log, server.snapshot);
   }
 
+  /** Tracking events older than MessageTrackingLogMaxAge leave the index, as the log files do (at start, then hourly). */
+  private pruneTracking(): void {
+    const maxAgeMs = this.config.trackingLog.maxAgeMs;
+    try {
+      const removed = this.queue.pruneTracking(maxAgeMs);
+      if (removed > 0) this.log.log('info', 'tracking.index.pruned', { events: removed, maxAgeDays: maxAgeMs / 86_400_000 });
+    } catch (err) {
+      this.log.log('error', 'tracking.index.prune-failed', { error: (err as Error).message, action: 'check free disk space and queue.db; pruning is tried again within the hour' });
+    }
+  }
+
   get queueStore(): SqliteQueueStore {
     return this.queue;
   }
@@ -119,7 +130,9 @@ export class TransportService {
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     await this.delivery.start();
-    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); }, 60_000);
+    this.pruneTracking();
+    let minutes = 0;
+    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); if (++minutes % 60 === 0) this.pruneTracking(); }, 60_000);
     this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
     return bound;
   }
