@@ -233,6 +233,7 @@ export class TransportService {
         connector: connector.identity, remote: remoteAddress, limit: config.maxConnectionRatePerMinute,
         action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate; the limit counts per Receive connector',
       });
+      this.metrics.refusal(connector.identity, 'rate_limit');
       socket.on('error', () => undefined);
       socket.end('421 4.3.2 The maximum connection rate per minute has been exceeded, closing transmission channel\r\n');
       socket.setTimeout(2000, () => socket.destroy());
