@@ -16,7 +16,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkPassword, findAccount, type DirectoryScope } from '../directory/account-lookup.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { openServer } from '../setup/server-folder.js';
@@ -42,8 +42,17 @@ export type DovecotLogon = { ok: true; user: DovecotUser } | { ok: false; tempor
 function readCredentials(): { user: string; password: string } {
   const buf = Buffer.alloc(8192);
   let len = 0;
-  for (let i = 0; i < 64 && len < buf.length; i++) {
-    const n = readSync(3, buf, len, buf.length - len, null);
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  // Bounded: 200 reads (a descriptor that is not blocking answers EAGAIN until the data is there).
+  for (let i = 0; i < 200 && len < buf.length; i++) {
+    let n: number;
+    try {
+      n = readSync(3, buf, len, buf.length - len, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(wait, 0, 0, 10);
+      continue;
+    }
     if (n === 0) break;
     len += n;
   }
@@ -75,15 +84,24 @@ export async function dovecotLogon(dataDir: string, username: string, password: 
     if (!mailbox || mailbox.kind !== 'mailbox') return { ok: false, temporary: false, reason: `${username}: the account has no mailbox` };
     if (!mailbox.folderPath) return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: its database ${mailbox.database} has no FolderPath` };
     const home = join(mailbox.folderPath, mailbox.maildirFolder);
-    // The owner of the database folder is the user the Mailbox service runs as, who writes the Maildir.
+    // The owner of the database folder (before the first delivery, of the folder that will hold it) is the
+    // user the Mailbox service runs as, who writes the Maildirs.
     let owner;
-    try {
-      owner = statSync(mailbox.folderPath);
-    } catch (err) {
-      return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: the database folder ${mailbox.folderPath} of ${mailbox.database} cannot be read (${(err as NodeJS.ErrnoException).code}); is the mailbox on another host?` };
+    let ownerPath = mailbox.folderPath;
+    for (let i = 0; i < 64; i++) {
+      try {
+        owner = statSync(ownerPath);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(ownerPath) === ownerPath) {
+          return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: ${ownerPath}, where the Maildirs of ${mailbox.database} are, cannot be read (${(err as NodeJS.ErrnoException).code}); is the mailbox on another host?` };
+        }
+        ownerPath = dirname(ownerPath);
+      }
     }
+    if (!owner) return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: no folder of ${mailbox.folderPath} exists` };
     if (owner.uid === 0) {
-      return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: the Maildirs in ${mailbox.folderPath} belong to root, and Dovecot reads no mail as root; run the Mailbox service as a user of its own (the systemd unit's User=) and chown -R that user the server folder` };
+      return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: the Maildirs in ${mailbox.folderPath} (${ownerPath}) belong to root, and Dovecot reads no mail as root; run the Mailbox service as a user of its own (the systemd unit's User=) and chown -R that user the server folder` };
     }
     return { ok: true, user: { user: mailbox.primarySmtpAddress, home, uid: owner.uid, gid: owner.gid, mail: `maildir:${home}:LAYOUT=fs` } };
   } finally {
