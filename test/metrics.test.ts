@@ -164,3 +164,49 @@ describe('metrics and health', () => {
     for (const n of ['gatehouse_smtp_refused_total', 'gatehouse_queue_messages', 'gatehouse_recipients_total', 'process_resident_memory_bytes']) assert.ok(named.has(n), `the dashboard shows ${n}`);
   });
 });
+
+describe('refusals on a Mailbox server', () => {
+  const dir = scratchDir('metrics-mailbox');
+  const data = join(dir.path, 'MBX01');
+  const MBX = '127.40.2.3';
+  const endpoint = `${MBX}:9226`;
+  let service: RunningService | undefined;
+
+  before(async () => {
+    assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', data])).code, 0);
+    const c = await gatehouse(['shell', '--data', data, '-c', [
+      'New-AcceptedDomain Contoso -DomainName contoso.com',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Pass-1234" -AsPlainText -Force)',
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeUsers,ExchangeServers -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+    ].join('; ')]);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    service = await startService(data, ['--metrics', endpoint]);
+  });
+  after(async () => {
+    await service?.stop();
+    dir.remove();
+  });
+
+  it('counts an unknown recipient of an accepted domain', async () => {
+    const d = await SmtpDialog.open(MBX, 25);
+    assert.equal((await d.reply())?.code, 220);
+    await d.command('EHLO mail.fabrikam.com');
+    assert.equal((await d.command('MAIL FROM:<kim@fabrikam.com>'))?.code, 250);
+    assert.equal((await d.command('RCPT TO:<alice@contoso.com>'))?.code, 250);
+    const unknown = await d.command('RCPT TO:<nobody@contoso.com>');
+    assert.equal(unknown?.code, 550);
+    assert.match(unknown!.lines.join(' '), /^5\.1\.1 User unknown$/);
+    await d.command('QUIT');
+    d.close();
+    const body = await new Promise<string>((resolve, reject) => {
+      get(`http://${endpoint}/metrics`, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (x: string) => { text += x; }).on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    const refused = parse(body).filter(([n]) => n === 'gatehouse_smtp_refused_total').map(([, l, v]) => `${l.connector} ${l.reason} ${v}`);
+    assert.deepEqual(refused, ['MBX01\\Default MBX01 unknown_recipient 1']);
+  });
+});

@@ -31,9 +31,9 @@ export interface QueueSample {
  * set, so that a dashboard's queries hold and the label never grows with what clients send.
  */
 export const REFUSAL_REASONS = [
-  /** RCPT to a domain this server does not relay for (550 5.7.54). */
+  /** RCPT to a domain this server does not relay for (550 5.7.1 Unable to relay). */
   'relay_denied',
-  /** RCPT to an address of an accepted domain that is nobody's (550 5.1.10). */
+  /** RCPT to an address of an accepted domain that is nobody's (550 5.1.1 User unknown). */
   'unknown_recipient',
   /** A message over a size limit (MAIL SIZE=, DATA or BDAT, the sender's MaxSendSize). */
   'message_size',
