@@ -28,7 +28,8 @@ const USAGE = `usage:
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT [--metrics-token-file FILE]]
                                                                  (the transport service, in the foreground;
                                                                  Prometheus /metrics and /health on that IP
-                                                                 address only; with a token file, /metrics
+                                                                 address only, e.g. --metrics 127.0.0.1:9425,
+                                                                 as in the README; with a token file, /metrics
                                                                  needs "Authorization: Bearer <token>" and
                                                                  /health answers its status alone without it)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;

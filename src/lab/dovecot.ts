@@ -109,7 +109,10 @@ function greets(address: string, port: number, greeting: string, timeoutMs: numb
 export async function startDovecot(o: DovecotOptions): Promise<RunningDovecot> {
   if (!dovecotInstalled()) throw new DovecotError('Dovecot is not installed (Debian: apt-get install dovecot-imapd dovecot-pop3d)');
   const dir = resolve(o.dir);
-  for (const sub of ['', 'run', 'state', 'auth']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['', 'state', 'auth']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  // Dovecot's sockets: its login processes (nobody) connect to them; Dovecot wants the folder world-readable.
+  mkdirSync(join(dir, 'run'), { recursive: true, mode: 0o755 });
+  chmodSync(join(dir, 'run'), 0o755);
   // Dovecot's login processes (nobody) reach run/ through this folder; nothing in it is listed.
   chmodSync(dir, 0o711);
   const node = o.node ?? process.execPath;
