@@ -62,23 +62,24 @@ describe('versioned stores', () => {
   after(() => dir.remove());
 
   it('migrates stores written before versions when the service starts, with a copy of each beside it', async () => {
-    // The layout Gatehouse wrote before: no version, no logon table until a first failed logon, no tracking index by message number.
+    // The layout Gatehouse wrote before: no version, no logon table until a first failed logon, no tracking index by message
+    // number or address, no InternalId counter.
     sql(join(data, 'server.db'), 'PRAGMA user_version = 0; DROP TABLE account_logon_state;');
-    sql(join(data, 'queue.db'), 'PRAGMA user_version = 0; DROP INDEX tracking_internal_message;');
+    sql(join(data, 'queue.db'), 'PRAGMA user_version = 0; DROP INDEX tracking_internal_message; DROP TRIGGER tracking_addresses_insert; DROP TRIGGER tracking_addresses_delete; DROP TABLE tracking_addresses; DROP TABLE internal_ids;');
 
     const service = await startService(data);
     try {
       const migrated = service.lines.filter((l) => l.event === 'store.migrated');
       assert.deepEqual(migrated.map((l) => [l.store, l.path, l.fromVersion, l.toVersion, l.backup]).sort(), [
-        ['queue.db', join(data, 'queue.db'), 1, 2, join(data, 'queue.db.before-v2')],
+        ['queue.db', join(data, 'queue.db'), 1, 4, join(data, 'queue.db.before-v4')],
         ['server.db', join(data, 'server.db'), 1, CONFIG_VERSION, join(data, `server.db.before-v${CONFIG_VERSION}`)],
       ]);
-      for (const copy of [`server.db.before-v${CONFIG_VERSION}`, 'queue.db.before-v2']) {
+      for (const copy of [`server.db.before-v${CONFIG_VERSION}`, 'queue.db.before-v4']) {
         assert.equal(statSync(join(data, copy)).mode & 0o777, 0o600, `${copy} is private`);
         assert.equal(userVersion(join(data, copy)), 0, `${copy} is the store as it was`);
       }
       assert.equal(userVersion(join(data, 'server.db')), CONFIG_VERSION);
-      assert.equal(userVersion(join(data, 'queue.db')), 2);
+      assert.equal(userVersion(join(data, 'queue.db')), 4);
       const shown = await gatehouse(['shell', '--data', data, '-c', 'Get-Message | Format-List Subject; Get-MessageTrackingLog -InternalMessageId 1 -EventId RECEIVE | Format-List EventId']);
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stderr, '', 'the shell finds the stores current: nothing to migrate, nothing to say');
@@ -94,10 +95,10 @@ describe('versioned stores', () => {
     sql(queue, 'PRAGMA user_version = 7;');
     const start = await gatehouse(['start', '--data', data]);
     assert.equal(start.code, 1);
-    assert.match(start.stderr, new RegExp(`queue\\.db at ${queue.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is schema version 7; this Gatehouse reads up to version 2: upgrade Gatehouse or restore a backup`));
+    assert.match(start.stderr, new RegExp(`queue\\.db at ${queue.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is schema version 7; this Gatehouse reads up to version 4: upgrade Gatehouse or restore a backup`));
     assert.equal(userVersion(queue), 7);
-    assert.ok(!existsSync(`${queue}.before-v2.2`), 'no copy: nothing was migrated');
-    sql(queue, 'PRAGMA user_version = 2;');
+    assert.ok(!existsSync(`${queue}.before-v4.2`), 'no copy: nothing was migrated');
+    sql(queue, 'PRAGMA user_version = 4;');
 
     const server = join(data, 'server.db');
     sql(server, `PRAGMA user_version = ${CONFIG_VERSION + 1};`);

@@ -19,6 +19,7 @@ import { KeyRotationError, rotateKey } from '../setup/key-rotation.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
 import { organizationStoreOf } from '../setup/server-folder.js';
 import { runBackup, runRestore } from './backup-command.js';
+import { runDovecotAuth } from './dovecot-auth-command.js';
 
 const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
@@ -27,7 +28,8 @@ const USAGE = `usage:
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT [--metrics-token-file FILE]]
                                                                  (the transport service, in the foreground;
                                                                  Prometheus /metrics and /health on that IP
-                                                                 address only; with a token file, /metrics
+                                                                 address only, e.g. --metrics 127.0.0.1:9425,
+                                                                 as in the README; with a token file, /metrics
                                                                  needs "Authorization: Bearer <token>" and
                                                                  /health answers its status alone without it)
   gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
@@ -48,6 +50,8 @@ const USAGE = `usage:
   gatehouse rotate-key [--data DIR] --new-key FILE              (seals the configuration store's secrets under a new
                                                                  master key, written to FILE and put in place of the
                                                                  old one; see README, "Several hosts")
+  gatehouse dovecot-auth --data DIR REPLY                       (Dovecot's checkpassword passdb: mailbox users log on
+                                                                 to IMAP and POP3 with their Gatehouse passwords)
   gatehouse version
 
 DIR defaults to $GATEHOUSE_DATA. The server folder must be private to the service's user
@@ -145,7 +149,7 @@ export function metricsAddress(text: string): { host: string; port: number } {
 }
 
 /** Commands that create files in server folders. */
-const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'backup', 'restore', 'rotate-key']);
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'backup', 'restore', 'rotate-key', 'dovecot-auth']);
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -213,6 +217,11 @@ export async function main(argv: string[]): Promise<number> {
         if (orgStore !== 'sqlite' && orgStore !== 'postgresql') throw new UsageError(`--org-store ${orgStore}: give sqlite (one organization file beside the server folders) or postgresql (a private PostgreSQL cluster the lab starts)`);
         if (Number(base) + 5432 > 65535 && orgStore === 'postgresql') throw new UsageError(`--port-base ${base}: with --org-store postgresql, give a number up to 60103`);
         return await runLab({ dir: flags.get('--dir') ?? 'data/lab', portBase: Number(base), keepRunning: flags.has('--keep-running'), dns, orgStore });
+      }
+      case 'dovecot-auth': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        if (extra.length > 1) throw new UsageError(`unexpected argument ${extra[1]}`);
+        return await runDovecotAuth(dataDir(flags), extra[0]);
       }
       case 'version':
       case '--version':

@@ -3,20 +3,25 @@
 // Message-ID), filtered as Exchange documents: -Start/-End (End exclusive),
 // -EventId, -Source, -Sender, -Recipients (any), -MessageId (brackets
 // optional), -InternalMessageId, -MessageSubject (substring), -ResultSize
-// (default 1000, or unlimited). -Server reads another server of this host.
+// (default 1000 with Exchange's warning when more matched, or Unlimited); the
+// newest events that match, oldest first. -Sender and -Recipients read the
+// address index (tracking-index.ts). -Server reads another server of this host.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { serverSchema } from '../config/model/server.js';
 import { transportServiceSchema } from '../config/model/transport-service.js';
-import { Unlimited } from '../config/types/index.js';
+import type { Unlimited } from '../config/types/index.js';
 import { QUEUE_SCHEMA } from '../queue/sqlite-queue-store.js';
 import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { assertSqliteReadable } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
+import { addressCondition, RECIPIENT, SENDER } from '../tracking/tracking-index.js';
 import { notFound } from './errors.js';
+import { DEFAULT_RESULT_SIZE, resultSizeParameter } from './queue-view.js';
+import { DEFAULT_RESULT_SIZE_WARNING } from './recipient-common.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
 
@@ -75,10 +80,10 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       text('MessageId', 'The Message-ID header, with or without <>.'),
       text('InternalMessageId', 'This server\'s number for the message.'),
       text('MessageSubject', 'Part of the subject (no wildcards).'),
-      { name: 'ResultSize', typeName: 'Unlimited', description: 'Most entries returned (default 1000), or Unlimited.', convert: (v) => { try { return Unlimited.parse(v, (x) => Number(x)); } catch (err) { throw new ConversionError((err as Error).message); } } },
+      { ...resultSizeParameter(), description: 'Most entries returned (default 1000, with a warning when there are more), or Unlimited.' },
       serverParameter('Server whose log to search (default: this server); it must keep its data on this host. Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
     ],
-    invoke(args) {
+    invoke(args, invocation) {
       const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
       const server = ctx.repo.list(serverSchema).find((s) => [s.values.Name, s.values.Fqdn].some((x) => String(x).toLowerCase() === serverName.toLowerCase()));
       if (!server) throw notFound(serverName, ctx.fqdn);
@@ -111,23 +116,39 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
           where.push('message_id = ?');
           values.push(id);
         }
+        if (args.has('Sender')) {
+          const c = addressCondition(SENDER, [String(args.get('Sender'))]);
+          where.push(c.sql);
+          values.push(...c.values);
+        }
+        if (args.has('Recipients') && (args.get('Recipients') as string[]).length > 0) {
+          const c = addressCondition(RECIPIENT, args.get('Recipients') as string[]);
+          where.push(c.sql);
+          values.push(...c.values);
+        }
         const limitArg = args.get('ResultSize') as Unlimited<number> | undefined;
-        const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : 1000;
+        const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : DEFAULT_RESULT_SIZE;
         const rows = db.prepare(`SELECT data FROM tracking_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC`).iterate(...values) as Iterable<{ data: string }>;
+        // The index narrows by lower-cased address; the comparison below is the exact rule.
         const sender = args.has('Sender') ? String(args.get('Sender')).toLowerCase() : null;
         const recipients = args.has('Recipients') ? (args.get('Recipients') as string[]).map((r) => r.toLowerCase()) : null;
         const subject = args.has('MessageSubject') ? String(args.get('MessageSubject')).toLowerCase() : null;
         const out: PSObject[] = [];
+        let more = false;
         for (const row of rows) {
-          if (out.length >= limit) break;
           const e = JSON.parse(row.data) as TrackingEvent;
           e.timestamp = new Date(e.timestamp);
           if (sender && ![e.sender, e.returnPath].some((x) => x?.toLowerCase() === sender)) continue;
           if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
           if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
+          if (out.length >= limit) {
+            more = true;
+            break;
+          }
           if (!subjects) e.messageSubject = undefined;
           out.push(new PSObject([TRACKING_TYPE, 'MessageTrackingLogEntry'], FIELDS.map(([name, get]) => [name, get(e)])));
         }
+        if (more && !limitArg) invocation.warn(DEFAULT_RESULT_SIZE_WARNING);
         return out.reverse();
       } finally {
         db.close();

@@ -5,11 +5,17 @@
 // then sends one message from the Internet to a mailbox and one from a
 // mailbox to the Internet and shows their message tracking trail on every
 // server. --once stops everything afterwards; --keep-running stays up until
-// Ctrl-C. Every process the lab starts is stopped by the lab, by PID.
+// Ctrl-C. Every process the lab starts is stopped by the lab, by PID. Each
+// service's output is its log file, DIR/<server>/service.log (0600). Run as
+// root, the Mailbox servers run as the lab's mail user (a uid of its own, no
+// account), so their Maildirs belong to it, not to root; with Dovecot
+// installed the lab then serves every Mailbox server's mailboxes over IMAP
+// and POP3, where users log on with their Gatehouse mailbox passwords
+// (lab/dovecot.ts, `gatehouse dovecot-auth`).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { PgCluster, postgresInstalled } from './postgres-cluster.js';
@@ -19,6 +25,7 @@ import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
 import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
+import { dovecotInstalled, startDovecot, type RunningDovecot } from './dovecot.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const MARKER = '.gatehouse-lab';
@@ -43,6 +50,11 @@ interface RunAs {
 
 /** The users MBX01 and MBX02 run as when the lab isolates them (numeric: no account is created). */
 const SERVER_UIDS: Record<string, number> = { MBX01: 61001, MBX02: 61002 };
+/** The lab's mail user: the Mailbox servers run as it (the lab as root, the organization in SQLite), and own their Maildirs. */
+export const LAB_MAIL_UID = 61000;
+/** IMAP and POP3 of the lab's Dovecot, after --port-base. */
+const IMAP_PORT = 143;
+const POP3_PORT = 110;
 
 export class LabError extends Error {}
 
@@ -65,6 +77,18 @@ function spawnAs(as: RunAs): { uid?: number; gid?: number; env?: NodeJS.ProcessE
   return { ...(as.uid !== undefined && { uid: as.uid, gid: as.gid ?? as.uid }), ...(as.env && { env: { ...process.env, ...as.env } }) };
 }
 
+/** The first existing folder above `dir` that other users cannot search; null when they reach it. */
+function firstClosedAncestor(dir: string): string | null {
+  for (let up = dirname(resolve(dir)); ; up = dirname(up)) {
+    try {
+      if ((statSync(up).mode & 0o001) === 0) return up;
+    } catch {
+      // not made yet: the lab makes it (mode 0700 for the lab's own folder, set below)
+    }
+    if (up === dirname(up)) return null;
+  }
+}
+
 /** Whether the lab can listen on an address and port: null, or what stops it. */
 function probe(address: string, port: number): Promise<NodeJS.ErrnoException | null> {
   return new Promise((resolve) => {
@@ -74,12 +98,19 @@ function probe(address: string, port: number): Promise<NodeJS.ErrnoException | n
   });
 }
 
+/** A lab service's process: its output kept (bounded) for the lab's checks and appended to its log file. */
 class RunningServer {
   private lines = '';
   private readyWaiters: (() => void)[] = [];
+  private readonly file: WriteStream;
   ready = false;
-  constructor(readonly server: LabServer, readonly child: ChildProcess) {
+  /** `logFile`: DIR/<server>/service.log, 0600 (the log names senders and recipients). */
+  constructor(readonly server: LabServer, readonly child: ChildProcess, readonly logFile: string) {
+    this.file = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    this.file.on('error', () => undefined);
+    child.once('exit', () => this.file.end());
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      this.file.write(d);
       this.lines += d;
       if (!this.ready && this.lines.includes('"service.ready"')) {
         this.ready = true;
@@ -87,7 +118,10 @@ class RunningServer {
       }
       if (this.lines.length > 1_000_000) this.lines = this.lines.slice(-100_000);
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.lines += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.file.write(d);
+      this.lines += d;
+    });
   }
   get output(): string {
     return this.lines;
@@ -113,14 +147,30 @@ export class Lab {
   private database?: PgCluster;
   /** MBX01 and MBX02 each run as a user of their own (an organization in PostgreSQL, the lab run as root). */
   private readonly isolated: boolean;
+  /** The Mailbox servers run as the lab's mail user (the lab run as root, the organization in SQLite). */
+  private readonly mailUser: boolean;
+  /** A folder above the lab's that other users cannot search (the mail user could not reach the lab): null when none. */
+  private readonly closedAncestor: string | null;
+  /** IMAP and POP3 for the Mailbox servers' mailboxes (Dovecot installed, mailUser). */
+  private readonly imap: boolean;
+  private dovecot?: RunningDovecot;
 
   constructor(private readonly o: LabOptions) {
     this.plan = labPlan(o.dir, o.portBase, o.orgStore ?? 'sqlite');
     this.isolated = this.plan.orgStore === 'postgresql' && process.getuid?.() === 0;
+    this.closedAncestor = firstClosedAncestor(o.dir);
+    this.mailUser = this.plan.orgStore === 'sqlite' && process.getuid?.() === 0 && this.closedAncestor === null;
+    this.imap = this.mailUser && dovecotInstalled();
+  }
+
+  /** Where Dovecot answers: MBX01's address, IMAP and POP3 after the port base. */
+  private get imapEndpoint(): { address: string; imap: number; pop3: number } {
+    return { address: ADDRESSES.mbx1, imap: this.o.portBase + IMAP_PORT, pop3: this.o.portBase + POP3_PORT };
   }
 
   /** The user a server's processes run as, and where its PostgreSQL password file is. */
   private runAs(s: LabServer): RunAs {
+    if (this.mailUser && s.role === 'Mailbox') return { uid: LAB_MAIL_UID };
     if (this.plan.orgStore !== 'postgresql' || !(s.name in SERVER_UIDS)) return {};
     const env = { PGPASSFILE: join(this.home(s), 'pgpass'), HOME: this.home(s) };
     return this.isolated ? { uid: SERVER_UIDS[s.name], env } : { env };
@@ -133,6 +183,11 @@ export class Lab {
 
   private dataDir(s: LabServer): string {
     return join(this.plan.dir, s.name);
+  }
+
+  /** Where a server's service writes its log (JSON lines, its standard output and error). */
+  private logFile(s: LabServer): string {
+    return join(this.dataDir(s), 'service.log');
   }
 
   /** Writes to the transcript; the generated passwords are shown as a pointer to accounts.txt. */
@@ -189,6 +244,8 @@ export class Lab {
       this.showIsolation(mbx1, mbx2);
     }
 
+    await this.startImap();
+
     this.section('Mail');
     // With the organization in PostgreSQL, alice's mail leaves through MBX01's "To Edge" (made in
     // MBX02's shell), and bob's mail to alice is relayed by MBX02 into her mailbox on MBX01.
@@ -218,6 +275,28 @@ export class Lab {
       }
     }
     return inOk && outOk && internalOk;
+  }
+
+  /** Dovecot for every Mailbox server's mailboxes, when it is installed and the Maildirs have an owner other than root. */
+  private async startImap(): Promise<void> {
+    if (!this.imap) {
+      this.say(this.plan.orgStore !== 'sqlite' ? 'IMAP and POP3: not with --org-store postgresql (MBX01 and MBX02 run as two users).'
+        : process.getuid?.() !== 0 ? 'IMAP and POP3: the lab runs Dovecot only as root (Dovecot reads mail as the Maildirs\' owner).'
+        : !this.mailUser ? `IMAP and POP3: not started, and the Mailbox servers run as root: the lab's mail user (uid ${LAB_MAIL_UID}) cannot reach ${resolve(this.o.dir)} because ${this.closedAncestor} is not searchable by others (chmod o+x ${this.closedAncestor}, or choose another --dir).`
+          : 'IMAP and POP3: Dovecot is not installed (Debian: apt-get install dovecot-imapd dovecot-pop3d).');
+      return;
+    }
+    const { mbx1, fabrikam } = this.plan.servers;
+    const at = this.imapEndpoint;
+    const dir = join(this.plan.dir, 'dovecot');
+    this.section(`Dovecot: IMAP ${at.address}:${at.imap} and POP3 ${at.address}:${at.pop3} for contoso.com's mailboxes (MBX01, MBX02) and fabrikam.com's (FAB01)`);
+    try {
+      this.dovecot = await startDovecot({ dir, address: at.address, imapPort: at.imap, pop3Port: at.pop3, servers: [this.dataDir(mbx1), this.dataDir(fabrikam)], gatehouse: BIN });
+    } catch (err) {
+      throw new LabError(`Dovecot did not start: ${(err as Error).message}`);
+    }
+    this.say(`Dovecot is running, PID ${this.dovecot.pid}, its configuration and log in ${dir}. Users log on with their mailbox passwords (accounts.txt): Dovecot asks \`gatehouse dovecot-auth\`, which checks them against the directory; the password hashes never leave Gatehouse.`);
+    this.say(`The Maildirs belong to the lab's mail user (uid ${LAB_MAIL_UID}), which the Mailbox servers run as; Dovecot reads mail as that user.`);
   }
 
   /** The organization's PostgreSQL: a private cluster in the lab folder, a role and a database for contoso. */
@@ -328,6 +407,7 @@ export class Lab {
       [ADDRESSES.mbx1, this.plan.submissionPort], [ADDRESSES.mbx2, this.plan.smtpPort], [ADDRESSES.mbx2, this.plan.submissionPort],
       [ADDRESSES.fabrikam, this.plan.smtpPort], [ADDRESSES.fabrikam, this.plan.submissionPort], [ADDRESSES.dns, this.plan.dnsPort],
       ...(this.plan.database ? [[this.plan.database.host, this.plan.database.port] as [string, number]] : []),
+      ...(this.imap ? [[this.imapEndpoint.address, this.imapEndpoint.imap], [this.imapEndpoint.address, this.imapEndpoint.pop3]] as [string, number][] : []),
     ];
     for (const [address, port] of wanted) {
       const err = await probe(address, port);
@@ -361,6 +441,12 @@ export class Lab {
       }
       for (const s of [this.plan.servers.mbx1, this.plan.servers.mbx2]) this.ownedFolder(this.dataDir(s), s);
     }
+    if (this.mailUser) {
+      // The Mailbox servers' organization stores are files beside the server folders: the lab's folder is the mail user's.
+      chownSync(dir, LAB_MAIL_UID, LAB_MAIL_UID);
+      chmodSync(dir, 0o711);
+      for (const s of Object.values(this.plan.servers).filter((x) => x.role === 'Mailbox')) this.ownedFolder(this.dataDir(s), s);
+    }
     writeFileSync(join(dir, MARKER), 'A gatehouse lab folder: replaced by the next `gatehouse lab` run.\n');
     const p = this.plan.passwords;
     writeFileSync(join(dir, 'accounts.txt'), [
@@ -386,7 +472,7 @@ export class Lab {
   private exportCertificates(servers: LabServer[]): void {
     mkdirSync(join(this.plan.dir, 'certs'), { recursive: true });
     for (const s of servers) writeFileSync(certificateFile(this.plan, s), this.smtpCertificate(s).pem);
-    if (this.isolated) {
+    if (this.isolated || this.mailUser) {
       // Public certificates, imported by servers that run as users of their own.
       chmodSync(join(this.plan.dir, 'certs'), 0o755);
       for (const s of servers) chmodSync(certificateFile(this.plan, s), 0o644);
@@ -405,8 +491,13 @@ export class Lab {
   }
 
   private async start(s: LabServer): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(this.runAs(s)) });
-    const r = new RunningServer(s, child);
+    const as = this.runAs(s);
+    // A server run as another user binds ports below 1024 with CAP_NET_BIND_SERVICE alone (setpriv, util-linux).
+    const child = as.uid !== undefined && this.plan.smtpPort < 1024
+      ? spawn('setpriv', [`--reuid=${as.uid}`, `--regid=${as.gid ?? as.uid}`, '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', process.execPath, BIN, 'start', '--data', this.dataDir(s)],
+        { stdio: ['ignore', 'pipe', 'pipe'], ...(as.env && { env: { ...process.env, ...as.env } }) })
+      : spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(as) });
+    const r = new RunningServer(s, child, this.logFile(s));
     this.running.push(r);
     if (!(await r.waitReady(30_000))) {
       throw new LabError(`${s.name} did not start:\n${r.output.split('\n').slice(-15).join('\n')}`);
@@ -418,7 +509,7 @@ export class Lab {
     } catch {
       listening = '';
     }
-    this.say(`${s.name} (${s.fqdn}) is running, PID ${child.pid}${listening ? `, listening on ${listening}` : ''}.`);
+    this.say(`${s.name} (${s.fqdn}) is running, PID ${child.pid}${listening ? `, listening on ${listening}` : ''}; its log: ${r.logFile}.`);
   }
 
   /** Submits a message as a mailbox user on the server's Client connector (587, STARTTLS, AUTH); returns its Message-ID. */
@@ -468,9 +559,13 @@ export class Lab {
       '==== The lab is running. Ctrl-C stops every server it started.',
       `Shells:        ${[edge, mbx1, mbx2, fabrikam].map((s) => `${this.asCommand(s)}${bin} shell --data ${this.dataDir(s)}`).join('\n               ')}`,
       `Accounts:      ${join(this.plan.dir, 'accounts.txt')}`,
+      `Service logs:  ${[edge, mbx1, mbx2, fabrikam].map((s) => this.logFile(s)).join('\n               ')}   (tail -f to follow)`,
       `Send a test:   swaks --server ${ADDRESSES.edgeExternal}:${this.plan.smtpPort} --from someone@fabrikam.com --to alice@contoso.com`,
       `               (or as a user: swaks --server ${ADDRESSES.mbx1}:${this.plan.submissionPort} --tls --auth LOGIN --auth-user alice@contoso.com --auth-password <see accounts.txt> --from alice@contoso.com --to kim@fabrikam.com)`,
-      `Read mail:     Get-MailboxStatistics alice (in MBX01's shell); the Maildir is under ${this.dataDir(mbx1)}/Mailbox`,
+      ...(this.dovecot ? [
+        `Read mail:     curl -s --url 'imap://${this.imapEndpoint.address}:${this.imapEndpoint.imap}/INBOX;MAILINDEX=1' --user "alice@contoso.com:$(awk '/^alice@/ {print $2}' ${join(this.plan.dir, 'accounts.txt')})"`,
+        `               (IMAP ${this.imapEndpoint.address}:${this.imapEndpoint.imap} and POP3 :${this.imapEndpoint.pop3}, any client, the mailbox password; Dovecot's log: ${this.dovecot.logPath})`,
+      ] : [`Read mail:     Get-MailboxStatistics alice (in MBX01's shell); the Maildir is under ${this.dataDir(mbx1)}/Mailbox`]),
       `Explain:       Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com -ClientIPAddress ${ADDRESSES.fabrikam} -ReceiveBinding ${ADDRESSES.edgeExternal}:${this.plan.smtpPort}   (in EDGE01's shell)`,
       '',
     ].join('\n');
@@ -484,6 +579,7 @@ export class Lab {
   }
 
   async stop(): Promise<void> {
+    await this.dovecot?.stop();
     await Promise.all(this.running.map((r) => r.stop()));
     await this.database?.stop();
     this.dns?.close();

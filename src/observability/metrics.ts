@@ -1,8 +1,11 @@
 // Prometheus metrics of the transport service (prom-client): messages
 // received per Receive connector, delivered/deferred/failed per delivery
-// type, SMTP sessions, TLS handshakes and authentication failures per
-// connector, DNS lookup latency, and, read at scrape time, queue lengths and
-// the age of their oldest message. Served with a health check on the one
+// type, SMTP sessions, TLS handshakes, authentication failures and refusals
+// (by a small fixed set of reasons) per connector, DNS lookup latency, and,
+// read at scrape time, queue lengths and the age of their oldest message.
+// The Node.js process metrics keep prom-client's standard names (process_*,
+// nodejs_*), so stock Node.js dashboards match; a scrape job named "gatehouse"
+// tells them apart from other Node.js services (the README's convention). Served with a health check on the one
 // address given to `gatehouse start --metrics ADDRESS:PORT` (never another).
 // With --metrics-token-file, /metrics answers only a request carrying
 // `Authorization: Bearer <token>` (401 with WWW-Authenticate otherwise);
@@ -23,6 +26,28 @@ export interface QueueSample {
   oldestAgeSeconds: number;
 }
 
+/**
+ * Why an SMTP command or connection was refused (gatehouse_smtp_refused_total{reason}): a fixed
+ * set, so that a dashboard's queries hold and the label never grows with what clients send.
+ */
+export const REFUSAL_REASONS = [
+  /** RCPT to a domain this server does not relay for (550 5.7.1 Unable to relay). */
+  'relay_denied',
+  /** RCPT to an address of an accepted domain that is nobody's (550 5.1.1 User unknown). */
+  'unknown_recipient',
+  /** A message over a size limit (MAIL SIZE=, DATA or BDAT, the sender's MaxSendSize). */
+  'message_size',
+  /** MessageRateLimit, or MaxConnectionRatePerMinute. */
+  'rate_limit',
+  /** MaxInboundConnection or MaxInboundConnectionPerSource. */
+  'connection_limit',
+  /** MAIL before STARTTLS on a connector that requires TLS, or Domain Security without mutual TLS. */
+  'tls_required',
+  /** A failed SMTP AUTH. */
+  'auth_failed',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 export class TransportMetrics {
   readonly registry = new Registry();
   readonly received: Counter<'connector'>;
@@ -30,18 +55,20 @@ export class TransportMetrics {
   readonly activeSessions: Gauge<'connector'>;
   readonly tlsHandshakes: Counter<'connector' | 'result'>;
   readonly authFailures: Counter<'connector'>;
+  readonly refused: Counter<'connector' | 'reason'>;
   readonly outcomes: Counter<'delivery_type' | 'outcome'>;
   readonly dnsSeconds: Histogram<'kind' | 'result'>;
 
   /** `info`: the server's identity and state for gatehouse_server_info (read at scrape time). */
   constructor(queues: () => QueueSample[], info?: () => { server: string; role: string; monitoringGroup: string; hubTransport: string }) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: 'gatehouse_process_' });
+    collectDefaultMetrics({ register: r });
     this.received = new Counter({ name: 'gatehouse_messages_received_total', help: 'Messages accepted (250 after DATA/BDAT), by Receive connector.', labelNames: ['connector'], registers: [r] });
     this.sessions = new Counter({ name: 'gatehouse_smtp_sessions_total', help: 'Inbound SMTP sessions, by Receive connector.', labelNames: ['connector'], registers: [r] });
     this.activeSessions = new Gauge({ name: 'gatehouse_smtp_sessions_active', help: 'Inbound SMTP sessions open now.', labelNames: ['connector'], registers: [r] });
     this.tlsHandshakes = new Counter({ name: 'gatehouse_tls_handshakes_total', help: 'Inbound STARTTLS handshakes, by result.', labelNames: ['connector', 'result'], registers: [r] });
     this.authFailures = new Counter({ name: 'gatehouse_auth_failures_total', help: 'Failed SMTP AUTH attempts, by Receive connector.', labelNames: ['connector'], registers: [r] });
+    this.refused = new Counter({ name: 'gatehouse_smtp_refused_total', help: `Refusals sent to SMTP clients, by Receive connector and reason (${REFUSAL_REASONS.join(', ')}).`, labelNames: ['connector', 'reason'], registers: [r] });
     this.outcomes = new Counter({ name: 'gatehouse_recipients_total', help: 'Delivery outcomes per recipient: delivered, deferred, failed.', labelNames: ['delivery_type', 'outcome'], registers: [r] });
     this.dnsSeconds = new Histogram({ name: 'gatehouse_dns_lookup_seconds', help: 'DNS lookups for delivery (MX or smart host).', labelNames: ['kind', 'result'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [r] });
     if (info) {
@@ -70,6 +97,11 @@ export class TransportMetrics {
         for (const q of queues()) this.set({ queue: q.identity, delivery_type: q.deliveryType }, q.oldestAgeSeconds);
       },
     });
+  }
+
+  /** Counts a refusal sent to a client of `connector`. */
+  refusal(connector: string, reason: RefusalReason): void {
+    this.refused.inc({ connector, reason });
   }
 
   text(): Promise<string> {

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import type { Envelope, SpooledBody } from './queue-store.js';
+import { internalIdTaker } from './internal-ids.js';
 import { syncSpoolDir } from './spool.js';
 
 export interface AcceptItem {
@@ -38,15 +39,16 @@ function receiveEvent(id: number, networkId: string, e: Envelope, size: number):
 
 /** The batch writer for a connection (WAL, synchronous=FULL: the commit is durable when it returns). */
 export function acceptBatchWriter(db: Database.Database, spoolDir: string): (items: AcceptItem[]) => AcceptResult[] {
-  const insertMessage = db.prepare('INSERT INTO messages (network_id, received_at, sender, size, envelope) VALUES (?, ?, ?, ?, ?)');
+  const insertMessage = db.prepare('INSERT INTO messages (id, network_id, received_at, sender, size, envelope) VALUES (?, ?, ?, ?, ?, ?)');
+  const nextId = internalIdTaker(db);
   const insertBody = db.prepare('INSERT INTO bodies (message, data, file) VALUES (?, ?, ?)');
   const insertRecipient = db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)');
   const insertEvent = db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
   const batch = db.transaction((items: AcceptItem[]) => items.map(({ envelope: e, body, spooled }) => {
     const networkId = randomUUID();
     const size = body.length + (spooled?.size ?? 0);
-    const { lastInsertRowid } = insertMessage.run(networkId, e.receivedAt.getTime(), e.sender, size, JSON.stringify(e));
-    const id = Number(lastInsertRowid);
+    const id = nextId();
+    insertMessage.run(id, networkId, e.receivedAt.getTime(), e.sender, size, JSON.stringify(e));
     insertBody.run(id, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), spooled?.file ?? null);
     e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
     const ev = receiveEvent(id, networkId, e, size);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
-import { TRACKING_INDEX_MIGRATIONS, TRACKING_INDEX_V1 } from '../tracking/tracking-index.js';
+import { pruneTrackingIndex, TRACKING_INDEX_MIGRATIONS, TRACKING_INDEX_V1 } from '../tracking/tracking-index.js';
+import { INTERNAL_ID_MIGRATION } from './internal-ids.js';
 import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
 import { GroupCommitter } from './group-commit.js';
 import { ThreadCommitter } from './thread-committer.js';
@@ -103,6 +104,7 @@ export const QUEUE_SCHEMA: SqliteSchema = {
       },
     },
     ...TRACKING_INDEX_MIGRATIONS,
+    INTERNAL_ID_MIGRATION,
   ],
 };
 
@@ -270,6 +272,11 @@ export class SqliteQueueStore implements QueueStore {
 
   notifyTracked(ev: TrackingEvent): void {
     this.notify(ev);
+  }
+
+  /** Removes tracking events older than MessageTrackingLogMaxAge (0: never) from the index; returns how many. */
+  pruneTracking(maxAgeMs: number, now = new Date()): number {
+    return pruneTrackingIndex(this.db, maxAgeMs, now, (fn) => relaxedWrite(this.db, this.relaxed, fn));
   }
 
   trackingEvents(messageId?: string): TrackingEvent[] {

@@ -103,6 +103,17 @@ export class TransportService {
     }, log, server.snapshot);
   }
 
+  /** Tracking events older than MessageTrackingLogMaxAge leave the index, as the log files do (at start, then hourly). */
+  private pruneTracking(): void {
+    const maxAgeMs = this.config.trackingLog.maxAgeMs;
+    try {
+      const removed = this.queue.pruneTracking(maxAgeMs);
+      if (removed > 0) this.log.log('info', 'tracking.index.pruned', { events: removed, maxAgeDays: maxAgeMs / 86_400_000 });
+    } catch (err) {
+      this.log.log('error', 'tracking.index.prune-failed', { error: (err as Error).message, action: 'check free disk space and queue.db; pruning is tried again within the hour' });
+    }
+  }
+
   get queueStore(): SqliteQueueStore {
     return this.queue;
   }
@@ -122,7 +133,9 @@ export class TransportService {
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     await this.delivery.start();
-    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); }, 60_000);
+    this.pruneTracking();
+    let minutes = 0;
+    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); if (++minutes % 60 === 0) this.pruneTracking(); }, 60_000);
     this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
     return bound;
   }
@@ -223,6 +236,7 @@ export class TransportService {
         connector: connector.identity, remote: remoteAddress, limit: config.maxConnectionRatePerMinute,
         action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate; the limit counts per Receive connector',
       });
+      this.metrics.refusal(connector.identity, 'rate_limit');
       socket.on('error', () => undefined);
       socket.end('421 4.3.2 The maximum connection rate per minute has been exceeded, closing transmission channel\r\n');
       socket.setTimeout(2000, () => socket.destroy());

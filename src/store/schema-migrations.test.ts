@@ -117,7 +117,7 @@ function oldQueue(path: string): void {
   db.prepare('INSERT INTO bodies (message, data) VALUES (7, ?)').run(Buffer.from('Subject: Written before versions\r\n\r\nhello\r\n'));
   db.prepare("INSERT INTO recipients (message, idx, address, status, next_hop) VALUES (7, 0, 'bob@contoso.com', 'Retry', 'contoso.com')").run();
   db.prepare("INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, 'RECEIVE', 'SMTP', 7, '<old@fabrikam.com>', ?)")
-    .run(Date.parse('2026-01-02T03:04:05Z'), JSON.stringify({ timestamp: '2026-01-02T03:04:05Z', eventId: 'RECEIVE', source: 'SMTP', internalMessageId: 7, messageId: '<old@fabrikam.com>' }));
+    .run(Date.parse('2026-01-02T03:04:05Z'), JSON.stringify({ timestamp: '2026-01-02T03:04:05Z', eventId: 'RECEIVE', source: 'SMTP', internalMessageId: 7, messageId: '<old@fabrikam.com>', recipients: ['Alice@contoso.com'], sender: 'kim@fabrikam.com' }));
   db.close();
 }
 
@@ -133,16 +133,18 @@ describe('versioned store schemas', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('migrates a queue.db written before versions: a 0600 copy beside it first, then the tracking index gains its index, and the mail is kept', () => {
+  it('migrates a queue.db written before versions: a 0600 copy beside it first, then the tracking index gains its indexes, InternalId its counter, and the mail is kept', () => {
     const path = join(dir, 'queue.db');
     oldQueue(path);
     heard.length = 0;
     const q = new SqliteQueueStore(path);
     try {
-      assert.deepEqual(q.migrated, { store: 'queue.db', location: path, from: 1, to: 2, unversioned: true, backup: `${path}.before-v2` });
+      assert.deepEqual(q.migrated, { store: 'queue.db', location: path, from: 1, to: 4, unversioned: true, backup: `${path}.before-v4` });
       assert.deepEqual(heard, [q.migrated]);
-      assert.equal(q.db.pragma('user_version', { simple: true }), 2);
+      assert.equal(q.db.pragma('user_version', { simple: true }), 4);
       assert.ok(indexes(q.db, 'tracking_events').includes('tracking_internal_message'));
+      assert.equal((q.db.prepare('SELECT last FROM internal_ids').get() as { last: number }).last, 7, 'the next InternalId follows the queued message');
+      assert.deepEqual(q.db.prepare('SELECT address, role FROM tracking_addresses ORDER BY role').all(), [{ address: 'kim@fabrikam.com', role: 0 }, { address: 'alice@contoso.com', role: 1 }]);
       const pending = q.pending(10);
       assert.deepEqual(pending.map((p) => [p.internalId, p.envelope.messageId]), [[7, '<old@fabrikam.com>']]);
       assert.equal(q.body(7)?.toString(), 'Subject: Written before versions\r\n\r\nhello\r\n');
@@ -150,7 +152,7 @@ describe('versioned store schemas', () => {
     } finally {
       q.close();
     }
-    const backup = `${path}.before-v2`;
+    const backup = `${path}.before-v4`;
     assert.equal(statSync(backup).mode & 0o777, 0o600);
     const copy = new Database(backup, { readonly: true });
     try {
@@ -204,18 +206,18 @@ describe('versioned store schemas', () => {
   it('refuses a queue.db written by a newer Gatehouse, naming both versions, and leaves it alone', () => {
     const path = join(dir, 'newer-queue.db');
     const db = new Database(path);
-    db.exec('CREATE TABLE from_the_future (x INTEGER); PRAGMA user_version = 3;');
+    db.exec('CREATE TABLE from_the_future (x INTEGER); PRAGMA user_version = 5;');
     db.close();
     assert.throws(() => new SqliteQueueStore(path), (err: unknown) => {
       assert.ok(err instanceof SchemaTooNewError);
-      assert.equal(err.message, `queue.db at ${path} is schema version 3; this Gatehouse reads up to version 2: upgrade Gatehouse or restore a backup made by this version`);
+      assert.equal(err.message, `queue.db at ${path} is schema version 5; this Gatehouse reads up to version 4: upgrade Gatehouse or restore a backup made by this version`);
       return true;
     });
     const check = new Database(path, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), 3);
+    assert.equal(check.pragma('user_version', { simple: true }), 5);
     assert.ok(!check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get());
     check.close();
-    assert.ok(!existsSync(`${path}.before-v2`));
+    assert.ok(!existsSync(`${path}.before-v4`));
   });
 
   it('rolls a failed migration back whole and removes its copy', () => {

@@ -2,7 +2,9 @@
 // own commands) in --once mode, then a --keep-running lab driven by programs
 // nobody here wrote: swaks as an Internet sender and as a user's submission
 // client (STARTTLS + AUTH on 587), Postfix's smtp-source as an Internet
-// sender, Dovecot serving the Mailbox servers' Maildirs to Python's imaplib.
+// sender, the lab's Dovecot serving the Mailbox servers' Maildirs to
+// Python's imaplib and poplib and to curl, users logging on with their
+// Gatehouse mailbox passwords (gatehouse dovecot-auth).
 // Negative paths: the Internet knocking on the internal binding, relaying,
 // an unknown recipient (the NDR returns to the Internet sender), and a
 // Mailbox server that is down (mail waits and is delivered when it returns).
@@ -11,11 +13,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.js';
-import { startDovecot, type Dovecot } from '../harness/dovecot.js';
 import { BIN, gatehouse, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
 import { hasPostfix, startPostfix, type Postfix } from '../harness/postfix.js';
@@ -31,6 +32,7 @@ function maildirMessages(dir: string): string[] {
 
 describe('gatehouse lab --once', () => {
   const dir = scratchDir('lab-once');
+  chmodSync(dir.path, 0o711); // run as root, the lab's mail user reaches the Mailbox servers' folders below it
   after(() => dir.remove());
 
   it('sets the seed topology up with the seed\'s commands and delivers both messages, tracked on every server (dnsmasq as the Internet\'s DNS)', async () => {
@@ -64,13 +66,13 @@ describe('gatehouse lab --once', () => {
 
 describe('a running lab, driven by real peers', () => {
   const dir = scratchDir('lab-peers');
+  chmodSync(dir.path, 0o711); // run as root, the lab's mail user reaches the Mailbox servers' folders below it
   const labDir = join(dir.path, 'lab');
   const SMTP = 31025;
   const SUBMISSION = 31587;
   let lab: ChildProcess | undefined;
   let labOut = '';
   let restarted: ChildProcess | undefined;
-  let dovecot: Dovecot | undefined;
   const postfixes: Postfix[] = [];
   const passwords: Record<string, string> = {};
   let aliceMaildir = '';
@@ -98,7 +100,6 @@ describe('a running lab, driven by real peers', () => {
   });
 
   after(async () => {
-    await dovecot?.stop();
     for (const p of postfixes) await p.stop();
     for (const child of [restarted, lab]) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
@@ -121,22 +122,64 @@ describe('a running lab, driven by real peers', () => {
     assert.match(stored, /^Return-Path: <sender@fabrikam\.com>\r\n/);
     assert.match(stored, /Received: from mail\.fabrikam\.com \([^)]*\) by edge01\.contoso\.net[^;]*with ESMTPS/, 'the Edge notes the TLS session');
 
-    dovecot = await startDovecot({ address: '127.168.5.10', port: 31143, dir: join(dir.path, 'dovecot'), shareFrom: dir.path, users: [{ name: 'alice', password: 'imap-pass-1', maildir: aliceMaildir }] });
-    dovecot.grantAccess();
+    // The lab's Dovecot: alice logs on with her mailbox password, which Dovecot checks by asking Gatehouse.
     const py = spawnSync('python3', ['-c', `
 import imaplib, sys
 m = imaplib.IMAP4('127.168.5.10', 31143)
-m.login('alice', 'imap-pass-1')
+m.login('alice@contoso.com', sys.argv[1])
 m.select('INBOX')
 typ, data = m.search(None, 'SUBJECT', '"e2e swaks"')
 typ, msg = m.fetch(data[0].split()[0], '(RFC822)')
 sys.stdout.buffer.write(msg[0][1])
-m.logout()`], { timeout: 30_000 });
+m.logout()`, passwords['alice@contoso.com']], { timeout: 30_000 });
     assert.equal(py.status, 0, py.stderr.toString());
     const fetched = py.stdout.toString('latin1');
     const fetchedBody = fetched.slice(fetched.indexOf('\r\n\r\n') + 4);
     assert.equal(fetched, stored, 'Dovecot serves the stored message unchanged');
     assert.equal(Buffer.from(fetchedBody, 'latin1').toString('utf8').replace(/(\r\n)+$/, ''), body, 'the body is unchanged (swaks ends it with a CRLF of its own)');
+  });
+
+  it('serves the mailboxes over IMAP and POP3 with the mailbox passwords: curl as the lab prints it, poplib, a wrong password refused', { skip: process.getuid?.() !== 0 && 'the lab runs Dovecot as root only' }, () => {
+    // The Maildirs belong to the lab's mail user, which the Mailbox servers run as; Dovecot reads mail as that user.
+    assert.equal(statSync(aliceMaildir).uid, 61000);
+    assert.equal(statSync(kimMaildir).uid, 61000);
+    const command = /^Read mail: +(curl .*)$/m.exec(labOut)?.[1];
+    assert.ok(command, labOut.slice(-3000));
+    const curl = spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.match(curl.stdout, /^Subject: Hello from the Internet\r$/m, 'the first message in alice\'s Inbox, read with her password');
+    const pop = spawnSync('python3', ['-c', `
+import poplib, sys
+p = poplib.POP3('127.168.5.10', 31110)
+p.user('kim@fabrikam.com')
+p.pass_(sys.argv[1])
+count, size = p.stat()
+subjects = [l for i in range(1, count + 1) for l in p.retr(i)[1] if l.startswith(b'Subject: ')]
+print(count, b' | '.join(subjects).decode())
+p.quit()`, passwords['kim@fabrikam.com']], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(pop.status, 0, pop.stderr);
+    assert.match(pop.stdout, /Subject: Hello from Contoso/);
+    const wrong = spawnSync('python3', ['-c', `
+import imaplib, sys
+m = imaplib.IMAP4('127.168.5.10', 31143)
+try:
+    m.login('alice@contoso.com', 'not-her-password')
+    print('LOGGED ON')
+except imaplib.IMAP4.error as e:
+    print('REFUSED', e)`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(wrong.status, 0, wrong.stderr);
+    assert.match(wrong.stdout, /^REFUSED .*AUTHENTICATIONFAILED/);
+    assert.doesNotMatch(readFileSync(join(labDir, 'dovecot', 'dovecot.conf'), 'utf8'), /scrypt|Lab-/, 'no password or hash in Dovecot\'s configuration');
+  });
+
+  it('writes each service\'s log to DIR/<server>/service.log (0600) and says where', () => {
+    for (const server of ['EDGE01', 'MBX01', 'MBX02', 'FAB01']) {
+      const file = join(labDir, server, 'service.log');
+      assert.equal(statSync(file).mode & 0o777, 0o600, file);
+      assert.match(readFileSync(file, 'utf8'), /"event":"service\.ready"/, file);
+      assert.ok(labOut.includes(`its log: ${file}`), `the transcript names ${file}`);
+    }
+    assert.match(labOut, new RegExp(`^Service logs: +${join(labDir, 'EDGE01', 'service.log').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
   });
 
   it('swaks as bob\'s mail client on 587 (STARTTLS + AUTH): out through the Edge to fabrikam.com, no internal headers leaked', async () => {

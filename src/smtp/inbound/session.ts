@@ -42,7 +42,7 @@ import { parseHeader, processHeader, rfc5322Date } from './message-headers.js';
 import { originalClientIp } from './original-client.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
 import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
-import type { TransportMetrics } from '../../observability/metrics.js';
+import type { RefusalReason, TransportMetrics } from '../../observability/metrics.js';
 
 /** What a Mailbox server's sessions ask the organization's recipients (directory/recipients.ts). */
 export interface RecipientLookup {
@@ -180,6 +180,7 @@ export class InboundSession extends EventEmitter {
     this.protocol('+', '');
     if (this.refusal) {
       this.log.log('warn', 'smtp.in.connection.limited', { limit: this.refusal === 'connector' ? 'MaxInboundConnection' : 'MaxInboundConnectionPerSource' });
+      this.refused('connection_limit');
       this.reply(this.refusal === 'connector' ? Replies.connectionLimit : Replies.connectionLimitPerSource);
       this.close();
       return;
@@ -563,6 +564,7 @@ export class InboundSession extends EventEmitter {
   private async authFailed(failure: LogonFailure): Promise<void> {
     this.logonFailures++;
     this.services.metrics?.authFailures.inc({ connector: this.connector.identity });
+    this.refused('auth_failed');
     // The growing wait stays within half the connector's inactivity timeout (else the session would time out instead of answering).
     const delayMs = Math.min(this.connector.authTarpitMs + failure.extraDelayMs, Math.max(this.connector.authTarpitMs, this.connector.connectionInactivityTimeoutMs / 2));
     this.log.log('warn', 'smtp.in.auth.failed', { reason: failure.reason, failures: this.logonFailures, ...failure.fields, delayMs });
@@ -585,13 +587,17 @@ export class InboundSession extends EventEmitter {
       this.close();
       return;
     }
-    if (this.connector.requireTls && !this.state.tlsActive) return this.reply(Replies.startTlsRequired);
+    if (this.connector.requireTls && !this.state.tlsActive) {
+      this.refused('tls_required');
+      return this.reply(Replies.startTlsRequired);
+    }
     // The organization's own servers (authenticated, or externally secured) relay for any domain: Domain Security is for partners.
     const secured = this.principal.kind !== 'anonymous' ? { kind: 'not-required' as const }
       : domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
     if (secured.kind === 'refused') {
       this.log.log('warn', 'smtp.in.mail.domain-security-failed', { sender, domain: secured.domain, reason: secured.reason });
       this.protocol('*', '', `Domain security failed for ${secured.domain}: ${secured.reason}`);
+      if (!this.state.tlsActive) this.refused('tls_required');
       return this.reply(secured.reply);
     }
     if (secured.kind === 'secured') {
@@ -601,7 +607,10 @@ export class InboundSession extends EventEmitter {
     const refused = senderRefusal(this.admission, sender);
     if (refused) return this.reply(refused);
     const sizeLimit = this.sizeLimit();
-    if (sizeLimit !== null && params.size !== undefined && params.size > sizeLimit) return this.reply(Replies.messageTooBig);
+    if (sizeLimit !== null && params.size !== undefined && params.size > sizeLimit) {
+      this.refused('message_size');
+      return this.reply(Replies.messageTooBig);
+    }
     // Client submission: a mailbox user sends only as one of its own addresses.
     const own = this.submitterAddresses();
     if (own) {
@@ -619,6 +628,7 @@ export class InboundSession extends EventEmitter {
     const keys = this.rateKeys(sender);
     if (!this.services.rates.tryCount(keys, this.connector.messageRateLimit)) {
       this.log.log('warn', 'smtp.in.rate-limited', { keys, limit: this.connector.messageRateLimit });
+      this.refused('rate_limit');
       this.reply(Replies.messageRateLimit);
       this.close();
       return;
@@ -668,11 +678,15 @@ export class InboundSession extends EventEmitter {
     const accepted = acceptedDomainFor(this.config.acceptedDomains, rcptDomain);
     if (relayRefusal(this.admission, rcptDomain)) {
       this.log.log('info', 'smtp.in.rcpt.relay-denied', { recipient: rcptAddress, principal: describePrincipal(this.principal) });
+      this.refused('relay_denied');
       return this.refuseRecipient(Replies.unableToRelay);
     }
     if (accepted && this.services.recipients) {
       const refused = directoryRefusal(this.admission, accepted, this.services.recipients.find(rcptAddress));
-      if (refused === Replies.userUnknown) this.log.log('info', 'smtp.in.rcpt.unknown', { recipient: rcptAddress });
+      if (refused === Replies.userUnknown) {
+        this.log.log('info', 'smtp.in.rcpt.unknown', { recipient: rcptAddress });
+        this.refused('unknown_recipient');
+      }
       if (refused) return this.refuseRecipient(refused);
     }
     tx.recipients.push({
@@ -713,6 +727,7 @@ export class InboundSession extends EventEmitter {
     this.chunk = null;
     if (!chunk) return;
     if (chunk.refusal) {
+      if (chunk.refusal === Replies.messageTooBig) this.refused('message_size');
       if (chunk.protocolError) this.error(chunk.refusal);
       else this.reply(chunk.refusal);
       return;
@@ -721,6 +736,7 @@ export class InboundSession extends EventEmitter {
     if (intake && (intake.tooBig || intake.headerTooBig) && !chunk.last) {
       // Nothing more of this message will be kept: say so now, not after more chunks.
       const reply = intake.tooBig ? Replies.messageTooBig : Replies.headerTooBig;
+      if (intake.tooBig) this.refused('message_size');
       this.state.onTransactionEnd();
       this.endTransaction();
       this.reply(reply);
@@ -744,7 +760,10 @@ export class InboundSession extends EventEmitter {
       await intake.discard();
       this.reply(reply);
     };
-    if (intake.tooBig) return refuse(Replies.messageTooBig);
+    if (intake.tooBig) {
+      this.refused('message_size');
+      return refuse(Replies.messageTooBig);
+    }
     if (intake.headerTooBig) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: 'header-too-large', sender: tx.sender });
       return refuse(Replies.headerTooBig);
@@ -789,6 +808,7 @@ export class InboundSession extends EventEmitter {
     const sendLimit = this.userMaxSendSize();
     if (sendLimit !== null && size > sendLimit) {
       this.log.log('info', 'smtp.in.data.send-size-exceeded', { user: this.principal.kind === 'user' ? this.principal.name : '', size, limit: sendLimit });
+      this.refused('message_size');
       return refuse(enhancedReply(552, '5.3.4', 'Message size exceeds the sender\'s MaxSendSize'));
     }
     const own = this.submitterAddresses();
@@ -845,6 +865,11 @@ export class InboundSession extends EventEmitter {
       this.reply(Replies.tooManyErrors);
       this.close();
     }
+  }
+
+  /** Counts a refusal for gatehouse_smtp_refused_total (metrics.ts: the reasons are a fixed set). */
+  private refused(reason: RefusalReason): void {
+    this.services.metrics?.refusal(this.connector.identity, reason);
   }
 
   private reply(reply: SmtpReply): void {
