@@ -30,8 +30,9 @@ const USAGE = `usage:
                                                                  address only; with a token file, /metrics
                                                                  needs "Authorization: Bearer <token>" and
                                                                  /health answers its status alone without it)
-  gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
-                                                                 exit 0 running, 3 not running)
+  gatehouse status [--data DIR] [--json]                         (running or not, bound addresses, queue summary;
+                                                                 exit 0 running, 3 not running, 4 degraded: some
+                                                                 Receive connectors could not bind)
   gatehouse backup [--data DIR] --to FILE                        (a consistent copy of the server, running or not:
                                                                  its stores, keys, queue with its spool, Maildir
                                                                  and logs, and a SQLite organization store; one
@@ -182,9 +183,9 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       case 'status': {
-        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--json': 'switch' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-        return runStatus(dataDir(flags), (t) => process.stdout.write(t));
+        return runStatus(dataDir(flags), (t) => process.stdout.write(t), { json: flags.has('--json') });
       }
       case 'backup': {
         const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--to': 'value' });
