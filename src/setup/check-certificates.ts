@@ -35,10 +35,12 @@ export function checkCertificates(dir: string, certs: ModelObject[], connectors:
     if (!info) continue;
     const names = Array.isArray(cert.values.CertificateDomains) ? cert.values.CertificateDomains.map(String) : [];
     const fqdn = names.find((n) => !n.startsWith('*.')) ?? String(cert.values.Subject).replace(/^CN=/i, '').split(',')[0];
+    // A new self-signed certificate takes its place, then the old one goes (import a CA-issued one instead where peers check).
+    const replace = `${renew(fqdn)} && ${shellFix(dir, `Remove-ExchangeCertificate -Thumbprint ${String(cert.values.Name)} -Confirm:$false`)}`;
     if (info.notAfter < now) {
-      out.push({ area: 'certificates', problem: `certificate ${String(cert.values.Name)} (${String(cert.values.Subject)}), enabled for SMTP, expired on ${day(info.notAfter)}`, fix: `${renew(fqdn)} && ${shellFix(dir, `Remove-ExchangeCertificate -Thumbprint ${String(cert.values.Name)} -Confirm:$false`)}` });
+      out.push({ area: 'certificates', problem: `certificate ${String(cert.values.Name)} (${String(cert.values.Subject)}), enabled for SMTP, expired on ${day(info.notAfter)}`, fix: replace });
     } else if (info.notAfter.getTime() - now.getTime() < SOON_MS) {
-      out.push({ area: 'certificates', problem: `certificate ${String(cert.values.Name)} (${String(cert.values.Subject)}), enabled for SMTP, expires on ${day(info.notAfter)}, within 30 days`, fix: renew(fqdn) });
+      out.push({ area: 'certificates', problem: `certificate ${String(cert.values.Name)} (${String(cert.values.Subject)}), enabled for SMTP, expires on ${day(info.notAfter)}, within 30 days`, fix: replace });
     }
   }
   return out;

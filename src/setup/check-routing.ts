@@ -29,7 +29,8 @@ export function checkReceiveBindings(dir: string, role: ServerRoleName, connecto
       out.push({
         area: 'receive-connectors',
         problem: `Receive connectors ${c.server}\\${String(c.values.Name)} and ${c.server}\\${other} collide: ${p.message} Which one takes a connection is undefined`,
-        fix: shellFix(dir, `Set-ReceiveConnector ${psName(String(c.values.Name))} -Enabled $false`),
+        // Validation refuses the change unless it ends the collision: a binding of its own for one of the two.
+        fix: shellFix(dir, `Set-ReceiveConnector ${psName(other)} -Bindings IP.ADDRESS:PORT`),
       });
     }
   }
