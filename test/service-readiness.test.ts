@@ -37,7 +37,9 @@ class NotifyReceiver {
   }
 
   static async start(path: string): Promise<NotifyReceiver> {
-    const code = ['import json, socket, sys', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', `s.bind(${JSON.stringify(path)})`, 'print("bound", flush=True)',
+    // "@name" is a socket in the abstract namespace, as NOTIFY_SOCKET may name one.
+    const address = path.startsWith('@') ? `"\\0" + ${JSON.stringify(path.slice(1))}` : JSON.stringify(path);
+    const code = ['import json, socket, sys', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', `s.bind(${address})`, 'print("bound", flush=True)',
       'while True:', '    print(json.dumps(s.recv(4096).decode()), flush=True)'].join('\n');
     const child = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     const r = new NotifyReceiver(path, child);
@@ -167,6 +169,18 @@ describe('start and status tell the truth; systemd readiness', () => {
     assert.equal(await service.stop(), 0);
     service = undefined;
     await stopping;
+  });
+
+  it('reaches a notify socket in the abstract namespace ("@name")', async () => {
+    receiver?.stop();
+    receiver = await NotifyReceiver.start(`@gatehouse-readiness-${process.pid}`);
+    service = await startService(edge, [], { NOTIFY_SOCKET: receiver.path });
+    await receiver.waitFor('READY=1');
+    const stopping = receiver.waitFor('STOPPING=1');
+    assert.equal(await service.stop(), 0);
+    service = undefined;
+    await stopping;
+    assert.deepEqual(receiver.messages.filter((m) => m.includes('WATCHDOG=1')), [], 'no watchdog pings over the whole run without WATCHDOG_USEC');
   });
 
   it('the unit is Type=notify, hardened to an exposure of 4.0 or lower, and verifies', (t) => {
