@@ -14,6 +14,7 @@ import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
+import { runCheck } from './check-command.js';
 import { runLab } from './lab-command.js';
 import { KeyRotationError, rotateKey } from '../setup/key-rotation.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
@@ -32,8 +33,14 @@ const USAGE = `usage:
                                                                  as in the README; with a token file, /metrics
                                                                  needs "Authorization: Bearer <token>" and
                                                                  /health answers its status alone without it)
-  gatehouse status [--data DIR]                                  (running or not, bound addresses, queue summary;
-                                                                 exit 0 running, 3 not running)
+  gatehouse status [--data DIR] [--json]                         (running or not, bound addresses, queue summary;
+                                                                 exit 0 running, 3 not running, 4 degraded: some
+                                                                 Receive connectors could not bind)
+  gatehouse check [--data DIR] [--offline] [--json]             (the whole configuration of a server, as postfix
+                                                                 check: modes, certificates, bindings, routes, DNS
+                                                                 servers (not probed with --offline), credentials,
+                                                                 the organization store; each finding with the
+                                                                 command that fixes it; exit 0 clean, 1 findings)
   gatehouse backup [--data DIR] --to FILE                        (a consistent copy of the server, running or not:
                                                                  its stores, keys, queue with its spool, Maildir
                                                                  and logs, and a SQLite organization store; one
@@ -149,7 +156,7 @@ export function metricsAddress(text: string): { host: string; port: number } {
 }
 
 /** Commands that create files in server folders. */
-const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'lab', 'backup', 'restore', 'rotate-key', 'dovecot-auth']);
+const PRIVATE_COMMANDS = new Set(['setup', 'shell', 'start', 'status', 'check', 'lab', 'backup', 'restore', 'rotate-key', 'dovecot-auth']);
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -186,9 +193,14 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       case 'status': {
-        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value' });
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--json': 'switch' });
         if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
-        return runStatus(dataDir(flags), (t) => process.stdout.write(t));
+        return runStatus(dataDir(flags), (t) => process.stdout.write(t), { json: flags.has('--json') });
+      }
+      case 'check': {
+        const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--offline': 'switch', '--json': 'switch' });
+        if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+        return await runCheck(dataDir(flags), { offline: flags.has('--offline'), json: flags.has('--json') }, (t) => process.stdout.write(t));
       }
       case 'backup': {
         const { flags, rest: extra } = parseFlags(rest, { '--data': 'value', '--to': 'value' });

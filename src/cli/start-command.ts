@@ -2,7 +2,10 @@
 // for systemd or a terminal. Logs are JSON lines on standard output; the
 // readiness line (event "service.ready") names every bound address. SIGHUP
 // re-reads the configuration; SIGTERM and SIGINT stop accepting, let
-// sessions finish, and exit 0. The status file (service.json) tells
+// sessions finish, and exit 0. When no enabled Receive connector can bind,
+// the service does not start: it exits 1 with each address and why. Under a
+// `Type=notify` systemd unit it says READY=1 once the listeners are bound
+// (and pings the watchdog when the unit sets WatchdogSec). The status file (service.json) tells
 // `gatehouse status` what is running, and keeps a second service off the folder.
 // Before anything runs, the server folder (and a Mailbox server's organization
 // store, and log folders kept elsewhere) must be private to the service's user,
@@ -15,6 +18,7 @@ import { loadMetricsToken, MetricsTokenError } from '../observability/metrics-to
 import { loadTransportConfig } from '../roles/transport-config.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
+import { ServiceNotifier } from '../roles/service-notify.js';
 import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/folder-privacy.js';
 import { openServiceServer, organizationStoreOf, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
@@ -75,10 +79,13 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   const metricsUrl = metrics && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics`;
   const metricsTokenFile = endpoint?.token?.file;
   const startedAt = new Date().toISOString();
-  const onApplied = (listening: string[], changeCounter: number) => {
+  const notifier = ServiceNotifier.fromEnvironment(log);
+  let ready = false;
+  const onApplied = (listening: string[], changeCounter: number, failed: string[]) => {
+    if (ready) notifier?.status(serviceState(listening, failed));
     try {
       writeServiceStatus(server.dataDir, {
-        server: server.name, role: server.role, fqdn: server.fqdn, pid: process.pid, startedAt, listening,
+        server: server.name, role: server.role, fqdn: server.fqdn, pid: process.pid, startedAt, listening, ...(failed.length > 0 && { failed }),
         ...(metricsUrl && { metrics: metricsUrl }), ...(metricsTokenFile && { metricsTokenFile }), changeCounter, appliedAt: new Date().toISOString(),
       });
     } catch (err) {
@@ -88,13 +95,29 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   const service = new TransportService(server, log.child({ server: server.name }), { ...(endpoint && { metrics: endpoint }), onApplied });
   let bound;
   try {
+    await notifier?.open();
     bound = await service.start();
   } catch (err) {
     log.log('error', 'service.start.failed', { error: (err as Error).message });
     await service.stop(0).catch(() => undefined);
     removeServiceStatus(server.dataDir);
+    notifier?.close();
     return 1;
   }
+  const failed = service.listenerFailures();
+  if (bound.length === 0 && failed.length > 0) {
+    log.log('error', 'service.start.failed', {
+      server: server.name, error: `none of the enabled Receive connectors could listen: ${failed.join('; ')}`, failed,
+      action: 'free these addresses, or change the Bindings of the Receive connectors (gatehouse shell -c \'Set-ReceiveConnector NAME -Bindings ADDRESS:PORT\'), then start again',
+    });
+    await service.stop(0).catch(() => undefined);
+    removeServiceStatus(server.dataDir);
+    notifier?.close();
+    return 1;
+  }
+  ready = true;
+  notifier?.ready(serviceState(bound.map(describeListener), failed));
+  if (failed.length > 0) log.log('warn', 'service.degraded', { server: server.name, failed, action: 'the other Receive connectors run; gatehouse status exits 4 until every binding listens' });
   log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metricsUrl && { metrics: metricsUrl, metricsAuthentication: metricsTokenFile ? 'bearer' : 'none' }) });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -102,14 +125,21 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
       if (stopping) return;
       stopping = true;
       log.log('info', 'service.stopping', { signal });
+      notifier?.stopping();
       const dataDir = server.dataDir;
       service.stop().then(
-        () => { removeServiceStatus(dataDir); log.log('info', 'service.stopped', {}); resolve(0); },
-        (err) => { removeServiceStatus(dataDir); log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
+        () => { removeServiceStatus(dataDir); notifier?.close(); log.log('info', 'service.stopped', {}); resolve(0); },
+        (err) => { removeServiceStatus(dataDir); notifier?.close(); log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
       );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => void service.reload('SIGHUP'));
   });
+}
+
+/** The one-line STATUS= systemd shows in `systemctl status`. */
+function serviceState(listening: string[], failed: string[]): string {
+  const on = listening.length === 0 ? 'listening on nothing (every Receive connector is disabled)' : `listening on ${listening.length} address${listening.length === 1 ? '' : 'es'}`;
+  return failed.length === 0 ? on : `degraded: ${on}, ${failed.length} failed to bind (gatehouse status)`;
 }

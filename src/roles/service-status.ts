@@ -2,7 +2,7 @@
 // who is running (pid, since when), what it listens on, where its metrics
 // are, and which configuration it applied. `gatehouse start` writes it
 // atomically at start and after every reload and removes it at a clean stop;
-// `gatehouse status` reads it, and `start` refuses a folder whose service is
+// `gatehouse status` reads it (degraded when some listeners failed), and `start` refuses a folder whose service is
 // still alive. A file left by a killed service names a dead pid and counts as
 // stopped.
 
@@ -18,6 +18,8 @@ export interface ServiceStatus {
   pid: number;
   startedAt: string;
   listening: string[];
+  /** Sockets of enabled Receive connectors that could not be bound, with why (the service is degraded). */
+  failed?: string[];
   metrics?: string;
   /** The bearer token file of the metrics endpoint (its path; the token is never written here). */
   metricsTokenFile?: string;

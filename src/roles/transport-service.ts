@@ -36,8 +36,8 @@ const POLL_MS = 500;
 
 export interface TransportServiceOptions {
   metrics?: MetricsEndpoint;
-  /** Called after the configuration is applied (start and every reload) with what is bound. */
-  onApplied?: (listening: string[], changeCounter: number) => void;
+  /** Called after the configuration is applied (start and every reload) with what is bound and what could not be. */
+  onApplied?: (listening: string[], changeCounter: number, failed: string[]) => void;
 }
 
 export class TransportService {
@@ -136,7 +136,7 @@ export class TransportService {
     this.pruneTracking();
     let minutes = 0;
     this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); if (++minutes % 60 === 0) this.pruneTracking(); }, 60_000);
-    this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter);
+    this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter, this.listenerFailures());
     return bound;
   }
 
@@ -158,9 +158,14 @@ export class TransportService {
       if (next.hubTransport !== before) this.componentStateChanged(before, next.hubTransport);
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
       this.log.log('info', 'config.applied', { reason, changeCounter: next.changeCounter, listening: bound.map(describeListener) });
-      this.options.onApplied?.(bound.map(describeListener), next.changeCounter);
+      this.options.onApplied?.(bound.map(describeListener), next.changeCounter, this.listenerFailures());
     });
     return this.reloading;
+  }
+
+  /** The enabled Receive connectors' sockets that could not be bound, each with its connectors and why. */
+  listenerFailures(): string[] {
+    return this.listeners.failures().map((f) => `${describeListener({ key: '', ...f })}: ${f.reason}`);
   }
 
   /**

@@ -18,6 +18,8 @@ export interface BoundListener {
 
 export class Listeners {
   private readonly servers = new Map<string, { server: Server; plan: ListenAddress }>();
+  /** The planned sockets that could not be bound at the last apply, with why. */
+  private failed: { address: string; port: number; connectors: string[]; reason: string }[] = [];
 
   constructor(private readonly onConnection: (socket: Socket) => void, private readonly log: Logger) {}
 
@@ -33,6 +35,7 @@ export class Listeners {
         entry.plan = wanted.get(key)!;
       }
     }
+    this.failed = [];
     await Promise.all(plan.filter((p) => !this.servers.has(p.key)).map((p) => this.open(p)));
     return this.bound();
   }
@@ -43,6 +46,10 @@ export class Listeners {
       const port = addr && typeof addr === 'object' ? addr.port : plan.port;
       return { key: plan.key, address: plan.address, port, connectors: plan.connectors };
     });
+  }
+
+  failures(): { address: string; port: number; connectors: string[]; reason: string }[] {
+    return [...this.failed];
   }
 
   close(): Promise<void> {
@@ -62,6 +69,7 @@ export class Listeners {
           address: `${plan.address}:${plan.port}`, connectors: plan.connectors, code: err.code, reason: why,
           action: 'change the Bindings of these Receive connectors (Set-ReceiveConnector -Bindings) or free the address',
         });
+        this.failed.push({ address: plan.address, port: plan.port, connectors: plan.connectors, reason: why });
         resolve();
       };
       server.once('error', fail);
