@@ -13,7 +13,7 @@ function Test-Connector([string]$Name) {
         Get-SendConnector $Name -ErrorAction Stop | Out-Null
         return $true
     } catch {
-        Write-Output ("missing: {0} ({1})" -f $Name, $_.CategoryInfo.Reason)
+        Write-Host ("missing: {0} ({1})" -f $Name, $_.CategoryInfo.Reason)
         return $false
     } finally {
         $script:checked++
@@ -60,8 +60,8 @@ while ($true) {
 }
 
 # Queues through the pipeline: every message of the smart host's queue
-$queue = Get-TransportService | Get-Queue | Where-Object { $_.NextHopDomain -eq 'partner.example' }
-"queue status: $($queue.Status), messages: $($queue.MessageCount)"
+$queue = Get-TransportService | Get-Queue | Where-Object { $_.DeliveryType -eq 'SmartHostConnectorDelivery' }
+"queue to $($queue.NextHopDomain): $($queue.Status), $($queue.MessageCount) messages"
 $messages = Get-Queue $queue.Identity | Get-Message | Sort-Object Subject
 $messages | ForEach-Object { "message: $($_.Subject)" }
 $messages | Select-Object Subject, FromAddress, Status | Export-Csv -Path "$ReportDir/messages.csv" -NoTypeInformation
@@ -74,7 +74,18 @@ Get-SendConnector "No Such Connector" 2>&1 >> "$ReportDir/errors.txt"
 $lines = Get-Content "$ReportDir/summary.txt"
 "summary has $($lines.Count) lines; errors file exists: $(Test-Path "$ReportDir/errors.txt")"
 
+# A maintenance window, as dates and spans
+$start = [datetime]"2026-12-12 22:00"
+$window = [timespan]"02:30:00"
+"window: {0:yyyy-MM-dd HH:mm} to {1:HH:mm} ({2} minutes)" -f $start, $start.Add($window), $window.TotalMinutes
+for ($i = 3; $i -ge 1; $i--) { "countdown $i" }
+$note = @"
+Edge $((Get-TransportService).Name): $((Get-SendConnector).Count) Send connectors
+"@
+$note.Trim()
+
 # Clean up, without asking
 Remove-SendConnector "To Fabrikam" -Confirm:$false
 "left: " + ((Get-SendConnector | Sort-Object Name | ForEach-Object { $_.Name }) -join ', ')
-"errors recorded: $($Error.Count)"
+"errors recorded: $($Error.Count), last: $($Error[0].CategoryInfo.Reason)"
+exit 0
