@@ -20,6 +20,9 @@ import { startService, type RunningService } from './harness/service.js';
 const EDGE = '127.41.0.1';
 const DEAD_SMART_HOST = '127.41.0.9';
 const MBX = '127.41.1.1';
+/** Where the held mail's smart host would listen: a port nothing on this machine serves (a server of
+ * another test bound to 0.0.0.0:25 would otherwise take the mail). */
+const DEAD_PORT = 47;
 
 function golden(name: string): { script: string; expected: string } {
   return { script: join(ROOT, 'test', 'scripts', `${name}.ps1`), expected: readFileSync(join(ROOT, 'test', 'scripts', `${name}.expected`), 'utf8') };
@@ -48,7 +51,7 @@ describe('the golden admin script on an Edge', () => {
     const c = await gatehouse(['shell', '--data', data], { input: [
       'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay | Out-Null',
       'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true | Out-Null',
-      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${DEAD_SMART_HOST} | Out-Null`,
+      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${DEAD_SMART_HOST} -Port ${DEAD_PORT} | Out-Null`,
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -RemoteIPRanges 127.0.0.0/8,10.0.0.0/8 -TarpitInterval 00:00:00`,
       'Set-TransportService EDGE01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',
     ].join('\n') + '\n' });
@@ -113,7 +116,7 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
       'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
       'New-MailboxDatabase DB1 -Server MBX01 | Out-Null',
       'New-Mailbox -Name erin -Alias erin -UserPrincipalName erin@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Erin-Pass-1" -AsPlainText -Force) | Out-Null',
-      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts 127.41.1.9 | Out-Null`,
+      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts 127.41.1.9 -Port ${DEAD_PORT} | Out-Null`,
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
       `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
       'Set-TransportService MBX01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',

@@ -25,7 +25,7 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     // The local shell runs with its operating-system user's rights; its changes are audited under that name.
     const env: ShellEnvironment = {
       commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn,
-      commandObserver: adminAuditRecorder(server, { caller: userInfo().username, origin: 'local' }),
+      commandObserver: adminAuditRecorder(server, { caller: localUserName(), origin: 'local' }),
     };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
@@ -47,5 +47,14 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     return session.exitCode ?? (ok ? 0 : 1);
   } finally {
     server.close();
+  }
+}
+
+/** Who runs this shell, for the audit log: the login name, or `uid N` for a user the system has no name for. */
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
   }
 }

@@ -226,6 +226,9 @@ export const EXAMPLES: Record<string, Example[]> = {
   'Set-RemoteDomain': [
     { code: 'Set-RemoteDomain Default -AutoReplyEnabled $false', remarks: 'Sends no automatic replies to the Internet.' },
   ],
+  'Get-AdminAuditLogConfig': [
+    { code: 'Get-AdminAuditLogConfig | Format-List AdminAuditLogEnabled,AdminAuditLogAgeLimit,AdminAuditLogCmdlets', remarks: 'Shows whether state-changing cmdlets are recorded, and for how long entries are kept.' },
+  ],
   'Remove-RemoteDomain': [
     { code: 'Remove-RemoteDomain Fabrikam -Confirm:$false', remarks: 'Removes the settings for fabrikam.com; its mail follows the Default remote domain again.' },
   ],

@@ -15,7 +15,7 @@ export const SERVER_MANAGEMENT = 'Server Management';
 /** Gatehouse's management roles, with Exchange 2013's names. */
 export const MANAGEMENT_ROLES = [
   'Audit Logs', 'Databases', 'Distribution Groups', 'Exchange Connectors', 'Exchange Server Certificates', 'Exchange Servers',
-  'Exchange Virtual Directories', 'Mail Recipients', 'Message Tracking', 'Monitoring', 'Organization Configuration',
+  'Exchange Virtual Directories', 'Mail Recipients', 'Message Tracking', 'Monitoring', 'Organization Configuration', 'Organization Transport Settings',
   'Receive Connectors', 'Remote and Accepted Domains', 'Role Management', 'Security Group Creation and Membership', 'Transport Queues',
   'View-Only Audit Logs', 'View-Only Configuration', 'View-Only Recipients',
 ] as const;
