@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--peers gatehouse,postfix,haraka] [--reps N]`:
+// `npm run bench [-- --quick] [--peers gatehouse,postfix,haraka] [--reps N]`
+// (also mailbox-sqlite,mailbox-pg: a Mailbox server with its organization in SQLite or PostgreSQL):
 // Gatehouse, Postfix and Haraka relaying the same load (Postfix's
 // smtp-source, one session per message) for contoso.com to one smart host
 // (Postfix's smtp-sink), interleaved in one run so that the machine's noise
@@ -15,12 +16,14 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../src/lab/seed-script.js';
 import { acceptLatencies, percentile, smtpSource } from './load.js';
-import { GatehousePeer, HarakaPeer, PostfixPeer, processTree, rssMb, type PeerName, type RelayPeer } from './peers.js';
+import { GatehousePeer, HarakaPeer, MailboxPeer, PostfixPeer, processTree, rssMb, type PeerName, type RelayPeer } from './peers.js';
 import { chart, median, table, type Row } from './report.js';
 import { Sink } from './sink.js';
 
 const SINK = { address: '127.0.80.9', port: 2626 };
-const ADDRESSES: Record<PeerName, string> = { gatehouse: '127.0.80.1', postfix: '127.0.80.2', haraka: '127.0.80.3' };
+const ADDRESSES: Record<PeerName, string> = { gatehouse: '127.0.80.1', postfix: '127.0.80.2', haraka: '127.0.80.3', 'mailbox-sqlite': '127.0.80.4', 'mailbox-pg': '127.0.80.5' };
+/** The mailbox-pg peer's PostgreSQL. */
+const DATABASE = { address: '127.0.80.6', port: 5432 };
 const PORT = 2525;
 
 interface Options { quick: boolean; peers: PeerName[]; reps: number; out: string }
@@ -35,7 +38,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown option ${a} (use --quick, --peers gatehouse,postfix,haraka, --reps N, --out DIR)`);
   }
-  if (o.peers.some((p) => !(p in ADDRESSES))) throw new Error('--peers takes gatehouse, postfix and haraka');
+  if (o.peers.some((p) => !(p in ADDRESSES))) throw new Error('--peers takes gatehouse, postfix, haraka, mailbox-sqlite and mailbox-pg');
   if (!(o.reps >= 1 && o.reps <= 20)) throw new Error('--reps takes 1 to 20');
   return o;
 }
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
     new GatehousePeer(ADDRESSES.gatehouse, PORT, SINK, scratch),
     new PostfixPeer(ADDRESSES.postfix, PORT, SINK, scratch),
     new HarakaPeer(ADDRESSES.haraka, PORT, SINK, scratch, cache),
+    new MailboxPeer('mailbox-sqlite', ADDRESSES['mailbox-sqlite'], PORT, SINK, scratch),
+    new MailboxPeer('mailbox-pg', ADDRESSES['mailbox-pg'], PORT, SINK, scratch, DATABASE),
   ].filter((p) => o.peers.includes(p.name));
   const started: RelayPeer[] = [];
   const t0 = Date.now();
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
         const s = await runPoint(p, sink, c, size, n);
         const key = `${p.name}|${size}|${c}`;
         samples.set(key, [...(samples.get(key) ?? []), s]);
-        log(`  rep ${r} ${p.name.padEnd(9)} size ${String(size).padStart(6)} c=${String(c).padStart(2)} n=${n}: ${s.ok ? `${s.msgsPerS.toFixed(0)} msgs/s` : `FAILED (${s.error})`}, RSS ${s.rss.toFixed(0)} MB`);
+        log(`  rep ${r} ${p.name.padEnd(14)} size ${String(size).padStart(6)} c=${String(c).padStart(2)} n=${n}: ${s.ok ? `${s.msgsPerS.toFixed(0)} msgs/s` : `FAILED (${s.error})`}, RSS ${s.rss.toFixed(0)} MB`);
       }
     }
 

@@ -16,8 +16,9 @@ import { startPostfix, type Postfix } from '../test/harness/postfix.js';
 import { ROOT } from '../src/lab/seed-script.js';
 import { waitForPort } from '../src/lab/port-probe.js';
 import { stopChild } from '../src/lab/stop-child.js';
+import { PgCluster } from '../src/lab/postgres-cluster.js';
 
-export type PeerName = 'gatehouse' | 'postfix' | 'haraka';
+export type PeerName = 'gatehouse' | 'postfix' | 'haraka' | 'mailbox-sqlite' | 'mailbox-pg';
 
 export interface RelayPeer {
   readonly name: PeerName;
@@ -101,6 +102,69 @@ export class GatehousePeer implements RelayPeer {
 
   async stop(): Promise<void> {
     if (this.child) await stopChild(this.child, 20_000);
+  }
+}
+
+/**
+ * A Mailbox server relaying contoso.com (an internal relay domain) to the sink, with its
+ * organization in SQLite (mailbox-sqlite) or in a private PostgreSQL cluster (mailbox-pg): the
+ * same load through both shows what the organization store's engine costs per message.
+ */
+export class MailboxPeer implements RelayPeer {
+  version = '';
+  private child?: ChildProcess;
+  private cluster?: PgCluster;
+  private readonly data: string;
+  private readonly env: NodeJS.ProcessEnv;
+  constructor(readonly name: 'mailbox-sqlite' | 'mailbox-pg', readonly address: string, readonly port: number, private readonly sink: { address: string; port: number }, private readonly scratch: string, private readonly database?: { address: string; port: number }) {
+    this.data = join(scratch, name, 'MBX01');
+    this.env = { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', PGPASSWORD: 'bench-organization' };
+  }
+
+  private shell(script: string): void {
+    const r = spawnSync(process.execPath, [BIN, 'shell', '--data', this.data], { input: script, encoding: 'utf8', timeout: 60_000, env: this.env });
+    if (r.status !== 0 || r.stderr.trim()) throw new Error(`gatehouse shell failed: ${r.stdout}\n${r.stderr}`);
+  }
+
+  async start(): Promise<void> {
+    let org: string[] = [];
+    if (this.name === 'mailbox-pg') {
+      const dir = join(this.scratch, this.name, 'db');
+      mkdirSync(dir, { recursive: true });
+      this.cluster = new PgCluster({ dir, host: this.database!.address, port: this.database!.port });
+      this.cluster.start();
+      this.cluster.createDatabase('contoso', 'gatehouse', 'bench-organization');
+      org = ['--org', this.cluster.url('contoso', 'gatehouse', 'sslmode=disable')];
+    }
+    execFileSync(process.execPath, [BIN, 'setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', this.data, ...org], { stdio: 'ignore', env: this.env });
+    this.shell([
+      'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay | Out-Null',
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${this.address}:${this.port} -PermissionGroups AnonymousUsers,ExchangeServers -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${this.address}:${this.port + 62}`,
+      'Set-TransportService MBX01 -MaxConnectionRatePerMinute 10000000',
+      `New-SendConnector -Name "To Sink" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port} | Out-Null`,
+    ].join('\n') + '\n');
+    this.version = `${execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim()} (Mailbox, organization in ${this.name === 'mailbox-pg' ? 'PostgreSQL' : 'SQLite'})`;
+    this.child = spawn(process.execPath, [BIN, 'start', '--data', this.data], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
+    await waitForPort(this.address, this.port, 30_000);
+  }
+
+  queueEmpty(): boolean {
+    const db = new Database(join(this.data, 'queue.db'), { readonly: true });
+    try {
+      return (db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE status IN ('Ready', 'Retry') AND address LIKE '%@contoso.com'").get() as { n: number }).n === 0;
+    } finally {
+      db.close();
+    }
+  }
+
+  rootPids(): number[] {
+    return this.child?.pid ? [this.child.pid] : [];
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, 20_000);
+    await this.cluster?.stop();
   }
 }
 

@@ -39,7 +39,7 @@ export function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
-const COLORS: Record<PeerName, string> = { gatehouse: '#2b6cb0', postfix: '#dd6b20', haraka: '#718096' };
+const COLORS: Record<PeerName, string> = { gatehouse: '#2b6cb0', postfix: '#dd6b20', haraka: '#718096', 'mailbox-sqlite': '#38a169', 'mailbox-pg': '#805ad5' };
 
 export function chart(rows: Row[], title: string): string {
   const points = [...new Map(rows.map((r) => [`${r.size}|${r.concurrency}`, { size: r.size, c: r.concurrency }])).values()];

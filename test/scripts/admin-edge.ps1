@@ -23,6 +23,14 @@ function Test-Connector([string]$Name) {
 $checked = 0
 New-Item -ItemType Directory -Path $ReportDir -Force | Out-Null
 
+# Queues through the pipeline, first (a configuration change makes the service route waiting mail
+# again): every message of the smart host's queue
+$queue = Get-TransportService | Get-Queue | Where-Object { $_.DeliveryType -eq 'SmartHostConnectorDelivery' }
+"queue to $($queue.NextHopDomain): $($queue.Status), $($queue.MessageCount) messages"
+$messages = Get-Queue $queue.Identity | Get-Message | Sort-Object Subject
+$messages | ForEach-Object { "message: $($_.Subject)" }
+$messages | Select-Object Subject, FromAddress, Status | Export-Csv -Path "$ReportDir/messages.csv" -NoTypeInformation
+
 # New-* write the object they made
 $fabrikam = New-SendConnector -Name "To Fabrikam" -Usage Partner -AddressSpaces fabrikam.example -DNSRoutingEnabled $true
 "created: $($fabrikam.Name) ($($fabrikam.Usage), {0})" -f $fabrikam.AddressSpaces[0].Domain
@@ -58,13 +66,6 @@ while ($true) {
     if ($n -gt 4) { break }
     "pass $n"
 }
-
-# Queues through the pipeline: every message of the smart host's queue
-$queue = Get-TransportService | Get-Queue | Where-Object { $_.DeliveryType -eq 'SmartHostConnectorDelivery' }
-"queue to $($queue.NextHopDomain): $($queue.Status), $($queue.MessageCount) messages"
-$messages = Get-Queue $queue.Identity | Get-Message | Sort-Object Subject
-$messages | ForEach-Object { "message: $($_.Subject)" }
-$messages | Select-Object Subject, FromAddress, Status | Export-Csv -Path "$ReportDir/messages.csv" -NoTypeInformation
 
 # Reports as files
 Get-SendConnector | Sort-Object Name | Select-Object Name, Usage, DNSRoutingEnabled | Export-Csv "$ReportDir/send-connectors.csv" -NoTypeInformation

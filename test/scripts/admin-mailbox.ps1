@@ -17,6 +17,15 @@ function New-Onboarded {
 }
 
 New-Item -ItemType Directory -Path $ReportDir -Force | Out-Null
+
+# Mail held for the partner, first (a configuration change makes the service route waiting mail
+# again): every message, through the pipeline
+$held = Get-ExchangeServer | Get-Queue | Where-Object { $_.DeliveryType -eq 'SmartHostConnectorDelivery' }
+$held | ForEach-Object { "queue to {0}: {1} messages ({2})" -f $_.NextHopDomain, $_.MessageCount, $_.Status }
+$subjects = @()
+Get-Queue $held.Identity | Get-Message | ForEach-Object { $subjects += $_.Subject }
+"held: " + (($subjects | Sort-Object) -join '; ')
+
 $users = Import-Csv $UserFile
 "read $($users.Count) users from $UserFile"
 
@@ -49,13 +58,6 @@ Get-Mailbox -ResultSize Unlimited | Sort-Object Alias | Select-Object Alias, Dat
 # New-* give back what they made
 $db = New-MailboxDatabase -Name DB3 -Server MBX01
 "database $($db.Name) on $($db.Server)"
-
-# Mail held for the partner: every message, through the pipeline
-$held = Get-ExchangeServer | Get-Queue | Where-Object { $_.DeliveryType -eq 'SmartHostConnectorDelivery' }
-$held | ForEach-Object { "queue to {0}: {1} messages ({2})" -f $_.NextHopDomain, $_.MessageCount, $_.Status }
-$subjects = @()
-Get-Queue $held.Identity | Get-Message | ForEach-Object { $subjects += $_.Subject }
-"held: " + (($subjects | Sort-Object) -join '; ')
 
 # A do/until retry loop and a counter
 $tries = 0
