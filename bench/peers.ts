@@ -37,6 +37,16 @@ const BIN = join(ROOT, 'bin', 'gatehouse.js');
 
 
 
+/** Nothing for contoso.com waits in a Gatehouse server's queue. */
+function contosoQueueEmpty(data: string): boolean {
+  const db = new Database(join(data, 'queue.db'), { readonly: true });
+  try {
+    return (db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE status IN ('Ready', 'Retry') AND address LIKE '%@contoso.com'").get() as { n: number }).n === 0;
+  } finally {
+    db.close();
+  }
+}
+
 export class GatehousePeer implements RelayPeer {
   readonly name = 'gatehouse' as const;
   version = '';
@@ -88,12 +98,7 @@ export class GatehousePeer implements RelayPeer {
   }
 
   queueEmpty(): boolean {
-    const db = new Database(join(this.data, 'queue.db'), { readonly: true });
-    try {
-      return (db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE status IN ('Ready', 'Retry') AND address LIKE '%@contoso.com'").get() as { n: number }).n === 0;
-    } finally {
-      db.close();
-    }
+    return contosoQueueEmpty(this.data);
   }
 
   rootPids(): number[] {
@@ -150,12 +155,7 @@ export class MailboxPeer implements RelayPeer {
   }
 
   queueEmpty(): boolean {
-    const db = new Database(join(this.data, 'queue.db'), { readonly: true });
-    try {
-      return (db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE status IN ('Ready', 'Retry') AND address LIKE '%@contoso.com'").get() as { n: number }).n === 0;
-    } finally {
-      db.close();
-    }
+    return contosoQueueEmpty(this.data);
   }
 
   rootPids(): number[] {

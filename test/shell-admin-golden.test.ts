@@ -34,6 +34,14 @@ function compareLines(actual: string, expected: string): void {
   for (let i = 0; i < Math.max(a.length, e.length); i++) assert.equal(a[i], e[i], `line ${i + 1} of the transcript\n--- actual ---\n${actual}`);
 }
 
+/** Waits until both test messages wait in Retry for the smart host that does not answer (a lasting state: retries are an hour apart). */
+function heldForSmartHost(data: string, smartHost: string): Promise<void> {
+  return until(async () => {
+    const q = await gatehouse(['shell', '--data', data, '-c', `(Get-Queue | Where-Object { $_.NextHopDomain -eq "[${smartHost}]" -and $_.Status -eq "Retry" }).MessageCount`]);
+    return q.stdout.trim() === '2';
+  }, 60_000, 'both messages held in Retry for the smart host');
+}
+
 function send(server: string, to: string, subject: string): void {
   const r = spawnSync('swaks', ['--server', `${server}:25`, '--ehlo', 'mail.fabrikam.com', '--from', 'kim@fabrikam.com', '--to', to, '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -59,10 +67,7 @@ describe('the golden admin script on an Edge', () => {
     service = await startService(data);
     send(EDGE, 'lee@partner.example', 'beta report');
     send(EDGE, 'lee@partner.example', 'alpha report');
-    await until(async () => {
-      const q = await gatehouse(['shell', '--data', data, '-c', `(Get-Queue | Where-Object { $_.NextHopDomain -eq "[${DEAD_SMART_HOST}]" -and $_.Status -eq "Retry" }).MessageCount`]);
-      return q.stdout.trim() === '2';
-    }, 60_000, 'both messages held in Retry for the smart host');
+    await heldForSmartHost(data, DEAD_SMART_HOST);
     result = await gatehouse(['shell', '--data', data, '-f', script], { cwd: dir.path, timeoutMs: 120_000 });
   });
 
@@ -125,10 +130,7 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
     service = await startService(data);
     submit('beta report');
     submit('alpha report');
-    await until(async () => {
-      const q = await gatehouse(['shell', '--data', data, '-c', '(Get-Queue | Where-Object { $_.NextHopDomain -eq "[127.41.1.9]" -and $_.Status -eq "Retry" }).MessageCount']);
-      return q.stdout.trim() === '2';
-    }, 60_000, 'both messages held in Retry for the smart host');
+    await heldForSmartHost(data, '127.41.1.9');
     writeFileSync(join(dir.path, 'new-users.csv'), 'Alias,Plan\ncarol,small\nfrank,large\nerin,small\n');
     result = await gatehouse(['shell', '--data', data, '-f', script], { cwd: dir.path, timeoutMs: 120_000 });
   });
