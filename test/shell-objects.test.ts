@@ -55,12 +55,21 @@ describe('objects and pipelines in the shell of a running Edge', () => {
     newConnectorOutput = await ok(`New-SendConnector -Name "To Contoso" -AddressSpaces "contoso.com;5" -DNSRoutingEnabled $false -SmartHosts ${CLOSED_SMART_HOST},relay.contoso.com`);
     service = await startService(edge);
     for (const s of SUBJECTS) send('bob@contoso.com', s);
+    await held();
+  });
+
+  /**
+   * Waits until the three messages are held in the smart-host queue again: a configuration change
+   * (a test's New-*) makes the service route waiting mail again, and for a moment the queue is empty.
+   */
+  async function held(): Promise<void> {
+    queueId = '';
     await until(async () => {
       const q = (await records('Get-Queue -Filter "DeliveryType -eq \'SmartHostConnectorDelivery\'" | Format-List Identity,Status,MessageCount'))[0];
       if (q?.Status === 'Retry' && q.MessageCount === String(SUBJECTS.length)) queueId = q.Identity;
       return queueId !== '';
     }, 30_000, 'the three messages held in the smart-host queue');
-  });
+  }
 
   after(async () => {
     await service?.stop();
@@ -77,6 +86,7 @@ describe('objects and pipelines in the shell of a running Edge', () => {
   });
 
   it('Get-Queue X | Get-Message lists every message of X', async () => {
+    await held();
     const msgs = await records(`Get-Queue ${queueId} | Get-Message | Format-List Identity,Subject,Queue`);
     assert.deepEqual(msgs.map((m) => m.Subject).sort(), [...SUBJECTS].sort());
     for (const m of msgs) {
@@ -91,6 +101,7 @@ describe('objects and pipelines in the shell of a running Edge', () => {
   });
 
   it('server objects bind to -Server of Get-Queue and Get-MessageTrackingLog', async () => {
+    await held();
     for (const source of ['Get-TransportService', 'Get-TransportServer', 'Get-ExchangeServer']) {
       const queues = await records(`${source} | Get-Queue | Format-List Identity,MessageCount`);
       assert.ok(queues.some((q) => q.Identity === 'EDGE01\\Submission'), source);
