@@ -115,7 +115,7 @@ describe('account lockout and growing delays', () => {
       assert.equal(await login(MBX1, 587, source, 'carol', `wrong-guess-${i}`), REFUSED);
     }
     const user = formatListRecords(await shell(mbx1, 'Get-ADUser carol -Properties LockedOut,BadLogonCount,LastBadPasswordAttempt,lockoutTime'))[0];
-    assert.equal(user.LockedOut, 'True');
+    assert.equal(user.LockedOut, 'True', `after three 535s: ${JSON.stringify(user)}\nMBX01: ${m1.describe(30)}\nMBX02: ${m2.describe(10)}`);
     assert.equal(user.BadLogonCount, '3');
     assert.notEqual(user.LastBadPasswordAttempt, '');
     assert.ok(BigInt(user.lockoutTime) > 0n, `lockoutTime ${user.lockoutTime}`);
