@@ -428,7 +428,7 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
     confirmImpact: 'Medium',
     parameters: [
       thumbprintParameter(true),
-      { name: 'Services', typeName: 'AllowedServices', mandatory: true, description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. Only SMTP has an effect here.', convert: parseServices },
+      { name: 'Services', typeName: 'AllowedServices', mandatory: true, description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. SMTP (STARTTLS) and IIS (the management endpoint, one certificate at a time) have an effect here.', convert: parseServices },
       { name: 'Force', typeName: 'SwitchParameter', switch: true, description: 'Replaces the default SMTP certificate without asking.' },
       serverParameter,
     ],
@@ -444,8 +444,10 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       if (add.length > 0 && info && (now < info.notBefore || now > info.notAfter)) {
         throw invalidOperation(`The certificate ${t} is not valid now (valid from ${info.notBefore.toISOString()} to ${info.notAfter.toISOString()}) and can't be enabled.`);
       }
-      if (add.includes('SMTP') && !hasPrivateKey(obj)) {
-        throw invalidOperation(`The certificate ${t} has no private key, so it can't be enabled for SMTP. Import it with its private key (a .pfx file, or PEM text with the key).`);
+      for (const service of ['SMTP', 'IIS']) {
+        if (add.includes(service) && !hasPrivateKey(obj)) {
+          throw invalidOperation(`The certificate ${t} has no private key, so it can't be enabled for ${service}. Import it with its private key (a .pfx file, or PEM text with the key).`);
+        }
       }
       const before = servicesOf(obj);
       const after = new Set([...before, ...add.map((s) => s.toUpperCase())]);
@@ -455,10 +457,16 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       if (!(await inv.shouldProcess(t, `Enabling certificate for ${servicesText(after)}`))) return [];
       const newSmtp = add.includes('SMTP') && !before.has('SMTP');
       const makeDefault = newSmtp && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
+      // IIS is held by one certificate at a time: the management endpoint serves this one from now on.
+      const iisHolders = add.includes('IIS') ? certificatesOf(ctx, server).filter((c) => c.guid !== obj.guid && servicesOf(c).has('IIS')) : [];
       ctx.repo.transaction(() => {
         obj.values.Services = servicesText(after);
         if (makeDefault) markDefault(ctx, server, obj);
         ctx.repo.update(obj);
+        for (const other of iisHolders) {
+          other.values.Services = servicesText(new Set([...servicesOf(other)].filter((x) => x !== 'IIS')));
+          ctx.repo.update(other);
+        }
       });
       const covered = tlsConnectors(ctx, server).filter((c) => !c.tlsName && coversName(obj, c.name));
       if (add.includes('SMTP') && covered.length === 0) {
