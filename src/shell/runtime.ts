@@ -30,6 +30,8 @@ export interface ShellEnvironment {
   commandSource?: string;
   /** Told of every run of a command that is not built in (the administrator audit log). */
   commandObserver?: CommandObserver;
+  /** false: the session may not read or write files (a remote session: the files are the server's). */
+  fileSystem?: boolean;
 }
 
 /** Thrown to stop the whole script after an error with ErrorAction Stop. */
