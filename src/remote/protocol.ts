@@ -43,7 +43,7 @@ export type StreamEntry =
   | { kind: 'host'; text: string };
 
 export interface WireParameter { name: string; typeName: string; switch?: boolean; mandatory?: boolean; position?: number }
-export interface WireCommand { name: string; synopsis: string; parameters: WireParameter[]; supportsShouldProcess?: boolean }
+export interface WireCommand { name: string; synopsis: string; parameters: WireParameter[]; supportsShouldProcess?: boolean; confirmImpact?: 'None' | 'Low' | 'Medium' | 'High' }
 
 export interface OpenReply { sessionId: string; server: string; fqdn: string; commands: WireCommand[]; idleTimeoutSeconds: number }
 export interface RunReply { stream: StreamEntry[] }

@@ -103,6 +103,20 @@ export class Runtime {
     this.variables.set('PSVersionTable', psVersionTable());
   }
 
+  /**
+   * Adds a command to a running session (Import-PSSession's proxies). A name already taken is
+   * kept unless `replace` (-AllowClobber); returns whether the command was added.
+   */
+  addCommand(spec: CommandSpec, replace = false): boolean {
+    const key = spec.name.toLowerCase();
+    if (this.commandTable.has(key) && !replace) return false;
+    const i = this.commandList.findIndex((c) => c.name.toLowerCase() === key);
+    if (i >= 0) this.commandList.splice(i, 1);
+    this.commandList.push(spec);
+    this.commandTable.set(key, spec);
+    return true;
+  }
+
   resolveCommand(name: string): CommandSpec | undefined {
     return this.functions.get(name.toLowerCase())?.spec ?? this.commandTable.get(name.toLowerCase());
   }
