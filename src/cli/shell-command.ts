@@ -11,6 +11,7 @@ import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
 import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import { builtinCommands } from '../shell/builtins/index.js';
+import type { CommandObserver } from '../shell/command.js';
 import { historyFilePath } from '../shell/history.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
@@ -29,7 +30,7 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     const remoting = new Remoting({ trusted: () => server.repo.list(certificateSchema).map((c) => String(c.values.CertificatePem ?? '')).filter((p) => p.includes('BEGIN CERTIFICATE')) });
     const env: ShellEnvironment = {
       commands: [...builtinCommands, ...serverCommands(server), ...remoting.commands()], views: [...serverViews, ...remotingViews], computerName: server.fqdn,
-      commandObserver: adminAuditRecorder(server, { caller: userInfo().username, origin: 'local' }),
+      commandObserver: localAudit(remoting, adminAuditRecorder(server, { caller: userInfo().username, origin: 'local' })),
     };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
@@ -56,4 +57,9 @@ export async function runShell(dir: string, script?: { text: string; source?: st
   } finally {
     server.close();
   }
+}
+
+/** The local audit log leaves out what runs elsewhere: remote servers record their own cmdlets. */
+function localAudit(remoting: Remoting, recorder: CommandObserver): CommandObserver {
+  return { completed: (spec, args, outcome) => { if (!remoting.isRemoting(spec)) recorder.completed(spec, args, outcome); } };
 }

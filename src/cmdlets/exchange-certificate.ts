@@ -134,6 +134,15 @@ function resolveServer(ctx: ServerContext, args: BoundArguments): string {
   return String(found.values.Name);
 }
 
+/** IIS is held by one certificate of a server at a time: the others lose it (the management endpoint serves `holder`). */
+function takeIis(ctx: ServerContext, server: string, holder: ModelObject): void {
+  for (const other of certificatesOf(ctx, server)) {
+    if (other.guid === holder.guid || !servicesOf(other).has('IIS')) continue;
+    other.values.Services = servicesText([...servicesOf(other)].filter((x) => x !== 'IIS'));
+    ctx.repo.update(other);
+  }
+}
+
 function certificatesOf(ctx: ServerContext, server: string): ModelObject[] {
   return ctx.repo.list(certificateSchema).filter((c) => c.server.toLowerCase() === server.toLowerCase());
 }
@@ -333,6 +342,7 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
       const makeDefault = services.includes('SMTP') && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
       ctx.repo.transaction(() => {
         if (makeDefault) markDefault(ctx, server, obj);
+        if (services.includes('IIS')) takeIis(ctx, server, obj);
         insertObject(ctx, obj);
       });
       return [toOutput(obj, new Date())];
@@ -457,16 +467,11 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       if (!(await inv.shouldProcess(t, `Enabling certificate for ${servicesText(after)}`))) return [];
       const newSmtp = add.includes('SMTP') && !before.has('SMTP');
       const makeDefault = newSmtp && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
-      // IIS is held by one certificate at a time: the management endpoint serves this one from now on.
-      const iisHolders = add.includes('IIS') ? certificatesOf(ctx, server).filter((c) => c.guid !== obj.guid && servicesOf(c).has('IIS')) : [];
       ctx.repo.transaction(() => {
         obj.values.Services = servicesText(after);
         if (makeDefault) markDefault(ctx, server, obj);
+        if (add.includes('IIS')) takeIis(ctx, server, obj);
         ctx.repo.update(obj);
-        for (const other of iisHolders) {
-          other.values.Services = servicesText(new Set([...servicesOf(other)].filter((x) => x !== 'IIS')));
-          ctx.repo.update(other);
-        }
       });
       const covered = tlsConnectors(ctx, server).filter((c) => !c.tlsName && coversName(obj, c.name));
       if (add.includes('SMTP') && covered.length === 0) {

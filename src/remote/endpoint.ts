@@ -93,7 +93,10 @@ export class ManagementEndpoint {
     const key = `${[...addresses].sort().join(',')}|${port}`;
     const tls = { key: cert.privateKeyPem, cert: cert.certificatePem + (cert.chainPem ? '\n' + cert.chainPem : '') };
     if (this.binding && this.binding.key === key) {
-      if (this.binding.thumbprint !== cert.thumbprint) this.binding.https.setSecureContext(tls);
+      if (this.binding.thumbprint !== cert.thumbprint) {
+        this.binding.https.setSecureContext(tls);
+        log.log('info', 'management.endpoint.certificate', { url: internalUrl, certificate: cert.thumbprint, previous: this.binding.thumbprint });
+      }
       this.binding = { ...this.binding, path: url.pathname, url: internalUrl, thumbprint: cert.thumbprint };
       return;
     }

@@ -33,6 +33,8 @@ export class Remoting {
   private runtime?: Runtime;
   private readonly sessions: SessionEntry[] = [];
   private nextId = 1;
+  /** The proxies and the remoting cmdlets: what the server's audit log records is run there, not here. */
+  private readonly own = new WeakSet<CommandSpec>();
 
   constructor(private readonly options: RemotingOptions = {}) {}
 
@@ -110,7 +112,7 @@ export class Remoting {
   proxy(entry: SessionEntry, c: WireCommand): CommandSpec {
     const switches = new Set(c.parameters.filter((p) => p.switch).map((p) => p.name.toLowerCase()));
     const hasIdentity = c.parameters.some((p) => p.name === 'Identity');
-    return {
+    const spec: CommandSpec = {
       name: c.name, synopsis: `${c.synopsis} (runs on ${entry.connection.server})`,
       parameters: c.parameters.map((p): ParameterSpec => ({
         name: p.name, typeName: p.typeName, ...(p.switch && { switch: true }), ...(p.position !== undefined && { position: p.position }),
@@ -134,6 +136,16 @@ export class Remoting {
         return one(args);
       },
     };
+    this.own.add(spec);
+    return spec;
+  }
+
+  /**
+   * Whether a command is a proxy or a remoting cmdlet: the local audit log leaves them out (a
+   * proxied cmdlet is recorded by the server that runs it, under the session's account).
+   */
+  isRemoting(spec: CommandSpec): boolean {
+    return this.own.has(spec);
   }
 
   /** Adds proxies for the session's cmdlets; returns the names added. */
@@ -167,7 +179,7 @@ export class Remoting {
     const sessionParam = (extra: Partial<ParameterSpec>): ParameterSpec => ({
       name: 'Session', typeName: 'PSSession', convert: (v) => { this.entryOf(v); return v; }, ...extra,
     });
-    return [
+    const specs: CommandSpec[] = [
       {
         name: 'New-PSSessionOption',
         synopsis: 'Creates an object with advanced options for a remote session (New-PSSession -SessionOption).',
@@ -284,6 +296,8 @@ export class Remoting {
         },
       },
     ];
+    for (const spec of specs) this.own.add(spec);
+    return specs;
   }
 }
 
