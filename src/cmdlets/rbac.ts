@@ -41,6 +41,7 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   // servers
   exchangeserver: 'Exchange Servers',
   transportservice: 'Exchange Servers',
+  transportserver: 'Exchange Servers',
   servercomponentstate: 'Exchange Servers',
   powershellvirtualdirectory: 'Exchange Virtual Directories',
   sendconnector: 'Exchange Connectors',
@@ -53,6 +54,8 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   mailflow: 'Monitoring',
   // the organization
   accepteddomain: 'Remote and Accepted Domains',
+  remotedomain: 'Remote and Accepted Domains',
+  transportconfig: 'Organization Configuration',
   addefaultdomainpasswordpolicy: 'Organization Configuration',
   adminauditlog: 'Audit Logs',
   adminauditlogconfig: 'Audit Logs',
