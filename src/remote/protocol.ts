@@ -11,6 +11,7 @@
 import type { ErrorRecord, RemoteOrigin } from '../shell/errors.js';
 import { isEnumerable, toArray } from '../shell/conversion.js';
 import { formatScalar } from '../shell/format/value.js';
+import { FormattedText } from '../shell/format/out-default.js';
 import { typeNameOf } from '../shell/members.js';
 import { Hashtable, PSObject } from '../shell/values.js';
 
@@ -20,6 +21,8 @@ export type WireValue =
   | { $: 'array'; items: WireValue[] }
   | { $: 'date'; iso: string }
   | { $: 'object'; typeNames: string[]; text: string; properties: [string, WireValue][] }
+  /** Output of Format-Table / Format-List run remotely: the text, shown as it is. */
+  | { $: 'formatted'; text: string }
   /** Any other value: its type, its display text and, when it has one, its number (sizes, time spans). */
   | { $: 'value'; typeName: string; text: string; number?: number };
 
@@ -61,6 +64,7 @@ export function toWire(v: unknown, depth = 0): WireValue {
   if (typeof v === 'number') return Number.isFinite(v) ? v : { $: 'value', typeName: 'System.Double', text: formatScalar(v) };
   if (typeof v === 'bigint') return { $: 'value', typeName: 'System.Int64', text: v.toString(), number: Number(v) };
   if (v instanceof Date) return { $: 'date', iso: v.toISOString() };
+  if (v instanceof FormattedText) return { $: 'formatted', text: v.text };
   if (v instanceof PSObject) {
     if (depth >= MAX_DEPTH) return { $: 'value', typeName: v.typeNames[0] ?? 'System.Object', text: String(v) };
     return { $: 'object', typeNames: v.typeNames, text: String(v), properties: v.names().map((n) => [n, toWire(v.get(n), depth + 1)]) };
@@ -100,6 +104,7 @@ export function fromWire(w: WireValue): unknown {
     case 'array': return w.items.map(fromWire);
     case 'date': return new Date(w.iso);
     case 'value': return new DeserializedValue(w.typeName, w.text, w.number);
+    case 'formatted': return new FormattedText(w.text);
     case 'object': {
       const names = w.typeNames.map((t) => (t.startsWith('Deserialized.') ? t : `Deserialized.${t}`));
       const obj = new PSObject(names, w.properties.map(([k, x]) => [k, fromWire(x)] as [string, unknown]));

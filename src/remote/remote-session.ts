@@ -6,7 +6,7 @@
 // client's address. Output comes back as objects, not text.
 
 import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
-import { serverCommands } from '../cmdlets/index.js';
+import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { permittedCommands, type Caller } from '../cmdlets/rbac.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { builtinCommands } from '../shell/builtins/index.js';
@@ -56,7 +56,7 @@ export class RemoteSession {
     this.commands = permittedCommands(ctx, caller, serverCommands(ctx));
     const host = new StreamingHost((e) => this.stream.push(e));
     this.shell = new ShellSession({
-      commands: [...remoteBuiltins, ...this.commands], views: [], computerName: ctx.fqdn, fileSystem: false,
+      commands: [...remoteBuiltins, ...this.commands], views: serverViews, computerName: ctx.fqdn, fileSystem: false,
       commandObserver: adminAuditRecorder(ctx, { caller: caller.displayName, origin }),
     }, host, { builtins: remoteBuiltins, output: (items) => { for (const v of items) this.stream.push({ kind: 'output', value: toWire(v) }); } });
   }
