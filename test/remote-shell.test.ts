@@ -18,6 +18,7 @@ import { startService, type LogLine, type RunningService } from './harness/servi
 
 const MBX1 = '127.42.0.1';
 const MBX2 = '127.42.0.2';
+const EDGE = '127.42.0.5';
 const URL1 = `https://${MBX1}:8443/PowerShell/`;
 const URL2 = `https://${MBX2}:8443/PowerShell/`;
 const USERS = {
@@ -189,6 +190,27 @@ describe('remote shell: the management endpoint and its clients', () => {
     const late = await curl([...auth('srv'), '--data', JSON.stringify({ op: 'run', sessionId: id, script: 'Get-Queue' }), URL1]);
     assert.equal(late.status, '410');
     assert.match(JSON.parse(late.body).error, new RegExp(`The session ${id} is not open on MBX01: it was closed or expired after its idle timeout\\. Open a new session`));
+  });
+
+  it('serves an Edge only once its URL is set, to its local accounts', async () => {
+    const edge = join(dir.path, 'EDGE01');
+    const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
+    assert.equal(setup.code, 0, setup.stderr);
+    const off = await shell(edge, ['Get-PowerShellVirtualDirectory | Format-List Server,InternalUrl']);
+    assert.deepEqual(formatListRecords(off.stdout), [{ Server: 'EDGE01', InternalUrl: '' }]);
+    await shell(edge, [
+      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25`,
+      `Set-PowerShellVirtualDirectory "PowerShell (Default Web Site)" -InternalUrl https://${EDGE}:8443/PowerShell/`,
+      `New-LocalUser ops -Password (ConvertTo-SecureString '${USERS.srv.password}' -AsPlainText -Force)`,
+      'Add-RoleGroupMember "Server Management" -Member ops',
+    ]);
+    const s = await startService(edge);
+    services.push(s);
+    await s.waitFor((l) => l.event === 'management.endpoint.listening', 20_000, 'Edge endpoint');
+    const r = await gatehouse(['shell', '--connect', `https://${EDGE}:8443/PowerShell/`, '--user', 'EDGE01\\ops', '--data', edge, '--skip-cn-check', '-c', 'Get-Queue | Format-List Identity; New-LocalUser eve -NoPassword'],
+      { input: USERS.srv.password + '\n', timeoutMs: 90_000 });
+    assert.match(r.stdout, /Identity : EDGE01\\Submission/);
+    assert.match(r.stderr, /The term 'New-LocalUser' is not recognized/);
   });
 
   it('follows a new URL and a new IIS certificate without a restart', async () => {
