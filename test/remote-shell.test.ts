@@ -10,6 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
@@ -153,6 +154,16 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(org.stdout, /Identity : MBX01\\Submission/);
     assert.match(org.stdout, /SamAccountName : dave/, 'the Server Management member could not remove dave');
     assert.match(org.stdout, /Name : srv/);
+    // Even Organization Management reaches neither the server's files nor its process environment.
+    const outside = await connect('orgadmin', [
+      `Invoke-Command (Get-PSSession) { Get-Content ${join(mbx1, 'master.key')} }`,
+      `Invoke-Command (Get-PSSession) { Get-Queue > ${join(dir.path, 'queues.txt')} }`,
+      'Invoke-Command (Get-PSSession) { $env:HOME }',
+    ].join('\n'));
+    assert.match(outside.stderr, /The term 'Get-Content' is not recognized/);
+    assert.match(outside.stderr, /This session cannot read or write files on the server \(".*queues\.txt"\): it is a remote session/);
+    assert.match(outside.stderr, /\$env:HOME is not available in a remote session/);
+    assert.equal(existsSync(join(dir.path, 'queues.txt')), false);
     const audit = await shell(mbx1, ['Search-AdminAuditLog -Cmdlets New-ADUser -UserIds CONTOSO\\recip | Format-List Caller,ObjectModified']);
     assert.deepEqual(formatListRecords(audit.stdout), [{ Caller: 'CONTOSO\\recip', ObjectModified: 'dave' }]);
   });

@@ -30,7 +30,7 @@ export interface ShellEnvironment {
   commandSource?: string;
   /** Told of every run of a command that is not built in (the administrator audit log). */
   commandObserver?: CommandObserver;
-  /** false: the session may not read or write files (a remote session: the files are the server's). */
+  /** false: the session may not read or write files nor $env: (a remote session: they are the server's). */
   fileSystem?: boolean;
 }
 
@@ -101,6 +101,7 @@ export class Runtime {
     }
     this.commandList = list;
     this.variables.set('PSVersionTable', psVersionTable());
+    this.variables.environment = env.fileSystem !== false;
   }
 
   /**
