@@ -15,11 +15,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { startDnsmasq, type Peer } from './harness/peers.js';
 import { startService, type LogLine, type RunningService } from './harness/service.js';
 
 const MBX1 = '127.42.0.1';
 const MBX2 = '127.42.0.2';
 const EDGE = '127.42.0.5';
+const DNS = '127.42.0.53';
+const DNS_PORT = 5356;
 const URL1 = `https://${MBX1}:8443/PowerShell/`;
 const URL2 = `https://${MBX2}:8443/PowerShell/`;
 const USERS = {
@@ -52,6 +55,7 @@ describe('remote shell: the management endpoint and its clients', () => {
   const mbx2 = join(dir.path, 'MBX02');
   const services: RunningService[] = [];
   let svc1: RunningService;
+  let dns: Peer | undefined;
 
   const shell = async (data: string, lines: string[], ok = true) => {
     const r = await gatehouse(['shell', '--data', data], { input: lines.join('\n') + '\n', timeoutMs: 90_000 });
@@ -88,6 +92,7 @@ describe('remote shell: the management endpoint and its clients', () => {
 
   after(async () => {
     for (const s of services) await s.stop();
+    await dns?.stop();
     dir.remove();
   });
 
@@ -224,10 +229,15 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(r.stderr, /The term 'New-LocalUser' is not recognized/);
   });
 
-  it('follows a new URL and a new IIS certificate without a restart', async () => {
+  it('follows a new URL (a name resolved through the server\'s DNS settings) and a new IIS certificate without a restart', async () => {
+    dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mgmt01.contoso.com,${MBX1}`]);
     const seen = svc1.lines.length;
-    await shell(mbx2, [`Set-PowerShellVirtualDirectory "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://${MBX1}:8444/PowerShell/`]);
-    await svc1.waitFor((l) => l.event === 'management.endpoint.listening' && l.url === `https://${MBX1}:8444/PowerShell/` && svc1.lines.indexOf(l) >= seen, 20_000, 'listening on the new URL');
+    await shell(mbx2, [
+      `Set-TransportService MBX01 -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false`,
+      'Set-PowerShellVirtualDirectory "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://mgmt01.contoso.com:8444/PowerShell/',
+    ]);
+    const listening = await svc1.waitFor((l) => l.event === 'management.endpoint.listening' && l.url === 'https://mgmt01.contoso.com:8444/PowerShell/' && svc1.lines.indexOf(l) >= seen, 20_000, 'listening on the new URL');
+    assert.deepEqual(listening.addresses, [`${MBX1}:8444`], 'bound where dnsmasq says the name is');
     const moved = await connect('viewer', 'Get-AcceptedDomain | Format-List DomainName', ['--data', mbx1, '--skip-cn-check'], `https://${MBX1}:8444/PowerShell/`);
     assert.equal(moved.code, 0, moved.stderr);
     const old = await connect('viewer', 'Get-AcceptedDomain', ['--data', mbx1, '--skip-cn-check']);

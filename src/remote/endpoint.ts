@@ -50,6 +50,7 @@ export class ManagementEndpoint {
   private readonly guard: LogonGuard;
   private readonly hosts = new Map<string, HostsFile>();
   private readonly sweeper: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly options: EndpointOptions) {
     const ctx = options.context;
@@ -64,6 +65,7 @@ export class ManagementEndpoint {
 
   /** Binds, re-binds or closes the endpoint for the configuration in force. */
   apply(): Promise<void> {
+    if (this.stopped) return this.applying;
     this.applying = this.applying.then(() => this.applyNow()).catch((err) => {
       this.options.log.log('error', 'management.endpoint.failed', { error: (err as Error).message, action: 'check Get-PowerShellVirtualDirectory and the certificate enabled for IIS; the endpoint is tried again at the next configuration change' });
     });
@@ -74,7 +76,7 @@ export class ManagementEndpoint {
     const ctx = this.options.context;
     const log = this.options.log;
     const stored = ctx.repo.findByName(powerShellVirtualDirectorySchema, ctx.name, POWERSHELL_VDIR_NAME);
-    const { internalUrl } = virtualDirectoryValues(stored?.values, ctx.role, ctx.fqdn);
+    const { internalUrl, stored: set } = virtualDirectoryValues(stored?.values, ctx.role, ctx.fqdn);
     if (!internalUrl) {
       if (this.binding) log.log('info', 'management.endpoint.closed', { url: this.binding.url, reason: 'InternalUrl of the PowerShell virtual directory is empty' });
       await this.close();
@@ -83,7 +85,19 @@ export class ManagementEndpoint {
     const url = new URL(internalUrl);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port || 443);
-    const addresses = isIP(host) ? [host] : await this.resolve(host);
+    let addresses: string[];
+    try {
+      addresses = isIP(host) ? [host] : await this.resolve(host);
+    } catch (err) {
+      await this.close();
+      // The default URL of a server whose name does not resolve is a warning; a URL an admin set, an error.
+      log.log(set ? 'error' : 'warn', 'management.endpoint.failed', {
+        url: internalUrl, error: (err as Error).message,
+        action: `make ${host} resolve to this server's addresses, or set the URL: Set-PowerShellVirtualDirectory -Identity "${ctx.name}\\PowerShell (Default Web Site)" -InternalUrl https://<address>:<port>/PowerShell/ ($null turns the endpoint off)`,
+      });
+      return;
+    }
+    if (this.stopped) return;
     const cert = selectIisCertificate(ctx.repo, ctx.name);
     if (!cert) {
       await this.close();
@@ -118,6 +132,11 @@ export class ManagementEndpoint {
       } catch (err) {
         failed.push(`${address}:${port}: ${(err as Error).message}`);
       }
+    }
+    if (this.stopped) {
+      // The service stopped while the endpoint was being bound.
+      await Promise.all(binding.servers.map((x) => new Promise<void>((resolve) => x.net.close(() => resolve()))));
+      return;
     }
     this.binding = binding;
     if (failed.length > 0) {
@@ -262,9 +281,10 @@ export class ManagementEndpoint {
     b.https.close();
   }
 
+  /** Closes the endpoint at once (a name being resolved is not waited for). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.sweeper);
-    await this.applying;
     await this.close();
     this.sessions.clear();
   }
