@@ -22,6 +22,8 @@ const MBX1 = '127.42.0.1';
 const MBX2 = '127.42.0.2';
 const EDGE = '127.42.0.5';
 const DNS = '127.42.0.53';
+/** The one computer (ws01.contoso.com in dnsmasq) the restricted account may log on from. */
+const WS01 = '127.42.0.77';
 const DNS_PORT = 5356;
 const URL1 = `https://${MBX1}:8443/PowerShell/`;
 const URL2 = `https://${MBX2}:8443/PowerShell/`;
@@ -230,7 +232,7 @@ describe('remote shell: the management endpoint and its clients', () => {
   });
 
   it('follows a new URL (a name resolved through the server\'s DNS settings) and a new IIS certificate without a restart', async () => {
-    dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mgmt01.contoso.com,${MBX1}`]);
+    dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mgmt01.contoso.com,${MBX1}`, `--host-record=ws01.contoso.com,${WS01}`]);
     const seen = svc1.lines.length;
     await shell(mbx2, [
       `Set-TransportService MBX01 -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false`,
@@ -250,5 +252,25 @@ describe('remote shell: the management endpoint and its clients', () => {
     const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(served.stdout)![0];
     const fp = await run('openssl', ['x509', '-noout', '-fingerprint', '-sha1'], pem);
     assert.equal(fp.stdout.trim().split('=')[1].replace(/:/g, ''), created.Thumbprint);
+  });
+  it('refuses a logon from a computer the account may not log on from, and locks the account out, as SMTP AUTH does', async () => {
+    const seen = svc1.lines.length;
+    await shell(mbx1, [
+      "New-ADUser -Name locky -SamAccountName locky -AccountPassword (ConvertTo-SecureString 'Locky-Remote-6620' -AsPlainText -Force) -Enabled $true",
+      'Add-RoleGroupMember "View-Only Organization Management" -Member locky',
+      'Set-ADUser locky -LogonWorkstations ws01',
+      'Set-ADDefaultDomainPasswordPolicy contoso.com -LockoutThreshold 2',
+    ]);
+    await svc1.waitFor((l) => l.event === 'config.applied' && svc1.lines.indexOf(l) >= seen, 20_000, 'config.applied');
+    const url = `https://${MBX1}:8444/PowerShell/`;
+    const as = (password: string, from?: string) => curl(['-k', '-u', `CONTOSO\\locky:${password}`, ...(from ? ['--interface', from] : []), '--data', '{"op":"open"}', url]);
+    assert.equal((await as('Locky-Remote-6620', WS01)).status, '200', 'allowed from ws01');
+    assert.equal((await as('Locky-Remote-6620')).status, '401', 'refused from another computer');
+    await svc1.waitFor((l) => l.event === 'management.logon.failed' && /account restriction, workstation: CONTOSO\\locky may log on only from ws01/.test(String(l.reason)), 15_000, 'workstation refusal');
+    for (let i = 0; i < 2; i++) assert.equal((await as('wrong', WS01)).status, '401');
+    assert.equal((await as('Locky-Remote-6620', WS01)).status, '401', 'locked out');
+    await svc1.waitFor((l) => l.event === 'management.logon.failed' && String(l.reason) === 'account CONTOSO\\locky is locked out', 15_000, 'locked out');
+    const r = await shell(mbx1, ['Get-ADUser locky -Properties LockedOut | Format-List LockedOut']);
+    assert.deepEqual(formatListRecords(r.stdout), [{ LockedOut: 'True' }]);
   });
 });
