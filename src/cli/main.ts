@@ -27,7 +27,7 @@ const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too;
                                                                  --echo prints each statement as a transcript)
-  gatehouse shell --connect https://SERVER/PowerShell/ [--user DOMAIN\USER] [--skip-ca-check] [--skip-cn-check]
+  gatehouse shell --connect https://SERVER/PowerShell/ [--user DOMAIN\\USER] [--skip-ca-check] [--skip-cn-check]
                   [--data DIR] [-c COMMAND | -f SCRIPT.ps1]      (a shell whose cmdlets run on that server's
                                                                  management endpoint; asks for the password, or
                                                                  reads it from the next line of piped input; --data

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { serverViews } from '../cmdlets/index.js';
 import { certificateSchema } from '../config/model/certificate.js';
 import { Remoting, remotingViews } from '../remote/pssession-commands.js';
-import { RemoteConnectionError } from '../remote/client.js';
+import { endpointUrl, RemoteConnectionError } from '../remote/client.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import { historyFilePath } from '../shell/history.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
@@ -39,6 +39,13 @@ export async function localTrustedCertificates(dir: string): Promise<string[]> {
 }
 
 export async function runRemoteShell(options: RemoteShellOptions, script?: { text: string; source?: string }): Promise<number> {
+  try {
+    endpointUrl(options.url);
+  } catch (err) {
+    if (!(err instanceof RemoteConnectionError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
   const trusted = options.dataDir ? await localTrustedCertificates(options.dataDir) : [];
   const remoting = new Remoting({ trusted: () => trusted });
   const terminal = process.stdin.isTTY && process.stdout.isTTY && !script;

@@ -57,15 +57,7 @@ export class RemoteConnection {
 
   /** Opens a session on the endpoint. */
   static async open(options: ConnectOptions): Promise<RemoteConnection> {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new RemoteConnectionError(`The connection URI "${options.url}" is not a valid URI. Give the server's endpoint, e.g. https://mbx01.contoso.com/PowerShell/.`, 'PSSessionOpenFailed');
-    }
-    if (url.protocol !== 'https:') {
-      throw new RemoteConnectionError(`Connecting to remote server ${url.hostname} failed with the following error message : The management endpoint accepts HTTPS only, so that the credential is never sent in clear. Use https://${url.host}${url.pathname}.`, 'PSSessionOpenFailed');
-    }
+    const url = endpointUrl(options.url);
     const body = { op: 'open' as const, ...(options.idleTimeoutSeconds !== undefined && { idleTimeoutSeconds: options.idleTimeoutSeconds }) };
     const reply = await post<OpenReply>(url, options, body);
     return new RemoteConnection(url, options, reply.sessionId, reply.server, reply.fqdn, reply.commands, reply.idleTimeoutSeconds);
@@ -78,6 +70,20 @@ export class RemoteConnection {
   async close(): Promise<void> {
     await post(this.url, this.options, { op: 'close', sessionId: this.sessionId });
   }
+}
+
+/** The endpoint's URL, checked before any credential is asked for or sent: https only. */
+export function endpointUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RemoteConnectionError(`The connection URI "${text}" is not a valid URI. Give the server's endpoint, e.g. https://mbx01.contoso.com/PowerShell/.`, 'PSSessionOpenFailed');
+  }
+  if (url.protocol !== 'https:') {
+    throw new RemoteConnectionError(`Connecting to remote server ${url.hostname} failed with the following error message : The management endpoint accepts HTTPS only, so that the credential is never sent in clear. Use https://${url.host}${url.pathname}.`, 'PSSessionOpenFailed');
+  }
+  return url;
 }
 
 function post<T>(url: URL, options: ConnectOptions, body: Request | (Request & { idleTimeoutSeconds?: number })): Promise<T> {
