@@ -153,7 +153,10 @@ describe('remote shell: the management endpoint and its clients', () => {
     const recip = await connect('recip', `New-ADUser -Name dave -SamAccountName dave; Get-ADUser dave | Format-List SamAccountName; Get-Queue`);
     assert.match(recip.stdout, /SamAccountName : dave/);
     assert.match(recip.stderr, notRecognized('Get-Queue'));
-    const srv = await connect('srv', 'Get-Queue | Format-List Identity; Remove-ADUser dave -Confirm:$false');
+    const srv = await connect('srv', 'Get-Queue | Format-List Identity; Get-Queue | Get-Message; Get-Queue | Suspend-Queue -WhatIf; Remove-ADUser dave -Confirm:$false');
+    // Queues piped into the proxies bind as the server's cmdlets bind them: to -Queue of Get-Message (no error), to -Identity of Suspend-Queue.
+    assert.doesNotMatch(srv.stderr, /wasn.t found|^Get-Message :/m);
+    assert.match(srv.stdout, /What if: Running Suspend-Queue on MBX01 "MBX01\\Unreachable"\./);
     assert.match(srv.stdout, /Identity : MBX01\\Submission/);
     assert.match(srv.stderr, notRecognized('Remove-ADUser'));
     const org = await connect('orgadmin', 'Get-Queue | Format-List Identity; Get-ADUser dave | Format-List SamAccountName; Get-RoleGroupMember "Server Management" | Format-List Name');

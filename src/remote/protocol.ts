@@ -45,8 +45,11 @@ export type StreamEntry =
   /** Text the session wrote to its console: warnings, Write-Host. */
   | { kind: 'host'; text: string };
 
-export interface WireParameter { name: string; typeName: string; switch?: boolean; mandatory?: boolean; position?: number }
-export interface WireCommand { name: string; synopsis: string; parameters: WireParameter[]; supportsShouldProcess?: boolean; confirmImpact?: 'None' | 'Low' | 'Medium' | 'High' }
+export interface WireParameter {
+  name: string; typeName: string; switch?: boolean; mandatory?: boolean; position?: number; aliases?: string[]; sets?: string[];
+  valueFromPipeline?: boolean; valueFromPipelineByPropertyName?: boolean;
+}
+export interface WireCommand { name: string; synopsis: string; parameters: WireParameter[]; defaultParameterSet?: string; supportsShouldProcess?: boolean; confirmImpact?: 'None' | 'Low' | 'Medium' | 'High' }
 
 export interface OpenReply { sessionId: string; server: string; fqdn: string; commands: WireCommand[]; idleTimeoutSeconds: number }
 export interface RunReply { stream: StreamEntry[] }

@@ -11,7 +11,7 @@ import { RecordedError } from '../shell/errors.js';
 import type { Runtime } from '../shell/runtime.js';
 import { CmdletError, PSCredential, PSObject, type ObjectView } from '../shell/values.js';
 import { RemoteConnection, RemoteConnectionError } from './client.js';
-import { errorFromWire, fromWire, type StreamEntry, type WireCommand } from './protocol.js';
+import { errorFromWire, fromWire, type StreamEntry, type WireCommand, type WireParameter } from './protocol.js';
 import { commandLine } from './script-arguments.js';
 
 const SESSION_TYPE = 'System.Management.Automation.Runspaces.PSSession';
@@ -22,6 +22,24 @@ interface SessionEntry { id: number; name: string; connection: RemoteConnection;
 export interface RemotingOptions {
   /** Certificates (PEM) a local server folder trusts, for the server certificate check. */
   trusted?: () => string[];
+}
+
+/** What an identity parameter's type names: QueueIdentity -> queue, SendConnectorIdParameter -> sendconnector. */
+function stem(typeName: string): string {
+  return typeName.replace(/(IdParameter|Identity|Id)(\[\])?$/i, '').toLowerCase();
+}
+
+/**
+ * An object from the server given to one of several pipeline parameters (Get-Message's -Identity
+ * and -Queue): it goes to the parameter whose type its own type names (a queue to -Queue), as the
+ * server's typed binding would do. Other values pass as they are.
+ */
+function pipedObject(v: unknown, p: WireParameter, piped: WireParameter[]): unknown {
+  if (!(v instanceof PSObject) || !v.typeNames[0]?.startsWith('Deserialized.')) return v;
+  const type = v.typeNames[0].toLowerCase();
+  const matches = (q: WireParameter) => stem(q.typeName) !== '' && type.includes(stem(q.typeName));
+  if (!matches(p) && piped.some((q) => q !== p && matches(q))) throw new ConversionError(`A ${v.typeNames[0].slice('Deserialized.'.length)} object is not a ${p.typeName}.`);
+  return v;
 }
 
 function failure(message: string, reason: string): CmdletError {
@@ -111,11 +129,16 @@ export class Remoting {
   /** A local command that runs the remote one: same name and parameters, bound here, run there. */
   proxy(entry: SessionEntry, c: WireCommand): CommandSpec {
     const switches = new Set(c.parameters.filter((p) => p.switch).map((p) => p.name.toLowerCase()));
-    const hasIdentity = c.parameters.some((p) => p.name === 'Identity');
+    // Bound here as the cmdlet binds there (names, positions, sets, pipeline input); mandatory ones the server asks for.
+    const piped = c.parameters.filter((p) => p.valueFromPipeline || p.valueFromPipelineByPropertyName);
     const spec: CommandSpec = {
       name: c.name, synopsis: `${c.synopsis} (runs on ${entry.connection.server})`,
+      ...(c.defaultParameterSet && { defaultParameterSet: c.defaultParameterSet }),
       parameters: c.parameters.map((p): ParameterSpec => ({
         name: p.name, typeName: p.typeName, ...(p.switch && { switch: true }), ...(p.position !== undefined && { position: p.position }),
+        ...(p.aliases && { aliases: p.aliases }), ...(p.sets && { sets: p.sets }),
+        ...(p.valueFromPipeline && { valueFromPipeline: true }), ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
+        ...(piped.length > 1 && piped.includes(p) && { convert: (v: unknown) => pipedObject(v, p, piped) }),
       })),
       // -WhatIf and -Confirm are answered here, where the admin is; the server then runs without asking.
       ...(c.supportsShouldProcess && { supportsShouldProcess: true, ...(c.confirmImpact && { confirmImpact: c.confirmImpact }) }),
@@ -128,11 +151,6 @@ export class Remoting {
           }
           return this.run(entry, commandLine(c.name, bound, switches), inv);
         };
-        if (inv.hasInput && hasIdentity && !args.has('Identity')) {
-          const out: unknown[] = [];
-          for (const item of inv.input) out.push(...await one(new Map([['Identity', item], ...args])));
-          return out;
-        }
         return one(args);
       },
     };

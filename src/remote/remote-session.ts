@@ -64,9 +64,11 @@ export class RemoteSession {
   /** The cmdlets as the client needs them to bind and complete its proxies. */
   describe(): WireCommand[] {
     return this.commands.map((c) => ({
-      name: c.name, synopsis: c.synopsis, ...(c.supportsShouldProcess && { supportsShouldProcess: true }), ...(c.confirmImpact && { confirmImpact: c.confirmImpact }),
+      name: c.name, synopsis: c.synopsis, ...(c.defaultParameterSet && { defaultParameterSet: c.defaultParameterSet }), ...(c.supportsShouldProcess && { supportsShouldProcess: true }), ...(c.confirmImpact && { confirmImpact: c.confirmImpact }),
       parameters: c.parameters.map((p) => ({
         name: p.name, typeName: p.typeName, ...(p.switch && { switch: true }), ...(p.mandatory === true && { mandatory: true }), ...(p.position !== undefined && { position: p.position }),
+        ...(p.aliases && { aliases: p.aliases }), ...(p.sets && { sets: p.sets }),
+        ...(p.valueFromPipeline && { valueFromPipeline: true }), ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
       })),
     }));
   }
