@@ -51,6 +51,8 @@ export class RemoteSession {
   private running: Promise<unknown> = Promise.resolve();
   readonly commands: CommandSpec[];
   lastUsed = Date.now();
+  /** Scripts running or waiting: a session at work never expires. */
+  private busy = 0;
 
   constructor(readonly id: string, ctx: ServerContext, readonly caller: Extract<Caller, { kind: 'account' }>, readonly origin: string, readonly idleTimeoutMs: number) {
     this.commands = permittedCommands(ctx, caller, serverCommands(ctx));
@@ -75,18 +77,21 @@ export class RemoteSession {
 
   /** Runs a script; one at a time per session, in the order they came. */
   run(script: string): Promise<StreamEntry[]> {
+    this.busy++;
     const next = this.running.then(async () => {
       this.stream = [];
       const sink = (record: Parameters<typeof errorToWire>[0]) => this.stream.push({ kind: 'error', record: errorToWire(record) });
       await this.shell.runtime.withErrorSink(sink, () => this.shell.runScript(script));
-      this.lastUsed = Date.now();
       return this.stream;
+    }).finally(() => {
+      this.busy--;
+      this.lastUsed = Date.now();
     });
     this.running = next.catch(() => undefined);
     return next;
   }
 
   expired(now: number): boolean {
-    return now - this.lastUsed > this.idleTimeoutMs;
+    return this.busy === 0 && now - this.lastUsed > this.idleTimeoutMs;
   }
 }
