@@ -119,6 +119,7 @@ describe('remote shell: the management endpoint and its clients', () => {
       '$q | Where-Object { $_.DeliveryType -eq "Unreachable" } | Format-List Identity,Status',
       'Invoke-Command $s { $kept = "from the first call" }',
       '"kept=" + (Invoke-Command $s { $kept })',
+      'Import-PSSession $s -CommandName Get-Queue | Out-Null',
       'Import-PSSession $s -CommandName *-AcceptedDomain -AllowClobber | Out-Null',
       'New-AcceptedDomain -Name Fabrikam -DomainName fabrikam.com',
       'Get-PSSession | Format-List Id,ComputerName,State,ConfigurationName',
@@ -126,6 +127,7 @@ describe('remote shell: the management endpoint and its clients', () => {
       '"after=" + $s.State + " sessions=" + @(Get-PSSession).Count',
     ]);
     assert.match(r.stdout, /WARNING: The server certificate's name is not checked against the host \(SkipCNCheck\)/);
+    assert.match(r.stdout, /WARNING: No command proxies have been created, because all of the requested remote commands would shadow existing local commands\. Use the AllowClobber parameter/);
     assert.match(r.stdout, /^count=0$/m);
     assert.match(r.stdout, /^type=Deserialized\.Microsoft\.Exchange\.Data\.QueueViewer\.ExtensibleQueueInfo$/m);
     assert.match(r.stdout, /^kept=from the first call$/m);

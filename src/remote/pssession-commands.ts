@@ -166,16 +166,17 @@ export class Remoting {
     return this.own.has(spec);
   }
 
-  /** Adds proxies for the session's cmdlets; returns the names added. */
-  importSession(entry: SessionEntry, names: string[] | undefined, clobber: boolean): string[] {
+  /** Adds proxies for the session's cmdlets; returns the names added and those this shell already had. */
+  importSession(entry: SessionEntry, names: string[] | undefined, clobber: boolean): { added: string[]; kept: string[] } {
     if (!this.runtime) throw new Error('the remoting commands are not attached to a shell');
     const wanted = names?.map((n) => new RegExp('^' + n.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i'));
     const added: string[] = [];
+    const kept: string[] = [];
     for (const c of entry.connection.commands) {
       if (wanted && !wanted.some((w) => w.test(c.name))) continue;
-      if (this.runtime.addCommand(this.proxy(entry, c), clobber)) added.push(c.name);
+      (this.runtime.addCommand(this.proxy(entry, c), clobber) ? added : kept).push(c.name);
     }
-    return added;
+    return { added, kept };
   }
 
   private async remove(entry: SessionEntry): Promise<void> {
@@ -304,10 +305,13 @@ export class Remoting {
           { name: 'AllowClobber', typeName: 'SwitchParameter', switch: true, description: 'Also import cmdlets whose names this shell already has (the remote ones then win).' },
           { name: 'DisableNameChecking', typeName: 'SwitchParameter', switch: true, description: 'Accepted as Exchange\'s instructions give it: Gatehouse\'s cmdlet names all use approved verbs, so there is no warning to suppress.' },
         ],
-        invoke: (args) => {
+        invoke: (args, inv) => {
           const entry = this.entryOf(args.get('Session'));
           const names = args.has('CommandName') ? ([] as unknown[]).concat(args.get('CommandName')).map(String) : undefined;
-          const added = this.importSession(entry, names, args.get('AllowClobber') === true);
+          const { added, kept } = this.importSession(entry, names, args.get('AllowClobber') === true);
+          if (kept.length > 0) {
+            inv.warn(`${added.length === 0 ? 'No command proxies have been created, because all of the requested remote commands' : `${kept.length} of the requested remote commands (${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', ...' : ''})`} would shadow existing local commands. Use the AllowClobber parameter if you want to shadow existing local commands.`);
+          }
           return [new PSObject('System.Management.Automation.PSModuleInfo', [
             ['ModuleType', 'Script'], ['Version', '1.0'], ['Name', `tmp_${entry.connection.server.toLowerCase()}_${entry.id}`], ['ExportedCommands', added],
           ])];
