@@ -12,6 +12,7 @@ import { PRODUCT_VERSION, type ServerRoleName } from '../config/model/server.js'
 import { PRIVATE_UMASK } from '../setup/folder-privacy.js';
 import { SetupError, setupServer } from '../setup/setup.js';
 import { runShell } from './shell-command.js';
+import { runRemoteShell } from './remote-shell-command.js';
 import { runStart } from './start-command.js';
 import { runStatus } from './status-command.js';
 import { runCheck } from './check-command.js';
@@ -26,6 +27,11 @@ const USAGE = `usage:
   gatehouse setup --role EdgeTransport|Mailbox --name NAME --fqdn FQDN --data DIR [--org ORG.db | --org postgresql://USER@HOST:PORT/DB [--org-key FILE]]
   gatehouse shell [--data DIR] [-c COMMAND | -f SCRIPT.ps1]     (reads a script from piped standard input too;
                                                                  --echo prints each statement as a transcript)
+  gatehouse shell --connect https://SERVER/PowerShell/ [--user DOMAIN\\USER] [--skip-ca-check] [--skip-cn-check]
+                  [--data DIR] [-c COMMAND | -f SCRIPT.ps1]      (a shell whose cmdlets run on that server's
+                                                                 management endpoint; asks for the password, or
+                                                                 reads it from the next line of piped input; --data
+                                                                 trusts that local server's certificates too)
   gatehouse start [--data DIR] [--metrics ADDRESS:PORT [--metrics-token-file FILE]]
                                                                  (the transport service, in the foreground;
                                                                  Prometheus /metrics and /health on that IP
@@ -122,7 +128,10 @@ async function setup(argv: string[]): Promise<number> {
 }
 
 async function shell(argv: string[]): Promise<number> {
-  const { flags, rest } = parseFlags(argv, { '--data': 'value', '-c': 'value', '-Command': 'value', '-f': 'value', '-File': 'value', '--echo': 'switch' });
+  const { flags, rest } = parseFlags(argv, {
+    '--data': 'value', '-c': 'value', '-Command': 'value', '-f': 'value', '-File': 'value', '--echo': 'switch',
+    '--connect': 'value', '--user': 'value', '--skip-ca-check': 'switch', '--skip-cn-check': 'switch',
+  });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const command = flags.get('-c') ?? flags.get('-Command');
   const file = flags.get('-f') ?? flags.get('-File');
@@ -137,6 +146,14 @@ async function shell(argv: string[]): Promise<number> {
     }
   }
   if (flags.has('--echo') && script) throw new UsageError('--echo writes a transcript of piped standard input; it does not combine with -c or -f');
+  const connect = flags.get('--connect');
+  if (connect !== undefined) {
+    return runRemoteShell({
+      url: connect, ...(flags.has('--user') && { user: flags.get('--user') }), skipCaCheck: flags.has('--skip-ca-check'), skipCnCheck: flags.has('--skip-cn-check'),
+      ...(flags.has('--data') && { dataDir: flags.get('--data') }), echo: flags.has('--echo'),
+    }, script);
+  }
+  for (const f of ['--user', '--skip-ca-check', '--skip-cn-check']) if (flags.has(f)) throw new UsageError(`${f} goes with --connect URL`);
   return runShell(dataDir(flags), script, { echo: flags.has('--echo') });
 }
 

@@ -11,11 +11,14 @@ import { serverCommands, serverViews } from '../cmdlets/index.js';
 import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
 import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import { builtinCommands } from '../shell/builtins/index.js';
+import type { CommandObserver } from '../shell/command.js';
 import { historyFilePath } from '../shell/history.js';
 import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
 import { openServer, organizationStoreOf } from '../setup/server-folder.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
+import { Remoting, remotingViews } from '../remote/pssession-commands.js';
+import { certificateSchema } from '../config/model/certificate.js';
 
 export async function runShell(dir: string, script?: { text: string; source?: string }, options: { echo?: boolean } = {}): Promise<number> {
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
@@ -23,9 +26,11 @@ export async function runShell(dir: string, script?: { text: string; source?: st
   try {
     ensureBuiltInRoleGroups(server); // a store set up before role groups existed gets them now
     // The local shell runs with its operating-system user's rights; its changes are audited under that name.
+    // New-PSSession & co. reach other servers' endpoints; this server's certificates are trusted for them.
+    const remoting = new Remoting({ trusted: () => server.repo.list(certificateSchema).map((c) => String(c.values.CertificatePem ?? '')).filter((p) => p.includes('BEGIN CERTIFICATE')) });
     const env: ShellEnvironment = {
-      commands: [...builtinCommands, ...serverCommands(server)], views: serverViews, computerName: server.fqdn,
-      commandObserver: adminAuditRecorder(server, { caller: localUserName(), origin: 'local' }),
+      commands: [...builtinCommands, ...serverCommands(server), ...remoting.commands()], views: [...serverViews, ...remotingViews], computerName: server.fqdn,
+      commandObserver: localAudit(remoting, adminAuditRecorder(server, { caller: localUserName(), origin: 'local' })),
     };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
@@ -35,14 +40,18 @@ export async function runShell(dir: string, script?: { text: string; source?: st
           `The history is now kept per server in ${dirname(historyFilePath(homedir(), server.name))}, without such lines: delete the old file (rm ${oldHistory}).\n`);
       }
       const session = new ShellSession(env, host);
+      remoting.attach(session.runtime);
       host.setCompleter((line, cursor) => session.complete(line, cursor));
       await session.runInteractiveLines();
+      await remoting.closeAll();
       host.close();
       return 0;
     }
     const host = new StreamHost(process.stdin, process.stdout, process.stderr);
     const session = new ShellSession(env, host);
+    remoting.attach(session.runtime);
     const ok = script ? await session.runScript(script.text, script.source) : await session.runInteractiveLines(options);
+    await remoting.closeAll();
     host.close();
     return session.exitCode ?? (ok ? 0 : 1);
   } finally {
@@ -57,4 +66,9 @@ function localUserName(): string {
   } catch {
     return `uid ${process.getuid?.() ?? '?'}`;
   }
+}
+
+/** The local audit log leaves out what runs elsewhere: remote servers record their own cmdlets. */
+function localAudit(remoting: Remoting, recorder: CommandObserver): CommandObserver {
+  return { completed: (spec, args, outcome) => { if (!remoting.isRemoting(spec)) recorder.completed(spec, args, outcome); } };
 }

@@ -23,6 +23,7 @@ import { checkPrivate, ExposedFolderError, serverPrivateAreas } from '../setup/f
 import { openServiceServer, organizationStoreOf, orgKeyPath, type OpenServer } from '../setup/server-folder.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
 import { setMigrationReporter } from '../store/schema-migrations.js';
+import { startManagementEndpoint } from './management-endpoint.js';
 
 export interface MetricsOption {
   host: string;
@@ -81,7 +82,10 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   const startedAt = new Date().toISOString();
   const notifier = ServiceNotifier.fromEnvironment(log);
   let ready = false;
+  // The PowerShell virtual directory: remote shells, following the configuration like the listeners.
+  const management = startManagementEndpoint(dir, log, orgPassword);
   const onApplied = (listening: string[], changeCounter: number, failed: string[]) => {
+    management.applied();
     if (ready) notifier?.status(serviceState(listening, failed));
     try {
       writeServiceStatus(server.dataDir, {
@@ -99,6 +103,7 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
     bound = await service.start();
   } catch (err) {
     log.log('error', 'service.start.failed', { error: (err as Error).message });
+    await management.stop().catch(() => undefined);
     await service.stop(0).catch(() => undefined);
     removeServiceStatus(server.dataDir);
     notifier?.close();
@@ -110,6 +115,7 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
       server: server.name, error: `none of the enabled Receive connectors could listen: ${failed.join('; ')}`, failed,
       action: 'free these addresses, or change the Bindings of the Receive connectors (gatehouse shell -c \'Set-ReceiveConnector NAME -Bindings ADDRESS:PORT\'), then start again',
     });
+    await management.stop().catch(() => undefined);
     await service.stop(0).catch(() => undefined);
     removeServiceStatus(server.dataDir);
     notifier?.close();
@@ -127,7 +133,7 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
       log.log('info', 'service.stopping', { signal });
       notifier?.stopping();
       const dataDir = server.dataDir;
-      service.stop().then(
+      management.stop().catch(() => undefined).then(() => service.stop()).then(
         () => { removeServiceStatus(dataDir); notifier?.close(); log.log('info', 'service.stopped', {}); resolve(0); },
         (err) => { removeServiceStatus(dataDir); notifier?.close(); log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
       );

@@ -134,6 +134,15 @@ function resolveServer(ctx: ServerContext, args: BoundArguments): string {
   return String(found.values.Name);
 }
 
+/** IIS is held by one certificate of a server at a time: the others lose it (the management endpoint serves `holder`). */
+function takeIis(ctx: ServerContext, server: string, holder: ModelObject): void {
+  for (const other of certificatesOf(ctx, server)) {
+    if (other.guid === holder.guid || !servicesOf(other).has('IIS')) continue;
+    other.values.Services = servicesText([...servicesOf(other)].filter((x) => x !== 'IIS'));
+    ctx.repo.update(other);
+  }
+}
+
 function certificatesOf(ctx: ServerContext, server: string): ModelObject[] {
   return ctx.repo.list(certificateSchema).filter((c) => c.server.toLowerCase() === server.toLowerCase());
 }
@@ -333,6 +342,7 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
       const makeDefault = services.includes('SMTP') && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
       ctx.repo.transaction(() => {
         if (makeDefault) markDefault(ctx, server, obj);
+        if (services.includes('IIS')) takeIis(ctx, server, obj);
         insertObject(ctx, obj);
       });
       return [toOutput(obj, new Date())];
@@ -428,7 +438,7 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
     confirmImpact: 'Medium',
     parameters: [
       thumbprintParameter(true),
-      { name: 'Services', typeName: 'AllowedServices', mandatory: true, description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. Only SMTP has an effect here.', convert: parseServices },
+      { name: 'Services', typeName: 'AllowedServices', mandatory: true, description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. SMTP (STARTTLS) and IIS (the management endpoint, one certificate at a time) have an effect here.', convert: parseServices },
       { name: 'Force', typeName: 'SwitchParameter', switch: true, description: 'Replaces the default SMTP certificate without asking.' },
       serverParameter,
     ],
@@ -444,8 +454,10 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       if (add.length > 0 && info && (now < info.notBefore || now > info.notAfter)) {
         throw invalidOperation(`The certificate ${t} is not valid now (valid from ${info.notBefore.toISOString()} to ${info.notAfter.toISOString()}) and can't be enabled.`);
       }
-      if (add.includes('SMTP') && !hasPrivateKey(obj)) {
-        throw invalidOperation(`The certificate ${t} has no private key, so it can't be enabled for SMTP. Import it with its private key (a .pfx file, or PEM text with the key).`);
+      for (const service of ['SMTP', 'IIS']) {
+        if (add.includes(service) && !hasPrivateKey(obj)) {
+          throw invalidOperation(`The certificate ${t} has no private key, so it can't be enabled for ${service}. Import it with its private key (a .pfx file, or PEM text with the key).`);
+        }
       }
       const before = servicesOf(obj);
       const after = new Set([...before, ...add.map((s) => s.toUpperCase())]);
@@ -458,6 +470,7 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       ctx.repo.transaction(() => {
         obj.values.Services = servicesText(after);
         if (makeDefault) markDefault(ctx, server, obj);
+        if (add.includes('IIS')) takeIis(ctx, server, obj);
         ctx.repo.update(obj);
       });
       const covered = tlsConnectors(ctx, server).filter((c) => !c.tlsName && coversName(obj, c.name));

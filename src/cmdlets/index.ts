@@ -32,6 +32,7 @@ import { remoteDomainCommands, remoteDomainViews } from './remote-domain.js';
 import { exportCertificateCommands } from './export-exchange-certificate.js';
 import { redirectMessageCommands } from './redirect-message.js';
 import { setExchangeServerCommands } from './set-exchange-server.js';
+import { powerShellVirtualDirectoryCommands, powerShellVirtualDirectoryViews } from './powershell-virtual-directory.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   registerValueTypes();
@@ -64,6 +65,7 @@ export function serverCommands(ctx: ServerContext): CommandSpec[] {
     ...setExchangeServerCommands(ctx),
     ...roleGroupCommands(ctx),
     ...adminAuditLogCommands(ctx),
+    ...powerShellVirtualDirectoryCommands(ctx),
   ];
 }
 
@@ -91,4 +93,5 @@ export const serverViews: ObjectView[] = [
   ...remoteDomainViews,
   ...roleGroupViews,
   ...adminAuditLogViews,
+  ...powerShellVirtualDirectoryViews,
 ];

@@ -135,7 +135,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       repo.insert(server);
       repo.insert(transportServiceOf(ctx, server));
       repo.insert(newModelObject(certificateSchema, o.name, {
-        Name: cert.thumbprint, Subject: cert.subject, Issuer: cert.subject, CertificateDomains: cert.domains, Services: 'SMTP',
+        Name: cert.thumbprint, Subject: cert.subject, Issuer: cert.subject, CertificateDomains: cert.domains, Services: 'IIS, SMTP',
         IsSelfSigned: true, NotBefore: cert.notBefore, NotAfter: cert.notAfter, CertificatePem: cert.certificatePem, PrivateKey: cert.privateKeyPem,
       }));
       const groups = o.role === 'EdgeTransport' ? defaultLocalGroups(ctx) : repo.list(defaultDirectoryGroups(ctx)[0].schema).length === 0 ? defaultDirectoryGroups(ctx) : [];

@@ -24,7 +24,7 @@ import { readTextLines, resolvePath } from './files.js';
 import { defineFunction } from './functions.js';
 import { getMember, indexValue, invokeMethod, setMember } from './members.js';
 import { binaryOperator, likeMatch, unaryOperator, valuesEqual } from './operators.js';
-import { runPipeline } from './pipeline.js';
+import { noFileSystem, runPipeline } from './pipeline.js';
 import { ScriptHalted, type Runtime } from './runtime.js';
 import { ScriptBlock } from './scriptblock.js';
 import { Hashtable, PSCredential, PSObject, SecureString } from './values.js';
@@ -275,6 +275,7 @@ async function executeSwitch(rt: Runtime, s: SwitchAst, direct: boolean): Promis
   let value: unknown;
   if (s.file) {
     const path = toStr(await statementValue(rt, s.value));
+    if (rt.env.fileSystem === false) throw noFileSystem(path);
     value = readTextLines(resolvePath(path));
   } else value = await statementValue(rt, s.value);
   const items = isEnumerable(value) ? toArray(value) : [value];

@@ -56,12 +56,18 @@ export async function runPipeline(rt: Runtime, ast: PipelineAst, direct = false)
   return data;
 }
 
+/** A session without file access (a remote session) refuses a file named in its script. */
+export function noFileSystem(path: string): RuntimeError {
+  return new RuntimeError(`This session cannot read or write files on the server ("${path}"): it is a remote session. Redirect the output on your own computer instead, e.g. Invoke-Command -Session $s { Get-Queue } > queues.txt.`, 'RemoteFileAccessDenied', 'PermissionDenied', 'RuntimeException');
+}
+
 /** The file a redirection writes to, or undefined for `> $null`. */
 async function redirectionTarget(rt: Runtime, r: RedirectionAst): Promise<string | undefined> {
   const v = r.target ? await evaluate(rt, r.target) : null;
   if (isNull(v)) return undefined;
   const path = toStr(v);
   if (path === '') throw new RuntimeError('Cannot bind argument to parameter \'FilePath\' because it is an empty string.', 'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'InvalidData', 'ParameterBindingValidationException');
+  if (rt.env.fileSystem === false) throw noFileSystem(path);
   return resolvePath(path);
 }
 
@@ -119,7 +125,7 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
   if (name === '.') return dotSource(rt, ast);
   let script: FunctionDefinition | undefined;
   if (/\.ps1$/i.test(name) && !rt.resolveCommand(name)) {
-    script = loadScriptFile(name);
+    script = rt.env.fileSystem === false ? undefined : loadScriptFile(name);
     if (!script) throw commandNotFound(rt, name, ast.nameExtent);
   }
   const spec = script?.spec ?? rt.resolveCommand(name);
@@ -191,7 +197,7 @@ async function dotSource(rt: Runtime, ast: CommandAst): Promise<Stage> {
   const value = await evaluate(rt, target);
   if (value instanceof ScriptBlock) return { kind: 'expression', run: () => invokeScriptBlock(rt, value, null) };
   const name = toStr(value);
-  const def = loadScriptFile(name);
+  const def = rt.env.fileSystem === false ? undefined : loadScriptFile(name);
   if (!def) throw commandNotFound(rt, name, target.extent);
   return {
     kind: 'expression',

@@ -30,6 +30,8 @@ export interface ShellEnvironment {
   commandSource?: string;
   /** Told of every run of a command that is not built in (the administrator audit log). */
   commandObserver?: CommandObserver;
+  /** false: the session may not read or write files nor $env: (a remote session: they are the server's). */
+  fileSystem?: boolean;
 }
 
 /** Thrown to stop the whole script after an error with ErrorAction Stop. */
@@ -99,6 +101,21 @@ export class Runtime {
     }
     this.commandList = list;
     this.variables.set('PSVersionTable', psVersionTable());
+    this.variables.environment = env.fileSystem !== false;
+  }
+
+  /**
+   * Adds a command to a running session (Import-PSSession's proxies). A name already taken is
+   * kept unless `replace` (-AllowClobber); returns whether the command was added.
+   */
+  addCommand(spec: CommandSpec, replace = false): boolean {
+    const key = spec.name.toLowerCase();
+    if (this.commandTable.has(key) && !replace) return false;
+    const i = this.commandList.findIndex((c) => c.name.toLowerCase() === key);
+    if (i >= 0) this.commandList.splice(i, 1);
+    this.commandList.push(spec);
+    this.commandTable.set(key, spec);
+    return true;
   }
 
   resolveCommand(name: string): CommandSpec | undefined {

@@ -6,6 +6,7 @@
 // kept in the session history (Get-History).
 
 import type { ScriptAst, StatementAst, TrapAst } from './ast.js';
+import type { CommandSpec } from './command.js';
 import { builtinCommands, builtinViews } from './builtins/index.js';
 import { completeLine } from './completion.js';
 import { ParseError, ShellError, type ErrorRecord } from './errors.js';
@@ -30,6 +31,14 @@ interface PromptingHost extends ShellHost {
   statementPrompt?(): string;
 }
 
+/** How a session differs from a console's: which built-in commands it has, and where its output goes. */
+export interface SessionOptions {
+  /** The built-in commands (default: all of them). */
+  builtins?: CommandSpec[];
+  /** Receives the output objects instead of the console (a remote session sends them back unformatted). */
+  output?: (items: unknown[]) => void;
+}
+
 export class ShellSession {
   readonly runtime: Runtime;
   /** The statement being run was stopped with Ctrl+C at one of its prompts. */
@@ -42,8 +51,8 @@ export class ShellSession {
   /** Output written by the running top-level statement and not shown yet. */
   private pending: unknown[] = [];
 
-  constructor(readonly env: ShellEnvironment, readonly host: ShellHost) {
-    this.runtime = new Runtime(env, flushingHost(host, () => this.flush()), builtinCommands, builtinViews);
+  constructor(readonly env: ShellEnvironment, readonly host: ShellHost, private readonly options: SessionOptions = {}) {
+    this.runtime = new Runtime(env, flushingHost(host, () => this.flush()), options.builtins ?? builtinCommands, builtinViews);
     this.runtime.emit = (items) => {
       this.pending.push(...items);
     };
@@ -54,6 +63,7 @@ export class ShellSession {
     if (this.pending.length === 0) return;
     const items = this.pending;
     this.pending = [];
+    if (this.options.output) return this.options.output(items);
     const text = renderOutDefault(items, this.runtime.formatEnvironment());
     if (text) this.host.write(text);
   }

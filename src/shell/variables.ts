@@ -28,6 +28,8 @@ function splitScope(name: string): { root: boolean; key: string; plain: string }
 
 export class Variables {
   private readonly scopes: Scope[] = [new Map()];
+  /** false: $env: is not available (a remote session: the environment is the server process's). */
+  environment = true;
 
   constructor(private readonly auto: AutomaticSource) {
     this.set('FormatEnumerationLimit', 16);
@@ -67,7 +69,10 @@ export class Variables {
     if (key === '_' || key === 'psitem') return this.auto.currentObject();
     if (key === '?') return this.auto.lastSuccess();
     if (key === 'error') return this.auto.errors();
-    if (key.startsWith('env:')) return process.env[name.slice(name.indexOf(':') + 1)] ?? null;
+    if (key.startsWith('env:')) {
+      if (!this.environment) throw noEnvironment(name);
+      return process.env[name.slice(name.indexOf(':') + 1)] ?? null;
+    }
     return this.find(name)?.value ?? null;
   }
 
@@ -83,6 +88,7 @@ export class Variables {
       throw new RuntimeError(`Cannot overwrite variable ${plain} because it is read-only or constant.`, 'VariableNotWritable', 'WriteError', 'SessionStateUnauthorizedAccessException');
     }
     if (key.startsWith('env:')) {
+      if (!this.environment) throw noEnvironment(plain);
       process.env[plain.slice(4)] = toStr(value);
       return;
     }
@@ -103,4 +109,8 @@ export class Variables {
     for (const scope of this.scopes) for (const [k, v] of scope) seen.set(k, v.name);
     return [...seen.values()];
   }
+}
+
+function noEnvironment(name: string): RuntimeError {
+  return new RuntimeError(`$${name} is not available in a remote session: the environment variables are the server process's. Read your own with $env: in your local shell.`, 'RemoteEnvironmentDenied', 'PermissionDenied', 'RuntimeException');
 }

@@ -108,3 +108,20 @@ export function selectSmtpCertificate(repo: Repository, serverName: string, name
     ...(chain ? { chainPem: chain } : {}),
   };
 }
+
+/**
+ * The certificate (with its private key) the management endpoint serves: the one enabled for
+ * IIS; for a folder set up before IIS was assigned, the newest usable self-signed one (setup's).
+ */
+export function selectIisCertificate(repo: Repository, serverName: string, now: Date = new Date()): SelectedCertificate | null {
+  const usable = serverCertificates(repo, serverName).filter((c) => usableForTls(c, now));
+  const best = usable.find((c) => servicesOf(c).has('IIS'))
+    ?? (serverCertificates(repo, serverName).some((c) => servicesOf(c).has('IIS')) ? undefined : usable.filter((c) => c.values.IsSelfSigned === true).sort(compareCandidates)[0]);
+  if (!best) return null;
+  const chain = typeof best.values.ChainPem === 'string' && best.values.ChainPem.trim() !== '' ? best.values.ChainPem : undefined;
+  return {
+    thumbprint: String(best.values.Name), subject: String(best.values.Subject), certificatePem: String(best.values.CertificatePem),
+    privateKeyPem: repo.openSecret(String(best.values.PrivateKey), `${best.schema.typeName}/${best.guid}/PrivateKey`),
+    ...(chain ? { chainPem: chain } : {}),
+  };
+}
