@@ -147,6 +147,8 @@ export class MailboxPeer implements RelayPeer {
       `Set-ReceiveConnector "Default MBX01" -Bindings ${this.address}:${this.port} -PermissionGroups AnonymousUsers,ExchangeServers -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited`,
       `Set-ReceiveConnector "Client MBX01" -Bindings ${this.address}:${this.port + 62}`,
       'Set-TransportService MBX01 -MaxConnectionRatePerMinute 10000000',
+      // Its management endpoint on the bench's address: the default URL's name would be looked up in the system's DNS.
+      `Set-PowerShellVirtualDirectory "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://${this.address}:${this.port + 63}/PowerShell/`,
       `New-SendConnector -Name "To Sink" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port} | Out-Null`,
     ].join('\n') + '\n');
     this.version = `${execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim()} (Mailbox, organization in ${this.name === 'mailbox-pg' ? 'PostgreSQL' : 'SQLite'})`;

@@ -2,8 +2,16 @@
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner,
 // passes its TAP output through, and ends with one line:
 //   tests: N passed, N failed, N skipped
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+//
+// Tests send traffic to loopback only. A server asks the system's name
+// servers (/etc/resolv.conf) for any name its own settings don't cover, such
+// as its FQDN for the management endpoint's default URL, so when it can (root
+// on Linux, with unshare) the runner gives the tests a private mount namespace
+// whose resolv.conf names a loopback address nothing listens on: such a
+// lookup fails at once instead of leaving the machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function findTests(dir) {
@@ -21,7 +29,8 @@ if (files.length === 0) {
   console.error('no test files under dist/: run npm run build first');
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+const command = [process.execPath, '--test', '--test-reporter=tap', '--test-concurrency=2', ...files];
+const child = spawn(...withLoopbackResolver(command), { stdio: ['ignore', 'pipe', 'inherit'] });
 const counts = { pass: 0, fail: 0, skipped: 0, todo: 0 };
 let buffer = '';
 child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -39,3 +48,16 @@ child.on('close', (code) => {
   console.log(`tests: ${counts.pass} passed, ${counts.fail} failed, ${counts.skipped + counts.todo} skipped`);
   process.exit(code === 0 && counts.fail === 0 ? 0 : 1);
 });
+
+/** The command run in a mount namespace where /etc/resolv.conf names only 127.255.255.53 (see the header), when possible. */
+function withLoopbackResolver([program, ...args]) {
+  const canUnshare = process.platform === 'linux' && process.getuid?.() === 0
+    && spawnSync('unshare', ['--mount', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!canUnshare) {
+    console.error('note: the tests use the system\'s name servers for names their servers are not told about (run as root with unshare to keep those lookups on loopback)');
+    return [program, args];
+  }
+  const resolvConf = join(mkdtempSync(join(tmpdir(), 'gatehouse-tests-')), 'resolv.conf');
+  writeFileSync(resolvConf, 'nameserver 127.255.255.53\noptions timeout:1 attempts:1\n');
+  return ['unshare', ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, program, ...args]];
+}
