@@ -23,6 +23,7 @@ export function startManagementEndpoint(dir: string, log: Logger, orgPassword: s
     context: server, log: log.child({ server: server.name, component: 'management' }),
     dns: () => dnsSettingsFromTransport(config.dns, 'internal'),
     lockoutPolicy: () => config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
+    ...(server.trust && { trust: server.trust }),
   });
   return {
     applied() {

@@ -17,7 +17,10 @@ import { StreamHost, TerminalHost } from '../shell/host-console.js';
 import { ShellSession, type ShellEnvironment } from '../shell/session.js';
 import { openServer, organizationStoreOf } from '../setup/server-folder.js';
 import { askOrganizationPassword } from '../setup/organization-password.js';
+import { OrganizationPeers } from '../remote/peer-servers.js';
 import { Remoting, remotingViews } from '../remote/pssession-commands.js';
+import type { Caller } from '../cmdlets/rbac.js';
+import type { ServerContext } from '../cmdlets/server-context.js';
 import { certificateSchema } from '../config/model/certificate.js';
 
 export async function runShell(dir: string, script?: { text: string; source?: string }, options: { echo?: boolean } = {}): Promise<number> {
@@ -28,9 +31,12 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     // The local shell runs with its operating-system user's rights; its changes are audited under that name.
     // New-PSSession & co. reach other servers' endpoints; this server's certificates are trusted for them.
     const remoting = new Remoting({ trusted: () => server.repo.list(certificateSchema).map((c) => String(c.values.CertificatePem ?? '')).filter((p) => p.includes('BEGIN CERTIFICATE')) });
+    // Cmdlets that name another server of the organization run there, through its endpoint, for this user.
+    const caller: Caller = { kind: 'local', user: localUserName() };
+    const ctx: ServerContext = { ...server, caller, ...(server.trust && { peers: new OrganizationPeers(server, server.trust, caller) }) };
     const env: ShellEnvironment = {
-      commands: [...builtinCommands, ...serverCommands(server), ...remoting.commands()], views: [...serverViews, ...remotingViews], computerName: server.fqdn,
-      commandObserver: localAudit(remoting, adminAuditRecorder(server, { caller: localUserName(), origin: 'local' })),
+      commands: [...builtinCommands, ...serverCommands(ctx), ...remoting.commands()], views: [...serverViews, ...remotingViews], computerName: server.fqdn,
+      commandObserver: localAudit(remoting, adminAuditRecorder(server, { caller: caller.user, origin: 'local' })),
     };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });

@@ -16,8 +16,9 @@ import type { ModelObject } from '../store/repository.js';
 import { mailboxDatabaseSchema, mailboxSchema } from '../config/model/recipient.js';
 import { serverSchema } from '../config/model/server.js';
 import { newModelObject } from '../store/repository.js';
-import type { CommandSpec } from '../shell/command.js';
-import { CmdletError } from '../shell/values.js';
+import type { CommandSpec, InvocationContext } from '../shell/command.js';
+import { CmdletError, PSObject } from '../shell/values.js';
+import { isThisServer, organizationServer, runOnServer } from './cross-server.js';
 import { invalidOperation, notFound } from './errors.js';
 import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
@@ -65,23 +66,30 @@ function databaseSize(folder: string): number {
   return total;
 }
 
-/** The database as Get-MailboxDatabase shows it; with -Status, its size, free space and whether it is mounted. */
-function databaseOutput(ctx: ServerContext, d: ModelObject, status: boolean) {
+/** The state -Status reads, on the server that owns the database. */
+const STATUS_PROPERTIES = ['Mounted', 'DatabaseSize', 'AvailableNewMailboxSpace'] as const;
+
+/**
+ * The database as Get-MailboxDatabase shows it; with -Status, its size, free space and whether it
+ * is mounted: read here for this server's databases, asked of the owning server for the others
+ * (its management endpoint; an unreachable server leaves them empty, with the error written).
+ */
+async function databaseOutput(ctx: ServerContext, d: ModelObject, status: boolean, inv: InvocationContext) {
   const extra: Record<string, unknown> = { Mounted: null, DatabaseSize: null, AvailableNewMailboxSpace: null };
-  if (status) {
-    const server = ctx.repo.list(serverSchema).find((x) => String(x.values.Name).toLowerCase() === String(d.values.Server).toLowerCase());
+  if (status && isThisServer(ctx, String(d.values.Server))) {
     const folder = String(d.values.FolderPath);
-    const here = server && existsSync(String(server.values.DataPath ?? ''));
-    if (here) {
-      extra.Mounted = runningService(String(server.values.DataPath)) !== undefined;
-      try {
-        extra.DatabaseSize = ByteQuantifiedSize.fromBytes(databaseSize(folder));
-        const fs = statfsSync(existsSync(folder) ? folder : String(server.values.DataPath));
-        extra.AvailableNewMailboxSpace = ByteQuantifiedSize.fromBytes(Number(fs.bavail) * Number(fs.bsize));
-      } catch (err) {
-        throw new CmdletError(`The folder of mailbox database ${d.values.Name} (${folder}) cannot be read: ${(err as Error).message}. Check that it exists and that this user may read it.`, { reason: 'MapiExceptionNotFound' });
-      }
+    extra.Mounted = runningService(ctx.dataDir) !== undefined;
+    try {
+      extra.DatabaseSize = ByteQuantifiedSize.fromBytes(databaseSize(folder));
+      const fs = statfsSync(existsSync(folder) ? folder : ctx.dataDir);
+      extra.AvailableNewMailboxSpace = ByteQuantifiedSize.fromBytes(Number(fs.bavail) * Number(fs.bsize));
+    } catch (err) {
+      throw new CmdletError(`The folder of mailbox database ${d.values.Name} (${folder}) cannot be read: ${(err as Error).message}. Check that it exists and that this user may read it.`, { reason: 'MapiExceptionNotFound' });
     }
+  } else if (status) {
+    const owner = organizationServer(ctx, String(d.values.Server));
+    const [there] = await runOnServer(ctx, owner, { name: 'Get-MailboxDatabase', parameters: [{ name: 'Status', typeName: 'SwitchParameter', switch: true }] }, new Map<string, unknown>([['Identity', String(d.values.Name)], ['Status', true]]), inv);
+    if (there instanceof PSObject) for (const p of STATUS_PROPERTIES) extra[p] = there.get(p) ?? null;
   }
   return toPSObject({ ...d, values: withQuotaDefaults(d.values) }, extra);
 }
@@ -118,19 +126,21 @@ export function mailboxDatabaseCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [
         identityParameter('DatabaseIdParameter', false, objectNames(ctx, schema)),
         { name: 'Server', typeName: 'ServerIdParameter', description: 'Only the databases of this Mailbox server.', convert: (v) => String(v) },
-        { name: 'Status', typeName: 'SwitchParameter', switch: true, description: 'Also read the database\'s state: Mounted (the owning server\'s service is running), DatabaseSize (what its mailboxes\' Maildir files take) and AvailableNewMailboxSpace (free space on its volume). Only for databases whose server keeps its data on this host.' },
+        { name: 'Status', typeName: 'SwitchParameter', switch: true, description: 'Also read the database\'s state: Mounted (the owning server\'s service is running), DatabaseSize (what its mailboxes\' Maildir files take) and AvailableNewMailboxSpace (free space on its volume), each read on the database\'s server (another server answers through its management endpoint).' },
       ],
       examples: [
         { code: 'Get-MailboxDatabase -Status | Format-Table Name,Server,Mounted,DatabaseSize,AvailableNewMailboxSpace', remarks: 'Shows each database\'s size, free space and whether it is mounted.' },
         { code: 'Get-MailboxDatabase DB01 | Format-List *Quota', remarks: 'Shows the default quotas of DB01\'s mailboxes.' },
       ],
-    }, async (args) => {
+    }, async (args, inv) => {
       let found = findObjects(ctx, schema, args.get('Identity') as string | null | undefined);
       if (args.has('Server')) {
         const server = resolveServer(ctx, String(args.get('Server')));
         found = found.filter((d) => String(d.values.Server).toLowerCase() === String(server.values.Name).toLowerCase());
       }
-      return found.map((d) => databaseOutput(ctx, d, args.get('Status') === true));
+      const out: unknown[] = [];
+      for (const d of found) out.push(await databaseOutput(ctx, d, args.get('Status') === true, inv));
+      return out;
     }),
     organizationCommand(ctx, {
       name: 'Set-MailboxDatabase',

@@ -5,12 +5,11 @@
 // optional), -InternalMessageId, -MessageSubject (substring), -ResultSize
 // (default 1000 with Exchange's warning when more matched, or Unlimited); the
 // newest events that match, oldest first. -Sender and -Recipients read the
-// address index (tracking-index.ts). -Server reads another server of this host.
+// address index (tracking-index.ts). -Server naming another server runs the search there (cross-server.ts).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { serverSchema } from '../config/model/server.js';
 import { transportServiceSchema } from '../config/model/transport-service.js';
 import type { Unlimited } from '../config/types/index.js';
 import { QUEUE_SCHEMA } from '../queue/sqlite-queue-store.js';
@@ -22,6 +21,7 @@ import { addressCondition, RECIPIENT, SENDER } from '../tracking/tracking-index.
 import { notFound } from './errors.js';
 import { DEFAULT_RESULT_SIZE, resultSizeParameter } from './queue-view.js';
 import { DEFAULT_RESULT_SIZE_WARNING } from './recipient-common.js';
+import { isThisServer } from './cross-server.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
 
@@ -81,15 +81,15 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       text('InternalMessageId', 'This server\'s number for the message.'),
       text('MessageSubject', 'Part of the subject (no wildcards).'),
       { ...resultSizeParameter(), description: 'Most entries returned (default 1000, with a warning when there are more), or Unlimited.' },
-      serverParameter('Server whose log to search (default: this server); it must keep its data on this host. Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
+      serverParameter('Server whose log to search (default: this server; another server answers through its management endpoint). Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
     ],
     invoke(args, invocation) {
+      // A call naming another server runs on that server (cross-server.ts): this is this server's log.
       const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
-      const server = ctx.repo.list(serverSchema).find((s) => [s.values.Name, s.values.Fqdn].some((x) => String(x).toLowerCase() === serverName.toLowerCase()));
-      if (!server) throw notFound(serverName, ctx.fqdn);
-      const dbPath = join(String(server.values.DataPath ?? ctx.dataDir), 'queue.db');
+      if (!isThisServer(ctx, serverName)) throw notFound(serverName, ctx.fqdn);
+      const dbPath = join(ctx.dataDir, 'queue.db');
       if (!existsSync(dbPath)) return []; // the server has not received anything yet
-      const subjects = ctx.repo.findByName(transportServiceSchema, String(server.values.Name), String(server.values.Name))?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
+      const subjects = ctx.repo.findByName(transportServiceSchema, ctx.name, ctx.name)?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
       let db: Database.Database;
       try {
         db = new Database(dbPath, { readonly: true, fileMustExist: true });
@@ -100,7 +100,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
           throw err;
         }
       } catch (err) {
-        throw new CmdletError(`The message tracking log of ${server.values.Name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
+        throw new CmdletError(`The message tracking log of ${ctx.name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
       }
       try {
         db.pragma('busy_timeout = 5000');

@@ -6,10 +6,7 @@
 // or not the transport service runs; the service sees every change on its
 // next scheduling pass.
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { serverSchema } from '../config/model/server.js';
 import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
 import { DeliveryState, type QueueRow } from '../queue/delivery-state.js';
 import type { Envelope } from '../queue/queue-store.js';
@@ -18,6 +15,7 @@ import { loadTransportConfig, type TransportConfig } from '../roles/transport-co
 import { ConversionError, type ParameterSpec } from '../shell/command.js';
 import { formatDateDisplay } from '../shell/conversion.js';
 import { CmdletError, PSObject } from '../shell/values.js';
+import { isThisServer } from './cross-server.js';
 import type { ServerContext } from './server-context.js';
 
 export const QUEUE_TYPE = 'Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo';
@@ -74,45 +72,13 @@ export async function withQueueDb<T>(ctx: ServerContext, fn: (q: QueueDb) => T |
 /** What the viewing cmdlets read: the queue tables of one server. */
 export type QueueReader = Pick<QueueDb, 'db' | 'state'>;
 
-function isThisServer(ctx: ServerContext, server: unknown): boolean {
-  if (server === undefined || server === null) return true;
-  const s = String(server).toLowerCase();
-  return s === ctx.name.toLowerCase() || s === ctx.fqdn.toLowerCase() || s === 'localhost' || s === '.';
-}
-
 /**
- * Runs a view (Get-Queue, Get-Message) on the server -Server names: this
- * server's queue database, or, for another server of this store whose folder
- * is on this host (Mailbox servers sharing an organization store), its queue
- * database opened read-only, as Get-MessageTrackingLog reads its log. `fn`
- * gets that server's context, so identities carry its name. Changing another
- * server's queues is refused (checkServer): that is done in its own shell.
+ * Runs a view (Get-Queue, Get-Message) on this server's queue database. A call that names another
+ * server runs on that server instead (cross-server.ts), so `server` here is always this one.
  */
 export async function withServerQueueView<T>(ctx: ServerContext, server: unknown, fn: (view: ServerContext, q: QueueReader) => T | Promise<T>): Promise<T> {
-  if (isThisServer(ctx, server)) return withQueueDb(ctx, (q) => fn(ctx, q));
-  const id = String(server).toLowerCase();
-  const other = ctx.repo.list(serverSchema).find((x) => String(x.values.Name).toLowerCase() === id || String(x.values.Fqdn).toLowerCase() === id);
-  const path = other?.values.DataPath ? join(String(other.values.DataPath), 'queue.db') : undefined;
-  if (!other || !path || !existsSync(String(other.values.DataPath))) throw unreachableServer(ctx, server);
-  if (!existsSync(path)) {
-    throw new CmdletError(`The server ${String(other.values.Name)} has no queue database yet (${path}): its transport service has not run. Start it with gatehouse start --data ${String(other.values.DataPath)}.`, { category: 'InvalidOperation', reason: 'QueueViewerException', parameter: 'Server' });
-  }
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    throw new CmdletError(`The queue database of ${String(other.values.Name)} (${path}) can't be opened: ${(err as Error).message}`, { reason: 'QueueViewerException' });
-  }
-  try {
-    db.pragma('busy_timeout = 5000');
-    const view: ServerContext = {
-      ...ctx, name: String(other.values.Name), fqdn: String(other.values.Fqdn), dataDir: String(other.values.DataPath),
-      role: other.values.ServerRole === 'Edge' ? 'EdgeTransport' : 'Mailbox',
-    };
-    return await fn(view, { db, state: new DeliveryState(db) });
-  } finally {
-    db.close();
-  }
+  checkServer(ctx, server);
+  return withQueueDb(ctx, (q) => fn(ctx, q));
 }
 
 export function transportConfigOf(ctx: ServerContext): TransportConfig {
@@ -408,7 +374,7 @@ export function compareMessages(a: PSObject, b: PSObject): number {
 function identityOf(v: unknown, type: string, typeName: string): string | null {
   if (v === null || v === undefined) return null;
   if (v instanceof PSObject) {
-    if (!v.typeNames.includes(type)) {
+    if (!v.typeNames.includes(type) && !v.typeNames.includes(`Deserialized.${type}`)) {
       throw new ConversionError(`Cannot convert the "${String(v)}" value of type "${v.typeNames[0]}" to type "Microsoft.Exchange.Data.QueueViewer.${typeName}".`);
     }
     return String(v.get('Identity'));
@@ -466,11 +432,9 @@ export function stringListConvert(v: unknown): string[] {
   return list.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-/** -Server: only this server (an Edge sees only itself; other Mailbox servers keep their own queue databases). */
+/** -Server here is this server: a call naming another one runs there (cross-server.ts). */
 export function checkServer(ctx: ServerContext, server: unknown): void {
-  if (!isThisServer(ctx, server)) throw unreachableServer(ctx, server);
-}
-
-function unreachableServer(ctx: ServerContext, server: unknown): CmdletError {
-  return new CmdletError(`The server "${String(server)}" can't be reached from this shell: the queue viewer reads the queue database of ${ctx.name}, and of the servers of this organization whose folder is on this host; changes are made in the server's own shell. Run the command in the shell of ${String(server)} (gatehouse shell --data <its folder>).`, { reason: 'LocalizedException', parameter: 'Server' });
+  if (!isThisServer(ctx, server === undefined || server === null ? undefined : String(server))) {
+    throw new CmdletError(`The server "${String(server)}" is not ${ctx.name}: its queues are read on that server, through its management endpoint.`, { reason: 'LocalizedException', parameter: 'Server' });
+  }
 }

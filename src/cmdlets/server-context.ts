@@ -4,8 +4,10 @@
 
 import type { DefaultContext } from '../config/schema.js';
 import type { ServerRoleName } from '../config/model/server.js';
+import type { InvocationContext } from '../shell/command.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
-import type { Repository } from '../store/repository.js';
+import type { ModelObject, Repository } from '../store/repository.js';
+import type { Caller } from './rbac.js';
 
 export interface DirectoryInfo {
   /** DNS domain of the directory (contoso.com) and its NetBIOS name (CONTOSO). */
@@ -27,6 +29,16 @@ export interface ServerContext {
   directory: DirectoryInfo;
   /** The accounts' logon state (bad-password count, lockout), beside the accounts in the same store. */
   logons: AccountLogonStore;
+  /** Whom the cmdlets run for: a local shell's operating-system user, or a remote session's account. */
+  caller?: Caller;
+  /** The other servers of the organization, reached through their management endpoints (Mailbox servers). */
+  peers?: PeerServers;
+}
+
+/** Runs a cmdlet on another server of the organization, for the caller of this context, with the caller's rights there. */
+export interface PeerServers {
+  /** The objects the cmdlet returned (deserialized); its errors and warnings are written to `inv`. */
+  run(server: ModelObject, command: string, args: ReadonlyMap<string, unknown>, switches: ReadonlySet<string>, inv: InvocationContext): Promise<unknown[]>;
 }
 
 export function defaultContext(ctx: ServerContext, usage?: string): DefaultContext {

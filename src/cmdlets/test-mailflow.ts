@@ -8,13 +8,12 @@
 // connector, with STARTTLS and the server's own account (NAME$, Exchange
 // Servers), exactly as another Mailbox server relays; delivery is read from
 // the message tracking logs: DELIVER on the server that owns the target
-// mailbox (when its data is on this host), else SEND from this server for a
-// remote target; FAIL, or the time running out, is *FAILURE* with the
+// mailbox (another server's log is asked through its management endpoint),
+// else SEND from this server for a remote target; FAIL, or the time running out, is *FAILURE* with the
 // reason (the last deferral when there was one), written as an error too.
 // The explainer that checks a path without sending is Trace-MailFlow.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredCredential } from '../config/model/credential.js';
@@ -68,17 +67,16 @@ function serverOfDatabase(ctx: ServerContext, db: ModelObject): ModelObject | nu
   return ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === String(db.values.Server).toLowerCase()) ?? null;
 }
 
-/** The server's data folder when it is on this host (its tracking log can be read), else null. */
-function localData(server: ModelObject | null): string | null {
-  const path = server ? String(server.values.DataPath ?? '') : '';
-  return path && existsSync(join(path, 'queue.db')) ? path : null;
+/** Whether the delivery can be watched on this server: it is this one, or another one reached through its endpoint. */
+function watchable(ctx: ServerContext, server: ModelObject | null): boolean {
+  return server !== null && (String(server.values.Name).toLowerCase() === ctx.name.toLowerCase() || ctx.peers !== undefined);
 }
 
 function resolveTarget(ctx: ServerContext, self: ModelObject, args: BoundArguments): Target {
   const isSelf = (s: ModelObject | null) => s !== null && s.guid === self.guid;
   const mailboxTarget = (db: ModelObject): Target => {
     const owner = serverOfDatabase(ctx, db);
-    return { address: String(ensureSystemMailbox(ctx, db).values.PrimarySmtpAddress), deliveringServer: isSelf(owner) || localData(owner) ? owner : null, remote: !isSelf(owner) };
+    return { address: String(ensureSystemMailbox(ctx, db).values.PrimarySmtpAddress), deliveringServer: watchable(ctx, owner) ? owner : null, remote: !isSelf(owner) };
   };
   if (args.has('TargetDatabase')) {
     const id = String(args.get('TargetDatabase')).toLowerCase();
@@ -95,7 +93,7 @@ function resolveTarget(ctx: ServerContext, self: ModelObject, args: BoundArgumen
     const address = String(args.get('TargetEmailAddress'));
     const found = new RecipientDirectory(ctx.repo).find(address);
     const owner = found?.kind === 'mailbox' ? ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === found.server.toLowerCase()) ?? null : null;
-    return { address, deliveringServer: owner && (isSelf(owner) || localData(owner)) ? owner : null, remote: true };
+    return { address, deliveringServer: watchable(ctx, owner) ? owner : null, remote: true };
   }
   return mailboxTarget(firstDatabase(ctx, self, 'Identity'));
 }
@@ -151,18 +149,49 @@ function openLog(dataDir: string): Database.Database {
   return db;
 }
 
+/** How often another server's log is asked again (through its endpoint). */
+const REMOTE_POLL_MS = 1000;
+
+/**
+ * The probe's events in another server's tracking log, asked of that server through its endpoint
+ * (Get-MessageTrackingLog -MessageId); a server that does not answer is "nothing yet", and its
+ * error is kept for the final reason.
+ */
+class RemoteLog {
+  lastError: string | null = null;
+  private events: TrackingEvent[] = [];
+  private askedAt = 0;
+  constructor(private readonly ctx: ServerContext, private readonly server: ModelObject, private readonly inv: InvocationContext) {}
+
+  async eventsOf(messageId: string): Promise<TrackingEvent[]> {
+    if (Date.now() - this.askedAt < REMOTE_POLL_MS) return this.events;
+    this.askedAt = Date.now();
+    try {
+      const found = await this.ctx.peers!.run(this.server, 'Get-MessageTrackingLog', new Map([['MessageId', messageId]]), new Set(), this.inv);
+      this.events = found.filter((o): o is PSObject => o instanceof PSObject).map((o) => ({
+        eventId: String(o.get('EventId')), timestamp: o.get('Timestamp'), serverHostname: String(o.get('ServerHostname') ?? ''),
+        recipientStatus: ([] as unknown[]).concat(o.get('RecipientStatus') ?? []).map(String), sourceContext: o.get('SourceContext') === null ? undefined : String(o.get('SourceContext')),
+      }) as unknown as TrackingEvent);
+      this.lastError = null;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    }
+    return this.events;
+  }
+}
+
 /** Waits for the probe's DELIVER (or SEND, for a remote target), a FAIL, or the deadline. */
-async function awaitDelivery(ctx: ServerContext, target: Target, messageId: string, started: number, timeoutMs: number): Promise<Outcome> {
+async function awaitDelivery(ctx: ServerContext, target: Target, messageId: string, started: number, timeoutMs: number, inv: InvocationContext): Promise<Outcome> {
   const local = openLog(ctx.dataDir);
-  const deliveringDir = target.deliveringServer ? localData(target.deliveringServer) : null;
-  const remoteLog = deliveringDir && deliveringDir !== ctx.dataDir ? openLog(deliveringDir) : null;
+  const elsewhere = target.deliveringServer && String(target.deliveringServer.values.Name).toLowerCase() !== ctx.name.toLowerCase();
+  const remoteLog = elsewhere ? new RemoteLog(ctx, target.deliveringServer!, inv) : null;
   const deliveringName = target.deliveringServer ? String(target.deliveringServer.values.Name) : ctx.name;
   let lastDeferral: string | null = null;
   try {
     const deadline = started + timeoutMs;
     for (let round = 0; round < Math.ceil(timeoutMs / POLL_MS) + 1; round++) {
       const mine = eventsOf(local, messageId);
-      const theirs = remoteLog ? eventsOf(remoteLog, messageId) : mine;
+      const theirs = remoteLog ? await remoteLog.eventsOf(messageId) : mine;
       const failed = [...mine, ...(remoteLog ? theirs : [])].find((e) => e.eventId === 'FAIL');
       if (failed) return { ok: false, reason: `the probe failed on ${failed.serverHostname ?? ctx.fqdn}: ${(failed.recipientStatus ?? []).join('; ') || 'no reason recorded'}` };
       const done = target.deliveringServer ? theirs.find((e) => e.eventId === 'DELIVER') : mine.find((e) => e.eventId === 'SEND');
@@ -173,10 +202,10 @@ async function awaitDelivery(ctx: ServerContext, target: Target, messageId: stri
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(1, deadline - Date.now()))));
     }
     const where = target.deliveringServer ? `delivered on ${deliveringName}` : `sent on by ${ctx.name}`;
-    return { ok: false, timedOut: true, reason: `the probe was not ${where} within ${Math.round(timeoutMs / 1000)} seconds (-ExecutionTimeout)${lastDeferral ? `; the last attempt was deferred: ${lastDeferral}` : '; check its queue with Get-Queue and Get-Message'}` };
+    const unreachable = remoteLog?.lastError ? `; ${deliveringName}'s tracking log could not be read: ${remoteLog.lastError}` : '';
+    return { ok: false, timedOut: true, reason: `the probe was not ${where} within ${Math.round(timeoutMs / 1000)} seconds (-ExecutionTimeout)${lastDeferral ? `; the last attempt was deferred: ${lastDeferral}` : '; check its queue with Get-Queue and Get-Message'}${unreachable}` };
   } finally {
     local.close();
-    remoteLog?.close();
   }
 }
 
@@ -224,7 +253,7 @@ async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationCont
   const body = probeMessage({ from, to: target.address, ...(args.has('TargetEmailAddressDisplayName') && { toName: String(args.get('TargetEmailAddressDisplayName')) }), fqdn: ctx.fqdn, messageId, subject: `Test-Mailflow ${id}`, now: new Date(started) });
   const refused = await submit(ctx, self, from, target.address, body);
   if (refused) return fail(refused);
-  const outcome = await awaitDelivery(ctx, target, messageId, started, timeoutMs);
+  const outcome = await awaitDelivery(ctx, target, messageId, started, timeoutMs, inv);
   if (!outcome.ok) return fail(outcome.reason, outcome.timedOut);
   return [result(outcome, target.remote)];
 }
@@ -235,7 +264,7 @@ export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
     name: 'Test-Mailflow',
     synopsis: 'Sends a probe message from this server\'s system mailbox through the running service and waits for its delivery: to itself, to another Mailbox server or database, or to an address. Returns Success and the latency, or *FAILURE* and why.',
     parameters: [
-      serverParam('Identity', 'The source server: this server (name or FQDN). Test from another server in its own shell.', { position: 0 }),
+      serverParam('Identity', 'The source server (name or FQDN; this server by default). Another server runs the test itself, through its management endpoint.', { position: 0 }),
       serverParam('TargetMailboxServer', 'Send to the system mailbox of this Mailbox server.'),
       { name: 'TargetDatabase', typeName: 'DatabaseIdParameter', description: 'Send to the system mailbox of this mailbox database.', convert: (v) => String(v) },
       { name: 'TargetEmailAddress', typeName: 'String', description: 'Send to this address (always a remote test).', convert: (v) => String(v) },
@@ -244,7 +273,7 @@ export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
     ],
     examples: [
       { code: 'Test-Mailflow', remarks: 'Sends a probe from this server\'s system mailbox to itself and waits for it.' },
-      { code: 'Test-Mailflow MBX01 -TargetMailboxServer MBX02', remarks: 'Tests mail flow from MBX01 (run in MBX01\'s shell) to MBX02\'s system mailbox.' },
+      { code: 'Test-Mailflow MBX01 -TargetMailboxServer MBX02', remarks: 'Tests mail flow from MBX01 to MBX02\'s system mailbox (from any server\'s shell: MBX01 runs the test).' },
       { code: 'Test-Mailflow -TargetEmailAddress john@contoso.com', remarks: 'Sends a probe to john@contoso.com and waits until it is delivered (or sent on, for an address outside the organization).' },
     ],
     invoke: (args, inv) => {

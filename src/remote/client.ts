@@ -87,6 +87,22 @@ export function endpointUrl(text: string): URL {
 }
 
 function post<T>(url: URL, options: ConnectOptions, body: Request | (Request & { idleTimeoutSeconds?: number })): Promise<T> {
+  const authorization = 'Basic ' + Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64');
+  return callEndpoint<T>(url, options, authorization, body);
+}
+
+/** How the server's certificate is checked. */
+export interface EndpointTls {
+  skipCaCheck?: boolean;
+  skipCnCheck?: boolean;
+  /** More certificates (PEM) to trust. */
+  trusted?: string[];
+  /** Accepted whatever name the URL has: the exact certificates the server is known to hold (SHA-256 fingerprints). */
+  pinned?: string[];
+}
+
+/** One call to an endpoint with the given Authorization header; failures read like PowerShell's remoting errors. */
+export function callEndpoint<T>(url: URL, options: EndpointTls, authorization: string, body: Request | (Request & { idleTimeoutSeconds?: number })): Promise<T> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const where = `${host}:${url.port || 443}`;
   const text = JSON.stringify(body);
@@ -96,12 +112,12 @@ function post<T>(url: URL, options: ConnectOptions, body: Request | (Request & {
       host, port: Number(url.port || 443), path: url.pathname, method: 'POST',
       headers: {
         'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
-        Authorization: 'Basic ' + Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64'),
+        Authorization: authorization,
       },
       ca: [...rootCertificates, ...extraCaCertificates(), ...(options.trusted ?? [])],
       rejectUnauthorized: !options.skipCaCheck,
       servername: /^[\d.]+$|:/.test(host) ? undefined : host,
-      checkServerIdentity: (name: string, cert: PeerCertificate) => (options.skipCnCheck ? undefined : checkServerIdentity(name, cert)),
+      checkServerIdentity: (name: string, cert: PeerCertificate) => (options.skipCnCheck || options.pinned?.includes(cert.fingerprint256) ? undefined : checkServerIdentity(name, cert)),
       timeout: 120_000,
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -13,7 +13,10 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { POWERSHELL_VDIR_NAME, powerShellVirtualDirectorySchema, virtualDirectoryValues } from '../config/model/powershell-virtual-directory.js';
+import type { Caller } from '../cmdlets/rbac.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
+import { adUserSchema } from '../config/model/account.js';
+import { serverSchema } from '../config/model/server.js';
 import { hostsFilePath, nodeServerText, type DnsSettings } from '../dns/dns-settings.js';
 import { HostsFile } from '../dns/hosts-file.js';
 import { LogonWorkstations } from '../directory/logon-workstations.js';
@@ -22,7 +25,9 @@ import type { Logger } from '../observability/logger.js';
 import { LogonGuard } from '../smtp/inbound/logon-guard.js';
 import { selectIisCertificate } from '../tls/certificate-selection.js';
 import type { FailureReply, OpenReply, Request, RunReply } from './protocol.js';
-import { RemoteSession } from './remote-session.js';
+import { OrganizationPeers } from './peer-servers.js';
+import { callerName, RemoteSession } from './remote-session.js';
+import { DELEGATION_SCHEME, type ServerTrust } from '../secrets/server-trust.js';
 
 /** Idle time after which a session is removed (PowerShell's default IdleTimeout is 2 hours; Exchange's sessions 15 minutes). */
 export const DEFAULT_IDLE_TIMEOUT_S = 15 * 60;
@@ -39,6 +44,8 @@ export interface EndpointOptions {
   /** The server's internal DNS settings (for the URL's name and LogonWorkstations). */
   dns: () => DnsSettings;
   lockoutPolicy: () => LockoutPolicy;
+  /** Mailbox servers: how the servers of the organization vouch for the callers they act for. */
+  trust?: ServerTrust;
 }
 
 interface Binding { key: string; path: string; url: string; thumbprint: string; servers: { net: NetServer; address: string }[]; https: HttpsServer }
@@ -202,19 +209,33 @@ export class ManagementEndpoint {
     if (!binding || path.toLowerCase() !== binding.path.toLowerCase()) {
       return this.reply(res, 404, { error: `There is no management endpoint at ${path}; this server's is ${binding?.url ?? 'not served'}.`, reason: 'NotFound' });
     }
-    const auth = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const challenge = { 'WWW-Authenticate': 'Basic realm="Microsoft.Exchange"' };
-    if (!auth) return this.reply(res, 401, { error: 'Access is denied. The endpoint requires Basic authentication (user name and password).', reason: 'AccessDenied' }, challenge);
-    const decoded = Buffer.from(auth[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const username = colon >= 0 ? decoded.slice(0, colon) : decoded;
-    const password = colon >= 0 ? decoded.slice(colon + 1) : '';
     const log = this.options.log.child({ remote: source });
-    const outcome = await this.guard.logon(username, password, source, log);
-    if (!outcome.ok) {
-      log.log('warn', 'management.logon.failed', { reason: outcome.reason, ...outcome.fields });
-      if (outcome.extraDelayMs > 0) await new Promise((r) => setTimeout(r, outcome.extraDelayMs));
-      return this.reply(res, 401, { error: 'Access is denied.', reason: 'AccessDenied' }, challenge);
+    const header = req.headers.authorization ?? '';
+    const challenge = { 'WWW-Authenticate': 'Basic realm="Microsoft.Exchange"' };
+    // Another server of the organization running a cmdlet for its caller (secrets/server-trust.ts), or a person's Basic logon.
+    let caller: Caller;
+    let from: string | undefined;
+    if (header.startsWith(`${DELEGATION_SCHEME} `)) {
+      const claim = this.delegation(header.slice(DELEGATION_SCHEME.length + 1).trim());
+      if ('refused' in claim) {
+        log.log('warn', 'management.delegation.refused', { reason: claim.refused, action: 'a request claimed to come from a server of this organization and was refused; if it did, check that both servers hold the same organization.key and that their clocks agree' });
+        return this.reply(res, 401, { error: 'Access is denied.', reason: 'AccessDenied' });
+      }
+      ({ caller, from } = claim);
+    } else {
+      const auth = /^Basic\s+(\S+)$/i.exec(header);
+      if (!auth) return this.reply(res, 401, { error: 'Access is denied. The endpoint requires Basic authentication (user name and password).', reason: 'AccessDenied' }, challenge);
+      const decoded = Buffer.from(auth[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const username = colon >= 0 ? decoded.slice(0, colon) : decoded;
+      const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+      const outcome = await this.guard.logon(username, password, source, log);
+      if (!outcome.ok) {
+        log.log('warn', 'management.logon.failed', { reason: outcome.reason, ...outcome.fields });
+        if (outcome.extraDelayMs > 0) await new Promise((r) => setTimeout(r, outcome.extraDelayMs));
+        return this.reply(res, 401, { error: 'Access is denied.', reason: 'AccessDenied' }, challenge);
+      }
+      caller = { kind: 'account', accountGuid: outcome.account.accountGuid, displayName: outcome.account.displayName };
     }
     if (req.method !== 'POST') return this.reply(res, 405, { error: 'The endpoint takes POST requests with a JSON body.', reason: 'MethodNotAllowed' }, { Allow: 'POST' });
     let request: Request & { idleTimeoutSeconds?: number };
@@ -223,26 +244,30 @@ export class ManagementEndpoint {
     } catch (err) {
       return this.reply(res, 400, { error: `The request is not valid JSON: ${(err as Error).message}`, reason: 'BadRequest' });
     }
-    const caller = { kind: 'account' as const, accountGuid: outcome.account.accountGuid, displayName: outcome.account.displayName };
+    if (from !== undefined && request.op !== 'exec') {
+      return this.reply(res, 400, { error: 'A server acting for its caller runs one script at a time (exec); sessions are opened by people.', reason: 'BadRequest' });
+    }
+    const account = caller.kind === 'account' ? caller.accountGuid : null;
     try {
       switch (request.op) {
         case 'open': {
-          const mine = [...this.sessions.values()].filter((s) => s.caller.accountGuid === caller.accountGuid);
+          const mine = [...this.sessions.values()].filter((s) => s.caller.kind === 'account' && s.caller.accountGuid === account);
           if (mine.length >= MAX_SESSIONS_PER_ACCOUNT) {
-            return this.reply(res, 429, { error: `The user ${caller.displayName} is allowed a maximum number of ${MAX_SESSIONS_PER_ACCOUNT} concurrent shells, which has been exceeded. Close existing shells (Remove-PSSession) or wait for them to expire.`, reason: 'PSSessionOpenFailed' });
+            return this.reply(res, 429, { error: `The user ${callerName(caller)} is allowed a maximum number of ${MAX_SESSIONS_PER_ACCOUNT} concurrent shells, which has been exceeded. Close existing shells (Remove-PSSession) or wait for them to expire.`, reason: 'PSSessionOpenFailed' });
           }
           const idle = Math.min(MAX_IDLE_TIMEOUT_S, Math.max(MIN_IDLE_TIMEOUT_S, Number(request.idleTimeoutSeconds) || DEFAULT_IDLE_TIMEOUT_S));
-          const session = new RemoteSession(randomUUID(), this.options.context, caller, source, idle * 1000);
+          const session = new RemoteSession(randomUUID(), this.sessionContext(caller, true), source, idle * 1000);
           this.sessions.set(session.id, session);
-          log.log('info', 'management.session.opened', { session: session.id, account: caller.displayName, commands: session.commands.length, idleTimeoutSeconds: idle });
+          log.log('info', 'management.session.opened', { session: session.id, account: callerName(caller), commands: session.commands.length, idleTimeoutSeconds: idle });
           const ctx = this.options.context;
           return this.reply(res, 200, { sessionId: session.id, server: ctx.name, fqdn: ctx.fqdn, commands: session.describe(), idleTimeoutSeconds: idle });
         }
         case 'run':
         case 'close': {
           const session = this.sessions.get(String(request.sessionId));
-          if (!session || session.caller.accountGuid !== caller.accountGuid || session.expired(Date.now())) {
-            if (session && session.caller.accountGuid === caller.accountGuid) this.remove(session, 'idle timeout');
+          const owned = session !== undefined && session.caller.kind === 'account' && session.caller.accountGuid === account;
+          if (!session || !owned || session.expired(Date.now())) {
+            if (session && owned) this.remove(session, 'idle timeout');
             return this.reply(res, 410, { error: `The session ${String(request.sessionId)} is not open on ${this.options.context.name}: it was closed or expired after its idle timeout. Open a new session (New-PSSession).`, reason: 'PSSessionStateBroken' });
           }
           if (request.op === 'close') {
@@ -254,8 +279,16 @@ export class ManagementEndpoint {
           const stream = await session.run(request.script);
           return this.reply(res, 200, { stream });
         }
+        case 'exec': {
+          if (typeof request.script !== 'string') return this.reply(res, 400, { error: 'An exec request needs a script.', reason: 'BadRequest' });
+          // A session of one script; one a server opens for its caller reaches no further server.
+          const session = new RemoteSession(randomUUID(), this.sessionContext(caller, from === undefined), source, DEFAULT_IDLE_TIMEOUT_S * 1000);
+          log.log('info', 'management.exec', { account: callerName(caller), ...(from !== undefined && { for: from }), commands: session.commands.length });
+          const stream = await session.run(request.script);
+          return this.reply(res, 200, { stream });
+        }
         default:
-          return this.reply(res, 400, { error: `Unknown operation "${String((request as { op?: unknown }).op)}": use open, run or close.`, reason: 'BadRequest' });
+          return this.reply(res, 400, { error: `Unknown operation "${String((request as { op?: unknown }).op)}": use open, run, close or exec.`, reason: 'BadRequest' });
       }
     } catch (err) {
       log.log('error', 'management.request.failed', { error: (err as Error).message });
@@ -265,7 +298,30 @@ export class ManagementEndpoint {
 
   private remove(session: RemoteSession, reason: string): void {
     this.sessions.delete(session.id);
-    this.options.log.log('info', 'management.session.closed', { session: session.id, account: session.caller.displayName, reason });
+    this.options.log.log('info', 'management.session.closed', { session: session.id, account: callerName(session.caller), reason });
+  }
+
+  /** The server's context for a caller; `reachPeers`: its cmdlets may run on the other servers of the organization for it. */
+  private sessionContext(caller: Caller, reachPeers: boolean): ServerContext & { caller: Caller } {
+    const ctx = this.options.context;
+    const trust = this.options.trust;
+    return { ...ctx, caller, ...(reachPeers && trust && { peers: new OrganizationPeers(ctx, trust, caller) }) };
+  }
+
+  /** The caller a server of this organization acts for, or why its claim is refused. */
+  private delegation(credentials: string): { caller: Caller; from: string } | { refused: string } {
+    const trust = this.options.trust;
+    if (!trust) return { refused: 'a server claim sent to a server outside any organization (an Edge manages only itself)' };
+    const claim = trust.verify(credentials);
+    if ('refused' in claim) return claim;
+    const ctx = this.options.context;
+    const server = ctx.repo.findByName(serverSchema, '', claim.from);
+    if (!server || server.values.ServerRole === 'Edge') return { refused: `a server claim from ${claim.from}, which is not a Mailbox server of this organization` };
+    if (claim.caller.kind === 'local') return { caller: { kind: 'local', user: `${claim.caller.user} (shell of ${claim.from})` }, from: claim.from };
+    const account = ctx.repo.list(adUserSchema).find((a) => a.guid.toLowerCase() === (claim.caller as { accountGuid: string }).accountGuid.toLowerCase());
+    if (!account) return { refused: `a server claim from ${claim.from} for ${claim.caller.displayName}, an account the directory no longer has` };
+    if (account.values.Enabled === false) return { refused: `a server claim from ${claim.from} for ${claim.caller.displayName}, whose account is disabled` };
+    return { caller: claim.caller, from: claim.from };
   }
 
   private sweep(): void {

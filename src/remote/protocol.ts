@@ -3,6 +3,8 @@
 //   {"op":"open"}                       -> {"sessionId", "server", "fqdn", "commands": [{name, parameters}]}
 //   {"op":"run","sessionId","script"}   -> {"stream": [output | error | host entries, in order]}
 //   {"op":"close","sessionId"}          -> {}
+//   {"op":"exec","script"}              -> {"stream": [...]}: a session of one script (another
+//                                          server running a cmdlet for its caller, server-trust.ts)
 // A failed call answers a non-2xx status with {"error", "reason"}.
 // Objects cross as deserialized objects (as PowerShell remoting sends them):
 // their type names and properties, each value as plain JSON or as its
@@ -55,7 +57,7 @@ export interface OpenReply { sessionId: string; server: string; fqdn: string; co
 export interface RunReply { stream: StreamEntry[] }
 export interface FailureReply { error: string; reason: string }
 
-export type Request = { op: 'open' } | { op: 'run'; sessionId: string; script: string } | { op: 'close'; sessionId: string };
+export type Request = { op: 'open' } | { op: 'run'; sessionId: string; script: string } | { op: 'close'; sessionId: string } | { op: 'exec'; script: string };
 
 /** Deepest nesting of objects sent (PowerShell's default serialization depth is 1-2; deeper levels go as text). */
 const MAX_DEPTH = 3;

@@ -50,16 +50,22 @@ export class RemoteSession {
   private stream: StreamEntry[] = [];
   private running: Promise<unknown> = Promise.resolve();
   readonly commands: CommandSpec[];
+  readonly caller: Caller;
   lastUsed = Date.now();
   /** Scripts running or waiting: a session at work never expires. */
   private busy = 0;
 
-  constructor(readonly id: string, ctx: ServerContext, readonly caller: Extract<Caller, { kind: 'account' }>, readonly origin: string, readonly idleTimeoutMs: number) {
-    this.commands = permittedCommands(ctx, caller, serverCommands(ctx));
+  /**
+   * `ctx` is the server's context for this caller (its `caller` and, when the session may reach the
+   * other servers of the organization, its `peers`).
+   */
+  constructor(readonly id: string, ctx: ServerContext & { caller: Caller }, readonly origin: string, readonly idleTimeoutMs: number) {
+    this.caller = ctx.caller;
+    this.commands = permittedCommands(ctx, ctx.caller, serverCommands(ctx));
     const host = new StreamingHost((e) => this.stream.push(e));
     this.shell = new ShellSession({
       commands: [...remoteBuiltins, ...this.commands], views: serverViews, computerName: ctx.fqdn, fileSystem: false,
-      commandObserver: adminAuditRecorder(ctx, { caller: caller.displayName, origin }),
+      commandObserver: adminAuditRecorder(ctx, { caller: callerName(ctx.caller), origin }),
     }, host, { builtins: remoteBuiltins, output: (items) => { for (const v of items) this.stream.push({ kind: 'output', value: toWire(v) }); } });
   }
 
@@ -94,4 +100,9 @@ export class RemoteSession {
   expired(now: number): boolean {
     return this.busy === 0 && now - this.lastUsed > this.idleTimeoutMs;
   }
+}
+
+/** How the logs and the audit log name a caller: DOMAIN\\account, or the local shell's user on its server. */
+export function callerName(caller: Caller): string {
+  return caller.kind === 'account' ? caller.displayName : caller.user;
 }

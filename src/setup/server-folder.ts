@@ -22,6 +22,7 @@ import type { ServerContext } from '../cmdlets/server-context.js';
 import type { Logger } from '../observability/logger.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { SecretBox } from '../secrets/secret-box.js';
+import { ServerTrust } from '../secrets/server-trust.js';
 import { Repository } from '../store/repository.js';
 import type { ConfigStore } from '../store/config-store.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
@@ -72,6 +73,8 @@ export interface OpenServer extends ServerContext {
   engine: OrganizationEngine;
   /** A logon-state store for the transport service, on a connection of its own. */
   serviceLogons(): AccountLogonStore & { close(): void };
+  /** Mailbox servers: how the servers of the organization vouch for the callers they act for (from the organization key). */
+  trust?: ServerTrust;
   /** The snapshot a PostgreSQL organization's service works from, to hand to the delivery thread. */
   snapshot?: () => OrganizationSnapshot;
   close(): Promise<void> | void;
@@ -127,11 +130,13 @@ export function openServer(dir: string, options: OpenOptions = {}): OpenServer {
   try {
     if (orgStore && isPostgresUrl(orgStore)) {
       const target = parseOrganizationUrl(orgStore);
-      const box = new SecretBox(loadMasterKey(serverOrgKeyPath(dir)));
+      const key = loadMasterKey(serverOrgKeyPath(dir));
+      const box = new SecretBox(key);
+      const trust = ServerTrust.fromOrganizationKey(key);
       if (options.snapshot) {
         const config = new SnapshotConfigStore(target.url, options.snapshot);
         return {
-          role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config),
+          role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), trust,
           logons: new CachedAccountLogonStore(new Map(), () => undefined), serviceLogons: () => { throw new Error('the delivery thread keeps no logon state'); },
           close: () => local.close(),
         };
@@ -139,7 +144,7 @@ export function openServer(dir: string, options: OpenOptions = {}): OpenServer {
       const config = new PostgresConfigStore(target, { ...(options.orgPassword !== undefined && { password: options.orgPassword }) });
       const logons = new PostgresAccountLogonStore(config.client, () => config.inTransaction);
       return {
-        role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), logons,
+        role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), logons, trust,
         serviceLogons: () => { throw new Error('the transport service opens the organization with openServiceServer'); },
         close() {
           config.close();
@@ -154,10 +159,12 @@ export function openServer(dir: string, options: OpenOptions = {}): OpenServer {
       config = new SqliteConfigStore(orgStore);
       keyPath = orgKeyPath(orgStore);
     }
-    const box = new SecretBox(loadMasterKey(keyPath));
+    const key = loadMasterKey(keyPath);
+    const box = new SecretBox(key);
     const sqlite = config;
     return {
       role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'sqlite', repo: new Repository(config, box), directory: directoryOf(config),
+      ...(orgStore && { trust: ServerTrust.fromOrganizationKey(key) }),
       logons: new SqliteAccountLogonStore(config.db), serviceLogons: () => SqliteAccountLogonStore.open(sqlite.location),
       close() {
         if (sqlite !== local) sqlite.close();
@@ -185,7 +192,8 @@ export async function openServiceServer(dir: string, log: Logger, options: { org
   }
   try {
     const target = parseOrganizationUrl(orgStore);
-    const box = new SecretBox(loadMasterKey(serverOrgKeyPath(dir)));
+    const key = loadMasterKey(serverOrgKeyPath(dir));
+    const box = new SecretBox(key);
     let config: SnapshotConfigStore | undefined;
     let logons: CachedAccountLogonStore | undefined;
     const feed = new OrganizationFeed(target, options.orgPassword, log.child({ component: 'organization' }), {
@@ -199,7 +207,7 @@ export async function openServiceServer(dir: string, log: Logger, options: { org
     const serviceLogons = logons;
     return {
       role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), logons,
-      serviceLogons: () => serviceLogons, snapshot: () => snapshotStore.content(),
+      trust: ServerTrust.fromOrganizationKey(key), serviceLogons: () => serviceLogons, snapshot: () => snapshotStore.content(),
       async close() {
         await feed.stop();
         local.close();

@@ -17,6 +17,7 @@ import { defaultDirectoryGroups } from '../cmdlets/directory-accounts.js';
 import { defaultLocalGroups } from '../cmdlets/local-accounts.js';
 import { defaultReceiveConnectors } from '../cmdlets/receive-connector.js';
 import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
+import { ORGANIZATION_MANAGEMENT, roleGroupSchema } from '../config/model/role-group.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { transportServiceOf } from '../cmdlets/transport-service.js';
 import { createMasterKey } from '../secrets/master-key.js';
@@ -157,6 +158,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       }
       for (const rc of defaultReceiveConnectors(ctx)) repo.insert(rc);
       ensureBuiltInRoleGroups(ctx); // the organization's (or this Edge's) management role groups, once
+      if (org?.created) lines.push(addOrganizationAdministrator(ctx));
     });
     local.setMeta('role', o.role);
     local.setMeta('name', o.name);
@@ -177,6 +179,30 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     if (org) makeFilesPrivate(org.privateFiles);
   }
 }
+
+/**
+ * The organization's Administrator account (as the domain's built-in Administrator that runs
+ * Exchange Setup): a member of Organization Management, so that the organization can be managed
+ * remotely. It has no password, and is disabled, until an administrator on a server gives it one.
+ */
+function addOrganizationAdministrator(ctx: ServerContext): string {
+  const domain = ctx.directory.dnsDomain;
+  const admin = newModelObject(adUserSchema, '', {
+    ...defaultValues(adUserSchema, defaultContext(ctx)), Name: ORGANIZATION_ADMINISTRATOR, SamAccountName: ORGANIZATION_ADMINISTRATOR,
+    UserPrincipalName: `${ORGANIZATION_ADMINISTRATOR.toLowerCase()}@${domain}`, Enabled: false,
+    Description: 'Built-in account for administering the organization (a member of Organization Management)',
+  });
+  admin.values.SID = nextSid(ctx);
+  ctx.repo.insert(admin);
+  const group = ctx.repo.findByName(roleGroupSchema, '', ORGANIZATION_MANAGEMENT)!;
+  group.values.Members = [...(group.values.Members as string[] ?? []), admin.guid];
+  ctx.repo.update(group);
+  return `The organization's account ${ctx.directory.netbiosName}\\${ORGANIZATION_ADMINISTRATOR} is a member of Organization Management. It is disabled until it has a password: ` +
+    `Set-ADAccountPassword ${ORGANIZATION_ADMINISTRATOR} -Reset -NewPassword (Read-Host -AsSecureString "Password"); Enable-ADAccount ${ORGANIZATION_ADMINISTRATOR}`;
+}
+
+/** The name of the organization's built-in administrator account. */
+export const ORGANIZATION_ADMINISTRATOR = 'Administrator';
 
 function defaultReceiveConnectorsNames(o: SetupOptions): string[] {
   return o.role === 'EdgeTransport'
