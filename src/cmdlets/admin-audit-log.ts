@@ -31,6 +31,7 @@ import { invalidOperation } from './errors.js';
 import { updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { runsElsewhere } from './cross-server.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 /** Who runs the commands of a session, and from where. */
@@ -147,7 +148,8 @@ export function adminAuditRecorder(ctx: ServerContext, who: AuditCaller, now: ()
   let store: AdminAuditStore | undefined;
   return {
     completed(spec, args, outcome) {
-      if (outcome.declined || changesNothing(spec, args)) return;
+      // A call that ran on another server is recorded there, under the caller this server acted for.
+      if (outcome.declined || changesNothing(spec, args) || runsElsewhere(ctx, spec.name, args)) return;
       const config = auditConfigObject(ctx).values;
       if (!shouldRecord(config, spec.name, [...args.keys()])) return;
       const record: AdminAuditRecord = {

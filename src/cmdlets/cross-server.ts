@@ -19,6 +19,31 @@ import type { ServerContext } from './server-context.js';
 /** Which server a call names (a name or FQDN); undefined = this server. */
 export type TargetOf = (args: BoundArguments) => string | undefined;
 
+/** The cmdlets that work on one server's own data, and the server each call names. */
+export const RUN_ON_ITS_SERVER: Record<string, TargetOf> = {
+  'get-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
+  'suspend-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
+  'resume-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
+  'retry-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
+  'get-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3) ?? serverOfIdentity(a.get('Queue'), 2),
+  'suspend-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
+  'resume-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
+  'remove-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
+  'get-messagetrackinglog': (a) => named(a, 'Server'),
+  'test-mailflow': (a) => named(a, 'Identity'),
+};
+
+function named(args: BoundArguments, parameter: string): string | undefined {
+  const v = args.get(parameter);
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+/** True when this call of the cmdlet runs on another server (which then records it in the audit log). */
+export function runsElsewhere(ctx: ServerContext, cmdlet: string, args: BoundArguments): boolean {
+  const target = RUN_ON_ITS_SERVER[cmdlet.toLowerCase()];
+  return target !== undefined && !isThisServer(ctx, target(args));
+}
+
 /** True when `name` is this server (its name, its FQDN, "." or localhost). */
 export function isThisServer(ctx: ServerContext, name: string | undefined): boolean {
   if (name === undefined || name === '') return true;
@@ -68,8 +93,9 @@ export async function runOnServer(ctx: ServerContext, server: ModelObject, spec:
   }
 }
 
-/** The command, run on the server each call names. */
-export function onItsServer(ctx: ServerContext, spec: CommandSpec, targetOf: TargetOf): CommandSpec {
+/** The command, run on the server each call names (RUN_ON_ITS_SERVER). */
+export function onItsServer(ctx: ServerContext, spec: CommandSpec): CommandSpec {
+  const targetOf = RUN_ON_ITS_SERVER[spec.name.toLowerCase()];
   return {
     ...spec,
     invoke: async (args, inv) => {

@@ -1,7 +1,7 @@
 // Every cmdlet of a server's shell, and the default views of their objects.
 
-import type { BoundArguments, CommandSpec } from '../shell/command.js';
-import { onItsServer, serverOfIdentity, type TargetOf } from './cross-server.js';
+import type { CommandSpec } from '../shell/command.js';
+import { onItsServer, RUN_ON_ITS_SERVER } from './cross-server.js';
 import type { ObjectView } from '../shell/values.js';
 import { acceptedDomainCommands, acceptedDomainViews } from './accepted-domain.js';
 import { adminAuditLogCommands, adminAuditLogViews } from './admin-audit-log.js';
@@ -36,35 +36,10 @@ import { redirectMessageCommands } from './redirect-message.js';
 import { setExchangeServerCommands } from './set-exchange-server.js';
 import { powerShellVirtualDirectoryCommands, powerShellVirtualDirectoryViews } from './powershell-virtual-directory.js';
 
-/**
- * The cmdlets that work on one server's own data, and the server each call names: when it is
- * another server of the organization they run there (cross-server.ts).
- */
-const RUN_ON_ITS_SERVER: Record<string, TargetOf> = {
-  'get-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
-  'suspend-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
-  'resume-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
-  'retry-queue': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 2),
-  'get-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3) ?? serverOfIdentity(a.get('Queue'), 2),
-  'suspend-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
-  'resume-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
-  'remove-message': (a) => named(a, 'Server') ?? serverOfIdentity(a.get('Identity'), 3),
-  'get-messagetrackinglog': (a) => named(a, 'Server'),
-  'test-mailflow': (a) => named(a, 'Identity'),
-};
-
-function named(args: BoundArguments, parameter: string): string | undefined {
-  const v = args.get(parameter);
-  return v === undefined || v === null ? undefined : String(v);
-}
-
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   registerValueTypes();
   registerHelpExamples();
-  return allCommands(ctx).map((c) => {
-    const target = RUN_ON_ITS_SERVER[c.name.toLowerCase()];
-    return target ? onItsServer(ctx, c, target) : c;
-  });
+  return allCommands(ctx).map((c) => (RUN_ON_ITS_SERVER[c.name.toLowerCase()] ? onItsServer(ctx, c) : c));
 }
 
 function allCommands(ctx: ServerContext): CommandSpec[] {

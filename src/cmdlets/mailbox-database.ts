@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { DATABASE_QUOTA_DEFAULTS, QUOTA_PROPERTIES, quotaOrderProblem } from '../config/model/recipient.js';
 import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
 import { maildirStatistics } from '../mailbox/index.js';
-import { runningService } from '../roles/service-status.js';
 import type { ModelObject } from '../store/repository.js';
 import { mailboxDatabaseSchema, mailboxSchema } from '../config/model/recipient.js';
 import { serverSchema } from '../config/model/server.js';
@@ -25,7 +24,7 @@ import { findObject, findObjects, identityParameter, objectNames } from './objec
 import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
 import { toPSObject } from './object-output.js';
 import { isSystemMailbox, organizationCommand } from './recipient-common.js';
-import { defaultContext, type ServerContext } from './server-context.js';
+import { defaultContext, serviceRunning, type ServerContext } from './server-context.js';
 
 const schema = mailboxDatabaseSchema;
 
@@ -78,7 +77,7 @@ async function databaseOutput(ctx: ServerContext, d: ModelObject, status: boolea
   const extra: Record<string, unknown> = { Mounted: null, DatabaseSize: null, AvailableNewMailboxSpace: null };
   if (status && isThisServer(ctx, String(d.values.Server))) {
     const folder = String(d.values.FolderPath);
-    extra.Mounted = runningService(ctx.dataDir) !== undefined;
+    extra.Mounted = serviceRunning(ctx);
     try {
       extra.DatabaseSize = ByteQuantifiedSize.fromBytes(databaseSize(folder));
       const fs = statfsSync(existsSync(folder) ? folder : ctx.dataDir);

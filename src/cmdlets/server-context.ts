@@ -4,6 +4,7 @@
 
 import type { DefaultContext } from '../config/schema.js';
 import type { ServerRoleName } from '../config/model/server.js';
+import { runningService } from '../roles/service-status.js';
 import type { InvocationContext } from '../shell/command.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import type { ModelObject, Repository } from '../store/repository.js';
@@ -33,6 +34,13 @@ export interface ServerContext {
   caller?: Caller;
   /** The other servers of the organization, reached through their management endpoints (Mailbox servers). */
   peers?: PeerServers;
+  /** True when the cmdlets run inside the server's transport service (its management endpoint's sessions). */
+  inService?: boolean;
+}
+
+/** Whether this server's transport service is running: the process the cmdlets run in, or another one. */
+export function serviceRunning(ctx: ServerContext): boolean {
+  return ctx.inService === true || runningService(ctx.dataDir) !== undefined;
 }
 
 /** Runs a cmdlet on another server of the organization, for the caller of this context, with the caller's rights there. */

@@ -18,12 +18,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredCredential } from '../config/model/credential.js';
 import { receiveConnectorSchema } from '../config/model/receive-connector.js';
-import { mailboxDatabaseSchema, mailboxSchema } from '../config/model/recipient.js';
+import { mailboxDatabaseSchema } from '../config/model/recipient.js';
 import { serverSchema } from '../config/model/server.js';
 import { EnhancedTimeSpan, type IPBinding } from '../config/types/index.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { trustedCertificates } from '../roles/delivery-composition.js';
-import { runningService } from '../roles/service-status.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type InvocationContext, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { isConnectFailure, OutboundConnection } from '../smtp/outbound/connection.js';
@@ -31,7 +30,7 @@ import type { ModelObject } from '../store/repository.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { invalidOperation, notFound } from './errors.js';
 import { ensureSystemMailbox } from './mailbox-system.js';
-import type { ServerContext } from './server-context.js';
+import { serviceRunning, type ServerContext } from './server-context.js';
 
 /** Exchange's default -ExecutionTimeout in the Exchange Management Shell, in seconds. */
 export const DEFAULT_EXECUTION_TIMEOUT_S = 240;
@@ -244,8 +243,7 @@ async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationCont
     inv.writeError(new CmdletError(`Test-Mailflow: ${reason}`, { category: timedOut ? 'OperationTimeout' : 'NotSpecified', reason: 'TestMailflowFailure' }));
     return [result({ ok: false, reason }, target.remote)];
   };
-  const service = runningService(ctx.dataDir);
-  if (!service) return fail(`the transport service of ${ctx.name} is not running, so no probe can be submitted. Start it: gatehouse start --data ${ctx.dataDir}`);
+  if (!serviceRunning(ctx)) return fail(`the transport service of ${ctx.name} is not running, so no probe can be submitted. Start it: gatehouse start --data ${ctx.dataDir}`);
   const id = randomUUID();
   const messageId = `<${id}@${ctx.fqdn}>`;
   const from = String(sender.values.PrimarySmtpAddress);

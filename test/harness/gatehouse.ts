@@ -15,10 +15,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `gatehouse args...` with the given standard input; killed after timeoutMs. */
-export function gatehouse(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+/** Runs `gatehouse args...` with the given standard input (as user `uid` when given); killed after timeoutMs. */
+export function gatehouse(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; uid?: number } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(options.uid !== undefined && { uid: options.uid, gid: options.uid }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

@@ -85,8 +85,11 @@ export class RunningService {
   }
 }
 
-export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }) });
+/** Starts `gatehouse start` on a server folder (as user `uid` when given) and waits until it is ready. */
+export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv, uid?: number): Promise<RunningService> {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }), ...(uid !== undefined && { uid, gid: uid }),
+  });
   const service = new RunningService(child);
   await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || l.level === 'error' && l.event === 'stderr', 20_000, 'service.ready');
   const ready = service.lines.find((l) => l.event === 'service.ready');
