@@ -23,7 +23,7 @@ import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connectio
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 import { dovecotInstalled, startDovecot, type RunningDovecot } from './dovecot.js';
 
@@ -265,8 +265,9 @@ export class Lab {
     for (const [label, id] of trails) {
       this.section(`Message tracking: ${label} (${id})`);
       for (const s of [fabrikam, edge, mbx1, mbx2]) {
-        // MBX02's log, read from MBX01's shell with -Server; servers on separate hosts read their own.
-        const shellOn = s === mbx2 && !this.plan.database ? mbx1 : s;
+        // MBX02's log, read from MBX01's shell with -Server: MBX02 searches it, asked through its
+        // management endpoint (with the organization in PostgreSQL, neither can open the other's folder).
+        const shellOn = s === mbx2 ? mbx1 : s;
         const cmd = `Get-MessageTrackingLog -Server ${s.name} -MessageId "${id}" | Sort-Object Timestamp | Format-Table Timestamp,EventId,Source,Recipients,ConnectorId`;
         const r = await run(['shell', '--data', this.dataDir(shellOn), '-c', cmd], undefined, 120_000, this.runAs(shellOn));
         this.say(`[PS] ${shellOn.fqdn}> ${cmd}`);
@@ -274,7 +275,42 @@ export class Lab {
         if (r.stderr.trim()) this.say(r.stderr.trimEnd());
       }
     }
-    return inOk && outOk && internalOk;
+    const managed = await this.manageRemotely();
+    return inOk && outOk && internalOk && managed;
+  }
+
+  /**
+   * An administrator's workstation (this host) manages the organization through MBX01's endpoint:
+   * `gatehouse shell --connect` as CONTOSO\Administrator. MBX01 runs the cmdlets; those that name
+   * MBX02 (its queues, bob's mailbox) MBX01 runs on MBX02 through MBX02's endpoint, for Administrator.
+   */
+  private async manageRemotely(): Promise<boolean> {
+    const { mbx1 } = this.plan.servers;
+    const connect = this.remoteShellArguments();
+    this.section(`Remote management: ${connect.display}`);
+    const script = [
+      'Get-ExchangeServer | Get-Queue | Sort-Object Identity | Format-Table Identity,DeliveryType,Status,MessageCount -AutoSize',
+      'Get-MailboxStatistics | Sort-Object DisplayName | Format-Table DisplayName,ItemCount,ServerName,Database -AutoSize',
+    ];
+    for (const line of script) this.say(`[PS] ${mbx1.fqdn}> ${line}`);
+    const r = await run([...connect.args, '-c', script.join('\n')], this.plan.passwords.administrator + '\n', 120_000, { env: connect.env });
+    this.say(r.stdout.replace(/^Password for user [^\n]*\n/, '').trimEnd());
+    if (r.stderr.trim()) this.say(r.stderr.trimEnd());
+    const ok = r.code === 0 && /MBX02\\Submission/.test(r.stdout) && /\bBob\b.*\bMBX02\b/.test(r.stdout);
+    this.say(ok ? 'MBX01 answered for both servers: MBX02\'s queues and bob\'s mailbox came from MBX02, through its endpoint.' : 'Remote management did NOT show both servers.');
+    return ok;
+  }
+
+  /** How this host opens a remote shell to MBX01: by address (the host does not resolve the lab's names), trusting MBX01's certificate. */
+  private remoteShellArguments(): { args: string[]; env: NodeJS.ProcessEnv; display: string } {
+    const { mbx1 } = this.plan.servers;
+    const url = `https://${mbx1.address}:${this.plan.managementPort}/PowerShell/`;
+    const cert = certificateFile(this.plan, mbx1);
+    return {
+      args: ['shell', '--connect', url, '--user', 'CONTOSO\\Administrator', '--skip-cn-check'],
+      env: { NODE_EXTRA_CA_CERTS: cert },
+      display: `NODE_EXTRA_CA_CERTS=${cert} node bin/gatehouse.js shell --connect ${url} --user CONTOSO\\Administrator --skip-cn-check`,
+    };
   }
 
   /** Dovecot for every Mailbox server's mailboxes, when it is installed and the Maildirs have an owner other than root. */
@@ -456,6 +492,7 @@ export class Lab {
       `kim@fabrikam.com   ${p.kim}   (mailbox on FAB01, fabrikam.com's server)`,
       `CONTOSO\\edgeauth   ${p.edgeauth}   (directory account the Edge authenticates with: $MailboxCredentials)`,
       `EDGE01\\mbxrelay    ${p.mbxrelay}   (Edge account the Mailbox servers authenticate with: $EdgeCredentials)`,
+      `CONTOSO\\Administrator ${p.administrator}   (Organization Management: the remote shell to MBX01)`,
       ...(this.plan.database ? [`${this.plan.database.role} (PostgreSQL) ${p.database}   (the organization store's role; in MBX01-home/pgpass and MBX02-home/pgpass)`] : []),
       '',
     ].join('\n'), { mode: 0o600 });
@@ -558,6 +595,8 @@ export class Lab {
       '',
       '==== The lab is running. Ctrl-C stops every server it started.',
       `Shells:        ${[edge, mbx1, mbx2, fabrikam].map((s) => `${this.asCommand(s)}${bin} shell --data ${this.dataDir(s)}`).join('\n               ')}`,
+      `Remote shell:  ${this.remoteShellArguments().display}`,
+      `               (MBX01's endpoint is ${managementEndpoint(this.plan, mbx1)}; by address, its certificate's name is not checked: CONTOSO\\Administrator's password is in accounts.txt)`,
       `Accounts:      ${join(this.plan.dir, 'accounts.txt')}`,
       `Service logs:  ${[edge, mbx1, mbx2, fabrikam].map((s) => this.logFile(s)).join('\n               ')}   (tail -f to follow)`,
       `Send a test:   swaks --server ${ADDRESSES.edgeExternal}:${this.plan.smtpPort} --from someone@fabrikam.com --to alice@contoso.com`,

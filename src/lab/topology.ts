@@ -53,9 +53,11 @@ export interface LabPlan {
   smtpPort: number;
   submissionPort: number;
   dnsPort: number;
+  /** The Mailbox servers' management endpoints (https://<FQDN>:port/PowerShell/). */
+  managementPort: number;
   servers: { edge: LabServer; mbx1: LabServer; mbx2: LabServer; fabrikam: LabServer };
   /** Generated for this run. */
-  passwords: { edgeauth: string; mbxrelay: string; alice: string; bob: string; kim: string; database: string };
+  passwords: { edgeauth: string; mbxrelay: string; alice: string; bob: string; kim: string; database: string; administrator: string };
   orgStore: LabOrgStore;
   /** With --org-store postgresql. */
   database?: LabDatabase;
@@ -76,13 +78,14 @@ export function labPlan(dir: string, portBase: number, orgStore: LabOrgStore = '
     smtpPort: portBase + 25,
     submissionPort: portBase + 587,
     dnsPort: portBase + 53,
+    managementPort: portBase + 443,
     servers: {
       edge: { name: 'EDGE01', fqdn: 'edge01.contoso.net', role: 'EdgeTransport', address: ADDRESSES.edgeExternal },
       mbx1: { name: 'MBX01', fqdn: 'mbxserver01.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx1, org: contoso },
       mbx2: { name: 'MBX02', fqdn: 'mbxserver02.contoso.com', role: 'Mailbox', address: ADDRESSES.mbx2, org: contoso },
       fabrikam: { name: 'FAB01', fqdn: 'mail.fabrikam.com', role: 'Mailbox', address: ADDRESSES.fabrikam, org: join(dir, 'fabrikam-organization.db') },
     },
-    passwords: { edgeauth: password(), mbxrelay: password(), alice: password(), bob: password(), kim: password(), database: password() },
+    passwords: { edgeauth: password(), mbxrelay: password(), alice: password(), bob: password(), kim: password(), database: password(), administrator: password() },
   };
 }
 
@@ -137,6 +140,16 @@ function dnsSettings(plan: LabPlan, server: string): string {
   return `Set-TransportService ${server} -ExternalDNSServers ${dns} -ExternalDNSAdapterEnabled $false -InternalDNSServers ${dns} -InternalDNSAdapterEnabled $false`;
 }
 
+/** Where a Mailbox server's management endpoint is: https://<its FQDN>/PowerShell/ (the default), on the lab's port. */
+export function managementEndpoint(plan: LabPlan, server: LabServer): string {
+  return `https://${server.fqdn}${plan.managementPort === 443 ? '' : `:${plan.managementPort}`}/PowerShell/`;
+}
+
+/** The endpoint's URL when the lab's ports are moved (--port-base): the default one otherwise. */
+function managementUrl(plan: LabPlan, server: LabServer): string[] {
+  return plan.portBase ? [`Set-PowerShellVirtualDirectory "${server.name}\\PowerShell (Default Web Site)" -InternalUrl ${managementEndpoint(plan, server)}`] : [];
+}
+
 function withCredentials(lines: string[], answers: string[]): ScriptLine[] {
   return lines.map((text) => (text.endsWith('Get-Credential') ? { text, answers } : { text }));
 }
@@ -161,7 +174,11 @@ export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Scr
       `Set-ReceiveConnector "Default ${s.name}" -Bindings ${s.address}:${plan.smtpPort}`,
       `Set-ReceiveConnector "Client ${s.name}" -Bindings ${s.address}:${plan.submissionPort}`,
       dnsSettings(plan, s.name),
+      ...managementUrl(plan, s),
     ]),
+    // Setup's Administrator account (Organization Management), for remote management.
+    `Set-ADAccountPassword Administrator -Reset -NewPassword ${secure(p.administrator)}`,
+    'Enable-ADAccount Administrator',
   ].map((text) => ({ text }));
   const seed = withCredentials(seedCommands().mailbox.map((l) => mapSeedLine(l, plan)), ['mbxrelay', p.mbxrelay]);
   if (plan.portBase) seed.push({ text: `Set-SendConnector "To Edge" -Port ${plan.smtpPort}` });
@@ -218,6 +235,7 @@ export function fabrikamScript(plan: LabPlan): ScriptLine[] {
     `Set-ReceiveConnector "Default ${f.name}" -Bindings ${f.address}:${plan.smtpPort} -PermissionGroups AnonymousUsers,ExchangeUsers,ExchangeServers`,
     `Set-ReceiveConnector "Client ${f.name}" -Bindings ${f.address}:${plan.submissionPort}`,
     dnsSettings(plan, f.name),
+    ...managementUrl(plan, f),
     `New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -SourceTransportServers ${f.name}${plan.portBase ? ` -Port ${plan.smtpPort}` : ''}`,
   ].map((text) => ({ text }));
 }

@@ -6,7 +6,9 @@
 // -SkipCACheck and -SkipCNCheck do. Failures read like PowerShell's remoting
 // errors: what failed on which server, and what to do.
 
+import type { LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { isIP, type LookupFunction } from 'node:net';
 import { request } from 'node:https';
 import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
 import type { OpenReply, Request, RunReply, StreamEntry, WireCommand } from './protocol.js';
@@ -99,6 +101,8 @@ export interface EndpointTls {
   trusted?: string[];
   /** Accepted whatever name the URL has: the exact certificates the server is known to hold (SHA-256 fingerprints). */
   pinned?: string[];
+  /** How the URL's host name is looked up (default: the system's resolver). */
+  lookup?: (name: string) => Promise<string[]>;
 }
 
 /** One call to an endpoint with the given Authorization header; failures read like PowerShell's remoting errors. */
@@ -119,6 +123,7 @@ export function callEndpoint<T>(url: URL, options: EndpointTls, authorization: s
       servername: /^[\d.]+$|:/.test(host) ? undefined : host,
       checkServerIdentity: (name: string, cert: PeerCertificate) => (options.skipCnCheck || options.pinned?.includes(cert.fingerprint256) ? undefined : checkServerIdentity(name, cert)),
       timeout: 120_000,
+      ...(options.lookup && { lookup: nodeLookup(options.lookup) }),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -158,4 +163,15 @@ export function callEndpoint<T>(url: URL, options: EndpointTls, authorization: s
     });
     req.end(text);
   });
+}
+
+/** A lookup in the shape node:net wants, from one that returns addresses. */
+function nodeLookup(lookup: (name: string) => Promise<string[]>): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname).then((addresses) => {
+      const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+      if (options.all) (callback as (err: null, list: LookupAddress[]) => void)(null, entries);
+      else callback(null, entries[0].address, entries[0].family);
+    }, (err: Error) => callback(Object.assign(err, { code: 'ENOTFOUND' }) as NodeJS.ErrnoException, '', 0));
+  };
 }

@@ -8,7 +8,6 @@
 // not start with a TLS handshake gets a plain 400 and no credential is read.
 
 import { randomUUID } from 'node:crypto';
-import { Resolver } from 'node:dns/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -17,8 +16,8 @@ import type { Caller } from '../cmdlets/rbac.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { adUserSchema } from '../config/model/account.js';
 import { serverSchema } from '../config/model/server.js';
-import { hostsFilePath, nodeServerText, type DnsSettings } from '../dns/dns-settings.js';
-import { HostsFile } from '../dns/hosts-file.js';
+import type { DnsSettings } from '../dns/dns-settings.js';
+import { HostAddresses } from '../dns/host-addresses.js';
 import { LogonWorkstations } from '../directory/logon-workstations.js';
 import type { LockoutPolicy } from '../directory/account-lockout.js';
 import type { Logger } from '../observability/logger.js';
@@ -55,7 +54,7 @@ export class ManagementEndpoint {
   private applying: Promise<void> = Promise.resolve();
   private readonly sessions = new Map<string, RemoteSession>();
   private readonly guard: LogonGuard;
-  private readonly hosts = new Map<string, HostsFile>();
+  private readonly addresses: HostAddresses;
   private readonly sweeper: NodeJS.Timeout;
   private stopped = false;
 
@@ -66,6 +65,7 @@ export class ManagementEndpoint {
       store: ctx.logons, policy: options.lockoutPolicy,
       workstations: new LogonWorkstations({ dnsDomain: () => ctx.directory.dnsDomain, dns: options.dns }),
     });
+    this.addresses = new HostAddresses(options.dns);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
   }
@@ -155,19 +155,11 @@ export class ManagementEndpoint {
   }
 
   private async resolve(name: string): Promise<string[]> {
-    const settings = this.options.dns();
-    const path = hostsFilePath(settings);
-    if (path !== null) {
-      let file = this.hosts.get(path);
-      if (!file) this.hosts.set(path, (file = new HostsFile(path)));
-      const listed = await file.lookup(name);
-      if (listed.length > 0) return listed;
+    try {
+      return await this.addresses.lookup(name);
+    } catch (err) {
+      throw new Error(`the endpoint's host name ${(err as Error).message} in the InternalUrl`);
     }
-    const resolver = new Resolver({ timeout: settings.timeoutMs ?? 5000, tries: settings.tries ?? 2 });
-    if (settings.servers.length > 0) resolver.setServers(settings.servers.map(nodeServerText));
-    const found = (await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)])).flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    if (found.length === 0) throw new Error(`the endpoint's host name ${name} does not resolve (hosts file, then DNS): add it to the hosts file or DNS, or use an IP address in the InternalUrl`);
-    return found;
   }
 
   /** TLS goes on to HTTPS; anything else (plain HTTP) is answered 400 before a credential is read. */

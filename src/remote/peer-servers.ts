@@ -12,6 +12,9 @@
 import { X509Certificate } from 'node:crypto';
 import { powerShellVirtualDirectorySchema, POWERSHELL_VDIR_NAME, virtualDirectoryValues } from '../config/model/powershell-virtual-directory.js';
 import type { Caller } from '../cmdlets/rbac.js';
+import { dnsSettingsFromTransport } from '../dns/dns-settings.js';
+import { HostAddresses } from '../dns/host-addresses.js';
+import { loadTransportConfig } from '../roles/transport-config.js';
 import type { PeerServers, ServerContext } from '../cmdlets/server-context.js';
 import type { InvocationContext } from '../shell/command.js';
 import { RecordedError } from '../shell/errors.js';
@@ -24,7 +27,12 @@ import { commandLine } from './script-arguments.js';
 import type { ServerTrust } from '../secrets/server-trust.js';
 
 export class OrganizationPeers implements PeerServers {
-  constructor(private readonly ctx: ServerContext, private readonly trust: ServerTrust, private readonly caller: Caller) {}
+  /** The other servers' names are looked up as this server looks up names: its hosts file, then its internal DNS servers. */
+  private readonly addresses: HostAddresses;
+
+  constructor(private readonly ctx: ServerContext, private readonly trust: ServerTrust, private readonly caller: Caller) {
+    this.addresses = new HostAddresses(() => dnsSettingsFromTransport(loadTransportConfig(ctx.repo, ctx.role, ctx.name, ctx.fqdn).dns, 'internal'));
+  }
 
   async run(server: ModelObject, command: string, args: ReadonlyMap<string, unknown>, switches: ReadonlySet<string>, inv: InvocationContext): Promise<unknown[]> {
     const name = String(server.values.Name);
@@ -44,7 +52,7 @@ export class OrganizationPeers implements PeerServers {
     const script = commandLine(command, args, switches);
     let reply: RunReply;
     try {
-      reply = await callEndpoint<RunReply>(endpointUrl(internalUrl), { trusted: certificates, pinned }, this.trust.sign(this.ctx.name, this.caller), { op: 'exec', script });
+      reply = await callEndpoint<RunReply>(endpointUrl(internalUrl), { trusted: certificates, pinned, lookup: (host) => this.addresses.lookup(host) }, this.trust.sign(this.ctx.name, this.caller), { op: 'exec', script });
     } catch (err) {
       const why = err instanceof RemoteConnectionError ? err.message.replace(/^Connecting to remote server \S+ failed with the following error message : /, '') : (err as Error).message;
       throw unreachable(`The server ${name} could not be reached at its management endpoint ${internalUrl}: ${why}`);

@@ -202,6 +202,7 @@ export class Remoting {
       {
         name: 'New-PSSessionOption',
         synopsis: 'Creates an object with advanced options for a remote session (New-PSSession -SessionOption).',
+        examples: [{ code: '$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://192.0.2.10/PowerShell/ -Authentication Basic -Credential (Get-Credential) -SessionOption (New-PSSessionOption -SkipCNCheck)', remarks: 'Connects by address to a server whose certificate names only its FQDN (a warning says the name is not checked).' }],
         parameters: [
           { name: 'SkipCACheck', typeName: 'SwitchParameter', switch: true, description: 'Do not check that a trusted certification authority issued the server\'s certificate (prints a warning when the session opens).' },
           { name: 'SkipCNCheck', typeName: 'SwitchParameter', switch: true, description: 'Do not check that the server certificate\'s name matches the host (prints a warning when the session opens).' },
@@ -252,6 +253,7 @@ export class Remoting {
       {
         name: 'Get-PSSession',
         synopsis: 'Lists the remote sessions this shell opened.',
+        examples: [{ code: 'Get-PSSession | Where-Object { $_.State -ne "Opened" } | Remove-PSSession', remarks: 'Removes the sessions that can no longer run commands (expired or broken).' }],
         parameters: [
           { name: 'Name', typeName: 'String[]', position: 0, description: 'Only the sessions with these names (wildcards allowed).' },
           { name: 'Id', typeName: 'Int32[]', description: 'Only the sessions with these ids.' },
@@ -265,6 +267,7 @@ export class Remoting {
       {
         name: 'Remove-PSSession',
         synopsis: 'Closes remote sessions: the server ends them and frees what they hold.',
+        examples: [{ code: 'Remove-PSSession $s', remarks: 'Closes the session in $s on its server.' }],
         parameters: [
           sessionParam({ position: 0, valueFromPipeline: true, typeName: 'PSSession[]' }),
           { name: 'Id', typeName: 'Int32[]', description: 'The sessions with these ids.' },
@@ -299,6 +302,7 @@ export class Remoting {
       {
         name: 'Import-PSSession',
         synopsis: 'Makes the cmdlets of a remote session available in this shell: each runs on the session\'s server.',
+        examples: [{ code: 'Import-PSSession $s -CommandName Get-Queue,Get-Message -AllowClobber', remarks: 'Get-Queue and Get-Message now run on the session\'s server.' }],
         parameters: [
           sessionParam({ position: 0, mandatory: true, description: 'The session (New-PSSession).' }),
           { name: 'CommandName', typeName: 'String[]', position: 2, description: 'Only these cmdlets (wildcards allowed).' },
