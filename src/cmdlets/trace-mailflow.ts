@@ -42,10 +42,10 @@ function certificateFacts(o: ModelObject): ReceiveCertificate {
   };
 }
 
-/** A mailbox of this host at or over its ProhibitSendReceiveQuota (its folder readable here), else null. */
-function fullMailbox(directory: RecipientDirectory, address: string): { name: string; size: string; quota: string } | null {
+/** A mailbox of this server at or over its ProhibitSendReceiveQuota, else null (another server's mailboxes are that server's to measure). */
+function fullMailbox(ctx: ServerContext, directory: RecipientDirectory, address: string): { name: string; size: string; quota: string } | null {
   const m = directory.find(address);
-  if (!m || m.kind !== 'mailbox' || m.quotas.prohibitSendReceive === null || !m.folderPath || !existsSync(m.folderPath)) return null;
+  if (!m || m.kind !== 'mailbox' || m.server.toLowerCase() !== ctx.name.toLowerCase() || m.quotas.prohibitSendReceive === null || !m.folderPath || !existsSync(m.folderPath)) return null;
   const size = new MaildirSizes().size(m.folderPath, m.maildirFolder);
   return size >= m.quotas.prohibitSendReceive ? { name: m.name, size: formatBytes(size), quota: formatBytes(m.quotas.prohibitSendReceive) } : null;
 }
@@ -85,7 +85,7 @@ export function traceMailflowCommands(ctx: ServerContext): CommandSpec[] {
           return { displayName: `${scope.netbiosName}\\${name}`, enabled: a.values.Enabled === true, exchangeServer: isExchangeServersMember(scope, a), accountGuid: a.guid, lockedOut: lockedOut(ctx, a) };
         },
         ...(directory && { recipients: { find: (a: string) => directory.find(a), addressesOfAccount: (g: string) => directory.addressesOfAccount(g) } }),
-        ...(directory && { fullMailbox: (a: string) => fullMailbox(directory, a) }),
+        ...(directory && { fullMailbox: (a: string) => fullMailbox(ctx, directory, a) }),
         resolver: (kind) => new MailResolver(dnsSettingsFromTransport(config.dns, kind)),
         credential: (c) => connectorCredential(ctx.repo, c),
         trustedCertificates: () => trustedCertificates(ctx.repo),

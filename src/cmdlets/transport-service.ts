@@ -145,7 +145,7 @@ export function transportServiceCommands(ctx: ServerContext): CommandSpec[] {
       parameters: [identityParameter('ServerIdParameter', false)],
       examples: [
         { code: 'Get-ExchangeServer | Format-List Name,Fqdn,ServerRole,AdminDisplayVersion', remarks: 'Shows each server\'s name, FQDN, role and version.' },
-        { code: 'Get-ExchangeServer | Get-Queue', remarks: 'Lists the queues of every server: each server object binds to Get-Queue\'s -Server parameter (the servers of this host).' },
+        { code: 'Get-ExchangeServer | Get-Queue', remarks: 'Lists the queues of every server: each server object binds to Get-Queue\'s -Server parameter (each server answers for its own, through its management endpoint).' },
       ],
       invoke: (args) => servers(ctx, args.get('Identity')).map(serverOutput),
     },

@@ -39,6 +39,10 @@ describe('gatehouse lab --org-store postgresql', () => {
     // alice's message left through MBX01's "To Edge", the connector made in MBX02's shell.
     assert.match(out, /SEND +SMTP +\{kim@fabrikam\.com\} To Edge/);
     assert.match(out, /Every message was delivered/);
+    // MBX02's log, read from MBX01's shell across the closed folders: MBX02 answers through its endpoint.
+    assert.match(out, /\[PS\] mbxserver01\.contoso\.com> Get-MessageTrackingLog -Server MBX02 [^\n]*\n\nTimestamp[^\n]*\n-[^\n]*\n[^\n]*RECEIVE SMTP +\{alice@contoso\.com\} MBX02\\Client MBX02/);
+    assert.match(out, /^MBX02\\Submission +Undefined +Ready +0$/m);
+    assert.match(out, /MBX01 answered for both servers: MBX02's queues and bob's mailbox came from MBX02, through its endpoint\./);
     assert.ok(!readdirSync(lab).some((f) => f.startsWith('contoso-organization')), 'no organization file');
     assert.ok(existsSync(join(lab, 'postgresql', 'pg', 'data', 'PG_VERSION')));
     assert.ok(!existsSync(join(lab, 'postgresql', 'pg', 'data', 'postmaster.pid')), 'the lab stopped its PostgreSQL');

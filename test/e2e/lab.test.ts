@@ -17,6 +17,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.js';
+import { formatListRecords } from '../harness/format-list.js';
 import { BIN, gatehouse, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
 import { hasPostfix, startPostfix, type Postfix } from '../harness/postfix.js';
@@ -46,6 +47,13 @@ describe('gatehouse lab --once', () => {
     assert.match(r.stdout, /RECEIVE SMTP +\{alice@contoso\.com\} EDGE01\\From Internet/);
     assert.match(r.stdout, /DELIVER STOREDRIVER \{alice@contoso\.com\} DB1/);
     assert.match(r.stdout, /RECEIVE SMTP +\{kim@fabrikam\.com\} EDGE01\\From Internal Org/);
+    // MBX02's log, read from MBX01's shell: MBX02 answers through its management endpoint.
+    assert.match(r.stdout, /\[PS\] mbxserver01\.contoso\.com> Get-MessageTrackingLog -Server MBX02 [^\n]*\n\nTimestamp[^\n]*\n-[^\n]*\n[^\n]*RECEIVE SMTP +\{kim@fabrikam\.com\} MBX02\\Client MBX02/);
+    // An admin's workstation manages both Mailbox servers through MBX01's endpoint.
+    assert.match(r.stdout, /==== Remote management: NODE_EXTRA_CA_CERTS=\S+MBX01\.crt node bin\/gatehouse\.js shell --connect https:\/\/127\.168\.5\.10:30443\/PowerShell\/ --user CONTOSO\\Administrator --skip-cn-check/);
+    assert.match(r.stdout, /^MBX02\\Submission +Undefined +Ready +0$/m);
+    assert.match(r.stdout, /^Bob +\d+ MBX02 +DB2/m);
+    assert.match(r.stdout, /MBX01 answered for both servers: MBX02's queues and bob's mailbox came from MBX02, through its endpoint\./);
     assert.doesNotMatch(r.stdout, /Lab-[A-Za-z0-9_-]{12}/, 'generated passwords stay in accounts.txt');
   });
 
@@ -110,6 +118,19 @@ describe('a running lab, driven by real peers', () => {
       });
     }
     dir.remove();
+  });
+
+  it('the remote shell it prints reaches MBX01 as CONTOSO\\Administrator, and MBX02 through it', async () => {
+    const m = /Remote shell: +NODE_EXTRA_CA_CERTS=(\S+) node bin\/gatehouse\.js shell --connect (\S+) --user CONTOSO\\Administrator --skip-cn-check/.exec(labOut);
+    assert.ok(m, labOut.slice(-2000));
+    const r = await gatehouse(['shell', '--connect', m[2], '--user', 'CONTOSO\\Administrator', '--skip-cn-check', '-c', 'Get-Queue -Server MBX02 | Format-List Identity'],
+      { input: passwords['CONTOSO\\Administrator'] + '\n', env: { NODE_EXTRA_CA_CERTS: m[1] }, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const ids = formatListRecords(r.stdout).map((x) => x.Identity).filter((i) => i !== undefined);
+    assert.ok(ids.includes('MBX02\\Submission') && ids.every((i) => i.startsWith('MBX02\\')), r.stdout);
+    const wrong = await gatehouse(['shell', '--connect', m[2], '--user', 'CONTOSO\\Administrator', '--skip-cn-check', '-c', 'Get-Queue'], { input: 'not-the-password\n', env: { NODE_EXTRA_CA_CERTS: m[1] }, timeoutMs: 60_000 });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Access is denied/);
   });
 
   it('swaks from the Internet over STARTTLS: the body arrives byte for byte, Dovecot serves it to imaplib', async () => {
