@@ -154,6 +154,10 @@ describe('cross-server cmdlets between servers whose folders are closed to each 
     assert.deepEqual(tracked, { ServerHostname: 'mbx01.contoso.com', Recipients: '{carl@fabrikam.com}', MessageSubject: 'waiting on MBX01' });
     assert.deepEqual(digest, { GroupByValue: queue!.NextHopDomain, MessageCount: '1', Details: `{${queue!.Identity}}` });
 
+    // The stored bytes of a message are exported on its own server only.
+    const exported = await shell('MBX02', [`Export-Message ${message.Identity}`], false);
+    assert.match(exported.stderr, /the message ".*" is on MBX01: run Export-Message in MBX01's own shell/);
+
     // MBX01 ran the change, and records it under the caller MBX02 acted for.
     const caller = AS_ROOT ? 'uid 61012' : (await run('id', ['-un'])).stdout.trim();
     const audit = await shell('MBX01', ['Search-AdminAuditLog -Cmdlets Suspend-Message | Format-List Caller,Succeeded']);

@@ -19,6 +19,7 @@ import {
   applyResultSize, booleanConvert, checkServer, compareMessages, listMessages, messageIdentityConvert, listQueues, matchQueues, MESSAGE_FILTERABLE, MESSAGE_TYPE, queueIdentityConvert,
   messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewMessage,
 } from './queue-view.js';
+import { isThisServer, serverOfIdentity } from './cross-server.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
@@ -232,6 +233,12 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.ExportMessage',
       invoke: async (args) => {
         const identity = String(args.get('Identity'));
+        const elsewhere = serverOfIdentity(identity, 3);
+        if (!isThisServer(ctx, elsewhere)) {
+          throw new CmdletError(`Export-Message writes the stored bytes of a message on the server that holds it, and the message "${identity}" is on ${elsewhere}: run Export-Message in ${elsewhere}'s own shell (the bytes are not sent over the management endpoint).`, {
+            category: 'InvalidOperation', reason: 'LocalizedException', parameter: 'Identity',
+          });
+        }
         return withQueueDb(ctx, (q) => {
           const found = selectMessages(ctx, q, new Map([['Identity', identity]]));
           const ids = new Set(found.map((f) => f.view.id));
