@@ -1,6 +1,6 @@
 // The transport agents of an Edge server (Get-TransportAgent; spec
-// exchange-edge-agents.md §1.1): Exchange's ten built-in agents, with their
-// names and default priorities, each enabled by default. A stored object
+// exchange-edge-agents.md §1.1): Exchange's built-in agents that Gatehouse
+// runs, with Exchange's names, in Exchange's order, each enabled by default. A stored object
 // records an admin's change (Enable-/Disable-TransportAgent, Set-TransportAgent
 // -Priority); an agent without one has its defaults.
 
@@ -16,16 +16,14 @@ export const transportAgentSchema: ObjectSchema = {
   ],
 };
 
-/** The agents in their default order, the SMTP events each acts on, and what Gatehouse does of each. */
+/**
+ * The agents in their default (Exchange's relative) order, and the SMTP events each acts on. Only
+ * the agents Gatehouse runs are listed: Exchange's Edge also has Address Rewriting Inbound and
+ * Outbound, Edge Rule, Content Filter, Sender Id, Protocol Analysis and Attachment Filtering agents,
+ * which take their places here (and in Get-TransportAgent) as they are built.
+ */
 export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
-  { name: 'Connection Filtering Agent', events: ['OnConnectEvent', 'OnMailCommand', 'OnRcptCommand', 'OnEndOfHeaders'] },
-  { name: 'Address Rewriting Inbound Agent', events: ['OnRcptCommand', 'OnEndOfHeaders'] },
-  { name: 'Edge Rule Agent', events: ['OnEndOfData'] },
-  { name: 'Content Filter Agent', events: ['OnEndOfData'] },
-  { name: 'Sender Id Agent', events: ['OnEndOfHeaders'] },
-  { name: 'Sender Filter Agent', events: ['OnMailCommand', 'OnEndOfHeaders'] },
+  { name: 'Connection Filtering Agent', events: ['OnConnectEvent', 'OnRcptCommand'] },
+  { name: 'Sender Filter Agent', events: ['OnMailCommand'] },
   { name: 'Recipient Filter Agent', events: ['OnRcptCommand'] },
-  { name: 'Protocol Analysis Agent', events: ['OnConnectEvent', 'OnEndOfHeaders', 'OnEndOfData', 'OnReject', 'OnRsetCommand', 'OnDisconnectEvent'] },
-  { name: 'Attachment Filtering Agent', events: ['OnEndOfData'] },
-  { name: 'Address Rewriting Outbound Agent', events: ['OnSubmittedMessage', 'OnRoutedMessage'] },
 ];
