@@ -16,6 +16,10 @@ import { mailboxDatabaseCommands, mailboxDatabaseViews } from './mailbox-databas
 import { netCommands } from './net-command.js';
 import { passwordPolicyCommands, passwordPolicyViews } from './password-policy.js';
 import { queueCommands, queueViews } from './queue-commands.js';
+import { agentLogCommands, agentLogViews } from './agent-log.js';
+import { antispamConfigCommands, antispamConfigViews } from './antispam-config.js';
+import { ipListCommands, ipListViews } from './ip-lists.js';
+import { transportAgentCommands, transportAgentViews } from './transport-agent.js';
 import { queueDigestCommands, queueDigestViews } from './queue-digest.js';
 import { messageCommands, messageViews } from './queue-messages.js';
 import { receiveConnectorCommands, receiveConnectorViews } from './receive-connector.js';
@@ -73,6 +77,10 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...roleGroupCommands(ctx),
     ...adminAuditLogCommands(ctx),
     ...powerShellVirtualDirectoryCommands(ctx),
+    ...transportAgentCommands(ctx),
+    ...antispamConfigCommands(ctx),
+    ...ipListCommands(ctx),
+    ...agentLogCommands(ctx),
   ];
 }
 
@@ -92,6 +100,10 @@ export const serverViews: ObjectView[] = [
   ...mailboxStatisticsViews,
   ...messageTrackingViews,
   ...queueViews,
+  ...transportAgentViews,
+  ...antispamConfigViews,
+  ...ipListViews,
+  ...agentLogViews,
   ...queueDigestViews,
   ...messageViews,
   ...testMailflowViews,

@@ -52,6 +52,18 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   message: 'Transport Queues',
   mailboxdatabase: 'Databases',
   mailflow: 'Monitoring',
+  // the Edge's anti-spam agents
+  transportagent: 'Transport Agents',
+  agentlog: 'Transport Hygiene',
+  senderfilterconfig: 'Transport Hygiene',
+  recipientfilterconfig: 'Transport Hygiene',
+  ipblocklistconfig: 'Transport Hygiene',
+  ipallowlistconfig: 'Transport Hygiene',
+  ipblocklistprovidersconfig: 'Transport Hygiene',
+  ipblocklistentry: 'Transport Hygiene',
+  ipallowlistentry: 'Transport Hygiene',
+  ipblocklistprovider: 'Transport Hygiene',
+  ipallowlistprovider: 'Transport Hygiene',
   // the organization
   accepteddomain: 'Remote and Accepted Domains',
   remotedomain: 'Remote and Accepted Domains',

@@ -57,6 +57,7 @@ export class TransportMetrics {
   readonly authFailures: Counter<'connector'>;
   readonly refused: Counter<'connector' | 'reason'>;
   readonly outcomes: Counter<'delivery_type' | 'outcome'>;
+  readonly agentDecisions: Counter<'agent' | 'action'>;
   readonly dnsSeconds: Histogram<'kind' | 'result'>;
 
   /** `info`: the server's identity and state for gatehouse_server_info (read at scrape time). */
@@ -64,6 +65,7 @@ export class TransportMetrics {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     this.received = new Counter({ name: 'gatehouse_messages_received_total', help: 'Messages accepted (250 after DATA/BDAT), by Receive connector.', labelNames: ['connector'], registers: [r] });
+    this.agentDecisions = new Counter({ name: 'gatehouse_agent_decisions_total', help: 'Decisions of the anti-spam agents (Edge), by agent and action, as the agent log records them.', labelNames: ['agent', 'action'], registers: [r] });
     this.sessions = new Counter({ name: 'gatehouse_smtp_sessions_total', help: 'Inbound SMTP sessions, by Receive connector.', labelNames: ['connector'], registers: [r] });
     this.activeSessions = new Gauge({ name: 'gatehouse_smtp_sessions_active', help: 'Inbound SMTP sessions open now.', labelNames: ['connector'], registers: [r] });
     this.tlsHandshakes = new Counter({ name: 'gatehouse_tls_handshakes_total', help: 'Inbound STARTTLS handshakes, by result.', labelNames: ['connector', 'result'], registers: [r] });

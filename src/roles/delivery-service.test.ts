@@ -28,7 +28,7 @@ function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
     role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', changeCounter: 1, receiveConnectors: [],
     acceptedDomains: [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }],
     receiveProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, sendProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
-    connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
+    connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, agentLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, antispam: null, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
     retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
     maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
     dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', postmasterSet: false, defaultSourceAddress: null,

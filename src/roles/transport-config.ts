@@ -4,6 +4,7 @@
 // new snapshot is taken whenever the store's change counter moves; sessions
 // keep the snapshot they started with.
 
+import { loadAntispamSettings, type AntispamSettings } from '../agents/antispam-settings.js';
 import type { LogRetention } from '../observability/log-retention.js';
 import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
 import { receiveConnectorSchema } from '../config/model/receive-connector.js';
@@ -118,6 +119,10 @@ export interface TransportConfig {
   tlsMinimumVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** The connectivity log (folder as configured). */
   connectivityLog: { enabled: boolean; folder: string } & LogRetention;
+  /** The agent log of the anti-spam agents (folder as configured). */
+  agentLog: { enabled: boolean; folder: string } & LogRetention;
+  /** Edge: the anti-spam agents' settings (null on a Mailbox server: its agents are not installed). */
+  antispam: AntispamSettings | null;
   /** The account lockout policy SMTP AUTH applies (the domain's on Mailbox servers, the local one on an Edge). */
   accountLockout?: LockoutPolicy;
   /** Set-TransportConfig: organization-wide limits, Domain Security lists, internal servers, NDR copies. */
@@ -252,6 +257,14 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       accountLockout: lockoutPolicyOf(repo.findByName(lockoutPolicySchema, '', LOCKOUT_POLICY_NAME)?.values),
       tlsMinimumVersion: String(t.TlsMinimumVersion ?? 'Tls12') === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
+      agentLog: {
+        enabled: t.AgentLogEnabled !== false,
+        folder: String(t.AgentLogPath ?? 'Logs/AgentLog'),
+        maxFileBytes: t.AgentLogMaxFileSize ? bytes(t.AgentLogMaxFileSize) : 10 * 1024 * 1024,
+        maxAgeMs: ms(t.AgentLogMaxAge ?? null, 7 * 86_400_000),
+        maxDirectoryBytes: t.AgentLogMaxDirectorySize ? unlimitedBytes(t.AgentLogMaxDirectorySize) : 250 * 1024 * 1024,
+      },
+      antispam: role === 'EdgeTransport' ? loadAntispamSettings(repo, { role, serverName, serverFqdn: fqdn }) : null,
       connectivityLog: {
         enabled: t.ConnectivityLogEnabled !== false,
         folder: String(t.ConnectivityLogPath ?? 'Logs/Connectivity'),

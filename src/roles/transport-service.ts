@@ -6,6 +6,8 @@
 // re-plans the listeners and new sessions use the new connector settings,
 // while sessions already running keep theirs.
 
+import { AgentLog } from '../agents/agent-log.js';
+import { EdgeAgents } from '../agents/edge-agents.js';
 import type { Socket } from 'node:net';
 import { join, isAbsolute } from 'node:path';
 import type { Logger } from '../observability/logger.js';
@@ -52,6 +54,9 @@ export class TransportService {
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly protocolLog: ProtocolLog;
+  /** Edge: the anti-spam agents and their log. */
+  private readonly agentLog?: AgentLog;
+  private readonly agents?: EdgeAgents;
   private readonly trackingLog: TrackingLog;
   private sessionCounter = 0;
   /** One full collection once a burst of input is over, so its spent buffers go back to the system. */
@@ -96,6 +101,13 @@ export class TransportService {
     this.protocolLog = new ProtocolLog(() => ({ ...this.config.receiveProtocolLog, folder: this.resolvePath(this.config.receiveProtocolLog.folder) }), log);
     this.trackingLog = new TrackingLog(() => ({ ...this.config.trackingLog, folder: this.resolvePath(this.config.trackingLog.folder) }), log);
     this.queue.onTrack = (ev) => this.trackingLog.write(ev);
+    if (server.role === 'EdgeTransport') {
+      this.agentLog = new AgentLog(() => ({ ...this.config.agentLog, folder: this.resolvePath(this.config.agentLog.folder) }), log);
+      this.agents = new EdgeAgents({
+        settings: () => this.config.antispam, agentLog: this.agentLog, dns: () => dnsSettingsFromTransport(this.config.dns, 'external'), log: log.child({ component: 'agents' }),
+        count: (agent, action) => this.metrics.agentDecisions.inc({ agent, action }),
+      });
+    }
     this.delivery = new DeliveryThread(server.dataDir, {
       track: (ev) => this.trackingLog.write(ev),
       outcome: (labels, n) => this.metrics.outcomes.inc(labels, n),
@@ -194,6 +206,7 @@ export class TransportService {
     for (const s of this.sessions) s.abort('service stopping');
     await this.delivery.stop();
     await this.protocolLog.close();
+    await this.agentLog?.close();
     this.trackingLog.close();
     await this.queue.drain();
     this.queue.close();
@@ -259,6 +272,7 @@ export class TransportService {
       recipients: this.recipientLookup,
       metrics: this.metrics,
       logons: this.logons,
+      ...(this.agents && { agents: this.agents }),
       trustedCertificates: () => (this.trusted ??= this.server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'))),
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);

@@ -16,8 +16,8 @@ export const SERVER_MANAGEMENT = 'Server Management';
 export const MANAGEMENT_ROLES = [
   'Audit Logs', 'Databases', 'Distribution Groups', 'Exchange Connectors', 'Exchange Server Certificates', 'Exchange Servers',
   'Exchange Virtual Directories', 'Mail Recipients', 'Message Tracking', 'Monitoring', 'Organization Configuration', 'Organization Transport Settings',
-  'Receive Connectors', 'Remote and Accepted Domains', 'Role Management', 'Security Group Creation and Membership', 'Transport Queues',
-  'View-Only Audit Logs', 'View-Only Configuration', 'View-Only Recipients',
+  'Receive Connectors', 'Remote and Accepted Domains', 'Role Management', 'Security Group Creation and Membership', 'Transport Agents', 'Transport Hygiene',
+  'Transport Queues', 'View-Only Audit Logs', 'View-Only Configuration', 'View-Only Recipients',
 ] as const;
 
 export type ManagementRole = (typeof MANAGEMENT_ROLES)[number];

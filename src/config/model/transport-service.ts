@@ -43,6 +43,11 @@ export const transportServiceSchema: ObjectSchema = {
   label: 'transport service',
   scope: 'server',
   properties: [
+    prop({ name: 'AgentLogEnabled', typeName: 'Boolean', description: 'Write the agent log: every decision of the anti-spam agents (Edge).', parse: parseBool, default: true, settable: 'set', runtime: true }),
+    prop({ name: 'AgentLogMaxAge', typeName: 'EnhancedTimeSpan', description: 'Age after which agent log files are deleted (00:00:00 = never by age).', parse: span('AgentLogMaxAge', 0, 24855 * DAY), default: ts('7.00:00:00'), settable: 'set', runtime: true }),
+    prop({ name: 'AgentLogMaxDirectorySize', typeName: 'Unlimited', description: 'Most space the agent log may use.', parse: unlimitedSize('AgentLogMaxDirectorySize'), default: () => unlimitedSize('AgentLogMaxDirectorySize')('250MB'), settable: 'set', runtime: true }),
+    prop({ name: 'AgentLogMaxFileSize', typeName: 'ByteQuantifiedSize', description: 'Size of one agent log file.', parse: (v) => ByteQuantifiedSize.parseInRange(v, 1, Number.MAX_SAFE_INTEGER, 'AgentLogMaxFileSize'), default: () => ByteQuantifiedSize.parse('10MB'), settable: 'set', runtime: true }),
+    prop({ name: 'AgentLogPath', typeName: 'LocalLongFullPath', description: 'Folder of the agent log.', parse: parsePath, default: logPath('AgentLog'), settable: 'set', runtime: true }),
     prop({ name: 'ConnectivityLogEnabled', typeName: 'Boolean', description: 'Write the connectivity log of outbound connections.', parse: parseBool, default: true, settable: 'set', runtime: true }),
     prop({ name: 'ConnectivityLogMaxAge', typeName: 'EnhancedTimeSpan', description: 'Age after which connectivity log files are deleted (00:00:00 = never by age).', parse: span('ConnectivityLogMaxAge', 0, 24855 * DAY), default: ts('30.00:00:00'), settable: 'set', runtime: true }),
     prop({ name: 'ConnectivityLogMaxDirectorySize', typeName: 'Unlimited', description: 'Most space the connectivity log may use.', parse: unlimitedSize('ConnectivityLogMaxDirectorySize'), default: () => unlimitedSize('ConnectivityLogMaxDirectorySize')('1000MB'), settable: 'set', runtime: true }),

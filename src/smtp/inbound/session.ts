@@ -16,6 +16,7 @@
 // the session's memory does not grow with the message: the header is bounded
 // by MaxHeaderSize and a large body goes to a spool file as it arrives.
 
+import type { AgentRefusal, AgentSession, EdgeAgents } from '../../agents/edge-agents.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -69,6 +70,8 @@ export interface SessionServices {
   idle?: { input(octets: number): void };
   /** Certificates imported into the store (PEM): trusted, beside the system's roots, for client certificates (Domain Security). */
   trustedCertificates?: () => string[];
+  /** Edge: the anti-spam agents (agents/edge-agents.ts). */
+  agents?: EdgeAgents;
 }
 
 const RESERVED_TLDS = new Set(['test', 'example', 'invalid', 'localhost']);
@@ -143,6 +146,8 @@ export class InboundSession extends EventEmitter {
   private chunk: Chunk | null = null;
   /** Reading from the socket is paused until the waiting input is processed. */
   private paused = false;
+  /** The anti-spam agents of this session (Edge), created when the session starts. */
+  private agents: AgentSession | null = null;
 
   constructor(
     readonly id: string,
@@ -186,6 +191,11 @@ export class InboundSession extends EventEmitter {
       return;
     }
     if (this.rights.size > 0) this.protocol('*', [...this.rights].join(' '), 'Set Session Permissions');
+    // The connection filter starts its lookups now, to decide at the first RCPT TO.
+    this.agents = this.services.agents?.session({
+      sessionId: this.id, localEndpoint: this.localEndpoint, remoteEndpoint: this.remoteEndpoint, clientIp: this.clientIp,
+      internal: () => this.principal.kind !== 'anonymous' || this.rights.has('BypassAntiSpam'),
+    }) ?? null;
     this.services.metrics?.sessions.inc({ connector: this.connector.identity });
     this.services.metrics?.activeSessions.inc({ connector: this.connector.identity });
     this.counted = true;
@@ -606,6 +616,8 @@ export class InboundSession extends EventEmitter {
     }
     const refused = senderRefusal(this.admission, sender);
     if (refused) return this.reply(refused);
+    const byAgent = await this.agents?.onMail(sender);
+    if (byAgent) return this.agentRefused(byAgent);
     const sizeLimit = this.sizeLimit();
     if (sizeLimit !== null && params.size !== undefined && params.size > sizeLimit) {
       this.refused('message_size');
@@ -681,6 +693,12 @@ export class InboundSession extends EventEmitter {
       this.refused('relay_denied');
       return this.refuseRecipient(Replies.unableToRelay);
     }
+    const byAgent = await this.agents?.onRcpt(tx.sender, rcptAddress);
+    if (byAgent) {
+      await this.refuseRecipient(byAgent.reply);
+      if (byAgent.disconnect) this.close();
+      return;
+    }
     if (accepted && this.services.recipients) {
       const refused = directoryRefusal(this.admission, accepted, this.services.recipients.find(rcptAddress));
       if (refused === Replies.userUnknown) {
@@ -704,6 +722,12 @@ export class InboundSession extends EventEmitter {
     if (this.connector.rejectReservedTld && RESERVED_TLDS.has(labels[labels.length - 1])) return enhancedReply(550, '5.1.4', 'Recipient address reserved by RFC 2606');
     if (this.connector.rejectReservedSld && RESERVED_SLDS.has(labels.slice(-2).join('.'))) return enhancedReply(550, '5.1.5', 'Recipient address reserved by RFC 2606');
     return null;
+  }
+
+  /** An anti-spam agent refused the command: its reply, and the end of the session when it says so. */
+  private agentRefused(r: AgentRefusal): void {
+    this.reply(r.reply);
+    if (r.disconnect) this.close();
   }
 
   private async refuseRecipient(reply: SmtpReply): Promise<void> {

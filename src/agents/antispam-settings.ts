@@ -1,0 +1,90 @@
+// The anti-spam agents' settings as the running Edge uses them: read from
+// the store with the configuration (so a change applies live), each settings
+// object with Exchange's defaults when none is stored, the agents' enabled
+// flags and order, and the connection filter's lists and providers.
+
+import { ANTISPAM_CONFIGS, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
+import { EDGE_AGENTS, transportAgentSchema } from '../config/model/transport-agent.js';
+import { resolveDefault, type DefaultContext, type ObjectSchema } from '../config/schema.js';
+import type { IPRange } from '../config/types/index.js';
+import type { Repository } from '../store/repository.js';
+
+export interface AgentState {
+  name: string;
+  enabled: boolean;
+  priority: number;
+}
+
+export interface IPListEntry {
+  identity: number;
+  range: IPRange;
+  /** Milliseconds since the epoch; null: never expires. */
+  expires: number | null;
+  machine: boolean;
+}
+
+export interface BlockListProvider {
+  name: string;
+  lookupDomain: string;
+  anyMatch: boolean;
+  bitmask: string | null;
+  addresses: string[];
+  priority: number;
+  rejectionResponse: string | null;
+  enabled: boolean;
+}
+
+/** A settings object's values: Enabled, ExternalMailEnabled, InternalMailEnabled and the agent's own. */
+export type ConfigValues = Record<string, unknown> & { Enabled: boolean; ExternalMailEnabled: boolean; InternalMailEnabled: boolean };
+
+export interface AntispamSettings {
+  agents: AgentState[];
+  configs: Record<string, ConfigValues>;
+  ipBlockList: IPListEntry[];
+  ipAllowList: IPListEntry[];
+  blockListProviders: BlockListProvider[];
+  allowListProviders: BlockListProvider[];
+}
+
+/** The values of a settings object: stored, else its defaults. */
+export function configValues(repo: Repository, schema: ObjectSchema, name: string, defaults: DefaultContext): ConfigValues {
+  const stored = repo.findByName(schema, '', name);
+  const values: Record<string, unknown> = {};
+  for (const def of schema.properties) if (def.name !== 'Name') values[def.name] = stored && def.name in stored.values ? stored.values[def.name] : resolveDefault(def, defaults);
+  return values as ConfigValues;
+}
+
+/** The agents in effect: Exchange's list with any stored change, ordered by priority. */
+export function agentStates(repo: Repository): AgentState[] {
+  const stored = new Map(repo.list(transportAgentSchema).map((o) => [String(o.values.Name).toLowerCase(), o.values]));
+  return EDGE_AGENTS.map((a, i) => {
+    const s = stored.get(a.name.toLowerCase());
+    return { name: a.name, enabled: s?.Enabled === undefined ? true : s.Enabled === true, priority: typeof s?.Priority === 'number' ? s.Priority : i + 1 };
+  }).sort((a, b) => a.priority - b.priority);
+}
+
+function entries(repo: Repository, schema: ObjectSchema): IPListEntry[] {
+  return repo.list(schema).map((o) => ({
+    identity: Number(o.values.Name), range: o.values.IPRange as IPRange,
+    expires: o.values.ExpirationTime instanceof Date ? o.values.ExpirationTime.getTime() : null, machine: o.values.IsMachineGenerated === true,
+  }));
+}
+
+function providers(repo: Repository, schema: ObjectSchema): BlockListProvider[] {
+  return repo.list(schema).map((o) => ({
+    name: String(o.values.Name), lookupDomain: String(o.values.LookupDomain), anyMatch: o.values.AnyMatch === true,
+    bitmask: o.values.BitmaskMatch ? String(o.values.BitmaskMatch) : null, addresses: Array.isArray(o.values.IPAddressesMatch) ? o.values.IPAddressesMatch.map(String) : [],
+    priority: Number(o.values.Priority), rejectionResponse: o.values.RejectionResponse ? String(o.values.RejectionResponse) : null, enabled: o.values.Enabled !== false,
+  })).sort((a, b) => a.priority - b.priority);
+}
+
+export function loadAntispamSettings(repo: Repository, defaults: DefaultContext): AntispamSettings {
+  return {
+    agents: agentStates(repo),
+    configs: Object.fromEntries(ANTISPAM_CONFIGS.map((c) => [c.name, configValues(repo, c.schema, c.name, defaults)])),
+    ipBlockList: entries(repo, ipBlockListEntrySchema),
+    ipAllowList: entries(repo, ipAllowListEntrySchema),
+    blockListProviders: providers(repo, ipBlockListProviderSchema),
+    allowListProviders: providers(repo, ipAllowListProviderSchema),
+  };
+}

@@ -1,0 +1,182 @@
+// The Edge's anti-spam agents at the SMTP events where Exchange runs them
+// (spec exchange-edge-agents.md §1-§3): Connection Filtering (at connect,
+// deciding at RCPT TO), the Sender Filter (MAIL FROM) and the Recipient
+// Filter (RCPT TO). Each agent acts only when it is enabled (Enable-/
+// Disable-TransportAgent and its settings' Enabled) and the session is one it
+// checks: mail from the Internet (ExternalMailEnabled), and from authenticated
+// or anti-spam-bypassing sessions only with InternalMailEnabled. A client on
+// the IP Allow list skips every other agent. Every decision is written to the
+// agent log and counted.
+
+import type { DnsSettings } from '../dns/dns-settings.js';
+import type { Logger } from '../observability/logger.js';
+import { enhancedReply, type SmtpReply } from '../smtp/protocol/reply.js';
+import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
+import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
+import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
+
+export const CONNECTION_FILTERING = 'Connection Filtering Agent';
+export const SENDER_FILTER = 'Sender Filter Agent';
+export const RECIPIENT_FILTER = 'Recipient Filter Agent';
+
+/** What an agent made of a command: its reply, and whether the session ends after it. */
+export interface AgentRefusal {
+  reply: SmtpReply;
+  disconnect: boolean;
+}
+
+export interface AgentSessionInfo {
+  sessionId: string;
+  localEndpoint: string;
+  remoteEndpoint: string;
+  clientIp: string;
+  /** The session bypasses anti-spam (authenticated, or a connector whose permissions say so). */
+  internal: () => boolean;
+}
+
+export interface EdgeAgentsOptions {
+  settings: () => AntispamSettings | null;
+  agentLog: AgentLog;
+  dns: () => DnsSettings;
+  log: Logger;
+  /** Counts decisions by agent and action. */
+  count?: (agent: string, action: AgentAction) => void;
+  now?: () => number;
+}
+
+export class EdgeAgents {
+  constructor(private readonly options: EdgeAgentsOptions) {}
+
+  /** The agents of one session, starting the connection filter's lookups now. */
+  session(info: AgentSessionInfo): AgentSession {
+    return new AgentSession(this.options, info);
+  }
+}
+
+export class AgentSession {
+  private readonly verdict: Promise<ConnectionVerdict | null>;
+  private allowed = false;
+  /** Connection Filtering has refused a recipient: every other recipient of the session is refused too. */
+  private blocked: AgentRefusal | null = null;
+
+  constructor(private readonly o: EdgeAgentsOptions, private readonly info: AgentSessionInfo) {
+    const settings = o.settings();
+    const now = (o.now ?? Date.now)();
+    const cf = settings && this.applies(settings, CONNECTION_FILTERING, null);
+    if (!settings || !cf) {
+      this.verdict = Promise.resolve(null);
+      return;
+    }
+    const on = (name: string) => this.configApplies(settings.configs[name]);
+    this.verdict = assessConnection({
+      ip: info.clientIp, now, dns: o.dns(),
+      allowList: on('IPAllowListConfig') ? settings.ipAllowList : null,
+      blockList: on('IPBlockListConfig') ? settings.ipBlockList : null,
+      allowProviders: on('IPAllowListConfig') ? settings.allowListProviders : null,
+      blockProviders: on('IPBlockListProvidersConfig') ? settings.blockListProviders : null,
+    }).then((v) => {
+      if (v.kind === 'allowed') {
+        this.allowed = true;
+        this.write({ agent: CONNECTION_FILTERING, event: 'OnConnectEvent', action: 'AcceptMessage', reason: 'LocalAllowList', reasonData: v.by, recipients: [] });
+      } else if (v.kind === 'clean' && v.unanswered.length > 0) {
+        this.o.log.log('warn', 'agent.connection-filter.unanswered', { client: info.clientIp, providers: v.unanswered, action: 'the client was not checked against these block list providers (no answer in time); check Set-TransportService -ExternalDNSServers and the providers\' LookupDomain' });
+      }
+      return v;
+    }, (err: Error) => {
+      this.o.log.log('error', 'agent.connection-filter.failed', { client: info.clientIp, error: err.message });
+      return null;
+    });
+  }
+
+  /** MAIL FROM: the Sender Filter. */
+  async onMail(sender: string): Promise<AgentRefusal | null> {
+    const settings = this.o.settings();
+    if (!settings || this.allowed || !this.applies(settings, SENDER_FILTER, 'SenderFilterConfig')) return null;
+    const c = settings.configs.SenderFilterConfig;
+    const why = blockedSender(sender, c);
+    if (!why) return null;
+    if (c.Action === 'StampStatus') {
+      this.write({ agent: SENDER_FILTER, event: 'OnMailCommand', action: 'AcceptMessage', reason: 'BlockedSender', reasonData: why, p1From: sender, recipients: [] });
+      return null;
+    }
+    const reply = enhancedReply(554, '5.1.0', 'Sender Denied');
+    this.write({ agent: SENDER_FILTER, event: 'OnMailCommand', action: 'RejectCommand', reason: sender === '' ? 'BlankSender' : 'BlockedSender', reasonData: why, p1From: sender, recipients: [], reply });
+    return { reply, disconnect: true };
+  }
+
+  /** RCPT TO: Connection Filtering's verdict, then the Recipient Filter's block list. */
+  async onRcpt(sender: string, recipient: string): Promise<AgentRefusal | null> {
+    const settings = this.o.settings();
+    if (!settings) return null;
+    if (this.blocked) return this.blocked;
+    const verdict = await this.verdict;
+    if (verdict && (verdict.kind === 'blocked' || verdict.kind === 'listed')) {
+      const refusal = this.connectionRefusal(settings, verdict, sender, recipient);
+      if (refusal) return refusal;
+    }
+    if (this.allowed || !this.applies(settings, RECIPIENT_FILTER, 'RecipientFilterConfig')) return null;
+    const c = settings.configs.RecipientFilterConfig;
+    if (c.BlockListEnabled === true && listOf(c.BlockedRecipients).includes(recipient.toLowerCase())) {
+      const reply = enhancedReply(550, '5.1.1', 'User unknown');
+      this.write({ agent: RECIPIENT_FILTER, event: 'OnRcptCommand', action: 'RejectCommand', reason: 'RecipientBlockList', reasonData: recipient, p1From: sender, recipients: [recipient], reply });
+      return { reply, disconnect: false };
+    }
+    return null;
+  }
+
+  private connectionRefusal(settings: AntispamSettings, v: Extract<ConnectionVerdict, { kind: 'blocked' | 'listed' }>, sender: string, recipient: string): AgentRefusal | null {
+    if (v.kind === 'listed') {
+      // A provider's listing spares the recipients the administrator names (IPBlockListProvidersConfig -BypassedRecipients).
+      if (listOf(settings.configs.IPBlockListProvidersConfig.BypassedRecipients).includes(recipient.toLowerCase())) return null;
+      const text = v.provider.rejectionResponse ?? `Recipient not authorized, your IP address ${this.info.clientIp} was found on the block list ${v.provider.name} (${v.provider.lookupDomain})`;
+      const reply = enhancedReply(550, '5.7.1', text);
+      this.write({ agent: CONNECTION_FILTERING, event: 'OnRcptCommand', action: 'RejectCommand', reason: 'BlockListProvider', reasonData: `${v.provider.name}: ${v.answer}`, p1From: sender, recipients: [recipient], reply });
+      this.blocked = { reply, disconnect: true };
+      return this.blocked;
+    }
+    const config = settings.configs.IPBlockListConfig;
+    const text = String(v.by === 'machine' ? config.MachineEntryRejectionResponse : config.StaticEntryRejectionResponse);
+    const reply = enhancedReply(550, '5.7.1', text);
+    this.write({ agent: CONNECTION_FILTERING, event: 'OnRcptCommand', action: 'RejectCommand', reason: v.by === 'machine' ? 'SenderReputationBlockList' : 'LocalBlockList', reasonData: `IP Block list entry ${v.entry.identity} (${v.entry.range.toString()})`, p1From: sender, recipients: [recipient], reply });
+    this.blocked = { reply, disconnect: false };
+    return this.blocked;
+  }
+
+  /** Whether an agent acts on this session: the agent and its settings enabled, and the session one it checks. */
+  private applies(settings: AntispamSettings, agent: string, config: string | null): boolean {
+    if (!settings.agents.find((a) => a.name === agent)?.enabled) return false;
+    if (config === null) return true;
+    return this.configApplies(settings.configs[config]);
+  }
+
+  private configApplies(c: ConfigValues | undefined): boolean {
+    if (!c || c.Enabled === false) return false;
+    return this.info.internal() ? c.InternalMailEnabled === true : c.ExternalMailEnabled !== false;
+  }
+
+  private write(e: { agent: string; event: AgentEvent; action: AgentAction; reason: string; reasonData?: string; p1From?: string; recipients: string[]; reply?: SmtpReply }): void {
+    const reply = e.reply ? `${e.reply.code} ${e.reply.enhanced ? `${e.reply.enhanced} ` : ''}${e.reply.lines.join(' ')}` : undefined;
+    this.o.agentLog.write({
+      sessionId: this.info.sessionId, localEndpoint: this.info.localEndpoint, remoteEndpoint: this.info.remoteEndpoint, enteredOrgFromIp: this.info.clientIp,
+      ...(e.p1From !== undefined && { p1From: e.p1From }), recipients: e.recipients, agent: e.agent, event: e.event, action: e.action,
+      ...(reply && { smtpResponse: reply }), reason: e.reason, ...(e.reasonData && { reasonData: e.reasonData }),
+    });
+    this.o.count?.(e.agent, e.action);
+    this.o.log.log('info', 'agent.decision', { agent: e.agent, event: e.event, action: e.action, reason: e.reason, reasonData: e.reasonData, client: this.info.clientIp, ...(e.recipients.length && { recipients: e.recipients }) });
+  }
+}
+
+function listOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.map((x) => String(x).toLowerCase()) : [];
+}
+
+/** Why the Sender Filter blocks a sender, or null. */
+export function blockedSender(sender: string, c: ConfigValues): string | null {
+  if (sender === '') return c.BlankSenderBlockingEnabled === true ? 'blank sender (BlankSenderBlockingEnabled)' : null;
+  const address = sender.toLowerCase();
+  if (listOf(c.BlockedSenders).includes(address)) return `BlockedSenders: ${address}`;
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  if (listOf(c.BlockedDomains).includes(domain)) return `BlockedDomains: ${domain}`;
+  const parent = listOf(c.BlockedDomainsAndSubdomains).find((d) => domain === d || domain.endsWith(`.${d}`));
+  return parent ? `BlockedDomainsAndSubdomains: ${parent}` : null;
+}

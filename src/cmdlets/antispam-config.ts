@@ -1,0 +1,66 @@
+// Get- and Set- for the settings of the Edge's anti-spam agents
+// (Get-SenderFilterConfig, Set-RecipientFilterConfig, Set-IPBlockListConfig,
+// ...; spec exchange-edge-agents.md §3): one object each, Exchange's defaults
+// until an admin changes one, validated by the schema like every other
+// object, and applied live by the running Edge.
+
+import { ANTISPAM_CONFIGS } from '../config/model/antispam.js';
+import { configValues } from '../agents/antispam-settings.js';
+import type { CommandSpec } from '../shell/command.js';
+import type { ObjectView } from '../shell/values.js';
+import { newModelObject } from '../store/repository.js';
+import { tableView, updateObject } from './object-commands.js';
+import { toPSObject } from './object-output.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultContext, type ServerContext } from './server-context.js';
+import { edgeOnly } from './transport-agent.js';
+
+const EXAMPLES: Record<string, { code: string; remarks: string }> = {
+  SenderFilterConfig: { code: 'Set-SenderFilterConfig -BlockedSenders spammer@fabrikam.com -BlockedDomainsAndSubdomains spam.example -BlankSenderBlockingEnabled $true', remarks: 'Refuses a sender, a domain with its subdomains, and the blank sender, at MAIL FROM (554 5.1.0 Sender Denied).' },
+  RecipientFilterConfig: { code: 'Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com', remarks: 'Refuses mail from the Internet to ceo@contoso.com at RCPT TO (550 5.1.1 User unknown).' },
+  IPBlockListConfig: { code: 'Set-IPBlockListConfig -StaticEntryRejectionResponse "Your address is blocked here; write to postmaster@contoso.com"', remarks: 'The reply a client on the IP Block list gets.' },
+  IPAllowListConfig: { code: 'Set-IPAllowListConfig -InternalMailEnabled $true', remarks: 'The IP Allow list also applies to authenticated sessions.' },
+  IPBlockListProvidersConfig: { code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' },
+};
+
+export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
+  return ANTISPAM_CONFIGS.flatMap(({ schema, name, agent }): CommandSpec[] => [
+    {
+      name: `Get-${name}`,
+      synopsis: `Shows the settings of the ${agent.replace(/ Agent$/, '').toLowerCase()} (${schema.label}).`,
+      parameters: [],
+      examples: [{ code: `Get-${name} | Format-List`, remarks: 'Every setting, with Exchange\'s defaults until one is changed.' }],
+      invoke: () => {
+        edgeOnly(ctx, `Get-${name}`);
+        const stored = ctx.repo.findByName(schema, '', name);
+        return [toPSObject(stored ?? newModelObject(schema, '', { Name: name, ...configValues(ctx.repo, schema, name, defaultContext(ctx)) }), { Identity: name })];
+      },
+    },
+    {
+      name: `Set-${name}`,
+      synopsis: `Changes the settings of the ${agent.replace(/ Agent$/, '').toLowerCase()}; the running Edge applies them at once.`,
+      parameters: schemaParameters(schema, 'set'),
+      supportsShouldProcess: true,
+      confirmImpact: 'Medium',
+      examples: [EXAMPLES[name]],
+      invoke: async (args, inv) => {
+        edgeOnly(ctx, `Set-${name}`);
+        const values: Record<string, unknown> = configValues(ctx.repo, schema, name, defaultContext(ctx));
+        applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
+        if (!(await inv.shouldProcess(name, `Setting ${schema.label}`))) return [];
+        ctx.repo.transaction(() => {
+          const stored = ctx.repo.findByName(schema, '', name);
+          if (stored) {
+            stored.values = { ...values, Name: name };
+            updateObject(ctx, stored);
+          } else {
+            ctx.repo.insert(newModelObject(schema, '', { ...values, Name: name }));
+          }
+        });
+        return [];
+      },
+    },
+  ]);
+}
+
+export const antispamConfigViews: ObjectView[] = ANTISPAM_CONFIGS.map(({ schema }) => ({ typeName: schema.typeName, display: 'list' as const, list: schema.properties.map((p) => p.name).filter((n) => n !== 'Name') }));

@@ -1,0 +1,166 @@
+// The settings of the Edge's anti-spam agents (spec exchange-edge-agents.md
+// §3): one object per agent configuration (Set-SenderFilterConfig,
+// Set-RecipientFilterConfig, Set-IPBlockListConfig, ...), with Exchange's
+// defaults, and the entries of the connection filter's lists and providers.
+// They live in the Edge's own store, as Exchange keeps them in the Edge's
+// AD LDS; the running service reads them live. Pure: cmdlets and agents read
+// the same values.
+
+import { prop, type ObjectSchema, type PropertyDef } from '../schema.js';
+import { IPAddress, IPRange, SmtpAddress, SmtpDomain } from '../types/index.js';
+import { ValueError } from '../types/value-error.js';
+import { parseBool, parseString } from './common.js';
+
+/** The most entries Exchange takes in a blocked senders, domains or recipients list. */
+export const MAX_LIST_ENTRIES = 800;
+/** The longest rejection response (AsciiString, 240 characters). */
+export const MAX_RESPONSE = 240;
+
+const enabled = (what: string): PropertyDef => prop({ name: 'Enabled', typeName: 'Boolean', description: `Whether ${what} acts at all.`, parse: parseBool, default: true, settable: 'set', runtime: true });
+const externalMail: PropertyDef = prop({ name: 'ExternalMailEnabled', typeName: 'Boolean', description: 'Whether mail from unauthenticated sessions (the Internet) is checked.', parse: parseBool, default: true, settable: 'set', runtime: true });
+const internalMail: PropertyDef = prop({ name: 'InternalMailEnabled', typeName: 'Boolean', description: 'Whether mail from authenticated sessions and partners is checked too.', parse: parseBool, default: false, settable: 'set', runtime: true });
+
+/** An AsciiString of at most 240 characters, as Exchange's rejection responses are. */
+export function rejectionResponse(name: string): (input: unknown) => string {
+  return (input) => {
+    const s = parseString(input);
+    if (s.length > MAX_RESPONSE) throw new ValueError(`${name} is ${s.length} characters long; at most ${MAX_RESPONSE} are allowed.`);
+    if (!/^[\x20-\x7e]*$/.test(s)) throw new ValueError(`${name} must be printable ASCII (it is sent in an SMTP reply).`);
+    return s;
+  };
+}
+
+function smtpAddress(input: unknown): string {
+  try {
+    return SmtpAddress.parse(input).toString().toLowerCase();
+  } catch (err) {
+    throw new ValueError((err as Error).message);
+  }
+}
+
+function domain(input: unknown): string {
+  const s = parseString(input).trim();
+  if (s.includes('*')) throw new ValueError(`"${s}": give a domain without wildcards (BlockedDomainsAndSubdomains covers the subdomains).`);
+  try {
+    return SmtpDomain.parse(s).toString().toLowerCase();
+  } catch (err) {
+    throw new ValueError((err as Error).message);
+  }
+}
+
+const list = (name: string, description: string, parse: (v: unknown) => string): PropertyDef => prop({
+  name, typeName: 'MultiValuedProperty', description: `${description} At most ${MAX_LIST_ENTRIES}.`, parse, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true,
+});
+
+export const senderFilterConfigSchema: ObjectSchema = {
+  typeName: 'SenderFilterConfig', noun: 'SenderFilterConfig', label: 'sender filter configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    list('BlockedSenders', 'Sender addresses refused at MAIL FROM.', smtpAddress),
+    list('BlockedDomains', 'Sender domains refused (the domain itself, no subdomain).', domain),
+    list('BlockedDomainsAndSubdomains', 'Sender domains refused with all their subdomains.', domain),
+    prop({ name: 'BlankSenderBlockingEnabled', typeName: 'Boolean', description: 'Refuse the blank sender MAIL FROM:<> (non-delivery reports) from the Internet.', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    prop({ name: 'Action', typeName: 'BlockedSenderAction', description: 'Reject: 554 5.1.0 Sender Denied at MAIL FROM; StampStatus: accept, and the content filter counts the sender as blocked.', parse: choice('Action', ['Reject', 'StampStatus']), default: 'Reject', settable: 'set', runtime: true }),
+    enabled('the sender filter'), externalMail, internalMail,
+  ],
+};
+
+export const recipientFilterConfigSchema: ObjectSchema = {
+  typeName: 'RecipientFilterConfig', noun: 'RecipientFilterConfig', label: 'recipient filter configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    list('BlockedRecipients', 'Recipient addresses refused at RCPT TO (when BlockListEnabled).', smtpAddress),
+    prop({ name: 'BlockListEnabled', typeName: 'Boolean', description: 'Refuse the BlockedRecipients.', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    prop({ name: 'RecipientValidationEnabled', typeName: 'Boolean', description: 'Refuse recipients the organization does not have. Without EdgeSync the Edge has no recipient list, and asking the Mailbox servers at RCPT TO is not built yet: only $false is accepted.', parse: (v) => {
+      if (parseBool(v)) throw new ValueError('RecipientValidationEnabled $true is not available yet: without EdgeSync this Edge has no recipient list, and validating recipients by asking the Mailbox servers at RCPT TO is not built. Refuse known-bad addresses with -BlockListEnabled $true -BlockedRecipients.');
+      return false;
+    }, default: false, settable: 'set', runtime: true }),
+    enabled('the recipient filter'), externalMail, internalMail,
+  ],
+};
+
+const listConfig = (typeName: string, label: string, extra: PropertyDef[]): ObjectSchema => ({
+  typeName, noun: typeName, label, scope: 'organization',
+  properties: [prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }), ...extra, enabled(`the ${label.replace(/ configuration$/, '')}`), externalMail, internalMail],
+});
+
+export const ipBlockListConfigSchema = listConfig('IPBlockListConfig', 'IP Block list configuration', [
+  prop({ name: 'StaticEntryRejectionResponse', typeName: 'AsciiString', description: 'The reply text for a client on the IP Block list an administrator made.', parse: rejectionResponse('StaticEntryRejectionResponse'), default: 'External client with IP address is not permitted to submit mail to this server.', settable: 'set', runtime: true }),
+  prop({ name: 'MachineEntryRejectionResponse', typeName: 'AsciiString', description: 'The reply text for a client that sender reputation put on the IP Block list.', parse: rejectionResponse('MachineEntryRejectionResponse'), default: 'External client with IP address does not have permissions to submit to this server. Sender reputation is too low.', settable: 'set', runtime: true }),
+]);
+export const ipAllowListConfigSchema = listConfig('IPAllowListConfig', 'IP Allow list configuration', []);
+export const ipBlockListProvidersConfigSchema = listConfig('IPBlockListProvidersConfig', 'IP Block list providers configuration', [
+  list('BypassedRecipients', 'Recipients whose mail is accepted even from a listed client.', smtpAddress),
+]);
+
+/** An entry of the IP Block list or the IP Allow list. */
+function ipListEntrySchema(typeName: string, label: string): ObjectSchema {
+  return {
+    typeName, noun: typeName, label, scope: 'organization',
+    properties: [
+      prop({ name: 'Name', typeName: 'String', description: 'The entry\'s number (its identity).', parse: parseString, settable: 'never', runtime: false }),
+      prop({ name: 'IPRange', typeName: 'IPRange', description: 'The addresses the entry covers: one address, a range a.b.c.d-e.f.g.h, or a CIDR block.', parse: (v) => IPRange.parse(v), settable: 'never', runtime: true }),
+      prop({ name: 'ExpirationTime', typeName: 'DateTime', description: 'When the entry stops applying (none: never).', parse: parseDate, nullable: true, settable: 'new', runtime: true }),
+      prop({ name: 'Comment', typeName: 'String', description: 'A note.', parse: parseString, nullable: true, settable: 'new', runtime: false }),
+      prop({ name: 'IsMachineGenerated', typeName: 'Boolean', description: 'True for entries sender reputation added.', parse: parseBool, default: false, settable: 'never', runtime: true }),
+    ],
+  };
+}
+export const ipBlockListEntrySchema = ipListEntrySchema('IPBlockListEntry', 'IP Block list entry');
+export const ipAllowListEntrySchema = ipListEntrySchema('IPAllowListEntry', 'IP Allow list entry');
+
+/** A DNS block list (or allow list) the connection filter asks about each client. */
+function providerSchema(typeName: string, label: string): ObjectSchema {
+  return {
+    typeName, noun: typeName, label, scope: 'organization',
+    properties: [
+      prop({ name: 'Name', typeName: 'String', description: 'The provider\'s name.', parse: parseString, settable: 'both', runtime: true }),
+      prop({ name: 'LookupDomain', typeName: 'SmtpDomain', description: 'The DNS zone asked: the client 192.0.2.1 is looked up as 1.2.0.192.<LookupDomain>.', parse: (v) => SmtpDomain.parse(v).toString().toLowerCase(), settable: 'both', runtime: true }),
+      prop({ name: 'AnyMatch', typeName: 'Boolean', description: 'Any answer is a match.', parse: parseBool, default: false, settable: 'both', runtime: true }),
+      prop({ name: 'BitmaskMatch', typeName: 'IPAddress', description: 'A match when the answer 127.0.0.x has any of these bits.', parse: (v) => loopbackCode(v, 'BitmaskMatch'), nullable: true, settable: 'both', runtime: true }),
+      prop({ name: 'IPAddressesMatch', typeName: 'MultiValuedProperty', description: 'A match when the answer is one of these 127.0.0.x codes.', parse: (v) => loopbackCode(v, 'IPAddressesMatch'), multi: true, default: () => [], nullable: true, settable: 'both', runtime: true }),
+      prop({ name: 'Priority', typeName: 'Int32', description: 'The order providers are asked in (1 first).', parse: (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new ValueError(`Priority must be a whole number of 1 or more (not "${String(v)}").`); return n; }, settable: 'both', runtime: true }),
+      prop({ name: 'RejectionResponse', typeName: 'AsciiString', description: 'The reply text for a listed client: name the provider, so that its owner knows where to ask.', parse: rejectionResponse('RejectionResponse'), nullable: true, settable: 'both', runtime: true }),
+      enabled(`the ${label}`),
+    ],
+  };
+}
+export const ipBlockListProviderSchema = providerSchema('IPBlockListProvider', 'IP Block list provider');
+export const ipAllowListProviderSchema = providerSchema('IPAllowListProvider', 'IP Allow list provider');
+
+function loopbackCode(input: unknown, name: string): string {
+  const text = parseString(input).trim();
+  let ip: IPAddress;
+  try {
+    ip = IPAddress.parse(text);
+  } catch (err) {
+    throw new ValueError(`${name}: ${(err as Error).message}`);
+  }
+  const s = ip.toString();
+  if (!/^127\.\d+\.\d+\.\d+$/.test(s)) throw new ValueError(`${name} takes answers of the form 127.0.0.x (DNS block lists answer with loopback addresses), not ${s}.`);
+  return s;
+}
+
+function parseDate(input: unknown): Date {
+  if (input instanceof Date) return input;
+  const d = new Date(String(input));
+  if (Number.isNaN(d.getTime())) throw new ValueError(`"${String(input)}" is not a date and time.`);
+  return d;
+}
+
+function choice(name: string, values: string[]): (input: unknown) => string {
+  return (input) => {
+    const found = values.find((v) => v.toLowerCase() === parseString(input).toLowerCase());
+    if (!found) throw new ValueError(`${name} must be one of ${values.join(', ')} (not "${String(input)}").`);
+    return found;
+  };
+}
+
+/** The settings objects, each with the one name Exchange shows. */
+export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
+  { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
+  { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },
+  { schema: ipBlockListConfigSchema, name: 'IPBlockListConfig', agent: 'Connection Filtering Agent' },
+  { schema: ipAllowListConfigSchema, name: 'IPAllowListConfig', agent: 'Connection Filtering Agent' },
+  { schema: ipBlockListProvidersConfigSchema, name: 'IPBlockListProvidersConfig', agent: 'Connection Filtering Agent' },
+];

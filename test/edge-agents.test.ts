@@ -1,0 +1,151 @@
+// The Edge's anti-spam agents against a running Edge, with swaks as the
+// client and dnsmasq as the DNS server of a DNS block list: the Sender Filter
+// at MAIL FROM, the Recipient Filter's block list and Connection Filtering
+// (IP Block list, IP Allow list, a block list provider, and a provider that
+// fails) at RCPT TO. Each case checks the SMTP reply, the AGENTLOG line and
+// Get-AgentLog; the agents follow Disable-/Enable-TransportAgent live, and
+// the Mailbox servers' connector, which bypasses anti-spam, is not filtered.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatListRecords } from './harness/format-list.js';
+import { gatehouse, scratchDir } from './harness/gatehouse.js';
+import { startDnsmasq, until, type Peer } from './harness/peers.js';
+import { startService, type RunningService } from './harness/service.js';
+
+const EDGE = '127.44.0.1';
+const EDGE_INTERNAL = '127.44.0.2';
+const DNS = '127.44.0.53';
+const DNS_PORT = 5361;
+const CLEAN = '127.44.1.5';
+const BLOCKED_NET = '127.44.9.0/24';
+const BLOCKED = '127.44.9.7';
+const ALLOWED_INSIDE_BLOCKED = '127.44.9.8';
+const LISTED = '127.44.10.7';
+const MAILBOX = '127.44.20.10';
+
+describe('the Edge\'s anti-spam agents', () => {
+  const dir = scratchDir('edge-agents');
+  const edge = join(dir.path, 'EDGE01');
+  let service: RunningService;
+  let dns: Peer | undefined;
+
+  const shell = async (lines: string[]) => {
+    const r = await gatehouse(['shell', '--data', edge, '-c', lines.join('\n')], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  /** Runs a change and waits until the service has applied it. */
+  const applied = async (lines: string[]) => {
+    const seen = service.lines.length;
+    await shell(lines);
+    await service.waitFor((l) => l.event === 'config.applied' && service.lines.indexOf(l) >= seen, 20_000, 'config.applied');
+  };
+  /** One swaks session up to RCPT TO; its transcript. */
+  const swaks = (from: string, sender: string, to: string, server = EDGE) => {
+    const r = spawnSync('swaks', ['--server', `${server}:2525`, '--local-interface', from, '--from', sender, '--to', to, '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
+    return r.stdout + r.stderr;
+  };
+  const agentLog = () => {
+    const folder = join(edge, 'Logs', 'AgentLog');
+    return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
+  };
+
+  before(async () => {
+    dns = await startDnsmasq(DNS, DNS_PORT, ['bl.test.example', 'allow.test.example'], [
+      `--host-record=7.10.44.127.bl.test.example,127.0.0.2`,
+      // A DNS list whose server is broken: dnsmasq forwards its zone to a port nothing answers on.
+      '--server=/broken.test.example/127.44.0.99#5399',
+    ]);
+    const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
+    assert.equal(setup.code, 0, setup.stderr);
+    await shell([
+      'New-AcceptedDomain Contoso -DomainName contoso.com',
+      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:2525 -TarpitInterval 00:00:00`,
+      `New-ReceiveConnector -Name "From Internal Org" -Usage Internal -Bindings ${EDGE_INTERNAL}:2525 -RemoteIPRanges ${MAILBOX} -PermissionGroups AnonymousUsers,ExchangeServers -AuthMechanism ExternalAuthoritative | Out-Null`,
+      `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false`,
+    ]);
+    service = await startService(edge);
+  });
+
+  after(async () => {
+    await service?.stop();
+    await dns?.stop();
+    dir.remove();
+  });
+
+  it('lists the agents it runs with Exchange\'s names, each enabled, in Exchange\'s order', async () => {
+    const agents = formatListRecords(await shell(['Get-TransportAgent | Format-List Identity,Enabled,Priority']));
+    assert.deepEqual(agents, [
+      { Identity: 'Connection Filtering Agent', Enabled: 'True', Priority: '1' },
+      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '2' },
+      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '3' },
+    ]);
+    const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Sender Filter Agent']);
+    const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Content Filter Agent"']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /The transport agent "Content Filter Agent" doesn't exist\. The agents are: Connection Filtering Agent, Sender Filter Agent, Recipient Filter Agent/);
+    const bad = await gatehouse(['shell', '--data', edge, '-c', 'Set-RecipientFilterConfig -RecipientValidationEnabled $true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /RecipientValidationEnabled \$true is not available yet/);
+  });
+
+  it('Sender Filter: a blocked sender and the blank sender get 554 5.1.0 Sender Denied at MAIL FROM, logged; the filter follows Disable-TransportAgent live', async () => {
+    await applied(['Set-SenderFilterConfig -BlockedSenders spammer@fabrikam.com -BlockedDomainsAndSubdomains spam.example -BlankSenderBlockingEnabled $true']);
+    const blocked = swaks(CLEAN, 'spammer@fabrikam.com', 'alice@contoso.com');
+    assert.match(blocked, /<\*\* +554 5\.1\.0 Sender Denied/);
+    assert.match(swaks(CLEAN, 'news@mail.spam.example', 'alice@contoso.com'), /<\*\* +554 5\.1\.0 Sender Denied/);
+    assert.match(swaks(CLEAN, '<>', 'alice@contoso.com'), /<\*\* +554 5\.1\.0 Sender Denied/);
+    assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/);
+    await until(() => /Sender Filter Agent,OnMailCommand,RejectCommand,554 5\.1\.0 Sender Denied,BlockedSender,BlockedSenders: spammer@fabrikam\.com/.test(agentLog()), 10_000, 'the agent log line');
+    assert.match(agentLog(), /^#Log-type: Agent Log\r?$/m);
+    assert.match(agentLog(), new RegExp(`,${CLEAN.replace(/\./g, '\\.')}:\\d+,${CLEAN.replace(/\./g, '\\.')},,spammer@fabrikam\\.com,`));
+    const logged = formatListRecords(await shell(['Get-AgentLog -StartDate (Get-Date).AddHours(-1) | Where-Object { $_.Agent -eq "Sender Filter Agent" } | Format-List P1FromAddress,Event,Action,Reason']));
+    assert.deepEqual(logged.map((l) => l.P1FromAddress).sort(), ['', 'news@mail.spam.example', 'spammer@fabrikam.com']);
+    assert.ok(logged.every((l) => l.Event === 'OnMailCommand' && l.Action === 'RejectCommand'));
+
+    await applied(['Disable-TransportAgent "Sender Filter Agent"']);
+    assert.match(swaks(CLEAN, 'spammer@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/);
+    await applied(['Enable-TransportAgent "Sender Filter Agent"']);
+    assert.match(swaks(CLEAN, 'spammer@fabrikam.com', 'alice@contoso.com'), /<\*\* +554 5\.1\.0 Sender Denied/);
+    // The Mailbox servers' connector bypasses anti-spam (ExchangeServers, ExternalAuthoritative).
+    assert.match(swaks(MAILBOX, 'spammer@fabrikam.com', 'kim@fabrikam.com', EDGE_INTERNAL), /<- +250 2\.1\.5/);
+  });
+
+  it('Recipient Filter: a blocked recipient gets 550 5.1.1 User unknown, the others are accepted', async () => {
+    await applied(['Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com']);
+    const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', 'friend@fabrikam.com', '--to', 'ceo@contoso.com,alice@contoso.com', '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
+    assert.match(r.stdout, /RCPT TO:<ceo@contoso\.com>\n<\*\* +550 5\.1\.1 User unknown/);
+    assert.match(r.stdout, /RCPT TO:<alice@contoso\.com>\n<- +250 2\.1\.5/);
+    await until(() => /Recipient Filter Agent,OnRcptCommand,RejectCommand,550 5\.1\.1 User unknown,RecipientBlockList,ceo@contoso\.com/.test(agentLog()), 10_000, 'the recipient filter line');
+  });
+
+  it('Connection Filtering: the IP Block list and a DNS block list refuse at RCPT TO; the IP Allow list wins; a broken DNS list blocks nothing', async () => {
+    await applied([
+      `Add-IPBlockListEntry -IPRange ${BLOCKED_NET} -Comment "spam source" | Out-Null`,
+      `Add-IPAllowListEntry -IPAddress ${ALLOWED_INSIDE_BLOCKED} | Out-Null`,
+      'Add-IPBlockListProvider -Name TestBL -LookupDomain bl.test.example -IPAddressesMatch 127.0.0.2 -RejectionResponse "Your address is listed by TestBL" | Out-Null',
+      'Add-IPBlockListProvider -Name BrokenBL -LookupDomain broken.test.example -AnyMatch $true | Out-Null',
+      'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com',
+    ]);
+    const blocked = swaks(BLOCKED, 'friend@fabrikam.com', 'alice@contoso.com');
+    assert.match(blocked, /<\*\* +550 5\.7\.1 External client with IP address is not permitted to submit mail to this server\./);
+    const listed = swaks(LISTED, 'friend@fabrikam.com', 'alice@contoso.com');
+    assert.match(listed, /<\*\* +550 5\.7\.1 Your address is listed by TestBL/);
+    assert.match(swaks(LISTED, 'friend@fabrikam.com', 'postmaster@contoso.com'), /<- +250 2\.1\.5/, 'a bypassed recipient still gets mail from a listed client');
+    assert.match(swaks(ALLOWED_INSIDE_BLOCKED, 'spammer@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/, 'the IP Allow list skips the other agents, the sender filter included');
+    assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/, 'a client no list names, while BrokenBL does not answer');
+    await service.waitFor((l) => l.event === 'agent.connection-filter.unanswered' && Array.isArray(l.providers) && (l.providers as string[]).includes('BrokenBL'), 20_000, 'the unanswered provider');
+
+    const log = agentLog();
+    assert.match(log, /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 External client with IP address is not permitted to submit mail to this server\.,LocalBlockList,IP Block list entry 1 \(127\.44\.9\.0\/24\)/);
+    assert.match(log, /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 Your address is listed by TestBL,BlockListProvider,TestBL: 127\.0\.0\.2/);
+    assert.match(log, /Connection Filtering Agent,OnConnectEvent,AcceptMessage,,LocalAllowList,IP Allow list entry 1/);
+    const test = formatListRecords(await shell([`Test-IPBlockListProvider TestBL -IPAddress ${LISTED} | Format-List Matched,ProviderResult`, `Test-IPBlockListProvider TestBL -IPAddress ${CLEAN} | Format-List Matched,ProviderResult`]));
+    assert.deepEqual(test, [{ Matched: 'True', ProviderResult: '127.0.0.2' }, { Matched: 'False', ProviderResult: 'not listed' }]);
+  });
+});
