@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { startDnsmasq, until, type Peer } from './harness/peers.js';
+import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
 
 const EDGE = '127.44.0.1';
@@ -26,12 +26,15 @@ const BLOCKED = '127.44.9.7';
 const ALLOWED_INSIDE_BLOCKED = '127.44.9.8';
 const LISTED = '127.44.10.7';
 const MAILBOX = '127.44.20.10';
+/** The next hop inside (smtp-sink), where the stamps are read. */
+const INSIDE = '127.44.30.1';
 
 describe('the Edge\'s anti-spam agents', () => {
   const dir = scratchDir('edge-agents');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;
   let dns: Peer | undefined;
+  let sink: (Peer & { messages(): SinkMessage[] }) | undefined;
 
   const shell = async (lines: string[]) => {
     const r = await gatehouse(['shell', '--data', edge, '-c', lines.join('\n')], { timeoutMs: 60_000 });
@@ -59,7 +62,12 @@ describe('the Edge\'s anti-spam agents', () => {
       `--host-record=7.10.44.127.bl.test.example,127.0.0.2`,
       // A DNS list whose server is broken: dnsmasq forwards its zone to a port nothing answers on.
       '--server=/broken.test.example/127.44.0.99#5399',
+      // SPF: a domain that sends from CLEAN only, one that sends from nowhere, one that only softfails.
+      `--txt-record=pass.test.example,v=spf1 ip4:${CLEAN} -all`,
+      '--txt-record=fail.test.example,v=spf1 -all',
+      '--txt-record=soft.test.example,v=spf1 ~all',
     ]);
+    sink = await startSink(INSIDE, join(dir.path, 'sink'));
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
     await shell([
@@ -67,6 +75,7 @@ describe('the Edge\'s anti-spam agents', () => {
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:2525 -TarpitInterval 00:00:00`,
       `New-ReceiveConnector -Name "From Internal Org" -Usage Internal -Bindings ${EDGE_INTERNAL}:2525 -RemoteIPRanges ${MAILBOX} -PermissionGroups AnonymousUsers,ExchangeServers -AuthMechanism ExternalAuthoritative | Out-Null`,
       `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false`,
+      `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${INSIDE} | Out-Null`,
     ]);
     service = await startService(edge);
   });
@@ -74,6 +83,7 @@ describe('the Edge\'s anti-spam agents', () => {
   after(async () => {
     await service?.stop();
     await dns?.stop();
+    await sink?.stop();
     dir.remove();
   });
 
@@ -81,14 +91,15 @@ describe('the Edge\'s anti-spam agents', () => {
     const agents = formatListRecords(await shell(['Get-TransportAgent | Format-List Identity,Enabled,Priority']));
     assert.deepEqual(agents, [
       { Identity: 'Connection Filtering Agent', Enabled: 'True', Priority: '1' },
-      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '2' },
-      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '3' },
+      { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '2' },
+      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '3' },
+      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '4' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Sender Filter Agent']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Sender Id Agent', 'Sender Filter Agent']);
     const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Content Filter Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Content Filter Agent" doesn't exist\. The agents are: Connection Filtering Agent, Sender Filter Agent, Recipient Filter Agent/);
+    assert.match(unknown.stderr, /The transport agent "Content Filter Agent" doesn't exist\. The agents are: Connection Filtering Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent/);
     const bad = await gatehouse(['shell', '--data', edge, '-c', 'Set-RecipientFilterConfig -RecipientValidationEnabled $true']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /RecipientValidationEnabled \$true is not available yet/);
@@ -147,5 +158,37 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.match(log, /Connection Filtering Agent,OnConnectEvent,AcceptMessage,,LocalAllowList,IP Allow list entry 1/);
     const test = formatListRecords(await shell([`Test-IPBlockListProvider TestBL -IPAddress ${LISTED} | Format-List Matched,ProviderResult`, `Test-IPBlockListProvider TestBL -IPAddress ${CLEAN} | Format-List Matched,ProviderResult`]));
     assert.deepEqual(test, [{ Matched: 'True', ProviderResult: '127.0.0.2' }, { Matched: 'False', ProviderResult: 'not listed' }]);
+  });
+
+  it('Sender ID: SPF (mailauth, through the Edge\'s DNS) is stamped at the next hop, a forged stamp from outside is dropped, and Fail and TempError follow their actions', async () => {
+    /** A whole message from CLEAN; the transcript. */
+    const send = (sender: string, subject: string) => {
+      const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', sender, '--to', 'alice@contoso.com', '--header', `Subject: ${subject}`,
+        '--header', 'X-MS-Exchange-Organization-SenderIdResult: Pass', '--body', 'sender id', '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+      return r.stdout + r.stderr;
+    };
+    const delivered = async (subject: string) => {
+      await until(() => sink!.messages().some((m) => m.text.includes(`Subject: ${subject}`)), 30_000, `"${subject}" at the next hop`);
+      return sink!.messages().find((m) => m.text.includes(`Subject: ${subject}`))!.text;
+    };
+    assert.match(send('news@pass.test.example', 'spf pass'), /<- +250 2\.6\.0/);
+    const pass = await delivered('spf pass');
+    assert.match(pass, /^Received-SPF: pass \([^)]*\) client-ip=127\.44\.1\.5;/m);
+    assert.match(pass, /^Authentication-Results: edge01\.contoso\.net; spf=pass \([^)]*\) smtp\.mailfrom=news@pass\.test\.example/m);
+    assert.deepEqual([...pass.matchAll(/^X-MS-Exchange-Organization-SenderIdResult: (.*)$/gm)].map((m) => m[1].trim()), ['Pass'], 'only the Edge\'s own stamp');
+
+    assert.match(send('news@soft.test.example', 'spf softfail'), /<- +250 2\.6\.0/);
+    assert.match(await delivered('spf softfail'), /^X-MS-Exchange-Organization-SenderIdResult: SoftFail\r?$/m);
+    assert.match(send('news@fail.test.example', 'spf fail stamped'), /<- +250 2\.6\.0/);
+    assert.match(await delivered('spf fail stamped'), /^Received-SPF: fail /m);
+
+    await applied(['Set-SenderIdConfig -SpoofedDomainAction Reject -TempErrorAction Reject']);
+    assert.match(send('news@fail.test.example', 'spf fail rejected'), /<\*\* +550 5\.7\.1 Sender ID check failed: fail\.test\.example does not designate 127\.44\.1\.5 as a permitted sender/);
+    assert.match(send('news@mail.broken.test.example', 'spf temperror'), /<\*\* +451 4\.4\.3 Sender ID check of mail\.broken\.test\.example could not be completed \(TempError\)/);
+    await until(() => /Sender Id Agent,OnEndOfHeaders,RejectMessage,550 5\.7\.1 Sender ID check failed.*,SenderIdStatus Fail,fail\.test\.example/.test(agentLog()), 10_000, 'the Sender ID line');
+    assert.match(agentLog(), /Sender Id Agent,OnEndOfHeaders,AcceptMessage,,SenderIdStatus Pass,pass\.test\.example/);
+    await applied(['Set-SenderIdConfig -BypassedSenderDomains fail.test.example']);
+    assert.match(send('news@fail.test.example', 'spf bypassed'), /<- +250 2\.6\.0/);
+    assert.doesNotMatch(await delivered('spf bypassed'), /^Received-SPF:/m);
   });
 });

@@ -1,7 +1,8 @@
 // The Edge's anti-spam agents at the SMTP events where Exchange runs them
 // (spec exchange-edge-agents.md §1-§3): Connection Filtering (at connect,
-// deciding at RCPT TO), the Sender Filter (MAIL FROM) and the Recipient
-// Filter (RCPT TO). Each agent acts only when it is enabled (Enable-/
+// deciding at RCPT TO), the Sender Filter (MAIL FROM), the Recipient Filter
+// (RCPT TO) and Sender ID (SPF, started at MAIL FROM, decided at the end of
+// the headers). Each agent acts only when it is enabled (Enable-/
 // Disable-TransportAgent and its settings' Enabled) and the session is one it
 // checks: mail from the Internet (ExternalMailEnabled), and from authenticated
 // or anti-spam-bypassing sessions only with InternalMailEnabled. A client on
@@ -14,10 +15,18 @@ import { enhancedReply, type SmtpReply } from '../smtp/protocol/reply.js';
 import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
+import { checkSenderId, type SenderIdResult } from './sender-id.js';
 
 export const CONNECTION_FILTERING = 'Connection Filtering Agent';
 export const SENDER_FILTER = 'Sender Filter Agent';
 export const RECIPIENT_FILTER = 'Recipient Filter Agent';
+export const SENDER_ID = 'Sender Id Agent';
+
+/** What the Sender ID agent made of a message at the end of its headers. */
+export type SenderIdOutcome =
+  | { kind: 'stamp'; stamps: string[] }
+  | { kind: 'reject'; reply: SmtpReply }
+  | { kind: 'delete' };
 
 /** What an agent made of a command: its reply, and whether the session ends after it. */
 export interface AgentRefusal {
@@ -30,6 +39,10 @@ export interface AgentSessionInfo {
   localEndpoint: string;
   remoteEndpoint: string;
   clientIp: string;
+  /** The name the client gave in EHLO/HELO. */
+  helo: () => string;
+  /** This Edge's name, in the stamps. */
+  fqdn: string;
   /** The session bypasses anti-spam (authenticated, or a connector whose permissions say so). */
   internal: () => boolean;
 }
@@ -58,6 +71,8 @@ export class AgentSession {
   private allowed = false;
   /** Connection Filtering has refused a recipient: every other recipient of the session is refused too. */
   private blocked: AgentRefusal | null = null;
+  /** The Sender ID check of the current transaction, started at MAIL FROM. */
+  private senderId: Promise<SenderIdResult> | null = null;
 
   constructor(private readonly o: EdgeAgentsOptions, private readonly info: AgentSessionInfo) {
     const settings = o.settings();
@@ -88,10 +103,58 @@ export class AgentSession {
     });
   }
 
-  /** MAIL FROM: the Sender Filter. */
+  /** MAIL FROM: the Sender Filter; the Sender ID check starts here, to be read at the end of the headers. */
   async onMail(sender: string): Promise<AgentRefusal | null> {
     const settings = this.o.settings();
-    if (!settings || this.allowed || !this.applies(settings, SENDER_FILTER, 'SenderFilterConfig')) return null;
+    this.senderId = null;
+    if (!settings || this.allowed) return null;
+    const refused = this.senderFilter(settings, sender);
+    if (!refused && this.applies(settings, SENDER_ID, 'SenderIdConfig')) {
+      const domain = (sender === '' ? this.info.helo() : sender.slice(sender.lastIndexOf('@') + 1)).toLowerCase();
+      if (!listOf(settings.configs.SenderIdConfig.BypassedSenderDomains).includes(domain)) {
+        this.senderId = checkSenderId({ sender, ip: this.info.clientIp, helo: this.info.helo(), mta: this.info.fqdn, dns: this.o.dns() });
+      }
+    }
+    return refused;
+  }
+
+  /** The end of the headers: the Sender ID result, its stamps and its action. */
+  async onEndOfHeaders(sender: string, recipients: string[]): Promise<SenderIdOutcome | null> {
+    const settings = this.o.settings();
+    const pending = this.senderId;
+    this.senderId = null;
+    if (!settings || !pending) return null;
+    const c = settings.configs.SenderIdConfig;
+    const bypassed = listOf(c.BypassedRecipients);
+    if (recipients.every((r) => bypassed.includes(r.toLowerCase()))) return null;
+    const r = await pending;
+    const action = r.status === 'Fail' ? String(c.SpoofedDomainAction) : r.status === 'TempError' ? String(c.TempErrorAction) : 'StampStatus';
+    const base = { agent: SENDER_ID, event: 'OnEndOfHeaders' as const, reasonData: `${r.domain}: ${r.comment}`.slice(0, 500), p1From: sender, recipients };
+    if (action === 'Reject') {
+      const reply = r.status === 'TempError'
+        ? enhancedReply(451, '4.4.3', `Sender ID check of ${r.domain} could not be completed (TempError); try again later`)
+        : enhancedReply(550, '5.7.1', `Sender ID check failed: ${r.domain} does not designate ${this.info.clientIp} as a permitted sender`);
+      this.write({ ...base, action: 'RejectMessage', reason: `SenderIdStatus ${r.status}`, reply });
+      return { kind: 'reject', reply };
+    }
+    if (action === 'Delete') {
+      this.write({ ...base, action: 'DeleteMessage', reason: `SenderIdStatus ${r.status}` });
+      return { kind: 'delete' };
+    }
+    this.write({ ...base, action: 'AcceptMessage', reason: `SenderIdStatus ${r.status}` });
+    return {
+      kind: 'stamp',
+      stamps: [
+        `Received-SPF: ${r.receivedSpf}`,
+        `Authentication-Results: ${r.authenticationResults}`,
+        `X-MS-Exchange-Organization-SenderIdResult: ${r.status}`,
+        `X-MS-Exchange-Organization-Antispam-Report: SID:SenderIDStatus ${r.status}`,
+      ],
+    };
+  }
+
+  private senderFilter(settings: AntispamSettings, sender: string): AgentRefusal | null {
+    if (!this.applies(settings, SENDER_FILTER, 'SenderFilterConfig')) return null;
     const c = settings.configs.SenderFilterConfig;
     const why = blockedSender(sender, c);
     if (!why) return null;

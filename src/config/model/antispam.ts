@@ -79,6 +79,23 @@ export const recipientFilterConfigSchema: ObjectSchema = {
   ],
 };
 
+const senderIdAction = (name: string, fallback: string): PropertyDef => prop({
+  name, typeName: 'SenderIdAction', description: 'StampStatus: accept and stamp the result; Reject: refuse the message (5.7.1); Delete: accept and discard it.',
+  parse: choice(name, ['StampStatus', 'Reject', 'Delete']), default: fallback, settable: 'set', runtime: true,
+});
+
+export const senderIdConfigSchema: ObjectSchema = {
+  typeName: 'SenderIdConfig', noun: 'SenderIdConfig', label: 'Sender ID configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    senderIdAction('SpoofedDomainAction', 'StampStatus'),
+    senderIdAction('TempErrorAction', 'StampStatus'),
+    prop({ name: 'BypassedSenderDomains', typeName: 'MultiValuedProperty', description: 'Sender domains not checked. At most 100.', parse: domain, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'BypassedRecipients', typeName: 'MultiValuedProperty', description: 'Recipients whose mail is not checked. At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    enabled('Sender ID'), externalMail, internalMail,
+  ],
+};
+
 const listConfig = (typeName: string, label: string, extra: PropertyDef[]): ObjectSchema => ({
   typeName, noun: typeName, label, scope: 'organization',
   properties: [prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }), ...extra, enabled(`the ${label.replace(/ configuration$/, '')}`), externalMail, internalMail],
@@ -159,6 +176,7 @@ function choice(name: string, values: string[]): (input: unknown) => string {
 /** The settings objects, each with the one name Exchange shows. */
 export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
   { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
+  { schema: senderIdConfigSchema, name: 'SenderIdConfig', agent: 'Sender Id Agent' },
   { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },
   { schema: ipBlockListConfigSchema, name: 'IPBlockListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipAllowListConfigSchema, name: 'IPAllowListConfig', agent: 'Connection Filtering Agent' },

@@ -194,6 +194,7 @@ export class InboundSession extends EventEmitter {
     // The connection filter starts its lookups now, to decide at the first RCPT TO.
     this.agents = this.services.agents?.session({
       sessionId: this.id, localEndpoint: this.localEndpoint, remoteEndpoint: this.remoteEndpoint, clientIp: this.clientIp,
+      helo: () => this.helo, fqdn: this.connector.fqdn,
       internal: () => this.principal.kind !== 'anonymous' || this.rights.has('BypassAntiSpam'),
     }) ?? null;
     this.services.metrics?.sessions.inc({ connector: this.connector.identity });
@@ -843,6 +844,15 @@ export class InboundSession extends EventEmitter {
         return refuse(refusedSendAs);
       }
     }
+    // Sender ID (Edge): its result is stamped on the message, or the message is refused or dropped.
+    const senderId = await this.agents?.onEndOfHeaders(tx.sender, tx.recipients.map((r) => r.address));
+    if (senderId?.kind === 'reject') return refuse(senderId.reply);
+    if (senderId?.kind === 'delete') {
+      // Exchange's Delete: the client is told the message was taken, and it is not.
+      await intake.discard();
+      return this.reply(enhancedReply(250, '2.6.0', `${verdict.messageId} Queued mail for delivery`));
+    }
+    if (senderId?.kind === 'stamp') verdict.header = Buffer.concat([Buffer.from(senderId.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
     const messageClass = classifyMessage(verdict.header, content.body);
     const internal = this.config.organization.internalSmtpServers;
     const originalClient = internal.length === 0 ? undefined
