@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
@@ -41,11 +41,18 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  /** Runs a change and waits until the service has applied it. */
+  /** The store's change the service applied last. */
+  const lastApplied = () => Math.max(0, ...service.lines.filter((l) => l.event === 'config.applied').map((l) => Number(l.changeCounter)));
+  /**
+   * Runs changes, one shell command each, and waits until the service has applied each: a script of
+   * several commands commits several times, and the service may apply the first ones alone.
+   */
   const applied = async (lines: string[]) => {
-    const seen = service.lines.length;
-    await shell(lines);
-    await service.waitFor((l) => l.event === 'config.applied' && service.lines.indexOf(l) >= seen, 20_000, 'config.applied');
+    for (const line of lines) {
+      const before = lastApplied();
+      await shell([line]);
+      await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, `config.applied after: ${line}`);
+    }
   };
   /** One swaks session up to RCPT TO; its transcript. */
   const swaks = (from: string, sender: string, to: string, server = EDGE) => {
@@ -91,15 +98,16 @@ describe('the Edge\'s anti-spam agents', () => {
     const agents = formatListRecords(await shell(['Get-TransportAgent | Format-List Identity,Enabled,Priority']));
     assert.deepEqual(agents, [
       { Identity: 'Connection Filtering Agent', Enabled: 'True', Priority: '1' },
-      { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '2' },
-      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '3' },
-      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '4' },
+      { Identity: 'Content Filter Agent', Enabled: 'True', Priority: '2' },
+      { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '3' },
+      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '4' },
+      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '5' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Sender Id Agent', 'Sender Filter Agent']);
-    const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Content Filter Agent"']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent']);
+    const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Attachment Filtering Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Content Filter Agent" doesn't exist\. The agents are: Connection Filtering Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent/);
+    assert.match(unknown.stderr, /The transport agent "Attachment Filtering Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent/);
     const bad = await gatehouse(['shell', '--data', edge, '-c', 'Set-RecipientFilterConfig -RecipientValidationEnabled $true']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /RecipientValidationEnabled \$true is not available yet/);
@@ -190,5 +198,49 @@ describe('the Edge\'s anti-spam agents', () => {
     await applied(['Set-SenderIdConfig -BypassedSenderDomains fail.test.example']);
     assert.match(send('news@fail.test.example', 'spf bypassed'), /<- +250 2\.6\.0/);
     assert.doesNotMatch(await delivered('spf bypassed'), /^Received-SPF:/m);
+  });
+
+  it('Content Filter: the custom words and the other agents\' evidence give the SCL, stamped at the next hop; reject and quarantine follow the thresholds', async () => {
+    /** A whole message from CLEAN, its text in base64 (the filter reads the decoded text). */
+    const send = (sender: string, subject: string, text: string) => {
+      const file = join(dir.path, `${subject.replace(/\W+/g, '-')}.eml`);
+      writeFileSync(file, [`From: ${sender}`, 'To: alice@contoso.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: base64', '', Buffer.from(text, 'utf8').toString('base64'), ''].join('\r\n'));
+      const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', sender, '--to', 'alice@contoso.com', '--data', file, '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+      return r.stdout + r.stderr;
+    };
+    const delivered = async (subject: string) => {
+      await until(() => sink!.messages().some((m) => m.text.includes(`Subject: ${subject}`)), 30_000, `"${subject}" at the next hop`);
+      return sink!.messages().find((m) => m.text.includes(`Subject: ${subject}`))!;
+    };
+    const scl = (text: string) => /^X-MS-Exchange-Organization-SCL: (-?\d+)\r?$/m.exec(text)?.[1];
+    await applied(['Add-ContentFilterPhrase "cheap pills" -Influence BadWord | Out-Null', 'Add-ContentFilterPhrase -Phrase "Project Contoso" -Influence GoodWord | Out-Null']);
+    assert.deepEqual(formatListRecords(await shell(['Get-ContentFilterPhrase | Format-List Phrase,Influence'])), [{ Phrase: 'cheap pills', Influence: 'BadWord' }, { Phrase: 'Project Contoso', Influence: 'GoodWord' }]);
+
+    assert.match(send('news@pass.test.example', 'cf badword', 'Buy CHEAP PILLS today'), /<- +250 2\.6\.0/);
+    const bad = (await delivered('cf badword')).text;
+    assert.equal(scl(bad), '9');
+    assert.match(bad, /^X-MS-Exchange-Organization-Antispam-Report: CW:CustomList\r?$/m);
+    assert.match(send('news@pass.test.example', 'cf goodword', 'Project Contoso news, and cheap pills'), /<- +250 2\.6\.0/);
+    assert.equal(scl((await delivered('cf goodword')).text), '0', 'a GoodWord wins');
+    assert.match(send('news@soft.test.example', 'cf softfail', 'hello'), /<- +250 2\.6\.0/);
+    assert.equal(scl((await delivered('cf softfail')).text), '3', 'SPF SoftFail');
+
+    const noMailbox = await gatehouse(['shell', '--data', edge, '-c', 'Set-ContentFilterConfig -SCLQuarantineEnabled $true']);
+    assert.match(noMailbox.stderr, /SCLQuarantineEnabled \$true needs a QuarantineMailbox/);
+    await applied(['Set-ContentFilterConfig -SCLRejectEnabled $true -SCLRejectThreshold 7 -SCLQuarantineEnabled $true -SCLQuarantineThreshold 3 -QuarantineMailbox spam@contoso.com']);
+    assert.match(send('news@pass.test.example', 'cf rejected', 'cheap pills again'), /<\*\* +550 5\.7\.1 Message rejected due to content restrictions/);
+    assert.match(send('news@soft.test.example', 'cf quarantined', 'hello again'), /<- +250 2\.6\.0/);
+    const quarantined = await delivered('cf quarantined');
+    assert.deepEqual(quarantined.rcptTo, ['spam@contoso.com'], 'the quarantine mailbox instead of alice');
+    // The reason holds quotes, so the CSV cell is quoted.
+    await until(() => /Content Filter Agent,OnEndOfData,RejectMessage,550 5\.7\.1 Message rejected due to content restrictions,SCL 9,"BadWord ""cheap pills"""/.test(agentLog()), 10_000, 'the reject line');
+    const decisions = formatListRecords(await shell(['Get-AgentLog | Where-Object { $_.Agent -eq "Content Filter Agent" -and $_.Action -eq "RejectMessage" } | Format-List P1FromAddress,Recipient,Reason,ReasonData']));
+    assert.deepEqual(decisions, [{ P1FromAddress: 'news@pass.test.example', Recipient: 'alice@contoso.com', Reason: 'SCL 9', ReasonData: 'BadWord "cheap pills"' }]);
+    assert.match(agentLog(), /Content Filter Agent,OnEndOfData,QuarantineMessage,,SCL 3,SenderIdStatus SoftFail \(\+3\); to spam@contoso\.com/);
+
+    await applied(['Set-ContentFilterConfig -BypassedSenders news@pass.test.example']);
+    assert.match(send('news@pass.test.example', 'cf bypassed', 'cheap pills'), /<- +250 2\.6\.0/);
+    assert.equal(scl((await delivered('cf bypassed')).text), '-1');
   });
 });

@@ -3,7 +3,7 @@
 // object with Exchange's defaults when none is stored, the agents' enabled
 // flags and order, and the connection filter's lists and providers.
 
-import { ANTISPAM_CONFIGS, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
+import { ANTISPAM_CONFIGS, contentFilterPhraseSchema, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
 import { EDGE_AGENTS, transportAgentSchema } from '../config/model/transport-agent.js';
 import { resolveDefault, type DefaultContext, type ObjectSchema } from '../config/schema.js';
 import type { IPRange } from '../config/types/index.js';
@@ -44,6 +44,8 @@ export interface AntispamSettings {
   ipAllowList: IPListEntry[];
   blockListProviders: BlockListProvider[];
   allowListProviders: BlockListProvider[];
+  /** The content filter's custom list, lower-cased. */
+  phrases: { text: string; good: boolean }[];
 }
 
 /** The values of a settings object: stored, else its defaults. */
@@ -86,5 +88,6 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
     ipAllowList: entries(repo, ipAllowListEntrySchema),
     blockListProviders: providers(repo, ipBlockListProviderSchema),
     allowListProviders: providers(repo, ipAllowListProviderSchema),
+    phrases: repo.list(contentFilterPhraseSchema).map((o) => ({ text: String(o.values.Name).toLowerCase(), good: o.values.Influence === 'GoodWord' })),
   };
 }

@@ -15,12 +15,21 @@ import { enhancedReply, type SmtpReply } from '../smtp/protocol/reply.js';
 import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
-import { checkSenderId, type SenderIdResult } from './sender-id.js';
+import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
+import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
 
 export const CONNECTION_FILTERING = 'Connection Filtering Agent';
 export const SENDER_FILTER = 'Sender Filter Agent';
 export const RECIPIENT_FILTER = 'Recipient Filter Agent';
 export const SENDER_ID = 'Sender Id Agent';
+export const CONTENT_FILTER = 'Content Filter Agent';
+
+/** What the Content Filter made of a message at its end. */
+export type ContentOutcome =
+  | { kind: 'stamp'; stamps: string[] }
+  | { kind: 'quarantine'; to: string; stamps: string[] }
+  | { kind: 'reject'; reply: SmtpReply }
+  | { kind: 'delete' };
 
 /** What the Sender ID agent made of a message at the end of its headers. */
 export type SenderIdOutcome =
@@ -73,6 +82,8 @@ export class AgentSession {
   private blocked: AgentRefusal | null = null;
   /** The Sender ID check of the current transaction, started at MAIL FROM. */
   private senderId: Promise<SenderIdResult> | null = null;
+  /** What the other agents saw of the current transaction, for the content filter. */
+  private evidence: { senderId: SenderIdStatus | null; blockedSender: boolean } = { senderId: null, blockedSender: false };
 
   constructor(private readonly o: EdgeAgentsOptions, private readonly info: AgentSessionInfo) {
     const settings = o.settings();
@@ -107,6 +118,7 @@ export class AgentSession {
   async onMail(sender: string): Promise<AgentRefusal | null> {
     const settings = this.o.settings();
     this.senderId = null;
+    this.evidence = { senderId: null, blockedSender: false };
     if (!settings || this.allowed) return null;
     const refused = this.senderFilter(settings, sender);
     if (!refused && this.applies(settings, SENDER_ID, 'SenderIdConfig')) {
@@ -128,6 +140,7 @@ export class AgentSession {
     const bypassed = listOf(c.BypassedRecipients);
     if (recipients.every((r) => bypassed.includes(r.toLowerCase()))) return null;
     const r = await pending;
+    this.evidence.senderId = r.status;
     const action = r.status === 'Fail' ? String(c.SpoofedDomainAction) : r.status === 'TempError' ? String(c.TempErrorAction) : 'StampStatus';
     const base = { agent: SENDER_ID, event: 'OnEndOfHeaders' as const, reasonData: `${r.domain}: ${r.comment}`.slice(0, 500), p1From: sender, recipients };
     if (action === 'Reject') {
@@ -153,12 +166,56 @@ export class AgentSession {
     };
   }
 
+  /**
+   * The end of the message: the Content Filter's SCL and its action (delete, reject, quarantine,
+   * at the thresholds that are enabled, in that order). `message` reads the whole message.
+   */
+  async onEndOfData(sender: string, recipients: string[], size: number, message: () => Promise<Buffer>): Promise<ContentOutcome | null> {
+    const settings = this.o.settings();
+    if (!settings || this.allowed || !this.applies(settings, CONTENT_FILTER, 'ContentFilterConfig')) return null;
+    const c = settings.configs.ContentFilterConfig;
+    const domain = sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
+    const bypassedDomain = listOf(c.BypassedSenderDomains).some((d) => (d.startsWith('*.') ? domain === d.slice(2) || domain.endsWith(d.slice(1)) : domain === d));
+    const bypassedRecipients = listOf(c.BypassedRecipients);
+    if (listOf(c.BypassedSenders).includes(sender.toLowerCase()) || bypassedDomain || recipients.every((r) => bypassedRecipients.includes(r.toLowerCase()))) {
+      return { kind: 'stamp', stamps: ['X-MS-Exchange-Organization-SCL: -1', 'X-MS-Exchange-Organization-Antispam-Report: SenderBypassed'] };
+    }
+    if (size > MAX_SCANNED_OCTETS) return null;
+    let text: string;
+    try {
+      text = await messageText(await message());
+    } catch (err) {
+      this.o.log.log('warn', 'agent.content-filter.unreadable', { error: (err as Error).message, sender, action: 'the message was not scored; it is delivered without an SCL' });
+      return null;
+    }
+    const v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender });
+    const stamps = [`X-MS-Exchange-Organization-SCL: ${v.scl}`, ...(v.customList ? ['X-MS-Exchange-Organization-Antispam-Report: CW:CustomList'] : [])];
+    const base = { agent: CONTENT_FILTER, event: 'OnEndOfData' as const, reason: `SCL ${v.scl}`, reasonData: v.reasons.join('; '), p1From: sender, recipients };
+    const at = (enabled: string, threshold: string) => c[enabled] === true && v.scl >= Number(c[threshold]);
+    if (at('SCLDeleteEnabled', 'SCLDeleteThreshold')) {
+      this.write({ ...base, action: 'DeleteMessage' });
+      return { kind: 'delete' };
+    }
+    if (at('SCLRejectEnabled', 'SCLRejectThreshold')) {
+      const reply = enhancedReply(550, '5.7.1', String(c.RejectionResponse));
+      this.write({ ...base, action: 'RejectMessage', reply });
+      return { kind: 'reject', reply };
+    }
+    if (at('SCLQuarantineEnabled', 'SCLQuarantineThreshold') && c.QuarantineMailbox) {
+      this.write({ ...base, action: 'QuarantineMessage', reasonData: `${base.reasonData}; to ${String(c.QuarantineMailbox)}` });
+      return { kind: 'quarantine', to: String(c.QuarantineMailbox), stamps };
+    }
+    this.write({ ...base, action: 'AcceptMessage' });
+    return { kind: 'stamp', stamps };
+  }
+
   private senderFilter(settings: AntispamSettings, sender: string): AgentRefusal | null {
     if (!this.applies(settings, SENDER_FILTER, 'SenderFilterConfig')) return null;
     const c = settings.configs.SenderFilterConfig;
     const why = blockedSender(sender, c);
     if (!why) return null;
     if (c.Action === 'StampStatus') {
+      this.evidence.blockedSender = true;
       this.write({ agent: SENDER_FILTER, event: 'OnMailCommand', action: 'AcceptMessage', reason: 'BlockedSender', reasonData: why, p1From: sender, recipients: [] });
       return null;
     }

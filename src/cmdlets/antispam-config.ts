@@ -7,7 +7,7 @@
 import { ANTISPAM_CONFIGS } from '../config/model/antispam.js';
 import { configValues } from '../agents/antispam-settings.js';
 import type { CommandSpec } from '../shell/command.js';
-import type { ObjectView } from '../shell/values.js';
+import { CmdletError, type ObjectView } from '../shell/values.js';
 import { newModelObject } from '../store/repository.js';
 import { tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
@@ -20,6 +20,8 @@ const EXAMPLES: Record<string, { code: string; remarks: string }> = {
   RecipientFilterConfig: { code: 'Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com', remarks: 'Refuses mail from the Internet to ceo@contoso.com at RCPT TO (550 5.1.1 User unknown).' },
   IPBlockListConfig: { code: 'Set-IPBlockListConfig -StaticEntryRejectionResponse "Your address is blocked here; write to postmaster@contoso.com"', remarks: 'The reply a client on the IP Block list gets.' },
   IPAllowListConfig: { code: 'Set-IPAllowListConfig -InternalMailEnabled $true', remarks: 'The IP Allow list also applies to authenticated sessions.' },
+  SenderIdConfig: { code: 'Set-SenderIdConfig -SpoofedDomainAction Reject -BypassedSenderDomains partner.example', remarks: 'Refuses mail whose sender domain\'s SPF record says Fail, except from partner.example.' },
+  ContentFilterConfig: { code: 'Set-ContentFilterConfig -SCLRejectEnabled $true -SCLRejectThreshold 7 -SCLQuarantineEnabled $true -SCLQuarantineThreshold 5 -QuarantineMailbox spam@contoso.com', remarks: 'Refuses mail scored 7 or more, and sends mail scored 5 or 6 to spam@contoso.com.' },
   IPBlockListProvidersConfig: { code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' },
 };
 
@@ -47,6 +49,9 @@ export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
         edgeOnly(ctx, `Set-${name}`);
         const values: Record<string, unknown> = configValues(ctx.repo, schema, name, defaultContext(ctx));
         applyParameters(schema, values, args, 'set', ctx, defaultContext(ctx));
+        if (name === 'ContentFilterConfig' && values.SCLQuarantineEnabled === true && !values.QuarantineMailbox) {
+          throw new CmdletError('SCLQuarantineEnabled $true needs a QuarantineMailbox: give the address quarantined mail goes to (-QuarantineMailbox spam@contoso.com).', { category: 'InvalidArgument', reason: 'DataValidationException', parameter: 'QuarantineMailbox' });
+        }
         if (!(await inv.shouldProcess(name, `Setting ${schema.label}`))) return [];
         ctx.repo.transaction(() => {
           const stored = ctx.repo.findByName(schema, '', name);

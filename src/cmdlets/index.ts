@@ -19,6 +19,7 @@ import { queueCommands, queueViews } from './queue-commands.js';
 import { agentLogCommands, agentLogViews } from './agent-log.js';
 import { antispamConfigCommands, antispamConfigViews } from './antispam-config.js';
 import { ipListCommands, ipListViews } from './ip-lists.js';
+import { contentFilterPhraseCommands, contentFilterPhraseViews } from './content-filter-phrase.js';
 import { transportAgentCommands, transportAgentViews } from './transport-agent.js';
 import { queueDigestCommands, queueDigestViews } from './queue-digest.js';
 import { messageCommands, messageViews } from './queue-messages.js';
@@ -80,6 +81,7 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...transportAgentCommands(ctx),
     ...antispamConfigCommands(ctx),
     ...ipListCommands(ctx),
+    ...contentFilterPhraseCommands(ctx),
     ...agentLogCommands(ctx),
   ];
 }
@@ -103,6 +105,7 @@ export const serverViews: ObjectView[] = [
   ...transportAgentViews,
   ...antispamConfigViews,
   ...ipListViews,
+  ...contentFilterPhraseViews,
   ...agentLogViews,
   ...queueDigestViews,
   ...messageViews,

@@ -96,6 +96,44 @@ export const senderIdConfigSchema: ObjectSchema = {
   ],
 };
 
+const scl = (name: string, fallback: number): PropertyDef => prop({
+  name, typeName: 'Int32', description: 'The SCL (1-9) at or above which the action applies.',
+  parse: (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1 || n > 9) throw new ValueError(`${name} must be a whole number from 1 to 9 (not "${String(v)}").`); return n; },
+  default: fallback, settable: 'set', runtime: true,
+});
+
+export const contentFilterConfigSchema: ObjectSchema = {
+  typeName: 'ContentFilterConfig', noun: 'ContentFilterConfig', label: 'content filter configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'SCLDeleteEnabled', typeName: 'Boolean', description: 'Drop messages at or above SCLDeleteThreshold (the sender is told 250).', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    scl('SCLDeleteThreshold', 9),
+    prop({ name: 'SCLRejectEnabled', typeName: 'Boolean', description: 'Refuse messages at or above SCLRejectThreshold with RejectionResponse.', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    scl('SCLRejectThreshold', 7),
+    prop({ name: 'SCLQuarantineEnabled', typeName: 'Boolean', description: 'Send messages at or above SCLQuarantineThreshold to QuarantineMailbox instead of their recipients.', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    scl('SCLQuarantineThreshold', 9),
+    prop({ name: 'QuarantineMailbox', typeName: 'SmtpAddress', description: 'Where quarantined messages go (needed when SCLQuarantineEnabled is $true).', parse: smtpAddress, nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'RejectionResponse', typeName: 'AsciiString', description: 'The reply text of a refused message.', parse: rejectionResponse('RejectionResponse'), default: 'Message rejected due to content restrictions', settable: 'set', runtime: true }),
+    prop({ name: 'BypassedSenders', typeName: 'MultiValuedProperty', description: 'Senders whose mail is not filtered. At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'BypassedSenderDomains', typeName: 'MultiValuedProperty', description: 'Sender domains whose mail is not filtered (*.contoso.com covers the subdomains). At most 100.', parse: (v) => { const t = parseString(v).trim(); return t.startsWith('*.') ? `*.${domain(t.slice(2))}` : domain(t); }, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'BypassedRecipients', typeName: 'MultiValuedProperty', description: 'Recipients whose mail is not filtered. At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    enabled('the content filter'), externalMail, internalMail,
+  ],
+};
+
+/** A word or phrase of the content filter's custom list. */
+export const contentFilterPhraseSchema: ObjectSchema = {
+  typeName: 'ContentFilterPhrase', noun: 'ContentFilterPhrase', label: 'content filter phrase', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The phrase (its identity; matched without regard to case).', parse: (v) => {
+      const t = parseString(v).trim();
+      if (t === '' || t.length > 256) throw new ValueError('A phrase has 1 to 256 characters.');
+      return t;
+    }, settable: 'never', runtime: true }),
+    prop({ name: 'Influence', typeName: 'Influence', description: 'GoodWord: a message that has it gets SCL 0; BadWord: SCL 9.', parse: choice('Influence', ['GoodWord', 'BadWord']), settable: 'new', runtime: true }),
+  ],
+};
+
 const listConfig = (typeName: string, label: string, extra: PropertyDef[]): ObjectSchema => ({
   typeName, noun: typeName, label, scope: 'organization',
   properties: [prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }), ...extra, enabled(`the ${label.replace(/ configuration$/, '')}`), externalMail, internalMail],
@@ -177,6 +215,7 @@ function choice(name: string, values: string[]): (input: unknown) => string {
 export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
   { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
   { schema: senderIdConfigSchema, name: 'SenderIdConfig', agent: 'Sender Id Agent' },
+  { schema: contentFilterConfigSchema, name: 'ContentFilterConfig', agent: 'Content Filter Agent' },
   { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },
   { schema: ipBlockListConfigSchema, name: 'IPBlockListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipAllowListConfigSchema, name: 'IPAllowListConfig', agent: 'Connection Filtering Agent' },

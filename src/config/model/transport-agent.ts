@@ -19,11 +19,12 @@ export const transportAgentSchema: ObjectSchema = {
 /**
  * The agents in their default (Exchange's relative) order, and the SMTP events each acts on. Only
  * the agents Gatehouse runs are listed: Exchange's Edge also has Address Rewriting Inbound and
- * Outbound, Edge Rule, Content Filter, Protocol Analysis and Attachment Filtering agents,
+ * Outbound, Edge Rule, Protocol Analysis and Attachment Filtering agents,
  * which take their places here (and in Get-TransportAgent) as they are built.
  */
 export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
   { name: 'Connection Filtering Agent', events: ['OnConnectEvent', 'OnRcptCommand'] },
+  { name: 'Content Filter Agent', events: ['OnEndOfData'] },
   { name: 'Sender Id Agent', events: ['OnEndOfHeaders'] },
   { name: 'Sender Filter Agent', events: ['OnMailCommand'] },
   { name: 'Recipient Filter Agent', events: ['OnRcptCommand'] },

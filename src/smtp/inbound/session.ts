@@ -16,6 +16,7 @@
 // the session's memory does not grow with the message: the header is bounded
 // by MaxHeaderSize and a large body goes to a spool file as it arrives.
 
+import { readFile } from 'node:fs/promises';
 import type { AgentRefusal, AgentSession, EdgeAgents } from '../../agents/edge-agents.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -853,6 +854,20 @@ export class InboundSession extends EventEmitter {
       return this.reply(enhancedReply(250, '2.6.0', `${verdict.messageId} Queued mail for delivery`));
     }
     if (senderId?.kind === 'stamp') verdict.header = Buffer.concat([Buffer.from(senderId.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
+    // The content filter (Edge): the SCL is stamped, or the message is refused, dropped or quarantined.
+    const separatorFor = content.hasSeparator ? CRLF : EMPTY;
+    const filtered = await this.agents?.onEndOfData(tx.sender, tx.recipients.map((r) => r.address), verdict.header.length + content.bodyOctets,
+      async () => Buffer.concat([verdict.header, separatorFor, content.file ? await readFile(content.file.path) : content.body!]));
+    if (filtered?.kind === 'reject') return refuse(filtered.reply);
+    if (filtered?.kind === 'delete') {
+      await intake.discard();
+      return this.reply(enhancedReply(250, '2.6.0', `${verdict.messageId} Queued mail for delivery`));
+    }
+    if (filtered) verdict.header = Buffer.concat([Buffer.from(filtered.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
+    if (filtered?.kind === 'quarantine') {
+      this.log.log('info', 'smtp.in.message.quarantined', { sender: tx.sender, recipients: tx.recipients.map((r) => r.address), quarantineMailbox: filtered.to });
+      tx.recipients = [{ address: filtered.to }];
+    }
     const messageClass = classifyMessage(verdict.header, content.body);
     const internal = this.config.organization.internalSmtpServers;
     const originalClient = internal.length === 0 ? undefined

@@ -1,0 +1,51 @@
+// The Content Filter agent's spam confidence level (spec exchange-edge-agents.md
+// §3.5). Exchange scored messages with SmartScreen, whose updates ended in
+// 2016; Gatehouse's SCL comes from what it knows, as documented in the README:
+// - a GoodWord of the custom list in the subject or text: SCL 0; a BadWord: 9
+//   (GoodWord wins when both are there);
+// - otherwise the sum of the evidence, at most 9: the Sender ID result (Fail
+//   5, SoftFail 3, PermError 2, TempError or None 1) and a sender the Sender
+//   Filter stamped as blocked (4).
+// The message is read with mailparser (the text and HTML parts decoded);
+// messages over 11 MB are not scanned, as in Exchange.
+
+import { simpleParser } from 'mailparser';
+import type { SenderIdStatus } from './sender-id.js';
+
+/** Larger messages are not scanned (Exchange's limit). */
+export const MAX_SCANNED_OCTETS = 11 * 1024 * 1024;
+
+export interface SclVerdict {
+  scl: number;
+  /** The evidence, for the agent log and the Antispam-Report stamp. */
+  reasons: string[];
+  /** A custom word decided it. */
+  customList: boolean;
+}
+
+const SENDER_ID_WEIGHT: Partial<Record<SenderIdStatus, number>> = { Fail: 5, SoftFail: 3, PermError: 2, TempError: 1, None: 1 };
+
+/** The text the phrases are looked for in: the subject and the decoded text and HTML parts, lower-cased. */
+export async function messageText(message: Buffer): Promise<string> {
+  const parsed = await simpleParser(message, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
+  return [parsed.subject ?? '', parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html.replace(/<[^>]*>/g, ' ') : ''].join('\n').toLowerCase();
+}
+
+export function scoreMessage(o: { text: string; phrases: { text: string; good: boolean }[]; senderId: SenderIdStatus | null; blockedSender: boolean }): SclVerdict {
+  const good = o.phrases.find((p) => p.good && o.text.includes(p.text));
+  if (good) return { scl: 0, reasons: [`GoodWord "${good.text}"`], customList: true };
+  const bad = o.phrases.find((p) => !p.good && o.text.includes(p.text));
+  if (bad) return { scl: 9, reasons: [`BadWord "${bad.text}"`], customList: true };
+  const reasons: string[] = [];
+  let scl = 0;
+  const sid = o.senderId ? SENDER_ID_WEIGHT[o.senderId] ?? 0 : 0;
+  if (sid > 0) {
+    scl += sid;
+    reasons.push(`SenderIdStatus ${o.senderId} (+${sid})`);
+  }
+  if (o.blockedSender) {
+    scl += 4;
+    reasons.push('blocked sender stamped by the Sender Filter (+4)');
+  }
+  return { scl: Math.min(9, scl), reasons, customList: false };
+}
