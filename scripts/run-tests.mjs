@@ -8,9 +8,13 @@
 // as its FQDN for the management endpoint's default URL, so when it can (root
 // on Linux, with unshare) the runner gives the tests a private mount namespace
 // whose resolv.conf names a loopback address nothing listens on: such a
-// lookup fails at once instead of leaving the machine.
+// lookup fails at once instead of leaving the machine. The one name that
+// still resolves there is the npm registry's (looked up now, written to the
+// namespace's hosts file): the package test installs the packed tarball, and
+// npm fetches what its cache lacks from the registry.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,13 +28,14 @@ function findTests(dir) {
   return out;
 }
 
+const REGISTRY = 'registry.npmjs.org';
 const files = process.argv.length > 2 ? process.argv.slice(2) : findTests('dist').sort();
 if (files.length === 0) {
   console.error('no test files under dist/: run npm run build first');
   process.exit(1);
 }
 const command = [process.execPath, '--test', '--test-reporter=tap', '--test-concurrency=2', ...files];
-const child = spawn(...withLoopbackResolver(command), { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(...await withLoopbackResolver(command), { stdio: ['ignore', 'pipe', 'inherit'] });
 const counts = { pass: 0, fail: 0, skipped: 0, todo: 0 };
 let buffer = '';
 child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -50,14 +55,24 @@ child.on('close', (code) => {
 });
 
 /** The command run in a mount namespace where /etc/resolv.conf names only 127.255.255.53 (see the header), when possible. */
-function withLoopbackResolver([program, ...args]) {
+async function withLoopbackResolver([program, ...args]) {
   const canUnshare = process.platform === 'linux' && process.getuid?.() === 0
     && spawnSync('unshare', ['--mount', '--', 'true'], { stdio: 'ignore' }).status === 0;
   if (!canUnshare) {
     console.error('note: the tests use the system\'s name servers for names their servers are not told about (run as root with unshare to keep those lookups on loopback)');
     return [program, args];
   }
-  const resolvConf = join(mkdtempSync(join(tmpdir(), 'gatehouse-tests-')), 'resolv.conf');
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tests-'));
+  const resolvConf = join(dir, 'resolv.conf');
+  const hosts = join(dir, 'hosts');
   writeFileSync(resolvConf, 'nameserver 127.255.255.53\noptions timeout:1 attempts:1\n');
-  return ['unshare', ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, program, ...args]];
+  writeFileSync(hosts, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n${(await registryAddresses()).map((a) => `${a} ${REGISTRY}`).join('\n')}\n`);
+  return ['unshare', ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"', resolvConf, hosts, program, ...args]];
+}
+
+/** The npm registry's addresses, or none when it cannot be looked up (within 10 s). */
+async function registryAddresses() {
+  const found = lookup(REGISTRY, { all: true }).then((list) => list.map((a) => a.address), () => []);
+  const late = new Promise((resolve) => setTimeout(() => resolve([]), 10_000).unref());
+  return Promise.race([found, late]);
 }

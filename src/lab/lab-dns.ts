@@ -1,5 +1,5 @@
 // The lab's Internet DNS: a small authoritative server on a loopback address
-// (UDP and TCP), answering A and MX queries from a fixed table. Names under a
+// (UDP and TCP), answering A, MX and TXT queries from a fixed table. Names under a
 // served zone that are not in the table get NXDOMAIN; a name that exists
 // without the queried type gets an empty answer (NODATA); names outside every
 // zone are refused. Packets are read and written by dns-packet.
@@ -12,6 +12,8 @@ export interface LabZoneData {
   zones: string[];
   a: Record<string, string>;
   mx: Record<string, { exchange: string; preference: number }[]>;
+  /** TXT records (SPF), one string each. */
+  txt?: Record<string, string[]>;
 }
 
 const TTL = 60;
@@ -40,10 +42,12 @@ export class LabDnsServer {
     if (!this.data.zones.some((z) => name === z || name.endsWith('.' + z))) return dnsPacket.encode({ ...base, flags: (base.flags & ~dnsPacket.AUTHORITATIVE_ANSWER) | RCODE.REFUSED } as dnsPacket.Packet);
     const address = this.data.a[name];
     const mx = this.data.mx[name];
-    if (address === undefined && mx === undefined && !this.data.zones.includes(name)) return dnsPacket.encode({ ...base, flags: base.flags | RCODE.NXDOMAIN } as dnsPacket.Packet);
+    const txt = this.data.txt?.[name];
+    if (address === undefined && mx === undefined && txt === undefined && !this.data.zones.includes(name)) return dnsPacket.encode({ ...base, flags: base.flags | RCODE.NXDOMAIN } as dnsPacket.Packet);
     const answers: dnsPacket.Answer[] = [];
     if (question.type === 'A' && address) answers.push({ type: 'A', name: question.name, ttl: TTL, class: 'IN', data: address });
     if (question.type === 'MX' && mx) for (const m of mx) answers.push({ type: 'MX', name: question.name, ttl: TTL, class: 'IN', data: { exchange: m.exchange, preference: m.preference } });
+    if (question.type === 'TXT' && txt) for (const t of txt) answers.push({ type: 'TXT', name: question.name, ttl: TTL, class: 'IN', data: t });
     return dnsPacket.encode({ ...base, flags: base.flags | RCODE.NOERROR, answers } as dnsPacket.Packet);
   }
 
@@ -99,5 +103,6 @@ export function dnsmasqArguments(data: LabZoneData, address: string, port: numbe
     ...data.zones.map((z) => `--local=/${z}/`),
     ...Object.entries(data.a).map(([name, a]) => `--host-record=${name},${a}`),
     ...Object.entries(data.mx).flatMap(([domain, list]) => list.map((m) => `--mx-host=${domain},${m.exchange},${m.preference}`)),
+    ...Object.entries(data.txt ?? {}).flatMap(([name, list]) => list.map((t) => `--txt-record=${name},${t}`)),
   ];
 }

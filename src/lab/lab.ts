@@ -257,6 +257,7 @@ export class Lab {
     const outOk = await this.delivered(fabrikam, outbound, 'kim@fabrikam.com');
     const internalOk = internal ? await this.delivered(mbx1, internal, 'alice@contoso.com') : true;
     this.say(`Internet -> mailbox: kim@fabrikam.com -> alice@contoso.com ${inOk ? 'DELIVERED into alice\'s mailbox on MBX01' : 'NOT delivered within 60 s'}`);
+    if (inOk) this.showAntispamStamps(mbx1, inbound);
     this.say(`Mailbox -> Internet: ${sender.address} -> kim@fabrikam.com ${outOk ? 'DELIVERED into kim\'s mailbox at fabrikam.com' : 'NOT delivered within 60 s'}`);
     if (internal) this.say(`Mailbox -> mailbox: bob@contoso.com (MBX02) -> alice@contoso.com (MBX01) ${internalOk ? 'DELIVERED into alice\'s mailbox on MBX01, relayed by MBX02' : 'NOT delivered within 60 s'}`);
 
@@ -574,6 +575,25 @@ export class Lab {
       await conn.close();
     }
     return id;
+  }
+
+  /** The anti-spam agents' stamps on a message the Edge took from the Internet, as the mailbox holds it. */
+  private showAntispamStamps(s: LabServer, messageId: string): void {
+    const root = join(this.dataDir(s), 'Mailbox');
+    const files: string[] = [];
+    const walk = (dir: string, depth: number): void => {
+      if (depth > 4 || !existsSync(dir)) return;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name), depth + 1);
+        else files.push(join(dir, e.name));
+      }
+    };
+    walk(root, 0);
+    const text = files.map((f) => readFileSync(f, 'latin1')).find((t) => t.includes(messageId));
+    if (!text) return;
+    const header = text.slice(0, text.indexOf('\r\n\r\n'));
+    const stamps = header.replace(/\r\n[ \t]+/g, ' ').split('\r\n').filter((l) => /^(Received-SPF|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
+    this.say(`The Edge's anti-spam agents stamped it (in alice's mailbox): ${stamps.length > 0 ? stamps.join(' | ') : 'nothing'}`);
   }
 
   /** Waits (bounded) for the DELIVER event of the message on the server that owns the mailbox. */

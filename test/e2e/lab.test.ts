@@ -44,6 +44,9 @@ describe('gatehouse lab --once', () => {
     assert.match(r.stdout, /The Internet's DNS \(dnsmasq\) answers on 127\.53\.0\.1:30053/);
     assert.match(r.stdout, /Internet -> mailbox: kim@fabrikam\.com -> alice@contoso\.com DELIVERED/);
     assert.match(r.stdout, /Mailbox -> Internet: bob@contoso\.com -> kim@fabrikam\.com DELIVERED/);
+    // The Edge's agents are on: Sender ID finds fabrikam.com's SPF record, the content filter scores the message.
+    assert.match(r.stdout, /The Edge's anti-spam agents stamped it \(in alice's mailbox\): .*Received-SPF: pass \(edge01\.contoso\.net: domain of kim@fabrikam\.com designates 127\.20\.1\.1 as permitted sender\)/);
+    assert.match(r.stdout, /The Edge's anti-spam agents stamped it .*X-MS-Exchange-Organization-SCL: 0/);
     assert.match(r.stdout, /RECEIVE SMTP +\{alice@contoso\.com\} EDGE01\\From Internet/);
     assert.match(r.stdout, /DELIVER STOREDRIVER \{alice@contoso\.com\} DB1/);
     assert.match(r.stdout, /RECEIVE SMTP +\{kim@fabrikam\.com\} EDGE01\\From Internal Org/);
