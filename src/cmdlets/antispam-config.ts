@@ -9,7 +9,7 @@ import { configValues } from '../agents/antispam-settings.js';
 import type { CommandSpec } from '../shell/command.js';
 import { CmdletError, type ObjectView } from '../shell/values.js';
 import { newModelObject } from '../store/repository.js';
-import { tableView, updateObject } from './object-commands.js';
+import { updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
 import { applyParameters, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
