@@ -102,12 +102,13 @@ describe('the Edge\'s anti-spam agents', () => {
       { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '3' },
       { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '4' },
       { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '5' },
+      { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '6' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent']);
-    const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Attachment Filtering Agent"']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Attachment Filtering Agent']);
+    const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Edge Rule Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Attachment Filtering Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent/);
+    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Attachment Filtering Agent/);
     const bad = await gatehouse(['shell', '--data', edge, '-c', 'Set-RecipientFilterConfig -RecipientValidationEnabled $true']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /RecipientValidationEnabled \$true is not available yet/);
@@ -242,5 +243,42 @@ describe('the Edge\'s anti-spam agents', () => {
     await applied(['Set-ContentFilterConfig -BypassedSenders news@pass.test.example']);
     assert.match(send('news@pass.test.example', 'cf bypassed', 'cheap pills'), /<- +250 2\.6\.0/);
     assert.equal(scl((await delivered('cf bypassed')).text), '-1');
+  });
+
+  it('Attachment Filtering: a listed file name or content type, also inside an attached message, is refused (or dropped); other attachments and the excepted connector pass', async () => {
+    const mime = (subject: string, parts: { name: string; type: string; body: string }[]) => [
+      'From: friend@pass.test.example', 'To: alice@contoso.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+      '--b1', 'Content-Type: text/plain', '', 'see attached', ...parts.flatMap((p) => ['--b1', `Content-Type: ${p.type}; name="${p.name}"`, `Content-Disposition: attachment; filename="${p.name}"`,
+        ...(p.type === 'message/rfc822' ? ['', p.body] : ['Content-Transfer-Encoding: base64', '', Buffer.from(p.body).toString('base64')])]), '--b1--', '',
+    ].join('\r\n');
+    const send = (subject: string, parts: { name: string; type: string; body: string }[], from = CLEAN, server = EDGE, to = 'alice@contoso.com') => {
+      const file = join(dir.path, `${subject.replace(/\W+/g, '-')}.eml`);
+      writeFileSync(file, mime(subject, parts));
+      const r = spawnSync('swaks', ['--server', `${server}:2525`, '--local-interface', from, '--from', 'friend@pass.test.example', '--to', to, '--data', file, '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+      return r.stdout + r.stderr;
+    };
+    await applied(['Add-AttachmentFilterEntry -Name *.exe -Type FileName | Out-Null', 'Add-AttachmentFilterEntry -Name application/x-msdownload -Type ContentType | Out-Null']);
+    assert.deepEqual(formatListRecords(await shell(['Get-AttachmentFilterEntry | Format-List Identity'])).map((e) => e.Identity), ['ContentType:application/x-msdownload', 'FileName:*.exe']);
+    const strip = await gatehouse(['shell', '--data', edge, '-c', 'Set-AttachmentFilterListConfig -Action Strip']);
+    assert.match(strip.stderr, /Action Strip is not available yet/);
+
+    assert.match(send('att exe', [{ name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
+    assert.match(send('att type', [{ name: 'setup.bin', type: 'application/x-msdownload', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
+    const inner = ['From: x@pass.test.example', 'Subject: inner', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b2"', '', '--b2', 'Content-Type: text/plain', '', 'inner text',
+      '--b2', 'Content-Type: application/octet-stream; name="tool.exe"', 'Content-Disposition: attachment; filename="tool.exe"', 'Content-Transfer-Encoding: base64', '', Buffer.from('MZ').toString('base64'), '--b2--', ''].join('\r\n');
+    assert.match(send('att nested', [{ name: 'forwarded.eml', type: 'message/rfc822', body: inner }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
+    await until(() => /Attachment Filtering Agent,OnEndOfData,RejectMessage,550 5\.7\.1 Message rejected due to unacceptable attachments,AttachmentFilterEntry,FileName:\*\.exe matched tool\.exe \(in the attached message forwarded\.eml\)/.test(agentLog()), 10_000, 'the nested attachment line');
+    assert.match(agentLog(), /Attachment Filtering Agent,OnEndOfData,RejectMessage,[^,]*,AttachmentFilterEntry,FileName:\*\.exe matched Invoice\.EXE/);
+
+    assert.match(send('att pdf', [{ name: 'report.pdf', type: 'application/pdf', body: '%PDF-1.4' }]), /<- +250 2\.6\.0/);
+    assert.match(send('att internal', [{ name: 'patch.exe', type: 'application/octet-stream', body: 'MZ' }], MAILBOX, EDGE_INTERNAL), /<\*\* +550 5\.7\.1/, 'the Mailbox servers\' mail is filtered too, until its connector is excepted');
+    await applied(['Set-AttachmentFilterListConfig -Action SilentDelete -ExceptionConnectors "From Internal Org"']);
+    assert.match(send('att internal again', [{ name: 'patch.exe', type: 'application/octet-stream', body: 'MZ' }], MAILBOX, EDGE_INTERNAL), /<- +250 2\.6\.0/);
+    assert.match(send('att dropped', [{ name: 'run.exe', type: 'application/octet-stream', body: 'MZ' }]), /<- +250 2\.6\.0/, 'SilentDelete: the client is told 250');
+    assert.match(send('att after', [{ name: 'notes.txt', type: 'text/plain', body: 'fine' }]), /<- +250 2\.6\.0/);
+    await until(() => sink!.messages().some((m) => m.text.includes('Subject: att after')), 30_000, 'the message sent after the dropped one');
+    assert.ok(sink!.messages().some((m) => m.text.includes('Subject: att pdf')));
+    assert.ok(!sink!.messages().some((m) => m.text.includes('Subject: att dropped')), 'the dropped message never reaches the next hop');
+    assert.match(agentLog(), /Attachment Filtering Agent,OnEndOfData,DeleteMessage,,AttachmentFilterEntry,FileName:\*\.exe matched run\.exe/);
   });
 });

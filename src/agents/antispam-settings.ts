@@ -3,11 +3,12 @@
 // object with Exchange's defaults when none is stored, the agents' enabled
 // flags and order, and the connection filter's lists and providers.
 
-import { ANTISPAM_CONFIGS, contentFilterPhraseSchema, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
+import { ANTISPAM_CONFIGS, attachmentFilterEntrySchema, contentFilterPhraseSchema, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
 import { EDGE_AGENTS, transportAgentSchema } from '../config/model/transport-agent.js';
 import { resolveDefault, type DefaultContext, type ObjectSchema } from '../config/schema.js';
 import type { IPRange } from '../config/types/index.js';
 import type { Repository } from '../store/repository.js';
+import type { AttachmentRule } from './attachment-filter.js';
 
 export interface AgentState {
   name: string;
@@ -46,6 +47,8 @@ export interface AntispamSettings {
   allowListProviders: BlockListProvider[];
   /** The content filter's custom list, lower-cased. */
   phrases: { text: string; good: boolean }[];
+  /** The attachment filter's entries. */
+  attachmentRules: AttachmentRule[];
 }
 
 /** The values of a settings object: stored, else its defaults. */
@@ -88,6 +91,7 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
     ipAllowList: entries(repo, ipAllowListEntrySchema),
     blockListProviders: providers(repo, ipBlockListProviderSchema),
     allowListProviders: providers(repo, ipAllowListProviderSchema),
+    attachmentRules: repo.list(attachmentFilterEntrySchema).map((o) => ({ type: o.values.Type === 'ContentType' ? 'ContentType' as const : 'FileName' as const, pattern: String(o.values.Pattern) })),
     phrases: repo.list(contentFilterPhraseSchema).map((o) => ({ text: String(o.values.Name).toLowerCase(), good: o.values.Influence === 'GoodWord' })),
   };
 }

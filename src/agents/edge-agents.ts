@@ -15,6 +15,7 @@ import { enhancedReply, type SmtpReply } from '../smtp/protocol/reply.js';
 import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
+import { findBlockedAttachment } from './attachment-filter.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
 
@@ -23,6 +24,7 @@ export const SENDER_FILTER = 'Sender Filter Agent';
 export const RECIPIENT_FILTER = 'Recipient Filter Agent';
 export const SENDER_ID = 'Sender Id Agent';
 export const CONTENT_FILTER = 'Content Filter Agent';
+export const ATTACHMENT_FILTERING = 'Attachment Filtering Agent';
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
@@ -52,6 +54,8 @@ export interface AgentSessionInfo {
   helo: () => string;
   /** This Edge's name, in the stamps. */
   fqdn: string;
+  /** The Receive connector: its name and its identity (SERVER\\Name). */
+  connector: { name: string; identity: string };
   /** The session bypasses anti-spam (authenticated, or a connector whose permissions say so). */
   internal: () => boolean;
 }
@@ -172,7 +176,12 @@ export class AgentSession {
    */
   async onEndOfData(sender: string, recipients: string[], size: number, message: () => Promise<Buffer>): Promise<ContentOutcome | null> {
     const settings = this.o.settings();
-    if (!settings || this.allowed || !this.applies(settings, CONTENT_FILTER, 'ContentFilterConfig')) return null;
+    if (!settings) return null;
+    let read: Promise<Buffer> | null = null;
+    const once = () => (read ??= message());
+    const attachments = await this.attachmentFilter(settings, sender, recipients, once);
+    if (attachments) return attachments;
+    if (this.allowed || !this.applies(settings, CONTENT_FILTER, 'ContentFilterConfig')) return null;
     const c = settings.configs.ContentFilterConfig;
     const domain = sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
     const bypassedDomain = listOf(c.BypassedSenderDomains).some((d) => (d.startsWith('*.') ? domain === d.slice(2) || domain.endsWith(d.slice(1)) : domain === d));
@@ -183,7 +192,7 @@ export class AgentSession {
     if (size > MAX_SCANNED_OCTETS) return null;
     let text: string;
     try {
-      text = await messageText(await message());
+      text = await messageText(await once());
     } catch (err) {
       this.o.log.log('warn', 'agent.content-filter.unreadable', { error: (err as Error).message, sender, action: 'the message was not scored; it is delivered without an SCL' });
       return null;
@@ -207,6 +216,30 @@ export class AgentSession {
     }
     this.write({ ...base, action: 'AcceptMessage' });
     return { kind: 'stamp', stamps };
+  }
+
+  /** The Attachment Filtering agent: every message, but those of its ExceptionConnectors. */
+  private async attachmentFilter(settings: AntispamSettings, sender: string, recipients: string[], message: () => Promise<Buffer>): Promise<ContentOutcome | null> {
+    if (!settings.agents.find((a) => a.name === ATTACHMENT_FILTERING)?.enabled || settings.attachmentRules.length === 0) return null;
+    const c = settings.configs.AttachmentFilterListConfig;
+    const connector = [this.info.connector.name.toLowerCase(), this.info.connector.identity.toLowerCase()];
+    if (listOf(c.ExceptionConnectors).some((x) => connector.includes(x))) return null;
+    let found: string | null;
+    try {
+      found = await findBlockedAttachment(await message(), settings.attachmentRules);
+    } catch (err) {
+      this.o.log.log('warn', 'agent.attachment-filter.unreadable', { error: (err as Error).message, sender, action: 'the message\'s attachments could not be read; it is delivered unfiltered' });
+      return null;
+    }
+    if (!found) return null;
+    const base = { agent: ATTACHMENT_FILTERING, event: 'OnEndOfData' as const, reason: 'AttachmentFilterEntry', reasonData: found, p1From: sender, recipients };
+    if (c.Action === 'SilentDelete') {
+      this.write({ ...base, action: 'DeleteMessage' });
+      return { kind: 'delete' };
+    }
+    const reply = enhancedReply(550, '5.7.1', String(c.RejectResponse));
+    this.write({ ...base, action: 'RejectMessage', reply });
+    return { kind: 'reject', reply };
   }
 
   private senderFilter(settings: AntispamSettings, sender: string): AgentRefusal | null {

@@ -20,6 +20,7 @@ import { agentLogCommands, agentLogViews } from './agent-log.js';
 import { antispamConfigCommands, antispamConfigViews } from './antispam-config.js';
 import { ipListCommands, ipListViews } from './ip-lists.js';
 import { contentFilterPhraseCommands, contentFilterPhraseViews } from './content-filter-phrase.js';
+import { attachmentFilterEntryCommands, attachmentFilterEntryViews } from './attachment-filter-entry.js';
 import { transportAgentCommands, transportAgentViews } from './transport-agent.js';
 import { queueDigestCommands, queueDigestViews } from './queue-digest.js';
 import { messageCommands, messageViews } from './queue-messages.js';
@@ -82,6 +83,7 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...antispamConfigCommands(ctx),
     ...ipListCommands(ctx),
     ...contentFilterPhraseCommands(ctx),
+    ...attachmentFilterEntryCommands(ctx),
     ...agentLogCommands(ctx),
   ];
 }
@@ -106,6 +108,7 @@ export const serverViews: ObjectView[] = [
   ...antispamConfigViews,
   ...ipListViews,
   ...contentFilterPhraseViews,
+  ...attachmentFilterEntryViews,
   ...agentLogViews,
   ...queueDigestViews,
   ...messageViews,

@@ -59,6 +59,8 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   senderidconfig: 'Transport Hygiene',
   contentfilterconfig: 'Transport Hygiene',
   contentfilterphrase: 'Transport Hygiene',
+  attachmentfilterentry: 'Transport Hygiene',
+  attachmentfilterlistconfig: 'Transport Hygiene',
   recipientfilterconfig: 'Transport Hygiene',
   ipblocklistconfig: 'Transport Hygiene',
   ipallowlistconfig: 'Transport Hygiene',

@@ -211,13 +211,40 @@ function choice(name: string, values: string[]): (input: unknown) => string {
   };
 }
 
+/** The Attachment Filtering agent's settings (Set-AttachmentFilterListConfig). */
+export const attachmentFilterListConfigSchema: ObjectSchema = {
+  typeName: 'AttachmentFilterListConfig', noun: 'AttachmentFilterListConfig', label: 'attachment filter configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'Action', typeName: 'FilterActions', description: 'Reject: refuse the message (its sender gets the refusal); SilentDelete: drop it, telling no one. Strip is not available yet.', parse: (v) => {
+      const s = choice('Action', ['Reject', 'SilentDelete', 'Strip'])(v);
+      if (s === 'Strip') throw new ValueError('Action Strip is not available yet: Gatehouse cannot yet replace an attachment inside a message. Use Reject or SilentDelete.');
+      return s;
+    }, default: 'Reject', settable: 'set', runtime: true }),
+    prop({ name: 'RejectResponse', typeName: 'String', description: 'The reply text of a refused message.', parse: rejectionResponse('RejectResponse'), default: 'Message rejected due to unacceptable attachments', settable: 'set', runtime: true }),
+    prop({ name: 'ExceptionConnectors', typeName: 'MultiValuedProperty', description: 'Receive connectors (names or identities, Server\\Name) whose messages are not filtered.', parse: (v) => parseString(v).trim(), multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+  ],
+};
+
+/** An entry of the attachment filter: a file name (wildcards allowed) or a MIME content type. */
+export const attachmentFilterEntrySchema: ObjectSchema = {
+  typeName: 'AttachmentFilterEntry', noun: 'AttachmentFilterEntry', label: 'attachment filter entry', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The entry: Type:Name, e.g. FileName:*.exe.', parse: parseString, settable: 'never', runtime: true }),
+    prop({ name: 'Type', typeName: 'AttachmentType', description: 'FileName or ContentType.', parse: choice('Type', ['FileName', 'ContentType']), settable: 'new', runtime: true }),
+    prop({ name: 'Pattern', typeName: 'String', description: 'The file name (* and ? as wildcards) or the content type (type/subtype).', parse: parseString, settable: 'new', runtime: true }),
+  ],
+};
+
 /** The settings objects, each with the one name Exchange shows. */
 export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
   { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
   { schema: senderIdConfigSchema, name: 'SenderIdConfig', agent: 'Sender Id Agent' },
   { schema: contentFilterConfigSchema, name: 'ContentFilterConfig', agent: 'Content Filter Agent' },
+  { schema: attachmentFilterListConfigSchema, name: 'AttachmentFilterListConfig', agent: 'Attachment Filtering Agent' },
   { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },
   { schema: ipBlockListConfigSchema, name: 'IPBlockListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipAllowListConfigSchema, name: 'IPAllowListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipBlockListProvidersConfigSchema, name: 'IPBlockListProvidersConfig', agent: 'Connection Filtering Agent' },
 ];
+

@@ -195,7 +195,7 @@ export class InboundSession extends EventEmitter {
     // The connection filter starts its lookups now, to decide at the first RCPT TO.
     this.agents = this.services.agents?.session({
       sessionId: this.id, localEndpoint: this.localEndpoint, remoteEndpoint: this.remoteEndpoint, clientIp: this.clientIp,
-      helo: () => this.helo, fqdn: this.connector.fqdn,
+      helo: () => this.helo, fqdn: this.connector.fqdn, connector: { name: this.connector.name, identity: this.connector.identity },
       internal: () => this.principal.kind !== 'anonymous' || this.rights.has('BypassAntiSpam'),
     }) ?? null;
     this.services.metrics?.sessions.inc({ connector: this.connector.identity });
