@@ -67,6 +67,15 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     peers.set(address, peer);
     return peer;
   };
+  /**
+   * The peer that proved itself got the connector's credential, and nothing else. How many sessions
+   * carried it is delivery's business: a Retry-Queue while the re-routed message is already being
+   * sent can open a second session that logs on and then has nothing to send.
+   */
+  const assertSentOnlyTheCredential = (peer: FaultPeer, message?: string) => {
+    assert.ok(peer.credentials.length >= 1, message ?? 'the credential was sent');
+    for (const c of peer.credentials) assert.deepEqual(c, { user: USER, password: PASSWORD }, message);
+  };
   /** Imports a certificate as trusted and, once the service runs, waits until it has applied the change. */
   const importCertificate = async (name: string, pem: string) => {
     const file = join(dir.path, `${name}.cer`);
@@ -165,7 +174,7 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await importCertificate('mbxserver01', impostor.certificatePem);
     await retryQueue('mbxserver01.contoso.com');
     await waitFor(() => deliveredTo(peer, 'untrusted peer').length === 1, 30_000, 'delivery after the import');
-    assert.deepEqual(peer.credentials, [{ user: USER, password: PASSWORD }]);
+    assertSentOnlyTheCredential(peer);
     const authAt = peer.commands.findIndex((c) => /^AUTH /.test(c));
     assert.ok(authAt > peer.commands.lastIndexOf('STARTTLS'), 'AUTH only inside TLS');
     await waitFor(async () => (await message('untrusted peer')) === undefined, 20_000, 'the queue to empty');
@@ -189,7 +198,7 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await sh('Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel EncryptionOnly');
     await retryQueue('mbxserver01.contoso.com');
     await waitFor(() => deliveredTo(peer, 'wrong name').length === 1, 30_000, 'delivery with EncryptionOnly');
-    assert.deepEqual(peer.credentials, [{ user: USER, password: PASSWORD }], 'EncryptionOnly: the credential goes without checking');
+    assertSentOnlyTheCredential(peer, 'EncryptionOnly: the credential goes without checking');
 
     const steps = formatListRecords(await sh('Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com | Format-List Step,Result,Detail,Fix'));
     const credential = steps.find((s) => s.Step === 'Credential');
@@ -216,6 +225,6 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     const good = await smartHost(PARTNER, byAddress);
     await retryQueue(`[${PARTNER}]`);
     await waitFor(() => deliveredTo(good, 'ip smart host').length === 1, 30_000, 'delivery to the certificate carrying the address');
-    assert.deepEqual(good.credentials, [{ user: USER, password: PASSWORD }]);
+    assertSentOnlyTheCredential(good);
   });
 });
