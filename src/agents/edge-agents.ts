@@ -17,7 +17,9 @@ import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
 import { findBlockedAttachment } from './attachment-filter.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
+import type { RecipientValidator } from './recipient-validation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
+import type { EnhancedTimeSpan } from '../config/types/index.js';
 
 export const CONNECTION_FILTERING = 'Connection Filtering Agent';
 export const SENDER_FILTER = 'Sender Filter Agent';
@@ -65,6 +67,8 @@ export interface EdgeAgentsOptions {
   agentLog: AgentLog;
   dns: () => DnsSettings;
   log: Logger;
+  /** Recipient validation by asking the inside (RecipientValidationEnabled). */
+  recipients?: RecipientValidator;
   /** Counts decisions by agent and action. */
   count?: (agent: string, action: AgentAction) => void;
   now?: () => number;
@@ -274,7 +278,25 @@ export class AgentSession {
       this.write({ agent: RECIPIENT_FILTER, event: 'OnRcptCommand', action: 'RejectCommand', reason: 'RecipientBlockList', reasonData: recipient, p1From: sender, recipients: [recipient], reply });
       return { reply, disconnect: false };
     }
+    if (c.RecipientValidationEnabled === true && this.o.recipients?.applies(recipient)) return this.validateRecipient(c, sender, recipient);
     return null;
+  }
+
+  /** The Recipient Filter's lookup: the inside is asked whether the recipient exists (recipient-validation.ts). */
+  private async validateRecipient(c: ConfigValues, sender: string, recipient: string): Promise<AgentRefusal | null> {
+    const span = (v: unknown) => (v as EnhancedTimeSpan | undefined)?.milliseconds ?? 0;
+    const v = await this.o.recipients!.validate(recipient, { positiveMs: span(c.RecipientValidationPositiveCacheLifetime), negativeMs: span(c.RecipientValidationNegativeCacheLifetime) });
+    if (v.kind === 'exists') return null;
+    const base = { agent: RECIPIENT_FILTER, event: 'OnRcptCommand' as const, action: 'RejectCommand' as const, p1From: sender, recipients: [recipient] };
+    if (v.kind === 'unknown') {
+      const reply = enhancedReply(550, '5.1.10', 'RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup');
+      this.write({ ...base, reason: 'RecipientDoesNotExist', reasonData: `${v.cached ? 'cached answer' : 'the inside answered'}: ${v.reply}`.slice(0, 500), reply });
+      return { reply, disconnect: false };
+    }
+    const reply = enhancedReply(451, '4.4.3', 'Recipient validation is unavailable: the internal mail servers could not be asked; try again later');
+    this.o.log.log('warn', 'agent.recipient-validation.unavailable', { recipient, reason: v.why, action: 'senders are told to try again later (451 4.4.3) until the inside answers; check the Send connector to the inside (Trace-MailFlow <recipient>), or Set-RecipientFilterConfig -RecipientValidationEnabled $false' });
+    this.write({ ...base, reason: 'RecipientValidationUnavailable', reasonData: v.why.slice(0, 500), reply });
+    return { reply, disconnect: false };
   }
 
   private connectionRefusal(settings: AntispamSettings, v: Extract<ConnectionVerdict, { kind: 'blocked' | 'listed' }>, sender: string, recipient: string): AgentRefusal | null {

@@ -15,15 +15,16 @@ import { applyParameters, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 import { edgeOnly } from './transport-agent.js';
 
-const EXAMPLES: Record<string, { code: string; remarks: string }> = {
-  SenderFilterConfig: { code: 'Set-SenderFilterConfig -BlockedSenders spammer@fabrikam.com -BlockedDomainsAndSubdomains spam.example -BlankSenderBlockingEnabled $true', remarks: 'Refuses a sender, a domain with its subdomains, and the blank sender, at MAIL FROM (554 5.1.0 Sender Denied).' },
-  RecipientFilterConfig: { code: 'Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com', remarks: 'Refuses mail from the Internet to ceo@contoso.com at RCPT TO (550 5.1.1 User unknown).' },
-  IPBlockListConfig: { code: 'Set-IPBlockListConfig -StaticEntryRejectionResponse "Your address is blocked here; write to postmaster@contoso.com"', remarks: 'The reply a client on the IP Block list gets.' },
-  IPAllowListConfig: { code: 'Set-IPAllowListConfig -InternalMailEnabled $true', remarks: 'The IP Allow list also applies to authenticated sessions.' },
-  SenderIdConfig: { code: 'Set-SenderIdConfig -SpoofedDomainAction Reject -BypassedSenderDomains partner.example', remarks: 'Refuses mail whose sender domain\'s SPF record says Fail, except from partner.example.' },
-  ContentFilterConfig: { code: 'Set-ContentFilterConfig -SCLRejectEnabled $true -SCLRejectThreshold 7 -SCLQuarantineEnabled $true -SCLQuarantineThreshold 5 -QuarantineMailbox spam@contoso.com', remarks: 'Refuses mail scored 7 or more, and sends mail scored 5 or 6 to spam@contoso.com.' },
-  AttachmentFilterListConfig: { code: 'Set-AttachmentFilterListConfig -Action SilentDelete -ExceptionConnectors "From Internal Org"', remarks: 'Drops filtered messages without a word, except those the Mailbox servers send.' },
-  IPBlockListProvidersConfig: { code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' },
+const EXAMPLES: Record<string, { code: string; remarks: string }[]> = {
+  SenderFilterConfig: [{ code: 'Set-SenderFilterConfig -BlockedSenders spammer@fabrikam.com -BlockedDomainsAndSubdomains spam.example -BlankSenderBlockingEnabled $true', remarks: 'Refuses a sender, a domain with its subdomains, and the blank sender, at MAIL FROM (554 5.1.0 Sender Denied).' }],
+  RecipientFilterConfig: [{ code: 'Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com', remarks: 'Refuses mail from the Internet to ceo@contoso.com at RCPT TO (550 5.1.1 User unknown).' },
+    { code: 'Set-RecipientFilterConfig -RecipientValidationEnabled $true -RecipientValidationNegativeCacheLifetime 00:05:00', remarks: 'Refuses mail to addresses of the authoritative domains that no mailbox or group has (550 5.1.10 RESOLVER.ADR.RecipientNotFound at RCPT TO). The Edge has no recipient list without EdgeSync: it asks the Mailbox servers through the Send connector to the inside (MAIL FROM:<>, RCPT TO, RSET; no message is sent), as Postfix\'s reject_unverified_recipient does, and keeps each answer for the cache lifetime (a day for addresses that exist, here five minutes for those that do not). When the inside cannot be asked, senders are told to try again later (451 4.4.3).' }],
+  IPBlockListConfig: [{ code: 'Set-IPBlockListConfig -StaticEntryRejectionResponse "Your address is blocked here; write to postmaster@contoso.com"', remarks: 'The reply a client on the IP Block list gets.' }],
+  IPAllowListConfig: [{ code: 'Set-IPAllowListConfig -InternalMailEnabled $true', remarks: 'The IP Allow list also applies to authenticated sessions.' }],
+  SenderIdConfig: [{ code: 'Set-SenderIdConfig -SpoofedDomainAction Reject -BypassedSenderDomains partner.example', remarks: 'Refuses mail whose sender domain\'s SPF record says Fail, except from partner.example.' }],
+  ContentFilterConfig: [{ code: 'Set-ContentFilterConfig -SCLRejectEnabled $true -SCLRejectThreshold 7 -SCLQuarantineEnabled $true -SCLQuarantineThreshold 5 -QuarantineMailbox spam@contoso.com', remarks: 'Refuses mail scored 7 or more, and sends mail scored 5 or 6 to spam@contoso.com.' }],
+  AttachmentFilterListConfig: [{ code: 'Set-AttachmentFilterListConfig -Action SilentDelete -ExceptionConnectors "From Internal Org"', remarks: 'Drops filtered messages without a word, except those the Mailbox servers send.' }],
+  IPBlockListProvidersConfig: [{ code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' }],
 };
 
 export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
@@ -45,7 +46,7 @@ export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
       parameters: schemaParameters(schema, 'set'),
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
-      examples: [EXAMPLES[name]],
+      examples: EXAMPLES[name],
       invoke: async (args, inv) => {
         edgeOnly(ctx, `Set-${name}`);
         const values: Record<string, unknown> = configValues(ctx.repo, schema, name, defaultContext(ctx));

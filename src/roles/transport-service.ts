@@ -8,6 +8,9 @@
 
 import { AgentLog } from '../agents/agent-log.js';
 import { EdgeAgents } from '../agents/edge-agents.js';
+import { RecipientValidator } from '../agents/recipient-validation.js';
+import { connectorCredential, trustedCertificates } from './delivery-composition.js';
+import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
 import { join, isAbsolute } from 'node:path';
 import type { Logger } from '../observability/logger.js';
@@ -20,7 +23,7 @@ import { InboundSession, type SessionServices } from '../smtp/inbound/session.js
 import { RecipientDirectory } from '../directory/recipients.js';
 import { LogonGuard } from '../smtp/inbound/logon-guard.js';
 import { LogonWorkstations } from '../directory/logon-workstations.js';
-import { dnsSettingsFromTransport } from '../dns/index.js';
+import { dnsSettingsFromTransport, MailResolver } from '../dns/index.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
@@ -106,6 +109,13 @@ export class TransportService {
       this.agents = new EdgeAgents({
         settings: () => this.config.antispam, agentLog: this.agentLog, dns: () => dnsSettingsFromTransport(this.config.dns, 'external'), log: log.child({ component: 'agents' }),
         count: (agent, action) => this.metrics.agentDecisions.inc({ agent, action }),
+        recipients: new RecipientValidator({
+          config: () => this.config,
+          resolver: (kind) => new MailResolver(dnsSettingsFromTransport(this.config.dns, kind)),
+          credential: (c) => connectorCredential(server.repo, c),
+          trustedCertificates: () => trustedCertificates(server.repo),
+          connect: (target, policy) => OutboundConnection.open(target, policy),
+        }),
       });
     }
     this.delivery = new DeliveryThread(server.dataDir, {

@@ -81,13 +81,27 @@ export { until };
 
 /** Python's aiosmtpd with STARTTLS (the given certificate) and AUTH LOGIN/PLAIN inside TLS for one account. */
 const AIOSMTPD_PEER = `
-import ssl, sys, signal
+import json, ssl, sys, signal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 cert, key, host, port, user, password, require = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5].encode(), sys.argv[6].encode(), sys.argv[7] == "1"
+mailboxes = json.loads(sys.argv[8]) if len(sys.argv) > 8 else None
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)
 class Handler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if mailboxes is not None:
+            print("RCPT", envelope.mail_from, address, "auth=%s" % bool(session.authenticated), flush=True)
+            if address.lower() in mailboxes["defer"]:
+                return "451 4.3.0 Directory busy, try again"
+            if address.lower() not in mailboxes["accept"]:
+                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+    async def handle_RSET(self, server, session, envelope):
+        if mailboxes is not None:
+            print("RSET", flush=True)
+        return "250 OK"
     async def handle_DATA(self, server, session, envelope):
         print("MSG", envelope.mail_from, envelope.rcpt_tos, "tls=%s" % bool(session.ssl), "auth=%s" % bool(session.authenticated), flush=True)
         return "250 2.0.0 Ok: stored"
@@ -115,6 +129,11 @@ export interface AiosmtpdOptions {
   password: string;
   /** Refuse MAIL before STARTTLS (default true). */
   requireStartTls?: boolean;
+  /**
+   * Take only these recipients (550 5.1.1 for the others, 451 4.3.0 for `defer`), printing
+   * "RCPT <from> <address> auth=.." for each RCPT TO and "RSET" for each RSET.
+   */
+  mailboxes?: { accept: string[]; defer?: string[] };
 }
 
 /** Starts the aiosmtpd peer; `output()` is what it printed ("MSG <from> [<rcpts>] tls=.. auth=.." per message). */
@@ -123,7 +142,8 @@ export async function startAiosmtpd(o: AiosmtpdOptions): Promise<Peer & { output
   writeFileSync(join(o.dir, 'peer.py'), AIOSMTPD_PEER);
   writeFileSync(join(o.dir, 'cert.pem'), o.certificatePem);
   writeFileSync(join(o.dir, 'key.pem'), o.privateKeyPem);
-  const child = spawn('/usr/bin/python3', [join(o.dir, 'peer.py'), join(o.dir, 'cert.pem'), join(o.dir, 'key.pem'), o.host, String(o.port), o.user, o.password, o.requireStartTls === false ? '0' : '1'],
+  const child = spawn('/usr/bin/python3', [join(o.dir, 'peer.py'), join(o.dir, 'cert.pem'), join(o.dir, 'key.pem'), o.host, String(o.port), o.user, o.password, o.requireStartTls === false ? '0' : '1',
+    ...(o.mailboxes ? [JSON.stringify({ accept: o.mailboxes.accept.map((a) => a.toLowerCase()), defer: (o.mailboxes.defer ?? []).map((a) => a.toLowerCase()) })] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -7,12 +7,14 @@
 // the same values.
 
 import { prop, type ObjectSchema, type PropertyDef } from '../schema.js';
-import { IPAddress, IPRange, SmtpAddress, SmtpDomain } from '../types/index.js';
+import { EnhancedTimeSpan, IPAddress, IPRange, SmtpAddress, SmtpDomain } from '../types/index.js';
 import { ValueError } from '../types/value-error.js';
 import { parseBool, parseString } from './common.js';
 
 /** The most entries Exchange takes in a blocked senders, domains or recipients list. */
 export const MAX_LIST_ENTRIES = 800;
+/** The longest a recipient validation answer is kept (7 days). */
+const MAX_CACHE_LIFETIME = 7 * 86_400_000;
 /** The longest rejection response (AsciiString, 240 characters). */
 export const MAX_RESPONSE = 240;
 
@@ -71,10 +73,9 @@ export const recipientFilterConfigSchema: ObjectSchema = {
     prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
     list('BlockedRecipients', 'Recipient addresses refused at RCPT TO (when BlockListEnabled).', smtpAddress),
     prop({ name: 'BlockListEnabled', typeName: 'Boolean', description: 'Refuse the BlockedRecipients.', parse: parseBool, default: false, settable: 'set', runtime: true }),
-    prop({ name: 'RecipientValidationEnabled', typeName: 'Boolean', description: 'Refuse recipients the organization does not have. Without EdgeSync the Edge has no recipient list, and asking the Mailbox servers at RCPT TO is not built yet: only $false is accepted.', parse: (v) => {
-      if (parseBool(v)) throw new ValueError('RecipientValidationEnabled $true is not available yet: without EdgeSync this Edge has no recipient list, and validating recipients by asking the Mailbox servers at RCPT TO is not built. Refuse known-bad addresses with -BlockListEnabled $true -BlockedRecipients.');
-      return false;
-    }, default: false, settable: 'set', runtime: true }),
+    prop({ name: 'RecipientValidationEnabled', typeName: 'Boolean', description: 'Refuse recipients of the authoritative domains that the organization does not have (550 5.1.10 RESOLVER.ADR.RecipientNotFound at RCPT TO). Without EdgeSync the Edge has no recipient list: it asks the next hop inside, through the Send connector that carries the domain\'s mail (its smart hosts, TLS and credential), with MAIL FROM:<>, RCPT TO and RSET, and no message is sent. The answers are kept for the cache lifetimes below. When the inside gives no answer the client is told to try again later (451 4.4.3), never refused on a guess.', parse: parseBool, default: false, settable: 'set', runtime: true }),
+    prop({ name: 'RecipientValidationPositiveCacheLifetime', typeName: 'EnhancedTimeSpan', description: 'How long the Edge trusts the inside\'s answer that an address exists (dd.hh:mm:ss; 00:00:00 asks every time). A Gatehouse setting: Exchange reads its EdgeSync copy instead.', parse: (v) => EnhancedTimeSpan.parseInRange(v, 0, MAX_CACHE_LIFETIME, 'RecipientValidationPositiveCacheLifetime'), default: () => EnhancedTimeSpan.fromHours(24), settable: 'set', runtime: true }),
+    prop({ name: 'RecipientValidationNegativeCacheLifetime', typeName: 'EnhancedTimeSpan', description: 'How long the Edge trusts the inside\'s answer that an address does not exist (dd.hh:mm:ss; 00:00:00 asks every time). A new mailbox gets mail from the Internet at most this long after it is created.', parse: (v) => EnhancedTimeSpan.parseInRange(v, 0, MAX_CACHE_LIFETIME, 'RecipientValidationNegativeCacheLifetime'), default: () => EnhancedTimeSpan.fromMinutes(10), settable: 'set', runtime: true }),
     enabled('the recipient filter'), externalMail, internalMail,
   ],
 };

@@ -8,10 +8,13 @@
 //    the command it answers, so per-recipient results come from the replies themselves, also when
 //    nodemailer fails the whole message (DATA refused, connection lost) without saying which
 //    recipients had been refused before;
-//  - the commands go through one hook (`_sendCommand`, the only internal method touched, which is
-//    why nodemailer is pinned to an exact version) to send HELO instead of EHLO (ForceHELO) and to
+//  - the commands go through one hook (`_sendCommand`, an internal method, which is why nodemailer
+//    is pinned to an exact version) to send HELO instead of EHLO (ForceHELO) and to
 //    write the MAIL FROM / RCPT TO parameters ourselves: SIZE, BODY, SMTPUTF8, RET, ENVID and the
 //    per-recipient NOTIFY/ORCPT (nodemailer only knows one NOTIFY/ORCPT for the whole envelope);
+//  - an address probe (MAIL, RCPT, RSET: no DATA, which nodemailer's send() always reaches) sends
+//    its commands the way nodemailer's own reset() does, through `_sendCommand` and the queue of
+//    reply handlers (`_responseActions`, the other internal member touched);
 //  - "STARTTLS required" is checked after the session is set up and before AUTH, so no STARTTLS
 //    command goes to a peer that did not offer it and no credential is ever sent in that case;
 //  - after a failed transaction the session is reset with RSET (nodemailer leaves it open).
@@ -113,6 +116,9 @@ export interface OutboundMessage {
 /** reply: the peer's reply on one line, or our own Exchange-style text. */
 export type RecipientOutcome = { address: string; status: 'delivered' | 'transient' | 'permanent'; reply: string };
 
+/** What an address probe learnt: an outcome per address, or the reply that refused the probe's MAIL FROM. */
+export type ProbeResult = { kind: 'answered'; outcomes: RecipientOutcome[] } | { kind: 'sender-refused'; reply: string };
+
 /** The TLS session of a connection and the certificate the peer presented. */
 export interface TlsSessionInfo {
   protocol: string;
@@ -152,6 +158,8 @@ interface MailerError extends Error {
 /** The members of SMTPConnection used beyond its documented methods. */
 interface ConnectionInternals {
   _sendCommand(str: string, logStr?: string): void;
+  /** The handlers of the replies still to come, in order (one per command sent). */
+  _responseActions: ((reply: string) => void)[];
   _socket: net.Socket | false | null;
   upgrading?: boolean;
   secure: boolean;
@@ -441,6 +449,60 @@ export class OutboundConnection {
     const run = this.queue.then(() => this.sendOne(message));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Asks the peer whether it takes mail for each address without sending a message: MAIL FROM,
+   * one RCPT TO per address, then RSET (Postfix's address probe; recipient validation on an Edge).
+   * One outcome per address, from the peer's reply to its RCPT TO; or the reply that refused MAIL
+   * FROM, which says nothing of the addresses. Never throws for network or peer problems.
+   */
+  probe(addresses: string[], sender = ''): Promise<ProbeResult> {
+    const run = this.queue.then(() => this.probeOne(addresses, sender));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async probeOne(addresses: string[], sender: string): Promise<ProbeResult> {
+    if (addresses.length === 0) return { kind: 'answered', outcomes: [] };
+    if (/[\r\n<>]/.test(sender) || addresses.some((a) => !a || /[\r\n<>]/.test(a))) throw new TypeError('OutboundConnection.probe: an address holds <, > or a line break');
+    const verdict = (raw: string | null): { status: RecipientOutcome['status']; reply: string } => {
+      const r = raw === null ? null : parseReply(raw);
+      return r ? { status: classifyReplyCode(r.code), reply: r.line } : { status: 'transient', reply: this.lostText(this.lastError) };
+    };
+    const mail = verdict(await this.command(`MAIL FROM:<${sender}>`));
+    if (mail.status !== 'delivered') {
+      if (!this.closed) await this.reset();
+      return { kind: 'sender-refused', reply: mail.reply };
+    }
+    const outcomes: RecipientOutcome[] = [];
+    for (const address of addresses) outcomes.push({ address, ...verdict(await this.command(`RCPT TO:<${address}>`)) });
+    if (!this.closed) await this.reset();
+    return { kind: 'answered', outcomes };
+  }
+
+  /** Sends one command and waits for its reply; null when the connection ends or stays silent past the inactivity timeout. */
+  private command(line: string): Promise<string | null> {
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (reply: string | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.endWaiters.delete(onEnd);
+        resolve(reply);
+      };
+      const onEnd = () => finish(null);
+      const timer = setTimeout(() => {
+        this.conn.close();
+        this.markClosed();
+        finish(null);
+      }, this.policy.inactivityTimeoutMs);
+      this.endWaiters.add(onEnd);
+      internals(this.conn)._responseActions.push((reply) => finish(reply));
+      internals(this.conn)._sendCommand(line);
+    });
   }
 
   /** Sends QUIT and waits (bounded) for the peer to close. */
