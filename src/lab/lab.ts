@@ -4,7 +4,8 @@
 // starts each as its own `gatehouse start` process behind a lab DNS server,
 // then sends one message from the Internet to a mailbox and one from a
 // mailbox to the Internet and shows their message tracking trail on every
-// server. --once stops everything afterwards; --keep-running stays up until
+// server, and a third from the Internet to an address nobody has, which the
+// Edge's Recipient Filter refuses at RCPT TO. --once stops everything afterwards; --keep-running stays up until
 // Ctrl-C. Every process the lab starts is stopped by the lab, by PID. Each
 // service's output is its log file, DIR/<server>/service.log (0600). Run as
 // root, the Mailbox servers run as the lab's mail user (a uid of its own, no
@@ -23,12 +24,14 @@ import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connectio
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, edgeCertificateScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, edgeCertificateScript, edgeDefencesScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 import { dovecotInstalled, startDovecot, type RunningDovecot } from './dovecot.js';
 
 export const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const MARKER = '.gatehouse-lab';
+/** The lab's third message goes to an address nobody in contoso.com has. */
+const NOBODY = 'nobody@contoso.com';
 
 export interface LabOptions {
   dir: string;
@@ -233,6 +236,8 @@ export class Lab {
     await this.shell(edge, edgeLines.assumed);
     this.section(`EDGE01: the seed's Edge Transport procedure, verbatim (10.1.1.1 -> ${ADDRESSES.edgeExternal}, 10.1.1.2 -> ${ADDRESSES.edgeInternal}, 192.168.5.10/20 -> ${mbx1.address}/${mbx2.address})`);
     await this.shell(edge, edgeLines.seed);
+    this.section('EDGE01: its anti-spam agents, on by default, and recipient validation: without EdgeSync the Edge asks the Mailbox servers whether a recipient exists');
+    await this.shell(edge, edgeDefencesScript());
     this.section('FAB01: fabrikam.com\'s mail server on the Internet');
     await this.shell(fabrikam, fabrikamScript(this.plan));
 
@@ -261,6 +266,11 @@ export class Lab {
     this.say(`Mailbox -> Internet: ${sender.address} -> kim@fabrikam.com ${outOk ? 'DELIVERED into kim\'s mailbox at fabrikam.com' : 'NOT delivered within 60 s'}`);
     if (internal) this.say(`Mailbox -> mailbox: bob@contoso.com (MBX02) -> alice@contoso.com (MBX01) ${internalOk ? 'DELIVERED into alice\'s mailbox on MBX01, relayed by MBX02' : 'NOT delivered within 60 s'}`);
 
+    // A third message, to an address nobody has: the Edge's Recipient Filter refuses it at RCPT TO
+    // after asking the Mailbox servers, so fabrikam.com's server bounces it to kim; nothing inside bounces.
+    const stranger = await this.submit(fabrikam, 'kim@fabrikam.com', this.plan.passwords.kim, NOBODY, 'Hello nobody');
+    const refusedOk = await this.refusedByEdge(stranger);
+
     const trails: Array<readonly [string, string]> = [['kim@fabrikam.com -> alice@contoso.com', inbound], [`${sender.address} -> kim@fabrikam.com`, outbound]];
     if (internal) trails.push(['bob@contoso.com -> alice@contoso.com', internal]);
     for (const [label, id] of trails) {
@@ -277,7 +287,7 @@ export class Lab {
       }
     }
     const managed = await this.manageRemotely();
-    return inOk && outOk && internalOk && managed;
+    return inOk && outOk && internalOk && refusedOk && managed;
   }
 
   /**
@@ -594,6 +604,34 @@ export class Lab {
     const header = text.slice(0, text.indexOf('\r\n\r\n'));
     const stamps = header.replace(/\r\n[ \t]+/g, ' ').split('\r\n').filter((l) => /^(Received-SPF|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
     this.say(`The Edge's anti-spam agents stamped it (in alice's mailbox): ${stamps.length > 0 ? stamps.join(' | ') : 'nothing'}`);
+  }
+
+  /**
+   * The message to NOBODY: FAB01's delivery fails with the Edge's 550 5.1.10 and FAB01 sends kim an
+   * NDR (its tracking log's FAIL and DSN events); the Edge's agent log holds the Recipient Filter's refusal.
+   */
+  private async refusedByEdge(id: string): Promise<boolean> {
+    const { edge, fabrikam } = this.plan.servers;
+    const fail = `Get-MessageTrackingLog -MessageId "${id}" -Recipients ${NOBODY} | Sort-Object Timestamp | Format-List EventId,Source,RecipientStatus`;
+    const deadline = Date.now() + 60_000;
+    let out = '';
+    for (let i = 0; i < 120 && Date.now() < deadline; i++) {
+      const r = await run(['shell', '--data', this.dataDir(fabrikam), '-c', fail], undefined, 120_000, this.runAs(fabrikam));
+      if (r.code === 0 && /5\.1\.10/.test(r.stdout) && /^EventId +: DSN/m.test(r.stdout)) {
+        out = r.stdout;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    this.say(`Internet -> nobody: kim@fabrikam.com -> ${NOBODY} ${out ? 'REFUSED by the Edge at RCPT TO; FAB01 bounced it to kim' : 'NOT refused by the Edge within 60 s'}`);
+    if (!out) return false;
+    this.say(`[PS] ${fabrikam.fqdn}> ${fail}`);
+    this.say(out.trimEnd());
+    const agentLog = 'Get-AgentLog -StartDate (Get-Date).AddHours(-1) | Where-Object Agent -eq "Recipient Filter Agent" | Format-List Recipient,Event,Action,SmtpResponse,Reason,ReasonData';
+    const r = await run(['shell', '--data', this.dataDir(edge), '-c', agentLog], undefined, 120_000, this.runAs(edge));
+    this.say(`[PS] ${edge.fqdn}> ${agentLog}`);
+    this.say(r.stdout.trimEnd());
+    return true;
   }
 
   /** Waits (bounded) for the DELIVER event of the message on the server that owns the mailbox. */

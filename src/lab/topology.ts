@@ -227,6 +227,18 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
   return { assumed, seed };
 }
 
+/**
+ * The Edge's defences beyond the seed: its anti-spam agents run by default; recipient validation
+ * is an admin's choice (off in Exchange), made here so that mail to an address nobody has is refused
+ * at the Edge instead of bounced from inside (the Edge asks the Mailbox servers; no EdgeSync).
+ */
+export function edgeDefencesScript(): ScriptLine[] {
+  return [
+    'Get-TransportAgent | Format-Table Identity,Enabled,Priority -AutoSize',
+    'Set-RecipientFilterConfig -RecipientValidationEnabled $true',
+  ].map((text) => ({ text }));
+}
+
 /** fabrikam.com's mail server on the Internet: its own organization, one mailbox, MX routing out. */
 export function fabrikamScript(plan: LabPlan): ScriptLine[] {
   const f = plan.servers.fabrikam;

@@ -47,6 +47,10 @@ describe('gatehouse lab --once', () => {
     // The Edge's agents are on: Sender ID finds fabrikam.com's SPF record, the content filter scores the message.
     assert.match(r.stdout, /The Edge's anti-spam agents stamped it \(in alice's mailbox\): .*Received-SPF: pass \(edge01\.contoso\.net: domain of kim@fabrikam\.com designates 127\.20\.1\.1 as permitted sender\)/);
     assert.match(r.stdout, /The Edge's anti-spam agents stamped it .*X-MS-Exchange-Organization-SCL: 0/);
+    // The third message, to an address nobody has: refused by the Edge's Recipient Filter, which asked the Mailbox servers.
+    assert.match(r.stdout, /Internet -> nobody: kim@fabrikam\.com -> nobody@contoso\.com REFUSED by the Edge at RCPT TO; FAB01 bounced it to kim/);
+    assert.match(r.stdout, /EventId +: FAIL\nSource +: SMTP\nRecipientStatus : \{550 5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup\}/);
+    assert.match(r.stdout, /Recipient +: nobody@contoso\.com\nEvent +: OnRcptCommand\nAction +: RejectCommand\nSmtpResponse : 550 5\.1\.10 [^\n]*\nReason +: RecipientDoesNotExist\nReasonData +: the inside answered: 550 5\.1\.1 User unknown/);
     assert.match(r.stdout, /RECEIVE SMTP +\{alice@contoso\.com\} EDGE01\\From Internet/);
     assert.match(r.stdout, /DELIVER STOREDRIVER \{alice@contoso\.com\} DB1/);
     assert.match(r.stdout, /RECEIVE SMTP +\{kim@fabrikam\.com\} EDGE01\\From Internal Org/);
