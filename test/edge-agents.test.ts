@@ -26,6 +26,8 @@ const BLOCKED = '127.44.9.7';
 const ALLOWED_INSIDE_BLOCKED = '127.44.9.8';
 const LISTED = '127.44.10.7';
 const MAILBOX = '127.44.20.10';
+/** A client that harvests addresses, until sender reputation blocks it. */
+const HARVESTER = '127.44.13.7';
 /** The next hop inside (smtp-sink), where the stamps are read. */
 const INSIDE = '127.44.30.1';
 
@@ -102,13 +104,14 @@ describe('the Edge\'s anti-spam agents', () => {
       { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '3' },
       { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '4' },
       { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '5' },
-      { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '6' },
+      { Identity: 'Protocol Analysis Agent', Enabled: 'True', Priority: '6' },
+      { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '7' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Attachment Filtering Agent']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent']);
     const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Edge Rule Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Attachment Filtering Agent/);
+    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent/);
   });
 
   it('Sender Filter: a blocked sender and the blank sender get 554 5.1.0 Sender Denied at MAIL FROM, logged; the filter follows Disable-TransportAgent live', async () => {
@@ -277,5 +280,35 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.ok(sink!.messages().some((m) => m.text.includes('Subject: att pdf')));
     assert.ok(!sink!.messages().some((m) => m.text.includes('Subject: att dropped')), 'the dropped message never reaches the next hop');
     assert.match(agentLog(), /Attachment Filtering Agent,OnEndOfData,DeleteMessage,,AttachmentFilterEntry,FileName:\*\.exe matched run\.exe/);
+  });
+  it('Protocol Analysis: a client whose recipients are refused goes on the IP Block list once its SRL reaches the threshold (after 20 messages), and is refused with the machine entry response', async () => {
+    const [c] = formatListRecords(await shell(['Get-SenderReputationConfig | Format-List SrlBlockThreshold,SenderBlockingEnabled,SenderBlockingPeriod,OpenProxyDetectionEnabled']));
+    assert.deepEqual(c, { SrlBlockThreshold: '7', SenderBlockingEnabled: 'True', SenderBlockingPeriod: '24', OpenProxyDetectionEnabled: 'False' });
+    const proxy = await gatehouse(['shell', '--data', edge, '-c', 'Set-SenderReputationConfig -OpenProxyDetectionEnabled $true']);
+    assert.notEqual(proxy.code, 0);
+    assert.match(proxy.stderr, /OpenProxyDetectionEnabled \$true is not available: Gatehouse does not connect back to senders/);
+    const range = await gatehouse(['shell', '--data', edge, '-c', 'Set-SenderReputationConfig -SenderBlockingPeriod 49']);
+    assert.match(range.stderr, /SenderBlockingPeriod must be a whole number from 0 to 48 \(not "49"\)/);
+
+    // ceo@contoso.com is on the Recipient Filter's block list (an earlier case): every recipient this client tries is refused.
+    for (let i = 1; i <= 19; i++) assert.match(swaks(HARVESTER, `probe${i}@fabrikam.com`, 'ceo@contoso.com'), /<\*\* +550 5\.1\.1 User unknown/, `message ${i}`);
+    const before = lastApplied();
+    // The 20th message: its SRL is computed at MAIL FROM (19 of 19 recipients refused: 9) and the client is blocked.
+    const twentieth = swaks(HARVESTER, 'probe20@fabrikam.com', 'alice@contoso.com');
+    assert.match(twentieth, /<\*\* +550 5\.7\.1 External client with IP address does not have permissions to submit to this server\. Sender reputation is too low\./);
+    const blocked = await service.waitFor((l) => l.event === 'agent.sender-reputation.blocked' && l.client === HARVESTER, 10_000, 'the block');
+    assert.equal(blocked.srl, 9);
+    await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, 'the IP Block list entry applied');
+    const entries = formatListRecords(await shell([`Get-IPBlockListEntry -IPAddress ${HARVESTER} | Format-List IPRange,IsMachineGenerated,HasExpired,Comment`]));
+    assert.equal(entries.length, 1, JSON.stringify(entries));
+    assert.equal(entries[0].IPRange, HARVESTER);
+    assert.equal(entries[0].IsMachineGenerated, 'True');
+    assert.equal(entries[0].HasExpired, 'False');
+    assert.match(entries[0].Comment, /^Sender reputation: SRL 9: 20 messages, 0 of 0 scored SCL 7 or more, 19 of 19 recipients refused, 0 with a forged HELO/);
+    // A new connection is refused by Connection Filtering, with the machine entry's response; other clients are not.
+    assert.match(swaks(HARVESTER, 'friend@fabrikam.com', 'alice@contoso.com'), /<\*\* +550 5\.7\.1 External client with IP address does not have permissions to submit to this server\. Sender reputation is too low\./);
+    assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/);
+    await until(() => /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 External client with IP address does not have permissions[^,]*,SenderReputationBlockList,/.test(agentLog()), 10_000, 'the connection filter\'s line');
+    assert.match(agentLog(), new RegExp(`Protocol Analysis Agent,OnMailCommand,RejectConnection,,SenderReputation,SRL 9: 20 messages[^,]*; IP Block list entry \\d+ until `));
   });
 });

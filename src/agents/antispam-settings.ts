@@ -6,7 +6,8 @@
 import { ANTISPAM_CONFIGS, attachmentFilterEntrySchema, contentFilterPhraseSchema, ipAllowListEntrySchema, ipAllowListProviderSchema, ipBlockListEntrySchema, ipBlockListProviderSchema } from '../config/model/antispam.js';
 import { EDGE_AGENTS, transportAgentSchema } from '../config/model/transport-agent.js';
 import { resolveDefault, type DefaultContext, type ObjectSchema } from '../config/schema.js';
-import type { IPRange } from '../config/types/index.js';
+import { IPAddress, IPRange } from '../config/types/index.js';
+import { newModelObject } from '../store/repository.js';
 import type { Repository } from '../store/repository.js';
 import type { AttachmentRule } from './attachment-filter.js';
 
@@ -94,4 +95,21 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
     attachmentRules: repo.list(attachmentFilterEntrySchema).map((o) => ({ type: o.values.Type === 'ContentType' ? 'ContentType' as const : 'FileName' as const, pattern: String(o.values.Pattern) })),
     phrases: repo.list(contentFilterPhraseSchema).map((o) => ({ text: String(o.values.Name).toLowerCase(), good: o.values.Influence === 'GoodWord' })),
   };
+}
+
+/**
+ * Puts a source address on the IP Block list as sender reputation does: an entry with
+ * IsMachineGenerated, until the given time. Returns its number, or null when an entry in force
+ * already holds the address.
+ */
+export function blockSender(repo: Repository, ip: string, until: Date, comment: string): number | null {
+  const address = IPAddress.parse(ip);
+  return repo.transaction(() => {
+    const all = repo.list(ipBlockListEntrySchema);
+    const now = Date.now();
+    if (all.some((o) => (o.values.IPRange as IPRange).contains(address) && !(o.values.ExpirationTime instanceof Date && o.values.ExpirationTime.getTime() <= now))) return null;
+    const next = Math.max(0, ...all.map((o) => Number(o.values.Name))) + 1;
+    repo.insert(newModelObject(ipBlockListEntrySchema, '', { Name: String(next), IPRange: IPRange.parse(ip), ExpirationTime: until, Comment: comment.slice(0, 500), IsMachineGenerated: true }));
+    return next;
+  });
 }

@@ -17,19 +17,25 @@ function wildcard(pattern: string): RegExp {
   return new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
 }
 
+/** The rule a part matches by its file name or content type: "FileName:*.exe matched tool.exe", or null. */
+export function ruleMatching(rules: AttachmentRule[], name: string, contentType: string): string | null {
+  for (const r of rules) {
+    if (r.type === 'FileName' && name && wildcard(r.pattern).test(name)) return `FileName:${r.pattern} matched ${name}`;
+  }
+  const type = contentType.toLowerCase();
+  const byType = rules.find((r) => r.type === 'ContentType' && r.pattern.toLowerCase() === type);
+  return byType ? `ContentType:${byType.pattern} matched ${name || 'an attachment'}` : null;
+}
+
 /** The first attachment a rule matches, with the rule: "FileName:*.exe matched invoice.exe", or null. */
 export async function findBlockedAttachment(message: Buffer, rules: AttachmentRule[], depth = 0): Promise<string | null> {
   if (rules.length === 0) return null;
   const parsed = await simpleParser(message, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
-  const names = rules.filter((r) => r.type === 'FileName').map((r) => ({ r, re: wildcard(r.pattern) }));
-  const types = rules.filter((r) => r.type === 'ContentType').map((r) => ({ r, type: r.pattern.toLowerCase() }));
   for (const a of parsed.attachments as Attachment[]) {
     const name = a.filename ?? '';
-    const byName = name ? names.find((n) => n.re.test(name)) : undefined;
-    if (byName) return `FileName:${byName.r.pattern} matched ${name}`;
     const type = (a.contentType ?? '').toLowerCase();
-    const byType = types.find((t) => t.type === type);
-    if (byType) return `ContentType:${byType.r.pattern} matched ${name || 'an attachment'}`;
+    const matched = ruleMatching(rules, name, type);
+    if (matched) return matched;
     if (type === 'message/rfc822' && depth < MAX_DEPTH) {
       const inner = await findBlockedAttachment(a.content, rules, depth + 1);
       if (inner) return `${inner} (in the attached message ${name || 'without a name'})`;

@@ -18,6 +18,7 @@ import { assessConnection, type ConnectionVerdict } from './connection-filter.js
 import { findBlockedAttachment } from './attachment-filter.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
 import type { RecipientValidator } from './recipient-validation.js';
+import { describeProfile, forgedHelo, senderReputationLevel, type SenderProfile, type SenderReputation } from './sender-reputation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
 import type { EnhancedTimeSpan } from '../config/types/index.js';
 
@@ -27,6 +28,7 @@ export const RECIPIENT_FILTER = 'Recipient Filter Agent';
 export const SENDER_ID = 'Sender Id Agent';
 export const CONTENT_FILTER = 'Content Filter Agent';
 export const ATTACHMENT_FILTERING = 'Attachment Filtering Agent';
+export const PROTOCOL_ANALYSIS = 'Protocol Analysis Agent';
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
@@ -69,6 +71,13 @@ export interface EdgeAgentsOptions {
   log: Logger;
   /** Recipient validation by asking the inside (RecipientValidationEnabled). */
   recipients?: RecipientValidator;
+  /**
+   * Sender reputation (the Protocol Analysis agent): the profiles of the source addresses, and how
+   * an address goes on the IP Block list (its entry's number, or null when it already is on it).
+   */
+  reputation?: { profiles: SenderReputation; block(ip: string, until: Date, comment: string): number | null };
+  /** This organization's names (accepted domains, this server's FQDN): a HELO that claims one is forged. */
+  ownNames?: () => string[];
   /** Counts decisions by agent and action. */
   count?: (agent: string, action: AgentAction) => void;
   now?: () => number;
@@ -128,6 +137,10 @@ export class AgentSession {
     this.senderId = null;
     this.evidence = { senderId: null, blockedSender: false };
     if (!settings || this.allowed) return null;
+    if (this.reputationApplies(settings)) {
+      const p = this.o.reputation!.profiles.message(this.info.clientIp, forgedHelo(this.info.helo(), this.info.clientIp, this.o.ownNames?.() ?? [this.info.fqdn]));
+      this.judge(settings, p, 'OnMailCommand', sender, []);
+    }
     const refused = this.senderFilter(settings, sender);
     if (!refused && this.applies(settings, SENDER_ID, 'SenderIdConfig')) {
       const domain = (sender === '' ? this.info.helo() : sender.slice(sender.lastIndexOf('@') + 1)).toLowerCase();
@@ -202,6 +215,7 @@ export class AgentSession {
       return null;
     }
     const v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender });
+    if (this.reputationApplies(settings)) this.judge(settings, this.o.reputation!.profiles.scored(this.info.clientIp, v.scl), 'OnEndOfData', sender, recipients);
     const stamps = [`X-MS-Exchange-Organization-SCL: ${v.scl}`, ...(v.customList ? ['X-MS-Exchange-Organization-Antispam-Report: CW:CustomList'] : [])];
     const base = { agent: CONTENT_FILTER, event: 'OnEndOfData' as const, reason: `SCL ${v.scl}`, reasonData: v.reasons.join('; '), p1From: sender, recipients };
     const at = (enabled: string, threshold: string) => c[enabled] === true && v.scl >= Number(c[threshold]);
@@ -273,6 +287,17 @@ export class AgentSession {
     }
     if (this.allowed || !this.applies(settings, RECIPIENT_FILTER, 'RecipientFilterConfig')) return null;
     const c = settings.configs.RecipientFilterConfig;
+    const refusal = await this.recipientFilter(c, sender, recipient);
+    // Sender reputation counts the Recipient Filter's verdicts (a 4xx says nothing of the recipient).
+    if ((refusal === null || refusal.reply.code >= 500) && this.reputationApplies(settings)) {
+      const p = this.o.reputation!.profiles.recipient(this.info.clientIp, refusal !== null);
+      this.judge(settings, p, 'OnRcptCommand', sender, [recipient]);
+    }
+    return refusal;
+  }
+
+  /** The Recipient Filter: its block list, then the lookup. */
+  private async recipientFilter(c: ConfigValues, sender: string, recipient: string): Promise<AgentRefusal | null> {
     if (c.BlockListEnabled === true && listOf(c.BlockedRecipients).includes(recipient.toLowerCase())) {
       const reply = enhancedReply(550, '5.1.1', 'User unknown');
       this.write({ agent: RECIPIENT_FILTER, event: 'OnRcptCommand', action: 'RejectCommand', reason: 'RecipientBlockList', reasonData: recipient, p1From: sender, recipients: [recipient], reply });
@@ -280,6 +305,38 @@ export class AgentSession {
     }
     if (c.RecipientValidationEnabled === true && this.o.recipients?.applies(recipient)) return this.validateRecipient(c, sender, recipient);
     return null;
+  }
+
+  /** Whether the Protocol Analysis agent follows this session's client. */
+  private reputationApplies(settings: AntispamSettings): boolean {
+    return this.o.reputation !== undefined && !this.allowed && this.applies(settings, PROTOCOL_ANALYSIS, 'SenderReputationConfig');
+  }
+
+  /**
+   * The Protocol Analysis agent: once the client's SRL reaches SrlBlockThreshold, it goes on the IP
+   * Block list for SenderBlockingPeriod (and the rest of this session is refused as that entry would be).
+   */
+  private judge(settings: AntispamSettings, p: SenderProfile, event: AgentEvent, sender: string, recipients: string[]): void {
+    const c = settings.configs.SenderReputationConfig;
+    const srl = senderReputationLevel(p);
+    const hours = Number(c.SenderBlockingPeriod);
+    if (srl < Number(c.SrlBlockThreshold) || c.SenderBlockingEnabled !== true || hours <= 0) return;
+    const ip = this.info.clientIp;
+    const why = `SRL ${srl}: ${describeProfile(p)}`;
+    const until = new Date((this.o.now ?? Date.now)() + hours * 3_600_000);
+    let entry: number | null;
+    try {
+      entry = this.o.reputation!.block(ip, until, `Sender reputation: ${why}`);
+    } catch (err) {
+      this.o.log.log('error', 'agent.sender-reputation.block-failed', { client: ip, srl, error: (err as Error).message, action: `block it by hand: Add-IPBlockListEntry -IPAddress ${ip} -ExpirationTime "${until.toISOString()}"` });
+      return;
+    }
+    this.o.reputation!.profiles.forget(ip);
+    const reply = enhancedReply(550, '5.7.1', String(settings.configs.IPBlockListConfig.MachineEntryRejectionResponse));
+    this.blocked = { reply, disconnect: false };
+    if (entry === null) return;
+    this.write({ agent: PROTOCOL_ANALYSIS, event, action: 'RejectConnection', reason: 'SenderReputation', reasonData: `${why}; IP Block list entry ${entry} until ${until.toISOString()}`, p1From: sender, recipients });
+    this.o.log.log('warn', 'agent.sender-reputation.blocked', { client: ip, srl, profile: describeProfile(p), entry, until: until.toISOString(), action: `its mail is refused until then; Remove-IPBlockListEntry ${entry} lifts the block, Set-SenderReputationConfig -SrlBlockThreshold or -SenderBlockingEnabled $false changes the policy` });
   }
 
   /** The Recipient Filter's lookup: the inside is asked whether the recipient exists (recipient-validation.ts). */

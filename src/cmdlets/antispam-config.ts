@@ -24,6 +24,7 @@ const EXAMPLES: Record<string, { code: string; remarks: string }[]> = {
   SenderIdConfig: [{ code: 'Set-SenderIdConfig -SpoofedDomainAction Reject -BypassedSenderDomains partner.example', remarks: 'Refuses mail whose sender domain\'s SPF record says Fail, except from partner.example.' }],
   ContentFilterConfig: [{ code: 'Set-ContentFilterConfig -SCLRejectEnabled $true -SCLRejectThreshold 7 -SCLQuarantineEnabled $true -SCLQuarantineThreshold 5 -QuarantineMailbox spam@contoso.com', remarks: 'Refuses mail scored 7 or more, and sends mail scored 5 or 6 to spam@contoso.com.' }],
   AttachmentFilterListConfig: [{ code: 'Set-AttachmentFilterListConfig -Action SilentDelete -ExceptionConnectors "From Internal Org"', remarks: 'Drops filtered messages without a word, except those the Mailbox servers send.' }],
+  SenderReputationConfig: [{ code: 'Set-SenderReputationConfig -SrlBlockThreshold 6 -SenderBlockingPeriod 48', remarks: 'Blocks a source address for two days once its sender reputation level reaches 6 (after 20 messages: the share of its mail scored as spam, of its recipients refused, or of its messages with a forged HELO name).' }],
   IPBlockListProvidersConfig: [{ code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' }],
 };
 

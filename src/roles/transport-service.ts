@@ -9,6 +9,8 @@
 import { AgentLog } from '../agents/agent-log.js';
 import { EdgeAgents } from '../agents/edge-agents.js';
 import { RecipientValidator } from '../agents/recipient-validation.js';
+import { SenderReputation } from '../agents/sender-reputation.js';
+import { blockSender } from '../agents/antispam-settings.js';
 import { connectorCredential, trustedCertificates } from './delivery-composition.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
@@ -116,6 +118,8 @@ export class TransportService {
           trustedCertificates: () => trustedCertificates(server.repo),
           connect: (target, policy) => OutboundConnection.open(target, policy),
         }),
+        reputation: { profiles: new SenderReputation(), block: (ip, until, comment) => blockSender(server.repo, ip, until, comment) },
+        ownNames: () => [this.config.fqdn, ...this.config.acceptedDomains.map((d) => d.domain.domain)],
       });
     }
     this.delivery = new DeliveryThread(server.dataDir, {

@@ -237,6 +237,28 @@ export const attachmentFilterEntrySchema: ObjectSchema = {
   ],
 };
 
+const wholeNumber = (name: string, min: number, max: number) => (v: unknown): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ValueError(`${name} must be a whole number from ${min} to ${max} (not "${String(v)}").`);
+  return n;
+};
+
+/** The Protocol Analysis agent's sender reputation (agents/sender-reputation.ts says how the SRL is computed). */
+export const senderReputationConfigSchema: ObjectSchema = {
+  typeName: 'SenderReputationConfig', noun: 'SenderReputationConfig', label: 'sender reputation configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'SrlBlockThreshold', typeName: 'Int32', description: 'The sender reputation level (0-9) at which a source address is blocked. The SRL is computed once an address has sent 20 messages: 9 times the largest of the shares of its messages scored SCL 7 or more, of its recipients the Recipient Filter refused, and of its messages with a HELO name that claims to be this organization.', parse: wholeNumber('SrlBlockThreshold', 0, 9), default: 7, settable: 'set', runtime: true }),
+    prop({ name: 'SenderBlockingEnabled', typeName: 'Boolean', description: 'Put an address whose SRL reaches SrlBlockThreshold on the IP Block list (an entry with IsMachineGenerated $true, refused with the MachineEntryRejectionResponse).', parse: parseBool, default: true, settable: 'set', runtime: true }),
+    prop({ name: 'SenderBlockingPeriod', typeName: 'Int32', description: 'Hours (0-48) the address stays on the IP Block list; 0 blocks nothing.', parse: wholeNumber('SenderBlockingPeriod', 0, 48), default: 24, settable: 'set', runtime: true }),
+    prop({ name: 'OpenProxyDetectionEnabled', typeName: 'Boolean', description: 'Exchange connects back to a sender to test it for an open proxy. Gatehouse makes no such connections: only $false is accepted.', parse: (v) => {
+      if (parseBool(v)) throw new ValueError('OpenProxyDetectionEnabled $true is not available: Gatehouse does not connect back to senders to test them for open proxies. The SRL rests on their messages\' SCLs, refused recipients and HELO names.');
+      return false;
+    }, default: false, settable: 'set', runtime: true }),
+    enabled('sender reputation'), externalMail, internalMail,
+  ],
+};
+
 /** The settings objects, each with the one name Exchange shows. */
 export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
   { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
@@ -244,6 +266,7 @@ export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: strin
   { schema: contentFilterConfigSchema, name: 'ContentFilterConfig', agent: 'Content Filter Agent' },
   { schema: attachmentFilterListConfigSchema, name: 'AttachmentFilterListConfig', agent: 'Attachment Filtering Agent' },
   { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },
+  { schema: senderReputationConfigSchema, name: 'SenderReputationConfig', agent: 'Protocol Analysis Agent' },
   { schema: ipBlockListConfigSchema, name: 'IPBlockListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipAllowListConfigSchema, name: 'IPAllowListConfig', agent: 'Connection Filtering Agent' },
   { schema: ipBlockListProvidersConfigSchema, name: 'IPBlockListProvidersConfig', agent: 'Connection Filtering Agent' },

@@ -19,7 +19,7 @@ export const transportAgentSchema: ObjectSchema = {
 /**
  * The agents in their default (Exchange's relative) order, and the SMTP events each acts on. Only
  * the agents Gatehouse runs are listed: Exchange's Edge also has Address Rewriting Inbound and
- * Outbound, Edge Rule and Protocol Analysis agents,
+ * Outbound and Edge Rule agents,
  * which take their places here (and in Get-TransportAgent) as they are built.
  */
 export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
@@ -28,5 +28,6 @@ export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
   { name: 'Sender Id Agent', events: ['OnEndOfHeaders'] },
   { name: 'Sender Filter Agent', events: ['OnMailCommand'] },
   { name: 'Recipient Filter Agent', events: ['OnRcptCommand'] },
+  { name: 'Protocol Analysis Agent', events: ['OnMailCommand', 'OnRcptCommand', 'OnEndOfData'] },
   { name: 'Attachment Filtering Agent', events: ['OnEndOfData'] },
 ];
