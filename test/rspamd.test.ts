@@ -135,6 +135,8 @@ describe('the Content Filter with rspamd\'s verdict', { skip: !hasRspamd() && 'r
     await refused('-RspamdTimeout 00:00:00', /The value 00:00:00 is not valid for RspamdTimeout\. Valid values are between 00:00:01 and 00:05:00\./);
     const help = await shell(['Get-Help Set-ContentFilterConfig -Parameter RspamdUrl']);
     assert.match(help, /A Gatehouse setting/);
+    // The private rspamd runs unprivileged.
+    assert.notEqual(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${rspamd!.child.pid}/status`, 'utf8'))?.[1], '0');
   });
 
   it('with RspamdUrl unset rspamd is not asked: the GTUBE message gets the phrases\' SCL only', async () => {
