@@ -6,10 +6,18 @@
 // - otherwise the sum of the evidence, at most 9: the Sender ID result (Fail
 //   5, SoftFail 3, PermError 2, TempError or None 1) and a sender the Sender
 //   Filter stamped as blocked (4).
+// - with the Gatehouse setting RspamdUrl, when the custom list did not decide:
+//   rspamd's verdict too (rspamd.ts), the higher SCL of the two counting.
+//   rspamd's action gives the SCL: reject, discard or quarantine 9, rewrite
+//   subject 7, add header 6, greylist or soft reject 4, no action nothing.
+//   Its score is reported, not counted: rspamd's own thresholds (its actions)
+//   say what the score means. A GoodWord or BadWord decides alone, and rspamd
+//   is not asked.
 // The message is read with mailparser (the text and HTML parts decoded);
 // messages over 11 MB are not scanned, as in Exchange.
 
 import { simpleParser } from 'mailparser';
+import type { RspamdAction, RspamdAnswer } from './rspamd.js';
 import type { SenderIdStatus } from './sender-id.js';
 
 /** Larger messages are not scanned (Exchange's limit). */
@@ -21,6 +29,23 @@ export interface SclVerdict {
   reasons: string[];
   /** A custom word decided it. */
   customList: boolean;
+  /** rspamd's verdict as stamped in the Antispam-Report: RSPAMD:<action> <score>/<required_score>. */
+  rspamd?: string;
+}
+
+/** The SCL each of rspamd's actions stands for. */
+export const RSPAMD_SCL: Record<RspamdAction, number> = {
+  reject: 9, discard: 9, quarantine: 9, 'rewrite subject': 7, 'add header': 6, greylist: 4, 'soft reject': 4, 'no action': 0,
+};
+
+/** The SCL with rspamd's answer: the higher of the two, and its verdict (or its failure) among the reasons. */
+export function withRspamd(v: SclVerdict, answer: RspamdAnswer): SclVerdict {
+  if (answer.kind === 'failed') return { ...v, reasons: [...v.reasons, `rspamd not counted (${answer.why})`.slice(0, 300)] };
+  const r = answer.verdict;
+  const token = `RSPAMD:${r.action} ${r.score.toFixed(2)}/${r.requiredScore.toFixed(2)}`;
+  const scl = RSPAMD_SCL[r.action];
+  const reason = `${token}${r.symbols.length ? ` [${r.symbols.join(' ')}]` : ''} (${scl > 0 ? `SCL ${scl}` : 'no raise'})`;
+  return { ...v, scl: Math.max(v.scl, scl), reasons: [...v.reasons, reason], rspamd: token };
 }
 
 const SENDER_ID_WEIGHT: Partial<Record<SenderIdStatus, number>> = { Fail: 5, SoftFail: 3, PermError: 2, TempError: 1, None: 1 };

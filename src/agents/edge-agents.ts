@@ -16,7 +16,8 @@ import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
 import { findBlockedAttachment } from './attachment-filter.js';
-import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
+import { messageText, MAX_SCANNED_OCTETS, scoreMessage, withRspamd } from './content-filter.js';
+import { askRspamd } from './rspamd.js';
 import type { RecipientValidator } from './recipient-validation.js';
 import { describeProfile, forgedHelo, senderReputationLevel, type SenderProfile, type SenderReputation } from './sender-reputation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
@@ -214,9 +215,14 @@ export class AgentSession {
       this.o.log.log('warn', 'agent.content-filter.unreadable', { error: (err as Error).message, sender, action: 'the message was not scored; it is delivered without an SCL' });
       return null;
     }
-    const v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender });
+    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender });
+    if (typeof c.RspamdUrl === 'string' && !v.customList) {
+      const answer = await askRspamd({ url: c.RspamdUrl, timeoutMs: (c.RspamdTimeout as EnhancedTimeSpan).milliseconds, message: await once(), clientIp: this.info.clientIp, helo: this.info.helo(), sender, recipients, queueId: this.info.sessionId, mtaName: this.info.fqdn });
+      if (answer.kind === 'failed') this.o.log.log('warn', 'agent.content-filter.rspamd-unavailable', { url: c.RspamdUrl, error: answer.why, sender, action: 'the message was scored without rspamd\'s verdict; check that rspamd\'s normal worker runs and answers at Set-ContentFilterConfig -RspamdUrl (or -RspamdUrl $null to stop asking it)' });
+      v = withRspamd(v, answer);
+    }
     if (this.reputationApplies(settings)) this.judge(settings, this.o.reputation!.profiles.scored(this.info.clientIp, v.scl), 'OnEndOfData', sender, recipients);
-    const stamps = [`X-MS-Exchange-Organization-SCL: ${v.scl}`, ...(v.customList ? ['X-MS-Exchange-Organization-Antispam-Report: CW:CustomList'] : [])];
+    const stamps = [`X-MS-Exchange-Organization-SCL: ${v.scl}`, ...(v.customList ? ['X-MS-Exchange-Organization-Antispam-Report: CW:CustomList'] : []), ...(v.rspamd ? [`X-MS-Exchange-Organization-Antispam-Report: ${v.rspamd}`] : [])];
     const base = { agent: CONTENT_FILTER, event: 'OnEndOfData' as const, reason: `SCL ${v.scl}`, reasonData: v.reasons.join('; '), p1From: sender, recipients };
     const at = (enabled: string, threshold: string) => c[enabled] === true && v.scl >= Number(c[threshold]);
     if (at('SCLDeleteEnabled', 'SCLDeleteThreshold')) {

@@ -118,9 +118,32 @@ export const contentFilterConfigSchema: ObjectSchema = {
     prop({ name: 'BypassedSenders', typeName: 'MultiValuedProperty', description: 'Senders whose mail is not filtered. At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
     prop({ name: 'BypassedSenderDomains', typeName: 'MultiValuedProperty', description: 'Sender domains whose mail is not filtered (*.contoso.com covers the subdomains). At most 100.', parse: (v) => { const t = parseString(v).trim(); return t.startsWith('*.') ? `*.${domain(t.slice(2))}` : domain(t); }, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
     prop({ name: 'BypassedRecipients', typeName: 'MultiValuedProperty', description: 'Recipients whose mail is not filtered. At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'RspamdUrl', typeName: 'Uri', description: 'A Gatehouse setting, off ($null) by default: the URL of an rspamd normal worker (such as http://127.0.0.1:11333) whose verdict on each scored message counts too. The message is posted to its /checkv2; rspamd\'s action gives an SCL (reject 9, rewrite subject 7, add header 6, greylist or soft reject 4) and the higher SCL counts. A GoodWord or BadWord decides alone. When rspamd does not answer in RspamdTimeout, the message is scored without it.', parse: parseRspamdUrl, nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'RspamdTimeout', typeName: 'EnhancedTimeSpan', description: 'A Gatehouse setting: how long the content filter waits for rspamd\'s answer before it scores the message without it (00:00:01 to 00:05:00).', parse: (v) => EnhancedTimeSpan.parseInRange(v, '00:00:01', '00:05:00', 'RspamdTimeout'), default: () => EnhancedTimeSpan.fromSeconds(10), settable: 'set', runtime: true }),
     enabled('the content filter'), externalMail, internalMail,
   ],
 };
+
+/**
+ * RspamdUrl as the admin typed it, made canonical: an http or https URL with a host, an optional
+ * port and a path ending in '/' (the worker's base, /checkv2 is added to it).
+ */
+export function parseRspamdUrl(input: unknown): string {
+  const text = parseString(input).trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValueError(`RspamdUrl "${text}" is not an absolute URL. Give the address of rspamd's normal worker, such as http://127.0.0.1:11333.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValueError(`RspamdUrl "${text}" is not an http or https URL. Give the address of rspamd's normal worker, such as http://127.0.0.1:11333.`);
+  if (url.hostname === '') throw new ValueError(`RspamdUrl "${text}" has no host.`);
+  if (url.username || url.password) throw new ValueError(`RspamdUrl "${text}" holds a user name or password; rspamd's normal worker takes none.`);
+  if (url.search || url.hash) throw new ValueError(`RspamdUrl "${text}" has a query or fragment; give only the scheme, host, port and path.`);
+  if (/\/(checkv2|checkv3|check|symbols)\/?$/i.test(url.pathname)) throw new ValueError(`RspamdUrl "${text}" names one of rspamd's commands; give the worker's base URL (${url.protocol}//${url.host}/): /checkv2 is added to it.`);
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return `${url.protocol}//${url.host}${path}`;
+}
 
 /** A word or phrase of the content filter's custom list. */
 export const contentFilterPhraseSchema: ObjectSchema = {
