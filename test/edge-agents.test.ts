@@ -259,8 +259,6 @@ describe('the Edge\'s anti-spam agents', () => {
     };
     await applied(['Add-AttachmentFilterEntry -Name *.exe -Type FileName | Out-Null', 'Add-AttachmentFilterEntry -Name application/x-msdownload -Type ContentType | Out-Null']);
     assert.deepEqual(formatListRecords(await shell(['Get-AttachmentFilterEntry | Format-List Identity'])).map((e) => e.Identity), ['ContentType:application/x-msdownload', 'FileName:*.exe']);
-    const strip = await gatehouse(['shell', '--data', edge, '-c', 'Set-AttachmentFilterListConfig -Action Strip']);
-    assert.match(strip.stderr, /Action Strip is not available yet/);
 
     assert.match(send('att exe', [{ name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
     assert.match(send('att type', [{ name: 'setup.bin', type: 'application/x-msdownload', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
@@ -280,6 +278,23 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.ok(sink!.messages().some((m) => m.text.includes('Subject: att pdf')));
     assert.ok(!sink!.messages().some((m) => m.text.includes('Subject: att dropped')), 'the dropped message never reaches the next hop');
     assert.match(agentLog(), /Attachment Filtering Agent,OnEndOfData,DeleteMessage,,AttachmentFilterEntry,FileName:\*\.exe matched run\.exe/);
+
+    // Strip: the executables, also the one inside the attached message, become text files; the rest arrives as sent.
+    await applied(['Set-AttachmentFilterListConfig -Action Strip -AdminMessage "Removed by the Edge: executables are not accepted."']);
+    assert.match(send('att stripped', [
+      { name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ-strip-me' },
+      { name: 'report.pdf', type: 'application/pdf', body: '%PDF-1.4 keep me' },
+      { name: 'forwarded.eml', type: 'message/rfc822', body: inner },
+    ]), /<- +250 2\.6\.0/);
+    await until(() => sink!.messages().some((m) => m.text.includes('Subject: att stripped')), 30_000, 'the stripped message at the next hop');
+    const stripped = sink!.messages().find((m) => m.text.includes('Subject: att stripped'))!.text;
+    assert.doesNotMatch(stripped, new RegExp(Buffer.from('MZ-strip-me').toString('base64')), 'the executable is gone');
+    assert.match(stripped, /Content-Type: text\/plain; charset=utf-8; name="Invoice\.EXE\.txt"\r?\n/);
+    assert.match(stripped, /Content-Disposition: attachment; filename="tool\.exe\.txt"\r?\n/);
+    assert.equal((stripped.match(/Removed by the Edge: executables are not accepted\./g) ?? []).length, 2);
+    assert.match(stripped, new RegExp(`filename="report\\.pdf"\\r?\\nContent-Transfer-Encoding: base64\\r?\\n\\r?\\n${Buffer.from('%PDF-1.4 keep me').toString('base64').replace(/[+/=]/g, '\\$&')}`), 'the PDF arrives as sent');
+    assert.match(stripped, /^X-MS-Exchange-Organization-SCL: \d/m, 'the content filter scored the stripped message');
+    await until(() => /Attachment Filtering Agent,OnEndOfData,AcceptMessage,,AttachmentStripped,FileName:\*\.exe matched Invoice\.EXE; FileName:\*\.exe matched tool\.exe \(in an attached message\)/.test(agentLog()), 10_000, 'the Strip line');
   });
   it('Protocol Analysis: a client whose recipients are refused goes on the IP Block list once its SRL reaches the threshold (after 20 messages), and is refused with the machine entry response', async () => {
     const [c] = formatListRecords(await shell(['Get-SenderReputationConfig | Format-List SrlBlockThreshold,SenderBlockingEnabled,SenderBlockingPeriod,OpenProxyDetectionEnabled']));
@@ -309,6 +324,6 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.match(swaks(HARVESTER, 'friend@fabrikam.com', 'alice@contoso.com'), /<\*\* +550 5\.7\.1 External client with IP address does not have permissions to submit to this server\. Sender reputation is too low\./);
     assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/);
     await until(() => /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 External client with IP address does not have permissions[^,]*,SenderReputationBlockList,/.test(agentLog()), 10_000, 'the connection filter\'s line');
-    assert.match(agentLog(), new RegExp(`Protocol Analysis Agent,OnMailCommand,RejectConnection,,SenderReputation,SRL 9: 20 messages[^,]*; IP Block list entry \\d+ until `));
+    assert.match(agentLog(), new RegExp(`Protocol Analysis Agent,OnMailCommand,RejectConnection,,SenderReputation,"SRL 9: 20 messages, 0 of 0 scored SCL 7 or more, 19 of 19 recipients refused, 0 with a forged HELO; IP Block list entry \\d+ until `));
   });
 });

@@ -16,6 +16,7 @@ import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
 import { findBlockedAttachment } from './attachment-filter.js';
+import { stripAttachments, type Stripped } from './attachment-strip.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage, withRspamd } from './content-filter.js';
 import { askRspamd } from './rspamd.js';
 import type { RecipientValidator } from './recipient-validation.js';
@@ -33,8 +34,9 @@ export const PROTOCOL_ANALYSIS = 'Protocol Analysis Agent';
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
-  | { kind: 'stamp'; stamps: string[] }
-  | { kind: 'quarantine'; to: string; stamps: string[] }
+  /** message: the whole message that replaces the one received (the Attachment Filtering agent's Strip). */
+  | { kind: 'stamp'; stamps: string[]; message?: Buffer }
+  | { kind: 'quarantine'; to: string; stamps: string[]; message?: Buffer }
   | { kind: 'reject'; reply: SmtpReply }
   | { kind: 'delete' };
 
@@ -198,7 +200,18 @@ export class AgentSession {
     let read: Promise<Buffer> | null = null;
     const once = () => (read ??= message());
     const attachments = await this.attachmentFilter(settings, sender, recipients, once);
-    if (attachments) return attachments;
+    if (attachments && attachments.kind !== 'stripped') return attachments;
+    if (!attachments) return this.contentFilter(settings, sender, recipients, size, once);
+    // Stripped: the content filter reads the message as it now is, and the session keeps that one.
+    const stripped = attachments.message;
+    read = Promise.resolve(stripped);
+    const outcome = await this.contentFilter(settings, sender, recipients, stripped.length, once);
+    if (outcome === null) return { kind: 'stamp', stamps: [], message: stripped };
+    return outcome.kind === 'stamp' || outcome.kind === 'quarantine' ? { ...outcome, message: stripped } : outcome;
+  }
+
+  /** The Content Filter: the SCL and its action (delete, reject, quarantine, at the thresholds that are enabled, in that order). */
+  private async contentFilter(settings: AntispamSettings, sender: string, recipients: string[], size: number, once: () => Promise<Buffer>): Promise<ContentOutcome | null> {
     if (this.allowed || !this.applies(settings, CONTENT_FILTER, 'ContentFilterConfig')) return null;
     const c = settings.configs.ContentFilterConfig;
     const domain = sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
@@ -243,7 +256,7 @@ export class AgentSession {
   }
 
   /** The Attachment Filtering agent: every message, but those of its ExceptionConnectors. */
-  private async attachmentFilter(settings: AntispamSettings, sender: string, recipients: string[], message: () => Promise<Buffer>): Promise<ContentOutcome | null> {
+  private async attachmentFilter(settings: AntispamSettings, sender: string, recipients: string[], message: () => Promise<Buffer>): Promise<ContentOutcome | { kind: 'stripped'; message: Buffer } | null> {
     if (!settings.agents.find((a) => a.name === ATTACHMENT_FILTERING)?.enabled || settings.attachmentRules.length === 0) return null;
     const c = settings.configs.AttachmentFilterListConfig;
     const connector = [this.info.connector.name.toLowerCase(), this.info.connector.identity.toLowerCase()];
@@ -257,6 +270,20 @@ export class AgentSession {
     }
     if (!found) return null;
     const base = { agent: ATTACHMENT_FILTERING, event: 'OnEndOfData' as const, reason: 'AttachmentFilterEntry', reasonData: found, p1From: sender, recipients };
+    if (c.Action === 'Strip') {
+      let stripped: Stripped;
+      try {
+        stripped = await stripAttachments(await message(), settings.attachmentRules, String(c.AdminMessage));
+      } catch (err) {
+        // A message whose parts cannot be taken apart cannot have one replaced: it is refused, never delivered with the attachment.
+        const reply = enhancedReply(550, '5.7.1', String(c.RejectResponse));
+        this.o.log.log('warn', 'agent.attachment-filter.strip-failed', { error: (err as Error).message, sender, action: 'the message was refused instead (its MIME structure could not be rewritten)' });
+        this.write({ ...base, action: 'RejectMessage', reasonData: `${found}; could not be stripped: ${(err as Error).message}`.slice(0, 500), reply });
+        return { kind: 'reject', reply };
+      }
+      this.write({ ...base, action: 'AcceptMessage', reason: 'AttachmentStripped', reasonData: stripped.removed.join('; ').slice(0, 500) });
+      return { kind: 'stripped', message: stripped.message };
+    }
     if (c.Action === 'SilentDelete') {
       this.write({ ...base, action: 'DeleteMessage' });
       return { kind: 'delete' };

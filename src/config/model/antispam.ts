@@ -240,11 +240,12 @@ export const attachmentFilterListConfigSchema: ObjectSchema = {
   typeName: 'AttachmentFilterListConfig', noun: 'AttachmentFilterListConfig', label: 'attachment filter configuration', scope: 'organization',
   properties: [
     prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
-    prop({ name: 'Action', typeName: 'FilterActions', description: 'Reject: refuse the message (its sender gets the refusal); SilentDelete: drop it, telling no one. Strip is not available yet.', parse: (v) => {
-      const s = choice('Action', ['Reject', 'SilentDelete', 'Strip'])(v);
-      if (s === 'Strip') throw new ValueError('Action Strip is not available yet: Gatehouse cannot yet replace an attachment inside a message. Use Reject or SilentDelete.');
-      return s;
-    }, default: 'Reject', settable: 'set', runtime: true }),
+    prop({ name: 'Action', typeName: 'FilterActions', description: 'Reject: refuse the message (its sender gets the refusal); Strip: replace each matching attachment with a text file holding AdminMessage and deliver the message; SilentDelete: drop it, telling no one.', parse: choice('Action', ['Reject', 'Strip', 'SilentDelete']), default: 'Reject', settable: 'set', runtime: true }),
+    prop({ name: 'AdminMessage', typeName: 'String', description: 'With Action Strip: the text of the file that replaces a removed attachment (named after it, with .txt added).', parse: (v) => {
+      const t = parseString(v);
+      if (t.trim() === '' || t.length > 2000) throw new ValueError('AdminMessage has 1 to 2000 characters.');
+      return t;
+    }, default: 'This attachment was removed.', settable: 'set', runtime: true }),
     prop({ name: 'RejectResponse', typeName: 'String', description: 'The reply text of a refused message.', parse: rejectionResponse('RejectResponse'), default: 'Message rejected due to unacceptable attachments', settable: 'set', runtime: true }),
     prop({ name: 'ExceptionConnectors', typeName: 'MultiValuedProperty', description: 'Receive connectors (names or identities, Server\\Name) whose messages are not filtered.', parse: (v) => parseString(v).trim(), multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
   ],

@@ -829,7 +829,7 @@ export class InboundSession extends EventEmitter {
     if (verdict.staleOrganizationHeaders > 0) {
       this.log.log('warn', 'smtp.in.data.stale-organization-headers', { dropped: verdict.staleOrganizationHeaders, sender: tx.sender, peer: describePrincipal(this.principal) });
     }
-    const separator = content.hasSeparator ? CRLF : EMPTY;
+    let separator = content.hasSeparator ? CRLF : EMPTY;
     const size = verdict.header.length + separator.length + content.bodyOctets;
     const sendLimit = this.userMaxSendSize();
     if (sendLimit !== null && size > sendLimit) {
@@ -863,12 +863,23 @@ export class InboundSession extends EventEmitter {
       await intake.discard();
       return this.reply(enhancedReply(250, '2.6.0', `${verdict.messageId} Queued mail for delivery`));
     }
-    if (filtered) verdict.header = Buffer.concat([Buffer.from(filtered.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
+    // Strip (Attachment Filtering): the message the agent rewrote takes the place of the one received.
+    let body = content.body;
+    let file = content.file;
+    if (filtered?.message) {
+      const end = filtered.message.indexOf('\r\n\r\n');
+      verdict.header = end < 0 ? filtered.message : filtered.message.subarray(0, end + 2);
+      body = end < 0 ? EMPTY : filtered.message.subarray(end + 4);
+      separator = end < 0 ? EMPTY : CRLF;
+      if (file) await intake.discard();
+      file = null;
+    }
+    if (filtered && filtered.stamps.length > 0) verdict.header = Buffer.concat([Buffer.from(filtered.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
     if (filtered?.kind === 'quarantine') {
       this.log.log('info', 'smtp.in.message.quarantined', { sender: tx.sender, recipients: tx.recipients.map((r) => r.address), quarantineMailbox: filtered.to });
       tx.recipients = [{ address: filtered.to }];
     }
-    const messageClass = classifyMessage(verdict.header, content.body);
+    const messageClass = classifyMessage(verdict.header, body);
     const internal = this.config.organization.internalSmtpServers;
     const originalClient = internal.length === 0 ? undefined
       : !internal.some((r) => r.contains(this.clientIp)) ? this.clientIp
@@ -885,9 +896,9 @@ export class InboundSession extends EventEmitter {
     };
     let internalId: number;
     try {
-      internalId = content.file
-        ? (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator]), { file: content.file.name, size: content.file.size })).internalId
-        : (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator, content.body!]))).internalId;
+      internalId = file
+        ? (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator]), { file: file.name, size: file.size })).internalId
+        : (await this.services.queue.accept(envelope, Buffer.concat([verdict.header, separator, body!]))).internalId;
     } catch (err) {
       await intake.discard();
       this.log.log('error', 'queue.accept.failed', { error: (err as Error).message, action: 'check free disk space and the queue database (queue.db); the client was told to retry (452 4.3.1)' });
