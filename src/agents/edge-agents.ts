@@ -16,6 +16,7 @@ import type { AntispamSettings, ConfigValues } from './antispam-settings.js';
 import type { AgentAction, AgentEvent, AgentLog } from './agent-log.js';
 import { assessConnection, type ConnectionVerdict } from './connection-filter.js';
 import { findBlockedAttachment } from './attachment-filter.js';
+import { rewriteOutbound, type OutboundRewrite } from './address-rewriting.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage } from './content-filter.js';
 import type { RecipientValidator } from './recipient-validation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
@@ -27,6 +28,8 @@ export const RECIPIENT_FILTER = 'Recipient Filter Agent';
 export const SENDER_ID = 'Sender Id Agent';
 export const CONTENT_FILTER = 'Content Filter Agent';
 export const ATTACHMENT_FILTERING = 'Attachment Filtering Agent';
+export const ADDRESS_REWRITING_INBOUND = 'Address Rewriting Inbound Agent';
+export const ADDRESS_REWRITING_OUTBOUND = 'Address Rewriting Outbound Agent';
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
@@ -259,6 +262,32 @@ export class AgentSession {
     const reply = enhancedReply(554, '5.1.0', 'Sender Denied');
     this.write({ agent: SENDER_FILTER, event: 'OnMailCommand', action: 'RejectCommand', reason: sender === '' ? 'BlankSender' : 'BlockedSender', reasonData: why, p1From: sender, recipients: [], reply });
     return { reply, disconnect: true };
+  }
+
+  /**
+   * RCPT TO of mail from the Internet: the Address Rewriting Inbound agent turns an external
+   * address back into the internal one (entries that are not OutboundOnly); other recipients, and
+   * sessions from inside, keep theirs.
+   */
+  inboundRecipient(recipient: string): string {
+    const settings = this.o.settings();
+    if (!settings || settings.addressRewriter.empty || this.info.internal() || !settings.agents.find((a) => a.name === ADDRESS_REWRITING_INBOUND)?.enabled) return recipient;
+    const r = settings.addressRewriter.inbound(recipient);
+    if (!r) return recipient;
+    this.o.log.log('info', 'agent.address-rewriting.inbound', { recipient, rewrittenTo: r.address, entry: r.entry, client: this.info.clientIp });
+    return r.address;
+  }
+
+  /**
+   * The end of a message from inside that leaves the organization: the Address Rewriting Outbound
+   * agent's MAIL FROM and header fields (address-rewriting.ts), or null when it changes nothing.
+   */
+  outboundRewrite(sender: string, header: Buffer): OutboundRewrite | null {
+    const settings = this.o.settings();
+    if (!settings || !this.info.internal() || !settings.agents.find((a) => a.name === ADDRESS_REWRITING_OUTBOUND)?.enabled) return null;
+    const r = rewriteOutbound(settings.addressRewriter, sender, header);
+    if (r) this.o.log.log('info', 'agent.address-rewriting.outbound', { sender, ...(r.envelope && { rewrittenSender: r.sender }), fields: r.fields.map((f) => `${f.field}: ${f.from} -> ${f.to} (${f.entry})`) });
+    return r;
   }
 
   /** RCPT TO: Connection Filtering's verdict, then the Recipient Filter's block list. */
