@@ -875,8 +875,8 @@ export class InboundSession extends EventEmitter {
       tx.recipients = [{ address: filtered.to }];
     }
     // Address Rewriting Outbound (Edge): a message from inside to the Internet leaves with the external addresses.
-    if (tx.recipients.some((r) => !acceptedDomainFor(this.config.acceptedDomains, r.address.slice(r.address.lastIndexOf('@') + 1)))) {
-      const rewritten = this.agents?.outboundRewrite(tx.sender, verdict.header);
+    if (this.agents && tx.recipients.some((r) => !acceptedDomainFor(this.config.acceptedDomains, r.address.slice(r.address.lastIndexOf('@') + 1)))) {
+      const rewritten = this.agents.outboundRewrite(tx.sender, verdict.header);
       if (rewritten) {
         tx.sender = rewritten.sender;
         verdict.header = rewritten.header;
