@@ -117,6 +117,12 @@ describe('rewriteHeaderFields', () => {
     assert.equal(r, 'To: xdavid@contoso.com.evil, dave@northwindtraders.com\r\n');
   });
 
+  it('rewrites an address whose local part is a quoted string', () => {
+    const r = rewriteHeaderFields(header(['To: "john doe"@contoso.com, x <"a b"@hr.contoso.com>']), map);
+    assert.equal(r.header.toString('latin1'), 'To: "john doe"@northwindtraders.com, x <"a b"@contoso.com>\r\n');
+    assert.equal(r.changes.length, 2);
+  });
+
   it('folds a line the rewrite made longer than 998 octets, at commas and spaces, into valid lines', () => {
     const many = Array.from({ length: 45 }, (_, i) => `user${i}@contoso.com`);
     assert.ok(`To: ${many.join(',')}`.length <= MAX_LINE_OCTETS, 'a valid line before');

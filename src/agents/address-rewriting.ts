@@ -154,19 +154,23 @@ export function rewriteHeaderFields(header: Buffer, map: (address: string) => Re
     }
     const value = f.raw.slice(colon + 1);
     const replacements = new Map<string, string>();
+    const found: FieldRewrite[] = [];
     for (const m of addressparser(unfold(value), { flatten: true })) {
-      const found = m.address.trim();
-      if (!found.includes('@') || replacements.has(found.toLowerCase())) continue;
-      const r = map(Buffer.from(found, 'latin1').toString('utf8'));
+      const address = m.address.trim();
+      if (!address.includes('@') || replacements.has(address.toLowerCase())) continue;
+      const r = map(Buffer.from(address, 'latin1').toString('utf8'));
       if (!r) continue;
-      replacements.set(found.toLowerCase(), Buffer.from(r.address, 'utf8').toString('latin1'));
-      changes.push({ field: name, from: Buffer.from(found, 'latin1').toString('utf8'), to: r.address, entry: r.entry });
+      replacements.set(address.toLowerCase(), Buffer.from(r.address, 'utf8').toString('latin1'));
+      found.push({ field: name, from: Buffer.from(address, 'latin1').toString('utf8'), to: r.address, entry: r.entry });
     }
     if (replacements.size === 0) {
       out += f.raw;
       continue;
     }
-    const next = replaceAddresses(value, replacements);
+    const replaced = new Set<string>();
+    const next = replaceAddresses(value, replacements, replaced);
+    // Only what was found written as an address counts (the parser may give a form the field does not spell out).
+    changes.push(...found.filter((c) => replaced.has(Buffer.from(c.from, 'utf8').toString('latin1').toLowerCase())));
     touched ||= next !== value;
     out += foldLongLines(f.raw.slice(0, colon + 1) + next);
   }
@@ -205,7 +209,7 @@ function isDelimiter(c: string | undefined): boolean {
  * Replaces each address of `replacements` (keys in lower case) where it stands as an address: not
  * inside a quoted string (a display name) or a comment.
  */
-function replaceAddresses(value: string, replacements: Map<string, string>): string {
+function replaceAddresses(value: string, replacements: Map<string, string>, replaced: Set<string>): string {
   let out = '';
   let i = 0;
   while (i < value.length) {
@@ -215,6 +219,7 @@ function replaceAddresses(value: string, replacements: Map<string, string>): str
         if (value.length - i >= from.length && value.slice(i, i + from.length).toLowerCase() === from && isDelimiter(value[i + from.length])) {
           out += to;
           i += from.length;
+          replaced.add(from);
           hit = true;
           break;
         }
