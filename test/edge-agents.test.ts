@@ -100,18 +100,20 @@ describe('the Edge\'s anti-spam agents', () => {
     const agents = formatListRecords(await shell(['Get-TransportAgent | Format-List Identity,Enabled,Priority']));
     assert.deepEqual(agents, [
       { Identity: 'Connection Filtering Agent', Enabled: 'True', Priority: '1' },
-      { Identity: 'Content Filter Agent', Enabled: 'True', Priority: '2' },
-      { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '3' },
-      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '4' },
-      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '5' },
-      { Identity: 'Protocol Analysis Agent', Enabled: 'True', Priority: '6' },
-      { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '7' },
+      { Identity: 'Address Rewriting Inbound Agent', Enabled: 'True', Priority: '2' },
+      { Identity: 'Content Filter Agent', Enabled: 'True', Priority: '3' },
+      { Identity: 'Sender Id Agent', Enabled: 'True', Priority: '4' },
+      { Identity: 'Sender Filter Agent', Enabled: 'True', Priority: '5' },
+      { Identity: 'Recipient Filter Agent', Enabled: 'True', Priority: '6' },
+      { Identity: 'Protocol Analysis Agent', Enabled: 'True', Priority: '7' },
+      { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '8' },
+      { Identity: 'Address Rewriting Outbound Agent', Enabled: 'True', Priority: '9' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Address Rewriting Inbound Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent', 'Address Rewriting Outbound Agent']);
     const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Edge Rule Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent/);
+    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Address Rewriting Inbound Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent, Address Rewriting Outbound Agent/);
   });
 
   it('Sender Filter: a blocked sender and the blank sender get 554 5.1.0 Sender Denied at MAIL FROM, logged; the filter follows Disable-TransportAgent live', async () => {

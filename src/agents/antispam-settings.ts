@@ -10,6 +10,8 @@ import { IPAddress, IPRange } from '../config/types/index.js';
 import { newModelObject } from '../store/repository.js';
 import type { Repository } from '../store/repository.js';
 import type { AttachmentRule } from './attachment-filter.js';
+import { addressRewriteEntrySchema } from '../config/model/address-rewrite-entry.js';
+import { AddressRewriter } from './address-rewriting.js';
 
 export interface AgentState {
   name: string;
@@ -50,6 +52,8 @@ export interface AntispamSettings {
   phrases: { text: string; good: boolean }[];
   /** The attachment filter's entries. */
   attachmentRules: AttachmentRule[];
+  /** The Address Rewriting agents' entries (New-AddressRewriteEntry), indexed. */
+  addressRewriter: AddressRewriter;
 }
 
 /** The values of a settings object: stored, else its defaults. */
@@ -94,6 +98,10 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
     allowListProviders: providers(repo, ipAllowListProviderSchema),
     attachmentRules: repo.list(attachmentFilterEntrySchema).map((o) => ({ type: o.values.Type === 'ContentType' ? 'ContentType' as const : 'FileName' as const, pattern: String(o.values.Pattern) })),
     phrases: repo.list(contentFilterPhraseSchema).map((o) => ({ text: String(o.values.Name).toLowerCase(), good: o.values.Influence === 'GoodWord' })),
+    addressRewriter: new AddressRewriter(repo.list(addressRewriteEntrySchema).map((o) => ({
+      name: String(o.values.Name), internalAddress: String(o.values.InternalAddress), externalAddress: String(o.values.ExternalAddress),
+      exceptionList: Array.isArray(o.values.ExceptionList) ? o.values.ExceptionList.map(String) : [], outboundOnly: o.values.OutboundOnly === true,
+    }))),
   };
 }
 

@@ -19,6 +19,7 @@ import { findBlockedAttachment } from './attachment-filter.js';
 import { stripAttachments, type Stripped } from './attachment-strip.js';
 import { messageText, MAX_SCANNED_OCTETS, scoreMessage, withRspamd } from './content-filter.js';
 import { askRspamd } from './rspamd.js';
+import { rewriteOutbound, type OutboundRewrite } from './address-rewriting.js';
 import type { RecipientValidator } from './recipient-validation.js';
 import { describeProfile, forgedHelo, senderReputationLevel, type SenderProfile, type SenderReputation } from './sender-reputation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
@@ -31,6 +32,8 @@ export const SENDER_ID = 'Sender Id Agent';
 export const CONTENT_FILTER = 'Content Filter Agent';
 export const ATTACHMENT_FILTERING = 'Attachment Filtering Agent';
 export const PROTOCOL_ANALYSIS = 'Protocol Analysis Agent';
+export const ADDRESS_REWRITING_INBOUND = 'Address Rewriting Inbound Agent';
+export const ADDRESS_REWRITING_OUTBOUND = 'Address Rewriting Outbound Agent';
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
@@ -306,6 +309,32 @@ export class AgentSession {
     const reply = enhancedReply(554, '5.1.0', 'Sender Denied');
     this.write({ agent: SENDER_FILTER, event: 'OnMailCommand', action: 'RejectCommand', reason: sender === '' ? 'BlankSender' : 'BlockedSender', reasonData: why, p1From: sender, recipients: [], reply });
     return { reply, disconnect: true };
+  }
+
+  /**
+   * RCPT TO of mail from the Internet: the Address Rewriting Inbound agent turns an external
+   * address back into the internal one (entries that are not OutboundOnly); other recipients, and
+   * sessions from inside, keep theirs.
+   */
+  inboundRecipient(recipient: string): string {
+    const settings = this.o.settings();
+    if (!settings || settings.addressRewriter.empty || this.info.internal() || !settings.agents.find((a) => a.name === ADDRESS_REWRITING_INBOUND)?.enabled) return recipient;
+    const r = settings.addressRewriter.inbound(recipient);
+    if (!r) return recipient;
+    this.o.log.log('info', 'agent.address-rewriting.inbound', { recipient, rewrittenTo: r.address, entry: r.entry, client: this.info.clientIp });
+    return r.address;
+  }
+
+  /**
+   * The end of a message from inside that leaves the organization: the Address Rewriting Outbound
+   * agent's MAIL FROM and header fields (address-rewriting.ts), or null when it changes nothing.
+   */
+  outboundRewrite(sender: string, header: Buffer): OutboundRewrite | null {
+    const settings = this.o.settings();
+    if (!settings || !this.info.internal() || !settings.agents.find((a) => a.name === ADDRESS_REWRITING_OUTBOUND)?.enabled) return null;
+    const r = rewriteOutbound(settings.addressRewriter, sender, header);
+    if (r) this.o.log.log('info', 'agent.address-rewriting.outbound', { sender, ...(r.envelope && { rewrittenSender: r.sender }), fields: r.fields.map((f) => `${f.field}: ${f.from} -> ${f.to} (${f.entry})`) });
+    return r;
   }
 
   /** RCPT TO: Connection Filtering's verdict, then the Recipient Filter's block list. */

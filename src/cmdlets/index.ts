@@ -21,6 +21,7 @@ import { antispamConfigCommands, antispamConfigViews } from './antispam-config.j
 import { ipListCommands, ipListViews } from './ip-lists.js';
 import { contentFilterPhraseCommands, contentFilterPhraseViews } from './content-filter-phrase.js';
 import { attachmentFilterEntryCommands, attachmentFilterEntryViews } from './attachment-filter-entry.js';
+import { addressRewriteEntryCommands, addressRewriteEntryViews } from './address-rewrite-entry.js';
 import { transportAgentCommands, transportAgentViews } from './transport-agent.js';
 import { queueDigestCommands, queueDigestViews } from './queue-digest.js';
 import { messageCommands, messageViews } from './queue-messages.js';
@@ -84,6 +85,7 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...ipListCommands(ctx),
     ...contentFilterPhraseCommands(ctx),
     ...attachmentFilterEntryCommands(ctx),
+    ...addressRewriteEntryCommands(ctx),
     ...agentLogCommands(ctx),
   ];
 }
@@ -109,6 +111,7 @@ export const serverViews: ObjectView[] = [
   ...ipListViews,
   ...contentFilterPhraseViews,
   ...attachmentFilterEntryViews,
+  ...addressRewriteEntryViews,
   ...agentLogViews,
   ...queueDigestViews,
   ...messageViews,

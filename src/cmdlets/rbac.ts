@@ -61,6 +61,7 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   contentfilterphrase: 'Transport Hygiene',
   attachmentfilterentry: 'Transport Hygiene',
   attachmentfilterlistconfig: 'Transport Hygiene',
+  addressrewriteentry: 'Transport Hygiene',
   recipientfilterconfig: 'Transport Hygiene',
   senderreputationconfig: 'Transport Hygiene',
   ipblocklistconfig: 'Transport Hygiene',

@@ -18,16 +18,19 @@ export const transportAgentSchema: ObjectSchema = {
 
 /**
  * The agents in their default (Exchange's relative) order, and the SMTP events each acts on. Only
- * the agents Gatehouse runs are listed: Exchange's Edge also has Address Rewriting Inbound and
- * Outbound and Edge Rule agents,
- * which take their places here (and in Get-TransportAgent) as they are built.
+ * the agents Gatehouse runs are listed: Exchange's Edge also has the Edge Rule agent, which
+ * would take its place here (and in Get-TransportAgent) once built. The
+ * Address Rewriting Outbound agent acts where Exchange's categorizer would (OnRoutedMessage):
+ * at the end of the message, before it is queued.
  */
 export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
   { name: 'Connection Filtering Agent', events: ['OnConnectEvent', 'OnRcptCommand'] },
+  { name: 'Address Rewriting Inbound Agent', events: ['OnRcptCommand'] },
   { name: 'Content Filter Agent', events: ['OnEndOfData'] },
   { name: 'Sender Id Agent', events: ['OnEndOfHeaders'] },
   { name: 'Sender Filter Agent', events: ['OnMailCommand'] },
   { name: 'Recipient Filter Agent', events: ['OnRcptCommand'] },
   { name: 'Protocol Analysis Agent', events: ['OnMailCommand', 'OnRcptCommand', 'OnEndOfData'] },
   { name: 'Attachment Filtering Agent', events: ['OnEndOfData'] },
+  { name: 'Address Rewriting Outbound Agent', events: ['OnRoutedMessage'] },
 ];

@@ -687,6 +687,12 @@ export class InboundSession extends EventEmitter {
       this.log.log('info', 'smtp.in.rcpt.envelope-limit', { limit: envelopeLimit, recipient: rcptAddress, action: 'the client sends the other recipients in a new transaction; Set-TransportConfig -MaxRecipientEnvelopeLimit raises the limit' });
       return this.reply(Replies.tooManyRecipients);
     }
+    // Address Rewriting Inbound (Edge): an entry's external address becomes its internal one, which the checks below see.
+    const rewritten = this.agents?.inboundRecipient(rcptAddress) ?? rcptAddress;
+    if (rewritten !== rcptAddress) {
+      rcptAddress = rewritten;
+      rcptDomain = rewritten.slice(rewritten.lastIndexOf('@') + 1).toLowerCase();
+    }
     const reserved = this.reservedDomainRefusal(rcptDomain);
     if (reserved) return this.refuseRecipient(reserved);
     const accepted = acceptedDomainFor(this.config.acceptedDomains, rcptDomain);
@@ -878,6 +884,14 @@ export class InboundSession extends EventEmitter {
     if (filtered?.kind === 'quarantine') {
       this.log.log('info', 'smtp.in.message.quarantined', { sender: tx.sender, recipients: tx.recipients.map((r) => r.address), quarantineMailbox: filtered.to });
       tx.recipients = [{ address: filtered.to }];
+    }
+    // Address Rewriting Outbound (Edge): a message from inside to the Internet leaves with the external addresses.
+    if (this.agents && tx.recipients.some((r) => !acceptedDomainFor(this.config.acceptedDomains, r.address.slice(r.address.lastIndexOf('@') + 1)))) {
+      const rewritten = this.agents.outboundRewrite(tx.sender, verdict.header);
+      if (rewritten) {
+        tx.sender = rewritten.sender;
+        verdict.header = rewritten.header;
+      }
     }
     const messageClass = classifyMessage(verdict.header, body);
     const internal = this.config.organization.internalSmtpServers;
