@@ -159,6 +159,13 @@ describe('the Edge\'s anti-spam agents', () => {
     const listed = swaks(LISTED, 'friend@fabrikam.com', 'alice@contoso.com');
     assert.match(listed, /<\*\* +550 5\.7\.1 Your address is listed by TestBL/);
     assert.match(swaks(LISTED, 'friend@fabrikam.com', 'postmaster@contoso.com'), /<- +250 2\.1\.5/, 'a bypassed recipient still gets mail from a listed client');
+    // The whole message to the bypassed recipient: the listing counts towards its SCL.
+    const whole = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', LISTED, '--from', 'friend@fabrikam.com', '--to', 'postmaster@contoso.com', '--header', 'Subject: listed but bypassed', '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+    assert.match(whole.stdout, /<- +250 2\.6\.0/, whole.stdout + whole.stderr);
+    await until(() => /Content Filter Agent,OnEndOfData,AcceptMessage,,SCL \d,[^\r\n]*client listed by TestBL \(\+5\)/.test(agentLog()), 20_000, 'the content filter counting the listing');
+    await until(() => sink!.messages().some((m) => m.text.includes('Subject: listed but bypassed')), 30_000, 'the message at the next hop');
+    const listedScl = Number(/^X-MS-Exchange-Organization-SCL: (\d)/m.exec(sink!.messages().find((m) => m.text.includes('Subject: listed but bypassed'))!.text)?.[1]);
+    assert.ok(listedScl >= 5, `SCL ${listedScl}`);
     assert.match(swaks(ALLOWED_INSIDE_BLOCKED, 'spammer@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/, 'the IP Allow list skips the other agents, the sender filter included');
     assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/, 'a client no list names, while BrokenBL does not answer');
     await service.waitFor((l) => l.event === 'agent.connection-filter.unanswered' && Array.isArray(l.providers) && (l.providers as string[]).includes('BrokenBL'), 20_000, 'the unanswered provider');

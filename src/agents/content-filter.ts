@@ -4,8 +4,10 @@
 // - a GoodWord of the custom list in the subject or text: SCL 0; a BadWord: 9
 //   (GoodWord wins when both are there);
 // - otherwise the sum of the evidence, at most 9: the Sender ID result (Fail
-//   5, SoftFail 3, PermError 2, TempError or None 1) and a sender the Sender
-//   Filter stamped as blocked (4).
+//   5, SoftFail 3, PermError 2, TempError or None 1), a sender the Sender
+//   Filter stamped as blocked (4), and a client a DNS block list provider
+//   names, whose message still came in for a recipient that bypasses the
+//   providers (IPBlockListProvidersConfig BypassedRecipients) (5).
 // - with the Gatehouse setting RspamdUrl, when the custom list did not decide:
 //   rspamd's verdict too (rspamd.ts), the higher SCL of the two counting.
 //   rspamd's action gives the SCL: reject, discard or quarantine 9, rewrite
@@ -56,7 +58,7 @@ export async function messageText(message: Buffer): Promise<string> {
   return [parsed.subject ?? '', parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html.replace(/<[^>]*>/g, ' ') : ''].join('\n').toLowerCase();
 }
 
-export function scoreMessage(o: { text: string; phrases: { text: string; good: boolean }[]; senderId: SenderIdStatus | null; blockedSender: boolean }): SclVerdict {
+export function scoreMessage(o: { text: string; phrases: { text: string; good: boolean }[]; senderId: SenderIdStatus | null; blockedSender: boolean; listedBy?: string | null }): SclVerdict {
   const good = o.phrases.find((p) => p.good && o.text.includes(p.text));
   if (good) return { scl: 0, reasons: [`GoodWord "${good.text}"`], customList: true };
   const bad = o.phrases.find((p) => !p.good && o.text.includes(p.text));
@@ -71,6 +73,10 @@ export function scoreMessage(o: { text: string; phrases: { text: string; good: b
   if (o.blockedSender) {
     scl += 4;
     reasons.push('blocked sender stamped by the Sender Filter (+4)');
+  }
+  if (o.listedBy) {
+    scl += 5;
+    reasons.push(`client listed by ${o.listedBy} (+5)`);
   }
   return { scl: Math.min(9, scl), reasons, customList: false };
 }

@@ -231,7 +231,8 @@ export class AgentSession {
       this.o.log.log('warn', 'agent.content-filter.unreadable', { error: (err as Error).message, sender, action: 'the message was not scored; it is delivered without an SCL' });
       return null;
     }
-    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender });
+    const verdict = await this.verdict;
+    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender, listedBy: verdict?.kind === 'listed' ? verdict.provider.name : null });
     if (typeof c.RspamdUrl === 'string' && !v.customList) {
       const answer = await askRspamd({ url: c.RspamdUrl, timeoutMs: (c.RspamdTimeout as EnhancedTimeSpan).milliseconds, message: await once(), clientIp: this.info.clientIp, helo: this.info.helo(), sender, recipients, queueId: this.info.sessionId, mtaName: this.info.fqdn });
       if (answer.kind === 'failed') this.o.log.log('warn', 'agent.content-filter.rspamd-unavailable', { url: c.RspamdUrl, error: answer.why, sender, action: 'the message was scored without rspamd\'s verdict; check that rspamd\'s normal worker runs and answers at Set-ContentFilterConfig -RspamdUrl (or -RspamdUrl $null to stop asking it)' });
