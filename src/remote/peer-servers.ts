@@ -17,12 +17,11 @@ import { HostAddresses } from '../dns/host-addresses.js';
 import { loadTransportConfig } from '../roles/transport-config.js';
 import type { PeerServers, ServerContext } from '../cmdlets/server-context.js';
 import type { InvocationContext } from '../shell/command.js';
-import { RecordedError } from '../shell/errors.js';
 import { CmdletError } from '../shell/values.js';
 import type { ModelObject } from '../store/repository.js';
 import { serverCertificates } from '../tls/certificate-selection.js';
 import { callEndpoint, endpointUrl, RemoteConnectionError } from './client.js';
-import { errorFromWire, fromWire, type RunReply } from './protocol.js';
+import { replayStream, type RunReply } from './protocol.js';
 import { commandLine } from './script-arguments.js';
 import type { ServerTrust } from '../secrets/server-trust.js';
 
@@ -57,18 +56,7 @@ export class OrganizationPeers implements PeerServers {
       const why = err instanceof RemoteConnectionError ? err.message.replace(/^Connecting to remote server \S+ failed with the following error message : /, '') : (err as Error).message;
       throw unreachable(`The server ${name} could not be reached at its management endpoint ${internalUrl}: ${why}`);
     }
-    const out: unknown[] = [];
-    for (const e of reply.stream) {
-      if (e.kind === 'output') out.push(fromWire(e.value));
-      else if (e.kind === 'error') inv.writeError(new RecordedError(errorFromWire(e.record)));
-      else {
-        for (const line of e.text.replace(/\n$/, '').split('\n')) {
-          if (line.startsWith('WARNING: ')) inv.warn(line.slice('WARNING: '.length));
-          else inv.host.write(line + '\n');
-        }
-      }
-    }
-    return out;
+    return replayStream(reply.stream, inv);
   }
 }
 

@@ -10,7 +10,8 @@
 // their type names and properties, each value as plain JSON or as its
 // display text; they come back as property bags without methods.
 
-import type { ErrorRecord, RemoteOrigin } from '../shell/errors.js';
+import type { InvocationContext } from '../shell/command.js';
+import { RecordedError, type ErrorRecord, type RemoteOrigin } from '../shell/errors.js';
 import { isEnumerable, toArray } from '../shell/conversion.js';
 import { formatScalar } from '../shell/format/value.js';
 import { FormattedText } from '../shell/format/out-default.js';
@@ -131,4 +132,23 @@ export function errorToWire(r: ErrorRecord): WireErrorRecord {
 /** A received error record; a record written by the language (not by a cmdlet) gets the remote origin it came from. */
 export function errorFromWire(w: WireErrorRecord): ErrorRecord {
   return { ...w };
+}
+
+/**
+ * What a remote run sent, played back in this shell: its objects returned, its errors written as
+ * errors, its warnings as warnings and its other host output as is.
+ */
+export function replayStream(stream: readonly StreamEntry[], inv: InvocationContext): unknown[] {
+  const out: unknown[] = [];
+  for (const e of stream) {
+    if (e.kind === 'output') out.push(fromWire(e.value));
+    else if (e.kind === 'error') inv.writeError(new RecordedError(errorFromWire(e.record)));
+    else {
+      for (const line of e.text.replace(/\n$/, '').split('\n')) {
+        if (line.startsWith('WARNING: ')) inv.warn(line.slice('WARNING: '.length));
+        else inv.host.write(line + '\n');
+      }
+    }
+  }
+  return out;
 }

@@ -7,11 +7,10 @@
 // record; warnings are shown as warnings.
 
 import { ConversionError, type BoundArguments, type CommandSpec, type InvocationContext, type ParameterSpec } from '../shell/command.js';
-import { RecordedError } from '../shell/errors.js';
 import type { Runtime } from '../shell/runtime.js';
 import { CmdletError, PSCredential, PSObject, type ObjectView } from '../shell/values.js';
 import { RemoteConnection, RemoteConnectionError } from './client.js';
-import { errorFromWire, fromWire, type StreamEntry, type WireCommand, type WireParameter } from './protocol.js';
+import { replayStream, type StreamEntry, type WireCommand, type WireParameter } from './protocol.js';
 import { commandLine } from './script-arguments.js';
 
 const SESSION_TYPE = 'System.Management.Automation.Runspaces.PSSession';
@@ -112,18 +111,7 @@ export class Remoting {
       }
       throw err;
     }
-    const out: unknown[] = [];
-    for (const e of stream) {
-      if (e.kind === 'output') out.push(fromWire(e.value));
-      else if (e.kind === 'error') inv.writeError(new RecordedError(errorFromWire(e.record)));
-      else {
-        for (const line of e.text.replace(/\n$/, '').split('\n')) {
-          if (line.startsWith('WARNING: ')) inv.warn(line.slice('WARNING: '.length));
-          else inv.host.write(line + '\n');
-        }
-      }
-    }
-    return out;
+    return replayStream(stream, inv);
   }
 
   /** A local command that runs the remote one: same name and parameters, bound here, run there. */
