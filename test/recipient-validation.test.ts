@@ -77,7 +77,7 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     inside = await startAiosmtpd({
       dir: join(dir.path, 'inside'), host: INSIDE, port: INSIDE_PORT, user: USER, password: PASSWORD,
       certificatePem: readFileSync(join(material, 'mbx-cert.pem'), 'utf8'), privateKeyPem: readFileSync(join(material, 'mbx-key.pem'), 'utf8'),
-      mailboxes: { accept: ['alice@contoso.com', 'bob@contoso.com', 'postmaster@contoso.com'], defer: ['busy@contoso.com'] },
+      mailboxes: { accept: ['alice@contoso.com', 'bob@contoso.com', 'postmaster@contoso.com', 'alice@branch.contoso.com'], defer: ['busy@contoso.com'] },
     });
   };
 
@@ -86,13 +86,16 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     // The Mailbox server's certificate carries its name, and the Edge trusts it (imported): the credential goes only to it.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mbx-key.pem', '-out', 'mbx-cert.pem', '-days', '30', '-subj', '/CN=mbx01.contoso.com',
       '-addext', 'subjectAltName=DNS:mbx01.contoso.com'], { cwd: material, stdio: 'pipe' });
-    dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mbx01.contoso.com,${INSIDE}`]);
+    dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mbx01.contoso.com,${INSIDE}`, '--mx-host=branch.contoso.com,mbx01.contoso.com,10']);
     await startInside();
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
     const script = [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
       'New-AcceptedDomain Partner -DomainName partner.contoso.com -DomainType InternalRelay',
+      // An authoritative domain whose mail goes to its MX (a DNS-routed connector, no credential).
+      'New-AcceptedDomain Branch -DomainName branch.contoso.com',
+      `New-SendConnector -Name "To Branch" -Usage Custom -AddressSpaces branch.contoso.com -DNSRoutingEnabled $true -Port ${INSIDE_PORT}`,
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:2525 -TarpitInterval 00:00:00`,
       `Set-TransportService EDGE01 -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false`,
       `Import-ExchangeCertificate -FileName '${join(material, 'mbx-cert.pem')}' -FriendlyName "MBX01"`,
@@ -152,6 +155,13 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     assert.match(py.stdout, /REFUSED \{'ghost@contoso\.com': \(550, b'5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup'\)\}/);
     await until(() => /^MSG kim@fabrikam\.com \['bob@contoso\.com'\] tls=True auth=True$/m.test(inside!.output()), 30_000, 'the message at the inside, to bob only');
     assert.equal(inside!.output().match(/^MSG /gm)?.length, 1, `no probe left a message behind: ${inside!.output()}`);
+  });
+
+  it('a domain routed by MX: the probe goes to the host its MX record names, as its mail would', async () => {
+    assert.match(await rcpt('alice@branch.contoso.com'), /<- +250 2\.1\.5/);
+    assert.match(await rcpt('ghost@branch.contoso.com'), /<\*\* +550 5\.1\.10 RESOLVER\.ADR\.RecipientNotFound/);
+    await settled();
+    assert.deepEqual(probes('ghost@branch.contoso.com'), ['RCPT <> ghost@branch.contoso.com auth=False'], 'through "To Branch", which has no credential');
   });
 
   it('a recipient of another kind of domain is not asked about; a 4xx from the inside gets the client 451 4.4.3, and is asked again', async () => {
