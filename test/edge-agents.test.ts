@@ -108,12 +108,13 @@ describe('the Edge\'s anti-spam agents', () => {
       { Identity: 'Protocol Analysis Agent', Enabled: 'True', Priority: '7' },
       { Identity: 'Attachment Filtering Agent', Enabled: 'True', Priority: '8' },
       { Identity: 'Address Rewriting Outbound Agent', Enabled: 'True', Priority: '9' },
+      { Identity: 'DMARC Agent', Enabled: 'True', Priority: '10' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Address Rewriting Inbound Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent', 'Address Rewriting Outbound Agent']);
+    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Address Rewriting Inbound Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent', 'Address Rewriting Outbound Agent', 'DMARC Agent']);
     const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Edge Rule Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Address Rewriting Inbound Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent, Address Rewriting Outbound Agent/);
+    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Address Rewriting Inbound Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent, Address Rewriting Outbound Agent, DMARC Agent/);
   });
 
   it('Sender Filter: a blocked sender and the blank sender get 554 5.1.0 Sender Denied at MAIL FROM, logged; the filter follows Disable-TransportAgent live', async () => {

@@ -7,7 +7,12 @@
 //   5, SoftFail 3, PermError 2, TempError or None 1), a sender the Sender
 //   Filter stamped as blocked (4), and a client a DNS block list provider
 //   names, whose message still came in for a recipient that bypasses the
-//   providers (IPBlockListProvidersConfig BypassedRecipients) (5).
+//   providers (IPBlockListProvidersConfig BypassedRecipients) (5);
+// - the DMARC agent's verdicts (dmarc.ts), unless its policy is bypassed for
+//   the message: DMARC fail under p=reject 5, under p=quarantine 4, under
+//   p=none 2; a DKIM signature that fails when none passes for the From
+//   domain 1. An aligned DKIM pass (the From domain's own signature) and a
+//   DMARC pass lower nothing: they are listed among the reasons as evidence.
 // - with the Gatehouse setting RspamdUrl, when the custom list did not decide:
 //   rspamd's verdict too (rspamd.ts), the higher SCL of the two counting.
 //   rspamd's action gives the SCL: reject, discard or quarantine 9, rewrite
@@ -21,6 +26,20 @@
 import { simpleParser } from 'mailparser';
 import type { RspamdAction, RspamdAnswer } from './rspamd.js';
 import type { SenderIdStatus } from './sender-id.js';
+
+/** What the DMARC agent found, for the SCL. */
+export interface MailAuthEvidence {
+  dmarc: string;
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /** A DKIM signature failed and none passed for the From domain. */
+  dkimFail: boolean;
+  /** A DKIM signature of the From domain (aligned) passed. */
+  alignedDkimPass: boolean;
+  fromDomain: string;
+}
+
+/** The SCL a DMARC failure adds, by the policy the From domain publishes. */
+export const DMARC_FAIL_WEIGHT = { reject: 5, quarantine: 4, none: 2 } as const;
 
 /** Larger messages are not scanned (Exchange's limit). */
 export const MAX_SCANNED_OCTETS = 11 * 1024 * 1024;
@@ -58,7 +77,7 @@ export async function messageText(message: Buffer): Promise<string> {
   return [parsed.subject ?? '', parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html.replace(/<[^>]*>/g, ' ') : ''].join('\n').toLowerCase();
 }
 
-export function scoreMessage(o: { text: string; phrases: { text: string; good: boolean }[]; senderId: SenderIdStatus | null; blockedSender: boolean; listedBy?: string | null }): SclVerdict {
+export function scoreMessage(o: { text: string; phrases: { text: string; good: boolean }[]; senderId: SenderIdStatus | null; blockedSender: boolean; listedBy?: string | null; mailAuth?: MailAuthEvidence | null }): SclVerdict {
   const good = o.phrases.find((p) => p.good && o.text.includes(p.text));
   if (good) return { scl: 0, reasons: [`GoodWord "${good.text}"`], customList: true };
   const bad = o.phrases.find((p) => !p.good && o.text.includes(p.text));
@@ -77,6 +96,21 @@ export function scoreMessage(o: { text: string; phrases: { text: string; good: b
   if (o.listedBy) {
     scl += 5;
     reasons.push(`client listed by ${o.listedBy} (+5)`);
+  }
+  const a = o.mailAuth;
+  if (a) {
+    if (a.dmarc === 'fail') {
+      const w = DMARC_FAIL_WEIGHT[a.policy ?? 'none'];
+      scl += w;
+      reasons.push(`DMARC fail for ${a.fromDomain} (p=${a.policy ?? 'none'}) (+${w})`);
+    } else if (a.dmarc === 'pass') {
+      reasons.push(`DMARC pass for ${a.fromDomain} (no change)`);
+    }
+    if (a.alignedDkimPass) reasons.push(`DKIM pass for ${a.fromDomain} (no change)`);
+    else if (a.dkimFail) {
+      scl += 1;
+      reasons.push('DKIM signature failed (+1)');
+    }
   }
   return { scl: Math.min(9, scl), reasons, customList: false };
 }

@@ -23,6 +23,8 @@ import { rewriteOutbound, type OutboundRewrite } from './address-rewriting.js';
 import type { RecipientValidator } from './recipient-validation.js';
 import { describeProfile, forgedHelo, senderReputationLevel, type SenderProfile, type SenderReputation } from './sender-reputation.js';
 import { checkSenderId, type SenderIdResult, type SenderIdStatus } from './sender-id.js';
+import { authenticationResults, verifyMailAuth, type MailAuthVerdict } from './dmarc.js';
+import type { MailAuthEvidence } from './content-filter.js';
 import type { EnhancedTimeSpan } from '../config/types/index.js';
 
 export const CONNECTION_FILTERING = 'Connection Filtering Agent';
@@ -34,6 +36,13 @@ export const ATTACHMENT_FILTERING = 'Attachment Filtering Agent';
 export const PROTOCOL_ANALYSIS = 'Protocol Analysis Agent';
 export const ADDRESS_REWRITING_INBOUND = 'Address Rewriting Inbound Agent';
 export const ADDRESS_REWRITING_OUTBOUND = 'Address Rewriting Outbound Agent';
+export const DMARC_AGENT = 'DMARC Agent';
+
+/** What the DMARC agent made of a message: its Authentication-Results stamp and the policy's action. */
+type MailAuthOutcome =
+  | { kind: 'stamp'; stamps: string[] }
+  | { kind: 'quarantine'; to: string; stamps: string[] }
+  | { kind: 'reject'; reply: SmtpReply };
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
@@ -106,7 +115,9 @@ export class AgentSession {
   /** The Sender ID check of the current transaction, started at MAIL FROM. */
   private senderId: Promise<SenderIdResult> | null = null;
   /** What the other agents saw of the current transaction, for the content filter. */
-  private evidence: { senderId: SenderIdStatus | null; blockedSender: boolean } = { senderId: null, blockedSender: false };
+  private evidence: { senderId: SenderIdStatus | null; blockedSender: boolean; mailAuth: MailAuthEvidence | null } = { senderId: null, blockedSender: false, mailAuth: null };
+  /** The Sender ID result of the current transaction, for the DMARC agent's Authentication-Results. */
+  private spf: SenderIdResult | null = null;
 
   constructor(private readonly o: EdgeAgentsOptions, private readonly info: AgentSessionInfo) {
     const settings = o.settings();
@@ -141,7 +152,8 @@ export class AgentSession {
   async onMail(sender: string): Promise<AgentRefusal | null> {
     const settings = this.o.settings();
     this.senderId = null;
-    this.evidence = { senderId: null, blockedSender: false };
+    this.evidence = { senderId: null, blockedSender: false, mailAuth: null };
+    this.spf = null;
     if (!settings || this.allowed) return null;
     if (this.reputationApplies(settings)) {
       const p = this.o.reputation!.profiles.message(this.info.clientIp, forgedHelo(this.info.helo(), this.info.clientIp, this.o.ownNames?.() ?? [this.info.fqdn]));
@@ -168,6 +180,9 @@ export class AgentSession {
     if (recipients.every((r) => bypassed.includes(r.toLowerCase()))) return null;
     const r = await pending;
     this.evidence.senderId = r.status;
+    this.spf = r;
+    // With the DMARC agent, one Authentication-Results field holds spf, dkim, dmarc and arc: it is stamped at the end of the message.
+    const merged = this.applies(settings, DMARC_AGENT, 'DmarcConfig');
     const action = r.status === 'Fail' ? String(c.SpoofedDomainAction) : r.status === 'TempError' ? String(c.TempErrorAction) : 'StampStatus';
     const base = { agent: SENDER_ID, event: 'OnEndOfHeaders' as const, reasonData: `${r.domain}: ${r.comment}`.slice(0, 500), p1From: sender, recipients };
     if (action === 'Reject') {
@@ -186,7 +201,7 @@ export class AgentSession {
       kind: 'stamp',
       stamps: [
         `Received-SPF: ${r.receivedSpf}`,
-        `Authentication-Results: ${r.authenticationResults}`,
+        ...(merged ? [] : [`Authentication-Results: ${r.authenticationResults}`]),
         `X-MS-Exchange-Organization-SenderIdResult: ${r.status}`,
         `X-MS-Exchange-Organization-Antispam-Report: SID:SenderIDStatus ${r.status}`,
       ],
@@ -202,12 +217,24 @@ export class AgentSession {
     if (!settings) return null;
     let read: Promise<Buffer> | null = null;
     const once = () => (read ??= message());
+    const auth = await this.mailAuthentication(settings, sender, recipients, once);
+    if (auth?.kind === 'reject') return auth;
+    const outcome = await this.filters(settings, sender, recipients, size, once, (m) => { read = Promise.resolve(m); });
+    if (!auth) return outcome;
+    if (outcome === null) return auth;
+    if (outcome.kind === 'reject' || outcome.kind === 'delete') return outcome;
+    if (outcome.kind === 'stamp' && auth.kind === 'quarantine') return { kind: 'quarantine', to: auth.to, stamps: [...auth.stamps, ...outcome.stamps], ...(outcome.message && { message: outcome.message }) };
+    return { ...outcome, stamps: [...auth.stamps, ...outcome.stamps] };
+  }
+
+  /** The Attachment Filtering agent, then the Content Filter (on the message as Strip left it). */
+  private async filters(settings: AntispamSettings, sender: string, recipients: string[], size: number, once: () => Promise<Buffer>, replace: (m: Buffer) => void): Promise<ContentOutcome | null> {
     const attachments = await this.attachmentFilter(settings, sender, recipients, once);
     if (attachments && attachments.kind !== 'stripped') return attachments;
     if (!attachments) return this.contentFilter(settings, sender, recipients, size, once);
     // Stripped: the content filter reads the message as it now is, and the session keeps that one.
     const stripped = attachments.message;
-    read = Promise.resolve(stripped);
+    replace(stripped);
     const outcome = await this.contentFilter(settings, sender, recipients, stripped.length, once);
     if (outcome === null) return { kind: 'stamp', stamps: [], message: stripped };
     return outcome.kind === 'stamp' || outcome.kind === 'quarantine' ? { ...outcome, message: stripped } : outcome;
@@ -232,7 +259,7 @@ export class AgentSession {
       return null;
     }
     const verdict = await this.verdict;
-    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender, listedBy: verdict?.kind === 'listed' ? verdict.provider.name : null });
+    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender, listedBy: verdict?.kind === 'listed' ? verdict.provider.name : null, mailAuth: this.evidence.mailAuth });
     if (typeof c.RspamdUrl === 'string' && !v.customList) {
       const answer = await askRspamd({ url: c.RspamdUrl, timeoutMs: (c.RspamdTimeout as EnhancedTimeSpan).milliseconds, message: await once(), clientIp: this.info.clientIp, helo: this.info.helo(), sender, recipients, queueId: this.info.sessionId, mtaName: this.info.fqdn });
       if (answer.kind === 'failed') this.o.log.log('warn', 'agent.content-filter.rspamd-unavailable', { url: c.RspamdUrl, error: answer.why, sender, action: 'the message was scored without rspamd\'s verdict; check that rspamd\'s normal worker runs and answers at Set-ContentFilterConfig -RspamdUrl (or -RspamdUrl $null to stop asking it)' });
@@ -257,6 +284,57 @@ export class AgentSession {
     }
     this.write({ ...base, action: 'AcceptMessage' });
     return { kind: 'stamp', stamps };
+  }
+
+  /**
+   * The DMARC agent: DKIM, ARC and DMARC (dmarc.ts) on the message as received, with the Sender ID
+   * agent's SPF result (SPF is evaluated here only when Sender ID did not run for the message);
+   * one Authentication-Results field naming this Edge, and the sender's policy applied as DmarcConfig says.
+   */
+  private async mailAuthentication(settings: AntispamSettings, sender: string, recipients: string[], once: () => Promise<Buffer>): Promise<MailAuthOutcome | null> {
+    if (this.allowed || !this.applies(settings, DMARC_AGENT, 'DmarcConfig')) return null;
+    const c = settings.configs.DmarcConfig;
+    const spf = this.spf ?? await checkSenderId({ sender, ip: this.info.clientIp, helo: this.info.helo(), mta: this.info.fqdn, dns: this.o.dns() });
+    let v: MailAuthVerdict;
+    try {
+      v = await verifyMailAuth({ message: await once(), sender, spf, dns: this.o.dns() });
+    } catch (err) {
+      this.o.log.log('warn', 'agent.dmarc.unreadable', { error: (err as Error).message, sender, action: 'the message was not checked for DKIM and DMARC; it is delivered without their verdicts' });
+      return null;
+    }
+    const policy = v.dmarc.result === 'fail' ? v.dmarc.policy : null;
+    const bypassed = listOf(c.BypassedSenderDomains).includes(v.fromDomain) || recipients.every((r) => listOf(c.BypassedRecipients).includes(r.toLowerCase()));
+    this.evidence.mailAuth = bypassed ? null : {
+      dmarc: v.dmarc.result, policy: v.dmarc.policy, fromDomain: v.fromDomain,
+      alignedDkimPass: v.dkim.some((d) => d.result === 'pass' && (d.domain === v.fromDomain || d.domain.endsWith(`.${v.fromDomain}`) || v.fromDomain.endsWith(`.${d.domain}`))),
+      dkimFail: v.dkim.some((d) => d.result === 'fail' || d.result === 'neutral'),
+    };
+    const summary = `header.from=${v.fromDomain || '(none)'}; ${v.dmarc.info}; ${v.dkim.map((d) => `dkim=${d.result}${d.domain ? ` header.d=${d.domain}` : ''}`).join(' ')}; spf=${spf.status.toLowerCase()}; arc=${v.arc.result}`.slice(0, 500);
+    const base = { agent: DMARC_AGENT, event: 'OnEndOfData' as const, p1From: sender, recipients, reasonData: summary };
+    const stamp = (action: string) => [`Authentication-Results: ${authenticationResults(this.info.fqdn, spf.spfInfo, v, action)}`];
+    if (policy === null || policy === 'none') {
+      this.write({ ...base, action: 'AcceptMessage', reason: `DMARC ${v.dmarc.result}` });
+      return { kind: 'stamp', stamps: stamp(v.dmarc.result === 'fail' || v.dmarc.result === 'pass' ? 'none' : '') };
+    }
+    if (bypassed || c.HonorDmarcPolicy !== true) {
+      const why = bypassed ? 'bypassed' : 'not honored (HonorDmarcPolicy $false)';
+      this.write({ ...base, action: 'AcceptMessage', reason: `DMARC fail p=${policy} ${why}` });
+      return { kind: 'stamp', stamps: stamp(`o${policy}`) };
+    }
+    const action = String(policy === 'reject' ? c.DmarcRejectAction : c.DmarcQuarantineAction);
+    if (action === 'Reject') {
+      const reply = enhancedReply(550, '5.7.1', `Message rejected by DMARC policy of ${v.dmarc.domain || v.fromDomain}`);
+      this.write({ ...base, action: 'RejectMessage', reason: `DMARC fail p=${policy}`, reply });
+      return { kind: 'reject', reply };
+    }
+    const to = c.QuarantineMailbox ? String(c.QuarantineMailbox) : settings.configs.ContentFilterConfig.QuarantineMailbox ? String(settings.configs.ContentFilterConfig.QuarantineMailbox) : null;
+    if (!to) {
+      this.o.log.log('warn', 'agent.dmarc.no-quarantine-mailbox', { sender, fromDomain: v.fromDomain, policy, action: 'the message failed DMARC and was delivered, not quarantined: give a mailbox with Set-DmarcConfig -QuarantineMailbox (or Set-ContentFilterConfig -QuarantineMailbox)' });
+      this.write({ ...base, action: 'AcceptMessage', reason: `DMARC fail p=${policy} no QuarantineMailbox` });
+      return { kind: 'stamp', stamps: stamp(`o${policy}`) };
+    }
+    this.write({ ...base, action: 'QuarantineMessage', reason: `DMARC fail p=${policy}`, reasonData: `${summary}; to ${to}`.slice(0, 500) });
+    return { kind: 'quarantine', to, stamps: stamp('quarantine') };
   }
 
   /** The Attachment Filtering agent: every message, but those of its ExceptionConnectors. */

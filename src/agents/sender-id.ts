@@ -24,6 +24,8 @@ export interface SenderIdResult {
   /** The Received-SPF and Authentication-Results fields, folded, without line ends. */
   receivedSpf: string;
   authenticationResults: string;
+  /** The spf result of the Authentication-Results field (method, comment, properties), for the DMARC agent's combined field. */
+  spfInfo: string;
 }
 
 const STATUS: Record<string, SenderIdStatus> = {
@@ -48,6 +50,7 @@ export async function checkSenderId(o: { sender: string; ip: string; helo: strin
       status, domain: r.domain || domain, comment: r.status.comment ?? '',
       receivedSpf: r.header.replace(/^Received-SPF:\s*/i, '').replace(/\r?\n/g, '\r\n'),
       authenticationResults: `${o.mta}; ${r.info}`,
+      spfInfo: r.info,
     };
   } catch (err) {
     return temperror(o, domain, (err as Error).message);
@@ -61,5 +64,6 @@ function temperror(o: { ip: string; mta: string; sender: string }, domain: strin
     status: 'TempError', domain, comment: why,
     receivedSpf: `temperror (${o.mta}: ${why.replace(/[()\r\n]/g, ' ')}) client-ip=${o.ip};`,
     authenticationResults: `${o.mta}; spf=temperror smtp.mailfrom=${o.sender || domain}`,
+    spfInfo: `spf=temperror smtp.mailfrom=${o.sender || domain}`,
   };
 }

@@ -57,6 +57,7 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   agentlog: 'Transport Hygiene',
   senderfilterconfig: 'Transport Hygiene',
   senderidconfig: 'Transport Hygiene',
+  dmarcconfig: 'Transport Hygiene',
   contentfilterconfig: 'Transport Hygiene',
   contentfilterphrase: 'Transport Hygiene',
   attachmentfilterentry: 'Transport Hygiene',

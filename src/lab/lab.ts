@@ -602,7 +602,7 @@ export class Lab {
     const text = files.map((f) => readFileSync(f, 'latin1')).find((t) => t.includes(messageId));
     if (!text) return;
     const header = text.slice(0, text.indexOf('\r\n\r\n'));
-    const stamps = header.replace(/\r\n[ \t]+/g, ' ').split('\r\n').filter((l) => /^(Received-SPF|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
+    const stamps = header.replace(/\r\n[ \t]+/g, ' ').split('\r\n').filter((l) => /^(Received-SPF|Authentication-Results|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
     this.say(`The Edge's anti-spam agents stamped it (in alice's mailbox): ${stamps.length > 0 ? stamps.join(' | ') : 'nothing'}`);
   }
 

@@ -97,6 +97,29 @@ export const senderIdConfigSchema: ObjectSchema = {
   ],
 };
 
+/**
+ * The DMARC agent's settings (a Gatehouse agent: Exchange Server's Edge has none; Exchange Online
+ * keeps these in its anti-phish policy, whose parameter names are used here: HonorDmarcPolicy,
+ * DmarcRejectAction, DmarcQuarantineAction).
+ */
+export const dmarcConfigSchema: ObjectSchema = {
+  typeName: 'DmarcConfig', noun: 'DmarcConfig', label: 'DMARC configuration', scope: 'organization',
+  properties: [
+    prop({ name: 'Name', typeName: 'String', description: 'The settings object.', parse: parseString, settable: 'never', runtime: false }),
+    prop({ name: 'HonorDmarcPolicy', typeName: 'Boolean', description: 'Apply the sender\'s DMARC policy (p=reject, p=quarantine) to mail that fails DMARC. $false is report-only: the verdict is stamped (dmarc=fail action=oreject or oquarantine), logged and scored, and the message is delivered.', parse: parseBool, default: true, settable: 'set', runtime: true }),
+    prop({ name: 'DmarcRejectAction', typeName: 'SpoofDmarcRejectAction', description: 'For a DMARC failure under p=reject: Reject (550 5.7.1 at the end of the message) or Quarantine (to QuarantineMailbox).', parse: choice('DmarcRejectAction', ['Reject', 'Quarantine']), default: 'Reject', settable: 'set', runtime: true }),
+    prop({ name: 'DmarcQuarantineAction', typeName: 'SpoofDmarcQuarantineAction', description: 'For a DMARC failure under p=quarantine: Quarantine (to QuarantineMailbox). Exchange Online\'s MoveToJmf is not available: Gatehouse\'s mailboxes have no Junk Email rule.', parse: (v) => {
+      const s = parseString(v);
+      if (s.toLowerCase() === 'movetojmf') throw new ValueError('DmarcQuarantineAction MoveToJmf is not available: Gatehouse\'s mailboxes have no Junk Email folder rule. Use Quarantine, or -HonorDmarcPolicy $false to stamp and score such mail without acting on it.');
+      return choice('DmarcQuarantineAction', ['Quarantine'])(s);
+    }, default: 'Quarantine', settable: 'set', runtime: true }),
+    prop({ name: 'QuarantineMailbox', typeName: 'SmtpAddress', description: 'Where mail quarantined by a DMARC policy goes; $null: the content filter\'s QuarantineMailbox (Set-ContentFilterConfig). With neither, such mail is delivered and a warning is logged.', parse: smtpAddress, nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'BypassedSenderDomains', typeName: 'MultiValuedProperty', description: 'From domains whose DMARC policy is not applied (the verdict is still stamped). At most 100.', parse: domain, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    prop({ name: 'BypassedRecipients', typeName: 'MultiValuedProperty', description: 'Recipients whose mail is not subject to DMARC policies (the verdict is still stamped). At most 100.', parse: smtpAddress, multi: true, default: () => [], nullable: true, settable: 'set', runtime: true }),
+    enabled('DMARC (and the DKIM and ARC checks)'), externalMail, internalMail,
+  ],
+};
+
 const scl = (name: string, fallback: number): PropertyDef => prop({
   name, typeName: 'Int32', description: 'The SCL (1-9) at or above which the action applies.',
   parse: (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1 || n > 9) throw new ValueError(`${name} must be a whole number from 1 to 9 (not "${String(v)}").`); return n; },
@@ -287,6 +310,7 @@ export const senderReputationConfigSchema: ObjectSchema = {
 export const ANTISPAM_CONFIGS: ReadonlyArray<{ schema: ObjectSchema; name: string; agent: string }> = [
   { schema: senderFilterConfigSchema, name: 'SenderFilterConfig', agent: 'Sender Filter Agent' },
   { schema: senderIdConfigSchema, name: 'SenderIdConfig', agent: 'Sender Id Agent' },
+  { schema: dmarcConfigSchema, name: 'DmarcConfig', agent: 'DMARC Agent' },
   { schema: contentFilterConfigSchema, name: 'ContentFilterConfig', agent: 'Content Filter Agent' },
   { schema: attachmentFilterListConfigSchema, name: 'AttachmentFilterListConfig', agent: 'Attachment Filtering Agent' },
   { schema: recipientFilterConfigSchema, name: 'RecipientFilterConfig', agent: 'Recipient Filter Agent' },

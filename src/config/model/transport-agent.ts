@@ -33,4 +33,6 @@ export const EDGE_AGENTS: ReadonlyArray<{ name: string; events: string[] }> = [
   { name: 'Protocol Analysis Agent', events: ['OnMailCommand', 'OnRcptCommand', 'OnEndOfData'] },
   { name: 'Attachment Filtering Agent', events: ['OnEndOfData'] },
   { name: 'Address Rewriting Outbound Agent', events: ['OnRoutedMessage'] },
+  // A Gatehouse agent (Exchange Online checks DMARC in its anti-phish policy): DKIM, ARC and DMARC.
+  { name: 'DMARC Agent', events: ['OnEndOfData'] },
 ];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { splitContent } from './header-section.js';
-import { firewallForSend, processHeader as processHeaderSection, rfc5322Date } from './message-headers.js';
+import { authservId, firewallForSend, processHeader as processHeaderSection, rfc5322Date } from './message-headers.js';
 
 const policy = { keepRoutingHeaders: true, keepOrganizationHeaders: false, maxHeaderSize: 262144, maxHopCount: 30, maxLocalHopCount: 8, localNames: ['edge01.contoso.net'], authAs: 'Anonymous' as const };
 const msg = (s: string) => Buffer.from(s, 'latin1');
@@ -15,6 +15,19 @@ function processHeader(message: Buffer, p: Parameters<typeof processHeaderSectio
 }
 
 describe('processHeader', () => {
+  it('drops Authentication-Results that claim this server\'s authserv-id from outside, keeps other servers\' (RFC 8601 §5)', () => {
+    const input = msg('Authentication-Results: (forged) EDGE01.contoso.net; dkim=pass\r\nAuthentication-Results: mx.other.example;\r\n spf=pass\r\nSubject: s\r\n\r\nb');
+    const r = processHeader(input, policy, 'r', () => '<m>');
+    assert.ok(r.ok);
+    const text = r.header.toString('utf8');
+    assert.doesNotMatch(text, /EDGE01\.contoso\.net; dkim=pass/);
+    assert.match(text, /Authentication-Results: mx\.other\.example;/);
+    assert.equal(r.forgedAuthenticationResults, 1);
+    const trusted = processHeader(input, { ...policy, keepOrganizationHeaders: true }, 'r', () => '<m>');
+    assert.ok(trusted.ok && trusted.forgedAuthenticationResults === 0 && trusted.header.toString('utf8').includes('EDGE01.contoso.net; dkim=pass'));
+    assert.equal(authservId(' (c) mx.example.com (x); spf=pass'), 'mx.example.com');
+    assert.equal(authservId('edge01.contoso.net 1; none'), 'edge01.contoso.net');
+  });
   it('adds Received on top and a Message-ID when missing, leaving the body alone', () => {
     const r = processHeader(msg('Subject: Hi\r\nFrom: a@fabrikam.com\r\n\r\nbody\r\n.dot\r\n'), policy, 'from x ([127.0.0.5]) by edge01.contoso.net; date', () => '<new@edge01.contoso.net>');
     assert.ok(r.ok);

@@ -120,12 +120,22 @@ export type HeaderVerdict =
       authAs: string;
       /** Older copies of organization headers from a trusted peer that were dropped. */
       staleOrganizationHeaders: number;
+      /** Authentication-Results fields from outside that claimed this server's authserv-id, dropped (RFC 8601 §5). */
+      forgedAuthenticationResults: number;
     }
   | { ok: false; reason: 'header-too-large' | 'hop-count' | 'local-hop-count' };
 
 const ORGANIZATION_HEADER = /^(x-ms-exchange-organization-|x-ms-exchange-forest-|x-gatehouse-organization-)/i;
 const ROUTING_HEADER = /^(received|resent-[a-z-]+)$/i;
 const AUTH_AS = 'x-ms-exchange-organization-authas';
+
+/** The authserv-id of an Authentication-Results field value (RFC 8601 §2.2), lower-cased. */
+export function authservId(value: string): string {
+  let s = value.replace(/\r?\n/g, ' ');
+  // Comments (CFWS) may come before the id.
+  for (let i = 0; i < 5 && /^\s*\(/.test(s); i++) s = s.replace(/^\s*\([^()]*\)/, '');
+  return (/^\s*([^\s;()]+)/.exec(s)?.[1] ?? '').toLowerCase();
+}
 
 /**
  * Checks and rewrites a header section (as received, without the empty line). `received` is this
@@ -150,8 +160,15 @@ export function processHeader(header: Buffer, policy: HeaderPolicy, received: st
   // immediate (trusted) peer added; any copy below it is older and is never trusted.
   const seenOrganization = new Set<string>();
   let stale = 0;
+  let forged = 0;
+  const ownIds = policy.localNames.map((n) => n.toLowerCase());
   const kept = fields.filter((f) => {
     if (!policy.keepRoutingHeaders && ROUTING_HEADER.test(f.name)) return false;
+    // RFC 8601 §5: results that claim to be this server's, from a peer that is not trusted, are forged.
+    if (!policy.keepOrganizationHeaders && f.name.toLowerCase() === 'authentication-results' && ownIds.includes(authservId(f.value))) {
+      forged++;
+      return false;
+    }
     if (!ORGANIZATION_HEADER.test(f.name)) return true;
     if (!policy.keepOrganizationHeaders) return false;
     const key = f.name.toLowerCase();
@@ -184,7 +201,7 @@ export function processHeader(header: Buffer, policy: HeaderPolicy, received: st
   const sender = get('sender');
   return {
     ok: true, header: out, messageId, subject: get('subject'), from: from || sender, originators: { from, sender },
-    hops: receivedFields.length, authAs, staleOrganizationHeaders: stale,
+    hops: receivedFields.length, authAs, staleOrganizationHeaders: stale, forgedAuthenticationResults: forged,
   };
 }
 

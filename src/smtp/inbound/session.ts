@@ -832,6 +832,9 @@ export class InboundSession extends EventEmitter {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
       return refuse(verdict.reason === 'header-too-large' ? Replies.headerTooBig : Replies.hopCountExceeded);
     }
+    if (verdict.forgedAuthenticationResults > 0) {
+      this.log.log('warn', 'smtp.in.data.forged-authentication-results', { dropped: verdict.forgedAuthenticationResults, sender: tx.sender, client: this.clientIp });
+    }
     if (verdict.staleOrganizationHeaders > 0) {
       this.log.log('warn', 'smtp.in.data.stale-organization-headers', { dropped: verdict.staleOrganizationHeaders, sender: tx.sender, peer: describePrincipal(this.principal) });
     }
