@@ -11,15 +11,20 @@
 //    5.7.10 that returns the header only. Without REQUIRETLS the same host gets the mail.
 //  - Mailbox -> Edge: alice submits with REQUIRETLS on MBX01; the Edge receives it with the flag
 //    and, having no REQUIRETLS hop to plain.example, returns it: the NDR comes from the Edge.
+//  - Edge -> TLS hosts that fail one check each (aiosmtpd with STARTTLS: a trusted certificate but
+//    no REQUIRETLS, a trusted certificate for another name, a certificate nobody imported): each
+//    REQUIRETLS message gets an NDR saying which check failed (5.7.30 / 5.7.10), and nothing
+//    reaches them; mail without REQUIRETLS still goes to the first.
 
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { certificateAuthority, selfSigned } from './harness/openssl-certificates.js';
+import { hasAiosmtpd, startAiosmtpd, startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { exportSmtpCertificate } from './harness/server-certificate.js';
 import { startService, type RunningService } from './harness/service.js';
 
@@ -29,6 +34,9 @@ const EDGE_ORG = '127.51.1.2'; // EDGE01: "From Org" (edge01.contoso.net), for t
 const MBX = '127.51.2.1'; // MBX01 (mbx01.contoso.com)
 const PLAIN_MX = '127.51.3.1'; // mx.plain.example: smtp-sink, no STARTTLS
 const DEAD_MX = '127.51.3.9'; // mx.slow.example: nothing listens
+const NOREQ_MX = '127.51.4.1'; // mx.noreq.example: aiosmtpd, STARTTLS with a trusted certificate, no REQUIRETLS
+const WRONGNAME_MX = '127.51.4.2'; // mx.wrongname.example: a trusted certificate for another name
+const UNTRUSTED_MX = '127.51.4.3'; // mx.untrusted.example: a certificate nobody imported
 const CLIENT = '127.51.9.1';
 const PW = { alice: 'Alice-RequireTls-51', bob: 'Bob-RequireTls-52' };
 
@@ -106,6 +114,8 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
   let sink: Peer & { messages(): SinkMessage[] };
   let edgeService: RunningService | undefined;
   let mbxService: RunningService | undefined;
+  const ca = certificateAuthority('Internet Test CA');
+  const tlsPeers = new Map<string, Peer & { output(): string }>();
   let aliceDir = '';
   let bobDir = '';
 
@@ -119,10 +129,13 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
   const ndrFor = (subject: string) => maildir(aliceDir).find((m) => /^Subject: Undeliverable: /m.test(m.text) && m.text.includes(subject));
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, 53, ['contoso.com', 'contoso.net', 'plain.example', 'slow.example'], [
+    peers.push(await startDnsmasq(DNS, 53, ['contoso.com', 'contoso.net', 'plain.example', 'slow.example', 'noreq.example', 'wrongname.example', 'untrusted.example'], [
       `--host-record=mbx01.contoso.com,${MBX}`, `--host-record=edge01.contoso.net,${EDGE_ORG}`,
       '--mx-host=plain.example,mx.plain.example,10', `--host-record=mx.plain.example,${PLAIN_MX}`,
       '--mx-host=slow.example,mx.slow.example,10', `--host-record=mx.slow.example,${DEAD_MX}`,
+      '--mx-host=noreq.example,mx.noreq.example,10', `--host-record=mx.noreq.example,${NOREQ_MX}`,
+      '--mx-host=wrongname.example,mx.wrongname.example,10', `--host-record=mx.wrongname.example,${WRONGNAME_MX}`,
+      '--mx-host=untrusted.example,mx.untrusted.example,10', `--host-record=mx.untrusted.example,${UNTRUSTED_MX}`,
     ]));
     sink = await startSink(PLAIN_MX, join(dir.path, 'sink'));
     peers.push(sink);
@@ -133,6 +146,8 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     await sh(mbx, 'New-ExchangeCertificate -DomainName mbx01.contoso.com -Services SMTP -Force | Out-Null');
     const importOnMbx = exportSmtpCertificate(edge, join(dir.path, 'edge01.cer'), 'EDGE01');
     const importOnEdge = exportSmtpCertificate(mbx, join(dir.path, 'mbx01.cer'), 'MBX01');
+    // The Internet hosts' CA, trusted on the Edge as an admin would import a partner's CA.
+    writeFileSync(join(dir.path, 'internet-ca.cer'), ca.certificatePem);
 
     await sh(edge, [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
@@ -141,6 +156,7 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
       `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts mbx01.contoso.com -SourceIPAddress ${EDGE_IN} -ProtocolLoggingLevel Verbose`,
       'New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $true',
       importOnEdge,
+      `Import-ExchangeCertificate -FileName "${join(dir.path, 'internet-ca.cer')}" -FriendlyName "Internet CA" | Out-Null`,
       dnsSettings('EDGE01'),
     ].join('; '));
     const s = await sh(mbx, [
@@ -159,6 +175,18 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const [aliceGuid, bobGuid, folder] = s.trim().split(/\r?\n/).slice(-3).map((l) => l.trim());
     aliceDir = join(folder, aliceGuid);
     bobDir = join(folder, bobGuid);
+    if (hasAiosmtpd()) {
+      const hosts: [string, string, { certificatePem: string; privateKeyPem: string }][] = [
+        ['noreq', NOREQ_MX, ca.issue('mx.noreq.example', ['mx.noreq.example'])],
+        ['wrongname', WRONGNAME_MX, ca.issue('other.example', ['other.example'])],
+        ['untrusted', UNTRUSTED_MX, selfSigned('mx.untrusted.example', ['mx.untrusted.example'])],
+      ];
+      for (const [name, host, cert] of hosts) {
+        const peer = await startAiosmtpd({ dir: join(dir.path, name), host, port: 25, ...cert, user: 'unused', password: 'unused-9', requireStartTls: false });
+        tlsPeers.set(name, peer);
+        peers.push(peer);
+      }
+    }
     edgeService = await startService(edge);
     mbxService = await startService(mbx);
   });
@@ -247,5 +275,28 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const mailLine = fromMbx.find((l) => /MAIL FROM:<alice@contoso\.com>.*REQUIRETLS/i.test(l));
     assert.ok(mailLine, `MBX01 sent MAIL FROM ... REQUIRETLS to the Edge:\n${fromMbx.join('\n')}`);
     assert.ok(fromMbx.some((l) => l.split(',')[2] === mailLine.split(',')[2] && /STARTTLS/.test(l)), 'in a session that used STARTTLS');
+  });
+
+  it('Edge -> TLS hosts that fail a check: each REQUIRETLS message is returned saying which; nothing reaches them', { skip: !hasAiosmtpd() && 'python3-aiosmtpd is not installed' }, async () => {
+    const control = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: ['hana@noreq.example'], subject: 'open to hana' });
+    assert.equal(control.data?.[0], 250, JSON.stringify(control));
+    await until(() => /MSG alice@contoso\.com \['hana@noreq\.example'\] tls=True/.test(tlsPeers.get('noreq')!.output()), 30_000, 'the message without REQUIRETLS at mx.noreq.example, over TLS');
+
+    const cases = [
+      { to: 'ivan@noreq.example', subject: 'sealed to ivan', status: '5.7.30', text: /550 5\.7\.30 REQUIRETLS support required: mx\.noreq\.example \[127\.51\.4\.1:25\] does not offer REQUIRETLS/ },
+      { to: 'jana@wrongname.example', subject: 'sealed to jana', status: '5.7.10', text: /550 5\.7\.10 REQUIRETLS: mx\.wrongname\.example \[127\.51\.4\.2:25\] could not be authenticated: its certificate does not carry the name mx\.wrongname\.example \(it names other\.example\)/ },
+      { to: 'karl@untrusted.example', subject: 'sealed to karl', status: '5.7.10', text: /550 5\.7\.10 REQUIRETLS: mx\.untrusted\.example \[127\.51\.4\.3:25\] could not be authenticated: its certificate does not chain to a trusted certificate/ },
+    ];
+    for (const c of cases) {
+      const r = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: [c.to], mailOptions: ['REQUIRETLS'], subject: c.subject });
+      assert.equal(r.data?.[0], 250, JSON.stringify(r));
+    }
+    for (const c of cases) {
+      await until(() => ndrFor(c.subject) !== undefined, 45_000, `the NDR for ${c.subject} in alice's Maildir`);
+      const ndr = ndrFor(c.subject)!.text.replace(/\r\n[ \t]+/g, ' ');
+      assert.match(ndr, new RegExp(`^Status: ${c.status.replace(/\./g, '\\.')}$`, 'm'), c.subject);
+      assert.match(ndr, c.text, c.subject);
+    }
+    for (const peer of tlsPeers.values()) assert.doesNotMatch(peer.output(), /MSG .*(ivan|jana|karl)@/, 'no REQUIRETLS message reached a host that failed a check');
   });
 });
