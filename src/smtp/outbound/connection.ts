@@ -440,9 +440,9 @@ export class OutboundConnection {
     if (!net.isIP(target.address)) throw new TypeError(`OutboundConnection.open: ${target.address} is not an IP address`);
     const first = await attempt(target, policy);
     if (first instanceof OutboundConnection) return first;
-    if (policy.requireTlsMessages && first.stage === 'tls' && first.kind === 'transient') {
+    if (policy.requireTlsMessages && first.stage === 'tls' && first.kind === 'transient' && !first.tls) {
       // The handshake itself failed (or the certificate was refused during it): no TLS, no REQUIRETLS message.
-      return { kind: 'permanent', stage: 'tls', text: requireTlsNoTlsText(target.host, { address: target.address, port: target.port }, first.text), ...(first.tls && { tls: first.tls }) };
+      return { kind: 'permanent', stage: 'tls', text: requireTlsNoTlsText(target.host, { address: target.address, port: target.port }, first.text) };
     }
     if (
       !policy.requireTlsMessages &&
