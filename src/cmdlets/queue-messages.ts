@@ -95,7 +95,7 @@ async function submitRemovalNdr(ctx: ServerContext, q: QueueDb, messageId: numbe
   }));
   const body = buildDsn({
     kind: 'failure', reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
-    original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
+    original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.requireTls ? { ret: 'HDRS' as const } : e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
     recipients: dsnRecipients, maxAttachBytes: DSN_MAX_ATTACH, now, messageId: dsnId,
   });
   const envelope: Envelope = {

@@ -359,6 +359,8 @@ export function messageObject(ctx: ServerContext, m: ViewMessage, config: Transp
     ['LockReason', null],
     ['TrafficType', 'Email'],
     ['TrafficSubType', null],
+    // Not an Exchange property: REQUIRETLS (RFC 8689) was on MAIL FROM, so the message leaves only over validated TLS to hops that offer REQUIRETLS.
+    ['RequireTls', e.requireTls === true],
     ['IsValid', true],
     ['ObjectState', 'Unchanged'],
   ]);

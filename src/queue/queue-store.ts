@@ -22,6 +22,11 @@ export interface Envelope {
   /** DSN RET and ENVID (RFC 3461), BODY type, SMTPUTF8. */
   ret?: 'FULL' | 'HDRS';
   envid?: string;
+  /**
+   * REQUIRETLS (RFC 8689) on MAIL FROM: every onward SMTP hop must be TLS with a validated
+   * certificate that carries the host's name, and must itself offer REQUIRETLS; else the message fails.
+   */
+  requireTls?: boolean;
   bodyType: '7BIT' | '8BITMIME' | 'BINARYMIME';
   smtputf8: boolean;
   /** Receive connector (Server\Name) and the session's principal. */

@@ -63,8 +63,11 @@ class FakeWorld {
       : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'] }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'] }] },
     resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'] }] }),
   };
+  /** Hosts that fail the REQUIRETLS checks (require-tls.ts) of a requireTlsMessages connection. */
+  requireTlsRefused = new Set<string>();
   connect = async (target: Target, policy: Policy): Promise<ConnectionLike | ConnectFailure> => {
     if (!this.up.has(target.address)) return { kind: 'transient', text: `441 4.4.1 Failed to connect to ${target.address}`, stage: 'connect' };
+    if (policy.requireTlsMessages && this.requireTlsRefused.has(target.address)) return { kind: 'permanent', text: `550 5.7.30 REQUIRETLS support required: ${target.host} does not offer REQUIRETLS`, stage: 'tls' };
     let n = 0;
     this.open++;
     this.mostOpen = Math.max(this.mostOpen, this.open);
@@ -222,5 +225,55 @@ describe('DeliveryService', () => {
     service.configurationChanged();
     await run();
     assert.equal(world.sent.length, 1);
+  });
+
+  describe('REQUIRETLS (RFC 8689)', () => {
+    const requiring = (to: string) => ({ ...envelope('alice@contoso.com', [to]), requireTls: true, ret: 'FULL' as const });
+
+    it('goes over a connection of its own with the REQUIRETLS checks, to the first host that passes them; other mail is not affected', async () => {
+      const { store, state, world, run } = setup([connector('To Internet', {})]);
+      world.up.add('127.0.0.31').add('127.0.0.32');
+      world.requireTlsRefused.add('127.0.0.31');
+      await store.accept(requiring('bob@fabrikam.com'), Buffer.from('Subject: secret\r\n\r\nx\r\n'));
+      await store.accept(envelope('alice@contoso.com', ['kim@fabrikam.com']), Buffer.from('Subject: plain\r\n\r\nx\r\n'));
+      await run();
+      const secret = world.sent.find((x) => x.message.recipients[0].address === 'bob@fabrikam.com')!;
+      assert.equal(secret.target.host, 'mx2.fabrikam.com');
+      assert.equal(secret.policy.requireTlsMessages, true);
+      assert.equal(secret.policy.tls, 'required');
+      assert.equal(secret.message.requireTls, true);
+      const plain = world.sent.find((x) => x.message.recipients[0].address === 'kim@fabrikam.com')!;
+      assert.equal(plain.target.host, 'mx1.fabrikam.com');
+      assert.equal(plain.policy.requireTlsMessages, undefined);
+      assert.equal(plain.message.requireTls, undefined);
+      assert.equal(state.queues()[0].waiting, 0);
+      assert.equal(world.dsns.length, 0);
+    });
+
+    it('fails for good when every host refuses, with an NDR that returns the header only', async () => {
+      const { store, state, world, run } = setup([connector('To Internet', {})]);
+      world.up.add('127.0.0.31').add('127.0.0.32');
+      world.requireTlsRefused.add('127.0.0.31').add('127.0.0.32');
+      await store.accept(requiring('bob@fabrikam.com'), Buffer.from('Subject: secret\r\n\r\nx\r\n'));
+      await run();
+      assert.deepEqual(world.sent.filter((x) => x.message.recipients[0].address === 'bob@fabrikam.com'), [], 'nothing went to fabrikam.com');
+      assert.equal(state.queues().find((q) => q.nextHopDomain === 'fabrikam.com')!.waiting, 0);
+      assert.equal(world.dsns.length, 1);
+      assert.equal(world.dsns[0].recipients[0].status, '5.7.30');
+      assert.match(world.dsns[0].recipients[0].diagnostic!, /REQUIRETLS support required/);
+      assert.equal(world.dsns[0].original.ret, 'HDRS', 'RFC 8689 §5: as if RET=HDRS, whatever the sender asked');
+      assert.equal(store.trackingEvents().filter((e) => e.eventId === 'FAIL').length, 1);
+    });
+
+    it('waits and is retried while a host could not be reached at all', async () => {
+      const { store, state, world, run } = setup([connector('To Internet', {})]);
+      world.up.add('127.0.0.31');
+      world.requireTlsRefused.add('127.0.0.31');
+      await store.accept(requiring('bob@fabrikam.com'), Buffer.from('Subject: secret\r\n\r\nx\r\n'));
+      await run();
+      assert.equal(world.sent.length, 0);
+      assert.equal(world.dsns.length, 0);
+      assert.equal(state.queues()[0].waiting, 1);
+    });
   });
 });

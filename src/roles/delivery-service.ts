@@ -17,7 +17,7 @@ import { queueRetryDelay, withJitter } from '../queue/retry-schedule.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { routeRecipient, type RecipientInfo } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
+import { outboundPolicy, requireTlsPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { dsnBodyType } from '../queue/dsn.js';
 import { firewallForSend } from '../smtp/inbound/message-headers.js';
@@ -418,11 +418,21 @@ export class DeliveryService {
     // Organization headers go only to Internal connectors (and other servers of the organization).
     const wire = connector.usage === 'Internal' ? body : firewallForSend(body, { organization: true, routing: connector.usage === 'Custom' });
     let outcomes: Outcome[];
+    // RFC 8689 §4.2.1 binds messages with a return path: a bounce carries no REQUIRETLS demand onward.
+    const requireTls = e.requireTls === true && e.sender !== '';
     try {
-      outcomes = await conn.send({
+      const outgoing: OutgoingMessage = {
         sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
         ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body: wire, smtputf8: e.smtputf8, bodyType: e.bodyType,
-      });
+        ...(requireTls && { requireTls: true }),
+      };
+      if (requireTls) {
+        const sent = await this.sendRequiringTls(outgoing, q, config, connector);
+        outcomes = sent.outcomes;
+        if (sent.target) target = sent.target;
+      } else {
+        outcomes = await conn.send(outgoing);
+      }
     } catch (err) {
       this.deps.log.log('error', 'delivery.send.bug', { internalId: messageId, error: (err as Error).stack ?? String(err) });
       outcomes = recipients.map((r) => ({ address: r.address, status: 'transient', reply: '451 4.3.0 Internal error while sending; the message will be retried' }));
@@ -519,6 +529,41 @@ export class DeliveryService {
       }
     }
     this.deps.state.setQueue(q.key, { status: lastError ? 'Retry' : 'Ready', failures: 0, nextRetryAt: null, lastError });
+  }
+
+  /**
+   * A message with REQUIRETLS (RFC 8689 §4.2.1) goes over a connection of its own, opened with the
+   * REQUIRETLS checks (requireTlsPolicy), to each of the next hop's hosts in turn until one passes
+   * them. Every host reached refusing (no STARTTLS, failed handshake, certificate not trusted or
+   * not naming the host, no REQUIRETLS offered): the message fails for good (5.7.10 / 5.7.30) and
+   * the sender gets an NDR, as §4.2.1 says. A host that could not be reached at all leaves the
+   * outcome open: the message waits and is retried (and expires as any other would).
+   */
+  private async sendRequiringTls(message: OutgoingMessage, q: QueueRow, config: TransportConfig, connector: SendConnectorConfig): Promise<{ outcomes: Outcome[]; target: Target | null }> {
+    const all = (status: Outcome['status'], reply: string, target: Target | null = null) => ({ outcomes: message.recipients.map((r) => ({ address: r.address, status, reply })), target });
+    const targets = await this.targets(q, connector);
+    if ('text' in targets) return all(targets.kind, targets.text);
+    const policy = requireTlsPolicy(this.policy(connector, config, q));
+    let unreachable: string | null = null;
+    let refused: { text: string; target: Target } | null = null;
+    for (const target of targets) {
+      if (this.stopped) break;
+      const conn = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
+      noteConnection(this.connectivity.get(q.key) ?? null, target, conn);
+      if ('text' in conn) {
+        this.deps.log.log('warn', 'delivery.requiretls.refused', { queue: q.nextHopDomain, connector: connector.name, target: `${target.host} [${target.address}]:${target.port}`, stage: conn.stage, error: conn.text });
+        if (conn.kind === 'permanent') refused ??= { text: conn.text, target };
+        else unreachable ??= conn.text;
+        continue;
+      }
+      try {
+        return { outcomes: await conn.send(message), target };
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    }
+    if (unreachable !== null || !refused) return all('transient', unreachable ?? '451 4.4.0 REQUIRETLS: delivery stopped before a host was tried');
+    return all('permanent', refused.text, refused.target);
   }
 
   // ---- next hop ----
@@ -685,7 +730,8 @@ export class DeliveryService {
     try {
       body = this.deps.buildDsn({
         kind, reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
-        original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
+        // RFC 8689 §5: the NDR of a REQUIRETLS message returns its header only (as RET=HDRS), since the NDR itself may travel in clear.
+        original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.requireTls ? { ret: 'HDRS' as const } : e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
         recipients, maxAttachBytes: this.dsnMaxAttach(e.sender, config), now, messageId: dsnId,
       });
     } catch (err) {

@@ -62,3 +62,14 @@ export function outboundPolicy(c: SendConnectorConfig, inputs: PolicyInputs): Ou
     maxMessagesPerConnection: c.maxMessagesPerConnection,
   };
 }
+
+/**
+ * The policy of a connection that carries messages with REQUIRETLS (RFC 8689 §4.2.1), derived from
+ * the connector's: STARTTLS required whatever IgnoreSTARTTLS or RequireTLS say (the sender's
+ * demand outranks the connector's opportunism), no plaintext fallback, and the checks of
+ * smtp/outbound/require-tls.ts (trusted chain, the host's name, REQUIRETLS offered) on top of the
+ * connector's own TlsAuthLevel, which still applies.
+ */
+export function requireTlsPolicy(policy: OutboundPolicy): OutboundPolicy {
+  return { ...policy, tls: 'required', requireTlsMessages: true };
+}

@@ -290,7 +290,7 @@ export class InboundSession extends EventEmitter {
     this.protocol('<', /^AUTH\s+\S+\s+\S/i.test(line) ? line.replace(/^(AUTH\s+\S+)\s.*$/is, '$1 <authentication information>') : line);
     const parsed = parseCommand(line, {
       requireEhloDomain: this.connector.requireEhloDomain, size: this.connector.sizeMode !== 'Disabled', dsn: this.connector.dsn,
-      eightBitMime: this.connector.eightBitMime, binaryMime: this.connector.binaryMime, smtpUtf8: true,
+      eightBitMime: this.connector.eightBitMime, binaryMime: this.connector.binaryMime, smtpUtf8: true, requireTls: this.state.tlsActive,
     });
     if ('http' in parsed) {
       this.log.log('warn', 'smtp.in.http-request', { line: line.slice(0, 100) });
@@ -904,6 +904,7 @@ export class InboundSession extends EventEmitter {
     const envelope: Envelope = {
       sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
       ...(tx.params.ret && { ret: tx.params.ret }), ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
+      ...(tx.params.requireTls && { requireTls: true }),
       connector: this.connector.identity, principal: describePrincipal(this.principal),
       ...(this.principal.kind === 'user' && { authenticatedAs: this.principal.name }),
       clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,

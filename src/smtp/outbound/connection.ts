@@ -17,7 +17,11 @@
 //    reply handlers (`_responseActions`, the other internal member touched);
 //  - "STARTTLS required" is checked after the session is set up and before AUTH, so no STARTTLS
 //    command goes to a peer that did not offer it and no credential is ever sent in that case;
-//  - after a failed transaction the session is reset with RSET (nodemailer leaves it open).
+//  - after a failed transaction the session is reset with RSET (nodemailer leaves it open);
+//  - REQUIRETLS (RFC 8689): a connection opened with requireTlsMessages is usable only when TLS,
+//    the certificate chain and name and the peer's REQUIRETLS all check out (require-tls.ts); a
+//    failure there is permanent for the message. MAIL FROM of a REQUIRETLS message carries the
+//    REQUIRETLS option, and such a message never goes over a connection opened without those checks.
 //
 // Content rules (decided here, see classify.ts for the texts):
 //  - SMTPUTF8 (UTF-8 headers or addresses) to a peer without SMTPUTF8: refused, permanent. No
@@ -63,6 +67,7 @@ import {
   type Endpoint,
 } from './classify.js';
 import { credentialNeedsProof, credentialRefusal, peerIdentity, type PeerIdentity } from './peer-trust.js';
+import { requireTlsNoTlsText, requireTlsRefusal } from './require-tls.js';
 
 export interface OutboundTarget {
   /** Name used for SNI, certificate identity checks and logs. */
@@ -101,6 +106,12 @@ export interface OutboundPolicy {
   maxMessagesPerConnection: number;
   /** Send connector ProtocolLoggingLevel Verbose: each command ('>', credentials redacted) and reply ('<'). */
   protocolLog?: (event: '>' | '<', data: string) => void;
+  /**
+   * A connection for messages with REQUIRETLS (RFC 8689): usable only after STARTTLS, a chain that
+   * verifies against the trusted certificates, a certificate carrying target.host and REQUIRETLS in
+   * the EHLO reply; otherwise open() fails permanently (stage 'tls') and says which check failed.
+   */
+  requireTlsMessages?: boolean;
 }
 
 export interface OutboundMessage {
@@ -111,6 +122,8 @@ export interface OutboundMessage {
   body: Buffer;
   smtputf8: boolean;
   bodyType: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  /** REQUIRETLS (RFC 8689): sent only over a requireTlsMessages connection, with MAIL FROM ... REQUIRETLS. */
+  requireTls?: boolean;
 }
 
 /** reply: the peer's reply on one line, or our own Exchange-style text. */
@@ -309,7 +322,7 @@ function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.Connect
   // The imported certificates count wherever a verdict on the chain is used: the handshake's
   // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
   // logs and Trace-MailFlow say about a peer that receives a credential.
-  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined)
+  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined || policy.requireTlsMessages)
     ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
     : {};
   const client = policy.clientCertificate
@@ -427,7 +440,12 @@ export class OutboundConnection {
     if (!net.isIP(target.address)) throw new TypeError(`OutboundConnection.open: ${target.address} is not an IP address`);
     const first = await attempt(target, policy);
     if (first instanceof OutboundConnection) return first;
+    if (policy.requireTlsMessages && first.stage === 'tls' && first.kind === 'transient' && !first.tls) {
+      // The handshake itself failed (or the certificate was refused during it): no TLS, no REQUIRETLS message.
+      return { kind: 'permanent', stage: 'tls', text: requireTlsNoTlsText(target.host, { address: target.address, port: target.port }, first.text) };
+    }
     if (
+      !policy.requireTlsMessages &&
       first.handshakeFailed &&
       policy.tls === 'opportunistic' &&
       !validatesCertificates(policy) &&
@@ -557,6 +575,12 @@ export class OutboundConnection {
 
     // Checks that need no round trip.
     if (/[\r\n<>]/.test(message.sender)) return all('permanent', '501 5.1.7 Invalid sender address');
+    if (message.requireTls && !this.policy.requireTlsMessages) {
+      return all('transient', '451 4.7.10 REQUIRETLS: the message was not offered to a connection opened without the REQUIRETLS checks; it will be retried');
+    }
+    if (message.requireTls && !this.extensions.has('REQUIRETLS')) {
+      return all('permanent', `550 5.7.30 REQUIRETLS support required: ${this.target.host} [${endpointText(this.endpoint)}] does not offer REQUIRETLS`);
+    }
     const needsUtf8 =
       message.smtputf8 || isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
     if (needsUtf8 && !this.extensions.has('SMTPUTF8')) {
@@ -712,6 +736,7 @@ function mailParameters(message: OutboundMessage, caps: ReadonlyMap<string, stri
     if (message.ret) params.push(`RET=${message.ret}`);
     if (message.envid) params.push(`ENVID=${encodeXtext(message.envid)}`);
   }
+  if (message.requireTls && caps.has('REQUIRETLS')) params.push('REQUIRETLS');
   return params.length ? ' ' + params.join(' ') : '';
 }
 
@@ -862,6 +887,7 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       const helo = [...wire.exchanges].reverse().find((x) => /^(EHLO|HELO) /i.test(x.command) && /^2/.test(x.reply));
       const extensions = helo && /^EHLO /i.test(helo.command) ? parseCapabilities(helo.reply) : new Map<string, string>();
 
+      if (policy.requireTlsMessages && !secure) return fail('permanent', requireTlsNoTlsText(target.host, endpoint), 'tls');
       if (requiresTls(policy) && !secure) {
         // Not offered (or refused and the policy said opportunistic): no AUTH, no message.
         return fail('transient', STARTTLS_REQUIRED_TEXT, 'tls');
@@ -881,6 +907,13 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
             identity: peerIdentity(target.host, peer),
           }),
         };
+      }
+      if (policy.requireTlsMessages) {
+        const refused = requireTlsRefusal(target.host, endpoint, {
+          tls: tlsInfo && { ...tlsInfo, names: [...(tlsInfo.certificate?.names ?? []), ...(tlsInfo.certificate?.addresses ?? [])] },
+          extensions,
+        });
+        if (refused) return fail('permanent', refused, 'tls', false, tlsInfo ?? undefined);
       }
       const established = () => {
         wire.trim();

@@ -118,6 +118,19 @@ test('MAIL parameters', () => {
   assert.equal(err(parseCommand('MAIL FROM:<a@b.com>SIZE=1')), Replies.invalidSenderAddress);
 });
 
+test('MAIL REQUIRETLS (RFC 8689): only inside TLS, no value, once', () => {
+  const r = parseCommand('MAIL FROM:<a@b.com> requiretls SIZE=10', { requireTls: true });
+  assert.ok('verb' in r && r.verb === 'MAIL');
+  assert.deepEqual(r.params, { smtpUtf8: false, size: 10, requireTls: true });
+  const plain = parseCommand('MAIL FROM:<a@b.com>', { requireTls: true });
+  assert.ok('verb' in plain && plain.verb === 'MAIL' && plain.params.requireTls === undefined);
+  assert.equal(err(parseCommand('MAIL FROM:<a@b.com> REQUIRETLS', { requireTls: false })), Replies.requireTlsNeedsTls);
+  assert.match(Replies.requireTlsNeedsTls.lines.join(' '), /REQUIRETLS needs a TLS session/);
+  assert.equal(Replies.requireTlsNeedsTls.code, 530);
+  assert.equal(err(parseCommand('MAIL FROM:<a@b.com> REQUIRETLS=YES', { requireTls: true })), Replies.invalidArguments);
+  assert.equal(err(parseCommand('MAIL FROM:<a@b.com> REQUIRETLS REQUIRETLS', { requireTls: true })), Replies.invalidArguments);
+});
+
 test('RCPT parameters: NOTIFY and ORCPT', () => {
   const r = parseCommand('RCPT TO:<a@b.com> NOTIFY=success,FAILURE ORCPT=rfc822;a+2Bx@b.com');
   assert.ok('verb' in r && r.verb === 'RCPT');

@@ -57,6 +57,12 @@ test('STARTTLS disappears under TLS; AUTH with requireTlsForAuth only under TLS'
   assert.deepEqual(offeredAuthMechanisms({ authMechanisms: ['LOGIN'], requireTlsForAuth: true, tlsActive: false }), []);
 });
 
+test('REQUIRETLS (RFC 8689) is advertised only inside TLS, last', () => {
+  assert.doesNotMatch(text({}), /REQUIRETLS/);
+  assert.match(text({ tlsActive: true }), /\r\n250-SMTPUTF8\r\n250 REQUIRETLS\r\n$/);
+  assert.doesNotMatch(text({ tlsActive: true, requireTls: false }), /REQUIRETLS/);
+});
+
 test('BINARYMIME only with CHUNKING; everything off leaves the first line', () => {
   assert.doesNotMatch(text({ chunking: false }), /BINARYMIME|CHUNKING/);
   assert.equal(

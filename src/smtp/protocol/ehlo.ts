@@ -4,12 +4,13 @@
 // keyword per line in Exchange's fixed order (spec exchange-operations.md
 // §5.2), each only when enabled:
 //   SIZE [n], PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS, AUTH <mechs>,
-//   8BITMIME, BINARYMIME, CHUNKING, SMTPUTF8
+//   8BITMIME, BINARYMIME, CHUNKING, SMTPUTF8, then REQUIRETLS (RFC 8689, not an Exchange keyword)
 // Invariants:
 // - STARTTLS is not advertised once TLS is active (RFC 3207 §4.2);
 // - AUTH lists our mechanisms in the order LOGIN PLAIN; with
 //   requireTlsForAuth (BasicAuthRequireTLS) and no TLS yet, AUTH is absent;
 // - BINARYMIME only together with CHUNKING (RFC 3030 §3);
+// - REQUIRETLS only once TLS is active (RFC 8689 §3: the option is valid only inside TLS);
 // - the EHLO reply carries no enhanced status code.
 // HELO (RFC 5321 §4.1.1.1) gets the single line "250 <Fqdn> Hello [<ip>]".
 
@@ -43,6 +44,8 @@ export interface EhloOptions {
   readonly binaryMime: boolean;
   readonly chunking: boolean;
   readonly smtpUtf8: boolean;
+  /** REQUIRETLS is offered (advertised only while TLS is active); absent: true. */
+  readonly requireTls?: boolean;
 }
 
 /** The AUTH mechanisms advertised (and accepted) in the current TLS state. */
@@ -68,6 +71,7 @@ export function ehloKeywords(options: EhloOptions): string[] {
   if (options.binaryMime && options.chunking) k.push('BINARYMIME');
   if (options.chunking) k.push('CHUNKING');
   if (options.smtpUtf8) k.push('SMTPUTF8');
+  if (options.tlsActive && options.requireTls !== false) k.push('REQUIRETLS');
   return k;
 }
 

@@ -3,7 +3,8 @@
 //
 // MAIL: SIZE=n (RFC 1870), BODY=7BIT|8BITMIME|BINARYMIME (RFC 6152, RFC 3030),
 //       SMTPUTF8 (RFC 6531), RET=FULL|HDRS and ENVID=xtext (RFC 3461 §4.3-4.4),
-//       AUTH=xtext|<> (RFC 4954 §5).
+//       AUTH=xtext|<> (RFC 4954 §5), REQUIRETLS (RFC 8689 §3, no value; advertised,
+//       and so accepted, only inside TLS: elsewhere 530 5.7.10).
 // RCPT: NOTIFY=NEVER | SUCCESS,FAILURE,DELAY (RFC 3461 §4.1),
 //       ORCPT=addr-type;xtext (RFC 3461 §4.2).
 // Invariants: keywords are case-insensitive; a keyword given twice, a value
@@ -28,6 +29,8 @@ export interface MailParams {
   readonly envid?: string;
   /** AUTH= mailbox, xtext-decoded; null for "AUTH=<>". */
   readonly auth?: string | null;
+  /** REQUIRETLS (RFC 8689): the message may travel on only over validated TLS to hops that support it. */
+  readonly requireTls?: boolean;
 }
 
 export interface RcptParams {
@@ -44,6 +47,8 @@ export interface ParamOptions {
   readonly eightBitMime?: boolean;
   readonly binaryMime?: boolean;
   readonly smtpUtf8?: boolean;
+  /** REQUIRETLS is advertised (the session is inside TLS). */
+  readonly requireTls?: boolean;
 }
 
 export type ParamsResult<T> = { readonly params: T } | { readonly error: SmtpReply };
@@ -110,8 +115,15 @@ export function parseMailParams(rest: string, options: ParamOptions = {}): Param
   let ret: 'FULL' | 'HDRS' | undefined;
   let envid: string | undefined;
   let auth: string | null | undefined;
+  let requireTls = false;
   for (const { keyword, value } of raw) {
     switch (keyword) {
+      case 'REQUIRETLS':
+        // RFC 8689 §3: only in a session that is itself protected by TLS.
+        if (options.requireTls === false) return { error: Replies.requireTlsNeedsTls };
+        if (value !== undefined) return { error: Replies.invalidArguments };
+        requireTls = true;
+        break;
       case 'SIZE':
         // XXX: with SizeEnabled Disabled we refuse SIZE= as not advertised;
         // whether Exchange ignores it instead is unconfirmed.
@@ -168,6 +180,7 @@ export function parseMailParams(rest: string, options: ParamOptions = {}): Param
     ...(ret !== undefined && { ret }),
     ...(envid !== undefined && { envid }),
     ...(auth !== undefined && { auth }),
+    ...(requireTls && { requireTls }),
   };
   return { params };
 }

@@ -105,6 +105,8 @@ export const Replies = Object.freeze({
   tlsInitFailed: e(554, '5.7.3', 'Unable to initialize security subsystem'),
   startTlsRequired: e(451, '5.7.3', 'STARTTLS is required to send mail'),
   mustIssueStartTls: e(530, '5.7.0', 'Must issue a STARTTLS command first'),
+  /** MAIL FROM ... REQUIRETLS outside TLS (RFC 8689 §3; 5.7.10 Encryption needed, RFC 5248). */
+  requireTlsNeedsTls: e(530, '5.7.10', 'REQUIRETLS needs a TLS session; issue STARTTLS first'),
 
   // Permissions and relay
   notAuthenticated: e(530, '5.7.1', 'Client was not authenticated'),
