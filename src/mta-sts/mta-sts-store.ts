@@ -94,7 +94,7 @@ export class MtaStsStore {
         result_type TEXT NOT NULL, receiving_mx TEXT NOT NULL, receiving_ip TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (day, policy_domain, policy_type, policy_string, mx_host, result_type, receiving_mx, receiving_ip, reason));
       CREATE TABLE IF NOT EXISTS tls_report_sent (
-        report_id TEXT PRIMARY KEY, policy_domain TEXT NOT NULL, day TEXT NOT NULL, sent_at INTEGER NOT NULL, rua TEXT NOT NULL);
+        report_id TEXT PRIMARY KEY, policy_domain TEXT NOT NULL, day TEXT NOT NULL, sent_at INTEGER NOT NULL, rua TEXT NOT NULL, end_at INTEGER NOT NULL);
     `);
   }
 
@@ -144,10 +144,16 @@ export class MtaStsStore {
   }
 
   /** Removes the counts of one domain and day (reported, or nobody to report them to) and notes the report. */
-  claim(day: string, policyDomain: string, sent: { reportId: string; rua: string; at: number } | null): void {
+  claim(day: string, policyDomain: string, sent: { reportId: string; rua: string; at: number; end: number } | null): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM tls_session_count WHERE day = ? AND policy_domain = ?').run(day, policyDomain);
-      if (sent) this.db.prepare('INSERT OR REPLACE INTO tls_report_sent VALUES (?, ?, ?, ?, ?)').run(sent.reportId, policyDomain, day, sent.at, sent.rua);
+      if (sent) this.db.prepare('INSERT OR REPLACE INTO tls_report_sent VALUES (?, ?, ?, ?, ?, ?)').run(sent.reportId, policyDomain, day, sent.at, sent.rua, sent.end);
     })();
+  }
+
+  /** Where the last report of a domain for a day ended (a report sent before the day was over), or null. */
+  reportedUntil(day: string, policyDomain: string): number | null {
+    const row = this.db.prepare('SELECT MAX(end_at) AS e FROM tls_report_sent WHERE day = ? AND policy_domain = ?').get(day, policyDomain) as { e: number | null };
+    return row.e;
   }
 }

@@ -60,6 +60,11 @@ describe('TLS report', () => {
     assert.equal(now[0].day, '2026-12-07');
     assert.equal(now[0].endDate.toISOString(), '2026-12-07T08:00:00.000Z');
     assert.equal(store.pending(null).length, 0);
+    // Later the same day: the daily run's report starts where Send-TlsReport's ended.
+    store.record({ at: Date.parse('2026-12-07T09:00:00Z'), ...sts, resultType: null });
+    const rest = await sendTlsReports({ ...ctx, now: Date.parse('2026-12-08T00:05:00Z') }, { includeToday: false });
+    assert.equal(rest[0].startDate.toISOString(), '2026-12-07T08:00:00.000Z');
+    assert.equal(rest[0].endDate.toISOString(), '2026-12-08T00:00:00.000Z');
   });
 
   it('drops the counts of a domain without a reporting address', async () => {

@@ -150,8 +150,10 @@ export async function sendTlsReports(ctx: TlsReportContext, o: { includeToday: b
   const out: SentReport[] = [];
   for (const list of groups.values()) {
     const { day, policyDomain } = list[0];
-    const start = new Date(`${day}T00:00:00Z`);
-    const end = day === today ? new Date(ctx.now) : new Date(start.getTime() + 86_400_000);
+    const dayStart = Date.parse(`${day}T00:00:00Z`);
+    // A report already sent for part of this day (Send-TlsReport): this one covers the rest.
+    const start = new Date(Math.max(dayStart, ctx.store.reportedUntil(day, policyDomain) ?? dayStart));
+    const end = day === today ? new Date(ctx.now) : new Date(dayStart + 86_400_000);
     const successfulSessions = list.filter((r) => r.resultType === null).reduce((n, r) => n + r.count, 0);
     const failedSessions = list.filter((r) => r.resultType !== null).reduce((n, r) => n + r.count, 0);
     const base = { policyDomain, day, startDate: start, endDate: end, successfulSessions, failedSessions };
@@ -183,7 +185,7 @@ export async function sendTlsReports(ctx: TlsReportContext, o: { includeToday: b
       subject: `Report Domain: ${policyDomain} Submitter: ${ctx.fqdn} Report-ID: <${reportId}>`, headerFrom: ctx.postmaster, receivedAt: now,
     };
     const accepted = await ctx.accept(envelope, body);
-    ctx.store.claim(day, policyDomain, { reportId, rua: rua.join(','), at: ctx.now });
+    ctx.store.claim(day, policyDomain, { reportId, rua: rua.join(','), at: ctx.now, end: end.getTime() });
     out.push({ ...base, reportId, recipients: rua, status: 'Queued', internalId: accepted.internalId });
   }
   return out;
