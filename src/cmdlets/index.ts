@@ -42,6 +42,7 @@ import { exportCertificateCommands } from './export-exchange-certificate.js';
 import { redirectMessageCommands } from './redirect-message.js';
 import { setExchangeServerCommands } from './set-exchange-server.js';
 import { powerShellVirtualDirectoryCommands, powerShellVirtualDirectoryViews } from './powershell-virtual-directory.js';
+import { tlsReportCommands, tlsReportViews } from './tls-report.js';
 
 export function serverCommands(ctx: ServerContext): CommandSpec[] {
   registerValueTypes();
@@ -87,6 +88,7 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...attachmentFilterEntryCommands(ctx),
     ...addressRewriteEntryCommands(ctx),
     ...agentLogCommands(ctx),
+    ...tlsReportCommands(ctx),
   ];
 }
 
@@ -113,6 +115,7 @@ export const serverViews: ObjectView[] = [
   ...attachmentFilterEntryViews,
   ...addressRewriteEntryViews,
   ...agentLogViews,
+  ...tlsReportViews,
   ...queueDigestViews,
   ...messageViews,
   ...testMailflowViews,

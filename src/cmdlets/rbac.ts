@@ -50,6 +50,7 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   queue: 'Transport Queues',
   queuedigest: 'Transport Queues',
   message: 'Transport Queues',
+  tlsreport: 'Transport Queues',
   mailboxdatabase: 'Databases',
   mailflow: 'Monitoring',
   // the Edge's anti-spam agents

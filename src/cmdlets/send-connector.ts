@@ -66,6 +66,7 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
       values.Usage = usage;
       if (ctx.role === 'Mailbox') values.SourceTransportServers = [ctx.name];
       applyParameters(schema, values, args, 'new', ctx, defaults);
+      mtaStsFollowsRouting(values, args);
       resolveSourceServers(values, ctx);
       throwIfProblems(validateSendConnector(values, { role: ctx.role }));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating Send connector'))) return [];
@@ -82,12 +83,25 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Changes a Send connector.',
       parameters: schemaParameters(schema, 'set'),
       defaults: (obj) => defaultContext(ctx, String(obj.values.Usage ?? 'Custom')),
-      prepare: (values) => resolveSourceServers(values, ctx),
+      prepare: (values, args) => {
+        mtaStsFollowsRouting(values, args);
+        resolveSourceServers(values, ctx);
+      },
       validate: (values) => validateSendConnector(values, { role: ctx.role }),
     }),
     getCommand(ctx, { schema, synopsis: 'Lists Send connectors.', extra: (obj) => sendExtras(obj.values) }),
     removeCommand(ctx, schema, 'Removes a Send connector.'),
   ];
+}
+
+/**
+ * MtaStsEnabled (on by default for Internet connectors) applies to DNS routing over STARTTLS only: a
+ * connector set to smart hosts or to IgnoreSTARTTLS without naming MtaStsEnabled turns it off along;
+ * naming -MtaStsEnabled $true there is refused by validateSendConnector.
+ */
+function mtaStsFollowsRouting(values: Record<string, unknown>, args: BoundArguments): void {
+  if (args.has('MtaStsEnabled')) return;
+  if (values.DNSRoutingEnabled === false || values.IgnoreSTARTTLS === true) values.MtaStsEnabled = false;
 }
 
 function sendExtras(values: Record<string, unknown>): Record<string, unknown> {

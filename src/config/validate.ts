@@ -55,6 +55,9 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
   if (v.DomainSecureEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
     problems.push({ property: 'DomainSecureEnabled', message: 'DomainSecureEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (Domain Security connects to the domain\'s own MX servers over TLS).' });
   }
+  if (v.MtaStsEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
+    problems.push({ property: 'MtaStsEnabled', message: 'MtaStsEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (MTA-STS applies to delivery to a domain\'s own MX hosts over STARTTLS). Set -MtaStsEnabled $false.' });
+  }
   if (v.TlsDomain && String(v.TlsAuthLevel ?? '') !== 'DomainValidation') problems.push({ property: 'TlsDomain', message: 'TlsDomain is used only with -TlsAuthLevel DomainValidation.' });
   for (const s of spaces) {
     if (s.isSmtp === false && env.role === 'EdgeTransport') problems.push({ property: 'AddressSpaces', message: `The address space "${s}" is not of type SMTP. Edge Transport servers accept only SMTP address spaces.` });

@@ -21,6 +21,9 @@ import { DeliveryService, type ResolverLike } from './delivery-service.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import type { TransportConfig } from './transport-config.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
+import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
+import { TlsReportSchedule } from './tls-reporting.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
@@ -63,6 +66,21 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     }
     return r;
   };
+  // MTA-STS policies and TLS-RPT counts (mta-sts.db), with the DNS servers delivery uses.
+  const mtaStsStore = new MtaStsStore(server.dataDir);
+  const stsDns = new Map<string, StsDns>();
+  const policies = new StsPolicies({
+    store: mtaStsStore,
+    trustedCertificates: () => trustedCertificates(server.repo),
+    dns: (kind) => {
+      const settings = dnsSettingsFromTransport(o.config().dns, kind);
+      const key = `${kind}|${JSON.stringify(settings)}`;
+      let d = stsDns.get(key);
+      if (!d) stsDns.set(key, (d = new StsDns(settings)));
+      return d;
+    },
+  });
+  const reports = new TlsReportSchedule({ store: mtaStsStore, config: o.config, accept: (envelope, body) => o.store.accept(envelope, body), log: o.log });
   const recipients = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
   const sizes = new MaildirSizes();
   const delivery = new DeliveryService({
@@ -78,6 +96,7 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     clientCertificate: (c, config) => selectSmtpCertificate(server.repo, server.name, c.fqdn ?? config.fqdn, c.tlsCertificateName),
     sendProtocolLog,
     connectivityLog,
+    mtaSts: { lookup: (domain, kind) => policies.lookup(domain, kind), record: (r) => mtaStsStore.record(r) },
     ...(recipients && {
       recipients: (address: string) => recipients.find(address),
       deliverLocal: async (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => {
@@ -105,10 +124,13 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     }),
     log: o.log,
   });
+  reports.start();
   return {
     delivery,
     close: async () => {
+      reports.stop();
       await delivery.stop();
+      mtaStsStore.close();
       await sendProtocolLog.close();
       await connectivityLog.close();
     },

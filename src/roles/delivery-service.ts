@@ -26,6 +26,8 @@ import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, R
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
+import { StsAttempt, type MtaStsHooks } from './mta-sts-delivery.js';
+import type { TlsSessionInfo } from '../smtp/outbound/connection.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
 
@@ -48,7 +50,7 @@ export type { ConnectFailure };
 export interface ConnectionLike {
   readonly usable: boolean;
   /** The TLS session, when the connection is encrypted. */
-  readonly tls?: { protocol: string; cipher: string; authorized: boolean } | null;
+  readonly tls?: { protocol: string; cipher: string; authorized: boolean } | TlsSessionInfo | null;
   send(message: OutgoingMessage): Promise<Outcome[]>;
   close(): Promise<void>;
 }
@@ -84,6 +86,8 @@ export interface DeliveryDeps {
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
   connectivityLog?: ConnectivityLog;
+  /** MTA-STS policies and TLS-RPT counts (Send connectors with MtaStsEnabled). */
+  mtaSts?: MtaStsHooks;
   /** Delivery outcomes per recipient, counted by delivery type and outcome. */
   metrics?: { outcomes: { inc(labels: { delivery_type: string; outcome: string }, n?: number): void } };
   log: Logger;
@@ -319,12 +323,26 @@ export class DeliveryService {
       }
       return;
     }
-    const policy = this.policy(connector, config, q);
+    const sts = await this.mtaSts(q, connector);
+    const screened = sts ? sts.screen(targets) : { targets };
+    if (screened.refusal) {
+      session?.note(screened.refusal);
+      this.retryQueue(q, screened.refusal, config);
+      return;
+    }
+    const policy = sts ? sts.connectionPolicy(this.policy(connector, config, q)) : this.policy(connector, config, q);
     let failure: ConnectFailure | null = null;
-    for (const target of targets) {
+    for (const target of screened.targets) {
       if (this.stopped) return;
       const conn = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
       noteConnection(session, target, conn);
+      const refusal = sts?.check(target, conn) ?? null;
+      if (refusal) {
+        if (!('text' in conn)) await conn.close().catch(() => undefined);
+        session?.note(refusal);
+        failure = { kind: 'transient', text: refusal, stage: 'tls' };
+        continue;
+      }
       if ('text' in conn) {
         failure = conn;
         this.markDown(target.host, config);
@@ -336,7 +354,7 @@ export class DeliveryService {
         }
         continue;
       }
-      await this.sendOver(conn, q, target, policy, config, connector);
+      await this.sendOver(conn, q, target, policy, config, connector, sts);
       return;
     }
     this.retryQueue(q, failure?.text ?? '451 4.4.0 Unable to connect to any target host', config);
@@ -348,7 +366,7 @@ export class DeliveryService {
    * opened while more work waits than the open ones are taking. Each message goes to one
    * connection only. A connection that cannot be (re)opened puts the queue in Retry.
    */
-  private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig, connector: SendConnectorConfig): Promise<void> {
+  private async sendOver(first: ConnectionLike, q: QueueRow, target: Target, policy: Policy, config: TransportConfig, connector: SendConnectorConfig, sts?: StsAttempt | null): Promise<void> {
     const claimed = new Set<number>();
     let buffer: { message: number; recipients: PendingRecipient[] }[] = [];
     let failedText: string | null = null;
@@ -381,9 +399,11 @@ export class DeliveryService {
             await conn?.close().catch(() => undefined);
             const next = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
             noteConnection(this.connectivity.get(q.key) ?? null, target, next);
-            if ('text' in next) {
+            const refusal = sts?.check(target, next) ?? null;
+            if (refusal && !('text' in next)) await next.close().catch(() => undefined);
+            if ('text' in next || refusal) {
               conn = null;
-              failedText ??= next.text;
+              failedText ??= refusal ?? (next as ConnectFailure).text;
               claimed.delete(item.message);
               break;
             }
@@ -564,6 +584,12 @@ export class DeliveryService {
     }
     if (unreachable !== null || !refused) return all('transient', unreachable ?? '451 4.4.0 REQUIRETLS: delivery stopped before a host was tried');
     return all('permanent', refused.text, refused.target);
+  }
+
+  /** MTA-STS for a DNS-routed queue of a connector with MtaStsEnabled (not for an address literal). */
+  private async mtaSts(q: QueueRow, connector: SendConnectorConfig): Promise<StsAttempt | null> {
+    if (!this.deps.mtaSts || !connector.mtaStsEnabled || q.deliveryType !== 'DnsConnectorDelivery' || q.nextHopDomain.startsWith('[')) return null;
+    return StsAttempt.begin(this.deps.mtaSts, q.nextHopDomain.toLowerCase(), connector.useExternalDnsServers ? 'external' : 'internal', this.deps.log, this.now);
   }
 
   // ---- next hop ----

@@ -38,6 +38,8 @@ export interface SendConnectorConfig {
   protocolLogging: boolean;
   /** DomainSecureEnabled: mutual TLS to the domains of TLSSendDomainSecureList. */
   domainSecureEnabled?: boolean;
+  /** MtaStsEnabled: MTA-STS policies and TLS reporting for DNS-routed delivery. */
+  mtaStsEnabled?: boolean;
 }
 
 export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
@@ -72,6 +74,7 @@ export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
     errorPolicies: flagNames(v.ErrorPolicies),
     protocolLogging: String(v.ProtocolLoggingLevel) === 'Verbose',
     domainSecureEnabled: v.DomainSecureEnabled === true,
+    mtaStsEnabled: v.MtaStsEnabled === true && v.DNSRoutingEnabled !== false && v.IgnoreSTARTTLS !== true,
   };
 }
 

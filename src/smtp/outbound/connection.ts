@@ -94,6 +94,8 @@ export interface OutboundPolicy {
   tlsDomain?: string;
   /** PEM CA or peer certificates trusted in addition to the system store. */
   trustedCertificates?: string[];
+  /** MTA-STS: `authorized` judges the chain against trustedCertificates too, even when nothing is enforced at the handshake. */
+  verifyChain?: boolean;
   /** Domain Security (mutual TLS): the certificate this server presents to the peer. */
   clientCertificate?: { certificatePem: string; privateKeyPem: string; chainPem?: string };
   /** Never sent before TLS with BasicAuthRequireTLS; inside TLS only to a proven peer (see tlsAuthLevel). */
@@ -322,7 +324,7 @@ function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.Connect
   // The imported certificates count wherever a verdict on the chain is used: the handshake's
   // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
   // logs and Trace-MailFlow say about a peer that receives a credential.
-  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined || policy.requireTlsMessages)
+  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined || policy.requireTlsMessages || policy.verifyChain === true)
     ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
     : {};
   const client = policy.clientCertificate
