@@ -21,6 +21,7 @@ import { DeliveryService, type ResolverLike } from './delivery-service.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import type { TransportConfig } from './transport-config.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import { DkimOutboundSigner } from '../dkim/outbound.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
@@ -76,6 +77,7 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     trustedCertificates: () => trustedCertificates(server.repo),
     buildDsn,
     clientCertificate: (c, config) => selectSmtpCertificate(server.repo, server.name, c.fqdn ?? config.fqdn, c.tlsCertificateName),
+    dkim: new DkimOutboundSigner((sealed, purpose) => server.repo.openSecret(sealed, purpose)),
     sendProtocolLog,
     connectivityLog,
     ...(recipients && {
