@@ -22,6 +22,7 @@ import { ipListCommands, ipListViews } from './ip-lists.js';
 import { contentFilterPhraseCommands, contentFilterPhraseViews } from './content-filter-phrase.js';
 import { attachmentFilterEntryCommands, attachmentFilterEntryViews } from './attachment-filter-entry.js';
 import { addressRewriteEntryCommands, addressRewriteEntryViews } from './address-rewrite-entry.js';
+import { dkimSigningConfigCommands, dkimSigningConfigViews } from './dkim-signing-config.js';
 import { transportAgentCommands, transportAgentViews } from './transport-agent.js';
 import { queueDigestCommands, queueDigestViews } from './queue-digest.js';
 import { messageCommands, messageViews } from './queue-messages.js';
@@ -87,6 +88,7 @@ function allCommands(ctx: ServerContext): CommandSpec[] {
     ...contentFilterPhraseCommands(ctx),
     ...attachmentFilterEntryCommands(ctx),
     ...addressRewriteEntryCommands(ctx),
+    ...dkimSigningConfigCommands(ctx),
     ...agentLogCommands(ctx),
     ...tlsReportCommands(ctx),
   ];
@@ -114,6 +116,7 @@ export const serverViews: ObjectView[] = [
   ...contentFilterPhraseViews,
   ...attachmentFilterEntryViews,
   ...addressRewriteEntryViews,
+  ...dkimSigningConfigViews,
   ...agentLogViews,
   ...tlsReportViews,
   ...queueDigestViews,

@@ -64,6 +64,7 @@ const NOUN_ROLES: Record<string, ManagementRole> = {
   attachmentfilterentry: 'Transport Hygiene',
   attachmentfilterlistconfig: 'Transport Hygiene',
   addressrewriteentry: 'Transport Hygiene',
+  dkimsigningconfig: 'Transport Hygiene',
   recipientfilterconfig: 'Transport Hygiene',
   senderreputationconfig: 'Transport Hygiene',
   ipblocklistconfig: 'Transport Hygiene',

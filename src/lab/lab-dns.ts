@@ -12,8 +12,8 @@ export interface LabZoneData {
   zones: string[];
   a: Record<string, string>;
   mx: Record<string, { exchange: string; preference: number }[]>;
-  /** TXT records (SPF), one string each. */
-  txt?: Record<string, string[]>;
+  /** TXT records (SPF, DKIM keys): each a string, or a list of strings of at most 255 characters for a longer value. */
+  txt?: Record<string, (string | string[])[]>;
 }
 
 const TTL = 60;
@@ -26,6 +26,11 @@ export class LabDnsServer {
   private tcp?: Server;
 
   constructor(private readonly data: LabZoneData) {}
+
+  /** Serves a TXT record from now on (the DKIM keys the servers make once set up). */
+  setTxt(name: string, records: (string | string[])[]): void {
+    this.data.txt = { ...this.data.txt, [name]: records };
+  }
 
   /** Answers one query packet. */
   answer(query: Buffer): Buffer {
@@ -103,6 +108,6 @@ export function dnsmasqArguments(data: LabZoneData, address: string, port: numbe
     ...data.zones.map((z) => `--local=/${z}/`),
     ...Object.entries(data.a).map(([name, a]) => `--host-record=${name},${a}`),
     ...Object.entries(data.mx).flatMap(([domain, list]) => list.map((m) => `--mx-host=${domain},${m.exchange},${m.preference}`)),
-    ...Object.entries(data.txt ?? {}).flatMap(([name, list]) => list.map((t) => `--txt-record=${name},${t}`)),
+    ...Object.entries(data.txt ?? {}).flatMap(([name, list]) => list.map((t) => `--txt-record=${name},${Array.isArray(t) ? t.join(',') : t}`)),
   ];
 }

@@ -24,7 +24,7 @@ import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connectio
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, edgeCertificateScript, edgeDefencesScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import { certificateFile, dkimScript, edgeCertificateScript, edgeDefencesScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 import { dovecotInstalled, startDovecot, type RunningDovecot } from './dovecot.js';
 
@@ -146,6 +146,8 @@ export class Lab {
   private readonly plan: LabPlan;
   private dns?: LabDnsServer;
   private dnsmasq?: ChildProcess;
+  /** The DKIM key records the servers made, served by the lab's DNS once known. */
+  private readonly dkimRecords: Record<string, string[]> = {};
   private readonly running: RunningServer[] = [];
   private database?: PgCluster;
   /** MBX01 and MBX02 each run as a user of their own (an organization in PostgreSQL, the lab run as root). */
@@ -240,6 +242,11 @@ export class Lab {
     await this.shell(edge, edgeDefencesScript());
     this.section('FAB01: fabrikam.com\'s mail server on the Internet');
     await this.shell(fabrikam, fabrikamScript(this.plan));
+    this.section('DKIM: EDGE01 signs contoso.com\'s mail to the Internet, FAB01 fabrikam.com\'s; the DNS publishes their keys');
+    await this.shell(edge, dkimScript('contoso.com'));
+    await this.shell(fabrikam, dkimScript('fabrikam.com'));
+    await this.publishDkim(edge, 'contoso.com');
+    await this.publishDkim(fabrikam, 'fabrikam.com');
 
     this.section('Starting the servers');
     for (const s of [edge, mbx1, mbx2, fabrikam]) await this.start(s);
@@ -425,13 +432,30 @@ export class Lab {
     }
   }
 
+  /** Serves the domain's selector1 record, as its server's Get-DkimSigningConfig shows it (dnsmasq is restarted with it). */
+  private async publishDkim(s: LabServer, domain: string): Promise<void> {
+    const r = await run(['shell', '--data', this.dataDir(s)], `(Get-DkimSigningConfig ${domain}).Selector1PublicKey\n`, 120_000, this.runAs(s));
+    const value = r.stdout.trim();
+    if (r.code !== 0 || !/^v=DKIM1; k=\w+; p=[A-Za-z0-9+/=]+$/.test(value)) throw new LabError(`could not read ${domain}'s DKIM key from ${s.name}: ${r.stdout}${r.stderr}`);
+    const name = `selector1._domainkey.${domain}`;
+    this.dkimRecords[name] = value.match(/.{1,255}/g) ?? [];
+    if (this.dns) {
+      this.dns.setTxt(name, [this.dkimRecords[name]]);
+    } else if (this.dnsmasq) {
+      await stopChild(this.dnsmasq, 5_000);
+      this.dnsmasq = undefined;
+      await this.startDns();
+    }
+    this.say(`The Internet's DNS now serves ${name} TXT "${value.slice(0, 40)}...".`);
+  }
+
   private async startDns(): Promise<void> {
     if (this.o.dns === 'builtin') {
-      this.dns = new LabDnsServer(zoneData());
+      this.dns = new LabDnsServer(zoneData(this.dkimRecords));
       await this.dns.listen(ADDRESSES.dns, this.plan.dnsPort);
       return;
     }
-    const child = spawn('dnsmasq', dnsmasqArguments(zoneData(), ADDRESSES.dns, this.plan.dnsPort), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('dnsmasq', dnsmasqArguments(zoneData(this.dkimRecords), ADDRESSES.dns, this.plan.dnsPort), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const failed = await new Promise<string | null>((resolve) => {

@@ -89,7 +89,8 @@ export function labPlan(dir: string, portBase: number, orgStore: LabOrgStore = '
   };
 }
 
-export function zoneData(): LabZoneData {
+/** `dkim`: the DKIM key records the servers made (name -> the value in strings of at most 255 characters). */
+export function zoneData(dkim: Record<string, string[]> = {}): LabZoneData {
   return {
     zones: ['contoso.com', 'contoso.net', 'fabrikam.com', 'tailspintoys.com'],
     a: {
@@ -107,8 +108,19 @@ export function zoneData(): LabZoneData {
       'tailspintoys.com': [{ exchange: 'mail.tailspintoys.com', preference: 10 }],
     },
     // fabrikam.com sends from its mail server only: the Edge's Sender ID agent finds Pass.
-    txt: { 'fabrikam.com': [`v=spf1 ip4:${ADDRESSES.fabrikam} -all`] },
+    txt: { 'fabrikam.com': [`v=spf1 ip4:${ADDRESSES.fabrikam} -all`], ...Object.fromEntries(Object.entries(dkim).map(([name, strings]) => [name, [strings]])) },
   };
+}
+
+/**
+ * DKIM signing of a domain's mail to the Internet (New-DkimSigningConfig): the key is made here;
+ * the lab's DNS then serves the record Selector1TxtRecord shows (see Lab.publishDkim).
+ */
+export function dkimScript(domain: string): ScriptLine[] {
+  return [
+    `New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true | Format-List Domain,Enabled,Status,KeyType,Selector1KeySize`,
+    `Get-DkimSigningConfig ${domain} | Format-List Selector1TxtRecord`,
+  ].map((text) => ({ text }));
 }
 
 /** The seed's addresses (and, with a port base, its port 25) mapped to the lab's. */

@@ -24,6 +24,7 @@ import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
 import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
 import { TlsReportSchedule } from './tls-reporting.js';
+import { DkimOutboundSigner } from '../dkim/outbound.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
@@ -94,6 +95,7 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     trustedCertificates: () => trustedCertificates(server.repo),
     buildDsn,
     clientCertificate: (c, config) => selectSmtpCertificate(server.repo, server.name, c.fqdn ?? config.fqdn, c.tlsCertificateName),
+    dkim: new DkimOutboundSigner((sealed, purpose) => server.repo.openSecret(sealed, purpose)),
     sendProtocolLog,
     connectivityLog,
     mtaSts: { lookup: (domain, kind) => policies.lookup(domain, kind), record: (r) => mtaStsStore.record(r) },

@@ -28,6 +28,7 @@ import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
 import { StsAttempt, type MtaStsHooks } from './mta-sts-delivery.js';
 import type { TlsSessionInfo } from '../smtp/outbound/connection.js';
+import type { DkimOutboundSigner } from '../dkim/outbound.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
 
@@ -83,6 +84,8 @@ export interface DeliveryDeps {
   recipients?: (address: string) => RecipientInfo | null;
   /** Mailbox servers: delivery of one message into one local mailbox (Maildir). */
   deliverLocal?: (address: string, message: Buffer, envelope: { returnPath: string; deliveredTo: string }) => Promise<void>;
+  /** DKIM signing of mail leaving for the Internet (New-DkimSigningConfig). */
+  dkim?: DkimOutboundSigner;
   /** The Send protocol log (connectors with ProtocolLoggingLevel Verbose). */
   sendProtocolLog?: ProtocolLog;
   connectivityLog?: ConnectivityLog;
@@ -436,7 +439,16 @@ export class DeliveryService {
     const e = message.envelope;
     this.deps.state.markInFlight(messageId);
     // Organization headers go only to Internal connectors (and other servers of the organization).
-    const wire = connector.usage === 'Internal' ? body : firewallForSend(body, { organization: true, routing: connector.usage === 'Custom' });
+    let wire = connector.usage === 'Internal' ? body : firewallForSend(body, { organization: true, routing: connector.usage === 'Custom' });
+    // DKIM: signed last, over the exact bytes sent. A key that cannot sign is logged and the message goes unsigned.
+    const dkimRule = this.deps.dkim?.ruleFor(config.dkim ?? [], connector, wire);
+    if (dkimRule) {
+      try {
+        wire = await this.deps.dkim!.sign(dkimRule, wire);
+      } catch (err) {
+        this.deps.log.log('error', 'delivery.dkim.failed', { internalId: messageId, domain: dkimRule.domain, selector: dkimRule.selector, error: (err as Error).message, action: `check the domain's key: Get-DkimSigningConfig ${dkimRule.domain} | Format-List; Rotate-DkimSigningConfig ${dkimRule.domain} makes a new one` });
+      }
+    }
     let outcomes: Outcome[];
     // RFC 8689 §4.2.1 binds messages with a return path: a bounce carries no REQUIRETLS demand onward.
     const requireTls = e.requireTls === true && e.sender !== '';

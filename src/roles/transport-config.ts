@@ -21,6 +21,7 @@ import type { StoredCredential } from '../config/model/credential.js';
 import { SmartHost } from '../config/types/index.js';
 import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
 import type { ComponentStateValue } from '../config/model/server-component-state.js';
+import { loadDkimRules, type DkimRule } from '../dkim/outbound.js';
 import { loadHubTransportState, loadOrganizationLimits, loadRemoteDomains, type OrganizationLimits, type RemoteDomainRule } from './organization-settings.js';
 
 export interface ReceiveConnectorConfig {
@@ -135,6 +136,8 @@ export interface TransportConfig {
   redirectTargets: string[];
   /** Set-ExchangeServer -MonitoringGroup: a label on the metrics endpoint. */
   monitoringGroup?: string;
+  /** New-DkimSigningConfig: the domains whose mail leaving for the Internet is DKIM-signed (keys still sealed). */
+  dkim?: DkimRule[];
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -217,7 +220,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
-      organization, remoteDomains: loadRemoteDomains(repo),
+      organization, remoteDomains: loadRemoteDomains(repo), dkim: loadDkimRules(repo),
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../../src/tls/self-signed.js';
 import { formatListRecords } from '../harness/format-list.js';
-import { BIN, gatehouse, scratchDir } from '../harness/gatehouse.js';
+import { BIN, gatehouse, ROOT, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
 import { hasPostfix, startPostfix, type Postfix } from '../harness/postfix.js';
 
@@ -165,6 +165,22 @@ m.logout()`, passwords['alice@contoso.com']], { timeout: 30_000 });
     const fetchedBody = fetched.slice(fetched.indexOf('\r\n\r\n') + 4);
     assert.equal(fetched, stored, 'Dovecot serves the stored message unchanged');
     assert.equal(Buffer.from(fetchedBody, 'latin1').toString('utf8').replace(/(\r\n)+$/, ''), body, 'the body is unchanged (swaks ends it with a CRLF of its own)');
+  });
+
+  it('DKIM: FAB01 signs fabrikam.com\'s mail and EDGE01 contoso.com\'s, verified by dkimpy against the lab\'s DNS', { skip: !existsSync('/usr/lib/python3/dist-packages/dkim') && 'python3-dkim is not installed' }, () => {
+    const verify = (message: string, name: string) => {
+      const file = join(dir.path, `${name}.eml`);
+      writeFileSync(file, message, 'latin1');
+      const r = spawnSync('/usr/bin/python3', [join(ROOT, 'test', 'scripts', 'dkim-verify.py'), '127.53.0.1', '31053', file], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().replace(/ h=.*/, '');
+    };
+    const inbound = maildirMessages(aliceMaildir).find((m) => m.includes('Subject: Hello from the Internet'));
+    assert.ok(inbound, 'the lab\'s message from kim in alice\'s Maildir');
+    assert.equal(verify(inbound, 'dkim-inbound'), 'pass d=fabrikam.com s=selector1 a=rsa-sha256 c=relaxed/relaxed');
+    const outbound = maildirMessages(kimMaildir).find((m) => m.includes('Subject: Hello from Contoso'));
+    assert.ok(outbound, 'the lab\'s message to kim in kim\'s Maildir');
+    assert.equal(verify(outbound, 'dkim-outbound'), 'pass d=contoso.com s=selector1 a=rsa-sha256 c=relaxed/relaxed');
   });
 
   it('serves the mailboxes over IMAP and POP3 with the mailbox passwords: curl as the lab prints it, poplib, a wrong password refused', { skip: process.getuid?.() !== 0 && 'the lab runs Dovecot as root only' }, () => {
