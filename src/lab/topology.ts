@@ -107,8 +107,9 @@ export function zoneData(dkim: Record<string, string[]> = {}): LabZoneData {
       'fabrikam.com': [{ exchange: 'mail.fabrikam.com', preference: 10 }],
       'tailspintoys.com': [{ exchange: 'mail.tailspintoys.com', preference: 10 }],
     },
-    // fabrikam.com sends from its mail server only: the Edge's Sender ID agent finds Pass.
-    txt: { 'fabrikam.com': [`v=spf1 ip4:${ADDRESSES.fabrikam} -all`], ...Object.fromEntries(Object.entries(dkim).map(([name, strings]) => [name, [strings]])) },
+    // fabrikam.com sends from its mail server only: the Edge's Sender ID agent finds Pass; its DMARC
+    // policy asks receivers to refuse mail that neither SPF nor DKIM ties to fabrikam.com.
+    txt: { 'fabrikam.com': [`v=spf1 ip4:${ADDRESSES.fabrikam} -all`], '_dmarc.fabrikam.com': ['v=DMARC1; p=reject'], ...Object.fromEntries(Object.entries(dkim).map(([name, strings]) => [name, [strings]])) },
   };
 }
 

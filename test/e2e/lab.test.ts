@@ -47,6 +47,8 @@ describe('gatehouse lab --once', () => {
     // The Edge's agents are on: Sender ID finds fabrikam.com's SPF record, the content filter scores the message.
     assert.match(r.stdout, /The Edge's anti-spam agents stamped it \(in alice's mailbox\): .*Received-SPF: pass \(edge01\.contoso\.net: domain of kim@fabrikam\.com designates 127\.20\.1\.1 as permitted sender\)/);
     assert.match(r.stdout, /The Edge's anti-spam agents stamped it .*X-MS-Exchange-Organization-SCL: 0/);
+    // FAB01 signed kim's message (DKIM), and the Edge verified it and fabrikam.com's DMARC policy.
+    assert.match(r.stdout, /The Edge's anti-spam agents stamped it \(in alice's mailbox\): Authentication-Results: edge01\.contoso\.net; spf=pass [^|]*dkim=pass header\.i=@fabrikam\.com header\.s=selector1 [^|]*dmarc=pass [^|]*header\.from=fabrikam\.com/);
     // The third message, to an address nobody has: refused by the Edge's Recipient Filter, which asked the Mailbox servers.
     assert.match(r.stdout, /Internet -> nobody: kim@fabrikam\.com -> nobody@contoso\.com REFUSED by the Edge at RCPT TO; FAB01 bounced it to kim/);
     assert.match(r.stdout, /EventId +: FAIL\nSource +: SMTP\nRecipientStatus : \{550 5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup\}/);
