@@ -31,11 +31,17 @@ const EXAMPLES: Record<string, { code: string; remarks: string }[]> = {
   IPBlockListProvidersConfig: [{ code: 'Set-IPBlockListProvidersConfig -BypassedRecipients postmaster@contoso.com', remarks: 'postmaster@contoso.com still gets mail from clients a DNS block list names.' }],
 };
 
+/** An agent as a sentence names it: "the sender filter", "the DMARC agent". */
+function agentName(agent: string): string {
+  const base = agent.replace(/ Agent$/, '');
+  return base === base.toUpperCase() ? `${base} agent` : base.toLowerCase();
+}
+
 export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
   return ANTISPAM_CONFIGS.flatMap(({ schema, name, agent }): CommandSpec[] => [
     {
       name: `Get-${name}`,
-      synopsis: `Shows the settings of the ${agent.replace(/ Agent$/, '').toLowerCase()} (${schema.label}).`,
+      synopsis: `Shows the settings of the ${agentName(agent)} (${schema.label}).`,
       parameters: [],
       examples: [{ code: `Get-${name} | Format-List`, remarks: 'Every setting, with Exchange\'s defaults until one is changed.' }],
       invoke: () => {
@@ -46,7 +52,7 @@ export function antispamConfigCommands(ctx: ServerContext): CommandSpec[] {
     },
     {
       name: `Set-${name}`,
-      synopsis: `Changes the settings of the ${agent.replace(/ Agent$/, '').toLowerCase()}; the running Edge applies them at once.`,
+      synopsis: `Changes the settings of the ${agentName(agent)}; the running Edge applies them at once.`,
       parameters: schemaParameters(schema, 'set'),
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
