@@ -8,6 +8,7 @@
 import { activeSelector, dkimSigningConfigSchema } from '../config/model/dkim-signing-config.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { Repository } from '../store/repository.js';
+import { arcSealPlan, sealArc, type ArcSealPlan } from './arc-seal.js';
 import { fromDomain, signMessage, type DkimSigningKey } from './sign.js';
 
 export interface DkimRule {
@@ -61,13 +62,35 @@ export class DkimOutboundSigner {
   }
 
   async sign(rule: DkimRule, message: Buffer): Promise<Buffer> {
+    const key: DkimSigningKey = { domain: rule.domain, selector: rule.selector, privateKeyPem: this.privateKey(rule), canonicalization: rule.canonicalization };
+    return signMessage(message, key);
+  }
+
+  /**
+   * ARC sealing (arc-seal.ts) of a message leaving for the Internet over this connector: null when
+   * there is nothing to seal (not to the Internet, or no Authentication-Results of `ownIds`);
+   * else the plan and the rule of `sealDomain` (the default accepted domain), null when that
+   * domain has no enabled DkimSigningConfig.
+   */
+  arcFor(rules: readonly DkimRule[], sealDomain: string | null, ownIds: readonly string[], connector: SendConnectorConfig, message: Buffer): { plan: ArcSealPlan; rule: DkimRule | null } | null {
+    if (!signsOver(connector)) return null;
+    const plan = arcSealPlan(message, ownIds);
+    if (!plan) return null;
+    const rule = sealDomain ? rules.find((r) => r.domain === sealDomain.toLowerCase() && r.enabled) ?? null : null;
+    return { plan, rule };
+  }
+
+  async seal(rule: DkimRule, plan: Extract<ArcSealPlan, { seal: true }>, message: Buffer): Promise<Buffer> {
+    return sealArc(message, { domain: rule.domain, selector: rule.selector, privateKeyPem: this.privateKey(rule) }, plan);
+  }
+
+  private privateKey(rule: DkimRule): string {
     let pem = this.opened.get(rule.sealedKey);
     if (pem === undefined) {
       pem = this.open(rule.sealedKey, rule.purpose);
       if (this.opened.size > 1000) this.opened.clear();
       this.opened.set(rule.sealedKey, pem);
     }
-    const key: DkimSigningKey = { domain: rule.domain, selector: rule.selector, privateKeyPem: pem, canonicalization: rule.canonicalization };
-    return signMessage(message, key);
+    return pem;
   }
 }

@@ -429,6 +429,27 @@ export class DeliveryService {
     else this.deps.state.setQueue(q.key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
   }
 
+  private async arcSeal(messageId: number, arc: NonNullable<ReturnType<DkimOutboundSigner['arcFor']>>, wire: Buffer, config: TransportConfig): Promise<Buffer> {
+    const { plan, rule } = arc;
+    const domain = config.arcSealDomain ?? '(no default accepted domain)';
+    if (!plan.seal) {
+      this.deps.log.log('info', 'delivery.arc.not-sealed', { internalId: messageId, reason: plan.reason });
+      return wire;
+    }
+    if (!rule) {
+      this.deps.log.log('info', 'delivery.arc.no-key', { internalId: messageId, domain, action: `to ARC-seal mail from the Internet that is forwarded out: New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true (the default accepted domain's key seals)` });
+      return wire;
+    }
+    try {
+      const sealed = await this.deps.dkim!.seal(rule, plan, wire);
+      this.deps.log.log('info', 'delivery.arc.sealed', { internalId: messageId, domain: rule.domain, selector: rule.selector, instance: plan.instance, cv: plan.cv });
+      return sealed;
+    } catch (err) {
+      this.deps.log.log('error', 'delivery.arc.failed', { internalId: messageId, domain: rule.domain, selector: rule.selector, error: (err as Error).message, action: `ARC needs an RSA key: Rotate-DkimSigningConfig ${rule.domain} -KeyType RSA -KeySize 2048, or check Get-DkimSigningConfig ${rule.domain} | Format-List` });
+      return wire;
+    }
+  }
+
   /** Open SMTP connections of all queues (MaxOutboundConnections). */
   private outboundConnections = 0;
 
@@ -449,6 +470,9 @@ export class DeliveryService {
         this.deps.log.log('error', 'delivery.dkim.failed', { internalId: messageId, domain: dkimRule.domain, selector: dkimRule.selector, error: (err as Error).message, action: `check the domain's key: Get-DkimSigningConfig ${dkimRule.domain} | Format-List; Rotate-DkimSigningConfig ${dkimRule.domain} makes a new one` });
       }
     }
+    // ARC (RFC 8617): mail from the Internet leaving again is sealed after the DKIM signature.
+    const arc = this.deps.dkim?.arcFor(config.dkim ?? [], config.arcSealDomain ?? null, [config.fqdn, ...config.receiveConnectors.map((c) => c.fqdn)], connector, wire);
+    if (arc) wire = await this.arcSeal(messageId, arc, wire, config);
     let outcomes: Outcome[];
     // RFC 8689 §4.2.1 binds messages with a return path: a bounce carries no REQUIRETLS demand onward.
     const requireTls = e.requireTls === true && e.sender !== '';

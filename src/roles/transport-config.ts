@@ -138,6 +138,8 @@ export interface TransportConfig {
   monitoringGroup?: string;
   /** New-DkimSigningConfig: the domains whose mail leaving for the Internet is DKIM-signed (keys still sealed). */
   dkim?: DkimRule[];
+  /** ARC sealing: the domain whose DkimSigningConfig seals (the default accepted domain). */
+  arcSealDomain?: string | null;
 }
 
 const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
@@ -221,6 +223,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
       organization, remoteDomains: loadRemoteDomains(repo), dkim: loadDkimRules(repo),
+      arcSealDomain: defaultDomain ? String(defaultDomain.values.DomainName).replace(/^\*\./, '').toLowerCase() : null,
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {

@@ -25,6 +25,9 @@ describe('processHeader', () => {
     assert.equal(r.forgedAuthenticationResults, 1);
     const trusted = processHeader(input, { ...policy, keepOrganizationHeaders: true }, 'r', () => '<m>');
     assert.ok(trusted.ok && trusted.forgedAuthenticationResults === 0 && trusted.header.toString('utf8').includes('EDGE01.contoso.net; dkim=pass'));
+    const secured = processHeader(input, { ...policy, keepOwnAuthenticationResults: true }, 'r', () => '<m>');
+    assert.ok(secured.ok && secured.forgedAuthenticationResults === 0 && secured.header.toString('utf8').includes('EDGE01.contoso.net; dkim=pass'));
+    assert.ok(!(processHeader(input, { ...policy, keepOrganizationHeaders: true, keepOwnAuthenticationResults: false }, 'r', () => '<m>') as { header: Buffer }).header.toString('utf8').includes('EDGE01.contoso.net; dkim=pass'));
     assert.equal(authservId(' (c) mx.example.com (x); spf=pass'), 'mx.example.com');
     assert.equal(authservId('edge01.contoso.net 1; none'), 'edge01.contoso.net');
   });

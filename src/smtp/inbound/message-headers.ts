@@ -93,6 +93,9 @@ export function parseHeader(header: Uint8Array): HeaderField[] {
 export interface HeaderPolicy {
   keepRoutingHeaders: boolean;
   keepOrganizationHeaders: boolean;
+  /** Authentication-Results naming this server are kept (a peer trusted to vouch for authentication:
+   *  Exchange Servers and Externally Secured sessions, i.e. AcceptAuthenticationFlag); default: keepOrganizationHeaders. */
+  keepOwnAuthenticationResults?: boolean;
   maxHeaderSize: number;
   maxHopCount: number;
   /** 0 = no check. */
@@ -165,7 +168,7 @@ export function processHeader(header: Buffer, policy: HeaderPolicy, received: st
   const kept = fields.filter((f) => {
     if (!policy.keepRoutingHeaders && ROUTING_HEADER.test(f.name)) return false;
     // RFC 8601 §5: results that claim to be this server's, from a peer that is not trusted, are forged.
-    if (!policy.keepOrganizationHeaders && f.name.toLowerCase() === 'authentication-results' && ownIds.includes(authservId(f.value))) {
+    if (!(policy.keepOwnAuthenticationResults ?? policy.keepOrganizationHeaders) && f.name.toLowerCase() === 'authentication-results' && ownIds.includes(authservId(f.value))) {
       forged++;
       return false;
     }

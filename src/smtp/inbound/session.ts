@@ -822,6 +822,8 @@ export class InboundSession extends EventEmitter {
     const verdict = processHeader(content.header, {
       keepRoutingHeaders: this.rights.has('AcceptRoutingHeaders'),
       keepOrganizationHeaders: this.rights.has('AcceptOrganizationHeaders'),
+      // The Edge's own results come back from the Mailbox servers (a group expanded to an outside member): kept for ARC sealing.
+      keepOwnAuthenticationResults: this.rights.has('AcceptAuthenticationFlag'),
       maxHeaderSize: this.connector.maxHeaderSize,
       maxHopCount: this.connector.maxHopCount,
       maxLocalHopCount: this.connector.maxLocalHopCount,
