@@ -346,6 +346,10 @@ export class DeliveryService {
       const targetPolicy = dane ? dane.policy(target.host, policy) : policy;
       const conn = await this.deps.connect(target, this.withProtocolLog(targetPolicy, connector, target));
       noteConnection(session, target, conn);
+      if (!('text' in conn) && conn.tls && 'dane' in conn.tls && conn.tls.dane) {
+        session?.note(`DANE authenticated ${target.host}: ${conn.tls.dane}`);
+        this.deps.log.log('info', 'dane.authenticated', { queue: q.nextHopDomain, host: target.host, target: `${target.address}:${target.port}`, match: conn.tls.dane });
+      }
       const refusal = sts?.check(target, conn) ?? null;
       if (refusal) {
         if (!('text' in conn)) await conn.close().catch(() => undefined);
