@@ -137,6 +137,12 @@ describe('DANE for SMTP (RFC 7672)', { skip: (!hasAiosmtpd() && 'aiosmtpd is not
     const bad = await gatehouse(['shell', '--data', data, '-c', 'Set-SendConnector "To Internet" -DaneEnabled maybe']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout + bad.stderr, /DaneEnabled/);
+    // A smart-host connector gets it off; naming $true there is refused.
+    await sh('New-SendConnector -Name "Via relay" -Usage Internet -AddressSpaces relay.example -DNSRoutingEnabled $false -SmartHosts 127.52.9.9 | Out-Null');
+    assert.match(await sh('Get-SendConnector "Via relay" | Format-List DaneEnabled'), /DaneEnabled\s*:\s*False/);
+    const smart = await gatehouse(['shell', '--data', data, '-c', 'Set-SendConnector "Via relay" -DaneEnabled $true']);
+    assert.notEqual(smart.code, 0);
+    assert.match(smart.stdout + smart.stderr, /DaneEnabled \$true works only with DNSRoutingEnabled \$true and IgnoreSTARTTLS \$false/);
   });
 
   it('DANE-EE: delivers over TLS to a host whose key matches, whatever name and CA its certificate has', async () => {
