@@ -100,6 +100,8 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
  * naming -MtaStsEnabled $true there is refused by validateSendConnector.
  */
 function mtaStsFollowsRouting(values: Record<string, unknown>, args: BoundArguments): void {
+  // DaneEnabled ($true by default) follows the same way.
+  if (!args.has('DaneEnabled') && (values.DNSRoutingEnabled === false || values.IgnoreSTARTTLS === true)) values.DaneEnabled = false;
   if (args.has('MtaStsEnabled')) return;
   if (values.DNSRoutingEnabled === false || values.IgnoreSTARTTLS === true) values.MtaStsEnabled = false;
 }

@@ -55,6 +55,9 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
   if (v.DomainSecureEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
     problems.push({ property: 'DomainSecureEnabled', message: 'DomainSecureEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (Domain Security connects to the domain\'s own MX servers over TLS).' });
   }
+  if (v.DaneEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
+    problems.push({ property: 'DaneEnabled', message: 'DaneEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (DANE applies to delivery to a domain\'s own MX hosts over STARTTLS). Set -DaneEnabled $false.' });
+  }
   if (v.MtaStsEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
     problems.push({ property: 'MtaStsEnabled', message: 'MtaStsEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (MTA-STS applies to delivery to a domain\'s own MX hosts over STARTTLS). Set -MtaStsEnabled $false.' });
   }

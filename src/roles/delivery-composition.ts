@@ -24,6 +24,7 @@ import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
 import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
 import { TlsReportSchedule } from './tls-reporting.js';
+import { DnssecLookup } from '../dns/dnssec-lookup.js';
 import { DkimOutboundSigner } from '../dkim/outbound.js';
 
 /** Figures delivery reports to the service's metrics. */
@@ -98,6 +99,8 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
     dkim: new DkimOutboundSigner((sealed, purpose) => server.repo.openSecret(sealed, purpose)),
     sendProtocolLog,
     connectivityLog,
+    // DANE: DNSSEC-aware queries to the same servers (settings read per attempt, so a change applies at once).
+    dane: (kind) => new DnssecLookup(dnsSettingsFromTransport(o.config().dns, kind)),
     mtaSts: { lookup: (domain, kind) => policies.lookup(domain, kind), record: (r) => mtaStsStore.record(r) },
     ...(recipients && {
       recipients: (address: string) => recipients.find(address),

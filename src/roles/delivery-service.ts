@@ -27,6 +27,8 @@ import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/conn
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
 import { StsAttempt, type MtaStsHooks } from './mta-sts-delivery.js';
+import { DaneAttempt } from './dane-delivery.js';
+import type { SecureLookup } from '../dns/dnssec-lookup.js';
 import type { TlsSessionInfo } from '../smtp/outbound/connection.js';
 import type { DkimOutboundSigner } from '../dkim/outbound.js';
 
@@ -91,6 +93,8 @@ export interface DeliveryDeps {
   connectivityLog?: ConnectivityLog;
   /** MTA-STS policies and TLS-RPT counts (Send connectors with MtaStsEnabled). */
   mtaSts?: MtaStsHooks;
+  /** DNSSEC-aware lookups with the connector's DNS servers, for DANE (Send connectors with DaneEnabled). */
+  dane?: (kind: 'external' | 'internal') => SecureLookup;
   /** Delivery outcomes per recipient, counted by delivery type and outcome. */
   metrics?: { outcomes: { inc(labels: { delivery_type: string; outcome: string }, n?: number): void } };
   log: Logger;
@@ -326,8 +330,10 @@ export class DeliveryService {
       }
       return;
     }
-    const sts = await this.mtaSts(q, connector);
-    const screened = sts ? sts.screen(targets) : { targets };
+    const dane = await this.dane(q, connector, config, targets);
+    // RFC 8461 §2: where DANE applies, MTA-STS does not.
+    const sts = dane?.applies ? null : await this.mtaSts(q, connector);
+    const screened = dane?.applies ? dane.screen(targets) : sts ? sts.screen(targets) : { targets };
     if (screened.refusal) {
       session?.note(screened.refusal);
       this.retryQueue(q, screened.refusal, config);
@@ -337,8 +343,13 @@ export class DeliveryService {
     let failure: ConnectFailure | null = null;
     for (const target of screened.targets) {
       if (this.stopped) return;
-      const conn = await this.deps.connect(target, this.withProtocolLog(policy, connector, target));
+      const targetPolicy = dane ? dane.policy(target.host, policy) : policy;
+      const conn = await this.deps.connect(target, this.withProtocolLog(targetPolicy, connector, target));
       noteConnection(session, target, conn);
+      if (!('text' in conn) && conn.tls && 'dane' in conn.tls && conn.tls.dane) {
+        session?.note(`DANE authenticated ${target.host}: ${conn.tls.dane}`);
+        this.deps.log.log('info', 'dane.authenticated', { queue: q.nextHopDomain, host: target.host, target: `${target.address}:${target.port}`, match: conn.tls.dane });
+      }
       const refusal = sts?.check(target, conn) ?? null;
       if (refusal) {
         if (!('text' in conn)) await conn.close().catch(() => undefined);
@@ -357,7 +368,7 @@ export class DeliveryService {
         }
         continue;
       }
-      await this.sendOver(conn, q, target, policy, config, connector, sts);
+      await this.sendOver(conn, q, target, targetPolicy, config, connector, sts);
       return;
     }
     this.retryQueue(q, failure?.text ?? '451 4.4.0 Unable to connect to any target host', config);
@@ -626,6 +637,12 @@ export class DeliveryService {
   private async mtaSts(q: QueueRow, connector: SendConnectorConfig): Promise<StsAttempt | null> {
     if (!this.deps.mtaSts || !connector.mtaStsEnabled || q.deliveryType !== 'DnsConnectorDelivery' || q.nextHopDomain.startsWith('[')) return null;
     return StsAttempt.begin(this.deps.mtaSts, q.nextHopDomain.toLowerCase(), connector.useExternalDnsServers ? 'external' : 'internal', this.deps.log, this.now);
+  }
+
+  /** DANE for a DNS-routed queue of a connector with DaneEnabled (not for an address literal, not under Domain Security). */
+  private async dane(q: QueueRow, connector: SendConnectorConfig, config: TransportConfig, targets: Target[]): Promise<DaneAttempt | null> {
+    if (!this.deps.dane || !connector.daneEnabled || q.deliveryType !== 'DnsConnectorDelivery' || q.nextHopDomain.startsWith('[') || this.domainSecured(connector, config, q)) return null;
+    return DaneAttempt.begin(this.deps.dane(connector.useExternalDnsServers ? 'external' : 'internal'), q.nextHopDomain, targets, this.deps.log);
   }
 
   // ---- next hop ----

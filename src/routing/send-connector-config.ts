@@ -40,6 +40,8 @@ export interface SendConnectorConfig {
   domainSecureEnabled?: boolean;
   /** MtaStsEnabled: MTA-STS policies and TLS reporting for DNS-routed delivery. */
   mtaStsEnabled?: boolean;
+  /** DaneEnabled: DANE (RFC 7672) for DNS-routed delivery over STARTTLS. */
+  daneEnabled?: boolean;
 }
 
 export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
@@ -75,6 +77,7 @@ export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
     protocolLogging: String(v.ProtocolLoggingLevel) === 'Verbose',
     domainSecureEnabled: v.DomainSecureEnabled === true,
     mtaStsEnabled: v.MtaStsEnabled === true && v.DNSRoutingEnabled !== false && v.IgnoreSTARTTLS !== true,
+    daneEnabled: v.DaneEnabled !== false && v.DNSRoutingEnabled !== false && v.IgnoreSTARTTLS !== true,
   };
 }
 

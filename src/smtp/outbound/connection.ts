@@ -68,6 +68,8 @@ import {
 } from './classify.js';
 import { credentialNeedsProof, credentialRefusal, peerIdentity, type PeerIdentity } from './peer-trust.js';
 import { requireTlsNoTlsText, requireTlsRefusal } from './require-tls.js';
+import { daneRefusalText, daneVerify } from './dane-check.js';
+import type { TlsaRecord } from '../../dns/dane-records.js';
 
 export interface OutboundTarget {
   /** Name used for SNI, certificate identity checks and logs. */
@@ -114,6 +116,12 @@ export interface OutboundPolicy {
    * the EHLO reply; otherwise open() fails permanently (stage 'tls') and says which check failed.
    */
   requireTlsMessages?: boolean;
+  /**
+   * DANE (RFC 7672): the usable TLSA records of target.host. STARTTLS is then mandatory (no
+   * plaintext retry) and the certificate must match a record (dane-check.ts), checked at the
+   * handshake; `names` = the names a DANE-TA certificate may carry (the MX host, the next-hop domain).
+   */
+  dane?: { tlsa: TlsaRecord[]; names: string[] };
 }
 
 export interface OutboundMessage {
@@ -146,6 +154,8 @@ export interface TlsSessionInfo {
   certificate?: { names: string[]; addresses: string[]; subject: string; issuer: string; validTo: string };
   /** Whether the certificate carries target.host (for an IP literal: that address), as tls.checkServerIdentity says. */
   identity?: PeerIdentity;
+  /** DANE: the TLSA record the certificate matched ("DANE-EE 3 1 1 …"). */
+  dane?: string;
 }
 
 export type ConnectFailure = {
@@ -442,6 +452,10 @@ export class OutboundConnection {
     if (!net.isIP(target.address)) throw new TypeError(`OutboundConnection.open: ${target.address} is not an IP address`);
     const first = await attempt(target, policy);
     if (first instanceof OutboundConnection) return first;
+    if (policy.dane && first.stage === 'tls' && !/ DANE /.test(first.text)) {
+      // The handshake failed: no plaintext retry under DANE, and the text says so.
+      return { kind: 'transient', stage: 'tls', text: daneRefusalText(target.host, endpointText({ address: target.address, port: target.port }), `failed the TLS negotiation (${first.text})`) };
+    }
     if (policy.requireTlsMessages && first.stage === 'tls' && first.kind === 'transient' && !first.tls) {
       // The handshake itself failed (or the certificate was refused during it): no TLS, no REQUIRETLS message.
       return { kind: 'permanent', stage: 'tls', text: requireTlsNoTlsText(target.host, { address: target.address, port: target.port }, first.text) };
@@ -890,6 +904,7 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       const extensions = helo && /^EHLO /i.test(helo.command) ? parseCapabilities(helo.reply) : new Map<string, string>();
 
       if (policy.requireTlsMessages && !secure) return fail('permanent', requireTlsNoTlsText(target.host, endpoint), 'tls');
+      if (policy.dane && !secure) return fail('transient', daneRefusalText(target.host, endpointText(endpoint), 'did not offer STARTTLS'), 'tls');
       if (requiresTls(policy) && !secure) {
         // Not offered (or refused and the policy said opportunistic): no AUTH, no message.
         return fail('transient', STARTTLS_REQUIRED_TEXT, 'tls');
@@ -909,6 +924,11 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
             identity: peerIdentity(target.host, peer),
           }),
         };
+      }
+      if (policy.dane && socket instanceof tls.TLSSocket) {
+        const verdict = daneVerify(presentedChain(socket), policy.dane.tlsa, policy.dane.names);
+        if (!verdict.ok) return fail('transient', daneRefusalText(target.host, endpointText(endpoint), verdict.reason), 'tls', false, tlsInfo ?? undefined);
+        if (tlsInfo) tlsInfo.dane = verdict.how;
       }
       if (policy.requireTlsMessages) {
         const refused = requireTlsRefusal(target.host, endpoint, {
@@ -954,6 +974,21 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       });
     });
   });
+}
+
+/** The certificates the peer presented, leaf first, each followed by its issuer (DER). */
+function presentedChain(socket: tls.TLSSocket): Buffer[] {
+  const out: Buffer[] = [];
+  const seen = new Set<string>();
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  for (let i = 0; cert && cert.raw && i < 16; i++) {
+    const key = cert.fingerprint256;
+    if (seen.has(key)) break;
+    seen.add(key);
+    out.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return out;
 }
 
 /** Ends a failed attempt: QUIT when the session is still up, then close, bounded. */
