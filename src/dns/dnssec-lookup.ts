@@ -147,8 +147,12 @@ function udpExchange(server: DnsServer, q: Built, timeoutMs: number): Promise<{ 
         // not a DNS message: keep waiting
       }
     });
-    socket.send(q.buf, server.port, server.address, (err) => {
-      if (err) done(err);
+    // Connected, so that a server that is not there (ICMP port unreachable) fails at once
+    // (ECONNREFUSED) instead of after the timeout, as c-ares does for Node's own resolver.
+    socket.connect(server.port, server.address, () => {
+      socket.send(q.buf, (err) => {
+        if (err) done(err);
+      });
     });
   });
 }
