@@ -89,6 +89,9 @@ describe('LogonWorkstations: logons from listed computers only', () => {
       `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true -LogonWorkstations EDGE01`,
       'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -AuthTarpitInterval 00:00:00`,
+      // Setup binds the Client connector to every address (0.0.0.0:587): it would take port 587 from
+      // the other tests' servers that run meanwhile.
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
       `Set-TransportService MBX01 -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false`,
     ]);
     service = await startService(mbx1);
