@@ -8,13 +8,15 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { readAgentLog } from './harness/agent-log.js';
+import { configApplied } from './harness/config-applied.js';
 
 const EDGE = '127.44.0.1';
 const EDGE_INTERNAL = '127.44.0.2';
@@ -43,28 +45,17 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  /** The store's change the service applied last. */
-  const lastApplied = () => Math.max(0, ...service.lines.filter((l) => l.event === 'config.applied').map((l) => Number(l.changeCounter)));
-  /**
-   * Runs changes, one shell command each, and waits until the service has applied each: a script of
-   * several commands commits several times, and the service may apply the first ones alone.
-   */
+  /** Runs changes, then waits until the service has applied the store's last change. */
   const applied = async (lines: string[]) => {
-    for (const line of lines) {
-      const before = lastApplied();
-      await shell([line]);
-      await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, `config.applied after: ${line}`);
-    }
+    await shell(lines);
+    await configApplied(service, edge, 20_000);
   };
   /** One swaks session up to RCPT TO; its transcript. */
   const swaks = (from: string, sender: string, to: string, server = EDGE) => {
     const r = spawnSync('swaks', ['--server', `${server}:2525`, '--local-interface', from, '--from', sender, '--to', to, '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
     return r.stdout + r.stderr;
   };
-  const agentLog = () => {
-    const folder = join(edge, 'Logs', 'AgentLog');
-    return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
-  };
+  const agentLog = () => readAgentLog(edge);
 
   before(async () => {
     dns = await startDnsmasq(DNS, DNS_PORT, ['bl.test.example', 'allow.test.example'], [
@@ -317,13 +308,12 @@ describe('the Edge\'s anti-spam agents', () => {
 
     // ceo@contoso.com is on the Recipient Filter's block list (an earlier case): every recipient this client tries is refused.
     for (let i = 1; i <= 19; i++) assert.match(swaks(HARVESTER, `probe${i}@fabrikam.com`, 'ceo@contoso.com'), /<\*\* +550 5\.1\.1 User unknown/, `message ${i}`);
-    const before = lastApplied();
     // The 20th message: its SRL is computed at MAIL FROM (19 of 19 recipients refused: 9) and the client is blocked.
     const twentieth = swaks(HARVESTER, 'probe20@fabrikam.com', 'alice@contoso.com');
     assert.match(twentieth, /<\*\* +550 5\.7\.1 External client with IP address does not have permissions to submit to this server\. Sender reputation is too low\./);
     const blocked = await service.waitFor((l) => l.event === 'agent.sender-reputation.blocked' && l.client === HARVESTER, 10_000, 'the block');
     assert.equal(blocked.srl, 9);
-    await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, 'the IP Block list entry applied');
+    await configApplied(service, edge, 20_000); // the IP Block list entry the service wrote
     const entries = formatListRecords(await shell([`Get-IPBlockListEntry -IPAddress ${HARVESTER} | Format-List IPRange,IsMachineGenerated,HasExpired,Comment`]));
     assert.equal(entries.length, 1, JSON.stringify(entries));
     assert.equal(entries[0].IPRange, HARVESTER);

@@ -10,13 +10,15 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { readAgentLog } from './harness/agent-log.js';
+import { configApplied } from './harness/config-applied.js';
 
 const run = promisify(execFile);
 const EDGE = '127.49.0.1';
@@ -40,16 +42,12 @@ describe('mail authentication on the Edge: DKIM, DMARC and ARC of mail from the 
     assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  const lastApplied = () => Math.max(0, ...service.lines.filter((l) => l.event === 'config.applied').map((l) => Number(l.changeCounter)));
+  /** Runs a change, then waits until the service has applied it. */
   const applied = async (line: string) => {
-    const before = lastApplied();
     await shell([line]);
-    await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, `config.applied after: ${line}`);
+    await configApplied(service, edge, 20_000);
   };
-  const agentLog = () => {
-    const folder = join(edge, 'Logs', 'AgentLog');
-    return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
-  };
+  const agentLog = () => readAgentLog(edge);
   /** A message (LF line ends) with a unique subject. */
   const message = (from: string, subject: string, extra: string[] = []) =>
     [...extra, `From: <${from}>`, 'To: <alice@contoso.com>', `Subject: ${subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${++counter}.${Date.now()}@${from.split('@')[1]}>`, '', 'Hello from outside.', ''].join('\n');

@@ -9,13 +9,15 @@
 
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { hasAiosmtpd, startAiosmtpd, startDnsmasq, until, type Peer } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { readAgentLog } from './harness/agent-log.js';
+import { configApplied } from './harness/config-applied.js';
 
 const EDGE = '127.45.0.1';
 const DNS = '127.45.0.53';
@@ -47,11 +49,10 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  const lastApplied = () => Math.max(0, ...service.lines.filter((l) => l.event === 'config.applied').map((l) => Number(l.changeCounter)));
+  /** Runs a change, then waits until the service has applied it. */
   const applied = async (line: string) => {
-    const before = lastApplied();
     await shell([line]);
-    await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, `config.applied after: ${line}`);
+    await configApplied(service, edge, 20_000);
   };
   /** A swaks session up to RCPT TO for each recipient; its transcript. */
   const rcpt = async (...to: string[]) => {
@@ -69,10 +70,7 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     await rcpt(marker);
     await until(() => probes(marker).length > 0, 10_000, `the probe for ${marker}`);
   };
-  const agentLog = () => {
-    const folder = join(edge, 'Logs', 'AgentLog');
-    return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
-  };
+  const agentLog = () => readAgentLog(edge);
   const startInside = async () => {
     inside = await startAiosmtpd({
       dir: join(dir.path, 'inside'), host: INSIDE, port: INSIDE_PORT, user: USER, password: PASSWORD,

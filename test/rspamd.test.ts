@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { GTUBE, GTUBE_ADD_HEADER, hasRspamd, startRspamd, type RspamdPeer } from './harness/rspamd.js';
 import { startService, type RunningService } from './harness/service.js';
+import { readAgentLog } from './harness/agent-log.js';
+import { configApplied } from './harness/config-applied.js';
 
 const EDGE = '127.47.0.1';
 const CLIENT = '127.47.1.5';
@@ -57,14 +59,10 @@ describe('the Content Filter with rspamd\'s verdict', { skip: !hasRspamd() && 'r
     assert.equal(r.code, 0, `${lines.join('\n')}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  const lastApplied = () => Math.max(0, ...service.lines.filter((l) => l.event === 'config.applied').map((l) => Number(l.changeCounter)));
-  /** Runs changes, one shell command each, and waits until the service has applied each. */
+  /** Runs changes, then waits until the service has applied the store's last change. */
   const applied = async (lines: string[]) => {
-    for (const line of lines) {
-      const before = lastApplied();
-      await shell([line]);
-      await service.waitFor((l) => l.event === 'config.applied' && Number(l.changeCounter) > before, 20_000, `config.applied after: ${line}`);
-    }
+    await shell(lines);
+    await configApplied(service, edge, 20_000);
   };
   /** Sends a whole message from CLIENT to alice and bob; swaks' transcript and how long it took. */
   const send = async (subject: string, text: string) => {
@@ -87,10 +85,7 @@ describe('the Content Filter with rspamd\'s verdict', { skip: !hasRspamd() && 'r
   };
   const scl = (text: string) => /^X-MS-Exchange-Organization-SCL: (-?\d+)\r?$/m.exec(text)?.[1];
   const reports = (text: string) => [...text.matchAll(/^X-MS-Exchange-Organization-Antispam-Report: (.*?)\r?$/gm)].map((m) => m[1]);
-  const agentLog = () => {
-    const folder = join(edge, 'Logs', 'AgentLog');
-    return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
-  };
+  const agentLog = () => readAgentLog(edge);
   const warnings = () => service.lines.filter((l) => l.event === 'agent.content-filter.rspamd-unavailable');
 
   before(async () => {

@@ -7,20 +7,11 @@
 import sys
 
 import dkim
-import dns.resolver
+
+from local_dns import txt_lookup
 
 address, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-resolver = dns.resolver.Resolver(configure=False)
-resolver.nameservers = [address]
-resolver.port = port
-
-
-def txt(name, timeout=5):
-    try:
-        answer = resolver.resolve(name.decode('ascii'), 'TXT', lifetime=timeout)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        return None
-    return b''.join(answer[0].strings)
+txt = txt_lookup(address, port)
 
 
 with open(path, 'rb') as f:
