@@ -251,9 +251,10 @@ export class AgentSession {
       return { kind: 'stamp', stamps: ['X-MS-Exchange-Organization-SCL: -1', 'X-MS-Exchange-Organization-Antispam-Report: SenderBypassed'] };
     }
     if (size > MAX_SCANNED_OCTETS) return null;
-    let text: string;
+    let text = '';
     try {
-      text = await messageText(await once());
+      // The text is only looked at for the custom words: without any, the message is not parsed.
+      if (settings.phrases.length > 0) text = await messageText(await once());
     } catch (err) {
       this.o.log.log('warn', 'agent.content-filter.unreadable', { error: (err as Error).message, sender, action: 'the message was not scored; it is delivered without an SCL' });
       return null;
