@@ -7,7 +7,7 @@ import { ANTISPAM_CONFIGS, attachmentFilterEntrySchema, contentFilterPhraseSchem
 import { EDGE_AGENTS, transportAgentSchema } from '../config/model/transport-agent.js';
 import { resolveDefault, type DefaultContext, type ObjectSchema } from '../config/schema.js';
 import { IPAddress, IPRange } from '../config/types/index.js';
-import { newModelObject } from '../store/repository.js';
+import { newModelObject, type ModelObject } from '../store/repository.js';
 import type { Repository } from '../store/repository.js';
 import type { AttachmentRule } from './attachment-filter.js';
 import { addressRewriteEntrySchema } from '../config/model/address-rewrite-entry.js';
@@ -106,6 +106,17 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
 }
 
 /**
+ * Adds an entry to the IP Block or IP Allow list under the next number, as Exchange numbers them.
+ * Run it inside the repository's transaction, so that two writers never take the same number.
+ */
+export function insertIPListEntry(repo: Repository, schema: ObjectSchema, e: { range: IPRange; expires: Date | null; comment: string | null; machine: boolean }): ModelObject {
+  const next = Math.max(0, ...repo.list(schema).map((o) => Number(o.values.Name))) + 1;
+  const added = newModelObject(schema, '', { Name: String(next), IPRange: e.range, ExpirationTime: e.expires, Comment: e.comment, IsMachineGenerated: e.machine });
+  repo.insert(added);
+  return added;
+}
+
+/**
  * Puts a source address on the IP Block list as sender reputation does: an entry with
  * IsMachineGenerated, until the given time. Returns its number, or null when an entry in force
  * already holds the address.
@@ -113,11 +124,9 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
 export function blockSender(repo: Repository, ip: string, until: Date, comment: string): number | null {
   const address = IPAddress.parse(ip);
   return repo.transaction(() => {
-    const all = repo.list(ipBlockListEntrySchema);
     const now = Date.now();
-    if (all.some((o) => (o.values.IPRange as IPRange).contains(address) && !(o.values.ExpirationTime instanceof Date && o.values.ExpirationTime.getTime() <= now))) return null;
-    const next = Math.max(0, ...all.map((o) => Number(o.values.Name))) + 1;
-    repo.insert(newModelObject(ipBlockListEntrySchema, '', { Name: String(next), IPRange: IPRange.parse(ip), ExpirationTime: until, Comment: comment.slice(0, 500), IsMachineGenerated: true }));
-    return next;
+    if (repo.list(ipBlockListEntrySchema).some((o) => (o.values.IPRange as IPRange).contains(address) && !(o.values.ExpirationTime instanceof Date && o.values.ExpirationTime.getTime() <= now))) return null;
+    const added = insertIPListEntry(repo, ipBlockListEntrySchema, { range: IPRange.parse(ip), expires: until, comment: comment.slice(0, 500), machine: true });
+    return Number(added.values.Name);
   });
 }

@@ -10,6 +10,7 @@ import type { ObjectSchema } from '../config/schema.js';
 import { IPAddress, IPRange } from '../config/types/index.js';
 import { dnsSettingsFromTransport } from '../dns/dns-settings.js';
 import { assessConnection } from '../agents/connection-filter.js';
+import { insertIPListEntry } from '../agents/antispam-settings.js';
 import { loadTransportConfig } from '../roles/transport-config.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { ConversionError } from '../shell/command.js';
@@ -63,9 +64,7 @@ function listCommands(ctx: ServerContext, schema: ObjectSchema, list: 'Block' | 
         if (!(await inv.shouldProcess(range.toString(), `Adding IP ${list} list entry`))) return [];
         let added: ModelObject | undefined;
         ctx.repo.transaction(() => {
-          const next = Math.max(0, ...ctx.repo.list(schema).map((o) => Number(o.values.Name))) + 1;
-          added = newModelObject(schema, '', { Name: String(next), IPRange: range, ExpirationTime: args.get('ExpirationTime') ?? null, Comment: args.has('Comment') ? String(args.get('Comment')) : null, IsMachineGenerated: false });
-          ctx.repo.insert(added);
+          added = insertIPListEntry(ctx.repo, schema, { range, expires: (args.get('ExpirationTime') as Date | undefined) ?? null, comment: args.has('Comment') ? String(args.get('Comment')) : null, machine: false });
         });
         return [entryOutput(added!)];
       },
