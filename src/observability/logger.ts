@@ -1,14 +1,18 @@
 // Structured logs: one JSON object per line on standard output, with a
 // timestamp, a level and an event name from a fixed vocabulary
 // ("smtp.in.connection.refused", "config.applied", ...), plus the session,
-// connector and peer once known. Secrets are never passed in.
+// connector and peer once known. Secrets are never passed in. The events, their
+// fields and levels are catalogued in log-events.ts (docs/log-events.md).
 
 import { writeSync } from 'node:fs';
+import type { LogEventLevel, LogEventName, LogEvents } from './log-events.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
-  log(level: Level, event: string, fields?: Record<string, unknown>): void;
+  /** One event of the catalogue, at one of its levels, with its fields. */
+  log<E extends LogEventName>(level: LogEventLevel<E>, event: E, fields: LogEvents[E]): void;
+  /** A logger adding these context fields (server, component, session, connector, remote) to every line. */
   child(fields: Record<string, unknown>): Logger;
 }
 
@@ -66,7 +70,7 @@ export class JsonLogger implements Logger {
     private readonly minimum: Level = levelFromEnvironment(),
   ) {}
 
-  log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
+  log<E extends LogEventName>(level: LogEventLevel<E>, event: E, fields: LogEvents[E]): void {
     if (RANK[level] < RANK[this.minimum]) return;
     this.out(JSON.stringify({ ts: new Date().toISOString(), level, event, ...this.base, ...fields }) + '\n');
   }
