@@ -15,6 +15,7 @@ import ipaddr from 'ipaddr.js';
 import { JsonLogger } from '../observability/logger.js';
 import type { MetricsEndpoint } from '../observability/metrics.js';
 import { loadMetricsToken, MetricsTokenError } from '../observability/metrics-token.js';
+import { exitOnUncaughtErrors } from '../observability/process-failure.js';
 import { loadTransportConfig } from '../roles/transport-config.js';
 import { describeListener, TransportService } from '../roles/transport-service.js';
 import { removeServiceStatus, runningService, writeServiceStatus } from '../roles/service-status.js';
@@ -52,6 +53,8 @@ function isLoopback(host: string): boolean {
 
 export async function runStart(dir: string, metrics?: MetricsOption): Promise<number> {
   const log = new JsonLogger();
+  // An error nothing caught is logged with its stack, and the service exits for systemd to start it again.
+  exitOnUncaughtErrors(process, log);
   // A store migrated as it opens (an older server.db, organization store or queue.db) is logged with where its copy went.
   setMigrationReporter((m) => log.log('warn', 'store.migrated', { store: m.store, path: m.location, fromVersion: m.from, toVersion: m.to, backup: m.backup, action: `the copy from before the migration is ${m.backup}; remove it once the server runs well` }));
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));

@@ -127,6 +127,7 @@ export interface LogEvents {
   'routing.rerouted': { recipients: number };
 
   // service
+  'service.crashed': { origin: 'uncaughtException' | 'unhandledRejection'; error: string; stack?: string; exitCode: number; action: string };
   'service.degraded': { server: string; failed: string[]; action: string };
   'service.notify.failed': { socket: string; error: string; action: string };
   'service.notify.relay': { text: string };
@@ -314,6 +315,7 @@ export const LOG_EVENT_LEVELS = {
   'routing.rerouted': ['info'],
 
   // service
+  'service.crashed': ['error'],
   'service.degraded': ['warn'],
   'service.notify.failed': ['warn'],
   'service.notify.relay': ['warn'],
