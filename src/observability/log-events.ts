@@ -62,7 +62,8 @@ export interface LogEvents {
   'delivery.requiretls.refused': { queue: string; connector: string; target: string; stage: 'connect' | 'greeting' | 'tls' | 'auth' | 'ehlo'; error: string };
   'delivery.send.bug': { internalId: number; error: string };
   'delivery.store.full': { error: string; action: string };
-  'delivery.thread.exited': { code: number; action: string };
+  'delivery.thread.exited': { code: number; attempt: number; maxAttempts: number; delayMs: number; action: string };
+  'delivery.thread.gave-up': { code: number; restarts: number; exitCode: number; action: string };
   'delivery.thread.failed': { error: string; action: string };
   'delivery.tick.failed': { error: string };
 
@@ -257,6 +258,7 @@ export const LOG_EVENT_LEVELS = {
   'delivery.send.bug': ['error'],
   'delivery.store.full': ['error'],
   'delivery.thread.exited': ['error'],
+  'delivery.thread.gave-up': ['error'],
   'delivery.thread.failed': ['error'],
   'delivery.tick.failed': ['error'],
 
