@@ -10,6 +10,8 @@
 // Before anything runs, the server folder (and a Mailbox server's organization
 // store, and log folders kept elsewhere) must be private to the service's user,
 // and the metrics token file, when given, must be too.
+// An error nothing caught is logged with its stack (service.crashed) and the
+// process exits 70 for systemd to start it again (process-failure.ts).
 
 import ipaddr from 'ipaddr.js';
 import { JsonLogger } from '../observability/logger.js';
