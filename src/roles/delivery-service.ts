@@ -26,8 +26,8 @@ import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, R
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
 import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
-import { StsAttempt, type MtaStsHooks } from './mta-sts-delivery.js';
-import { DaneAttempt } from './dane-delivery.js';
+import { StsAttempt, type MtaStsHooks } from '../smtp/outbound/mta-sts-delivery.js';
+import { DaneAttempt } from '../smtp/outbound/dane-delivery.js';
 import type { SecureLookup } from '../dns/dnssec-lookup.js';
 import type { TlsSessionInfo } from '../smtp/outbound/connection.js';
 import type { DkimOutboundSigner } from '../dkim/outbound.js';
