@@ -2,8 +2,8 @@
 // DANE or MTA-STS where the connector asks for them, connects to the hosts in
 // turn, and sends what the queue holds over up to
 // MaxPerDomainOutboundConnections connections at once (within
-// MaxOutboundConnections). Each message is prepared for the connector (header
-// firewall, DKIM signature, ARC seal) and every recipient's outcome is recorded
+// MaxOutboundConnections). Each message is prepared for the connector
+// (outgoing-wire.ts) and every recipient's outcome is recorded
 // before going on: delivered, deferred (retried), or failed with an NDR. A
 // REQUIRETLS message goes over a connection of its own. Outcomes are typed by
 // classify.ts; nothing here reads reply texts.
