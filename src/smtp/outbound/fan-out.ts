@@ -1,4 +1,4 @@
-// Delivery of one queue over SMTP: resolves the next hop (next-hop.ts), applies
+// Delivery of one queue over SMTP: resolves the next hop (routing/next-hop.ts), applies
 // DANE or MTA-STS where the connector asks for them, connects to the hosts in
 // turn, and sends what the queue holds over up to
 // MaxPerDomainOutboundConnections connections at once (within
