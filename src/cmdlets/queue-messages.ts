@@ -7,11 +7,10 @@
 // routing. Removing fails the recipients still waiting in the queue, with an
 // NDR to the sender unless -WithNDR $false.
 
-import { randomUUID } from 'node:crypto';
 import { statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDsn, dsnBodyType, type DsnRecipient } from '../queue/dsn.js';
-import type { Envelope } from '../queue/queue-store.js';
+import type { DsnRecipient } from '../queue/dsn.js';
+import { DSN_MAX_ATTACH, submitDsn } from '../queue/dsn-submission.js';
 import type { CommandSpec, InvocationContext, ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
@@ -25,7 +24,6 @@ import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
 
 export const ADMIN_DELETE_TEXT = '550 4.3.2 QUEUE.Admin; message deleted by administrative action';
-const DSN_MAX_ATTACH = 10 * 1024 * 1024;
 const BINARY_TYPE = 'Microsoft.Exchange.Data.BinaryFileDataObject';
 
 const identityParam = (mandatory: boolean, sets: string[] | undefined): ParameterSpec => ({
@@ -83,32 +81,15 @@ function wantsFailureNotice(notify: string | null): boolean {
 
 /** The NDR for recipients an administrator removed, queued like the service's own DSNs (null sender, to the original sender). */
 async function submitRemovalNdr(ctx: ServerContext, q: QueueDb, messageId: number, recipients: { address: string; orcpt: string | null }[]): Promise<number | null> {
-  const message = q.state.message(messageId);
-  const content = q.store.body(messageId);
-  if (!message || !content || message.envelope.sender === '' || recipients.length === 0) return null;
-  const e = message.envelope;
   const config = transportConfigOf(ctx);
   const now = new Date();
-  const dsnId = `<${randomUUID()}@${config.fqdn}>`;
   const dsnRecipients: DsnRecipient[] = recipients.map((r) => ({
     address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed', status: '5.3.2', diagnostic: ADMIN_DELETE_TEXT, remoteMta: config.fqdn, lastAttempt: now,
   }));
-  const body = buildDsn({
-    kind: 'failure', reportingMta: config.fqdn, from: config.postmaster, to: e.sender,
-    original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.requireTls ? { ret: 'HDRS' as const } : e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
-    recipients: dsnRecipients, maxAttachBytes: DSN_MAX_ATTACH, now, messageId: dsnId,
+  const dsn = submitDsn({ state: q.state, store: q.store, track: (ev) => q.store.track(ev) }, {
+    kind: 'failure', original: messageId, recipients: dsnRecipients, reportingMta: config.fqdn, postmaster: config.postmaster, maxAttachBytes: DSN_MAX_ATTACH, now,
   });
-  const envelope: Envelope = {
-    sender: '', recipients: [{ address: e.sender }], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
-    clientIp: '', clientHelo: config.fqdn, serverIp: '', serverFqdn: config.fqdn, messageId: dsnId,
-    subject: `Undeliverable: ${e.subject}`, headerFrom: config.postmaster, receivedAt: now,
-  };
-  const accepted = await q.store.accept(envelope, body);
-  q.store.track({
-    timestamp: now, source: 'DSN', eventId: 'DSN', internalMessageId: messageId, messageId: e.messageId, recipients: recipients.map((r) => r.address),
-    recipientStatus: recipients.map(() => `5.3.2 ${ADMIN_DELETE_TEXT}`), recipientCount: recipients.length, sourceContext: `DSN ${dsnId} (internal id ${accepted.internalId})`, returnPath: e.sender,
-  });
-  return accepted.internalId;
+  return dsn ? dsn.accepted : null;
 }
 
 type MessageAction = 'Suspend' | 'Resume' | 'Remove';

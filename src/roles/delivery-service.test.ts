@@ -9,7 +9,10 @@ import { DeliveryState } from '../queue/delivery-state.js';
 import type { Envelope } from '../queue/queue-store.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import { DeliveryService, type ConnectFailure, type ConnectionLike, type DsnRequest, type OutgoingMessage, type Outcome, type Policy, type Resolution, type Target } from './delivery-service.js';
+import type { Resolution } from '../dns/index.js';
+import type { DsnInput } from '../queue/dsn.js';
+import type { ConnectFailure, ConnectionLike, OutgoingMessage, Outcome, Policy, Target } from '../smtp/outbound/fan-out.js';
+import { DeliveryService } from './delivery-service.js';
 import type { TransportConfig } from './transport-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
@@ -56,12 +59,12 @@ class FakeWorld {
   sendDelayMs = 0;
   replies = new Map<string, Outcome['status']>();
   sent: { target: Target; message: OutgoingMessage; policy: Policy }[] = [];
-  dsns: DsnRequest[] = [];
+  dsns: DsnInput[] = [];
   resolver = {
     resolveMailDomain: async (domain: string): Promise<Resolution> => domain === 'nowhere.example'
       ? { ok: false, kind: 'permanent', enhanced: '5.4.4', text: '550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain' }
-      : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'] }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'] }] },
-    resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'] }] }),
+      : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'], implicit: false }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'], implicit: false }] },
+    resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'], implicit: true }] }),
   };
   /** Hosts that fail the REQUIRETLS checks (require-tls.ts) of a requireTlsMessages connection. */
   requireTlsRefused = new Set<string>();

@@ -75,6 +75,45 @@ export function classifyReplyCode(code: number): 'delivered' | FailureKind {
   return 'transient';
 }
 
+/**
+ * One outcome, typed: what delivery records, retries on, and reports in tracking and NDRs. Delivery
+ * works from these fields and never reads the text again.
+ */
+export interface Classification {
+  kind: 'delivered' | FailureKind;
+  /** The reply code the text starts with; 0 when it starts with none. */
+  code: number;
+  /**
+   * The enhanced status code (RFC 3463) the text carries: normally the one after the reply code, else
+   * the first one further in (a reply such as `554 Transaction failed 5.7.1 ...`); undefined: none.
+   */
+  enhanced: string | undefined;
+  /** The peer's reply on one line or our own Exchange-style text: LastError, tracking and NDRs show it. */
+  text: string;
+}
+
+/** Types an outcome text that a kind was already decided for (a recipient's reply, a connection failure, a DNS failure). */
+export function classify(kind: Classification['kind'], text: string): Classification {
+  const code = /^(\d{3})/.exec(text);
+  return { kind, code: code ? Number(code[1]) : 0, enhanced: /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1], text };
+}
+
+/**
+ * A Send connector's ErrorPolicies (for reliable partner links): DowngradeCustomFailures
+ * treats the peer's permanent (5xx) replies as transient, UpgradeCustomFailures its
+ * transient (4xx) replies as permanent. DowngradeDnsFailures is applied to DNS results.
+ */
+export function applyErrorPolicies<T extends Classification>(outcomes: T[], policies: readonly string[]): T[] {
+  const down = policies.includes('DowngradeCustomFailures');
+  const up = policies.includes('UpgradeCustomFailures');
+  if (!down && !up) return outcomes;
+  return outcomes.map((o) => {
+    if (down && o.kind === 'permanent') return { ...o, kind: 'transient' };
+    if (up && o.kind === 'transient' && o.code >= 400 && o.code < 500) return { ...o, kind: 'permanent' };
+    return o;
+  });
+}
+
 /** Ends a text with exactly one full stop, as Exchange quotes replies (`"<reply>."`). */
 function withStop(s: string): string {
   return /[.!?]$/.test(s) ? s : s + '.';

@@ -14,11 +14,11 @@
 //   its kind (sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid)
 //   and delivery goes on as without a policy (RFC 8461 §5).
 
-import type { Logger } from '../observability/logger.js';
-import type { CachedPolicy, TlsSessionResult, TlsResultType } from '../mta-sts/mta-sts-store.js';
-import { mxAllowed, type StsLookup } from '../mta-sts/sts-policy.js';
-import { STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
-import type { ConnectFailure, OutboundPolicy, OutboundTarget, TlsSessionInfo } from '../smtp/outbound/connection.js';
+import type { Logger } from '../../observability/logger.js';
+import type { CachedPolicy, TlsSessionResult, TlsResultType } from '../../mta-sts/mta-sts-store.js';
+import { mxAllowed, type StsLookup } from '../../mta-sts/sts-policy.js';
+import { STARTTLS_REQUIRED_TEXT } from './classify.js';
+import type { ConnectFailure, OutboundPolicy, OutboundTarget, TlsSessionInfo } from './connection.js';
 
 /** What delivery needs for MTA-STS: policy lookup and the TLS-RPT counter. */
 export interface MtaStsHooks {

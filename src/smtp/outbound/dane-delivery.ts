@@ -13,10 +13,10 @@
 // - When DANE applies to any MX host of the domain, MTA-STS is not used for
 //   it (RFC 8461 §2: DANE takes precedence).
 
-import type { Logger } from '../observability/logger.js';
-import { daneHostStates, tlsaText, type DaneHostState } from '../dns/dane-records.js';
-import type { SecureLookup } from '../dns/dnssec-lookup.js';
-import type { OutboundPolicy, OutboundTarget } from '../smtp/outbound/connection.js';
+import type { Logger } from '../../observability/logger.js';
+import { daneHostStates, tlsaText, type DaneHostState } from '../../dns/dane-records.js';
+import type { SecureLookup } from '../../dns/dnssec-lookup.js';
+import type { OutboundPolicy, OutboundTarget } from './connection.js';
 
 export class DaneAttempt {
   private constructor(

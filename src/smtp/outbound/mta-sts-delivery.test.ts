@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Logger } from '../observability/logger.js';
-import type { CachedPolicy, TlsSessionResult } from '../mta-sts/mta-sts-store.js';
-import type { StsLookup } from '../mta-sts/sts-policy.js';
-import { STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';
+import type { Logger } from '../../observability/logger.js';
+import type { CachedPolicy, TlsSessionResult } from '../../mta-sts/mta-sts-store.js';
+import type { StsLookup } from '../../mta-sts/sts-policy.js';
+import { STARTTLS_REQUIRED_TEXT } from './classify.js';
 import { StsAttempt } from './mta-sts-delivery.js';
 
 const log: Logger = { log: () => undefined } as unknown as Logger;

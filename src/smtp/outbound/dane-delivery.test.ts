@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SecureAnswer, SecureLookup, SecureRecordType } from '../dns/dnssec-lookup.js';
-import type { Logger } from '../observability/logger.js';
-import type { OutboundPolicy } from '../smtp/outbound/connection.js';
+import type { SecureAnswer, SecureLookup, SecureRecordType } from '../../dns/dnssec-lookup.js';
+import type { Logger } from '../../observability/logger.js';
+import type { OutboundPolicy } from './connection.js';
 import { DaneAttempt } from './dane-delivery.js';
 
 const ok = (p: Partial<SecureAnswer>): SecureAnswer => ({ rcode: 'NOERROR', authenticated: true, mx: [], addresses: [], tlsa: [], ...p });
