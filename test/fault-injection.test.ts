@@ -22,10 +22,11 @@ import { FaultDnsServer } from './harness/fault-dns.js';
 import { FaultPeer, type FaultScript } from './harness/fault-peer.js';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { recordFigure } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.10.81.1';
 const CLIENT = '127.10.81.2';
@@ -349,7 +350,7 @@ describe('outbound fault injection on a real Edge', () => {
     recordFigure('faults', { subject: 'connection dropped mid-DATA', finding: `Retry, LastError "${m.LastError.slice(0, 100)}"; delivered once after`, ok: true });
   });
 
-  it('TLS required: a broken handshake and a peer without STARTTLS keep the message in Retry; a TLS peer then gets it encrypted', { skip: hasAiosmtpd() ? false : 'python3-aiosmtpd is not installed' }, async () => {
+  it('TLS required: a broken handshake and a peer without STARTTLS keep the message in Retry; a TLS peer then gets it encrypted', needs('aiosmtpd'), async () => {
     const broken = await FaultPeer.start(SECURE_HOST, 25, { startTls: 'broken' });
     let secure: (Peer & { output(): string }) | undefined;
     try {
