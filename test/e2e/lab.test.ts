@@ -21,6 +21,7 @@ import { formatListRecords } from '../harness/format-list.js';
 import { BIN, gatehouse, ROOT, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
 import { startPostfix, type Postfix } from '../harness/postfix.js';
+import { configAppliedInLog } from '../harness/config-applied.js';
 import { needs } from '../harness/tools.js';
 
 const EDGE_EXT = '127.10.1.1';
@@ -297,7 +298,7 @@ except imaplib.IMAP4.error as e:
 
   it('the servers trust each other\'s certificates: "To Internal Org" with CertificateValidation still delivers', async () => {
     await shell('EDGE01', 'Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel CertificateValidation');
-    await new Promise((r) => setTimeout(r, 2000)); // the running Edge applies the change
+    await configAppliedInLog(join(labDir, 'EDGE01', 'service.log'), join(labDir, 'EDGE01'), 30_000); // the running Edge applies the change
     const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'sender@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: e2e validated', '--body', 'checked certificate']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e validated')), 30_000, 'the message over a validated TLS link');
