@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ import { configApplied } from './harness/config-applied.js';
 import { gatehouse, ROOT, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const run = promisify(execFile);
 const EDGE = '127.55.0.1';
@@ -46,7 +47,7 @@ const ARC_SIGN = join(ROOT, 'test', 'scripts', 'arc-sign.py');
 type Sink = Peer & { messages(): SinkMessage[] };
 interface ArcVerdict { cv: string | null; comment: string; sets: { instance: number; ams_valid: boolean; as_valid: boolean; cv: string; domain: string; selector: string }[] }
 
-describe('ARC sealing of mail from the Internet that is forwarded to the Internet', { skip: !existsSync('/usr/lib/python3/dist-packages/dkim') && 'python3-dkim is not installed' }, () => {
+describe('ARC sealing of mail from the Internet that is forwarded to the Internet', needs('dkimpy'), () => {
   const dir = scratchDir('arc-sealing');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;

@@ -23,10 +23,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, Peer, startDnsmasq, until } from './harness/peers.js';
+import { Peer, startDnsmasq, until } from './harness/peers.js';
 import { recordFigure } from './harness/report.js';
 import { seedCommands } from './harness/seed.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const EDGE_EXT = '127.10.83.1';
 const EDGE_INT = '127.10.83.2';
@@ -434,7 +435,7 @@ s.quit()`], 30_000);
     });
   });
 
-  describe('our client never sends credentials without TLS', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
+  describe('our client never sends credentials without TLS', needs('aiosmtpd'), () => {
     it('"To Internal Org" (BasicAuthRequireTLS) sends no AUTH and no mail to a smart host offering AUTH without STARTTLS; LastError says why', async () => {
       const peer = await startPlainAuthPeer(dir.path, PLAIN_SMART_HOST, 25);
       peers.push(peer);

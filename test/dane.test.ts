@@ -13,12 +13,13 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configApplied } from './harness/config-applied.js';
-import { hasDnssecTools, startDnssecWorld, type DnssecWorld } from './harness/dnssec.js';
+import { startDnssecWorld, type DnssecWorld } from './harness/dnssec.js';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { certificateAuthority } from './harness/openssl-certificates.js';
-import { hasAiosmtpd, startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const RESOLVER = { address: '127.52.0.53', port: 5366 };
 const AUTH = { address: '127.52.0.54', port: 5367 };
@@ -40,7 +41,7 @@ function swaks(to: string, subject: string) {
     '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
 }
 
-describe('DANE for SMTP (RFC 7672)', { skip: (!hasAiosmtpd() && 'aiosmtpd is not installed') || (!hasDnssecTools() && 'ldnsutils, nsd or unbound is not installed') }, () => {
+describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
   const dir = scratchDir('dane');
   const data = join(dir.path, 'EDGE01');
   const peers: Peer[] = [];

@@ -22,6 +22,7 @@ import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, ROOT, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.48.0.1';
 const EDGE_INTERNAL = '127.48.0.2';
@@ -38,7 +39,7 @@ const ZONES = ['example.net', 'contoso.com', 'fabrikam.com', 'tailspintoys.com',
 
 type Sink = Peer & { messages(): SinkMessage[] };
 
-describe('DKIM signing of outbound mail', { skip: !existsSync('/usr/lib/python3/dist-packages/dkim') && 'python3-dkim is not installed' }, () => {
+describe('DKIM signing of outbound mail', needs('dkimpy'), () => {
   const dir = scratchDir('dkim');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;

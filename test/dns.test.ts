@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { MailResolver, type DnsServer, type DnsSettings, type Resolution } from '../src/dns/index.js';
+import { needs } from './harness/tools.js';
 
 const ADDRESS = '127.0.0.53';
 
@@ -114,7 +115,7 @@ async function unusedUdpPort(): Promise<number> {
 
 const dnsmasqPath = findDnsmasq();
 
-describe('outbound DNS against dnsmasq', { skip: dnsmasqPath ? false : 'dnsmasq is not installed (apt-get install dnsmasq-base)' }, () => {
+describe('outbound DNS against dnsmasq', needs('dnsmasq'), () => {
   let child: ChildProcess | null = null;
   let port = 0;
   let v6 = false;

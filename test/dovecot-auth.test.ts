@@ -8,10 +8,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, gatehouse, scratchDir } from './harness/gatehouse.js';
+import { needs } from './harness/tools.js';
 
 const REPLY = '/usr/lib/dovecot/checkpassword-reply';
 const MAIL_UID = 61000;
@@ -41,7 +42,7 @@ function chownTree(path: string, uid: number): void {
   if (lstatSync(path).isDirectory()) for (const f of readdirSync(path)) chownTree(join(path, f), uid);
 }
 
-describe('gatehouse dovecot-auth (Dovecot\'s checkpassword)', { skip: !existsSync(REPLY) && 'Dovecot\'s checkpassword-reply is not installed' }, () => {
+describe('gatehouse dovecot-auth (Dovecot\'s checkpassword)', needs('checkpassword-reply'), () => {
   const dir = scratchDir('dovecot-auth');
   const data = join(dir.path, 'MBX01');
   let folder = '';

@@ -22,10 +22,11 @@ import { FaultDnsServer } from './harness/fault-dns.js';
 import { FaultPeer, type FaultScript } from './harness/fault-peer.js';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { startAiosmtpd, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { recordFigure } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.10.81.1';
 const CLIENT = '127.10.81.2';
@@ -188,7 +189,7 @@ describe('outbound fault injection on a real Edge', () => {
   it('a smart host that accepts and never greets: Retry with a LastError naming the greeting timeout, then delivery', async () => {
     const peer = await faultySmartHost({ at: { greeting: 'silent' } });
     await submit([{ from: 'silent@bounce.example', to: 'ben@smart.example', subject: 'never greets' }]);
-    const snap = await waitSnapshot((x) => x.queue(`[${SMART_HOST}]`)?.Status === 'Retry' && /no SMTP greeting/.test(x.message('never greets')?.LastError ?? ''), 30_000, 'a greeting timeout in LastError');
+    const snap = await waitSnapshot((x) => x.queue(`[${SMART_HOST}]`)?.Status === 'Retry' && x.message('never greets')?.Status === 'Retry' && /no SMTP greeting/.test(x.message('never greets')?.LastError ?? ''), 30_000, 'a greeting timeout in LastError');
     const q = snap.queue(`[${SMART_HOST}]`)!;
     assert.match(q.LastError, new RegExp(`accepted the connection but sent no SMTP greeting within ${INACTIVITY_MS} ms`));
     assert.notEqual(q.NextRetryTime, '');
@@ -271,15 +272,20 @@ describe('outbound fault injection on a real Edge', () => {
     await submit(cases);
     const transient = cases.filter((c) => c.code < 500);
     const permanent = cases.filter((c) => c.code >= 500);
+    // Each message is retried every few seconds (Ready while it is): each one's row is taken from
+    // the first listing that shows it waiting in Retry with its reply.
+    const waiting = new Map<string, Record<string, string>>();
+    let list: Record<string, string>[] = [];
     await waitFor(async () => {
-      const list = await messages();
-      return transient.every((c) => list.find((m) => m.Subject === c.subject)?.LastError === c.reply)
-        && permanent.every((c) => !list.some((m) => m.Subject === c.subject));
-    }, 30_000, 'every 4xx waiting with its reply and every 5xx gone');
-    const list = await messages();
+      list = await messages();
+      for (const c of transient) {
+        const m = list.find((x) => x.Subject === c.subject);
+        if (m?.Status === 'Retry' && m.LastError === c.reply && !waiting.has(c.subject)) waiting.set(c.subject, m);
+      }
+      return waiting.size === transient.length && permanent.every((c) => !list.some((m) => m.Subject === c.subject));
+    }, 30_000, 'every 4xx seen waiting in Retry with its reply and every 5xx gone');
     for (const c of transient) {
-      const m = list.find((x) => x.Subject === c.subject)!;
-      assert.equal(m.Status, 'Retry', c.subject);
+      const m = waiting.get(c.subject)!;
       assert.ok(Number(m.RetryCount) >= 1, `${c.subject}: ${JSON.stringify(m)}`);
     }
     for (const m of list) assert.notEqual(m.LastError, '', `no message waits without LastError: ${JSON.stringify(m)}`);
@@ -334,9 +340,7 @@ describe('outbound fault injection on a real Edge', () => {
   it('a connection dropped in the middle of the data: Retry with a lost-connection LastError, then one delivery', async () => {
     const peer = await faultySmartHost({ dropAfterDataBytes: 1 });
     await submit([{ from: 'drop@bounce.example', to: 'eve@smart.example', subject: 'dropped mid data' }]);
-    await waitFor(async () => ((await messageFor('dropped mid data'))?.LastError ?? '') !== '', 30_000, 'a LastError for the dropped session');
-    const m = (await messageFor('dropped mid data'))!;
-    assert.equal(m.Status, 'Retry');
+    const m = (await waitSnapshot((x) => x.message('dropped mid data')?.Status === 'Retry' && x.message('dropped mid data')?.LastError !== '', 30_000, 'the message in Retry with a LastError for the dropped session')).message('dropped mid data')!;
     assert.match(m.LastError, /^441 4\.4\.1 Error encountered while communicating with primary target IP address: "(The remote server closed the connection|The connection .*)\./);
     assert.ok(peer.commands.includes('DATA'), 'the peer got as far as DATA');
     await waitFor(() => peer.mailTimes('drop@bounce.example').length >= 2, 20_000, 'a second attempt');
@@ -349,25 +353,26 @@ describe('outbound fault injection on a real Edge', () => {
     recordFigure('faults', { subject: 'connection dropped mid-DATA', finding: `Retry, LastError "${m.LastError.slice(0, 100)}"; delivered once after`, ok: true });
   });
 
-  it('TLS required: a broken handshake and a peer without STARTTLS keep the message in Retry; a TLS peer then gets it encrypted', { skip: hasAiosmtpd() ? false : 'python3-aiosmtpd is not installed' }, async () => {
+  it('TLS required: a broken handshake and a peer without STARTTLS keep the message in Retry; a TLS peer then gets it encrypted', needs('aiosmtpd'), async () => {
     const broken = await FaultPeer.start(SECURE_HOST, 25, { startTls: 'broken' });
     let secure: (Peer & { output(): string }) | undefined;
     try {
       await submit([{ from: 'tls@bounce.example', to: 'fay@secure.example', subject: 'tls required' }]);
-      await waitFor(async () => (await queueFor(`[${SECURE_HOST}]`))?.Status === 'Retry', 30_000, 'Retry after the broken handshake');
-      const afterBroken = (await queueFor(`[${SECURE_HOST}]`))!;
-      assert.ok(Number(afterBroken.RetryCount) >= 1 && afterBroken.NextRetryTime !== '', JSON.stringify(afterBroken));
-      assert.match(afterBroken.LastError, /\{LED=441 4\.4\.1 .*(TLS|tls|SSL|ssl|handshake)/);
+      let afterBroken: Record<string, string> | undefined;
+      await waitFor(async () => (afterBroken = await queueFor(`[${SECURE_HOST}]`))?.Status === 'Retry', 30_000, 'Retry after the broken handshake');
+      assert.ok(Number(afterBroken!.RetryCount) >= 1 && afterBroken!.NextRetryTime !== '', JSON.stringify(afterBroken));
+      assert.match(afterBroken!.LastError, /\{LED=441 4\.4\.1 .*(TLS|tls|SSL|ssl|handshake)/);
       assert.ok(broken.commands.includes('STARTTLS'));
       assert.ok(!broken.commands.some((c) => /^MAIL/i.test(c)), 'no mail in plaintext after a failed handshake');
       broken.script = { startTls: 'none' };
+      // The queue and its message read in one snapshot: both wait in Retry after the refusal.
       await waitFor(async () => {
-        const q = await queueFor(`[${SECURE_HOST}]`);
-        if (q?.Status === 'Retry' && q.LastError.includes('451 5.7.3 STARTTLS is required to send mail')) return true;
-        if (q?.Status === 'Retry') await sh(`Retry-Queue "${q.Identity}"`);
+        const x = await snapshot();
+        const q = x.queue(`[${SECURE_HOST}]`);
+        if (q?.Status === 'Retry' && q.LastError.includes('451 5.7.3 STARTTLS is required to send mail') && x.message('tls required')?.Status === 'Retry') return true;
+        if (q?.Status === 'Retry' && !q.LastError.includes('451 5.7.3')) await sh(`Retry-Queue "${q.Identity}"`);
         return false;
-      }, 30_000, 'LastError 451 5.7.3');
-      assert.equal((await messageFor('tls required'))!.Status, 'Retry');
+      }, 30_000, 'LastError 451 5.7.3 with the message in Retry');
       assert.ok(!broken.commands.some((c) => /^MAIL/i.test(c)), 'no mail to a peer without STARTTLS');
       await broken.close();
       const cert = await generateSelfSignedCertificate({ subject: 'CN=mx.secure.example', domains: ['mx.secure.example'] });
@@ -377,7 +382,7 @@ describe('outbound fault injection on a real Edge', () => {
       const lines = secure.output().split('\n').filter((l) => l.startsWith('MSG') && l.includes('fay@secure.example'));
       assert.equal(lines.length, 1, secure.output());
       assert.match(lines[0], /tls=True/);
-      recordFigure('faults', { subject: 'TLS handshake fails (RequireTLS)', finding: `Retry, LastError "${/LED=([^}]*)/.exec(afterBroken.LastError)?.[1]?.slice(0, 100)}"`, ok: true });
+      recordFigure('faults', { subject: 'TLS handshake fails (RequireTLS)', finding: `Retry, LastError "${/LED=([^}]*)/.exec(afterBroken!.LastError)?.[1]?.slice(0, 100)}"`, ok: true });
       recordFigure('faults', { subject: 'no STARTTLS offered (RequireTLS)', finding: 'Retry, LastError "451 5.7.3 STARTTLS is required to send mail"; delivered once over TLS after', ok: true });
     } finally {
       await broken.close().catch(() => undefined);
@@ -396,26 +401,26 @@ describe('outbound fault injection on a real Edge', () => {
       { from: 'dns.nx@bounce.example', to: 'ivy@nx.example', subject: 'dns nxdomain' },
       { from: 'dns.nullmx@bounce.example', to: 'jon@nullmx.example', subject: 'dns null mx' },
     ]);
-    // Each queue is tried again every few seconds (Ready while it is), so the check reads one
-    // snapshot in which both wait in Retry with their errors.
-    let q: Record<string, string>[] = [];
+    // Each queue is tried again every few seconds (Ready while it is, for longer when the server
+    // is silent): each queue's row is taken from the first listing that shows it in Retry with its
+    // error, and the checks below read that row, never a later listing.
+    const expected: Record<string, RegExp> = { 'servfail.example': /ServerFailure/, 'silent.example': /Timeout/ };
+    const waitingRows = new Map<string, Record<string, string>>();
     await waitFor(async () => {
-      q = await queues();
-      const waiting = (domain: string, reason: RegExp) => {
-        const row = q.find((x) => x.NextHopDomain === domain);
-        return row?.Status === 'Retry' && reason.test(row.LastError);
-      };
-      return waiting('servfail.example', /ServerFailure/) && waiting('silent.example', /Timeout/);
-    }, 40_000, 'the SERVFAIL and timeout queues in Retry');
+      for (const row of await queues()) {
+        const reason = expected[row.NextHopDomain];
+        if (reason && row.Status === 'Retry' && reason.test(row.LastError) && !waitingRows.has(row.NextHopDomain)) waitingRows.set(row.NextHopDomain, row);
+      }
+      return waitingRows.size === 2;
+    }, 40_000, 'the SERVFAIL and timeout queues each seen in Retry');
     for (const [domain, reason] of [['servfail.example', 'ServerFailure'], ['silent.example', 'Timeout']]) {
-      const row = q.find((x) => x.NextHopDomain === domain)!;
+      const row = waitingRows.get(domain)!;
       assert.match(row.LastError, new RegExp(`\\{LED=451 4\\.4\\.0 DNS query failed\\. The error was: DNS query failed with error ${reason}\\}`), domain);
       // The next try is TransientFailureRetryInterval (±10%) after the failed one; a silent server also takes its timeouts.
       const gap = shellTime(row.NextRetryTime) - shellTime(row.LastRetryTime);
       assert.ok(gap >= RETRY_MS * 0.9 - 1000 && gap <= RETRY_MS * 1.1 + (reason === 'Timeout' ? 25_000 : 5000), `${domain}: NextRetryTime - LastRetryTime = ${gap} ms`);
       let m: Record<string, string> | undefined;
-      await waitFor(async () => (m = await messageFor(domain === 'servfail.example' ? 'dns servfail' : 'dns silent'))?.Status === 'Retry', 20_000, `the message to ${domain} in Retry`);
-      assert.match(m!.LastError, new RegExp(reason));
+      await waitFor(async () => (m = await messageFor(domain === 'servfail.example' ? 'dns servfail' : 'dns silent'))?.Status === 'Retry' && new RegExp(reason).test(m!.LastError), 20_000, `the message to ${domain} in Retry with ${reason}`);
     }
     await waitFor(() => ndrFor('dns nxdomain') !== undefined && ndrFor('dns null mx') !== undefined, 30_000, 'the NDRs for NXDOMAIN and null MX');
     assert.match(ndrFor('dns nxdomain')!.text, /^Status: 5\.4\.4\s*$/m);

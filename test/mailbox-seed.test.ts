@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { configApplied } from './harness/config-applied.js';
 import { startDovecot, type Dovecot } from './harness/dovecot.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
@@ -50,6 +51,8 @@ describe('the seed topology: Internet, Edge, two Mailbox servers', () => {
   const mbx2 = join(dir.path, 'MBX02');
   const peers: Peer[] = [];
   const services: RunningService[] = [];
+  /** Both Mailbox servers' running services have applied every change in the organization's store. */
+  const mailboxServersApplied = () => Promise.all([configApplied(services[1], mbx1), configApplied(services[2], mbx2)]);
   let sink: Peer & { messages(): SinkMessage[] };
   let aliceMaildir = '';
   let bobMaildir = '';
@@ -213,7 +216,7 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
 
   it('returns mail larger than a user\'s MaxReceiveSize with an NDR', async () => {
     await shell(mbx1, ['Set-Mailbox alice -MaxReceiveSize 8KB']);
-    await new Promise((r) => setTimeout(r, 1500)); // the Mailbox servers pick the change up
+    await mailboxServersApplied();
     assert.equal(fromInternet('alice@contoso.com', 'too big', 'x'.repeat(20_000)).status, 0);
     await until(() => sink.messages().some((m) => m.rcptTo.includes('sender@fabrikam.com') && m.text.includes('too big')), 30_000, 'the size NDR').catch((err) => {
       throw new Error(`${(err as Error).message}\n${services.map((s) => s.lines.filter((l) => /delivery|dsn|routing|auth|rcpt|mail/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')).join('\n---\n')}`);
@@ -229,7 +232,7 @@ s.quit()`], { encoding: 'utf8', timeout: 30_000 });
     assert.match(stats.stdout, new RegExp(`ItemCount\\s+: ${files.length}\\n`));
     assert.match(stats.stdout, /ServerName\s+: MBX01/);
     await shell(mbx1, ['Set-Mailbox bob -MaxSendSize 2KB']);
-    await new Promise((r) => setTimeout(r, 1500));
+    await mailboxServersApplied();
     const r = spawnSync('python3', ['-c', `
 import smtplib, ssl
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -250,7 +253,7 @@ except smtplib.SMTPDataError as e:
       'Set-DistributionGroup team -RequireSenderAuthenticationEnabled $false',
       'Set-Mailbox alice -MaxReceiveSize unlimited',
     ]);
-    await new Promise((r) => setTimeout(r, 1500));
+    await mailboxServersApplied();
     assert.equal(fromInternet('team@contoso.com', 'to the team').status, 0);
     await until(() => maildirFiles(aliceMaildir).some((m) => m.includes('Subject: to the team')) && maildirFiles(bobMaildir).some((m) => m.includes('Subject: to the team')), 30_000, 'the group message in both mailboxes');
     assert.equal(fromInternet('staff@contoso.com', 'to staff').status, 0, 'the Edge cannot know; it accepts');

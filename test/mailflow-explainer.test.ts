@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCertificate } from '../src/tls/self-signed.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, startAiosmtpd, startDnsmasq, startSink, type Peer } from './harness/peers.js';
+import { startAiosmtpd, startDnsmasq, startSink, type Peer } from './harness/peers.js';
 import { seedCommands } from './harness/seed.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const DNS = '127.10.74.53';
 const DNS_PORT = 5353;
@@ -56,7 +57,7 @@ function only(list: Step[], name: string): Step[] {
   return list.filter((s) => s.Step === name);
 }
 
-describe('Trace-MailFlow names the faults of a broken Edge', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
+describe('Trace-MailFlow names the faults of a broken Edge', needs('aiosmtpd'), () => {
   const dir = scratchDir('explain');
   const edge = join(dir.path, 'EDGE01');
   const peers: Peer[] = [];

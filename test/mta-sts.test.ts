@@ -17,8 +17,9 @@ import { gunzipSync } from 'node:zlib';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { certificateAuthority } from './harness/openssl-certificates.js';
-import { hasAiosmtpd, startAiosmtpd, startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { startAiosmtpd, startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const DNS = '127.50.0.53';
 const DNS_PORT = 5365;
@@ -71,7 +72,7 @@ function swaks(to: string, subject: string) {
     '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
 }
 
-describe('MTA-STS and TLS reporting', { skip: !hasAiosmtpd() && 'aiosmtpd is not installed' }, () => {
+describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
   const dir = scratchDir('mta-sts');
   const data = join(dir.path, 'EDGE01');
   const peers: Peer[] = [];

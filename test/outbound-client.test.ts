@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,7 +18,8 @@ import {
 } from '../src/smtp/outbound/index.js';
 import { generateSelfSignedCertificate, type GeneratedCertificate } from '../src/tls/self-signed.js';
 import { certificateAuthority, selfSigned } from './harness/openssl-certificates.js';
-import { hasAiosmtpd, startAiosmtpd } from './harness/peers.js';
+import { startAiosmtpd } from './harness/peers.js';
+import { needs } from './harness/tools.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scriptable SMTP server
@@ -345,7 +346,7 @@ before(async () => {
 
 const SMTP_SINK = '/usr/sbin/smtp-sink';
 
-test('smtp-sink: plain delivery, then several messages on one connection up to the limit', { skip: !existsSync(SMTP_SINK) && 'smtp-sink not installed' }, async () => {
+test('smtp-sink: plain delivery, then several messages on one connection up to the limit', needs('smtp-sink'), async () => {
   const port = await freePort();
   const sink = spawn(SMTP_SINK, ['-u', 'nobody', `127.0.0.1:${port}`, '100'], { stdio: 'ignore' });
   try {
@@ -869,7 +870,7 @@ test('SMTPUTF8 and BINARYMIME to a peer that supports SMTPUTF8', async () => {
 // ---------------------------------------------------------------------------------------------
 // aiosmtpd: STARTTLS required by the peer, AUTH only inside TLS
 
-test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient; no TLS -> 451 5.7.3', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, async () => {
+test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient; no TLS -> 451 5.7.3', needs('aiosmtpd'), async () => {
   const dir = mkdtempSync(join(tmpdir(), 'outbound-aiosmtpd-'));
   const port = await freePort();
   const peer = await startAiosmtpd({ dir, host: '127.0.0.1', port, certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, user: 'relay@contoso.com', password: 'S3cret' });

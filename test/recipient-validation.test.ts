@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, startAiosmtpd, startDnsmasq, until, type Peer } from './harness/peers.js';
+import { startAiosmtpd, startDnsmasq, until, type Peer } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
 import { readAgentLog } from './harness/agent-log.js';
 import { configApplied } from './harness/config-applied.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.45.0.1';
 const DNS = '127.45.0.53';
@@ -36,7 +37,7 @@ function run(program: string, args: string[], timeoutMs: number): Promise<{ code
   });
 }
 
-describe('recipient validation: the Edge asks the inside whether a recipient exists', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
+describe('recipient validation: the Edge asks the inside whether a recipient exists', needs('aiosmtpd'), () => {
   const dir = scratchDir('recipient-validation');
   const edge = join(dir.path, 'EDGE01');
   const material = join(dir.path, 'material');

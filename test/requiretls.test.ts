@@ -24,9 +24,10 @@ import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { certificateAuthority, selfSigned } from './harness/openssl-certificates.js';
-import { hasAiosmtpd, startAiosmtpd, startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
+import { startAiosmtpd, startDnsmasq, startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
 import { exportSmtpCertificate } from './harness/server-certificate.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs, hasTool } from './harness/tools.js';
 
 const DNS = '127.51.0.53';
 const EDGE_IN = '127.51.1.1'; // EDGE01: Internet-facing receive connector; source of its mail to MBX01
@@ -175,7 +176,7 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const [aliceGuid, bobGuid, folder] = s.trim().split(/\r?\n/).slice(-3).map((l) => l.trim());
     aliceDir = join(folder, aliceGuid);
     bobDir = join(folder, bobGuid);
-    if (hasAiosmtpd()) {
+    if (hasTool('aiosmtpd')) {
       const hosts: [string, string, { certificatePem: string; privateKeyPem: string }][] = [
         ['noreq', NOREQ_MX, ca.issue('mx.noreq.example', ['mx.noreq.example'])],
         ['wrongname', WRONGNAME_MX, ca.issue('other.example', ['other.example'])],
@@ -277,7 +278,7 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     assert.ok(fromMbx.some((l) => l.split(',')[2] === mailLine.split(',')[2] && /STARTTLS/.test(l)), 'in a session that used STARTTLS');
   });
 
-  it('Edge -> TLS hosts that fail a check: each REQUIRETLS message is returned saying which; nothing reaches them', { skip: !hasAiosmtpd() && 'python3-aiosmtpd is not installed' }, async () => {
+  it('Edge -> TLS hosts that fail a check: each REQUIRETLS message is returned saying which; nothing reaches them', needs('aiosmtpd'), async () => {
     const control = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: ['hana@noreq.example'], subject: 'open to hana' });
     assert.equal(control.data?.[0], 250, JSON.stringify(control));
     await until(() => /MSG alice@contoso\.com \['hana@noreq\.example'\] tls=True/.test(tlsPeers.get('noreq')!.output()), 30_000, 'the message without REQUIRETLS at mx.noreq.example, over TLS');

@@ -18,10 +18,11 @@ import { after, before, describe, it } from 'node:test';
 import { formatListRecords } from './harness/format-list.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startSink, until, type Peer, type SinkMessage } from './harness/peers.js';
-import { GTUBE, GTUBE_ADD_HEADER, hasRspamd, startRspamd, type RspamdPeer } from './harness/rspamd.js';
+import { GTUBE, GTUBE_ADD_HEADER, startRspamd, type RspamdPeer } from './harness/rspamd.js';
 import { startService, type RunningService } from './harness/service.js';
 import { readAgentLog } from './harness/agent-log.js';
 import { configApplied } from './harness/config-applied.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.47.0.1';
 const CLIENT = '127.47.1.5';
@@ -37,7 +38,7 @@ const GARBAGE = '127.47.0.23';
 const NO_DNS = '127.47.0.53';
 const INSIDE = '127.47.30.1';
 
-describe('the Content Filter with rspamd\'s verdict', { skip: !hasRspamd() && 'rspamd is not installed (apt-get install rspamd)' }, () => {
+describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
   const dir = scratchDir('rspamd');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;

@@ -30,9 +30,10 @@ import { createMasterKey } from '../src/secrets/master-key.js';
 import Database from 'better-sqlite3';
 import { openServer } from '../src/setup/server-folder.js';
 import { gatehouse, scratchDir } from './harness/gatehouse.js';
-import { hasAiosmtpd, startAiosmtpd, until, type Peer } from './harness/peers.js';
+import { startAiosmtpd, until, type Peer } from './harness/peers.js';
 import { recordFigure } from './harness/report.js';
 import { startService, type RunningService } from './harness/service.js';
+import { needs } from './harness/tools.js';
 
 const EDGE = '127.10.83.101';
 const SMART_HOST = '127.168.83.60';
@@ -78,7 +79,7 @@ function scan(sources: { name: string; bytes: Buffer }[], needles: Needle[]): st
 
 const fileSources = (dir: string) => filesUnder(dir).map((f) => ({ name: f.slice(dir.length + 1), bytes: readFileSync(f) }));
 
-describe('secrets at rest on a running Edge server', { skip: !hasAiosmtpd() && 'python3-aiosmtpd not installed' }, () => {
+describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
   const dir = scratchDir('secrets-at-rest');
   const data = join(dir.path, 'EDGE01');
   const material = join(dir.path, 'material');

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { gatehouse, ROOT, scratchDir } from './harness/gatehouse.js';
 import { until } from './harness/peers.js';
 import { startService, type RunningService } from './harness/service.js';
+import { haveTool } from './harness/tools.js';
 
 const EDGE = '127.10.62.1';
 const SMART_HOST = '127.10.63.1';
@@ -104,11 +105,7 @@ describe('gatehouse status and the systemd unit', () => {
   });
 
   it('ships a systemd unit that systemd-analyze verifies without a warning', (t) => {
-    const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      t.skip('systemd-analyze is not installed');
-      return;
-    }
+    if (!haveTool(t, 'systemd-analyze')) return;
     const unit = join(dir.path, 'gatehouse@.service');
     copyFileSync(join(ROOT, 'contrib', 'systemd', 'gatehouse@.service'), unit);
     const r = spawnSync('systemd-analyze', ['verify', join(dir.path, 'gatehouse@EDGE01.service')], { encoding: 'utf8', timeout: 30_000 });

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../src/lab/seed-script.js';
-import { seededRandom } from '../test/harness/seeded-random.js';
+import { namingSeed, seededRandom } from '../test/harness/seeded-random.js';
 import { crashTorture, type TortureResult } from './crash-torture.js';
 import { summary, tortureVerdict, writeReport } from './report.js';
 import { runSuites, type FindingRecord } from './suites.js';
@@ -78,6 +78,8 @@ async function main(): Promise<number> {
       random: seededRandom(o.seed),
       progress: (line) => console.log(line),
     });
+  } catch (err) {
+    throw namingSeed(err, o.seed, `npm run torture -- --seed ${o.seed}`);
   } finally {
     if (o.keep) console.log(`scratch folder kept: ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
@@ -93,7 +95,7 @@ async function main(): Promise<number> {
     console.log(`report written: ${o.report}`);
     ok = ok && suites.every((s) => s.failed === 0);
   }
-  console.log(ok ? 'torture: PASS' : `torture: FAIL (${verdict.reasons.join('; ')})`);
+  console.log(ok ? 'torture: PASS' : `torture: FAIL (${verdict.reasons.join('; ')}) (seed ${o.seed}; replay: npm run torture -- --seed ${o.seed} with the same options)`);
   return ok ? 0 : 1;
 }
 

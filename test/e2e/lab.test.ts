@@ -20,7 +20,9 @@ import { generateSelfSignedCertificate } from '../../src/tls/self-signed.js';
 import { formatListRecords } from '../harness/format-list.js';
 import { BIN, gatehouse, ROOT, scratchDir } from '../harness/gatehouse.js';
 import { until } from '../harness/peers.js';
-import { hasPostfix, startPostfix, type Postfix } from '../harness/postfix.js';
+import { startPostfix, type Postfix } from '../harness/postfix.js';
+import { configAppliedInLog } from '../harness/config-applied.js';
+import { needs } from '../harness/tools.js';
 
 const EDGE_EXT = '127.10.1.1';
 const EDGE_INT = '127.10.1.2';
@@ -169,7 +171,7 @@ m.logout()`, passwords['alice@contoso.com']], { timeout: 30_000 });
     assert.equal(Buffer.from(fetchedBody, 'latin1').toString('utf8').replace(/(\r\n)+$/, ''), body, 'the body is unchanged (swaks ends it with a CRLF of its own)');
   });
 
-  it('DKIM: FAB01 signs fabrikam.com\'s mail and EDGE01 contoso.com\'s, verified by dkimpy against the lab\'s DNS', { skip: !existsSync('/usr/lib/python3/dist-packages/dkim') && 'python3-dkim is not installed' }, () => {
+  it('DKIM: FAB01 signs fabrikam.com\'s mail and EDGE01 contoso.com\'s, verified by dkimpy against the lab\'s DNS', needs('dkimpy'), () => {
     const verify = (message: string, name: string) => {
       const file = join(dir.path, `${name}.eml`);
       writeFileSync(file, message, 'latin1');
@@ -263,7 +265,7 @@ except imaplib.IMAP4.error as e:
     assert.equal(maildirMessages(aliceMaildir).filter((m) => /^Return-Path: <postfix-sender@fabrikam\.com>/.test(m)).length, 5);
   });
 
-  it('Postfix relaying Internet mail into the Edge over TLS', { skip: !hasPostfix() && 'postfix not installed' }, async () => {
+  it('Postfix relaying Internet mail into the Edge over TLS', needs('postfix'), async () => {
     const relay = await startPostfix({ dir: join(dir.path, 'postfix-relay'), listen: '127.20.3.1:31025', hostname: 'relay.northwind.example', relayHost: { address: EDGE_EXT, port: SMTP, tls: 'encrypt' } });
     postfixes.push(relay);
     const r = swaks(['--server', '127.20.3.1:31025', '--from', 'someone@northwind.example', '--to', 'alice@contoso.com', '--header', 'Subject: e2e via postfix', '--body', 'relayed by Postfix']);
@@ -275,7 +277,7 @@ except imaplib.IMAP4.error as e:
     assert.match(relay.log(), /status=sent \(250 2\.6\.0 /);
   });
 
-  it('Postfix as another Internet domain\'s MX: a user\'s mail arrives there through the Edge, with no organization headers', { skip: !hasPostfix() && 'postfix not installed' }, async () => {
+  it('Postfix as another Internet domain\'s MX: a user\'s mail arrives there through the Edge, with no organization headers', needs('postfix'), async () => {
     const cert = await generateSelfSignedCertificate({ subject: 'CN=mail.tailspintoys.com', domains: ['mail.tailspintoys.com'] });
     writeFileSync(join(dir.path, 'tailspin.crt'), cert.certificatePem);
     writeFileSync(join(dir.path, 'tailspin.key'), cert.privateKeyPem, { mode: 0o600 });
@@ -296,7 +298,7 @@ except imaplib.IMAP4.error as e:
 
   it('the servers trust each other\'s certificates: "To Internal Org" with CertificateValidation still delivers', async () => {
     await shell('EDGE01', 'Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel CertificateValidation');
-    await new Promise((r) => setTimeout(r, 2000)); // the running Edge applies the change
+    await configAppliedInLog(join(labDir, 'EDGE01', 'service.log'), join(labDir, 'EDGE01'), 30_000); // the running Edge applies the change
     const r = swaks(['--server', `${EDGE_EXT}:${SMTP}`, '--from', 'sender@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: e2e validated', '--body', 'checked certificate']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => maildirMessages(aliceMaildir).some((m) => m.includes('Subject: e2e validated')), 30_000, 'the message over a validated TLS link');

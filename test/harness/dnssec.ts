@@ -6,14 +6,10 @@
 // stopped by PID.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { Peer } from './peers.js';
-
-export function hasDnssecTools(): boolean {
-  return ['/usr/bin/ldns-signzone', '/usr/bin/ldns-keygen', '/usr/sbin/nsd', '/usr/sbin/unbound'].every((p) => existsSync(p));
-}
 
 export interface DnssecWorld {
   stop(): Promise<void>;

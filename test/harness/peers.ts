@@ -3,7 +3,7 @@
 // smtp-sink recording every transaction to files.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { stopChild } from '../../src/lab/stop-child.js';
 import { join } from 'node:path';
@@ -114,10 +114,6 @@ print("READY", flush=True)
 signal.sigwait({signal.SIGTERM, signal.SIGINT})
 c.stop()
 `;
-
-export function hasAiosmtpd(): boolean {
-  return existsSync('/usr/bin/python3') && existsSync('/usr/lib/python3/dist-packages/aiosmtpd');
-}
 
 export interface AiosmtpdOptions {
   dir: string;

@@ -38,8 +38,6 @@ export interface Postfix {
   stop(): Promise<void>;
 }
 
-export const hasPostfix = (): boolean => existsSync('/usr/sbin/postfix') && existsSync('/usr/lib/postfix/sbin/master');
-
 function postfixId(name: 'postfix' | 'nobody'): number {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name}`);

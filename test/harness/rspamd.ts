@@ -16,10 +16,6 @@ import { Peer, until } from './peers.js';
 
 const RSPAMD = '/usr/bin/rspamd';
 
-export function hasRspamd(): boolean {
-  return existsSync(RSPAMD);
-}
-
 /** The GTUBE line: rspamd answers reject. */
 export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 /** rspamd's test variant for add header (with enable_test_patterns). */
