@@ -11,7 +11,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
-import type { DeliveryState, PendingRecipient, QueueRow } from '../queue/delivery-state.js';
+import { ADMIN_DELETE_TEXT, type AppliedRemoval, type DeliveryState, type PendingRecipient, type QueueRow } from '../queue/delivery-state.js';
 import type { Envelope } from '../queue/queue-store.js';
 import { queueRetryDelay, withJitter } from '../queue/retry-schedule.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
@@ -162,6 +162,8 @@ export class DeliveryService {
       this.track({ timestamp: new Date(this.now()), source: 'QUEUE', eventId: 'POISONMESSAGE', internalMessageId: id, messageId: m?.envelope.messageId, recipients: m?.envelope.recipients.map((r) => r.address) ?? [], sourceContext: `moved to the Poison queue after ${config.poisonThreshold} crashes during its delivery` });
       this.deps.log.log('error', 'delivery.poison', { internalId: id, action: 'the message stays suspended in the Poison queue; inspect it before resuming or removing it' });
     }
+    // Remove-Message asked while an attempt held a message the stopped process never finished.
+    this.removedByAdmin(this.deps.state.settleRemovals(), config);
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
 
@@ -469,7 +471,9 @@ export class DeliveryService {
     const body = this.deps.store.body(messageId);
     if (!message || !body) return;
     const e = message.envelope;
-    this.deps.state.markInFlight(messageId);
+    // Only recipients still waiting (Remove-Message may have taken some since they were read).
+    recipients = this.deps.state.beginAttempt(messageId, recipients);
+    if (recipients.length === 0) return;
     // Organization headers go only to Internal connectors (and other servers of the organization).
     let wire = connector.usage === 'Internal' ? body : firewallForSend(body, { organization: true, routing: connector.usage === 'Custom' });
     // DKIM: signed last, over the exact bytes sent. A key that cannot sign is logged and the message goes unsigned.
@@ -515,8 +519,8 @@ export class DeliveryService {
     if (delivered.length > 0) events.push({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.reply), recipientCount: delivered.length, sourceContext: delivered[0].reply });
     if (deferred.length > 0) events.push({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.reply), recipientCount: deferred.length });
     if (failed.length > 0) events.push({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
-    // The outcome and its tracking events in one transaction.
-    this.deps.state.batch(() => {
+    // The outcome and its tracking events in one transaction, then a removal asked meanwhile.
+    const removals = this.deps.state.batch(() => {
       this.deps.state.clearInFlight(messageId);
       for (const { r, o } of settled) {
         if (o.status === 'delivered') this.deps.state.delivered(r.message, r.idx);
@@ -524,8 +528,10 @@ export class DeliveryService {
         else this.deps.state.deferred(r.message, r.idx, o.reply, now + withJitter(config.retry.messageRetryIntervalMs));
       }
       for (const ev of events) this.deps.store.insertTrackingEvent(ev);
+      return this.deps.state.settleRemovals(messageId);
     });
     for (const ev of events) this.deps.store.notifyTracked(ev);
+    this.removedByAdmin(removals, config);
     if (delivered.length > 0) this.connectivity.get(q.key)?.sent(body.length);
     const m = this.deps.metrics?.outcomes;
     if (m) {
@@ -830,6 +836,19 @@ export class DeliveryService {
       },
       (err) => this.deps.log.log('error', 'dsn.queue.failed', { original: originalId, error: (err as Error).message }),
     );
+  }
+
+  /** Remove-Message applied when the delivery attempt ended: tracked as the shell tracks a removal, and one NDR when asked for. */
+  private removedByAdmin(removals: AppliedRemoval[], config: TransportConfig): void {
+    for (const r of removals) {
+      const e = this.deps.state.message(r.message)?.envelope;
+      this.track({
+        timestamp: new Date(this.now()), source: 'QUEUE', eventId: 'FAIL', internalMessageId: r.message, messageId: e?.messageId, recipients: r.recipients.map((x) => x.address),
+        recipientStatus: r.recipients.map(() => ADMIN_DELETE_TEXT), recipientCount: r.recipients.length, returnPath: e ? e.sender || '<>' : undefined, sourceContext: r.context,
+      } as TrackingEvent);
+      this.deps.log.log('info', 'queue.message.removed', { internalId: r.message, queue: r.hop, recipients: r.recipients.length, ndr: r.withNdr, by: r.context });
+      if (r.withNdr) this.reportFailures(r.message, r.recipients.map((x) => ({ ...x, reply: ADMIN_DELETE_TEXT, enhanced: '5.3.2' })), config);
+    }
   }
 
   private track(ev: TrackingEvent): void {
