@@ -351,6 +351,8 @@ export class DeliveryState {
    * keeps synchronous=FULL, and its next commit makes these durable too.
    */
   batch<T>(fn: () => T): T {
+    // Inside a caller's batch: part of its transaction.
+    if (this.db.inTransaction) return fn();
     return relaxedWrite(this.db, this.relaxed, () => this.db.transaction(fn).immediate());
   }
 
