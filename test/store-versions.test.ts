@@ -71,15 +71,15 @@ describe('versioned stores', () => {
     try {
       const migrated = service.lines.filter((l) => l.event === 'store.migrated');
       assert.deepEqual(migrated.map((l) => [l.store, l.path, l.fromVersion, l.toVersion, l.backup]).sort(), [
-        ['queue.db', join(data, 'queue.db'), 1, 4, join(data, 'queue.db.before-v4')],
+        ['queue.db', join(data, 'queue.db'), 1, 5, join(data, 'queue.db.before-v5')],
         ['server.db', join(data, 'server.db'), 1, CONFIG_VERSION, join(data, `server.db.before-v${CONFIG_VERSION}`)],
       ]);
-      for (const copy of [`server.db.before-v${CONFIG_VERSION}`, 'queue.db.before-v4']) {
+      for (const copy of [`server.db.before-v${CONFIG_VERSION}`, 'queue.db.before-v5']) {
         assert.equal(statSync(join(data, copy)).mode & 0o777, 0o600, `${copy} is private`);
         assert.equal(userVersion(join(data, copy)), 0, `${copy} is the store as it was`);
       }
       assert.equal(userVersion(join(data, 'server.db')), CONFIG_VERSION);
-      assert.equal(userVersion(join(data, 'queue.db')), 4);
+      assert.equal(userVersion(join(data, 'queue.db')), 5);
       const shown = await gatehouse(['shell', '--data', data, '-c', 'Get-Message | Format-List Subject; Get-MessageTrackingLog -InternalMessageId 1 -EventId RECEIVE | Format-List EventId']);
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stderr, '', 'the shell finds the stores current: nothing to migrate, nothing to say');
@@ -95,10 +95,10 @@ describe('versioned stores', () => {
     sql(queue, 'PRAGMA user_version = 7;');
     const start = await gatehouse(['start', '--data', data]);
     assert.equal(start.code, 1);
-    assert.match(start.stderr, new RegExp(`queue\\.db at ${queue.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is schema version 7; this Gatehouse reads up to version 4: upgrade Gatehouse or restore a backup`));
+    assert.match(start.stderr, new RegExp(`queue\\.db at ${queue.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is schema version 7; this Gatehouse reads up to version 5: upgrade Gatehouse or restore a backup`));
     assert.equal(userVersion(queue), 7);
-    assert.ok(!existsSync(`${queue}.before-v4.2`), 'no copy: nothing was migrated');
-    sql(queue, 'PRAGMA user_version = 4;');
+    assert.ok(!existsSync(`${queue}.before-v5.2`), 'no copy: nothing was migrated');
+    sql(queue, 'PRAGMA user_version = 5;');
 
     const server = join(data, 'server.db');
     sql(server, `PRAGMA user_version = ${CONFIG_VERSION + 1};`);

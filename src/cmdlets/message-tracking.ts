@@ -7,17 +7,12 @@
 // newest events that match, oldest first. -Sender and -Recipients read the
 // address index (tracking-index.ts). -Server naming another server runs the search there (cross-server.ts).
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { transportServiceSchema } from '../config/model/transport-service.js';
 import type { Unlimited } from '../config/types/index.js';
-import { QUEUE_SCHEMA } from '../queue/sqlite-queue-store.js';
+import { TrackingReader, type TrackingQuery } from '../queue/tracking-reader.js';
 import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
-import { assertSqliteReadable } from '../store/schema-migrations.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
-import { addressCondition, RECIPIENT, SENDER } from '../tracking/tracking-index.js';
 import { notFound } from './errors.js';
 import { DEFAULT_RESULT_SIZE, resultSizeParameter } from './queue-view.js';
 import { DEFAULT_RESULT_SIZE_WARNING } from './recipient-common.js';
@@ -87,57 +82,33 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
       // A call naming another server runs on that server (cross-server.ts): this is this server's log.
       const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
       if (!isThisServer(ctx, serverName)) throw notFound(serverName, ctx.fqdn);
-      const dbPath = join(ctx.dataDir, 'queue.db');
-      if (!existsSync(dbPath)) return []; // the server has not received anything yet
       const subjects = ctx.repo.findByName(transportServiceSchema, ctx.name, ctx.name)?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
-      let db: Database.Database;
+      let log: TrackingReader | null;
       try {
-        db = new Database(dbPath, { readonly: true, fileMustExist: true });
-        try {
-          assertSqliteReadable(db, QUEUE_SCHEMA, dbPath);
-        } catch (err) {
-          db.close();
-          throw err;
-        }
+        log = TrackingReader.open(ctx.dataDir);
       } catch (err) {
         throw new CmdletError(`The message tracking log of ${ctx.name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
       }
+      if (!log) return []; // the server has not received anything yet
       try {
-        db.pragma('busy_timeout = 5000');
-        const where: string[] = [];
-        const values: unknown[] = [];
-        if (args.has('Start')) { where.push('timestamp >= ?'); values.push((args.get('Start') as Date).getTime()); }
-        if (args.has('End')) { where.push('timestamp < ?'); values.push((args.get('End') as Date).getTime()); }
-        if (args.has('EventId')) { where.push('event_id = ? COLLATE NOCASE'); values.push(String(args.get('EventId'))); }
-        if (args.has('Source')) { where.push('source = ? COLLATE NOCASE'); values.push(String(args.get('Source'))); }
-        if (args.has('InternalMessageId')) { where.push('internal_message_id = ?'); values.push(Number(args.get('InternalMessageId'))); }
-        if (args.has('MessageId')) {
-          const id = String(args.get('MessageId')).trim().replace(/^<?(.*?)>?$/, '<$1>');
-          where.push('message_id = ?');
-          values.push(id);
-        }
-        if (args.has('Sender')) {
-          const c = addressCondition(SENDER, [String(args.get('Sender'))]);
-          where.push(c.sql);
-          values.push(...c.values);
-        }
-        if (args.has('Recipients') && (args.get('Recipients') as string[]).length > 0) {
-          const c = addressCondition(RECIPIENT, args.get('Recipients') as string[]);
-          where.push(c.sql);
-          values.push(...c.values);
-        }
+        const query: TrackingQuery = {};
+        if (args.has('Start')) query.start = (args.get('Start') as Date).getTime();
+        if (args.has('End')) query.end = (args.get('End') as Date).getTime();
+        if (args.has('EventId')) query.eventId = String(args.get('EventId'));
+        if (args.has('Source')) query.source = String(args.get('Source'));
+        if (args.has('InternalMessageId')) query.internalMessageId = Number(args.get('InternalMessageId'));
+        if (args.has('MessageId')) query.messageId = String(args.get('MessageId')).trim().replace(/^<?(.*?)>?$/, '<$1>');
+        if (args.has('Sender')) query.sender = String(args.get('Sender'));
+        if (args.has('Recipients') && (args.get('Recipients') as string[]).length > 0) query.recipients = args.get('Recipients') as string[];
         const limitArg = args.get('ResultSize') as Unlimited<number> | undefined;
         const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : DEFAULT_RESULT_SIZE;
-        const rows = db.prepare(`SELECT data FROM tracking_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC`).iterate(...values) as Iterable<{ data: string }>;
         // The index narrows by lower-cased address; the comparison below is the exact rule.
         const sender = args.has('Sender') ? String(args.get('Sender')).toLowerCase() : null;
         const recipients = args.has('Recipients') ? (args.get('Recipients') as string[]).map((r) => r.toLowerCase()) : null;
         const subject = args.has('MessageSubject') ? String(args.get('MessageSubject')).toLowerCase() : null;
         const out: PSObject[] = [];
         let more = false;
-        for (const row of rows) {
-          const e = JSON.parse(row.data) as TrackingEvent;
-          e.timestamp = new Date(e.timestamp);
+        for (const e of log.newestFirst(query)) {
           if (sender && ![e.sender, e.returnPath].some((x) => x?.toLowerCase() === sender)) continue;
           if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
           if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
@@ -151,7 +122,7 @@ export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
         if (more && !limitArg) invocation.warn(DEFAULT_RESULT_SIZE_WARNING);
         return out.reverse();
       } finally {
-        db.close();
+        log.close();
       }
     },
   }];

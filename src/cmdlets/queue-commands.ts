@@ -88,21 +88,10 @@ function refusal(ctx: ServerContext, action: QueueAction, v: ViewQueue, resubmit
 }
 
 function perform(q: QueueDb, action: QueueAction, v: ViewQueue, resubmit: boolean, now: number): void {
-  q.state.batch(() => {
-    if (!v.row) q.state.ensureQueue({ key: v.hop!, deliveryType: v.deliveryType as never, nextHopDomain: v.nextHopDomain, connector: v.connector }, now);
-    const key = v.hop!;
-    if (action === 'Suspend') q.state.setQueue(key, { status: 'Suspended' });
-    else if (action === 'Resume') {
-      const row = q.db.prepare('SELECT failures, next_retry_at FROM queues WHERE key = ?').get(key) as { failures: number; next_retry_at: number | null };
-      q.state.setQueue(key, { status: row.failures > 0 && row.next_retry_at !== null && row.next_retry_at > now ? 'Retry' : 'Ready' });
-    } else if (resubmit) {
-      q.db.prepare("UPDATE recipients SET next_hop = NULL, next_attempt_at = NULL WHERE next_hop = ? AND status IN ('Ready', 'Retry')").run(key);
-      q.state.setQueue(key, { status: 'Ready', failures: 0, nextRetryAt: null, lastError: null });
-    } else {
-      q.db.prepare("UPDATE recipients SET next_attempt_at = NULL WHERE next_hop = ? AND status IN ('Ready', 'Retry')").run(key);
-      q.state.setQueue(key, { status: 'Ready', nextRetryAt: now });
-    }
-  });
+  const queue = { key: v.hop!, deliveryType: v.deliveryType as never, nextHopDomain: v.nextHopDomain, connector: v.connector };
+  if (action === 'Suspend') q.suspendQueue(queue, now);
+  else if (action === 'Resume') q.resumeQueue(queue, now);
+  else q.retryQueue(queue, now, resubmit);
 }
 
 function actionCommand(ctx: ServerContext, action: QueueAction): CommandSpec {

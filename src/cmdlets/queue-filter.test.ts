@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ByteQuantifiedSize } from '../config/types/index.js';
-import { DeliveryState } from '../queue/delivery-state.js';
+import { QueueAdmin } from '../queue/queue-admin.js';
 import type { Envelope } from '../queue/queue-store.js';
-import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { CmdletError, PSObject } from '../shell/values.js';
 import { compileFilter, parseFilter, sortObjects } from './queue-filter.js';
 import { matchQueues, parseMessageIdentity, type ViewQueue } from './queue-view.js';
@@ -95,22 +94,22 @@ describe('suspended messages in the delivery state', () => {
   });
 
   it('skips them in due(), nextDue() and waiting() until they are resumed', async () => {
-    const store = new SqliteQueueStore(join(dir, 'q.db'));
-    const state = new DeliveryState(store.db);
+    const admin = new QueueAdmin(dir);
+    const { store, state } = admin;
     const a = (await store.accept(envelope('a@contoso.com'), Buffer.from('x'))).internalId;
     const b = (await store.accept(envelope('b@contoso.com'), Buffer.from('y'))).internalId;
     const q = { key: 'hop', deliveryType: 'SmartHostConnectorDelivery' as const, nextHopDomain: '[127.0.0.1]', connector: 'c' };
     state.route(a, 0, q, 0);
     state.route(b, 0, q, 0);
-    store.db.prepare('INSERT INTO suspended_messages (message) VALUES (?)').run(a);
+    assert.equal(admin.suspendMessage(a), true);
     assert.deepEqual(state.due('hop', Date.now(), 10).map((d) => d.message), [b]);
     assert.deepEqual(state.waiting(10).map((r) => r.message), [b]);
     assert.equal(state.queues().find((x) => x.key === 'hop')?.messageCount, 2, 'a suspended message still counts in its queue');
     state.delivered(b, 0);
     assert.equal(state.nextDue('hop'), null, 'nothing due: only a suspended message waits');
-    store.db.prepare('DELETE FROM suspended_messages WHERE message = ?').run(a);
+    assert.equal(admin.resumeMessage(a), true);
     assert.deepEqual(state.due('hop', Date.now(), 10).map((d) => d.message), [a]);
     assert.equal(state.nextDue('hop'), 0);
-    store.close();
+    admin.close();
   });
 });

@@ -7,10 +7,12 @@
 // routing. Removing fails the recipients still waiting in the queue, with an
 // NDR to the sender unless -WithNDR $false.
 
+import { randomUUID } from 'node:crypto';
 import { statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DsnRecipient } from '../queue/dsn.js';
 import { DSN_MAX_ATTACH, submitDsn } from '../queue/dsn-submission.js';
+import { ADMIN_DELETE_TEXT } from '../queue/queue-admin.js';
 import type { CommandSpec, InvocationContext, ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
@@ -23,7 +25,6 @@ import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
 import { tableView } from './object-commands.js';
 
-export const ADMIN_DELETE_TEXT = '550 4.3.2 QUEUE.Admin; message deleted by administrative action';
 const BINARY_TYPE = 'Microsoft.Exchange.Data.BinaryFileDataObject';
 
 const identityParam = (mandatory: boolean, sets: string[] | undefined): ParameterSpec => ({
@@ -134,21 +135,22 @@ function actionCommand(ctx: ServerContext, action: MessageAction): CommandSpec {
         await withQueueDb(ctx, async (q) => {
           const m = t.view.id;
           if (action === 'Suspend') {
-            q.db.prepare('INSERT OR IGNORE INTO suspended_messages (message) VALUES (?)').run(m);
+            q.suspendMessage(m);
           } else if (action === 'Resume') {
-            q.state.batch(() => {
-              q.db.prepare('DELETE FROM suspended_messages WHERE message = ?').run(m);
-              q.db.prepare("UPDATE recipients SET next_hop = NULL, next_attempt_at = NULL WHERE message = ? AND next_hop = 'Poison' AND status IN ('Ready', 'Retry')").run(m);
-            });
+            q.resumeMessage(m);
           } else {
-            const hop = t.view.queue.hop;
-            const removed = q.state.batch(() => {
-              const rows = q.db.prepare("SELECT idx, address, orcpt, notify FROM recipients WHERE message = ? AND next_hop = ? AND status IN ('Ready', 'Retry')").all(m, hop) as { idx: number; address: string; orcpt: string | null; notify: string | null }[];
-              for (const r of rows) q.state.failed(m, r.idx, ADMIN_DELETE_TEXT);
-              const left = q.db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE message = ? AND status IN ('Ready', 'Retry')").get(m) as { n: number };
-              if (left.n === 0) q.db.prepare('DELETE FROM suspended_messages WHERE message = ?').run(m);
-              return rows;
-            });
+            const hop = t.view.queue.hop!;
+            const result = q.removeMessage(m, hop, { withNdr, context: `Remove-Message ${id}` });
+            if (result.outcome === 'pending') {
+              // As Exchange's PendingRemove: the delivery attempt under way ends first; what it did not deliver is removed then.
+              inv.warn(`The message "${id}" is being delivered. It will be removed when the delivery attempt ends, unless the attempt delivers it.`);
+              return;
+            }
+            if (result.outcome === 'none') {
+              if (!byFilter) inv.warn(`The message "${id}" is no longer waiting in its queue (it was delivered or removed meanwhile); nothing was removed.`);
+              return;
+            }
+            const removed = result.removal.recipients.map((r) => ({ address: r.address, orcpt: r.orcpt ?? null, notify: r.notify ? r.notify.join(',') : null }));
             const e = t.view.envelope;
             q.store.track({
               timestamp: new Date(), source: 'QUEUE', eventId: 'FAIL', internalMessageId: m, messageId: e.messageId, recipients: removed.map((r) => r.address),

@@ -8,9 +8,9 @@
 
 import { join } from 'node:path';
 import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
-import { DeliveryState, type QueueRow } from '../queue/delivery-state.js';
+import type { QueueRow } from '../queue/delivery-state.js';
+import { QueueAdmin, type QueueRecipient } from '../queue/queue-admin.js';
 import type { Envelope } from '../queue/queue-store.js';
-import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { loadTransportConfig, type TransportConfig } from '../roles/transport-config.js';
 import { ConversionError, type ParameterSpec } from '../shell/command.js';
 import { formatDateDisplay } from '../shell/conversion.js';
@@ -36,22 +36,10 @@ export const QUEUE_FILTERABLE = ['DeferredMessageCount', 'DeliveryType', 'FirstR
 export const MESSAGE_FILTERABLE = ['Identity', 'FromAddress', 'Status', 'Size', 'SCL', 'Queue', 'MessageSourceName', 'Subject', 'LastError', 'DateReceived', 'ExpirationTime',
   'InternetMessageId', 'SourceIP', 'RetryCount', 'DeferReason', 'Directionality', 'Priority', 'OriginalFromAddress', 'MessageLatency', 'TrafficType'];
 
-/** The queue database of the server, opened for one command. */
-export class QueueDb {
-  readonly store: SqliteQueueStore;
-  readonly state: DeliveryState;
-
-  constructor(readonly ctx: ServerContext) {
-    this.store = new SqliteQueueStore(join(ctx.dataDir, 'queue.db'));
-    this.state = new DeliveryState(this.store.db);
-  }
-
-  get db() {
-    return this.store.db;
-  }
-
-  close(): void {
-    this.store.close();
+/** The queue database of the server, opened for one command (queue/queue-admin.ts). */
+export class QueueDb extends QueueAdmin {
+  constructor(readonly ctx: Pick<ServerContext, 'dataDir'>) {
+    super(ctx.dataDir);
   }
 }
 
@@ -70,7 +58,7 @@ export async function withQueueDb<T>(ctx: ServerContext, fn: (q: QueueDb) => T |
 }
 
 /** What the viewing cmdlets read: the queue tables of one server. */
-export type QueueReader = Pick<QueueDb, 'db' | 'state'>;
+export type QueueReader = Pick<QueueAdmin, 'queues' | 'submissionCount' | 'waitingMessages'>;
 
 /**
  * Runs a view (Get-Queue, Get-Message) on this server's queue database. A call that names another
@@ -102,9 +90,8 @@ export interface ViewQueue {
 }
 
 export function listQueues(q: QueueReader): ViewQueue[] {
-  const submission = q.db.prepare("SELECT COUNT(DISTINCT message) AS n FROM recipients WHERE next_hop IS NULL AND status IN ('Ready', 'Retry')").get() as { n: number };
-  const out: ViewQueue[] = [{ name: 'Submission', hop: null, row: null, deliveryType: 'Undefined', nextHopDomain: 'Submission', connector: '', status: 'Ready', messageCount: submission.n }];
-  const rows = q.state.queues();
+  const out: ViewQueue[] = [{ name: 'Submission', hop: null, row: null, deliveryType: 'Undefined', nextHopDomain: 'Submission', connector: '', status: 'Ready', messageCount: q.submissionCount() }];
+  const rows = q.queues();
   if (!rows.some((r) => r.key === 'Unreachable')) {
     out.push({ name: 'Unreachable', hop: 'Unreachable', row: null, deliveryType: 'Unreachable', nextHopDomain: 'Unreachable Domain', connector: '', status: 'Ready', messageCount: 0 });
   }
@@ -240,16 +227,6 @@ export function parseMessageIdentity(ctx: ServerContext, identity: string): Mess
   return { queue: rest[0], message };
 }
 
-interface RecipientRow {
-  message: number;
-  idx: number;
-  address: string;
-  status: string;
-  next_hop: string | null;
-  attempts: number;
-  last_error: string | null;
-}
-
 /** One message as it waits in one queue. */
 export interface ViewMessage {
   id: number;
@@ -258,31 +235,25 @@ export interface ViewMessage {
   receivedAt: number;
   envelope: Envelope;
   /** The message's recipients routed to this queue (any status). */
-  recipients: RecipientRow[];
+  recipients: QueueRecipient[];
   suspended: boolean;
   inFlight: boolean;
+  /** Remove-Message waits for the delivery attempt to end (PendingRemove). */
+  removalPending: boolean;
 }
 
 /** Every (message, queue) pair with a recipient still waiting, oldest message first. */
 export function listMessages(q: QueueReader, queues: ViewQueue[], only?: { message?: number; hops?: (string | null)[] }): ViewMessage[] {
   const byHop = new Map(queues.map((v) => [v.hop ?? '', v]));
-  const pairs = (only?.message !== undefined
-    ? q.db.prepare("SELECT DISTINCT message, COALESCE(next_hop, '') AS hop FROM recipients WHERE status IN ('Ready', 'Retry') AND message = ? ORDER BY message").all(only.message)
-    : q.db.prepare("SELECT DISTINCT message, COALESCE(next_hop, '') AS hop FROM recipients WHERE status IN ('Ready', 'Retry') ORDER BY message").all()) as { message: number; hop: string }[];
-  const suspended = new Set((q.db.prepare('SELECT message FROM suspended_messages').all() as { message: number }[]).map((r) => r.message));
-  const inFlight = new Set((q.db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message));
   const hopFilter = only?.hops ? new Set(only.hops.map((h) => h ?? '')) : undefined;
   const out: ViewMessage[] = [];
-  for (const p of pairs) {
-    if (hopFilter && !hopFilter.has(p.hop)) continue;
-    const queue = byHop.get(p.hop);
+  for (const w of q.waitingMessages(only?.message)) {
+    const hop = w.hop ?? '';
+    if (hopFilter && !hopFilter.has(hop)) continue;
+    const queue = byHop.get(hop);
     if (!queue) continue;
-    const m = q.state.message(p.message);
-    if (!m) continue;
-    const recipients = (p.hop === ''
-      ? q.db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop IS NULL ORDER BY idx').all(p.message)
-      : q.db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop = ? ORDER BY idx').all(p.message, p.hop)) as RecipientRow[];
-    out.push({ id: m.id, queue, size: m.size, receivedAt: m.receivedAt, envelope: m.envelope, recipients, suspended: suspended.has(m.id) || p.hop === 'Poison', inFlight: inFlight.has(m.id) });
+    const m = w.info;
+    out.push({ id: m.id, queue, size: m.size, receivedAt: m.receivedAt, envelope: m.envelope, recipients: w.recipients, suspended: w.suspended || hop === 'Poison', inFlight: w.inFlight, removalPending: w.removalPending });
   }
   return out;
 }
@@ -299,6 +270,7 @@ function latency(ms: number): string {
 
 export function messageStatus(m: ViewMessage): string {
   const waiting = m.recipients.filter((r) => r.status === 'Ready' || r.status === 'Retry');
+  if (m.removalPending) return 'PendingRemove';
   if (m.suspended) return m.inFlight && m.queue.status === 'Active' ? 'PendingSuspend' : 'Suspended';
   if (m.inFlight && m.queue.status === 'Active') return 'Active';
   if (waiting.some((r) => r.status === 'Retry') || m.queue.status === 'Retry') return 'Retry';

@@ -15,13 +15,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { StoredCredential } from '../config/model/credential.js';
 import { receiveConnectorSchema } from '../config/model/receive-connector.js';
 import { mailboxDatabaseSchema } from '../config/model/recipient.js';
 import { serverSchema } from '../config/model/server.js';
 import { EnhancedTimeSpan, type IPBinding } from '../config/types/index.js';
 import { RecipientDirectory } from '../directory/recipients.js';
+import { TrackingReader } from '../queue/tracking-reader.js';
 import { trustedCertificates } from '../roles/delivery-composition.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type InvocationContext, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
@@ -137,15 +137,10 @@ async function submit(ctx: ServerContext, self: ModelObject, from: string, to: s
   }
 }
 
-/** The tracking events of one message in a server's log (oldest first). */
-function eventsOf(db: Database.Database, messageId: string): TrackingEvent[] {
-  return (db.prepare('SELECT data FROM tracking_events WHERE message_id = ? ORDER BY id').all(messageId) as { data: string }[]).map((r) => JSON.parse(r.data) as TrackingEvent);
-}
-
-function openLog(dataDir: string): Database.Database {
-  const db = new Database(join(dataDir, 'queue.db'), { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  return db;
+function openLog(dataDir: string): TrackingReader {
+  const log = TrackingReader.open(dataDir, { checkVersion: false });
+  if (!log) throw new Error(`the message tracking log ${join(dataDir, 'queue.db')} does not exist: the transport service has not run on this server`);
+  return log;
 }
 
 /** How often another server's log is asked again (through its endpoint). */
@@ -189,7 +184,7 @@ async function awaitDelivery(ctx: ServerContext, target: Target, messageId: stri
   try {
     const deadline = started + timeoutMs;
     for (let round = 0; round < Math.ceil(timeoutMs / POLL_MS) + 1; round++) {
-      const mine = eventsOf(local, messageId);
+      const mine = local.eventsOf(messageId);
       const theirs = remoteLog ? await remoteLog.eventsOf(messageId) : mine;
       const failed = [...mine, ...(remoteLog ? theirs : [])].find((e) => e.eventId === 'FAIL');
       if (failed) return { ok: false, reason: `the probe failed on ${failed.serverHostname ?? ctx.fqdn}: ${(failed.recipientStatus ?? []).join('; ') || 'no reason recorded'}` };

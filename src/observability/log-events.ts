@@ -121,6 +121,7 @@ export interface LogEvents {
 
   // queue
   'queue.accept.failed': { error: string; action: string };
+  'queue.message.removed': { internalId: number; queue: string; recipients: number; ndr: boolean; by: string };
   'queue.spool.swept': { files: number; folder: string; reason: string };
 
   // routing
@@ -310,6 +311,7 @@ export const LOG_EVENT_LEVELS = {
 
   // queue
   'queue.accept.failed': ['error'],
+  'queue.message.removed': ['info'],
   'queue.spool.swept': ['info'],
 
   // routing

@@ -53,6 +53,8 @@ export class DeliveryScheduler {
       this.deps.track({ timestamp: new Date(this.deps.now()), source: 'QUEUE', eventId: 'POISONMESSAGE', internalMessageId: id, messageId: m?.envelope.messageId, recipients: m?.envelope.recipients.map((r) => r.address) ?? [], sourceContext: `moved to the Poison queue after ${config.poisonThreshold} crashes during its delivery` });
       this.deps.log.log('error', 'delivery.poison', { internalId: id, action: 'the message stays suspended in the Poison queue; inspect it before resuming or removing it' });
     }
+    // Remove-Message asked while an attempt held a message the stopped process never finished.
+    this.deps.reports.removedByAdmin(this.deps.state.settleRemovals(), config);
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
 

@@ -63,6 +63,22 @@ interface RecipientRow {
   last_error: string | null;
 }
 
+/** A Remove-Message applied: the recipients it removed from the queue, and whether the sender gets an NDR. */
+export interface AppliedRemoval {
+  message: number;
+  hop: string;
+  withNdr: boolean;
+  /** Who asked, for tracking (Remove-Message Server\\Queue\\n). */
+  context: string;
+  recipients: PendingRecipient[];
+}
+
+/** What Remove-Message did: removed now, pending until the delivery attempt ends, or nothing (no recipient waits there any more). */
+export type RemoveResult = { outcome: 'removed'; removal: AppliedRemoval } | { outcome: 'pending' } | { outcome: 'none' };
+
+/** The text of a recipient removed by Remove-Message (its LastError, tracking status and NDR diagnostic). */
+export const ADMIN_DELETE_TEXT = '550 4.3.2 QUEUE.Admin; message deleted by administrative action';
+
 function toPending(r: RecipientRow): PendingRecipient {
   return {
     message: r.message, idx: r.idx, address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), ...(r.notify && { notify: r.notify.split(',') }),
@@ -115,7 +131,7 @@ export class DeliveryState {
         if (waiting || inFlight) continue;
         const file = (this.sql('SELECT file FROM bodies WHERE message = ?').get(id) as { file: string | null } | undefined)?.file;
         if (file) files.push(file);
-        for (const table of ['recipients', 'bodies', 'suspended_messages', 'crash_counts']) {
+        for (const table of ['recipients', 'bodies', 'suspended_messages', 'crash_counts', 'pending_removals']) {
           this.sql(`DELETE FROM ${table} WHERE message = ?`).run(id);
         }
         this.sql('DELETE FROM messages WHERE id = ?').run(id);
@@ -158,6 +174,75 @@ export class DeliveryState {
    */
   markInFlight(message: number): void {
     this.batch(() => this.sql('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message));
+  }
+
+  /**
+   * Starts a delivery attempt: of the recipients read for it, those still waiting (an administrator
+   * may have removed some since they were read), with the message marked in flight in the same
+   * transaction; none left: nothing is marked, and nothing is to be sent.
+   */
+  beginAttempt(message: number, recipients: PendingRecipient[]): PendingRecipient[] {
+    return this.batch(() => {
+      const waiting = new Set((this.sql("SELECT idx FROM recipients WHERE message = ? AND status IN ('Ready', 'Retry')").all(message) as { idx: number }[]).map((r) => r.idx));
+      const live = recipients.filter((r) => r.message === message && waiting.has(r.idx));
+      if (live.length > 0) this.sql('INSERT OR IGNORE INTO in_flight (message) VALUES (?)').run(message);
+      return live;
+    });
+  }
+
+  /** Whether a delivery attempt holds the message. */
+  inFlight(message: number): boolean {
+    return this.sql('SELECT 1 FROM in_flight WHERE message = ?').get(message) !== undefined;
+  }
+
+  /**
+   * Remove-Message: the message's recipients waiting in the queue `hop` fail with ADMIN_DELETE_TEXT.
+   * While a delivery attempt holds the message the removal is recorded instead ('pending') and the
+   * attempt applies it when it ends (settleRemovals, in the transaction of its outcome): what the
+   * attempt delivered or failed stays so, what still waits is removed then. 'none': nothing of the
+   * message waits in that queue any more (delivered, failed or removed since it was listed).
+   */
+  remove(message: number, hop: string, options: { withNdr: boolean; context: string }): RemoveResult {
+    return this.batch(() => {
+      if (this.inFlight(message)) {
+        const waits = this.sql("SELECT 1 FROM recipients WHERE message = ? AND next_hop = ? AND status IN ('Ready', 'Retry') LIMIT 1").get(message, hop);
+        if (!waits) return { outcome: 'none' as const };
+        this.sql('INSERT INTO pending_removals (message, next_hop, with_ndr, context) VALUES (?, ?, ?, ?) ON CONFLICT(message, next_hop) DO UPDATE SET with_ndr = excluded.with_ndr, context = excluded.context')
+          .run(message, hop, options.withNdr ? 1 : 0, options.context);
+        return { outcome: 'pending' as const };
+      }
+      const removal = this.applyRemoval(message, hop, options.withNdr, options.context);
+      return removal.recipients.length > 0 ? { outcome: 'removed' as const, removal } : { outcome: 'none' as const };
+    });
+  }
+
+  /** Whether a removal waits for the message's delivery attempt to end. */
+  removalPending(message: number): boolean {
+    return this.sql('SELECT 1 FROM pending_removals WHERE message = ? LIMIT 1').get(message) !== undefined;
+  }
+
+  private applyRemoval(message: number, hop: string, withNdr: boolean, context: string): AppliedRemoval {
+    const rows = (this.sql("SELECT * FROM recipients WHERE message = ? AND next_hop = ? AND status IN ('Ready', 'Retry') ORDER BY idx").all(message, hop) as RecipientRow[]).map(toPending);
+    const recipients = rows.filter((r) => this.failed(message, r.idx, ADMIN_DELETE_TEXT));
+    if (!this.sql("SELECT 1 FROM recipients WHERE message = ? AND status IN ('Ready', 'Retry') LIMIT 1").get(message)) {
+      this.sql('DELETE FROM suspended_messages WHERE message = ?').run(message);
+    }
+    this.sql('DELETE FROM pending_removals WHERE message = ? AND next_hop = ?').run(message, hop);
+    return { message, hop, withNdr, context, recipients };
+  }
+
+  /**
+   * Applies the removals recorded while an attempt held the message (`message`), or, without it,
+   * those of every message no attempt holds (left by a process that stopped mid-attempt). Call it
+   * after the attempt's outcome, in the same transaction. Returns what was removed, for tracking and NDRs.
+   */
+  settleRemovals(message?: number): AppliedRemoval[] {
+    return this.batch(() => {
+      const pending = (message === undefined
+        ? this.sql('SELECT * FROM pending_removals WHERE message NOT IN (SELECT message FROM in_flight) ORDER BY message').all()
+        : this.sql('SELECT * FROM pending_removals WHERE message = ? AND message NOT IN (SELECT message FROM in_flight)').all(message)) as { message: number; next_hop: string; with_ndr: number; context: string }[];
+      return pending.map((p) => this.applyRemoval(p.message, p.next_hop, p.with_ndr === 1, p.context)).filter((r) => r.recipients.length > 0);
+    });
   }
 
   clearInFlight(message: number): void {
@@ -214,18 +299,22 @@ export class DeliveryState {
     return r.changes;
   }
 
-  delivered(message: number, idx: number): void {
+  // The outcomes of a recipient apply only to a recipient still waiting (Ready or Retry): one that is
+  // final already (delivered, failed, removed by an administrator, expanded) keeps its outcome.
+  // Each returns whether it applied.
+
+  delivered(message: number, idx: number): boolean {
     this.maybeComplete.add(message);
-    this.sql("UPDATE recipients SET status = 'Delivered', last_error = NULL, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(message, idx);
+    return this.sql("UPDATE recipients SET status = 'Delivered', last_error = NULL, attempts = attempts + 1 WHERE message = ? AND idx = ? AND status IN ('Ready', 'Retry')").run(message, idx).changes > 0;
   }
 
-  failed(message: number, idx: number, reply: string): void {
+  failed(message: number, idx: number, reply: string): boolean {
     this.maybeComplete.add(message);
-    this.sql("UPDATE recipients SET status = 'Failed', last_error = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?").run(reply, message, idx);
+    return this.sql("UPDATE recipients SET status = 'Failed', last_error = ?, attempts = attempts + 1 WHERE message = ? AND idx = ? AND status IN ('Ready', 'Retry')").run(reply, message, idx).changes > 0;
   }
 
-  deferred(message: number, idx: number, reply: string, nextAttemptAt: number): void {
-    this.sql("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ?").run(reply, nextAttemptAt, message, idx);
+  deferred(message: number, idx: number, reply: string, nextAttemptAt: number): boolean {
+    return this.sql("UPDATE recipients SET status = 'Retry', last_error = ?, attempts = attempts + 1, next_attempt_at = ? WHERE message = ? AND idx = ? AND status IN ('Ready', 'Retry')").run(reply, nextAttemptAt, message, idx).changes > 0;
   }
 
   /**
@@ -246,7 +335,7 @@ export class DeliveryState {
     }
     if (status) {
       this.maybeComplete.add(r.message);
-      this.sql('UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ?').run(status, r.message, r.idx);
+      this.sql("UPDATE recipients SET status = ?, attempts = attempts + 1 WHERE message = ? AND idx = ? AND status IN ('Ready', 'Retry')").run(status, r.message, r.idx);
     }
     return added;
   }
@@ -262,6 +351,8 @@ export class DeliveryState {
    * keeps synchronous=FULL, and its next commit makes these durable too.
    */
   batch<T>(fn: () => T): T {
+    // Inside a caller's batch: part of its transaction.
+    if (this.db.inTransaction) return fn();
     return relaxedWrite(this.db, this.relaxed, () => this.db.transaction(fn).immediate());
   }
 

@@ -8,7 +8,7 @@
 import { ndrBlock } from '../routing/remote-domain-policy.js';
 import { acceptedDomainFor, type TransportConfig } from '../roles/transport-config.js';
 import type { DeliveryContext } from './delivery-context.js';
-import type { PendingRecipient } from './delivery-state.js';
+import { ADMIN_DELETE_TEXT, type AppliedRemoval, type PendingRecipient } from './delivery-state.js';
 import type { DsnInput, DsnRecipient } from './dsn.js';
 import { DSN_MAX_ATTACH, DsnBuildError, submitDsn } from './dsn-submission.js';
 
@@ -27,6 +27,19 @@ export function wantsNotice(r: { notify?: string[] }, kind: 'FAILURE' | 'DELAY')
 
 export class FailureReports {
   constructor(private readonly deps: FailureReportDeps) {}
+
+  /** Remove-Message applied when the delivery attempt ended: tracked as the shell tracks a removal, and one NDR when asked for. */
+  removedByAdmin(removals: AppliedRemoval[], config: TransportConfig): void {
+    for (const r of removals) {
+      const e = this.deps.state.message(r.message)?.envelope;
+      this.deps.track({
+        timestamp: new Date(this.deps.now()), source: 'QUEUE', eventId: 'FAIL', internalMessageId: r.message, messageId: e?.messageId, recipients: r.recipients.map((x) => x.address),
+        recipientStatus: r.recipients.map(() => ADMIN_DELETE_TEXT), recipientCount: r.recipients.length, returnPath: e ? e.sender || '<>' : undefined, sourceContext: r.context,
+      });
+      this.deps.log.log('info', 'queue.message.removed', { internalId: r.message, queue: r.hop, recipients: r.recipients.length, ndr: r.withNdr, by: r.context });
+      if (r.withNdr) this.failed(r.message, r.recipients.map((x) => ({ ...x, reply: ADMIN_DELETE_TEXT, enhanced: '5.3.2' })), config);
+    }
+  }
 
   /** An NDR for recipients that failed for good (unless the sender is null or asked for none). */
   failed(messageId: number, failed: FailedRecipient[], config: TransportConfig, remote?: string): void {

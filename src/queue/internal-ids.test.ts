@@ -69,7 +69,7 @@ describe('InternalId', () => {
     db.pragma('user_version = 3');
     db.close();
     const migrated = new SqliteQueueStore(path);
-    assert.equal(migrated.migrated?.to, 4);
+    assert.equal(migrated.migrated?.to, 5);
     assert.equal((await migrated.accept(envelope(9), Buffer.from('x'))).internalId, 4);
     migrated.close();
   });

@@ -14,6 +14,7 @@ import { migrateSqliteSchema, type SchemaMigrated, type SqliteSchema } from '../
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { pruneTrackingIndex, TRACKING_INDEX_MIGRATIONS, TRACKING_INDEX_V1 } from '../tracking/tracking-index.js';
 import { INTERNAL_ID_MIGRATION } from './internal-ids.js';
+import { PENDING_REMOVAL_MIGRATION } from './pending-removals.js';
 import { acceptBatchWriter, type AcceptItem, type AcceptResult } from './accept-batch.js';
 import { GroupCommitter } from './group-commit.js';
 import { ThreadCommitter } from './thread-committer.js';
@@ -105,6 +106,7 @@ export const QUEUE_SCHEMA: SqliteSchema = {
     },
     ...TRACKING_INDEX_MIGRATIONS,
     INTERNAL_ID_MIGRATION,
+    PENDING_REMOVAL_MIGRATION,
   ],
 };
 

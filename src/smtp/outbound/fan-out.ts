@@ -239,7 +239,9 @@ export class SmtpFanOut {
     const body = this.deps.store.body(messageId);
     if (!message || !body) return;
     const e = message.envelope;
-    this.deps.state.markInFlight(messageId);
+    // Only recipients still waiting (Remove-Message may have taken some since they were read).
+    recipients = this.deps.state.beginAttempt(messageId, recipients);
+    if (recipients.length === 0) return;
     const wire = await outgoingWire({ dkim: this.deps.dkim, log: this.deps.log }, messageId, body, connector, config);
     let outcomes: Outcome[];
     // RFC 8689 §4.2.1 binds messages with a return path: a bounce carries no REQUIRETLS demand onward.
@@ -272,8 +274,8 @@ export class SmtpFanOut {
     if (delivered.length > 0) events.push({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.text), recipientCount: delivered.length, sourceContext: delivered[0].text });
     if (deferred.length > 0) events.push({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.text), recipientCount: deferred.length });
     if (failed.length > 0) events.push({ ...base, eventId: 'FAIL', recipients: failed.map((f) => f.address), recipientStatus: failed.map((f) => f.reply), recipientCount: failed.length });
-    // The outcome and its tracking events in one transaction.
-    this.deps.state.batch(() => {
+    // The outcome and its tracking events in one transaction, then a removal asked meanwhile.
+    const removals = this.deps.state.batch(() => {
       this.deps.state.clearInFlight(messageId);
       for (const { r, o } of settled) {
         if (o.kind === 'delivered') this.deps.state.delivered(r.message, r.idx);
@@ -281,8 +283,10 @@ export class SmtpFanOut {
         else this.deps.state.deferred(r.message, r.idx, o.text, now + withJitter(config.retry.messageRetryIntervalMs));
       }
       for (const ev of events) this.deps.store.insertTrackingEvent(ev);
+      return this.deps.state.settleRemovals(messageId);
     });
     for (const ev of events) this.deps.store.notifyTracked(ev);
+    this.deps.reports.removedByAdmin(removals, config);
     if (delivered.length > 0) this.connectivity.get(q.key)?.sent(body.length);
     const m = this.deps.metrics?.outcomes;
     if (m) {
