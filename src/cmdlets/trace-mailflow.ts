@@ -15,7 +15,7 @@ import { dnsSettingsFromTransport, MailResolver } from '../dns/index.js';
 import { MailFlowExplainer, type ReceiveCertificate } from '../explain/mail-flow-explainer.js';
 import { IPAddress, IPBinding, SmtpAddress } from '../config/types/index.js';
 import { connectorCredential, trustedCertificates } from '../roles/delivery-composition.js';
-import { loadTransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig } from '../config/transport-config.js';
 import { ConversionError, type CommandSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { OutboundConnection } from '../smtp/outbound/connection.js';

@@ -19,11 +19,11 @@ import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService, type ResolverLike } from './delivery-service.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
-import type { TransportConfig } from './transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
 import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
-import { TlsReportSchedule } from './tls-reporting.js';
+import { TlsReportSchedule } from '../mta-sts/tls-reporting.js';
 import { DnssecLookup } from '../dns/dnssec-lookup.js';
 import { DkimOutboundSigner } from '../dkim/outbound.js';
 

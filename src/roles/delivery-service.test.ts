@@ -10,7 +10,7 @@ import type { Envelope } from '../queue/queue-store.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import { DeliveryService, type ConnectFailure, type ConnectionLike, type DsnRequest, type OutgoingMessage, type Outcome, type Policy, type Resolution, type Target } from './delivery-service.js';
-import type { TransportConfig } from './transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
 

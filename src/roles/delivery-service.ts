@@ -25,7 +25,7 @@ import { ndrBlock, remoteDomainBlock } from '../routing/remote-domain-policy.js'
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome } from '../smtp/outbound/connection.js';
 import type { ConnectivityLog, ConnectivitySession } from '../smtp/outbound/connectivity-log.js';
 import type { ProtocolLog } from '../smtp/inbound/protocol-log.js';
-import { acceptedDomainFor, type TransportConfig } from './transport-config.js';
+import { acceptedDomainFor, type TransportConfig } from '../config/transport-config.js';
 import { StsAttempt, type MtaStsHooks } from './mta-sts-delivery.js';
 import { DaneAttempt } from './dane-delivery.js';
 import type { SecureLookup } from '../dns/dnssec-lookup.js';

@@ -6,21 +6,21 @@
 
 import { loadAntispamSettings, type AntispamSettings } from '../agents/antispam-settings.js';
 import type { LogRetention } from '../observability/log-retention.js';
-import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
-import { receiveConnectorSchema } from '../config/model/receive-connector.js';
-import type { ServerRoleName } from '../config/model/server.js';
-import { transportServiceSchema } from '../config/model/transport-service.js';
-import { flagNames } from '../config/validate.js';
-import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from '../config/types/index.js';
+import { acceptedDomainSchema } from './model/accepted-domain.js';
+import { receiveConnectorSchema } from './model/receive-connector.js';
+import type { ServerRoleName } from './model/server.js';
+import { transportServiceSchema } from './model/transport-service.js';
+import { flagNames } from './validate.js';
+import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from './types/index.js';
 import type { ModelObject, Repository } from '../store/repository.js';
-import { sendConnectorSchema } from '../config/model/send-connector.js';
+import { sendConnectorSchema } from './model/send-connector.js';
 import { sendConnectorConfig, type SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { RetrySettings } from '../queue/retry-schedule.js';
-import { serverSchema } from '../config/model/server.js';
-import type { StoredCredential } from '../config/model/credential.js';
-import { SmartHost } from '../config/types/index.js';
-import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
-import type { ComponentStateValue } from '../config/model/server-component-state.js';
+import { serverSchema } from './model/server.js';
+import type { StoredCredential } from './model/credential.js';
+import { SmartHost } from './types/index.js';
+import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from './model/lockout-policy.js';
+import type { ComponentStateValue } from './model/server-component-state.js';
 import { loadDkimRules, type DkimRule } from '../dkim/outbound.js';
 import { loadHubTransportState, loadOrganizationLimits, loadRemoteDomains, type OrganizationLimits, type RemoteDomainRule } from './organization-settings.js';
 

@@ -3,10 +3,10 @@
 // limits and lists, the remote domains, and this server's component states
 // (maintenance mode). Missing objects mean Exchange's defaults.
 
-import { DEFAULT_REMOTE_DOMAIN, remoteDomainSchema } from '../config/model/remote-domain.js';
-import { effectiveState, serverComponentStateSchema, type ComponentStateValue, type RequesterState } from '../config/model/server-component-state.js';
-import { TRANSPORT_CONFIG_NAME, transportConfigSchema } from '../config/model/transport-config.js';
-import { SmtpDomainWithSubdomains, type ByteQuantifiedSize, type IPRange, type SmtpDomain, type Unlimited } from '../config/types/index.js';
+import { DEFAULT_REMOTE_DOMAIN, remoteDomainSchema } from './model/remote-domain.js';
+import { effectiveState, serverComponentStateSchema, type ComponentStateValue, type RequesterState } from './model/server-component-state.js';
+import { TRANSPORT_CONFIG_NAME, transportConfigSchema } from './model/transport-config.js';
+import { SmtpDomainWithSubdomains, type ByteQuantifiedSize, type IPRange, type SmtpDomain, type Unlimited } from './types/index.js';
 import type { Repository } from '../store/repository.js';
 
 export interface OrganizationLimits {
