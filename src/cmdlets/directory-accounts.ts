@@ -18,7 +18,8 @@ import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } fr
 import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
 import { insertObject, updateObject } from './object-commands.js';
-import { convertForProperty, defaultValues } from './object-parameters.js';
+import { convertForProperty } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 import { currentLockoutPolicy, unlock } from './lockout-support.js';
 import { typeNamesFor } from './object-output.js';

@@ -12,7 +12,8 @@ import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
 import { insertObject, tableView, updateObject } from './object-commands.js';
 import { toPSObject, typeNamesFor } from './object-output.js';
-import { convertForProperty, defaultValues } from './object-parameters.js';
+import { convertForProperty } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 function userNotFound(name: string): CmdletError {

@@ -15,7 +15,8 @@ import { notFound } from './errors.js';
 import { checkAndWrite, createdOutput, enumConvert, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const USAGES = ['Custom', 'Internet', 'Internal', 'Client', 'Partner'];

@@ -11,7 +11,8 @@ import { notFound } from './errors.js';
 import { tableView, updateObject } from './object-commands.js';
 import { identityParameter } from './object-identity.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 /** Output types that name a server: Get-ExchangeServer's and Get-TransportService's (Get-TransportServer's) objects. */

@@ -26,7 +26,7 @@ import { createSelfSignedCertificate } from '../tls/self-signed.js';
 import { adGroupSchema, adUserSchema, EXCHANGE_SERVERS_GROUP } from '../config/model/account.js';
 import { StoredCredential } from '../config/model/credential.js';
 import { nextSid } from '../cmdlets/account-support.js';
-import { defaultValues } from '../cmdlets/object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext } from '../cmdlets/server-context.js';
 import { hashPassword } from '../secrets/password-hash.js';
 import { newModelObject, Repository } from '../store/repository.js';
