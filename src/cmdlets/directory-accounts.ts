@@ -323,17 +323,6 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
   ];
 }
 
-/** The directory groups Setup creates with a new organization. */
-export function defaultDirectoryGroups(ctx: ServerContext): ModelObject[] {
-  const values = defaultValues(adGroupSchema, defaultContext(ctx));
-  values.Name = 'Exchange Servers';
-  values.SamAccountName = 'Exchange Servers';
-  values.Description = 'Exchange servers of the organization; accounts in it receive the ExchangeServers permission group after Basic authentication.';
-  values.Members = [];
-  values.SID = nextSid(ctx);
-  return [newModelObject(adGroupSchema, '', values)];
-}
-
 export const directoryViews = [
   { typeName: 'ADUser', display: 'list' as const },
   { typeName: 'ADPrincipal', display: 'list' as const },

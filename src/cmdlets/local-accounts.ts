@@ -192,16 +192,6 @@ export function localAccountCommands(ctx: ServerContext): CommandSpec[] {
   ];
 }
 
-/** The local groups Setup creates on an Edge server. */
-export function defaultLocalGroups(ctx: ServerContext): ModelObject[] {
-  const values = defaultValues(localGroupSchema, defaultContext(ctx));
-  values.Name = 'Exchange Servers';
-  values.Description = 'Accounts that receive the ExchangeServers permission group after Basic authentication.';
-  values.Members = [];
-  values.SID = nextSid(ctx);
-  return [newModelObject(localGroupSchema, '', values)];
-}
-
 export const localAccountViews = [
   tableView('LocalUser', ['Name', 'Enabled', 'Description']),
   tableView('LocalGroup', ['Name', 'Description']),
