@@ -217,7 +217,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const t = withDefaults(transportServiceSchema, ts?.values, { role, serverName, serverFqdn: fqdn });
     const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
-    const organization = loadOrganizationLimits(repo);
+    const organization = loadOrganizationLimits(repo, { role, serverName, serverFqdn: fqdn });
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
       : organization.externalPostmaster ? organization.externalPostmaster
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
