@@ -1,6 +1,7 @@
-// The transport service snapshot takes the TransportService defaults from the
-// schema: a server without a stored TransportService object runs on the same
-// settings as one whose object holds the defaults, and those are Exchange's.
+// The transport service snapshot takes the TransportService and TransportConfig
+// defaults from the schemas: a server without a stored TransportService object
+// runs on the same settings as one whose object holds the defaults, and those
+// are Exchange's.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,6 +70,12 @@ describe('loadTransportConfig defaults', () => {
       assert.deepEqual(bare.dns, { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true });
       assert.equal(bare.postmaster, `postmaster@${fqdn}`);
       assert.equal(bare.postmasterSet, false);
+      // Set-TransportConfig's organization-wide settings, with no object stored.
+      assert.deepEqual({ ...bare.organization, internalSmtpServers: bare.organization.internalSmtpServers.map(String) }, {
+        maxSendSize: 10 * MB, maxReceiveSize: 10 * MB, maxRecipientEnvelopeLimit: 500, tlsSendDomainSecure: [], tlsReceiveDomainSecure: [], internalSmtpServers: [],
+        copyDsnFor: ['5.4.8', '5.4.6', '5.4.4', '5.2.4', '5.2.0', '5.1.4'], externalPostmaster: null, internalDelayDsn: true, externalDelayDsn: true,
+        internalDsnMaxAttach: 10 * MB, externalDsnMaxAttach: 10 * MB,
+      });
     });
   }
 });
