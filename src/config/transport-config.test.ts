@@ -12,7 +12,7 @@ import { SecretBox } from '../secrets/secret-box.js';
 import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { transportServiceSchema } from './model/transport-service.js';
-import type { ServerRoleName } from './model/server.js';
+import { serverSchema, type ServerRoleName } from './model/server.js';
 import { defaultValues } from './schema.js';
 import { loadTransportConfig, type TransportConfig } from './transport-config.js';
 
@@ -78,4 +78,11 @@ describe('loadTransportConfig defaults', () => {
       });
     });
   }
+
+  it('Mailbox: the implicit connectors to the other Mailbox servers have the Send connector defaults', () => {
+    const repo = repository('intraorg.db');
+    for (const [name, fqdn] of [['MBX01', 'mbx01.contoso.com'], ['MBX02', 'mbx02.contoso.com']]) repo.insert(newModelObject(serverSchema, '', { Name: name, Fqdn: fqdn, ServerRole: 'Mailbox' }));
+    const config = loadTransportConfig(repo, 'Mailbox', 'MBX01', 'mbx01.contoso.com');
+    assert.deepEqual(config.intraOrg.map((c) => [c.name, c.port, c.connectionInactivityTimeoutMs, c.maxMessagesPerConnection, c.requireTls]), [['MBX02', 25, 600_000, 20, true]]);
+  });
 });

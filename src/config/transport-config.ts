@@ -11,7 +11,7 @@ import { receiveConnectorSchema } from './model/receive-connector.js';
 import type { ServerRoleName } from './model/server.js';
 import { transportServiceSchema } from './model/transport-service.js';
 import { flagNames } from './validate.js';
-import { withDefaults } from './schema.js';
+import { defaultValues, withDefaults, type DefaultContext } from './schema.js';
 import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from './types/index.js';
 import type { ModelObject, Repository } from '../store/repository.js';
 import { sendConnectorSchema } from './model/send-connector.js';
@@ -221,7 +221,7 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
       : organization.externalPostmaster ? organization.externalPostmaster
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
-    const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel) === 'Verbose') : [];
+    const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, { role, serverName, serverFqdn: fqdn }, String(t.IntraOrgConnectorProtocolLoggingLevel) === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
       organization, remoteDomains: loadRemoteDomains(repo), dkim: loadDkimRules(repo),
@@ -297,7 +297,10 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
  * other Mailbox server, to its FQDN on port 25, STARTTLS required and Basic
  * auth with this server's own account (NAME$, a member of Exchange Servers).
  */
-function intraOrgConnectors(repo: Repository, serverName: string, protocolLogging: boolean): SendConnectorConfig[] {
+function intraOrgConnectors(repo: Repository, server: DefaultContext, protocolLogging: boolean): SendConnectorConfig[] {
+  const serverName = server.serverName;
+  // What a Send connector has unless set otherwise: the idle timeout and messages per connection.
+  const sendDefaults = defaultValues(sendConnectorSchema, { ...server, usage: 'Internal' });
   const servers = repo.list(serverSchema);
   const self = servers.find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase());
   const credential = (self?.values.ServerAccount as StoredCredential | null | undefined) ?? null;
@@ -314,7 +317,7 @@ function intraOrgConnectors(repo: Repository, serverName: string, protocolLoggin
       dnsRoutingEnabled: false, smartHosts: [SmartHost.parse(String(s.values.Fqdn))], smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
       credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: receivePort(String(s.values.Name)), maxMessageSize: null, fqdn: null, forceHelo: false,
       requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
-      connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
+      connectionInactivityTimeoutMs: ms(sendDefaults.ConnectionInactivityTimeOut), maxMessagesPerConnection: Number(sendDefaults.SmtpMaxMessagesPerConnection), sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
     }));
 }
 
