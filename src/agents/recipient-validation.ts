@@ -13,7 +13,7 @@ import type { Resolution } from '../dns/index.js';
 import { routeRecipient } from '../routing/categorizer.js';
 import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import { acceptedDomainFor, type TransportConfig } from '../roles/transport-config.js';
+import { acceptedDomainFor, type TransportConfig } from '../config/transport-config.js';
 import type { ConnectFailure, OutboundPolicy, OutboundTarget, ProbeResult } from '../smtp/outbound/connection.js';
 
 export type Validation =

@@ -7,7 +7,7 @@ import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
 import { dnsSettingsFromTransport } from '../dns/index.js';
 import type { Logger } from '../observability/logger.js';
 import { ManagementEndpoint } from '../remote/endpoint.js';
-import { loadTransportConfig, type TransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig, type TransportConfig } from '../config/transport-config.js';
 import { openServer, type OpenServer } from '../setup/server-folder.js';
 
 export interface ServiceEndpoint {

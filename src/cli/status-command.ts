@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listQueues, QueueDb } from '../cmdlets/queue-view.js';
-import { runningService } from '../roles/service-status.js';
+import { runningService } from '../observability/service-status.js';
 import { openServer, type OpenServer } from '../setup/server-folder.js';
 
 export const EXIT_RUNNING = 0;

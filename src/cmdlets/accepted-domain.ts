@@ -9,7 +9,8 @@ import type { CommandSpec } from '../shell/command.js';
 import { invalidOperation } from './errors.js';
 import { assertUnchanged, checkAndWrite, createdOutput, getCommand, insertObject, nameParameter, removeCommand, tableView, throwIfProblems, updateObject } from './object-commands.js';
 import { findObject, identityParameter, objectNames } from './object-identity.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = acceptedDomainSchema;

@@ -13,7 +13,8 @@ import { newModelObject, type ModelObject } from '../store/repository.js';
 import { invalidOperation } from './errors.js';
 import { checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 import { edgeOnly } from './transport-agent.js';
 

@@ -30,7 +30,8 @@ import { SqliteConfigStore } from '../store/sqlite-config-store.js';
 import { invalidOperation } from './errors.js';
 import { updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { runsElsewhere } from './cross-server.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { AGENT_LOG_FIELDS } from '../agents/agent-log.js';
-import { loadTransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig } from '../config/transport-config.js';
 import { parseCsv } from '../shell/builtins/csv.js';
 import type { CommandSpec } from '../shell/command.js';
 import { ConversionError } from '../shell/command.js';

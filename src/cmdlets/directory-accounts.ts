@@ -18,7 +18,8 @@ import type { BoundArguments, CommandSpec, InvocationContext, ParameterSpec } fr
 import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
 import { insertObject, updateObject } from './object-commands.js';
-import { convertForProperty, defaultValues } from './object-parameters.js';
+import { convertForProperty } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 import { currentLockoutPolicy, unlock } from './lockout-support.js';
 import { typeNamesFor } from './object-output.js';
@@ -320,17 +321,6 @@ export function directoryCommands(ctx: ServerContext): CommandSpec[] {
       return [];
     })),
   ];
-}
-
-/** The directory groups Setup creates with a new organization. */
-export function defaultDirectoryGroups(ctx: ServerContext): ModelObject[] {
-  const values = defaultValues(adGroupSchema, defaultContext(ctx));
-  values.Name = 'Exchange Servers';
-  values.SamAccountName = 'Exchange Servers';
-  values.Description = 'Exchange servers of the organization; accounts in it receive the ExchangeServers permission group after Basic authentication.';
-  values.Members = [];
-  values.SID = nextSid(ctx);
-  return [newModelObject(adGroupSchema, '', values)];
 }
 
 export const directoryViews = [

@@ -13,7 +13,8 @@ import { stringListParameter } from './account-support.js';
 import { invalidOperation } from './errors.js';
 import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import {
   checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, findRecipient, findRecipients, organizationCommand, RECIPIENT_SCHEMAS, reducedRecipient, setRecipient,
 } from './recipient-common.js';

@@ -11,7 +11,7 @@ import { IPAddress, IPRange } from '../config/types/index.js';
 import { dnsSettingsFromTransport } from '../dns/dns-settings.js';
 import { assessConnection } from '../agents/connection-filter.js';
 import { insertIPListEntry } from '../agents/antispam-settings.js';
-import { loadTransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig } from '../config/transport-config.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { ConversionError } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';

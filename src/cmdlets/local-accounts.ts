@@ -12,7 +12,8 @@ import { CmdletError, PSObject } from '../shell/values.js';
 import { members, nextSid, secureStringParameter, setPassword, stringListParameter } from './account-support.js';
 import { insertObject, tableView, updateObject } from './object-commands.js';
 import { toPSObject, typeNamesFor } from './object-output.js';
-import { convertForProperty, defaultValues } from './object-parameters.js';
+import { convertForProperty } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 function userNotFound(name: string): CmdletError {
@@ -189,16 +190,6 @@ export function localAccountCommands(ctx: ServerContext): CommandSpec[] {
       return [];
     })),
   ];
-}
-
-/** The local groups Setup creates on an Edge server. */
-export function defaultLocalGroups(ctx: ServerContext): ModelObject[] {
-  const values = defaultValues(localGroupSchema, defaultContext(ctx));
-  values.Name = 'Exchange Servers';
-  values.Description = 'Accounts that receive the ExchangeServers permission group after Basic authentication.';
-  values.Members = [];
-  values.SID = nextSid(ctx);
-  return [newModelObject(localGroupSchema, '', values)];
 }
 
 export const localAccountViews = [

@@ -8,7 +8,7 @@ import { afterUnlock, isLockedOut, CLEAN_STATE, type AccountLogonState } from '.
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import { CmdletError } from '../shell/values.js';
 import { updateObject } from './object-commands.js';
-import { defaultValues } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 /** The stored policy object, or one with the documented defaults (not yet stored). */

@@ -21,7 +21,8 @@ import { isThisServer, organizationServer, runOnServer } from './cross-server.js
 import { invalidOperation, notFound } from './errors.js';
 import { assertUnchanged, insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { findObject, findObjects, identityParameter, objectNames } from './object-identity.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { toPSObject } from './object-output.js';
 import { isSystemMailbox, organizationCommand } from './recipient-common.js';
 import { defaultContext, serviceRunning, type ServerContext } from './server-context.js';

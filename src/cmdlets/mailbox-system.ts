@@ -9,7 +9,7 @@ import { mailboxSchema, parseSmtpAddress } from '../config/model/recipient.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import { invalidOperation } from './errors.js';
 import { insertObject } from './object-commands.js';
-import { defaultValues } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultAcceptedDomain } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 

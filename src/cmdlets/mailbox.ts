@@ -17,7 +17,8 @@ import { members, nextSid, secureStringParameter, setPassword } from './account-
 import { invalidOperation, notFound } from './errors.js';
 import { insertObject, nameParameter, tableView, updateObject } from './object-commands.js';
 import { toPSObject } from './object-output.js';
-import { convertForProperty, defaultValues, schemaParameters } from './object-parameters.js';
+import { convertForProperty, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { checkNameAndAlias, checkProxyAddresses, defaultAcceptedDomain, filterAndLimit, filterParameter, findRecipient, findRecipients, organizationCommand, resultSizeParameter, setRecipient } from './recipient-common.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 

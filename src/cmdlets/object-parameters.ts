@@ -148,13 +148,3 @@ export function applyParameters(
     values[def.name] = next;
   }
 }
-
-/** Defaults of every property for a new object. */
-export function defaultValues(schema: ObjectSchema, defaults: DefaultContext): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const def of schema.properties) {
-    if (def.name === 'Name') continue;
-    values[def.name] = resolveDefault(def, defaults);
-  }
-  return values;
-}

@@ -11,7 +11,7 @@ import { ByteQuantifiedSize, Unlimited } from '../config/types/index.js';
 import type { QueueRow } from '../queue/delivery-state.js';
 import { QueueAdmin, type QueueRecipient } from '../queue/queue-admin.js';
 import type { Envelope } from '../queue/queue-store.js';
-import { loadTransportConfig, type TransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig, type TransportConfig } from '../config/transport-config.js';
 import { ConversionError, type ParameterSpec } from '../shell/command.js';
 import { formatDateDisplay } from '../shell/conversion.js';
 import { CmdletError, PSObject } from '../shell/values.js';

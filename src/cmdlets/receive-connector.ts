@@ -1,9 +1,9 @@
-// New-/Set-/Get-/Remove-ReceiveConnector (spec exchange-connectors.md §3, §6),
-// and the default connectors Setup creates for each role. Receive connectors
-// belong to one server; the binding + remote-range rule is checked against
-// the other connectors of the same server.
+// New-/Set-/Get-/Remove-ReceiveConnector (spec exchange-connectors.md §3, §6;
+// the default connectors Setup creates are in config/model/receive-connector.ts).
+// Receive connectors belong to one server; the binding + remote-range rule is
+// checked against the other connectors of the same server.
 
-import { receiveConnectorSchema, usageDefaults } from '../config/model/receive-connector.js';
+import { ALL_IPV4, receiveConnectorSchema, receiveConnectorValues, usageDefaults } from '../config/model/receive-connector.js';
 import { ReceiveUsageType } from '../config/model/enums.js';
 import { serverSchema } from '../config/model/server.js';
 import { validateReceiveConnector, type Problem } from '../config/validate.js';
@@ -15,12 +15,10 @@ import { notFound } from './errors.js';
 import { checkAndWrite, createdOutput, enumConvert, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { findObjects, identityParameter, objectNames } from './object-identity.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const USAGES = ['Custom', 'Internet', 'Internal', 'Client', 'Partner'];
-export const ALL_IPV4 = '0.0.0.0-255.255.255.255';
-export const ALL_IPV6 = '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
 
 function otherConnectors(ctx: ServerContext, server: string, exceptGuid?: string) {
   return ctx.repo.list(receiveConnectorSchema, server)
@@ -60,43 +58,7 @@ function resolveServer(ctx: ServerContext, given: unknown): { name: string; fqdn
 /** Builds a receive connector with the defaults of its usage on the given server. */
 export function buildReceiveConnector(ctx: ServerContext, server: { name: string; fqdn: string }, name: string, usage: string, overrides: Record<string, unknown>): ModelObject {
   const defaults = { ...defaultContext(ctx, usage), serverName: server.name, serverFqdn: server.fqdn };
-  const values = defaultValues(receiveConnectorSchema, defaults);
-  values.Name = name;
-  values.Usage = usage;
-  Object.assign(values, overrides);
-  return newModelObject(receiveConnectorSchema, server.name, values);
-}
-
-/** The Receive connectors Setup creates (spec §6.3; the seed's Mailbox names "Default X" and "Client X"). */
-export function defaultReceiveConnectors(ctx: ServerContext): ModelObject[] {
-  const server = { name: ctx.name, fqdn: ctx.fqdn };
-  const flags = (parse: (v: unknown) => unknown, v: string) => parse(v);
-  const auth = (v: string) => flags((x) => receiveConnectorSchema.properties.find((p) => p.name === 'AuthMechanism')!.parse(x), v);
-  const groups = (v: string) => flags((x) => receiveConnectorSchema.properties.find((p) => p.name === 'PermissionGroups')!.parse(x), v);
-  if (ctx.role === 'EdgeTransport') {
-    return [buildReceiveConnector(ctx, server, `Default internal Receive connector ${ctx.name}`, 'Internet', {
-      Bindings: [IPBinding.parse('0.0.0.0:25')],
-      RemoteIPRanges: [IPRange.parse(ALL_IPV4)],
-      AuthMechanism: auth('Tls,ExchangeServer'),
-      PermissionGroups: groups('AnonymousUsers,ExchangeServers,Partners'),
-    })];
-  }
-  const everywhere = [IPRange.parse(ALL_IPV6), IPRange.parse(ALL_IPV4)];
-  return [
-    buildReceiveConnector(ctx, server, `Default ${ctx.name}`, 'Internal', {
-      Bindings: [IPBinding.parse('0.0.0.0:25'), IPBinding.parse('[::]:25')],
-      RemoteIPRanges: everywhere,
-      AuthMechanism: auth('Tls,BasicAuth,BasicAuthRequireTLS,ExchangeServer'),
-      PermissionGroups: groups('ExchangeUsers,ExchangeServers'),
-      MaxRecipientsPerMessage: 5000,
-    }),
-    buildReceiveConnector(ctx, server, `Client ${ctx.name}`, 'Client', {
-      Bindings: [IPBinding.parse('0.0.0.0:587'), IPBinding.parse('[::]:587')],
-      RemoteIPRanges: everywhere,
-      AuthMechanism: auth('Tls,BasicAuth,BasicAuthRequireTLS'),
-      PermissionGroups: groups('ExchangeUsers'),
-    }),
-  ];
+  return newModelObject(receiveConnectorSchema, server.name, receiveConnectorValues(defaults, name, usage, overrides));
 }
 
 export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {

@@ -12,7 +12,8 @@ import { invalidOperation } from './errors.js';
 import { checkAndWrite, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
 import { findObjects } from './object-identity.js';
 import { missingDefaults, toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = remoteDomainSchema;

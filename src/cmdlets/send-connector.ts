@@ -12,7 +12,8 @@ import { CmdletError } from '../shell/values.js';
 import type { BoundArguments, CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
 import { checkAndWrite, createdOutput, enumConvert, getCommand, insertObject, nameParameter, removeCommand, setCommand, tableView, throwIfProblems } from './object-commands.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const USAGE_SWITCHES = ['Custom', 'Internal', 'Internet', 'Partner'];

@@ -4,7 +4,7 @@
 
 import type { DefaultContext } from '../config/schema.js';
 import type { ServerRoleName } from '../config/model/server.js';
-import { runningService } from '../roles/service-status.js';
+import { runningService } from '../observability/service-status.js';
 import type { InvocationContext } from '../shell/command.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import type { ModelObject, Repository } from '../store/repository.js';

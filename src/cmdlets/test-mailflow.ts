@@ -22,7 +22,7 @@ import { serverSchema } from '../config/model/server.js';
 import { EnhancedTimeSpan, type IPBinding } from '../config/types/index.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { TrackingReader } from '../queue/tracking-reader.js';
-import { trustedCertificates } from '../roles/delivery-composition.js';
+import { trustedCertificates } from '../tls/trusted-certificates.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type InvocationContext, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { isConnectFailure, OutboundConnection } from '../smtp/outbound/connection.js';

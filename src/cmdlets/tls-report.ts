@@ -7,7 +7,7 @@
 
 import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
 import { sendTlsReports } from '../mta-sts/tls-report.js';
-import { reportContext } from '../roles/tls-reporting.js';
+import { reportContext } from '../mta-sts/tls-reporting.js';
 import type { CommandSpec } from '../shell/command.js';
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { tableView } from './object-commands.js';

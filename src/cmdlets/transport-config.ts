@@ -9,7 +9,8 @@ import type { CommandSpec, ParameterSpec } from '../shell/command.js';
 import { notFound } from './errors.js';
 import { updateObject } from './object-commands.js';
 import { missingDefaults, toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
+import { defaultValues } from '../config/schema.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 const schema = transportConfigSchema;

@@ -3,7 +3,7 @@
 // exchange-operations.md §2.1). Identity is the server (name or FQDN).
 
 import { serverSchema } from '../config/model/server.js';
-import { transportServiceSchema } from '../config/model/transport-service.js';
+import { transportServiceDefaults, transportServiceSchema } from '../config/model/transport-service.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
 import { CmdletError, PSObject } from '../shell/values.js';
@@ -11,7 +11,7 @@ import { notFound } from './errors.js';
 import { tableView, updateObject } from './object-commands.js';
 import { identityParameter } from './object-identity.js';
 import { toPSObject } from './object-output.js';
-import { applyParameters, defaultValues, schemaParameters } from './object-parameters.js';
+import { applyParameters, schemaParameters } from './object-parameters.js';
 import { defaultContext, type ServerContext } from './server-context.js';
 
 /** Output types that name a server: Get-ExchangeServer's and Get-TransportService's (Get-TransportServer's) objects. */
@@ -64,9 +64,7 @@ export function transportServiceOf(ctx: ServerContext, server: ModelObject): Mod
   if (existing) return existing;
   const role = server.values.ServerRole === 'Edge' ? 'EdgeTransport' : 'Mailbox';
   const defaults = { ...defaultContext(ctx), role, serverName: name, serverFqdn: String(server.values.Fqdn) } as const;
-  const values = defaultValues(transportServiceSchema, defaults);
-  values.Name = name;
-  return newModelObject(transportServiceSchema, name, values);
+  return newModelObject(transportServiceSchema, name, transportServiceDefaults(defaults));
 }
 
 function serverOutput(server: ModelObject) {

@@ -87,6 +87,25 @@ export function resolveDefault(def: PropertyDef, ctx: DefaultContext): unknown {
   return value;
 }
 
+/** Defaults of every property for a new object. */
+export function defaultValues(schema: ObjectSchema, defaults: DefaultContext): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const def of schema.properties) {
+    if (def.name === 'Name') continue;
+    values[def.name] = resolveDefault(def, defaults);
+  }
+  return values;
+}
+
+/** Stored values, with each property the object lacks (or holds as $null) at its default. */
+export function withDefaults(schema: ObjectSchema, stored: Record<string, unknown> | undefined, defaults: DefaultContext): Record<string, unknown> {
+  const values: Record<string, unknown> = { ...stored };
+  for (const def of schema.properties) {
+    if (values[def.name] === null || values[def.name] === undefined) values[def.name] = resolveDefault(def, defaults);
+  }
+  return values;
+}
+
 /** Helper for property definitions: keeps the literal type of `parse`. */
 export function prop<T>(def: PropertyDef<T>): PropertyDef<T> {
   return def;

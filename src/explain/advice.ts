@@ -4,7 +4,7 @@
 
 import type { IPBinding } from '../config/types/index.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import type { ReceiveConnectorConfig, TransportConfig } from '../roles/transport-config.js';
+import type { ReceiveConnectorConfig, TransportConfig } from '../config/transport-config.js';
 import type { Principal } from '../smtp/inbound/permissions.js';
 import type { ConnectFailure, OutboundPolicy, OutboundTarget } from '../smtp/outbound/connection.js';
 import { STARTTLS_REQUIRED_TEXT } from '../smtp/outbound/classify.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { AddressSpace, IPBinding, IPRange, SmartHost } from '../config/types/index.js';
 import type { Resolution } from '../dns/index.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import type { ReceiveConnectorConfig, TransportConfig } from '../roles/transport-config.js';
+import type { ReceiveConnectorConfig, TransportConfig } from '../config/transport-config.js';
 import type { ConnectFailure, OutboundPolicy, TlsSessionInfo } from '../smtp/outbound/connection.js';
 import { domainMatches as nameCovers } from '../tls/names.js';
 import { MailFlowExplainer, type ExplainerDeps } from './mail-flow-explainer.js';

@@ -13,7 +13,7 @@ import type { IPBinding } from '../config/types/index.js';
 import { routeRecipient, type RecipientInfo, type RouteDecision } from '../routing/categorizer.js';
 import { outboundPolicy, usesBasicAuth } from '../routing/outbound-policy.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
-import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../roles/transport-config.js';
+import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../config/transport-config.js';
 import type { Resolution } from '../dns/index.js';
 import { directoryRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from '../smtp/inbound/admission.js';
 import { selectConnector } from '../smtp/inbound/connector-selection.js';

@@ -9,7 +9,7 @@ import type { DeliveryContext } from '../queue/delivery-context.js';
 import type { QueueRow } from '../queue/delivery-state.js';
 import type { FailureReports } from '../queue/failure-reports.js';
 import { withJitter } from '../queue/retry-schedule.js';
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 
 const BATCH = 100;
 

@@ -7,7 +7,7 @@
 // schedule (QueueRetry). At start, messages in flight during a crash are
 // counted for poison detection.
 
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import type { DeliveryContext } from './delivery-context.js';
 import type { PendingRecipient, QueueRow } from './delivery-state.js';
 import { wantsNotice, type FailureReports } from './failure-reports.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SmtpDomainWithSubdomains } from '../config/types/index.js';
 import { JsonLogger } from '../observability/logger.js';
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import { DeliveryState } from './delivery-state.js';
 import type { DsnInput } from './dsn.js';
 import { FailureReports, wantsNotice } from './failure-reports.js';

@@ -6,7 +6,7 @@
 // submitted through dsn-submission.ts.
 
 import { ndrBlock } from '../routing/remote-domain-policy.js';
-import { acceptedDomainFor, type TransportConfig } from '../roles/transport-config.js';
+import { acceptedDomainFor, type TransportConfig } from '../config/transport-config.js';
 import type { DeliveryContext } from './delivery-context.js';
 import { ADMIN_DELETE_TEXT, type AppliedRemoval, type PendingRecipient } from './delivery-state.js';
 import type { DsnInput, DsnRecipient } from './dsn.js';

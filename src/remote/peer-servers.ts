@@ -14,7 +14,7 @@ import { powerShellVirtualDirectorySchema, POWERSHELL_VDIR_NAME, virtualDirector
 import type { Caller } from '../cmdlets/rbac.js';
 import { dnsSettingsFromTransport } from '../dns/dns-settings.js';
 import { HostAddresses } from '../dns/host-addresses.js';
-import { loadTransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig } from '../config/transport-config.js';
 import type { PeerServers, ServerContext } from '../cmdlets/server-context.js';
 import type { InvocationContext } from '../shell/command.js';
 import { CmdletError } from '../shell/values.js';

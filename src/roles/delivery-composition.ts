@@ -5,7 +5,6 @@
 // delivery. The delivery thread (delivery-thread-main.ts) builds it.
 
 import { join, isAbsolute } from 'node:path';
-import { certificateSchema } from '../config/model/certificate.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { MailResolver, dnsSettingsFromTransport, type Resolution } from '../dns/index.js';
 import { crossesWarning, deliverToMaildir, MailboxFullError, MaildirSizes, quotaWarningMessage } from '../mailbox/index.js';
@@ -20,11 +19,12 @@ import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService } from './delivery-service.js';
 import type { ResolverLike } from '../routing/next-hop.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
-import type { TransportConfig } from './transport-config.js';
-import type { SendConnectorConfig } from '../routing/send-connector-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
+import { connectorCredential } from '../routing/send-connector-config.js';
+import { trustedCertificates } from '../tls/trusted-certificates.js';
 import { MtaStsStore } from '../mta-sts/mta-sts-store.js';
 import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
-import { TlsReportSchedule } from './tls-reporting.js';
+import { TlsReportSchedule } from '../mta-sts/tls-reporting.js';
 import { DnssecLookup } from '../dns/dnssec-lookup.js';
 import { DkimOutboundSigner } from '../dkim/outbound.js';
 
@@ -32,16 +32,6 @@ import { DkimOutboundSigner } from '../dkim/outbound.js';
 export interface DeliveryMetricsSink {
   outcome(labels: { delivery_type: string; outcome: string }, n: number): void;
   dns(kind: string, result: string, seconds: number): void;
-}
-
-/** A Send connector's credential, opened from its sealed form; null when it has none. */
-export function connectorCredential(repo: OpenServer['repo'], c: SendConnectorConfig): { username: string; password: string } | null {
-  return c.credential?.sealed ? { username: c.credential.userName, password: repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null;
-}
-
-/** Every certificate in the store, trusted for outbound TLS beside the system's CAs (imported peers included). */
-export function trustedCertificates(repo: OpenServer['repo']): string[] {
-  return repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'));
 }
 
 export interface ComposedDelivery {

@@ -13,7 +13,7 @@ import type { Resolution } from '../dns/index.js';
 import type { DsnInput } from '../queue/dsn.js';
 import type { ConnectFailure, ConnectionLike, OutgoingMessage, Outcome, Policy, Target } from '../smtp/outbound/fan-out.js';
 import { DeliveryService } from './delivery-service.js';
-import type { TransportConfig } from './transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
 

@@ -19,7 +19,7 @@ import type { RecipientInfo } from '../routing/categorizer.js';
 import { NextHops, type ResolverLike } from '../routing/next-hop.js';
 import { RecipientRouting } from '../routing/recipient-routing.js';
 import { SmtpFanOut, type SmtpFanOutDeps } from '../smtp/outbound/fan-out.js';
-import type { TransportConfig } from './transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 
 export interface DeliveryDeps extends Pick<SmtpFanOutDeps, 'connect' | 'credential' | 'trustedCertificates' | 'clientCertificate' | 'dkim' | 'sendProtocolLog' | 'connectivityLog' | 'mtaSts' | 'dane' | 'metrics'> {
   store: SqliteQueueStore;

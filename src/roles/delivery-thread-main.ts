@@ -11,7 +11,7 @@ import { DeliveryState } from '../queue/delivery-state.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import { openServer } from '../setup/server-folder.js';
 import { composeDelivery } from './delivery-composition.js';
-import { loadTransportConfig, type TransportConfig } from './transport-config.js';
+import { loadTransportConfig, type TransportConfig } from '../config/transport-config.js';
 import type { FromDelivery, ToDelivery } from './delivery-thread.js';
 import { SnapshotConfigStore, type OrganizationSnapshot } from '../store/snapshot-config-store.js';
 

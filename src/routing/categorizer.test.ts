@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddressSpace, SmartHost, SmtpDomainWithSubdomains } from '../config/types/index.js';
-import type { AcceptedDomainRule } from '../roles/transport-config.js';
+import type { AcceptedDomainRule } from '../config/transport-config.js';
 import { routeRecipient, type RoutingInput } from './categorizer.js';
 import type { SendConnectorConfig } from './send-connector-config.js';
 

@@ -7,8 +7,8 @@
 // small: an NDR (5.3.4). Pure: the decision depends only on its inputs.
 
 import type { ServerRoleName } from '../config/model/server.js';
-import type { AcceptedDomainRule } from '../roles/transport-config.js';
-import { acceptedDomainFor } from '../roles/transport-config.js';
+import type { AcceptedDomainRule } from '../config/transport-config.js';
+import { acceptedDomainFor } from '../config/transport-config.js';
 import { smartHostList, type SendConnectorConfig } from './send-connector-config.js';
 
 export type DeliveryType = 'DnsConnectorDelivery' | 'SmartHostConnectorDelivery' | 'SmtpDeliveryToMailbox' | 'SmtpRelayToMailboxDeliveryGroup' | 'SmtpRelayToConnectorSourceServers' | 'Unreachable' | 'Undefined';

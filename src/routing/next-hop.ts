@@ -7,7 +7,7 @@
 
 import type { Resolution } from '../dns/index.js';
 import type { QueueRow } from '../queue/delivery-state.js';
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import { classify, type Classification } from '../smtp/outbound/classify.js';
 import type { OutboundTarget } from '../smtp/outbound/connection.js';
 import type { SendConnectorConfig } from './send-connector-config.js';

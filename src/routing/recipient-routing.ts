@@ -8,7 +8,7 @@
 import type { DeliveryContext } from '../queue/delivery-context.js';
 import type { PendingRecipient } from '../queue/delivery-state.js';
 import type { FailureReports } from '../queue/failure-reports.js';
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import type { TrackingEvent } from '../tracking/tracking-event.js';
 import { routeRecipient, type RecipientInfo } from './categorizer.js';
 import { remoteDomainBlock } from './remote-domain-policy.js';

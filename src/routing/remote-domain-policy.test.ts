@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SmtpDomainWithSubdomains } from '../config/types/index.js';
-import type { RemoteDomainRule } from '../roles/organization-settings.js';
-import type { AcceptedDomainRule } from '../roles/transport-config.js';
+import type { RemoteDomainRule } from '../config/organization-settings.js';
+import type { AcceptedDomainRule } from '../config/transport-config.js';
 import { ndrBlock, remoteDomainBlock } from './remote-domain-policy.js';
 
 const accepted: AcceptedDomainRule[] = [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }];

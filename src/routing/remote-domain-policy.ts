@@ -3,8 +3,8 @@
 // organization, and whether a non-delivery report may go to a sender there.
 // Domains of the organization (accepted domains) are never remote.
 
-import { acceptedDomainFor, type AcceptedDomainRule } from '../roles/transport-config.js';
-import { remoteDomainFor, type RemoteDomainRule } from '../roles/organization-settings.js';
+import { acceptedDomainFor, type AcceptedDomainRule } from '../config/transport-config.js';
+import { remoteDomainFor, type RemoteDomainRule } from '../config/organization-settings.js';
 import type { Envelope } from '../queue/queue-store.js';
 
 type MessageClass = NonNullable<Envelope['messageClass']>;

@@ -5,7 +5,7 @@
 import { flagNames } from '../config/validate.js';
 import type { AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, SmartHost, Unlimited } from '../config/types/index.js';
 import type { StoredCredential } from '../config/model/credential.js';
-import type { ModelObject } from '../store/repository.js';
+import type { ModelObject, Repository } from '../store/repository.js';
 
 export interface SendConnectorConfig {
   guid: string;
@@ -84,4 +84,9 @@ export function sendConnectorConfig(o: ModelObject): SendConnectorConfig {
 /** The smart-host list as Exchange names the queue: names as written, IP addresses in brackets. */
 export function smartHostList(c: SendConnectorConfig): string {
   return c.smartHosts.map((h) => (h.isIpAddress ? `[${h}]` : String(h))).join(',');
+}
+
+/** A Send connector's credential, opened from its sealed form; null when it has none. */
+export function connectorCredential(repo: Repository, c: SendConnectorConfig): { username: string; password: string } | null {
+  return c.credential?.sealed ? { username: c.credential.userName, password: repo.openSecret(c.credential.sealed, c.credentialPurpose) } : null;
 }

@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 import { PRODUCT_VERSION } from '../config/model/server.js';
 import { QUEUE_SCHEMA } from '../queue/sqlite-queue-store.js';
 import { spoolDirFor } from '../queue/spool.js';
-import { STATUS_FILE } from '../roles/service-status.js';
+import { STATUS_FILE } from '../observability/service-status.js';
 import { assertSqliteReadable } from '../store/schema-migrations.js';
 import { configSchema } from '../store/sqlite-config-store.js';
 import { ArchiveWriter, type BackupManifest } from './backup-archive.js';

@@ -4,7 +4,7 @@
 // or expire within 30 days.
 
 import type { ModelObject } from '../store/repository.js';
-import type { ReceiveConnectorConfig } from '../roles/transport-config.js';
+import type { ReceiveConnectorConfig } from '../config/transport-config.js';
 import { coversName, infoOf, servicesOf, smtpCandidates } from '../tls/certificate-selection.js';
 import { shellFix, type Finding } from './check-finding.js';
 

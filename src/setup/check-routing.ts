@@ -8,7 +8,7 @@
 import { validateReceiveConnector } from '../config/validate.js';
 import type { ModelObject } from '../store/repository.js';
 import type { ServerRoleName } from '../config/model/server.js';
-import type { TransportConfig } from '../roles/transport-config.js';
+import type { TransportConfig } from '../config/transport-config.js';
 import { routeRecipient, type RoutingInput } from '../routing/categorizer.js';
 import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import { psName, shellFix, type Finding } from './check-finding.js';

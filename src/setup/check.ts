@@ -7,7 +7,7 @@
 
 import { resolve } from 'node:path';
 import { receiveConnectorSchema } from '../config/model/receive-connector.js';
-import { loadTransportConfig } from '../roles/transport-config.js';
+import { loadTransportConfig } from '../config/transport-config.js';
 import { isPostgresUrl, parseOrganizationUrl } from '../store/postgres/connection-options.js';
 import { serverCertificates } from '../tls/certificate-selection.js';
 import { checkCertificates } from './check-certificates.js';

@@ -14,7 +14,7 @@ import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, read
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { serverSchema } from '../config/model/server.js';
-import { runningService } from '../roles/service-status.js';
+import { runningService } from '../observability/service-status.js';
 import { ArchiveReader, BackupFileError, type BackupManifest } from './backup-archive.js';
 import { makePrivate, PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from './folder-privacy.js';
 import { defaultOrgPath, orgKeyPath, SERVER_DB } from './server-folder.js';

@@ -11,23 +11,20 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { certificateSchema } from '../config/model/certificate.js';
+import { receiveConnectorSchema, setupReceiveConnectors } from '../config/model/receive-connector.js';
+import { transportServiceDefaults, transportServiceSchema } from '../config/model/transport-service.js';
+import { defaultValues, type DefaultContext } from '../config/schema.js';
 import { PRODUCT_VERSION, roleDisplay, serverSchema, type ServerRoleName } from '../config/model/server.js';
 import { hostNameProblem } from '../config/types/index.js';
-import { defaultDirectoryGroups } from '../cmdlets/directory-accounts.js';
-import { defaultLocalGroups } from '../cmdlets/local-accounts.js';
-import { defaultReceiveConnectors } from '../cmdlets/receive-connector.js';
 import { ensureBuiltInRoleGroups } from '../cmdlets/role-group.js';
 import { ORGANIZATION_MANAGEMENT, roleGroupSchema } from '../config/model/role-group.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
-import { transportServiceOf } from '../cmdlets/transport-service.js';
 import { createMasterKey } from '../secrets/master-key.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { createSelfSignedCertificate } from '../tls/self-signed.js';
-import { adGroupSchema, adUserSchema, EXCHANGE_SERVERS_GROUP } from '../config/model/account.js';
+import { adGroupSchema, adUserSchema, EXCHANGE_SERVERS_GROUP, exchangeServersGroup } from '../config/model/account.js';
 import { StoredCredential } from '../config/model/credential.js';
 import { nextSid } from '../cmdlets/account-support.js';
-import { defaultValues } from '../cmdlets/object-parameters.js';
-import { defaultContext } from '../cmdlets/server-context.js';
 import { hashPassword } from '../secrets/password-hash.js';
 import { newModelObject, Repository } from '../store/repository.js';
 import { SqliteConfigStore } from '../store/sqlite-config-store.js';
@@ -122,6 +119,8 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
       directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
     };
 
+    const defaults: DefaultContext = { role: o.role, serverName: o.name, serverFqdn: o.fqdn };
+    const receiveConnectors = setupReceiveConnectors(defaults);
     const serverAccountPassword = randomBytes(24).toString('base64');
     const serverAccountHash = o.role === 'Mailbox' ? await hashPassword(serverAccountPassword) : '';
     repo.transaction(() => {
@@ -134,18 +133,19 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
         IsEdgeServer: o.role === 'EdgeTransport', IsMailboxServer: o.role === 'Mailbox', DataPath: dir,
       });
       repo.insert(server);
-      repo.insert(transportServiceOf(ctx, server));
+      repo.insert(newModelObject(transportServiceSchema, o.name, transportServiceDefaults(defaults)));
       repo.insert(newModelObject(certificateSchema, o.name, {
         Name: cert.thumbprint, Subject: cert.subject, Issuer: cert.subject, CertificateDomains: cert.domains, Services: 'IIS, SMTP',
         IsSelfSigned: true, NotBefore: cert.notBefore, NotAfter: cert.notAfter, CertificatePem: cert.certificatePem, PrivateKey: cert.privateKeyPem,
       }));
-      const groups = o.role === 'EdgeTransport' ? defaultLocalGroups(ctx) : repo.list(defaultDirectoryGroups(ctx)[0].schema).length === 0 ? defaultDirectoryGroups(ctx) : [];
-      for (const g of groups) repo.insert(g);
+      // "Exchange Servers": the Edge's own, or the organization's when it has no directory groups yet.
+      const group = exchangeServersGroup(defaults);
+      if (o.role === 'EdgeTransport' || repo.list(group.schema).length === 0) repo.insert(newModelObject(group.schema, '', { ...group.values, SID: nextSid(ctx) }));
       if (o.role === 'Mailbox') {
         // The server's own directory account (NAME$, in Exchange Servers): what it authenticates
         // with when it relays mail to the Mailbox server that owns a recipient's database.
         const account = newModelObject(adUserSchema, '', {
-          ...defaultValues(adUserSchema, defaultContext(ctx)), Name: `${o.name}$`, SamAccountName: `${o.name}$`, Enabled: true,
+          ...defaultValues(adUserSchema, defaults), Name: `${o.name}$`, SamAccountName: `${o.name}$`, Enabled: true,
           Description: `Server account of ${o.fqdn}`, PasswordHash: serverAccountHash, PasswordLastSet: new Date(),
         });
         account.values.SID = nextSid(ctx);
@@ -156,7 +156,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
         server.values.ServerAccount = StoredCredential.parseShellValue({ UserName: `${ctx.directory.netbiosName}\\${o.name}$`, Password: { reveal: () => serverAccountPassword } });
         repo.update(server);
       }
-      for (const rc of defaultReceiveConnectors(ctx)) repo.insert(rc);
+      for (const rc of receiveConnectors) repo.insert(newModelObject(receiveConnectorSchema, o.name, rc));
       ensureBuiltInRoleGroups(ctx); // the organization's (or this Edge's) management role groups, once
       if (org?.created) lines.push(addOrganizationAdministrator(ctx));
     });
@@ -167,7 +167,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
 
     lines.unshift(`Set up ${roleDisplay(o.role) === 'Edge' ? 'Edge Transport' : 'Mailbox'} server ${o.name} (${o.fqdn}) in ${dir}.`);
     lines.push(`Certificate ${cert.thumbprint} (${cert.subject}; ${cert.domains.join(', ')}), valid until ${cert.notAfter.toISOString().slice(0, 10)}.`);
-    lines.push(`Receive connectors: ${defaultReceiveConnectorsNames(o).join('; ')}.`);
+    lines.push(`Receive connectors: ${receiveConnectorsText(defaults).join('; ')}.`);
     lines.push(`Master key ${masterKeyPath(dir)} (mode 0600): back it up with the folder; stored secrets cannot be read without it.`);
     lines.push(`The folder ${dir} is private to the user who ran setup (0700, files 0600): run the service as that user.`);
     lines.push(`Next: gatehouse shell --data ${o.dataDir}`);
@@ -188,7 +188,7 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
 function addOrganizationAdministrator(ctx: ServerContext): string {
   const domain = ctx.directory.dnsDomain;
   const admin = newModelObject(adUserSchema, '', {
-    ...defaultValues(adUserSchema, defaultContext(ctx)), Name: ORGANIZATION_ADMINISTRATOR, SamAccountName: ORGANIZATION_ADMINISTRATOR,
+    ...defaultValues(adUserSchema, { role: ctx.role, serverName: ctx.name, serverFqdn: ctx.fqdn }), Name: ORGANIZATION_ADMINISTRATOR, SamAccountName: ORGANIZATION_ADMINISTRATOR,
     UserPrincipalName: `${ORGANIZATION_ADMINISTRATOR.toLowerCase()}@${domain}`, Enabled: false,
     Description: 'Built-in account for administering the organization (a member of Organization Management)',
   });
@@ -204,8 +204,7 @@ function addOrganizationAdministrator(ctx: ServerContext): string {
 /** The name of the organization's built-in administrator account. */
 export const ORGANIZATION_ADMINISTRATOR = 'Administrator';
 
-function defaultReceiveConnectorsNames(o: SetupOptions): string[] {
-  return o.role === 'EdgeTransport'
-    ? [`Default internal Receive connector ${o.name} (0.0.0.0:25)`]
-    : [`Default ${o.name} (0.0.0.0:25, [::]:25)`, `Client ${o.name} (0.0.0.0:587, [::]:587)`];
+/** "Name (bindings)" of each Receive connector setup creates. */
+function receiveConnectorsText(server: DefaultContext): string[] {
+  return setupReceiveConnectors(server).map((rc) => `${String(rc.Name)} (${(rc.Bindings as unknown[]).map(String).join(', ')})`);
 }

@@ -6,7 +6,7 @@
 // as scrypt hashes, in the stored field PasswordHash, never displayed.
 
 import { isIP } from 'node:net';
-import { prop, type ObjectSchema } from '../schema.js';
+import { defaultValues, prop, type DefaultContext, type ObjectSchema } from '../schema.js';
 import { ValueError } from '../types/value-error.js';
 import { describe, parseBool, parseString, stringMax } from './common.js';
 import { SmtpAddress } from '../types/index.js';
@@ -127,3 +127,23 @@ export const adGroupSchema: ObjectSchema = {
     prop({ name: 'SID', typeName: 'SecurityIdentifier', description: 'Security identifier of the group.', parse: parseString, settable: 'never', runtime: false }),
   ],
 };
+
+/**
+ * The group "Exchange Servers" Setup creates: a local group on an Edge server, a directory
+ * group with a new organization. Its SID is the store's next one, given when it is stored.
+ */
+export function exchangeServersGroup(server: DefaultContext): { schema: ObjectSchema; values: Record<string, unknown> } {
+  if (server.role === 'EdgeTransport') {
+    const values = defaultValues(localGroupSchema, server);
+    values.Name = EXCHANGE_SERVERS_GROUP;
+    values.Description = 'Accounts that receive the ExchangeServers permission group after Basic authentication.';
+    values.Members = [];
+    return { schema: localGroupSchema, values };
+  }
+  const values = defaultValues(adGroupSchema, server);
+  values.Name = EXCHANGE_SERVERS_GROUP;
+  values.SamAccountName = EXCHANGE_SERVERS_GROUP;
+  values.Description = 'Exchange servers of the organization; accounts in it receive the ExchangeServers permission group after Basic authentication.';
+  values.Members = [];
+  return { schema: adGroupSchema, values };
+}

@@ -3,7 +3,7 @@
 // -Usage chosen at creation (usageDefaults). Cross-property and cross-connector
 // rules live in config/validate.ts.
 
-import { prop, type DefaultContext, type ObjectSchema } from '../schema.js';
+import { defaultValues, prop, type DefaultContext, type ObjectSchema } from '../schema.js';
 import { ByteQuantifiedSize, EnhancedTimeSpan, Fqdn, IPBinding, IPRange, SmtpDomain, Unlimited } from '../types/index.js';
 import { ValueError } from '../types/value-error.js';
 import { intRange, objectName, parseBool, parseString } from './common.js';
@@ -100,3 +100,45 @@ export const receiveConnectorSchema: ObjectSchema = {
     prop({ name: 'Name', typeName: 'String', description: 'Name of the connector, unique on the server (at most 64 characters).', parse: objectName(64), settable: 'both', runtime: false }),
   ],
 };
+
+export const ALL_IPV4 = '0.0.0.0-255.255.255.255';
+export const ALL_IPV6 = '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
+
+/** A new Receive connector's values: the defaults of its usage on its server, then the given ones. */
+export function receiveConnectorValues(server: DefaultContext, name: string, usage: string, overrides: Record<string, unknown>): Record<string, unknown> {
+  const values = defaultValues(receiveConnectorSchema, { ...server, usage });
+  values.Name = name;
+  values.Usage = usage;
+  Object.assign(values, overrides);
+  return values;
+}
+
+/** The Receive connectors Setup creates (spec §6.3; the seed's Mailbox names "Default X" and "Client X"). */
+export function setupReceiveConnectors(server: DefaultContext): Record<string, unknown>[] {
+  const auth = (v: string) => AuthMechanismFlags.parse(v);
+  const groups = (v: string) => PermissionGroupFlags.parse(v);
+  if (server.role === 'EdgeTransport') {
+    return [receiveConnectorValues(server, `Default internal Receive connector ${server.serverName}`, 'Internet', {
+      Bindings: [IPBinding.parse('0.0.0.0:25')],
+      RemoteIPRanges: [IPRange.parse(ALL_IPV4)],
+      AuthMechanism: auth('Tls,ExchangeServer'),
+      PermissionGroups: groups('AnonymousUsers,ExchangeServers,Partners'),
+    })];
+  }
+  const everywhere = [IPRange.parse(ALL_IPV6), IPRange.parse(ALL_IPV4)];
+  return [
+    receiveConnectorValues(server, `Default ${server.serverName}`, 'Internal', {
+      Bindings: [IPBinding.parse('0.0.0.0:25'), IPBinding.parse('[::]:25')],
+      RemoteIPRanges: everywhere,
+      AuthMechanism: auth('Tls,BasicAuth,BasicAuthRequireTLS,ExchangeServer'),
+      PermissionGroups: groups('ExchangeUsers,ExchangeServers'),
+      MaxRecipientsPerMessage: 5000,
+    }),
+    receiveConnectorValues(server, `Client ${server.serverName}`, 'Client', {
+      Bindings: [IPBinding.parse('0.0.0.0:587'), IPBinding.parse('[::]:587')],
+      RemoteIPRanges: everywhere,
+      AuthMechanism: auth('Tls,BasicAuth,BasicAuthRequireTLS'),
+      PermissionGroups: groups('ExchangeUsers'),
+    }),
+  ];
+}

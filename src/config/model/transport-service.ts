@@ -3,7 +3,7 @@
 // connection limits, log paths, postmaster address. Stored and validated here;
 // the queue, the outbound client and the logs obey them.
 
-import { prop, type DefaultContext, type ObjectSchema } from '../schema.js';
+import { defaultValues, prop, type DefaultContext, type ObjectSchema } from '../schema.js';
 import { ByteQuantifiedSize, EnhancedTimeSpan, IPAddressValue, SmtpAddress, Unlimited } from '../types/index.js';
 import { ValueError } from '../types/value-error.js';
 import { intRange, parseBool, parseString } from './common.js';
@@ -91,3 +91,10 @@ export const transportServiceSchema: ObjectSchema = {
     prop({ name: 'TransientFailureRetryInterval', typeName: 'EnhancedTimeSpan', description: 'Spacing of the quick retries (00:00:01 to 12:00:00).', parse: span('TransientFailureRetryInterval', 1000, 12 * 3_600_000), default: (ctx) => EnhancedTimeSpan.parse(edge(ctx) ? '00:10:00' : '00:05:00'), settable: 'set', runtime: true }),
   ],
 };
+
+/** The TransportService object Setup creates for a server: every setting at its role's default. */
+export function transportServiceDefaults(server: DefaultContext): Record<string, unknown> {
+  const values = defaultValues(transportServiceSchema, server);
+  values.Name = server.serverName;
+  return values;
+}

@@ -5,7 +5,7 @@
 // replies before any mail is sent.
 
 import addressparser from 'nodemailer/lib/addressparser';
-import { acceptedDomainFor, type AcceptedDomainRule } from '../../roles/transport-config.js';
+import { acceptedDomainFor, type AcceptedDomainRule } from '../../config/transport-config.js';
 import { enhancedReply, Replies, type SmtpReply } from '../protocol/index.js';
 import type { Principal, Right } from './permissions.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { OrganizationLimits } from '../../roles/organization-settings.js';
+import type { OrganizationLimits } from '../../config/organization-settings.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 
 const limits: OrganizationLimits = {

@@ -5,7 +5,7 @@
 // another Exchange server, or over an externally secured connector, was held
 // to them where it entered the organization.
 
-import type { OrganizationLimits } from '../../roles/organization-settings.js';
+import type { OrganizationLimits } from '../../config/organization-settings.js';
 import type { Principal } from './permissions.js';
 
 /** True when the organization's limits were applied at an earlier hop. */

@@ -26,7 +26,7 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { formatBytes } from '../../mailbox/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Envelope, QueueStore, RecipientInput } from '../../queue/queue-store.js';
-import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../roles/transport-config.js';
+import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../config/transport-config.js';
 import type { SelectedCertificate } from '../../tls/certificate-selection.js';
 import {
   bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,

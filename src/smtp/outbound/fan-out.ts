@@ -15,7 +15,7 @@ import type { PendingRecipient, QueueRow } from '../../queue/delivery-state.js';
 import type { QueueRetry } from '../../queue/delivery-scheduler.js';
 import type { FailureReports } from '../../queue/failure-reports.js';
 import { withJitter } from '../../queue/retry-schedule.js';
-import type { TransportConfig } from '../../roles/transport-config.js';
+import type { TransportConfig } from '../../config/transport-config.js';
 import type { NextHops } from '../../routing/next-hop.js';
 import { outboundPolicy, requireTlsPolicy, usesBasicAuth } from '../../routing/outbound-policy.js';
 import type { SendConnectorConfig } from '../../routing/send-connector-config.js';

@@ -6,7 +6,7 @@
 
 import type { DkimOutboundSigner } from '../../dkim/outbound.js';
 import type { Logger } from '../../observability/logger.js';
-import type { TransportConfig } from '../../roles/transport-config.js';
+import type { TransportConfig } from '../../config/transport-config.js';
 import type { SendConnectorConfig } from '../../routing/send-connector-config.js';
 import { firewallForSend } from '../inbound/message-headers.js';
 

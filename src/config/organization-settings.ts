@@ -3,11 +3,12 @@
 // limits and lists, the remote domains, and this server's component states
 // (maintenance mode). Missing objects mean Exchange's defaults.
 
-import { DEFAULT_REMOTE_DOMAIN, remoteDomainSchema } from '../config/model/remote-domain.js';
-import { effectiveState, serverComponentStateSchema, type ComponentStateValue, type RequesterState } from '../config/model/server-component-state.js';
-import { TRANSPORT_CONFIG_NAME, transportConfigSchema } from '../config/model/transport-config.js';
-import { SmtpDomainWithSubdomains, type ByteQuantifiedSize, type IPRange, type SmtpDomain, type Unlimited } from '../config/types/index.js';
+import { DEFAULT_REMOTE_DOMAIN, remoteDomainSchema } from './model/remote-domain.js';
+import { effectiveState, serverComponentStateSchema, type ComponentStateValue, type RequesterState } from './model/server-component-state.js';
+import { TRANSPORT_CONFIG_NAME, transportConfigSchema } from './model/transport-config.js';
+import { SmtpDomainWithSubdomains, type ByteQuantifiedSize, type IPRange, type SmtpDomain, type Unlimited } from './types/index.js';
 import type { Repository } from '../store/repository.js';
+import { withDefaults, type DefaultContext } from './schema.js';
 
 export interface OrganizationLimits {
   /** null = unlimited. */
@@ -39,37 +40,33 @@ export interface RemoteDomainRule {
   ndr: boolean;
 }
 
-const DEFAULT_COPY_DSN_FOR = ['5.4.8', '5.4.6', '5.4.4', '5.2.4', '5.2.0', '5.1.4'];
-const TEN_MB = 10 * 1024 * 1024;
-
-function sizeOf(v: unknown, fallback: number | null): number | null {
-  if (v === null || v === undefined) return fallback;
+function sizeOf(v: unknown): number | null {
   const u = v as Unlimited<ByteQuantifiedSize>;
   return u.isUnlimited ? null : u.value.bytes;
 }
 
-function countOf(v: unknown, fallback: number | null): number | null {
-  if (v === null || v === undefined) return fallback;
+function countOf(v: unknown): number | null {
   const u = v as Unlimited<number>;
   return u.isUnlimited ? null : Number(u.value);
 }
 
-export function loadOrganizationLimits(repo: Repository): OrganizationLimits {
-  const t = repo.findByName(transportConfigSchema, '', TRANSPORT_CONFIG_NAME)?.values ?? {};
+export function loadOrganizationLimits(repo: Repository, server: DefaultContext): OrganizationLimits {
+  // Stored values, else the schema's defaults (Set-TransportConfig's object exists once something was set).
+  const t = withDefaults(transportConfigSchema, repo.findByName(transportConfigSchema, '', TRANSPORT_CONFIG_NAME)?.values, server);
   const domains = (v: unknown) => ((v as SmtpDomain[] | undefined) ?? []).map((d) => d.domain.toLowerCase());
   return {
-    maxSendSize: sizeOf(t.MaxSendSize, TEN_MB),
-    maxReceiveSize: sizeOf(t.MaxReceiveSize, TEN_MB),
-    maxRecipientEnvelopeLimit: countOf(t.MaxRecipientEnvelopeLimit, 500),
+    maxSendSize: sizeOf(t.MaxSendSize),
+    maxReceiveSize: sizeOf(t.MaxReceiveSize),
+    maxRecipientEnvelopeLimit: countOf(t.MaxRecipientEnvelopeLimit),
     tlsSendDomainSecure: domains(t.TLSSendDomainSecureList),
     tlsReceiveDomainSecure: domains(t.TLSReceiveDomainSecureList),
-    internalSmtpServers: (t.InternalSMTPServers as IPRange[] | undefined) ?? [],
-    copyDsnFor: t.GenerateCopyOfDSNFor === undefined ? DEFAULT_COPY_DSN_FOR : (t.GenerateCopyOfDSNFor as string[]),
+    internalSmtpServers: t.InternalSMTPServers as IPRange[],
+    copyDsnFor: t.GenerateCopyOfDSNFor as string[],
     externalPostmaster: t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress) : null,
     internalDelayDsn: t.InternalDelayDsnEnabled !== false,
     externalDelayDsn: t.ExternalDelayDsnEnabled !== false,
-    internalDsnMaxAttach: t.InternalDsnMaxMessageAttachSize ? (t.InternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes : TEN_MB,
-    externalDsnMaxAttach: t.ExternalDsnMaxMessageAttachSize ? (t.ExternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes : TEN_MB,
+    internalDsnMaxAttach: (t.InternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes,
+    externalDsnMaxAttach: (t.ExternalDsnMaxMessageAttachSize as ByteQuantifiedSize).bytes,
   };
 }
 

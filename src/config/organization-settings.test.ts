@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SmtpDomainWithSubdomains } from '../config/types/index.js';
+import { SmtpDomainWithSubdomains } from './types/index.js';
 import { remoteDomainFor, type RemoteDomainRule } from './organization-settings.js';
 
 const rule = (name: string, domain: string, ndr = true): RemoteDomainRule => ({ name, domain: SmtpDomainWithSubdomains.parse(domain), autoReply: true, autoForward: true, deliveryReport: true, ndr });

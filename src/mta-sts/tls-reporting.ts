@@ -9,10 +9,10 @@
 import { dnsSettingsFromTransport } from '../dns/dns-settings.js';
 import type { Logger } from '../observability/logger.js';
 import type { Envelope } from '../queue/queue-store.js';
-import type { MtaStsStore } from '../mta-sts/mta-sts-store.js';
-import { StsDns } from '../mta-sts/sts-policy.js';
-import { sendTlsReports, type SentReport, type TlsReportContext } from '../mta-sts/tls-report.js';
-import type { TransportConfig } from './transport-config.js';
+import type { MtaStsStore } from './mta-sts-store.js';
+import { StsDns } from './sts-policy.js';
+import { sendTlsReports, type SentReport, type TlsReportContext } from './tls-report.js';
+import type { TransportConfig } from '../config/transport-config.js';
 
 const CHECK_MS = 60_000;
 

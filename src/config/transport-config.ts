@@ -6,21 +6,22 @@
 
 import { loadAntispamSettings, type AntispamSettings } from '../agents/antispam-settings.js';
 import type { LogRetention } from '../observability/log-retention.js';
-import { acceptedDomainSchema } from '../config/model/accepted-domain.js';
-import { receiveConnectorSchema } from '../config/model/receive-connector.js';
-import type { ServerRoleName } from '../config/model/server.js';
-import { transportServiceSchema } from '../config/model/transport-service.js';
-import { flagNames } from '../config/validate.js';
-import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from '../config/types/index.js';
+import { acceptedDomainSchema } from './model/accepted-domain.js';
+import { receiveConnectorSchema } from './model/receive-connector.js';
+import type { ServerRoleName } from './model/server.js';
+import { transportServiceSchema } from './model/transport-service.js';
+import { flagNames } from './validate.js';
+import { defaultValues, withDefaults, type DefaultContext } from './schema.js';
+import type { ByteQuantifiedSize, EnhancedTimeSpan, IPBinding, IPRange, SmtpDomainWithSubdomains, Unlimited } from './types/index.js';
 import type { ModelObject, Repository } from '../store/repository.js';
-import { sendConnectorSchema } from '../config/model/send-connector.js';
+import { sendConnectorSchema } from './model/send-connector.js';
 import { sendConnectorConfig, type SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { RetrySettings } from '../queue/retry-schedule.js';
-import { serverSchema } from '../config/model/server.js';
-import type { StoredCredential } from '../config/model/credential.js';
-import { SmartHost } from '../config/types/index.js';
-import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from '../config/model/lockout-policy.js';
-import type { ComponentStateValue } from '../config/model/server-component-state.js';
+import { serverSchema } from './model/server.js';
+import type { StoredCredential } from './model/credential.js';
+import { SmartHost } from './types/index.js';
+import { LOCKOUT_POLICY_NAME, lockoutPolicyOf, lockoutPolicySchema, type LockoutPolicy } from './model/lockout-policy.js';
+import type { ComponentStateValue } from './model/server-component-state.js';
 import { loadDkimRules, type DkimRule } from '../dkim/outbound.js';
 import { loadHubTransportState, loadOrganizationLimits, loadRemoteDomains, type OrganizationLimits, type RemoteDomainRule } from './organization-settings.js';
 
@@ -212,14 +213,15 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       matchSubDomains: d.values.MatchSubDomains === true,
     }));
     const ts = repo.findByName(transportServiceSchema, serverName, serverName);
-    const t = ts?.values ?? {};
+    // Stored values, else the schema's defaults (a server set up before a setting existed has none stored).
+    const t = withDefaults(transportServiceSchema, ts?.values, { role, serverName, serverFqdn: fqdn });
     const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
-    const organization = loadOrganizationLimits(repo);
+    const organization = loadOrganizationLimits(repo, { role, serverName, serverFqdn: fqdn });
     const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
       : organization.externalPostmaster ? organization.externalPostmaster
       : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
-    const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, serverName, String(t.IntraOrgConnectorProtocolLoggingLevel ?? 'None') === 'Verbose') : [];
+    const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, { role, serverName, serverFqdn: fqdn }, String(t.IntraOrgConnectorProtocolLoggingLevel) === 'Verbose') : [];
     return {
       role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
       organization, remoteDomains: loadRemoteDomains(repo), dkim: loadDkimRules(repo),
@@ -227,64 +229,64 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
       receiveProtocolLog: {
-        folder: String(t.ReceiveProtocolLogPath ?? 'Logs/ProtocolLog/SmtpReceive'),
-        maxFileBytes: t.ReceiveProtocolLogMaxFileSize ? bytes(t.ReceiveProtocolLogMaxFileSize) : 10 * 1024 * 1024,
-        maxAgeMs: ms(t.ReceiveProtocolLogMaxAge ?? null, 30 * 86_400_000),
-        maxDirectoryBytes: t.ReceiveProtocolLogMaxDirectorySize ? unlimitedBytes(t.ReceiveProtocolLogMaxDirectorySize) : 250 * 1024 * 1024,
+        folder: String(t.ReceiveProtocolLogPath),
+        maxFileBytes: bytes(t.ReceiveProtocolLogMaxFileSize),
+        maxAgeMs: ms(t.ReceiveProtocolLogMaxAge),
+        maxDirectoryBytes: unlimitedBytes(t.ReceiveProtocolLogMaxDirectorySize),
       },
       sendProtocolLog: {
-        folder: String(t.SendProtocolLogPath ?? 'Logs/ProtocolLog/SmtpSend'),
-        maxFileBytes: t.SendProtocolLogMaxFileSize ? bytes(t.SendProtocolLogMaxFileSize) : 10 * 1024 * 1024,
-        maxAgeMs: ms(t.SendProtocolLogMaxAge ?? null, 30 * 86_400_000),
-        maxDirectoryBytes: t.SendProtocolLogMaxDirectorySize ? unlimitedBytes(t.SendProtocolLogMaxDirectorySize) : 250 * 1024 * 1024,
+        folder: String(t.SendProtocolLogPath),
+        maxFileBytes: bytes(t.SendProtocolLogMaxFileSize),
+        maxAgeMs: ms(t.SendProtocolLogMaxAge),
+        maxDirectoryBytes: unlimitedBytes(t.SendProtocolLogMaxDirectorySize),
       },
-      messageTrackingLogPath: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
+      messageTrackingLogPath: String(t.MessageTrackingLogPath),
       sendConnectors,
       retry: {
-        transientFailureRetryCount: Number(t.TransientFailureRetryCount ?? 6),
-        transientFailureRetryIntervalMs: ms(t.TransientFailureRetryInterval ?? null, role === 'EdgeTransport' ? 600_000 : 300_000),
-        outboundConnectionFailureRetryIntervalMs: ms(t.OutboundConnectionFailureRetryInterval ?? null, role === 'EdgeTransport' ? 1_800_000 : 600_000),
-        messageRetryIntervalMs: ms(t.MessageRetryInterval ?? null, 900_000),
-        messageExpirationMs: ms(t.MessageExpirationTimeout ?? null, 2 * 86_400_000),
-        delayNotificationMs: ms(t.DelayNotificationTimeout ?? null, 4 * 3_600_000),
+        transientFailureRetryCount: Number(t.TransientFailureRetryCount),
+        transientFailureRetryIntervalMs: ms(t.TransientFailureRetryInterval),
+        outboundConnectionFailureRetryIntervalMs: ms(t.OutboundConnectionFailureRetryInterval),
+        messageRetryIntervalMs: ms(t.MessageRetryInterval),
+        messageExpirationMs: ms(t.MessageExpirationTimeout),
+        delayNotificationMs: ms(t.DelayNotificationTimeout),
       },
-      maxOutboundConnections: t.MaxOutboundConnections ? unlimited(t.MaxOutboundConnections) : 1000,
-      maxPerDomainOutboundConnections: t.MaxPerDomainOutboundConnections ? unlimited(t.MaxPerDomainOutboundConnections) : 20,
-      queueMaxIdleMs: ms(t.QueueMaxIdleTime ?? null, 180_000),
-      poisonThreshold: Number(t.PoisonThreshold ?? 2),
+      maxOutboundConnections: unlimited(t.MaxOutboundConnections),
+      maxPerDomainOutboundConnections: unlimited(t.MaxPerDomainOutboundConnections),
+      queueMaxIdleMs: ms(t.QueueMaxIdleTime),
+      poisonThreshold: Number(t.PoisonThreshold),
       poisonDetection: t.PoisonMessageDetectionEnabled !== false,
-      maxConnectionRatePerMinute: Number(t.MaxConnectionRatePerMinute ?? 1200),
+      maxConnectionRatePerMinute: Number(t.MaxConnectionRatePerMinute),
       dns: {
-        ExternalDNSServers: (t.ExternalDNSServers as unknown[]) ?? [], ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
-        InternalDNSServers: (t.InternalDNSServers as unknown[]) ?? [], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
+        ExternalDNSServers: t.ExternalDNSServers as unknown[], ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
+        InternalDNSServers: t.InternalDNSServers as unknown[], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
       postmasterSet: Boolean(t.ExternalPostmasterAddress || organization.externalPostmaster),
       accountLockout: lockoutPolicyOf(repo.findByName(lockoutPolicySchema, '', LOCKOUT_POLICY_NAME)?.values),
-      tlsMinimumVersion: String(t.TlsMinimumVersion ?? 'Tls12') === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
+      tlsMinimumVersion: String(t.TlsMinimumVersion) === 'Tls13' ? 'TLSv1.3' : 'TLSv1.2',
       defaultSourceAddress: role === 'Mailbox' ? ownAddress(receiveConnectors) : null,
       agentLog: {
         enabled: t.AgentLogEnabled !== false,
-        folder: String(t.AgentLogPath ?? 'Logs/AgentLog'),
-        maxFileBytes: t.AgentLogMaxFileSize ? bytes(t.AgentLogMaxFileSize) : 10 * 1024 * 1024,
-        maxAgeMs: ms(t.AgentLogMaxAge ?? null, 7 * 86_400_000),
-        maxDirectoryBytes: t.AgentLogMaxDirectorySize ? unlimitedBytes(t.AgentLogMaxDirectorySize) : 250 * 1024 * 1024,
+        folder: String(t.AgentLogPath),
+        maxFileBytes: bytes(t.AgentLogMaxFileSize),
+        maxAgeMs: ms(t.AgentLogMaxAge),
+        maxDirectoryBytes: unlimitedBytes(t.AgentLogMaxDirectorySize),
       },
       antispam: role === 'EdgeTransport' ? loadAntispamSettings(repo, { role, serverName, serverFqdn: fqdn }) : null,
       connectivityLog: {
         enabled: t.ConnectivityLogEnabled !== false,
-        folder: String(t.ConnectivityLogPath ?? 'Logs/Connectivity'),
-        maxFileBytes: t.ConnectivityLogMaxFileSize ? bytes(t.ConnectivityLogMaxFileSize) : 10 * 1024 * 1024,
-        maxAgeMs: ms(t.ConnectivityLogMaxAge ?? null, 30 * 86_400_000),
-        maxDirectoryBytes: t.ConnectivityLogMaxDirectorySize ? unlimitedBytes(t.ConnectivityLogMaxDirectorySize) : 1000 * 1024 * 1024,
+        folder: String(t.ConnectivityLogPath),
+        maxFileBytes: bytes(t.ConnectivityLogMaxFileSize),
+        maxAgeMs: ms(t.ConnectivityLogMaxAge),
+        maxDirectoryBytes: unlimitedBytes(t.ConnectivityLogMaxDirectorySize),
       },
       trackingLog: {
         enabled: t.MessageTrackingLogEnabled !== false,
-        folder: String(t.MessageTrackingLogPath ?? 'Logs/MessageTracking'),
+        folder: String(t.MessageTrackingLogPath),
         subjects: t.MessageTrackingLogSubjectLoggingEnabled !== false,
-        maxFileBytes: t.MessageTrackingLogMaxFileSize ? bytes(t.MessageTrackingLogMaxFileSize) : 10 * 1024 * 1024,
-        maxAgeMs: ms(t.MessageTrackingLogMaxAge ?? null, 30 * 86_400_000),
-        maxDirectoryBytes: t.MessageTrackingLogMaxDirectorySize ? unlimitedBytes(t.MessageTrackingLogMaxDirectorySize) : 1000 * 1024 * 1024,
+        maxFileBytes: bytes(t.MessageTrackingLogMaxFileSize),
+        maxAgeMs: ms(t.MessageTrackingLogMaxAge),
+        maxDirectoryBytes: unlimitedBytes(t.MessageTrackingLogMaxDirectorySize),
       },
     };
   });
@@ -295,7 +297,10 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
  * other Mailbox server, to its FQDN on port 25, STARTTLS required and Basic
  * auth with this server's own account (NAME$, a member of Exchange Servers).
  */
-function intraOrgConnectors(repo: Repository, serverName: string, protocolLogging: boolean): SendConnectorConfig[] {
+function intraOrgConnectors(repo: Repository, server: DefaultContext, protocolLogging: boolean): SendConnectorConfig[] {
+  const serverName = server.serverName;
+  // What a Send connector has unless set otherwise: the idle timeout and messages per connection.
+  const sendDefaults = defaultValues(sendConnectorSchema, { ...server, usage: 'Internal' });
   const servers = repo.list(serverSchema);
   const self = servers.find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase());
   const credential = (self?.values.ServerAccount as StoredCredential | null | undefined) ?? null;
@@ -312,7 +317,7 @@ function intraOrgConnectors(repo: Repository, serverName: string, protocolLoggin
       dnsRoutingEnabled: false, smartHosts: [SmartHost.parse(String(s.values.Fqdn))], smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
       credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: receivePort(String(s.values.Name)), maxMessageSize: null, fqdn: null, forceHelo: false,
       requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
-      connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
+      connectionInactivityTimeoutMs: ms(sendDefaults.ConnectionInactivityTimeOut), maxMessagesPerConnection: Number(sendDefaults.SmtpMaxMessagesPerConnection), sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
     }));
 }
 
