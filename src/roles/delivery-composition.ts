@@ -14,7 +14,7 @@ import type { DeliveryState } from '../queue/delivery-state.js';
 import { buildDsn } from '../queue/dsn.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { OpenServer } from '../setup/server-folder.js';
-import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { ProtocolLog } from '../smtp/protocol-log.js';
 import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService, type ResolverLike } from './delivery-service.js';

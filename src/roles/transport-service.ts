@@ -30,7 +30,7 @@ import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from './transport-config.js';
-import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { ProtocolLog } from '../smtp/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
