@@ -4,7 +4,6 @@
 // connectivity logs, and on Mailbox servers the directory and Maildir
 // delivery. The delivery thread (delivery-thread-main.ts) builds it.
 
-import { join, isAbsolute } from 'node:path';
 import { certificateSchema } from '../config/model/certificate.js';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { MailResolver, dnsSettingsFromTransport, type Resolution } from '../dns/index.js';
@@ -26,6 +25,7 @@ import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
 import { TlsReportSchedule } from './tls-reporting.js';
 import { DnssecLookup } from '../dns/dnssec-lookup.js';
 import { DkimOutboundSigner } from '../dkim/outbound.js';
+import { resolveDataPath } from '../config/data-path.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
@@ -49,7 +49,7 @@ export interface ComposedDelivery {
 }
 
 export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore; state: DeliveryState; config: () => TransportConfig; log: Logger; metrics: DeliveryMetricsSink }): ComposedDelivery {
-  const resolvePath = (p: string) => (isAbsolute(p) ? p : join(server.dataDir, p));
+  const resolvePath = (p: string) => resolveDataPath(server.dataDir, p);
   const sendProtocolLog = new ProtocolLog(() => ({ ...o.config().sendProtocolLog, folder: resolvePath(o.config().sendProtocolLog.folder) }), o.log, 'SEND');
   const connectivityLog = new ConnectivityLog(() => ({ ...o.config().connectivityLog, folder: resolvePath(o.config().connectivityLog.folder) }), o.log);
   const resolvers = new Map<string, ResolverLike>();

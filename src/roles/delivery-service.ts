@@ -31,6 +31,7 @@ import { DaneAttempt } from './dane-delivery.js';
 import type { SecureLookup } from '../dns/dnssec-lookup.js';
 import type { TlsSessionInfo } from '../smtp/outbound/connection.js';
 import type { DkimOutboundSigner } from '../dkim/outbound.js';
+import { SessionIds } from '../observability/session-id.js';
 
 // ---- what delivery needs from the DNS resolver, the SMTP client and the DSN builder ----
 
@@ -676,13 +677,13 @@ export class DeliveryService {
     return up(targets);
   }
 
-  private connections = 0;
+  private readonly sessionIds = new SessionIds();
 
   /** A per-connection Send protocol log writer, when the connector logs verbosely. */
   private withProtocolLog(policy: Policy, connector: SendConnectorConfig, target: Target): Policy {
     const log = this.deps.sendProtocolLog;
     if (!log || !connector.protocolLogging) return policy;
-    const session = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.connections) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    const session = this.sessionIds.next();
     let sequence = 0;
     const remote = `${target.address.includes(':') ? `[${target.address}]` : target.address}:${target.port}`;
     log.write({ connector: connector.name, session, sequence: sequence++, local: '', remote, event: '+', data: '' });

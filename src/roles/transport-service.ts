@@ -14,7 +14,7 @@ import { blockSender } from '../agents/antispam-settings.js';
 import { connectorCredential, trustedCertificates } from './delivery-composition.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
-import { join, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { OpenServer } from '../setup/server-folder.js';
@@ -37,6 +37,8 @@ import { DeliveryThread } from './delivery-thread.js';
 import { certificateSchema } from '../config/model/certificate.js';
 import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
+import { SessionIds } from '../observability/session-id.js';
+import { resolveDataPath } from '../config/data-path.js';
 import type { Server as HttpServer } from 'node:http';
 
 const POLL_MS = 500;
@@ -63,7 +65,7 @@ export class TransportService {
   private readonly agentLog?: AgentLog;
   private readonly agents?: EdgeAgents;
   private readonly trackingLog: TrackingLog;
-  private sessionCounter = 0;
+  private readonly sessionIds = new SessionIds();
   /** One full collection once a burst of input is over, so its spent buffers go back to the system. */
   private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 16 * 1024 * 1024 }, () => this.sessions.size);
   /** MaxConnectionRatePerMinute, per Receive connector. */
@@ -244,7 +246,7 @@ export class TransportService {
   }
 
   private resolvePath(p: string): string {
-    return isAbsolute(p) ? p : join(this.server.dataDir, p);
+    return resolveDataPath(this.server.dataDir, p);
   }
 
   private accept(socket: Socket): void {
@@ -274,7 +276,7 @@ export class TransportService {
       socket.setTimeout(2000, () => socket.destroy());
       return;
     }
-    const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessionCounter) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    const id = this.sessionIds.next();
     const services: SessionServices = {
       queue: this.queue,
       spoolDir: this.queue.spoolDir,
