@@ -3,7 +3,7 @@
 // times; one object per line, with the log's fields as properties.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { AGENT_LOG_FIELDS } from '../agents/agent-log.js';
 import { loadTransportConfig } from '../config/transport-config.js';
 import { parseCsv } from '../shell/builtins/csv.js';
@@ -12,6 +12,7 @@ import { ConversionError } from '../shell/command.js';
 import { PSObject, type ObjectView } from '../shell/values.js';
 import type { ServerContext } from './server-context.js';
 import { edgeOnly } from './transport-agent.js';
+import { resolveDataPath } from '../config/data-path.js';
 
 export const AGENT_LOG_TYPE = 'Microsoft.Exchange.Management.AgentLog.AgentLogEntry';
 
@@ -33,7 +34,7 @@ export function agentLogCommands(ctx: ServerContext): CommandSpec[] {
     invoke: (args) => {
       edgeOnly(ctx, 'Get-AgentLog');
       const configured = loadTransportConfig(ctx.repo, ctx.role, ctx.name, ctx.fqdn).agentLog.folder;
-      const folder = isAbsolute(configured) ? configured : join(ctx.dataDir, configured);
+      const folder = resolveDataPath(ctx.dataDir, configured);
       if (!existsSync(folder)) return [];
       const start = args.get('StartDate') as Date | undefined;
       const end = args.get('EndDate') as Date | undefined;

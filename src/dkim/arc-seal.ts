@@ -27,8 +27,8 @@
 
 import { createPrivateKey } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { authservId, parseHeader } from '../smtp/inbound/message-headers.js';
-import { splitContent } from '../smtp/inbound/header-section.js';
+import { authservId, parseHeader } from '../smtp/message-headers.js';
+import { splitContent } from '../smtp/header-section.js';
 
 export type ArcCv = 'none' | 'pass' | 'fail';
 

@@ -8,8 +8,8 @@
 // the signature (RFC 6376 §8.15).
 
 import { createRequire } from 'node:module';
-import { parseHeader } from '../smtp/inbound/message-headers.js';
-import { splitContent } from '../smtp/inbound/header-section.js';
+import { parseHeader } from '../smtp/message-headers.js';
+import { splitContent } from '../smtp/header-section.js';
 
 /** RFC 6376 §5.4.1's list, then Message-ID, Sender and the MIME fields. */
 export const DKIM_SIGNED_HEADERS = [

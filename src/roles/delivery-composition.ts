@@ -4,7 +4,6 @@
 // connectivity logs, and on Mailbox servers the directory and Maildir
 // delivery. The delivery thread (delivery-thread-main.ts) builds it.
 
-import { join, isAbsolute } from 'node:path';
 import { RecipientDirectory } from '../directory/recipients.js';
 import { MailResolver, dnsSettingsFromTransport, type Resolution } from '../dns/index.js';
 import { crossesWarning, deliverToMaildir, MailboxFullError, MaildirSizes, quotaWarningMessage } from '../mailbox/index.js';
@@ -13,7 +12,7 @@ import type { DeliveryState } from '../queue/delivery-state.js';
 import { buildDsn } from '../queue/dsn.js';
 import type { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { OpenServer } from '../setup/server-folder.js';
-import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { ProtocolLog } from '../smtp/protocol-log.js';
 import { ConnectivityLog } from '../smtp/outbound/connectivity-log.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import { DeliveryService } from './delivery-service.js';
@@ -27,6 +26,7 @@ import { StsDns, StsPolicies } from '../mta-sts/sts-policy.js';
 import { TlsReportSchedule } from '../mta-sts/tls-reporting.js';
 import { DnssecLookup } from '../dns/dnssec-lookup.js';
 import { DkimOutboundSigner } from '../dkim/outbound.js';
+import { resolveDataPath } from '../config/data-path.js';
 
 /** Figures delivery reports to the service's metrics. */
 export interface DeliveryMetricsSink {
@@ -40,7 +40,7 @@ export interface ComposedDelivery {
 }
 
 export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore; state: DeliveryState; config: () => TransportConfig; log: Logger; metrics: DeliveryMetricsSink }): ComposedDelivery {
-  const resolvePath = (p: string) => (isAbsolute(p) ? p : join(server.dataDir, p));
+  const resolvePath = (p: string) => resolveDataPath(server.dataDir, p);
   const sendProtocolLog = new ProtocolLog(() => ({ ...o.config().sendProtocolLog, folder: resolvePath(o.config().sendProtocolLog.folder) }), o.log, 'SEND');
   const connectivityLog = new ConnectivityLog(() => ({ ...o.config().connectivityLog, folder: resolvePath(o.config().connectivityLog.folder) }), o.log);
   const resolvers = new Map<string, ResolverLike>();

@@ -15,7 +15,7 @@ import { connectorCredential } from '../routing/send-connector-config.js';
 import { trustedCertificates } from '../tls/trusted-certificates.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
-import { join, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import { SqliteQueueStore } from '../queue/sqlite-queue-store.js';
 import type { OpenServer } from '../setup/server-folder.js';
@@ -31,13 +31,15 @@ import { DEFAULT_LOCKOUT_POLICY } from '../config/model/lockout-policy.js';
 import type { AccountLogonStore } from '../store/account-logon-store.js';
 import { selectSmtpCertificate } from '../tls/certificate-selection.js';
 import { loadTransportConfig, type ReceiveConnectorConfig, type TransportConfig } from '../config/transport-config.js';
-import { ProtocolLog } from '../smtp/inbound/protocol-log.js';
+import { ProtocolLog } from '../smtp/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
 import { certificateSchema } from '../config/model/certificate.js';
 import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
+import { SessionIds } from '../observability/session-id.js';
+import { resolveDataPath } from '../config/data-path.js';
 import type { Server as HttpServer } from 'node:http';
 
 const POLL_MS = 500;
@@ -64,7 +66,7 @@ export class TransportService {
   private readonly agentLog?: AgentLog;
   private readonly agents?: EdgeAgents;
   private readonly trackingLog: TrackingLog;
-  private sessionCounter = 0;
+  private readonly sessionIds = new SessionIds();
   /** One full collection once a burst of input is over, so its spent buffers go back to the system. */
   private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 16 * 1024 * 1024 }, () => this.sessions.size);
   /** MaxConnectionRatePerMinute, per Receive connector. */
@@ -245,7 +247,7 @@ export class TransportService {
   }
 
   private resolvePath(p: string): string {
-    return isAbsolute(p) ? p : join(this.server.dataDir, p);
+    return resolveDataPath(this.server.dataDir, p);
   }
 
   private accept(socket: Socket): void {
@@ -275,7 +277,7 @@ export class TransportService {
       socket.setTimeout(2000, () => socket.destroy());
       return;
     }
-    const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessionCounter) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    const id = this.sessionIds.next();
     const services: SessionServices = {
       queue: this.queue,
       spoolDir: this.queue.spoolDir,

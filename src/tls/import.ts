@@ -5,7 +5,9 @@
 // other certificates as the chain.
 
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { child, encode, oid, parseDer, type Asn1 } from './der.js';
+import { ContentInfo, id_signedData } from '@peculiar/asn1-cms';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn1js from 'asn1js';
 import { isPkcs12, Pkcs12Error, readPkcs12 } from './pkcs12.js';
 
 export class ImportError extends Error {
@@ -22,14 +24,15 @@ export interface ImportedCertificate {
   friendlyName?: string;
 }
 
-const SIGNED_DATA = '1.2.840.113549.1.7.2';
-
 function pkcs7Certificates(der: Buffer): X509Certificate[] {
-  const ci = parseDer(der);
-  if (oid(child(ci, 0)) !== SIGNED_DATA) throw new ImportError('the PKCS #7 data is not a certificate bundle (signedData).', 'format');
-  const signed = child(child(ci, 1), 0);
-  const certs = signed.children.find((c: Asn1) => c.tag === 0xa0);
-  return (certs?.children ?? []).map((c) => new X509Certificate(encode(0x30, c.content)));
+  const ci = AsnConvert.parse(der, ContentInfo);
+  if (ci.contentType !== id_signedData) throw new ImportError('the PKCS #7 data is not a certificate bundle (signedData).', 'format');
+  // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo, certificates [0] IMPLICIT SET OF ... OPTIONAL, ... }
+  const signed = asn1js.fromBER(ci.content).result;
+  if (!(signed instanceof asn1js.Sequence)) throw new ImportError('the PKCS #7 data is damaged.', 'format');
+  const certs = signed.valueBlock.value.find((c) => c.idBlock.tagClass === 3 && c.idBlock.tagNumber === 0 && c.idBlock.isConstructed) as asn1js.Constructed | undefined;
+  // Each certificate exactly as it came (its thumbprint is over these bytes).
+  return (certs?.valueBlock.value ?? []).map((c) => new X509Certificate(Buffer.from(c.valueBeforeDecodeView)));
 }
 
 function readPem(text: string, password: string | null, certs: X509Certificate[], keys: KeyObject[]): void {

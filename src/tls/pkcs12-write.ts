@@ -3,10 +3,16 @@
 // shrouded key bag encrypted with PBES2 (PBKDF2-SHA256, AES-256-CBC, as
 // OpenSSL 3 and current Windows write them), both tied by a local key id and
 // the friendly name, and an HMAC-SHA256 integrity MAC over the contents.
-// Windows, OpenSSL and Import-ExchangeCertificate read the result.
+// Windows, OpenSSL and Import-ExchangeCertificate read the result. The
+// structures are @peculiar/asn1-pfx's, encoded as DER by @peculiar/asn1-schema.
 
 import { createHash, createHmac, createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { encode } from './der.js';
+import { ContentInfo } from '@peculiar/asn1-cms';
+import { AuthenticatedSafe, CertBag, MacData, PFX, PKCS12Attribute, SafeBag, SafeContents } from '@peculiar/asn1-pfx';
+import { DigestInfo } from '@peculiar/asn1-rsa';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import { pkcs12Kdf } from './pkcs12.js';
 
 const OID = {
@@ -21,34 +27,14 @@ const OID = {
 
 const MAC_ITERATIONS = 2048;
 
-const seq = (...items: Buffer[]) => encode(0x30, Buffer.concat(items));
-const set = (...items: Buffer[]) => encode(0x31, Buffer.concat(items));
-const octetString = (b: Buffer) => encode(0x04, b);
-const explicit0 = (b: Buffer) => encode(0xa0, b);
-const nul = () => Buffer.from([0x05, 0x00]);
-
-function integer(n: number): Buffer {
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  if (bytes.length === 0 || bytes[0] & 0x80) bytes.unshift(0);
-  return encode(0x02, Buffer.from(bytes));
+/** The DER of an OCTET STRING holding `bytes`. */
+function octetString(bytes: Buffer): ArrayBuffer {
+  return AsnConvert.serialize(new OctetString(bytes));
 }
 
-function objectId(dotted: string): Buffer {
-  const parts = dotted.split('.').map(Number);
-  const out: number[] = [parts[0] * 40 + parts[1]];
-  for (const p of parts.slice(2)) {
-    const chunk: number[] = [p & 0x7f];
-    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
-    out.push(...chunk);
-  }
-  return encode(0x06, Buffer.from(out));
-}
-
-function bmpString(text: string): Buffer {
-  const b = Buffer.alloc(text.length * 2);
-  for (let i = 0; i < text.length; i++) b.writeUInt16BE(text.charCodeAt(i), i * 2);
-  return encode(0x1e, b);
+/** The DER of a BMPString (friendlyName). */
+function bmpString(text: string): ArrayBuffer {
+  return new asn1js.BmpString({ value: text }).toBER();
 }
 
 /** The password as PKCS #12's own KDF wants it: UTF-16BE with a terminating zero. */
@@ -58,8 +44,13 @@ function bmpPassword(password: string): Buffer {
   return b;
 }
 
-function contentInfoData(content: Buffer): Buffer {
-  return seq(objectId(OID.data), explicit0(octetString(content)));
+/** A bag attribute. (PKCS12Attribute's constructor drops its parameters: the fields are set after it.) */
+function attribute(attrId: string, value: ArrayBuffer): PKCS12Attribute {
+  return Object.assign(new PKCS12Attribute(), { attrId, attrValues: [value] });
+}
+
+function contentInfoData(content: ArrayBuffer | Buffer): ContentInfo {
+  return new ContentInfo({ contentType: OID.data, content: octetString(Buffer.isBuffer(content) ? content : Buffer.from(content)) });
 }
 
 export interface Pkcs12Input {
@@ -80,22 +71,29 @@ export function writePkcs12(input: Pkcs12Input): Buffer {
   const certs = certificatesDer(input.certificatesPem);
   if (certs.length === 0) throw new Error('no certificate to export');
   const keyId = createHash('sha1').update(certs[0]).digest();
-  const bagAttributes = (withKeyId: boolean) => set(
-    ...(withKeyId ? [seq(objectId(OID.localKeyId), set(octetString(keyId)))] : []),
-    ...(withKeyId && input.friendlyName ? [seq(objectId(OID.friendlyName), set(bmpString(input.friendlyName)))] : []),
-  );
-  const certBags = certs.map((der, i) => seq(
-    objectId(OID.certBag),
-    explicit0(seq(objectId(OID.x509Certificate), explicit0(octetString(der)))),
-    ...(i === 0 ? [bagAttributes(true)] : []),
-  ));
+  const bagAttributes = (): PKCS12Attribute[] => [
+    attribute(OID.localKeyId, octetString(keyId)),
+    ...(input.friendlyName ? [attribute(OID.friendlyName, bmpString(input.friendlyName))] : []),
+  ];
+  const certBags = certs.map((der, i) => new SafeBag({
+    bagId: OID.certBag,
+    bagValue: AsnConvert.serialize(new CertBag({ certId: OID.x509Certificate, certValue: octetString(der) })),
+    ...(i === 0 && { bagAttributes: bagAttributes() }),
+  }));
   // Node writes PKCS #8 EncryptedPrivateKeyInfo with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC).
   const encryptedKey = createPrivateKey(input.privateKeyPem).export({ format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: input.password }) as Buffer;
-  const keyBag = seq(objectId(OID.shroudedKeyBag), explicit0(encryptedKey), bagAttributes(true));
-  const authenticatedSafe = seq(contentInfoData(seq(...certBags)), contentInfoData(seq(keyBag)));
+  const keyBag = new SafeBag({ bagId: OID.shroudedKeyBag, bagValue: new Uint8Array(encryptedKey).buffer, bagAttributes: bagAttributes() });
+  const authenticatedSafe = Buffer.from(AsnConvert.serialize(new AuthenticatedSafe([
+    contentInfoData(AsnConvert.serialize(new SafeContents(certBags))),
+    contentInfoData(AsnConvert.serialize(new SafeContents([keyBag]))),
+  ])));
   const salt = randomBytes(16);
   const macKey = pkcs12Kdf('sha256', 64, bmpPassword(input.password), salt, 3, MAC_ITERATIONS, 32);
   const mac = createHmac('sha256', macKey).update(authenticatedSafe).digest();
-  const macData = seq(seq(seq(objectId(OID.sha256), nul()), octetString(mac)), octetString(salt), integer(MAC_ITERATIONS));
-  return seq(integer(3), contentInfoData(authenticatedSafe), macData);
+  const macData = new MacData({
+    mac: new DigestInfo({ digestAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256, parameters: null }), digest: new OctetString(mac) }),
+    macSalt: new OctetString(salt),
+    iterations: MAC_ITERATIONS,
+  });
+  return Buffer.from(AsnConvert.serialize(new PFX({ version: 3, authSafe: contentInfoData(authenticatedSafe), macData })));
 }

@@ -2,10 +2,18 @@
 // tells a wrong password from a damaged file), certificate and key bags, and
 // the password-based encryptions in use: PBES2 (PBKDF2 with AES or 3DES, the
 // OpenSSL 3 and current Windows default) and the PKCS #12 PBEs with SHA-1
-// (3DES, RC2) of older exports.
+// (3DES, RC2) of older exports. The structures are read with @peculiar/asn1-pfx
+// and asn1-cms (asn1js underneath, which takes the BER of some Windows exports:
+// indefinite lengths, constructed OCTET STRINGs). The PKCS #12 key derivation
+// (RFC 7292 appendix B.2) and RC2 (rc2.ts) stay here: Node's crypto offers
+// neither, and OpenSSL 3 keeps RC2 in its legacy provider, which Node does not load.
 
 import { createDecipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, X509Certificate, type KeyObject } from 'node:crypto';
-import { child, DerError, integer, octets, oid, parseDer, type Asn1 } from './der.js';
+import { EncryptedContentInfo, type ContentInfo } from '@peculiar/asn1-cms';
+import { AuthenticatedSafe, CertBag, PFX, SafeContents, type MacData, type SafeBag } from '@peculiar/asn1-pfx';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import { rc2CbcDecrypt } from './rc2.js';
 
 const OID = {
@@ -102,32 +110,66 @@ export function pkcs12Kdf(hash: string, block: number, password: Buffer, salt: B
   return Buffer.concat(result).subarray(0, length);
 }
 
-function algorithmId(node: Asn1): { oid: string; params?: Asn1 } {
-  return { oid: oid(child(node, 0)), params: node.children[1] };
+/** A structure that is not what PKCS #12 says; reported as a damaged file. */
+class FormatError extends Error {}
+
+/** One BER value filling `data`. */
+function ber(data: ArrayBuffer | Uint8Array): asn1js.AsnType {
+  const r = asn1js.fromBER(data);
+  if (r.offset === -1 || r.offset !== data.byteLength) throw new FormatError(r.result.error || 'trailing data');
+  return r.result;
+}
+
+/** The octets of an OCTET STRING, the segments of a constructed (BER) one joined. */
+function octets(value: asn1js.AsnType | ArrayBuffer): Buffer {
+  const node = value instanceof ArrayBuffer ? ber(value) : value;
+  if (!(node instanceof asn1js.OctetString)) throw new FormatError('expected an OCTET STRING');
+  return Buffer.from(node.getValue());
+}
+
+function integer(node: asn1js.AsnType | undefined): number {
+  if (!(node instanceof asn1js.Integer)) throw new FormatError('expected an INTEGER');
+  return node.valueBlock.valueDec;
+}
+
+/** The elements of a SEQUENCE. */
+function elements(data: ArrayBuffer | Uint8Array | undefined): asn1js.AsnType[] {
+  const node = data === undefined ? undefined : ber(data);
+  if (!(node instanceof asn1js.Sequence)) throw new FormatError('expected a SEQUENCE');
+  return node.valueBlock.value;
+}
+
+function algorithm(node: asn1js.AsnType | undefined): AlgorithmIdentifier {
+  if (!node) throw new FormatError('missing algorithm identifier');
+  return AsnConvert.parse(node.toBER(), AlgorithmIdentifier);
 }
 
 /** Decrypts data under a password-based encryption algorithm identifier. */
-function pbeDecrypt(alg: Asn1, data: Buffer, password: string): Buffer {
-  const { oid: algOid, params } = algorithmId(alg);
-  if (algOid === OID.pbes2) {
-    if (!params) throw new DerError('PBES2 without parameters');
-    const kdf = algorithmId(child(params, 0));
-    const enc = algorithmId(child(params, 1));
-    if (kdf.oid !== OID.pbkdf2 || !kdf.params) throw new Pkcs12Error(`the file uses the key derivation ${kdf.oid}, which is not supported (PBKDF2 is).`, 'unsupported');
-    const salt = octets(child(kdf.params, 0));
-    const iterations = integer(child(kdf.params, 1));
+function pbeDecrypt(alg: AlgorithmIdentifier, data: Buffer, password: string): Buffer {
+  const params = alg.parameters ?? undefined;
+  if (alg.algorithm === OID.pbes2) {
+    if (!params) throw new FormatError('PBES2 without parameters');
+    const [kdfNode, encNode] = elements(params);
+    const kdf = algorithm(kdfNode);
+    const enc = algorithm(encNode);
+    if (kdf.algorithm !== OID.pbkdf2 || !kdf.parameters) throw new Pkcs12Error(`the file uses the key derivation ${kdf.algorithm}, which is not supported (PBKDF2 is).`, 'unsupported');
+    const [saltNode, iterationsNode, ...more] = elements(kdf.parameters);
+    const salt = octets(saltNode);
+    const iterations = integer(iterationsNode);
     let prf = 'sha1';
-    for (const c of kdf.params.children.slice(2)) if (c.tag === 0x30) prf = PRFS[oid(child(c, 0))] ?? '';
-    const cipher = PBES2_CIPHERS[enc.oid];
-    if (!cipher || !prf) throw new Pkcs12Error(`the file uses the encryption ${enc.oid}, which is not supported (AES-CBC and 3DES are).`, 'unsupported');
+    for (const c of more) if (c instanceof asn1js.Sequence) prf = PRFS[algorithm(c).algorithm] ?? '';
+    const cipher = PBES2_CIPHERS[enc.algorithm];
+    if (!cipher || !prf) throw new Pkcs12Error(`the file uses the encryption ${enc.algorithm}, which is not supported (AES-CBC and 3DES are).`, 'unsupported');
+    if (!enc.parameters) throw new FormatError('no IV');
     const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
-    const d = createDecipheriv(cipher.cipher, key, octets(enc.params!));
+    const d = createDecipheriv(cipher.cipher, key, octets(enc.parameters));
     return Buffer.concat([d.update(data), d.final()]);
   }
-  const pbe = PKCS12_PBES[algOid];
-  if (!pbe || !params) throw new Pkcs12Error(`the file uses the encryption ${algOid}, which is not supported.`, 'unsupported');
-  const salt = octets(child(params, 0));
-  const iterations = integer(child(params, 1));
+  const pbe = PKCS12_PBES[alg.algorithm];
+  if (!pbe || !params) throw new Pkcs12Error(`the file uses the encryption ${alg.algorithm}, which is not supported.`, 'unsupported');
+  const [saltNode, iterationsNode] = elements(params);
+  const salt = octets(saltNode);
+  const iterations = integer(iterationsNode);
   const pw = bmpPassword(password);
   const key = pkcs12Kdf('sha1', 64, pw, salt, 1, iterations, pbe.keyLength);
   const iv = pkcs12Kdf('sha1', 64, pw, salt, 2, iterations, 8);
@@ -137,12 +179,11 @@ function pbeDecrypt(alg: Asn1, data: Buffer, password: string): Buffer {
   return Buffer.concat([d.update(data), d.final()]);
 }
 
-function verifyMac(macData: Asn1, content: Buffer, password: string): boolean {
-  const digestInfo = child(macData, 0);
-  const hashOid = oid(child(child(digestInfo, 0), 0));
-  const expected = octets(child(digestInfo, 1));
-  const salt = octets(child(macData, 1));
-  const iterations = macData.children[2] ? integer(macData.children[2]) : 1;
+function verifyMac(macData: MacData, content: Buffer, password: string): boolean {
+  const hashOid = macData.mac.digestAlgorithm.algorithm;
+  const expected = Buffer.from(macData.mac.digest.buffer);
+  const salt = Buffer.from(macData.macSalt.buffer);
+  const iterations = macData.iterations;
   const hash = HASHES[hashOid];
   if (!hash) throw new Pkcs12Error(`the file's integrity check uses the digest ${hashOid}, which is not supported.`, 'unsupported');
   // An empty password is encoded either as two zero bytes or as nothing, depending on the tool.
@@ -153,73 +194,71 @@ function verifyMac(macData: Asn1, content: Buffer, password: string): boolean {
   });
 }
 
-function attributes(bag: Asn1): { keyId?: string; friendlyName?: string } {
+function attributes(bag: SafeBag): { keyId?: string; friendlyName?: string } {
   const out: { keyId?: string; friendlyName?: string } = {};
-  const set = bag.children[2];
-  if (!set) return out;
-  for (const attr of set.children) {
-    const type = oid(child(attr, 0));
-    const value = child(child(attr, 1), 0);
-    if (type === OID.localKeyId) out.keyId = octets(value).toString('hex');
-    if (type === OID.friendlyName && value.tag === 0x1e) out.friendlyName = Buffer.from(value.content).swap16().toString('utf16le');
+  for (const attr of bag.bagAttributes ?? []) {
+    const first = attr.attrValues[0];
+    if (!first) throw new FormatError('attribute without a value');
+    const value = ber(first);
+    if (attr.attrId === OID.localKeyId) out.keyId = octets(value).toString('hex');
+    if (attr.attrId === OID.friendlyName && value instanceof asn1js.BmpString) out.friendlyName = Buffer.from(value.valueBlock.valueHexView).swap16().toString('utf16le');
   }
   return out;
 }
 
 function readSafeContents(data: Buffer, password: string, out: Pkcs12Contents): void {
-  for (const bag of parseDer(data).children) {
-    const type = oid(child(bag, 0));
-    const value = child(child(bag, 1), 0);
+  for (const bag of AsnConvert.parse(data, SafeContents)) {
     const attrs = attributes(bag);
-    if (type === OID.certBag) {
-      if (oid(child(value, 0)) !== OID.x509Certificate) continue;
-      const der = octets(child(child(value, 1), 0));
-      out.certificates.push({ cert: new X509Certificate(der), ...attrs });
-    } else if (type === OID.keyBag) {
-      out.keys.push({ key: createPrivateKey({ key: rebuild(value), format: 'der', type: 'pkcs8' }), ...attrs });
-    } else if (type === OID.shroudedKeyBag) {
-      const plain = pbeDecrypt(child(value, 0), octets(child(value, 1)), password);
+    if (bag.bagId === OID.certBag) {
+      const cert = AsnConvert.parse(bag.bagValue, CertBag);
+      if (cert.certId !== OID.x509Certificate) continue;
+      out.certificates.push({ cert: new X509Certificate(octets(cert.certValue)), ...attrs });
+    } else if (bag.bagId === OID.keyBag) {
+      out.keys.push({ key: createPrivateKey({ key: Buffer.from(bag.bagValue), format: 'der', type: 'pkcs8' }), ...attrs });
+    } else if (bag.bagId === OID.shroudedKeyBag) {
+      // EncryptedPrivateKeyInfo (PKCS8ShroudedKeyBag); its OCTET STRING may be constructed.
+      const [algorithmNode, encryptedNode] = elements(bag.bagValue);
+      const plain = pbeDecrypt(algorithm(algorithmNode), octets(encryptedNode), password);
       out.keys.push({ key: createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' }), ...attrs });
     }
   }
 }
 
-/** The DER of a node read from a definite-length encoding (keyBag values). */
-function rebuild(node: Asn1): Buffer {
-  const len = node.content.length;
-  const header = len < 0x80 ? Buffer.from([node.tag, len]) : (() => {
-    const bytes: number[] = [];
-    for (let n = len; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-    return Buffer.from([node.tag, 0x80 | bytes.length, ...bytes]);
-  })();
-  return Buffer.concat([header, node.content]);
+/** The PFX, when the bytes are one with version 3 and password integrity (the content type data). */
+function parsePfx(data: Buffer): PFX {
+  const pfx = AsnConvert.parse(data, PFX);
+  if (pfx.version !== 3) throw new FormatError('not version 3');
+  return pfx;
 }
 
 /** True when the bytes look like a PKCS #12 file (a PFX with version 3). */
 export function isPkcs12(data: Buffer): boolean {
   try {
-    const pfx = parseDer(data);
-    return pfx.tag === 0x30 && integer(child(pfx, 0)) === 3 && oid(child(child(pfx, 1), 0)) === OID.data;
+    return parsePfx(data).authSafe.contentType === OID.data;
   } catch {
     return false;
   }
 }
 
+/** The octets a ContentInfo of type data carries. */
+function dataContent(info: ContentInfo): Buffer {
+  return octets(info.content);
+}
+
 /** Reads a PKCS #12 file. Throws Pkcs12Error: kind 'password' for a wrong password, 'format' for a damaged file. */
 export function readPkcs12(data: Buffer, password: string): Pkcs12Contents {
-  let pfx: Asn1;
+  let pfx: PFX;
   let content: Buffer;
   try {
-    pfx = parseDer(data);
-    if (integer(child(pfx, 0)) !== 3) throw new DerError('not version 3');
-    const authSafe = child(pfx, 1);
-    if (oid(child(authSafe, 0)) !== OID.data) throw new Pkcs12Error('the file is signed with a public key (not password-protected), which is not supported.', 'unsupported');
-    content = octets(child(child(authSafe, 1), 0));
+    pfx = parsePfx(data);
+    if (pfx.authSafe.contentType !== OID.data) throw new Pkcs12Error('the file is signed with a public key (not password-protected), which is not supported.', 'unsupported');
+    content = dataContent(pfx.authSafe);
   } catch (err) {
     if (err instanceof Pkcs12Error) throw err;
     throw new Pkcs12Error('the file is not a valid PKCS #12 (.pfx) file or is damaged.', 'format');
   }
-  const macData = pfx.children[2];
+  // An absent MacData leaves the parser's empty default, without a digest algorithm.
+  const macData = pfx.macData?.mac.digestAlgorithm.algorithm ? pfx.macData : undefined;
   if (macData) {
     let ok: boolean;
     try {
@@ -232,14 +271,16 @@ export function readPkcs12(data: Buffer, password: string): Pkcs12Contents {
   }
   const out: Pkcs12Contents = { certificates: [], keys: [] };
   try {
-    for (const info of parseDer(content).children) {
-      const type = oid(child(info, 0));
-      if (type === OID.data) {
-        readSafeContents(octets(child(child(info, 1), 0)), password, out);
-      } else if (type === OID.encryptedData) {
-        const eci = child(child(child(info, 1), 0), 1);
-        const encrypted = child(eci, 2);
-        readSafeContents(pbeDecrypt(child(eci, 1), octets(encrypted), password), password, out);
+    for (const info of AsnConvert.parse(content, AuthenticatedSafe)) {
+      if (info.contentType === OID.data) {
+        readSafeContents(dataContent(info), password, out);
+      } else if (info.contentType === OID.encryptedData) {
+        // EncryptedData ::= SEQUENCE { version, encryptedContentInfo, ... }
+        const eci = AsnConvert.parse(elements(info.content)[1]?.toBER() ?? new ArrayBuffer(0), EncryptedContentInfo);
+        const encrypted = eci.encryptedContent;
+        if (!encrypted) throw new FormatError('no encrypted content');
+        const bytes = encrypted.value ? Buffer.from(encrypted.value.buffer) : Buffer.concat((encrypted.constructedValue ?? []).map((o) => Buffer.from(o.buffer)));
+        readSafeContents(pbeDecrypt(eci.contentEncryptionAlgorithm, bytes, password), password, out);
       }
     }
   } catch (err) {

@@ -12,7 +12,7 @@
 //   delayed), including one whose status part could not be read.
 // Ordinary messages have no class.
 
-import { parseHeader } from './message-headers.js';
+import { parseHeader } from '../message-headers.js';
 
 export type MessageClass = 'AutoReply' | 'AutoForward' | 'DeliveryReport' | 'NonDeliveryReport';
 

@@ -14,7 +14,7 @@
 // on.
 
 import { SpoolFile } from '../../queue/spool.js';
-import { HeaderBoundary, withoutEmptyLine } from './header-section.js';
+import { HeaderBoundary, withoutEmptyLine } from '../header-section.js';
 
 const CR = 0x0d;
 const LF = 0x0a;

@@ -40,10 +40,10 @@ import { clientCertificateOf, domainSecurity, type ClientCertificate } from './d
 import { clientChainProblem } from '../../tls/client-chain.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 import type { LogonFailure, LogonGuard } from './logon-guard.js';
-import { parseHeader, processHeader, rfc5322Date } from './message-headers.js';
+import { parseHeader, processHeader, rfc5322Date } from '../message-headers.js';
 import { originalClientIp } from './original-client.js';
 import { describePrincipal, rightsFor, type Principal, type Right } from './permissions.js';
-import type { ProtocolEvent, ProtocolLog } from './protocol-log.js';
+import type { ProtocolEvent, ProtocolLog } from '../protocol-log.js';
 import type { RefusalReason, TransportMetrics } from '../../observability/metrics.js';
 
 /** What a Mailbox server's sessions ask the organization's recipients (directory/recipients.ts). */

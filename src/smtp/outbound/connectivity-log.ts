@@ -7,6 +7,7 @@
 
 import type { Logger } from '../../observability/logger.js';
 import { RollingLog, type RollingLogSettings } from '../../observability/rolling-log.js';
+import { SessionIds } from '../../observability/session-id.js';
 
 export interface ConnectivityLogSettings extends RollingLogSettings {
   enabled: boolean;
@@ -16,7 +17,7 @@ const FIELDS = ['date-time', 'session', 'source', 'Destination', 'direction', 'd
 
 export class ConnectivityLog {
   private readonly file: RollingLog;
-  private sessions = 0;
+  private readonly sessionIds = new SessionIds();
 
   constructor(private readonly settings: () => ConnectivityLogSettings, log: Logger) {
     this.file = new RollingLog(settings, { prefix: 'CONNECTLOG', logType: 'Transport Connectivity Log', fields: FIELDS, pathParameter: 'ConnectivityLogPath' }, log);
@@ -25,7 +26,7 @@ export class ConnectivityLog {
   /** Starts a session for a queue's delivery attempt; null when the log is disabled. */
   open(destination: string, description: string): ConnectivitySession | null {
     if (!this.settings().enabled) return null;
-    const id = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.sessions) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    const id = this.sessionIds.next();
     const session = new ConnectivitySession(id, destination, (direction, text) => this.file.write([id, 'SMTP', destination, direction, text]));
     session.write('+', description);
     return session;

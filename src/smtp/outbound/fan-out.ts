@@ -8,6 +8,7 @@
 // REQUIRETLS message goes over a connection of its own. Outcomes are typed by
 // classify.ts; nothing here reads reply texts.
 
+import { SessionIds } from '../../observability/session-id.js';
 import type { SecureLookup } from '../../dns/dnssec-lookup.js';
 import type { DkimOutboundSigner } from '../../dkim/outbound.js';
 import type { DeliveryContext } from '../../queue/delivery-context.js';
@@ -20,7 +21,7 @@ import type { NextHops } from '../../routing/next-hop.js';
 import { outboundPolicy, requireTlsPolicy, usesBasicAuth } from '../../routing/outbound-policy.js';
 import type { SendConnectorConfig } from '../../routing/send-connector-config.js';
 import type { TrackingEvent } from '../../tracking/tracking-event.js';
-import type { ProtocolLog } from '../inbound/protocol-log.js';
+import type { ProtocolLog } from '../protocol-log.js';
 import { applyErrorPolicies, classify, type Classification } from './classify.js';
 import type { ConnectFailure, OutboundMessage, OutboundPolicy, OutboundTarget, RecipientOutcome, TlsSessionInfo } from './connection.js';
 import type { ConnectivityLog, ConnectivitySession } from './connectivity-log.js';
@@ -348,13 +349,13 @@ export class SmtpFanOut {
     return DaneAttempt.begin(this.deps.dane(connector.useExternalDnsServers ? 'external' : 'internal'), q.nextHopDomain, targets, this.deps.log);
   }
 
-  private connections = 0;
+  private readonly sessionIds = new SessionIds();
 
   /** A per-connection Send protocol log writer, when the connector logs verbosely. */
   private withProtocolLog(policy: Policy, connector: SendConnectorConfig, target: Target): Policy {
     const log = this.deps.sendProtocolLog;
     if (!log || !connector.protocolLogging) return policy;
-    const session = `${Date.now().toString(16).toUpperCase().padStart(12, '0')}${((++this.connections) % 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+    const session = this.sessionIds.next();
     let sequence = 0;
     const remote = `${target.address.includes(':') ? `[${target.address}]` : target.address}:${target.port}`;
     log.write({ connector: connector.name, session, sequence: sequence++, local: '', remote, event: '+', data: '' });

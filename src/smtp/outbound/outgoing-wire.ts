@@ -8,7 +8,7 @@ import type { DkimOutboundSigner } from '../../dkim/outbound.js';
 import type { Logger } from '../../observability/logger.js';
 import type { TransportConfig } from '../../config/transport-config.js';
 import type { SendConnectorConfig } from '../../routing/send-connector-config.js';
-import { firewallForSend } from '../inbound/message-headers.js';
+import { firewallForSend } from '../message-headers.js';
 
 export interface WireDeps {
   /** DKIM signing of mail leaving for the Internet; absent: nothing is signed or sealed. */

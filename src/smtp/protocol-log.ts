@@ -5,8 +5,8 @@
 // Set-TransportService's MaxFileSize, MaxAge and MaxDirectorySize. AUTH
 // payloads never reach it (the sessions write placeholders).
 
-import type { Logger } from '../../observability/logger.js';
-import { RollingLog, type RollingLogSettings } from '../../observability/rolling-log.js';
+import type { Logger } from '../observability/logger.js';
+import { RollingLog, type RollingLogSettings } from '../observability/rolling-log.js';
 
 const FIELDS = ['date-time', 'connector-id', 'session-id', 'sequence-number', 'local-endpoint', 'remote-endpoint', 'event', 'data', 'context'];
 

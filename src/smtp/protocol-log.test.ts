@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { JsonLogger } from '../../observability/logger.js';
+import { JsonLogger } from '../observability/logger.js';
 import { ProtocolLog, type ProtocolLogSettings } from './protocol-log.js';
 
 const DAY = 86_400_000;

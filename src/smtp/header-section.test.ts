@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom } from '../../../test/harness/seeded-random.js';
+import { seededRandom } from '../../test/harness/seeded-random.js';
 import { parseHeader } from './message-headers.js';
 import { HeaderBoundary, splitContent, withoutEmptyLine } from './header-section.js';
 
