@@ -139,9 +139,9 @@ describe('versioned store schemas', () => {
     heard.length = 0;
     const q = new SqliteQueueStore(path);
     try {
-      assert.deepEqual(q.migrated, { store: 'queue.db', location: path, from: 1, to: 4, unversioned: true, backup: `${path}.before-v4` });
+      assert.deepEqual(q.migrated, { store: 'queue.db', location: path, from: 1, to: 5, unversioned: true, backup: `${path}.before-v5` });
       assert.deepEqual(heard, [q.migrated]);
-      assert.equal(q.db.pragma('user_version', { simple: true }), 4);
+      assert.equal(q.db.pragma('user_version', { simple: true }), 5);
       assert.ok(indexes(q.db, 'tracking_events').includes('tracking_internal_message'));
       assert.equal((q.db.prepare('SELECT last FROM internal_ids').get() as { last: number }).last, 7, 'the next InternalId follows the queued message');
       assert.deepEqual(q.db.prepare('SELECT address, role FROM tracking_addresses ORDER BY role').all(), [{ address: 'kim@fabrikam.com', role: 0 }, { address: 'alice@contoso.com', role: 1 }]);
@@ -152,7 +152,7 @@ describe('versioned store schemas', () => {
     } finally {
       q.close();
     }
-    const backup = `${path}.before-v4`;
+    const backup = `${path}.before-v5`;
     assert.equal(statSync(backup).mode & 0o777, 0o600);
     const copy = new Database(backup, { readonly: true });
     try {
@@ -206,18 +206,18 @@ describe('versioned store schemas', () => {
   it('refuses a queue.db written by a newer Gatehouse, naming both versions, and leaves it alone', () => {
     const path = join(dir, 'newer-queue.db');
     const db = new Database(path);
-    db.exec('CREATE TABLE from_the_future (x INTEGER); PRAGMA user_version = 5;');
+    db.exec('CREATE TABLE from_the_future (x INTEGER); PRAGMA user_version = 6;');
     db.close();
     assert.throws(() => new SqliteQueueStore(path), (err: unknown) => {
       assert.ok(err instanceof SchemaTooNewError);
-      assert.equal(err.message, `queue.db at ${path} is schema version 5; this Gatehouse reads up to version 4: upgrade Gatehouse or restore a backup made by this version`);
+      assert.equal(err.message, `queue.db at ${path} is schema version 6; this Gatehouse reads up to version 5: upgrade Gatehouse or restore a backup made by this version`);
       return true;
     });
     const check = new Database(path, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), 5);
+    assert.equal(check.pragma('user_version', { simple: true }), 6);
     assert.ok(!check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get());
     check.close();
-    assert.ok(!existsSync(`${path}.before-v4`));
+    assert.ok(!existsSync(`${path}.before-v5`));
   });
 
   it('rolls a failed migration back whole and removes its copy', () => {
