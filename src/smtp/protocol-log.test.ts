@@ -8,8 +8,9 @@ import { ProtocolLog, type ProtocolLogSettings } from './protocol-log.js';
 
 const DAY = 86_400_000;
 
+/** The folder's files once expectFiles holds, or as they are after 20 s (pruning runs in the background: a busy machine can take seconds). */
 async function settled(folder: string, expectFiles: (names: string[]) => boolean): Promise<string[]> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 1000; i++) {
     const names = readdirSync(folder).sort();
     if (expectFiles(names)) return names;
     await new Promise((r) => setTimeout(r, 20));
