@@ -93,7 +93,7 @@ describe('InternalId', () => {
 
   after(async () => {
     await service?.stop();
-    sink?.stop();
+    await sink?.stop();
     dir.remove();
   });
 

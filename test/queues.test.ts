@@ -73,7 +73,7 @@ describe('queue viewer cmdlets on a running Edge', () => {
 
   after(async () => {
     await service?.stop();
-    sink?.stop();
+    await sink?.stop();
     dir.remove();
   });
 

@@ -71,7 +71,7 @@ describe('remote domains on a running Edge', () => {
 
   after(async () => {
     await service?.stop();
-    for (const s of sinks) s.stop();
+    for (const s of sinks) await s.stop();
     dir.remove();
   });
 

@@ -68,7 +68,7 @@ describe('organization transport settings on a running Edge', () => {
 
   after(async () => {
     await service?.stop();
-    sink?.stop();
+    await sink?.stop();
     dir.remove();
   });
 

@@ -105,7 +105,7 @@ export async function dovecotLogon(dataDir: string, username: string, password: 
     }
     return { ok: true, user: { user: mailbox.primarySmtpAddress, home, uid: owner.uid, gid: owner.gid, mail: `maildir:${home}:LAYOUT=fs` } };
   } finally {
-    await server.close();
+    server.close();
   }
 }
 

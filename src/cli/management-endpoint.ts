@@ -8,7 +8,7 @@ import { dnsSettingsFromTransport } from '../dns/index.js';
 import type { Logger } from '../observability/logger.js';
 import { ManagementEndpoint } from '../remote/endpoint.js';
 import { loadTransportConfig, type TransportConfig } from '../config/transport-config.js';
-import { openServer, type OpenServer } from '../setup/server-folder.js';
+import { openServer } from '../setup/server-folder.js';
 
 export interface ServiceEndpoint {
   /** Re-reads the configuration and re-binds the endpoint (called after each configuration apply). */
@@ -17,7 +17,7 @@ export interface ServiceEndpoint {
 }
 
 export function startManagementEndpoint(dir: string, log: Logger, orgPassword: string | undefined): ServiceEndpoint {
-  const server: OpenServer = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
+  const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   let config: TransportConfig = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
   const endpoint = new ManagementEndpoint({
     context: { ...server, inService: true }, log: log.child({ server: server.name, component: 'management' }),

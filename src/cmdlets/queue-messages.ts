@@ -7,7 +7,6 @@
 // routing. Removing fails the recipients still waiting in the queue, with an
 // NDR to the sender unless -WithNDR $false.
 
-import { randomUUID } from 'node:crypto';
 import { statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DsnRecipient } from '../queue/dsn.js';

@@ -58,8 +58,7 @@ export async function daneHostStates(lookup: SecureLookup, domain: string, hosts
   const exchanges = new Set(mx.mx.map((r) => r.exchange));
   await Promise.all(names.map(async (host) => {
     const viaMx = exchanges.has(host) || (mx.mx.length === 0 && host === d);
-    if (!viaMx) return out.set(host, { kind: 'none', why: `${host} is not an authenticated MX host of ${d}` });
-    out.set(host, await hostState(lookup, host, port));
+    out.set(host, viaMx ? await hostState(lookup, host, port) : { kind: 'none', why: `${host} is not an authenticated MX host of ${d}` });
   }));
   return out;
 }

@@ -82,11 +82,17 @@ export class LabDnsServer {
     socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length > 65_537) return socket.destroy();
+      if (buffered.length > 65_537) {
+        socket.destroy();
+        return;
+      }
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const reply = this.answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
         buffered = buffered.subarray(2 + buffered.readUInt16BE(0));
-        if (reply.length === 0) return socket.destroy();
+        if (reply.length === 0) {
+          socket.destroy();
+          return;
+        }
         const framed = Buffer.alloc(2 + reply.length);
         framed.writeUInt16BE(reply.length, 0);
         reply.copy(framed, 2);

@@ -218,7 +218,7 @@ export function splitMessage(content: Buffer): SplitMessage {
   let pos = 0;
   let first = true;
   while (pos < data.length) {
-    let eol = data.indexOf('\r\n', pos, 'latin1');
+    const eol = data.indexOf('\r\n', pos, 'latin1');
     const end = eol < 0 ? data.length : eol;
     if (end === pos) {
       return { header: data.subarray(0, pos), body: data.subarray(pos + 2), hadSeparator: true };

@@ -12,7 +12,7 @@ import type { SendConnectorConfig } from '../routing/send-connector-config.js';
 import type { Resolution } from '../dns/index.js';
 import type { DsnInput } from '../queue/dsn.js';
 import type { ConnectFailure, ConnectionLike, OutgoingMessage, Outcome, Policy, Target } from '../smtp/outbound/fan-out.js';
-import { DeliveryService } from './delivery-service.js';
+import { DeliveryService, type DeliveryDeps } from './delivery-service.js';
 import type { TransportConfig } from '../config/transport-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
@@ -94,14 +94,15 @@ function setup(connectors: SendConnectorConfig[], overrides: Partial<TransportCo
   const store = new SqliteQueueStore(join(dir, `q${++counter}.db`));
   const state = new DeliveryState(store.db);
   const world = new FakeWorld();
-  const service = new DeliveryService({
+  const deps: DeliveryDeps = {
     store, state, config: () => ({ ...config(connectors), ...overrides }), resolver: () => world.resolver, connect: world.connect,
     credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }), trustedCertificates: () => [],
     buildDsn: (r) => { world.dsns.push(r); return Buffer.from(`Subject: DSN ${r.kind}\r\n\r\n${r.recipients.map((x) => `${x.address} ${x.status}`).join('\n')}\r\n`); },
     log: new JsonLogger(() => undefined), now: () => clock.t,
-  });
+  };
+  const service = new DeliveryService(deps);
   const run = async (n = 3) => { for (let i = 0; i < n; i++) { await service.tick(); await new Promise((r) => setTimeout(r, 5)); } };
-  return { store, state, world, service, run };
+  return { store, state, world, service, deps, run };
 }
 
 describe('DeliveryService', () => {
@@ -195,14 +196,14 @@ describe('DeliveryService', () => {
   });
 
   it('moves a message whose delivery crashed the service PoisonThreshold times to the Poison queue', async () => {
-    const { store, state, world, service } = setup([connector('To Internet', {})]);
+    const { store, state, world, service, deps } = setup([connector('To Internet', {})]);
     world.up.add('127.0.0.31');
     const { internalId } = await store.accept(envelope('alice@contoso.com', ['bob@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
     state.markInFlight(internalId); // the process died while handing it over ...
     service.start(); await service.stop();
     assert.equal(state.queues().find((q) => q.key === 'Poison'), undefined, 'one crash is not enough');
     state.markInFlight(internalId); // ... and again
-    const again = new DeliveryService({ ...(service as unknown as { deps: ConstructorParameters<typeof DeliveryService>[0] }).deps });
+    const again = new DeliveryService(deps);
     again.start();
     const poison = state.queues().find((q) => q.key === 'Poison');
     assert.ok(poison && poison.status === 'Suspended' && poison.messageCount === 1);
@@ -211,7 +212,7 @@ describe('DeliveryService', () => {
     assert.equal(world.sent.length, 0, 'a poison message is not delivered');
     // A message that is not poison is delivered by the same running service.
     await store.accept(envelope('alice@contoso.com', ['carol@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
-    const third = new DeliveryService({ ...(service as unknown as { deps: ConstructorParameters<typeof DeliveryService>[0] }).deps });
+    const third = new DeliveryService(deps);
     for (let i = 0; i < 3; i++) { await third.tick(); await new Promise((r) => setTimeout(r, 5)); }
     assert.deepEqual(world.sent.map((x) => x.message.recipients[0].address), ['carol@fabrikam.com']);
     assert.equal(store.trackingEvents().filter((e) => e.eventId === 'POISONMESSAGE').length, 1);

@@ -39,7 +39,7 @@ export class DeliveryService {
   private readonly scheduler: DeliveryScheduler;
   private readonly routing: RecipientRouting;
 
-  constructor(private readonly deps: DeliveryDeps) {
+  constructor(deps: DeliveryDeps) {
     const { store, state, log } = deps;
     const now = deps.now ?? Date.now;
     const context = { store, state, log, now, track: trackingOf(store, log), stopped: () => this.scheduler.stopped };

@@ -81,7 +81,6 @@ export class TransportService {
 
   readonly metrics: TransportMetrics;
   private metricsServer?: HttpServer;
-  private bound: BoundListener[] = [];
   /** Imported certificates (PEM) trusted for client certificates (Domain Security); read again after each change. */
   private trusted: string[] | null = null;
 
@@ -153,7 +152,6 @@ export class TransportService {
     const swept = this.queue.sweepSpool();
     if (swept > 0) this.log.log('info', 'queue.spool.swept', { files: swept, folder: this.queue.spoolDir, reason: 'bodies of messages that were never committed or have left the queue' });
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
-    this.bound = bound;
     if (this.options.metrics) {
       this.metricsServer = await startMetricsServer(this.options.metrics, this.metrics, () => ({
         ok: this.listeners.bound().length > 0 || this.config.receiveConnectors.every((c) => !c.enabled),

@@ -124,8 +124,8 @@ export interface OpenOptions {
   snapshot?: OrganizationSnapshot;
 }
 
-/** Opens an existing server folder for the shell (the organization store itself); a missing or unfinished folder gives one clear message. */
-export function openServer(dir: string, options: OpenOptions = {}): OpenServer {
+/** Opens an existing server folder for the shell (the organization store itself); a missing or unfinished folder gives one clear message. Its close() is synchronous. */
+export function openServer(dir: string, options: OpenOptions = {}): Omit<OpenServer, 'close'> & { close(): void } {
   const { local, role, name, fqdn, orgStore } = openLocal(dir);
   try {
     if (orgStore && isPostgresUrl(orgStore)) {

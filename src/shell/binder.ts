@@ -4,7 +4,7 @@
 // the common parameters. Errors carry PowerShell's exact messages and ids.
 
 import {
-  ConversionError, ValidationError, type BoundArguments, type CommandSpec, type ParameterSpec,
+  ValidationError, type BoundArguments, type CommandSpec, type ParameterSpec,
 } from './command.js';
 import { convertEnum, convertString, convertSwitch, dotNetTypeName, isEnumerable, isNull, toStr } from './conversion.js';
 import type { Extent } from './ast.js';

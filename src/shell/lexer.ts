@@ -208,7 +208,7 @@ export class Lexer {
       return this.tok('string', start, value);
     }
     if (DOUBLE_QUOTES.has(c)) {
-      const parts = this.scanDoubleQuoted(false);
+      const parts = this.scanDoubleQuoted();
       return this.tok('expandable', start, this.text.slice(start, this.pos), { parts });
     }
     if (c === '@') {
@@ -311,7 +311,7 @@ export class Lexer {
   }
 
   /** Double-quoted string body (at the opening quote), with `$` expansions. */
-  private scanDoubleQuoted(_here: boolean): RawPart[] {
+  private scanDoubleQuoted(): RawPart[] {
     const start = this.pos;
     this.pos++;
     const parts: RawPart[] = [];
@@ -608,7 +608,7 @@ export class Lexer {
         continue;
       }
       if (DOUBLE_QUOTES.has(c)) {
-        for (const p of this.scanDoubleQuoted(false)) {
+        for (const p of this.scanDoubleQuoted()) {
           if (p.kind === 'text') buf += p.text;
           else {
             if (buf) parts.push({ kind: 'text', text: buf });

@@ -98,7 +98,7 @@ export function makeRegExp(pattern: string, cs: boolean, global = false): RegExp
   } catch {
     try {
       return new RegExp(source, flags);
-    } catch (e) {
+    } catch {
       throw new RuntimeError(`Invalid regular expression pattern: ${pattern}.`, 'InvalidRegularExpression', 'InvalidOperation', 'RuntimeException');
     }
   }

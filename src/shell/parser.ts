@@ -11,7 +11,7 @@
 
 import type {
   ArrayLiteralAst, AttributeAst, CatchClauseAst, CommandAst, CommandElementAst, CommandExpressionAst, DoAst, ExpressionAst,
-  Extent, FlowAst, ForAst, ForeachAst, FunctionAst, HashtableAst, IfAst, ParameterAst, PipelineAst, RedirectionAst,
+  Extent, FlowAst, ForAst, ForeachAst, FunctionAst, HashtableAst, IfAst, ParameterAst, RedirectionAst,
   ScriptAst, ScriptBlockAst, StatementAst, StringPart, SwitchAst, SwitchClauseAst, TrapAst, TryAst, WhileAst,
 } from './ast.js';
 import { ParseError } from './errors.js';
@@ -195,13 +195,13 @@ class Parser {
 
   /** `( statement )` after a keyword. */
   private parenCondition(keyword: string): StatementAst {
-    this.expect('lparen', '(', `Missing '(' after '${keyword}' in ${keyword} statement.`, 'MissingOpenParenthesisAfterKeyword', false);
+    this.expect('lparen', `Missing '(' after '${keyword}' in ${keyword} statement.`, 'MissingOpenParenthesisAfterKeyword', false);
     this.lx.skipSpaceAndNewlines();
     const t = this.lx.peekExpression();
     if (t.kind === 'rparen') throw this.error(`Missing condition in ${keyword} statement after '${keyword} ('.`, 'MissingConditionInStatement', { start: t.start, end: t.end });
     if (t.kind === 'eof') throw this.error(`Missing condition in ${keyword} statement after '${keyword} ('.`, 'MissingConditionInStatement', { start: t.start, end: t.start }, true);
     const condition = this.statement();
-    this.expect('rparen', ')', `Missing closing ')' after expression in '${keyword}' statement.`, 'MissingEndParenthesisAfterStatement');
+    this.expect('rparen', `Missing closing ')' after expression in '${keyword}' statement.`, 'MissingEndParenthesisAfterStatement');
     return condition;
   }
 
@@ -231,7 +231,7 @@ class Parser {
   private forStatement(): ForAst {
     const start = this.lx.pos;
     this.takeWord('for');
-    this.expect('lparen', '(', "Missing opening '(' after keyword 'for'.", 'MissingOpenParenthesisAfterKeyword', false);
+    this.expect('lparen', "Missing opening '(' after keyword 'for'.", 'MissingOpenParenthesisAfterKeyword', false);
     const parts: (StatementAst | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
       this.lx.skipSpaceAndNewlines();
@@ -250,7 +250,7 @@ class Parser {
       if (i === 2) break;
       throw this.unexpected(sep);
     }
-    this.expect('rparen', ')', "Missing closing ')' after expression in 'for' statement.", 'MissingEndParenthesisAfterStatement');
+    this.expect('rparen', "Missing closing ')' after expression in 'for' statement.", 'MissingEndParenthesisAfterStatement');
     const body = this.block('for ( ... )');
     return { kind: 'for', init: parts[0], condition: parts[1], iterator: parts[2], body: body.statements, extent: { start, end: body.end } };
   }
@@ -282,7 +282,7 @@ class Parser {
     } else {
       throw this.error("Missing '(' after 'switch' in switch statement.", 'PipelineValueRequired', { start: this.lx.pos, end: this.lx.pos }, this.lx.atEnd());
     }
-    this.expect('lbrace', '{', 'Missing condition in switch statement clause.', 'MissingSwitchStatementClause');
+    this.expect('lbrace', 'Missing condition in switch statement clause.', 'MissingSwitchStatementClause');
     const clauses: SwitchClauseAst[] = [];
     for (;;) {
       this.skipSeparators();
@@ -317,7 +317,7 @@ class Parser {
     this.lx.skipSpace();
     let advanced = false;
     if (this.lx.charAt(this.lx.pos) === '(') parameters = this.parameterList();
-    this.expect('lbrace', '{', 'Missing function body in function declaration.', 'MissingFunctionBody');
+    this.expect('lbrace', 'Missing function body in function declaration.', 'MissingFunctionBody');
     this.skipSeparators();
     // [CmdletBinding()] and param( )
     const save = this.lx.pos;
@@ -347,11 +347,11 @@ class Parser {
         const which = m[1].toLowerCase() as 'begin' | 'process' | 'end';
         fn[which] = body.statements;
       }
-      const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+      const close = this.expect('rbrace', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
       fn.extent.end = close.end;
     } else {
       const statements = this.statementList('rbrace');
-      const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+      const close = this.expect('rbrace', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
       if (kw === 'filter') fn.process = statements;
       else fn.end = statements;
       fn.extent.end = close.end;
@@ -523,7 +523,7 @@ class Parser {
     return { kind: 'flow', keyword, value, extent: { start, end: value.extent.end } };
   }
 
-  private expect(kind: Token['kind'], text: string, message: string, errorId: string, newlines = true): Token {
+  private expect(kind: Token['kind'], message: string, errorId: string, newlines = true): Token {
     if (newlines) this.lx.skipSpaceAndNewlines();
     else this.lx.skipSpace();
     const t = this.lx.peekExpression();
@@ -533,9 +533,9 @@ class Parser {
   }
 
   private block(keyword: string): { statements: StatementAst[]; end: number } {
-    this.expect('lbrace', '{', `Missing statement block after ${keyword}.`, 'MissingStatementBlock');
+    this.expect('lbrace', `Missing statement block after ${keyword}.`, 'MissingStatementBlock');
     const statements = this.statementList('rbrace');
-    const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+    const close = this.expect('rbrace', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
     return { statements, end: close.end };
   }
 
@@ -546,10 +546,10 @@ class Parser {
     this.lx.pos += 2;
     let end: number;
     for (;;) {
-      this.expect('lparen', '(', "Missing '(' after 'if' in if statement.", 'MissingOpenParenthesisInIfStatement', false);
+      this.expect('lparen', "Missing '(' after 'if' in if statement.", 'MissingOpenParenthesisInIfStatement', false);
       this.lx.skipSpaceAndNewlines();
       const condition = this.statement();
-      this.expect('rparen', ')', "Missing closing ')' after expression in 'if' statement.", 'MissingEndParenthesisAfterStatement');
+      this.expect('rparen', "Missing closing ')' after expression in 'if' statement.", 'MissingEndParenthesisAfterStatement');
       const body = this.block("if ( condition )");
       clauses.push({ condition, body: body.statements });
       end = body.end;
@@ -574,7 +574,7 @@ class Parser {
   private foreachStatement(): ForeachAst {
     const start = this.lx.pos;
     this.lx.pos += 7;
-    this.expect('lparen', '(', "Missing opening '(' after keyword 'foreach'.", 'MissingOpenParenthesisAfterKeyword', false);
+    this.expect('lparen', "Missing opening '(' after keyword 'foreach'.", 'MissingOpenParenthesisAfterKeyword', false);
     this.lx.skipSpaceAndNewlines();
     const v = this.lx.nextExpression();
     if (v.kind !== 'variable') {
@@ -588,7 +588,7 @@ class Parser {
     }
     this.lx.skipSpaceAndNewlines();
     const collection = this.statement();
-    this.expect('rparen', ')', "Missing closing ')' after expression in 'foreach' statement.", 'MissingEndParenthesisAfterForeach');
+    this.expect('rparen', "Missing closing ')' after expression in 'foreach' statement.", 'MissingEndParenthesisAfterForeach');
     const body = this.block("foreach ( ... )");
     return { kind: 'foreach', variable: v.text, collection, body: body.statements, extent: { start, end: body.end } };
   }
@@ -812,13 +812,13 @@ class Parser {
         }
         if (inner.kind === 'eof') throw this.error("Missing closing ')' in expression.", 'MissingEndParenthesisInExpression', { start: t.start, end: t.end }, true);
         const statement = this.statement();
-        const close = this.expect('rparen', ')', "Missing closing ')' in expression.", 'MissingEndParenthesisInExpression');
+        const close = this.expect('rparen', "Missing closing ')' in expression.", 'MissingEndParenthesisInExpression');
         return { kind: 'paren', statement, extent: { start: t.start, end: close.end } };
       }
       case 'subexpr':
       case 'arrayexpr': {
         const statements = this.statementList('rparen');
-        const close = this.expect('rparen', ')', "Missing closing ')' in subexpression.", 'MissingEndParenthesisInSubexpression');
+        const close = this.expect('rparen', "Missing closing ')' in subexpression.", 'MissingEndParenthesisInSubexpression');
         const extent = { start: t.start, end: close.end };
         return t.kind === 'subexpr' ? { kind: 'subexpression', statements, extent } : { kind: 'array-expression', statements, extent };
       }
@@ -833,7 +833,7 @@ class Parser {
 
   private scriptBlock(open: Token): ScriptBlockAst {
     const statements = this.statementList('rbrace');
-    const close = this.expect('rbrace', '}', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
+    const close = this.expect('rbrace', "Missing closing '}' in statement block or type definition.", 'MissingEndCurlyBrace');
     return { kind: 'scriptblock', statements, text: this.text.slice(open.end, close.start), extent: { start: open.start, end: close.end } };
   }
 

@@ -39,7 +39,6 @@ export function trackingLine(e: TrackingEvent, subjects: boolean): string {
 }
 
 export class TrackingLog {
-  private file = '';
   private fd: number | null = null;
   private bytes = 0;
   private day = '';
@@ -113,7 +112,6 @@ export class TrackingLog {
       pruneLogFolder(s.folder, /^MSGTRK\d{8}-\d+\.LOG$/i, path, s);
     }
     this.fd = fd;
-    this.file = path;
     this.day = day;
     this.bytes = size;
   }

@@ -16,7 +16,7 @@ const edge = (ctx: DefaultContext) => ctx.role === 'EdgeTransport';
 const MAX = 2147483647;
 const unlimitedSize = (name: string) => (v: unknown) => Unlimited.parse(v, (x: unknown) => ByteQuantifiedSize.parseInRange(x, 1, Number.MAX_SAFE_INTEGER, name));
 const unlimitedInt = (name: string, min: number, max: number) => (v: unknown) => Unlimited.parse(v, intRange(min, max, name));
-const logPath = (sub: string) => (ctx: DefaultContext) => `Logs/${sub}`;
+const logPath = (sub: string) => () => `Logs/${sub}`;
 
 /**
  * The TLS floor of the server's STARTTLS (Gatehouse's own setting; Exchange leaves it to Windows'

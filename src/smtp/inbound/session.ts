@@ -519,17 +519,17 @@ export class InboundSession extends EventEmitter {
       this.error(this.connector.authMechanism.has('BasicAuth') && !this.state.tlsActive ? Replies.mustIssueStartTls : Replies.authUnrecognizedType);
       return;
     }
-    this.authStep(startAuth(mechanism, initial === '=' ? '=' : initial, offered), `AUTH ${mechanism.toUpperCase()}`);
+    this.authStep(startAuth(mechanism, initial === '=' ? '=' : initial, offered));
   }
 
   private authLine(line: string): void {
     this.protocol('<', '<authentication response>');
     const state = this.authState!;
     this.authState = null;
-    this.authStep(continueAuth(state, line), '');
+    this.authStep(continueAuth(state, line));
   }
 
-  private authStep(step: ReturnType<typeof startAuth>, _label: string): void {
+  private authStep(step: ReturnType<typeof startAuth>): void {
     if ('reply' in step) {
       this.authState = step.state;
       this.reader.expectLine(MAX_AUTH_LINE_OCTETS);
