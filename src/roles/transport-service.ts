@@ -35,7 +35,6 @@ import { ProtocolLog } from '../smtp/protocol-log.js';
 import { DeliveryState } from '../queue/delivery-state.js';
 import { TrackingLog } from '../tracking/tracking-log.js';
 import { DeliveryThread } from './delivery-thread.js';
-import { certificateSchema } from '../config/model/certificate.js';
 import { IdleCollector } from '../observability/idle-collector.js';
 import { startMetricsServer, TransportMetrics, type MetricsEndpoint } from '../observability/metrics.js';
 import { SessionIds } from '../observability/session-id.js';
@@ -288,7 +287,7 @@ export class TransportService {
       metrics: this.metrics,
       logons: this.logons,
       ...(this.agents && { agents: this.agents }),
-      trustedCertificates: () => (this.trusted ??= this.server.repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'))),
+      trustedCertificates: () => (this.trusted ??= trustedCertificates(this.server.repo)),
     };
     const session = new InboundSession(id, socket, connector, config, services, refusal);
     this.sessions.add(session);
