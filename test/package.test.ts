@@ -63,7 +63,7 @@ describe('the npm package', () => {
     assert.match(info.filename, /^gatehouse-mta-\d+\.\d+\.\d+\.tgz$/);
     const files = info.files.map((f) => f.path);
     for (const f of ['bin/gatehouse.js', 'dist/src/cli/main.js', 'dist/src/roles/delivery-thread-main.js', 'dist/src/queue/commit-worker.js', 'binding.gyp', 'src/native/allocator.c',
-      'contrib/systemd/gatehouse@.service', 'src/shell/testdata/seed-commands.ps1', 'README.md', 'package.json']) {
+      'contrib/systemd/gatehouse@.service', 'docs/log-events.md', 'src/shell/testdata/seed-commands.ps1', 'README.md', 'package.json']) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
     assert.deepEqual(files.filter((f) => /\.test\.js$|^dist\/test\/|^test\/|^node_modules\/|\.ts$|^build\//.test(f)), []);
