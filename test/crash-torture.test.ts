@@ -22,8 +22,8 @@ describe('crash-safety torture (short)', () => {
     const seed = Date.now() % 100_000;
     const r = await crashTorture({
       scratch: join(dir.path, 'run'),
-      edge: { host: '127.10.85.1', port: 25 },
-      sinks: ['127.10.85.9', '127.10.85.10'],
+      edge: { host: '127.57.85.1', port: 25 },
+      sinks: ['127.57.85.9', '127.57.85.10'],
       sinkPort: 25,
       cycles: 5,
       messages: 3000,

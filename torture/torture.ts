@@ -65,8 +65,8 @@ async function main(): Promise<number> {
   try {
     result = await crashTorture({
       scratch,
-      edge: { host: '127.10.84.1', port: 25 },
-      sinks: ['127.10.84.9', '127.10.84.10'],
+      edge: { host: '127.57.84.1', port: 25 },
+      sinks: ['127.57.84.9', '127.57.84.10'],
       sinkPort: 25,
       cycles: o.cycles,
       messages: o.messages,
