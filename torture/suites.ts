@@ -66,12 +66,12 @@ function propertyFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Runs the suites; the attacks they reproduced come back in `findings`, in the order they ran. */
-export async function runSuites(say: (line: string) => void, findings: FindingRecord[] = []): Promise<SuiteResult[]> {
+/** Runs the suites (only those whose figures key is in `only`, when given); the attacks they reproduced come back in `findings`, in the order they ran. */
+export async function runSuites(say: (line: string) => void, findings: FindingRecord[] = [], only: string[] = []): Promise<SuiteResult[]> {
   const figuresDir = mkdtempSync(join(tmpdir(), 'gatehouse-report-'));
   const results: SuiteResult[] = [];
   try {
-    for (const suite of SUITES) {
+    for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.figures))) {
       const files = (suite.files.length ? suite.files : propertyFiles('src')).filter((f) => existsSync(join(ROOT, 'dist', f)));
       const cases: CaseResult[] = [];
       for (const file of files) {
