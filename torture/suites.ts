@@ -41,7 +41,7 @@ export const SUITES: { title: string; figures: string; files: string[] }[] = [
       'test/outbound-trust.test.js', 'test/metrics-auth.test.js',
     ],
   },
-  { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js'] },
+  { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js', 'test/accept-fsync.test.js'] },
   { title: 'Outbound fault injection', figures: 'faults', files: ['test/fault-injection.test.js'] },
   {
     title: 'Hostile input',
