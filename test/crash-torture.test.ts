@@ -26,8 +26,8 @@ describe('crash-safety torture (short)', () => {
     t.diagnostic(`seed ${seed}`);
     const r = await crashTorture({
       scratch: join(dir.path, 'run'),
-      edge: { host: '127.10.85.1', port: 25 },
-      sinks: ['127.10.85.9', '127.10.85.10'],
+      edge: { host: '127.57.85.1', port: 25 },
+      sinks: ['127.57.85.9', '127.57.85.10'],
       sinkPort: 25,
       cycles: 5,
       messages: 3000,

@@ -10,7 +10,7 @@ import { gatehouse, scratchDir } from './harness/gatehouse.js';
 import { startService } from './harness/service.js';
 import { SmtpDialog } from './harness/smtp-dialog.js';
 
-const ADDRESS = '127.10.12.1';
+const ADDRESS = '127.57.12.1';
 const CYCLES = 12;
 const SESSIONS = 4;
 

@@ -88,6 +88,17 @@ function findingsMarkdown(findings: FindingRecord[]): string[] {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
+/** Longest reason shown for a failed case (the service logs some assertions carry can be long). */
+export const REASON_LIMIT = 6000;
+
+/** A failed case's reason as an indented code block under its list item. */
+function reasonBlock(reason: string | undefined): string[] {
+  let text = (reason ?? 'no reason recorded').replace(/\r/g, '');
+  if (text.length > REASON_LIMIT) text = `${text.slice(0, REASON_LIMIT)}\n… (${text.length - REASON_LIMIT} more characters)`;
+  const fence = text.includes('```') ? '~~~~' : '```';
+  return ['', `  ${fence}text`, ...text.split('\n').map((l) => `  ${l}`), `  ${fence}`, ''];
+}
+
 export function reportMarkdown(input: ReportInput, when = new Date()): string {
   const r = input.torture;
   const o = input.options;
@@ -128,6 +139,12 @@ export function reportMarkdown(input: ReportInput, when = new Date()): string {
     if (s.figures.length) {
       out.push('| subject | finding | as required |', '| --- | --- | :---: |');
       for (const f of s.figures) out.push(`| ${cell(f.subject)} | ${cell(f.finding)} | ${f.ok ? 'yes' : '**no**'} |`);
+      out.push('');
+    }
+    const failed = s.cases.filter((c) => !c.passed);
+    if (failed.length) {
+      out.push(`Failed (${failed.length}):`, '');
+      for (const c of failed) out.push(`- **FAIL**: ${cell(c.name)}`, ...reasonBlock(c.reason));
       out.push('');
     }
     if (s.cases.length) {

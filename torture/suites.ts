@@ -17,6 +17,8 @@ export interface CaseResult {
   name: string;
   passed: boolean;
   skipped: boolean;
+  /** Why a case failed: the assertion's message (or the error), with the kind of failure when not an assertion. */
+  reason?: string;
 }
 
 export interface SuiteResult {
@@ -39,7 +41,7 @@ export const SUITES: { title: string; figures: string; files: string[] }[] = [
       'test/outbound-trust.test.js', 'test/metrics-auth.test.js',
     ],
   },
-  { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js'] },
+  { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js', 'test/accept-fsync.test.js'] },
   { title: 'Outbound fault injection', figures: 'faults', files: ['test/fault-injection.test.js'] },
   {
     title: 'Hostile input',
@@ -64,12 +66,12 @@ function propertyFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Runs the suites; the attacks they reproduced come back in `findings`, in the order they ran. */
-export async function runSuites(say: (line: string) => void, findings: FindingRecord[] = []): Promise<SuiteResult[]> {
+/** Runs the suites (only those whose figures key is in `only`, when given); the attacks they reproduced come back in `findings`, in the order they ran. */
+export async function runSuites(say: (line: string) => void, findings: FindingRecord[] = [], only: string[] = []): Promise<SuiteResult[]> {
   const figuresDir = mkdtempSync(join(tmpdir(), 'gatehouse-report-'));
   const results: SuiteResult[] = [];
   try {
-    for (const suite of SUITES) {
+    for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.figures))) {
       const files = (suite.files.length ? suite.files : propertyFiles('src')).filter((f) => existsSync(join(ROOT, 'dist', f)));
       const cases: CaseResult[] = [];
       for (const file of files) {
@@ -90,6 +92,7 @@ export async function runSuites(say: (line: string) => void, findings: FindingRe
         figures,
       };
       say(`${suite.title}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
+      for (const c of cases.filter((x) => !x.passed)) say(`FAIL ${c.name}: ${c.reason ?? 'no reason recorded'}`);
       results.push(result);
     }
     const findingsFile = join(figuresDir, 'findings.jsonl');
@@ -106,34 +109,89 @@ function runFile(file: string, figuresDir: string): Promise<CaseResult[]> {
     const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], {
       cwd: ROOT,
       env: { ...process.env, GATEHOUSE_REPORT_DIR: figuresDir },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let tap = '';
+    // The run's stderr goes on to ours; its end is kept for a run that fails without a failing case.
+    let stderrTail = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { tap += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
-    child.on('close', (code) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      process.stderr.write(d);
+      stderrTail = (stderrTail + d).slice(-4000);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, 15 * 60_000);
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const cases = parseTap(tap);
-      if (code !== 0 && !cases.some((c) => !c.passed)) cases.push({ name: `${file}: the test run ended with status ${code}`, passed: false, skipped: false });
+      if (code !== 0 && !cases.some((c) => !c.passed)) {
+        const ended = timedOut ? 'was killed after 15 minutes' : signal ? `was ended by ${signal}` : `ended with status ${code}`;
+        const tail = stderrTail.trim() || tap.trim().split('\n').slice(-20).join('\n');
+        cases.push({ name: `${file}: the test run ${ended}`, passed: false, skipped: false, reason: `the test run ${ended}${tail ? `; its last output:\n${tail}` : ''}` });
+      }
       resolve(cases);
     });
   });
 }
 
-/** Leaf test results from Node's TAP output; a suite's line is followed by "type: 'suite'". */
+/**
+ * Leaf test results from Node's TAP output; a suite's line is followed by "type: 'suite'". A failed
+ * case carries its reason from the YAML block under it (error, failureType). A suite that failed for
+ * a reason of its own (a before or after hook, not its tests) is a failed case too.
+ */
 export function parseTap(tap: string): CaseResult[] {
   const lines = tap.split('\n');
   const out: CaseResult[] = [];
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*(ok|not ok) \d+ - (.*?)(?: # (SKIP|TODO)\b.*)?$/.exec(lines[i]);
     if (!m) continue;
-    let suite = false;
-    for (let j = i + 1; j < lines.length && j < i + 12; j++) {
-      if (/^\s*\.\.\.\s*$/.test(lines[j])) break;
-      if (/^\s*type: 'suite'/.test(lines[j])) suite = true;
+    const block = yamlBlock(lines, i + 1);
+    const name = m[2].replace(/\\#/g, '#');
+    const passed = m[1] === 'ok';
+    if (block.type === 'suite') {
+      if (!passed && block.failureType && block.failureType !== 'subtestsFailed') out.push({ name: `${name} (suite)`, passed, skipped: false, reason: reasonOf(block) });
+      continue;
     }
-    if (suite) continue;
-    out.push({ name: m[2].replace(/\\#/g, '#'), passed: m[1] === 'ok', skipped: m[3] !== undefined });
+    out.push({ name, passed, skipped: m[3] !== undefined, ...(!passed && { reason: reasonOf(block) }) });
+  }
+  return out;
+}
+
+function reasonOf(block: Record<string, string>): string {
+  const kind = block.failureType && block.failureType !== 'testCodeFailure' ? `${block.failureType}: ` : '';
+  const where = block.location ? ` (${block.location.replace(/^.*\/dist\//, '')})` : '';
+  return `${kind}${block.error?.trim() || 'no reason given'}${where}`;
+}
+
+/** The scalar fields of the YAML block after a TAP result line ("---" … "..."), as strings. */
+export function yamlBlock(lines: string[], from: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const start = /^(\s*)---\s*$/.exec(lines[from] ?? '');
+  if (!start) return out;
+  const base = start[1].length;
+  for (let j = from + 1; j < lines.length && !/^\s*\.\.\.\s*$/.test(lines[j]); j++) {
+    const kv = /^(\s*)([A-Za-z_]+): ?(.*)$/.exec(lines[j]);
+    // Only the block's own keys: a deeper one belongs to a value (an object in expected or actual).
+    if (!kv || kv[1].length !== base) continue;
+    const [, indent, key, raw] = kv;
+    let value = raw;
+    if (/^[|>][-+]?$/.test(raw)) {
+      // A block scalar: the lines indented deeper than its key.
+      const body: string[] = [];
+      while (j + 1 < lines.length && (lines[j + 1].trim() === '' || lines[j + 1].search(/\S/) > indent.length) && !/^\s*\.\.\.\s*$/.test(lines[j + 1])) {
+        body.push(lines[++j].slice(indent.length + 2));
+      }
+      value = body.join('\n').replace(/\s+$/, '');
+    } else if (raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2) {
+      value = raw.slice(1, -1).replace(/''/g, "'");
+    } else if (raw.startsWith('"')) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        value = raw;
+      }
+    }
+    if (!(key in out)) out[key] = value;
   }
   return out;
 }
