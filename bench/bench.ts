@@ -26,7 +26,12 @@ const ADDRESSES: Record<PeerName, string> = { gatehouse: '127.0.80.1', postfix: 
 const DATABASE = { address: '127.0.80.6', port: 5432 };
 const PORT = 2525;
 
-interface Options { quick: boolean; peers: PeerName[]; reps: number; out: string }
+interface Options {
+  quick: boolean;
+  peers: PeerName[];
+  reps: number;
+  out: string;
+}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { quick: false, peers: ['gatehouse', 'postfix', 'haraka'], reps: 3, out: join(ROOT, 'bench', 'results') };
@@ -68,7 +73,12 @@ async function waitQueueEmpty(peer: RelayPeer, ms: number): Promise<boolean> {
   return false;
 }
 
-interface Sample { msgsPerS: number; ok: boolean; rss: number; error?: string }
+interface Sample {
+  msgsPerS: number;
+  ok: boolean;
+  rss: number;
+  error?: string;
+}
 
 /** One run: N messages through the peer, timed from the first send to the last arrival at the sink. */
 async function runPoint(peer: RelayPeer, sink: Sink, c: number, size: number, n: number): Promise<Sample> {
@@ -77,7 +87,9 @@ async function runPoint(peer: RelayPeer, sink: Sink, c: number, size: number, n:
   await new Promise((r) => setTimeout(r, 1000));
   const before = sink.messages;
   let rss = 0;
-  const sampler = setInterval(() => { rss = Math.max(rss, rssMb(processTree(peer.rootPids()))); }, 200);
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, rssMb(processTree(peer.rootPids())));
+  }, 200);
   const t0 = performance.now();
   const source = await smtpSource({ address: peer.address, port: PORT, concurrency: c, messages: n, size, timeoutMs: 240_000 });
   const arrived = await sink.waitFor(before + n, Date.now() + 120_000);
@@ -100,9 +112,18 @@ async function fsyncsPerMessage(peer: RelayPeer, sink: Sink, n: number): Promise
   const source = await smtpSource({ address: peer.address, port: PORT, concurrency: 1, messages: n, size: 2048, timeoutMs: 120_000 });
   await sink.waitFor(before + n, Date.now() + 60_000);
   await new Promise((r) => setTimeout(r, 500));
-  await new Promise<void>((resolve) => { strace.once('exit', () => resolve()); strace.kill('SIGINT'); setTimeout(() => strace.kill('SIGKILL'), 5000); });
+  await new Promise<void>((resolve) => {
+    strace.once('exit', () => resolve());
+    strace.kill('SIGINT');
+    setTimeout(() => strace.kill('SIGKILL'), 5000);
+  });
   let text = '';
-  try { text = readFileSync(out, 'utf8'); rmSync(out, { force: true }); } catch { /* none */ }
+  try {
+    text = readFileSync(out, 'utf8');
+    rmSync(out, { force: true });
+  } catch {
+    /* none */
+  }
   let fsyncs = 0;
   for (const m of text.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync|sync_file_range)\s*$/gm)) fsyncs += Number(m[1]);
   return { fsyncs, perMessage: fsyncs / n, ok: source.ok };
@@ -132,7 +153,7 @@ async function main(): Promise<void> {
   ensureTools();
   const sizes = [2048, 102_400];
   const concurrency = [1, 10, 50];
-  const count = (size: number, c: number) => (o.quick ? (size > 10_000 ? 400 : c === 1 ? 500 : 2000) : (size > 10_000 ? 2000 : 5000));
+  const count = (size: number, c: number) => (o.quick ? (size > 10_000 ? 400 : c === 1 ? 500 : 2000) : size > 10_000 ? 2000 : 5000);
   const reps = o.quick ? Math.min(o.reps, 1) : o.reps;
   const backlog = o.quick ? 10_000 : 100_000;
   const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
@@ -149,7 +170,12 @@ async function main(): Promise<void> {
   const started: RelayPeer[] = [];
   const t0 = Date.now();
   try {
-    for (const p of all) { log(`Starting ${p.name}...`); await p.start(); started.push(p); log(`  ${p.version} on ${p.address}:${PORT}`); }
+    for (const p of all) {
+      log(`Starting ${p.name}...`);
+      await p.start();
+      started.push(p);
+      log(`  ${p.version} on ${p.address}:${PORT}`);
+    }
 
     log('\nDurability check (strace, 100 messages each):');
     const durability: Record<string, { fsyncs: number; per_message: number }> = {};
@@ -164,13 +190,15 @@ async function main(): Promise<void> {
 
     const samples = new Map<string, Sample[]>();
     for (let r = 1; r <= reps; r++) {
-      for (const size of sizes) for (const c of concurrency) for (const p of all) {
-        const n = count(size, c);
-        const s = await runPoint(p, sink, c, size, n);
-        const key = `${p.name}|${size}|${c}`;
-        samples.set(key, [...(samples.get(key) ?? []), s]);
-        log(`  rep ${r} ${p.name.padEnd(14)} size ${String(size).padStart(6)} c=${String(c).padStart(2)} n=${n}: ${s.ok ? `${s.msgsPerS.toFixed(0)} msgs/s` : `FAILED (${s.error})`}, RSS ${s.rss.toFixed(0)} MB`);
-      }
+      for (const size of sizes)
+        for (const c of concurrency)
+          for (const p of all) {
+            const n = count(size, c);
+            const s = await runPoint(p, sink, c, size, n);
+            const key = `${p.name}|${size}|${c}`;
+            samples.set(key, [...(samples.get(key) ?? []), s]);
+            log(`  rep ${r} ${p.name.padEnd(14)} size ${String(size).padStart(6)} c=${String(c).padStart(2)} n=${n}: ${s.ok ? `${s.msgsPerS.toFixed(0)} msgs/s` : `FAILED (${s.error})`}, RSS ${s.rss.toFixed(0)} MB`);
+          }
     }
 
     log('\nLatency, end of DATA to 250 (c=10, 2 KiB):');
@@ -183,17 +211,24 @@ async function main(): Promise<void> {
     }
 
     const rows: Row[] = [];
-    for (const p of all) for (const size of sizes) for (const c of concurrency) {
-      const list = samples.get(`${p.name}|${size}|${c}`) ?? [];
-      const good = list.filter((s) => s.ok).map((s) => s.msgsPerS);
-      rows.push({
-        peer: p.name, concurrency: c, size, msgs_per_s: good.length ? Number(median(good).toFixed(1)) : 0, min: good.length ? Number(Math.min(...good).toFixed(1)) : 0,
-        max: good.length ? Number(Math.max(...good).toFixed(1)) : 0, runs: good.length,
-        p50_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p50.toFixed(2)) : null,
-        p99_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p99.toFixed(2)) : null,
-        rss_mb: Number(Math.max(0, ...list.map((s) => s.rss)).toFixed(1)),
-      });
-    }
+    for (const p of all)
+      for (const size of sizes)
+        for (const c of concurrency) {
+          const list = samples.get(`${p.name}|${size}|${c}`) ?? [];
+          const good = list.filter((s) => s.ok).map((s) => s.msgsPerS);
+          rows.push({
+            peer: p.name,
+            concurrency: c,
+            size,
+            msgs_per_s: good.length ? Number(median(good).toFixed(1)) : 0,
+            min: good.length ? Number(Math.min(...good).toFixed(1)) : 0,
+            max: good.length ? Number(Math.max(...good).toFixed(1)) : 0,
+            runs: good.length,
+            p50_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p50.toFixed(2)) : null,
+            p99_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p99.toFixed(2)) : null,
+            rss_mb: Number(Math.max(0, ...list.map((s) => s.rss)).toFixed(1)),
+          });
+        }
 
     const extra: Record<string, unknown> = {};
     const gatehouse = all.find((p): p is GatehousePeer => p instanceof GatehousePeer);
@@ -207,9 +242,14 @@ async function main(): Promise<void> {
       gatehouse.addDeadRoute('deferred.example', '127.0.80.99');
       await new Promise((r) => setTimeout(r, 3000)); // the running service applies the change within a second or two
       const fill = await new Promise<boolean>((resolve) => {
-        const child = spawn('/usr/sbin/smtp-source', ['-s', '20', '-m', String(backlog), '-l', '1024', '-N', '-f', 'sender@fabrikam.example', '-t', 'user@deferred.example', '-M', 'client.bench.test', `${gatehouse.address}:${PORT}`], { stdio: 'ignore' });
+        const child = spawn('/usr/sbin/smtp-source', ['-s', '20', '-m', String(backlog), '-l', '1024', '-N', '-f', 'sender@fabrikam.example', '-t', 'user@deferred.example', '-M', 'client.bench.test', `${gatehouse.address}:${PORT}`], {
+          stdio: 'ignore',
+        });
         const t = setTimeout(() => child.kill('SIGKILL'), 900_000);
-        child.on('exit', (code) => { clearTimeout(t); resolve(code === 0); });
+        child.on('exit', (code) => {
+          clearTimeout(t);
+          resolve(code === 0);
+        });
       });
       const queued = gatehouse.queued();
       const base = rows.find((r) => r.peer === 'gatehouse' && r.size === 2048 && r.concurrency === 10)?.msgs_per_s ?? 0;
@@ -221,8 +261,12 @@ async function main(): Promise<void> {
     const result = {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Number((totalmem() / 2 ** 30).toFixed(1)), kernel: release(), node: process.version },
       versions: Object.fromEntries(all.map((p) => [p.name, p.version])),
-      mode: o.quick ? 'quick' : 'full', repetitions: reps, durability, extra,
-      started_at: new Date(t0).toISOString(), duration_s: Math.round((Date.now() - t0) / 1000),
+      mode: o.quick ? 'quick' : 'full',
+      repetitions: reps,
+      durability,
+      extra,
+      started_at: new Date(t0).toISOString(),
+      duration_s: Math.round((Date.now() - t0) / 1000),
       rows,
     };
     mkdirSync(o.out, { recursive: true });
@@ -241,5 +285,3 @@ main().catch((err) => {
   process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
-
-

@@ -16,8 +16,11 @@ export interface SourceRun {
 export function smtpSource(o: { address: string; port: number; concurrency: number; messages: number; size: number; timeoutMs: number }): Promise<SourceRun> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn('/usr/sbin/smtp-source', ['-s', String(o.concurrency), '-m', String(o.messages), '-l', String(o.size), '-N',
-      '-f', 'sender@fabrikam.example', '-t', 'user@contoso.com', '-M', 'client.bench.test', `${o.address}:${o.port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      '/usr/sbin/smtp-source',
+      ['-s', String(o.concurrency), '-m', String(o.messages), '-l', String(o.size), '-N', '-f', 'sender@fabrikam.example', '-t', 'user@contoso.com', '-M', 'client.bench.test', `${o.address}:${o.port}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
@@ -42,7 +45,11 @@ class LineReader {
         this.buffer = this.buffer.slice(nl + 1);
         // A reply ends with a line whose code is followed by a space.
         if (/^\d{3} /.test(line)) {
-          if (this.waiting) { const w = this.waiting; this.waiting = null; w(line); } else this.lines.push(line);
+          if (this.waiting) {
+            const w = this.waiting;
+            this.waiting = null;
+            w(line);
+          } else this.lines.push(line);
         }
       }
     });
@@ -52,7 +59,10 @@ class LineReader {
     if (ready !== undefined) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('no reply within the timeout')), timeoutMs);
-      this.waiting = (line) => { clearTimeout(t); resolve(line); };
+      this.waiting = (line) => {
+        clearTimeout(t);
+        resolve(line);
+      };
     });
   }
 }
@@ -60,7 +70,10 @@ class LineReader {
 async function oneMessage(address: string, port: number, body: string): Promise<number> {
   const socket = connect({ host: address, port });
   socket.setNoDelay(true);
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
   socket.on('error', () => undefined);
   const r = new LineReader(socket);
   try {
@@ -69,10 +82,14 @@ async function oneMessage(address: string, port: number, body: string): Promise<
       if (!line.startsWith(code)) throw new Error(`expected ${code}, got ${line.trim()}`);
     };
     await expect('220');
-    socket.write('HELO client.bench.test\r\n'); await expect('250');
-    socket.write('MAIL FROM:<sender@fabrikam.example>\r\n'); await expect('250');
-    socket.write('RCPT TO:<user@contoso.com>\r\n'); await expect('250');
-    socket.write('DATA\r\n'); await expect('354');
+    socket.write('HELO client.bench.test\r\n');
+    await expect('250');
+    socket.write('MAIL FROM:<sender@fabrikam.example>\r\n');
+    await expect('250');
+    socket.write('RCPT TO:<user@contoso.com>\r\n');
+    await expect('250');
+    socket.write('DATA\r\n');
+    await expect('354');
     socket.write(body);
     const t = performance.now();
     socket.write('.\r\n');

@@ -37,8 +37,6 @@ const BIN = join(ROOT, 'bin', 'gatehouse.js');
 /** Where the bench's Edge sends DNS queries: a loopback address of the bench's range where nothing listens. */
 const NO_DNS = '127.0.80.53';
 
-
-
 /** Nothing for contoso.com waits in a Gatehouse server's queue. */
 function contosoQueueEmpty(data: string): boolean {
   const db = new Database(join(data, 'queue.db'), { readonly: true });
@@ -54,7 +52,12 @@ export class GatehousePeer implements RelayPeer {
   version = '';
   private child?: ChildProcess;
   private readonly data: string;
-  constructor(readonly address: string, readonly port: number, private readonly sink: { address: string; port: number }, scratch: string) {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly sink: { address: string; port: number },
+    scratch: string,
+  ) {
     this.data = join(scratch, 'gatehouse', 'EDGE01');
   }
 
@@ -66,18 +69,20 @@ export class GatehousePeer implements RelayPeer {
   async start(): Promise<void> {
     if (!existsSync(join(this.data, 'server.db'))) {
       execFileSync(process.execPath, [BIN, 'setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', this.data], { stdio: 'ignore' });
-      this.shell([
-        'New-AcceptedDomain Contoso -DomainName contoso.com',
-        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${this.address}:${this.port}`,
-        // One load generator stands for many Internet clients (Postfix: smtpd_client_event_limit_exceptions).
-        'Set-ReceiveConnector "From Internet" -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited',
-        'Set-TransportService EDGE01 -MaxConnectionRatePerMinute 10000000',
-        // The anti-spam agents look the senders up (SPF, DMARC, DKIM keys) through the Edge's external
-        // DNS servers: a loopback address where nothing listens, so that no query leaves the machine
-        // (each fails at once, as a lookup that finds nothing would, and the agents go on).
-        `Set-TransportService EDGE01 -ExternalDNSServers ${NO_DNS} -ExternalDNSAdapterEnabled $false`,
-        `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port}`,
-      ].join('\n') + '\n');
+      this.shell(
+        [
+          'New-AcceptedDomain Contoso -DomainName contoso.com',
+          `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${this.address}:${this.port}`,
+          // One load generator stands for many Internet clients (Postfix: smtpd_client_event_limit_exceptions).
+          'Set-ReceiveConnector "From Internet" -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited',
+          'Set-TransportService EDGE01 -MaxConnectionRatePerMinute 10000000',
+          // The anti-spam agents look the senders up (SPF, DMARC, DKIM keys) through the Edge's external
+          // DNS servers: a loopback address where nothing listens, so that no query leaves the machine
+          // (each fails at once, as a lookup that finds nothing would, and the agents go on).
+          `Set-TransportService EDGE01 -ExternalDNSServers ${NO_DNS} -ExternalDNSAdapterEnabled $false`,
+          `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port}`,
+        ].join('\n') + '\n',
+      );
     }
     this.version = execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim();
     const child = spawn(process.execPath, [BIN, 'start', '--data', this.data], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' } });
@@ -87,10 +92,12 @@ export class GatehousePeer implements RelayPeer {
 
   /** Routes a domain to a smart host nobody answers on (the deferred-backlog point). */
   addDeadRoute(domain: string, deadHost: string): void {
-    this.shell([
-      `New-AcceptedDomain ${domain} -DomainName ${domain} -DomainType InternalRelay`,
-      `New-SendConnector -Name "To ${domain}" -Usage Custom -AddressSpaces ${domain} -DNSRoutingEnabled $false -SmartHosts ${deadHost} -Port ${this.sink.port}`,
-    ].join('\n') + '\n');
+    this.shell(
+      [
+        `New-AcceptedDomain ${domain} -DomainName ${domain} -DomainType InternalRelay`,
+        `New-SendConnector -Name "To ${domain}" -Usage Custom -AddressSpaces ${domain} -DNSRoutingEnabled $false -SmartHosts ${deadHost} -Port ${this.sink.port}`,
+      ].join('\n') + '\n',
+    );
   }
 
   /** Messages in the queue. */
@@ -127,7 +134,14 @@ export class MailboxPeer implements RelayPeer {
   private cluster?: PgCluster;
   private readonly data: string;
   private readonly env: NodeJS.ProcessEnv;
-  constructor(readonly name: 'mailbox-sqlite' | 'mailbox-pg', readonly address: string, readonly port: number, private readonly sink: { address: string; port: number }, private readonly scratch: string, private readonly database?: { address: string; port: number }) {
+  constructor(
+    readonly name: 'mailbox-sqlite' | 'mailbox-pg',
+    readonly address: string,
+    readonly port: number,
+    private readonly sink: { address: string; port: number },
+    private readonly scratch: string,
+    private readonly database?: { address: string; port: number },
+  ) {
     this.data = join(scratch, name, 'MBX01');
     this.env = { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', PGPASSWORD: 'bench-organization' };
   }
@@ -148,15 +162,17 @@ export class MailboxPeer implements RelayPeer {
       org = ['--org', this.cluster.url('contoso', 'gatehouse', 'sslmode=disable')];
     }
     execFileSync(process.execPath, [BIN, 'setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', this.data, ...org], { stdio: 'ignore', env: this.env });
-    this.shell([
-      'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay | Out-Null',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${this.address}:${this.port} -PermissionGroups AnonymousUsers,ExchangeServers -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${this.address}:${this.port + 62}`,
-      'Set-TransportService MBX01 -MaxConnectionRatePerMinute 10000000',
-      // Its management endpoint on the bench's address: the default URL's name would be looked up in the system's DNS.
-      `Set-PowerShellVirtualDirectory "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://${this.address}:${this.port + 63}/PowerShell/`,
-      `New-SendConnector -Name "To Sink" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port} | Out-Null`,
-    ].join('\n') + '\n');
+    this.shell(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay | Out-Null',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${this.address}:${this.port} -PermissionGroups AnonymousUsers,ExchangeServers -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${this.address}:${this.port + 62}`,
+        'Set-TransportService MBX01 -MaxConnectionRatePerMinute 10000000',
+        // Its management endpoint on the bench's address: the default URL's name would be looked up in the system's DNS.
+        `Set-PowerShellVirtualDirectory "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://${this.address}:${this.port + 63}/PowerShell/`,
+        `New-SendConnector -Name "To Sink" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${this.sink.address} -Port ${this.sink.port} | Out-Null`,
+      ].join('\n') + '\n',
+    );
     this.version = `${execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim()} (Mailbox, organization in ${this.name === 'mailbox-pg' ? 'PostgreSQL' : 'SQLite'})`;
     this.child = spawn(process.execPath, [BIN, 'start', '--data', this.data], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
     await waitForPort(this.address, this.port, 30_000);
@@ -181,13 +197,20 @@ export class PostfixPeer implements RelayPeer {
   version = '';
   private instance?: Postfix;
   private readonly dir: string;
-  constructor(readonly address: string, readonly port: number, private readonly sink: { address: string; port: number }, scratch: string) {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly sink: { address: string; port: number },
+    scratch: string,
+  ) {
     this.dir = join(scratch, 'postfix');
   }
 
   async start(): Promise<void> {
     this.instance = await startPostfix({
-      dir: this.dir, listen: `${this.address}:${this.port}`, hostname: 'edge-postfix.bench.test',
+      dir: this.dir,
+      listen: `${this.address}:${this.port}`,
+      hostname: 'edge-postfix.bench.test',
       relayHost: { address: this.sink.address, port: this.sink.port, tls: 'none' },
       mynetworks: ['127.0.0.2/32'],
       extra: ['relay_domains = contoso.com', 'smtpd_client_event_limit_exceptions = $mynetworks, 127.0.0.1', 'local_transport = error:local delivery is disabled', 'append_dot_mydomain = no'],
@@ -215,7 +238,13 @@ export class HarakaPeer implements RelayPeer {
   version = '';
   private child?: ChildProcess;
   private readonly inst: string;
-  constructor(readonly address: string, readonly port: number, private readonly sink: { address: string; port: number }, scratch: string, private readonly cache: string) {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly sink: { address: string; port: number },
+    scratch: string,
+    private readonly cache: string,
+  ) {
     this.inst = join(scratch, 'haraka');
   }
 
@@ -282,7 +311,11 @@ export function processTree(roots: number[]): number[] {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, ppid] of parent) if (!out.has(pid) && out.has(ppid)) { out.add(pid); grew = true; }
+    for (const [pid, ppid] of parent)
+      if (!out.has(pid) && out.has(ppid)) {
+        out.add(pid);
+        grew = true;
+      }
   }
   return [...out];
 }

@@ -28,13 +28,38 @@ const f = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '-' : n.
 export function table(rows: Row[]): string {
   const points = [...new Map(rows.map((r) => [`${r.size}|${r.concurrency}`, { size: r.size, c: r.concurrency }])).values()];
   const peers = [...new Set(rows.map((r) => r.peer))];
-  const lines = ['| size | c | ' + peers.map((p) => `${p} msgs/s median [min-max]`).join(' | ') + ' | ' + peers.filter((p) => p !== 'gatehouse').map((p) => `gatehouse/${p}`).join(' | ') + ' |'];
+  const lines = [
+    '| size | c | ' +
+      peers.map((p) => `${p} msgs/s median [min-max]`).join(' | ') +
+      ' | ' +
+      peers
+        .filter((p) => p !== 'gatehouse')
+        .map((p) => `gatehouse/${p}`)
+        .join(' | ') +
+      ' |',
+  ];
   lines.push('|' + ' --- |'.repeat(2 + peers.length + peers.filter((p) => p !== 'gatehouse').length));
   for (const pt of points) {
     const at = (p: PeerName) => rows.find((r) => r.peer === p && r.size === pt.size && r.concurrency === pt.c);
     const g = at('gatehouse');
-    lines.push(`| ${sizeText(pt.size)} | ${pt.c} | ` + peers.map((p) => { const r = at(p); return r ? `${f(r.msgs_per_s)} [${f(r.min)}-${f(r.max)}]` : '-'; }).join(' | ') + ' | '
-      + peers.filter((p) => p !== 'gatehouse').map((p) => { const r = at(p); return g && r ? (g.msgs_per_s / r.msgs_per_s).toFixed(2) : '-'; }).join(' | ') + ' |');
+    lines.push(
+      `| ${sizeText(pt.size)} | ${pt.c} | ` +
+        peers
+          .map((p) => {
+            const r = at(p);
+            return r ? `${f(r.msgs_per_s)} [${f(r.min)}-${f(r.max)}]` : '-';
+          })
+          .join(' | ') +
+        ' | ' +
+        peers
+          .filter((p) => p !== 'gatehouse')
+          .map((p) => {
+            const r = at(p);
+            return g && r ? (g.msgs_per_s / r.msgs_per_s).toFixed(2) : '-';
+          })
+          .join(' | ') +
+        ' |',
+    );
   }
   return lines.join('\n');
 }
@@ -45,7 +70,11 @@ export function chart(rows: Row[], title: string): string {
   const points = [...new Map(rows.map((r) => [`${r.size}|${r.concurrency}`, { size: r.size, c: r.concurrency }])).values()];
   const peers = [...new Set(rows.map((r) => r.peer))];
   const max = Math.max(1, ...rows.map((r) => r.max));
-  const W = 760, H = 360, left = 60, bottom = 60, top = 40;
+  const W = 760,
+    H = 360,
+    left = 60,
+    bottom = 60,
+    top = 40;
   const groupW = (W - left - 20) / Math.max(1, points.length);
   const barW = Math.min(36, (groupW - 16) / Math.max(1, peers.length));
   const y = (v: number) => top + (H - top - bottom) * (1 - v / max);

@@ -7,7 +7,11 @@ import { stopChild } from '../src/lab/stop-child.js';
 
 export class Sink {
   private counter = 0;
-  private constructor(private readonly child: ChildProcess, readonly address: string, readonly port: number) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly address: string,
+    readonly port: number,
+  ) {
     let tail = '';
     child.stdout!.setEncoding('latin1').on('data', (d: string) => {
       tail = (tail + d).slice(-200);
@@ -21,7 +25,10 @@ export class Sink {
     const sink = new Sink(child, address, port);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(resolve, 300);
-      child.once('exit', (code) => { clearTimeout(t); reject(new Error(`smtp-sink on ${address}:${port} exited (${code})`)); });
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`smtp-sink on ${address}:${port} exited (${code})`));
+      });
     });
     return sink;
   }

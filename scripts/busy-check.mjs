@@ -16,14 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const SLOW_SUITES = [
-  'dist/test/crash-torture.test.js',
-  'dist/test/durability.test.js',
-  'dist/test/delivery-crash.test.js',
-  'dist/test/fault-injection.test.js',
-  'dist/test/queue-remove-race.test.js',
-  'dist/test/edge-agents.test.js',
-];
+const SLOW_SUITES = ['dist/test/crash-torture.test.js', 'dist/test/durability.test.js', 'dist/test/delivery-crash.test.js', 'dist/test/fault-injection.test.js', 'dist/test/queue-remove-race.test.js', 'dist/test/edge-agents.test.js'];
 
 const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
 if (values.help) {
@@ -77,8 +70,6 @@ process.exit(passed === runs ? 0 : 1);
 function startBusyCore() {
   const haveStress = spawnSync('sh', ['-c', 'command -v stress-ng'], { stdio: 'ignore' }).status === 0;
   // Both stop by themselves after an hour even if this process is killed without cleanup.
-  const child = haveStress
-    ? spawn('stress-ng', ['--cpu', '1', '--timeout', '3600s', '--quiet'], { stdio: 'ignore' })
-    : spawn(process.execPath, ['-e', 'const end = Date.now() + 3600_000; while (Date.now() < end) {}'], { stdio: 'ignore' });
+  const child = haveStress ? spawn('stress-ng', ['--cpu', '1', '--timeout', '3600s', '--quiet'], { stdio: 'ignore' }) : spawn(process.execPath, ['-e', 'const end = Date.now() + 3600_000; while (Date.now() < end) {}'], { stdio: 'ignore' });
   return { pid: child.pid, what: haveStress ? 'stress-ng --cpu 1' : 'a spinning node process' };
 }

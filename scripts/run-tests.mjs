@@ -51,7 +51,7 @@ if (stale.length > 0) {
 }
 const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const command = [process.execPath, '--test', '--test-reporter=tap', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, ...files];
-const child = spawn(...await withLoopbackResolver(command), { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(...(await withLoopbackResolver(command)), { stdio: ['ignore', 'pipe', 'inherit'] });
 const counts = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 let buffer = '';
 child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -84,10 +84,9 @@ function sourceOf(file) {
 
 /** The command run in a mount namespace where /etc/resolv.conf names only 127.255.255.53 (see the header), when possible. */
 async function withLoopbackResolver([program, ...args]) {
-  const canUnshare = process.platform === 'linux' && process.getuid?.() === 0
-    && spawnSync('unshare', ['--mount', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  const canUnshare = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('unshare', ['--mount', '--', 'true'], { stdio: 'ignore' }).status === 0;
   if (!canUnshare) {
-    console.error('note: the tests use the system\'s name servers for names their servers are not told about (run as root with unshare to keep those lookups on loopback)');
+    console.error("note: the tests use the system's name servers for names their servers are not told about (run as root with unshare to keep those lookups on loopback)");
     return [program, args];
   }
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tests-'));
@@ -100,7 +99,10 @@ async function withLoopbackResolver([program, ...args]) {
 
 /** The npm registry's addresses, or none when it cannot be looked up (within 10 s). */
 async function registryAddresses() {
-  const found = lookup(REGISTRY, { all: true }).then((list) => list.map((a) => a.address), () => []);
+  const found = lookup(REGISTRY, { all: true }).then(
+    (list) => list.map((a) => a.address),
+    () => [],
+  );
   const late = new Promise((resolve) => setTimeout(() => resolve([]), 10_000).unref());
   return Promise.race([found, late]);
 }

@@ -78,19 +78,25 @@ describe('acceptance syncs the queue to disk before the 250', () => {
     // Every thread of the service, with file and socket names (-yy) and microsecond times.
     strace = spawn('strace', ['-f', '-qq', '-ttt', '-yy', '-s', '120', '-e', 'trace=fsync,fdatasync,write,writev,sendto,sendmsg', '-o', tracePath, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let straceErr = '';
-    strace.stderr!.setEncoding('utf8').on('data', (d: string) => { straceErr += d; });
+    strace.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      straceErr += d;
+    });
     const exited = new Promise<void>((resolve) => strace!.on('exit', () => resolve()));
     // Attached once the service's greeting to a probe shows in the trace.
-    await until(async () => {
-      if (strace!.exitCode !== null) throw new Error(`strace ended (${strace!.exitCode}): ${straceErr}`);
-      const d = await SmtpDialog.open(ADDRESS, 25);
-      try {
-        await d.reply();
-      } finally {
-        d.close();
-      }
-      return existsSync(tracePath) && /"220 /.test(readFileSync(tracePath, 'utf8'));
-    }, 20_000, 'strace to attach to the service');
+    await until(
+      async () => {
+        if (strace!.exitCode !== null) throw new Error(`strace ended (${strace!.exitCode}): ${straceErr}`);
+        const d = await SmtpDialog.open(ADDRESS, 25);
+        try {
+          await d.reply();
+        } finally {
+          d.close();
+        }
+        return existsSync(tracePath) && /"220 /.test(readFileSync(tracePath, 'utf8'));
+      },
+      20_000,
+      'strace to attach to the service',
+    );
 
     // One session at a time, one message per connection: no two messages share a commit.
     const source = await run('/usr/sbin/smtp-source', ['-s', '1', '-m', String(MESSAGES), '-l', '2000', '-f', 'load@fabrikam.com', '-t', 'bob@contoso.com', `${ADDRESS}:25`], { timeout: 60_000 });

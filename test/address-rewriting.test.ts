@@ -32,7 +32,7 @@ const OUTSIDE = '127.46.40.1';
 
 type Sink = Peer & { messages(): SinkMessage[] };
 
-describe('the Edge\'s Address Rewriting agents', () => {
+describe("the Edge's Address Rewriting agents", () => {
   const dir = scratchDir('address-rewriting');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;
@@ -59,12 +59,21 @@ describe('the Edge\'s Address Rewriting agents', () => {
   };
   /** The message with that subject at a next hop, its lines ended with CRLF whatever smtp-sink wrote. */
   const delivered = async (sink: Sink, subject: string) => {
-    const find = () => sink.messages().map((m) => ({ ...m, text: m.text.replace(/\r?\n/g, '\r\n') })).find((m) => m.text.includes(`\r\nSubject: ${subject}\r\n`));
+    const find = () =>
+      sink
+        .messages()
+        .map((m) => ({ ...m, text: m.text.replace(/\r?\n/g, '\r\n') }))
+        .find((m) => m.text.includes(`\r\nSubject: ${subject}\r\n`));
     await until(() => find() !== undefined, 30_000, `"${subject}" at the next hop`);
     return find()!;
   };
   /** The header block of a message as the next hop got it (smtp-sink's own X- lines dropped). */
-  const headerOf = (m: SinkMessage) => m.text.slice(0, m.text.indexOf('\r\n\r\n') + 2).split('\r\n').filter((l) => !/^X-(Mail|Rcpt)-Args:|^X-Client-/i.test(l)).join('\r\n');
+  const headerOf = (m: SinkMessage) =>
+    m.text
+      .slice(0, m.text.indexOf('\r\n\r\n') + 2)
+      .split('\r\n')
+      .filter((l) => !/^X-(Mail|Rcpt)-Args:|^X-Client-/i.test(l))
+      .join('\r\n');
   /** One header field, unfolded. */
   const field = (m: SinkMessage, name: string) => new RegExp(`^${name}:(.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(headerOf(m))?.[1].replace(/\r\n/g, '').trim();
 
@@ -111,8 +120,10 @@ describe('the Edge\'s Address Rewriting agents', () => {
     assert.match(table, /^david +david@contoso\.com +dave@northwindtraders\.com +False/m);
 
     await shell(['Set-AddressRewriteEntry scratch -Name "scratch2" -ExternalAddress fabrikam.net', 'Set-AddressRewriteEntry flatten -ExceptionList @{Add="corp.contoso.com"}']);
-    assert.deepEqual(formatListRecords(await shell(['Get-AddressRewriteEntry scratch2 | Format-List ExternalAddress', 'Get-AddressRewriteEntry flatten | Format-List ExceptionList'])),
-      [{ ExternalAddress: 'fabrikam.net' }, { ExceptionList: '{research.contoso.com, corp.contoso.com}' }]);
+    assert.deepEqual(formatListRecords(await shell(['Get-AddressRewriteEntry scratch2 | Format-List ExternalAddress', 'Get-AddressRewriteEntry flatten | Format-List ExceptionList'])), [
+      { ExternalAddress: 'fabrikam.net' },
+      { ExceptionList: '{research.contoso.com, corp.contoso.com}' },
+    ]);
     await shell(['Remove-AddressRewriteEntry scratch2 -Confirm:$false']);
     const gone = await run(['Get-AddressRewriteEntry scratch2']);
     assert.notEqual(gone.code, 0);
@@ -140,7 +151,11 @@ describe('the Edge\'s Address Rewriting agents', () => {
   it('outbound: MAIL FROM and the header fields leave with the external addresses; Received, Message-ID and the body do not change', async () => {
     const long = Array.from({ length: 45 }, (_, i) => `user${i}@contoso.com`);
     const transcript = send({
-      from: MAILBOX, server: EDGE_INTERNAL, sender: 'david@contoso.com', to: ['friend@fabrikam.com'], subject: 'ar outbound',
+      from: MAILBOX,
+      server: EDGE_INTERNAL,
+      sender: 'david@contoso.com',
+      to: ['friend@fabrikam.com'],
+      subject: 'ar outbound',
       headers: [
         'Received: from mbx01.contoso.com (127.46.20.10) by mbx01.contoso.com with ESMTP id 1 for <david@contoso.com>; Mon, 1 Jan 2024 00:00:00 +0000',
         'Message-ID: <m1.david@contoso.com>',
@@ -154,10 +169,7 @@ describe('the Edge\'s Address Rewriting agents', () => {
         'MIME-Version: 1.0',
         'Content-Type: multipart/mixed; boundary="b1"',
       ],
-      body: [
-        '--b1', 'Content-Type: text/plain', '', 'Write to david@contoso.com', '--b1', 'Content-Type: message/rfc822', '',
-        'From: david@contoso.com', 'To: kim@hr.contoso.com', 'Subject: inner', '', 'inner body', '--b1--',
-      ],
+      body: ['--b1', 'Content-Type: text/plain', '', 'Write to david@contoso.com', '--b1', 'Content-Type: message/rfc822', '', 'From: david@contoso.com', 'To: kim@hr.contoso.com', 'Subject: inner', '', 'inner body', '--b1--'],
     });
     assert.match(transcript, /<- +250 2\.6\.0/);
     const m = await delivered(outside!, 'ar outbound');
@@ -168,9 +180,17 @@ describe('the Edge\'s Address Rewriting agents', () => {
     assert.equal(field(m, 'Cc'), 'Lee <lee@research.contoso.com>, pat@sales-contoso.com, "ann@contoso.com" <ann@northwindtraders.com>', 'an exception; a domain entry before flattening; the display name kept');
     assert.equal(field(m, 'Reply-To'), 'dave@northwindtraders.com');
     assert.equal(field(m, 'Resent-From'), 'jo@corp.contoso.com', 'an exception added with Set-AddressRewriteEntry');
-    assert.deepEqual(field(m, 'Disposition-Notification-To')!.split(',').map((s) => s.trim()), long.map((a) => a.replace('@contoso.com', '@northwindtraders.com')));
+    assert.deepEqual(
+      field(m, 'Disposition-Notification-To')!
+        .split(',')
+        .map((s) => s.trim()),
+      long.map((a) => a.replace('@contoso.com', '@northwindtraders.com')),
+    );
     const header = headerOf(m);
-    assert.ok(header.split('\r\n').every((l) => l.length <= 998), 'the longer field was folded again');
+    assert.ok(
+      header.split('\r\n').every((l) => l.length <= 998),
+      'the longer field was folded again',
+    );
     assert.equal(field(m, 'Message-ID'), '<m1.david@contoso.com>');
     assert.match(header, /^Received: from mbx01\.contoso\.com \(127\.46\.20\.10\) by mbx01\.contoso\.com with ESMTP id 1 for <david@contoso\.com>;/m);
     const body = m.text.slice(m.text.indexOf('\r\n\r\n'));
@@ -197,7 +217,11 @@ describe('the Edge\'s Address Rewriting agents', () => {
 
   it('inbound: RCPT TO is rewritten back to the internal address, headers are not; OutboundOnly entries are not used', async () => {
     const transcript = send({
-      from: INTERNET_CLIENT, server: EDGE, sender: 'friend@fabrikam.com', to: ['dave@northwindtraders.com', 'Jo@NorthwindTraders.com', 'ann@contoso.com'], subject: 'ar inbound',
+      from: INTERNET_CLIENT,
+      server: EDGE,
+      sender: 'friend@fabrikam.com',
+      to: ['dave@northwindtraders.com', 'Jo@NorthwindTraders.com', 'ann@contoso.com'],
+      subject: 'ar inbound',
       headers: ['From: friend@fabrikam.com', 'To: dave@northwindtraders.com, Jo@NorthwindTraders.com', 'Cc: david@contoso.com'],
     });
     assert.match(transcript, /<- +250 2\.6\.0/);
@@ -208,11 +232,18 @@ describe('the Edge\'s Address Rewriting agents', () => {
     assert.equal(m.mailFrom, 'friend@fabrikam.com');
 
     // sales-contoso.com is OutboundOnly: not rewritten back, and not a domain of this organization.
-    const outboundOnly = spawnSync('swaks', ['--server', `${EDGE}:${PORT}`, '--local-interface', INTERNET_CLIENT, '--from', 'friend@fabrikam.com', '--to', 'pat@sales-contoso.com', '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
+    const outboundOnly = spawnSync('swaks', ['--server', `${EDGE}:${PORT}`, '--local-interface', INTERNET_CLIENT, '--from', 'friend@fabrikam.com', '--to', 'pat@sales-contoso.com', '--quit-after', 'RCPT', '--timeout', '20'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.match(outboundOnly.stdout, /RCPT TO:<pat@sales-contoso\.com>\n<\*\* +550 5\.7\.1 Unable to relay/);
 
     await applied(['Set-AddressRewriteEntry contoso -OutboundOnly $true']);
-    const r = spawnSync('swaks', ['--server', `${EDGE}:${PORT}`, '--local-interface', INTERNET_CLIENT, '--from', 'friend@fabrikam.com', '--to', 'jo@northwindtraders.com,dave@northwindtraders.com', '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'swaks',
+      ['--server', `${EDGE}:${PORT}`, '--local-interface', INTERNET_CLIENT, '--from', 'friend@fabrikam.com', '--to', 'jo@northwindtraders.com,dave@northwindtraders.com', '--quit-after', 'RCPT', '--timeout', '20'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.match(r.stdout, /RCPT TO:<jo@northwindtraders\.com>\n<\*\* +550 5\.7\.1 Unable to relay/, 'the domain entry no longer works inbound');
     assert.match(r.stdout, /RCPT TO:<dave@northwindtraders\.com>\n<- +250 2\.1\.5/, 'the address entry still does');
     await service.waitFor((l) => l.event === 'agent.address-rewriting.inbound' && l.recipient === 'dave@northwindtraders.com' && l.rewrittenTo === 'david@contoso.com', 10_000, 'the inbound rewrite in the service log');

@@ -25,9 +25,18 @@ const PASSWORD = 'Audit-Store-Pw-5512';
 
 function entry(cmdlet: string, at: string, succeeded = true): AdminAuditRecord {
   return {
-    runDate: new Date(at), caller: 'root', origin: 'local', originatingServer: 'MBX01', cmdletName: cmdlet,
-    parameters: [{ name: 'Identity', value: 'To Internet' }, { name: 'AuthenticationCredential', value: 'CONTOSO\\x ********' }],
-    objectModified: 'To Internet', succeeded, error: succeeded ? null : 'it failed',
+    runDate: new Date(at),
+    caller: 'root',
+    origin: 'local',
+    originatingServer: 'MBX01',
+    cmdletName: cmdlet,
+    parameters: [
+      { name: 'Identity', value: 'To Internet' },
+      { name: 'AuthenticationCredential', value: 'CONTOSO\\x ********' },
+    ],
+    objectModified: 'To Internet',
+    succeeded,
+    error: succeeded ? null : 'it failed',
   };
 }
 
@@ -41,13 +50,25 @@ function contract(open: () => { config: ConfigStore; audit: AdminAuditStore }): 
       audit.append(entry('Remove-SendConnector', '2026-03-03T10:00:00.000Z', false));
       assert.equal(config.changeCounter(), counter, 'an audit entry is no configuration change');
       const all = audit.search({});
-      assert.deepEqual(all.map((r) => r.cmdletName), ['Remove-SendConnector', 'Set-SendConnector', 'New-SendConnector']);
+      assert.deepEqual(
+        all.map((r) => r.cmdletName),
+        ['Remove-SendConnector', 'Set-SendConnector', 'New-SendConnector'],
+      );
       assert.deepEqual({ ...all[2], id: undefined }, { ...entry('New-SendConnector', '2026-03-01T10:00:00.000Z'), id: undefined });
       assert.ok(all[0].id! > all[1].id!, 'entries are numbered in order');
-      assert.deepEqual(audit.search({ isSuccess: false }).map((r) => [r.cmdletName, r.error]), [['Remove-SendConnector', 'it failed']]);
-      assert.deepEqual(audit.search({ start: new Date('2026-03-02T00:00:00Z'), end: new Date('2026-03-02T23:59:59Z') }).map((r) => r.cmdletName), ['Set-SendConnector']);
+      assert.deepEqual(
+        audit.search({ isSuccess: false }).map((r) => [r.cmdletName, r.error]),
+        [['Remove-SendConnector', 'it failed']],
+      );
+      assert.deepEqual(
+        audit.search({ start: new Date('2026-03-02T00:00:00Z'), end: new Date('2026-03-02T23:59:59Z') }).map((r) => r.cmdletName),
+        ['Set-SendConnector'],
+      );
       assert.equal(audit.removeOlderThan(new Date('2026-03-02T10:00:00.000Z')), 1);
-      assert.deepEqual(audit.search({}).map((r) => r.cmdletName), ['Remove-SendConnector', 'Set-SendConnector']);
+      assert.deepEqual(
+        audit.search({}).map((r) => r.cmdletName),
+        ['Remove-SendConnector', 'Set-SendConnector'],
+      );
       assert.equal(config.changeCounter(), counter);
     } finally {
       config.close();
@@ -108,7 +129,10 @@ describe('the audit log table on PostgreSQL', () => {
         assert.equal(again.findByName('AcceptedDomain', '', 'CONTOSO.COM')?.guid, '00000000-0000-4000-8000-000000000001');
         const audit = new PostgresAdminAuditStore(again.client);
         audit.append(entry('New-AcceptedDomain', '2026-04-01T00:00:00.000Z'));
-        assert.deepEqual(audit.search({}).map((r) => r.cmdletName), ['New-AcceptedDomain']);
+        assert.deepEqual(
+          audit.search({}).map((r) => r.cmdletName),
+          ['New-AcceptedDomain'],
+        );
         assert.equal(pg.sql(`SELECT count(*) FROM config_objects_before_v${PG_SCHEMA_VERSION}`, 'legacy').trim(), '1');
       } finally {
         again.close();

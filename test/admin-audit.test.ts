@@ -66,34 +66,55 @@ describe('the administrator audit log on an organization in SQLite', () => {
   after(() => dir.remove());
 
   before(async () => {
-    for (const [name, data] of [['MBX01', mbx1], ['MBX02', mbx2]]) {
+    for (const [name, data] of [
+      ['MBX01', mbx1],
+      ['MBX02', mbx2],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', `${name.toLowerCase()}.contoso.com`, '--data', data]);
       assert.equal(r.code, 0, r.stderr);
     }
   });
 
   it('gives a new organization the four role groups, and adds and removes members', async () => {
-    const r = await shell(mbx1, [
-      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
-      'Get-RoleGroup | Format-List Name,RoleGroupType',
-      'Add-RoleGroupMember "Recipient Management" -Member CONTOSO\\edgeauth',
-      'Get-RoleGroupMember "Recipient Management" | Format-List Name,RecipientType',
-      'Add-RoleGroupMember "Recipient Management" -Member edgeauth',
-    ], { ok: false });
+    const r = await shell(
+      mbx1,
+      [
+        `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
+        'Get-RoleGroup | Format-List Name,RoleGroupType',
+        'Add-RoleGroupMember "Recipient Management" -Member CONTOSO\\edgeauth',
+        'Get-RoleGroupMember "Recipient Management" | Format-List Name,RecipientType',
+        'Add-RoleGroupMember "Recipient Management" -Member edgeauth',
+      ],
+      { ok: false },
+    );
     assert.equal(r.code, 1, 'adding a member twice is an error');
     const records = formatListRecords(r.stdout);
-    assert.deepEqual(records.filter((x) => x.RoleGroupType).map((x) => x.Name).sort(), ['Organization Management', 'Recipient Management', 'Server Management', 'View-Only Organization Management']);
-    assert.deepEqual(records.filter((x) => x.RecipientType).map((x) => [x.Name, x.RecipientType]), [['EdgeAuth', 'User']]);
+    assert.deepEqual(
+      records
+        .filter((x) => x.RoleGroupType)
+        .map((x) => x.Name)
+        .sort(),
+      ['Organization Management', 'Recipient Management', 'Server Management', 'View-Only Organization Management'],
+    );
+    assert.deepEqual(
+      records.filter((x) => x.RecipientType).map((x) => [x.Name, x.RecipientType]),
+      [['EdgeAuth', 'User']],
+    );
     assert.match(r.stderr, /The recipient "EdgeAuth" is already a member of the group "Recipient Management"\./);
     const removed = await shell(mbx2, ['Remove-RoleGroupMember "Recipient Management" -Member edgeauth -Confirm:$false', 'Get-RoleGroupMember "Recipient Management" | Measure-Object | Format-List Count']);
-    assert.deepEqual(formatListRecords(removed.stdout).map((x) => x.Count), ['0'], 'MBX02 sees the same organization');
+    assert.deepEqual(
+      formatListRecords(removed.stdout).map((x) => x.Count),
+      ['0'],
+      'MBX02 sees the same organization',
+    );
   });
 
   it('records the state-changing cmdlets of every server of the organization, with their outcome, and never a secret', async () => {
     const counterBefore = changeCounter(org);
     await shell(mbx1, [
       '$c = Get-Credential',
-      'CONTOSO\\partnerauth', PW.partner,
+      'CONTOSO\\partnerauth',
+      PW.partner,
       'New-SendConnector -Name "To Partner" -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts relay.partner.example -SmartHostAuthMechanism BasicAuth -AuthenticationCredential $c | Out-Null',
       'Set-SendConnector "To Partner" -MaxMessageSize 20MB',
       'Get-SendConnector | Out-Null',
@@ -106,16 +127,20 @@ describe('the administrator audit log on an organization in SQLite', () => {
 
     const r = await shell(mbx2, [`Search-AdminAuditLog | ${FIELDS}`]);
     const entries = formatListRecords(r.stdout);
-    assert.deepEqual(entries.map((e) => [e.CmdletName, e.OriginatingServer, e.ObjectModified, e.Succeeded]), [
-      ['Set-TransportService', 'MBX02', 'MBX02', 'True'],
-      ['Remove-SendConnector', 'MBX01', 'No Such Connector', 'False'],
-      ['Set-SendConnector', 'MBX01', 'To Partner', 'True'],
-      ['New-SendConnector', 'MBX01', 'To Partner', 'True'],
-      ['Remove-RoleGroupMember', 'MBX02', 'Recipient Management', 'True'],
-      ['Add-RoleGroupMember', 'MBX01', 'Recipient Management', 'False'],
-      ['Add-RoleGroupMember', 'MBX01', 'Recipient Management', 'True'],
-      ['New-ADUser', 'MBX01', 'EdgeAuth', 'True'],
-    ], 'newest first; Get-* and -WhatIf runs left nothing');
+    assert.deepEqual(
+      entries.map((e) => [e.CmdletName, e.OriginatingServer, e.ObjectModified, e.Succeeded]),
+      [
+        ['Set-TransportService', 'MBX02', 'MBX02', 'True'],
+        ['Remove-SendConnector', 'MBX01', 'No Such Connector', 'False'],
+        ['Set-SendConnector', 'MBX01', 'To Partner', 'True'],
+        ['New-SendConnector', 'MBX01', 'To Partner', 'True'],
+        ['Remove-RoleGroupMember', 'MBX02', 'Recipient Management', 'True'],
+        ['Add-RoleGroupMember', 'MBX01', 'Recipient Management', 'False'],
+        ['Add-RoleGroupMember', 'MBX01', 'Recipient Management', 'True'],
+        ['New-ADUser', 'MBX01', 'EdgeAuth', 'True'],
+      ],
+      'newest first; Get-* and -WhatIf runs left nothing',
+    );
     for (const e of entries) {
       assert.equal(e.Caller, ME);
       assert.equal(e.Origin, 'local');
@@ -123,10 +148,7 @@ describe('the administrator audit log on an organization in SQLite', () => {
     assert.match(entries[1].Error, /Remove-SendConnector|No Such Connector|couldn't be found/);
     assert.equal(entries[0].Error, '');
 
-    const params = await shell(mbx1, [
-      '(Search-AdminAuditLog -Cmdlets New-SendConnector).CmdletParameters | Format-List Name,Value',
-      '(Search-AdminAuditLog -Cmdlets New-ADUser).CmdletParameters | Format-List Name,Value',
-    ]);
+    const params = await shell(mbx1, ['(Search-AdminAuditLog -Cmdlets New-SendConnector).CmdletParameters | Format-List Name,Value', '(Search-AdminAuditLog -Cmdlets New-ADUser).CmdletParameters | Format-List Name,Value']);
     const values = Object.fromEntries(formatListRecords(params.stdout).map((p) => [p.Name, p.Value]));
     assert.equal(values.AuthenticationCredential, 'CONTOSO\\partnerauth ********');
     assert.equal(values.AccountPassword, '********');
@@ -171,7 +193,10 @@ describe('the administrator audit log on an organization in SQLite', () => {
     assert.deepEqual(await found(mbx2, 'Search-AdminAuditLog -ResultSize 2'), ['Set-AdminAuditLogConfig', 'Remove-Mailbox']);
     await shell(mbx2, ['Set-AdminAuditLogConfig -AdminAuditLogEnabled $true -AdminAuditLogAgeLimit 00:00:00 -Confirm:$false']);
     const left = await shell(mbx1, [`Search-AdminAuditLog | ${FIELDS}`]);
-    assert.deepEqual(formatListRecords(left.stdout).map((e) => [e.CmdletName, e.OriginatingServer]), [['Set-AdminAuditLogConfig', 'MBX02']]);
+    assert.deepEqual(
+      formatListRecords(left.stdout).map((e) => [e.CmdletName, e.OriginatingServer]),
+      [['Set-AdminAuditLogConfig', 'MBX02']],
+    );
     const refused = await shell(mbx1, ['Set-AdminAuditLogConfig -LogLevel Verbose -Confirm:$false'], { ok: false });
     assert.match(refused.stderr, /LogLevel Verbose .* is not implemented/);
   });
@@ -182,7 +207,7 @@ describe('the administrator audit log on an Edge', () => {
   const edge = join(dir.path, 'EDGE01');
   after(() => dir.remove());
 
-  it('keeps the Edge\'s entries in its server.db, with local accounts in its role groups (created for a server set up before them)', async () => {
+  it("keeps the Edge's entries in its server.db, with local accounts in its role groups (created for a server set up before them)", async () => {
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
     // A server set up before role groups existed gets them when its shell first opens it.
@@ -210,12 +235,22 @@ describe('the administrator audit log on an Edge', () => {
     ]);
     const r = await shell(edge, [`Search-AdminAuditLog | ${FIELDS}`, '(Search-AdminAuditLog -Cmdlets New-LocalUser).CmdletParameters | Format-List Name,Value']);
     const records = formatListRecords(r.stdout);
-    assert.deepEqual(records.filter((e) => e.CmdletName).map((e) => [e.CmdletName, e.ObjectModified, e.OriginatingServer, e.Caller]), [
-      ['net', '', 'EDGE01', ME],
-      ['Add-RoleGroupMember', 'Server Management', 'EDGE01', ME],
-      ['New-LocalUser', 'ops', 'EDGE01', ME],
-    ], '"net accounts" alone changes nothing and is not recorded');
-    assert.deepEqual(records.filter((e) => e.Value !== undefined).map((e) => [e.Name, e.Value]), [['Name', 'ops'], ['Password', '********']]);
+    assert.deepEqual(
+      records.filter((e) => e.CmdletName).map((e) => [e.CmdletName, e.ObjectModified, e.OriginatingServer, e.Caller]),
+      [
+        ['net', '', 'EDGE01', ME],
+        ['Add-RoleGroupMember', 'Server Management', 'EDGE01', ME],
+        ['New-LocalUser', 'ops', 'EDGE01', ME],
+      ],
+      '"net accounts" alone changes nothing and is not recorded',
+    );
+    assert.deepEqual(
+      records.filter((e) => e.Value !== undefined).map((e) => [e.Name, e.Value]),
+      [
+        ['Name', 'ops'],
+        ['Password', '********'],
+      ],
+    );
     for (const [path, bytes] of filesUnder(dir.path)) assert.ok(!bytes.includes(Buffer.from(PW.ops)), `${path} holds the password`);
   });
 });
@@ -239,22 +274,26 @@ describe('the administrator audit log on an organization in PostgreSQL', () => {
     dir.remove();
   });
 
-  it('records in the organization\'s database, without a secret and without moving the change counter', async () => {
+  it("records in the organization's database, without a secret and without moving the change counter", async () => {
     const counter = () => Number(pg.sql("SELECT value FROM config_meta WHERE key = 'change_counter'", 'contoso').trim());
-    await shell(mbx1, [
-      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
-      'Add-RoleGroupMember "View-Only Organization Management" -Member edgeauth',
-    ], { env });
+    await shell(
+      mbx1,
+      [`New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PW.edgeauth}" -AsPlainText -Force) -Enabled $true`, 'Add-RoleGroupMember "View-Only Organization Management" -Member edgeauth'],
+      { env },
+    );
     const before = counter();
     await shell(mbx1, ['Remove-SendConnector "Nothing Here" -Confirm:$false'], { env, ok: false });
     assert.equal(counter(), before, 'an audit entry is no configuration change');
     const r = await shell(mbx1, [`Search-AdminAuditLog | ${FIELDS}`, '(Search-AdminAuditLog -Cmdlets New-ADUser).CmdletParameters | Format-List Name,Value'], { env });
     const records = formatListRecords(r.stdout);
-    assert.deepEqual(records.filter((e) => e.CmdletName).map((e) => [e.CmdletName, e.ObjectModified, e.Succeeded, e.Caller, e.Origin]), [
-      ['Remove-SendConnector', 'Nothing Here', 'False', ME, 'local'],
-      ['Add-RoleGroupMember', 'View-Only Organization Management', 'True', ME, 'local'],
-      ['New-ADUser', 'EdgeAuth', 'True', ME, 'local'],
-    ]);
+    assert.deepEqual(
+      records.filter((e) => e.CmdletName).map((e) => [e.CmdletName, e.ObjectModified, e.Succeeded, e.Caller, e.Origin]),
+      [
+        ['Remove-SendConnector', 'Nothing Here', 'False', ME, 'local'],
+        ['Add-RoleGroupMember', 'View-Only Organization Management', 'True', ME, 'local'],
+        ['New-ADUser', 'EdgeAuth', 'True', ME, 'local'],
+      ],
+    );
     assert.ok(records.some((e) => e.Name === 'AccountPassword' && e.Value === '********'));
     assert.deepEqual(await found(mbx1, 'Search-AdminAuditLog -IsSuccess $false', env), ['Remove-SendConnector']);
     const dump = pg.sql("SELECT string_agg(cmdlet || ' ' || parameters || ' ' || object_modified || ' ' || coalesce(error, ''), ' ') FROM admin_audit_log", 'contoso');

@@ -45,7 +45,11 @@ const VERIFY = join(ROOT, 'test', 'scripts', 'arc-verify.py');
 const ARC_SIGN = join(ROOT, 'test', 'scripts', 'arc-sign.py');
 
 type Sink = Peer & { messages(): SinkMessage[] };
-interface ArcVerdict { cv: string | null; comment: string; sets: { instance: number; ams_valid: boolean; as_valid: boolean; cv: string; domain: string; selector: string }[] }
+interface ArcVerdict {
+  cv: string | null;
+  comment: string;
+  sets: { instance: number; ams_valid: boolean; as_valid: boolean; cv: string; domain: string; selector: string }[];
+}
 
 describe('ARC sealing of mail from the Internet that is forwarded to the Internet', needs('dkimpy'), () => {
   const dir = scratchDir('arc-sealing');
@@ -77,8 +81,18 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
 
   /** A message from news@fabrikam.example to alice@contoso.com, DKIM-signed by dkimpy (CRLF). */
   const fromInternet = (subject: string) => {
-    const msg = [`From: <news@fabrikam.example>`, 'To: <alice@contoso.com>', `Subject: ${subject}`, 'Date: Mon, 07 Dec 2026 10:00:00 +0000',
-      `Message-ID: <${++counter}.arc@fabrikam.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Hello from outside.', ''].join('\r\n');
+    const msg = [
+      `From: <news@fabrikam.example>`,
+      'To: <alice@contoso.com>',
+      `Subject: ${subject}`,
+      'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+      `Message-ID: <${++counter}.arc@fabrikam.example>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hello from outside.',
+      '',
+    ].join('\r\n');
     const r = spawnSync('dkimsign', ['fab', 'fabrikam.example', fabrikamKey.file], { input: msg, encoding: 'latin1', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
@@ -105,9 +119,19 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
   };
   /** The message as the next hop got it (smtp-sink's own X- lines dropped, CRLF line ends). */
   const delivered = async (sink: Sink, subject: string, to?: string) => {
-    const find = () => sink.messages().filter((m) => !to || m.rcptTo.includes(to)).map((m) => m.text.replace(/\r?\n/g, '\r\n')).find((t) => t.includes(`\r\nSubject: ${subject}\r\n`));
+    const find = () =>
+      sink
+        .messages()
+        .filter((m) => !to || m.rcptTo.includes(to))
+        .map((m) => m.text.replace(/\r?\n/g, '\r\n'))
+        .find((t) => t.includes(`\r\nSubject: ${subject}\r\n`));
     await until(() => find() !== undefined, 30_000, `"${subject}" at the next hop`).catch((err: Error) => {
-      throw new Error(`${err.message}; the service's log:\n${service.lines.filter((l) => /^(delivery|routing|queue|smtp|agent)/.test(String(l.event))).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(
+        `${err.message}; the service's log:\n${service.lines
+          .filter((l) => /^(delivery|routing|queue|smtp|agent)/.test(String(l.event)))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
     });
     const lines = find()!.split('\r\n');
     let i = 0;
@@ -152,14 +176,21 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
       'New-DkimSigningConfig -DomainName contoso.com -KeySize 2048 -Enabled $true | Out-Null',
     ]);
     const contoso = (await shell(['(Get-DkimSigningConfig contoso.com).Selector1PublicKey'])).trim();
-    dns = await startDnsmasq(DNS, DNS_PORT, ['example', 'example.net', 'contoso.com'], [
-      '--mx-host=example.net,mx.example.net,10', `--host-record=mx.example.net,${MX}`,
-      `--txt-record=selector1._domainkey.contoso.com,${(contoso.match(/.{1,255}/g) ?? []).join(',')}`,
-      `--txt-record=fab._domainkey.fabrikam.example,${fabrikamKey.txt}`,
-      `--txt-record=lists._domainkey.lists.example,${listsKey.txt}`,
-      `--txt-record=fabrikam.example,v=spf1 ip4:${CLIENT} -all`, '--txt-record=_dmarc.fabrikam.example,v=DMARC1; p=none',
-      `--txt-record=lists.example,v=spf1 ip4:${CLIENT} -all`,
-    ]);
+    dns = await startDnsmasq(
+      DNS,
+      DNS_PORT,
+      ['example', 'example.net', 'contoso.com'],
+      [
+        '--mx-host=example.net,mx.example.net,10',
+        `--host-record=mx.example.net,${MX}`,
+        `--txt-record=selector1._domainkey.contoso.com,${(contoso.match(/.{1,255}/g) ?? []).join(',')}`,
+        `--txt-record=fab._domainkey.fabrikam.example,${fabrikamKey.txt}`,
+        `--txt-record=lists._domainkey.lists.example,${listsKey.txt}`,
+        `--txt-record=fabrikam.example,v=spf1 ip4:${CLIENT} -all`,
+        '--txt-record=_dmarc.fabrikam.example,v=DMARC1; p=none',
+        `--txt-record=lists.example,v=spf1 ip4:${CLIENT} -all`,
+      ],
+    );
     service = await startService(edge);
   });
 
@@ -171,7 +202,7 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
     dir.remove();
   });
 
-  it('seals i=1 cv=none with the default domain\'s key, copying the Edge\'s Authentication-Results; dkimpy\'s arc_verify passes', async () => {
+  it("seals i=1 cv=none with the default domain's key, copying the Edge's Authentication-Results; dkimpy's arc_verify passes", async () => {
     const { atMailbox, out } = await forward('forwarded plain', fromInternet('forwarded plain'));
     // The Edge's own verdict, kept through the Mailbox server and the internal connector.
     const ar = fields(atMailbox, 'Authentication-Results');
@@ -180,29 +211,50 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
     assert.deepEqual(fields(out, 'Authentication-Results'), ar);
     const v = verify(out, 'forwarded-plain');
     assert.equal(v.cv, 'pass', JSON.stringify(v));
-    assert.deepEqual(v.sets.map((s) => ({ i: s.instance, ams: s.ams_valid, as: s.as_valid, cv: s.cv, d: s.domain, s: s.selector })), [{ i: 1, ams: true, as: true, cv: 'none', d: 'contoso.com', s: 'selector1' }]);
+    assert.deepEqual(
+      v.sets.map((s) => ({ i: s.instance, ams: s.ams_valid, as: s.as_valid, cv: s.cv, d: s.domain, s: s.selector })),
+      [{ i: 1, ams: true, as: true, cv: 'none', d: 'contoso.com', s: 'selector1' }],
+    );
     assert.deepEqual(fields(out, 'ARC-Authentication-Results'), [`i=1; ${ar[0]}`]);
     // The set is the first thing the Edge sent (only the Internet MX's own Received is above it), the seal on top.
-    const names = out.split('\r\n').filter((l) => /^[A-Za-z-]+:/.test(l)).map((l) => l.slice(0, l.indexOf(':')));
+    const names = out
+      .split('\r\n')
+      .filter((l) => /^[A-Za-z-]+:/.test(l))
+      .map((l) => l.slice(0, l.indexOf(':')));
     const first = names.indexOf('ARC-Seal');
     assert.deepEqual(names.slice(first, first + 3), ['ARC-Seal', 'ARC-Message-Signature', 'ARC-Authentication-Results'], names.join(','));
-    assert.ok(names.slice(0, first).every((n) => n === 'Received'), names.join(','));
+    assert.ok(
+      names.slice(0, first).every((n) => n === 'Received'),
+      names.join(','),
+    );
     // From fabrikam.example: no DKIM signature of the organization.
-    assert.deepEqual(fields(out, 'DKIM-Signature').map((s) => /d=([^;\s]+)/.exec(s)?.[1]), ['fabrikam.example']);
+    assert.deepEqual(
+      fields(out, 'DKIM-Signature').map((s) => /d=([^;\s]+)/.exec(s)?.[1]),
+      ['fabrikam.example'],
+    );
     const sealed = await service.waitFor((l) => l.event === 'delivery.arc.sealed', 10_000, 'delivery.arc.sealed');
     assert.deepEqual([sealed.domain, sealed.selector, sealed.instance, sealed.cv], ['contoso.com', 'selector1', 1, 'none']);
   });
 
-  it('adds i=2 cv=pass after an outside list server\'s set that the Edge verified; dkimpy\'s arc_verify passes', async () => {
+  it("adds i=2 cv=pass after an outside list server's set that the Edge verified; dkimpy's arc_verify passes", async () => {
     // The list server's set, made by dkimpy over its own Authentication-Results.
     const listed = `Authentication-Results: lists.example; spf=pass smtp.mailfrom=news@fabrikam.example\r\n${fromInternet('forwarded sealed')}`;
     const r = spawnSync('/usr/bin/python3', [ARC_SIGN, listsKey.file, 'lists.example', 'lists', 'lists.example'], { input: Buffer.from(listed, 'latin1'), timeout: 30_000 });
     assert.equal(r.status, 0, String(r.stderr));
     const { atMailbox, out } = await forward('forwarded sealed', r.stdout.toString('latin1'));
-    assert.match(fields(atMailbox, 'Authentication-Results').find((a) => a.startsWith(FQDN))!, /arc=pass/);
+    assert.match(
+      fields(atMailbox, 'Authentication-Results').find((a) => a.startsWith(FQDN))!,
+      /arc=pass/,
+    );
     const v = verify(out, 'forwarded-sealed');
     assert.equal(v.cv, 'pass', JSON.stringify(v));
-    assert.deepEqual(v.sets.map((s) => [s.instance, s.ams_valid, s.as_valid, s.cv, s.domain]), [[2, true, true, 'pass', 'contoso.com'], [1, true, true, 'none', 'lists.example']]);
+    assert.deepEqual(
+      v.sets.map((s) => [s.instance, s.ams_valid, s.as_valid, s.cv, s.domain]),
+      [
+        [2, true, true, 'pass', 'contoso.com'],
+        [1, true, true, 'none', 'lists.example'],
+      ],
+    );
     const aar = fields(out, 'ARC-Authentication-Results');
     assert.equal(aar.length, 2);
     assert.match(aar[0], /^i=2; edge01\.contoso\.net; .*arc=pass/);
@@ -214,7 +266,10 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
     const r = spawnSync('/usr/bin/python3', [ARC_SIGN, listsKey.file, 'lists.example', 'lists', 'lists.example'], { input: Buffer.from(listed, 'latin1'), timeout: 30_000 });
     assert.equal(r.status, 0, String(r.stderr));
     const { atMailbox, out } = await forward('forwarded broken', `${r.stdout.toString('latin1')}A footer added on the way.\r\n`);
-    assert.match(fields(atMailbox, 'Authentication-Results').find((a) => a.startsWith(FQDN))!, /arc=fail/);
+    assert.match(
+      fields(atMailbox, 'Authentication-Results').find((a) => a.startsWith(FQDN))!,
+      /arc=fail/,
+    );
     const v = verify(out, 'forwarded-broken');
     // dkimpy: the newest seal reports the failure, so the chain ends there; the set itself is intact.
     assert.equal(v.cv, null, JSON.stringify(v));
@@ -227,7 +282,10 @@ describe('ARC sealing of mail from the Internet that is forwarded to the Interne
     const msg = ['From: <alice@contoso.com>', 'To: <bob@example.net>', 'Subject: from inside', 'Date: Mon, 07 Dec 2026 10:00:00 +0000', 'Message-ID: <inside@contoso.com>', '', 'Hi', ''].join('\r\n');
     sendFromMailbox({ from: 'alice@contoso.com', to: 'bob@example.net', message: msg, name: 'from-inside' });
     const out = await delivered(internet!, 'from inside');
-    assert.deepEqual(fields(out, 'DKIM-Signature').map((s) => /d=([^;\s]+)/.exec(s)?.[1]), ['contoso.com']);
+    assert.deepEqual(
+      fields(out, 'DKIM-Signature').map((s) => /d=([^;\s]+)/.exec(s)?.[1]),
+      ['contoso.com'],
+    );
     assert.deepEqual([...fields(out, 'ARC-Seal'), ...fields(out, 'ARC-Message-Signature'), ...fields(out, 'ARC-Authentication-Results')], []);
     assert.equal(verify(out, 'from-inside').cv, 'none');
   });

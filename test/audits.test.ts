@@ -45,8 +45,12 @@ const PW = { edgeauth: 'Edge-Auth-Audit-5521', mbxrelay: 'Mbx-Relay-Audit-7730',
 const RELAY_ARGS = 'smtp-open-relay.domain=woodgrove.com,smtp-open-relay.from=probe,smtp-open-relay.to=victim';
 const NOT_A_RELAY = "Server doesn't seem to be an open relay, all tests failed";
 
-const mapSeed = (l: string) => l.replace(/\b10\.1\.1\.1\b/g, EDGE_EXT).replace(/\b10\.1\.1\.2\b/g, EDGE_INT)
-  .replace(/\b192\.168\.5\.10\b/g, MBX1).replace(/\b192\.168\.5\.20\b/g, MBX2);
+const mapSeed = (l: string) =>
+  l
+    .replace(/\b10\.1\.1\.1\b/g, EDGE_EXT)
+    .replace(/\b10\.1\.1\.2\b/g, EDGE_INT)
+    .replace(/\b192\.168\.5\.10\b/g, MBX1)
+    .replace(/\b192\.168\.5\.20\b/g, MBX2);
 
 function run(command: string, args: string[], timeoutMs = 60_000) {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs });
@@ -61,7 +65,10 @@ function runAsync(command: string, args: string[], timeoutMs: number): Promise<{
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, out });
+    });
   });
 }
 
@@ -78,7 +85,11 @@ function nmapSmtp(address: string, port: number, source?: string) {
   return { relay, commands, keywords: commands.split(/,\s*/).slice(1), out: r.out };
 }
 
-interface TestsslFinding { id: string; severity: string; finding: string }
+interface TestsslFinding {
+  id: string;
+  severity: string;
+  finding: string;
+}
 
 /** testssl over STARTTLS: protocols (-p), cipher categories (-s), forward secrecy (-f), server defaults/key (-S). */
 async function testssl(target: string, dir: string, flags: string[]): Promise<Map<string, TestsslFinding>> {
@@ -138,7 +149,7 @@ async function startPlainAuthPeer(dir: string, host: string, port: number): Prom
   return peer;
 }
 
-describe('audits of the seed\'s Edge and a Mailbox server with real tools', () => {
+describe("audits of the seed's Edge and a Mailbox server with real tools", () => {
   const dir = scratchDir('audits');
   const edge = join(dir.path, 'EDGE01');
   const mbx = join(dir.path, 'MBX01');
@@ -160,27 +171,29 @@ describe('audits of the seed\'s Edge and a Mailbox server with real tools', () =
   };
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [
-      `--host-record=mbxserver01.contoso.com,${PLAIN_SMART_HOST}`, `--host-record=mbxserver02.contoso.com,${PLAIN_SMART_HOST}`,
-    ]));
-    const dnsSettings = (server: string) => `Set-TransportService ${server} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
+    peers.push(await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mbxserver01.contoso.com,${PLAIN_SMART_HOST}`, `--host-record=mbxserver02.contoso.com,${PLAIN_SMART_HOST}`]));
+    const dnsSettings = (server: string) =>
+      `Set-TransportService ${server} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
     const seed = seedCommands();
 
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await shell(edge, [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
-      'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
-      dnsSettings('EDGE01'),
-      ...seed.edge.filter((l) => !l.startsWith('Get-')).map(mapSeed),
-      // No tarpit, so that nmap's 16 relay probes take seconds, not minutes.
-      'Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00',
-      'Set-ReceiveConnector "From Internal Org" -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00',
-      // One connector per remaining AuthMechanism value.
-      `New-ReceiveConnector -Name "Audit None" -Usage Custom -AuthMechanism None -PermissionGroups AnonymousUsers -Bindings ${AUDIT_NONE}:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -TarpitInterval 00:00:00`,
-      `New-ReceiveConnector -Name "Audit BasicAuth" -Usage Custom -AuthMechanism Tls,BasicAuth -PermissionGroups AnonymousUsers,ExchangeServers -Bindings ${AUDIT_BASIC}:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
-      `New-ReceiveConnector -Name "Audit External" -Usage Custom -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -Bindings ${AUDIT_EXTERNAL}:25 -RemoteIPRanges ${TRUSTED_NETWORK} -TarpitInterval 00:00:00`,
-    ].flatMap((l) => (l.endsWith('Get-Credential') ? [l, 'CONTOSO\\edgeauth', PW.edgeauth] : [l])));
+    await shell(
+      edge,
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
+        'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+        dnsSettings('EDGE01'),
+        ...seed.edge.filter((l) => !l.startsWith('Get-')).map(mapSeed),
+        // No tarpit, so that nmap's 16 relay probes take seconds, not minutes.
+        'Set-ReceiveConnector "From Internet" -TarpitInterval 00:00:00',
+        'Set-ReceiveConnector "From Internal Org" -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00',
+        // One connector per remaining AuthMechanism value.
+        `New-ReceiveConnector -Name "Audit None" -Usage Custom -AuthMechanism None -PermissionGroups AnonymousUsers -Bindings ${AUDIT_NONE}:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -TarpitInterval 00:00:00`,
+        `New-ReceiveConnector -Name "Audit BasicAuth" -Usage Custom -AuthMechanism Tls,BasicAuth -PermissionGroups AnonymousUsers,ExchangeServers -Bindings ${AUDIT_BASIC}:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
+        `New-ReceiveConnector -Name "Audit External" -Usage Custom -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -Bindings ${AUDIT_EXTERNAL}:25 -RemoteIPRanges ${TRUSTED_NETWORK} -TarpitInterval 00:00:00`,
+      ].flatMap((l) => (l.endsWith('Get-Credential') ? [l, 'CONTOSO\\edgeauth', PW.edgeauth] : [l])),
+    );
 
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', mbx])).code, 0);
     await shell(mbx, [
@@ -374,13 +387,20 @@ describe('audits of the seed\'s Edge and a Mailbox server with real tools', () =
       assert.equal(before.status, 0, before.out);
       assert.doesNotMatch(before.out, /250[- ]AUTH/);
       // swaks will not send AUTH that was not advertised: smtplib sends it anyway.
-      const forced = run('python3', ['-c', `
+      const forced = run(
+        'python3',
+        [
+          '-c',
+          `
 import smtplib, base64
 s = smtplib.SMTP('${EDGE_INT}', 25, local_hostname='mbxserver01.contoso.com', source_address=('${MBX1}', 0), timeout=20)
 s.ehlo()
 code, msg = s.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\\0mbxrelay\\0${PW.mbxrelay}').decode())
 print('auth-before-tls', code, msg.decode())
-s.quit()`], 30_000);
+s.quit()`,
+        ],
+        30_000,
+      );
       assert.match(forced.out, /auth-before-tls 530 5\.7\.0 Must issue a STARTTLS command first/);
       const afterTls = swaks(`${EDGE_INT}:25`, ['--local-interface', MBX1, '--tls', '--quit-after', 'HELO']);
       assert.match(afterTls.out, /<~ {2}250[- ]AUTH LOGIN PLAIN/);
@@ -388,8 +408,23 @@ s.quit()`], 30_000);
     });
 
     it('BasicAuthRequireTLS: good credentials after TLS get 235 and relay; a wrong password gets 535 5.7.3', () => {
-      const good = swaks(`${EDGE_INT}:25`, ['--local-interface', MBX1, '--tls', '--auth', 'PLAIN', '--auth-user', 'mbxrelay', '--auth-password', PW.mbxrelay,
-        '--from', 'bob@contoso.com', '--to', 'carol@woodgrove.com', '--quit-after', 'RCPT']);
+      const good = swaks(`${EDGE_INT}:25`, [
+        '--local-interface',
+        MBX1,
+        '--tls',
+        '--auth',
+        'PLAIN',
+        '--auth-user',
+        'mbxrelay',
+        '--auth-password',
+        PW.mbxrelay,
+        '--from',
+        'bob@contoso.com',
+        '--to',
+        'carol@woodgrove.com',
+        '--quit-after',
+        'RCPT',
+      ]);
       assert.equal(good.status, 0, good.out);
       assert.match(good.out, /<~ {2}235 2\.7\.0 Authentication successful/);
       const bad = swaks(`${EDGE_INT}:25`, ['--local-interface', MBX1, '--tls', '--auth', 'LOGIN', '--auth-user', 'mbxrelay', '--auth-password', 'not-the-password', '--quit-after', 'AUTH']);
@@ -443,11 +478,15 @@ s.quit()`], 30_000);
       assert.equal(r.status, 0, r.out);
       await until(() => /CMD EHLO/.test(peer.output()), 30_000, 'the Edge to reach the smart host');
       let lastError = '';
-      await until(async () => {
-        const q = await gatehouse(['shell', '--data', edge, '-c', 'Get-Queue | Where-Object { $_.LastError } | Format-List Identity,NextHopDomain,LastError']);
-        lastError = /LastError\s+: (.*)/.exec(q.stdout)?.[1] ?? '';
-        return /STARTTLS/.test(lastError);
-      }, 30_000, 'the queue\'s LastError');
+      await until(
+        async () => {
+          const q = await gatehouse(['shell', '--data', edge, '-c', 'Get-Queue | Where-Object { $_.LastError } | Format-List Identity,NextHopDomain,LastError']);
+          lastError = /LastError\s+: (.*)/.exec(q.stdout)?.[1] ?? '';
+          return /STARTTLS/.test(lastError);
+        },
+        30_000,
+        "the queue's LastError",
+      );
       assert.doesNotMatch(peer.output(), /CMD AUTH/);
       assert.doesNotMatch(peer.output(), /CMD MAIL/);
       assert.match(lastError, /451 5\.7\.3 STARTTLS is required to send mail/);

@@ -41,11 +41,20 @@ function bodyFor(tag: string, large: boolean): string {
 /** One message with swaks; resolves true when the server said 250 to it (swaks exit 0). */
 function swaks(tag: string, bodyFile: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'load.fabrikam.com', '--from', `${tag}@fabrikam.com`, '--to', 'bob@contoso.com',
-      '--header', `Subject: ${tag}`, '--body', `@${bodyFile}`, '--timeout', '30'], { stdio: 'ignore' });
+    const child = spawn(
+      'swaks',
+      ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'load.fabrikam.com', '--from', `${tag}@fabrikam.com`, '--to', 'bob@contoso.com', '--header', `Subject: ${tag}`, '--body', `@${bodyFile}`, '--timeout', '30'],
+      { stdio: 'ignore' },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', () => { clearTimeout(timer); resolve(false); });
-    child.on('exit', (code) => { clearTimeout(timer); resolve(code === 0); });
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
+    });
   });
 }
 
@@ -79,12 +88,18 @@ describe('gatehouse backup and restore', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00 -MessageRateLimit unlimited -MaxInboundConnectionPerSource unlimited`,
-      // Nothing listens there: every message stays in the queue.
-      `New-SendConnector "Held" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts "[${CLOSED}]" -Port 2599`,
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00 -MessageRateLimit unlimited -MaxInboundConnectionPerSource unlimited`,
+        // Nothing listens there: every message stays in the queue.
+        `New-SendConnector "Held" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts "[${CLOSED}]" -Port 2599`,
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
@@ -151,7 +166,7 @@ describe('gatehouse backup and restore', () => {
     const exposed = modes(restored).filter((e) => e.mode !== (e.folder ? 0o700 : 0o600));
     assert.deepEqual(exposed, [], 'every restored folder is 0700 and every file 0600');
     assert.equal(statSync(join(restored, 'master.key')).mode & 0o777, 0o600);
-    assert.ok(!existsSync(join(restored, 'service.json')), 'the running service\'s status file is not restored');
+    assert.ok(!existsSync(join(restored, 'service.json')), "the running service's status file is not restored");
 
     // The admin's view: every message acknowledged before the backup is in the restored queue.
     const shown = await gatehouse(['shell', '--data', restored, '-c', 'Get-Message -ResultSize Unlimited | Format-List Subject,Status']);
@@ -214,7 +229,11 @@ describe('gatehouse backup and restore', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /altered\.ghbackup is damaged: /);
     assert.ok(!existsSync(target), 'nothing was restored');
-    assert.deepEqual(readdirSync(join(dir.path, 'refused')).filter((n) => n.includes('restoring')), [], 'no staging folder is left behind');
+    assert.deepEqual(
+      readdirSync(join(dir.path, 'refused')).filter((n) => n.includes('restoring')),
+      [],
+      'no staging folder is left behind',
+    );
 
     const full = await gatehouse(['restore', '--from', backupFile, '--data', restored]);
     assert.equal(full.code, 1);
@@ -233,13 +252,19 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Backup-Pass-1" -AsPlainText -Force)',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeServers -TarpitInterval 00:00:00`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        'New-MailboxDatabase DB1 -Server MBX01',
+        'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Backup-Pass-1" -AsPlainText -Force)',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeServers -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
@@ -252,10 +277,15 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
     service = await startService(data);
     const file = join(dir.path, 'note.txt');
     writeFileSync(file, bodyFor('mbx-note', false));
-    assert.ok(await new Promise<boolean>((resolve) => {
-      const child = spawn('swaks', ['--server', `${MBX}:25`, '--local-interface', '127.30.1.11', '--from', 'carol@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: into the maildir', '--body', `@${file}`], { stdio: 'ignore' });
-      child.on('exit', (code) => resolve(code === 0));
-    }), 'swaks got its 250');
+    assert.ok(
+      await new Promise<boolean>((resolve) => {
+        const child = spawn('swaks', ['--server', `${MBX}:25`, '--local-interface', '127.30.1.11', '--from', 'carol@fabrikam.com', '--to', 'alice@contoso.com', '--header', 'Subject: into the maildir', '--body', `@${file}`], {
+          stdio: 'ignore',
+        });
+        child.on('exit', (code) => resolve(code === 0));
+      }),
+      'swaks got its 250',
+    );
     /** The files in alice's new/ (none while delivery has not created her Maildir yet). */
     const maildir = (root: string) => {
       const db = join(root, 'Mailbox', 'DB1');
@@ -266,7 +296,7 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
       }
     };
     await waitUntil(() => maildir(data).length > 0);
-    assert.equal(maildir(data).length, 1, 'the message reached alice\'s Maildir');
+    assert.equal(maildir(data).length, 1, "the message reached alice's Maildir");
 
     const b = await gatehouse(['backup', '--data', data, '--to', backupFile]);
     assert.equal(b.code, 0, b.stderr);
@@ -287,7 +317,10 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const org = join(site, 'organization.db');
     for (const f of [org, join(site, 'organization.key')]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
-    assert.deepEqual(modes(restored).filter((e) => e.mode !== (e.folder ? 0o700 : 0o600)), []);
+    assert.deepEqual(
+      modes(restored).filter((e) => e.mode !== (e.folder ? 0o700 : 0o600)),
+      [],
+    );
 
     // The restored server works from the restored organization store, and its mailbox database follows the folder.
     const shown = await gatehouse(['shell', '--data', restored, '-c', 'Get-Mailbox alice | Format-List PrimarySmtpAddress; Get-MailboxDatabase DB1 | Format-List FolderPath']);
@@ -323,9 +356,16 @@ describe('gatehouse backup and restore of a Mailbox server', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stdout, /lives in PostgreSQL \(postgresql:\/\/gatehouse:\*\*\*@127\.30\.1\.20:5432\/contoso\); it is NOT in this file\. Back it up with pg_dump/);
     assert.doesNotMatch(b.stdout + b.stderr, /Pg-Secret-9/);
-    const paths = readFileSync(pgBackup).toString('latin1').split('\n').filter((l) => l.startsWith('{"kind":')).map((l) => (JSON.parse(l) as { path?: string }).path);
+    const paths = readFileSync(pgBackup)
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l.startsWith('{"kind":'))
+      .map((l) => (JSON.parse(l) as { path?: string }).path);
     assert.ok(paths.includes('server/server.db') && paths.includes('server/master.key'));
-    assert.deepEqual(paths.filter((p) => p?.startsWith('organization/')), []);
+    assert.deepEqual(
+      paths.filter((p) => p?.startsWith('organization/')),
+      [],
+    );
 
     const back = await gatehouse(['restore', '--from', pgBackup, '--data', join(dir.path, 'pg2', 'MBX01')]);
     assert.equal(back.code, 0, back.stderr);

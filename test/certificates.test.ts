@@ -23,8 +23,7 @@ describe('Exchange certificate cmdlets', () => {
     assert.equal(r.code, 0, r.stderr);
     setupThumbprint = /Certificate ([0-9A-F]{40}) /.exec(r.stdout)![1];
     const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '30',
-      '-subj', '/C=US/O=Fabrikam/CN=mail.fabrikam.com', '-addext', 'subjectAltName=DNS:mail.fabrikam.com,DNS:*.fabrikam.com');
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '30', '-subj', '/C=US/O=Fabrikam/CN=mail.fabrikam.com', '-addext', 'subjectAltName=DNS:mail.fabrikam.com,DNS:*.fabrikam.com');
     openssl('pkcs12', '-export', '-in', 'cert.pem', '-inkey', 'key.pem', '-out', 'mail.pfx', '-passout', 'pass:P@ssw0rd', '-name', 'Fabrikam mail');
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key2.pem', '-out', 'cert2.pem', '-days', '30', '-subj', '/CN=relay.fabrikam.com');
   });
@@ -107,7 +106,7 @@ describe('Exchange certificate cmdlets', () => {
     assert.match(g.stdout, /HasPrivateKey\s+: False/);
   });
 
-  it('refuses to remove the only certificate for a Receive connector\'s Fqdn, removes others with -Confirm:$false', async () => {
+  it("refuses to remove the only certificate for a Receive connector's Fqdn, removes others with -Confirm:$false", async () => {
     const refused = await sh(`Remove-ExchangeCertificate ${setupThumbprint} -Confirm:$false`);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Receive connector "EDGE01\\Default internal Receive connector EDGE01"/);

@@ -12,7 +12,11 @@ import { BIN, gatehouse, scratchDir } from './harness/gatehouse.js';
 
 const DNS_DOWN = '127.39.3.1';
 
-interface Finding { area: string; problem: string; fix: string }
+interface Finding {
+  area: string;
+  problem: string;
+  fix: string;
+}
 
 describe('gatehouse check', () => {
   const dir = scratchDir('check');
@@ -114,12 +118,7 @@ describe('gatehouse check', () => {
     assert.equal(r.status, 0, r.stderr);
     writeFileSync(pem, r.stdout, { mode: 0o600 });
     // The server's own certificate is removed once the imported one can take its place for its FQDN.
-    return edge([
-      '$own = (Get-ExchangeCertificate).Thumbprint',
-      `$c = Import-ExchangeCertificate -FileName "${pem}"`,
-      'Enable-ExchangeCertificate $c.Thumbprint -Services SMTP -Force',
-      'Remove-ExchangeCertificate $own -Confirm:$false',
-    ]);
+    return edge(['$own = (Get-ExchangeCertificate).Thumbprint', `$c = Import-ExchangeCertificate -FileName "${pem}"`, 'Enable-ExchangeCertificate $c.Thumbprint -Services SMTP -Force', 'Remove-ExchangeCertificate $own -Confirm:$false']);
   };
 
   const isoDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19);
@@ -156,11 +155,11 @@ describe('gatehouse check', () => {
     const py = [
       'import json, sqlite3, sys',
       'db = sqlite3.connect(sys.argv[1])',
-      "(data,) = db.execute(\"SELECT data FROM config_objects WHERE name = 'Default internal Receive connector EDGE01'\").fetchone()",
-      "(second,) = db.execute(\"SELECT data FROM config_objects WHERE name = 'Second'\").fetchone()",
+      '(data,) = db.execute("SELECT data FROM config_objects WHERE name = \'Default internal Receive connector EDGE01\'").fetchone()',
+      '(second,) = db.execute("SELECT data FROM config_objects WHERE name = \'Second\'").fetchone()',
       'd, s = json.loads(data), json.loads(second)',
       's["Bindings"], s["RemoteIPRanges"] = d["Bindings"], d["RemoteIPRanges"]',
-      "db.execute(\"UPDATE config_objects SET data = ? WHERE name = 'Second'\", (json.dumps(s),))",
+      'db.execute("UPDATE config_objects SET data = ? WHERE name = \'Second\'", (json.dumps(s),))',
       'db.commit()',
     ].join('\n');
     const e = spawnSync('python3', ['-c', py, join(data, 'server.db')], { encoding: 'utf8', timeout: 30_000 });
@@ -193,8 +192,12 @@ describe('gatehouse check', () => {
   });
 
   it('finds a smart-host credential sent without TLS', async () => {
-    const data = await edge(['$cred = Get-Credential', 'relayuser', 'S3cret-pass!',
-      'New-SendConnector -Name Relay -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts 127.39.4.2 -SmartHostAuthMechanism BasicAuth -AuthenticationCredential $cred']);
+    const data = await edge([
+      '$cred = Get-Credential',
+      'relayuser',
+      'S3cret-pass!',
+      'New-SendConnector -Name Relay -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts 127.39.4.2 -SmartHostAuthMechanism BasicAuth -AuthenticationCredential $cred',
+    ]);
     const r = await check(data, ['--offline']);
     const f = only(r.findings, 'send-connectors');
     assert.match(f.problem, /^Send connector Relay gives its smart-host credential \(relayuser\) with BasicAuth while TLS is not required/);

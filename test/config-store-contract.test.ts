@@ -57,7 +57,10 @@ function contract(engine: () => Engine): void {
       const t = '2030-01-01T00:00:00.000Z';
       for (const name of ['b', 'C', 'a']) s.insert({ ...obj(name, '', 'Order'), whenCreated: t, whenChanged: t });
       s.insert({ ...obj('0', '', 'Order'), whenCreated: '2029-01-01T00:00:00.000Z' });
-      assert.deepEqual(s.list('Order').map((o) => o.name), ['0', 'C', 'a', 'b']);
+      assert.deepEqual(
+        s.list('Order').map((o) => o.name),
+        ['0', 'C', 'a', 'b'],
+      );
     } finally {
       s.close();
     }
@@ -88,12 +91,26 @@ function contract(engine: () => Engine): void {
     try {
       const count = s.list('SendConnector').length;
       const counter = s.changeCounter();
-      assert.throws(() => s.transaction(() => { s.insert(obj('Fresh')); s.insert(obj('fresh')); }), DuplicateObjectError);
+      assert.throws(
+        () =>
+          s.transaction(() => {
+            s.insert(obj('Fresh'));
+            s.insert(obj('fresh'));
+          }),
+        DuplicateObjectError,
+      );
       assert.equal(s.list('SendConnector').length, count);
       assert.equal(s.changeCounter(), counter, 'a rolled-back change moves nothing');
       s.transaction(() => {
         s.insert(obj('Kept'));
-        assert.throws(() => s.transaction(() => { s.insert(obj('Nested')); s.insert(obj('NESTED')); }), DuplicateObjectError);
+        assert.throws(
+          () =>
+            s.transaction(() => {
+              s.insert(obj('Nested'));
+              s.insert(obj('NESTED'));
+            }),
+          DuplicateObjectError,
+        );
       });
       assert.ok(s.findByName('SendConnector', '', 'kept'));
       assert.equal(s.findByName('SendConnector', '', 'nested'), undefined);

@@ -19,11 +19,13 @@ describe('connector administration', () => {
   after(() => dir.remove());
 
   it('edits multi-valued properties with @{Add=...; Remove=...}', async () => {
-    const r = await sh([
-      'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20',
-      'Set-ReceiveConnector "From Internal Org" -RemoteIPRanges @{Add="127.168.5.30","127.168.6.0/24"; Remove="127.168.5.10"}',
-      'Get-ReceiveConnector "EDGE01\\From Internal Org" | Format-List RemoteIPRanges,PermissionGroups,AuthMechanism',
-    ].join('; '));
+    const r = await sh(
+      [
+        'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20',
+        'Set-ReceiveConnector "From Internal Org" -RemoteIPRanges @{Add="127.168.5.30","127.168.6.0/24"; Remove="127.168.5.10"}',
+        'Get-ReceiveConnector "EDGE01\\From Internal Org" | Format-List RemoteIPRanges,PermissionGroups,AuthMechanism',
+      ].join('; '),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /RemoteIPRanges\s+: \{127\.168\.5\.20, 127\.168\.5\.30, 127\.168\.6\.0\/24\}/);
     assert.match(r.stdout, /PermissionGroups\s+: ExchangeServers/);
@@ -76,7 +78,9 @@ describe('connector administration', () => {
   });
 
   it('validates transport settings', async () => {
-    const ok = await sh('Set-TransportService EDGE01 -ExternalDNSServers 127.0.0.53,"[::1]:5353" -ExternalDNSAdapterEnabled $false -MessageExpirationTimeout 3.00:00:00; Get-TransportService | Format-List ExternalDNS*,MessageExpirationTimeout');
+    const ok = await sh(
+      'Set-TransportService EDGE01 -ExternalDNSServers 127.0.0.53,"[::1]:5353" -ExternalDNSAdapterEnabled $false -MessageExpirationTimeout 3.00:00:00; Get-TransportService | Format-List ExternalDNS*,MessageExpirationTimeout',
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /ExternalDNSServers\s+: \{127\.0\.0\.53, \[::1\]:5353\}/);
     assert.match(ok.stdout, /MessageExpirationTimeout\s+: 3\.00:00:00/);

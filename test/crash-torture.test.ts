@@ -37,12 +37,21 @@ describe('crash-safety torture (short)', () => {
       durationMs: 240_000,
       drainMs: 120_000,
       random: seededRandom(seed),
-    }).catch((err: unknown) => { throw namingSeed(err, seed, replay); });
+    }).catch((err: unknown) => {
+      throw namingSeed(err, seed, replay);
+    });
     for (const line of summary(r).split('\n')) t.diagnostic(line);
-    recordFigure('crash', { subject: `short torture in CI (seed ${seed}): ${r.kills.length} SIGKILLs, ${r.acknowledged} acknowledged`, finding: `${r.lost.length} lost, ${r.duplicates} duplicates, ${r.phantom.length} phantom`, ok: r.lost.length === 0 && r.phantom.length === 0 });
+    recordFigure('crash', {
+      subject: `short torture in CI (seed ${seed}): ${r.kills.length} SIGKILLs, ${r.acknowledged} acknowledged`,
+      finding: `${r.lost.length} lost, ${r.duplicates} duplicates, ${r.phantom.length} phantom`,
+      ok: r.lost.length === 0 && r.phantom.length === 0,
+    });
     assert.equal(r.kills.length, 5);
     assert.ok(r.acknowledged >= 1000, `only ${r.acknowledged} messages were acknowledged`);
-    assert.ok(r.kills.some((k) => k.rerouted), 'one kill comes while queued mail is re-routed');
+    assert.ok(
+      r.kills.some((k) => k.rerouted),
+      'one kill comes while queued mail is re-routed',
+    );
     assert.deepEqual(r.lost, [], 'acknowledged messages never arrived');
     assert.deepEqual(r.phantom, [], 'messages arrived that were never accepted');
     assert.deepEqual(r.reportedNotArrived, [], 'the tracking log reports as sent messages the sink never received');

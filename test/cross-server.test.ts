@@ -76,14 +76,20 @@ describe('cross-server cmdlets between servers whose folders are closed to each 
       owned(data[n], n);
       ownedFile(join(home[n], 'pgpass'), `${PG_HOST}:${PG_PORT}:contoso:gatehouse:${PASSWORD}\n`, n);
     }
-    const first = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data.MBX01, '--org', url, '--org-key', join(home.MBX01, 'organization.key')],
-      { env: env('MBX01'), uid: UID.MBX01, timeoutMs: 60_000 });
+    const first = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data.MBX01, '--org', url, '--org-key', join(home.MBX01, 'organization.key')], {
+      env: env('MBX01'),
+      uid: UID.MBX01,
+      timeoutMs: 60_000,
+    });
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /The organization's account CONTOSO\\Administrator is a member of Organization Management\. It is disabled until it has a password/);
     // The organization's key goes to MBX02 as an admin would carry it: a copy that MBX02's user owns.
     ownedFile(join(home.MBX02, 'organization.key'), readFileSync(join(home.MBX01, 'organization.key')), 'MBX02');
-    const second = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX02', '--fqdn', 'mbx02.contoso.com', '--data', data.MBX02, '--org', url, '--org-key', join(home.MBX02, 'organization.key')],
-      { env: env('MBX02'), uid: UID.MBX02, timeoutMs: 60_000 });
+    const second = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX02', '--fqdn', 'mbx02.contoso.com', '--data', data.MBX02, '--org', url, '--org-key', join(home.MBX02, 'organization.key')], {
+      env: env('MBX02'),
+      uid: UID.MBX02,
+      timeoutMs: 60_000,
+    });
     assert.equal(second.code, 0, second.stdout + second.stderr);
     await shell('MBX01', [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
@@ -108,7 +114,10 @@ describe('cross-server cmdlets between servers whose folders are closed to each 
       await s.waitFor((l) => l.event === 'management.endpoint.listening', 20_000, `${n}'s endpoint`);
     }
     // One message waits in MBX01's queue for fabrikam.com's smart host; one is delivered into bob's mailbox on MBX02.
-    for (const [server, to, subject] of [['MBX01', 'carl@fabrikam.com', 'waiting on MBX01'], ['MBX02', 'bob@contoso.com', 'for bob on MBX02']] as const) {
+    for (const [server, to, subject] of [
+      ['MBX01', 'carl@fabrikam.com', 'waiting on MBX01'],
+      ['MBX02', 'bob@contoso.com', 'for bob on MBX02'],
+    ] as const) {
       const r = await run('swaks', ['--server', ADDRESS[server], '--port', '2525', '--local-interface', CLIENT, '--from', 'kim@woodgrove.com', '--to', to, '--header', `Subject: ${subject}`, '--body', 'cross-server test']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /<- {2}250 2\.6\.0 .*Queued mail for delivery/);
@@ -121,20 +130,32 @@ describe('cross-server cmdlets between servers whose folders are closed to each 
     dir.remove();
   });
 
-  it('keeps each server\'s folder closed to the other server\'s user', { skip: !AS_ROOT && 'needs root to run the servers as users of their own' }, () => {
-    for (const [n, other] of [['MBX01', 'MBX02'], ['MBX02', 'MBX01']] as const) {
-      const probe = spawnSync(process.execPath, ['-e', `try { require('fs').readdirSync(${JSON.stringify(data[other])}); console.log('readable') } catch (e) { console.log(e.code) }`], { encoding: 'utf8', uid: UID[n], gid: UID[n], timeout: 30_000 });
+  it("keeps each server's folder closed to the other server's user", { skip: !AS_ROOT && 'needs root to run the servers as users of their own' }, () => {
+    for (const [n, other] of [
+      ['MBX01', 'MBX02'],
+      ['MBX02', 'MBX01'],
+    ] as const) {
+      const probe = spawnSync(process.execPath, ['-e', `try { require('fs').readdirSync(${JSON.stringify(data[other])}); console.log('readable') } catch (e) { console.log(e.code) }`], {
+        encoding: 'utf8',
+        uid: UID[n],
+        gid: UID[n],
+        timeout: 30_000,
+      });
       assert.equal(probe.stdout.trim(), 'EACCES', `${n}'s user reading ${other}'s folder`);
     }
   });
 
-  it('shows, changes and searches MBX01\'s queues and tracking log from MBX02\'s shell, through MBX01\'s endpoint', async () => {
+  it("shows, changes and searches MBX01's queues and tracking log from MBX02's shell, through MBX01's endpoint", async () => {
     let queue: Record<string, string> | undefined;
-    await until(async () => {
-      const r = await shell('MBX02', ['Get-Queue -Server MBX01 | Where-Object { $_.DeliveryType -eq "SmartHostConnectorDelivery" } | Format-List Identity,MessageCount,NextHopDomain']);
-      queue = formatListRecords(r.stdout)[0];
-      return queue?.MessageCount === '1';
-    }, 60_000, 'MBX01\'s queue for fabrikam.com\'s smart host, seen from MBX02');
+    await until(
+      async () => {
+        const r = await shell('MBX02', ['Get-Queue -Server MBX01 | Where-Object { $_.DeliveryType -eq "SmartHostConnectorDelivery" } | Format-List Identity,MessageCount,NextHopDomain']);
+        queue = formatListRecords(r.stdout)[0];
+        return queue?.MessageCount === '1';
+      },
+      60_000,
+      "MBX01's queue for fabrikam.com's smart host, seen from MBX02",
+    );
     assert.match(queue!.Identity, /^MBX01\\\d+$/);
     assert.match(queue!.NextHopDomain, new RegExp(DEAD_HOP.replace(/[.]/g, '\\.')), 'the queue of "To Fabrikam"\'s smart host');
 
@@ -165,21 +186,28 @@ describe('cross-server cmdlets between servers whose folders are closed to each 
     await services.MBX01!.waitFor((l) => l.event === 'management.exec' && l.for === 'MBX02', 15_000, 'the exec line');
   });
 
-  it('reads bob\'s mailbox and database on MBX02 from MBX01\'s shell', async () => {
+  it("reads bob's mailbox and database on MBX02 from MBX01's shell", async () => {
     let stats: Record<string, string> | undefined;
-    await until(async () => {
-      const r = await shell('MBX01', ['Get-MailboxStatistics bob | Format-List DisplayName,ItemCount,ServerName,Database']);
-      stats = formatListRecords(r.stdout)[0];
-      return stats?.ItemCount === '1';
-    }, 60_000, 'bob\'s message, counted on MBX02');
+    await until(
+      async () => {
+        const r = await shell('MBX01', ['Get-MailboxStatistics bob | Format-List DisplayName,ItemCount,ServerName,Database']);
+        stats = formatListRecords(r.stdout)[0];
+        return stats?.ItemCount === '1';
+      },
+      60_000,
+      "bob's message, counted on MBX02",
+    );
     assert.deepEqual(stats, { DisplayName: 'Bob', ItemCount: '1', ServerName: 'MBX02', Database: 'DB2' });
     const dbs = await shell('MBX01', ['Get-MailboxDatabase -Status | Sort-Object Name | Format-List Name,Server,Mounted']);
-    assert.deepEqual(formatListRecords(dbs.stdout), [{ Name: 'DB1', Server: 'MBX01', Mounted: 'True' }, { Name: 'DB2', Server: 'MBX02', Mounted: 'True' }]);
+    assert.deepEqual(formatListRecords(dbs.stdout), [
+      { Name: 'DB1', Server: 'MBX01', Mounted: 'True' },
+      { Name: 'DB2', Server: 'MBX02', Mounted: 'True' },
+    ]);
   });
 
-  it('runs a remote session\'s cmdlets on the other server with the caller\'s own role groups', async () => {
-    const connect = (user: keyof typeof USERS, script: string) => gatehouse(['shell', '--connect', URL.MBX02, '--user', `CONTOSO\\${user}`, '--skip-ca-check', '--skip-cn-check', '-c', script],
-      { input: USERS[user].password + '\n', timeoutMs: 90_000 });
+  it("runs a remote session's cmdlets on the other server with the caller's own role groups", async () => {
+    const connect = (user: keyof typeof USERS, script: string) =>
+      gatehouse(['shell', '--connect', URL.MBX02, '--user', `CONTOSO\\${user}`, '--skip-ca-check', '--skip-cn-check', '-c', script], { input: USERS[user].password + '\n', timeoutMs: 90_000 });
     const srv = await connect('srv', 'Get-Queue -Server MBX01 | Where-Object { $_.DeliveryType -eq "SmartHostConnectorDelivery" } | Format-List Identity');
     assert.equal(srv.code, 0, srv.stderr);
     assert.match(srv.stdout, /Identity : MBX01\\\d+/);

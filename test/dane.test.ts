@@ -37,8 +37,10 @@ const spki = (pem: string) => new X509Certificate(pem).publicKey.export({ type: 
 const der = (pem: string) => new X509Certificate(pem).raw;
 
 function swaks(to: string, subject: string) {
-  return spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'pc.contoso.com', '--from', 'kim@contoso.com', '--to', to,
-    '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'pc.contoso.com', '--from', 'kim@contoso.com', '--to', to, '--header', `Subject: ${subject}`, '--timeout', '15'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
@@ -84,15 +86,29 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
       signed: {
         name: 'signed.example',
         records: [
-          'ee IN MX 10 mx-ee', `mx-ee IN A ${EE_MX}`, `_25._tcp.mx-ee IN TLSA ${ee}`,
-          'bad IN MX 10 mx-bad', `mx-bad IN A ${BAD_MX}`, `_25._tcp.mx-bad IN TLSA 3 1 1 ${sha256(spki(someOtherKey.certificatePem))}`,
-          'notls IN MX 10 mx-notls', `mx-notls IN A ${NOTLS_MX}`, `_25._tcp.mx-notls IN TLSA ${ee}`,
-          'ta IN MX 10 mx-ta', `mx-ta IN A ${TA_MX}`, `_25._tcp.mx-ta IN TLSA ${ta}`,
-          'tawrong IN MX 10 mx-tawrong', `mx-tawrong IN A ${TA_WRONG_MX}`, `_25._tcp.mx-tawrong IN TLSA ${ta}`,
+          'ee IN MX 10 mx-ee',
+          `mx-ee IN A ${EE_MX}`,
+          `_25._tcp.mx-ee IN TLSA ${ee}`,
+          'bad IN MX 10 mx-bad',
+          `mx-bad IN A ${BAD_MX}`,
+          `_25._tcp.mx-bad IN TLSA 3 1 1 ${sha256(spki(someOtherKey.certificatePem))}`,
+          'notls IN MX 10 mx-notls',
+          `mx-notls IN A ${NOTLS_MX}`,
+          `_25._tcp.mx-notls IN TLSA ${ee}`,
+          'ta IN MX 10 mx-ta',
+          `mx-ta IN A ${TA_MX}`,
+          `_25._tcp.mx-ta IN TLSA ${ta}`,
+          'tawrong IN MX 10 mx-tawrong',
+          `mx-tawrong IN A ${TA_WRONG_MX}`,
+          `_25._tcp.mx-tawrong IN TLSA ${ta}`,
           // PKIX-EE (1) only: not for SMTP, so no DANE; the peer has no TLS.
-          'pkix IN MX 10 mx-pkix', `mx-pkix IN A ${NOTLS_MX}`, `_25._tcp.mx-pkix IN TLSA 1 1 1 ${sha256(spki(eeCert.certificatePem))}`,
+          'pkix IN MX 10 mx-pkix',
+          `mx-pkix IN A ${NOTLS_MX}`,
+          `_25._tcp.mx-pkix IN TLSA 1 1 1 ${sha256(spki(eeCert.certificatePem))}`,
           // Its TLSA RRset is altered after signing: the validating resolver answers SERVFAIL (bogus).
-          'bogus IN MX 10 mx-bogus', `mx-bogus IN A ${EE_MX}`, `_25._tcp.mx-bogus IN TLSA ${ee}`,
+          'bogus IN MX 10 mx-bogus',
+          `mx-bogus IN A ${EE_MX}`,
+          `_25._tcp.mx-bogus IN TLSA ${ee}`,
           // DaneEnabled $false: the mismatching host is used with ordinary opportunistic TLS.
           'off IN MX 10 mx-bad',
         ],
@@ -108,20 +124,40 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
     eeMx = await startAiosmtpd({ dir: join(dir.path, 'ee-mx'), host: EE_MX, port: 25, ...eeCert, user: 'unused', password: 'unused', requireStartTls: false });
     badMx = await startAiosmtpd({ dir: join(dir.path, 'bad-mx'), host: BAD_MX, port: 25, ...badCert, user: 'unused', password: 'unused', requireStartTls: false });
     // DANE-TA: the server presents its chain (leaf, then the CA).
-    taMx = await startAiosmtpd({ dir: join(dir.path, 'ta-mx'), host: TA_MX, port: 25, certificatePem: taLeaf.certificatePem + ca.certificatePem, privateKeyPem: taLeaf.privateKeyPem, user: 'unused', password: 'unused', requireStartTls: false });
-    taWrongMx = await startAiosmtpd({ dir: join(dir.path, 'ta-wrong-mx'), host: TA_WRONG_MX, port: 25, certificatePem: taWrong.certificatePem + ca.certificatePem, privateKeyPem: taWrong.privateKeyPem, user: 'unused', password: 'unused', requireStartTls: false });
+    taMx = await startAiosmtpd({
+      dir: join(dir.path, 'ta-mx'),
+      host: TA_MX,
+      port: 25,
+      certificatePem: taLeaf.certificatePem + ca.certificatePem,
+      privateKeyPem: taLeaf.privateKeyPem,
+      user: 'unused',
+      password: 'unused',
+      requireStartTls: false,
+    });
+    taWrongMx = await startAiosmtpd({
+      dir: join(dir.path, 'ta-wrong-mx'),
+      host: TA_WRONG_MX,
+      port: 25,
+      certificatePem: taWrong.certificatePem + ca.certificatePem,
+      privateKeyPem: taWrong.privateKeyPem,
+      user: 'unused',
+      password: 'unused',
+      requireStartTls: false,
+    });
     noTlsMx = await startSink(NOTLS_MX, join(dir.path, 'notls-mx'));
     plainMx = await startSink(PLAIN_MX, join(dir.path, 'plain-mx'));
     peers.push(eeMx, badMx, taMx, taWrongMx, noTlsMx, plainMx);
 
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    await sh([
-      'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:2525`,
-      `New-ReceiveConnector "From Contoso" -Usage Custom -Bindings ${EDGE}:25 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers | Out-Null`,
-      'New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -UseExternalDNSServersEnabled $true | Out-Null',
-      `Set-TransportService EDGE01 -ExternalDNSServers ${RESOLVER.address}:${RESOLVER.port} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:05`,
-    ].join('; '));
+    await sh(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:2525`,
+        `New-ReceiveConnector "From Contoso" -Usage Custom -Bindings ${EDGE}:25 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers | Out-Null`,
+        'New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -UseExternalDNSServersEnabled $true | Out-Null',
+        `Set-TransportService EDGE01 -ExternalDNSServers ${RESOLVER.address}:${RESOLVER.port} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:05`,
+      ].join('; '),
+    );
     service = await startService(data);
   });
 
@@ -159,7 +195,10 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
     const before = badMx.output().length;
     assert.equal(swaks('bob@bad.signed.example', 'dane bad').status, 0);
     await retried('bad.signed.example');
-    assert.match(await queueError('bad.signed.example'), /451 4\.7\.5 DANE authentication of mx-bad\.signed\.example \[127\.52\.3\.2:25\] failed: the server presented a certificate that matches none of its 1 TLSA record \(3 1 1 [0-9a-f]{16}…\)/);
+    assert.match(
+      await queueError('bad.signed.example'),
+      /451 4\.7\.5 DANE authentication of mx-bad\.signed\.example \[127\.52\.3\.2:25\] failed: the server presented a certificate that matches none of its 1 TLSA record \(3 1 1 [0-9a-f]{16}…\)/,
+    );
     assert.doesNotMatch(badMx.output().slice(before), /bad\.signed\.example/);
   });
 
@@ -180,7 +219,10 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
   it('DANE-TA: a certificate under the trust anchor that names another host gets nothing', async () => {
     assert.equal(swaks('bob@tawrong.signed.example', 'dane ta wrong').status, 0);
     await retried('tawrong.signed.example');
-    assert.match(await queueError('tawrong.signed.example'), /DANE authentication of mx-tawrong\.signed\.example \[127\.52\.3\.4:25\] failed: the server presented a certificate that chains to its DANE-TA trust anchor \(2 0 1 [0-9a-f]{16}…\) but carries neither mx-tawrong\.signed\.example nor tawrong\.signed\.example \(it names other\.example\)/);
+    assert.match(
+      await queueError('tawrong.signed.example'),
+      /DANE authentication of mx-tawrong\.signed\.example \[127\.52\.3\.4:25\] failed: the server presented a certificate that chains to its DANE-TA trust anchor \(2 0 1 [0-9a-f]{16}…\) but carries neither mx-tawrong\.signed\.example nor tawrong\.signed\.example \(it names other\.example\)/,
+    );
     assert.doesNotMatch(taWrongMx.output(), /tawrong/);
   });
 
@@ -194,7 +236,7 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
 
   it('an unsigned domain: its (insecure) TLSA record is ignored and delivery is ordinary, here in plaintext', async () => {
     assert.equal(swaks('bob@unsigned.example', 'dane unsigned').status, 0);
-    await until(() => plainMx.messages().some((m) => m.text.includes('Subject: dane unsigned')), 30_000, 'the message at the unsigned domain\'s MX');
+    await until(() => plainMx.messages().some((m) => m.text.includes('Subject: dane unsigned')), 30_000, "the message at the unsigned domain's MX");
   });
 
   it('only PKIX-EE records (unusable for SMTP): as if there were none', async () => {
@@ -209,5 +251,4 @@ describe('DANE for SMTP (RFC 7672)', needs('aiosmtpd', 'dnssec-tools'), () => {
     await until(() => /MSG kim@contoso\.com \['bob@off\.signed\.example'\] tls=True/.test(badMx.output()), 30_000, 'the message at mx-bad with DANE off');
     assert.ok(!service.lines.some((l) => String(l.event).startsWith('dane.') && JSON.stringify(l).includes('off.signed.example')), 'no DANE lookup for off.signed.example');
   });
-
 });

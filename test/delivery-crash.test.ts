@@ -61,12 +61,17 @@ function describeArrivals(a: Arrivals): string {
 function queueState(data: string): { pending: Set<string>; text: string } {
   const db = new Database(join(data, 'queue.db'), { readonly: true });
   try {
-    const rows = db.prepare('SELECT message, address, status, attempts, next_hop, last_error FROM recipients ORDER BY message, idx').all() as
-      { message: number; address: string; status: string; attempts: number; next_hop: string | null; last_error: string | null }[];
+    const rows = db.prepare('SELECT message, address, status, attempts, next_hop, last_error FROM recipients ORDER BY message, idx').all() as {
+      message: number;
+      address: string;
+      status: string;
+      attempts: number;
+      next_hop: string | null;
+      last_error: string | null;
+    }[];
     const inFlight = (db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message);
     const crashes = db.prepare('SELECT message, count FROM crash_counts').all() as { message: number; count: number }[];
-    const queues = db.prepare('SELECT key, status, failures, next_retry_at, last_error FROM queues').all() as
-      { key: string; status: string; failures: number; next_retry_at: number | null; last_error: string | null }[];
+    const queues = db.prepare('SELECT key, status, failures, next_retry_at, last_error FROM queues').all() as { key: string; status: string; failures: number; next_retry_at: number | null; last_error: string | null }[];
     const pending = new Set(rows.filter((r) => r.status === 'Ready' || r.status === 'Retry').map((r) => r.address.replace(/@.*/, '')));
     const text = [
       `queue: ${rows.map((r) => `#${r.message} ${r.address} ${r.status} (${r.attempts} attempt(s)${r.next_hop ? ', ' + r.next_hop : ''}${r.last_error ? ', ' + r.last_error : ''})`).join('; ') || 'no recipients left'}`,
@@ -88,11 +93,17 @@ describe('delivery survives SIGKILL', () => {
   before(async () => {
     sink = await startSink(SINK, join(dir.path, 'sink'), ['-w', '1']);
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data, '-c', [
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
-      `New-SendConnector "To Sink" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
-      `Set-TransportService EDGE01 -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01 -MaxPerDomainOutboundConnections ${CONNECTIONS}`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
+        `New-SendConnector "To Sink" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
+        `Set-TransportService EDGE01 -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01 -MaxPerDomainOutboundConnections ${CONNECTIONS}`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stderr);
   });
   after(async () => {
@@ -145,7 +156,9 @@ describe('delivery survives SIGKILL', () => {
     const end = arrivals(sink.messages());
     const report = `${killReport}\nat the end: ${describeArrivals(end)}`;
     const duplicates = [...end.byTag].filter(([, n]) => n > 1).map(([tag]) => tag);
-    t.diagnostic(`${total(end)} transactions for ${COUNT} messages: ${duplicates.length} duplicate(s) after the SIGKILL (${duplicates.join(', ') || 'none'}); ${COUNT - atKill.pending.size} recorded as delivered at the kill, ${beforeKill.byTag.size} at the sink (${dumpsAtKill} dump file(s) at the kill)`);
+    t.diagnostic(
+      `${total(end)} transactions for ${COUNT} messages: ${duplicates.length} duplicate(s) after the SIGKILL (${duplicates.join(', ') || 'none'}); ${COUNT - atKill.pending.size} recorded as delivered at the kill, ${beforeKill.byTag.size} at the sink (${dumpsAtKill} dump file(s) at the kill)`,
+    );
     assert.equal(end.untagged, 0, `transactions arrived that were none of the ${COUNT} messages\n${report}`);
     for (const [tag, n] of end.byTag) {
       assert.ok(n <= 2, `${tag} arrived ${n} times: at most once before the kill and once after\n${report}`);

@@ -34,7 +34,9 @@ interface Dialog {
   script: DialogScript;
 }
 
-const files = readdirSync(DIALOGS).filter((f) => f.endsWith('.dialog')).sort();
+const files = readdirSync(DIALOGS)
+  .filter((f) => f.endsWith('.dialog'))
+  .sort();
 const dialogs: Dialog[] = files.map((file, i) => ({
   file,
   name: `Dialog ${file.replace(/\.dialog$/, '')}`,
@@ -44,10 +46,7 @@ const dialogs: Dialog[] = files.map((file, i) => ({
 
 /** The shell script that creates the accounts and one connector per dialog (passwords follow their Read-Host). */
 function configuration(): string {
-  const lines = [
-    'New-AcceptedDomain Contoso -DomainName contoso.com',
-    `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${DEFAULT_CONNECTOR}:25`,
-  ];
+  const lines = ['New-AcceptedDomain Contoso -DomainName contoso.com', `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${DEFAULT_CONNECTOR}:25`];
   const accounts = new Map<string, string>();
   for (const d of dialogs) {
     for (const a of d.script.accounts) {
@@ -84,7 +83,9 @@ async function play(d: Dialog, service: RunningService): Promise<void> {
       const ok = partial === '' && lines.length === step.replies.length && step.replies.every((p, i) => replyMatcher(p, vars).test(lines[i]!));
       const where = `${d.file}:${step.line}`;
       if (!ok) {
-        assert.fail(`${where}: the server's replies differ\n  expected:\n${show(step.replies)}${step.closed ? '\n    <closed>' : ''}\n  received:\n${show(lines)}${partial ? `\n    (unterminated) ${JSON.stringify(partial)}` : ''}${client.closed ? '\n    <closed>' : ''}${service.running() ? '' : `\n${service.describe()}`}`);
+        assert.fail(
+          `${where}: the server's replies differ\n  expected:\n${show(step.replies)}${step.closed ? '\n    <closed>' : ''}\n  received:\n${show(lines)}${partial ? `\n    (unterminated) ${JSON.stringify(partial)}` : ''}${client.closed ? '\n    <closed>' : ''}${service.running() ? '' : `\n${service.describe()}`}`,
+        );
       }
       if (step.closed) assert.ok(client.closed, `${where}: the server did not close the connection within ${STEP_TIMEOUT_MS} ms`);
       else assert.ok(!client.closed, `${where}: the server closed the connection after:\n${show(lines)}`);
@@ -107,7 +108,11 @@ describe('golden SMTP dialogs against the production session', () => {
     assert.equal(shell.code, 0, `${shell.stdout}\n${shell.stderr}`);
     service = await startService(dataDir);
     const ready = service.lines.find((l) => l.event === 'service.ready')!.listening as string[];
-    for (const d of dialogs) assert.ok(ready.some((l) => l.startsWith(`${d.address}:25 `)), `${d.name} is not listening on ${d.address}:25; ${service.describe()}`);
+    for (const d of dialogs)
+      assert.ok(
+        ready.some((l) => l.startsWith(`${d.address}:25 `)),
+        `${d.name} is not listening on ${d.address}:25; ${service.describe()}`,
+      );
   });
 
   after(async () => {

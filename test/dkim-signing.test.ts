@@ -68,19 +68,41 @@ describe('DKIM signing of outbound mail', needs('dkimpy'), () => {
   const publicKey = async (domain: string, selector: 1 | 2) => (await shell([`(Get-DkimSigningConfig ${domain}).Selector${selector}PublicKey`])).trim();
   const send = (o: { from: string; to: string; subject: string }) => {
     const file = join(dir.path, `${o.subject.replace(/\W+/g, '-')}.eml`);
-    writeFileSync(file, [
-      `From: "Sender" <${o.from}>`, `To: <${o.to}>`, `Subject: ${o.subject}`, 'Date: Mon, 07 Dec 2026 10:00:00 +0000',
-      `Message-ID: <${o.subject.replace(/\W+/g, '-')}@test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
-      'Hello,   with  spaces   ', '', '.leading dot', 'end', '',
-    ].join('\r\n'));
+    writeFileSync(
+      file,
+      [
+        `From: "Sender" <${o.from}>`,
+        `To: <${o.to}>`,
+        `Subject: ${o.subject}`,
+        'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+        `Message-ID: <${o.subject.replace(/\W+/g, '-')}@test>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Hello,   with  spaces   ',
+        '',
+        '.leading dot',
+        'end',
+        '',
+      ].join('\r\n'),
+    );
     const r = spawnSync('swaks', ['--server', `${EDGE_INTERNAL}:${PORT}`, '--local-interface', MAILBOX, '--from', o.from, '--to', o.to, '--data', file, '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
   };
   /** The message as the next hop got it (smtp-sink's own X- lines dropped, CRLF line ends). */
   const delivered = async (sink: Sink, subject: string) => {
-    const find = () => sink.messages().map((m) => m.text.replace(/\r?\n/g, '\r\n')).find((t) => t.includes(`\r\nSubject: ${subject}\r\n`));
+    const find = () =>
+      sink
+        .messages()
+        .map((m) => m.text.replace(/\r?\n/g, '\r\n'))
+        .find((t) => t.includes(`\r\nSubject: ${subject}\r\n`));
     await until(() => find() !== undefined, 30_000, `"${subject}" at the next hop`).catch((err: Error) => {
-      throw new Error(`${err.message}; the service's delivery log:\n${service.lines.filter((l) => /^(delivery|routing|queue|smtp)/.test(String(l.event))).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(
+        `${err.message}; the service's delivery log:\n${service.lines
+          .filter((l) => /^(delivery|routing|queue|smtp)/.test(String(l.event)))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
     });
     const text = find()!;
     const lines = text.split('\r\n');
@@ -175,14 +197,20 @@ describe('DKIM signing of outbound mail', needs('dkimpy'), () => {
     const rsa = await delivered(internet!, 'contoso rsa');
     const [r] = verify(rsa, 'contoso-rsa');
     assert.match(r, /^pass d=contoso\.com s=selector1 a=rsa-sha256 c=relaxed\/relaxed h=/);
-    const h = r.replace(/^.* h=/, '').toLowerCase().split(':');
+    const h = r
+      .replace(/^.* h=/, '')
+      .toLowerCase()
+      .split(':');
     assert.equal(h.filter((x) => x === 'from').length, 2, `From is oversigned: ${r}`);
     for (const name of ['to', 'subject', 'date', 'message-id', 'content-type', 'mime-version']) assert.ok(h.includes(name), `${name} is signed: ${r}`);
     assert.ok(!h.includes('received') && !h.includes('return-path'), `Received and Return-Path are not signed: ${r}`);
     // On top of what the Edge sent (smtp-sink adds its own Received above it), so above the Edge's Received.
     assert.ok(rsa.indexOf('\r\nDKIM-Signature: ') < rsa.indexOf('by edge01.contoso.net'), `the signature is the first field the Edge sent: ${rsa.slice(0, 600)}`);
     const ed = await delivered(internet!, 'fabrikam ed25519');
-    assert.deepEqual(verify(ed, 'fabrikam-ed25519').map((l) => l.replace(/ h=.*/, '')), ['pass d=fabrikam.com s=selector1 a=ed25519-sha256 c=relaxed/relaxed']);
+    assert.deepEqual(
+      verify(ed, 'fabrikam-ed25519').map((l) => l.replace(/ h=.*/, '')),
+      ['pass d=fabrikam.com s=selector1 a=ed25519-sha256 c=relaxed/relaxed'],
+    );
     // A second From added on the way breaks the signature (From is oversigned).
     const forged = rsa.replace('\r\nSubject: contoso rsa\r\n', '\r\nSubject: contoso rsa\r\nFrom: mallory@contoso.com\r\n');
     assert.match(verify(forged, 'contoso-forged')[0], /^fail d=contoso\.com/);
@@ -195,7 +223,7 @@ describe('DKIM signing of outbound mail', needs('dkimpy'), () => {
     assert.deepEqual(verify(await delivered(internet!, 'not configured'), 'not-configured'), ['none']);
     assert.deepEqual(verify(await delivered(internet!, 'disabled'), 'disabled'), ['none']);
     const p = await delivered(partner!, 'to the partner');
-    assert.doesNotMatch(p, /^DKIM-Signature:/mi);
+    assert.doesNotMatch(p, /^DKIM-Signature:/im);
   });
 
   it('Rotate-DkimSigningConfig signs with selector2 while mail signed with selector1 still verifies; Set -Enabled $false stops signing', async () => {
@@ -211,7 +239,10 @@ describe('DKIM signing of outbound mail', needs('dkimpy'), () => {
     txt.set('selector2._domainkey.contoso.com', await publicKey('contoso.com', 2));
     await serveDns();
     send({ from: 'alice@contoso.com', to: 'bob@example.net', subject: 'after rotation' });
-    assert.deepEqual(verify(await delivered(internet!, 'after rotation'), 'after-rotation').map((l) => l.replace(/ h=.*/, '')), ['pass d=contoso.com s=selector2 a=rsa-sha256 c=relaxed/relaxed']);
+    assert.deepEqual(
+      verify(await delivered(internet!, 'after rotation'), 'after-rotation').map((l) => l.replace(/ h=.*/, '')),
+      ['pass d=contoso.com s=selector2 a=rsa-sha256 c=relaxed/relaxed'],
+    );
     assert.match(verify(before, 'before-rotation')[0], /^pass d=contoso\.com s=selector1 /);
     // A second rotation would replace selector1's key, still needed for mail signed before the first.
     const again = await gatehouse(['shell', '--data', edge, '-c', 'Rotate-DkimSigningConfig contoso.com'], { timeoutMs: 60_000 });

@@ -26,25 +26,42 @@ function findDnsmasq(): string | null {
 }
 
 const ZONE_ARGS = [
-  '--local=/fabrikam.com/', '--local=/eq.example/', '--local=/nomx.example/', '--local=/nullmx.example/',
-  '--local=/test/', '--local=/contoso.com/',
+  '--local=/fabrikam.com/',
+  '--local=/eq.example/',
+  '--local=/nomx.example/',
+  '--local=/nullmx.example/',
+  '--local=/test/',
+  '--local=/contoso.com/',
   // preference order, IPv6 on mx1
-  '--mx-host=fabrikam.com,mx2.fabrikam.com,20', '--mx-host=fabrikam.com,mx1.fabrikam.com,10', '--mx-host=fabrikam.com,mx3.fabrikam.com,30',
-  '--host-record=mx1.fabrikam.com,127.0.0.2,::2', '--host-record=mx2.fabrikam.com,127.0.0.3', '--host-record=mx3.fabrikam.com,::3',
+  '--mx-host=fabrikam.com,mx2.fabrikam.com,20',
+  '--mx-host=fabrikam.com,mx1.fabrikam.com,10',
+  '--mx-host=fabrikam.com,mx3.fabrikam.com,30',
+  '--host-record=mx1.fabrikam.com,127.0.0.2,::2',
+  '--host-record=mx2.fabrikam.com,127.0.0.3',
+  '--host-record=mx3.fabrikam.com,::3',
   // three equal preferences and a backup
-  '--mx-host=eq.example,a.eq.example,10', '--mx-host=eq.example,b.eq.example,10', '--mx-host=eq.example,c.eq.example,10',
+  '--mx-host=eq.example,a.eq.example,10',
+  '--mx-host=eq.example,b.eq.example,10',
+  '--mx-host=eq.example,c.eq.example,10',
   '--mx-host=eq.example,backup.eq.example,20',
-  '--host-record=a.eq.example,127.0.1.1', '--host-record=b.eq.example,127.0.1.2', '--host-record=c.eq.example,127.0.1.3',
+  '--host-record=a.eq.example,127.0.1.1',
+  '--host-record=b.eq.example,127.0.1.2',
+  '--host-record=c.eq.example,127.0.1.3',
   '--host-record=backup.eq.example,127.0.1.4',
   // implicit MX
   '--host-record=nomx.example,127.0.0.4,::4',
   // null MX (with an A record that must not be used)
-  '--mx-host=nullmx.example,.,0', '--host-record=nullmx.example,127.0.0.9',
+  '--mx-host=nullmx.example,.,0',
+  '--host-record=nullmx.example,127.0.0.9',
   // MX hosts without addresses
-  '--mx-host=broken.test,mx.missing.test,10', '--mx-host=broken.test,mx.ok.test,20', '--host-record=mx.ok.test,127.0.0.6',
-  '--mx-host=allbroken.test,gone1.test,10', '--mx-host=allbroken.test,gone2.test,20',
+  '--mx-host=broken.test,mx.missing.test,10',
+  '--mx-host=broken.test,mx.ok.test,20',
+  '--host-record=mx.ok.test,127.0.0.6',
+  '--mx-host=allbroken.test,gone1.test,10',
+  '--mx-host=allbroken.test,gone2.test,20',
   // smart hosts
-  '--host-record=smart.contoso.com,127.0.0.7', '--host-record=smart6.contoso.com,::7',
+  '--host-record=smart.contoso.com,127.0.0.7',
+  '--host-record=smart6.contoso.com,::7',
   '--mx-host=mxsmart.contoso.com,mx1.fabrikam.com,5',
 ];
 
@@ -134,12 +151,13 @@ describe('outbound DNS against dnsmasq', needs('dnsmasq'), () => {
     for (let attempt = 0; attempt < 5 && !child; attempt++) {
       port = 20_000 + Math.floor(Math.random() * 40_000);
       const listen = v6 ? `--listen-address=${ADDRESS},::1` : `--listen-address=${ADDRESS}`;
-      const p = spawn(dnsmasqPath!, [
-        '--keep-in-foreground', '--no-resolv', '--no-hosts', '--no-poll', '--bind-interfaces', `--port=${port}`, listen,
-        `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--log-facility=-', ...ZONE_ARGS,
-      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(dnsmasqPath!, ['--keep-in-foreground', '--no-resolv', '--no-hosts', '--no-poll', '--bind-interfaces', `--port=${port}`, listen, `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--log-facility=-', ...ZONE_ARGS], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let exited = false;
-      p.on('exit', () => { exited = true; });
+      p.on('exit', () => {
+        exited = true;
+      });
       p.stderr!.resume();
       if (await answers(`${ADDRESS}:${port}`, 5_000)) child = p;
       else if (!exited) {
@@ -155,7 +173,9 @@ describe('outbound DNS against dnsmasq', needs('dnsmasq'), () => {
       const c = child;
       const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
       process.kill(c.pid!, 'SIGTERM');
-      const t = setTimeout(() => { if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL'); }, 5_000);
+      const t = setTimeout(() => {
+        if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL');
+      }, 5_000);
       await gone;
       clearTimeout(t);
     }
@@ -176,7 +196,13 @@ describe('outbound DNS against dnsmasq', needs('dnsmasq'), () => {
     const firsts = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
       const hosts = ok(await resolver.resolveMailDomain('eq.example'));
-      assert.deepEqual(hosts.map((h) => h.name).slice(0, 3).sort(), ['a.eq.example', 'b.eq.example', 'c.eq.example']);
+      assert.deepEqual(
+        hosts
+          .map((h) => h.name)
+          .slice(0, 3)
+          .sort(),
+        ['a.eq.example', 'b.eq.example', 'c.eq.example'],
+      );
       assert.equal(hosts[3].name, 'backup.eq.example');
       assert.equal(hosts.length, 4);
       firsts.set(hosts[0].name, (firsts.get(hosts[0].name) ?? 0) + 1);
@@ -186,12 +212,12 @@ describe('outbound DNS against dnsmasq', needs('dnsmasq'), () => {
     for (const n of firsts.values()) assert.ok(n >= 2 && n <= 30, JSON.stringify([...firsts]));
   });
 
-  it('no MX: implicit MX from the domain\'s A and AAAA', async () => {
+  it("no MX: implicit MX from the domain's A and AAAA", async () => {
     const hosts = ok(await new MailResolver(settings()).resolveMailDomain('nomx.example'));
     assert.deepEqual(hosts, [{ name: 'nomx.example', preference: 0, addresses: ['127.0.0.4', '::4'], implicit: true }]);
   });
 
-  it('null MX: permanent 5.1.10, the domain\'s A record unused', async () => {
+  it("null MX: permanent 5.1.10, the domain's A record unused", async () => {
     const r = await new MailResolver(settings()).resolveMailDomain('nullmx.example');
     assert.ok(!r.ok && r.kind === 'permanent' && r.enhanced === '5.1.10', JSON.stringify(r));
   });

@@ -52,11 +52,21 @@ describe('Domain Security between two servers', () => {
   const dnsSettings = (server: string) => `Set-TransportService ${server} -InternalDNSServers ${DNS} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:01`;
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, 53, ['contoso.com', 'fabrikam.com', 'tailspintoys.com'], [
-      '--mx-host=contoso.com,mx.contoso.com,10', `--host-record=mx.contoso.com,${CON}`,
-      '--mx-host=fabrikam.com,mail.fabrikam.com,10', `--host-record=mail.fabrikam.com,${FAB}`,
-      '--mx-host=tailspintoys.com,mx.tailspintoys.com,10', `--host-record=mx.tailspintoys.com,${PLAIN_MX}`,
-    ]));
+    peers.push(
+      await startDnsmasq(
+        DNS,
+        53,
+        ['contoso.com', 'fabrikam.com', 'tailspintoys.com'],
+        [
+          '--mx-host=contoso.com,mx.contoso.com,10',
+          `--host-record=mx.contoso.com,${CON}`,
+          '--mx-host=fabrikam.com,mail.fabrikam.com,10',
+          `--host-record=mail.fabrikam.com,${FAB}`,
+          '--mx-host=tailspintoys.com,mx.tailspintoys.com,10',
+          `--host-record=mx.tailspintoys.com,${PLAIN_MX}`,
+        ],
+      ),
+    );
     sink = await startSink(SINK, join(dir.path, 'sink'));
     plainMx = await startSink(PLAIN_MX, join(dir.path, 'plain-mx'));
     peers.push(sink, plainMx);
@@ -68,23 +78,29 @@ describe('Domain Security between two servers', () => {
     const importOnCon = exportSmtpCertificate(fab, join(dir.path, 'fabrikam.cer'), 'Fabrikam Edge');
     const importOnFab = exportSmtpCertificate(con, join(dir.path, 'contoso.cer'), 'Contoso Edge');
 
-    await sh(fab, [
-      'New-AcceptedDomain Fabrikam -DomainName fabrikam.com',
-      `Set-ReceiveConnector "Default internal Receive connector FAB01" -Bindings ${FAB}:25`,
-      `New-ReceiveConnector "From Fabrikam" -Usage Custom -Bindings ${FAB_ORG}:25 -RemoteIPRanges ${FAB_CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
-      'New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $true -DomainSecureEnabled $true -UseExternalDNSServersEnabled $true',
-      'Set-TransportConfig -TLSSendDomainSecureList contoso.com,tailspintoys.com',
-      importOnFab,
-      dnsSettings('FAB01'),
-    ].join('; '));
-    await sh(con, [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${CON}:25 -DomainSecureEnabled $true -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
-      'Set-TransportConfig -TLSReceiveDomainSecureList fabrikam.com',
-      importOnCon,
-      dnsSettings('EDGE01'),
-    ].join('; '));
+    await sh(
+      fab,
+      [
+        'New-AcceptedDomain Fabrikam -DomainName fabrikam.com',
+        `Set-ReceiveConnector "Default internal Receive connector FAB01" -Bindings ${FAB}:25`,
+        `New-ReceiveConnector "From Fabrikam" -Usage Custom -Bindings ${FAB_ORG}:25 -RemoteIPRanges ${FAB_CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+        'New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $true -DomainSecureEnabled $true -UseExternalDNSServersEnabled $true',
+        'Set-TransportConfig -TLSSendDomainSecureList contoso.com,tailspintoys.com',
+        importOnFab,
+        dnsSettings('FAB01'),
+      ].join('; '),
+    );
+    await sh(
+      con,
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${CON}:25 -DomainSecureEnabled $true -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
+        'Set-TransportConfig -TLSReceiveDomainSecureList fabrikam.com',
+        importOnCon,
+        dnsSettings('EDGE01'),
+      ].join('; '),
+    );
     fabService = await startService(fab);
     conService = await startService(con);
   });
@@ -99,20 +115,32 @@ describe('Domain Security between two servers', () => {
   it('refuses a connector setting Exchange does not allow', async () => {
     const r = await gatehouse(['shell', '--data', fab, '-c', 'New-SendConnector -Name "Partner hosts" -AddressSpaces tailspintoys.com -DNSRoutingEnabled $false -SmartHosts 127.34.26.1 -DomainSecureEnabled $true']);
     assert.match(r.stdout + r.stderr, /DomainSecureEnabled \$true works only with DNSRoutingEnabled \$true and IgnoreSTARTTLS \$false/);
-    const c = await gatehouse(['shell', '--data', con, '-c', `New-ReceiveConnector "Partners" -Usage Custom -Bindings ${CON}:2525 -RemoteIPRanges 127.34.26.1 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -DomainSecureEnabled $true`]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      con,
+      '-c',
+      `New-ReceiveConnector "Partners" -Usage Custom -Bindings ${CON}:2525 -RemoteIPRanges 127.34.26.1 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -DomainSecureEnabled $true`,
+    ]);
     assert.match(c.stdout + c.stderr, /DomainSecureEnabled \$true requires Tls in AuthMechanism and cannot be combined with ExternalAuthoritative/);
   });
 
-  it('carries fabrikam.com\'s mail to contoso.com over mutual TLS, marked domain-secured', async () => {
-    const r = spawnSync('swaks', ['--server', `${FAB_ORG}:25`, '--local-interface', FAB_CLIENT, '--ehlo', 'pc.fabrikam.com', '--from', 'kim@fabrikam.com', '--to', 'bob@contoso.com', '--header', 'Subject: domain secured', '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  it("carries fabrikam.com's mail to contoso.com over mutual TLS, marked domain-secured", async () => {
+    const r = spawnSync(
+      'swaks',
+      ['--server', `${FAB_ORG}:25`, '--local-interface', FAB_CLIENT, '--ehlo', 'pc.fabrikam.com', '--from', 'kim@fabrikam.com', '--to', 'bob@contoso.com', '--header', 'Subject: domain secured', '--timeout', '15'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const secured = await conService.waitFor((l) => l.event === 'smtp.in.mail.domain-secured', 30_000, 'contoso\'s Edge marking the mail domain-secured');
+    const secured = await conService.waitFor((l) => l.event === 'smtp.in.mail.domain-secured', 30_000, "contoso's Edge marking the mail domain-secured");
     assert.equal(secured.domain, 'fabrikam.com');
     assert.equal(secured.certificate, 'mail.fabrikam.com');
-    await until(() => sink.messages().some((m) => m.text.includes('Subject: domain secured')), 20_000, 'the message at contoso\'s next hop');
+    await until(() => sink.messages().some((m) => m.text.includes('Subject: domain secured')), 20_000, "the message at contoso's next hop");
     // The sending side validated contoso's certificate (the domain-secure connection), as its connectivity log says.
     const folder = join(fab, 'Logs', 'Connectivity');
-    const log = readdirSync(folder).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+    const log = readdirSync(folder)
+      .map((f) => readFileSync(join(folder, f), 'utf8'))
+      .join('');
     assert.match(log, /TLS TLSv1\.3 \S+ with mx\.contoso\.com, certificate validated/);
   });
 
@@ -134,13 +162,21 @@ describe('Domain Security between two servers', () => {
   });
 
   it('keeps mail for a domain-secured domain in the queue when its server offers no TLS', async () => {
-    const r = spawnSync('swaks', ['--server', `${FAB_ORG}:25`, '--local-interface', FAB_CLIENT, '--ehlo', 'pc.fabrikam.com', '--from', 'kim@fabrikam.com', '--to', 'lee@tailspintoys.com', '--header', 'Subject: must be secured', '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'swaks',
+      ['--server', `${FAB_ORG}:25`, '--local-interface', FAB_CLIENT, '--ehlo', 'pc.fabrikam.com', '--from', 'kim@fabrikam.com', '--to', 'lee@tailspintoys.com', '--header', 'Subject: must be secured', '--timeout', '15'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     let queue: Record<string, string> | undefined;
-    await until(async () => {
-      queue = formatListRecords(await sh(fab, 'Get-Queue -Filter "NextHopDomain -eq \'tailspintoys.com\'" | Format-List Status,MessageCount,LastError'), ' ')[0];
-      return queue?.Status === 'Retry';
-    }, 30_000, 'the tailspintoys.com queue in Retry');
+    await until(
+      async () => {
+        queue = formatListRecords(await sh(fab, 'Get-Queue -Filter "NextHopDomain -eq \'tailspintoys.com\'" | Format-List Status,MessageCount,LastError'), ' ')[0];
+        return queue?.Status === 'Retry';
+      },
+      30_000,
+      'the tailspintoys.com queue in Retry',
+    );
     assert.equal(queue!.MessageCount, '1');
     assert.match(queue!.LastError, /STARTTLS/);
     assert.equal(plainMx.messages().length, 0, 'nothing went to tailspintoys.com in clear');

@@ -33,7 +33,10 @@ function checkpassword(data: string, user: string, password: string, env: NodeJS
     (child.stdio[4] as NodeJS.ReadableStream).setEncoding('utf8').on('data', (d: string) => (reply += d));
     (child.stdio[3] as NodeJS.WritableStream).end(`${user}\0${password}\0`);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stderr, reply }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, reply });
+    });
   });
 }
 
@@ -42,7 +45,7 @@ function chownTree(path: string, uid: number): void {
   if (lstatSync(path).isDirectory()) for (const f of readdirSync(path)) chownTree(join(path, f), uid);
 }
 
-describe('gatehouse dovecot-auth (Dovecot\'s checkpassword)', needs('checkpassword-reply'), () => {
+describe("gatehouse dovecot-auth (Dovecot's checkpassword)", needs('checkpassword-reply'), () => {
   const dir = scratchDir('dovecot-auth');
   const data = join(dir.path, 'MBX01');
   let folder = '';
@@ -50,15 +53,21 @@ describe('gatehouse dovecot-auth (Dovecot\'s checkpassword)', needs('checkpasswo
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force)`,
-      'Set-Mailbox alice -EmailAddresses @{add="a.smith@contoso.com"}',
-      'New-ADUser -Name Nomail -SamAccountName nomail -AccountPassword (ConvertTo-SecureString "Other-Pass-2" -AsPlainText -Force) -Enabled $true',
-      '(Get-MailboxDatabase DB1).FolderPath',
-      '(Get-Mailbox alice).Guid',
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        'New-MailboxDatabase DB1 -Server MBX01',
+        `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force)`,
+        'Set-Mailbox alice -EmailAddresses @{add="a.smith@contoso.com"}',
+        'New-ADUser -Name Nomail -SamAccountName nomail -AccountPassword (ConvertTo-SecureString "Other-Pass-2" -AsPlainText -Force) -Enabled $true',
+        '(Get-MailboxDatabase DB1).FolderPath',
+        '(Get-Mailbox alice).Guid',
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const lines = r.stdout.trim().split('\n');
     folder = lines[lines.length - 2].trim();
@@ -90,10 +99,23 @@ describe('gatehouse dovecot-auth (Dovecot\'s checkpassword)', needs('checkpasswo
     for (const name of ['alice@contoso.com', 'A.Smith@contoso.com', 'CONTOSO\\alice']) {
       const r = await checkpassword(data, name, PASSWORD);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      const fields = Object.fromEntries(r.reply.split('\t').filter(Boolean).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
-      assert.deepEqual(fields, {
-        user: 'alice@contoso.com', userdb_home: maildir, userdb_uid: String(MAIL_UID), userdb_gid: String(MAIL_UID), userdb_mail: `maildir:${maildir}:LAYOUT=fs`,
-      }, name);
+      const fields = Object.fromEntries(
+        r.reply
+          .split('\t')
+          .filter(Boolean)
+          .map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]),
+      );
+      assert.deepEqual(
+        fields,
+        {
+          user: 'alice@contoso.com',
+          userdb_home: maildir,
+          userdb_uid: String(MAIL_UID),
+          userdb_gid: String(MAIL_UID),
+          userdb_mail: `maildir:${maildir}:LAYOUT=fs`,
+        },
+        name,
+      );
     }
     const userdb = await checkpassword(data, 'alice@contoso.com', '', { AUTHORIZED: '1' });
     assert.equal(userdb.code, 2, `a userdb lookup answers AUTHORIZED=2: ${userdb.stderr}`);

@@ -57,13 +57,15 @@ describe('durable acceptance', () => {
       const service = await startService(data);
       // Several sessions race; the first 250 triggers the kill while the others are mid-transaction.
       let killed = false;
-      const sends = Array.from({ length: SESSIONS }, (_, i) => sendOne(`c${cycle}-s${i}`).then(async (tag) => {
-        if (tag) acknowledged.add(tag);
-        if (tag && !killed) {
-          killed = true;
-          await service.kill();
-        }
-      }));
+      const sends = Array.from({ length: SESSIONS }, (_, i) =>
+        sendOne(`c${cycle}-s${i}`).then(async (tag) => {
+          if (tag) acknowledged.add(tag);
+          if (tag && !killed) {
+            killed = true;
+            await service.kill();
+          }
+        }),
+      );
       await Promise.all(sends);
       if (!killed) await service.kill();
       const queued = queuedTags(data);

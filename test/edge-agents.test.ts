@@ -33,7 +33,7 @@ const HARVESTER = '127.44.13.7';
 /** The next hop inside (smtp-sink), where the stamps are read. */
 const INSIDE = '127.44.30.1';
 
-describe('the Edge\'s anti-spam agents', () => {
+describe("the Edge's anti-spam agents", () => {
   const dir = scratchDir('edge-agents');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;
@@ -58,15 +58,20 @@ describe('the Edge\'s anti-spam agents', () => {
   const agentLog = () => readAgentLog(edge);
 
   before(async () => {
-    dns = await startDnsmasq(DNS, DNS_PORT, ['bl.test.example', 'allow.test.example'], [
-      `--host-record=7.10.44.127.bl.test.example,127.0.0.2`,
-      // A DNS list whose server is broken: dnsmasq forwards its zone to a port nothing answers on.
-      '--server=/broken.test.example/127.44.0.99#5399',
-      // SPF: a domain that sends from CLEAN only, one that sends from nowhere, one that only softfails.
-      `--txt-record=pass.test.example,v=spf1 ip4:${CLEAN} -all`,
-      '--txt-record=fail.test.example,v=spf1 -all',
-      '--txt-record=soft.test.example,v=spf1 ~all',
-    ]);
+    dns = await startDnsmasq(
+      DNS,
+      DNS_PORT,
+      ['bl.test.example', 'allow.test.example'],
+      [
+        `--host-record=7.10.44.127.bl.test.example,127.0.0.2`,
+        // A DNS list whose server is broken: dnsmasq forwards its zone to a port nothing answers on.
+        '--server=/broken.test.example/127.44.0.99#5399',
+        // SPF: a domain that sends from CLEAN only, one that sends from nowhere, one that only softfails.
+        `--txt-record=pass.test.example,v=spf1 ip4:${CLEAN} -all`,
+        '--txt-record=fail.test.example,v=spf1 -all',
+        '--txt-record=soft.test.example,v=spf1 ~all',
+      ],
+    );
     sink = await startSink(INSIDE, join(dir.path, 'sink'));
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
@@ -87,7 +92,7 @@ describe('the Edge\'s anti-spam agents', () => {
     dir.remove();
   });
 
-  it('lists the agents it runs with Exchange\'s names, each enabled, in Exchange\'s order', async () => {
+  it("lists the agents it runs with Exchange's names, each enabled, in Exchange's order", async () => {
     const agents = formatListRecords(await shell(['Get-TransportAgent | Format-List Identity,Enabled,Priority']));
     assert.deepEqual(agents, [
       { Identity: 'Connection Filtering Agent', Enabled: 'True', Priority: '1' },
@@ -102,10 +107,27 @@ describe('the Edge\'s anti-spam agents', () => {
       { Identity: 'DMARC Agent', Enabled: 'True', Priority: '10' },
     ]);
     const moved = formatListRecords(await shell(['Set-TransportAgent "Recipient Filter Agent" -Priority 2', 'Get-TransportAgent | Format-List Identity,Priority']));
-    assert.deepEqual(moved.map((a) => a.Identity), ['Connection Filtering Agent', 'Recipient Filter Agent', 'Address Rewriting Inbound Agent', 'Content Filter Agent', 'Sender Id Agent', 'Sender Filter Agent', 'Protocol Analysis Agent', 'Attachment Filtering Agent', 'Address Rewriting Outbound Agent', 'DMARC Agent']);
+    assert.deepEqual(
+      moved.map((a) => a.Identity),
+      [
+        'Connection Filtering Agent',
+        'Recipient Filter Agent',
+        'Address Rewriting Inbound Agent',
+        'Content Filter Agent',
+        'Sender Id Agent',
+        'Sender Filter Agent',
+        'Protocol Analysis Agent',
+        'Attachment Filtering Agent',
+        'Address Rewriting Outbound Agent',
+        'DMARC Agent',
+      ],
+    );
     const unknown = await gatehouse(['shell', '--data', edge, '-c', 'Enable-TransportAgent "Edge Rule Agent"']);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Address Rewriting Inbound Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent, Address Rewriting Outbound Agent, DMARC Agent/);
+    assert.match(
+      unknown.stderr,
+      /The transport agent "Edge Rule Agent" doesn't exist\. The agents are: Connection Filtering Agent, Address Rewriting Inbound Agent, Content Filter Agent, Sender Id Agent, Sender Filter Agent, Recipient Filter Agent, Protocol Analysis Agent, Attachment Filtering Agent, Address Rewriting Outbound Agent, DMARC Agent/,
+    );
   });
 
   it('Sender Filter: a blocked sender and the blank sender get 554 5.1.0 Sender Denied at MAIL FROM, logged; the filter follows Disable-TransportAgent live', async () => {
@@ -132,7 +154,10 @@ describe('the Edge\'s anti-spam agents', () => {
 
   it('Recipient Filter: a blocked recipient gets 550 5.1.1 User unknown, the others are accepted', async () => {
     await applied(['Set-RecipientFilterConfig -BlockListEnabled $true -BlockedRecipients ceo@contoso.com']);
-    const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', 'friend@fabrikam.com', '--to', 'ceo@contoso.com,alice@contoso.com', '--quit-after', 'RCPT', '--timeout', '20'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', 'friend@fabrikam.com', '--to', 'ceo@contoso.com,alice@contoso.com', '--quit-after', 'RCPT', '--timeout', '20'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.match(r.stdout, /RCPT TO:<ceo@contoso\.com>\n<\*\* +550 5\.1\.1 User unknown/);
     assert.match(r.stdout, /RCPT TO:<alice@contoso\.com>\n<- +250 2\.1\.5/);
     await until(() => /Recipient Filter Agent,OnRcptCommand,RejectCommand,550 5\.1\.1 User unknown,RecipientBlockList,ceo@contoso\.com/.test(agentLog()), 10_000, 'the recipient filter line');
@@ -152,7 +177,10 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.match(listed, /<\*\* +550 5\.7\.1 Your address is listed by TestBL/);
     assert.match(swaks(LISTED, 'friend@fabrikam.com', 'postmaster@contoso.com'), /<- +250 2\.1\.5/, 'a bypassed recipient still gets mail from a listed client');
     // The whole message to the bypassed recipient: the listing counts towards its SCL.
-    const whole = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', LISTED, '--from', 'friend@fabrikam.com', '--to', 'postmaster@contoso.com', '--header', 'Subject: listed but bypassed', '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+    const whole = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', LISTED, '--from', 'friend@fabrikam.com', '--to', 'postmaster@contoso.com', '--header', 'Subject: listed but bypassed', '--timeout', '30'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.match(whole.stdout, /<- +250 2\.6\.0/, whole.stdout + whole.stderr);
     await until(() => /Content Filter Agent,OnEndOfData,AcceptMessage,,SCL \d,[^\r\n]*client listed by TestBL \(\+5\)/.test(agentLog()), 20_000, 'the content filter counting the listing');
     await until(() => sink!.messages().some((m) => m.text.includes('Subject: listed but bypassed')), 30_000, 'the message at the next hop');
@@ -167,14 +195,37 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.match(log, /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 Your address is listed by TestBL,BlockListProvider,TestBL: 127\.0\.0\.2/);
     assert.match(log, /Connection Filtering Agent,OnConnectEvent,AcceptMessage,,LocalAllowList,IP Allow list entry 1/);
     const test = formatListRecords(await shell([`Test-IPBlockListProvider TestBL -IPAddress ${LISTED} | Format-List Matched,ProviderResult`, `Test-IPBlockListProvider TestBL -IPAddress ${CLEAN} | Format-List Matched,ProviderResult`]));
-    assert.deepEqual(test, [{ Matched: 'True', ProviderResult: '127.0.0.2' }, { Matched: 'False', ProviderResult: 'not listed' }]);
+    assert.deepEqual(test, [
+      { Matched: 'True', ProviderResult: '127.0.0.2' },
+      { Matched: 'False', ProviderResult: 'not listed' },
+    ]);
   });
 
-  it('Sender ID: SPF (mailauth, through the Edge\'s DNS) is stamped at the next hop, a forged stamp from outside is dropped, and Fail and TempError follow their actions', async () => {
+  it("Sender ID: SPF (mailauth, through the Edge's DNS) is stamped at the next hop, a forged stamp from outside is dropped, and Fail and TempError follow their actions", async () => {
     /** A whole message from CLEAN; the transcript. */
     const send = (sender: string, subject: string) => {
-      const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', sender, '--to', 'alice@contoso.com', '--header', `Subject: ${subject}`,
-        '--header', 'X-MS-Exchange-Organization-SenderIdResult: Pass', '--body', 'sender id', '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(
+        'swaks',
+        [
+          '--server',
+          `${EDGE}:2525`,
+          '--local-interface',
+          CLEAN,
+          '--from',
+          sender,
+          '--to',
+          'alice@contoso.com',
+          '--header',
+          `Subject: ${subject}`,
+          '--header',
+          'X-MS-Exchange-Organization-SenderIdResult: Pass',
+          '--body',
+          'sender id',
+          '--timeout',
+          '30',
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
       return r.stdout + r.stderr;
     };
     const delivered = async (subject: string) => {
@@ -185,7 +236,11 @@ describe('the Edge\'s anti-spam agents', () => {
     const pass = await delivered('spf pass');
     assert.match(pass, /^Received-SPF: pass \([^)]*\) client-ip=127\.44\.1\.5;/m);
     assert.match(pass, /^Authentication-Results: edge01\.contoso\.net; spf=pass \([^)]*\) smtp\.mailfrom=news@pass\.test\.example/m);
-    assert.deepEqual([...pass.matchAll(/^X-MS-Exchange-Organization-SenderIdResult: (.*)$/gm)].map((m) => m[1].trim()), ['Pass'], 'only the Edge\'s own stamp');
+    assert.deepEqual(
+      [...pass.matchAll(/^X-MS-Exchange-Organization-SenderIdResult: (.*)$/gm)].map((m) => m[1].trim()),
+      ['Pass'],
+      "only the Edge's own stamp",
+    );
 
     assert.match(send('news@soft.test.example', 'spf softfail'), /<- +250 2\.6\.0/);
     assert.match(await delivered('spf softfail'), /^X-MS-Exchange-Organization-SenderIdResult: SoftFail\r?$/m);
@@ -202,12 +257,16 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.doesNotMatch(await delivered('spf bypassed'), /^Received-SPF:/m);
   });
 
-  it('Content Filter: the custom words and the other agents\' evidence give the SCL, stamped at the next hop; reject and quarantine follow the thresholds', async () => {
+  it("Content Filter: the custom words and the other agents' evidence give the SCL, stamped at the next hop; reject and quarantine follow the thresholds", async () => {
     /** A whole message from CLEAN, its text in base64 (the filter reads the decoded text). */
     const send = (sender: string, subject: string, text: string) => {
       const file = join(dir.path, `${subject.replace(/\W+/g, '-')}.eml`);
-      writeFileSync(file, [`From: ${sender}`, 'To: alice@contoso.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8',
-        'Content-Transfer-Encoding: base64', '', Buffer.from(text, 'utf8').toString('base64'), ''].join('\r\n'));
+      writeFileSync(
+        file,
+        [`From: ${sender}`, 'To: alice@contoso.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from(text, 'utf8').toString('base64'), ''].join(
+          '\r\n',
+        ),
+      );
       const r = spawnSync('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLEAN, '--from', sender, '--to', 'alice@contoso.com', '--data', file, '--timeout', '30'], { encoding: 'utf8', timeout: 60_000 });
       return r.stdout + r.stderr;
     };
@@ -217,7 +276,10 @@ describe('the Edge\'s anti-spam agents', () => {
     };
     const scl = (text: string) => /^X-MS-Exchange-Organization-SCL: (-?\d+)\r?$/m.exec(text)?.[1];
     await applied(['Add-ContentFilterPhrase "cheap pills" -Influence BadWord | Out-Null', 'Add-ContentFilterPhrase -Phrase "Project Contoso" -Influence GoodWord | Out-Null']);
-    assert.deepEqual(formatListRecords(await shell(['Get-ContentFilterPhrase | Format-List Phrase,Influence'])), [{ Phrase: 'cheap pills', Influence: 'BadWord' }, { Phrase: 'Project Contoso', Influence: 'GoodWord' }]);
+    assert.deepEqual(formatListRecords(await shell(['Get-ContentFilterPhrase | Format-List Phrase,Influence'])), [
+      { Phrase: 'cheap pills', Influence: 'BadWord' },
+      { Phrase: 'Project Contoso', Influence: 'GoodWord' },
+    ]);
 
     assert.match(send('news@pass.test.example', 'cf badword', 'Buy CHEAP PILLS today'), /<- +250 2\.6\.0/);
     const bad = (await delivered('cf badword')).text;
@@ -247,11 +309,27 @@ describe('the Edge\'s anti-spam agents', () => {
   });
 
   it('Attachment Filtering: a listed file name or content type, also inside an attached message, is refused (or dropped); other attachments and the excepted connector pass', async () => {
-    const mime = (subject: string, parts: { name: string; type: string; body: string }[]) => [
-      'From: friend@pass.test.example', 'To: alice@contoso.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
-      '--b1', 'Content-Type: text/plain', '', 'see attached', ...parts.flatMap((p) => ['--b1', `Content-Type: ${p.type}; name="${p.name}"`, `Content-Disposition: attachment; filename="${p.name}"`,
-        ...(p.type === 'message/rfc822' ? ['', p.body] : ['Content-Transfer-Encoding: base64', '', Buffer.from(p.body).toString('base64')])]), '--b1--', '',
-    ].join('\r\n');
+    const mime = (subject: string, parts: { name: string; type: string; body: string }[]) =>
+      [
+        'From: friend@pass.test.example',
+        'To: alice@contoso.com',
+        `Subject: ${subject}`,
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain',
+        '',
+        'see attached',
+        ...parts.flatMap((p) => [
+          '--b1',
+          `Content-Type: ${p.type}; name="${p.name}"`,
+          `Content-Disposition: attachment; filename="${p.name}"`,
+          ...(p.type === 'message/rfc822' ? ['', p.body] : ['Content-Transfer-Encoding: base64', '', Buffer.from(p.body).toString('base64')]),
+        ]),
+        '--b1--',
+        '',
+      ].join('\r\n');
     const send = (subject: string, parts: { name: string; type: string; body: string }[], from = CLEAN, server = EDGE, to = 'alice@contoso.com') => {
       const file = join(dir.path, `${subject.replace(/\W+/g, '-')}.eml`);
       writeFileSync(file, mime(subject, parts));
@@ -259,18 +337,45 @@ describe('the Edge\'s anti-spam agents', () => {
       return r.stdout + r.stderr;
     };
     await applied(['Add-AttachmentFilterEntry -Name *.exe -Type FileName | Out-Null', 'Add-AttachmentFilterEntry -Name application/x-msdownload -Type ContentType | Out-Null']);
-    assert.deepEqual(formatListRecords(await shell(['Get-AttachmentFilterEntry | Format-List Identity'])).map((e) => e.Identity), ['ContentType:application/x-msdownload', 'FileName:*.exe']);
+    assert.deepEqual(
+      formatListRecords(await shell(['Get-AttachmentFilterEntry | Format-List Identity'])).map((e) => e.Identity),
+      ['ContentType:application/x-msdownload', 'FileName:*.exe'],
+    );
 
     assert.match(send('att exe', [{ name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
     assert.match(send('att type', [{ name: 'setup.bin', type: 'application/x-msdownload', body: 'MZ...' }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
-    const inner = ['From: x@pass.test.example', 'Subject: inner', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b2"', '', '--b2', 'Content-Type: text/plain', '', 'inner text',
-      '--b2', 'Content-Type: application/octet-stream; name="tool.exe"', 'Content-Disposition: attachment; filename="tool.exe"', 'Content-Transfer-Encoding: base64', '', Buffer.from('MZ').toString('base64'), '--b2--', ''].join('\r\n');
+    const inner = [
+      'From: x@pass.test.example',
+      'Subject: inner',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b2"',
+      '',
+      '--b2',
+      'Content-Type: text/plain',
+      '',
+      'inner text',
+      '--b2',
+      'Content-Type: application/octet-stream; name="tool.exe"',
+      'Content-Disposition: attachment; filename="tool.exe"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('MZ').toString('base64'),
+      '--b2--',
+      '',
+    ].join('\r\n');
     assert.match(send('att nested', [{ name: 'forwarded.eml', type: 'message/rfc822', body: inner }]), /<\*\* +550 5\.7\.1 Message rejected due to unacceptable attachments/);
-    await until(() => /Attachment Filtering Agent,OnEndOfData,RejectMessage,550 5\.7\.1 Message rejected due to unacceptable attachments,AttachmentFilterEntry,FileName:\*\.exe matched tool\.exe \(in the attached message forwarded\.eml\)/.test(agentLog()), 10_000, 'the nested attachment line');
+    await until(
+      () =>
+        /Attachment Filtering Agent,OnEndOfData,RejectMessage,550 5\.7\.1 Message rejected due to unacceptable attachments,AttachmentFilterEntry,FileName:\*\.exe matched tool\.exe \(in the attached message forwarded\.eml\)/.test(
+          agentLog(),
+        ),
+      10_000,
+      'the nested attachment line',
+    );
     assert.match(agentLog(), /Attachment Filtering Agent,OnEndOfData,RejectMessage,[^,]*,AttachmentFilterEntry,FileName:\*\.exe matched Invoice\.EXE/);
 
     assert.match(send('att pdf', [{ name: 'report.pdf', type: 'application/pdf', body: '%PDF-1.4' }]), /<- +250 2\.6\.0/);
-    assert.match(send('att internal', [{ name: 'patch.exe', type: 'application/octet-stream', body: 'MZ' }], MAILBOX, EDGE_INTERNAL), /<\*\* +550 5\.7\.1/, 'the Mailbox servers\' mail is filtered too, until its connector is excepted');
+    assert.match(send('att internal', [{ name: 'patch.exe', type: 'application/octet-stream', body: 'MZ' }], MAILBOX, EDGE_INTERNAL), /<\*\* +550 5\.7\.1/, "the Mailbox servers' mail is filtered too, until its connector is excepted");
     await applied(['Set-AttachmentFilterListConfig -Action SilentDelete -ExceptionConnectors "From Internal Org"']);
     assert.match(send('att internal again', [{ name: 'patch.exe', type: 'application/octet-stream', body: 'MZ' }], MAILBOX, EDGE_INTERNAL), /<- +250 2\.6\.0/);
     assert.match(send('att dropped', [{ name: 'run.exe', type: 'application/octet-stream', body: 'MZ' }]), /<- +250 2\.6\.0/, 'SilentDelete: the client is told 250');
@@ -282,11 +387,14 @@ describe('the Edge\'s anti-spam agents', () => {
 
     // Strip: the executables, also the one inside the attached message, become text files; the rest arrives as sent.
     await applied(['Set-AttachmentFilterListConfig -Action Strip -AdminMessage "Removed by the Edge: executables are not accepted."']);
-    assert.match(send('att stripped', [
-      { name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ-strip-me' },
-      { name: 'report.pdf', type: 'application/pdf', body: '%PDF-1.4 keep me' },
-      { name: 'forwarded.eml', type: 'message/rfc822', body: inner },
-    ]), /<- +250 2\.6\.0/);
+    assert.match(
+      send('att stripped', [
+        { name: 'Invoice.EXE', type: 'application/octet-stream', body: 'MZ-strip-me' },
+        { name: 'report.pdf', type: 'application/pdf', body: '%PDF-1.4 keep me' },
+        { name: 'forwarded.eml', type: 'message/rfc822', body: inner },
+      ]),
+      /<- +250 2\.6\.0/,
+    );
     await until(() => sink!.messages().some((m) => m.text.includes('Subject: att stripped')), 30_000, 'the stripped message at the next hop');
     const stripped = sink!.messages().find((m) => m.text.includes('Subject: att stripped'))!.text;
     assert.doesNotMatch(stripped, new RegExp(Buffer.from('MZ-strip-me').toString('base64')), 'the executable is gone');
@@ -295,7 +403,11 @@ describe('the Edge\'s anti-spam agents', () => {
     assert.equal((stripped.match(/Removed by the Edge: executables are not accepted\./g) ?? []).length, 2);
     assert.match(stripped, new RegExp(`filename="report\\.pdf"\\r?\\nContent-Transfer-Encoding: base64\\r?\\n\\r?\\n${Buffer.from('%PDF-1.4 keep me').toString('base64').replace(/[+/=]/g, '\\$&')}`), 'the PDF arrives as sent');
     assert.match(stripped, /^X-MS-Exchange-Organization-SCL: \d/m, 'the content filter scored the stripped message');
-    await until(() => /Attachment Filtering Agent,OnEndOfData,AcceptMessage,,AttachmentStripped,FileName:\*\.exe matched Invoice\.EXE; FileName:\*\.exe matched tool\.exe \(in an attached message\)/.test(agentLog()), 10_000, 'the Strip line');
+    await until(
+      () => /Attachment Filtering Agent,OnEndOfData,AcceptMessage,,AttachmentStripped,FileName:\*\.exe matched Invoice\.EXE; FileName:\*\.exe matched tool\.exe \(in an attached message\)/.test(agentLog()),
+      10_000,
+      'the Strip line',
+    );
   });
   it('Protocol Analysis: a client whose recipients are refused goes on the IP Block list once its SRL reaches the threshold (after 20 messages), and is refused with the machine entry response', async () => {
     const [c] = formatListRecords(await shell(['Get-SenderReputationConfig | Format-List SrlBlockThreshold,SenderBlockingEnabled,SenderBlockingPeriod,OpenProxyDetectionEnabled']));
@@ -323,7 +435,10 @@ describe('the Edge\'s anti-spam agents', () => {
     // A new connection is refused by Connection Filtering, with the machine entry's response; other clients are not.
     assert.match(swaks(HARVESTER, 'friend@fabrikam.com', 'alice@contoso.com'), /<\*\* +550 5\.7\.1 External client with IP address does not have permissions to submit to this server\. Sender reputation is too low\./);
     assert.match(swaks(CLEAN, 'friend@fabrikam.com', 'alice@contoso.com'), /<- +250 2\.1\.5/);
-    await until(() => /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 External client with IP address does not have permissions[^,]*,SenderReputationBlockList,/.test(agentLog()), 10_000, 'the connection filter\'s line');
-    assert.match(agentLog(), new RegExp(`Protocol Analysis Agent,OnMailCommand,RejectConnection,,SenderReputation,"SRL 9: 20 messages, 0 of 0 scored SCL 7 or more, 19 of 19 recipients refused, 0 with a forged HELO; IP Block list entry \\d+ until `));
+    await until(() => /Connection Filtering Agent,OnRcptCommand,RejectCommand,550 5\.7\.1 External client with IP address does not have permissions[^,]*,SenderReputationBlockList,/.test(agentLog()), 10_000, "the connection filter's line");
+    assert.match(
+      agentLog(),
+      new RegExp(`Protocol Analysis Agent,OnMailCommand,RejectConnection,,SenderReputation,"SRL 9: 20 messages, 0 of 0 scored SCL 7 or more, 19 of 19 recipients refused, 0 with a forged HELO; IP Block list entry \\d+ until `),
+    );
   });
 });

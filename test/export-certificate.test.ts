@@ -59,7 +59,9 @@ describe('Export-ExchangeCertificate', () => {
   });
 
   it('exports a pending request as the .req a CA signs', async () => {
-    const req = formatListRecords(await ok(edge, 'New-ExchangeCertificate -GenerateRequest -SubjectName "CN=mail.contoso.com" -DomainName mail.contoso.com | Out-Null; Get-ExchangeCertificate | Where-Object { $_.Status -eq "PendingRequest" } | Format-List Thumbprint'))[0].Thumbprint;
+    const req = formatListRecords(
+      await ok(edge, 'New-ExchangeCertificate -GenerateRequest -SubjectName "CN=mail.contoso.com" -DomainName mail.contoso.com | Out-Null; Get-ExchangeCertificate | Where-Object { $_.Status -eq "PendingRequest" } | Format-List Thumbprint'),
+    )[0].Thumbprint;
     const file = join(dir.path, 'mail.req');
     await ok(edge, `Export-ExchangeCertificate -Thumbprint ${req} -FileName "${file}" -BinaryEncoded`);
     const r = spawnSync('openssl', ['req', '-inform', 'DER', '-in', file, '-noout', '-subject'], { encoding: 'utf8' });

@@ -83,19 +83,37 @@ describe('outbound fault injection on a real Edge', () => {
   /** The first snapshot for which `ready` holds. */
   const waitSnapshot = async (ready: (s: Snapshot) => boolean, ms: number, what: string): Promise<Snapshot> => {
     let found: Snapshot | undefined;
-    await waitFor(async () => { const s = await snapshot(); if (ready(s)) found = s; return found !== undefined; }, ms, what);
+    await waitFor(
+      async () => {
+        const s = await snapshot();
+        if (ready(s)) found = s;
+        return found !== undefined;
+      },
+      ms,
+      what,
+    );
     return found!;
   };
   /** until() that, when it gives up, says what the queues, the messages and delivery's log showed. */
-  const waitFor = (check: () => Promise<boolean> | boolean, ms: number, what: string) => until(check, ms, what).catch(async (err) => {
-    const log = service?.lines.filter((l) => /^(delivery|dsn|routing|config)/.test(l.event)).slice(-25).map((l) => JSON.stringify(l)).join('\n');
-    throw new Error(`${(err as Error).message}\nqueues: ${JSON.stringify((await queues()).filter((q) => q.MessageCount !== '0'))}\nmessages: ${JSON.stringify(await messages())}\nlog:\n${log}`);
-  });
+  const waitFor = (check: () => Promise<boolean> | boolean, ms: number, what: string) =>
+    until(check, ms, what).catch(async (err) => {
+      const log = service?.lines
+        .filter((l) => /^(delivery|dsn|routing|config)/.test(l.event))
+        .slice(-25)
+        .map((l) => JSON.stringify(l))
+        .join('\n');
+      throw new Error(`${(err as Error).message}\nqueues: ${JSON.stringify((await queues()).filter((q) => q.MessageCount !== '0'))}\nmessages: ${JSON.stringify(await messages())}\nlog:\n${log}`);
+    });
   /** Waits until the shell shows no message with one of these subjects (NDRs about them included). */
-  const gone = (subjects: string[], what: string) => waitFor(async () => {
-    const left = (await messages()).filter((m) => subjects.some((s) => m.Subject === s || m.Subject.endsWith(`: ${s}`)));
-    return left.length === 0;
-  }, 30_000, what);
+  const gone = (subjects: string[], what: string) =>
+    waitFor(
+      async () => {
+        const left = (await messages()).filter((m) => subjects.some((s) => m.Subject === s || m.Subject.endsWith(`: ${s}`)));
+        return left.length === 0;
+      },
+      30_000,
+      what,
+    );
 
   /** Sends each message in one session from the client's address; every one must get 250. */
   const submit = async (list: { from: string; to: string; subject: string }[]) => {
@@ -146,14 +164,16 @@ describe('outbound fault injection on a real Edge', () => {
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
     const seconds = (ms: number) => `00:00:${String(ms / 1000).padStart(2, '0')}`;
-    await sh([
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -RemoteIPRanges 127.10.81.0/24 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Smart Host" -AddressSpaces smart.example -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
-      `New-SendConnector -Name "To Secure Partner" -AddressSpaces secure.example -DNSRoutingEnabled $false -SmartHosts ${SECURE_HOST} -RequireTLS $true -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
-      `New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
-      `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:53 -ExternalDNSAdapterEnabled $false -InternalDNSServers ${DNS}:53 -InternalDNSAdapterEnabled $false`
-        + ` -TransientFailureRetryInterval ${seconds(RETRY_MS)} -OutboundConnectionFailureRetryInterval ${seconds(RETRY_MS)} -MessageRetryInterval ${seconds(RETRY_MS)}`,
-    ].join('; '));
+    await sh(
+      [
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -RemoteIPRanges 127.10.81.0/24 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Smart Host" -AddressSpaces smart.example -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
+        `New-SendConnector -Name "To Secure Partner" -AddressSpaces secure.example -DNSRoutingEnabled $false -SmartHosts ${SECURE_HOST} -RequireTLS $true -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
+        `New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -ConnectionInactivityTimeOut ${seconds(INACTIVITY_MS)}`,
+        `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:53 -ExternalDNSAdapterEnabled $false -InternalDNSServers ${DNS}:53 -InternalDNSAdapterEnabled $false` +
+          ` -TransientFailureRetryInterval ${seconds(RETRY_MS)} -OutboundConnectionFailureRetryInterval ${seconds(RETRY_MS)} -MessageRetryInterval ${seconds(RETRY_MS)}`,
+      ].join('; '),
+    );
     service = await startService(edge);
   });
 
@@ -189,7 +209,11 @@ describe('outbound fault injection on a real Edge', () => {
   it('a smart host that accepts and never greets: Retry with a LastError naming the greeting timeout, then delivery', async () => {
     const peer = await faultySmartHost({ at: { greeting: 'silent' } });
     await submit([{ from: 'silent@bounce.example', to: 'ben@smart.example', subject: 'never greets' }]);
-    const snap = await waitSnapshot((x) => x.queue(`[${SMART_HOST}]`)?.Status === 'Retry' && x.message('never greets')?.Status === 'Retry' && /no SMTP greeting/.test(x.message('never greets')?.LastError ?? ''), 30_000, 'a greeting timeout in LastError');
+    const snap = await waitSnapshot(
+      (x) => x.queue(`[${SMART_HOST}]`)?.Status === 'Retry' && x.message('never greets')?.Status === 'Retry' && /no SMTP greeting/.test(x.message('never greets')?.LastError ?? ''),
+      30_000,
+      'a greeting timeout in LastError',
+    );
     const q = snap.queue(`[${SMART_HOST}]`)!;
     assert.match(q.LastError, new RegExp(`accepted the connection but sent no SMTP greeting within ${INACTIVITY_MS} ms`));
     assert.notEqual(q.NextRetryTime, '');
@@ -198,7 +222,11 @@ describe('outbound fault injection on a real Edge', () => {
     await waitFor(() => peer.connectionTimes.length >= 2, 20_000, 'a second connection');
     const spacing = peer.connectionTimes[1] - peer.connectionTimes[0];
     assert.ok(spacing >= INACTIVITY_MS + RETRY_MS * 0.9 - 300, `connections ${spacing} ms apart`);
-    assert.deepEqual(peer.commands.filter((c) => !/^QUIT$/i.test(c)), [], 'no command but QUIT to a server that never greeted');
+    assert.deepEqual(
+      peer.commands.filter((c) => !/^QUIT$/i.test(c)),
+      [],
+      'no command but QUIT to a server that never greeted',
+    );
 
     const sink = await healthySmartHost();
     await waitFor(() => sink.messages().some((x) => subjectOf(x) === 'never greets'), 20_000, 'delivery after the greeting fault');
@@ -210,7 +238,7 @@ describe('outbound fault injection on a real Edge', () => {
   it('a smart host silent after the data: the message waits in Retry with a timeout LastError, the next try is MessageRetryInterval later', async () => {
     const peer = await faultySmartHost({ at: { eod: 'silent' } });
     await submit([{ from: 'slow@bounce.example', to: 'cat@smart.example', subject: 'silent after data' }]);
-    const snap = await waitSnapshot((x) => x.message('silent after data')?.Status === 'Retry' && /did not answer within/.test(x.message('silent after data')?.LastError ?? ''), 30_000, 'a timeout in the message\'s LastError');
+    const snap = await waitSnapshot((x) => x.message('silent after data')?.Status === 'Retry' && /did not answer within/.test(x.message('silent after data')?.LastError ?? ''), 30_000, "a timeout in the message's LastError");
     const m = snap.message('silent after data')!;
     assert.match(m.LastError, new RegExp(`441 4\\.4\\.1 .*did not answer within ${INACTIVITY_MS} ms`));
     assert.ok(Number(m.RetryCount) >= 1, JSON.stringify(m));
@@ -236,13 +264,17 @@ describe('outbound fault injection on a real Edge', () => {
         const reply = `${code} ${code < 500 ? '4' : '5'}.3.2 ${stage} fault ${code}`;
         peer.script = { at: { [stage]: reply } };
         let snap: Snapshot | undefined;
-        await waitFor(async () => {
-          const x = await snapshot();
-          const q = x.queue(`[${SMART_HOST}]`);
-          if (q?.Status === 'Retry' && q.LastError.includes(`"${reply}.`) && x.message('session setup faults')?.Status === 'Retry') snap = x;
-          else if (q?.Status === 'Retry') await sh(`Retry-Queue "${q.Identity}"`);
-          return snap !== undefined;
-        }, 30_000, `LastError with ${reply}`);
+        await waitFor(
+          async () => {
+            const x = await snapshot();
+            const q = x.queue(`[${SMART_HOST}]`);
+            if (q?.Status === 'Retry' && q.LastError.includes(`"${reply}.`) && x.message('session setup faults')?.Status === 'Retry') snap = x;
+            else if (q?.Status === 'Retry') await sh(`Retry-Queue "${q.Identity}"`);
+            return snap !== undefined;
+          },
+          30_000,
+          `LastError with ${reply}`,
+        );
         assert.match(snap!.queue(`[${SMART_HOST}]`)!.LastError, /\{LED=451 4\.4\.0 Primary target IP address responded with: /);
         const m = snap!.message('session setup faults')!;
         assert.ok(m.LastError.includes(reply), `${reply}: ${m.LastError}`);
@@ -259,10 +291,12 @@ describe('outbound fault injection on a real Edge', () => {
   });
 
   it('421/451/452/550/554 at MAIL, RCPT, DATA and end of data: 4xx waits with the reply, 5xx bounces with its enhanced code', async () => {
-    const cases = (['mail', 'rcpt', 'data', 'eod'] as const).flatMap((stage) => [421, 451, 452, 550, 554].map((code) => {
-      const enhanced = code === 421 ? '4.3.2' : code === 451 ? '4.4.3' : code === 452 ? '4.3.1' : code === 550 ? '5.7.1' : '5.6.0';
-      return { stage, code, enhanced, reply: `${code} ${enhanced} ${stage} fault ${code}`, from: `${stage}.${code}@bounce.example`, to: `${stage}.${code}@smart.example`, subject: `tx ${stage} ${code}` };
-    }));
+    const cases = (['mail', 'rcpt', 'data', 'eod'] as const).flatMap((stage) =>
+      [421, 451, 452, 550, 554].map((code) => {
+        const enhanced = code === 421 ? '4.3.2' : code === 451 ? '4.4.3' : code === 452 ? '4.3.1' : code === 550 ? '5.7.1' : '5.6.0';
+        return { stage, code, enhanced, reply: `${code} ${enhanced} ${stage} fault ${code}`, from: `${stage}.${code}@bounce.example`, to: `${stage}.${code}@smart.example`, subject: `tx ${stage} ${code}` };
+      }),
+    );
     const peer = await faultySmartHost({
       byEnvelope: (from) => {
         const c = cases.find((x) => x.from === from);
@@ -276,14 +310,18 @@ describe('outbound fault injection on a real Edge', () => {
     // the first listing that shows it waiting in Retry with its reply.
     const waiting = new Map<string, Record<string, string>>();
     let list: Record<string, string>[] = [];
-    await waitFor(async () => {
-      list = await messages();
-      for (const c of transient) {
-        const m = list.find((x) => x.Subject === c.subject);
-        if (m?.Status === 'Retry' && m.LastError === c.reply && !waiting.has(c.subject)) waiting.set(c.subject, m);
-      }
-      return waiting.size === transient.length && permanent.every((c) => !list.some((m) => m.Subject === c.subject));
-    }, 30_000, 'every 4xx seen waiting in Retry with its reply and every 5xx gone');
+    await waitFor(
+      async () => {
+        list = await messages();
+        for (const c of transient) {
+          const m = list.find((x) => x.Subject === c.subject);
+          if (m?.Status === 'Retry' && m.LastError === c.reply && !waiting.has(c.subject)) waiting.set(c.subject, m);
+        }
+        return waiting.size === transient.length && permanent.every((c) => !list.some((m) => m.Subject === c.subject));
+      },
+      30_000,
+      'every 4xx seen waiting in Retry with its reply and every 5xx gone',
+    );
     for (const c of transient) {
       const m = waiting.get(c.subject)!;
       assert.ok(Number(m.RetryCount) >= 1, `${c.subject}: ${JSON.stringify(m)}`);
@@ -299,17 +337,30 @@ describe('outbound fault injection on a real Edge', () => {
     }
     // 4xx replies are retried, not before MessageRetryInterval (-10%).
     await waitFor(() => transient.every((c) => peer.mailTimes(c.from).length >= 2), 20_000, 'a second attempt of every 4xx');
-    const gaps = transient.map((c) => { const t = peer.mailTimes(c.from); return t[1] - t[0]; });
-    assert.ok(gaps.every((g) => g >= RETRY_MS * 0.9 - 300), `retry gaps ${gaps.join(', ')} ms`);
+    const gaps = transient.map((c) => {
+      const t = peer.mailTimes(c.from);
+      return t[1] - t[0];
+    });
+    assert.ok(
+      gaps.every((g) => g >= RETRY_MS * 0.9 - 300),
+      `retry gaps ${gaps.join(', ')} ms`,
+    );
     assert.equal(peer.accepted.length, 0);
 
     const sink = await healthySmartHost();
     await waitFor(() => transient.every((c) => sink.messages().some((x) => subjectOf(x) === c.subject)), 30_000, 'delivery of every 4xx message after the fault');
-    await gone(cases.map((c) => c.subject), 'an empty queue');
+    await gone(
+      cases.map((c) => c.subject),
+      'an empty queue',
+    );
     for (const c of transient) assert.equal(sink.messages().filter((x) => subjectOf(x) === c.subject).length, 1, c.subject);
     assert.ok(!sink.messages().some((x) => permanent.some((c) => subjectOf(x) === c.subject)), 'a bounced message is not delivered later');
     for (const c of cases) {
-      recordFigure('faults', { subject: `${c.code} at ${c.stage === 'eod' ? 'end of data' : c.stage.toUpperCase()}`, finding: c.code < 500 ? `Retry, LastError "${c.reply}"; delivered once after` : `NDR to the sender, Status ${c.enhanced}`, ok: true });
+      recordFigure('faults', {
+        subject: `${c.code} at ${c.stage === 'eod' ? 'end of data' : c.stage.toUpperCase()}`,
+        finding: c.code < 500 ? `Retry, LastError "${c.reply}"; delivered once after` : `NDR to the sender, Status ${c.enhanced}`,
+        ok: true,
+      });
     }
   });
 
@@ -340,7 +391,9 @@ describe('outbound fault injection on a real Edge', () => {
   it('a connection dropped in the middle of the data: Retry with a lost-connection LastError, then one delivery', async () => {
     const peer = await faultySmartHost({ dropAfterDataBytes: 1 });
     await submit([{ from: 'drop@bounce.example', to: 'eve@smart.example', subject: 'dropped mid data' }]);
-    const m = (await waitSnapshot((x) => x.message('dropped mid data')?.Status === 'Retry' && x.message('dropped mid data')?.LastError !== '', 30_000, 'the message in Retry with a LastError for the dropped session')).message('dropped mid data')!;
+    const m = (await waitSnapshot((x) => x.message('dropped mid data')?.Status === 'Retry' && x.message('dropped mid data')?.LastError !== '', 30_000, 'the message in Retry with a LastError for the dropped session')).message(
+      'dropped mid data',
+    )!;
     assert.match(m.LastError, /^441 4\.4\.1 Error encountered while communicating with primary target IP address: "(The remote server closed the connection|The connection .*)\./);
     assert.ok(peer.commands.includes('DATA'), 'the peer got as far as DATA');
     await waitFor(() => peer.mailTimes('drop@bounce.example').length >= 2, 20_000, 'a second attempt');
@@ -366,20 +419,27 @@ describe('outbound fault injection on a real Edge', () => {
       assert.ok(!broken.commands.some((c) => /^MAIL/i.test(c)), 'no mail in plaintext after a failed handshake');
       broken.script = { startTls: 'none' };
       // The queue and its message read in one snapshot: both wait in Retry after the refusal.
-      await waitFor(async () => {
-        const x = await snapshot();
-        const q = x.queue(`[${SECURE_HOST}]`);
-        if (q?.Status === 'Retry' && q.LastError.includes('451 5.7.3 STARTTLS is required to send mail') && x.message('tls required')?.Status === 'Retry') return true;
-        if (q?.Status === 'Retry' && !q.LastError.includes('451 5.7.3')) await sh(`Retry-Queue "${q.Identity}"`);
-        return false;
-      }, 30_000, 'LastError 451 5.7.3 with the message in Retry');
+      await waitFor(
+        async () => {
+          const x = await snapshot();
+          const q = x.queue(`[${SECURE_HOST}]`);
+          if (q?.Status === 'Retry' && q.LastError.includes('451 5.7.3 STARTTLS is required to send mail') && x.message('tls required')?.Status === 'Retry') return true;
+          if (q?.Status === 'Retry' && !q.LastError.includes('451 5.7.3')) await sh(`Retry-Queue "${q.Identity}"`);
+          return false;
+        },
+        30_000,
+        'LastError 451 5.7.3 with the message in Retry',
+      );
       assert.ok(!broken.commands.some((c) => /^MAIL/i.test(c)), 'no mail to a peer without STARTTLS');
       await broken.close();
       const cert = await generateSelfSignedCertificate({ subject: 'CN=mx.secure.example', domains: ['mx.secure.example'] });
       secure = await startAiosmtpd({ dir: join(dir.path, 'aiosmtpd'), host: SECURE_HOST, port: 25, certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, user: 'unused', password: 'unused-password' });
       await waitFor(() => secure!.output().includes('fay@secure.example'), 30_000, 'delivery to the TLS peer');
       await gone(['tls required'], 'an empty queue');
-      const lines = secure.output().split('\n').filter((l) => l.startsWith('MSG') && l.includes('fay@secure.example'));
+      const lines = secure
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('MSG') && l.includes('fay@secure.example'));
       assert.equal(lines.length, 1, secure.output());
       assert.match(lines[0], /tls=True/);
       recordFigure('faults', { subject: 'TLS handshake fails (RequireTLS)', finding: `Retry, LastError "${/LED=([^}]*)/.exec(afterBroken!.LastError)?.[1]?.slice(0, 100)}"`, ok: true });
@@ -406,14 +466,21 @@ describe('outbound fault injection on a real Edge', () => {
     // error, and the checks below read that row, never a later listing.
     const expected: Record<string, RegExp> = { 'servfail.example': /ServerFailure/, 'silent.example': /Timeout/ };
     const waitingRows = new Map<string, Record<string, string>>();
-    await waitFor(async () => {
-      for (const row of await queues()) {
-        const reason = expected[row.NextHopDomain];
-        if (reason && row.Status === 'Retry' && reason.test(row.LastError) && !waitingRows.has(row.NextHopDomain)) waitingRows.set(row.NextHopDomain, row);
-      }
-      return waitingRows.size === 2;
-    }, 40_000, 'the SERVFAIL and timeout queues each seen in Retry');
-    for (const [domain, reason] of [['servfail.example', 'ServerFailure'], ['silent.example', 'Timeout']]) {
+    await waitFor(
+      async () => {
+        for (const row of await queues()) {
+          const reason = expected[row.NextHopDomain];
+          if (reason && row.Status === 'Retry' && reason.test(row.LastError) && !waitingRows.has(row.NextHopDomain)) waitingRows.set(row.NextHopDomain, row);
+        }
+        return waitingRows.size === 2;
+      },
+      40_000,
+      'the SERVFAIL and timeout queues each seen in Retry',
+    );
+    for (const [domain, reason] of [
+      ['servfail.example', 'ServerFailure'],
+      ['silent.example', 'Timeout'],
+    ]) {
       const row = waitingRows.get(domain)!;
       assert.match(row.LastError, new RegExp(`\\{LED=451 4\\.4\\.0 DNS query failed\\. The error was: DNS query failed with error ${reason}\\}`), domain);
       // The next try is TransientFailureRetryInterval (±10%) after the failed one; a silent server also takes its timeouts.
@@ -445,7 +512,7 @@ describe('outbound fault injection on a real Edge', () => {
   });
 });
 
-describe('a full disk under the Edge\'s data folder', () => {
+describe("a full disk under the Edge's data folder", () => {
   const dir = scratchDir('faults-disk');
   const mountPoint = join(dir.path, 'disk');
   const edge = join(mountPoint, 'EDGE02');
@@ -481,11 +548,17 @@ describe('a full disk under the Edge\'s data folder', () => {
     mounted = true;
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE02', '--fqdn', 'edge02.contoso.net', '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
-    const config = await gatehouse(['shell', '--data', edge, '-c', [
-      `Set-ReceiveConnector "Default internal Receive connector EDGE02" -Bindings ${DISK_EDGE}:25 -RemoteIPRanges 127.10.81.0/24 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Smart Host" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DISK_SMART_HOST}`,
-      'Set-TransportService EDGE02 -TransientFailureRetryInterval 00:00:03 -OutboundConnectionFailureRetryInterval 00:00:03 -MessageRetryInterval 00:00:03',
-    ].join('; ')]);
+    const config = await gatehouse([
+      'shell',
+      '--data',
+      edge,
+      '-c',
+      [
+        `Set-ReceiveConnector "Default internal Receive connector EDGE02" -Bindings ${DISK_EDGE}:25 -RemoteIPRanges 127.10.81.0/24 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Smart Host" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DISK_SMART_HOST}`,
+        'Set-TransportService EDGE02 -TransientFailureRetryInterval 00:00:03 -OutboundConnectionFailureRetryInterval 00:00:03 -MessageRetryInterval 00:00:03',
+      ].join('; '),
+    ]);
     assert.equal(config.code, 0, config.stderr);
     service = await startService(edge);
   });
@@ -537,14 +610,22 @@ describe('a full disk under the Edge\'s data folder', () => {
     assert.equal((await sendLarge('after the disk was freed'))?.code, 250);
     const delivered = (s: string) => sink!.messages().filter((m) => subjectOf(m) === s).length;
     await until(() => delivered('before the disk filled') === 1 && delivered('after the disk was freed') === 1, 30_000, 'both acknowledged messages delivered');
-    await until(async () => {
-      const r = await gatehouse(['shell', '--data', edge, '-c', 'Get-Message | Format-List Subject']);
-      return r.code === 0 && formatListRecords(r.stdout).length === 0;
-    }, 30_000, 'an empty queue');
+    await until(
+      async () => {
+        const r = await gatehouse(['shell', '--data', edge, '-c', 'Get-Message | Format-List Subject']);
+        return r.code === 0 && formatListRecords(r.stdout).length === 0;
+      },
+      30_000,
+      'an empty queue',
+    );
     assert.equal(delivered('before the disk filled'), 1);
     assert.equal(delivered('after the disk was freed'), 1);
     assert.equal(sink.messages().filter((m) => /^while full/.test(subjectOf(m))).length, 0, 'a refused message is not delivered');
     assert.equal(service!.child.exitCode, null);
-    recordFigure('faults', { subject: 'disk full under the data folder (16 MB tmpfs)', finding: `${refused.length} messages refused "${refused[0]}", service up, nothing sent while full; after freeing space 250 and both acknowledged messages delivered once`, ok: true });
+    recordFigure('faults', {
+      subject: 'disk full under the data folder (16 MB tmpfs)',
+      finding: `${refused.length} messages refused "${refused[0]}", service up, nothing sent while full; after freeing space 250 and both acknowledged messages delivered once`,
+      ok: true,
+    });
   });
 });

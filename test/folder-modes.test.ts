@@ -26,13 +26,22 @@ const EDGE = '127.10.92.1';
 const DOWN = '127.10.92.9';
 const MBX = '127.168.92.10';
 
-interface Entry { path: string; folder: boolean; mode: number }
+interface Entry {
+  path: string;
+  folder: boolean;
+  mode: number;
+}
 
 function walk(root: string): Entry[] {
   const st = statSync(root);
   const here: Entry = { path: root, folder: st.isDirectory(), mode: st.mode & 0o7777 };
   if (!here.folder) return [here];
-  return [here, ...readdirSync(root).sort().flatMap((name) => walk(join(root, name)))];
+  return [
+    here,
+    ...readdirSync(root)
+      .sort()
+      .flatMap((name) => walk(join(root, name))),
+  ];
 }
 
 /** Paths whose mode is not 0700 (folders) or 0600 (files). */
@@ -43,7 +52,10 @@ function notPrivate(entries: Entry[]): string[] {
 /** `gatehouse start` that is expected to refuse: its exit code and its JSON lines. */
 async function refusedStart(data: string): Promise<{ code: number | null; lines: LogLine[]; stderr: string }> {
   const r = await gatehouse(['start', '--data', data], { timeoutMs: 20_000 });
-  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogLine);
   return { code: r.code, lines, stderr: r.stderr };
 }
 
@@ -97,8 +109,12 @@ describe('server folders are private to the service user', () => {
       assert.ok(entries.some((x) => x.path.endsWith('server.db')) && entries.some((x) => x.path.endsWith('master.key')), entries.map((x) => x.path).join(', '));
       const open = notPrivate(entries);
       recordFinding({
-        finding: 10, title: `setup into an existing 0755 folder (${data === edge ? 'Edge' : 'Mailbox'})`, attack: 'mkdir -m 0755 DIR; gatehouse setup --data DIR',
-        reply: `setup: exit ${data === edge ? e.code : m.code}`, outcome: `folder 0${(statSync(data).mode & 0o777).toString(8)}; ${entries.length} entries, ${open.length} readable by group or others`, ok: open.length === 0 && (statSync(data).mode & 0o777) === 0o700,
+        finding: 10,
+        title: `setup into an existing 0755 folder (${data === edge ? 'Edge' : 'Mailbox'})`,
+        attack: 'mkdir -m 0755 DIR; gatehouse setup --data DIR',
+        reply: `setup: exit ${data === edge ? e.code : m.code}`,
+        outcome: `folder 0${(statSync(data).mode & 0o777).toString(8)}; ${entries.length} entries, ${open.length} readable by group or others`,
+        ok: open.length === 0 && (statSync(data).mode & 0o777) === 0o700,
       });
       assert.deepEqual(open, []);
     }
@@ -130,16 +146,26 @@ describe('server folders are private to the service user', () => {
     const toMbx = swaks(`${MBX}:25`, 'alice@contoso.com', 'into the maildir');
     assert.equal(toMbx.status, 0, toMbx.stdout + toMbx.stderr);
 
-    const files = (root: string) => walk(root).filter((x) => !x.folder).map((x) => x.path.slice(root.length + 1));
+    const files = (root: string) =>
+      walk(root)
+        .filter((x) => !x.folder)
+        .map((x) => x.path.slice(root.length + 1));
     // The Edge tried its smart host (connectivity log) and tracked the message.
-    await until(() => files(edge).some((f) => f.startsWith('Logs/Connectivity/CONNECTLOG')), 30_000, 'the Edge\'s connectivity log');
-    await until(() => existsSync(join(aliceMaildir, 'new')) && readdirSync(join(aliceMaildir, 'new')).length === 1, 30_000, 'the message in alice\'s Maildir');
+    await until(() => files(edge).some((f) => f.startsWith('Logs/Connectivity/CONNECTLOG')), 30_000, "the Edge's connectivity log");
+    await until(() => existsSync(join(aliceMaildir, 'new')) && readdirSync(join(aliceMaildir, 'new')).length === 1, 30_000, "the message in alice's Maildir");
 
     const edgeFiles = files(edge);
     for (const expected of ['queue.db', 'queue.db-wal', 'queue.db-shm', 'server.db-wal', 'server.db-shm', 'service.json']) assert.ok(edgeFiles.includes(expected), `${expected} missing: ${edgeFiles.join(', ')}`);
-    for (const prefix of ['Logs/MessageTracking/MSGTRK', 'Logs/ProtocolLog/SmtpReceive/RECV']) assert.ok(edgeFiles.some((f) => f.startsWith(prefix)), `${prefix}* missing: ${edgeFiles.join(', ')}`);
+    for (const prefix of ['Logs/MessageTracking/MSGTRK', 'Logs/ProtocolLog/SmtpReceive/RECV'])
+      assert.ok(
+        edgeFiles.some((f) => f.startsWith(prefix)),
+        `${prefix}* missing: ${edgeFiles.join(', ')}`,
+      );
     const mbxFiles = files(mbx);
-    assert.ok(mbxFiles.some((f) => /^Mailbox\/DB1\/[^/]+\/new\//.test(f)), mbxFiles.join(', '));
+    assert.ok(
+      mbxFiles.some((f) => /^Mailbox\/DB1\/[^/]+\/new\//.test(f)),
+      mbxFiles.join(', '),
+    );
     for (const expected of ['queue.db-wal', 'queue.db-shm']) assert.ok(mbxFiles.includes(expected), `${expected} missing: ${mbxFiles.join(', ')}`);
     assert.deepEqual(notPrivate(walk(edge)), []);
     assert.deepEqual(notPrivate(walk(mbx)), []);
@@ -168,7 +194,14 @@ describe('server folders are private to the service user', () => {
     assert.ok(String(failed.error).includes(`Fix it with: ${String(failed.action)}`), String(failed.error));
     assert.ok(!r.lines.some((l) => l.event === 'service.ready'), 'nothing started');
     const what = exposed === data ? 'the server folder' : exposed.startsWith(`${data}/`) ? exposed.slice(data.length + 1) : basename(exposed);
-    recordFinding({ finding: 10, title: `start with ${what} at 0${mode.toString(8)}`, attack: `chmod 0${mode.toString(8)} ${exposed}; gatehouse start`, reply: `exit ${r.code}: ${String(failed.error).split('. ')[0]}`, outcome: `refused; the fix named: ${String(failed.action)}`, ok: r.code === 1 });
+    recordFinding({
+      finding: 10,
+      title: `start with ${what} at 0${mode.toString(8)}`,
+      attack: `chmod 0${mode.toString(8)} ${exposed}; gatehouse start`,
+      reply: `exit ${r.code}: ${String(failed.error).split('. ')[0]}`,
+      outcome: `refused; the fix named: ${String(failed.action)}`,
+      ok: r.code === 1,
+    });
     runFix(String(failed.action));
     const service = await startService(data);
     await service.stop();

@@ -278,7 +278,10 @@ const CATALOGUE: Row[] = [
   {
     name: 'a non-ASCII EHLO domain',
     stage: 'greeted',
-    steps: [{ send: 'EHLO bücher.example\r\n', expect: r('501 5.5.4') }, { send: 'EHLO ok.example\r\n', expect: r('250') }],
+    steps: [
+      { send: 'EHLO bücher.example\r\n', expect: r('501 5.5.4') },
+      { send: 'EHLO ok.example\r\n', expect: r('250') },
+    ],
   },
   {
     // Without AUTH on the connector every try is 504; with it, each failure waits AuthTarpitInterval and the third ends the session.
@@ -296,11 +299,7 @@ const CATALOGUE: Row[] = [
   {
     name: 'AUTH LOGIN with a response line over 12,288 octets',
     stage: 'tls',
-    steps: [
-      { send: 'AUTH LOGIN\r\n', expect: each(r('504 5.7.4'), r('334'), r('334')) },
-      { send: `${'QUFB'.repeat(5000)}\r\n`, expect: each(r('500 5.5.2'), r('501 5.5.4'), r('501 5.5.4')) },
-      NOOP_OK,
-    ],
+    steps: [{ send: 'AUTH LOGIN\r\n', expect: each(r('504 5.7.4'), r('334'), r('334')) }, { send: `${'QUFB'.repeat(5000)}\r\n`, expect: each(r('500 5.5.2'), r('501 5.5.4'), r('501 5.5.4')) }, NOOP_OK],
   },
   {
     name: 'a 1 MB AUTH command line',
@@ -366,10 +365,17 @@ function run(command: string, args: string[], timeoutMs: number): Promise<{ stat
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
 }
 
@@ -407,7 +413,7 @@ async function openAt(t: Target, stage: Stage): Promise<Client> {
 }
 
 function forKind<T>(value: PerKind<T>, kind: Kind): T {
-  return value !== null && typeof value === 'object' && 'internet' in (value as object) && 'submission' in (value as object) ? (value as Record<Kind, T>)[kind] : value as T;
+  return value !== null && typeof value === 'object' && 'internet' in (value as object) && 'submission' in (value as object) ? (value as Record<Kind, T>)[kind] : (value as T);
 }
 
 async function sendPaced(c: Client, bytes: Buffer, paceMs: number): Promise<void> {
@@ -470,7 +476,6 @@ async function runRow(row: Row, t: Target): Promise<void> {
   }
 }
 
-
 // ---- floods ----
 
 interface FloodResult {
@@ -488,7 +493,10 @@ function firstLine(host: string, port: number, source: string): Promise<{ line: 
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host, port, localAddress: source });
     let text = '';
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('no banner within 30 s')); }, 30_000);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no banner within 30 s'));
+    }, 30_000);
     socket.on('data', (d: Buffer) => {
       text += d.toString('latin1');
       const nl = text.indexOf('\r\n');
@@ -498,8 +506,14 @@ function firstLine(host: string, port: number, source: string): Promise<{ line: 
         resolve({ line: text.slice(0, nl), socket });
       }
     });
-    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
-    socket.once('close', () => { clearTimeout(timer); reject(new Error(`closed before a reply${text ? `: ${text}` : ''}`)); });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`closed before a reply${text ? `: ${text}` : ''}`));
+    });
   });
 }
 
@@ -590,20 +604,44 @@ describe('hostile input on every connector type', () => {
   const passed: Record<Kind, number> = { internet: 0, internal: 0, submission: 0 };
 
   const limits = `-MaxInboundConnection ${MAX_INBOUND} -MaxInboundConnectionPerSource ${PER_SOURCE} -MaxInboundConnectionPercentagePerSource 100`;
-  const hardening = `-ConnectionTimeout 00:00:${CONNECTION_TIMEOUT_S} -ConnectionInactivityTimeout 00:00:04 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:0${AUTH_TARPIT_MS / 1000} ` +
+  const hardening =
+    `-ConnectionTimeout 00:00:${CONNECTION_TIMEOUT_S} -ConnectionInactivityTimeout 00:00:04 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:0${AUTH_TARPIT_MS / 1000} ` +
     `-MaxLogonFailures ${MAX_LOGON_FAILURES} -MaxHeaderSize ${MAX_HEADER} -MaxMessageSize ${MAX_MESSAGE} -MaxProtocolErrors 5 -MessageRateLimit unlimited ${limits}`;
 
   const targets: Target[] = [
     { kind: 'internet', label: 'Edge "From Internet" (anonymous)', host: EDGE_INTERNET, port: 25, sender: 'sender@fabrikam.com', rcpt: 'bob@contoso.com', domain: 'contoso.com', service: () => edge },
-    { kind: 'internal', label: 'Edge "From Internal Org" (STARTTLS + AUTH, Exchange Servers)', host: EDGE_INTERNAL, port: 25, login: { user: 'mbxrelay', password: PASSWORD.relay }, sender: 'alice@contoso.com', rcpt: 'carol@fabrikam.com', domain: 'fabrikam.com', service: () => edge },
-    { kind: 'submission', label: 'Mailbox "Client MBX01" (STARTTLS + AUTH, mailbox user)', host: MAILBOX, port: 587, login: { user: 'alice@contoso.com', password: PASSWORD.alice }, sender: 'alice@contoso.com', rcpt: 'alice@contoso.com', domain: 'contoso.com', service: () => mailbox },
+    {
+      kind: 'internal',
+      label: 'Edge "From Internal Org" (STARTTLS + AUTH, Exchange Servers)',
+      host: EDGE_INTERNAL,
+      port: 25,
+      login: { user: 'mbxrelay', password: PASSWORD.relay },
+      sender: 'alice@contoso.com',
+      rcpt: 'carol@fabrikam.com',
+      domain: 'fabrikam.com',
+      service: () => edge,
+    },
+    {
+      kind: 'submission',
+      label: 'Mailbox "Client MBX01" (STARTTLS + AUTH, mailbox user)',
+      host: MAILBOX,
+      port: 587,
+      login: { user: 'alice@contoso.com', password: PASSWORD.alice },
+      sender: 'alice@contoso.com',
+      rcpt: 'alice@contoso.com',
+      domain: 'contoso.com',
+      service: () => mailbox,
+    },
   ];
 
   /** The Mailbox server's other connector (port 25), for a legitimate client while "Client MBX01" is flooded. */
   const mailboxDefault: Target = { ...targets[2], label: 'Mailbox "Default MBX01"', port: 25 };
 
   before(async () => {
-    for (const [role, name, fqdn, data] of [['EdgeTransport', 'EDGE01', 'edge01.contoso.net', edgeData], ['Mailbox', 'MBX01', 'mbx01.contoso.com', mailboxData]]) {
+    for (const [role, name, fqdn, data] of [
+      ['EdgeTransport', 'EDGE01', 'edge01.contoso.net', edgeData],
+      ['Mailbox', 'MBX01', 'mbx01.contoso.com', mailboxData],
+    ]) {
       const res = await gatehouse(['setup', '--role', role, '--name', name, '--fqdn', fqdn, '--data', data]);
       assert.equal(res.code, 0, res.stdout + res.stderr);
     }
@@ -653,7 +691,11 @@ describe('hostile input on every connector type', () => {
 
         it('a real client (Python smtplib) guessing passwords is slowed and cut off', { timeout: 60_000 }, async () => {
           // Run without blocking this process: the other catalogues' sessions go on meanwhile.
-          const py = await run('python3', ['-c', `
+          const py = await run(
+            'python3',
+            [
+              '-c',
+              `
 import smtplib, ssl, time, sys
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 s = smtplib.SMTP('${t.host}', ${t.port}, source_address=('${CLIENT_SOURCE}', 0), timeout=20)
@@ -673,7 +715,10 @@ for n in range(5):
         print('not offered', code, text.decode().split(' ')[0]); break
     except smtplib.SMTPServerDisconnected:
         print('disconnected'); break
-`], 45_000);
+`,
+            ],
+            45_000,
+          );
           assert.equal(py.status, 0, py.stdout + py.stderr);
           const lines = py.stdout.trim().split('\n');
           if (t.kind === 'internet') {
@@ -700,7 +745,10 @@ for n in range(5):
       assert.equal(done?.code, 250, `${t.label}\n${c.transcript}`);
       c.close();
     }
-    for (const [name, s] of [['edge', edge], ['mailbox', mailbox]] as const) {
+    for (const [name, s] of [
+      ['edge', edge],
+      ['mailbox', mailbox],
+    ] as const) {
       assert.equal(s.child.exitCode, null, `${name} is running`);
       assert.ok(!s.lines.some((l) => l.event === 'smtp.in.session.bug' || l.event === 'stderr'), `${name}: internal errors were logged`);
     }
@@ -722,7 +770,10 @@ for n in range(5):
       const patient = '-ConnectionInactivityTimeout 00:01:00 -ConnectionTimeout 00:05:00';
       // MaxConnectionRatePerMinute (server-wide, default 1200) would refuse most of a burst of 5000 first: raised, so the
       // connectors' own limits are what the floods meet.
-      for (const [data, server, names] of [[edgeData, 'EDGE01', ['From Internet', 'From Internal Org']], [mailboxData, 'MBX01', ['Client MBX01']]] as const) {
+      for (const [data, server, names] of [
+        [edgeData, 'EDGE01', ['From Internet', 'From Internal Org']],
+        [mailboxData, 'MBX01', ['Client MBX01']],
+      ] as const) {
         const script = [`Set-TransportService ${server} -MaxConnectionRatePerMinute 1000000`, ...names.map((n) => `Set-ReceiveConnector "${n}" ${patient}`)];
         const res = await gatehouse(['shell', '--data', data, '-c', script.join('; ')]);
         assert.equal(res.code, 0, res.stderr);
@@ -755,7 +806,11 @@ for n in range(5):
         }
         const after = rssMb(s.child.pid!);
         const ok = after - before < 150 && peak - before < 300;
-        recordFigure('hostile', { subject: `${size} connections from one address on ${t.label}`, finding: `${f.accepted} accepted, ${f.perSource} refused 421 4.3.2, legitimate client served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`, ok });
+        recordFigure('hostile', {
+          subject: `${size} connections from one address on ${t.label}`,
+          finding: `${f.accepted} accepted, ${f.perSource} refused 421 4.3.2, legitimate client served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`,
+          ok,
+        });
         assert.ok(ok, `resident memory ${before} -> peak ${peak} -> ${after} MB`);
       });
 
@@ -775,14 +830,18 @@ for n in range(5):
           assert.equal(f.perSource + f.perConnector, size - MAX_INBOUND, 'the rest refused with 421 4.3.2');
           assert.ok(f.perConnector > 0);
           assert.equal(sameConnector, '421 4.3.2', 'the full connector refuses everyone');
-          assert.equal(otherConnector, '250 2.6.0', 'the server\'s other connector still serves');
+          assert.equal(otherConnector, '250 2.6.0', "the server's other connector still serves");
         } finally {
           await release(f);
         }
         assert.equal(await legitimateMessage(t, LEGIT_SOURCE), '250 2.6.0', 'served again once the flood is gone');
         const after = rssMb(s.child.pid!);
         const ok = after - before < 150 && peak - before < 400;
-        recordFigure('hostile', { subject: `${size} connections from ${FLOOD_SOURCES} addresses on ${t.label}`, finding: `${f.accepted} accepted, ${f.perConnector} refused 421 4.3.2 (connector), ${f.perSource} (per source); other connector served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`, ok });
+        recordFigure('hostile', {
+          subject: `${size} connections from ${FLOOD_SOURCES} addresses on ${t.label}`,
+          finding: `${f.accepted} accepted, ${f.perConnector} refused 421 4.3.2 (connector), ${f.perSource} (per source); other connector served; RSS ${before.toFixed(0)} -> peak ${peak.toFixed(0)} -> ${after.toFixed(0)} MB`,
+          ok,
+        });
         assert.ok(ok, `resident memory ${before} -> peak ${peak} -> ${after} MB`);
       });
     }

@@ -49,11 +49,17 @@ describe('hostile input catalogue', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', dataDir])).code, 0);
-    const c = await gatehouse(['shell', '--data', dataDir, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${HOST}:25 -TarpitInterval 00:00:00 -MaxMessageSize ${MAX_SIZE} -MaxHeaderSize 64KB -MaxInboundConnectionPerSource 8 -MessageRateLimit unlimited -ConnectionInactivityTimeout 00:00:02 -BareLinefeedRejectionEnabled $true`,
-      `New-ReceiveConnector "Rate Limited" -Usage Internet -Bindings ${RATE_HOST}:25 -MessageRateLimit 3 -TarpitInterval 00:00:00`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      dataDir,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${HOST}:25 -TarpitInterval 00:00:00 -MaxMessageSize ${MAX_SIZE} -MaxHeaderSize 64KB -MaxInboundConnectionPerSource 8 -MessageRateLimit unlimited -ConnectionInactivityTimeout 00:00:02 -BareLinefeedRejectionEnabled $true`,
+        `New-ReceiveConnector "Rate Limited" -Usage Internet -Bindings ${RATE_HOST}:25 -MessageRateLimit 3 -TarpitInterval 00:00:00`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stderr);
     service = await startService(dataDir);
     rssBefore = rssKb(service.child.pid!);
@@ -257,8 +263,12 @@ describe('hostile input catalogue', () => {
     const r = await d.reply();
     const noop = await d.command('NOOP');
     recordFinding({
-      finding: 5, title: 'a BDAT chunk over MaxMessageSize', attack: `BDAT ${chunk.length} LAST whose octets hold RSET and MAIL lines`, reply: `${r?.code} ${r?.lines.join(' ')}, after the whole chunk`,
-      outcome: noop?.code === 250 && d.unread() === 0 ? 'the chunk was read and thrown away; none of its lines was answered' : `extra replies: ${d.transcript}`, ok: r?.code === 552 && noop?.code === 250 && d.unread() === 0,
+      finding: 5,
+      title: 'a BDAT chunk over MaxMessageSize',
+      attack: `BDAT ${chunk.length} LAST whose octets hold RSET and MAIL lines`,
+      reply: `${r?.code} ${r?.lines.join(' ')}, after the whole chunk`,
+      outcome: noop?.code === 250 && d.unread() === 0 ? 'the chunk was read and thrown away; none of its lines was answered' : `extra replies: ${d.transcript}`,
+      ok: r?.code === 552 && noop?.code === 250 && d.unread() === 0,
     });
     assert.equal(r?.code, 552, d.transcript);
     assert.match(r!.lines[0], /^5\.3\.4 /);
@@ -280,8 +290,12 @@ describe('hostile input catalogue', () => {
       const r = await d.reply();
       const noop = await d.command('NOOP');
       recordFinding({
-        finding: 5, title: `a refused BDAT ${when}`, attack: `BDAT ${hidden.length} LAST whose octets are RSET, MAIL, RCPT, NOOP`, reply: `${r?.code} ${r?.lines.join(' ')}`,
-        outcome: noop?.code === 250 && d.unread() === 0 ? 'none of the chunk\'s lines was answered' : `extra replies: ${d.transcript}`, ok: r?.code === 503 && noop?.code === 250 && d.unread() === 0,
+        finding: 5,
+        title: `a refused BDAT ${when}`,
+        attack: `BDAT ${hidden.length} LAST whose octets are RSET, MAIL, RCPT, NOOP`,
+        reply: `${r?.code} ${r?.lines.join(' ')}`,
+        outcome: noop?.code === 250 && d.unread() === 0 ? "none of the chunk's lines was answered" : `extra replies: ${d.transcript}`,
+        ok: r?.code === 503 && noop?.code === 250 && d.unread() === 0,
       });
       assert.equal(r?.code, 503, d.transcript);
       assert.match(r!.lines[0], setup.length ? /^5\.5\.2 Need rcpt command/ : /^5\.5\.2 Need mail command/);

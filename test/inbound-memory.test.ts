@@ -71,13 +71,19 @@ describe('memory under 40 sessions of 30 MB each', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -ConnectionInactivityTimeout 00:05:00 -ConnectionTimeout 00:10:00`,
-      // The organization's limit for mail from outside (10 MB by default) would cut each body short:
-      // the attack is 30 MB bodies that the Edge must stream to disk.
-      'Set-TransportConfig -MaxReceiveSize 35MB',
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -ConnectionInactivityTimeout 00:05:00 -ConnectionTimeout 00:10:00`,
+        // The organization's limit for mail from outside (10 MB by default) would cut each body short:
+        // the attack is 30 MB bodies that the Edge must stream to disk.
+        'Set-TransportConfig -MaxReceiveSize 35MB',
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     service = await startService(data);
     pid = service.child.pid!;
@@ -94,7 +100,7 @@ describe('memory under 40 sessions of 30 MB each', () => {
     await sendContent(warm, MB);
     warm.destroy();
     const spool = join(data, 'spool');
-    await until(() => existsSync(spool) && readdirSync(spool).length === 0, 30_000, 'the warm-up session\'s spool file removed');
+    await until(() => existsSync(spool) && readdirSync(spool).length === 0, 30_000, "the warm-up session's spool file removed");
     const baseline = status(pid, 'VmRSS');
     // Reset the peak (VmHWM) so it measures this phase only.
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -110,7 +116,9 @@ describe('memory under 40 sessions of 30 MB each', () => {
     await new Promise((r) => setTimeout(r, 30_000));
     const settled = status(pid, 'VmRSS');
     recordFinding({
-      finding: 3, title: '40 sessions of 30 MB without the final dot', attack: '40 Internet clients (40 addresses) each send 30 MB of DATA and never end it',
+      finding: 3,
+      title: '40 sessions of 30 MB without the final dot',
+      attack: '40 Internet clients (40 addresses) each send 30 MB of DATA and never end it',
       reply: 'none (the data is read and spooled as it arrives)',
       outcome: `RSS ${Math.round(baseline / MB)} MB -> peak ${Math.round(peak / MB)} MB (+${Math.round(growth / MB)}, at most +100) -> ${Math.round(settled / MB)} MB 30 s after they left (at most +50)`,
       ok: growth <= 100 * MB && settled <= baseline + 50 * MB,

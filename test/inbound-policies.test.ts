@@ -29,15 +29,21 @@ describe('a Mailbox server receiving from the Edge', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -ProtocolLoggingLevel Verbose -TarpitInterval 00:00:00`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
-      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
-      'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -ProtocolLoggingLevel Verbose -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+        `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
+        'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+        'New-MailboxDatabase DB1 -Server MBX01',
+        `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stderr);
     service = await startService(data);
   });
@@ -100,12 +106,18 @@ describe('connector options and service control', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name Strict -Bindings ${A}:25 -RequireTLS $true -RequireEHLODomain $true -TarpitInterval 00:00:00`,
-      `New-ReceiveConnector "Secured Link" -Usage Custom -Bindings ${B}:25 -RemoteIPRanges 127.0.0.0/8 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
-      `New-ReceiveConnector "Squatted" -Usage Internet -Bindings ${BUSY}:25`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name Strict -Bindings ${A}:25 -RequireTLS $true -RequireEHLODomain $true -TarpitInterval 00:00:00`,
+        `New-ReceiveConnector "Secured Link" -Usage Custom -Bindings ${B}:25 -RemoteIPRanges 127.0.0.0/8 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+        `New-ReceiveConnector "Squatted" -Usage Internet -Bindings ${BUSY}:25`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stderr);
     squatter = createServer();
     await new Promise<void>((r) => squatter.listen(25, BUSY, () => r()));
@@ -126,7 +138,7 @@ describe('connector options and service control', () => {
     assert.deepEqual(ready.listening, [`${A}:25 (EDGE01\\Strict)`, `${B}:25 (EDGE01\\Secured Link)`]);
   });
 
-  it('RequireEHLODomain and RequireTLS, with the connector\'s own banner', async () => {
+  it("RequireEHLODomain and RequireTLS, with the connector's own banner", async () => {
     assert.equal((await gatehouse(['shell', '--data', data, '-c', 'Set-ReceiveConnector Strict -Banner "220 Strict gateway of Contoso"'])).code, 0);
     await service.waitFor((l) => l.event === 'config.applied', 5000, 'config.applied');
     const d = await SmtpDialog.open(A, 25);
@@ -162,7 +174,13 @@ describe('connector options and service control', () => {
     const deadline = Date.now() + 4000;
     let refused = false;
     while (Date.now() < deadline && !refused) {
-      refused = await SmtpDialog.open(B, 25, undefined, 1000).then((d) => { d.close(); return false; }, () => true);
+      refused = await SmtpDialog.open(B, 25, undefined, 1000).then(
+        (d) => {
+          d.close();
+          return false;
+        },
+        () => true,
+      );
       if (!refused) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(refused, 'the listener of the disabled connector is closed');

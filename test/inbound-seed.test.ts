@@ -82,7 +82,9 @@ describe('Receive connectors of the seed, live', () => {
   });
 
   it('offers AUTH only after STARTTLS, then relays anywhere for a member of Exchange Servers (smtplib)', () => {
-    const r = python(SMTPLIB + `
+    const r = python(
+      SMTPLIB +
+        `
 s = smtplib.SMTP('${INTERNAL}', 25, local_hostname='mbxserver01.contoso.com', source_address=('127.168.5.10', 0), timeout=20)
 s.ehlo(); print('before-tls-auth', s.has_extn('auth'))
 try:
@@ -94,7 +96,8 @@ print('after-tls-auth', s.esmtp_features.get('auth'))
 s.login('mbxrelay', '${PASSWORD}')
 print('refused', s.sendmail('bob@contoso.com', ['carol@woodgrove.com'], 'Subject: outbound\\r\\n\\r\\nrelay me\\r\\n'))
 s.quit()
-`);
+`,
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /before-tls-auth False/);
     assert.match(r.stdout, /login-before-tls SMTPNotSupportedError/);
@@ -103,20 +106,25 @@ s.quit()
   });
 
   it('gives an authenticated account outside Exchange Servers no right to submit here', () => {
-    const r = python(SMTPLIB + `
+    const r = python(
+      SMTPLIB +
+        `
 s = smtplib.SMTP('${INTERNAL}', 25, source_address=('127.168.5.20', 0), timeout=20)
 s.starttls(context=ctx); s.login('outsider', '${PASSWORD}')
 try:
     s.sendmail('bob@contoso.com', ['carol@woodgrove.com'], 'Subject: x\\r\\n\\r\\nx\\r\\n')
 except smtplib.SMTPSenderRefused as e:
     print('sender-refused', e.smtp_code, e.smtp_error.decode())
-`);
+`,
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /sender-refused 550 5\.7\.1 Client does not have permissions to submit to this server/);
   });
 
   it('refuses bad passwords after the tarpit delay and disconnects after MaxLogonFailures', () => {
-    const r = python(SMTPLIB + `
+    const r = python(
+      SMTPLIB +
+        `
 s = smtplib.SMTP('${INTERNAL}', 25, source_address=('127.168.5.10', 0), timeout=20)
 s.starttls(context=ctx); s.ehlo()
 for i in range(3):
@@ -127,7 +135,8 @@ try:
     print('after', s.noop())
 except smtplib.SMTPServerDisconnected:
     print('disconnected')
-`);
+`,
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const attempts = [...r.stdout.matchAll(/attempt (\d) (\d+) (.*) ([\d.]+)\n/g)];
     assert.equal(attempts.length, 3, r.stdout);
@@ -142,7 +151,9 @@ except smtplib.SMTPServerDisconnected:
     // An open session on the unchanged internal binding.
     const open = connect({ host: INTERNAL, port: 25, localAddress: '127.168.5.20' });
     let openData = '';
-    open.setEncoding('utf8').on('data', (d: string) => { openData += d; });
+    open.setEncoding('utf8').on('data', (d: string) => {
+      openData += d;
+    });
     await new Promise((r) => open.once('data', r));
     const r = await gatehouse(['shell', '--data', data, '-c', `Set-ReceiveConnector "From Internet" -Bindings ${MOVED}:25`]);
     assert.equal(r.code, 0, r.stderr);
@@ -178,7 +189,9 @@ except smtplib.SMTPServerDisconnected:
       assert.equal(events.n, 2);
       // The same events in the daily tracking log files.
       const folder = join(data, 'Logs', 'MessageTracking');
-      const text = readdirSync(folder).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+      const text = readdirSync(folder)
+        .map((f) => readFileSync(join(folder, f), 'utf8'))
+        .join('');
       assert.match(text, /#Log-type: Message Tracking Log/);
       assert.equal((text.match(/,SMTP,RECEIVE,/g) ?? []).length, 2);
     } finally {

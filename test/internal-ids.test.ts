@@ -68,7 +68,10 @@ describe('InternalId', () => {
     const ids = new Map<string, number>();
     for (const f of readdirSync(folder).filter((n) => n.startsWith('MSGTRK'))) {
       const lines = readFileSync(join(folder, f), 'utf8').split('\r\n');
-      const fields = lines.find((l) => l.startsWith('#Fields: '))!.slice('#Fields: '.length).split(',');
+      const fields = lines
+        .find((l) => l.startsWith('#Fields: '))!
+        .slice('#Fields: '.length)
+        .split(',');
       for (const line of lines.filter((l) => l !== '' && !l.startsWith('#'))) {
         const cols = line.split(',');
         if (cols[fields.indexOf('event-id')] === 'RECEIVE') ids.set(cols[fields.indexOf('message-id')], Number(cols[fields.indexOf('internal-message-id')]));
@@ -79,14 +82,16 @@ describe('InternalId', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await ok([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      // The Mailbox servers' side: externally secured, it relays to any domain.
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
-      `New-SendConnector -Name "To Tailspin" -AddressSpaces tailspintoys.com -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
-      'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:05:00 -OutboundConnectionFailureRetryInterval 00:10:00',
-    ].join('; '));
+    await ok(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        // The Mailbox servers' side: externally secured, it relays to any domain.
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SINK}`,
+        `New-SendConnector -Name "To Tailspin" -AddressSpaces tailspintoys.com -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
+        'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:05:00 -OutboundConnectionFailureRetryInterval 00:10:00',
+      ].join('; '),
+    );
     sink = await startSink(SINK, join(dir.path, 'sink'));
     service = await startService(edge);
   });
@@ -118,8 +123,10 @@ describe('InternalId', () => {
     assert.equal(shown[0].InternetMessageId, third.messageId);
 
     const tracked = formatListRecords(await ok('Get-MessageTrackingLog -EventId RECEIVE | Format-List MessageId,InternalMessageId'), '');
-    assert.deepEqual(tracked.map((t) => [t.MessageId, Number(t.InternalMessageId)]),
-      [first, second, third].map((m) => [m.messageId, m.internalId]));
+    assert.deepEqual(
+      tracked.map((t) => [t.MessageId, Number(t.InternalMessageId)]),
+      [first, second, third].map((m) => [m.messageId, m.internalId]),
+    );
     await until(() => loggedIds().size === 3, 10_000, 'three RECEIVE lines in the tracking log files');
     const logged = loggedIds();
     for (const m of [first, second, third]) assert.equal(logged.get(m.messageId), m.internalId, m.messageId);

@@ -32,20 +32,30 @@ describe('gatehouse rotate-key', () => {
     dir.remove();
   });
 
-  it('seals an Edge\'s credentials and private keys again under a new master key', async () => {
+  it("seals an Edge's credentials and private keys again under a new master key", async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    const sh = await gatehouse(['shell', '--data', edge], { input: [
-      '$c = Get-Credential',
-      'CONTOSO\\edgeauth', 'Edge-Auth-Pw-1',
-      'New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces *.contoso.com -DNSRoutingEnabled $false -SmartHosts mbx.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $c | Out-Null',
-    ].join('\n') + '\n' });
+    const sh = await gatehouse(['shell', '--data', edge], {
+      input:
+        [
+          '$c = Get-Credential',
+          'CONTOSO\\edgeauth',
+          'Edge-Auth-Pw-1',
+          'New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces *.contoso.com -DNSRoutingEnabled $false -SmartHosts mbx.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $c | Out-Null',
+        ].join('\n') + '\n',
+    });
     assert.equal(sh.code, 0, sh.stderr);
     const oldKey = loadMasterKey(join(edge, 'master.key'));
     const sealedBefore = () => {
       const db = new Database(join(edge, 'server.db'), { readonly: true });
       try {
-        return (db.prepare('SELECT type, guid, data FROM config_objects').all() as Array<{ type: string; guid: string; data: string }>)
-          .flatMap((r) => Object.entries(JSON.parse(r.data) as Record<string, unknown>).flatMap(([prop, v]) => JSON.stringify(v).match(/v1:[A-Za-z0-9+/=]+/g)?.map((s) => ({ purpose: `${r.type}/${r.guid}/${prop}`, sealed: s })) ?? []));
+        return (db.prepare('SELECT type, guid, data FROM config_objects').all() as Array<{ type: string; guid: string; data: string }>).flatMap((r) =>
+          Object.entries(JSON.parse(r.data) as Record<string, unknown>).flatMap(
+            ([prop, v]) =>
+              JSON.stringify(v)
+                .match(/v1:[A-Za-z0-9+/=]+/g)
+                ?.map((s) => ({ purpose: `${r.type}/${r.guid}/${prop}`, sealed: s })) ?? [],
+          ),
+        );
       } finally {
         db.close();
       }

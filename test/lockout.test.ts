@@ -74,28 +74,47 @@ describe('account lockout and growing delays', () => {
   const mbx2 = join(dir.path, 'MBX02');
   const edge = join(dir.path, 'EDGE01');
   const running = new Set<RunningService>();
-  const start = async (data: string) => { const s = await startService(data); running.add(s); return s; };
-  const stop = async (s: RunningService) => { await s.stop(); running.delete(s); };
+  const start = async (data: string) => {
+    const s = await startService(data);
+    running.add(s);
+    return s;
+  };
+  const stop = async (s: RunningService) => {
+    await s.stop();
+    running.delete(s);
+  };
   let m1: RunningService;
   let m2: RunningService;
   let e1: RunningService;
 
   before(async () => {
-    for (const [role, name, fqdn, data] of [['Mailbox', 'MBX01', 'mbx01.contoso.com', mbx1], ['Mailbox', 'MBX02', 'mbx02.contoso.com', mbx2], ['EdgeTransport', 'EDGE01', 'edge01.contoso.net', edge]]) {
+    for (const [role, name, fqdn, data] of [
+      ['Mailbox', 'MBX01', 'mbx01.contoso.com', mbx1],
+      ['Mailbox', 'MBX02', 'mbx02.contoso.com', mbx2],
+      ['EdgeTransport', 'EDGE01', 'edge01.contoso.net', edge],
+    ]) {
       const r = await gatehouse(['setup', '--role', role, '--name', name, '--fqdn', fqdn, '--data', data]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
     }
     const quick = '-AuthTarpitInterval 00:00:00 -TarpitInterval 00:00:00';
-    await shell(mbx1, [
-      `New-ADUser -Name Carol -SamAccountName carol -UserPrincipalName carol@contoso.com -AccountPassword (ConvertTo-SecureString "${PW.carol}" -AsPlainText -Force) -Enabled $true`,
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587 -ProtocolLoggingLevel Verbose ${quick}`,
-      `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25`, `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587 ${quick}`,
-    ].join('\n'));
-    await shell(edge, [
-      `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
-      'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internal Org" -Bindings ${EDGE}:25 -AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS -PermissionGroups ExchangeServers ${quick}`,
-    ].join('\n'));
+    await shell(
+      mbx1,
+      [
+        `New-ADUser -Name Carol -SamAccountName carol -UserPrincipalName carol@contoso.com -AccountPassword (ConvertTo-SecureString "${PW.carol}" -AsPlainText -Force) -Enabled $true`,
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587 -ProtocolLoggingLevel Verbose ${quick}`,
+        `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25`,
+        `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587 ${quick}`,
+      ].join('\n'),
+    );
+    await shell(
+      edge,
+      [
+        `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
+        'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internal Org" -Bindings ${EDGE}:25 -AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS -PermissionGroups ExchangeServers ${quick}`,
+      ].join('\n'),
+    );
     m1 = await start(mbx1);
     m2 = await start(mbx2);
     e1 = await start(edge);
@@ -130,7 +149,9 @@ describe('account lockout and growing delays', () => {
     const elsewhere = await login(MBX2, 587, client(15), 'carol@contoso.com', PW.carol);
     const unknown = await login(MBX1, 587, client(16), 'nobody', 'whatever');
     recordFinding({
-      finding: 9, title: 'guessing carol\'s password from three addresses (LockoutThreshold 3)', attack: 'three smtplib sessions, one wrong password each, then the right one from a fourth address, on MBX01 and MBX02',
+      finding: 9,
+      title: "guessing carol's password from three addresses (LockoutThreshold 3)",
+      attack: 'three smtplib sessions, one wrong password each, then the right one from a fourth address, on MBX01 and MBX02',
       reply: `wrong: 535 ×3; right password after the lockout: ${right}; on MBX02: ${elsewhere}; unknown account: ${unknown}`,
       outcome: `Get-ADUser carol: LockedOut ${user.LockedOut}, BadLogonCount ${user.BadLogonCount}; the same reply for a locked and an unknown account`,
       ok: user.LockedOut === 'True' && [right, elsewhere, unknown].every((x) => x === REFUSED),
@@ -145,7 +166,12 @@ describe('account lockout and growing delays', () => {
 
     // The Receive protocol log keeps its line; no password anywhere in the logs.
     const protocolDir = join(mbx1, 'Logs', 'ProtocolLog', 'SmtpReceive');
-    const readProtocolLog = () => (existsSync(protocolDir) ? readdirSync(protocolDir).map((f) => readFileSync(join(protocolDir, f), 'utf8')).join('') : '');
+    const readProtocolLog = () =>
+      existsSync(protocolDir)
+        ? readdirSync(protocolDir)
+            .map((f) => readFileSync(join(protocolDir, f), 'utf8'))
+            .join('')
+        : '';
     await until(() => /Inbound AUTH failed: account CONTOSO\\carol is locked out/.test(readProtocolLog()), 10_000, 'the protocol log line');
     const protocolLog = readProtocolLog();
     const everything = protocolLog + JSON.stringify(m1.lines) + JSON.stringify(m2.lines);
@@ -179,7 +205,10 @@ describe('account lockout and growing delays', () => {
     for (const name of ['guess1', 'guess2', 'carol']) assert.equal(await login(MBX1, 587, source, name, 'not-it'), REFUSED);
     const delays = failures(m1, (l) => l.source === source).map((l) => l.delayMs);
     assert.deepEqual(delays, [0, 1000, 2000], 'no wait for the first failure, then 1 s doubling (AuthTarpitInterval is 0 here)');
-    assert.deepEqual(failures(m1, (l) => l.source === source).map((l) => l.sourceFailures), [1, 2, 3]);
+    assert.deepEqual(
+      failures(m1, (l) => l.source === source).map((l) => l.sourceFailures),
+      [1, 2, 3],
+    );
   });
 
   it('Edge: net accounts sets the local policy live; net user shows and clears a lockout that survives a restart', async () => {
@@ -210,7 +239,11 @@ describe('account lockout and growing delays', () => {
   });
 
   it('Edge: the directory commands say what to use instead; unimplemented switches are refused', async () => {
-    for (const [command, hint] of [['Unlock-ADAccount mbxrelay', /net user NAME \/active:yes/], ['Set-ADDefaultDomainPasswordPolicy edge01 -LockoutThreshold 3', /net accounts \/lockoutthreshold/], ['Get-ADUser mbxrelay -Properties LockedOut', /net user NAME/]] as const) {
+    for (const [command, hint] of [
+      ['Unlock-ADAccount mbxrelay', /net user NAME \/active:yes/],
+      ['Set-ADDefaultDomainPasswordPolicy edge01 -LockoutThreshold 3', /net accounts \/lockoutthreshold/],
+      ['Get-ADUser mbxrelay -Properties LockedOut', /net user NAME/],
+    ] as const) {
       const r = await gatehouse(['shell', '--data', edge, '-c', command]);
       assert.equal(r.code, 1, command);
       assert.match(r.stderr, hint);

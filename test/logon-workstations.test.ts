@@ -55,9 +55,12 @@ function login(source: string, user = 'CONTOSO\\edgeauth', password = PASSWORD):
 /** swaks from `source`: STARTTLS, AUTH LOGIN, then stops; resolves with its exit status and transcript. */
 function swaks(source: string): Promise<{ status: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('swaks', ['--server', `${MBX1}:25`, '--local-interface', source, '--ehlo', 'edge01.contoso.com', '--tls',
-      '--auth', 'LOGIN', '--auth-user', 'CONTOSO\\edgeauth', '--auth-password', PASSWORD, '--quit-after', 'AUTH', '--timeout', '30'],
-    { timeout: 90_000, encoding: 'utf8' }, (err, stdout, stderr) => resolve({ status: err ? Number((err as { code?: number }).code ?? -1) : 0, out: stdout + stderr }));
+    execFile(
+      'swaks',
+      ['--server', `${MBX1}:25`, '--local-interface', source, '--ehlo', 'edge01.contoso.com', '--tls', '--auth', 'LOGIN', '--auth-user', 'CONTOSO\\edgeauth', '--auth-password', PASSWORD, '--quit-after', 'AUTH', '--timeout', '30'],
+      { timeout: 90_000, encoding: 'utf8' },
+      (err, stdout, stderr) => resolve({ status: err ? Number((err as { code?: number }).code ?? -1) : 0, out: stdout + stderr }),
+    );
   });
 }
 
@@ -154,7 +157,10 @@ describe('LogonWorkstations: logons from listed computers only', () => {
     const seen = service!.lines.length;
     assert.equal(await login(EDGE01), REFUSED);
     const line = await failure(EDGE01, seen);
-    assert.match(String(line.reason), /^account restriction, workstation: CONTOSO\\edgeauth may log on only from EDGE09, and 127\.37\.0\.21 is none of them \(EDGE09 \(edge09\.contoso\.com\) -> did not resolve: the name does not exist \(NXDOMAIN\) \(asked 127\.37\.0\.53:5354/);
+    assert.match(
+      String(line.reason),
+      /^account restriction, workstation: CONTOSO\\edgeauth may log on only from EDGE09, and 127\.37\.0\.21 is none of them \(EDGE09 \(edge09\.contoso\.com\) -> did not resolve: the name does not exist \(NXDOMAIN\) \(asked 127\.37\.0\.53:5354/,
+    );
     assert.match(String(line.action), /did not resolve: fix its DNS record/);
   });
 

@@ -92,16 +92,28 @@ describe('mail authentication on the Edge: DKIM, DMARC and ARC of mail from the 
     for (const s of ['py', 'od']) {
       const g = spawnSync('opendkim-genkey', ['-b', '1024', '-D', dir.path, '-d', `${s}.example`, '-s', s], { encoding: 'utf8', timeout: 60_000 });
       assert.equal(g.status, 0, g.stderr);
-      keys[s] = [...readFileSync(join(dir.path, `${s}.txt`), 'utf8').matchAll(/"([^"]*)"/g)].map((m) => m[1]).join('').replace(/\s*h=sha256;/, '');
+      keys[s] = [...readFileSync(join(dir.path, `${s}.txt`), 'utf8').matchAll(/"([^"]*)"/g)]
+        .map((m) => m[1])
+        .join('')
+        .replace(/\s*h=sha256;/, '');
     }
-    dns = await startDnsmasq(DNS, DNS_PORT, ['example'], [
-      `--txt-record=py._domainkey.py.example,${keys.py}`,
-      `--txt-record=od._domainkey.od.example,${keys.od}`,
-      '--txt-record=py.example,v=spf1 ?all', '--txt-record=od.example,v=spf1 ?all',
-      '--txt-record=_dmarc.py.example,v=DMARC1; p=reject', '--txt-record=_dmarc.od.example,v=DMARC1; p=quarantine',
-      `--txt-record=spf.example,v=spf1 ip4:${CLIENT} -all`, '--txt-record=_dmarc.spf.example,v=DMARC1; p=reject',
-      '--txt-record=none.example,v=spf1 ?all', '--txt-record=_dmarc.none.example,v=DMARC1; p=none',
-    ]);
+    dns = await startDnsmasq(
+      DNS,
+      DNS_PORT,
+      ['example'],
+      [
+        `--txt-record=py._domainkey.py.example,${keys.py}`,
+        `--txt-record=od._domainkey.od.example,${keys.od}`,
+        '--txt-record=py.example,v=spf1 ?all',
+        '--txt-record=od.example,v=spf1 ?all',
+        '--txt-record=_dmarc.py.example,v=DMARC1; p=reject',
+        '--txt-record=_dmarc.od.example,v=DMARC1; p=quarantine',
+        `--txt-record=spf.example,v=spf1 ip4:${CLIENT} -all`,
+        '--txt-record=_dmarc.spf.example,v=DMARC1; p=reject',
+        '--txt-record=none.example,v=spf1 ?all',
+        '--txt-record=_dmarc.none.example,v=DMARC1; p=none',
+      ],
+    );
     sink = await startSink(INSIDE, join(dir.path, 'sink'));
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', FQDN, '--data', edge]);
     assert.equal(setup.code, 0, setup.stderr);
@@ -135,17 +147,20 @@ describe('mail authentication on the Edge: DKIM, DMARC and ARC of mail from the 
     assert.equal(od.length, 1, od.join('\n'));
     assert.match(od[0], /; dkim=pass [^;]*header\.i=@od\.example header\.s=od/);
     assert.match(od[0], /; dmarc=pass /);
-    await until(() => /DMARC Agent,OnEndOfData,AcceptMessage,,DMARC pass,header\.from=od\.example/.test(agentLog()), 10_000, 'the DMARC agent\'s line');
+    await until(() => /DMARC Agent,OnEndOfData,AcceptMessage,,DMARC pass,header\.from=od\.example/.test(agentLog()), 10_000, "the DMARC agent's line");
     // The content filter counts nothing for the passes, and lists them.
     assert.match(agentLog(), /Content Filter Agent,OnEndOfData,AcceptMessage,,SCL 0,[^\r\n]*DKIM pass for py\.example \(no change\)/);
   });
 
-  it('drops a forged Authentication-Results field that names the Edge and keeps another server\'s', async () => {
+  it("drops a forged Authentication-Results field that names the Edge and keeps another server's", async () => {
     const forged = message('news@spf.example', 'forged results', [`Authentication-Results: ${FQDN}; dkim=pass header.d=spf.example; dmarc=pass`, 'Authentication-Results: mx.other.example; spf=pass smtp.mailfrom=spf.example']);
     assert.match(await send('news@spf.example', forged), /^250/);
     const got = results((await delivered('forged results')).text);
     assert.equal(got.filter((r) => r.startsWith(`${FQDN};`)).length, 1, got.join('\n'));
-    assert.ok(got.some((r) => r.startsWith('mx.other.example; spf=pass')), got.join('\n'));
+    assert.ok(
+      got.some((r) => r.startsWith('mx.other.example; spf=pass')),
+      got.join('\n'),
+    );
     const own = got.find((r) => r.startsWith(`${FQDN};`))!;
     assert.match(own, /spf=pass/);
     assert.match(own, /dkim=none/);

@@ -21,8 +21,11 @@ const PW = { alice: 'Alice-Quota-71', bob: 'Bob-Quota-72' };
 
 function submit(user: string, password: string, from: string, to: string, subject: string, bodyBytes = 3000) {
   const body = Array.from({ length: Math.ceil(bodyBytes / 60) }, (_, i) => `line ${String(i).padStart(4, '0')} ${'x'.repeat(49)}`).join('\n');
-  return spawnSync('swaks', ['--server', `${MBX1}:587`, '--ehlo', 'laptop.contoso.com', '--tls', '--auth', 'LOGIN', '--auth-user', user, '--auth-password', password,
-    '--from', from, '--to', to, '--header', `Subject: ${subject}`, '--body', body, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(
+    'swaks',
+    ['--server', `${MBX1}:587`, '--ehlo', 'laptop.contoso.com', '--tls', '--auth', 'LOGIN', '--auth-user', user, '--auth-password', password, '--from', from, '--to', to, '--header', `Subject: ${subject}`, '--body', body, '--timeout', '15'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
 }
 
 function maildir(dir: string): { name: string; text: string }[] {
@@ -51,10 +54,16 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
       `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`,
       `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
       'Set-TransportService MBX01 -MessageRetryInterval 00:00:01',
-      '(Get-Mailbox alice).Guid', '(Get-Mailbox bob).Guid', '(Get-MailboxDatabase DB01).FolderPath',
+      '(Get-Mailbox alice).Guid',
+      '(Get-Mailbox bob).Guid',
+      '(Get-MailboxDatabase DB01).FolderPath',
     ]);
     assert.equal(s.code, 0, s.stdout + s.stderr);
-    const [aliceGuid, bobGuid, folder] = s.stdout.trim().split(/\r?\n/).slice(-3).map((l) => l.trim());
+    const [aliceGuid, bobGuid, folder] = s.stdout
+      .trim()
+      .split(/\r?\n/)
+      .slice(-3)
+      .map((l) => l.trim());
     aliceDir = join(folder, aliceGuid);
     bobDir = join(folder, bobGuid);
     service = await startService(mbx1);
@@ -74,11 +83,19 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     assert.match(big.stderr, /Valid values are between 0 and 2199023254528 bytes/);
     const defaults = await shell(['Set-Mailbox bob -IssueWarningQuota 1.5TB', 'Get-Mailbox bob | Format-List IssueWarningQuota,UseDatabaseQuotaDefaults']);
     assert.equal(defaults.code, 0, defaults.stderr);
-    assert.match(defaults.stdout, /WARNING: The mailbox "Bob Jones" uses its database's quotas \(UseDatabaseQuotaDefaults is \$true\), so IssueWarningQuota takes effect only after Set-Mailbox "Bob Jones" -UseDatabaseQuotaDefaults \$false\./);
-    assert.deepEqual(formatListRecords(defaults.stdout).find((x) => 'IssueWarningQuota' in x), { IssueWarningQuota: '1.5 TB (1,649,267,441,664 bytes)', UseDatabaseQuotaDefaults: 'True' });
+    assert.match(
+      defaults.stdout,
+      /WARNING: The mailbox "Bob Jones" uses its database's quotas \(UseDatabaseQuotaDefaults is \$true\), so IssueWarningQuota takes effect only after Set-Mailbox "Bob Jones" -UseDatabaseQuotaDefaults \$false\./,
+    );
+    assert.deepEqual(
+      formatListRecords(defaults.stdout).find((x) => 'IssueWarningQuota' in x),
+      { IssueWarningQuota: '1.5 TB (1,649,267,441,664 bytes)', UseDatabaseQuotaDefaults: 'True' },
+    );
     const db = await shell(['Get-MailboxDatabase DB01 | Format-List *Quota']);
     assert.deepEqual(formatListRecords(db.stdout)[0], {
-      IssueWarningQuota: '1.9 GB (2,040,109,465 bytes)', ProhibitSendQuota: '2 GB (2,147,483,648 bytes)', ProhibitSendReceiveQuota: '2.3 GB (2,469,396,480 bytes)',
+      IssueWarningQuota: '1.9 GB (2,040,109,465 bytes)',
+      ProhibitSendQuota: '2 GB (2,147,483,648 bytes)',
+      ProhibitSendReceiveQuota: '2.3 GB (2,469,396,480 bytes)',
     });
   });
 
@@ -89,13 +106,13 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     // First message: about 3.4 KB, under every quota.
     const first = submit('alice@contoso.com', PW.alice, 'alice@contoso.com', 'bob@contoso.com', 'quota one');
     assert.equal(first.status, 0, first.stdout + first.stderr);
-    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: quota one')), 30_000, 'the first message in bob\'s Maildir');
+    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: quota one')), 30_000, "the first message in bob's Maildir");
     assert.ok(!maildir(bobDir).some((m) => m.text.includes('almost full')), 'no warning under IssueWarningQuota');
 
     // Second: the mailbox is under ProhibitSendReceiveQuota before it, so it is delivered, and it crosses IssueWarningQuota.
     const second = submit('alice@contoso.com', PW.alice, 'alice@contoso.com', 'bob@contoso.com', 'quota two');
     assert.equal(second.status, 0, second.stdout + second.stderr);
-    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: Your mailbox is almost full.')), 30_000, 'the quota warning in bob\'s Maildir');
+    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: Your mailbox is almost full.')), 30_000, "the quota warning in bob's Maildir");
     const warning = maildir(bobDir).find((m) => m.text.includes('Subject: Your mailbox is almost full.'))!;
     assert.match(warning.text, /^Return-Path: <>/);
     assert.match(warning.text, /the warning limit is 4 KB \(4,096 bytes\)/);
@@ -108,8 +125,12 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     // Third: bob is now over ProhibitSendReceiveQuota; the delivery fails and alice gets the NDR.
     const third = submit('alice@contoso.com', PW.alice, 'alice@contoso.com', 'bob@contoso.com', 'quota three');
     assert.equal(third.status, 0, third.stdout + third.stderr);
-    await until(() => maildir(aliceDir).some((m) => m.text.includes('quota three') && /Status: 5\.2\.2/.test(m.text)), 30_000, 'the NDR in alice\'s Maildir');
-    const ndr = { text: maildir(aliceDir).find((m) => m.text.includes('quota three'))!.text.replace(/\r\n[ \t]+/g, ' ') };
+    await until(() => maildir(aliceDir).some((m) => m.text.includes('quota three') && /Status: 5\.2\.2/.test(m.text)), 30_000, "the NDR in alice's Maildir");
+    const ndr = {
+      text: maildir(aliceDir)
+        .find((m) => m.text.includes('quota three'))!
+        .text.replace(/\r\n[ \t]+/g, ' '),
+    };
     assert.match(ndr.text, /The recipient's mailbox is full and can't accept messages now\./);
     assert.match(ndr.text, /Final-Recipient: rfc822; ?bob@contoso\.com/);
     assert.match(ndr.text, /Action: failed/);
@@ -132,7 +153,10 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     // bob, over ProhibitSendQuota, cannot submit; alice, under her database's quotas, can.
     const bobSends = submit('bob@contoso.com', PW.bob, 'bob@contoso.com', 'alice@contoso.com', 'from a full mailbox', 100);
     assert.notEqual(bobSends.status, 0);
-    assert.match(bobSends.stdout, /<~\* 554 5\.2\.2 mailbox full; STOREDRV\.Submission\.Exception:QuotaExceededException\.MapiExceptionQuotaExceeded; .*The mailbox of bob@contoso\.com holds [\d.]+ KB \([\d,]+ bytes\), at or over its ProhibitSendQuota of 5 KB \(5,120 bytes\)/);
+    assert.match(
+      bobSends.stdout,
+      /<~\* 554 5\.2\.2 mailbox full; STOREDRV\.Submission\.Exception:QuotaExceededException\.MapiExceptionQuotaExceeded; .*The mailbox of bob@contoso\.com holds [\d.]+ KB \([\d,]+ bytes\), at or over its ProhibitSendQuota of 5 KB \(5,120 bytes\)/,
+    );
     assert.match(bobSends.stdout, /~> MAIL FROM:<bob@contoso\.com>\n<~\* 554 5\.2\.2/);
     const over = await service!.waitFor((l) => l.event === 'smtp.in.mail.over-send-quota', 10_000, 'smtp.in.mail.over-send-quota');
     assert.equal(over.prohibitSendQuota, 5120);
@@ -143,11 +167,15 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
     assert.equal((await shell(['Set-Mailbox bob -UseDatabaseQuotaDefaults $true'])).code, 0);
     const again = submit('bob@contoso.com', PW.bob, 'bob@contoso.com', 'alice@contoso.com', 'bob again', 100);
     assert.equal(again.status, 0, again.stdout);
-    await until(() => ['alice is fine', 'bob again'].every((s) => maildir(aliceDir).some((m) => m.text.includes(`Subject: ${s}`))), 30_000, 'both messages in alice\'s Maildir');
+    await until(() => ['alice is fine', 'bob again'].every((s) => maildir(aliceDir).some((m) => m.text.includes(`Subject: ${s}`))), 30_000, "both messages in alice's Maildir");
   });
 
   it('shows the sizes: Get-MailboxStatistics and Get-MailboxDatabase -Status', async () => {
-    const r = await shell(['Get-MailboxStatistics bob | Format-List ItemCount,TotalItemSize', 'Get-MailboxDatabase -Status | Format-List Name,Mounted,DatabaseSize,AvailableNewMailboxSpace', 'Get-MailboxDatabase | Format-List Mounted,DatabaseSize']);
+    const r = await shell([
+      'Get-MailboxStatistics bob | Format-List ItemCount,TotalItemSize',
+      'Get-MailboxDatabase -Status | Format-List Name,Mounted,DatabaseSize,AvailableNewMailboxSpace',
+      'Get-MailboxDatabase | Format-List Mounted,DatabaseSize',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const [stats, status, plain] = formatListRecords(r.stdout);
     const bytes = maildir(bobDir).reduce((n, m) => n + Buffer.byteLength(m.text, 'latin1'), 0);
@@ -166,12 +194,14 @@ describe('mailbox quotas and recipient filters on a running Mailbox server', () 
       'New-DistributionGroup -Name Sales -Alias sales',
       'Get-Mailbox -Filter "UseDatabaseQuotaDefaults -eq $true -and Alias -like \'b*\'" | Format-List Name',
       'Get-Mailbox -Filter {EmailAddresses -like "*@contoso.com" -and -not (Alias -eq "bob")} | Format-List Name',
-      'Get-Recipient -Filter "RecipientType -eq \'MailUniversalDistributionGroup\' -or Alias -eq \'alice\'" | Format-List Name,RecipientType',
+      "Get-Recipient -Filter \"RecipientType -eq 'MailUniversalDistributionGroup' -or Alias -eq 'alice'\" | Format-List Name,RecipientType",
       "Get-Recipient -Filter 'ForwardingSmtpAddress -eq $null' -ResultSize 2 | Format-List Name",
       'Get-Mailbox -ResultSize Unlimited | Format-List Name',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const names = formatListRecords(r.stdout).filter((x) => 'Name' in x).map((x) => x.Name);
+    const names = formatListRecords(r.stdout)
+      .filter((x) => 'Name' in x)
+      .map((x) => x.Name);
     assert.deepEqual(names, ['Bob Jones', 'Alice Smith', 'Alice Smith', 'Sales', 'Alice Smith', 'Bob Jones', 'Alice Smith', 'Bob Jones']);
     assert.match(r.stdout, /WARNING: There are more results available than are currently displayed\. To view them, increase the value for the ResultSize parameter\./);
     assert.equal((r.stdout.match(/WARNING:/g) ?? []).length, 1, 'only the cut result warns');

@@ -48,7 +48,9 @@ print(json.dumps(sorted(out, key=lambda x: x['uid'])))
 
 function readFolder(server: Dovecot, port: number, user: string, folder: string): Buffer[] {
   const r = spawnSync('python3', ['-c', IMAP_READER, ADDRESS, String(port), user, 'Secret1', folder], {
-    encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 256 * 1024 * 1024,
   });
   if (r.status !== 0) {
     const log = existsSync(server.logPath) ? readFileSync(server.logPath, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
@@ -76,8 +78,12 @@ function deliverFromChild(root: string, folder: string, tag: string, count: numb
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, folder, tag, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      err += c;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -96,24 +102,27 @@ describe('Maildir delivery read through Dovecot IMAP', () => {
   let bobFiles: string[] = [];
 
   const samples: { name: string; bytes: Buffer; folder: string; returnPath: string }[] = [
-    { name: 'plain', folder: 'alice', returnPath: 'sender@fabrikam.com',
-      bytes: Buffer.from(crlf('From: sender@fabrikam.com\nTo: alice@contoso.com\nSubject: plain\nMessage-ID: <plain@test>\n\nHello Alice.\n.leading dot line\n')) },
-    { name: '8bit', folder: 'alice', returnPath: 'müller@fabrikam.com',
+    { name: 'plain', folder: 'alice', returnPath: 'sender@fabrikam.com', bytes: Buffer.from(crlf('From: sender@fabrikam.com\nTo: alice@contoso.com\nSubject: plain\nMessage-ID: <plain@test>\n\nHello Alice.\n.leading dot line\n')) },
+    {
+      name: '8bit',
+      folder: 'alice',
+      returnPath: 'müller@fabrikam.com',
       bytes: Buffer.concat([
         Buffer.from(crlf('From: =?utf-8?q?M=C3=BCller?= <mueller@fabrikam.com>\nSubject: 8bit\nMessage-ID: <8bit@test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n'), 'latin1'),
         Buffer.from('Grüße aus Köln – 日本語 – ', 'utf8'),
         Buffer.from([0x80, 0xa0, 0xe9, 0xff, 0x0d, 0x0a]),
         Buffer.from('Ende.\r\n'),
-      ]) },
-    { name: 'large', folder: 'alice', returnPath: 'big@fabrikam.com',
-      bytes: Buffer.from(crlf('Subject: large\nMessage-ID: <large@test>\n\n') +
-        Array.from({ length: 80_000 }, (_, i) => `line ${String(i).padStart(6, '0')} ${'abcdefghij'.repeat(6)}\r\n`).join('')) },
-    { name: 'null sender', folder: 'alice', returnPath: '',
-      bytes: Buffer.from(crlf('From: MAILER-DAEMON@contoso.com\nSubject: bounce\nMessage-ID: <bounce@test>\n\nUndeliverable.\n')) },
-    { name: 'LF only', folder: 'alice', returnPath: 'unix@fabrikam.com',
-      bytes: Buffer.from('Subject: lf only\nMessage-ID: <lf@test>\n\nunix line endings\n') },
-    { name: 'archive', folder: join('alice', 'Archive'), returnPath: 'arch@fabrikam.com',
-      bytes: Buffer.from(crlf('Subject: archived\nMessage-ID: <archive@test>\n\nfiled away\n')) },
+      ]),
+    },
+    {
+      name: 'large',
+      folder: 'alice',
+      returnPath: 'big@fabrikam.com',
+      bytes: Buffer.from(crlf('Subject: large\nMessage-ID: <large@test>\n\n') + Array.from({ length: 80_000 }, (_, i) => `line ${String(i).padStart(6, '0')} ${'abcdefghij'.repeat(6)}\r\n`).join('')),
+    },
+    { name: 'null sender', folder: 'alice', returnPath: '', bytes: Buffer.from(crlf('From: MAILER-DAEMON@contoso.com\nSubject: bounce\nMessage-ID: <bounce@test>\n\nUndeliverable.\n')) },
+    { name: 'LF only', folder: 'alice', returnPath: 'unix@fabrikam.com', bytes: Buffer.from('Subject: lf only\nMessage-ID: <lf@test>\n\nunix line endings\n') },
+    { name: 'archive', folder: join('alice', 'Archive'), returnPath: 'arch@fabrikam.com', bytes: Buffer.from(crlf('Subject: archived\nMessage-ID: <archive@test>\n\nfiled away\n')) },
   ];
 
   before(async () => {
@@ -127,7 +136,10 @@ describe('Maildir delivery read through Dovecot IMAP', () => {
     bobFiles = [...a, ...b];
     port = await freePort();
     dovecot = await startDovecot({
-      address: ADDRESS, port, dir: join(dir, 'dovecot'), shareFrom: dir,
+      address: ADDRESS,
+      port,
+      dir: join(dir, 'dovecot'),
+      shareFrom: dir,
       users: [
         { name: 'alice', password: 'Secret1', maildir: join(mailRoot, 'alice') },
         { name: 'bob', password: 'Secret1', maildir: join(mailRoot, 'bob') },
@@ -144,14 +156,23 @@ describe('Maildir delivery read through Dovecot IMAP', () => {
     const inbox = alice.filter((m) => m.folder === 'alice');
     const s = maildirStatistics(mailRoot, 'alice');
     assert.equal(s.itemCount, inbox.length);
-    assert.equal(s.totalItemSize, inbox.reduce((n, m) => n + statSync(m.delivered.file).size, 0));
-    assert.equal(s.totalItemSize, inbox.reduce((n, m) => n + m.delivered.size, 0));
+    assert.equal(
+      s.totalItemSize,
+      inbox.reduce((n, m) => n + statSync(m.delivered.file).size, 0),
+    );
+    assert.equal(
+      s.totalItemSize,
+      inbox.reduce((n, m) => n + m.delivered.size, 0),
+    );
     assert.ok(s.lastDeliveryTime && Date.now() - s.lastDeliveryTime.getTime() < 120_000);
     assert.equal(maildirStatistics(mailRoot, join('alice', 'Archive')).itemCount, 1);
   });
 
   test('every message comes back over IMAP byte for byte, with Return-Path and Delivered-To added', () => {
-    for (const [folder, imapFolder] of [['alice', 'INBOX'], [join('alice', 'Archive'), 'Archive']] as const) {
+    for (const [folder, imapFolder] of [
+      ['alice', 'INBOX'],
+      [join('alice', 'Archive'), 'Archive'],
+    ] as const) {
       const sent = alice.filter((m) => m.folder === folder);
       const got = readFolder(dovecot!, port, 'alice', imapFolder);
       assert.equal(got.length, sent.length, `${imapFolder}: message count`);
@@ -176,7 +197,10 @@ describe('Maildir delivery read through Dovecot IMAP', () => {
     assert.equal(cur.length, inbox.length, 'Dovecot moved the seen messages to cur/');
     const s = maildirStatistics(mailRoot, 'alice');
     assert.equal(s.itemCount, inbox.length);
-    assert.equal(s.totalItemSize, inbox.reduce((n, m) => n + m.delivered.size, 0));
+    assert.equal(
+      s.totalItemSize,
+      inbox.reduce((n, m) => n + m.delivered.size, 0),
+    );
   });
 
   test('two processes delivering into one Maildir at once: unique names, nothing lost', () => {
@@ -189,7 +213,10 @@ describe('Maildir delivery read through Dovecot IMAP', () => {
     assert.equal(got.length, 120);
     for (const tag of ['p1', 'p2']) {
       for (let i = 0; i < 60; i++) {
-        assert.ok(got.some((g) => g.includes(`Message-ID: <${tag}-${i}@test>\r\n`) && g.endsWith(`body ${tag} ${i}\r\n`)), `${tag}-${i} missing`);
+        assert.ok(
+          got.some((g) => g.includes(`Message-ID: <${tag}-${i}@test>\r\n`) && g.endsWith(`body ${tag} ${i}\r\n`)),
+          `${tag}-${i} missing`,
+        );
       }
     }
     assert.equal(maildirStatistics(mailRoot, 'bob').itemCount, 120);
@@ -213,8 +240,7 @@ describe('Maildir delivery failures', () => {
     mkdirSync(join(root, 'bob', 'tmp'), { recursive: true });
     mkdirSync(join(root, 'bob', 'cur'));
     writeFileSync(join(root, 'bob', 'new'), 'in the way');
-    await assert.rejects(deliverToMaildir(root, 'bob', Buffer.from('Subject: x\r\n\r\nx\r\n'), envelope),
-      (e: unknown) => e instanceof MaildirDeliveryError && e.transient);
+    await assert.rejects(deliverToMaildir(root, 'bob', Buffer.from('Subject: x\r\n\r\nx\r\n'), envelope), (e: unknown) => e instanceof MaildirDeliveryError && e.transient);
     assert.deepEqual(readdirSync(join(root, 'bob', 'tmp')), []);
   });
 
@@ -230,7 +256,10 @@ describe('Maildir delivery failures', () => {
       for (const m of mounted) spawnSync('umount', [m], { timeout: 10_000 });
       rmSync(base, { recursive: true, force: true });
     });
-    for (const [path, opts] of [[full, 'size=256k,mode=0700'], [ro, 'size=64k,ro']] as const) {
+    for (const [path, opts] of [
+      [full, 'size=256k,mode=0700'],
+      [ro, 'size=64k,ro'],
+    ] as const) {
       const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', path], { timeout: 10_000 });
       if (r.status !== 0) return t.skip('cannot mount tmpfs here');
       mounted.push(path);
@@ -246,7 +275,6 @@ describe('Maildir delivery failures', () => {
     });
     assert.deepEqual(readdirSync(join(full, 'alice', 'tmp')), [], 'the partial file was removed from tmp/');
     assert.equal(readdirSync(join(full, 'alice', 'new')).length, 1, 'only the complete message is in new/');
-    await assert.rejects(deliverToMaildir(ro, 'alice', Buffer.from('Subject: x\r\n\r\nx\r\n'), envelope),
-      (e: unknown) => e instanceof MaildirDeliveryError && e.code === 'EROFS' && e.transient);
+    await assert.rejects(deliverToMaildir(ro, 'alice', Buffer.from('Subject: x\r\n\r\nx\r\n'), envelope), (e: unknown) => e instanceof MaildirDeliveryError && e.code === 'EROFS' && e.transient);
   });
 });

@@ -31,10 +31,19 @@ const MX = '127.10.75.1';
 const PASSWORD = 'Explain-Pa55!';
 
 function mapIps(line: string): string {
-  return line.replace(/10\.1\.1\.1\b/g, EDGE_EXT).replace(/10\.1\.1\.2\b/g, EDGE_INT).replace(/192\.168\.5\.10\b/g, MBX1).replace(/192\.168\.5\.20\b/g, MBX2);
+  return line
+    .replace(/10\.1\.1\.1\b/g, EDGE_EXT)
+    .replace(/10\.1\.1\.2\b/g, EDGE_INT)
+    .replace(/192\.168\.5\.10\b/g, MBX1)
+    .replace(/192\.168\.5\.20\b/g, MBX2);
 }
 
-interface Step { Step: string; Result: string; Detail: string; Fix: string }
+interface Step {
+  Step: string;
+  Result: string;
+  Detail: string;
+  Fix: string;
+}
 
 /** Trace-MailFlow's Format-List output as records (wrapped lines joined). */
 function steps(text: string): Step[] {
@@ -44,8 +53,14 @@ function steps(text: string): Step[] {
   for (const line of text.split(/\r?\n/)) {
     const m = /^(Step|Result|Detail|Fix)\s*: ?(.*)$/.exec(line);
     if (m) {
-      if (m[1] === 'Step') { cur = {}; out.push(cur); }
-      if (cur) { cur[m[1]] = m[2].trimEnd(); key = m[1]; }
+      if (m[1] === 'Step') {
+        cur = {};
+        out.push(cur);
+      }
+      if (cur) {
+        cur[m[1]] = m[2].trimEnd();
+        key = m[1];
+      }
     } else if (cur && /^\s{3,}\S/.test(line)) {
       cur[key] += ' ' + line.trim();
     }
@@ -72,10 +87,14 @@ describe('Trace-MailFlow names the faults of a broken Edge', needs('aiosmtpd'), 
   const explain = async (args: string) => steps(await sh(`Trace-MailFlow ${args}`));
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, DNS_PORT, ['contoso.com', 'fabrikam.com'], [
-      `--host-record=mbxserver01.contoso.com,${MBX1}`, `--host-record=mbxserver02.contoso.com,${MBX2}`,
-      '--mx-host=fabrikam.com,mx.fabrikam.com,10', `--host-record=mx.fabrikam.com,${MX}`,
-    ]));
+    peers.push(
+      await startDnsmasq(
+        DNS,
+        DNS_PORT,
+        ['contoso.com', 'fabrikam.com'],
+        [`--host-record=mbxserver01.contoso.com,${MBX1}`, `--host-record=mbxserver02.contoso.com,${MBX2}`, '--mx-host=fabrikam.com,mx.fabrikam.com,10', `--host-record=mx.fabrikam.com,${MX}`],
+      ),
+    );
     peers.push(await startSink(MBX1, join(dir.path, 'sink-mbx1')));
     peers.push(await startSink(MX, join(dir.path, 'sink-mx')));
     const wrong = await generateSelfSignedCertificate({ subject: 'CN=wrong.example', domains: ['wrong.example'] });
@@ -84,7 +103,9 @@ describe('Trace-MailFlow names the faults of a broken Edge', needs('aiosmtpd'), 
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
     const script = [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
-      ...seedCommands().edge.filter((l) => !l.startsWith('Get-')).map(mapIps),
+      ...seedCommands()
+        .edge.filter((l) => !l.startsWith('Get-'))
+        .map(mapIps),
       `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false`,
       `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force)`,
       'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
@@ -157,8 +178,14 @@ describe('Trace-MailFlow names the faults of a broken Edge', needs('aiosmtpd'), 
     assert.match(name.Fix, /certificate issued for mbxserver02\.contoso\.com/);
     const [credential] = byName('Credential');
     assert.equal(credential.Result, 'Failure');
-    assert.match(credential.Detail, /Send connector "To Internal Org" would not send its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver02\.contoso\.com \[127\.168\.74\.20:25\]: its certificate is not trusted here \(DEPTH_ZERO_SELF_SIGNED_CERT\), and its certificate does not carry the name mbxserver02\.contoso\.com \(it names wrong\.example\)/);
-    assert.match(credential.Fix, /Import-ExchangeCertificate -FileName .*; and have mbxserver02\.contoso\.com present a certificate for mbxserver02\.contoso\.com .* Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
+    assert.match(
+      credential.Detail,
+      /Send connector "To Internal Org" would not send its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver02\.contoso\.com \[127\.168\.74\.20:25\]: its certificate is not trusted here \(DEPTH_ZERO_SELF_SIGNED_CERT\), and its certificate does not carry the name mbxserver02\.contoso\.com \(it names wrong\.example\)/,
+    );
+    assert.match(
+      credential.Fix,
+      /Import-ExchangeCertificate -FileName .*; and have mbxserver02\.contoso\.com present a certificate for mbxserver02\.contoso\.com .* Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/,
+    );
     assert.equal(byName('AUTH').length, 0, 'no AUTH to a peer that did not prove who it is');
 
     // The explicit opt-out the fix names: the credential goes (aiosmtpd accepts it), with a warning.

@@ -29,7 +29,11 @@ const ELSEWHERE = '127.10.92.22';
 const PORT = 9425;
 const TOKEN = 'metrics-bearer-5f1c2a9e7d3b4c61a8e0';
 
-interface CurlResult { status: number; headers: string; body: string }
+interface CurlResult {
+  status: number;
+  headers: string;
+  body: string;
+}
 
 /** One request with curl: the status, the response headers and the body. */
 function curl(path: string, args: string[] = []): CurlResult {
@@ -42,10 +46,17 @@ function curl(path: string, args: string[] = []): CurlResult {
 
 /** Metric family names, as prometheus_client's parser reads the text. */
 function families(text: string): string[] {
-  const r = spawnSync('/usr/bin/python3', ['-c', `
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `
 import sys, json
 from prometheus_client.parser import text_string_to_metric_families
-print(json.dumps([f.name for f in text_string_to_metric_families(sys.stdin.read())]))`], { input: text, encoding: 'utf8', timeout: 30_000 });
+print(json.dumps([f.name for f in text_string_to_metric_families(sys.stdin.read())]))`,
+    ],
+    { input: text, encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as string[];
 }
@@ -54,9 +65,19 @@ print(json.dumps([f.name for f in text_string_to_metric_families(sys.stdin.read(
 function answers(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: address, port });
-    const timer = setTimeout(() => { s.destroy(); resolve(false); }, 5000);
-    s.once('connect', () => { clearTimeout(timer); s.destroy(); resolve(true); });
-    s.once('error', () => { clearTimeout(timer); resolve(false); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 5000);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }
 
@@ -74,7 +95,10 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
 
   const startFails = async (args: string[]): Promise<{ code: number | null; lines: LogLine[]; output: string }> => {
     const r = await gatehouse(['start', '--data', data, ...args], { timeoutMs: 20_000 });
-    const lines = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as LogLine);
     return { code: r.code, lines, output: r.stdout + r.stderr };
   };
 
@@ -155,8 +179,12 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
 
     const ok = curl('/metrics', ['--oauth2-bearer', TOKEN]);
     recordFinding({
-      finding: 12, title: 'the metrics endpoint with a bearer-token file', attack: 'curl /metrics without a token, with a wrong one, with the token as Basic auth, and with the token',
-      reply: `${none.status}, ${wrong.status}, ${basic.status}, ${ok.status}`, outcome: 'the metrics only with the token; WWW-Authenticate: Bearer otherwise', ok: none.status === 401 && wrong.status === 401 && basic.status === 401 && ok.status === 200,
+      finding: 12,
+      title: 'the metrics endpoint with a bearer-token file',
+      attack: 'curl /metrics without a token, with a wrong one, with the token as Basic auth, and with the token',
+      reply: `${none.status}, ${wrong.status}, ${basic.status}, ${ok.status}`,
+      outcome: 'the metrics only with the token; WWW-Authenticate: Bearer otherwise',
+      ok: none.status === 401 && wrong.status === 401 && basic.status === 401 && ok.status === 200,
     });
     assert.equal(ok.status, 200, ok.body);
     const names = families(ok.body);
@@ -167,7 +195,7 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
     assert.match(String(refused.peer), /^127\./);
   });
 
-  it('/health answers its status alone without a token (a load balancer\'s check), its detail with it, 401 to a wrong one', async () => {
+  it("/health answers its status alone without a token (a load balancer's check), its detail with it, 401 to a wrong one", async () => {
     const bare = curl('/health');
     assert.equal(bare.status, 200);
     assert.deepEqual(JSON.parse(bare.body), { status: 'ok' });
@@ -176,7 +204,10 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
     const detail = JSON.parse(full.body) as { status: string; server: string; listening: string[] };
     assert.equal(detail.status, 'ok');
     assert.equal(detail.server, 'EDGE01');
-    assert.ok(detail.listening.some((l) => l.startsWith(`${EDGE}:25`)), full.body);
+    assert.ok(
+      detail.listening.some((l) => l.startsWith(`${EDGE}:25`)),
+      full.body,
+    );
     const wrong = curl('/health', ['--oauth2-bearer', 'not-the-token-at-all-0000']);
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers, /^www-authenticate: Bearer/im);
@@ -192,7 +223,11 @@ describe('the metrics endpoint: where it listens and who it answers', () => {
     assert.match(status.stdout, new RegExp(`metrics: +http://${METRICS_HOST.replace(/\./g, '\\.')}:${PORT}/metrics \\(Authorization: Bearer, token in ${tokenFile.replace(/[.]/g, '\\.')}\\)`));
     const serviceJson = readFileSync(join(data, 'service.json'), 'utf8');
     assert.match(serviceJson, /"metricsTokenFile"/);
-    for (const [where, text] of [['status', status.stdout], ['service.json', serviceJson], ['the service log', service!.lines.map((l) => JSON.stringify(l)).join('\n')]] as const) {
+    for (const [where, text] of [
+      ['status', status.stdout],
+      ['service.json', serviceJson],
+      ['the service log', service!.lines.map((l) => JSON.stringify(l)).join('\n')],
+    ] as const) {
       assert.ok(!text.includes(TOKEN), `the token is in ${where}`);
     }
   });

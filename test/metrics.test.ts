@@ -27,14 +27,23 @@ function fetch(path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     get(`http://${METRICS}${path}`, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
 }
 
 /** Samples parsed by prometheus_client: [name, labels, value]. */
 function parse(text: string): [string, Record<string, string>, number | null][] {
-  const r = spawnSync('/usr/bin/python3', ['-c', `
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `
 import sys, json
 from prometheus_client.parser import text_string_to_metric_families
 out = []
@@ -42,7 +51,10 @@ for fam in text_string_to_metric_families(sys.stdin.read()):
     for s in fam.samples:
         v = s.value
         out.append([s.name, s.labels, v if v == v and abs(v) != float('inf') else None])
-print(json.dumps(out))`], { input: text, encoding: 'utf8', timeout: 30_000 });
+print(json.dumps(out))`,
+    ],
+    { input: text, encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as [string, Record<string, string>, number | null][];
 }
@@ -57,13 +69,19 @@ describe('metrics and health', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data, '-c', [
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
-      `New-SendConnector "To Nowhere" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `New-ReceiveConnector -Name Limited -Usage Custom -AuthMechanism BasicAuth -PermissionGroups AnonymousUsers -Bindings ${LIMITED}:25 -RemoteIPRanges 127.0.0.0/8 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00 -MaxMessageSize 64KB -MessageRateLimit 1`,
-      `New-ReceiveConnector -Name "TLS Only" -Usage Custom -AuthMechanism Tls -RequireTLS $true -PermissionGroups AnonymousUsers -Bindings ${TLS_ONLY}:25 -RemoteIPRanges 127.0.0.0/8 -TarpitInterval 00:00:00`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
+        `New-SendConnector "To Nowhere" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `New-ReceiveConnector -Name Limited -Usage Custom -AuthMechanism BasicAuth -PermissionGroups AnonymousUsers -Bindings ${LIMITED}:25 -RemoteIPRanges 127.0.0.0/8 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00 -MaxMessageSize 64KB -MessageRateLimit 1`,
+        `New-ReceiveConnector -Name "TLS Only" -Usage Custom -AuthMechanism Tls -RequireTLS $true -PermissionGroups AnonymousUsers -Bindings ${TLS_ONLY}:25 -RemoteIPRanges 127.0.0.0/8 -TarpitInterval 00:00:00`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stderr);
     service = await startService(data, ['--metrics', METRICS]);
   });
@@ -99,13 +117,16 @@ describe('metrics and health', () => {
     assert.match(health.body, new RegExp(`${EDGE.replace(/\./g, '\\.')}:25`));
   });
 
-  it('keeps prom-client\'s standard names for the Node.js process metrics, without the service\'s prefix', async () => {
+  it("keeps prom-client's standard names for the Node.js process metrics, without the service's prefix", async () => {
     const samples = parse((await fetch('/metrics')).body);
     const names = new Set(samples.map(([n]) => n));
     for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
       assert.ok(names.has(name), `${name} among ${[...names].join(', ')}`);
     }
-    assert.deepEqual([...names].filter((n) => n.startsWith('gatehouse_process_') || n.startsWith('gatehouse_nodejs_')), []);
+    assert.deepEqual(
+      [...names].filter((n) => n.startsWith('gatehouse_process_') || n.startsWith('gatehouse_nodejs_')),
+      [],
+    );
     assert.ok(value(samples, 'process_start_time_seconds') > 1.7e9);
   });
 
@@ -129,10 +150,11 @@ describe('metrics and health', () => {
     t.close();
 
     const samples = parse((await fetch('/metrics')).body);
-    const refused = samples.filter(([n]) => n === 'gatehouse_smtp_refused_total').map(([, l, v]) => `${l.connector} ${l.reason} ${v}`).sort();
-    assert.deepEqual(refused, [
-      `${limited} auth_failed 1`, `${limited} message_size 1`, `${limited} rate_limit 1`, `${limited} relay_denied 1`, 'EDGE01\\TLS Only tls_required 1',
-    ]);
+    const refused = samples
+      .filter(([n]) => n === 'gatehouse_smtp_refused_total')
+      .map(([, l, v]) => `${l.connector} ${l.reason} ${v}`)
+      .sort();
+    assert.deepEqual(refused, [`${limited} auth_failed 1`, `${limited} message_size 1`, `${limited} rate_limit 1`, `${limited} relay_denied 1`, 'EDGE01\\TLS Only tls_required 1']);
   });
 
   it('has a Grafana dashboard that is valid JSON and queries only metrics this service exports', async () => {
@@ -148,8 +170,46 @@ describe('metrics and health', () => {
     }
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
     assert.ok(exprs.length >= 8, `${exprs.length} queries`);
-    const PROMQL = new Set(['sum', 'rate', 'irate', 'increase', 'by', 'without', 'on', 'ignoring', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'topk', 'time', 'le', 'job', 'instance',
-      'connector', 'reason', 'delivery_type', 'outcome', 'queue', 'status', 'kind', 'result', 'server', 'role', 'monitoring_group', 'hub_transport', 'clamp_min', 'deriv', 'changes', 'resets', 'label_replace', 'vector', 'scalar', 'abs']);
+    const PROMQL = new Set([
+      'sum',
+      'rate',
+      'irate',
+      'increase',
+      'by',
+      'without',
+      'on',
+      'ignoring',
+      'histogram_quantile',
+      'max',
+      'min',
+      'avg',
+      'count',
+      'topk',
+      'time',
+      'le',
+      'job',
+      'instance',
+      'connector',
+      'reason',
+      'delivery_type',
+      'outcome',
+      'queue',
+      'status',
+      'kind',
+      'result',
+      'server',
+      'role',
+      'monitoring_group',
+      'hub_transport',
+      'clamp_min',
+      'deriv',
+      'changes',
+      'resets',
+      'label_replace',
+      'vector',
+      'scalar',
+      'abs',
+    ]);
     const named = new Set<string>();
     for (const { panel, expr } of exprs) {
       // Metric names: identifiers that are not PromQL functions, keywords, label names or inside quotes, nor range durations.
@@ -174,13 +234,19 @@ describe('refusals on a Mailbox server', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Pass-1234" -AsPlainText -Force)',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeUsers,ExchangeServers -TarpitInterval 00:00:00`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
-    ].join('; ')]);
+    const c = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        'New-MailboxDatabase DB1 -Server MBX01',
+        'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Alice-Pass-1234" -AsPlainText -Force)',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -PermissionGroups AnonymousUsers,ExchangeUsers,ExchangeServers -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+      ].join('; '),
+    ]);
     assert.equal(c.code, 0, c.stdout + c.stderr);
     service = await startService(data, ['--metrics', endpoint]);
   });
@@ -203,10 +269,17 @@ describe('refusals on a Mailbox server', () => {
     const body = await new Promise<string>((resolve, reject) => {
       get(`http://${endpoint}/metrics`, (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (x: string) => { text += x; }).on('end', () => resolve(text));
+        res
+          .setEncoding('utf8')
+          .on('data', (x: string) => {
+            text += x;
+          })
+          .on('end', () => resolve(text));
       }).on('error', reject);
     });
-    const refused = parse(body).filter(([n]) => n === 'gatehouse_smtp_refused_total').map(([, l, v]) => `${l.connector} ${l.reason} ${v}`);
+    const refused = parse(body)
+      .filter(([n]) => n === 'gatehouse_smtp_refused_total')
+      .map(([, l, v]) => `${l.connector} ${l.reason} ${v}`);
     assert.deepEqual(refused, ['MBX01\\Default MBX01 unknown_recipient 1']);
   });
 });

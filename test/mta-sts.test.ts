@@ -49,13 +49,18 @@ const RUA = 'v=TLSRPTv1; rua=mailto:tlsrpt@reports.example';
 
 function dnsRecords(goodId: string): string[] {
   return [
-    '--mx-host=good.example,mx.good.example,10', `--host-record=mx.good.example,${TLS_MX}`,
+    '--mx-host=good.example,mx.good.example,10',
+    `--host-record=mx.good.example,${TLS_MX}`,
     // The MX is a host the policy does not name (it has a valid certificate for its own name).
     '--mx-host=notlisted.example,mx.good.example,10',
-    '--mx-host=plain.example,mx.plain.example,10', `--host-record=mx.plain.example,${PLAIN_MX}`,
-    '--mx-host=mismatch.example,mx.mismatch.example,10', `--host-record=mx.mismatch.example,${WRONG_NAME_MX}`,
-    '--mx-host=testing.example,mx.testing.example,10', `--host-record=mx.testing.example,${PLAIN_MX}`,
-    '--mx-host=reports.example,mx.reports.example,10', `--host-record=mx.reports.example,${REPORTS_MX}`,
+    '--mx-host=plain.example,mx.plain.example,10',
+    `--host-record=mx.plain.example,${PLAIN_MX}`,
+    '--mx-host=mismatch.example,mx.mismatch.example,10',
+    `--host-record=mx.mismatch.example,${WRONG_NAME_MX}`,
+    '--mx-host=testing.example,mx.testing.example,10',
+    `--host-record=mx.testing.example,${PLAIN_MX}`,
+    '--mx-host=reports.example,mx.reports.example,10',
+    `--host-record=mx.reports.example,${REPORTS_MX}`,
     `--txt-record=_mta-sts.good.example,v=STSv1; id=${goodId}`,
     '--txt-record=_mta-sts.notlisted.example,v=STSv1; id=20261207n',
     '--txt-record=_mta-sts.plain.example,v=STSv1; id=20261207p',
@@ -68,8 +73,10 @@ function dnsRecords(goodId: string): string[] {
 }
 
 function swaks(to: string, subject: string) {
-  return spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'pc.contoso.com', '--from', 'kim@contoso.com', '--to', to,
-    '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--ehlo', 'pc.contoso.com', '--from', 'kim@contoso.com', '--to', to, '--header', `Subject: ${subject}`, '--timeout', '15'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
@@ -99,7 +106,10 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
     const ca = certificateAuthority('Gatehouse Test CA');
     const goodCert = ca.issue('mx.good.example', ['mx.good.example']);
     const wrongCert = ca.issue('other.example', ['other.example']);
-    const policyCert = ca.issue('mta-sts', POLICY_DOMAINS.map((d) => `mta-sts.${d}`));
+    const policyCert = ca.issue(
+      'mta-sts',
+      POLICY_DOMAINS.map((d) => `mta-sts.${d}`),
+    );
 
     dns = await startDnsmasq(DNS, DNS_PORT, [...POLICY_DOMAINS, 'reports.example'], dnsRecords('20261207a'));
     policyServer = https.createServer({ cert: policyCert.certificatePem, key: policyCert.privateKeyPem }, (req, res) => {
@@ -122,14 +132,16 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
     const caFile = join(dir.path, 'ca.cer');
     writeFileSync(caFile, ca.certificatePem);
-    await sh([
-      `Import-ExchangeCertificate -FileName "${caFile}" -FriendlyName "Test CA" | Out-Null`,
-      'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:2525`,
-      `New-ReceiveConnector "From Contoso" -Usage Custom -Bindings ${EDGE}:25 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers | Out-Null`,
-      'New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -UseExternalDNSServersEnabled $true | Out-Null',
-      `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:05`,
-    ].join('; '));
+    await sh(
+      [
+        `Import-ExchangeCertificate -FileName "${caFile}" -FriendlyName "Test CA" | Out-Null`,
+        'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:2525`,
+        `New-ReceiveConnector "From Contoso" -Usage Custom -Bindings ${EDGE}:25 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers | Out-Null`,
+        'New-SendConnector -Name "To Internet" -Usage Internet -AddressSpaces * -DNSRoutingEnabled $true -UseExternalDNSServersEnabled $true | Out-Null',
+        `Set-TransportService EDGE01 -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:05`,
+      ].join('; '),
+    );
     service = await startService(data);
   });
 
@@ -166,7 +178,10 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
     assert.equal(swaks('bob@notlisted.example', 'sts notlisted').status, 0);
     await retried('notlisted.example');
     const last = await queueError('notlisted.example');
-    assert.match(last, /\{LED=451 4\.7\.5 MTA-STS policy of notlisted\.example \(mode enforce, id 20261207n\) refused delivery: none of the MX hosts \(mx\.good\.example\) is named by the policy \(mx: mx1\.notlisted\.example, \*\.mail\.notlisted\.example\)/);
+    assert.match(
+      last,
+      /\{LED=451 4\.7\.5 MTA-STS policy of notlisted\.example \(mode enforce, id 20261207n\) refused delivery: none of the MX hosts \(mx\.good\.example\) is named by the policy \(mx: mx1\.notlisted\.example, \*\.mail\.notlisted\.example\)/,
+    );
     assert.doesNotMatch(tlsMx.output().slice(before), /notlisted/);
   });
 
@@ -180,7 +195,10 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
   it('enforce: an MX host whose certificate names another host gets nothing', async () => {
     assert.equal(swaks('bob@mismatch.example', 'sts mismatch').status, 0);
     await retried('mismatch.example');
-    assert.match(await queueError('mismatch.example'), /\{LED=451 4\.7\.5 MTA-STS policy of mismatch\.example \(mode enforce, id 20261207m\) refused delivery: mx\.mismatch\.example \[127\.50\.3\.2\] presented a certificate that does not carry the name mx\.mismatch\.example \(it names other\.example\)/);
+    assert.match(
+      await queueError('mismatch.example'),
+      /\{LED=451 4\.7\.5 MTA-STS policy of mismatch\.example \(mode enforce, id 20261207m\) refused delivery: mx\.mismatch\.example \[127\.50\.3\.2\] presented a certificate that does not carry the name mx\.mismatch\.example \(it names other\.example\)/,
+    );
   });
 
   it('testing: delivers anyway and records the failure', async () => {
@@ -203,7 +221,7 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
     assert.equal(fetches['mta-sts.good.example'], 2, 'a new id means a new fetch');
   });
 
-  it('Send-TlsReport mails RFC 8460 reports to the domains\' rua addresses', async () => {
+  it("Send-TlsReport mails RFC 8460 reports to the domains' rua addresses", async () => {
     const out = await sh('Send-TlsReport | Format-List PolicyDomain,Status,Recipients,SuccessfulSessions,FailedSessions');
     const rows = formatListRecords(out);
     const good = rows.find((r) => r.PolicyDomain === 'good.example');
@@ -218,7 +236,9 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
       assert.deepEqual(m.rcptTo, ['tlsrpt@reports.example']);
       assert.match(m.text, /^Content-Type: multipart\/report; report-type="tlsrpt"; boundary=/m);
       assert.match(m.text, /^Subject: Report Domain: \S+ Submitter: edge01\.contoso\.net Report-ID: <[^>]+>/m);
-      const part = /Content-Type: application\/tlsrpt\+gzip\r?\nContent-Transfer-Encoding: base64\r?\nContent-Disposition: attachment; filename="edge01\.contoso\.net!([^!]+)!(\d+)!(\d+)\.json\.gz"\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(m.text);
+      const part = /Content-Type: application\/tlsrpt\+gzip\r?\nContent-Transfer-Encoding: base64\r?\nContent-Disposition: attachment; filename="edge01\.contoso\.net!([^!]+)!(\d+)!(\d+)\.json\.gz"\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(
+        m.text,
+      );
       assert.ok(part, m.text);
       const json = JSON.parse(gunzipSync(Buffer.from(part[4].replace(/\s+/g, ''), 'base64')).toString('utf8')) as Record<string, unknown>;
       parsed.set(part[1], json);
@@ -247,12 +267,18 @@ describe('MTA-STS and TLS reporting', needs('aiosmtpd'), () => {
     assert.ok(sts.length >= 1);
     assert.deepEqual(sts[0].policy['mx-host'], ['mx.good.example']);
     assert.ok((sts[0].policy['policy-string'] as string[]).includes('mode: enforce'));
-    assert.equal(sts.reduce((n, p) => n + Number(p.summary['total-successful-session-count']), 0), 3);
+    assert.equal(
+      sts.reduce((n, p) => n + Number(p.summary['total-successful-session-count']), 0),
+      3,
+    );
     const testingPolicy = (parsed.get('testing.example')!.policies as Record<string, Record<string, unknown>>[])[0];
     assert.equal(testingPolicy.policy['policy-type'], 'sts');
     assert.ok(Number(testingPolicy.summary['total-failure-session-count']) >= 1);
     const details = testingPolicy['failure-details'] as unknown as Record<string, unknown>[];
-    assert.ok(details.some((d) => d['result-type'] === 'starttls-not-supported' && d['receiving-mx-hostname'] === 'mx.testing.example' && d['receiving-ip'] === PLAIN_MX), JSON.stringify(details));
+    assert.ok(
+      details.some((d) => d['result-type'] === 'starttls-not-supported' && d['receiving-mx-hostname'] === 'mx.testing.example' && d['receiving-ip'] === PLAIN_MX),
+      JSON.stringify(details),
+    );
     // Sent: nothing is left for the daily run.
     const again = formatListRecords(await sh('Send-TlsReport | Format-List PolicyDomain,Status'));
     assert.ok(!again.some((r) => r.PolicyDomain === 'good.example' || r.PolicyDomain === 'testing.example'), JSON.stringify(again));

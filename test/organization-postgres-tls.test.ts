@@ -34,8 +34,8 @@ describe('the organization store on PostgreSQL over TLS (sslmode)', () => {
     dir.remove();
   });
 
-  const setup = (name: string, params: string, extra: string[] = []) => gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', `${name.toLowerCase()}.contoso.com`,
-    '--data', join(dir.path, name), '--org', pg.url('contoso', 'gatehouse', params), ...extra], { env, timeoutMs: 60_000 });
+  const setup = (name: string, params: string, extra: string[] = []) =>
+    gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', `${name.toLowerCase()}.contoso.com`, '--data', join(dir.path, name), '--org', pg.url('contoso', 'gatehouse', params), ...extra], { env, timeoutMs: 60_000 });
 
   it('is refused by a server that takes TLS only when sslmode=disable', async () => {
     const r = await setup('MBX07', 'sslmode=disable');

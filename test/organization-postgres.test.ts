@@ -77,18 +77,21 @@ describe('the organization store on PostgreSQL', () => {
   });
 
   it('refuses a URL that carries the password, before it goes anywhere', async () => {
-    const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX09', '--fqdn', 'mbx09.contoso.com', '--data', join(dir.path, 'MBX09'),
-      '--org', `postgresql://gatehouse:${PASSWORD}@${PG_HOST}:${PG_PORT}/contoso`], { env });
+    const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX09', '--fqdn', 'mbx09.contoso.com', '--data', join(dir.path, 'MBX09'), '--org', `postgresql://gatehouse:${PASSWORD}@${PG_HOST}:${PG_PORT}/contoso`], { env });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /carries a password; remove it from the URL .* PGPASSWORD, ~\/\.pgpass or PGPASSFILE/);
     assert.ok(!existsSync(join(dir.path, 'MBX09', 'server.db')));
   });
 
   it('says which store and what to do when no password is found', async () => {
-    const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX09', '--fqdn', 'mbx09.contoso.com', '--data', join(dir.path, 'MBX09'), '--org', url],
-      { env: { PGPASSFILE: join(dir.path, 'no-such-pgpass'), PGPASSWORD: undefined as unknown as string } });
+    const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX09', '--fqdn', 'mbx09.contoso.com', '--data', join(dir.path, 'MBX09'), '--org', url], {
+      env: { PGPASSFILE: join(dir.path, 'no-such-pgpass'), PGPASSWORD: undefined as unknown as string },
+    });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`the organization store ${url.replace(/[.?]/g, '\\$&')} \\(${PG_HOST}:${PG_PORT}\\) asks for a password and none was given: set PGPASSWORD, add a line to ~/\\.pgpass \\(or the file PGPASSFILE names\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(`the organization store ${url.replace(/[.?]/g, '\\$&')} \\(${PG_HOST}:${PG_PORT}\\) asks for a password and none was given: set PGPASSWORD, add a line to ~/\\.pgpass \\(or the file PGPASSFILE names\\)`),
+    );
   });
 
   it('creates the organization on the first server and writes its key for the others', async () => {
@@ -122,14 +125,11 @@ describe('the organization store on PostgreSQL', () => {
     assert.match(servers.stdout, /MBX01\s+Mailbox\s*\nMBX02\s+Mailbox/);
   });
 
-  it('serialises two shells on two servers creating the same name: one succeeds, the other gets Exchange\'s duplicate error', async () => {
+  it("serialises two shells on two servers creating the same name: one succeeds, the other gets Exchange's duplicate error", async () => {
     for (let round = 0; round < 4; round++) {
       const name = `Race ${round}`;
       const cmd = `New-SendConnector -Name "${name}" -Usage Internet -AddressSpaces "race${round}.example" -DNSRoutingEnabled $true | Out-Null`;
-      const [a, b] = await Promise.all([
-        gatehouse(['shell', '--data', mbx1, '-c', cmd], { env, timeoutMs: 60_000 }),
-        gatehouse(['shell', '--data', mbx2, '-c', cmd], { env, timeoutMs: 60_000 }),
-      ]);
+      const [a, b] = await Promise.all([gatehouse(['shell', '--data', mbx1, '-c', cmd], { env, timeoutMs: 60_000 }), gatehouse(['shell', '--data', mbx2, '-c', cmd], { env, timeoutMs: 60_000 })]);
       assert.deepEqual([a.code, b.code].sort(), [0, 1], `${a.stderr}\n${b.stderr}`);
       const loser = a.code === 1 ? a : b;
       assert.match(loser.stderr, new RegExp(`The Send connector "${name}" already exists on 'mbxserver0[12]\\.contoso\\.com'\\. Choose another name\\.`));
@@ -141,11 +141,17 @@ describe('the organization store on PostgreSQL', () => {
   it('sets up mail on both servers: a mailbox on MBX01, a user on MBX02', async () => {
     await shell(mbx1, [
       'New-AcceptedDomain Contoso -DomainName contoso.com',
-      'New-MailboxDatabase DB1 -Server MBX01', 'New-MailboxDatabase DB2 -Server MBX02',
+      'New-MailboxDatabase DB1 -Server MBX01',
+      'New-MailboxDatabase DB2 -Server MBX02',
       `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PW.alice}" -AsPlainText -Force)`,
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
-      `Set-ReceiveConnector "MBX02\\Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "MBX02\\Client MBX02" -Bindings ${MBX2}:587`,
-      ...['MBX01', 'MBX02'].map((s) => `Set-TransportService ${s} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02`),
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
+      `Set-ReceiveConnector "MBX02\\Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "MBX02\\Client MBX02" -Bindings ${MBX2}:587`,
+      ...['MBX01', 'MBX02'].map(
+        (s) =>
+          `Set-TransportService ${s} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02`,
+      ),
     ]);
     // bob is created in MBX02's shell: both shells write the same organization.
     await shell(mbx2, [`New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB2 -Password (ConvertTo-SecureString "${PW.bob}" -AsPlainText -Force)`]);
@@ -156,33 +162,44 @@ describe('the organization store on PostgreSQL', () => {
     for (const s of services) assert.ok(!s.child.spawnargs.join(' ').includes(PASSWORD));
   });
 
-  it('brings a change made in MBX02\'s shell to MBX01\'s running service (LISTEN/NOTIFY)', async (t) => {
+  it("brings a change made in MBX02's shell to MBX01's running service (LISTEN/NOTIFY)", async (t) => {
     const [service1] = services;
     const applied = service1.lines.filter((l) => l.event === 'config.applied').length;
     const started = Date.now();
     await shell(mbx2, [`New-ReceiveConnector -Name "Partner relay" -Server MBX01 -Bindings ${MBX1}:2526 -RemoteIPRanges 127.0.0.0/8 -Usage Custom -PermissionGroups AnonymousUsers`]);
     const shellDone = Date.now();
-    const line = await service1.waitFor((l) => l.event === 'config.applied' && service1.lines.filter((x) => x.event === 'config.applied').indexOf(l) >= applied
-      && (l.listening as string[]).some((x) => x.includes(':2526')), 30_000, 'MBX01 listening on the new connector');
+    const line = await service1.waitFor(
+      (l) => l.event === 'config.applied' && service1.lines.filter((x) => x.event === 'config.applied').indexOf(l) >= applied && (l.listening as string[]).some((x) => x.includes(':2526')),
+      30_000,
+      'MBX01 listening on the new connector',
+    );
     t.diagnostic(`applied on MBX01 ${Date.parse(String(line.ts)) - shellDone} ms after MBX02's shell exited`);
     assert.ok(Date.parse(String(line.ts)) >= started);
     const banner = spawnSync('swaks', ['--server', `${MBX1}:2526`, '--quit-after', 'CONNECT', '--timeout', '10'], { encoding: 'utf8', timeout: 20_000 });
     assert.match(banner.stdout, /<-\s+220 /, banner.stdout + banner.stderr);
   });
 
-  const submit = (subject: string) => spawnSync('python3', ['-c', `
+  const submit = (subject: string) =>
+    spawnSync(
+      'python3',
+      [
+        '-c',
+        `
 import smtplib, ssl
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 s = smtplib.SMTP('${MBX2}', 587, local_hostname='bobs-laptop', timeout=20)
 s.starttls(context=ctx); s.login('bob@contoso.com', '${PW.bob}')
 print('refused', s.sendmail('bob@contoso.com', ['alice@contoso.com'], 'From: bob@contoso.com\\r\\nTo: alice@contoso.com\\r\\nSubject: ${subject}\\r\\n\\r\\nhello alice\\r\\n'))
-s.quit()`], { encoding: 'utf8', timeout: 60_000 });
+s.quit()`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
 
-  it('relays a user\'s mail through MBX02 into the mailbox created on MBX01', async () => {
+  it("relays a user's mail through MBX02 into the mailbox created on MBX01", async () => {
     const r = submit('relayed through MBX02');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /refused \{\}/);
-    await until(() => maildirFiles(aliceMaildir).some((m) => m.includes('Subject: relayed through MBX02')), 30_000, 'the message in alice\'s Maildir on MBX01');
+    await until(() => maildirFiles(aliceMaildir).some((m) => m.includes('Subject: relayed through MBX02')), 30_000, "the message in alice's Maildir on MBX01");
   });
 
   it('keeps mail flowing while PostgreSQL is stopped, tells the shell which store is down, and loses nothing', async () => {
@@ -224,8 +241,8 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
     }
   });
 
-  it('keeps the password out of the database, the server folders, the logs and every process\'s arguments', () => {
-    const dump = pg.sql("SELECT string_agg(data, ' ') FROM config_objects", 'contoso') + pg.sql('SELECT string_agg(key || value, \' \') FROM config_meta', 'contoso');
+  it("keeps the password out of the database, the server folders, the logs and every process's arguments", () => {
+    const dump = pg.sql("SELECT string_agg(data, ' ') FROM config_objects", 'contoso') + pg.sql("SELECT string_agg(key || value, ' ') FROM config_meta", 'contoso');
     assert.ok(!dump.includes(PASSWORD));
     for (const folder of [mbx1, mbx2]) {
       for (const [path, bytes] of filesUnder(folder)) assert.ok(!bytes.includes(Buffer.from(PASSWORD)), `${path} holds the password`);

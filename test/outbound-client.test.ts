@@ -9,13 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  OutboundConnection,
-  isConnectFailure,
-  type ConnectFailure,
-  type OutboundMessage,
-  type OutboundPolicy,
-} from '../src/smtp/outbound/index.js';
+import { OutboundConnection, isConnectFailure, type ConnectFailure, type OutboundMessage, type OutboundPolicy } from '../src/smtp/outbound/index.js';
 import { generateSelfSignedCertificate, type GeneratedCertificate } from '../src/tls/self-signed.js';
 import { certificateAuthority, selfSigned } from './harness/openssl-certificates.js';
 import { startAiosmtpd } from './harness/peers.js';
@@ -356,7 +350,10 @@ test('smtp-sink: plain delivery, then several messages on one connection up to t
     for (let i = 0; i < 3; i++) {
       assert.equal(c.usable, true);
       const out = await c.send(message(['bob@fabrikam.com', 'carol@fabrikam.com']));
-      assert.deepEqual(out.map((o) => o.status), ['delivered', 'delivered']);
+      assert.deepEqual(
+        out.map((o) => o.status),
+        ['delivered', 'delivered'],
+      );
       assert.match(out[0].reply, /^250 /);
     }
     assert.equal(c.messagesSent, 3);
@@ -401,10 +398,13 @@ test('every recipient refused: outcomes per recipient, session reset and reusabl
   try {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['a@fabrikam.com', 'b@fabrikam.com']));
-    assert.deepEqual(out.map((o) => [o.status, o.reply]), [
-      ['permanent', '550 5.1.1 unknown'],
-      ['transient', '452 4.2.2 Mailbox full'],
-    ]);
+    assert.deepEqual(
+      out.map((o) => [o.status, o.reply]),
+      [
+        ['permanent', '550 5.1.1 unknown'],
+        ['transient', '452 4.2.2 Mailbox full'],
+      ],
+    );
     refuse = false;
     const again = await c.send(message(['a@fabrikam.com']));
     assert.equal(again[0].status, 'delivered');
@@ -420,10 +420,13 @@ test('421 at MAIL: every recipient transient with the peer reply, connection clo
   try {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['bob@fabrikam.com', 'carol@fabrikam.com']));
-    assert.deepEqual(out.map((o) => [o.status, o.reply]), [
-      ['transient', '421 4.3.2 Service shutting down'],
-      ['transient', '421 4.3.2 Service shutting down'],
-    ]);
+    assert.deepEqual(
+      out.map((o) => [o.status, o.reply]),
+      [
+        ['transient', '421 4.3.2 Service shutting down'],
+        ['transient', '421 4.3.2 Service shutting down'],
+      ],
+    );
     assert.equal(c.usable, false);
     const later = await c.send(message(['bob@fabrikam.com']));
     assert.equal(later[0].status, 'transient');
@@ -442,14 +445,20 @@ test('451 at RCPT for one recipient, 550 at MAIL for a whole message', async () 
   try {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['bob@fabrikam.com', 'later@fabrikam.com']));
-    assert.deepEqual(out.map((o) => o.status), ['delivered', 'transient']);
+    assert.deepEqual(
+      out.map((o) => o.status),
+      ['delivered', 'transient'],
+    );
     assert.equal(out[1].reply, '451 4.7.1 Greylisted, try again later');
     mailReply = '550 5.7.1 Sender rejected';
     const refused = await c.send(message(['bob@fabrikam.com', 'carol@fabrikam.com']));
-    assert.deepEqual(refused.map((o) => [o.status, o.reply]), [
-      ['permanent', '550 5.7.1 Sender rejected'],
-      ['permanent', '550 5.7.1 Sender rejected'],
-    ]);
+    assert.deepEqual(
+      refused.map((o) => [o.status, o.reply]),
+      [
+        ['permanent', '550 5.7.1 Sender rejected'],
+        ['permanent', '550 5.7.1 Sender rejected'],
+      ],
+    );
     await c.close();
   } finally {
     await srv.close();
@@ -466,16 +475,22 @@ test('451 to DATA, 554 after the data: whole-message outcomes; RCPT refusals kep
   try {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['bob@fabrikam.com', 'x@fabrikam.com']));
-    assert.deepEqual(out.map((o) => [o.status, o.reply]), [
-      ['transient', '451 4.3.0 Try again later'],
-      ['permanent', '550 5.1.1 unknown'],
-    ]);
+    assert.deepEqual(
+      out.map((o) => [o.status, o.reply]),
+      [
+        ['transient', '451 4.3.0 Try again later'],
+        ['permanent', '550 5.1.1 unknown'],
+      ],
+    );
     dataReply = '354 go ahead';
     const out2 = await c.send(message(['bob@fabrikam.com', 'carol@fabrikam.com']));
-    assert.deepEqual(out2.map((o) => [o.status, o.reply]), [
-      ['permanent', '554 5.7.1 Message content rejected'],
-      ['permanent', '554 5.7.1 Message content rejected'],
-    ]);
+    assert.deepEqual(
+      out2.map((o) => [o.status, o.reply]),
+      [
+        ['permanent', '554 5.7.1 Message content rejected'],
+        ['permanent', '554 5.7.1 Message content rejected'],
+      ],
+    );
     await c.close();
   } finally {
     await srv.close();
@@ -487,7 +502,10 @@ test('connection dropped mid-DATA: every recipient transient, never delivered', 
   try {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['bob@fabrikam.com', 'carol@fabrikam.com'], { body: Buffer.from('Subject: big\r\n\r\n' + 'x'.repeat(200000) + '\r\n') }));
-    assert.deepEqual(out.map((o) => o.status), ['transient', 'transient']);
+    assert.deepEqual(
+      out.map((o) => o.status),
+      ['transient', 'transient'],
+    );
     assert.match(out[0].reply, /^441 4\.4\.1 Error encountered while communicating with primary target IP address: ".*"/);
     assert.equal(c.usable, false);
     await c.close();
@@ -599,10 +617,7 @@ test('tls never (IgnoreSTARTTLS): no STARTTLS although offered', async () => {
 test('tls required, peer without STARTTLS: 451 5.7.3, no STARTTLS and no AUTH sent', async () => {
   const srv = await new ScriptServer({ auth: { user: 'relay', pass: 'S3cret', requireTls: false } }).listen();
   try {
-    const f = await openFail(
-      srv.port,
-      policy({ tls: 'required', auth: { username: 'relay', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }),
-    );
+    const f = await openFail(srv.port, policy({ tls: 'required', auth: { username: 'relay', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }));
     assert.deepEqual(f, { kind: 'transient', text: '451 5.7.3 STARTTLS is required to send mail', stage: 'tls' });
     assert.equal(srv.sawAuth, false);
     assert.ok(!srv.commands.includes('STARTTLS'));
@@ -616,10 +631,7 @@ test('AUTH after STARTTLS: right password delivers, wrong password is transient 
   const srv = await new ScriptServer({ certificate, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen();
   const trustedCertificates = [certificate.certificatePem];
   try {
-    const good = await openOk(
-      srv.port,
-      policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }),
-    );
+    const good = await openOk(srv.port, policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'S3cret', mechanism: 'BasicAuthRequireTLS' } }));
     assert.ok(good.tls);
     const out = await good.send(message(['bob@fabrikam.com']));
     assert.equal(out[0].status, 'delivered');
@@ -628,10 +640,7 @@ test('AUTH after STARTTLS: right password delivers, wrong password is transient 
     const authAt = srv.commands.findIndex((x) => x.startsWith('AUTH'));
     assert.ok(starttlsAt >= 0 && authAt > starttlsAt, 'AUTH only after STARTTLS');
 
-    const bad = await openFail(
-      srv.port,
-      policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'wrong', mechanism: 'BasicAuthRequireTLS' } }),
-    );
+    const bad = await openFail(srv.port, policy({ tls: 'required', trustedCertificates, auth: { username: 'relay@contoso.com', password: 'wrong', mechanism: 'BasicAuthRequireTLS' } }));
     assert.equal(bad.kind, 'transient');
     assert.equal(bad.stage, 'auth');
     assert.match(bad.text, /^451 4\.4\.0 Primary target IP address responded with: "535 5\.7\.8 Error: authentication failed\."/);
@@ -689,12 +698,21 @@ test('credential: an untrusted certificate gets no AUTH and a QUIT, and the fail
     const f = await openFail(srv.port, policy({ tls: 'required', auth: relayAuth, connector: { name: 'To Internal Org', requireTls: false } }), 'mx.test.example', TRUST_PEER);
     assert.equal(f.kind, 'transient');
     assert.equal(f.stage, 'tls');
-    assert.match(f.text, new RegExp(`^454 4\\.7\\.5 The certificate presented by mx\\.test\\.example \\[${TRUST_PEER.replace(/\./g, '\\.')}:\\d+\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`));
+    assert.match(
+      f.text,
+      new RegExp(
+        `^454 4\\.7\\.5 The certificate presented by mx\\.test\\.example \\[${TRUST_PEER.replace(/\./g, '\\.')}:\\d+\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`,
+      ),
+    );
     assert.match(f.text, /Import-ExchangeCertificate -FileName <file>\. Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
     assert.equal(f.tls?.authorized, false, 'the session the decision was made on comes with the failure');
     assert.deepEqual(f.tls?.identity, { name: 'mx.test.example', matches: true });
     await waitFor(() => srv.commands.includes('QUIT'), 3000, 'QUIT');
-    assert.deepEqual(srv.commands.filter((c) => !/^EHLO /.test(c)), ['STARTTLS', 'QUIT'], 'STARTTLS, then QUIT: no AUTH, no MAIL');
+    assert.deepEqual(
+      srv.commands.filter((c) => !/^EHLO /.test(c)),
+      ['STARTTLS', 'QUIT'],
+      'STARTTLS, then QUIT: no AUTH, no MAIL',
+    );
     assert.equal(srv.sawAuth, false);
   } finally {
     await srv.close();
@@ -704,7 +722,10 @@ test('credential: an untrusted certificate gets no AUTH and a QUIT, and the fail
 test('credential: a trusted certificate (imported, or issued by an imported CA) that carries the name gets AUTH and the mail', async () => {
   const ca = certificateAuthority('Contoso Test Root');
   const issued = ca.issue('mx.test.example', ['mx.test.example']);
-  for (const [what, cert, trusted] of [['the peer certificate itself', certificate, certificate.certificatePem], ['a CA', issued, ca.certificatePem]] as const) {
+  for (const [what, cert, trusted] of [
+    ['the peer certificate itself', certificate, certificate.certificatePem],
+    ['a CA', issued, ca.certificatePem],
+  ] as const) {
     const srv = await new ScriptServer({ certificate: cert, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
     try {
       const c = await openOk(srv.port, policy({ tls: 'required', auth: relayAuth, trustedCertificates: [otherCertificate.certificatePem, trusted] }), 'MX.test.example', TRUST_PEER);
@@ -727,7 +748,10 @@ test('credential: a trusted certificate for another name is refused, also under 
     for (const level of [null, 'CertificateValidation'] as const) {
       const f = await openFail(srv.port, policy({ tls: 'required', tlsAuthLevel: level, auth: relayAuth, trustedCertificates: [ca.certificatePem] }), 'mx.test.example', TRUST_PEER);
       assert.equal(f.stage, 'tls');
-      assert.match(f.text, /^454 4\.7\.5 The certificate presented by mx\.test\.example \[[\d.:]+\] does not carry the name mx\.test\.example \(it names impostor\.example, mail\.fabrikam\.com\); the credential was not sent\. Have mx\.test\.example present a certificate for mx\.test\.example\./);
+      assert.match(
+        f.text,
+        /^454 4\.7\.5 The certificate presented by mx\.test\.example \[[\d.:]+\] does not carry the name mx\.test\.example \(it names impostor\.example, mail\.fabrikam\.com\); the credential was not sent\. Have mx\.test\.example present a certificate for mx\.test\.example\./,
+      );
       assert.doesNotMatch(f.text, /Import-ExchangeCertificate/, 'the chain is trusted');
     }
     assert.equal(srv.sawAuth, false);
@@ -749,7 +773,10 @@ test('credential: a trusted certificate for another name is refused, also under 
 test('credential: an IP-literal target must be an IP address SAN of a trusted certificate', async () => {
   const byIp = selfSigned('smart.test.example', ['smart.test.example', TRUST_PEER]);
   const byName = selfSigned(TRUST_PEER, ['smart.test.example']);
-  for (const [cert, ok] of [[byIp, true], [byName, false]] as const) {
+  for (const [cert, ok] of [
+    [byIp, true],
+    [byName, false],
+  ] as const) {
     const srv = await new ScriptServer({ certificate: cert, auth: { user: 'relay@contoso.com', pass: 'S3cret', requireTls: true } }).listen(TRUST_PEER);
     try {
       const p = policy({ tls: 'required', auth: relayAuth, trustedCertificates: [cert.certificatePem] });
@@ -810,20 +837,25 @@ test('DSN parameters on the wire when the peer advertises DSN, none when it does
   });
   try {
     const c = await openOk(dsn.port, policy());
-    assert.deepEqual((await c.send(m)).map((o) => o.status), ['delivered', 'delivered', 'delivered']);
+    assert.deepEqual(
+      (await c.send(m)).map((o) => o.status),
+      ['delivered', 'delivered', 'delivered'],
+    );
     await c.close();
     const mail = dsn.commands.find((x) => x.startsWith('MAIL'));
     assert.equal(mail, `MAIL FROM:<alice@contoso.com> SIZE=${m.body.length} BODY=8BITMIME RET=HDRS ENVID=QQ314159+2Bx`);
-    assert.deepEqual(dsn.commands.filter((x) => x.startsWith('RCPT')), [
-      'RCPT TO:<bob@fabrikam.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@fabrikam.com',
-      'RCPT TO:<carol@fabrikam.com> NOTIFY=NEVER',
-      'RCPT TO:<dave@fabrikam.com> ORCPT=rfc822;dave+2Btag@fabrikam.com',
-    ]);
+    assert.deepEqual(
+      dsn.commands.filter((x) => x.startsWith('RCPT')),
+      ['RCPT TO:<bob@fabrikam.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@fabrikam.com', 'RCPT TO:<carol@fabrikam.com> NOTIFY=NEVER', 'RCPT TO:<dave@fabrikam.com> ORCPT=rfc822;dave+2Btag@fabrikam.com'],
+    );
 
     const p = await openOk(plain.port, policy());
     await p.send(m);
     await p.close();
-    assert.equal(plain.commands.find((x) => x.startsWith('MAIL')), 'MAIL FROM:<alice@contoso.com> BODY=8BITMIME');
+    assert.equal(
+      plain.commands.find((x) => x.startsWith('MAIL')),
+      'MAIL FROM:<alice@contoso.com> BODY=8BITMIME',
+    );
     assert.ok(plain.commands.filter((x) => x.startsWith('RCPT')).every((x) => !x.includes('NOTIFY') && !x.includes('ORCPT')));
   } finally {
     await dsn.close();
@@ -857,7 +889,10 @@ test('SMTPUTF8 and BINARYMIME to a peer that supports SMTPUTF8', async () => {
     const c = await openOk(srv.port, policy());
     const out = await c.send(message(['jörg@fabrikam.com'], { smtputf8: true, bodyType: '8BITMIME' }));
     assert.equal(out[0].status, 'delivered');
-    assert.equal(srv.commands.find((x) => x.startsWith('MAIL')), 'MAIL FROM:<alice@contoso.com> BODY=8BITMIME SMTPUTF8');
+    assert.equal(
+      srv.commands.find((x) => x.startsWith('MAIL')),
+      'MAIL FROM:<alice@contoso.com> BODY=8BITMIME SMTPUTF8',
+    );
     const binary = await c.send(message(['bob@fabrikam.com'], { bodyType: 'BINARYMIME', body: Buffer.from([0x41, 0x00, 0x0a, 0x42, 0x0d, 0x0a]) }));
     assert.equal(binary[0].status, 'permanent');
     assert.match(binary[0].reply, /^554 5\.6\.3 /);
@@ -880,7 +915,10 @@ test('aiosmtpd peer: STARTTLS then AUTH LOGIN delivers; wrong password transient
     const c = await openOk(port, policy({ tls: 'required', tlsAuthLevel: 'CertificateValidation', trustedCertificates: [certificate.certificatePem], auth }));
     assert.equal(c.tls?.authorized, true);
     const res = await c.send(message(['bob@fabrikam.com']));
-    assert.deepEqual(res.map((o) => [o.status, o.reply]), [['delivered', '250 2.0.0 Ok: stored']]);
+    assert.deepEqual(
+      res.map((o) => [o.status, o.reply]),
+      [['delivered', '250 2.0.0 Ok: stored']],
+    );
     await c.close();
     const deadline = Date.now() + 3000;
     while (!peer.output().includes('MSG') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -32,7 +32,11 @@ const REJECT = '127.10.31.5';
 const PASSWORD = 'Edge-To-Mbx-5521';
 
 function mapIps(line: string): string {
-  return line.replace(/10\.1\.1\.1\b/g, EDGE_EXT).replace(/10\.1\.1\.2\b/g, EDGE_INT).replace(/192\.168\.5\.10\b/g, MBX1).replace(/192\.168\.5\.20\b/g, MBX2);
+  return line
+    .replace(/10\.1\.1\.1\b/g, EDGE_EXT)
+    .replace(/10\.1\.1\.2\b/g, EDGE_INT)
+    .replace(/192\.168\.5\.10\b/g, MBX1)
+    .replace(/192\.168\.5\.20\b/g, MBX2);
 }
 
 const RELAY_PASSWORD = 'Mbx-To-Edge-7781';
@@ -44,8 +48,35 @@ function fromInternet(to: string, tag: string, from = 'alice@fabrikam.com') {
 
 /** Outgoing mail as MBX01's "To Edge" connector sends it: internal address, STARTTLS, AUTH as the Edge's local account. */
 function fromOrganization(to: string, tag: string, from = 'alice@contoso.com') {
-  return spawnSync('swaks', ['--server', `${EDGE_INT}:25`, '--local-interface', MBX1, '--ehlo', 'mbxserver01.contoso.com', '--tls', '--auth', 'LOGIN', '--auth-user', 'mbxrelay', '--auth-password', RELAY_PASSWORD,
-    '--from', from, '--to', to, '--header', `Subject: ${tag}`, '--body', `body of ${tag}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(
+    'swaks',
+    [
+      '--server',
+      `${EDGE_INT}:25`,
+      '--local-interface',
+      MBX1,
+      '--ehlo',
+      'mbxserver01.contoso.com',
+      '--tls',
+      '--auth',
+      'LOGIN',
+      '--auth-user',
+      'mbxrelay',
+      '--auth-password',
+      RELAY_PASSWORD,
+      '--from',
+      from,
+      '--to',
+      to,
+      '--header',
+      `Subject: ${tag}`,
+      '--body',
+      `body of ${tag}`,
+      '--timeout',
+      '15',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
 }
 
 function queueRows(data: string): { subject: string; sender: string; recipients: string[]; authenticatedAs?: string; tls?: unknown; body: string }[] {
@@ -78,7 +109,7 @@ function csvCells(line: string): string[] {
 
 const bySubject = (messages: SinkMessage[], tag: string) => messages.filter((m) => m.text.includes(`Subject: ${tag}`));
 
-describe('outbound delivery through the seed\'s Send connectors', () => {
+describe("outbound delivery through the seed's Send connectors", () => {
   const dir = scratchDir('outbound');
   const edge = join(dir.path, 'EDGE01');
   const mbx = join(dir.path, 'MBX01');
@@ -92,12 +123,23 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
   const noTlsLines: string[] = [];
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, DNS_PORT, ['fabrikam.com', 'nomx.example', 'contoso.com', 'partner.example', 'reject.example', 'nowhere.example'], [
-      '--mx-host=fabrikam.com,mx1.fabrikam.com,10', '--mx-host=fabrikam.com,mx2.fabrikam.com,20',
-      `--host-record=mx1.fabrikam.com,${MX1}`, `--host-record=mx2.fabrikam.com,${MX2}`,
-      `--host-record=nomx.example,${NOMX}`, `--host-record=reject.example,${REJECT}`,
-      `--host-record=mbxserver01.contoso.com,${MBX1}`, `--host-record=mbxserver02.contoso.com,${MBX2}`,
-    ]));
+    peers.push(
+      await startDnsmasq(
+        DNS,
+        DNS_PORT,
+        ['fabrikam.com', 'nomx.example', 'contoso.com', 'partner.example', 'reject.example', 'nowhere.example'],
+        [
+          '--mx-host=fabrikam.com,mx1.fabrikam.com,10',
+          '--mx-host=fabrikam.com,mx2.fabrikam.com,20',
+          `--host-record=mx1.fabrikam.com,${MX1}`,
+          `--host-record=mx2.fabrikam.com,${MX2}`,
+          `--host-record=nomx.example,${NOMX}`,
+          `--host-record=reject.example,${REJECT}`,
+          `--host-record=mbxserver01.contoso.com,${MBX1}`,
+          `--host-record=mbxserver02.contoso.com,${MBX2}`,
+        ],
+      ),
+    );
     mx1 = await startSink(MX1, join(dir.path, 'sink-mx1'));
     mx2 = await startSink(MX2, join(dir.path, 'sink-mx2'));
     nomx = await startSink(NOMX, join(dir.path, 'sink-nomx'));
@@ -134,16 +176,22 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
 
     // MBX01: the account the Edge authenticates with, in Exchange Servers.
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', mbx])).code, 0);
-    const m = await gatehouse(['shell', '--data', mbx, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
-      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
-      'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
-      `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-alice" -AsPlainText -Force)`,
-    ].join('; ')]);
+    const m = await gatehouse([
+      'shell',
+      '--data',
+      mbx,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
+        `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${PASSWORD}" -AsPlainText -Force) -Enabled $true`,
+        'Add-ADGroupMember -Identity "Exchange Servers" -Members edgeauth',
+        'New-MailboxDatabase DB1 -Server MBX01',
+        `New-Mailbox -Name Bob -Alias bob -UserPrincipalName bob@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-bob" -AsPlainText -Force)`,
+        `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${PASSWORD}-alice" -AsPlainText -Force)`,
+      ].join('; '),
+    ]);
     assert.equal(m.code, 0, m.stderr);
     // The Edge trusts MBX01's certificate (which carries mbxserver01.contoso.com): "To Internal Org" sends its credential only to it.
     const trust = await gatehouse(['shell', '--data', edge, '-c', exportSmtpCertificate(mbx, join(dir.path, 'mbx01.cer'), 'MBX01 (trusted peer)')]);
@@ -163,7 +211,12 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     const r = fromOrganization('bob@fabrikam.com', 'preferred');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     await until(() => bySubject(mx1.messages(), 'preferred').length === 1, 15_000, 'delivery to mx1').catch((err) => {
-      throw new Error(`${(err as Error).message}\nsink: ${JSON.stringify(mx1.messages().map((m) => m.text.slice(0, 400)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines.filter((l) => /delivery|dns|routing/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(
+        `${(err as Error).message}\nsink: ${JSON.stringify(mx1.messages().map((m) => m.text.slice(0, 400)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines
+          .filter((l) => /delivery|dns|routing/.test(l.event))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
     });
     assert.equal(bySubject(mx2.messages(), 'preferred').length, 0);
     assert.deepEqual(bySubject(mx1.messages(), 'preferred')[0].rcptTo, ['bob@fabrikam.com']);
@@ -174,7 +227,12 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     await mx1.stop();
     assert.equal(fromOrganization('carol@fabrikam.com', 'failover').status, 0);
     await until(() => bySubject(mx2.messages(), 'failover').length === 1, 15_000, 'delivery to mx2').catch((err) => {
-      throw new Error(`${(err as Error).message}\nsink: ${JSON.stringify(mx2.messages().map((m) => m.text.slice(0, 300)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines.filter((l) => /delivery|dns|routing|smtp.in.message/.test(l.event)).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(
+        `${(err as Error).message}\nsink: ${JSON.stringify(mx2.messages().map((m) => m.text.slice(0, 300)))}\nqueues: ${JSON.stringify(queues(edge))}\nlog:\n${edgeService.lines
+          .filter((l) => /delivery|dns|routing|smtp.in.message/.test(l.event))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
     });
   });
 
@@ -196,7 +254,10 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     assert.match(got.body, /^Received: from edge01\.contoso\.net /);
     // The Send protocol log of "To Internal Org" shows the session, with the credentials redacted.
     const folder = join(edge, 'Logs', 'ProtocolLog', 'SmtpSend');
-    const log = readdirSync(folder).filter((f) => /^SEND\d{8}-\d+\.LOG$/.test(f)).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+    const log = readdirSync(folder)
+      .filter((f) => /^SEND\d{8}-\d+\.LOG$/.test(f))
+      .map((f) => readFileSync(join(folder, f), 'utf8'))
+      .join('');
     assert.match(log, /#Log-type: SMTP Send Protocol Log/);
     assert.match(log, /,To Internal Org,[0-9A-F]{16},\d+,,127\.168\.30\.10:25,>,STARTTLS,/);
     assert.match(log, /,>,AUTH (PLAIN|LOGIN)( <redacted>)?,/);
@@ -210,7 +271,7 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     assert.ok(!noTlsLines.some((l) => /^AUTH/i.test(l)), `credentials were offered to a peer without TLS: ${noTlsLines.join(' | ')}`);
   });
 
-  it('returns a 550 from the peer to the sender as an NDR carrying the peer\'s reply', async () => {
+  it("returns a 550 from the peer to the sender as an NDR carrying the peer's reply", async () => {
     assert.equal(fromOrganization('frank@reject.example', 'rejected').status, 0);
     await until(() => queueRows(mbx).some((r) => r.sender === '' && r.subject.includes('rejected')), 20_000, 'the NDR at MBX01');
     const ndr = queueRows(mbx).find((r) => r.sender === '' && r.subject.includes('rejected'))!;
@@ -244,17 +305,41 @@ describe('outbound delivery through the seed\'s Send connectors', () => {
     const text = files.map((f) => readFileSync(join(folder, f), 'utf8')).join('');
     assert.match(text, /^#Log-type: Transport Connectivity Log\r\n/m);
     assert.match(text, /^#Fields: date-time,session,source,Destination,direction,description\r\n/m);
-    const rows = text.split('\r\n').filter((l) => l && !l.startsWith('#')).map(csvCells);
+    const rows = text
+      .split('\r\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map(csvCells);
     const fabrikam = rows.filter((r) => r[3] === 'fabrikam.com');
-    assert.ok(fabrikam.some((r) => r[4] === '+' && /^DnsConnectorDelivery To Internet;QueueLength=\d+/.test(r[5])), 'a session opens with the queue');
-    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === `DNS resolved to mx1.fabrikam.com[${MX1}],mx2.fabrikam.com[${MX2}]`), 'the MX hosts in preference order');
-    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5].startsWith(`Failed connection to mx1.fabrikam.com[${MX1}:25]`)), 'the failed attempt while mx1 was down');
-    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === `Established connection to mx2.fabrikam.com[${MX2}:25]`), 'the failover connection');
-    assert.ok(fabrikam.some((r) => r[4] === '>' && r[5] === 'No TLS with mx2.fabrikam.com'), 'smtp-sink offers no STARTTLS');
-    assert.ok(fabrikam.some((r) => r[4] === '-' && /^Messages: [1-9]\d* Bytes: [1-9]\d*/.test(r[5])), 'a session that sent mail says how much');
+    assert.ok(
+      fabrikam.some((r) => r[4] === '+' && /^DnsConnectorDelivery To Internet;QueueLength=\d+/.test(r[5])),
+      'a session opens with the queue',
+    );
+    assert.ok(
+      fabrikam.some((r) => r[4] === '>' && r[5] === `DNS resolved to mx1.fabrikam.com[${MX1}],mx2.fabrikam.com[${MX2}]`),
+      'the MX hosts in preference order',
+    );
+    assert.ok(
+      fabrikam.some((r) => r[4] === '>' && r[5].startsWith(`Failed connection to mx1.fabrikam.com[${MX1}:25]`)),
+      'the failed attempt while mx1 was down',
+    );
+    assert.ok(
+      fabrikam.some((r) => r[4] === '>' && r[5] === `Established connection to mx2.fabrikam.com[${MX2}:25]`),
+      'the failover connection',
+    );
+    assert.ok(
+      fabrikam.some((r) => r[4] === '>' && r[5] === 'No TLS with mx2.fabrikam.com'),
+      'smtp-sink offers no STARTTLS',
+    );
+    assert.ok(
+      fabrikam.some((r) => r[4] === '-' && /^Messages: [1-9]\d* Bytes: [1-9]\d*/.test(r[5])),
+      'a session that sent mail says how much',
+    );
     const internal = rows.filter((r) => r[5]?.startsWith('TLS TLSv1.'));
     assert.ok(internal.length > 0, 'the authenticated smart-host connection to MBX01 is encrypted');
-    assert.ok(rows.some((r) => r[3] === 'nowhere.example' && r[4] === '>' && r[5].startsWith('DNS resolution failed: ')), 'a DNS failure is logged');
+    assert.ok(
+      rows.some((r) => r[3] === 'nowhere.example' && r[4] === '>' && r[5].startsWith('DNS resolution failed: ')),
+      'a DNS failure is logged',
+    );
     const sessions = new Map<string, string[]>();
     for (const r of rows) sessions.set(r[1], [...(sessions.get(r[1]) ?? []), r[4]]);
     for (const [id, directions] of sessions) {

@@ -33,7 +33,7 @@ const PARTNER = '127.168.91.20'; // "To Partner"'s smart host, written as an IP 
 const USER = 'CONTOSO\\edgeauth';
 const PASSWORD = 'Edge-Auth-Secret-9153';
 
-describe('a Send connector\'s credential goes only to a smart host that proves its identity', () => {
+describe("a Send connector's credential goes only to a smart host that proves its identity", () => {
   const dir = scratchDir('outbound-trust');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService | undefined;
@@ -55,10 +55,15 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
   };
   const message = async (subject: string) => formatListRecords(await sh('Get-Message | Format-List Subject,Status,LastError,Queue')).find((m) => m.Subject === subject);
   /** until() that says what the queues and delivery's log showed when it gives up. */
-  const waitFor = (check: () => Promise<boolean> | boolean, ms: number, what: string) => until(check, ms, what).catch(async (err) => {
-    const log = service?.lines.filter((l) => /^delivery/.test(l.event)).slice(-10).map((l) => JSON.stringify(l)).join('\n');
-    throw new Error(`${(err as Error).message}\nqueues: ${await sh('Get-Queue | Format-List NextHopDomain,Status,LastError')}\nlog:\n${log}`);
-  });
+  const waitFor = (check: () => Promise<boolean> | boolean, ms: number, what: string) =>
+    until(check, ms, what).catch(async (err) => {
+      const log = service?.lines
+        .filter((l) => /^delivery/.test(l.event))
+        .slice(-10)
+        .map((l) => JSON.stringify(l))
+        .join('\n');
+      throw new Error(`${(err as Error).message}\nqueues: ${await sh('Get-Queue | Format-List NextHopDomain,Status,LastError')}\nlog:\n${log}`);
+    });
 
   /** The impostor (or the real smart host) at an address, with this certificate. */
   const smartHost = async (address: string, certificate: PemPair): Promise<FaultPeer> => {
@@ -105,7 +110,11 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
   /** The commands of the sessions that reached TLS: never AUTH, never MAIL, and QUIT at the end. */
   const assertWithheld = (peer: FaultPeer) => {
     assert.ok(peer.commands.includes('STARTTLS'), peer.commands.join(' | '));
-    assert.deepEqual(peer.commands.filter((c) => /^(AUTH|MAIL|RCPT|DATA)\b/i.test(c) || c === '<auth data>'), [], 'no AUTH and no transaction reached the impostor');
+    assert.deepEqual(
+      peer.commands.filter((c) => /^(AUTH|MAIL|RCPT|DATA)\b/i.test(c) || c === '<auth data>'),
+      [],
+      'no AUTH and no transaction reached the impostor',
+    );
     assert.deepEqual(peer.credentials, [], 'the impostor holds no credential');
     assert.ok(peer.commands.includes('QUIT'), 'each session ends with QUIT');
   };
@@ -116,7 +125,9 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
     const script = [
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00`,
-      '$MailboxCredentials = Get-Credential', USER, PASSWORD,
+      '$MailboxCredentials = Get-Credential',
+      USER,
+      PASSWORD,
       // The seed's command, with one smart host.
       'New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces *.contoso.com -DNSRoutingEnabled $false -SmartHosts mbxserver01.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $MailboxCredentials',
       `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${PARTNER} -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $MailboxCredentials`,
@@ -140,15 +151,30 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await submit('alice@contoso.com', 'untrusted peer');
     // Read between attempts (the retry interval is short here, and a message is Active while it is tried).
     let m: Record<string, string> | undefined;
-    await waitFor(async () => { m = await message('untrusted peer'); return m?.Status === 'Retry' && /454 4\.7\.5/.test(m.LastError); }, 30_000, 'the message in Retry with the certificate LastError');
+    await waitFor(
+      async () => {
+        m = await message('untrusted peer');
+        return m?.Status === 'Retry' && /454 4\.7\.5/.test(m.LastError);
+      },
+      30_000,
+      'the message in Retry with the certificate LastError',
+    );
     m = m!;
     recordFinding({
-      finding: 11, title: 'an impostor answers for mbxserver01.contoso.com with a certificate nobody imported', attack: '"To Internal Org" (BasicAuthRequireTLS, the Edge\'s Exchange Servers credential) connects to it',
-      reply: `Get-Message: ${m.Status}, ${m.LastError.split(';')[0]}`, outcome: `the impostor received ${peer.credentials.length} credential(s) and no AUTH command: ${!peer.commands.some((c) => /^AUTH/.test(c))}`,
+      finding: 11,
+      title: 'an impostor answers for mbxserver01.contoso.com with a certificate nobody imported',
+      attack: '"To Internal Org" (BasicAuthRequireTLS, the Edge\'s Exchange Servers credential) connects to it',
+      reply: `Get-Message: ${m.Status}, ${m.LastError.split(';')[0]}`,
+      outcome: `the impostor received ${peer.credentials.length} credential(s) and no AUTH command: ${!peer.commands.some((c) => /^AUTH/.test(c))}`,
       ok: peer.credentials.length === 0 && !peer.commands.some((c) => /^AUTH/.test(c)) && m.Status === 'Retry',
     });
     assert.equal(m.Status, 'Retry');
-    assert.match(m.LastError, new RegExp(`^454 4\\.7\\.5 The certificate presented by mbxserver01\\.contoso\\.com \\[${MBX.replace(/\./g, '\\.')}:25\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`));
+    assert.match(
+      m.LastError,
+      new RegExp(
+        `^454 4\\.7\\.5 The certificate presented by mbxserver01\\.contoso\\.com \\[${MBX.replace(/\./g, '\\.')}:25\\] does not chain to a trusted certificate \\(DEPTH_ZERO_SELF_SIGNED_CERT\\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\\.`,
+      ),
+    );
     assert.match(m.LastError, /Import-ExchangeCertificate -FileName <file>\. Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
     // The queue is Active while delivery tries again (the retry interval is short here): wait for it between attempts.
     let q: Record<string, string> | undefined;
@@ -158,7 +184,10 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
 
     // The connectivity log records the refused session.
     const folder = join(edge, 'Logs', 'Connectivity');
-    const log = readdirSync(folder).filter((f) => f.startsWith('CONNECTLOG')).map((f) => readFileSync(join(folder, f), 'utf8')).join('');
+    const log = readdirSync(folder)
+      .filter((f) => f.startsWith('CONNECTLOG'))
+      .map((f) => readFileSync(join(folder, f), 'utf8'))
+      .join('');
     assert.match(log, new RegExp(`Connected to mbxserver01\\.contoso\\.com\\[${MBX.replace(/\./g, '\\.')}:25\\] but the session failed at tls: 454 4\\.7\\.5 The certificate presented by mbxserver01\\.contoso\\.com`));
 
     // Trace-MailFlow names the case and the commands that fix it.
@@ -192,7 +221,10 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await submit('bob@contoso.com', 'wrong name');
     await waitFor(async () => /does not carry the name/.test((await message('wrong name'))?.LastError ?? ''), 30_000, 'the name mismatch in LastError');
     const m = (await message('wrong name'))!;
-    assert.match(m.LastError, /^454 4\.7\.5 The certificate presented by mbxserver01\.contoso\.com \[[\d.:]+\] does not carry the name mbxserver01\.contoso\.com \(it names impostor\.contoso\.com\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\. Have mbxserver01\.contoso\.com present a certificate for mbxserver01\.contoso\.com/);
+    assert.match(
+      m.LastError,
+      /^454 4\.7\.5 The certificate presented by mbxserver01\.contoso\.com \[[\d.:]+\] does not carry the name mbxserver01\.contoso\.com \(it names impostor\.contoso\.com\); the AuthenticationCredential of Send connector "To Internal Org" was not sent\. Have mbxserver01\.contoso\.com present a certificate for mbxserver01\.contoso\.com/,
+    );
     assert.doesNotMatch(m.LastError, /Import-ExchangeCertificate/, 'the chain is trusted: only the name is wrong');
     assertWithheld(peer);
 
@@ -215,14 +247,20 @@ describe('a Send connector\'s credential goes only to a smart host that proves i
     await waitFor(async () => (await message('wrong name')) === undefined, 20_000, 'the queue to empty');
   });
 
-  it('a smart host written as an IP address: the address must be in the certificate\'s subjectAltName', async () => {
+  it("a smart host written as an IP address: the address must be in the certificate's subjectAltName", async () => {
     const byName = selfSigned(PARTNER, ['smarthost.partner.example']);
     await importCertificate('partner-by-name', byName.certificatePem);
     const peer = await smartHost(PARTNER, byName);
     await submit('ann@partner.example', 'ip smart host');
     await waitFor(async () => /does not carry the IP address/.test((await message('ip smart host'))?.LastError ?? ''), 30_000, 'the address mismatch in LastError');
     const m = (await message('ip smart host'))!;
-    assert.match(m.LastError, new RegExp(`^454 4\\.7\\.5 The certificate presented by ${PARTNER.replace(/\./g, '\\.')} \\[${PARTNER.replace(/\./g, '\\.')}:25\\] does not carry the IP address ${PARTNER.replace(/\./g, '\\.')} \\(it names smarthost\\.partner\\.example\\)`), 'a CN that reads like the address does not count');
+    assert.match(
+      m.LastError,
+      new RegExp(
+        `^454 4\\.7\\.5 The certificate presented by ${PARTNER.replace(/\./g, '\\.')} \\[${PARTNER.replace(/\./g, '\\.')}:25\\] does not carry the IP address ${PARTNER.replace(/\./g, '\\.')} \\(it names smarthost\\.partner\\.example\\)`,
+      ),
+      'a CN that reads like the address does not count',
+    );
     assertWithheld(peer);
 
     const byAddress = selfSigned('smarthost.partner.example', ['smarthost.partner.example', PARTNER]);

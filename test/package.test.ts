@@ -28,11 +28,18 @@ function banner(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = new Socket();
     let text = '';
-    s.setTimeout(10_000, () => { s.destroy(); reject(new Error(`no banner from ${host}:${port}`)); });
+    s.setTimeout(10_000, () => {
+      s.destroy();
+      reject(new Error(`no banner from ${host}:${port}`));
+    });
     s.once('error', reject);
     s.setEncoding('utf8').on('data', (d: string) => {
       text += d;
-      if (text.includes('\r\n')) { s.end('QUIT\r\n'); s.destroy(); resolve(text); }
+      if (text.includes('\r\n')) {
+        s.end('QUIT\r\n');
+        s.destroy();
+        resolve(text);
+      }
     });
     s.connect(port, host);
   });
@@ -62,11 +69,25 @@ describe('the npm package', () => {
     tarball = join(dir.path, info.filename);
     assert.match(info.filename, /^gatehouse-mta-\d+\.\d+\.\d+\.tgz$/);
     const files = info.files.map((f) => f.path);
-    for (const f of ['bin/gatehouse.js', 'dist/src/cli/main.js', 'dist/src/roles/delivery-thread-main.js', 'dist/src/queue/commit-worker.js', 'binding.gyp', 'src/native/allocator.c',
-      'contrib/systemd/gatehouse@.service', 'docs/log-events.md', 'src/shell/testdata/seed-commands.ps1', 'README.md', 'package.json']) {
+    for (const f of [
+      'bin/gatehouse.js',
+      'dist/src/cli/main.js',
+      'dist/src/roles/delivery-thread-main.js',
+      'dist/src/queue/commit-worker.js',
+      'binding.gyp',
+      'src/native/allocator.c',
+      'contrib/systemd/gatehouse@.service',
+      'docs/log-events.md',
+      'src/shell/testdata/seed-commands.ps1',
+      'README.md',
+      'package.json',
+    ]) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
-    assert.deepEqual(files.filter((f) => /\.test\.js$|^dist\/test\/|^test\/|^node_modules\/|\.ts$|^build\//.test(f)), []);
+    assert.deepEqual(
+      files.filter((f) => /\.test\.js$|^dist\/test\/|^test\/|^node_modules\/|\.ts$|^build\//.test(f)),
+      [],
+    );
   });
 
   it('installs into a fresh prefix, building both native addons', { timeout: 15 * 60_000 }, () => {
@@ -80,7 +101,10 @@ describe('the npm package', () => {
     assert.ok(existsSync(command), `${command} exists`);
     assert.ok(existsSync(join(installed, 'build', 'Release', 'allocator.node')), 'our addon is built');
     assert.ok(existsSync(join(installed, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), 'better-sqlite3 is built');
-    assert.deepEqual(readdirSync(installed).filter((f) => f === 'test' || f === 'bench'), []);
+    assert.deepEqual(
+      readdirSync(installed).filter((f) => f === 'test' || f === 'bench'),
+      [],
+    );
   });
 
   it('runs --version, setup and start from the installed copy', async () => {
@@ -99,20 +123,31 @@ describe('the npm package', () => {
 
     const child = spawn(command, ['start', '--data', edge], { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no service.ready within 60 s:\n${out}`)), 60_000);
         child.stdout.setEncoding('utf8').on('data', (d: string) => {
           out += d;
-          if (out.includes('"service.ready"')) { clearTimeout(timer); resolve(); }
+          if (out.includes('"service.ready"')) {
+            clearTimeout(timer);
+            resolve();
+          }
         });
-        void exited.then((code) => { clearTimeout(timer); reject(new Error(`start exited ${code}:\n${out}`)); });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`start exited ${code}:\n${out}`));
+        });
       });
       // The running process is the installed copy, not this checkout.
       const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      assert.ok(cmdline.some((a) => a.startsWith(prefix) && realpathSync(a).startsWith(installed)), cmdline.join(' '));
+      assert.ok(
+        cmdline.some((a) => a.startsWith(prefix) && realpathSync(a).startsWith(installed)),
+        cmdline.join(' '),
+      );
       assert.match(await banner(ADDRESS, PORT), /^220 edge01\.contoso\.net /);
     } finally {
       child.kill('SIGTERM');

@@ -66,7 +66,28 @@ describe('Remove-Message during an attempt in flight', () => {
     return r.stdout + r.stderr;
   };
   const submit = (subject: string) => {
-    const r = spawnSync('swaks', ['--server', `${MBX}:2525`, '--local-interface', CLIENT, '--ehlo', 'app.contoso.com', '--from', 'alice@contoso.com', '--to', 'kim@fabrikam.com', '--header', `Subject: ${subject}`, '--header', `Message-ID: <${subject}@contoso.com>`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'swaks',
+      [
+        '--server',
+        `${MBX}:2525`,
+        '--local-interface',
+        CLIENT,
+        '--ehlo',
+        'app.contoso.com',
+        '--from',
+        'alice@contoso.com',
+        '--to',
+        'kim@fabrikam.com',
+        '--header',
+        `Subject: ${subject}`,
+        '--header',
+        `Message-ID: <${subject}@contoso.com>`,
+        '--timeout',
+        '15',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
   };
   /** The message's tracking events (EventId|Source|RecipientStatus), found by its subject on RECEIVE and then by its Message-ID. */
@@ -90,13 +111,16 @@ describe('Remove-Message during an attempt in flight', () => {
     await until(() => out.includes('READY') || peer!.exitCode !== null, 10_000, 'the holding peer');
     assert.equal(peer.exitCode, null, 'the holding peer runs');
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data])).code, 0);
-    await ok([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
-      `New-ReceiveConnector "Relay MBX01" -Usage Custom -Bindings ${MBX}:2525 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
-      `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${PEER} -RequireTLS $false -SourceTransportServers MBX01`,
-      'Set-TransportService MBX01 -MessageRetryInterval 00:00:01 -TransientFailureRetryInterval 00:00:01',
-    ].join('; '));
+    await ok(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+        `New-ReceiveConnector "Relay MBX01" -Usage Custom -Bindings ${MBX}:2525 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+        `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${PEER} -RequireTLS $false -SourceTransportServers MBX01`,
+        'Set-TransportService MBX01 -MessageRetryInterval 00:00:01 -TransientFailureRetryInterval 00:00:01',
+      ].join('; '),
+    );
     service = await startService(data);
   });
 
@@ -141,6 +165,10 @@ describe('Remove-Message during an attempt in flight', () => {
     assert.deepEqual(await ndrs('race-defer'), ['DSN'], 'exactly one removal notice');
     assert.equal((await ok('Get-Message -Filter "Subject -eq \'race-defer\'" | Measure-Object | ForEach-Object { $_.Count }')).trim(), '0', 'gone from the queue');
     assert.ok(!out.includes('HELD 3'), 'never offered to the peer again');
-    assert.deepEqual(readdirSync(peerDir).filter((f) => f.startsWith('got-')), ['got-1'], 'the peer received only the first message');
+    assert.deepEqual(
+      readdirSync(peerDir).filter((f) => f.startsWith('got-')),
+      ['got-1'],
+      'the peer received only the first message',
+    );
   });
 });

@@ -62,12 +62,14 @@ describe('queue viewer cmdlets on a running Edge', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await ok([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
-      'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:05:00 -OutboundConnectionFailureRetryInterval 00:10:00 -MessageRetryInterval 00:00:01',
-    ].join('; '));
+    await ok(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
+        'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:05:00 -OutboundConnectionFailureRetryInterval 00:10:00 -MessageRetryInterval 00:00:01',
+      ].join('; '),
+    );
     service = await startService(edge);
   });
 
@@ -83,10 +85,14 @@ describe('queue viewer cmdlets on a running Edge', () => {
     send('alice@fabrikam.com', 'dave@contoso.com', 'three');
     send('carol@contoso.com', 'dave@contoso.com', 'four');
     let q: Record<string, string> = {};
-    await until(async () => {
-      q = await smartHostQueue();
-      return q?.Status === 'Retry' && q.MessageCount === '4';
-    }, 20_000, 'the smart-host queue in Retry');
+    await until(
+      async () => {
+        q = await smartHostQueue();
+        return q?.Status === 'Retry' && q.MessageCount === '4';
+      },
+      20_000,
+      'the smart-host queue in Retry',
+    );
     queueId = q.Identity;
     assert.match(queueId, /^EDGE01\\\d+$/);
     assert.equal(q.NextHopDomain, `[${SMART_HOST}]`);
@@ -98,9 +104,18 @@ describe('queue viewer cmdlets on a running Edge', () => {
     const table = await ok('Get-Queue');
     const lines = table.split('\n').filter((l) => l.trim());
     assert.match(lines[0], /^Identity\s+DeliveryType\s+Status\s+MessageCount\s+Velocity\s+RiskLevel\s+OutboundIPPool\s+NextHopDomain\s*$/);
-    assert.ok(lines.some((l) => /^EDGE01\\Submission\s+Undefined\s+Ready\s+0\s/.test(l)), table);
-    assert.ok(lines.some((l) => /^EDGE01\\Unreachable\s+Unreachable\s+Ready\s+0\s/.test(l)), table);
-    assert.ok(lines.some((l) => new RegExp(`^${queueId.replace(/\\/g, '\\\\')}\\s+SmartHos.*Retry\\s+4\\s+0 Normal\\s+0 \\[${SMART_HOST}\\]`).test(l)), table);
+    assert.ok(
+      lines.some((l) => /^EDGE01\\Submission\s+Undefined\s+Ready\s+0\s/.test(l)),
+      table,
+    );
+    assert.ok(
+      lines.some((l) => /^EDGE01\\Unreachable\s+Unreachable\s+Ready\s+0\s/.test(l)),
+      table,
+    );
+    assert.ok(
+      lines.some((l) => new RegExp(`^${queueId.replace(/\\/g, '\\\\')}\\s+SmartHos.*Retry\\s+4\\s+0 Normal\\s+0 \\[${SMART_HOST}\\]`).test(l)),
+      table,
+    );
     assert.ok(!/Poison/.test(table), 'the Poison queue is not shown when empty');
     assert.equal(formatListRecords(await ok('Get-Queue -Exclude Empty | Format-List'), '').length, 1);
     assert.equal(formatListRecords(await ok('Get-Queue -Include External | Format-List'), '').length, 1);
@@ -122,7 +137,14 @@ describe('queue viewer cmdlets on a running Edge', () => {
     assert.match((await sh('Suspend-Queue *')).stderr, /matches \d+ queues/);
     await ok(`Retry-Queue ${queueId}`);
     // The attempt's outcome, read in the same listing as its count: back in Retry after a second refusal.
-    await until(async () => { const q = await smartHostQueue(); return q.RetryCount === '2' && q.Status === 'Retry'; }, 15_000, 'a second connection attempt after Retry-Queue, and the queue in Retry again');
+    await until(
+      async () => {
+        const q = await smartHostQueue();
+        return q.RetryCount === '2' && q.Status === 'Retry';
+      },
+      15_000,
+      'a second connection attempt after Retry-Queue, and the queue in Retry again',
+    );
   });
 
   it('lists the messages of the queue with their recipients', async () => {
@@ -138,13 +160,19 @@ describe('queue viewer cmdlets on a running Edge', () => {
     assert.match(one.LastError, /refused/);
     assert.match(one.Recipients, /bob@contoso\.com/);
     const recipients = formatListRecords(await ok(`(Get-Message ${one.Identity} -IncludeRecipientInfo).Recipients | Format-List`), '');
-    assert.deepEqual(recipients.map((r) => [r.Address, r.Status]), [['bob@contoso.com', 'Ready']]);
+    assert.deepEqual(
+      recipients.map((r) => [r.Address, r.Status]),
+      [['bob@contoso.com', 'Ready']],
+    );
     assert.equal(formatListRecords(await ok(`Get-Message -Queue ${queueId} | Format-List Recipients`), '')[0].Recipients, '');
     const filtered = formatListRecords(await ok(`Get-Message -Filter "FromAddress -like '*@fabrikam.com' -and Subject -ne 'two'" | Format-List Subject`), '');
     assert.deepEqual(filtered.map((m) => m.Subject).sort(), ['one', 'three']);
     const table = await ok(`Get-Message -Queue ${queueId}`);
-    assert.match(table.split('\n').find((l) => l.trim())!, /^Identity\s+FromAddress\s+Status\s+Queue\s+Subject\s*$/);
-    assert.match((await sh("Get-Message -Filter \"Colour -eq 'red'\"")).stderr, /not a recognized filterable property/);
+    assert.match(
+      table.split('\n').find((l) => l.trim())!,
+      /^Identity\s+FromAddress\s+Status\s+Queue\s+Subject\s*$/,
+    );
+    assert.match((await sh('Get-Message -Filter "Colour -eq \'red\'"')).stderr, /not a recognized filterable property/);
   });
 
   it('Remove-Message -WithNDR $true fails the message and queues an NDR to the original sender', async () => {
@@ -195,7 +223,10 @@ describe('queue viewer cmdlets on a running Edge', () => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.ok(!subjects().includes('two'), 'the suspended message stays');
     const left = await messages();
-    assert.deepEqual(left.map((m) => [m.Subject, m.Status]), [['two', 'Suspended']]);
+    assert.deepEqual(
+      left.map((m) => [m.Subject, m.Status]),
+      [['two', 'Suspended']],
+    );
 
     const two = await identityOf('two');
     await ok(`Resume-Message ${two}`);

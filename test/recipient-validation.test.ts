@@ -74,8 +74,13 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
   const agentLog = () => readAgentLog(edge);
   const startInside = async () => {
     inside = await startAiosmtpd({
-      dir: join(dir.path, 'inside'), host: INSIDE, port: INSIDE_PORT, user: USER, password: PASSWORD,
-      certificatePem: readFileSync(join(material, 'mbx-cert.pem'), 'utf8'), privateKeyPem: readFileSync(join(material, 'mbx-key.pem'), 'utf8'),
+      dir: join(dir.path, 'inside'),
+      host: INSIDE,
+      port: INSIDE_PORT,
+      user: USER,
+      password: PASSWORD,
+      certificatePem: readFileSync(join(material, 'mbx-cert.pem'), 'utf8'),
+      privateKeyPem: readFileSync(join(material, 'mbx-key.pem'), 'utf8'),
       mailboxes: { accept: ['alice@contoso.com', 'bob@contoso.com', 'postmaster@contoso.com', 'alice@branch.contoso.com'], defer: ['busy@contoso.com'] },
     });
   };
@@ -83,8 +88,10 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
   before(async () => {
     mkdirSync(material, { recursive: true });
     // The Mailbox server's certificate carries its name, and the Edge trusts it (imported): the credential goes only to it.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mbx-key.pem', '-out', 'mbx-cert.pem', '-days', '30', '-subj', '/CN=mbx01.contoso.com',
-      '-addext', 'subjectAltName=DNS:mbx01.contoso.com'], { cwd: material, stdio: 'pipe' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mbx-key.pem', '-out', 'mbx-cert.pem', '-days', '30', '-subj', '/CN=mbx01.contoso.com', '-addext', 'subjectAltName=DNS:mbx01.contoso.com'], {
+      cwd: material,
+      stdio: 'pipe',
+    });
     dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mbx01.contoso.com,${INSIDE}`, '--mx-host=branch.contoso.com,mbx01.contoso.com,10']);
     await startInside();
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge]);
@@ -98,7 +105,9 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
       `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:2525 -TarpitInterval 00:00:00`,
       `Set-TransportService EDGE01 -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false`,
       `Import-ExchangeCertificate -FileName '${join(material, 'mbx-cert.pem')}' -FriendlyName "MBX01"`,
-      '$MailboxCredentials = Get-Credential', USER, PASSWORD,
+      '$MailboxCredentials = Get-Credential',
+      USER,
+      PASSWORD,
       `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com,partner.contoso.com -DNSRoutingEnabled $false -SmartHosts mbx01.contoso.com -Port ${INSIDE_PORT} -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $MailboxCredentials`,
     ];
     await shell(script, script.join('\n') + '\n');
@@ -137,19 +146,36 @@ describe('recipient validation: the Edge asks the inside whether a recipient exi
     await settled();
     assert.equal(probes('nobody@contoso.com').length, 1);
     assert.equal(probes('alice@contoso.com').length, 1);
-    await until(() => /Recipient Filter Agent,OnRcptCommand,RejectCommand,550 5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup,RecipientDoesNotExist,cached answer: 550 5\.1\.1 <nobody@contoso\.com>: Recipient address rejected: User unknown/.test(agentLog()), 10_000, 'the agent log line of the cached refusal');
+    await until(
+      () =>
+        /Recipient Filter Agent,OnRcptCommand,RejectCommand,550 5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup,RecipientDoesNotExist,cached answer: 550 5\.1\.1 <nobody@contoso\.com>: Recipient address rejected: User unknown/.test(
+          agentLog(),
+        ),
+      10_000,
+      'the agent log line of the cached refusal',
+    );
     assert.match(agentLog(), /,RecipientDoesNotExist,the inside answered: 550 5\.1\.1 <nobody@contoso\.com>/);
     const logged = formatListRecords(await shell(['Get-AgentLog -StartDate (Get-Date).AddHours(-1) | Where-Object { $_.Agent -eq "Recipient Filter Agent" } | Format-List Recipient,Action,Reason']));
-    assert.ok(logged.some((l) => l.Recipient === 'nobody@contoso.com' && l.Action === 'RejectCommand' && l.Reason === 'RecipientDoesNotExist'), JSON.stringify(logged));
+    assert.ok(
+      logged.some((l) => l.Recipient === 'nobody@contoso.com' && l.Action === 'RejectCommand' && l.Reason === 'RecipientDoesNotExist'),
+      JSON.stringify(logged),
+    );
 
     // A whole message (Python's smtplib) with a known and an unknown recipient: the unknown one is refused, the message reaches the known one.
-    const py = await run('/usr/bin/python3', ['-c', [
-      'import smtplib, sys',
-      `s = smtplib.SMTP("${EDGE}", 2525, source_address=("${CLIENT}", 0), timeout=60)`,
-      'refused = s.sendmail("kim@fabrikam.com", ["bob@contoso.com", "ghost@contoso.com"], "From: kim@fabrikam.com\\r\\nTo: bob@contoso.com\\r\\nSubject: validated\\r\\n\\r\\nhello\\r\\n")',
-      'print("REFUSED", refused)',
-      's.quit()',
-    ].join('\n')], 90_000);
+    const py = await run(
+      '/usr/bin/python3',
+      [
+        '-c',
+        [
+          'import smtplib, sys',
+          `s = smtplib.SMTP("${EDGE}", 2525, source_address=("${CLIENT}", 0), timeout=60)`,
+          'refused = s.sendmail("kim@fabrikam.com", ["bob@contoso.com", "ghost@contoso.com"], "From: kim@fabrikam.com\\r\\nTo: bob@contoso.com\\r\\nSubject: validated\\r\\n\\r\\nhello\\r\\n")',
+          'print("REFUSED", refused)',
+          's.quit()',
+        ].join('\n'),
+      ],
+      90_000,
+    );
     assert.equal(py.code, 0, py.stdout + py.stderr);
     assert.match(py.stdout, /REFUSED \{'ghost@contoso\.com': \(550, b'5\.1\.10 RESOLVER\.ADR\.RecipientNotFound; Recipient not found by SMTP address lookup'\)\}/);
     await until(() => /^MSG kim@fabrikam\.com \['bob@contoso\.com'\] tls=True auth=True$/m.test(inside!.output()), 30_000, 'the message at the inside, to bob only');

@@ -17,7 +17,10 @@ describe('recipients', () => {
   const pw = '$pw = ConvertTo-SecureString "Mbx-Pass-2024" -AsPlainText -Force';
 
   before(async () => {
-    for (const [name, fqdn, data] of [['MBX01', 'mbxserver01.contoso.com', mbx1], ['MBX02', 'mbxserver02.contoso.com', mbx2]]) {
+    for (const [name, fqdn, data] of [
+      ['MBX01', 'mbxserver01.contoso.com', mbx1],
+      ['MBX02', 'mbxserver02.contoso.com', mbx2],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', fqdn, '--data', data]);
       assert.equal(r.code, 0, r.stderr);
     }

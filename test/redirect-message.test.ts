@@ -23,7 +23,10 @@ const CLIENT = '127.34.32.1';
 const SMART_HOST = '127.34.33.1';
 
 function submit(subject: string) {
-  const r = spawnSync('swaks', ['--server', `${MBX1}:2525`, '--local-interface', CLIENT, '--ehlo', 'app.contoso.com', '--from', 'alice@contoso.com', '--to', 'kim@fabrikam.com', '--header', `Subject: ${subject}`, '--timeout', '15'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('swaks', ['--server', `${MBX1}:2525`, '--local-interface', CLIENT, '--ehlo', 'app.contoso.com', '--from', 'alice@contoso.com', '--to', 'kim@fabrikam.com', '--header', `Subject: ${subject}`, '--timeout', '15'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 }
 
@@ -43,22 +46,32 @@ describe('Redirect-Message between two Mailbox servers', () => {
     return r.stdout;
   };
   const internetQueue = async (data: string) => formatListRecords(await ok(data, 'Get-Queue -Filter "DeliveryType -eq \'SmartHostConnectorDelivery\'" | Format-List Identity,MessageCount,Status'), '')[0];
-  const dns = (server: string) => `Set-TransportService ${server} -InternalDNSServers ${DNS} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
+  const dns = (server: string) =>
+    `Set-TransportService ${server} -InternalDNSServers ${DNS} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
 
   before(async () => {
     peers.push(await startDnsmasq(DNS, 53, ['contoso.com'], [`--host-record=mbxserver01.contoso.com,${MBX1}`, `--host-record=mbxserver02.contoso.com,${MBX2}`]));
-    for (const [name, fqdn, data] of [['MBX01', 'mbxserver01.contoso.com', mbx1], ['MBX02', 'mbxserver02.contoso.com', mbx2]]) {
+    for (const [name, fqdn, data] of [
+      ['MBX01', 'mbxserver01.contoso.com', mbx1],
+      ['MBX02', 'mbxserver02.contoso.com', mbx2],
+    ]) {
       assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', fqdn, '--data', data])).code, 0);
     }
-    await ok(mbx1, [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
-      `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
-      `New-ReceiveConnector "Relay MBX01" -Usage Custom -Bindings ${MBX1}:2525 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
-      `New-ReceiveConnector "Internet MBX02" -Server MBX02 -Usage Custom -Bindings ${MBX2}:2526 -RemoteIPRanges ${CLIENT} -AuthMechanism Tls -PermissionGroups AnonymousUsers`,
-      `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -SourceTransportServers MBX01,MBX02`,
-      dns('MBX01'), dns('MBX02'),
-    ].join('; '));
+    await ok(
+      mbx1,
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
+        `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`,
+        `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
+        `New-ReceiveConnector "Relay MBX01" -Usage Custom -Bindings ${MBX1}:2525 -RemoteIPRanges ${CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+        `New-ReceiveConnector "Internet MBX02" -Server MBX02 -Usage Custom -Bindings ${MBX2}:2526 -RemoteIPRanges ${CLIENT} -AuthMechanism Tls -PermissionGroups AnonymousUsers`,
+        `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -SourceTransportServers MBX01,MBX02`,
+        dns('MBX01'),
+        dns('MBX02'),
+      ].join('; '),
+    );
     s1 = await startService(mbx1);
     s2 = await startService(mbx2);
   });
@@ -103,18 +116,28 @@ describe('Redirect-Message between two Mailbox servers', () => {
     assert.match(m.text, new RegExp(`^X-Client-Addr: ${MBX1.replace(/\./g, '\\.')}$`, 'm'), 'sent by MBX01 itself');
   });
 
-  it('applies Set-TransportConfig, run in MBX01\'s shell, on MBX02 too: the organization\'s settings', async () => {
-    await ok(mbx1, [
-      'New-MailboxDatabase DB2 -Server MBX02',
-      ...['a', 'b'].map((n) => `New-Mailbox -Name ${n.toUpperCase()} -Alias ${n} -UserPrincipalName ${n}@contoso.com -Database DB2 -Password (ConvertTo-SecureString "Mailbox-Pass-${n}9" -AsPlainText -Force)`),
-      'Set-TransportConfig -MaxRecipientEnvelopeLimit 1',
-    ].join('; '));
+  it("applies Set-TransportConfig, run in MBX01's shell, on MBX02 too: the organization's settings", async () => {
+    await ok(
+      mbx1,
+      [
+        'New-MailboxDatabase DB2 -Server MBX02',
+        ...['a', 'b'].map((n) => `New-Mailbox -Name ${n.toUpperCase()} -Alias ${n} -UserPrincipalName ${n}@contoso.com -Database DB2 -Password (ConvertTo-SecureString "Mailbox-Pass-${n}9" -AsPlainText -Force)`),
+        'Set-TransportConfig -MaxRecipientEnvelopeLimit 1',
+      ].join('; '),
+    );
     await configApplied(s2, mbx2);
-    const r = spawnSync('python3', ['-c', `import smtplib
+    const r = spawnSync(
+      'python3',
+      [
+        '-c',
+        `import smtplib
 s = smtplib.SMTP('${MBX2}', 2526, local_hostname='mx.fabrikam.com', source_address=('${CLIENT}', 0), timeout=20)
 refused = s.sendmail('kim@fabrikam.com', ['a@contoso.com', 'b@contoso.com'], 'Subject: two\\r\\n\\r\\nhi\\r\\n')
 print('refused', {k: (v[0], v[1].decode()) for k, v in refused.items()})
-s.quit()`], { encoding: 'utf8', timeout: 60_000 });
+s.quit()`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^refused \{'b@contoso\.com': \(452, '4\.5\.3 Too many recipients'\)\}$/m);
   });

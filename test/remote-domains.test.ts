@@ -54,18 +54,20 @@ describe('remote domains on a running Edge', () => {
     sinks.push(fabrikam, elsewhere, await startSink(CONTOSO, join(dir.path, 'contoso'), ['-f', 'RCPT', '-B', '550 5.1.1 User unknown']));
     sinks.push(await startSink(DEFERRING, join(dir.path, 'deferring'), ['-r', 'RCPT']));
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await ok([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE_INTERNET}:25 -TarpitInterval 00:00:00`,
-      `New-ReceiveConnector "From Org" -Usage Custom -Bindings ${EDGE_ORG}:25 -RemoteIPRanges ${ORG_CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${CONTOSO}`,
-      `New-SendConnector -Name "To Fabrikam" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts ${FABRIKAM}`,
-      `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${ELSEWHERE}`,
-      'New-AcceptedDomain "Contoso slow" -DomainName slow.contoso.com',
-      `New-SendConnector -Name "To Slow" -AddressSpaces slow.contoso.com -DNSRoutingEnabled $false -SmartHosts ${DEFERRING}`,
-      'Set-TransportService EDGE01 -DelayNotificationTimeout 00:00:01 -MessageRetryInterval 00:00:01',
-      'Set-TransportConfig -ExternalPostmasterAddress postmaster@tailspintoys.com -ExternalDsnMaxMessageAttachSize 0 -ExternalDelayDsnEnabled $false',
-    ].join('; '));
+    await ok(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE_INTERNET}:25 -TarpitInterval 00:00:00`,
+        `New-ReceiveConnector "From Org" -Usage Custom -Bindings ${EDGE_ORG}:25 -RemoteIPRanges ${ORG_CLIENT} -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${CONTOSO}`,
+        `New-SendConnector -Name "To Fabrikam" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts ${FABRIKAM}`,
+        `New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${ELSEWHERE}`,
+        'New-AcceptedDomain "Contoso slow" -DomainName slow.contoso.com',
+        `New-SendConnector -Name "To Slow" -AddressSpaces slow.contoso.com -DNSRoutingEnabled $false -SmartHosts ${DEFERRING}`,
+        'Set-TransportService EDGE01 -DelayNotificationTimeout 00:00:01 -MessageRetryInterval 00:00:01',
+        'Set-TransportConfig -ExternalPostmasterAddress postmaster@tailspintoys.com -ExternalDsnMaxMessageAttachSize 0 -ExternalDelayDsnEnabled $false',
+      ].join('; '),
+    );
     service = await startService(edge);
   });
 
@@ -102,7 +104,10 @@ describe('remote domains on a running Edge', () => {
       assert.equal(d.Recipients, '{kim@fabrikam.com}');
       assert.match(d.RecipientStatus, /550 5\.7\.1 RemoteDomain\.(AutoReplyEnabled|AutoForwardEnabled|DeliveryReportEnabled);/);
     }
-    assert.deepEqual(fabrikam.messages().map((m) => /^Subject: (.*)$/m.exec(m.text)?.[1]), ['an ordinary message']);
+    assert.deepEqual(
+      fabrikam.messages().map((m) => /^Subject: (.*)$/m.exec(m.text)?.[1]),
+      ['an ordinary message'],
+    );
   });
 
   it('sends no NDR to fabrikam.com, but the postmaster copy (GenerateCopyOfDSNFor 5.1.1), and an NDR to other senders', async () => {
@@ -131,9 +136,16 @@ describe('remote domains on a running Edge', () => {
     swaks(EDGE_ORG, ORG_CLIENT, ['--from', 'bob@contoso.com', '--to', 'slow@slow.contoso.com', '--header', 'Subject: slow from inside']);
     // Delay notifications are tracked as DSN events with the 4.4.7 status, to the original sender (ReturnPath).
     let delays: Record<string, string>[] = [];
-    await until(async () => (delays = formatListRecords(await ok('Get-MessageTrackingLog -EventId DSN | Format-List ReturnPath,RecipientStatus'), ' ')
-      .filter((d) => d.RecipientStatus.startsWith('{4.4.7'))).some((d) => d.ReturnPath === 'bob@contoso.com'), 30_000, 'the delay DSN to bob');
+    await until(
+      async () =>
+        (delays = formatListRecords(await ok('Get-MessageTrackingLog -EventId DSN | Format-List ReturnPath,RecipientStatus'), ' ').filter((d) => d.RecipientStatus.startsWith('{4.4.7'))).some((d) => d.ReturnPath === 'bob@contoso.com'),
+      30_000,
+      'the delay DSN to bob',
+    );
     // lee's message is older: the same pass that notified bob has passed it over.
-    assert.deepEqual(delays.map((d) => d.ReturnPath), ['bob@contoso.com']);
+    assert.deepEqual(
+      delays.map((d) => d.ReturnPath),
+      ['bob@contoso.com'],
+    );
   });
 });

@@ -70,13 +70,18 @@ describe('remote shell: the management endpoint and its clients', () => {
   const auth = (user: User, password: string = USERS[user].password) => ['-k', '-u', `CONTOSO\\${user}:${password}`];
 
   before(async () => {
-    for (const [name, data] of [['MBX01', mbx1], ['MBX02', mbx2]]) {
+    for (const [name, data] of [
+      ['MBX01', mbx1],
+      ['MBX02', mbx2],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', `${name.toLowerCase()}.contoso.com`, '--data', data]);
       assert.equal(r.code, 0, r.stderr);
     }
     await shell(mbx1, [
-      `Set-ReceiveConnector "MBX01\\Default MBX01" -Bindings ${MBX1}:25`, `Set-ReceiveConnector "MBX01\\Client MBX01" -Bindings ${MBX1}:587`,
-      `Set-ReceiveConnector "MBX02\\Default MBX02" -Bindings ${MBX2}:25`, `Set-ReceiveConnector "MBX02\\Client MBX02" -Bindings ${MBX2}:587`,
+      `Set-ReceiveConnector "MBX01\\Default MBX01" -Bindings ${MBX1}:25`,
+      `Set-ReceiveConnector "MBX01\\Client MBX01" -Bindings ${MBX1}:587`,
+      `Set-ReceiveConnector "MBX02\\Default MBX02" -Bindings ${MBX2}:25`,
+      `Set-ReceiveConnector "MBX02\\Client MBX02" -Bindings ${MBX2}:587`,
       `Set-PowerShellVirtualDirectory -Identity "MBX01\\PowerShell (Default Web Site)" -InternalUrl ${URL1}`,
       `Set-PowerShellVirtualDirectory "MBX02\\PowerShell (Default Web Site)" -InternalUrl ${URL2}`,
       ...Object.entries(USERS).flatMap(([sam, u]) => [
@@ -98,7 +103,7 @@ describe('remote shell: the management endpoint and its clients', () => {
     dir.remove();
   });
 
-  it('shows each server\'s endpoint, and refuses a plain-HTTP URL', async () => {
+  it("shows each server's endpoint, and refuses a plain-HTTP URL", async () => {
     const r = await shell(mbx2, ['Get-PowerShellVirtualDirectory | Sort-Object Server | Format-List Server,InternalUrl,Identity']);
     assert.deepEqual(formatListRecords(r.stdout), [
       { Server: 'MBX01', InternalUrl: URL1, Identity: 'MBX01\\PowerShell (Default Web Site)' },
@@ -109,7 +114,7 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(bad.stderr, /plain-HTTP URL: the management endpoint is served over HTTPS only/);
   });
 
-  it('runs a remote session from MBX02\'s shell on MBX01: objects back, variables kept, imported cmdlets, then removed', async () => {
+  it("runs a remote session from MBX02's shell on MBX01: objects back, variables kept, imported cmdlets, then removed", async () => {
     const r = await shell(mbx2, [
       `$cred = New-Object System.Management.Automation.PSCredential 'CONTOSO\\orgadmin', (ConvertTo-SecureString '${USERS.orgadmin.password}' -AsPlainText -Force)`,
       `$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri ${URL1} -Authentication Basic -Credential $cred -SessionOption (New-PSSessionOption -SkipCNCheck)`,
@@ -132,7 +137,7 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(r.stdout, /^type=Deserialized\.Microsoft\.Exchange\.Data\.QueueViewer\.ExtensibleQueueInfo$/m);
     assert.match(r.stdout, /^kept=from the first call$/m);
     const records = formatListRecords(r.stdout).filter((x) => !('WARNING' in x));
-    assert.deepEqual(records[0], { Identity: 'MBX01\\Unreachable', Status: 'Ready' }, 'the queues are MBX01\'s');
+    assert.deepEqual(records[0], { Identity: 'MBX01\\Unreachable', Status: 'Ready' }, "the queues are MBX01's");
     assert.deepEqual(records[1], { Id: '1', ComputerName: 'mbx01.contoso.com', State: 'Opened', ConfigurationName: 'Microsoft.Exchange' });
     assert.match(r.stdout, /^after=Closed sessions=0$/m);
     await svc1.waitFor((l) => l.event === 'management.session.closed' && l.reason === 'closed by the client', 15_000, 'session closed');
@@ -167,11 +172,10 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(org.stdout, /SamAccountName : dave/, 'the Server Management member could not remove dave');
     assert.match(org.stdout, /Name : srv/);
     // Even Organization Management reaches neither the server's files nor its process environment.
-    const outside = await connect('orgadmin', [
-      `Invoke-Command (Get-PSSession) { Get-Content ${join(mbx1, 'master.key')} }`,
-      `Invoke-Command (Get-PSSession) { Get-Queue > ${join(dir.path, 'queues.txt')} }`,
-      'Invoke-Command (Get-PSSession) { $env:HOME }',
-    ].join('\n'));
+    const outside = await connect(
+      'orgadmin',
+      [`Invoke-Command (Get-PSSession) { Get-Content ${join(mbx1, 'master.key')} }`, `Invoke-Command (Get-PSSession) { Get-Queue > ${join(dir.path, 'queues.txt')} }`, 'Invoke-Command (Get-PSSession) { $env:HOME }'].join('\n'),
+    );
     assert.match(outside.stderr, /The term 'Get-Content' is not recognized/);
     assert.match(outside.stderr, /This session cannot read or write files on the server \(".*queues\.txt"\): it is a remote session/);
     assert.match(outside.stderr, /\$env:HOME is not available in a remote session/);
@@ -196,7 +200,10 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.equal(untrustedCurl.code, 60, untrustedCurl.stderr);
     const untrusted = await connect('viewer', 'Get-AcceptedDomain', ['--skip-cn-check']);
     assert.equal(untrusted.code, 1);
-    assert.match(untrusted.stderr, /Connecting to remote server 127\.42\.0\.1 failed with the following error message : The server certificate on the destination computer \(127\.42\.0\.1:8443\) has the following errors: The SSL certificate is signed by an unknown certificate authority/);
+    assert.match(
+      untrusted.stderr,
+      /Connecting to remote server 127\.42\.0\.1 failed with the following error message : The server certificate on the destination computer \(127\.42\.0\.1:8443\) has the following errors: The SSL certificate is signed by an unknown certificate authority/,
+    );
     const skipped = await connect('viewer', 'Get-AcceptedDomain | Format-List DomainName', ['--skip-ca-check', '--skip-cn-check']);
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stdout, /WARNING: The server certificate's issuer is not checked \(SkipCACheck\)/);
@@ -230,13 +237,15 @@ describe('remote shell: the management endpoint and its clients', () => {
     const s = await startService(edge);
     services.push(s);
     await s.waitFor((l) => l.event === 'management.endpoint.listening', 20_000, 'Edge endpoint');
-    const r = await gatehouse(['shell', '--connect', `https://${EDGE}:8443/PowerShell/`, '--user', 'EDGE01\\ops', '--data', edge, '--skip-cn-check', '-c', 'Get-Queue | Format-List Identity; New-LocalUser eve -NoPassword'],
-      { input: USERS.srv.password + '\n', timeoutMs: 90_000 });
+    const r = await gatehouse(['shell', '--connect', `https://${EDGE}:8443/PowerShell/`, '--user', 'EDGE01\\ops', '--data', edge, '--skip-cn-check', '-c', 'Get-Queue | Format-List Identity; New-LocalUser eve -NoPassword'], {
+      input: USERS.srv.password + '\n',
+      timeoutMs: 90_000,
+    });
     assert.match(r.stdout, /Identity : EDGE01\\Submission/);
     assert.match(r.stderr, /The term 'New-LocalUser' is not recognized/);
   });
 
-  it('follows a new URL (a name resolved through the server\'s DNS settings) and a new IIS certificate without a restart', async () => {
+  it("follows a new URL (a name resolved through the server's DNS settings) and a new IIS certificate without a restart", async () => {
     dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mgmt01.contoso.com,${MBX1}`, `--host-record=ws01.contoso.com,${WS01}`]);
     const seen = svc1.lines.length;
     await shell(mbx2, [
@@ -251,7 +260,14 @@ describe('remote shell: the management endpoint and its clients', () => {
     assert.match(old.stderr, /The connection to the remote host was refused/);
     const made = await shell(mbx1, ['New-ExchangeCertificate -SubjectName "CN=mbx01.contoso.com" -DomainName mbx01.contoso.com -Services IIS -Force | Format-List Thumbprint', 'Get-ExchangeCertificate | Format-List Thumbprint,Services']);
     const [created, ...all] = formatListRecords(made.stdout);
-    assert.equal(all.filter((c) => /IIS/.test(c.Services)).map((c) => c.Thumbprint).join(), created.Thumbprint, 'one certificate holds IIS');
+    assert.equal(
+      all
+        .filter((c) => /IIS/.test(c.Services))
+        .map((c) => c.Thumbprint)
+        .join(),
+      created.Thumbprint,
+      'one certificate holds IIS',
+    );
     await svc1.waitFor((l) => l.event === 'management.endpoint.certificate' && l.certificate === created.Thumbprint, 20_000, 'new certificate');
     const served = await run('openssl', ['s_client', '-connect', `${MBX1}:8444`, '-servername', 'mbx01.contoso.com'], '');
     const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(served.stdout)![0];

@@ -126,18 +126,32 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     assert.equal(r.stderr, '', script);
     return r.stdout;
   };
-  const dnsSettings = (server: string) => `Set-TransportService ${server} -InternalDNSServers ${DNS} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:01 -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02`;
+  const dnsSettings = (server: string) =>
+    `Set-TransportService ${server} -InternalDNSServers ${DNS} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS} -ExternalDNSAdapterEnabled $false -MessageRetryInterval 00:00:01 -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02`;
   const ndrFor = (subject: string) => maildir(aliceDir).find((m) => /^Subject: Undeliverable: /m.test(m.text) && m.text.includes(subject));
 
   before(async () => {
-    peers.push(await startDnsmasq(DNS, 53, ['contoso.com', 'contoso.net', 'plain.example', 'slow.example', 'noreq.example', 'wrongname.example', 'untrusted.example'], [
-      `--host-record=mbx01.contoso.com,${MBX}`, `--host-record=edge01.contoso.net,${EDGE_ORG}`,
-      '--mx-host=plain.example,mx.plain.example,10', `--host-record=mx.plain.example,${PLAIN_MX}`,
-      '--mx-host=slow.example,mx.slow.example,10', `--host-record=mx.slow.example,${DEAD_MX}`,
-      '--mx-host=noreq.example,mx.noreq.example,10', `--host-record=mx.noreq.example,${NOREQ_MX}`,
-      '--mx-host=wrongname.example,mx.wrongname.example,10', `--host-record=mx.wrongname.example,${WRONGNAME_MX}`,
-      '--mx-host=untrusted.example,mx.untrusted.example,10', `--host-record=mx.untrusted.example,${UNTRUSTED_MX}`,
-    ]));
+    peers.push(
+      await startDnsmasq(
+        DNS,
+        53,
+        ['contoso.com', 'contoso.net', 'plain.example', 'slow.example', 'noreq.example', 'wrongname.example', 'untrusted.example'],
+        [
+          `--host-record=mbx01.contoso.com,${MBX}`,
+          `--host-record=edge01.contoso.net,${EDGE_ORG}`,
+          '--mx-host=plain.example,mx.plain.example,10',
+          `--host-record=mx.plain.example,${PLAIN_MX}`,
+          '--mx-host=slow.example,mx.slow.example,10',
+          `--host-record=mx.slow.example,${DEAD_MX}`,
+          '--mx-host=noreq.example,mx.noreq.example,10',
+          `--host-record=mx.noreq.example,${NOREQ_MX}`,
+          '--mx-host=wrongname.example,mx.wrongname.example,10',
+          `--host-record=mx.wrongname.example,${WRONGNAME_MX}`,
+          '--mx-host=untrusted.example,mx.untrusted.example,10',
+          `--host-record=mx.untrusted.example,${UNTRUSTED_MX}`,
+        ],
+      ),
+    );
     sink = await startSink(PLAIN_MX, join(dir.path, 'sink'));
     peers.push(sink);
 
@@ -150,30 +164,42 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     // The Internet hosts' CA, trusted on the Edge as an admin would import a partner's CA.
     writeFileSync(join(dir.path, 'internet-ca.cer'), ca.certificatePem);
 
-    await sh(edge, [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE_IN}:25 -TarpitInterval 00:00:00`,
-      `New-ReceiveConnector "From Org" -Usage Custom -Bindings ${EDGE_ORG}:25 -RemoteIPRanges ${CLIENT},${MBX} -AuthMechanism Tls,ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00 -ProtocolLoggingLevel Verbose`,
-      `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts mbx01.contoso.com -SourceIPAddress ${EDGE_IN} -ProtocolLoggingLevel Verbose`,
-      'New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $true',
-      importOnEdge,
-      `Import-ExchangeCertificate -FileName "${join(dir.path, 'internet-ca.cer')}" -FriendlyName "Internet CA" | Out-Null`,
-      dnsSettings('EDGE01'),
-    ].join('; '));
-    const s = await sh(mbx, [
-      'New-AcceptedDomain -Name Contoso -DomainName contoso.com',
-      'New-MailboxDatabase -Name DB01 -Server MBX01',
-      `New-Mailbox -Name "Alice Smith" -Alias alice -UserPrincipalName alice@contoso.com -Password (ConvertTo-SecureString "${PW.alice}" -AsPlainText -Force) | Out-Null`,
-      `New-Mailbox -Name "Bob Jones" -Alias bob -UserPrincipalName bob@contoso.com -Password (ConvertTo-SecureString "${PW.bob}" -AsPlainText -Force) | Out-Null`,
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -TarpitInterval 00:00:00`,
-      `New-ReceiveConnector "From Edge" -Usage Custom -Bindings ${MBX}:25 -RemoteIPRanges ${EDGE_IN} -AuthMechanism Tls,ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00 -ProtocolLoggingLevel Verbose`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Edge" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts edge01.contoso.net`,
-      importOnMbx,
-      dnsSettings('MBX01'),
-      '(Get-Mailbox alice).Guid', '(Get-Mailbox bob).Guid', '(Get-MailboxDatabase DB01).FolderPath',
-    ].join('\n'));
-    const [aliceGuid, bobGuid, folder] = s.trim().split(/\r?\n/).slice(-3).map((l) => l.trim());
+    await sh(
+      edge,
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE_IN}:25 -TarpitInterval 00:00:00`,
+        `New-ReceiveConnector "From Org" -Usage Custom -Bindings ${EDGE_ORG}:25 -RemoteIPRanges ${CLIENT},${MBX} -AuthMechanism Tls,ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00 -ProtocolLoggingLevel Verbose`,
+        `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts mbx01.contoso.com -SourceIPAddress ${EDGE_IN} -ProtocolLoggingLevel Verbose`,
+        'New-SendConnector -Name "To Internet" -AddressSpaces * -DNSRoutingEnabled $true',
+        importOnEdge,
+        `Import-ExchangeCertificate -FileName "${join(dir.path, 'internet-ca.cer')}" -FriendlyName "Internet CA" | Out-Null`,
+        dnsSettings('EDGE01'),
+      ].join('; '),
+    );
+    const s = await sh(
+      mbx,
+      [
+        'New-AcceptedDomain -Name Contoso -DomainName contoso.com',
+        'New-MailboxDatabase -Name DB01 -Server MBX01',
+        `New-Mailbox -Name "Alice Smith" -Alias alice -UserPrincipalName alice@contoso.com -Password (ConvertTo-SecureString "${PW.alice}" -AsPlainText -Force) | Out-Null`,
+        `New-Mailbox -Name "Bob Jones" -Alias bob -UserPrincipalName bob@contoso.com -Password (ConvertTo-SecureString "${PW.bob}" -AsPlainText -Force) | Out-Null`,
+        `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25 -TarpitInterval 00:00:00`,
+        `New-ReceiveConnector "From Edge" -Usage Custom -Bindings ${MBX}:25 -RemoteIPRanges ${EDGE_IN} -AuthMechanism Tls,ExternalAuthoritative -PermissionGroups ExchangeServers -TarpitInterval 00:00:00 -ProtocolLoggingLevel Verbose`,
+        `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Edge" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts edge01.contoso.net`,
+        importOnMbx,
+        dnsSettings('MBX01'),
+        '(Get-Mailbox alice).Guid',
+        '(Get-Mailbox bob).Guid',
+        '(Get-MailboxDatabase DB01).FolderPath',
+      ].join('\n'),
+    );
+    const [aliceGuid, bobGuid, folder] = s
+      .trim()
+      .split(/\r?\n/)
+      .slice(-3)
+      .map((l) => l.trim());
     aliceDir = join(folder, aliceGuid);
     bobDir = join(folder, bobGuid);
     if (hasTool('aiosmtpd')) {
@@ -217,13 +243,16 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const r = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: ['bob@contoso.com'], mailOptions: ['REQUIRETLS'], subject: 'sealed to bob' });
     assert.deepEqual(r.mail, [250, '2.1.0 Sender OK'], JSON.stringify(r));
     assert.equal(r.data?.[0], 250, JSON.stringify(r));
-    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: sealed to bob')), 30_000, 'the message in bob\'s Maildir');
+    await until(() => maildir(bobDir).some((m) => m.text.includes('Subject: sealed to bob')), 30_000, "the message in bob's Maildir");
     // MBX01's receive protocol log: MAIL FROM ... REQUIRETLS, after STARTTLS.
     const received = logText(mbx, 'SmtpReceive');
     const mailLine = received.split(/\r?\n/).find((l) => /MAIL FROM:<alice@contoso\.com>.*REQUIRETLS/i.test(l));
     assert.ok(mailLine, `MBX01 was sent MAIL FROM ... REQUIRETLS:\n${received}`);
     const session = mailLine.split(',')[2];
-    assert.ok(received.split(/\r?\n/).some((l) => l.split(',')[2] === session && /STARTTLS/.test(l)), 'in a session that used STARTTLS');
+    assert.ok(
+      received.split(/\r?\n/).some((l) => l.split(',')[2] === session && /STARTTLS/.test(l)),
+      'in a session that used STARTTLS',
+    );
     // EDGE01's send protocol log of "To Internal Org" says the same from the sending side.
     assert.match(logText(edge, 'SmtpSend'), /MAIL FROM:<alice@contoso\.com>[^\r\n]*REQUIRETLS/);
   });
@@ -234,10 +263,14 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const plain = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: ['dave@slow.example'], subject: 'plain and waiting' });
     assert.equal(plain.data?.[0], 250, JSON.stringify(plain));
     let messages: Record<string, string>[] = [];
-    await until(async () => {
-      messages = formatListRecords(await sh(edge, 'Get-Message | Format-List Subject,Status,RequireTls'));
-      return messages.filter((m) => /and waiting/.test(m.Subject) && m.Status === 'Retry').length === 2;
-    }, 30_000, 'both messages in Retry');
+    await until(
+      async () => {
+        messages = formatListRecords(await sh(edge, 'Get-Message | Format-List Subject,Status,RequireTls'));
+        return messages.filter((m) => /and waiting/.test(m.Subject) && m.Status === 'Retry').length === 2;
+      },
+      30_000,
+      'both messages in Retry',
+    );
     assert.equal(messages.find((m) => m.Subject === 'sealed and waiting')?.RequireTls, 'True');
     assert.equal(messages.find((m) => m.Subject === 'plain and waiting')?.RequireTls, 'False');
   });
@@ -249,10 +282,10 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
 
     const r = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: ['frank@plain.example'], mailOptions: ['REQUIRETLS'], subject: 'sealed to frank' });
     assert.equal(r.data?.[0], 250, JSON.stringify(r));
-    await until(() => ndrFor('sealed to frank') !== undefined, 45_000, 'the NDR in alice\'s Maildir');
+    await until(() => ndrFor('sealed to frank') !== undefined, 45_000, "the NDR in alice's Maildir");
     const ndr = ndrFor('sealed to frank')!.text.replace(/\r\n[ \t]+/g, ' ');
     assert.match(ndr, /^Status: 5\.7\.10$/m);
-    assert.match(ndr, /^Final-Recipient: rfc822; ?frank@plain\.example$/mi);
+    assert.match(ndr, /^Final-Recipient: rfc822; ?frank@plain\.example$/im);
     assert.match(ndr, /^Diagnostic-Code: smtp; ?550 5\.7\.10 REQUIRETLS: mx\.plain\.example \[127\.51\.3\.1:25\] did not offer STARTTLS/m);
     assert.match(ndr, /^Reporting-MTA: dns; ?edge01\.contoso\.net$/m);
     assert.match(ndr, /Content-Type: text\/rfc822-headers/i, 'the header is returned');
@@ -264,7 +297,7 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const r = await smtpClient({ host: MBX, port: 587, source: CLIENT, tls: true, auth: ['alice@contoso.com', PW.alice], from: 'alice@contoso.com', to: ['grace@plain.example'], mailOptions: ['REQUIRETLS'], subject: 'sealed to grace' });
     assert.equal(r.mail?.[0], 250, JSON.stringify(r));
     assert.equal(r.data?.[0], 250, JSON.stringify(r));
-    await until(() => ndrFor('sealed to grace') !== undefined, 60_000, 'the NDR in alice\'s Maildir');
+    await until(() => ndrFor('sealed to grace') !== undefined, 60_000, "the NDR in alice's Maildir");
     const ndr = ndrFor('sealed to grace')!.text.replace(/\r\n[ \t]+/g, ' ');
     // The Edge reports: MBX01 handed it over (with REQUIRETLS, or the Edge would have sent it in clear).
     assert.match(ndr, /^Reporting-MTA: dns; ?edge01\.contoso\.net$/m);
@@ -275,7 +308,10 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
     const fromMbx = lines.filter((l) => l.split(',')[5]?.startsWith(`${MBX}:`));
     const mailLine = fromMbx.find((l) => /MAIL FROM:<alice@contoso\.com>.*REQUIRETLS/i.test(l));
     assert.ok(mailLine, `MBX01 sent MAIL FROM ... REQUIRETLS to the Edge:\n${fromMbx.join('\n')}`);
-    assert.ok(fromMbx.some((l) => l.split(',')[2] === mailLine.split(',')[2] && /STARTTLS/.test(l)), 'in a session that used STARTTLS');
+    assert.ok(
+      fromMbx.some((l) => l.split(',')[2] === mailLine.split(',')[2] && /STARTTLS/.test(l)),
+      'in a session that used STARTTLS',
+    );
   });
 
   it('Edge -> TLS hosts that fail a check: each REQUIRETLS message is returned saying which; nothing reaches them', needs('aiosmtpd'), async () => {
@@ -285,8 +321,18 @@ describe('REQUIRETLS (RFC 8689) through an Edge and a Mailbox server', () => {
 
     const cases = [
       { to: 'ivan@noreq.example', subject: 'sealed to ivan', status: '5.7.30', text: /550 5\.7\.30 REQUIRETLS support required: mx\.noreq\.example \[127\.51\.4\.1:25\] does not offer REQUIRETLS/ },
-      { to: 'jana@wrongname.example', subject: 'sealed to jana', status: '5.7.10', text: /550 5\.7\.10 REQUIRETLS: mx\.wrongname\.example \[127\.51\.4\.2:25\] could not be authenticated: its certificate does not carry the name mx\.wrongname\.example \(it names other\.example\)/ },
-      { to: 'karl@untrusted.example', subject: 'sealed to karl', status: '5.7.10', text: /550 5\.7\.10 REQUIRETLS: mx\.untrusted\.example \[127\.51\.4\.3:25\] could not be authenticated: its certificate does not chain to a trusted certificate/ },
+      {
+        to: 'jana@wrongname.example',
+        subject: 'sealed to jana',
+        status: '5.7.10',
+        text: /550 5\.7\.10 REQUIRETLS: mx\.wrongname\.example \[127\.51\.4\.2:25\] could not be authenticated: its certificate does not carry the name mx\.wrongname\.example \(it names other\.example\)/,
+      },
+      {
+        to: 'karl@untrusted.example',
+        subject: 'sealed to karl',
+        status: '5.7.10',
+        text: /550 5\.7\.10 REQUIRETLS: mx\.untrusted\.example \[127\.51\.4\.3:25\] could not be authenticated: its certificate does not chain to a trusted certificate/,
+      },
     ];
     for (const c of cases) {
       const r = await smtpClient({ host: EDGE_ORG, port: 25, source: CLIENT, tls: true, from: 'alice@contoso.com', to: [c.to], mailOptions: ['REQUIRETLS'], subject: c.subject });

@@ -38,7 +38,7 @@ const GARBAGE = '127.47.0.23';
 const NO_DNS = '127.47.0.53';
 const INSIDE = '127.47.30.1';
 
-describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
+describe("the Content Filter with rspamd's verdict", needs('rspamd'), () => {
   const dir = scratchDir('rspamd');
   const edge = join(dir.path, 'EDGE01');
   let service: RunningService;
@@ -68,12 +68,26 @@ describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
   /** Sends a whole message from CLIENT to alice and bob; swaks' transcript and how long it took. */
   const send = async (subject: string, text: string) => {
     const file = join(dir.path, `${subject.replace(/\W+/g, '-')}.eml`);
-    writeFileSync(file, ['From: news@fabrikam.com', 'To: alice@contoso.com, bob@contoso.com', `Subject: ${subject}`, `Message-ID: <${subject.replace(/\W+/g, '-')}@fabrikam.com>`,
-      'MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii', '', text, ''].join('\r\n'));
+    writeFileSync(
+      file,
+      [
+        'From: news@fabrikam.com',
+        'To: alice@contoso.com, bob@contoso.com',
+        `Subject: ${subject}`,
+        `Message-ID: <${subject.replace(/\W+/g, '-')}@fabrikam.com>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        text,
+        '',
+      ].join('\r\n'),
+    );
     const started = Date.now();
     // Not spawnSync: the test's own peers (the garbage server) answer from this process while swaks runs.
-    const child = spawn('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLIENT, '--helo', 'mail.fabrikam.com', '--from', 'news@fabrikam.com', '--to', 'alice@contoso.com,bob@contoso.com', '--data', file, '--timeout', '60'],
-      { stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+    const child = spawn('swaks', ['--server', `${EDGE}:2525`, '--local-interface', CLIENT, '--helo', 'mail.fabrikam.com', '--from', 'news@fabrikam.com', '--to', 'alice@contoso.com,bob@contoso.com', '--data', file, '--timeout', '60'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    });
     let transcript = '';
     child.stdout.on('data', (d: Buffer) => (transcript += d.toString()));
     child.stderr.on('data', (d: Buffer) => (transcript += d.toString()));
@@ -117,7 +131,7 @@ describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
     dir.remove();
   });
 
-  it('RspamdUrl and RspamdTimeout are Gatehouse settings of Set-ContentFilterConfig, off by default; a URL that is not rspamd\'s worker is refused', async () => {
+  it("RspamdUrl and RspamdTimeout are Gatehouse settings of Set-ContentFilterConfig, off by default; a URL that is not rspamd's worker is refused", async () => {
     assert.deepEqual(formatListRecords(await shell(['Get-ContentFilterConfig | Format-List RspamdUrl,RspamdTimeout'])), [{ RspamdUrl: '', RspamdTimeout: '00:00:10' }]);
     const refused = async (args: string, message: RegExp) => {
       const r = await gatehouse(['shell', '--data', edge, '-c', `Set-ContentFilterConfig ${args}`]);
@@ -135,7 +149,7 @@ describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
     assert.notEqual(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${rspamd!.child.pid}/status`, 'utf8'))?.[1], '0');
   });
 
-  it('with RspamdUrl unset rspamd is not asked: the GTUBE message gets the phrases\' SCL only', async () => {
+  it("with RspamdUrl unset rspamd is not asked: the GTUBE message gets the phrases' SCL only", async () => {
     const checkedBefore = rspamd!.checked().length;
     assert.match((await send('rspamd unset', `Hello\r\n${GTUBE}`)).transcript, /<- +250 2\.6\.0/);
     const text = await delivered('rspamd unset');
@@ -144,7 +158,7 @@ describe('the Content Filter with rspamd\'s verdict', needs('rspamd'), () => {
     assert.equal(rspamd!.checked().length, checkedBefore, 'rspamd checked nothing');
   });
 
-  it('with RspamdUrl set, GTUBE gets SCL 9 and the report, a clean message passes, add header gives 6; each is logged with rspamd\'s verdict', async () => {
+  it("with RspamdUrl set, GTUBE gets SCL 9 and the report, a clean message passes, add header gives 6; each is logged with rspamd's verdict", async () => {
     await applied([`Set-ContentFilterConfig -RspamdUrl http://${RSPAMD}:${RSPAMD_PORT}`]);
     assert.match((await send('rspamd gtube', `Hello\r\n${GTUBE}`)).transcript, /<- +250 2\.6\.0/);
     const spam = await delivered('rspamd gtube');

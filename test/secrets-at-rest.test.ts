@@ -47,7 +47,11 @@ const PW = {
 const SMART_USER = 'relay@woodgrove.com';
 
 /** A secret and the byte strings that would give it away. */
-interface Needle { secret: string; form: string; bytes: Buffer }
+interface Needle {
+  secret: string;
+  form: string;
+  bytes: Buffer;
+}
 
 function passwordNeedles(name: string, user: string, password: string): Needle[] {
   return [
@@ -100,8 +104,23 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'import-key.pem', '-out', 'import-cert.pem', '-days', '30', '-subj', '/CN=mail.contoso.com');
     openssl('pkcs12', '-export', '-in', 'import-cert.pem', '-inkey', 'import-key.pem', '-out', 'mail.pfx', '-passout', `pass:${PW.pfx}`);
     // The smart host's certificate carries its address (the connector names it by IP) and is imported on the Edge: the credential goes only to it.
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'peer-key.pem', '-out', 'peer-cert.pem', '-days', '30', '-subj', '/CN=smarthost.woodgrove.com',
-      '-addext', `subjectAltName=DNS:smarthost.woodgrove.com,IP:${SMART_HOST}`);
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'peer-key.pem',
+      '-out',
+      'peer-cert.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=smarthost.woodgrove.com',
+      '-addext',
+      `subjectAltName=DNS:smarthost.woodgrove.com,IP:${SMART_HOST}`,
+    );
 
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
     await shell(data, [
@@ -109,7 +128,9 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
       `New-LocalUser -Name mbxrelay -Password (ConvertTo-SecureString "${PW.mbxrelay}" -AsPlainText -Force)`,
       'Add-LocalGroupMember -Group "Exchange Servers" -Member mbxrelay',
       `New-LocalUser -Name outsider -Password (ConvertTo-SecureString "${PW.outsider}" -AsPlainText -Force)`,
-      '$SmartHostCredentials = Get-Credential', SMART_USER, PW.smartHost,
+      '$SmartHostCredentials = Get-Credential',
+      SMART_USER,
+      PW.smartHost,
       `New-SendConnector -Name "To Woodgrove" -Usage Custom -AddressSpaces woodgrove.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST} -Port ${SMART_HOST_PORT} -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $SmartHostCredentials -ProtocolLoggingLevel Verbose`,
       `Set-ReceiveConnector "Default internal Receive connector Edge01" -Name "From Internal Org" -Bindings ${EDGE}:25 -AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS -PermissionGroups ExchangeServers -ProtocolLoggingLevel Verbose -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00`,
       'New-ExchangeCertificate -DomainName edge01.contoso.net,mail.contoso.com -Services SMTP -Force',
@@ -125,7 +146,7 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
         const pem = server.repo.openSecret(String(c.values.PrivateKey), `${c.schema.typeName}/${c.guid}/PrivateKey`);
         needles.push(...keyNeedles(`private key of ${String(c.values.Name)}`, pem));
       }
-      assert.ok(server.repo.list(certificateSchema).filter((x) => x.values.PrivateKey).length >= 3, 'setup\'s, the new and the imported certificate, with their keys');
+      assert.ok(server.repo.list(certificateSchema).filter((x) => x.values.PrivateKey).length >= 3, "setup's, the new and the imported certificate, with their keys");
     } finally {
       server.close();
     }
@@ -136,8 +157,13 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
     needles.push(...passwordNeedles('.pfx password', '', PW.pfx));
 
     peer = await startAiosmtpd({
-      dir: join(dir.path, 'peer'), host: SMART_HOST, port: SMART_HOST_PORT, user: SMART_USER, password: PW.smartHost,
-      certificatePem: readFileSync(join(material, 'peer-cert.pem'), 'utf8'), privateKeyPem: readFileSync(join(material, 'peer-key.pem'), 'utf8'),
+      dir: join(dir.path, 'peer'),
+      host: SMART_HOST,
+      port: SMART_HOST_PORT,
+      user: SMART_USER,
+      password: PW.smartHost,
+      certificatePem: readFileSync(join(material, 'peer-cert.pem'), 'utf8'),
+      privateKeyPem: readFileSync(join(material, 'peer-key.pem'), 'utf8'),
     });
     service = await startService(data);
 
@@ -169,7 +195,9 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
   });
 
   it('the protocol logs recorded the sessions, with the AUTH exchanges masked', () => {
-    const logs = filesUnder(join(data, 'Logs')).map((f) => readFileSync(f, 'latin1')).join('\n');
+    const logs = filesUnder(join(data, 'Logs'))
+      .map((f) => readFileSync(f, 'latin1'))
+      .join('\n');
     assert.match(logs, /AUTH LOGIN/);
     assert.match(logs, /<authentication response>/);
     assert.match(logs, /235/);
@@ -181,11 +209,15 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
     assert.ok(names.includes('server.db') && names.some((n) => n.endsWith('-wal')), names.join(', '));
     assert.ok(names.some((n) => /SmtpReceive/.test(n)) && names.some((n) => /SmtpSend/.test(n)) && names.some((n) => /MessageTracking/.test(n)), names.join(', '));
     const found = scan(files, needles);
-    recordFigure('secrets', { subject: `raw-byte scan of ${files.length} files in the running server's folder for ${needles.length} password and key forms`, finding: found.length === 0 ? 'nothing found' : found.join('; '), ok: found.length === 0 });
+    recordFigure('secrets', {
+      subject: `raw-byte scan of ${files.length} files in the running server's folder for ${needles.length} password and key forms`,
+      finding: found.length === 0 ? 'nothing found' : found.join('; '),
+      ok: found.length === 0,
+    });
     assert.deepEqual(found, []);
   });
 
-  it('no password or private key is in the service process\'s command line or environment', () => {
+  it("no password or private key is in the service process's command line or environment", () => {
     const pid = service!.child.pid!;
     const sources = ['cmdline', 'environ'].map((f) => ({ name: `/proc/${pid}/${f}`, bytes: readFileSync(`/proc/${pid}/${f}`) }));
     assert.match(sources[0].bytes.toString('latin1'), /start\0--data\0/);
@@ -198,12 +230,20 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
     const mode = (f: string) => statSync(join(data, f)).mode & 0o777;
     const key = mode('master.key');
     const folder = statSync(data).mode & 0o777;
-    const store = readdirSync(data).filter((f) => /^server\.db(-wal|-shm)?$/.test(f)).map((f) => [f, mode(f)] as const);
+    const store = readdirSync(data)
+      .filter((f) => /^server\.db(-wal|-shm)?$/.test(f))
+      .map((f) => [f, mode(f)] as const);
     // The other files (queue, logs, status file) are private too, not only behind the folder's 0700.
-    const others = filesUnder(data).map((f) => f.slice(data.length + 1)).filter((f) => f !== 'master.key' && !/^server\.db/.test(f))
+    const others = filesUnder(data)
+      .map((f) => f.slice(data.length + 1))
+      .filter((f) => f !== 'master.key' && !/^server\.db/.test(f))
       .filter((f) => (mode(f) & 0o077) !== 0);
     const ok = key === 0o600 && (folder & 0o077) === 0 && store.every(([, m]) => m === 0o600) && others.length === 0;
-    recordFigure('secrets', { subject: 'modes of master.key, the server folder and the store of secrets', finding: `master.key ${key.toString(8)}, folder ${folder.toString(8)}, ${store.map(([f, m]) => `${f} ${m.toString(8)}`).join(', ')}; readable by others inside the folder: ${others.join(', ') || 'none'}`, ok });
+    recordFigure('secrets', {
+      subject: 'modes of master.key, the server folder and the store of secrets',
+      finding: `master.key ${key.toString(8)}, folder ${folder.toString(8)}, ${store.map(([f, m]) => `${f} ${m.toString(8)}`).join(', ')}; readable by others inside the folder: ${others.join(', ') || 'none'}`,
+      ok,
+    });
     assert.equal(key, 0o600);
     assert.equal(folder & 0o077, 0, `the server folder is ${folder.toString(8)}`);
     assert.ok(store.length >= 2, store.join(', '));
@@ -227,7 +267,7 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
 
     it('still holds no secret in any file of the server folder', () => {
       const found = scan(fileSources(data), needles);
-      recordFigure('secrets', { subject: 'raw-byte scan of the stopped server\'s folder', finding: found.length === 0 ? 'nothing found' : found.join('; '), ok: found.length === 0 });
+      recordFigure('secrets', { subject: "raw-byte scan of the stopped server's folder", finding: found.length === 0 ? 'nothing found' : found.join('; '), ok: found.length === 0 });
       assert.deepEqual(found, []);
     });
 
@@ -239,7 +279,13 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
       const start = await gatehouse(['start', '--data', copyWithoutKey], { timeoutMs: 20_000 });
       assert.notEqual(start.code, 0);
       assert.match(start.stdout + start.stderr, /cannot read the master key/);
-      const found = scan([{ name: 'shell output', bytes: Buffer.from(sh.stdout + sh.stderr) }, { name: 'start output', bytes: Buffer.from(start.stdout + start.stderr) }], needles);
+      const found = scan(
+        [
+          { name: 'shell output', bytes: Buffer.from(sh.stdout + sh.stderr) },
+          { name: 'start output', bytes: Buffer.from(start.stdout + start.stderr) },
+        ],
+        needles,
+      );
       assert.deepEqual(found, []);
       recordFigure('secrets', { subject: 'a copy of the databases without master.key (shell, start)', finding: /cannot read the master key [^\n]*?ENOENT/.exec(sh.stderr)![0], ok: true });
     });
@@ -253,14 +299,21 @@ describe('secrets at rest on a running Edge server', needs('aiosmtpd'), () => {
             const cred = c.values.AuthenticationCredential as StoredCredential | null;
             return cred?.sealed ? [{ what: `credential of ${String(c.values.Name)}`, sealed: cred.sealed, purpose: `${c.schema.typeName}/${c.guid}/AuthenticationCredential` }] : [];
           }),
-          ...server.repo.list(certificateSchema).filter((c) => c.values.PrivateKey).map((c) => ({ what: `private key of ${String(c.values.Name)}`, sealed: String(c.values.PrivateKey), purpose: `${c.schema.typeName}/${c.guid}/PrivateKey` })),
+          ...server.repo
+            .list(certificateSchema)
+            .filter((c) => c.values.PrivateKey)
+            .map((c) => ({ what: `private key of ${String(c.values.Name)}`, sealed: String(c.values.PrivateKey), purpose: `${c.schema.typeName}/${c.guid}/PrivateKey` })),
         ];
         assert.ok(sealed.length >= 4, `a credential and three keys: ${sealed.map((s) => s.what).join(', ')}`);
         for (const s of sealed) {
-          assert.throws(() => server.repo.openSecret(s.sealed, s.purpose), (err: Error) => {
-            refusals.push(err.message);
-            return /a stored secret cannot be decrypted: the master key does not match the one it was sealed with/.test(err.message);
-          }, s.what);
+          assert.throws(
+            () => server.repo.openSecret(s.sealed, s.purpose),
+            (err: Error) => {
+              refusals.push(err.message);
+              return /a stored secret cannot be decrypted: the master key does not match the one it was sealed with/.test(err.message);
+            },
+            s.what,
+          );
         }
       } finally {
         server.close();
@@ -289,8 +342,8 @@ describe('secrets at rest in a Mailbox organization', () => {
   const ORG_PW = { alice: 'Alice-Mailbox-Secret-5521', edgeauth: 'Directory-Secret-4410', toEdge: 'To-Edge-Secret-7731' };
   let service: RunningService | undefined;
   const needles: Needle[] = [
-    ...passwordNeedles('alice\'s mailbox password', 'alice@contoso.com', ORG_PW.alice),
-    ...passwordNeedles('edgeauth\'s directory password', 'edgeauth', ORG_PW.edgeauth),
+    ...passwordNeedles("alice's mailbox password", 'alice@contoso.com', ORG_PW.alice),
+    ...passwordNeedles("edgeauth's directory password", 'edgeauth', ORG_PW.edgeauth),
     ...passwordNeedles('"To Edge" credential', 'mbxrelay', ORG_PW.toEdge),
     ...passwordNeedles('a wrong password tried', 'alice@contoso.com', `${ORG_PW.alice}x`),
   ];
@@ -298,16 +351,21 @@ describe('secrets at rest in a Mailbox organization', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbxserver01.contoso.com', '--data', mbx])).code, 0);
-    const r = await gatehouse(['shell', '--data', mbx], { input: [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      'New-MailboxDatabase DB1 -Server MBX01',
-      `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${ORG_PW.alice}" -AsPlainText -Force)`,
-      `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${ORG_PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
-      '$EdgeCredentials = Get-Credential', 'mbxrelay', ORG_PW.toEdge,
-      'New-SendConnector -Name "To Edge" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts edge01.contoso.com -SourceTransportServers mbxserver01.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $EdgeCredentials',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587 -ProtocolLoggingLevel Verbose -AuthTarpitInterval 00:00:00 -TarpitInterval 00:00:00`,
-    ].join('\n') + '\n' });
+    const r = await gatehouse(['shell', '--data', mbx], {
+      input:
+        [
+          'New-AcceptedDomain Contoso -DomainName contoso.com',
+          'New-MailboxDatabase DB1 -Server MBX01',
+          `New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB1 -Password (ConvertTo-SecureString "${ORG_PW.alice}" -AsPlainText -Force)`,
+          `New-ADUser -Name EdgeAuth -SamAccountName edgeauth -AccountPassword (ConvertTo-SecureString "${ORG_PW.edgeauth}" -AsPlainText -Force) -Enabled $true`,
+          '$EdgeCredentials = Get-Credential',
+          'mbxrelay',
+          ORG_PW.toEdge,
+          'New-SendConnector -Name "To Edge" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts edge01.contoso.com -SourceTransportServers mbxserver01.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $EdgeCredentials',
+          `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
+          `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587 -ProtocolLoggingLevel Verbose -AuthTarpitInterval 00:00:00 -TarpitInterval 00:00:00`,
+        ].join('\n') + '\n',
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const server = openServer(mbx);
     try {
@@ -331,16 +389,19 @@ describe('secrets at rest in a Mailbox organization', () => {
   });
 
   it('no password or private key is in the organization store, the server folder or the service process', () => {
-    const sources = [
-      ...fileSources(dir.path),
-      { name: '/proc/<pid>/cmdline', bytes: readFileSync(`/proc/${service!.child.pid}/cmdline`) },
-      { name: '/proc/<pid>/environ', bytes: readFileSync(`/proc/${service!.child.pid}/environ`) },
-    ];
-    assert.ok(sources.some((s) => s.name === 'organization.db'), sources.map((s) => s.name).join(', '));
+    const sources = [...fileSources(dir.path), { name: '/proc/<pid>/cmdline', bytes: readFileSync(`/proc/${service!.child.pid}/cmdline`) }, { name: '/proc/<pid>/environ', bytes: readFileSync(`/proc/${service!.child.pid}/environ`) }];
+    assert.ok(
+      sources.some((s) => s.name === 'organization.db'),
+      sources.map((s) => s.name).join(', '),
+    );
     const control = scan([{ name: 'control', bytes: Buffer.concat(needles.map((n) => n.bytes)) }], needles);
     assert.equal(control.length, needles.length, 'the scanner finds every needle when it is there');
     const found = scan(sources, needles);
-    recordFigure('secrets', { subject: `raw-byte scan of a running Mailbox server: ${sources.length} files and /proc entries (organization.db and its -wal/-shm, server folder, logs, Maildirs)`, finding: found.length === 0 ? 'nothing found' : found.join('; '), ok: found.length === 0 });
+    recordFigure('secrets', {
+      subject: `raw-byte scan of a running Mailbox server: ${sources.length} files and /proc entries (organization.db and its -wal/-shm, server folder, logs, Maildirs)`,
+      finding: found.length === 0 ? 'nothing found' : found.join('; '),
+      ok: found.length === 0,
+    });
     assert.deepEqual(found, []);
   });
 
@@ -372,6 +433,10 @@ describe('secrets at rest in a Mailbox organization', () => {
     } finally {
       server.close();
     }
-    recordFigure('secrets', { subject: 'organization.db restored without organization.key, then with another key', finding: `${/cannot read the master key [^\n]*?ENOENT/.exec(sh.stderr)![0]}; with another key the "To Edge" credential is refused (does not match)`, ok: true });
+    recordFigure('secrets', {
+      subject: 'organization.db restored without organization.key, then with another key',
+      finding: `${/cannot read the master key [^\n]*?ENOENT/.exec(sh.stderr)![0]}; with another key the "To Edge" credential is refused (does not match)`,
+      ok: true,
+    });
   });
 });

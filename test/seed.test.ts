@@ -42,22 +42,38 @@ describe('seed procedure on an Edge Transport server', () => {
     assert.equal(r.code, 0);
 
     const send = formatListBlock([
-      ['Name', 'To Internet'], ['Usage', 'Internet'], ['AddressSpaces', '{SMTP:*;1}'], ['SourceTransportServers', '{}'],
-      ['SmartHosts', '{}'], ['SmartHostAuthMechanism', 'None'],
+      ['Name', 'To Internet'],
+      ['Usage', 'Internet'],
+      ['AddressSpaces', '{SMTP:*;1}'],
+      ['SourceTransportServers', '{}'],
+      ['SmartHosts', '{}'],
+      ['SmartHostAuthMechanism', 'None'],
     ]);
     const internal = formatListBlock([
-      ['Name', 'To Internal Org'], ['Usage', 'Internal'], ['AddressSpaces', '{SMTP:*.contoso.com;1}'], ['SourceTransportServers', '{}'],
-      ['SmartHosts', '{mbxserver01.contoso.com, mbxserver02.contoso.com}'], ['SmartHostAuthMechanism', 'BasicAuthRequireTLS'],
+      ['Name', 'To Internal Org'],
+      ['Usage', 'Internal'],
+      ['AddressSpaces', '{SMTP:*.contoso.com;1}'],
+      ['SourceTransportServers', '{}'],
+      ['SmartHosts', '{mbxserver01.contoso.com, mbxserver02.contoso.com}'],
+      ['SmartHostAuthMechanism', 'BasicAuthRequireTLS'],
     ]);
     assert.ok(r.stdout.includes(send), `missing:\n${send}\n--- in ---\n${r.stdout}`);
     assert.ok(r.stdout.includes(internal), `missing:\n${internal}\n--- in ---\n${r.stdout}`);
     assert.ok(!/DSNRoutingEnabled/i.test(r.stdout), 'the seed misspells DNSRoutingEnabled; Format-List must drop the unknown name silently');
 
     const fromInternet = formatListBlock([
-      ['Name', 'From Internet'], ['Usage', 'Internet'], ['AuthMechanism', 'Tls, ExchangeServer'], ['Bindings', '{127.10.1.1:25}'], ['RemoteIPRanges', '{0.0.0.0-255.255.255.255}'],
+      ['Name', 'From Internet'],
+      ['Usage', 'Internet'],
+      ['AuthMechanism', 'Tls, ExchangeServer'],
+      ['Bindings', '{127.10.1.1:25}'],
+      ['RemoteIPRanges', '{0.0.0.0-255.255.255.255}'],
     ]);
     const fromOrg = formatListBlock([
-      ['Name', 'From Internal Org'], ['Usage', 'Internal'], ['AuthMechanism', 'Tls, BasicAuth, BasicAuthRequireTLS, ExchangeServer'], ['Bindings', '{127.10.1.2:25}'], ['RemoteIPRanges', '{127.168.5.10, 127.168.5.20}'],
+      ['Name', 'From Internal Org'],
+      ['Usage', 'Internal'],
+      ['AuthMechanism', 'Tls, BasicAuth, BasicAuthRequireTLS, ExchangeServer'],
+      ['Bindings', '{127.10.1.2:25}'],
+      ['RemoteIPRanges', '{127.168.5.10, 127.168.5.20}'],
     ]);
     assert.ok(r.stdout.includes(fromInternet), `missing:\n${fromInternet}\n--- in ---\n${r.stdout}`);
     assert.ok(r.stdout.includes(fromOrg), `missing:\n${fromOrg}\n--- in ---\n${r.stdout}`);
@@ -103,7 +119,10 @@ describe('seed procedure on the Mailbox servers', () => {
   after(() => dir.remove());
 
   it('creates "To Edge" sourced on both Mailbox servers and shows it', async () => {
-    for (const [name, fqdn] of [['MBX01', 'mbxserver01.contoso.com'], ['MBX02', 'mbxserver02.contoso.com']]) {
+    for (const [name, fqdn] of [
+      ['MBX01', 'mbxserver01.contoso.com'],
+      ['MBX02', 'mbxserver02.contoso.com'],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', fqdn, '--data', join(dir.path, name)]);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -114,8 +133,12 @@ describe('seed procedure on the Mailbox servers', () => {
     assert.equal(r.stderr, '');
     assert.equal(r.code, 0);
     const expected = formatListBlock([
-      ['Name', 'To Edge'], ['Usage', 'Internal'], ['AddressSpaces', '{SMTP:*;1}'], ['SmartHosts', '{edge01.contoso.com}'],
-      ['SourceTransportServers', '{MBX01, MBX02}'], ['SmartHostAuthMechanism', 'BasicAuthRequireTLS'],
+      ['Name', 'To Edge'],
+      ['Usage', 'Internal'],
+      ['AddressSpaces', '{SMTP:*;1}'],
+      ['SmartHosts', '{edge01.contoso.com}'],
+      ['SourceTransportServers', '{MBX01, MBX02}'],
+      ['SmartHostAuthMechanism', 'BasicAuthRequireTLS'],
     ]);
     assert.ok(r.stdout.includes(expected), `missing:\n${expected}\n--- in ---\n${r.stdout}`);
 

@@ -24,7 +24,10 @@ class NotifyReceiver {
   readonly messages: string[] = [];
   private buffer = '';
   private waiters: { match: () => boolean; resolve: () => void }[] = [];
-  private constructor(readonly path: string, private readonly child: ChildProcess) {
+  private constructor(
+    readonly path: string,
+    private readonly child: ChildProcess,
+  ) {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.buffer += d;
       let nl;
@@ -40,13 +43,15 @@ class NotifyReceiver {
   static async start(path: string): Promise<NotifyReceiver> {
     // "@name" is a socket in the abstract namespace, as NOTIFY_SOCKET may name one.
     const address = path.startsWith('@') ? `"\\0" + ${JSON.stringify(path.slice(1))}` : JSON.stringify(path);
-    const code = ['import json, socket, sys', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', `s.bind(${address})`, 'print("bound", flush=True)',
-      'while True:', '    print(json.dumps(s.recv(4096).decode()), flush=True)'].join('\n');
+    const code = ['import json, socket, sys', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', `s.bind(${address})`, 'print("bound", flush=True)', 'while True:', '    print(json.dumps(s.recv(4096).decode()), flush=True)'].join('\n');
     const child = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     const r = new NotifyReceiver(path, child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the Python receiver did not bind')), 10_000);
-      child.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+      child.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
     return r;
   }
@@ -57,7 +62,13 @@ class NotifyReceiver {
     if (match()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${count} x ${field} on the notify socket; received: ${JSON.stringify(this.messages)}`)), timeoutMs);
-      this.waiters.push({ match, resolve: () => { clearTimeout(timer); resolve(); } });
+      this.waiters.push({
+        match,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 
@@ -77,9 +88,15 @@ function occupy(host: string, port: number): Promise<Server> {
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
-    s.setTimeout(5000, () => { s.destroy(); resolve(false); });
+    s.setTimeout(5000, () => {
+      s.destroy();
+      resolve(false);
+    });
     s.once('error', () => resolve(false));
-    s.connect(port, host, () => { s.destroy(); resolve(true); });
+    s.connect(port, host, () => {
+      s.destroy();
+      resolve(true);
+    });
   });
 }
 
@@ -108,7 +125,10 @@ describe('start and status tell the truth; systemd readiness', () => {
     blocker = await occupy(A, 2525);
     const s = await gatehouse(['start', '--data', edge], { timeoutMs: 30_000 });
     assert.equal(s.code, 1, s.stdout + s.stderr);
-    const failed = s.stdout.split('\n').filter((l) => l.includes('"service.start.failed"')).map((l) => JSON.parse(l) as { error: string; action: string });
+    const failed = s.stdout
+      .split('\n')
+      .filter((l) => l.includes('"service.start.failed"'))
+      .map((l) => JSON.parse(l) as { error: string; action: string });
     assert.equal(failed.length, 1, s.stdout);
     assert.match(failed[0].error, /none of the enabled Receive connectors could listen: 127\.39\.1\.1:2525 \(EDGE01\\Default internal Receive connector EDGE01\): the port is taken by another program/);
     assert.match(failed[0].action, /Set-ReceiveConnector/);
@@ -164,7 +184,7 @@ describe('start and status tell the truth; systemd readiness', () => {
     const ready = receiver.messages.find((m) => m.split('\n').includes('READY=1'))!;
     assert.match(ready, new RegExp(`^MAINPID=${service.child.pid}$`, 'm'));
     assert.match(ready, /^STATUS=listening on 2 addresses$/m);
-    assert.ok(await connects(A, 2525) && await connects(B, 2525), 'READY=1 came after the listeners were bound');
+    assert.ok((await connects(A, 2525)) && (await connects(B, 2525)), 'READY=1 came after the listeners were bound');
     await receiver.waitFor('WATCHDOG=1', 3);
     const stopping = receiver.waitFor('STOPPING=1');
     assert.equal(await service.stop(), 0);
@@ -181,7 +201,11 @@ describe('start and status tell the truth; systemd readiness', () => {
     assert.equal(await service.stop(), 0);
     service = undefined;
     await stopping;
-    assert.deepEqual(receiver.messages.filter((m) => m.includes('WATCHDOG=1')), [], 'no watchdog pings over the whole run without WATCHDOG_USEC');
+    assert.deepEqual(
+      receiver.messages.filter((m) => m.includes('WATCHDOG=1')),
+      [],
+      'no watchdog pings over the whole run without WATCHDOG_USEC',
+    );
   });
 
   it('the unit is Type=notify, hardened to an exposure of 4.0 or lower, and verifies', (t) => {

@@ -62,19 +62,67 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** Tokens a session is made of. */
 const TOKENS = [
-  'EHLO x\r\n', 'HELO y.example\r\n', 'EHLO\r\n', 'MAIL FROM:<a@fabrikam.com>\r\n', 'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
-  'MAIL FROM:<j\xc3\xb6rg@fabrikam.com> SMTPUTF8 BODY=8BITMIME\r\n', 'RCPT TO:<c@contoso.com> NOTIFY=SUCCESS\r\n', 'RCPT TO:<kim@fabrikam.com>\r\n',
-  'RCPT TO:<b@contoso.com> ORCPT=rfc822;a+0D+0Ab@c\r\n', 'DATA\r\n', 'BDAT 5\r\n', 'BDAT 3 LAST\r\n', 'BDAT 0 LAST\r\n', 'RSET\r\n', 'NOOP\r\n',
-  'AUTH LOGIN\r\n', 'AUTH PLAIN\r\n', `AUTH PLAIN ${b64(`\0fuzz\0${PASSWORD}`)}\r\n`, 'AUTH PLAIN AHUAc2VjcmV0\r\n', `${b64('fuzz')}\r\n`, `${b64(PASSWORD)}\r\n`,
-  'dXNlcg==\r\n', '*\r\n', '.\r\n', '\r\n.\r\n', '\n.\n', '\r.\r', '..', '.', '\r', '\n', '\r\n', '\0', '\xff', '\xc2\x85', 'VRFY a\r\n', 'HELP\r\n',
-  'Subject: s\r\n', 'Received: r\r\n', 'x'.repeat(600), '<', '>', '@', ' ', '=', '+', ':',
+  'EHLO x\r\n',
+  'HELO y.example\r\n',
+  'EHLO\r\n',
+  'MAIL FROM:<a@fabrikam.com>\r\n',
+  'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
+  'MAIL FROM:<j\xc3\xb6rg@fabrikam.com> SMTPUTF8 BODY=8BITMIME\r\n',
+  'RCPT TO:<c@contoso.com> NOTIFY=SUCCESS\r\n',
+  'RCPT TO:<kim@fabrikam.com>\r\n',
+  'RCPT TO:<b@contoso.com> ORCPT=rfc822;a+0D+0Ab@c\r\n',
+  'DATA\r\n',
+  'BDAT 5\r\n',
+  'BDAT 3 LAST\r\n',
+  'BDAT 0 LAST\r\n',
+  'RSET\r\n',
+  'NOOP\r\n',
+  'AUTH LOGIN\r\n',
+  'AUTH PLAIN\r\n',
+  `AUTH PLAIN ${b64(`\0fuzz\0${PASSWORD}`)}\r\n`,
+  'AUTH PLAIN AHUAc2VjcmV0\r\n',
+  `${b64('fuzz')}\r\n`,
+  `${b64(PASSWORD)}\r\n`,
+  'dXNlcg==\r\n',
+  '*\r\n',
+  '.\r\n',
+  '\r\n.\r\n',
+  '\n.\n',
+  '\r.\r',
+  '..',
+  '.',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\xff',
+  '\xc2\x85',
+  'VRFY a\r\n',
+  'HELP\r\n',
+  'Subject: s\r\n',
+  'Received: r\r\n',
+  'x'.repeat(600),
+  '<',
+  '>',
+  '@',
+  ' ',
+  '=',
+  '+',
+  ':',
   // Whole pieces of a transaction, so that sessions reach the content and the queue.
-  'MAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<c@contoso.com>\r\nDATA\r\n', 'MAIL FROM:<a@fabrikam.com> BODY=BINARYMIME\r\nRCPT TO:<c@contoso.com>\r\n',
-  'Subject: s\r\n\r\nbody\r\n.\r\n', 'BDAT 12 LAST\r\nSubject: s\r\n', 'BDAT 8\r\nX: y\r\n\r\n',
+  'MAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<c@contoso.com>\r\nDATA\r\n',
+  'MAIL FROM:<a@fabrikam.com> BODY=BINARYMIME\r\nRCPT TO:<c@contoso.com>\r\n',
+  'Subject: s\r\n\r\nbody\r\n.\r\n',
+  'BDAT 12 LAST\r\nSubject: s\r\n',
+  'BDAT 8\r\nX: y\r\n\r\n',
 ];
 /** Tokens that end a session or stop it (QUIT, HTTP, an unreadable BDAT size, STARTTLS): rarer, so sessions go deeper. */
 const RARE_TOKENS = [
-  'QUIT\r\n', 'GET / HTTP/1.1\r\n', 'Host: x\r\n', 'BDAT 1x\r\n', 'STARTTLS\r\n',
+  'QUIT\r\n',
+  'GET / HTTP/1.1\r\n',
+  'Host: x\r\n',
+  'BDAT 1x\r\n',
+  'STARTTLS\r\n',
   // A message larger than the memory part of the intake (128 KB): its body goes to a spool file (or over MaxMessageSize).
   `MAIL FROM:<a@fabrikam.com>\r\nRCPT TO:<c@contoso.com>\r\nDATA\r\nSubject: big\r\n\r\n${'y'.repeat(200_000)}\r\n.\r\n`,
 ];
@@ -112,7 +160,7 @@ async function fuzzSession(index: number, rand: () => number): Promise<Outcome> 
   const connector = CONNECTORS[index % CONNECTORS.length]!;
   const input = Buffer.concat([sessionInput(rand), EPILOGUE]);
   const sizes: number[] = [];
-  for (let at = 0; at < input.length; ) {
+  for (let at = 0; at < input.length;) {
     const size = 1 + Math.floor(rand() * (rand() < 0.1 ? 700 : 64));
     sizes.push(size);
     at += size;
@@ -154,14 +202,19 @@ function metric(name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     get(`http://${METRICS}/metrics`, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => {
-        let sum = 0;
-        for (const line of body.split('\n')) {
-          const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
-          if (m) sum += Number(m[1]);
-        }
-        resolve(sum);
-      });
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => {
+          let sum = 0;
+          for (const line of body.split('\n')) {
+            const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
+            if (m) sum += Number(m[1]);
+          }
+          resolve(sum);
+        });
     }).on('error', reject);
   });
 }
@@ -174,21 +227,27 @@ describe('session fuzzing against the running service', () => {
   before(async () => {
     const setup = await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', dataDir]);
     assert.equal(setup.code, 0, setup.stderr);
-    const script = [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${DEFAULT_CONNECTOR}:25`,
-      'New-LocalUser -Name fuzz -Password (Read-Host -AsSecureString "Password")', PASSWORD,
-      'Add-LocalGroupMember -Group "Exchange Servers" -Member fuzz',
-      ...CONNECTORS.flatMap((c) => [
-        `New-ReceiveConnector -Name "${c.name}" -Usage Internet -Bindings ${c.address}:25 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00 -MessageRateLimit unlimited -MaxInboundConnectionPerSource unlimited`,
-        `Set-ReceiveConnector "${c.name}" ${c.settings}`,
-      ]),
-    ].join('\n') + '\n';
+    const script =
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${DEFAULT_CONNECTOR}:25`,
+        'New-LocalUser -Name fuzz -Password (Read-Host -AsSecureString "Password")',
+        PASSWORD,
+        'Add-LocalGroupMember -Group "Exchange Servers" -Member fuzz',
+        ...CONNECTORS.flatMap((c) => [
+          `New-ReceiveConnector -Name "${c.name}" -Usage Internet -Bindings ${c.address}:25 -TarpitInterval 00:00:00 -AuthTarpitInterval 00:00:00 -MessageRateLimit unlimited -MaxInboundConnectionPerSource unlimited`,
+          `Set-ReceiveConnector "${c.name}" ${c.settings}`,
+        ]),
+      ].join('\n') + '\n';
     const shell = await gatehouse(['shell', '--data', dataDir], { input: script });
     assert.equal(shell.code, 0, `${shell.stdout}\n${shell.stderr}`);
     service = await startService(dataDir, ['--metrics', METRICS]);
     const ready = service.lines.find((l) => l.event === 'service.ready')!.listening as string[];
-    for (const c of CONNECTORS) assert.ok(ready.some((l) => l.startsWith(`${c.address}:25 `)), `${c.name} is not listening on ${c.address}:25; ${service.describe()}`);
+    for (const c of CONNECTORS)
+      assert.ok(
+        ready.some((l) => l.startsWith(`${c.address}:25 `)),
+        `${c.name} is not listening on ${c.address}:25; ${service.describe()}`,
+      );
   });
 
   after(async () => {
@@ -241,10 +300,29 @@ describe('session fuzzing against the running service', () => {
     assert.equal(active, 0, 'sessions still open on the server');
     assert.ok((await metric('gatehouse_smtp_sessions_total')) >= SESSIONS, 'every session was counted');
 
-    const swaks = spawnSync('swaks', [
-      '--server', `${CONNECTORS[0]!.address}:25`, '--ehlo', 'after.fuzz.example', '--from', 'kim@fabrikam.com', '--to', 'alice@contoso.com',
-      '--tls', '--auth', 'PLAIN', '--auth-user', 'fuzz', '--auth-password', PASSWORD, '--header', 'Subject: after the fuzz',
-    ], { encoding: 'utf8', timeout: 30_000 });
+    const swaks = spawnSync(
+      'swaks',
+      [
+        '--server',
+        `${CONNECTORS[0]!.address}:25`,
+        '--ehlo',
+        'after.fuzz.example',
+        '--from',
+        'kim@fabrikam.com',
+        '--to',
+        'alice@contoso.com',
+        '--tls',
+        '--auth',
+        'PLAIN',
+        '--auth-user',
+        'fuzz',
+        '--auth-password',
+        PASSWORD,
+        '--header',
+        'Subject: after the fuzz',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(swaks.status, 0, `${swaks.stdout}\n${swaks.stderr}`);
     assert.match(swaks.stdout, /<~ {2}250 2\.6\.0 <[^>]+> \[InternalId=\d+, Hostname=edge01\.contoso\.net\] Queued mail for delivery/);
 

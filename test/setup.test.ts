@@ -56,7 +56,10 @@ describe('gatehouse setup', () => {
   });
 
   it('creates Mailbox servers that share one organization store', async () => {
-    for (const [name, fqdn] of [['MBX01', 'mbxserver01.contoso.com'], ['MBX02', 'mbxserver02.contoso.com']]) {
+    for (const [name, fqdn] of [
+      ['MBX01', 'mbxserver01.contoso.com'],
+      ['MBX02', 'mbxserver02.contoso.com'],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', fqdn, '--data', join(dir.path, name)]);
       assert.equal(r.code, 0, r.stderr);
     }

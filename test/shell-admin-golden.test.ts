@@ -36,10 +36,14 @@ function compareLines(actual: string, expected: string): void {
 
 /** Waits until both test messages wait in Retry for the smart host that does not answer (a lasting state: retries are an hour apart). */
 function heldForSmartHost(data: string, smartHost: string): Promise<void> {
-  return until(async () => {
-    const q = await gatehouse(['shell', '--data', data, '-c', `(Get-Queue | Where-Object { $_.NextHopDomain -eq "[${smartHost}]" -and $_.Status -eq "Retry" }).MessageCount`]);
-    return q.stdout.trim() === '2';
-  }, 60_000, 'both messages held in Retry for the smart host');
+  return until(
+    async () => {
+      const q = await gatehouse(['shell', '--data', data, '-c', `(Get-Queue | Where-Object { $_.NextHopDomain -eq "[${smartHost}]" -and $_.Status -eq "Retry" }).MessageCount`]);
+      return q.stdout.trim() === '2';
+    },
+    60_000,
+    'both messages held in Retry for the smart host',
+  );
 }
 
 function send(server: string, to: string, subject: string): void {
@@ -56,13 +60,16 @@ describe('the golden admin script on an Edge', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data], { input: [
-      'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay | Out-Null',
-      'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true | Out-Null',
-      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${DEAD_SMART_HOST} -Port ${DEAD_PORT} | Out-Null`,
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -RemoteIPRanges 127.0.0.0/8,10.0.0.0/8 -TarpitInterval 00:00:00`,
-      'Set-TransportService EDGE01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',
-    ].join('\n') + '\n' });
+    const c = await gatehouse(['shell', '--data', data], {
+      input:
+        [
+          'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay | Out-Null',
+          'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true | Out-Null',
+          `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts ${DEAD_SMART_HOST} -Port ${DEAD_PORT} | Out-Null`,
+          `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -RemoteIPRanges 127.0.0.0/8,10.0.0.0/8 -TarpitInterval 00:00:00`,
+          'Set-TransportService EDGE01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',
+        ].join('\n') + '\n',
+    });
     assert.equal(c.code, 0, c.stdout + c.stderr);
     service = await startService(data);
     send(EDGE, 'lee@partner.example', 'beta report');
@@ -84,12 +91,8 @@ describe('the golden admin script on an Edge', () => {
 
   it('wrote its reports in the working directory, as the user who ran it', () => {
     const reports = join(dir.path, 'reports');
-    assert.equal(readFileSync(join(reports, 'messages.csv'), 'utf8'), [
-      '"Subject","FromAddress","Status"', '"alpha report","kim@fabrikam.com","Retry"', '"beta report","kim@fabrikam.com","Retry"', '',
-    ].join('\n'));
-    assert.equal(readFileSync(join(reports, 'send-connectors.csv'), 'utf8'), [
-      '"Name","Usage","DNSRoutingEnabled"', '"To Fabrikam","Partner","True"', '"To Internet","Internet","True"', '"To Partner","Custom","False"', '',
-    ].join('\n'));
+    assert.equal(readFileSync(join(reports, 'messages.csv'), 'utf8'), ['"Subject","FromAddress","Status"', '"alpha report","kim@fabrikam.com","Retry"', '"beta report","kim@fabrikam.com","Retry"', ''].join('\n'));
+    assert.equal(readFileSync(join(reports, 'send-connectors.csv'), 'utf8'), ['"Name","Usage","DNSRoutingEnabled"', '"To Fabrikam","Partner","True"', '"To Internet","Internet","True"', '"To Partner","Custom","False"', ''].join('\n'));
     assert.match(readFileSync(join(reports, 'summary.txt'), 'utf8'), /^report written\r?\nconnectors: 3\r?\n$/);
     assert.match(readFileSync(join(reports, 'errors.txt'), 'utf8'), /The operation couldn't be performed because object 'No Such Connector' couldn't be found/);
     assert.equal(statSync(join(reports, 'summary.txt')).uid, process.getuid!());
@@ -104,28 +107,38 @@ describe('the golden admin script on a Mailbox server', () => {
   const { script, expected } = golden('admin-mailbox');
 
   const submit = (subject: string) => {
-    const r = spawnSync('/usr/bin/python3', ['-c', `
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
 import smtplib, ssl
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 s = smtplib.SMTP('${MBX}', 587, local_hostname='erins-laptop', timeout=20)
 s.starttls(context=ctx); s.login('erin@contoso.com', 'Erin-Pass-1')
 print('refused', s.sendmail('erin@contoso.com', ['lee@partner.example'], 'From: erin@contoso.com\\r\\nSubject: ${subject}\\r\\n\\r\\nhi\\r\\n'))
-s.quit()`], { encoding: 'utf8', timeout: 60_000 });
+s.quit()`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /refused \{\}/);
   };
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'Mailbox', '--name', 'MBX01', '--fqdn', 'mbx01.contoso.com', '--data', data])).code, 0);
-    const c = await gatehouse(['shell', '--data', data], { input: [
-      'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
-      'New-MailboxDatabase DB1 -Server MBX01 | Out-Null',
-      'New-Mailbox -Name erin -Alias erin -UserPrincipalName erin@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Erin-Pass-1" -AsPlainText -Force) | Out-Null',
-      `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts 127.41.1.9 -Port ${DEAD_PORT} | Out-Null`,
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
-      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
-      'Set-TransportService MBX01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',
-    ].join('\n') + '\n' });
+    const c = await gatehouse(['shell', '--data', data], {
+      input:
+        [
+          'New-AcceptedDomain Contoso -DomainName contoso.com | Out-Null',
+          'New-MailboxDatabase DB1 -Server MBX01 | Out-Null',
+          'New-Mailbox -Name erin -Alias erin -UserPrincipalName erin@contoso.com -Database DB1 -Password (ConvertTo-SecureString "Erin-Pass-1" -AsPlainText -Force) | Out-Null',
+          `New-SendConnector -Name "To Partner" -Usage Custom -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts 127.41.1.9 -Port ${DEAD_PORT} | Out-Null`,
+          `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX}:25`,
+          `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX}:587`,
+          'Set-TransportService MBX01 -OutboundConnectionFailureRetryInterval 01:00:00 -TransientFailureRetryInterval 01:00:00',
+        ].join('\n') + '\n',
+    });
     assert.equal(c.code, 0, c.stdout + c.stderr);
     service = await startService(data);
     submit('beta report');
@@ -148,9 +161,7 @@ s.quit()`], { encoding: 'utf8', timeout: 60_000 });
 
   it('wrote its reports, and the onboarded mailboxes carry the quotas it set', async () => {
     const reports = join(dir.path, 'reports');
-    assert.equal(readFileSync(join(reports, 'mailboxes.csv'), 'utf8'), [
-      '"Alias","Database","UseDatabaseQuotaDefaults"', '"carol","DB1","False"', '"erin","DB1","True"', '"frank","DB1","True"', '',
-    ].join('\n'));
+    assert.equal(readFileSync(join(reports, 'mailboxes.csv'), 'utf8'), ['"Alias","Database","UseDatabaseQuotaDefaults"', '"carol","DB1","False"', '"erin","DB1","True"', '"frank","DB1","True"', ''].join('\n'));
     assert.match(readFileSync(join(reports, 'summary.txt'), 'utf8'), /^onboarded: 2\r?\ndatabases: 2\r?\n$/);
     assert.match(readFileSync(join(reports, 'errors.txt'), 'utf8'), /The operation couldn't be performed because object 'dave' couldn't be found/);
     const q = await gatehouse(['shell', '--data', data, '-c', '(Get-Mailbox carol).ProhibitSendReceiveQuota.Value.ToBytes()']);

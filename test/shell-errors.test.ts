@@ -20,12 +20,32 @@ async function snapshot(): Promise<string> {
 const cases: { name: string; command: string; error: RegExp }[] = [
   { name: 'unknown cmdlet', command: 'Get-SendConector', error: /The term 'Get-SendConector' is not recognized as the name of a cmdlet/ },
   { name: 'unknown parameter', command: 'Set-SendConnector "To Internet" -Colour Blue', error: /A parameter cannot be found that matches parameter name 'Colour'\./ },
-  { name: 'ambiguous parameter prefix', command: 'Set-SendConnector "To Internet" -Sm $null', error: /Parameter cannot be processed because the parameter name 'Sm' is ambiguous\. Possible matches include: .*-SmartHostAuthMechanism.*-SmartHosts/ },
-  { name: 'plain-text credential', command: 'New-SendConnector -Name "Relay" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts relay.fabrikam.com -SmartHostAuthMechanism BasicAuth -AuthenticationCredential "user:password"', error: /Cannot process argument transformation on parameter 'AuthenticationCredential'.*PSCredential/ },
+  {
+    name: 'ambiguous parameter prefix',
+    command: 'Set-SendConnector "To Internet" -Sm $null',
+    error: /Parameter cannot be processed because the parameter name 'Sm' is ambiguous\. Possible matches include: .*-SmartHostAuthMechanism.*-SmartHosts/,
+  },
+  {
+    name: 'plain-text credential',
+    command: 'New-SendConnector -Name "Relay" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false -SmartHosts relay.fabrikam.com -SmartHostAuthMechanism BasicAuth -AuthenticationCredential "user:password"',
+    error: /Cannot process argument transformation on parameter 'AuthenticationCredential'.*PSCredential/,
+  },
   { name: 'DNS routing off without smart hosts', command: 'New-SendConnector -Name "Relay" -AddressSpaces fabrikam.com -DNSRoutingEnabled $false', error: /When DNSRoutingEnabled is \$false, you must specify at least one smart host/ },
-  { name: 'BasicAuthRequireTLS without BasicAuth', command: 'New-ReceiveConnector -Name "Partners" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.0.0.9 -AuthMechanism Tls,BasicAuthRequireTLS', error: /BasicAuthRequireTLS requires BasicAuth and Tls/ },
-  { name: 'same binding and remote ranges twice', command: 'New-ReceiveConnector -Name "Twin" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20', error: /conflict with the settings on Receive connector "From Internal Org"/ },
-  { name: 'partially overlapping remote ranges', command: 'New-ReceiveConnector -Name "Overlap" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.20.0.128-127.20.1.5', error: /partially overlaps the range 127\.20\.0\.0\/24 of Receive connector "Partners"/ },
+  {
+    name: 'BasicAuthRequireTLS without BasicAuth',
+    command: 'New-ReceiveConnector -Name "Partners" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.0.0.9 -AuthMechanism Tls,BasicAuthRequireTLS',
+    error: /BasicAuthRequireTLS requires BasicAuth and Tls/,
+  },
+  {
+    name: 'same binding and remote ranges twice',
+    command: 'New-ReceiveConnector -Name "Twin" -Usage Internal -Bindings 127.10.1.2:25 -RemoteIPRanges 127.168.5.10,127.168.5.20',
+    error: /conflict with the settings on Receive connector "From Internal Org"/,
+  },
+  {
+    name: 'partially overlapping remote ranges',
+    command: 'New-ReceiveConnector -Name "Overlap" -Usage Partner -Bindings 127.10.1.3:25 -RemoteIPRanges 127.20.0.128-127.20.1.5',
+    error: /partially overlaps the range 127\.20\.0\.0\/24 of Receive connector "Partners"/,
+  },
   { name: 'invalid IP range', command: 'Set-ReceiveConnector "From Internal Org" -RemoteIPRanges 192.168.5.300', error: /Cannot process argument transformation on parameter 'RemoteIPRanges'.*192\.168\.5\.300/ },
   { name: 'duplicate name', command: 'New-SendConnector -Name "to internet" -AddressSpaces * -Usage Internet', error: /already exists/ },
   { name: 'missing Identity', command: 'Set-ReceiveConnector -Name "Renamed"', error: /Cannot process command because of one or more missing mandatory parameters: Identity\./ },
@@ -34,7 +54,11 @@ const cases: { name: string; command: string; error: RegExp }[] = [
   { name: 'SourceTransportServers on Edge', command: 'Set-SendConnector "To Internet" -SourceTransportServers mbxserver01.contoso.com', error: /not valid on an Edge Transport server/ },
   { name: 'parameter Gatehouse refuses instead of ignoring', command: 'Set-SendConnector "To Internet" -FrontendProxyEnabled $true', error: /no Front End Transport service/ },
   { name: 'two usages', command: 'New-SendConnector -Name "X" -AddressSpaces * -Internet -Usage Partner', error: /Parameter set cannot be resolved/ },
-  { name: 'removal with no answer to the confirmation', command: 'Remove-SendConnector "To Internet"', error: /Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. .*-Confirm:\$false/ },
+  {
+    name: 'removal with no answer to the confirmation',
+    command: 'Remove-SendConnector "To Internet"',
+    error: /Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. .*-Confirm:\$false/,
+  },
 ];
 
 describe('shell errors change nothing', () => {

@@ -37,45 +37,48 @@ describe('gatehouse shell -f runs an admin script', () => {
   });
 
   it('prints what the script writes, in order, and ends with its exit code', () => {
-    assert.equal(result.stdout, [
-      'Missing connector: ManagementObjectNotFoundException',
-      'Lookup done',
-      'Errors so far: 2',
-      'Even sum: 30',
-      'Internal: 1',
-      'Internet: 1',
-      'Partner: 1',
-      'Window ends 2026-03-01 10:30 (150 minutes)',
-      'Captured: NotSpecified',
-      'Enabled: 2',
-      '',
-    ].join('\n'));
+    assert.equal(
+      result.stdout,
+      [
+        'Missing connector: ManagementObjectNotFoundException',
+        'Lookup done',
+        'Errors so far: 2',
+        'Even sum: 30',
+        'Internal: 1',
+        'Internet: 1',
+        'Partner: 1',
+        'Window ends 2026-03-01 10:30 (150 minutes)',
+        'Captured: NotSpecified',
+        'Enabled: 2',
+        '',
+      ].join('\n'),
+    );
     assert.equal(result.code, 2, result.stderr);
   });
 
   it('shows the script error with the script path and position', () => {
     const lines = readFileSync(SCRIPT, 'utf8').split('\n');
     const line = lines.findIndex((l) => l.startsWith('Write-Error')) + 1;
-    assert.equal(result.stderr, [
-      'Write-Error : Queue check skipped: no service running',
-      `At ${SCRIPT}:${line} char:1`,
-      "+ Write-Error 'Queue check skipped: no service running'",
-      '+ ' + '~'.repeat(lines[line - 1].length),
-      '    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException',
-      '    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException',
-      ' ',
-      '',
-    ].join('\n'));
+    assert.equal(
+      result.stderr,
+      [
+        'Write-Error : Queue check skipped: no service running',
+        `At ${SCRIPT}:${line} char:1`,
+        "+ Write-Error 'Queue check skipped: no service running'",
+        '+ ' + '~'.repeat(lines[line - 1].length),
+        '    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException',
+        '    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException',
+        ' ',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('writes the CSV with PowerShell 5.1 quoting', () => {
-    assert.equal(readFileSync(join(dir.path, 'connectors.csv'), 'utf8'), [
-      '"Name","Kind","Short","Enabled"',
-      '"To Fabrikam","Partner","P","False"',
-      '"To Internal","Internal","I","True"',
-      '"To Internet","Internet","I","True"',
-      '',
-    ].join('\n'));
+    assert.equal(
+      readFileSync(join(dir.path, 'connectors.csv'), 'utf8'),
+      ['"Name","Kind","Short","Enabled"', '"To Fabrikam","Partner","P","False"', '"To Internal","Internal","I","True"', '"To Internet","Internet","I","True"', ''].join('\n'),
+    );
   });
 
   it('writes JSON that reads back to the same rows', () => {
@@ -86,13 +89,7 @@ describe('gatehouse shell -f runs an admin script', () => {
   });
 
   it('writes redirected and Out-File text in the working directory, owned by the user running the shell', () => {
-    assert.equal(readFileSync(join(dir.path, 'summary.txt'), 'utf8'), [
-      'Name         Kind      Enabled',
-      'To Internet  Internet  True',
-      'To Internal  Internal  True',
-      'To Fabrikam  Partner   False',
-      '',
-    ].join('\n'));
+    assert.equal(readFileSync(join(dir.path, 'summary.txt'), 'utf8'), ['Name         Kind      Enabled', 'To Internet  Internet  True', 'To Internal  Internal  True', 'To Fabrikam  Partner   False', ''].join('\n'));
     assert.equal(readFileSync(join(dir.path, 'mail.txt'), 'utf8'), 'Report connectors\nConnectors: 3\n');
     for (const f of ['connectors.csv', 'connectors.json', 'summary.txt', 'mail.txt']) {
       const st = statSync(join(dir.path, f));
@@ -101,18 +98,19 @@ describe('gatehouse shell -f runs an admin script', () => {
   });
 
   it('runs the same language from piped input, statement by statement', async () => {
-    const input = [
-      'function Show-Kind {',
-      '  param([string]$Name = "none")',
-      '  switch -Wildcard ($Name) { "To *" { "send: $Name" } default { "other: $Name" } }',
-      '}',
-      'try {',
-      '  Get-SendConnector | ForEach-Object { Show-Kind $_.Name }',
-      '  throw "stop here"',
-      '}',
-      'catch { "caught: $_" }',
-      'Show-Kind',
-    ].join('\n') + '\n';
+    const input =
+      [
+        'function Show-Kind {',
+        '  param([string]$Name = "none")',
+        '  switch -Wildcard ($Name) { "To *" { "send: $Name" } default { "other: $Name" } }',
+        '}',
+        'try {',
+        '  Get-SendConnector | ForEach-Object { Show-Kind $_.Name }',
+        '  throw "stop here"',
+        '}',
+        'catch { "caught: $_" }',
+        'Show-Kind',
+      ].join('\n') + '\n';
     const r = await gatehouse(['shell', '--data', data], { input, cwd: dir.path });
     assert.equal(r.stderr, '');
     assert.equal(r.stdout, 'send: To Internet\nsend: To Internal\nsend: To Fabrikam\ncaught: stop here\nother: none\n');

@@ -51,10 +51,14 @@ const PASTE: { text: string; kind: 'statement' | 'continuation' | 'user' | 'pass
 /** What the terminal shows for each pasted line. */
 function drawn(line: (typeof PASTE)[number]): string {
   switch (line.kind) {
-    case 'statement': return PROMPT + line.text;
-    case 'continuation': return '>> ' + line.text;
-    case 'user': return 'User: ' + line.text;
-    case 'password': return `Password for user mbxrelay: ${'*'.repeat(line.text.length)}`;
+    case 'statement':
+      return PROMPT + line.text;
+    case 'continuation':
+      return '>> ' + line.text;
+    case 'user':
+      return 'User: ' + line.text;
+    case 'password':
+      return `Password for user mbxrelay: ${'*'.repeat(line.text.length)}`;
   }
 }
 
@@ -115,7 +119,7 @@ describe('the shell in a real terminal', () => {
       const t = shell(name, await edge(name), join(dir.path, `home-${name}`));
       await t.waitForText(PROMPT.trimEnd());
       t.paste(PASTE.map((l) => l.text).join('\n') + '\n', bracketed);
-      let screen = await t.waitFor('the prompt after the 20th line\'s output', (s) => s.includes('\npasted line 20 ran\n' + PROMPT.trimEnd()));
+      let screen = await t.waitFor("the prompt after the 20th line's output", (s) => s.includes('\npasted line 20 ran\n' + PROMPT.trimEnd()));
       assert.equal(PASTE.length, 20);
       const end = assertInOrder(screen, PASTE.map(drawn));
       assert.ok(!screen.includes(PASSWORD), 'the pasted password was shown');
@@ -216,7 +220,11 @@ describe('the shell in a real terminal', () => {
     t.type('Get-History | ForEach-Object { "H:" + $_.CommandLine }');
     t.keys('Enter');
     let screen = await t.waitFor('the history listing', (s) => s.includes('H:Get-ReceiveConnector | Format-List Name,PermissionGroups\n'));
-    assertInOrder(screen, ['H:Get-Queue\n', 'H:$p = ConvertTo-SecureString "Xyzzy-Plain-1" -AsPlainText -Force\n', 'H:$apiKey = "k-98765"\n', 'H:Write-Output "ordinary line"\n', 'H:$c = Get-Credential\n'], screen.lastIndexOf('Get-History | ForEach-Object'));
+    assertInOrder(
+      screen,
+      ['H:Get-Queue\n', 'H:$p = ConvertTo-SecureString "Xyzzy-Plain-1" -AsPlainText -Force\n', 'H:$apiKey = "k-98765"\n', 'H:Write-Output "ordinary line"\n', 'H:$c = Get-Credential\n'],
+      screen.lastIndexOf('Get-History | ForEach-Object'),
+    );
 
     // Ctrl+R finds the line, Enter runs it
     t.keys('C-r');

@@ -58,16 +58,24 @@ describe('large messages through the spool', () => {
   let service: RunningService;
   let recorder: (Peer & { messages(): RecordedMessage[] }) | null = null;
   const received = (tag: string) => recorder?.messages().filter((m) => m.mailFrom === `${tag}@fabrikam.com`) ?? [];
-  const startRecording = async () => { recorder = await startRecorder(NEXT_HOP, 25, join(dir.path, 'next-hop')); };
+  const startRecording = async () => {
+    recorder = await startRecorder(NEXT_HOP, 25, join(dir.path, 'next-hop'));
+  };
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
-      `New-SendConnector "To Partner" -Usage Internal -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts "[${NEXT_HOP}]"`,
-      'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01',
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Partner -DomainName partner.example -DomainType InternalRelay',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
+        `New-SendConnector "To Partner" -Usage Internal -AddressSpaces partner.example -DNSRoutingEnabled $false -SmartHosts "[${NEXT_HOP}]"`,
+        'Set-TransportService EDGE01 -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01',
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     await startRecording();
     service = await startService(data);

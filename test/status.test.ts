@@ -26,12 +26,18 @@ describe('gatehouse status and the systemd unit', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    const r = await gatehouse(['shell', '--data', edge, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
-      'Set-TransportService EDGE01 -OutboundConnectionFailureRetryInterval 00:10:00 -TransientFailureRetryInterval 00:05:00',
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      edge,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
+        'Set-TransportService EDGE01 -OutboundConnectionFailureRetryInterval 00:10:00 -TransientFailureRetryInterval 00:05:00',
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -71,10 +77,14 @@ describe('gatehouse status and the systemd unit', () => {
       assert.equal(r.status, 0, r.stdout + r.stderr);
     }
     let text = '';
-    await until(async () => {
-      text = (await status()).stdout;
-      return /EDGE01\\\d+ +SmartHostConnectorDelivery +Retry +2 +\d+s +\[127\.10\.63\.1\]/.test(text);
-    }, 20_000, 'a Retry row with 2 messages').catch((err) => {
+    await until(
+      async () => {
+        text = (await status()).stdout;
+        return /EDGE01\\\d+ +SmartHostConnectorDelivery +Retry +2 +\d+s +\[127\.10\.63\.1\]/.test(text);
+      },
+      20_000,
+      'a Retry row with 2 messages',
+    ).catch((err) => {
       throw new Error(`${(err as Error).message}; the last status said:\n${text}`);
     });
     const row = text.split('\n').find((l) => /SmartHostConnectorDelivery/.test(l))!;

@@ -45,15 +45,24 @@ describe('versioned stores', () => {
   const data = join(dir.path, 'EDGE01');
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', data])).code, 0);
-    const r = await gatehouse(['shell', '--data', data, '-c', [
-      'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
-      `New-SendConnector "Held" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts "[${CLOSED}]" -Port 2599`,
-    ].join('; ')]);
+    const r = await gatehouse([
+      'shell',
+      '--data',
+      data,
+      '-c',
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com -DomainType InternalRelay',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
+        `New-SendConnector "Held" -Usage Internal -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts "[${CLOSED}]" -Port 2599`,
+      ].join('; '),
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const service = await startService(data);
     try {
-      const sent = spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--from', 'alice@fabrikam.com', '--to', 'bob@contoso.com', '--header', 'Subject: kept across the migration', '--body', 'hello'], { encoding: 'utf8', timeout: 30_000 });
+      const sent = spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', CLIENT, '--from', 'alice@fabrikam.com', '--to', 'bob@contoso.com', '--header', 'Subject: kept across the migration', '--body', 'hello'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.equal(sent.status, 0, sent.stdout);
     } finally {
       await service.stop();
@@ -84,7 +93,10 @@ describe('versioned stores', () => {
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stderr, '', 'the shell finds the stores current: nothing to migrate, nothing to say');
       const records = formatListRecords(shown.stdout);
-      assert.deepEqual(records.map((r) => r.Subject ?? r.EventId), ['kept across the migration', 'RECEIVE']);
+      assert.deepEqual(
+        records.map((r) => r.Subject ?? r.EventId),
+        ['kept across the migration', 'RECEIVE'],
+      );
     } finally {
       await service.stop();
     }

@@ -37,19 +37,26 @@ describe('Test-Mailflow sends a real probe and waits for its delivery', () => {
 
   before(async () => {
     dns = await startDnsmasq(DNS, DNS_PORT, ['contoso.com'], [`--host-record=mbx01.contoso.com,${MBX1}`, `--host-record=mbx02.contoso.com,${MBX2}`]);
-    for (const [name, data] of [['MBX01', mbx1], ['MBX02', mbx2]]) {
+    for (const [name, data] of [
+      ['MBX01', mbx1],
+      ['MBX02', mbx2],
+    ]) {
       const r = await gatehouse(['setup', '--role', 'Mailbox', '--name', name, '--fqdn', `${name.toLowerCase()}.contoso.com`, '--data', data]);
       assert.equal(r.code, 0, r.stderr);
     }
-    const dnsSettings = (s: string) => `Set-TransportService ${s} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
+    const dnsSettings = (s: string) =>
+      `Set-TransportService ${s} -InternalDNSServers ${DNS}:${DNS_PORT} -InternalDNSAdapterEnabled $false -ExternalDNSServers ${DNS}:${DNS_PORT} -ExternalDNSAdapterEnabled $false -TransientFailureRetryInterval 00:00:01 -OutboundConnectionFailureRetryInterval 00:00:02 -MessageRetryInterval 00:00:01`;
     const r = await shell(mbx1, [
       'New-AcceptedDomain -Name Contoso -DomainName contoso.com',
       'New-MailboxDatabase -Name DB01 -Server MBX01',
       'New-MailboxDatabase -Name DB02 -Server MBX02',
       'New-Mailbox -Name Alice -Alias alice -UserPrincipalName alice@contoso.com -Database DB02 -Password (ConvertTo-SecureString "Alice-Flow-81" -AsPlainText -Force)',
-      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
-      `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`, `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
-      dnsSettings('MBX01'), dnsSettings('MBX02'),
+      `Set-ReceiveConnector "Default MBX01" -Bindings ${MBX1}:25 -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "Client MBX01" -Bindings ${MBX1}:587`,
+      `Set-ReceiveConnector "Default MBX02" -Bindings ${MBX2}:25 -TarpitInterval 00:00:00`,
+      `Set-ReceiveConnector "Client MBX02" -Bindings ${MBX2}:587`,
+      dnsSettings('MBX01'),
+      dnsSettings('MBX02'),
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     services.set('MBX01', await startService(mbx1));
@@ -80,7 +87,11 @@ describe('Test-Mailflow sends a real probe and waits for its delivery', () => {
     assert.match(probes[0], new RegExp(`^From: Microsoft Exchange <SystemMailbox\\{${db}\\}@contoso\\.com>$`, 'm'));
     assert.match(probes[0], /\r\n\r\nThis is a Test-Mailflow probe message\.\r\n/);
     const listed = await shell(mbx1, ['Get-Mailbox | Format-List Name', 'Get-Recipient -ResultSize Unlimited | Format-List Name']);
-    assert.deepEqual(formatListRecords(listed.stdout).map((x) => x.Name), ['Alice', 'Alice'], 'the system mailbox is not listed');
+    assert.deepEqual(
+      formatListRecords(listed.stdout).map((x) => x.Name),
+      ['Alice', 'Alice'],
+      'the system mailbox is not listed',
+    );
     const tracked = await shell(mbx1, ['Get-MessageTrackingLog -EventId DELIVER -MessageSubject Test-Mailflow | Format-List Source,Recipients']);
     assert.deepEqual(formatListRecords(tracked.stdout), [{ Source: 'STOREDRIVER', Recipients: `{SystemMailbox{${db}}@contoso.com}` }]);
   });
@@ -106,14 +117,17 @@ describe('Test-Mailflow sends a real probe and waits for its delivery', () => {
     assert.match(alice[0], /^To: "Alice" <alice@contoso\.com>$/m);
     assert.match(alice[0], /This is a Test-Mailflow probe message\./);
     const sent = await shell(mbx1, ['Get-MessageTrackingLog -EventId SEND -MessageSubject Test-Mailflow | Format-List ConnectorId']);
-    assert.deepEqual(formatListRecords(sent.stdout).map((x) => x.ConnectorId), ['Intra-Organization SMTP Send Connector', 'Intra-Organization SMTP Send Connector']);
+    assert.deepEqual(
+      formatListRecords(sent.stdout).map((x) => x.ConnectorId),
+      ['Intra-Organization SMTP Send Connector', 'Intra-Organization SMTP Send Connector'],
+    );
   });
 
   it('runs on the source server it names (MBX02 tests itself, asked through its endpoint), and refuses two targets at once', async () => {
     const other = await shell(mbx1, ['Test-Mailflow MBX02 | Format-List TestMailflowResult,IsRemoteTest']);
     assert.equal(other.code, 0, other.stdout + other.stderr);
     assert.deepEqual(formatListRecords(other.stdout), [{ TestMailflowResult: 'Success', IsRemoteTest: 'False' }]);
-    await services.get('MBX02')!.waitFor((l) => l.event === 'management.exec' && l.for === 'MBX01', 15_000, 'MBX02 ran it for MBX01\'s shell');
+    await services.get('MBX02')!.waitFor((l) => l.event === 'management.exec' && l.for === 'MBX01', 15_000, "MBX02 ran it for MBX01's shell");
     const two = await shell(mbx1, ['Test-Mailflow -TargetMailboxServer MBX02 -TargetDatabase DB01']);
     assert.equal(two.code, 1);
     assert.match(two.stderr, /-TargetMailboxServer and -TargetDatabase cannot be used together/);
@@ -153,6 +167,9 @@ describe('Test-Mailflow sends a real probe and waits for its delivery', () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
     const r = await shell(edge, ['Test-Mailflow']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server \(EDGE01\) has none\. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow\./);
+    assert.match(
+      r.stderr,
+      /Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server \(EDGE01\) has none\. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow\./,
+    );
   });
 });

@@ -68,10 +68,12 @@ describe('Get-MessageTrackingLog searches', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await run([
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
-      `New-SendConnector "To Nowhere" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
-    ].join('; '));
+    await run(
+      [
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -AuthMechanism ExternalAuthoritative -PermissionGroups ExchangeServers -RemoteIPRanges 127.0.0.0/8`,
+        `New-SendConnector "To Nowhere" -AddressSpaces * -DNSRoutingEnabled $false -SmartHosts ${DOWN}`,
+      ].join('; '),
+    );
     service = await startService(edge);
   });
   after(async () => {
@@ -91,7 +93,7 @@ describe('Get-MessageTrackingLog searches', () => {
     assert.equal((await count('-Sender nobody@fabrikam.com')).count, 0);
   });
 
-  it('returns 1000 events by default with Exchange\'s warning, all of them with -ResultSize Unlimited, N with -ResultSize N', async () => {
+  it("returns 1000 events by default with Exchange's warning, all of them with -ResultSize Unlimited, N with -ResultSize N", async () => {
     insertEvents(1001, new Date(), 'bulk@fabrikam.com');
     const dflt = await count('-Sender bulk@fabrikam.com');
     assert.equal(dflt.count, 1000);

@@ -57,12 +57,14 @@ describe('organization transport settings on a running Edge', () => {
 
   before(async () => {
     assert.equal((await gatehouse(['setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', edge])).code, 0);
-    await ok([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
-      `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
-      'Set-TransportService EDGE01 -MessageRetryInterval 00:00:01',
-    ].join('; '));
+    await ok(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Bindings ${EDGE}:25 -TarpitInterval 00:00:00`,
+        `New-SendConnector -Name "To Contoso" -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${SMART_HOST}`,
+        'Set-TransportService EDGE01 -MessageRetryInterval 00:00:01',
+      ].join('; '),
+    );
     service = await startService(edge, ['--metrics', METRICS]);
   });
 
@@ -72,10 +74,12 @@ describe('organization transport settings on a running Edge', () => {
     dir.remove();
   });
 
-  it('shows Exchange\'s defaults and takes new limits', async () => {
+  it("shows Exchange's defaults and takes new limits", async () => {
     const before = formatListRecords((await ok('Get-TransportConfig | Format-List MaxSendSize,MaxReceiveSize,MaxRecipientEnvelopeLimit,GenerateCopyOfDSNFor')).stdout, '')[0];
     assert.deepEqual(before, {
-      MaxSendSize: '10 MB (10,485,760 bytes)', MaxReceiveSize: '10 MB (10,485,760 bytes)', MaxRecipientEnvelopeLimit: '500',
+      MaxSendSize: '10 MB (10,485,760 bytes)',
+      MaxReceiveSize: '10 MB (10,485,760 bytes)',
+      MaxRecipientEnvelopeLimit: '500',
       GenerateCopyOfDSNFor: '{5.4.8, 5.4.6, 5.4.4, 5.2.4, 5.2.0, 5.1.4}',
     });
     await change('Set-TransportConfig -MaxReceiveSize 20KB -MaxRecipientEnvelopeLimit 2');
@@ -133,11 +137,24 @@ s.quit()`);
 
   it('names the first client outside InternalSMTPServers as OriginalClientIp in the tracking log', async () => {
     await change(`Set-TransportConfig -MaxReceiveSize 10MB -MaxRecipientEnvelopeLimit 500 -InternalSMTPServers ${CLIENT},10.1.1.0/24`);
-    const relayed = swaks(['--from', 'alice@fabrikam.com', '--to', 'relayed@contoso.com', '--header', 'Subject: via the relays',
-      '--add-header', 'Received: from relay.contoso.com (10.1.1.7) by hub.contoso.com with ESMTP id 2; Mon, 7 Dec 2026 10:00:01 +0000',
-      '--add-header', 'Received: from mx.fabrikam.com (mx.fabrikam.com [203.0.113.5]) by relay.contoso.com with ESMTP id 1; Mon, 7 Dec 2026 10:00:00 +0000']);
+    const relayed = swaks([
+      '--from',
+      'alice@fabrikam.com',
+      '--to',
+      'relayed@contoso.com',
+      '--header',
+      'Subject: via the relays',
+      '--add-header',
+      'Received: from relay.contoso.com (10.1.1.7) by hub.contoso.com with ESMTP id 2; Mon, 7 Dec 2026 10:00:01 +0000',
+      '--add-header',
+      'Received: from mx.fabrikam.com (mx.fabrikam.com [203.0.113.5]) by relay.contoso.com with ESMTP id 1; Mon, 7 Dec 2026 10:00:00 +0000',
+    ]);
     assert.equal(relayed.status, 0, relayed.stdout + relayed.stderr);
-    const direct = spawnSync('swaks', ['--server', `${EDGE}:25`, '--local-interface', OTHER_CLIENT, '--ehlo', 'sender.fabrikam.com', '--timeout', '15', '--from', 'alice@fabrikam.com', '--to', 'direct@contoso.com', '--header', 'Subject: direct'], { encoding: 'utf8', timeout: 30_000 });
+    const direct = spawnSync(
+      'swaks',
+      ['--server', `${EDGE}:25`, '--local-interface', OTHER_CLIENT, '--ehlo', 'sender.fabrikam.com', '--timeout', '15', '--from', 'alice@fabrikam.com', '--to', 'direct@contoso.com', '--header', 'Subject: direct'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(direct.status, 0, direct.stdout + direct.stderr);
     const receive = async (subject: string) => formatListRecords((await ok(`Get-MessageTrackingLog -EventId RECEIVE -MessageSubject "${subject}" | Format-List ClientIp,OriginalClientIp`)).stdout, '')[0];
     assert.deepEqual(await receive('via the relays'), { ClientIp: CLIENT, OriginalClientIp: '203.0.113.5' });

@@ -144,7 +144,9 @@ export async function crashTorture(o: TortureOptions): Promise<TortureResult> {
         acknowledgedSoFar: ledger.acknowledged.size,
       };
       kills.push(kill);
-      say(`cycle ${cycle}/${o.cycles}: SIGKILL with ${kill.awaitingReply} session(s) awaiting the 250, ${kill.queuedAtKill} recipient(s) queued${kill.deliveringWithin500ms ? ', delivering' : ''}${rerouting ? ', re-routing to ' + o.sinks[sinkIndex] : ''}; ${kill.acknowledgedSoFar} acknowledged so far`);
+      say(
+        `cycle ${cycle}/${o.cycles}: SIGKILL with ${kill.awaitingReply} session(s) awaiting the 250, ${kill.queuedAtKill} recipient(s) queued${kill.deliveringWithin500ms ? ', delivering' : ''}${rerouting ? ', re-routing to ' + o.sinks[sinkIndex] : ''}; ${kill.acknowledgedSoFar} acknowledged so far`,
+      );
       await edge.start();
     }
     say(`last kill done; sending the rest of the ${o.messages} messages`);

@@ -18,7 +18,11 @@ export class TorturedEdge {
   /** What the Edge logged (warnings and errors), for the report when something goes wrong. */
   readonly errors: string[] = [];
 
-  constructor(scratch: string, readonly host: string, readonly port: number) {
+  constructor(
+    scratch: string,
+    readonly host: string,
+    readonly port: number,
+  ) {
     this.data = join(scratch, 'EDGE01');
   }
 
@@ -30,14 +34,16 @@ export class TorturedEdge {
   setUp(smartHost: string, smartHostPort: number): void {
     const r = spawnSync(process.execPath, [BIN, 'setup', '--role', 'EdgeTransport', '--name', 'EDGE01', '--fqdn', 'edge01.contoso.net', '--data', this.data], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`gatehouse setup failed: ${r.stderr}`);
-    this.shell([
-      'New-AcceptedDomain Contoso -DomainName contoso.com',
-      `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${this.host}:${this.port}`,
-      // One load generator stands for many Internet clients.
-      'Set-ReceiveConnector "From Internet" -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited',
-      'Set-TransportService EDGE01 -MaxConnectionRatePerMinute 10000000 -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01',
-      `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${smartHost} -Port ${smartHostPort}`,
-    ].join('\n'));
+    this.shell(
+      [
+        'New-AcceptedDomain Contoso -DomainName contoso.com',
+        `Set-ReceiveConnector "Default internal Receive connector EDGE01" -Name "From Internet" -Bindings ${this.host}:${this.port}`,
+        // One load generator stands for many Internet clients.
+        'Set-ReceiveConnector "From Internet" -MaxInboundConnectionPerSource unlimited -MaxInboundConnectionPercentagePerSource 100 -MessageRateLimit unlimited',
+        'Set-TransportService EDGE01 -MaxConnectionRatePerMinute 10000000 -TransientFailureRetryInterval 00:00:01 -MessageRetryInterval 00:00:01',
+        `New-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces contoso.com -DNSRoutingEnabled $false -SmartHosts ${smartHost} -Port ${smartHostPort}`,
+      ].join('\n'),
+    );
   }
 
   /** Points "To Internal Org" at another smart host while the Edge runs: queued mail is re-routed. */
@@ -94,8 +100,12 @@ export class TorturedEdge {
   leftInQueue(): string[] {
     const db = new Database(join(this.data, 'queue.db'), { readonly: true });
     try {
-      const rows = db.prepare(`SELECT COALESCE(next_hop, 'Submission') AS queue, status, COUNT(*) AS n, MAX(last_error) AS error FROM recipients
-        WHERE status IN ('Ready', 'Retry') GROUP BY 1, 2`).all() as { queue: string; status: string; n: number; error: string | null }[];
+      const rows = db
+        .prepare(
+          `SELECT COALESCE(next_hop, 'Submission') AS queue, status, COUNT(*) AS n, MAX(last_error) AS error FROM recipients
+        WHERE status IN ('Ready', 'Retry') GROUP BY 1, 2`,
+        )
+        .all() as { queue: string; status: string; n: number; error: string | null }[];
       return rows.map((r) => `${r.n} recipient(s) ${r.status} in ${r.queue}${r.error ? `: ${r.error}` : ''}`);
     } finally {
       db.close();

@@ -23,7 +23,12 @@ export class RecordingSink {
   untagged = 0;
   private readonly seen = new Set<string>();
 
-  private constructor(private readonly child: ChildProcess, readonly address: string, readonly port: number, private readonly dir: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly address: string,
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
 
   static async start(address: string, port: number, dir: string): Promise<RecordingSink> {
     mkdirSync(dir, { recursive: true });
@@ -53,7 +58,7 @@ export class RecordingSink {
       // smtp-sink writes the dump while the transaction runs: count it once its last line is there.
       if (!text.includes(TRAILER)) continue;
       this.seen.add(name);
-      const tag = /^Message-ID: <([^@>]+)@torture\.test>/mi.exec(text)?.[1];
+      const tag = /^Message-ID: <([^@>]+)@torture\.test>/im.exec(text)?.[1];
       if (!tag) {
         this.untagged++;
         continue;

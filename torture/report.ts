@@ -23,7 +23,7 @@ export function tortureVerdict(r: TortureResult): { ok: boolean; reasons: string
   if (r.reportedNotArrived.length) reasons.push(`${r.reportedNotArrived.length} message(s) reported sent that never arrived`);
   if (!r.drained) reasons.push('the queue did not drain');
   if (r.kills.length >= DUPLICATE_RATE_MIN_KILLS && r.acknowledged && r.duplicates / r.acknowledged > DUPLICATE_LIMIT) {
-    reasons.push(`duplicates ${(100 * r.duplicates / r.acknowledged).toFixed(2)}% above ${DUPLICATE_LIMIT * 100}%`);
+    reasons.push(`duplicates ${((100 * r.duplicates) / r.acknowledged).toFixed(2)}% above ${DUPLICATE_LIMIT * 100}%`);
   }
   const worst = Math.max(0, ...r.kills.map((k) => k.duplicates));
   if (worst > DUPLICATES_PER_KILL_LIMIT) reasons.push(`${worst} duplicates after one kill, more than the ${DUPLICATES_PER_KILL_LIMIT} messages that can be in flight`);
@@ -32,18 +32,21 @@ export function tortureVerdict(r: TortureResult): { ok: boolean; reasons: string
 }
 
 export function summary(r: TortureResult): string {
-  const pct = r.acknowledged ? (100 * r.duplicates / r.acknowledged).toFixed(3) : '0';
+  const pct = r.acknowledged ? ((100 * r.duplicates) / r.acknowledged).toFixed(3) : '0';
   return [
     `cycles (SIGKILLs): ${r.kills.length}`,
     `messages issued: ${r.issued}, sent: ${r.sent}, acknowledged (250): ${r.acknowledged}, refused: ${r.refused}, cut off before the reply: ${r.unanswered} (${r.unansweredArrived} of them arrived)`,
     `lost: ${r.lost.length}${r.lost.length ? ' (' + r.lost.slice(0, 10).join(', ') + ')' : ''}`,
     `duplicates: ${r.duplicates} (${pct}% of acknowledged; per kill: ${r.kills.map((k) => k.duplicates).join(' ')})`,
     `phantom arrivals: ${r.phantom.length}, reported sent but not received: ${r.reportedNotArrived.length}`,
-    `replies that ended a transaction before DATA: ${Object.entries(r.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`,
+    `replies that ended a transaction before DATA: ${
+      Object.entries(r.setbacks)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ') || 'none'
+    }`,
     `queue drained: ${r.drained ? 'yes' : `NO (${r.leftInQueue.join('; ')})`}; ${(r.elapsedMs / 1000).toFixed(0)} s`,
   ].join('\n');
 }
-
 
 export interface ReportInput {
   torture: TortureResult;
@@ -56,7 +59,7 @@ export interface ReportInput {
 /** The findings of "An Edge you can put on the Internet", in order, for the report's headings. */
 export const FINDINGS: Record<number, string> = {
   1: 'Header firewall bypass with a bare CR or LF (high)',
-  2: 'CRLF injection into the Edge\'s own Received header (medium)',
+  2: "CRLF injection into the Edge's own Received header (medium)",
   3: 'Memory exhaustion by large messages (medium)',
   4: 'One client locks out every connector (medium)',
   5: 'BDAT smuggling (medium)',
@@ -71,7 +74,10 @@ export const FINDINGS: Record<number, string> = {
 
 function findingsMarkdown(findings: FindingRecord[]): string[] {
   const out: string[] = ['## An Edge on the Internet: the attacks, reproduced', ''];
-  out.push('Each attack found on the running lab, made again against `gatehouse start` on loopback by the suite named below: what was sent, what the service answered, and what reached the next hop (or what the service did). Recorded by the tests as they ran.', '');
+  out.push(
+    'Each attack found on the running lab, made again against `gatehouse start` on loopback by the suite named below: what was sent, what the service answered, and what reached the next hop (or what the service did). Recorded by the tests as they ran.',
+    '',
+  );
   for (const n of Object.keys(FINDINGS).map(Number)) {
     const rows = findings.filter((f) => f.finding === n);
     out.push(`### ${n}. ${FINDINGS[n]}`, '');
@@ -108,7 +114,10 @@ export function reportMarkdown(input: ReportInput, when = new Date()): string {
   out.push('# Trust under fire', '');
   out.push(`Written by \`npm run torture -- --report\` on ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC. Rerun it to check these figures.`, '');
   out.push('## Crash-safety torture', '');
-  out.push(`An Edge ("From Internet" relaying contoso.com through "To Internal Org" to Postfix's smtp-sink) under ${o.sessions} concurrent SMTP sessions was killed with SIGKILL ${k.length} times and restarted (seed ${o.seed}; \`--cycles ${o.cycles} --messages ${o.messages}\`). Then the queue drained and the sink's records were compared with what the senders were told.`, '');
+  out.push(
+    `An Edge ("From Internet" relaying contoso.com through "To Internal Org" to Postfix's smtp-sink) under ${o.sessions} concurrent SMTP sessions was killed with SIGKILL ${k.length} times and restarted (seed ${o.seed}; \`--cycles ${o.cycles} --messages ${o.messages}\`). Then the queue drained and the sink's records were compared with what the senders were told.`,
+    '',
+  );
   out.push('| figure | value |', '| --- | ---: |');
   const rows: [string, string | number][] = [
     ['SIGKILLs (cycles)', k.length],
@@ -120,11 +129,19 @@ export function reportMarkdown(input: ReportInput, when = new Date()): string {
     ['refused (4xx/5xx)', r.refused],
     ['cut off before the reply', `${r.unanswered} (${r.unansweredArrived} arrived: accepted just before the kill)`],
     ['**lost** (acknowledged, never arrived)', `**${r.lost.length}**`],
-    ['duplicates', `${r.duplicates} (${r.acknowledged ? (100 * r.duplicates / r.acknowledged).toFixed(3) : '0'}% of acknowledged; aim below ${DUPLICATE_LIMIT * 100}%${r.kills.length < DUPLICATE_RATE_MIN_KILLS ? `, judged from ${DUPLICATE_RATE_MIN_KILLS} kills on` : ''})`],
+    [
+      'duplicates',
+      `${r.duplicates} (${r.acknowledged ? ((100 * r.duplicates) / r.acknowledged).toFixed(3) : '0'}% of acknowledged; aim below ${DUPLICATE_LIMIT * 100}%${r.kills.length < DUPLICATE_RATE_MIN_KILLS ? `, judged from ${DUPLICATE_RATE_MIN_KILLS} kills on` : ''})`,
+    ],
     ['duplicates after one kill (most; at most one per outbound connection)', `${Math.max(0, ...r.kills.map((x) => x.duplicates))} (limit ${DUPLICATES_PER_KILL_LIMIT})`],
     ['arrived but never accepted', r.phantom.length],
     ['reported sent (tracking SEND) but never arrived', r.reportedNotArrived.length],
-    ['transactions ended before DATA (by reply)', Object.entries(r.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'],
+    [
+      'transactions ended before DATA (by reply)',
+      Object.entries(r.setbacks)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ') || 'none',
+    ],
     ['queue drained at the end', r.drained ? 'yes' : 'no'],
     ['duration', `${(r.elapsedMs / 1000).toFixed(0)} s`],
   ];

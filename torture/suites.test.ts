@@ -66,13 +66,20 @@ not ok 2 - hooked
 `;
 
 describe('the report says why a case failed', () => {
-  it('reads each failed case\'s reason from its TAP block, and a suite\'s own failure as a case', () => {
+  it("reads each failed case's reason from its TAP block, and a suite's own failure as a case", () => {
     const cases = parseTap(TAP);
-    assert.deepEqual(cases.map((c) => [c.name, c.passed]), [
-      ['delivers all 12 messages at least once', false], ['thrown', false], ['fine', true], ['case a', false], ['hooked (suite)', false],
-    ]);
+    assert.deepEqual(
+      cases.map((c) => [c.name, c.passed]),
+      [
+        ['delivers all 12 messages at least once', false],
+        ['thrown', false],
+        ['fine', true],
+        ['case a', false],
+        ['hooked (suite)', false],
+      ],
+    );
     assert.equal(cases[0].reason, 'crash-3 arrived 3 times: at most once before the kill and once after\nsink: crash-3×3; it\'s "quoted" (test/delivery-crash.test.js:4:3)');
-    assert.equal(cases[1].reason, 'testTimeoutFailure: test timed out after 50ms, isn\'t it');
+    assert.equal(cases[1].reason, "testTimeoutFailure: test timed out after 50ms, isn't it");
     assert.equal(cases[2].reason, undefined);
     assert.equal(cases[3].reason, 'cancelledByParent: test did not finish before its parent and was cancelled');
     assert.equal(cases[4].reason, 'hookFailed: setup failed: smtp-sink did not listen');
@@ -81,7 +88,25 @@ describe('the report says why a case failed', () => {
   it('puts every failure with its reason in the report, outside the folded list of cases', () => {
     const cases = parseTap(TAP);
     const md = reportMarkdown({
-      torture: { kills: [], issued: 0, sent: 0, acknowledged: 1, refused: 0, unanswered: 0, lost: [], duplicates: 0, unansweredArrived: 0, phantom: [], reportedNotArrived: [], arrivals: 0, setbacks: {}, drained: true, leftInQueue: [], elapsedMs: 0, edgeErrors: [] },
+      torture: {
+        kills: [],
+        issued: 0,
+        sent: 0,
+        acknowledged: 1,
+        refused: 0,
+        unanswered: 0,
+        lost: [],
+        duplicates: 0,
+        unansweredArrived: 0,
+        phantom: [],
+        reportedNotArrived: [],
+        arrivals: 0,
+        setbacks: {},
+        drained: true,
+        leftInQueue: [],
+        elapsedMs: 0,
+        edgeErrors: [],
+      },
       options: { cycles: 1, messages: 10, sessions: 1, durationMs: 1000, seed: 1 },
       suites: [{ title: 'Crash safety (CI versions)', files: ['test/delivery-crash.test.js'], cases, passed: 1, failed: 4, skipped: 0, figures: [] }],
     });

@@ -36,20 +36,14 @@ export const SUITES: { title: string; figures: string; files: string[] }[] = [
   {
     title: 'An Edge on the Internet: the attacks on the running lab',
     figures: 'inbound',
-    files: [
-      'test/inbound-trust.test.js', 'test/inbound-memory.test.js', 'test/lockout.test.js', 'test/folder-modes.test.js',
-      'test/outbound-trust.test.js', 'test/metrics-auth.test.js',
-    ],
+    files: ['test/inbound-trust.test.js', 'test/inbound-memory.test.js', 'test/lockout.test.js', 'test/folder-modes.test.js', 'test/outbound-trust.test.js', 'test/metrics-auth.test.js'],
   },
   { title: 'Crash safety (CI versions)', figures: 'crash', files: ['test/crash-torture.test.js', 'test/durability.test.js', 'test/delivery-crash.test.js', 'test/accept-fsync.test.js'] },
   { title: 'Outbound fault injection', figures: 'faults', files: ['test/fault-injection.test.js'] },
   {
     title: 'Hostile input',
     figures: 'hostile',
-    files: [
-      'test/hostile-input.test.js', 'test/hostile-connectors.test.js', 'test/dialogs.test.js', 'test/session-fuzz.test.js',
-      'src/smtp/protocol/hostile.test.js', 'src/smtp/protocol/fuzz.test.js',
-    ],
+    files: ['test/hostile-input.test.js', 'test/hostile-connectors.test.js', 'test/dialogs.test.js', 'test/session-fuzz.test.js', 'src/smtp/protocol/hostile.test.js', 'src/smtp/protocol/fuzz.test.js'],
   },
   { title: 'Property-based fuzzing (fast-check)', figures: 'properties', files: [] },
   { title: 'Audits with real tools (nmap, testssl.sh, swaks)', figures: 'audits', files: ['test/audits.test.js'] },
@@ -76,11 +70,14 @@ export async function runSuites(say: (line: string) => void, findings: FindingRe
       const cases: CaseResult[] = [];
       for (const file of files) {
         say(`running ${file}`);
-        cases.push(...await runFile(join(ROOT, 'dist', file), figuresDir));
+        cases.push(...(await runFile(join(ROOT, 'dist', file), figuresDir)));
       }
       const figuresFile = join(figuresDir, `${suite.figures}.jsonl`);
       const figures = existsSync(figuresFile)
-        ? readFileSync(figuresFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figure)
+        ? readFileSync(figuresFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Figure)
         : [];
       const result: SuiteResult = {
         title: suite.title,
@@ -96,7 +93,13 @@ export async function runSuites(say: (line: string) => void, findings: FindingRe
       results.push(result);
     }
     const findingsFile = join(figuresDir, 'findings.jsonl');
-    if (existsSync(findingsFile)) findings.push(...readFileSync(findingsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FindingRecord));
+    if (existsSync(findingsFile))
+      findings.push(
+        ...readFileSync(findingsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as FindingRecord),
+      );
   } finally {
     rmSync(figuresDir, { recursive: true, force: true });
   }
@@ -114,13 +117,18 @@ function runFile(file: string, figuresDir: string): Promise<CaseResult[]> {
     let tap = '';
     // The run's stderr goes on to ours; its end is kept for a run that fails without a failing case.
     let stderrTail = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { tap += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      tap += d;
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       process.stderr.write(d);
       stderrTail = (stderrTail + d).slice(-4000);
     });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, 15 * 60_000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, 15 * 60_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const cases = parseTap(tap);

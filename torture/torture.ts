@@ -47,8 +47,10 @@ function parseArgs(argv: string[]): Options {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') { o.cycles = 5; o.messages = 5000; }
-    else if (a === '--cycles') o.cycles = count(a, argv[++i], 1, 10_000);
+    if (a === '--quick') {
+      o.cycles = 5;
+      o.messages = 5000;
+    } else if (a === '--cycles') o.cycles = count(a, argv[++i], 1, 10_000);
     else if (a === '--messages') o.messages = count(a, argv[++i], 10, 10_000_000);
     else if (a === '--sessions') o.sessions = count(a, argv[++i], 1, 500);
     else if (a === '--seed') o.seed = count(a, argv[++i], 0, 2 ** 31);
@@ -58,8 +60,7 @@ function parseArgs(argv: string[]): Options {
       const name = argv[++i] ?? '';
       if (!SUITES.some((s) => s.figures === name)) throw new Error(`--suite takes one of ${SUITES.map((s) => s.figures).join(', ')}, not "${name}"`);
       o.suites.push(name);
-    }
-    else if (a === '--report') o.report = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : join(ROOT, 'docs', 'trust-under-fire.md');
+    } else if (a === '--report') o.report = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : join(ROOT, 'docs', 'trust-under-fire.md');
     else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   return o;
@@ -109,7 +110,12 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((code) => { process.exitCode = code; }, (err) => {
-  console.error(`torture: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`torture: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -8,7 +8,12 @@ import { entryProblems, parseExternalAddress, parseInternalAddress } from '../co
 import { AddressRewriter, foldLongLines, MAX_LINE_OCTETS, rewriteHeaderFields, rewriteOutbound, type AddressRewriteEntry } from './address-rewriting.js';
 
 const entry = (name: string, internalAddress: string, externalAddress: string, more: Partial<AddressRewriteEntry> = {}): AddressRewriteEntry => ({
-  name, internalAddress, externalAddress, exceptionList: [], outboundOnly: false, ...more,
+  name,
+  internalAddress,
+  externalAddress,
+  exceptionList: [],
+  outboundOnly: false,
+  ...more,
 });
 
 const rewriter = new AddressRewriter([
@@ -74,35 +79,41 @@ describe('rewriteHeaderFields', () => {
     ]);
     const r = rewriteHeaderFields(h, map);
     const text = r.header.toString('latin1');
-    assert.equal(text, header([
-      'Received: from mbx01.contoso.com by edge01 for <david@contoso.com>; Mon, 1 Jan 2024 00:00:00 +0000',
-      'Return-Path: <david@contoso.com>',
-      'Message-ID: <123.david@contoso.com>',
-      'From: "David (david@contoso.com)" <dave@northwindtraders.com>',
-      'To: kim@contoso.com (Kim), "Lee, Pat" <pat@fabrikam.com>,',
-      '\tBoard: ann@northwindtraders.com, bob@research.contoso.com;',
-      'Cc: =?UTF-8?B?w4lsaXNl?= <elise@northwindtraders.com>',
-      'Reply-To: <dave@northwindtraders.com>',
-      'Sender: helpdesk@sales.example',
-      'Disposition-Notification-To: dave@northwindtraders.com',
-      'Return-Receipt-To: dave@northwindtraders.com',
-      'Resent-From: kim@contoso.com',
-      'Resent-Sender: kim@contoso.com',
-      'Resent-To: kim@hr.contoso.com',
-      'Subject: about david@contoso.com',
-    ]).toString('latin1'));
-    assert.deepEqual(r.changes.map((c) => `${c.field}:${c.from}>${c.to}`), [
-      'From:david@contoso.com>dave@northwindtraders.com',
-      'To:kim@hr.contoso.com>kim@contoso.com',
-      'To:ann@contoso.com>ann@northwindtraders.com',
-      'Cc:elise@contoso.com>elise@northwindtraders.com',
-      'Reply-To:David@CONTOSO.COM>dave@northwindtraders.com',
-      'Sender:helpdesk@sales.contoso.com>helpdesk@sales.example',
-      'Disposition-Notification-To:david@contoso.com>dave@northwindtraders.com',
-      'Return-Receipt-To:david@contoso.com>dave@northwindtraders.com',
-      'Resent-From:kim@hr.contoso.com>kim@contoso.com',
-      'Resent-Sender:kim@hr.contoso.com>kim@contoso.com',
-    ]);
+    assert.equal(
+      text,
+      header([
+        'Received: from mbx01.contoso.com by edge01 for <david@contoso.com>; Mon, 1 Jan 2024 00:00:00 +0000',
+        'Return-Path: <david@contoso.com>',
+        'Message-ID: <123.david@contoso.com>',
+        'From: "David (david@contoso.com)" <dave@northwindtraders.com>',
+        'To: kim@contoso.com (Kim), "Lee, Pat" <pat@fabrikam.com>,',
+        '\tBoard: ann@northwindtraders.com, bob@research.contoso.com;',
+        'Cc: =?UTF-8?B?w4lsaXNl?= <elise@northwindtraders.com>',
+        'Reply-To: <dave@northwindtraders.com>',
+        'Sender: helpdesk@sales.example',
+        'Disposition-Notification-To: dave@northwindtraders.com',
+        'Return-Receipt-To: dave@northwindtraders.com',
+        'Resent-From: kim@contoso.com',
+        'Resent-Sender: kim@contoso.com',
+        'Resent-To: kim@hr.contoso.com',
+        'Subject: about david@contoso.com',
+      ]).toString('latin1'),
+    );
+    assert.deepEqual(
+      r.changes.map((c) => `${c.field}:${c.from}>${c.to}`),
+      [
+        'From:david@contoso.com>dave@northwindtraders.com',
+        'To:kim@hr.contoso.com>kim@contoso.com',
+        'To:ann@contoso.com>ann@northwindtraders.com',
+        'Cc:elise@contoso.com>elise@northwindtraders.com',
+        'Reply-To:David@CONTOSO.COM>dave@northwindtraders.com',
+        'Sender:helpdesk@sales.contoso.com>helpdesk@sales.example',
+        'Disposition-Notification-To:david@contoso.com>dave@northwindtraders.com',
+        'Return-Receipt-To:david@contoso.com>dave@northwindtraders.com',
+        'Resent-From:kim@hr.contoso.com>kim@contoso.com',
+        'Resent-Sender:kim@hr.contoso.com>kim@contoso.com',
+      ],
+    );
   });
 
   it('returns the same buffer when nothing matches, and keeps UTF-8 octets', () => {
@@ -129,12 +140,24 @@ describe('rewriteHeaderFields', () => {
     const h = header([`To: ${many.join(',')}`, 'Subject: x']);
     const r = rewriteHeaderFields(h, map).header.toString('latin1');
     const lines = r.split('\r\n');
-    assert.ok(lines.every((l) => l.length <= MAX_LINE_OCTETS), 'every line within 998 octets');
+    assert.ok(
+      lines.every((l) => l.length <= MAX_LINE_OCTETS),
+      'every line within 998 octets',
+    );
     assert.ok(lines.length > 3, 'folded');
-    assert.ok(lines.slice(1, -2).every((l) => l.startsWith(' ') || l.startsWith('\t')), 'continuation lines start with white space');
+    assert.ok(
+      lines.slice(1, -2).every((l) => l.startsWith(' ') || l.startsWith('\t')),
+      'continuation lines start with white space',
+    );
     assert.equal(lines.at(-2), 'Subject: x');
     const unfolded = r.replace(/\r\n(?=[ \t])/g, '').split('\r\n')[0];
-    assert.deepEqual(unfolded.slice(4).split(',').map((s) => s.trim()), many.map((a) => a.replace('@contoso.com', '@northwindtraders.com')));
+    assert.deepEqual(
+      unfolded
+        .slice(4)
+        .split(',')
+        .map((s) => s.trim()),
+      many.map((a) => a.replace('@contoso.com', '@northwindtraders.com')),
+    );
   });
 
   it('keeps short lines as they are', () => {

@@ -38,9 +38,7 @@ export interface Rewrite {
 }
 
 /** The header fields Exchange's Address Rewriting Outbound agent rewrites (lower case). */
-export const OUTBOUND_FIELDS: ReadonlySet<string> = new Set([
-  'to', 'cc', 'from', 'sender', 'reply-to', 'return-receipt-to', 'disposition-notification-to', 'resent-from', 'resent-sender',
-]);
+export const OUTBOUND_FIELDS: ReadonlySet<string> = new Set(['to', 'cc', 'from', 'sender', 'reply-to', 'return-receipt-to', 'disposition-notification-to', 'resent-from', 'resent-sender']);
 
 /** RFC 5322 §2.1.1: a line holds at most 998 octets, CRLF excluded. */
 export const MAX_LINE_OCTETS = 998;
@@ -50,7 +48,13 @@ const FOLD_AT = 78;
 function splitAddress(address: string): { local: string; domain: string } | null {
   const at = address.lastIndexOf('@');
   if (at < 1 || at === address.length - 1) return null;
-  return { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase().replace(/\.$/, '') };
+  return {
+    local: address.slice(0, at),
+    domain: address
+      .slice(at + 1)
+      .toLowerCase()
+      .replace(/\.$/, ''),
+  };
 }
 
 function within(domain: string, base: string): boolean {
@@ -131,7 +135,11 @@ export interface FieldRewrite {
 export function isSignedOrEncrypted(header: Buffer): boolean {
   const field = headerFields(header.toString('latin1')).find((f) => f.name.toLowerCase() === 'content-type');
   if (!field) return false;
-  const type = unfold(field.raw.slice(field.raw.indexOf(':') + 1)).trim().split(';')[0].trim().toLowerCase();
+  const type = unfold(field.raw.slice(field.raw.indexOf(':') + 1))
+    .trim()
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   return type === 'multipart/signed' || type === 'multipart/encrypted' || type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime';
 }
 

@@ -6,8 +6,25 @@
 import type { Logger } from '../observability/logger.js';
 import { RollingLog, type RollingLogSettings } from '../observability/rolling-log.js';
 
-export const AGENT_LOG_FIELDS = ['Timestamp', 'SessionId', 'LocalEndpoint', 'RemoteEndpoint', 'EnteredOrgFromIP', 'MessageId', 'P1FromAddress', 'P2FromAddresses',
-  'Recipient', 'NumRecipients', 'Agent', 'Event', 'Action', 'SmtpResponse', 'Reason', 'ReasonData', 'Diagnostics'] as const;
+export const AGENT_LOG_FIELDS = [
+  'Timestamp',
+  'SessionId',
+  'LocalEndpoint',
+  'RemoteEndpoint',
+  'EnteredOrgFromIP',
+  'MessageId',
+  'P1FromAddress',
+  'P2FromAddresses',
+  'Recipient',
+  'NumRecipients',
+  'Agent',
+  'Event',
+  'Action',
+  'SmtpResponse',
+  'Reason',
+  'ReasonData',
+  'Diagnostics',
+] as const;
 
 export type AgentEvent = 'OnConnectEvent' | 'OnMailCommand' | 'OnRcptCommand' | 'OnEndOfHeaders' | 'OnEndOfData';
 export type AgentAction = 'AcceptMessage' | 'DeleteMessage' | 'DeleteRecipients' | 'Disconnect' | 'QuarantineMessage' | 'RejectCommand' | 'RejectConnection' | 'RejectMessage' | 'RejectRecipients';
@@ -36,7 +53,10 @@ export type AgentLogSettings = RollingLogSettings & { enabled: boolean };
 export class AgentLog {
   private readonly file: RollingLog;
 
-  constructor(private readonly settings: () => AgentLogSettings, log: Logger) {
+  constructor(
+    private readonly settings: () => AgentLogSettings,
+    log: Logger,
+  ) {
     this.file = new RollingLog(settings, { prefix: 'AGENTLOG', logType: 'Agent Log', fields: [...AGENT_LOG_FIELDS], pathParameter: 'AgentLogPath' }, log);
   }
 
@@ -45,10 +65,27 @@ export class AgentLog {
     if (!this.settings().enabled) return;
     for (const recipient of e.recipients.length > 0 ? e.recipients : ['']) {
       // The file's first field, the time, is written by the log itself.
-      this.file.write([
-        e.sessionId, e.localEndpoint, e.remoteEndpoint, e.enteredOrgFromIp, e.messageId ?? '', e.p1From ?? '', (e.p2From ?? []).join(';'),
-        recipient, String(e.numRecipients ?? e.recipients.length), e.agent, e.event, e.action, e.smtpResponse ?? '', e.reason, e.reasonData ?? '', e.diagnostics ?? '',
-      ], now);
+      this.file.write(
+        [
+          e.sessionId,
+          e.localEndpoint,
+          e.remoteEndpoint,
+          e.enteredOrgFromIp,
+          e.messageId ?? '',
+          e.p1From ?? '',
+          (e.p2From ?? []).join(';'),
+          recipient,
+          String(e.numRecipients ?? e.recipients.length),
+          e.agent,
+          e.event,
+          e.action,
+          e.smtpResponse ?? '',
+          e.reason,
+          e.reasonData ?? '',
+          e.diagnostics ?? '',
+        ],
+        now,
+      );
     }
   }
 

@@ -75,17 +75,27 @@ export function agentStates(repo: Repository): AgentState[] {
 
 function entries(repo: Repository, schema: ObjectSchema): IPListEntry[] {
   return repo.list(schema).map((o) => ({
-    identity: Number(o.values.Name), range: o.values.IPRange as IPRange,
-    expires: o.values.ExpirationTime instanceof Date ? o.values.ExpirationTime.getTime() : null, machine: o.values.IsMachineGenerated === true,
+    identity: Number(o.values.Name),
+    range: o.values.IPRange as IPRange,
+    expires: o.values.ExpirationTime instanceof Date ? o.values.ExpirationTime.getTime() : null,
+    machine: o.values.IsMachineGenerated === true,
   }));
 }
 
 function providers(repo: Repository, schema: ObjectSchema): BlockListProvider[] {
-  return repo.list(schema).map((o) => ({
-    name: String(o.values.Name), lookupDomain: String(o.values.LookupDomain), anyMatch: o.values.AnyMatch === true,
-    bitmask: o.values.BitmaskMatch ? String(o.values.BitmaskMatch) : null, addresses: Array.isArray(o.values.IPAddressesMatch) ? o.values.IPAddressesMatch.map(String) : [],
-    priority: Number(o.values.Priority), rejectionResponse: o.values.RejectionResponse ? String(o.values.RejectionResponse) : null, enabled: o.values.Enabled !== false,
-  })).sort((a, b) => a.priority - b.priority);
+  return repo
+    .list(schema)
+    .map((o) => ({
+      name: String(o.values.Name),
+      lookupDomain: String(o.values.LookupDomain),
+      anyMatch: o.values.AnyMatch === true,
+      bitmask: o.values.BitmaskMatch ? String(o.values.BitmaskMatch) : null,
+      addresses: Array.isArray(o.values.IPAddressesMatch) ? o.values.IPAddressesMatch.map(String) : [],
+      priority: Number(o.values.Priority),
+      rejectionResponse: o.values.RejectionResponse ? String(o.values.RejectionResponse) : null,
+      enabled: o.values.Enabled !== false,
+    }))
+    .sort((a, b) => a.priority - b.priority);
 }
 
 export function loadAntispamSettings(repo: Repository, defaults: DefaultContext): AntispamSettings {
@@ -96,12 +106,17 @@ export function loadAntispamSettings(repo: Repository, defaults: DefaultContext)
     ipAllowList: entries(repo, ipAllowListEntrySchema),
     blockListProviders: providers(repo, ipBlockListProviderSchema),
     allowListProviders: providers(repo, ipAllowListProviderSchema),
-    attachmentRules: repo.list(attachmentFilterEntrySchema).map((o) => ({ type: o.values.Type === 'ContentType' ? 'ContentType' as const : 'FileName' as const, pattern: String(o.values.Pattern) })),
+    attachmentRules: repo.list(attachmentFilterEntrySchema).map((o) => ({ type: o.values.Type === 'ContentType' ? ('ContentType' as const) : ('FileName' as const), pattern: String(o.values.Pattern) })),
     phrases: repo.list(contentFilterPhraseSchema).map((o) => ({ text: String(o.values.Name).toLowerCase(), good: o.values.Influence === 'GoodWord' })),
-    addressRewriter: new AddressRewriter(repo.list(addressRewriteEntrySchema).map((o) => ({
-      name: String(o.values.Name), internalAddress: String(o.values.InternalAddress), externalAddress: String(o.values.ExternalAddress),
-      exceptionList: Array.isArray(o.values.ExceptionList) ? o.values.ExceptionList.map(String) : [], outboundOnly: o.values.OutboundOnly === true,
-    }))),
+    addressRewriter: new AddressRewriter(
+      repo.list(addressRewriteEntrySchema).map((o) => ({
+        name: String(o.values.Name),
+        internalAddress: String(o.values.InternalAddress),
+        externalAddress: String(o.values.ExternalAddress),
+        exceptionList: Array.isArray(o.values.ExceptionList) ? o.values.ExceptionList.map(String) : [],
+        outboundOnly: o.values.OutboundOnly === true,
+      })),
+    ),
   };
 }
 

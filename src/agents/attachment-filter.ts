@@ -14,7 +14,15 @@ export interface AttachmentRule {
 const MAX_DEPTH = 3;
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  return new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  );
 }
 
 /** The rule a part matches by its file name or content type: "FileName:*.exe matched tool.exe", or null. */

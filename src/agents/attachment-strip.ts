@@ -37,7 +37,9 @@ export async function stripAttachments(message: Buffer, rules: AttachmentRule[],
   const replace = new Transform({
     objectMode: true,
     transform(chunk: MailsplitChunk, _encoding: BufferEncoding, callback: TransformCallback) {
-      const push = (c: MailsplitChunk) => { this.push(c); };
+      const push = (c: MailsplitChunk) => {
+        this.push(c);
+      };
       void (async () => {
         if (chunk.type === 'body') {
           if (mode === 'pass') push(chunk);
@@ -65,11 +67,18 @@ export async function stripAttachments(message: Buffer, rules: AttachmentRule[],
       })().then(() => callback(), callback);
     },
     flush(callback: TransformCallback) {
-      release((c) => { this.push(c); }).then(() => callback(), callback);
+      release((c) => {
+        this.push(c);
+      }).then(() => callback(), callback);
     },
   });
   const out: Buffer[] = [];
-  const sink = new Writable({ write(b: Buffer, _e, done) { out.push(b); done(); } });
+  const sink = new Writable({
+    write(b: Buffer, _e, done) {
+      out.push(b);
+      done();
+    },
+  });
   // Attached messages are leaves here: each is opened by the call above when its body is complete.
   await pipeline(Readable.from([message]), new Splitter({ ignoreEmbedded: true }), replace, new Joiner(), sink);
   return { message: Buffer.concat(out), removed };

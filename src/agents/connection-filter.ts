@@ -16,11 +16,7 @@ import type { BlockListProvider, IPListEntry } from './antispam-settings.js';
 /** How long one provider may take to answer (both its A lookups included). */
 export const PROVIDER_TIMEOUT_MS = 3000;
 
-export type ConnectionVerdict =
-  | { kind: 'clean'; unanswered: string[] }
-  | { kind: 'allowed'; by: string }
-  | { kind: 'blocked'; by: 'static' | 'machine'; entry: IPListEntry }
-  | { kind: 'listed'; provider: BlockListProvider; answer: string };
+export type ConnectionVerdict = { kind: 'clean'; unanswered: string[] } | { kind: 'allowed'; by: string } | { kind: 'blocked'; by: 'static' | 'machine'; entry: IPListEntry } | { kind: 'listed'; provider: BlockListProvider; answer: string };
 
 /** The DNS name a DNS list is asked for an address: 192.0.2.1 -> 1.2.0.192.<zone>; IPv6 nibbles reversed. */
 export function dnsListQuery(ip: string, zone: string): string | null {
@@ -61,9 +57,20 @@ async function ask(provider: BlockListProvider, ip: string, dns: DnsSettings): P
   const resolver = new Resolver({ timeout: Math.min(PROVIDER_TIMEOUT_MS, dns.timeoutMs ?? PROVIDER_TIMEOUT_MS), tries: 1 });
   if (dns.servers.length > 0) resolver.setServers(dns.servers.map(nodeServerText));
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'unanswered'>((resolve) => { timer = setTimeout(() => { resolver.cancel(); resolve('unanswered'); }, PROVIDER_TIMEOUT_MS); });
+  const late = new Promise<'unanswered'>((resolve) => {
+    timer = setTimeout(() => {
+      resolver.cancel();
+      resolve('unanswered');
+    }, PROVIDER_TIMEOUT_MS);
+  });
   try {
-    const answer = await Promise.race([resolver.resolve4(name).then((a) => a, (err: NodeJS.ErrnoException) => (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? [] : 'unanswered' as const)), late]);
+    const answer = await Promise.race([
+      resolver.resolve4(name).then(
+        (a) => a,
+        (err: NodeJS.ErrnoException) => (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? [] : ('unanswered' as const)),
+      ),
+      late,
+    ]);
     if (answer === 'unanswered') return 'unanswered';
     return answer.find((a) => providerMatches(provider, a)) ?? null;
   } finally {

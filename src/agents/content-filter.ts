@@ -56,7 +56,14 @@ export interface SclVerdict {
 
 /** The SCL each of rspamd's actions stands for. */
 export const RSPAMD_SCL: Record<RspamdAction, number> = {
-  reject: 9, discard: 9, quarantine: 9, 'rewrite subject': 7, 'add header': 6, greylist: 4, 'soft reject': 4, 'no action': 0,
+  reject: 9,
+  discard: 9,
+  quarantine: 9,
+  'rewrite subject': 7,
+  'add header': 6,
+  greylist: 4,
+  'soft reject': 4,
+  'no action': 0,
 };
 
 /** The SCL with rspamd's answer: the higher of the two, and its verdict (or its failure) among the reasons. */
@@ -84,7 +91,7 @@ export function scoreMessage(o: { text: string; phrases: { text: string; good: b
   if (bad) return { scl: 9, reasons: [`BadWord "${bad.text}"`], customList: true };
   const reasons: string[] = [];
   let scl = 0;
-  const sid = o.senderId ? SENDER_ID_WEIGHT[o.senderId] ?? 0 : 0;
+  const sid = o.senderId ? (SENDER_ID_WEIGHT[o.senderId] ?? 0) : 0;
   if (sid > 0) {
     scl += sid;
     reasons.push(`SenderIdStatus ${o.senderId} (+${sid})`);

@@ -28,7 +28,11 @@ export interface MailAuthVerdict {
   fromDomain: string;
 }
 
-interface Row { status?: { result?: string; aligned?: string | false }; info?: string; signingDomain?: string }
+interface Row {
+  status?: { result?: string; aligned?: string | false };
+  info?: string;
+  signingDomain?: string;
+}
 
 /**
  * Verifies a message as received (header and body). `spf` is the Sender ID agent's result for
@@ -39,7 +43,12 @@ export async function verifyMailAuth(o: { message: Buffer; sender: string; spf: 
   if (o.dns.servers.length > 0) resolver.setServers(o.dns.servers.map(nodeServerText));
   const resolve = (name: string, rrtype: string) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((res) => { timer = setTimeout(() => { resolver.cancel(); res('late'); }, VERIFY_TIMEOUT_MS); });
+  const late = new Promise<'late'>((res) => {
+    timer = setTimeout(() => {
+      resolver.cancel();
+      res('late');
+    }, VERIFY_TIMEOUT_MS);
+  });
   try {
     const r = await Promise.race([evaluate(o, resolve), late]);
     if (r === 'late') return temperror(`the DKIM and DMARC lookups took longer than ${VERIFY_TIMEOUT_MS / 1000} seconds`);
@@ -61,21 +70,28 @@ async function evaluate(o: { message: Buffer; sender: string; spf: SenderIdResul
     return { result: r.status?.result ?? 'none', domain: (r.signingDomain ?? '').toLowerCase(), aligned: Boolean(r.status?.aligned), info };
   });
   if (dkim.length === 0) dkim.push({ result: 'none', domain: '', aligned: false, info: 'dkim=none (message not signed)' });
-  const a = await arcVerify((d as unknown as { arc: unknown }).arc as never, { resolver } as never) as unknown as Row;
+  const a = (await arcVerify((d as unknown as { arc: unknown }).arc as never, { resolver } as never)) as unknown as Row;
   const arcResult = a?.status?.result ?? 'none';
   const arc = { result: arcResult, info: oneLine(a?.info ?? `arc=${arcResult}`) };
   const froms = Array.isArray(d.headerFrom) ? d.headerFrom : d.headerFrom ? [d.headerFrom] : [];
-  const fromDomain = froms.length === 1 ? String(froms[0]).slice(String(froms[0]).lastIndexOf('@') + 1).toLowerCase() : '';
+  const fromDomain =
+    froms.length === 1
+      ? String(froms[0])
+          .slice(String(froms[0]).lastIndexOf('@') + 1)
+          .toLowerCase()
+      : '';
   if (!fromDomain) {
     const why = froms.length === 0 ? 'no From address' : 'more than one From address';
     return { dkim, arc, fromDomain, dmarc: { result: 'permerror', domain: '', policy: null, info: `dmarc=permerror (${why})` } };
   }
   const spfPass = o.spf.status === 'Pass' ? [o.spf.domain] : [];
-  const m = await dmarcVerify({
-    headerFrom: froms[0] as string, spfDomains: spfPass,
+  const m = (await dmarcVerify({
+    headerFrom: froms[0] as string,
+    spfDomains: spfPass,
     dkimDomains: rows.filter((r) => r.status?.result === 'pass').map((r) => ({ domain: r.signingDomain, aligned: r.status?.aligned })),
-    arcResult: a, resolver,
-  } as never) as unknown as (Row & { domain?: string; policy?: string }) | false;
+    arcResult: a,
+    resolver,
+  } as never)) as unknown as (Row & { domain?: string; policy?: string }) | false;
   if (!m) return { dkim, arc, fromDomain, dmarc: { result: 'permerror', domain: fromDomain, policy: null, info: 'dmarc=permerror' } };
   const result = (m.status?.result ?? 'none') as DmarcResult;
   const policy = m.policy === 'reject' || m.policy === 'quarantine' || m.policy === 'none' ? m.policy : null;

@@ -39,24 +39,15 @@ export const ADDRESS_REWRITING_OUTBOUND = 'Address Rewriting Outbound Agent';
 export const DMARC_AGENT = 'DMARC Agent';
 
 /** What the DMARC agent made of a message: its Authentication-Results stamp and the policy's action. */
-type MailAuthOutcome =
-  | { kind: 'stamp'; stamps: string[] }
-  | { kind: 'quarantine'; to: string; stamps: string[] }
-  | { kind: 'reject'; reply: SmtpReply };
+type MailAuthOutcome = { kind: 'stamp'; stamps: string[] } | { kind: 'quarantine'; to: string; stamps: string[] } | { kind: 'reject'; reply: SmtpReply };
 
 /** What the Content Filter made of a message at its end. */
 export type ContentOutcome =
   /** message: the whole message that replaces the one received (the Attachment Filtering agent's Strip). */
-  | { kind: 'stamp'; stamps: string[]; message?: Buffer }
-  | { kind: 'quarantine'; to: string; stamps: string[]; message?: Buffer }
-  | { kind: 'reject'; reply: SmtpReply }
-  | { kind: 'delete' };
+  { kind: 'stamp'; stamps: string[]; message?: Buffer } | { kind: 'quarantine'; to: string; stamps: string[]; message?: Buffer } | { kind: 'reject'; reply: SmtpReply } | { kind: 'delete' };
 
 /** What the Sender ID agent made of a message at the end of its headers. */
-export type SenderIdOutcome =
-  | { kind: 'stamp'; stamps: string[] }
-  | { kind: 'reject'; reply: SmtpReply }
-  | { kind: 'delete' };
+export type SenderIdOutcome = { kind: 'stamp'; stamps: string[] } | { kind: 'reject'; reply: SmtpReply } | { kind: 'delete' };
 
 /** What an agent made of a command: its reply, and whether the session ends after it. */
 export interface AgentRefusal {
@@ -119,7 +110,10 @@ export class AgentSession {
   /** The Sender ID result of the current transaction, for the DMARC agent's Authentication-Results. */
   private spf: SenderIdResult | null = null;
 
-  constructor(private readonly o: EdgeAgentsOptions, private readonly info: AgentSessionInfo) {
+  constructor(
+    private readonly o: EdgeAgentsOptions,
+    private readonly info: AgentSessionInfo,
+  ) {
     const settings = o.settings();
     const now = (o.now ?? Date.now)();
     const cf = settings && this.applies(settings, CONNECTION_FILTERING, null);
@@ -129,23 +123,32 @@ export class AgentSession {
     }
     const on = (name: string) => this.configApplies(settings.configs[name]);
     this.verdict = assessConnection({
-      ip: info.clientIp, now, dns: o.dns(),
+      ip: info.clientIp,
+      now,
+      dns: o.dns(),
       allowList: on('IPAllowListConfig') ? settings.ipAllowList : null,
       blockList: on('IPBlockListConfig') ? settings.ipBlockList : null,
       allowProviders: on('IPAllowListConfig') ? settings.allowListProviders : null,
       blockProviders: on('IPBlockListProvidersConfig') ? settings.blockListProviders : null,
-    }).then((v) => {
-      if (v.kind === 'allowed') {
-        this.allowed = true;
-        this.write({ agent: CONNECTION_FILTERING, event: 'OnConnectEvent', action: 'AcceptMessage', reason: 'LocalAllowList', reasonData: v.by, recipients: [] });
-      } else if (v.kind === 'clean' && v.unanswered.length > 0) {
-        this.o.log.log('warn', 'agent.connection-filter.unanswered', { client: info.clientIp, providers: v.unanswered, action: 'the client was not checked against these block list providers (no answer in time); check Set-TransportService -ExternalDNSServers and the providers\' LookupDomain' });
-      }
-      return v;
-    }, (err: Error) => {
-      this.o.log.log('error', 'agent.connection-filter.failed', { client: info.clientIp, error: err.message });
-      return null;
-    });
+    }).then(
+      (v) => {
+        if (v.kind === 'allowed') {
+          this.allowed = true;
+          this.write({ agent: CONNECTION_FILTERING, event: 'OnConnectEvent', action: 'AcceptMessage', reason: 'LocalAllowList', reasonData: v.by, recipients: [] });
+        } else if (v.kind === 'clean' && v.unanswered.length > 0) {
+          this.o.log.log('warn', 'agent.connection-filter.unanswered', {
+            client: info.clientIp,
+            providers: v.unanswered,
+            action: "the client was not checked against these block list providers (no answer in time); check Set-TransportService -ExternalDNSServers and the providers' LookupDomain",
+          });
+        }
+        return v;
+      },
+      (err: Error) => {
+        this.o.log.log('error', 'agent.connection-filter.failed', { client: info.clientIp, error: err.message });
+        return null;
+      },
+    );
   }
 
   /** MAIL FROM: the Sender Filter; the Sender ID check starts here, to be read at the end of the headers. */
@@ -186,9 +189,10 @@ export class AgentSession {
     const action = r.status === 'Fail' ? String(c.SpoofedDomainAction) : r.status === 'TempError' ? String(c.TempErrorAction) : 'StampStatus';
     const base = { agent: SENDER_ID, event: 'OnEndOfHeaders' as const, reasonData: `${r.domain}: ${r.comment}`.slice(0, 500), p1From: sender, recipients };
     if (action === 'Reject') {
-      const reply = r.status === 'TempError'
-        ? enhancedReply(451, '4.4.3', `Sender ID check of ${r.domain} could not be completed (TempError); try again later`)
-        : enhancedReply(550, '5.7.1', `Sender ID check failed: ${r.domain} does not designate ${this.info.clientIp} as a permitted sender`);
+      const reply =
+        r.status === 'TempError'
+          ? enhancedReply(451, '4.4.3', `Sender ID check of ${r.domain} could not be completed (TempError); try again later`)
+          : enhancedReply(550, '5.7.1', `Sender ID check failed: ${r.domain} does not designate ${this.info.clientIp} as a permitted sender`);
       this.write({ ...base, action: 'RejectMessage', reason: `SenderIdStatus ${r.status}`, reply });
       return { kind: 'reject', reply };
     }
@@ -219,7 +223,9 @@ export class AgentSession {
     const once = () => (read ??= message());
     const auth = await this.mailAuthentication(settings, sender, recipients, once);
     if (auth?.kind === 'reject') return auth;
-    const outcome = await this.filters(settings, sender, recipients, size, once, (m) => { read = Promise.resolve(m); });
+    const outcome = await this.filters(settings, sender, recipients, size, once, (m) => {
+      read = Promise.resolve(m);
+    });
     if (!auth) return outcome;
     if (outcome === null) return auth;
     if (outcome.kind === 'reject' || outcome.kind === 'delete') return outcome;
@@ -260,10 +266,33 @@ export class AgentSession {
       return null;
     }
     const verdict = await this.verdict;
-    let v = scoreMessage({ text, phrases: settings.phrases, senderId: this.evidence.senderId, blockedSender: this.evidence.blockedSender, listedBy: verdict?.kind === 'listed' ? verdict.provider.name : null, mailAuth: this.evidence.mailAuth });
+    let v = scoreMessage({
+      text,
+      phrases: settings.phrases,
+      senderId: this.evidence.senderId,
+      blockedSender: this.evidence.blockedSender,
+      listedBy: verdict?.kind === 'listed' ? verdict.provider.name : null,
+      mailAuth: this.evidence.mailAuth,
+    });
     if (typeof c.RspamdUrl === 'string' && !v.customList) {
-      const answer = await askRspamd({ url: c.RspamdUrl, timeoutMs: (c.RspamdTimeout as EnhancedTimeSpan).milliseconds, message: await once(), clientIp: this.info.clientIp, helo: this.info.helo(), sender, recipients, queueId: this.info.sessionId, mtaName: this.info.fqdn });
-      if (answer.kind === 'failed') this.o.log.log('warn', 'agent.content-filter.rspamd-unavailable', { url: c.RspamdUrl, error: answer.why, sender, action: 'the message was scored without rspamd\'s verdict; check that rspamd\'s normal worker runs and answers at Set-ContentFilterConfig -RspamdUrl (or -RspamdUrl $null to stop asking it)' });
+      const answer = await askRspamd({
+        url: c.RspamdUrl,
+        timeoutMs: (c.RspamdTimeout as EnhancedTimeSpan).milliseconds,
+        message: await once(),
+        clientIp: this.info.clientIp,
+        helo: this.info.helo(),
+        sender,
+        recipients,
+        queueId: this.info.sessionId,
+        mtaName: this.info.fqdn,
+      });
+      if (answer.kind === 'failed')
+        this.o.log.log('warn', 'agent.content-filter.rspamd-unavailable', {
+          url: c.RspamdUrl,
+          error: answer.why,
+          sender,
+          action: "the message was scored without rspamd's verdict; check that rspamd's normal worker runs and answers at Set-ContentFilterConfig -RspamdUrl (or -RspamdUrl $null to stop asking it)",
+        });
       v = withRspamd(v, answer);
     }
     if (this.reputationApplies(settings)) this.judge(settings, this.o.reputation!.profiles.scored(this.info.clientIp, v.scl), 'OnEndOfData', sender, recipients);
@@ -295,7 +324,7 @@ export class AgentSession {
   private async mailAuthentication(settings: AntispamSettings, sender: string, recipients: string[], once: () => Promise<Buffer>): Promise<MailAuthOutcome | null> {
     if (this.allowed || !this.applies(settings, DMARC_AGENT, 'DmarcConfig')) return null;
     const c = settings.configs.DmarcConfig;
-    const spf = this.spf ?? await checkSenderId({ sender, ip: this.info.clientIp, helo: this.info.helo(), mta: this.info.fqdn, dns: this.o.dns() });
+    const spf = this.spf ?? (await checkSenderId({ sender, ip: this.info.clientIp, helo: this.info.helo(), mta: this.info.fqdn, dns: this.o.dns() }));
     let v: MailAuthVerdict;
     try {
       v = await verifyMailAuth({ message: await once(), sender, spf, dns: this.o.dns() });
@@ -305,12 +334,19 @@ export class AgentSession {
     }
     const policy = v.dmarc.result === 'fail' ? v.dmarc.policy : null;
     const bypassed = listOf(c.BypassedSenderDomains).includes(v.fromDomain) || recipients.every((r) => listOf(c.BypassedRecipients).includes(r.toLowerCase()));
-    this.evidence.mailAuth = bypassed ? null : {
-      dmarc: v.dmarc.result, policy: v.dmarc.policy, fromDomain: v.fromDomain,
-      alignedDkimPass: v.dkim.some((d) => d.result === 'pass' && (d.domain === v.fromDomain || d.domain.endsWith(`.${v.fromDomain}`) || v.fromDomain.endsWith(`.${d.domain}`))),
-      dkimFail: v.dkim.some((d) => d.result === 'fail' || d.result === 'neutral'),
-    };
-    const summary = `header.from=${v.fromDomain || '(none)'}; ${v.dmarc.info}; ${v.dkim.map((d) => `dkim=${d.result}${d.domain ? ` header.d=${d.domain}` : ''}`).join(' ')}; spf=${spf.status.toLowerCase()}; arc=${v.arc.result}`.slice(0, 500);
+    this.evidence.mailAuth = bypassed
+      ? null
+      : {
+          dmarc: v.dmarc.result,
+          policy: v.dmarc.policy,
+          fromDomain: v.fromDomain,
+          alignedDkimPass: v.dkim.some((d) => d.result === 'pass' && (d.domain === v.fromDomain || d.domain.endsWith(`.${v.fromDomain}`) || v.fromDomain.endsWith(`.${d.domain}`))),
+          dkimFail: v.dkim.some((d) => d.result === 'fail' || d.result === 'neutral'),
+        };
+    const summary = `header.from=${v.fromDomain || '(none)'}; ${v.dmarc.info}; ${v.dkim.map((d) => `dkim=${d.result}${d.domain ? ` header.d=${d.domain}` : ''}`).join(' ')}; spf=${spf.status.toLowerCase()}; arc=${v.arc.result}`.slice(
+      0,
+      500,
+    );
     const base = { agent: DMARC_AGENT, event: 'OnEndOfData' as const, p1From: sender, recipients, reasonData: summary };
     const stamp = (action: string) => [`Authentication-Results: ${authenticationResults(this.info.fqdn, spf.spfInfo, v, action)}`];
     if (policy === null || policy === 'none') {
@@ -330,7 +366,12 @@ export class AgentSession {
     }
     const to = c.QuarantineMailbox ? String(c.QuarantineMailbox) : settings.configs.ContentFilterConfig.QuarantineMailbox ? String(settings.configs.ContentFilterConfig.QuarantineMailbox) : null;
     if (!to) {
-      this.o.log.log('warn', 'agent.dmarc.no-quarantine-mailbox', { sender, fromDomain: v.fromDomain, policy, action: 'the message failed DMARC and was delivered, not quarantined: give a mailbox with Set-DmarcConfig -QuarantineMailbox (or Set-ContentFilterConfig -QuarantineMailbox)' });
+      this.o.log.log('warn', 'agent.dmarc.no-quarantine-mailbox', {
+        sender,
+        fromDomain: v.fromDomain,
+        policy,
+        action: 'the message failed DMARC and was delivered, not quarantined: give a mailbox with Set-DmarcConfig -QuarantineMailbox (or Set-ContentFilterConfig -QuarantineMailbox)',
+      });
       this.write({ ...base, action: 'AcceptMessage', reason: `DMARC fail p=${policy} no QuarantineMailbox` });
       return { kind: 'stamp', stamps: stamp(`o${policy}`) };
     }
@@ -348,7 +389,7 @@ export class AgentSession {
     try {
       found = await findBlockedAttachment(await message(), settings.attachmentRules);
     } catch (err) {
-      this.o.log.log('warn', 'agent.attachment-filter.unreadable', { error: (err as Error).message, sender, action: 'the message\'s attachments could not be read; it is delivered unfiltered' });
+      this.o.log.log('warn', 'agent.attachment-filter.unreadable', { error: (err as Error).message, sender, action: "the message's attachments could not be read; it is delivered unfiltered" });
       return null;
     }
     if (!found) return null;
@@ -478,7 +519,14 @@ export class AgentSession {
     this.blocked = { reply, disconnect: false };
     if (entry === null) return;
     this.write({ agent: PROTOCOL_ANALYSIS, event, action: 'RejectConnection', reason: 'SenderReputation', reasonData: `${why}; IP Block list entry ${entry} until ${until.toISOString()}`, p1From: sender, recipients });
-    this.o.log.log('warn', 'agent.sender-reputation.blocked', { client: ip, srl, profile: describeProfile(p), entry, until: until.toISOString(), action: `its mail is refused until then; Remove-IPBlockListEntry ${entry} lifts the block, Set-SenderReputationConfig -SrlBlockThreshold or -SenderBlockingEnabled $false changes the policy` });
+    this.o.log.log('warn', 'agent.sender-reputation.blocked', {
+      client: ip,
+      srl,
+      profile: describeProfile(p),
+      entry,
+      until: until.toISOString(),
+      action: `its mail is refused until then; Remove-IPBlockListEntry ${entry} lifts the block, Set-SenderReputationConfig -SrlBlockThreshold or -SenderBlockingEnabled $false changes the policy`,
+    });
   }
 
   /** The Recipient Filter's lookup: the inside is asked whether the recipient exists (recipient-validation.ts). */
@@ -493,7 +541,11 @@ export class AgentSession {
       return { reply, disconnect: false };
     }
     const reply = enhancedReply(451, '4.4.3', 'Recipient validation is unavailable: the internal mail servers could not be asked; try again later');
-    this.o.log.log('warn', 'agent.recipient-validation.unavailable', { recipient, reason: v.why, action: 'senders are told to try again later (451 4.4.3) until the inside answers; check the Send connector to the inside (Trace-MailFlow <recipient>), or Set-RecipientFilterConfig -RecipientValidationEnabled $false' });
+    this.o.log.log('warn', 'agent.recipient-validation.unavailable', {
+      recipient,
+      reason: v.why,
+      action: 'senders are told to try again later (451 4.4.3) until the inside answers; check the Send connector to the inside (Trace-MailFlow <recipient>), or Set-RecipientFilterConfig -RecipientValidationEnabled $false',
+    });
     this.write({ ...base, reason: 'RecipientValidationUnavailable', reasonData: v.why.slice(0, 500), reply });
     return { reply, disconnect: false };
   }
@@ -511,7 +563,16 @@ export class AgentSession {
     const config = settings.configs.IPBlockListConfig;
     const text = String(v.by === 'machine' ? config.MachineEntryRejectionResponse : config.StaticEntryRejectionResponse);
     const reply = enhancedReply(550, '5.7.1', text);
-    this.write({ agent: CONNECTION_FILTERING, event: 'OnRcptCommand', action: 'RejectCommand', reason: v.by === 'machine' ? 'SenderReputationBlockList' : 'LocalBlockList', reasonData: `IP Block list entry ${v.entry.identity} (${v.entry.range.toString()})`, p1From: sender, recipients: [recipient], reply });
+    this.write({
+      agent: CONNECTION_FILTERING,
+      event: 'OnRcptCommand',
+      action: 'RejectCommand',
+      reason: v.by === 'machine' ? 'SenderReputationBlockList' : 'LocalBlockList',
+      reasonData: `IP Block list entry ${v.entry.identity} (${v.entry.range.toString()})`,
+      p1From: sender,
+      recipients: [recipient],
+      reply,
+    });
     this.blocked = { reply, disconnect: false };
     return this.blocked;
   }
@@ -531,9 +592,18 @@ export class AgentSession {
   private write(e: { agent: string; event: AgentEvent; action: AgentAction; reason: string; reasonData?: string; p1From?: string; recipients: string[]; reply?: SmtpReply }): void {
     const reply = e.reply ? `${e.reply.code} ${e.reply.enhanced ? `${e.reply.enhanced} ` : ''}${e.reply.lines.join(' ')}` : undefined;
     this.o.agentLog.write({
-      sessionId: this.info.sessionId, localEndpoint: this.info.localEndpoint, remoteEndpoint: this.info.remoteEndpoint, enteredOrgFromIp: this.info.clientIp,
-      ...(e.p1From !== undefined && { p1From: e.p1From }), recipients: e.recipients, agent: e.agent, event: e.event, action: e.action,
-      ...(reply && { smtpResponse: reply }), reason: e.reason, ...(e.reasonData && { reasonData: e.reasonData }),
+      sessionId: this.info.sessionId,
+      localEndpoint: this.info.localEndpoint,
+      remoteEndpoint: this.info.remoteEndpoint,
+      enteredOrgFromIp: this.info.clientIp,
+      ...(e.p1From !== undefined && { p1From: e.p1From }),
+      recipients: e.recipients,
+      agent: e.agent,
+      event: e.event,
+      action: e.action,
+      ...(reply && { smtpResponse: reply }),
+      reason: e.reason,
+      ...(e.reasonData && { reasonData: e.reasonData }),
     });
     this.o.count?.(e.agent, e.action);
     this.o.log.log('info', 'agent.decision', { agent: e.agent, event: e.event, action: e.action, reason: e.reason, reasonData: e.reasonData, client: this.info.clientIp, ...(e.recipients.length && { recipients: e.recipients }) });

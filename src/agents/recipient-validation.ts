@@ -73,10 +73,12 @@ export class RecipientValidator {
     if (hit) this.cache.delete(key);
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.probe(address).then((v) => {
-        this.remember(key, v, lifetimes);
-        return v;
-      }).finally(() => this.inFlight.delete(key));
+      pending = this.probe(address)
+        .then((v) => {
+          this.remember(key, v, lifetimes);
+          return v;
+        })
+        .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -110,9 +112,18 @@ export class RecipientValidator {
   private async ask(address: string): Promise<Validation> {
     const config = this.deps.config();
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-    const route = routeRecipient(domain, 0, {
-      role: config.role, serverName: config.serverName, acceptedDomains: config.acceptedDomains, sendConnectors: config.sendConnectors, intraOrg: config.intraOrg,
-    }, address);
+    const route = routeRecipient(
+      domain,
+      0,
+      {
+        role: config.role,
+        serverName: config.serverName,
+        acceptedDomains: config.acceptedDomains,
+        sendConnectors: config.sendConnectors,
+        intraOrg: config.intraOrg,
+      },
+      address,
+    );
     if (route.kind !== 'queue' || route.deliveryType === 'Unreachable') {
       return { kind: 'unavailable', why: `no Send connector of ${config.serverName} covers ${domain}, so there is no next hop to ask (New-SendConnector -Usage Internal -AddressSpaces ${domain} -SmartHosts <Mailbox servers>)` };
     }
@@ -132,8 +143,12 @@ export class RecipientValidator {
     }
     if (targets.length === 0) return { kind: 'unavailable', why: `the next hop of Send connector "${connector.name}" did not resolve: ${failures.join('; ')}` };
     const policy = outboundPolicy(connector, {
-      serverFqdn: config.fqdn, defaultSourceAddress: config.defaultSourceAddress, deliveryType: route.deliveryType, nextHopDomain: route.nextHopDomain,
-      credential: usesBasicAuth(connector) ? this.deps.credential(connector) : null, trustedCertificates: this.deps.trustedCertificates(),
+      serverFqdn: config.fqdn,
+      defaultSourceAddress: config.defaultSourceAddress,
+      deliveryType: route.deliveryType,
+      nextHopDomain: route.nextHopDomain,
+      credential: usesBasicAuth(connector) ? this.deps.credential(connector) : null,
+      trustedCertificates: this.deps.trustedCertificates(),
     });
     const tried: string[] = [];
     for (const target of targets.slice(0, MAX_TARGETS)) {

@@ -7,14 +7,18 @@ import { parseRspamdUrl } from '../config/model/antispam.js';
 import { scoreMessage, withRspamd } from './content-filter.js';
 import { readAnswer, type RspamdAnswer } from './rspamd.js';
 
-describe('rspamd\'s answer', () => {
+describe("rspamd's answer", () => {
   it('takes the action, score and required_score, and the heaviest symbols first', () => {
     const a = readAnswer(JSON.stringify({ is_skipped: false, score: 7.5, required_score: 15, action: 'add header', symbols: { R_SPF_FAIL: { score: 1 }, BAYES_SPAM: { score: 5.1 }, 'bad name!': { score: 9 }, ZERO: { score: 0 } } }));
     assert.deepEqual(a, { kind: 'verdict', verdict: { action: 'add header', score: 7.5, requiredScore: 15, symbols: ['BAYES_SPAM', 'R_SPF_FAIL', 'ZERO'] } });
   });
 
-  it('refuses what is not rspamd\'s answer', () => {
-    const why = (body: string) => { const a = readAnswer(body); assert.equal(a.kind, 'failed', body); return (a as { why: string }).why; };
+  it("refuses what is not rspamd's answer", () => {
+    const why = (body: string) => {
+      const a = readAnswer(body);
+      assert.equal(a.kind, 'failed', body);
+      return (a as { why: string }).why;
+    };
     assert.match(why('<html>It works!</html>'), /not JSON/);
     assert.match(why('[1,2]'), /not a JSON object/);
     assert.match(why('null'), /not a JSON object/);
@@ -25,7 +29,7 @@ describe('rspamd\'s answer', () => {
   });
 });
 
-describe('the SCL with rspamd\'s verdict', () => {
+describe("the SCL with rspamd's verdict", () => {
   const verdict = (action: string, score: number): RspamdAnswer => readAnswer(JSON.stringify({ action, score, required_score: 15, symbols: {} }));
   const base = scoreMessage({ text: 'hello', phrases: [], senderId: 'SoftFail', blockedSender: false });
 
@@ -52,10 +56,15 @@ describe('RspamdUrl', () => {
     assert.equal(parseRspamdUrl('http://[::1]:11333/'), 'http://[::1]:11333/');
   });
 
-  it('refuses what is not an rspamd worker\'s URL', () => {
+  it("refuses what is not an rspamd worker's URL", () => {
     for (const [input, message] of [
-      ['rspamd', /not an absolute URL/], ['file:///tmp/x', /not an http or https URL/], ['http://a:b@h:1', /user name or password/],
-      ['http://h:1/?x=1', /query or fragment/], ['http://h:11333/checkv2', /names one of rspamd's commands/], ['http://h:11333/CHECK/', /names one of rspamd's commands/],
-    ] as const) assert.throws(() => parseRspamdUrl(input), message, input);
+      ['rspamd', /not an absolute URL/],
+      ['file:///tmp/x', /not an http or https URL/],
+      ['http://a:b@h:1', /user name or password/],
+      ['http://h:1/?x=1', /query or fragment/],
+      ['http://h:11333/checkv2', /names one of rspamd's commands/],
+      ['http://h:11333/CHECK/', /names one of rspamd's commands/],
+    ] as const)
+      assert.throws(() => parseRspamdUrl(input), message, input);
   });
 });

@@ -114,7 +114,8 @@ export function readAnswer(body: string): RspamdAnswer {
     return { kind: 'failed', why: 'the answer has no numeric score and required_score' };
   }
   const symbols = typeof o.symbols === 'object' && o.symbols !== null ? Object.entries(o.symbols as Record<string, unknown>) : [];
-  const scored = symbols.map(([name, s]) => ({ name, score: typeof (s as { score?: unknown })?.score === 'number' ? (s as { score: number }).score : 0 }))
+  const scored = symbols
+    .map(([name, s]) => ({ name, score: typeof (s as { score?: unknown })?.score === 'number' ? (s as { score: number }).score : 0 }))
     .filter((s) => /^[\w.-]{1,64}$/.test(s.name))
     .sort((a, b) => Math.abs(b.score) - Math.abs(a.score) || a.name.localeCompare(b.name));
   return { kind: 'verdict', verdict: { action, score: o.score, requiredScore: o.required_score, symbols: scored.slice(0, 8).map((s) => s.name) } };

@@ -29,7 +29,14 @@ export interface SenderIdResult {
 }
 
 const STATUS: Record<string, SenderIdStatus> = {
-  pass: 'Pass', neutral: 'Neutral', softfail: 'SoftFail', fail: 'Fail', none: 'None', temperror: 'TempError', temperr: 'TempError', permerror: 'PermError',
+  pass: 'Pass',
+  neutral: 'Neutral',
+  softfail: 'SoftFail',
+  fail: 'Fail',
+  none: 'None',
+  temperror: 'TempError',
+  temperr: 'TempError',
+  permerror: 'PermError',
 };
 
 /** Evaluates SPF for a client; a DNS failure or a timeout is TempError, never an exception. */
@@ -37,17 +44,30 @@ export async function checkSenderId(o: { sender: string; ip: string; helo: strin
   const resolver = new Resolver({ timeout: Math.min(o.dns.timeoutMs ?? 3000, 3000), tries: 1 });
   if (o.dns.servers.length > 0) resolver.setServers(o.dns.servers.map(nodeServerText));
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => { resolver.cancel(); resolve('late'); }, SPF_TIMEOUT_MS); });
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => {
+      resolver.cancel();
+      resolve('late');
+    }, SPF_TIMEOUT_MS);
+  });
   const domain = (o.sender === '' ? o.helo : o.sender.slice(o.sender.lastIndexOf('@') + 1)).toLowerCase();
   try {
-    const r = await Promise.race([spf({
-      sender: o.sender || undefined, ip: o.ip, helo: o.helo, mta: o.mta,
-      resolver: (name: string, rrtype: string) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>,
-    }), late]);
+    const r = await Promise.race([
+      spf({
+        sender: o.sender || undefined,
+        ip: o.ip,
+        helo: o.helo,
+        mta: o.mta,
+        resolver: (name: string, rrtype: string) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>,
+      }),
+      late,
+    ]);
     if (r === 'late') return temperror(o, domain, `the SPF evaluation took longer than ${SPF_TIMEOUT_MS / 1000} seconds`);
     const status = STATUS[r.status.result] ?? 'PermError';
     return {
-      status, domain: r.domain || domain, comment: r.status.comment ?? '',
+      status,
+      domain: r.domain || domain,
+      comment: r.status.comment ?? '',
       receivedSpf: r.header.replace(/^Received-SPF:\s*/i, '').replace(/\r?\n/g, '\r\n'),
       authenticationResults: `${o.mta}; ${r.info}`,
       spfInfo: r.info,
@@ -61,7 +81,9 @@ export async function checkSenderId(o: { sender: string; ip: string; helo: strin
 
 function temperror(o: { ip: string; mta: string; sender: string }, domain: string, why: string): SenderIdResult {
   return {
-    status: 'TempError', domain, comment: why,
+    status: 'TempError',
+    domain,
+    comment: why,
     receivedSpf: `temperror (${o.mta}: ${why.replace(/[()\r\n]/g, ' ')}) client-ip=${o.ip};`,
     authenticationResults: `${o.mta}; spf=temperror smtp.mailfrom=${o.sender || domain}`,
     spfInfo: `spf=temperror smtp.mailfrom=${o.sender || domain}`,

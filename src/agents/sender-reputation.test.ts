@@ -25,7 +25,7 @@ describe('sender reputation', () => {
     assert.equal(mixed.profile('192.0.2.2'), null);
   });
 
-  it('a HELO name is forged when it claims one of our names, or an address literal that is not the client\'s', () => {
+  it("a HELO name is forged when it claims one of our names, or an address literal that is not the client's", () => {
     const ours = ['edge01.contoso.net', 'contoso.com'];
     assert.equal(forgedHelo('CONTOSO.COM', '192.0.2.9', ours), true);
     assert.equal(forgedHelo('edge01.contoso.net', '192.0.2.9', ours), true);

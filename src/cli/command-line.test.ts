@@ -28,7 +28,7 @@ describe('parseCommandLine', () => {
     assert.equal(a.help, false);
   });
 
-  it('keeps the shell\'s -c/-Command and -f/-File, and a value that starts with a dash', () => {
+  it("keeps the shell's -c/-Command and -f/-File, and a value that starts with a dash", () => {
     assert.equal(parseCommandLine(shell, ['-c', 'Get-TransportService']).string('Command'), 'Get-TransportService');
     assert.equal(parseCommandLine(shell, ['-Command', '-not $true']).string('Command'), '-not $true');
     assert.equal(parseCommandLine(shell, ['-File', 'x.ps1', '--data', 'D']).string('File'), 'x.ps1');
@@ -96,8 +96,12 @@ describe('gatehouse COMMAND --help and bad options', () => {
   const bin = fileURLToPath(new URL('../../../bin/gatehouse.js', import.meta.url));
   const gatehouse = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, GATEHOUSE_DATA: '' } });
 
-  it('prints a command\'s help and exits 0', () => {
-    for (const args of [['setup', '--help'], ['setup', '-h'], ['help', 'setup']]) {
+  it("prints a command's help and exits 0", () => {
+    for (const args of [
+      ['setup', '--help'],
+      ['setup', '-h'],
+      ['help', 'setup'],
+    ]) {
       const r = gatehouse(args);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^usage: gatehouse setup --role EdgeTransport\|Mailbox --name NAME/);

@@ -36,7 +36,10 @@ export interface CommandSpec {
 
 /** A bad command line; `command` names the command whose help explains it. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
   }
 }

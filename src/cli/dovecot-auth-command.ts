@@ -101,7 +101,11 @@ export async function dovecotLogon(dataDir: string, username: string, password: 
     }
     if (!owner) return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: no folder of ${mailbox.folderPath} exists` };
     if (owner.uid === 0) {
-      return { ok: false, temporary: true, reason: `${mailbox.primarySmtpAddress}: the Maildirs in ${mailbox.folderPath} (${ownerPath}) belong to root, and Dovecot reads no mail as root; run the Mailbox service as a user of its own (the systemd unit's User=) and chown -R that user the server folder` };
+      return {
+        ok: false,
+        temporary: true,
+        reason: `${mailbox.primarySmtpAddress}: the Maildirs in ${mailbox.folderPath} (${ownerPath}) belong to root, and Dovecot reads no mail as root; run the Mailbox service as a user of its own (the systemd unit's User=) and chown -R that user the server folder`,
+      };
     }
     return { ok: true, user: { user: mailbox.primarySmtpAddress, home, uid: owner.uid, gid: owner.gid, mail: `maildir:${home}:LAYOUT=fs` } };
   } finally {
@@ -112,7 +116,9 @@ export async function dovecotLogon(dataDir: string, username: string, password: 
 /** The command: reads fd 3, answers by running the reply program (argv[0] here) or by the exit code. */
 export async function runDovecotAuth(dataDir: string, reply: string | undefined): Promise<number> {
   if (!reply) {
-    process.stderr.write('gatehouse dovecot-auth: Dovecot runs this as its checkpassword program and names the reply program after the options (passdb { driver = checkpassword; args = SCRIPT }, where SCRIPT runs "gatehouse dovecot-auth --data DIR \\"$@\\"")\n');
+    process.stderr.write(
+      'gatehouse dovecot-auth: Dovecot runs this as its checkpassword program and names the reply program after the options (passdb { driver = checkpassword; args = SCRIPT }, where SCRIPT runs "gatehouse dovecot-auth --data DIR \\"$@\\"")\n',
+    );
     return 2;
   }
   let credentials;
@@ -135,7 +141,10 @@ export async function runDovecotAuth(dataDir: string, reply: string | undefined)
     return logon.temporary ? CHECKPASSWORD_TEMPORARY : CHECKPASSWORD_REFUSED;
   }
   const u = logon.user;
-  for (const [what, value] of [['user', u.user], ['home', u.home]] as const) {
+  for (const [what, value] of [
+    ['user', u.user],
+    ['home', u.home],
+  ] as const) {
     if (/[\t\n\0]/.test(value)) {
       process.stderr.write(`gatehouse dovecot-auth: the ${what} ${JSON.stringify(value)} has a tab or line break Dovecot cannot take\n`);
       return CHECKPASSWORD_TEMPORARY;
@@ -145,8 +154,14 @@ export async function runDovecotAuth(dataDir: string, reply: string | undefined)
   const r = spawnSync(reply, [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ignore', 4],
     env: {
-      ...process.env, USER: u.user, HOME: u.home, userdb_uid: String(u.uid), userdb_gid: String(u.gid), userdb_mail: u.mail,
-      EXTRA: 'userdb_uid userdb_gid userdb_mail', ...(authorized && { AUTHORIZED: '2' }),
+      ...process.env,
+      USER: u.user,
+      HOME: u.home,
+      userdb_uid: String(u.uid),
+      userdb_gid: String(u.gid),
+      userdb_mail: u.mail,
+      EXTRA: 'userdb_uid userdb_gid userdb_mail',
+      ...(authorized && { AUTHORIZED: '2' }),
     },
     timeout: 30_000,
   });

@@ -20,7 +20,7 @@ export async function runLab(options: { dir: string; portBase: number; keepRunni
   try {
     const ok = await Promise.race([lab.run(), stopped.then(() => false)]);
     if (stopping) return 130;
-    process.stdout.write(ok ? '\nEvery message was delivered.\n' : '\nA message was not delivered: see the tracking above and the servers\' logs.\n');
+    process.stdout.write(ok ? '\nEvery message was delivered.\n' : "\nA message was not delivered: see the tracking above and the servers' logs.\n");
     if (!options.keepRunning && ok) process.stdout.write('To keep the lab up and try it yourself: npm run lab -- --keep-running\n');
     if (options.keepRunning) {
       process.stdout.write(lab.describe());

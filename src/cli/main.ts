@@ -88,15 +88,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'name', type: 'string', value: 'NAME', description: 'the server name, e.g. EDGE01' },
       { name: 'fqdn', type: 'string', value: 'FQDN', description: 'the server FQDN, e.g. edge01.contoso.net' },
       { ...DATA, description: 'the new server folder (default $GATEHOUSE_DATA)' },
-      { name: 'org', type: 'string', value: 'ORG.db|postgresql://USER@HOST:PORT/DB', description: 'a Mailbox server\'s organization store (default organization.db beside DIR, shared by Mailbox servers set up side by side)' },
+      { name: 'org', type: 'string', value: 'ORG.db|postgresql://USER@HOST:PORT/DB', description: "a Mailbox server's organization store (default organization.db beside DIR, shared by Mailbox servers set up side by side)" },
       { name: 'org-key', type: 'string', value: 'FILE', description: 'the key of a PostgreSQL organization store' },
     ],
   },
   shell: {
     name: 'shell',
     usage: ['[--data DIR] [-c COMMAND | -f SCRIPT.ps1] [--echo]', '--connect https://SERVER/PowerShell/ [--user DOMAIN\\USER] [--skip-ca-check] [--skip-cn-check] [--data DIR] [-c COMMAND | -f SCRIPT.ps1]'],
-    summary: 'The Exchange Management Shell of a server: interactive on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or a script piped to standard input. '
-      + 'With --connect, a shell whose cmdlets run on that server\'s management endpoint; it asks for the password, or reads it from the next line of piped input.',
+    summary:
+      'The Exchange Management Shell of a server: interactive on a terminal, or running -c COMMAND, -f SCRIPT.ps1 or a script piped to standard input. ' +
+      "With --connect, a shell whose cmdlets run on that server's management endpoint; it asks for the password, or reads it from the next line of piped input.",
     options: [
       { ...DATA, description: 'the server folder (default $GATEHOUSE_DATA); with --connect, a local server whose certificates are trusted too' },
       { name: 'Command', type: 'string', short: 'c', aliases: ['-Command'], value: 'COMMAND', description: 'run these statements and exit' },
@@ -127,8 +128,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   check: {
     name: 'check',
     usage: ['[--data DIR] [--offline] [--json]'],
-    summary: 'Checks the whole configuration of a server, as postfix check does: modes, certificates, bindings, routes, DNS servers, credentials, the organization store; '
-      + 'each finding with the command that fixes it. Exit 0 clean, 1 findings.',
+    summary:
+      'Checks the whole configuration of a server, as postfix check does: modes, certificates, bindings, routes, DNS servers, credentials, the organization store; ' + 'each finding with the command that fixes it. Exit 0 clean, 1 findings.',
     options: [DATA, { name: 'offline', type: 'boolean', description: 'do not probe the DNS servers' }, { name: 'json', type: 'boolean', description: 'the findings as one JSON object' }],
   },
   backup: {
@@ -140,24 +141,24 @@ export const COMMANDS: Record<string, CommandSpec> = {
   restore: {
     name: 'restore',
     usage: ['--from FILE [--data DIR] [--force] [--org ORG.db]'],
-    summary: 'Brings a backup back into an empty or new folder, or replaces its content with --force; a Mailbox server\'s organization store goes to a new file.',
+    summary: "Brings a backup back into an empty or new folder, or replaces its content with --force; a Mailbox server's organization store goes to a new file.",
     options: [
       { name: 'from', type: 'string', value: 'FILE', description: 'the backup file' },
       DATA,
       { name: 'force', type: 'boolean', description: 'replace the content of a folder that is not empty' },
-      { name: 'org', type: 'string', value: 'ORG.db', description: 'where a Mailbox server\'s organization store goes' },
+      { name: 'org', type: 'string', value: 'ORG.db', description: "where a Mailbox server's organization store goes" },
     ],
   },
   lab: {
     name: 'lab',
     usage: ['[--dir DIR] [--once | --keep-running] [--port-base N] [--dns builtin|dnsmasq] [--org-store sqlite|postgresql]'],
-    summary: 'The seed\'s topology on loopback: an Edge, two Mailbox servers, the Internet.',
+    summary: "The seed's topology on loopback: an Edge, two Mailbox servers, the Internet.",
     options: [
       { name: 'dir', type: 'string', value: 'DIR', description: 'the lab folder (default data/lab)' },
       { name: 'once', type: 'boolean', description: 'deliver the messages and exit (the default): 0 when every one was delivered' },
       { name: 'keep-running', type: 'boolean', description: 'keep the servers up until SIGINT/SIGTERM' },
       { name: 'port-base', type: 'string', value: 'N', description: 'add N to every port (0 to 64948), e.g. 20000 without the privilege for port 25' },
-      { name: 'dns', type: 'string', value: 'builtin|dnsmasq', description: 'the lab\'s own DNS server (default) or dnsmasq' },
+      { name: 'dns', type: 'string', value: 'builtin|dnsmasq', description: "the lab's own DNS server (default) or dnsmasq" },
       { name: 'org-store', type: 'string', value: 'sqlite|postgresql', description: 'the organization in one file (default), or in a private PostgreSQL cluster with MBX01 and MBX02 each as its own user' },
     ],
   },
@@ -170,7 +171,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'dovecot-auth': {
     name: 'dovecot-auth',
     usage: ['--data DIR REPLY'],
-    summary: 'Dovecot\'s checkpassword passdb: mailbox users log on to IMAP and POP3 with their Gatehouse passwords.',
+    summary: "Dovecot's checkpassword passdb: mailbox users log on to IMAP and POP3 with their Gatehouse passwords.",
     options: [DATA],
     positionals: { name: 'REPLY', description: 'the reply program Dovecot names', max: 1 },
   },
@@ -220,10 +221,17 @@ async function shell(args: CommandLine): Promise<number> {
   if (args.has('echo') && script) throw args.error('--echo writes a transcript of piped standard input; it does not combine with -c or -f');
   const connect = args.string('connect');
   if (connect !== undefined) {
-    return runRemoteShell({
-      url: connect, ...(args.has('user') && { user: args.string('user') }), skipCaCheck: args.has('skip-ca-check'), skipCnCheck: args.has('skip-cn-check'),
-      ...(args.has('data') && { dataDir: args.string('data') }), echo: args.has('echo'),
-    }, script);
+    return runRemoteShell(
+      {
+        url: connect,
+        ...(args.has('user') && { user: args.string('user') }),
+        skipCaCheck: args.has('skip-ca-check'),
+        skipCnCheck: args.has('skip-cn-check'),
+        ...(args.has('data') && { dataDir: args.string('data') }),
+        echo: args.has('echo'),
+      },
+      script,
+    );
   }
   for (const f of ['user', 'skip-ca-check', 'skip-cn-check']) if (args.has(f)) throw args.error(`--${f} goes with --connect URL`);
   return runShell(dataDir(args), script, { echo: args.has('echo') });
@@ -280,9 +288,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       const spec = err.command === undefined ? undefined : COMMANDS[err.command];
-      process.stderr.write(spec
-        ? `gatehouse ${spec.name}: ${err.message}\n${spec.usage.map((u) => `usage: gatehouse ${spec.name} ${u}`).join('\n')}\nSee gatehouse ${spec.name} --help for its options.\n`
-        : `gatehouse: ${err.message}\n${USAGE}\n`);
+      process.stderr.write(
+        spec ? `gatehouse ${spec.name}: ${err.message}\n${spec.usage.map((u) => `usage: gatehouse ${spec.name} ${u}`).join('\n')}\nSee gatehouse ${spec.name} --help for its options.\n` : `gatehouse: ${err.message}\n${USAGE}\n`,
+      );
       return 2;
     }
     if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError) && !(err instanceof ReferenceError)) {
@@ -333,8 +341,11 @@ async function run(args: CommandLine): Promise<number> {
     case 'restore': {
       const from = args.string('from');
       if (!from) throw args.error('say which backup to restore: --from FILE');
-      return runRestore({ from, dataDir: dataDir(args), force: args.has('force'), ...(args.has('org') && { orgPath: args.string('org') }) },
-        (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      return runRestore(
+        { from, dataDir: dataDir(args), force: args.has('force'), ...(args.has('org') && { orgPath: args.string('org') }) },
+        (t) => process.stdout.write(t),
+        (t) => process.stderr.write(t),
+      );
     }
     case 'lab': {
       if (args.has('keep-running') && args.has('once')) throw args.error('give either --keep-running or --once');

@@ -20,7 +20,8 @@ export function startManagementEndpoint(dir: string, log: Logger, orgPassword: s
   const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   let config: TransportConfig = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
   const endpoint = new ManagementEndpoint({
-    context: { ...server, inService: true }, log: log.child({ server: server.name, component: 'management' }),
+    context: { ...server, inService: true },
+    log: log.child({ server: server.name, component: 'management' }),
     dns: () => dnsSettingsFromTransport(config.dns, 'internal'),
     lockoutPolicy: () => config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
     ...(server.trust && { trust: server.trust }),

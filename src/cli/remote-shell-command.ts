@@ -32,7 +32,10 @@ export async function localTrustedCertificates(dir: string): Promise<string[]> {
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
   const server = openServer(dir, { ...(orgPassword !== undefined && { orgPassword }) });
   try {
-    return server.repo.list(certificateSchema).map((c) => String(c.values.CertificatePem ?? '')).filter((p) => p.includes('BEGIN CERTIFICATE'));
+    return server.repo
+      .list(certificateSchema)
+      .map((c) => String(c.values.CertificatePem ?? ''))
+      .filter((p) => p.includes('BEGIN CERTIFICATE'));
   } finally {
     server.close();
   }

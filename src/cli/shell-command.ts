@@ -30,20 +30,30 @@ export async function runShell(dir: string, script?: { text: string; source?: st
     ensureBuiltInRoleGroups(server); // a store set up before role groups existed gets them now
     // The local shell runs with its operating-system user's rights; its changes are audited under that name.
     // New-PSSession & co. reach other servers' endpoints; this server's certificates are trusted for them.
-    const remoting = new Remoting({ trusted: () => server.repo.list(certificateSchema).map((c) => String(c.values.CertificatePem ?? '')).filter((p) => p.includes('BEGIN CERTIFICATE')) });
+    const remoting = new Remoting({
+      trusted: () =>
+        server.repo
+          .list(certificateSchema)
+          .map((c) => String(c.values.CertificatePem ?? ''))
+          .filter((p) => p.includes('BEGIN CERTIFICATE')),
+    });
     // Cmdlets that name another server of the organization run there, through its endpoint, for this user.
     const caller: Caller = { kind: 'local', user: localUserName() };
     const ctx: ServerContext = { ...server, caller, ...(server.trust && { peers: new OrganizationPeers(server, server.trust, caller) }) };
     const env: ShellEnvironment = {
-      commands: [...builtinCommands, ...serverCommands(ctx), ...remoting.commands()], views: [...serverViews, ...remotingViews], computerName: server.fqdn,
+      commands: [...builtinCommands, ...serverCommands(ctx), ...remoting.commands()],
+      views: [...serverViews, ...remotingViews],
+      computerName: server.fqdn,
       commandObserver: localAudit(remoting, adminAuditRecorder(server, { caller: caller.user, origin: 'local' })),
     };
     if (process.stdin.isTTY && process.stdout.isTTY && !script) {
       const host = new TerminalHost({ historyFile: historyFilePath(homedir(), server.name), computerName: server.name });
       const oldHistory = join(homedir(), '.gatehouse_history');
       if (existsSync(oldHistory)) {
-        host.write(`WARNING: ${oldHistory} was written by an earlier version of gatehouse, for every server, and may hold passwords typed in the shell. ` +
-          `The history is now kept per server in ${dirname(historyFilePath(homedir(), server.name))}, without such lines: delete the old file (rm ${oldHistory}).\n`);
+        host.write(
+          `WARNING: ${oldHistory} was written by an earlier version of gatehouse, for every server, and may hold passwords typed in the shell. ` +
+            `The history is now kept per server in ${dirname(historyFilePath(homedir(), server.name))}, without such lines: delete the old file (rm ${oldHistory}).\n`,
+        );
       }
       const session = new ShellSession(env, host);
       remoting.attach(session.runtime);
@@ -76,5 +86,9 @@ function localUserName(): string {
 
 /** The local audit log leaves out what runs elsewhere: remote servers record their own cmdlets. */
 function localAudit(remoting: Remoting, recorder: CommandObserver): CommandObserver {
-  return { completed: (spec, args, outcome) => { if (!remoting.isRemoting(spec)) recorder.completed(spec, args, outcome); } };
+  return {
+    completed: (spec, args, outcome) => {
+      if (!remoting.isRemoting(spec)) recorder.completed(spec, args, outcome);
+    },
+  };
 }

@@ -39,10 +39,13 @@ export interface MetricsOption {
 function checkFolderPrivacy(server: OpenServer): void {
   const t = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
   const orgPath = server.engine === 'sqlite' && server.config !== server.local ? server.config.location : undefined;
-  checkPrivate(serverPrivateAreas({
-    dataDir: server.dataDir, ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
-    logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
-  }));
+  checkPrivate(
+    serverPrivateAreas({
+      dataDir: server.dataDir,
+      ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
+      logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
+    }),
+  );
 }
 
 function isLoopback(host: string): boolean {
@@ -58,7 +61,9 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   // An error nothing caught is logged with its stack, and the service exits for systemd to start it again.
   exitOnUncaughtErrors(process, log);
   // A store migrated as it opens (an older server.db, organization store or queue.db) is logged with where its copy went.
-  setMigrationReporter((m) => log.log('warn', 'store.migrated', { store: m.store, path: m.location, fromVersion: m.from, toVersion: m.to, backup: m.backup, action: `the copy from before the migration is ${m.backup}; remove it once the server runs well` }));
+  setMigrationReporter((m) =>
+    log.log('warn', 'store.migrated', { store: m.store, path: m.location, fromVersion: m.from, toVersion: m.to, backup: m.backup, action: `the copy from before the migration is ${m.backup}; remove it once the server runs well` }),
+  );
   const orgPassword = await askOrganizationPassword(organizationStoreOf(dir));
   const server = await openServiceServer(dir, log, { ...(orgPassword !== undefined && { orgPassword }) });
   const other = runningService(server.dataDir);
@@ -72,9 +77,8 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
     if (metrics) endpoint = { host: metrics.host, port: metrics.port, ...(metrics.tokenFile !== undefined && { token: loadMetricsToken(metrics.tokenFile) }) };
   } catch (err) {
     if (!(err instanceof ExposedFolderError) && !(err instanceof MetricsTokenError)) throw err;
-    const fields = err instanceof ExposedFolderError
-      ? { error: err.message, path: err.report.examples[0]!.path, mode: `0${err.report.examples[0]!.mode.toString(8)}`, action: err.area.fix }
-      : { error: err.message, option: '--metrics-token-file' };
+    const fields =
+      err instanceof ExposedFolderError ? { error: err.message, path: err.report.examples[0]!.path, mode: `0${err.report.examples[0]!.mode.toString(8)}`, action: err.area.fix } : { error: err.message, option: '--metrics-token-file' };
     log.log('error', 'service.start.failed', { server: server.name, folder: server.dataDir, ...fields });
     await server.close();
     return 1;
@@ -94,8 +98,17 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
     if (ready) notifier?.status(serviceState(listening, failed));
     try {
       writeServiceStatus(server.dataDir, {
-        server: server.name, role: server.role, fqdn: server.fqdn, pid: process.pid, startedAt, listening, ...(failed.length > 0 && { failed }),
-        ...(metricsUrl && { metrics: metricsUrl }), ...(metricsTokenFile && { metricsTokenFile }), changeCounter, appliedAt: new Date().toISOString(),
+        server: server.name,
+        role: server.role,
+        fqdn: server.fqdn,
+        pid: process.pid,
+        startedAt,
+        listening,
+        ...(failed.length > 0 && { failed }),
+        ...(metricsUrl && { metrics: metricsUrl }),
+        ...(metricsTokenFile && { metricsTokenFile }),
+        changeCounter,
+        appliedAt: new Date().toISOString(),
       });
     } catch (err) {
       log.log('warn', 'service.status.write-failed', { folder: server.dataDir, error: (err as Error).message, action: 'gatehouse status will not see this service; check the folder is writable and has free space' });
@@ -117,8 +130,10 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   const failed = service.listenerFailures();
   if (bound.length === 0 && failed.length > 0) {
     log.log('error', 'service.start.failed', {
-      server: server.name, error: `none of the enabled Receive connectors could listen: ${failed.join('; ')}`, failed,
-      action: 'free these addresses, or change the Bindings of the Receive connectors (gatehouse shell -c \'Set-ReceiveConnector NAME -Bindings ADDRESS:PORT\'), then start again',
+      server: server.name,
+      error: `none of the enabled Receive connectors could listen: ${failed.join('; ')}`,
+      failed,
+      action: "free these addresses, or change the Bindings of the Receive connectors (gatehouse shell -c 'Set-ReceiveConnector NAME -Bindings ADDRESS:PORT'), then start again",
     });
     await management.stop().catch(() => undefined);
     await service.stop(0).catch(() => undefined);
@@ -129,7 +144,14 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
   ready = true;
   notifier?.ready(serviceState(bound.map(describeListener), failed));
   if (failed.length > 0) log.log('warn', 'service.degraded', { server: server.name, failed, action: 'the other Receive connectors run; gatehouse status exits 4 until every binding listens' });
-  log.log('info', 'service.ready', { server: server.name, fqdn: server.fqdn, role: server.role, pid: process.pid, listening: bound.map(describeListener), ...(metricsUrl && { metrics: metricsUrl, metricsAuthentication: metricsTokenFile ? 'bearer' : 'none' }) });
+  log.log('info', 'service.ready', {
+    server: server.name,
+    fqdn: server.fqdn,
+    role: server.role,
+    pid: process.pid,
+    listening: bound.map(describeListener),
+    ...(metricsUrl && { metrics: metricsUrl, metricsAuthentication: metricsTokenFile ? 'bearer' : 'none' }),
+  });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -138,10 +160,24 @@ export async function runStart(dir: string, metrics?: MetricsOption): Promise<nu
       log.log('info', 'service.stopping', { signal });
       notifier?.stopping();
       const dataDir = server.dataDir;
-      management.stop().catch(() => undefined).then(() => service.stop()).then(
-        () => { removeServiceStatus(dataDir); notifier?.close(); log.log('info', 'service.stopped', {}); resolve(0); },
-        (err) => { removeServiceStatus(dataDir); notifier?.close(); log.log('error', 'service.stop.failed', { error: (err as Error).message }); resolve(1); },
-      );
+      management
+        .stop()
+        .catch(() => undefined)
+        .then(() => service.stop())
+        .then(
+          () => {
+            removeServiceStatus(dataDir);
+            notifier?.close();
+            log.log('info', 'service.stopped', {});
+            resolve(0);
+          },
+          (err) => {
+            removeServiceStatus(dataDir);
+            notifier?.close();
+            log.log('error', 'service.stop.failed', { error: (err as Error).message });
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -22,11 +22,20 @@ export function runStatus(dir: string, out: (text: string) => void, options: { j
     const state = !live ? 'stopped' : failed.length > 0 ? 'degraded' : 'running';
     const code = state === 'running' ? EXIT_RUNNING : state === 'degraded' ? EXIT_DEGRADED : EXIT_STOPPED;
     if (options.json) {
-      out(JSON.stringify({
-        server: server.name, role: server.role, fqdn: server.fqdn, state,
-        ...(live && { pid: live.pid, startedAt: live.startedAt, listening: live.listening, failed, changeCounter: live.changeCounter, appliedAt: live.appliedAt, ...(live.metrics && { metrics: live.metrics }) }),
-        queues: queueRows(server),
-      }, null, 2) + '\n');
+      out(
+        JSON.stringify(
+          {
+            server: server.name,
+            role: server.role,
+            fqdn: server.fqdn,
+            state,
+            ...(live && { pid: live.pid, startedAt: live.startedAt, listening: live.listening, failed, changeCounter: live.changeCounter, appliedAt: live.appliedAt, ...(live.metrics && { metrics: live.metrics }) }),
+            queues: queueRows(server),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return code;
     }
     const lines: string[] = [];
@@ -50,9 +59,16 @@ function queueRows(server: OpenServer): { identity: string; deliveryType: string
   if (!existsSync(join(server.dataDir, 'queue.db'))) return null;
   const q = new QueueDb(server);
   try {
-    return listQueues(q).filter((v) => v.messageCount > 0 || (v.row !== null && v.status !== 'Ready')).map((v) => ({
-      identity: `${server.name}\\${v.name}`, deliveryType: v.deliveryType, status: v.status, messageCount: v.messageCount, nextHopDomain: v.nextHopDomain, lastError: v.row?.lastError ?? null,
-    }));
+    return listQueues(q)
+      .filter((v) => v.messageCount > 0 || (v.row !== null && v.status !== 'Ready'))
+      .map((v) => ({
+        identity: `${server.name}\\${v.name}`,
+        deliveryType: v.deliveryType,
+        status: v.status,
+        messageCount: v.messageCount,
+        nextHopDomain: v.nextHopDomain,
+        lastError: v.row?.lastError ?? null,
+      }));
   } finally {
     q.close();
   }
@@ -72,7 +88,12 @@ function queueSummary(server: OpenServer): string[] {
     });
     const head = ['Identity', 'DeliveryType', 'Status', 'Messages', 'Oldest', 'NextHopDomain', 'LastError'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const fmt = (r: string[]) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+    const fmt = (r: string[]) =>
+      '  ' +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd();
     return ['  queues:', fmt(head), fmt(head.map((h) => '-'.repeat(h.length))), ...rows.map(fmt)];
   } finally {
     q.close();

@@ -16,7 +16,10 @@ import { defaultContext, type ServerContext } from './server-context.js';
 const schema = acceptedDomainSchema;
 
 function others(ctx: ServerContext, except?: string) {
-  return ctx.repo.list(schema).filter((o) => o.guid !== except).map((o) => ({ name: String(o.values.Name), values: o.values }));
+  return ctx.repo
+    .list(schema)
+    .filter((o) => o.guid !== except)
+    .map((o) => ({ name: String(o.values.Name), values: o.values }));
 }
 
 function addressBookDefault(domainType: unknown): boolean {
@@ -42,11 +45,15 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
       throwIfProblems(validateAcceptedDomain(values, existing));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating accepted domain'))) return [];
       const obj = newModelObject(schema, '', values);
-      checkAndWrite(ctx, () => {
-        const current = others(ctx);
-        values.Default = current.length === 0;
-        return validateAcceptedDomain(values, current);
-      }, () => insertObject(ctx, obj));
+      checkAndWrite(
+        ctx,
+        () => {
+          const current = others(ctx);
+          values.Default = current.length === 0;
+          return validateAcceptedDomain(values, current);
+        },
+        () => insertObject(ctx, obj),
+      );
       return [createdOutput(ctx, obj)];
     },
   };
@@ -74,20 +81,24 @@ export function acceptedDomainCommands(ctx: ServerContext): CommandSpec[] {
       }
       throwIfProblems(validateAcceptedDomain(values, others(ctx, obj.guid)));
       if (!(await inv.shouldProcess(String(obj.values.Name), 'Setting accepted domain'))) return [];
-      checkAndWrite(ctx, () => validateAcceptedDomain(values, others(ctx, obj.guid)), () => {
-        assertUnchanged(ctx, obj);
-        if (args.get('MakeDefault') === true) {
-          for (const other of ctx.repo.list(schema)) {
-            if (other.guid !== obj.guid && other.values.Default === true) {
-              other.values.Default = false;
-              updateObject(ctx, other);
+      checkAndWrite(
+        ctx,
+        () => validateAcceptedDomain(values, others(ctx, obj.guid)),
+        () => {
+          assertUnchanged(ctx, obj);
+          if (args.get('MakeDefault') === true) {
+            for (const other of ctx.repo.list(schema)) {
+              if (other.guid !== obj.guid && other.values.Default === true) {
+                other.values.Default = false;
+                updateObject(ctx, other);
+              }
             }
+            values.Default = true;
           }
-          values.Default = true;
-        }
-        obj.values = values;
-        updateObject(ctx, obj);
-      });
+          obj.values = values;
+          updateObject(ctx, obj);
+        },
+      );
       return [];
     },
   };

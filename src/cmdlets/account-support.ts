@@ -11,7 +11,10 @@ import type { ServerContext } from './server-context.js';
 
 export function secureStringParameter(name: string, description: string, extra: Partial<ParameterSpec> = {}): ParameterSpec {
   return {
-    name, typeName: 'SecureString', description, ...extra,
+    name,
+    typeName: 'SecureString',
+    description,
+    ...extra,
     convert: (v) => {
       try {
         return parseSecureString(v);
@@ -25,7 +28,10 @@ export function secureStringParameter(name: string, description: string, extra: 
 
 export function stringListParameter(name: string, description: string, extra: Partial<ParameterSpec> = {}): ParameterSpec {
   return {
-    name, typeName: 'String[]', description, ...extra,
+    name,
+    typeName: 'String[]',
+    description,
+    ...extra,
     convert: (v) => (Array.isArray(v) ? v : [v]).map((x) => (x !== null && typeof x === 'object' && 'get' in (x as object) ? String((x as { get(n: string): unknown }).get('Name')) : String(x))),
   };
 }

@@ -21,10 +21,10 @@ import { edgeOnly } from './transport-agent.js';
 const schema = addressRewriteEntrySchema;
 
 /** -DomainController: Exchange's Edge has none either; refused, never ignored. */
-const domainController: ParameterSpec = { name: 'DomainController', typeName: 'Fqdn', description: 'Not supported on Edge Transport servers: the entries live in the Edge\'s own store.' };
+const domainController: ParameterSpec = { name: 'DomainController', typeName: 'Fqdn', description: "Not supported on Edge Transport servers: the entries live in the Edge's own store." };
 
 function refuseDomainController(args: { has(name: string): boolean }): void {
-  if (args.has('DomainController')) throw invalidOperation('The DomainController parameter isn\'t supported on Edge Transport servers: the entries live in the Edge\'s own store.', 'DomainController');
+  if (args.has('DomainController')) throw invalidOperation("The DomainController parameter isn't supported on Edge Transport servers: the entries live in the Edge's own store.", 'DomainController');
 }
 
 function others(ctx: ServerContext, except?: ModelObject): ModelObject[] {
@@ -48,7 +48,8 @@ function onEdge(ctx: ServerContext, spec: CommandSpec, examples: CommandSpec['ex
 export function addressRewriteEntryCommands(ctx: ServerContext): CommandSpec[] {
   const newEntry: CommandSpec = {
     name: 'New-AddressRewriteEntry',
-    synopsis: 'Creates an address rewrite entry: mail leaving the organization through the Edge shows the external address instead of the internal one, and (unless OutboundOnly) mail from the Internet to the external address reaches the internal one.',
+    synopsis:
+      'Creates an address rewrite entry: mail leaving the organization through the Edge shows the external address instead of the internal one, and (unless OutboundOnly) mail from the Internet to the external address reaches the internal one.',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [
@@ -62,7 +63,11 @@ export function addressRewriteEntryCommands(ctx: ServerContext): CommandSpec[] {
       throwIfProblems(entryProblems(values, others(ctx)));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating address rewrite entry'))) return [];
       const obj = newModelObject(schema, '', values);
-      checkAndWrite(ctx, () => entryProblems(values, others(ctx)), () => insertObject(ctx, obj));
+      checkAndWrite(
+        ctx,
+        () => entryProblems(values, others(ctx)),
+        () => insertObject(ctx, obj),
+      );
       return [toPSObject(ctx.repo.get(schema, obj.guid) ?? obj)];
     },
   };
@@ -77,21 +82,28 @@ export function addressRewriteEntryCommands(ctx: ServerContext): CommandSpec[] {
   const remove = removeCommand(ctx, schema, 'Removes an address rewrite entry; its addresses are no longer rewritten.');
   return [
     onEdge(ctx, newEntry, [
-      { code: 'New-AddressRewriteEntry -Name "david at northwindtraders" -InternalAddress david@contoso.com -ExternalAddress david@northwindtraders.com', remarks: 'Mail from david@contoso.com leaves as david@northwindtraders.com; mail from the Internet to david@northwindtraders.com reaches david@contoso.com.' },
-      { code: 'New-AddressRewriteEntry -Name "contoso to northwindtraders" -InternalAddress contoso.com -ExternalAddress northwindtraders.com', remarks: 'Every contoso.com address leaves as the same name at northwindtraders.com, and is rewritten back in mail from the Internet.' },
-      { code: 'New-AddressRewriteEntry -Name "flatten contoso" -InternalAddress *.contoso.com -ExternalAddress contoso.com -ExceptionList research.contoso.com -OutboundOnly $true', remarks: 'Addresses of contoso.com\'s subdomains leave as contoso.com addresses, except those of research.contoso.com.' },
+      {
+        code: 'New-AddressRewriteEntry -Name "david at northwindtraders" -InternalAddress david@contoso.com -ExternalAddress david@northwindtraders.com',
+        remarks: 'Mail from david@contoso.com leaves as david@northwindtraders.com; mail from the Internet to david@northwindtraders.com reaches david@contoso.com.',
+      },
+      {
+        code: 'New-AddressRewriteEntry -Name "contoso to northwindtraders" -InternalAddress contoso.com -ExternalAddress northwindtraders.com',
+        remarks: 'Every contoso.com address leaves as the same name at northwindtraders.com, and is rewritten back in mail from the Internet.',
+      },
+      {
+        code: 'New-AddressRewriteEntry -Name "flatten contoso" -InternalAddress *.contoso.com -ExternalAddress contoso.com -ExceptionList research.contoso.com -OutboundOnly $true',
+        remarks: "Addresses of contoso.com's subdomains leave as contoso.com addresses, except those of research.contoso.com.",
+      },
     ]),
     onEdge(ctx, set, [
       { code: 'Set-AddressRewriteEntry "contoso to northwindtraders" -OutboundOnly $true', remarks: 'Only mail leaving the organization is rewritten from now on.' },
-      { code: 'Set-AddressRewriteEntry "flatten contoso" -ExceptionList @{Add="corp.contoso.com"}', remarks: 'corp.contoso.com\'s addresses are no longer rewritten either.' },
+      { code: 'Set-AddressRewriteEntry "flatten contoso" -ExceptionList @{Add="corp.contoso.com"}', remarks: "corp.contoso.com's addresses are no longer rewritten either." },
     ]),
     onEdge(ctx, get, [
       { code: 'Get-AddressRewriteEntry', remarks: 'Lists every entry with its internal and external address.' },
       { code: 'Get-AddressRewriteEntry "contoso to northwindtraders" | Format-List', remarks: 'Shows every property of one entry.' },
     ]),
-    onEdge(ctx, remove, [
-      { code: 'Remove-AddressRewriteEntry "contoso to northwindtraders" -Confirm:$false', remarks: 'contoso.com\'s addresses leave unchanged from now on.' },
-    ]),
+    onEdge(ctx, remove, [{ code: 'Remove-AddressRewriteEntry "contoso to northwindtraders" -Confirm:$false', remarks: "contoso.com's addresses leave unchanged from now on." }]),
   ];
 }
 

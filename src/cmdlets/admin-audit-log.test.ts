@@ -58,30 +58,52 @@ describe('the administrator audit log', () => {
   it('writes entries beside the configuration without moving its change counter, and removes those past the age limit', () => {
     const store = new SqliteConfigStore(join(dir, 'org.db'), { create: true });
     const ctx: ServerContext = {
-      role: 'Mailbox', name: 'MBX01', fqdn: 'mbx01.contoso.com', dataDir: dir, repo: new Repository(store, null), logons: new SqliteAccountLogonStore(store.db),
+      role: 'Mailbox',
+      name: 'MBX01',
+      fqdn: 'mbx01.contoso.com',
+      dataDir: dir,
+      repo: new Repository(store, null),
+      logons: new SqliteAccountLogonStore(store.db),
       directory: { dnsDomain: 'contoso.com', netbiosName: 'CONTOSO', domainSid: 'S-1-5-21-1-2-3' },
     };
     let clock = new Date('2026-01-01T00:00:00Z');
     const recorder = adminAuditRecorder(ctx, { caller: 'root', origin: 'local' }, () => clock);
     const before = store.changeCounter();
-    const newUser = spec('New-ADUser', [{ name: 'Name', typeName: 'String' }, { name: 'AccountPassword', typeName: 'SecureString' }]);
-    const args: BoundArguments = new Map<string, unknown>([['Name', 'edgeauth'], ['AccountPassword', new SecureString(SECRET)]]);
+    const newUser = spec('New-ADUser', [
+      { name: 'Name', typeName: 'String' },
+      { name: 'AccountPassword', typeName: 'SecureString' },
+    ]);
+    const args: BoundArguments = new Map<string, unknown>([
+      ['Name', 'edgeauth'],
+      ['AccountPassword', new SecureString(SECRET)],
+    ]);
     recorder.completed(newUser, args, { succeeded: true, declined: false });
     recorder.completed(spec('Get-ADUser'), new Map([['Identity', 'edgeauth']]), { succeeded: true, declined: false });
     recorder.completed(newUser, new Map([['Name', 'whatif']]), { succeeded: true, declined: true });
     clock = new Date('2026-02-01T00:00:00Z');
-    recorder.completed(spec('Remove-ADUser'), new Map([['Identity', 'ghost']]), { succeeded: false, error: new Error('Cannot find an object with identity: \'ghost\''), declined: false });
+    recorder.completed(spec('Remove-ADUser'), new Map([['Identity', 'ghost']]), { succeeded: false, error: new Error("Cannot find an object with identity: 'ghost'"), declined: false });
     assert.equal(store.changeCounter(), before, 'an audit entry is no configuration change');
 
     const all = auditStoreOf(ctx).search({});
-    assert.deepEqual(all.map((r) => [r.cmdletName, r.objectModified, r.succeeded, r.error, r.caller, r.origin, r.originatingServer]), [
-      ['Remove-ADUser', 'ghost', false, 'Cannot find an object with identity: \'ghost\'', 'root', 'local', 'MBX01'],
-      ['New-ADUser', 'edgeauth', true, null, 'root', 'local', 'MBX01'],
+    assert.deepEqual(
+      all.map((r) => [r.cmdletName, r.objectModified, r.succeeded, r.error, r.caller, r.origin, r.originatingServer]),
+      [
+        ['Remove-ADUser', 'ghost', false, "Cannot find an object with identity: 'ghost'", 'root', 'local', 'MBX01'],
+        ['New-ADUser', 'edgeauth', true, null, 'root', 'local', 'MBX01'],
+      ],
+    );
+    assert.deepEqual(all[1].parameters, [
+      { name: 'Name', value: 'edgeauth' },
+      { name: 'AccountPassword', value: '********' },
     ]);
-    assert.deepEqual(all[1].parameters, [{ name: 'Name', value: 'edgeauth' }, { name: 'AccountPassword', value: '********' }]);
     const raw = store.db.prepare('SELECT * FROM admin_audit_log').all();
     assert.ok(!JSON.stringify(raw).includes(SECRET));
-    assert.deepEqual(auditStoreOf(ctx).search({ isSuccess: false, start: new Date('2026-01-15T00:00:00Z') }).map((r) => r.cmdletName), ['Remove-ADUser']);
+    assert.deepEqual(
+      auditStoreOf(ctx)
+        .search({ isSuccess: false, start: new Date('2026-01-15T00:00:00Z') })
+        .map((r) => r.cmdletName),
+      ['Remove-ADUser'],
+    );
 
     // A 10-day limit: the next entry removes the one of January.
     const config = auditConfigObject(ctx);
@@ -90,7 +112,12 @@ describe('the administrator audit log', () => {
     assert.equal(ctx.repo.findByName(adminAuditConfigSchema, '', ADMIN_AUDIT_CONFIG_NAME)?.guid, config.guid);
     clock = new Date('2026-02-05T00:00:00Z');
     recorder.completed(spec('Set-Mailbox'), new Map([['Identity', 'alice']]), { succeeded: true, declined: false });
-    assert.deepEqual(auditStoreOf(ctx).search({}).map((r) => r.cmdletName), ['Set-Mailbox', 'Remove-ADUser']);
+    assert.deepEqual(
+      auditStoreOf(ctx)
+        .search({})
+        .map((r) => r.cmdletName),
+      ['Set-Mailbox', 'Remove-ADUser'],
+    );
     store.close();
   });
 });

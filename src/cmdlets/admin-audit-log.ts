@@ -64,7 +64,15 @@ export function auditConfigObject(ctx: ServerContext): ModelObject {
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  return new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  );
 }
 
 function listOf(v: unknown): string[] {
@@ -109,7 +117,11 @@ export function auditValue(v: unknown, typeName = ''): string {
   if (v instanceof Uint8Array) return `System.Byte[] (${v.length} bytes)`;
   if (typeof v === 'string' && /PRIVATE KEY/.test(v)) return `${MASK} (${v.length} characters holding a private key)`;
   if (v instanceof Date) return v.toISOString();
-  if (v instanceof Hashtable) return v.pairs().map(([k, x]) => `${toStr(k)}=${auditValue(x)}`).join('; ');
+  if (v instanceof Hashtable)
+    return v
+      .pairs()
+      .map(([k, x]) => `${toStr(k)}=${auditValue(x)}`)
+      .join('; ');
   if (Array.isArray(v)) return v.map((x) => auditValue(x)).join(',');
   if (v instanceof PSObject) return String(v.get('Identity') ?? v.get('Name') ?? v);
   return toStr(v);
@@ -154,8 +166,14 @@ export function adminAuditRecorder(ctx: ServerContext, who: AuditCaller, now: ()
       const config = auditConfigObject(ctx).values;
       if (!shouldRecord(config, spec.name, [...args.keys()])) return;
       const record: AdminAuditRecord = {
-        runDate: now(), caller: who.caller, origin: who.origin, originatingServer: ctx.name, cmdletName: spec.name,
-        parameters: auditParameters(spec, args), objectModified: objectModified(args), succeeded: outcome.succeeded,
+        runDate: now(),
+        caller: who.caller,
+        origin: who.origin,
+        originatingServer: ctx.name,
+        cmdletName: spec.name,
+        parameters: auditParameters(spec, args),
+        objectModified: objectModified(args),
+        succeeded: outcome.succeeded,
         error: outcome.error ? outcome.error.message : null,
       };
       store ??= auditStoreOf(ctx);
@@ -164,7 +182,9 @@ export function adminAuditRecorder(ctx: ServerContext, who: AuditCaller, now: ()
         const limit = config.AdminAuditLogAgeLimit;
         if (limit instanceof EnhancedTimeSpan) store.removeOlderThan(new Date(record.runDate.getTime() - limit.milliseconds));
       } catch (err) {
-        throw new Error(`The administrator audit log of ${ctx.repo.store.location} could not record ${spec.name}: ${(err as Error).message}. The command itself ${outcome.succeeded ? 'completed' : 'failed'}; check that the store is writable.`);
+        throw new Error(
+          `The administrator audit log of ${ctx.repo.store.location} could not record ${spec.name}: ${(err as Error).message}. The command itself ${outcome.succeeded ? 'completed' : 'failed'}; check that the store is writable.`,
+        );
       }
     },
   };
@@ -174,7 +194,16 @@ function eventOutput(r: AdminAuditRecord): PSObject {
   return new PSObject('AdminAuditLogEvent', [
     ['ObjectModified', r.objectModified],
     ['CmdletName', r.cmdletName],
-    ['CmdletParameters', r.parameters.map((p) => new PSObject('AdminAuditLogCmdletParameter', [['Name', p.name], ['Value', p.value]]))],
+    [
+      'CmdletParameters',
+      r.parameters.map(
+        (p) =>
+          new PSObject('AdminAuditLogCmdletParameter', [
+            ['Name', p.name],
+            ['Value', p.value],
+          ]),
+      ),
+    ],
     ['ModifiedProperties', []],
     ['Caller', r.caller],
     ['Origin', r.origin],
@@ -195,7 +224,10 @@ function stringList(name: string, description: string): ParameterSpec {
 
 function int32(name: string, description: string, min: number, max: number, defaultValue: string): ParameterSpec {
   return {
-    name, typeName: 'Int32', description, defaultValue,
+    name,
+    typeName: 'Int32',
+    description,
+    defaultValue,
     convert: (v) => {
       const n = convertInt(v);
       if (n < min || n > max) throw new ConversionError(`The value ${n} is not valid for ${name}. Valid values are between ${min} and ${max}.`);
@@ -247,7 +279,8 @@ export function adminAuditLogCommands(ctx: ServerContext): CommandSpec[] {
         const params = (args.get('Parameters') as string[] | undefined)?.map((p) => p.toLowerCase());
         const users = args.get('UserIds') as string[] | undefined;
         const objects = args.get('ObjectIds') as string[] | undefined;
-        const found = auditStoreOf(ctx).search({ ...(start && { start }), ...(end && { end }), ...(args.has('IsSuccess') && { isSuccess: args.get('IsSuccess') === true }) })
+        const found = auditStoreOf(ctx)
+          .search({ ...(start && { start }), ...(end && { end }), ...(args.has('IsSuccess') && { isSuccess: args.get('IsSuccess') === true }) })
           .filter((r) => !cmdlets?.length || cmdlets.includes(r.cmdletName.toLowerCase()))
           .filter((r) => !params?.length || r.parameters.some((p) => params.includes(p.name.toLowerCase())))
           .filter((r) => !users?.length || users.some((u) => matchesCaller(r.caller, u)))
@@ -293,7 +326,11 @@ export function adminAuditLogCommands(ctx: ServerContext): CommandSpec[] {
 }
 
 export const adminAuditLogViews: ObjectView[] = [
-  { typeName: 'AdminAuditLogEvent', display: 'list', list: ['ObjectModified', 'CmdletName', 'CmdletParameters', 'ModifiedProperties', 'Caller', 'Origin', 'ExternalAccess', 'Succeeded', 'Error', 'RunDate', 'OriginatingServer', 'Identity', 'IsValid', 'ObjectState'] },
+  {
+    typeName: 'AdminAuditLogEvent',
+    display: 'list',
+    list: ['ObjectModified', 'CmdletName', 'CmdletParameters', 'ModifiedProperties', 'Caller', 'Origin', 'ExternalAccess', 'Succeeded', 'Error', 'RunDate', 'OriginatingServer', 'Identity', 'IsValid', 'ObjectState'],
+  },
   { typeName: 'AdminAuditLogConfig', display: 'list' },
   { typeName: 'AdminAuditLogCmdletParameter', display: 'table', table: [{ property: 'Name' }, { property: 'Value' }] },
 ];

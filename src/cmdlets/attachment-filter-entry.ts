@@ -14,7 +14,11 @@ import type { ServerContext } from './server-context.js';
 import { edgeOnly } from './transport-agent.js';
 
 function output(o: ModelObject): PSObject {
-  return new PSObject('AttachmentFilterEntry', [['Type', String(o.values.Type)], ['Name', String(o.values.Pattern)], ['Identity', String(o.values.Name)]]);
+  return new PSObject('AttachmentFilterEntry', [
+    ['Type', String(o.values.Type)],
+    ['Name', String(o.values.Pattern)],
+    ['Identity', String(o.values.Name)],
+  ]);
 }
 
 function checkPattern(type: string, pattern: string): string {
@@ -34,14 +38,32 @@ export function attachmentFilterEntryCommands(ctx: ServerContext): CommandSpec[]
     if (!found) throw notFound(text, ctx.fqdn);
     return found;
   };
-  const identity = (mandatory: boolean): ParameterSpec => ({ name: 'Identity', typeName: 'AttachmentFilterIdParameter', position: 0, mandatory, valueFromPipeline: true, valueFromPipelineByPropertyName: true, description: 'The entry: Type:Name, e.g. FileName:*.exe.' });
+  const identity = (mandatory: boolean): ParameterSpec => ({
+    name: 'Identity',
+    typeName: 'AttachmentFilterIdParameter',
+    position: 0,
+    mandatory,
+    valueFromPipeline: true,
+    valueFromPipelineByPropertyName: true,
+    description: 'The entry: Type:Name, e.g. FileName:*.exe.',
+  });
   return [
     {
       name: 'Add-AttachmentFilterEntry',
       synopsis: 'Adds a file name (wildcards allowed) or a MIME content type to the attachment filter: messages with such an attachment are refused or dropped (Set-AttachmentFilterListConfig -Action).',
       parameters: [
         { name: 'Name', typeName: 'String', position: 0, mandatory: true, description: 'The file name (*.exe) or content type (application/x-msdownload).', convert: (v) => String(v) },
-        { name: 'Type', typeName: 'AttachmentType', mandatory: true, description: 'FileName or ContentType.', convert: (v) => { const t = ['FileName', 'ContentType'].find((x) => x.toLowerCase() === String(v).toLowerCase()); if (!t) throw new ConversionError(`Cannot convert value "${String(v)}" to type "AttachmentType". Specify one of: FileName, ContentType`); return t; } },
+        {
+          name: 'Type',
+          typeName: 'AttachmentType',
+          mandatory: true,
+          description: 'FileName or ContentType.',
+          convert: (v) => {
+            const t = ['FileName', 'ContentType'].find((x) => x.toLowerCase() === String(v).toLowerCase());
+            if (!t) throw new ConversionError(`Cannot convert value "${String(v)}" to type "AttachmentType". Specify one of: FileName, ContentType`);
+            return t;
+          },
+        },
       ],
       supportsShouldProcess: true,
       examples: [{ code: 'Add-AttachmentFilterEntry -Name *.exe -Type FileName', remarks: 'Messages with an .exe attachment are filtered, also inside attached messages.' }],
@@ -55,7 +77,8 @@ export function attachmentFilterEntryCommands(ctx: ServerContext): CommandSpec[]
           throw new CmdletError((err as Error).message, { category: 'InvalidArgument', reason: 'ArgumentException', parameter: 'Name' });
         }
         const name = `${type}:${pattern}`;
-        if (ctx.repo.findByName(attachmentFilterEntrySchema, '', name)) throw new CmdletError(`The attachment filter entry "${name}" already exists.`, { category: 'InvalidArgument', reason: 'ADObjectAlreadyExistsException', parameter: 'Name' });
+        if (ctx.repo.findByName(attachmentFilterEntrySchema, '', name))
+          throw new CmdletError(`The attachment filter entry "${name}" already exists.`, { category: 'InvalidArgument', reason: 'ADObjectAlreadyExistsException', parameter: 'Name' });
         if (!(await inv.shouldProcess(name, 'Adding attachment filter entry'))) return [];
         const o = newModelObject(attachmentFilterEntrySchema, '', { Name: name, Type: type, Pattern: pattern });
         ctx.repo.insert(o);
@@ -64,13 +87,16 @@ export function attachmentFilterEntryCommands(ctx: ServerContext): CommandSpec[]
     },
     {
       name: 'Get-AttachmentFilterEntry',
-      synopsis: 'Lists the attachment filter\'s entries.',
+      synopsis: "Lists the attachment filter's entries.",
       parameters: [identity(false)],
       examples: [{ code: 'Get-AttachmentFilterEntry | Format-List', remarks: 'Every entry, with its type and name.' }],
       invoke: (args) => {
         edgeOnly(ctx, 'Get-AttachmentFilterEntry');
         if (args.has('Identity')) return [output(find(args.get('Identity')))];
-        return ctx.repo.list(attachmentFilterEntrySchema).sort((a, b) => String(a.values.Name).localeCompare(String(b.values.Name))).map(output);
+        return ctx.repo
+          .list(attachmentFilterEntrySchema)
+          .sort((a, b) => String(a.values.Name).localeCompare(String(b.values.Name)))
+          .map(output);
       },
     },
     {

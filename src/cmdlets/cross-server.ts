@@ -65,7 +65,9 @@ export function organizationServer(ctx: ServerContext, name: string): ModelObjec
   const found = ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === id || String(s.values.Fqdn).toLowerCase() === id);
   if (!found) {
     throw new CmdletError(`The server "${name}" isn't a server of this ${ctx.role === 'EdgeTransport' ? 'Edge Transport server (an Edge manages only itself)' : 'organization'}. Get-ExchangeServer lists them.`, {
-      category: 'ObjectNotFound', reason: 'ManagementObjectNotFoundException', parameter: 'Server',
+      category: 'ObjectNotFound',
+      reason: 'ManagementObjectNotFoundException',
+      parameter: 'Server',
     });
   }
   return found;
@@ -78,7 +80,9 @@ export function organizationServer(ctx: ServerContext, name: string): ModelObjec
 export async function runOnServer(ctx: ServerContext, server: ModelObject, spec: Pick<CommandSpec, 'name' | 'parameters'>, args: BoundArguments, inv: InvocationContext): Promise<unknown[]> {
   if (!ctx.peers) {
     throw new CmdletError(`${spec.name} for ${String(server.values.Name)} runs on that server, through its management endpoint, and this shell can't reach other servers (an Edge manages only itself).`, {
-      category: 'InvalidOperation', reason: 'InvalidOperationException', parameter: 'Server',
+      category: 'InvalidOperation',
+      reason: 'InvalidOperationException',
+      parameter: 'Server',
     });
   }
   const switches = new Set(spec.parameters.filter((p) => p.switch).map((p) => p.name.toLowerCase()));

@@ -9,8 +9,17 @@
 // (dkim/outbound.ts): mail from the domain leaving for the Internet is signed.
 
 import {
-  activeSelector, CanonicalizationType, DKIM_RSA_KEY_SIZES, dkimSigningConfigSchema, dkimTxtRecord, DkimKeyType, otherSelector,
-  recordsToPublish, RETIRED_KEY_PUBLISH_DAYS, retiredPublishUntil, type DkimSelector,
+  activeSelector,
+  CanonicalizationType,
+  DKIM_RSA_KEY_SIZES,
+  dkimSigningConfigSchema,
+  dkimTxtRecord,
+  DkimKeyType,
+  otherSelector,
+  recordsToPublish,
+  RETIRED_KEY_PUBLISH_DAYS,
+  retiredPublishUntil,
+  type DkimSelector,
 } from '../config/model/dkim-signing-config.js';
 import { findProperty } from '../config/schema.js';
 import { SmtpDomainWithSubdomains } from '../config/types/index.js';
@@ -33,7 +42,9 @@ function propertyParameter(name: string, extra: Partial<ParameterSpec> = {}): Pa
 }
 
 const keySizeParameter: ParameterSpec = {
-  name: 'KeySize', typeName: 'UInt16', defaultValue: '2048',
+  name: 'KeySize',
+  typeName: 'UInt16',
+  defaultValue: '2048',
   description: 'The size in bits of the new RSA key: 1024 or 2048 (the default). Not used with -KeyType Ed25519 (Ed25519 keys are 256 bits).',
   convert: (v) => {
     const n = Number(Array.isArray(v) && v.length === 1 ? v[0] : v);
@@ -43,8 +54,12 @@ const keySizeParameter: ParameterSpec = {
 };
 
 const keyTypeParameter: ParameterSpec = {
-  name: 'KeyType', typeName: 'DkimKeyType', defaultValue: 'RSA', completions: () => [...DkimKeyType.values],
-  description: 'Gatehouse\'s own (Exchange Online signs with RSA only): RSA (rsa-sha256, the default) or Ed25519 (ed25519-sha256, RFC 8463). Receivers that do not know Ed25519 treat such a signature as absent, so sign with Ed25519 only where the receivers are known to verify it.',
+  name: 'KeyType',
+  typeName: 'DkimKeyType',
+  defaultValue: 'RSA',
+  completions: () => [...DkimKeyType.values],
+  description:
+    "Gatehouse's own (Exchange Online signs with RSA only): RSA (rsa-sha256, the default) or Ed25519 (ed25519-sha256, RFC 8463). Receivers that do not know Ed25519 treat such a signature as absent, so sign with Ed25519 only where the receivers are known to verify it.",
   convert: (v) => {
     try {
       return DkimKeyType.parse(v);
@@ -55,7 +70,7 @@ const keyTypeParameter: ParameterSpec = {
 };
 
 function keyChoice(args: { has(n: string): boolean; get(n: string): unknown }, current?: { keyType: string; bits: number }): { keyType: 'RSA' | 'Ed25519'; bits: number } {
-  const keyType = (args.has('KeyType') ? String(args.get('KeyType')) : current?.keyType ?? 'RSA') as 'RSA' | 'Ed25519';
+  const keyType = (args.has('KeyType') ? String(args.get('KeyType')) : (current?.keyType ?? 'RSA')) as 'RSA' | 'Ed25519';
   if (keyType === 'Ed25519') {
     if (args.has('KeySize')) throw invalidOperation('KeySize applies to RSA keys only: an Ed25519 key is always 256 bits. Leave out -KeySize, or use -KeyType RSA.', 'KeySize');
     return { keyType, bits: 256 };
@@ -95,12 +110,16 @@ function output(ctx: ServerContext, obj: ModelObject) {
 export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
   const newConfig: CommandSpec = {
     name: 'New-DkimSigningConfig',
-    synopsis: 'Creates the DKIM signing configuration of a domain: a key pair for selector1 (selector2 gets one at the first rotation); once Enabled, mail from the domain leaving for the Internet is signed. Publish the TXT record that Get-DkimSigningConfig shows before enabling.',
+    synopsis:
+      'Creates the DKIM signing configuration of a domain: a key pair for selector1 (selector2 gets one at the first rotation); once Enabled, mail from the domain leaving for the Internet is signed. Publish the TXT record that Get-DkimSigningConfig shows before enabling.',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [
       {
-        name: 'DomainName', typeName: 'SmtpDomainWithSubdomains', position: 0, mandatory: true,
+        name: 'DomainName',
+        typeName: 'SmtpDomainWithSubdomains',
+        position: 0,
+        mandatory: true,
         description: 'The domain to sign for (d=): mail whose From address is in it is signed. One configuration per domain.',
         convert: (v) => {
           try {
@@ -120,8 +139,11 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
       keyTypeParameter,
     ],
     examples: [
-      { code: 'New-DkimSigningConfig -DomainName contoso.com -KeySize 2048 -Enabled $true', remarks: 'contoso.com\'s mail leaving for the Internet is signed with a new 2048-bit RSA key (selector1). Publish the record that Get-DkimSigningConfig contoso.com | Format-List shows in Selector1TxtRecord.' },
-      { code: 'New-DkimSigningConfig -DomainName fabrikam.com -Enabled $false', remarks: 'Makes fabrikam.com\'s key without signing yet: publish its TXT record, then Set-DkimSigningConfig fabrikam.com -Enabled $true.' },
+      {
+        code: 'New-DkimSigningConfig -DomainName contoso.com -KeySize 2048 -Enabled $true',
+        remarks: "contoso.com's mail leaving for the Internet is signed with a new 2048-bit RSA key (selector1). Publish the record that Get-DkimSigningConfig contoso.com | Format-List shows in Selector1TxtRecord.",
+      },
+      { code: 'New-DkimSigningConfig -DomainName fabrikam.com -Enabled $false', remarks: "Makes fabrikam.com's key without signing yet: publish its TXT record, then Set-DkimSigningConfig fabrikam.com -Enabled $true." },
       { code: 'New-DkimSigningConfig -DomainName contoso.com -KeyType Ed25519 -Enabled $true', remarks: 'Signs with an Ed25519 key (RFC 8463), a Gatehouse extension.' },
     ],
     async invoke(args, inv) {
@@ -134,12 +156,23 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
       const key = generateDkimKey(keyType, bits);
       const now = new Date();
       const values: Record<string, unknown> = {
-        Name: domain, Domain: domain, Enabled: args.get('Enabled') === true, AdminDisplayName: args.has('AdminDisplayName') ? args.get('AdminDisplayName') : null,
+        Name: domain,
+        Domain: domain,
+        Enabled: args.get('Enabled') === true,
+        AdminDisplayName: args.has('AdminDisplayName') ? args.get('AdminDisplayName') : null,
         BodyCanonicalization: args.has('BodyCanonicalization') ? args.get('BodyCanonicalization') : 'Relaxed',
         HeaderCanonicalization: args.has('HeaderCanonicalization') ? args.get('HeaderCanonicalization') : 'Relaxed',
-        KeyType: keyType, Selector1KeySize: bits, Selector2KeySize: null, Selector1PublicKey: key.txtValue, Selector2PublicKey: null,
-        Selector1PrivateKey: key.privateKeyPem, Selector2PrivateKey: null,
-        SelectorBeforeRotateOnDate: 'selector1', SelectorAfterRotateOnDate: 'selector1', RotateOnDate: now, KeyCreationTime: now,
+        KeyType: keyType,
+        Selector1KeySize: bits,
+        Selector2KeySize: null,
+        Selector1PublicKey: key.txtValue,
+        Selector2PublicKey: null,
+        Selector1PrivateKey: key.privateKeyPem,
+        Selector2PrivateKey: null,
+        SelectorBeforeRotateOnDate: 'selector1',
+        SelectorAfterRotateOnDate: 'selector1',
+        RotateOnDate: now,
+        KeyCreationTime: now,
       };
       const obj = newModelObject(schema, '', values);
       checkAndWrite(ctx, clash, () => insertObject(ctx, obj));
@@ -164,7 +197,7 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
 
   const set: CommandSpec = {
     name: 'Set-DkimSigningConfig',
-    synopsis: 'Changes a domain\'s DKIM signing: turns it on or off, its canonicalization or description.',
+    synopsis: "Changes a domain's DKIM signing: turns it on or off, its canonicalization or description.",
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [
@@ -173,23 +206,31 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
       { name: 'AdminDisplayName', typeName: 'String', description: 'A description of the configuration.', convert: (v) => (v === null ? null : String(v)) },
       propertyParameter('BodyCanonicalization', { completions: () => [...CanonicalizationType.values] }),
       propertyParameter('HeaderCanonicalization', { completions: () => [...CanonicalizationType.values] }),
-      { name: 'PublishTxtRecords', typeName: 'SwitchParameter', switch: true, description: 'Exchange Online only (it publishes records in its own DNS zone). Refused: publish the records Get-DkimSigningConfig shows in your domain\'s DNS.' },
+      { name: 'PublishTxtRecords', typeName: 'SwitchParameter', switch: true, description: "Exchange Online only (it publishes records in its own DNS zone). Refused: publish the records Get-DkimSigningConfig shows in your domain's DNS." },
     ],
     examples: [
-      { code: 'Set-DkimSigningConfig -Identity contoso.com -Enabled $false', remarks: 'contoso.com\'s mail is no longer signed; its keys are kept.' },
+      { code: 'Set-DkimSigningConfig -Identity contoso.com -Enabled $false', remarks: "contoso.com's mail is no longer signed; its keys are kept." },
       { code: 'Set-DkimSigningConfig contoso.com -BodyCanonicalization Simple', remarks: 'Signs the body with simple canonicalization (c=relaxed/simple).' },
     ],
     async invoke(args, inv) {
-      if (args.has('PublishTxtRecords')) throw invalidOperation('PublishTxtRecords is only available in Exchange Online, which publishes the records in its own DNS. Publish the records in Get-DkimSigningConfig\'s Selector1TxtRecord and Selector2TxtRecord in your domain\'s DNS.', 'PublishTxtRecords');
+      if (args.has('PublishTxtRecords'))
+        throw invalidOperation(
+          "PublishTxtRecords is only available in Exchange Online, which publishes the records in its own DNS. Publish the records in Get-DkimSigningConfig's Selector1TxtRecord and Selector2TxtRecord in your domain's DNS.",
+          'PublishTxtRecords',
+        );
       const obj = findObject(ctx, schema, String(args.get('Identity')));
       const values = { ...obj.values };
       for (const name of ['Enabled', 'AdminDisplayName', 'BodyCanonicalization', 'HeaderCanonicalization']) if (args.has(name)) values[name] = args.get(name);
       if (!(await inv.shouldProcess(String(obj.values.Name), 'Setting DKIM signing configuration'))) return [];
-      checkAndWrite(ctx, () => [], () => {
-        assertUnchanged(ctx, obj);
-        obj.values = values;
-        updateObject(ctx, obj);
-      });
+      checkAndWrite(
+        ctx,
+        () => [],
+        () => {
+          assertUnchanged(ctx, obj);
+          obj.values = values;
+          updateObject(ctx, obj);
+        },
+      );
       return [];
     },
   };
@@ -201,12 +242,17 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
     confirmImpact: 'Medium',
     parameters: [
       identityParameter('DkimSigningConfigIdParameter', true, objectNames(ctx, schema)),
-      { ...keySizeParameter, defaultValue: 'the current key\'s size', description: 'The size in bits of the new RSA key: 1024 or 2048 (default: the size of the key in use).' },
-      { ...keyTypeParameter, defaultValue: 'the current key\'s type', description: 'Gatehouse\'s own: the type of the new key, RSA or Ed25519 (default: the type of the key in use).' },
-      { name: 'Force', typeName: 'SwitchParameter', switch: true, description: `Gatehouse's own: rotate although the selector to reuse still holds the key of the previous rotation (fewer than ${RETIRED_KEY_PUBLISH_DAYS} days old); mail signed with that key no longer verifies once its record is replaced. For a key that leaked.` },
+      { ...keySizeParameter, defaultValue: "the current key's size", description: 'The size in bits of the new RSA key: 1024 or 2048 (default: the size of the key in use).' },
+      { ...keyTypeParameter, defaultValue: "the current key's type", description: "Gatehouse's own: the type of the new key, RSA or Ed25519 (default: the type of the key in use)." },
+      {
+        name: 'Force',
+        typeName: 'SwitchParameter',
+        switch: true,
+        description: `Gatehouse's own: rotate although the selector to reuse still holds the key of the previous rotation (fewer than ${RETIRED_KEY_PUBLISH_DAYS} days old); mail signed with that key no longer verifies once its record is replaced. For a key that leaked.`,
+      },
     ],
     examples: [
-      { code: 'Rotate-DkimSigningConfig -Identity contoso.com', remarks: 'contoso.com\'s mail is signed with a new key on the other selector; publish its TXT record and keep the old one published.' },
+      { code: 'Rotate-DkimSigningConfig -Identity contoso.com', remarks: "contoso.com's mail is signed with a new key on the other selector; publish its TXT record and keep the old one published." },
       { code: 'Rotate-DkimSigningConfig -Identity contoso.com -KeySize 2048', remarks: 'The new key is 2048 bits (to move a domain from 1024-bit keys).' },
     ],
     async invoke(args, inv) {
@@ -218,22 +264,38 @@ export function dkimSigningConfigCommands(ctx: ServerContext): CommandSpec[] {
       const until = retiredPublishUntil(v);
       const otherHasKey = typeof v[`Selector${sel(to)}PublicKey`] === 'string';
       if (otherHasKey && until && now.getTime() < until.getTime() && !args.has('Force')) {
-        throw invalidOperation(`${to} still holds the key that signed ${String(v.Domain)}'s mail until the rotation of ${(v.RotateOnDate as Date).toISOString()}: its TXT record must stay published until ${until.toISOString()} so that mail signed before the rotation still verifies. Rotate again after that date (or with -Force if the key leaked).`, 'Identity');
+        throw invalidOperation(
+          `${to} still holds the key that signed ${String(v.Domain)}'s mail until the rotation of ${(v.RotateOnDate as Date).toISOString()}: its TXT record must stay published until ${until.toISOString()} so that mail signed before the rotation still verifies. Rotate again after that date (or with -Force if the key leaked).`,
+          'Identity',
+        );
       }
       const current = { keyType: String(v.KeyType ?? 'RSA'), bits: Number(v[`Selector${sel(from)}KeySize`] ?? 2048) };
       const { keyType, bits } = keyChoice(args, current);
       if (!(await inv.shouldProcess(String(v.Name), `Rotating DKIM signing configuration to ${to}`))) return [];
       const key = generateDkimKey(keyType, bits);
       const values = {
-        ...v, KeyType: keyType, [`Selector${sel(to)}KeySize`]: bits, [`Selector${sel(to)}PublicKey`]: key.txtValue, [`Selector${sel(to)}PrivateKey`]: key.privateKeyPem,
-        SelectorBeforeRotateOnDate: from, SelectorAfterRotateOnDate: to, RotateOnDate: now, KeyCreationTime: now,
+        ...v,
+        KeyType: keyType,
+        [`Selector${sel(to)}KeySize`]: bits,
+        [`Selector${sel(to)}PublicKey`]: key.txtValue,
+        [`Selector${sel(to)}PrivateKey`]: key.privateKeyPem,
+        SelectorBeforeRotateOnDate: from,
+        SelectorAfterRotateOnDate: to,
+        RotateOnDate: now,
+        KeyCreationTime: now,
       };
-      checkAndWrite(ctx, () => [], () => {
-        assertUnchanged(ctx, obj);
-        obj.values = values;
-        updateObject(ctx, obj);
-      });
-      inv.warn(`${String(v.Domain)} is signed with ${to} from now on: publish ${to}'s TXT record (Get-DkimSigningConfig ${String(v.Domain)} | Format-List Selector*TxtRecord) and keep ${from}'s published until ${new Date(now.getTime() + RETIRED_KEY_PUBLISH_DAYS * 86_400_000).toISOString()}.`);
+      checkAndWrite(
+        ctx,
+        () => [],
+        () => {
+          assertUnchanged(ctx, obj);
+          obj.values = values;
+          updateObject(ctx, obj);
+        },
+      );
+      inv.warn(
+        `${String(v.Domain)} is signed with ${to} from now on: publish ${to}'s TXT record (Get-DkimSigningConfig ${String(v.Domain)} | Format-List Selector*TxtRecord) and keep ${from}'s published until ${new Date(now.getTime() + RETIRED_KEY_PUBLISH_DAYS * 86_400_000).toISOString()}.`,
+      );
       return [];
     },
   };

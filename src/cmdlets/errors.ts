@@ -6,19 +6,23 @@ import type { Problem } from '../config/validate.js';
 
 export function notFound(identity: string, where: string): CmdletError {
   return new CmdletError(`The operation couldn't be performed because object '${identity}' couldn't be found on '${where}'.`, {
-    category: 'NotSpecified', reason: 'ManagementObjectNotFoundException',
+    category: 'NotSpecified',
+    reason: 'ManagementObjectNotFoundException',
   });
 }
 
 export function ambiguous(identity: string): CmdletError {
   return new CmdletError(`The operation couldn't be performed because '${identity}' matches multiple entries.`, {
-    category: 'NotSpecified', reason: 'ManagementObjectAmbiguousException',
+    category: 'NotSpecified',
+    reason: 'ManagementObjectAmbiguousException',
   });
 }
 
 export function alreadyExists(label: string, name: string, where: string): CmdletError {
   return new CmdletError(`The ${label} "${name}" already exists on '${where}'. Choose another name.`, {
-    category: 'NotSpecified', reason: 'ADObjectAlreadyExistsException', parameter: 'Name',
+    category: 'NotSpecified',
+    reason: 'ADObjectAlreadyExistsException',
+    parameter: 'Name',
   });
 }
 

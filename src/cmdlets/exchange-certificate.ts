@@ -33,13 +33,18 @@ const SERVICES = ['IMAP', 'POP', 'UM', 'IIS', 'SMTP', 'Federation', 'UMCallRoute
 const SERVICES_TYPE = 'Microsoft.Exchange.Management.SystemConfigurationTasks.AllowedServices';
 
 function parseServices(value: unknown): string[] {
-  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const items = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out = new Set<string>();
   for (const item of items) {
     if (item.toLowerCase() === 'none') continue;
     const name = SERVICES.find((s) => s.toLowerCase() === item.toLowerCase());
     if (!name) {
-      throw new ConversionError(`Cannot convert value "${items.join(',')}" to type "${SERVICES_TYPE}". Error: "Unable to match the identifier name ${item} to a valid enumerator name. Specify one of the following enumerator names and try again: None, ${SERVICES.join(', ')}"`);
+      throw new ConversionError(
+        `Cannot convert value "${items.join(',')}" to type "${SERVICES_TYPE}". Error: "Unable to match the identifier name ${item} to a valid enumerator name. Specify one of the following enumerator names and try again: None, ${SERVICES.join(', ')}"`,
+      );
     }
     out.add(name);
   }
@@ -154,13 +159,20 @@ function normalizeThumbprint(value: unknown): string {
 function findCertificate(ctx: ServerContext, server: string, thumbprint: string): ModelObject {
   const found = certificatesOf(ctx, server).find((c) => String(c.values.Name).toUpperCase() === thumbprint);
   if (!found) {
-    throw new CmdletError(`The certificate with thumbprint ${thumbprint} was not found on server ${server}. Run Get-ExchangeCertificate to list the certificates of the server.`, { reason: 'ManagementObjectNotFoundException', parameter: 'Thumbprint' });
+    throw new CmdletError(`The certificate with thumbprint ${thumbprint} was not found on server ${server}. Run Get-ExchangeCertificate to list the certificates of the server.`, {
+      reason: 'ManagementObjectNotFoundException',
+      parameter: 'Thumbprint',
+    });
   }
   return found;
 }
 
 const thumbprintParameter = (mandatory: boolean) => ({
-  name: 'Thumbprint', typeName: 'String', position: 0, mandatory, valueFromPipelineByPropertyName: true,
+  name: 'Thumbprint',
+  typeName: 'String',
+  position: 0,
+  mandatory,
+  valueFromPipelineByPropertyName: true,
   description: 'Thumbprint of the certificate (40 hexadecimal digits, as Get-ExchangeCertificate shows it).',
   convert: (v: unknown) => {
     const t = normalizeThumbprint(v);
@@ -172,7 +184,10 @@ const thumbprintParameter = (mandatory: boolean) => ({
 const serverParameter = { name: 'Server', typeName: 'ServerIdParameter', description: 'Server whose certificates to use (default: this server).' };
 
 function domainListConvert(v: unknown): string[] {
-  const items = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const items = (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const d of items) {
     const p = domainNameProblem(d);
     if (p) throw new ConversionError(p);
@@ -182,8 +197,7 @@ function domainListConvert(v: unknown): string[] {
 
 /** The server's default SMTP certificate: the one marked, else Setup's (the oldest self-signed one enabled for SMTP). */
 function defaultSmtpCertificate(certs: ModelObject[]): ModelObject | undefined {
-  return certs.find((c) => c.values.DefaultSmtp === true)
-    ?? certs.filter((c) => c.values.IsSelfSigned === true && servicesOf(c).has('SMTP')).sort((a, b) => a.whenCreated.getTime() - b.whenCreated.getTime())[0];
+  return certs.find((c) => c.values.DefaultSmtp === true) ?? certs.filter((c) => c.values.IsSelfSigned === true && servicesOf(c).has('SMTP')).sort((a, b) => a.whenCreated.getTime() - b.whenCreated.getTime())[0];
 }
 
 function expiry(obj: ModelObject): string {
@@ -202,7 +216,10 @@ async function replaceDefault(ctx: ServerContext, inv: InvocationContext, candid
   if (!current) return true;
   if (force) return true;
   if (inv.host.interactive) {
-    const answer = await confirm(inv.host, `Overwrite the existing default SMTP certificate?\n\nCurrent certificate: '${current.values.Name}' (expires ${expiry(current)})\nReplace it with certificate: '${candidate.values.Name}' (expires ${expiry(candidate)})`);
+    const answer = await confirm(
+      inv.host,
+      `Overwrite the existing default SMTP certificate?\n\nCurrent certificate: '${current.values.Name}' (expires ${expiry(current)})\nReplace it with certificate: '${candidate.values.Name}' (expires ${expiry(candidate)})`,
+    );
     return answer === 'yes' || answer === 'yesToAll';
   }
   inv.warn(`The default SMTP certificate of ${ctx.name} is still ${current.values.Name}; use -Force to replace it with ${candidate.values.Name}.`);
@@ -221,42 +238,64 @@ function markDefault(ctx: ServerContext, server: string, obj: ModelObject): void
 
 /** Receive connectors of `server` that offer STARTTLS, with the name their certificate must match. */
 function tlsConnectors(ctx: ServerContext, server: string): { id: string; name: string; tlsName: string | null }[] {
-  return ctx.repo.list(receiveConnectorSchema).filter((rc) => rc.server.toLowerCase() === server.toLowerCase()).filter((rc) => {
-    const auth = rc.values.AuthMechanism as { has?(f: string): boolean } | undefined;
-    return typeof auth?.has === 'function' ? auth.has('Tls') : String(auth ?? '').includes('Tls');
-  }).map((rc) => {
-    const fqdn = rc.values.Fqdn as { name?: string } | string | null | undefined;
-    const fqdnText = typeof fqdn === 'string' ? fqdn : fqdn?.name;
-    const tls = rc.values.TlsCertificateName;
-    return { id: `${rc.server}\\${rc.values.Name}`, name: fqdnText || ctx.fqdn, tlsName: typeof tls === 'string' && tls !== '' ? tls : null };
-  });
+  return ctx.repo
+    .list(receiveConnectorSchema)
+    .filter((rc) => rc.server.toLowerCase() === server.toLowerCase())
+    .filter((rc) => {
+      const auth = rc.values.AuthMechanism as { has?(f: string): boolean } | undefined;
+      return typeof auth?.has === 'function' ? auth.has('Tls') : String(auth ?? '').includes('Tls');
+    })
+    .map((rc) => {
+      const fqdn = rc.values.Fqdn as { name?: string } | string | null | undefined;
+      const fqdnText = typeof fqdn === 'string' ? fqdn : fqdn?.name;
+      const tls = rc.values.TlsCertificateName;
+      return { id: `${rc.server}\\${rc.values.Name}`, name: fqdnText || ctx.fqdn, tlsName: typeof tls === 'string' && tls !== '' ? tls : null };
+    });
 }
 
 function newCertificateCommand(ctx: ServerContext): CommandSpec {
   return {
     name: 'New-ExchangeCertificate',
     synopsis: 'Creates a self-signed certificate for the server (default) or a certificate request (-GenerateRequest) for a certification authority.',
-    description: 'Without parameters: Subject CN=<server name>, names <server name> and <server FQDN>, services IMAP, POP, SMTP, RSA 2048, valid five years. -SubjectName sets the subject (its CN is added to the names); -DomainName adds names. Only SMTP has an effect in Gatehouse (STARTTLS); other services are stored as given. Enabling SMTP asks whether to replace the default SMTP certificate (-Force replaces without asking).',
+    description:
+      'Without parameters: Subject CN=<server name>, names <server name> and <server FQDN>, services IMAP, POP, SMTP, RSA 2048, valid five years. -SubjectName sets the subject (its CN is added to the names); -DomainName adds names. Only SMTP has an effect in Gatehouse (STARTTLS); other services are stored as given. Enabling SMTP asks whether to replace the default SMTP certificate (-Force replaces without asking).',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [
-      { name: 'SubjectName', typeName: 'X500DistinguishedName', description: 'Subject: "[C=..,S=..,L=..,O=..,OU=..,]CN=host", one name; the CN is added to the domain names.', convert: (v) => {
-        const s = String(v);
-        const p = subjectNameProblem(s);
-        if (p) throw new ConversionError(p);
-        return normalizeSubjectName(s);
-      } },
+      {
+        name: 'SubjectName',
+        typeName: 'X500DistinguishedName',
+        description: 'Subject: "[C=..,S=..,L=..,O=..,OU=..,]CN=host", one name; the CN is added to the domain names.',
+        convert: (v) => {
+          const s = String(v);
+          const p = subjectNameProblem(s);
+          if (p) throw new ConversionError(p);
+          return normalizeSubjectName(s);
+        },
+      },
       { name: 'DomainName', typeName: 'MultiValuedProperty', description: 'Subject alternative names: a-z, 0-9, hyphens, dots; "*." for a wildcard.', convert: domainListConvert },
-      { name: 'FriendlyName', typeName: 'String', defaultValue: 'Microsoft Exchange', description: 'Friendly name (fewer than 64 characters).', convert: (v) => {
-        const s = String(v);
-        if (s.length >= 64) throw new ConversionError(`The friendly name is ${s.length} characters long; it must be shorter than 64 characters.`);
-        return s;
-      } },
-      { name: 'KeySize', typeName: 'Int32', defaultValue: '2048', description: 'RSA key size: 1024, 2048 or 4096.', convert: (v) => {
-        const n = Number(v);
-        if (![1024, 2048, 4096].includes(n) || String(v).trim() === '') throw new ConversionError(`The key size ${String(v)} is not supported. Use 1024, 2048 or 4096.`);
-        return n;
-      } },
+      {
+        name: 'FriendlyName',
+        typeName: 'String',
+        defaultValue: 'Microsoft Exchange',
+        description: 'Friendly name (fewer than 64 characters).',
+        convert: (v) => {
+          const s = String(v);
+          if (s.length >= 64) throw new ConversionError(`The friendly name is ${s.length} characters long; it must be shorter than 64 characters.`);
+          return s;
+        },
+      },
+      {
+        name: 'KeySize',
+        typeName: 'Int32',
+        defaultValue: '2048',
+        description: 'RSA key size: 1024, 2048 or 4096.',
+        convert: (v) => {
+          const n = Number(v);
+          if (![1024, 2048, 4096].includes(n) || String(v).trim() === '') throw new ConversionError(`The key size ${String(v)} is not supported. Use 1024, 2048 or 4096.`);
+          return n;
+        },
+      },
       { name: 'Services', typeName: 'AllowedServices', defaultValue: 'IMAP, POP, SMTP', description: 'None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter (comma-separated). Only SMTP has an effect here.', convert: parseServices },
       { name: 'PrivateKeyExportable', typeName: 'Boolean', defaultValue: 'False', description: 'Whether the private key may be exported.', convert: convertBool },
       { name: 'IncludeServerFQDN', typeName: 'SwitchParameter', switch: true, description: 'Adds the server FQDN to the names.' },
@@ -270,7 +309,10 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
       serverParameter,
     ],
     examples: [
-      { code: 'New-ExchangeCertificate -SubjectName "CN=mail.contoso.com, O=Contoso" -DomainName autodiscover.contoso.com -Services SMTP -Force', remarks: 'A self-signed certificate for mail.contoso.com and autodiscover.contoso.com, enabled for SMTP and made the default SMTP certificate.' },
+      {
+        code: 'New-ExchangeCertificate -SubjectName "CN=mail.contoso.com, O=Contoso" -DomainName autodiscover.contoso.com -Services SMTP -Force',
+        remarks: 'A self-signed certificate for mail.contoso.com and autodiscover.contoso.com, enabled for SMTP and made the default SMTP certificate.',
+      },
       { code: 'New-ExchangeCertificate -GenerateRequest -SubjectName "CN=mail.contoso.com" -DomainName mail.contoso.com -RequestFile C:\\req.txt', remarks: 'A certificate request for a certification authority.' },
     ],
     async invoke(args, inv) {
@@ -305,8 +347,7 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
       }
       const seen = new Set<string>();
       domains = domains.filter((d) => !seen.has(d.toLowerCase()) && seen.add(d.toLowerCase()) !== undefined);
-      const services = request ? [] : args.has('Services') ? (args.get('Services') as string[])
-        : args.get('IncludeAcceptedDomains') === true ? ['SMTP'] : ['IMAP', 'POP', 'SMTP'];
+      const services = request ? [] : args.has('Services') ? (args.get('Services') as string[]) : args.get('IncludeAcceptedDomains') === true ? ['SMTP'] : ['IMAP', 'POP', 'SMTP'];
       const keySize = (args.get('KeySize') as number | undefined) ?? 2048;
       const common = {
         FriendlyName: (args.get('FriendlyName') as string | undefined) ?? 'Microsoft Exchange',
@@ -318,8 +359,15 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
         if (!(await inv.shouldProcess(subject, 'Creating certificate request'))) return [];
         const req = await generateCertificateRequest({ subject, domains, keySize });
         const obj = newModelObject(certificateSchema, server, {
-          ...common, Name: req.thumbprint, Subject: subject, Issuer: subject, Services: 'None', IsSelfSigned: false,
-          CertificatePem: null, CertificateRequest: req.requestPem, PrivateKey: req.privateKeyPem,
+          ...common,
+          Name: req.thumbprint,
+          Subject: subject,
+          Issuer: subject,
+          Services: 'None',
+          IsSelfSigned: false,
+          CertificatePem: null,
+          CertificateRequest: req.requestPem,
+          PrivateKey: req.privateKeyPem,
         });
         if (args.has('RequestFile')) {
           const path = resolve(String(args.get('RequestFile')));
@@ -336,10 +384,18 @@ function newCertificateCommand(ctx: ServerContext): CommandSpec {
       if (!(await inv.shouldProcess(subject, 'Creating self-signed certificate'))) return [];
       const cert = await generateSelfSignedCertificate({ subject, domains, keySize });
       const obj = newModelObject(certificateSchema, server, {
-        ...common, Name: cert.thumbprint, Subject: subject, Issuer: subject, Services: servicesText(services), IsSelfSigned: true,
-        NotBefore: cert.notBefore, NotAfter: cert.notAfter, CertificatePem: cert.certificatePem, PrivateKey: cert.privateKeyPem,
+        ...common,
+        Name: cert.thumbprint,
+        Subject: subject,
+        Issuer: subject,
+        Services: servicesText(services),
+        IsSelfSigned: true,
+        NotBefore: cert.notBefore,
+        NotAfter: cert.notAfter,
+        CertificatePem: cert.certificatePem,
+        PrivateKey: cert.privateKeyPem,
       });
-      const makeDefault = services.includes('SMTP') && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
+      const makeDefault = services.includes('SMTP') && (await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true));
       ctx.repo.transaction(() => {
         if (makeDefault) markDefault(ctx, server, obj);
         if (services.includes('IIS')) takeIis(ctx, server, obj);
@@ -359,15 +415,18 @@ function importCertificateCommand(ctx: ServerContext): CommandSpec {
     confirmImpact: 'Medium',
     defaultParameterSet: 'FileData',
     parameters: [
-      { name: 'FileData', typeName: 'Byte[]', sets: ['FileData'], mandatory: ['FileData'], description: 'The file contents: ([System.IO.File]::ReadAllBytes(\'path\')) or PEM text.', convert: convertFileData },
+      { name: 'FileData', typeName: 'Byte[]', sets: ['FileData'], mandatory: ['FileData'], description: "The file contents: ([System.IO.File]::ReadAllBytes('path')) or PEM text.", convert: convertFileData },
       { name: 'FileName', typeName: 'String', sets: ['FileName'], mandatory: ['FileName'], description: 'Path of the certificate file on the server.' },
-      { name: 'Password', typeName: 'SecureString', description: 'Password of a .pfx/.p12 file or an encrypted PEM key: (ConvertTo-SecureString \'password\' -AsPlainText -Force).', convert: convertSecure },
+      { name: 'Password', typeName: 'SecureString', description: "Password of a .pfx/.p12 file or an encrypted PEM key: (ConvertTo-SecureString 'password' -AsPlainText -Force).", convert: convertSecure },
       { name: 'PrivateKeyExportable', typeName: 'Boolean', defaultValue: 'False', description: 'Whether the private key may be exported.', convert: convertBool },
       { name: 'FriendlyName', typeName: 'String', description: 'Friendly name (default: the one in the file, else "Microsoft Exchange").' },
       serverParameter,
     ],
     examples: [
-      { code: 'Import-ExchangeCertificate -FileName /etc/ssl/mail.pfx -Password (ConvertTo-SecureString \'p@ss\' -AsPlainText -Force)', remarks: 'Imports a certificate with its private key; then Enable-ExchangeCertificate <thumbprint> -Services SMTP.' },
+      {
+        code: "Import-ExchangeCertificate -FileName /etc/ssl/mail.pfx -Password (ConvertTo-SecureString 'p@ss' -AsPlainText -Force)",
+        remarks: 'Imports a certificate with its private key; then Enable-ExchangeCertificate <thumbprint> -Services SMTP.',
+      },
     ],
     async invoke(args, inv) {
       const server = resolveServer(ctx, args);
@@ -390,7 +449,10 @@ function importCertificateCommand(ctx: ServerContext): CommandSpec {
       } catch (err) {
         if (err instanceof ImportError) {
           if (err.kind === 'password' && password !== null && /not correct/.test(err.message)) {
-            throw new CmdletError(`The PFX file you're trying to import requires either a different password or membership in an Active Directory group that has permissions to access the private key: ${err.message}`, { reason: 'InvalidOperationException', parameter: 'Password' });
+            throw new CmdletError(`The PFX file you're trying to import requires either a different password or membership in an Active Directory group that has permissions to access the private key: ${err.message}`, {
+              reason: 'InvalidOperationException',
+              parameter: 'Password',
+            });
           }
           throw new CmdletError(`Cannot import the certificate: ${err.message}`, { reason: 'InvalidOperationException', parameter: err.kind === 'password' ? 'Password' : args.has('FileName') ? 'FileName' : 'FileData' });
         }
@@ -403,20 +465,29 @@ function importCertificateCommand(ctx: ServerContext): CommandSpec {
       }
       let keyPem = imported.privateKey ? String(imported.privateKey.export({ type: 'pkcs8', format: 'pem' })) : null;
       // A certificate issued for one of our requests completes it: the key stays on the server.
-      const pending = keyPem ? undefined : existing.filter(isPending).find((p) => {
-        try {
-          const key = ctx.repo.openSecret(String(p.values.PrivateKey), `${p.schema.typeName}/${p.guid}/PrivateKey`);
-          return imported.certificate.checkPrivateKey(createPrivateKey(key));
-        } catch {
-          return false;
-        }
-      });
+      const pending = keyPem
+        ? undefined
+        : existing.filter(isPending).find((p) => {
+            try {
+              const key = ctx.repo.openSecret(String(p.values.PrivateKey), `${p.schema.typeName}/${p.guid}/PrivateKey`);
+              return imported.certificate.checkPrivateKey(createPrivateKey(key));
+            } catch {
+              return false;
+            }
+          });
       if (pending) keyPem = ctx.repo.openSecret(String(pending.values.PrivateKey), `${pending.schema.typeName}/${pending.guid}/PrivateKey`);
       if (!(await inv.shouldProcess(info.thumbprint, 'Importing certificate'))) return [];
       const obj = newModelObject(certificateSchema, server, {
-        Name: info.thumbprint, Subject: info.subject, Issuer: info.issuer, CertificateDomains: info.domains, Services: 'None',
-        IsSelfSigned: info.isSelfSigned, NotBefore: info.notBefore, NotAfter: info.notAfter,
-        CertificatePem: imported.certificate.toString(), PrivateKey: keyPem,
+        Name: info.thumbprint,
+        Subject: info.subject,
+        Issuer: info.issuer,
+        CertificateDomains: info.domains,
+        Services: 'None',
+        IsSelfSigned: info.isSelfSigned,
+        NotBefore: info.notBefore,
+        NotAfter: info.notAfter,
+        CertificatePem: imported.certificate.toString(),
+        PrivateKey: keyPem,
         ChainPem: imported.chain.length ? imported.chain.map((c) => c.toString()).join('') : null,
         FriendlyName: (args.get('FriendlyName') as string | undefined) ?? (pending?.values.FriendlyName as string | undefined) ?? imported.friendlyName ?? 'Microsoft Exchange',
         PrivateKeyExportable: args.has('PrivateKeyExportable') ? args.get('PrivateKeyExportable') === true : pending?.values.PrivateKeyExportable === true,
@@ -438,7 +509,13 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
     confirmImpact: 'Medium',
     parameters: [
       thumbprintParameter(true),
-      { name: 'Services', typeName: 'AllowedServices', mandatory: true, description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. SMTP (STARTTLS) and IIS (the management endpoint, one certificate at a time) have an effect here.', convert: parseServices },
+      {
+        name: 'Services',
+        typeName: 'AllowedServices',
+        mandatory: true,
+        description: 'Services to add: None, IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. SMTP (STARTTLS) and IIS (the management endpoint, one certificate at a time) have an effect here.',
+        convert: parseServices,
+      },
       { name: 'Force', typeName: 'SwitchParameter', switch: true, description: 'Replaces the default SMTP certificate without asking.' },
       serverParameter,
     ],
@@ -466,7 +543,7 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       }
       if (!(await inv.shouldProcess(t, `Enabling certificate for ${servicesText(after)}`))) return [];
       const newSmtp = add.includes('SMTP') && !before.has('SMTP');
-      const makeDefault = newSmtp && await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true);
+      const makeDefault = newSmtp && (await replaceDefault(ctx, inv, obj, certificatesOf(ctx, server), args.get('Force') === true));
       ctx.repo.transaction(() => {
         obj.values.Services = servicesText(after);
         if (makeDefault) markDefault(ctx, server, obj);
@@ -475,7 +552,7 @@ function enableCertificateCommand(ctx: ServerContext): CommandSpec {
       });
       const covered = tlsConnectors(ctx, server).filter((c) => !c.tlsName && coversName(obj, c.name));
       if (add.includes('SMTP') && covered.length === 0) {
-        inv.warn(`No Receive connector of ${server} has an Fqdn this certificate covers (${(obj.values.CertificateDomains as string[] ?? []).join(', ')}); STARTTLS uses it only for a matching Fqdn.`);
+        inv.warn(`No Receive connector of ${server} has an Fqdn this certificate covers (${((obj.values.CertificateDomains as string[]) ?? []).join(', ')}); STARTTLS uses it only for a matching Fqdn.`);
       }
       return [];
     },
@@ -502,7 +579,9 @@ function removeCertificateCommand(ctx: ServerContext): CommandSpec {
           const selected = smtpCandidates(all, rc.name, rc.tlsName, now)[0];
           if (selected?.guid !== obj.guid || smtpCandidates(rest, rc.name, rc.tlsName, now).length > 0) continue;
           const why = rc.tlsName ? `its TlsCertificateName is ${rc.tlsName}` : `its Fqdn is ${rc.name}`;
-          throw invalidOperation(`The certificate ${t} can't be removed: Receive connector "${rc.id}" uses it for STARTTLS (${why}) and no other certificate of ${server} would take its place. First create or import a certificate for ${rc.name} and enable it for SMTP, or change the connector's ${rc.tlsName ? 'TlsCertificateName' : 'Fqdn'}.`);
+          throw invalidOperation(
+            `The certificate ${t} can't be removed: Receive connector "${rc.id}" uses it for STARTTLS (${why}) and no other certificate of ${server} would take its place. First create or import a certificate for ${rc.name} and enable it for SMTP, or change the connector's ${rc.tlsName ? 'TlsCertificateName' : 'Fqdn'}.`,
+          );
         }
       };
       check();
@@ -524,7 +603,16 @@ function getCertificateCommand(ctx: ServerContext): CommandSpec {
     description: 'With -DomainName, the certificates valid for all the names given; the first one listed is the one STARTTLS would use for that name.',
     parameters: [
       { ...thumbprintParameter(false), description: 'Only the certificate with this thumbprint.' },
-      { name: 'DomainName', typeName: 'MultiValuedProperty', description: 'Only certificates valid for these names (e.g. a Receive connector\'s Fqdn).', convert: (v) => (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '') },
+      {
+        name: 'DomainName',
+        typeName: 'MultiValuedProperty',
+        description: "Only certificates valid for these names (e.g. a Receive connector's Fqdn).",
+        convert: (v) =>
+          (Array.isArray(v) ? v : [v])
+            .flatMap((x) => String(x).split(','))
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+      },
       serverParameter,
     ],
     invoke(args) {
@@ -547,21 +635,13 @@ function getCertificateCommand(ctx: ServerContext): CommandSpec {
 }
 
 export function certificateCommands(ctx: ServerContext): CommandSpec[] {
-  return [
-    getCertificateCommand(ctx),
-    newCertificateCommand(ctx),
-    importCertificateCommand(ctx),
-    enableCertificateCommand(ctx),
-    removeCertificateCommand(ctx),
-  ];
+  return [getCertificateCommand(ctx), newCertificateCommand(ctx), importCertificateCommand(ctx), enableCertificateCommand(ctx), removeCertificateCommand(ctx)];
 }
 
-export const certificateViews: ObjectView[] = [{
-  typeName: 'ExchangeCertificate',
-  display: 'table',
-  table: [
-    { property: 'Thumbprint', width: 41 },
-    { property: 'ServicesMask', label: 'Services', width: 10 },
-    { property: 'Subject' },
-  ],
-}];
+export const certificateViews: ObjectView[] = [
+  {
+    typeName: 'ExchangeCertificate',
+    display: 'table',
+    table: [{ property: 'Thumbprint', width: 41 }, { property: 'ServicesMask', label: 'Services', width: 10 }, { property: 'Subject' }],
+  },
+];

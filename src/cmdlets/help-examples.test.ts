@@ -7,7 +7,10 @@ import { parseScript } from '../shell/parser.js';
 import { EXAMPLES, registerHelpExamples } from './help-examples.js';
 
 describe('help examples', () => {
-  for (const [label, catalog] of [['cmdlets', EXAMPLES], ['shell commands', BUILTIN_EXAMPLES]] as const) {
+  for (const [label, catalog] of [
+    ['cmdlets', EXAMPLES],
+    ['shell commands', BUILTIN_EXAMPLES],
+  ] as const) {
     it(`the ${label}' examples parse and use their command`, () => {
       for (const [name, examples] of Object.entries(catalog)) {
         assert.ok(examples.length > 0, name);

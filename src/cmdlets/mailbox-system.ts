@@ -28,9 +28,15 @@ export function ensureSystemMailbox(ctx: ServerContext, database: ModelObject): 
   const values = defaultValues(mailboxSchema, defaultContext(ctx));
   const address = parseSmtpAddress(`${name}@${domain}`);
   Object.assign(values, {
-    Name: name, Alias: name, DisplayName: `Microsoft System Attendant (${database.values.Name})`, UserPrincipalName: address.toString(),
-    PrimarySmtpAddress: address, EmailAddresses: [`SMTP:${address}`], Database: String(database.values.Name),
-    RecipientType: 'UserMailbox', RecipientTypeDetails: 'SystemMailbox',
+    Name: name,
+    Alias: name,
+    DisplayName: `Microsoft System Attendant (${database.values.Name})`,
+    UserPrincipalName: address.toString(),
+    PrimarySmtpAddress: address,
+    EmailAddresses: [`SMTP:${address}`],
+    Database: String(database.values.Name),
+    RecipientType: 'UserMailbox',
+    RecipientTypeDetails: 'SystemMailbox',
   });
   return ctx.repo.transaction(() => {
     const again = find(); // another shell created it meanwhile

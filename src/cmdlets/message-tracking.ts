@@ -62,73 +62,86 @@ const FIELDS: [string, (e: TrackingEvent) => unknown][] = [
 ];
 
 export function messageTrackingCommands(ctx: ServerContext): CommandSpec[] {
-  return [{
-    name: 'Get-MessageTrackingLog',
-    synopsis: 'Searches the message tracking log of a server: every receive, routing, send, delivery, deferral, failure and notification event of its messages.',
-    parameters: [
-      { name: 'Start', typeName: 'DateTime', description: 'Earliest event time.', convert: parseDate },
-      { name: 'End', typeName: 'DateTime', description: 'Events before this time (exclusive).', convert: parseDate },
-      text('EventId', 'RECEIVE, SEND, DELIVER, DEFER, FAIL, DSN, EXPAND, REDIRECT, POISONMESSAGE …'),
-      text('Source', 'SMTP, ROUTING, QUEUE, DSN, STOREDRIVER …'),
-      text('Sender', 'Sender address.'),
-      { name: 'Recipients', typeName: 'String[]', description: 'Recipient addresses; an event matches when it has any of them.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
-      text('MessageId', 'The Message-ID header, with or without <>.'),
-      text('InternalMessageId', 'This server\'s number for the message.'),
-      text('MessageSubject', 'Part of the subject (no wildcards).'),
-      { ...resultSizeParameter(), description: 'Most entries returned (default 1000, with a warning when there are more), or Unlimited.' },
-      serverParameter('Server whose log to search (default: this server; another server answers through its management endpoint). Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
-    ],
-    invoke(args, invocation) {
-      // A call naming another server runs on that server (cross-server.ts): this is this server's log.
-      const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
-      if (!isThisServer(ctx, serverName)) throw notFound(serverName, ctx.fqdn);
-      const subjects = ctx.repo.findByName(transportServiceSchema, ctx.name, ctx.name)?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
-      let log: TrackingReader | null;
-      try {
-        log = TrackingReader.open(ctx.dataDir);
-      } catch (err) {
-        throw new CmdletError(`The message tracking log of ${ctx.name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
-      }
-      if (!log) return []; // the server has not received anything yet
-      try {
-        const query: TrackingQuery = {};
-        if (args.has('Start')) query.start = (args.get('Start') as Date).getTime();
-        if (args.has('End')) query.end = (args.get('End') as Date).getTime();
-        if (args.has('EventId')) query.eventId = String(args.get('EventId'));
-        if (args.has('Source')) query.source = String(args.get('Source'));
-        if (args.has('InternalMessageId')) query.internalMessageId = Number(args.get('InternalMessageId'));
-        if (args.has('MessageId')) query.messageId = String(args.get('MessageId')).trim().replace(/^<?(.*?)>?$/, '<$1>');
-        if (args.has('Sender')) query.sender = String(args.get('Sender'));
-        if (args.has('Recipients') && (args.get('Recipients') as string[]).length > 0) query.recipients = args.get('Recipients') as string[];
-        const limitArg = args.get('ResultSize') as Unlimited<number> | undefined;
-        const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : DEFAULT_RESULT_SIZE;
-        // The index narrows by lower-cased address; the comparison below is the exact rule.
-        const sender = args.has('Sender') ? String(args.get('Sender')).toLowerCase() : null;
-        const recipients = args.has('Recipients') ? (args.get('Recipients') as string[]).map((r) => r.toLowerCase()) : null;
-        const subject = args.has('MessageSubject') ? String(args.get('MessageSubject')).toLowerCase() : null;
-        const out: PSObject[] = [];
-        let more = false;
-        for (const e of log.newestFirst(query)) {
-          if (sender && ![e.sender, e.returnPath].some((x) => x?.toLowerCase() === sender)) continue;
-          if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
-          if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
-          if (out.length >= limit) {
-            more = true;
-            break;
-          }
-          if (!subjects) e.messageSubject = undefined;
-          out.push(new PSObject([TRACKING_TYPE, 'MessageTrackingLogEntry'], FIELDS.map(([name, get]) => [name, get(e)])));
+  return [
+    {
+      name: 'Get-MessageTrackingLog',
+      synopsis: 'Searches the message tracking log of a server: every receive, routing, send, delivery, deferral, failure and notification event of its messages.',
+      parameters: [
+        { name: 'Start', typeName: 'DateTime', description: 'Earliest event time.', convert: parseDate },
+        { name: 'End', typeName: 'DateTime', description: 'Events before this time (exclusive).', convert: parseDate },
+        text('EventId', 'RECEIVE, SEND, DELIVER, DEFER, FAIL, DSN, EXPAND, REDIRECT, POISONMESSAGE …'),
+        text('Source', 'SMTP, ROUTING, QUEUE, DSN, STOREDRIVER …'),
+        text('Sender', 'Sender address.'),
+        { name: 'Recipients', typeName: 'String[]', description: 'Recipient addresses; an event matches when it has any of them.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+        text('MessageId', 'The Message-ID header, with or without <>.'),
+        text('InternalMessageId', "This server's number for the message."),
+        text('MessageSubject', 'Part of the subject (no wildcards).'),
+        { ...resultSizeParameter(), description: 'Most entries returned (default 1000, with a warning when there are more), or Unlimited.' },
+        serverParameter('Server whose log to search (default: this server; another server answers through its management endpoint). Takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.'),
+      ],
+      invoke(args, invocation) {
+        // A call naming another server runs on that server (cross-server.ts): this is this server's log.
+        const serverName = args.has('Server') ? String(args.get('Server')) : ctx.name;
+        if (!isThisServer(ctx, serverName)) throw notFound(serverName, ctx.fqdn);
+        const subjects = ctx.repo.findByName(transportServiceSchema, ctx.name, ctx.name)?.values.MessageTrackingLogSubjectLoggingEnabled !== false;
+        let log: TrackingReader | null;
+        try {
+          log = TrackingReader.open(ctx.dataDir);
+        } catch (err) {
+          throw new CmdletError(`The message tracking log of ${ctx.name} cannot be read (${(err as Error).message}).`, { reason: 'TrackingSearchException' });
         }
-        if (more && !limitArg) invocation.warn(DEFAULT_RESULT_SIZE_WARNING);
-        return out.reverse();
-      } finally {
-        log.close();
-      }
+        if (!log) return []; // the server has not received anything yet
+        try {
+          const query: TrackingQuery = {};
+          if (args.has('Start')) query.start = (args.get('Start') as Date).getTime();
+          if (args.has('End')) query.end = (args.get('End') as Date).getTime();
+          if (args.has('EventId')) query.eventId = String(args.get('EventId'));
+          if (args.has('Source')) query.source = String(args.get('Source'));
+          if (args.has('InternalMessageId')) query.internalMessageId = Number(args.get('InternalMessageId'));
+          if (args.has('MessageId'))
+            query.messageId = String(args.get('MessageId'))
+              .trim()
+              .replace(/^<?(.*?)>?$/, '<$1>');
+          if (args.has('Sender')) query.sender = String(args.get('Sender'));
+          if (args.has('Recipients') && (args.get('Recipients') as string[]).length > 0) query.recipients = args.get('Recipients') as string[];
+          const limitArg = args.get('ResultSize') as Unlimited<number> | undefined;
+          const limit = limitArg ? (limitArg.isUnlimited ? Number.MAX_SAFE_INTEGER : limitArg.value) : DEFAULT_RESULT_SIZE;
+          // The index narrows by lower-cased address; the comparison below is the exact rule.
+          const sender = args.has('Sender') ? String(args.get('Sender')).toLowerCase() : null;
+          const recipients = args.has('Recipients') ? (args.get('Recipients') as string[]).map((r) => r.toLowerCase()) : null;
+          const subject = args.has('MessageSubject') ? String(args.get('MessageSubject')).toLowerCase() : null;
+          const out: PSObject[] = [];
+          let more = false;
+          for (const e of log.newestFirst(query)) {
+            if (sender && ![e.sender, e.returnPath].some((x) => x?.toLowerCase() === sender)) continue;
+            if (recipients && !(e.recipients ?? []).some((r) => recipients.includes(r.toLowerCase()))) continue;
+            if (subject && !(e.messageSubject ?? '').toLowerCase().includes(subject)) continue;
+            if (out.length >= limit) {
+              more = true;
+              break;
+            }
+            if (!subjects) e.messageSubject = undefined;
+            out.push(
+              new PSObject(
+                [TRACKING_TYPE, 'MessageTrackingLogEntry'],
+                FIELDS.map(([name, get]) => [name, get(e)]),
+              ),
+            );
+          }
+          if (more && !limitArg) invocation.warn(DEFAULT_RESULT_SIZE_WARNING);
+          return out.reverse();
+        } finally {
+          log.close();
+        }
+      },
     },
-  }];
+  ];
 }
 
-export const messageTrackingViews: ObjectView[] = [{
-  typeName: 'MessageTrackingLogEntry', display: 'table',
-  table: ['EventId', 'Source', 'Sender', 'Recipients', 'MessageSubject'].map((property) => ({ property })),
-}];
+export const messageTrackingViews: ObjectView[] = [
+  {
+    typeName: 'MessageTrackingLogEntry',
+    display: 'table',
+    table: ['EventId', 'Source', 'Sender', 'Recipients', 'MessageSubject'].map((property) => ({ property })),
+  },
+];

@@ -26,7 +26,7 @@ import { updateObject } from './object-commands.js';
 import type { ServerContext } from './server-context.js';
 
 const DONE = 'The command completed successfully.';
-const SUPPORTED = 'Gatehouse\'s net runs: net accounts [/lockoutthreshold:N] [/lockoutduration:MINUTES] [/lockoutwindow:MINUTES], net user, net user NAME, net user NAME /active:yes|no.';
+const SUPPORTED = "Gatehouse's net runs: net accounts [/lockoutthreshold:N] [/lockoutduration:MINUTES] [/lockoutwindow:MINUTES], net user, net user NAME, net user NAME /active:yes|no.";
 
 function refuse(message: string): CmdletError {
   return new CmdletError(`${message} ${SUPPORTED}`, { category: 'InvalidArgument', reason: 'ArgumentException' });
@@ -48,7 +48,9 @@ function line(label: string, value: string, width: number): string {
 
 function wholeNumber(sw: string, value: string | null, min: number, max: number): number {
   if (value === null || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw refuse(`/${sw} needs a whole number from ${min} to ${max}${sw === 'lockoutthreshold' ? ' (0 = accounts never lock)' : sw === 'lockoutduration' ? ' minutes (0 = locked until an administrator unlocks the account)' : ' minutes'}: /${sw}:${value ?? ''} is not one.`);
+    throw refuse(
+      `/${sw} needs a whole number from ${min} to ${max}${sw === 'lockoutthreshold' ? ' (0 = accounts never lock)' : sw === 'lockoutduration' ? ' minutes (0 = locked until an administrator unlocks the account)' : ' minutes'}: /${sw}:${value ?? ''} is not one.`,
+    );
   }
   return Number(value);
 }
@@ -60,12 +62,23 @@ function accounts(ctx: ServerContext, switches: string[]): string[] {
     const sw = parseSwitch(word);
     if (!sw) throw refuse(`net accounts takes switches such as /lockoutthreshold:5; "${word}" is not one.`);
     switch (sw.name) {
-      case 'lockoutthreshold': values.LockoutThreshold = wholeNumber(sw.name, sw.value, 0, 999); break;
-      case 'lockoutduration': values.LockoutDuration = EnhancedTimeSpan.fromMinutes(wholeNumber(sw.name, sw.value, 0, MAX_LOCKOUT_MINUTES)); break;
-      case 'lockoutwindow': values.LockoutObservationWindow = EnhancedTimeSpan.fromMinutes(wholeNumber(sw.name, sw.value, 1, MAX_LOCKOUT_MINUTES)); break;
-      case 'forcelogoff': case 'minpwlen': case 'maxpwage': case 'minpwage': case 'uniquepw':
+      case 'lockoutthreshold':
+        values.LockoutThreshold = wholeNumber(sw.name, sw.value, 0, 999);
+        break;
+      case 'lockoutduration':
+        values.LockoutDuration = EnhancedTimeSpan.fromMinutes(wholeNumber(sw.name, sw.value, 0, MAX_LOCKOUT_MINUTES));
+        break;
+      case 'lockoutwindow':
+        values.LockoutObservationWindow = EnhancedTimeSpan.fromMinutes(wholeNumber(sw.name, sw.value, 1, MAX_LOCKOUT_MINUTES));
+        break;
+      case 'forcelogoff':
+      case 'minpwlen':
+      case 'maxpwage':
+      case 'minpwage':
+      case 'uniquepw':
         throw refuse(`net accounts /${sw.name} is not implemented: Gatehouse keeps local account passwords only to check SMTP AUTH and has no password length, age or history policy, nor logon hours.`);
-      case 'domain': case 'sync':
+      case 'domain':
+      case 'sync':
         throw refuse(`net accounts /${sw.name} is not implemented: an Edge Transport server is not part of a domain.`);
       default:
         throw refuse(`net accounts has no switch /${sw.name}.`);
@@ -75,7 +88,9 @@ function accounts(ctx: ServerContext, switches: string[]): string[] {
     const duration = (values.LockoutDuration as EnhancedTimeSpan).milliseconds;
     const window = (values.LockoutObservationWindow as EnhancedTimeSpan).milliseconds;
     if (duration !== 0 && duration < window) {
-      throw refuse(`The lockout duration (${minutes(duration)} minutes) must be at least the lockout observation window (${minutes(window)} minutes), or 0 to keep accounts locked until an administrator unlocks them: set both, e.g. net accounts /lockoutduration:${minutes(window)} /lockoutwindow:${minutes(window)}.`);
+      throw refuse(
+        `The lockout duration (${minutes(duration)} minutes) must be at least the lockout observation window (${minutes(window)} minutes), or 0 to keep accounts locked until an administrator unlocks them: set both, e.g. net accounts /lockoutduration:${minutes(window)} /lockoutwindow:${minutes(window)}.`,
+      );
     }
     saveLockoutPolicy(ctx, policy, values, 'LockoutDuration');
     return [DONE];
@@ -90,7 +105,10 @@ function accounts(ctx: ServerContext, switches: string[]): string[] {
 }
 
 function groupsOf(ctx: ServerContext, user: ModelObject): string[] {
-  return ctx.repo.list(localGroupSchema).filter((g) => members(g).includes(user.guid)).map((g) => `*${String(g.values.Name)}`);
+  return ctx.repo
+    .list(localGroupSchema)
+    .filter((g) => members(g).includes(user.guid))
+    .map((g) => `*${String(g.values.Name)}`);
 }
 
 function showUser(ctx: ServerContext, user: ModelObject): string[] {
@@ -98,11 +116,16 @@ function showUser(ctx: ServerContext, user: ModelObject): string[] {
   const set = user.values.PasswordLastSet;
   const passwordSet = set instanceof Date ? set : set ? new Date(String(set)) : null;
   const groups = groupsOf(ctx, user);
-  const groupLines = groups.length === 0 ? ['*None'] : groups.reduce<string[]>((rows, g, i) => {
-    if (i % 2 === 0) rows.push(g.padEnd(25));
-    else rows[rows.length - 1] += g;
-    return rows;
-  }, []).map((r) => r.trimEnd());
+  const groupLines =
+    groups.length === 0
+      ? ['*None']
+      : groups
+          .reduce<string[]>((rows, g, i) => {
+            if (i % 2 === 0) rows.push(g.padEnd(25));
+            else rows[rows.length - 1] += g;
+            return rows;
+          }, [])
+          .map((r) => r.trimEnd());
   return [
     line('User name', String(user.values.Name), 29),
     line('Full Name', String(user.values.FullName ?? ''), 29).trimEnd(),
@@ -119,7 +142,14 @@ function showUser(ctx: ServerContext, user: ModelObject): string[] {
 function listUsers(ctx: ServerContext): string[] {
   const names = ctx.repo.list(localUserSchema).map((u) => String(u.values.Name));
   const rows: string[] = [];
-  for (let i = 0; i < names.length; i += 3) rows.push(names.slice(i, i + 3).map((n) => n.padEnd(25)).join('').trimEnd());
+  for (let i = 0; i < names.length; i += 3)
+    rows.push(
+      names
+        .slice(i, i + 3)
+        .map((n) => n.padEnd(25))
+        .join('')
+        .trimEnd(),
+    );
   return ['', `User accounts for \\\\${ctx.name}`, '', '-'.repeat(79), ...rows, DONE, ''];
 }
 
@@ -152,27 +182,37 @@ function user(ctx: ServerContext, args: string[]): string[] {
 }
 
 export function netCommands(ctx: ServerContext): CommandSpec[] {
-  return [{
-    name: 'net',
-    synopsis: 'net accounts and net user: an Edge server\'s local account lockout policy, and an account\'s lockout (net user NAME /active:yes clears it).',
-    description: `${SUPPORTED} The lockout policy applies to SMTP AUTH with the local accounts: after LockoutThreshold bad passwords within the observation window the account is locked for the lockout duration (0 = until "net user NAME /active:yes").`,
-    parameters: [{ name: 'Arguments', typeName: 'String[]', position: 0, valueFromRemainingArguments: true, description: 'accounts [switches] or user [NAME [/active:yes|no]].', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) }],
-    examples: [
-      { code: 'net accounts /lockoutthreshold:5 /lockoutduration:30 /lockoutwindow:30', remarks: 'Five bad passwords within 30 minutes lock a local account for 30 minutes.' },
-      { code: 'net user mbxrelay\nnet user mbxrelay /active:yes', remarks: '"Account active  Locked" says the account is locked out; /active:yes unlocks it.' },
-    ],
-    invoke: (args) => {
-      if (ctx.role !== 'EdgeTransport') {
-        throw new CmdletError(`net manages the local accounts of an Edge Transport server. ${ctx.name} is a Mailbox server: its accounts are in the organization directory. Use Get-ADDefaultDomainPasswordPolicy / Set-ADDefaultDomainPasswordPolicy for the lockout policy, Get-ADUser NAME -Properties LockedOut to see a lockout and Unlock-ADAccount NAME to clear it.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
-      }
-      const words = (args.get('Arguments') as string[] | undefined) ?? [];
-      const [sub, ...rest] = words;
-      switch ((sub ?? '').toLowerCase()) {
-        case 'accounts': return accounts(ctx, rest);
-        case 'user': case 'users': return user(ctx, rest);
-        case '': throw refuse('net needs a subcommand.');
-        default: throw refuse(`net ${sub} is not implemented.`);
-      }
+  return [
+    {
+      name: 'net',
+      synopsis: "net accounts and net user: an Edge server's local account lockout policy, and an account's lockout (net user NAME /active:yes clears it).",
+      description: `${SUPPORTED} The lockout policy applies to SMTP AUTH with the local accounts: after LockoutThreshold bad passwords within the observation window the account is locked for the lockout duration (0 = until "net user NAME /active:yes").`,
+      parameters: [{ name: 'Arguments', typeName: 'String[]', position: 0, valueFromRemainingArguments: true, description: 'accounts [switches] or user [NAME [/active:yes|no]].', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) }],
+      examples: [
+        { code: 'net accounts /lockoutthreshold:5 /lockoutduration:30 /lockoutwindow:30', remarks: 'Five bad passwords within 30 minutes lock a local account for 30 minutes.' },
+        { code: 'net user mbxrelay\nnet user mbxrelay /active:yes', remarks: '"Account active  Locked" says the account is locked out; /active:yes unlocks it.' },
+      ],
+      invoke: (args) => {
+        if (ctx.role !== 'EdgeTransport') {
+          throw new CmdletError(
+            `net manages the local accounts of an Edge Transport server. ${ctx.name} is a Mailbox server: its accounts are in the organization directory. Use Get-ADDefaultDomainPasswordPolicy / Set-ADDefaultDomainPasswordPolicy for the lockout policy, Get-ADUser NAME -Properties LockedOut to see a lockout and Unlock-ADAccount NAME to clear it.`,
+            { category: 'InvalidOperation', reason: 'InvalidOperationException' },
+          );
+        }
+        const words = (args.get('Arguments') as string[] | undefined) ?? [];
+        const [sub, ...rest] = words;
+        switch ((sub ?? '').toLowerCase()) {
+          case 'accounts':
+            return accounts(ctx, rest);
+          case 'user':
+          case 'users':
+            return user(ctx, rest);
+          case '':
+            throw refuse('net needs a subcommand.');
+          default:
+            throw refuse(`net ${sub} is not implemented.`);
+        }
+      },
     },
-  }];
+  ];
 }

@@ -122,11 +122,15 @@ export function setCommand(ctx: ServerContext, o: SetOptions): CommandSpec {
       o.prepare?.(values, args, ctx);
       throwIfProblems(o.validate(values, obj, ctx));
       if (!(await inv.shouldProcess(String(obj.values.Name), `Setting ${o.schema.label}`))) return [];
-      checkAndWrite(ctx, () => o.validate(values, obj, ctx), () => {
-        assertUnchanged(ctx, obj);
-        obj.values = values;
-        updateObject(ctx, obj);
-      });
+      checkAndWrite(
+        ctx,
+        () => o.validate(values, obj, ctx),
+        () => {
+          assertUnchanged(ctx, obj);
+          obj.values = values;
+          updateObject(ctx, obj);
+        },
+      );
       return [];
     },
   };

@@ -15,7 +15,12 @@ import type { ServerContext } from './server-context.js';
 /** `names` lists the existing objects' names for Tab completion. */
 export function identityParameter(typeName: string, mandatory: boolean, names?: () => string[]): ParameterSpec {
   return {
-    name: 'Identity', typeName, position: 0, mandatory, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+    name: 'Identity',
+    typeName,
+    position: 0,
+    mandatory,
+    valueFromPipeline: true,
+    valueFromPipelineByPropertyName: true,
     completions: names,
     description: 'The object to act on: its name, GUID, or Server\\Name for per-server objects.',
     convert: (v) => {
@@ -32,7 +37,10 @@ export function displayIdentity(obj: ModelObject): string {
 }
 
 function wildcardToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 

@@ -39,11 +39,21 @@ export function typeNamesFor(schemaTypeName: string): string[] {
 
 /** The .NET types Get-Member shows for schema property types (used when a value is $null). */
 const PROPERTY_TYPES: Record<string, string> = {
-  Boolean: 'bool', String: 'string', Int32: 'int', DateTime: 'datetime', TimeSpan: 'timespan', SecureString: 'securestring',
-  EnhancedTimeSpan: 'Microsoft.Exchange.Data.EnhancedTimeSpan', ByteQuantifiedSize: 'Microsoft.Exchange.Data.ByteQuantifiedSize',
-  Fqdn: 'Microsoft.Exchange.Data.Fqdn', SmtpAddress: 'Microsoft.Exchange.Data.SmtpAddress', PSCredential: 'System.Management.Automation.PSCredential',
-  SmtpDomainWithSubdomains: 'Microsoft.Exchange.Data.SmtpDomainWithSubdomains', LocalLongFullPath: 'Microsoft.Exchange.Data.LocalLongFullPath',
-  SmtpX509Identifier: 'Microsoft.Exchange.Data.SmtpX509Identifier', ProxyAddress: 'Microsoft.Exchange.Data.ProxyAddress',
+  Boolean: 'bool',
+  String: 'string',
+  Int32: 'int',
+  DateTime: 'datetime',
+  TimeSpan: 'timespan',
+  SecureString: 'securestring',
+  EnhancedTimeSpan: 'Microsoft.Exchange.Data.EnhancedTimeSpan',
+  ByteQuantifiedSize: 'Microsoft.Exchange.Data.ByteQuantifiedSize',
+  Fqdn: 'Microsoft.Exchange.Data.Fqdn',
+  SmtpAddress: 'Microsoft.Exchange.Data.SmtpAddress',
+  PSCredential: 'System.Management.Automation.PSCredential',
+  SmtpDomainWithSubdomains: 'Microsoft.Exchange.Data.SmtpDomainWithSubdomains',
+  LocalLongFullPath: 'Microsoft.Exchange.Data.LocalLongFullPath',
+  SmtpX509Identifier: 'Microsoft.Exchange.Data.SmtpX509Identifier',
+  ProxyAddress: 'Microsoft.Exchange.Data.ProxyAddress',
 };
 
 export function toPSObject(obj: ModelObject, extra: Record<string, unknown> = {}): PSObject {
@@ -51,7 +61,10 @@ export function toPSObject(obj: ModelObject, extra: Record<string, unknown> = {}
   for (const def of obj.schema.properties) if (!def.hidden) props.set(def.name, obj.values[def.name] ?? (def.multi ? [] : null));
   for (const [k, v] of Object.entries(extra)) props.set(k, v);
   const names = [...props.keys()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
-  const out = new PSObject(typeNamesFor(obj.schema.typeName), names.map((n) => [n, props.get(n)]));
+  const out = new PSObject(
+    typeNamesFor(obj.schema.typeName),
+    names.map((n) => [n, props.get(n)]),
+  );
   for (const def of obj.schema.properties) {
     const declared = PROPERTY_TYPES[def.typeName];
     if (declared && !def.hidden) out.declaredTypes.set(def.name.toLowerCase(), declared);

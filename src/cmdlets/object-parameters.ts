@@ -13,7 +13,10 @@ import type { ServerContext } from './server-context.js';
 
 /** A parsed @{Add=...; Remove=...} edit of a multi-valued property. */
 export class MultiValueEdit {
-  constructor(readonly add: unknown[], readonly remove: unknown[]) {}
+  constructor(
+    readonly add: unknown[],
+    readonly remove: unknown[],
+  ) {}
 }
 
 /** A hashtable from the shell (Map or plain object), keys case-insensitive. */
@@ -60,7 +63,10 @@ export function convertForProperty(def: PropertyDef): (v: unknown) => unknown {
       for (const k of table.keys()) {
         if (k !== 'add' && k !== 'remove') throw new ConversionError(`The key "${k}" is not valid for a multi-valued property: use @{Add="value1","value2"; Remove="value3"}.`);
       }
-      return new MultiValueEdit(toList(table.get('add')).map((x) => parseWith(def, x)), toList(table.get('remove')).map((x) => parseWith(def, x)));
+      return new MultiValueEdit(
+        toList(table.get('add')).map((x) => parseWith(def, x)),
+        toList(table.get('remove')).map((x) => parseWith(def, x)),
+      );
     }
     return toList(v).map((x) => parseWith(def, x));
   };
@@ -103,7 +109,10 @@ export function schemaParameters(schema: ObjectSchema, mode: 'new' | 'set', skip
   return schema.properties
     .filter((def) => isSettable(def, mode) && !skipped.has(def.name.toLowerCase()))
     .map((def) => ({
-      name: def.name, typeName: def.typeName, description: def.description, convert: convertForProperty(def),
+      name: def.name,
+      typeName: def.typeName,
+      description: def.description,
+      convert: convertForProperty(def),
       defaultValue: defaults ? defaultText(def, defaults) : undefined,
       completions: () => enumerationNames(def),
     }));
@@ -118,9 +127,7 @@ function sameValue(a: unknown, b: unknown): boolean {
  * `defaults` is the context used to compare unsupported parameters against
  * their defaults.
  */
-export function applyParameters(
-  schema: ObjectSchema, values: Record<string, unknown>, args: BoundArguments, mode: 'new' | 'set', ctx: ServerContext, defaults: DefaultContext,
-): void {
+export function applyParameters(schema: ObjectSchema, values: Record<string, unknown>, args: BoundArguments, mode: 'new' | 'set', ctx: ServerContext, defaults: DefaultContext): void {
   for (const def of schema.properties) {
     if (!isSettable(def, mode) || !args.has(def.name)) continue;
     const given = args.get(def.name);

@@ -21,7 +21,10 @@ describe('value types in the shell', () => {
     assert.equal(invokeMethod(size, 'ToMB', []), 36);
     assert.equal(invokeMethod(size, 'ToGB', []), 0);
     assert.deepEqual(propertyNames(size), []);
-    assert.throws(() => invokeMethod(size, 'ToMB', [1]), (e: unknown) => e instanceof RuntimeError && /Cannot find an overload for "ToMB" and the argument count: "1"/.test(e.message));
+    assert.throws(
+      () => invokeMethod(size, 'ToMB', [1]),
+      (e: unknown) => e instanceof RuntimeError && /Cannot find an overload for "ToMB" and the argument count: "1"/.test(e.message),
+    );
   });
 
   it('Unlimited: IsUnlimited and Value, and no size methods of its own', () => {
@@ -68,7 +71,7 @@ describe('value types in the shell', () => {
     assert.equal(getMember(stored, 'sealed'), null);
   });
 
-  it('flags enums and FQDNs print as their text, with the flag type\'s name', () => {
+  it("flags enums and FQDNs print as their text, with the flag type's name", () => {
     const groups = PermissionGroupFlags.parse('AnonymousUsers,ExchangeServers');
     assert.equal(typeNameOf(groups), 'Microsoft.Exchange.Data.PermissionGroups');
     assert.equal(invokeMethod(groups, 'HasFlag', ['AnonymousUsers']), true);

@@ -9,10 +9,7 @@
 // its display (toString) everywhere; these members are what `.Member`,
 // Format-List * and Get-Member see.
 
-import {
-  AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, Fqdn, IPAddress, IPBinding, IPEndpoint, IPRange, SmartHost, SmtpAddress, SmtpDomain,
-  SmtpDomainWithSubdomains, Unlimited, type ByteUnit,
-} from '../config/types/index.js';
+import { AddressSpace, ByteQuantifiedSize, EnhancedTimeSpan, Fqdn, IPAddress, IPBinding, IPEndpoint, IPRange, SmartHost, SmtpAddress, SmtpDomain, SmtpDomainWithSubdomains, Unlimited, type ByteUnit } from '../config/types/index.js';
 import { StoredCredential } from '../config/model/credential.js';
 import { FlagSet } from '../config/model/enums.js';
 import { registerValueType, typeNameOf } from '../shell/members.js';
@@ -53,7 +50,12 @@ function otherSpan(method: string, args: unknown[]): EnhancedTimeSpan {
   try {
     return EnhancedTimeSpan.parse(args[0] instanceof EnhancedTimeSpan ? args[0] : String(args[0]));
   } catch (err) {
-    throw new RuntimeError(`Cannot convert argument "ts", with value: "${String(args[0])}", for "${method}" to type "Microsoft.Exchange.Data.EnhancedTimeSpan": "${(err as Error).message}"`, 'MethodArgumentConversionInvalidCastArgument', 'NotSpecified', 'MethodException');
+    throw new RuntimeError(
+      `Cannot convert argument "ts", with value: "${String(args[0])}", for "${method}" to type "Microsoft.Exchange.Data.EnhancedTimeSpan": "${(err as Error).message}"`,
+      'MethodArgumentConversionInvalidCastArgument',
+      'NotSpecified',
+      'MethodException',
+    );
   }
 }
 
@@ -129,7 +131,11 @@ export function registerValueTypes(): void {
     test: (v) => v instanceof ByteQuantifiedSize,
     properties: [],
     methods: {
-      tobytes: inUnit('B'), tokb: inUnit('KB'), tomb: inUnit('MB'), togb: inUnit('GB'), totb: inUnit('TB'),
+      tobytes: inUnit('B'),
+      tokb: inUnit('KB'),
+      tomb: inUnit('MB'),
+      togb: inUnit('GB'),
+      totb: inUnit('TB'),
       compareto: (v: ByteQuantifiedSize, args: unknown[]) => Math.sign(v.compareTo(ByteQuantifiedSize.parse(args[0]))),
       equals: (v: ByteQuantifiedSize, args: unknown[]) => v.equals(args[0]),
     },
@@ -175,8 +181,11 @@ export function registerValueTypes(): void {
       equals: (v: EnhancedTimeSpan, args: unknown[]) => v.equals(otherSpan('Equals', args)),
     },
     signatures: [
-      'Microsoft.Exchange.Data.EnhancedTimeSpan Add(Microsoft.Exchange.Data.EnhancedTimeSpan ts)', 'Microsoft.Exchange.Data.EnhancedTimeSpan Subtract(Microsoft.Exchange.Data.EnhancedTimeSpan ts)',
-      'Microsoft.Exchange.Data.EnhancedTimeSpan Negate()', 'Microsoft.Exchange.Data.EnhancedTimeSpan Duration()', 'int CompareTo(Microsoft.Exchange.Data.EnhancedTimeSpan value)',
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Add(Microsoft.Exchange.Data.EnhancedTimeSpan ts)',
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Subtract(Microsoft.Exchange.Data.EnhancedTimeSpan ts)',
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Negate()',
+      'Microsoft.Exchange.Data.EnhancedTimeSpan Duration()',
+      'int CompareTo(Microsoft.Exchange.Data.EnhancedTimeSpan value)',
       'bool Equals(System.Object value)',
     ],
   });
@@ -187,7 +196,7 @@ export function registerValueTypes(): void {
       ['LowerBound', (v: IPRange) => v.firstAddress],
       ['UpperBound', (v: IPRange) => v.lastAddress],
       ['Netmask', (v: IPRange) => netmask(v)],
-      ['CIDRLength', (v: IPRange) => (v.form === 'cidr' ? v.prefixLength ?? null : null)],
+      ['CIDRLength', (v: IPRange) => (v.form === 'cidr' ? (v.prefixLength ?? null) : null)],
       ['RangeFormat', (v: IPRange) => RANGE_FORMAT[v.form]],
       ['Size', (v: IPRange) => rangeSize(v)],
     ],

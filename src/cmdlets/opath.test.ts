@@ -5,7 +5,15 @@ import { compileOpath, filterText, parseOpath } from './opath.js';
 
 type Rec = Record<string, unknown>;
 const FILTERABLE = ['Name', 'Alias', 'EmailAddresses', 'ForwardingSmtpAddress', 'UseDatabaseQuotaDefaults', 'RecipientTypeDetails', 'Database'];
-const alice: Rec = { Name: 'Alice Smith', Alias: 'alice', EmailAddresses: ['SMTP:alice@contoso.com', 'smtp:a.smith@fabrikam.com'], ForwardingSmtpAddress: null, UseDatabaseQuotaDefaults: true, RecipientTypeDetails: 'UserMailbox', Database: 'DB01' };
+const alice: Rec = {
+  Name: 'Alice Smith',
+  Alias: 'alice',
+  EmailAddresses: ['SMTP:alice@contoso.com', 'smtp:a.smith@fabrikam.com'],
+  ForwardingSmtpAddress: null,
+  UseDatabaseQuotaDefaults: true,
+  RecipientTypeDetails: 'UserMailbox',
+  Database: 'DB01',
+};
 const bob: Rec = { Name: 'Bob Jones', Alias: 'bob', EmailAddresses: ['SMTP:bob@contoso.com'], ForwardingSmtpAddress: 'bob@fabrikam.com', UseDatabaseQuotaDefaults: false, RecipientTypeDetails: 'UserMailbox', Database: 'DB02' };
 const sales: Rec = { Name: "Sales O'Neil", Alias: 'sales', EmailAddresses: ['SMTP:sales@contoso.com'], ForwardingSmtpAddress: null, UseDatabaseQuotaDefaults: true, RecipientTypeDetails: 'MailUniversalDistributionGroup', Database: null };
 
@@ -15,12 +23,15 @@ const run = (filter: unknown) => {
 };
 
 function refused(filter: unknown, pattern: RegExp): void {
-  assert.throws(() => run(filter), (err: unknown) => {
-    assert.ok(err instanceof CmdletError, String(err));
-    assert.match(err.message, /^Cannot bind parameter 'Filter' to the target\. Exception setting "Filter": /);
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => run(filter),
+    (err: unknown) => {
+      assert.ok(err instanceof CmdletError, String(err));
+      assert.match(err.message, /^Cannot bind parameter 'Filter' to the target\. Exception setting "Filter": /);
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('OPATH recipient filters', () => {
@@ -57,12 +68,12 @@ describe('OPATH recipient filters', () => {
   it('takes values in single or double quotes, doubled quotes inside, and a script block', () => {
     assert.deepEqual(run('Name -eq "Sales O\'Neil"'), ['sales']);
     assert.deepEqual(run("Name -eq 'Sales O''Neil'"), ['sales']);
-    const block = { kind: 'scriptblock', text: "{ Alias -like 'b*' -or Alias -eq \"sales\" }" };
-    assert.equal(filterText(block), "Alias -like 'b*' -or Alias -eq \"sales\"");
+    const block = { kind: 'scriptblock', text: '{ Alias -like \'b*\' -or Alias -eq "sales" }' };
+    assert.equal(filterText(block), 'Alias -like \'b*\' -or Alias -eq "sales"');
     assert.deepEqual(run(block), ['bob', 'sales']);
   });
 
-  it('refuses an unknown property with Exchange\'s wording and the valid names', () => {
+  it("refuses an unknown property with Exchange's wording and the valid names", () => {
     refused("Aliass -eq 'bob'", /""Aliass" is not a recognized filterable property\. Valid property names are: Alias, Database, EmailAddresses/);
   });
 

@@ -13,10 +13,7 @@ import { CmdletError } from '../shell/values.js';
 export type OpathOperator = 'eq' | 'ne' | 'like' | 'notlike';
 export type OpathValue = string | boolean | null;
 
-export type OpathNode =
-  | { kind: 'and' | 'or'; left: OpathNode; right: OpathNode }
-  | { kind: 'not'; operand: OpathNode }
-  | { kind: 'cmp'; property: string; op: OpathOperator; value: OpathValue };
+export type OpathNode = { kind: 'and' | 'or'; left: OpathNode; right: OpathNode } | { kind: 'not'; operand: OpathNode } | { kind: 'cmp'; property: string; op: OpathOperator; value: OpathValue };
 
 const COMPARISONS = new Set<string>(['eq', 'ne', 'like', 'notlike']);
 const KNOWN_UNSUPPORTED = new Set(['gt', 'ge', 'lt', 'le', 'match', 'notmatch', 'contains', 'notcontains', 'in', 'notin', 'ceq', 'cne', 'clike', 'cnotlike']);
@@ -26,7 +23,9 @@ type Token = { t: 'word' | 'op' | 'str' | 'lp' | 'rp' | 'not'; v: string; pos: n
 /** Exchange's wording for a filter the parser refuses. */
 export function opathError(detail: string): CmdletError {
   return new CmdletError(`Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "${detail}"`, {
-    category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'Filter',
+    category: 'InvalidArgument',
+    reason: 'ParameterBindingException',
+    parameter: 'Filter',
   });
 }
 
@@ -48,9 +47,18 @@ function tokenize(s: string): Token[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(') { out.push({ t: 'lp', v: c, pos: i++ }); continue; }
-    if (c === ')') { out.push({ t: 'rp', v: c, pos: i++ }); continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      out.push({ t: 'lp', v: c, pos: i++ });
+      continue;
+    }
+    if (c === ')') {
+      out.push({ t: 'rp', v: c, pos: i++ });
+      continue;
+    }
     if (c === "'" || c === '"' || c === '\u2018' || c === '\u2019' || c === '\u201c' || c === '\u201d') {
       const close = c === '\u2018' || c === '\u2019' ? /['\u2018\u2019]/ : c === '\u201c' || c === '\u201d' ? /["\u201c\u201d]/ : new RegExp(c);
       const start = i++;
@@ -58,7 +66,11 @@ function tokenize(s: string): Token[] {
       for (;;) {
         if (i >= s.length) throw syntaxError(s, start, 'The quoted string is not closed.');
         if (close.test(s[i])) {
-          if (s[i + 1] === s[i]) { v += s[i]; i += 2; continue; } // a doubled quote stands for itself
+          if (s[i + 1] === s[i]) {
+            v += s[i];
+            i += 2;
+            continue;
+          } // a doubled quote stands for itself
           i++;
           break;
         }
@@ -88,18 +100,27 @@ export function parseOpath(filter: string): OpathNode {
   const at = (tok: Token | undefined) => tok?.pos ?? filter.length;
   const orExpr = (): OpathNode => {
     let left = andExpr();
-    while (peek()?.t === 'op' && peek()!.v === 'or') { p++; left = { kind: 'or', left, right: andExpr() }; }
+    while (peek()?.t === 'op' && peek()!.v === 'or') {
+      p++;
+      left = { kind: 'or', left, right: andExpr() };
+    }
     return left;
   };
   const andExpr = (): OpathNode => {
     let left = unary();
-    while (peek()?.t === 'op' && peek()!.v === 'and') { p++; left = { kind: 'and', left, right: unary() }; }
+    while (peek()?.t === 'op' && peek()!.v === 'and') {
+      p++;
+      left = { kind: 'and', left, right: unary() };
+    }
     return left;
   };
   const unary = (): OpathNode => {
     const tok = peek();
     if (!tok) throw syntaxError(filter, filter.length, 'A comparison is missing after the last operator.');
-    if (tok.t === 'not') { p++; return { kind: 'not', operand: unary() }; }
+    if (tok.t === 'not') {
+      p++;
+      return { kind: 'not', operand: unary() };
+    }
     if (tok.t === 'lp') {
       p++;
       const inner = orExpr();
@@ -177,10 +198,14 @@ function compare(actual: unknown, op: OpathOperator, expected: OpathValue): bool
 
 export function matchesOpath(node: OpathNode, get: (property: string) => unknown): boolean {
   switch (node.kind) {
-    case 'and': return matchesOpath(node.left, get) && matchesOpath(node.right, get);
-    case 'or': return matchesOpath(node.left, get) || matchesOpath(node.right, get);
-    case 'not': return !matchesOpath(node.operand, get);
-    case 'cmp': return compare(get(node.property), node.op, node.value);
+    case 'and':
+      return matchesOpath(node.left, get) && matchesOpath(node.right, get);
+    case 'or':
+      return matchesOpath(node.left, get) || matchesOpath(node.right, get);
+    case 'not':
+      return !matchesOpath(node.operand, get);
+    case 'cmp':
+      return compare(get(node.property), node.op, node.value);
   }
 }
 

@@ -19,16 +19,26 @@ import { typeNamesFor } from './object-output.js';
 const policyProp = (name: string) => lockoutPolicySchema.properties.find((p) => p.name === name)!;
 
 function domainDn(ctx: ServerContext): string {
-  return ctx.directory.dnsDomain.split('.').map((l) => `DC=${l}`).join(',');
+  return ctx.directory.dnsDomain
+    .split('.')
+    .map((l) => `DC=${l}`)
+    .join(',');
 }
 
 /** The domain named by -Identity: its distinguished name, DNS name, NetBIOS name or SID. */
 function requireDomain(ctx: ServerContext, identity: unknown): void {
   const given = identity instanceof PSObject ? String(identity.get('DistinguishedName') ?? '') : String(identity);
-  const id = given.trim().toLowerCase().replace(/\s*,\s*/g, ',');
+  const id = given
+    .trim()
+    .toLowerCase()
+    .replace(/\s*,\s*/g, ',');
   const names = [domainDn(ctx), ctx.directory.dnsDomain, ctx.directory.netbiosName, ctx.directory.domainSid].map((n) => n.toLowerCase());
   if (!names.includes(id)) {
-    throw new CmdletError(`Cannot find an object with identity: '${given}' under: '${domainDn(ctx)}'. This organization's directory is the domain ${ctx.directory.dnsDomain} (${ctx.directory.netbiosName}).`, { category: 'ObjectNotFound', reason: 'ADIdentityNotFoundException', parameter: 'Identity' });
+    throw new CmdletError(`Cannot find an object with identity: '${given}' under: '${domainDn(ctx)}'. This organization's directory is the domain ${ctx.directory.dnsDomain} (${ctx.directory.netbiosName}).`, {
+      category: 'ObjectNotFound',
+      reason: 'ADIdentityNotFoundException',
+      parameter: 'Identity',
+    });
   }
 }
 
@@ -43,7 +53,8 @@ function policyOutput(ctx: ServerContext, policy: ModelObject): PSObject {
 }
 
 /** Parameters of the real cmdlet that Gatehouse does not implement, and why. */
-const PASSWORD_RULES = 'Gatehouse keeps account passwords only to check SMTP AUTH and applies no password length, age, history or complexity policy; of this policy it implements the lockout settings -LockoutThreshold, -LockoutDuration and -LockoutObservationWindow.';
+const PASSWORD_RULES =
+  'Gatehouse keeps account passwords only to check SMTP AUTH and applies no password length, age, history or complexity policy; of this policy it implements the lockout settings -LockoutThreshold, -LockoutDuration and -LockoutObservationWindow.';
 const REFUSED: { name: string; typeName: string; why: string }[] = [
   { name: 'ComplexityEnabled', typeName: 'Boolean', why: PASSWORD_RULES },
   { name: 'MaxPasswordAge', typeName: 'TimeSpan', why: PASSWORD_RULES },
@@ -64,24 +75,36 @@ function refuseUnimplemented(args: BoundArguments): void {
 
 function requireMailbox(ctx: ServerContext, command: string): void {
   if (ctx.role !== 'Mailbox') {
-    throw new CmdletError(`${command} manages the organization directory's password policy; an Edge Transport server (${ctx.name}) is not part of the directory. Its local accounts follow the local lockout policy: show it with "net accounts", set it with "net accounts /lockoutthreshold:N /lockoutduration:MINUTES /lockoutwindow:MINUTES".`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+    throw new CmdletError(
+      `${command} manages the organization directory's password policy; an Edge Transport server (${ctx.name}) is not part of the directory. Its local accounts follow the local lockout policy: show it with "net accounts", set it with "net accounts /lockoutthreshold:N /lockoutduration:MINUTES /lockoutwindow:MINUTES".`,
+      { category: 'InvalidOperation', reason: 'InvalidOperationException' },
+    );
   }
 }
 
 const identityParam = (mandatory: boolean, extra: Partial<ParameterSpec> = {}): ParameterSpec => ({
-  name: 'Identity', typeName: 'ADDefaultDomainPasswordPolicy', position: 0, mandatory, valueFromPipeline: true,
-  description: 'The domain: its distinguished name (DC=contoso,DC=com), DNS name, NetBIOS name or SID.', ...extra,
+  name: 'Identity',
+  typeName: 'ADDefaultDomainPasswordPolicy',
+  position: 0,
+  mandatory,
+  valueFromPipeline: true,
+  description: 'The domain: its distinguished name (DC=contoso,DC=com), DNS name, NetBIOS name or SID.',
+  ...extra,
 });
 
 export function passwordPolicyCommands(ctx: ServerContext): CommandSpec[] {
   const settable = ['LockoutDuration', 'LockoutObservationWindow', 'LockoutThreshold'];
   return [
     {
-      name: 'Get-ADDefaultDomainPasswordPolicy', synopsis: 'Shows the domain\'s account lockout policy (LockoutThreshold, LockoutDuration, LockoutObservationWindow) that SMTP AUTH applies.',
+      name: 'Get-ADDefaultDomainPasswordPolicy',
+      synopsis: "Shows the domain's account lockout policy (LockoutThreshold, LockoutDuration, LockoutObservationWindow) that SMTP AUTH applies.",
       parameters: [
         identityParam(false, { sets: ['Identity'], mandatory: ['Identity'] }),
         {
-          name: 'Current', typeName: 'ADCurrentDomainType', sets: ['Current'], description: 'LoggedOnUser or LocalComputer: the domain of the user or of this server (the same one here).',
+          name: 'Current',
+          typeName: 'ADCurrentDomainType',
+          sets: ['Current'],
+          description: 'LoggedOnUser or LocalComputer: the domain of the user or of this server (the same one here).',
           convert: (v) => {
             const s = String(v).toLowerCase();
             if (s === 'loggedonuser') return 'LoggedOnUser';
@@ -91,7 +114,7 @@ export function passwordPolicyCommands(ctx: ServerContext): CommandSpec[] {
         },
       ],
       defaultParameterSet: 'Current',
-      examples: [{ code: 'Get-ADDefaultDomainPasswordPolicy', remarks: 'The lockout policy of the organization\'s domain.' }],
+      examples: [{ code: 'Get-ADDefaultDomainPasswordPolicy', remarks: "The lockout policy of the organization's domain." }],
       invoke: (args) => {
         requireMailbox(ctx, 'Get-ADDefaultDomainPasswordPolicy');
         if (args.has('Identity')) requireDomain(ctx, args.get('Identity'));
@@ -99,15 +122,22 @@ export function passwordPolicyCommands(ctx: ServerContext): CommandSpec[] {
       },
     },
     {
-      name: 'Set-ADDefaultDomainPasswordPolicy', synopsis: 'Changes the domain\'s account lockout policy; every Mailbox server applies it to SMTP AUTH within seconds.',
-      supportsShouldProcess: true, confirmImpact: 'Medium',
+      name: 'Set-ADDefaultDomainPasswordPolicy',
+      synopsis: "Changes the domain's account lockout policy; every Mailbox server applies it to SMTP AUTH within seconds.",
+      supportsShouldProcess: true,
+      confirmImpact: 'Medium',
       parameters: [
         identityParam(true),
         ...settable.map((n): ParameterSpec => ({ name: n, typeName: policyProp(n).typeName, description: policyProp(n).description, convert: convertForProperty(policyProp(n)) })),
         { name: 'PassThru', typeName: 'SwitchParameter', switch: true, description: 'Output the policy.' },
         ...REFUSED.map((r): ParameterSpec => ({ name: r.name, typeName: r.typeName, description: `Not implemented: ${r.why}` })),
       ],
-      examples: [{ code: 'Set-ADDefaultDomainPasswordPolicy contoso.com -LockoutThreshold 5 -LockoutDuration 00:30:00 -LockoutObservationWindow 00:30:00', remarks: 'Five bad passwords within 30 minutes lock an account for 30 minutes (Unlock-ADAccount ends it sooner).' }],
+      examples: [
+        {
+          code: 'Set-ADDefaultDomainPasswordPolicy contoso.com -LockoutThreshold 5 -LockoutDuration 00:30:00 -LockoutObservationWindow 00:30:00',
+          remarks: 'Five bad passwords within 30 minutes lock an account for 30 minutes (Unlock-ADAccount ends it sooner).',
+        },
+      ],
       invoke: async (args: BoundArguments, inv: InvocationContext) => {
         requireMailbox(ctx, 'Set-ADDefaultDomainPasswordPolicy');
         refuseUnimplemented(args);

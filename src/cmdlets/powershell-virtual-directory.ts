@@ -3,9 +3,7 @@
 // its `gatehouse start` serves remote shells at. The running service follows
 // a change of InternalUrl live; $null turns the endpoint off.
 
-import {
-  POWERSHELL_VDIR_NAME, parseEndpointUrl, powerShellVirtualDirectorySchema as schema, virtualDirectoryValues,
-} from '../config/model/powershell-virtual-directory.js';
+import { POWERSHELL_VDIR_NAME, parseEndpointUrl, powerShellVirtualDirectorySchema as schema, virtualDirectoryValues } from '../config/model/powershell-virtual-directory.js';
 import { serverSchema } from '../config/model/server.js';
 import { ValueError } from '../config/types/value-error.js';
 import { ConversionError, type BoundArguments, type CommandSpec, type ParameterSpec } from '../shell/command.js';
@@ -15,11 +13,17 @@ import { invalidOperation, notFound } from './errors.js';
 import { tableView } from './object-commands.js';
 import type { ServerContext } from './server-context.js';
 
-interface ServerEntry { name: string; fqdn: string; role: 'Mailbox' | 'EdgeTransport' }
+interface ServerEntry {
+  name: string;
+  fqdn: string;
+  role: 'Mailbox' | 'EdgeTransport';
+}
 
 function servers(ctx: ServerContext): ServerEntry[] {
   const list = ctx.repo.list(serverSchema).map((s): ServerEntry => ({
-    name: String(s.values.Name), fqdn: String(s.values.Fqdn ?? s.values.Name), role: s.values.IsEdgeServer === true ? 'EdgeTransport' : 'Mailbox',
+    name: String(s.values.Name),
+    fqdn: String(s.values.Fqdn ?? s.values.Name),
+    role: s.values.IsEdgeServer === true ? 'EdgeTransport' : 'Mailbox',
   }));
   if (!list.some((s) => s.name.toLowerCase() === ctx.name.toLowerCase())) list.push({ name: ctx.name, fqdn: ctx.fqdn, role: ctx.role });
   return ctx.role === 'EdgeTransport' ? list.filter((s) => s.name.toLowerCase() === ctx.name.toLowerCase()) : list;
@@ -31,7 +35,15 @@ function serverNamed(ctx: ServerContext, text: string): ServerEntry | undefined 
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  return new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  );
 }
 
 /** The servers whose virtual directory an identity names: "MBX01\PowerShell (Default Web Site)", "PowerShell*", "MBX01\PowerShell*". */
@@ -107,13 +119,22 @@ export function powerShellVirtualDirectoryCommands(ctx: ServerContext): CommandS
       synopsis: 'Shows the management endpoint of servers: the URL their remote shells connect to (InternalUrl; empty = not served).',
       defaultParameterSet: 'Identity',
       parameters: [
-        { name: 'Identity', typeName: 'VirtualDirectoryIdParameter', position: 0, sets: ['Identity'], valueFromPipeline: true, description: 'The virtual directory: "PowerShell (Default Web Site)" (this server), "MBX01\\PowerShell (Default Web Site)", or a wildcard such as "MBX01\\PowerShell*".' },
+        {
+          name: 'Identity',
+          typeName: 'VirtualDirectoryIdParameter',
+          position: 0,
+          sets: ['Identity'],
+          valueFromPipeline: true,
+          description: 'The virtual directory: "PowerShell (Default Web Site)" (this server), "MBX01\\PowerShell (Default Web Site)", or a wildcard such as "MBX01\\PowerShell*".',
+        },
         { name: 'Server', typeName: 'ServerIdParameter', sets: ['Server'], valueFromPipelineByPropertyName: false, description: 'The server whose virtual directory to show: its name or FQDN.' },
-        refused('ADPropertiesOnly', true), refused('ShowMailboxVirtualDirectories', true), refused('DomainController'),
+        refused('ADPropertiesOnly', true),
+        refused('ShowMailboxVirtualDirectories', true),
+        refused('DomainController'),
       ],
       examples: [
-        { code: 'Get-PowerShellVirtualDirectory | Format-List Server,InternalUrl', remarks: 'Every server\'s endpoint URL.' },
-        { code: 'Get-PowerShellVirtualDirectory -Server MBX01', remarks: 'MBX01\'s endpoint.' },
+        { code: 'Get-PowerShellVirtualDirectory | Format-List Server,InternalUrl', remarks: "Every server's endpoint URL." },
+        { code: 'Get-PowerShellVirtualDirectory -Server MBX01', remarks: "MBX01's endpoint." },
       ],
       invoke(args) {
         refuseUnavailable(args);
@@ -133,13 +154,22 @@ export function powerShellVirtualDirectoryCommands(ctx: ServerContext): CommandS
     },
     {
       name: 'Set-PowerShellVirtualDirectory',
-      synopsis: 'Changes where a server\'s management endpoint listens (InternalUrl). The running service follows the change; $null stops serving it.',
+      synopsis: "Changes where a server's management endpoint listens (InternalUrl). The running service follows the change; $null stops serving it.",
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
       parameters: [
-        { name: 'Identity', typeName: 'VirtualDirectoryIdParameter', position: 0, mandatory: true, valueFromPipeline: true, description: 'The virtual directory: "MBX01\\PowerShell (Default Web Site)", or "PowerShell (Default Web Site)" for this server.' },
         {
-          name: 'InternalUrl', typeName: 'Uri', description: 'https://<host>[:port]/<path>/ (the host a name the server resolves through its DNS settings and hosts file, or an IP address); $null turns the endpoint off.',
+          name: 'Identity',
+          typeName: 'VirtualDirectoryIdParameter',
+          position: 0,
+          mandatory: true,
+          valueFromPipeline: true,
+          description: 'The virtual directory: "MBX01\\PowerShell (Default Web Site)", or "PowerShell (Default Web Site)" for this server.',
+        },
+        {
+          name: 'InternalUrl',
+          typeName: 'Uri',
+          description: 'https://<host>[:port]/<path>/ (the host a name the server resolves through its DNS settings and hosts file, or an IP address); $null turns the endpoint off.',
           convert: (v) => {
             if (v === null || v === undefined || v === '') return null;
             try {
@@ -150,10 +180,15 @@ export function powerShellVirtualDirectoryCommands(ctx: ServerContext): CommandS
             }
           },
         },
-        ...['ExternalUrl', 'BasicAuthentication', 'CertificateAuthentication', 'WindowsAuthentication', 'RequireSSL', 'ExtendedProtectionFlags', 'ExtendedProtectionSPNList', 'ExtendedProtectionTokenChecking', 'DomainController'].map((n) => refused(n)),
+        ...['ExternalUrl', 'BasicAuthentication', 'CertificateAuthentication', 'WindowsAuthentication', 'RequireSSL', 'ExtendedProtectionFlags', 'ExtendedProtectionSPNList', 'ExtendedProtectionTokenChecking', 'DomainController'].map((n) =>
+          refused(n),
+        ),
       ],
       examples: [
-        { code: 'Set-PowerShellVirtualDirectory -Identity "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://mbxserver01.contoso.com/PowerShell/', remarks: 'MBX01 serves remote shells at that URL (port 443 on the addresses the name resolves to).' },
+        {
+          code: 'Set-PowerShellVirtualDirectory -Identity "MBX01\\PowerShell (Default Web Site)" -InternalUrl https://mbxserver01.contoso.com/PowerShell/',
+          remarks: 'MBX01 serves remote shells at that URL (port 443 on the addresses the name resolves to).',
+        },
         { code: 'Set-PowerShellVirtualDirectory "EDGE01\\PowerShell (Default Web Site)" -InternalUrl https://192.0.2.10:8443/PowerShell/', remarks: 'Turns the endpoint on for an Edge, on one address and port.' },
       ],
       async invoke(args, inv) {

@@ -10,8 +10,25 @@ import { ConversionError } from '../shell/command.js';
 import { CmdletError, type ObjectView, type PSObject } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
-  applyResultSize, booleanConvert, checkServer, compareQueues, DELIVERY_TYPES, queueIdentityConvert, listQueues, matchQueues, QUEUE_FILTERABLE, QUEUE_TYPE,
-  queueIdentity, queueObject, resultSizeParameter, stringListConvert, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewQueue,
+  applyResultSize,
+  booleanConvert,
+  checkServer,
+  compareQueues,
+  DELIVERY_TYPES,
+  queueIdentityConvert,
+  listQueues,
+  matchQueues,
+  QUEUE_FILTERABLE,
+  QUEUE_TYPE,
+  queueIdentity,
+  queueObject,
+  resultSizeParameter,
+  stringListConvert,
+  withQueueDb,
+  withServerQueueView,
+  type QueueDb,
+  type QueueReader,
+  type ViewQueue,
 } from './queue-view.js';
 import type { ServerContext } from './server-context.js';
 import { serverParameter } from './transport-service.js';
@@ -21,12 +38,18 @@ const INCLUDE_VALUES = ['Internal', 'External', 'Empty', ...DELIVERY_TYPES];
 
 function includeParameter(name: 'Include' | 'Exclude'): ParameterSpec {
   return {
-    name, typeName: 'QueueViewerIncludesAndExcludes', description: `${name === 'Include' ? 'Only' : 'Leave out'} queues of these kinds: Internal, External, Empty or a DeliveryType value (comma-separated).`,
-    convert: (v) => stringListConvert(v).map((s) => {
-      const found = INCLUDE_VALUES.find((x) => x.toLowerCase() === s.toLowerCase());
-      if (!found) throw new ConversionError(`Cannot convert value "${s}" to type "QueueViewerIncludesAndExcludes". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again: ${INCLUDE_VALUES.join(', ')}"`);
-      return found;
-    }),
+    name,
+    typeName: 'QueueViewerIncludesAndExcludes',
+    description: `${name === 'Include' ? 'Only' : 'Leave out'} queues of these kinds: Internal, External, Empty or a DeliveryType value (comma-separated).`,
+    convert: (v) =>
+      stringListConvert(v).map((s) => {
+        const found = INCLUDE_VALUES.find((x) => x.toLowerCase() === s.toLowerCase());
+        if (!found)
+          throw new ConversionError(
+            `Cannot convert value "${s}" to type "QueueViewerIncludesAndExcludes". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again: ${INCLUDE_VALUES.join(', ')}"`,
+          );
+        return found;
+      }),
   };
 }
 
@@ -37,12 +60,22 @@ function kindMatches(o: PSObject, kind: string): boolean {
 }
 
 const identityParam = (mandatory: boolean, sets: string[]): ParameterSpec => ({
-  name: 'Identity', typeName: 'QueueIdentity', position: 0, mandatory, sets, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+  name: 'Identity',
+  typeName: 'QueueIdentity',
+  position: 0,
+  mandatory,
+  sets,
+  valueFromPipeline: true,
+  valueFromPipelineByPropertyName: true,
   description: 'The queue: Server\\Submission, Server\\Unreachable, Server\\Poison, Server\\<NextHopDomain>, Server\\<queue number> or * (Server\\ optional).',
   convert: queueIdentityConvert,
 });
 const filterParam = (mandatory: boolean): ParameterSpec => ({
-  name: 'Filter', typeName: 'String', mandatory, sets: ['Filter'], description: 'Queues to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "Status -eq \'Retry\' -and MessageCount -gt 0".',
+  name: 'Filter',
+  typeName: 'String',
+  mandatory,
+  sets: ['Filter'],
+  description: 'Queues to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "Status -eq \'Retry\' -and MessageCount -gt 0".',
   convert: (v) => String(v),
 });
 const serverParam: ParameterSpec = serverParameter('The server whose queues are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
@@ -102,7 +135,7 @@ function actionCommand(ctx: ServerContext, action: QueueAction): CommandSpec {
     Retry: 'Tries a queue in Retry now instead of at its NextRetryTime; -Resubmit $true sends its messages back to routing.',
   }[action];
   const parameters: ParameterSpec[] = [identityParam(true, ['Identity']), filterParam(true), serverParam];
-  if (action === 'Retry') parameters.push({ name: 'Resubmit', typeName: 'Boolean', description: 'Send the queue\'s messages back to the categorizer (needed for the Unreachable queue).', convert: booleanConvert });
+  if (action === 'Retry') parameters.push({ name: 'Resubmit', typeName: 'Boolean', description: "Send the queue's messages back to the categorizer (needed for the Unreachable queue).", convert: booleanConvert });
   return {
     name: `${action}-Queue`,
     synopsis,
@@ -116,7 +149,9 @@ function actionCommand(ctx: ServerContext, action: QueueAction): CommandSpec {
       const byFilter = args.has('Filter');
       const targets = await withQueueDb(ctx, (q) => selectQueues(ctx, q, args));
       if (!byFilter && targets.length > 1) {
-        throw new CmdletError(`The identity "${String(args.get('Identity'))}" matches ${targets.length} queues. ${action}-Queue acts on one queue per identity; use -Filter to act on several.`, { reason: 'ManagementObjectAmbiguousException' });
+        throw new CmdletError(`The identity "${String(args.get('Identity'))}" matches ${targets.length} queues. ${action}-Queue acts on one queue per identity; use -Filter to act on several.`, {
+          reason: 'ManagementObjectAmbiguousException',
+        });
       }
       for (const t of targets) {
         const why = refusal(ctx, action, t.view, resubmit);
@@ -146,7 +181,12 @@ export function queueCommands(ctx: ServerContext): CommandSpec[] {
       name: 'Get-Queue',
       synopsis: 'Lists the queues of this server (Submission, Unreachable, Poison when not empty, one delivery queue per next hop) with their status, message count and last error.',
       parameters: [
-        identityParam(false, ['Identity']), filterParam(false), serverParam, includeParameter('Include'), includeParameter('Exclude'), resultSizeParameter(),
+        identityParam(false, ['Identity']),
+        filterParam(false),
+        serverParam,
+        includeParameter('Include'),
+        includeParameter('Exclude'),
+        resultSizeParameter(),
         { name: 'SortOrder', typeName: 'QueueViewerSortOrderEntry[]', description: 'Sort keys: +Property ascending, -Property descending, comma-separated (then by identity).', convert: stringListConvert },
       ],
       defaultParameterSet: 'Identity',
@@ -167,6 +207,4 @@ export function queueCommands(ctx: ServerContext): CommandSpec[] {
   ];
 }
 
-export const queueViews: ObjectView[] = [
-  tableView(QUEUE_TYPE, ['Identity', 'DeliveryType', 'Status', 'MessageCount', 'Velocity', 'RiskLevel', 'OutboundIPPool', 'NextHopDomain']),
-];
+export const queueViews: ObjectView[] = [tableView(QUEUE_TYPE, ['Identity', 'DeliveryType', 'Status', 'MessageCount', 'Velocity', 'RiskLevel', 'OutboundIPPool', 'NextHopDomain'])];

@@ -45,9 +45,23 @@ async function queuesOf(ctx: ServerContext, server: ModelObject, timeoutMs: numb
   const name = String(server.values.Name);
   if (isThisServer(ctx, name)) return withQueueDb(ctx, (q) => listQueues(q).map((v) => queueObject(ctx, v)));
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
   try {
-    const answer = await Promise.race([runOnServer(ctx, server, { name: 'Get-Queue', parameters: [] }, new Map<string, unknown>([['Server', name], ['ResultSize', 'Unlimited']]), inv), late]);
+    const answer = await Promise.race([
+      runOnServer(
+        ctx,
+        server,
+        { name: 'Get-Queue', parameters: [] },
+        new Map<string, unknown>([
+          ['Server', name],
+          ['ResultSize', 'Unlimited'],
+        ]),
+        inv,
+      ),
+      late,
+    ]);
     if (answer === 'late') {
       inv.writeError(new CmdletError(`The server ${name} did not answer within ${timeoutMs / 1000} seconds (-Timeout): its queues are not counted.`, { category: 'OperationTimeout', reason: 'QueueViewerException', parameter: 'Timeout' }));
       return [];
@@ -69,67 +83,96 @@ function isDeliveryQueue(queue: PSObject): boolean {
 
 export function queueDigestCommands(ctx: ServerContext): CommandSpec[] {
   const serverList: ParameterSpec = {
-    name: 'Server', typeName: 'MultiValuedProperty', sets: ['Server'], mandatory: true, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+    name: 'Server',
+    typeName: 'MultiValuedProperty',
+    sets: ['Server'],
+    mandatory: true,
+    valueFromPipeline: true,
+    valueFromPipelineByPropertyName: true,
     description: 'The servers whose queues are counted (names or FQDNs; takes the servers of Get-ExchangeServer from the pipeline).',
     convert: (v) => ([] as unknown[]).concat(v).flatMap((x) => (typeof x === 'string' ? stringListConvert(x) : [serverIdConvert(x)])),
   };
-  return [{
-    name: 'Get-QueueDigest',
-    synopsis: 'Counts the messages waiting in the delivery queues of several servers, grouped by next hop domain (or -GroupBy), the largest groups first.',
-    parameters: [
-      serverList,
-      { name: 'Forest', typeName: 'SwitchParameter', switch: true, sets: ['Forest'], mandatory: true, description: 'Every server of the organization.' },
-      { name: 'Dag', typeName: 'MultiValuedProperty', sets: ['Dag'], mandatory: true, description: 'Not available: Gatehouse has no database availability groups. Use -Server or -Forest.' },
-      { name: 'Site', typeName: 'MultiValuedProperty', sets: ['Site'], mandatory: true, description: 'Not available: Gatehouse has no Active Directory sites. Use -Server or -Forest.' },
-      { name: 'Filter', typeName: 'String', description: 'Which queues are counted: "Property -op \'value\'" terms on Get-Queue\'s properties; replaces the default of delivery queues with 10 or more messages.', convert: (v) => String(v) },
-      { name: 'GroupBy', typeName: 'QueueDigestGroupBy', defaultValue: 'NextHopDomain', description: `What the groups are: ${GROUP_BY.join(', ')}.`, convert: choice('QueueDigestGroupBy', GROUP_BY) },
-      { name: 'DetailsLevel', typeName: 'DetailsLevel', defaultValue: 'Normal', description: 'What Details holds: None; Normal, the queues of the group; Verbose, each queue with its last error.', convert: choice('DetailsLevel', DETAILS_LEVELS) },
-      { ...resultSizeParameter(), description: 'Most groups returned, the largest first (default 1000), or Unlimited.' },
-      { name: 'Timeout', typeName: 'EnhancedTimeSpan', defaultValue: '00:00:10', description: 'How long each server has to answer (default 10 seconds).', convert: (v) => EnhancedTimeSpan.parseInRange(v, 1000, 3_600_000, 'Timeout') },
-    ],
-    examples: [
-      { code: 'Get-QueueDigest -Server MBX01,MBX02', remarks: 'The delivery queues of MBX01 and MBX02 holding 10 messages or more, grouped by next hop domain.' },
-      { code: 'Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName', remarks: 'How many messages wait on each server of the organization.' },
-    ],
-    taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetQueueDigest',
-    async invoke(args, inv) {
-      for (const unavailable of ['Dag', 'Site']) {
-        if (args.has(unavailable)) throw new CmdletError(`-${unavailable} is not available: Gatehouse has no ${unavailable === 'Dag' ? 'database availability groups' : 'Active Directory sites'}. Name the servers with -Server, or use -Forest for every server.`, { category: 'InvalidArgument', reason: 'ArgumentException', parameter: unavailable });
-      }
-      const servers = args.get('Forest') === true
-        ? ctx.repo.list(serverSchema).filter((s) => ctx.role === 'EdgeTransport' || s.values.ServerRole !== 'Edge')
-        : [...new Map((args.get('Server') as string[]).map((n) => organizationServer(ctx, n)).map((s) => [s.guid, s])).values()];
-      const timeoutMs = args.has('Timeout') ? Number((args.get('Timeout') as EnhancedTimeSpan).ticks / 10_000n) : DEFAULT_TIMEOUT_MS;
-      const filter = args.has('Filter') ? compileFilter(String(args.get('Filter')), QUEUE_FILTERABLE) : (q: PSObject) => Number(q.get('MessageCount')) >= DEFAULT_MESSAGE_THRESHOLD;
-      const queues = (await Promise.all(servers.map((s) => queuesOf(ctx, s, timeoutMs, inv)))).flat().filter((q) => isDeliveryQueue(q) && filter(q));
-      const groupBy = String(args.get('GroupBy') ?? 'NextHopDomain');
-      const detail = String(args.get('DetailsLevel') ?? 'Normal');
-      const groups = new Map<string, PSObject[]>();
-      for (const q of queues) {
-        const key = groupBy === 'ServerName' ? serverName(q) : String(q.get(groupBy) ?? '');
-        const list = groups.get(key.toLowerCase()) ?? [];
-        if (list.length === 0) groups.set(key.toLowerCase(), list);
-        list.push(q);
-      }
-      const sum = (list: PSObject[], p: string) => list.reduce((n, q) => n + (Number(q.get(p)) || 0), 0);
-      const digests = [...groups.values()].map((list) => new PSObject([DIGEST_TYPE], [
-        ['GroupByValue', groupBy === 'ServerName' ? serverName(list[0]) : String(list[0].get(groupBy) ?? '')],
-        ['MessageCount', sum(list, 'MessageCount')],
-        ['DeferredMessageCount', sum(list, 'DeferredMessageCount')],
-        ['LockedMessageCount', sum(list, 'LockedMessageCount')],
-        ['StaleMessageCount', 0],
-        ['IncomingRate', sum(list, 'IncomingRate')],
-        ['OutgoingRate', sum(list, 'OutgoingRate')],
-        ['Velocity', sum(list, 'Velocity')],
-        ['Details', detail === 'None' ? [] : list.map((q) => (detail === 'Verbose' && q.get('LastError') ? `${String(q.get('Identity'))}: ${String(q.get('LastError'))}` : String(q.get('Identity'))))],
-      ]));
-      digests.sort((a, b) => Number(b.get('MessageCount')) - Number(a.get('MessageCount')) || String(a.get('GroupByValue')).localeCompare(String(b.get('GroupByValue'))));
-      const size = args.get('ResultSize') as { isUnlimited: boolean; value?: unknown } | undefined;
-      return size?.isUnlimited ? digests : digests.slice(0, size ? Number(size.value) : 1000);
+  return [
+    {
+      name: 'Get-QueueDigest',
+      synopsis: 'Counts the messages waiting in the delivery queues of several servers, grouped by next hop domain (or -GroupBy), the largest groups first.',
+      parameters: [
+        serverList,
+        { name: 'Forest', typeName: 'SwitchParameter', switch: true, sets: ['Forest'], mandatory: true, description: 'Every server of the organization.' },
+        { name: 'Dag', typeName: 'MultiValuedProperty', sets: ['Dag'], mandatory: true, description: 'Not available: Gatehouse has no database availability groups. Use -Server or -Forest.' },
+        { name: 'Site', typeName: 'MultiValuedProperty', sets: ['Site'], mandatory: true, description: 'Not available: Gatehouse has no Active Directory sites. Use -Server or -Forest.' },
+        { name: 'Filter', typeName: 'String', description: "Which queues are counted: \"Property -op 'value'\" terms on Get-Queue's properties; replaces the default of delivery queues with 10 or more messages.", convert: (v) => String(v) },
+        { name: 'GroupBy', typeName: 'QueueDigestGroupBy', defaultValue: 'NextHopDomain', description: `What the groups are: ${GROUP_BY.join(', ')}.`, convert: choice('QueueDigestGroupBy', GROUP_BY) },
+        {
+          name: 'DetailsLevel',
+          typeName: 'DetailsLevel',
+          defaultValue: 'Normal',
+          description: 'What Details holds: None; Normal, the queues of the group; Verbose, each queue with its last error.',
+          convert: choice('DetailsLevel', DETAILS_LEVELS),
+        },
+        { ...resultSizeParameter(), description: 'Most groups returned, the largest first (default 1000), or Unlimited.' },
+        { name: 'Timeout', typeName: 'EnhancedTimeSpan', defaultValue: '00:00:10', description: 'How long each server has to answer (default 10 seconds).', convert: (v) => EnhancedTimeSpan.parseInRange(v, 1000, 3_600_000, 'Timeout') },
+      ],
+      examples: [
+        { code: 'Get-QueueDigest -Server MBX01,MBX02', remarks: 'The delivery queues of MBX01 and MBX02 holding 10 messages or more, grouped by next hop domain.' },
+        { code: 'Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName', remarks: 'How many messages wait on each server of the organization.' },
+      ],
+      taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetQueueDigest',
+      async invoke(args, inv) {
+        for (const unavailable of ['Dag', 'Site']) {
+          if (args.has(unavailable))
+            throw new CmdletError(`-${unavailable} is not available: Gatehouse has no ${unavailable === 'Dag' ? 'database availability groups' : 'Active Directory sites'}. Name the servers with -Server, or use -Forest for every server.`, {
+              category: 'InvalidArgument',
+              reason: 'ArgumentException',
+              parameter: unavailable,
+            });
+        }
+        const servers =
+          args.get('Forest') === true
+            ? ctx.repo.list(serverSchema).filter((s) => ctx.role === 'EdgeTransport' || s.values.ServerRole !== 'Edge')
+            : [...new Map((args.get('Server') as string[]).map((n) => organizationServer(ctx, n)).map((s) => [s.guid, s])).values()];
+        const timeoutMs = args.has('Timeout') ? Number((args.get('Timeout') as EnhancedTimeSpan).ticks / 10_000n) : DEFAULT_TIMEOUT_MS;
+        const filter = args.has('Filter') ? compileFilter(String(args.get('Filter')), QUEUE_FILTERABLE) : (q: PSObject) => Number(q.get('MessageCount')) >= DEFAULT_MESSAGE_THRESHOLD;
+        const queues = (await Promise.all(servers.map((s) => queuesOf(ctx, s, timeoutMs, inv)))).flat().filter((q) => isDeliveryQueue(q) && filter(q));
+        const groupBy = String(args.get('GroupBy') ?? 'NextHopDomain');
+        const detail = String(args.get('DetailsLevel') ?? 'Normal');
+        const groups = new Map<string, PSObject[]>();
+        for (const q of queues) {
+          const key = groupBy === 'ServerName' ? serverName(q) : String(q.get(groupBy) ?? '');
+          const list = groups.get(key.toLowerCase()) ?? [];
+          if (list.length === 0) groups.set(key.toLowerCase(), list);
+          list.push(q);
+        }
+        const sum = (list: PSObject[], p: string) => list.reduce((n, q) => n + (Number(q.get(p)) || 0), 0);
+        const digests = [...groups.values()].map(
+          (list) =>
+            new PSObject(
+              [DIGEST_TYPE],
+              [
+                ['GroupByValue', groupBy === 'ServerName' ? serverName(list[0]) : String(list[0].get(groupBy) ?? '')],
+                ['MessageCount', sum(list, 'MessageCount')],
+                ['DeferredMessageCount', sum(list, 'DeferredMessageCount')],
+                ['LockedMessageCount', sum(list, 'LockedMessageCount')],
+                ['StaleMessageCount', 0],
+                ['IncomingRate', sum(list, 'IncomingRate')],
+                ['OutgoingRate', sum(list, 'OutgoingRate')],
+                ['Velocity', sum(list, 'Velocity')],
+                ['Details', detail === 'None' ? [] : list.map((q) => (detail === 'Verbose' && q.get('LastError') ? `${String(q.get('Identity'))}: ${String(q.get('LastError'))}` : String(q.get('Identity'))))],
+              ],
+            ),
+        );
+        digests.sort((a, b) => Number(b.get('MessageCount')) - Number(a.get('MessageCount')) || String(a.get('GroupByValue')).localeCompare(String(b.get('GroupByValue'))));
+        const size = args.get('ResultSize') as { isUnlimited: boolean; value?: unknown } | undefined;
+        return size?.isUnlimited ? digests : digests.slice(0, size ? Number(size.value) : 1000);
+      },
     },
-  }];
+  ];
 }
 
 export const queueDigestViews: ObjectView[] = [
-  { typeName: DIGEST_TYPE, display: 'table', table: [{ property: 'GroupByValue' }, { property: 'MessageCount' }, { property: 'DeferredMessageCount' }, { property: 'LockedMessageCount' }, { property: 'StaleMessageCount' }, { property: 'Details' }] },
+  {
+    typeName: DIGEST_TYPE,
+    display: 'table',
+    table: [{ property: 'GroupByValue' }, { property: 'MessageCount' }, { property: 'DeferredMessageCount' }, { property: 'LockedMessageCount' }, { property: 'StaleMessageCount' }, { property: 'Details' }],
+  },
 ];

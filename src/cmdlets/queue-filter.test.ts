@@ -39,9 +39,13 @@ describe('queue viewer -Filter', () => {
     assert.deepEqual(run("Subject -eq 'It''s here'"), ['contoso.com']);
   });
 
-  it('rejects bad syntax and unknown properties in Exchange\'s words', () => {
-    for (const bad of ["Status -eq", "Status 'Ready'", "(Status -eq 'Ready'", "Status -eq 'Ready' junk", "Status -eq 'open", "Status -foo 1", '']) {
-      assert.throws(() => parseFilter(bad), (e: unknown) => e instanceof CmdletError && /Invalid filter syntax/.test(e.message) && e.reason === 'ParameterBindingException', bad);
+  it("rejects bad syntax and unknown properties in Exchange's words", () => {
+    for (const bad of ['Status -eq', "Status 'Ready'", "(Status -eq 'Ready'", "Status -eq 'Ready' junk", "Status -eq 'open", 'Status -foo 1', '']) {
+      assert.throws(
+        () => parseFilter(bad),
+        (e: unknown) => e instanceof CmdletError && /Invalid filter syntax/.test(e.message) && e.reason === 'ParameterBindingException',
+        bad,
+      );
     }
     assert.throws(() => compileFilter("Colour -eq 'red'", FILTERABLE), /The property Colour is not a recognized filterable property/);
     assert.throws(() => run("MessageCount -gt 'many'"), /could not be converted to a number/);
@@ -49,23 +53,53 @@ describe('queue viewer -Filter', () => {
 
   it('sorts by +/- keys, then the default order', () => {
     const sorted = sortObjects([q2, q1], ['-MessageCount'], () => 0, FILTERABLE);
-    assert.deepEqual(sorted.map((o) => o.get('MessageCount')), [12, 0]);
-    assert.deepEqual(sortObjects([q1, q2], ['+Size'], () => 0, FILTERABLE).map((o) => o.get('MessageCount')), [0, 12]);
+    assert.deepEqual(
+      sorted.map((o) => o.get('MessageCount')),
+      [12, 0],
+    );
+    assert.deepEqual(
+      sortObjects([q1, q2], ['+Size'], () => 0, FILTERABLE).map((o) => o.get('MessageCount')),
+      [0, 12],
+    );
     assert.throws(() => sortObjects([q1], ['+Nope'], () => 0, FILTERABLE), /not a valid sort order entry/);
   });
 });
 
 describe('queue and message identities', () => {
   const ctx = { name: 'EDGE01', fqdn: 'edge01.contoso.net' } as ServerContext;
-  const v = (name: string, nextHopDomain: string, hop: string | null): ViewQueue => ({ name, hop, row: hop && /^\d/.test(name) ? ({} as never) : null, deliveryType: 'Undefined', nextHopDomain, connector: '', status: 'Ready', messageCount: 0 });
+  const v = (name: string, nextHopDomain: string, hop: string | null): ViewQueue => ({
+    name,
+    hop,
+    row: hop && /^\d/.test(name) ? ({} as never) : null,
+    deliveryType: 'Undefined',
+    nextHopDomain,
+    connector: '',
+    status: 'Ready',
+    messageCount: 0,
+  });
   const all = [v('Submission', 'Submission', null), v('Unreachable', 'Unreachable Domain', 'Unreachable'), v('3', 'contoso.com', 'k3'), v('4', '[127.0.0.1]', 'k4')];
 
   it('finds queues by Server\\Name, name, number, NextHopDomain and *', () => {
-    assert.deepEqual(matchQueues(ctx, all, 'EDGE01\\Submission').map((x) => x.name), ['Submission']);
-    assert.deepEqual(matchQueues(ctx, all, 'unreachable').map((x) => x.name), ['Unreachable']);
-    assert.deepEqual(matchQueues(ctx, all, 'edge01.contoso.net\\3').map((x) => x.name), ['3']);
-    assert.deepEqual(matchQueues(ctx, all, 'EDGE01\\CONTOSO.COM').map((x) => x.name), ['3']);
-    assert.deepEqual(matchQueues(ctx, all, '[127.0.0.1]').map((x) => x.name), ['4']);
+    assert.deepEqual(
+      matchQueues(ctx, all, 'EDGE01\\Submission').map((x) => x.name),
+      ['Submission'],
+    );
+    assert.deepEqual(
+      matchQueues(ctx, all, 'unreachable').map((x) => x.name),
+      ['Unreachable'],
+    );
+    assert.deepEqual(
+      matchQueues(ctx, all, 'edge01.contoso.net\\3').map((x) => x.name),
+      ['3'],
+    );
+    assert.deepEqual(
+      matchQueues(ctx, all, 'EDGE01\\CONTOSO.COM').map((x) => x.name),
+      ['3'],
+    );
+    assert.deepEqual(
+      matchQueues(ctx, all, '[127.0.0.1]').map((x) => x.name),
+      ['4'],
+    );
     assert.equal(matchQueues(ctx, all, '*').length, 4);
     assert.equal(matchQueues(ctx, all, 'EDGE01\\*').length, 4);
     assert.throws(() => matchQueues(ctx, all, 'OTHER\\3'), /wasn't found on server EDGE01/);
@@ -89,8 +123,20 @@ describe('suspended messages in the delivery state', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-suspend-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const envelope = (to: string): Envelope => ({
-    sender: 'alice@fabrikam.com', recipients: [{ address: to }], bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\Default', principal: 'Anonymous',
-    clientIp: '127.0.0.1', clientHelo: 'x', serverIp: '127.0.0.1', serverFqdn: 'edge01.contoso.net', messageId: `<${to}>`, subject: 's', headerFrom: 'alice@fabrikam.com', receivedAt: new Date(),
+    sender: 'alice@fabrikam.com',
+    recipients: [{ address: to }],
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\Default',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.1',
+    clientHelo: 'x',
+    serverIp: '127.0.0.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: `<${to}>`,
+    subject: 's',
+    headerFrom: 'alice@fabrikam.com',
+    receivedAt: new Date(),
   });
 
   it('skips them in due(), nextDue() and waiting() until they are resumed', async () => {
@@ -102,13 +148,22 @@ describe('suspended messages in the delivery state', () => {
     state.route(a, 0, q, 0);
     state.route(b, 0, q, 0);
     assert.equal(admin.suspendMessage(a), true);
-    assert.deepEqual(state.due('hop', Date.now(), 10).map((d) => d.message), [b]);
-    assert.deepEqual(state.waiting(10).map((r) => r.message), [b]);
+    assert.deepEqual(
+      state.due('hop', Date.now(), 10).map((d) => d.message),
+      [b],
+    );
+    assert.deepEqual(
+      state.waiting(10).map((r) => r.message),
+      [b],
+    );
     assert.equal(state.queues().find((x) => x.key === 'hop')?.messageCount, 2, 'a suspended message still counts in its queue');
     state.delivered(b, 0);
     assert.equal(state.nextDue('hop'), null, 'nothing due: only a suspended message waits');
     assert.equal(admin.resumeMessage(a), true);
-    assert.deepEqual(state.due('hop', Date.now(), 10).map((d) => d.message), [a]);
+    assert.deepEqual(
+      state.due('hop', Date.now(), 10).map((d) => d.message),
+      [a],
+    );
     assert.equal(state.nextDue('hop'), 0);
     admin.close();
   });

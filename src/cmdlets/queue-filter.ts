@@ -8,10 +8,7 @@
 
 import { CmdletError, PSObject } from '../shell/values.js';
 
-export type FilterNode =
-  | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
-  | { kind: 'not'; operand: FilterNode }
-  | { kind: 'cmp'; property: string; op: string; value: string | number | boolean | null };
+export type FilterNode = { kind: 'and' | 'or'; left: FilterNode; right: FilterNode } | { kind: 'not'; operand: FilterNode } | { kind: 'cmp'; property: string; op: string; value: string | number | boolean | null };
 
 const OPERATORS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike', 'contains']);
 
@@ -19,7 +16,9 @@ type Token = { t: 'word' | 'op' | 'str' | 'lp' | 'rp'; v: string; pos: number };
 
 export function filterError(filter: string, detail: string): CmdletError {
   return new CmdletError(`Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "${detail} ${JSON.stringify(filter)}"`, {
-    category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'Filter',
+    category: 'InvalidArgument',
+    reason: 'ParameterBindingException',
+    parameter: 'Filter',
   });
 }
 
@@ -29,16 +28,29 @@ function tokenize(s: string): Token[] {
   const syntax = (pos: number) => filterError(s, `Invalid filter syntax. For a description of the filter parameter syntax see the command help. Position ${pos + 1}:`);
   while (i < s.length) {
     const c = s[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(') { out.push({ t: 'lp', v: c, pos: i++ }); continue; }
-    if (c === ')') { out.push({ t: 'rp', v: c, pos: i++ }); continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      out.push({ t: 'lp', v: c, pos: i++ });
+      continue;
+    }
+    if (c === ')') {
+      out.push({ t: 'rp', v: c, pos: i++ });
+      continue;
+    }
     if (c === "'" || c === '"') {
       const start = i++;
       let v = '';
       for (;;) {
         if (i >= s.length) throw syntax(start);
         if (s[i] === c) {
-          if (s[i + 1] === c) { v += c; i += 2; continue; }
+          if (s[i + 1] === c) {
+            v += c;
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -64,18 +76,27 @@ export function parseFilter(filter: string): FilterNode {
   const peek = () => tokens[p];
   const orExpr = (): FilterNode => {
     let left = andExpr();
-    while (peek()?.t === 'op' && peek().v === 'or') { p++; left = { kind: 'or', left, right: andExpr() }; }
+    while (peek()?.t === 'op' && peek().v === 'or') {
+      p++;
+      left = { kind: 'or', left, right: andExpr() };
+    }
     return left;
   };
   const andExpr = (): FilterNode => {
     let left = unary();
-    while (peek()?.t === 'op' && peek().v === 'and') { p++; left = { kind: 'and', left, right: unary() }; }
+    while (peek()?.t === 'op' && peek().v === 'and') {
+      p++;
+      left = { kind: 'and', left, right: unary() };
+    }
     return left;
   };
   const unary = (): FilterNode => {
     const tok = peek();
     if (!tok) throw syntax();
-    if (tok.t === 'op' && tok.v === 'not') { p++; return { kind: 'not', operand: unary() }; }
+    if (tok.t === 'op' && tok.v === 'not') {
+      p++;
+      return { kind: 'not', operand: unary() };
+    }
     if (tok.t === 'lp') {
       p++;
       const inner = orExpr();
@@ -162,23 +183,34 @@ function compare(actual: unknown, op: string, expected: string | number | boolea
     b = String(expected).toLowerCase();
   }
   switch (op) {
-    case 'eq': return a === b;
-    case 'ne': return a !== b;
-    case 'gt': return a > b;
-    case 'ge': return a >= b;
-    case 'lt': return a < b;
-    case 'le': return a <= b;
-    default: return false;
+    case 'eq':
+      return a === b;
+    case 'ne':
+      return a !== b;
+    case 'gt':
+      return a > b;
+    case 'ge':
+      return a >= b;
+    case 'lt':
+      return a < b;
+    case 'le':
+      return a <= b;
+    default:
+      return false;
   }
 }
 
 /** Whether the object matches; properties absent from the object are an error (check first with checkFilter). */
 export function matchesFilter(node: FilterNode, obj: PSObject, filter: string): boolean {
   switch (node.kind) {
-    case 'and': return matchesFilter(node.left, obj, filter) && matchesFilter(node.right, obj, filter);
-    case 'or': return matchesFilter(node.left, obj, filter) || matchesFilter(node.right, obj, filter);
-    case 'not': return !matchesFilter(node.operand, obj, filter);
-    case 'cmp': return compare(obj.get(node.property), node.op, node.value, filter, node.property);
+    case 'and':
+      return matchesFilter(node.left, obj, filter) && matchesFilter(node.right, obj, filter);
+    case 'or':
+      return matchesFilter(node.left, obj, filter) || matchesFilter(node.right, obj, filter);
+    case 'not':
+      return !matchesFilter(node.operand, obj, filter);
+    case 'cmp':
+      return compare(obj.get(node.property), node.op, node.value, filter, node.property);
   }
 }
 
@@ -187,21 +219,29 @@ export function compileFilter(filter: string, filterable: readonly string[]): (o
   const tree = parseFilter(filter);
   const known = new Set(filterable.map((p) => p.toLowerCase()));
   for (const p of filterProperties(tree)) {
-    if (!known.has(p.toLowerCase())) throw filterError(filter, `The property ${p} is not a recognized filterable property. Filterable properties: ${filterable.join(", ")}. Filter:`);
+    if (!known.has(p.toLowerCase())) throw filterError(filter, `The property ${p} is not a recognized filterable property. Filterable properties: ${filterable.join(', ')}. Filter:`);
   }
   return (obj) => matchesFilter(tree, obj, filter);
 }
 
 /** -SortOrder: "+Prop" ascending, "-Prop" descending, several keys; then the default key. */
 export function sortObjects(objects: PSObject[], order: string[] | undefined, fallback: (a: PSObject, b: PSObject) => number, sortable: readonly string[]): PSObject[] {
-  const keys = (order ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean).map((s) => {
-    const desc = s.startsWith('-');
-    const name = s.replace(/^[+-]/, '');
-    if (!sortable.some((p) => p.toLowerCase() === name.toLowerCase())) {
-      throw new CmdletError(`Cannot bind parameter 'SortOrder'. "${s}" is not a valid sort order entry: use +Property or -Property with one of ${sortable.join(', ')}.`, { category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'SortOrder' });
-    }
-    return { name, desc };
-  });
+  const keys = (order ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const desc = s.startsWith('-');
+      const name = s.replace(/^[+-]/, '');
+      if (!sortable.some((p) => p.toLowerCase() === name.toLowerCase())) {
+        throw new CmdletError(`Cannot bind parameter 'SortOrder'. "${s}" is not a valid sort order entry: use +Property or -Property with one of ${sortable.join(', ')}.`, {
+          category: 'InvalidArgument',
+          reason: 'ParameterBindingException',
+          parameter: 'SortOrder',
+        });
+      }
+      return { name, desc };
+    });
   const value = (v: unknown): number | string => {
     if (v instanceof Date) return v.getTime();
     if (typeof v === 'number') return v;

@@ -16,8 +16,28 @@ import type { CommandSpec, InvocationContext, ParameterSpec } from '../shell/com
 import { CmdletError, PSObject, type ObjectView } from '../shell/values.js';
 import { compileFilter, sortObjects } from './queue-filter.js';
 import {
-  applyResultSize, booleanConvert, checkServer, compareMessages, listMessages, messageIdentityConvert, listQueues, matchQueues, MESSAGE_FILTERABLE, MESSAGE_TYPE, queueIdentityConvert,
-  messageIdentity, messageNotFound, messageObject, parseMessageIdentity, resultSizeParameter, transportConfigOf, withQueueDb, withServerQueueView, type QueueDb, type QueueReader, type ViewMessage,
+  applyResultSize,
+  booleanConvert,
+  checkServer,
+  compareMessages,
+  listMessages,
+  messageIdentityConvert,
+  listQueues,
+  matchQueues,
+  MESSAGE_FILTERABLE,
+  MESSAGE_TYPE,
+  queueIdentityConvert,
+  messageIdentity,
+  messageNotFound,
+  messageObject,
+  parseMessageIdentity,
+  resultSizeParameter,
+  transportConfigOf,
+  withQueueDb,
+  withServerQueueView,
+  type QueueDb,
+  type QueueReader,
+  type ViewMessage,
 } from './queue-view.js';
 import { isThisServer, serverOfIdentity } from './cross-server.js';
 import type { ServerContext } from './server-context.js';
@@ -27,12 +47,22 @@ import { tableView } from './object-commands.js';
 const BINARY_TYPE = 'Microsoft.Exchange.Data.BinaryFileDataObject';
 
 const identityParam = (mandatory: boolean, sets: string[] | undefined): ParameterSpec => ({
-  name: 'Identity', typeName: 'MessageIdentity', position: 0, mandatory, sets, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+  name: 'Identity',
+  typeName: 'MessageIdentity',
+  position: 0,
+  mandatory,
+  sets,
+  valueFromPipeline: true,
+  valueFromPipelineByPropertyName: true,
   description: 'The message: Server\\Queue\\MessageNumber (one queue), or Server\\*\\MessageNumber or MessageNumber (every queue); Server\\ optional.',
   convert: messageIdentityConvert,
 });
 const filterParam = (mandatory: boolean): ParameterSpec => ({
-  name: 'Filter', typeName: 'String', mandatory, sets: ['Filter'], description: 'Messages to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "FromAddress -like \'*@contoso.com\'".',
+  name: 'Filter',
+  typeName: 'String',
+  mandatory,
+  sets: ['Filter'],
+  description: 'Messages to act on: "Property -op \'value\'" terms joined with -and / -or, e.g. "FromAddress -like \'*@contoso.com\'".',
   convert: (v) => String(v),
 });
 const serverParam: ParameterSpec = serverParameter('The server whose messages are shown (this server); takes the servers of Get-TransportService or Get-ExchangeServer from the pipeline.', ['Filter']);
@@ -84,11 +114,26 @@ async function submitRemovalNdr(ctx: ServerContext, q: QueueDb, messageId: numbe
   const config = transportConfigOf(ctx);
   const now = new Date();
   const dsnRecipients: DsnRecipient[] = recipients.map((r) => ({
-    address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed', status: '5.3.2', diagnostic: ADMIN_DELETE_TEXT, remoteMta: config.fqdn, lastAttempt: now,
+    address: r.address,
+    ...(r.orcpt && { orcpt: r.orcpt }),
+    action: 'failed',
+    status: '5.3.2',
+    diagnostic: ADMIN_DELETE_TEXT,
+    remoteMta: config.fqdn,
+    lastAttempt: now,
   }));
-  const dsn = submitDsn({ state: q.state, store: q.store, track: (ev) => q.store.track(ev) }, {
-    kind: 'failure', original: messageId, recipients: dsnRecipients, reportingMta: config.fqdn, postmaster: config.postmaster, maxAttachBytes: DSN_MAX_ATTACH, now,
-  });
+  const dsn = submitDsn(
+    { state: q.state, store: q.store, track: (ev) => q.store.track(ev) },
+    {
+      kind: 'failure',
+      original: messageId,
+      recipients: dsnRecipients,
+      reportingMta: config.fqdn,
+      postmaster: config.postmaster,
+      maxAttachBytes: DSN_MAX_ATTACH,
+      now,
+    },
+  );
   return dsn ? dsn.accepted : null;
 }
 
@@ -115,7 +160,10 @@ function actionCommand(ctx: ServerContext, action: MessageAction): CommandSpec {
       const targets = await withQueueDb(ctx, (q) => selectMessages(ctx, q, args));
       if (action === 'Remove' && !byFilter) {
         if (targets.every((t) => t.view.queue.name === 'Submission')) {
-          throw new CmdletError(`The message "${String(args.get('Identity'))}" is in the Submission queue, and messages can't be removed from the Submission queue. Wait until it is categorized, or suspend it.`, { category: 'InvalidOperation', reason: 'LocalizedException' });
+          throw new CmdletError(`The message "${String(args.get('Identity'))}" is in the Submission queue, and messages can't be removed from the Submission queue. Wait until it is categorized, or suspend it.`, {
+            category: 'InvalidOperation',
+            reason: 'LocalizedException',
+          });
         }
       }
       const withNdr = args.get('WithNDR') !== false;
@@ -152,10 +200,24 @@ function actionCommand(ctx: ServerContext, action: MessageAction): CommandSpec {
             const removed = result.removal.recipients.map((r) => ({ address: r.address, orcpt: r.orcpt ?? null, notify: r.notify ? r.notify.join(',') : null }));
             const e = t.view.envelope;
             q.store.track({
-              timestamp: new Date(), source: 'QUEUE', eventId: 'FAIL', internalMessageId: m, messageId: e.messageId, recipients: removed.map((r) => r.address),
-              recipientStatus: removed.map(() => ADMIN_DELETE_TEXT), recipientCount: removed.length, returnPath: e.sender || '<>', sourceContext: `Remove-Message ${id}`,
+              timestamp: new Date(),
+              source: 'QUEUE',
+              eventId: 'FAIL',
+              internalMessageId: m,
+              messageId: e.messageId,
+              recipients: removed.map((r) => r.address),
+              recipientStatus: removed.map(() => ADMIN_DELETE_TEXT),
+              recipientCount: removed.length,
+              returnPath: e.sender || '<>',
+              sourceContext: `Remove-Message ${id}`,
             });
-            if (withNdr) await submitRemovalNdr(ctx, q, m, removed.filter((r) => wantsFailureNotice(r.notify)));
+            if (withNdr)
+              await submitRemovalNdr(
+                ctx,
+                q,
+                m,
+                removed.filter((r) => wantsFailureNotice(r.notify)),
+              );
           }
         });
       }
@@ -185,14 +247,21 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
   return [
     {
       name: 'Get-Message',
-      synopsis: 'Lists the messages waiting in this server\'s queues (one row per message per queue), with their status, size, source, last error and, with -IncludeRecipientInfo, their recipients.',
+      synopsis: "Lists the messages waiting in this server's queues (one row per message per queue), with their status, size, source, last error and, with -IncludeRecipientInfo, their recipients.",
       parameters: [
-        identityParam(false, ['Identity']), filterParam(false), serverParam,
+        identityParam(false, ['Identity']),
+        filterParam(false),
+        serverParam,
         { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], valueFromPipeline: true, description: 'Only the messages of this queue (Server\\Queue); takes the queues of Get-Queue from the pipeline.', convert: queueIdentityConvert },
         { name: 'IncludeRecipientInfo', typeName: 'SwitchParameter', switch: true, description: 'Fill the Recipients property (address, status, last error of each recipient).' },
         { name: 'IncludeComponentLatencyInfo', typeName: 'SwitchParameter', switch: true, description: 'Accepted for compatibility; component latency is not recorded.' },
         resultSizeParameter(),
-        { name: 'SortOrder', typeName: 'QueueViewerSortOrderEntry[]', description: 'Sort keys: +Property ascending, -Property descending, comma-separated (then by message number).', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+        {
+          name: 'SortOrder',
+          typeName: 'QueueViewerSortOrderEntry[]',
+          description: 'Sort keys: +Property ascending, -Property descending, comma-separated (then by message number).',
+          convert: (v) => (Array.isArray(v) ? v : [v]).map(String),
+        },
       ],
       defaultParameterSet: 'Identity',
       taskClass: 'Microsoft.Exchange.Management.QueueViewerTasks.GetMessageInfo',
@@ -217,9 +286,14 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
         const identity = String(args.get('Identity'));
         const elsewhere = serverOfIdentity(identity, 3);
         if (!isThisServer(ctx, elsewhere)) {
-          throw new CmdletError(`Export-Message writes the stored bytes of a message on the server that holds it, and the message "${identity}" is on ${elsewhere}: run Export-Message in ${elsewhere}'s own shell (the bytes are not sent over the management endpoint).`, {
-            category: 'InvalidOperation', reason: 'LocalizedException', parameter: 'Identity',
-          });
+          throw new CmdletError(
+            `Export-Message writes the stored bytes of a message on the server that holds it, and the message "${identity}" is on ${elsewhere}: run Export-Message in ${elsewhere}'s own shell (the bytes are not sent over the management endpoint).`,
+            {
+              category: 'InvalidOperation',
+              reason: 'LocalizedException',
+              parameter: 'Identity',
+            },
+          );
         }
         return withQueueDb(ctx, (q) => {
           const found = selectMessages(ctx, q, new Map([['Identity', identity]]));
@@ -236,7 +310,15 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
             writeExport(path, String(view.id), data, false);
             return [];
           }
-          return [new PSObject([BINARY_TYPE], [['Identity', messageIdentity(ctx, view)], ['FileData', data]])];
+          return [
+            new PSObject(
+              [BINARY_TYPE],
+              [
+                ['Identity', messageIdentity(ctx, view)],
+                ['FileData', data],
+              ],
+            ),
+          ];
         });
       },
     },
@@ -254,7 +336,7 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
         for (const item of items) {
           const data = item instanceof PSObject ? item.get('FileData') : item;
           if (!Buffer.isBuffer(data)) throw new CmdletError('AssembleMessage needs the output of Export-Message as its input.', { category: 'InvalidArgument', reason: 'ArgumentException', parameter: 'InputObject' });
-          const name = item instanceof PSObject ? String(item.get('Identity')).split('\\').pop() ?? 'message' : 'message';
+          const name = item instanceof PSObject ? (String(item.get('Identity')).split('\\').pop() ?? 'message') : 'message';
           writeExport(path, name, data, !first);
           first = false;
         }
@@ -264,7 +346,4 @@ export function messageCommands(ctx: ServerContext): CommandSpec[] {
   ];
 }
 
-export const messageViews: ObjectView[] = [
-  tableView(MESSAGE_TYPE, ['Identity', 'FromAddress', 'Status', 'Queue', 'Subject']),
-  tableView('Microsoft.Exchange.Data.QueueViewer.RecipientInfo', ['Address', 'Status', 'LastError']),
-];
+export const messageViews: ObjectView[] = [tableView(MESSAGE_TYPE, ['Identity', 'FromAddress', 'Status', 'Queue', 'Subject']), tableView('Microsoft.Exchange.Data.QueueViewer.RecipientInfo', ['Address', 'Status', 'LastError'])];

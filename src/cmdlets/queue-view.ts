@@ -26,15 +26,67 @@ export const DEFAULT_RESULT_SIZE = 1000;
 
 const EXTERNAL_TYPES = new Set(['DnsConnectorDelivery', 'SmartHostConnectorDelivery', 'NonSmtpGatewayDelivery', 'DeliveryAgent']);
 export const DELIVERY_TYPES = [
-  'DnsConnectorDelivery', 'SmartHostConnectorDelivery', 'NonSmtpGatewayDelivery', 'DeliveryAgent', 'SmtpDeliveryToMailbox', 'SmtpRelayToDag',
-  'SmtpRelayToMailboxDeliveryGroup', 'SmtpRelayToRemoteActiveDirectorySite', 'SmtpRelayToConnectorSourceServers', 'SmtpRelayToServers',
-  'SmtpRelayWithinAdSiteToEdge', 'ShadowRedundancy', 'Undefined', 'Unreachable', 'Heartbeat',
+  'DnsConnectorDelivery',
+  'SmartHostConnectorDelivery',
+  'NonSmtpGatewayDelivery',
+  'DeliveryAgent',
+  'SmtpDeliveryToMailbox',
+  'SmtpRelayToDag',
+  'SmtpRelayToMailboxDeliveryGroup',
+  'SmtpRelayToRemoteActiveDirectorySite',
+  'SmtpRelayToConnectorSourceServers',
+  'SmtpRelayToServers',
+  'SmtpRelayWithinAdSiteToEdge',
+  'ShadowRedundancy',
+  'Undefined',
+  'Unreachable',
+  'Heartbeat',
 ];
 
-export const QUEUE_FILTERABLE = ['DeferredMessageCount', 'DeliveryType', 'FirstRetryTime', 'Identity', 'IncomingRate', 'LastError', 'LastRetryTime', 'MessageCount',
-  'MessageCountsPerPriority', 'NextHopCategory', 'NextHopConnector', 'NextHopDomain', 'NextRetryTime', 'OutgoingRate', 'RetryCount', 'Status', 'TlsDomain', 'Velocity', 'QueueIdentity', 'RiskLevel'];
-export const MESSAGE_FILTERABLE = ['Identity', 'FromAddress', 'Status', 'Size', 'SCL', 'Queue', 'MessageSourceName', 'Subject', 'LastError', 'DateReceived', 'ExpirationTime',
-  'InternetMessageId', 'SourceIP', 'RetryCount', 'DeferReason', 'Directionality', 'Priority', 'OriginalFromAddress', 'MessageLatency', 'TrafficType'];
+export const QUEUE_FILTERABLE = [
+  'DeferredMessageCount',
+  'DeliveryType',
+  'FirstRetryTime',
+  'Identity',
+  'IncomingRate',
+  'LastError',
+  'LastRetryTime',
+  'MessageCount',
+  'MessageCountsPerPriority',
+  'NextHopCategory',
+  'NextHopConnector',
+  'NextHopDomain',
+  'NextRetryTime',
+  'OutgoingRate',
+  'RetryCount',
+  'Status',
+  'TlsDomain',
+  'Velocity',
+  'QueueIdentity',
+  'RiskLevel',
+];
+export const MESSAGE_FILTERABLE = [
+  'Identity',
+  'FromAddress',
+  'Status',
+  'Size',
+  'SCL',
+  'Queue',
+  'MessageSourceName',
+  'Subject',
+  'LastError',
+  'DateReceived',
+  'ExpirationTime',
+  'InternetMessageId',
+  'SourceIP',
+  'RetryCount',
+  'DeferReason',
+  'Directionality',
+  'Priority',
+  'OriginalFromAddress',
+  'MessageLatency',
+  'TrafficType',
+];
 
 /** The queue database of the server, opened for one command (queue/queue-admin.ts). */
 export class QueueDb extends QueueAdmin {
@@ -121,7 +173,7 @@ function lastErrorRecord(v: ViewQueue): string | null {
   const parts = [`{LRT=${r.lastAttemptAt !== null ? formatDateDisplay(new Date(r.lastAttemptAt)) : ''}}`, `{LED=${r.lastError}}`];
   const hosts = v.deliveryType === 'SmartHostConnectorDelivery' ? v.nextHopDomain.split(',').map((h) => h.trim().replace(/^\[(.*)\]$/, '$1')) : [];
   const endpoint = /last endpoint attempted was \[?([0-9a-f.:]+?)\]?:\d+/i.exec(r.lastError)?.[1];
-  const fqdn = hosts.length === 1 ? hosts[0] : endpoint ?? (v.deliveryType === 'DnsConnectorDelivery' ? v.nextHopDomain : undefined);
+  const fqdn = hosts.length === 1 ? hosts[0] : (endpoint ?? (v.deliveryType === 'DnsConnectorDelivery' ? v.nextHopDomain : undefined));
   const ip = endpoint ?? (hosts.length === 1 && /^[\d.]+$|:/.test(hosts[0]) ? hosts[0] : undefined);
   if (fqdn) parts.push(`{FQDN=${fqdn}}`);
   if (ip) parts.push(`{IP=${ip}}`);
@@ -137,48 +189,55 @@ export function queueObject(ctx: ServerContext, v: ViewQueue): PSObject {
   const identity = queueIdentity(ctx, v.name);
   const date = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t));
   const failures = r?.failures ?? 0;
-  return new PSObject([QUEUE_TYPE], [
-    ['DeliveryType', v.deliveryType],
-    ['NextHopDomain', v.nextHopDomain],
-    ['TlsDomain', ''],
-    ['NextHopConnector', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v.connector) ? v.connector : ZERO_GUID],
-    ['Status', v.status],
-    ['MessageCount', v.messageCount],
-    ['LastError', lastErrorRecord(v)],
-    ['RetryCount', failures],
-    ['LastRetryTime', failures > 0 ? date(r?.lastAttemptAt) : null],
-    ['NextRetryTime', date(r?.nextRetryAt)],
-    ['FirstRetryTime', null],
-    ['DeferredMessageCount', 0],
-    ['LockedMessageCount', 0],
-    ['MessageCountsPerPriority', [0, v.messageCount, 0, 0]],
-    ['DeferredMessageCountsPerPriority', [0, 0, 0, 0]],
-    ['RiskLevel', 'Normal'],
-    ['OutboundIPPool', 0],
-    ['NextHopCategory', EXTERNAL_TYPES.has(v.deliveryType) ? 'External' : 'Internal'],
-    ['IncomingRate', 0],
-    ['OutgoingRate', 0],
-    ['Velocity', 0],
-    ['OverrideSource', ''],
-    ['QueueIdentity', identity],
-    ['PriorityDescriptions', ['High', 'Normal', 'Low', 'None']],
-    ['Identity', identity],
-    ['IsValid', true],
-    ['ObjectState', 'Unchanged'],
-  ]);
+  return new PSObject(
+    [QUEUE_TYPE],
+    [
+      ['DeliveryType', v.deliveryType],
+      ['NextHopDomain', v.nextHopDomain],
+      ['TlsDomain', ''],
+      ['NextHopConnector', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v.connector) ? v.connector : ZERO_GUID],
+      ['Status', v.status],
+      ['MessageCount', v.messageCount],
+      ['LastError', lastErrorRecord(v)],
+      ['RetryCount', failures],
+      ['LastRetryTime', failures > 0 ? date(r?.lastAttemptAt) : null],
+      ['NextRetryTime', date(r?.nextRetryAt)],
+      ['FirstRetryTime', null],
+      ['DeferredMessageCount', 0],
+      ['LockedMessageCount', 0],
+      ['MessageCountsPerPriority', [0, v.messageCount, 0, 0]],
+      ['DeferredMessageCountsPerPriority', [0, 0, 0, 0]],
+      ['RiskLevel', 'Normal'],
+      ['OutboundIPPool', 0],
+      ['NextHopCategory', EXTERNAL_TYPES.has(v.deliveryType) ? 'External' : 'Internal'],
+      ['IncomingRate', 0],
+      ['OutgoingRate', 0],
+      ['Velocity', 0],
+      ['OverrideSource', ''],
+      ['QueueIdentity', identity],
+      ['PriorityDescriptions', ['High', 'Normal', 'Low', 'None']],
+      ['Identity', identity],
+      ['IsValid', true],
+      ['ObjectState', 'Unchanged'],
+    ],
+  );
 }
 
 /** Strips and checks an optional `Server\` prefix; undefined = another server's identity. */
 function localPart(ctx: ServerContext, parts: string[], keep: number): string[] | undefined {
   if (parts.length <= keep) return parts;
-  const server = parts.slice(0, parts.length - keep).join('\\').toLowerCase();
+  const server = parts
+    .slice(0, parts.length - keep)
+    .join('\\')
+    .toLowerCase();
   if (server !== ctx.name.toLowerCase() && server !== ctx.fqdn.toLowerCase() && server !== '.' && server !== 'localhost') return undefined;
   return parts.slice(parts.length - keep);
 }
 
 export function queueNotFound(ctx: ServerContext, identity: string): CmdletError {
   return new CmdletError(`The queue "${identity}" wasn't found on server ${ctx.name}. Check the identity with Get-Queue: use Server\\Submission, Server\\Unreachable, Server\\Poison, Server\\<NextHopDomain> or Server\\<queue number>.`, {
-    category: 'NotSpecified', reason: 'LocalizedException',
+    category: 'NotSpecified',
+    reason: 'LocalizedException',
   });
 }
 
@@ -204,7 +263,8 @@ export interface MessageIdentity {
 
 export function messageNotFound(ctx: ServerContext, identity: string): CmdletError {
   return new CmdletError(`The message "${identity}" wasn't found on server ${ctx.name}. Use Get-Message to list the messages in the queues (Identity: Server\\Queue\\MessageNumber).`, {
-    category: 'NotSpecified', reason: 'LocalizedException',
+    category: 'NotSpecified',
+    reason: 'LocalizedException',
   });
 }
 
@@ -295,47 +355,58 @@ export function messageObject(ctx: ServerContext, m: ViewMessage, config: Transp
   const retrying = m.queue.status === 'Retry' || m.queue.status === 'Active';
   const queueError = m.queue.row && retrying ? m.queue.row.lastError : null;
   const lastError = waiting.find((r) => r.last_error)?.last_error ?? queueError ?? null;
-  const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), retrying ? m.queue.row?.failures ?? 0 : 0);
+  const retryCount = Math.max(0, ...waiting.map((r) => r.attempts), retrying ? (m.queue.row?.failures ?? 0) : 0);
   const local = e.connector === 'DSN' || !e.clientIp;
-  const recipients = includeRecipients ? m.recipients.map((r) => new RecipientInfo([RECIPIENT_TYPE], [
-    ['Address', r.address],
-    ['Type', m.queue.deliveryType === 'SmtpDeliveryToMailbox' ? 'Mailbox' : 'External'],
-    ['FinalDestination', ''],
-    ['Status', r.status === 'Ready' || r.status === 'Retry' ? r.status : 'Complete'],
-    ['LastError', r.last_error],
-    ['OutboundIPPool', 0],
-  ])) : null;
-  return new PSObject([MESSAGE_TYPE], [
-    ['Identity', messageIdentity(ctx, m)],
-    ['Subject', e.subject],
-    ['InternetMessageId', e.messageId],
-    ['FromAddress', e.sender === '' ? '<>' : e.sender],
-    ['Status', messageStatus(m)],
-    ['Size', ByteQuantifiedSize.fromBytes(m.size)],
-    ['MessageSourceName', e.connector === 'DSN' ? 'DSN' : `SMTP:${e.connector.split('\\').pop()}`],
-    ['SourceIP', local ? '127.0.0.1' : e.clientIp],
-    ['SCL', e.authenticatedAs || local ? -1 : 0],
-    ['DateReceived', new Date(m.receivedAt)],
-    ['ExpirationTime', m.queue.hop === 'Poison' ? null : new Date(m.receivedAt + config.retry.messageExpirationMs)],
-    ['LastError', lastError],
-    ['RetryCount', retryCount],
-    ['Queue', queueIdentity(ctx, m.queue.name)],
-    ['Recipients', recipients],
-    ['MessageLatency', latency(now - m.receivedAt)],
-    ['DeferReason', 'None'],
-    ['Directionality', e.authenticatedAs || e.connector === 'DSN' ? 'Originating' : 'Incoming'],
-    ['Priority', 'Normal'],
-    ['OriginalFromAddress', e.sender === '' ? '<>' : e.sender],
-    ['AccountForest', null],
-    ['ExternalDirectoryOrganizationId', ZERO_GUID],
-    ['LockReason', null],
-    ['TrafficType', 'Email'],
-    ['TrafficSubType', null],
-    // Not an Exchange property: REQUIRETLS (RFC 8689) was on MAIL FROM, so the message leaves only over validated TLS to hops that offer REQUIRETLS.
-    ['RequireTls', e.requireTls === true],
-    ['IsValid', true],
-    ['ObjectState', 'Unchanged'],
-  ]);
+  const recipients = includeRecipients
+    ? m.recipients.map(
+        (r) =>
+          new RecipientInfo(
+            [RECIPIENT_TYPE],
+            [
+              ['Address', r.address],
+              ['Type', m.queue.deliveryType === 'SmtpDeliveryToMailbox' ? 'Mailbox' : 'External'],
+              ['FinalDestination', ''],
+              ['Status', r.status === 'Ready' || r.status === 'Retry' ? r.status : 'Complete'],
+              ['LastError', r.last_error],
+              ['OutboundIPPool', 0],
+            ],
+          ),
+      )
+    : null;
+  return new PSObject(
+    [MESSAGE_TYPE],
+    [
+      ['Identity', messageIdentity(ctx, m)],
+      ['Subject', e.subject],
+      ['InternetMessageId', e.messageId],
+      ['FromAddress', e.sender === '' ? '<>' : e.sender],
+      ['Status', messageStatus(m)],
+      ['Size', ByteQuantifiedSize.fromBytes(m.size)],
+      ['MessageSourceName', e.connector === 'DSN' ? 'DSN' : `SMTP:${e.connector.split('\\').pop()}`],
+      ['SourceIP', local ? '127.0.0.1' : e.clientIp],
+      ['SCL', e.authenticatedAs || local ? -1 : 0],
+      ['DateReceived', new Date(m.receivedAt)],
+      ['ExpirationTime', m.queue.hop === 'Poison' ? null : new Date(m.receivedAt + config.retry.messageExpirationMs)],
+      ['LastError', lastError],
+      ['RetryCount', retryCount],
+      ['Queue', queueIdentity(ctx, m.queue.name)],
+      ['Recipients', recipients],
+      ['MessageLatency', latency(now - m.receivedAt)],
+      ['DeferReason', 'None'],
+      ['Directionality', e.authenticatedAs || e.connector === 'DSN' ? 'Originating' : 'Incoming'],
+      ['Priority', 'Normal'],
+      ['OriginalFromAddress', e.sender === '' ? '<>' : e.sender],
+      ['AccountForest', null],
+      ['ExternalDirectoryOrganizationId', ZERO_GUID],
+      ['LockReason', null],
+      ['TrafficType', 'Email'],
+      ['TrafficSubType', null],
+      // Not an Exchange property: REQUIRETLS (RFC 8689) was on MAIL FROM, so the message leaves only over validated TLS to hops that offer REQUIRETLS.
+      ['RequireTls', e.requireTls === true],
+      ['IsValid', true],
+      ['ObjectState', 'Unchanged'],
+    ],
+  );
 }
 
 export function compareMessages(a: PSObject, b: PSObject): number {
@@ -372,7 +443,10 @@ export function messageIdentityConvert(v: unknown): unknown {
 
 export function resultSizeParameter(): ParameterSpec {
   return {
-    name: 'ResultSize', typeName: 'Unlimited', defaultValue: '1000', description: 'Most objects returned (default 1000), or Unlimited.',
+    name: 'ResultSize',
+    typeName: 'Unlimited',
+    defaultValue: '1000',
+    description: 'Most objects returned (default 1000), or Unlimited.',
     convert: (v) => {
       try {
         return Unlimited.parse(v, (x) => {
@@ -391,7 +465,10 @@ export function applyResultSize(objects: PSObject[], arg: unknown, warn: (m: str
   const u = arg as Unlimited<number> | undefined;
   if (u?.isUnlimited) return objects;
   const limit = u ? Number(u.value) : DEFAULT_RESULT_SIZE;
-  if (objects.length > limit && !u) warn(`By default, only the first ${DEFAULT_RESULT_SIZE} items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don't recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.`);
+  if (objects.length > limit && !u)
+    warn(
+      `By default, only the first ${DEFAULT_RESULT_SIZE} items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don't recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.`,
+    );
   return objects.slice(0, limit);
 }
 
@@ -403,7 +480,10 @@ export function booleanConvert(v: unknown): boolean {
 
 export function stringListConvert(v: unknown): string[] {
   const list = Array.isArray(v) ? v : [v];
-  return list.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  return list
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** -Server here is this server: a call naming another one runs there (cross-server.ts). */

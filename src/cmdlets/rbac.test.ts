@@ -20,8 +20,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function context(role: ServerRoleName, file: string): ServerContext & { store: SqliteConfigStore } {
   const store = new SqliteConfigStore(join(dir, file), { create: true });
   return {
-    store, role, name: role === 'Mailbox' ? 'MBX01' : 'EDGE01', fqdn: role === 'Mailbox' ? 'mbx01.contoso.com' : 'edge01.contoso.net', dataDir: dir,
-    repo: new Repository(store, null), logons: new SqliteAccountLogonStore(store.db),
+    store,
+    role,
+    name: role === 'Mailbox' ? 'MBX01' : 'EDGE01',
+    fqdn: role === 'Mailbox' ? 'mbx01.contoso.com' : 'edge01.contoso.net',
+    dataDir: dir,
+    repo: new Repository(store, null),
+    logons: new SqliteAccountLogonStore(store.db),
     directory: { dnsDomain: 'contoso.com', netbiosName: 'CONTOSO', domainSid: 'S-1-5-21-1-2-3' },
   };
 }
@@ -34,7 +39,7 @@ function account(ctx: ServerContext, name: string): ModelObject {
 
 function join_(ctx: ServerContext, group: string, memberGuid: string): void {
   const g = ctx.repo.findByName(roleGroupSchema, '', group)!;
-  g.values.Members = [...(g.values.Members as string[] ?? []), memberGuid];
+  g.values.Members = [...((g.values.Members as string[]) ?? []), memberGuid];
   ctx.repo.update(g);
 }
 
@@ -89,7 +94,10 @@ describe('role-based access to the cmdlets', () => {
 
   it('offers a session only the cmdlets its caller may run', () => {
     const specs = serverCommands(mbx);
-    assert.deepEqual(permittedCommands(mbx, as(viewer), specs).map((c) => c.name), names.filter((n) => classifyCmdlet(n)!.readOnly));
+    assert.deepEqual(
+      permittedCommands(mbx, as(viewer), specs).map((c) => c.name),
+      names.filter((n) => classifyCmdlet(n)!.readOnly),
+    );
     assert.equal(permittedCommands(mbx, as(org), specs).length, names.length);
     assert.equal(permittedCommands(mbx, { kind: 'local', user: 'root' }, specs).length, names.length);
     assert.deepEqual(permittedCommands(mbx, as(nobody), specs), []);
@@ -100,7 +108,19 @@ describe('role-based access to the cmdlets', () => {
     const no = (c: Caller, list: string[]) => list.forEach((n) => assert.ok(!mayRun(mbx, c, n), `${n} refused`));
     yes(as(recip), ['New-Mailbox', 'Set-Mailbox', 'Get-Mailbox', 'New-DistributionGroup', 'Add-DistributionGroupMember', 'New-ADUser', 'Set-ADAccountPassword', 'Add-ADGroupMember', 'Get-MessageTrackingLog', 'Get-Recipient']);
     no(as(recip), ['New-SendConnector', 'Get-SendConnector', 'Set-ReceiveConnector', 'Get-Queue', 'Retry-Queue', 'Enable-ExchangeCertificate', 'New-AcceptedDomain', 'Add-RoleGroupMember', 'Set-AdminAuditLogConfig', 'Search-AdminAuditLog']);
-    yes(as(servers), ['New-SendConnector', 'Set-ReceiveConnector', 'Get-ReceiveConnector', 'Set-TransportService', 'Get-Queue', 'Retry-Queue', 'Suspend-Message', 'Import-ExchangeCertificate', 'Enable-ExchangeCertificate', 'New-MailboxDatabase', 'Test-Mailflow']);
+    yes(as(servers), [
+      'New-SendConnector',
+      'Set-ReceiveConnector',
+      'Get-ReceiveConnector',
+      'Set-TransportService',
+      'Get-Queue',
+      'Retry-Queue',
+      'Suspend-Message',
+      'Import-ExchangeCertificate',
+      'Enable-ExchangeCertificate',
+      'New-MailboxDatabase',
+      'Test-Mailflow',
+    ]);
     no(as(servers), ['New-Mailbox', 'Get-Mailbox', 'New-ADUser', 'New-AcceptedDomain', 'Add-RoleGroupMember', 'Set-ADDefaultDomainPasswordPolicy', 'Set-AdminAuditLogConfig']);
   });
 
@@ -110,7 +130,10 @@ describe('role-based access to the cmdlets', () => {
     const tier2 = newModelObject(adGroupSchema, '', { Name: 'Tier2', SamAccountName: 'Tier2', Members: [helpdesk.guid] });
     mbx.repo.insert(tier2);
     join_(mbx, 'Recipient Management', tier2.guid);
-    assert.deepEqual(roleGroupsOf(mbx, nobody.guid).map((g) => g.values.Name), ['Recipient Management']);
+    assert.deepEqual(
+      roleGroupsOf(mbx, nobody.guid).map((g) => g.values.Name),
+      ['Recipient Management'],
+    );
     assert.ok(mayRun(mbx, as(nobody), 'Set-Mailbox'));
     assert.ok(!mayRun(mbx, as(nobody), 'Set-SendConnector'));
     for (const name of names) assert.ok(mayRun(mbx, { kind: 'local', user: 'root' }, name), name);

@@ -21,7 +21,8 @@ import { defaultContext, type ServerContext } from './server-context.js';
 const USAGES = ['Custom', 'Internet', 'Internal', 'Client', 'Partner'];
 
 function otherConnectors(ctx: ServerContext, server: string, exceptGuid?: string) {
-  return ctx.repo.list(receiveConnectorSchema, server)
+  return ctx.repo
+    .list(receiveConnectorSchema, server)
     .filter((o) => o.guid !== exceptGuid)
     .map((o) => ({ name: String(o.values.Name), values: o.values }));
 }
@@ -34,9 +35,13 @@ function chosenUsage(args: BoundArguments, ctx: ServerContext): string {
   const given = USAGES.filter((u) => args.get(u) === true);
   const count = given.length + (args.has('Usage') ? 1 : 0);
   if (count > 1) {
-    throw new CmdletError('Parameter set cannot be resolved using the specified named parameters. Use only one of -Usage, -Client, -Custom, -Internal, -Internet and -Partner.', { category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'Usage' });
+    throw new CmdletError('Parameter set cannot be resolved using the specified named parameters. Use only one of -Usage, -Client, -Custom, -Internal, -Internet and -Partner.', {
+      category: 'InvalidArgument',
+      reason: 'ParameterBindingException',
+      parameter: 'Usage',
+    });
   }
-  const usage = args.has('Usage') ? String(args.get('Usage')) : given[0] ?? 'Custom';
+  const usage = args.has('Usage') ? String(args.get('Usage')) : (given[0] ?? 'Custom');
   if (usage === 'Client' && ctx.role === 'EdgeTransport') {
     throw new CmdletError('The usage type Client is not available on an Edge Transport server (there are no mailbox users to submit mail).', { reason: 'DataValidationException', parameter: 'Usage' });
   }
@@ -64,7 +69,13 @@ export function buildReceiveConnector(ctx: ServerContext, server: { name: string
 export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
   const schema = receiveConnectorSchema;
   const usageParams: ParameterSpec[] = [
-    { name: 'Usage', typeName: 'UsageType', description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.', convert: enumConvert((v) => ReceiveUsageType.parse(v)), completions: () => ReceiveUsageType.values },
+    {
+      name: 'Usage',
+      typeName: 'UsageType',
+      description: 'Client, Internal, Internet, Partner or Custom: sets the default permission groups, authentication and bindings.',
+      convert: enumConvert((v) => ReceiveUsageType.parse(v)),
+      completions: () => ReceiveUsageType.values,
+    },
     ...USAGES.map((u): ParameterSpec => ({ name: u, typeName: 'SwitchParameter', switch: true, description: `Same as -Usage ${u}.` })),
     { name: 'Server', typeName: 'ServerIdParameter', description: 'Server to create the connector on (default: this server).' },
   ];
@@ -76,13 +87,19 @@ export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
     confirmImpact: 'Medium',
     parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...usageParams, ...schemaParameters(schema, 'new', ['Usage'], defaultContext(ctx))],
     examples: [
-      { code: 'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -AuthMechanism TLS,BasicAuth,BasicAuthRequireTLS,ExchangeServer -Bindings 10.1.1.2:25 -RemoteIPRanges 192.168.5.10,192.168.5.20', remarks: 'Accepts mail only from two Mailbox servers on the internal address.' },
+      {
+        code: 'New-ReceiveConnector -Name "From Internal Org" -Usage Internal -AuthMechanism TLS,BasicAuth,BasicAuthRequireTLS,ExchangeServer -Bindings 10.1.1.2:25 -RemoteIPRanges 192.168.5.10,192.168.5.20',
+        remarks: 'Accepts mail only from two Mailbox servers on the internal address.',
+      },
     ],
     async invoke(args, inv) {
       const usage = chosenUsage(args, ctx);
-      const server = ctx.role === 'EdgeTransport' && args.has('Server') && resolveServer(ctx, args.get('Server')).name !== ctx.name
-        ? (() => { throw notFound(String(args.get('Server')), ctx.fqdn); })()
-        : resolveServer(ctx, args.get('Server'));
+      const server =
+        ctx.role === 'EdgeTransport' && args.has('Server') && resolveServer(ctx, args.get('Server')).name !== ctx.name
+          ? (() => {
+              throw notFound(String(args.get('Server')), ctx.fqdn);
+            })()
+          : resolveServer(ctx, args.get('Server'));
       const missing: string[] = [];
       const needsBindings = usage === 'Custom' || usage === 'Internet' || usage === 'Partner';
       const needsRanges = usage !== 'Internet';
@@ -99,7 +116,11 @@ export function receiveConnectorCommands(ctx: ServerContext): CommandSpec[] {
       applyParameters(schema, obj.values, args, 'new', ctx, defaults);
       throwIfProblems(validate(ctx, obj.values, server.name));
       if (!(await inv.shouldProcess(`${server.name}\\${obj.values.Name}`, 'Creating Receive connector'))) return [];
-      checkAndWrite(ctx, () => validate(ctx, obj.values, server.name), () => insertObject(ctx, obj));
+      checkAndWrite(
+        ctx,
+        () => validate(ctx, obj.values, server.name),
+        () => insertObject(ctx, obj),
+      );
       return [createdOutput(ctx, obj, { Server: obj.server })];
     },
   };

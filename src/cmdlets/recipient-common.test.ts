@@ -4,7 +4,15 @@ import type { InvocationContext } from '../shell/command.js';
 import { PSObject } from '../shell/values.js';
 import { DEFAULT_RESULT_SIZE_WARNING, filterAndLimit, MORE_RESULTS_WARNING, resultSizeParameter } from './recipient-common.js';
 
-const objects = (n: number) => Array.from({ length: n }, (_, i) => new PSObject('Mailbox', [['Name', `user${i}`], ['Alias', i % 2 === 0 ? `even${i}` : `odd${i}`]]));
+const objects = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) =>
+      new PSObject('Mailbox', [
+        ['Name', `user${i}`],
+        ['Alias', i % 2 === 0 ? `even${i}` : `odd${i}`],
+      ]),
+  );
 
 function run(n: number, given: Record<string, unknown>): { names: string[]; warnings: string[] } {
   const warnings: string[] = [];
@@ -14,7 +22,7 @@ function run(n: number, given: Record<string, unknown>): { names: string[]; warn
 }
 
 describe('-ResultSize and -Filter of the recipient cmdlets', () => {
-  it('returns the first 1000 by default, with Exchange\'s warning only when more exist', () => {
+  it("returns the first 1000 by default, with Exchange's warning only when more exist", () => {
     const cut = run(1001, {});
     assert.equal(cut.names.length, 1000);
     assert.deepEqual(cut.warnings, [DEFAULT_RESULT_SIZE_WARNING]);

@@ -29,7 +29,10 @@ export function organizationCommand(ctx: ServerContext, spec: Omit<CommandSpec, 
     ...spec,
     invoke: async (args, inv) => {
       if (ctx.role !== 'Mailbox') {
-        throw new CmdletError(`${spec.name} manages recipients and mailbox databases of the organization, which an Edge Transport server (${ctx.name}) does not hold. Run it in the shell of a Mailbox server.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+        throw new CmdletError(`${spec.name} manages recipients and mailbox databases of the organization, which an Edge Transport server (${ctx.name}) does not hold. Run it in the shell of a Mailbox server.`, {
+          category: 'InvalidOperation',
+          reason: 'InvalidOperationException',
+        });
       }
       return run(args, inv);
     },
@@ -41,7 +44,13 @@ export function allRecipients(ctx: ServerContext): ModelObject[] {
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\[\]]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 }
 
 /** Does `identity` name this recipient: GUID, name, alias, any SMTP address (with or without smtp:), UPN, or DOMAIN-less account name. */
@@ -107,7 +116,10 @@ export function checkProxyAddresses(ctx: ServerContext, proxies: string[], selfG
     if (had.has(address.toLowerCase())) continue; // kept addresses stay valid even if their domain was removed since
     const domain = address.slice(address.lastIndexOf('@') + 1);
     if (!inAcceptedDomain(ctx, domain)) {
-      throw addressError(`The email address "${address}" isn't valid: the domain "${domain}" isn't an accepted domain for your organization. Add it with New-AcceptedDomain, or use an address in an accepted domain (Get-AcceptedDomain).`, parameter);
+      throw addressError(
+        `The email address "${address}" isn't valid: the domain "${domain}" isn't an accepted domain for your organization. Add it with New-AcceptedDomain, or use an address in an accepted domain (Get-AcceptedDomain).`,
+        parameter,
+      );
     }
   }
   for (const other of allRecipients(ctx)) {
@@ -184,7 +196,10 @@ export function reducedRecipient(obj: ModelObject): PSObject {
 
 /** -ResultSize of the recipient Get-* cmdlets: a positive number or Unlimited (default 1000). */
 export const resultSizeParameter: ParameterSpec = {
-  name: 'ResultSize', typeName: 'Unlimited', description: 'How many objects to return: a number, or Unlimited (default 1000).', defaultValue: '1000',
+  name: 'ResultSize',
+  typeName: 'Unlimited',
+  description: 'How many objects to return: a number, or Unlimited (default 1000).',
+  defaultValue: '1000',
   convert: (v) => {
     try {
       return Unlimited.parse(v, (x) => {
@@ -201,12 +216,15 @@ export const resultSizeParameter: ParameterSpec = {
 /** -Filter of the recipient Get-* cmdlets (OPATH, src/cmdlets/opath.ts). */
 export function filterParameter(example: string): ParameterSpec {
   return {
-    name: 'Filter', typeName: 'String', description: `OPATH filter: Property -eq/-ne/-like/-notlike value, joined with -and, -or, -not and parentheses; e.g. ${example}.`,
+    name: 'Filter',
+    typeName: 'String',
+    description: `OPATH filter: Property -eq/-ne/-like/-notlike value, joined with -and, -or, -not and parentheses; e.g. ${example}.`,
     convert: (v) => (v !== null && typeof v === 'object' && (v as { kind?: unknown }).kind === 'scriptblock' ? v : String(v)),
   };
 }
 
-export const DEFAULT_RESULT_SIZE_WARNING = 'By default, only the first 1000 items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don\'t recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.';
+export const DEFAULT_RESULT_SIZE_WARNING =
+  'By default, only the first 1000 items are returned. Use the ResultSize parameter to specify the number of items returned. To return all items, specify "-ResultSize Unlimited". Be aware that, depending on the actual number of items, returning all items can take a long time and consume a large amount of memory. Also, we don\'t recommend storing the results in a variable. Instead, pipe the results to another task or script to perform batch changes.';
 export const MORE_RESULTS_WARNING = 'There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.';
 
 /** Applies -Filter (over the output objects' properties) and then -ResultSize, with Exchange's warnings when results are cut. */
@@ -225,47 +243,76 @@ export function filterAndLimit(objects: PSObject[], args: BoundArguments, inv: I
 }
 
 /** What Get-Recipient -Filter can name. */
-const RECIPIENT_FILTERABLE = ['Alias', 'DisplayName', 'EmailAddresses', 'Name', 'PrimarySmtpAddress', 'RecipientType', 'RecipientTypeDetails', 'Guid', 'Database', 'ServerName', 'UserPrincipalName', 'RequireSenderAuthenticationEnabled', 'ForwardingSmtpAddress'];
+const RECIPIENT_FILTERABLE = [
+  'Alias',
+  'DisplayName',
+  'EmailAddresses',
+  'Name',
+  'PrimarySmtpAddress',
+  'RecipientType',
+  'RecipientTypeDetails',
+  'Guid',
+  'Database',
+  'ServerName',
+  'UserPrincipalName',
+  'RequireSenderAuthenticationEnabled',
+  'ForwardingSmtpAddress',
+];
 
 export function recipientCommands(ctx: ServerContext): CommandSpec[] {
   return [
-    organizationCommand(ctx, {
-      name: 'Get-Recipient',
-      synopsis: 'Lists the recipients of the organization (mailboxes and distribution groups).',
-      parameters: [
-        { ...identityParameter('RecipientIdParameter', false), description: 'Name (wildcards allowed), alias, email address, GUID or UPN.' },
-        { name: 'RecipientType', typeName: 'RecipientType[]', description: 'Only these types: UserMailbox, MailUniversalDistributionGroup.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
-        filterParameter(`"RecipientType -eq 'UserMailbox' -and EmailAddresses -like '*@contoso.com'"`),
-        resultSizeParameter,
-      ],
-      examples: [
-        { code: 'Get-Recipient -ResultSize Unlimited', remarks: 'Lists every recipient of the organization.' },
-        { code: 'Get-Recipient -Filter "EmailAddresses -like \'*@fabrikam.com\'"', remarks: 'Lists the recipients with an address in fabrikam.com.' },
-      ],
-    }, async (args, inv) => {
-      if (args.has('Identity') && args.has('Filter')) throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -Identity and -Filter cannot be used together.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
-      let found = findRecipients(ctx, RECIPIENT_SCHEMAS, args.get('Identity') as string | null | undefined);
-      if (args.has('RecipientType')) {
-        const types = (args.get('RecipientType') as string[]).map((t) => t.toLowerCase());
-        found = found.filter((o) => types.includes(String(o.values.RecipientType).toLowerCase()));
-      }
-      const databases = new Map(ctx.repo.list(mailboxDatabaseSchema).map((d) => [String(d.values.Name).toLowerCase(), d]));
-      const objects = found.map((o) => {
-        const r = reducedRecipient(o);
-        const db = o.values.Database ? databases.get(String(o.values.Database).toLowerCase()) : undefined;
-        const hidden: [string, unknown][] = [['Database', o.values.Database ?? null], ['ServerName', db ? String(db.values.Server).toLowerCase() : null],
-          ['UserPrincipalName', o.values.UserPrincipalName ?? null], ['RequireSenderAuthenticationEnabled', o.values.RequireSenderAuthenticationEnabled ?? null], ['ForwardingSmtpAddress', o.values.ForwardingSmtpAddress ?? null]];
-        return { r, get: (p: string) => (r.has(p) ? r.get(p) : hidden.find(([n]) => n.toLowerCase() === p.toLowerCase())?.[1]) };
-      });
-      let chosen = objects;
-      if (args.has('Filter')) {
-        const test = compileOpath(args.get('Filter'), RECIPIENT_FILTERABLE);
-        chosen = chosen.filter((o) => test(o.get));
-      }
-      const withoutFilter = new Map(args);
-      withoutFilter.delete('Filter');
-      return filterAndLimit(chosen.map((o) => o.r), withoutFilter, inv, RECIPIENT_FILTERABLE);
-    }),
+    organizationCommand(
+      ctx,
+      {
+        name: 'Get-Recipient',
+        synopsis: 'Lists the recipients of the organization (mailboxes and distribution groups).',
+        parameters: [
+          { ...identityParameter('RecipientIdParameter', false), description: 'Name (wildcards allowed), alias, email address, GUID or UPN.' },
+          { name: 'RecipientType', typeName: 'RecipientType[]', description: 'Only these types: UserMailbox, MailUniversalDistributionGroup.', convert: (v) => (Array.isArray(v) ? v : [v]).map(String) },
+          filterParameter(`"RecipientType -eq 'UserMailbox' -and EmailAddresses -like '*@contoso.com'"`),
+          resultSizeParameter,
+        ],
+        examples: [
+          { code: 'Get-Recipient -ResultSize Unlimited', remarks: 'Lists every recipient of the organization.' },
+          { code: 'Get-Recipient -Filter "EmailAddresses -like \'*@fabrikam.com\'"', remarks: 'Lists the recipients with an address in fabrikam.com.' },
+        ],
+      },
+      async (args, inv) => {
+        if (args.has('Identity') && args.has('Filter'))
+          throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -Identity and -Filter cannot be used together.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
+        let found = findRecipients(ctx, RECIPIENT_SCHEMAS, args.get('Identity') as string | null | undefined);
+        if (args.has('RecipientType')) {
+          const types = (args.get('RecipientType') as string[]).map((t) => t.toLowerCase());
+          found = found.filter((o) => types.includes(String(o.values.RecipientType).toLowerCase()));
+        }
+        const databases = new Map(ctx.repo.list(mailboxDatabaseSchema).map((d) => [String(d.values.Name).toLowerCase(), d]));
+        const objects = found.map((o) => {
+          const r = reducedRecipient(o);
+          const db = o.values.Database ? databases.get(String(o.values.Database).toLowerCase()) : undefined;
+          const hidden: [string, unknown][] = [
+            ['Database', o.values.Database ?? null],
+            ['ServerName', db ? String(db.values.Server).toLowerCase() : null],
+            ['UserPrincipalName', o.values.UserPrincipalName ?? null],
+            ['RequireSenderAuthenticationEnabled', o.values.RequireSenderAuthenticationEnabled ?? null],
+            ['ForwardingSmtpAddress', o.values.ForwardingSmtpAddress ?? null],
+          ];
+          return { r, get: (p: string) => (r.has(p) ? r.get(p) : hidden.find(([n]) => n.toLowerCase() === p.toLowerCase())?.[1]) };
+        });
+        let chosen = objects;
+        if (args.has('Filter')) {
+          const test = compileOpath(args.get('Filter'), RECIPIENT_FILTERABLE);
+          chosen = chosen.filter((o) => test(o.get));
+        }
+        const withoutFilter = new Map(args);
+        withoutFilter.delete('Filter');
+        return filterAndLimit(
+          chosen.map((o) => o.r),
+          withoutFilter,
+          inv,
+          RECIPIENT_FILTERABLE,
+        );
+      },
+    ),
   ];
 }
 
@@ -277,8 +324,14 @@ export const recipientViews = [tableView('ReducedRecipient', ['Name', 'Recipient
  * again inside the transaction; `prepare` adjusts the new values first,
  * `commit` writes related objects in the same transaction.
  */
-export async function setRecipient(ctx: ServerContext, schema: ObjectSchema, args: BoundArguments, inv: InvocationContext, action: string,
-  hooks: { prepare?: (values: Record<string, unknown>) => void; commit?: (values: Record<string, unknown>) => void } = {}): Promise<[]> {
+export async function setRecipient(
+  ctx: ServerContext,
+  schema: ObjectSchema,
+  args: BoundArguments,
+  inv: InvocationContext,
+  action: string,
+  hooks: { prepare?: (values: Record<string, unknown>) => void; commit?: (values: Record<string, unknown>) => void } = {},
+): Promise<[]> {
   const obj = findRecipient(ctx, [schema], String(args.get('Identity')));
   const values = { ...obj.values };
   if (args.has('Name')) values.Name = args.get('Name');

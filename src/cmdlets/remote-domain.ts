@@ -53,18 +53,32 @@ export function remoteDomainCommands(ctx: ServerContext): CommandSpec[] {
       // Not stored yet: shown with its defaults.
       const all = [...ctx.repo.list(schema), defaultDomain(ctx)];
       const identity = args.get('Identity') as string | null | undefined;
-      const wanted = identity === undefined || identity === null ? all : all.filter((o) => {
-        const re = new RegExp(`^${String(identity).replace(/[.+^${}()|\\[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-        return re.test(String(o.values.Name)) || o.guid === identity;
-      });
+      const wanted =
+        identity === undefined || identity === null
+          ? all
+          : all.filter((o) => {
+              const re = new RegExp(
+                `^${String(identity)
+                  .replace(/[.+^${}()|\\[\]]/g, '\\$&')
+                  .replace(/\*/g, '.*')
+                  .replace(/\?/g, '.')}$`,
+                'i',
+              );
+              return re.test(String(o.values.Name)) || o.guid === identity;
+            });
       if (wanted.length === 0 && identity !== null && identity !== undefined && !/[*?]/.test(String(identity))) findObjects(ctx, schema, String(identity));
       return wanted.map((o) => toPSObject(o));
     },
   };
   const set = setCommand(ctx, {
-    schema, synopsis: 'Changes what may go to a remote domain: automatic replies and forwards, delivery reports, NDRs.',
+    schema,
+    synopsis: 'Changes what may go to a remote domain: automatic replies and forwards, delivery reports, NDRs.',
     parameters: schemaParameters(schema, 'set'),
-    validate: (values, obj) => validate(values, ctx.repo.list(schema).filter((o) => o.guid !== obj.guid)),
+    validate: (values, obj) =>
+      validate(
+        values,
+        ctx.repo.list(schema).filter((o) => o.guid !== obj.guid),
+      ),
     defaults: () => defaultContext(ctx),
   });
   const setWithDefault: CommandSpec = {
@@ -80,7 +94,7 @@ export function remoteDomainCommands(ctx: ServerContext): CommandSpec[] {
   };
   const newCommand: CommandSpec = {
     name: 'New-RemoteDomain',
-    synopsis: 'Adds a remote domain, whose settings then apply to mail to that domain instead of Default\'s.',
+    synopsis: "Adds a remote domain, whose settings then apply to mail to that domain instead of Default's.",
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...schemaParameters(schema, 'new', [], defaultContext(ctx)).map((p) => (p.name === 'DomainName' ? { ...p, mandatory: true } : p))],
@@ -94,7 +108,11 @@ export function remoteDomainCommands(ctx: ServerContext): CommandSpec[] {
       throwIfProblems(validate(values, ctx.repo.list(schema)));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating remote domain'))) return [];
       const obj = newModelObject(schema, '', values);
-      checkAndWrite(ctx, () => validate(values, ctx.repo.list(schema)), () => insertObject(ctx, obj));
+      checkAndWrite(
+        ctx,
+        () => validate(values, ctx.repo.list(schema)),
+        () => insertObject(ctx, obj),
+      );
       return [toPSObject(obj)];
     },
   };

@@ -27,7 +27,7 @@ import { memberSchemas } from './rbac.js';
 import type { ServerContext } from './server-context.js';
 
 /** The built-in role groups not yet in the store (all of them for a new one). */
-function missingGroups(ctx: ServerContext): typeof BUILT_IN_ROLE_GROUPS[number][] {
+function missingGroups(ctx: ServerContext): (typeof BUILT_IN_ROLE_GROUPS)[number][] {
   const have = new Set(ctx.repo.list(roleGroupSchema).map((g) => String(g.values.Name).toLowerCase()));
   return BUILT_IN_ROLE_GROUPS.filter((g) => !have.has(g.name.toLowerCase()));
 }
@@ -71,7 +71,7 @@ function findMember(ctx: ServerContext, identity: string): ModelObject {
     const owner = mbx && typeof mbx.values.AccountGuid === 'string' ? ctx.repo.get(user, mbx.values.AccountGuid) : undefined;
     if (owner) return owner;
   }
-  const where = ctx.role === 'EdgeTransport' ? 'local users and groups' : 'the directory\'s users and groups';
+  const where = ctx.role === 'EdgeTransport' ? 'local users and groups' : "the directory's users and groups";
   throw new CmdletError(`The operation couldn't be performed because object '${identity}' couldn't be found on '${ctx.fqdn}'. A role group member is one of ${where}.`, { reason: 'ManagementObjectNotFoundException', parameter: 'Member' });
 }
 
@@ -82,10 +82,17 @@ function recipientType(ctx: ServerContext, obj: ModelObject): string {
 }
 
 function memberOutput(ctx: ServerContext, obj: ModelObject): PSObject {
-  return new PSObject(['ReducedRecipient', 'RoleGroupMember'], [
-    ['Name', obj.values.Name], ['RecipientType', recipientType(ctx, obj)], ['DisplayName', obj.values.DisplayName ?? obj.values.Name],
-    ['SamAccountName', obj.values.SamAccountName ?? obj.values.Name], ['Identity', accountName(ctx, obj)], ['Guid', obj.guid],
-  ]);
+  return new PSObject(
+    ['ReducedRecipient', 'RoleGroupMember'],
+    [
+      ['Name', obj.values.Name],
+      ['RecipientType', recipientType(ctx, obj)],
+      ['DisplayName', obj.values.DisplayName ?? obj.values.Name],
+      ['SamAccountName', obj.values.SamAccountName ?? obj.values.Name],
+      ['Identity', accountName(ctx, obj)],
+      ['Guid', obj.guid],
+    ],
+  );
 }
 
 function groupOutput(ctx: ServerContext, g: ModelObject): PSObject {
@@ -103,7 +110,10 @@ function groupOutput(ctx: ServerContext, g: ModelObject): PSObject {
 
 function resultSizeParameter(defaultText: string): ParameterSpec {
   return {
-    name: 'ResultSize', typeName: 'Unlimited', description: `Most objects returned (default ${defaultText}), or Unlimited.`, defaultValue: defaultText,
+    name: 'ResultSize',
+    typeName: 'Unlimited',
+    description: `Most objects returned (default ${defaultText}), or Unlimited.`,
+    defaultValue: defaultText,
     convert: (v) => {
       try {
         return Unlimited.parse(v, (x) => {
@@ -124,7 +134,9 @@ function limitOf(v: unknown, fallback: number): number {
 }
 
 const memberParameter: ParameterSpec = {
-  name: 'Member', typeName: 'SecurityPrincipalIdParameter', mandatory: true,
+  name: 'Member',
+  typeName: 'SecurityPrincipalIdParameter',
+  mandatory: true,
   description: 'The user or security group: name, DOMAIN\\name, user principal name, SID or GUID (or a mailbox, for its user account).',
   convert: (v) => (v instanceof PSObject ? String(v.get('ObjectGUID') ?? v.get('Guid') ?? v.get('Name')) : String(v)),
 };
@@ -139,7 +151,8 @@ export function roleGroupCommands(ctx: ServerContext): CommandSpec[] {
       invoke: (args) => {
         ensureBuiltInRoleGroups(ctx);
         return findObjects(ctx, roleGroupSchema, args.get('Identity') as string | null | undefined)
-          .slice(0, limitOf(args.get('ResultSize'), Number.MAX_SAFE_INTEGER)).map((g) => groupOutput(ctx, g));
+          .slice(0, limitOf(args.get('ResultSize'), Number.MAX_SAFE_INTEGER))
+          .map((g) => groupOutput(ctx, g));
       },
     },
     {
@@ -150,12 +163,14 @@ export function roleGroupCommands(ctx: ServerContext): CommandSpec[] {
       invoke: (args) => {
         ensureBuiltInRoleGroups(ctx);
         const group = findObject(ctx, roleGroupSchema, String(args.get('Identity')));
-        return memberObjects(ctx, group).slice(0, limitOf(args.get('ResultSize'), 1000)).map((m) => memberOutput(ctx, m));
+        return memberObjects(ctx, group)
+          .slice(0, limitOf(args.get('ResultSize'), 1000))
+          .map((m) => memberOutput(ctx, m));
       },
     },
     ...(['Add', 'Remove'] as const).map((verb): CommandSpec => ({
       name: `${verb}-RoleGroupMember`,
-      synopsis: verb === 'Add' ? 'Adds a user or security group to a management role group: it gets the rights of the group\'s roles.' : 'Removes a member from a management role group: it loses the rights it had only through the group.',
+      synopsis: verb === 'Add' ? "Adds a user or security group to a management role group: it gets the rights of the group's roles." : 'Removes a member from a management role group: it loses the rights it had only through the group.',
       supportsShouldProcess: true,
       confirmImpact: verb === 'Remove' ? 'High' : 'Medium',
       parameters: [

@@ -27,7 +27,8 @@ function resolveSourceServers(values: Record<string, unknown>, ctx: ServerContex
     const id = String(g).toLowerCase();
     const s = servers.find((x) => String(x.values.Name).toLowerCase() === id || String(x.values.Fqdn).toLowerCase() === id || x.guid === id);
     if (!s) throw notFound(String(g), ctx.fqdn);
-    if (s.values.ServerRole !== 'Mailbox') throw new CmdletError(`The server ${s.values.Name} is not a Mailbox server; only Mailbox servers can be source servers of a Send connector.`, { reason: 'DataValidationException', parameter: 'SourceTransportServers' });
+    if (s.values.ServerRole !== 'Mailbox')
+      throw new CmdletError(`The server ${s.values.Name} is not a Mailbox server; only Mailbox servers can be source servers of a Send connector.`, { reason: 'DataValidationException', parameter: 'SourceTransportServers' });
     return String(s.values.Name);
   });
 }
@@ -36,9 +37,13 @@ function chosenUsage(args: BoundArguments): string {
   const given = USAGE_SWITCHES.filter((u) => args.get(u) === true);
   const count = given.length + (args.has('Usage') ? 1 : 0);
   if (count > 1) {
-    throw new CmdletError('Parameter set cannot be resolved using the specified named parameters. Use only one of -Usage, -Custom, -Internal, -Internet and -Partner.', { category: 'InvalidArgument', reason: 'ParameterBindingException', parameter: 'Usage' });
+    throw new CmdletError('Parameter set cannot be resolved using the specified named parameters. Use only one of -Usage, -Custom, -Internal, -Internet and -Partner.', {
+      category: 'InvalidArgument',
+      reason: 'ParameterBindingException',
+      parameter: 'Usage',
+    });
   }
-  return args.has('Usage') ? String(args.get('Usage')) : given[0] ?? 'Custom';
+  return args.has('Usage') ? String(args.get('Usage')) : (given[0] ?? 'Custom');
 }
 
 export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
@@ -57,7 +62,10 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
     parameters: [nameParameter(schema, { position: 0, mandatory: true }), ...usageParams, ...newParams],
     examples: [
       { code: 'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet -DNSRoutingEnabled $true', remarks: 'Sends mail for every domain by DNS MX lookup.' },
-      { code: '$cred = Get-Credential\nNew-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces *.contoso.com -DNSRoutingEnabled $false -SmartHosts mbxserver01.contoso.com,mbxserver02.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $cred', remarks: 'Relays mail for contoso.com to two smart hosts with Basic authentication over TLS.' },
+      {
+        code: '$cred = Get-Credential\nNew-SendConnector -Name "To Internal Org" -Usage Internal -AddressSpaces *.contoso.com -DNSRoutingEnabled $false -SmartHosts mbxserver01.contoso.com,mbxserver02.contoso.com -SmartHostAuthMechanism BasicAuthRequireTLS -AuthenticationCredential $cred',
+        remarks: 'Relays mail for contoso.com to two smart hosts with Basic authentication over TLS.',
+      },
     ],
     async invoke(args, inv) {
       const usage = chosenUsage(args);
@@ -72,7 +80,11 @@ export function sendConnectorCommands(ctx: ServerContext): CommandSpec[] {
       throwIfProblems(validateSendConnector(values, { role: ctx.role }));
       if (!(await inv.shouldProcess(String(values.Name), 'Creating Send connector'))) return [];
       const obj = newModelObject(schema, '', values);
-      checkAndWrite(ctx, () => validateSendConnector(values, { role: ctx.role }), () => insertObject(ctx, obj));
+      checkAndWrite(
+        ctx,
+        () => validateSendConnector(values, { role: ctx.role }),
+        () => insertObject(ctx, obj),
+      );
       return [createdOutput(ctx, obj, sendExtras(obj.values))];
     },
   };

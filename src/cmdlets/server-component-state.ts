@@ -4,10 +4,7 @@
 // Draining. The running transport service follows HubTransport live:
 // Draining refuses new mail with 421 4.3.2 and delivers what it holds.
 
-import {
-  COMPONENTS, DRAINABLE, REQUESTERS, STATES, componentName, effectiveState, serverComponentStateSchema,
-  type ComponentStateValue, type RequesterState,
-} from '../config/model/server-component-state.js';
+import { COMPONENTS, DRAINABLE, REQUESTERS, STATES, componentName, effectiveState, serverComponentStateSchema, type ComponentStateValue, type RequesterState } from '../config/model/server-component-state.js';
 import { serverSchema } from '../config/model/server.js';
 import { newModelObject, type ModelObject } from '../store/repository.js';
 import { ConversionError, type CommandSpec, type ParameterSpec } from '../shell/command.js';
@@ -34,7 +31,11 @@ function statesOf(ctx: ServerContext, server: string): Map<string, { obj: ModelO
 
 /** One requester's entry as Exchange prints it inside LocalStates. */
 class RequesterEntry {
-  constructor(readonly Requester: string, readonly State: string, readonly Timestamp: Date) {}
+  constructor(
+    readonly Requester: string,
+    readonly State: string,
+    readonly Timestamp: Date,
+  ) {}
   toString(): string {
     return `[Requester: ${this.Requester}] [State: ${this.State}] [Timestamp: ${new UtcDate(this.Timestamp)}]`;
   }
@@ -86,7 +87,10 @@ function refuseUnavailable(args: Map<string, unknown>): void {
 export function serverComponentStateCommands(ctx: ServerContext): CommandSpec[] {
   const identity: ParameterSpec = { name: 'Identity', typeName: 'ServerIdParameter', position: 0, mandatory: true, valueFromPipeline: true, valueFromPipelineByPropertyName: true, description: 'The server: its name or FQDN.' };
   const component = (mandatory: boolean): ParameterSpec => ({
-    name: 'Component', typeName: 'String', mandatory, description: `The component: ${COMPONENTS.join(', ')}.`,
+    name: 'Component',
+    typeName: 'String',
+    mandatory,
+    description: `The component: ${COMPONENTS.join(', ')}.`,
     convert: (v) => {
       const c = componentName(String(v));
       if (!c) throw new ConversionError(`The component "${String(v)}" doesn't exist on this server. Valid components: ${COMPONENTS.join(', ')}. Run Get-ServerComponentState <server> to list them.`);
@@ -96,9 +100,12 @@ export function serverComponentStateCommands(ctx: ServerContext): CommandSpec[] 
   return [
     {
       name: 'Get-ServerComponentState',
-      synopsis: 'Shows the state of a server\'s components (maintenance mode): Active, Inactive or Draining, with each requester\'s setting.',
+      synopsis: "Shows the state of a server's components (maintenance mode): Active, Inactive or Draining, with each requester's setting.",
       parameters: [identity, component(false), refused('DomainController', false)],
-      examples: [{ code: 'Get-ServerComponentState MBX01', remarks: 'Lists MBX01\'s components and their states.' }, { code: 'Get-ServerComponentState MBX01 -Component HubTransport | Format-List', remarks: 'Shows HubTransport\'s state and every requester\'s setting.' }],
+      examples: [
+        { code: 'Get-ServerComponentState MBX01', remarks: "Lists MBX01's components and their states." },
+        { code: 'Get-ServerComponentState MBX01 -Component HubTransport | Format-List', remarks: "Shows HubTransport's state and every requester's setting." },
+      ],
       invoke(args) {
         refuseUnavailable(args);
         const server = serverByIdentity(ctx, args.get('Identity'));
@@ -109,14 +116,30 @@ export function serverComponentStateCommands(ctx: ServerContext): CommandSpec[] 
     },
     {
       name: 'Set-ServerComponentState',
-      synopsis: 'Sets a requester\'s state of a server component: HubTransport Draining puts the transport service into maintenance (new mail refused with 421 4.3.2, queued mail delivered).',
+      synopsis: "Sets a requester's state of a server component: HubTransport Draining puts the transport service into maintenance (new mail refused with 421 4.3.2, queued mail delivered).",
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
       parameters: [
-        identity, component(true),
-        { name: 'Requester', typeName: 'ServerComponentRequest', mandatory: true, description: `Who asks: ${REQUESTERS.join(', ')}. A component is Active only when no requester holds it Inactive or Draining.`, convert: choice('Requester', REQUESTERS, 'requester') },
-        { name: 'State', typeName: 'ServiceState', mandatory: true, description: 'Active, Inactive or Draining (Draining only for HubTransport). Inactive HubTransport refuses new mail like Draining and still delivers the queued messages.', convert: choice('State', STATES, 'state') },
-        refused('LocalOnly', true), refused('RemoteOnly', true), refused('TimeoutInSeconds', false), refused('DomainController', false),
+        identity,
+        component(true),
+        {
+          name: 'Requester',
+          typeName: 'ServerComponentRequest',
+          mandatory: true,
+          description: `Who asks: ${REQUESTERS.join(', ')}. A component is Active only when no requester holds it Inactive or Draining.`,
+          convert: choice('Requester', REQUESTERS, 'requester'),
+        },
+        {
+          name: 'State',
+          typeName: 'ServiceState',
+          mandatory: true,
+          description: 'Active, Inactive or Draining (Draining only for HubTransport). Inactive HubTransport refuses new mail like Draining and still delivers the queued messages.',
+          convert: choice('State', STATES, 'state'),
+        },
+        refused('LocalOnly', true),
+        refused('RemoteOnly', true),
+        refused('TimeoutInSeconds', false),
+        refused('DomainController', false),
       ],
       examples: [
         { code: 'Set-ServerComponentState MBX01 -Component HubTransport -State Draining -Requester Maintenance', remarks: 'MBX01 stops taking new mail and delivers what it holds (maintenance).' },
@@ -166,6 +189,4 @@ export function serverComponentStateCommands(ctx: ServerContext): CommandSpec[] 
   ];
 }
 
-export const serverComponentStateViews = [
-  { typeName: 'ServerComponentStatePresentationObject', display: 'table' as const, table: [{ property: 'Server' }, { property: 'Component' }, { property: 'State' }] },
-];
+export const serverComponentStateViews = [{ typeName: 'ServerComponentStatePresentationObject', display: 'table' as const, table: [{ property: 'Server' }, { property: 'Component' }, { property: 'State' }] }];

@@ -25,36 +25,51 @@ const REFUSED: Record<string, string> = {
 };
 
 export function setExchangeServerCommands(ctx: ServerContext): CommandSpec[] {
-  const refused: ParameterSpec[] = Object.entries(REFUSED).map(([name, why]) => ({ name, typeName: name === 'ProductKey' ? 'ProductKey' : name === 'InternetWebProxy' ? 'Uri' : name === 'WorkloadManagementPolicy' ? 'WorkloadManagementPolicyIdParameter' : 'MultiValuedProperty', description: `Not available: ${why}` }));
-  return [{
-    name: 'Set-ExchangeServer',
-    synopsis: 'Changes a server record: its MonitoringGroup (a label on the metrics endpoint).',
-    supportsShouldProcess: true,
-    confirmImpact: 'Medium',
-    parameters: [
-      { name: 'Identity', typeName: 'ServerIdParameter', position: 0, mandatory: true, valueFromPipeline: true, valueFromPipelineByPropertyName: true, description: 'The server: its name or FQDN.', convert: (v) => (v instanceof PSObject ? String(v.get('Name') ?? v.get('Identity')) : String(v)) },
-      ...schemaParameters(serverSchema, 'set', [], defaultContext(ctx)),
-      ...refused,
-    ],
-    examples: [{ code: 'Set-ExchangeServer EDGE01 -MonitoringGroup "Perimeter"', remarks: 'Monitoring sees EDGE01 in the group Perimeter (gatehouse_server_info{monitoring_group="Perimeter"}).' }],
-    async invoke(args, inv) {
-      for (const [name, why] of Object.entries(REFUSED)) {
-        if (args.has(name)) throw invalidOperation(`The parameter -${name} is not available in Gatehouse: ${why}`, name);
-      }
-      const id = String(args.get('Identity')).toLowerCase();
-      const server = ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === id || String(s.values.Fqdn).toLowerCase() === id || s.guid === id);
-      if (!server) throw notFound(String(args.get('Identity')), ctx.fqdn);
-      const values = { ...server.values };
-      applyParameters(serverSchema, values, args, 'set', ctx, defaultContext(ctx));
-      if (!(await inv.shouldProcess(String(server.values.Name), 'Setting Exchange server'))) return [];
-      ctx.repo.transaction(() => {
-        const current = ctx.repo.get(serverSchema, server.guid) ?? server;
-        const merged = { ...current.values };
-        for (const def of serverSchema.properties) if (args.has(def.name)) merged[def.name] = values[def.name];
-        current.values = merged;
-        updateObject(ctx, current);
-      });
-      return [];
+  const refused: ParameterSpec[] = Object.entries(REFUSED).map(([name, why]) => ({
+    name,
+    typeName: name === 'ProductKey' ? 'ProductKey' : name === 'InternetWebProxy' ? 'Uri' : name === 'WorkloadManagementPolicy' ? 'WorkloadManagementPolicyIdParameter' : 'MultiValuedProperty',
+    description: `Not available: ${why}`,
+  }));
+  return [
+    {
+      name: 'Set-ExchangeServer',
+      synopsis: 'Changes a server record: its MonitoringGroup (a label on the metrics endpoint).',
+      supportsShouldProcess: true,
+      confirmImpact: 'Medium',
+      parameters: [
+        {
+          name: 'Identity',
+          typeName: 'ServerIdParameter',
+          position: 0,
+          mandatory: true,
+          valueFromPipeline: true,
+          valueFromPipelineByPropertyName: true,
+          description: 'The server: its name or FQDN.',
+          convert: (v) => (v instanceof PSObject ? String(v.get('Name') ?? v.get('Identity')) : String(v)),
+        },
+        ...schemaParameters(serverSchema, 'set', [], defaultContext(ctx)),
+        ...refused,
+      ],
+      examples: [{ code: 'Set-ExchangeServer EDGE01 -MonitoringGroup "Perimeter"', remarks: 'Monitoring sees EDGE01 in the group Perimeter (gatehouse_server_info{monitoring_group="Perimeter"}).' }],
+      async invoke(args, inv) {
+        for (const [name, why] of Object.entries(REFUSED)) {
+          if (args.has(name)) throw invalidOperation(`The parameter -${name} is not available in Gatehouse: ${why}`, name);
+        }
+        const id = String(args.get('Identity')).toLowerCase();
+        const server = ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === id || String(s.values.Fqdn).toLowerCase() === id || s.guid === id);
+        if (!server) throw notFound(String(args.get('Identity')), ctx.fqdn);
+        const values = { ...server.values };
+        applyParameters(serverSchema, values, args, 'set', ctx, defaultContext(ctx));
+        if (!(await inv.shouldProcess(String(server.values.Name), 'Setting Exchange server'))) return [];
+        ctx.repo.transaction(() => {
+          const current = ctx.repo.get(serverSchema, server.guid) ?? server;
+          const merged = { ...current.values };
+          for (const def of serverSchema.properties) if (args.has(def.name)) merged[def.name] = values[def.name];
+          current.values = merged;
+          updateObject(ctx, current);
+        });
+        return [];
+      },
     },
-  }];
+  ];
 }

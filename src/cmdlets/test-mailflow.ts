@@ -91,7 +91,7 @@ function resolveTarget(ctx: ServerContext, self: ModelObject, args: BoundArgumen
   if (args.has('TargetEmailAddress')) {
     const address = String(args.get('TargetEmailAddress'));
     const found = new RecipientDirectory(ctx.repo).find(address);
-    const owner = found?.kind === 'mailbox' ? ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === found.server.toLowerCase()) ?? null : null;
+    const owner = found?.kind === 'mailbox' ? (ctx.repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === found.server.toLowerCase()) ?? null) : null;
     return { address, deliveringServer: watchable(ctx, owner) ? owner : null, remote: true };
   }
   return mailboxTarget(firstDatabase(ctx, self, 'Identity'));
@@ -109,11 +109,22 @@ function submissionEndpoint(ctx: ServerContext): { address: string; port: number
 
 function probeMessage(o: { from: string; to: string; toName?: string; fqdn: string; messageId: string; subject: string; now: Date }): Buffer {
   const to = o.toName ? `"${o.toName.replace(/["\\\r\n]/g, '')}" <${o.to}>` : o.to;
-  return Buffer.from([
-    `From: Microsoft Exchange <${o.from}>`, `To: ${to}`, `Subject: ${o.subject}`, `Date: ${o.now.toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: ${o.messageId}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii', 'X-MS-Exchange-Organization-Test-Mailflow: True', '',
-    'This is a Test-Mailflow probe message.', '',
-  ].join('\r\n'), 'ascii');
+  return Buffer.from(
+    [
+      `From: Microsoft Exchange <${o.from}>`,
+      `To: ${to}`,
+      `Subject: ${o.subject}`,
+      `Date: ${o.now.toUTCString().replace('GMT', '+0000')}`,
+      `Message-ID: ${o.messageId}`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=us-ascii',
+      'X-MS-Exchange-Organization-Test-Mailflow: True',
+      '',
+      'This is a Test-Mailflow probe message.',
+      '',
+    ].join('\r\n'),
+    'ascii',
+  );
 }
 
 /** Submits the probe to the running service; null when it was accepted, else why not. */
@@ -123,11 +134,21 @@ async function submit(ctx: ServerContext, self: ModelObject, from: string, to: s
   const account = self.values.ServerAccount as StoredCredential | null | undefined;
   if (!account?.sealed) return `the server ${ctx.name} has no server account (NAME$) to submit with; run gatehouse setup for this server again.`;
   const password = ctx.repo.openSecret(account.sealed, `ExchangeServer/${self.guid}/ServerAccount`);
-  const conn = await OutboundConnection.open({ host: ctx.fqdn, address: endpoint.address, port: endpoint.port }, {
-    ehloName: ctx.fqdn, forceHelo: false, tls: 'required', tlsAuthLevel: null, trustedCertificates: trustedCertificates(ctx.repo),
-    auth: { username: account.userName, password, mechanism: 'BasicAuthRequireTLS' },
-    connectTimeoutMs: 10_000, greetingTimeoutMs: 15_000, inactivityTimeoutMs: 30_000, maxMessagesPerConnection: 1,
-  });
+  const conn = await OutboundConnection.open(
+    { host: ctx.fqdn, address: endpoint.address, port: endpoint.port },
+    {
+      ehloName: ctx.fqdn,
+      forceHelo: false,
+      tls: 'required',
+      tlsAuthLevel: null,
+      trustedCertificates: trustedCertificates(ctx.repo),
+      auth: { username: account.userName, password, mechanism: 'BasicAuthRequireTLS' },
+      connectTimeoutMs: 10_000,
+      greetingTimeoutMs: 15_000,
+      inactivityTimeoutMs: 30_000,
+      maxMessagesPerConnection: 1,
+    },
+  );
   if (isConnectFailure(conn)) return `the service did not take the probe at ${endpoint.address}:${endpoint.port} ("Default ${ctx.name}"): ${conn.text}`;
   try {
     const [outcome] = await conn.send({ sender: from, recipients: [{ address: to }], body, smtputf8: false, bodyType: '7BIT' });
@@ -155,17 +176,29 @@ class RemoteLog {
   lastError: string | null = null;
   private events: TrackingEvent[] = [];
   private askedAt = 0;
-  constructor(private readonly ctx: ServerContext, private readonly server: ModelObject, private readonly inv: InvocationContext) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly server: ModelObject,
+    private readonly inv: InvocationContext,
+  ) {}
 
   async eventsOf(messageId: string): Promise<TrackingEvent[]> {
     if (Date.now() - this.askedAt < REMOTE_POLL_MS) return this.events;
     this.askedAt = Date.now();
     try {
       const found = await this.ctx.peers!.run(this.server, 'Get-MessageTrackingLog', new Map([['MessageId', messageId]]), new Set(), this.inv);
-      this.events = found.filter((o): o is PSObject => o instanceof PSObject).map((o) => ({
-        eventId: String(o.get('EventId')), timestamp: o.get('Timestamp'), serverHostname: String(o.get('ServerHostname') ?? ''),
-        recipientStatus: ([] as unknown[]).concat(o.get('RecipientStatus') ?? []).map(String), sourceContext: o.get('SourceContext') === null ? undefined : String(o.get('SourceContext')),
-      }) as unknown as TrackingEvent);
+      this.events = found
+        .filter((o): o is PSObject => o instanceof PSObject)
+        .map(
+          (o) =>
+            ({
+              eventId: String(o.get('EventId')),
+              timestamp: o.get('Timestamp'),
+              serverHostname: String(o.get('ServerHostname') ?? ''),
+              recipientStatus: ([] as unknown[]).concat(o.get('RecipientStatus') ?? []).map(String),
+              sourceContext: o.get('SourceContext') === null ? undefined : String(o.get('SourceContext')),
+            }) as unknown as TrackingEvent,
+        );
       this.lastError = null;
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -197,7 +230,11 @@ async function awaitDelivery(ctx: ServerContext, target: Target, messageId: stri
     }
     const where = target.deliveringServer ? `delivered on ${deliveringName}` : `sent on by ${ctx.name}`;
     const unreachable = remoteLog?.lastError ? `; ${deliveringName}'s tracking log could not be read: ${remoteLog.lastError}` : '';
-    return { ok: false, timedOut: true, reason: `the probe was not ${where} within ${Math.round(timeoutMs / 1000)} seconds (-ExecutionTimeout)${lastDeferral ? `; the last attempt was deferred: ${lastDeferral}` : '; check its queue with Get-Queue and Get-Message'}${unreachable}` };
+    return {
+      ok: false,
+      timedOut: true,
+      reason: `the probe was not ${where} within ${Math.round(timeoutMs / 1000)} seconds (-ExecutionTimeout)${lastDeferral ? `; the last attempt was deferred: ${lastDeferral}` : '; check its queue with Get-Queue and Get-Message'}${unreachable}`,
+    };
   } finally {
     local.close();
   }
@@ -224,12 +261,15 @@ function seconds(name: string): (v: unknown) => number {
 
 async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationContext): Promise<PSObject[]> {
   const targets = ['TargetMailboxServer', 'TargetDatabase', 'TargetEmailAddress'].filter((p) => args.has(p));
-  if (targets.length > 1) throw new CmdletError(`Parameter set cannot be resolved using the specified named parameters: ${targets.map((t) => `-${t}`).join(' and ')} cannot be used together.`, { category: 'InvalidArgument', reason: 'ParameterBindingException' });
-  if (args.has('TargetEmailAddressDisplayName') && !args.has('TargetEmailAddress')) throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -TargetEmailAddressDisplayName needs -TargetEmailAddress.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
+  if (targets.length > 1)
+    throw new CmdletError(`Parameter set cannot be resolved using the specified named parameters: ${targets.map((t) => `-${t}`).join(' and ')} cannot be used together.`, { category: 'InvalidArgument', reason: 'ParameterBindingException' });
+  if (args.has('TargetEmailAddressDisplayName') && !args.has('TargetEmailAddress'))
+    throw new CmdletError('Parameter set cannot be resolved using the specified named parameters: -TargetEmailAddressDisplayName needs -TargetEmailAddress.', { category: 'InvalidArgument', reason: 'ParameterBindingException' });
   const self = serverByName(ctx, ctx.name);
   if (args.has('Identity')) {
     const source = serverByName(ctx, String(args.get('Identity')));
-    if (source.guid !== self.guid) throw invalidOperation(`Test-Mailflow sends from the server whose shell runs it (${ctx.name}). To test from ${source.values.Name}, run it in ${source.values.Name}'s shell (gatehouse shell --data <its folder>).`, 'Identity');
+    if (source.guid !== self.guid)
+      throw invalidOperation(`Test-Mailflow sends from the server whose shell runs it (${ctx.name}). To test from ${source.values.Name}, run it in ${source.values.Name}'s shell (gatehouse shell --data <its folder>).`, 'Identity');
   }
   const sender = ensureSystemMailbox(ctx, firstDatabase(ctx, self, 'Identity'));
   const target = resolveTarget(ctx, self, args);
@@ -243,7 +283,15 @@ async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationCont
   const messageId = `<${id}@${ctx.fqdn}>`;
   const from = String(sender.values.PrimarySmtpAddress);
   const started = Date.now();
-  const body = probeMessage({ from, to: target.address, ...(args.has('TargetEmailAddressDisplayName') && { toName: String(args.get('TargetEmailAddressDisplayName')) }), fqdn: ctx.fqdn, messageId, subject: `Test-Mailflow ${id}`, now: new Date(started) });
+  const body = probeMessage({
+    from,
+    to: target.address,
+    ...(args.has('TargetEmailAddressDisplayName') && { toName: String(args.get('TargetEmailAddressDisplayName')) }),
+    fqdn: ctx.fqdn,
+    messageId,
+    subject: `Test-Mailflow ${id}`,
+    now: new Date(started),
+  });
   const refused = await submit(ctx, self, from, target.address, body);
   if (refused) return fail(refused);
   const outcome = await awaitDelivery(ctx, target, messageId, started, timeoutMs, inv);
@@ -252,30 +300,48 @@ async function run(ctx: ServerContext, args: BoundArguments, inv: InvocationCont
 }
 
 export function testMailflowCommands(ctx: ServerContext): CommandSpec[] {
-  const serverParam = (name: string, description: string, extra: Partial<ParameterSpec> = {}): ParameterSpec => ({ name, typeName: 'ServerIdParameter', description, convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v), ...extra });
-  return [{
-    name: 'Test-Mailflow',
-    synopsis: 'Sends a probe message from this server\'s system mailbox through the running service and waits for its delivery: to itself, to another Mailbox server or database, or to an address. Returns Success and the latency, or *FAILURE* and why.',
-    parameters: [
-      serverParam('Identity', 'The source server (name or FQDN; this server by default). Another server runs the test itself, through its management endpoint.', { position: 0 }),
-      serverParam('TargetMailboxServer', 'Send to the system mailbox of this Mailbox server.'),
-      { name: 'TargetDatabase', typeName: 'DatabaseIdParameter', description: 'Send to the system mailbox of this mailbox database.', convert: (v) => String(v) },
-      { name: 'TargetEmailAddress', typeName: 'String', description: 'Send to this address (always a remote test).', convert: (v) => String(v) },
-      { name: 'TargetEmailAddressDisplayName', typeName: 'String', description: 'The display name of -TargetEmailAddress in the probe\'s To header.', convert: (v) => String(v) },
-      { name: 'ExecutionTimeout', typeName: 'Int32', description: `Seconds to wait for the delivery before the test fails (default ${DEFAULT_EXECUTION_TIMEOUT_S}).`, defaultValue: String(DEFAULT_EXECUTION_TIMEOUT_S), convert: seconds('ExecutionTimeout') },
-    ],
-    examples: [
-      { code: 'Test-Mailflow', remarks: 'Sends a probe from this server\'s system mailbox to itself and waits for it.' },
-      { code: 'Test-Mailflow MBX01 -TargetMailboxServer MBX02', remarks: 'Tests mail flow from MBX01 to MBX02\'s system mailbox (from any server\'s shell: MBX01 runs the test).' },
-      { code: 'Test-Mailflow -TargetEmailAddress john@contoso.com', remarks: 'Sends a probe to john@contoso.com and waits until it is delivered (or sent on, for an address outside the organization).' },
-    ],
-    invoke: (args, inv) => {
-      if (ctx.role !== 'Mailbox') {
-        throw new CmdletError(`Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server (${ctx.name}) has none. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
-      }
-      return run(ctx, args, inv);
+  const serverParam = (name: string, description: string, extra: Partial<ParameterSpec> = {}): ParameterSpec => ({
+    name,
+    typeName: 'ServerIdParameter',
+    description,
+    convert: (v) => String((v as { get?: (n: string) => unknown })?.get?.('Name') ?? v),
+    ...extra,
+  });
+  return [
+    {
+      name: 'Test-Mailflow',
+      synopsis:
+        "Sends a probe message from this server's system mailbox through the running service and waits for its delivery: to itself, to another Mailbox server or database, or to an address. Returns Success and the latency, or *FAILURE* and why.",
+      parameters: [
+        serverParam('Identity', 'The source server (name or FQDN; this server by default). Another server runs the test itself, through its management endpoint.', { position: 0 }),
+        serverParam('TargetMailboxServer', 'Send to the system mailbox of this Mailbox server.'),
+        { name: 'TargetDatabase', typeName: 'DatabaseIdParameter', description: 'Send to the system mailbox of this mailbox database.', convert: (v) => String(v) },
+        { name: 'TargetEmailAddress', typeName: 'String', description: 'Send to this address (always a remote test).', convert: (v) => String(v) },
+        { name: 'TargetEmailAddressDisplayName', typeName: 'String', description: "The display name of -TargetEmailAddress in the probe's To header.", convert: (v) => String(v) },
+        {
+          name: 'ExecutionTimeout',
+          typeName: 'Int32',
+          description: `Seconds to wait for the delivery before the test fails (default ${DEFAULT_EXECUTION_TIMEOUT_S}).`,
+          defaultValue: String(DEFAULT_EXECUTION_TIMEOUT_S),
+          convert: seconds('ExecutionTimeout'),
+        },
+      ],
+      examples: [
+        { code: 'Test-Mailflow', remarks: "Sends a probe from this server's system mailbox to itself and waits for it." },
+        { code: 'Test-Mailflow MBX01 -TargetMailboxServer MBX02', remarks: "Tests mail flow from MBX01 to MBX02's system mailbox (from any server's shell: MBX01 runs the test)." },
+        { code: 'Test-Mailflow -TargetEmailAddress john@contoso.com', remarks: 'Sends a probe to john@contoso.com and waits until it is delivered (or sent on, for an address outside the organization).' },
+      ],
+      invoke: (args, inv) => {
+        if (ctx.role !== 'Mailbox') {
+          throw new CmdletError(
+            `Test-Mailflow sends its probe between the system mailboxes of Mailbox servers; an Edge Transport server (${ctx.name}) has none. Run it in a Mailbox server's shell, or check a path through this Edge with Trace-MailFlow.`,
+            { category: 'InvalidOperation', reason: 'InvalidOperationException' },
+          );
+        }
+        return run(ctx, args, inv);
+      },
     },
-  }];
+  ];
 }
 
 export const testMailflowViews: ObjectView[] = [{ typeName: 'TestMailflowResult', display: 'list', list: ['TestMailflowResult', 'MessageLatencyTime', 'IsRemoteTest', 'Identity', 'IsValid', 'ObjectState'] }];

@@ -18,7 +18,10 @@ export const AGENT_TYPE = 'Microsoft.Exchange.Management.AgentTasks.TransportAge
 /** Refuses the agent cmdlets on a Mailbox server, saying where the agents are. */
 export function edgeOnly(ctx: ServerContext, cmdlet: string): void {
   if (ctx.role !== 'EdgeTransport') {
-    throw new CmdletError(`${cmdlet}: the anti-spam agents run on Edge Transport servers, and ${ctx.name} is a Mailbox server, which has none. Run it in the Edge's shell.`, { category: 'InvalidOperation', reason: 'InvalidOperationException' });
+    throw new CmdletError(`${cmdlet}: the anti-spam agents run on Edge Transport servers, and ${ctx.name} is a Mailbox server, which has none. Run it in the Edge's shell.`, {
+      category: 'InvalidOperation',
+      reason: 'InvalidOperationException',
+    });
   }
 }
 
@@ -29,10 +32,24 @@ function agentName(v: unknown): string {
   return found.name;
 }
 
-const identity = (mandatory: boolean): ParameterSpec => ({ name: 'Identity', typeName: 'TransportAgentObjectId', position: 0, mandatory, valueFromPipeline: true, valueFromPipelineByPropertyName: true, description: 'The agent\'s name, e.g. "Content Filter Agent".', convert: agentName });
+const identity = (mandatory: boolean): ParameterSpec => ({
+  name: 'Identity',
+  typeName: 'TransportAgentObjectId',
+  position: 0,
+  mandatory,
+  valueFromPipeline: true,
+  valueFromPipelineByPropertyName: true,
+  description: 'The agent\'s name, e.g. "Content Filter Agent".',
+  convert: agentName,
+});
 
 function output(a: AgentState): PSObject {
-  return new PSObject(AGENT_TYPE, [['Identity', a.name], ['Enabled', a.enabled], ['Priority', a.priority], ['IsValid', true]]);
+  return new PSObject(AGENT_TYPE, [
+    ['Identity', a.name],
+    ['Enabled', a.enabled],
+    ['Priority', a.priority],
+    ['IsValid', true],
+  ]);
 }
 
 /** Stores the agents' states: the order and flags given, one object per agent. */
@@ -62,14 +79,17 @@ export function transportAgentCommands(ctx: ServerContext): CommandSpec[] {
       edgeOnly(ctx, `${verb}-TransportAgent`);
       const name = String(args.get('Identity'));
       if (!(await inv.shouldProcess(name, `${verb === 'Enable' ? 'Enabling' : 'Disabling'} transport agent`))) return [];
-      store(ctx, agentStates(ctx.repo).map((a) => (a.name === name ? { ...a, enabled: verb === 'Enable' } : a)));
+      store(
+        ctx,
+        agentStates(ctx.repo).map((a) => (a.name === name ? { ...a, enabled: verb === 'Enable' } : a)),
+      );
       return [];
     },
   });
   return [
     {
       name: 'Get-TransportAgent',
-      synopsis: 'Lists the Edge\'s transport agents (the anti-spam agents) with whether each is enabled and its priority.',
+      synopsis: "Lists the Edge's transport agents (the anti-spam agents) with whether each is enabled and its priority.",
       parameters: [identity(false)],
       examples: [{ code: 'Get-TransportAgent', remarks: 'The agents in priority order.' }],
       invoke: (args) => {
@@ -83,14 +103,20 @@ export function transportAgentCommands(ctx: ServerContext): CommandSpec[] {
     {
       name: 'Set-TransportAgent',
       synopsis: 'Moves an agent to another priority (1 runs first among the agents of an SMTP event); the agents between move by one.',
-      parameters: [identity(true), {
-        name: 'Priority', typeName: 'Int32', mandatory: true, description: `1 to ${EDGE_AGENTS.length}.`,
-        convert: (v) => {
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 1 || n > EDGE_AGENTS.length) throw new ConversionError(`The priority ${String(v)} is not valid: give a whole number from 1 to ${EDGE_AGENTS.length}.`);
-          return n;
+      parameters: [
+        identity(true),
+        {
+          name: 'Priority',
+          typeName: 'Int32',
+          mandatory: true,
+          description: `1 to ${EDGE_AGENTS.length}.`,
+          convert: (v) => {
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < 1 || n > EDGE_AGENTS.length) throw new ConversionError(`The priority ${String(v)} is not valid: give a whole number from 1 to ${EDGE_AGENTS.length}.`);
+            return n;
+          },
         },
-      }],
+      ],
       supportsShouldProcess: true,
       confirmImpact: 'Medium',
       examples: [{ code: 'Set-TransportAgent "Content Filter Agent" -Priority 3', remarks: 'The content filter runs before the Edge Rule agent, so that Edge rules see the SCL.' }],
@@ -103,7 +129,10 @@ export function transportAgentCommands(ctx: ServerContext): CommandSpec[] {
         const moved = order.find((a) => a.name === name)!;
         const rest = order.filter((a) => a !== moved);
         rest.splice(priority - 1, 0, moved);
-        store(ctx, rest.map((a, i) => ({ ...a, priority: i + 1 })));
+        store(
+          ctx,
+          rest.map((a, i) => ({ ...a, priority: i + 1 })),
+        );
         return [];
       },
     },

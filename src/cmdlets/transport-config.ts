@@ -27,7 +27,11 @@ export function transportConfigOf(ctx: ServerContext): ModelObject {
 /** The organization (Mailbox) or this Edge: the only identity the object answers to. */
 function identityParameter(): ParameterSpec {
   return {
-    name: 'Identity', typeName: 'OrganizationIdParameter', position: 0, valueFromPipeline: true, valueFromPipelineByPropertyName: true,
+    name: 'Identity',
+    typeName: 'OrganizationIdParameter',
+    position: 0,
+    valueFromPipeline: true,
+    valueFromPipelineByPropertyName: true,
     description: 'The organization (optional: there is one transport configuration).',
     convert: (v) => (v === null || v === undefined ? v : String((v as { get?: (k: string) => unknown }).get?.('Identity') ?? v)),
   };
@@ -51,7 +55,7 @@ export function transportConfigCommands(ctx: ServerContext): CommandSpec[] {
       name: 'Get-TransportConfig',
       synopsis: 'Shows the organization-wide transport settings (size and recipient limits, Domain Security lists, internal SMTP servers, NDR copies).',
       parameters: [identityParameter()],
-      examples: [{ code: 'Get-TransportConfig | Format-List MaxSendSize,MaxReceiveSize,MaxRecipientEnvelopeLimit', remarks: 'Shows the organization\'s message size and recipient limits.' }],
+      examples: [{ code: 'Get-TransportConfig | Format-List MaxSendSize,MaxReceiveSize,MaxRecipientEnvelopeLimit', remarks: "Shows the organization's message size and recipient limits." }],
       invoke: (args) => {
         checkIdentity(ctx, args.get('Identity'));
         return [output(ctx, transportConfigOf(ctx))];
@@ -64,7 +68,7 @@ export function transportConfigCommands(ctx: ServerContext): CommandSpec[] {
       confirmImpact: 'Medium',
       parameters: [identityParameter(), ...schemaParameters(schema, 'set', [], defaultContext(ctx))],
       examples: [
-        { code: 'Set-TransportConfig -MaxSendSize 25MB -MaxReceiveSize 25MB -MaxRecipientEnvelopeLimit 1000', remarks: 'Raises the organization\'s size limits to 25 MB and lets a message have 1,000 recipients.' },
+        { code: 'Set-TransportConfig -MaxSendSize 25MB -MaxReceiveSize 25MB -MaxRecipientEnvelopeLimit 1000', remarks: "Raises the organization's size limits to 25 MB and lets a message have 1,000 recipients." },
         { code: 'Set-TransportConfig -TLSSendDomainSecureList fabrikam.com -TLSReceiveDomainSecureList fabrikam.com', remarks: 'Mail to and from fabrikam.com goes over mutual TLS on connectors with -DomainSecureEnabled $true.' },
         { code: 'Set-TransportConfig -InternalSMTPServers @{Add="10.1.1.5"}', remarks: 'Adds an SMTP server inside the perimeter.' },
       ],

@@ -85,14 +85,15 @@ function transportServiceOutput(ctx: ServerContext, server: ModelObject) {
 function getTransportCommand(ctx: ServerContext, noun: 'TransportService' | 'TransportServer'): CommandSpec {
   return {
     name: `Get-${noun}`,
-    synopsis: noun === 'TransportService'
-      ? 'Shows the transport settings of a server (DNS servers, retry and expiry timers, limits, log paths).'
-      : 'Shows the transport settings of a server: the Exchange 2010 name of Get-TransportService, same object.',
+    synopsis:
+      noun === 'TransportService'
+        ? 'Shows the transport settings of a server (DNS servers, retry and expiry timers, limits, log paths).'
+        : 'Shows the transport settings of a server: the Exchange 2010 name of Get-TransportService, same object.',
     parameters: [identityParameter('ServerIdParameter', false)],
     examples: [
       { code: `Get-${noun} | Format-List Name,MessageExpirationTimeout,MessageRetryInterval,TransientFailureRetryInterval`, remarks: 'Shows how long this server keeps retrying a message before it gives up.' },
-      { code: `Get-${noun} | Get-Queue`, remarks: 'Lists the queues of the server: the server object binds to Get-Queue\'s -Server parameter.' },
-      { code: `Get-${noun} | Get-MessageTrackingLog -Start (Get-Date).AddHours(-1) -EventId FAIL`, remarks: 'Lists the failures of the last hour in the server\'s message tracking log.' },
+      { code: `Get-${noun} | Get-Queue`, remarks: "Lists the queues of the server: the server object binds to Get-Queue's -Server parameter." },
+      { code: `Get-${noun} | Get-MessageTrackingLog -Start (Get-Date).AddHours(-1) -EventId FAIL`, remarks: "Lists the failures of the last hour in the server's message tracking log." },
     ],
     invoke: (args) => servers(ctx, args.get('Identity')).map((s) => transportServiceOutput(ctx, s)),
   };
@@ -102,9 +103,7 @@ function getTransportCommand(ctx: ServerContext, noun: 'TransportService' | 'Tra
 function setTransportCommand(ctx: ServerContext, noun: 'TransportService' | 'TransportServer'): CommandSpec {
   return {
     name: `Set-${noun}`,
-    synopsis: noun === 'TransportService'
-      ? 'Changes the transport settings of a server.'
-      : 'Changes the transport settings of a server: the Exchange 2010 name of Set-TransportService, same parameters.',
+    synopsis: noun === 'TransportService' ? 'Changes the transport settings of a server.' : 'Changes the transport settings of a server: the Exchange 2010 name of Set-TransportService, same parameters.',
     supportsShouldProcess: true,
     confirmImpact: 'Medium',
     parameters: [identityParameter('ServerIdParameter', true), ...schemaParameters(transportServiceSchema, 'set')],
@@ -142,8 +141,8 @@ export function transportServiceCommands(ctx: ServerContext): CommandSpec[] {
       synopsis: 'Lists the servers: this Edge server, or every Mailbox server of the organization.',
       parameters: [identityParameter('ServerIdParameter', false)],
       examples: [
-        { code: 'Get-ExchangeServer | Format-List Name,Fqdn,ServerRole,AdminDisplayVersion', remarks: 'Shows each server\'s name, FQDN, role and version.' },
-        { code: 'Get-ExchangeServer | Get-Queue', remarks: 'Lists the queues of every server: each server object binds to Get-Queue\'s -Server parameter (each server answers for its own, through its management endpoint).' },
+        { code: 'Get-ExchangeServer | Format-List Name,Fqdn,ServerRole,AdminDisplayVersion', remarks: "Shows each server's name, FQDN, role and version." },
+        { code: 'Get-ExchangeServer | Get-Queue', remarks: "Lists the queues of every server: each server object binds to Get-Queue's -Server parameter (each server answers for its own, through its management endpoint)." },
       ],
       invoke: (args) => servers(ctx, args.get('Identity')).map(serverOutput),
     },
@@ -154,7 +153,4 @@ export function transportServiceCommands(ctx: ServerContext): CommandSpec[] {
   ];
 }
 
-export const transportServiceViews = [
-  tableView('ExchangeServer', ['Name', 'Site', 'ServerRole', 'Edition', 'AdminDisplayVersion']),
-  tableView('TransportService', ['Name']),
-];
+export const transportServiceViews = [tableView('ExchangeServer', ['Name', 'Site', 'ServerRole', 'Edition', 'AdminDisplayVersion']), tableView('TransportService', ['Name'])];

@@ -143,7 +143,7 @@ export interface TransportConfig {
   arcSealDomain?: string | null;
 }
 
-const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? fallback ?? 0 : (v as EnhancedTimeSpan).milliseconds);
+const ms = (v: unknown, fallback?: number) => (v === null || v === undefined ? (fallback ?? 0) : (v as EnhancedTimeSpan).milliseconds);
 const bytes = (v: unknown) => (v as ByteQuantifiedSize).bytes;
 const unlimitedBytes = (v: unknown): number | null => {
   const u = v as Unlimited<ByteQuantifiedSize>;
@@ -218,13 +218,25 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
     const sendConnectors = repo.list(sendConnectorSchema).map(sendConnectorConfig);
     const defaultDomain = repo.list(acceptedDomainSchema).find((d) => d.values.Default === true);
     const organization = loadOrganizationLimits(repo, { role, serverName, serverFqdn: fqdn });
-    const postmaster = t.ExternalPostmasterAddress ? String(t.ExternalPostmasterAddress)
-      : organization.externalPostmaster ? organization.externalPostmaster
-      : role === 'Mailbox' && defaultDomain ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}` : `postmaster@${fqdn}`;
+    const postmaster = t.ExternalPostmasterAddress
+      ? String(t.ExternalPostmasterAddress)
+      : organization.externalPostmaster
+        ? organization.externalPostmaster
+        : role === 'Mailbox' && defaultDomain
+          ? `postmaster@${String(defaultDomain.values.DomainName).replace(/^\*\./, '')}`
+          : `postmaster@${fqdn}`;
     const intraOrg = role === 'Mailbox' ? intraOrgConnectors(repo, { role, serverName, serverFqdn: fqdn }, String(t.IntraOrgConnectorProtocolLoggingLevel) === 'Verbose') : [];
     return {
-      role, serverName, fqdn, changeCounter, receiveConnectors, acceptedDomains, intraOrg,
-      organization, remoteDomains: loadRemoteDomains(repo), dkim: loadDkimRules(repo),
+      role,
+      serverName,
+      fqdn,
+      changeCounter,
+      receiveConnectors,
+      acceptedDomains,
+      intraOrg,
+      organization,
+      remoteDomains: loadRemoteDomains(repo),
+      dkim: loadDkimRules(repo),
       arcSealDomain: defaultDomain ? String(defaultDomain.values.DomainName).replace(/^\*\./, '').toLowerCase() : null,
       ...(({ state, redirectTargets }) => ({ hubTransport: state, redirectTargets }))(loadHubTransportState(repo, serverName)),
       monitoringGroup: String(repo.list(serverSchema).find((s) => String(s.values.Name).toLowerCase() === serverName.toLowerCase())?.values.MonitoringGroup ?? ''),
@@ -257,8 +269,10 @@ export function loadTransportConfig(repo: Repository, role: ServerRoleName, serv
       poisonDetection: t.PoisonMessageDetectionEnabled !== false,
       maxConnectionRatePerMinute: Number(t.MaxConnectionRatePerMinute),
       dns: {
-        ExternalDNSServers: t.ExternalDNSServers as unknown[], ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
-        InternalDNSServers: t.InternalDNSServers as unknown[], InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
+        ExternalDNSServers: t.ExternalDNSServers as unknown[],
+        ExternalDNSAdapterEnabled: t.ExternalDNSAdapterEnabled !== false,
+        InternalDNSServers: t.InternalDNSServers as unknown[],
+        InternalDNSAdapterEnabled: t.InternalDNSAdapterEnabled !== false,
       },
       postmaster,
       postmasterSet: Boolean(t.ExternalPostmasterAddress || organization.externalPostmaster),
@@ -313,16 +327,40 @@ function intraOrgConnectors(repo: Repository, server: DefaultContext, protocolLo
   return servers
     .filter((s) => s !== self && s.values.ServerRole === 'Mailbox')
     .map((s) => ({
-      guid: `intraorg:${String(s.values.Name).toLowerCase()}`, name: String(s.values.Name), enabled: true, usage: 'Internal', addressSpaces: [],
-      dnsRoutingEnabled: false, smartHosts: [SmartHost.parse(String(s.values.Fqdn))], smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
-      credential, credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '', port: receivePort(String(s.values.Name)), maxMessageSize: null, fqdn: null, forceHelo: false,
-      requireTls: true, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
-      connectionInactivityTimeoutMs: ms(sendDefaults.ConnectionInactivityTimeOut), maxMessagesPerConnection: Number(sendDefaults.SmtpMaxMessagesPerConnection), sourceTransportServers: [serverName], errorPolicies: ['Default'], protocolLogging,
+      guid: `intraorg:${String(s.values.Name).toLowerCase()}`,
+      name: String(s.values.Name),
+      enabled: true,
+      usage: 'Internal',
+      addressSpaces: [],
+      dnsRoutingEnabled: false,
+      smartHosts: [SmartHost.parse(String(s.values.Fqdn))],
+      smartHostAuthMechanism: credential ? 'BasicAuthRequireTLS' : 'None',
+      credential,
+      credentialPurpose: self ? `ExchangeServer/${self.guid}/ServerAccount` : '',
+      port: receivePort(String(s.values.Name)),
+      maxMessageSize: null,
+      fqdn: null,
+      forceHelo: false,
+      requireTls: true,
+      ignoreStartTls: false,
+      tlsAuthLevel: null,
+      tlsDomain: null,
+      tlsCertificateName: null,
+      useExternalDnsServers: false,
+      sourceIpAddress: null,
+      connectionInactivityTimeoutMs: ms(sendDefaults.ConnectionInactivityTimeOut),
+      maxMessagesPerConnection: Number(sendDefaults.SmtpMaxMessagesPerConnection),
+      sourceTransportServers: [serverName],
+      errorPolicies: ['Default'],
+      protocolLogging,
     }));
 }
 
 function ownAddress(connectors: ReceiveConnectorConfig[]): string | null {
-  const bindings = connectors.filter((c) => c.enabled).flatMap((c) => c.bindings).filter((b) => !b.isWildcard);
+  const bindings = connectors
+    .filter((c) => c.enabled)
+    .flatMap((c) => c.bindings)
+    .filter((b) => !b.isWildcard);
   const preferred = bindings.find((b) => b.port === 25) ?? bindings[0];
   return preferred ? preferred.address.toString() : null;
 }

@@ -7,7 +7,17 @@ import { validateAcceptedDomain, validateReceiveConnector, validateSendConnector
 const props = (problems: { property: string }[]) => problems.map((p) => p.property);
 
 describe('send connector rules', () => {
-  const base = { AddressSpaces: [AddressSpace.parse('*')], DNSRoutingEnabled: true, SmartHosts: [], SmartHostAuthMechanism: 'None', AuthenticationCredential: null, RequireTLS: false, IgnoreSTARTTLS: false, TlsAuthLevel: null, TlsDomain: null };
+  const base = {
+    AddressSpaces: [AddressSpace.parse('*')],
+    DNSRoutingEnabled: true,
+    SmartHosts: [],
+    SmartHostAuthMechanism: 'None',
+    AuthenticationCredential: null,
+    RequireTLS: false,
+    IgnoreSTARTTLS: false,
+    TlsAuthLevel: null,
+    TlsDomain: null,
+  };
   it('accepts the seed connectors', () => {
     assert.deepEqual(validateSendConnector(base, { role: 'EdgeTransport' }), []);
     assert.deepEqual(validateSendConnector({ ...base, DNSRoutingEnabled: false, SmartHosts: ['mbx'], SmartHostAuthMechanism: 'BasicAuthRequireTLS', AuthenticationCredential: {} }, { role: 'EdgeTransport' }), []);
@@ -33,9 +43,15 @@ describe('send connector rules', () => {
 
 describe('receive connector rules', () => {
   const rc = (bindings: string[], ranges: string[], auth = 'Tls', groups = 'AnonymousUsers') => ({
-    Bindings: bindings.map((b) => IPBinding.parse(b)), RemoteIPRanges: ranges.map((r) => IPRange.parse(r)),
-    AuthMechanism: AuthMechanismFlags.parse(auth), PermissionGroups: PermissionGroupFlags.parse(groups),
-    ConnectionTimeout: EnhancedTimeSpan.parse('00:05:00'), ConnectionInactivityTimeout: EnhancedTimeSpan.parse('00:01:00'), RequireTLS: false, BinaryMimeEnabled: true, ChunkingEnabled: true,
+    Bindings: bindings.map((b) => IPBinding.parse(b)),
+    RemoteIPRanges: ranges.map((r) => IPRange.parse(r)),
+    AuthMechanism: AuthMechanismFlags.parse(auth),
+    PermissionGroups: PermissionGroupFlags.parse(groups),
+    ConnectionTimeout: EnhancedTimeSpan.parse('00:05:00'),
+    ConnectionInactivityTimeout: EnhancedTimeSpan.parse('00:01:00'),
+    RequireTLS: false,
+    BinaryMimeEnabled: true,
+    ChunkingEnabled: true,
   });
   const edge = { role: 'EdgeTransport' as const };
   it('checks AuthMechanism combinations', () => {

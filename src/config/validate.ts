@@ -23,7 +23,10 @@ export function flagNames(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
   const names = (v as { names?: unknown }).names;
   if (Array.isArray(names)) return names.map(String);
-  return String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function list(v: unknown): unknown[] {
@@ -45,21 +48,32 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
   }
   if (mech !== 'None' && dns) problems.push({ property: 'SmartHostAuthMechanism', message: `SmartHostAuthMechanism ${mech} applies only to smart hosts. Set -DNSRoutingEnabled $false and -SmartHosts, or use -SmartHostAuthMechanism None.` });
   if (v.AuthenticationCredential && mech !== 'BasicAuth' && mech !== 'BasicAuthRequireTLS') {
-    problems.push({ property: 'AuthenticationCredential', message: 'AuthenticationCredential is used only with SmartHostAuthMechanism BasicAuth or BasicAuthRequireTLS. Set the mechanism in the same command, or clear the credential with -AuthenticationCredential $null.' });
+    problems.push({
+      property: 'AuthenticationCredential',
+      message: 'AuthenticationCredential is used only with SmartHostAuthMechanism BasicAuth or BasicAuthRequireTLS. Set the mechanism in the same command, or clear the credential with -AuthenticationCredential $null.',
+    });
   }
   if (v.RequireTLS === true && v.IgnoreSTARTTLS === true) problems.push({ property: 'IgnoreSTARTTLS', message: 'IgnoreSTARTTLS must be $false when RequireTLS is $true.' });
   if (v.TlsAuthLevel !== null && v.TlsAuthLevel !== undefined) {
-    if (v.IgnoreSTARTTLS === true || v.RequireTLS !== true) problems.push({ property: 'TlsAuthLevel', message: `TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false. Set them in the same command (-RequireTLS $true -TlsAuthLevel ${String(v.TlsAuthLevel)}; a connector with SmartHostAuthMechanism BasicAuthRequireTLS uses TLS anyway), or clear it with -TlsAuthLevel $null.` });
-    if (String(v.TlsAuthLevel) === 'DomainValidation' && !dns && !v.TlsDomain) problems.push({ property: 'TlsDomain', message: 'TlsAuthLevel DomainValidation on a smart-host connector needs -TlsDomain (the domain the smart hosts\' certificates must match).' });
+    if (v.IgnoreSTARTTLS === true || v.RequireTLS !== true)
+      problems.push({
+        property: 'TlsAuthLevel',
+        message: `TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false. Set them in the same command (-RequireTLS $true -TlsAuthLevel ${String(v.TlsAuthLevel)}; a connector with SmartHostAuthMechanism BasicAuthRequireTLS uses TLS anyway), or clear it with -TlsAuthLevel $null.`,
+      });
+    if (String(v.TlsAuthLevel) === 'DomainValidation' && !dns && !v.TlsDomain)
+      problems.push({ property: 'TlsDomain', message: "TlsAuthLevel DomainValidation on a smart-host connector needs -TlsDomain (the domain the smart hosts' certificates must match)." });
   }
   if (v.DomainSecureEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
-    problems.push({ property: 'DomainSecureEnabled', message: 'DomainSecureEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (Domain Security connects to the domain\'s own MX servers over TLS).' });
+    problems.push({ property: 'DomainSecureEnabled', message: "DomainSecureEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (Domain Security connects to the domain's own MX servers over TLS)." });
   }
   if (v.DaneEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
-    problems.push({ property: 'DaneEnabled', message: 'DaneEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (DANE applies to delivery to a domain\'s own MX hosts over STARTTLS). Set -DaneEnabled $false.' });
+    problems.push({ property: 'DaneEnabled', message: "DaneEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (DANE applies to delivery to a domain's own MX hosts over STARTTLS). Set -DaneEnabled $false." });
   }
   if (v.MtaStsEnabled === true && (!dns || v.IgnoreSTARTTLS === true)) {
-    problems.push({ property: 'MtaStsEnabled', message: 'MtaStsEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (MTA-STS applies to delivery to a domain\'s own MX hosts over STARTTLS). Set -MtaStsEnabled $false.' });
+    problems.push({
+      property: 'MtaStsEnabled',
+      message: "MtaStsEnabled $true works only with DNSRoutingEnabled $true and IgnoreSTARTTLS $false (MTA-STS applies to delivery to a domain's own MX hosts over STARTTLS). Set -MtaStsEnabled $false.",
+    });
   }
   if (v.TlsDomain && String(v.TlsAuthLevel ?? '') !== 'DomainValidation') problems.push({ property: 'TlsDomain', message: 'TlsDomain is used only with -TlsAuthLevel DomainValidation.' });
   for (const s of spaces) {
@@ -70,8 +84,16 @@ export function validateSendConnector(v: Values, env: ValidationEnv): Problem[] 
   return problems;
 }
 
-interface RangeLike { equals(o: unknown): boolean; nestedIn(o: unknown): boolean; partiallyOverlaps(o: unknown): boolean; toString(): string }
-interface BindingLike { overlaps(o: unknown): boolean; toString(): string }
+interface RangeLike {
+  equals(o: unknown): boolean;
+  nestedIn(o: unknown): boolean;
+  partiallyOverlaps(o: unknown): boolean;
+  toString(): string;
+}
+interface BindingLike {
+  overlaps(o: unknown): boolean;
+  toString(): string;
+}
 
 export function validateReceiveConnector(v: Values, others: { name: string; values: Values }[], env: ValidationEnv): Problem[] {
   const problems: Problem[] = [];
@@ -111,7 +133,8 @@ export function validateReceiveConnector(v: Values, others: { name: string; valu
   }
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
-      if (ranges[i].partiallyOverlaps(ranges[j])) problems.push({ property: 'RemoteIPRanges', message: `The remote IP ranges ${ranges[i]} and ${ranges[j]} partially overlap. Ranges must not overlap unless one lies completely inside the other.` });
+      if (ranges[i].partiallyOverlaps(ranges[j]))
+        problems.push({ property: 'RemoteIPRanges', message: `The remote IP ranges ${ranges[i]} and ${ranges[j]} partially overlap. Ranges must not overlap unless one lies completely inside the other.` });
     }
   }
 
@@ -124,13 +147,19 @@ export function validateReceiveConnector(v: Values, others: { name: string; valu
     if (shared.length === 0) continue;
     const sameSet = ranges.length === oRanges.length && ranges.every((r) => oRanges.some((o) => r.equals(o)));
     if (sameSet) {
-      problems.push({ property: 'Bindings', message: `The values that you specified for the Bindings and RemoteIPRanges parameters conflict with the settings on Receive connector "${other.name}". A Receive connector must have a unique combination of a local IP address & port bindings and remote IP address ranges. Change the Bindings or the RemoteIPRanges (the binding ${shared[0]} is shared).` });
+      problems.push({
+        property: 'Bindings',
+        message: `The values that you specified for the Bindings and RemoteIPRanges parameters conflict with the settings on Receive connector "${other.name}". A Receive connector must have a unique combination of a local IP address & port bindings and remote IP address ranges. Change the Bindings or the RemoteIPRanges (the binding ${shared[0]} is shared).`,
+      });
       continue;
     }
     for (const r of ranges) {
       const clash = oRanges.find((o) => r.partiallyOverlaps(o));
       if (clash) {
-        problems.push({ property: 'RemoteIPRanges', message: `The remote IP range ${r} partially overlaps the range ${clash} of Receive connector "${other.name}" on the shared binding ${shared[0]}. Overlapping ranges must nest (one completely inside the other).` });
+        problems.push({
+          property: 'RemoteIPRanges',
+          message: `The remote IP range ${r} partially overlaps the range ${clash} of Receive connector "${other.name}" on the shared binding ${shared[0]}. Overlapping ranges must nest (one completely inside the other).`,
+        });
       }
     }
   }

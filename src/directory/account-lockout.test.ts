@@ -34,7 +34,10 @@ describe('account lockout', () => {
   });
 
   it('never locks with threshold 0, but still counts', () => {
-    const s = fail(Array.from({ length: 50 }, (_, i) => T0 + i * 1000), { ...policy, threshold: 0 });
+    const s = fail(
+      Array.from({ length: 50 }, (_, i) => T0 + i * 1000),
+      { ...policy, threshold: 0 },
+    );
     assert.equal(s.badPwdCount, 50);
     assert.equal(s.lockoutTime, null);
   });

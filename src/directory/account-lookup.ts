@@ -18,7 +18,13 @@ export interface DirectoryScope {
 }
 
 export function distinguishedName(dnsDomain: string, name: string): string {
-  return `CN=${name},CN=Users,` + dnsDomain.split('.').map((l) => `DC=${l}`).join(',');
+  return (
+    `CN=${name},CN=Users,` +
+    dnsDomain
+      .split('.')
+      .map((l) => `DC=${l}`)
+      .join(',')
+  );
 }
 
 function stripDomain(scope: DirectoryScope, identity: string): string | null {
@@ -38,9 +44,11 @@ export function findDirectoryUser(scope: DirectoryScope, identity: string): Mode
   const name = stripDomain(scope, identity);
   if (name === null) return undefined;
   const id = name.toLowerCase();
-  return scope.repo.list(adUserSchema).find((u) =>
-    [u.values.SamAccountName, u.values.UserPrincipalName, u.values.SID, u.guid, distinguishedName(scope.dnsDomain, String(u.values.Name)), u.values.Name]
-      .some((x) => x !== null && x !== undefined && String(x).toLowerCase() === id));
+  return scope.repo
+    .list(adUserSchema)
+    .find((u) =>
+      [u.values.SamAccountName, u.values.UserPrincipalName, u.values.SID, u.guid, distinguishedName(scope.dnsDomain, String(u.values.Name)), u.values.Name].some((x) => x !== null && x !== undefined && String(x).toLowerCase() === id),
+    );
 }
 
 /** The account an SMTP client names, in this server's account source. */

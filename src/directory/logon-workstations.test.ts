@@ -13,9 +13,7 @@ import { after, describe, it } from 'node:test';
 import { adUserSchema, logonWorkstationNames } from '../config/model/account.js';
 import type { DnsSettings } from '../dns/dns-settings.js';
 import { newModelObject } from '../store/repository.js';
-import {
-  canonicalAddress, describeResolution, FAILURE_CACHE_MS, LogonWorkstations, MAX_CACHE_MS, matchingWorkstation, workstationFqdn, type WorkstationLookup,
-} from './logon-workstations.js';
+import { canonicalAddress, describeResolution, FAILURE_CACHE_MS, LogonWorkstations, MAX_CACHE_MS, matchingWorkstation, workstationFqdn, type WorkstationLookup } from './logon-workstations.js';
 
 const user = (workstations: string | null) => newModelObject(adUserSchema, '', { Name: 'EdgeAuth', SamAccountName: 'edgeauth', Enabled: true, LogonWorkstations: workstations });
 
@@ -104,7 +102,12 @@ describe('LogonWorkstations', () => {
     const slow = await w.check(user('EDGE03'), '192.0.2.1');
     assert.equal(slow.allowed, false);
     assert.match(!slow.allowed ? String(slow.resolved[0].error) : '', /DNS query failed with error Timeout/);
-    const broken = new LogonWorkstations({ dnsDomain: () => 'contoso.com', dns: () => { throw new Error('DNS server "x" is not an address'); } });
+    const broken = new LogonWorkstations({
+      dnsDomain: () => 'contoso.com',
+      dns: () => {
+        throw new Error('DNS server "x" is not an address');
+      },
+    });
     const unusable = await broken.check(user('EDGE01'), '192.0.2.1');
     assert.equal(unusable.allowed, false);
     assert.match(!unusable.allowed ? String(unusable.resolved[0].error) : '', /DNS settings cannot be used: DNS server "x"/);
@@ -123,7 +126,10 @@ describe('LogonWorkstations', () => {
     let now = 1_000_000;
     const { w, asked } = checker({ 'edge01.contoso.com': { v4: ['192.0.2.1'], ttl: 3600 } }, { now: () => now });
     const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => w.check(user('EDGE01'), i % 2 === 0 ? '192.0.2.1' : '192.0.2.2')));
-    assert.deepEqual(burst.map((v) => v.allowed), Array.from({ length: 50 }, (_, i) => i % 2 === 0));
+    assert.deepEqual(
+      burst.map((v) => v.allowed),
+      Array.from({ length: 50 }, (_, i) => i % 2 === 0),
+    );
     assert.deepEqual(asked, ['v4 edge01.contoso.com', 'v6 edge01.contoso.com'], 'one lookup per family for the whole burst');
     now += MAX_CACHE_MS - 1;
     await w.check(user('EDGE01'), '192.0.2.1');

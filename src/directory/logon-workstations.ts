@@ -48,9 +48,7 @@ export interface ResolvedWorkstation {
 }
 
 export type WorkstationVerdict =
-  | { allowed: true; restricted: false }
-  | { allowed: true; restricted: true; matched: ResolvedWorkstation; workstations: string }
-  | { allowed: false; restricted: true; workstations: string; resolved: ResolvedWorkstation[] };
+  { allowed: true; restricted: false } | { allowed: true; restricted: true; matched: ResolvedWorkstation; workstations: string } | { allowed: false; restricted: true; workstations: string; resolved: ResolvedWorkstation[] };
 
 /** The name lookups the check needs: addresses with their TTL in seconds. */
 export interface WorkstationLookup {
@@ -122,11 +120,13 @@ export class LogonWorkstations {
     } catch (err) {
       unusable = `the server's DNS settings cannot be used: ${(err as Error).message}`;
     }
-    const resolved = await Promise.all(names.map(async (name): Promise<ResolvedWorkstation> => {
-      const fqdn = workstationFqdn(name, domain);
-      const r = settings ? await this.resolve(fqdn, settings) : { addresses: [], error: unusable };
-      return { name, fqdn, addresses: r.addresses, ...(r.error !== undefined && { error: r.error }) };
-    }));
+    const resolved = await Promise.all(
+      names.map(async (name): Promise<ResolvedWorkstation> => {
+        const fqdn = workstationFqdn(name, domain);
+        const r = settings ? await this.resolve(fqdn, settings) : { addresses: [], error: unusable };
+        return { name, fqdn, addresses: r.addresses, ...(r.error !== undefined && { error: r.error }) };
+      }),
+    );
     const matched = matchingWorkstation(resolved, client);
     return matched ? { allowed: true, restricted: true, matched, workstations } : { allowed: false, restricted: true, workstations, resolved };
   }
@@ -138,7 +138,9 @@ export class LogonWorkstations {
     if (hit && hit.expires > now) return hit.result;
     const entry: CacheEntry = { expires: Number.POSITIVE_INFINITY, result: this.lookUp(fqdn, settings) };
     // Until it settles, concurrent logons share this lookup; then it is kept for its TTL.
-    void entry.result.then((r) => { entry.expires = this.now() + r.ttlMs; });
+    void entry.result.then((r) => {
+      entry.expires = this.now() + r.ttlMs;
+    });
     this.cache.delete(key);
     this.cache.set(key, entry);
     for (const [k, e] of this.cache) {
@@ -171,7 +173,7 @@ export class LogonWorkstations {
       const ttl = Math.min(...answers.map((a) => a.ttl)) * 1000;
       return { addresses: answers.map((a) => a.address), ttlMs: Math.max(MIN_CACHE_MS, Math.min(MAX_CACHE_MS, ttl)) };
     }
-    const servers = settings.servers.length > 0 ? settings.servers.map(nodeServerText).join(', ') : 'the system\'s name servers';
+    const servers = settings.servers.length > 0 ? settings.servers.map(nodeServerText).join(', ') : "the system's name servers";
     const errors = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as NodeJS.ErrnoException] : []));
     const hard = errors.find((e) => e.code !== 'ENODATA') ?? errors[0];
     const why = hard ? dnsFailure(hard) : 'no A or AAAA record';

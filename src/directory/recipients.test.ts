@@ -18,24 +18,46 @@ describe('RecipientDirectory', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-recipients-'));
   const store = new SqliteConfigStore(join(dir, 'organization.db'), { create: true });
   const repo = new Repository(store, null);
-  after(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   repo.insert(newModelObject(mailboxDatabaseSchema, '', { Name: 'DB01', Server: 'MBX01', FolderPath: '/srv/MBX01/Mailbox/DB01', Recovery: false, ReplicationType: 'None', IsMailboxDatabase: true }));
   function mailbox(name: string, primary: string, extra: string[], account: string, more: Record<string, unknown> = {}): ModelObject {
     const m = newModelObject(mailboxSchema, '', {
-      Name: name, Alias: name.toLowerCase(), DisplayName: name, UserPrincipalName: primary, PrimarySmtpAddress: SmtpAddress.parse(primary),
-      EmailAddresses: [`SMTP:${primary}`, ...extra.map((a) => `smtp:${a}`)], Database: 'DB01', ForwardingSmtpAddress: null,
-      MaxReceiveSize: Unlimited.unlimited(), MaxSendSize: Unlimited.of(ByteQuantifiedSize.parse('10MB')), RequireSenderAuthenticationEnabled: false,
-      RecipientType: 'UserMailbox', RecipientTypeDetails: 'UserMailbox', AccountGuid: account, ...more,
+      Name: name,
+      Alias: name.toLowerCase(),
+      DisplayName: name,
+      UserPrincipalName: primary,
+      PrimarySmtpAddress: SmtpAddress.parse(primary),
+      EmailAddresses: [`SMTP:${primary}`, ...extra.map((a) => `smtp:${a}`)],
+      Database: 'DB01',
+      ForwardingSmtpAddress: null,
+      MaxReceiveSize: Unlimited.unlimited(),
+      MaxSendSize: Unlimited.of(ByteQuantifiedSize.parse('10MB')),
+      RequireSenderAuthenticationEnabled: false,
+      RecipientType: 'UserMailbox',
+      RecipientTypeDetails: 'UserMailbox',
+      AccountGuid: account,
+      ...more,
     });
     repo.insert(m);
     return m;
   }
   function group(name: string, members: ModelObject[]): ModelObject {
     const g = newModelObject(distributionGroupSchema, '', {
-      Name: name, Alias: name.toLowerCase(), DisplayName: name, PrimarySmtpAddress: SmtpAddress.parse(`${name.toLowerCase()}@contoso.com`),
-      EmailAddresses: [`SMTP:${name.toLowerCase()}@contoso.com`], ManagedBy: [], RequireSenderAuthenticationEnabled: true,
-      GroupType: 'Universal', RecipientType: 'MailUniversalDistributionGroup', RecipientTypeDetails: 'MailUniversalDistributionGroup', Members: members.map((x) => x.guid),
+      Name: name,
+      Alias: name.toLowerCase(),
+      DisplayName: name,
+      PrimarySmtpAddress: SmtpAddress.parse(`${name.toLowerCase()}@contoso.com`),
+      EmailAddresses: [`SMTP:${name.toLowerCase()}@contoso.com`],
+      ManagedBy: [],
+      RequireSenderAuthenticationEnabled: true,
+      GroupType: 'Universal',
+      RecipientType: 'MailUniversalDistributionGroup',
+      RecipientTypeDetails: 'MailUniversalDistributionGroup',
+      Members: members.map((x) => x.guid),
     });
     repo.insert(g);
     return g;

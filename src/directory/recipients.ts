@@ -19,11 +19,24 @@ import type { ModelObject, Repository } from '../store/repository.js';
 
 export type RecipientMatch =
   | {
-    kind: 'mailbox'; guid: string; name: string; primarySmtpAddress: string; database: string; server: string; folderPath: string; maildirFolder: string;
-    maxReceiveSize: number | null; maxSendSize: number | null; forwardingSmtpAddress: string | null; deliverToMailboxAndForward: boolean; requireSenderAuthentication: boolean; accountGuid: string; addresses: string[];
-    /** The storage quotas that apply (the database's or the mailbox's own). */
-    quotas: MailboxQuotas;
-  }
+      kind: 'mailbox';
+      guid: string;
+      name: string;
+      primarySmtpAddress: string;
+      database: string;
+      server: string;
+      folderPath: string;
+      maildirFolder: string;
+      maxReceiveSize: number | null;
+      maxSendSize: number | null;
+      forwardingSmtpAddress: string | null;
+      deliverToMailboxAndForward: boolean;
+      requireSenderAuthentication: boolean;
+      accountGuid: string;
+      addresses: string[];
+      /** The storage quotas that apply (the database's or the mailbox's own). */
+      quotas: MailboxQuotas;
+    }
   | { kind: 'group'; guid: string; name: string; primarySmtpAddress: string; requireSenderAuthentication: boolean; members: string[] /* primary addresses, nested groups expanded, loops cut, duplicates removed */ };
 
 /** The SMTP addresses of a recipient (without prefixes), primary first. */
@@ -117,12 +130,21 @@ export class RecipientDirectory {
       const db = databases.get(String(m.values.Database ?? '').toLowerCase());
       const accountGuid = String(m.values.AccountGuid ?? '');
       const match: RecipientMatch = {
-        kind: 'mailbox', guid: m.guid, name: String(m.values.Name), primarySmtpAddress: String(m.values.PrimarySmtpAddress),
-        database: String(m.values.Database ?? ''), server: db ? String(db.values.Server) : '', folderPath: db ? String(db.values.FolderPath) : '', maildirFolder: m.guid,
-        maxReceiveSize: sizeBytes(m.values.MaxReceiveSize), maxSendSize: sizeBytes(m.values.MaxSendSize),
+        kind: 'mailbox',
+        guid: m.guid,
+        name: String(m.values.Name),
+        primarySmtpAddress: String(m.values.PrimarySmtpAddress),
+        database: String(m.values.Database ?? ''),
+        server: db ? String(db.values.Server) : '',
+        folderPath: db ? String(db.values.FolderPath) : '',
+        maildirFolder: m.guid,
+        maxReceiveSize: sizeBytes(m.values.MaxReceiveSize),
+        maxSendSize: sizeBytes(m.values.MaxSendSize),
         forwardingSmtpAddress: m.values.ForwardingSmtpAddress ? String(m.values.ForwardingSmtpAddress) : null,
         deliverToMailboxAndForward: m.values.DeliverToMailboxAndForward === true,
-        requireSenderAuthentication: m.values.RequireSenderAuthenticationEnabled === true, accountGuid, addresses,
+        requireSenderAuthentication: m.values.RequireSenderAuthenticationEnabled === true,
+        accountGuid,
+        addresses,
         quotas: effectiveQuotas(m.values, db?.values),
       };
       for (const a of addresses) if (!byAddress.has(a.toLowerCase())) byAddress.set(a.toLowerCase(), match);
@@ -137,11 +159,17 @@ export class RecipientDirectory {
         for (const guid of groupMemberGuids(g)) {
           const primary = primaryByGuid.get(guid);
           if (primary !== undefined) {
-            if (!seenAddr.has(primary.toLowerCase())) { seenAddr.add(primary.toLowerCase()); out.push(primary); }
+            if (!seenAddr.has(primary.toLowerCase())) {
+              seenAddr.add(primary.toLowerCase());
+              out.push(primary);
+            }
             continue;
           }
           const nested = groupByGuid.get(guid);
-          if (nested && !visited.has(nested.guid)) { visited.add(nested.guid); walk(nested); }
+          if (nested && !visited.has(nested.guid)) {
+            visited.add(nested.guid);
+            walk(nested);
+          }
         }
       };
       walk(group);
@@ -150,8 +178,12 @@ export class RecipientDirectory {
 
     for (const g of groups) {
       const match: RecipientMatch = {
-        kind: 'group', guid: g.guid, name: String(g.values.Name), primarySmtpAddress: String(g.values.PrimarySmtpAddress),
-        requireSenderAuthentication: g.values.RequireSenderAuthenticationEnabled !== false, members: expand(g),
+        kind: 'group',
+        guid: g.guid,
+        name: String(g.values.Name),
+        primarySmtpAddress: String(g.values.PrimarySmtpAddress),
+        requireSenderAuthentication: g.values.RequireSenderAuthenticationEnabled !== false,
+        members: expand(g),
       };
       for (const a of recipientAddresses(g)) if (!byAddress.has(a.toLowerCase())) byAddress.set(a.toLowerCase(), match);
     }

@@ -6,13 +6,14 @@ import { arcKeyProblem, arcSealPlan, sealArc } from './arc-seal.js';
 
 const OWN = ['edge01.contoso.net'];
 const AR = 'Authentication-Results: edge01.contoso.net; spf=pass smtp.mailfrom=fabrikam.net;\r\n\tdkim=none (message not signed);\r\n\tdmarc=none header.from=fabrikam.net;\r\n\tarc=none\r\n';
-const msg = (extra: string) => Buffer.from(`${extra}Received: from x by edge01.contoso.net\r\nFrom: erin@fabrikam.net\r\nTo: bob@example.net\r\nSubject: s\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m@fabrikam.net>\r\n\r\nbody\r\n`);
+const msg = (extra: string) =>
+  Buffer.from(`${extra}Received: from x by edge01.contoso.net\r\nFrom: erin@fabrikam.net\r\nTo: bob@example.net\r\nSubject: s\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m@fabrikam.net>\r\n\r\nbody\r\n`);
 const seal = (i: number, cv: string) => `ARC-Seal: i=${i}; a=rsa-sha256; t=1; cv=${cv}; d=f.test; s=s; b=AAAA\r\n`;
 
 describe('ARC sealing', () => {
-  it('plans a set only for mail that carries this server\'s Authentication-Results', () => {
+  it("plans a set only for mail that carries this server's Authentication-Results", () => {
     assert.equal(arcSealPlan(msg(''), OWN), null);
-    assert.equal(arcSealPlan(msg(AR.replace('edge01.contoso.net', 'mx.fabrikam.net')), OWN), null, 'someone else\'s results');
+    assert.equal(arcSealPlan(msg(AR.replace('edge01.contoso.net', 'mx.fabrikam.net')), OWN), null, "someone else's results");
     const p = arcSealPlan(msg(AR), ['EDGE01.contoso.net']);
     assert.deepEqual(p, { seal: true, cv: 'none', instance: 1, authResults: AR.slice('Authentication-Results: '.length, -2) });
   });
@@ -42,7 +43,7 @@ describe('ARC sealing', () => {
       if (name === 'selector1._domainkey.contoso.com' && type === 'TXT') return [[key.txtValue]];
       throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
     };
-    const r = await authenticate(sealed, { resolver: resolver as never, trustReceived: true, disableDmarc: true, disableBimi: true } as never) as unknown as { arc: { status: { result: string } } };
+    const r = (await authenticate(sealed, { resolver: resolver as never, trustReceived: true, disableDmarc: true, disableBimi: true } as never)) as unknown as { arc: { status: { result: string } } };
     assert.equal(r.arc.status.result, 'pass');
   });
 

@@ -32,9 +32,7 @@ import { splitContent } from '../smtp/header-section.js';
 
 export type ArcCv = 'none' | 'pass' | 'fail';
 
-export type ArcSealPlan =
-  | { seal: true; cv: ArcCv; instance: number; authResults: string }
-  | { seal: false; reason: string };
+export type ArcSealPlan = { seal: true; cv: ArcCv; instance: number; authResults: string } | { seal: false; reason: string };
 
 export interface ArcSealingKey {
   domain: string;
@@ -62,10 +60,12 @@ export function arcSealPlan(message: Buffer, ownIds: readonly string[]): ArcSeal
   if (!ar) return null;
   const verdict = /(?:^|[;\s])arc=([a-z]+)/i.exec(ar.value.replace(/\([^()]*\)/g, ' '))?.[1]?.toLowerCase() ?? 'none';
   // The existing chain: its sets' instances, and the newest seal's cv.
-  const seals = fields.filter((f) => f.name.toLowerCase() === 'arc-seal').map((f) => ({
-    i: Number(/(?:^|;)\s*i\s*=\s*(\d+)/.exec(f.value)?.[1] ?? 0),
-    cv: (/(?:^|;)\s*cv\s*=\s*([a-z]+)/i.exec(f.value)?.[1] ?? '').toLowerCase(),
-  }));
+  const seals = fields
+    .filter((f) => f.name.toLowerCase() === 'arc-seal')
+    .map((f) => ({
+      i: Number(/(?:^|;)\s*i\s*=\s*(\d+)/.exec(f.value)?.[1] ?? 0),
+      cv: (/(?:^|;)\s*cv\s*=\s*([a-z]+)/i.exec(f.value)?.[1] ?? '').toLowerCase(),
+    }));
   const newest = seals.reduce((a, b) => (b.i > a.i ? b : a), { i: 0, cv: '' });
   if (newest.i >= ARC_MAX_INSTANCES) return { seal: false, reason: `the ARC chain already has ${newest.i} sets (at most ${ARC_MAX_INSTANCES})` };
   if (newest.i > 0 && newest.cv === 'fail') return { seal: false, reason: `the newest ARC-Seal (i=${newest.i}) says cv=fail` };
@@ -74,7 +74,10 @@ export function arcSealPlan(message: Buffer, ownIds: readonly string[]): ArcSeal
   if (verdict !== 'none' && newest.i === 0) return { seal: false, reason: `the Edge found arc=${verdict} but the message carries no ARC chain now` };
   // The field's value as stamped (folding kept), without the name and the line end.
   const raw = ar.raw.toString('latin1');
-  const authResults = raw.slice(raw.indexOf(':') + 1).replace(/^[ \t]+/, '').replace(/\r\n$/, '');
+  const authResults = raw
+    .slice(raw.indexOf(':') + 1)
+    .replace(/^[ \t]+/, '')
+    .replace(/\r\n$/, '');
   return { seal: true, cv: verdict, instance: newest.i + 1, authResults };
 }
 
@@ -88,12 +91,22 @@ export function arcKeyProblem(privateKeyPem: string): string | null {
 export async function arcSet(message: Buffer, key: ArcSealingKey, plan: Extract<ArcSealPlan, { seal: true }>, now: Date = new Date()): Promise<string> {
   const problem = arcKeyProblem(key.privateKeyPem);
   if (problem) throw new Error(problem);
-  const set = (await sealMessage(message, {
-    signingDomain: key.domain, selector: key.selector, privateKey: key.privateKeyPem, algorithm: 'rsa-sha256',
-    cv: plan.cv, authResults: plan.authResults, signTime: now,
-  })).toString('latin1');
+  const set = (
+    await sealMessage(message, {
+      signingDomain: key.domain,
+      selector: key.selector,
+      privateKey: key.privateKeyPem,
+      algorithm: 'rsa-sha256',
+      cv: plan.cv,
+      authResults: plan.authResults,
+      signTime: now,
+    })
+  ).toString('latin1');
   // mailauth collects signing errors instead of throwing them: check that all three fields were made.
-  const names = set.split(/\r\n(?![ \t])/).filter((l) => l !== '').map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
+  const names = set
+    .split(/\r\n(?![ \t])/)
+    .filter((l) => l !== '')
+    .map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
   if (names.join(',') !== 'arc-seal,arc-message-signature,arc-authentication-results' || /^ARC-Message-Signature:\s*undefined/im.test(set)) {
     throw new Error(`ARC sealing failed for d=${key.domain} s=${key.selector}: the ARC set is incomplete`);
   }

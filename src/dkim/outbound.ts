@@ -29,11 +29,16 @@ export function loadDkimRules(repo: Repository, now: Date = new Date()): DkimRul
     const property = selector === 'selector1' ? 'Selector1PrivateKey' : 'Selector2PrivateKey';
     const sealed = v[property];
     if (typeof sealed !== 'string' || sealed === '') return [];
-    return [{
-      domain: String(v.Domain).toLowerCase(), enabled: v.Enabled === true, selector, sealedKey: sealed,
-      purpose: `${dkimSigningConfigSchema.typeName}/${o.guid}/${property}`,
-      canonicalization: `${String(v.HeaderCanonicalization ?? 'Relaxed')}/${String(v.BodyCanonicalization ?? 'Relaxed')}`.toLowerCase(),
-    }];
+    return [
+      {
+        domain: String(v.Domain).toLowerCase(),
+        enabled: v.Enabled === true,
+        selector,
+        sealedKey: sealed,
+        purpose: `${dkimSigningConfigSchema.typeName}/${o.guid}/${property}`,
+        canonicalization: `${String(v.HeaderCanonicalization ?? 'Relaxed')}/${String(v.BodyCanonicalization ?? 'Relaxed')}`.toLowerCase(),
+      },
+    ];
   });
 }
 
@@ -76,7 +81,7 @@ export class DkimOutboundSigner {
     if (!signsOver(connector)) return null;
     const plan = arcSealPlan(message, ownIds);
     if (!plan) return null;
-    const rule = sealDomain ? rules.find((r) => r.domain === sealDomain.toLowerCase() && r.enabled) ?? null : null;
+    const rule = sealDomain ? (rules.find((r) => r.domain === sealDomain.toLowerCase() && r.enabled) ?? null) : null;
     return { plan, rule };
   }
 

@@ -34,7 +34,10 @@ describe('DKIM signing', () => {
     const key = generateDkimKey('Ed25519', 256);
     const sig = await dkimSignature(msg('From: a@contoso.com', 'Reply-To: r@contoso.com\r\nX-Other: 1\r\n'), { domain: 'contoso.com', selector: 'selector1', privateKeyPem: key.privateKeyPem, canonicalization: 'relaxed/relaxed' });
     assert.match(sig, /^DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed\/relaxed; d=contoso\.com;/);
-    const h = /h=([^;]+);/.exec(sig.replace(/\r\n\s+/g, ' '))![1].split(':').map((x) => x.trim().toLowerCase());
+    const h = /h=([^;]+);/
+      .exec(sig.replace(/\r\n\s+/g, ' '))![1]
+      .split(':')
+      .map((x) => x.trim().toLowerCase());
     assert.deepEqual([...h].sort(), ['from', 'from', 'reply-to', 'subject', 'to']);
     assert.ok(sig.endsWith('\r\n'));
   });
@@ -53,7 +56,10 @@ describe('DKIM signing', () => {
     const value = `v=DKIM1; k=rsa; p=${'A'.repeat(400)}`;
     const record = dkimTxtRecord('contoso.com', 'selector1', value);
     const strings = [...record.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
-    assert.deepEqual(strings.map((s) => s.length), [255, value.length - 255]);
+    assert.deepEqual(
+      strings.map((s) => s.length),
+      [255, value.length - 255],
+    );
     assert.equal(strings.join(''), value);
   });
 });

@@ -13,11 +13,30 @@ import { splitContent } from '../smtp/header-section.js';
 
 /** RFC 6376 §5.4.1's list, then Message-ID, Sender and the MIME fields. */
 export const DKIM_SIGNED_HEADERS = [
-  'From', 'Reply-To', 'Subject', 'Date', 'To', 'Cc',
-  'Resent-Date', 'Resent-From', 'Resent-To', 'Resent-Cc',
-  'In-Reply-To', 'References',
-  'List-Id', 'List-Help', 'List-Unsubscribe', 'List-Subscribe', 'List-Post', 'List-Owner', 'List-Archive',
-  'Message-ID', 'Sender', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding',
+  'From',
+  'Reply-To',
+  'Subject',
+  'Date',
+  'To',
+  'Cc',
+  'Resent-Date',
+  'Resent-From',
+  'Resent-To',
+  'Resent-Cc',
+  'In-Reply-To',
+  'References',
+  'List-Id',
+  'List-Help',
+  'List-Unsubscribe',
+  'List-Subscribe',
+  'List-Post',
+  'List-Owner',
+  'List-Archive',
+  'Message-ID',
+  'Sender',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
 ];
 
 export interface DkimSigningKey {
@@ -28,7 +47,11 @@ export interface DkimSigningKey {
   canonicalization: string;
 }
 
-interface ParsedHeaderLine { key: string; casedKey: string; line: Buffer }
+interface ParsedHeaderLine {
+  key: string;
+  casedKey: string;
+  line: Buffer;
+}
 interface SignerInstance {
   signatureHeaders: string[];
   errors: { err: Error }[];
@@ -64,7 +87,10 @@ export function fromDomain(message: Buffer): string | null {
   if (address.includes(',') || (!angle && /[<>\s]/.test(address))) return null;
   const at = address.lastIndexOf('@');
   if (at <= 0 || at === address.length - 1) return null;
-  return address.slice(at + 1).replace(/\.$/, '').toLowerCase();
+  return address
+    .slice(at + 1)
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /** The DKIM-Signature field (with CRLF) for `message`, signed with `key`. */

@@ -43,9 +43,7 @@ const TABLE: Record<string, { class: DnsErrorClass; reason: string }> = {
 };
 
 export function classifyDnsError(err: unknown): ClassifiedDnsError {
-  const code = err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string'
-    ? (err as { code: string }).code
-    : 'UNKNOWN';
+  const code = err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string' ? (err as { code: string }).code : 'UNKNOWN';
   const known = Object.hasOwn(TABLE, code) ? TABLE[code] : undefined;
   if (known) return { class: known.class, code, reason: known.reason };
   return { class: 'transient', code, reason: code === 'UNKNOWN' ? 'Unknown' : code };

@@ -18,10 +18,7 @@ import type { SecureLookup, TlsaRecord } from './dnssec-lookup.js';
 
 export type { TlsaRecord } from './dnssec-lookup.js';
 
-export type DaneHostState =
-  | { kind: 'dane'; tlsa: TlsaRecord[] }
-  | { kind: 'none'; why: string }
-  | { kind: 'failed'; reason: string };
+export type DaneHostState = { kind: 'dane'; tlsa: TlsaRecord[] } | { kind: 'none'; why: string } | { kind: 'failed'; reason: string };
 
 /** True for a record this implementation can use for SMTP (see the file comment). */
 export function usableTlsa(r: TlsaRecord): boolean {
@@ -56,10 +53,12 @@ export async function daneHostStates(lookup: SecureLookup, domain: string, hosts
     return out;
   }
   const exchanges = new Set(mx.mx.map((r) => r.exchange));
-  await Promise.all(names.map(async (host) => {
-    const viaMx = exchanges.has(host) || (mx.mx.length === 0 && host === d);
-    out.set(host, viaMx ? await hostState(lookup, host, port) : { kind: 'none', why: `${host} is not an authenticated MX host of ${d}` });
-  }));
+  await Promise.all(
+    names.map(async (host) => {
+      const viaMx = exchanges.has(host) || (mx.mx.length === 0 && host === d);
+      out.set(host, viaMx ? await hostState(lookup, host, port) : { kind: 'none', why: `${host} is not an authenticated MX host of ${d}` });
+    }),
+  );
   return out;
 }
 

@@ -10,10 +10,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 
-export type Destination =
-  | { type: 'address'; address: string; literal: boolean }
-  | { type: 'name'; name: string }
-  | { type: 'invalid' };
+export type Destination = { type: 'address'; address: string; literal: boolean } | { type: 'name'; name: string } | { type: 'invalid' };
 
 export function readDestination(input: string): Destination {
   const text = input.trim();

@@ -52,7 +52,13 @@ test('stored text forms are accepted too; a zone index is dropped', () => {
 test('Node server text and what Node makes of it', () => {
   assert.equal(nodeServerText({ address: '127.0.0.53', port: 5353 }), '127.0.0.53:5353');
   assert.equal(nodeServerText({ address: '::1', port: 53 }), '[::1]:53');
-  const lookup = new NodeDnsLookup({ servers: [{ address: '127.0.0.53', port: 5353 }, { address: '127.0.0.54', port: 53 }, { address: '::1', port: 5300 }] });
+  const lookup = new NodeDnsLookup({
+    servers: [
+      { address: '127.0.0.53', port: 5353 },
+      { address: '127.0.0.54', port: 53 },
+      { address: '::1', port: 5300 },
+    ],
+  });
   // Node prints the default port without it.
   assert.deepEqual(lookup.servers(), ['127.0.0.53:5353', '127.0.0.54', '[::1]:5300']);
 });

@@ -59,9 +59,16 @@ describe('DNSSEC-aware lookup', () => {
         if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
         const q = dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0))) as Decoded;
         seen.push({ transport: 'tcp', packet: q });
-        const out = q.questions![0].name === 'big.example'
-          ? dnsPacket.encode({ type: 'response', id: q.id, questions: q.questions, flags: dnsPacket.AUTHENTIC_DATA, answers: Array.from({ length: 40 }, (_, i) => ({ type: 'A' as const, name: 'big.example', ttl: 60, data: `192.0.2.${i + 1}` })) })
-          : respond(q, 'tcp');
+        const out =
+          q.questions![0].name === 'big.example'
+            ? dnsPacket.encode({
+                type: 'response',
+                id: q.id,
+                questions: q.questions,
+                flags: dnsPacket.AUTHENTIC_DATA,
+                answers: Array.from({ length: 40 }, (_, i) => ({ type: 'A' as const, name: 'big.example', ttl: 60, data: `192.0.2.${i + 1}` })),
+              })
+            : respond(q, 'tcp');
         const len = Buffer.alloc(2);
         len.writeUInt16BE(out.length);
         sock.end(Buffer.concat([len, out]));

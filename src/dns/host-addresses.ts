@@ -30,7 +30,7 @@ export class HostAddresses {
     if (settings.servers.length > 0) resolver.setServers(settings.servers.map(nodeServerText));
     const found = (await Promise.allSettled([resolver.resolve4(bare), resolver.resolve6(bare)])).flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     if (found.length === 0) {
-      const where = settings.servers.length > 0 ? settings.servers.map(nodeServerText).join(', ') : 'the system\'s name servers';
+      const where = settings.servers.length > 0 ? settings.servers.map(nodeServerText).join(', ') : "the system's name servers";
       throw new Error(`${bare} does not resolve (${path ?? 'no hosts file'}, then DNS at ${where}): add it to the hosts file or DNS, or use an IP address`);
     }
     return found;

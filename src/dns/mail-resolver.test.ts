@@ -30,16 +30,27 @@ class FakeLookup implements DnsLookup {
     const code = exists ? 'ENODATA' : 'ENOTFOUND';
     return Promise.reject(Object.assign(new Error(code), { code }));
   }
-  resolveMx(name: string) { return this.answer<MxRecord[]>('mx', name); }
-  resolve4(name: string) { return this.answer<string[]>('a', name); }
-  resolve6(name: string) { return this.answer<string[]>('aaaa', name); }
+  resolveMx(name: string) {
+    return this.answer<MxRecord[]>('mx', name);
+  }
+  resolve4(name: string) {
+    return this.answer<string[]>('a', name);
+  }
+  resolve6(name: string) {
+    return this.answer<string[]>('aaaa', name);
+  }
 }
 
 const resolver = (lookup: DnsLookup, extra: { random?: () => number; hostsFile?: string | null; deadlineMs?: number } = {}) =>
   new MailResolver({ servers: [], hostsFile: extra.hostsFile ?? null, deadlineMs: extra.deadlineMs }, { lookup, random: extra.random ?? (() => 0.999) });
 
 const FABRIKAM = {
-  mx: { 'fabrikam.com': [{ exchange: 'mx2.fabrikam.com', priority: 20 }, { exchange: 'mx1.fabrikam.com', priority: 10 }] },
+  mx: {
+    'fabrikam.com': [
+      { exchange: 'mx2.fabrikam.com', priority: 20 },
+      { exchange: 'mx1.fabrikam.com', priority: 10 },
+    ],
+  },
   a: { 'mx1.fabrikam.com': ['192.0.2.1', '192.0.2.11'], 'mx2.fabrikam.com': ['192.0.2.2'] },
   aaaa: { 'mx1.fabrikam.com': ['2001:db8::1'] },
 };
@@ -57,7 +68,12 @@ test('MX hosts by preference, IPv4 then IPv6 addresses', async () => {
 
 test('equal preferences follow the random source', async () => {
   const zone = {
-    mx: { 'eq.example': [{ exchange: 'a.eq.example', priority: 10 }, { exchange: 'b.eq.example', priority: 10 }] },
+    mx: {
+      'eq.example': [
+        { exchange: 'a.eq.example', priority: 10 },
+        { exchange: 'b.eq.example', priority: 10 },
+      ],
+    },
     a: { 'a.eq.example': ['192.0.2.1'], 'b.eq.example': ['192.0.2.2'] },
   };
   const names = async (random: () => number) => {
@@ -69,7 +85,7 @@ test('equal preferences follow the random source', async () => {
   assert.deepEqual(await names(() => 0), ['b.eq.example', 'a.eq.example']);
 });
 
-test('no MX: implicit MX from the domain\'s own A/AAAA', async () => {
+test("no MX: implicit MX from the domain's own A/AAAA", async () => {
   const r = await resolver(new FakeLookup({ a: { 'nomx.example': ['192.0.2.4'] }, aaaa: { 'nomx.example': ['2001:db8::4'] } })).resolveMailDomain('nomx.example');
   assert.deepEqual(r, { ok: true, hosts: [{ name: 'nomx.example', preference: 0, addresses: ['192.0.2.4', '2001:db8::4'], implicit: true }] });
 });
@@ -97,13 +113,24 @@ test('null MX: permanent 5.1.10, whether Node gives "" or "."', async () => {
 });
 
 test('a "." mixed with real MX records is ignored', async () => {
-  const lookup = new FakeLookup({ mx: { 'mixed.example': [{ exchange: '', priority: 0 }, { exchange: 'mx.mixed.example', priority: 10 }] }, a: { 'mx.mixed.example': ['192.0.2.5'] } });
+  const lookup = new FakeLookup({
+    mx: {
+      'mixed.example': [
+        { exchange: '', priority: 0 },
+        { exchange: 'mx.mixed.example', priority: 10 },
+      ],
+    },
+    a: { 'mx.mixed.example': ['192.0.2.5'] },
+  });
   const r = await resolver(lookup).resolveMailDomain('mixed.example');
   assert.ok(r.ok);
-  assert.deepEqual(r.hosts.map((h) => h.name), ['mx.mixed.example']);
+  assert.deepEqual(
+    r.hosts.map((h) => h.name),
+    ['mx.mixed.example'],
+  );
 });
 
-test('NXDOMAIN: permanent 5.4.4 with Exchange\'s NDR text', async () => {
+test("NXDOMAIN: permanent 5.4.4 with Exchange's NDR text", async () => {
   const r = await resolver(new FakeLookup({})).resolveMailDomain('nowhere.example');
   assert.deepEqual(r, { ok: false, kind: 'permanent', enhanced: '5.4.4', text: '550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain' });
 });
@@ -118,27 +145,51 @@ test('SERVFAIL, timeout, REFUSED, connection refused, bad response on MX: transi
 
 test('an MX host that does not resolve is skipped; others are used', async () => {
   const zone = {
-    mx: { 'part.example': [{ exchange: 'gone.part.example', priority: 5 }, { exchange: 'broken.part.example', priority: 7 }, { exchange: 'ok.part.example', priority: 10 }] },
+    mx: {
+      'part.example': [
+        { exchange: 'gone.part.example', priority: 5 },
+        { exchange: 'broken.part.example', priority: 7 },
+        { exchange: 'ok.part.example', priority: 10 },
+      ],
+    },
     a: { 'broken.part.example': { error: 'ESERVFAIL' }, 'ok.part.example': ['192.0.2.10'] },
   };
   const r = await resolver(new FakeLookup(zone)).resolveMailDomain('part.example');
   assert.ok(r.ok);
-  assert.deepEqual(r.hosts.map((h) => [h.name, h.preference]), [['ok.part.example', 10]]);
+  assert.deepEqual(
+    r.hosts.map((h) => [h.name, h.preference]),
+    [['ok.part.example', 10]],
+  );
 });
 
 test('an MX host with only AAAA is kept; one whose AAAA lookup fails keeps its A', async () => {
   const zone = {
-    mx: { 'v6.example': [{ exchange: 'six.v6.example', priority: 10 }, { exchange: 'four.v6.example', priority: 20 }] },
+    mx: {
+      'v6.example': [
+        { exchange: 'six.v6.example', priority: 10 },
+        { exchange: 'four.v6.example', priority: 20 },
+      ],
+    },
     aaaa: { 'six.v6.example': ['2001:db8::6'], 'four.v6.example': { error: 'ETIMEOUT' } },
     a: { 'four.v6.example': ['192.0.2.4'] },
   };
   const r = await resolver(new FakeLookup(zone)).resolveMailDomain('v6.example');
   assert.ok(r.ok);
-  assert.deepEqual(r.hosts.map((h) => h.addresses), [['2001:db8::6'], ['192.0.2.4']]);
+  assert.deepEqual(
+    r.hosts.map((h) => h.addresses),
+    [['2001:db8::6'], ['192.0.2.4']],
+  );
 });
 
 test('no MX host with an address: transient 4.4.0', async () => {
-  const zone = { mx: { 'dead.example': [{ exchange: 'a.missing.example', priority: 10 }, { exchange: 'b.missing.example', priority: 20 }] } };
+  const zone = {
+    mx: {
+      'dead.example': [
+        { exchange: 'a.missing.example', priority: 10 },
+        { exchange: 'b.missing.example', priority: 20 },
+      ],
+    },
+  };
   const r = await resolver(new FakeLookup(zone)).resolveMailDomain('dead.example');
   assert.ok(!r.ok && r.kind === 'transient' && r.enhanced === '4.4.0', JSON.stringify(r));
   assert.match(!r.ok ? r.text : '', /^451 4\.4\.0 .*dead\.example/);
@@ -213,11 +264,13 @@ test('smart host: hosts file first, then A/AAAA, then MX', async () => {
 });
 
 test('smart host failures are all transient', async () => {
-  const res = resolver(new FakeLookup({
-    mx: { 'nullmx.contoso.com': [{ exchange: '', priority: 0 }], 'deadmx.contoso.com': [{ exchange: 'nothing.contoso.com', priority: 1 }] },
-    a: { 'sf.contoso.com': { error: 'ESERVFAIL' } },
-    aaaa: { 'txt.contoso.com': { error: 'ENODATA' } },
-  }));
+  const res = resolver(
+    new FakeLookup({
+      mx: { 'nullmx.contoso.com': [{ exchange: '', priority: 0 }], 'deadmx.contoso.com': [{ exchange: 'nothing.contoso.com', priority: 1 }] },
+      a: { 'sf.contoso.com': { error: 'ESERVFAIL' } },
+      aaaa: { 'txt.contoso.com': { error: 'ENODATA' } },
+    }),
+  );
   const nx = await res.resolveSmartHost('missing.contoso.com');
   assert.deepEqual(nx, { ok: false, kind: 'transient', enhanced: '4.4.0', text: '451 4.4.0 DNS query failed. The error was: SMTPSEND.DNS.NonExistentDomain; nonexistent domain' });
   for (const name of ['sf.contoso.com', 'txt.contoso.com', 'nullmx.contoso.com', 'deadmx.contoso.com', 'bad..name']) {

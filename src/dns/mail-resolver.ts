@@ -26,20 +26,7 @@ import { NodeDnsLookup, type DnsLookup } from './dns-lookup.js';
 import { HostsFile } from './hosts-file.js';
 import { orderMx, type MxRecord } from './order-mx.js';
 import { readDestination } from './destination-name.js';
-import {
-  asTransient,
-  badDestination,
-  noMailRecords,
-  nonExistentDomain,
-  noUsableHost,
-  nullMx,
-  queryFailed,
-  smartHostNoAddress,
-  smartHostNonExistent,
-  type Failure,
-  type MailHost,
-  type Resolution,
-} from './resolution.js';
+import { asTransient, badDestination, noMailRecords, nonExistentDomain, noUsableHost, nullMx, queryFailed, smartHostNoAddress, smartHostNonExistent, type Failure, type MailHost, type Resolution } from './resolution.js';
 
 export type { MailHost, Resolution } from './resolution.js';
 
@@ -143,7 +130,10 @@ export class MailResolver {
     const isNull = (r: MxRecord) => r.exchange === '' || r.exchange === '.';
     if (records.length === 1 && isNull(records[0])) return nullMx(domain);
     // A "." among other MX records breaks RFC 7505; that record alone is ignored.
-    const ordered = orderMx(records.filter((r) => !isNull(r)), this.random).slice(0, MAX_MX_HOSTS);
+    const ordered = orderMx(
+      records.filter((r) => !isNull(r)),
+      this.random,
+    ).slice(0, MAX_MX_HOSTS);
     if (ordered.length === 0) return nullMx(domain);
     const outcomes = await Promise.all(ordered.map((r) => this.addresses(r.exchange)));
     const hosts: MailHost[] = [];
@@ -166,11 +156,7 @@ export class MailResolver {
     const addresses = [...v4, ...v6];
     if (addresses.length > 0) return { addresses, failure: null };
     const errors = [a, aaaa].flatMap((s) => (s.status === 'rejected' ? [classifyDnsError(s.reason)] : []));
-    const failure =
-      errors.find((e) => e.class === 'nxdomain') ??
-      errors.find((e) => e.class === 'transient') ??
-      errors.find((e) => e.class === 'badname') ??
-      { class: 'nodata' as const, code: 'ENODATA', reason: 'NoData' };
+    const failure = errors.find((e) => e.class === 'nxdomain') ?? errors.find((e) => e.class === 'transient') ?? errors.find((e) => e.class === 'badname') ?? { class: 'nodata' as const, code: 'ENODATA', reason: 'NoData' };
     return { addresses: [], failure };
   }
 

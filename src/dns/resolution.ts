@@ -19,9 +19,7 @@ export interface MailHost {
   implicit: boolean;
 }
 
-export type Resolution =
-  | { ok: true; hosts: MailHost[] }
-  | { ok: false; kind: 'transient' | 'permanent'; enhanced: string; text: string };
+export type Resolution = { ok: true; hosts: MailHost[] } | { ok: false; kind: 'transient' | 'permanent'; enhanced: string; text: string };
 
 export type Failure = Extract<Resolution, { ok: false }>;
 
@@ -42,30 +40,25 @@ export const nonExistentDomain = (): Failure => permanent(550, '5.4.4', 'SMTPSEN
  * that is the choice here, rather than 5.4.4, so an NDR tells the sender the
  * domain refuses mail on purpose.
  */
-export const nullMx = (domain: string): Failure =>
-  permanent(556, '5.1.10', `SMTPSEND.DNS.NullMxRecord; ${domain} does not accept mail (null MX, RFC 7505)`);
+export const nullMx = (domain: string): Failure => permanent(556, '5.1.10', `SMTPSEND.DNS.NullMxRecord; ${domain} does not accept mail (null MX, RFC 7505)`);
 
 /** The domain exists but has neither MX nor A/AAAA records. */
-export const noMailRecords = (domain: string): Failure =>
-  permanent(550, '5.4.4', `SMTPSEND.DNS.NoRecords; ${domain} has no MX, A or AAAA record`);
+export const noMailRecords = (domain: string): Failure => permanent(550, '5.4.4', `SMTPSEND.DNS.NoRecords; ${domain} has no MX, A or AAAA record`);
 
 /** The destination is not a syntactically valid domain or address literal. */
-export const badDestination = (domain: string): Failure =>
-  permanent(550, '5.1.2', `SMTPSEND.DNS.InvalidDomain; "${domain}" is not a valid domain name or address literal`);
+export const badDestination = (domain: string): Failure => permanent(550, '5.1.2', `SMTPSEND.DNS.InvalidDomain; "${domain}" is not a valid domain name or address literal`);
 
 /** A DNS query gave no usable answer (SERVFAIL, timeout, refused ...). */
 export const queryFailed = (reason: string): Failure => transient(`DNS query failed with error ${reason}`);
 
 /** Every MX host failed to resolve to an address. */
-export const noUsableHost = (domain: string, reason: string): Failure =>
-  transient(`SMTPSEND.DNS.NoUsableHost; no MX host of ${domain} resolved to an address (${reason})`);
+export const noUsableHost = (domain: string, reason: string): Failure => transient(`SMTPSEND.DNS.NoUsableHost; no MX host of ${domain} resolved to an address (${reason})`);
 
 /** A smart host name that does not exist: retried (a configuration fault must not NDR mail). */
 export const smartHostNonExistent = (): Failure => transient('SMTPSEND.DNS.NonExistentDomain; nonexistent domain');
 
 /** A smart host name that exists but has no A, AAAA or MX record. */
-export const smartHostNoAddress = (name: string): Failure =>
-  transient(`SMTPSEND.DNS.NoRecords; smart host ${name} has no A, AAAA or MX record`);
+export const smartHostNoAddress = (name: string): Failure => transient(`SMTPSEND.DNS.NoRecords; smart host ${name} has no A, AAAA or MX record`);
 
 /** Makes any failure transient (for smart hosts). */
 export function asTransient(f: Failure): Failure {

@@ -74,11 +74,16 @@ export const receiveSideFixes = {
 export const sendSideFix = {
   routing(enhanced: string, address: string): string {
     switch (enhanced) {
-      case '5.1.1': return `No recipient has the address ${address}: create the mailbox or add the address to one (Set-Mailbox -EmailAddresses).`;
-      case '5.3.4': return 'Raise MaxMessageSize on the Send connector that covers the domain (Set-SendConnector -MaxMessageSize), or send a smaller message.';
-      case '5.2.3': return 'Raise the recipient\'s MaxReceiveSize (Set-Mailbox -MaxReceiveSize), or send a smaller message.';
-      case '5.7.1': return 'The recipient accepts mail only from authenticated senders (RequireSenderAuthenticationEnabled).';
-      default: return 'See the reply text.';
+      case '5.1.1':
+        return `No recipient has the address ${address}: create the mailbox or add the address to one (Set-Mailbox -EmailAddresses).`;
+      case '5.3.4':
+        return 'Raise MaxMessageSize on the Send connector that covers the domain (Set-SendConnector -MaxMessageSize), or send a smaller message.';
+      case '5.2.3':
+        return "Raise the recipient's MaxReceiveSize (Set-Mailbox -MaxReceiveSize), or send a smaller message.";
+      case '5.7.1':
+        return 'The recipient accepts mail only from authenticated senders (RequireSenderAuthenticationEnabled).';
+      default:
+        return 'See the reply text.';
     }
   },
 
@@ -89,7 +94,8 @@ export const sendSideFix = {
 
   resolution(c: SendConnectorConfig, deliveryType: string, text: string): string {
     if (deliveryType === 'DnsConnectorDelivery') {
-      if (/NonExistentDomain|nonexistent/i.test(text)) return 'The domain does not exist in the DNS this server asks: check the spelling, or the DNS servers (Set-TransportService -ExternalDNSServers / -InternalDNSServers, else the machine\'s /etc/resolv.conf).';
+      if (/NonExistentDomain|nonexistent/i.test(text))
+        return "The domain does not exist in the DNS this server asks: check the spelling, or the DNS servers (Set-TransportService -ExternalDNSServers / -InternalDNSServers, else the machine's /etc/resolv.conf).";
       if (/null MX|does not accept mail/i.test(text)) return 'The domain publishes a null MX: it accepts no mail. Nothing to fix on this side.';
       return `The DNS servers did not answer: check them (Set-TransportService -${c.useExternalDnsServers ? 'ExternalDNSServers' : 'InternalDNSServers'}, else /etc/resolv.conf) and that this server can reach them on port 53.`;
     }
@@ -103,7 +109,8 @@ export const sendSideFix = {
     }
     if (f.text.startsWith('454 4.7.5')) return 'See the advice at the end of the message above.';
     if (f.stage === 'auth') {
-      if (/did not offer AUTH/.test(f.text)) return `Enable Basic authentication on ${target.host}'s Receive connector on ${at} (AuthMechanism BasicAuth,BasicAuthRequireTLS), or set SmartHostAuthMechanism None on Send connector ${q(c.name)} if the smart host takes mail by IP address.`;
+      if (/did not offer AUTH/.test(f.text))
+        return `Enable Basic authentication on ${target.host}'s Receive connector on ${at} (AuthMechanism BasicAuth,BasicAuthRequireTLS), or set SmartHostAuthMechanism None on Send connector ${q(c.name)} if the smart host takes mail by IP address.`;
       return `${target.host} refused the credential: set it again (Set-SendConnector ${q(c.name)} -AuthenticationCredential (Get-Credential)) and check the account there (exists, enabled, password, a member of Exchange Servers where that group is required).`;
     }
     if (f.stage === 'connect') {

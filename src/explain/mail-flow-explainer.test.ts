@@ -18,17 +18,33 @@ test('nameCovers: exact names, one-label wildcards, case and trailing dots', () 
 
 function connector(over: Partial<ReceiveConnectorConfig>): ReceiveConnectorConfig {
   return {
-    name: 'C', identity: 'EDGE01\\C', enabled: true, bindings: [IPBinding.parse('10.1.1.2:25')], remoteIPRanges: [IPRange.parse('192.168.5.10')],
-    fqdn: 'edge01.contoso.net', authMechanism: new Set(['Tls']), permissionGroups: ['AnonymousUsers'], requireTls: false, tlsCertificateName: null,
+    name: 'C',
+    identity: 'EDGE01\\C',
+    enabled: true,
+    bindings: [IPBinding.parse('10.1.1.2:25')],
+    remoteIPRanges: [IPRange.parse('192.168.5.10')],
+    fqdn: 'edge01.contoso.net',
+    authMechanism: new Set(['Tls']),
+    permissionGroups: ['AnonymousUsers'],
+    requireTls: false,
+    tlsCertificateName: null,
     ...over,
   } as ReceiveConnectorConfig;
 }
 
 function deps(receiveConnectors: ReceiveConnectorConfig[]): ExplainerDeps {
-  const fail = () => { throw new Error('not reached'); };
+  const fail = () => {
+    throw new Error('not reached');
+  };
   return {
     config: { role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', receiveConnectors, acceptedDomains: [], sendConnectors: [], intraOrg: [] } as unknown as TransportConfig,
-    receiveCertificate: () => null, smtpCertificates: () => [], account: () => null, resolver: fail, credential: () => null, trustedCertificates: () => [], connect: fail,
+    receiveCertificate: () => null,
+    smtpCertificates: () => [],
+    account: () => null,
+    resolver: fail,
+    credential: () => null,
+    trustedCertificates: () => [],
+    connect: fail,
   };
 }
 
@@ -69,18 +85,43 @@ test('a locked-out account: AUTH would fail even with the right password, and th
 
 function smartHostConnector(over: Partial<SendConnectorConfig>): SendConnectorConfig {
   return {
-    guid: 'g-internal', name: 'To Internal Org', enabled: true, usage: 'Internal', addressSpaces: [AddressSpace.parse('*.contoso.com')], dnsRoutingEnabled: false,
-    smartHosts: [SmartHost.parse('mbxserver01.contoso.com')], smartHostAuthMechanism: 'BasicAuthRequireTLS', credential: null, credentialPurpose: '', port: 25,
-    maxMessageSize: null, fqdn: null, forceHelo: false, requireTls: false, ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null,
-    useExternalDnsServers: false, sourceIpAddress: null, connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [],
-    errorPolicies: ['Default'], protocolLogging: false, ...over,
+    guid: 'g-internal',
+    name: 'To Internal Org',
+    enabled: true,
+    usage: 'Internal',
+    addressSpaces: [AddressSpace.parse('*.contoso.com')],
+    dnsRoutingEnabled: false,
+    smartHosts: [SmartHost.parse('mbxserver01.contoso.com')],
+    smartHostAuthMechanism: 'BasicAuthRequireTLS',
+    credential: null,
+    credentialPurpose: '',
+    port: 25,
+    maxMessageSize: null,
+    fqdn: null,
+    forceHelo: false,
+    requireTls: false,
+    ignoreStartTls: false,
+    tlsAuthLevel: null,
+    tlsDomain: null,
+    tlsCertificateName: null,
+    useExternalDnsServers: false,
+    sourceIpAddress: null,
+    connectionInactivityTimeoutMs: 600_000,
+    maxMessagesPerConnection: 20,
+    sourceTransportServers: [],
+    errorPolicies: ['Default'],
+    protocolLogging: false,
+    ...over,
   };
 }
 
 /** A session as the SMTP client reports it: self-signed (untrusted) or trusted, for these names. */
 function session(authorized: boolean, names: string[], matches: boolean): TlsSessionInfo {
   return {
-    protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', authorized, ...(!authorized && { authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+    protocol: 'TLSv1.3',
+    cipher: 'TLS_AES_256_GCM_SHA384',
+    authorized,
+    ...(!authorized && { authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
     certificate: { names, addresses: [], subject: names[0], issuer: names[0], validTo: 'Dec  1 00:00:00 2030 GMT' },
     identity: { name: 'mbxserver01.contoso.com', matches },
   };
@@ -91,7 +132,9 @@ async function explainSmartHost(c: SendConnectorConfig, connect: ExplainerDeps['
     ...deps([]),
     config: { role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', receiveConnectors: [], acceptedDomains: [], sendConnectors: [c], intraOrg: [], defaultSourceAddress: null } as unknown as TransportConfig,
     resolver: () => ({
-      resolveMailDomain: () => { throw new Error('not reached'); },
+      resolveMailDomain: () => {
+        throw new Error('not reached');
+      },
       resolveSmartHost: async (name: string) => ({ ok: true, hosts: [{ name, preference: 0, addresses: ['192.168.5.10'], implicit: true }] }) as Resolution,
     }),
     credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }),
@@ -101,7 +144,8 @@ async function explainSmartHost(c: SendConnectorConfig, connect: ExplainerDeps['
 }
 
 test('a smart host whose certificate is not trusted: the credential is withheld, and the fixes are the import and the explicit opt-out', async () => {
-  const text = '454 4.7.5 The certificate presented by mbxserver01.contoso.com [192.168.5.10:25] does not chain to a trusted certificate (DEPTH_ZERO_SELF_SIGNED_CERT); the AuthenticationCredential of Send connector "To Internal Org" was not sent. Import ...';
+  const text =
+    '454 4.7.5 The certificate presented by mbxserver01.contoso.com [192.168.5.10:25] does not chain to a trusted certificate (DEPTH_ZERO_SELF_SIGNED_CERT); the AuthenticationCredential of Send connector "To Internal Org" was not sent. Import ...';
   let seen: OutboundPolicy | undefined;
   const steps = await explainSmartHost(smartHostConnector({}), async (_t, policy) => {
     seen = policy;
@@ -117,12 +161,18 @@ test('a smart host whose certificate is not trusted: the credential is withheld,
   assert.match(credential.detail, /no AUTH, ends the session with QUIT and keeps the messages queued with "454 4\.7\.5 The certificate presented by/);
   assert.match(credential.fix ?? '', /^Trust its certificate here: Import-ExchangeCertificate -FileName <its certificate, or the CA that issued it>/);
   assert.match(credential.fix ?? '', /send the credential without checking: Set-SendConnector "To Internal Org" -RequireTLS \$true -TlsAuthLevel EncryptionOnly\.$/);
-  assert.equal(steps.some((s) => s.step === 'AUTH'), false, 'no AUTH step: nothing was sent');
+  assert.equal(
+    steps.some((s) => s.step === 'AUTH'),
+    false,
+    'no AUTH step: nothing was sent',
+  );
 });
 
 test('a trusted certificate for another name: the credential is withheld, the fixes name the certificate and the SmartHosts', async () => {
-  const steps = await explainSmartHost(smartHostConnector({ requireTls: true, tlsAuthLevel: 'CertificateValidation' }), async () =>
-    ({ kind: 'transient', stage: 'tls', text: '454 4.7.5 x; y', tls: session(true, ['impostor.example'], false) }) as ConnectFailure);
+  const steps = await explainSmartHost(
+    smartHostConnector({ requireTls: true, tlsAuthLevel: 'CertificateValidation' }),
+    async () => ({ kind: 'transient', stage: 'tls', text: '454 4.7.5 x; y', tls: session(true, ['impostor.example'], false) }) as ConnectFailure,
+  );
   const credential = steps.find((s) => s.step === 'Credential')!;
   assert.equal(credential.result, 'Failure');
   assert.match(credential.detail, /its certificate does not carry the name mbxserver01\.contoso\.com \(it names impostor\.example\)/);
@@ -134,24 +184,35 @@ test('a trusted certificate for another name: the credential is withheld, the fi
 
 test('TlsAuthLevel EncryptionOnly: the credential goes to an unproven peer, named as a Warning with the way back', async () => {
   const steps = await explainSmartHost(smartHostConnector({ requireTls: true, tlsAuthLevel: 'EncryptionOnly' }), async () => ({
-    extensions: new Map([['AUTH', 'LOGIN PLAIN']]), tls: session(false, ['impostor.example'], false), close: async () => undefined,
+    extensions: new Map([['AUTH', 'LOGIN PLAIN']]),
+    tls: session(false, ['impostor.example'], false),
+    close: async () => undefined,
   }));
   const credential = steps.find((s) => s.step === 'Credential')!;
   assert.equal(credential.result, 'Warning');
-  assert.match(credential.detail, /sends its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver01\.contoso\.com \[192\.168\.5\.10:25\] although its certificate is not trusted here .*, and its certificate does not carry the name mbxserver01\.contoso\.com .*TlsAuthLevel EncryptionOnly sends it without checking/);
+  assert.match(
+    credential.detail,
+    /sends its AuthenticationCredential \(CONTOSO\\edgeauth\) to mbxserver01\.contoso\.com \[192\.168\.5\.10:25\] although its certificate is not trusted here .*, and its certificate does not carry the name mbxserver01\.contoso\.com .*TlsAuthLevel EncryptionOnly sends it without checking/,
+  );
   assert.match(credential.fix ?? '', /Set-SendConnector "To Internal Org" -TlsAuthLevel \$null\.$/);
   assert.equal(steps.find((s) => s.step === 'AUTH')!.result, 'Success');
 });
 
 test('a proven peer: Certificate and Credential succeed, then AUTH', async () => {
   const steps = await explainSmartHost(smartHostConnector({}), async () => ({
-    extensions: new Map([['AUTH', 'LOGIN PLAIN']]), tls: session(true, ['mbxserver01.contoso.com'], true), close: async () => undefined,
+    extensions: new Map([['AUTH', 'LOGIN PLAIN']]),
+    tls: session(true, ['mbxserver01.contoso.com'], true),
+    close: async () => undefined,
   }));
-  assert.deepEqual(['Certificate', 'Credential', 'AUTH'].map((n) => steps.find((s) => s.step === n)?.result), ['Success', 'Success', 'Success'], JSON.stringify(steps));
+  assert.deepEqual(
+    ['Certificate', 'Credential', 'AUTH'].map((n) => steps.find((s) => s.step === n)?.result),
+    ['Success', 'Success', 'Success'],
+    JSON.stringify(steps),
+  );
   assert.match(steps.find((s) => s.step === 'Credential')!.detail, /proved its identity \(a trusted certificate carrying mbxserver01\.contoso\.com\)/);
 });
 
-test('between Mailbox servers there is no Send connector to change: the fix is the peer\'s certificate only', async () => {
+test("between Mailbox servers there is no Send connector to change: the fix is the peer's certificate only", async () => {
   const relay = smartHostConnector({ guid: 'intraorg:mbx02', name: 'MBX02', requireTls: true, smartHosts: [SmartHost.parse('mbxserver01.contoso.com')] });
   const steps = await explainSmartHost(relay, async (_t, policy) => {
     assert.equal(policy.connector, undefined);
@@ -164,7 +225,9 @@ test('between Mailbox servers there is no Send connector to change: the fix is t
 
 test('SmartHostAuthMechanism BasicAuth to a smart host without STARTTLS: the credential travels in clear, named as a Warning', async () => {
   const steps = await explainSmartHost(smartHostConnector({ smartHostAuthMechanism: 'BasicAuth' }), async () => ({
-    extensions: new Map([['AUTH', 'LOGIN PLAIN']]), tls: null, close: async () => undefined,
+    extensions: new Map([['AUTH', 'LOGIN PLAIN']]),
+    tls: null,
+    close: async () => undefined,
   }));
   const credential = steps.find((s) => s.step === 'Credential')!;
   assert.equal(credential.result, 'Warning');

@@ -139,20 +139,23 @@ export class MailFlowExplainer {
     const rights = rightsFor(connector.permissionGroups, principal);
     const who = describePrincipal(principal);
     if (rights.size === 0) {
-      this.add('Permissions', 'Failure', `${connector.identity} grants ${who} no rights (PermissionGroups: ${list(connector.permissionGroups)}).`,
-        receiveSideFixes.noRights(connector, principal));
+      this.add('Permissions', 'Failure', `${connector.identity} grants ${who} no rights (PermissionGroups: ${list(connector.permissionGroups)}).`, receiveSideFixes.noRights(connector, principal));
       return 'stop';
     }
     this.add('Permissions', 'Success', `${who} gets ${list([...rights])} (PermissionGroups: ${list(connector.permissionGroups)}).`);
     const admission: Admission = { rights, principal, acceptedDomains: cfg.acceptedDomains };
     if (connector.requireTls && !tlsOk) {
-      this.add('Sender', 'Failure', `MAIL FROM:<${req.sender}> would get "530 5.7.0 Must issue a STARTTLS command first": ${connector.identity} has RequireTLS set and cannot offer STARTTLS.`,
-        'Give the connector a certificate (see the ReceiveCertificate step), or set RequireTLS to $false.');
+      this.add(
+        'Sender',
+        'Failure',
+        `MAIL FROM:<${req.sender}> would get "530 5.7.0 Must issue a STARTTLS command first": ${connector.identity} has RequireTLS set and cannot offer STARTTLS.`,
+        'Give the connector a certificate (see the ReceiveCertificate step), or set RequireTLS to $false.',
+      );
       return 'stop';
     }
-    const refusedSender = senderRefusal(admission, req.sender)
-      ?? (principal.kind === 'user' && !principal.exchangeServer && principal.accountGuid && this.deps.recipients
-        ? sendAsRefusal(req.sender, this.deps.recipients.addressesOfAccount(principal.accountGuid)) : null);
+    const refusedSender =
+      senderRefusal(admission, req.sender) ??
+      (principal.kind === 'user' && !principal.exchangeServer && principal.accountGuid && this.deps.recipients ? sendAsRefusal(req.sender, this.deps.recipients.addressesOfAccount(principal.accountGuid)) : null);
     if (refusedSender) {
       this.add('Sender', 'Failure', `MAIL FROM:<${req.sender}> would get "${replyText(refusedSender)}".`, receiveSideFixes.sender(refusedSender, connector, principal, req.sender));
       return 'stop';
@@ -166,9 +169,11 @@ export class MailFlowExplainer {
       this.add('Recipient', 'Failure', `RCPT TO:<${req.recipient}> would get "${replyText(refusedRecipient)}".`, receiveSideFixes.recipient(refusedRecipient, connector, principal, domain));
       return 'stop';
     }
-    this.add('Recipient', 'Success', accepted
-      ? `RCPT TO:<${req.recipient}> is accepted: ${domain} is an accepted domain (${accepted.name}, ${accepted.type}).`
-      : `RCPT TO:<${req.recipient}> is accepted: ${who} may relay (AcceptAnyRecipient).`);
+    this.add(
+      'Recipient',
+      'Success',
+      accepted ? `RCPT TO:<${req.recipient}> is accepted: ${domain} is an accepted domain (${accepted.name}, ${accepted.type}).` : `RCPT TO:<${req.recipient}> is accepted: ${who} may relay (AcceptAnyRecipient).`,
+    );
     return principal;
   }
 
@@ -176,26 +181,36 @@ export class MailFlowExplainer {
     const connectors = this.deps.config.receiveConnectors;
     const endpoints = binding
       ? [{ address: binding.address.toString(), port: binding.port }]
-      : [...new Map(connectors.flatMap((c) => c.bindings).filter((b) => b.port === 25)
-        .map((b) => [`${b.address}|${b.port}`, { address: b.address.toString(), port: b.port }])).values()];
+      : [
+          ...new Map(
+            connectors
+              .flatMap((c) => c.bindings)
+              .filter((b) => b.port === 25)
+              .map((b) => [`${b.address}|${b.port}`, { address: b.address.toString(), port: b.port }]),
+          ).values(),
+        ];
     for (const ep of endpoints) {
       const c = selectConnector(connectors, ep.address, ep.port, clientIp);
       if (!c) continue;
       const range = c.remoteIPRanges.filter((r) => r.contains(clientIp)).sort((a, b) => (a.size() < b.size() ? -1 : 1))[0];
-      this.add('ReceiveConnector', 'Success',
-        `${c.identity} takes connections from ${clientIp} on ${endpointText(ep)} (Bindings: ${list(c.bindings)}; the RemoteIPRanges entry ${range} is the most specific match). AuthMechanism: ${list([...c.authMechanism])}.`);
+      this.add(
+        'ReceiveConnector',
+        'Success',
+        `${c.identity} takes connections from ${clientIp} on ${endpointText(ep)} (Bindings: ${list(c.bindings)}; the RemoteIPRanges entry ${range} is the most specific match). AuthMechanism: ${list([...c.authMechanism])}.`,
+      );
       return c;
     }
     const where = binding ? endpointText(endpoints[0]) : `port 25 (${list(endpoints.map(endpointText))})`;
     const listening = connectors.filter((c) => c.bindings.some((b) => endpoints.some((ep) => b.covers(ep.address, ep.port))));
-    const reasons = listening.map((c) => !c.enabled
-      ? `${c.identity} is disabled`
-      : `${c.identity} listens there, but its RemoteIPRanges (${list(c.remoteIPRanges)}) do not include ${clientIp}`);
-    this.add('ReceiveConnector', 'Failure',
+    const reasons = listening.map((c) => (!c.enabled ? `${c.identity} is disabled` : `${c.identity} listens there, but its RemoteIPRanges (${list(c.remoteIPRanges)}) do not include ${clientIp}`));
+    this.add(
+      'ReceiveConnector',
+      'Failure',
       listening.length === 0
         ? `No Receive connector of ${this.deps.config.serverName} listens on ${where}: a client connecting there is refused.`
         : `No Receive connector takes a connection from ${clientIp} on ${where}: ${reasons.join('; ')}. The server closes such a connection without a greeting.`,
-      receiveSideFixes.noConnector(listening, clientIp, binding, endpoints[0]));
+      receiveSideFixes.noConnector(listening, clientIp, binding, endpoints[0]),
+    );
     return null;
   }
 
@@ -203,50 +218,65 @@ export class MailFlowExplainer {
   private receiveCertificateStep(c: ReceiveConnectorConfig): boolean {
     const needsTls = c.requireTls || c.authMechanism.has('BasicAuthRequireTLS');
     if (!c.authMechanism.has('Tls')) {
-      this.add('ReceiveCertificate', needsTls ? 'Failure' : 'Information', `${c.identity} does not offer STARTTLS (AuthMechanism has no Tls).`,
-        needsTls ? `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'Tls'])}` : null);
+      this.add(
+        'ReceiveCertificate',
+        needsTls ? 'Failure' : 'Information',
+        `${c.identity} does not offer STARTTLS (AuthMechanism has no Tls).`,
+        needsTls ? `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'Tls'])}` : null,
+      );
       return false;
     }
     const cert = this.deps.receiveCertificate(c);
     if (cert) {
       const self = cert.selfSigned ? ' It is self-signed: servers that validate certificates must trust it (import it there).' : '';
       if (!cert.names.some((n) => domainMatches(n, c.fqdn))) {
-        this.add('ReceiveCertificate', 'Warning',
+        this.add(
+          'ReceiveCertificate',
+          'Warning',
           `STARTTLS is offered with certificate ${cert.thumbprint} (${cert.subject}; names ${list(cert.names)}), chosen by TlsCertificateName, but it does not carry the connector's Fqdn ${c.fqdn}: clients that check the name (DomainValidation) refuse it.${self}`,
-          receiveSideFixes.certificate(c));
+          receiveSideFixes.certificate(c),
+        );
         return true;
       }
       this.add('ReceiveCertificate', 'Success', `STARTTLS is offered with certificate ${cert.thumbprint} (${cert.subject}; names ${list(cert.names)}), which covers the connector's Fqdn ${c.fqdn}.${self}`);
       return true;
     }
     const others = this.deps.smtpCertificates();
-    const what = c.tlsCertificateName
-      ? `its TlsCertificateName ${c.tlsCertificateName} names no usable certificate`
-      : `no certificate of ${this.deps.config.serverName} enabled for SMTP carries its Fqdn ${c.fqdn}`;
+    const what = c.tlsCertificateName ? `its TlsCertificateName ${c.tlsCertificateName} names no usable certificate` : `no certificate of ${this.deps.config.serverName} enabled for SMTP carries its Fqdn ${c.fqdn}`;
     const seen = others.length > 0 ? ` The SMTP certificates here name: ${others.map((o) => `${o.thumbprint} -> ${list(o.names)}`).join('; ')}.` : ' No certificate is enabled for SMTP.';
-    this.add('ReceiveCertificate', needsTls ? 'Failure' : 'Warning',
+    this.add(
+      'ReceiveCertificate',
+      needsTls ? 'Failure' : 'Warning',
       `${c.identity} cannot offer STARTTLS: ${what}.${seen}${needsTls ? ` Clients cannot ${c.requireTls ? 'send mail' : 'authenticate'} here (${c.requireTls ? 'RequireTLS' : 'BasicAuthRequireTLS'}).` : ' Mail arrives unencrypted.'}`,
-      receiveSideFixes.certificate(c));
+      receiveSideFixes.certificate(c),
+    );
     return false;
   }
 
   private authenticationStep(c: ReceiveConnectorConfig, identity: string, tlsOk: boolean): Principal | null {
     const basic = c.authMechanism.has('BasicAuth') || c.authMechanism.has('BasicAuthRequireTLS');
     if (!basic) {
-      this.add('Authentication', 'Failure', `${c.identity} does not offer AUTH (AuthMechanism: ${list([...c.authMechanism])}): ${identity} cannot authenticate there.`,
-        `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'BasicAuth', 'BasicAuthRequireTLS'].filter((m) => m !== 'None'))}`);
+      this.add(
+        'Authentication',
+        'Failure',
+        `${c.identity} does not offer AUTH (AuthMechanism: ${list([...c.authMechanism])}): ${identity} cannot authenticate there.`,
+        `Set-ReceiveConnector ${quote(c.identity)} -AuthMechanism ${list([...c.authMechanism, 'BasicAuth', 'BasicAuthRequireTLS'].filter((m) => m !== 'None'))}`,
+      );
       return null;
     }
     if (c.authMechanism.has('BasicAuthRequireTLS') && !tlsOk) {
-      this.add('Authentication', 'Failure', `${c.identity} offers AUTH only after STARTTLS (BasicAuthRequireTLS), and STARTTLS is not offered.`,
-        'Fix the ReceiveCertificate step first.');
+      this.add('Authentication', 'Failure', `${c.identity} offers AUTH only after STARTTLS (BasicAuthRequireTLS), and STARTTLS is not offered.`, 'Fix the ReceiveCertificate step first.');
       return null;
     }
     const account = this.deps.account(identity);
     if (!account) {
       const where = this.deps.config.role === 'EdgeTransport' ? 'local account (Get-User on this Edge server)' : 'directory account';
-      this.add('Authentication', 'Failure', `There is no ${where} named ${identity}: AUTH would get "535 5.7.3 Authentication unsuccessful".`,
-        this.deps.config.role === 'EdgeTransport' ? `New-User ${identity} -Password (Get-Credential).Password, or use an existing account.` : `Create the account or use an existing one (Get-User).`);
+      this.add(
+        'Authentication',
+        'Failure',
+        `There is no ${where} named ${identity}: AUTH would get "535 5.7.3 Authentication unsuccessful".`,
+        this.deps.config.role === 'EdgeTransport' ? `New-User ${identity} -Password (Get-Credential).Password, or use an existing account.` : `Create the account or use an existing one (Get-User).`,
+      );
       return null;
     }
     if (!account.enabled) {
@@ -255,11 +285,19 @@ export class MailFlowExplainer {
     }
     if (account.lockedOut) {
       const name = account.displayName.slice(account.displayName.indexOf('\\') + 1);
-      this.add('Authentication', 'Failure', `The account ${account.displayName} is locked out after too many bad passwords: AUTH would get "535 5.7.3 Authentication unsuccessful", even with the right password.`,
-        `Find out who tried the bad passwords (the smtp.in.auth.failed log lines name the source), then unlock it: ${this.deps.config.role === 'EdgeTransport' ? `net user ${name} /active:yes` : `Unlock-ADAccount ${name}`}.`);
+      this.add(
+        'Authentication',
+        'Failure',
+        `The account ${account.displayName} is locked out after too many bad passwords: AUTH would get "535 5.7.3 Authentication unsuccessful", even with the right password.`,
+        `Find out who tried the bad passwords (the smtp.in.auth.failed log lines name the source), then unlock it: ${this.deps.config.role === 'EdgeTransport' ? `net user ${name} /active:yes` : `Unlock-ADAccount ${name}`}.`,
+      );
       return null;
     }
-    this.add('Authentication', 'Success', `${account.displayName} can authenticate (AUTH ${c.authMechanism.has('BasicAuthRequireTLS') ? 'after STARTTLS' : 'LOGIN/PLAIN'}; the password is not checked here)${account.exchangeServer ? ' and is a member of Exchange Servers' : ''}.`);
+    this.add(
+      'Authentication',
+      'Success',
+      `${account.displayName} can authenticate (AUTH ${c.authMechanism.has('BasicAuthRequireTLS') ? 'after STARTTLS' : 'LOGIN/PLAIN'}; the password is not checked here)${account.exchangeServer ? ' and is a member of Exchange Servers' : ''}.`,
+    );
     return { kind: 'user', name: account.displayName, exchangeServer: account.exchangeServer, accountGuid: account.accountGuid };
   }
 
@@ -278,27 +316,35 @@ export class MailFlowExplainer {
     if (!route || route.kind === 'redirect') return this.add('Routing', 'Failure', `Forwarding from ${req.recipient} goes on for more than 5 hops.`, 'Check the ForwardingSmtpAddress of the mailboxes involved (a loop?).');
     if (route.kind === 'fail') return this.add('Routing', 'Failure', `The recipient ${address} would get a non-delivery report: ${route.text}.`, sendSideFix.routing(route.enhanced, address));
     if (route.kind === 'expand') {
-      return this.add('Routing', 'Information', `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Trace-MailFlow for a member to follow it.`);
+      return this.add(
+        'Routing',
+        'Information',
+        `${address} is a distribution group with ${route.addresses.length} member(s): ${list(route.addresses.slice(0, 10))}${route.addresses.length > 10 ? ', …' : ''}. Each is routed on its own: run Trace-MailFlow for a member to follow it.`,
+      );
     }
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
     if (route.deliveryType === 'Unreachable') {
-      return this.add('Routing', 'Failure', `No Send connector of ${cfg.serverName} covers ${domain}: the message would wait in the Unreachable queue. ${unusableConnectors(cfg, domain)}`,
-        sendSideFix.unreachable(cfg, domain));
+      return this.add('Routing', 'Failure', `No Send connector of ${cfg.serverName} covers ${domain}: the message would wait in the Unreachable queue. ${unusableConnectors(cfg, domain)}`, sendSideFix.unreachable(cfg, domain));
     }
     if (route.deliveryType === 'SmtpDeliveryToMailbox') {
       this.add('Routing', 'Success', `${address} is delivered into mailbox database ${route.nextHopDomain} on this server (no next hop).`);
       const full = this.deps.fullMailbox?.(address);
       if (full) {
-        this.add('Mailbox', 'Failure', `The mailbox ${quote(full.name)} holds ${full.size}, at or over its ProhibitSendReceiveQuota of ${full.quota}: delivery fails with 554 5.2.2 mailbox full and the sender gets an NDR.`,
-          `Free space in the mailbox, or raise its quota: Set-Mailbox ${quote(full.name)} -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size> (or Set-MailboxDatabase ${route.nextHopDomain} -ProhibitSendReceiveQuota <size> for every mailbox that uses the database's quotas).`);
+        this.add(
+          'Mailbox',
+          'Failure',
+          `The mailbox ${quote(full.name)} holds ${full.size}, at or over its ProhibitSendReceiveQuota of ${full.quota}: delivery fails with 554 5.2.2 mailbox full and the sender gets an NDR.`,
+          `Free space in the mailbox, or raise its quota: Set-Mailbox ${quote(full.name)} -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size> (or Set-MailboxDatabase ${route.nextHopDomain} -ProhibitSendReceiveQuota <size> for every mailbox that uses the database's quotas).`,
+        );
       }
       return;
     }
     const connector = [...cfg.sendConnectors, ...cfg.intraOrg].find((c) => c.guid === route.connector);
     if (!connector) return this.add('Routing', 'Failure', `Routing chose a connector (${route.connector}) this server no longer has.`, 'Run Trace-MailFlow again.');
-    const via = route.deliveryType === 'SmtpRelayToMailboxDeliveryGroup' || route.deliveryType === 'SmtpRelayToConnectorSourceServers'
-      ? `relayed to the Mailbox server ${connector.name} (${route.deliveryType})`
-      : `sent through Send connector ${quote(connector.name)} (${route.deliveryType}; AddressSpaces ${list(connector.addressSpaces)})`;
+    const via =
+      route.deliveryType === 'SmtpRelayToMailboxDeliveryGroup' || route.deliveryType === 'SmtpRelayToConnectorSourceServers'
+        ? `relayed to the Mailbox server ${connector.name} (${route.deliveryType})`
+        : `sent through Send connector ${quote(connector.name)} (${route.deliveryType}; AddressSpaces ${list(connector.addressSpaces)})`;
     this.add('Routing', 'Success', `${address} is ${via}; next hop ${route.nextHopDomain}.`);
     if (req.skipConnection) {
       this.add('NextHop', 'Skipped', '-SkipConnection: the next hop is neither resolved nor contacted.');
@@ -315,23 +361,32 @@ export class MailFlowExplainer {
       trustedCertificates: this.deps.trustedCertificates(),
     });
     if (usesBasicAuth(connector) && !policy.auth) {
-      this.add('Credential', 'Failure', `Send connector ${quote(connector.name)} uses ${connector.smartHostAuthMechanism} but has no AuthenticationCredential.`,
-        `Set-SendConnector ${quote(connector.name)} -AuthenticationCredential (Get-Credential)`);
+      this.add(
+        'Credential',
+        'Failure',
+        `Send connector ${quote(connector.name)} uses ${connector.smartHostAuthMechanism} but has no AuthenticationCredential.`,
+        `Set-SendConnector ${quote(connector.name)} -AuthenticationCredential (Get-Credential)`,
+      );
     }
     await this.connect(connector, targets, policy);
   }
 
   private route(address: string, principal: Principal): RouteDecision {
     const cfg = this.deps.config;
-    return routeRecipient(address.slice(address.lastIndexOf('@') + 1), 1024, {
-      role: cfg.role as ServerRoleName,
-      serverName: cfg.serverName,
-      acceptedDomains: cfg.acceptedDomains,
-      sendConnectors: cfg.sendConnectors,
-      intraOrg: cfg.intraOrg,
-      anonymousSender: principal.kind === 'anonymous',
-      ...(this.deps.recipients && { recipient: (a: string) => this.deps.recipients!.find(a) }),
-    }, address);
+    return routeRecipient(
+      address.slice(address.lastIndexOf('@') + 1),
+      1024,
+      {
+        role: cfg.role as ServerRoleName,
+        serverName: cfg.serverName,
+        acceptedDomains: cfg.acceptedDomains,
+        sendConnectors: cfg.sendConnectors,
+        intraOrg: cfg.intraOrg,
+        anonymousSender: principal.kind === 'anonymous',
+        ...(this.deps.recipients && { recipient: (a: string) => this.deps.recipients!.find(a) }),
+      },
+      address,
+    );
   }
 
   private async resolve(c: SendConnectorConfig, deliveryType: string, nextHop: string): Promise<OutboundTarget[] | null> {
@@ -356,8 +411,12 @@ export class MailFlowExplainer {
       this.add('NextHop', 'Failure', `Resolving ${how} failed: ${failures.join('; ')}.`, sendSideFix.resolution(c, deliveryType, failures.join(' ')));
       return null;
     }
-    this.add('NextHop', failures.length > 0 ? 'Warning' : 'Success', `Resolved ${how}: ${lines.join('; ')}.${failures.length > 0 ? ` Not resolved: ${failures.join('; ')}.` : ''}`,
-      failures.length > 0 ? sendSideFix.resolution(c, deliveryType, failures.join(' ')) : null);
+    this.add(
+      'NextHop',
+      failures.length > 0 ? 'Warning' : 'Success',
+      `Resolved ${how}: ${lines.join('; ')}.${failures.length > 0 ? ` Not resolved: ${failures.join('; ')}.` : ''}`,
+      failures.length > 0 ? sendSideFix.resolution(c, deliveryType, failures.join(' ')) : null,
+    );
     return targets;
   }
 
@@ -374,9 +433,10 @@ export class MailFlowExplainer {
       }
       if ('stage' in conn) {
         const step = conn.stage === 'connect' || conn.stage === 'greeting' ? 'Connect' : conn.stage === 'tls' ? (conn.text.startsWith('454 4.7.5') ? 'Certificate' : 'STARTTLS') : conn.stage === 'auth' ? 'AUTH' : 'EHLO';
-        const detail = conn.text === STARTTLS_REQUIRED_TEXT
-          ? `${where} does not offer STARTTLS, and Send connector ${quote(c.name)} requires TLS (${c.requireTls ? 'RequireTLS' : 'SmartHostAuthMechanism BasicAuthRequireTLS'}): delivery would stop with "${conn.text}".`
-          : `${where}: ${conn.text}`;
+        const detail =
+          conn.text === STARTTLS_REQUIRED_TEXT
+            ? `${where} does not offer STARTTLS, and Send connector ${quote(c.name)} requires TLS (${c.requireTls ? 'RequireTLS' : 'SmartHostAuthMechanism BasicAuthRequireTLS'}): delivery would stop with "${conn.text}".`
+            : `${where}: ${conn.text}`;
         this.add(step, 'Failure', detail, sendSideFix.connection(conn, c, target, policy));
         continue;
       }
@@ -385,9 +445,12 @@ export class MailFlowExplainer {
         const verdict = conn.tls ? this.tlsSteps(c, target, policy, conn.tls) : this.noTlsStep(c, target, policy, conn);
         if (verdict) this.credentialStep(c, target, policy, verdict, null);
         else if (policy.auth) {
-          this.add('Credential', 'Warning',
+          this.add(
+            'Credential',
+            'Warning',
             `Send connector ${quote(c.name)} sends its AuthenticationCredential (${policy.auth.username}) to ${where} without TLS (SmartHostAuthMechanism ${policy.auth.mechanism}): anyone on the path, or answering for ${target.host}, can read the password.`,
-            `Set-SendConnector ${quote(c.name)} -SmartHostAuthMechanism BasicAuthRequireTLS (the smart host must then offer STARTTLS).`);
+            `Set-SendConnector ${quote(c.name)} -SmartHostAuthMechanism BasicAuthRequireTLS (the smart host must then offer STARTTLS).`,
+          );
         }
         this.authStep(c, target, policy, conn);
       } finally {
@@ -405,9 +468,7 @@ export class MailFlowExplainer {
       return null;
     }
     const offered = conn.extensions.has('STARTTLS');
-    this.add('STARTTLS', 'Warning', offered
-      ? `${where} offers STARTTLS but the handshake failed, so mail goes unencrypted.`
-      : `${where} does not offer STARTTLS: mail to it travels unencrypted.`, sendSideFix.noTls(c, target));
+    this.add('STARTTLS', 'Warning', offered ? `${where} offers STARTTLS but the handshake failed, so mail goes unencrypted.` : `${where} does not offer STARTTLS: mail to it travels unencrypted.`, sendSideFix.noTls(c, target));
     return null;
   }
 
@@ -423,7 +484,7 @@ export class MailFlowExplainer {
     // The name the certificate should carry: TlsDomain (or, for DomainValidation of DNS delivery,
     // the recipient domain) when the connector validates names; otherwise the host we asked for,
     // checked as the SMTP client checks it (RFC 6125, IP addresses included).
-    const expected = policy.tlsAuthLevel === 'DomainValidation' ? policy.tlsDomain || target.host : c.tlsDomain ?? target.host;
+    const expected = policy.tlsAuthLevel === 'DomainValidation' ? policy.tlsDomain || target.host : (c.tlsDomain ?? target.host);
     const byClient = session.identity && session.identity.name === expected.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     const checksName = byClient || !isIP(expected.replace(/^\[|\]$/g, ''));
     const nameOk = byClient ? session.identity!.matches : !checksName || cert.names.some((n) => domainMatches(n, expected));
@@ -433,9 +494,12 @@ export class MailFlowExplainer {
     const verdict: PeerVerdict = { trusted: session.authorized, trust, nameOk, expected, names };
     if (!nameOk) {
       const failing = policy.tlsAuthLevel === 'DomainValidation' || credentialNeedsProof(policy);
-      this.add('Certificate', failing ? 'Failure' : 'Warning',
+      this.add(
+        'Certificate',
+        failing ? 'Failure' : 'Warning',
         `${facts}, and it does not carry the name ${expected}. ${failing ? (policy.tlsAuthLevel === 'DomainValidation' ? 'DomainValidation fails.' : 'The credential is not sent to it (see Credential).') : `Delivery still works because Send connector ${quote(c.name)} does not validate the name (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}), but the peer's identity is not proven.`}`,
-        sendSideFix.certificateName(c, target, expected));
+        sendSideFix.certificateName(c, target, expected),
+      );
       return verdict;
     }
     const validates = policy.tlsAuthLevel === 'CertificateValidation' || policy.tlsAuthLevel === 'DomainValidation';
@@ -455,25 +519,32 @@ export class MailFlowExplainer {
   private credentialStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, v: PeerVerdict, refusal: string | null): void {
     if (!policy.auth) return;
     const where = `${target.host} [${endpointText(target)}]`;
-    const faults = [
-      ...(v.trusted ? [] : [`its certificate ${v.trust}`]),
-      ...(v.nameOk ? [] : [`its certificate does not carry ${isIP(v.expected) ? 'the IP address' : 'the name'} ${v.expected} (it names ${list(v.names)})`]),
-    ];
+    const faults = [...(v.trusted ? [] : [`its certificate ${v.trust}`]), ...(v.nameOk ? [] : [`its certificate does not carry ${isIP(v.expected) ? 'the IP address' : 'the name'} ${v.expected} (it names ${list(v.names)})`])];
     if (refusal !== null) {
-      this.add('Credential', 'Failure',
+      this.add(
+        'Credential',
+        'Failure',
         `${policy.connector ? `Send connector ${quote(c.name)}` : `The relay to Mailbox server ${c.name}`} would not send its ${policy.connector ? 'AuthenticationCredential' : 'server account'} (${policy.auth.username}) to ${where}: ${faults.join(', and ')}, so the peer has not proved it is ${target.host} (TlsAuthLevel ${policy.tlsAuthLevel ?? 'not set'}: the credential goes only to a trusted certificate carrying the smart host's name). Delivery sends no AUTH, ends the session with QUIT and keeps the messages queued with "${refusal.split('; ')[0]}".`,
-        sendSideFix.credentialWithheld(c, target, policy, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }));
+        sendSideFix.credentialWithheld(c, target, policy, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }),
+      );
       return;
     }
     if (faults.length > 0 && policy.tlsAuthLevel === 'EncryptionOnly') {
-      this.add('Credential', 'Warning',
+      this.add(
+        'Credential',
+        'Warning',
         `Send connector ${quote(c.name)} sends its AuthenticationCredential (${policy.auth.username}) to ${where} although ${faults.join(', and ')}: TlsAuthLevel EncryptionOnly sends it without checking, so whoever answers for ${target.host} receives the password.`,
-        sendSideFix.credentialUnchecked(c, target, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }));
+        sendSideFix.credentialUnchecked(c, target, { trusted: v.trusted, nameOk: v.nameOk, expected: v.expected }),
+      );
       return;
     }
-    this.add('Credential', 'Success', policy.tlsAuthLevel === 'EncryptionOnly'
-      ? `${where} presented a trusted certificate carrying ${v.expected}; the credential is sent (TlsAuthLevel EncryptionOnly would send it without that proof).`
-      : `${where} proved its identity (a trusted certificate carrying ${v.expected}): the AuthenticationCredential may be sent.`);
+    this.add(
+      'Credential',
+      'Success',
+      policy.tlsAuthLevel === 'EncryptionOnly'
+        ? `${where} presented a trusted certificate carrying ${v.expected}; the credential is sent (TlsAuthLevel EncryptionOnly would send it without that proof).`
+        : `${where} proved its identity (a trusted certificate carrying ${v.expected}): the AuthenticationCredential may be sent.`,
+    );
   }
 
   private authStep(c: SendConnectorConfig, target: OutboundTarget, policy: OutboundPolicy, conn: ExplainConnection): void {
@@ -482,19 +553,25 @@ export class MailFlowExplainer {
     if (policy.auth) {
       return this.add('AUTH', 'Success', `Logged in to ${where} as ${policy.auth.username} (${policy.auth.mechanism}${conn.tls ? ', inside TLS' : ''}).`);
     }
-    this.add('AUTH', 'Information', offered !== undefined
-      ? `${where} offers AUTH ${offered}; Send connector ${quote(c.name)} sends no credential (SmartHostAuthMechanism ${c.smartHostAuthMechanism}).`
-      : `${where} offers no AUTH; Send connector ${quote(c.name)} sends no credential.`);
+    this.add(
+      'AUTH',
+      'Information',
+      offered !== undefined
+        ? `${where} offers AUTH ${offered}; Send connector ${quote(c.name)} sends no credential (SmartHostAuthMechanism ${c.smartHostAuthMechanism}).`
+        : `${where} offers no AUTH; Send connector ${quote(c.name)} sends no credential.`,
+    );
   }
 }
 
 /** Why connectors that would cover the domain are not used (disabled, sourced elsewhere). */
 function unusableConnectors(cfg: TransportConfig, domain: string): string {
   const covering = cfg.sendConnectors.filter((c) => c.addressSpaces.some((s) => s.isSmtp && (s.isAllAcceptedDomains || s.specificity(domain) !== null)));
-  const notes = covering.map((c) => !c.enabled
-    ? `${quote(c.name)} covers it but is disabled`
-    : cfg.role === 'Mailbox' && !c.sourceTransportServers.some((s) => s.toLowerCase() === cfg.serverName.toLowerCase())
-      ? `${quote(c.name)} covers it but its SourceTransportServers (${list(c.sourceTransportServers)}) do not include ${cfg.serverName}`
-      : `${quote(c.name)} covers it but is too small for the message`);
+  const notes = covering.map((c) =>
+    !c.enabled
+      ? `${quote(c.name)} covers it but is disabled`
+      : cfg.role === 'Mailbox' && !c.sourceTransportServers.some((s) => s.toLowerCase() === cfg.serverName.toLowerCase())
+        ? `${quote(c.name)} covers it but its SourceTransportServers (${list(c.sourceTransportServers)}) do not include ${cfg.serverName}`
+        : `${quote(c.name)} covers it but is too small for the message`,
+  );
   return notes.length > 0 ? `${notes.join('; ')}.` : `Send connectors here: ${list(cfg.sendConnectors.map((c) => `${c.name} (${list(c.addressSpaces)})`))}.`;
 }

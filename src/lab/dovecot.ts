@@ -55,7 +55,7 @@ function checkpasswordReply(): string {
   for (const p of ['/usr/lib/dovecot/checkpassword-reply', '/usr/libexec/dovecot/checkpassword-reply']) {
     if (spawnSync('test', ['-x', p]).status === 0) return p;
   }
-  throw new DovecotError('Dovecot\'s checkpassword-reply is missing (Debian: apt-get install dovecot-core)');
+  throw new DovecotError("Dovecot's checkpassword-reply is missing (Debian: apt-get install dovecot-core)");
 }
 
 const SAFE_PATH = /^[^\s"'\\{}#$%]+$/;
@@ -96,10 +96,17 @@ function greets(address: string, port: number, greeting: string, timeoutMs: numb
   return new Promise((resolveGreeting) => {
     const s = connect({ host: address, port });
     let data = '';
-    const done = (ok: boolean) => { clearTimeout(t); s.destroy(); resolveGreeting(ok); };
+    const done = (ok: boolean) => {
+      clearTimeout(t);
+      s.destroy();
+      resolveGreeting(ok);
+    };
     const t = setTimeout(() => done(false), timeoutMs);
     s.setEncoding('latin1');
-    s.on('data', (chunk: string) => { data += chunk; if (data.includes('\r\n')) done(data.startsWith(greeting)); });
+    s.on('data', (chunk: string) => {
+      data += chunk;
+      if (data.includes('\r\n')) done(data.startsWith(greeting));
+    });
     s.on('error', () => done(false));
     s.on('close', () => done(false));
   });
@@ -132,13 +139,15 @@ export async function startDovecot(o: DovecotOptions): Promise<RunningDovecot> {
 
   const child: ChildProcess = spawn('dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
   const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
   for (let i = 0; ; i++) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new DovecotError(`Dovecot exited while starting (${child.exitCode ?? child.signalCode}): ${stderr.trim()} (its log: ${logPath})`);
     }
-    if (await greets(o.address, o.imapPort, '* OK', 1000) && await greets(o.address, o.pop3Port, '+OK', 1000)) break;
+    if ((await greets(o.address, o.imapPort, '* OK', 1000)) && (await greets(o.address, o.pop3Port, '+OK', 1000))) break;
     if (Date.now() > deadline || i > 200) {
       await stopChild(child, 5_000);
       throw new DovecotError(`Dovecot did not greet on ${o.address}:${o.imapPort} (IMAP) and :${o.pop3Port} (POP3) in time: ${stderr.trim()} (its log: ${logPath})`);

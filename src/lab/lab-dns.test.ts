@@ -4,7 +4,7 @@ import dnsPacket from 'dns-packet';
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { zoneData } from './topology.js';
 
-describe('the lab\'s DNS', () => {
+describe("the lab's DNS", () => {
   const value = `v=DKIM1; k=rsa; p=${'A'.repeat(380)}`;
   const chunks = value.match(/.{1,255}/g)!;
 
@@ -14,7 +14,10 @@ describe('the lab\'s DNS', () => {
     const reply = dnsPacket.decode(dns.answer(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'TXT', name: 'selector1._domainkey.contoso.com' }] })));
     assert.equal(reply.answers?.length, 1);
     const data = (reply.answers![0] as { data: Buffer[] }).data;
-    assert.deepEqual(data.map((b) => b.length), [255, value.length - 255]);
+    assert.deepEqual(
+      data.map((b) => b.length),
+      [255, value.length - 255],
+    );
     assert.equal(Buffer.concat(data).toString(), value);
   });
 

@@ -41,7 +41,7 @@ export class LabDnsServer {
       return Buffer.alloc(0); // not a DNS message: no answer
     }
     const question = q.questions?.[0];
-    const base = { id: q.id, type: 'response' as const, flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED, questions: q.questions ?? [] };
+    const base = { id: q.id, type: 'response' as const, flags: dnsPacket.AUTHORITATIVE_ANSWER | ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED), questions: q.questions ?? [] };
     if (!question) return dnsPacket.encode({ ...base, flags: base.flags | RCODE.FORMERR } as dnsPacket.Packet);
     const name = question.name.toLowerCase().replace(/\.$/, '');
     if (!this.data.zones.some((z) => name === z || name.endsWith('.' + z))) return dnsPacket.encode({ ...base, flags: (base.flags & ~dnsPacket.AUTHORITATIVE_ANSWER) | RCODE.REFUSED } as dnsPacket.Packet);
@@ -64,13 +64,19 @@ export class LabDnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(port, address, () => { udp.off('error', reject); resolve(); });
+      udp.bind(port, address, () => {
+        udp.off('error', reject);
+        resolve();
+      });
     });
     this.udp = udp;
     const tcp = createServer((socket: Socket) => this.serveTcp(socket));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, address, () => { tcp.off('error', reject); resolve(); });
+      tcp.listen(port, address, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
     });
     this.tcp = tcp;
   }
@@ -110,7 +116,14 @@ export class LabDnsServer {
 /** The same zone data for dnsmasq (Debian's dnsmasq-base), authoritative for the zones on address:port. */
 export function dnsmasqArguments(data: LabZoneData, address: string, port: number): string[] {
   return [
-    '--keep-in-foreground', `--port=${port}`, `--listen-address=${address}`, '--bind-interfaces', '--no-resolv', '--no-hosts', '--user=nobody', '--pid-file=',
+    '--keep-in-foreground',
+    `--port=${port}`,
+    `--listen-address=${address}`,
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    '--user=nobody',
+    '--pid-file=',
     ...data.zones.map((z) => `--local=/${z}/`),
     ...Object.entries(data.a).map(([name, a]) => `--host-record=${name},${a}`),
     ...Object.entries(data.mx).flatMap(([domain, list]) => list.map((m) => `--mx-host=${domain},${m.exchange},${m.preference}`)),

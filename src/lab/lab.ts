@@ -24,7 +24,24 @@ import { OutboundConnection, isConnectFailure } from '../smtp/outbound/connectio
 import { dnsmasqArguments, LabDnsServer } from './lab-dns.js';
 import { stopChild } from './stop-child.js';
 import { ROOT } from './seed-script.js';
-import { certificateFile, dkimScript, edgeCertificateScript, edgeDefencesScript, edgeScript, EDGE_INTERNAL_NAME, fabrikamScript, labPlan, mailboxScript, managementEndpoint, zoneData, ADDRESSES, type LabOrgStore, type LabPlan, type LabServer, type ScriptLine } from './topology.js';
+import {
+  certificateFile,
+  dkimScript,
+  edgeCertificateScript,
+  edgeDefencesScript,
+  edgeScript,
+  EDGE_INTERNAL_NAME,
+  fabrikamScript,
+  labPlan,
+  mailboxScript,
+  managementEndpoint,
+  zoneData,
+  ADDRESSES,
+  type LabOrgStore,
+  type LabPlan,
+  type LabServer,
+  type ScriptLine,
+} from './topology.js';
 import { presentedSmtpCertificate } from '../setup/smtp-certificate.js';
 import { dovecotInstalled, startDovecot, type RunningDovecot } from './dovecot.js';
 
@@ -61,7 +78,11 @@ const POP3_PORT = 110;
 
 export class LabError extends Error {}
 
-interface RunResult { code: number | null; stdout: string; stderr: string }
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function run(args: string[], input?: string, timeoutMs = 120_000, as: RunAs = {}): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -71,7 +92,10 @@ function run(args: string[], input?: string, timeoutMs = 120_000, as: RunAs = {}
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(input ?? '');
   });
 }
@@ -108,7 +132,11 @@ class RunningServer {
   private readonly file: WriteStream;
   ready = false;
   /** `logFile`: DIR/<server>/service.log, 0600 (the log names senders and recipients). */
-  constructor(readonly server: LabServer, readonly child: ChildProcess, readonly logFile: string) {
+  constructor(
+    readonly server: LabServer,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
     this.file = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
     this.file.on('error', () => undefined);
     child.once('exit', () => this.file.end());
@@ -133,8 +161,14 @@ class RunningServer {
     if (this.ready) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
-      this.readyWaiters.push(() => { clearTimeout(t); resolve(true); });
-      this.child.once('exit', () => { clearTimeout(t); resolve(this.ready); });
+      this.readyWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve(this.ready);
+      });
     });
   }
   stop(): Promise<void> {
@@ -209,7 +243,9 @@ export class Lab {
     const { edge, mbx1, mbx2, fabrikam } = this.plan.servers;
 
     await this.startDns();
-    this.say(`The Internet's DNS (${this.o.dns === 'dnsmasq' ? 'dnsmasq' : 'the lab\'s own server'}) answers on ${ADDRESSES.dns}:${this.plan.dnsPort}: MX contoso.com -> mail.contoso.com (${ADDRESSES.edgeExternal}), MX fabrikam.com -> mail.fabrikam.com (${ADDRESSES.fabrikam}).`);
+    this.say(
+      `The Internet's DNS (${this.o.dns === 'dnsmasq' ? 'dnsmasq' : "the lab's own server"}) answers on ${ADDRESSES.dns}:${this.plan.dnsPort}: MX contoso.com -> mail.contoso.com (${ADDRESSES.edgeExternal}), MX fabrikam.com -> mail.fabrikam.com (${ADDRESSES.fabrikam}).`,
+    );
 
     if (this.plan.database) await this.startDatabase();
 
@@ -230,7 +266,7 @@ export class Lab {
     this.section(`MBX01: what the seed assumes (the organization: accepted domain, databases, mailboxes, the account the Edge uses, the Edge's certificate trusted, bindings on ${mbx1.address} and ${mbx2.address})`);
     await this.shell(mbx1, mailbox.assumed);
     if (!this.plan.database) {
-      this.section('MBX01: the seed\'s Mailbox server procedure, verbatim');
+      this.section("MBX01: the seed's Mailbox server procedure, verbatim");
       await this.shell(mbx1, mailbox.seed);
     }
     const edgeLines = edgeScript(this.plan);
@@ -240,9 +276,9 @@ export class Lab {
     await this.shell(edge, edgeLines.seed);
     this.section('EDGE01: its anti-spam agents, on by default, and recipient validation: without EdgeSync the Edge asks the Mailbox servers whether a recipient exists');
     await this.shell(edge, edgeDefencesScript());
-    this.section('FAB01: fabrikam.com\'s mail server on the Internet');
+    this.section("FAB01: fabrikam.com's mail server on the Internet");
     await this.shell(fabrikam, fabrikamScript(this.plan));
-    this.section('DKIM: EDGE01 signs contoso.com\'s mail to the Internet, FAB01 fabrikam.com\'s; the DNS publishes their keys');
+    this.section("DKIM: EDGE01 signs contoso.com's mail to the Internet, FAB01 fabrikam.com's; the DNS publishes their keys");
     await this.shell(edge, dkimScript('contoso.com'));
     await this.shell(fabrikam, dkimScript('fabrikam.com'));
     await this.publishDkim(edge, 'contoso.com');
@@ -251,7 +287,7 @@ export class Lab {
     this.section('Starting the servers');
     for (const s of [edge, mbx1, mbx2, fabrikam]) await this.start(s);
     if (this.plan.database) {
-      this.section('MBX02: the seed\'s Mailbox server procedure, verbatim, typed in MBX02\'s shell while MBX01 runs');
+      this.section("MBX02: the seed's Mailbox server procedure, verbatim, typed in MBX02's shell while MBX01 runs");
       await this.typedOnOtherHost(mbx2, mbx1, mailbox.seed);
       this.showIsolation(mbx1, mbx2);
     }
@@ -268,17 +304,20 @@ export class Lab {
     const inOk = await this.delivered(mbx1, inbound, 'alice@contoso.com');
     const outOk = await this.delivered(fabrikam, outbound, 'kim@fabrikam.com');
     const internalOk = internal ? await this.delivered(mbx1, internal, 'alice@contoso.com') : true;
-    this.say(`Internet -> mailbox: kim@fabrikam.com -> alice@contoso.com ${inOk ? 'DELIVERED into alice\'s mailbox on MBX01' : 'NOT delivered within 60 s'}`);
+    this.say(`Internet -> mailbox: kim@fabrikam.com -> alice@contoso.com ${inOk ? "DELIVERED into alice's mailbox on MBX01" : 'NOT delivered within 60 s'}`);
     if (inOk) this.showAntispamStamps(mbx1, inbound);
-    this.say(`Mailbox -> Internet: ${sender.address} -> kim@fabrikam.com ${outOk ? 'DELIVERED into kim\'s mailbox at fabrikam.com' : 'NOT delivered within 60 s'}`);
-    if (internal) this.say(`Mailbox -> mailbox: bob@contoso.com (MBX02) -> alice@contoso.com (MBX01) ${internalOk ? 'DELIVERED into alice\'s mailbox on MBX01, relayed by MBX02' : 'NOT delivered within 60 s'}`);
+    this.say(`Mailbox -> Internet: ${sender.address} -> kim@fabrikam.com ${outOk ? "DELIVERED into kim's mailbox at fabrikam.com" : 'NOT delivered within 60 s'}`);
+    if (internal) this.say(`Mailbox -> mailbox: bob@contoso.com (MBX02) -> alice@contoso.com (MBX01) ${internalOk ? "DELIVERED into alice's mailbox on MBX01, relayed by MBX02" : 'NOT delivered within 60 s'}`);
 
     // A third message, to an address nobody has: the Edge's Recipient Filter refuses it at RCPT TO
     // after asking the Mailbox servers, so fabrikam.com's server bounces it to kim; nothing inside bounces.
     const stranger = await this.submit(fabrikam, 'kim@fabrikam.com', this.plan.passwords.kim, NOBODY, 'Hello nobody');
     const refusedOk = await this.refusedByEdge(stranger);
 
-    const trails: Array<readonly [string, string]> = [['kim@fabrikam.com -> alice@contoso.com', inbound], [`${sender.address} -> kim@fabrikam.com`, outbound]];
+    const trails: Array<readonly [string, string]> = [
+      ['kim@fabrikam.com -> alice@contoso.com', inbound],
+      [`${sender.address} -> kim@fabrikam.com`, outbound],
+    ];
     if (internal) trails.push(['bob@contoso.com -> alice@contoso.com', internal]);
     for (const [label, id] of trails) {
       this.section(`Message tracking: ${label} (${id})`);
@@ -315,7 +354,7 @@ export class Lab {
     this.say(r.stdout.replace(/^Password for user [^\n]*\n/, '').trimEnd());
     if (r.stderr.trim()) this.say(r.stderr.trimEnd());
     const ok = r.code === 0 && /MBX02\\Submission/.test(r.stdout) && /\bBob\b.*\bMBX02\b/.test(r.stdout);
-    this.say(ok ? 'MBX01 answered for both servers: MBX02\'s queues and bob\'s mailbox came from MBX02, through its endpoint.' : 'Remote management did NOT show both servers.');
+    this.say(ok ? "MBX01 answered for both servers: MBX02's queues and bob's mailbox came from MBX02, through its endpoint." : 'Remote management did NOT show both servers.');
     return ok;
   }
 
@@ -334,10 +373,15 @@ export class Lab {
   /** Dovecot for every Mailbox server's mailboxes, when it is installed and the Maildirs have an owner other than root. */
   private async startImap(): Promise<void> {
     if (!this.imap) {
-      this.say(this.plan.orgStore !== 'sqlite' ? 'IMAP and POP3: not with --org-store postgresql (MBX01 and MBX02 run as two users).'
-        : process.getuid?.() !== 0 ? 'IMAP and POP3: the lab runs Dovecot only as root (Dovecot reads mail as the Maildirs\' owner).'
-        : !this.mailUser ? `IMAP and POP3: not started, and the Mailbox servers run as root: the lab's mail user (uid ${LAB_MAIL_UID}) cannot reach ${resolve(this.o.dir)} because ${this.closedAncestor} is not searchable by others (chmod o+x ${this.closedAncestor}, or choose another --dir).`
-          : 'IMAP and POP3: Dovecot is not installed (Debian: apt-get install dovecot-imapd dovecot-pop3d).');
+      this.say(
+        this.plan.orgStore !== 'sqlite'
+          ? 'IMAP and POP3: not with --org-store postgresql (MBX01 and MBX02 run as two users).'
+          : process.getuid?.() !== 0
+            ? "IMAP and POP3: the lab runs Dovecot only as root (Dovecot reads mail as the Maildirs' owner)."
+            : !this.mailUser
+              ? `IMAP and POP3: not started, and the Mailbox servers run as root: the lab's mail user (uid ${LAB_MAIL_UID}) cannot reach ${resolve(this.o.dir)} because ${this.closedAncestor} is not searchable by others (chmod o+x ${this.closedAncestor}, or choose another --dir).`
+              : 'IMAP and POP3: Dovecot is not installed (Debian: apt-get install dovecot-imapd dovecot-pop3d).',
+      );
       return;
     }
     const { mbx1, fabrikam } = this.plan.servers;
@@ -349,14 +393,16 @@ export class Lab {
     } catch (err) {
       throw new LabError(`Dovecot did not start: ${(err as Error).message}`);
     }
-    this.say(`Dovecot is running, PID ${this.dovecot.pid}, its configuration and log in ${dir}. Users log on with their mailbox passwords (accounts.txt): Dovecot asks \`gatehouse dovecot-auth\`, which checks them against the directory; the password hashes never leave Gatehouse.`);
+    this.say(
+      `Dovecot is running, PID ${this.dovecot.pid}, its configuration and log in ${dir}. Users log on with their mailbox passwords (accounts.txt): Dovecot asks \`gatehouse dovecot-auth\`, which checks them against the directory; the password hashes never leave Gatehouse.`,
+    );
     this.say(`The Maildirs belong to the lab's mail user (uid ${LAB_MAIL_UID}), which the Mailbox servers run as; Dovecot reads mail as that user.`);
   }
 
   /** The organization's PostgreSQL: a private cluster in the lab folder, a role and a database for contoso. */
   private async startDatabase(): Promise<void> {
     const db = this.plan.database!;
-    if (!postgresInstalled()) throw new LabError('--org-store postgresql needs PostgreSQL\'s server programs (Debian: apt-get install postgresql); the lab runs its own private cluster, no system service');
+    if (!postgresInstalled()) throw new LabError("--org-store postgresql needs PostgreSQL's server programs (Debian: apt-get install postgresql); the lab runs its own private cluster, no system service");
     this.section(`The organization's PostgreSQL (db.contoso.com, ${db.host}:${db.port}): a private cluster in ${join(this.plan.dir, 'postgresql')}`);
     const cluster = new PgCluster({ dir: join(this.plan.dir, 'postgresql'), host: db.host, port: db.port });
     this.database = cluster;
@@ -401,8 +447,12 @@ export class Lab {
     await this.shell(typedOn, lines);
     const done = Date.now();
     const counter = Number(this.database!.sql("SELECT value FROM config_meta WHERE key = 'change_counter'", this.plan.database!.database).trim());
-    const appliedLine = () => service.output.split('\n').filter((l) => l.includes('"config.applied"'))
-      .map((l) => JSON.parse(l) as { ts: string; changeCounter: number }).find((l) => l.changeCounter >= counter);
+    const appliedLine = () =>
+      service.output
+        .split('\n')
+        .filter((l) => l.includes('"config.applied"'))
+        .map((l) => JSON.parse(l) as { ts: string; changeCounter: number })
+        .find((l) => l.changeCounter >= counter);
     const deadline = done + 30_000;
     let applied = appliedLine();
     for (let i = 0; i < 300 && Date.now() < deadline && !applied; i++) {
@@ -410,7 +460,9 @@ export class Lab {
       applied = appliedLine();
     }
     if (!applied) throw new LabError(`${runningOn.name}'s running service did not apply the changes made in ${typedOn.name}'s shell (change ${counter}) within 30 s`);
-    this.say(`${runningOn.name}'s running service applied the organization at change ${applied.changeCounter}, the last one made in ${typedOn.name}'s shell, ${Math.max(0, Date.parse(applied.ts) - done)} ms after that shell finished (PostgreSQL LISTEN/NOTIFY).`);
+    this.say(
+      `${runningOn.name}'s running service applied the organization at change ${applied.changeCounter}, the last one made in ${typedOn.name}'s shell, ${Math.max(0, Date.parse(applied.ts) - done)} ms after that shell finished (PostgreSQL LISTEN/NOTIFY).`,
+    );
   }
 
   /** What shows that MBX01 and MBX02 share only PostgreSQL and the network. */
@@ -422,13 +474,23 @@ export class Lab {
       this.say('The lab does not run as root, so MBX01 and MBX02 run as the same user here; as root, each runs as a user of its own.');
       return;
     }
-    for (const [s, other] of [[a, b], [b, a]] as const) {
+    for (const [s, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const r = this.running.find((x) => x.server === s)!;
       const status = readFileSync(`/proc/${r.child.pid}/status`, 'utf8');
       const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
       const st = statSync(this.dataDir(s));
-      const probe = spawnSync(process.execPath, ['-e', `try { require('fs').readdirSync(${JSON.stringify(this.dataDir(other))}); console.log('readable') } catch (e) { console.log(e.code) }`], { encoding: 'utf8', timeout: 30_000, uid: SERVER_UIDS[s.name], gid: SERVER_UIDS[s.name] });
-      this.say(`${s.name}: service PID ${r.child.pid} runs as uid ${uid}; its folder ${this.dataDir(s)} belongs to uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)}; as uid ${uid}, reading ${other.name}'s folder gives ${probe.stdout.trim()}.`);
+      const probe = spawnSync(process.execPath, ['-e', `try { require('fs').readdirSync(${JSON.stringify(this.dataDir(other))}); console.log('readable') } catch (e) { console.log(e.code) }`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        uid: SERVER_UIDS[s.name],
+        gid: SERVER_UIDS[s.name],
+      });
+      this.say(
+        `${s.name}: service PID ${r.child.pid} runs as uid ${uid}; its folder ${this.dataDir(s)} belongs to uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)}; as uid ${uid}, reading ${other.name}'s folder gives ${probe.stdout.trim()}.`,
+      );
     }
   }
 
@@ -474,17 +536,30 @@ export class Lab {
 
   private async checkPorts(): Promise<void> {
     const wanted: [string, number][] = [
-      [ADDRESSES.edgeExternal, this.plan.smtpPort], [ADDRESSES.edgeInternal, this.plan.smtpPort], [ADDRESSES.mbx1, this.plan.smtpPort],
-      [ADDRESSES.mbx1, this.plan.submissionPort], [ADDRESSES.mbx2, this.plan.smtpPort], [ADDRESSES.mbx2, this.plan.submissionPort],
-      [ADDRESSES.fabrikam, this.plan.smtpPort], [ADDRESSES.fabrikam, this.plan.submissionPort], [ADDRESSES.dns, this.plan.dnsPort],
+      [ADDRESSES.edgeExternal, this.plan.smtpPort],
+      [ADDRESSES.edgeInternal, this.plan.smtpPort],
+      [ADDRESSES.mbx1, this.plan.smtpPort],
+      [ADDRESSES.mbx1, this.plan.submissionPort],
+      [ADDRESSES.mbx2, this.plan.smtpPort],
+      [ADDRESSES.mbx2, this.plan.submissionPort],
+      [ADDRESSES.fabrikam, this.plan.smtpPort],
+      [ADDRESSES.fabrikam, this.plan.submissionPort],
+      [ADDRESSES.dns, this.plan.dnsPort],
       ...(this.plan.database ? [[this.plan.database.host, this.plan.database.port] as [string, number]] : []),
-      ...(this.imap ? [[this.imapEndpoint.address, this.imapEndpoint.imap], [this.imapEndpoint.address, this.imapEndpoint.pop3]] as [string, number][] : []),
+      ...(this.imap
+        ? ([
+            [this.imapEndpoint.address, this.imapEndpoint.imap],
+            [this.imapEndpoint.address, this.imapEndpoint.pop3],
+          ] as [string, number][])
+        : []),
     ];
     for (const [address, port] of wanted) {
       const err = await probe(address, port);
       if (!err) continue;
       if (err.code === 'EACCES') {
-        throw new LabError(`The lab cannot listen on ${address}:${port}: ports below 1024 need root (or CAP_NET_BIND_SERVICE). Run it with --port-base 20000: every server then uses 20025 for SMTP, 20587 for submission and 20053 for DNS, and the Send connectors' Port is set to match.`);
+        throw new LabError(
+          `The lab cannot listen on ${address}:${port}: ports below 1024 need root (or CAP_NET_BIND_SERVICE). Run it with --port-base 20000: every server then uses 20025 for SMTP, 20587 for submission and 20053 for DNS, and the Send connectors' Port is set to match.`,
+        );
       }
       if (err.code === 'EADDRINUSE') {
         throw new LabError(`${address}:${port} is already in use: is another lab still running? Stop it (Ctrl-C), or use another --port-base.`);
@@ -520,17 +595,21 @@ export class Lab {
     }
     writeFileSync(join(dir, MARKER), 'A gatehouse lab folder: replaced by the next `gatehouse lab` run.\n');
     const p = this.plan.passwords;
-    writeFileSync(join(dir, 'accounts.txt'), [
-      'Accounts of this lab run (generated):',
-      `alice@contoso.com  ${p.alice}   (mailbox on MBX01, database DB1)`,
-      `bob@contoso.com    ${p.bob}   (mailbox on MBX02, database DB2)`,
-      `kim@fabrikam.com   ${p.kim}   (mailbox on FAB01, fabrikam.com's server)`,
-      `CONTOSO\\edgeauth   ${p.edgeauth}   (directory account the Edge authenticates with: $MailboxCredentials)`,
-      `EDGE01\\mbxrelay    ${p.mbxrelay}   (Edge account the Mailbox servers authenticate with: $EdgeCredentials)`,
-      `CONTOSO\\Administrator ${p.administrator}   (Organization Management: the remote shell to MBX01)`,
-      ...(this.plan.database ? [`${this.plan.database.role} (PostgreSQL) ${p.database}   (the organization store's role; in MBX01-home/pgpass and MBX02-home/pgpass)`] : []),
-      '',
-    ].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'accounts.txt'),
+      [
+        'Accounts of this lab run (generated):',
+        `alice@contoso.com  ${p.alice}   (mailbox on MBX01, database DB1)`,
+        `bob@contoso.com    ${p.bob}   (mailbox on MBX02, database DB2)`,
+        `kim@fabrikam.com   ${p.kim}   (mailbox on FAB01, fabrikam.com's server)`,
+        `CONTOSO\\edgeauth   ${p.edgeauth}   (directory account the Edge authenticates with: $MailboxCredentials)`,
+        `EDGE01\\mbxrelay    ${p.mbxrelay}   (Edge account the Mailbox servers authenticate with: $EdgeCredentials)`,
+        `CONTOSO\\Administrator ${p.administrator}   (Organization Management: the remote shell to MBX01)`,
+        ...(this.plan.database ? [`${this.plan.database.role} (PostgreSQL) ${p.database}   (the organization store's role; in MBX01-home/pgpass and MBX02-home/pgpass)`] : []),
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
   }
 
   /** The certificate STARTTLS presents for the server's FQDN: its thumbprint and PEM (public part). */
@@ -565,10 +644,13 @@ export class Lab {
   private async start(s: LabServer): Promise<void> {
     const as = this.runAs(s);
     // A server run as another user binds ports below 1024 with CAP_NET_BIND_SERVICE alone (setpriv, util-linux).
-    const child = as.uid !== undefined && this.plan.smtpPort < 1024
-      ? spawn('setpriv', [`--reuid=${as.uid}`, `--regid=${as.gid ?? as.uid}`, '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', process.execPath, BIN, 'start', '--data', this.dataDir(s)],
-        { stdio: ['ignore', 'pipe', 'pipe'], ...(as.env && { env: { ...process.env, ...as.env } }) })
-      : spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(as) });
+    const child =
+      as.uid !== undefined && this.plan.smtpPort < 1024
+        ? spawn('setpriv', [`--reuid=${as.uid}`, `--regid=${as.gid ?? as.uid}`, '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', process.execPath, BIN, 'start', '--data', this.dataDir(s)], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            ...(as.env && { env: { ...process.env, ...as.env } }),
+          })
+        : spawn(process.execPath, [BIN, 'start', '--data', this.dataDir(s)], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(as) });
     const r = new RunningServer(s, child, this.logFile(s));
     this.running.push(r);
     if (!(await r.waitReady(30_000))) {
@@ -587,19 +669,37 @@ export class Lab {
   /** Submits a message as a mailbox user on the server's Client connector (587, STARTTLS, AUTH); returns its Message-ID. */
   private async submit(s: LabServer, from: string, password: string, to: string, subject: string): Promise<string> {
     const id = `<lab.${randomBytes(8).toString('hex')}@${from.split('@')[1]}>`;
-    const body = Buffer.from([
-      `From: ${from}`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: ${id}`, `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
-      'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
-      `This message went through the seed's topology (${subject.toLowerCase()}).`, '',
-    ].join('\r\n'));
+    const body = Buffer.from(
+      [
+        `From: ${from}`,
+        `To: ${to}`,
+        `Subject: ${subject}`,
+        `Message-ID: ${id}`,
+        `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        `This message went through the seed's topology (${subject.toLowerCase()}).`,
+        '',
+      ].join('\r\n'),
+    );
     // Like any mail client, it gives the password only to a server that proves who it is: the
     // certificate the lab exported for this server, carrying its FQDN.
-    const conn = await OutboundConnection.open({ host: s.fqdn, address: s.address, port: this.plan.submissionPort }, {
-      ehloName: 'lab-client.example', forceHelo: false, tls: 'required', tlsAuthLevel: null,
-      trustedCertificates: [readFileSync(certificateFile(this.plan, s), 'utf8')],
-      auth: { username: from, password, mechanism: 'BasicAuthRequireTLS' },
-      connectTimeoutMs: 10_000, greetingTimeoutMs: 15_000, inactivityTimeoutMs: 30_000, maxMessagesPerConnection: 1,
-    });
+    const conn = await OutboundConnection.open(
+      { host: s.fqdn, address: s.address, port: this.plan.submissionPort },
+      {
+        ehloName: 'lab-client.example',
+        forceHelo: false,
+        tls: 'required',
+        tlsAuthLevel: null,
+        trustedCertificates: [readFileSync(certificateFile(this.plan, s), 'utf8')],
+        auth: { username: from, password, mechanism: 'BasicAuthRequireTLS' },
+        connectTimeoutMs: 10_000,
+        greetingTimeoutMs: 15_000,
+        inactivityTimeoutMs: 30_000,
+        maxMessagesPerConnection: 1,
+      },
+    );
     if (isConnectFailure(conn)) throw new LabError(`${from} could not submit on ${s.name} (${s.address}:${this.plan.submissionPort}): ${conn.text}`);
     try {
       const [outcome] = await conn.send({ sender: from, recipients: [{ address: to }], body, smtputf8: false, bodyType: '8BITMIME' });
@@ -626,7 +726,10 @@ export class Lab {
     const text = files.map((f) => readFileSync(f, 'latin1')).find((t) => t.includes(messageId));
     if (!text) return;
     const header = text.slice(0, text.indexOf('\r\n\r\n'));
-    const stamps = header.replace(/\r\n[ \t]+/g, ' ').split('\r\n').filter((l) => /^(Received-SPF|Authentication-Results|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
+    const stamps = header
+      .replace(/\r\n[ \t]+/g, ' ')
+      .split('\r\n')
+      .filter((l) => /^(Received-SPF|Authentication-Results|X-MS-Exchange-Organization-(SCL|SenderIdResult)):/i.test(l));
     this.say(`The Edge's anti-spam agents stamped it (in alice's mailbox): ${stamps.length > 0 ? stamps.join(' | ') : 'nothing'}`);
   }
 
@@ -683,10 +786,12 @@ export class Lab {
       `Service logs:  ${[edge, mbx1, mbx2, fabrikam].map((s) => this.logFile(s)).join('\n               ')}   (tail -f to follow)`,
       `Send a test:   swaks --server ${ADDRESSES.edgeExternal}:${this.plan.smtpPort} --from someone@fabrikam.com --to alice@contoso.com`,
       `               (or as a user: swaks --server ${ADDRESSES.mbx1}:${this.plan.submissionPort} --tls --auth LOGIN --auth-user alice@contoso.com --auth-password <see accounts.txt> --from alice@contoso.com --to kim@fabrikam.com)`,
-      ...(this.dovecot ? [
-        `Read mail:     curl -s --url 'imap://${this.imapEndpoint.address}:${this.imapEndpoint.imap}/INBOX;MAILINDEX=1' --user "alice@contoso.com:$(awk '/^alice@/ {print $2}' ${join(this.plan.dir, 'accounts.txt')})"`,
-        `               (IMAP ${this.imapEndpoint.address}:${this.imapEndpoint.imap} and POP3 :${this.imapEndpoint.pop3}, any client, the mailbox password; Dovecot's log: ${this.dovecot.logPath})`,
-      ] : [`Read mail:     Get-MailboxStatistics alice (in MBX01's shell); the Maildir is under ${this.dataDir(mbx1)}/Mailbox`]),
+      ...(this.dovecot
+        ? [
+            `Read mail:     curl -s --url 'imap://${this.imapEndpoint.address}:${this.imapEndpoint.imap}/INBOX;MAILINDEX=1' --user "alice@contoso.com:$(awk '/^alice@/ {print $2}' ${join(this.plan.dir, 'accounts.txt')})"`,
+            `               (IMAP ${this.imapEndpoint.address}:${this.imapEndpoint.imap} and POP3 :${this.imapEndpoint.pop3}, any client, the mailbox password; Dovecot's log: ${this.dovecot.logPath})`,
+          ]
+        : [`Read mail:     Get-MailboxStatistics alice (in MBX01's shell); the Maildir is under ${this.dataDir(mbx1)}/Mailbox`]),
       `Explain:       Trace-MailFlow alice@contoso.com -Sender kim@fabrikam.com -ClientIPAddress ${ADDRESSES.fabrikam} -ReceiveBinding ${ADDRESSES.edgeExternal}:${this.plan.smtpPort}   (in EDGE01's shell)`,
       '',
     ].join('\n');

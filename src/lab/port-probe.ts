@@ -6,7 +6,10 @@ import { connect } from 'node:net';
 
 export function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
     s.on('error', () => resolve(false));
   });
 }

@@ -17,7 +17,9 @@ const NOBODY = 65534;
 function pgBin(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin') : null;
 }
 
@@ -60,8 +62,11 @@ export class PgCluster {
   /** Runs a PostgreSQL program as the cluster's user. */
   private run(program: string, args: string[], timeoutMs = 60_000): string {
     const r = spawnSync(join(this.bin, program), args, {
-      encoding: 'utf8', timeout: timeoutMs, cwd: '/',
-      ...(this.asRoot && { uid: NOBODY, gid: NOBODY }), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      cwd: '/',
+      ...(this.asRoot && { uid: NOBODY, gid: NOBODY }),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
     });
     if (r.status !== 0) throw new Error(`${program} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}${existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-2000) : ''}`);
     return r.stdout;
@@ -73,13 +78,13 @@ export class PgCluster {
       mkdirSync(this.data, { recursive: true, mode: 0o700 });
       if (this.asRoot) chownSync(this.data, NOBODY, NOBODY);
       this.run('initdb', ['-D', this.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
-      const conf = [
-        `listen_addresses = '${this.o.host}'`, `port = ${this.o.port}`, `unix_socket_directories = '${this.socketDir}'`,
-        'fsync = on', 'max_connections = 60', 'shared_buffers = 32MB', "log_min_messages = 'warning'",
-      ];
+      const conf = [`listen_addresses = '${this.o.host}'`, `port = ${this.o.port}`, `unix_socket_directories = '${this.socketDir}'`, 'fsync = on', 'max_connections = 60', 'shared_buffers = 32MB', "log_min_messages = 'warning'"];
       if (this.o.tls) {
         const pair = this.o.tls;
-        for (const [file, text] of [['server.crt', pair.certificatePem], ['server.key', pair.privateKeyPem]] as const) {
+        for (const [file, text] of [
+          ['server.crt', pair.certificatePem],
+          ['server.key', pair.privateKeyPem],
+        ] as const) {
           writeFileSync(join(this.data, file), text, { mode: 0o600 });
           if (this.asRoot) chownSync(join(this.data, file), NOBODY, NOBODY);
         }
@@ -121,13 +126,19 @@ export class PgCluster {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 
   /** Runs SQL as the superuser over the cluster's socket. */
   sql(text: string, database = 'postgres'): string {
     return execFileSync(join(this.bin, 'psql'), ['-h', this.socketDir, '-p', String(this.o.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', text], {
-      encoding: 'utf8', timeout: 30_000, cwd: '/',
+      encoding: 'utf8',
+      timeout: 30_000,
+      cwd: '/',
     });
   }
 

@@ -20,9 +20,7 @@ export function seedCommands(): { edge: string[]; mailbox: string[] } {
   const fromDocument = existsSync(SEED_PATH);
   const text = readFileSync(fromDocument ? SEED_PATH : SEED_COPY, 'utf8');
   const lines = text.split(/\r?\n/).map((l) => l.trim());
-  const split = fromDocument
-    ? lines.indexOf('Mailbox server procedures')
-    : lines.indexOf('$EdgeCredentials = Get-Credential');
+  const split = fromDocument ? lines.indexOf('Mailbox server procedures') : lines.indexOf('$EdgeCredentials = Get-Credential');
   if (split < 0) throw new Error(`cannot find where the Mailbox procedure starts in ${fromDocument ? SEED_PATH : SEED_COPY}`);
   const pick = (part: string[]) => part.filter((l) => COMMAND.test(l));
   return { edge: pick(lines.slice(0, split)), mailbox: pick(lines.slice(split)) };

@@ -66,9 +66,8 @@ export interface LabPlan {
 const password = () => `Lab-${randomBytes(9).toString('base64url')}`;
 
 export function labPlan(dir: string, portBase: number, orgStore: LabOrgStore = 'sqlite'): LabPlan {
-  const database: LabDatabase | undefined = orgStore === 'postgresql'
-    ? { host: ADDRESSES.db, port: portBase + 5432, database: 'contoso', role: 'gatehouse', url: `postgresql://gatehouse@${ADDRESSES.db}:${portBase + 5432}/contoso?sslmode=disable` }
-    : undefined;
+  const database: LabDatabase | undefined =
+    orgStore === 'postgresql' ? { host: ADDRESSES.db, port: portBase + 5432, database: 'contoso', role: 'gatehouse', url: `postgresql://gatehouse@${ADDRESSES.db}:${portBase + 5432}/contoso?sslmode=disable` } : undefined;
   const contoso = database ? database.url : join(dir, 'contoso-organization.db');
   return {
     orgStore,
@@ -119,21 +118,16 @@ export function zoneData(dkim: Record<string, string[]> = {}): LabZoneData {
  * the lab's DNS then serves the record Selector1TxtRecord shows (see Lab.publishDkim).
  */
 export function dkimScript(domain: string): ScriptLine[] {
-  return [
-    `New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true | Format-List Domain,Enabled,Status,KeyType,Selector1KeySize`,
-    `Get-DkimSigningConfig ${domain} | Format-List Selector1TxtRecord`,
-  ].map((text) => ({ text }));
+  return [`New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true | Format-List Domain,Enabled,Status,KeyType,Selector1KeySize`, `Get-DkimSigningConfig ${domain} | Format-List Selector1TxtRecord`].map((text) => ({
+    text,
+  }));
 }
 
 /** The seed's addresses (and, with a port base, its port 25) mapped to the lab's. */
 export function mapSeedLine(line: string, plan: LabPlan): string {
   const at = (ip: string) => new RegExp(`\\b${ip.replace(/\./g, '\\.')}(:25)?\\b`, 'g');
   const to = (lab: string) => (_m: string, port?: string) => (port ? `${lab}:${plan.smtpPort}` : lab);
-  return line
-    .replace(at('10.1.1.1'), to(ADDRESSES.edgeExternal))
-    .replace(at('10.1.1.2'), to(ADDRESSES.edgeInternal))
-    .replace(at('192.168.5.10'), to(ADDRESSES.mbx1))
-    .replace(at('192.168.5.20'), to(ADDRESSES.mbx2));
+  return line.replace(at('10.1.1.1'), to(ADDRESSES.edgeExternal)).replace(at('10.1.1.2'), to(ADDRESSES.edgeInternal)).replace(at('192.168.5.10'), to(ADDRESSES.mbx1)).replace(at('192.168.5.20'), to(ADDRESSES.mbx2));
 }
 
 /** A script line, and the lines Get-Credential reads after it (not echoed). */
@@ -196,7 +190,10 @@ export function mailboxScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Scr
     `Set-ADAccountPassword Administrator -Reset -NewPassword ${secure(p.administrator)}`,
     'Enable-ADAccount Administrator',
   ].map((text) => ({ text }));
-  const seed = withCredentials(seedCommands().mailbox.map((l) => mapSeedLine(l, plan)), ['mbxrelay', p.mbxrelay]);
+  const seed = withCredentials(
+    seedCommands().mailbox.map((l) => mapSeedLine(l, plan)),
+    ['mbxrelay', p.mbxrelay],
+  );
   if (plan.portBase) seed.push({ text: `Set-SendConnector "To Edge" -Port ${plan.smtpPort}` });
   return { assumed, seed };
 }
@@ -226,7 +223,10 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
     trust(plan, plan.servers.mbx2),
     dnsSettings(plan, plan.servers.edge.name),
   ].map((text) => ({ text }));
-  const seed = withCredentials(seedCommands().edge.map((l) => mapSeedLine(l, plan)), ['CONTOSO\\edgeauth', p.edgeauth]);
+  const seed = withCredentials(
+    seedCommands().edge.map((l) => mapSeedLine(l, plan)),
+    ['CONTOSO\\edgeauth', p.edgeauth],
+  );
   // The seed's Edge reaches the Mailbox servers through its internal network card (10.1.1.2); on
   // loopback the system would pick 127.0.0.1, so "To Internal Org" names the internal address: the
   // address edgeauth may log on from (EDGE01).
@@ -235,8 +235,7 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
   if (plan.portBase) {
     // Before the verification commands, so that they show the ports in force.
     const firstCheck = seed.findIndex((l) => l.text.startsWith('Get-'));
-    seed.splice(firstCheck < 0 ? seed.length : firstCheck, 0,
-      { text: `Set-SendConnector "To Internet" -Port ${plan.smtpPort}` }, { text: `Set-SendConnector "To Internal Org" -Port ${plan.smtpPort}` });
+    seed.splice(firstCheck < 0 ? seed.length : firstCheck, 0, { text: `Set-SendConnector "To Internet" -Port ${plan.smtpPort}` }, { text: `Set-SendConnector "To Internal Org" -Port ${plan.smtpPort}` });
   }
   return { assumed, seed };
 }
@@ -247,10 +246,7 @@ export function edgeScript(plan: LabPlan): { assumed: ScriptLine[]; seed: Script
  * at the Edge instead of bounced from inside (the Edge asks the Mailbox servers; no EdgeSync).
  */
 export function edgeDefencesScript(): ScriptLine[] {
-  return [
-    'Get-TransportAgent | Format-Table Identity,Enabled,Priority -AutoSize',
-    'Set-RecipientFilterConfig -RecipientValidationEnabled $true',
-  ].map((text) => ({ text }));
+  return ['Get-TransportAgent | Format-Table Identity,Enabled,Priority -AutoSize', 'Set-RecipientFilterConfig -RecipientValidationEnabled $true'].map((text) => ({ text }));
 }
 
 /** fabrikam.com's mail server on the Internet: its own organization, one mailbox, MX routing out. */

@@ -20,8 +20,20 @@ const CONFIG = { fqdn: 'mbx01.contoso.com', retry: { messageRetryIntervalMs: 60_
 
 function envelope(to: string[]): Envelope {
   return {
-    sender: 'alice@fabrikam.com', recipients: to.map((address) => ({ address })), bodyType: '7BIT', smtputf8: false, connector: 'MBX01\\Default', principal: 'Anonymous',
-    clientIp: '127.0.0.9', clientHelo: 'x', serverIp: '127.0.0.1', serverFqdn: 'mbx01.contoso.com', messageId: `<${to[0]}>`, subject: 's', headerFrom: 'alice@fabrikam.com', receivedAt: new Date(),
+    sender: 'alice@fabrikam.com',
+    recipients: to.map((address) => ({ address })),
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'MBX01\\Default',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.9',
+    clientHelo: 'x',
+    serverIp: '127.0.0.1',
+    serverFqdn: 'mbx01.contoso.com',
+    messageId: `<${to[0]}>`,
+    subject: 's',
+    headerFrom: 'alice@fabrikam.com',
+    receivedAt: new Date(),
   };
 }
 
@@ -38,9 +50,20 @@ async function setup(deliverLocal: (admin: QueueAdmin, id: number) => DeliverLoc
   const tracked: TrackingEvent[] = [];
   const reports = { removedByAdmin: (r: AppliedRemoval[]) => removals.push(...r), failed: (_m: number, f: { address: string }[]) => failures.push(...f.map((x) => x.address)) } as unknown as FailureReports;
   const delivery = new LocalDelivery({
-    store: admin.store, state: admin.state, log: new JsonLogger(() => undefined), now: Date.now, track: (ev) => tracked.push(ev), stopped: () => false, reports, deliverLocal: deliverLocal(admin, id),
+    store: admin.store,
+    state: admin.state,
+    log: new JsonLogger(() => undefined),
+    now: Date.now,
+    track: (ev) => tracked.push(ev),
+    stopped: () => false,
+    reports,
+    deliverLocal: deliverLocal(admin, id),
   });
-  const run = () => delivery.deliver(admin.state.queues().find((q) => q.key === HOP.key)!, CONFIG);
+  const run = () =>
+    delivery.deliver(
+      admin.state.queues().find((q) => q.key === HOP.key)!,
+      CONFIG,
+    );
   return { admin, id, removals, failures, tracked, run };
 }
 
@@ -53,7 +76,10 @@ describe('local delivery and Remove-Message', () => {
     await run();
     assert.deepEqual(asked, ['pending'], 'the message was in flight when the removal was asked');
     assert.deepEqual(removals, [], 'nothing was left to remove: both recipients were delivered');
-    assert.deepEqual(tracked.map((e) => e.eventId), ['DELIVER']);
+    assert.deepEqual(
+      tracked.map((e) => e.eventId),
+      ['DELIVER'],
+    );
     assert.deepEqual(admin.waitingMessages(id), []);
     admin.close();
   });
@@ -67,8 +93,15 @@ describe('local delivery and Remove-Message', () => {
       throw Object.assign(new Error('disk full'), { transient: true });
     });
     await run();
-    assert.deepEqual(tracked.map((e) => e.eventId), ['DELIVER']);
-    assert.deepEqual(removals.map((r) => r.recipients.map((x) => x.address)), [['lee@contoso.com']], 'the deferred recipient is removed, once');
+    assert.deepEqual(
+      tracked.map((e) => e.eventId),
+      ['DELIVER'],
+    );
+    assert.deepEqual(
+      removals.map((r) => r.recipients.map((x) => x.address)),
+      [['lee@contoso.com']],
+      'the deferred recipient is removed, once',
+    );
     assert.deepEqual(admin.waitingMessages(id), []);
     assert.equal(admin.state.inFlight(id), false);
     admin.close();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { deliverToMaildir } from './deliver.js';
 import { crossesWarning, formatBytes, MailboxFullError, MaildirSizes, quotaWarningMessage } from './quota.js';
 
-test('a folder\'s size follows deliveries made here and files added or removed by anyone else', async (t) => {
+test("a folder's size follows deliveries made here and files added or removed by anyone else", async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'md-quota-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const sizes = new MaildirSizes();
@@ -23,14 +23,17 @@ test('a folder\'s size follows deliveries made here and files added or removed b
   assert.equal(sizes.size(root, 'box'), second.size + 500);
 });
 
-test('Exchange\'s size display and the refusal text', () => {
+test("Exchange's size display and the refusal text", () => {
   assert.equal(formatBytes(6144), '6 KB (6,144 bytes)');
   assert.equal(formatBytes(2469396480), '2.299 GB (2,469,396,480 bytes)');
   assert.equal(formatBytes(512), '512 B (512 bytes)');
   const e = new MailboxFullError('bob@contoso.com', 7000, 6144);
   assert.equal(e.transient, false);
   assert.equal(e.enhanced, '5.2.2');
-  assert.match(e.reply, /^554 5\.2\.2 mailbox full; STOREDRV\.Deliver\.Exception:QuotaExceededException\.MapiExceptionShutoffQuotaExceeded; .*The mailbox of bob@contoso\.com is full: it holds 6\.835 KB \(7,000 bytes\) and its ProhibitSendReceiveQuota is 6 KB \(6,144 bytes\)\.$/);
+  assert.match(
+    e.reply,
+    /^554 5\.2\.2 mailbox full; STOREDRV\.Deliver\.Exception:QuotaExceededException\.MapiExceptionShutoffQuotaExceeded; .*The mailbox of bob@contoso\.com is full: it holds 6\.835 KB \(7,000 bytes\) and its ProhibitSendReceiveQuota is 6 KB \(6,144 bytes\)\.$/,
+  );
 });
 
 test('the warning is due once, on the delivery that crosses IssueWarningQuota', () => {
@@ -38,7 +41,17 @@ test('the warning is due once, on the delivery that crosses IssueWarningQuota', 
   assert.equal(crossesWarning(3000, 1096, 4096), true);
   assert.equal(crossesWarning(4096, 10, 4096), false, 'already over: no new warning');
   assert.equal(crossesWarning(0, 10_000, null), false, 'Unlimited: never');
-  const m = quotaWarningMessage({ to: 'bob@contoso.com', displayName: 'Bob', from: 'postmaster@contoso.com', fqdn: 'mbx01.contoso.com', size: 5000, warning: 4096, prohibitSend: null, prohibitSendReceive: 6144, now: new Date('2026-12-07T10:00:00Z') }).toString();
+  const m = quotaWarningMessage({
+    to: 'bob@contoso.com',
+    displayName: 'Bob',
+    from: 'postmaster@contoso.com',
+    fqdn: 'mbx01.contoso.com',
+    size: 5000,
+    warning: 4096,
+    prohibitSend: null,
+    prohibitSendReceive: 6144,
+    now: new Date('2026-12-07T10:00:00Z'),
+  }).toString();
   assert.match(m, /^From: Microsoft Exchange <postmaster@contoso\.com>\r\nTo: bob@contoso\.com\r\nSubject: Your mailbox is almost full\.\r\nDate: Mon, 07 Dec 2026 10:00:00 \+0000\r\n/);
   assert.ok(!m.includes('no longer be able to send messages.'), 'no send limit, no sentence about it');
   assert.match(m, /At 6 KB \(6,144 bytes\) you will no longer be able to send or receive messages\./);

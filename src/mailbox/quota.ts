@@ -25,16 +25,18 @@ export class MaildirSizes {
 
   private stamp(dir: string): string {
     const now = BigInt(Date.now()) * 1_000_000n;
-    return ['new', 'cur'].map((sub) => {
-      try {
-        const st = statSync(join(dir, sub), { bigint: true });
-        // A filesystem with whole-second times can change twice within one second: a time that recent proves nothing.
-        if (st.mtimeNs % 1_000_000_000n === 0n && now - st.mtimeNs < 2_000_000_000n) return `racy:${now}:${Math.random()}`;
-        return `${st.mtimeNs}:${st.ino}`;
-      } catch {
-        return '-';
-      }
-    }).join('|');
+    return ['new', 'cur']
+      .map((sub) => {
+        try {
+          const st = statSync(join(dir, sub), { bigint: true });
+          // A filesystem with whole-second times can change twice within one second: a time that recent proves nothing.
+          if (st.mtimeNs % 1_000_000_000n === 0n && now - st.mtimeNs < 2_000_000_000n) return `racy:${now}:${Math.random()}`;
+          return `${st.mtimeNs}:${st.ino}`;
+        } catch {
+          return '-';
+        }
+      })
+      .join('|');
   }
 
   /** Bytes held in new/ and cur/ of <root>/<folder>. */
@@ -70,7 +72,12 @@ export class MailboxFullError extends Error {
 
 /** Exchange's way of showing a size: "2 GB (2,147,483,648 bytes)". */
 export function formatBytes(bytes: number): string {
-  const units: [string, number][] = [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]];
+  const units: [string, number][] = [
+    ['TB', 1024 ** 4],
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ];
   const [unit, n] = units.find(([, n]) => bytes >= n) ?? ['B', 1];
   const value = unit === 'B' ? String(bytes) : String(Math.floor((bytes / n) * 1000) / 1000);
   return `${value} ${unit} (${bytes.toLocaleString('en-US')} bytes)`;
@@ -83,11 +90,7 @@ export function crossesWarning(before: number, bytes: number, warning: number | 
 
 /** The quota warning delivered to the mailbox itself, as Exchange's "Your mailbox is almost full." */
 export function quotaWarningMessage(o: { to: string; displayName: string; from: string; fqdn: string; size: number; warning: number; prohibitSend: number | null; prohibitSendReceive: number | null; now: Date }): Buffer {
-  const lines = [
-    `${o.displayName},`,
-    '',
-    `Your mailbox is almost full. It holds ${formatBytes(o.size)}; the warning limit is ${formatBytes(o.warning)}.`,
-  ];
+  const lines = [`${o.displayName},`, '', `Your mailbox is almost full. It holds ${formatBytes(o.size)}; the warning limit is ${formatBytes(o.warning)}.`];
   if (o.prohibitSend !== null) lines.push(`At ${formatBytes(o.prohibitSend)} you will no longer be able to send messages.`);
   if (o.prohibitSendReceive !== null) lines.push(`At ${formatBytes(o.prohibitSendReceive)} you will no longer be able to send or receive messages.`);
   lines.push('', 'Delete items you no longer need, or ask your administrator for a larger quota.');

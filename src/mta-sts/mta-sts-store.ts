@@ -30,15 +30,7 @@ export interface CachedPolicy {
 }
 
 /** RFC 8460 §4.3 result types this server records. */
-export type TlsResultType =
-  | 'starttls-not-supported'
-  | 'certificate-host-mismatch'
-  | 'certificate-expired'
-  | 'certificate-not-trusted'
-  | 'validation-failure'
-  | 'sts-policy-fetch-error'
-  | 'sts-policy-invalid'
-  | 'sts-webpki-invalid';
+export type TlsResultType = 'starttls-not-supported' | 'certificate-host-mismatch' | 'certificate-expired' | 'certificate-not-trusted' | 'validation-failure' | 'sts-policy-fetch-error' | 'sts-policy-invalid' | 'sts-webpki-invalid';
 
 /** One TLS session (or policy fetch) outcome for a policy domain. */
 export interface TlsSessionResult {
@@ -105,8 +97,7 @@ export class MtaStsStore {
   /** The cached policy of a domain, or null (none, or expired: then it is dropped). */
   policy(domain: string, now: number): CachedPolicy | null {
     const row = this.db.prepare('SELECT * FROM sts_policy WHERE domain = ?').get(domain.toLowerCase()) as
-      | { domain: string; id: string; mode: CachedPolicy['mode']; mx: string; max_age: number; lines: string; fetched_at: number; expires_at: number }
-      | undefined;
+      { domain: string; id: string; mode: CachedPolicy['mode']; mx: string; max_age: number; lines: string; fetched_at: number; expires_at: number } | undefined;
     if (!row) return null;
     if (row.expires_at <= now) {
       this.db.prepare('DELETE FROM sts_policy WHERE domain = ?').run(row.domain);
@@ -116,30 +107,46 @@ export class MtaStsStore {
   }
 
   savePolicy(p: CachedPolicy): void {
-    this.db.prepare('INSERT OR REPLACE INTO sts_policy (domain, id, mode, mx, max_age, lines, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO sts_policy (domain, id, mode, mx, max_age, lines, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(p.domain.toLowerCase(), p.id, p.mode, JSON.stringify(p.mx), p.maxAge, JSON.stringify(p.lines), p.fetchedAt, p.expiresAt);
   }
 
   /** Counts one session outcome. */
   record(r: TlsSessionResult): void {
-    this.db.prepare(`INSERT INTO tls_session_count VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-      ON CONFLICT DO UPDATE SET count = count + 1`).run(
-      utcDay(r.at), r.policyDomain.toLowerCase(), r.policyType, JSON.stringify(r.policyString), JSON.stringify(r.mxHost),
-      r.resultType ?? '', r.receivingMxHostname ?? '', r.receivingIp ?? '', r.failureReasonCode ?? '',
-    );
+    this.db
+      .prepare(
+        `INSERT INTO tls_session_count VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+      ON CONFLICT DO UPDATE SET count = count + 1`,
+      )
+      .run(utcDay(r.at), r.policyDomain.toLowerCase(), r.policyType, JSON.stringify(r.policyString), JSON.stringify(r.mxHost), r.resultType ?? '', r.receivingMxHostname ?? '', r.receivingIp ?? '', r.failureReasonCode ?? '');
   }
 
   /** The counts of days before `beforeDay` (all days when null), without removing them. */
   pending(beforeDay: string | null): CountRow[] {
-    const rows = (beforeDay === null
-      ? this.db.prepare('SELECT * FROM tls_session_count ORDER BY day, policy_domain').all()
-      : this.db.prepare('SELECT * FROM tls_session_count WHERE day < ? ORDER BY day, policy_domain').all(beforeDay)) as {
-      day: string; policy_domain: string; policy_type: CountRow['policyType']; policy_string: string; mx_host: string; result_type: string;
-      receiving_mx: string; receiving_ip: string; reason: string; count: number;
+    const rows = (beforeDay === null ? this.db.prepare('SELECT * FROM tls_session_count ORDER BY day, policy_domain').all() : this.db.prepare('SELECT * FROM tls_session_count WHERE day < ? ORDER BY day, policy_domain').all(beforeDay)) as {
+      day: string;
+      policy_domain: string;
+      policy_type: CountRow['policyType'];
+      policy_string: string;
+      mx_host: string;
+      result_type: string;
+      receiving_mx: string;
+      receiving_ip: string;
+      reason: string;
+      count: number;
     }[];
     return rows.map((r) => ({
-      day: r.day, policyDomain: r.policy_domain, policyType: r.policy_type, policyString: JSON.parse(r.policy_string) as string[], mxHost: JSON.parse(r.mx_host) as string[],
-      resultType: (r.result_type || null) as TlsResultType | null, receivingMxHostname: r.receiving_mx, receivingIp: r.receiving_ip, failureReasonCode: r.reason, count: r.count,
+      day: r.day,
+      policyDomain: r.policy_domain,
+      policyType: r.policy_type,
+      policyString: JSON.parse(r.policy_string) as string[],
+      mxHost: JSON.parse(r.mx_host) as string[],
+      resultType: (r.result_type || null) as TlsResultType | null,
+      receivingMxHostname: r.receiving_mx,
+      receivingIp: r.receiving_ip,
+      failureReasonCode: r.reason,
+      count: r.count,
     }));
   }
 

@@ -25,10 +25,7 @@ const FETCH_TIMEOUT_MS = 15_000;
 const MAX_POLICY_BYTES = 64 * 1024;
 
 /** The answer for one recipient domain. */
-export type StsLookup =
-  | { kind: 'policy'; policy: CachedPolicy; source: 'cache' | 'fetched' }
-  | { kind: 'none' }
-  | { kind: 'error'; resultType: TlsResultType; detail: string; policyId: string };
+export type StsLookup = { kind: 'policy'; policy: CachedPolicy; source: 'cache' | 'fetched' } | { kind: 'none' } | { kind: 'error'; resultType: TlsResultType; detail: string; policyId: string };
 
 /** A DNS resolver asking only the given servers, with the (name, rrtype) call mailauth expects. */
 export class StsDns {
@@ -64,7 +61,10 @@ export class StsDns {
 }
 
 class FetchError extends Error {
-  constructor(readonly resultType: TlsResultType, message: string) {
+  constructor(
+    readonly resultType: TlsResultType,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,34 +75,45 @@ export async function fetchPolicyText(domain: string, dns: StsDns, trusted: stri
   const addresses = await dns.addresses(host);
   if (addresses.length === 0) throw new FetchError('sts-policy-fetch-error', `${host} has no A or AAAA record`);
   return new Promise<string>((resolve, reject) => {
-    const req = https.request({
-      host: addresses[0], port: 443, path: '/.well-known/mta-sts.txt', method: 'GET', servername: host, headers: { host, 'user-agent': 'Gatehouse' },
-      ca: [...tls.rootCertificates, ...trusted], rejectUnauthorized: true, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(host, cert),
-      timeout: FETCH_TIMEOUT_MS, agent: false,
-    }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status !== 200) {
-        res.resume();
-        return reject(new FetchError('sts-policy-fetch-error', `https://${host}/.well-known/mta-sts.txt answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
-      }
-      const type = String(res.headers['content-type'] ?? '');
-      if (!/^text\/plain\b/i.test(type)) {
-        res.resume();
-        return reject(new FetchError('sts-policy-invalid', `https://${host}/.well-known/mta-sts.txt has Content-Type "${type}", not text/plain`));
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_POLICY_BYTES) {
-          req.destroy(new FetchError('sts-policy-invalid', `the policy file of ${domain} is larger than 64 KB`));
-          return;
+    const req = https.request(
+      {
+        host: addresses[0],
+        port: 443,
+        path: '/.well-known/mta-sts.txt',
+        method: 'GET',
+        servername: host,
+        headers: { host, 'user-agent': 'Gatehouse' },
+        ca: [...tls.rootCertificates, ...trusted],
+        rejectUnauthorized: true,
+        checkServerIdentity: (_h, cert) => tls.checkServerIdentity(host, cert),
+        timeout: FETCH_TIMEOUT_MS,
+        agent: false,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          res.resume();
+          return reject(new FetchError('sts-policy-fetch-error', `https://${host}/.well-known/mta-sts.txt answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
         }
-        chunks.push(c);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    });
+        const type = String(res.headers['content-type'] ?? '');
+        if (!/^text\/plain\b/i.test(type)) {
+          res.resume();
+          return reject(new FetchError('sts-policy-invalid', `https://${host}/.well-known/mta-sts.txt has Content-Type "${type}", not text/plain`));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_POLICY_BYTES) {
+            req.destroy(new FetchError('sts-policy-invalid', `the policy file of ${domain} is larger than 64 KB`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new FetchError('sts-policy-fetch-error', `https://${host}/.well-known/mta-sts.txt did not answer within ${FETCH_TIMEOUT_MS / 1000} s`)));
     req.on('error', (err: Error & { code?: string }) => {
       if (err instanceof FetchError) return reject(err);
@@ -164,8 +175,17 @@ export class StsPolicies {
       return { kind: 'error', resultType: 'sts-policy-invalid', detail: `the policy file of ${domain} is not valid: ${(err as Error).message}`, policyId: id };
     }
     const policy: CachedPolicy = {
-      domain, id, mode: parsed.mode as CachedPolicy['mode'], mx: parsed.mx ?? [], maxAge: parsed.maxAge,
-      lines: text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== ''), fetchedAt: now, expiresAt: now + parsed.maxAge * 1000,
+      domain,
+      id,
+      mode: parsed.mode as CachedPolicy['mode'],
+      mx: parsed.mx ?? [],
+      maxAge: parsed.maxAge,
+      lines: text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+      fetchedAt: now,
+      expiresAt: now + parsed.maxAge * 1000,
     };
     this.o.store.savePolicy(policy);
     return { kind: 'policy', policy, source: 'fetched' };

@@ -34,7 +34,11 @@ describe('TLS report', () => {
     store.record({ at: Date.parse('2026-12-07T01:00:00Z'), ...sts, resultType: null });
     const queued: { envelope: Envelope; body: Buffer }[] = [];
     const ctx = {
-      store, fqdn: 'edge01.example.net', organization: 'example.net', postmaster: 'postmaster@edge01.example.net', now: Date.parse('2026-12-07T08:00:00Z'),
+      store,
+      fqdn: 'edge01.example.net',
+      organization: 'example.net',
+      postmaster: 'postmaster@edge01.example.net',
+      now: Date.parse('2026-12-07T08:00:00Z'),
       txt: async (name: string) => (name === '_smtp._tls.contoso.example' ? [['v=TLSRPTv1; rua=mailto:tlsrpt@contoso.example']] : Promise.reject(Object.assign(new Error('nx'), { code: 'ENOTFOUND' }))),
       accept: async (envelope: Envelope, body: Buffer) => {
         queued.push({ envelope, body });
@@ -53,7 +57,9 @@ describe('TLS report', () => {
     assert.equal(Number(b64[2]), Date.parse('2026-12-07T00:00:00Z') / 1000);
     const json = JSON.parse(gunzipSync(Buffer.from(b64[3].replace(/\s/g, ''), 'base64')).toString()) as { policies: { summary: Record<string, number>; 'failure-details': Record<string, unknown>[] }[] };
     assert.deepEqual(json.policies[0].summary, { 'total-successful-session-count': 2, 'total-failure-session-count': 1 });
-    assert.deepEqual(json.policies[0]['failure-details'], [{ 'result-type': 'certificate-host-mismatch', 'receiving-mx-hostname': 'mx.contoso.example', 'receiving-ip': '192.0.2.2', 'failed-session-count': 1, 'failure-reason-code': 'certificate name mismatch' }]);
+    assert.deepEqual(json.policies[0]['failure-details'], [
+      { 'result-type': 'certificate-host-mismatch', 'receiving-mx-hostname': 'mx.contoso.example', 'receiving-ip': '192.0.2.2', 'failed-session-count': 1, 'failure-reason-code': 'certificate name mismatch' },
+    ]);
     // Today's count waits for the day's end, or for Send-TlsReport.
     assert.equal(store.pending(null).length, 1);
     const now = await sendTlsReports(ctx, { includeToday: true });
@@ -69,38 +75,60 @@ describe('TLS report', () => {
 
   it('drops the counts of a domain without a reporting address', async () => {
     store.record({ at, ...sts, policyDomain: 'quiet.example', resultType: null });
-    const sent = await sendTlsReports({
-      store, fqdn: 'e', organization: 'o', postmaster: 'p@e', now: Date.parse('2026-12-07T08:00:00Z'),
-      txt: () => Promise.reject(Object.assign(new Error('nodata'), { code: 'ENODATA' })), accept: () => Promise.reject(new Error('not called')),
-    }, { includeToday: false });
+    const sent = await sendTlsReports(
+      {
+        store,
+        fqdn: 'e',
+        organization: 'o',
+        postmaster: 'p@e',
+        now: Date.parse('2026-12-07T08:00:00Z'),
+        txt: () => Promise.reject(Object.assign(new Error('nodata'), { code: 'ENODATA' })),
+        accept: () => Promise.reject(new Error('not called')),
+      },
+      { includeToday: false },
+    );
     assert.equal(sent[0].status, 'NoReportingAddress');
     assert.equal(store.pending(null).length, 0);
   });
 
   it('keeps the counts when the lookup fails', async () => {
     store.record({ at, ...sts, resultType: null });
-    const sent = await sendTlsReports({
-      store, fqdn: 'e', organization: 'o', postmaster: 'p@e', now: Date.parse('2026-12-07T08:00:00Z'),
-      txt: () => Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), accept: () => Promise.reject(new Error('not called')),
-    }, { includeToday: false });
+    const sent = await sendTlsReports(
+      {
+        store,
+        fqdn: 'e',
+        organization: 'o',
+        postmaster: 'p@e',
+        now: Date.parse('2026-12-07T08:00:00Z'),
+        txt: () => Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })),
+        accept: () => Promise.reject(new Error('not called')),
+      },
+      { includeToday: false },
+    );
     assert.equal(sent[0].status, 'DnsFailure');
     assert.equal(store.pending(null).length, 1);
   });
 
   it('writes RFC 8460 JSON', () => {
     const json = reportJson([{ day: '2026-12-06', ...sts, resultType: null, receivingMxHostname: '', receivingIp: '', failureReasonCode: '', count: 4 }], {
-      organization: 'example.net', contact: 'postmaster@example.net', reportId: 'r1', start: new Date('2026-12-06T00:00:00Z'), end: new Date('2026-12-07T00:00:00Z'),
+      organization: 'example.net',
+      contact: 'postmaster@example.net',
+      reportId: 'r1',
+      start: new Date('2026-12-06T00:00:00Z'),
+      end: new Date('2026-12-07T00:00:00Z'),
     });
     assert.deepEqual(json, {
       'organization-name': 'example.net',
       'date-range': { 'start-datetime': '2026-12-06T00:00:00Z', 'end-datetime': '2026-12-07T00:00:00Z' },
       'contact-info': 'postmaster@example.net',
       'report-id': 'r1',
-      policies: [{
-        policy: { 'policy-type': 'sts', 'policy-string': sts.policyString, 'policy-domain': 'contoso.example', 'mx-host': ['mx.contoso.example'] },
-        summary: { 'total-successful-session-count': 4, 'total-failure-session-count': 0 },
-        'failure-details': [],
-      }],
+      policies: [
+        {
+          policy: { 'policy-type': 'sts', 'policy-string': sts.policyString, 'policy-domain': 'contoso.example', 'mx-host': ['mx.contoso.example'] },
+          summary: { 'total-successful-session-count': 4, 'total-failure-session-count': 0 },
+          'failure-details': [],
+        },
+      ],
     });
   });
 });

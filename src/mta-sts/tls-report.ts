@@ -180,9 +180,20 @@ export async function sendTlsReports(ctx: TlsReportContext, o: { includeToday: b
     const messageId = `<${randomUUID()}@${ctx.fqdn}>`;
     const body = reportMessage({ fqdn: ctx.fqdn, from: ctx.postmaster, to: rua, policyDomain, reportId, start, end, json, now, messageId });
     const envelope: Envelope = {
-      sender: ctx.postmaster, recipients: rua.map((address) => ({ address })), bodyType: '7BIT', smtputf8: false, connector: 'TlsReport', principal: 'Local',
-      clientIp: '', clientHelo: ctx.fqdn, serverIp: '', serverFqdn: ctx.fqdn, messageId,
-      subject: `Report Domain: ${policyDomain} Submitter: ${ctx.fqdn} Report-ID: <${reportId}>`, headerFrom: ctx.postmaster, receivedAt: now,
+      sender: ctx.postmaster,
+      recipients: rua.map((address) => ({ address })),
+      bodyType: '7BIT',
+      smtputf8: false,
+      connector: 'TlsReport',
+      principal: 'Local',
+      clientIp: '',
+      clientHelo: ctx.fqdn,
+      serverIp: '',
+      serverFqdn: ctx.fqdn,
+      messageId,
+      subject: `Report Domain: ${policyDomain} Submitter: ${ctx.fqdn} Report-ID: <${reportId}>`,
+      headerFrom: ctx.postmaster,
+      receivedAt: now,
     };
     const accepted = await ctx.accept(envelope, body);
     ctx.store.claim(day, policyDomain, { reportId, rua: rua.join(','), at: ctx.now, end: end.getTime() });

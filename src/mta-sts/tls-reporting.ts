@@ -64,8 +64,15 @@ export class TlsReportSchedule {
 export function logReports(log: Logger, sent: SentReport[]): void {
   for (const r of sent) {
     log.log(r.status === 'DnsFailure' ? 'warn' : 'info', 'tlsrpt.report', {
-      domain: r.policyDomain, day: r.day, status: r.status, reportId: r.reportId, to: r.recipients, successful: r.successfulSessions, failed: r.failedSessions,
-      ...(r.internalId !== undefined && { internalId: r.internalId }), ...(r.detail && { detail: r.detail }),
+      domain: r.policyDomain,
+      day: r.day,
+      status: r.status,
+      reportId: r.reportId,
+      to: r.recipients,
+      successful: r.successfulSessions,
+      failed: r.failedSessions,
+      ...(r.internalId !== undefined && { internalId: r.internalId }),
+      ...(r.detail && { detail: r.detail }),
     });
   }
 }

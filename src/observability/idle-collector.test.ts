@@ -26,7 +26,7 @@ describe('IdleCollector', () => {
     c.stop();
   });
 
-  it('owes one more collection while the burst\'s sessions are open, run once they close', async () => {
+  it("owes one more collection while the burst's sessions are open, run once they close", async () => {
     let open = 3;
     const c = new IdleCollector({ quietMs: 20, minBytes: 100 }, () => open);
     c.input(100);

@@ -55,7 +55,11 @@ export class IdleCollector {
   private owed = false;
 
   /** `openSessions`: how many sessions are open now. */
-  constructor(private readonly options: IdleCollectorOptions, private readonly openSessions: () => number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly options: IdleCollectorOptions,
+    private readonly openSessions: () => number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Whether a check is waiting for input to stop. */
   get armed(): boolean {

@@ -12,19 +12,22 @@ function documented(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const m of doc.matchAll(/^### `([^`]+)`\n+- Level: ([^\n]+)$/gm)) {
     assert.ok(!out.has(m[1]!), `${m[1]} is documented twice`);
-    out.set(m[1]!, m[2]!.split(',').map((l) => l.trim()));
+    out.set(
+      m[1]!,
+      m[2]!.split(',').map((l) => l.trim()),
+    );
   }
   return out;
 }
 
 describe('the log event catalogue', () => {
-  it('docs/log-events.md lists exactly the catalogue\'s events', () => {
+  it("docs/log-events.md lists exactly the catalogue's events", () => {
     const inDoc = [...documented().keys()].sort();
     assert.equal(doc.match(/^### /gm)?.length, inDoc.length, 'every event heading is followed by its level');
     assert.deepEqual(inDoc, [...LOG_EVENT_NAMES].sort());
   });
 
-  it('the document gives each event the catalogue\'s levels', () => {
+  it("the document gives each event the catalogue's levels", () => {
     const inDoc = documented();
     for (const name of LOG_EVENT_NAMES) assert.deepEqual(inDoc.get(name), [...LOG_EVENT_LEVELS[name]], name);
   });

@@ -36,9 +36,7 @@ export interface LogEvents {
   // config
   'config.applied': { reason: string; changeCounter: number; listening: string[] };
   /** The service (with the reload's reason) or the delivery thread (without one): two shapes. */
-  'config.load.failed':
-    | { reason: string; error: string; action: string }
-    | { error: string; action: string };
+  'config.load.failed': { reason: string; error: string; action: string } | { error: string; action: string };
   'config.poll.failed': { error: string };
 
   // dane
@@ -88,9 +86,7 @@ export interface LogEvents {
   'management.endpoint.certificate': { url: string; certificate: string; previous: string };
   'management.endpoint.closed': { url: string; reason: string };
   /** Before the endpoint has an address (no url) or once it has one: two shapes. */
-  'management.endpoint.failed':
-    | { error: string; action: string }
-    | { url: string; error: string; action: string };
+  'management.endpoint.failed': { error: string; action: string } | { url: string; error: string; action: string };
   'management.endpoint.listening': { url: string; addresses: string[]; certificate: string };
   'management.exec': { commands: number; for?: string; account: string };
   'management.logon.failed': { reason: string };
@@ -111,8 +107,7 @@ export interface LogEvents {
   'mtasts.policy.fetched': { domain: string; policyId: string; mode: 'none' | 'enforce' | 'testing'; mx: string[]; maxAge: number };
   /** An MX host outside the policy (mxHosts, policyMx) or a failed TLS session with a host (target, error): two shapes. */
   'mtasts.testing.failure':
-    | { domain: string; policyId: string; resultType: string; mxHosts: string[]; policyMx: string[]; action: string }
-    | { domain: string; policyId: string; resultType: TlsResultType; target: string; error: string; action: string };
+    { domain: string; policyId: string; resultType: string; mxHosts: string[]; policyMx: string[]; action: string } | { domain: string; policyId: string; resultType: TlsResultType; target: string; error: string; action: string };
 
   // organization
   'organization.store.reconnect.failed': { error: string };
@@ -139,10 +134,7 @@ export interface LogEvents {
    * Three shapes: a folder open to others (path, mode, action) or a bad metrics token file (option); the service
    * failing as it starts (error only); no Receive connector able to listen (failed, action).
    */
-  'service.start.failed':
-    | { error: string; path?: string; mode?: string; action?: string; option?: string; server: string; folder: string }
-    | { error: string }
-    | { server: string; error: string; failed: string[]; action: string };
+  'service.start.failed': { error: string; path?: string; mode?: string; action?: string; option?: string; server: string; folder: string } | { error: string } | { server: string; error: string; failed: string[]; action: string };
   'service.status.write-failed': { folder: string; error: string; action: string };
   'service.stop.failed': { error: string };
   'service.stopped': Record<string, never>;

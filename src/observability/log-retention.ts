@@ -31,15 +31,18 @@ function oldestFirst(a: { path: string; mtime: number }, b: { path: string; mtim
 /** Removes files named like `pattern` in `folder` beyond the limits; returns the paths removed. */
 /** `written`: sizes of files whose writes may still be in flight (their size on disk lags). */
 export function pruneLogFolder(folder: string, pattern: RegExp, current: string, r: LogRetention, now = Date.now(), written: ReadonlyMap<string, number> = new Map()): string[] {
-  const files = readdirSync(folder).filter((f) => pattern.test(f)).flatMap((f) => {
-    const path = join(folder, f);
-    try {
-      const st = statSync(path);
-      return [{ path, size: Math.max(st.size, written.get(path) ?? 0), mtime: st.mtimeMs }];
-    } catch {
-      return [];
-    }
-  }).sort(oldestFirst);
+  const files = readdirSync(folder)
+    .filter((f) => pattern.test(f))
+    .flatMap((f) => {
+      const path = join(folder, f);
+      try {
+        const st = statSync(path);
+        return [{ path, size: Math.max(st.size, written.get(path) ?? 0), mtime: st.mtimeMs }];
+      } catch {
+        return [];
+      }
+    })
+    .sort(oldestFirst);
   let total = files.reduce((n, f) => n + f.size, 0);
   const removed: string[] = [];
   for (const f of files) {

@@ -22,7 +22,10 @@ describe('metrics bearer token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-metrics-token-'));
     try {
       const file = join(dir, 'metrics.token');
-      const write = (text: string, mode: number) => { writeFileSync(file, text); chmodSync(file, mode); };
+      const write = (text: string, mode: number) => {
+        writeFileSync(file, text);
+        chmodSync(file, mode);
+      };
       write(`${TOKEN}\n`, 0o600);
       assert.equal(loadMetricsToken(file).check(`Bearer ${TOKEN}`), 'valid');
       write(TOKEN, 0o400);

@@ -23,7 +23,10 @@ const digest = (text: string | Buffer) => createHash('sha256').update(text).dige
 export class MetricsToken {
   private readonly hash: Buffer;
 
-  constructor(token: string, readonly file: string) {
+  constructor(
+    token: string,
+    readonly file: string,
+  ) {
     this.hash = digest(token);
   }
 

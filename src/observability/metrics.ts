@@ -75,8 +75,10 @@ export class TransportMetrics {
     this.dnsSeconds = new Histogram({ name: 'gatehouse_dns_lookup_seconds', help: 'DNS lookups for delivery (MX or smart host).', labelNames: ['kind', 'result'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [r] });
     if (info) {
       new Gauge({
-        name: 'gatehouse_server_info', help: 'Always 1: the server, its role, its MonitoringGroup (Set-ExchangeServer) and its HubTransport component state (maintenance mode).',
-        labelNames: ['server', 'role', 'monitoring_group', 'hub_transport'], registers: [r],
+        name: 'gatehouse_server_info',
+        help: 'Always 1: the server, its role, its MonitoringGroup (Set-ExchangeServer) and its HubTransport component state (maintenance mode).',
+        labelNames: ['server', 'role', 'monitoring_group', 'hub_transport'],
+        registers: [r],
         collect() {
           this.reset();
           const i = info();
@@ -86,14 +88,20 @@ export class TransportMetrics {
     }
     // Queue gauges are computed when scraped.
     new Gauge({
-      name: 'gatehouse_queue_messages', help: 'Messages waiting in each queue.', labelNames: ['queue', 'delivery_type', 'status'], registers: [r],
+      name: 'gatehouse_queue_messages',
+      help: 'Messages waiting in each queue.',
+      labelNames: ['queue', 'delivery_type', 'status'],
+      registers: [r],
       collect() {
         this.reset();
         for (const q of queues()) this.set({ queue: q.identity, delivery_type: q.deliveryType, status: q.status }, q.messages);
       },
     });
     new Gauge({
-      name: 'gatehouse_queue_oldest_message_age_seconds', help: 'Age of the oldest message waiting in each queue.', labelNames: ['queue', 'delivery_type'], registers: [r],
+      name: 'gatehouse_queue_oldest_message_age_seconds',
+      help: 'Age of the oldest message waiting in each queue.',
+      labelNames: ['queue', 'delivery_type'],
+      registers: [r],
       collect() {
         this.reset();
         for (const q of queues()) this.set({ queue: q.identity, delivery_type: q.deliveryType }, q.oldestAgeSeconds);
@@ -132,7 +140,10 @@ export function startMetricsServer(endpoint: MetricsEndpoint, metrics: Transport
     if (log && now - refusalLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
       refusalLoggedAt = now;
       log.log('warn', 'metrics.request.refused', {
-        peer: req.socket.remoteAddress, path: req.url, reason: invalid ? 'wrong token or scheme in Authorization' : 'no Authorization header', refusedSinceLastLine: refused,
+        peer: req.socket.remoteAddress,
+        path: req.url,
+        reason: invalid ? 'wrong token or scheme in Authorization' : 'no Authorization header',
+        refusedSinceLastLine: refused,
         action: `give the scraper the token in ${token!.file} as "Authorization: Bearer <token>" (Prometheus: authorization.credentials_file)`,
       });
       refused = 0;
@@ -155,13 +166,16 @@ export function startMetricsServer(endpoint: MetricsEndpoint, metrics: Transport
     const auth = token ? token.check(req.headers.authorization) : 'valid';
     if (auth === 'invalid' || (auth === 'absent' && path === '/metrics')) return refuse(req, res, auth === 'invalid');
     if (path === '/metrics') {
-      metrics.text().then((body) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(body);
-      }, (err: Error) => {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`metrics failed: ${err.message}\n`);
-      });
+      metrics.text().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(body);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics failed: ${err.message}\n`);
+        },
+      );
       return;
     }
     const h = health();
@@ -171,9 +185,7 @@ export function startMetricsServer(endpoint: MetricsEndpoint, metrics: Transport
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-      const hint = err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine`
-        : err.code === 'EADDRINUSE' ? `another process listens on ${where}`
-        : err.code === 'EACCES' ? `port ${port} needs privileges` : err.message;
+      const hint = err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : err.code === 'EADDRINUSE' ? `another process listens on ${where}` : err.code === 'EACCES' ? `port ${port} needs privileges` : err.message;
       reject(new Error(`the metrics endpoint cannot listen on ${where}: ${hint}; give another --metrics ADDRESS:PORT`));
     });
     // exclusive: this process alone owns the address (no sharing with cluster workers).

@@ -5,7 +5,11 @@ import { describe, it } from 'node:test';
 import type { Logger } from './logger.js';
 import { EXIT_CRASHED, exitOnUncaughtErrors } from './process-failure.js';
 
-interface Line { level: string; event: string; fields: Record<string, unknown> }
+interface Line {
+  level: string;
+  event: string;
+  fields: Record<string, unknown>;
+}
 
 function capture(): { log: Logger; lines: Line[] } {
   const lines: Line[] = [];
@@ -15,7 +19,9 @@ function capture(): { log: Logger; lines: Line[] } {
 
 class FakeProcess extends EventEmitter {
   exits: number[] = [];
-  exit(code: number): void { this.exits.push(code); }
+  exit(code: number): void {
+    this.exits.push(code);
+  }
 }
 
 /** Runs a real Node.js process that installs the policy with the real `process` and its JSON logger, then runs body. */
@@ -28,7 +34,14 @@ function runChild(body: string): Promise<{ code: number | null; lines: Array<Rec
   return new Promise((resolve) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, lines: stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>), stderr });
+      resolve({
+        code,
+        lines: stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+        stderr,
+      });
     });
   });
 }
@@ -62,7 +75,12 @@ describe('exitOnUncaughtErrors', () => {
 
   it('exits even when logging fails, and handles only the first error', () => {
     const proc = new FakeProcess();
-    const log = { log: () => { throw new Error('stdout is gone'); }, child: () => log } as unknown as Logger;
+    const log = {
+      log: () => {
+        throw new Error('stdout is gone');
+      },
+      child: () => log,
+    } as unknown as Logger;
     exitOnUncaughtErrors(proc, log);
     assert.throws(() => proc.emit('uncaughtException', new Error('first')), /stdout is gone/);
     proc.emit('uncaughtException', new Error('second'));

@@ -31,7 +31,9 @@ export function exitOnUncaughtErrors(proc: ProcessEvents, log: Logger): void {
     exiting = true;
     try {
       log.log('error', 'service.crashed', {
-        origin, ...describe(err), exitCode: EXIT_CRASHED,
+        origin,
+        ...describe(err),
+        exitCode: EXIT_CRASHED,
         action: 'the service exits and systemd starts it again (Restart=on-failure); queued messages wait on disk. Report the stack: this is a bug',
       });
     } finally {

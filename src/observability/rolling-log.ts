@@ -37,7 +37,11 @@ export class RollingLog {
   private day = '';
   private failed = false;
 
-  constructor(private readonly settings: () => RollingLogSettings, private readonly kind: RollingLogKind, private readonly log: Logger) {}
+  constructor(
+    private readonly settings: () => RollingLogSettings,
+    private readonly kind: RollingLogKind,
+    private readonly log: Logger,
+  ) {}
 
   /** Appends one line: the date-time cell first, then `cells`. */
   write(cells: string[], now = new Date()): void {
@@ -75,7 +79,9 @@ export class RollingLog {
     try {
       const dir = s.folder;
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const numbers = readdirSync(dir).filter((f) => f.startsWith(`${prefix}${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+      const numbers = readdirSync(dir)
+        .filter((f) => f.startsWith(`${prefix}${day}-`))
+        .map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
       // The current file may not be on disk yet (streams open asynchronously).
       if (this.file !== '' && dirname(this.file) === dir && this.day === day) numbers.push(Number(/-(\d+)\.LOG$/i.exec(this.file)?.[1] ?? 0));
       let n = numbers.length > 0 ? Math.max(...numbers) : 1;

@@ -27,11 +27,25 @@ export interface AcceptResult {
 
 function receiveEvent(id: number, networkId: string, e: Envelope, size: number): TrackingEvent {
   return {
-    timestamp: e.receivedAt, clientIp: e.clientIp, clientHostname: e.clientHelo, serverIp: e.serverIp, serverHostname: e.serverFqdn,
+    timestamp: e.receivedAt,
+    clientIp: e.clientIp,
+    clientHostname: e.clientHelo,
+    serverIp: e.serverIp,
+    serverHostname: e.serverFqdn,
     sourceContext: e.tls ? `TLS protocol ${e.tls.protocol} cipher ${e.tls.cipher}` : undefined,
-    connectorId: e.connector, source: 'SMTP', eventId: 'RECEIVE', internalMessageId: id, messageId: e.messageId, networkMessageId: networkId,
-    recipients: e.recipients.map((r) => r.address), recipientStatus: e.recipients.map(() => 'To'), totalBytes: size,
-    recipientCount: e.recipients.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender === '' ? '<>' : e.sender,
+    connectorId: e.connector,
+    source: 'SMTP',
+    eventId: 'RECEIVE',
+    internalMessageId: id,
+    messageId: e.messageId,
+    networkMessageId: networkId,
+    recipients: e.recipients.map((r) => r.address),
+    recipientStatus: e.recipients.map(() => 'To'),
+    totalBytes: size,
+    recipientCount: e.recipients.length,
+    messageSubject: e.subject,
+    sender: e.headerFrom || e.sender,
+    returnPath: e.sender === '' ? '<>' : e.sender,
     directionality: e.authenticatedAs ? 'Originating' : 'Incoming',
     ...(e.originalClientIp && { originalClientIp: e.originalClientIp }),
   };
@@ -44,17 +58,19 @@ export function acceptBatchWriter(db: Database.Database, spoolDir: string): (ite
   const insertBody = db.prepare('INSERT INTO bodies (message, data, file) VALUES (?, ?, ?)');
   const insertRecipient = db.prepare('INSERT INTO recipients (message, idx, address, orcpt, notify) VALUES (?, ?, ?, ?, ?)');
   const insertEvent = db.prepare('INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, ?, ?, ?, ?, ?)');
-  const batch = db.transaction((items: AcceptItem[]) => items.map(({ envelope: e, body, spooled }) => {
-    const networkId = randomUUID();
-    const size = body.length + (spooled?.size ?? 0);
-    const id = nextId();
-    insertMessage.run(id, networkId, e.receivedAt.getTime(), e.sender, size, JSON.stringify(e));
-    insertBody.run(id, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), spooled?.file ?? null);
-    e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
-    const ev = receiveEvent(id, networkId, e, size);
-    insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, id, ev.messageId ?? null, JSON.stringify(ev));
-    return { internalId: id, event: ev };
-  }));
+  const batch = db.transaction((items: AcceptItem[]) =>
+    items.map(({ envelope: e, body, spooled }) => {
+      const networkId = randomUUID();
+      const size = body.length + (spooled?.size ?? 0);
+      const id = nextId();
+      insertMessage.run(id, networkId, e.receivedAt.getTime(), e.sender, size, JSON.stringify(e));
+      insertBody.run(id, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), spooled?.file ?? null);
+      e.recipients.forEach((r, i) => insertRecipient.run(id, i, r.address, r.orcpt ?? null, r.notify ? r.notify.join(',') : null));
+      const ev = receiveEvent(id, networkId, e, size);
+      insertEvent.run(ev.timestamp.getTime(), ev.eventId, ev.source, id, ev.messageId ?? null, JSON.stringify(ev));
+      return { internalId: id, event: ev };
+    }),
+  );
   return (items) => {
     if (items.some((i) => i.spooled)) syncSpoolDir(spoolDir);
     return batch.immediate(items);

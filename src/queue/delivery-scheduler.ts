@@ -50,7 +50,15 @@ export class DeliveryScheduler {
     if (suspects.length > 0) this.deps.log.log('warn', 'delivery.crash-recovery', { inFlightAtCrash: suspects, poisoned, poisonThreshold: config.poisonThreshold });
     for (const id of poisoned) {
       const m = this.deps.state.message(id);
-      this.deps.track({ timestamp: new Date(this.deps.now()), source: 'QUEUE', eventId: 'POISONMESSAGE', internalMessageId: id, messageId: m?.envelope.messageId, recipients: m?.envelope.recipients.map((r) => r.address) ?? [], sourceContext: `moved to the Poison queue after ${config.poisonThreshold} crashes during its delivery` });
+      this.deps.track({
+        timestamp: new Date(this.deps.now()),
+        source: 'QUEUE',
+        eventId: 'POISONMESSAGE',
+        internalMessageId: id,
+        messageId: m?.envelope.messageId,
+        recipients: m?.envelope.recipients.map((r) => r.address) ?? [],
+        sourceContext: `moved to the Poison queue after ${config.poisonThreshold} crashes during its delivery`,
+      });
       this.deps.log.log('error', 'delivery.poison', { internalId: id, action: 'the message stays suspended in the Poison queue; inspect it before resuming or removing it' });
     }
     // Remove-Message asked while an attempt held a message the stopped process never finished.
@@ -85,9 +93,12 @@ export class DeliveryScheduler {
       for (const q of this.deps.state.queues()) {
         if (this.active.size >= (config.maxOutboundConnections ?? Infinity)) break;
         if (!this.isDue(q, now)) continue;
-        const run = this.deps.run(q, config).catch((err) => {
-          if (!this.storeFull(err)) this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
-        }).finally(() => this.active.delete(q.key));
+        const run = this.deps
+          .run(q, config)
+          .catch((err) => {
+            if (!this.storeFull(err)) this.deps.log.log('error', 'delivery.bug', { queue: q.nextHopDomain, error: (err as Error).stack ?? String(err) });
+          })
+          .finally(() => this.active.delete(q.key));
         this.active.set(q.key, run);
       }
     } catch (err) {
@@ -140,7 +151,17 @@ export class DeliveryScheduler {
           const text = '550 4.4.7 QUEUE.Expired; message expired';
           const expired = recipients.map((r) => ({ ...r, reply: r.lastError ? `${text} (last error: ${r.lastError})` : text, enhanced: '4.4.7' }));
           this.deps.state.batch(() => expired.forEach((r) => this.deps.state.failed(r.message, r.idx, r.reply)));
-          this.deps.track({ timestamp: new Date(now), source: 'QUEUE', eventId: 'FAIL', internalMessageId: id, messageId: message.envelope.messageId, recipients: expired.map((r) => r.address), recipientStatus: expired.map((r) => r.reply), recipientCount: expired.length, returnPath: message.envelope.sender || '<>' });
+          this.deps.track({
+            timestamp: new Date(now),
+            source: 'QUEUE',
+            eventId: 'FAIL',
+            internalMessageId: id,
+            messageId: message.envelope.messageId,
+            recipients: expired.map((r) => r.address),
+            recipientStatus: expired.map((r) => r.reply),
+            recipientCount: expired.length,
+            returnPath: message.envelope.sender || '<>',
+          });
           this.deps.reports.failed(id, expired, config);
           continue;
         }
@@ -172,7 +193,12 @@ export class QueueRetry {
     const enhanced = failure.enhanced ?? '5.4.4';
     for (const item of this.deps.state.due(q.key, Number.MAX_SAFE_INTEGER, 10_000)) {
       this.deps.state.batch(() => item.recipients.forEach((r) => this.deps.state.failed(r.message, r.idx, failure.text)));
-      this.deps.reports.failed(item.message, item.recipients.map((r) => ({ ...r, reply: failure.text, enhanced })), config, remote);
+      this.deps.reports.failed(
+        item.message,
+        item.recipients.map((r) => ({ ...r, reply: failure.text, enhanced })),
+        config,
+        remote,
+      );
     }
   }
 }

@@ -11,9 +11,20 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-state-'));
 
 function envelope(): Envelope {
   return {
-    sender: 's@fabrikam.com', recipients: [{ address: 'a@contoso.com' }, { address: 'b@contoso.com' }],
-    bodyType: '8BITMIME', smtputf8: false, connector: 'EDGE01\\From Internet', principal: 'Anonymous', clientIp: '127.0.0.5', clientHelo: 'mx.fabrikam.com',
-    serverIp: '127.10.1.1', serverFqdn: 'edge01.contoso.net', messageId: '<done@fabrikam.com>', subject: 'done', headerFrom: 's@fabrikam.com', receivedAt: new Date(),
+    sender: 's@fabrikam.com',
+    recipients: [{ address: 'a@contoso.com' }, { address: 'b@contoso.com' }],
+    bodyType: '8BITMIME',
+    smtputf8: false,
+    connector: 'EDGE01\\From Internet',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.5',
+    clientHelo: 'mx.fabrikam.com',
+    serverIp: '127.10.1.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: '<done@fabrikam.com>',
+    subject: 'done',
+    headerFrom: 's@fabrikam.com',
+    receivedAt: new Date(),
   };
 }
 
@@ -45,7 +56,7 @@ describe('DeliveryState.removeCompleted', () => {
     store.close();
   });
 
-  it('keeps a waiting recipient\'s retry time when a configuration change re-routes it', async () => {
+  it("keeps a waiting recipient's retry time when a configuration change re-routes it", async () => {
     const store = new SqliteQueueStore(join(dir, 'reroute.db'));
     const state = new DeliveryState(store.db);
     const { internalId: id } = await store.accept(envelope(), Buffer.from('Subject: retry\r\n\r\nbody\r\n'));
@@ -59,7 +70,10 @@ describe('DeliveryState.removeCompleted', () => {
     state.route(id, 0, q, now);
     state.route(id, 1, q, now);
     const rows = store.db.prepare('SELECT idx, status, next_attempt_at FROM recipients WHERE message = ? ORDER BY idx').all(id) as { idx: number; status: string; next_attempt_at: number | null }[];
-    assert.deepEqual(rows, [{ idx: 0, status: 'Retry', next_attempt_at: now + 60_000 }, { idx: 1, status: 'Ready', next_attempt_at: null }]);
+    assert.deepEqual(rows, [
+      { idx: 0, status: 'Retry', next_attempt_at: now + 60_000 },
+      { idx: 1, status: 'Ready', next_attempt_at: null },
+    ]);
     assert.equal(state.due(q.key, now, 10).flatMap((w) => w.recipients).length, 1, 'only the recipient that was not waiting is due now');
     store.close();
   });

@@ -81,8 +81,16 @@ export const ADMIN_DELETE_TEXT = '550 4.3.2 QUEUE.Admin; message deleted by admi
 
 function toPending(r: RecipientRow): PendingRecipient {
   return {
-    message: r.message, idx: r.idx, address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), ...(r.notify && { notify: r.notify.split(',') }),
-    status: r.status, attempts: r.attempts, nextHop: r.next_hop, delayNotified: r.delay_notified === 1, lastError: r.last_error,
+    message: r.message,
+    idx: r.idx,
+    address: r.address,
+    ...(r.orcpt && { orcpt: r.orcpt }),
+    ...(r.notify && { notify: r.notify.split(',') }),
+    status: r.status,
+    attempts: r.attempts,
+    nextHop: r.next_hop,
+    delayNotified: r.delay_notified === 1,
+    lastError: r.last_error,
   };
 }
 
@@ -92,7 +100,10 @@ export class DeliveryState {
   private readonly maybeComplete = new Set<number>();
 
   /** relaxed: the connection already commits without an fsync (SqliteQueueStore.relaxed). */
-  constructor(private readonly db: Database.Database, private readonly relaxed = false) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly relaxed = false,
+  ) {}
 
   /** A prepared statement, compiled once per SQL text. */
   private sql(text: string): Database.Statement {
@@ -117,8 +128,12 @@ export class DeliveryState {
    */
   removeCompleted(limit: number, everything = false): number {
     const candidates = everything
-      ? (this.sql(`SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status IN ('Ready', 'Retry'))
-          AND m.id NOT IN (SELECT message FROM in_flight) LIMIT ?`).all(limit) as { id: number }[]).map((r) => r.id)
+      ? (
+          this.sql(
+            `SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status IN ('Ready', 'Retry'))
+          AND m.id NOT IN (SELECT message FROM in_flight) LIMIT ?`,
+          ).all(limit) as { id: number }[]
+        ).map((r) => r.id)
       : [...this.maybeComplete].slice(0, limit);
     if (candidates.length === 0) return 0;
     const files: string[] = [];
@@ -159,7 +174,11 @@ export class DeliveryState {
 
   /** Every recipient still waiting (poison and suspended messages excepted: they never expire), for expiry and delay notifications. */
   waiting(limit: number, afterMessage = 0, upToMessage = Number.MAX_SAFE_INTEGER): PendingRecipient[] {
-    return (this.sql("SELECT * FROM recipients WHERE message > ? AND message <= ? AND status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?").all(afterMessage, upToMessage, limit) as RecipientRow[]).map(toPending);
+    return (
+      this.sql(
+        "SELECT * FROM recipients WHERE message > ? AND message <= ? AND status IN ('Ready', 'Retry') AND COALESCE(next_hop, '') != 'Poison' AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?",
+      ).all(afterMessage, upToMessage, limit) as RecipientRow[]
+    ).map(toPending);
   }
 
   /** The newest message received at or before `time` (0: none): messages are numbered in arrival order. */
@@ -207,8 +226,12 @@ export class DeliveryState {
       if (this.inFlight(message)) {
         const waits = this.sql("SELECT 1 FROM recipients WHERE message = ? AND next_hop = ? AND status IN ('Ready', 'Retry') LIMIT 1").get(message, hop);
         if (!waits) return { outcome: 'none' as const };
-        this.sql('INSERT INTO pending_removals (message, next_hop, with_ndr, context) VALUES (?, ?, ?, ?) ON CONFLICT(message, next_hop) DO UPDATE SET with_ndr = excluded.with_ndr, context = excluded.context')
-          .run(message, hop, options.withNdr ? 1 : 0, options.context);
+        this.sql('INSERT INTO pending_removals (message, next_hop, with_ndr, context) VALUES (?, ?, ?, ?) ON CONFLICT(message, next_hop) DO UPDATE SET with_ndr = excluded.with_ndr, context = excluded.context').run(
+          message,
+          hop,
+          options.withNdr ? 1 : 0,
+          options.context,
+        );
         return { outcome: 'pending' as const };
       }
       const removal = this.applyRemoval(message, hop, options.withNdr, options.context);
@@ -238,9 +261,11 @@ export class DeliveryState {
    */
   settleRemovals(message?: number): AppliedRemoval[] {
     return this.batch(() => {
-      const pending = (message === undefined
-        ? this.sql('SELECT * FROM pending_removals WHERE message NOT IN (SELECT message FROM in_flight) ORDER BY message').all()
-        : this.sql('SELECT * FROM pending_removals WHERE message = ? AND message NOT IN (SELECT message FROM in_flight)').all(message)) as { message: number; next_hop: string; with_ndr: number; context: string }[];
+      const pending = (
+        message === undefined
+          ? this.sql('SELECT * FROM pending_removals WHERE message NOT IN (SELECT message FROM in_flight) ORDER BY message').all()
+          : this.sql('SELECT * FROM pending_removals WHERE message = ? AND message NOT IN (SELECT message FROM in_flight)').all(message)
+      ) as { message: number; next_hop: string; with_ndr: number; context: string }[];
       return pending.map((p) => this.applyRemoval(p.message, p.next_hop, p.with_ndr === 1, p.context)).filter((r) => r.recipients.length > 0);
     });
   }
@@ -275,8 +300,13 @@ export class DeliveryState {
 
   /** Creates the queue row when new. */
   ensureQueue(q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
-    this.sql('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain')
-      .run(q.key, q.deliveryType, q.nextHopDomain, q.connector, now);
+    this.sql('INSERT INTO queues (key, delivery_type, next_hop_domain, connector, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET next_hop_domain = excluded.next_hop_domain').run(
+      q.key,
+      q.deliveryType,
+      q.nextHopDomain,
+      q.connector,
+      now,
+    );
   }
 
   /**
@@ -286,16 +316,20 @@ export class DeliveryState {
    */
   route(message: number, idx: number, q: { key: string; deliveryType: DeliveryType; nextHopDomain: string; connector: string }, now: number): void {
     this.ensureQueue(q, now);
-    this.sql(`UPDATE recipients SET next_hop = ?,
+    this.sql(
+      `UPDATE recipients SET next_hop = ?,
       status = CASE WHEN status = 'Retry' AND next_attempt_at IS NOT NULL THEN 'Retry' ELSE 'Ready' END,
       next_attempt_at = CASE WHEN status = 'Retry' THEN next_attempt_at END
-      WHERE message = ? AND idx = ?`).run(q.key, message, idx);
+      WHERE message = ? AND idx = ?`,
+    ).run(q.key, message, idx);
   }
 
   /** Sends every waiting recipient back to routing (the configuration changed). Suspended queues keep theirs. */
   rerouteAll(): number {
-    const r = this.sql(`UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL AND next_hop != 'Poison'
-      AND next_hop NOT IN (SELECT key FROM queues WHERE status = 'Suspended')`).run();
+    const r = this.sql(
+      `UPDATE recipients SET next_hop = NULL WHERE status IN ('Ready', 'Retry') AND next_hop IS NOT NULL AND next_hop != 'Poison'
+      AND next_hop NOT IN (SELECT key FROM queues WHERE status = 'Suspended')`,
+    ).run();
     return r.changes;
   }
 
@@ -357,14 +391,36 @@ export class DeliveryState {
   }
 
   queues(): QueueRow[] {
-    const rows = this.sql(`SELECT q.*, COUNT(r.message) AS waiting, COUNT(DISTINCT r.message) AS message_count FROM queues q
-      LEFT JOIN recipients r ON r.next_hop = q.key AND r.status IN ('Ready', 'Retry') GROUP BY q.id ORDER BY q.id`).all() as {
-      id: number; key: string; delivery_type: DeliveryType; next_hop_domain: string; connector: string; status: QueueStatus; failures: number;
-      next_retry_at: number | null; last_error: string | null; last_attempt_at: number | null; waiting: number; message_count: number;
+    const rows = this.sql(
+      `SELECT q.*, COUNT(r.message) AS waiting, COUNT(DISTINCT r.message) AS message_count FROM queues q
+      LEFT JOIN recipients r ON r.next_hop = q.key AND r.status IN ('Ready', 'Retry') GROUP BY q.id ORDER BY q.id`,
+    ).all() as {
+      id: number;
+      key: string;
+      delivery_type: DeliveryType;
+      next_hop_domain: string;
+      connector: string;
+      status: QueueStatus;
+      failures: number;
+      next_retry_at: number | null;
+      last_error: string | null;
+      last_attempt_at: number | null;
+      waiting: number;
+      message_count: number;
     }[];
     return rows.map((r) => ({
-      id: r.id, key: r.key, deliveryType: r.delivery_type, nextHopDomain: r.next_hop_domain, connector: r.connector, status: r.status, failures: r.failures,
-      nextRetryAt: r.next_retry_at, lastError: r.last_error, lastAttemptAt: r.last_attempt_at, waiting: r.waiting, messageCount: r.message_count,
+      id: r.id,
+      key: r.key,
+      deliveryType: r.delivery_type,
+      nextHopDomain: r.next_hop_domain,
+      connector: r.connector,
+      status: r.status,
+      failures: r.failures,
+      nextRetryAt: r.next_retry_at,
+      lastError: r.last_error,
+      lastAttemptAt: r.last_attempt_at,
+      waiting: r.waiting,
+      messageCount: r.message_count,
     }));
   }
 
@@ -378,8 +434,10 @@ export class DeliveryState {
   due(queueKey: string, now: number, limit: number): { message: number; recipients: PendingRecipient[] }[] {
     // Rows in message order, a few more than `limit` messages' worth; the last message may be
     // cut short, so it is left for the next call unless it is the only one.
-    const rows = this.sql(`SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?`).all(queueKey, now, limit * 4 + 1) as RecipientRow[];
+    const rows = this.sql(
+      `SELECT * FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY message, idx LIMIT ?`,
+    ).all(queueKey, now, limit * 4 + 1) as RecipientRow[];
     const byMessage = new Map<number, PendingRecipient[]>();
     for (const r of rows) {
       const list = byMessage.get(r.message) ?? [];
@@ -394,11 +452,15 @@ export class DeliveryState {
   /** The earliest time a recipient of the queue becomes due (null: nothing waiting but suspended messages). */
   nextDue(queueKey: string): number | null {
     // Index-only: a recipient due now (no retry time), else the earliest retry time.
-    const now = this.sql(`SELECT 1 FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NULL
-      AND message NOT IN (SELECT message FROM suspended_messages) LIMIT 1`).get(queueKey);
+    const now = this.sql(
+      `SELECT 1 FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NULL
+      AND message NOT IN (SELECT message FROM suspended_messages) LIMIT 1`,
+    ).get(queueKey);
     if (now) return 0;
-    const row = this.sql(`SELECT next_attempt_at AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NOT NULL
-      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY next_attempt_at LIMIT 1`).get(queueKey) as { t: number } | undefined;
+    const row = this.sql(
+      `SELECT next_attempt_at AS t FROM recipients WHERE next_hop = ? AND status IN ('Ready', 'Retry') AND next_attempt_at IS NOT NULL
+      AND message NOT IN (SELECT message FROM suspended_messages) ORDER BY next_attempt_at LIMIT 1`,
+    ).get(queueKey) as { t: number } | undefined;
     return row?.t ?? null;
   }
 
@@ -417,15 +479,19 @@ export class DeliveryState {
 
   /** Receive time of the oldest waiting message per queue key ('' = not yet routed: Submission). */
   oldestWaiting(): Map<string, number> {
-    const rows = this.sql(`SELECT COALESCE(r.next_hop, '') AS hop, MIN(m.received_at) AS t FROM recipients r JOIN messages m ON m.id = r.message
-      WHERE r.status IN ('Ready', 'Retry') GROUP BY COALESCE(r.next_hop, '')`).all() as { hop: string; t: number }[];
+    const rows = this.sql(
+      `SELECT COALESCE(r.next_hop, '') AS hop, MIN(m.received_at) AS t FROM recipients r JOIN messages m ON m.id = r.message
+      WHERE r.status IN ('Ready', 'Retry') GROUP BY COALESCE(r.next_hop, '')`,
+    ).all() as { hop: string; t: number }[];
     return new Map(rows.map((r) => [r.hop, r.t]));
   }
 
   /** Empty delivery queues idle for longer than maxIdleMs disappear (QueueMaxIdleTime). */
   dropIdleQueues(now: number, maxIdleMs: number): void {
-    this.sql(`DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')
+    this.sql(
+      `DELETE FROM queues WHERE status != 'Suspended' AND key NOT IN ('Unreachable', 'Poison')
       AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.next_hop = queues.key AND r.status IN ('Ready', 'Retry'))
-      AND COALESCE(last_attempt_at, created_at) < ?`).run(now - maxIdleMs);
+      AND COALESCE(last_attempt_at, created_at) < ?`,
+    ).run(now - maxIdleMs);
   }
 }

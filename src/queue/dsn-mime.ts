@@ -18,8 +18,7 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 /** RFC 5322 §3.3 date-time in UTC, e.g. "Tue, 07 Nov 2023 04:20:14 +0000". */
 export function rfc5322Date(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new RangeError('invalid date');
-  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
-    `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
+  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` + `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
 }
 
 /** Replaces CR, LF and other control characters (which could split or inject header lines) with spaces. */
@@ -175,8 +174,14 @@ export function normalizeCrlf(data: Buffer): Buffer {
   let clean = true;
   for (let i = 0; i < data.length; i++) {
     const b = data[i]!;
-    if (b === 0x0a && (i === 0 || data[i - 1] !== 0x0d)) { clean = false; break; }
-    if (b === 0x0d && data[i + 1] !== 0x0a) { clean = false; break; }
+    if (b === 0x0a && (i === 0 || data[i - 1] !== 0x0d)) {
+      clean = false;
+      break;
+    }
+    if (b === 0x0d && data[i + 1] !== 0x0a) {
+      clean = false;
+      break;
+    }
   }
   if (clean) return data;
   const out = Buffer.alloc(data.length * 2);

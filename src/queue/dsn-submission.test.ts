@@ -15,9 +15,21 @@ let counter = 0;
 
 function envelope(sender: string, extra: Partial<Envelope> = {}): Envelope {
   return {
-    sender, recipients: [{ address: 'bob@fabrikam.com' }], bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\Default', principal: 'Anonymous',
-    clientIp: '127.62.0.5', clientHelo: 'mx.contoso.com', serverIp: '127.62.0.1', serverFqdn: 'edge01.contoso.net', messageId: '<m1@contoso.com>', subject: 'Quarterly',
-    headerFrom: sender, receivedAt: new Date(1_000_000), ...extra,
+    sender,
+    recipients: [{ address: 'bob@fabrikam.com' }],
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\Default',
+    principal: 'Anonymous',
+    clientIp: '127.62.0.5',
+    clientHelo: 'mx.contoso.com',
+    serverIp: '127.62.0.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: '<m1@contoso.com>',
+    subject: 'Quarterly',
+    headerFrom: sender,
+    receivedAt: new Date(1_000_000),
+    ...extra,
   };
 }
 
@@ -27,13 +39,26 @@ async function queueWith(env: Envelope) {
   const { internalId } = await store.accept(env, Buffer.from('Subject: Quarterly\r\n\r\nfigures\r\n'));
   const tracked: TrackingEvent[] = [];
   const built: DsnInput[] = [];
-  const queue = { state, store, track: (ev: TrackingEvent) => tracked.push(ev), build: (input: DsnInput) => { built.push(input); return Buffer.from(`Subject: ${input.kind}\r\n\r\nreport\r\n`); } };
+  const queue = {
+    state,
+    store,
+    track: (ev: TrackingEvent) => tracked.push(ev),
+    build: (input: DsnInput) => {
+      built.push(input);
+      return Buffer.from(`Subject: ${input.kind}\r\n\r\nreport\r\n`);
+    },
+  };
   return { store, state, internalId, tracked, built, queue };
 }
 
 function request(original: number, extra: Partial<DsnSubmission> = {}): DsnSubmission {
   return {
-    kind: 'failure', original, reportingMta: 'edge01.contoso.net', postmaster: 'postmaster@contoso.com', maxAttachBytes: DSN_MAX_ATTACH, now: new Date(2_000_000),
+    kind: 'failure',
+    original,
+    reportingMta: 'edge01.contoso.net',
+    postmaster: 'postmaster@contoso.com',
+    maxAttachBytes: DSN_MAX_ATTACH,
+    now: new Date(2_000_000),
     recipients: [{ address: 'bob@fabrikam.com', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 <bob@fabrikam.com>: User unknown', remoteMta: 'mx.fabrikam.com' }],
     ...extra,
   };
@@ -51,7 +76,10 @@ describe('DSN submission', () => {
     const id = await dsn.accepted;
     const queued = state.message(id)!.envelope;
     assert.equal(queued.sender, '');
-    assert.deepEqual(queued.recipients.map((r) => r.address), ['alice@contoso.com']);
+    assert.deepEqual(
+      queued.recipients.map((r) => r.address),
+      ['alice@contoso.com'],
+    );
     assert.equal(queued.subject, 'Undeliverable: Quarterly');
     assert.equal(queued.messageId, dsn.messageId);
     assert.equal(queued.headerFrom, 'postmaster@contoso.com');
@@ -99,8 +127,16 @@ describe('DSN submission', () => {
 
   it('reports a DSN that cannot be built as DsnBuildError, with nothing queued', async () => {
     const { state, internalId, tracked, queue } = await queueWith(envelope('alice@contoso.com'));
-    const broken = { ...queue, build: () => { throw new Error('bad status code'); } };
-    assert.throws(() => submitDsn(broken, request(internalId)), (err: unknown) => err instanceof DsnBuildError && err.message === 'bad status code');
+    const broken = {
+      ...queue,
+      build: () => {
+        throw new Error('bad status code');
+      },
+    };
+    assert.throws(
+      () => submitDsn(broken, request(internalId)),
+      (err: unknown) => err instanceof DsnBuildError && err.message === 'bad status code',
+    );
     assert.equal(tracked.length, 0);
     assert.equal(state.waiting(10).length, 1, 'only the original waits');
   });

@@ -66,24 +66,49 @@ export function submitDsn(queue: DsnQueue, s: DsnSubmission): SubmittedDsn | nul
   let body: Buffer;
   try {
     body = (queue.build ?? buildDsn)({
-      kind: s.kind, reportingMta: s.reportingMta, from: s.postmaster, to: e.sender,
+      kind: s.kind,
+      reportingMta: s.reportingMta,
+      from: s.postmaster,
+      to: e.sender,
       // RFC 8689 §5: the NDR of a REQUIRETLS message returns its header only (as RET=HDRS), since the NDR itself may travel in clear.
       original: { messageId: e.messageId, subject: e.subject, ...(e.envid !== undefined && { envid: e.envid }), ...(e.requireTls ? { ret: 'HDRS' as const } : e.ret && { ret: e.ret }), arrivalDate: new Date(message.receivedAt), content },
-      recipients: s.recipients, maxAttachBytes: s.maxAttachBytes, now: s.now, messageId: dsnId,
+      recipients: s.recipients,
+      maxAttachBytes: s.maxAttachBytes,
+      now: s.now,
+      messageId: dsnId,
     });
   } catch (err) {
     throw new DsnBuildError((err as Error).message);
   }
   const envelope: Envelope = {
-    sender: '', recipients: [...(to.sender ? [{ address: e.sender }] : []), ...(to.postmasterCopy && s.postmaster.toLowerCase() !== e.sender.toLowerCase() ? [{ address: s.postmaster }] : [])], bodyType: dsnBodyType(body), smtputf8: false, connector: 'DSN', principal: 'Local',
-    clientIp: '', clientHelo: s.reportingMta, serverIp: '', serverFqdn: s.reportingMta, messageId: dsnId,
-    subject: `${s.kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`, headerFrom: s.postmaster, receivedAt: s.now,
+    sender: '',
+    recipients: [...(to.sender ? [{ address: e.sender }] : []), ...(to.postmasterCopy && s.postmaster.toLowerCase() !== e.sender.toLowerCase() ? [{ address: s.postmaster }] : [])],
+    bodyType: dsnBodyType(body),
+    smtputf8: false,
+    connector: 'DSN',
+    principal: 'Local',
+    clientIp: '',
+    clientHelo: s.reportingMta,
+    serverIp: '',
+    serverFqdn: s.reportingMta,
+    messageId: dsnId,
+    subject: `${s.kind === 'failure' ? 'Undeliverable' : 'Delayed'}: ${e.subject}`,
+    headerFrom: s.postmaster,
+    receivedAt: s.now,
   };
   if (envelope.recipients.length === 0) return null;
   const accepted = queue.store.accept(envelope, body).then((a) => {
     queue.track({
-      timestamp: s.now, source: 'DSN', eventId: 'DSN', internalMessageId: s.original, messageId: e.messageId, recipients: s.recipients.map((r) => r.address),
-      recipientStatus: s.recipients.map((r) => `${r.status} ${r.diagnostic ?? ''}`.trim()), recipientCount: s.recipients.length, sourceContext: `DSN ${dsnId} (internal id ${a.internalId})`, returnPath: e.sender,
+      timestamp: s.now,
+      source: 'DSN',
+      eventId: 'DSN',
+      internalMessageId: s.original,
+      messageId: e.messageId,
+      recipients: s.recipients.map((r) => r.address),
+      recipientStatus: s.recipients.map((r) => `${r.status} ${r.diagnostic ?? ''}`.trim()),
+      recipientCount: s.recipients.length,
+      sourceContext: `DSN ${dsnId} (internal id ${a.internalId})`,
+      returnPath: e.sender,
     });
     return a.internalId;
   });

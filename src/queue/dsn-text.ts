@@ -19,12 +19,12 @@ const FAILED_TEXT: Record<string, string> = {
   '5.1.4': 'The recipient address belongs to a domain reserved for documentation or testing and was refused.',
   '5.1.5': 'The recipient address belongs to a domain reserved for documentation or testing and was refused.',
   '5.1.6': "Recipient addresses in single-label domains (no dot after the @ sign) aren't accepted.",
-  '5.1.7': "Your sender address is invalid or unknown to the destination, so the message was refused. Contact your email admin.",
-  '5.1.8': "The destination refused your sender address. Your account may be blocked from sending to this recipient; contact your email admin.",
+  '5.1.7': 'Your sender address is invalid or unknown to the destination, so the message was refused. Contact your email admin.',
+  '5.1.8': 'The destination refused your sender address. Your account may be blocked from sending to this recipient; contact your email admin.',
   '5.1.10': "The recipient's address doesn't exist at the destination domain. The address may be wrong or out of date; check it and try again.",
   '5.2.1': "The recipient's mailbox isn't accepting messages right now, or the message was held by a content filter.",
   '5.2.2': "The recipient's mailbox is full and can't accept messages now. Try resending the message later, or contact the recipient by other means.",
-  '5.2.3': "The message is too large for this recipient. Try sending a smaller message, or send large attachments another way.",
+  '5.2.3': 'The message is too large for this recipient. Try sending a smaller message, or send large attachments another way.',
   '5.2.4': "The message couldn't be delivered to all members of a distribution group.",
   '5.3.0': 'The message caused repeated processing errors and was removed from the queue.',
   '5.3.4': 'The message is larger than the maximum size the receiving system accepts. Remove or shrink attachments and try again.',
@@ -39,7 +39,7 @@ const FAILED_TEXT: Record<string, string> = {
   '5.5.3': 'The message has too many recipients. Split the recipient list and resend.',
   '5.6.0': "The message's content couldn't be processed by the receiving system.",
   '5.7.1': "You aren't allowed to send to this recipient: the destination refused delivery (not authorized, or relaying denied). If you think you should be allowed, contact the recipient's email admin.",
-  '5.7.3': 'The receiving server requires authentication or a secure (TLS) connection that could not be established, so delivery wasn\'t authorized.',
+  '5.7.3': "The receiving server requires authentication or a secure (TLS) connection that could not be established, so delivery wasn't authorized.",
   '5.7.8': 'Authentication with the receiving server failed.',
 };
 
@@ -155,9 +155,7 @@ export function humanReadableText(input: DsnInput): string {
     if (until.length > 0) {
       const last = Math.max(...until);
       out.push(
-        `The server will keep trying to deliver this message until ${rfc5322Date(new Date(last))} ` +
-          `(for the next ${describeDuration(last - input.now.getTime())}). ` +
-          "You'll be notified if the message can't be delivered by that time.",
+        `The server will keep trying to deliver this message until ${rfc5322Date(new Date(last))} ` + `(for the next ${describeDuration(last - input.now.getTime())}). ` + "You'll be notified if the message can't be delivered by that time.",
         '',
       );
     }

@@ -59,21 +59,27 @@ function delay(extra: Partial<DsnInput> = {}): DsnInput {
   return failure({
     kind: 'delay',
     now: new Date('2023-11-01T08:06:00Z'),
-    recipients: [{
-      address: 'carol@northwind.example',
-      orcpt: 'rfc822;carol@northwind.example',
-      action: 'delayed',
-      status: '4.4.7',
-      diagnostic: '441 4.4.1 Error encountered while communicating with primary target IP address: "Failed to connect." Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 198.51.100.25:25',
-      remoteMta: '198.51.100.25',
-      lastAttempt: new Date('2023-11-01T07:54:00Z'),
-      willRetryUntil: new Date('2023-11-03T04:00:00Z'),
-    }],
+    recipients: [
+      {
+        address: 'carol@northwind.example',
+        orcpt: 'rfc822;carol@northwind.example',
+        action: 'delayed',
+        status: '4.4.7',
+        diagnostic:
+          '441 4.4.1 Error encountered while communicating with primary target IP address: "Failed to connect." Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts. The last endpoint attempted was 198.51.100.25:25',
+        remoteMta: '198.51.100.25',
+        lastAttempt: new Date('2023-11-01T07:54:00Z'),
+        willRetryUntil: new Date('2023-11-03T04:00:00Z'),
+      },
+    ],
     ...extra,
   });
 }
 
-interface RawPart { header: string; body: Buffer }
+interface RawPart {
+  header: string;
+  body: Buffer;
+}
 
 /** The unfolded top-level header and the three parts of a built DSN, read straight from the bytes. */
 function dissect(raw: Buffer): { header: string; fields: Map<string, string>; boundary: string; parts: RawPart[] } {
@@ -81,7 +87,10 @@ function dissect(raw: Buffer): { header: string; fields: Map<string, string>; bo
   const end = text.indexOf('\r\n\r\n');
   const header = text.slice(0, end + 2);
   const fields = new Map<string, string>();
-  for (const line of header.replace(/\r\n[ \t]/g, ' ').split('\r\n').filter(Boolean)) {
+  for (const line of header
+    .replace(/\r\n[ \t]/g, ' ')
+    .split('\r\n')
+    .filter(Boolean)) {
     const colon = line.indexOf(':');
     fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
   }
@@ -98,13 +107,21 @@ function dissect(raw: Buffer): { header: string; fields: Map<string, string>; bo
 
 function decodeQp(body: Buffer): Buffer {
   const s = body.toString('latin1').replace(/=\r\n/g, '');
-  return Buffer.from(s.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  return Buffer.from(
+    s.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
 }
 
 function deliveryStatus(raw: Buffer): string[][] {
   const part = dissect(raw).parts[1]!;
   assert.match(part.header, /^Content-Type: message\/delivery-status\r\n/);
-  return part.body.toString('latin1').replace(/\r\n[ \t]/g, ' ').replace(/\r\n$/, '').split('\r\n\r\n').map((b) => b.split('\r\n'));
+  return part.body
+    .toString('latin1')
+    .replace(/\r\n[ \t]/g, ' ')
+    .replace(/\r\n$/, '')
+    .split('\r\n\r\n')
+    .map((b) => b.split('\r\n'));
 }
 
 function headerOf(content: Buffer): Buffer {
@@ -182,19 +199,8 @@ describe('buildDsn: failure (NDR)', () => {
       'Diagnostic-Code: smtp;550 5.1.1 <bob@fabrikam.com>: Recipient address rejected',
       'Last-Attempt-Date: Wed, 01 Nov 2023 04:20:14 +0000',
     ]);
-    assert.deepEqual(r2, [
-      'Final-Recipient: rfc822;dave@nowhere.example',
-      'Action: failed',
-      'Status: 5.4.4',
-      'Diagnostic-Code: smtp;550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain',
-    ]);
-    assert.deepEqual(r3, [
-      'Final-Recipient: rfc822;erin@fabrikam.com',
-      'Action: failed',
-      'Status: 5.2.2',
-      'Remote-MTA: dns;[203.0.113.7]',
-      'Diagnostic-Code: smtp;552 5.2.2 Mailbox full',
-    ]);
+    assert.deepEqual(r2, ['Final-Recipient: rfc822;dave@nowhere.example', 'Action: failed', 'Status: 5.4.4', 'Diagnostic-Code: smtp;550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain']);
+    assert.deepEqual(r3, ['Final-Recipient: rfc822;erin@fabrikam.com', 'Action: failed', 'Status: 5.2.2', 'Remote-MTA: dns;[203.0.113.7]', 'Diagnostic-Code: smtp;552 5.2.2 Mailbox full']);
     assert.deepEqual(r4, ['Final-Recipient: rfc822;frank@fabrikam.com', 'Action: failed', 'Status: 5.7.1', 'Remote-MTA: dns;[IPv6:2001:db8::25]', 'Last-Attempt-Date: Wed, 01 Nov 2023 04:20:14 +0000']);
   });
 
@@ -271,13 +277,7 @@ describe('buildDsn: delay', () => {
     const { fields, parts } = dissect(raw);
     assert.equal(fields.get('subject'), 'Delayed: Quarterly report');
     const [, r1] = deliveryStatus(raw);
-    assert.deepEqual(r1!.slice(0, 5), [
-      'Original-Recipient: rfc822;carol@northwind.example',
-      'Final-Recipient: rfc822;carol@northwind.example',
-      'Action: delayed',
-      'Status: 4.4.7',
-      'Remote-MTA: dns;[198.51.100.25]',
-    ]);
+    assert.deepEqual(r1!.slice(0, 5), ['Original-Recipient: rfc822;carol@northwind.example', 'Final-Recipient: rfc822;carol@northwind.example', 'Action: delayed', 'Status: 4.4.7', 'Remote-MTA: dns;[198.51.100.25]']);
     assert.match(r1![5]!, /^Diagnostic-Code: smtp;441 4\.4\.1 Error encountered/);
     assert.deepEqual(r1!.slice(6), ['Last-Attempt-Date: Wed, 01 Nov 2023 07:54:00 +0000', 'Will-Retry-Until: Fri, 03 Nov 2023 04:00:00 +0000']);
     assert.equal(parts[2]!.header, 'Content-Type: text/rfc822-headers\r\n');
@@ -305,10 +305,15 @@ describe('buildDsn: delay', () => {
 
 describe('buildDsn: success', () => {
   it('reports delivered recipients with the header of the original', async () => {
-    const raw = buildDsn(failure({
-      kind: 'success',
-      recipients: [{ address: 'bob@fabrikam.com', action: 'delivered', status: '2.0.0', remoteMta: 'mx1.fabrikam.com', diagnostic: '250 2.0.0 OK queued as 4F1A2' }],
-    }, { ret: 'FULL' }));
+    const raw = buildDsn(
+      failure(
+        {
+          kind: 'success',
+          recipients: [{ address: 'bob@fabrikam.com', action: 'delivered', status: '2.0.0', remoteMta: 'mx1.fabrikam.com', diagnostic: '250 2.0.0 OK queued as 4F1A2' }],
+        },
+        { ret: 'FULL' },
+      ),
+    );
     const { fields, parts } = dissect(raw);
     assert.equal(fields.get('subject'), 'Delivered: Quarterly report');
     assert.equal(parts[2]!.header, 'Content-Type: text/rfc822-headers\r\n');
@@ -369,9 +374,7 @@ describe('buildDsn: encodings and hostile originals', () => {
     const input = failure();
     const taken = [boundaryCandidate(input.messageId, 0), boundaryCandidate(input.messageId, 1)];
     const content = Buffer.from(
-      'From: alice@contoso.com\r\nSubject: boundary test\r\n' +
-        `Content-Type: multipart/mixed; boundary="${taken[0]}"\r\n\r\n` +
-        `--${taken[0]}\r\nContent-Type: text/plain\r\n\r\n--${taken[1]}\r\n\r\n--${taken[0]}--\r\n`,
+      'From: alice@contoso.com\r\nSubject: boundary test\r\n' + `Content-Type: multipart/mixed; boundary="${taken[0]}"\r\n\r\n` + `--${taken[0]}\r\nContent-Type: text/plain\r\n\r\n--${taken[1]}\r\n\r\n--${taken[0]}--\r\n`,
     );
     const raw = buildDsn({ ...input, original: { ...input.original, content } });
     const { boundary, parts } = dissect(raw);

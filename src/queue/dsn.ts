@@ -4,21 +4,7 @@
 // RFC 3461's RET and the DSN attach-size limit allow.
 
 import { isIP } from 'node:net';
-import {
-  asciiLine,
-  chooseBoundary,
-  foldField,
-  identityEncoding,
-  needsEncoding,
-  normalizeCrlf,
-  oneLine,
-  quotedPrintable,
-  rfc5322Date,
-  splitMessage,
-  truncateHeader,
-  unstructuredValue,
-  type TransferEncoding,
-} from './dsn-mime.js';
+import { asciiLine, chooseBoundary, foldField, identityEncoding, needsEncoding, normalizeCrlf, oneLine, quotedPrintable, rfc5322Date, splitMessage, truncateHeader, unstructuredValue, type TransferEncoding } from './dsn-mime.js';
 import { humanReadableText } from './dsn-text.js';
 
 export { humanReadableText } from './dsn-text.js';
@@ -192,9 +178,7 @@ function originalPart(input: DsnInput): Part {
   if (returnsFullMessage(input)) {
     const split = splitMessage(content);
     // Keep the content as it came, line ends aside; a missing header/body separator is supplied.
-    const body = split.hadSeparator || split.body.length === 0
-      ? normalizeCrlf(content)
-      : Buffer.concat([split.header, Buffer.from(CRLF), split.body]);
+    const body = split.hadSeparator || split.body.length === 0 ? normalizeCrlf(content) : Buffer.concat([split.header, Buffer.from(CRLF), split.body]);
     const encoding = identityEncoding(body);
     const headers = ['Content-Type: message/rfc822'];
     if (encoding !== '7bit') headers.push(`Content-Transfer-Encoding: ${encoding}`);
@@ -222,15 +206,13 @@ export function buildDsn(input: DsnInput): Buffer {
     { headers: ['Content-Type: message/delivery-status'], body: Buffer.from(deliveryStatusBody(input), 'latin1'), encoding: '7bit' },
     originalPart(input),
   ];
-  const boundary = chooseBoundary(input.messageId, parts.map((p) => p.body));
+  const boundary = chooseBoundary(
+    input.messageId,
+    parts.map((p) => p.body),
+  );
   const encoding: TransferEncoding = parts.some((p) => p.encoding === 'binary') ? 'binary' : parts.some((p) => p.encoding === '8bit') ? '8bit' : '7bit';
 
-  const head: string[] = [
-    foldField('From', `${DSN_FROM_NAME} <${from}>`),
-    foldField('To', `<${to}>`),
-    foldField('Subject', unstructuredValue(SUBJECT_PREFIX[input.kind], input.original.subject)),
-    foldField('Date', rfc5322Date(input.now)),
-  ];
+  const head: string[] = [foldField('From', `${DSN_FROM_NAME} <${from}>`), foldField('To', `<${to}>`), foldField('Subject', unstructuredValue(SUBJECT_PREFIX[input.kind], input.original.subject)), foldField('Date', rfc5322Date(input.now))];
   const id = msgId(input.messageId);
   if (id) head.push(foldField('Message-ID', id));
   const originalId = msgId(input.original.messageId);

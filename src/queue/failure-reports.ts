@@ -33,11 +33,24 @@ export class FailureReports {
     for (const r of removals) {
       const e = this.deps.state.message(r.message)?.envelope;
       this.deps.track({
-        timestamp: new Date(this.deps.now()), source: 'QUEUE', eventId: 'FAIL', internalMessageId: r.message, messageId: e?.messageId, recipients: r.recipients.map((x) => x.address),
-        recipientStatus: r.recipients.map(() => ADMIN_DELETE_TEXT), recipientCount: r.recipients.length, returnPath: e ? e.sender || '<>' : undefined, sourceContext: r.context,
+        timestamp: new Date(this.deps.now()),
+        source: 'QUEUE',
+        eventId: 'FAIL',
+        internalMessageId: r.message,
+        messageId: e?.messageId,
+        recipients: r.recipients.map((x) => x.address),
+        recipientStatus: r.recipients.map(() => ADMIN_DELETE_TEXT),
+        recipientCount: r.recipients.length,
+        returnPath: e ? e.sender || '<>' : undefined,
+        sourceContext: r.context,
       });
       this.deps.log.log('info', 'queue.message.removed', { internalId: r.message, queue: r.hop, recipients: r.recipients.length, ndr: r.withNdr, by: r.context });
-      if (r.withNdr) this.failed(r.message, r.recipients.map((x) => ({ ...x, reply: ADMIN_DELETE_TEXT, enhanced: '5.3.2' })), config);
+      if (r.withNdr)
+        this.failed(
+          r.message,
+          r.recipients.map((x) => ({ ...x, reply: ADMIN_DELETE_TEXT, enhanced: '5.3.2' })),
+          config,
+        );
     }
   }
 
@@ -58,18 +71,38 @@ export class FailureReports {
     const copied = config.postmasterSet ? failed.filter((r) => config.organization.copyDsnFor.includes(status(r))) : [];
     const reported = wanted.length > 0 ? wanted : copied;
     if (reported.length === 0) return;
-    this.submit('failure', messageId, reported.map((r) => ({
-      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'failed' as const, status: status(r),
-      diagnostic: r.reply, ...(remote && { remoteMta: remote }), lastAttempt: new Date(this.deps.now()),
-    })), config, { sender: wanted.length > 0, postmasterCopy: copied.length > 0 });
+    this.submit(
+      'failure',
+      messageId,
+      reported.map((r) => ({
+        address: r.address,
+        ...(r.orcpt && { orcpt: r.orcpt }),
+        action: 'failed' as const,
+        status: status(r),
+        diagnostic: r.reply,
+        ...(remote && { remoteMta: remote }),
+        lastAttempt: new Date(this.deps.now()),
+      })),
+      config,
+      { sender: wanted.length > 0, postmasterCopy: copied.length > 0 },
+    );
   }
 
   /** A delay notification for recipients still waiting after DelayNotificationTimeout (the caller checked who wants one). */
   delayed(messageId: number, late: PendingRecipient[], receivedAt: number, config: TransportConfig): void {
-    this.submit('delay', messageId, late.map((r) => ({
-      address: r.address, ...(r.orcpt && { orcpt: r.orcpt }), action: 'delayed' as const, status: '4.4.7',
-      diagnostic: r.lastError ?? undefined, willRetryUntil: new Date(receivedAt + config.retry.messageExpirationMs),
-    })), config);
+    this.submit(
+      'delay',
+      messageId,
+      late.map((r) => ({
+        address: r.address,
+        ...(r.orcpt && { orcpt: r.orcpt }),
+        action: 'delayed' as const,
+        status: '4.4.7',
+        diagnostic: r.lastError ?? undefined,
+        willRetryUntil: new Date(receivedAt + config.retry.messageExpirationMs),
+      })),
+      config,
+    );
   }
 
   /** Set-TransportConfig -InternalDelayDsnEnabled / -ExternalDelayDsnEnabled, by where the sender is. */
@@ -89,10 +122,19 @@ export class FailureReports {
     if (!message) return;
     let dsn: ReturnType<typeof submitDsn>;
     try {
-      dsn = submitDsn({ state: this.deps.state, store: this.deps.store, track: this.deps.track, build: this.deps.buildDsn }, {
-        kind, original: originalId, recipients, reportingMta: config.fqdn, postmaster: config.postmaster,
-        maxAttachBytes: this.dsnMaxAttach(message.envelope.sender, config), now: new Date(this.deps.now()), to,
-      });
+      dsn = submitDsn(
+        { state: this.deps.state, store: this.deps.store, track: this.deps.track, build: this.deps.buildDsn },
+        {
+          kind,
+          original: originalId,
+          recipients,
+          reportingMta: config.fqdn,
+          postmaster: config.postmaster,
+          maxAttachBytes: this.dsnMaxAttach(message.envelope.sender, config),
+          now: new Date(this.deps.now()),
+          to,
+        },
+      );
     } catch (err) {
       if (!(err instanceof DsnBuildError)) throw err;
       this.deps.log.log('error', 'dsn.build.failed', { internalId: originalId, error: err.message });

@@ -12,7 +12,10 @@ export class GroupCommitter<T, R> {
   batches = 0;
 
   /** `write` stores the whole batch durably and returns one result per item, in order. */
-  constructor(private readonly write: (items: T[]) => R[], private readonly maxBatch = 512) {}
+  constructor(
+    private readonly write: (items: T[]) => R[],
+    private readonly maxBatch = 512,
+  ) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -11,9 +11,20 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-internal-ids-'));
 
 function envelope(n: number): Envelope {
   return {
-    sender: `s${n}@fabrikam.com`, recipients: [{ address: `r${n}@contoso.com` }], bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\From Internet',
-    principal: 'Anonymous', clientIp: '127.0.0.5', clientHelo: 'mx.fabrikam.com', serverIp: '127.40.0.1', serverFqdn: 'edge01.contoso.net',
-    messageId: `<m${n}@fabrikam.com>`, subject: `Hello ${n}`, headerFrom: `s${n}@fabrikam.com`, receivedAt: new Date(),
+    sender: `s${n}@fabrikam.com`,
+    recipients: [{ address: `r${n}@contoso.com` }],
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\From Internet',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.5',
+    clientHelo: 'mx.fabrikam.com',
+    serverIp: '127.40.0.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: `<m${n}@fabrikam.com>`,
+    subject: `Hello ${n}`,
+    headerFrom: `s${n}@fabrikam.com`,
+    receivedAt: new Date(),
   };
 }
 
@@ -50,7 +61,7 @@ describe('InternalId', () => {
     const path = join(dir, 'rollback.db');
     const q = new SqliteQueueStore(path);
     assert.equal((await q.accept(envelope(0), Buffer.from('x'))).internalId, 1);
-    q.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, \'disk full\'); END;');
+    q.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
     await assert.rejects(q.accept(envelope(1), Buffer.alloc(200, 65)), /disk full/);
     q.db.exec('DROP TRIGGER refuse');
     assert.equal((await q.accept(envelope(2), Buffer.from('x'))).internalId, 2);

@@ -12,8 +12,20 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 function envelope(to: string[]): Envelope {
   return {
-    sender: 'alice@fabrikam.com', recipients: to.map((address) => ({ address })), bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\Default', principal: 'Anonymous',
-    clientIp: '127.56.0.9', clientHelo: 'x', serverIp: '127.56.0.1', serverFqdn: 'edge01.contoso.net', messageId: `<${to[0]}>`, subject: 's', headerFrom: 'alice@fabrikam.com', receivedAt: new Date(),
+    sender: 'alice@fabrikam.com',
+    recipients: to.map((address) => ({ address })),
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\Default',
+    principal: 'Anonymous',
+    clientIp: '127.56.0.9',
+    clientHelo: 'x',
+    serverIp: '127.56.0.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: `<${to[0]}>`,
+    subject: 's',
+    headerFrom: 'alice@fabrikam.com',
+    receivedAt: new Date(),
   };
 }
 
@@ -30,9 +42,16 @@ async function setup(to = ['a@fabrikam.com', 'b@fabrikam.com']) {
   to.forEach((_, i) => admin.state.route(id, i, HOP, 0));
   const other = new QueueAdmin(dir);
   const delivery = new DeliveryState(other.store.db);
-  const status = () => admin.waitingMessages(id).flatMap((w) => w.recipients).map((r) => r.status);
+  const status = () =>
+    admin
+      .waitingMessages(id)
+      .flatMap((w) => w.recipients)
+      .map((r) => r.status);
   const statuses = () => (admin.state.due(HOP.key, Number.MAX_SAFE_INTEGER, 10)[0]?.recipients ?? []).map((r) => r.status);
-  const close = () => { admin.close(); other.close(); };
+  const close = () => {
+    admin.close();
+    other.close();
+  };
   return { admin, delivery, id, status, statuses, close };
 }
 
@@ -92,7 +111,11 @@ describe('guarded recipient transitions', () => {
     });
     assert.equal(applied.length, 1);
     assert.equal(applied[0].withNdr, false);
-    assert.deepEqual(applied[0].recipients.map((r) => r.address), ['b@fabrikam.com'], 'the failed one keeps its own failure');
+    assert.deepEqual(
+      applied[0].recipients.map((r) => r.address),
+      ['b@fabrikam.com'],
+      'the failed one keeps its own failure',
+    );
     assert.deepEqual(admin.waitingMessages(id), []);
     assert.deepEqual(delivery.settleRemovals(), []);
     assert.equal(delivery.delivered(id, 1), false);
@@ -116,7 +139,10 @@ describe('guarded recipient transitions', () => {
     assert.deepEqual(delivery.settleRemovals(), [], 'not while the attempt holds it');
     delivery.recoverInFlight(3, true, 0);
     const applied = delivery.settleRemovals();
-    assert.deepEqual(applied.map((a) => [a.message, a.recipients.length, a.withNdr]), [[id, 1, true]]);
+    assert.deepEqual(
+      applied.map((a) => [a.message, a.recipients.length, a.withNdr]),
+      [[id, 1, true]],
+    );
     close();
   });
 
@@ -137,9 +163,16 @@ describe('guarded recipient transitions', () => {
     admin.state.deferred(id, 1, '451 later', Date.now() + 3_600_000);
     admin.retryQueue(HOP, Date.now(), false);
     const due = admin.state.due(HOP.key, Date.now(), 10);
-    assert.deepEqual(due[0].recipients.map((r) => [r.idx, r.status]), [[1, 'Retry']]);
+    assert.deepEqual(
+      due[0].recipients.map((r) => [r.idx, r.status]),
+      [[1, 'Retry']],
+    );
     admin.retryQueue(HOP, Date.now(), true);
-    assert.deepEqual(admin.waitingMessages(id).map((w) => w.hop), [null], 'resubmitted: back to routing');
+    assert.deepEqual(
+      admin.waitingMessages(id).map((w) => w.hop),
+      [null],
+      'resubmitted: back to routing',
+    );
     assert.equal(ADMIN_DELETE_TEXT.startsWith('550 4.3.2'), true);
     close();
   });

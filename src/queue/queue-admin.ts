@@ -82,9 +82,11 @@ export class QueueAdmin {
   /** Every (message, queue) pair with a recipient still waiting, oldest message first; `message`: only that one. */
   waitingMessages(message?: number): WaitingMessage[] {
     const db = this.store.db;
-    const pairs = (message !== undefined
-      ? db.prepare("SELECT DISTINCT message, next_hop AS hop FROM recipients WHERE status IN ('Ready', 'Retry') AND message = ? ORDER BY message").all(message)
-      : db.prepare("SELECT DISTINCT message, next_hop AS hop FROM recipients WHERE status IN ('Ready', 'Retry') ORDER BY message").all()) as { message: number; hop: string | null }[];
+    const pairs = (
+      message !== undefined
+        ? db.prepare("SELECT DISTINCT message, next_hop AS hop FROM recipients WHERE status IN ('Ready', 'Retry') AND message = ? ORDER BY message").all(message)
+        : db.prepare("SELECT DISTINCT message, next_hop AS hop FROM recipients WHERE status IN ('Ready', 'Retry') ORDER BY message").all()
+    ) as { message: number; hop: string | null }[];
     const suspended = new Set((db.prepare('SELECT message FROM suspended_messages').all() as { message: number }[]).map((r) => r.message));
     const inFlight = new Set((db.prepare('SELECT message FROM in_flight').all() as { message: number }[]).map((r) => r.message));
     const removals = new Set((db.prepare('SELECT message, next_hop FROM pending_removals').all() as { message: number; next_hop: string }[]).map((r) => `${r.message} ${r.next_hop}`));
@@ -92,11 +94,17 @@ export class QueueAdmin {
     for (const p of pairs) {
       const info = this.state.message(p.message);
       if (!info) continue;
-      const recipients = (p.hop === null
-        ? db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop IS NULL ORDER BY idx').all(p.message)
-        : db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop = ? ORDER BY idx').all(p.message, p.hop)) as QueueRecipient[];
+      const recipients = (
+        p.hop === null
+          ? db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop IS NULL ORDER BY idx').all(p.message)
+          : db.prepare('SELECT * FROM recipients WHERE message = ? AND next_hop = ? ORDER BY idx').all(p.message, p.hop)
+      ) as QueueRecipient[];
       out.push({
-        info, hop: p.hop, recipients, suspended: suspended.has(p.message), inFlight: inFlight.has(p.message),
+        info,
+        hop: p.hop,
+        recipients,
+        suspended: suspended.has(p.message),
+        inFlight: inFlight.has(p.message),
         removalPending: p.hop !== null && removals.has(`${p.message} ${p.hop}`),
       });
     }

@@ -3,8 +3,12 @@ import { describe, it } from 'node:test';
 import { queueRetryDelay, withJitter, type RetrySettings } from './retry-schedule.js';
 
 const mailbox: RetrySettings = {
-  transientFailureRetryCount: 6, transientFailureRetryIntervalMs: 5 * 60_000, outboundConnectionFailureRetryIntervalMs: 10 * 60_000,
-  messageRetryIntervalMs: 15 * 60_000, messageExpirationMs: 2 * 86_400_000, delayNotificationMs: 4 * 3_600_000,
+  transientFailureRetryCount: 6,
+  transientFailureRetryIntervalMs: 5 * 60_000,
+  outboundConnectionFailureRetryIntervalMs: 10 * 60_000,
+  messageRetryIntervalMs: 15 * 60_000,
+  messageExpirationMs: 2 * 86_400_000,
+  delayNotificationMs: 4 * 3_600_000,
 };
 
 describe('queueRetryDelay', () => {
@@ -22,7 +26,13 @@ describe('queueRetryDelay', () => {
     assert.equal(queueRetryDelay(1, { ...mailbox, transientFailureRetryIntervalMs: 1000 }), 1000);
   });
   it('jitters within 10%', () => {
-    assert.equal(withJitter(1000, () => 0), 900);
-    assert.equal(withJitter(1000, () => 1), 1100);
+    assert.equal(
+      withJitter(1000, () => 0),
+      900,
+    );
+    assert.equal(
+      withJitter(1000, () => 1),
+      1100,
+    );
   });
 });

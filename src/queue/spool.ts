@@ -94,7 +94,9 @@ export class SpoolFile {
     this.path = join(dir, this.name);
     this.handle = open(this.path, 'wx', 0o600);
     // The first write, or finish/discard, reports a failure to open.
-    this.handle.catch((err: Error) => { this.failure ??= err; });
+    this.handle.catch((err: Error) => {
+      this.failure ??= err;
+    });
   }
 
   /** Copies `chunk` for writing; the caller keeps its buffer. */

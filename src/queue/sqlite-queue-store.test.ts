@@ -10,9 +10,20 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-queue-'));
 
 function envelope(n: number): Envelope {
   return {
-    sender: n === 0 ? '' : `s${n}@fabrikam.com`, recipients: [{ address: `r${n}@contoso.com`, notify: ['FAILURE', 'DELAY'], orcpt: `rfc822;r${n}@contoso.com` }, { address: `x${n}@contoso.com` }],
-    bodyType: '8BITMIME', smtputf8: false, connector: 'EDGE01\\From Internet', principal: 'Anonymous', clientIp: '127.0.0.5', clientHelo: 'mx.fabrikam.com',
-    serverIp: '127.10.1.1', serverFqdn: 'edge01.contoso.net', messageId: `<m${n}@fabrikam.com>`, subject: `Hello ${n}`, headerFrom: `s${n}@fabrikam.com`, receivedAt: new Date(),
+    sender: n === 0 ? '' : `s${n}@fabrikam.com`,
+    recipients: [{ address: `r${n}@contoso.com`, notify: ['FAILURE', 'DELAY'], orcpt: `rfc822;r${n}@contoso.com` }, { address: `x${n}@contoso.com` }],
+    bodyType: '8BITMIME',
+    smtputf8: false,
+    connector: 'EDGE01\\From Internet',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.5',
+    clientHelo: 'mx.fabrikam.com',
+    serverIp: '127.10.1.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: `<m${n}@fabrikam.com>`,
+    subject: `Hello ${n}`,
+    headerFrom: `s${n}@fabrikam.com`,
+    receivedAt: new Date(),
   };
 }
 
@@ -52,7 +63,7 @@ describe('SqliteQueueStore', () => {
     // Visible to another connection as soon as accept() settled.
     const other = new SqliteQueueStore(path);
     assert.equal(other.count(), 40);
-    other.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, \'disk full\'); END;');
+    other.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
     const mixed = await Promise.allSettled([q.accept(envelope(50), Buffer.from('small')), q.accept(envelope(51), Buffer.alloc(200, 65))]);
     assert.equal(mixed[0].status, 'fulfilled');
     assert.equal(mixed[1].status, 'rejected');
@@ -65,7 +76,7 @@ describe('SqliteQueueStore', () => {
 
   it('refuses only the message the store cannot write, and never half of one', async () => {
     const q = new SqliteQueueStore(join(dir, 'broken.db'));
-    q.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, \'disk full\'); END;');
+    q.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON bodies WHEN length(NEW.data) > 100 BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
     const results = await Promise.allSettled([q.accept(envelope(1), Buffer.from('small')), q.accept(envelope(2), Buffer.alloc(200, 65))]);
     assert.equal(results[0].status, 'fulfilled');
     assert.equal(results[1].status, 'rejected');

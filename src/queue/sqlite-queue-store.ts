@@ -81,9 +81,7 @@ CREATE TABLE IF NOT EXISTS queues (
 `;
 
 /** Columns added to the first layout before versions existed, with the statement that adds each to an older queue. */
-const ADDED_COLUMNS: { table: string; column: string; add: string }[] = [
-  { table: 'bodies', column: 'file', add: 'ALTER TABLE bodies ADD COLUMN file TEXT' },
-];
+const ADDED_COLUMNS: { table: string; column: string; add: string }[] = [{ table: 'bodies', column: 'file', add: 'ALTER TABLE bodies ADD COLUMN file TEXT' }];
 
 /**
  * The schema of queue.db (schema-migrations.ts): the queue's tables and the tracking index
@@ -159,7 +157,10 @@ export class SqliteQueueStore implements QueueStore {
    * commitThread: write accepted messages (and their fsync) on a thread of their own.
    * relaxed: everything but acceptance commits without an fsync (the delivery thread).
    */
-  constructor(readonly path: string, options: { commitThread?: boolean; relaxed?: boolean } = {}) {
+  constructor(
+    readonly path: string,
+    options: { commitThread?: boolean; relaxed?: boolean } = {},
+  ) {
     // Queued mail is private to the service's user: the file is made 0600 before SQLite opens it
     // (an existing one keeps its mode), and SQLite gives -wal and -shm the database file's mode.
     closeSync(openSync(path, 'a', 0o600));
@@ -230,9 +231,13 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   pending(limit: number): QueuedMessage[] {
-    const rows = this.db.prepare(`SELECT m.id, m.size, m.envelope FROM messages m
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.size, m.envelope FROM messages m
       WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND r.status IN ('Ready', 'Retry'))
-      ORDER BY m.id LIMIT ?`).all(limit) as { id: number; size: number; envelope: string }[];
+      ORDER BY m.id LIMIT ?`,
+      )
+      .all(limit) as { id: number; size: number; envelope: string }[];
     return rows.map((r) => {
       const envelope = JSON.parse(r.envelope) as Envelope;
       envelope.receivedAt = new Date(envelope.receivedAt);
@@ -282,9 +287,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   trackingEvents(messageId?: string): TrackingEvent[] {
-    const rows = (messageId === undefined
-      ? this.db.prepare('SELECT data FROM tracking_events ORDER BY id').all()
-      : this.db.prepare('SELECT data FROM tracking_events WHERE message_id = ? ORDER BY id').all(messageId)) as { data: string }[];
+    const rows = (messageId === undefined ? this.db.prepare('SELECT data FROM tracking_events ORDER BY id').all() : this.db.prepare('SELECT data FROM tracking_events WHERE message_id = ? ORDER BY id').all(messageId)) as { data: string }[];
     return rows.map((r) => {
       const ev = JSON.parse(r.data) as TrackingEvent;
       ev.timestamp = new Date(ev.timestamp);

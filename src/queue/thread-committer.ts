@@ -9,7 +9,11 @@ import { Worker } from 'node:worker_threads';
 import type { AcceptItem, AcceptResult } from './accept-batch.js';
 
 type Outcome = { ok: true; result: AcceptResult } | { ok: false; error: string };
-interface Waiter { item: AcceptItem; resolve: (r: AcceptResult) => void; reject: (e: Error) => void }
+interface Waiter {
+  item: AcceptItem;
+  resolve: (r: AcceptResult) => void;
+  reject: (e: Error) => void;
+}
 
 export class ThreadCommitter {
   private worker: Worker | null = null;
@@ -20,7 +24,11 @@ export class ThreadCommitter {
   /** Batches written so far. */
   batches = 0;
 
-  constructor(private readonly path: string, private readonly spoolDir: string, private readonly maxBatch = 512) {}
+  constructor(
+    private readonly path: string,
+    private readonly spoolDir: string,
+    private readonly maxBatch = 512,
+  ) {}
 
   submit(item: AcceptItem): Promise<AcceptResult> {
     if (this.closed) return Promise.reject(new Error('the queue is closed'));

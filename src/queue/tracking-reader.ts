@@ -48,12 +48,30 @@ export class TrackingReader {
   *newestFirst(q: TrackingQuery): Generator<TrackingEvent> {
     const where: string[] = [];
     const values: unknown[] = [];
-    if (q.start !== undefined) { where.push('timestamp >= ?'); values.push(q.start); }
-    if (q.end !== undefined) { where.push('timestamp < ?'); values.push(q.end); }
-    if (q.eventId !== undefined) { where.push('event_id = ? COLLATE NOCASE'); values.push(q.eventId); }
-    if (q.source !== undefined) { where.push('source = ? COLLATE NOCASE'); values.push(q.source); }
-    if (q.internalMessageId !== undefined) { where.push('internal_message_id = ?'); values.push(q.internalMessageId); }
-    if (q.messageId !== undefined) { where.push('message_id = ?'); values.push(q.messageId); }
+    if (q.start !== undefined) {
+      where.push('timestamp >= ?');
+      values.push(q.start);
+    }
+    if (q.end !== undefined) {
+      where.push('timestamp < ?');
+      values.push(q.end);
+    }
+    if (q.eventId !== undefined) {
+      where.push('event_id = ? COLLATE NOCASE');
+      values.push(q.eventId);
+    }
+    if (q.source !== undefined) {
+      where.push('source = ? COLLATE NOCASE');
+      values.push(q.source);
+    }
+    if (q.internalMessageId !== undefined) {
+      where.push('internal_message_id = ?');
+      values.push(q.internalMessageId);
+    }
+    if (q.messageId !== undefined) {
+      where.push('message_id = ?');
+      values.push(q.messageId);
+    }
     if (q.sender !== undefined) {
       const c = addressCondition(SENDER, [q.sender]);
       where.push(c.sql);

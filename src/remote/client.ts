@@ -28,7 +28,10 @@ export interface ConnectOptions {
 /** A failure to reach or use the endpoint, with the text PowerShell shows. */
 export class RemoteConnectionError extends Error {
   override name = 'RemoteConnectionError';
-  constructor(message: string, readonly reason: string) {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
     super(message);
   }
 }
@@ -83,7 +86,10 @@ export function endpointUrl(text: string): URL {
     throw new RemoteConnectionError(`The connection URI "${text}" is not a valid URI. Give the server's endpoint, e.g. https://mbx01.contoso.com/PowerShell/.`, 'PSSessionOpenFailed');
   }
   if (url.protocol !== 'https:') {
-    throw new RemoteConnectionError(`Connecting to remote server ${url.hostname} failed with the following error message : The management endpoint accepts HTTPS only, so that the credential is never sent in clear. Use https://${url.host}${url.pathname}.`, 'PSSessionOpenFailed');
+    throw new RemoteConnectionError(
+      `Connecting to remote server ${url.hostname} failed with the following error message : The management endpoint accepts HTTPS only, so that the credential is never sent in clear. Use https://${url.host}${url.pathname}.`,
+      'PSSessionOpenFailed',
+    );
   }
   return url;
 }
@@ -112,52 +118,88 @@ export function callEndpoint<T>(url: URL, options: EndpointTls, authorization: s
   const text = JSON.stringify(body);
   const failed = (what: string) => `Connecting to remote server ${host} failed with the following error message : ${what}`;
   return new Promise<T>((resolve, reject) => {
-    const req = request({
-      host, port: Number(url.port || 443), path: url.pathname, method: 'POST',
-      headers: {
-        'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
-        Authorization: authorization,
+    const req = request(
+      {
+        host,
+        port: Number(url.port || 443),
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(text),
+          Authorization: authorization,
+        },
+        ca: [...rootCertificates, ...extraCaCertificates(), ...(options.trusted ?? [])],
+        rejectUnauthorized: !options.skipCaCheck,
+        servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+        checkServerIdentity: (name: string, cert: PeerCertificate) => (options.skipCnCheck || options.pinned?.includes(cert.fingerprint256) ? undefined : checkServerIdentity(name, cert)),
+        timeout: 120_000,
+        ...(options.lookup && { lookup: nodeLookup(options.lookup) }),
       },
-      ca: [...rootCertificates, ...extraCaCertificates(), ...(options.trusted ?? [])],
-      rejectUnauthorized: !options.skipCaCheck,
-      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
-      checkServerIdentity: (name: string, cert: PeerCertificate) => (options.skipCnCheck || options.pinned?.includes(cert.fingerprint256) ? undefined : checkServerIdentity(name, cert)),
-      timeout: 120_000,
-      ...(options.lookup && { lookup: nodeLookup(options.lookup) }),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = raw === '' ? {} : JSON.parse(raw);
-        } catch {
-          return reject(new RemoteConnectionError(failed(`The server answered ${res.statusCode} with something that is not the management protocol. Check that ${url.href} is a Gatehouse endpoint (Get-PowerShellVirtualDirectory).`), 'PSSessionOpenFailed'));
-        }
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) return resolve(parsed as T);
-        const error = (parsed as { error?: string }).error ?? `HTTP ${status}`;
-        if (status === 401) return reject(new RemoteConnectionError(failed('Access is denied. Check the user name and password, and that the account may log on from this computer and is not locked out.'), 'AccessDenied'));
-        if (status === 410) return reject(new RemoteConnectionError(error, 'PSSessionStateBroken'));
-        reject(new RemoteConnectionError(failed(error), (parsed as { reason?: string }).reason ?? 'PSSessionOpenFailed'));
-      });
-      res.on('error', (err) => reject(new RemoteConnectionError(failed(err.message), 'PSSessionOpenFailed')));
-    });
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = raw === '' ? {} : JSON.parse(raw);
+          } catch {
+            return reject(
+              new RemoteConnectionError(
+                failed(`The server answered ${res.statusCode} with something that is not the management protocol. Check that ${url.href} is a Gatehouse endpoint (Get-PowerShellVirtualDirectory).`),
+                'PSSessionOpenFailed',
+              ),
+            );
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(parsed as T);
+          const error = (parsed as { error?: string }).error ?? `HTTP ${status}`;
+          if (status === 401) return reject(new RemoteConnectionError(failed('Access is denied. Check the user name and password, and that the account may log on from this computer and is not locked out.'), 'AccessDenied'));
+          if (status === 410) return reject(new RemoteConnectionError(error, 'PSSessionStateBroken'));
+          reject(new RemoteConnectionError(failed(error), (parsed as { reason?: string }).reason ?? 'PSSessionOpenFailed'));
+        });
+        res.on('error', (err) => reject(new RemoteConnectionError(failed(err.message), 'PSSessionOpenFailed')));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('the endpoint did not answer within 120 seconds')));
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       if (CA_ERRORS.has(code)) {
-        return reject(new RemoteConnectionError(failed(`The server certificate on the destination computer (${where}) has the following errors: The SSL certificate is signed by an unknown certificate authority (${code}). Trust its issuer (the system's store, NODE_EXTRA_CA_CERTS, or a certificate imported on the local server given with --data), or skip the check: New-PSSessionOption -SkipCACheck, gatehouse shell --skip-ca-check.`), 'PSSessionOpenFailed'));
+        return reject(
+          new RemoteConnectionError(
+            failed(
+              `The server certificate on the destination computer (${where}) has the following errors: The SSL certificate is signed by an unknown certificate authority (${code}). Trust its issuer (the system's store, NODE_EXTRA_CA_CERTS, or a certificate imported on the local server given with --data), or skip the check: New-PSSessionOption -SkipCACheck, gatehouse shell --skip-ca-check.`,
+            ),
+            'PSSessionOpenFailed',
+          ),
+        );
       }
       if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return reject(new RemoteConnectionError(failed(`The server certificate on the destination computer (${where}) has the following errors: The SSL certificate contains a common name (CN) that does not match the hostname (${err.message}). Connect with the name the certificate holds, or skip the check: New-PSSessionOption -SkipCNCheck, gatehouse shell --skip-cn-check.`), 'PSSessionOpenFailed'));
+        return reject(
+          new RemoteConnectionError(
+            failed(
+              `The server certificate on the destination computer (${where}) has the following errors: The SSL certificate contains a common name (CN) that does not match the hostname (${err.message}). Connect with the name the certificate holds, or skip the check: New-PSSessionOption -SkipCNCheck, gatehouse shell --skip-cn-check.`,
+            ),
+            'PSSessionOpenFailed',
+          ),
+        );
       }
       if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-        return reject(new RemoteConnectionError(failed(`The server certificate on the destination computer (${where}) is not valid now (${code}). The server needs a current certificate enabled for IIS (Enable-ExchangeCertificate -Services IIS).`), 'PSSessionOpenFailed'));
+        return reject(
+          new RemoteConnectionError(
+            failed(`The server certificate on the destination computer (${where}) is not valid now (${code}). The server needs a current certificate enabled for IIS (Enable-ExchangeCertificate -Services IIS).`),
+            'PSSessionOpenFailed',
+          ),
+        );
       }
       if (code === 'ECONNREFUSED') {
-        return reject(new RemoteConnectionError(failed(`The connection to the remote host was refused. Verify that gatehouse start is running on the remote host and that its management endpoint listens on ${url.href} (Get-PowerShellVirtualDirectory).`), 'PSSessionOpenFailed'));
+        return reject(
+          new RemoteConnectionError(
+            failed(`The connection to the remote host was refused. Verify that gatehouse start is running on the remote host and that its management endpoint listens on ${url.href} (Get-PowerShellVirtualDirectory).`),
+            'PSSessionOpenFailed',
+          ),
+        );
       }
       reject(new RemoteConnectionError(failed(`${err.message}${code ? ` (${code})` : ''}`), 'PSSessionOpenFailed'));
     });
@@ -168,10 +210,13 @@ export function callEndpoint<T>(url: URL, options: EndpointTls, authorization: s
 /** A lookup in the shape node:net wants, from one that returns addresses. */
 function nodeLookup(lookup: (name: string) => Promise<string[]>): LookupFunction {
   return (hostname, options, callback) => {
-    lookup(hostname).then((addresses) => {
-      const entries = addresses.map((address) => ({ address, family: isIP(address) }));
-      if (options.all) (callback as (err: null, list: LookupAddress[]) => void)(null, entries);
-      else callback(null, entries[0].address, entries[0].family);
-    }, (err: Error) => callback(Object.assign(err, { code: 'ENOTFOUND' }) as NodeJS.ErrnoException, '', 0));
+    lookup(hostname).then(
+      (addresses) => {
+        const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+        if (options.all) (callback as (err: null, list: LookupAddress[]) => void)(null, entries);
+        else callback(null, entries[0].address, entries[0].family);
+      },
+      (err: Error) => callback(Object.assign(err, { code: 'ENOTFOUND' }) as NodeJS.ErrnoException, '', 0),
+    );
   };
 }

@@ -47,7 +47,14 @@ export interface EndpointOptions {
   trust?: ServerTrust;
 }
 
-interface Binding { key: string; path: string; url: string; thumbprint: string; servers: { net: NetServer; address: string }[]; https: HttpsServer }
+interface Binding {
+  key: string;
+  path: string;
+  url: string;
+  thumbprint: string;
+  servers: { net: NetServer; address: string }[];
+  https: HttpsServer;
+}
 
 export class ManagementEndpoint {
   private binding: Binding | null = null;
@@ -62,7 +69,8 @@ export class ManagementEndpoint {
     const ctx = options.context;
     this.guard = new LogonGuard({
       directory: { role: ctx.role, netbiosName: ctx.directory.netbiosName, dnsDomain: ctx.directory.dnsDomain, repo: ctx.repo },
-      store: ctx.logons, policy: options.lockoutPolicy,
+      store: ctx.logons,
+      policy: options.lockoutPolicy,
       workstations: new LogonWorkstations({ dnsDomain: () => ctx.directory.dnsDomain, dns: options.dns }),
     });
     this.addresses = new HostAddresses(options.dns);
@@ -73,9 +81,14 @@ export class ManagementEndpoint {
   /** Binds, re-binds or closes the endpoint for the configuration in force. */
   apply(): Promise<void> {
     if (this.stopped) return this.applying;
-    this.applying = this.applying.then(() => this.applyNow()).catch((err) => {
-      this.options.log.log('error', 'management.endpoint.failed', { error: (err as Error).message, action: 'check Get-PowerShellVirtualDirectory and the certificate enabled for IIS; the endpoint is tried again at the next configuration change' });
-    });
+    this.applying = this.applying
+      .then(() => this.applyNow())
+      .catch((err) => {
+        this.options.log.log('error', 'management.endpoint.failed', {
+          error: (err as Error).message,
+          action: 'check Get-PowerShellVirtualDirectory and the certificate enabled for IIS; the endpoint is tried again at the next configuration change',
+        });
+      });
     return this.applying;
   }
 
@@ -99,7 +112,8 @@ export class ManagementEndpoint {
       await this.close();
       // The default URL of a server whose name does not resolve is a warning; a URL an admin set, an error.
       log.log(set ? 'error' : 'warn', 'management.endpoint.failed', {
-        url: internalUrl, error: (err as Error).message,
+        url: internalUrl,
+        error: (err as Error).message,
         action: `make ${host} resolve to this server's addresses, or set the URL: Set-PowerShellVirtualDirectory -Identity "${ctx.name}\\PowerShell (Default Web Site)" -InternalUrl https://<address>:<port>/PowerShell/ ($null turns the endpoint off)`,
       });
       return;
@@ -133,7 +147,10 @@ export class ManagementEndpoint {
       try {
         await new Promise<void>((resolve, reject) => {
           net.once('error', reject);
-          net.listen(port, address, () => { net.off('error', reject); resolve(); });
+          net.listen(port, address, () => {
+            net.off('error', reject);
+            resolve();
+          });
         });
         binding.servers.push({ net, address });
       } catch (err) {
@@ -147,7 +164,11 @@ export class ManagementEndpoint {
     }
     this.binding = binding;
     if (failed.length > 0) {
-      log.log('error', 'management.endpoint.bind-failed', { url: internalUrl, failed, action: 'free the address and port, or change the URL: Set-PowerShellVirtualDirectory -Identity "<server>\\PowerShell (Default Web Site)" -InternalUrl https://<host>:<port>/PowerShell/' });
+      log.log('error', 'management.endpoint.bind-failed', {
+        url: internalUrl,
+        failed,
+        action: 'free the address and port, or change the URL: Set-PowerShellVirtualDirectory -Identity "<server>\\PowerShell (Default Web Site)" -InternalUrl https://<host>:<port>/PowerShell/',
+      });
     }
     if (binding.servers.length > 0) {
       log.log('info', 'management.endpoint.listening', { url: internalUrl, addresses: binding.servers.map((s) => `${s.address.includes(':') ? `[${s.address}]` : s.address}:${port}`), certificate: cert.thumbprint });
@@ -210,7 +231,10 @@ export class ManagementEndpoint {
     if (header.startsWith(`${DELEGATION_SCHEME} `)) {
       const claim = this.delegation(header.slice(DELEGATION_SCHEME.length + 1).trim());
       if ('refused' in claim) {
-        log.log('warn', 'management.delegation.refused', { reason: claim.refused, action: 'a request claimed to come from a server of this organization and was refused; if it did, check that both servers hold the same organization.key and that their clocks agree' });
+        log.log('warn', 'management.delegation.refused', {
+          reason: claim.refused,
+          action: 'a request claimed to come from a server of this organization and was refused; if it did, check that both servers hold the same organization.key and that their clocks agree',
+        });
         return this.reply(res, 401, { error: 'Access is denied.', reason: 'AccessDenied' });
       }
       ({ caller, from } = claim);
@@ -245,7 +269,10 @@ export class ManagementEndpoint {
         case 'open': {
           const mine = [...this.sessions.values()].filter((s) => s.caller.kind === 'account' && s.caller.accountGuid === account);
           if (mine.length >= MAX_SESSIONS_PER_ACCOUNT) {
-            return this.reply(res, 429, { error: `The user ${callerName(caller)} is allowed a maximum number of ${MAX_SESSIONS_PER_ACCOUNT} concurrent shells, which has been exceeded. Close existing shells (Remove-PSSession) or wait for them to expire.`, reason: 'PSSessionOpenFailed' });
+            return this.reply(res, 429, {
+              error: `The user ${callerName(caller)} is allowed a maximum number of ${MAX_SESSIONS_PER_ACCOUNT} concurrent shells, which has been exceeded. Close existing shells (Remove-PSSession) or wait for them to expire.`,
+              reason: 'PSSessionOpenFailed',
+            });
           }
           const idle = Math.min(MAX_IDLE_TIMEOUT_S, Math.max(MIN_IDLE_TIMEOUT_S, Number(request.idleTimeoutSeconds) || DEFAULT_IDLE_TIMEOUT_S));
           const session = new RemoteSession(randomUUID(), this.sessionContext(caller, true), source, idle * 1000);
@@ -260,7 +287,10 @@ export class ManagementEndpoint {
           const owned = session !== undefined && session.caller.kind === 'account' && session.caller.accountGuid === account;
           if (!session || !owned || session.expired(Date.now())) {
             if (session && owned) this.remove(session, 'idle timeout');
-            return this.reply(res, 410, { error: `The session ${String(request.sessionId)} is not open on ${this.options.context.name}: it was closed or expired after its idle timeout. Open a new session (New-PSSession).`, reason: 'PSSessionStateBroken' });
+            return this.reply(res, 410, {
+              error: `The session ${String(request.sessionId)} is not open on ${this.options.context.name}: it was closed or expired after its idle timeout. Open a new session (New-PSSession).`,
+              reason: 'PSSessionStateBroken',
+            });
           }
           if (request.op === 'close') {
             this.remove(session, 'closed by the client');

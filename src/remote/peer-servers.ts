@@ -29,7 +29,11 @@ export class OrganizationPeers implements PeerServers {
   /** The other servers' names are looked up as this server looks up names: its hosts file, then its internal DNS servers. */
   private readonly addresses: HostAddresses;
 
-  constructor(private readonly ctx: ServerContext, private readonly trust: ServerTrust, private readonly caller: Caller) {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly trust: ServerTrust,
+    private readonly caller: Caller,
+  ) {
     this.addresses = new HostAddresses(() => dnsSettingsFromTransport(loadTransportConfig(ctx.repo, ctx.role, ctx.name, ctx.fqdn).dns, 'internal'));
   }
 
@@ -38,9 +42,13 @@ export class OrganizationPeers implements PeerServers {
     const vdir = this.ctx.repo.findByName(powerShellVirtualDirectorySchema, name, POWERSHELL_VDIR_NAME);
     const { internalUrl } = virtualDirectoryValues(vdir?.values, server.values.ServerRole === 'Edge' ? 'EdgeTransport' : 'Mailbox', String(server.values.Fqdn));
     if (!internalUrl) {
-      throw unreachable(`The server ${name} serves no management endpoint (its PowerShell virtual directory has no InternalUrl), so ${command} can't run there. Set one: Set-PowerShellVirtualDirectory "${name}\\${POWERSHELL_VDIR_NAME}" -InternalUrl https://${String(server.values.Fqdn)}/PowerShell/`);
+      throw unreachable(
+        `The server ${name} serves no management endpoint (its PowerShell virtual directory has no InternalUrl), so ${command} can't run there. Set one: Set-PowerShellVirtualDirectory "${name}\\${POWERSHELL_VDIR_NAME}" -InternalUrl https://${String(server.values.Fqdn)}/PowerShell/`,
+      );
     }
-    const certificates = serverCertificates(this.ctx.repo, name).map((c) => String(c.values.CertificatePem ?? '')).filter((pem) => pem.includes('BEGIN CERTIFICATE'));
+    const certificates = serverCertificates(this.ctx.repo, name)
+      .map((c) => String(c.values.CertificatePem ?? ''))
+      .filter((pem) => pem.includes('BEGIN CERTIFICATE'));
     const pinned = certificates.flatMap((pem) => {
       try {
         return [new X509Certificate(pem).fingerprint256];

@@ -18,9 +18,20 @@ class Size {
 }
 
 describe('remote protocol: objects as they cross the network', () => {
-  it('sends an object\'s type names and properties, and receives a Deserialized property bag', () => {
+  it("sends an object's type names and properties, and receives a Deserialized property bag", () => {
     const when = new Date('2026-12-07T10:00:00Z');
-    const obj = new PSObject(['Queue', 'Base'], [['Identity', 'MBX01\\3'], ['MessageCount', 4], ['Active', true], ['LastRetry', when], ['Names', ['a', 'b']], ['Size', new Size(2048)], ['None', null]]);
+    const obj = new PSObject(
+      ['Queue', 'Base'],
+      [
+        ['Identity', 'MBX01\\3'],
+        ['MessageCount', 4],
+        ['Active', true],
+        ['LastRetry', when],
+        ['Names', ['a', 'b']],
+        ['Size', new Size(2048)],
+        ['None', null],
+      ],
+    );
     const back = fromWire(JSON.parse(JSON.stringify(toWire(obj)))) as PSObject;
     assert.deepEqual(back.typeNames, ['Deserialized.Queue', 'Deserialized.Base']);
     assert.equal(back.get('MessageCount'), 4);
@@ -40,7 +51,14 @@ describe('remote protocol: objects as they cross the network', () => {
     for (let i = 0; i < 5; i++) deep = new PSObject('Level', [['Inner', deep]]);
     const text = JSON.stringify(toWire(deep));
     assert.ok(text.length < 600, text);
-    const secret = JSON.stringify(toWire(new PSObject('X', [['Password', new SecureString('Sekr1t!')], ['Cred', new PSCredential('u', new SecureString('Sekr1t!'))]])));
+    const secret = JSON.stringify(
+      toWire(
+        new PSObject('X', [
+          ['Password', new SecureString('Sekr1t!')],
+          ['Cred', new PSCredential('u', new SecureString('Sekr1t!'))],
+        ]),
+      ),
+    );
     assert.ok(!secret.includes('Sekr1t'), secret);
   });
 });
@@ -55,7 +73,17 @@ describe('remote proxies: arguments written back as shell source', () => {
     assert.equal(literal(new Hashtable([['Add', 'x']])), "@{'Add'='x'}");
     assert.equal(literal(new PSObject('Deserialized.Queue', [['Identity', 'MBX01\\3']])), "'MBX01\\3'");
     assert.equal(literal(new SecureString('p')), "(ConvertTo-SecureString 'p' -AsPlainText -Force)");
-    assert.equal(commandLine('Retry-Queue', new Map<string, unknown>([['Identity', 'MBX01\\3'], ['Resubmit', true]]), new Set(['resubmit'])), "Retry-Queue -Identity 'MBX01\\3' -Resubmit:$true");
+    assert.equal(
+      commandLine(
+        'Retry-Queue',
+        new Map<string, unknown>([
+          ['Identity', 'MBX01\\3'],
+          ['Resubmit', true],
+        ]),
+        new Set(['resubmit']),
+      ),
+      "Retry-Queue -Identity 'MBX01\\3' -Resubmit:$true",
+    );
   });
 });
 

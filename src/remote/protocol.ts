@@ -20,7 +20,10 @@ import { Hashtable, PSObject } from '../shell/values.js';
 
 /** The value of a property as sent. */
 export type WireValue =
-  | null | string | number | boolean
+  | null
+  | string
+  | number
+  | boolean
   | { $: 'array'; items: WireValue[] }
   | { $: 'date'; iso: string }
   | { $: 'object'; typeNames: string[]; text: string; properties: [string, WireValue][] }
@@ -49,14 +52,39 @@ export type StreamEntry =
   | { kind: 'host'; text: string };
 
 export interface WireParameter {
-  name: string; typeName: string; switch?: boolean; mandatory?: boolean; position?: number; aliases?: string[]; sets?: string[];
-  valueFromPipeline?: boolean; valueFromPipelineByPropertyName?: boolean;
+  name: string;
+  typeName: string;
+  switch?: boolean;
+  mandatory?: boolean;
+  position?: number;
+  aliases?: string[];
+  sets?: string[];
+  valueFromPipeline?: boolean;
+  valueFromPipelineByPropertyName?: boolean;
 }
-export interface WireCommand { name: string; synopsis: string; parameters: WireParameter[]; defaultParameterSet?: string; supportsShouldProcess?: boolean; confirmImpact?: 'None' | 'Low' | 'Medium' | 'High' }
+export interface WireCommand {
+  name: string;
+  synopsis: string;
+  parameters: WireParameter[];
+  defaultParameterSet?: string;
+  supportsShouldProcess?: boolean;
+  confirmImpact?: 'None' | 'Low' | 'Medium' | 'High';
+}
 
-export interface OpenReply { sessionId: string; server: string; fqdn: string; commands: WireCommand[]; idleTimeoutSeconds: number }
-export interface RunReply { stream: StreamEntry[] }
-export interface FailureReply { error: string; reason: string }
+export interface OpenReply {
+  sessionId: string;
+  server: string;
+  fqdn: string;
+  commands: WireCommand[];
+  idleTimeoutSeconds: number;
+}
+export interface RunReply {
+  stream: StreamEntry[];
+}
+export interface FailureReply {
+  error: string;
+  reason: string;
+}
 
 export type Request = { op: 'open' } | { op: 'run'; sessionId: string; script: string } | { op: 'close'; sessionId: string } | { op: 'exec'; script: string };
 
@@ -79,7 +107,14 @@ export function toWire(v: unknown, depth = 0): WireValue {
     return { $: 'object', typeNames: ['System.Collections.Hashtable'], text: 'System.Collections.Hashtable', properties: v.pairs().map(([k, x]) => [String(k), toWire(x, depth + 1)]) };
   }
   if (Array.isArray(v) || (typeof v === 'object' && isEnumerable(v))) {
-    if (depth >= MAX_DEPTH) return { $: 'value', typeName: 'System.Object[]', text: toArray(v).map((x) => formatScalar(x)).join(' ') };
+    if (depth >= MAX_DEPTH)
+      return {
+        $: 'value',
+        typeName: 'System.Object[]',
+        text: toArray(v)
+          .map((x) => formatScalar(x))
+          .join(' '),
+      };
     return { $: 'array', items: toArray(v).map((x) => toWire(x, depth + 1)) };
   }
   const prim = typeof v === 'object' ? (v as { valueOf(): unknown }).valueOf() : undefined;
@@ -91,7 +126,11 @@ export function toWire(v: unknown, depth = 0): WireValue {
  * one (a size, a time span), and has no methods.
  */
 export class DeserializedValue {
-  constructor(readonly typeName: string, private readonly text: string, private readonly number?: number) {}
+  constructor(
+    readonly typeName: string,
+    private readonly text: string,
+    private readonly number?: number,
+  ) {}
   toString(): string {
     return this.text;
   }
@@ -107,13 +146,20 @@ export class DeserializedValue {
 export function fromWire(w: WireValue): unknown {
   if (w === null || typeof w !== 'object') return w;
   switch (w.$) {
-    case 'array': return w.items.map(fromWire);
-    case 'date': return new Date(w.iso);
-    case 'value': return new DeserializedValue(w.typeName, w.text, w.number);
-    case 'formatted': return new FormattedText(w.text);
+    case 'array':
+      return w.items.map(fromWire);
+    case 'date':
+      return new Date(w.iso);
+    case 'value':
+      return new DeserializedValue(w.typeName, w.text, w.number);
+    case 'formatted':
+      return new FormattedText(w.text);
     case 'object': {
       const names = w.typeNames.map((t) => (t.startsWith('Deserialized.') ? t : `Deserialized.${t}`));
-      const obj = new PSObject(names, w.properties.map(([k, x]) => [k, fromWire(x)] as [string, unknown]));
+      const obj = new PSObject(
+        names,
+        w.properties.map(([k, x]) => [k, fromWire(x)] as [string, unknown]),
+      );
       Object.defineProperty(obj, 'toString', { value: () => w.text, enumerable: false });
       return obj;
     }
@@ -122,10 +168,16 @@ export function fromWire(w: WireValue): unknown {
 
 export function errorToWire(r: ErrorRecord): WireErrorRecord {
   return {
-    message: r.message, errorId: r.errorId, category: r.category, reason: r.reason,
-    ...(r.targetName !== undefined && { targetName: r.targetName }), ...(r.targetType !== undefined && { targetType: r.targetType }),
-    ...(r.activity !== undefined && { activity: r.activity }), ...(r.commandName !== undefined && { commandName: r.commandName }),
-    ...(r.commandType !== undefined && { commandType: r.commandType }), ...(r.remote !== undefined && { remote: r.remote }),
+    message: r.message,
+    errorId: r.errorId,
+    category: r.category,
+    reason: r.reason,
+    ...(r.targetName !== undefined && { targetName: r.targetName }),
+    ...(r.targetType !== undefined && { targetType: r.targetType }),
+    ...(r.activity !== undefined && { activity: r.activity }),
+    ...(r.commandName !== undefined && { commandName: r.commandName }),
+    ...(r.commandType !== undefined && { commandType: r.commandType }),
+    ...(r.remote !== undefined && { remote: r.remote }),
   };
 }
 

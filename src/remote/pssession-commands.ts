@@ -16,7 +16,13 @@ import { commandLine } from './script-arguments.js';
 const SESSION_TYPE = 'System.Management.Automation.Runspaces.PSSession';
 const OPTION_TYPE = 'System.Management.Automation.Remoting.PSSessionOption';
 
-interface SessionEntry { id: number; name: string; connection: RemoteConnection; object: PSObject; state: 'Opened' | 'Closed' | 'Broken' }
+interface SessionEntry {
+  id: number;
+  name: string;
+  connection: RemoteConnection;
+  object: PSObject;
+  state: 'Opened' | 'Closed' | 'Broken';
+}
 
 export interface RemotingOptions {
   /** Certificates (PEM) a local server folder trusts, for the server certificate check. */
@@ -61,10 +67,15 @@ export class Remoting {
 
   /** Opens a session (New-PSSession, gatehouse shell --connect). */
   async open(url: string, username: string, password: string, skip: { ca: boolean; cn: boolean }, warn: (m: string) => void, name?: string, idleTimeoutSeconds?: number): Promise<SessionEntry> {
-    if (skip.ca) warn('The server certificate\'s issuer is not checked (SkipCACheck): anyone on the network path could pose as the server and read the password.');
-    if (skip.cn) warn('The server certificate\'s name is not checked against the host (SkipCNCheck).');
+    if (skip.ca) warn("The server certificate's issuer is not checked (SkipCACheck): anyone on the network path could pose as the server and read the password.");
+    if (skip.cn) warn("The server certificate's name is not checked against the host (SkipCNCheck).");
     const connection = await RemoteConnection.open({
-      url, username, password, skipCaCheck: skip.ca, skipCnCheck: skip.cn, trusted: this.options.trusted?.() ?? [],
+      url,
+      username,
+      password,
+      skipCaCheck: skip.ca,
+      skipCnCheck: skip.cn,
+      trusted: this.options.trusted?.() ?? [],
       ...(idleTimeoutSeconds !== undefined && { idleTimeoutSeconds }),
     });
     const id = this.nextId++;
@@ -120,12 +131,18 @@ export class Remoting {
     // Bound here as the cmdlet binds there (names, positions, sets, pipeline input); mandatory ones the server asks for.
     const piped = c.parameters.filter((p) => p.valueFromPipeline || p.valueFromPipelineByPropertyName);
     const spec: CommandSpec = {
-      name: c.name, synopsis: `${c.synopsis} (runs on ${entry.connection.server})`,
+      name: c.name,
+      synopsis: `${c.synopsis} (runs on ${entry.connection.server})`,
       ...(c.defaultParameterSet && { defaultParameterSet: c.defaultParameterSet }),
       parameters: c.parameters.map((p): ParameterSpec => ({
-        name: p.name, typeName: p.typeName, ...(p.switch && { switch: true }), ...(p.position !== undefined && { position: p.position }),
-        ...(p.aliases && { aliases: p.aliases }), ...(p.sets && { sets: p.sets }),
-        ...(p.valueFromPipeline && { valueFromPipeline: true }), ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
+        name: p.name,
+        typeName: p.typeName,
+        ...(p.switch && { switch: true }),
+        ...(p.position !== undefined && { position: p.position }),
+        ...(p.aliases && { aliases: p.aliases }),
+        ...(p.sets && { sets: p.sets }),
+        ...(p.valueFromPipeline && { valueFromPipeline: true }),
+        ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
         ...(piped.length > 1 && piped.includes(p) && { convert: (v: unknown) => pipedObject(v, p, piped) }),
       })),
       // -WhatIf and -Confirm are answered here, where the admin is; the server then runs without asking.
@@ -157,7 +174,18 @@ export class Remoting {
   /** Adds proxies for the session's cmdlets; returns the names added and those this shell already had. */
   importSession(entry: SessionEntry, names: string[] | undefined, clobber: boolean): { added: string[]; kept: string[] } {
     if (!this.runtime) throw new Error('the remoting commands are not attached to a shell');
-    const wanted = names?.map((n) => new RegExp('^' + n.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i'));
+    const wanted = names?.map(
+      (n) =>
+        new RegExp(
+          '^' +
+            n
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '.*')
+              .replace(/\?/g, '.') +
+            '$',
+          'i',
+        ),
+    );
     const added: string[] = [];
     const kept: string[] = [];
     for (const c of entry.connection.commands) {
@@ -184,30 +212,49 @@ export class Remoting {
 
   commands(): CommandSpec[] {
     const sessionParam = (extra: Partial<ParameterSpec>): ParameterSpec => ({
-      name: 'Session', typeName: 'PSSession', convert: (v) => { this.entryOf(v); return v; }, ...extra,
+      name: 'Session',
+      typeName: 'PSSession',
+      convert: (v) => {
+        this.entryOf(v);
+        return v;
+      },
+      ...extra,
     });
     const specs: CommandSpec[] = [
       {
         name: 'New-PSSessionOption',
         synopsis: 'Creates an object with advanced options for a remote session (New-PSSession -SessionOption).',
-        examples: [{ code: '$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://192.0.2.10/PowerShell/ -Authentication Basic -Credential (Get-Credential) -SessionOption (New-PSSessionOption -SkipCNCheck)', remarks: 'Connects by address to a server whose certificate names only its FQDN (a warning says the name is not checked).' }],
-        parameters: [
-          { name: 'SkipCACheck', typeName: 'SwitchParameter', switch: true, description: 'Do not check that a trusted certification authority issued the server\'s certificate (prints a warning when the session opens).' },
-          { name: 'SkipCNCheck', typeName: 'SwitchParameter', switch: true, description: 'Do not check that the server certificate\'s name matches the host (prints a warning when the session opens).' },
-          { name: 'IdleTimeout', typeName: 'Int32', description: 'How long the session stays open on the server without use, in milliseconds (at least 1000; the server caps it at 12 hours; default 15 minutes).', convert: (v) => {
-            const n = Number(v);
-            if (!Number.isInteger(n) || n < 1000) throw new ConversionError(`The IdleTimeout value ${String(v)} is not valid: give milliseconds, at least 1000.`);
-            return n;
-          } },
+        examples: [
+          {
+            code: '$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://192.0.2.10/PowerShell/ -Authentication Basic -Credential (Get-Credential) -SessionOption (New-PSSessionOption -SkipCNCheck)',
+            remarks: 'Connects by address to a server whose certificate names only its FQDN (a warning says the name is not checked).',
+          },
         ],
-        invoke: (args) => [new PSObject(OPTION_TYPE, [
-          ['SkipCACheck', args.get('SkipCACheck') === true], ['SkipCNCheck', args.get('SkipCNCheck') === true],
-          ['IdleTimeout', args.has('IdleTimeout') ? args.get('IdleTimeout') : -1],
-        ])],
+        parameters: [
+          { name: 'SkipCACheck', typeName: 'SwitchParameter', switch: true, description: "Do not check that a trusted certification authority issued the server's certificate (prints a warning when the session opens)." },
+          { name: 'SkipCNCheck', typeName: 'SwitchParameter', switch: true, description: "Do not check that the server certificate's name matches the host (prints a warning when the session opens)." },
+          {
+            name: 'IdleTimeout',
+            typeName: 'Int32',
+            description: 'How long the session stays open on the server without use, in milliseconds (at least 1000; the server caps it at 12 hours; default 15 minutes).',
+            convert: (v) => {
+              const n = Number(v);
+              if (!Number.isInteger(n) || n < 1000) throw new ConversionError(`The IdleTimeout value ${String(v)} is not valid: give milliseconds, at least 1000.`);
+              return n;
+            },
+          },
+        ],
+        invoke: (args) => [
+          new PSObject(OPTION_TYPE, [
+            ['SkipCACheck', args.get('SkipCACheck') === true],
+            ['SkipCNCheck', args.get('SkipCNCheck') === true],
+            ['IdleTimeout', args.has('IdleTimeout') ? args.get('IdleTimeout') : -1],
+          ]),
+        ],
       },
       {
         name: 'New-PSSession',
-        synopsis: 'Opens a session to a server\'s management endpoint (-ConfigurationName Microsoft.Exchange -ConnectionUri https://<server>/PowerShell/ -Authentication Basic -Credential).',
+        synopsis: "Opens a session to a server's management endpoint (-ConfigurationName Microsoft.Exchange -ConnectionUri https://<server>/PowerShell/ -Authentication Basic -Credential).",
         parameters: [
           { name: 'ConfigurationName', typeName: 'String', description: 'Microsoft.Exchange (the only configuration the endpoint serves).' },
           { name: 'ConnectionUri', typeName: 'Uri', mandatory: true, aliases: ['URI', 'CU'], description: 'The endpoint: https://<server FQDN>/PowerShell/ (Get-PowerShellVirtualDirectory shows it).' },
@@ -216,7 +263,12 @@ export class Remoting {
           { name: 'SessionOption', typeName: 'PSSessionOption', description: 'New-PSSessionOption -SkipCACheck -SkipCNCheck.' },
           { name: 'Name', typeName: 'String', description: 'A friendly name for the session (default SessionN).' },
         ],
-        examples: [{ code: '$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://mbx01.contoso.com/PowerShell/ -Authentication Basic -Credential (Get-Credential)', remarks: 'Opens a session to MBX01 with the account you type.' }],
+        examples: [
+          {
+            code: '$s = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri https://mbx01.contoso.com/PowerShell/ -Authentication Basic -Credential (Get-Credential)',
+            remarks: 'Opens a session to MBX01 with the account you type.',
+          },
+        ],
         invoke: async (args, inv) => {
           const config = args.has('ConfigurationName') ? String(args.get('ConfigurationName')) : 'Microsoft.Exchange';
           if (config.toLowerCase() !== 'microsoft.exchange') throw failure(`The configuration "${config}" is not served here: the management endpoint serves Microsoft.Exchange only.`, 'PSSessionOpenFailed');
@@ -228,9 +280,18 @@ export class Remoting {
           if (option !== undefined && !(option instanceof PSObject && option.typeNames[0] === OPTION_TYPE)) throw failure('-SessionOption takes an object made by New-PSSessionOption.', 'PSSessionOpenFailed');
           const idle = option instanceof PSObject && Number(option.get('IdleTimeout')) > 0 ? Math.ceil(Number(option.get('IdleTimeout')) / 1000) : undefined;
           try {
-            const entry = await this.open(String(args.get('ConnectionUri')), cred.UserName, cred.Password.reveal(), {
-              ca: option instanceof PSObject && option.get('SkipCACheck') === true, cn: option instanceof PSObject && option.get('SkipCNCheck') === true,
-            }, (m) => inv.warn(m), args.has('Name') ? String(args.get('Name')) : undefined, idle);
+            const entry = await this.open(
+              String(args.get('ConnectionUri')),
+              cred.UserName,
+              cred.Password.reveal(),
+              {
+                ca: option instanceof PSObject && option.get('SkipCACheck') === true,
+                cn: option instanceof PSObject && option.get('SkipCNCheck') === true,
+              },
+              (m) => inv.warn(m),
+              args.has('Name') ? String(args.get('Name')) : undefined,
+              idle,
+            );
             return [entry.object];
           } catch (err) {
             if (err instanceof RemoteConnectionError) throw failure(err.message, err.reason);
@@ -247,7 +308,19 @@ export class Remoting {
           { name: 'Id', typeName: 'Int32[]', description: 'Only the sessions with these ids.' },
         ],
         invoke: (args) => {
-          const names = args.has('Name') ? ([] as unknown[]).concat(args.get('Name')).map((n) => new RegExp('^' + String(n).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$', 'i')) : null;
+          const names = args.has('Name')
+            ? ([] as unknown[]).concat(args.get('Name')).map(
+                (n) =>
+                  new RegExp(
+                    '^' +
+                      String(n)
+                        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                        .replace(/\*/g, '.*') +
+                      '$',
+                    'i',
+                  ),
+              )
+            : null;
           const ids = args.has('Id') ? ([] as unknown[]).concat(args.get('Id')).map(Number) : null;
           return this.sessions.filter((s) => (!names || names.some((r) => r.test(s.name))) && (!ids || ids.includes(s.id))).map((s) => s.object);
         },
@@ -277,36 +350,43 @@ export class Remoting {
           sessionParam({ position: 0, mandatory: true, description: 'The session (New-PSSession).' }),
           { name: 'ScriptBlock', typeName: 'ScriptBlock', position: 1, mandatory: true, description: 'The commands to run there: { Get-Queue }.' },
         ],
-        examples: [{ code: '$q = Invoke-Command -Session $s { Get-Queue }; $q[0].MessageCount', remarks: 'The queues of the session\'s server, as objects.' }],
+        examples: [{ code: '$q = Invoke-Command -Session $s { Get-Queue }; $q[0].MessageCount', remarks: "The queues of the session's server, as objects." }],
         invoke: async (args: BoundArguments, inv) => {
           const block = args.get('ScriptBlock') as { kind?: string; text?: string };
           if (block?.kind !== 'scriptblock') throw new CmdletError('-ScriptBlock takes a script block: { Get-Queue }.', { category: 'InvalidArgument', reason: 'ArgumentException' });
           const sessions = ([] as unknown[]).concat(args.get('Session')).map((v) => this.entryOf(v));
           const out: unknown[] = [];
-          for (const e of sessions) out.push(...await this.run(e, String(block.text), inv));
+          for (const e of sessions) out.push(...(await this.run(e, String(block.text), inv)));
           return out;
         },
       },
       {
         name: 'Import-PSSession',
-        synopsis: 'Makes the cmdlets of a remote session available in this shell: each runs on the session\'s server.',
-        examples: [{ code: 'Import-PSSession $s -CommandName Get-Queue,Get-Message -AllowClobber', remarks: 'Get-Queue and Get-Message now run on the session\'s server.' }],
+        synopsis: "Makes the cmdlets of a remote session available in this shell: each runs on the session's server.",
+        examples: [{ code: 'Import-PSSession $s -CommandName Get-Queue,Get-Message -AllowClobber', remarks: "Get-Queue and Get-Message now run on the session's server." }],
         parameters: [
           sessionParam({ position: 0, mandatory: true, description: 'The session (New-PSSession).' }),
           { name: 'CommandName', typeName: 'String[]', position: 2, description: 'Only these cmdlets (wildcards allowed).' },
           { name: 'AllowClobber', typeName: 'SwitchParameter', switch: true, description: 'Also import cmdlets whose names this shell already has (the remote ones then win).' },
-          { name: 'DisableNameChecking', typeName: 'SwitchParameter', switch: true, description: 'Accepted as Exchange\'s instructions give it: Gatehouse\'s cmdlet names all use approved verbs, so there is no warning to suppress.' },
+          { name: 'DisableNameChecking', typeName: 'SwitchParameter', switch: true, description: "Accepted as Exchange's instructions give it: Gatehouse's cmdlet names all use approved verbs, so there is no warning to suppress." },
         ],
         invoke: (args, inv) => {
           const entry = this.entryOf(args.get('Session'));
           const names = args.has('CommandName') ? ([] as unknown[]).concat(args.get('CommandName')).map(String) : undefined;
           const { added, kept } = this.importSession(entry, names, args.get('AllowClobber') === true);
           if (kept.length > 0) {
-            inv.warn(`${added.length === 0 ? 'No command proxies have been created, because all of the requested remote commands' : `${kept.length} of the requested remote commands (${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', ...' : ''})`} would shadow existing local commands. Use the AllowClobber parameter if you want to shadow existing local commands.`);
+            inv.warn(
+              `${added.length === 0 ? 'No command proxies have been created, because all of the requested remote commands' : `${kept.length} of the requested remote commands (${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ', ...' : ''})`} would shadow existing local commands. Use the AllowClobber parameter if you want to shadow existing local commands.`,
+            );
           }
-          return [new PSObject('System.Management.Automation.PSModuleInfo', [
-            ['ModuleType', 'Script'], ['Version', '1.0'], ['Name', `tmp_${entry.connection.server.toLowerCase()}_${entry.id}`], ['ExportedCommands', added],
-          ])];
+          return [
+            new PSObject('System.Management.Automation.PSModuleInfo', [
+              ['ModuleType', 'Script'],
+              ['Version', '1.0'],
+              ['Name', `tmp_${entry.connection.server.toLowerCase()}_${entry.id}`],
+              ['ExportedCommands', added],
+            ]),
+          ];
         },
       },
     ];
@@ -316,6 +396,10 @@ export class Remoting {
 }
 
 export const remotingViews: ObjectView[] = [
-  { typeName: SESSION_TYPE, display: 'table', table: [{ property: 'Id' }, { property: 'Name' }, { property: 'ComputerName' }, { property: 'ComputerType' }, { property: 'State' }, { property: 'ConfigurationName' }, { property: 'Availability' }] },
+  {
+    typeName: SESSION_TYPE,
+    display: 'table',
+    table: [{ property: 'Id' }, { property: 'Name' }, { property: 'ComputerName' }, { property: 'ComputerType' }, { property: 'State' }, { property: 'ConfigurationName' }, { property: 'Availability' }],
+  },
   { typeName: 'System.Management.Automation.PSModuleInfo', display: 'table', table: [{ property: 'ModuleType' }, { property: 'Version' }, { property: 'Name' }, { property: 'ExportedCommands' }] },
 ];

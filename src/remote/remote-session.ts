@@ -19,10 +19,7 @@ import { errorToWire, toWire, type StreamEntry, type WireCommand } from './proto
  * Built-in commands a remote session leaves out: they read or write the server's files, or read
  * its console (the client has its own, where the same commands run on the results).
  */
-const LOCAL_ONLY = new Set([
-  'export-csv', 'import-csv', 'out-file', 'set-content', 'get-content', 'test-path', 'tee-object', 'new-item', 'remove-item',
-  'get-credential', 'read-host', 'clear-host', 'invoke-history',
-]);
+const LOCAL_ONLY = new Set(['export-csv', 'import-csv', 'out-file', 'set-content', 'get-content', 'test-path', 'tee-object', 'new-item', 'remove-item', 'get-credential', 'read-host', 'clear-host', 'invoke-history']);
 
 export const remoteBuiltins: CommandSpec[] = builtinCommands.filter((c) => !LOCAL_ONLY.has(c.name.toLowerCase()));
 
@@ -59,24 +56,51 @@ export class RemoteSession {
    * `ctx` is the server's context for this caller (its `caller` and, when the session may reach the
    * other servers of the organization, its `peers`).
    */
-  constructor(readonly id: string, ctx: ServerContext & { caller: Caller }, readonly origin: string, readonly idleTimeoutMs: number) {
+  constructor(
+    readonly id: string,
+    ctx: ServerContext & { caller: Caller },
+    readonly origin: string,
+    readonly idleTimeoutMs: number,
+  ) {
     this.caller = ctx.caller;
     this.commands = permittedCommands(ctx, ctx.caller, serverCommands(ctx));
     const host = new StreamingHost((e) => this.stream.push(e));
-    this.shell = new ShellSession({
-      commands: [...remoteBuiltins, ...this.commands], views: serverViews, computerName: ctx.fqdn, fileSystem: false,
-      commandObserver: adminAuditRecorder(ctx, { caller: callerName(ctx.caller), origin }),
-    }, host, { builtins: remoteBuiltins, output: (items) => { for (const v of items) this.stream.push({ kind: 'output', value: toWire(v) }); } });
+    this.shell = new ShellSession(
+      {
+        commands: [...remoteBuiltins, ...this.commands],
+        views: serverViews,
+        computerName: ctx.fqdn,
+        fileSystem: false,
+        commandObserver: adminAuditRecorder(ctx, { caller: callerName(ctx.caller), origin }),
+      },
+      host,
+      {
+        builtins: remoteBuiltins,
+        output: (items) => {
+          for (const v of items) this.stream.push({ kind: 'output', value: toWire(v) });
+        },
+      },
+    );
   }
 
   /** The cmdlets as the client needs them to bind and complete its proxies. */
   describe(): WireCommand[] {
     return this.commands.map((c) => ({
-      name: c.name, synopsis: c.synopsis, ...(c.defaultParameterSet && { defaultParameterSet: c.defaultParameterSet }), ...(c.supportsShouldProcess && { supportsShouldProcess: true }), ...(c.confirmImpact && { confirmImpact: c.confirmImpact }),
+      name: c.name,
+      synopsis: c.synopsis,
+      ...(c.defaultParameterSet && { defaultParameterSet: c.defaultParameterSet }),
+      ...(c.supportsShouldProcess && { supportsShouldProcess: true }),
+      ...(c.confirmImpact && { confirmImpact: c.confirmImpact }),
       parameters: c.parameters.map((p) => ({
-        name: p.name, typeName: p.typeName, ...(p.switch && { switch: true }), ...(p.mandatory === true && { mandatory: true }), ...(p.position !== undefined && { position: p.position }),
-        ...(p.aliases && { aliases: p.aliases }), ...(p.sets && { sets: p.sets }),
-        ...(p.valueFromPipeline && { valueFromPipeline: true }), ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
+        name: p.name,
+        typeName: p.typeName,
+        ...(p.switch && { switch: true }),
+        ...(p.mandatory === true && { mandatory: true }),
+        ...(p.position !== undefined && { position: p.position }),
+        ...(p.aliases && { aliases: p.aliases }),
+        ...(p.sets && { sets: p.sets }),
+        ...(p.valueFromPipeline && { valueFromPipeline: true }),
+        ...(p.valueFromPipelineByPropertyName && { valueFromPipelineByPropertyName: true }),
       })),
     }));
   }
@@ -84,15 +108,17 @@ export class RemoteSession {
   /** Runs a script; one at a time per session, in the order they came. */
   run(script: string): Promise<StreamEntry[]> {
     this.busy++;
-    const next = this.running.then(async () => {
-      this.stream = [];
-      const sink = (record: Parameters<typeof errorToWire>[0]) => this.stream.push({ kind: 'error', record: errorToWire(record) });
-      await this.shell.runtime.withErrorSink(sink, () => this.shell.runScript(script));
-      return this.stream;
-    }).finally(() => {
-      this.busy--;
-      this.lastUsed = Date.now();
-    });
+    const next = this.running
+      .then(async () => {
+        this.stream = [];
+        const sink = (record: Parameters<typeof errorToWire>[0]) => this.stream.push({ kind: 'error', record: errorToWire(record) });
+        await this.shell.runtime.withErrorSink(sink, () => this.shell.runScript(script));
+        return this.stream;
+      })
+      .finally(() => {
+        this.busy--;
+        this.lastUsed = Date.now();
+      });
     this.running = next.catch(() => undefined);
     return next;
   }

@@ -22,7 +22,15 @@ export function literal(v: unknown): string {
   if (v instanceof Date) return quote(v.toISOString());
   if (v instanceof SecureString) return `(ConvertTo-SecureString ${quote(v.reveal())} -AsPlainText -Force)`;
   if (v instanceof PSCredential) return `(New-Object System.Management.Automation.PSCredential ${quote(v.UserName)},${literal(v.Password)})`;
-  if (v instanceof Hashtable) return '@{' + v.pairs().map(([k, x]) => `${quote(String(k))}=${literal(x)}`).join('; ') + '}';
+  if (v instanceof Hashtable)
+    return (
+      '@{' +
+      v
+        .pairs()
+        .map(([k, x]) => `${quote(String(k))}=${literal(x)}`)
+        .join('; ') +
+      '}'
+    );
   if (v instanceof PSObject) {
     const id = v.get('Identity') ?? v.get('Name');
     return id === undefined || id === null ? quote(String(v)) : literal(typeof id === 'object' ? String(id) : id);

@@ -52,7 +52,10 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
       const inner = new MailResolver(settings);
       const timed = (what: string, run: () => Promise<Resolution>) => {
         const started = performance.now();
-        return run().then((res) => { o.metrics.dns(what, res.ok ? 'ok' : res.kind, (performance.now() - started) / 1000); return res; });
+        return run().then((res) => {
+          o.metrics.dns(what, res.ok ? 'ok' : res.kind, (performance.now() - started) / 1000);
+          return res;
+        });
       };
       r = { resolveMailDomain: (d) => timed('mx', () => inner.resolveMailDomain(d)), resolveSmartHost: (n) => timed('smarthost', () => inner.resolveSmartHost(n)) };
       resolvers.set(key, r);
@@ -103,7 +106,14 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
         const before = counted ? sizes.size(r.folderPath, r.maildirFolder) : 0;
         if (quotas.prohibitSendReceive !== null && before >= quotas.prohibitSendReceive) {
           const refusal = new MailboxFullError(r.primarySmtpAddress, before, quotas.prohibitSendReceive);
-          o.log.log('warn', 'mailbox.quota.refused', { mailbox: r.name, address: r.primarySmtpAddress, database: r.database, size: before, prohibitSendReceiveQuota: quotas.prohibitSendReceive, action: `free space in the mailbox, or raise its quota: Set-Mailbox "${r.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size>` });
+          o.log.log('warn', 'mailbox.quota.refused', {
+            mailbox: r.name,
+            address: r.primarySmtpAddress,
+            database: r.database,
+            size: before,
+            prohibitSendReceiveQuota: quotas.prohibitSendReceive,
+            action: `free space in the mailbox, or raise its quota: Set-Mailbox "${r.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendReceiveQuota <size>`,
+          });
           throw refusal;
         }
         const done = await deliverToMaildir(r.folderPath, r.maildirFolder, message, { returnPath: envelope.returnPath, deliveredTo: r.primarySmtpAddress });
@@ -111,8 +121,25 @@ export function composeDelivery(server: OpenServer, o: { store: SqliteQueueStore
         sizes.added(r.folderPath, r.maildirFolder, before, done.size);
         if (crossesWarning(before, done.size, quotas.issueWarning)) {
           const config = o.config();
-          o.log.log('warn', 'mailbox.quota.warning', { mailbox: r.name, address: r.primarySmtpAddress, database: r.database, size: before + done.size, issueWarningQuota: quotas.issueWarning, action: 'the user was sent "Your mailbox is almost full."; free space in the mailbox or raise its quota (Set-Mailbox)' });
-          const notice = quotaWarningMessage({ to: r.primarySmtpAddress, displayName: r.name, from: config.postmaster, fqdn: config.fqdn, size: before + done.size, warning: quotas.issueWarning!, prohibitSend: quotas.prohibitSend, prohibitSendReceive: quotas.prohibitSendReceive, now: new Date() });
+          o.log.log('warn', 'mailbox.quota.warning', {
+            mailbox: r.name,
+            address: r.primarySmtpAddress,
+            database: r.database,
+            size: before + done.size,
+            issueWarningQuota: quotas.issueWarning,
+            action: 'the user was sent "Your mailbox is almost full."; free space in the mailbox or raise its quota (Set-Mailbox)',
+          });
+          const notice = quotaWarningMessage({
+            to: r.primarySmtpAddress,
+            displayName: r.name,
+            from: config.postmaster,
+            fqdn: config.fqdn,
+            size: before + done.size,
+            warning: quotas.issueWarning!,
+            prohibitSend: quotas.prohibitSend,
+            prohibitSendReceive: quotas.prohibitSendReceive,
+            now: new Date(),
+          });
           const sent = await deliverToMaildir(r.folderPath, r.maildirFolder, notice, { returnPath: '', deliveredTo: r.primarySmtpAddress });
           sizes.added(r.folderPath, r.maildirFolder, before + done.size, sent.size);
         }

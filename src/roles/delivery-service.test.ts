@@ -19,31 +19,87 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-delivery-'));
 
 function connector(name: string, extra: Partial<SendConnectorConfig>): SendConnectorConfig {
   return {
-    guid: `g-${name}`, name, enabled: true, usage: 'Custom', addressSpaces: [AddressSpace.parse('*')], dnsRoutingEnabled: true, smartHosts: [],
-    smartHostAuthMechanism: 'None', credential: null, credentialPurpose: '', port: 25, maxMessageSize: null, fqdn: null, forceHelo: false, requireTls: false,
-    ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
-    connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [], errorPolicies: ['Default'], protocolLogging: false, ...extra,
+    guid: `g-${name}`,
+    name,
+    enabled: true,
+    usage: 'Custom',
+    addressSpaces: [AddressSpace.parse('*')],
+    dnsRoutingEnabled: true,
+    smartHosts: [],
+    smartHostAuthMechanism: 'None',
+    credential: null,
+    credentialPurpose: '',
+    port: 25,
+    maxMessageSize: null,
+    fqdn: null,
+    forceHelo: false,
+    requireTls: false,
+    ignoreStartTls: false,
+    tlsAuthLevel: null,
+    tlsDomain: null,
+    tlsCertificateName: null,
+    useExternalDnsServers: false,
+    sourceIpAddress: null,
+    connectionInactivityTimeoutMs: 600_000,
+    maxMessagesPerConnection: 20,
+    sourceTransportServers: [],
+    errorPolicies: ['Default'],
+    protocolLogging: false,
+    ...extra,
   };
 }
 
 function config(sendConnectors: SendConnectorConfig[]): TransportConfig {
   return {
-    role: 'EdgeTransport', serverName: 'EDGE01', fqdn: 'edge01.contoso.net', changeCounter: 1, receiveConnectors: [],
+    role: 'EdgeTransport',
+    serverName: 'EDGE01',
+    fqdn: 'edge01.contoso.net',
+    changeCounter: 1,
+    receiveConnectors: [],
     acceptedDomains: [{ name: 'Contoso', domain: SmtpDomainWithSubdomains.parse('contoso.com'), type: 'Authoritative', matchSubDomains: false }],
-    receiveProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, sendProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
-    connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, agentLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null }, antispam: null, messageTrackingLogPath: 'x', sendConnectors, intraOrg: [],
+    receiveProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    sendProtocolLog: { folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    connectivityLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    agentLog: { enabled: false, folder: 'x', maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    antispam: null,
+    messageTrackingLogPath: 'x',
+    sendConnectors,
+    intraOrg: [],
     retry: { transientFailureRetryCount: 2, transientFailureRetryIntervalMs: 1000, outboundConnectionFailureRetryIntervalMs: 2000, messageRetryIntervalMs: 1000, messageExpirationMs: 60_000, delayNotificationMs: 30_000 },
-    maxOutboundConnections: 10, maxPerDomainOutboundConnections: 10, queueMaxIdleMs: 180_000, poisonThreshold: 2, poisonDetection: true, maxConnectionRatePerMinute: 1200,
-    dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true }, postmaster: 'postmaster@edge01.contoso.net', postmasterSet: false, defaultSourceAddress: null,
+    maxOutboundConnections: 10,
+    maxPerDomainOutboundConnections: 10,
+    queueMaxIdleMs: 180_000,
+    poisonThreshold: 2,
+    poisonDetection: true,
+    maxConnectionRatePerMinute: 1200,
+    dns: { ExternalDNSServers: [], ExternalDNSAdapterEnabled: true, InternalDNSServers: [], InternalDNSAdapterEnabled: true },
+    postmaster: 'postmaster@edge01.contoso.net',
+    postmasterSet: false,
+    defaultSourceAddress: null,
     organization: { maxSendSize: null, maxReceiveSize: null, maxRecipientEnvelopeLimit: null, tlsSendDomainSecure: [], tlsReceiveDomainSecure: [], internalSmtpServers: [], copyDsnFor: [] },
-    remoteDomains: [], hubTransport: 'Active', redirectTargets: [], trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
+    remoteDomains: [],
+    hubTransport: 'Active',
+    redirectTargets: [],
+    trackingLog: { enabled: false, folder: 'x', subjects: true, maxFileBytes: 1, maxAgeMs: 0, maxDirectoryBytes: null },
   };
 }
 
 function envelope(sender: string, recipients: string[]): Envelope {
   return {
-    sender, recipients: recipients.map((address) => ({ address })), bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\From Internet', principal: 'Anonymous',
-    clientIp: '127.0.0.5', clientHelo: 'mx.fabrikam.com', serverIp: '127.10.1.1', serverFqdn: 'edge01.contoso.net', messageId: `<${randomId()}@fabrikam.com>`, subject: 'Hi', headerFrom: sender, receivedAt: new Date(clock.t),
+    sender,
+    recipients: recipients.map((address) => ({ address })),
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\From Internet',
+    principal: 'Anonymous',
+    clientIp: '127.0.0.5',
+    clientHelo: 'mx.fabrikam.com',
+    serverIp: '127.10.1.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: `<${randomId()}@fabrikam.com>`,
+    subject: 'Hi',
+    headerFrom: sender,
+    receivedAt: new Date(clock.t),
   };
 }
 let counter = 0;
@@ -61,9 +117,16 @@ class FakeWorld {
   sent: { target: Target; message: OutgoingMessage; policy: Policy }[] = [];
   dsns: DsnInput[] = [];
   resolver = {
-    resolveMailDomain: async (domain: string): Promise<Resolution> => domain === 'nowhere.example'
-      ? { ok: false, kind: 'permanent', enhanced: '5.4.4', text: '550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain' }
-      : { ok: true, hosts: [{ name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'], implicit: false }, { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'], implicit: false }] },
+    resolveMailDomain: async (domain: string): Promise<Resolution> =>
+      domain === 'nowhere.example'
+        ? { ok: false, kind: 'permanent', enhanced: '5.4.4', text: '550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain' }
+        : {
+            ok: true,
+            hosts: [
+              { name: `mx1.${domain}`, preference: 10, addresses: ['127.0.0.31'], implicit: false },
+              { name: `mx2.${domain}`, preference: 20, addresses: ['127.0.0.32'], implicit: false },
+            ],
+          },
     resolveSmartHost: async (name: string): Promise<Resolution> => ({ ok: true, hosts: [{ name, preference: 0, addresses: [name === 'mbx1' ? '127.0.0.41' : '127.0.0.42'], implicit: true }] }),
   };
   /** Hosts that fail the REQUIRETLS checks (require-tls.ts) of a requireTlsMessages connection. */
@@ -75,7 +138,9 @@ class FakeWorld {
     this.open++;
     this.mostOpen = Math.max(this.mostOpen, this.open);
     return {
-      get usable() { return n < policy.maxMessagesPerConnection; },
+      get usable() {
+        return n < policy.maxMessagesPerConnection;
+      },
       send: async (message) => {
         n++;
         if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
@@ -85,7 +150,9 @@ class FakeWorld {
           return { address: r.address, status, reply: status === 'delivered' ? '250 2.1.5 Ok' : status === 'permanent' ? '550 5.1.1 <x>: User unknown' : '451 4.3.0 Try later' };
         });
       },
-      close: async () => { this.open--; },
+      close: async () => {
+        this.open--;
+      },
     };
   };
 }
@@ -95,13 +162,27 @@ function setup(connectors: SendConnectorConfig[], overrides: Partial<TransportCo
   const state = new DeliveryState(store.db);
   const world = new FakeWorld();
   const deps: DeliveryDeps = {
-    store, state, config: () => ({ ...config(connectors), ...overrides }), resolver: () => world.resolver, connect: world.connect,
-    credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }), trustedCertificates: () => [],
-    buildDsn: (r) => { world.dsns.push(r); return Buffer.from(`Subject: DSN ${r.kind}\r\n\r\n${r.recipients.map((x) => `${x.address} ${x.status}`).join('\n')}\r\n`); },
-    log: new JsonLogger(() => undefined), now: () => clock.t,
+    store,
+    state,
+    config: () => ({ ...config(connectors), ...overrides }),
+    resolver: () => world.resolver,
+    connect: world.connect,
+    credential: () => ({ username: 'CONTOSO\\edgeauth', password: 'pw' }),
+    trustedCertificates: () => [],
+    buildDsn: (r) => {
+      world.dsns.push(r);
+      return Buffer.from(`Subject: DSN ${r.kind}\r\n\r\n${r.recipients.map((x) => `${x.address} ${x.status}`).join('\n')}\r\n`);
+    },
+    log: new JsonLogger(() => undefined),
+    now: () => clock.t,
   };
   const service = new DeliveryService(deps);
-  const run = async (n = 3) => { for (let i = 0; i < n; i++) { await service.tick(); await new Promise((r) => setTimeout(r, 5)); } };
+  const run = async (n = 3) => {
+    for (let i = 0; i < n; i++) {
+      await service.tick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   return { store, state, world, service, deps, run };
 }
 
@@ -136,7 +217,12 @@ describe('DeliveryService', () => {
   });
 
   it('uses the smart hosts with Basic auth over TLS, retries when they are down, and delivers when one comes back', async () => {
-    const toOrg = connector('To Internal Org', { addressSpaces: [AddressSpace.parse('*.contoso.com')], dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbx1'), SmartHost.parse('mbx2')], smartHostAuthMechanism: 'BasicAuthRequireTLS' });
+    const toOrg = connector('To Internal Org', {
+      addressSpaces: [AddressSpace.parse('*.contoso.com')],
+      dnsRoutingEnabled: false,
+      smartHosts: [SmartHost.parse('mbx1'), SmartHost.parse('mbx2')],
+      smartHostAuthMechanism: 'BasicAuthRequireTLS',
+    });
     const { store, state, world, run } = setup([toOrg]);
     await store.accept(envelope('alice@fabrikam.com', ['bob@contoso.com']), Buffer.from('Subject: in\r\n\r\nx\r\n'));
     await run();
@@ -164,7 +250,10 @@ describe('DeliveryService', () => {
     assert.equal(world.dsns.length, 1);
     assert.equal(world.dsns[0].kind, 'failure');
     assert.equal(world.dsns[0].to, 'alice@contoso.com');
-    assert.deepEqual(world.dsns[0].recipients.map((r) => [r.address, r.status, r.diagnostic]), [['gone@fabrikam.com', '5.1.1', '550 5.1.1 <x>: User unknown']]);
+    assert.deepEqual(
+      world.dsns[0].recipients.map((r) => [r.address, r.status, r.diagnostic]),
+      [['gone@fabrikam.com', '5.1.1', '550 5.1.1 <x>: User unknown']],
+    );
     // The NDR is itself a queued message, routed and delivered like any other, from the null sender.
     await run();
     const ndr = world.sent.find((s) => s.message.sender === '' && s.message.recipients[0].address === 'alice@contoso.com');
@@ -182,13 +271,22 @@ describe('DeliveryService', () => {
     await store.accept(envelope('alice@contoso.com', ['x@nowhere.example']), Buffer.from('Subject: a\r\n\r\nx\r\n'));
     await store.accept(envelope('alice@contoso.com', ['y@down.example']), Buffer.from('Subject: b\r\n\r\nx\r\n'));
     await run();
-    assert.deepEqual(world.dsns.map((d) => [d.kind, d.recipients[0].status]), [['failure', '5.4.4']]);
+    assert.deepEqual(
+      world.dsns.map((d) => [d.kind, d.recipients[0].status]),
+      [['failure', '5.4.4']],
+    );
     clock.t += 31_000;
     await run();
-    assert.deepEqual(world.dsns.map((d) => d.kind), ['failure', 'delay']);
+    assert.deepEqual(
+      world.dsns.map((d) => d.kind),
+      ['failure', 'delay'],
+    );
     clock.t += 30_000;
     await run();
-    assert.deepEqual(world.dsns.map((d) => d.kind), ['failure', 'delay', 'failure']);
+    assert.deepEqual(
+      world.dsns.map((d) => d.kind),
+      ['failure', 'delay', 'failure'],
+    );
     assert.equal(world.dsns[2].recipients[0].status, '5.4.7');
     assert.match(world.dsns[2].recipients[0].diagnostic!, /4\.4\.7 QUEUE\.Expired/);
     const waiting = state.waiting(10).map((r) => state.message(r.message)!.envelope.sender);
@@ -200,8 +298,13 @@ describe('DeliveryService', () => {
     world.up.add('127.0.0.31');
     const { internalId } = await store.accept(envelope('alice@contoso.com', ['bob@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
     state.markInFlight(internalId); // the process died while handing it over ...
-    service.start(); await service.stop();
-    assert.equal(state.queues().find((q) => q.key === 'Poison'), undefined, 'one crash is not enough');
+    service.start();
+    await service.stop();
+    assert.equal(
+      state.queues().find((q) => q.key === 'Poison'),
+      undefined,
+      'one crash is not enough',
+    );
     state.markInFlight(internalId); // ... and again
     const again = new DeliveryService(deps);
     again.start();
@@ -213,8 +316,14 @@ describe('DeliveryService', () => {
     // A message that is not poison is delivered by the same running service.
     await store.accept(envelope('alice@contoso.com', ['carol@fabrikam.com']), Buffer.from('Subject: Hi\r\n\r\nx\r\n'));
     const third = new DeliveryService(deps);
-    for (let i = 0; i < 3; i++) { await third.tick(); await new Promise((r) => setTimeout(r, 5)); }
-    assert.deepEqual(world.sent.map((x) => x.message.recipients[0].address), ['carol@fabrikam.com']);
+    for (let i = 0; i < 3; i++) {
+      await third.tick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(
+      world.sent.map((x) => x.message.recipients[0].address),
+      ['carol@fabrikam.com'],
+    );
     assert.equal(store.trackingEvents().filter((e) => e.eventId === 'POISONMESSAGE').length, 1);
   });
 
@@ -260,7 +369,11 @@ describe('DeliveryService', () => {
       world.requireTlsRefused.add('127.0.0.31').add('127.0.0.32');
       await store.accept(requiring('bob@fabrikam.com'), Buffer.from('Subject: secret\r\n\r\nx\r\n'));
       await run();
-      assert.deepEqual(world.sent.filter((x) => x.message.recipients[0].address === 'bob@fabrikam.com'), [], 'nothing went to fabrikam.com');
+      assert.deepEqual(
+        world.sent.filter((x) => x.message.recipients[0].address === 'bob@fabrikam.com'),
+        [],
+        'nothing went to fabrikam.com',
+      );
       assert.equal(state.queues().find((q) => q.nextHopDomain === 'fabrikam.com')!.waiting, 0);
       assert.equal(world.dsns.length, 1);
       assert.equal(world.dsns[0].recipients[0].status, '5.7.30');

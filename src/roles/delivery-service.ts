@@ -46,13 +46,28 @@ export class DeliveryService {
     const reports = new FailureReports({ ...context, buildDsn: deps.buildDsn });
     this.routing = new RecipientRouting({ ...context, reports, ...(deps.recipients && { recipients: deps.recipients }) });
     const smtp = new SmtpFanOut({
-      ...context, reports, nextHops: new NextHops({ resolver: deps.resolver, now }), queues: new QueueRetry({ ...context, reports }), reroute: () => this.configurationChanged(),
-      connect: deps.connect, credential: deps.credential, trustedCertificates: deps.trustedCertificates, clientCertificate: deps.clientCertificate, dkim: deps.dkim,
-      sendProtocolLog: deps.sendProtocolLog, connectivityLog: deps.connectivityLog, mtaSts: deps.mtaSts, dane: deps.dane, metrics: deps.metrics,
+      ...context,
+      reports,
+      nextHops: new NextHops({ resolver: deps.resolver, now }),
+      queues: new QueueRetry({ ...context, reports }),
+      reroute: () => this.configurationChanged(),
+      connect: deps.connect,
+      credential: deps.credential,
+      trustedCertificates: deps.trustedCertificates,
+      clientCertificate: deps.clientCertificate,
+      dkim: deps.dkim,
+      sendProtocolLog: deps.sendProtocolLog,
+      connectivityLog: deps.connectivityLog,
+      mtaSts: deps.mtaSts,
+      dane: deps.dane,
+      metrics: deps.metrics,
     });
     const mailboxes = deps.deliverLocal ? new LocalDelivery({ ...context, deliverLocal: deps.deliverLocal, reports, metrics: deps.metrics }) : null;
     this.scheduler = new DeliveryScheduler({
-      ...context, config: deps.config, reports, localDelivery: mailboxes !== null,
+      ...context,
+      config: deps.config,
+      reports,
+      localDelivery: mailboxes !== null,
       route: (config, at) => this.routing.routePending(config, at),
       run: (q, config) => (q.deliveryType === 'SmtpDeliveryToMailbox' ? mailboxes!.deliver(q, config) : smtp.deliverQueue(q, config)),
     });

@@ -25,7 +25,10 @@ const store = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { relaxed: 
 store.onTrack = (ev) => post({ type: 'track', ev });
 const state = new DeliveryState(store.db, store.relaxed);
 const composed = composeDelivery(server, {
-  store, state, config: () => config, log,
+  store,
+  state,
+  config: () => config,
+  log,
   metrics: { outcome: (labels, n) => post({ type: 'outcome', labels, n }), dns: (kind, result, seconds) => post({ type: 'dns', kind, result, seconds }) },
 });
 composed.delivery.configurationChanged();

@@ -20,7 +20,7 @@ function row(ranMs: number, exits: number): RestartDecision[] {
   return out;
 }
 
-describe('restartAfterExit (the delivery thread\'s restart policy)', () => {
+describe("restartAfterExit (the delivery thread's restart policy)", () => {
   it('waits 1 s, then doubles the delay up to 60 s, for 10 restarts in a row', () => {
     const delays = row(100, 10).map((d) => (d.restart ? d.delayMs : -1));
     assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
@@ -57,7 +57,9 @@ describe('DeliveryThread', () => {
     const sinks = { track: () => undefined, outcome: () => undefined, dns: () => undefined };
     try {
       let gaveUp!: () => void;
-      const givenUp = new Promise<void>((resolve) => { gaveUp = resolve; });
+      const givenUp = new Promise<void>((resolve) => {
+        gaveUp = resolve;
+      });
       const timeout = setTimeout(() => gaveUp(), 30_000);
       const thread = new DeliveryThread(dir, sinks, log, undefined, { firstDelayMs: 20, maxDelayMs: 30, maxRestarts: 3, stableMs: 60_000 }, () => gaveUp());
       await assert.rejects(thread.start());
@@ -65,7 +67,11 @@ describe('DeliveryThread', () => {
       clearTimeout(timeout);
       await thread.stop(0);
       const exited = lines.filter((l) => l.event === 'delivery.thread.exited').map((l) => [l.fields.attempt, l.fields.maxAttempts, l.fields.delayMs]);
-      assert.deepEqual(exited, [[1, 3, 20], [2, 3, 30], [3, 3, 30]]);
+      assert.deepEqual(exited, [
+        [1, 3, 20],
+        [2, 3, 30],
+        [3, 3, 30],
+      ]);
       const gave = lines.filter((l) => l.event === 'delivery.thread.gave-up');
       assert.equal(gave.length, 1);
       assert.equal(gave[0]!.level, 'error');

@@ -16,11 +16,7 @@ import type { OrganizationSnapshot } from '../store/snapshot-config-store.js';
 
 export type ToDelivery = { type: 'config'; snapshot?: OrganizationSnapshot } | { type: 'stop' };
 export type FromDelivery =
-  | { type: 'started' }
-  | { type: 'stopped' }
-  | { type: 'track'; ev: TrackingEvent }
-  | { type: 'outcome'; labels: { delivery_type: string; outcome: string }; n: number }
-  | { type: 'dns'; kind: string; result: string; seconds: number };
+  { type: 'started' } | { type: 'stopped' } | { type: 'track'; ev: TrackingEvent } | { type: 'outcome'; labels: { delivery_type: string; outcome: string }; n: number } | { type: 'dns'; kind: string; result: string; seconds: number };
 
 export interface RestartPolicy {
   /** The delay before the first restart, doubled for each restart in a row. */
@@ -58,9 +54,14 @@ export class DeliveryThread {
    * snapshot: a PostgreSQL organization's snapshot, which the thread works from (it never connects to the database itself).
    * giveUp: what ends the service once restarts are given up.
    */
-  constructor(private readonly dataDir: string, private readonly sinks: DeliveryMetricsSink & { track(ev: TrackingEvent): void }, private readonly log: Logger,
-    private readonly snapshot?: () => OrganizationSnapshot, private readonly policy = DELIVERY_RESTART_POLICY,
-    private readonly giveUp: () => void = () => process.exit(EXIT_CRASHED)) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly sinks: DeliveryMetricsSink & { track(ev: TrackingEvent): void },
+    private readonly log: Logger,
+    private readonly snapshot?: () => OrganizationSnapshot,
+    private readonly policy = DELIVERY_RESTART_POLICY,
+    private readonly giveUp: () => void = () => process.exit(EXIT_CRASHED),
+  ) {}
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -70,11 +71,21 @@ export class DeliveryThread {
       let started = false;
       w.on('message', (m: FromDelivery) => {
         switch (m.type) {
-          case 'started': started = true; resolve(); break;
-          case 'track': this.sinks.track(m.ev); break;
-          case 'outcome': this.sinks.outcome(m.labels, m.n); break;
-          case 'dns': this.sinks.dns(m.kind, m.result, m.seconds); break;
-          case 'stopped': break;
+          case 'started':
+            started = true;
+            resolve();
+            break;
+          case 'track':
+            this.sinks.track(m.ev);
+            break;
+          case 'outcome':
+            this.sinks.outcome(m.labels, m.n);
+            break;
+          case 'dns':
+            this.sinks.dns(m.kind, m.result, m.seconds);
+            break;
+          case 'stopped':
+            break;
         }
       });
       w.on('error', (err) => {
@@ -88,14 +99,19 @@ export class DeliveryThread {
         this.restarts = next.attempt;
         if (!next.restart) {
           this.log.log('error', 'delivery.thread.gave-up', {
-            code, restarts: next.attempt - 1, exitCode: EXIT_CRASHED,
+            code,
+            restarts: next.attempt - 1,
+            exitCode: EXIT_CRASHED,
             action: 'the service exits for systemd to start it again; messages wait in the queue. Look at the delivery.thread.failed lines before this one, and report the error',
           });
           this.giveUp();
           return;
         }
         this.log.log('error', 'delivery.thread.exited', {
-          code, attempt: next.attempt, maxAttempts: this.policy.maxRestarts, delayMs: next.delayMs,
+          code,
+          attempt: next.attempt,
+          maxAttempts: this.policy.maxRestarts,
+          delayMs: next.delayMs,
           action: `delivery restarts in ${next.delayMs / 1000} s (restart ${next.attempt} of at most ${this.policy.maxRestarts} in a row); messages wait in the queue meanwhile`,
         });
         this.restartTimer = setTimeout(() => void this.start().catch(() => undefined), next.delayMs);
@@ -115,8 +131,16 @@ export class DeliveryThread {
     if (!w) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => void w.terminate().then(() => resolve()), graceMs);
-      w.on('message', (m: FromDelivery) => { if (m.type === 'stopped') { clearTimeout(timer); void w.terminate().then(() => resolve()); } });
-      w.once('exit', () => { clearTimeout(timer); resolve(); });
+      w.on('message', (m: FromDelivery) => {
+        if (m.type === 'stopped') {
+          clearTimeout(timer);
+          void w.terminate().then(() => resolve());
+        }
+      });
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       w.postMessage({ type: 'stop' } satisfies ToDelivery);
     });
     this.worker = null;

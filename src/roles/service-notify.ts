@@ -39,7 +39,10 @@ export class ServiceNotifier {
   private watchdog?: NodeJS.Timeout;
   private failedOnce = false;
 
-  private constructor(private readonly socket: string, private readonly log: Logger) {}
+  private constructor(
+    private readonly socket: string,
+    private readonly log: Logger,
+  ) {}
 
   /** A notifier when the service runs under a notify unit (NOTIFY_SOCKET is set), else undefined. */
   static fromEnvironment(log: Logger, env: NodeJS.ProcessEnv = process.env): ServiceNotifier | undefined {

@@ -83,24 +83,38 @@ export class TransportService {
   /** Imported certificates (PEM) trusted for client certificates (Domain Security); read again after each change. */
   private trusted: string[] | null = null;
 
-  constructor(private readonly server: OpenServer, private readonly log: Logger, private readonly options: TransportServiceOptions = {}) {
+  constructor(
+    private readonly server: OpenServer,
+    private readonly log: Logger,
+    private readonly options: TransportServiceOptions = {},
+  ) {
     this.queue = new SqliteQueueStore(join(server.dataDir, 'queue.db'), { commitThread: true });
     const state = new DeliveryState(this.queue.db, this.queue.relaxed);
-    this.metrics = new TransportMetrics(() => {
-      const now = Date.now();
-      const oldest = state.oldestWaiting();
-      const rows = state.queues().filter((q) => q.waiting > 0).map((q) => ({
-        identity: `${server.name}\\${q.key === 'Unreachable' ? 'Unreachable' : q.key === 'Poison' ? 'Poison' : q.nextHopDomain}`, deliveryType: q.deliveryType, status: q.status,
-        messages: q.messageCount, oldestAgeSeconds: oldest.has(q.key) ? (now - oldest.get(q.key)!) / 1000 : 0,
-      }));
-      if (oldest.has('')) rows.push({ identity: `${server.name}\\Submission`, deliveryType: 'Undefined', status: 'Ready', messages: 1, oldestAgeSeconds: (now - oldest.get('')!) / 1000 });
-      return rows;
-    }, () => ({ server: server.name, role: server.role, monitoringGroup: this.config?.monitoringGroup ?? '', hubTransport: this.config?.hubTransport ?? 'Active' }));
+    this.metrics = new TransportMetrics(
+      () => {
+        const now = Date.now();
+        const oldest = state.oldestWaiting();
+        const rows = state
+          .queues()
+          .filter((q) => q.waiting > 0)
+          .map((q) => ({
+            identity: `${server.name}\\${q.key === 'Unreachable' ? 'Unreachable' : q.key === 'Poison' ? 'Poison' : q.nextHopDomain}`,
+            deliveryType: q.deliveryType,
+            status: q.status,
+            messages: q.messageCount,
+            oldestAgeSeconds: oldest.has(q.key) ? (now - oldest.get(q.key)!) / 1000 : 0,
+          }));
+        if (oldest.has('')) rows.push({ identity: `${server.name}\\Submission`, deliveryType: 'Undefined', status: 'Ready', messages: 1, oldestAgeSeconds: (now - oldest.get('')!) / 1000 });
+        return rows;
+      },
+      () => ({ server: server.name, role: server.role, monitoringGroup: this.config?.monitoringGroup ?? '', hubTransport: this.config?.hubTransport ?? 'Active' }),
+    );
     this.recipientLookup = server.role === 'Mailbox' ? new RecipientDirectory(server.repo) : null;
     this.logonStore = server.serviceLogons();
     this.logons = new LogonGuard({
       directory: { role: server.role, netbiosName: server.directory.netbiosName, dnsDomain: server.directory.dnsDomain, repo: server.repo },
-      store: this.logonStore, policy: () => this.config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
+      store: this.logonStore,
+      policy: () => this.config.accountLockout ?? DEFAULT_LOCKOUT_POLICY,
       workstations: new LogonWorkstations({ dnsDomain: () => server.directory.dnsDomain, dns: () => dnsSettingsFromTransport(this.config.dns, 'internal') }),
     });
     this.listeners = new Listeners((socket) => this.accept(socket), log);
@@ -110,7 +124,10 @@ export class TransportService {
     if (server.role === 'EdgeTransport') {
       this.agentLog = new AgentLog(() => ({ ...this.config.agentLog, folder: this.resolvePath(this.config.agentLog.folder) }), log);
       this.agents = new EdgeAgents({
-        settings: () => this.config.antispam, agentLog: this.agentLog, dns: () => dnsSettingsFromTransport(this.config.dns, 'external'), log: log.child({ component: 'agents' }),
+        settings: () => this.config.antispam,
+        agentLog: this.agentLog,
+        dns: () => dnsSettingsFromTransport(this.config.dns, 'external'),
+        log: log.child({ component: 'agents' }),
         count: (agent, action) => this.metrics.agentDecisions.inc({ agent, action }),
         recipients: new RecipientValidator({
           config: () => this.config,
@@ -123,11 +140,16 @@ export class TransportService {
         ownNames: () => [this.config.fqdn, ...this.config.acceptedDomains.map((d) => d.domain.domain)],
       });
     }
-    this.delivery = new DeliveryThread(server.dataDir, {
-      track: (ev) => this.trackingLog.write(ev),
-      outcome: (labels, n) => this.metrics.outcomes.inc(labels, n),
-      dns: (kind, result, seconds) => this.metrics.dnsSeconds.observe({ kind, result }, seconds),
-    }, log, server.snapshot);
+    this.delivery = new DeliveryThread(
+      server.dataDir,
+      {
+        track: (ev) => this.trackingLog.write(ev),
+        outcome: (labels, n) => this.metrics.outcomes.inc(labels, n),
+        dns: (kind, result, seconds) => this.metrics.dnsSeconds.observe({ kind, result }, seconds),
+      },
+      log,
+      server.snapshot,
+    );
   }
 
   /** Tracking events older than MessageTrackingLogMaxAge leave the index, as the log files do (at start, then hourly). */
@@ -152,16 +174,25 @@ export class TransportService {
     if (swept > 0) this.log.log('info', 'queue.spool.swept', { files: swept, folder: this.queue.spoolDir, reason: 'bodies of messages that were never committed or have left the queue' });
     const bound = await this.listeners.apply(listenPlan(this.config.receiveConnectors));
     if (this.options.metrics) {
-      this.metricsServer = await startMetricsServer(this.options.metrics, this.metrics, () => ({
-        ok: this.listeners.bound().length > 0 || this.config.receiveConnectors.every((c) => !c.enabled),
-        detail: { server: this.server.name, listening: this.listeners.bound().map(describeListener), changeCounter: this.config.changeCounter },
-      }), this.log);
+      this.metricsServer = await startMetricsServer(
+        this.options.metrics,
+        this.metrics,
+        () => ({
+          ok: this.listeners.bound().length > 0 || this.config.receiveConnectors.every((c) => !c.enabled),
+          detail: { server: this.server.name, listening: this.listeners.bound().map(describeListener), changeCounter: this.config.changeCounter },
+        }),
+        this.log,
+      );
     }
     this.poller = setInterval(() => this.poll(), POLL_MS);
     await this.delivery.start();
     this.pruneTracking();
     let minutes = 0;
-    this.sweeper = setInterval(() => { this.rates.sweep(); this.connectionRate.sweep(); if (++minutes % 60 === 0) this.pruneTracking(); }, 60_000);
+    this.sweeper = setInterval(() => {
+      this.rates.sweep();
+      this.connectionRate.sweep();
+      if (++minutes % 60 === 0) this.pruneTracking();
+    }, 60_000);
     this.options.onApplied?.(bound.map(describeListener), this.config.changeCounter, this.listenerFailures());
     return bound;
   }
@@ -200,7 +231,10 @@ export class TransportService {
    */
   private componentStateChanged(before: string, state: string): void {
     this.log.log('info', 'transport.component-state', {
-      component: 'HubTransport', from: before, state, sessions: this.sessions.size,
+      component: 'HubTransport',
+      from: before,
+      state,
+      sessions: this.sessions.size,
       ...(state !== 'Active' && { effect: 'new mail is refused with 421 4.3.2; queued mail is still delivered; Set-ServerComponentState -Component HubTransport -State Active -Requester <the same requester> resumes' }),
     });
     if (state !== 'Active') for (const s of this.sessions) s.drain();
@@ -255,7 +289,8 @@ export class TransportService {
     const connector = this.stopping ? null : selectConnector(config.receiveConnectors, localAddress, localPort, remoteAddress);
     if (!connector) {
       this.log.log('warn', 'smtp.in.connection.refused', {
-        local: `${localAddress}:${localPort}`, remote: remoteAddress,
+        local: `${localAddress}:${localPort}`,
+        remote: remoteAddress,
         reason: this.stopping ? 'service stopping' : 'no enabled Receive connector has a binding and remote IP range for this connection',
       });
       socket.destroy();
@@ -265,7 +300,9 @@ export class TransportService {
     if (!refusal && !this.connectionRate.tryTake(connector.identity, config.maxConnectionRatePerMinute)) {
       this.connections.release(connector.identity, remoteAddress);
       this.log.log('warn', 'smtp.in.connection.rate-limited', {
-        connector: connector.identity, remote: remoteAddress, limit: config.maxConnectionRatePerMinute,
+        connector: connector.identity,
+        remote: remoteAddress,
+        limit: config.maxConnectionRatePerMinute,
         action: 'raise MaxConnectionRatePerMinute (Set-TransportService) if this load is legitimate; the limit counts per Receive connector',
       });
       this.metrics.refusal(connector.identity, 'rate_limit');

@@ -7,24 +7,55 @@ import type { SendConnectorConfig } from './send-connector-config.js';
 
 function connector(name: string, spaces: string[], extra: Partial<SendConnectorConfig> = {}): SendConnectorConfig {
   return {
-    guid: `g-${name}`, name, enabled: true, usage: 'Custom', addressSpaces: spaces.map((s) => AddressSpace.parse(s)), dnsRoutingEnabled: true, smartHosts: [],
-    smartHostAuthMechanism: 'None', credential: null, credentialPurpose: '', port: 25, maxMessageSize: null, fqdn: null, forceHelo: false, requireTls: false,
-    ignoreStartTls: false, tlsAuthLevel: null, tlsDomain: null, tlsCertificateName: null, useExternalDnsServers: false, sourceIpAddress: null,
-    connectionInactivityTimeoutMs: 600_000, maxMessagesPerConnection: 20, sourceTransportServers: [], errorPolicies: ['Default'], protocolLogging: false, ...extra,
+    guid: `g-${name}`,
+    name,
+    enabled: true,
+    usage: 'Custom',
+    addressSpaces: spaces.map((s) => AddressSpace.parse(s)),
+    dnsRoutingEnabled: true,
+    smartHosts: [],
+    smartHostAuthMechanism: 'None',
+    credential: null,
+    credentialPurpose: '',
+    port: 25,
+    maxMessageSize: null,
+    fqdn: null,
+    forceHelo: false,
+    requireTls: false,
+    ignoreStartTls: false,
+    tlsAuthLevel: null,
+    tlsDomain: null,
+    tlsCertificateName: null,
+    useExternalDnsServers: false,
+    sourceIpAddress: null,
+    connectionInactivityTimeoutMs: 600_000,
+    maxMessagesPerConnection: 20,
+    sourceTransportServers: [],
+    errorPolicies: ['Default'],
+    protocolLogging: false,
+    ...extra,
   };
 }
 const domain = (name: string, d: string, type: AcceptedDomainRule['type'] = 'Authoritative'): AcceptedDomainRule => ({ name, domain: SmtpDomainWithSubdomains.parse(d), type, matchSubDomains: false });
 
 describe('routeRecipient on the seed Edge', () => {
   const edge: RoutingInput = {
-    role: 'EdgeTransport', serverName: 'EDGE01', acceptedDomains: [domain('Contoso', 'contoso.com')],
+    role: 'EdgeTransport',
+    serverName: 'EDGE01',
+    acceptedDomains: [domain('Contoso', 'contoso.com')],
     sendConnectors: [
       connector('To Internet', ['*'], { maxMessageSize: 25 * 1024 * 1024 }),
       connector('To Internal Org', ['*.contoso.com'], { dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbxserver01.contoso.com'), SmartHost.parse('mbxserver02.contoso.com')] }),
     ],
   };
-  it('sends the organization\'s domain to the Mailbox servers and the rest by MX', () => {
-    assert.deepEqual(routeRecipient('contoso.com', 1000, edge), { kind: 'queue', deliveryType: 'SmartHostConnectorDelivery', nextHopDomain: 'mbxserver01.contoso.com,mbxserver02.contoso.com', connector: 'g-To Internal Org', key: 'smarthost:g-To Internal Org' });
+  it("sends the organization's domain to the Mailbox servers and the rest by MX", () => {
+    assert.deepEqual(routeRecipient('contoso.com', 1000, edge), {
+      kind: 'queue',
+      deliveryType: 'SmartHostConnectorDelivery',
+      nextHopDomain: 'mbxserver01.contoso.com,mbxserver02.contoso.com',
+      connector: 'g-To Internal Org',
+      key: 'smarthost:g-To Internal Org',
+    });
     assert.equal((routeRecipient('Sales.Contoso.com', 1000, edge) as { connector: string }).connector, 'g-To Internal Org');
     assert.deepEqual(routeRecipient('Fabrikam.com', 1000, edge), { kind: 'queue', deliveryType: 'DnsConnectorDelivery', nextHopDomain: 'fabrikam.com', connector: 'g-To Internet', key: 'dns:g-To Internet:fabrikam.com' });
   });
@@ -57,7 +88,11 @@ describe('routeRecipient ranking', () => {
     // A third server with an intra-organization connector to MBX02 hands the mail to a source server.
     const toMbx02 = connector('MBX02', [], { guid: 'intraorg:mbx02', dnsRoutingEnabled: false, smartHosts: [SmartHost.parse('mbxserver02.contoso.com')] });
     assert.deepEqual(routeRecipient('fabrikam.com', 1, { ...mbx, serverName: 'MBX03', intraOrg: [toMbx02] }), {
-      kind: 'queue', deliveryType: 'SmtpRelayToConnectorSourceServers', nextHopDomain: 'To Edge', connector: 'intraorg:mbx02', key: 'sourceservers:g-To Edge',
+      kind: 'queue',
+      deliveryType: 'SmtpRelayToConnectorSourceServers',
+      nextHopDomain: 'To Edge',
+      connector: 'intraorg:mbx02',
+      key: 'sourceservers:g-To Edge',
     });
   });
   it('"--" covers authoritative and internal relay domains only', () => {
@@ -70,7 +105,12 @@ describe('routeRecipient ranking', () => {
 });
 
 describe('routeRecipient for organization recipients', () => {
-  const base: RoutingInput = { role: 'Mailbox', serverName: 'MBX01', acceptedDomains: [domain('Contoso', 'contoso.com'), domain('Shared', 'shared.com', 'InternalRelay')], sendConnectors: [connector('To Edge', ['*'], { sourceTransportServers: ['MBX01'] })] };
+  const base: RoutingInput = {
+    role: 'Mailbox',
+    serverName: 'MBX01',
+    acceptedDomains: [domain('Contoso', 'contoso.com'), domain('Shared', 'shared.com', 'InternalRelay')],
+    sendConnectors: [connector('To Edge', ['*'], { sourceTransportServers: ['MBX01'] })],
+  };
   const mailbox = (extra: object = {}) => ({ kind: 'mailbox' as const, database: 'DB1', server: 'MBX01', maxReceiveSize: null, forwardingSmtpAddress: null, requireSenderAuthentication: false, ...extra });
   it('forwards instead of delivering, or in addition with DeliverToMailboxAndForward', () => {
     const fwd = routeRecipient('contoso.com', 1, { ...base, recipient: () => mailbox({ forwardingSmtpAddress: 'x@fabrikam.com' }) }, 'a@contoso.com');
@@ -86,6 +126,9 @@ describe('routeRecipient for organization recipients', () => {
     assert.equal((routeRecipient('contoso.com', 1, { ...restricted, anonymousSender: true }, 'a@contoso.com') as { enhanced: string }).enhanced, '5.7.1');
     assert.equal(routeRecipient('contoso.com', 1, { ...restricted, anonymousSender: false }, 'a@contoso.com').kind, 'queue');
     assert.equal((routeRecipient('contoso.com', 100, { ...base, recipient: () => mailbox({ maxReceiveSize: 10 }) }, 'a@contoso.com') as { enhanced: string }).enhanced, '5.2.3');
-    assert.deepEqual(routeRecipient('contoso.com', 1, { ...base, recipient: () => ({ kind: 'group' as const, members: ['a@contoso.com'], requireSenderAuthentication: false }) }, 'g@contoso.com'), { kind: 'expand', addresses: ['a@contoso.com'] });
+    assert.deepEqual(routeRecipient('contoso.com', 1, { ...base, recipient: () => ({ kind: 'group' as const, members: ['a@contoso.com'], requireSenderAuthentication: false }) }, 'g@contoso.com'), {
+      kind: 'expand',
+      addresses: ['a@contoso.com'],
+    });
   });
 });

@@ -114,7 +114,8 @@ export function routeRecipient(domain: string, messageSize: number, input: Routi
   if (matches.length === 0) {
     // A connector sourced on other Mailbox servers: hand the mail to one of them (Exchange's
     // SmtpRelayToConnectorSourceServers), which then sends it through that connector.
-    const remote = all.filter((x) => x.c.maxMessageSize === null || messageSize <= x.c.maxMessageSize)
+    const remote = all
+      .filter((x) => x.c.maxMessageSize === null || messageSize <= x.c.maxMessageSize)
       .sort((a, b) => b.m.specificity - a.m.specificity || a.m.cost - b.m.cost || a.c.name.toLowerCase().localeCompare(b.c.name.toLowerCase()))[0]?.c;
     const relay = remote && input.intraOrg?.find((r) => remote.sourceTransportServers.some((s) => s.toLowerCase() === r.name.toLowerCase()));
     if (remote && relay) {

@@ -34,7 +34,14 @@ export class RecipientRouting {
     if (pending.length === 0) return;
     const failures = new Map<number, { r: PendingRecipient; text: string; enhanced: string }[]>();
     const events: TrackingEvent[] = [];
-    const input = { role: config.role, serverName: config.serverName, acceptedDomains: config.acceptedDomains, sendConnectors: config.sendConnectors, intraOrg: config.intraOrg, ...(this.deps.recipients && { recipient: this.deps.recipients }) };
+    const input = {
+      role: config.role,
+      serverName: config.serverName,
+      acceptedDomains: config.acceptedDomains,
+      sendConnectors: config.sendConnectors,
+      intraOrg: config.intraOrg,
+      ...(this.deps.recipients && { recipient: this.deps.recipients }),
+    };
     this.deps.state.batch(() => {
       for (const r of pending) {
         const message = this.deps.state.message(r.message);
@@ -46,8 +53,16 @@ export class RecipientRouting {
           const text = `550 5.7.1 RemoteDomain.${block.parameter}; ${message.envelope.messageClass} messages to remote domain "${block.remoteDomain}" are not allowed (Set-RemoteDomain -${block.parameter})`;
           this.deps.state.failed(r.message, r.idx, text);
           events.push({
-            timestamp: new Date(now), source: 'ROUTING', eventId: 'DROP', internalMessageId: r.message, messageId: message.envelope.messageId,
-            recipients: [r.address], recipientStatus: [text], recipientCount: 1, returnPath: message.envelope.sender || '<>', messageSubject: message.envelope.subject,
+            timestamp: new Date(now),
+            source: 'ROUTING',
+            eventId: 'DROP',
+            internalMessageId: r.message,
+            messageId: message.envelope.messageId,
+            recipients: [r.address],
+            recipientStatus: [text],
+            recipientCount: 1,
+            returnPath: message.envelope.sender || '<>',
+            messageSubject: message.envelope.subject,
           } as TrackingEvent);
           this.deps.log.log('info', 'routing.remote-domain.dropped', { internalId: r.message, recipient: r.address, remoteDomain: block.remoteDomain, setting: block.parameter, messageClass: message.envelope.messageClass });
           continue;
@@ -62,8 +77,15 @@ export class RecipientRouting {
           const added = this.deps.state.replaceRecipient(r, targets, keep ? null : decision.kind === 'expand' ? 'Expanded' : 'Redirected');
           if (keep) this.deps.state.route(r.message, r.idx, keep, now);
           events.push({
-            timestamp: new Date(now), source: 'ROUTING', eventId: decision.kind === 'expand' ? 'EXPAND' : 'REDIRECT', internalMessageId: r.message, messageId: message.envelope.messageId,
-            recipients: added, recipientCount: added.length, relatedRecipientAddress: r.address, returnPath: message.envelope.sender || '<>',
+            timestamp: new Date(now),
+            source: 'ROUTING',
+            eventId: decision.kind === 'expand' ? 'EXPAND' : 'REDIRECT',
+            internalMessageId: r.message,
+            messageId: message.envelope.messageId,
+            recipients: added,
+            recipientCount: added.length,
+            relatedRecipientAddress: r.address,
+            returnPath: message.envelope.sender || '<>',
           } as TrackingEvent);
         } else {
           this.deps.state.route(r.message, r.idx, this.redirected(decision, r.message, config), now);
@@ -71,14 +93,23 @@ export class RecipientRouting {
       }
     });
     for (const ev of events) this.deps.track(ev);
-    for (const [message, list] of failures) this.deps.reports.failed(message, list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })), config);
+    for (const [message, list] of failures)
+      this.deps.reports.failed(
+        message,
+        list.map((f) => ({ ...f.r, reply: f.text, enhanced: f.enhanced })),
+        config,
+      );
   }
 
   /**
    * Redirect-Message: while this server is in maintenance, mail for every next hop but its own
    * mailbox databases (and the Unreachable queue) goes to the target Mailbox servers, spread by message.
    */
-  private redirected<T extends { kind: 'queue'; deliveryType: string; nextHopDomain: string; connector: string; key: string }>(decision: T, message: number, config: TransportConfig): T | { kind: 'queue'; deliveryType: 'SmtpRelayToMailboxDeliveryGroup'; nextHopDomain: string; connector: string; key: string } {
+  private redirected<T extends { kind: 'queue'; deliveryType: string; nextHopDomain: string; connector: string; key: string }>(
+    decision: T,
+    message: number,
+    config: TransportConfig,
+  ): T | { kind: 'queue'; deliveryType: 'SmtpRelayToMailboxDeliveryGroup'; nextHopDomain: string; connector: string; key: string } {
     const targets = config.redirectTargets;
     if (targets.length === 0 || decision.deliveryType === 'SmtpDeliveryToMailbox' || decision.deliveryType === 'Unreachable') return decision;
     const target = targets[message % targets.length].toLowerCase();

@@ -20,7 +20,7 @@ describe('remote domain policy', () => {
     assert.deepEqual(remoteDomainBlock(rules, accepted, 'lee@tailspintoys.com', 'AutoForward'), { remoteDomain: 'Default', parameter: 'AutoForwardEnabled' });
   });
 
-  it('never treats the organization\'s own domains as remote', () => {
+  it("never treats the organization's own domains as remote", () => {
     assert.equal(remoteDomainBlock(rules, accepted, 'bob@contoso.com', 'AutoForward'), null);
     assert.equal(ndrBlock([{ ...rules[0], ndr: false }], accepted, 'bob@contoso.com'), null);
   });

@@ -21,9 +21,7 @@ function domainOf(address: string): string {
 }
 
 /** The remote domain and setting that keep this message from `recipient`; null when it may go. */
-export function remoteDomainBlock(
-  rules: readonly RemoteDomainRule[], accepted: readonly AcceptedDomainRule[], recipient: string, messageClass: Envelope['messageClass'],
-): { remoteDomain: string; parameter: string } | null {
+export function remoteDomainBlock(rules: readonly RemoteDomainRule[], accepted: readonly AcceptedDomainRule[], recipient: string, messageClass: Envelope['messageClass']): { remoteDomain: string; parameter: string } | null {
   if (!messageClass) return null;
   const domain = domainOf(recipient);
   if (acceptedDomainFor(accepted, domain)) return null;

@@ -5,7 +5,7 @@ import { DELEGATION_SCHEME, MAX_SKEW_MS, ServerTrust } from './server-trust.js';
 
 const credentials = (header: string) => header.slice(DELEGATION_SCHEME.length + 1);
 
-describe('a server\'s claim of whom it acts for', () => {
+describe("a server's claim of whom it acts for", () => {
   const key = randomBytes(32);
   const caller = { kind: 'account' as const, accountGuid: '5a6f0d0e-0000-4000-8000-000000000001', displayName: 'CONTOSO\\srv' };
 

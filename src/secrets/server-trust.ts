@@ -58,7 +58,7 @@ export class ServerTrust {
     const expected = Buffer.from(this.mac(body), 'utf8');
     const given = Buffer.from(mac, 'utf8');
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      return { refused: 'a server claim not signed with this organization\'s key (another organization, or a server whose organization.key differs)' };
+      return { refused: "a server claim not signed with this organization's key (another organization, or a server whose organization.key differs)" };
     }
     let claim: Delegation;
     try {

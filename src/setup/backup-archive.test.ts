@@ -59,7 +59,12 @@ describe('backup archive', () => {
   big.write('\n{"kind":"end"}\n', 1000);
 
   it('reads back what was written, binary content and newlines included', () => {
-    const path = write('good', [['server/server.db', Buffer.from([0, 10, 13, 255])], ['server/spool', null], ['server/spool/a', big], ['server/empty', Buffer.alloc(0)]]);
+    const path = write('good', [
+      ['server/server.db', Buffer.from([0, 10, 13, 255])],
+      ['server/spool', null],
+      ['server/spool/a', big],
+      ['server/empty', Buffer.alloc(0)],
+    ]);
     const r = new ArchiveReader(path);
     assert.deepEqual(r.manifest, manifest);
     r.close();
@@ -74,7 +79,10 @@ describe('backup archive', () => {
     for (const p of ['server/../etc/passwd', '/etc/passwd', 'server', 'other/x', 'server//x', 'server/./x', 'organization/..']) assert.equal(safePath(p), false, p);
     assert.equal(safePath('server/Mailbox/DB1/x'), true);
     const path = write('escape', [['server/../../escape', Buffer.from('x')]]);
-    assert.throws(() => readAll(path), (err: unknown) => err instanceof BackupFileError && /unsafe path/.test(err.message));
+    assert.throws(
+      () => readAll(path),
+      (err: unknown) => err instanceof BackupFileError && /unsafe path/.test(err.message),
+    );
   });
 
   it('refuses a cut, altered or extended file', () => {
@@ -88,7 +96,11 @@ describe('backup archive', () => {
     for (const [name, bytes, message] of cases) {
       const path = join(dir, name);
       writeFileSync(path, bytes);
-      assert.throws(() => readAll(path), (err: unknown) => err instanceof BackupFileError && message.test(err.message), name);
+      assert.throws(
+        () => readAll(path),
+        (err: unknown) => err instanceof BackupFileError && message.test(err.message),
+        name,
+      );
     }
   });
 });

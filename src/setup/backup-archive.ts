@@ -51,7 +51,10 @@ export class ArchiveWriter {
   private entries = 0;
   bytes = 0;
 
-  constructor(private readonly fd: number, manifest: BackupManifest) {
+  constructor(
+    private readonly fd: number,
+    manifest: BackupManifest,
+  ) {
     this.put(Buffer.from(`${BACKUP_MAGIC} ${BACKUP_FORMAT}\n`));
     this.line(manifest);
   }
@@ -154,7 +157,9 @@ export class ArchiveReader {
     const path = r.path as string;
     const size = r.size as number;
     return {
-      kind: 'file', path, size,
+      kind: 'file',
+      path,
+      size,
       content: (fd: number) => {
         const h = createHash('sha256');
         let left = size;

@@ -86,7 +86,12 @@ export function withoutPassword(url: string): string {
   }
 }
 
-interface ServerMeta { role: string; name: string; fqdn: string; orgStore?: string }
+interface ServerMeta {
+  role: string;
+  name: string;
+  fqdn: string;
+  orgStore?: string;
+}
 
 function readServerMeta(dir: string): ServerMeta {
   const path = serverDbPath(dir);
@@ -238,8 +243,15 @@ export async function backupServer(o: BackupOptions): Promise<BackupResult> {
     const queue = await copyQueue(dir, staging);
 
     const manifest: BackupManifest = {
-      kind: 'manifest', server: meta.name, role: meta.role, fqdn: meta.fqdn, createdAt: new Date().toISOString(), product: PRODUCT_VERSION,
-      organization: org.kind, ...(org.kind === 'sqlite' && { organizationFile: basename(org.path) }), dataDir: dir,
+      kind: 'manifest',
+      server: meta.name,
+      role: meta.role,
+      fqdn: meta.fqdn,
+      createdAt: new Date().toISOString(),
+      product: PRODUCT_VERSION,
+      organization: org.kind,
+      ...(org.kind === 'sqlite' && { organizationFile: basename(org.path) }),
+      dataDir: dir,
     };
     fd = openSync(partial, 'wx', 0o600);
     const archive = new ArchiveWriter(fd, manifest);
@@ -266,8 +278,16 @@ export async function backupServer(o: BackupOptions): Promise<BackupResult> {
     }
     // An organization store kept inside the server folder is in the backup already (its online copy).
     const orgInside = org.kind === 'sqlite' && isInside(dir, org.path) ? relative(dir, org.path) : null;
-    const plain = plainEntries(dir, (rel) => rel.startsWith(STAGING_PREFIX) || rel === 'spool' || rel === STATUS_FILE
-      || isStoreFile(rel, SERVER_DB) || isStoreFile(rel, QUEUE_DB) || (orgInside !== null && (isStoreFile(rel, orgInside) || rel === relative(dir, orgKeyPath(org.kind === 'sqlite' ? org.path : '')))));
+    const plain = plainEntries(
+      dir,
+      (rel) =>
+        rel.startsWith(STAGING_PREFIX) ||
+        rel === 'spool' ||
+        rel === STATUS_FILE ||
+        isStoreFile(rel, SERVER_DB) ||
+        isStoreFile(rel, QUEUE_DB) ||
+        (orgInside !== null && (isStoreFile(rel, orgInside) || rel === relative(dir, orgKeyPath(org.kind === 'sqlite' ? org.path : '')))),
+    );
     if (!plain.files.includes(MASTER_KEY)) throw new Error(`the master key ${join(dir, MASTER_KEY)} is missing; without it the server's secrets cannot be read, and a backup without it is of no use`);
     for (const f of plain.folders) archive.folder(`server/${f}`);
     let copied = 0;

@@ -60,9 +60,10 @@ export async function checkDns(dir: string, serverName: string, values: Transpor
       out.push({
         area: 'dns',
         problem: `DNS server ${where} (${property}) does not answer: ${why}; lookups through it fail or wait for the next server`,
-        fix: others.length > 0
-          ? shellFix(dir, `Set-TransportService ${serverName} -${property} ${others.join(',')}`)
-          : shellFix(dir, `Set-TransportService ${serverName} -${which === 'external' ? 'ExternalDNSAdapterEnabled' : 'InternalDNSAdapterEnabled'} $true`),
+        fix:
+          others.length > 0
+            ? shellFix(dir, `Set-TransportService ${serverName} -${property} ${others.join(',')}`)
+            : shellFix(dir, `Set-TransportService ${serverName} -${which === 'external' ? 'ExternalDNSAdapterEnabled' : 'InternalDNSAdapterEnabled'} $true`),
       });
     }
   }

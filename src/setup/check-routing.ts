@@ -19,8 +19,7 @@ export function checkReceiveBindings(dir: string, role: ServerRoleName, connecto
   const reported = new Set<string>();
   for (const c of enabled) {
     const others = enabled.filter((o) => o !== c).map((o) => ({ name: String(o.values.Name), values: o.values }));
-    const problems = validateReceiveConnector(c.values, others, { role })
-      .filter((p) => (p.property === 'Bindings' || p.property === 'RemoteIPRanges') && /Receive connector "/.test(p.message));
+    const problems = validateReceiveConnector(c.values, others, { role }).filter((p) => (p.property === 'Bindings' || p.property === 'RemoteIPRanges') && /Receive connector "/.test(p.message));
     for (const p of problems) {
       const other = /Receive connector "([^"]+)"/.exec(p.message)![1];
       const pair = [String(c.values.Name), other].sort().join('\n');
@@ -56,7 +55,11 @@ export function checkSendConnectors(dir: string, config: TransportConfig): Findi
     const remove = shellFix(dir, `Remove-SendConnector ${psName(c.name)} -Confirm:$false`);
     const sources = config.role === 'EdgeTransport' ? [config.serverName] : c.sourceTransportServers;
     if (sources.length === 0) {
-      out.push({ area: 'send-connectors', problem: `Send connector ${c.name} has no SourceTransportServers, so no server ever sends through it`, fix: shellFix(dir, `Set-SendConnector ${psName(c.name)} -SourceTransportServers ${config.serverName}`) });
+      out.push({
+        area: 'send-connectors',
+        problem: `Send connector ${c.name} has no SourceTransportServers, so no server ever sends through it`,
+        fix: shellFix(dir, `Set-SendConnector ${psName(c.name)} -SourceTransportServers ${config.serverName}`),
+      });
       continue;
     }
     const input = routingInput(config, sources[0]);
@@ -88,9 +91,10 @@ export function checkAcceptedDomainRoutes(dir: string, config: TransportConfig):
     const r = routeRecipient(domain, 0, routingInput(config, config.serverName));
     if (!(r.kind === 'queue' && r.deliveryType === 'Unreachable')) continue;
     const name = `To ${domain}`;
-    const command = rule.type === 'ExternalRelay'
-      ? `New-SendConnector -Name ${psName(name)} -AddressSpaces ${domain}${config.role === 'Mailbox' ? ` -SourceTransportServers ${config.serverName}` : ''}`
-      : `New-SendConnector -Name ${psName(name)} -AddressSpaces ${domain} -DNSRoutingEnabled $false -SmartHosts MAILBOX.SERVER.FQDN${config.role === 'Mailbox' ? ` -SourceTransportServers ${config.serverName}` : ''}`;
+    const command =
+      rule.type === 'ExternalRelay'
+        ? `New-SendConnector -Name ${psName(name)} -AddressSpaces ${domain}${config.role === 'Mailbox' ? ` -SourceTransportServers ${config.serverName}` : ''}`
+        : `New-SendConnector -Name ${psName(name)} -AddressSpaces ${domain} -DNSRoutingEnabled $false -SmartHosts MAILBOX.SERVER.FQDN${config.role === 'Mailbox' ? ` -SourceTransportServers ${config.serverName}` : ''}`;
     out.push({
       area: 'accepted-domains',
       problem: `accepted domain ${rule.name} (${domain}, ${rule.type}) has no route: no enabled Send connector covers it, so its mail waits in the Unreachable queue`,

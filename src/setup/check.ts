@@ -43,9 +43,12 @@ function storeFinding(dir: string, orgStore: string, err: Error): Finding {
     return {
       area: 'organization-store',
       problem: `the organization store ${orgStore} cannot be opened: ${err.message}`,
-      fix: t && password
-        ? `printf '%s\\n' ${shellQuote(`${t.host}:${t.port}:${t.database}:${t.user}:PASSWORD`)} >> ~/.pgpass && chmod 0600 ~/.pgpass`
-        : t ? `pg_isready -h ${shellPath(t.host)} -p ${t.port} -d ${shellPath(t.database)} -U ${shellPath(t.user)}` : `gatehouse setup --help`,
+      fix:
+        t && password
+          ? `printf '%s\\n' ${shellQuote(`${t.host}:${t.port}:${t.database}:${t.user}:PASSWORD`)} >> ~/.pgpass && chmod 0600 ~/.pgpass`
+          : t
+            ? `pg_isready -h ${shellPath(t.host)} -p ${t.port} -d ${shellPath(t.database)} -U ${shellPath(t.user)}`
+            : `gatehouse setup --help`,
     };
   }
   return {
@@ -71,17 +74,22 @@ export async function checkServer(dir: string, options: CheckOptions = {}): Prom
     const findings: Finding[] = [];
     const t = loadTransportConfig(server.repo, server.role, server.name, server.fqdn);
     const orgPath = server.engine === 'sqlite' && server.config !== server.local ? server.config.location : undefined;
-    findings.push(...checkFileModes(serverPrivateAreas({
-      dataDir: server.dataDir, ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
-      logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
-    })));
+    findings.push(
+      ...checkFileModes(
+        serverPrivateAreas({
+          dataDir: server.dataDir,
+          ...(orgPath && { orgPath, orgKeyPath: orgKeyPath(orgPath) }),
+          logFolders: [t.receiveProtocolLog.folder, t.sendProtocolLog.folder, t.messageTrackingLogPath, t.connectivityLog.folder],
+        }),
+      ),
+    );
     findings.push(...checkCertificates(server.dataDir, serverCertificates(server.repo, server.name), t.receiveConnectors, now));
     const receive = server.repo.list(receiveConnectorSchema).filter((c) => c.server.toLowerCase() === server.name.toLowerCase());
     findings.push(...checkReceiveBindings(server.dataDir, server.role, receive));
     findings.push(...checkSendConnectors(server.dataDir, t));
     findings.push(...checkAcceptedDomainRoutes(server.dataDir, t));
     findings.push(...checkSmartHostCredentials(server.dataDir, t));
-    if (!options.offline) findings.push(...await checkDns(server.dataDir, server.name, t.dns));
+    if (!options.offline) findings.push(...(await checkDns(server.dataDir, server.name, t.dns)));
     return { server: { name: server.name, role: server.role, fqdn: server.fqdn }, findings };
   } finally {
     await server.close();

@@ -26,7 +26,13 @@ describe('folder privacy', () => {
       chmodSync(join(edge, 'Logs'), 0o750);
       const r = findExposed([edge]);
       assert.equal(r.count, 2);
-      assert.deepEqual(r.examples.map((e) => [e.path.slice(edge.length), e.kind, e.mode]), [['/Logs', 'folder', 0o750], ['/queue.db', 'file', 0o620]]);
+      assert.deepEqual(
+        r.examples.map((e) => [e.path.slice(edge.length), e.kind, e.mode]),
+        [
+          ['/Logs', 'folder', 0o750],
+          ['/queue.db', 'file', 0o620],
+        ],
+      );
       assert.equal(findExposed([edge], { recursive: false }).count, 0, 'the folder itself only');
       assert.equal(findExposed([join(root, 'missing')]).count, 0);
     } finally {
@@ -75,11 +81,19 @@ describe('folder privacy', () => {
       const logs = join(root, 'var log');
       mkdirSync(logs, { mode: 0o700 });
       const areas = serverPrivateAreas({ dataDir: edge, orgPath: org, orgKeyPath: join(root, 'organization.key'), logFolders: ['Logs/MessageTracking', logs, join(edge, 'Logs')] });
-      assert.deepEqual(areas.map((a) => a.fix), [`chmod -R go-rwx ${edge}`, `chmod go-rwx ${org}* ${join(root, 'organization.key')}`, `chmod -R go-rwx '${logs}'`]);
+      assert.deepEqual(
+        areas.map((a) => a.fix),
+        [`chmod -R go-rwx ${edge}`, `chmod go-rwx ${org}* ${join(root, 'organization.key')}`, `chmod -R go-rwx '${logs}'`],
+      );
       checkPrivate(areas);
       chmodSync(join(root, 'organization.key'), 0o640);
-      assert.throws(() => checkPrivate(areas), (e: unknown) => e instanceof ExposedFolderError && e.area.what === 'the organization store'
-        && /organization\.key \(the organization store\) is readable or writable by group or others: file mode 0640\..*Fix it with: chmod go-rwx /.test(e.message));
+      assert.throws(
+        () => checkPrivate(areas),
+        (e: unknown) =>
+          e instanceof ExposedFolderError &&
+          e.area.what === 'the organization store' &&
+          /organization\.key \(the organization store\) is readable or writable by group or others: file mode 0640\..*Fix it with: chmod go-rwx /.test(e.message),
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -129,11 +129,26 @@ export interface PrivateArea {
 
 export class ExposedFolderError extends Error {
   override name = 'ExposedFolderError';
-  constructor(readonly area: PrivateArea, readonly report: ExposureReport) {
+  constructor(
+    readonly area: PrivateArea,
+    readonly report: ExposureReport,
+  ) {
     const first = report.examples[0]!;
-    const more = report.count > 1 ? ` (and ${report.count - 1} more path${report.count > 2 ? 's' : ''}${report.examples.length > 1 ? `, e.g. ${report.examples.slice(1).map((e) => `${e.path} ${octalMode(e.mode)}`).join(', ')}` : ''})` : '';
-    super(`${first.path} (${area.what}) is readable or writable by group or others: ${first.kind} mode ${octalMode(first.mode)}${more}. ` +
-      `It holds mail, configuration, keys or logs, so the service does not start until it is private to its user. Fix it with: ${area.fix}${area.note ? ` (${area.note})` : ''}`);
+    const more =
+      report.count > 1
+        ? ` (and ${report.count - 1} more path${report.count > 2 ? 's' : ''}${
+            report.examples.length > 1
+              ? `, e.g. ${report.examples
+                  .slice(1)
+                  .map((e) => `${e.path} ${octalMode(e.mode)}`)
+                  .join(', ')}`
+              : ''
+          })`
+        : '';
+    super(
+      `${first.path} (${area.what}) is readable or writable by group or others: ${first.kind} mode ${octalMode(first.mode)}${more}. ` +
+        `It holds mail, configuration, keys or logs, so the service does not start until it is private to its user. Fix it with: ${area.fix}${area.note ? ` (${area.note})` : ''}`,
+    );
   }
 }
 
@@ -164,14 +179,18 @@ export function serverPrivateAreas(o: { dataDir: string; orgPath?: string; orgKe
     const key = o.orgKeyPath ? resolve(o.orgKeyPath) : undefined;
     // The glob takes the -wal and -shm files that exist when the command runs (SQLite removes them at the last close).
     areas.push({
-      what: 'the organization store', paths: [store, `${store}-wal`, `${store}-shm`, ...(key ? [key] : [])], recursive: false,
+      what: 'the organization store',
+      paths: [store, `${store}-wal`, `${store}-shm`, ...(key ? [key] : [])],
+      recursive: false,
       fix: `chmod go-rwx ${shellPath(store)}*${key ? ` ${shellPath(key)}` : ''}`,
     });
   }
   const outside = [...new Set(o.logFolders.map((f) => resolve(dir, f)))].filter((f) => !isInside(dir, f));
   for (const folder of outside) {
     areas.push({
-      what: 'a log folder of this server', paths: [folder], recursive: true,
+      what: 'a log folder of this server',
+      paths: [folder],
+      recursive: true,
       fix: `chmod -R go-rwx ${shellPath(folder)}`,
       note: 'if other programs share that folder, give the log a folder of its own with Set-TransportService instead',
     });

@@ -34,13 +34,21 @@ function reseal(value: unknown, purpose: string, from: SecretBox, to: SecretBox,
   }
   if (Array.isArray(value)) {
     let count = 0;
-    const out = value.map((v) => { const r = reseal(v, purpose, from, to, where); count += r.count; return r.value; });
+    const out = value.map((v) => {
+      const r = reseal(v, purpose, from, to, where);
+      count += r.count;
+      return r.value;
+    });
     return { value: out, count };
   }
   if (value !== null && typeof value === 'object') {
     let count = 0;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) { const r = reseal(v, purpose, from, to, where); count += r.count; out[k] = r.value; }
+    for (const [k, v] of Object.entries(value)) {
+      const r = reseal(v, purpose, from, to, where);
+      count += r.count;
+      out[k] = r.value;
+    }
     return { value: out, count };
   }
   return { value, count: 0 };
@@ -88,12 +96,11 @@ export function rotateKey(dir: string, newKeyFile: string, options: OpenOptions 
     const staged = join(dirname(keyPath), `.${Date.now()}.key`);
     writeMasterKey(staged, newKey);
     renameSync(staged, keyPath);
-    const lines = [
-      `Sealed ${sealed} secret(s) of ${objects} object(s) in ${server.config.location} again under the new key.`,
-      `The new key is in ${target} and has replaced ${keyPath}.`,
-    ];
+    const lines = [`Sealed ${sealed} secret(s) of ${objects} object(s) in ${server.config.location} again under the new key.`, `The new key is in ${target} and has replaced ${keyPath}.`];
     if (orgStore && isPostgresUrl(orgStore)) {
-      lines.push('Copy the new key to every other Mailbox server of the organization as DIR/organization.key (mode 0600), then restart their services and this one; until then they cannot open the organization\'s secrets (mail that needs a credential waits in the queue).');
+      lines.push(
+        "Copy the new key to every other Mailbox server of the organization as DIR/organization.key (mode 0600), then restart their services and this one; until then they cannot open the organization's secrets (mail that needs a credential waits in the queue).",
+      );
     } else {
       lines.push('Restart the transport services that use this store (they hold the old key in memory). Back the new key up, and destroy copies of the old one.');
     }

@@ -13,8 +13,16 @@ export function readHidden(prompt: string): Promise<string> {
   const muted = new Writable({ write: (_chunk, _enc, done) => done() });
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
   return new Promise((resolve, reject) => {
-    rl.once('line', (line) => { rl.close(); process.stderr.write('\n'); resolve(line); });
-    rl.once('SIGINT', () => { rl.close(); process.stderr.write('\n'); reject(new Error('cancelled at the password prompt')); });
+    rl.once('line', (line) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(line);
+    });
+    rl.once('SIGINT', () => {
+      rl.close();
+      process.stderr.write('\n');
+      reject(new Error('cancelled at the password prompt'));
+    });
   });
 }
 

@@ -78,7 +78,11 @@ export async function openOrganizationForSetup(dir: string, org: string | undefi
   if (created) createMasterKey(orgKeyPath(orgPath));
   const config = new SqliteConfigStore(orgPath, { create: true });
   return {
-    config, box: new SecretBox(loadMasterKey(orgKeyPath(orgPath))), logons: new SqliteAccountLogonStore(config.db), recorded: orgPath, created,
+    config,
+    box: new SecretBox(loadMasterKey(orgKeyPath(orgPath))),
+    logons: new SqliteAccountLogonStore(config.db),
+    recorded: orgPath,
+    created,
     lines: [created ? `Created the organization store ${orgPath} (key ${orgKeyPath(orgPath)}).` : `Joined the organization store ${orgPath}.`],
     privateFiles: [orgPath, `${orgPath}-wal`, `${orgPath}-shm`, orgKeyPath(orgPath)],
   };
@@ -108,23 +112,33 @@ async function openPostgres(dir: string, url: string, orgKey: string | undefined
       if (!created && !keyOpensOrganization(config, key)) {
         throw new OrganizationSetupError(`another server created the organization in ${url} at the same moment, with another key; run setup again with --org-key and that server's organization.key`);
       }
-      lines.push(created
-        ? `Created the organization in ${url}. Its key is ${keyFile} (mode 0600): copy it to each further Mailbox server and give it there with --org-key FILE, and back it up; the organization's stored secrets cannot be read without it.`
-        : `Joined the organization in ${url}.`);
+      lines.push(
+        created
+          ? `Created the organization in ${url}. Its key is ${keyFile} (mode 0600): copy it to each further Mailbox server and give it there with --org-key FILE, and back it up; the organization's stored secrets cannot be read without it.`
+          : `Joined the organization in ${url}.`,
+      );
     } else {
       if (!orgKey) {
         throw new OrganizationSetupError(`the organization in ${url} exists already: give its key with --org-key FILE (the organization.key that the first server's setup wrote, copied to this host)`);
       }
       key = loadMasterKey(resolve(orgKey));
       if (!keyOpensOrganization(config, key)) {
-        throw new OrganizationSetupError(`the key ${resolve(orgKey)} does not open the organization's secrets in ${url}: it is not the key the organization was created with. Copy organization.key from the folder of a server of this organization and give it with --org-key`);
+        throw new OrganizationSetupError(
+          `the key ${resolve(orgKey)} does not open the organization's secrets in ${url}: it is not the key the organization was created with. Copy organization.key from the folder of a server of this organization and give it with --org-key`,
+        );
       }
       lines.push(`Joined the organization in ${url}.`);
     }
     writeMasterKey(serverOrgKeyPath(dir), key);
     lines.push(`This server's copy of the organization's key: ${serverOrgKeyPath(dir)} (mode 0600).`);
     return {
-      config, box: new SecretBox(key), logons: new PostgresAccountLogonStore(config.client, () => config.inTransaction), recorded: target.url, created, lines, privateFiles: [],
+      config,
+      box: new SecretBox(key),
+      logons: new PostgresAccountLogonStore(config.client, () => config.inTransaction),
+      recorded: target.url,
+      created,
+      lines,
+      privateFiles: [],
     };
   } catch (err) {
     config.close();

@@ -90,11 +90,14 @@ function repoint(serverDb: string, configDb: string, manifest: BackupManifest, d
   const db = new Database(configDb, { fileMustExist: true });
   try {
     db.transaction(() => {
-      db.prepare("UPDATE config_objects SET data = json_set(data, '$.DataPath', ?) WHERE type = ? AND server = '' AND name = ? COLLATE NOCASE")
-        .run(dir, serverSchema.typeName, manifest.server);
+      db.prepare("UPDATE config_objects SET data = json_set(data, '$.DataPath', ?) WHERE type = ? AND server = '' AND name = ? COLLATE NOCASE").run(dir, serverSchema.typeName, manifest.server);
       const old = manifest.dataDir + sep;
-      db.prepare("UPDATE config_objects SET data = json_set(data, '$.FolderPath', ? || substr(json_extract(data, '$.FolderPath'), ?)) WHERE substr(json_extract(data, '$.FolderPath'), 1, ?) = ?")
-        .run(dir + sep, old.length + 1, old.length, old);
+      db.prepare("UPDATE config_objects SET data = json_set(data, '$.FolderPath', ? || substr(json_extract(data, '$.FolderPath'), ?)) WHERE substr(json_extract(data, '$.FolderPath'), 1, ?) = ?").run(
+        dir + sep,
+        old.length + 1,
+        old.length,
+        old,
+      );
     })();
   } finally {
     db.close();
@@ -110,14 +113,19 @@ export function restoreServer(o: RestoreOptions): RestoreResult {
   try {
     const replace = checkTarget(dir, o.force === true);
     if (o.orgPath !== undefined && manifest.organization !== 'sqlite') {
-      throw new Error(`--org places a Mailbox server's SQLite organization store; this backup of ${manifest.server} holds none (${manifest.organization === 'postgresql' ? 'its organization is in PostgreSQL' : 'an Edge Transport server keeps its own configuration'})`);
+      throw new Error(
+        `--org places a Mailbox server's SQLite organization store; this backup of ${manifest.server} holds none (${manifest.organization === 'postgresql' ? 'its organization is in PostgreSQL' : 'an Edge Transport server keeps its own configuration'})`,
+      );
     }
     let orgPath: string | null = null;
     const orgFiles = new Map<string, string>();
     if (manifest.organization === 'sqlite') {
       orgPath = resolve(o.orgPath ?? defaultOrgPath(dir));
       for (const f of [orgPath, orgKeyPath(orgPath)]) {
-        if (existsSync(f)) throw new Error(`${f} exists: other Mailbox servers may be using that organization store, and restore never overwrites it. Give --org FILE to restore the backup's organization store to a new file (its key goes beside it), or move ${f} away first`);
+        if (existsSync(f))
+          throw new Error(
+            `${f} exists: other Mailbox servers may be using that organization store, and restore never overwrites it. Give --org FILE to restore the backup's organization store to a new file (its key goes beside it), or move ${f} away first`,
+          );
       }
       mkdirSync(dirname(orgPath), { recursive: true, mode: PRIVATE_FOLDER_MODE });
       orgStaging = `${orgPath}.restoring-${randomBytes(6).toString('hex')}`;
@@ -158,7 +166,8 @@ export function restoreServer(o: RestoreOptions): RestoreResult {
       `The folder is private to this user (0700, files 0600): run the service as this user.`,
     ];
     if (orgPath) lines.push(`Organization store: ${orgPath} (key ${orgKeyPath(orgPath)}); ${manifest.server}'s server store now names it.`);
-    if (manifest.organization === 'postgresql') lines.push(`The organization of ${manifest.server} is in PostgreSQL and was not in this backup: if it was lost too, restore it from its pg_dump before starting the service (see the README, "Backup and restore").`);
+    if (manifest.organization === 'postgresql')
+      lines.push(`The organization of ${manifest.server} is in PostgreSQL and was not in this backup: if it was lost too, restore it from its pg_dump before starting the service (see the README, "Backup and restore").`);
     lines.push(`If the server the backup was taken from still runs, stop it for good first: both would be ${manifest.server}, with the same certificates and queue.`);
     lines.push(`Start it with: gatehouse start --data ${o.dataDir}`);
     return { lines, manifest };

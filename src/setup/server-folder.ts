@@ -136,16 +136,40 @@ export function openServer(dir: string, options: OpenOptions = {}): Omit<OpenSer
       if (options.snapshot) {
         const config = new SnapshotConfigStore(target.url, options.snapshot);
         return {
-          role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), trust,
-          logons: new CachedAccountLogonStore(new Map(), () => undefined), serviceLogons: () => { throw new Error('the delivery thread keeps no logon state'); },
+          role,
+          name,
+          fqdn,
+          dataDir: resolve(dir),
+          local,
+          config,
+          engine: 'postgresql',
+          repo: new Repository(config, box),
+          directory: directoryOf(config),
+          trust,
+          logons: new CachedAccountLogonStore(new Map(), () => undefined),
+          serviceLogons: () => {
+            throw new Error('the delivery thread keeps no logon state');
+          },
           close: () => local.close(),
         };
       }
       const config = new PostgresConfigStore(target, { ...(options.orgPassword !== undefined && { password: options.orgPassword }) });
       const logons = new PostgresAccountLogonStore(config.client, () => config.inTransaction);
       return {
-        role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), logons, trust,
-        serviceLogons: () => { throw new Error('the transport service opens the organization with openServiceServer'); },
+        role,
+        name,
+        fqdn,
+        dataDir: resolve(dir),
+        local,
+        config,
+        engine: 'postgresql',
+        repo: new Repository(config, box),
+        directory: directoryOf(config),
+        logons,
+        trust,
+        serviceLogons: () => {
+          throw new Error('the transport service opens the organization with openServiceServer');
+        },
         close() {
           config.close();
           local.close();
@@ -163,9 +187,18 @@ export function openServer(dir: string, options: OpenOptions = {}): Omit<OpenSer
     const box = new SecretBox(key);
     const sqlite = config;
     return {
-      role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'sqlite', repo: new Repository(config, box), directory: directoryOf(config),
+      role,
+      name,
+      fqdn,
+      dataDir: resolve(dir),
+      local,
+      config,
+      engine: 'sqlite',
+      repo: new Repository(config, box),
+      directory: directoryOf(config),
       ...(orgStore && { trust: ServerTrust.fromOrganizationKey(key) }),
-      logons: new SqliteAccountLogonStore(config.db), serviceLogons: () => SqliteAccountLogonStore.open(sqlite.location),
+      logons: new SqliteAccountLogonStore(config.db),
+      serviceLogons: () => SqliteAccountLogonStore.open(sqlite.location),
       close() {
         if (sqlite !== local) sqlite.close();
         local.close();
@@ -206,8 +239,19 @@ export async function openServiceServer(dir: string, log: Logger, options: { org
     const snapshotStore = config;
     const serviceLogons = logons;
     return {
-      role, name, fqdn, dataDir: resolve(dir), local, config, engine: 'postgresql', repo: new Repository(config, box), directory: directoryOf(config), logons,
-      trust: ServerTrust.fromOrganizationKey(key), serviceLogons: () => serviceLogons, snapshot: () => snapshotStore.content(),
+      role,
+      name,
+      fqdn,
+      dataDir: resolve(dir),
+      local,
+      config,
+      engine: 'postgresql',
+      repo: new Repository(config, box),
+      directory: directoryOf(config),
+      logons,
+      trust: ServerTrust.fromOrganizationKey(key),
+      serviceLogons: () => serviceLogons,
+      snapshot: () => snapshotStore.content(),
       async close() {
         await feed.stop();
         local.close();

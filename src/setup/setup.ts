@@ -115,7 +115,12 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
     }
     const repo = new Repository(config, box);
     const ctx: ServerContext = {
-      role: o.role, name: o.name, fqdn: o.fqdn, dataDir: dir, repo, logons,
+      role: o.role,
+      name: o.name,
+      fqdn: o.fqdn,
+      dataDir: dir,
+      repo,
+      logons,
       directory: { dnsDomain: config.getMeta('directory_domain')!, netbiosName: config.getMeta('directory_netbios')!, domainSid: config.getMeta('directory_sid')! },
     };
 
@@ -128,16 +133,33 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
         throw new SetupError(`a server named ${o.name} is already registered in the organization store ${config.location}; choose another --name`);
       }
       const server = newModelObject(serverSchema, '', {
-        Name: o.name, Fqdn: o.fqdn, Domain: domain, ServerRole: roleDisplay(o.role), Edition: 'Standard',
-        AdminDisplayVersion: `Gatehouse ${PRODUCT_VERSION}`, Site: o.role === 'Mailbox' ? 'Default-First-Site-Name' : null,
-        IsEdgeServer: o.role === 'EdgeTransport', IsMailboxServer: o.role === 'Mailbox', DataPath: dir,
+        Name: o.name,
+        Fqdn: o.fqdn,
+        Domain: domain,
+        ServerRole: roleDisplay(o.role),
+        Edition: 'Standard',
+        AdminDisplayVersion: `Gatehouse ${PRODUCT_VERSION}`,
+        Site: o.role === 'Mailbox' ? 'Default-First-Site-Name' : null,
+        IsEdgeServer: o.role === 'EdgeTransport',
+        IsMailboxServer: o.role === 'Mailbox',
+        DataPath: dir,
       });
       repo.insert(server);
       repo.insert(newModelObject(transportServiceSchema, o.name, transportServiceDefaults(defaults)));
-      repo.insert(newModelObject(certificateSchema, o.name, {
-        Name: cert.thumbprint, Subject: cert.subject, Issuer: cert.subject, CertificateDomains: cert.domains, Services: 'IIS, SMTP',
-        IsSelfSigned: true, NotBefore: cert.notBefore, NotAfter: cert.notAfter, CertificatePem: cert.certificatePem, PrivateKey: cert.privateKeyPem,
-      }));
+      repo.insert(
+        newModelObject(certificateSchema, o.name, {
+          Name: cert.thumbprint,
+          Subject: cert.subject,
+          Issuer: cert.subject,
+          CertificateDomains: cert.domains,
+          Services: 'IIS, SMTP',
+          IsSelfSigned: true,
+          NotBefore: cert.notBefore,
+          NotAfter: cert.notAfter,
+          CertificatePem: cert.certificatePem,
+          PrivateKey: cert.privateKeyPem,
+        }),
+      );
       // "Exchange Servers": the Edge's own, or the organization's when it has no directory groups yet.
       const group = exchangeServersGroup(defaults);
       if (o.role === 'EdgeTransport' || repo.list(group.schema).length === 0) repo.insert(newModelObject(group.schema, '', { ...group.values, SID: nextSid(ctx) }));
@@ -145,13 +167,18 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
         // The server's own directory account (NAME$, in Exchange Servers): what it authenticates
         // with when it relays mail to the Mailbox server that owns a recipient's database.
         const account = newModelObject(adUserSchema, '', {
-          ...defaultValues(adUserSchema, defaults), Name: `${o.name}$`, SamAccountName: `${o.name}$`, Enabled: true,
-          Description: `Server account of ${o.fqdn}`, PasswordHash: serverAccountHash, PasswordLastSet: new Date(),
+          ...defaultValues(adUserSchema, defaults),
+          Name: `${o.name}$`,
+          SamAccountName: `${o.name}$`,
+          Enabled: true,
+          Description: `Server account of ${o.fqdn}`,
+          PasswordHash: serverAccountHash,
+          PasswordLastSet: new Date(),
         });
         account.values.SID = nextSid(ctx);
         repo.insert(account);
         const exchangeServers = repo.findByName(adGroupSchema, '', EXCHANGE_SERVERS_GROUP)!;
-        exchangeServers.values.Members = [...(exchangeServers.values.Members as string[] ?? []), account.guid];
+        exchangeServers.values.Members = [...((exchangeServers.values.Members as string[]) ?? []), account.guid];
         repo.update(exchangeServers);
         server.values.ServerAccount = StoredCredential.parseShellValue({ UserName: `${ctx.directory.netbiosName}\\${o.name}$`, Password: { reveal: () => serverAccountPassword } });
         repo.update(server);
@@ -188,17 +215,22 @@ export async function setupServer(o: SetupOptions): Promise<SetupResult> {
 function addOrganizationAdministrator(ctx: ServerContext): string {
   const domain = ctx.directory.dnsDomain;
   const admin = newModelObject(adUserSchema, '', {
-    ...defaultValues(adUserSchema, { role: ctx.role, serverName: ctx.name, serverFqdn: ctx.fqdn }), Name: ORGANIZATION_ADMINISTRATOR, SamAccountName: ORGANIZATION_ADMINISTRATOR,
-    UserPrincipalName: `${ORGANIZATION_ADMINISTRATOR.toLowerCase()}@${domain}`, Enabled: false,
+    ...defaultValues(adUserSchema, { role: ctx.role, serverName: ctx.name, serverFqdn: ctx.fqdn }),
+    Name: ORGANIZATION_ADMINISTRATOR,
+    SamAccountName: ORGANIZATION_ADMINISTRATOR,
+    UserPrincipalName: `${ORGANIZATION_ADMINISTRATOR.toLowerCase()}@${domain}`,
+    Enabled: false,
     Description: 'Built-in account for administering the organization (a member of Organization Management)',
   });
   admin.values.SID = nextSid(ctx);
   ctx.repo.insert(admin);
   const group = ctx.repo.findByName(roleGroupSchema, '', ORGANIZATION_MANAGEMENT)!;
-  group.values.Members = [...(group.values.Members as string[] ?? []), admin.guid];
+  group.values.Members = [...((group.values.Members as string[]) ?? []), admin.guid];
   ctx.repo.update(group);
-  return `The organization's account ${ctx.directory.netbiosName}\\${ORGANIZATION_ADMINISTRATOR} is a member of Organization Management. It is disabled until it has a password: ` +
-    `Set-ADAccountPassword ${ORGANIZATION_ADMINISTRATOR} -Reset -NewPassword (Read-Host -AsSecureString "Password"); Enable-ADAccount ${ORGANIZATION_ADMINISTRATOR}`;
+  return (
+    `The organization's account ${ctx.directory.netbiosName}\\${ORGANIZATION_ADMINISTRATOR} is a member of Organization Management. It is disabled until it has a password: ` +
+    `Set-ADAccountPassword ${ORGANIZATION_ADMINISTRATOR} -Reset -NewPassword (Read-Host -AsSecureString "Password"); Enable-ADAccount ${ORGANIZATION_ADMINISTRATOR}`
+  );
 }
 
 /** The name of the organization's built-in administrator account. */

@@ -22,9 +22,7 @@ export interface ScriptAst {
   extent: Extent;
 }
 
-export type StatementAst =
-  | PipelineAst | AssignmentAst | IfAst | ForeachAst | WhileAst | DoAst | ForAst | SwitchAst
-  | FunctionAst | TryAst | TrapAst | FlowAst;
+export type StatementAst = PipelineAst | AssignmentAst | IfAst | ForeachAst | WhileAst | DoAst | ForAst | SwitchAst | FunctionAst | TryAst | TrapAst | FlowAst;
 
 export interface PipelineAst {
   kind: 'pipeline';

@@ -17,21 +17,28 @@ function spec(parameters: ParameterSpec[], extra: Partial<CommandSpec> = {}): Co
   return { name: 'Set-Thing', synopsis: '', parameters, invoke: () => [], ...extra };
 }
 
-const setConnector = spec([
-  { name: 'Identity', typeName: 'SendConnectorIdParameter', position: 0, mandatory: true, valueFromPipeline: true },
-  { name: 'Filter', typeName: 'String' },
-  { name: 'Force', typeName: 'SwitchParameter', switch: true },
-  { name: 'SmartHosts', typeName: 'MultiValuedProperty' },
-  { name: 'SmartHostAuthMechanism', typeName: 'String' },
-  { name: 'Server', typeName: 'Microsoft.Exchange.Configuration.Tasks.ServerIdParameter' },
-  { name: 'Port', typeName: 'Int32', convert: (v) => convertInt(v) },
-  { name: 'AuthenticationCredential', typeName: 'PSCredential', convert: convertCredential },
-  { name: 'MaxHops', typeName: 'Int32', convert: (v) => {
-    if (Number(v) > 10) throw new ValidationError('The argument "11" is greater than the maximum allowed range of "10".');
-    return v;
-  } },
-  { name: 'Comment', typeName: 'String', aliases: ['Note'] },
-], { supportsShouldProcess: true });
+const setConnector = spec(
+  [
+    { name: 'Identity', typeName: 'SendConnectorIdParameter', position: 0, mandatory: true, valueFromPipeline: true },
+    { name: 'Filter', typeName: 'String' },
+    { name: 'Force', typeName: 'SwitchParameter', switch: true },
+    { name: 'SmartHosts', typeName: 'MultiValuedProperty' },
+    { name: 'SmartHostAuthMechanism', typeName: 'String' },
+    { name: 'Server', typeName: 'Microsoft.Exchange.Configuration.Tasks.ServerIdParameter' },
+    { name: 'Port', typeName: 'Int32', convert: (v) => convertInt(v) },
+    { name: 'AuthenticationCredential', typeName: 'PSCredential', convert: convertCredential },
+    {
+      name: 'MaxHops',
+      typeName: 'Int32',
+      convert: (v) => {
+        if (Number(v) > 10) throw new ValidationError('The argument "11" is greater than the maximum allowed range of "10".');
+        return v;
+      },
+    },
+    { name: 'Comment', typeName: 'String', aliases: ['Note'] },
+  ],
+  { supportsShouldProcess: true },
+);
 
 function bind(s: CommandSpec, items: BindItem[]): CommandBinder {
   const b = new CommandBinder(s);
@@ -60,8 +67,16 @@ describe('binder: names', () => {
     assert.equal(args.get('Comment'), 'c');
   });
   it('prefers an exact name over a longer one with the same prefix', () => {
-    const s = spec([{ name: 'Name', typeName: 'String' }, { name: 'NameSuffix', typeName: 'String' }]);
-    assert.equal(bind(s, [p('name'), a('x')]).arguments().get('Name'), 'x');
+    const s = spec([
+      { name: 'Name', typeName: 'String' },
+      { name: 'NameSuffix', typeName: 'String' },
+    ]);
+    assert.equal(
+      bind(s, [p('name'), a('x')])
+        .arguments()
+        .get('Name'),
+      'x',
+    );
   });
   it('reports an unknown parameter', () => {
     const e = bindingError(setConnector, [a('x'), p('Colour'), a('Blue')]);
@@ -83,7 +98,12 @@ describe('binder: names', () => {
 
 describe('binder: arguments', () => {
   it('binds positional Identity', () => {
-    assert.equal(bind(setConnector, [a('Default internal Receive connector Edge01')]).arguments().get('Identity'), 'Default internal Receive connector Edge01');
+    assert.equal(
+      bind(setConnector, [a('Default internal Receive connector Edge01')])
+        .arguments()
+        .get('Identity'),
+      'Default internal Receive connector Edge01',
+    );
   });
   it('reports a positional argument nobody takes', () => {
     const e = bindingError(setConnector, [a('x'), a('y')]);
@@ -100,13 +120,21 @@ describe('binder: arguments', () => {
   it('reports a parameter given twice', () => {
     const e = bindingError(setConnector, [a('x'), p('Port'), a(1), p('port'), a(2)]);
     assert.equal(e.errorId, 'ParameterAlreadyBound');
-    assert.equal(e.message, "Cannot bind parameter because parameter 'port' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, \"-parameter value1,value2,value3\".");
+    assert.equal(
+      e.message,
+      'Cannot bind parameter because parameter \'port\' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, "-parameter value1,value2,value3".',
+    );
   });
   it('handles switches, -Switch:$false and does not eat the next argument', () => {
     const b = bind(setConnector, [p('Force'), a('x')]);
     assert.equal(b.arguments().get('Force'), true);
     assert.equal(b.arguments().get('Identity'), 'x');
-    assert.equal(bind(setConnector, [a('x'), pc('Force', false)]).arguments().get('Force'), false);
+    assert.equal(
+      bind(setConnector, [a('x'), pc('Force', false)])
+        .arguments()
+        .get('Force'),
+      false,
+    );
   });
   it('maps ConversionError to the transformation error', () => {
     const e = bindingError(setConnector, [a('x'), p('AuthenticationCredential'), a('user:password')]);
@@ -125,7 +153,12 @@ describe('binder: arguments', () => {
   });
   it('accepts a PSCredential', () => {
     const c = new PSCredential('u', new SecureString('p'));
-    assert.equal(bind(setConnector, [a('x'), p('AuthenticationCredential'), a(c)]).arguments().get('AuthenticationCredential'), c);
+    assert.equal(
+      bind(setConnector, [a('x'), p('AuthenticationCredential'), a(c)])
+        .arguments()
+        .get('AuthenticationCredential'),
+      c,
+    );
   });
 });
 
@@ -147,13 +180,16 @@ describe('binder: common parameters', () => {
 });
 
 describe('binder: parameter sets and mandatory parameters', () => {
-  const sets = spec([
-    { name: 'Identity', typeName: 'String', position: 0, sets: ['Identity'] },
-    { name: 'Server', typeName: 'String', sets: ['Server'], mandatory: true },
-    { name: 'Filter', typeName: 'String', sets: ['Identity', 'Server'] },
-    { name: 'Usage', typeName: 'String', sets: ['Usage'] },
-    { name: 'Internet', typeName: 'SwitchParameter', switch: true, sets: ['Internet'] },
-  ], { defaultParameterSet: 'Identity' });
+  const sets = spec(
+    [
+      { name: 'Identity', typeName: 'String', position: 0, sets: ['Identity'] },
+      { name: 'Server', typeName: 'String', sets: ['Server'], mandatory: true },
+      { name: 'Filter', typeName: 'String', sets: ['Identity', 'Server'] },
+      { name: 'Usage', typeName: 'String', sets: ['Usage'] },
+      { name: 'Internet', typeName: 'SwitchParameter', switch: true, sets: ['Internet'] },
+    ],
+    { defaultParameterSet: 'Identity' },
+  );
 
   it('resolves the set from the given parameters, else the default', () => {
     assert.equal(bind(sets, [p('Server'), a('s')]).resolveSet(), 'Server');
@@ -168,15 +204,48 @@ describe('binder: parameter sets and mandatory parameters', () => {
   it('reports missing mandatory parameters', () => {
     const b = bind(setConnector, [p('Port'), a(25)]);
     const missing = b.missingMandatory(b.resolveSet());
-    assert.deepEqual(missing.map((x) => x.name), ['Identity']);
+    assert.deepEqual(
+      missing.map((x) => x.name),
+      ['Identity'],
+    );
   });
   it('picks among positional parameters of different sets by conversion', () => {
-    const where = spec([
-      { name: 'FilterScript', typeName: 'ScriptBlock', position: 0, sets: ['Script'], convert: (v) => { if (typeof v !== 'object') throw new ConversionError('no'); return v; } },
-      { name: 'Property', typeName: 'String', position: 0, sets: ['Equal'], convert: (v) => { if (typeof v !== 'string') throw new ConversionError('no'); return v; } },
-    ], { defaultParameterSet: 'Equal' });
-    assert.equal(bind(where, [a('Name')]).arguments().get('Property'), 'Name');
-    assert.ok(bind(where, [a({ kind: 'scriptblock' })]).arguments().has('FilterScript'));
+    const where = spec(
+      [
+        {
+          name: 'FilterScript',
+          typeName: 'ScriptBlock',
+          position: 0,
+          sets: ['Script'],
+          convert: (v) => {
+            if (typeof v !== 'object') throw new ConversionError('no');
+            return v;
+          },
+        },
+        {
+          name: 'Property',
+          typeName: 'String',
+          position: 0,
+          sets: ['Equal'],
+          convert: (v) => {
+            if (typeof v !== 'string') throw new ConversionError('no');
+            return v;
+          },
+        },
+      ],
+      { defaultParameterSet: 'Equal' },
+    );
+    assert.equal(
+      bind(where, [a('Name')])
+        .arguments()
+        .get('Property'),
+      'Name',
+    );
+    assert.ok(
+      bind(where, [a({ kind: 'scriptblock' })])
+        .arguments()
+        .has('FilterScript'),
+    );
   });
   it('binds pipeline objects by value and by property name', () => {
     const b = bind(setConnector, [p('Port'), a(25)]);
@@ -185,7 +254,10 @@ describe('binder: parameter sets and mandatory parameters', () => {
     const byName = spec([{ name: 'Identity', typeName: 'String', mandatory: true, valueFromPipelineByPropertyName: true }]);
     const b2 = bind(byName, []);
     assert.equal(b2.bindPipelineObject(new PSObject('X', [['Identity', 'EX01\\Submission']])).get('Identity'), 'EX01\\Submission');
-    assert.throws(() => b2.bindPipelineObject(5), (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound');
+    assert.throws(
+      () => b2.bindPipelineObject(5),
+      (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound',
+    );
   });
   it('binds by value before by property name, in the sets still possible', () => {
     // Get-Message's shape: a queue object is refused by -Identity's conversion and taken by -Queue; its
@@ -197,30 +269,62 @@ describe('binder: parameter sets and mandatory parameters', () => {
       }
       return String(v);
     };
-    const getMessage = spec([
-      { name: 'Identity', typeName: 'MessageIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Message') },
-      { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], valueFromPipeline: true, convert: onlyType('Queue') },
-    ], { defaultParameterSet: 'Identity' });
+    const getMessage = spec(
+      [
+        { name: 'Identity', typeName: 'MessageIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Message') },
+        { name: 'Queue', typeName: 'QueueIdentity', sets: ['Queue'], valueFromPipeline: true, convert: onlyType('Queue') },
+      ],
+      { defaultParameterSet: 'Identity' },
+    );
     const queue = new PSObject('Queue', [['Identity', 'EX01\\3']]);
     const bound = bind(getMessage, []).bindPipelineObject(queue);
     assert.deepEqual([...bound], [['Queue', 'EX01\\3']]);
     const message = new PSObject('Message', [['Identity', 'EX01\\3\\7']]);
     assert.deepEqual([...bind(getMessage, []).bindPipelineObject(message)], [['Identity', 'EX01\\3\\7']]);
     // Get-Queue's shape: a server object binds to -Server by value; a string binds to -Identity (default set).
-    const getQueue = spec([
-      { name: 'Identity', typeName: 'QueueIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Queue') },
-      { name: 'Server', typeName: 'ServerIdParameter', sets: ['Filter'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: (v) => { if (v instanceof PSObject && v.typeNames[0] !== 'Server') throw new ConversionError('not a server'); return v instanceof PSObject ? v.get('Name') : String(v); } },
-    ], { defaultParameterSet: 'Identity' });
-    const server = new PSObject('Server', [['Name', 'EX01'], ['Identity', 'EX01']]);
+    const getQueue = spec(
+      [
+        { name: 'Identity', typeName: 'QueueIdentity', position: 0, sets: ['Identity'], valueFromPipeline: true, valueFromPipelineByPropertyName: true, convert: onlyType('Queue') },
+        {
+          name: 'Server',
+          typeName: 'ServerIdParameter',
+          sets: ['Filter'],
+          valueFromPipeline: true,
+          valueFromPipelineByPropertyName: true,
+          convert: (v) => {
+            if (v instanceof PSObject && v.typeNames[0] !== 'Server') throw new ConversionError('not a server');
+            return v instanceof PSObject ? v.get('Name') : String(v);
+          },
+        },
+      ],
+      { defaultParameterSet: 'Identity' },
+    );
+    const server = new PSObject('Server', [
+      ['Name', 'EX01'],
+      ['Identity', 'EX01'],
+    ]);
     assert.deepEqual([...bind(getQueue, []).bindPipelineObject(server)], [['Server', 'EX01']]);
     assert.deepEqual([...bind(getQueue, []).bindPipelineObject('EX01\\Submission')], [['Identity', 'EX01\\Submission']]);
     // A property whose value the parameter refuses is not bound; with nothing bound the object is refused.
     const other = new PSObject('Other', [['Identity', new PSObject('Other', [])]]);
-    assert.throws(() => bind(getMessage, [p('Queue'), a('EX01\\3')]).bindPipelineObject(other), (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound');
+    assert.throws(
+      () => bind(getMessage, [p('Queue'), a('EX01\\3')]).bindPipelineObject(other),
+      (e: unknown) => e instanceof BindingError && e.errorId === 'InputObjectNotBound',
+    );
   });
   it('collects remaining arguments', () => {
     const host = spec([{ name: 'Object', typeName: 'Object', position: 0, valueFromRemainingArguments: true }]);
-    assert.deepEqual(bind(host, [a('a'), a('b'), a('c')]).arguments().get('Object'), ['a', 'b', 'c']);
-    assert.equal(bind(host, [a('a')]).arguments().get('Object'), 'a');
+    assert.deepEqual(
+      bind(host, [a('a'), a('b'), a('c')])
+        .arguments()
+        .get('Object'),
+      ['a', 'b', 'c'],
+    );
+    assert.equal(
+      bind(host, [a('a')])
+        .arguments()
+        .get('Object'),
+      'a',
+    );
   });
 });

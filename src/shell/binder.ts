@@ -3,9 +3,7 @@
 // switches, parameter sets, mandatory flags, convert/validate functions), plus
 // the common parameters. Errors carry PowerShell's exact messages and ids.
 
-import {
-  ValidationError, type BoundArguments, type CommandSpec, type ParameterSpec,
-} from './command.js';
+import { ValidationError, type BoundArguments, type CommandSpec, type ParameterSpec } from './command.js';
 import { convertEnum, convertString, convertSwitch, dotNetTypeName, isEnumerable, isNull, toStr } from './conversion.js';
 import type { Extent } from './ast.js';
 import { getMember, hasProperty } from './members.js';
@@ -29,9 +27,7 @@ export interface CommonParameters {
 }
 
 /** An evaluated command element handed to the binder. */
-export type BindItem =
-  | { kind: 'argument'; value: unknown; extent: Extent; text: string }
-  | { kind: 'parameter'; name: string; extent: Extent; colon: boolean; argument?: { value: unknown; extent: Extent } };
+export type BindItem = { kind: 'argument'; value: unknown; extent: Extent; text: string } | { kind: 'parameter'; name: string; extent: Extent; colon: boolean; argument?: { value: unknown; extent: Extent } };
 
 export class BindingError extends Error {
   override name = 'BindingError';
@@ -88,12 +84,24 @@ const SHOULD_PROCESS: CommonSpec[] = [
 export const COMMON_PARAMETER_NAMES: readonly string[] = [...COMMON, ...SHOULD_PROCESS].map((p) => p.name);
 
 const FULL_TYPE_NAMES: Record<string, string> = {
-  string: 'System.String', 'string[]': 'System.String[]', int32: 'System.Int32', int: 'System.Int32', int64: 'System.Int64',
-  boolean: 'System.Boolean', bool: 'System.Boolean', switchparameter: 'System.Management.Automation.SwitchParameter',
-  pscredential: 'System.Management.Automation.PSCredential', securestring: 'System.Security.SecureString',
-  scriptblock: 'System.Management.Automation.ScriptBlock', object: 'System.Object', 'object[]': 'System.Object[]',
-  psobject: 'System.Management.Automation.PSObject', hashtable: 'System.Collections.Hashtable', datetime: 'System.DateTime',
-  actionpreference: 'System.Management.Automation.ActionPreference', double: 'System.Double',
+  string: 'System.String',
+  'string[]': 'System.String[]',
+  int32: 'System.Int32',
+  int: 'System.Int32',
+  int64: 'System.Int64',
+  boolean: 'System.Boolean',
+  bool: 'System.Boolean',
+  switchparameter: 'System.Management.Automation.SwitchParameter',
+  pscredential: 'System.Management.Automation.PSCredential',
+  securestring: 'System.Security.SecureString',
+  scriptblock: 'System.Management.Automation.ScriptBlock',
+  object: 'System.Object',
+  'object[]': 'System.Object[]',
+  psobject: 'System.Management.Automation.PSObject',
+  hashtable: 'System.Collections.Hashtable',
+  datetime: 'System.DateTime',
+  actionpreference: 'System.Management.Automation.ActionPreference',
+  double: 'System.Double',
 };
 
 /** The type name shown in "Specify a parameter of type '...'" messages. */
@@ -146,10 +154,7 @@ export class CommandBinder {
     const matches = this.parameters.filter((p) => p.name.toLowerCase().startsWith(lower) || (p.aliases ?? []).some((a) => a.toLowerCase().startsWith(lower)));
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-      throw new BindingError(
-        `Parameter cannot be processed because the parameter name '${typed}' is ambiguous. Possible matches include:${matches.map((m) => ' -' + m.name).join('')}.`,
-        'AmbiguousParameter', extent,
-      );
+      throw new BindingError(`Parameter cannot be processed because the parameter name '${typed}' is ambiguous. Possible matches include:${matches.map((m) => ' -' + m.name).join('')}.`, 'AmbiguousParameter', extent);
     }
     throw new BindingError(`A parameter cannot be found that matches parameter name '${typed}'.`, 'NamedParameterNotFound', extent);
   }
@@ -173,7 +178,8 @@ export class CommandBinder {
     if (this.bound.has(p.name)) {
       throw new BindingError(
         `Cannot bind parameter because parameter '${typed}' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, "-parameter value1,value2,value3".`,
-        'ParameterAlreadyBound', extent,
+        'ParameterAlreadyBound',
+        extent,
       );
     }
     this.bound.set(p.name, { spec: p, value });
@@ -231,9 +237,7 @@ export class CommandBinder {
     while (next < args.length) {
       const arg = args[next];
       const sets = this.validSets();
-      const candidates = this.spec.parameters
-        .filter((p) => p.position !== undefined && !this.bound.has(p.name) && this.setsOf(p).some((s) => sets.includes(s)))
-        .sort((a, b) => (a.position as number) - (b.position as number));
+      const candidates = this.spec.parameters.filter((p) => p.position !== undefined && !this.bound.has(p.name) && this.setsOf(p).some((s) => sets.includes(s))).sort((a, b) => (a.position as number) - (b.position as number));
       if (candidates.length === 0) {
         const rest = this.spec.parameters.find((p) => p.valueFromRemainingArguments && this.setsOf(p).some((s) => sets.includes(s)));
         if (rest && !this.bound.has(rest.name)) {
@@ -273,8 +277,7 @@ export class CommandBinder {
   /** Parameters that can take pipeline input in the sets still possible. */
   pipelineParameters(): ParameterSpec[] {
     const sets = this.validSets();
-    return this.spec.parameters.filter((p) => (p.valueFromPipeline || p.valueFromPipelineByPropertyName)
-      && !this.bound.has(p.name) && this.setsOf(p).some((s) => sets.includes(s)));
+    return this.spec.parameters.filter((p) => (p.valueFromPipeline || p.valueFromPipelineByPropertyName) && !this.bound.has(p.name) && this.setsOf(p).some((s) => sets.includes(s)));
   }
 
   /**
@@ -320,7 +323,10 @@ export class CommandBinder {
     if (extra.size === 0) {
       throw new BindingError(
         'The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.',
-        'InputObjectNotBound', undefined, 'InvalidArgument', 'ParameterBindingException',
+        'InputObjectNotBound',
+        undefined,
+        'InvalidArgument',
+        'ParameterBindingException',
       );
     }
     return extra;
@@ -374,4 +380,3 @@ function positionalText(value: unknown, text: string): string {
   if (value instanceof PSObject) return text;
   return value !== null && typeof value === 'object' && String(value) === '[object Object]' ? dotNetTypeName(value) : String(value ?? text);
 }
-

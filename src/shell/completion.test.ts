@@ -13,7 +13,9 @@ const groups = ['None', 'AnonymousUsers', 'ExchangeUsers', 'ExchangeServers', 'E
 
 const commands: CommandSpec[] = [
   {
-    name: 'Set-ReceiveConnector', synopsis: 'test', supportsShouldProcess: true,
+    name: 'Set-ReceiveConnector',
+    synopsis: 'test',
+    supportsShouldProcess: true,
     parameters: [
       { name: 'Identity', typeName: 'ReceiveConnectorIdParameter', position: 0, completions: () => connectors },
       { name: 'PermissionGroups', typeName: 'PermissionGroups', completions: () => groups },

@@ -81,9 +81,7 @@ function quoted(value: string, quote: string): string {
 }
 
 function matching(names: readonly string[], typed: string): string[] {
-  const test = hasWildcard(typed)
-    ? (n: string) => wildcardToRegExp(typed.endsWith('*') ? typed : typed + '*').test(n)
-    : (n: string) => n.toLowerCase().startsWith(typed.toLowerCase());
+  const test = hasWildcard(typed) ? (n: string) => wildcardToRegExp(typed.endsWith('*') ? typed : typed + '*').test(n) : (n: string) => n.toLowerCase().startsWith(typed.toLowerCase());
   const seen = new Set<string>();
   const out: string[] = [];
   for (const n of names) {
@@ -155,7 +153,12 @@ export function completeLine(rt: Runtime, line: string, cursor: number): Complet
   }
   if (tokens.length === 0) {
     if (word.startsWith('"') || word.startsWith("'")) return result([]);
-    return result(matching(rt.commandList.map((c) => c.name), word));
+    return result(
+      matching(
+        rt.commandList.map((c) => c.name),
+        word,
+      ),
+    );
   }
   const spec = rt.resolveCommand(unquote(tokens[0].raw).text);
   if (!spec) return result([]);

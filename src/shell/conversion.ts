@@ -217,7 +217,9 @@ export function convertEnum(v: unknown, names: readonly string[], typeName: stri
   const s = toStr(v);
   const hit = names.find((n) => n.toLowerCase() === s.trim().toLowerCase());
   if (hit) return hit;
-  throw new ConversionError(`Cannot convert value "${s}" to type "${typeName}". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${names.join(', ')}"`);
+  throw new ConversionError(
+    `Cannot convert value "${s}" to type "${typeName}". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${names.join(', ')}"`,
+  );
 }
 
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
@@ -233,7 +235,7 @@ export function parseDateInvariant(text: string): Date | undefined {
   let m = ISO_DATE.exec(t);
   if (m) {
     const [y, mo, d, h, mi, s, f] = [m[1], m[2], m[3], m[4], m[5], m[6], m[7]].map((x) => (x === undefined ? 0 : Number(x)));
-    const ms = m[7] ? Number(('0.' + m[7])) * 1000 : 0;
+    const ms = m[7] ? Number('0.' + m[7]) * 1000 : 0;
     void f;
     if (m[8]) {
       let utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);

@@ -13,19 +13,7 @@ describe('Get-Credential', () => {
   it('prompts as the mandatory Credential parameter when called without arguments', async () => {
     const { session, host } = testShell({ lines: ['', 'admin', 'S3cret'] });
     assert.equal(await session.runScript('$c = Get-Credential\n$c.UserName\n$c.GetNetworkCredential().Password'), true);
-    assert.equal(host.out, [
-      '',
-      'cmdlet Get-Credential at command pipeline position 1',
-      'Supply values for the following parameters:',
-      'Credential',
-      'User: ',
-      'User: ',
-      'Password for user admin: ',
-      '',
-      'admin',
-      'S3cret',
-      '',
-    ].join('\n'));
+    assert.equal(host.out, ['', 'cmdlet Get-Credential at command pipeline position 1', 'Supply values for the following parameters:', 'Credential', 'User: ', 'User: ', 'Password for user admin: ', '', 'admin', 'S3cret', ''].join('\n'));
     const c = session.runtime.variables.get('c');
     assert.ok(c instanceof PSCredential);
     assert.ok(c.Password instanceof SecureString);

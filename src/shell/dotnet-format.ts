@@ -23,7 +23,7 @@ function group(intDigits: string): string {
 /** Rounds half away from zero, as .NET's numeric formatting does. */
 function fixed(n: number, digits: number): string {
   const f = 10 ** digits;
-  const r = Math.sign(n) * Math.round(Math.abs(n) * f + 1e-9) / f;
+  const r = (Math.sign(n) * Math.round(Math.abs(n) * f + 1e-9)) / f;
   return Math.abs(r).toFixed(digits);
 }
 
@@ -42,7 +42,7 @@ function standardNumber(n: number, letter: string, digits: number | undefined): 
       return pad(n, digits ?? 0);
     case 'X': {
       if (!Number.isInteger(n)) return undefined;
-      const hex = (n < 0 ? (n >>> 0) : n).toString(16).padStart(digits ?? 0, '0');
+      const hex = (n < 0 ? n >>> 0 : n).toString(16).padStart(digits ?? 0, '0');
       return letter === 'X' ? hex.toUpperCase() : hex;
     }
     case 'P': {
@@ -60,7 +60,8 @@ function standardNumber(n: number, letter: string, digits: number | undefined): 
       const e = Number(exp);
       return (neg ? '-' : '') + mant + (letter === 'e' ? 'e' : 'E') + (e < 0 ? '-' : '+') + pad(Math.abs(e), 3);
     }
-    case 'G': case 'R':
+    case 'G':
+    case 'R':
       return formatNumber(n);
   }
   return undefined;
@@ -111,9 +112,20 @@ export function formatNumberWith(n: number, spec: string): string {
 }
 
 const STANDARD_DATE: Record<string, string> = {
-  d: 'M/d/yyyy', D: 'dddd, MMMM d, yyyy', f: 'dddd, MMMM d, yyyy h:mm tt', F: 'dddd, MMMM d, yyyy h:mm:ss tt',
-  g: 'M/d/yyyy h:mm tt', G: 'M/d/yyyy h:mm:ss tt', M: 'MMMM d', m: 'MMMM d', s: "yyyy'-'MM'-'dd'T'HH':'mm':'ss",
-  t: 'h:mm tt', T: 'h:mm:ss tt', Y: 'MMMM yyyy', y: 'MMMM yyyy', o: "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+  d: 'M/d/yyyy',
+  D: 'dddd, MMMM d, yyyy',
+  f: 'dddd, MMMM d, yyyy h:mm tt',
+  F: 'dddd, MMMM d, yyyy h:mm:ss tt',
+  g: 'M/d/yyyy h:mm tt',
+  G: 'M/d/yyyy h:mm:ss tt',
+  M: 'MMMM d',
+  m: 'MMMM d',
+  s: "yyyy'-'MM'-'dd'T'HH':'mm':'ss",
+  t: 'h:mm tt',
+  T: 'h:mm:ss tt',
+  Y: 'MMMM yyyy',
+  y: 'MMMM yyyy',
+  o: "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
   O: "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
 };
 
@@ -132,7 +144,7 @@ function offset(d: Date, colon: boolean, hoursOnly = false, twoDigits = true): s
 
 /** A date in a standard or custom .NET format (en-US). */
 export function formatDate(d: Date, format: string): string {
-  if (format === '' ) return formatDateDisplay(d);
+  if (format === '') return formatDateDisplay(d);
   if (format.length === 1) {
     if (format === 'u') return formatDate(utcAsLocal(d), "yyyy'-'MM'-'dd HH':'mm':'ss'Z'");
     if (format === 'U') return formatDate(utcAsLocal(d), STANDARD_DATE.F);
@@ -161,25 +173,53 @@ export function formatDate(d: Date, format: string): string {
     while (f[i + run] === c) run++;
     i += run;
     switch (c) {
-      case 'y': out += run === 1 ? String(d.getFullYear() % 100) : run === 2 ? pad(d.getFullYear() % 100, 2) : pad(d.getFullYear(), run); break;
-      case 'M': out += run >= 4 ? MONTHS[d.getMonth()] : run === 3 ? MONTHS[d.getMonth()].slice(0, 3) : pad(d.getMonth() + 1, run); break;
-      case 'd': out += run >= 4 ? DAYS[d.getDay()] : run === 3 ? DAYS[d.getDay()].slice(0, 3) : pad(d.getDate(), run); break;
-      case 'H': out += pad(d.getHours(), Math.min(run, 2)); break;
-      case 'h': out += pad(d.getHours() % 12 === 0 ? 12 : d.getHours() % 12, Math.min(run, 2)); break;
-      case 'm': out += pad(d.getMinutes(), Math.min(run, 2)); break;
-      case 's': out += pad(d.getSeconds(), Math.min(run, 2)); break;
-      case 'f': case 'F': {
+      case 'y':
+        out += run === 1 ? String(d.getFullYear() % 100) : run === 2 ? pad(d.getFullYear() % 100, 2) : pad(d.getFullYear(), run);
+        break;
+      case 'M':
+        out += run >= 4 ? MONTHS[d.getMonth()] : run === 3 ? MONTHS[d.getMonth()].slice(0, 3) : pad(d.getMonth() + 1, run);
+        break;
+      case 'd':
+        out += run >= 4 ? DAYS[d.getDay()] : run === 3 ? DAYS[d.getDay()].slice(0, 3) : pad(d.getDate(), run);
+        break;
+      case 'H':
+        out += pad(d.getHours(), Math.min(run, 2));
+        break;
+      case 'h':
+        out += pad(d.getHours() % 12 === 0 ? 12 : d.getHours() % 12, Math.min(run, 2));
+        break;
+      case 'm':
+        out += pad(d.getMinutes(), Math.min(run, 2));
+        break;
+      case 's':
+        out += pad(d.getSeconds(), Math.min(run, 2));
+        break;
+      case 'f':
+      case 'F': {
         const digits = (pad(d.getMilliseconds(), 3) + '0000').slice(0, Math.min(run, 7));
         out += c === 'F' ? digits.replace(/0+$/, '') : digits;
         break;
       }
-      case 't': out += (d.getHours() < 12 ? 'AM' : 'PM').slice(0, run === 1 ? 1 : 2); break;
-      case 'z': out += run === 1 ? offset(d, false, true, false) : run === 2 ? offset(d, false, true) : offset(d, true); break;
-      case 'K': out += offset(d, true); break;
-      case 'g': out += 'A.D.'; break;
-      case ':': out += ':'.repeat(run); break;
-      case '/': out += '/'.repeat(run); break;
-      default: out += c.repeat(run);
+      case 't':
+        out += (d.getHours() < 12 ? 'AM' : 'PM').slice(0, run === 1 ? 1 : 2);
+        break;
+      case 'z':
+        out += run === 1 ? offset(d, false, true, false) : run === 2 ? offset(d, false, true) : offset(d, true);
+        break;
+      case 'K':
+        out += offset(d, true);
+        break;
+      case 'g':
+        out += 'A.D.';
+        break;
+      case ':':
+        out += ':'.repeat(run);
+        break;
+      case '/':
+        out += '/'.repeat(run);
+        break;
+      default:
+        out += c.repeat(run);
     }
   }
   return out;
@@ -215,12 +255,24 @@ export function formatTimeSpan(t: TimeSpan, format: string): string {
     while (format[i + run] === c) run++;
     i += run;
     switch (c) {
-      case 'd': out += pad(a.Days, run); break;
-      case 'h': out += pad(a.Hours, Math.min(run, 2)); break;
-      case 'm': out += pad(a.Minutes, Math.min(run, 2)); break;
-      case 's': out += pad(a.Seconds, Math.min(run, 2)); break;
-      case 'f': out += pad(ticks, 7).slice(0, run); break;
-      case 'F': out += pad(ticks, 7).slice(0, run).replace(/0+$/, ''); break;
+      case 'd':
+        out += pad(a.Days, run);
+        break;
+      case 'h':
+        out += pad(a.Hours, Math.min(run, 2));
+        break;
+      case 'm':
+        out += pad(a.Minutes, Math.min(run, 2));
+        break;
+      case 's':
+        out += pad(a.Seconds, Math.min(run, 2));
+        break;
+      case 'f':
+        out += pad(ticks, 7).slice(0, run);
+        break;
+      case 'F':
+        out += pad(ticks, 7).slice(0, run).replace(/0+$/, '');
+        break;
       default:
         throw new RuntimeError('Input string was not in a correct format.', 'FormatException', 'NotSpecified', 'FormatException');
     }
@@ -315,13 +367,40 @@ export function parseExactDate(text: string, format: string): Date {
     const token = c + run;
     const digits = (n: number, max = n): string => `(\\d{${n},${max}})`;
     switch (c) {
-      case 'y': re += run <= 2 ? digits(run === 1 ? 1 : 2, 2) : digits(4, Math.max(4, run)); groups.push(token); break;
-      case 'M': re += run === 4 ? `(${MONTHS.join('|')})` : run === 3 ? `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})` : digits(run, 2); groups.push(token); break;
-      case 'd': if (run >= 3) { re += `(?:${DAYS.join('|')}|${DAYS.map((d) => d.slice(0, 3)).join('|')})`; break; } re += digits(run, 2); groups.push(token); break;
-      case 'H': case 'h': case 'm': case 's': re += digits(run, 2); groups.push(token); break;
-      case 'f': case 'F': re += digits(c === 'F' ? 0 : run, run); groups.push('f' + run); break;
-      case 't': re += '(AM|PM|A|P)'; groups.push('t'); break;
-      default: re += c.repeat(run).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      case 'y':
+        re += run <= 2 ? digits(run === 1 ? 1 : 2, 2) : digits(4, Math.max(4, run));
+        groups.push(token);
+        break;
+      case 'M':
+        re += run === 4 ? `(${MONTHS.join('|')})` : run === 3 ? `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})` : digits(run, 2);
+        groups.push(token);
+        break;
+      case 'd':
+        if (run >= 3) {
+          re += `(?:${DAYS.join('|')}|${DAYS.map((d) => d.slice(0, 3)).join('|')})`;
+          break;
+        }
+        re += digits(run, 2);
+        groups.push(token);
+        break;
+      case 'H':
+      case 'h':
+      case 'm':
+      case 's':
+        re += digits(run, 2);
+        groups.push(token);
+        break;
+      case 'f':
+      case 'F':
+        re += digits(c === 'F' ? 0 : run, run);
+        groups.push('f' + run);
+        break;
+      case 't':
+        re += '(AM|PM|A|P)';
+        groups.push('t');
+        break;
+      default:
+        re += c.repeat(run).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     }
   }
   const m = new RegExp('^' + re + '$', 'i').exec(text.trim());
@@ -340,15 +419,33 @@ export function parseExactDate(text: string, format: string): Date {
     const v = m[k + 1];
     const n = Number(v);
     switch (g[0]) {
-      case 'y': year = g === 'y1' || g === 'y2' ? 2000 + n : n; break;
-      case 'M': month = g === 'M4' ? MONTHS.findIndex((x) => x.toLowerCase() === v.toLowerCase()) + 1 : g === 'M3' ? MONTHS.findIndex((x) => x.slice(0, 3).toLowerCase() === v.toLowerCase()) + 1 : n; break;
-      case 'd': day = n; break;
-      case 'H': hour = n; break;
-      case 'h': hour = n % 12; break;
-      case 'm': minute = n; break;
-      case 's': second = n; break;
-      case 'f': ms = v ? Number(('0.' + v)) * 1000 : 0; break;
-      case 't': pm = v.toUpperCase().startsWith('P'); break;
+      case 'y':
+        year = g === 'y1' || g === 'y2' ? 2000 + n : n;
+        break;
+      case 'M':
+        month = g === 'M4' ? MONTHS.findIndex((x) => x.toLowerCase() === v.toLowerCase()) + 1 : g === 'M3' ? MONTHS.findIndex((x) => x.slice(0, 3).toLowerCase() === v.toLowerCase()) + 1 : n;
+        break;
+      case 'd':
+        day = n;
+        break;
+      case 'H':
+        hour = n;
+        break;
+      case 'h':
+        hour = n % 12;
+        break;
+      case 'm':
+        minute = n;
+        break;
+      case 's':
+        second = n;
+        break;
+      case 'f':
+        ms = v ? Number('0.' + v) * 1000 : 0;
+        break;
+      case 't':
+        pm = v.toUpperCase().startsWith('P');
+        break;
     }
   });
   if (pm !== undefined && pm && hour < 12) hour += 12;

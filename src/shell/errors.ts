@@ -91,10 +91,7 @@ export class LocalCommandError extends Error {
   readonly reason: string;
   readonly targetName?: string;
   readonly targetType?: string;
-  constructor(
-    message: string,
-    options: { errorId: string; category: string; reason: string; targetName?: string; targetType?: string },
-  ) {
+  constructor(message: string, options: { errorId: string; category: string; reason: string; targetName?: string; targetType?: string }) {
     super(message);
     this.errorId = options.errorId;
     this.category = options.category;
@@ -124,8 +121,18 @@ export class RuntimeError extends Error {
 const EXCEPTION_BASES: Record<string, string[]> = {
   RuntimeException: ['System.Management.Automation.RuntimeException', 'System.SystemException'],
   ParameterBindingException: ['System.Management.Automation.ParameterBindingException', 'System.Management.Automation.RuntimeException', 'System.SystemException'],
-  ParameterBindingValidationException: ['System.Management.Automation.ParameterBindingValidationException', 'System.Management.Automation.ParameterBindingException', 'System.Management.Automation.RuntimeException', 'System.SystemException'],
-  ParameterBindingArgumentTransformationException: ['System.Management.Automation.ParameterBindingArgumentTransformationException', 'System.Management.Automation.ParameterBindingException', 'System.Management.Automation.RuntimeException', 'System.SystemException'],
+  ParameterBindingValidationException: [
+    'System.Management.Automation.ParameterBindingValidationException',
+    'System.Management.Automation.ParameterBindingException',
+    'System.Management.Automation.RuntimeException',
+    'System.SystemException',
+  ],
+  ParameterBindingArgumentTransformationException: [
+    'System.Management.Automation.ParameterBindingArgumentTransformationException',
+    'System.Management.Automation.ParameterBindingException',
+    'System.Management.Automation.RuntimeException',
+    'System.SystemException',
+  ],
   CommandNotFoundException: ['System.Management.Automation.CommandNotFoundException', 'System.Management.Automation.RuntimeException', 'System.SystemException'],
   ItemNotFoundException: ['System.Management.Automation.ItemNotFoundException', 'System.Management.Automation.SessionStateException', 'System.Management.Automation.RuntimeException', 'System.SystemException'],
   WriteErrorException: ['Microsoft.PowerShell.Commands.WriteErrorException', 'System.SystemException'],
@@ -193,7 +200,10 @@ export class ExceptionValue {
 
 /** `$_.CategoryInfo`: Category, Activity, Reason, TargetName, TargetType; shows as the CategoryInfo line. */
 export class CategoryInfoValue {
-  constructor(private readonly _record: ErrorRecord, private readonly _text: string) {}
+  constructor(
+    private readonly _record: ErrorRecord,
+    private readonly _text: string,
+  ) {}
   get Category(): string {
     return this._record.category;
   }
@@ -216,7 +226,10 @@ export class CategoryInfoValue {
 
 /** `$_.InvocationInfo`: where the error happened. */
 export class InvocationInfoValue {
-  constructor(private readonly _record: ErrorRecord, private readonly _positionMessage: string) {}
+  constructor(
+    private readonly _record: ErrorRecord,
+    private readonly _positionMessage: string,
+  ) {}
   private get at(): { line: number; column: number; text: string } {
     const p = this._record.position;
     if (!p) return { line: 0, column: 0, text: '' };

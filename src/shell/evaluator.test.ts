@@ -229,13 +229,18 @@ describe('evaluator: script language', () => {
     assert.equal((await script('try { throw "x" } catch { "c" }\n$?\ntry { 1/0 } catch { Get-ReceiveConnector nope -ea 0 }\n$?\n$Error.Count')).out, 'c\nTrue\nFalse\n3\n');
   });
   it('keeps $Error newest first with records and Clear()', async () => {
-    const r = await script('1/0\n[int]"x"\n$Error.Count\n$Error[0].FullyQualifiedErrorId\n$Error[1].CategoryInfo.Category\n"$($Error[1].CategoryInfo)"\n$Error[0].InvocationInfo.ScriptLineNumber\n$Error[0].Exception.GetType().FullName\n$Error.Clear()\n$Error.Count');
+    const r = await script(
+      '1/0\n[int]"x"\n$Error.Count\n$Error[0].FullyQualifiedErrorId\n$Error[1].CategoryInfo.Category\n"$($Error[1].CategoryInfo)"\n$Error[0].InvocationInfo.ScriptLineNumber\n$Error[0].Exception.GetType().FullName\n$Error.Clear()\n$Error.Count',
+    );
     assert.equal(r.out, '2\nInvalidCastFromStringToInteger\nNotSpecified\nNotSpecified: (:) [], RuntimeException\n2\nSystem.Management.Automation.RuntimeException\n0\n');
   });
   it('stops the script at an uncaught throw and shows it with its position', async () => {
     const r = await script('"a"\nthrow "Queue check failed"\n"b"');
     assert.equal(r.out, 'a\n');
-    assert.equal(r.err, 'Queue check failed\nAt /scripts/t.ps1:2 char:1\n+ throw "Queue check failed"\n+ ~~~~~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : OperationStopped: (Queue check failed:String) [], RuntimeException\n    + FullyQualifiedErrorId : Queue check failed\n \n');
+    assert.equal(
+      r.err,
+      'Queue check failed\nAt /scripts/t.ps1:2 char:1\n+ throw "Queue check failed"\n+ ~~~~~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : OperationStopped: (Queue check failed:String) [], RuntimeException\n    + FullyQualifiedErrorId : Queue check failed\n \n',
+    );
     const s = await script('function F { 1/0; "after" }\nF\n"next"');
     assert.equal(s.out, 'after\nnext\n');
   });
@@ -247,7 +252,10 @@ describe('evaluator: script language', () => {
   });
   it('writes Write-Error records naming the function and its call site', async () => {
     const r = await script('function Check { Write-Error "queue too long" }\nCheck');
-    assert.equal(r.err, 'Check : queue too long\nAt /scripts/t.ps1:2 char:1\n+ Check\n+ ~~~~~\n    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException\n    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException,Check\n \n');
+    assert.equal(
+      r.err,
+      'Check : queue too long\nAt /scripts/t.ps1:2 char:1\n+ Check\n+ ~~~~~\n    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException\n    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException,Check\n \n',
+    );
   });
   it('evaluates ++, --, compound assignment and here-strings', async () => {
     assert.equal((await script('$i = 10; $j = $i++; $k = ++$i; "$i $j $k"; $i--; $i')).out, '12 10 12\n11\n');
@@ -256,11 +264,15 @@ describe('evaluator: script language', () => {
     assert.equal((await script('$name = "EDGE01"\n@"\nServer: $name\nQueues: $(1 + 2)\n"@\n@\'\nLiteral $name\n\'@')).out, 'Server: EDGE01\nQueues: 3\nLiteral $name\n');
   });
   it('formats with -f and casts to [datetime] and [timespan]', async () => {
-    const r = await script('$d = [datetime]"2026-01-15 14:05:09"\n"{0:yyyy-MM-dd HH:mm}|{1,-5}|{2,5}|{3:N2}|{4:P1}|{5:D4}|{6:X}" -f $d, "ab", "cd", 1234.5, 0.125, 7, 255\n$t = [timespan]"01:30:00"\n$t.TotalMinutes\n"{0:hh\\:mm}" -f $t\n([datetime]"2026-01-16" - [datetime]"2026-01-15 12:00").TotalHours\n$d.AddDays(1).ToString("dd.MM.yyyy")');
+    const r = await script(
+      '$d = [datetime]"2026-01-15 14:05:09"\n"{0:yyyy-MM-dd HH:mm}|{1,-5}|{2,5}|{3:N2}|{4:P1}|{5:D4}|{6:X}" -f $d, "ab", "cd", 1234.5, 0.125, 7, 255\n$t = [timespan]"01:30:00"\n$t.TotalMinutes\n"{0:hh\\:mm}" -f $t\n([datetime]"2026-01-16" - [datetime]"2026-01-15 12:00").TotalHours\n$d.AddDays(1).ToString("dd.MM.yyyy")',
+    );
     assert.equal(r.out, '2026-01-15 14:05|ab   |   cd|1,234.50|12.5 %|0007|FF\n90\n01:30\n12\n16.01.2026\n');
   });
   it('parses dates with [datetime]::ParseExact', async () => {
-    const r = await script('[datetime]::ParseExact("15.01.2026 14:05", "dd.MM.yyyy HH:mm", $null).ToString("s")\n[datetime]::ParseExact("Jan 5 2026 3:04 PM", "MMM d yyyy h:mm tt", $null).ToString("s")\n[datetime]::ParseExact("31.02.2026", "dd.MM.yyyy", $null)');
+    const r = await script(
+      '[datetime]::ParseExact("15.01.2026 14:05", "dd.MM.yyyy HH:mm", $null).ToString("s")\n[datetime]::ParseExact("Jan 5 2026 3:04 PM", "MMM d yyyy h:mm tt", $null).ToString("s")\n[datetime]::ParseExact("31.02.2026", "dd.MM.yyyy", $null)',
+    );
     assert.equal(r.out, '2026-01-15T14:05:00\n2026-01-05T15:04:00\n');
     assert.match(r.err, /String was not recognized as a valid DateTime\./);
   });
@@ -272,12 +284,12 @@ describe('evaluator: script language', () => {
 });
 
 describe('evaluator: console order', () => {
-  it('shows a loop\'s output in order with Write-Host, warnings and errors', async () => {
+  it("shows a loop's output in order with Write-Host, warnings and errors", async () => {
     const t = testShell();
     await t.session.runScript('foreach ($i in 1..2) { "out $i"; Write-Host "host $i"; if ($i -eq 2) { Write-Warning "warn"; 1/0 } }\n"end"');
     assert.match(t.host.transcript, /^out 1\nhost 1\nout 2\nhost 2\nWARNING: warn\nAttempted to divide by zero\.\n[\s\S]*\nend\n$/);
   });
-  it('shows a function\'s and a ForEach-Object\'s output in order with Write-Host', async () => {
+  it("shows a function's and a ForEach-Object's output in order with Write-Host", async () => {
     const t = testShell();
     await t.session.runScript('function F { "a"; Write-Host "b"; return "c" }\nF\n1..2 | ForEach-Object { "item $_"; Write-Host "host $_" }\n$r = F\n"r=$($r -join \',\')"');
     assert.equal(t.host.transcript, 'a\nb\nc\nitem 1\nhost 1\nitem 2\nhost 2\nb\nr=a,c\n');
@@ -295,7 +307,9 @@ describe('evaluator: console order', () => {
 
 describe('evaluator: collections scripts build', () => {
   it('grows ArrayList and List[T] in place and enumerates hashtables', async () => {
-    const r = await script('$l = New-Object System.Collections.ArrayList\n[void]$l.Add("a")\n$l.Add("b")\n$g = [System.Collections.Generic.List[string]]::new()\n$g.Add("x")\n"$($l.Count) $($g.Count) $($l -join ",")"\n$h = @{b=2; a=1}\n$h.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Key)=$($_.Value)" }');
+    const r = await script(
+      '$l = New-Object System.Collections.ArrayList\n[void]$l.Add("a")\n$l.Add("b")\n$g = [System.Collections.Generic.List[string]]::new()\n$g.Add("x")\n"$($l.Count) $($g.Count) $($l -join ",")"\n$h = @{b=2; a=1}\n$h.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Key)=$($_.Value)" }',
+    );
     assert.equal(r.out, '1\n2 1 a,b\na=1\nb=2\n');
   });
   it('lets return end one ForEach-Object run and break leave the loop around it', async () => {
@@ -306,7 +320,9 @@ describe('evaluator: collections scripts build', () => {
 
 describe('evaluator: common parameters on functions', () => {
   it('honours -ErrorAction, -ErrorVariable and -Verbose on a function call', async () => {
-    const r = await script('function Check { [CmdletBinding()] param() Write-Verbose "checking"; Get-ReceiveConnector nope; "done" }\nCheck -ErrorAction SilentlyContinue -ErrorVariable problems -Verbose\n$problems.Count\n$problems[0].CategoryInfo.Reason\ntry { Check -ErrorAction Stop } catch { "stopped" }');
+    const r = await script(
+      'function Check { [CmdletBinding()] param() Write-Verbose "checking"; Get-ReceiveConnector nope; "done" }\nCheck -ErrorAction SilentlyContinue -ErrorVariable problems -Verbose\n$problems.Count\n$problems[0].CategoryInfo.Reason\ntry { Check -ErrorAction Stop } catch { "stopped" }',
+    );
     assert.equal(r.out, 'VERBOSE: checking\ndone\n1\nManagementObjectNotFoundException\nstopped\n');
     assert.equal(r.err, '');
   });
@@ -324,7 +340,10 @@ describe('evaluator: recursion', () => {
 describe('evaluator: error records as values', () => {
   it('shows a record with its error view, and its properties with Format-List -Force', async () => {
     const r = await script('1/0\n$Error[0] | Format-List * -Force');
-    assert.match(r.out, /^\n\nPSMessageDetails      : \nException             : System\.Management\.Automation\.RuntimeException: Attempted to divide by zero\.\nTargetObject          : \nCategoryInfo          : NotSpecified: \(:\) \[\], RuntimeException\nFullyQualifiedErrorId : RuntimeException\n/);
+    assert.match(
+      r.out,
+      /^\n\nPSMessageDetails      : \nException             : System\.Management\.Automation\.RuntimeException: Attempted to divide by zero\.\nTargetObject          : \nCategoryInfo          : NotSpecified: \(:\) \[\], RuntimeException\nFullyQualifiedErrorId : RuntimeException\n/,
+    );
     const plain = await script('1/0\n$Error[0] | Format-List');
     assert.match(plain.out, /^Attempted to divide by zero\.\nAt \/scripts\/t\.ps1:1 char:1\n/);
   });

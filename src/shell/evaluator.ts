@@ -6,20 +6,14 @@
 // the position of the failing statement and the next statement runs (a
 // script-terminating one stops the script). Pipelines are run by pipeline.ts.
 
-import type {
-  AssignmentAst, ExpressionAst, Extent, FlowAst, StatementAst, SwitchAst, TrapAst, TryAst,
-} from './ast.js';
+import type { AssignmentAst, ExpressionAst, Extent, FlowAst, StatementAst, SwitchAst, TrapAst, TryAst } from './ast.js';
 import { randomUUID } from 'node:crypto';
-import {
-  collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr,
-} from './conversion.js';
+import { collapse, convertDate, dotNetTypeName, enumerate, isEnumerable, isNull, primitiveOf, roundHalfEven, toArray, toBool, toNumber, toStr } from './conversion.js';
 import { TimeSpan } from './timespan.js';
 import { parseExactDate } from './dotnet-format.js';
 import { ArrayList, listTypeName } from './arraylist.js';
 import { ErrorRecordValue, RuntimeError, ShellError, exceptionMatches, type ErrorRecord } from './errors.js';
-import {
-  BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput,
-} from './flow.js';
+import { BreakSignal, ContinueSignal, ExitSignal, ReturnSignal, addPendingOutput, isFlowSignal, labelMatches, movePendingOutput, takePendingOutput } from './flow.js';
 import { readTextLines, resolvePath } from './files.js';
 import { defineFunction } from './functions.js';
 import { getMember, indexValue, invokeMethod, setMember } from './members.js';
@@ -51,14 +45,23 @@ export function toShellError(rt: Runtime, e: unknown, extent: Extent): ShellErro
   if (e instanceof ShellError) return e;
   if (e instanceof RuntimeError) {
     return new ShellError({
-      message: e.message, errorId: e.errorId, category: e.category, reason: e.reason,
-      position: { source: rt.source, extent: e.extent ?? extent }, exception: e, innerExceptionTypes: e.innerTypes,
+      message: e.message,
+      errorId: e.errorId,
+      category: e.category,
+      reason: e.reason,
+      position: { source: rt.source, extent: e.extent ?? extent },
+      exception: e,
+      innerExceptionTypes: e.innerTypes,
     });
   }
   const err = e instanceof Error ? e : new Error(String(e));
   const record: ErrorRecord = {
-    message: err.message, errorId: err.name === 'Error' ? 'System.Exception' : err.name, category: 'NotSpecified',
-    reason: err.name === 'Error' ? 'Exception' : err.name, position: { source: rt.source, extent }, exception: err,
+    message: err.message,
+    errorId: err.name === 'Error' ? 'System.Exception' : err.name,
+    category: 'NotSpecified',
+    reason: err.name === 'Error' ? 'Exception' : err.name,
+    position: { source: rt.source, extent },
+    exception: err,
   };
   return new ShellError(record);
 }
@@ -412,14 +415,23 @@ function throwError(rt: Runtime, s: FlowAst, value: unknown): ShellError {
     err = new ShellError(value.record);
   } else if (value === undefined || isNull(value)) {
     err = new ShellError({
-      message: 'ScriptHalted', errorId: 'ScriptHalted', category: 'OperationStopped', reason: 'RuntimeException', position,
+      message: 'ScriptHalted',
+      errorId: 'ScriptHalted',
+      category: 'OperationStopped',
+      reason: 'RuntimeException',
+      position,
     });
   } else {
     const message = toStr(value);
     err = new ShellError({
-      message, errorId: message, category: 'OperationStopped', reason: 'RuntimeException',
-      targetName: message, targetType: typeof value === 'string' ? 'String' : dotNetTypeName(value).split('.').pop(),
-      targetObject: value, position,
+      message,
+      errorId: message,
+      category: 'OperationStopped',
+      reason: 'RuntimeException',
+      targetName: message,
+      targetType: typeof value === 'string' ? 'String' : dotNetTypeName(value).split('.').pop(),
+      targetObject: value,
+      position,
     });
   }
   err.stopsScript = true;
@@ -472,7 +484,12 @@ async function assignTo(rt: Runtime, t: ExpressionAst, value: unknown): Promise<
     } else if (target instanceof PSObject) target.set(toStr(index), value);
     else throw new RuntimeError('Unable to index into an object of type ' + dotNetTypeName(target) + '.', 'CannotIndex', 'InvalidOperation', 'RuntimeException');
   } else {
-    throw new RuntimeError('The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property.', 'InvalidLeftHandSide', 'InvalidOperation', 'RuntimeException');
+    throw new RuntimeError(
+      'The assignment expression is not valid. The input to an assignment operator must be an object that is able to accept assignments, such as a variable or a property.',
+      'InvalidLeftHandSide',
+      'InvalidOperation',
+      'RuntimeException',
+    );
   }
 }
 
@@ -615,14 +632,22 @@ function staticMethod(type: string, name: string, args: unknown[]): unknown {
         const f = 10 ** digits;
         return roundHalfEven(nums[0] * f) / f;
       }
-      case 'floor': return Math.floor(nums[0]);
-      case 'ceiling': return Math.ceil(nums[0]);
-      case 'abs': return Math.abs(nums[0]);
-      case 'max': return Math.max(nums[0], nums[1]);
-      case 'min': return Math.min(nums[0], nums[1]);
-      case 'pow': return nums[0] ** nums[1];
-      case 'sqrt': return Math.sqrt(nums[0]);
-      case 'truncate': return Math.trunc(nums[0]);
+      case 'floor':
+        return Math.floor(nums[0]);
+      case 'ceiling':
+        return Math.ceil(nums[0]);
+      case 'abs':
+        return Math.abs(nums[0]);
+      case 'max':
+        return Math.max(nums[0], nums[1]);
+      case 'min':
+        return Math.min(nums[0], nums[1]);
+      case 'pow':
+        return nums[0] ** nums[1];
+      case 'sqrt':
+        return Math.sqrt(nums[0]);
+      case 'truncate':
+        return Math.trunc(nums[0]);
     }
   }
   if (t === 'string') {
@@ -651,30 +676,91 @@ function staticMethod(type: string, name: string, args: unknown[]): unknown {
 }
 
 const KNOWN_TYPES = new Set([
-  'int', 'int32', 'long', 'int64', 'double', 'decimal', 'float', 'single', 'string', 'bool', 'boolean', 'array', 'object[]',
-  'string[]', 'int[]', 'hashtable', 'datetime', 'pscustomobject', 'psobject', 'object', 'switch', 'void', 'math', 'environment',
-  'securestring', 'security.securestring', 'pscredential', 'management.automation.pscredential', 'char', 'byte', 'guid', 'regex',
-  'scriptblock', 'timespan', 'uint32', 'uint64', 'ordered', 'management.automation.pscustomobject', 'io.path',
-  'exception', 'management.automation.errorrecord',
+  'int',
+  'int32',
+  'long',
+  'int64',
+  'double',
+  'decimal',
+  'float',
+  'single',
+  'string',
+  'bool',
+  'boolean',
+  'array',
+  'object[]',
+  'string[]',
+  'int[]',
+  'hashtable',
+  'datetime',
+  'pscustomobject',
+  'psobject',
+  'object',
+  'switch',
+  'void',
+  'math',
+  'environment',
+  'securestring',
+  'security.securestring',
+  'pscredential',
+  'management.automation.pscredential',
+  'char',
+  'byte',
+  'guid',
+  'regex',
+  'scriptblock',
+  'timespan',
+  'uint32',
+  'uint64',
+  'ordered',
+  'management.automation.pscustomobject',
+  'io.path',
+  'exception',
+  'management.automation.errorrecord',
 ]);
 
 function isType(v: unknown, typeName: string): boolean {
   const t = normType(typeName);
   if (listTypeName(typeName)) return v instanceof ArrayList;
   switch (t) {
-    case 'string': return typeof v === 'string';
-    case 'int': case 'int32': case 'long': case 'int64': return typeof v === 'number' && Number.isInteger(v);
-    case 'double': case 'decimal': case 'float': case 'single': return typeof v === 'number' && !Number.isInteger(v);
-    case 'bool': case 'boolean': return typeof v === 'boolean';
-    case 'array': case 'object[]': return Array.isArray(v);
-    case 'hashtable': return v instanceof Hashtable;
-    case 'datetime': return v instanceof Date;
-    case 'psobject': case 'object': return !isNull(v);
-    case 'pscustomobject': case 'management.automation.pscustomobject': return v instanceof PSObject;
-    case 'securestring': case 'security.securestring': return v instanceof SecureString;
-    case 'pscredential': case 'management.automation.pscredential': return v instanceof PSCredential;
-    case 'scriptblock': return v instanceof ScriptBlock;
-    case 'timespan': return v instanceof TimeSpan;
+    case 'string':
+      return typeof v === 'string';
+    case 'int':
+    case 'int32':
+    case 'long':
+    case 'int64':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'double':
+    case 'decimal':
+    case 'float':
+    case 'single':
+      return typeof v === 'number' && !Number.isInteger(v);
+    case 'bool':
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'array':
+    case 'object[]':
+      return Array.isArray(v);
+    case 'hashtable':
+      return v instanceof Hashtable;
+    case 'datetime':
+      return v instanceof Date;
+    case 'psobject':
+    case 'object':
+      return !isNull(v);
+    case 'pscustomobject':
+    case 'management.automation.pscustomobject':
+      return v instanceof PSObject;
+    case 'securestring':
+    case 'security.securestring':
+      return v instanceof SecureString;
+    case 'pscredential':
+    case 'management.automation.pscredential':
+      return v instanceof PSCredential;
+    case 'scriptblock':
+      return v instanceof ScriptBlock;
+    case 'timespan':
+      return v instanceof TimeSpan;
   }
   if (!KNOWN_TYPES.has(t)) throw unknownType(typeName);
   return false;
@@ -690,26 +776,39 @@ export function castValue(typeName: string, v: unknown): unknown {
   const list = listTypeName(typeName);
   if (list) return ArrayList.create(list, isNull(v) ? [] : toArray(v));
   switch (t) {
-    case 'int': case 'int32': case 'long': case 'int64': case 'uint32': case 'uint64': case 'byte': {
+    case 'int':
+    case 'int32':
+    case 'long':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+    case 'byte': {
       if (isNull(v)) return 0;
       if (typeof v === 'string' && v.trim() !== '' && Number.isNaN(Number(v.trim())) && toNumberSafe(v) === undefined) throw cannotConvert(v, t.startsWith('int') && t !== 'int64' ? 'System.Int32' : 'System.Int64');
       return roundHalfEven(toNumber(v));
     }
-    case 'double': case 'decimal': case 'float': case 'single':
+    case 'double':
+    case 'decimal':
+    case 'float':
+    case 'single':
       return toNumber(v);
     case 'string':
       return isNull(v) ? '' : toStr(v);
-    case 'bool': case 'boolean': case 'switch':
+    case 'bool':
+    case 'boolean':
+    case 'switch':
       return toBool(v);
     case 'char':
       return toStr(v).slice(0, 1);
-    case 'array': case 'object[]':
+    case 'array':
+    case 'object[]':
       return isNull(v) ? [] : toArray(v).slice();
     case 'string[]':
       return isNull(v) ? [] : toArray(v).map(toStr);
     case 'int[]':
       return isNull(v) ? [] : toArray(v).map((x) => roundHalfEven(toNumber(x)));
-    case 'hashtable': case 'ordered':
+    case 'hashtable':
+    case 'ordered':
       if (v instanceof Hashtable) return v;
       throw new RuntimeError(`Cannot convert the "${toStr(v)}" value of type "${dotNetTypeName(v)}" to type "System.Collections.Hashtable".`, 'ConvertToFinalInvalidCastException', 'InvalidArgument', 'RuntimeException');
     case 'datetime':
@@ -717,19 +816,32 @@ export function castValue(typeName: string, v: unknown): unknown {
       try {
         return convertDate(v);
       } catch {
-        throw new RuntimeError(`Cannot convert value "${toStr(v)}" to type "System.DateTime". Error: "String was not recognized as a valid DateTime."`, 'InvalidCastParseTargetInvocationWithFormatProvider', 'InvalidArgument', 'RuntimeException');
+        throw new RuntimeError(
+          `Cannot convert value "${toStr(v)}" to type "System.DateTime". Error: "String was not recognized as a valid DateTime."`,
+          'InvalidCastParseTargetInvocationWithFormatProvider',
+          'InvalidArgument',
+          'RuntimeException',
+        );
       }
-    case 'pscustomobject': case 'management.automation.pscustomobject':
-      if (v instanceof Hashtable) return new PSObject('System.Management.Automation.PSCustomObject', v.pairs().map(([k, x]) => [toStr(k), x]));
+    case 'pscustomobject':
+    case 'management.automation.pscustomobject':
+      if (v instanceof Hashtable)
+        return new PSObject(
+          'System.Management.Automation.PSCustomObject',
+          v.pairs().map(([k, x]) => [toStr(k), x]),
+        );
       return v;
-    case 'psobject': case 'object':
+    case 'psobject':
+    case 'object':
       return v;
     case 'void':
       return undefined;
-    case 'securestring': case 'security.securestring':
+    case 'securestring':
+    case 'security.securestring':
       if (v instanceof SecureString) return v;
       throw new RuntimeError(`Cannot convert the "${toStr(v)}" value of type "${dotNetTypeName(v)}" to type "System.Security.SecureString".`, 'ConvertToFinalInvalidCastException', 'InvalidArgument', 'RuntimeException');
-    case 'pscredential': case 'management.automation.pscredential':
+    case 'pscredential':
+    case 'management.automation.pscredential':
       if (v instanceof PSCredential) return v;
       throw new RuntimeError(`Cannot convert the "${toStr(v)}" value of type "${dotNetTypeName(v)}" to type "System.Management.Automation.PSCredential".`, 'ConvertToFinalInvalidCastException', 'InvalidArgument', 'RuntimeException');
     case 'scriptblock':
@@ -772,4 +884,3 @@ export async function invokeScriptBlock(rt: Runtime, block: ScriptBlock, current
     rt.source = savedSource;
   }
 }
-

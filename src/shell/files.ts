@@ -20,7 +20,9 @@ export function convertEncoding(v: unknown): EncodingName {
   const s = String(Array.isArray(v) && v.length === 1 ? v[0] : v).trim();
   const hit = ENCODING_NAMES.find((n) => n.toLowerCase() === s.toLowerCase());
   if (!hit) {
-    throw new ConversionError(`Cannot convert value "${s}" to type "Microsoft.PowerShell.Commands.FileSystemCmdletProviderEncoding". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${ENCODING_NAMES.join(', ')}"`);
+    throw new ConversionError(
+      `Cannot convert value "${s}" to type "Microsoft.PowerShell.Commands.FileSystemCmdletProviderEncoding". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${ENCODING_NAMES.join(', ')}"`,
+    );
   }
   if (hit === 'UTF7') throw new ConversionError('UTF7 is not available here; use UTF8, Unicode or ASCII.');
   return hit;
@@ -44,7 +46,9 @@ function replaceOutside(text: string, max: number): string {
 /** The bytes of `text` in an encoding; `bom` false when appending to a file that has content. */
 export function encodeText(text: string, encoding: EncodingName | undefined, bom = true): Buffer {
   switch (encoding) {
-    case 'Unicode': case 'String': case 'Unknown':
+    case 'Unicode':
+    case 'String':
+    case 'Unknown':
       return Buffer.concat([bom ? Buffer.from([0xff, 0xfe]) : Buffer.alloc(0), Buffer.from(text, 'utf16le')]);
     case 'BigEndianUnicode': {
       const le = Buffer.from(text, 'utf16le');
@@ -67,9 +71,11 @@ export function encodeText(text: string, encoding: EncodingName | undefined, bom
     }
     case 'UTF8':
       return Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text, 'utf8')]);
-    case 'ASCII': case 'OEM':
+    case 'ASCII':
+    case 'OEM':
       return Buffer.from(replaceOutside(text, 0x7f), 'latin1');
-    case 'Default': case 'Byte':
+    case 'Default':
+    case 'Byte':
       return Buffer.from(replaceOutside(text, 0xff), 'latin1');
     default:
       return Buffer.from(text, 'utf8');
@@ -114,9 +120,11 @@ export function fileError(e: unknown, path: string, reading: boolean): LocalComm
 /** Text in a named encoding (a byte-order mark of that encoding is skipped); BOM detection when none is named. */
 export function decodeAs(buf: Buffer, encoding: EncodingName | undefined): string {
   switch (encoding) {
-    case undefined: case 'Unknown':
+    case undefined:
+    case 'Unknown':
       return decodeText(buf);
-    case 'Unicode': case 'String':
+    case 'Unicode':
+    case 'String':
       return buf.subarray(buf[0] === 0xff && buf[1] === 0xfe ? 2 : 0).toString('utf16le');
     case 'BigEndianUnicode': {
       const b = Buffer.from(buf.subarray(buf[0] === 0xfe && buf[1] === 0xff ? 2 : 0));

@@ -14,7 +14,10 @@ const usage = (v: unknown): string => {
   const s = String(v);
   const known = ['Custom', 'Internal', 'Internet', 'Partner', 'Client'];
   const hit = known.find((k) => k.toLowerCase() === s.toLowerCase());
-  if (!hit) throw new ConversionError(`Cannot convert value "${s}" to type "Microsoft.Exchange.Management.SystemConfigurationTasks.NewSendConnector+UsageType". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${known.join(', ')}"`);
+  if (!hit)
+    throw new ConversionError(
+      `Cannot convert value "${s}" to type "Microsoft.Exchange.Management.SystemConfigurationTasks.NewSendConnector+UsageType". Error: "Unable to match the identifier name ${s} to a valid enumerator name. Specify one of the following enumerator names and try again:\n${known.join(', ')}"`,
+    );
   return hit;
 };
 
@@ -29,8 +32,13 @@ export function fakeWorld(): FakeWorld {
   const send: PSObject[] = [];
   const receive: PSObject[] = [
     new PSObject('Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector', [
-      ['Identity', 'EDGE01\\Default internal Receive connector Edge01'], ['Name', 'Default internal Receive connector Edge01'], ['Usage', 'Custom'],
-      ['AuthMechanism', 'Tls, ExchangeServer'], ['Bindings', ['0.0.0.0:25']], ['RemoteIPRanges', ['0.0.0.0-255.255.255.255']], ['Enabled', true],
+      ['Identity', 'EDGE01\\Default internal Receive connector Edge01'],
+      ['Name', 'Default internal Receive connector Edge01'],
+      ['Usage', 'Custom'],
+      ['AuthMechanism', 'Tls, ExchangeServer'],
+      ['Bindings', ['0.0.0.0:25']],
+      ['RemoteIPRanges', ['0.0.0.0-255.255.255.255']],
+      ['Enabled', true],
     ]),
   ];
   const findReceive = (id: string): PSObject => {
@@ -40,12 +48,21 @@ export function fakeWorld(): FakeWorld {
   };
   const commands: CommandSpec[] = [
     {
-      name: 'New-SendConnector', synopsis: 'Creates a Send connector.', supportsShouldProcess: true, defaultParameterSet: 'AddressSpaces',
+      name: 'New-SendConnector',
+      synopsis: 'Creates a Send connector.',
+      supportsShouldProcess: true,
+      defaultParameterSet: 'AddressSpaces',
       parameters: [
-        str('Name', { mandatory: true }), multi('AddressSpaces'), { name: 'Usage', typeName: 'UsageType', convert: usage, sets: ['AddressSpaces'] },
+        str('Name', { mandatory: true }),
+        multi('AddressSpaces'),
+        { name: 'Usage', typeName: 'UsageType', convert: usage, sets: ['AddressSpaces'] },
         { name: 'Internet', typeName: 'SwitchParameter', switch: true, sets: ['Internet'] },
-        bool('DNSRoutingEnabled'), multi('SmartHosts'), str('SmartHostAuthMechanism'),
-        { name: 'AuthenticationCredential', typeName: 'PSCredential', convert: convertCredential }, multi('SourceTransportServers'), { name: 'Port', typeName: 'Int32' },
+        bool('DNSRoutingEnabled'),
+        multi('SmartHosts'),
+        str('SmartHostAuthMechanism'),
+        { name: 'AuthenticationCredential', typeName: 'PSCredential', convert: convertCredential },
+        multi('SourceTransportServers'),
+        { name: 'Port', typeName: 'Int32' },
       ],
       examples: [{ code: 'New-SendConnector -Name "To Internet" -AddressSpaces * -Usage Internet', remarks: 'A connector to the Internet.' }],
       async invoke(args, ctx) {
@@ -55,17 +72,25 @@ export function fakeWorld(): FakeWorld {
         }
         if (!(await ctx.shouldProcess(name, 'Creating Send connector'))) return [];
         const o = new PSObject('Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig', [
-          ['Identity', name], ['Name', name], ['Usage', args.get('Usage') ?? 'Custom'], ['AddressSpaces', (args.get('AddressSpaces') as string[] | undefined)?.map((a) => `SMTP:${a};1`) ?? []],
-          ['SourceTransportServers', args.get('SourceTransportServers') ?? []], ['DNSRoutingEnabled', args.get('DNSRoutingEnabled') ?? true],
-          ['SmartHosts', args.get('SmartHosts') ?? []], ['SmartHostAuthMechanism', args.get('SmartHostAuthMechanism') ?? 'None'],
-          ['AuthenticationCredential', args.get('AuthenticationCredential') ?? null], ['Enabled', true], ['MaxMessageSize', 36700160],
+          ['Identity', name],
+          ['Name', name],
+          ['Usage', args.get('Usage') ?? 'Custom'],
+          ['AddressSpaces', (args.get('AddressSpaces') as string[] | undefined)?.map((a) => `SMTP:${a};1`) ?? []],
+          ['SourceTransportServers', args.get('SourceTransportServers') ?? []],
+          ['DNSRoutingEnabled', args.get('DNSRoutingEnabled') ?? true],
+          ['SmartHosts', args.get('SmartHosts') ?? []],
+          ['SmartHostAuthMechanism', args.get('SmartHostAuthMechanism') ?? 'None'],
+          ['AuthenticationCredential', args.get('AuthenticationCredential') ?? null],
+          ['Enabled', true],
+          ['MaxMessageSize', 36700160],
         ]);
         send.push(o);
         return [o];
       },
     },
     {
-      name: 'Get-SendConnector', synopsis: 'Gets Send connectors.',
+      name: 'Get-SendConnector',
+      synopsis: 'Gets Send connectors.',
       parameters: [str('Identity', { position: 0, valueFromPipelineByPropertyName: false })],
       invoke(args) {
         const id = args.get('Identity') as string | undefined;
@@ -76,7 +101,10 @@ export function fakeWorld(): FakeWorld {
       },
     },
     {
-      name: 'Remove-SendConnector', synopsis: 'Removes a Send connector.', supportsShouldProcess: true, confirmImpact: 'High',
+      name: 'Remove-SendConnector',
+      synopsis: 'Removes a Send connector.',
+      supportsShouldProcess: true,
+      confirmImpact: 'High',
       parameters: [str('Identity', { position: 0, mandatory: true, valueFromPipeline: true, valueFromPipelineByPropertyName: true })],
       async invoke(args, ctx) {
         const id = String(args.get('Identity'));
@@ -87,7 +115,9 @@ export function fakeWorld(): FakeWorld {
       },
     },
     {
-      name: 'Set-SendConnector', synopsis: 'Changes a Send connector.', supportsShouldProcess: true,
+      name: 'Set-SendConnector',
+      synopsis: 'Changes a Send connector.',
+      supportsShouldProcess: true,
       parameters: [str('Identity', { position: 0, mandatory: true, valueFromPipeline: true }), bool('Enabled'), multi('SmartHosts'), str('SmartHostAuthMechanism'), { name: 'Port', typeName: 'Int32' }],
       async invoke(args, ctx) {
         const id = String(args.get('Identity'));
@@ -99,7 +129,8 @@ export function fakeWorld(): FakeWorld {
       },
     },
     {
-      name: 'Get-ReceiveConnector', synopsis: 'Gets Receive connectors.',
+      name: 'Get-ReceiveConnector',
+      synopsis: 'Gets Receive connectors.',
       parameters: [str('Identity', { position: 0 })],
       invoke(args) {
         const id = args.get('Identity') as string | undefined;
@@ -107,7 +138,9 @@ export function fakeWorld(): FakeWorld {
       },
     },
     {
-      name: 'Set-ReceiveConnector', synopsis: 'Changes a Receive connector.', supportsShouldProcess: true,
+      name: 'Set-ReceiveConnector',
+      synopsis: 'Changes a Receive connector.',
+      supportsShouldProcess: true,
       parameters: [str('Identity', { position: 0, mandatory: true, valueFromPipeline: true }), str('Name'), multi('Bindings'), multi('RemoteIPRanges'), { name: 'AuthMechanism', typeName: 'AuthMechanisms', convert: convertStringArray }],
       async invoke(args, ctx) {
         const o = findReceive(String(args.get('Identity')));
@@ -121,15 +154,21 @@ export function fakeWorld(): FakeWorld {
       },
     },
     {
-      name: 'New-ReceiveConnector', synopsis: 'Creates a Receive connector.', supportsShouldProcess: true,
+      name: 'New-ReceiveConnector',
+      synopsis: 'Creates a Receive connector.',
+      supportsShouldProcess: true,
       parameters: [str('Name', { mandatory: true, position: 0 }), str('Usage'), { name: 'AuthMechanism', typeName: 'AuthMechanisms', convert: convertStringArray }, multi('Bindings', { mandatory: true }), multi('RemoteIPRanges')],
       async invoke(args, ctx) {
         const name = String(args.get('Name'));
         if (!(await ctx.shouldProcess(name, 'Creating Receive connector'))) return [];
         const o = new PSObject('Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector', [
-          ['Identity', 'EDGE01\\' + name], ['Name', name], ['Usage', args.get('Usage') ?? 'Custom'],
-          ['AuthMechanism', ((args.get('AuthMechanism') as string[] | undefined) ?? ['Tls']).join(', ')], ['Bindings', args.get('Bindings')],
-          ['RemoteIPRanges', args.get('RemoteIPRanges') ?? ['0.0.0.0-255.255.255.255']], ['Enabled', true],
+          ['Identity', 'EDGE01\\' + name],
+          ['Name', name],
+          ['Usage', args.get('Usage') ?? 'Custom'],
+          ['AuthMechanism', ((args.get('AuthMechanism') as string[] | undefined) ?? ['Tls']).join(', ')],
+          ['Bindings', args.get('Bindings')],
+          ['RemoteIPRanges', args.get('RemoteIPRanges') ?? ['0.0.0.0-255.255.255.255']],
+          ['Enabled', true],
         ]);
         receive.push(o);
         return [o];
@@ -138,12 +177,22 @@ export function fakeWorld(): FakeWorld {
   ];
   const views: ObjectView[] = [
     {
-      typeName: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector', display: 'table',
-      table: [{ property: 'Identity', width: 40 }, { property: 'Bindings', width: 26 }, { property: 'Enabled', width: 7 }],
+      typeName: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector',
+      display: 'table',
+      table: [
+        { property: 'Identity', width: 40 },
+        { property: 'Bindings', width: 26 },
+        { property: 'Enabled', width: 7 },
+      ],
     },
     {
-      typeName: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig', display: 'table',
-      table: [{ property: 'Identity', width: 24 }, { property: 'AddressSpaces', width: 40 }, { property: 'Enabled', width: 7 }],
+      typeName: 'Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig',
+      display: 'table',
+      table: [
+        { property: 'Identity', width: 24 },
+        { property: 'AddressSpaces', width: 40 },
+        { property: 'Enabled', width: 7 },
+      ],
     },
   ];
   return { send, receive, commands, views };
@@ -159,9 +208,15 @@ export interface TestShell {
 export function testShell(options: MemoryHostOptions = {}): TestShell {
   const world = fakeWorld();
   const host = new MemoryHost(options);
-  const session = new ShellSession({
-    commands: world.commands, views: world.views, computerName: 'EDGE01.contoso.com',
-    now: () => new Date(Date.UTC(2026, 10, 27, 17, 34, 56)), newRequestId: () => '3f2b8c1e-0d4a-4c6e-9a57-1b2c3d4e5f60',
-  }, host);
+  const session = new ShellSession(
+    {
+      commands: world.commands,
+      views: world.views,
+      computerName: 'EDGE01.contoso.com',
+      now: () => new Date(Date.UTC(2026, 10, 27, 17, 34, 56)),
+      newRequestId: () => '3f2b8c1e-0d4a-4c6e-9a57-1b2c3d4e5f60',
+    },
+    host,
+  );
   return { session, host, world };
 }

@@ -114,8 +114,7 @@ export function functionSpec(ast: FunctionAst): CommandSpec {
   let implicit = 0;
   const parameters: ParameterSpec[] = ast.parameters.map((p) => {
     const pa = attr(p, 'Parameter');
-    const isSwitch = (p.typeName ?? '').toLowerCase().replace(/^system\.management\.automation\./, '') === 'switch'
-      || (p.typeName ?? '').toLowerCase() === 'switchparameter';
+    const isSwitch = (p.typeName ?? '').toLowerCase().replace(/^system\.management\.automation\./, '') === 'switch' || (p.typeName ?? '').toLowerCase() === 'switchparameter';
     let position: number | undefined;
     const explicit = named(pa, 'Position');
     if (explicit !== undefined) position = Number(explicit);
@@ -129,14 +128,17 @@ export function functionSpec(ast: FunctionAst): CommandSpec {
       position,
       mandatory: named(pa, 'Mandatory') === true ? true : undefined,
       switch: isSwitch || undefined,
-      typeName: isSwitch ? 'SwitchParameter' : p.typeName ?? 'Object',
+      typeName: isSwitch ? 'SwitchParameter' : (p.typeName ?? 'Object'),
       valueFromPipeline: named(pa, 'ValueFromPipeline') === true || undefined,
       valueFromPipelineByPropertyName: named(pa, 'ValueFromPipelineByPropertyName') === true || undefined,
-      convert: convert || checks.length ? (v: unknown) => {
-        const value = convert ? convert(v) : v;
-        for (const c of checks) c(value);
-        return value;
-      } : undefined,
+      convert:
+        convert || checks.length
+          ? (v: unknown) => {
+              const value = convert ? convert(v) : v;
+              for (const c of checks) c(value);
+              return value;
+            }
+          : undefined,
     };
     return spec;
   });
@@ -160,11 +162,23 @@ export function defineFunction(rt: Runtime, ast: FunctionAst): void {
 /** The value of a declared parameter that was not given. */
 function unboundValue(typeName: string | undefined): unknown {
   switch ((typeName ?? '').toLowerCase().replace(/^system\./, '')) {
-    case 'int': case 'int32': case 'long': case 'int64': case 'double': case 'decimal': case 'byte': case 'uint32': case 'uint64':
+    case 'int':
+    case 'int32':
+    case 'long':
+    case 'int64':
+    case 'double':
+    case 'decimal':
+    case 'byte':
+    case 'uint32':
+    case 'uint64':
       return 0;
     case 'string':
       return '';
-    case 'bool': case 'boolean': case 'switch': case 'switchparameter': case 'management.automation.switchparameter':
+    case 'bool':
+    case 'boolean':
+    case 'switch':
+    case 'switchparameter':
+    case 'management.automation.switchparameter':
       return false;
     default:
       return null;

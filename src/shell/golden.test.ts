@@ -12,7 +12,9 @@ import { testShell } from './fixtures.js';
 const dir = fileURLToPath(new URL('../../../src/shell/testdata/', import.meta.url));
 
 describe('golden transcripts', () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.in')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.in'))
+    .sort()) {
     it(file, async () => {
       const script = readFileSync(dir + file, 'utf8');
       const { session, host } = testShell();

@@ -13,10 +13,8 @@ describe('history', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('recognizes the sensitive words, in any case', () => {
-    for (const line of [
-      '$p = ConvertTo-SecureString "x" -AsPlainText -Force', '$pw = Read-Host -AsSecureString', 'Set-X -Password abc',
-      '$Token = "t"', 'Invoke-Y -ApiKey 1', 'Get-Secret a', '[securestring]$s', 'PASSWORD',
-    ]) assert.equal(isSensitive(line), true, line);
+    for (const line of ['$p = ConvertTo-SecureString "x" -AsPlainText -Force', '$pw = Read-Host -AsSecureString', 'Set-X -Password abc', '$Token = "t"', 'Invoke-Y -ApiKey 1', 'Get-Secret a', '[securestring]$s', 'PASSWORD'])
+      assert.equal(isSensitive(line), true, line);
     for (const line of ['Get-Queue', 'New-SendConnector -Name "To Internet" -AddressSpaces *', '$c = Get-Credential']) assert.equal(isSensitive(line), false, line);
   });
 
@@ -57,8 +55,18 @@ describe('history', () => {
     s.replacement = 'Get-Queue';
     s.add('r', 'Completed', t, t);
     s.add('Get-Foo', 'Failed', t, t);
-    assert.deepEqual(s.list().map((e) => [e.id, e.commandLine, e.status]), [[1, 'Get-Queue', 'Completed'], [2, 'Get-Queue', 'Completed'], [3, 'Get-Foo', 'Failed']]);
+    assert.deepEqual(
+      s.list().map((e) => [e.id, e.commandLine, e.status]),
+      [
+        [1, 'Get-Queue', 'Completed'],
+        [2, 'Get-Queue', 'Completed'],
+        [3, 'Get-Foo', 'Failed'],
+      ],
+    );
     s.remove((e) => e.id === 2);
-    assert.deepEqual(s.list().map((e) => e.id), [1, 3]);
+    assert.deepEqual(
+      s.list().map((e) => e.id),
+      [1, 3],
+    );
   });
 });

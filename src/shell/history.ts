@@ -30,7 +30,10 @@ export class LineHistory {
   readonly lines: string[] = [];
   private fileError: string | undefined;
 
-  constructor(private readonly file: string | undefined, private readonly limit = 4096) {
+  constructor(
+    private readonly file: string | undefined,
+    private readonly limit = 4096,
+  ) {
     if (!file) return;
     try {
       const text = readFileSync(file, 'utf8');

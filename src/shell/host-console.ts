@@ -88,7 +88,12 @@ export class StreamHost implements ShellHost {
   readonly width: number;
   private readonly queue: LineQueue;
 
-  constructor(input: Readable, private readonly output: Writable, private readonly errorOutput: Writable = output, width = 119) {
+  constructor(
+    input: Readable,
+    private readonly output: Writable,
+    private readonly errorOutput: Writable = output,
+    width = 119,
+  ) {
     this.queue = new LineQueue(input);
     this.width = width;
   }
@@ -174,7 +179,10 @@ export class TerminalHost implements ShellHost {
     this.output = options.output ?? process.stdout;
     this.errorOutput = options.errorOutput ?? process.stderr;
     this.history = new LineHistory(options.historyFile, options.historySize ?? 4096);
-    this.screen = new LineScreen((t) => this.output.write(t), () => this.output.columns || 120);
+    this.screen = new LineScreen(
+      (t) => this.output.write(t),
+      () => this.output.columns || 120,
+    );
   }
 
   get width(): number {
@@ -239,7 +247,9 @@ export class TerminalHost implements ShellHost {
     while (this.keys.length === 0) {
       // a person may take any time to type: no time limit here, only the end of the input
       if (this.inputEnded) return null;
-      await new Promise<void>((resolve) => { this.wake = resolve; });
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
       this.wake = undefined;
     }
     return this.keys.shift() as Key;
@@ -338,7 +348,8 @@ export class TerminalHost implements ShellHost {
               return null;
             }
             break;
-          case 'backspace': case 'ctrl-h':
+          case 'backspace':
+          case 'ctrl-h':
             if (value.length) {
               value = value.slice(0, -1);
               this.output.write('\b \b');

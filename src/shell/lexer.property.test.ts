@@ -14,9 +14,71 @@ const RUNS = { seed: 1764, numRuns: 1000 };
 /** Text made of the shell's own characters, so the interesting paths are reached, plus arbitrary Unicode. */
 const shellish = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.array(fc.constantFrom('$', '@', '(', ')', '{', '}', '[', ']', '@{', '$(', '@(', "'", '"', '`', '#', '<#', '#>', '-', '--', '-eq', '-Name',
-    ':', ';', ',', '|', '&', '=', '+=', '.', '..', '::', '\n', '\r\n', ' ', '\t', '25MB', '0x1F', '1.5e3', 'Get-Item', 'abc', '$x', '$env:PATH',
-    '${a b}', '"$($y)"', "''", '""', '\u201c', '\u2018', '2>&1', '>', '>>', '!', '*', '%', '/', '\\', '\u00a0', '\ufeff'), { maxLength: 60 }).map((a) => a.join('')),
+  fc
+    .array(
+      fc.constantFrom(
+        '$',
+        '@',
+        '(',
+        ')',
+        '{',
+        '}',
+        '[',
+        ']',
+        '@{',
+        '$(',
+        '@(',
+        "'",
+        '"',
+        '`',
+        '#',
+        '<#',
+        '#>',
+        '-',
+        '--',
+        '-eq',
+        '-Name',
+        ':',
+        ';',
+        ',',
+        '|',
+        '&',
+        '=',
+        '+=',
+        '.',
+        '..',
+        '::',
+        '\n',
+        '\r\n',
+        ' ',
+        '\t',
+        '25MB',
+        '0x1F',
+        '1.5e3',
+        'Get-Item',
+        'abc',
+        '$x',
+        '$env:PATH',
+        '${a b}',
+        '"$($y)"',
+        "''",
+        '""',
+        '\u201c',
+        '\u2018',
+        '2>&1',
+        '>',
+        '>>',
+        '!',
+        '*',
+        '%',
+        '/',
+        '\\',
+        '\u00a0',
+        '\ufeff',
+      ),
+      { maxLength: 60 },
+    )
+    .map((a) => a.join('')),
 );
 
 function readAll(text: string, mode: 'expression' | 'argument', partial: boolean): Token[] {
@@ -36,23 +98,32 @@ function readAll(text: string, mode: 'expression' | 'argument', partial: boolean
 describe('shell lexer: properties', () => {
   for (const mode of ['expression', 'argument'] as const) {
     it(`in ${mode} mode, any input is tokens or a ParseError`, () => {
-      fc.assert(fc.property(shellish, fc.boolean(), (text, partial) => {
-        try {
-          readAll(text, mode, partial);
-        } catch (err) {
-          if (err instanceof assert.AssertionError) throw err;
-          assert.ok(err instanceof ParseError, `${(err as Error)?.name}: ${(err as Error)?.message}`);
-          assert.equal(typeof err.errorId, 'string');
-        }
-      }), RUNS);
+      fc.assert(
+        fc.property(shellish, fc.boolean(), (text, partial) => {
+          try {
+            readAll(text, mode, partial);
+          } catch (err) {
+            if (err instanceof assert.AssertionError) throw err;
+            assert.ok(err instanceof ParseError, `${(err as Error)?.name}: ${(err as Error)?.message}`);
+            assert.equal(typeof err.errorId, 'string');
+          }
+        }),
+        RUNS,
+      );
     });
   }
 
   it('a single-quoted string with doubled quotes reads back to its text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !/[\u2018\u2019\u201a\u201b]/.test(s)), (s) => {
-      const t = new Lexer(`'${s.replace(/'/g, "''")}'`).nextExpression();
-      assert.equal(t.kind, 'string');
-      assert.equal(t.text, s);
-    }), RUNS);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !/[\u2018\u2019\u201a\u201b]/.test(s)),
+        (s) => {
+          const t = new Lexer(`'${s.replace(/'/g, "''")}'`).nextExpression();
+          assert.equal(t.kind, 'string');
+          assert.equal(t.text, s);
+        },
+      ),
+      RUNS,
+    );
   });
 });

@@ -35,10 +35,7 @@ export type TokenKind =
   | 'redirection';
 
 /** A piece of an expandable string: literal text, a variable, or a `$( )` range. */
-export type RawPart =
-  | { kind: 'text'; text: string }
-  | { kind: 'variable'; name: string; start: number; end: number }
-  | { kind: 'sub'; start: number; end: number; innerStart: number; innerEnd: number };
+export type RawPart = { kind: 'text'; text: string } | { kind: 'variable'; name: string; start: number; end: number } | { kind: 'sub'; start: number; end: number; innerStart: number; innerEnd: number };
 
 export interface Token {
   kind: TokenKind;
@@ -59,16 +56,27 @@ const DOUBLE_QUOTES = new Set(['"', '\u201c', '\u201d', '\u201e']);
 const ARG_STOP = new Set([';', ',', '|', '(', ')', '{', '}', '&', '\n']);
 const SCOPES = new Set(['global', 'local', 'script', 'private', 'env', 'variable', 'using']);
 
-const COMPARISON = [
-  'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike', 'match', 'notmatch',
-  'contains', 'notcontains', 'in', 'notin', 'replace', 'split',
-];
+const COMPARISON = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike', 'match', 'notmatch', 'contains', 'notcontains', 'in', 'notin', 'replace', 'split'];
 /** Every operator written as a dash and a word, lower-case without the dash. */
 export const WORD_OPERATORS: ReadonlySet<string> = new Set([
   ...COMPARISON,
   ...COMPARISON.map((o) => 'c' + o),
   ...COMPARISON.map((o) => 'i' + o),
-  'join', 'is', 'isnot', 'as', 'and', 'or', 'xor', 'not', 'band', 'bor', 'bxor', 'bnot', 'f', 'shl', 'shr',
+  'join',
+  'is',
+  'isnot',
+  'as',
+  'and',
+  'or',
+  'xor',
+  'not',
+  'band',
+  'bor',
+  'bxor',
+  'bnot',
+  'f',
+  'shl',
+  'shr',
 ]);
 
 const NUMBER_RE = /^([+-]?)(?:0x([0-9a-f]+)|([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|\.[0-9]+(?:e[+-]?[0-9]+)?))([ld])?(kb|mb|gb|tb|pb)?$/i;
@@ -95,15 +103,24 @@ export function isIdentifierChar(c: string | undefined): boolean {
 
 function escapeChar(c: string): string {
   switch (c) {
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case '0': return '\0';
-    case 'a': return '\u0007';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'v': return '\v';
-    default: return c;
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case '0':
+      return '\0';
+    case 'a':
+      return '\u0007';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'v':
+      return '\v';
+    default:
+      return c;
   }
 }
 
@@ -193,7 +210,13 @@ export class Lexer {
     if (c === undefined) return this.tok('eof', start, '');
     const n = this.charAt(start + 1);
     const simple: Record<string, TokenKind> = {
-      '\n': 'newline', ';': 'semi', ')': 'rparen', '{': 'lbrace', '}': 'rbrace', '(': 'lparen', ',': 'comma',
+      '\n': 'newline',
+      ';': 'semi',
+      ')': 'rparen',
+      '{': 'lbrace',
+      '}': 'rbrace',
+      '(': 'lparen',
+      ',': 'comma',
     };
     if (c === '|') {
       this.pos++;
@@ -553,7 +576,7 @@ export class Lexer {
         return this.tok('parameter', start, name, { colon });
       }
     }
-    if (c === '[' ) {
+    if (c === '[') {
       // a bare word starting with [ is a string in argument mode
       return this.scanGeneric(start);
     }

@@ -86,7 +86,12 @@ describe('line editor', () => {
     assert.equal(calls.length, 2, 'another key starts a new cycle');
   });
   it('a pasted tab is text, not completion', () => {
-    const e = new LineEditor({ history: [], complete: () => { throw new Error('no completion in a paste'); } });
+    const e = new LineEditor({
+      history: [],
+      complete: () => {
+        throw new Error('no completion in a paste');
+      },
+    });
     type(e, '\x1b[200~"a\tb"\x1b[201~');
     assert.equal(e.text, '"a\tb"');
   });

@@ -23,13 +23,7 @@ export interface LineEditorEnvironment {
 }
 
 /** What a key did to the line. */
-export type EditResult =
-  | { kind: 'edit' }
-  | { kind: 'accept'; line: string }
-  | { kind: 'eof' }
-  | { kind: 'interrupt' }
-  | { kind: 'clear-screen' }
-  | { kind: 'bell' };
+export type EditResult = { kind: 'edit' } | { kind: 'accept'; line: string } | { kind: 'eof' } | { kind: 'interrupt' } | { kind: 'clear-screen' } | { kind: 'bell' };
 
 interface SearchState {
   query: string;
@@ -78,25 +72,41 @@ export class LineEditor {
     }
     if (key.name !== 'tab' && key.name !== 'shift-tab') this.completion = undefined;
     switch (key.name) {
-      case 'char': return this.insert(key.text ?? '');
-      case 'enter': return { kind: 'accept', line: this.text };
-      case 'ctrl-c': return { kind: 'interrupt' };
+      case 'char':
+        return this.insert(key.text ?? '');
+      case 'enter':
+        return { kind: 'accept', line: this.text };
+      case 'ctrl-c':
+        return { kind: 'interrupt' };
       case 'ctrl-d':
         if (this.text === '') return { kind: 'eof' };
         return this.deleteForward();
-      case 'ctrl-l': return { kind: 'clear-screen' };
-      case 'backspace': case 'ctrl-h':
+      case 'ctrl-l':
+        return { kind: 'clear-screen' };
+      case 'backspace':
+      case 'ctrl-h':
         if (this.cursor === 0) return BELL;
         this.text = this.text.slice(0, this.cursor - 1) + this.text.slice(this.cursor);
         this.cursor--;
         return EDIT;
-      case 'delete': return this.deleteForward();
-      case 'left': case 'ctrl-b': return this.moveTo(this.cursor - 1);
-      case 'right': case 'ctrl-f': return this.moveTo(this.cursor + 1);
-      case 'home': case 'ctrl-a': return this.moveTo(0);
-      case 'end': case 'ctrl-e': return this.moveTo(this.text.length);
-      case 'word-left': return this.moveTo(this.wordStart(this.cursor));
-      case 'word-right': return this.moveTo(this.wordEnd(this.cursor));
+      case 'delete':
+        return this.deleteForward();
+      case 'left':
+      case 'ctrl-b':
+        return this.moveTo(this.cursor - 1);
+      case 'right':
+      case 'ctrl-f':
+        return this.moveTo(this.cursor + 1);
+      case 'home':
+      case 'ctrl-a':
+        return this.moveTo(0);
+      case 'end':
+      case 'ctrl-e':
+        return this.moveTo(this.text.length);
+      case 'word-left':
+        return this.moveTo(this.wordStart(this.cursor));
+      case 'word-right':
+        return this.moveTo(this.wordEnd(this.cursor));
       case 'ctrl-k':
         this.killed = this.text.slice(this.cursor);
         this.text = this.text.slice(0, this.cursor);
@@ -106,25 +116,36 @@ export class LineEditor {
         this.text = this.text.slice(this.cursor);
         this.cursor = 0;
         return EDIT;
-      case 'ctrl-w': case 'kill-word-back': {
+      case 'ctrl-w':
+      case 'kill-word-back': {
         const start = this.wordStart(this.cursor);
         this.killed = this.text.slice(start, this.cursor);
         this.text = this.text.slice(0, start) + this.text.slice(this.cursor);
         this.cursor = start;
         return EDIT;
       }
-      case 'ctrl-y': return this.insert(this.killed);
+      case 'ctrl-y':
+        return this.insert(this.killed);
       case 'escape':
         this.text = '';
         this.cursor = 0;
         return EDIT;
-      case 'up': case 'ctrl-p': return this.recall(this.historyIndex - 1);
-      case 'down': case 'ctrl-n': return this.recall(this.historyIndex + 1);
-      case 'ctrl-r': return this.startSearch(true);
-      case 'ctrl-s': return this.startSearch(false);
-      case 'tab': return this.complete(1);
-      case 'shift-tab': return this.complete(-1);
-      default: return BELL;
+      case 'up':
+      case 'ctrl-p':
+        return this.recall(this.historyIndex - 1);
+      case 'down':
+      case 'ctrl-n':
+        return this.recall(this.historyIndex + 1);
+      case 'ctrl-r':
+        return this.startSearch(true);
+      case 'ctrl-s':
+        return this.startSearch(false);
+      case 'tab':
+        return this.complete(1);
+      case 'shift-tab':
+        return this.complete(-1);
+      default:
+        return BELL;
     }
   }
 
@@ -207,7 +228,8 @@ export class LineEditor {
         s.query += key.text ?? '';
         this.findMatch(s.index >= 0 && s.index < this.env.history.length ? s.index : s.index + step);
         return EDIT;
-      case 'backspace': case 'ctrl-h':
+      case 'backspace':
+      case 'ctrl-h':
         s.query = s.query.slice(0, -1);
         s.index = s.backward ? this.env.history.length : -1;
         if (s.query === '') {
@@ -216,11 +238,13 @@ export class LineEditor {
           s.failed = false;
         } else this.findMatch(s.index + step);
         return EDIT;
-      case 'ctrl-r': case 'ctrl-s':
+      case 'ctrl-r':
+      case 'ctrl-s':
         s.backward = key.name === 'ctrl-r';
         if (s.query !== '') this.findMatch(s.index + (s.backward ? -1 : 1));
         return EDIT;
-      case 'escape': case 'ctrl-g':
+      case 'escape':
+      case 'ctrl-g':
         this.text = s.original.text;
         this.cursor = s.original.cursor;
         this.search = undefined;

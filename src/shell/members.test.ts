@@ -23,7 +23,10 @@ class Token {
 registerValueType({
   typeName: 'Contoso.Meters',
   test: (v) => v instanceof Meters,
-  properties: [['Value', (v: Meters) => v.internalValue], ['Kilometers', (v: Meters) => v.internalValue / 1000]],
+  properties: [
+    ['Value', (v: Meters) => v.internalValue],
+    ['Kilometers', (v: Meters) => v.internalValue / 1000],
+  ],
   methods: { tocentimeters: (v: Meters) => v.internalValue * 100 },
 });
 registerValueType({ typeName: 'Contoso.Token', test: (v) => v instanceof Token, properties: [] });
@@ -38,7 +41,10 @@ describe('registered value types', () => {
     assert.equal(invokeMethod(m, 'ToString', []), '1500 m');
     assert.equal((invokeMethod(m, 'GetType', []) as { FullName: string }).FullName, 'Contoso.Meters');
     assert.equal(typeNameOf(m), 'Contoso.Meters');
-    assert.throws(() => invokeMethod(m, 'ToFeet', []), (e: unknown) => e instanceof RuntimeError && e.message === "Method invocation failed because [Contoso.Meters] does not contain a method named 'ToFeet'.");
+    assert.throws(
+      () => invokeMethod(m, 'ToFeet', []),
+      (e: unknown) => e instanceof RuntimeError && e.message === "Method invocation failed because [Contoso.Meters] does not contain a method named 'ToFeet'.",
+    );
     assert.throws(() => setMember(m, 'Value', 3), RuntimeError);
   });
 

@@ -137,9 +137,14 @@ export function getMember(target: unknown, name: string): unknown {
   }
   if (target instanceof Date) {
     const map: Record<string, () => unknown> = {
-      year: () => target.getFullYear(), month: () => target.getMonth() + 1, day: () => target.getDate(),
-      hour: () => target.getHours(), minute: () => target.getMinutes(), second: () => target.getSeconds(),
-      millisecond: () => target.getMilliseconds(), date: () => new Date(target.getFullYear(), target.getMonth(), target.getDate()),
+      year: () => target.getFullYear(),
+      month: () => target.getMonth() + 1,
+      day: () => target.getDate(),
+      hour: () => target.getHours(),
+      minute: () => target.getMinutes(),
+      second: () => target.getSeconds(),
+      millisecond: () => target.getMilliseconds(),
+      date: () => new Date(target.getFullYear(), target.getMonth(), target.getDate()),
       dayofyear: () => Math.round((new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime() - new Date(target.getFullYear(), 0, 1).getTime()) / 86_400_000) + 1,
       timeofday: () => new TimeSpan(target.getTime() - new Date(target.getFullYear(), target.getMonth(), target.getDate()).getTime()),
       dayofweek: () => ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][target.getDay()],
@@ -216,11 +221,18 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
   if (typeof target === 'string') {
     const s = target;
     switch (m) {
-      case 'toupper': case 'toupperinvariant': return s.toUpperCase();
-      case 'tolower': case 'tolowerinvariant': return s.toLowerCase();
-      case 'trim': return args.length ? trimChars(s, toStr(a(0)), true, true) : s.trim();
-      case 'trimstart': return args.length ? trimChars(s, toStr(a(0)), true, false) : s.trimStart();
-      case 'trimend': return args.length ? trimChars(s, toStr(a(0)), false, true) : s.trimEnd();
+      case 'toupper':
+      case 'toupperinvariant':
+        return s.toUpperCase();
+      case 'tolower':
+      case 'tolowerinvariant':
+        return s.toLowerCase();
+      case 'trim':
+        return args.length ? trimChars(s, toStr(a(0)), true, true) : s.trim();
+      case 'trimstart':
+        return args.length ? trimChars(s, toStr(a(0)), true, false) : s.trimStart();
+      case 'trimend':
+        return args.length ? trimChars(s, toStr(a(0)), false, true) : s.trimEnd();
       case 'split': {
         const seps = args.length ? toArray(a(0)).map(toStr).join('') : ' ';
         const out: string[] = [];
@@ -234,17 +246,28 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
         out.push(cur);
         return out;
       }
-      case 'replace': return s.split(toStr(a(0))).join(toStr(a(1)));
-      case 'contains': return s.includes(toStr(a(0)));
-      case 'startswith': return s.startsWith(toStr(a(0)));
-      case 'endswith': return s.endsWith(toStr(a(0)));
-      case 'indexof': return s.indexOf(toStr(a(0)));
-      case 'lastindexof': return s.lastIndexOf(toStr(a(0)));
-      case 'substring': return args.length > 1 ? s.substr(toNumber(a(0)), toNumber(a(1))) : s.substring(toNumber(a(0)));
-      case 'padleft': return s.padStart(toNumber(a(0)), args.length > 1 ? toStr(a(1)) : ' ');
-      case 'padright': return s.padEnd(toNumber(a(0)), args.length > 1 ? toStr(a(1)) : ' ');
-      case 'equals': return s === toStr(a(0));
-      case 'tochararray': return [...s];
+      case 'replace':
+        return s.split(toStr(a(0))).join(toStr(a(1)));
+      case 'contains':
+        return s.includes(toStr(a(0)));
+      case 'startswith':
+        return s.startsWith(toStr(a(0)));
+      case 'endswith':
+        return s.endsWith(toStr(a(0)));
+      case 'indexof':
+        return s.indexOf(toStr(a(0)));
+      case 'lastindexof':
+        return s.lastIndexOf(toStr(a(0)));
+      case 'substring':
+        return args.length > 1 ? s.substr(toNumber(a(0)), toNumber(a(1))) : s.substring(toNumber(a(0)));
+      case 'padleft':
+        return s.padStart(toNumber(a(0)), args.length > 1 ? toStr(a(1)) : ' ');
+      case 'padright':
+        return s.padEnd(toNumber(a(0)), args.length > 1 ? toStr(a(1)) : ' ');
+      case 'equals':
+        return s === toStr(a(0));
+      case 'tochararray':
+        return [...s];
     }
   }
   if (target instanceof PSCredential && m === 'getnetworkcredential') {
@@ -257,28 +280,54 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
   }
   if (target instanceof Hashtable) {
     switch (m) {
-      case 'containskey': case 'contains': return target.has(a(0));
+      case 'containskey':
+      case 'contains':
+        return target.has(a(0));
       case 'add':
-        if (target.has(a(0))) throw new RuntimeError(`Exception calling "Add" with "2" argument(s): "Item has already been added. Key in dictionary: '${toStr(a(0))}'  Key being added: '${toStr(a(0))}'"`, 'ArgumentException', 'NotSpecified', 'MethodInvocationException');
+        if (target.has(a(0)))
+          throw new RuntimeError(
+            `Exception calling "Add" with "2" argument(s): "Item has already been added. Key in dictionary: '${toStr(a(0))}'  Key being added: '${toStr(a(0))}'"`,
+            'ArgumentException',
+            'NotSpecified',
+            'MethodInvocationException',
+          );
         target.set(a(0), a(1));
         return undefined;
-      case 'remove': target.delete(a(0)); return undefined;
-      case 'containsvalue': return target.pairs().some(([, v]) => v === a(0) || toStr(v) === toStr(a(0)));
-      case 'clear': for (const k of target.keys()) target.delete(k); return undefined;
+      case 'remove':
+        target.delete(a(0));
+        return undefined;
+      case 'containsvalue':
+        return target.pairs().some(([, v]) => v === a(0) || toStr(v) === toStr(a(0)));
+      case 'clear':
+        for (const k of target.keys()) target.delete(k);
+        return undefined;
       case 'getenumerator':
-        return target.pairs().map(([k, v]) => new PSObject('System.Collections.DictionaryEntry', [['Name', k], ['Key', k], ['Value', v]]));
+        return target.pairs().map(
+          ([k, v]) =>
+            new PSObject('System.Collections.DictionaryEntry', [
+              ['Name', k],
+              ['Key', k],
+              ['Value', v],
+            ]),
+        );
     }
   }
   if (Array.isArray(target) && m === 'contains' && typeof (target as { Contains?: unknown }).Contains !== 'function') return target.some((x) => toStr(x) === toStr(a(0)));
   if (target instanceof Date) {
     const add = (ms: number): Date => new Date(target.getTime() + ms);
     switch (m) {
-      case 'adddays': return add(toNumber(a(0)) * 86400000);
-      case 'addhours': return add(toNumber(a(0)) * 3600000);
-      case 'addminutes': return add(toNumber(a(0)) * 60000);
-      case 'addseconds': return add(toNumber(a(0)) * 1000);
-      case 'addmilliseconds': return add(toNumber(a(0)));
-      case 'addmonths': case 'addyears': {
+      case 'adddays':
+        return add(toNumber(a(0)) * 86400000);
+      case 'addhours':
+        return add(toNumber(a(0)) * 3600000);
+      case 'addminutes':
+        return add(toNumber(a(0)) * 60000);
+      case 'addseconds':
+        return add(toNumber(a(0)) * 1000);
+      case 'addmilliseconds':
+        return add(toNumber(a(0)));
+      case 'addmonths':
+      case 'addyears': {
         const d = new Date(target.getTime());
         const months = toNumber(a(0)) * (m === 'addyears' ? 12 : 1);
         const day = d.getDate();
@@ -288,14 +337,22 @@ export function invokeMethod(target: unknown, name: string, args: unknown[]): un
         d.setDate(Math.min(day, last));
         return d;
       }
-      case 'add': return add(toNumber(a(0)));
-      case 'subtract': return a(0) instanceof Date ? new TimeSpan(target.getTime() - (a(0) as Date).getTime()) : add(-toNumber(a(0)));
-      case 'toshortdatestring': return formatWith(target, 'd');
-      case 'tolongdatestring': return formatWith(target, 'D');
-      case 'toshorttimestring': return formatWith(target, 't');
-      case 'tolongtimestring': return formatWith(target, 'T');
-      case 'touniversaltime': return new Date(target.getTime());
-      case 'tolocaltime': return new Date(target.getTime());
+      case 'add':
+        return add(toNumber(a(0)));
+      case 'subtract':
+        return a(0) instanceof Date ? new TimeSpan(target.getTime() - (a(0) as Date).getTime()) : add(-toNumber(a(0)));
+      case 'toshortdatestring':
+        return formatWith(target, 'd');
+      case 'tolongdatestring':
+        return formatWith(target, 'D');
+      case 'toshorttimestring':
+        return formatWith(target, 't');
+      case 'tolongtimestring':
+        return formatWith(target, 'T');
+      case 'touniversaltime':
+        return new Date(target.getTime());
+      case 'tolocaltime':
+        return new Date(target.getTime());
     }
   }
   if (target !== null && typeof target === 'object') {

@@ -3,9 +3,7 @@
 // filters), -like/-match/-replace/-split/-join, arithmetic with string and
 // array rules, ranges and -f formatting.
 
-import {
-  isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr,
-} from './conversion.js';
+import { isEnumerable, isNull, primitiveOf, toArray, toBool, toNumber, toStr } from './conversion.js';
 import { RuntimeError } from './errors.js';
 import { compositeFormat } from './dotnet-format.js';
 import { TimeSpan } from './timespan.js';
@@ -122,16 +120,26 @@ const FILTERING = new Set(['-eq', '-ne', '-gt', '-ge', '-lt', '-le', '-like', '-
 /** Scalar comparison for one of the FILTERING operators (base name, case flag). */
 export function compareScalar(op: string, left: unknown, right: unknown, cs: boolean, ctx?: OperatorContext): boolean {
   switch (op) {
-    case '-eq': return valuesEqual(left, right, cs);
-    case '-ne': return !valuesEqual(left, right, cs);
-    case '-gt': return compareValues(left, right, cs) > 0;
-    case '-ge': return compareValues(left, right, cs) >= 0;
-    case '-lt': return compareValues(left, right, cs) < 0;
-    case '-le': return compareValues(left, right, cs) <= 0;
-    case '-like': return likeMatch(left, right, cs);
-    case '-notlike': return !likeMatch(left, right, cs);
-    case '-match': return matchScalar(left, right, cs, ctx);
-    case '-notmatch': return !matchScalar(left, right, cs, ctx);
+    case '-eq':
+      return valuesEqual(left, right, cs);
+    case '-ne':
+      return !valuesEqual(left, right, cs);
+    case '-gt':
+      return compareValues(left, right, cs) > 0;
+    case '-ge':
+      return compareValues(left, right, cs) >= 0;
+    case '-lt':
+      return compareValues(left, right, cs) < 0;
+    case '-le':
+      return compareValues(left, right, cs) <= 0;
+    case '-like':
+      return likeMatch(left, right, cs);
+    case '-notlike':
+      return !likeMatch(left, right, cs);
+    case '-match':
+      return matchScalar(left, right, cs, ctx);
+    case '-notmatch':
+      return !matchScalar(left, right, cs, ctx);
   }
   throw new Error(`not a comparison operator: ${op}`);
 }
@@ -159,10 +167,14 @@ export function binaryOperator(opIn: string, left: unknown, right: unknown, ctx?
     return compareScalar(op, left, right, cs, ctx);
   }
   switch (op) {
-    case '-contains': return containsValue(left, right, cs);
-    case '-notcontains': return !containsValue(left, right, cs);
-    case '-in': return containsValue(right, left, cs);
-    case '-notin': return !containsValue(right, left, cs);
+    case '-contains':
+      return containsValue(left, right, cs);
+    case '-notcontains':
+      return !containsValue(left, right, cs);
+    case '-in':
+      return containsValue(right, left, cs);
+    case '-notin':
+      return !containsValue(right, left, cs);
     case '-replace': {
       const args = isEnumerable(right) ? toArray(right) : [right];
       const re = makeRegExp(toStr(args[0]), cs, true);
@@ -177,32 +189,53 @@ export function binaryOperator(opIn: string, left: unknown, right: unknown, ctx?
       const one = (v: unknown): string[] => splitWithLimit(toStr(v), re, max);
       return isEnumerable(left) ? toArray(left).flatMap(one) : one(left);
     }
-    case '-join': return (isEnumerable(left) ? toArray(left) : [left]).map(toStr).join(toStr(right));
-    case '-band': return toNumber(left) & toNumber(right);
-    case '-bor': return toNumber(left) | toNumber(right);
-    case '-bxor': return toNumber(left) ^ toNumber(right);
-    case '-shl': return toNumber(left) << toNumber(right);
-    case '-shr': return toNumber(left) >> toNumber(right);
-    case '-xor': return toBool(left) !== toBool(right);
-    case '+': return add(left, right);
+    case '-join':
+      return (isEnumerable(left) ? toArray(left) : [left]).map(toStr).join(toStr(right));
+    case '-band':
+      return toNumber(left) & toNumber(right);
+    case '-bor':
+      return toNumber(left) | toNumber(right);
+    case '-bxor':
+      return toNumber(left) ^ toNumber(right);
+    case '-shl':
+      return toNumber(left) << toNumber(right);
+    case '-shr':
+      return toNumber(left) >> toNumber(right);
+    case '-xor':
+      return toBool(left) !== toBool(right);
+    case '+':
+      return add(left, right);
     case '-':
       if (left instanceof Date && right instanceof Date) return new TimeSpan(left.getTime() - right.getTime());
       if (left instanceof Date && right instanceof TimeSpan) return new Date(left.getTime() - right.valueOf());
       if (left instanceof TimeSpan && right instanceof TimeSpan) return new TimeSpan(left.valueOf() - right.valueOf());
       return arith(left, right, (a, b) => a - b, 'op_Subtraction');
-    case '*': return multiply(left, right);
+    case '*':
+      return multiply(left, right);
     case '/':
-      return arith(left, right, (a, b) => {
-        if (b === 0) throw divideByZero();
-        return a / b;
-      }, 'op_Division');
+      return arith(
+        left,
+        right,
+        (a, b) => {
+          if (b === 0) throw divideByZero();
+          return a / b;
+        },
+        'op_Division',
+      );
     case '%':
-      return arith(left, right, (a, b) => {
-        if (b === 0) throw divideByZero();
-        return a % b;
-      }, 'op_Modulus');
-    case '..': return range(toNumber(left), toNumber(right));
-    case '-f': return formatOperator(toStr(left), isEnumerable(right) ? toArray(right) : [right]);
+      return arith(
+        left,
+        right,
+        (a, b) => {
+          if (b === 0) throw divideByZero();
+          return a % b;
+        },
+        'op_Modulus',
+      );
+    case '..':
+      return range(toNumber(left), toNumber(right));
+    case '-f':
+      return formatOperator(toStr(left), isEnumerable(right) ? toArray(right) : [right]);
   }
   throw new RuntimeError(`The operator '${opIn}' is not supported.`, 'OperatorNotSupported', 'InvalidOperation', 'RuntimeException');
 }
@@ -233,7 +266,7 @@ function splitWithLimit(s: string, re: RegExp, max: number): string[] {
 }
 
 function methodMissing(left: unknown, method: string): RuntimeError {
-  const type = Array.isArray(left) ? 'System.Object[]' : left instanceof Hashtable ? 'System.Collections.Hashtable' : left instanceof Date ? 'System.DateTime' : (left as object)?.constructor?.name ?? 'System.Object';
+  const type = Array.isArray(left) ? 'System.Object[]' : left instanceof Hashtable ? 'System.Collections.Hashtable' : left instanceof Date ? 'System.DateTime' : ((left as object)?.constructor?.name ?? 'System.Object');
   return new RuntimeError(`Method invocation failed because [${type}] does not contain a method named '${method}'.`, 'MethodNotFound', 'InvalidOperation', 'RuntimeException');
 }
 
@@ -306,7 +339,12 @@ export function unaryOperator(op: string, v: unknown): unknown {
     case '-join':
       return (isEnumerable(v) ? toArray(v) : [v]).map(toStr).join('');
     case '-split':
-      return (isEnumerable(v) ? toArray(v) : [v]).flatMap((x) => toStr(x).trim().split(/\s+/).filter((s) => s !== ''));
+      return (isEnumerable(v) ? toArray(v) : [v]).flatMap((x) =>
+        toStr(x)
+          .trim()
+          .split(/\s+/)
+          .filter((s) => s !== ''),
+      );
     case '-bnot':
       return ~toNumber(v);
   }

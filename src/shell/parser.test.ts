@@ -50,7 +50,9 @@ describe('parser: statements', () => {
   });
   it('parses assignments of commands and expressions', () => {
     assert.deepEqual(strip(one('$c = Get-Credential')), {
-      kind: 'assignment', target: { kind: 'variable', name: 'c' }, operator: '=',
+      kind: 'assignment',
+      target: { kind: 'variable', name: 'c' },
+      operator: '=',
       value: { kind: 'pipeline', elements: [{ kind: 'command', name: 'Get-Credential', elements: [] }] },
     });
     assert.equal((one('$x += 5') as { operator: string }).operator, '+=');
@@ -70,7 +72,8 @@ describe('parser: commands in argument mode', () => {
   it('reads named, colon and switch parameters', () => {
     const c = command('Set-X -Name "a b" -Confirm:$false -Force -Port:25');
     assert.deepEqual(strip(c.elements), [
-      { kind: 'parameter', name: 'Name', colon: false }, { kind: 'constant', value: 'a b' },
+      { kind: 'parameter', name: 'Name', colon: false },
+      { kind: 'constant', value: 'a b' },
       { kind: 'parameter', name: 'Confirm', colon: true, argument: { kind: 'variable', name: 'false' } },
       { kind: 'parameter', name: 'Force', colon: false },
       { kind: 'parameter', name: 'Port', colon: true, argument: { kind: 'constant', value: 25 } },
@@ -78,12 +81,22 @@ describe('parser: commands in argument mode', () => {
   });
   it('builds arrays from commas', () => {
     const c = command('Set-X -SmartHosts mbxserver01.contoso.com,mbxserver02.contoso.com -R 10.0.0.1, 10.0.0.2');
-    assert.deepEqual(strip(c.elements[1]), { kind: 'array', elements: [{ kind: 'constant', value: 'mbxserver01.contoso.com' }, { kind: 'constant', value: 'mbxserver02.contoso.com' }] });
+    assert.deepEqual(strip(c.elements[1]), {
+      kind: 'array',
+      elements: [
+        { kind: 'constant', value: 'mbxserver01.contoso.com' },
+        { kind: 'constant', value: 'mbxserver02.contoso.com' },
+      ],
+    });
     assert.equal((c.elements[3] as { kind: string }).kind, 'array');
   });
   it('keeps bare words as strings and numbers as numbers', () => {
     const c = command('Write-Output 2+2 25MB 00:05:00 $a+2');
-    assert.deepEqual(strip(c.elements.slice(0, 3)), [{ kind: 'constant', value: '2+2' }, { kind: 'constant', value: 26214400 }, { kind: 'constant', value: '00:05:00' }]);
+    assert.deepEqual(strip(c.elements.slice(0, 3)), [
+      { kind: 'constant', value: '2+2' },
+      { kind: 'constant', value: 26214400 },
+      { kind: 'constant', value: '00:05:00' },
+    ]);
   });
   it('reads parenthesised pipelines, sub-expressions and member access', () => {
     const c = command('Set-X -Password (Get-Credential).Password -V $(1+2) -W $x.UserName');
@@ -100,7 +113,10 @@ describe('parser: commands in argument mode', () => {
     const c = command('Set-X -RemoteIPRanges @{Add="10.0.0.1","10.0.0.2"; Remove="10.0.0.3"}');
     const h = c.elements[1] as unknown as { kind: string; entries: { key: { value: string } }[] };
     assert.equal(h.kind, 'hashtable');
-    assert.deepEqual(h.entries.map((e) => e.key.value), ['Add', 'Remove']);
+    assert.deepEqual(
+      h.entries.map((e) => e.key.value),
+      ['Add', 'Remove'],
+    );
   });
   it('reads script blocks and keeps their text', () => {
     const c = command('Where-Object { $_.Name -like "To*" }');
@@ -117,7 +133,9 @@ describe('parser: commands in argument mode', () => {
 describe('parser: expressions', () => {
   it('follows PowerShell precedence', () => {
     assert.deepEqual(strip(expr('1 + 2 * 3')), {
-      kind: 'binary', op: '+', left: { kind: 'constant', value: 1 },
+      kind: 'binary',
+      op: '+',
+      left: { kind: 'constant', value: 1 },
       right: { kind: 'binary', op: '*', left: { kind: 'constant', value: 2 }, right: { kind: 'constant', value: 3 } },
     });
     // comma binds tighter than comparison
@@ -161,7 +179,11 @@ describe('parser: errors and incomplete input', () => {
       ['Get-X & y', 'AmpersandNotAllowed', 'The ampersand (&) character is not allowed. The & operator is reserved for future use; wrap an ampersand in double quotation marks ("&") to pass it as part of a string.'],
     ];
     for (const [text, id, message] of cases) {
-      assert.throws(() => parseScript(text), (e: unknown) => e instanceof ParseError && e.errorId === id && e.message === message, text);
+      assert.throws(
+        () => parseScript(text),
+        (e: unknown) => e instanceof ParseError && e.errorId === id && e.message === message,
+        text,
+      );
     }
   });
   it('ignores a trailing backtick at the end of a whole script', () => {
@@ -181,7 +203,7 @@ describe('parser: script statements', () => {
     assert.ok(empty.kind === 'for' && empty.init === undefined && empty.condition === undefined);
     const l = one(':outer foreach ($a in 1..3) { continue outer }');
     assert.ok(l.kind === 'foreach' && l.label === 'outer');
-    const flow = (l.kind === 'foreach' ? l.body[0] : undefined);
+    const flow = l.kind === 'foreach' ? l.body[0] : undefined;
     assert.ok(flow?.kind === 'flow' && flow.keyword === 'continue' && flow.label === 'outer');
   });
   it('parses switch with options, patterns, script block conditions and default', () => {
@@ -195,12 +217,24 @@ describe('parser: script statements', () => {
     assert.throws(() => parseScript('switch -Fuzzy ($x) { }'), /Unrecognized switch parameter '-Fuzzy'/i);
   });
   it('parses functions with param blocks, attributes, defaults and named blocks', () => {
-    const f = one('function Get-X {\n  [CmdletBinding()]\n  param(\n    [Parameter(Mandatory=$true, Position=0, ValueFromPipeline)][string]$Name,\n    [ValidateSet("a","b")][string[]]$Mode = "a",\n    [switch]$Force\n  )\n  begin { 1 }\n  process { $Name }\n  end { 2 }\n}');
+    const f = one(
+      'function Get-X {\n  [CmdletBinding()]\n  param(\n    [Parameter(Mandatory=$true, Position=0, ValueFromPipeline)][string]$Name,\n    [ValidateSet("a","b")][string[]]$Mode = "a",\n    [switch]$Force\n  )\n  begin { 1 }\n  process { $Name }\n  end { 2 }\n}',
+    );
     assert.ok(f.kind === 'function');
     assert.equal(f.name, 'Get-X');
     assert.equal(f.advanced, true);
-    assert.deepEqual(f.parameters.map((p) => [p.name, p.typeName]), [['Name', 'string'], ['Mode', 'string[]'], ['Force', 'switch']]);
-    assert.deepEqual(f.parameters[0].attributes[0].named.map((n) => n.name), ['Mandatory', 'Position', 'ValueFromPipeline']);
+    assert.deepEqual(
+      f.parameters.map((p) => [p.name, p.typeName]),
+      [
+        ['Name', 'string'],
+        ['Mode', 'string[]'],
+        ['Force', 'switch'],
+      ],
+    );
+    assert.deepEqual(
+      f.parameters[0].attributes[0].named.map((n) => n.name),
+      ['Mandatory', 'Position', 'ValueFromPipeline'],
+    );
     assert.equal(f.parameters[1].defaultValue?.kind, 'constant');
     assert.ok(f.begin && f.process && f.end);
     const simple = one('function Add($a, [int]$b = 2) { return $a + $b }');
@@ -211,7 +245,10 @@ describe('parser: script statements', () => {
   it('parses try/catch/finally with types, throw, trap and flow keywords', () => {
     const t = one('try { Get-A }\ncatch [System.IO.IOException], [System.ArgumentException] { "io" }\ncatch { throw }\nfinally { "f" }');
     assert.ok(t.kind === 'try');
-    assert.deepEqual(t.catches.map((c) => c.types), [['System.IO.IOException', 'System.ArgumentException'], []]);
+    assert.deepEqual(
+      t.catches.map((c) => c.types),
+      [['System.IO.IOException', 'System.ArgumentException'], []],
+    );
     assert.ok(t.finallyBody?.length === 1);
     const th = t.catches[1].body[0];
     assert.ok(th.kind === 'flow' && th.keyword === 'throw' && th.value === undefined);
@@ -238,13 +275,22 @@ describe('parser: script statements', () => {
   });
   it('parses redirections on commands and expressions', () => {
     const c = command('Get-Queue > .\\q.txt 2>&1');
-    assert.deepEqual(c.redirections?.map((r) => [r.from, r.append, r.merge]), [['1', false, false], ['2', false, true]]);
+    assert.deepEqual(
+      c.redirections?.map((r) => [r.from, r.append, r.merge]),
+      [
+        ['1', false, false],
+        ['2', false, true],
+      ],
+    );
     const e = (one('"line" >> log.txt') as PipelineAst).elements[0];
     assert.ok(e.kind === 'command-expression' && e.redirections?.[0].append === true);
     const err = command('Get-X 2> $null');
     assert.equal(err.redirections?.[0].from, '2');
     assert.equal(err.redirections?.[0].target?.kind, 'variable');
     assert.throws(() => parseScript('Get-X <in.txt'), /'<' operator is reserved/);
-    assert.throws(() => parseScript('Get-X >'), (e: unknown) => e instanceof ParseError && /Missing file specification/.test(e.message));
+    assert.throws(
+      () => parseScript('Get-X >'),
+      (e: unknown) => e instanceof ParseError && /Missing file specification/.test(e.message),
+    );
   });
 });

@@ -10,9 +10,32 @@
 // or backtick), so a line reader can ask for another line.
 
 import type {
-  ArrayLiteralAst, AttributeAst, CatchClauseAst, CommandAst, CommandElementAst, CommandExpressionAst, DoAst, ExpressionAst,
-  Extent, FlowAst, ForAst, ForeachAst, FunctionAst, HashtableAst, IfAst, ParameterAst, RedirectionAst,
-  ScriptAst, ScriptBlockAst, StatementAst, StringPart, SwitchAst, SwitchClauseAst, TrapAst, TryAst, WhileAst,
+  ArrayLiteralAst,
+  AttributeAst,
+  CatchClauseAst,
+  CommandAst,
+  CommandElementAst,
+  CommandExpressionAst,
+  DoAst,
+  ExpressionAst,
+  Extent,
+  FlowAst,
+  ForAst,
+  ForeachAst,
+  FunctionAst,
+  HashtableAst,
+  IfAst,
+  ParameterAst,
+  RedirectionAst,
+  ScriptAst,
+  ScriptBlockAst,
+  StatementAst,
+  StringPart,
+  SwitchAst,
+  SwitchClauseAst,
+  TrapAst,
+  TryAst,
+  WhileAst,
 } from './ast.js';
 import { ParseError } from './errors.js';
 import { Lexer, isIdentifierStart, type RawPart, type Token } from './lexer.js';
@@ -44,16 +67,8 @@ export function isIncomplete(text: string): boolean {
 const ASSIGNMENT_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=']);
 const LOGICAL = new Set(['-and', '-or', '-xor']);
 const BITWISE = new Set(['-band', '-bor', '-bxor', '-shl', '-shr']);
-const COMPARISON_BASE = [
-  'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike', 'match', 'notmatch',
-  'contains', 'notcontains', 'in', 'notin', 'replace', 'split',
-];
-const COMPARISON = new Set([
-  ...COMPARISON_BASE.map((o) => '-' + o),
-  ...COMPARISON_BASE.map((o) => '-c' + o),
-  ...COMPARISON_BASE.map((o) => '-i' + o),
-  '-join', '-is', '-isnot', '-as',
-]);
+const COMPARISON_BASE = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'like', 'notlike', 'match', 'notmatch', 'contains', 'notcontains', 'in', 'notin', 'replace', 'split'];
+const COMPARISON = new Set([...COMPARISON_BASE.map((o) => '-' + o), ...COMPARISON_BASE.map((o) => '-c' + o), ...COMPARISON_BASE.map((o) => '-i' + o), '-join', '-is', '-isnot', '-as']);
 const ADDITIVE = new Set(['+', '-']);
 const MULTIPLICATIVE = new Set(['*', '/', '%']);
 const UNARY = new Set(['-not', '!', '-bnot', '-', '+', '-join', '-split']);
@@ -71,7 +86,12 @@ function normalizeOperator(op: string): string {
 class Parser {
   readonly lx: Lexer;
 
-  constructor(readonly text: string, start: number, end: number, readonly partial: boolean) {
+  constructor(
+    readonly text: string,
+    start: number,
+    end: number,
+    readonly partial: boolean,
+  ) {
     this.lx = new Lexer(text, start, end, partial);
   }
 
@@ -177,17 +197,38 @@ class Parser {
     const kw = this.keywordAt();
     let s: StatementAst;
     switch (kw) {
-      case 'if': return this.ifStatement();
-      case 'foreach': s = this.foreachStatement(); break;
-      case 'while': s = this.whileStatement(); break;
-      case 'do': s = this.doStatement(); break;
-      case 'for': s = this.forStatement(); break;
-      case 'switch': s = this.switchStatement(); break;
-      case 'function': case 'filter': return this.functionStatement(kw);
-      case 'try': return this.tryStatement();
-      case 'trap': return this.trapStatement();
-      case 'break': case 'continue': case 'return': case 'throw': case 'exit': return this.flowStatement(kw);
-      default: return this.pipeline();
+      case 'if':
+        return this.ifStatement();
+      case 'foreach':
+        s = this.foreachStatement();
+        break;
+      case 'while':
+        s = this.whileStatement();
+        break;
+      case 'do':
+        s = this.doStatement();
+        break;
+      case 'for':
+        s = this.forStatement();
+        break;
+      case 'switch':
+        s = this.switchStatement();
+        break;
+      case 'function':
+      case 'filter':
+        return this.functionStatement(kw);
+      case 'try':
+        return this.tryStatement();
+      case 'trap':
+        return this.trapStatement();
+      case 'break':
+      case 'continue':
+      case 'return':
+      case 'throw':
+      case 'exit':
+        return this.flowStatement(kw);
+      default:
+        return this.pipeline();
     }
     if (label !== undefined) (s as { label?: string }).label = label;
     return s;
@@ -220,7 +261,7 @@ class Parser {
     this.lx.skipSpaceAndNewlines();
     const m = /^(while|until)(?![A-Za-z0-9_-])/i.exec(this.text.slice(this.lx.pos, this.lx.pos + 6));
     if (!m) {
-      throw this.error("Missing while or until keyword in do loop.", 'MissingWhileOrUntilInDoWhile', { start: this.lx.pos, end: this.lx.pos }, this.lx.atEnd());
+      throw this.error('Missing while or until keyword in do loop.', 'MissingWhileOrUntilInDoWhile', { start: this.lx.pos, end: this.lx.pos }, this.lx.atEnd());
     }
     const word = m[1].toLowerCase();
     this.lx.pos += word.length;
@@ -550,7 +591,7 @@ class Parser {
       this.lx.skipSpaceAndNewlines();
       const condition = this.statement();
       this.expect('rparen', "Missing closing ')' after expression in 'if' statement.", 'MissingEndParenthesisAfterStatement');
-      const body = this.block("if ( condition )");
+      const body = this.block('if ( condition )');
       clauses.push({ condition, body: body.statements });
       end = body.end;
       const save = this.lx.pos;
@@ -589,7 +630,7 @@ class Parser {
     this.lx.skipSpaceAndNewlines();
     const collection = this.statement();
     this.expect('rparen', "Missing closing ')' after expression in 'foreach' statement.", 'MissingEndParenthesisAfterForeach');
-    const body = this.block("foreach ( ... )");
+    const body = this.block('foreach ( ... )');
     return { kind: 'foreach', variable: v.text, collection, body: body.statements, extent: { start, end: body.end } };
   }
 
@@ -702,7 +743,10 @@ class Parser {
         continue;
       }
       if (t.kind === 'ampersand') {
-        throw this.error('The ampersand (&) character is not allowed. The & operator is reserved for future use; wrap an ampersand in double quotation marks ("&") to pass it as part of a string.', 'AmpersandNotAllowed', { start: t.start, end: t.end });
+        throw this.error('The ampersand (&) character is not allowed. The & operator is reserved for future use; wrap an ampersand in double quotation marks ("&") to pass it as part of a string.', 'AmpersandNotAllowed', {
+          start: t.start,
+          end: t.end,
+        });
       }
       if (t.kind === 'comma') {
         throw this.error('Missing argument in parameter list.', 'MissingArgument', { start: t.start, end: t.end });
@@ -898,9 +942,11 @@ class Parser {
   // ---- expressions ----
 
   expression(): ExpressionAst {
-    return this.binaryLevel(LOGICAL, () => this.binaryLevel(BITWISE, () => this.binaryLevel(COMPARISON, () =>
-      this.binaryLevel(ADDITIVE, () => this.binaryLevel(MULTIPLICATIVE, () => this.binaryLevel(new Set(['-f']), () =>
-        this.binaryLevel(new Set(['..']), () => this.arrayLiteral())))))));
+    return this.binaryLevel(LOGICAL, () =>
+      this.binaryLevel(BITWISE, () =>
+        this.binaryLevel(COMPARISON, () => this.binaryLevel(ADDITIVE, () => this.binaryLevel(MULTIPLICATIVE, () => this.binaryLevel(new Set(['-f']), () => this.binaryLevel(new Set(['..']), () => this.arrayLiteral()))))),
+      ),
+    );
   }
 
   /** An expression without the comma operator (method arguments). */
@@ -986,8 +1032,7 @@ class Parser {
       }
       this.lx.skipSpace();
       const n = this.lx.peekExpression();
-      const operandStarts = ['number', 'string', 'expandable', 'variable', 'lparen', 'subexpr', 'arrayexpr', 'hashstart', 'lbrace', 'lbracket'].includes(n.kind)
-        || (n.kind === 'operator' && UNARY.has(n.text));
+      const operandStarts = ['number', 'string', 'expandable', 'variable', 'lparen', 'subexpr', 'arrayexpr', 'hashstart', 'lbrace', 'lbracket'].includes(n.kind) || (n.kind === 'operator' && UNARY.has(n.text));
       if (!operandStarts) return { kind: 'type', typeName, extent: { start: t.start, end } };
       const operand = this.unary();
       return { kind: 'cast', typeName, operand, extent: { start: t.start, end: operand.extent.end } };
@@ -1008,11 +1053,11 @@ class Parser {
       this.lx.pos++;
     }
     if (this.lx.charAt(this.lx.pos) !== ']') {
-      throw this.error("Missing ] at end of type token.", 'EndSquareBracketExpectedAtEndOfType', { start: open.start, end: this.lx.pos }, this.lx.atEnd());
+      throw this.error('Missing ] at end of type token.', 'EndSquareBracketExpectedAtEndOfType', { start: open.start, end: this.lx.pos }, this.lx.atEnd());
     }
     const name = this.text.slice(s, this.lx.pos).trim();
     this.lx.pos++;
-    if (!name) throw this.error('Missing type name after \'[\'.', 'MissingTypename', { start: open.start, end: this.lx.pos });
+    if (!name) throw this.error("Missing type name after '['.", 'MissingTypename', { start: open.start, end: this.lx.pos });
     return name;
   }
 
@@ -1120,4 +1165,3 @@ class Parser {
     }
   }
 }
-

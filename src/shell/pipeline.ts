@@ -58,7 +58,12 @@ export async function runPipeline(rt: Runtime, ast: PipelineAst, direct = false)
 
 /** A session without file access (a remote session) refuses a file named in its script. */
 export function noFileSystem(path: string): RuntimeError {
-  return new RuntimeError(`This session cannot read or write files on the server ("${path}"): it is a remote session. Redirect the output on your own computer instead, e.g. Invoke-Command -Session $s { Get-Queue } > queues.txt.`, 'RemoteFileAccessDenied', 'PermissionDenied', 'RuntimeException');
+  return new RuntimeError(
+    `This session cannot read or write files on the server ("${path}"): it is a remote session. Redirect the output on your own computer instead, e.g. Invoke-Command -Session $s { Get-Queue } > queues.txt.`,
+    'RemoteFileAccessDenied',
+    'PermissionDenied',
+    'RuntimeException',
+  );
 }
 
 /** The file a redirection writes to, or undefined for `> $null`. */
@@ -66,7 +71,7 @@ async function redirectionTarget(rt: Runtime, r: RedirectionAst): Promise<string
   const v = r.target ? await evaluate(rt, r.target) : null;
   if (isNull(v)) return undefined;
   const path = toStr(v);
-  if (path === '') throw new RuntimeError('Cannot bind argument to parameter \'FilePath\' because it is an empty string.', 'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'InvalidData', 'ParameterBindingValidationException');
+  if (path === '') throw new RuntimeError("Cannot bind argument to parameter 'FilePath' because it is an empty string.", 'ParameterArgumentValidationErrorEmptyStringNotAllowed', 'InvalidData', 'ParameterBindingValidationException');
   if (rt.env.fileSystem === false) throw noFileSystem(path);
   return resolvePath(path);
 }
@@ -87,11 +92,7 @@ async function runRedirected(rt: Runtime, redirections: RedirectionAst[], run: (
   }
   const merged: unknown[] = [];
   const errorText: string[] = [];
-  const sink: ErrorSink | undefined = mergeErrors
-    ? (_record, value) => merged.push(value)
-    : errorFile
-      ? (record) => errorText.push(renderErrorRecord(record, rt.host.width))
-      : undefined;
+  const sink: ErrorSink | undefined = mergeErrors ? (_record, value) => merged.push(value) : errorFile ? (record) => errorText.push(renderErrorRecord(record, rt.host.width)) : undefined;
   const data = sink || errorFile ? await rt.withErrorSink(sink, run) : await run();
   const output = mergeErrors ? [...data, ...merged] : data;
   if (errorFile?.path && errorFile !== outputFile) {
@@ -109,8 +110,14 @@ async function runRedirected(rt: Runtime, redirections: RedirectionAst[], run: (
 function commandNotFound(rt: Runtime, name: string, extent: Extent): ShellError {
   return new ShellError({
     message: `The term '${name}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.`,
-    errorId: 'CommandNotFoundException', category: 'ObjectNotFound', reason: 'CommandNotFoundException',
-    targetName: name, targetType: 'String', activity: '', commandName: name, position: { source: rt.source, extent },
+    errorId: 'CommandNotFoundException',
+    category: 'ObjectNotFound',
+    reason: 'CommandNotFoundException',
+    targetName: name,
+    targetType: 'String',
+    activity: '',
+    commandName: name,
+    position: { source: rt.source, extent },
   });
 }
 
@@ -134,7 +141,10 @@ async function prepareCommand(rt: Runtime, ast: CommandAst, position: number): P
   for (const el of ast.elements) {
     if (el.kind === 'parameter') {
       items.push({
-        kind: 'parameter', name: el.name, extent: el.extent, colon: el.colon,
+        kind: 'parameter',
+        name: el.name,
+        extent: el.extent,
+        colon: el.colon,
         argument: el.argument ? { value: await evaluate(rt, el.argument), extent: el.argument.extent } : undefined,
       });
     } else if (el.kind === 'variable' && el.splat) {
@@ -174,13 +184,23 @@ function loadScriptFile(name: string): FunctionDefinition | undefined {
   } catch (e) {
     if (!(e instanceof ParseError)) throw e;
     throw new ShellError({
-      message: e.message, errorId: e.errorId, category: 'ParserError', reason: 'ParseException', parserError: true,
-      position: { source: { text, name: path }, extent: e.extent }, exception: e,
+      message: e.message,
+      errorId: e.errorId,
+      category: 'ParserError',
+      reason: 'ParseException',
+      parserError: true,
+      position: { source: { text, name: path }, extent: e.extent },
+      exception: e,
     });
   }
   const fn: FunctionAst = {
-    kind: 'function', name: basename(path), filter: false, advanced: (script.parameters ?? []).some((p) => p.attributes.length > 0),
-    parameters: script.parameters ?? [], end: script.statements, extent: script.extent,
+    kind: 'function',
+    name: basename(path),
+    filter: false,
+    advanced: (script.parameters ?? []).some((p) => p.attributes.length > 0),
+    parameters: script.parameters ?? [],
+    end: script.statements,
+    extent: script.extent,
   };
   return { ast: fn, source: script.source, spec: functionSpec(fn), scriptPath: path };
 }
@@ -190,7 +210,10 @@ async function dotSource(rt: Runtime, ast: CommandAst): Promise<Stage> {
   const [target, ...rest] = ast.elements;
   if (!target || target.kind === 'parameter' || rest.length > 0) {
     throw new ShellError({
-      message: 'Dot-sourcing takes one script path, without arguments.', errorId: 'DotSourceArguments', category: 'InvalidArgument', reason: 'RuntimeException',
+      message: 'Dot-sourcing takes one script path, without arguments.',
+      errorId: 'DotSourceArguments',
+      category: 'InvalidArgument',
+      reason: 'RuntimeException',
       position: { source: rt.source, extent: ast.extent },
     });
   }
@@ -249,8 +272,15 @@ export class CommandProcessor {
 
   bindingRecord(e: BindingError): ErrorRecord {
     return {
-      message: e.message, errorId: e.errorId, category: e.category, reason: e.reason, activity: this.spec.name,
-      commandName: this.invocationName, commandType: this.commandType(), position: this.position_(e.extent), exception: e,
+      message: e.message,
+      errorId: e.errorId,
+      category: e.category,
+      reason: e.reason,
+      activity: this.spec.name,
+      commandName: this.invocationName,
+      commandType: this.commandType(),
+      position: this.position_(e.extent),
+      exception: e,
     };
   }
 
@@ -260,8 +290,17 @@ export class CommandProcessor {
     if (e instanceof BindingError) return this.bindingRecord(e);
     if (e instanceof LocalCommandError) {
       return {
-        message: e.message, errorId: e.errorId, category: e.category, reason: e.reason, targetName: e.targetName, targetType: e.targetType,
-        activity: this.spec.name, commandName: this.invocationName, commandType: this.commandType(), position: this.position_(), exception: e,
+        message: e.message,
+        errorId: e.errorId,
+        category: e.category,
+        reason: e.reason,
+        targetName: e.targetName,
+        targetType: e.targetType,
+        activity: this.spec.name,
+        commandName: this.invocationName,
+        commandType: this.commandType(),
+        position: this.position_(),
+        exception: e,
       };
     }
     if (e instanceof CmdletError || !isBuiltin(this.spec)) {
@@ -269,14 +308,26 @@ export class CommandProcessor {
       const category = e instanceof CmdletError ? e.category : 'NotSpecified';
       const reason = e instanceof CmdletError ? e.reason : err.name === 'Error' ? 'InvalidOperationException' : err.name;
       return {
-        message: err.message, errorId: reason, category, reason, activity: this.spec.name, exception: err,
+        message: err.message,
+        errorId: reason,
+        category,
+        reason,
+        activity: this.spec.name,
+        exception: err,
         remote: this.rt.remoteOrigin(this.spec, reason),
       };
     }
     const err = e instanceof Error ? e : new Error(String(e));
     return {
-      message: err.message, errorId: err.name, category: 'NotSpecified', reason: err.name === 'Error' ? 'Exception' : err.name,
-      activity: this.spec.name, commandName: this.invocationName, commandType: this.commandType(), position: this.position_(), exception: err,
+      message: err.message,
+      errorId: err.name,
+      category: 'NotSpecified',
+      reason: err.name === 'Error' ? 'Exception' : err.name,
+      activity: this.spec.name,
+      commandName: this.invocationName,
+      commandType: this.commandType(),
+      position: this.position_(),
+      exception: err,
     };
   }
 
@@ -309,8 +360,13 @@ export class CommandProcessor {
     if (action === 'Stop') {
       const err = new ShellError({
         message: `The running command stopped because the preference variable "WarningPreference" or common parameter is set to Stop: ${message}`,
-        errorId: 'ActionPreferenceStop', category: 'OperationStopped', reason: 'ActionPreferenceStopException',
-        activity: this.spec.name, commandName: this.invocationName, commandType: this.commandType(), position: this.position_(),
+        errorId: 'ActionPreferenceStop',
+        category: 'OperationStopped',
+        reason: 'ActionPreferenceStopException',
+        activity: this.spec.name,
+        commandName: this.invocationName,
+        commandType: this.commandType(),
+        position: this.position_(),
       });
       err.stopsScript = true;
       throw err;
@@ -319,7 +375,7 @@ export class CommandProcessor {
 
   async shouldProcess(target: string, action: string): Promise<boolean> {
     const sentence = shouldProcessSentence(action, target);
-    const whatIf = this.binder.common.whatIf ?? (this.rt.variables.get('WhatIfPreference') === true);
+    const whatIf = this.binder.common.whatIf ?? this.rt.variables.get('WhatIfPreference') === true;
     if (whatIf) {
       this.rt.host.write(`What if: ${sentence}\n`);
       return false;
@@ -469,10 +525,13 @@ export class CommandProcessor {
       commands: () => rt.commandList,
       runtime: rt,
       pipelinePosition: this.position,
-      emitOutput: this.direct && rt.emit ? (items) => {
-        this.written.push(...items);
-        rt.emit?.(items);
-      } : undefined,
+      emitOutput:
+        this.direct && rt.emit
+          ? (items) => {
+              this.written.push(...items);
+              rt.emit?.(items);
+            }
+          : undefined,
       currentExtent: this.ast?.extent,
     };
     try {
@@ -502,7 +561,10 @@ export class CommandProcessor {
 
 /** `& { ... }`: runs a script block as a pipeline stage. */
 class ScriptBlockProcessor extends CommandProcessor {
-  constructor(rt: Runtime, private readonly block: ScriptBlock) {
+  constructor(
+    rt: Runtime,
+    private readonly block: ScriptBlock,
+  ) {
     super(rt, { name: '', synopsis: '', parameters: [], invoke: () => [] }, undefined, 0, '');
   }
   override async run(input: unknown[]): Promise<unknown[]> {
@@ -510,10 +572,16 @@ class ScriptBlockProcessor extends CommandProcessor {
   }
 }
 
-
 /** A script function as a pipeline stage: bound like a cmdlet, run by functions.ts. */
 class FunctionProcessor extends CommandProcessor {
-  constructor(rt: Runtime, spec: CommandSpec, ast: CommandAst, position: number, name: string, private readonly fn: FunctionDefinition) {
+  constructor(
+    rt: Runtime,
+    spec: CommandSpec,
+    ast: CommandAst,
+    position: number,
+    name: string,
+    private readonly fn: FunctionDefinition,
+  ) {
     super(rt, spec, ast, position, name);
   }
 
@@ -552,22 +620,30 @@ class FunctionProcessor extends CommandProcessor {
   }
 
   private callFunction(input: unknown[], hasInput: boolean, bindsPipeline: boolean): Promise<unknown[]> {
-    return invokeFunction(this.rt, this.fn, {
-      bound: this.binder.arguments(),
-      common: this.binder.common,
-      bindsPipeline,
-      bindPipelineObject: (obj) => {
-        try {
-          const extra = this.binder.bindPipelineObject(obj);
-          const missing = this.binder.missingMandatory(this.binder.resolveSet(extra), extra);
-          if (missing.length) throw this.missingMandatoryError(missing);
-          return extra;
-        } catch (e) {
-          if (!(e instanceof BindingError)) throw e;
-          this.reportNonTerminating(this.bindingRecord(e));
-          return undefined;
-        }
+    return invokeFunction(
+      this.rt,
+      this.fn,
+      {
+        bound: this.binder.arguments(),
+        common: this.binder.common,
+        bindsPipeline,
+        bindPipelineObject: (obj) => {
+          try {
+            const extra = this.binder.bindPipelineObject(obj);
+            const missing = this.binder.missingMandatory(this.binder.resolveSet(extra), extra);
+            if (missing.length) throw this.missingMandatoryError(missing);
+            return extra;
+          } catch (e) {
+            if (!(e instanceof BindingError)) throw e;
+            this.reportNonTerminating(this.bindingRecord(e));
+            return undefined;
+          }
+        },
       },
-    }, input, hasInput, this.ast?.extent ?? this.fn.ast.extent, this.direct);
+      input,
+      hasInput,
+      this.ast?.extent ?? this.fn.ast.extent,
+      this.direct,
+    );
   }
 }

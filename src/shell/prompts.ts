@@ -31,33 +31,44 @@ export function shouldProcessSentence(action: string, target: string): string {
 export type ConfirmAnswer = 'yes' | 'yesToAll' | 'no' | 'noToAll';
 
 const CHOICES = '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ';
-const HELP = [
-  'Y - Continue with only the next step of the operation.',
-  'A - Continue with all the steps of the operation.',
-  'N - Skip this operation and proceed with the next operation.',
-  'L - Skip this operation and all subsequent operations.',
-].join('\n') + '\n';
+const HELP =
+  [
+    'Y - Continue with only the next step of the operation.',
+    'A - Continue with all the steps of the operation.',
+    'N - Skip this operation and proceed with the next operation.',
+    'L - Skip this operation and all subsequent operations.',
+  ].join('\n') + '\n';
 
 function answerOf(line: string): ConfirmAnswer | 'help' | undefined {
   switch (line.trim().toLowerCase()) {
-    case '': case 'y': case 'yes': return 'yes';
-    case 'a': case 'yes to all': return 'yesToAll';
-    case 'n': case 'no': return 'no';
-    case 'l': case 'no to all': return 'noToAll';
-    case '?': return 'help';
-    default: return undefined;
+    case '':
+    case 'y':
+    case 'yes':
+      return 'yes';
+    case 'a':
+    case 'yes to all':
+      return 'yesToAll';
+    case 'n':
+    case 'no':
+      return 'no';
+    case 'l':
+    case 'no to all':
+      return 'noToAll';
+    case '?':
+      return 'help';
+    default:
+      return undefined;
   }
 }
 
 /** A script or piped input that does not answer a confirmation: the command fails and changes nothing. */
 function unanswered(sentence: string, got: string | null): LocalCommandError {
-  const what = got === null
-    ? 'the input ended before the answer'
-    : `the next input line, "${got.length > 60 ? got.slice(0, 57) + '...' : got}", is not an answer`;
-  return new LocalCommandError(
-    `Confirmation needed for: ${sentence} Nothing was changed: ${what}. Put the answer (Y, A, N or L) on the line after the command, or add -Confirm:$false to go ahead without asking.`,
-    { errorId: 'ConfirmationAnswerMissing', category: 'InvalidOperation', reason: 'InvalidOperationException' },
-  );
+  const what = got === null ? 'the input ended before the answer' : `the next input line, "${got.length > 60 ? got.slice(0, 57) + '...' : got}", is not an answer`;
+  return new LocalCommandError(`Confirmation needed for: ${sentence} Nothing was changed: ${what}. Put the answer (Y, A, N or L) on the line after the command, or add -Confirm:$false to go ahead without asking.`, {
+    errorId: 'ConfirmationAnswerMissing',
+    category: 'InvalidOperation',
+    reason: 'InvalidOperationException',
+  });
 }
 
 /**

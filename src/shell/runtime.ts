@@ -84,7 +84,12 @@ export class Runtime {
   private readonly underscore: unknown[] = [];
   source: Source = { text: '' };
 
-  constructor(readonly env: ShellEnvironment, readonly host: ShellHost, builtins: CommandSpec[] = [], private readonly builtinViews: ObjectView[] = []) {
+  constructor(
+    readonly env: ShellEnvironment,
+    readonly host: ShellHost,
+    builtins: CommandSpec[] = [],
+    private readonly builtinViews: ObjectView[] = [],
+  ) {
     this.variables = new Variables({
       currentObject: () => (this.underscore.length ? this.underscore[this.underscore.length - 1] : null),
       lastSuccess: () => this.lastSuccess,

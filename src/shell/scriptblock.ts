@@ -6,7 +6,10 @@ import type { ScriptBlockValue } from './command.js';
 
 export class ScriptBlock implements ScriptBlockValue {
   readonly kind = 'scriptblock' as const;
-  constructor(readonly ast: ScriptBlockAst, readonly source: Source) {}
+  constructor(
+    readonly ast: ScriptBlockAst,
+    readonly source: Source,
+  ) {}
   get text(): string {
     return this.ast.text;
   }

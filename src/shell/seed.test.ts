@@ -16,11 +16,15 @@ import { PSCredential, SecureString } from './values.js';
 
 const copy = fileURLToPath(new URL('../../../src/shell/testdata/seed-commands.ps1', import.meta.url));
 const original = fileURLToPath(new URL('../../../../shared/seed/000_e504709cd81ff148.txt', import.meta.url));
-const commands = readFileSync(copy, 'utf8').split('\n').filter((l) => l.trim() !== '');
+const commands = readFileSync(copy, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
 
 describe('seed procedure', () => {
   it('the copy holds the command lines of the seed document', { skip: !existsSync(original) }, () => {
-    const lines = readFileSync(original, 'utf8').split(/\r?\n/).map((l) => l.trim())
+    const lines = readFileSync(original, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
       .filter((l) => /^(New-|Set-|Get-)[A-Za-z]+Connector\b|^\$\w+ = Get-Credential$/.test(l));
     assert.deepEqual(lines, commands);
     assert.equal(commands.length, 10);
@@ -55,7 +59,12 @@ describe('seed procedure', () => {
           binder.bindCommandLine(items);
           const set = binder.resolveSet();
           const hasPipelineInput = pipeline.elements.indexOf(el) > 0;
-          if (!hasPipelineInput) assert.deepEqual(binder.missingMandatory(set).map((p) => p.name), [], line);
+          if (!hasPipelineInput)
+            assert.deepEqual(
+              binder.missingMandatory(set).map((p) => p.name),
+              [],
+              line,
+            );
         }
       }
     }
@@ -85,15 +94,20 @@ describe('seed procedure', () => {
     assert.equal(host.err, '');
     assert.ok(!/DSNRoutingEnabled/i.test(host.out));
     assert.ok(!host.out.includes('Mbx-Secret'));
-    assert.ok(host.out.includes([
-      'Name                   : To Internal Org',
-      'Usage                  : Internal',
-      'AddressSpaces          : {SMTP:*.contoso.com;1}',
-      'SourceTransportServers : {}',
-      'SmartHosts             : {mbxserver01.contoso.com, mbxserver02.contoso.com}',
-      'SmartHostAuthMechanism : BasicAuthRequireTLS',
-      '',
-    ].join('\n')), host.out);
+    assert.ok(
+      host.out.includes(
+        [
+          'Name                   : To Internal Org',
+          'Usage                  : Internal',
+          'AddressSpaces          : {SMTP:*.contoso.com;1}',
+          'SourceTransportServers : {}',
+          'SmartHosts             : {mbxserver01.contoso.com, mbxserver02.contoso.com}',
+          'SmartHostAuthMechanism : BasicAuthRequireTLS',
+          '',
+        ].join('\n'),
+      ),
+      host.out,
+    );
     assert.ok(host.out.includes('\ncmdlet Get-Credential at command pipeline position 1\nSupply values for the following parameters:\nCredential\nUser: \nPassword for user CONTOSO\\edgeauth: \n\n'), host.out);
   });
 

@@ -22,38 +22,47 @@ describe('session: error records', () => {
   it('renders an unknown command in the local layout', async () => {
     const { session, host } = testShell();
     assert.equal(await session.runScript('Foo-Bar -x 1'), false);
-    assert.equal(host.err, [
-      "Foo-Bar : The term 'Foo-Bar' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
-      'At line:1 char:1',
-      '+ Foo-Bar -x 1',
-      '+ ~~~~~~~',
-      '    + CategoryInfo          : ObjectNotFound: (Foo-Bar:String) [], CommandNotFoundException',
-      '    + FullyQualifiedErrorId : CommandNotFoundException',
-      ' ',
-      '',
-    ].join('\n'));
+    assert.equal(
+      host.err,
+      [
+        "Foo-Bar : The term 'Foo-Bar' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+        'At line:1 char:1',
+        '+ Foo-Bar -x 1',
+        '+ ~~~~~~~',
+        '    + CategoryInfo          : ObjectNotFound: (Foo-Bar:String) [], CommandNotFoundException',
+        '    + FullyQualifiedErrorId : CommandNotFoundException',
+        ' ',
+        '',
+      ].join('\n'),
+    );
     assert.equal(session.hadErrors, true);
   });
 
   it('renders binding errors with the script path and a marker under the parameter', async () => {
     const { session, host } = testShell();
     await session.runScript(setup + 'Set-SendConnector "To Internet" -Colour Blue', '/tmp/edge.ps1');
-    assert.equal(host.err, [
-      "Set-SendConnector : A parameter cannot be found that matches parameter name 'Colour'.",
-      'At /tmp/edge.ps1:2 char:33',
-      '+ Set-SendConnector "To Internet" -Colour Blue',
-      '+                                 ~~~~~~~',
-      '    + CategoryInfo          : InvalidArgument: (:) [Set-SendConnector], ParameterBindingException',
-      '    + FullyQualifiedErrorId : NamedParameterNotFound,Set-SendConnector',
-      ' ',
-      '',
-    ].join('\n'));
+    assert.equal(
+      host.err,
+      [
+        "Set-SendConnector : A parameter cannot be found that matches parameter name 'Colour'.",
+        'At /tmp/edge.ps1:2 char:33',
+        '+ Set-SendConnector "To Internet" -Colour Blue',
+        '+                                 ~~~~~~~',
+        '    + CategoryInfo          : InvalidArgument: (:) [Set-SendConnector], ParameterBindingException',
+        '    + FullyQualifiedErrorId : NamedParameterNotFound,Set-SendConnector',
+        ' ',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('marks the argument of a transformation error and shortens the reason', async () => {
     const { session, host } = testShell();
     await session.runScript('New-SendConnector -Name X -AuthenticationCredential "user:password"');
-    assert.match(host.err, /^New-SendConnector : Cannot process argument transformation on parameter 'AuthenticationCredential'\. Cannot convert the "user:password" value of type "System\.String" to type "System\.Management\.Automation\.PSCredential"\.\n/);
+    assert.match(
+      host.err,
+      /^New-SendConnector : Cannot process argument transformation on parameter 'AuthenticationCredential'\. Cannot convert the "user:password" value of type "System\.String" to type "System\.Management\.Automation\.PSCredential"\.\n/,
+    );
     assert.match(host.err, /\n\+ {53}~{15}\n/);
     assert.match(host.err, /CategoryInfo {10}: InvalidData: \(:\) \[New-SendConnector\], ParameterBindin\.\.\.mationException\n/);
     assert.match(host.err, /FullyQualifiedErrorId : ParameterArgumentTransformationError,New-SendConnector\n/);
@@ -76,7 +85,10 @@ describe('session: error records', () => {
     // The long id is cut every 114 characters (width 119 - 5), each piece on its own line indented 4 spaces.
     assert.equal(lines[2], '    ' + fqid.slice(0, 114));
     assert.ok(lines[3].startsWith('    ' + fqid.slice(114)), lines[3]);
-    const joined = lines.slice(2, 5).map((l) => l.slice(4)).join('');
+    const joined = lines
+      .slice(2, 5)
+      .map((l) => l.slice(4))
+      .join('');
     assert.match(joined, /\] [0-9A-F]{8},Microsoft\.Exchange\.Management\.SystemConfigurationTasks\.SetSendConnector$/);
     assert.equal(lines[5], '    + PSComputerName        : edge01.contoso.com');
     assert.equal(lines[6], ' ');
@@ -86,16 +98,19 @@ describe('session: error records', () => {
     const { session, host, world } = testShell();
     assert.equal(await session.runScript(setup + 'Get-SendConnector "abc'), false);
     assert.equal(world.send.length, 0);
-    assert.equal(host.err, [
-      'At line:2 char:19',
-      '+ Get-SendConnector "abc',
-      '+                   ~~~~',
-      'The string is missing the terminator: ".',
-      '    + CategoryInfo          : ParserError: (:) [], ParentContainsErrorRecordException',
-      '    + FullyQualifiedErrorId : TerminatorExpectedAtEndOfString',
-      ' ',
-      '',
-    ].join('\n'));
+    assert.equal(
+      host.err,
+      [
+        'At line:2 char:19',
+        '+ Get-SendConnector "abc',
+        '+                   ~~~~',
+        'The string is missing the terminator: ".',
+        '    + CategoryInfo          : ParserError: (:) [], ParentContainsErrorRecordException',
+        '    + FullyQualifiedErrorId : TerminatorExpectedAtEndOfString',
+        ' ',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('keeps going after an error and reports failure', async () => {
@@ -141,14 +156,7 @@ describe('session: ShouldProcess', () => {
   it('asks for High impact commands on an interactive host', async () => {
     const { session, host, world } = testShell({ interactive: true, lines: ['n'] });
     await session.runScript(setup + 'Remove-SendConnector "To Internet"');
-    assert.equal(host.out, [
-      '',
-      'Confirm',
-      'Are you sure you want to perform this action?',
-      'Removing Send connector "To Internet".',
-      '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ',
-      '',
-    ].join('\n'));
+    assert.equal(host.out, ['', 'Confirm', 'Are you sure you want to perform this action?', 'Removing Send connector "To Internet".', '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ', ''].join('\n'));
     assert.equal(world.send.length, 1);
   });
   it('takes the default answer Yes and shows help on ?', async () => {
@@ -170,7 +178,10 @@ describe('session: ShouldProcess', () => {
     const { session, host, world } = testShell();
     assert.equal(await session.runScript(setup + 'Remove-SendConnector "To Internet"'), false);
     assert.equal(world.send.length, 1);
-    assert.match(host.err, /Remove-SendConnector : Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. Put the answer \(Y, A, N or L\) on the line after the command, or add -Confirm:\$false to go ahead without asking\./);
+    assert.match(
+      host.err,
+      /Remove-SendConnector : Confirmation needed for: Removing Send connector "To Internet"\. Nothing was changed: the input ended before the answer\. Put the answer \(Y, A, N or L\) on the line after the command, or add -Confirm:\$false to go ahead without asking\./,
+    );
   });
   it('leaves a line that is not an answer for the shell to run', async () => {
     const { session, host, world } = testShell({ lines: [setup.trim(), 'Remove-SendConnector "To Internet"', '"next line ran"'] });

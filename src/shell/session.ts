@@ -51,8 +51,17 @@ export class ShellSession {
   /** Output written by the running top-level statement and not shown yet. */
   private pending: unknown[] = [];
 
-  constructor(readonly env: ShellEnvironment, readonly host: ShellHost, private readonly options: SessionOptions = {}) {
-    this.runtime = new Runtime(env, flushingHost(host, () => this.flush()), options.builtins ?? builtinCommands, builtinViews);
+  constructor(
+    readonly env: ShellEnvironment,
+    readonly host: ShellHost,
+    private readonly options: SessionOptions = {},
+  ) {
+    this.runtime = new Runtime(
+      env,
+      flushingHost(host, () => this.flush()),
+      options.builtins ?? builtinCommands,
+      builtinViews,
+    );
     this.runtime.emit = (items) => {
       this.pending.push(...items);
     };
@@ -81,8 +90,13 @@ export class ShellSession {
 
   private parseErrorRecord(e: ParseError, text: string, sourceName?: string): ErrorRecord {
     return {
-      message: e.message, errorId: e.errorId, category: 'ParserError', reason: 'ParentContainsErrorRecordException',
-      parserError: true, position: { source: { text, name: sourceName }, extent: e.extent }, exception: e,
+      message: e.message,
+      errorId: e.errorId,
+      category: 'ParserError',
+      reason: 'ParentContainsErrorRecordException',
+      parserError: true,
+      position: { source: { text, name: sourceName }, extent: e.extent },
+      exception: e,
     };
   }
 

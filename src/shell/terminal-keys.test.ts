@@ -10,9 +10,7 @@ const names = (keys: Key[]): string[] => keys.map((k) => (k.name === 'char' ? `'
 describe('terminal keys', () => {
   it('names printable text, control keys and escape sequences', () => {
     const d = new KeyDecoder();
-    assert.deepEqual(names(d.decode('ab\x01\x05\t\x1b[Z\x1b[A\x1bOB\x1b[3~\x1b[1;5C\x7f\r')), [
-      "'a'", "'b'", 'ctrl-a', 'ctrl-e', 'tab', 'shift-tab', 'up', 'down', 'delete', 'word-right', 'backspace', 'enter',
-    ]);
+    assert.deepEqual(names(d.decode('ab\x01\x05\t\x1b[Z\x1b[A\x1bOB\x1b[3~\x1b[1;5C\x7f\r')), ["'a'", "'b'", 'ctrl-a', 'ctrl-e', 'tab', 'shift-tab', 'up', 'down', 'delete', 'word-right', 'backspace', 'enter']);
   });
   it('keeps a burst in order: et-Queue, Ctrl+A, G', () => {
     const d = new KeyDecoder();

@@ -5,10 +5,7 @@
 // Text between the bracketed paste markers comes as keys marked `pasted`:
 // its line ends accept lines, its tabs are text, not completion.
 
-export type KeyName =
-  | 'char' | 'enter' | 'tab' | 'shift-tab' | 'backspace' | 'delete' | 'escape'
-  | 'left' | 'right' | 'up' | 'down' | 'home' | 'end' | 'word-left' | 'word-right' | 'kill-word-back'
-  | `ctrl-${string}`;
+export type KeyName = 'char' | 'enter' | 'tab' | 'shift-tab' | 'backspace' | 'delete' | 'escape' | 'left' | 'right' | 'up' | 'down' | 'home' | 'end' | 'word-left' | 'word-right' | 'kill-word-back' | `ctrl-${string}`;
 
 export interface Key {
   name: KeyName;
@@ -100,10 +97,16 @@ function partialSuffixStart(text: string, from: number, marker: string): number 
 
 function controlKey(ch: string): Key | undefined {
   switch (ch) {
-    case '\r': case '\n': return { name: 'enter' };
-    case '\t': return { name: 'tab' };
-    case '\x7f': case '\b': return { name: 'backspace' };
-    default: break;
+    case '\r':
+    case '\n':
+      return { name: 'enter' };
+    case '\t':
+      return { name: 'tab' };
+    case '\x7f':
+    case '\b':
+      return { name: 'backspace' };
+    default:
+      break;
   }
   const code = ch.charCodeAt(0);
   if (code < 0x20) {

@@ -8,7 +8,10 @@ export class LineScreen {
   /** Row of the cursor, counted from the prompt's first row. */
   private row = 0;
 
-  constructor(private readonly write: (text: string) => void, private readonly columns: () => number) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly columns: () => number,
+  ) {}
 
   /** A new prompt starts on the current row. */
   begin(): void {

@@ -35,7 +35,12 @@ export class TimeSpan {
     const minutes = Number(m[5]);
     const seconds = Number(m[6] ?? 0);
     if (hours > 23 || minutes > 59 || seconds > 59) {
-      throw new RuntimeError(`Cannot convert value "${text}" to type "System.TimeSpan". Error: "The TimeSpan could not be parsed because at least one of the numeric components is out of range or contains too many digits."`, 'InvalidCastParseTargetInvocation', 'InvalidArgument', 'RuntimeException');
+      throw new RuntimeError(
+        `Cannot convert value "${text}" to type "System.TimeSpan". Error: "The TimeSpan could not be parsed because at least one of the numeric components is out of range or contains too many digits."`,
+        'InvalidCastParseTargetInvocation',
+        'InvalidArgument',
+        'RuntimeException',
+      );
     }
     const fraction = m[7] ? Number('0.' + m[7]) * 1000 : 0;
     return new TimeSpan(sign * (((days * 24 + hours) * 60 + minutes) * 60_000 + seconds * 1000 + fraction));

@@ -69,7 +69,10 @@ export class SecureString {
 }
 
 export class PSCredential {
-  constructor(readonly UserName: string, readonly Password: SecureString) {}
+  constructor(
+    readonly UserName: string,
+    readonly Password: SecureString,
+  ) {}
   toString(): string {
     return 'System.Management.Automation.PSCredential';
   }

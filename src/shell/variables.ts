@@ -112,5 +112,10 @@ export class Variables {
 }
 
 function noEnvironment(name: string): RuntimeError {
-  return new RuntimeError(`$${name} is not available in a remote session: the environment variables are the server process's. Read your own with $env: in your local shell.`, 'RemoteEnvironmentDenied', 'PermissionDenied', 'RuntimeException');
+  return new RuntimeError(
+    `$${name} is not available in a remote session: the environment variables are the server process's. Read your own with $env: in your local shell.`,
+    'RemoteEnvironmentDenied',
+    'PermissionDenied',
+    'RuntimeException',
+  );
 }

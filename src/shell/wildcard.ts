@@ -26,7 +26,10 @@ export function wildcardToRegExp(pattern: string, caseSensitive = false): RegExp
         re += '\\[';
         continue;
       }
-      const body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\').replace(/\^/g, '\\^');
+      const body = pattern
+        .slice(i + 1, close)
+        .replace(/\\/g, '\\\\')
+        .replace(/\^/g, '\\^');
       re += '[' + body + ']';
       i = close;
     } else {

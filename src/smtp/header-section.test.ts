@@ -36,8 +36,14 @@ describe('header section', () => {
   });
 
   it('splits lines at CRLF, bare CR and bare LF', () => {
-    assert.deepEqual(parseHeader(b('A: 1\rB: 2\nC: 3\r\nD: 4')).map((f) => f.raw.toString()), ['A: 1\r\n', 'B: 2\r\n', 'C: 3\r\n', 'D: 4\r\n']);
-    assert.deepEqual(parseHeader(b('A: 1\r\r\n')).map((f) => f.raw.toString()), ['A: 1\r\n', '\r\n']);
+    assert.deepEqual(
+      parseHeader(b('A: 1\rB: 2\nC: 3\r\nD: 4')).map((f) => f.raw.toString()),
+      ['A: 1\r\n', 'B: 2\r\n', 'C: 3\r\n', 'D: 4\r\n'],
+    );
+    assert.deepEqual(
+      parseHeader(b('A: 1\r\r\n')).map((f) => f.raw.toString()),
+      ['A: 1\r\n', '\r\n'],
+    );
   });
 
   it('finds the same end when the content arrives in chunks of any size', () => {

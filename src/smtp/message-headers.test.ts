@@ -15,7 +15,7 @@ function processHeader(message: Buffer, p: Parameters<typeof processHeaderSectio
 }
 
 describe('processHeader', () => {
-  it('drops Authentication-Results that claim this server\'s authserv-id from outside, keeps other servers\' (RFC 8601 §5)', () => {
+  it("drops Authentication-Results that claim this server's authserv-id from outside, keeps other servers' (RFC 8601 §5)", () => {
     const input = msg('Authentication-Results: (forged) EDGE01.contoso.net; dkim=pass\r\nAuthentication-Results: mx.other.example;\r\n spf=pass\r\nSubject: s\r\n\r\nb');
     const r = processHeader(input, policy, 'r', () => '<m>');
     assert.ok(r.ok);
@@ -34,7 +34,10 @@ describe('processHeader', () => {
   it('adds Received on top and a Message-ID when missing, leaving the body alone', () => {
     const r = processHeader(msg('Subject: Hi\r\nFrom: a@fabrikam.com\r\n\r\nbody\r\n.dot\r\n'), policy, 'from x ([127.0.0.5]) by edge01.contoso.net; date', () => '<new@edge01.contoso.net>');
     assert.ok(r.ok);
-    assert.equal(r.message.toString('latin1'), 'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\n\r\nbody\r\n.dot\r\n');
+    assert.equal(
+      r.message.toString('latin1'),
+      'Received: from x ([127.0.0.5]) by edge01.contoso.net; date\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nSubject: Hi\r\nFrom: a@fabrikam.com\r\nMessage-ID: <new@edge01.contoso.net>\r\n\r\nbody\r\n.dot\r\n',
+    );
     assert.equal(r.authAs, 'Anonymous');
     assert.equal(r.messageId, '<new@edge01.contoso.net>');
     assert.equal(r.subject, 'Hi');
@@ -53,7 +56,7 @@ describe('processHeader', () => {
     assert.match(kept.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Anonymous\r\nReceived: from a by b\r\nResent-From: x@y\r\nSubject: s\r\n/);
     const stripped = processHeader(input, { ...policy, keepRoutingHeaders: false, keepOrganizationHeaders: true }, 'r', () => '<m>');
     assert.ok(stripped.ok);
-    assert.equal(stripped.authAs, 'Internal', 'a trusted session\'s own AuthAs is kept');
+    assert.equal(stripped.authAs, 'Internal', "a trusted session's own AuthAs is kept");
     assert.ok(kept.ok && kept.authAs === 'Anonymous' && !kept.message.includes('AuthAs: Internal'), 'an untrusted session cannot claim to be internal');
     assert.match(stripped.message.toString('latin1'), /^Received: r\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\nX-Gatehouse-Organization-Trust: yes\r\nSubject: s\r\n/);
   });
@@ -61,10 +64,19 @@ describe('processHeader', () => {
     const atLimit = Array.from({ length: 30 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
     assert.ok(processHeader(msg(atLimit + '\r\nb'), policy, 'r', () => '<m>').ok, 'exactly MaxHopCount Received headers pass');
     const hops = Array.from({ length: 31 }, (_, i) => `Received: from h${i} by relay${i}.example\r\n`).join('');
-    assert.deepEqual(processHeader(msg(hops + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'hop-count' });
+    assert.deepEqual(
+      processHeader(msg(hops + '\r\nb'), policy, 'r', () => '<m>'),
+      { ok: false, reason: 'hop-count' },
+    );
     const local = Array.from({ length: 9 }, () => 'Received: from mbx by edge01.contoso.net with ESMTP\r\n').join('');
-    assert.deepEqual(processHeader(msg(local + '\r\nb'), policy, 'r', () => '<m>'), { ok: false, reason: 'local-hop-count' });
-    assert.deepEqual(processHeader(msg('X: ' + 'a'.repeat(300) + '\r\n\r\n'), { ...policy, maxHeaderSize: 100 }, 'r', () => '<m>'), { ok: false, reason: 'header-too-large' });
+    assert.deepEqual(
+      processHeader(msg(local + '\r\nb'), policy, 'r', () => '<m>'),
+      { ok: false, reason: 'local-hop-count' },
+    );
+    assert.deepEqual(
+      processHeader(msg('X: ' + 'a'.repeat(300) + '\r\n\r\n'), { ...policy, maxHeaderSize: 100 }, 'r', () => '<m>'),
+      { ok: false, reason: 'header-too-large' },
+    );
   });
   it('copes with a message that is only a header or starts with the empty line', () => {
     const onlyHeader = processHeader(msg('Subject: x\r\n'), policy, 'r', () => '<m>');

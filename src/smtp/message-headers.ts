@@ -33,12 +33,19 @@ const COLON = 0x3a;
 class Field implements HeaderField {
   private decoded: string | undefined;
 
-  constructor(readonly name: string, readonly raw: Buffer, private readonly valueStart: number) {}
+  constructor(
+    readonly name: string,
+    readonly raw: Buffer,
+    private readonly valueStart: number,
+  ) {}
 
   get value(): string {
     if (this.decoded === undefined) {
       // Unfold: the CRLFs (and the whitespace around them) between the lines become one space.
-      this.decoded = this.raw.toString('utf8', this.valueStart).replace(/[ \t]*\r\n[ \t]*/g, ' ').trim();
+      this.decoded = this.raw
+        .toString('utf8', this.valueStart)
+        .replace(/[ \t]*\r\n[ \t]*/g, ' ')
+        .trim();
     }
     return this.decoded;
   }
@@ -195,16 +202,20 @@ export function processHeader(header: Buffer, policy: HeaderPolicy, received: st
     authAs = policy.authAs;
     stamps.push(`X-MS-Exchange-Organization-AuthAs: ${authAs}\r\n`);
   }
-  const out = Buffer.concat([
-    Buffer.from(`Received: ${received}\r\n${stamps.join('')}`, 'utf8'),
-    ...kept.map((f) => f.raw),
-    Buffer.from(trailer.join(''), 'utf8'),
-  ]);
+  const out = Buffer.concat([Buffer.from(`Received: ${received}\r\n${stamps.join('')}`, 'utf8'), ...kept.map((f) => f.raw), Buffer.from(trailer.join(''), 'utf8')]);
   const from = get('from');
   const sender = get('sender');
   return {
-    ok: true, header: out, messageId, subject: get('subject'), from: from || sender, originators: { from, sender },
-    hops: receivedFields.length, authAs, staleOrganizationHeaders: stale, forgedAuthenticationResults: forged,
+    ok: true,
+    header: out,
+    messageId,
+    subject: get('subject'),
+    from: from || sender,
+    originators: { from, sender },
+    hops: receivedFields.length,
+    authAs,
+    staleOrganizationHeaders: stale,
+    forgedAuthenticationResults: forged,
   };
 }
 
@@ -216,8 +227,10 @@ export function rfc5322Date(d: Date): string {
   const offset = -d.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const local = new Date(d.getTime() + offset * 60_000);
-  return `${days[local.getUTCDay()]}, ${local.getUTCDate()} ${months[local.getUTCMonth()]} ${local.getUTCFullYear()} ` +
-    `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())} ${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+  return (
+    `${days[local.getUTCDay()]}, ${local.getUTCDate()} ${months[local.getUTCMonth()]} ${local.getUTCFullYear()} ` +
+    `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())} ${sign}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`
+  );
 }
 
 /**

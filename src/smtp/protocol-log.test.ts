@@ -30,7 +30,11 @@ describe('protocol log files', () => {
     log.write(line(0), new Date('2026-11-27T10:00:00Z'));
     await log.close();
     await settled(folder, (n) => n.length === 1);
-    for (const [name, age] of [['RECV20261001-1.LOG', 57], ['RECV20261110-1.LOG', 17], ['SEND20261001-1.LOG', 57]] as const) {
+    for (const [name, age] of [
+      ['RECV20261001-1.LOG', 57],
+      ['RECV20261110-1.LOG', 17],
+      ['SEND20261001-1.LOG', 57],
+    ] as const) {
       writeFileSync(join(folder, name), 'old\r\n');
       const t = (Date.now() - age * DAY) / 1000;
       utimesSync(join(folder, name), t, t);
@@ -53,14 +57,27 @@ describe('protocol log files', () => {
     }
     await log.close();
     // Pruning runs in the background when a file starts: wait for the folder to settle within its limit.
-    const total = (n: string[]) => n.reduce((sum, f) => { try { return sum + statSync(join(folder, f)).size; } catch { return sum; } }, 0);
+    const total = (n: string[]) =>
+      n.reduce((sum, f) => {
+        try {
+          return sum + statSync(join(folder, f)).size;
+        } catch {
+          return sum;
+        }
+      }, 0);
     const names = await settled(folder, (n) => n.length > 1 && total(n) <= 1500 + 600);
     const numbers = names.map((n) => Number(/^SEND20261127-(\d+)\.LOG$/.exec(n)?.[1]));
-    assert.ok(numbers.every((n) => n > 0), names.join(' '));
+    assert.ok(
+      numbers.every((n) => n > 0),
+      names.join(' '),
+    );
     assert.ok(Math.max(...numbers) >= 5, `rolled over several times: ${names.join(' ')}`);
     assert.ok(!numbers.includes(1), `the oldest file was removed: ${names.join(' ')}`);
     const sizes = names.map((n) => statSync(join(folder, n)).size);
-    assert.ok(sizes.every((s) => s <= 600), sizes.join(' '));
+    assert.ok(
+      sizes.every((s) => s <= 600),
+      sizes.join(' '),
+    );
     assert.ok(sizes.reduce((a, b) => a + b, 0) <= 1500 + 600, `folder within MaxDirectorySize plus the open file: ${sizes.join(' ')}`);
     const last = readFileSync(join(folder, names[names.length - 1]), 'latin1');
     assert.match(last, /^#Software: Gatehouse\r\n[\s\S]*#Fields: date-time,connector-id,/);

@@ -44,7 +44,10 @@ const EMPTY: AccountLogonState = { badPwdCount: 0, badPasswordTime: null, lockou
 
 export class SqliteAccountLogonStore implements AccountLogonStore {
   /** Uses an open connection (the shell's store connection). */
-  constructor(private readonly db: Database.Database, private readonly ownsConnection = false) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly ownsConnection = false,
+  ) {}
 
   /** A connection of its own to the store file, for the transport service (see the header). */
   static open(path: string): SqliteAccountLogonStore {
@@ -63,16 +66,21 @@ export class SqliteAccountLogonStore implements AccountLogonStore {
   }
 
   update(accountGuid: string, change: (state: AccountLogonState) => AccountLogonState): [AccountLogonState, AccountLogonState] {
-    return this.db.transaction((): [AccountLogonState, AccountLogonState] => {
-      const before = this.get(accountGuid) ?? EMPTY;
-      const after = change(before);
-      if (after.badPwdCount !== before.badPwdCount || after.badPasswordTime !== before.badPasswordTime || after.lockoutTime !== before.lockoutTime) {
-        this.db.prepare(`INSERT INTO account_logon_state (account_guid, bad_pwd_count, bad_password_time, lockout_time) VALUES (?, ?, ?, ?)
-          ON CONFLICT(account_guid) DO UPDATE SET bad_pwd_count = excluded.bad_pwd_count, bad_password_time = excluded.bad_password_time, lockout_time = excluded.lockout_time`)
-          .run(accountGuid, after.badPwdCount, after.badPasswordTime, after.lockoutTime);
-      }
-      return [before, after];
-    }).immediate();
+    return this.db
+      .transaction((): [AccountLogonState, AccountLogonState] => {
+        const before = this.get(accountGuid) ?? EMPTY;
+        const after = change(before);
+        if (after.badPwdCount !== before.badPwdCount || after.badPasswordTime !== before.badPasswordTime || after.lockoutTime !== before.lockoutTime) {
+          this.db
+            .prepare(
+              `INSERT INTO account_logon_state (account_guid, bad_pwd_count, bad_password_time, lockout_time) VALUES (?, ?, ?, ?)
+          ON CONFLICT(account_guid) DO UPDATE SET bad_pwd_count = excluded.bad_pwd_count, bad_password_time = excluded.bad_password_time, lockout_time = excluded.lockout_time`,
+            )
+            .run(accountGuid, after.badPwdCount, after.badPasswordTime, after.lockoutTime);
+        }
+        return [before, after];
+      })
+      .immediate();
   }
 
   remove(accountGuid: string): void {

@@ -80,8 +80,16 @@ export interface AuditRow {
 
 export function recordFromRow(r: AuditRow): AdminAuditRecord {
   return {
-    id: Number(r.id), runDate: new Date(r.run_date), caller: r.caller, origin: r.origin, originatingServer: r.originating_server, cmdletName: r.cmdlet,
-    parameters: JSON.parse(r.parameters) as AdminAuditParameter[], objectModified: r.object_modified, succeeded: r.succeeded === true || r.succeeded === 1, error: r.error,
+    id: Number(r.id),
+    runDate: new Date(r.run_date),
+    caller: r.caller,
+    origin: r.origin,
+    originatingServer: r.originating_server,
+    cmdletName: r.cmdlet,
+    parameters: JSON.parse(r.parameters) as AdminAuditParameter[],
+    objectModified: r.object_modified,
+    succeeded: r.succeeded === true || r.succeeded === 1,
+    error: r.error,
   };
 }
 
@@ -96,16 +104,29 @@ export class SqliteAdminAuditStore implements AdminAuditStore {
 
   append(record: AdminAuditRecord): void {
     const [runDate, caller, origin, server, cmdlet, parameters, object, error] = rowValues(record);
-    this.db.prepare(`INSERT INTO admin_audit_log (run_date, caller, origin, originating_server, cmdlet, parameters, object_modified, succeeded, error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(runDate, caller, origin, server, cmdlet, parameters, object, record.succeeded ? 1 : 0, error);
+    this.db
+      .prepare(
+        `INSERT INTO admin_audit_log (run_date, caller, origin, originating_server, cmdlet, parameters, object_modified, succeeded, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(runDate, caller, origin, server, cmdlet, parameters, object, record.succeeded ? 1 : 0, error);
   }
 
   search(query: AdminAuditQuery): AdminAuditRecord[] {
     const where: string[] = [];
     const values: unknown[] = [];
-    if (query.start) { where.push('run_date >= ?'); values.push(query.start.toISOString()); }
-    if (query.end) { where.push('run_date <= ?'); values.push(query.end.toISOString()); }
-    if (query.isSuccess !== undefined) { where.push('succeeded = ?'); values.push(query.isSuccess ? 1 : 0); }
+    if (query.start) {
+      where.push('run_date >= ?');
+      values.push(query.start.toISOString());
+    }
+    if (query.end) {
+      where.push('run_date <= ?');
+      values.push(query.end.toISOString());
+    }
+    if (query.isSuccess !== undefined) {
+      where.push('succeeded = ?');
+      values.push(query.isSuccess ? 1 : 0);
+    }
     const sql = `SELECT * FROM admin_audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY run_date DESC, id DESC`;
     return (this.db.prepare(sql).all(...values) as AuditRow[]).map(recordFromRow);
   }

@@ -12,7 +12,10 @@ const EMPTY: AccountLogonState = { badPwdCount: 0, badPasswordTime: null, lockou
 export class CachedAccountLogonStore implements AccountLogonStore {
   private states: Map<string, AccountLogonState>;
 
-  constructor(initial: Map<string, AccountLogonState>, private readonly write: (accountGuid: string, state: AccountLogonState | null) => void) {
+  constructor(
+    initial: Map<string, AccountLogonState>,
+    private readonly write: (accountGuid: string, state: AccountLogonState | null) => void,
+  ) {
     this.states = new Map([...initial].map(([k, v]) => [k.toLowerCase(), v]));
   }
 

@@ -22,7 +22,10 @@ export interface StoredObject {
 
 export class DuplicateObjectError extends Error {
   override name = 'DuplicateObjectError';
-  constructor(readonly type: string, readonly objectName: string) {
+  constructor(
+    readonly type: string,
+    readonly objectName: string,
+  ) {
     super(`an object of type ${type} named '${objectName}' already exists`);
   }
 }

@@ -11,16 +11,28 @@ export class PostgresAdminAuditStore implements AdminAuditStore {
 
   append(record: AdminAuditRecord): void {
     const [runDate, caller, origin, server, cmdlet, parameters, object, error] = rowValues(record);
-    this.client.run(`INSERT INTO admin_audit_log (run_date, caller, origin, originating_server, cmdlet, parameters, object_modified, succeeded, error)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [runDate, caller, origin, server, cmdlet, parameters, object, record.succeeded, error]);
+    this.client.run(
+      `INSERT INTO admin_audit_log (run_date, caller, origin, originating_server, cmdlet, parameters, object_modified, succeeded, error)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [runDate, caller, origin, server, cmdlet, parameters, object, record.succeeded, error],
+    );
   }
 
   search(query: AdminAuditQuery): AdminAuditRecord[] {
     const where: string[] = [];
     const values: unknown[] = [];
-    if (query.start) { values.push(query.start.toISOString()); where.push(`run_date >= $${values.length}`); }
-    if (query.end) { values.push(query.end.toISOString()); where.push(`run_date <= $${values.length}`); }
-    if (query.isSuccess !== undefined) { values.push(query.isSuccess); where.push(`succeeded = $${values.length}`); }
+    if (query.start) {
+      values.push(query.start.toISOString());
+      where.push(`run_date >= $${values.length}`);
+    }
+    if (query.end) {
+      values.push(query.end.toISOString());
+      where.push(`run_date <= $${values.length}`);
+    }
+    if (query.isSuccess !== undefined) {
+      values.push(query.isSuccess);
+      where.push(`succeeded = $${values.length}`);
+    }
     const sql = `SELECT * FROM admin_audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY run_date DESC, id DESC`;
     return this.client.query<AuditRow>(sql, values).map(recordFromRow);
   }

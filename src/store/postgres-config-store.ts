@@ -36,7 +36,10 @@ export class PostgresConfigStore implements ConfigStore {
   private depth = 0;
 
   /** Connects and makes sure the schema is there and current (creating it with create: true). */
-  constructor(readonly target: PgTarget, options: { password?: string; create?: boolean } = {}) {
+  constructor(
+    readonly target: PgTarget,
+    options: { password?: string; create?: boolean } = {},
+  ) {
     this.location = target.url;
     this.client = new SyncPgClient(target, options.password);
     try {
@@ -53,9 +56,10 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   list(type: string, server?: string): StoredObject[] {
-    const rows = server === undefined
-      ? this.client.query<PgObjectRow>(`SELECT * FROM config_objects WHERE type = $1 ${PG_LIST_ORDER}`, [type])
-      : this.client.query<PgObjectRow>(`SELECT * FROM config_objects WHERE type = $1 AND lower(server) = lower($2) ${PG_LIST_ORDER}`, [type, server]);
+    const rows =
+      server === undefined
+        ? this.client.query<PgObjectRow>(`SELECT * FROM config_objects WHERE type = $1 ${PG_LIST_ORDER}`, [type])
+        : this.client.query<PgObjectRow>(`SELECT * FROM config_objects WHERE type = $1 AND lower(server) = lower($2) ${PG_LIST_ORDER}`, [type, server]);
     return rows.map(objectFromPgRow);
   }
 
@@ -75,16 +79,22 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   insert(obj: StoredObject): void {
-    this.write(obj, () => this.client.run(
-      'INSERT INTO config_objects (guid, type, server, name, data, when_created, when_changed) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [obj.guid, obj.type, obj.server, obj.name, JSON.stringify(obj.data), obj.whenCreated, obj.whenChanged],
-    ));
+    this.write(obj, () =>
+      this.client.run('INSERT INTO config_objects (guid, type, server, name, data, when_created, when_changed) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        obj.guid,
+        obj.type,
+        obj.server,
+        obj.name,
+        JSON.stringify(obj.data),
+        obj.whenCreated,
+        obj.whenChanged,
+      ]),
+    );
   }
 
   update(obj: StoredObject): void {
     this.write(obj, () => {
-      const n = this.client.run('UPDATE config_objects SET name = $1, server = $2, data = $3, when_changed = $4 WHERE guid = $5',
-        [obj.name, obj.server, JSON.stringify(obj.data), obj.whenChanged, obj.guid]);
+      const n = this.client.run('UPDATE config_objects SET name = $1, server = $2, data = $3, when_changed = $4 WHERE guid = $5', [obj.name, obj.server, JSON.stringify(obj.data), obj.whenChanged, obj.guid]);
       if (n !== 1) throw new Error(`object ${obj.guid} no longer exists (removed by another session?)`);
     });
   }

@@ -46,7 +46,10 @@ function loadValue(def: PropertyDef, stored: unknown): unknown {
 }
 
 export class Repository {
-  constructor(readonly store: ConfigStore, private readonly box: SecretBox | null) {}
+  constructor(
+    readonly store: ConfigStore,
+    private readonly box: SecretBox | null,
+  ) {}
 
   list(schema: ObjectSchema, server?: string): ModelObject[] {
     return this.store.list(schema.typeName, server).map((row) => this.fromRow(schema, row));

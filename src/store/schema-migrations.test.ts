@@ -109,15 +109,28 @@ function oldQueue(path: string): void {
   db.exec(QUEUE_DDL_BEFORE_VERSIONS);
   db.exec('ALTER TABLE bodies ADD COLUMN file TEXT');
   const envelope = {
-    sender: 'alice@fabrikam.com', recipients: [{ address: 'bob@contoso.com' }], bodyType: '7BIT', smtputf8: false, connector: 'EDGE01\\Default internal Receive connector EDGE01',
-    principal: 'Anonymous', clientIp: '127.30.0.9', clientHelo: 'mx.fabrikam.com', serverIp: '127.30.0.1', serverFqdn: 'edge01.contoso.net',
-    messageId: '<old@fabrikam.com>', subject: 'Written before versions', headerFrom: 'alice@fabrikam.com', receivedAt: new Date('2026-01-02T03:04:05Z'),
+    sender: 'alice@fabrikam.com',
+    recipients: [{ address: 'bob@contoso.com' }],
+    bodyType: '7BIT',
+    smtputf8: false,
+    connector: 'EDGE01\\Default internal Receive connector EDGE01',
+    principal: 'Anonymous',
+    clientIp: '127.30.0.9',
+    clientHelo: 'mx.fabrikam.com',
+    serverIp: '127.30.0.1',
+    serverFqdn: 'edge01.contoso.net',
+    messageId: '<old@fabrikam.com>',
+    subject: 'Written before versions',
+    headerFrom: 'alice@fabrikam.com',
+    receivedAt: new Date('2026-01-02T03:04:05Z'),
   };
   db.prepare('INSERT INTO messages (id, network_id, received_at, sender, size, envelope) VALUES (7, ?, ?, ?, ?, ?)').run('net-7', Date.parse('2026-01-02T03:04:05Z'), 'alice@fabrikam.com', 40, JSON.stringify(envelope));
   db.prepare('INSERT INTO bodies (message, data) VALUES (7, ?)').run(Buffer.from('Subject: Written before versions\r\n\r\nhello\r\n'));
   db.prepare("INSERT INTO recipients (message, idx, address, status, next_hop) VALUES (7, 0, 'bob@contoso.com', 'Retry', 'contoso.com')").run();
-  db.prepare("INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, 'RECEIVE', 'SMTP', 7, '<old@fabrikam.com>', ?)")
-    .run(Date.parse('2026-01-02T03:04:05Z'), JSON.stringify({ timestamp: '2026-01-02T03:04:05Z', eventId: 'RECEIVE', source: 'SMTP', internalMessageId: 7, messageId: '<old@fabrikam.com>', recipients: ['Alice@contoso.com'], sender: 'kim@fabrikam.com' }));
+  db.prepare("INSERT INTO tracking_events (timestamp, event_id, source, internal_message_id, message_id, data) VALUES (?, 'RECEIVE', 'SMTP', 7, '<old@fabrikam.com>', ?)").run(
+    Date.parse('2026-01-02T03:04:05Z'),
+    JSON.stringify({ timestamp: '2026-01-02T03:04:05Z', eventId: 'RECEIVE', source: 'SMTP', internalMessageId: 7, messageId: '<old@fabrikam.com>', recipients: ['Alice@contoso.com'], sender: 'kim@fabrikam.com' }),
+  );
   db.close();
 }
 
@@ -144,11 +157,20 @@ describe('versioned store schemas', () => {
       assert.equal(q.db.pragma('user_version', { simple: true }), 5);
       assert.ok(indexes(q.db, 'tracking_events').includes('tracking_internal_message'));
       assert.equal((q.db.prepare('SELECT last FROM internal_ids').get() as { last: number }).last, 7, 'the next InternalId follows the queued message');
-      assert.deepEqual(q.db.prepare('SELECT address, role FROM tracking_addresses ORDER BY role').all(), [{ address: 'kim@fabrikam.com', role: 0 }, { address: 'alice@contoso.com', role: 1 }]);
+      assert.deepEqual(q.db.prepare('SELECT address, role FROM tracking_addresses ORDER BY role').all(), [
+        { address: 'kim@fabrikam.com', role: 0 },
+        { address: 'alice@contoso.com', role: 1 },
+      ]);
       const pending = q.pending(10);
-      assert.deepEqual(pending.map((p) => [p.internalId, p.envelope.messageId]), [[7, '<old@fabrikam.com>']]);
+      assert.deepEqual(
+        pending.map((p) => [p.internalId, p.envelope.messageId]),
+        [[7, '<old@fabrikam.com>']],
+      );
       assert.equal(q.body(7)?.toString(), 'Subject: Written before versions\r\n\r\nhello\r\n');
-      assert.deepEqual(q.trackingEvents('<old@fabrikam.com>').map((e) => e.eventId), ['RECEIVE']);
+      assert.deepEqual(
+        q.trackingEvents('<old@fabrikam.com>').map((e) => e.eventId),
+        ['RECEIVE'],
+      );
     } finally {
       q.close();
     }
@@ -208,11 +230,14 @@ describe('versioned store schemas', () => {
     const db = new Database(path);
     db.exec('CREATE TABLE from_the_future (x INTEGER); PRAGMA user_version = 6;');
     db.close();
-    assert.throws(() => new SqliteQueueStore(path), (err: unknown) => {
-      assert.ok(err instanceof SchemaTooNewError);
-      assert.equal(err.message, `queue.db at ${path} is schema version 6; this Gatehouse reads up to version 5: upgrade Gatehouse or restore a backup made by this version`);
-      return true;
-    });
+    assert.throws(
+      () => new SqliteQueueStore(path),
+      (err: unknown) => {
+        assert.ok(err instanceof SchemaTooNewError);
+        assert.equal(err.message, `queue.db at ${path} is schema version 6; this Gatehouse reads up to version 5: upgrade Gatehouse or restore a backup made by this version`);
+        return true;
+      },
+    );
     const check = new Database(path, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), 6);
     assert.ok(!check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages'").get());
@@ -228,7 +253,14 @@ describe('versioned store schemas', () => {
       store: 'failing.db',
       migrations: [
         { version: 1, description: 'first', up: () => undefined },
-        { version: 2, description: 'breaks halfway', up: (d: Database.Database) => { d.exec('INSERT INTO t VALUES (2)'); d.exec('INSERT INTO missing VALUES (1)'); } },
+        {
+          version: 2,
+          description: 'breaks halfway',
+          up: (d: Database.Database) => {
+            d.exec('INSERT INTO t VALUES (2)');
+            d.exec('INSERT INTO missing VALUES (1)');
+          },
+        },
       ],
     };
     assert.throws(() => migrateSqliteSchema(db, path, schema), /failing\.db at .* could not be migrated to schema version 2; it is unchanged: no such table: missing/);

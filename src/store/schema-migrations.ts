@@ -48,7 +48,12 @@ export function pendingMigrations<M extends { version: number }>(migrations: rea
 /** A store written by a newer Gatehouse: this one must not read or change it. */
 export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
-  constructor(readonly store: string, readonly location: string, readonly found: number, readonly supported: number) {
+  constructor(
+    readonly store: string,
+    readonly location: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
     super(`${store} at ${location} is schema version ${found}; this Gatehouse reads up to version ${supported}: upgrade Gatehouse or restore a backup made by this version`);
   }
 }
@@ -154,7 +159,11 @@ export function migrateSqliteSchema(db: Database.Database, location: string, sch
     if (db.inTransaction) db.exec('ROLLBACK');
     if (backup) {
       // The store is unchanged: its copy is not needed.
-      try { unlinkSync(backup); } catch { /* already gone */ }
+      try {
+        unlinkSync(backup);
+      } catch {
+        /* already gone */
+      }
     }
     if (err instanceof SchemaTooNewError) throw err;
     throw new Error(`${schema.store} at ${location} could not be migrated to schema version ${latest}; it is unchanged: ${(err as Error).message}`);
@@ -169,7 +178,11 @@ function copyBeforeMigration(location: string, to: number): string {
   try {
     reader.prepare('VACUUM INTO ?').run(target);
   } catch (err) {
-    try { unlinkSync(target); } catch { /* nothing written */ }
+    try {
+      unlinkSync(target);
+    } catch {
+      /* nothing written */
+    }
     throw new Error(`copying it to ${basename(target)} before the migration failed: ${(err as Error).message}`);
   } finally {
     reader.close();

@@ -16,7 +16,10 @@ export class SnapshotConfigStore implements ConfigStore {
   private byType = new Map<string, StoredObject[]>();
   private meta: Record<string, string> = {};
 
-  constructor(readonly location: string, snapshot: OrganizationSnapshot) {
+  constructor(
+    readonly location: string,
+    snapshot: OrganizationSnapshot,
+  ) {
     this.replace(snapshot);
   }
 

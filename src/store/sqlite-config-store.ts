@@ -88,9 +88,10 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   list(type: string, server?: string): StoredObject[] {
-    const rows = server === undefined
-      ? (this.db.prepare('SELECT * FROM config_objects WHERE type = ? ORDER BY when_created, name').all(type) as Row[])
-      : (this.db.prepare('SELECT * FROM config_objects WHERE type = ? AND server = ? COLLATE NOCASE ORDER BY when_created, name').all(type, server) as Row[]);
+    const rows =
+      server === undefined
+        ? (this.db.prepare('SELECT * FROM config_objects WHERE type = ? ORDER BY when_created, name').all(type) as Row[])
+        : (this.db.prepare('SELECT * FROM config_objects WHERE type = ? AND server = ? COLLATE NOCASE ORDER BY when_created, name').all(type, server) as Row[]);
     return rows.map(fromRow);
   }
 
@@ -110,7 +111,8 @@ export class SqliteConfigStore implements ConfigStore {
 
   insert(obj: StoredObject): void {
     try {
-      this.db.prepare('INSERT INTO config_objects (guid, type, server, name, data, when_created, when_changed) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      this.db
+        .prepare('INSERT INTO config_objects (guid, type, server, name, data, when_created, when_changed) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(obj.guid, obj.type, obj.server, obj.name, JSON.stringify(obj.data), obj.whenCreated, obj.whenChanged);
     } catch (err) {
       throw this.mapConstraint(err, obj);
@@ -119,8 +121,7 @@ export class SqliteConfigStore implements ConfigStore {
 
   update(obj: StoredObject): void {
     try {
-      const r = this.db.prepare('UPDATE config_objects SET name = ?, server = ?, data = ?, when_changed = ? WHERE guid = ?')
-        .run(obj.name, obj.server, JSON.stringify(obj.data), obj.whenChanged, obj.guid);
+      const r = this.db.prepare('UPDATE config_objects SET name = ?, server = ?, data = ?, when_changed = ? WHERE guid = ?').run(obj.name, obj.server, JSON.stringify(obj.data), obj.whenChanged, obj.guid);
       if (r.changes !== 1) throw new Error(`object ${obj.guid} no longer exists (removed by another session?)`);
     } catch (err) {
       throw this.mapConstraint(err, obj);

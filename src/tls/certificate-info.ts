@@ -57,6 +57,9 @@ export function describeCertificate(cert: X509Certificate): CertificateInfo {
 
 /** PEM text of one DER object. */
 export function toPem(label: string, der: ArrayBuffer | Uint8Array): string {
-  const b64 = Buffer.from(der as ArrayBuffer).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+  const b64 = Buffer.from(der as ArrayBuffer)
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n')
+    .replace(/\n?$/, '\n');
   return `-----BEGIN ${label}-----\n${b64}-----END ${label}-----\n`;
 }

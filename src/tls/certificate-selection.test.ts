@@ -20,8 +20,14 @@ const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Ui
 async function caIssued(ca: { name: string; keys: CryptoKeyPair }, cn: string, domains: string[], notBefore: Date) {
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '0' + Math.floor(Math.random() * 1e9).toString(16), subject: `CN=${cn}`, issuer: ca.name, notBefore,
-    notAfter: new Date(notBefore.getTime() + 365 * 86400_000), signingAlgorithm: alg, publicKey: keys.publicKey, signingKey: ca.keys.privateKey,
+    serialNumber: '0' + Math.floor(Math.random() * 1e9).toString(16),
+    subject: `CN=${cn}`,
+    issuer: ca.name,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 365 * 86400_000),
+    signingAlgorithm: alg,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
     extensions: [new x509.SubjectAlternativeNameExtension(domains.map((d) => ({ type: 'dns' as const, value: d })))],
   });
   return { certificatePem: cert.toString('pem'), privateKeyPem: toPem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
@@ -33,15 +39,28 @@ describe('selectSmtpCertificate', () => {
   const repo = new Repository(store, new SecretBox(Buffer.alloc(32, 7)));
   const now = new Date();
   const ids: Record<string, string> = {};
-  after(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   function add(label: string, server: string, pem: string, key: string | null, services: string): void {
     const info = describeCertificate(new X509Certificate(pem));
     ids[label] = info.thumbprint;
-    repo.insert(newModelObject(certificateSchema, server, {
-      Name: info.thumbprint, Subject: info.subject, Issuer: info.issuer, CertificateDomains: info.domains, Services: services,
-      IsSelfSigned: info.isSelfSigned, NotBefore: info.notBefore, NotAfter: info.notAfter, CertificatePem: pem, PrivateKey: key,
-    }));
+    repo.insert(
+      newModelObject(certificateSchema, server, {
+        Name: info.thumbprint,
+        Subject: info.subject,
+        Issuer: info.issuer,
+        CertificateDomains: info.domains,
+        Services: services,
+        IsSelfSigned: info.isSelfSigned,
+        NotBefore: info.notBefore,
+        NotAfter: info.notAfter,
+        CertificatePem: pem,
+        PrivateKey: key,
+      }),
+    );
   }
 
   before(async () => {

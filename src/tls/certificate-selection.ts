@@ -25,7 +25,12 @@ export interface SelectedCertificate {
 
 /** Services of a stored certificate, upper-case ("SMTP", "IMAP", ...). */
 export function servicesOf(obj: ModelObject): Set<string> {
-  return new Set(String(obj.values.Services ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '' && s !== 'NONE'));
+  return new Set(
+    String(obj.values.Services ?? '')
+      .split(',')
+      .map((s) => s.trim().toUpperCase())
+      .filter((s) => s !== '' && s !== 'NONE'),
+  );
 }
 
 export function isPending(obj: ModelObject): boolean {
@@ -78,7 +83,8 @@ export function smtpCandidates(certs: ModelObject[], name: string, tlsCertificat
   if (tlsCertificateName) {
     const wanted = parseTlsCertificateName(tlsCertificateName);
     if (!wanted) return [];
-    return certs.filter((c) => sameDn(String(c.values.Issuer ?? ''), wanted.issuer) && sameDn(String(c.values.Subject ?? ''), wanted.subject) && usableForTls(c, now))
+    return certs
+      .filter((c) => sameDn(String(c.values.Issuer ?? ''), wanted.issuer) && sameDn(String(c.values.Subject ?? ''), wanted.subject) && usableForTls(c, now))
       .sort((a, b) => (servicesOf(a).has('SMTP') ? 0 : 1) - (servicesOf(b).has('SMTP') ? 0 : 1) || compareCandidates(a, b));
   }
   return certs.filter((c) => servicesOf(c).has('SMTP') && coversName(c, name) && usableForTls(c, now)).sort(compareCandidates);
@@ -115,12 +121,13 @@ export function selectSmtpCertificate(repo: Repository, serverName: string, name
  */
 export function selectIisCertificate(repo: Repository, serverName: string, now: Date = new Date()): SelectedCertificate | null {
   const usable = serverCertificates(repo, serverName).filter((c) => usableForTls(c, now));
-  const best = usable.find((c) => servicesOf(c).has('IIS'))
-    ?? (serverCertificates(repo, serverName).some((c) => servicesOf(c).has('IIS')) ? undefined : usable.filter((c) => c.values.IsSelfSigned === true).sort(compareCandidates)[0]);
+  const best = usable.find((c) => servicesOf(c).has('IIS')) ?? (serverCertificates(repo, serverName).some((c) => servicesOf(c).has('IIS')) ? undefined : usable.filter((c) => c.values.IsSelfSigned === true).sort(compareCandidates)[0]);
   if (!best) return null;
   const chain = typeof best.values.ChainPem === 'string' && best.values.ChainPem.trim() !== '' ? best.values.ChainPem : undefined;
   return {
-    thumbprint: String(best.values.Name), subject: String(best.values.Subject), certificatePem: String(best.values.CertificatePem),
+    thumbprint: String(best.values.Name),
+    subject: String(best.values.Subject),
+    certificatePem: String(best.values.CertificatePem),
     privateKeyPem: repo.openSecret(String(best.values.PrivateKey), `${best.schema.typeName}/${best.guid}/PrivateKey`),
     ...(chain ? { chainPem: chain } : {}),
   };

@@ -12,7 +12,10 @@ import { isPkcs12, Pkcs12Error, readPkcs12 } from './pkcs12.js';
 
 export class ImportError extends Error {
   override name = 'ImportError';
-  constructor(message: string, readonly kind: 'password' | 'format' | 'unsupported' | 'key') {
+  constructor(
+    message: string,
+    readonly kind: 'password' | 'format' | 'unsupported' | 'key',
+  ) {
     super(message);
   }
 }
@@ -42,13 +45,18 @@ function readPem(text: string, password: string | null, certs: X509Certificate[]
     const block = m[0];
     const der = Buffer.from(m[2].replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, ''), 'base64');
     switch (label) {
-      case 'CERTIFICATE': case 'X509 CERTIFICATE': case 'TRUSTED CERTIFICATE':
+      case 'CERTIFICATE':
+      case 'X509 CERTIFICATE':
+      case 'TRUSTED CERTIFICATE':
         certs.push(new X509Certificate(der));
         break;
-      case 'PKCS7': case 'CERTIFICATE CHAIN':
+      case 'PKCS7':
+      case 'CERTIFICATE CHAIN':
         certs.push(...pkcs7Certificates(der));
         break;
-      case 'PRIVATE KEY': case 'RSA PRIVATE KEY': case 'EC PRIVATE KEY':
+      case 'PRIVATE KEY':
+      case 'RSA PRIVATE KEY':
+      case 'EC PRIVATE KEY':
         if (/Proc-Type:\s*4,ENCRYPTED/.test(block) && password === null) throw new ImportError('the private key in the PEM text is encrypted: give its password with -Password.', 'password');
         try {
           keys.push(createPrivateKey({ key: block, format: 'pem', ...(password !== null ? { passphrase: password } : {}) }));
@@ -64,7 +72,8 @@ function readPem(text: string, password: string | null, certs: X509Certificate[]
           throw new ImportError('the password is not correct for the encrypted private key.', 'password');
         }
         break;
-      case 'CERTIFICATE REQUEST': case 'NEW CERTIFICATE REQUEST':
+      case 'CERTIFICATE REQUEST':
+      case 'NEW CERTIFICATE REQUEST':
         throw new ImportError('this is a certificate request, not a certificate: send it to the certification authority and import the certificate it issues.', 'format');
       default:
         break;

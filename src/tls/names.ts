@@ -19,12 +19,15 @@ export interface Rdn {
 /** Node's one-attribute-per-line name (certificate order, least specific first) in the Windows display order. */
 export function displayName(nodeName: string): string {
   const lines = nodeName.split('\n').filter((l) => l !== '');
-  return lines.reverse().map((line) => {
-    const eq = line.indexOf('=');
-    if (eq < 0) return line;
-    const key = line.slice(0, eq);
-    return `${DISPLAY_KEYS[key.toUpperCase()] ?? key}=${line.slice(eq + 1)}`;
-  }).join(', ');
+  return lines
+    .reverse()
+    .map((line) => {
+      const eq = line.indexOf('=');
+      if (eq < 0) return line;
+      const key = line.slice(0, eq);
+      return `${DISPLAY_KEYS[key.toUpperCase()] ?? key}=${line.slice(eq + 1)}`;
+    })
+    .join(', ');
 }
 
 /** Splits a DN at unescaped commas (and semicolons) into its attributes, in the order written. */
@@ -34,15 +37,30 @@ export function splitDn(dn: string): Rdn[] {
   let quoted = false;
   for (let i = 0; i < dn.length; i++) {
     const c = dn[i];
-    if (c === '\\' && i + 1 < dn.length) { cur += c + dn[++i]; continue; }
+    if (c === '\\' && i + 1 < dn.length) {
+      cur += c + dn[++i];
+      continue;
+    }
     if (c === '"') quoted = !quoted;
-    if ((c === ',' || c === ';') && !quoted) { parts.push(cur); cur = ''; continue; }
+    if ((c === ',' || c === ';') && !quoted) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   parts.push(cur);
   return parts.map((p) => {
     const eq = p.indexOf('=');
-    return eq < 0 ? { key: p.trim(), value: '' } : { key: p.slice(0, eq).trim(), value: p.slice(eq + 1).trim().replace(/^"(.*)"$/s, '$1') };
+    return eq < 0
+      ? { key: p.trim(), value: '' }
+      : {
+          key: p.slice(0, eq).trim(),
+          value: p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/s, '$1'),
+        };
   });
 }
 
@@ -63,12 +81,15 @@ export function subjectNameProblem(dn: string): string | null {
 
 /** The DN in the Windows display order: attributes as written, keys upper-case, ", " between them. */
 export function normalizeSubjectName(dn: string): string {
-  return splitDn(dn).map((r) => `${r.key.toUpperCase() === 'ST' ? 'S' : r.key.toUpperCase()}=${r.value}`).join(', ');
+  return splitDn(dn)
+    .map((r) => `${r.key.toUpperCase() === 'ST' ? 'S' : r.key.toUpperCase()}=${r.value}`)
+    .join(', ');
 }
 
 /** The DN for the certificate encoder: X.509 keys, certificate order (least specific first). */
 export function x509NameString(dn: string): string {
-  return splitDn(dn).reverse()
+  return splitDn(dn)
+    .reverse()
     .map((r) => `${X509_KEYS[r.key.toUpperCase()] ?? r.key.toUpperCase()}=${r.value.replace(/([,+"\\<>;])/g, '\\$1')}`)
     .join(', ');
 }
@@ -105,7 +126,12 @@ export function domainMatches(pattern: string, name: string): boolean {
 /** The DNS names a certificate is for: its SAN DNS entries, or its CN when it has none. */
 export function certificateDomains(cert: X509Certificate): string[] {
   const san = cert.subjectAltName;
-  const names = san ? san.split(/,\s*/).filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4)) : [];
+  const names = san
+    ? san
+        .split(/,\s*/)
+        .filter((e) => e.startsWith('DNS:'))
+        .map((e) => e.slice(4))
+    : [];
   if (names.length > 0) return names;
   const cn = commonName(displayName(cert.subject));
   return cn ? [cn] : [];
@@ -119,6 +145,9 @@ export function parseTlsCertificateName(value: string): { issuer: string; subjec
 
 /** Compares DNs loosely: case and spaces after separators do not matter, ST= equals S=. */
 export function sameDn(a: string, b: string): boolean {
-  const norm = (dn: string) => splitDn(dn).map((r) => `${(r.key.toUpperCase() === 'ST' ? 'S' : r.key.toUpperCase())}=${r.value.toLowerCase()}`).join(',');
+  const norm = (dn: string) =>
+    splitDn(dn)
+      .map((r) => `${r.key.toUpperCase() === 'ST' ? 'S' : r.key.toUpperCase()}=${r.value.toLowerCase()}`)
+      .join(',');
   return norm(a) === norm(b);
 }

@@ -71,22 +71,19 @@ export function writePkcs12(input: Pkcs12Input): Buffer {
   const certs = certificatesDer(input.certificatesPem);
   if (certs.length === 0) throw new Error('no certificate to export');
   const keyId = createHash('sha1').update(certs[0]).digest();
-  const bagAttributes = (): PKCS12Attribute[] => [
-    attribute(OID.localKeyId, octetString(keyId)),
-    ...(input.friendlyName ? [attribute(OID.friendlyName, bmpString(input.friendlyName))] : []),
-  ];
-  const certBags = certs.map((der, i) => new SafeBag({
-    bagId: OID.certBag,
-    bagValue: AsnConvert.serialize(new CertBag({ certId: OID.x509Certificate, certValue: octetString(der) })),
-    ...(i === 0 && { bagAttributes: bagAttributes() }),
-  }));
+  const bagAttributes = (): PKCS12Attribute[] => [attribute(OID.localKeyId, octetString(keyId)), ...(input.friendlyName ? [attribute(OID.friendlyName, bmpString(input.friendlyName))] : [])];
+  const certBags = certs.map(
+    (der, i) =>
+      new SafeBag({
+        bagId: OID.certBag,
+        bagValue: AsnConvert.serialize(new CertBag({ certId: OID.x509Certificate, certValue: octetString(der) })),
+        ...(i === 0 && { bagAttributes: bagAttributes() }),
+      }),
+  );
   // Node writes PKCS #8 EncryptedPrivateKeyInfo with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC).
   const encryptedKey = createPrivateKey(input.privateKeyPem).export({ format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: input.password }) as Buffer;
   const keyBag = new SafeBag({ bagId: OID.shroudedKeyBag, bagValue: new Uint8Array(encryptedKey).buffer, bagAttributes: bagAttributes() });
-  const authenticatedSafe = Buffer.from(AsnConvert.serialize(new AuthenticatedSafe([
-    contentInfoData(AsnConvert.serialize(new SafeContents(certBags))),
-    contentInfoData(AsnConvert.serialize(new SafeContents([keyBag]))),
-  ])));
+  const authenticatedSafe = Buffer.from(AsnConvert.serialize(new AuthenticatedSafe([contentInfoData(AsnConvert.serialize(new SafeContents(certBags))), contentInfoData(AsnConvert.serialize(new SafeContents([keyBag])))])));
   const salt = randomBytes(16);
   const macKey = pkcs12Kdf('sha256', 64, bmpPassword(input.password), salt, 3, MAC_ITERATIONS, 32);
   const mac = createHmac('sha256', macKey).update(authenticatedSafe).digest();

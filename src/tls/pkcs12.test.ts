@@ -95,7 +95,10 @@ describe('reading PKCS #12', () => {
       assert.equal(read.keys.length, 1);
       assert.equal(read.keys[0].keyId, read.certificates[0].keyId);
       assert.ok(read.certificates[0].cert.checkPrivateKey(read.keys[0].key));
-      assert.throws(() => readPkcs12(data, 'wrong'), (err: unknown) => err instanceof Pkcs12Error && err.kind === 'password');
+      assert.throws(
+        () => readPkcs12(data, 'wrong'),
+        (err: unknown) => err instanceof Pkcs12Error && err.kind === 'password',
+      );
     });
   }
 
@@ -112,7 +115,10 @@ describe('reading PKCS #12', () => {
   it('tells a damaged file from a wrong password', () => {
     const data = pfx('damaged.pfx', []);
     assert.equal(isPkcs12(data.subarray(0, 200)), false);
-    assert.throws(() => readPkcs12(data.subarray(0, 200), 'Pfx-Pass-1'), (err: unknown) => err instanceof Pkcs12Error && err.kind === 'format');
+    assert.throws(
+      () => readPkcs12(data.subarray(0, 200), 'Pfx-Pass-1'),
+      (err: unknown) => err instanceof Pkcs12Error && err.kind === 'format',
+    );
     assert.equal(isPkcs12(Buffer.from(certPem)), false);
   });
 });

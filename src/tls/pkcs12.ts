@@ -38,8 +38,11 @@ const HASHES: Record<string, { name: string; block: number; size: number }> = {
 };
 
 const PRFS: Record<string, string> = {
-  '1.2.840.113549.2.7': 'sha1', '1.2.840.113549.2.8': 'sha224', '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384', '1.2.840.113549.2.11': 'sha512',
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
 };
 
 const PBES2_CIPHERS: Record<string, { cipher: string; keyLength: number }> = {
@@ -59,7 +62,10 @@ const PKCS12_PBES: Record<string, { cipher: 'des-ede3-cbc' | 'rc2'; keyLength: n
 
 export class Pkcs12Error extends Error {
   override name = 'Pkcs12Error';
-  constructor(message: string, readonly kind: 'password' | 'format' | 'unsupported') {
+  constructor(
+    message: string,
+    readonly kind: 'password' | 'format' | 'unsupported',
+  ) {
     super(message);
   }
 }

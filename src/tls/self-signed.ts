@@ -61,17 +61,15 @@ export async function generateSelfSignedCertificate(o: CertificateOptions): Prom
   const notAfter = new Date(now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + 5);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: x509NameString(o.subject),
     notBefore,
     notAfter,
     signingAlgorithm: alg,
     keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      ...tlsExtensions(o.domains),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), ...tlsExtensions(o.domains), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
   });
   return {
     certificatePem: cert.toString('pem') + '\n',

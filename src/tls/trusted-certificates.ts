@@ -6,5 +6,8 @@ import type { Repository } from '../store/repository.js';
 
 /** Every certificate in the store, trusted for outbound TLS beside the system's CAs (imported peers included). */
 export function trustedCertificates(repo: Repository): string[] {
-  return repo.list(certificateSchema).map((x) => String(x.values.CertificatePem)).filter((p) => p.includes('BEGIN CERTIFICATE'));
+  return repo
+    .list(certificateSchema)
+    .map((x) => String(x.values.CertificatePem))
+    .filter((p) => p.includes('BEGIN CERTIFICATE'));
 }

@@ -3,8 +3,7 @@
 // transition writes one; the RECEIVE event is written in the same transaction
 // that accepts the message.
 
-export type TrackingEventId =
-  | 'RECEIVE' | 'SUBMIT' | 'EXPAND' | 'RESOLVE' | 'SEND' | 'DELIVER' | 'DEFER' | 'FAIL' | 'DSN' | 'POISONMESSAGE' | 'DROP' | 'REDIRECT';
+export type TrackingEventId = 'RECEIVE' | 'SUBMIT' | 'EXPAND' | 'RESOLVE' | 'SEND' | 'DELIVER' | 'DEFER' | 'FAIL' | 'DSN' | 'POISONMESSAGE' | 'DROP' | 'REDIRECT';
 
 export type TrackingSource = 'SMTP' | 'STOREDRIVER' | 'ROUTING' | 'QUEUE' | 'DSN' | 'DNS' | 'AGENT' | 'GATEWAY';
 

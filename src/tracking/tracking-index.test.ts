@@ -39,8 +39,14 @@ describe('the tracking index', () => {
     for (const role of [SENDER, RECIPIENT] as const) {
       const c = addressCondition(role, ['a@contoso.com', 'b@contoso.com']);
       const plan = (q.db.prepare(`EXPLAIN QUERY PLAN SELECT data FROM tracking_events WHERE ${c.sql} ORDER BY id DESC`).all(...c.values) as { detail: string }[]).map((r) => r.detail);
-      assert.ok(plan.some((d) => /^SEARCH tracking_addresses USING PRIMARY KEY \(role=\? AND address=\?\)/.test(d)), plan.join('\n'));
-      assert.ok(plan.some((d) => /^SEARCH tracking_events USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(d)), plan.join('\n'));
+      assert.ok(
+        plan.some((d) => /^SEARCH tracking_addresses USING PRIMARY KEY \(role=\? AND address=\?\)/.test(d)),
+        plan.join('\n'),
+      );
+      assert.ok(
+        plan.some((d) => /^SEARCH tracking_events USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(d)),
+        plan.join('\n'),
+      );
       assert.ok(!plan.some((d) => /^SCAN tracking_events\b/.test(d) && !/USING/.test(d)), plan.join('\n'));
     }
     q.close();
@@ -55,9 +61,14 @@ describe('the tracking index', () => {
     q.track(event(20_000, new Date(now.getTime() - 29 * DAY), 'new@fabrikam.com', ['alice@contoso.com']));
     assert.equal(q.pruneTracking(0, now), 0);
     assert.equal(q.pruneTracking(30 * DAY, now), 12_000);
-    assert.deepEqual(q.trackingEvents().map((e) => e.internalMessageId), [20_000]);
-    assert.deepEqual((q.db.prepare('SELECT address FROM tracking_addresses ORDER BY address').all() as { address: string }[]).map((r) => r.address),
-      ['alice@contoso.com', 'bounces+20000@fabrikam.com', 'new@fabrikam.com']);
+    assert.deepEqual(
+      q.trackingEvents().map((e) => e.internalMessageId),
+      [20_000],
+    );
+    assert.deepEqual(
+      (q.db.prepare('SELECT address FROM tracking_addresses ORDER BY address').all() as { address: string }[]).map((r) => r.address),
+      ['alice@contoso.com', 'bounces+20000@fabrikam.com', 'new@fabrikam.com'],
+    );
     assert.equal(q.pruneTracking(30 * DAY, now), 0);
     q.close();
   });

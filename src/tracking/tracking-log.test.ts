@@ -9,14 +9,25 @@ import type { TrackingEvent } from './tracking-event.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-msgtrk-'));
 const event = (n: number, subject = `Hello, "world" ${n}`): TrackingEvent => ({
-  timestamp: new Date(Date.UTC(2026, 10, 27, 10, 0, n)), clientIp: '127.0.0.5', source: 'SMTP', eventId: 'RECEIVE', internalMessageId: n, messageId: `<m${n}@f.com>`,
-  recipients: ['a@contoso.com', 'b@contoso.com'], recipientStatus: ['To', 'To'], totalBytes: 100 + n, recipientCount: 2, messageSubject: subject, sender: 'x@f.com', returnPath: 'x@f.com',
+  timestamp: new Date(Date.UTC(2026, 10, 27, 10, 0, n)),
+  clientIp: '127.0.0.5',
+  source: 'SMTP',
+  eventId: 'RECEIVE',
+  internalMessageId: n,
+  messageId: `<m${n}@f.com>`,
+  recipients: ['a@contoso.com', 'b@contoso.com'],
+  recipientStatus: ['To', 'To'],
+  totalBytes: 100 + n,
+  recipientCount: 2,
+  messageSubject: subject,
+  sender: 'x@f.com',
+  returnPath: 'x@f.com',
 });
 
 describe('TrackingLog', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes Exchange\'s header and one CSV line per event', () => {
+  it("writes Exchange's header and one CSV line per event", () => {
     const folder = join(dir, 'a');
     const settings: TrackingLogSettings = { enabled: true, folder, subjects: true, maxFileBytes: 1 << 20, maxAgeMs: 0, maxDirectoryBytes: null };
     const log = new TrackingLog(() => settings, new JsonLogger(() => undefined));

@@ -12,10 +12,33 @@ import type { Logger } from '../observability/logger.js';
 import type { TrackingEvent } from './tracking-event.js';
 
 export const TRACKING_FIELDS = [
-  'date-time', 'client-ip', 'client-hostname', 'server-ip', 'server-hostname', 'source-context', 'connector-id', 'source', 'event-id',
-  'internal-message-id', 'message-id', 'network-message-id', 'recipient-address', 'recipient-status', 'total-bytes', 'recipient-count',
-  'related-recipient-address', 'reference', 'message-subject', 'sender-address', 'return-path', 'message-info', 'directionality', 'tenant-id',
-  'original-client-ip', 'original-server-ip', 'custom-data',
+  'date-time',
+  'client-ip',
+  'client-hostname',
+  'server-ip',
+  'server-hostname',
+  'source-context',
+  'connector-id',
+  'source',
+  'event-id',
+  'internal-message-id',
+  'message-id',
+  'network-message-id',
+  'recipient-address',
+  'recipient-status',
+  'total-bytes',
+  'recipient-count',
+  'related-recipient-address',
+  'reference',
+  'message-subject',
+  'sender-address',
+  'return-path',
+  'message-info',
+  'directionality',
+  'tenant-id',
+  'original-client-ip',
+  'original-server-ip',
+  'custom-data',
 ];
 
 export interface TrackingLogSettings extends LogRetention {
@@ -31,11 +54,39 @@ function csv(v: unknown): string {
 }
 
 export function trackingLine(e: TrackingEvent, subjects: boolean): string {
-  return [
-    e.timestamp.toISOString(), e.clientIp, e.clientHostname, e.serverIp, e.serverHostname, e.sourceContext, e.connectorId, e.source, e.eventId,
-    e.internalMessageId, e.messageId, e.networkMessageId, (e.recipients ?? []).join(';'), (e.recipientStatus ?? []).join(';'), e.totalBytes, e.recipientCount,
-    e.relatedRecipientAddress, '', subjects ? e.messageSubject : '', e.sender, e.returnPath, '', e.directionality, '', '', '', '',
-  ].map(csv).join(',') + '\r\n';
+  return (
+    [
+      e.timestamp.toISOString(),
+      e.clientIp,
+      e.clientHostname,
+      e.serverIp,
+      e.serverHostname,
+      e.sourceContext,
+      e.connectorId,
+      e.source,
+      e.eventId,
+      e.internalMessageId,
+      e.messageId,
+      e.networkMessageId,
+      (e.recipients ?? []).join(';'),
+      (e.recipientStatus ?? []).join(';'),
+      e.totalBytes,
+      e.recipientCount,
+      e.relatedRecipientAddress,
+      '',
+      subjects ? e.messageSubject : '',
+      e.sender,
+      e.returnPath,
+      '',
+      e.directionality,
+      '',
+      '',
+      '',
+      '',
+    ]
+      .map(csv)
+      .join(',') + '\r\n'
+  );
 }
 
 export class TrackingLog {
@@ -44,7 +95,10 @@ export class TrackingLog {
   private day = '';
   private failed = false;
 
-  constructor(private readonly settings: () => TrackingLogSettings, private readonly log: Logger) {}
+  constructor(
+    private readonly settings: () => TrackingLogSettings,
+    private readonly log: Logger,
+  ) {}
 
   /** Lines waiting for the next flush (one write for all the events of a turn of the event loop). */
   private pending: { line: string; at: Date }[] = [];
@@ -77,12 +131,23 @@ export class TrackingLog {
           bytes += b;
           n++;
         }
-        writeSync(this.fd!, this.pending.slice(0, n).map((p) => p.line).join(''));
+        writeSync(
+          this.fd!,
+          this.pending
+            .slice(0, n)
+            .map((p) => p.line)
+            .join(''),
+        );
         this.pending.splice(0, n);
         this.bytes += bytes;
         this.failed = false;
       } catch (err) {
-        if (!this.failed) this.log.log('error', 'tracking.log.write-failed', { folder: s.folder, error: (err as Error).message, action: 'check MessageTrackingLogPath (Set-TransportService) and free disk space; Get-MessageTrackingLog still has the events' });
+        if (!this.failed)
+          this.log.log('error', 'tracking.log.write-failed', {
+            folder: s.folder,
+            error: (err as Error).message,
+            action: 'check MessageTrackingLogPath (Set-TransportService) and free disk space; Get-MessageTrackingLog still has the events',
+          });
         this.failed = true;
         this.pending = [];
       }
@@ -94,11 +159,17 @@ export class TrackingLog {
     if (this.fd !== null && day === this.day && this.bytes + next <= s.maxFileBytes) return;
     this.closeFile();
     mkdirSync(s.folder, { recursive: true, mode: 0o700 });
-    const numbers = readdirSync(s.folder).filter((f) => f.startsWith(`MSGTRK${day}-`)).map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
+    const numbers = readdirSync(s.folder)
+      .filter((f) => f.startsWith(`MSGTRK${day}-`))
+      .map((f) => Number(/-(\d+)\.LOG$/i.exec(f)?.[1] ?? 0));
     let n = numbers.length > 0 ? Math.max(...numbers) : 1;
     let path = join(s.folder, `MSGTRK${day}-${n}.LOG`);
     let size = 0;
-    try { size = statSync(path).size; } catch { size = 0; }
+    try {
+      size = statSync(path).size;
+    } catch {
+      size = 0;
+    }
     if (size + next > s.maxFileBytes && size > 0) {
       n++;
       path = join(s.folder, `MSGTRK${day}-${n}.LOG`);

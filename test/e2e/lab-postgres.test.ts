@@ -16,7 +16,7 @@ describe('gatehouse lab --org-store postgresql', () => {
   const dir = scratchDir('lab-pg');
   after(() => dir.remove());
 
-  it('runs the seed\'s topology with the Mailbox servers sharing only PostgreSQL and the network', async () => {
+  it("runs the seed's topology with the Mailbox servers sharing only PostgreSQL and the network", async () => {
     chmodSync(dir.path, 0o711); // the servers' own users reach their folders below it
     const lab = join(dir.path, 'lab');
     const r = await gatehouse(['lab', '--once', '--org-store', 'postgresql', '--dir', lab, '--port-base', '33000'], { timeoutMs: 300_000 });

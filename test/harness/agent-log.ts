@@ -5,5 +5,11 @@ import { join } from 'node:path';
 
 export function readAgentLog(dataDir: string): string {
   const folder = join(dataDir, 'Logs', 'AgentLog');
-  return existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('AGENTLOG')).sort().map((f) => readFileSync(join(folder, f), 'utf8')).join('') : '';
+  return existsSync(folder)
+    ? readdirSync(folder)
+        .filter((f) => f.startsWith('AGENTLOG'))
+        .sort()
+        .map((f) => readFileSync(join(folder, f), 'utf8'))
+        .join('')
+    : '';
 }

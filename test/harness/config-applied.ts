@@ -28,13 +28,16 @@ export async function configApplied(service: RunningService, dataDir: string, ti
  */
 export async function configAppliedInLog(logFile: string, dataDir: string, timeoutMs = 15_000): Promise<void> {
   const counter = storeChangeCounter(dataDir);
-  const applied = () => readFileSync(logFile, 'utf8').split('\n').some((l) => {
-    if (!l.includes('"config.applied"')) return false;
-    try {
-      return Number((JSON.parse(l) as { changeCounter?: unknown }).changeCounter) >= counter;
-    } catch {
-      return false; // a line still being written
-    }
-  });
+  const applied = () =>
+    readFileSync(logFile, 'utf8')
+      .split('\n')
+      .some((l) => {
+        if (!l.includes('"config.applied"')) return false;
+        try {
+          return Number((JSON.parse(l) as { changeCounter?: unknown }).changeCounter) >= counter;
+        } catch {
+          return false; // a line still being written
+        }
+      });
   await until(applied, timeoutMs, `the service logging to ${logFile} applying configuration change ${counter}`);
 }

@@ -56,54 +56,60 @@ export async function startDnssecWorld(o: DnssecOptions): Promise<DnssecWorld> {
   for (const u of o.unsigned) writeFileSync(join(dir, `${u.name}.zone`), zoneText(u.name, o.authoritative.address, u.records));
 
   const auth = `${o.authoritative.address}@${o.authoritative.port}`;
-  writeFileSync(join(dir, 'nsd.conf'), [
-    'server:',
-    `  ip-address: ${auth}`,
-    `  port: ${o.authoritative.port}`,
-    '  database: ""',
-    `  zonelistfile: "${join(dir, 'zone.list')}"`,
-    `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
-    `  xfrdir: "${dir}"`,
-    `  pidfile: "${join(dir, 'nsd.pid')}"`,
-    `  zonesdir: "${dir}"`,
-    '  username: ""',
-    '  chroot: ""',
-    `  logfile: "${join(dir, 'nsd.log')}"`,
-    '  server-count: 1',
-    '  do-ip6: no',
-    'remote-control:',
-    '  control-enable: no',
-    'zone:',
-    `  name: "${zone}"`,
-    `  zonefile: "${zone}.zone.signed"`,
-    ...o.unsigned.flatMap((u) => ['zone:', `  name: "${u.name}"`, `  zonefile: "${u.name}.zone"`]),
-    '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'unbound.conf'), [
-    'server:',
-    `  interface: ${o.resolver.address}@${o.resolver.port}`,
-    `  port: ${o.resolver.port}`,
-    `  outgoing-interface: ${o.resolver.address}`,
-    '  do-daemonize: no',
-    '  username: ""',
-    '  chroot: ""',
-    `  directory: "${dir}"`,
-    `  pidfile: "${join(dir, 'unbound.pid')}"`,
-    '  use-syslog: no',
-    '  logfile: ""',
-    '  verbosity: 1',
-    '  val-log-level: 2',
-    '  do-ip6: no',
-    '  do-not-query-localhost: no',
-    '  access-control: 127.0.0.0/8 allow',
-    '  module-config: "validator iterator"',
-    `  trust-anchor-file: "${join(dir, `${ksk}.ds`)}"`,
-    ...o.unsigned.map((u) => `  domain-insecure: "${u.name}"`),
-    ...[zone, ...o.unsigned.map((u) => u.name)].flatMap((z) => ['stub-zone:', `  name: "${z}"`, `  stub-addr: ${auth}`]),
-    'remote-control:',
-    '  control-enable: no',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'nsd.conf'),
+    [
+      'server:',
+      `  ip-address: ${auth}`,
+      `  port: ${o.authoritative.port}`,
+      '  database: ""',
+      `  zonelistfile: "${join(dir, 'zone.list')}"`,
+      `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
+      `  xfrdir: "${dir}"`,
+      `  pidfile: "${join(dir, 'nsd.pid')}"`,
+      `  zonesdir: "${dir}"`,
+      '  username: ""',
+      '  chroot: ""',
+      `  logfile: "${join(dir, 'nsd.log')}"`,
+      '  server-count: 1',
+      '  do-ip6: no',
+      'remote-control:',
+      '  control-enable: no',
+      'zone:',
+      `  name: "${zone}"`,
+      `  zonefile: "${zone}.zone.signed"`,
+      ...o.unsigned.flatMap((u) => ['zone:', `  name: "${u.name}"`, `  zonefile: "${u.name}.zone"`]),
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'unbound.conf'),
+    [
+      'server:',
+      `  interface: ${o.resolver.address}@${o.resolver.port}`,
+      `  port: ${o.resolver.port}`,
+      `  outgoing-interface: ${o.resolver.address}`,
+      '  do-daemonize: no',
+      '  username: ""',
+      '  chroot: ""',
+      `  directory: "${dir}"`,
+      `  pidfile: "${join(dir, 'unbound.pid')}"`,
+      '  use-syslog: no',
+      '  logfile: ""',
+      '  verbosity: 1',
+      '  val-log-level: 2',
+      '  do-ip6: no',
+      '  do-not-query-localhost: no',
+      '  access-control: 127.0.0.0/8 allow',
+      '  module-config: "validator iterator"',
+      `  trust-anchor-file: "${join(dir, `${ksk}.ds`)}"`,
+      ...o.unsigned.map((u) => `  domain-insecure: "${u.name}"`),
+      ...[zone, ...o.unsigned.map((u) => u.name)].flatMap((z) => ['stub-zone:', `  name: "${z}"`, `  stub-addr: ${auth}`]),
+      'remote-control:',
+      '  control-enable: no',
+      '',
+    ].join('\n'),
+  );
 
   const nsd = spawn('/usr/sbin/nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let nsdErr = '';
@@ -121,14 +127,18 @@ export async function startDnssecWorld(o: DnssecOptions): Promise<DnssecWorld> {
     // nsd is ready once it answers for its zone.
     const probe = new Resolver({ timeout: 500, tries: 1 });
     probe.setServers([`${o.authoritative.address}:${o.authoritative.port}`]);
-    await until(async () => {
-      if (nsd.exitCode !== null) throw new Error(`nsd exited: ${nsdErr}`);
-      try {
-        return (await probe.resolveSoa(zone)).nsname === `ns.${zone}`;
-      } catch {
-        return false;
-      }
-    }, 10_000, `nsd on ${auth}`);
+    await until(
+      async () => {
+        if (nsd.exitCode !== null) throw new Error(`nsd exited: ${nsdErr}`);
+        try {
+          return (await probe.resolveSoa(zone)).nsname === `ns.${zone}`;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      `nsd on ${auth}`,
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -123,10 +123,17 @@ function banner(address: string, port: number, timeoutMs: number): Promise<boole
   return new Promise((resolveBanner) => {
     const s = connect({ host: address, port });
     let data = '';
-    const done = (ok: boolean) => { clearTimeout(t); s.destroy(); resolveBanner(ok); };
+    const done = (ok: boolean) => {
+      clearTimeout(t);
+      s.destroy();
+      resolveBanner(ok);
+    };
     const t = setTimeout(() => done(false), timeoutMs);
     s.setEncoding('latin1');
-    s.on('data', (chunk: string) => { data += chunk; if (data.includes('\r\n')) done(data.startsWith('* OK')); });
+    s.on('data', (chunk: string) => {
+      data += chunk;
+      if (data.includes('\r\n')) done(data.startsWith('* OK'));
+    });
     s.on('error', () => done(false));
     s.on('close', () => done(false));
   });
@@ -137,7 +144,11 @@ function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolveStop) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
     const giveUp = setTimeout(() => resolveStop(), 10_000);
-    child.once('exit', () => { clearTimeout(kill); clearTimeout(giveUp); resolveStop(); });
+    child.once('exit', () => {
+      clearTimeout(kill);
+      clearTimeout(giveUp);
+      resolveStop();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -151,13 +162,20 @@ export async function startDovecot(o: DovecotOptions): Promise<Dovecot> {
 
   const lines: string[] = [];
   for (const u of o.users) {
-    for (const [what, value] of [['name', u.name], ['password', u.password], ['maildir', resolve(u.maildir)]] as const) {
+    for (const [what, value] of [
+      ['name', u.name],
+      ['password', u.password],
+      ['maildir', resolve(u.maildir)],
+    ] as const) {
       if (!SAFE_VALUE.test(value)) throw new Error(`Dovecot test user ${what} has characters a passwd-file cannot hold: ${JSON.stringify(value)}`);
     }
     const maildir = resolve(u.maildir);
     const home = join(dir, 'home', u.name);
     const index = join(dir, 'index', u.name);
-    for (const d of [home, index]) { mkdirSync(d, { recursive: true }); chownSync(d, MAIL_UID, MAIL_GID); }
+    for (const d of [home, index]) {
+      mkdirSync(d, { recursive: true });
+      chownSync(d, MAIL_UID, MAIL_GID);
+    }
     for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(maildir, sub), { recursive: true, mode: 0o700 });
     // Index and control files live outside the Maildir, so it holds only what the product wrote.
     lines.push(`${u.name}:${u.password}:${MAIL_UID}:${MAIL_GID}::${home}::userdb_mail=maildir:${maildir}:LAYOUT=fs:INDEX=${index}:CONTROL=${index}`);
@@ -169,13 +187,18 @@ export async function startDovecot(o: DovecotOptions): Promise<Dovecot> {
   writeFileSync(confPath, config(o, dir, passwd, major + minor / 10), { mode: 0o600 });
 
   const grantAccess = () => {
-    for (const u of o.users) { openPath(o.shareFrom ?? dir, u.maildir); chownTree(resolve(u.maildir)); }
+    for (const u of o.users) {
+      openPath(o.shareFrom ?? dir, u.maildir);
+      chownTree(resolve(u.maildir));
+    }
   };
   grantAccess();
 
   const child = spawn('dovecot', ['-F', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
   const logPath = join(dir, 'dovecot.log');
   const deadline = Date.now() + (o.startTimeoutMs ?? 15_000);
   while (true) {

@@ -6,12 +6,7 @@
 import dnsPacket from 'dns-packet';
 import { LabDnsServer, RCODE, type LabZoneData } from '../../src/lab/lab-dns.js';
 
-export type NameBehaviour =
-  | { kind: 'mx'; exchange: string; address: string }
-  | { kind: 'nxdomain' }
-  | { kind: 'null-mx' }
-  | { kind: 'servfail' }
-  | { kind: 'silent' };
+export type NameBehaviour = { kind: 'mx'; exchange: string; address: string } | { kind: 'nxdomain' } | { kind: 'null-mx' } | { kind: 'servfail' } | { kind: 'silent' };
 
 export class FaultDnsServer extends LabDnsServer {
   private readonly broken = new Map<string, 'servfail' | 'silent'>();

@@ -57,7 +57,10 @@ export class FaultPeer {
     peer.script = script;
     await new Promise<void>((resolve, reject) => {
       peer.server.once('error', reject);
-      peer.server.listen(port, address, () => { peer.server.off('error', reject); resolve(); });
+      peer.server.listen(port, address, () => {
+        peer.server.off('error', reject);
+        resolve();
+      });
     });
     return peer;
   }
@@ -158,7 +161,9 @@ export class FaultPeer {
           socket.removeListener('data', onData);
           const upgraded = new tls.TLSSocket(socket, { isServer: true, key: script.certificate.privateKeyPem, cert: script.certificate.certificatePem });
           upgraded.on('error', () => undefined);
-          upgraded.on('secure', () => { secure = true; });
+          upgraded.on('secure', () => {
+            secure = true;
+          });
           socket = upgraded;
           buffer = '';
           upgraded.on('data', onData);

@@ -10,7 +10,10 @@ export function formatListRecords(text: string, joinWrapped: ' ' | '' = ' '): Re
   for (const line of text.split(/\r?\n/)) {
     const m = /^(\w+)\s*: ?(.*)$/.exec(line);
     if (m) {
-      if (!cur || m[1] in cur) { cur = {}; out.push(cur); }
+      if (!cur || m[1] in cur) {
+        cur = {};
+        out.push(cur);
+      }
       cur[m[1]] = m[2].trimEnd();
       lastKey = m[1];
     } else if (cur && /^\s{3,}\S/.test(line) && lastKey) {

@@ -18,7 +18,10 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 }
 
 export class Peer {
-  constructor(readonly child: ChildProcess, readonly name: string) {}
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {}
   stop(): Promise<void> {
     return stopChild(this.child, 3000);
   }
@@ -26,20 +29,23 @@ export class Peer {
 
 /** dnsmasq on address:port, authoritative for `zones` (unknown names answer NXDOMAIN). */
 export async function startDnsmasq(address: string, port: number, zones: string[], records: string[]): Promise<Peer> {
-  const args = ['--keep-in-foreground', `--port=${port}`, `--listen-address=${address}`, '--bind-interfaces', '--no-resolv', '--no-hosts',
-    '--user=nobody', '--pid-file=', ...zones.map((z) => `--local=/${z}/`), ...records];
+  const args = ['--keep-in-foreground', `--port=${port}`, `--listen-address=${address}`, '--bind-interfaces', '--no-resolv', '--no-hosts', '--user=nobody', '--pid-file=', ...zones.map((z) => `--local=/${z}/`), ...records];
   const child = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const peer = new Peer(child, 'dnsmasq');
   const r = new Resolver({ timeout: 500, tries: 1 });
   r.setServers([`${address}:${port}`]);
-  await until(async () => {
-    try {
-      await r.resolve4(`probe-${Date.now()}.${zones[0]}`);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ENOTFOUND';
-    }
-  }, 10_000, 'dnsmasq to answer');
+  await until(
+    async () => {
+      try {
+        await r.resolve4(`probe-${Date.now()}.${zones[0]}`);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ENOTFOUND';
+      }
+    },
+    10_000,
+    'dnsmasq to answer',
+  );
   return peer;
 }
 
@@ -56,24 +62,35 @@ export async function startSink(address: string, dir: string, options: string[] 
   const child = spawn('/usr/sbin/smtp-sink', ['-u', 'root', '-d', join(dir, '%M.'), ...options, `${address}:25`, '100'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const peer = new Peer(child, `smtp-sink ${address}`) as Peer & { messages(): SinkMessage[] };
   // smtp-sink removes the dump of a transaction the client aborted: a file listed may be gone.
-  peer.messages = () => readdirSync(dir).flatMap((f) => {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, f), 'latin1');
-    } catch {
-      return [];
-    }
-    return [{
-      mailFrom: /^X-Mail-Args: <([^>]*)>/mi.exec(text)?.[1] ?? '',
-      rcptTo: [...text.matchAll(/^X-Rcpt-Args: <([^>]*)>/gmi)].map((m) => m[1]),
-      text,
-    }];
-  });
+  peer.messages = () =>
+    readdirSync(dir).flatMap((f) => {
+      let text: string;
+      try {
+        text = readFileSync(join(dir, f), 'latin1');
+      } catch {
+        return [];
+      }
+      return [
+        {
+          mailFrom: /^X-Mail-Args: <([^>]*)>/im.exec(text)?.[1] ?? '',
+          rcptTo: [...text.matchAll(/^X-Rcpt-Args: <([^>]*)>/gim)].map((m) => m[1]),
+          text,
+        },
+      ];
+    });
   const { connect } = await import('node:net');
-  await until(() => new Promise<boolean>((resolve) => {
-    const s = connect({ host: address, port: 25 }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  }), 10_000, `smtp-sink on ${address}`);
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect({ host: address, port: 25 }, () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    10_000,
+    `smtp-sink on ${address}`,
+  );
   return peer;
 }
 
@@ -138,9 +155,21 @@ export async function startAiosmtpd(o: AiosmtpdOptions): Promise<Peer & { output
   writeFileSync(join(o.dir, 'peer.py'), AIOSMTPD_PEER);
   writeFileSync(join(o.dir, 'cert.pem'), o.certificatePem);
   writeFileSync(join(o.dir, 'key.pem'), o.privateKeyPem);
-  const child = spawn('/usr/bin/python3', [join(o.dir, 'peer.py'), join(o.dir, 'cert.pem'), join(o.dir, 'key.pem'), o.host, String(o.port), o.user, o.password, o.requireStartTls === false ? '0' : '1',
-    ...(o.mailboxes ? [JSON.stringify({ accept: o.mailboxes.accept.map((a) => a.toLowerCase()), defer: (o.mailboxes.defer ?? []).map((a) => a.toLowerCase()) })] : [])],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    '/usr/bin/python3',
+    [
+      join(o.dir, 'peer.py'),
+      join(o.dir, 'cert.pem'),
+      join(o.dir, 'key.pem'),
+      o.host,
+      String(o.port),
+      o.user,
+      o.password,
+      o.requireStartTls === false ? '0' : '1',
+      ...(o.mailboxes ? [JSON.stringify({ accept: o.mailboxes.accept.map((a) => a.toLowerCase()), defer: (o.mailboxes.defer ?? []).map((a) => a.toLowerCase()) })] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', () => undefined);

@@ -39,7 +39,9 @@ export interface Postfix {
 }
 
 function postfixId(name: 'postfix' | 'nobody'): number {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name}`);
   return Number(line.split(':')[2]);
 }
@@ -53,47 +55,42 @@ export async function startPostfix(o: PostfixOptions): Promise<Postfix> {
   const nobody = postfixId('nobody');
   chownSync(join(dir, 'mail'), nobody, nobody);
   const relay = o.relayHost;
-  writeFileSync(join(conf, 'main.cf'), [
-    'compatibility_level = 3.6',
-    `queue_directory = ${dir}/queue`,
-    `data_directory = ${dir}/data`,
-    'command_directory = /usr/sbin',
-    'daemon_directory = /usr/lib/postfix/sbin',
-    'meta_directory = /etc/postfix',
-    'shlib_directory = /usr/lib/postfix',
-    'mail_owner = postfix',
-    'setgid_group = postdrop',
-    // Explicit listeners are in master.cf; outgoing connections come from any address.
-    'inet_interfaces = all',
-    'inet_protocols = ipv4',
-    `myhostname = ${o.hostname}`,
-    'mydestination =',
-    `mynetworks = ${(o.mynetworks ?? ['127.0.0.0/8']).join(' ')}`,
-    'smtp_dns_support_level = disabled',
-    'smtpd_peername_lookup = no',
-    `maillog_file = ${dir}/postfix.log`,
-    `maillog_file_prefixes = ${dir}`,
-    'alias_maps =',
-    'alias_database =',
-    'biff = no',
-    ...(o.destinationDomains?.length ? [
-      `virtual_mailbox_domains = ${o.destinationDomains.join(' ')}`,
-      `virtual_mailbox_base = ${dir}/mail`,
-      'virtual_mailbox_maps = static:inbox/',
-      `virtual_uid_maps = static:${nobody}`,
-      `virtual_gid_maps = static:${nobody}`,
-    ] : []),
-    ...(relay ? [
-      `relayhost = [${relay.address}]:${relay.port}`,
-      `smtp_tls_security_level = ${relay.tls === 'none' ? 'none' : relay.tls}`,
-      'smtp_tls_mandatory_protocols = >=TLSv1.2',
-    ] : []),
-    ...(o.tls ? [`smtpd_tls_cert_file = ${o.tls.certFile}`, `smtpd_tls_key_file = ${o.tls.keyFile}`, 'smtpd_tls_security_level = may', 'smtpd_tls_loglevel = 1'] : []),
-    'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
-    'maximal_queue_lifetime = 1h',
-    'bounce_queue_lifetime = 1h',
-    ...(o.extra ?? []),
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(conf, 'main.cf'),
+    [
+      'compatibility_level = 3.6',
+      `queue_directory = ${dir}/queue`,
+      `data_directory = ${dir}/data`,
+      'command_directory = /usr/sbin',
+      'daemon_directory = /usr/lib/postfix/sbin',
+      'meta_directory = /etc/postfix',
+      'shlib_directory = /usr/lib/postfix',
+      'mail_owner = postfix',
+      'setgid_group = postdrop',
+      // Explicit listeners are in master.cf; outgoing connections come from any address.
+      'inet_interfaces = all',
+      'inet_protocols = ipv4',
+      `myhostname = ${o.hostname}`,
+      'mydestination =',
+      `mynetworks = ${(o.mynetworks ?? ['127.0.0.0/8']).join(' ')}`,
+      'smtp_dns_support_level = disabled',
+      'smtpd_peername_lookup = no',
+      `maillog_file = ${dir}/postfix.log`,
+      `maillog_file_prefixes = ${dir}`,
+      'alias_maps =',
+      'alias_database =',
+      'biff = no',
+      ...(o.destinationDomains?.length
+        ? [`virtual_mailbox_domains = ${o.destinationDomains.join(' ')}`, `virtual_mailbox_base = ${dir}/mail`, 'virtual_mailbox_maps = static:inbox/', `virtual_uid_maps = static:${nobody}`, `virtual_gid_maps = static:${nobody}`]
+        : []),
+      ...(relay ? [`relayhost = [${relay.address}]:${relay.port}`, `smtp_tls_security_level = ${relay.tls === 'none' ? 'none' : relay.tls}`, 'smtp_tls_mandatory_protocols = >=TLSv1.2'] : []),
+      ...(o.tls ? [`smtpd_tls_cert_file = ${o.tls.certFile}`, `smtpd_tls_key_file = ${o.tls.keyFile}`, 'smtpd_tls_security_level = may', 'smtpd_tls_loglevel = 1'] : []),
+      'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination',
+      'maximal_queue_lifetime = 1h',
+      'bounce_queue_lifetime = 1h',
+      ...(o.extra ?? []),
+    ].join('\n') + '\n',
+  );
   // Debian's master.cf, with the smtpd bound to our address only and no chroot.
   const master = readFileSync('/etc/postfix/master.cf', 'utf8')
     .replace(/^smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd/m, `${o.listen} inet n - n - - smtpd`)
@@ -106,10 +103,21 @@ export async function startPostfix(o: PostfixOptions): Promise<Postfix> {
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const log = () => (existsSync(join(dir, 'postfix.log')) ? readFileSync(join(dir, 'postfix.log'), 'utf8') : '');
   const [host, port] = [o.listen.slice(0, o.listen.lastIndexOf(':')), Number(o.listen.slice(o.listen.lastIndexOf(':') + 1))];
-  await until(() => child.exitCode !== null || new Promise<boolean>((res) => {
-    const s = connect({ host, port }, () => { s.destroy(); res(true); });
-    s.on('error', () => res(false));
-  }), 20_000, `Postfix on ${o.listen}`).catch((err) => { throw new Error(`${(err as Error).message}: ${stderr}\n${log()}`); });
+  await until(
+    () =>
+      child.exitCode !== null ||
+      new Promise<boolean>((res) => {
+        const s = connect({ host, port }, () => {
+          s.destroy();
+          res(true);
+        });
+        s.on('error', () => res(false));
+      }),
+    20_000,
+    `Postfix on ${o.listen}`,
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}: ${stderr}\n${log()}`);
+  });
   if (child.exitCode !== null) throw new Error(`Postfix exited (${child.exitCode}): ${stderr}\n${log()}`);
   return {
     pid: child.pid!,
@@ -121,9 +129,26 @@ export async function startPostfix(o: PostfixOptions): Promise<Postfix> {
       const pidFile = join(dir, 'queue', 'pid', 'master.pid');
       const masterPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
       if (masterPid > 0) {
-        try { process.kill(masterPid, 'SIGTERM'); } catch { /* already gone */ }
-        const alive = () => { try { process.kill(masterPid, 0); return true; } catch { return false; } };
-        await until(() => !alive(), 15_000, 'the Postfix master to stop').catch(() => { try { process.kill(masterPid, 'SIGKILL'); } catch { /* gone */ } });
+        try {
+          process.kill(masterPid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        const alive = () => {
+          try {
+            process.kill(masterPid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        await until(() => !alive(), 15_000, 'the Postfix master to stop').catch(() => {
+          try {
+            process.kill(masterPid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        });
       }
       await stopChild(child, 5_000);
     },

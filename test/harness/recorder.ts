@@ -51,10 +51,14 @@ export async function startRecorder(host: string, port: number, dir: string): Pr
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', () => undefined);
   const peer = new Peer(child, `recorder ${host}:${port}`) as Peer & { messages(): RecordedMessage[] };
-  peer.messages = () => readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => {
-    const envelope = JSON.parse(readFileSync(join(dir, f.replace(/\.eml$/, '.json')), 'utf8')) as { mailFrom: string; rcptTo: string[] };
-    return { ...envelope, raw: readFileSync(join(dir, f)) };
-  });
+  peer.messages = () =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
+      .map((f) => {
+        const envelope = JSON.parse(readFileSync(join(dir, f.replace(/\.eml$/, '.json')), 'utf8')) as { mailFrom: string; rcptTo: string[] };
+        return { ...envelope, raw: readFileSync(join(dir, f)) };
+      });
   await until(() => out.includes('READY') || child.exitCode !== null, 10_000, `the recorder on ${host}:${port}`);
   if (child.exitCode !== null) throw new Error(`the recorder on ${host}:${port} exited with ${child.exitCode}`);
   return peer;

@@ -37,7 +37,9 @@ export interface RspamdPeer extends Peer {
 }
 
 function nobody(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'));
   if (!line) throw new Error('no user nobody in /etc/passwd');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -63,7 +65,9 @@ export async function startRspamd(o: RspamdOptions): Promise<RspamdPeer> {
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? nobody() : null;
   const log = join(dir, 'rspamd.log');
-  writeFileSync(join(dir, 'rspamd.conf'), `# A private rspamd for Gatehouse's tests: no rules, no modules, no Redis, no network.
+  writeFileSync(
+    join(dir, 'rspamd.conf'),
+    `# A private rspamd for Gatehouse's tests: no rules, no modules, no Redis, no network.
 options {
   pidfile = "${dir}/rspamd.pid";
   filters = "";
@@ -97,10 +101,11 @@ worker "normal" {
   count = 1;
   mime = true;
 }
-`);
+`,
+  );
   if (user) {
     const parent = dirname(dir);
-    chmodSync(parent, statSync(parent).mode & 0o7777 | 0o011);
+    chmodSync(parent, (statSync(parent).mode & 0o7777) | 0o011);
     for (const d of [dir, join(dir, 'tmp'), join(dir, 'rspamd.conf')]) chownSync(d, user.uid, user.gid);
   }
   const child = spawn(RSPAMD, ['-f', '-c', join(dir, 'rspamd.conf')], { stdio: ['ignore', 'ignore', 'pipe'], ...(user && { uid: user.uid, gid: user.gid }) });
@@ -108,12 +113,21 @@ worker "normal" {
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const peer = new Peer(child, `rspamd ${o.address}:${o.port}`) as RspamdPeer;
   peer.url = `http://${o.address}:${o.port}`;
-  peer.checked = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('rspamd_task_write_log')) : []);
+  peer.checked = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('rspamd_task_write_log'))
+      : [];
   try {
-    await until(async () => {
-      if (child.exitCode !== null) throw new Error(`rspamd exited (${child.exitCode}): ${stderr}`);
-      return ping(o.address, o.port);
-    }, 30_000, `rspamd to answer /ping on ${o.address}:${o.port}`);
+    await until(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`rspamd exited (${child.exitCode}): ${stderr}`);
+        return ping(o.address, o.port);
+      },
+      30_000,
+      `rspamd to answer /ping on ${o.address}:${o.port}`,
+    );
   } catch (err) {
     await peer.stop();
     throw new Error(`${(err as Error).message}\n${stderr}`);

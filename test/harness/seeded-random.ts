@@ -25,13 +25,15 @@ export function namingSeed(err: unknown, seed: number, replay: string): unknown 
  * message, its own diff kept.
  */
 export function seededAssert<T extends object>(checks: T, seed: number, replay: string): T {
-  const wrap = (fn: (...args: unknown[]) => unknown, self: unknown) => (...args: unknown[]) => {
-    try {
-      return fn.apply(self, args);
-    } catch (err) {
-      throw namingSeed(err, seed, replay);
-    }
-  };
+  const wrap =
+    (fn: (...args: unknown[]) => unknown, self: unknown) =>
+    (...args: unknown[]) => {
+      try {
+        return fn.apply(self, args);
+      } catch (err) {
+        throw namingSeed(err, seed, replay);
+      }
+    };
   return new Proxy(checks, {
     apply: (target, self, args) => wrap(target as (...a: unknown[]) => unknown, self)(...args),
     get: (target, prop, receiver) => {

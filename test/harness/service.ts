@@ -50,7 +50,13 @@ export class RunningService {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; log so far:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
-      this.waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
     });
   }
 
@@ -66,9 +72,11 @@ export class RunningService {
 
   /** How the process ended (or that it runs) and its last log lines, for failure messages. */
   describe(lines = 20): string {
-    const state = this.running() ? `running (pid ${this.child.pid})`
-      : `not running (pid ${this.child.pid}, exit code ${this.child.exitCode}, signal ${this.child.signalCode})`;
-    return `the service is ${state}; its last log lines:\n${this.lines.slice(-lines).map((l) => JSON.stringify(l)).join('\n')}`;
+    const state = this.running() ? `running (pid ${this.child.pid})` : `not running (pid ${this.child.pid}, exit code ${this.child.exitCode}, signal ${this.child.signalCode})`;
+    return `the service is ${state}; its last log lines:\n${this.lines
+      .slice(-lines)
+      .map((l) => JSON.stringify(l))
+      .join('\n')}`;
   }
 
   async stop(): Promise<number | null> {
@@ -88,10 +96,12 @@ export class RunningService {
 /** Starts `gatehouse start` on a server folder (as user `uid` when given) and waits until it is ready. */
 export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv, uid?: number): Promise<RunningService> {
   const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }), ...(uid !== undefined && { uid, gid: uid }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env && { env: { ...process.env, ...env } }),
+    ...(uid !== undefined && { uid, gid: uid }),
   });
   const service = new RunningService(child);
-  await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || l.level === 'error' && l.event === 'stderr', 20_000, 'service.ready');
+  await service.waitFor((l) => l.event === 'service.ready' || l.event === 'service.start.failed' || (l.level === 'error' && l.event === 'stderr'), 20_000, 'service.ready');
   const ready = service.lines.find((l) => l.event === 'service.ready');
   if (!ready) {
     await service.kill();

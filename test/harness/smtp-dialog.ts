@@ -26,8 +26,14 @@ export class SmtpDialog {
 
   private listen(socket: Socket | TLSSocket): void {
     socket.on('data', (d: Buffer) => this.consume(d.toString('latin1')));
-    socket.on('close', () => { this.closed = true; this.waiter?.(); });
-    socket.on('error', () => { this.closed = true; this.waiter?.(); });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
+    socket.on('error', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
   }
 
   /** TLS on the same connection, after the server's 220 to STARTTLS (the server's certificate is not checked). */
@@ -52,9 +58,18 @@ export class SmtpDialog {
   static open(host: string, port: number, localAddress?: string, timeoutMs = 10_000): Promise<SmtpDialog> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, localAddress });
-      const timer = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${host}:${port} timed out`)); }, timeoutMs);
-      socket.once('connect', () => { clearTimeout(timer); resolve(new SmtpDialog(socket)); });
-      socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${host}:${port} timed out`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new SmtpDialog(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
   }
 
@@ -87,7 +102,10 @@ export class SmtpDialog {
       if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms; transcript:\n${this.transcript}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(t); resolve(); };
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
       this.waiter = null;
     }
@@ -111,7 +129,10 @@ export class SmtpDialog {
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(t); resolve(); };
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
       this.waiter = null;
     }

@@ -59,7 +59,11 @@ export class Terminal {
 
   /** Everything the pane showed (scrollback and screen), wrapped rows joined, trailing blanks removed. */
   screen(): string {
-    return this.tmux(['capture-pane', '-t', 'main', '-p', '-J', '-S', '-']).split('\n').map((l) => l.replace(/\s+$/, '')).join('\n').replace(/\n+$/, '\n');
+    return this.tmux(['capture-pane', '-t', 'main', '-p', '-J', '-S', '-'])
+      .split('\n')
+      .map((l) => l.replace(/\s+$/, ''))
+      .join('\n')
+      .replace(/\n+$/, '\n');
   }
 
   /** The exit status of the command once it ended, else undefined. */

@@ -16,7 +16,10 @@ interface Tool {
   present(): boolean;
 }
 
-const files = (...paths: string[]) => () => paths.every((p) => existsSync(p));
+const files =
+  (...paths: string[]) =>
+  () =>
+    paths.every((p) => existsSync(p));
 const runs = (program: string, args: string[]) => () => spawnSync(program, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
 const TOOLS = {
@@ -56,7 +59,10 @@ export function needs(...names: ToolName[]): { skip: string | false } {
   const missing = names.filter((n) => !hasTool(n));
   if (missing.length === 0) return { skip: false };
   const message = missingMessage(missing);
-  if (inCi()) test(`required peer missing: ${missing.join(', ')}`, () => { throw new Error(`CI=true and ${message}`); });
+  if (inCi())
+    test(`required peer missing: ${missing.join(', ')}`, () => {
+      throw new Error(`CI=true and ${message}`);
+    });
   return { skip: message };
 }
 

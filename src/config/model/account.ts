@@ -57,10 +57,12 @@ function parseLogonWorkstations(input: unknown): string | null {
   for (const name of names) {
     if (name === '') throw new ValueError(`LogonWorkstations "${text}" has an empty name: separate computer names with single commas, e.g. "EDGE01,EDGE02".`);
     const host = name.replace(/\.$/, '');
-    if (isIP(host) !== 0 || /^[\d.]+$/.test(host)) throw new ValueError(`LogonWorkstations lists computer names, not addresses: "${name}" is an address. Name the computer (EDGE01 or edge01.contoso.com); the name is resolved through DNS when the account logs on.`);
+    if (isIP(host) !== 0 || /^[\d.]+$/.test(host))
+      throw new ValueError(`LogonWorkstations lists computer names, not addresses: "${name}" is an address. Name the computer (EDGE01 or edge01.contoso.com); the name is resolved through DNS when the account logs on.`);
     const labels = host.split('.');
     if (labels.length === 1 && host.length > 15) throw new ValueError(`"${name}" is not a computer name: a NetBIOS computer name has at most 15 characters; give the computer's DNS name (e.g. ${host.toLowerCase()}.contoso.com) instead.`);
-    if (host.length > 253 || !labels.every((l) => DNS_LABEL.test(l))) throw new ValueError(`"${name}" is not a computer name: use a NetBIOS name (letters, digits and hyphens, at most 15 characters) or a DNS host name such as edge01.contoso.com.`);
+    if (host.length > 253 || !labels.every((l) => DNS_LABEL.test(l)))
+      throw new ValueError(`"${name}" is not a computer name: use a NetBIOS name (letters, digits and hyphens, at most 15 characters) or a DNS host name such as edge01.contoso.com.`);
   }
   return names.length === 0 ? null : names.join(',');
 }
@@ -109,7 +111,15 @@ export const adUserSchema: ObjectSchema = {
     prop({ name: 'Description', typeName: 'String', description: 'Description.', parse: stringMax(1024, 'Description'), settable: 'both', nullable: true, runtime: false }),
     prop({ name: 'Enabled', typeName: 'Boolean', description: 'A disabled account cannot authenticate (New-ADUser creates accounts disabled unless -Enabled $true).', parse: parseBool, default: false, settable: 'both', runtime: true }),
     prop({ name: 'SID', typeName: 'SecurityIdentifier', description: 'Security identifier of the account.', parse: parseString, settable: 'never', runtime: false }),
-    prop({ name: 'LogonWorkstations', typeName: 'String', description: 'Computers the account may log on from (userWorkstations): NetBIOS or DNS names, comma separated; empty = any computer.', parse: parseLogonWorkstations, settable: 'both', nullable: true, runtime: true }),
+    prop({
+      name: 'LogonWorkstations',
+      typeName: 'String',
+      description: 'Computers the account may log on from (userWorkstations): NetBIOS or DNS names, comma separated; empty = any computer.',
+      parse: parseLogonWorkstations,
+      settable: 'both',
+      nullable: true,
+      runtime: true,
+    }),
   ],
 };
 

@@ -76,13 +76,48 @@ function parseException(input: unknown): string {
 export const MAX_EXCEPTIONS = 100;
 
 export const addressRewriteEntrySchema: ObjectSchema = {
-  typeName: 'AddressRewriteEntry', noun: 'AddressRewriteEntry', label: 'address rewrite entry', scope: 'organization',
+  typeName: 'AddressRewriteEntry',
+  noun: 'AddressRewriteEntry',
+  label: 'address rewrite entry',
+  scope: 'organization',
   properties: [
     prop({ name: 'Name', typeName: 'String', description: 'A unique name for the entry (at most 64 characters).', parse: objectName(64), settable: 'both', runtime: true }),
-    prop({ name: 'InternalAddress', typeName: 'String', description: 'The original addresses: one email address (david@contoso.com), one domain (contoso.com or sales.contoso.com), or a domain and all its subdomains (*.contoso.com, with OutboundOnly $true).', parse: parseInternalAddress, settable: 'both', runtime: true }),
-    prop({ name: 'ExternalAddress', typeName: 'String', description: 'What they become in mail leaving the organization: an email address when InternalAddress is one, else a single domain (no wildcard).', parse: parseExternalAddress, settable: 'both', runtime: true }),
-    prop({ name: 'ExceptionList', typeName: 'MultiValuedProperty', description: `Domains (with their subdomains) that are not rewritten when InternalAddress is *.domain. At most ${MAX_EXCEPTIONS}.`, parse: parseException, multi: true, default: () => [], nullable: true, settable: 'both', runtime: true }),
-    prop({ name: 'OutboundOnly', typeName: 'Boolean', description: '$true: only mail leaving the organization is rewritten. $false (the default): the recipients of mail from the Internet are also rewritten back, from the external to the internal address. Must be $true for *.domain.', parse: parseBool, default: false, settable: 'both', runtime: true }),
+    prop({
+      name: 'InternalAddress',
+      typeName: 'String',
+      description: 'The original addresses: one email address (david@contoso.com), one domain (contoso.com or sales.contoso.com), or a domain and all its subdomains (*.contoso.com, with OutboundOnly $true).',
+      parse: parseInternalAddress,
+      settable: 'both',
+      runtime: true,
+    }),
+    prop({
+      name: 'ExternalAddress',
+      typeName: 'String',
+      description: 'What they become in mail leaving the organization: an email address when InternalAddress is one, else a single domain (no wildcard).',
+      parse: parseExternalAddress,
+      settable: 'both',
+      runtime: true,
+    }),
+    prop({
+      name: 'ExceptionList',
+      typeName: 'MultiValuedProperty',
+      description: `Domains (with their subdomains) that are not rewritten when InternalAddress is *.domain. At most ${MAX_EXCEPTIONS}.`,
+      parse: parseException,
+      multi: true,
+      default: () => [],
+      nullable: true,
+      settable: 'both',
+      runtime: true,
+    }),
+    prop({
+      name: 'OutboundOnly',
+      typeName: 'Boolean',
+      description: '$true: only mail leaving the organization is rewritten. $false (the default): the recipients of mail from the Internet are also rewritten back, from the external to the internal address. Must be $true for *.domain.',
+      parse: parseBool,
+      default: false,
+      settable: 'both',
+      runtime: true,
+    }),
   ],
 };
 

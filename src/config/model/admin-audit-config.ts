@@ -41,16 +41,60 @@ export const adminAuditConfigSchema: ObjectSchema = {
   scope: 'organization',
   properties: [
     prop({ name: 'AdminAuditLogEnabled', typeName: 'Boolean', description: 'Whether state-changing cmdlets are recorded (Set-AdminAuditLogConfig itself always is).', parse: parseBool, default: true, settable: 'set', runtime: false }),
-    prop({ name: 'AdminAuditLogAgeLimit', typeName: 'EnhancedTimeSpan', description: 'How long entries are kept (dd.hh:mm:ss); older entries are removed. 00:00:00 removes every entry.', parse: (v) => EnhancedTimeSpan.parseInRange(v, 0, MAX_AGE_LIMIT, 'AdminAuditLogAgeLimit'), default: () => EnhancedTimeSpan.fromDays(DEFAULT_AUDIT_AGE_LIMIT_DAYS), settable: 'set', runtime: false }),
-    prop({ name: 'AdminAuditLogCmdlets', typeName: 'MultiValuedProperty', description: 'The cmdlets recorded: names or wildcards; * = all.', parse: cmdletPattern('AdminAuditLogCmdlets', true), multi: true, default: () => ['*'], settable: 'set', runtime: false }),
-    prop({ name: 'AdminAuditLogParameters', typeName: 'MultiValuedProperty', description: 'A cmdlet is recorded when it is given one of these parameters (or takes none); * = all.', parse: parameterPattern, multi: true, default: () => ['*'], settable: 'set', runtime: false }),
-    prop({ name: 'AdminAuditLogExcludedCmdlets', typeName: 'MultiValuedProperty', description: 'Cmdlets never recorded, even when AdminAuditLogCmdlets matches them (wildcards allowed, not * alone).', parse: cmdletPattern('AdminAuditLogExcludedCmdlets', false), multi: true, default: () => [], nullable: true, settable: 'set', runtime: false }),
+    prop({
+      name: 'AdminAuditLogAgeLimit',
+      typeName: 'EnhancedTimeSpan',
+      description: 'How long entries are kept (dd.hh:mm:ss); older entries are removed. 00:00:00 removes every entry.',
+      parse: (v) => EnhancedTimeSpan.parseInRange(v, 0, MAX_AGE_LIMIT, 'AdminAuditLogAgeLimit'),
+      default: () => EnhancedTimeSpan.fromDays(DEFAULT_AUDIT_AGE_LIMIT_DAYS),
+      settable: 'set',
+      runtime: false,
+    }),
+    prop({
+      name: 'AdminAuditLogCmdlets',
+      typeName: 'MultiValuedProperty',
+      description: 'The cmdlets recorded: names or wildcards; * = all.',
+      parse: cmdletPattern('AdminAuditLogCmdlets', true),
+      multi: true,
+      default: () => ['*'],
+      settable: 'set',
+      runtime: false,
+    }),
+    prop({
+      name: 'AdminAuditLogParameters',
+      typeName: 'MultiValuedProperty',
+      description: 'A cmdlet is recorded when it is given one of these parameters (or takes none); * = all.',
+      parse: parameterPattern,
+      multi: true,
+      default: () => ['*'],
+      settable: 'set',
+      runtime: false,
+    }),
+    prop({
+      name: 'AdminAuditLogExcludedCmdlets',
+      typeName: 'MultiValuedProperty',
+      description: 'Cmdlets never recorded, even when AdminAuditLogCmdlets matches them (wildcards allowed, not * alone).',
+      parse: cmdletPattern('AdminAuditLogExcludedCmdlets', false),
+      multi: true,
+      default: () => [],
+      nullable: true,
+      settable: 'set',
+      runtime: false,
+    }),
     prop({ name: 'TestCmdletLoggingEnabled', typeName: 'Boolean', description: 'Whether Test- cmdlets are recorded too.', parse: parseBool, default: false, settable: 'set', runtime: false }),
-    prop({ name: 'LogLevel', typeName: 'AuditLogLevel', description: 'None: entries hold the cmdlet, its parameters, the object, the caller, the outcome and the date.', parse: (v) => {
-      const s = parseString(v);
-      if (s.toLowerCase() === 'none') return 'None';
-      if (s.toLowerCase() === 'verbose') throw new ValueError('LogLevel Verbose (the modified properties\' old and new values) is not implemented by Gatehouse; entries record the parameters given, which hold the new values.');
-      throw new ValueError(`Cannot convert value "${s}" to type "AuditLogLevel". Specify one of: None, Verbose.`);
-    }, default: 'None', settable: 'set', runtime: false }),
+    prop({
+      name: 'LogLevel',
+      typeName: 'AuditLogLevel',
+      description: 'None: entries hold the cmdlet, its parameters, the object, the caller, the outcome and the date.',
+      parse: (v) => {
+        const s = parseString(v);
+        if (s.toLowerCase() === 'none') return 'None';
+        if (s.toLowerCase() === 'verbose') throw new ValueError("LogLevel Verbose (the modified properties' old and new values) is not implemented by Gatehouse; entries record the parameters given, which hold the new values.");
+        throw new ValueError(`Cannot convert value "${s}" to type "AuditLogLevel". Specify one of: None, Verbose.`);
+      },
+      default: 'None',
+      settable: 'set',
+      runtime: false,
+    }),
   ],
 };

@@ -7,9 +7,7 @@ import { ValueError } from '../types/value-error.js';
 export function parseBool(input: unknown): boolean {
   if (typeof input === 'boolean') return input;
   if (typeof input === 'number' && Number.isFinite(input)) return input !== 0;
-  throw new ValueError(
-    `Cannot convert value "${describe(input)}" to type "System.Boolean". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`,
-  );
+  throw new ValueError(`Cannot convert value "${describe(input)}" to type "System.Boolean". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`);
 }
 
 export function parseInt32(input: unknown): number {

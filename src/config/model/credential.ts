@@ -40,8 +40,7 @@ export class StoredCredential {
     const shown = typeof input === 'string' ? input : String(input);
     const type = typeof input === 'string' ? 'System.String' : Array.isArray(input) ? 'System.Object[]' : 'System.Object';
     throw new ValueError(
-      `Cannot convert the "${shown}" value of type "${type}" to type "System.Management.Automation.PSCredential". ` +
-        'Credentials are not accepted as plain text: create a PSCredential first, e.g. $cred = Get-Credential.',
+      `Cannot convert the "${shown}" value of type "${type}" to type "System.Management.Automation.PSCredential". ` + 'Credentials are not accepted as plain text: create a PSCredential first, e.g. $cred = Get-Credential.',
     );
   }
 

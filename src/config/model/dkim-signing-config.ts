@@ -36,26 +36,62 @@ const selector = (v: unknown): DkimSelector => {
   if (s !== 'selector1' && s !== 'selector2') throw new Error(`"${String(v)}" is not a DKIM selector (selector1 or selector2)`);
   return s;
 };
-const privateKey = (n: 1 | 2) => prop({
-  name: `Selector${n}PrivateKey`, typeName: 'SecureString', description: `The private key of selector${n} (PKCS#8 PEM), sealed under the master key.`,
-  parse: parseString, settable: 'never', runtime: true, secret: true, hidden: true, nullable: true,
-  store: (v: string, secrets) => (v.startsWith('v1:') ? v : secrets.seal(v, secrets.purpose)), load: (v) => String(v),
-});
+const privateKey = (n: 1 | 2) =>
+  prop({
+    name: `Selector${n}PrivateKey`,
+    typeName: 'SecureString',
+    description: `The private key of selector${n} (PKCS#8 PEM), sealed under the master key.`,
+    parse: parseString,
+    settable: 'never',
+    runtime: true,
+    secret: true,
+    hidden: true,
+    nullable: true,
+    store: (v: string, secrets) => (v.startsWith('v1:') ? v : secrets.seal(v, secrets.purpose)),
+    load: (v) => String(v),
+  });
 
 export const dkimSigningConfigSchema: ObjectSchema = {
-  typeName: 'DkimSigningConfig', noun: 'DkimSigningConfig', label: 'DKIM signing configuration', scope: 'organization',
+  typeName: 'DkimSigningConfig',
+  noun: 'DkimSigningConfig',
+  label: 'DKIM signing configuration',
+  scope: 'organization',
   properties: [
     text('Name', 'The domain (the identity of the configuration).'),
     text('Domain', 'The domain whose mail is signed: mail whose From address is in this domain gets a DKIM-Signature with d=<domain>.'),
     prop({ name: 'Enabled', typeName: 'Boolean', description: 'Whether mail from the domain is signed when it leaves for the Internet.', parse: parseBool, settable: 'both', runtime: true, default: true }),
     text('AdminDisplayName', 'A description of the configuration.'),
-    prop({ name: 'BodyCanonicalization', typeName: 'CanonicalizationType', description: 'The body canonicalization of the signature (c=): Relaxed (the default) or Simple.', parse: CanonicalizationType.parse, settable: 'both', runtime: true, default: 'Relaxed' }),
-    prop({ name: 'HeaderCanonicalization', typeName: 'CanonicalizationType', description: 'The header canonicalization of the signature (c=): Relaxed (the default) or Simple.', parse: CanonicalizationType.parse, settable: 'both', runtime: true, default: 'Relaxed' }),
-    prop({ name: 'KeyType', typeName: 'DkimKeyType', description: 'The algorithm of the key that signs now: RSA (rsa-sha256) or Ed25519 (ed25519-sha256, RFC 8463). Gatehouse\'s own property.', parse: DkimKeyType.parse, settable: 'never', runtime: true, default: 'RSA' }),
-    prop({ name: 'Selector1KeySize', typeName: 'UInt16', description: 'The size in bits of selector1\'s key (256 for Ed25519).', parse: (v) => Number(v), settable: 'never', runtime: true, nullable: true }),
-    prop({ name: 'Selector2KeySize', typeName: 'UInt16', description: 'The size in bits of selector2\'s key (256 for Ed25519).', parse: (v) => Number(v), settable: 'never', runtime: true, nullable: true }),
-    text('Selector1PublicKey', 'The value of selector1\'s DNS TXT record: v=DKIM1; k=...; p=<public key>.'),
-    text('Selector2PublicKey', 'The value of selector2\'s DNS TXT record: v=DKIM1; k=...; p=<public key>.'),
+    prop({
+      name: 'BodyCanonicalization',
+      typeName: 'CanonicalizationType',
+      description: 'The body canonicalization of the signature (c=): Relaxed (the default) or Simple.',
+      parse: CanonicalizationType.parse,
+      settable: 'both',
+      runtime: true,
+      default: 'Relaxed',
+    }),
+    prop({
+      name: 'HeaderCanonicalization',
+      typeName: 'CanonicalizationType',
+      description: 'The header canonicalization of the signature (c=): Relaxed (the default) or Simple.',
+      parse: CanonicalizationType.parse,
+      settable: 'both',
+      runtime: true,
+      default: 'Relaxed',
+    }),
+    prop({
+      name: 'KeyType',
+      typeName: 'DkimKeyType',
+      description: "The algorithm of the key that signs now: RSA (rsa-sha256) or Ed25519 (ed25519-sha256, RFC 8463). Gatehouse's own property.",
+      parse: DkimKeyType.parse,
+      settable: 'never',
+      runtime: true,
+      default: 'RSA',
+    }),
+    prop({ name: 'Selector1KeySize', typeName: 'UInt16', description: "The size in bits of selector1's key (256 for Ed25519).", parse: (v) => Number(v), settable: 'never', runtime: true, nullable: true }),
+    prop({ name: 'Selector2KeySize', typeName: 'UInt16', description: "The size in bits of selector2's key (256 for Ed25519).", parse: (v) => Number(v), settable: 'never', runtime: true, nullable: true }),
+    text('Selector1PublicKey', "The value of selector1's DNS TXT record: v=DKIM1; k=...; p=<public key>."),
+    text('Selector2PublicKey', "The value of selector2's DNS TXT record: v=DKIM1; k=...; p=<public key>."),
     privateKey(1),
     privateKey(2),
     prop({ name: 'SelectorBeforeRotateOnDate', typeName: 'String', description: 'The selector that signed before RotateOnDate.', parse: selector, settable: 'never', runtime: true, default: 'selector1' }),

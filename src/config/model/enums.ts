@@ -5,7 +5,10 @@ import { defineEnum, defineFlags as defineFlagType, type FlagsType } from '../ty
 
 /** A flag-set value as Exchange displays it: "Tls, BasicAuth" (declared order), stored as the list of names. */
 export class FlagSet {
-  constructor(readonly names: readonly string[], private readonly type: FlagsType<string>) {}
+  constructor(
+    readonly names: readonly string[],
+    private readonly type: FlagsType<string>,
+  ) {}
   has(flag: string): boolean {
     return this.type.has(this.names, flag);
   }

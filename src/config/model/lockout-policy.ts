@@ -44,9 +44,33 @@ export const lockoutPolicySchema: ObjectSchema = {
   label: 'account lockout policy',
   scope: 'organization',
   properties: [
-    prop({ name: 'LockoutDuration', typeName: 'TimeSpan', description: 'How long a locked-out account stays locked; 00:00:00 = until an administrator unlocks it. At least LockoutObservationWindow.', parse: span('LockoutDuration', 0), default: () => EnhancedTimeSpan.fromMinutes(30), settable: 'set', runtime: true }),
-    prop({ name: 'LockoutObservationWindow', typeName: 'TimeSpan', description: 'Longest gap between two bad passwords before the count starts again from zero.', parse: span('LockoutObservationWindow', 1000), default: () => EnhancedTimeSpan.fromMinutes(30), settable: 'set', runtime: true }),
-    prop({ name: 'LockoutThreshold', typeName: 'Int32', description: 'Bad passwords that lock an account out (0 = accounts never lock; at most 999).', parse: intRange(0, 999, 'LockoutThreshold'), default: 0, settable: 'set', runtime: true }),
+    prop({
+      name: 'LockoutDuration',
+      typeName: 'TimeSpan',
+      description: 'How long a locked-out account stays locked; 00:00:00 = until an administrator unlocks it. At least LockoutObservationWindow.',
+      parse: span('LockoutDuration', 0),
+      default: () => EnhancedTimeSpan.fromMinutes(30),
+      settable: 'set',
+      runtime: true,
+    }),
+    prop({
+      name: 'LockoutObservationWindow',
+      typeName: 'TimeSpan',
+      description: 'Longest gap between two bad passwords before the count starts again from zero.',
+      parse: span('LockoutObservationWindow', 1000),
+      default: () => EnhancedTimeSpan.fromMinutes(30),
+      settable: 'set',
+      runtime: true,
+    }),
+    prop({
+      name: 'LockoutThreshold',
+      typeName: 'Int32',
+      description: 'Bad passwords that lock an account out (0 = accounts never lock; at most 999).',
+      parse: intRange(0, 999, 'LockoutThreshold'),
+      default: 0,
+      settable: 'set',
+      runtime: true,
+    }),
   ],
 };
 

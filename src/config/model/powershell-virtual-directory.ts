@@ -19,9 +19,7 @@ export const powerShellVirtualDirectorySchema: ObjectSchema = {
   noun: 'PowerShellVirtualDirectory',
   label: 'PowerShell virtual directory',
   scope: 'server',
-  properties: [
-    prop({ name: 'Name', typeName: 'String', description: 'The virtual directory and its web site.', parse: parseString, settable: 'never', runtime: false }),
-  ],
+  properties: [prop({ name: 'Name', typeName: 'String', description: 'The virtual directory and its web site.', parse: parseString, settable: 'never', runtime: false })],
 };
 
 /** What the service and the cmdlets need of a server's endpoint. */

@@ -33,7 +33,11 @@ export function parseAlias(input: unknown): string {
 
 /** An alias derived from a name: characters not allowed in an alias (spaces...) removed. */
 export function aliasFromName(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]/g, '').replace(/\.{2,}/g, '.').replace(/^\.+|\.+$/g, '').slice(0, 64);
+  const cleaned = name
+    .replace(/[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]/g, '')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.+|\.+$/g, '')
+    .slice(0, 64);
   return cleaned === '' ? 'recipient' : cleaned;
 }
 
@@ -86,15 +90,20 @@ function quotaProperties(owner: 'mailbox' | 'database') {
     ProhibitSendQuota: 'Mailbox size at which the user can no longer send: submission is refused at MAIL FROM',
     ProhibitSendReceiveQuota: 'Mailbox size at which the mailbox can no longer send or receive: delivery is refused with 554 5.2.2 mailbox full and the sender gets an NDR',
   };
-  return QUOTA_PROPERTIES.map((name) => prop({
-    name, typeName: 'Unlimited',
-    description: owner === 'mailbox'
-      ? `${text[name]}; up to 1.999999999 TB or Unlimited. Used only with -UseDatabaseQuotaDefaults $false.`
-      : `${text[name]}, for the database's mailboxes that use the database defaults; up to 1.999999999 TB or Unlimited (default ${ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])}).`,
-    parse: quota(name),
-    default: owner === 'mailbox' ? () => Unlimited.unlimited() : () => Unlimited.of(ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])),
-    settable: 'set', runtime: true,
-  }));
+  return QUOTA_PROPERTIES.map((name) =>
+    prop({
+      name,
+      typeName: 'Unlimited',
+      description:
+        owner === 'mailbox'
+          ? `${text[name]}; up to 1.999999999 TB or Unlimited. Used only with -UseDatabaseQuotaDefaults $false.`
+          : `${text[name]}, for the database's mailboxes that use the database defaults; up to 1.999999999 TB or Unlimited (default ${ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])}).`,
+      parse: quota(name),
+      default: owner === 'mailbox' ? () => Unlimited.unlimited() : () => Unlimited.of(ByteQuantifiedSize.fromBytes(DATABASE_QUOTA_DEFAULTS[name])),
+      settable: 'set',
+      runtime: true,
+    }),
+  );
 }
 
 export const mailboxDatabaseSchema: ObjectSchema = {
@@ -105,7 +114,7 @@ export const mailboxDatabaseSchema: ObjectSchema = {
   properties: [
     prop({ name: 'Name', typeName: 'String', description: 'Unique name of the database in the organization (at most 64 characters).', parse: objectName(64), settable: 'new', runtime: true }),
     prop({ name: 'Server', typeName: 'ServerIdParameter', description: 'The Mailbox server that holds the database.', parse: parseString, settable: 'new', runtime: true }),
-    prop({ name: 'FolderPath', typeName: 'String', description: 'Folder holding the Maildir folders of the database\'s mailboxes: <server DataPath>/Mailbox/<database name>.', parse: parseString, settable: 'never', runtime: true }),
+    prop({ name: 'FolderPath', typeName: 'String', description: "Folder holding the Maildir folders of the database's mailboxes: <server DataPath>/Mailbox/<database name>.", parse: parseString, settable: 'never', runtime: true }),
     prop({ name: 'Recovery', typeName: 'Boolean', description: 'A recovery database (Gatehouse has none).', parse: parseBool, default: false, settable: 'never', runtime: false }),
     prop({ name: 'ReplicationType', typeName: 'ReplicationType', description: 'None: Gatehouse databases have no copies.', parse: parseString, default: 'None', settable: 'never', runtime: false }),
     prop({ name: 'IsMailboxDatabase', typeName: 'Boolean', description: 'Always $true.', parse: parseBool, default: true, settable: 'never', runtime: false }),
@@ -120,18 +129,50 @@ export const mailboxSchema: ObjectSchema = {
   scope: 'organization',
   properties: [
     prop({ name: 'Name', typeName: 'String', description: 'Name of the mailbox and of its directory user (at most 64 characters).', parse: objectName(64), settable: 'both', runtime: true }),
-    prop({ name: 'Alias', typeName: 'String', description: 'Alias (mail nickname); default: Name without spaces. Also the user\'s logon name (SamAccountName).', parse: parseAlias, settable: 'both', runtime: true }),
+    prop({ name: 'Alias', typeName: 'String', description: "Alias (mail nickname); default: Name without spaces. Also the user's logon name (SamAccountName).", parse: parseAlias, settable: 'both', runtime: true }),
     prop({ name: 'DisplayName', typeName: 'String', description: 'Display name; default: Name.', parse: stringMax(256, 'DisplayName'), settable: 'both', runtime: false }),
     prop({ name: 'UserPrincipalName', typeName: 'String', description: 'Logon name of the mailbox user in the form user@domain.', parse: (v) => String(SmtpAddress.parse(v)), settable: 'new', runtime: true }),
     prop({ name: 'PrimarySmtpAddress', typeName: 'SmtpAddress', description: 'Primary email address (replies go to it); default: <alias>@<default accepted domain>.', parse: parseSmtpAddress, settable: 'both', runtime: true }),
-    prop({ name: 'EmailAddresses', typeName: 'ProxyAddressCollection', description: 'Every email address of the mailbox: SMTP:primary@domain, smtp:other@domain. Accepts @{Add=...; Remove=...}.', parse: parseProxyAddress, multi: true, settable: 'set', runtime: true }),
+    prop({
+      name: 'EmailAddresses',
+      typeName: 'ProxyAddressCollection',
+      description: 'Every email address of the mailbox: SMTP:primary@domain, smtp:other@domain. Accepts @{Add=...; Remove=...}.',
+      parse: parseProxyAddress,
+      multi: true,
+      settable: 'set',
+      runtime: true,
+    }),
     prop({ name: 'Database', typeName: 'DatabaseIdParameter', description: 'Mailbox database holding the mailbox; default: the only database, if there is exactly one.', parse: parseString, settable: 'new', runtime: true }),
     prop({ name: 'ForwardingSmtpAddress', typeName: 'ProxyAddress', description: 'Forward every message for this mailbox to this address ($null: no forwarding).', parse: parseSmtpAddress, settable: 'set', nullable: true, runtime: true }),
     prop({ name: 'DeliverToMailboxAndForward', typeName: 'Boolean', description: 'With forwarding: also deliver to the mailbox.', parse: parseBool, default: false, settable: 'set', runtime: true }),
-    prop({ name: 'MaxReceiveSize', typeName: 'Unlimited', description: 'Largest message the mailbox accepts (up to 2097151 KB) or Unlimited.', parse: sizeLimit('MaxReceiveSize'), default: () => Unlimited.unlimited(), settable: 'set', runtime: true }),
-    prop({ name: 'MaxSendSize', typeName: 'Unlimited', description: 'Largest message the mailbox user may send (up to 2097151 KB) or Unlimited.', parse: sizeLimit('MaxSendSize'), default: () => Unlimited.unlimited(), settable: 'set', runtime: true }),
+    prop({
+      name: 'MaxReceiveSize',
+      typeName: 'Unlimited',
+      description: 'Largest message the mailbox accepts (up to 2097151 KB) or Unlimited.',
+      parse: sizeLimit('MaxReceiveSize'),
+      default: () => Unlimited.unlimited(),
+      settable: 'set',
+      runtime: true,
+    }),
+    prop({
+      name: 'MaxSendSize',
+      typeName: 'Unlimited',
+      description: 'Largest message the mailbox user may send (up to 2097151 KB) or Unlimited.',
+      parse: sizeLimit('MaxSendSize'),
+      default: () => Unlimited.unlimited(),
+      settable: 'set',
+      runtime: true,
+    }),
     ...quotaProperties('mailbox'),
-    prop({ name: 'UseDatabaseQuotaDefaults', typeName: 'Boolean', description: 'Use the quotas of the mailbox database ($true, the default) or the mailbox\'s own IssueWarningQuota, ProhibitSendQuota and ProhibitSendReceiveQuota ($false).', parse: parseBool, default: true, settable: 'set', runtime: true }),
+    prop({
+      name: 'UseDatabaseQuotaDefaults',
+      typeName: 'Boolean',
+      description: "Use the quotas of the mailbox database ($true, the default) or the mailbox's own IssueWarningQuota, ProhibitSendQuota and ProhibitSendReceiveQuota ($false).",
+      parse: parseBool,
+      default: true,
+      settable: 'set',
+      runtime: true,
+    }),
     prop({ name: 'RequireSenderAuthenticationEnabled', typeName: 'Boolean', description: 'Accept messages only from authenticated senders.', parse: parseBool, default: false, settable: 'set', runtime: true }),
     prop({ name: 'RecipientType', typeName: 'RecipientType', description: 'UserMailbox.', parse: parseString, default: 'UserMailbox', settable: 'never', runtime: false }),
     prop({ name: 'RecipientTypeDetails', typeName: 'RecipientTypeDetails', description: 'UserMailbox.', parse: parseString, default: 'UserMailbox', settable: 'never', runtime: false }),
@@ -148,9 +189,25 @@ export const distributionGroupSchema: ObjectSchema = {
     prop({ name: 'Alias', typeName: 'String', description: 'Alias (mail nickname); default: Name without spaces.', parse: parseAlias, settable: 'both', runtime: true }),
     prop({ name: 'DisplayName', typeName: 'String', description: 'Display name; default: Name.', parse: stringMax(256, 'DisplayName'), settable: 'both', runtime: false }),
     prop({ name: 'PrimarySmtpAddress', typeName: 'SmtpAddress', description: 'Primary email address; default: <alias>@<default accepted domain>.', parse: parseSmtpAddress, settable: 'both', runtime: true }),
-    prop({ name: 'EmailAddresses', typeName: 'ProxyAddressCollection', description: 'Every email address of the group: SMTP:primary@domain, smtp:other@domain. Accepts @{Add=...; Remove=...}.', parse: parseProxyAddress, multi: true, settable: 'set', runtime: true }),
+    prop({
+      name: 'EmailAddresses',
+      typeName: 'ProxyAddressCollection',
+      description: 'Every email address of the group: SMTP:primary@domain, smtp:other@domain. Accepts @{Add=...; Remove=...}.',
+      parse: parseProxyAddress,
+      multi: true,
+      settable: 'set',
+      runtime: true,
+    }),
     prop({ name: 'ManagedBy', typeName: 'MultiValuedProperty', description: 'Owners of the group (mailboxes).', parse: parseString, multi: true, settable: 'both', runtime: false }),
-    prop({ name: 'RequireSenderAuthenticationEnabled', typeName: 'Boolean', description: 'Accept messages only from authenticated senders ($true by default, as in Exchange 2013 and later).', parse: parseBool, default: true, settable: 'both', runtime: true }),
+    prop({
+      name: 'RequireSenderAuthenticationEnabled',
+      typeName: 'Boolean',
+      description: 'Accept messages only from authenticated senders ($true by default, as in Exchange 2013 and later).',
+      parse: parseBool,
+      default: true,
+      settable: 'both',
+      runtime: true,
+    }),
     prop({ name: 'GroupType', typeName: 'GroupTypeFlags', description: 'Universal.', parse: parseString, default: 'Universal', settable: 'never', runtime: false }),
     prop({ name: 'RecipientType', typeName: 'RecipientType', description: 'MailUniversalDistributionGroup.', parse: parseString, default: 'MailUniversalDistributionGroup', settable: 'never', runtime: false }),
     prop({ name: 'RecipientTypeDetails', typeName: 'RecipientTypeDetails', description: 'MailUniversalDistributionGroup.', parse: parseString, default: 'MailUniversalDistributionGroup', settable: 'never', runtime: false }),

@@ -14,10 +14,28 @@ export const SERVER_MANAGEMENT = 'Server Management';
 
 /** Gatehouse's management roles, with Exchange 2013's names. */
 export const MANAGEMENT_ROLES = [
-  'Audit Logs', 'Databases', 'Distribution Groups', 'Exchange Connectors', 'Exchange Server Certificates', 'Exchange Servers',
-  'Exchange Virtual Directories', 'Mail Recipients', 'Message Tracking', 'Monitoring', 'Organization Configuration', 'Organization Transport Settings',
-  'Receive Connectors', 'Remote and Accepted Domains', 'Role Management', 'Security Group Creation and Membership', 'Transport Agents', 'Transport Hygiene',
-  'Transport Queues', 'View-Only Audit Logs', 'View-Only Configuration', 'View-Only Recipients',
+  'Audit Logs',
+  'Databases',
+  'Distribution Groups',
+  'Exchange Connectors',
+  'Exchange Server Certificates',
+  'Exchange Servers',
+  'Exchange Virtual Directories',
+  'Mail Recipients',
+  'Message Tracking',
+  'Monitoring',
+  'Organization Configuration',
+  'Organization Transport Settings',
+  'Receive Connectors',
+  'Remote and Accepted Domains',
+  'Role Management',
+  'Security Group Creation and Membership',
+  'Transport Agents',
+  'Transport Hygiene',
+  'Transport Queues',
+  'View-Only Audit Logs',
+  'View-Only Configuration',
+  'View-Only Recipients',
 ] as const;
 
 export type ManagementRole = (typeof MANAGEMENT_ROLES)[number];
@@ -46,7 +64,8 @@ export const BUILT_IN_ROLE_GROUPS: readonly BuiltInRoleGroup[] = [
   },
   {
     name: SERVER_MANAGEMENT,
-    description: 'Members of this management role group have permissions to manage all Exchange servers within the Exchange organization, but members don\'t have permissions to perform operations that have global impact in the Exchange organization.',
+    description:
+      "Members of this management role group have permissions to manage all Exchange servers within the Exchange organization, but members don't have permissions to perform operations that have global impact in the Exchange organization.",
     roles: ['Databases', 'Exchange Connectors', 'Exchange Server Certificates', 'Exchange Servers', 'Exchange Virtual Directories', 'Monitoring', 'Receive Connectors', 'Transport Queues'],
   },
 ];

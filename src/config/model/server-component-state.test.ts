@@ -14,7 +14,10 @@ describe('server component states', () => {
   });
 
   it('takes every component down while ServerWideOffline is Inactive', () => {
-    const states = new Map([['ServerWideOffline', [r('Maintenance', 'Inactive')]], ['HubTransport', [r('Maintenance', 'Active')]]]);
+    const states = new Map([
+      ['ServerWideOffline', [r('Maintenance', 'Inactive')]],
+      ['HubTransport', [r('Maintenance', 'Active')]],
+    ]);
     assert.equal(effectiveState('HubTransport', states), 'Inactive');
     assert.equal(effectiveState('ServerWideOffline', states), 'Inactive');
     states.set('ServerWideOffline', [r('Maintenance', 'Active')]);

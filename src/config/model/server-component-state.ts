@@ -32,9 +32,7 @@ export const serverComponentStateSchema: ObjectSchema = {
   noun: 'ServerComponentState',
   label: 'server component state',
   scope: 'server',
-  properties: [
-    prop({ name: 'Name', typeName: 'String', description: 'The component.', parse: parseString, settable: 'never', runtime: false }),
-  ],
+  properties: [prop({ name: 'Name', typeName: 'String', description: 'The component.', parse: parseString, settable: 'never', runtime: false })],
 };
 
 /** The canonical name of a component, or null when it is not one. */

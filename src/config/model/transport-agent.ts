@@ -8,7 +8,10 @@ import { prop, type ObjectSchema } from '../schema.js';
 import { parseBool, parseString } from './common.js';
 
 export const transportAgentSchema: ObjectSchema = {
-  typeName: 'TransportAgent', noun: 'TransportAgent', label: 'transport agent', scope: 'organization',
+  typeName: 'TransportAgent',
+  noun: 'TransportAgent',
+  label: 'transport agent',
+  scope: 'organization',
   properties: [
     prop({ name: 'Name', typeName: 'String', description: 'The agent.', parse: parseString, settable: 'never', runtime: true }),
     prop({ name: 'Enabled', typeName: 'Boolean', description: 'Whether the agent runs.', parse: parseBool, default: true, settable: 'never', runtime: true }),

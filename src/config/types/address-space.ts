@@ -69,12 +69,7 @@ export class AddressSpace {
     if (semi >= 0) {
       const costText = rest.slice(semi + 1).trim();
       if (!/^\d+$/.test(costText)) {
-        throw invalid(
-          input,
-          isSmtp
-            ? 'The cost must be a whole number between 1 and 100.'
-            : 'When the address space contains ";", the cost must be written after a last ";" (a whole number between 1 and 100).',
-        );
+        throw invalid(input, isSmtp ? 'The cost must be a whole number between 1 and 100.' : 'When the address space contains ";", the cost must be written after a last ";" (a whole number between 1 and 100).');
       }
       cost = Number(costText);
       rest = rest.slice(0, semi).trim();
@@ -128,12 +123,7 @@ export class AddressSpace {
   }
 
   equals(other: unknown): boolean {
-    return (
-      other instanceof AddressSpace &&
-      other.type.toLowerCase() === this.type.toLowerCase() &&
-      other.address.toLowerCase() === this.address.toLowerCase() &&
-      other.cost === this.cost
-    );
+    return other instanceof AddressSpace && other.type.toLowerCase() === this.type.toLowerCase() && other.address.toLowerCase() === this.address.toLowerCase() && other.cost === this.cost;
   }
 
   toString(): string {

@@ -84,8 +84,7 @@ test('fromBytes, fromUnits and roundedUpToKilobytes', () => {
 test('refuses bad values with a message naming the value and the accepted syntax', () => {
   assert.throws(() => ByteQuantifiedSize.parse('abc'), {
     name: 'ValueError',
-    message:
-      'The value "abc" is not a valid ByteQuantifiedSize. Use a number with an optional unit: B, KB, MB, GB, TB (for example 25MB or "10 MB"); a number without a unit is a count of bytes.',
+    message: 'The value "abc" is not a valid ByteQuantifiedSize. Use a number with an optional unit: B, KB, MB, GB, TB (for example 25MB or "10 MB"); a number without a unit is a count of bytes.',
   });
   for (const bad of ['', '-1', '10 XB', '10 M B', 'MB', '1,000', '10MB10', '1e3']) {
     assert.throws(() => ByteQuantifiedSize.parse(bad), ValueError, bad);

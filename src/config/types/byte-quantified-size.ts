@@ -37,8 +37,7 @@ function formatGrouped(n: number): string {
 
 function invalid(input: unknown, detail?: string): ValueError {
   return new ValueError(
-    `The value "${inputText(input)}" is not a valid ByteQuantifiedSize. ` +
-      (detail ?? 'Use a number with an optional unit: B, KB, MB, GB, TB (for example 25MB or "10 MB"); a number without a unit is a count of bytes.'),
+    `The value "${inputText(input)}" is not a valid ByteQuantifiedSize. ` + (detail ?? 'Use a number with an optional unit: B, KB, MB, GB, TB (for example 25MB or "10 MB"); a number without a unit is a count of bytes.'),
     input,
   );
 }
@@ -129,10 +128,7 @@ export class ByteQuantifiedSize {
   }
 
   private static rangeError(shown: string, min: number, max: number, paramName: string, input: unknown): ValueError {
-    return new ValueError(
-      `The value "${shown}" is out of range for ${paramName}. Valid values are between ${min} and ${max} bytes.`,
-      input,
-    );
+    return new ValueError(`The value "${shown}" is out of range for ${paramName}. Valid values are between ${min} and ${max} bytes.`, input);
   }
 
   /** The size rounded up to a whole number of kilobytes (some limits are kept in KB). */

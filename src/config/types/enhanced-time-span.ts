@@ -21,8 +21,7 @@ const MAX_TICKS = 9_223_372_036_854_775_807n;
 
 const SPAN_RE = /^(-)?(?:(\d+)|(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?)$/;
 
-const FORMAT_HINT =
-  'Use [-][d.]hh:mm[:ss[.fffffff]], for example 00:05:00 (5 minutes), 1.00:00:00 (1 day) or 00:00:30 (30 seconds); a number alone is a number of days.';
+const FORMAT_HINT = 'Use [-][d.]hh:mm[:ss[.fffffff]], for example 00:05:00 (5 minutes), 1.00:00:00 (1 day) or 00:00:30 (30 seconds); a number alone is a number of days.';
 
 function invalid(input: unknown, detail = FORMAT_HINT): ValueError {
   return new ValueError(`The value "${inputText(input)}" is not a valid EnhancedTimeSpan. ${detail}`, input);
@@ -93,12 +92,7 @@ export class EnhancedTimeSpan {
     if (h > 23n || min > 59n || s > 59n) {
       throw invalid(input, `Hours must be between 0 and 23, minutes and seconds between 0 and 59. ${FORMAT_HINT}`);
     }
-    const ticks =
-      BigInt(days ?? '0') * TICKS_PER_DAY +
-      h * TICKS_PER_HOUR +
-      min * TICKS_PER_MINUTE +
-      s * TICKS_PER_SECOND +
-      BigInt((frac ?? '').padEnd(7, '0'));
+    const ticks = BigInt(days ?? '0') * TICKS_PER_DAY + h * TICKS_PER_HOUR + min * TICKS_PER_MINUTE + s * TICKS_PER_SECOND + BigInt((frac ?? '').padEnd(7, '0'));
     if (ticks > MAX_TICKS) throw invalid(input, 'The duration is too long.');
     return new EnhancedTimeSpan(sign * ticks);
   }
@@ -122,10 +116,7 @@ export class EnhancedTimeSpan {
     const lo = EnhancedTimeSpan.bound(min);
     const hi = EnhancedTimeSpan.bound(max);
     if (this.ticks < lo.ticks || this.ticks > hi.ticks) {
-      throw new ValueError(
-        `The value ${this} is not valid for ${paramName}. Valid values are between ${lo} and ${hi}.`,
-        this,
-      );
+      throw new ValueError(`The value ${this} is not valid for ${paramName}. Valid values are between ${lo} and ${hi}.`, this);
     }
     return this;
   }
@@ -163,12 +154,7 @@ export class EnhancedTimeSpan {
     t %= TICKS_PER_MINUTE;
     const s = t / TICKS_PER_SECOND;
     const frac = t % TICKS_PER_SECOND;
-    return (
-      (neg ? '-' : '') +
-      (days > 0n ? `${days}.` : '') +
-      `${pad2(h)}:${pad2(m)}:${pad2(s)}` +
-      (frac > 0n ? `.${frac.toString().padStart(7, '0')}` : '')
-    );
+    return (neg ? '-' : '') + (days > 0n ? `${days}.` : '') + `${pad2(h)}:${pad2(m)}:${pad2(s)}` + (frac > 0n ? `.${frac.toString().padStart(7, '0')}` : '');
   }
 
   toJSON(): string {

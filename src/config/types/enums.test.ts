@@ -55,12 +55,7 @@ test('single enums: PowerShell conversion error listing the names', () => {
 
 test('flags: arrays or comma text, declared order, duplicates removed', () => {
   assert.deepEqual(AuthMechanisms.parse('Tls,BasicAuth'), ['Tls', 'BasicAuth']);
-  assert.deepEqual(AuthMechanisms.parse('ExchangeServer, tls,BASICAUTH,BasicAuthRequireTLS,Tls'), [
-    'Tls',
-    'BasicAuth',
-    'BasicAuthRequireTLS',
-    'ExchangeServer',
-  ]);
+  assert.deepEqual(AuthMechanisms.parse('ExchangeServer, tls,BASICAUTH,BasicAuthRequireTLS,Tls'), ['Tls', 'BasicAuth', 'BasicAuthRequireTLS', 'ExchangeServer']);
   assert.deepEqual(AuthMechanisms.parse(['Tls', 'ExchangeServer,Tls']), ['Tls', 'ExchangeServer']);
   assert.deepEqual(AuthMechanisms.parse([]), []);
   assert.deepEqual(AuthMechanisms.parse('None'), ['None']);
@@ -77,16 +72,10 @@ test('flags display matches the defaults the spec shows', () => {
   const fmt = (t: typeof AuthMechanisms, v: string) => t.format(t.parse(v));
   assert.equal(fmt(AuthMechanisms, 'Tls,BasicAuth,BasicAuthRequireTLS,ExchangeServer'), 'Tls, BasicAuth, BasicAuthRequireTLS, ExchangeServer');
   assert.equal(fmt(AuthMechanisms, 'ExchangeServer,Tls'), 'Tls, ExchangeServer');
-  assert.equal(
-    fmt(AuthMechanisms, 'Tls,BasicAuth,BasicAuthRequireTLS,ExchangeServer,Integrated'),
-    'Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer',
-  );
+  assert.equal(fmt(AuthMechanisms, 'Tls,BasicAuth,BasicAuthRequireTLS,ExchangeServer,Integrated'), 'Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer');
   assert.equal(AuthMechanisms.format([]), 'None');
   assert.equal(PermissionGroups.format(PermissionGroups.parse('Partners,AnonymousUsers,ExchangeServers')), 'AnonymousUsers, ExchangeServers, Partners');
-  assert.equal(
-    PermissionGroups.format(PermissionGroups.parse('ExchangeLegacyServers,ExchangeServers')),
-    'ExchangeServers, ExchangeLegacyServers',
-  );
+  assert.equal(PermissionGroups.format(PermissionGroups.parse('ExchangeLegacyServers,ExchangeServers')), 'ExchangeServers, ExchangeLegacyServers');
   assert.equal(PermissionGroups.format([]), 'None');
   assert.equal(ErrorPolicies.format([]), 'Default');
   assert.equal(ErrorPolicies.format(ErrorPolicies.parse('UpgradeCustomFailures,DowngradeDnsFailures')), 'DowngradeDnsFailures, UpgradeCustomFailures');

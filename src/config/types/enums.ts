@@ -80,11 +80,7 @@ export interface FlagsOptions<V extends string> {
   composites?: Partial<Record<V, readonly V[]>>;
 }
 
-export function defineFlags<const V extends string>(
-  typeName: string,
-  values: readonly V[],
-  options: FlagsOptions<V> = {},
-): FlagsType<V> {
+export function defineFlags<const V extends string>(typeName: string, values: readonly V[], options: FlagsOptions<V> = {}): FlagsType<V> {
   const byLower = lookup(values);
   const composites = Object.entries(options.composites ?? {}) as [V, readonly V[]][];
   const order = new Map(values.map((v, i) => [v, i]));
@@ -137,55 +133,27 @@ export const SendConnectorUsageType = defineEnum(`${NS}.UsageType`, ['Custom', '
 export type SendConnectorUsageType = (typeof SendConnectorUsageType.values)[number];
 
 /** New-ReceiveConnector -Usage. */
-export const ReceiveConnectorUsageType = defineEnum(`${NS}.ReceiveConnectorUsageType`, [
-  'Client',
-  'Internal',
-  'Internet',
-  'Partner',
-  'Custom',
-]);
+export const ReceiveConnectorUsageType = defineEnum(`${NS}.ReceiveConnectorUsageType`, ['Client', 'Internal', 'Internet', 'Partner', 'Custom']);
 export type ReceiveConnectorUsageType = (typeof ReceiveConnectorUsageType.values)[number];
 
 /** Receive connector -AuthMechanism. */
-export const AuthMechanisms = defineFlags(
-  `${NS}.AuthMechanisms`,
-  ['None', 'Tls', 'Integrated', 'BasicAuth', 'BasicAuthRequireTLS', 'ExchangeServer', 'ExternalAuthoritative'],
-  { zero: 'None' },
-);
+export const AuthMechanisms = defineFlags(`${NS}.AuthMechanisms`, ['None', 'Tls', 'Integrated', 'BasicAuth', 'BasicAuthRequireTLS', 'ExchangeServer', 'ExternalAuthoritative'], { zero: 'None' });
 export type AuthMechanism = (typeof AuthMechanisms.values)[number];
 
 /** Send connector -SmartHostAuthMechanism: exactly one value. */
-export const SmartHostAuthMechanism = defineEnum(`${NS}.AuthMechanisms`, [
-  'None',
-  'BasicAuth',
-  'BasicAuthRequireTLS',
-  'ExchangeServer',
-  'ExternalAuthoritative',
-]);
+export const SmartHostAuthMechanism = defineEnum(`${NS}.AuthMechanisms`, ['None', 'BasicAuth', 'BasicAuthRequireTLS', 'ExchangeServer', 'ExternalAuthoritative']);
 export type SmartHostAuthMechanism = (typeof SmartHostAuthMechanism.values)[number];
 
 /** Receive connector -PermissionGroups. */
-export const PermissionGroups = defineFlags(
-  `${NS}.PermissionGroups`,
-  ['None', 'AnonymousUsers', 'ExchangeUsers', 'ExchangeServers', 'ExchangeLegacyServers', 'Partners', 'Custom'],
-  { zero: 'None' },
-);
+export const PermissionGroups = defineFlags(`${NS}.PermissionGroups`, ['None', 'AnonymousUsers', 'ExchangeUsers', 'ExchangeServers', 'ExchangeLegacyServers', 'Partners', 'Custom'], { zero: 'None' });
 export type PermissionGroup = (typeof PermissionGroups.values)[number];
 
 /** Send connector -TlsAuthLevel. */
-export const TlsAuthLevel = defineEnum('Microsoft.Exchange.Data.TlsAuthLevel', [
-  'EncryptionOnly',
-  'CertificateValidation',
-  'DomainValidation',
-]);
+export const TlsAuthLevel = defineEnum('Microsoft.Exchange.Data.TlsAuthLevel', ['EncryptionOnly', 'CertificateValidation', 'DomainValidation']);
 export type TlsAuthLevel = (typeof TlsAuthLevel.values)[number];
 
 /** Send connector -ErrorPolicies. */
-export const ErrorPolicies = defineFlags(
-  `${NS}.ErrorPolicies`,
-  ['Default', 'DowngradeDnsFailures', 'DowngradeCustomFailures', 'UpgradeCustomFailures'],
-  { zero: 'Default' },
-);
+export const ErrorPolicies = defineFlags(`${NS}.ErrorPolicies`, ['Default', 'DowngradeDnsFailures', 'DowngradeCustomFailures', 'UpgradeCustomFailures'], { zero: 'Default' });
 export type ErrorPolicy = (typeof ErrorPolicies.values)[number];
 
 /** Connector -ProtocolLoggingLevel. */

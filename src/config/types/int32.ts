@@ -20,17 +20,11 @@ function roundHalfEven(n: number): number {
 }
 
 function formatError(input: unknown): ValueError {
-  return new ValueError(
-    `Cannot convert value "${inputText(input)}" to type "System.Int32". Error: "Input string was not in a correct format."`,
-    input,
-  );
+  return new ValueError(`Cannot convert value "${inputText(input)}" to type "System.Int32". Error: "Input string was not in a correct format."`, input);
 }
 
 function overflowError(input: unknown): ValueError {
-  return new ValueError(
-    `Cannot convert value "${inputText(input)}" to type "System.Int32". Error: "Value was either too large or too small for an Int32."`,
-    input,
-  );
+  return new ValueError(`Cannot convert value "${inputText(input)}" to type "System.Int32". Error: "Value was either too large or too small for an Int32."`, input);
 }
 
 export function parseInt32(input: unknown): number {

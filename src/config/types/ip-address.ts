@@ -66,7 +66,7 @@ function formatIPv6(v: bigint): string {
   for (let s = 112n; s >= 0n; s -= 16n) groups.push((v >> s) & 0xffffn);
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0n) {
       i++;
       continue;
@@ -129,10 +129,7 @@ export class IPAddress {
   static parse(input: unknown): IPAddress {
     const ip = IPAddress.tryParse(input);
     if (!ip) {
-      throw new ValueError(
-        `"${inputText(input)}" is not a valid IP address. Examples: 192.168.1.1, 2001:db8::1.`,
-        input,
-      );
+      throw new ValueError(`"${inputText(input)}" is not a valid IP address. Examples: 192.168.1.1, 2001:db8::1.`, input);
     }
     return ip;
   }
@@ -165,12 +162,7 @@ export class IPAddress {
   }
 
   equals(other: unknown): boolean {
-    return (
-      other instanceof IPAddress &&
-      other.family === this.family &&
-      other.value === this.value &&
-      other.zoneId === this.zoneId
-    );
+    return other instanceof IPAddress && other.family === this.family && other.value === this.value && other.zoneId === this.zoneId;
   }
 
   toString(): string {

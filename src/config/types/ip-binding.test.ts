@@ -26,8 +26,7 @@ test('parses and displays bindings', () => {
 test('requires a port 1-65535 and brackets around IPv6', () => {
   assert.throws(() => IPBinding.parse('10.1.1.1'), {
     name: 'ValueError',
-    message:
-      '"10.1.1.1" is not a valid binding. A port number is required. Use address:port, for example 10.1.1.1:25, 0.0.0.0:25, [::]:25 or [2001:db8::1]:587.',
+    message: '"10.1.1.1" is not a valid binding. A port number is required. Use address:port, for example 10.1.1.1:25, 0.0.0.0:25, [::]:25 or [2001:db8::1]:587.',
   });
   assert.throws(() => IPBinding.parse('[::]:'), /A port number is required\./);
   assert.throws(() => IPBinding.parse('[::]'), /A port number is required\./);

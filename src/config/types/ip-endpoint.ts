@@ -12,10 +12,7 @@ import { IPAddress } from './ip-address.js';
 import { ValueError, inputText } from './value-error.js';
 
 function invalid(input: unknown, detail: string): ValueError {
-  return new ValueError(
-    `"${inputText(input)}" is not a valid IP address or address:port. ${detail} Examples: 10.0.0.53, 10.0.0.53:53, 2001:db8::53, [2001:db8::53]:53.`,
-    input,
-  );
+  return new ValueError(`"${inputText(input)}" is not a valid IP address or address:port. ${detail} Examples: 10.0.0.53, 10.0.0.53:53, 2001:db8::53, [2001:db8::53]:53.`, input);
 }
 
 export class IPEndpoint {

@@ -27,17 +27,14 @@ function bitsOf(family: IPFamily): bigint {
 }
 
 function invalid(input: unknown, detail?: string): ValueError {
-  return new ValueError(
-    `"${inputText(input)}" is not a valid IP address, IP range or CIDR notation.` + (detail ? ` ${detail}` : '') + ` ${EXAMPLES}`,
-    input,
-  );
+  return new ValueError(`"${inputText(input)}" is not a valid IP address, IP range or CIDR notation.` + (detail ? ` ${detail}` : '') + ` ${EXAMPLES}`, input);
 }
 
 /** Prefix length of a contiguous mask, or null when the mask has holes. */
 function prefixOfMask(mask: bigint, bits: bigint): number | null {
   let n = 0n;
   while (n < bits && ((mask >> (bits - 1n - n)) & 1n) === 1n) n++;
-  const expected = n === 0n ? 0n : (((1n << n) - 1n) << (bits - n));
+  const expected = n === 0n ? 0n : ((1n << n) - 1n) << (bits - n);
   return expected === mask ? Number(n) : null;
 }
 

@@ -36,8 +36,7 @@ test('the special value --', () => {
 });
 
 test('host:port is refused with an explanation', () => {
-  const msg =
-    '"relay.contoso.com:587" is not a valid smart host. A port cannot be given with a smart host; set the port for the connector with -Port. Use a host name or an IP address, for example relay.contoso.com or 10.1.1.1.';
+  const msg = '"relay.contoso.com:587" is not a valid smart host. A port cannot be given with a smart host; set the port for the connector with -Port. Use a host name or an IP address, for example relay.contoso.com or 10.1.1.1.';
   assert.throws(() => SmartHost.parse('relay.contoso.com:587'), { name: 'ValueError', message: msg });
   assert.throws(() => SmartHost.parse('10.1.1.1:25'), /A port cannot be given with a smart host/);
   assert.throws(() => SmartHost.parse('[10.1.1.1]:25'), /A port cannot be given with a smart host/);

@@ -18,10 +18,7 @@ const DOT_ATOM_RE = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^
 const QUOTED_RE = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
 
 function invalid(input: unknown, detail: string): ValueError {
-  return new ValueError(
-    `"${inputText(input)}" is not a valid SMTP address. ${detail} Example: postmaster@contoso.com.`,
-    input,
-  );
+  return new ValueError(`"${inputText(input)}" is not a valid SMTP address. ${detail} Example: postmaster@contoso.com.`, input);
 }
 
 function domainProblem(domain: string): string | null {
@@ -66,10 +63,7 @@ export class SmtpAddress {
     if (domain.length > 255) throw invalid(input, 'The domain is longer than 255 characters.');
     if (text.length > 254) throw invalid(input, 'The address is longer than 254 characters.');
     if (!DOT_ATOM_RE.test(local) && !QUOTED_RE.test(local)) {
-      throw invalid(
-        input,
-        'The part before "@" must be letters, digits and !#$%&\'*+/=?^_`{|}~- separated by single dots, or a quoted string.',
-      );
+      throw invalid(input, 'The part before "@" must be letters, digits and !#$%&\'*+/=?^_`{|}~- separated by single dots, or a quoted string.');
     }
     const problem = domainProblem(domain);
     if (problem) throw invalid(input, problem);

@@ -33,9 +33,7 @@ export class SmtpDomain {
     if (input instanceof SmtpDomain) return input;
     const text = asText(input);
     if (text === null) throw domainError(input, 'A domain name is text.', 'Example: contoso.com.');
-    const problem = text.includes('*')
-      ? 'Wildcards are not allowed here.'
-      : domainNameProblem(text);
+    const problem = text.includes('*') ? 'Wildcards are not allowed here.' : domainNameProblem(text);
     if (problem) throw domainError(input, problem, 'Example: contoso.com.');
     return new SmtpDomain(text);
   }
@@ -106,11 +104,7 @@ export class SmtpDomainWithSubdomains {
   }
 
   equals(other: unknown): boolean {
-    return (
-      other instanceof SmtpDomainWithSubdomains &&
-      other.includeSubdomains === this.includeSubdomains &&
-      other.domain.toLowerCase() === this.domain.toLowerCase()
-    );
+    return other instanceof SmtpDomainWithSubdomains && other.includeSubdomains === this.includeSubdomains && other.domain.toLowerCase() === this.domain.toLowerCase();
   }
 
   toString(): string {
@@ -137,10 +131,7 @@ export class Fqdn {
     const text = asText(input);
     const problem = text === null ? 'A host name is text.' : hostNameProblem(text);
     if (problem) {
-      throw new ValueError(
-        `"${inputText(input)}" is not a valid FQDN. ${problem} Examples: edge01, edge01.contoso.net.`,
-        input,
-      );
+      throw new ValueError(`"${inputText(input)}" is not a valid FQDN. ${problem} Examples: edge01, edge01.contoso.net.`, input);
     }
     return new Fqdn(text as string);
   }

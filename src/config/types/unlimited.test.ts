@@ -34,10 +34,7 @@ test('inner errors propagate', () => {
   assert.throws(() => count('abc'), {
     message: 'Cannot convert value "abc" to type "System.Int32". Error: "Input string was not in a correct format."',
   });
-  assert.throws(
-    () => Unlimited.parse(0, (v) => parseIntInRange(v, 1, 10000, 'MaxInboundConnectionPerSource')),
-    { message: 'The value 0 is not valid for MaxInboundConnectionPerSource. Valid values are between 1 and 10000.' },
-  );
+  assert.throws(() => Unlimited.parse(0, (v) => parseIntInRange(v, 1, 10000, 'MaxInboundConnectionPerSource')), { message: 'The value 0 is not valid for MaxInboundConnectionPerSource. Valid values are between 1 and 10000.' });
 });
 
 test('round-trips through toJSON', () => {

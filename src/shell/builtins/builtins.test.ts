@@ -58,7 +58,11 @@ describe('Get-Command and Get-Help', () => {
   it('shows help with syntax per parameter set', async () => {
     const r = await run('Get-Help New-SendConnector');
     assert.match(r.out, /\nNAME\n {4}New-SendConnector\n\nSYNOPSIS\n {4}Creates a Send connector\.\n/);
-    const sets = r.out.slice(r.out.indexOf('SYNTAX') + 7, r.out.indexOf('DESCRIPTION')).trim().split(/\n\s*\n/).map((b) => b.replace(/\s+/g, ' ').trim());
+    const sets = r.out
+      .slice(r.out.indexOf('SYNTAX') + 7, r.out.indexOf('DESCRIPTION'))
+      .trim()
+      .split(/\n\s*\n/)
+      .map((b) => b.replace(/\s+/g, ' ').trim());
     assert.equal(sets.length, 2);
     assert.match(sets[0], /^New-SendConnector -Name <String> \[-AddressSpaces <MultiValuedProperty>\] .*\[-Usage <UsageType>\] \[-WhatIf\] \[-Confirm\] \[<CommonParameters>\]$/);
     assert.match(sets[1], /^New-SendConnector -Name <String> .*\[-Internet\]/);

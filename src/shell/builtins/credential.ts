@@ -25,7 +25,9 @@ function credentialArgument(v: unknown): PSCredential | CredentialRequest | null
 
 function missingCredential(): LocalCommandError {
   return new LocalCommandError('Cannot process command because the user name or password is missing.', {
-    errorId: 'CouldNotPromptForCredential', category: 'InvalidArgument', reason: 'ParameterBindingException',
+    errorId: 'CouldNotPromptForCredential',
+    category: 'InvalidArgument',
+    reason: 'ParameterBindingException',
   });
 }
 
@@ -69,23 +71,26 @@ export const convertToSecureString = builtin('Security', {
   name: 'ConvertTo-SecureString',
   synopsis: 'Converts plain text or encrypted strings to secure strings.',
   description: 'With -AsPlainText and -Force, converts a plain text string to a SecureString (for New-Object PSCredential).',
-  parameters: [
-    stringParam('String', { position: 0, mandatory: true, valueFromPipeline: true }),
-    switchParam('AsPlainText'),
-    switchParam('Force'),
-  ],
+  parameters: [stringParam('String', { position: 0, mandatory: true, valueFromPipeline: true }), switchParam('AsPlainText'), switchParam('Force')],
   examples: [{ code: "$p = ConvertTo-SecureString 'P@ssw0rd' -AsPlainText -Force", remarks: 'A SecureString from plain text.' }],
   invoke(args) {
     const text = arg<string>(args, 'String') ?? '';
     if (!flag(args, 'AsPlainText')) {
       throw new LocalCommandError('Key not valid for use in specified state.', {
-        errorId: 'ImportSecureString_InvalidArgument_CryptographicError', category: 'InvalidArgument', reason: 'CryptographicException',
+        errorId: 'ImportSecureString_InvalidArgument_CryptographicError',
+        category: 'InvalidArgument',
+        reason: 'CryptographicException',
       });
     }
     if (!flag(args, 'Force')) {
-      throw new LocalCommandError('The system cannot protect plain text input. To suppress this warning and convert the plain text to a SecureString, reissue the command specifying the Force parameter. For more information ,type: get-help ConvertTo-SecureString.', {
-        errorId: 'ImportSecureString_InvalidArgument', category: 'InvalidArgument', reason: 'ArgumentException',
-      });
+      throw new LocalCommandError(
+        'The system cannot protect plain text input. To suppress this warning and convert the plain text to a SecureString, reissue the command specifying the Force parameter. For more information ,type: get-help ConvertTo-SecureString.',
+        {
+          errorId: 'ImportSecureString_InvalidArgument',
+          category: 'InvalidArgument',
+          reason: 'ArgumentException',
+        },
+      );
     }
     return [new SecureString(text)];
   },

@@ -17,7 +17,9 @@ import { typeNamesOf } from '../format/out-default.js';
 
 function delimiterParam() {
   return {
-    name: 'Delimiter', typeName: 'Char', convert: (v: unknown) => {
+    name: 'Delimiter',
+    typeName: 'Char',
+    convert: (v: unknown) => {
       const s = toStr(v);
       if (s.length !== 1) throw new ConversionError(`Cannot convert value "${s}" to type "System.Char". Error: "String must be exactly one character long."`);
       return s;
@@ -116,7 +118,13 @@ export function csvObjects(text: string, delimiter: string, header?: string[]): 
     names = h.map((x, i) => (x === '' ? `H${i + 1}` : x));
   }
   const typeNames = typeName ? [`CSV:${typeName}`, 'System.Management.Automation.PSCustomObject'] : ['System.Management.Automation.PSCustomObject'];
-  return rows.map((r) => new PSObject(typeNames.slice(), (names as string[]).map((n, i) => [n, i < r.length ? r[i] : null])));
+  return rows.map(
+    (r) =>
+      new PSObject(
+        typeNames.slice(),
+        (names as string[]).map((n, i) => [n, i < r.length ? r[i] : null]),
+      ),
+  );
 }
 
 function inputItems(args: Map<string, unknown>, input: unknown[]): unknown[] {
@@ -127,13 +135,15 @@ export const exportCsv = builtin('Utility', {
   name: 'Export-Csv',
   aliases: ['epcsv'],
   synopsis: 'Converts objects into a series of comma-separated value (CSV) strings and saves the strings to a file.',
-  description: 'Writes the objects as CSV: a #TYPE line (unless -NoTypeInformation), a header of the first object\'s property names, and one line per object, every field quoted. The default encoding is UTF-8 without a byte-order mark.',
+  description: "Writes the objects as CSV: a #TYPE line (unless -NoTypeInformation), a header of the first object's property names, and one line per object, every field quoted. The default encoding is UTF-8 without a byte-order mark.",
   defaultParameterSet: 'ByPath',
   parameters: [
     stringParam('Path', { position: 0, aliases: ['FilePath'], mandatory: true, sets: ['ByPath'] }),
     stringParam('LiteralPath', { aliases: ['PSPath'], mandatory: true, sets: ['ByLiteralPath'] }),
     switchParam('NoTypeInformation', { aliases: ['NTI'] }),
-    switchParam('Append'), switchParam('Force'), switchParam('NoClobber'),
+    switchParam('Append'),
+    switchParam('Force'),
+    switchParam('NoClobber'),
     delimiterParam(),
     { name: 'Encoding', typeName: 'String', convert: convertEncoding },
     objectParam('InputObject'),
@@ -158,9 +168,16 @@ export const exportCsv = builtin('Utility', {
       const own = new Set(propertyNames(first).map((n) => n.toLowerCase()));
       const missing = header.find((h) => !own.has(h.toLowerCase()));
       if (missing !== undefined) {
-        throw new LocalCommandError(`Cannot append CSV content to the following file: ${path}. The appended object does not have a property that corresponds to the following column: ${missing}. To continue with mismatched properties, add the -Force parameter, and then retry the command.`, {
-          errorId: 'CannotAppendCsvWithMismatchedPropertyName', category: 'InvalidData', reason: 'InvalidOperationException', targetName: missing, targetType: 'String',
-        });
+        throw new LocalCommandError(
+          `Cannot append CSV content to the following file: ${path}. The appended object does not have a property that corresponds to the following column: ${missing}. To continue with mismatched properties, add the -Force parameter, and then retry the command.`,
+          {
+            errorId: 'CannotAppendCsvWithMismatchedPropertyName',
+            category: 'InvalidData',
+            reason: 'InvalidOperationException',
+            targetName: missing,
+            targetType: 'String',
+          },
+        );
       }
     }
     const lines = csvLines(items, { delimiter, typeInformation: !flag(args, 'NoTypeInformation'), header });
@@ -183,12 +200,7 @@ export const importCsv = builtin('Utility', {
   name: 'Import-Csv',
   aliases: ['ipcsv'],
   synopsis: 'Creates table-like custom objects from the items in a CSV file.',
-  parameters: [
-    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true }),
-    delimiterParam(),
-    stringArrayParam('Header'),
-    { name: 'Encoding', typeName: 'String', convert: convertEncoding },
-  ],
+  parameters: [stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true }), delimiterParam(), stringArrayParam('Header'), { name: 'Encoding', typeName: 'String', convert: convertEncoding }],
   examples: [{ code: 'Import-Csv .\\domains.csv | ForEach-Object { New-AcceptedDomain -Name $_.Name -DomainName $_.DomainName }', remarks: 'Creates an accepted domain for each line of a CSV file.' }],
   invoke(args, ctx) {
     const out: unknown[] = [];

@@ -58,4 +58,3 @@ export function arg<T>(args: BoundArguments, name: string): T | undefined {
 export function flag(args: BoundArguments, name: string): boolean {
   return args.get(name) === true;
 }
-

@@ -76,11 +76,16 @@ describe('CSV', () => {
 
 describe('JSON, HTML and Group-Object', () => {
   it('writes JSON as 5.1 does and reads it back', async () => {
-    const r = await run(ROWS + '$rows[1] | ConvertTo-Json\n$rows | ConvertTo-Json -Compress\n@{a=@{b=@{c=@{d=1}}}} | ConvertTo-Json -Compress\n"<&>" | ConvertTo-Json\n$j = \'{"a":1,"b":[1,2],"c":{"d":"x"}}\' | ConvertFrom-Json\n$j.c.d\n$j.b.Count');
-    assert.equal(r.out, '{\n    "Name":  "To Edge",\n    "Count":  0,\n    "Enabled":  false,\n    "Note":  null\n}\n'
-      + '[{"Name":"To Internet","Count":3,"Enabled":true,"Note":"say \\"hi\\""},{"Name":"To Edge","Count":0,"Enabled":false,"Note":null}]\n'
-      + '{"a":{"b":{"c":"System.Collections.Hashtable"}}}\n'
-      + '"\\u003c\\u0026\\u003e"\nx\n2\n');
+    const r = await run(
+      ROWS + '$rows[1] | ConvertTo-Json\n$rows | ConvertTo-Json -Compress\n@{a=@{b=@{c=@{d=1}}}} | ConvertTo-Json -Compress\n"<&>" | ConvertTo-Json\n$j = \'{"a":1,"b":[1,2],"c":{"d":"x"}}\' | ConvertFrom-Json\n$j.c.d\n$j.b.Count',
+    );
+    assert.equal(
+      r.out,
+      '{\n    "Name":  "To Edge",\n    "Count":  0,\n    "Enabled":  false,\n    "Note":  null\n}\n' +
+        '[{"Name":"To Internet","Count":3,"Enabled":true,"Note":"say \\"hi\\""},{"Name":"To Edge","Count":0,"Enabled":false,"Note":null}]\n' +
+        '{"a":{"b":{"c":"System.Collections.Hashtable"}}}\n' +
+        '"\\u003c\\u0026\\u003e"\nx\n2\n',
+    );
   });
   it('indents nested JSON as 5.1 does', async () => {
     const sample = [
@@ -103,7 +108,10 @@ describe('JSON, HTML and Group-Object', () => {
   });
   it('writes an HTML table', async () => {
     const r = await run(ROWS + '$rows | ConvertTo-Html -Property Name,Count -Title "Connectors"');
-    assert.equal(r.out, '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">\n<head>\n<title>Connectors</title>\n</head><body>\n<table>\n<colgroup><col/><col/></colgroup>\n<tr><th>Name</th><th>Count</th></tr>\n<tr><td>To Internet</td><td>3</td></tr>\n<tr><td>To Edge</td><td>0</td></tr>\n</table>\n</body></html>\n');
+    assert.equal(
+      r.out,
+      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">\n<head>\n<title>Connectors</title>\n</head><body>\n<table>\n<colgroup><col/><col/></colgroup>\n<tr><th>Name</th><th>Count</th></tr>\n<tr><td>To Internet</td><td>3</td></tr>\n<tr><td>To Edge</td><td>0</td></tr>\n</table>\n</body></html>\n',
+    );
   });
   it('groups by property in order of first appearance', async () => {
     const r = await run('$g = "b","a","b" | Group-Object\n$g | ForEach-Object { "$($_.Name)=$($_.Count)" }\n(1..5 | Group-Object { $_ % 2 } -AsHashTable)[1].Count');
@@ -136,7 +144,9 @@ describe('encodings and appending CSV', () => {
   it('reads a named encoding and refuses to append mismatched CSV rows without -Force', async () => {
     writeFileSync(join(dir, 'latin.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
     writeFileSync(join(dir, 'base.csv'), '"Name","Domain"\n"Contoso","contoso.com"\n');
-    const r = await run('Get-Content latin.txt -Encoding Default\n[pscustomobject]@{Name="x"} | Export-Csv base.csv -Append -NoTypeInformation\n[pscustomobject]@{Name="Fabrikam"} | Export-Csv base.csv -Append -NoTypeInformation -Force\n(Import-Csv base.csv).Count');
+    const r = await run(
+      'Get-Content latin.txt -Encoding Default\n[pscustomobject]@{Name="x"} | Export-Csv base.csv -Append -NoTypeInformation\n[pscustomobject]@{Name="Fabrikam"} | Export-Csv base.csv -Append -NoTypeInformation -Force\n(Import-Csv base.csv).Count',
+    );
     assert.equal(r.out, 'café\n2\n');
     assert.match(r.err, /The appended object does not have a property that corresponds to the following column: Domain\./);
     assert.equal(readFileSync(join(dir, 'base.csv'), 'utf8'), '"Name","Domain"\n"Contoso","contoso.com"\n"Fabrikam",\n');
@@ -167,7 +177,9 @@ describe('Write-Progress', () => {
 
 describe('New-Item and Remove-Item', () => {
   it('creates folders and files, refuses to overwrite without -Force, and removes with -Recurse', async () => {
-    const r = await run('New-Item -ItemType Directory -Path .\\reports\\daily | Out-Null\n(New-Item -Path reports\\daily -Name a.txt -Value "x").Name\nNew-Item reports\\daily\\a.txt\nNew-Item reports\\daily\\a.txt -Value "y" -Force | Out-Null\nGet-Content reports\\daily\\a.txt\nRemove-Item reports\\daily\\*.txt -WhatIf\nTest-Path reports\\daily\\a.txt\nRemove-Item reports\nRemove-Item reports -Recurse\nTest-Path reports');
+    const r = await run(
+      'New-Item -ItemType Directory -Path .\\reports\\daily | Out-Null\n(New-Item -Path reports\\daily -Name a.txt -Value "x").Name\nNew-Item reports\\daily\\a.txt\nNew-Item reports\\daily\\a.txt -Value "y" -Force | Out-Null\nGet-Content reports\\daily\\a.txt\nRemove-Item reports\\daily\\*.txt -WhatIf\nTest-Path reports\\daily\\a.txt\nRemove-Item reports\nRemove-Item reports -Recurse\nTest-Path reports',
+    );
     assert.equal(r.out, `a.txt\ny\nWhat if: Performing the operation "Remove File" on target "Item: ${join(dir, 'reports', 'daily', 'a.txt')}".\nTrue\nFalse\n`);
     assert.match(r.err, /An item with the specified name .*a\.txt already exists\./);
     assert.match(r.err, /has children and the Recurse parameter was not specified\./);

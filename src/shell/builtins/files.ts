@@ -44,13 +44,17 @@ function formattedText(sh: ShellInvocationContext, objects: unknown[], width: nu
 export const outFile = builtin('Utility', {
   name: 'Out-File',
   synopsis: 'Sends output to a file.',
-  description: 'Writes the objects to a file as they would appear in the console. Relative paths start at the current directory. The default encoding is UTF-8 without a byte-order mark; -Encoding Unicode writes UTF-16 as Windows PowerShell 5.1 does by default.',
+  description:
+    'Writes the objects to a file as they would appear in the console. Relative paths start at the current directory. The default encoding is UTF-8 without a byte-order mark; -Encoding Unicode writes UTF-16 as Windows PowerShell 5.1 does by default.',
   defaultParameterSet: 'ByPath',
   parameters: [
     stringParam('FilePath', { position: 0, mandatory: true, aliases: ['Path'], sets: ['ByPath'] }),
     stringParam('LiteralPath', { mandatory: true, aliases: ['PSPath'], sets: ['ByLiteralPath'] }),
     encodingParam(1),
-    switchParam('Append'), switchParam('Force'), switchParam('NoClobber'), switchParam('NoNewline'),
+    switchParam('Append'),
+    switchParam('Force'),
+    switchParam('NoClobber'),
+    switchParam('NoNewline'),
     intParam('Width'),
     objectParam('InputObject', { valueFromPipeline: false }),
   ],
@@ -76,7 +80,10 @@ function contentCommand(name: 'Set-Content' | 'Add-Content', append: boolean) {
     parameters: [
       stringArrayParam('Path', { position: 0, mandatory: true }),
       objectParam('Value', { position: 1, typeName: 'Object[]', valueFromPipeline: true }),
-      encodingParam(), switchParam('NoNewline'), switchParam('Force'), switchParam('PassThru'),
+      encodingParam(),
+      switchParam('NoNewline'),
+      switchParam('Force'),
+      switchParam('PassThru'),
     ],
     examples: [{ code: `${name} -Path .\\report.txt -Value "Checked $(Get-Date)"`, remarks: append ? 'Adds a line to report.txt.' : 'Replaces report.txt with one line.' }],
     invoke(args) {
@@ -106,7 +113,10 @@ function expandPath(path: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => matchWildcard(e, name)).sort().map((e) => join(dirname(full), e));
+  return entries
+    .filter((e) => matchWildcard(e, name))
+    .sort()
+    .map((e) => join(dirname(full), e));
 }
 
 export const getContent = builtin('Management', {
@@ -233,10 +243,7 @@ function sleepAmount(v: unknown): number {
 export const joinPath = builtin('Management', {
   name: 'Join-Path',
   synopsis: 'Combines a path and a child path into a single path.',
-  parameters: [
-    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true, aliases: ['PSPath'] }),
-    stringParam('ChildPath', { position: 1, mandatory: true }),
-  ],
+  parameters: [stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true, aliases: ['PSPath'] }), stringParam('ChildPath', { position: 1, mandatory: true })],
   examples: [{ code: 'Export-Csv -Path (Join-Path $PSScriptRoot "queues.csv") -NoTypeInformation', remarks: 'A file next to the script.' }],
   invoke(args) {
     const child = (arg<string>(args, 'ChildPath') ?? '').replace(/^[\\/]+/, '');
@@ -251,11 +258,7 @@ export const splitPath = builtin('Management', {
   name: 'Split-Path',
   synopsis: 'Returns the specified part of a path.',
   defaultParameterSet: 'ParentSet',
-  parameters: [
-    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true }),
-    switchParam('Parent', { sets: ['ParentSet'] }),
-    switchParam('Leaf', { sets: ['LeafSet'] }),
-  ],
+  parameters: [stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipeline: true }), switchParam('Parent', { sets: ['ParentSet'] }), switchParam('Leaf', { sets: ['LeafSet'] })],
   examples: [{ code: 'Split-Path .\\reports\\queues.csv -Leaf', remarks: 'queues.csv' }],
   invoke(args) {
     return (arg<string[]>(args, 'Path') ?? []).map((p) => {
@@ -273,8 +276,11 @@ export function fileSystemItem(path: string): PSObject {
   const dir = st.isDirectory();
   const mode = dir ? 'd-----' : (st.mode & 0o200) === 0 ? '-ar---' : '-a----';
   const props: [string, unknown][] = [
-    ['Mode', mode], ['LastWriteTime', st.mtime],
-    ['Length', dir ? null : st.size], ['Name', basename(path)], ['FullName', path],
+    ['Mode', mode],
+    ['LastWriteTime', st.mtime],
+    ['Length', dir ? null : st.size],
+    ['Name', basename(path)],
+    ['FullName', path],
   ];
   if (dir) props.push(['Parent', basename(dirname(path))]);
   else props.push(['DirectoryName', dirname(path)], ['Extension', /\.[^./]*$/.exec(basename(path))?.[0] ?? '']);
@@ -285,8 +291,10 @@ export const fileSystemItemViews = ['System.IO.DirectoryInfo', 'System.IO.FileIn
   typeName,
   display: 'table' as const,
   table: [
-    { property: 'Mode', width: 15, align: 'left' as const }, { property: 'LastWriteTime', width: 20, align: 'right' as const },
-    { property: 'Length', width: 14, align: 'right' as const }, { property: 'Name', align: 'left' as const },
+    { property: 'Mode', width: 15, align: 'left' as const },
+    { property: 'LastWriteTime', width: 20, align: 'right' as const },
+    { property: 'Length', width: 14, align: 'right' as const },
+    { property: 'Name', align: 'left' as const },
   ],
 }));
 
@@ -338,10 +346,7 @@ export const removeItem = builtin('Management', {
   aliases: ['rm', 'del', 'ri', 'erase', 'rd', 'rmdir'],
   synopsis: 'Deletes files and folders.',
   description: 'Deletes the files and folders the paths name (wildcards in the last part). A folder with content needs -Recurse; -Force also removes read-only files.',
-  parameters: [
-    stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipelineByPropertyName: true, aliases: ['FullName'] }),
-    switchParam('Recurse'), switchParam('Force'),
-  ],
+  parameters: [stringArrayParam('Path', { position: 0, mandatory: true, valueFromPipelineByPropertyName: true, aliases: ['FullName'] }), switchParam('Recurse'), switchParam('Force')],
   supportsShouldProcess: true,
   examples: [{ code: 'Remove-Item .\\reports\\*.csv', remarks: 'Deletes the CSV files of the reports folder.' }],
   async invoke(args, ctx) {
@@ -357,11 +362,21 @@ export const removeItem = builtin('Management', {
       for (const path of paths) {
         const st = statSync(path);
         if (st.isDirectory() && !flag(args, 'Recurse') && readdirSync(path).length > 0) {
-          ctx.writeError(new LocalCommandError(`The item at ${path} has children and the Recurse parameter was not specified.`, { errorId: 'DirectoryNotEmpty', category: 'WriteError', reason: 'IOException', targetName: path, targetType: 'String' }));
+          ctx.writeError(
+            new LocalCommandError(`The item at ${path} has children and the Recurse parameter was not specified.`, { errorId: 'DirectoryNotEmpty', category: 'WriteError', reason: 'IOException', targetName: path, targetType: 'String' }),
+          );
           continue;
         }
         if (!st.isDirectory() && (st.mode & 0o200) === 0 && !flag(args, 'Force')) {
-          ctx.writeError(new LocalCommandError(`Cannot remove item ${path}: You do not have sufficient access rights to perform this operation.`, { errorId: 'RemoveFileSystemItemUnAuthorizedAccess', category: 'PermissionDenied', reason: 'UnauthorizedAccessException', targetName: path, targetType: 'String' }));
+          ctx.writeError(
+            new LocalCommandError(`Cannot remove item ${path}: You do not have sufficient access rights to perform this operation.`, {
+              errorId: 'RemoveFileSystemItemUnAuthorizedAccess',
+              category: 'PermissionDenied',
+              reason: 'UnauthorizedAccessException',
+              targetName: path,
+              targetType: 'String',
+            }),
+          );
           continue;
         }
         if (!(await ctx.shouldProcess(`Item: ${path}`, `Performing the operation "${st.isDirectory() ? 'Remove Directory' : 'Remove File'}" on target`))) continue;

@@ -40,9 +40,13 @@ export const forEachObject = builtin('Core', {
           const r = invokeMethod(o, member, margs === undefined ? [] : enumerate(margs));
           if (r !== undefined) out.push(r);
         } catch {
-          ctx.writeError(new LocalCommandError(`ForEach-Object : Cannot bind parameter 'MemberName' to the target. Property or method "${member}" cannot be found.`.replace('ForEach-Object : ', ''), {
-            errorId: 'PropertyOrMethodNotFound', category: 'InvalidArgument', reason: 'PSArgumentException',
-          }));
+          ctx.writeError(
+            new LocalCommandError(`ForEach-Object : Cannot bind parameter 'MemberName' to the target. Property or method "${member}" cannot be found.`.replace('ForEach-Object : ', ''), {
+              errorId: 'PropertyOrMethodNotFound',
+              category: 'InvalidArgument',
+              reason: 'PSArgumentException',
+            }),
+          );
         }
       }
       return out;

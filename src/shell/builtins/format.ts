@@ -39,7 +39,14 @@ function inputOf(args: Map<string, unknown>, ctx: InvocationContext): unknown[] 
   for (const o of items) {
     if (isNull(o)) continue;
     if (o instanceof Hashtable) {
-      for (const [k, v] of o.pairs()) out.push(new PSObject('System.Collections.DictionaryEntry', [['Name', k], ['Key', k], ['Value', v]]));
+      for (const [k, v] of o.pairs())
+        out.push(
+          new PSObject('System.Collections.DictionaryEntry', [
+            ['Name', k],
+            ['Key', k],
+            ['Value', v],
+          ]),
+        );
     } else out.push(o);
   }
   return out;
@@ -96,10 +103,7 @@ export const formatTable = builtin('Utility', {
   aliases: ['ft'],
   synopsis: 'Formats the output as a table.',
   description: 'The Format-Table cmdlet formats the output of a command as a table with the selected properties of the object in each column. A property the objects do not have keeps an empty column.',
-  parameters: [
-    selectorsParam('Property', 0), switchParam('AutoSize'), switchParam('Wrap'), switchParam('HideTableHeaders'),
-    objectParam('GroupBy', { convert: convertGroupBy }), objectParam('InputObject'),
-  ],
+  parameters: [selectorsParam('Property', 0), switchParam('AutoSize'), switchParam('Wrap'), switchParam('HideTableHeaders'), objectParam('GroupBy', { convert: convertGroupBy }), objectParam('InputObject')],
   examples: [
     { code: 'Get-ReceiveConnector | Format-Table Name,Bindings -AutoSize', remarks: 'Shows a table of names and bindings.' },
     { code: 'Get-SendConnector | Sort-Object Enabled | Format-Table Name,AddressSpaces -GroupBy Enabled', remarks: 'One table per value of Enabled.' },
@@ -173,10 +177,12 @@ async function tableText(args: Map<string, unknown>, ctx: InvocationContext, obj
           width: options.autoSize ? undefined : p.width,
           align: p.align ?? (isRightAligned(p.value) ? 'right' : 'left'),
         }));
-        const cells = rows.map((r) => names.map((n) => {
-          const hit = r.find((p) => p.name.toLowerCase() === n.toLowerCase());
-          return hit ? formatValue(hit.value, env.enumerationLimit) : '';
-        }));
+        const cells = rows.map((r) =>
+          names.map((n) => {
+            const hit = r.find((p) => p.name.toLowerCase() === n.toLowerCase());
+            return hit ? formatValue(hit.value, env.enumerationLimit) : '';
+          }),
+        );
         out += renderTable(columns, cells, { width: env.width, wrap: options.wrap, hideHeaders: flag(args, 'HideTableHeaders') });
       } else {
         const view = findView(first, env.views);
@@ -225,4 +231,3 @@ export const outHost = builtin('Core', {
     return [];
   },
 });
-

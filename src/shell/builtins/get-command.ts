@@ -15,22 +15,20 @@ export const COMMAND_INFO_TYPE = 'System.Management.Automation.CommandInfo';
 export const commandInfoView: ObjectView = {
   typeName: COMMAND_INFO_TYPE,
   display: 'table',
-  table: [
-    { property: 'CommandType', width: 15 },
-    { property: 'Name', width: 50 },
-    { property: 'Version', width: 10 },
-    { property: 'Source' },
-  ],
+  table: [{ property: 'CommandType', width: 15 }, { property: 'Name', width: 50 }, { property: 'Version', width: 10 }, { property: 'Source' }],
 };
 
 function info(type: string, name: string, spec: CommandSpec, source: string): PSObject {
-  return new PSObject([COMMAND_INFO_TYPE], [
-    ['CommandType', type],
-    ['Name', name],
-    ['Version', isBuiltin(spec) ? spec.version : ''],
-    ['Source', isBuiltin(spec) ? spec.module : source],
-    ['Definition', spec.name],
-  ]);
+  return new PSObject(
+    [COMMAND_INFO_TYPE],
+    [
+      ['CommandType', type],
+      ['Name', name],
+      ['Version', isBuiltin(spec) ? spec.version : ''],
+      ['Source', isBuiltin(spec) ? spec.module : source],
+      ['Definition', spec.name],
+    ],
+  );
 }
 
 export const getCommand = builtin('Core', {
@@ -69,11 +67,26 @@ export const getCommand = builtin('Core', {
     rows.sort((a, b) => String(a.get('Name')).localeCompare(String(b.get('Name')), 'en-US', { sensitivity: 'base' }));
     for (const n of names ?? []) {
       if (hasWildcard(n)) continue;
-      const found = rows.some((r) => String(r.get('Name')).toLowerCase() === n.toLowerCase() || String(r.get('Name')).toLowerCase().startsWith(n.toLowerCase() + ' ->'));
+      const found = rows.some(
+        (r) =>
+          String(r.get('Name')).toLowerCase() === n.toLowerCase() ||
+          String(r.get('Name'))
+            .toLowerCase()
+            .startsWith(n.toLowerCase() + ' ->'),
+      );
       if (!found) {
-        ctx.writeError(new LocalCommandError(`The term '${n}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.`, {
-          errorId: 'CommandNotFoundException', category: 'ObjectNotFound', reason: 'CommandNotFoundException', targetName: n, targetType: 'String',
-        }));
+        ctx.writeError(
+          new LocalCommandError(
+            `The term '${n}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.`,
+            {
+              errorId: 'CommandNotFoundException',
+              category: 'ObjectNotFound',
+              reason: 'CommandNotFoundException',
+              targetName: n,
+              targetType: 'String',
+            },
+          ),
+        );
       }
     }
     return rows;

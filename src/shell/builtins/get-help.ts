@@ -39,9 +39,7 @@ export function syntaxLines(spec: CommandSpec): string[] {
     items.push('[<CommonParameters>]');
     return items;
   };
-  const order = spec.defaultParameterSet && sets.includes(spec.defaultParameterSet)
-    ? [spec.defaultParameterSet, ...sets.filter((s) => s !== spec.defaultParameterSet)]
-    : sets;
+  const order = spec.defaultParameterSet && sets.includes(spec.defaultParameterSet) ? [spec.defaultParameterSet, ...sets.filter((s) => s !== spec.defaultParameterSet)] : sets;
   return order.map((s) => [spec.name, ...ordered(s)].join(' '));
 }
 
@@ -53,8 +51,7 @@ function indent(text: string, n: number, width: number): string[] {
 function parameterBlock(spec: CommandSpec, p: ParameterSpec, width: number): string[] {
   const binder = new CommandBinder(spec);
   const mandatory = binder.allSets.some((s) => binder.isMandatoryIn(p, s));
-  const pipeline = p.valueFromPipeline && p.valueFromPipelineByPropertyName ? 'True (ByValue, ByPropertyName)'
-    : p.valueFromPipeline ? 'True (ByValue)' : p.valueFromPipelineByPropertyName ? 'True (ByPropertyName)' : 'False';
+  const pipeline = p.valueFromPipeline && p.valueFromPipelineByPropertyName ? 'True (ByValue, ByPropertyName)' : p.valueFromPipeline ? 'True (ByValue)' : p.valueFromPipelineByPropertyName ? 'True (ByPropertyName)' : 'False';
   const lines = [`    -${p.name}${typeSuffix(p)}`];
   if (p.description) lines.push(...indent(p.description, 8, width));
   lines.push(
@@ -85,7 +82,17 @@ export function renderHelp(spec: CommandSpec, options: { full?: boolean; example
     if (params.length === 0) {
       throw new LocalCommandError(`No parameter matches criteria ${options.parameter}.`, { errorId: 'NoParmsFound', category: 'InvalidArgument', reason: 'PSArgumentException' });
     }
-    return '\n' + params.map((p) => parameterBlock(spec, p, width).map((l) => l.replace(/^ {4}/, '')).join('\n') + '\n').join('\n');
+    return (
+      '\n' +
+      params
+        .map(
+          (p) =>
+            parameterBlock(spec, p, width)
+              .map((l) => l.replace(/^ {4}/, ''))
+              .join('\n') + '\n',
+        )
+        .join('\n')
+    );
   }
   const lines: string[] = ['', 'NAME', `    ${spec.name}`, '', 'SYNOPSIS', ...indent(spec.synopsis, 4, width), ''];
   if (options.examples) {
@@ -101,10 +108,17 @@ export function renderHelp(spec: CommandSpec, options: { full?: boolean; example
     lines.push('    <CommonParameters>', ...indent('This cmdlet supports the common parameters: Verbose, Debug, ErrorAction, ErrorVariable, WarningAction, WarningVariable, OutBuffer, PipelineVariable, and OutVariable.', 8, width), '');
     if (examplesOf(spec).length) lines.push('', 'EXAMPLES', ...exampleBlock(spec, width));
   }
-  lines.push('', 'RELATED LINKS', '', 'REMARKS',
+  lines.push(
+    '',
+    'RELATED LINKS',
+    '',
+    'REMARKS',
     `    To see the examples, type: "get-help ${spec.name} -examples".`,
     `    For more information, type: "get-help ${spec.name} -detailed".`,
-    `    For technical information, type: "get-help ${spec.name} -full".`, '', '');
+    `    For technical information, type: "get-help ${spec.name} -full".`,
+    '',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -113,37 +127,45 @@ export const getHelp = builtin('Core', {
   aliases: ['help'],
   synopsis: 'Displays information about commands.',
   description: 'The Get-Help cmdlet displays the syntax, description, parameters and examples of a command.',
-  parameters: [
-    stringParam('Name', { position: 0 }),
-    switchParam('Full'),
-    switchParam('Detailed'),
-    switchParam('Examples'),
-    stringParam('Parameter'),
-  ],
+  parameters: [stringParam('Name', { position: 0 }), switchParam('Full'), switchParam('Detailed'), switchParam('Examples'), stringParam('Parameter')],
   examples: [{ code: 'Get-Help New-SendConnector -Examples', remarks: 'Examples of a command.' }],
   invoke(args, ctx) {
     const sh = shellContext(ctx);
     const width = ctx.host.width;
     const name = arg<string>(args, 'Name');
     if (!name) {
-      const text = '\nTOPIC\n    Gatehouse Management Shell help\n\nSHORT DESCRIPTION\n    Displays help about the commands of this shell.\n\nLONG DESCRIPTION\n'
-        + '    Get-Command lists the commands; Get-Help <command-name> shows the help of a command,\n'
-        + '    with -Examples, -Full or -Parameter <name> for more detail.\n\n';
+      const text =
+        '\nTOPIC\n    Gatehouse Management Shell help\n\nSHORT DESCRIPTION\n    Displays help about the commands of this shell.\n\nLONG DESCRIPTION\n' +
+        '    Get-Command lists the commands; Get-Help <command-name> shows the help of a command,\n' +
+        '    with -Examples, -Full or -Parameter <name> for more detail.\n\n';
       return [new FormattedText(text)];
     }
     const specs = ctx.commands();
     const exact = sh.runtime.resolveCommand(name);
     const matches = exact && !hasWildcard(name) ? [exact] : specs.filter((s) => matchWildcard(s.name, name));
     if (matches.length === 0) {
-      throw new LocalCommandError(`Get-Help could not find ${name} in a help file in this session. To download updated help topics type: "Update-Help". To get help online, search for the help topic in the TechNet library at https://go.microsoft.com/fwlink/?LinkID=107116.`, {
-        errorId: 'HelpNotFound', category: 'ResourceUnavailable', reason: 'HelpNotFoundException', targetName: name, targetType: 'String',
-      });
+      throw new LocalCommandError(
+        `Get-Help could not find ${name} in a help file in this session. To download updated help topics type: "Update-Help". To get help online, search for the help topic in the TechNet library at https://go.microsoft.com/fwlink/?LinkID=107116.`,
+        {
+          errorId: 'HelpNotFound',
+          category: 'ResourceUnavailable',
+          reason: 'HelpNotFoundException',
+          targetName: name,
+          targetType: 'String',
+        },
+      );
     }
     if (matches.length > 1) {
-      return matches.map((s) => new PSObject('HelpInfoShort', [['Name', s.name], ['Category', 'Cmdlet'], ['Synopsis', s.synopsis]]));
+      return matches.map(
+        (s) =>
+          new PSObject('HelpInfoShort', [
+            ['Name', s.name],
+            ['Category', 'Cmdlet'],
+            ['Synopsis', s.synopsis],
+          ]),
+      );
     }
     const text = renderHelp(matches[0], { full: flag(args, 'Full'), examples: flag(args, 'Examples'), parameter: arg<string>(args, 'Parameter') }, width);
     return [new FormattedText(text)];
   },
 });
-

@@ -16,13 +16,30 @@ import { matchWildcard } from '../wildcard.js';
 import { shellContext } from './types.js';
 
 const MEMBER_TYPES = [
-  'AliasProperty', 'CodeProperty', 'Property', 'NoteProperty', 'ScriptProperty', 'Properties', 'PropertySet', 'Method', 'CodeMethod',
-  'ScriptMethod', 'Methods', 'ParameterizedProperty', 'MemberSet', 'Event', 'Dynamic', 'All',
+  'AliasProperty',
+  'CodeProperty',
+  'Property',
+  'NoteProperty',
+  'ScriptProperty',
+  'Properties',
+  'PropertySet',
+  'Method',
+  'CodeMethod',
+  'ScriptMethod',
+  'Methods',
+  'ParameterizedProperty',
+  'MemberSet',
+  'Event',
+  'Dynamic',
+  'All',
 ];
 
 /** -MemberType: one or more PSMemberTypes names ("Property", "Method,NoteProperty"). */
 function convertMemberTypes(v: unknown): string[] {
-  const names = toArray(v).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter((x) => x !== '');
+  const names = toArray(v)
+    .flatMap((x) => String(x).split(','))
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   if (names.length === 0) throw new ConversionError('Cannot convert null to type "System.Management.Automation.PSMemberTypes".');
   try {
     return names.map((n) => convertEnum(n, MEMBER_TYPES, 'System.Management.Automation.PSMemberTypes'));
@@ -33,13 +50,16 @@ function convertMemberTypes(v: unknown): string[] {
 
 function memberTypeWanted(kind: string, wanted: string[] | undefined): boolean {
   if (!wanted) return true;
-  return wanted.some((w) => w === 'All' || w === kind
-    || (w === 'Properties' && /Property$/.test(kind) && kind !== 'ParameterizedProperty')
-    || (w === 'Methods' && /Method$/.test(kind)));
+  return wanted.some((w) => w === 'All' || w === kind || (w === 'Properties' && /Property$/.test(kind) && kind !== 'ParameterizedProperty') || (w === 'Methods' && /Method$/.test(kind)));
 }
 
 const SHORT_NAMES: Record<string, string> = {
-  'System.String': 'string', 'System.Boolean': 'bool', 'System.Int32': 'int', 'System.Int64': 'long', 'System.Double': 'double', 'System.DateTime': 'datetime',
+  'System.String': 'string',
+  'System.Boolean': 'bool',
+  'System.Int32': 'int',
+  'System.Int64': 'long',
+  'System.Double': 'double',
+  'System.DateTime': 'datetime',
   'System.Security.SecureString': 'securestring',
 };
 
@@ -75,7 +95,9 @@ export const getMemberCommand = builtin('Utility', {
     const items = (explicit !== undefined ? [explicit] : ctx.input).filter((x) => !isNull(x));
     if (items.length === 0) {
       throw new LocalCommandError('You must specify an object for the Get-Member cmdlet.', {
-        errorId: 'NoObjectInGetMember', category: 'CloseError', reason: 'InvalidOperationException',
+        errorId: 'NoObjectInGetMember',
+        category: 'CloseError',
+        reason: 'InvalidOperationException',
       });
     }
     const seen = new Set<string>();
@@ -87,14 +109,21 @@ export const getMemberCommand = builtin('Utility', {
       const byName = (a: string[], b: string[]) => a[0].toLowerCase().localeCompare(b[0].toLowerCase());
       // the methods every object has, and those of a registered value type
       const methods = [
-        ['Equals', 'Method', 'bool Equals(System.Object obj)'], ['GetHashCode', 'Method', 'int GetHashCode()'],
-        ['GetType', 'Method', 'type GetType()'], ['ToString', 'Method', 'string ToString()'],
+        ['Equals', 'Method', 'bool Equals(System.Object obj)'],
+        ['GetHashCode', 'Method', 'int GetHashCode()'],
+        ['GetType', 'Method', 'type GetType()'],
+        ['ToString', 'Method', 'string ToString()'],
         ...(valueTypeOf(o)?.signatures ?? []).map((sig) => [/(\w+)\(/.exec(sig)?.[1] ?? sig, 'Method', sig]),
-      ].filter((m, i, all) => all.findIndex((x) => x[0] === m[0]) === i).sort(byName);
+      ]
+        .filter((m, i, all) => all.findIndex((x) => x[0] === m[0]) === i)
+        .sort(byName);
       const rows = propertyNames(o).map((n) => {
         const v = getMember(o, n);
         const memberType = memberTypeOf(o);
-        const def = memberType === 'NoteProperty' ? `${SHORT_NAMES[shortType(v)] ?? shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}` : `${propertyType(v, o instanceof PSObject ? o.declaredTypes.get(n.toLowerCase()) : undefined)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
+        const def =
+          memberType === 'NoteProperty'
+            ? `${SHORT_NAMES[shortType(v)] ?? shortType(v)} ${n}=${formatValue(v, env.enumerationLimit)}`
+            : `${propertyType(v, o instanceof PSObject ? o.declaredTypes.get(n.toLowerCase()) : undefined)} ${n} {get;${o instanceof PSObject ? 'set;' : ''}}`;
         return [n, memberType, def];
       });
       if (typeof o === 'string') rows.push(['Length', 'Property', 'int Length {get;}']);
@@ -104,10 +133,17 @@ export const getMemberCommand = builtin('Utility', {
       const kinds = arg<string[]>(args, 'MemberType');
       const shown = rows.filter((r) => memberTypeWanted(r[1], kinds) && (!names || names.some((n) => matchWildcard(r[0], n))));
       if (shown.length === 0) continue;
-      text += `\n\n   TypeName: ${typeName}\n` + renderTable(
-        [{ label: 'Name', width: 20, align: 'left' }, { label: 'MemberType', width: Math.max(10, ...shown.map((r) => r[1].length)), align: 'left' }, { label: 'Definition', align: 'left' }],
-        shown, { width: env.width },
-      );
+      text +=
+        `\n\n   TypeName: ${typeName}\n` +
+        renderTable(
+          [
+            { label: 'Name', width: 20, align: 'left' },
+            { label: 'MemberType', width: Math.max(10, ...shown.map((r) => r[1].length)), align: 'left' },
+            { label: 'Definition', align: 'left' },
+          ],
+          shown,
+          { width: env.width },
+        );
     }
     return [new FormattedText(text)];
   },

@@ -39,11 +39,7 @@ export const groupObject = builtin('Utility', {
   name: 'Group-Object',
   aliases: ['group'],
   synopsis: 'Groups objects that contain the same value for specified properties.',
-  parameters: [
-    objectParam('Property', { position: 0, typeName: 'Object[]', convert: convertKeys }),
-    switchParam('NoElement'), switchParam('AsHashTable'), switchParam('AsString'), switchParam('CaseSensitive'),
-    objectParam('InputObject'),
-  ],
+  parameters: [objectParam('Property', { position: 0, typeName: 'Object[]', convert: convertKeys }), switchParam('NoElement'), switchParam('AsHashTable'), switchParam('AsString'), switchParam('CaseSensitive'), objectParam('InputObject')],
   examples: [{ code: 'Get-Queue | Group-Object Status | Select-Object Name,Count', remarks: 'How many queues are in each status.' }],
   async invoke(args, ctx) {
     const keys = (args.get('Property') as Key[] | undefined) ?? [];
@@ -69,7 +65,10 @@ export const groupObject = builtin('Utility', {
       return [h];
     }
     return [...groups.values()].map((g) => {
-      const props: [string, unknown][] = [['Count', g.group.length], ['Name', g.name]];
+      const props: [string, unknown][] = [
+        ['Count', g.group.length],
+        ['Name', g.name],
+      ];
       if (!flag(args, 'NoElement')) props.push(['Group', g.group]);
       props.push(['Values', g.values]);
       return new PSObject([GROUP_INFO_TYPE], props);

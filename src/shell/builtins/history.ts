@@ -15,14 +15,22 @@ import { shellContext } from './types.js';
 const TYPE = 'Microsoft.PowerShell.Commands.HistoryInfo';
 
 export const historyInfoView: ObjectView = {
-  typeName: TYPE, display: 'table',
+  typeName: TYPE,
+  display: 'table',
   table: [{ property: 'Id', width: 4, align: 'right' }, { property: 'CommandLine' }],
 };
 
 function historyInfo(e: HistoryEntry): PSObject {
-  return new PSObject([TYPE, 'System.Object'], [
-    ['Id', e.id], ['CommandLine', e.commandLine], ['ExecutionStatus', e.status], ['StartExecutionTime', e.start], ['EndExecutionTime', e.end],
-  ]);
+  return new PSObject(
+    [TYPE, 'System.Object'],
+    [
+      ['Id', e.id],
+      ['CommandLine', e.commandLine],
+      ['ExecutionStatus', e.status],
+      ['StartExecutionTime', e.start],
+      ['EndExecutionTime', e.end],
+    ],
+  );
 }
 
 function notFound(what: string, errorId: string): LocalCommandError {
@@ -38,11 +46,8 @@ export const getHistory = builtin('Core', {
   name: 'Get-History',
   aliases: ['h', 'history', 'ghy'],
   synopsis: 'Gets a list of the commands entered during the current session.',
-  description: 'Lists the commands run in this session (Id, CommandLine, ExecutionStatus, StartExecutionTime, EndExecutionTime). The terminal\'s line history (Up arrow, Ctrl+R) is kept per server in ~/.gatehouse/history.',
-  parameters: [
-    objectParam('Id', { position: 0, typeName: 'Int64[]', convert: idList }),
-    intParam('Count', { position: 1 }),
-  ],
+  description: "Lists the commands run in this session (Id, CommandLine, ExecutionStatus, StartExecutionTime, EndExecutionTime). The terminal's line history (Up arrow, Ctrl+R) is kept per server in ~/.gatehouse/history.",
+  parameters: [objectParam('Id', { position: 0, typeName: 'Int64[]', convert: idList }), intParam('Count', { position: 1 })],
   examples: [
     { code: 'Get-History', remarks: 'Lists the commands of this session.' },
     { code: 'Get-History -Count 5', remarks: 'The last five commands.' },
@@ -72,9 +77,7 @@ export const invokeHistory = builtin('Core', {
   aliases: ['r', 'ihy'],
   synopsis: 'Runs commands from the session history.',
   description: 'Runs again the command with the given Id, or the most recent one that starts with the given text; without -Id, the last command. The command line is shown before it runs.',
-  parameters: [
-    { name: 'Id', typeName: 'String', position: 0, convert: convertString },
-  ],
+  parameters: [{ name: 'Id', typeName: 'String', position: 0, convert: convertString }],
   examples: [
     { code: 'r', remarks: 'Runs the last command again.' },
     { code: 'Invoke-History 3', remarks: 'Runs command 3 of Get-History again.' },
@@ -107,7 +110,7 @@ export const invokeHistory = builtin('Core', {
     invoking++;
     try {
       rt.source = script.source;
-      for (const statement of script.statements) output.push(...await executeStatement(rt, statement));
+      for (const statement of script.statements) output.push(...(await executeStatement(rt, statement)));
     } finally {
       invoking--;
       rt.source = source;
@@ -120,16 +123,12 @@ export const clearHistory = builtin('Core', {
   name: 'Clear-History',
   aliases: ['clhy'],
   synopsis: 'Deletes entries from the session history.',
-  description: 'Deletes all commands of the session history, or those with the given Ids, or those matching -CommandLine (wildcards allowed); -Count limits how many (the oldest, or the newest with -Newest). The terminal\'s line history file (~/.gatehouse/history/<server>.txt) is not changed: delete that file to forget it.',
+  description:
+    "Deletes all commands of the session history, or those with the given Ids, or those matching -CommandLine (wildcards allowed); -Count limits how many (the oldest, or the newest with -Newest). The terminal's line history file (~/.gatehouse/history/<server>.txt) is not changed: delete that file to forget it.",
   defaultParameterSet: 'IDParameter',
   supportsShouldProcess: true,
   confirmImpact: 'Medium',
-  parameters: [
-    objectParam('Id', { position: 0, typeName: 'Int32[]', sets: ['IDParameter'], convert: idList }),
-    stringArrayParam('CommandLine', { sets: ['CommandLineParameter'] }),
-    intParam('Count', { position: 1 }),
-    switchParam('Newest'),
-  ],
+  parameters: [objectParam('Id', { position: 0, typeName: 'Int32[]', sets: ['IDParameter'], convert: idList }), stringArrayParam('CommandLine', { sets: ['CommandLineParameter'] }), intParam('Count', { position: 1 }), switchParam('Newest')],
   examples: [
     { code: 'Clear-History', remarks: 'Forgets every command of this session.' },
     { code: 'Clear-History -CommandLine *Credential*', remarks: 'Forgets the commands that mention a credential.' },

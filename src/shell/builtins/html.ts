@@ -16,18 +16,29 @@ function esc(s: string): string {
 export const convertToHtml = builtin('Utility', {
   name: 'ConvertTo-Html',
   synopsis: 'Converts .NET objects into HTML that can be displayed in a Web browser.',
-  description: 'Writes the objects as an HTML table (one row per object) or, with -As List, a two-column table per object. -Fragment writes only the table; otherwise a whole XHTML page with -Title, -Head, -Body, -CssUri, -PreContent and -PostContent.',
+  description:
+    'Writes the objects as an HTML table (one row per object) or, with -As List, a two-column table per object. -Fragment writes only the table; otherwise a whole XHTML page with -Title, -Head, -Body, -CssUri, -PreContent and -PostContent.',
   parameters: [
-    objectParam('Property', { position: 0, typeName: 'Object[]', convert: (v: unknown) => {
-      try {
-        return parsePropertySelectors(v);
-      } catch (e) {
-        throw new ConversionError((e as Error).message);
-      }
-    } }),
+    objectParam('Property', {
+      position: 0,
+      typeName: 'Object[]',
+      convert: (v: unknown) => {
+        try {
+          return parsePropertySelectors(v);
+        } catch (e) {
+          throw new ConversionError((e as Error).message);
+        }
+      },
+    }),
     { name: 'As', typeName: 'String', convert: (v: unknown) => convertEnum(v, ['Table', 'List'], 'System.String') },
-    stringParam('Title'), stringArrayParam('Head'), stringArrayParam('Body'), stringArrayParam('PreContent'), stringArrayParam('PostContent'),
-    stringParam('CssUri'), switchParam('Fragment'), objectParam('InputObject'),
+    stringParam('Title'),
+    stringArrayParam('Head'),
+    stringArrayParam('Body'),
+    stringArrayParam('PreContent'),
+    stringArrayParam('PostContent'),
+    stringParam('CssUri'),
+    switchParam('Fragment'),
+    objectParam('InputObject'),
   ],
   examples: [{ code: 'Get-Queue | ConvertTo-Html -Property Identity,Status,MessageCount -Title "Queues" | Out-File .\\queues.html', remarks: 'A web page with a table of queues.' }],
   async invoke(args, ctx) {
@@ -70,10 +81,16 @@ export const convertToHtml = builtin('Utility', {
         lines.push('<colgroup>' + names.map(() => '<col/>').join('') + '</colgroup>');
         lines.push('<tr>' + names.map((n) => `<th>${esc(n)}</th>`).join('') + '</tr>');
         for (const r of rows) {
-          lines.push('<tr>' + names.map((n) => {
-            const hit = r.find((p) => p.name.toLowerCase() === n.toLowerCase());
-            return `<td>${hit ? cell(hit.value) : ''}</td>`;
-          }).join('') + '</tr>');
+          lines.push(
+            '<tr>' +
+              names
+                .map((n) => {
+                  const hit = r.find((p) => p.name.toLowerCase() === n.toLowerCase());
+                  return `<td>${hit ? cell(hit.value) : ''}</td>`;
+                })
+                .join('') +
+              '</tr>',
+          );
         }
         lines.push('</table>');
       }

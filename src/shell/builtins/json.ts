@@ -75,10 +75,18 @@ function render(j: Json, compress: boolean, column: number): string {
   const entries = j instanceof Map ? [...j.entries()] : Object.entries(j);
   if (compress) return '{' + entries.map(([k, x]) => jsonString(k) + ':' + render(x, true, 0)).join(',') + '}';
   if (entries.length === 0) return '{\n\n' + pad + '}';
-  return '{\n' + entries.map(([k, x]) => {
-    const head = jsonString(k) + ':  ';
-    return inner + head + render(x, false, column + 4 + head.length);
-  }).join(',\n') + '\n' + pad + '}';
+  return (
+    '{\n' +
+    entries
+      .map(([k, x]) => {
+        const head = jsonString(k) + ':  ';
+        return inner + head + render(x, false, column + 4 + head.length);
+      })
+      .join(',\n') +
+    '\n' +
+    pad +
+    '}'
+  );
 }
 
 /** ConvertTo-Json's text for the objects it received. */
@@ -89,11 +97,15 @@ export function toJson(items: unknown[], depth: number, compress: boolean): stri
 
 function depthParam() {
   return {
-    name: 'Depth', typeName: 'Int32', convert: (v: unknown) => {
+    name: 'Depth',
+    typeName: 'Int32',
+    convert: (v: unknown) => {
       const n = Number(Array.isArray(v) && v.length === 1 ? v[0] : v);
       if (!Number.isInteger(n)) throw new ConversionError(`Cannot convert value "${toStr(v)}" to type "System.Int32". Error: "Input string was not in a correct format."`);
       if (n < 1 || n > 100) {
-        throw new ConversionError(`The ${n} argument is ${n < 1 ? 'less than the minimum allowed range of 1' : 'greater than the maximum allowed range of 100'}. Supply an argument that is ${n < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'} and then try the command again.`);
+        throw new ConversionError(
+          `The ${n} argument is ${n < 1 ? 'less than the minimum allowed range of 1' : 'greater than the maximum allowed range of 100'}. Supply an argument that is ${n < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'} and then try the command again.`,
+        );
       }
       return n;
     },
@@ -124,7 +136,10 @@ function fromTree(v: unknown): unknown {
     return v;
   }
   if (Array.isArray(v)) return v.map(fromTree);
-  return new PSObject('System.Management.Automation.PSCustomObject', Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromTree(x)]));
+  return new PSObject(
+    'System.Management.Automation.PSCustomObject',
+    Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromTree(x)]),
+  );
 }
 
 export const convertFromJson = builtin('Utility', {

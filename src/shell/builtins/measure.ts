@@ -42,12 +42,21 @@ export const measureObject = builtin('Utility', {
     for (const p of properties) {
       const holders = items.filter((o) => hasProperty(o, p));
       if (holders.length === 0 && items.length > 0) {
-        ctx.writeError(new LocalCommandError(`The property "${p}" cannot be found in the input for any objects.`, {
-          errorId: 'GenericMeasurePropertyNotFound', category: 'InvalidArgument', reason: 'PSArgumentException',
-        }));
+        ctx.writeError(
+          new LocalCommandError(`The property "${p}" cannot be found in the input for any objects.`, {
+            errorId: 'GenericMeasurePropertyNotFound',
+            category: 'InvalidArgument',
+            reason: 'PSArgumentException',
+          }),
+        );
         continue;
       }
-      out.push(measure(holders.map((o) => getMember(o, p)), p));
+      out.push(
+        measure(
+          holders.map((o) => getMember(o, p)),
+          p,
+        ),
+      );
     }
     return out;
   },

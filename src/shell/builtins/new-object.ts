@@ -17,11 +17,16 @@ function makeCredential(args: unknown[]): PSCredential {
   if (args.length !== 2) throw ctorError(`Cannot find an overload for "PSCredential" and the argument count: "${args.length}".`);
   const [user, password] = args;
   if (!(password instanceof SecureString)) {
-    throw ctorError(`Cannot convert argument "password", with value: "${toStr(password)}", for "PSCredential" to type "System.Security.SecureString": "Cannot convert the "${toStr(password)}" value of type "${dotNetTypeName(password)}" to type "System.Security.SecureString"."`);
+    throw ctorError(
+      `Cannot convert argument "password", with value: "${toStr(password)}", for "PSCredential" to type "System.Security.SecureString": "Cannot convert the "${toStr(password)}" value of type "${dotNetTypeName(password)}" to type "System.Security.SecureString"."`,
+    );
   }
   const name = toStr(user);
   if (isNull(user) || name === '') {
-    throw ctorError('Exception calling ".ctor" with "2" argument(s): "Cannot process argument because the value of argument "userName" is not valid. Change the value of the "userName" argument and run the operation again."', 'MethodInvocationException');
+    throw ctorError(
+      'Exception calling ".ctor" with "2" argument(s): "Cannot process argument because the value of argument "userName" is not valid. Change the value of the "userName" argument and run the operation again."',
+      'MethodInvocationException',
+    );
   }
   return new PSCredential(name, password);
 }
@@ -41,10 +46,12 @@ export const newObject = builtin('Utility', {
       },
     }),
   ],
-  examples: [{
-    code: "$c = New-Object System.Management.Automation.PSCredential('relay', (ConvertTo-SecureString 'P@ssw0rd' -AsPlainText -Force))",
-    remarks: 'A credential without a prompt.',
-  }],
+  examples: [
+    {
+      code: "$c = New-Object System.Management.Automation.PSCredential('relay', (ConvertTo-SecureString 'P@ssw0rd' -AsPlainText -Force))",
+      remarks: 'A credential without a prompt.',
+    },
+  ],
   invoke(args) {
     const typeName = arg<string>(args, 'TypeName') ?? '';
     const t = typeName.toLowerCase().replace(/^system\./, '');
@@ -58,7 +65,9 @@ export const newObject = builtin('Utility', {
     else if (listTypeName(typeName)) obj = ArrayList.create(listTypeName(typeName), ctorArgs.length === 1 && typeof ctorArgs[0] !== 'number' ? enumerate(ctorArgs[0]) : []);
     else {
       throw new LocalCommandError(`Cannot find type [${typeName}]: verify that the assembly containing this type is loaded.`, {
-        errorId: 'TypeNotFound', category: 'InvalidType', reason: 'PSArgumentException',
+        errorId: 'TypeNotFound',
+        category: 'InvalidType',
+        reason: 'PSArgumentException',
       });
     }
     if (props) {
@@ -67,7 +76,9 @@ export const newObject = builtin('Utility', {
         else if (obj instanceof Hashtable) obj.set(k, v);
         else {
           throw new LocalCommandError(`The member "${toStr(k)}" was not found for the specified .NET object.`, {
-            errorId: 'InvalidOperationException', category: 'InvalidOperation', reason: 'InvalidOperationException',
+            errorId: 'InvalidOperationException',
+            category: 'InvalidOperation',
+            reason: 'InvalidOperationException',
           });
         }
       }

@@ -25,13 +25,7 @@ export const writeOutput = builtin('Utility', {
 export const writeHost = builtin('Utility', {
   name: 'Write-Host',
   synopsis: 'Writes customized output to a host.',
-  parameters: [
-    objectParam('Object', { position: 0, valueFromRemainingArguments: true }),
-    switchParam('NoNewline'),
-    objectParam('Separator'),
-    stringParam('ForegroundColor'),
-    stringParam('BackgroundColor'),
-  ],
+  parameters: [objectParam('Object', { position: 0, valueFromRemainingArguments: true }), switchParam('NoNewline'), objectParam('Separator'), stringParam('ForegroundColor'), stringParam('BackgroundColor')],
   invoke(args, ctx) {
     const sep = args.has('Separator') ? toStr(args.get('Separator')) : ' ';
     const items: unknown[] = [];

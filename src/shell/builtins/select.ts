@@ -13,7 +13,10 @@ import { arg, builtin, flag, intParam, objectParam, stringArrayParam, stringPara
 import { typeNamesOf } from '../format/out-default.js';
 
 function identity(o: unknown): string {
-  if (o instanceof PSObject) return propertyNames(o).map((n) => n + '=' + formatValue(o.get(n), -1)).join('\u0001');
+  if (o instanceof PSObject)
+    return propertyNames(o)
+      .map((n) => n + '=' + formatValue(o.get(n), -1))
+      .join('\u0001');
   return toStr(o);
 }
 
@@ -64,7 +67,10 @@ export const selectObject = builtin('Utility', {
       if (selectors) {
         const props = (await resolveProperties(o, selectors, evaluate, true)).filter((p) => !exclude.includes(p.name.toLowerCase()));
         const typeName = 'Selected.' + (isNull(o) ? 'System.Object' : typeNamesOf(o)[0]);
-        const obj = new PSObject(typeName, props.map((p) => [p.name, p.value]));
+        const obj = new PSObject(
+          typeName,
+          props.map((p) => [p.name, p.value]),
+        );
         if (expand !== undefined) {
           const v = obj.has(expand) ? obj.get(expand) : getMember(o, expand);
           out.push(...enumerate(v));
@@ -73,9 +79,15 @@ export const selectObject = builtin('Utility', {
       }
       if (expand !== undefined) {
         if (!hasProperty(o, expand)) {
-          ctx.writeError(new LocalCommandError(`Property "${expand}" cannot be found.`, {
-            errorId: 'ExpandPropertyNotFound', category: 'InvalidArgument', reason: 'PSArgumentException', targetName: toStr(o), targetType: 'PSObject',
-          }));
+          ctx.writeError(
+            new LocalCommandError(`Property "${expand}" cannot be found.`, {
+              errorId: 'ExpandPropertyNotFound',
+              category: 'InvalidArgument',
+              reason: 'PSArgumentException',
+              targetName: toStr(o),
+              targetType: 'PSObject',
+            }),
+          );
           continue;
         }
         const v = getMember(o, expand);

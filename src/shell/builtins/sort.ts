@@ -38,13 +38,7 @@ export const sortObject = builtin('Utility', {
   name: 'Sort-Object',
   aliases: ['sort'],
   synopsis: 'Sorts objects by property values.',
-  parameters: [
-    objectParam('Property', { position: 0, typeName: 'Object[]', convert: parseKeys }),
-    switchParam('Descending'),
-    switchParam('Unique'),
-    switchParam('CaseSensitive'),
-    objectParam('InputObject'),
-  ],
+  parameters: [objectParam('Property', { position: 0, typeName: 'Object[]', convert: parseKeys }), switchParam('Descending'), switchParam('Unique'), switchParam('CaseSensitive'), objectParam('InputObject')],
   examples: [{ code: 'Get-Queue | Sort-Object MessageCount -Descending', remarks: 'Queues with the most messages first.' }],
   async invoke(args, ctx) {
     const keys = (args.get('Property') as SortKey[] | undefined) ?? [];

@@ -19,9 +19,13 @@ export const writeError = builtin('Utility', {
   description: 'Writes a non-terminating error record: the script goes on unless -ErrorAction Stop or $ErrorActionPreference = "Stop". Inside a function the record names the function and the line that called it.',
   parameters: [
     stringParam('Message', { position: 0, mandatory: true, aliases: ['Msg'], valueFromPipeline: true }),
-    stringParam('Category'), stringParam('ErrorId'), objectParam('TargetObject'),
-    stringParam('CategoryActivity', { aliases: ['Activity'] }), stringParam('CategoryReason', { aliases: ['Reason'] }),
-    stringParam('CategoryTargetName', { aliases: ['TargetName'] }), stringParam('CategoryTargetType', { aliases: ['TargetType'] }),
+    stringParam('Category'),
+    stringParam('ErrorId'),
+    objectParam('TargetObject'),
+    stringParam('CategoryActivity', { aliases: ['Activity'] }),
+    stringParam('CategoryReason', { aliases: ['Reason'] }),
+    stringParam('CategoryTargetName', { aliases: ['TargetName'] }),
+    stringParam('CategoryTargetType', { aliases: ['TargetType'] }),
   ],
   examples: [{ code: 'Write-Error "Queue $($q.Identity) has $($q.MessageCount) messages"', remarks: 'Reports a problem and goes on.' }],
   invoke(args, ctx) {
@@ -62,7 +66,10 @@ export const newTimeSpan = builtin('Utility', {
   parameters: [
     objectParam('Start', { position: 0, sets: ['Date'], typeName: 'DateTime', convert: convertDate, aliases: ['LastWriteTime'] }),
     objectParam('End', { position: 1, sets: ['Date'], typeName: 'DateTime', convert: convertDate }),
-    intParam('Days', { sets: ['Time'] }), intParam('Hours', { sets: ['Time'] }), intParam('Minutes', { sets: ['Time'] }), intParam('Seconds', { sets: ['Time'] }),
+    intParam('Days', { sets: ['Time'] }),
+    intParam('Hours', { sets: ['Time'] }),
+    intParam('Minutes', { sets: ['Time'] }),
+    intParam('Seconds', { sets: ['Time'] }),
   ],
   examples: [{ code: '(New-TimeSpan -Start $q.LastRetryTime).TotalMinutes', remarks: 'Minutes since the last retry.' }],
   invoke(args) {
@@ -90,18 +97,42 @@ export const getAlias = builtin('Utility', {
       for (const alias of spec.aliases ?? []) {
         if (names && !names.some((n) => matchWildcard(alias, n))) continue;
         if (definitions && !definitions.some((d) => matchWildcard(spec.name, d))) continue;
-        rows.push(new PSObject(['System.Management.Automation.AliasInfo', COMMAND_INFO_TYPE], [
-          ['CommandType', 'Alias'], ['Name', `${alias} -> ${spec.name}`], ['Version', ''], ['Source', ''],
-          ['Definition', spec.name], ['ResolvedCommandName', spec.name], ['DisplayName', `${alias} -> ${spec.name}`],
-        ]));
+        rows.push(
+          new PSObject(
+            ['System.Management.Automation.AliasInfo', COMMAND_INFO_TYPE],
+            [
+              ['CommandType', 'Alias'],
+              ['Name', `${alias} -> ${spec.name}`],
+              ['Version', ''],
+              ['Source', ''],
+              ['Definition', spec.name],
+              ['ResolvedCommandName', spec.name],
+              ['DisplayName', `${alias} -> ${spec.name}`],
+            ],
+          ),
+        );
       }
     }
     rows.sort((a, b) => String(a.get('Name')).localeCompare(String(b.get('Name')), 'en-US', { sensitivity: 'base' }));
     for (const n of names ?? []) {
-      if (hasWildcard(n) || rows.some((r) => String(r.get('Name')).toLowerCase().startsWith(n.toLowerCase() + ' ->'))) continue;
-      ctx.writeError(new LocalCommandError(`This command cannot find a matching alias because an alias with the name '${n}' does not exist.`, {
-        errorId: 'ItemNotFoundException', category: 'ObjectNotFound', reason: 'ItemNotFoundException', targetName: n, targetType: 'String',
-      }));
+      if (
+        hasWildcard(n) ||
+        rows.some((r) =>
+          String(r.get('Name'))
+            .toLowerCase()
+            .startsWith(n.toLowerCase() + ' ->'),
+        )
+      )
+        continue;
+      ctx.writeError(
+        new LocalCommandError(`This command cannot find a matching alias because an alias with the name '${n}' does not exist.`, {
+          errorId: 'ItemNotFoundException',
+          category: 'ObjectNotFound',
+          reason: 'ItemNotFoundException',
+          targetName: n,
+          targetType: 'String',
+        }),
+      );
     }
     return rows;
   },
@@ -109,7 +140,12 @@ export const getAlias = builtin('Utility', {
 
 /** A [version] value: Major, Minor, Build, Revision. */
 export class VersionValue {
-  constructor(readonly Major: number, readonly Minor: number, readonly Build: number, readonly Revision: number) {}
+  constructor(
+    readonly Major: number,
+    readonly Minor: number,
+    readonly Build: number,
+    readonly Revision: number,
+  ) {}
   GetType(): TypeInfoValue {
     return new TypeInfoValue('System.Version');
   }
@@ -135,13 +171,18 @@ export function psVersionTable(): Hashtable {
 export const writeProgress = builtin('Utility', {
   name: 'Write-Progress',
   synopsis: 'Displays a progress bar within a PowerShell command window.',
-  description: 'On a terminal, draws one status line (activity, status, a bar for -PercentComplete, the current operation and the time left) that -Completed clears; bars with other -Id or -ParentId values share that line, the latest call showing. Nothing is drawn when the shell reads a script or piped input, or when $ProgressPreference is SilentlyContinue.',
+  description:
+    'On a terminal, draws one status line (activity, status, a bar for -PercentComplete, the current operation and the time left) that -Completed clears; bars with other -Id or -ParentId values share that line, the latest call showing. Nothing is drawn when the shell reads a script or piped input, or when $ProgressPreference is SilentlyContinue.',
   parameters: [
     stringParam('Activity', { position: 0, mandatory: true }),
     stringParam('Status', { position: 1 }),
     intParam('Id', { position: 2 }),
-    intParam('PercentComplete'), intParam('SecondsRemaining'), stringParam('CurrentOperation'), intParam('ParentId'),
-    switchParam('Completed'), intParam('SourceId'),
+    intParam('PercentComplete'),
+    intParam('SecondsRemaining'),
+    stringParam('CurrentOperation'),
+    intParam('ParentId'),
+    switchParam('Completed'),
+    intParam('SourceId'),
   ],
   examples: [{ code: '$i = 0; foreach ($q in $queues) { $i++; Write-Progress -Activity "Checking queues" -Status $q.Identity -PercentComplete ($i * 100 / $queues.Count) }', remarks: 'A progress line while a loop runs.' }],
   invoke(args, ctx) {
@@ -171,7 +212,9 @@ export const versionView: ObjectView = {
   typeName: 'VersionValue',
   display: 'table',
   table: [
-    { property: 'Major', width: 6, align: 'left' }, { property: 'Minor', width: 6, align: 'left' },
-    { property: 'Build', width: 6, align: 'left' }, { property: 'Revision', width: 8, align: 'left' },
+    { property: 'Major', width: 6, align: 'left' },
+    { property: 'Minor', width: 6, align: 'left' },
+    { property: 'Build', width: 6, align: 'left' },
+    { property: 'Revision', width: 8, align: 'left' },
   ],
 };

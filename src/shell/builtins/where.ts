@@ -9,9 +9,37 @@ import type { ScriptBlock } from '../scriptblock.js';
 import { builtin, objectParam, scriptBlockParam, switchParam } from './define.js';
 
 const OPERATORS = [
-  'EQ', 'NE', 'GT', 'GE', 'LT', 'LE', 'Like', 'NotLike', 'Match', 'NotMatch', 'Contains', 'NotContains', 'In', 'NotIn',
-  'CEQ', 'CNE', 'CGT', 'CGE', 'CLT', 'CLE', 'CLike', 'CNotLike', 'CMatch', 'CNotMatch', 'CContains', 'CNotContains', 'CIn', 'CNotIn',
-  'Is', 'IsNot', 'Not',
+  'EQ',
+  'NE',
+  'GT',
+  'GE',
+  'LT',
+  'LE',
+  'Like',
+  'NotLike',
+  'Match',
+  'NotMatch',
+  'Contains',
+  'NotContains',
+  'In',
+  'NotIn',
+  'CEQ',
+  'CNE',
+  'CGT',
+  'CGE',
+  'CLT',
+  'CLE',
+  'CLike',
+  'CNotLike',
+  'CMatch',
+  'CNotMatch',
+  'CContains',
+  'CNotContains',
+  'CIn',
+  'CNotIn',
+  'Is',
+  'IsNot',
+  'Not',
 ];
 const OPERATOR_SETS = OPERATORS.map((o) => (o === 'EQ' ? 'EqualSet' : o + 'Set'));
 
@@ -26,7 +54,8 @@ export const whereObject = builtin('Core', {
   name: 'Where-Object',
   aliases: ['where', '?'],
   synopsis: 'Selects objects from a collection based on their property values.',
-  description: 'The Where-Object cmdlet selects objects that have particular property values from the collection of objects that are passed to it. Use a script block ({ $_.Status -eq "Ready" }) or the simplified form (Where-Object Status -eq Ready).',
+  description:
+    'The Where-Object cmdlet selects objects that have particular property values from the collection of objects that are passed to it. Use a script block ({ $_.Status -eq "Ready" }) or the simplified form (Where-Object Status -eq Ready).',
   defaultParameterSet: 'EqualSet',
   parameters: [
     scriptBlockParam('FilterScript', { position: 0, sets: ['ScriptBlockSet'], mandatory: true }),

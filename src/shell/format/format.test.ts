@@ -31,7 +31,16 @@ describe('value rendering', () => {
 
 describe('Format-List writer', () => {
   it('pads labels per object and frames with blank lines', () => {
-    const text = renderList([[{ name: 'Identity', value: 'EX01\\Submission' }, { name: 'DeliveryType', value: 'Undefined' }], [{ name: 'A', value: '' }]], 119);
+    const text = renderList(
+      [
+        [
+          { name: 'Identity', value: 'EX01\\Submission' },
+          { name: 'DeliveryType', value: 'Undefined' },
+        ],
+        [{ name: 'A', value: '' }],
+      ],
+      119,
+    );
     assert.equal(text, '\n\nIdentity     : EX01\\Submission\nDeliveryType : Undefined\n\nA : \n\n\n\n');
   });
   it('wraps long values under the value column', () => {
@@ -47,11 +56,25 @@ describe('Format-List writer', () => {
 
 describe('Format-Table writer', () => {
   it('writes labels, dashes, padded cells and alignment', () => {
-    const text = renderTable([{ label: 'UserName', align: 'left' }, { label: 'Password', align: 'right' }], [['admin', 'System.Security.SecureString']], { width: 119 });
+    const text = renderTable(
+      [
+        { label: 'UserName', align: 'left' },
+        { label: 'Password', align: 'right' },
+      ],
+      [['admin', 'System.Security.SecureString']],
+      { width: 119 },
+    );
     assert.equal(text, '\nUserName                     Password\n--------                     --------\nadmin    System.Security.SecureString\n\n\n');
   });
   it('truncates with ... keeping the tail of right-aligned cells', () => {
-    const text = renderTable([{ label: 'L', width: 6, align: 'left' }, { label: 'R', width: 6, align: 'right' }], [['abcdefghij', '1234567890']], { width: 119 });
+    const text = renderTable(
+      [
+        { label: 'L', width: 6, align: 'left' },
+        { label: 'R', width: 6, align: 'right' },
+      ],
+      [['abcdefghij', '1234567890']],
+      { width: 119 },
+    );
     assert.equal(text, '\nL           R\n-           -\nabc... ...890\n\n\n');
   });
   it('cuts a value at its first newline', () => {
@@ -59,9 +82,23 @@ describe('Format-Table writer', () => {
     assert.match(text, /\nfirst\.\.\.\n/);
   });
   it('shrinks then hides the last column when the line is too narrow', () => {
-    const shrunk = renderTable([{ label: 'A', align: 'left' }, { label: 'B', align: 'left' }], [['aaaa', 'bbbbbbbbbb']], { width: 12 });
+    const shrunk = renderTable(
+      [
+        { label: 'A', align: 'left' },
+        { label: 'B', align: 'left' },
+      ],
+      [['aaaa', 'bbbbbbbbbb']],
+      { width: 12 },
+    );
     assert.equal(shrunk.split('\n')[3], 'aaaa bbbb...');
-    const hidden = renderTable([{ label: 'A', align: 'left' }, { label: 'B', align: 'left' }], [['aaaaaaaaaa', 'bbbbbbbbbb']], { width: 12 });
+    const hidden = renderTable(
+      [
+        { label: 'A', align: 'left' },
+        { label: 'B', align: 'left' },
+      ],
+      [['aaaaaaaaaa', 'bbbbbbbbbb']],
+      { width: 12 },
+    );
     assert.equal(hidden.split('\n')[3], 'aaaaaaaaaa');
   });
   it('wraps long labels of fixed-width columns onto more header lines', () => {

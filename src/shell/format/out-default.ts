@@ -95,7 +95,14 @@ export function listEntries(obj: unknown, properties: string[] | undefined, env:
 
 function hashtableTable(h: Hashtable, env: FormatEnvironment): string {
   const rows = h.pairs().map(([k, v]) => [formatScalar(k), formatValue(v, env.enumerationLimit)]);
-  return renderTable([{ label: 'Name', width: 30, align: 'left' }, { label: 'Value', align: 'left' }], rows, { width: env.width });
+  return renderTable(
+    [
+      { label: 'Name', width: 30, align: 'left' },
+      { label: 'Value', align: 'left' },
+    ],
+    rows,
+    { width: env.width },
+  );
 }
 
 /** Out-Default's text for the objects a statement wrote. */
@@ -149,14 +156,16 @@ export function renderOutDefault(objects: unknown[], env: FormatEnvironment): st
     }
     const view = firstView as ObjectView;
     let j = i;
-    while (j < objects.length && objects[j] !== null && typeof objects[j] === 'object' && !(objects[j] instanceof FormattedText)
-      && !isScalarForOutput(objects[j]) && typeNamesOf(objects[j])[0] === key) j++;
+    while (j < objects.length && objects[j] !== null && typeof objects[j] === 'object' && !(objects[j] instanceof FormattedText) && !isScalarForOutput(objects[j]) && typeNamesOf(objects[j])[0] === key) j++;
     const group = objects.slice(i, j);
     if (view.display === 'table') {
       const columns = view.table ?? propertyNames(o).map((p) => ({ property: p }));
       out += tableFromObjects(group, columns, env);
     } else {
-      out += renderList(group.map((g) => listEntries(g, view.list, env)), env.width);
+      out += renderList(
+        group.map((g) => listEntries(g, view.list, env)),
+        env.width,
+      );
     }
     i = j;
   }

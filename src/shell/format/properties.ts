@@ -9,9 +9,7 @@ import { ScriptBlock } from '../scriptblock.js';
 import { Hashtable } from '../values.js';
 import { hasWildcard, wildcardToRegExp } from '../wildcard.js';
 
-export type PropertySelector =
-  | { kind: 'name'; pattern: string }
-  | { kind: 'calculated'; name: string; expression: ScriptBlock | string; width?: number; align?: 'left' | 'right' };
+export type PropertySelector = { kind: 'name'; pattern: string } | { kind: 'calculated'; name: string; expression: ScriptBlock | string; width?: number; align?: 'left' | 'right' };
 
 export interface ResolvedProperty {
   name: string;
@@ -62,12 +60,7 @@ export function parsePropertySelectors(value: unknown, forSelect = false): Prope
  * is dropped (`keepMissing` = false: Format-List) or kept empty (Format-Table,
  * Select-Object).
  */
-export async function resolveProperties(
-  obj: unknown,
-  selectors: PropertySelector[],
-  evaluate: (block: ScriptBlock, input: unknown) => Promise<unknown>,
-  keepMissing: boolean,
-): Promise<ResolvedProperty[]> {
+export async function resolveProperties(obj: unknown, selectors: PropertySelector[], evaluate: (block: ScriptBlock, input: unknown) => Promise<unknown>, keepMissing: boolean): Promise<ResolvedProperty[]> {
   const out: ResolvedProperty[] = [];
   const seen = new Set<string>();
   const push = (p: ResolvedProperty): void => {

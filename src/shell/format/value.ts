@@ -37,6 +37,7 @@ export function isRightAligned(v: unknown): boolean {
 /** Values Out-Default prints one per line instead of as a table or list. */
 export function isScalarForOutput(v: unknown): boolean {
   return (
-    isNull(v) || typeof v !== 'object' || v instanceof Date || v instanceof SecureString || (v as { kind?: unknown }).kind === 'scriptblock'
-  ) && !(v instanceof PSCredential) && !(v instanceof Hashtable) || valueTypeOf(v)?.properties.length === 0;
+    ((isNull(v) || typeof v !== 'object' || v instanceof Date || v instanceof SecureString || (v as { kind?: unknown }).kind === 'scriptblock') && !(v instanceof PSCredential) && !(v instanceof Hashtable)) ||
+    valueTypeOf(v)?.properties.length === 0
+  );
 }

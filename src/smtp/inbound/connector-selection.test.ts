@@ -4,7 +4,10 @@ import { IPBinding, IPRange } from '../../config/types/index.js';
 import { listenPlan, selectConnector } from './connector-selection.js';
 
 const c = (identity: string, bindings: string[], ranges: string[], enabled = true) => ({
-  identity, enabled, bindings: bindings.map((b) => IPBinding.parse(b)), remoteIPRanges: ranges.map((r) => IPRange.parse(r)),
+  identity,
+  enabled,
+  bindings: bindings.map((b) => IPBinding.parse(b)),
+  remoteIPRanges: ranges.map((r) => IPRange.parse(r)),
 });
 
 describe('selectConnector', () => {

@@ -24,7 +24,11 @@ export interface ClientCertificate {
 
 export function clientCertificateOf(cert: PeerCertificate | null | undefined, authorized: boolean, error: Error | string | null | undefined): ClientCertificate | null {
   if (!cert || Object.keys(cert).length === 0) return null;
-  const sans = (cert.subjectaltname ?? '').split(',').map((s) => s.trim()).filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+  const sans = (cert.subjectaltname ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4));
   const cn = cert.subject?.CN;
   const cns = Array.isArray(cn) ? cn : cn ? [cn] : [];
   return {
@@ -35,23 +39,23 @@ export function clientCertificateOf(cert: PeerCertificate | null | undefined, au
   };
 }
 
-export type DomainSecurityVerdict =
-  | { kind: 'not-required' }
-  | { kind: 'secured'; domain: string; certificate: ClientCertificate }
-  | { kind: 'refused'; domain: string; reply: SmtpReply; reason: string };
+export type DomainSecurityVerdict = { kind: 'not-required' } | { kind: 'secured'; domain: string; certificate: ClientCertificate } | { kind: 'refused'; domain: string; reply: SmtpReply; reason: string };
 
 const refusal = (text: string) => enhancedReply(454, '4.7.5', `Domain security failure: ${text}`);
 
 /** The verdict for a MAIL FROM domain on a session. */
-export function domainSecurity(
-  senderDomain: string, secureDomains: readonly string[], connectorDomainSecure: boolean, tlsActive: boolean, certificate: ClientCertificate | null,
-): DomainSecurityVerdict {
+export function domainSecurity(senderDomain: string, secureDomains: readonly string[], connectorDomainSecure: boolean, tlsActive: boolean, certificate: ClientCertificate | null): DomainSecurityVerdict {
   const domain = senderDomain.toLowerCase();
   if (!connectorDomainSecure || domain === '' || !secureDomains.includes(domain)) return { kind: 'not-required' };
   if (!tlsActive) return { kind: 'refused', domain, reply: refusal(`mail from ${domain} requires mutual TLS (STARTTLS with a client certificate)`), reason: 'no TLS' };
   if (!certificate) return { kind: 'refused', domain, reply: refusal(`mail from ${domain} requires a client certificate`), reason: 'the client presented no certificate' };
   if (!certificate.authorized) {
-    return { kind: 'refused', domain, reply: refusal(`the client certificate for ${domain} could not be validated`), reason: `the certificate of ${certificate.subject || 'the client'} is not trusted (${certificate.error ?? 'unknown reason'}); import the partner's certificate or its CA with Import-ExchangeCertificate` };
+    return {
+      kind: 'refused',
+      domain,
+      reply: refusal(`the client certificate for ${domain} could not be validated`),
+      reason: `the certificate of ${certificate.subject || 'the client'} is not trusted (${certificate.error ?? 'unknown reason'}); import the partner's certificate or its CA with Import-ExchangeCertificate`,
+    };
   }
   if (!certificate.names.some((n) => domainMatches(n, domain))) {
     return { kind: 'refused', domain, reply: refusal(`the client certificate does not carry ${domain}`), reason: `the certificate names ${certificate.names.join(', ') || 'nothing'}, not ${domain}` };

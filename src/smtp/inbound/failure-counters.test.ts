@@ -45,8 +45,14 @@ describe('FailureCounter', () => {
   it('keeps at most maxEntries keys, dropping the least recently failed', () => {
     let now = 0;
     const c = new FailureCounter({ quietMs: 60_000, maxEntries: 3, now: () => now });
-    c.add('a'); now++; c.add('b'); now++; c.add('c'); now++;
-    c.add('a'); now++; // a is now the most recent
+    c.add('a');
+    now++;
+    c.add('b');
+    now++;
+    c.add('c');
+    now++;
+    c.add('a');
+    now++; // a is now the most recent
     c.add('d');
     assert.equal(c.size, 3);
     assert.equal(c.count('b'), 0, 'b was the least recently failed');

@@ -84,7 +84,10 @@ export function sourceKey(ip: string): string {
   if (!bare.includes(':')) return bare;
   try {
     const parts = ipaddr.IPv6.parse(bare.replace(/%.*$/, '')).parts;
-    return `${parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+    return `${parts
+      .slice(0, 4)
+      .map((p) => p.toString(16))
+      .join(':')}::/64`;
   } catch {
     return bare.toLowerCase();
   }

@@ -40,8 +40,10 @@ export class ConnectionCounter {
     const sourceKey = `${connector}\u0000${ip}`;
     const total = (this.total.get(connector) ?? 1) - 1;
     const fromSource = (this.perSource.get(sourceKey) ?? 1) - 1;
-    if (total <= 0) this.total.delete(connector); else this.total.set(connector, total);
-    if (fromSource <= 0) this.perSource.delete(sourceKey); else this.perSource.set(sourceKey, fromSource);
+    if (total <= 0) this.total.delete(connector);
+    else this.total.set(connector, total);
+    if (fromSource <= 0) this.perSource.delete(sourceKey);
+    else this.perSource.set(sourceKey, fromSource);
   }
 
   count(connector: string): number {

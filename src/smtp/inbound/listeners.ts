@@ -21,7 +21,10 @@ export class Listeners {
   /** The planned sockets that could not be bound at the last apply, with why. */
   private failed: { address: string; port: number; connectors: string[]; reason: string }[] = [];
 
-  constructor(private readonly onConnection: (socket: Socket) => void, private readonly log: Logger) {}
+  constructor(
+    private readonly onConnection: (socket: Socket) => void,
+    private readonly log: Logger,
+  ) {}
 
   /** Brings the sockets in line with the plan; resolves when every new socket is bound or has failed. */
   async apply(plan: ListenAddress[]): Promise<BoundListener[]> {
@@ -62,11 +65,13 @@ export class Listeners {
     return new Promise((resolve) => {
       const server = createServer({ noDelay: true, pauseOnConnect: false }, this.onConnection);
       const fail = (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the port is taken by another program'
-          : err.code === 'EADDRNOTAVAIL' ? 'the address is not on this host'
-            : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err.message;
+        const why =
+          err.code === 'EADDRINUSE' ? 'the port is taken by another program' : err.code === 'EADDRNOTAVAIL' ? 'the address is not on this host' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err.message;
         this.log.log('error', 'smtp.in.listener.failed', {
-          address: `${plan.address}:${plan.port}`, connectors: plan.connectors, code: err.code, reason: why,
+          address: `${plan.address}:${plan.port}`,
+          connectors: plan.connectors,
+          code: err.code,
+          reason: why,
           action: 'change the Bindings of these Receive connectors (Set-ReceiveConnector -Bindings) or free the address',
         });
         this.failed.push({ address: plan.address, port: plan.port, connectors: plan.connectors, reason: why });

@@ -38,7 +38,10 @@ describe('LogonGuard', async () => {
   const store = new SqliteConfigStore(join(dir, 'organization.db'), { create: true });
   const repo = new Repository(store, null);
   const logons = new SqliteAccountLogonStore(store.db);
-  after(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const hash = await hashPassword(PASSWORD);
   const carol = newModelObject(adUserSchema, '', { Name: 'Carol', SamAccountName: 'carol', UserPrincipalName: 'carol@contoso.com', Enabled: true, PasswordHash: hash, SID: 'S-1-5-21-1-2-3-1001' });
@@ -50,7 +53,10 @@ describe('LogonGuard', async () => {
   let now = Date.UTC(2025, 0, 1, 12);
   let policy: LockoutPolicy = { threshold: 3, durationMs: 30 * MIN, observationWindowMs: 30 * MIN };
   const guard = () => new LogonGuard({ directory: scope, store: logons, policy: () => policy, now: () => now });
-  const failed = (o: LogonOutcome) => { assert.equal(o.ok, false); return o as Extract<LogonOutcome, { ok: false }>; };
+  const failed = (o: LogonOutcome) => {
+    assert.equal(o.ok, false);
+    return o as Extract<LogonOutcome, { ok: false }>;
+  };
 
   it('grows the delay: none for the first failure, then 1 s doubling up to 30 s', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 50].map(extraDelayMs), [0, 1000, 2000, 4000, 8000, 16_000, MAX_EXTRA_DELAY_MS, MAX_EXTRA_DELAY_MS, MAX_EXTRA_DELAY_MS]);
@@ -80,7 +86,7 @@ describe('LogonGuard', async () => {
     assert.match(wrong.reason, /wrong password for CONTOSO\\carol/);
     assert.match(disabled.reason, /disabled account CONTOSO\\dave/);
     assert.equal(logons.get(carol.guid)?.badPwdCount, 1);
-    assert.equal(logons.get(dave.guid), undefined, 'a disabled account\'s correct password is no bad password');
+    assert.equal(logons.get(dave.guid), undefined, "a disabled account's correct password is no bad password");
     const rows = store.db.prepare('SELECT COUNT(*) AS n FROM account_logon_state').get() as { n: number };
     assert.equal(rows.n, 1, 'no row for an unknown name');
     logons.update(carol.guid, afterUnlock);
@@ -133,13 +139,18 @@ describe('LogonGuard', async () => {
     policy = { threshold: 3, durationMs: 30 * MIN, observationWindowMs: 30 * MIN };
   });
 
-  it('names net user /active:yes for an Edge\'s local account', async () => {
+  it("names net user /active:yes for an Edge's local account", async () => {
     const edgeDir = mkdtempSync(join(tmpdir(), 'gatehouse-logon-guard-edge-'));
     const edgeStore = new SqliteConfigStore(join(edgeDir, 'server.db'), { create: true });
     try {
       const edgeRepo = new Repository(edgeStore, null);
       edgeRepo.insert(newModelObject(localUserSchema, '', { Name: 'mbxrelay', Enabled: true, PasswordHash: hash, SID: 'S-1-5-21-9-9-9-1000' }));
-      const g = new LogonGuard({ directory: { role: 'EdgeTransport', netbiosName: 'EDGE01', dnsDomain: 'edge01.contoso.net', repo: edgeRepo }, store: new SqliteAccountLogonStore(edgeStore.db), policy: () => ({ threshold: 1, durationMs: MIN, observationWindowMs: MIN }), now: () => now });
+      const g = new LogonGuard({
+        directory: { role: 'EdgeTransport', netbiosName: 'EDGE01', dnsDomain: 'edge01.contoso.net', repo: edgeRepo },
+        store: new SqliteAccountLogonStore(edgeStore.db),
+        policy: () => ({ threshold: 1, durationMs: MIN, observationWindowMs: MIN }),
+        now: () => now,
+      });
       const log = new CapturingLogger();
       failed(await g.logon('EDGE01\\mbxrelay', 'nope', '192.0.2.200', log));
       assert.match(String(log.lines.find((l) => l.event === 'auth.account.locked-out')?.fields.action), /net user mbxrelay \/active:yes/);
@@ -154,10 +165,16 @@ describe('LogonGuard', async () => {
     repo.insert(erin);
     const checked: string[] = [];
     const workstations = new LogonWorkstations({
-      dnsDomain: () => 'contoso.com', dns: () => ({ servers: [], hostsFile: null }),
+      dnsDomain: () => 'contoso.com',
+      dns: () => ({ servers: [], hostsFile: null }),
       lookup: () => ({
-        resolve4: async (name) => { checked.push(name); return [{ address: '192.0.2.61', ttl: 60 }]; },
-        resolve6: async (name) => { throw Object.assign(new Error(`ENODATA ${name}`), { code: 'ENODATA' }); },
+        resolve4: async (name) => {
+          checked.push(name);
+          return [{ address: '192.0.2.61', ttl: 60 }];
+        },
+        resolve6: async (name) => {
+          throw Object.assign(new Error(`ENODATA ${name}`), { code: 'ENODATA' });
+        },
       }),
     });
     const g = new LogonGuard({ directory: scope, store: logons, policy: () => policy, now: () => now, workstations });

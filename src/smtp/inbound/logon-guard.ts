@@ -94,7 +94,7 @@ export class LogonGuard {
     const [check, workstation] = await Promise.all([checkPassword(account, password), allowedFrom]);
     const now = this.now();
     const policy = this.options.policy();
-    const state = account ? this.options.store.get(account.guid) ?? CLEAN_STATE : CLEAN_STATE;
+    const state = account ? (this.options.store.get(account.guid) ?? CLEAN_STATE) : CLEAN_STATE;
     const locked = account !== undefined && isLockedOut(state, policy, now);
     if (check === 'ok' && !locked && workstation && !workstation.allowed) {
       return this.notFromWorkstation(account!, workstation, source);
@@ -105,10 +105,7 @@ export class LogonGuard {
       return { ok: true, account: verifiedAccount(scope, account!) };
     }
     const name = account ? accountName(scope, account) : shown(username);
-    const reason = !account ? `unknown account ${name}`
-      : locked ? `account ${name} is locked out`
-      : check === 'unusable' ? `disabled account ${name}`
-      : `wrong password for ${name}`;
+    const reason = !account ? `unknown account ${name}` : locked ? `account ${name} is locked out` : check === 'unusable' ? `disabled account ${name}` : `wrong password for ${name}`;
     const failure = this.count(source, account ? accountKey(account.guid) : nameKey(username), { account: name });
     if (account && !locked && check === 'wrong') {
       const changed = await this.record(account, (s) => afterBadPassword(s, policy, now), log);
@@ -172,7 +169,8 @@ export class LogonGuard {
 
   private storeFailed(account: ModelObject, err: Error, log: Logger): null {
     log.log('error', 'auth.lockout.store-failed', {
-      account: accountName(this.options.directory, account), error: err.message,
+      account: accountName(this.options.directory, account),
+      error: err.message,
       action: `the bad-password count of this account could not be written to ${this.options.directory.repo.store.location}; check that the store is writable and not held by a long transaction`,
     });
     return null;
@@ -184,7 +182,10 @@ export class LogonGuard {
     const ends = lockoutEnds(state, policy);
     const unlock = scope.role === 'EdgeTransport' ? `net user ${String(account.values.Name)} /active:yes` : `Unlock-ADAccount ${String(account.values.SamAccountName)}`;
     log.log('warn', 'auth.account.locked-out', {
-      account: name, source, badLogonCount: state.badPwdCount, lockoutThreshold: policy.threshold,
+      account: name,
+      source,
+      badLogonCount: state.badPwdCount,
+      lockoutThreshold: policy.threshold,
       lockedUntil: ends === null ? 'an administrator unlocks it' : new Date(ends).toISOString(),
       action: `if these logons were not the account's owner, find who uses ${source}; to let the account log on again now: ${unlock}`,
     });
@@ -197,7 +198,9 @@ function accountKey(guid: string): string {
 
 /** An unknown name counts like an account: DOMAIN\name and name are one key, of a fixed size whatever the client sent. */
 function nameKey(username: string): string {
-  return `name:${createHash('sha256').update(username.slice(username.indexOf('\\') + 1).toLowerCase()).digest('base64')}`;
+  return `name:${createHash('sha256')
+    .update(username.slice(username.indexOf('\\') + 1).toLowerCase())
+    .digest('base64')}`;
 }
 
 /** A client-chosen name as the logs show it: at most 256 characters. */

@@ -4,8 +4,13 @@ import type { OrganizationLimits } from '../../config/organization-settings.js';
 import { organizationSizeLimit, recipientEnvelopeLimit } from './organization-limits.js';
 
 const limits: OrganizationLimits = {
-  maxSendSize: 2048, maxReceiveSize: 4096, maxRecipientEnvelopeLimit: 3,
-  tlsSendDomainSecure: [], tlsReceiveDomainSecure: [], internalSmtpServers: [], copyDsnFor: [],
+  maxSendSize: 2048,
+  maxReceiveSize: 4096,
+  maxRecipientEnvelopeLimit: 3,
+  tlsSendDomainSecure: [],
+  tlsReceiveDomainSecure: [],
+  internalSmtpServers: [],
+  copyDsnFor: [],
 };
 
 describe('organization limits in a session', () => {

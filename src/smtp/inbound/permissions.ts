@@ -17,21 +17,23 @@ export type Right =
   | 'BypassMessageSizeLimit';
 
 /** Who the session is, as far as permissions go. */
-export type Principal =
-  | { kind: 'anonymous' }
-  | { kind: 'user'; name: string; exchangeServer: boolean; accountGuid?: string }
-  | { kind: 'externallySecured' };
+export type Principal = { kind: 'anonymous' } | { kind: 'user'; name: string; exchangeServer: boolean; accountGuid?: string } | { kind: 'externallySecured' };
 
 const ANONYMOUS: Right[] = ['Submit', 'AcceptAnySender', 'AcceptAuthoritativeDomainSender', 'AcceptRoutingHeaders'];
 const EXCHANGE_USERS: Right[] = ['Submit', 'AcceptAnyRecipient', 'AcceptRoutingHeaders', 'BypassAntiSpam'];
 const EXCHANGE_SERVERS: Right[] = [
-  'Submit', 'AcceptAnyRecipient', 'AcceptAnySender', 'AcceptAuthoritativeDomainSender', 'AcceptAuthenticationFlag',
-  'AcceptRoutingHeaders', 'AcceptOrganizationHeaders', 'AcceptForestHeaders', 'BypassAntiSpam', 'BypassMessageSizeLimit',
+  'Submit',
+  'AcceptAnyRecipient',
+  'AcceptAnySender',
+  'AcceptAuthoritativeDomainSender',
+  'AcceptAuthenticationFlag',
+  'AcceptRoutingHeaders',
+  'AcceptOrganizationHeaders',
+  'AcceptForestHeaders',
+  'BypassAntiSpam',
+  'BypassMessageSizeLimit',
 ];
-const EXTERNALLY_SECURED: Right[] = [
-  'Submit', 'AcceptAnyRecipient', 'AcceptAnySender', 'AcceptAuthoritativeDomainSender', 'AcceptAuthenticationFlag',
-  'AcceptRoutingHeaders', 'BypassAntiSpam', 'BypassMessageSizeLimit',
-];
+const EXTERNALLY_SECURED: Right[] = ['Submit', 'AcceptAnyRecipient', 'AcceptAnySender', 'AcceptAuthoritativeDomainSender', 'AcceptAuthenticationFlag', 'AcceptRoutingHeaders', 'BypassAntiSpam', 'BypassMessageSizeLimit'];
 
 export function rightsFor(permissionGroups: readonly string[], principal: Principal): Set<Right> {
   const groups = new Set(permissionGroups);
@@ -54,8 +56,11 @@ export function rightsFor(permissionGroups: readonly string[], principal: Princi
 
 export function describePrincipal(p: Principal): string {
   switch (p.kind) {
-    case 'anonymous': return 'Anonymous';
-    case 'externallySecured': return 'Externally Secured';
-    case 'user': return p.exchangeServer ? `${p.name} (Exchange Servers)` : p.name;
+    case 'anonymous':
+      return 'Anonymous';
+    case 'externallySecured':
+      return 'Externally Secured';
+    case 'user':
+      return p.exchangeServer ? `${p.name} (Exchange Servers)` : p.name;
   }
 }

@@ -29,8 +29,25 @@ import type { Envelope, QueueStore, RecipientInput } from '../../queue/queue-sto
 import { acceptedDomainFor, type ReceiveConnectorConfig, type TransportConfig } from '../../config/transport-config.js';
 import type { SelectedCertificate } from '../../tls/certificate-selection.js';
 import {
-  bannerReply, continueAuth, ehloReply, formatReply, heloReply, offeredAuthMechanisms, parseCommand, Replies, SessionState, SmtpInputReader,
-  startAuth, enhancedReply, countsAsProtocolError, MAX_AUTH_LINE_OCTETS, type AuthMechanism, type AuthState, type MailParams, type SmtpCommand, type SmtpReply,
+  bannerReply,
+  continueAuth,
+  ehloReply,
+  formatReply,
+  heloReply,
+  offeredAuthMechanisms,
+  parseCommand,
+  Replies,
+  SessionState,
+  SmtpInputReader,
+  startAuth,
+  enhancedReply,
+  countsAsProtocolError,
+  MAX_AUTH_LINE_OCTETS,
+  type AuthMechanism,
+  type AuthState,
+  type MailParams,
+  type SmtpCommand,
+  type SmtpReply,
 } from '../protocol/index.js';
 import { directoryRefusal, headerSendAsRefusal, relayRefusal, sendAsRefusal, senderRefusal, type Admission } from './admission.js';
 import type { ConnectionRefusal, MessageRateLimiter } from './limits.js';
@@ -80,8 +97,12 @@ const RESERVED_SLDS = new Set(['example.com', 'example.net', 'example.org']);
 const earlyTalker = enhancedReply(554, '5.5.0', 'Protocol error: the client sent commands before the server replied to EHLO/HELO');
 const smuggling = enhancedReply(554, '5.6.0', 'Invalid message content, contains a bare CR or LF next to an end-of-data dot');
 /** Client submission by a mailbox at or over its ProhibitSendQuota (Exchange's store submission refusal). */
-const submissionQuotaExceeded = (address: string, size: number, quota: number) => enhancedReply(554, '5.2.2',
-  `mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded; Failed to process message due to a permanent exception with message The mailbox of ${address} holds ${formatBytes(size)}, at or over its ProhibitSendQuota of ${formatBytes(quota)}: delete items or ask your administrator for a larger quota`);
+const submissionQuotaExceeded = (address: string, size: number, quota: number) =>
+  enhancedReply(
+    554,
+    '5.2.2',
+    `mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded; Failed to process message due to a permanent exception with message The mailbox of ${address} holds ${formatBytes(size)}, at or over its ProhibitSendQuota of ${formatBytes(quota)}: delete items or ask your administrator for a larger quota`,
+  );
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -96,7 +117,9 @@ function secureContextFor(cert: SelectedCertificate, minVersion: 'TLSv1.2' | 'TL
   let ctx = contexts.get(key);
   if (!ctx) {
     ctx = createSecureContext({
-      cert: cert.certificatePem + (cert.chainPem ?? ''), key: cert.privateKeyPem, minVersion,
+      cert: cert.certificatePem + (cert.chainPem ?? ''),
+      key: cert.privateKeyPem,
+      minVersion,
       // A client may not renegotiate (TLS 1.2): each renegotiation costs the server a handshake.
       secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
     });
@@ -193,11 +216,17 @@ export class InboundSession extends EventEmitter {
     }
     if (this.rights.size > 0) this.protocol('*', [...this.rights].join(' '), 'Set Session Permissions');
     // The connection filter starts its lookups now, to decide at the first RCPT TO.
-    this.agents = this.services.agents?.session({
-      sessionId: this.id, localEndpoint: this.localEndpoint, remoteEndpoint: this.remoteEndpoint, clientIp: this.clientIp,
-      helo: () => this.helo, fqdn: this.connector.fqdn, connector: { name: this.connector.name, identity: this.connector.identity },
-      internal: () => this.principal.kind !== 'anonymous' || this.rights.has('BypassAntiSpam'),
-    }) ?? null;
+    this.agents =
+      this.services.agents?.session({
+        sessionId: this.id,
+        localEndpoint: this.localEndpoint,
+        remoteEndpoint: this.remoteEndpoint,
+        clientIp: this.clientIp,
+        helo: () => this.helo,
+        fqdn: this.connector.fqdn,
+        connector: { name: this.connector.name, identity: this.connector.identity },
+        internal: () => this.principal.kind !== 'anonymous' || this.rights.has('BypassAntiSpam'),
+      }) ?? null;
     this.services.metrics?.sessions.inc({ connector: this.connector.identity });
     this.services.metrics?.activeSessions.inc({ connector: this.connector.identity });
     this.counted = true;
@@ -272,25 +301,32 @@ export class InboundSession extends EventEmitter {
 
   private busyWhile(work: Promise<void>): void {
     this.busy = true;
-    work.catch((err) => {
-      this.log.log('error', 'smtp.in.session.bug', { error: (err as Error).stack ?? String(err) });
-      this.reply(enhancedReply(451, '4.3.0', 'Internal error, try again later'));
-    }).finally(() => {
-      this.busy = false;
-      if (this.draining && !this.tx) {
-        this.reply(Replies.serviceNotAvailable);
-        this.close();
-      }
-      this.pump();
-    });
+    work
+      .catch((err) => {
+        this.log.log('error', 'smtp.in.session.bug', { error: (err as Error).stack ?? String(err) });
+        this.reply(enhancedReply(451, '4.3.0', 'Internal error, try again later'));
+      })
+      .finally(() => {
+        this.busy = false;
+        if (this.draining && !this.tx) {
+          this.reply(Replies.serviceNotAvailable);
+          this.close();
+        }
+        this.pump();
+      });
   }
 
   private command(line: string): void {
     // An AUTH initial response carries the credentials: the log keeps only the mechanism.
     this.protocol('<', /^AUTH\s+\S+\s+\S/i.test(line) ? line.replace(/^(AUTH\s+\S+)\s.*$/is, '$1 <authentication information>') : line);
     const parsed = parseCommand(line, {
-      requireEhloDomain: this.connector.requireEhloDomain, size: this.connector.sizeMode !== 'Disabled', dsn: this.connector.dsn,
-      eightBitMime: this.connector.eightBitMime, binaryMime: this.connector.binaryMime, smtpUtf8: true, requireTls: this.state.tlsActive,
+      requireEhloDomain: this.connector.requireEhloDomain,
+      size: this.connector.sizeMode !== 'Disabled',
+      dsn: this.connector.dsn,
+      eightBitMime: this.connector.eightBitMime,
+      binaryMime: this.connector.binaryMime,
+      smtpUtf8: true,
+      requireTls: this.state.tlsActive,
     });
     if ('http' in parsed) {
       this.log.log('warn', 'smtp.in.http-request', { line: line.slice(0, 100) });
@@ -430,13 +466,25 @@ export class InboundSession extends EventEmitter {
       return;
     }
     this.state.onEhlo();
-    this.reply(ehloReply({
-      fqdn: this.connector.fqdn, clientIp: this.clientIp, sizeMode: this.connector.sizeMode, maxMessageSize: this.connector.maxMessageSize,
-      pipelining: this.connector.pipelining, dsn: this.connector.dsn, enhancedStatusCodes: this.connector.enhancedStatusCodes,
-      startTls: this.tlsAvailable(), tlsActive: this.state.tlsActive, authMechanisms: this.authMechanisms(),
-      requireTlsForAuth: this.connector.authMechanism.has('BasicAuthRequireTLS'), eightBitMime: this.connector.eightBitMime,
-      binaryMime: this.connector.binaryMime, chunking: this.connector.chunking, smtpUtf8: true,
-    }));
+    this.reply(
+      ehloReply({
+        fqdn: this.connector.fqdn,
+        clientIp: this.clientIp,
+        sizeMode: this.connector.sizeMode,
+        maxMessageSize: this.connector.maxMessageSize,
+        pipelining: this.connector.pipelining,
+        dsn: this.connector.dsn,
+        enhancedStatusCodes: this.connector.enhancedStatusCodes,
+        startTls: this.tlsAvailable(),
+        tlsActive: this.state.tlsActive,
+        authMechanisms: this.authMechanisms(),
+        requireTlsForAuth: this.connector.authMechanism.has('BasicAuthRequireTLS'),
+        eightBitMime: this.connector.eightBitMime,
+        binaryMime: this.connector.binaryMime,
+        chunking: this.connector.chunking,
+        smtpUtf8: true,
+      }),
+    );
   }
 
   private authMechanisms(): AuthMechanism[] {
@@ -456,7 +504,11 @@ export class InboundSession extends EventEmitter {
         this.log.log('error', 'smtp.in.tls.certificate-error', { error: (err as Error).message });
         this.certificate = null;
       }
-      if (!this.certificate) this.log.log('warn', 'smtp.in.tls.no-certificate', { fqdn: this.connector.fqdn, action: `STARTTLS is not offered: create or enable an SMTP certificate for ${this.connector.fqdn} (New-ExchangeCertificate / Enable-ExchangeCertificate -Services SMTP)` });
+      if (!this.certificate)
+        this.log.log('warn', 'smtp.in.tls.no-certificate', {
+          fqdn: this.connector.fqdn,
+          action: `STARTTLS is not offered: create or enable an SMTP certificate for ${this.connector.fqdn} (New-ExchangeCertificate / Enable-ExchangeCertificate -Services SMTP)`,
+        });
     }
     return this.certificate !== null;
   }
@@ -604,8 +656,10 @@ export class InboundSession extends EventEmitter {
       return this.reply(Replies.startTlsRequired);
     }
     // The organization's own servers (authenticated, or externally secured) relay for any domain: Domain Security is for partners.
-    const secured = this.principal.kind !== 'anonymous' ? { kind: 'not-required' as const }
-      : domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
+    const secured =
+      this.principal.kind !== 'anonymous'
+        ? { kind: 'not-required' as const }
+        : domainSecurity(sender.slice(sender.lastIndexOf('@') + 1), this.config.organization.tlsReceiveDomainSecure, this.connector.domainSecure === true, this.state.tlsActive, this.clientCertificate);
     if (secured.kind === 'refused') {
       this.log.log('warn', 'smtp.in.mail.domain-security-failed', { sender, domain: secured.domain, reason: secured.reason });
       this.protocol('*', '', `Domain security failed for ${secured.domain}: ${secured.reason}`);
@@ -635,7 +689,13 @@ export class InboundSession extends EventEmitter {
       }
       const full = this.principal.kind === 'user' && this.principal.accountGuid ? this.services.recipients?.overSendQuota?.(this.principal.accountGuid) : null;
       if (full) {
-        this.log.log('warn', 'smtp.in.mail.over-send-quota', { user: describePrincipal(this.principal), mailbox: full.name, size: full.size, prohibitSendQuota: full.quota, action: `free space in the mailbox, or raise its quota: Set-Mailbox "${full.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendQuota <size>` });
+        this.log.log('warn', 'smtp.in.mail.over-send-quota', {
+          user: describePrincipal(this.principal),
+          mailbox: full.name,
+          size: full.size,
+          prohibitSendQuota: full.quota,
+          action: `free space in the mailbox, or raise its quota: Set-Mailbox "${full.name}" -UseDatabaseQuotaDefaults $false -ProhibitSendQuota <size>`,
+        });
         return this.reply(submissionQuotaExceeded(full.address, full.size, full.quota));
       }
     }
@@ -684,7 +744,11 @@ export class InboundSession extends EventEmitter {
     }
     const envelopeLimit = recipientEnvelopeLimit(this.principal, this.config.organization);
     if (envelopeLimit !== null && tx.recipients.length >= envelopeLimit) {
-      this.log.log('info', 'smtp.in.rcpt.envelope-limit', { limit: envelopeLimit, recipient: rcptAddress, action: 'the client sends the other recipients in a new transaction; Set-TransportConfig -MaxRecipientEnvelopeLimit raises the limit' });
+      this.log.log('info', 'smtp.in.rcpt.envelope-limit', {
+        limit: envelopeLimit,
+        recipient: rcptAddress,
+        action: 'the client sends the other recipients in a new transaction; Set-TransportConfig -MaxRecipientEnvelopeLimit raises the limit',
+      });
       return this.reply(Replies.tooManyRecipients);
     }
     // Address Rewriting Inbound (Edge): an entry's external address becomes its internal one, which the checks below see.
@@ -817,19 +881,25 @@ export class InboundSession extends EventEmitter {
     const withType = `ESMTP${this.tls ? 'S' : ''}${this.principal.kind === 'user' ? 'A' : ''}`;
     const tlsComment = this.tls ? ` (version=${this.tls.protocol} cipher=${this.tls.cipher})` : '';
     const forClause = tx.recipients.length === 1 ? ` for <${tx.recipients[0].address}>` : '';
-    const received = `from ${this.helo || 'unknown'} (${this.clientIp.includes(':') ? `IPv6:${this.clientIp}` : this.clientIp}) by ${this.connector.fqdn} ` +
+    const received =
+      `from ${this.helo || 'unknown'} (${this.clientIp.includes(':') ? `IPv6:${this.clientIp}` : this.clientIp}) by ${this.connector.fqdn} ` +
       `(${this.socket.localAddress?.replace(/^::ffff:/, '')})${tlsComment} with ${withType} id ${this.id}-${this.messages + 1}${forClause}; ${rfc5322Date(receivedAt)}`;
-    const verdict = processHeader(content.header, {
-      keepRoutingHeaders: this.rights.has('AcceptRoutingHeaders'),
-      keepOrganizationHeaders: this.rights.has('AcceptOrganizationHeaders'),
-      // The Edge's own results come back from the Mailbox servers (a group expanded to an outside member): kept for ARC sealing.
-      keepOwnAuthenticationResults: this.rights.has('AcceptAuthenticationFlag'),
-      maxHeaderSize: this.connector.maxHeaderSize,
-      maxHopCount: this.connector.maxHopCount,
-      maxLocalHopCount: this.connector.maxLocalHopCount,
-      localNames: [this.config.fqdn, this.connector.fqdn],
-      authAs: this.principal.kind === 'anonymous' ? (tx.domainSecured ? 'Partner' : 'Anonymous') : 'Internal',
-    }, received, () => `<${randomUUID()}@${this.connector.fqdn}>`);
+    const verdict = processHeader(
+      content.header,
+      {
+        keepRoutingHeaders: this.rights.has('AcceptRoutingHeaders'),
+        keepOrganizationHeaders: this.rights.has('AcceptOrganizationHeaders'),
+        // The Edge's own results come back from the Mailbox servers (a group expanded to an outside member): kept for ARC sealing.
+        keepOwnAuthenticationResults: this.rights.has('AcceptAuthenticationFlag'),
+        maxHeaderSize: this.connector.maxHeaderSize,
+        maxHopCount: this.connector.maxHopCount,
+        maxLocalHopCount: this.connector.maxLocalHopCount,
+        localNames: [this.config.fqdn, this.connector.fqdn],
+        authAs: this.principal.kind === 'anonymous' ? (tx.domainSecured ? 'Partner' : 'Anonymous') : 'Internal',
+      },
+      received,
+      () => `<${randomUUID()}@${this.connector.fqdn}>`,
+    );
     if (!verdict.ok) {
       this.log.log('warn', 'smtp.in.data.refused', { reason: verdict.reason, sender: tx.sender });
       return refuse(verdict.reason === 'header-too-large' ? Replies.headerTooBig : Replies.hopCountExceeded);
@@ -846,7 +916,7 @@ export class InboundSession extends EventEmitter {
     if (sendLimit !== null && size > sendLimit) {
       this.log.log('info', 'smtp.in.data.send-size-exceeded', { user: this.principal.kind === 'user' ? this.principal.name : '', size, limit: sendLimit });
       this.refused('message_size');
-      return refuse(enhancedReply(552, '5.3.4', 'Message size exceeds the sender\'s MaxSendSize'));
+      return refuse(enhancedReply(552, '5.3.4', "Message size exceeds the sender's MaxSendSize"));
     }
     const own = this.submitterAddresses();
     if (own) {
@@ -857,7 +927,10 @@ export class InboundSession extends EventEmitter {
       }
     }
     // Sender ID (Edge): its result is stamped on the message, or the message is refused or dropped.
-    const senderId = await this.agents?.onEndOfHeaders(tx.sender, tx.recipients.map((r) => r.address));
+    const senderId = await this.agents?.onEndOfHeaders(
+      tx.sender,
+      tx.recipients.map((r) => r.address),
+    );
     if (senderId?.kind === 'reject') return refuse(senderId.reply);
     if (senderId?.kind === 'delete') {
       // Exchange's Delete: the client is told the message was taken, and it is not.
@@ -867,8 +940,12 @@ export class InboundSession extends EventEmitter {
     if (senderId?.kind === 'stamp') verdict.header = Buffer.concat([Buffer.from(senderId.stamps.join('\r\n') + '\r\n', 'utf8'), verdict.header]);
     // The content filter (Edge): the SCL is stamped, or the message is refused, dropped or quarantined.
     const separatorFor = content.hasSeparator ? CRLF : EMPTY;
-    const filtered = await this.agents?.onEndOfData(tx.sender, tx.recipients.map((r) => r.address), verdict.header.length + content.bodyOctets,
-      async () => Buffer.concat([verdict.header, separatorFor, content.file ? await readFile(content.file.path) : content.body!]));
+    const filtered = await this.agents?.onEndOfData(
+      tx.sender,
+      tx.recipients.map((r) => r.address),
+      verdict.header.length + content.bodyOctets,
+      async () => Buffer.concat([verdict.header, separatorFor, content.file ? await readFile(content.file.path) : content.body!]),
+    );
     if (filtered?.kind === 'reject') return refuse(filtered.reply);
     if (filtered?.kind === 'delete') {
       await intake.discard();
@@ -900,17 +977,39 @@ export class InboundSession extends EventEmitter {
     }
     const messageClass = classifyMessage(verdict.header, body);
     const internal = this.config.organization.internalSmtpServers;
-    const originalClient = internal.length === 0 ? undefined
-      : !internal.some((r) => r.contains(this.clientIp)) ? this.clientIp
-        : originalClientIp(this.clientIp, parseHeader(content.header).filter((f) => f.name.toLowerCase() === 'received').map((f) => f.value), internal);
+    const originalClient =
+      internal.length === 0
+        ? undefined
+        : !internal.some((r) => r.contains(this.clientIp))
+          ? this.clientIp
+          : originalClientIp(
+              this.clientIp,
+              parseHeader(content.header)
+                .filter((f) => f.name.toLowerCase() === 'received')
+                .map((f) => f.value),
+              internal,
+            );
     const envelope: Envelope = {
-      sender: tx.sender, recipients: tx.recipients, bodyType: tx.params.body ?? '7BIT', smtputf8: tx.params.smtpUtf8,
-      ...(tx.params.ret && { ret: tx.params.ret }), ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
+      sender: tx.sender,
+      recipients: tx.recipients,
+      bodyType: tx.params.body ?? '7BIT',
+      smtputf8: tx.params.smtpUtf8,
+      ...(tx.params.ret && { ret: tx.params.ret }),
+      ...(tx.params.envid !== undefined && { envid: tx.params.envid }),
       ...(tx.params.requireTls && { requireTls: true }),
-      connector: this.connector.identity, principal: describePrincipal(this.principal),
+      connector: this.connector.identity,
+      principal: describePrincipal(this.principal),
       ...(this.principal.kind === 'user' && { authenticatedAs: this.principal.name }),
-      clientIp: this.clientIp, clientHelo: this.helo, serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''), serverFqdn: this.config.fqdn,
-      ...(this.tls && { tls: this.tls }), messageId: verdict.messageId, subject: verdict.subject, headerFrom: verdict.from, receivedAt, authAs: verdict.authAs,
+      clientIp: this.clientIp,
+      clientHelo: this.helo,
+      serverIp: (this.socket.localAddress ?? '').replace(/^::ffff:/, ''),
+      serverFqdn: this.config.fqdn,
+      ...(this.tls && { tls: this.tls }),
+      messageId: verdict.messageId,
+      subject: verdict.subject,
+      headerFrom: verdict.from,
+      receivedAt,
+      authAs: verdict.authAs,
       ...(messageClass && { messageClass }),
       ...(originalClient && { originalClientIp: originalClient }),
     };
@@ -955,13 +1054,27 @@ export class InboundSession extends EventEmitter {
   private reply(reply: SmtpReply): void {
     if (this.closed) return;
     const text = formatReply(reply, { enhancedStatusCodes: this.connector.enhancedStatusCodes });
-    this.protocol('>', text.trimEnd().split('\r\n').map((l, i) => (i === 0 ? l : l.slice(4))).join(' '));
+    this.protocol(
+      '>',
+      text
+        .trimEnd()
+        .split('\r\n')
+        .map((l, i) => (i === 0 ? l : l.slice(4)))
+        .join(' '),
+    );
     this.socket.write(text);
   }
 
   private protocol(event: ProtocolEvent, data: string, context?: string): void {
     this.services.protocolLog?.write({
-      connector: this.connector.identity, session: this.id, sequence: this.sequence++, local: this.localEndpoint, remote: this.remoteEndpoint, event, data, context,
+      connector: this.connector.identity,
+      session: this.id,
+      sequence: this.sequence++,
+      local: this.localEndpoint,
+      remote: this.remoteEndpoint,
+      event,
+      data,
+      context,
     });
   }
 
@@ -979,8 +1092,14 @@ export class InboundSession extends EventEmitter {
 
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const closed = () => { clearTimeout(t); resolve(); };
-      const t = setTimeout(() => { this.off('close', closed); resolve(); }, ms);
+      const closed = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        this.off('close', closed);
+        resolve();
+      }, ms);
       this.once('close', closed);
     });
   }

@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  applyErrorPolicies,
-  classify,
-  classifyReplyCode,
-  communicationText,
-  encodeXtext,
-  isDataSafe,
-  parseReply,
-  setupReplyText,
-} from './classify.js';
+import { applyErrorPolicies, classify, classifyReplyCode, communicationText, encodeXtext, isDataSafe, parseReply, setupReplyText } from './classify.js';
 
 test('parseReply keeps the peer text on one line, enhanced code once', () => {
   assert.deepEqual(parseReply('550 5.1.1 <bob@x>: user unknown'), { code: 550, enhanced: '5.1.1', line: '550 5.1.1 <bob@x>: user unknown' });
@@ -57,10 +48,12 @@ test('classify types an outcome: kind, reply code, enhanced code, text', () => {
   // An enhanced code further in the text (not right after the reply code) is the reply's.
   assert.equal(classify('permanent', '554 Transaction failed 5.7.1 spam').enhanced, '5.7.1');
   // Our own wrapped texts: the outer code is the one that counts.
-  assert.deepEqual(
-    classify('transient', '451 4.4.0 Primary target IP address responded with: "554 5.7.1 go away." Attempted failover'),
-    { kind: 'transient', code: 451, enhanced: '4.4.0', text: '451 4.4.0 Primary target IP address responded with: "554 5.7.1 go away." Attempted failover' },
-  );
+  assert.deepEqual(classify('transient', '451 4.4.0 Primary target IP address responded with: "554 5.7.1 go away." Attempted failover'), {
+    kind: 'transient',
+    code: 451,
+    enhanced: '4.4.0',
+    text: '451 4.4.0 Primary target IP address responded with: "554 5.7.1 go away." Attempted failover',
+  });
   assert.deepEqual(classify('transient', 'connection lost'), { kind: 'transient', code: 0, enhanced: undefined, text: 'connection lost' });
   assert.equal(classify('permanent', '556 5.1.10 SMTPSEND.DNS.NullMxRecord; x does not accept mail').enhanced, '5.1.10');
 });
@@ -73,10 +66,19 @@ test('ErrorPolicies act on typed outcomes', () => {
     { address: 'd@x', ...classify('delivered', '250 2.0.0 ok') },
   ];
   assert.equal(applyErrorPolicies(outcomes, ['Default']), outcomes, 'Default: unchanged');
-  assert.deepEqual(applyErrorPolicies(outcomes, ['DowngradeCustomFailures']).map((o) => o.kind), ['transient', 'transient', 'transient', 'delivered']);
+  assert.deepEqual(
+    applyErrorPolicies(outcomes, ['DowngradeCustomFailures']).map((o) => o.kind),
+    ['transient', 'transient', 'transient', 'delivered'],
+  );
   // Upgrade: only 4xx replies become permanent (503 stays transient), the text and codes stay the peer's.
   const up = applyErrorPolicies(outcomes, ['UpgradeCustomFailures']);
-  assert.deepEqual(up.map((o) => o.kind), ['permanent', 'permanent', 'transient', 'delivered']);
+  assert.deepEqual(
+    up.map((o) => o.kind),
+    ['permanent', 'permanent', 'transient', 'delivered'],
+  );
   assert.deepEqual(up[1], { address: 'b@x', kind: 'permanent', code: 451, enhanced: '4.3.0', text: '451 4.3.0 later' });
-  assert.deepEqual(applyErrorPolicies(outcomes, ['DowngradeCustomFailures', 'UpgradeCustomFailures']).map((o) => o.kind), ['transient', 'permanent', 'transient', 'delivered']);
+  assert.deepEqual(
+    applyErrorPolicies(outcomes, ['DowngradeCustomFailures', 'UpgradeCustomFailures']).map((o) => o.kind),
+    ['transient', 'permanent', 'transient', 'delivered'],
+  );
 });

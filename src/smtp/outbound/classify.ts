@@ -46,15 +46,17 @@ export interface Endpoint {
   port: number;
 }
 
-const FAILOVER_SENTENCE =
-  'Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.';
+const FAILOVER_SENTENCE = 'Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts.';
 
 /**
  * Turns a raw reply (possibly multi-line, lines joined by "\n") into one line: the first line's
  * code and text, followed by the text of the continuation lines without their code prefixes.
  */
 export function parseReply(raw: string): PeerReply | null {
-  const lines = raw.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.length > 0);
+  const lines = raw
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0);
   if (lines.length === 0) return null;
   const m = /^(\d{3})(?:[ -](.*))?$/.exec(lines[0]);
   if (!m) return null;
@@ -179,19 +181,11 @@ function certificateAdvice(code: string, level: string): string {
     case 'HOSTNAME_MISMATCH':
       return 'Set TlsDomain on the Send connector to a name the certificate carries, or have the remote certificate issued for the expected domain';
     default:
-      return level === 'DomainValidation' || level === 'CertificateValidation'
-        ? 'Trust the issuing CA on this server (or the peer certificate itself), or change TlsAuthLevel on the Send connector'
-        : 'Check the remote certificate chain';
+      return level === 'DomainValidation' || level === 'CertificateValidation' ? 'Trust the issuing CA on this server (or the peer certificate itself), or change TlsAuthLevel on the Send connector' : 'Check the remote certificate chain';
   }
 }
 
-export function certificateText(
-  host: string,
-  endpoint: Endpoint,
-  level: string,
-  code: string,
-  message: string,
-): string {
+export function certificateText(host: string, endpoint: Endpoint, level: string, code: string, message: string): string {
   return `454 4.7.5 The certificate presented by ${host} [${endpointText(endpoint)}] failed ${level}: ${withStop(message)} (${code}). ${certificateAdvice(code, level)}.`;
 }
 
@@ -234,9 +228,7 @@ export function credentialWithheldText(host: string, endpoint: Endpoint, refusal
     fixes.push(owner ? `${have}, or name the smart host as its certificate does (Set-SendConnector "${owner.name}" -SmartHosts <name on the certificate>)` : have);
   }
   // Without a Send connector (the implicit one between Mailbox servers) there is no setting to opt out with.
-  const optOut = owner
-    ? ` Or, to send the credential without checking the peer: Set-SendConnector "${owner.name}"${owner.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly.`
-    : '';
+  const optOut = owner ? ` Or, to send the credential without checking the peer: Set-SendConnector "${owner.name}"${owner.requireTls ? '' : ' -RequireTLS $true'} -TlsAuthLevel EncryptionOnly.` : '';
   return `454 4.7.5 ${subject}; ${what} was not sent. ${fixes.join('; ')}.${optOut}`;
 }
 

@@ -316,9 +316,7 @@ function checkDomain(expected: string, cert: tls.PeerCertificate): Error | undef
   if (!want.startsWith('*.')) {
     const err = tls.checkServerIdentity(want, cert);
     if (!err) return undefined;
-    const mismatch = new Error(
-      `the certificate does not carry the name ${want} (it names ${certificateNames(cert).join(', ') || 'nothing'})`,
-    ) as MailerError;
+    const mismatch = new Error(`the certificate does not carry the name ${want} (it names ${certificateNames(cert).join(', ') || 'nothing'})`) as MailerError;
     mismatch.code = 'ERR_TLS_CERT_TLSDOMAIN_MISMATCH';
     return mismatch;
   }
@@ -334,12 +332,11 @@ function tlsOptions(target: OutboundTarget, policy: OutboundPolicy): tls.Connect
   // The imported certificates count wherever a verdict on the chain is used: the handshake's
   // (CertificateValidation, DomainValidation), the credential's (checked after it), and what the
   // logs and Trace-MailFlow say about a peer that receives a credential.
-  const ca = policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined || policy.requireTlsMessages || policy.verifyChain === true)
-    ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
-    : {};
-  const client = policy.clientCertificate
-    ? { cert: policy.clientCertificate.certificatePem + (policy.clientCertificate.chainPem ?? ''), key: policy.clientCertificate.privateKeyPem }
-    : {};
+  const ca =
+    policy.trustedCertificates && policy.trustedCertificates.length > 0 && (validatesCertificates(policy) || policy.auth !== undefined || policy.requireTlsMessages || policy.verifyChain === true)
+      ? { ca: [...tls.rootCertificates, ...policy.trustedCertificates] }
+      : {};
+  const client = policy.clientCertificate ? { cert: policy.clientCertificate.certificatePem + (policy.clientCertificate.chainPem ?? ''), key: policy.clientCertificate.privateKeyPem } : {};
   // `authorized` then says whether the chain verifies, nothing more: the name is checked apart (peerIdentity).
   if (!validatesCertificates(policy)) return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...ca, ...client };
   const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...ca, ...client };
@@ -460,13 +457,7 @@ export class OutboundConnection {
       // The handshake itself failed (or the certificate was refused during it): no TLS, no REQUIRETLS message.
       return { kind: 'permanent', stage: 'tls', text: requireTlsNoTlsText(target.host, { address: target.address, port: target.port }, first.text) };
     }
-    if (
-      !policy.requireTlsMessages &&
-      first.handshakeFailed &&
-      policy.tls === 'opportunistic' &&
-      !validatesCertificates(policy) &&
-      policy.auth?.mechanism !== 'BasicAuthRequireTLS'
-    ) {
+    if (!policy.requireTlsMessages && first.handshakeFailed && policy.tls === 'opportunistic' && !validatesCertificates(policy) && policy.auth?.mechanism !== 'BasicAuthRequireTLS') {
       const retry = await attempt(target, { ...policy, tls: 'never' });
       if (retry instanceof OutboundConnection) return retry;
       return strip(retry);
@@ -576,16 +567,12 @@ export class OutboundConnection {
     }
     if (err?.code === 'ETIMEDOUT') return communicationText(timeoutDetail(err, this.policy).detail, this.endpoint, true);
     const code = err?.originalCode ?? (err?.code === 'ECONNECTION' ? undefined : err?.code);
-    const detail =
-      err && !/closed unexpectedly|already destroyed|already half-closed/i.test(err.message)
-        ? socketErrorDetail(code, `The connection to the remote server was lost: ${err.message}`)
-        : 'The remote server closed the connection';
+    const detail = err && !/closed unexpectedly|already destroyed|already half-closed/i.test(err.message) ? socketErrorDetail(code, `The connection to the remote server was lost: ${err.message}`) : 'The remote server closed the connection';
     return communicationText(detail, this.endpoint, true);
   }
 
   private async sendOne(message: OutboundMessage): Promise<RecipientOutcome[]> {
-    const all = (status: RecipientOutcome['status'], reply: string): RecipientOutcome[] =>
-      message.recipients.map((r) => ({ address: r.address, status, reply }));
+    const all = (status: RecipientOutcome['status'], reply: string): RecipientOutcome[] => message.recipients.map((r) => ({ address: r.address, status, reply }));
     if (message.recipients.length === 0) return [];
     if (this.closed) return all('transient', this.lostText(this.lastError));
 
@@ -597,30 +584,18 @@ export class OutboundConnection {
     if (message.requireTls && !this.extensions.has('REQUIRETLS')) {
       return all('permanent', `550 5.7.30 REQUIRETLS support required: ${this.target.host} [${endpointText(this.endpoint)}] does not offer REQUIRETLS`);
     }
-    const needsUtf8 =
-      message.smtputf8 || isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
+    const needsUtf8 = message.smtputf8 || isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
     if (needsUtf8 && !this.extensions.has('SMTPUTF8')) {
       const addressLevel = isNonAscii(message.sender) || message.recipients.some((r) => isNonAscii(r.address));
       const who = `${this.target.host} [${endpointText(this.endpoint)}]`;
-      return all(
-        'permanent',
-        addressLevel
-          ? `554 5.6.7 Non-ASCII addresses not permitted: ${who} does not support SMTPUTF8`
-          : `554 5.6.9 The message has UTF-8 header fields and ${who} does not support SMTPUTF8; it cannot be downgraded`,
-      );
+      return all('permanent', addressLevel ? `554 5.6.7 Non-ASCII addresses not permitted: ${who} does not support SMTPUTF8` : `554 5.6.9 The message has UTF-8 header fields and ${who} does not support SMTPUTF8; it cannot be downgraded`);
     }
     if (message.bodyType === 'BINARYMIME' && !isDataSafe(message.body)) {
-      return all(
-        'permanent',
-        `554 5.6.3 Conversion required but not supported: the message body is binary (BINARYMIME) and cannot be sent with DATA to ${this.target.host}`,
-      );
+      return all('permanent', `554 5.6.3 Conversion required but not supported: the message body is binary (BINARYMIME) and cannot be sent with DATA to ${this.target.host}`);
     }
     const maxSize = Number(this.extensions.get('SIZE') ?? '0');
     if (maxSize > 0 && message.body.length > maxSize) {
-      return all(
-        'permanent',
-        `552 5.3.4 Message size exceeds fixed maximum message size: ${message.body.length} bytes, ${this.target.host} accepts ${maxSize}`,
-      );
+      return all('permanent', `552 5.3.4 Message size exceeds fixed maximum message size: ${message.body.length} bytes, ${this.target.host} accepts ${maxSize}`);
     }
 
     const outcomes = new Map<number, RecipientOutcome>();
@@ -661,11 +636,7 @@ export class OutboundConnection {
         resolve({ err });
       };
       this.endWaiters.add(onEnd);
-      this.conn.send(
-        { from: message.sender, to: message.recipients.map((r) => r.address) },
-        message.body,
-        (err) => finish((err as MailerError | null) ?? null),
-      );
+      this.conn.send({ from: message.sender, to: message.recipients.map((r) => r.address) }, message.body, (err) => finish((err as MailerError | null) ?? null));
     });
   }
 
@@ -829,8 +800,7 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       }
       resolve(v);
     };
-    const fail = (kind: 'transient' | 'permanent', text: string, at: SetupStage, handshakeFailed = false, session?: TlsSessionInfo) =>
-      settle({ kind, text, stage: at, handshakeFailed, ...(session && { tls: session }) });
+    const fail = (kind: 'transient' | 'permanent', text: string, at: SetupStage, handshakeFailed = false, session?: TlsSessionInfo) => settle({ kind, text, stage: at, handshakeFailed, ...(session && { tls: session }) });
 
     const failFromError = (err: MailerError) => {
       const reached = inner.stage !== 'init';
@@ -848,19 +818,14 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       if (err.code === 'ETIMEDOUT') {
         // Connected but no greeting yet: whichever timer fired first (greeting or socket idle), the greeting never came.
         const noGreeting = reached && at === 'greeting' && err.timeoutType === 'SOCKET_TIMEOUT';
-        const t = noGreeting
-          ? timeoutDetail({ ...err, timeoutType: 'GREETING_TIMEOUT' }, { ...policy, greetingTimeoutMs: Math.min(policy.greetingTimeoutMs, policy.inactivityTimeoutMs) })
-          : timeoutDetail(err, policy);
+        const t = noGreeting ? timeoutDetail({ ...err, timeoutType: 'GREETING_TIMEOUT' }, { ...policy, greetingTimeoutMs: Math.min(policy.greetingTimeoutMs, policy.inactivityTimeoutMs) }) : timeoutDetail(err, policy);
         return fail('transient', communicationText(t.detail, endpoint, reached), t.stage ?? at, t.stage === 'tls');
       }
       if (at === 'tls') {
         return fail('transient', communicationText(`TLS negotiation failed: ${err.message.replace(/^Error initiating TLS - /, '')}`, endpoint, true), 'tls', true);
       }
       if (/closed unexpectedly/i.test(err.message)) {
-        const detail =
-          at === 'greeting'
-            ? 'The remote server closed the connection before sending an SMTP greeting'
-            : 'The remote server closed the connection during session setup';
+        const detail = at === 'greeting' ? 'The remote server closed the connection before sending an SMTP greeting' : 'The remote server closed the connection during session setup';
         return fail('transient', communicationText(detail, endpoint, reached), at);
       }
       const code = err.originalCode ?? err.code;
@@ -885,11 +850,14 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
     // Overall bound on open(): every phase has its own timer, this only guards against a path
     // none of them covers.
     timers.push(
-      setTimeout(() => {
-        const err = new Error('Session setup timed out') as MailerError;
-        err.code = 'ETIMEDOUT';
-        failFromError(err);
-      }, policy.connectTimeoutMs + 2 * policy.greetingTimeoutMs + 3 * policy.inactivityTimeoutMs + 1000),
+      setTimeout(
+        () => {
+          const err = new Error('Session setup timed out') as MailerError;
+          err.code = 'ETIMEDOUT';
+          failFromError(err);
+        },
+        policy.connectTimeoutMs + 2 * policy.greetingTimeoutMs + 3 * policy.inactivityTimeoutMs + 1000,
+      ),
     );
 
     conn.connect((err) => {
@@ -919,10 +887,11 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
           cipher: socket.getCipher()?.name ?? 'unknown',
           authorized: socket.authorized,
           ...(socket.authorizationError && { authorizationError: String((socket.authorizationError as Error & { code?: string }).code ?? socket.authorizationError) }),
-          ...(peer && Object.keys(peer).length > 0 && {
-            certificate: { names: certificateNames(peer), addresses: certificateAddresses(peer), subject: cn(peer.subject?.CN), issuer: cn(peer.issuer?.CN), validTo: peer.valid_to },
-            identity: peerIdentity(target.host, peer),
-          }),
+          ...(peer &&
+            Object.keys(peer).length > 0 && {
+              certificate: { names: certificateNames(peer), addresses: certificateAddresses(peer), subject: cn(peer.subject?.CN), issuer: cn(peer.issuer?.CN), validTo: peer.valid_to },
+              identity: peerIdentity(target.host, peer),
+            }),
         };
       }
       if (policy.dane && socket instanceof tls.TLSSocket) {
@@ -959,13 +928,10 @@ function attempt(target: OutboundTarget, policy: OutboundPolicy): Promise<Outbou
       let method: 'LOGIN' | 'PLAIN';
       if (offered.includes('LOGIN')) method = 'LOGIN';
       else if (offered.includes('PLAIN')) method = 'PLAIN';
-      else if (policy.forceHelo) method = 'LOGIN'; // HELO tells nothing; try what Exchange uses
+      else if (policy.forceHelo)
+        method = 'LOGIN'; // HELO tells nothing; try what Exchange uses
       else {
-        return fail(
-          'transient',
-          `451 4.7.0 ${target.host} [${endpointText(endpoint)}] did not offer AUTH LOGIN or PLAIN${secure ? '' : ' before TLS'}; the Send connector's AuthenticationCredential was not sent`,
-          'auth',
-        );
+        return fail('transient', `451 4.7.0 ${target.host} [${endpointText(endpoint)}] did not offer AUTH LOGIN or PLAIN${secure ? '' : ' before TLS'}; the Send connector's AuthenticationCredential was not sent`, 'auth');
       }
       conn.login({ user: policy.auth.username, pass: policy.auth.password, method }, (authErr) => {
         if (settled) return;

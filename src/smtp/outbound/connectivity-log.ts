@@ -19,7 +19,10 @@ export class ConnectivityLog {
   private readonly file: RollingLog;
   private readonly sessionIds = new SessionIds();
 
-  constructor(private readonly settings: () => ConnectivityLogSettings, log: Logger) {
+  constructor(
+    private readonly settings: () => ConnectivityLogSettings,
+    log: Logger,
+  ) {
     this.file = new RollingLog(settings, { prefix: 'CONNECTLOG', logType: 'Transport Connectivity Log', fields: FIELDS, pathParameter: 'ConnectivityLogPath' }, log);
   }
 
@@ -42,7 +45,11 @@ export class ConnectivitySession {
   bytes = 0;
   private ended = false;
 
-  constructor(readonly id: string, readonly destination: string, readonly write: (direction: '+' | '>' | '-', text: string) => void) {}
+  constructor(
+    readonly id: string,
+    readonly destination: string,
+    readonly write: (direction: '+' | '>' | '-', text: string) => void,
+  ) {}
 
   note(text: string): void {
     if (!this.ended) this.write('>', text);

@@ -73,7 +73,10 @@ export function daneVerify(chainDer: Buffer[], tlsa: TlsaRecord[], names: string
 }
 
 function certificateNames(cert: X509Certificate): string {
-  const sans = (cert.subjectAltName ?? '').split(/,\s*/).filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+  const sans = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4));
   if (sans.length > 0) return sans.join(', ');
   const cn = /CN=([^\n]+)/.exec(cert.subject)?.[1];
   return cn ?? 'nothing';

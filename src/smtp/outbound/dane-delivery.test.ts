@@ -7,7 +7,13 @@ import { DaneAttempt } from './dane-delivery.js';
 
 const ok = (p: Partial<SecureAnswer>): SecureAnswer => ({ rcode: 'NOERROR', authenticated: true, mx: [], addresses: [], tlsa: [], ...p });
 const table: Record<string, SecureAnswer> = {
-  'd.example MX': ok({ mx: [{ priority: 10, exchange: 'mx1.d.example' }, { priority: 20, exchange: 'mx2.d.example' }, { priority: 30, exchange: 'mx3.d.example' }] }),
+  'd.example MX': ok({
+    mx: [
+      { priority: 10, exchange: 'mx1.d.example' },
+      { priority: 20, exchange: 'mx2.d.example' },
+      { priority: 30, exchange: 'mx3.d.example' },
+    ],
+  }),
   'mx1.d.example A': ok({ addresses: ['192.0.2.1'] }),
   'mx2.d.example A': ok({ addresses: ['192.0.2.2'] }),
   'mx3.d.example A': ok({ addresses: ['192.0.2.3'] }),
@@ -18,7 +24,17 @@ const table: Record<string, SecureAnswer> = {
 const lookup: SecureLookup = { query: async (name: string, type: SecureRecordType) => table[`${name} ${type}`] ?? ok({ rcode: 'NXDOMAIN' }) };
 const lines: { event: string }[] = [];
 const log = { log: (_level: string, event: string) => lines.push({ event }) } as unknown as Logger;
-const base: OutboundPolicy = { ehloName: 'edge', forceHelo: false, tls: 'opportunistic', tlsAuthLevel: 'CertificateValidation', verifyChain: true, connectTimeoutMs: 1, greetingTimeoutMs: 1, inactivityTimeoutMs: 1, maxMessagesPerConnection: 1 };
+const base: OutboundPolicy = {
+  ehloName: 'edge',
+  forceHelo: false,
+  tls: 'opportunistic',
+  tlsAuthLevel: 'CertificateValidation',
+  verifyChain: true,
+  connectTimeoutMs: 1,
+  greetingTimeoutMs: 1,
+  inactivityTimeoutMs: 1,
+  maxMessagesPerConnection: 1,
+};
 const target = (host: string, address: string) => ({ host, address, port: 25 });
 
 describe('DANE delivery attempt', () => {
@@ -26,7 +42,10 @@ describe('DANE delivery attempt', () => {
     const targets = [target('mx1.d.example', '192.0.2.1'), target('mx2.d.example', '192.0.2.2'), target('mx3.d.example', '192.0.2.3')];
     const a = await DaneAttempt.begin(lookup, 'D.example', targets, log);
     assert.equal(a.applies, true);
-    assert.deepEqual(a.screen(targets).targets.map((t) => t.host), ['mx1.d.example', 'mx3.d.example']);
+    assert.deepEqual(
+      a.screen(targets).targets.map((t) => t.host),
+      ['mx1.d.example', 'mx3.d.example'],
+    );
     const p1 = a.policy('mx1.d.example', base);
     assert.equal(p1.tls, 'required');
     assert.equal(p1.tlsAuthLevel, null);

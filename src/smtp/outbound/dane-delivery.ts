@@ -27,7 +27,12 @@ export class DaneAttempt {
   static async begin(lookup: SecureLookup, domain: string, targets: OutboundTarget[], log: Logger): Promise<DaneAttempt> {
     const d = domain.toLowerCase();
     const port = targets[0]?.port ?? 25;
-    const states = await daneHostStates(lookup, d, targets.map((t) => t.host), port);
+    const states = await daneHostStates(
+      lookup,
+      d,
+      targets.map((t) => t.host),
+      port,
+    );
     for (const [host, st] of states) {
       if (st.kind === 'dane') log.log('info', 'dane.tlsa.found', { domain: d, host, port, tlsa: st.tlsa.map(tlsaText) });
       else if (st.kind === 'failed') log.log('warn', 'dane.tlsa.failed', { domain: d, host, port, error: st.reason, action: 'the host is not used' });

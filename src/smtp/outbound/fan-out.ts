@@ -111,8 +111,11 @@ export class SmtpFanOut {
     const now = this.deps.now();
     this.deps.state.setQueue(q.key, { status: 'Active', lastAttemptAt: now });
     const targets = await this.deps.nextHops.targets(q, connector);
-    session?.note('text' in targets ? `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS' : 'Smart host'} resolution failed: ${targets.text}`
-      : `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS resolved' : 'Smart hosts resolved'} to ${[...new Set(targets.map((t) => `${t.host}[${t.address}]`))].join(',')}`);
+    session?.note(
+      'text' in targets
+        ? `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS' : 'Smart host'} resolution failed: ${targets.text}`
+        : `${q.deliveryType === 'DnsConnectorDelivery' ? 'DNS resolved' : 'Smart hosts resolved'} to ${[...new Set(targets.map((t) => `${t.host}[${t.address}]`))].join(',')}`,
+    );
     if ('text' in targets) {
       if (targets.kind === 'permanent') {
         this.deps.queues.fail(q, targets, config);
@@ -198,7 +201,10 @@ export class SmtpFanOut {
       this.outboundConnections++;
       try {
         for (let item = take(); item; item = take()) {
-          if (this.deps.stopped() || failedText !== null) { claimed.delete(item.message); break; }
+          if (this.deps.stopped() || failedText !== null) {
+            claimed.delete(item.message);
+            break;
+          }
           // More waiting than this connection takes at once: open another one beside it.
           if (buffer.length > 2 && opened < perQueue && this.outboundConnections < (config.maxOutboundConnections ?? Infinity)) open(null);
           if (!conn || !conn.usable) {
@@ -249,8 +255,13 @@ export class SmtpFanOut {
     const requireTls = e.requireTls === true && e.sender !== '';
     try {
       const outgoing: OutgoingMessage = {
-        sender: e.sender, recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
-        ...(e.envid !== undefined && { envid: e.envid }), ...(e.ret && { ret: e.ret }), body: wire, smtputf8: e.smtputf8, bodyType: e.bodyType,
+        sender: e.sender,
+        recipients: recipients.map((r) => ({ address: r.address, ...(r.notify && { notify: r.notify }), ...(r.orcpt && { orcpt: r.orcpt }) })),
+        ...(e.envid !== undefined && { envid: e.envid }),
+        ...(e.ret && { ret: e.ret }),
+        body: wire,
+        smtputf8: e.smtputf8,
+        bodyType: e.bodyType,
         ...(requireTls && { requireTls: true }),
       };
       if (requireTls) {
@@ -270,7 +281,19 @@ export class SmtpFanOut {
     const delivered = settled.filter((x) => x.o.kind === 'delivered').map((x) => x.o);
     const deferred = settled.filter((x) => x.o.kind === 'transient').map((x) => x.o);
     const failed = settled.filter((x) => x.o.kind === 'permanent').map((x) => ({ ...x.r, reply: x.o.text, enhanced: x.o.enhanced ?? '5.0.0' }));
-    const base = { timestamp: new Date(now), serverIp: target.address, serverHostname: target.host, connectorId: sendConnectorId(connector), source: 'SMTP' as const, internalMessageId: messageId, messageId: e.messageId, totalBytes: body.length, messageSubject: e.subject, sender: e.headerFrom || e.sender, returnPath: e.sender || '<>' };
+    const base = {
+      timestamp: new Date(now),
+      serverIp: target.address,
+      serverHostname: target.host,
+      connectorId: sendConnectorId(connector),
+      source: 'SMTP' as const,
+      internalMessageId: messageId,
+      messageId: e.messageId,
+      totalBytes: body.length,
+      messageSubject: e.subject,
+      sender: e.headerFrom || e.sender,
+      returnPath: e.sender || '<>',
+    };
     const events: TrackingEvent[] = [];
     if (delivered.length > 0) events.push({ ...base, eventId: 'SEND', recipients: delivered.map((o) => o.address), recipientStatus: delivered.map((o) => o.text), recipientCount: delivered.length, sourceContext: delivered[0].text });
     if (deferred.length > 0) events.push({ ...base, eventId: 'DEFER', recipients: deferred.map((o) => o.address), recipientStatus: deferred.map((o) => o.text), recipientCount: deferred.length });
@@ -297,8 +320,14 @@ export class SmtpFanOut {
     }
     if (failed.length > 0) this.deps.reports.failed(messageId, failed, config, target.host);
     this.deps.log.log(failed.length + deferred.length > 0 ? 'warn' : 'info', 'delivery.message.sent', {
-      queue: q.nextHopDomain, internalId: messageId, delivered: delivered.length, deferred: deferred.length, failed: failed.length, target: `${target.host} [${target.address}]`,
-      ...(deferred.length > 0 && { deferredReply: deferred[0].text }), ...(failed.length > 0 && { failedReply: failed[0].reply }),
+      queue: q.nextHopDomain,
+      internalId: messageId,
+      delivered: delivered.length,
+      deferred: deferred.length,
+      failed: failed.length,
+      target: `${target.host} [${target.address}]`,
+      ...(deferred.length > 0 && { deferredReply: deferred[0].text }),
+      ...(failed.length > 0 && { failedReply: failed[0].reply }),
     });
   }
 

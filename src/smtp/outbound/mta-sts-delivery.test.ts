@@ -22,7 +22,10 @@ describe('MTA-STS on a delivery attempt', () => {
   it('enforce: keeps only the MX hosts the policy names, or refuses', async () => {
     const { sts, recorded } = await attempt({ kind: 'policy', policy: policy('enforce'), source: 'cache' });
     const screened = sts.screen([target('mx1.contoso.example'), target('a.mail.contoso.example'), target('other.example')]);
-    assert.deepEqual(screened.targets.map((t) => t.host), ['mx1.contoso.example', 'a.mail.contoso.example']);
+    assert.deepEqual(
+      screened.targets.map((t) => t.host),
+      ['mx1.contoso.example', 'a.mail.contoso.example'],
+    );
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0].resultType, 'validation-failure');
     const none = sts.screen([target('other.example')]);
@@ -36,7 +39,10 @@ describe('MTA-STS on a delivery attempt', () => {
     assert.match(sts.check(target('mx1.contoso.example'), { tls: { ...tlsOk, authorized: false, authorizationError: 'SELF_SIGNED_CERT_IN_CHAIN' } })!, /does not chain to a trusted certificate \(SELF_SIGNED_CERT_IN_CHAIN/);
     assert.match(sts.check(target('mx1.contoso.example'), { tls: { ...tlsOk, authorizationError: undefined, identity: { name: 'mx1.contoso.example', matches: false } } })!, /does not carry the name mx1\.contoso\.example/);
     assert.equal(sts.check(target('mx1.contoso.example'), { tls: tlsOk }), null);
-    assert.deepEqual(recorded.map((r) => r.resultType), ['starttls-not-supported', 'certificate-not-trusted', 'certificate-host-mismatch', null]);
+    assert.deepEqual(
+      recorded.map((r) => r.resultType),
+      ['starttls-not-supported', 'certificate-not-trusted', 'certificate-host-mismatch', null],
+    );
     assert.ok(recorded.every((r) => r.policyType === 'sts'));
   });
 
@@ -45,13 +51,22 @@ describe('MTA-STS on a delivery attempt', () => {
     assert.equal(sts.screen([target('other.example')]).targets.length, 1);
     assert.equal(sts.connectionPolicy({ tls: 'opportunistic' } as never).tls, 'opportunistic');
     assert.equal(sts.check(target('other.example'), { tls: null }), null);
-    assert.deepEqual(recorded.map((r) => r.resultType), ['validation-failure', 'starttls-not-supported']);
+    assert.deepEqual(
+      recorded.map((r) => r.resultType),
+      ['validation-failure', 'starttls-not-supported'],
+    );
   });
 
   it('no policy, or one that cannot be fetched: delivery as usual, counted as no-policy-found', async () => {
     const { sts, recorded } = await attempt({ kind: 'error', resultType: 'sts-webpki-invalid', detail: 'bad certificate', policyId: 'x' });
     assert.equal(sts.policy, null);
     assert.equal(sts.check(target('mx1.contoso.example'), { tls: { ...tlsOk, authorized: false } }), null);
-    assert.deepEqual(recorded.map((r) => [r.policyType, r.resultType]), [['sts', 'sts-webpki-invalid'], ['no-policy-found', null]]);
+    assert.deepEqual(
+      recorded.map((r) => [r.policyType, r.resultType]),
+      [
+        ['sts', 'sts-webpki-invalid'],
+        ['no-policy-found', null],
+      ],
+    );
   });
 });

@@ -69,7 +69,14 @@ export class StsAttempt {
       this.record({ resultType: 'validation-failure', receivingMxHostname: host, failureReasonCode: `MX host not named by the policy (mx: ${this.policy.mx.join(', ')})` });
     }
     if (refused.length > 0 && !this.enforcing) {
-      this.log.log('warn', 'mtasts.testing.failure', { domain: this.domain, policyId: this.policy.id, resultType: 'validation-failure', mxHosts: refused, policyMx: this.policy.mx, action: 'delivered anyway (mode testing); in the next TLS report' });
+      this.log.log('warn', 'mtasts.testing.failure', {
+        domain: this.domain,
+        policyId: this.policy.id,
+        resultType: 'validation-failure',
+        mxHosts: refused,
+        policyMx: this.policy.mx,
+        action: 'delivered anyway (mode testing); in the next TLS report',
+      });
     }
     if (!this.enforcing) return { targets };
     if (allowed.length === 0) {
@@ -91,9 +98,10 @@ export class StsAttempt {
     let verdict: Verdict;
     if ('text' in conn) {
       if (conn.stage !== 'tls') return null; // no TLS session was reached: not counted
-      verdict = conn.text === STARTTLS_REQUIRED_TEXT
-        ? { ok: false, resultType: 'starttls-not-supported', what: 'did not offer STARTTLS', reason: 'STARTTLS not offered' }
-        : { ok: false, resultType: 'validation-failure', what: `failed the TLS negotiation (${conn.text})`, reason: 'TLS negotiation failed' };
+      verdict =
+        conn.text === STARTTLS_REQUIRED_TEXT
+          ? { ok: false, resultType: 'starttls-not-supported', what: 'did not offer STARTTLS', reason: 'STARTTLS not offered' }
+          : { ok: false, resultType: 'validation-failure', what: `failed the TLS negotiation (${conn.text})`, reason: 'TLS negotiation failed' };
     } else {
       verdict = judge(target.host, conn.tls ?? null);
     }
@@ -111,7 +119,14 @@ export class StsAttempt {
     if (!this.policy) return null;
     const text = `451 4.7.5 ${this.describe()} refused delivery: ${target.host} [${target.address}] ${verdict.what}`;
     if (!this.enforcing) {
-      this.log.log('warn', 'mtasts.testing.failure', { domain: this.domain, policyId: this.policy.id, resultType: verdict.resultType, target: `${target.host} [${target.address}]`, error: verdict.what, action: 'delivered anyway (mode testing); in the next TLS report' });
+      this.log.log('warn', 'mtasts.testing.failure', {
+        domain: this.domain,
+        policyId: this.policy.id,
+        resultType: verdict.resultType,
+        target: `${target.host} [${target.address}]`,
+        error: verdict.what,
+        action: 'delivered anyway (mode testing); in the next TLS report',
+      });
       return null;
     }
     this.log.log('warn', 'mtasts.enforce.refused', { domain: this.domain, policyId: this.policy.id, resultType: verdict.resultType, target: `${target.host} [${target.address}]`, error: verdict.what });
@@ -121,8 +136,12 @@ export class StsAttempt {
   private record(r: { resultType: TlsResultType | null; receivingMxHostname?: string; receivingIp?: string; failureReasonCode?: string }): void {
     try {
       this.hooks.record({
-        at: this.now(), policyDomain: this.domain, policyType: this.policy ? 'sts' : 'no-policy-found',
-        policyString: this.policy?.lines ?? [], mxHost: this.policy?.mx ?? [], ...r,
+        at: this.now(),
+        policyDomain: this.domain,
+        policyType: this.policy ? 'sts' : 'no-policy-found',
+        policyString: this.policy?.lines ?? [],
+        mxHost: this.policy?.mx ?? [],
+        ...r,
       });
     } catch (err) {
       this.log.log('warn', 'tlsrpt.record.failed', { domain: this.domain, error: (err as Error).message });

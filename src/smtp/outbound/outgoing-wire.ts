@@ -26,7 +26,13 @@ export async function outgoingWire(deps: WireDeps, messageId: number, body: Buff
     try {
       wire = await deps.dkim!.sign(dkimRule, wire);
     } catch (err) {
-      deps.log.log('error', 'delivery.dkim.failed', { internalId: messageId, domain: dkimRule.domain, selector: dkimRule.selector, error: (err as Error).message, action: `check the domain's key: Get-DkimSigningConfig ${dkimRule.domain} | Format-List; Rotate-DkimSigningConfig ${dkimRule.domain} makes a new one` });
+      deps.log.log('error', 'delivery.dkim.failed', {
+        internalId: messageId,
+        domain: dkimRule.domain,
+        selector: dkimRule.selector,
+        error: (err as Error).message,
+        action: `check the domain's key: Get-DkimSigningConfig ${dkimRule.domain} | Format-List; Rotate-DkimSigningConfig ${dkimRule.domain} makes a new one`,
+      });
     }
   }
   // ARC (RFC 8617): mail from the Internet leaving again is sealed after the DKIM signature.
@@ -43,7 +49,11 @@ async function arcSeal(deps: WireDeps, messageId: number, arc: NonNullable<Retur
     return wire;
   }
   if (!rule) {
-    deps.log.log('info', 'delivery.arc.no-key', { internalId: messageId, domain, action: `to ARC-seal mail from the Internet that is forwarded out: New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true (the default accepted domain's key seals)` });
+    deps.log.log('info', 'delivery.arc.no-key', {
+      internalId: messageId,
+      domain,
+      action: `to ARC-seal mail from the Internet that is forwarded out: New-DkimSigningConfig -DomainName ${domain} -KeySize 2048 -Enabled $true (the default accepted domain's key seals)`,
+    });
     return wire;
   }
   try {
@@ -51,7 +61,13 @@ async function arcSeal(deps: WireDeps, messageId: number, arc: NonNullable<Retur
     deps.log.log('info', 'delivery.arc.sealed', { internalId: messageId, domain: rule.domain, selector: rule.selector, instance: plan.instance, cv: plan.cv });
     return sealed;
   } catch (err) {
-    deps.log.log('error', 'delivery.arc.failed', { internalId: messageId, domain: rule.domain, selector: rule.selector, error: (err as Error).message, action: `ARC needs an RSA key: Rotate-DkimSigningConfig ${rule.domain} -KeyType RSA -KeySize 2048, or check Get-DkimSigningConfig ${rule.domain} | Format-List` });
+    deps.log.log('error', 'delivery.arc.failed', {
+      internalId: messageId,
+      domain: rule.domain,
+      selector: rule.selector,
+      error: (err as Error).message,
+      action: `ARC needs an RSA key: Rotate-DkimSigningConfig ${rule.domain} -KeyType RSA -KeySize 2048, or check Get-DkimSigningConfig ${rule.domain} | Format-List`,
+    });
     return wire;
   }
 }

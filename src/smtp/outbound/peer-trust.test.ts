@@ -43,10 +43,8 @@ test('credentialRefusal: the chain, the name, both, or no certificate at all', (
   const ok = { name: 'mx.example', matches: true };
   const wrong = { name: 'mx.example', matches: false };
   assert.equal(credentialRefusal({ authorized: true, identity: ok }), null);
-  assert.deepEqual(credentialRefusal({ authorized: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT', identity: ok }),
-    { untrusted: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, wrongName: null, noCertificate: false });
-  assert.deepEqual(credentialRefusal({ authorized: true, identity: wrong, names: ['other.example'] }),
-    { untrusted: null, wrongName: { name: 'mx.example', names: ['other.example'] }, noCertificate: false });
+  assert.deepEqual(credentialRefusal({ authorized: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT', identity: ok }), { untrusted: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, wrongName: null, noCertificate: false });
+  assert.deepEqual(credentialRefusal({ authorized: true, identity: wrong, names: ['other.example'] }), { untrusted: null, wrongName: { name: 'mx.example', names: ['other.example'] }, noCertificate: false });
   const both = credentialRefusal({ authorized: false, authorizationError: 'SELF_SIGNED_CERT_IN_CHAIN', identity: wrong, names: [] });
   assert.ok(both?.untrusted && both.wrongName);
   assert.equal(credentialRefusal({ authorized: false })?.noCertificate, true);
@@ -56,11 +54,13 @@ test('credentialWithheldText: 454 4.7.5, what the certificate lacks, that nothin
   const ep = { address: '127.168.5.10', port: 25 };
   const owner = { name: 'To Internal Org', requireTls: false };
   const untrusted = credentialWithheldText('mbxserver01.contoso.com', ep, { untrusted: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, wrongName: null, noCertificate: false }, owner);
-  assert.equal(untrusted,
-    '454 4.7.5 The certificate presented by mbxserver01.contoso.com [127.168.5.10:25] does not chain to a trusted certificate (DEPTH_ZERO_SELF_SIGNED_CERT); '
-    + 'the AuthenticationCredential of Send connector "To Internal Org" was not sent. '
-    + 'Import the peer\'s certificate (or the CA that issued it) on this server: Import-ExchangeCertificate -FileName <file>. '
-    + 'Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel EncryptionOnly.');
+  assert.equal(
+    untrusted,
+    '454 4.7.5 The certificate presented by mbxserver01.contoso.com [127.168.5.10:25] does not chain to a trusted certificate (DEPTH_ZERO_SELF_SIGNED_CERT); ' +
+      'the AuthenticationCredential of Send connector "To Internal Org" was not sent. ' +
+      "Import the peer's certificate (or the CA that issued it) on this server: Import-ExchangeCertificate -FileName <file>. " +
+      'Or, to send the credential without checking the peer: Set-SendConnector "To Internal Org" -RequireTLS $true -TlsAuthLevel EncryptionOnly.',
+  );
 
   const name = credentialWithheldText('mbxserver01.contoso.com', ep, { untrusted: null, wrongName: { name: 'mbxserver01.contoso.com', names: ['wrong.example'] }, noCertificate: false }, { name: 'To Internal Org', requireTls: true });
   assert.match(name, /^454 4\.7\.5 The certificate presented by mbxserver01\.contoso\.com \[127\.168\.5\.10:25\] does not carry the name mbxserver01\.contoso\.com \(it names wrong\.example\); /);
@@ -68,7 +68,12 @@ test('credentialWithheldText: 454 4.7.5, what the certificate lacks, that nothin
   assert.match(name, /: Set-SendConnector "To Internal Org" -TlsAuthLevel EncryptionOnly\.$/, 'RequireTLS is already $true');
   assert.doesNotMatch(name, /Import-ExchangeCertificate/, 'the chain was fine');
 
-  const ip = credentialWithheldText('127.168.91.20', { address: '127.168.91.20', port: 25 }, { untrusted: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, wrongName: { name: '127.168.91.20', names: ['smart.example'] }, noCertificate: false }, undefined);
+  const ip = credentialWithheldText(
+    '127.168.91.20',
+    { address: '127.168.91.20', port: 25 },
+    { untrusted: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, wrongName: { name: '127.168.91.20', names: ['smart.example'] }, noCertificate: false },
+    undefined,
+  );
   assert.match(ip, /does not chain to a trusted certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\) and does not carry the IP address 127\.168\.91\.20 \(it names smart\.example\); the credential was not sent\./);
   assert.match(ip, /Import-ExchangeCertificate -FileName <file>; and have 127\.168\.91\.20 present a certificate for 127\.168\.91\.20\.$/, 'no Send connector (between Mailbox servers): no opt-out to offer');
 });

@@ -27,17 +27,11 @@ export interface Credentials {
   readonly authzid?: string;
 }
 
-export type AuthState =
-  | { readonly mechanism: 'PLAIN'; readonly step: 'response' }
-  | { readonly mechanism: 'LOGIN'; readonly step: 'username' }
-  | { readonly mechanism: 'LOGIN'; readonly step: 'password'; readonly username: string };
+export type AuthState = { readonly mechanism: 'PLAIN'; readonly step: 'response' } | { readonly mechanism: 'LOGIN'; readonly step: 'username' } | { readonly mechanism: 'LOGIN'; readonly step: 'password'; readonly username: string };
 
 export type AuthFailure = 'unknown-mechanism' | 'cancelled' | 'bad-base64' | 'malformed';
 
-export type AuthStep =
-  | { readonly reply: SmtpReply; readonly state: AuthState }
-  | { readonly credentials: Credentials }
-  | { readonly error: SmtpReply; readonly reason: AuthFailure };
+export type AuthStep = { readonly reply: SmtpReply; readonly state: AuthState } | { readonly credentials: Credentials } | { readonly error: SmtpReply; readonly reason: AuthFailure };
 
 /** RFC 4954 §4: a line of client SASL data may be up to 12288 octets. */
 export const MAX_AUTH_LINE_OCTETS = 12288;
@@ -63,11 +57,7 @@ const badBase64 = (): AuthStep => ({ error: Replies.authCannotDecode, reason: 'b
  * Answers "AUTH <mechanism> [initial-response]".
  * `offered`: the mechanisms advertised in this session (see offeredAuthMechanisms).
  */
-export function startAuth(
-  mechanism: string,
-  initialResponse: string | undefined,
-  offered: readonly AuthMechanism[] = SUPPORTED_AUTH_MECHANISMS,
-): AuthStep {
+export function startAuth(mechanism: string, initialResponse: string | undefined, offered: readonly AuthMechanism[] = SUPPORTED_AUTH_MECHANISMS): AuthStep {
   const mech = mechanism.toUpperCase();
   if (!offered.some((m) => m === mech)) return { error: Replies.authUnrecognizedType, reason: 'unknown-mechanism' };
   if (mech === 'PLAIN') {

@@ -30,11 +30,7 @@ export function rfc822Date(now: Date, utcOffsetMinutes: number = -now.getTimezon
   const t = new Date(now.getTime() + utcOffsetMinutes * 60_000);
   const sign = utcOffsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(utcOffsetMinutes);
-  return (
-    `${DAYS[t.getUTCDay()]}, ${t.getUTCDate()} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ` +
-    `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} ` +
-    `${sign}${two(Math.floor(abs / 60))}${two(abs % 60)}`
-  );
+  return `${DAYS[t.getUTCDay()]}, ${t.getUTCDate()} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ` + `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} ` + `${sign}${two(Math.floor(abs / 60))}${two(abs % 60)}`;
 }
 
 export function bannerReply(options: BannerOptions): SmtpReply {

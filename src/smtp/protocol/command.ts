@@ -22,20 +22,7 @@ import { isValidHeloDomain, parsePath, type Mailbox } from './address.js';
 import { parseMailParams, parseRcptParams, type MailParams, type ParamOptions, type RcptParams } from './esmtp-params.js';
 import { Replies, type SmtpReply } from './reply.js';
 
-export type Verb =
-  | 'EHLO'
-  | 'HELO'
-  | 'MAIL'
-  | 'RCPT'
-  | 'DATA'
-  | 'BDAT'
-  | 'RSET'
-  | 'NOOP'
-  | 'QUIT'
-  | 'VRFY'
-  | 'HELP'
-  | 'STARTTLS'
-  | 'AUTH';
+export type Verb = 'EHLO' | 'HELO' | 'MAIL' | 'RCPT' | 'DATA' | 'BDAT' | 'RSET' | 'NOOP' | 'QUIT' | 'VRFY' | 'HELP' | 'STARTTLS' | 'AUTH';
 
 export type SmtpCommand =
   | { readonly verb: 'EHLO'; readonly domain: string }
@@ -70,12 +57,7 @@ export interface CommandOptions extends ParamOptions {
   readonly requireEhloDomain?: boolean;
 }
 
-const HTTP_PATTERNS: readonly RegExp[] = [
-  /^GET \//,
-  /^(?:POST|CONNECT|HEAD|PUT|OPTIONS|DELETE|PATCH|TRACE) /,
-  /^[A-Z]+ \S+ HTTP\/\d/,
-  /^(?:Host|User-Agent):/i,
-];
+const HTTP_PATTERNS: readonly RegExp[] = [/^GET \//, /^(?:POST|CONNECT|HEAD|PUT|OPTIONS|DELETE|PATCH|TRACE) /, /^[A-Z]+ \S+ HTTP\/\d/, /^(?:Host|User-Agent):/i];
 
 /** True for HTTP request lines and HTTP header lines. */
 export function isHttpRequestLine(line: string): boolean {

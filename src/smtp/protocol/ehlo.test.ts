@@ -67,8 +67,16 @@ test('BINARYMIME only with CHUNKING; everything off leaves the first line', () =
   assert.doesNotMatch(text({ chunking: false }), /BINARYMIME|CHUNKING/);
   assert.equal(
     text({
-      sizeMode: 'Disabled', pipelining: false, dsn: false, enhancedStatusCodes: false, startTls: false,
-      authMechanisms: [], eightBitMime: false, binaryMime: false, chunking: false, smtpUtf8: false,
+      sizeMode: 'Disabled',
+      pipelining: false,
+      dsn: false,
+      enhancedStatusCodes: false,
+      startTls: false,
+      authMechanisms: [],
+      eightBitMime: false,
+      binaryMime: false,
+      chunking: false,
+      smtpUtf8: false,
     }),
     '250 mail1.fabrikam.com Hello [172.16.0.5]\r\n',
   );

@@ -49,9 +49,7 @@ export interface EhloOptions {
 }
 
 /** The AUTH mechanisms advertised (and accepted) in the current TLS state. */
-export function offeredAuthMechanisms(
-  options: Pick<EhloOptions, 'authMechanisms' | 'requireTlsForAuth' | 'tlsActive'>,
-): AuthMechanism[] {
+export function offeredAuthMechanisms(options: Pick<EhloOptions, 'authMechanisms' | 'requireTlsForAuth' | 'tlsActive'>): AuthMechanism[] {
   if (options.requireTlsForAuth && !options.tlsActive) return [];
   return SUPPORTED_AUTH_MECHANISMS.filter((m) => options.authMechanisms.includes(m));
 }

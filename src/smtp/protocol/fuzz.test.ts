@@ -10,11 +10,44 @@ import { seededRandom } from '../../../test/harness/seeded-random.js';
 import { parseCommand } from './command.js';
 
 const TOKENS = [
-  'EHLO x\r\n', 'HELO y\r\n', 'MAIL FROM:<a@b.com>\r\n', 'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
-  'RCPT TO:<c@d.com> NOTIFY=SUCCESS\r\n', 'DATA\r\n', 'BDAT 5\r\n', 'BDAT 3 LAST\r\n', 'BDAT 0 LAST\r\n',
-  'RSET\r\n', 'NOOP\r\n', 'STARTTLS\r\n', 'AUTH LOGIN\r\n', 'AUTH PLAIN\r\n', 'AUTH PLAIN AHUAc2VjcmV0\r\n',
-  'dXNlcg==\r\n', '*\r\n', '.\r\n', '\r\n.\r\n', '\n.\n', '\r.\r', '..', '.', '\r', '\n', '\r\n', '\0', '\xff',
-  'GET / HTTP/1.1\r\n', 'QUIT\r\n', 'VRFY a\r\n', 'x'.repeat(600), '<', '>', '@', ' ', '=', '+',
+  'EHLO x\r\n',
+  'HELO y\r\n',
+  'MAIL FROM:<a@b.com>\r\n',
+  'MAIL FROM:<> SIZE=10 BODY=BINARYMIME\r\n',
+  'RCPT TO:<c@d.com> NOTIFY=SUCCESS\r\n',
+  'DATA\r\n',
+  'BDAT 5\r\n',
+  'BDAT 3 LAST\r\n',
+  'BDAT 0 LAST\r\n',
+  'RSET\r\n',
+  'NOOP\r\n',
+  'STARTTLS\r\n',
+  'AUTH LOGIN\r\n',
+  'AUTH PLAIN\r\n',
+  'AUTH PLAIN AHUAc2VjcmV0\r\n',
+  'dXNlcg==\r\n',
+  '*\r\n',
+  '.\r\n',
+  '\r\n.\r\n',
+  '\n.\n',
+  '\r.\r',
+  '..',
+  '.',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\xff',
+  'GET / HTTP/1.1\r\n',
+  'QUIT\r\n',
+  'VRFY a\r\n',
+  'x'.repeat(600),
+  '<',
+  '>',
+  '@',
+  ' ',
+  '=',
+  '+',
 ];
 
 function input(rand: () => number): Buffer {
@@ -30,7 +63,9 @@ function input(rand: () => number): Buffer {
 test('fuzz: parser and SASL on random strings never throw', () => {
   const rand = seededRandom(42);
   for (let i = 0; i < 2000; i++) {
-    const line = input(rand).toString(rand() < 0.5 ? 'latin1' : 'utf8').replace(/[\r\n]/g, '');
+    const line = input(rand)
+      .toString(rand() < 0.5 ? 'latin1' : 'utf8')
+      .replace(/[\r\n]/g, '');
     const r = parseCommand(line);
     assert.ok('verb' in r || 'error' in r || 'http' in r);
     const a = startAuth(rand() < 0.5 ? 'PLAIN' : 'LOGIN', rand() < 0.5 ? line : undefined);

@@ -40,10 +40,7 @@ test('invalid codes are a programming error', () => {
 });
 
 test('catalogue texts with parameters', () => {
-  assert.equal(
-    formatReply(Replies.queued('<a@b>', 42, 'edge01.contoso.net'), on),
-    '250 2.6.0 <a@b> [InternalId=42, Hostname=edge01.contoso.net] Queued mail for delivery\r\n',
-  );
+  assert.equal(formatReply(Replies.queued('<a@b>', 42, 'edge01.contoso.net'), on), '250 2.6.0 <a@b> [InternalId=42, Hostname=edge01.contoso.net] Queued mail for delivery\r\n');
   assert.equal(formatReply(Replies.chunkReceived(1000), on), '250 2.6.0 CHUNK received OK, 1000 octets\r\n');
   assert.equal(Replies.ehloFirstLine('mx.contoso.com', '192.0.2.1'), 'mx.contoso.com Hello [192.0.2.1]');
   assert.equal(Replies.ehloFirstLine('mx', '::ffff:192.0.2.1'), 'mx Hello [192.0.2.1]');

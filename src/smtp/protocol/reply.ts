@@ -80,11 +80,7 @@ export const Replies = Object.freeze({
   ok: e(250, '2.0.0', 'OK'),
   resetting: e(250, '2.0.0', 'Resetting'),
   cannotVrfy: e(252, '2.1.5', 'Cannot VRFY user'),
-  help: reply(
-    214,
-    'This server supports the following commands:',
-    'HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT',
-  ),
+  help: reply(214, 'This server supports the following commands:', 'HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT'),
   /** First line of the EHLO reply, and the whole HELO reply text. */
   ehloFirstLine: (fqdn: string, clientIp: string): string => `${fqdn} Hello ${bracketedIp(clientIp)}`,
   helo: (fqdn: string, clientIp: string): SmtpReply => reply(250, `${fqdn} Hello ${bracketedIp(clientIp)}`),
@@ -93,10 +89,8 @@ export const Replies = Object.freeze({
   senderOk: e(250, '2.1.0', 'Sender OK'),
   recipientOk: e(250, '2.1.5', 'Recipient OK'),
   startMailInput: reply(354, 'Start mail input; end with <CRLF>.<CRLF>'),
-  queued: (messageId: string, internalId: number | string, hostname: string): SmtpReply =>
-    e(250, '2.6.0', `${messageId} [InternalId=${internalId}, Hostname=${hostname}] Queued mail for delivery`),
-  queuedForRedundancy: (messageId: string, internalId: number | string, hostname: string): SmtpReply =>
-    e(250, '2.6.0', `${messageId} [InternalId=${internalId}, Hostname=${hostname}] Queued mail for redundancy`),
+  queued: (messageId: string, internalId: number | string, hostname: string): SmtpReply => e(250, '2.6.0', `${messageId} [InternalId=${internalId}, Hostname=${hostname}] Queued mail for delivery`),
+  queuedForRedundancy: (messageId: string, internalId: number | string, hostname: string): SmtpReply => e(250, '2.6.0', `${messageId} [InternalId=${internalId}, Hostname=${hostname}] Queued mail for redundancy`),
   chunkReceived: (octets: number): SmtpReply => e(250, '2.6.0', `CHUNK received OK, ${octets} octets`),
 
   // TLS
@@ -137,16 +131,8 @@ export const Replies = Object.freeze({
   headerTooBig: e(552, '5.3.4', 'Header size exceeds fixed maximum size'),
   tooManyRecipients: e(452, '4.5.3', 'Too many recipients'),
   timeout: e(451, '4.7.0', 'Timeout waiting for client input'),
-  connectionLimit: e(
-    421,
-    '4.3.2',
-    'The maximum number of concurrent server connections has exceeded a limit, closing transmission channel',
-  ),
-  connectionLimitPerSource: e(
-    421,
-    '4.3.2',
-    'The maximum number of concurrent connections has exceeded a limit, closing transmission channel',
-  ),
+  connectionLimit: e(421, '4.3.2', 'The maximum number of concurrent server connections has exceeded a limit, closing transmission channel'),
+  connectionLimitPerSource: e(421, '4.3.2', 'The maximum number of concurrent connections has exceeded a limit, closing transmission channel'),
   messageRateLimit: e(421, '4.4.2', 'Message submission rate for this client has exceeded the configured limit'),
   insufficientResources: e(452, '4.3.1', 'Insufficient system resources'),
   serviceNotActive: e(421, '4.3.2', 'Service not active'),

@@ -127,7 +127,10 @@ test('protocol error count', () => {
   const u = new SessionState({ maxProtocolErrors: 'unlimited' });
   for (let i = 0; i < 100; i++) assert.equal(u.countProtocolError(), false);
   const d = new SessionState();
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => d.countProtocolError()), [false, false, false, false, true]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => d.countProtocolError()),
+    [false, false, false, false, true],
+  );
 });
 
 test('which replies count as protocol errors', () => {

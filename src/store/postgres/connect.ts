@@ -39,10 +39,15 @@ export async function connectOrganization(t: PgTarget, given?: string): Promise<
   let failure: Error | undefined;
   for (const ssl of tlsAttempts(t)) {
     const client = new pg.Client({
-      host: t.host, port: t.port, database: t.database, user: t.user, ssl,
+      host: t.host,
+      port: t.port,
+      database: t.database,
+      user: t.user,
+      ssl,
       // A function, so that node-postgres never reads a password file of its own accord.
       password: async () => password ?? '',
-      application_name: t.applicationName, connectionTimeoutMillis: t.connectTimeoutMs,
+      application_name: t.applicationName,
+      connectionTimeoutMillis: t.connectTimeoutMs,
       keepAlive: true,
     });
     client.on('error', () => undefined); // reported by the next query; the owner decides what to do

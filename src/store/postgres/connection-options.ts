@@ -64,7 +64,12 @@ export function parseOrganizationUrl(text: string): PgTarget {
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw new OrganizationUrlError(`connect_timeout=${timeout} is not a number of seconds`);
   const opt = (k: string) => u.searchParams.get(k) ?? undefined;
   return {
-    url: text, host, port, database, user, sslMode: mode,
+    url: text,
+    host,
+    port,
+    database,
+    user,
+    sslMode: mode,
     ...(opt('sslrootcert') !== undefined && { sslRootCert: opt('sslrootcert') }),
     ...(opt('sslcert') !== undefined && { sslCert: opt('sslcert') }),
     ...(opt('sslkey') !== undefined && { sslKey: opt('sslkey') }),
@@ -88,12 +93,18 @@ export function tlsAttempts(t: PgTarget): Array<ConnectionOptions | false> {
   const unverified: ConnectionOptions = { ...files(), rejectUnauthorized: false };
   const chainOnly: ConnectionOptions = { ...files(), rejectUnauthorized: true, checkServerIdentity: () => undefined };
   switch (t.sslMode) {
-    case 'disable': return [false];
-    case 'allow': return [false, unverified];
-    case 'prefer': return [unverified, false];
-    case 'require': return [t.sslRootCert ? chainOnly : unverified];
-    case 'verify-ca': return [chainOnly];
-    case 'verify-full': return [{ ...files(), rejectUnauthorized: true, servername: t.host }];
+    case 'disable':
+      return [false];
+    case 'allow':
+      return [false, unverified];
+    case 'prefer':
+      return [unverified, false];
+    case 'require':
+      return [t.sslRootCert ? chainOnly : unverified];
+    case 'verify-ca':
+      return [chainOnly];
+    case 'verify-full':
+      return [{ ...files(), rejectUnauthorized: true, servername: t.host }];
   }
 }
 

@@ -21,7 +21,12 @@ import { CONFIG_CHANNEL, LOGON_CHANNEL, PG_SCHEMA_VERSION } from './schema.js';
 const CHECK_MS = 1000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000];
 
-interface LogonRow { account_guid: string; bad_pwd_count: number; bad_password_time: string | null; lockout_time: string | null }
+interface LogonRow {
+  account_guid: string;
+  bad_pwd_count: number;
+  bad_password_time: string | null;
+  lockout_time: string | null;
+}
 
 export interface FeedEvents {
   /** A newer snapshot of the organization was read. */
@@ -47,7 +52,12 @@ export class OrganizationFeed {
   private readonly pendingLogons = new Map<string, AccountLogonState | null>();
   private flushing = false;
 
-  constructor(private readonly target: PgTarget, private readonly password: string | undefined, private readonly log: Logger, private readonly events: FeedEvents) {}
+  constructor(
+    private readonly target: PgTarget,
+    private readonly password: string | undefined,
+    private readonly log: Logger,
+    private readonly events: FeedEvents,
+  ) {}
 
   /** Connects and reads the first snapshot; a service cannot start without one. */
   async start(): Promise<{ snapshot: OrganizationSnapshot; logons: Map<string, AccountLogonState> }> {
@@ -97,7 +107,9 @@ export class OrganizationFeed {
     const c = this.client;
     if (!c) return;
     c.query("SELECT value FROM config_meta WHERE key = 'change_counter'").then(
-      (r) => { if (Number((r.rows[0] as { value: string } | undefined)?.value) !== this.counter) this.refresh(); },
+      (r) => {
+        if (Number((r.rows[0] as { value: string } | undefined)?.value) !== this.counter) this.refresh();
+      },
       (err: Error) => this.lost(c, err),
     );
   }
@@ -162,9 +174,11 @@ export class OrganizationFeed {
         try {
           if (state === null) await c.query('DELETE FROM account_logon_state WHERE account_guid = $1', [guid]);
           else {
-            await c.query(`INSERT INTO account_logon_state (account_guid, bad_pwd_count, bad_password_time, lockout_time) VALUES ($1, $2, $3, $4)
+            await c.query(
+              `INSERT INTO account_logon_state (account_guid, bad_pwd_count, bad_password_time, lockout_time) VALUES ($1, $2, $3, $4)
               ON CONFLICT (account_guid) DO UPDATE SET bad_pwd_count = excluded.bad_pwd_count, bad_password_time = excluded.bad_password_time, lockout_time = excluded.lockout_time`,
-            [guid, state.badPwdCount, state.badPasswordTime, state.lockoutTime]);
+              [guid, state.badPwdCount, state.badPasswordTime, state.lockoutTime],
+            );
           }
           if (this.pendingLogons.get(guid) === state) this.pendingLogons.delete(guid);
         } catch (err) {
@@ -185,7 +199,8 @@ export class OrganizationFeed {
     if (!this.outageLogged) {
       this.outageLogged = true;
       this.log.log('error', 'organization.store.unreachable', {
-        store: this.target.url, error: err.message,
+        store: this.target.url,
+        error: err.message,
         action: `mail keeps flowing on the last configuration read; configuration changes wait until ${describeTarget(this.target)} is back. Check that PostgreSQL at ${this.target.host}:${this.target.port} runs and is reachable; reconnecting by itself`,
       });
     }

@@ -72,8 +72,20 @@ CREATE INDEX IF NOT EXISTS admin_audit_log_run_date ON admin_audit_log (run_date
 
 /** Version 1 is the first PostgreSQL schema; each later version changes the one before, inside the opening transaction. */
 export const PG_MIGRATIONS: ReadonlyArray<Migration<SyncPgClient>> = [
-  { version: 1, description: 'objects, meta values, logon state; triggers that count and NOTIFY changes', up: (c) => { c.run(CREATE_V1); } },
-  { version: 2, description: 'the administrator audit log (no trigger: an entry is no configuration change)', up: (c) => { c.run(CREATE_V2); } },
+  {
+    version: 1,
+    description: 'objects, meta values, logon state; triggers that count and NOTIFY changes',
+    up: (c) => {
+      c.run(CREATE_V1);
+    },
+  },
+  {
+    version: 2,
+    description: 'the administrator audit log (no trigger: an entry is no configuration change)',
+    up: (c) => {
+      c.run(CREATE_V2);
+    },
+  },
 ];
 
 /** The schema version this code writes and reads. */

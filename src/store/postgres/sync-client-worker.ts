@@ -31,8 +31,12 @@ async function handle(req: SyncRequest): Promise<SyncReply> {
   if (!client) {
     client = await connectOrganization(target, password);
     broken = false;
-    client.on('error', () => { broken = true; });
-    client.on('end', () => { broken = true; });
+    client.on('error', () => {
+      broken = true;
+    });
+    client.on('end', () => {
+      broken = true;
+    });
   }
   const r = await client.query({ text: req.sql, values: req.params ?? [] });
   if (/^\s*(BEGIN|START TRANSACTION)/i.test(req.sql)) inTransaction = true;
@@ -41,14 +45,16 @@ async function handle(req: SyncRequest): Promise<SyncReply> {
 }
 
 port.on('message', (req: SyncRequest) => {
-  void handle(req).then(
-    (reply) => port.postMessage(reply),
-    (err: Error & { code?: string; detail?: string; constraint?: string }) => {
-      if (err.code === undefined || /^(ECONN|EPIPE|ETIMEDOUT)/.test(err.code)) broken = true;
-      port.postMessage({ ok: false, message: err.message, code: err.code, name: err.name, ...(err.constraint && { constraint: err.constraint }) } satisfies SyncReply);
-    },
-  ).finally(() => {
-    Atomics.store(signal, 0, 1);
-    Atomics.notify(signal, 0);
-  });
+  void handle(req)
+    .then(
+      (reply) => port.postMessage(reply),
+      (err: Error & { code?: string; detail?: string; constraint?: string }) => {
+        if (err.code === undefined || /^(ECONN|EPIPE|ETIMEDOUT)/.test(err.code)) broken = true;
+        port.postMessage({ ok: false, message: err.message, code: err.code, name: err.name, ...(err.constraint && { constraint: err.constraint }) } satisfies SyncReply);
+      },
+    )
+    .finally(() => {
+      Atomics.store(signal, 0, 1);
+      Atomics.notify(signal, 0);
+    });
 });

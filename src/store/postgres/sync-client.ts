@@ -10,13 +10,15 @@ import { describeTarget, type PgTarget } from './connection-options.js';
 import { OrganizationStoreUnavailableError } from './connect.js';
 
 export type SyncRequest = { op: 'query'; sql: string; params?: unknown[] } | { op: 'close' };
-export type SyncReply =
-  | { ok: true; rows: Record<string, unknown>[]; rowCount: number }
-  | { ok: false; message: string; code?: string; name?: string; constraint?: string };
+export type SyncReply = { ok: true; rows: Record<string, unknown>[]; rowCount: number } | { ok: false; message: string; code?: string; name?: string; constraint?: string };
 
 export class PgQueryError extends Error {
   override name = 'PgQueryError';
-  constructor(message: string, readonly code: string | undefined, readonly constraint?: string) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly constraint?: string,
+  ) {
     super(message);
   }
 }
@@ -29,11 +31,15 @@ export class SyncPgClient {
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(readonly target: PgTarget, password?: string) {
+  constructor(
+    readonly target: PgTarget,
+    password?: string,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(new URL('./sync-client-worker.js', import.meta.url), {
-      workerData: { target, password, port: port2, signal: this.signal }, transferList: [port2],
+      workerData: { target, password, port: port2, signal: this.signal },
+      transferList: [port2],
     });
     this.worker.unref();
   }
