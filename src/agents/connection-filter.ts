@@ -8,9 +8,9 @@
 // answer within its time, or answers with an error, lists nothing: a broken
 // DNS list never blocks mail and never holds a session longer than that.
 
-import { Resolver } from 'node:dns/promises';
 import { isIPv4, isIPv6 } from 'node:net';
-import { nodeServerText, type DnsSettings } from '../dns/dns-settings.js';
+import { agentLookup } from '../dns/agent-lookups.js';
+import type { DnsSettings } from '../dns/dns-settings.js';
 import type { BlockListProvider, IPListEntry } from './antispam-settings.js';
 
 /** How long one provider may take to answer (both its A lookups included). */
@@ -54,18 +54,14 @@ function listed(entries: IPListEntry[], ip: string, now: number): IPListEntry | 
 async function ask(provider: BlockListProvider, ip: string, dns: DnsSettings): Promise<string | null | 'unanswered'> {
   const name = dnsListQuery(ip, provider.lookupDomain);
   if (!name) return null;
-  const resolver = new Resolver({ timeout: Math.min(PROVIDER_TIMEOUT_MS, dns.timeoutMs ?? PROVIDER_TIMEOUT_MS), tries: 1 });
-  if (dns.servers.length > 0) resolver.setServers(dns.servers.map(nodeServerText));
+  const lookup = agentLookup(dns);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'unanswered'>((resolve) => {
-    timer = setTimeout(() => {
-      resolver.cancel();
-      resolve('unanswered');
-    }, PROVIDER_TIMEOUT_MS);
+    timer = setTimeout(() => resolve('unanswered'), PROVIDER_TIMEOUT_MS);
   });
   try {
     const answer = await Promise.race([
-      resolver.resolve4(name).then(
+      (lookup(name, 'A') as Promise<string[]>).then(
         (a) => a,
         (err: NodeJS.ErrnoException) => (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? [] : ('unanswered' as const)),
       ),

@@ -6,11 +6,11 @@
 // into one Authentication-Results field (RFC 8601) naming this Edge, with the
 // spf, dkim, dmarc and arc results.
 
-import { Resolver } from 'node:dns/promises';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { dmarc as dmarcVerify } from 'mailauth/lib/dmarc/index.js';
 import { arc as arcVerify } from 'mailauth/lib/arc/index.js';
-import { nodeServerText, type DnsSettings } from '../dns/dns-settings.js';
+import { agentLookup } from '../dns/agent-lookups.js';
+import type { DnsSettings } from '../dns/dns-settings.js';
 import type { SenderIdResult } from './sender-id.js';
 
 /** Longest the DKIM, ARC and DMARC lookups of one message may take together; past it they are temperror. */
@@ -39,15 +39,10 @@ interface Row {
  * this transaction. A DNS failure or a timeout gives temperror results, never an exception.
  */
 export async function verifyMailAuth(o: { message: Buffer; sender: string; spf: SenderIdResult; dns: DnsSettings }): Promise<MailAuthVerdict> {
-  const resolver = new Resolver({ timeout: Math.min(o.dns.timeoutMs ?? 3000, 3000), tries: 1 });
-  if (o.dns.servers.length > 0) resolver.setServers(o.dns.servers.map(nodeServerText));
-  const resolve = (name: string, rrtype: string) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>;
+  const resolve = agentLookup(o.dns);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((res) => {
-    timer = setTimeout(() => {
-      resolver.cancel();
-      res('late');
-    }, VERIFY_TIMEOUT_MS);
+    timer = setTimeout(() => res('late'), VERIFY_TIMEOUT_MS);
   });
   try {
     const r = await Promise.race([evaluate(o, resolve), late]);

@@ -5,9 +5,9 @@
 // naming this Edge, X-MS-Exchange-Organization-SenderIdResult) and decides the
 // SpoofedDomainAction (for Fail) or the TempErrorAction (for TempError).
 
-import { Resolver } from 'node:dns/promises';
 import { spf } from 'mailauth/lib/spf/index.js';
-import { nodeServerText, type DnsSettings } from '../dns/dns-settings.js';
+import { agentLookup } from '../dns/agent-lookups.js';
+import type { DnsSettings } from '../dns/dns-settings.js';
 
 /** Longest an SPF evaluation may take, all its lookups included; past it the result is TempError. */
 export const SPF_TIMEOUT_MS = 8000;
@@ -41,14 +41,10 @@ const STATUS: Record<string, SenderIdStatus> = {
 
 /** Evaluates SPF for a client; a DNS failure or a timeout is TempError, never an exception. */
 export async function checkSenderId(o: { sender: string; ip: string; helo: string; mta: string; dns: DnsSettings }): Promise<SenderIdResult> {
-  const resolver = new Resolver({ timeout: Math.min(o.dns.timeoutMs ?? 3000, 3000), tries: 1 });
-  if (o.dns.servers.length > 0) resolver.setServers(o.dns.servers.map(nodeServerText));
+  const lookup = agentLookup(o.dns);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => {
-      resolver.cancel();
-      resolve('late');
-    }, SPF_TIMEOUT_MS);
+    timer = setTimeout(() => resolve('late'), SPF_TIMEOUT_MS);
   });
   const domain = (o.sender === '' ? o.helo : o.sender.slice(o.sender.lastIndexOf('@') + 1)).toLowerCase();
   try {
@@ -58,7 +54,7 @@ export async function checkSenderId(o: { sender: string; ip: string; helo: strin
         ip: o.ip,
         helo: o.helo,
         mta: o.mta,
-        resolver: (name: string, rrtype: string) => resolver.resolve(name, rrtype) as Promise<string[][] | string[]>,
+        resolver: lookup,
       }),
       late,
     ]);
