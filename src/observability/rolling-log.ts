@@ -36,6 +36,8 @@ export class RollingLog {
   private bytes = 0;
   private day = '';
   private failed = false;
+  /** Files whose streams are still being written out, with the bytes written to each: their size on disk lags. */
+  private readonly unflushed = new Map<string, number>();
 
   constructor(
     private readonly settings: () => RollingLogSettings,
@@ -58,10 +60,30 @@ export class RollingLog {
     const stream = this.stream;
     this.stream = null;
     if (!stream) return Promise.resolve();
+    const file = this.file;
+    this.unflushed.set(file, this.bytes);
     return new Promise((resolve) => {
-      stream.once('error', () => resolve());
-      stream.end(() => resolve());
+      const done = () => {
+        this.unflushed.delete(file);
+        // A file opened while the machine is busy may reach the disk after the pruning its successor
+        // started: once it is written out, the folder is pruned again.
+        this.prune(dirname(file));
+        resolve();
+      };
+      stream.once('error', done);
+      stream.end(done);
     });
+  }
+
+  /** Removes files past MaxAge and the oldest past MaxDirectorySize, never the open one; files still flushing count what was written to them. */
+  private prune(dir: string): void {
+    const s = this.settings();
+    if (dir !== s.folder) return;
+    try {
+      pruneLogFolder(dir, new RegExp(`^${this.kind.prefix}\\d{8}-\\d+\\.LOG$`, 'i'), this.file, s, Date.now(), new Map(this.unflushed));
+    } catch {
+      // the folder is gone or unreadable: the next file's open says so
+    }
   }
 
   get currentFile(): string {
@@ -72,8 +94,6 @@ export class RollingLog {
     const day = now.toISOString().slice(0, 10).replace(/-/g, '');
     const s = this.settings();
     if (this.stream && day === this.day && this.bytes + next <= s.maxFileBytes && dirname(this.file) === s.folder) return this.stream;
-    // The file being closed may still be flushing: pruning counts what was written to it.
-    const flushing = new Map(this.file !== '' ? [[this.file, this.bytes]] : []);
     void this.close();
     const { prefix } = this.kind;
     try {
@@ -113,7 +133,7 @@ export class RollingLog {
         const header = `#Software: Gatehouse\r\n#Version: 0.1.0\r\n#Log-type: ${this.kind.logType}\r\n#Date: ${now.toISOString()}\r\n#Fields: ${this.kind.fields.join(',')}\r\n`;
         stream.write(header);
         this.bytes += Buffer.byteLength(header);
-        pruneLogFolder(dir, new RegExp(`^${prefix}\\d{8}-\\d+\\.LOG$`, 'i'), path, s, Date.now(), flushing);
+        this.prune(dir);
       }
       this.failed = false;
       return stream;

@@ -8,7 +8,7 @@ import { ProtocolLog, type ProtocolLogSettings } from './protocol-log.js';
 
 const DAY = 86_400_000;
 
-/** The folder's files once expectFiles holds, or as they are after 20 s (pruning runs in the background: a busy machine can take seconds). */
+/** The folder's files once expectFiles holds, or as they are after 20 s (the last lines reach the disk asynchronously). */
 async function settled(folder: string, expectFiles: (names: string[]) => boolean): Promise<string[]> {
   for (let i = 0; i < 1000; i++) {
     const names = readdirSync(folder).sort();
@@ -56,7 +56,7 @@ describe('protocol log files', () => {
       await new Promise((r) => setImmediate(r));
     }
     await log.close();
-    // Pruning runs in the background when a file starts: wait for the folder to settle within its limit.
+    // Pruning runs when a file starts, counting what the still-flushing files hold; the last lines reach the disk asynchronously.
     const total = (n: string[]) =>
       n.reduce((sum, f) => {
         try {
