@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { ROOT } from '../src/lab/seed-script.js';
 import { acceptLatencies, percentile, smtpSource } from './load.js';
 import { GatehousePeer, HarakaPeer, MailboxPeer, PostfixPeer, processTree, rssMb, type PeerName, type RelayPeer } from './peers.js';
-import { chart, median, table, type Row } from './report.js';
+import { chart, latencyTable, median, table, type Row } from './report.js';
 import { Sink } from './sink.js';
 
 const SINK = { address: '127.0.80.9', port: 2626 };
@@ -31,18 +31,23 @@ interface Options {
   peers: PeerName[];
   reps: number;
   out: string;
+  /** --soak: only Gatehouse, c=10 2 KiB for this many minutes, its RSS sampled throughout. */
+  soakMinutes: number | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, peers: ['gatehouse', 'postfix', 'haraka'], reps: 3, out: join(ROOT, 'bench', 'results') };
+  const o: Options = { quick: false, peers: ['gatehouse', 'postfix', 'haraka'], reps: 3, out: join(ROOT, 'bench', 'results'), soakMinutes: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--peers') o.peers = argv[++i].split(',').map((p) => p.trim()) as PeerName[];
     else if (a === '--reps') o.reps = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
-    else throw new Error(`unknown option ${a} (use --quick, --peers gatehouse,postfix,haraka, --reps N, --out DIR)`);
+    else if (a === '--soak') o.soakMinutes = 30;
+    else if (a === '--minutes') o.soakMinutes = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --quick, --peers gatehouse,postfix,haraka, --reps N, --out DIR, --soak [--minutes N])`);
   }
+  if (o.soakMinutes !== null && !(o.soakMinutes >= 2 && o.soakMinutes <= 240)) throw new Error('--minutes takes 2 to 240');
   if (o.peers.some((p) => !(p in ADDRESSES))) throw new Error('--peers takes gatehouse, postfix, haraka, mailbox-sqlite and mailbox-pg');
   if (!(o.reps >= 1 && o.reps <= 20)) throw new Error('--reps takes 1 to 20');
   return o;
@@ -148,6 +153,64 @@ async function idlePoint(peer: RelayPeer, sink: Sink): Promise<{ idle: number; r
   return { idle: greeted.n, rss_mb: rss, served: sample.ok, msgs_per_s: sample.msgsPerS };
 }
 
+/** The machine's own limit at a point: smtp-source straight into the sink, nothing between them. */
+async function physicalLimit(sink: Sink, c: number, size: number, n: number): Promise<number> {
+  spawnSync('sync');
+  const before = sink.messages;
+  const t0 = performance.now();
+  const source = await smtpSource({ address: sink.address, port: sink.port, concurrency: c, messages: n, size, timeoutMs: 240_000 });
+  const arrived = await sink.waitFor(before + n, Date.now() + 60_000);
+  return source.ok && arrived !== null ? n / ((arrived - t0) / 1000) : 0;
+}
+
+/** Window medians of RSS samples: flat when the largest is within 10% of the smallest. */
+export function rssFlatness(samples: { t: number; rss: number }[], warmupMs: number, windowMs: number): { windows: number[]; growth: number; flat: boolean } {
+  const after = samples.filter((x) => x.t >= warmupMs);
+  const windows: number[] = [];
+  for (let start = warmupMs; ; start += windowMs) {
+    const inWindow = after.filter((x) => x.t >= start && x.t < start + windowMs).map((x) => x.rss);
+    if (inWindow.length === 0) break;
+    windows.push(median(inWindow));
+  }
+  const growth = windows.length > 1 ? Math.max(...windows) / Math.min(...windows) - 1 : 0;
+  return { windows, growth, flat: windows.length > 1 && growth <= 0.1 };
+}
+
+/** --soak: Gatehouse alone at c=10 with 2 KiB messages for the given minutes; RSS every 5 s, flat within 10% after the warm-up. */
+async function soak(o: Options, sink: Sink, scratch: string): Promise<boolean> {
+  const minutes = o.soakMinutes!;
+  const peer = new GatehousePeer(ADDRESSES.gatehouse, PORT, SINK, scratch);
+  log(`Starting gatehouse for a ${minutes}-minute soak at c=10, 2 KiB...`);
+  await peer.start();
+  const t0 = Date.now();
+  const samples: { t: number; rss: number }[] = [];
+  const sampler = setInterval(() => samples.push({ t: Date.now() - t0, rss: Number(rssMb(processTree(peer.rootPids())).toFixed(1)) }), 5000);
+  let sent = 0;
+  let failures = 0;
+  try {
+    const end = t0 + minutes * 60_000;
+    for (let batch = 0; batch < 100_000 && Date.now() < end; batch++) {
+      const before = sink.messages;
+      const r = await smtpSource({ address: peer.address, port: PORT, concurrency: 10, messages: 2000, size: 2048, timeoutMs: 240_000 });
+      const arrived = await sink.waitFor(before + 2000, Date.now() + 120_000);
+      if (!r.ok || arrived === null) failures++;
+      sent += 2000;
+    }
+  } finally {
+    clearInterval(sampler);
+    await peer.stop().catch(() => undefined);
+  }
+  const warmupMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
+  const windowMs = Math.max(30_000, Math.round((minutes * 60_000 - warmupMs) / 10));
+  const f = rssFlatness(samples, warmupMs, windowMs);
+  const result = { minutes, messages: sent, failed_batches: failures, warmup_s: warmupMs / 1000, window_s: windowMs / 1000, window_median_rss_mb: f.windows, growth: Number(f.growth.toFixed(3)), flat: f.flat, samples };
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(join(o.out, 'soak.json'), JSON.stringify(result, null, 2) + '\n');
+  log(`${sent} messages in ${minutes} minutes (${failures} failed batches); RSS window medians after ${warmupMs / 1000} s: ${f.windows.map((w) => w.toFixed(0)).join(' ')} MB`);
+  log(`RSS ${f.flat ? 'flat' : 'NOT flat'}: largest window ${(f.growth * 100).toFixed(1)}% above the smallest (limit 10%). Written: ${join(o.out, 'soak.json')}`);
+  return f.flat && failures === 0;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   ensureTools();
@@ -160,6 +223,15 @@ async function main(): Promise<void> {
   chmodSync(scratch, 0o755); // Postfix's daemons (user postfix) and smtp-sink (nobody) must reach their folders
   const cache = join(tmpdir(), 'gatehouse-bench-haraka');
   const sink = await Sink.start(SINK.address, SINK.port);
+  if (o.soakMinutes !== null) {
+    try {
+      process.exitCode = (await soak(o, sink, scratch)) ? 0 : 1;
+    } finally {
+      await sink.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
   const all: RelayPeer[] = [
     new GatehousePeer(ADDRESSES.gatehouse, PORT, SINK, scratch),
     new PostfixPeer(ADDRESSES.postfix, PORT, SINK, scratch),
@@ -201,14 +273,26 @@ async function main(): Promise<void> {
           }
     }
 
-    log('\nLatency, end of DATA to 250 (c=10, 2 KiB):');
+    log('\nLatency, end of DATA to 250, at every point:');
     const latency: Record<string, { p50: number; p99: number }> = {};
-    for (const p of all) {
-      await waitQueueEmpty(p, 60_000);
-      const l = await acceptLatencies({ address: p.address, port: PORT, concurrency: 10, messages: o.quick ? 300 : 1000, size: 2048, deadlineMs: 120_000 });
-      latency[p.name] = { p50: percentile(l, 50), p99: percentile(l, 99) };
-      log(`  ${p.name}: p50 ${latency[p.name].p50.toFixed(2)} ms, p99 ${latency[p.name].p99.toFixed(2)} ms (${l.length} messages)`);
-    }
+    for (const size of sizes)
+      for (const c of concurrency)
+        for (const p of all) {
+          await waitQueueEmpty(p, 60_000);
+          const l = await acceptLatencies({ address: p.address, port: PORT, concurrency: c, messages: Math.max(c * 4, o.quick ? 200 : 600), size, deadlineMs: 120_000 });
+          latency[`${p.name}|${size}|${c}`] = { p50: percentile(l, 50), p99: percentile(l, 99) };
+          log(`  ${p.name.padEnd(14)} size ${String(size).padStart(6)} c=${String(c).padStart(2)}: p50 ${percentile(l, 50).toFixed(2)} ms, p99 ${percentile(l, 99).toFixed(2)} ms (${l.length} messages)`);
+        }
+
+    log('\nThe physical limit (smtp-source straight into smtp-sink):');
+    const limit: Record<string, number> = {};
+    for (const size of sizes)
+      for (const c of concurrency) {
+        const runs: number[] = [];
+        for (let r = 0; r < reps; r++) runs.push(await physicalLimit(sink, c, size, count(size, c)));
+        limit[`${size}|${c}`] = Number(median(runs).toFixed(1));
+        log(`  size ${String(size).padStart(6)} c=${String(c).padStart(2)}: ${limit[`${size}|${c}`].toFixed(0)} msgs/s`);
+      }
 
     const rows: Row[] = [];
     for (const p of all)
@@ -224,8 +308,9 @@ async function main(): Promise<void> {
             min: good.length ? Number(Math.min(...good).toFixed(1)) : 0,
             max: good.length ? Number(Math.max(...good).toFixed(1)) : 0,
             runs: good.length,
-            p50_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p50.toFixed(2)) : null,
-            p99_accept_ms: size === 2048 && c === 10 ? Number(latency[p.name].p99.toFixed(2)) : null,
+            p50_accept_ms: Number(latency[`${p.name}|${size}|${c}`].p50.toFixed(2)),
+            p99_accept_ms: Number(latency[`${p.name}|${size}|${c}`].p99.toFixed(2)),
+            limit_msgs_per_s: limit[`${size}|${c}`],
             rss_mb: Number(Math.max(0, ...list.map((s) => s.rss)).toFixed(1)),
           });
         }
@@ -264,6 +349,7 @@ async function main(): Promise<void> {
       mode: o.quick ? 'quick' : 'full',
       repetitions: reps,
       durability,
+      limit,
       extra,
       started_at: new Date(t0).toISOString(),
       duration_s: Math.round((Date.now() - t0) / 1000),
@@ -272,7 +358,9 @@ async function main(): Promise<void> {
     mkdirSync(o.out, { recursive: true });
     writeFileSync(join(o.out, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
     writeFileSync(join(o.out, 'chart.svg'), chart(rows, `Relay throughput, ${result.machine.cpus} cores (${o.quick ? 'quick' : `median of ${reps}`})`));
-    log('\n' + table(rows));
+    log(`\n${result.machine.cpu}, ${result.machine.cpus} cores, ${result.machine.memory_gb} GB, Linux ${result.machine.kernel}, Node ${result.machine.node}`);
+    log(table(rows));
+    log('\n' + latencyTable(rows));
     log(`\nWritten: ${join(o.out, 'latest.json')}, ${join(o.out, 'chart.svg')} (${result.duration_s} s)`);
   } finally {
     for (const p of started) await p.stop().catch(() => undefined);

@@ -13,6 +13,8 @@ export interface Row {
   runs: number;
   p50_accept_ms: number | null;
   p99_accept_ms: number | null;
+  /** smtp-source straight into smtp-sink at this point: the machine's limit. */
+  limit_msgs_per_s?: number;
   rss_mb: number | null;
 }
 
@@ -59,6 +61,27 @@ export function table(rows: Row[]): string {
           })
           .join(' | ') +
         ' |',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** End-of-DATA to 250 at every point, p50/p99 per peer, and Gatehouse's throughput as a fraction of the machine's limit. */
+export function latencyTable(rows: Row[]): string {
+  const points = [...new Map(rows.map((r) => [`${r.size}|${r.concurrency}`, { size: r.size, c: r.concurrency }])).values()];
+  const peers = [...new Set(rows.map((r) => r.peer))];
+  const lines = [`| size | c | ${peers.map((p) => `${p} p50 / p99 ms`).join(' | ')} | limit msgs/s | gatehouse/limit |`, '|' + ' --- |'.repeat(4 + peers.length)];
+  for (const pt of points) {
+    const at = (p: PeerName) => rows.find((r) => r.peer === p && r.size === pt.size && r.concurrency === pt.c);
+    const g = at('gatehouse');
+    const lim = g?.limit_msgs_per_s ?? rows.find((r) => r.size === pt.size && r.concurrency === pt.c)?.limit_msgs_per_s;
+    lines.push(
+      `| ${sizeText(pt.size)} | ${pt.c} | ${peers
+        .map((p) => {
+          const r = at(p);
+          return r ? `${f(r.p50_accept_ms, 2)} / ${f(r.p99_accept_ms, 2)}` : '-';
+        })
+        .join(' | ')} | ${f(lim ?? null)} | ${g && lim ? (g.msgs_per_s / lim).toFixed(2) : '-'} |`,
     );
   }
   return lines.join('\n');
