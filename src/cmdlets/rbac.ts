@@ -179,3 +179,8 @@ export function permittedCommands<T extends { name: string }>(ctx: ServerContext
   const rights = rightsOf(ctx, caller);
   return commands.filter((c) => rightsCover(rights, c.name));
 }
+
+/** How a caller is named in logs and errors: an account's display name, or the server acting for someone. */
+export function callerName(caller: Caller): string {
+  return caller.kind === 'account' ? caller.displayName : caller.user;
+}

@@ -15,6 +15,9 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
+/** The commit thread's young generation (V8's default lets each thread grow it to 48 MB). */
+export const COMMIT_THREAD_YOUNG_MB = 6;
+
 export class ThreadCommitter {
   private worker: Worker | null = null;
   private pending: Waiter[] = [];
@@ -40,7 +43,8 @@ export class ThreadCommitter {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { path: this.path, spoolDir: this.spoolDir } });
+    // Its young generation sized for what it allocates (batches of row values; bodies are external buffers).
+    const w = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { path: this.path, spoolDir: this.spoolDir }, resourceLimits: { maxYoungGenerationSizeMb: COMMIT_THREAD_YOUNG_MB } });
     w.on('message', (msg: { id: number; outcomes: Outcome[] }) => this.done(msg.id, msg.outcomes));
     const lost = (why: string) => {
       if (this.worker !== w) return;

@@ -12,7 +12,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { POWERSHELL_VDIR_NAME, powerShellVirtualDirectorySchema, virtualDirectoryValues } from '../config/model/powershell-virtual-directory.js';
-import type { Caller } from '../cmdlets/rbac.js';
+import { callerName, type Caller } from '../cmdlets/rbac.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { adUserSchema } from '../config/model/account.js';
 import { serverSchema } from '../config/model/server.js';
@@ -25,7 +25,9 @@ import { LogonGuard } from '../smtp/inbound/logon-guard.js';
 import { selectIisCertificate } from '../tls/certificate-selection.js';
 import type { FailureReply, OpenReply, Request, RunReply } from './protocol.js';
 import { OrganizationPeers } from './peer-servers.js';
-import { callerName, RemoteSession } from './remote-session.js';
+// The shell and the cmdlets load with the first session (./remote-session.js): a service whose endpoint
+// is off, or not used yet, does not hold them in memory.
+import type { RemoteSession } from './remote-session.js';
 import { DELEGATION_SCHEME, type ServerTrust } from '../secrets/server-trust.js';
 
 /** Idle time after which a session is removed (PowerShell's default IdleTimeout is 2 hours; Exchange's sessions 15 minutes). */
@@ -267,6 +269,7 @@ export class ManagementEndpoint {
     try {
       switch (request.op) {
         case 'open': {
+          const { RemoteSession } = await import('./remote-session.js');
           const mine = [...this.sessions.values()].filter((s) => s.caller.kind === 'account' && s.caller.accountGuid === account);
           if (mine.length >= MAX_SESSIONS_PER_ACCOUNT) {
             return this.reply(res, 429, {
@@ -304,6 +307,7 @@ export class ManagementEndpoint {
         case 'exec': {
           if (typeof request.script !== 'string') return this.reply(res, 400, { error: 'An exec request needs a script.', reason: 'BadRequest' });
           // A session of one script; one a server opens for its caller reaches no further server.
+          const { RemoteSession } = await import('./remote-session.js');
           const session = new RemoteSession(randomUUID(), this.sessionContext(caller, from === undefined), source, DEFAULT_IDLE_TIMEOUT_S * 1000);
           log.log('info', 'management.exec', { account: callerName(caller), ...(from !== undefined && { for: from }), commands: session.commands.length });
           const stream = await session.run(request.script);

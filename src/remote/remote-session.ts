@@ -7,7 +7,7 @@
 
 import { adminAuditRecorder } from '../cmdlets/admin-audit-log.js';
 import { serverCommands, serverViews } from '../cmdlets/index.js';
-import { permittedCommands, type Caller } from '../cmdlets/rbac.js';
+import { callerName, permittedCommands, type Caller } from '../cmdlets/rbac.js';
 import type { ServerContext } from '../cmdlets/server-context.js';
 import { builtinCommands } from '../shell/builtins/index.js';
 import type { CommandSpec } from '../shell/command.js';
@@ -129,6 +129,3 @@ export class RemoteSession {
 }
 
 /** How the logs and the audit log name a caller: DOMAIN\\account, or the local shell's user on its server. */
-export function callerName(caller: Caller): string {
-  return caller.kind === 'account' ? caller.displayName : caller.user;
-}

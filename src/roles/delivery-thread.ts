@@ -14,6 +14,9 @@ import type { TrackingEvent } from '../tracking/tracking-event.js';
 import type { DeliveryMetricsSink } from './delivery-composition.js';
 import type { OrganizationSnapshot } from '../store/snapshot-config-store.js';
 
+/** The delivery thread's young generation, in MB. */
+export const DELIVERY_THREAD_YOUNG_MB = 12;
+
 export type ToDelivery = { type: 'config'; snapshot?: OrganizationSnapshot } | { type: 'stop' };
 export type FromDelivery =
   { type: 'started' } | { type: 'stopped' } | { type: 'track'; ev: TrackingEvent } | { type: 'outcome'; labels: { delivery_type: string; outcome: string }; n: number } | { type: 'dns'; kind: string; result: string; seconds: number };
@@ -65,7 +68,8 @@ export class DeliveryThread {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./delivery-thread-main.js', import.meta.url), { workerData: { dataDir: this.dataDir, snapshot: this.snapshot?.() } });
+      // Its young generation sized deliberately: V8's default lets each thread grow it to 48 MB.
+      const w = new Worker(new URL('./delivery-thread-main.js', import.meta.url), { workerData: { dataDir: this.dataDir, snapshot: this.snapshot?.() }, resourceLimits: { maxYoungGenerationSizeMb: DELIVERY_THREAD_YOUNG_MB } });
       this.worker = w;
       const since = Date.now();
       let started = false;
