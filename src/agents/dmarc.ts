@@ -6,12 +6,22 @@
 // into one Authentication-Results field (RFC 8601) naming this Edge, with the
 // spf, dkim, dmarc and arc results.
 
+import { createRequire } from 'node:module';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { dmarc as dmarcVerify } from 'mailauth/lib/dmarc/index.js';
 import { arc as arcVerify } from 'mailauth/lib/arc/index.js';
 import { agentLookup } from '../dns/agent-lookups.js';
 import type { DnsSettings } from '../dns/dns-settings.js';
 import type { SenderIdResult } from './sender-id.js';
+
+/** The address parser mailauth's DKIM verifier reads From with (its own nodemailer), so that both read a From alike. */
+const addressparser = ((): ((s: string) => { address?: string }[]) | null => {
+  try {
+    return createRequire(createRequire(import.meta.url).resolve('mailauth'))('nodemailer/lib/addressparser') as (s: string) => { address?: string }[];
+  } catch {
+    return null;
+  }
+})();
 
 /** Longest the DKIM, ARC and DMARC lookups of one message may take together; past it they are temperror. */
 export const VERIFY_TIMEOUT_MS = 10_000;
@@ -55,8 +65,17 @@ export async function verifyMailAuth(o: { message: Buffer; sender: string; spf: 
   }
 }
 
+/** What the DKIM verifier reports that the DMARC check uses. */
+interface Verified {
+  results?: unknown[];
+  headerFrom?: string | string[];
+  arc?: unknown;
+}
+
 async function evaluate(o: { message: Buffer; sender: string; spf: SenderIdResult }, resolver: (name: string, rrtype: string) => Promise<string[][] | string[]>): Promise<MailAuthVerdict> {
-  const d = await dkimVerify(o.message, { resolver, sender: o.sender || undefined });
+  // Most mail carries no signature: its From addresses are read from the header alone, as the
+  // verifier reads them, instead of parsing and hashing the whole message.
+  const d: Verified = unsignedFrom(o.message) ?? ((await dkimVerify(o.message, { resolver, sender: o.sender || undefined })) as unknown as Verified);
   const rows = (d.results ?? []) as Row[];
   const dkim = rows.map((r) => {
     const info = oneLine(r.info ?? `dkim=${r.status?.result ?? 'none'}`);
@@ -65,7 +84,7 @@ async function evaluate(o: { message: Buffer; sender: string; spf: SenderIdResul
     return { result: r.status?.result ?? 'none', domain: (r.signingDomain ?? '').toLowerCase(), aligned: Boolean(r.status?.aligned), info };
   });
   if (dkim.length === 0) dkim.push({ result: 'none', domain: '', aligned: false, info: 'dkim=none (message not signed)' });
-  const a = (await arcVerify((d as unknown as { arc: unknown }).arc as never, { resolver } as never)) as unknown as Row;
+  const a = (await arcVerify(d.arc as never, { resolver } as never)) as unknown as Row;
   const arcResult = a?.status?.result ?? 'none';
   const arc = { result: arcResult, info: oneLine(a?.info ?? `arc=${arcResult}`) };
   const froms = Array.isArray(d.headerFrom) ? d.headerFrom : d.headerFrom ? [d.headerFrom] : [];
@@ -91,6 +110,34 @@ async function evaluate(o: { message: Buffer; sender: string; spf: SenderIdResul
   const result = (m.status?.result ?? 'none') as DmarcResult;
   const policy = m.policy === 'reject' || m.policy === 'quarantine' || m.policy === 'none' ? m.policy : null;
   return { dkim, arc, fromDomain, dmarc: { result, domain: m.domain ?? fromDomain, policy, info: oneLine(m.info ?? `dmarc=${result}`) } };
+}
+
+const SIGNATURE_FIELDS = new Set(['dkim-signature', 'arc-seal', 'arc-message-signature', 'arc-authentication-results']);
+
+/**
+ * For a message with no DKIM-Signature and no ARC field: the verifier's findings without running it
+ * (no signatures, no ARC chain, the From addresses parsed by the same address parser the verifier
+ * uses). Null when the message is signed, has no header end, or the parser cannot be loaded.
+ */
+export function unsignedFrom(message: Buffer): Verified | null {
+  if (!addressparser) return null;
+  let end = message.indexOf('\r\n\r\n');
+  if (end < 0) end = message.indexOf('\n\n');
+  if (end < 0) return null;
+  const fields: string[] = [];
+  for (const line of message.subarray(0, end).toString('utf8').split(/\r?\n/)) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && fields.length > 0) fields[fields.length - 1] += `\r\n${line}`;
+    else fields.push(line);
+  }
+  const from: string[] = [];
+  for (const field of fields) {
+    const colon = field.indexOf(':');
+    const key = (colon >= 0 ? field.slice(0, colon) : field).trim().toLowerCase();
+    if (SIGNATURE_FIELDS.has(key)) return null;
+    if (key !== 'from') continue;
+    for (const a of addressparser(field.slice(colon + 1).trim())) if (a?.address) from.push(a.address);
+  }
+  return { results: [{ info: 'dkim=none (message not signed)', status: { comment: 'message not signed', result: 'none' } }], headerFrom: from, arc: { chain: false } };
 }
 
 function temperror(why: string): MailAuthVerdict {

@@ -37,11 +37,11 @@ describe('agent DNS lookups', () => {
     assert.deepEqual(asked, ['TXT spf.example'], 'one query for all four lookups');
   });
 
-  it('keeps a "no such name" answer, but asks again after a server failure', async () => {
+  it('keeps a "no such name" answer, and a server failure for a few seconds', async () => {
     const lookup = agentLookup({ servers: [{ address: '127.0.0.1', port }], timeoutMs: 2000 });
     asked.length = 0;
     for (let i = 0; i < 2; i++) await assert.rejects(lookup('gone.example', 'TXT'), (err: NodeJS.ErrnoException) => err.code === 'ENOTFOUND');
     for (let i = 0; i < 2; i++) await assert.rejects(lookup('broken.example', 'TXT'), (err: NodeJS.ErrnoException) => err.code === 'ESERVFAIL');
-    assert.deepEqual(asked, ['TXT gone.example', 'TXT broken.example', 'TXT broken.example']);
+    assert.deepEqual(asked, ['TXT gone.example', 'TXT broken.example']);
   });
 });

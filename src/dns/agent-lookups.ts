@@ -7,8 +7,9 @@
 //
 // Invariants:
 // - An answer is kept at most ANSWER_LIFETIME_MS, a "no such name/no such
-//   record" answer at most NEGATIVE_LIFETIME_MS; a failure (timeout, refused,
-//   SERVFAIL) is never kept: the next message asks again.
+//   record" answer at most NEGATIVE_LIFETIME_MS, a failure (timeout, refused,
+//   SERVFAIL) at most FAILURE_LIFETIME_MS (RFC 2308 §7 allows up to five
+//   minutes): while the servers are down, messages do not each wait for them.
 // - Concurrent lookups of one name and type share one query.
 // - A query ends by itself (the resolver's own timeout, one try): a caller
 //   that stops waiting never cancels another caller's query.
@@ -19,6 +20,7 @@ import { nodeServerText, type DnsSettings } from './dns-settings.js';
 
 export const ANSWER_LIFETIME_MS = 60_000;
 export const NEGATIVE_LIFETIME_MS = 30_000;
+export const FAILURE_LIFETIME_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 /** Longest one try of one server may take (the agents' own deadlines bound a whole evaluation). */
 const TRY_TIMEOUT_MS = 3000;
@@ -54,7 +56,7 @@ class CachedLookups {
         return answer;
       },
       (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOTFOUND' || err.code === 'ENODATA') this.keep(key, { expires: Date.now() + NEGATIVE_LIFETIME_MS, error: err });
+        this.keep(key, { expires: Date.now() + (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? NEGATIVE_LIFETIME_MS : FAILURE_LIFETIME_MS), error: err });
         throw err;
       },
     );
