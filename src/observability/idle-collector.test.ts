@@ -39,4 +39,25 @@ describe('IdleCollector', () => {
     assert.equal(c.armed, false, 'nothing more is owed once no session was open');
     c.stop();
   });
+
+  it('collects under sustained load after loadBytes, at most once per loadIntervalMs', async () => {
+    let clock = 0;
+    const c = new IdleCollector(
+      { quietMs: 60_000, minBytes: 100, loadBytes: 1000, loadIntervalMs: 5000 },
+      () => 10,
+      () => clock,
+    );
+    for (let i = 0; i < 9; i++) c.input(100);
+    assert.equal(c.collections, 0);
+    c.input(100);
+    await until(() => c.collections === 1, 'a collection while input goes on');
+    clock += 4999;
+    for (let i = 0; i < 20; i++) c.input(100);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(c.collections, 1, 'not twice within loadIntervalMs');
+    clock += 1;
+    c.input(100);
+    await until(() => c.collections === 2, 'the next one once loadIntervalMs has passed');
+    c.stop();
+  });
 });

@@ -67,7 +67,7 @@ export class TransportService {
   private readonly trackingLog: TrackingLog;
   private readonly sessionIds = new SessionIds();
   /** One full collection once a burst of input is over, so its spent buffers go back to the system. */
-  private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 16 * 1024 * 1024 }, () => this.sessions.size);
+  private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 16 * 1024 * 1024, loadBytes: 32 * 1024 * 1024, loadIntervalMs: 10_000 }, () => this.sessions.size);
   /** MaxConnectionRatePerMinute, per Receive connector. */
   private readonly connectionRate = new ConnectionRate();
   /** Routing and delivery run on a thread of their own. */
