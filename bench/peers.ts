@@ -10,7 +10,7 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startPostfix, type Postfix } from '../test/harness/postfix.js';
 import { ROOT } from '../src/lab/seed-script.js';
@@ -36,6 +36,14 @@ export interface RelayPeer {
 const BIN = join(ROOT, 'bin', 'gatehouse.js');
 /** Where the bench's Edge sends DNS queries: a loopback address of the bench's range where nothing listens. */
 const NO_DNS = '127.0.80.53';
+
+/**
+ * `gatehouse start` as the systemd unit and an admin run it: the command file itself, whose first
+ * line chooses node (this one, first on PATH) and its memory settings.
+ */
+function startInstalled(data: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(BIN, ['start', '--data', data], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? '/usr/bin:/bin'}` } });
+}
 
 /** Nothing for contoso.com waits in a Gatehouse server's queue. */
 function contosoQueueEmpty(data: string): boolean {
@@ -85,7 +93,7 @@ export class GatehousePeer implements RelayPeer {
       );
     }
     this.version = execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim();
-    const child = spawn(process.execPath, [BIN, 'start', '--data', this.data], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' } });
+    const child = startInstalled(this.data, { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' });
     this.child = child;
     await waitForPort(this.address, this.port, 30_000);
   }
@@ -174,7 +182,7 @@ export class MailboxPeer implements RelayPeer {
       ].join('\n') + '\n',
     );
     this.version = `${execFileSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).trim()} (Mailbox, organization in ${this.name === 'mailbox-pg' ? 'PostgreSQL' : 'SQLite'})`;
-    this.child = spawn(process.execPath, [BIN, 'start', '--data', this.data], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
+    this.child = startInstalled(this.data, this.env);
     await waitForPort(this.address, this.port, 30_000);
   }
 

@@ -60,4 +60,22 @@ describe('IdleCollector', () => {
     await until(() => c.collections === 2, 'the next one once loadIntervalMs has passed');
     c.stop();
   });
+
+  it('collects once more when input stops after a collection under load, however little came after it', async () => {
+    let clock = 0;
+    const c = new IdleCollector(
+      { quietMs: 20, minBytes: 10_000, loadBytes: 1000, loadIntervalMs: 5000 },
+      () => 0,
+      () => clock,
+    );
+    c.input(1000);
+    await until(() => c.collections === 1, 'the collection under load');
+    c.input(10);
+    assert.equal(c.armed, true, 'the rest of the burst arms a check although it is below minBytes');
+    clock += 20;
+    await until(() => c.collections === 2, 'the collection once input stopped');
+    c.input(10);
+    assert.equal(c.armed, false, 'after it, small input arms nothing');
+    c.stop();
+  });
 });

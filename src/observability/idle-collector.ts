@@ -12,7 +12,9 @@
 // every message received pile up until V8 happens to collect (a 2 KiB relay
 // at c=10 grew by 100 MB a minute, all of it given back once quiet): so after
 // `loadBytes` of input a collection runs even while input goes on, at most
-// once per `loadIntervalMs`.
+// once per `loadIntervalMs`; and once input stops after such a collection, one
+// more runs whatever arrived since (what the last stretch of the burst left
+// would otherwise stay until the next burst).
 //
 // The collection needs V8's gc(), which Node exposes only behind a flag; the
 // flag is set for this process when the collector is created. Where that is
@@ -81,6 +83,8 @@ export class IdleCollector {
 
   private lastCollection = -Infinity;
   private loadCollectionDue = false;
+  /** A collection ran under load: one more is due once input stops, however little came after it. */
+  private settleDue = false;
 
   /** Counts input; arms a check for when it stops, or collects now after loadBytes under load. */
   input(octets: number): void {
@@ -93,10 +97,11 @@ export class IdleCollector {
       setImmediate(() => {
         this.loadCollectionDue = false;
         this.collect();
+        this.settleDue = true;
       });
       return;
     }
-    if (!this.timer && this.received >= this.options.minBytes) this.arm(this.options.quietMs);
+    if (!this.timer && (this.received >= this.options.minBytes || this.settleDue)) this.arm(this.options.quietMs);
   }
 
   /** A session closed: if a collection is owed, arms one for when things are quiet. */
@@ -127,6 +132,7 @@ export class IdleCollector {
 
   private collect(): void {
     this.received = 0;
+    this.settleDue = false;
     this.lastCollection = this.now();
     this.owed = this.openSessions() > 0;
     this.collections++;

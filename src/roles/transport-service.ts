@@ -13,6 +13,7 @@ import { SenderReputation } from '../agents/sender-reputation.js';
 import { blockSender } from '../agents/antispam-settings.js';
 import { connectorCredential } from '../routing/send-connector-config.js';
 import { trustedCertificates } from '../tls/trusted-certificates.js';
+import { CertificateCache } from '../tls/certificate-cache.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -82,6 +83,8 @@ export class TransportService {
   private metricsServer?: HttpServer;
   /** Imported certificates (PEM) trusted for client certificates (Domain Security); read again after each change. */
   private trusted: string[] | null = null;
+  /** The certificate STARTTLS offers, per connector name; cleared after each change. */
+  private readonly certificates = new CertificateCache((fqdn, name) => selectSmtpCertificate(this.server.repo, this.server.name, fqdn, name));
 
   constructor(
     private readonly server: OpenServer,
@@ -211,6 +214,7 @@ export class TransportService {
       const before = this.config.hubTransport;
       this.config = next;
       this.trusted = null;
+      this.certificates.clear();
       this.delivery.configurationChanged();
       if (next.hubTransport !== before) this.componentStateChanged(before, next.hubTransport);
       const bound = await this.listeners.apply(listenPlan(next.receiveConnectors));
@@ -319,7 +323,7 @@ export class TransportService {
       rates: this.rates,
       log: this.log.child({ session: id, connector: connector.identity, remote: remoteAddress }),
       protocolLog: connector.protocolLogging ? this.protocolLog : null,
-      certificate: (c: ReceiveConnectorConfig) => selectSmtpCertificate(this.server.repo, this.server.name, c.fqdn, c.tlsCertificateName),
+      certificate: (c: ReceiveConnectorConfig) => this.certificates.get(c.fqdn, c.tlsCertificateName),
       recipients: this.recipientLookup,
       metrics: this.metrics,
       logons: this.logons,

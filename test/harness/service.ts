@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BIN } from './gatehouse.js';
 
 export interface LogLine {
@@ -93,11 +94,17 @@ export class RunningService {
   }
 }
 
-/** Starts `gatehouse start` on a server folder (as user `uid` when given) and waits until it is ready. */
-export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv, uid?: number): Promise<RunningService> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, ...extraArgs], {
+/**
+ * Starts `gatehouse start` on a server folder (as user `uid` when given) and waits until it is ready.
+ * `installed`: run the command file itself, as the systemd unit and an admin do (its first line
+ * chooses node and its settings; node is found on PATH, this one's first), not `node bin/gatehouse.js`.
+ */
+export async function startService(dataDir: string, extraArgs: string[] = [], env?: NodeJS.ProcessEnv, uid?: number, installed = false): Promise<RunningService> {
+  const args = ['start', '--data', dataDir, ...extraArgs];
+  const environment = installed ? { ...process.env, ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}` } : env && { ...process.env, ...env };
+  const child = spawn(installed ? BIN : process.execPath, installed ? args : [BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(env && { env: { ...process.env, ...env } }),
+    ...(environment && { env: environment }),
     ...(uid !== undefined && { uid, gid: uid }),
   });
   const service = new RunningService(child);
