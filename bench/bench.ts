@@ -19,6 +19,7 @@ import { acceptLatencies, percentile, smtpSource } from './load.js';
 import { GatehousePeer, HarakaPeer, MailboxPeer, PostfixPeer, processTree, rssMb, type PeerName, type RelayPeer } from './peers.js';
 import { chart, latencyTable, median, table, type Row } from './report.js';
 import { Sink } from './sink.js';
+import { FLAT_LIMIT, soak } from './soak.js';
 
 const SINK = { address: '127.0.80.9', port: 2626 };
 const ADDRESSES: Record<PeerName, string> = { gatehouse: '127.0.80.1', postfix: '127.0.80.2', haraka: '127.0.80.3', 'mailbox-sqlite': '127.0.80.4', 'mailbox-pg': '127.0.80.5' };
@@ -136,6 +137,9 @@ async function fsyncsPerMessage(peer: RelayPeer, sink: Sink, n: number): Promise
 
 /** 1,000 idle sessions held open: the peer's RSS, and whether a new session is still served. */
 async function idlePoint(peer: RelayPeer, sink: Sink): Promise<{ idle: number; rss_mb: number; served: boolean; msgs_per_s: number }> {
+  // A steady state, not the tail of the previous load: the service has been quiet for 5 s (Gatehouse
+  // gives back a burst's memory 3 s after its input stops).
+  await new Promise((r) => setTimeout(r, 5000));
   const sockets: Socket[] = [];
   const greeted = { n: 0 };
   for (let i = 0; i < 1000; i++) {
@@ -163,52 +167,14 @@ async function physicalLimit(sink: Sink, c: number, size: number, n: number): Pr
   return source.ok && arrived !== null ? n / ((arrived - t0) / 1000) : 0;
 }
 
-/** Window medians of RSS samples: flat when the largest is within 10% of the smallest. */
-export function rssFlatness(samples: { t: number; rss: number }[], warmupMs: number, windowMs: number): { windows: number[]; growth: number; flat: boolean } {
-  const after = samples.filter((x) => x.t >= warmupMs);
-  const windows: number[] = [];
-  for (let start = warmupMs; ; start += windowMs) {
-    const inWindow = after.filter((x) => x.t >= start && x.t < start + windowMs).map((x) => x.rss);
-    if (inWindow.length === 0) break;
-    windows.push(median(inWindow));
-  }
-  const growth = windows.length > 1 ? Math.max(...windows) / Math.min(...windows) - 1 : 0;
-  return { windows, growth, flat: windows.length > 1 && growth <= 0.1 };
-}
-
-/** --soak: Gatehouse alone at c=10 with 2 KiB messages for the given minutes; RSS every 5 s, flat within 10% after the warm-up. */
-async function soak(o: Options, sink: Sink, scratch: string): Promise<boolean> {
-  const minutes = o.soakMinutes!;
-  const peer = new GatehousePeer(ADDRESSES.gatehouse, PORT, SINK, scratch);
-  log(`Starting gatehouse for a ${minutes}-minute soak at c=10, 2 KiB...`);
-  await peer.start();
-  const t0 = Date.now();
-  const samples: { t: number; rss: number }[] = [];
-  const sampler = setInterval(() => samples.push({ t: Date.now() - t0, rss: Number(rssMb(processTree(peer.rootPids())).toFixed(1)) }), 5000);
-  let sent = 0;
-  let failures = 0;
-  try {
-    const end = t0 + minutes * 60_000;
-    for (let batch = 0; batch < 100_000 && Date.now() < end; batch++) {
-      const before = sink.messages;
-      const r = await smtpSource({ address: peer.address, port: PORT, concurrency: 10, messages: 2000, size: 2048, timeoutMs: 240_000 });
-      const arrived = await sink.waitFor(before + 2000, Date.now() + 120_000);
-      if (!r.ok || arrived === null) failures++;
-      sent += 2000;
-    }
-  } finally {
-    clearInterval(sampler);
-    await peer.stop().catch(() => undefined);
-  }
-  const warmupMs = Math.min(5 * 60_000, (minutes * 60_000) / 5);
-  const windowMs = Math.max(30_000, Math.round((minutes * 60_000 - warmupMs) / 10));
-  const f = rssFlatness(samples, warmupMs, windowMs);
-  const result = { minutes, messages: sent, failed_batches: failures, warmup_s: warmupMs / 1000, window_s: windowMs / 1000, window_median_rss_mb: f.windows, growth: Number(f.growth.toFixed(3)), flat: f.flat, samples };
+/** --soak: only Gatehouse (bench/soak.ts); soak.json in the output folder. */
+async function runSoak(o: Options, sink: Sink, scratch: string): Promise<boolean> {
+  const r = await soak(o.soakMinutes!, ADDRESSES.gatehouse, PORT, sink, scratch, log);
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, 'soak.json'), JSON.stringify(result, null, 2) + '\n');
-  log(`${sent} messages in ${minutes} minutes (${failures} failed batches); RSS window medians after ${warmupMs / 1000} s: ${f.windows.map((w) => w.toFixed(0)).join(' ')} MB`);
-  log(`RSS ${f.flat ? 'flat' : 'NOT flat'}: largest window ${(f.growth * 100).toFixed(1)}% above the smallest (limit 10%). Written: ${join(o.out, 'soak.json')}`);
-  return f.flat && failures === 0;
+  writeFileSync(join(o.out, 'soak.json'), JSON.stringify(r, null, 2) + '\n');
+  log(`${r.messages} messages in ${r.minutes} minutes (${r.failed_batches} failed batches); RSS window medians after ${r.warmup_s} s: ${r.window_median_rss_mb.map((w) => w.toFixed(0)).join(' ')} MB`);
+  log(`RSS ${r.flat ? 'flat' : 'NOT flat'}: largest window ${(r.growth * 100).toFixed(1)}% above the smallest (limit ${FLAT_LIMIT * 100}%). Written: ${join(o.out, 'soak.json')}`);
+  return r.flat && r.failed_batches === 0;
 }
 
 async function main(): Promise<void> {
@@ -225,7 +191,7 @@ async function main(): Promise<void> {
   const sink = await Sink.start(SINK.address, SINK.port);
   if (o.soakMinutes !== null) {
     try {
-      process.exitCode = (await soak(o, sink, scratch)) ? 0 : 1;
+      process.exitCode = (await runSoak(o, sink, scratch)) ? 0 : 1;
     } finally {
       await sink.stop();
       rmSync(scratch, { recursive: true, force: true });

@@ -114,12 +114,11 @@ describe('gatehouse status and the systemd unit', () => {
     assert.equal((await status()).code, 3);
   });
 
-  it('runs the installed command with the memory settings of its first line (young generation, malloc arenas)', async () => {
+  it("runs the installed command with the young generation's limit of its first line", async () => {
     service = await startService(edge, [], undefined, undefined, true);
     const pid = service.child.pid!;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.ok(cmdline.includes('--max-semi-space-size=4'), `node runs with the young generation's limit: ${cmdline.join(' ')}`);
-    assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=2'), 'glibc is limited to 2 malloc arenas');
     assert.match((await status()).stdout, new RegExp(`running, pid ${pid}, `), 'env replaced itself with node: the pid is the service');
     assert.equal(await service.stop(), 0);
   });

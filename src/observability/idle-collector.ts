@@ -16,14 +16,12 @@
 // more runs whatever arrived since (what the last stretch of the burst left
 // would otherwise stay until the next burst).
 //
-// The collection needs V8's gc(), which Node exposes only behind a flag; the
-// flag is set for this process when the collector is created. Where that is
-// not possible the collector does nothing (memory is then freed at the next
-// collection V8 makes on its own).
+// The collection needs V8's gc() (gc.ts). Where that is not possible the
+// collector does nothing (memory is then freed at the next collection V8 makes
+// on its own).
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { releaseFreeMemory } from './allocator.js';
+import { exposedGc } from './gc.js';
 
 export interface IdleCollectorOptions {
   /** How long input must have stopped. */
@@ -36,22 +34,8 @@ export interface IdleCollectorOptions {
   loadIntervalMs?: number;
 }
 
-type Gc = () => void;
-
 /** After a collection, the time V8's sweeper takes to free the buffers it found dead. */
 const SWEEP_MS = 1000;
-
-function exposedGc(): Gc | null {
-  const existing = (globalThis as { gc?: Gc }).gc;
-  if (typeof existing === 'function') return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as Gc) : null;
-  } catch {
-    return null;
-  }
-}
 
 export class IdleCollector {
   private readonly gc = exposedGc();

@@ -16,6 +16,7 @@
 // the session's memory does not grow with the message: the header is bounded
 // by MaxHeaderSize and a large body goes to a spool file as it arrives.
 
+import { hangUp } from './hang-up.js';
 import { readFile } from 'node:fs/promises';
 import type { AgentRefusal, AgentSession, EdgeAgents } from '../../agents/edge-agents.js';
 import { randomUUID } from 'node:crypto';
@@ -1106,9 +1107,7 @@ export class InboundSession extends EventEmitter {
 
   private close(): void {
     if (this.closed) return;
-    this.socket.end();
-    const s = this.socket;
-    setTimeout(() => s.destroy(), 2000).unref();
+    hangUp(this.socket);
     this.finish('Local');
   }
 

@@ -216,3 +216,28 @@ test('10,000 pipelined RCPT lines in 64 KiB pushes', () => {
   }
   assert.equal(lines, 10000);
 });
+
+test('DATA content of any size: byte-exact, unstuffed, in chunks of at most chunkOctets (64 KiB) while the buffer grows', () => {
+  const lines: string[] = [];
+  for (let i = 0; lines.join('').length < 300 * 1024; i++) lines.push(i % 7 === 0 ? `.dot line ${i}\r\n` : `${'x'.repeat(i % 120)} ${i}\r\n`);
+  const wire = Buffer.from(lines.join('') + '.\r\n', 'latin1');
+  const expected = lines.map((l) => (l.startsWith('.') ? l.slice(1) : l)).join('');
+  for (const piece of [1500, 65536, 200_000]) {
+    const r = new SmtpInputReader();
+    r.expectData();
+    const parts: Buffer[] = [];
+    let ended = false;
+    for (let i = 0; i < wire.length; i += piece) {
+      r.push(wire.subarray(i, i + piece));
+      // Each chunk is copied before the next call: the reader reuses its buffer.
+      for (let e = r.next(); e; e = r.next()) {
+        if (e.type === 'data') {
+          assert.ok(e.chunk.length <= 64 * 1024, `a chunk of ${e.chunk.length} octets`);
+          parts.push(Buffer.from(e.chunk));
+        } else if (e.type === 'data-end') ended = true;
+      }
+    }
+    assert.equal(ended, true);
+    assert.equal(Buffer.concat(parts).toString('latin1'), expected, `pushed in pieces of ${piece}`);
+  }
+});
