@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { acceptBatchWriter, writeWithFallback, type AcceptItem } from './accept-batch.js';
-import { checkpointRarely, IdleCheckpoints } from './wal-checkpoints.js';
+import { checkpointOnlyAsBackstop, IdleCheckpoints } from './wal-checkpoints.js';
 import { ExternalMemoryWatch } from '../observability/external-memory.js';
 
 const { path, spoolDir } = workerData as { path: string; spoolDir: string };
@@ -14,7 +14,7 @@ const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-checkpointRarely(db);
+checkpointOnlyAsBackstop(db);
 const checkpoints = new IdleCheckpoints(db);
 const write = acceptBatchWriter(db, spoolDir);
 // The bodies of committed batches are freed soon, not after 64 MB of them.

@@ -7,7 +7,7 @@
 // (append-only, the tracking index: src/tracking/tracking-index.ts). The schema
 // is versioned (QUEUE_SCHEMA): an older queue.db is copied and migrated when opened.
 
-import { checkpointRarely } from './wal-checkpoints.js';
+import { checkpointOnlyAsBackstop, checkpointRarely } from './wal-checkpoints.js';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -169,7 +169,9 @@ export class SqliteQueueStore implements QueueStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    checkpointRarely(this.db);
+    // The SMTP thread's connection (it hands commits to the commit thread) must not stop its event loop for a checkpoint.
+    if (options.commitThread) checkpointOnlyAsBackstop(this.db);
+    else checkpointRarely(this.db);
     try {
       this.migrated = migrateSqliteSchema(this.db, path, QUEUE_SCHEMA);
     } catch (err) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { checkpointRarely, IdleCheckpoints, WAL_AUTOCHECKPOINT_PAGES } from './wal-checkpoints.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, checkpointOnlyAsBackstop, checkpointRarely, IdleCheckpoints, WAL_AUTOCHECKPOINT_PAGES } from './wal-checkpoints.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gh-wal-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,6 +40,32 @@ describe('queue.db checkpoints', () => {
     } finally {
       idle.stop();
       db.close();
+    }
+  });
+
+  it('leaves checkpoints under load to the delivery connection: a commit clients wait for does not make one until the backstop', () => {
+    const path = join(root, 'queue2.db');
+    const commits = new Database(path);
+    commits.pragma('journal_mode = WAL');
+    checkpointOnlyAsBackstop(commits);
+    const delivery = new Database(path);
+    checkpointRarely(delivery);
+    try {
+      assert.equal(commits.pragma('wal_autocheckpoint', { simple: true }), BACKSTOP_AUTOCHECKPOINT_PAGES);
+      commits.exec('CREATE TABLE t (x BLOB); CREATE TABLE outcomes (x INTEGER)');
+      const insert = commits.prepare('INSERT INTO t VALUES (?)');
+      const frames = () => (commits.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[])[0];
+      // Past WAL_AUTOCHECKPOINT_PAGES in batches of 100 pages, as group commits would write them.
+      const batch = commits.transaction(() => {
+        for (let i = 0; i < 100; i++) insert.run(Buffer.alloc(4000));
+      });
+      for (let b = 0; b < WAL_AUTOCHECKPOINT_PAGES / 100 + 2; b++) batch();
+      assert.ok(frames().log > WAL_AUTOCHECKPOINT_PAGES && frames().checkpointed === 0, `the commits checkpointed nothing: ${JSON.stringify(frames())}`);
+      delivery.prepare('INSERT INTO outcomes VALUES (1)').run();
+      assert.ok(frames().checkpointed > WAL_AUTOCHECKPOINT_PAGES, `the delivery connection's next commit checkpointed the log: ${JSON.stringify(frames())}`);
+    } finally {
+      delivery.close();
+      commits.close();
     }
   });
 });
