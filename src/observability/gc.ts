@@ -5,8 +5,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** A full collection, or with `{ type: 'minor' }` one of the young generation only (a scavenge). */
-export type Gc = (options?: { type: 'minor' | 'major' }) => void;
+/** A full collection. */
+export type Gc = () => void;
 
 export function exposedGc(): Gc | null {
   const existing = (globalThis as { gc?: Gc }).gc;

@@ -7,7 +7,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { acceptBatchWriter, writeWithFallback, type AcceptItem } from './accept-batch.js';
 import { checkpointOnlyAsBackstop, IdleCheckpoints } from './wal-checkpoints.js';
-import { ExternalMemoryWatch } from '../observability/external-memory.js';
 
 const { path, spoolDir } = workerData as { path: string; spoolDir: string };
 const db = new Database(path);
@@ -17,13 +16,10 @@ db.pragma('busy_timeout = 5000');
 checkpointOnlyAsBackstop(db);
 const checkpoints = new IdleCheckpoints(db);
 const write = acceptBatchWriter(db, spoolDir);
-// The bodies of committed batches are freed soon, not after 64 MB of them.
-const externalMemory = new ExternalMemoryWatch();
 
 parentPort!.on('message', (msg: { id: number; items: AcceptItem[] } | { close: true }) => {
   if ('close' in msg) {
     checkpoints.stop();
-    externalMemory.stop();
     db.close();
     parentPort!.close();
     return;

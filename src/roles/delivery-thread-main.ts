@@ -13,7 +13,6 @@ import { openServer } from '../setup/server-folder.js';
 import { composeDelivery } from './delivery-composition.js';
 import { loadTransportConfig, type TransportConfig } from '../config/transport-config.js';
 import type { FromDelivery, ToDelivery } from './delivery-thread.js';
-import { ExternalMemoryWatch } from '../observability/external-memory.js';
 import { SnapshotConfigStore, type OrganizationSnapshot } from '../store/snapshot-config-store.js';
 
 const { dataDir, snapshot } = workerData as { dataDir: string; snapshot?: OrganizationSnapshot };
@@ -34,8 +33,6 @@ const composed = composeDelivery(server, {
 });
 composed.delivery.configurationChanged();
 composed.delivery.start();
-// The bodies of delivered messages are freed soon, not after 64 MB of them.
-const externalMemory = new ExternalMemoryWatch();
 post({ type: 'started' });
 
 parentPort!.on('message', (m: ToDelivery) => {
@@ -48,7 +45,6 @@ parentPort!.on('message', (m: ToDelivery) => {
       log.log('error', 'config.load.failed', { error: (err as Error).message, action: 'delivery keeps the previous configuration' });
     }
   } else if (m.type === 'stop') {
-    externalMemory.stop();
     void composed.close().finally(() => {
       store.close();
       void server.close();

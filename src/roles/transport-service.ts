@@ -14,7 +14,6 @@ import { blockSender } from '../agents/antispam-settings.js';
 import { connectorCredential } from '../routing/send-connector-config.js';
 import { trustedCertificates } from '../tls/trusted-certificates.js';
 import { CertificateCache } from '../tls/certificate-cache.js';
-import { ExternalMemoryWatch } from '../observability/external-memory.js';
 import { OutboundConnection } from '../smtp/outbound/index.js';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -74,8 +73,6 @@ export class TransportService {
    * when it waited for 16 MB, 163 MB now; a collection of the main thread's heap takes milliseconds.
    */
   private readonly idle = new IdleCollector({ quietMs: 2000, minBytes: 1024 * 1024, loadBytes: 32 * 1024 * 1024, loadIntervalMs: 10_000 }, () => this.sessions.size);
-  /** The SMTP sessions' spent buffers are freed soon, not after 64 MB of them. */
-  private readonly externalMemory = new ExternalMemoryWatch();
   /** MaxConnectionRatePerMinute, per Receive connector. */
   private readonly connectionRate = new ConnectionRate();
   /** Routing and delivery run on a thread of their own. */
@@ -257,7 +254,6 @@ export class TransportService {
     clearInterval(this.poller);
     clearInterval(this.sweeper);
     this.idle.stop();
-    this.externalMemory.stop();
     await this.listeners.close();
     this.metricsServer?.close();
     const deadline = Date.now() + graceMs;
